@@ -1,0 +1,269 @@
+//! A section 75 agreement for one financial year, as validated from its file (DESIGN 5).
+//!
+//! An [`Agreement`] can only be had from [`Agreement::parse`], so every partner, line and
+//! rule reference in it is known to be valid: references are indices, not strings.
+
+mod parse;
+
+use crate::calendar::{Calendar, Date, FinancialYear};
+use crate::diagnostic::Diagnostic;
+use crate::money::Money;
+use crate::percent::Percent;
+
+/// Index of a partner in [`Agreement::partners`]; amounts per partner are vectors in that
+/// order.
+pub type PartnerIx = usize;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Agreement {
+    id: String,
+    name: String,
+    financial_year: FinancialYear,
+    start: Date,
+    end: Option<Date>,
+    declared_total: Option<Money>,
+    partners: Vec<Partner>,
+    pools: Vec<Pool>,
+    payments: Option<Payments>,
+    termination: Option<Termination>,
+    board: Option<Board>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartnerKind {
+    LocalAuthority,
+    NhsCommissioner,
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Partner {
+    pub id: String,
+    pub name: String,
+    pub kind: PartnerKind,
+    pub succeeded_by: Option<Successor>,
+}
+
+/// A body that takes over a partner's place (the CCG by the ICB on 2022-07-01); what
+/// happened before `from` stays attributed to the original partner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Successor {
+    pub id: String,
+    pub name: String,
+    pub from: Date,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    /// Risk shared between the partners.
+    Pooled,
+    /// Reported together; each line's variance stays with its lead commissioner (R7).
+    Aligned,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RiskShareBasis {
+    /// R1-R2: proportional to each partner's risk-share base, published at `decimals`.
+    GrossContributions { decimals: u8 },
+    /// R7: agreed percentages, one per partner, summing to 100.
+    Fixed { shares: Vec<Percent> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pool {
+    pub id: String,
+    pub name: String,
+    pub host: PartnerIx,
+    pub kind: PoolKind,
+    /// `None` for aligned pools, which share no risk.
+    pub risk_share: Option<RiskShareBasis>,
+    /// Income targets added back to the risk-share base (R1), one per partner.
+    pub income: Vec<Money>,
+    pub declared_total: Option<Money>,
+    /// The clause the risk share is agreed under, cited in settlements.
+    pub risk_share_clause: Option<String>,
+    pub lines: Vec<Line>,
+    pub rules: Vec<Rule>,
+    pub savings: Vec<Saving>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Funding {
+    /// Each partner's contribution, one per partner (zero where it gives nothing).
+    Contributions(Vec<Money>),
+    /// A budget with no partner split given by the source (the 2022 report).
+    Budget(Money),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Risk {
+    Shared,
+    /// R3: the whole variance goes to one partner.
+    BorneBy(PartnerIx),
+    /// The line's lead commissioner carries its variance (always so in aligned pools).
+    Lead,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    pub id: String,
+    pub name: String,
+    pub segment: Option<String>,
+    pub lead: Option<PartnerIx>,
+    pub funding: Funding,
+    pub risk: Risk,
+    /// Whether the line's contributions count in the risk-share base (R1).
+    pub in_base: bool,
+    pub clause: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub id: String,
+    pub kind: RuleKind,
+    pub clause: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuleKind {
+    /// R5: an underspend on `line` is recouped by `to`, up to `cap`.
+    UnderspendClawback { line: usize, to: PartnerIx, cap: Money },
+}
+
+/// R4: a saving a partner moved into the pool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Saving {
+    pub id: String,
+    pub by: PartnerIx,
+    pub line: usize,
+    pub amount: Money,
+    pub strategy_agreed: bool,
+    pub clause: Option<String>,
+}
+
+/// R8: monthly payments, some partners paying months in advance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payments {
+    /// Months in advance, one per partner.
+    pub in_advance_months: Vec<u32>,
+}
+
+/// R9.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Termination {
+    pub notice_months: u32,
+    pub no_contribution_agreement_months: u32,
+}
+
+/// R10: the joint board and its standing rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Board {
+    pub name: String,
+    pub quorum_per_partner: u32,
+    pub agenda_working_days: u32,
+    pub minutes_within_days: u32,
+    pub calendar: Calendar,
+    pub members: Vec<Member>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub id: String,
+    pub role: String,
+    pub name: Option<String>,
+    pub partner: PartnerIx,
+    pub voting: bool,
+    pub chair: bool,
+    /// The person nominated in writing as this member's deputy (Sch 4 1.2).
+    pub deputy: Option<String>,
+}
+
+impl Agreement {
+    /// Reads and validates an agreement file. On success, the warnings (such as declared
+    /// totals that differ from the sums, R13); otherwise every problem found.
+    pub fn parse(text: &str) -> Result<(Agreement, Vec<Diagnostic>), Vec<Diagnostic>> {
+        parse::parse(text)
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn financial_year(&self) -> FinancialYear {
+        self.financial_year
+    }
+    pub fn start(&self) -> Date {
+        self.start
+    }
+    pub fn end(&self) -> Option<Date> {
+        self.end
+    }
+    pub fn declared_total(&self) -> Option<Money> {
+        self.declared_total
+    }
+    pub fn partners(&self) -> &[Partner] {
+        &self.partners
+    }
+    pub fn pools(&self) -> &[Pool] {
+        &self.pools
+    }
+    pub fn payments(&self) -> Option<&Payments> {
+        self.payments.as_ref()
+    }
+    pub fn termination(&self) -> Option<Termination> {
+        self.termination
+    }
+    pub fn board(&self) -> Option<&Board> {
+        self.board.as_ref()
+    }
+
+    pub fn partner_ix(&self, id: &str) -> Option<PartnerIx> {
+        self.partners.iter().position(|p| p.id == id)
+    }
+
+    pub fn pool(&self, id: &str) -> Option<&Pool> {
+        self.pools.iter().find(|p| p.id == id)
+    }
+
+    /// The sum of every line's budget in every pool.
+    pub fn total_budget(&self) -> Money {
+        self.pools.iter().map(Pool::total_budget).sum()
+    }
+}
+
+impl Pool {
+    pub fn line_ix(&self, id: &str) -> Option<usize> {
+        self.lines.iter().position(|l| l.id == id)
+    }
+
+    pub fn total_budget(&self) -> Money {
+        self.lines.iter().map(Line::budget).sum()
+    }
+
+    /// Each partner's total contribution to the pool (zero where it gives nothing).
+    pub fn contributions(&self, partners: usize) -> Vec<Money> {
+        let mut totals = vec![Money::ZERO; partners];
+        for line in &self.lines {
+            if let Funding::Contributions(by_partner) = &line.funding {
+                for (total, c) in totals.iter_mut().zip(by_partner) {
+                    *total += *c;
+                }
+            }
+        }
+        totals
+    }
+}
+
+impl Line {
+    pub fn budget(&self) -> Money {
+        match &self.funding {
+            Funding::Contributions(by_partner) => by_partner.iter().sum(),
+            Funding::Budget(b) => *b,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,702 @@
+//! The agreement file, format 1: its raw TOML shape (unknown keys refused by serde) and the
+//! validation that turns it into an [`Agreement`], collecting every problem with its span.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::ops::Range;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+use super::*;
+use crate::diagnostic::{line_col, Diagnostics};
+use crate::file_format::{from_toml, non_negative, Amount, FileDate, Spanned};
+use crate::percent::{self, MAX_DECIMALS};
+
+type Id = Spanned<String>;
+type ByPartner<T> = BTreeMap<Id, Spanned<T>>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    format: Spanned<i64>,
+    agreement: Spanned<RawAgreement>,
+    #[serde(default)]
+    partner: Vec<Spanned<RawPartner>>,
+    #[serde(default)]
+    pool: Vec<Spanned<RawPool>>,
+    payments: Option<Spanned<RawPayments>>,
+    termination: Option<Spanned<RawTermination>>,
+    board: Option<Spanned<RawBoard>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAgreement {
+    id: String,
+    name: String,
+    financial_year: Spanned<String>,
+    start: Spanned<FileDate>,
+    end: Option<Spanned<FileDate>>,
+    declared_total: Option<Spanned<Amount>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPartner {
+    id: Id,
+    name: String,
+    kind: RawPartnerKind,
+    succeeded_by: Option<RawSuccessor>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+enum RawPartnerKind {
+    LocalAuthority,
+    NhsCommissioner,
+    Other,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSuccessor {
+    id: String,
+    name: String,
+    from: FileDate,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPool {
+    id: Id,
+    name: String,
+    host: Id,
+    kind: RawPoolKind,
+    risk_share: Option<Spanned<RawRiskShare>>,
+    #[serde(default)]
+    income: ByPartner<Amount>,
+    declared_total: Option<Spanned<Amount>>,
+    #[serde(default)]
+    line: Vec<Spanned<RawLine>>,
+    #[serde(default)]
+    rule: Vec<Spanned<RawRule>>,
+    #[serde(default)]
+    saving: Vec<Spanned<RawSaving>>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "kebab-case")]
+enum RawPoolKind {
+    Pooled,
+    Aligned,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRiskShare {
+    basis: RawBasis,
+    decimals: Option<Spanned<u8>>,
+    shares: Option<ByPartner<String>>,
+    clause: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "kebab-case")]
+enum RawBasis {
+    GrossContributions,
+    Fixed,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLine {
+    id: Id,
+    name: String,
+    segment: Option<String>,
+    lead: Option<Id>,
+    contributions: Option<Spanned<ByPartner<Amount>>>,
+    budget: Option<Spanned<Amount>>,
+    risk: Option<Spanned<RawRisk>>,
+    in_base: Option<bool>,
+    clause: Option<String>,
+}
+
+/// `risk = "shared"`, `risk = "lead"` or `risk = { borne_by = "OCCG" }`.
+enum RawRisk {
+    Shared,
+    Lead,
+    BorneBy(Id),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: Id,
+    kind: RawRuleKind,
+    line: Id,
+    to: Id,
+    cap: Spanned<Amount>,
+    clause: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+enum RawRuleKind {
+    UnderspendClawback,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSaving {
+    id: Id,
+    by: Id,
+    line: Id,
+    amount: Spanned<Amount>,
+    strategy_agreed: bool,
+    clause: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPayments {
+    frequency: RawFrequency,
+    #[serde(default)]
+    in_advance_months: ByPartner<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum RawFrequency {
+    Monthly,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTermination {
+    notice_months: Spanned<u32>,
+    no_contribution_agreement_months: Spanned<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBoard {
+    name: String,
+    quorum_per_partner: Spanned<u32>,
+    decisions: RawDecisions,
+    agenda_working_days: u32,
+    minutes_within_days: u32,
+    calendar: Spanned<String>,
+    #[serde(default)]
+    member: Vec<Spanned<RawMember>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum RawDecisions {
+    Unanimous,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMember {
+    id: Id,
+    role: String,
+    name: Option<String>,
+    partner: Id,
+    voting: bool,
+    #[serde(default)]
+    chair: bool,
+    deputy: Option<String>,
+}
+
+pub(super) fn parse(text: &str) -> Result<(Agreement, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let raw: RawFile = from_toml(text).map_err(|d| vec![d])?;
+    let mut v = Validator { text, d: Diagnostics::default(), partner_ids: Vec::new() };
+    let agreement = v.agreement(raw);
+    v.d.finish(agreement)
+}
+
+struct Validator<'t> {
+    text: &'t str,
+    d: Diagnostics,
+    partner_ids: Vec<String>,
+}
+
+impl Validator<'_> {
+    fn agreement(&mut self, raw: RawFile) -> Agreement {
+        if *raw.format.get_ref() != 1 {
+            self.d.error(
+                raw.format.span(),
+                format!("unsupported format {}: this version of pooled reads format 1", raw.format.get_ref()),
+            );
+        }
+        let agreement_span = raw.agreement.span();
+        let a = raw.agreement.into_inner();
+        let financial_year = FinancialYear::parse(a.financial_year.get_ref()).unwrap_or_else(|e| {
+            self.d.error(a.financial_year.span(), e);
+            FinancialYear::starting(2000).expect("2000 is a valid year")
+        });
+        let start = a.start.get_ref().0;
+        let end = a.end.as_ref().map(|e| e.get_ref().0);
+        if let (Some(end), Some(end_span)) = (end, a.end.as_ref().map(Spanned::span)) {
+            if end < start {
+                self.d.error(end_span, format!("the agreement ends ({end}) before it starts ({start})"));
+            }
+        }
+        if financial_year.last_day() < start || end.is_some_and(|e| financial_year.first_day() > e) {
+            self.d.warning(
+                a.financial_year.span(),
+                format!("financial year {financial_year} falls outside the agreement's term"),
+            );
+        }
+
+        let partners = self.partners(raw.partner, agreement_span.clone());
+        let pools = self.pools(raw.pool);
+        let mut agreement = Agreement {
+            id: a.id,
+            name: a.name,
+            financial_year,
+            start,
+            end,
+            declared_total: None,
+            partners,
+            pools,
+            payments: raw.payments.map(|p| self.payments(p.into_inner())),
+            termination: raw.termination.map(|t| self.termination(t.into_inner())),
+            board: raw.board.map(|b| self.board(b.into_inner())),
+        };
+        self.rule_and_saving_ids_unique(&agreement);
+        if let Some(declared) = a.declared_total {
+            agreement.declared_total = self.amount(&declared, "a declared total");
+            self.check_declared(&declared, agreement.total_budget(), "the agreement's pools");
+        }
+        agreement
+    }
+
+    fn partners(&mut self, raw: Vec<Spanned<RawPartner>>, agreement_span: Range<usize>) -> Vec<Partner> {
+        let mut seen = HashMap::new();
+        let mut partners = Vec::new();
+        for p in raw {
+            let p = p.into_inner();
+            if self.unique(&mut seen, &p.id, "partner") {
+                self.partner_ids.push(p.id.get_ref().clone());
+            }
+            partners.push(Partner {
+                id: p.id.into_inner(),
+                name: p.name,
+                kind: match p.kind {
+                    RawPartnerKind::LocalAuthority => PartnerKind::LocalAuthority,
+                    RawPartnerKind::NhsCommissioner => PartnerKind::NhsCommissioner,
+                    RawPartnerKind::Other => PartnerKind::Other,
+                },
+                succeeded_by: p.succeeded_by.map(|s| Successor { id: s.id, name: s.name, from: s.from.0 }),
+            });
+        }
+        if partners.len() < 2 {
+            self.d.error(agreement_span, "an agreement needs at least two partners ([[partner]] tables)");
+        }
+        partners
+    }
+
+    fn pools(&mut self, raw: Vec<Spanned<RawPool>>) -> Vec<Pool> {
+        let mut seen = HashMap::new();
+        let mut pools = Vec::new();
+        for p in raw {
+            let span = p.span();
+            let p = p.into_inner();
+            self.unique(&mut seen, &p.id, "pool");
+            pools.push(self.pool(p, span));
+        }
+        pools
+    }
+
+    fn pool(&mut self, p: RawPool, span: Range<usize>) -> Pool {
+        let host = self.partner(&p.host).unwrap_or(0);
+        let kind = match p.kind {
+            RawPoolKind::Pooled => PoolKind::Pooled,
+            RawPoolKind::Aligned => PoolKind::Aligned,
+        };
+        let income = self.by_partner(&p.income, |v, amount| v.amount(amount, "income"));
+        let mut seen = HashMap::new();
+        let mut lines = Vec::new();
+        for l in p.line {
+            let l = l.into_inner();
+            self.unique(&mut seen, &l.id, "line in this pool");
+            lines.push(self.line(l, kind));
+        }
+        if lines.is_empty() {
+            self.d.error(span.clone(), format!("pool `{}` has no lines ([[pool.line]] tables)", p.id.get_ref()));
+        }
+        let mut pool = Pool {
+            id: p.id.get_ref().clone(),
+            name: p.name,
+            host,
+            kind,
+            risk_share: None,
+            income,
+            declared_total: None,
+            risk_share_clause: p.risk_share.as_ref().and_then(|r| r.get_ref().clause.clone()),
+            lines,
+            rules: Vec::new(),
+            savings: Vec::new(),
+        };
+        pool.risk_share = self.risk_share(&pool, p.risk_share, span);
+        pool.rules = p.rule.into_iter().map(|r| self.rule(&pool, r.into_inner())).collect();
+        pool.savings = p.saving.into_iter().map(|s| self.saving(&pool, s.into_inner())).collect();
+        if let Some(declared) = p.declared_total {
+            pool.declared_total = self.amount(&declared, "a declared total");
+            self.check_declared(&declared, pool.total_budget(), &format!("the lines of pool `{}`", pool.id));
+        }
+        pool
+    }
+
+    fn line(&mut self, l: RawLine, pool_kind: PoolKind) -> Line {
+        let id = l.id.get_ref().clone();
+        let funding = match (&l.contributions, &l.budget) {
+            (Some(c), None) => {
+                Funding::Contributions(self.by_partner(c.get_ref(), |v, a| v.amount(a, "a contribution")))
+            }
+            (None, Some(b)) => Funding::Budget(self.amount(b, "a budget").unwrap_or_default()),
+            (Some(c), Some(_)) => {
+                self.d.error(c.span(), format!("line `{id}` gives both `contributions` and `budget`: give one"));
+                Funding::Budget(Money::ZERO)
+            }
+            (None, None) => {
+                self.d.error(l.id.span(), format!("line `{id}` needs `contributions` or a `budget`"));
+                Funding::Budget(Money::ZERO)
+            }
+        };
+        let lead = l.lead.as_ref().and_then(|lead| self.partner(lead));
+        let risk = match (l.risk.as_ref().map(|r| (r.get_ref(), r.span())), pool_kind) {
+            (None, PoolKind::Pooled) | (Some((RawRisk::Shared, _)), PoolKind::Pooled) => Risk::Shared,
+            (Some((RawRisk::Shared, span)), PoolKind::Aligned) => {
+                self.d.error(span, format!("line `{id}` is in an aligned pool, which shares no risk: use \"lead\" or borne_by"));
+                Risk::Lead
+            }
+            (None, PoolKind::Aligned) | (Some((RawRisk::Lead, _)), _) => Risk::Lead,
+            (Some((RawRisk::BorneBy(partner), _)), _) => Risk::BorneBy(self.partner(partner).unwrap_or(0)),
+        };
+        if risk == Risk::Lead && l.lead.is_none() {
+            self.d.error(l.id.span(), format!("line `{id}` leaves its variance to the lead commissioner, but names no `lead`"));
+        }
+        Line {
+            id,
+            name: l.name,
+            segment: l.segment,
+            lead,
+            funding,
+            risk,
+            in_base: l.in_base.unwrap_or(risk == Risk::Shared),
+            clause: l.clause,
+        }
+    }
+
+    fn risk_share(
+        &mut self,
+        pool: &Pool,
+        raw: Option<Spanned<RawRiskShare>>,
+        pool_span: Range<usize>,
+    ) -> Option<RiskShareBasis> {
+        let span = raw.as_ref().map_or(pool_span, Spanned::span);
+        if pool.kind == PoolKind::Aligned {
+            if raw.is_some() {
+                self.d.error(span, format!("pool `{}` is aligned, so it has no risk share", pool.id));
+            }
+            return None;
+        }
+        let raw = raw.map(Spanned::into_inner).unwrap_or(RawRiskShare {
+            basis: RawBasis::GrossContributions,
+            decimals: None,
+            shares: None,
+            clause: None,
+        });
+        let decimals = match raw.decimals {
+            Some(d) if *d.get_ref() > MAX_DECIMALS => {
+                self.d.error(d.span(), format!("risk shares are published to at most {MAX_DECIMALS} decimals"));
+                2
+            }
+            Some(d) => *d.get_ref(),
+            None => 2,
+        };
+        let has_shared = pool.lines.iter().any(|l| l.risk == Risk::Shared);
+        match (raw.basis, raw.shares) {
+            (RawBasis::GrossContributions, Some(shares)) => {
+                let first = shares.keys().next().map_or(span.clone(), Spanned::span);
+                self.d.error(first, "`shares` are only for a fixed risk share (basis = \"fixed\")");
+                None
+            }
+            (RawBasis::GrossContributions, None) => {
+                if let Some(line) = pool.lines.iter().find(|l| l.in_base && matches!(l.funding, Funding::Budget(_))) {
+                    self.d.error(
+                        span,
+                        format!(
+                            "line `{}` gives a budget without partner contributions, so pool `{}` needs a fixed risk share",
+                            line.id, pool.id
+                        ),
+                    );
+                    return None;
+                }
+                let bases = crate::risk_share::bases(pool, self.partner_ids.len().max(1));
+                if has_shared && bases.iter().all(|b| b.base == Money::ZERO) {
+                    self.d.error(span, format!("pool `{}` has no risk-share base: every partner's base is zero", pool.id));
+                }
+                Some(RiskShareBasis::GrossContributions { decimals })
+            }
+            (RawBasis::Fixed, None) => {
+                self.d.error(span, "a fixed risk share needs `shares`, e.g. { OCC = \"51\", OCCG = \"49\" }");
+                None
+            }
+            (RawBasis::Fixed, Some(shares)) => {
+                if !has_shared {
+                    self.d.error(span.clone(), format!("pool `{}` has a fixed risk share but no shared lines", pool.id));
+                }
+                let mut all_parsed = true;
+                let zero = Percent::from_units(0, decimals).expect("zero is a percentage");
+                let shares = self.by_partner(&shares, |v, share| {
+                    let parsed = Percent::parse(share.get_ref(), decimals);
+                    all_parsed &= parsed.is_ok();
+                    Some(parsed.map_err(|e| v.d.error(share.span(), e)).unwrap_or(zero))
+                });
+                let shares: Vec<Percent> = shares.into_iter().map(|p| if p.decimals() == decimals { p } else { zero }).collect();
+                let sum: u64 = shares.iter().map(|p| p.units()).sum();
+                if all_parsed && sum != percent::hundred(decimals) {
+                    self.d.error(
+                        span,
+                        format!("risk shares of pool `{}` sum to {}, not 100", pool.id, percent::format_units(sum, decimals)),
+                    );
+                }
+                Some(RiskShareBasis::Fixed { shares })
+            }
+        }
+    }
+
+    fn rule(&mut self, pool: &Pool, r: RawRule) -> Rule {
+        let line = self.line_ref(pool, &r.line).unwrap_or(0);
+        let to = self.partner(&r.to).unwrap_or(0);
+        let cap = self.amount(&r.cap, "a cap").unwrap_or_default();
+        if let Some(l) = pool.lines.get(line).filter(|l| l.risk != Risk::Shared) {
+            self.d.error(
+                r.line.span(),
+                format!("clawback `{}` is on line `{}`, which is not shared ({})", r.id.get_ref(), l.id, self.risk_name(l.risk)),
+            );
+        }
+        match r.kind {
+            RawRuleKind::UnderspendClawback => Rule {
+                id: r.id.into_inner(),
+                kind: RuleKind::UnderspendClawback { line, to, cap },
+                clause: r.clause,
+            },
+        }
+    }
+
+    fn saving(&mut self, pool: &Pool, s: RawSaving) -> Saving {
+        let line = self.line_ref(pool, &s.line).unwrap_or(0);
+        if let Some(l) = pool.lines.get(line).filter(|l| l.risk != Risk::Shared) {
+            self.d.error(
+                s.line.span(),
+                format!("saving `{}` is on line `{}`, which is not shared ({})", s.id.get_ref(), l.id, self.risk_name(l.risk)),
+            );
+        }
+        Saving {
+            by: self.partner(&s.by).unwrap_or(0),
+            line,
+            amount: self.amount(&s.amount, "a saving").unwrap_or_default(),
+            strategy_agreed: s.strategy_agreed,
+            clause: s.clause,
+            id: s.id.into_inner(),
+        }
+    }
+
+    fn risk_name(&self, risk: Risk) -> String {
+        match risk {
+            Risk::Shared => "shared".into(),
+            Risk::Lead => "its lead commissioner bears it".into(),
+            Risk::BorneBy(p) => format!("its risk is borne by {}", self.partner_ids.get(p).map_or("?", String::as_str)),
+        }
+    }
+
+    fn rule_and_saving_ids_unique(&mut self, agreement: &Agreement) {
+        // Outturn files name rules and savings without their pool, so ids are agreement-wide.
+        let mut rules = HashMap::new();
+        let mut savings = HashMap::new();
+        for pool in &agreement.pools {
+            for r in &pool.rules {
+                if rules.insert(r.id.clone(), pool.id.clone()).is_some() {
+                    self.d.error(0..0, format!("rule id `{}` is used twice; rule ids must be unique in the agreement", r.id));
+                }
+            }
+            for s in &pool.savings {
+                if savings.insert(s.id.clone(), pool.id.clone()).is_some() {
+                    self.d.error(0..0, format!("saving id `{}` is used twice; saving ids must be unique in the agreement", s.id));
+                }
+            }
+        }
+    }
+
+    fn payments(&mut self, p: RawPayments) -> Payments {
+        let RawFrequency::Monthly = p.frequency;
+        let in_advance_months = self.by_partner(&p.in_advance_months, |v, months| {
+            if *months.get_ref() > 11 {
+                v.d.error(months.span(), "payments can be at most 11 months in advance");
+                None
+            } else {
+                Some(*months.get_ref())
+            }
+        });
+        Payments { in_advance_months }
+    }
+
+    fn termination(&mut self, t: RawTermination) -> Termination {
+        for months in [&t.notice_months, &t.no_contribution_agreement_months] {
+            if *months.get_ref() == 0 || *months.get_ref() > 120 {
+                self.d.error(months.span(), "notice must be between 1 and 120 months");
+            }
+        }
+        Termination {
+            notice_months: *t.notice_months.get_ref(),
+            no_contribution_agreement_months: *t.no_contribution_agreement_months.get_ref(),
+        }
+    }
+
+    fn board(&mut self, b: RawBoard) -> Board {
+        let RawDecisions::Unanimous = b.decisions;
+        let calendar = Calendar::parse(b.calendar.get_ref()).unwrap_or_else(|e| {
+            self.d.error(b.calendar.span(), e);
+            Calendar::EnglandAndWales
+        });
+        let mut seen = HashMap::new();
+        let mut members = Vec::new();
+        for m in b.member {
+            let m = m.into_inner();
+            self.unique(&mut seen, &m.id, "board member");
+            members.push(Member {
+                partner: self.partner(&m.partner).unwrap_or(0),
+                id: m.id.into_inner(),
+                role: m.role,
+                name: m.name,
+                voting: m.voting,
+                chair: m.chair,
+                deputy: m.deputy,
+            });
+        }
+        let quorum = *b.quorum_per_partner.get_ref();
+        if quorum == 0 {
+            self.d.error(b.quorum_per_partner.span(), "a quorum of at least one member per partner is needed");
+        }
+        for (ix, partner) in self.partner_ids.clone().iter().enumerate() {
+            let voting = members.iter().filter(|m| m.voting && m.partner == ix).count();
+            if (voting as u64) < u64::from(quorum) {
+                self.d.warning(
+                    b.quorum_per_partner.span(),
+                    format!("{partner} has {voting} voting members, fewer than the quorum of {quorum}: no meeting can be quorate"),
+                );
+            }
+        }
+        Board {
+            name: b.name,
+            quorum_per_partner: quorum,
+            agenda_working_days: b.agenda_working_days,
+            minutes_within_days: b.minutes_within_days,
+            calendar,
+            members,
+        }
+    }
+
+    // ---- small helpers ----
+
+    /// Records `id` as seen; an error (pointing back at the first) when it was seen before.
+    fn unique(&mut self, seen: &mut HashMap<String, Range<usize>>, id: &Id, what: &str) -> bool {
+        if let Some(first) = seen.get(id.get_ref()) {
+            let (line, _) = line_col(self.text, first.start);
+            self.d.error(id.span(), format!("duplicate {what} id `{}` (first defined on line {line})", id.get_ref()));
+            return false;
+        }
+        seen.insert(id.get_ref().clone(), id.span());
+        true
+    }
+
+    fn partner(&mut self, id: &Id) -> Option<PartnerIx> {
+        let found = self.partner_ids.iter().position(|p| p == id.get_ref());
+        if found.is_none() {
+            self.d.error(
+                id.span(),
+                format!("unknown partner `{}` (partners are {})", id.get_ref(), self.partner_ids.join(", ")),
+            );
+        }
+        found
+    }
+
+    fn line_ref(&mut self, pool: &Pool, id: &Id) -> Option<usize> {
+        let found = pool.line_ix(id.get_ref());
+        if found.is_none() {
+            self.d.error(id.span(), format!("unknown line `{}` in pool `{}`", id.get_ref(), pool.id));
+        }
+        found
+    }
+
+    /// One value per partner, in partner order, from a `{ PARTNER = value }` table.
+    fn by_partner<R, T: Default + Clone>(
+        &mut self,
+        table: &ByPartner<R>,
+        mut value: impl FnMut(&mut Self, &Spanned<R>) -> Option<T>,
+    ) -> Vec<T> {
+        let mut out = vec![T::default(); self.partner_ids.len()];
+        for (id, raw) in table {
+            if let (Some(ix), Some(v)) = (self.partner(id), value(self, raw)) {
+                out[ix] = v;
+            }
+        }
+        out
+    }
+
+    fn amount(&mut self, amount: &Spanned<Amount>, what: &str) -> Option<Money> {
+        non_negative(amount, what).map_err(|d| self.d.error(d.span, d.message)).ok()
+    }
+
+    /// R13: stated totals are checked, never trusted.
+    fn check_declared(&mut self, declared: &Spanned<Amount>, computed: Money, of: &str) {
+        let declared_money = declared.get_ref().0;
+        if declared_money != computed {
+            self.d.warning(
+                declared.span(),
+                format!(
+                    "declared total {declared_money} differs from the sum of {of}, {computed}, by {} (R13)",
+                    declared_money - computed
+                ),
+            );
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawRisk {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RawRisk, D::Error> {
+        struct RiskVisitor;
+        impl<'de> Visitor<'de> for RiskVisitor {
+            type Value = RawRisk;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("\"shared\", \"lead\" or { borne_by = \"PARTNER\" }")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<RawRisk, E> {
+                match s {
+                    "shared" => Ok(RawRisk::Shared),
+                    "lead" => Ok(RawRisk::Lead),
+                    other => Err(E::custom(format!(
+                        "unknown risk `{other}`, expected \"shared\", \"lead\" or {{ borne_by = \"PARTNER\" }}"
+                    ))),
+                }
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<RawRisk, M::Error> {
+                let mut borne_by = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key != "borne_by" {
+                        return Err(de::Error::unknown_field(&key, &["borne_by"]));
+                    }
+                    borne_by = Some(map.next_value::<Id>()?);
+                }
+                borne_by.map(RawRisk::BorneBy).ok_or_else(|| de::Error::missing_field("borne_by"))
+            }
+        }
+        deserializer.deserialize_any(RiskVisitor)
+    }
+}

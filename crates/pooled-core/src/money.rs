@@ -1,0 +1,250 @@
+//! Exact money: integer pence, parsing of every amount form the agreement file allows,
+//! £ formatting, and the exact largest-remainder split (DESIGN 4).
+
+use std::fmt;
+use std::iter::Sum;
+use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
+
+/// An amount of money in whole pence. Never a float.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Money(i64);
+
+/// Amounts beyond £100 billion are refused at parse time, so that sums of hundreds of
+/// thousands of maximal amounts still fit an `i64`; no public budget comes near it.
+pub const MAX_PENCE: i64 = 10_000_000_000_000;
+
+impl Money {
+    pub const ZERO: Money = Money(0);
+
+    pub const fn from_pence(pence: i64) -> Money {
+        Money(pence)
+    }
+
+    pub fn from_pounds(pounds: i64) -> Option<Money> {
+        pounds
+            .checked_mul(100)
+            .filter(|p| p.abs() <= MAX_PENCE)
+            .map(Money)
+    }
+
+    pub const fn pence(self) -> i64 {
+        self.0
+    }
+
+    pub fn is_negative(self) -> bool {
+        self.0 < 0
+    }
+
+    pub fn abs(self) -> Money {
+        Money(self.0.abs())
+    }
+
+    /// Parses the string forms of DESIGN 5: `1234`, `1234.5`, `1234.56`, `1,234.56`,
+    /// `£1,234.56`, `-1234.56`, `-£1,234.56`. More than two decimal places is an error,
+    /// never a silent rounding.
+    pub fn parse(text: &str) -> Result<Money, String> {
+        let bad = |why: &str| Err(format!("invalid amount `{text}`: {why}"));
+        let s = text.trim();
+        let (negative, s) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let s = s.strip_prefix('£').unwrap_or(s);
+        let (whole, fraction) = match s.split_once('.') {
+            Some((w, f)) => (w, Some(f)),
+            None => (s, None),
+        };
+        if whole.is_empty() {
+            return bad("expected digits before the decimal point");
+        }
+        let digits = match ungroup(whole) {
+            Ok(d) => d,
+            Err(why) => return bad(&why),
+        };
+        let fraction_pence = match fraction {
+            None => 0,
+            Some(f) if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) => {
+                return bad("expected digits after the decimal point");
+            }
+            Some(f) if f.len() > 2 => {
+                return bad("more than two decimal places (amounts are exact to the penny)");
+            }
+            Some(f) if f.len() == 1 => i64::from(f.as_bytes()[0] - b'0') * 10,
+            Some(f) => f.parse::<i64>().unwrap_or(0),
+        };
+        let pence = digits
+            .parse::<i64>()
+            .ok()
+            .and_then(|p| p.checked_mul(100))
+            .and_then(|p| p.checked_add(fraction_pence))
+            .filter(|p| *p <= MAX_PENCE);
+        match pence {
+            Some(p) if negative => Ok(Money(-p)),
+            Some(p) => Ok(Money(p)),
+            None => bad("too large"),
+        }
+    }
+
+    /// `£1,234,567.89`, or `-£1,234.56`.
+    pub fn to_pounds_string(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        format!("{sign}£{}", self.abs_grouped())
+    }
+
+    /// `1234567.89` or `-1234.56`: the JSON contract's form (DESIGN 8).
+    pub fn to_plain_string(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let p = self.0.unsigned_abs();
+        format!("{sign}{}.{:02}", p / 100, p % 100)
+    }
+
+    /// `1,234,567.89`, negatives in brackets: `(1,234.56)`; the report form.
+    pub fn to_report_string(self) -> String {
+        bracket(self.0 < 0, self.abs_grouped())
+    }
+
+    /// Whole thousands of pounds, rounded half away from zero, grouped, negatives in
+    /// brackets: `66,923` for £66,922,562; the £'000 report form.
+    pub fn to_thousands_string(self) -> String {
+        let p = self.0.unsigned_abs();
+        let thousands = (p + 50_000) / 100_000;
+        bracket(self.0 < 0 && thousands != 0, group(thousands))
+    }
+
+    fn abs_grouped(self) -> String {
+        let p = self.0.unsigned_abs();
+        format!("{}.{:02}", group(p / 100), p % 100)
+    }
+
+    pub fn checked_add(self, other: Money) -> Option<Money> {
+        self.0.checked_add(other.0).map(Money)
+    }
+
+    /// Splits this amount exactly by integer weights (DESIGN 4): each share is truncated
+    /// toward zero to the penny, then the leftover pence go one each to the largest
+    /// remainders, ties to the earliest weight. A negative amount is split on its absolute
+    /// value and the sign applied. The shares always sum to the amount. All weights zero
+    /// gives all-zero shares only when the amount is zero; otherwise `None`.
+    pub fn split_by_weights(self, weights: &[u64]) -> Option<Vec<Money>> {
+        let total: u128 = weights.iter().map(|w| u128::from(*w)).sum();
+        let amount = u128::from(self.0.unsigned_abs());
+        if total == 0 {
+            return (amount == 0).then(|| vec![Money::ZERO; weights.len()]);
+        }
+        let shares: Vec<u128> = largest_remainder(amount, weights, total);
+        let sign = if self.0 < 0 { -1 } else { 1 };
+        Some(
+            shares
+                .into_iter()
+                .map(|s| Money(sign * i64::try_from(s).expect("a share never exceeds the amount")))
+                .collect(),
+        )
+    }
+}
+
+/// Apportions `amount` units by `weights` (summing to `total > 0`): truncation, then the
+/// leftover units one each to the largest remainders, ties to the earliest weight.
+/// Shared by money splits and by risk-share percentages (R2).
+pub(crate) fn largest_remainder(amount: u128, weights: &[u64], total: u128) -> Vec<u128> {
+    let mut shares = Vec::with_capacity(weights.len());
+    let mut remainders = Vec::with_capacity(weights.len());
+    for (i, w) in weights.iter().enumerate() {
+        let exact = amount * u128::from(*w);
+        shares.push(exact / total);
+        remainders.push((exact % total, i));
+    }
+    let given: u128 = shares.iter().sum();
+    let leftover = usize::try_from(amount - given).expect("leftover is below the weight count");
+    // Largest remainder first; on equal remainders the earlier index first.
+    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for &(_, i) in remainders.iter().take(leftover) {
+        shares[i] += 1;
+    }
+    shares
+}
+
+/// Removes thousands separators from the whole-pounds part, insisting they are in the right
+/// places: `1,234,567` is fine, `1,23,4567` is a typo worth refusing in a finance file.
+fn ungroup(whole: &str) -> Result<String, String> {
+    if !whole.bytes().all(|b| b.is_ascii_digit() || b == b',') {
+        return Err("expected only digits, commas, one decimal point and an optional leading `-` or `£`".into());
+    }
+    if whole.contains(',') {
+        let groups: Vec<&str> = whole.split(',').collect();
+        let first_ok = (1..=3).contains(&groups[0].len());
+        if !first_ok || groups[1..].iter().any(|g| g.len() != 3) {
+            return Err("commas must separate groups of three digits".into());
+        }
+    }
+    Ok(whole.replace(',', ""))
+}
+
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn bracket(negative: bool, text: String) -> String {
+    if negative { format!("({text})") } else { text }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_pounds_string())
+    }
+}
+
+impl Add for Money {
+    type Output = Money;
+    fn add(self, other: Money) -> Money {
+        Money(self.0 + other.0)
+    }
+}
+
+impl AddAssign for Money {
+    fn add_assign(&mut self, other: Money) {
+        self.0 += other.0;
+    }
+}
+
+impl Sub for Money {
+    type Output = Money;
+    fn sub(self, other: Money) -> Money {
+        Money(self.0 - other.0)
+    }
+}
+
+impl SubAssign for Money {
+    fn sub_assign(&mut self, other: Money) {
+        self.0 -= other.0;
+    }
+}
+
+impl Neg for Money {
+    type Output = Money;
+    fn neg(self) -> Money {
+        Money(-self.0)
+    }
+}
+
+impl Sum for Money {
+    fn sum<I: Iterator<Item = Money>>(iter: I) -> Money {
+        iter.fold(Money::ZERO, Add::add)
+    }
+}
+
+impl<'a> Sum<&'a Money> for Money {
+    fn sum<I: Iterator<Item = &'a Money>>(iter: I) -> Money {
+        iter.copied().sum()
+    }
+}
+
+#[cfg(test)]
+mod tests;
