@@ -1,1 +1,220 @@
-fn main() {}
+//! `pooled`: the command line (DESIGN 8). Thin: it reads files, calls the core, and prints
+//! a table or the JSON contract. Exit 0 on success, 1 on invalid input, 2 on usage.
+
+mod json;
+mod table;
+mod text;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use pooled_core::agreement::Agreement;
+use pooled_core::calendar::{Calendar, Date};
+use pooled_core::diagnostic::Diagnostic;
+use pooled_core::governance::{check_meeting, Meeting};
+use pooled_core::settlement::{settle, Outturn};
+use pooled_core::termination::{notice, NoticeReason};
+use pooled_core::{payments, risk_share};
+
+#[derive(Parser)]
+#[command(name = "pooled", version, about = "The system of record for section 75 pooled budgets")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate an agreement file: errors, and warnings such as declared totals that differ.
+    Check { agreement: PathBuf },
+    /// Each pool's risk-share table (R1, R2, R7), as Schedule 3 lays it out.
+    RiskShare {
+        agreement: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Year-end settlement of every pool on an outturn file (R3-R6).
+    Settle {
+        agreement: PathBuf,
+        outturn: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Monthly instalments from each partner to each pool's host (R8).
+    Payments {
+        agreement: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a board meeting: quorum, seats, decisions, agenda and minutes deadlines (R10).
+    Meeting {
+        agreement: PathBuf,
+        meeting: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// When notice of termination given on a date takes effect (R9).
+    Notice {
+        agreement: PathBuf,
+        #[arg(long, value_parser = parse_date)]
+        given: Date,
+        #[arg(long, value_enum, default_value = "standard")]
+        reason: Reason,
+        /// Months of notice; only with --reason default, and shorter than the standard.
+        #[arg(long)]
+        months: Option<u32>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Working days from one date to another, both included.
+    WorkingDays {
+        #[arg(long, value_parser = parse_calendar, default_value = "england-and-wales")]
+        calendar: Calendar,
+        #[arg(long, value_parser = parse_date)]
+        from: Date,
+        #[arg(long, value_parser = parse_date)]
+        to: Date,
+    },
+    /// A year's bank holidays, one a line: ISO date, then the name.
+    BankHolidays {
+        #[arg(long, value_parser = parse_calendar, default_value = "england-and-wales")]
+        calendar: Calendar,
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1..=9999))]
+        year: i32,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Reason {
+    Standard,
+    NoContributionAgreement,
+    Default,
+}
+
+fn parse_date(s: &str) -> Result<Date, String> {
+    Date::parse_iso(s)
+}
+
+fn parse_calendar(s: &str) -> Result<Calendar, String> {
+    Calendar::parse(s)
+}
+
+/// What went wrong, and so which exit code: 1 for bad input, 2 for bad usage.
+enum Failure {
+    Input(Vec<String>),
+    Usage(String),
+}
+
+type Outcome = Result<String, Failure>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Input(lines)) => {
+            for line in lines {
+                eprintln!("{line}");
+            }
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> Outcome {
+    match command {
+        Command::Check { agreement } => {
+            let text = read(&agreement)?;
+            match Agreement::parse(&text) {
+                Ok((a, warnings)) => {
+                    let mut out = render_all(&agreement, &text, &warnings).join("\n");
+                    if !out.is_empty() {
+                        out.push('\n');
+                    }
+                    out.push_str(&text::check_summary(&a, warnings.len()));
+                    Ok(out)
+                }
+                Err(errors) => Err(Failure::Input(render_all(&agreement, &text, &errors))),
+            }
+        }
+        Command::RiskShare { agreement, json } => {
+            let a = load_agreement(&agreement)?;
+            let tables: Vec<_> = a.pools().iter().filter_map(|p| Some((p, risk_share::risk_share(&a, p)?))).collect();
+            Ok(if json { json::risk_share(&a, &tables) } else { text::risk_share(&a, &tables) })
+        }
+        Command::Settle { agreement, outturn, json } => {
+            let a = load_agreement(&agreement)?;
+            let text = read(&outturn)?;
+            let (o, warnings) = Outturn::parse(&text, &a).map_err(|e| Failure::Input(render_all(&outturn, &text, &e)))?;
+            warn(&outturn, &text, &warnings);
+            let settled = settle(&a, &o);
+            Ok(if json { json::settlement(&a, &settled) } else { text::settlement(&a, &settled) })
+        }
+        Command::Payments { agreement, json } => {
+            let a = load_agreement(&agreement)?;
+            let schedule = payments::schedule(&a);
+            Ok(if json { json::payments(&a, &schedule) } else { text::payments(&a, &schedule) })
+        }
+        Command::Meeting { agreement, meeting, json } => {
+            let a = load_agreement(&agreement)?;
+            let text = read(&meeting)?;
+            let (m, warnings) = Meeting::parse(&text, &a).map_err(|e| Failure::Input(render_all(&meeting, &text, &e)))?;
+            warn(&meeting, &text, &warnings);
+            let board = a.board().expect("Meeting::parse checked the board");
+            let checked = check_meeting(&a, board, &m);
+            Ok(if json { json::meeting(&a, &checked) } else { text::meeting(&a, board, &m, &checked) })
+        }
+        Command::Notice { agreement, given, reason, months, json } => {
+            let a = load_agreement(&agreement)?;
+            let reason = match (reason, months) {
+                (Reason::Default, Some(months)) => NoticeReason::Default { months },
+                (Reason::Default, None) => return Err(Failure::Usage("--reason default needs --months N".into())),
+                (_, Some(_)) => return Err(Failure::Usage("--months goes only with --reason default".into())),
+                (Reason::Standard, None) => NoticeReason::Standard,
+                (Reason::NoContributionAgreement, None) => NoticeReason::NoContributionAgreement,
+            };
+            let terms = a.termination().ok_or_else(|| {
+                Failure::Input(vec![format!("{}: the agreement has no [termination] section", agreement.display())])
+            })?;
+            let n = notice(terms, given, reason).map_err(Failure::Usage)?;
+            Ok(if json { json::notice(&n) } else { text::notice(&n) })
+        }
+        Command::WorkingDays { calendar, from, to } => {
+            Ok(format!("{}\n", calendar.working_days_between(from, to)))
+        }
+        Command::BankHolidays { calendar, year } => Ok(calendar
+            .bank_holidays(year)
+            .iter()
+            .map(|h| format!("{} {}\n", h.date, h.name))
+            .collect()),
+    }
+}
+
+fn read(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| Failure::Input(vec![format!("{}: cannot read: {e}", path.display())]))
+}
+
+/// Reads and validates an agreement; its warnings go to standard error.
+fn load_agreement(path: &Path) -> Result<Agreement, Failure> {
+    let text = read(path)?;
+    let (agreement, warnings) = Agreement::parse(&text).map_err(|e| Failure::Input(render_all(path, &text, &e)))?;
+    warn(path, &text, &warnings);
+    Ok(agreement)
+}
+
+fn render_all(path: &Path, text: &str, diagnostics: &[Diagnostic]) -> Vec<String> {
+    diagnostics.iter().map(|d| d.render(&path.display().to_string(), text)).collect()
+}
+
+fn warn(path: &Path, text: &str, warnings: &[Diagnostic]) {
+    for line in render_all(path, text, warnings) {
+        eprintln!("{line}");
+    }
+}

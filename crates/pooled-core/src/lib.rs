@@ -1,5 +1,12 @@
 //! The domain of a section 75 pooled budget. Pure: no files, no network, no clock.
+pub mod agreement;
 pub mod calendar;
 pub mod diagnostic;
+pub mod file_format;
+pub mod governance;
 pub mod money;
+pub mod payments;
 pub mod percent;
+pub mod risk_share;
+pub mod settlement;
+pub mod termination;

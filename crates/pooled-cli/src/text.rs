@@ -1,0 +1,186 @@
+//! The human-readable form of each command's answer.
+
+use pooled_core::agreement::{Agreement, Board, Pool};
+use pooled_core::governance::{filled_by_name, Meeting, MeetingCheck};
+use pooled_core::money::Money;
+use pooled_core::payments::Instalment;
+use pooled_core::risk_share::RiskShare;
+use pooled_core::settlement::PoolSettlement;
+use pooled_core::termination::Notice;
+
+use crate::table::Table;
+
+fn partner_id(a: &Agreement, ix: usize) -> &str {
+    &a.partners()[ix].id
+}
+
+/// `-` for nothing, as the source tables leave such cells blank.
+fn amount_or_dash(m: Money) -> String {
+    if m == Money::ZERO { "-".into() } else { m.to_report_string() }
+}
+
+pub fn check_summary(a: &Agreement, warnings: usize) -> String {
+    let lines: usize = a.pools().iter().map(|p| p.lines.len()).sum();
+    format!(
+        "{}: {} for {}: {} partners, {} pools, {} lines, total budget {}; {}\n",
+        a.id(),
+        a.name(),
+        a.financial_year(),
+        a.partners().len(),
+        a.pools().len(),
+        lines,
+        a.total_budget(),
+        match warnings {
+            0 => "no problems found".to_string(),
+            1 => "1 warning".to_string(),
+            n => format!("{n} warnings"),
+        }
+    )
+}
+
+/// Each pool's table laid out as Schedule 3 of the 2016 agreement lays it out.
+pub fn risk_share(a: &Agreement, tables: &[(&Pool, RiskShare)]) -> String {
+    let mut out = String::new();
+    for (pool, share) in tables {
+        let partners: Vec<usize> = (0..a.partners().len()).collect();
+        out.push_str(&format!(
+            "{} ({}) risk share {}, {} ({})\n",
+            pool.name,
+            pool.id,
+            a.financial_year(),
+            share.basis.replace('-', " "),
+            share.clause
+        ));
+        let headers: Vec<String> =
+            std::iter::once(String::new()).chain(partners.iter().map(|p| format!(">{}", partner_id(a, *p)))).collect();
+        let mut t = Table::new(&headers);
+        let row = |label: String, cells: Vec<String>| std::iter::once(label).chain(cells).collect::<Vec<_>>();
+        t.row(row(format!("Contribution to {} pool", pool.id), share.partners.iter().map(|r| amount_or_dash(r.contributions)).collect()));
+        if share.partners.iter().any(|r| r.excluded != Money::ZERO) {
+            let excluded: Vec<&str> = pool.lines.iter().filter(|l| !l.in_base).map(|l| l.name.as_str()).collect();
+            t.row(row(format!("Exclude {}", excluded.join(", ")), share.partners.iter().map(|r| amount_or_dash(r.excluded)).collect()));
+        }
+        if share.partners.iter().any(|r| r.income_added_back != Money::ZERO) {
+            t.row(row("Add back income".into(), share.partners.iter().map(|r| amount_or_dash(r.income_added_back)).collect()));
+        }
+        t.row(row("Risk Shared Contributions".into(), share.partners.iter().map(|r| r.base.to_report_string()).collect()));
+        t.row(row("% risk share".into(), share.shares.iter().map(|p| format!("{p}%")).collect()));
+        out.push_str(&t.render());
+        out.push('\n');
+    }
+    out
+}
+
+pub fn settlement(a: &Agreement, pools: &[PoolSettlement]) -> String {
+    let mut out = String::new();
+    for p in pools {
+        let name = a.pool(&p.pool).map_or("", |pool| pool.name.as_str());
+        out.push_str(&format!(
+            "{name} ({}): budget {}, outturn {}, variance {}\n",
+            p.pool,
+            p.budget.to_report_string(),
+            p.outturn.to_report_string(),
+            p.variance.to_report_string()
+        ));
+        let mut t = Table::new(&["Partner", "Rule", "Line", "Clause", ">Amount £"]);
+        for s in &p.partners {
+            for part in &s.parts {
+                t.row([
+                    partner_id(a, s.partner).to_string(),
+                    part.rule.name().to_string(),
+                    part.line.clone().unwrap_or_else(|| "(shared remainder)".into()),
+                    part.clause.clone(),
+                    part.amount.to_report_string(),
+                ]);
+            }
+            t.row([partner_id(a, s.partner).to_string(), "total".into(), String::new(), String::new(), s.total.to_report_string()]);
+        }
+        out.push_str(&t.render());
+        out.push('\n');
+    }
+    out
+}
+
+pub fn payments(a: &Agreement, schedule: &[Instalment]) -> String {
+    let mut t = Table::new(&["Pool", "From", "To", "Month", "Due", ">Amount £"]);
+    for i in schedule {
+        t.row([
+            i.pool.clone(),
+            partner_id(a, i.from).to_string(),
+            partner_id(a, i.to).to_string(),
+            i.month.to_string(),
+            i.due.to_string(),
+            i.amount.to_report_string(),
+        ]);
+    }
+    t.render()
+}
+
+pub fn meeting(a: &Agreement, board: &Board, m: &Meeting, c: &MeetingCheck) -> String {
+    let mut out = format!("{} meeting of {}\n", board.name, m.date);
+    let seats: Vec<String> = a
+        .partners()
+        .iter()
+        .zip(&c.seats_filled)
+        .map(|(p, n)| format!("{} {n} of {}", p.id, board.quorum_per_partner))
+        .collect();
+    out.push_str(&format!(
+        "Quorate: {} ({}; Sch 4 1.3)\n\n",
+        if c.quorate { "yes" } else { "NO" },
+        seats.join(", ")
+    ));
+    let mut t = Table::new(&["Seat", "Partner", "Filled by", "How"]);
+    for s in &c.seats {
+        let (by, how) = match &s.filled {
+            Some((by, how)) => (by.clone(), filled_by_name(*how).to_string()),
+            None => ("-".into(), "unfilled".into()),
+        };
+        t.row([s.member.clone(), partner_id(a, s.partner).to_string(), by, how]);
+    }
+    out.push_str(&t.render());
+    if !c.not_counted.is_empty() {
+        out.push_str("\nNot counted towards the quorum:\n");
+        for n in &c.not_counted {
+            out.push_str(&format!("  {}: {}\n", n.person, n.reason));
+        }
+    }
+    let on_time = |v: Option<bool>| match v {
+        Some(true) => "on time",
+        Some(false) => "LATE",
+        None => "not yet",
+    };
+    out.push_str(&format!(
+        "\nAgenda and papers: due by {}, published {} ({}; Sch 4 5.2)\n",
+        c.agenda.due,
+        c.agenda.done.map_or("-".into(), |d| d.to_string()),
+        on_time(c.agenda.on_time)
+    ));
+    out.push_str(&format!(
+        "Minutes: due by {}, circulated {} ({}; Sch 4 6.3)\n",
+        c.minutes.due,
+        c.minutes.done.map_or("-".into(), |d| d.to_string()),
+        on_time(c.minutes.on_time)
+    ));
+    if !c.decisions.is_empty() {
+        out.push('\n');
+        let mut t = Table::new(&["Decision", "Subject", "Outcome", "Lead", "Clause"]);
+        for (d, outcome) in m.decisions.iter().zip(&c.decisions) {
+            t.row([
+                d.id.clone(),
+                d.subject.clone(),
+                outcome.outcome.name().to_string(),
+                outcome.lead.map_or("-".to_string(), |l| partner_id(a, l).to_string()),
+                outcome.outcome.clause().to_string(),
+            ]);
+        }
+        out.push_str(&t.render());
+    }
+    out
+}
+
+pub fn notice(n: &Notice) -> String {
+    format!(
+        "Notice given {} takes effect {} ({} months; R9)\n",
+        n.given, n.effective, n.months
+    )
+}

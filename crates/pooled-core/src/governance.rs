@@ -1,0 +1,403 @@
+//! Meetings of the joint board (R10, Sch 4, DESIGN 7): who fills which voting seat, whether
+//! the meeting was quorate, what its decisions came to, and whether the agenda and minutes
+//! met their deadlines.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::agreement::{Agreement, Board, Member, PartnerIx};
+use crate::calendar::Date;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::file_format::{from_toml, FileDate, Spanned};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Meeting {
+    pub date: Date,
+    pub agenda_published: Option<Date>,
+    pub minutes_circulated: Option<Date>,
+    pub attendees: Vec<Attendee>,
+    pub decisions: Vec<Decision>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Attendee {
+    pub person: String,
+    /// The voting member whose seat this person means to fill.
+    pub deputising_for: Option<String>,
+    /// An alternative deputy in exceptional circumstances (Sch 4 1.2).
+    pub alternative: bool,
+    pub confirmed_in_writing_by: Option<String>,
+    pub agreed_by_other_partner: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub id: String,
+    pub subject: String,
+    /// Lead commissioner of the service element, who has discretion on disagreement.
+    pub element_lead: Option<PartnerIx>,
+    /// Votes keyed by voting seat (member id).
+    pub votes: BTreeMap<String, Vote>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Vote {
+    For,
+    Against,
+    Abstain,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilledBy {
+    InPerson,
+    NominatedDeputy,
+    AlternativeDeputy,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seat {
+    pub member: String,
+    pub partner: PartnerIx,
+    /// Who filled the seat and how; `None` when unfilled.
+    pub filled: Option<(String, FilledBy)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotCounted {
+    pub person: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every filled seat voted for (Sch 4 6.1.3).
+    Agreed,
+    NotAgreed,
+    /// Not unanimous; the element's lead commissioner has discretion (Sch 4 6.2).
+    LeadDiscretion,
+    /// Taken at an inquorate meeting (Sch 4 6.1.1).
+    Invalid,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Agreed => "agreed",
+            Outcome::NotAgreed => "not-agreed",
+            Outcome::LeadDiscretion => "lead-discretion",
+            Outcome::Invalid => "invalid",
+        }
+    }
+
+    pub fn clause(self) -> &'static str {
+        match self {
+            Outcome::Agreed | Outcome::NotAgreed => "Sch 4 6.1",
+            Outcome::LeadDiscretion => "Sch 4 6.2",
+            Outcome::Invalid => "Sch 4 6.1.1",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecisionOutcome {
+    pub id: String,
+    pub outcome: Outcome,
+    pub lead: Option<PartnerIx>,
+}
+
+/// A deadline and whether it was met; `on_time` is `None` until the thing is done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadline {
+    pub due: Date,
+    pub done: Option<Date>,
+    pub on_time: Option<bool>,
+}
+
+impl Deadline {
+    fn new(due: Date, done: Option<Date>) -> Deadline {
+        Deadline { due, done, on_time: done.map(|d| d <= due) }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeetingCheck {
+    pub quorate: bool,
+    /// Seats filled per partner, in partner order.
+    pub seats_filled: Vec<u32>,
+    pub seats: Vec<Seat>,
+    pub not_counted: Vec<NotCounted>,
+    /// Latest date the agenda and papers could go out (Sch 4 5.2).
+    pub agenda: Deadline,
+    /// Minutes to members within the board's days (Sch 4 6.3).
+    pub minutes: Deadline,
+    pub decisions: Vec<DecisionOutcome>,
+}
+
+impl MeetingCheck {
+    pub fn unfilled(&self) -> impl Iterator<Item = &Seat> {
+        self.seats.iter().filter(|s| s.filled.is_none())
+    }
+}
+
+/// Checks a meeting against the board's rules.
+pub fn check_meeting(agreement: &Agreement, board: &Board, meeting: &Meeting) -> MeetingCheck {
+    let (seats, not_counted) = fill_seats(agreement, board, &meeting.attendees);
+    let mut seats_filled = vec![0u32; agreement.partners().len()];
+    for seat in seats.iter().filter(|s| s.filled.is_some()) {
+        seats_filled[seat.partner] += 1;
+    }
+    let quorate = seats_filled.iter().all(|n| *n >= board.quorum_per_partner);
+    let decisions = meeting
+        .decisions
+        .iter()
+        .map(|d| {
+            let unanimous = seats
+                .iter()
+                .filter(|s| s.filled.is_some())
+                .all(|s| d.votes.get(&s.member) == Some(&Vote::For));
+            let outcome = match (quorate, unanimous, d.element_lead) {
+                (false, _, _) => Outcome::Invalid,
+                (true, true, _) => Outcome::Agreed,
+                (true, false, Some(_)) => Outcome::LeadDiscretion,
+                (true, false, None) => Outcome::NotAgreed,
+            };
+            DecisionOutcome { id: d.id.clone(), outcome, lead: d.element_lead }
+        })
+        .collect();
+    let agenda_latest = board
+        .calendar
+        .step_back_working_days(meeting.date, board.agenda_working_days)
+        .unwrap_or(meeting.date);
+    let minutes_due = meeting.date.add_days(i64::from(board.minutes_within_days)).unwrap_or(meeting.date);
+    MeetingCheck {
+        quorate,
+        seats_filled,
+        seats,
+        not_counted,
+        agenda: Deadline::new(agenda_latest, meeting.agenda_published),
+        minutes: Deadline::new(minutes_due, meeting.minutes_circulated),
+        decisions,
+    }
+}
+
+/// Sch 4 1.2-1.3: a seat is filled by the member in person, else the nominated deputy,
+/// else a valid alternative deputy; a seat counts once; non-voting members never count.
+fn fill_seats(agreement: &Agreement, board: &Board, attendees: &[Attendee]) -> (Vec<Seat>, Vec<NotCounted>) {
+    let mut seats: Vec<Seat> = board
+        .members
+        .iter()
+        .filter(|m| m.voting)
+        .map(|m| Seat { member: m.id.clone(), partner: m.partner, filled: None })
+        .collect();
+    let member = |id: &str| board.members.iter().find(|m| m.id == id);
+    let partner_name = |ix: PartnerIx| agreement.partners()[ix].id.clone();
+    let mut not_counted = Vec::new();
+    // Who may fill each seat, in order of precedence; the first valid claim wins.
+    for pass in [FilledBy::InPerson, FilledBy::NominatedDeputy, FilledBy::AlternativeDeputy] {
+        for a in attendees {
+            if claim_kind(a, member) != Some(pass) {
+                continue;
+            }
+            let seat_id = a.deputising_for.as_deref().unwrap_or(&a.person);
+            let m = member(seat_id).expect("claim_kind found the member");
+            if pass == FilledBy::AlternativeDeputy {
+                if let Err(reason) = alternative_is_valid(a, m, board, &partner_name) {
+                    not_counted.push(NotCounted { person: a.person.clone(), reason });
+                    continue;
+                }
+            }
+            let seat = seats.iter_mut().find(|s| s.member == m.id).expect("voting members have seats");
+            match &seat.filled {
+                None => seat.filled = Some((a.person.clone(), pass)),
+                Some((by, how)) => not_counted.push(NotCounted {
+                    person: a.person.clone(),
+                    reason: format!(
+                        "the seat of `{}` is already filled by {} ({}); a seat counts once (Sch 4 1.3)",
+                        m.id,
+                        by,
+                        filled_by_name(*how)
+                    ),
+                }),
+            }
+        }
+    }
+    for a in attendees.iter().filter(|a| claim_kind(a, member).is_none()) {
+        not_counted.push(NotCounted { person: a.person.clone(), reason: why_no_claim(a, member) });
+    }
+    // Report in the order people were listed.
+    let position = |person: &str| attendees.iter().position(|a| a.person == person);
+    not_counted.sort_by_key(|n| position(&n.person));
+    (seats, not_counted)
+}
+
+/// Which kind of seat the attendee claims, if the claim is on a voting member's seat.
+fn claim_kind<'b>(a: &Attendee, member: impl Fn(&str) -> Option<&'b Member>) -> Option<FilledBy> {
+    match &a.deputising_for {
+        None => member(&a.person).filter(|m| m.voting).map(|_| FilledBy::InPerson),
+        Some(seat) => {
+            let m = member(seat).filter(|m| m.voting)?;
+            if a.alternative {
+                Some(FilledBy::AlternativeDeputy)
+            } else if m.deputy.as_deref() == Some(a.person.as_str()) {
+                Some(FilledBy::NominatedDeputy)
+            } else {
+                None
+            }
+        }
+    }
+}
+
+fn why_no_claim<'b>(a: &Attendee, member: impl Fn(&str) -> Option<&'b Member>) -> String {
+    match &a.deputising_for {
+        None => match member(&a.person) {
+            Some(_) => "non-voting member: attends but does not count towards the quorum (Sch 4 1.1)".to_string(),
+            None => "not a member of the board: in attendance only (Sch 4 8.4)".to_string(),
+        },
+        Some(seat) => match member(seat) {
+            None => format!("deputising for `{seat}`, who is not a member of the board"),
+            Some(m) if !m.voting => {
+                format!("deputising for `{seat}`, a non-voting member: only voting members have deputies (Sch 4 1.2)")
+            }
+            Some(m) => format!(
+                "not the deputy nominated in writing for `{}`{}; an alternative deputy needs `alternative = true` (Sch 4 1.2)",
+                m.id,
+                m.deputy.as_deref().map(|d| format!(" (who is `{d}`)")).unwrap_or_default()
+            ),
+        },
+    }
+}
+
+/// Sch 4 1.2: confirmed in writing by a voting member of the same partner, and agreed by
+/// the other partner.
+fn alternative_is_valid(
+    a: &Attendee,
+    seat: &Member,
+    board: &Board,
+    partner_name: &dyn Fn(PartnerIx) -> String,
+) -> Result<(), String> {
+    let partner = partner_name(seat.partner);
+    let confirmer = a.confirmed_in_writing_by.as_deref().ok_or_else(|| {
+        format!("alternative deputy for `{}` not confirmed in writing by a voting member of {partner} (Sch 4 1.2)", seat.id)
+    })?;
+    let confirmer_ok = board.members.iter().any(|m| m.id == confirmer && m.voting && m.partner == seat.partner);
+    if !confirmer_ok {
+        return Err(format!(
+            "alternative deputy for `{}` confirmed by `{confirmer}`, who is not a voting member of {partner} (Sch 4 1.2)",
+            seat.id
+        ));
+    }
+    if !a.agreed_by_other_partner {
+        return Err(format!("alternative deputy for `{}` not agreed by the other partner (Sch 4 1.2)", seat.id));
+    }
+    Ok(())
+}
+
+pub fn filled_by_name(how: FilledBy) -> &'static str {
+    match how {
+        FilledBy::InPerson => "in person",
+        FilledBy::NominatedDeputy => "nominated deputy",
+        FilledBy::AlternativeDeputy => "alternative deputy",
+    }
+}
+
+// ---- the meeting file ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    meeting: RawMeeting,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMeeting {
+    date: FileDate,
+    agenda_published: Option<FileDate>,
+    minutes_circulated: Option<FileDate>,
+    #[serde(default)]
+    attendee: Vec<RawAttendee>,
+    #[serde(default)]
+    decision: Vec<RawDecision>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAttendee {
+    person: String,
+    deputising_for: Option<String>,
+    #[serde(default)]
+    alternative: bool,
+    confirmed_in_writing_by: Option<String>,
+    #[serde(default)]
+    agreed_by_other_partner: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDecision {
+    id: Spanned<String>,
+    subject: String,
+    element_lead: Option<Spanned<String>>,
+    #[serde(default)]
+    votes: BTreeMap<Spanned<String>, Vote>,
+}
+
+impl Meeting {
+    /// Reads a meeting file of the agreement's board. Votes must be cast by voting seats.
+    pub fn parse(text: &str, agreement: &Agreement) -> Result<(Meeting, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let raw: RawFile = from_toml(text).map_err(|d| vec![d])?;
+        let mut d = Diagnostics::default();
+        let Some(board) = agreement.board() else {
+            return Err(vec![Diagnostic::error(0..0, "the agreement has no [board], so it has no meetings to check")]);
+        };
+        let m = raw.meeting;
+        let mut ids = BTreeMap::new();
+        let mut decisions = Vec::new();
+        for dec in m.decision {
+            if ids.insert(dec.id.get_ref().clone(), ()).is_some() {
+                d.error(dec.id.span(), format!("duplicate decision id `{}`", dec.id.get_ref()));
+            }
+            let element_lead = dec.element_lead.as_ref().and_then(|lead| {
+                let found = agreement.partner_ix(lead.get_ref());
+                if found.is_none() {
+                    d.error(lead.span(), format!("unknown partner `{}`", lead.get_ref()));
+                }
+                found
+            });
+            let mut votes = BTreeMap::new();
+            for (seat, vote) in dec.votes {
+                if !board.members.iter().any(|m| m.voting && m.id == *seat.get_ref()) {
+                    d.error(seat.span(), format!("`{}` is not a voting seat of the board, so it cannot vote", seat.get_ref()));
+                }
+                votes.insert(seat.into_inner(), vote);
+            }
+            decisions.push(Decision { id: dec.id.into_inner(), subject: dec.subject, element_lead, votes });
+        }
+        let meeting = Meeting {
+            date: m.date.0,
+            agenda_published: m.agenda_published.map(|f| f.0),
+            minutes_circulated: m.minutes_circulated.map(|f| f.0),
+            attendees: m
+                .attendee
+                .into_iter()
+                .map(|a| Attendee {
+                    person: a.person,
+                    deputising_for: a.deputising_for,
+                    alternative: a.alternative,
+                    confirmed_in_writing_by: a.confirmed_in_writing_by,
+                    agreed_by_other_partner: a.agreed_by_other_partner,
+                })
+                .collect(),
+            decisions,
+        };
+        if !board.calendar.is_working_day(meeting.date) {
+            d.warning(0..0, format!("the meeting date {} is not a working day in the {} calendar", meeting.date, board.calendar.name()));
+        }
+        d.finish(meeting)
+    }
+}
+
+#[cfg(test)]
+mod tests;

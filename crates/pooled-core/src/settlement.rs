@@ -1,0 +1,150 @@
+//! Year-end settlement and in-year forecast risk impact (R3-R6, DESIGN 6): who carries how
+//! much of each pool's over- or underspend, part by part, each part naming its rule, line
+//! and clause.
+
+mod outturn;
+
+pub use outturn::Outturn;
+
+use crate::agreement::{Agreement, PartnerIx, Pool, PoolKind, Risk, RuleKind};
+use crate::money::Money;
+use crate::risk_share::risk_share;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartRule {
+    /// R3: a line whose risk one partner bears.
+    BorneBy,
+    /// A line whose lead commissioner carries its variance (every line of an aligned pool).
+    Lead,
+    /// R5: an underspend recouped by a partner.
+    Clawback,
+    /// R4: the shortfall on a saving moved into the pool without an agreed strategy.
+    UnagreedSaving,
+    /// R6: the rest, split by the risk share.
+    Shared,
+}
+
+impl PartRule {
+    pub fn name(self) -> &'static str {
+        match self {
+            PartRule::BorneBy => "borne-by",
+            PartRule::Lead => "lead",
+            PartRule::Clawback => "clawback",
+            PartRule::UnagreedSaving => "unagreed-saving",
+            PartRule::Shared => "shared",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Part {
+    pub rule: PartRule,
+    /// The line the part arises from; `None` for the shared remainder.
+    pub line: Option<String>,
+    pub clause: String,
+    pub amount: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartnerSettlement {
+    pub partner: PartnerIx,
+    pub total: Money,
+    pub parts: Vec<Part>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolSettlement {
+    pub pool: String,
+    pub budget: Money,
+    pub outturn: Money,
+    pub variance: Money,
+    /// The shared amount `S` after clawbacks and savings, before it is split.
+    pub shared: Money,
+    /// Every partner of the agreement, in order; each total is the sum of its parts and
+    /// the totals sum exactly to the pool's variance.
+    pub partners: Vec<PartnerSettlement>,
+}
+
+/// Settles every pool of the agreement on the given outturn.
+pub fn settle(agreement: &Agreement, outturn: &Outturn) -> Vec<PoolSettlement> {
+    agreement
+        .pools()
+        .iter()
+        .enumerate()
+        .map(|(ix, pool)| settle_pool(agreement, pool, outturn.pool_lines(ix), outturn))
+        .collect()
+}
+
+fn settle_pool(agreement: &Agreement, pool: &Pool, outturns: &[Money], outturn: &Outturn) -> PoolSettlement {
+    let mut parts: Vec<Vec<Part>> = vec![Vec::new(); agreement.partners().len()];
+    let mut give = |partner: PartnerIx, rule: PartRule, line: Option<&str>, clause: &Option<String>, default: &str, amount: Money| {
+        parts[partner].push(Part {
+            rule,
+            line: line.map(str::to_string),
+            clause: clause.clone().unwrap_or_else(|| default.to_string()),
+            amount,
+        });
+    };
+    let variances: Vec<Money> = pool.lines.iter().zip(outturns).map(|(l, o)| *o - l.budget()).collect();
+
+    // Steps 1-3: lines borne by one partner, lines left to their lead, and the shared rest.
+    let mut shared = Money::ZERO;
+    for (line, var) in pool.lines.iter().zip(&variances) {
+        match line.risk {
+            Risk::BorneBy(p) => give(p, PartRule::BorneBy, Some(&line.id), &line.clause, "R3", *var),
+            Risk::Lead => {
+                let default = if pool.kind == PoolKind::Aligned { "R7" } else { "R3" };
+                let lead = line.lead.expect("validation requires a lead for lead-risk lines");
+                give(lead, PartRule::Lead, Some(&line.id), &line.clause, default, *var);
+            }
+            Risk::Shared => shared += *var,
+        }
+    }
+    // Step 4: underspend clawbacks (R5), unless waived by a recorded decision.
+    for rule in &pool.rules {
+        let RuleKind::UnderspendClawback { line, to, cap } = rule.kind;
+        let underspend = -variances[line];
+        if underspend > Money::ZERO && !outturn.is_waived(&rule.id) {
+            let clawed = underspend.min(cap);
+            give(to, PartRule::Clawback, Some(&pool.lines[line].id), &rule.clause, "R5", -clawed);
+            shared += clawed;
+        }
+    }
+    // Step 5: savings without an agreed delivery strategy (R4).
+    for saving in pool.savings.iter().filter(|s| !s.strategy_agreed) {
+        let delivered = outturn.delivered(&saving.id).unwrap_or(saving.amount);
+        let shortfall = (saving.amount - delivered).max(Money::ZERO);
+        if shortfall > Money::ZERO {
+            give(saving.by, PartRule::UnagreedSaving, Some(&pool.lines[saving.line].id), &saving.clause, "R4", shortfall);
+            shared -= shortfall;
+        }
+    }
+    // Step 6: the rest by the risk share (R2, R6).
+    if let Some(share) = risk_share(agreement, pool) {
+        let weights: Vec<u64> = share.shares.iter().map(|p| p.units()).collect();
+        let split = shared.split_by_weights(&weights).expect("risk shares sum to 100");
+        for (partner, amount) in split.into_iter().enumerate() {
+            if share.shares[partner].units() > 0 {
+                give(partner, PartRule::Shared, None, &Some(share.clause.clone()), "R6", amount);
+            }
+        }
+    }
+
+    let budget = pool.total_budget();
+    let total_outturn: Money = outturns.iter().sum();
+    PoolSettlement {
+        pool: pool.id.clone(),
+        budget,
+        outturn: total_outturn,
+        variance: total_outturn - budget,
+        shared,
+        partners: parts
+            .into_iter()
+            .enumerate()
+            .map(|(partner, parts)| PartnerSettlement { partner, total: parts.iter().map(|p| p.amount).sum(), parts })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests;
