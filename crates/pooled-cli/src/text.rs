@@ -55,6 +55,12 @@ pub fn risk_share(a: &Agreement, tables: &[(&Pool, RiskShare)]) -> String {
             std::iter::once(String::new()).chain(partners.iter().map(|p| format!(">{}", partner_id(a, *p)))).collect();
         let mut t = Table::new(&headers);
         let row = |label: String, cells: Vec<String>| std::iter::once(label).chain(cells).collect::<Vec<_>>();
+        if share.basis == "fixed" {
+            t.row(row("% risk share (agreed)".into(), share.shares.iter().map(|p| format!("{p}%")).collect()));
+            out.push_str(&t.render());
+            out.push('\n');
+            continue;
+        }
         t.row(row(format!("Contribution to {} pool", pool.id), share.partners.iter().map(|r| amount_or_dash(r.contributions)).collect()));
         if share.partners.iter().any(|r| r.excluded != Money::ZERO) {
             let excluded: Vec<&str> = pool.lines.iter().filter(|l| !l.in_base).map(|l| l.name.as_str()).collect();
