@@ -470,7 +470,7 @@ pub struct BankHoliday {
 }
 
 /// A bank holiday without allocation, for the counting paths.
-type Holiday = (Date, &'static str);
+pub(crate) type Holiday = (Date, &'static str);
 
 impl Calendar {
     const ALL: [Calendar; 1] = [Calendar::EnglandAndWales];
@@ -544,9 +544,8 @@ impl Calendar {
             return Some(from);
         }
         let end = from.add_days(-1)?;
-        let count_back_to = |days: i64| {
-            Date::from_days(days).map_or(0, |d| self.working_days_between(d, end))
-        };
+        let count_back_to =
+            |days: i64| Date::from_days(days).map_or(0, |d| self.working_days_between(d, end));
         // Any 2n + 30 consecutive days hold at least n working days (5 in 7 are weekdays and
         // no year has more than 10 holidays), which bounds the search.
         let mut low = (end.days() - 2 * i64::from(n) - 30).max(Date::MIN.days());
@@ -569,28 +568,24 @@ impl Calendar {
 
     /// The holidays the rules give for a year, ignoring the official list: what a year past
     /// the list gets, and what the tests compare the list against.
-    pub(crate) fn holidays_by_rule(self, year: i32) -> Vec<BankHoliday> {
-        england_and_wales_rules(year)
-            .into_iter()
-            .map(|(date, name)| BankHoliday {
-                date,
-                name: name.to_string(),
-            })
-            .collect()
+    pub(crate) fn holidays_by_rule(self, year: i32) -> Vec<Holiday> {
+        match self {
+            Calendar::EnglandAndWales => england_and_wales_rules(year),
+        }
     }
 
+    /// The official list where it is bundled, else the rules; borrowed when bundled so the
+    /// counting paths allocate little.
     fn holidays(self, year: i32) -> Cow<'static, [Holiday]> {
-        match self {
-            Calendar::EnglandAndWales => {
-                let official = official_england_and_wales();
-                if official.years.contains(&year) {
-                    let from = official.list.partition_point(|h| h.0.year() < year);
-                    let to = official.list.partition_point(|h| h.0.year() <= year);
-                    Cow::Borrowed(&official.list[from..to])
-                } else {
-                    Cow::Owned(england_and_wales_rules(year))
-                }
-            }
+        let official = match self {
+            Calendar::EnglandAndWales => official_england_and_wales(),
+        };
+        if official.years.contains(&year) {
+            let from = official.list.partition_point(|h| h.0.year() < year);
+            let to = official.list.partition_point(|h| h.0.year() <= year);
+            Cow::Borrowed(&official.list[from..to])
+        } else {
+            Cow::Owned(self.holidays_by_rule(year))
         }
     }
 }

@@ -233,11 +233,12 @@ impl Validator<'_> {
         }
         let agreement_span = raw.agreement.span();
         let a = raw.agreement.into_inner();
-        let financial_year = FinancialYear::parse(a.financial_year.get_ref()).unwrap_or_else(|e| {
-            self.d.error(a.financial_year.span(), e);
-            FinancialYear::starting(2000).expect("2000 is a valid year")
-        });
         let start = a.start.get_ref().0;
+        let parsed_year = FinancialYear::parse(a.financial_year.get_ref());
+        if let Err(e) = &parsed_year {
+            self.d.error(a.financial_year.span(), e.clone());
+        }
+        let financial_year = parsed_year.unwrap_or_else(|_| FinancialYear::containing(start));
         let end = a.end.as_ref().map(|e| e.get_ref().0);
         if let (Some(end), Some(end_span)) = (end, a.end.as_ref().map(Spanned::span)) {
             if end < start {
@@ -322,7 +323,7 @@ impl Validator<'_> {
         let mut lines = Vec::new();
         for l in p.line {
             let l = l.into_inner();
-            self.unique(&mut seen, &l.id, "line in this pool");
+            self.unique(&mut seen, &l.id, "line");
             lines.push(self.line(l, kind));
         }
         if lines.is_empty() {
@@ -360,7 +361,7 @@ impl Validator<'_> {
             (None, Some(b)) => Funding::Budget(self.amount(b, "a budget").unwrap_or_default()),
             (Some(c), Some(_)) => {
                 self.d.error(c.span(), format!("line `{id}` gives both `contributions` and `budget`: give one"));
-                Funding::Budget(Money::ZERO)
+                Funding::Contributions(vec![Money::ZERO; self.partner_ids.len()])
             }
             (None, None) => {
                 self.d.error(l.id.span(), format!("line `{id}` needs `contributions` or a `budget`"));
