@@ -46,7 +46,7 @@ impl<'de> Deserialize<'de> for Amount {
             }
             fn visit_f64<E: de::Error>(self, value: f64) -> Result<Amount, E> {
                 Err(E::custom(format!(
-                    "amount `{value}` is a float, which cannot hold pence exactly: write it as a string, e.g. \"{value}\""
+                    "amount `{value:?}` is a float, which cannot hold pence exactly: write it as a string, e.g. \"{value:?}\""
                 )))
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Amount, E> {
