@@ -7,7 +7,7 @@ use pooled_core::payments::Instalment;
 use pooled_core::risk_share::RiskShare;
 use pooled_core::settlement::PoolSettlement;
 use pooled_core::termination::Notice;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 fn pretty(value: Value) -> String {
     let mut out = serde_json::to_string_pretty(&value).expect("JSON values always serialise");
@@ -98,12 +98,8 @@ pub fn payments(a: &Agreement, schedule: &[Instalment]) -> String {
 }
 
 pub fn meeting(a: &Agreement, m: &MeetingCheck) -> String {
-    let seats: Map<String, Value> = a
-        .partners()
-        .iter()
-        .zip(&m.seats_filled)
-        .map(|(p, n)| (p.id.clone(), json!(n)))
-        .collect();
+    let seats: Map<String, Value> =
+        a.partners().iter().zip(&m.seats_filled).map(|(p, n)| (p.id.clone(), json!(n))).collect();
     let unfilled: Vec<&str> = m.unfilled().map(|s| s.member.as_str()).collect();
     let not_counted: Vec<Value> =
         m.not_counted.iter().map(|n| json!({ "person": n.person, "reason": n.reason })).collect();

@@ -12,9 +12,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{Calendar, Date};
 use pooled_core::diagnostic::Diagnostic;
-use pooled_core::governance::{check_meeting, Meeting};
-use pooled_core::settlement::{settle, Outturn};
-use pooled_core::termination::{notice, NoticeReason};
+use pooled_core::governance::{Meeting, check_meeting};
+use pooled_core::settlement::{Outturn, settle};
+use pooled_core::termination::{NoticeReason, notice};
 use pooled_core::{payments, risk_share};
 
 #[derive(Parser)]
@@ -151,9 +151,7 @@ fn run(command: Command) -> Outcome {
         }
         Command::Settle { agreement, outturn, json } => {
             let a = load_agreement(&agreement)?;
-            let text = read(&outturn)?;
-            let (o, warnings) = Outturn::parse(&text, &a).map_err(|e| Failure::Input(render_all(&outturn, &text, &e)))?;
-            warn(&outturn, &text, &warnings);
+            let o = load(&outturn, |text| Outturn::parse(text, &a))?;
             let settled = settle(&a, &o);
             Ok(if json { json::settlement(&a, &settled) } else { text::settlement(&a, &settled) })
         }
@@ -164,9 +162,7 @@ fn run(command: Command) -> Outcome {
         }
         Command::Meeting { agreement, meeting, json } => {
             let a = load_agreement(&agreement)?;
-            let text = read(&meeting)?;
-            let (m, warnings) = Meeting::parse(&text, &a).map_err(|e| Failure::Input(render_all(&meeting, &text, &e)))?;
-            warn(&meeting, &text, &warnings);
+            let m = load(&meeting, |text| Meeting::parse(text, &a))?;
             let board = a.board().expect("Meeting::parse checked the board");
             let checked = check_meeting(&a, board, &m);
             Ok(if json { json::meeting(&a, &checked) } else { text::meeting(&a, board, &m, &checked) })
@@ -186,14 +182,10 @@ fn run(command: Command) -> Outcome {
             let n = notice(terms, given, reason).map_err(Failure::Usage)?;
             Ok(if json { json::notice(&n) } else { text::notice(&n) })
         }
-        Command::WorkingDays { calendar, from, to } => {
-            Ok(format!("{}\n", calendar.working_days_between(from, to)))
+        Command::WorkingDays { calendar, from, to } => Ok(format!("{}\n", calendar.working_days_between(from, to))),
+        Command::BankHolidays { calendar, year } => {
+            Ok(calendar.bank_holidays(year).iter().map(|h| format!("{} {}\n", h.date, h.name)).collect())
         }
-        Command::BankHolidays { calendar, year } => Ok(calendar
-            .bank_holidays(year)
-            .iter()
-            .map(|h| format!("{} {}\n", h.date, h.name))
-            .collect()),
     }
 }
 
@@ -201,12 +193,19 @@ fn read(path: &Path) -> Result<String, Failure> {
     std::fs::read_to_string(path).map_err(|e| Failure::Input(vec![format!("{}: cannot read: {e}", path.display())]))
 }
 
-/// Reads and validates an agreement; its warnings go to standard error.
-fn load_agreement(path: &Path) -> Result<Agreement, Failure> {
+/// Reads and parses a file; its warnings go to standard error, its errors make a Failure.
+fn load<T>(
+    path: &Path,
+    parse: impl FnOnce(&str) -> Result<(T, Vec<Diagnostic>), Vec<Diagnostic>>,
+) -> Result<T, Failure> {
     let text = read(path)?;
-    let (agreement, warnings) = Agreement::parse(&text).map_err(|e| Failure::Input(render_all(path, &text, &e)))?;
+    let (value, warnings) = parse(&text).map_err(|e| Failure::Input(render_all(path, &text, &e)))?;
     warn(path, &text, &warnings);
-    Ok(agreement)
+    Ok(value)
+}
+
+fn load_agreement(path: &Path) -> Result<Agreement, Failure> {
+    load(path, Agreement::parse)
 }
 
 fn render_all(path: &Path, text: &str, diagnostics: &[Diagnostic]) -> Vec<String> {

@@ -1,7 +1,7 @@
 //! The human-readable form of each command's answer.
 
 use pooled_core::agreement::{Agreement, Board, Pool};
-use pooled_core::governance::{filled_by_name, Meeting, MeetingCheck};
+use pooled_core::governance::{Meeting, MeetingCheck, filled_by_name};
 use pooled_core::money::Money;
 use pooled_core::payments::Instalment;
 use pooled_core::risk_share::RiskShare;
@@ -61,15 +61,27 @@ pub fn risk_share(a: &Agreement, tables: &[(&Pool, RiskShare)]) -> String {
             out.push('\n');
             continue;
         }
-        t.row(row(format!("Contribution to {} pool", pool.id), share.partners.iter().map(|r| amount_or_dash(r.contributions)).collect()));
+        t.row(row(
+            format!("Contribution to {} pool", pool.id),
+            share.partners.iter().map(|r| amount_or_dash(r.contributions)).collect(),
+        ));
         if share.partners.iter().any(|r| r.excluded != Money::ZERO) {
             let excluded: Vec<&str> = pool.lines.iter().filter(|l| !l.in_base).map(|l| l.name.as_str()).collect();
-            t.row(row(format!("Exclude {}", excluded.join(", ")), share.partners.iter().map(|r| amount_or_dash(r.excluded)).collect()));
+            t.row(row(
+                format!("Exclude {}", excluded.join(", ")),
+                share.partners.iter().map(|r| amount_or_dash(r.excluded)).collect(),
+            ));
         }
         if share.partners.iter().any(|r| r.income_added_back != Money::ZERO) {
-            t.row(row("Add back income".into(), share.partners.iter().map(|r| amount_or_dash(r.income_added_back)).collect()));
+            t.row(row(
+                "Add back income".into(),
+                share.partners.iter().map(|r| amount_or_dash(r.income_added_back)).collect(),
+            ));
         }
-        t.row(row("Risk Shared Contributions".into(), share.partners.iter().map(|r| r.base.to_report_string()).collect()));
+        t.row(row(
+            "Risk Shared Contributions".into(),
+            share.partners.iter().map(|r| r.base.to_report_string()).collect(),
+        ));
         t.row(row("% risk share".into(), share.shares.iter().map(|p| format!("{p}%")).collect()));
         out.push_str(&t.render());
         out.push('\n');
@@ -99,7 +111,13 @@ pub fn settlement(a: &Agreement, pools: &[PoolSettlement]) -> String {
                     part.amount.to_report_string(),
                 ]);
             }
-            t.row([partner_id(a, s.partner).to_string(), "total".into(), String::new(), String::new(), s.total.to_report_string()]);
+            t.row([
+                partner_id(a, s.partner).to_string(),
+                "total".into(),
+                String::new(),
+                String::new(),
+                s.total.to_report_string(),
+            ]);
         }
         out.push_str(&t.render());
         out.push('\n');
@@ -130,11 +148,7 @@ pub fn meeting(a: &Agreement, board: &Board, m: &Meeting, c: &MeetingCheck) -> S
         .zip(&c.seats_filled)
         .map(|(p, n)| format!("{} {n} of {}", p.id, board.quorum_per_partner))
         .collect();
-    out.push_str(&format!(
-        "Quorate: {} ({}; Sch 4 1.3)\n\n",
-        if c.quorate { "yes" } else { "NO" },
-        seats.join(", ")
-    ));
+    out.push_str(&format!("Quorate: {} ({}; Sch 4 1.3)\n\n", if c.quorate { "yes" } else { "NO" }, seats.join(", ")));
     let mut t = Table::new(&["Seat", "Partner", "Filled by", "How"]);
     for s in &c.seats {
         let (by, how) = match &s.filled {
@@ -185,8 +199,5 @@ pub fn meeting(a: &Agreement, board: &Board, m: &Meeting, c: &MeetingCheck) -> S
 }
 
 pub fn notice(n: &Notice) -> String {
-    format!(
-        "Notice given {} takes effect {} ({} months; R9)\n",
-        n.given, n.effective, n.months
-    )
+    format!("Notice given {} takes effect {} ({} months; R9)\n", n.given, n.effective, n.months)
 }

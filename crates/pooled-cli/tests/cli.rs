@@ -86,7 +86,10 @@ fn schedule_3_figures_are_the_seed_documents_own() {
         for figure in figures.iter().filter(|f| **f != "0") {
             // The BCF appears only in £'000 (para 26: 33,897), so whole thousands may too.
             let in_thousands = figure.strip_suffix(",000").unwrap_or(figure);
-            assert!(text.contains(figure) || text.contains(in_thousands), "{pool} {partner}: {figure} is not in the 2016 report");
+            assert!(
+                text.contains(figure) || text.contains(in_thousands),
+                "{pool} {partner}: {figure} is not in the 2016 report"
+            );
         }
     }
 }
@@ -144,11 +147,17 @@ fn payments_follow_r8() {
     // OCCG pays OCC for OP, LD and PD; OCC pays OCCG, the MH host; 12 instalments each.
     assert_eq!(payments.len(), 48);
     let first = &payments[0];
-    assert_eq!(first, &serde_json::json!({
-        "pool": "OP", "from": "OCCG", "to": "OCC", "month": "M1", "due": "2016-03-01", "amount": "10014833.33"
-    }));
+    assert_eq!(
+        first,
+        &serde_json::json!({
+            "pool": "OP", "from": "OCCG", "to": "OCC", "month": "M1", "due": "2016-03-01", "amount": "10014833.33"
+        })
+    );
     let mh: Vec<&Value> = payments.iter().filter(|p| p["pool"] == "MH").collect();
-    assert_eq!((mh[0]["from"].as_str(), mh[0]["to"].as_str(), mh[0]["due"].as_str()), (Some("OCC"), Some("OCCG"), Some("2016-04-01")));
+    assert_eq!(
+        (mh[0]["from"].as_str(), mh[0]["to"].as_str(), mh[0]["due"].as_str()),
+        (Some("OCC"), Some("OCCG"), Some("2016-04-01"))
+    );
     // 9,081,891 / 12 = 756,824.25 exactly; 120,178,000 / 12 leaves 4p for M12.
     assert_eq!(mh[11]["amount"], "756824.25");
     assert_eq!(payments[11]["amount"], "10014833.37");
@@ -162,7 +171,10 @@ fn notice_dates() {
         all.extend_from_slice(args);
         assert_eq!(json(&all), expected, "{args:?}");
     };
-    check(&["--given", "2016-08-31"], serde_json::json!({"given": "2016-08-31", "months": 6, "effective": "2017-02-28"}));
+    check(
+        &["--given", "2016-08-31"],
+        serde_json::json!({"given": "2016-08-31", "months": 6, "effective": "2017-02-28"}),
+    );
     check(
         &["--given", "2019-11-30", "--reason", "no-contribution-agreement"],
         serde_json::json!({"given": "2019-11-30", "months": 3, "effective": "2020-02-29"}),
@@ -171,12 +183,18 @@ fn notice_dates() {
         &["--given", "2017-01-31", "--reason", "default", "--months", "1"],
         serde_json::json!({"given": "2017-01-31", "months": 1, "effective": "2017-02-28"}),
     );
-    assert_eq!(ok(&["notice", OX16, "--given", "2016-08-31"]), "Notice given 2016-08-31 takes effect 2017-02-28 (6 months; R9)\n");
+    assert_eq!(
+        ok(&["notice", OX16, "--given", "2016-08-31"]),
+        "Notice given 2016-08-31 takes effect 2017-02-28 (6 months; R9)\n"
+    );
 }
 
 #[test]
 fn calendar_commands() {
-    assert_eq!(ok(&["working-days", "--calendar", "england-and-wales", "--from", "2016-12-20", "--to", "2017-01-05"]), "10\n");
+    assert_eq!(
+        ok(&["working-days", "--calendar", "england-and-wales", "--from", "2016-12-20", "--to", "2017-01-05"]),
+        "10\n"
+    );
     assert_eq!(ok(&["working-days", "--from", "2022-05-30", "--to", "2022-06-10"]), "8\n");
     assert_eq!(ok(&["working-days", "--from", "2022-06-10", "--to", "2022-05-30"]), "0\n");
 }
@@ -208,10 +226,22 @@ fn exit_codes_and_located_errors() {
     check_failure(&["check", bad], 1, &format!("{bad}:45:18: error: amount `20196547.0` is a float"));
     check_failure(&["risk-share", bad], 1, ":45:18: error:");
     check_failure(&["check", "no/such/file.toml"], 1, "no/such/file.toml: cannot read:");
-    check_failure(&["settle", OX16, OX16], 1, "examples/oxfordshire-2016-17.toml:14:2: error: unknown field `agreement`");
+    check_failure(
+        &["settle", OX16, OX16],
+        1,
+        "examples/oxfordshire-2016-17.toml:14:2: error: unknown field `agreement`",
+    );
     check_failure(&["meeting", OX22, "examples/oxfordshire-2016-17-meeting.toml"], 1, "the agreement has no [board]");
-    check_failure(&["notice", OX16, "--given", "2016-08-31", "--reason", "default"], 2, "--reason default needs --months N");
-    check_failure(&["notice", OX16, "--given", "2016-08-31", "--months", "2"], 2, "--months goes only with --reason default");
+    check_failure(
+        &["notice", OX16, "--given", "2016-08-31", "--reason", "default"],
+        2,
+        "--reason default needs --months N",
+    );
+    check_failure(
+        &["notice", OX16, "--given", "2016-08-31", "--months", "2"],
+        2,
+        "--months goes only with --reason default",
+    );
     check_failure(&["notice", OX16, "--given", "2016-02-30"], 2, "February 2016 has 29 days");
     check_failure(&["no-such-command"], 2, "unrecognized subcommand");
     check_failure(&["risk-share"], 2, "required");

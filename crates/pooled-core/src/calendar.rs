@@ -42,16 +42,8 @@ const MIN_YEAR: i32 = 1;
 const MAX_YEAR: i32 = 9999;
 
 impl Date {
-    pub const MIN: Date = Date {
-        year: MIN_YEAR,
-        month: 1,
-        day: 1,
-    };
-    pub const MAX: Date = Date {
-        year: MAX_YEAR,
-        month: 12,
-        day: 31,
-    };
+    pub const MIN: Date = Date { year: MIN_YEAR, month: 1, day: 1 };
+    pub const MAX: Date = Date { year: MAX_YEAR, month: 12, day: 31 };
 
     /// The date, if it exists and its year is 1 to 9999.
     pub fn new(year: i32, month: u32, day: u32) -> Option<Date> {
@@ -62,11 +54,7 @@ impl Date {
             return None;
         }
         // Both fit a u8: month is 1..=12 and day 1..=31 after the checks above.
-        Some(Date {
-            year,
-            month: u8::try_from(month).ok()?,
-            day: u8::try_from(day).ok()?,
-        })
+        Some(Date { year, month: u8::try_from(month).ok()?, day: u8::try_from(day).ok()? })
     }
 
     /// Parses `YYYY-MM-DD` (surrounding whitespace ignored). The error says what is wrong.
@@ -76,9 +64,7 @@ impl Date {
         let shape_ok = b.len() == 10
             && b[4] == b'-'
             && b[7] == b'-'
-            && [0, 1, 2, 3, 5, 6, 8, 9]
-                .iter()
-                .all(|&i| b[i].is_ascii_digit());
+            && [0, 1, 2, 3, 5, 6, 8, 9].iter().all(|&i| b[i].is_ascii_digit());
         if !shape_ok {
             return bad("expected YYYY-MM-DD, e.g. 2016-09-15");
         }
@@ -185,30 +171,19 @@ impl Date {
         let z = days + 719_468;
         let era = z.div_euclid(146_097);
         let day_of_era = z - era * 146_097;
-        let year_of_era =
-            (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
         let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
         let shifted_month = (5 * day_of_year + 2) / 153;
         let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-        let month = if shifted_month < 10 {
-            shifted_month + 3
-        } else {
-            shifted_month - 9
-        };
+        let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
         let year = year_of_era + era * 400 + i64::from(month <= 2);
-        Date::new(
-            i32::try_from(year).ok()?,
-            u32::try_from(month).ok()?,
-            u32::try_from(day).ok()?,
-        )
+        Date::new(i32::try_from(year).ok()?, u32::try_from(month).ok()?, u32::try_from(day).ok()?)
     }
 }
 
 /// The value of a run of ASCII digits already checked by the caller.
 fn digits(bytes: &[u8]) -> u32 {
-    bytes
-        .iter()
-        .fold(0, |acc, d| acc * 10 + u32::from(d.wrapping_sub(b'0')))
+    bytes.iter().fold(0, |acc, d| acc * 10 + u32::from(d.wrapping_sub(b'0')))
 }
 
 impl fmt::Display for Date {
@@ -293,18 +268,14 @@ const FY_YEARS: RangeInclusive<i32> = MIN_YEAR..=MAX_YEAR - 1;
 impl FinancialYear {
     /// The year starting on 1 April of `year`, for 1 to 9998.
     pub fn starting(year: i32) -> Option<FinancialYear> {
-        FY_YEARS
-            .contains(&year)
-            .then_some(FinancialYear { start: year })
+        FY_YEARS.contains(&year).then_some(FinancialYear { start: year })
     }
 
     /// Parses `2016-17` (and `1999-00`); the second part must be the year after the first.
     pub fn parse(text: &str) -> Result<FinancialYear, String> {
         let bad = |why: String| Err(format!("invalid financial year `{text}`: {why}"));
         let b = text.trim().as_bytes();
-        let shape_ok = b.len() == 7
-            && b[4] == b'-'
-            && [0, 1, 2, 3, 5, 6].iter().all(|&i| b[i].is_ascii_digit());
+        let shape_ok = b.len() == 7 && b[4] == b'-' && [0, 1, 2, 3, 5, 6].iter().all(|&i| b[i].is_ascii_digit());
         if !shape_ok {
             return bad("expected YYYY-YY, e.g. 2016-17".to_string());
         }
@@ -326,14 +297,8 @@ impl FinancialYear {
     /// The financial year the date falls in. Dates in the partial years at the edges of the
     /// supported range (before 0001-04-01 or after 9999-03-31) give the nearest whole year.
     pub fn containing(date: Date) -> FinancialYear {
-        let start = if date.month() >= 4 {
-            date.year()
-        } else {
-            date.year() - 1
-        };
-        FinancialYear {
-            start: start.clamp(*FY_YEARS.start(), *FY_YEARS.end()),
-        }
+        let start = if date.month() >= 4 { date.year() } else { date.year() - 1 };
+        FinancialYear { start: start.clamp(*FY_YEARS.start(), *FY_YEARS.end()) }
     }
 
     pub fn start_year(self) -> i32 {
@@ -342,20 +307,12 @@ impl FinancialYear {
 
     /// 1 April.
     pub fn first_day(self) -> Date {
-        Date {
-            year: self.start,
-            month: 4,
-            day: 1,
-        }
+        Date { year: self.start, month: 4, day: 1 }
     }
 
     /// 31 March of the next calendar year.
     pub fn last_day(self) -> Date {
-        Date {
-            year: self.start + 1,
-            month: 3,
-            day: 31,
-        }
+        Date { year: self.start + 1, month: 3, day: 31 }
     }
 
     pub fn contains(self, date: Date) -> bool {
@@ -365,11 +322,7 @@ impl FinancialYear {
     /// The first day of the month: M1 is 1 April, M12 is 1 March of the next calendar year.
     pub fn month_start(self, month: FiscalMonth) -> Date {
         let (year, calendar_month) = self.calendar_month(month);
-        Date {
-            year,
-            month: calendar_month,
-            day: 1,
-        }
+        Date { year, month: calendar_month, day: 1 }
     }
 
     /// The last day of the month: M11 is 28 or 29 February.
@@ -386,11 +339,7 @@ impl FinancialYear {
 
     fn calendar_month(self, month: FiscalMonth) -> (i32, u8) {
         // M1..M9 are April..December of the start year, M10..M12 January..March after it.
-        if month.0 <= 9 {
-            (self.start, month.0 + 3)
-        } else {
-            (self.start + 1, month.0 - 9)
-        }
+        if month.0 <= 9 { (self.start, month.0 + 3) } else { (self.start + 1, month.0 - 9) }
     }
 }
 
@@ -413,10 +362,7 @@ pub struct FiscalMonth(u8);
 
 impl FiscalMonth {
     pub fn new(n: u32) -> Option<FiscalMonth> {
-        u8::try_from(n)
-            .ok()
-            .filter(|n| (1..=12).contains(n))
-            .map(FiscalMonth)
+        u8::try_from(n).ok().filter(|n| (1..=12).contains(n)).map(FiscalMonth)
     }
 
     pub fn number(self) -> u32 {
@@ -476,16 +422,10 @@ impl Calendar {
     const ALL: [Calendar; 1] = [Calendar::EnglandAndWales];
 
     pub fn parse(text: &str) -> Result<Calendar, String> {
-        Calendar::ALL
-            .into_iter()
-            .find(|c| c.name() == text.trim())
-            .ok_or_else(|| {
-                let known: Vec<&str> = Calendar::ALL.iter().map(|c| c.name()).collect();
-                format!(
-                    "unknown calendar `{text}`: known calendars are {}",
-                    known.join(", ")
-                )
-            })
+        Calendar::ALL.into_iter().find(|c| c.name() == text.trim()).ok_or_else(|| {
+            let known: Vec<&str> = Calendar::ALL.iter().map(|c| c.name()).collect();
+            format!("unknown calendar `{text}`: known calendars are {}", known.join(", "))
+        })
     }
 
     pub fn name(self) -> &'static str {
@@ -497,13 +437,7 @@ impl Calendar {
     /// The bank holidays of a calendar year, sorted by date: the official list where it is
     /// bundled, otherwise the rules. Empty outside years 1 to 9999.
     pub fn bank_holidays(self, year: i32) -> Vec<BankHoliday> {
-        self.holidays(year)
-            .iter()
-            .map(|&(date, name)| BankHoliday {
-                date,
-                name: name.to_string(),
-            })
-            .collect()
+        self.holidays(year).iter().map(|&(date, name)| BankHoliday { date, name: name.to_string() }).collect()
     }
 
     pub fn is_bank_holiday(self, date: Date) -> bool {
@@ -525,11 +459,8 @@ impl Calendar {
         let weekdays = weekdays_before(to.days() + 1) - weekdays_before(from.days());
         let mut holidays = 0;
         for year in from.year()..=to.year() {
-            holidays += self
-                .holidays(year)
-                .iter()
-                .filter(|(d, _)| from <= *d && *d <= to && !d.weekday().is_weekend())
-                .count();
+            holidays +=
+                self.holidays(year).iter().filter(|(d, _)| from <= *d && *d <= to && !d.weekday().is_weekend()).count();
         }
         // At most about 2.6 million working days fit in the supported range.
         let count = weekdays - i64::try_from(holidays).unwrap_or(0);
@@ -544,8 +475,7 @@ impl Calendar {
             return Some(from);
         }
         let end = from.add_days(-1)?;
-        let count_back_to =
-            |days: i64| Date::from_days(days).map_or(0, |d| self.working_days_between(d, end));
+        let count_back_to = |days: i64| Date::from_days(days).map_or(0, |d| self.working_days_between(d, end));
         // Any 2n + 30 consecutive days hold at least n working days (5 in 7 are weekdays and
         // no year has more than 10 holidays), which bounds the search.
         let mut low = (end.days() - 2 * i64::from(n) - 30).max(Date::MIN.days());
@@ -615,8 +545,7 @@ fn official_england_and_wales() -> &'static OfficialList {
     static LIST: OnceLock<OfficialList> = OnceLock::new();
     LIST.get_or_init(|| {
         // The file is part of the source and checked by the tests, so a bad line is a bug.
-        parse_official_list(ENGLAND_AND_WALES)
-            .unwrap_or_else(|e| panic!("calendar/england-and-wales.txt: {e}"))
+        parse_official_list(ENGLAND_AND_WALES).unwrap_or_else(|e| panic!("calendar/england-and-wales.txt: {e}"))
     })
 }
 
@@ -631,9 +560,7 @@ fn parse_official_list(text: &'static str) -> Result<OfficialList, String> {
             continue;
         }
         let at = |why: String| format!("line {}: {why}", index + 1);
-        let (date, name) = line
-            .split_once(' ')
-            .ok_or_else(|| at("expected `YYYY-MM-DD name`".to_string()))?;
+        let (date, name) = line.split_once(' ').ok_or_else(|| at("expected `YYYY-MM-DD name`".to_string()))?;
         let date = Date::parse_iso(date).map_err(at)?;
         let name = name.trim();
         if name.is_empty() {
@@ -648,10 +575,7 @@ fn parse_official_list(text: &'static str) -> Result<OfficialList, String> {
         return Err("no holidays listed".to_string());
     };
     let years = first.0.year()..=last.0.year();
-    if let Some(missing) = years
-        .clone()
-        .find(|y| !list.iter().any(|h| h.0.year() == *y))
-    {
+    if let Some(missing) = years.clone().find(|y| !list.iter().any(|h| h.0.year() == *y)) {
         return Err(format!("no holidays listed for {missing}"));
     }
     Ok(OfficialList { years, list })
@@ -731,10 +655,5 @@ fn easter_sunday(year: i32) -> Date {
     let month = (h + l - 7 * m + 114) / 31;
     let day = (h + l - 7 * m + 114) % 31 + 1;
     // Always 22 March to 25 April of a positive year.
-    Date::new(
-        year,
-        u32::try_from(month).unwrap_or(3),
-        u32::try_from(day).unwrap_or(22),
-    )
-    .unwrap_or(Date::MIN)
+    Date::new(year, u32::try_from(month).unwrap_or(3), u32::try_from(day).unwrap_or(22)).unwrap_or(Date::MIN)
 }

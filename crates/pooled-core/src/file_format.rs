@@ -3,12 +3,12 @@
 
 use std::fmt;
 
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 
 use crate::calendar::Date;
 use crate::diagnostic::Diagnostic;
-use crate::money::{Money, MAX_PENCE};
+use crate::money::{MAX_PENCE, Money};
 
 pub use toml::Spanned;
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::agreement::{Agreement, Board, Member, PartnerIx};
 use crate::calendar::Date;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::file_format::{from_toml, FileDate, Spanned};
+use crate::file_format::{FileDate, Spanned, from_toml};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Meeting {
@@ -104,6 +104,7 @@ impl Outcome {
 pub struct DecisionOutcome {
     pub id: String,
     pub outcome: Outcome,
+    /// The lead commissioner who has discretion; only for [`Outcome::LeadDiscretion`].
     pub lead: Option<PartnerIx>,
 }
 
@@ -153,23 +154,20 @@ pub fn check_meeting(agreement: &Agreement, board: &Board, meeting: &Meeting) ->
         .decisions
         .iter()
         .map(|d| {
-            let unanimous = seats
-                .iter()
-                .filter(|s| s.filled.is_some())
-                .all(|s| d.votes.get(&s.member) == Some(&Vote::For));
+            let unanimous =
+                seats.iter().filter(|s| s.filled.is_some()).all(|s| d.votes.get(&s.member) == Some(&Vote::For));
             let outcome = match (quorate, unanimous, d.element_lead) {
                 (false, _, _) => Outcome::Invalid,
                 (true, true, _) => Outcome::Agreed,
                 (true, false, Some(_)) => Outcome::LeadDiscretion,
                 (true, false, None) => Outcome::NotAgreed,
             };
-            DecisionOutcome { id: d.id.clone(), outcome, lead: d.element_lead }
+            let lead = if outcome == Outcome::LeadDiscretion { d.element_lead } else { None };
+            DecisionOutcome { id: d.id.clone(), outcome, lead }
         })
         .collect();
-    let agenda_latest = board
-        .calendar
-        .step_back_working_days(meeting.date, board.agenda_working_days)
-        .unwrap_or(meeting.date);
+    let agenda_latest =
+        board.calendar.step_back_working_days(meeting.date, board.agenda_working_days).unwrap_or(meeting.date);
     let minutes_due = meeting.date.add_days(i64::from(board.minutes_within_days)).unwrap_or(meeting.date);
     MeetingCheck {
         quorate,
@@ -208,19 +206,27 @@ fn fill_seats(agreement: &Agreement, board: &Board, attendees: &[Attendee]) -> (
                     continue;
                 }
             }
-            let seat = seats.iter_mut().find(|s| s.member == m.id).expect("voting members have seats");
-            match &seat.filled {
-                None => seat.filled = Some((a.person.clone(), pass)),
-                Some((by, how)) => not_counted.push(NotCounted {
-                    person: a.person.clone(),
-                    reason: format!(
-                        "the seat of `{}` is already filled by {} ({}); a seat counts once (Sch 4 1.3)",
-                        m.id,
-                        by,
-                        filled_by_name(*how)
-                    ),
-                }),
-            }
+            let held = seats.iter().find(|s| s.filled.as_ref().is_some_and(|(by, _)| *by == a.person));
+            let seat = seats.iter().find(|s| s.member == m.id).expect("voting members have seats");
+            let reason = match (&seat.filled, held) {
+                (Some((by, how)), _) => format!(
+                    "the seat of `{}` is already filled by {} ({}); a seat counts once (Sch 4 1.3)",
+                    m.id,
+                    by,
+                    filled_by_name(*how)
+                ),
+                // A person is one of the "3 Voting Members/deputies attending" however many
+                // seats they could claim (Sch 4 1.3).
+                (None, Some(held)) => {
+                    format!("already fills the seat of `{}`; one person fills one seat (Sch 4 1.3)", held.member)
+                }
+                (None, None) => {
+                    let seat = seats.iter_mut().find(|s| s.member == m.id).expect("found above");
+                    seat.filled = Some((a.person.clone(), pass));
+                    continue;
+                }
+            };
+            not_counted.push(NotCounted { person: a.person.clone(), reason });
         }
     }
     for a in attendees.iter().filter(|a| claim_kind(a, member).is_none()) {
@@ -238,10 +244,11 @@ fn claim_kind<'b>(a: &Attendee, member: impl Fn(&str) -> Option<&'b Member>) -> 
         None => member(&a.person).filter(|m| m.voting).map(|_| FilledBy::InPerson),
         Some(seat) => {
             let m = member(seat).filter(|m| m.voting)?;
-            if a.alternative {
-                Some(FilledBy::AlternativeDeputy)
-            } else if m.deputy.as_deref() == Some(a.person.as_str()) {
+            // The nominated deputy needs no confirmation, even if also marked alternative.
+            if m.deputy.as_deref() == Some(a.person.as_str()) {
                 Some(FilledBy::NominatedDeputy)
+            } else if a.alternative {
+                Some(FilledBy::AlternativeDeputy)
             } else {
                 None
             }
@@ -279,7 +286,10 @@ fn alternative_is_valid(
 ) -> Result<(), String> {
     let partner = partner_name(seat.partner);
     let confirmer = a.confirmed_in_writing_by.as_deref().ok_or_else(|| {
-        format!("alternative deputy for `{}` not confirmed in writing by a voting member of {partner} (Sch 4 1.2)", seat.id)
+        format!(
+            "alternative deputy for `{}` not confirmed in writing by a voting member of {partner} (Sch 4 1.2)",
+            seat.id
+        )
     })?;
     let confirmer_ok = board.members.iter().any(|m| m.id == confirmer && m.voting && m.partner == seat.partner);
     if !confirmer_ok {
@@ -369,7 +379,10 @@ impl Meeting {
             let mut votes = BTreeMap::new();
             for (seat, vote) in dec.votes {
                 if !board.members.iter().any(|m| m.voting && m.id == *seat.get_ref()) {
-                    d.error(seat.span(), format!("`{}` is not a voting seat of the board, so it cannot vote", seat.get_ref()));
+                    d.error(
+                        seat.span(),
+                        format!("`{}` is not a voting seat of the board, so it cannot vote", seat.get_ref()),
+                    );
                 }
                 votes.insert(seat.into_inner(), vote);
             }
@@ -393,7 +406,14 @@ impl Meeting {
             decisions,
         };
         if !board.calendar.is_working_day(meeting.date) {
-            d.warning(0..0, format!("the meeting date {} is not a working day in the {} calendar", meeting.date, board.calendar.name()));
+            d.warning(
+                0..0,
+                format!(
+                    "the meeting date {} is not a working day in the {} calendar",
+                    meeting.date,
+                    board.calendar.name()
+                ),
+            );
         }
         d.finish(meeting)
     }

@@ -21,10 +21,7 @@ impl Money {
     }
 
     pub fn from_pounds(pounds: i64) -> Option<Money> {
-        pounds
-            .checked_mul(100)
-            .filter(|p| p.abs() <= MAX_PENCE)
-            .map(Money)
+        pounds.checked_mul(100).filter(|p| p.abs() <= MAX_PENCE).map(Money)
     }
 
     pub const fn pence(self) -> i64 {

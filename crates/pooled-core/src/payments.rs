@@ -21,9 +21,8 @@ pub struct Instalment {
 /// calendar month less the partner's months in advance.
 pub fn schedule(agreement: &Agreement) -> Vec<Instalment> {
     let year = agreement.financial_year();
-    let in_advance = |partner: PartnerIx| {
-        agreement.payments().and_then(|p| p.in_advance_months.get(partner).copied()).unwrap_or(0)
-    };
+    let in_advance =
+        |partner: PartnerIx| agreement.payments().and_then(|p| p.in_advance_months.get(partner).copied()).unwrap_or(0);
     let mut out = Vec::new();
     for pool in agreement.pools() {
         for (from, annual) in pool.contributions(agreement.partners().len()).into_iter().enumerate() {
@@ -32,7 +31,11 @@ pub fn schedule(agreement: &Agreement) -> Vec<Instalment> {
             }
             let monthly = Money::from_pence(annual.pence() / 12);
             for month in FiscalMonth::all() {
-                let amount = if month.number() == 12 { Money::from_pence(annual.pence() - monthly.pence() * 11) } else { monthly };
+                let amount = if month.number() == 12 {
+                    Money::from_pence(annual.pence() - monthly.pence() * 11)
+                } else {
+                    monthly
+                };
                 let due = year
                     .month_start(month)
                     .add_months_clamped(-(in_advance(from) as i32))

@@ -36,7 +36,8 @@ impl Percent {
         let s = text.trim().strip_suffix('%').unwrap_or(text.trim());
         let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
         let digits_only = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-        if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) || (s.contains('.') && fraction.is_empty()) {
+        if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) || (s.contains('.') && fraction.is_empty())
+        {
             return bad("expected a number such as `51` or `50.24`".into());
         }
         if fraction.len() > usize::from(decimals) {
@@ -68,12 +69,7 @@ pub fn proportional_shares(bases: &[u64], decimals: u8) -> Option<Vec<Percent>> 
         return None;
     }
     let units = largest_remainder(u128::from(hundred(decimals)), bases, total);
-    Some(
-        units
-            .into_iter()
-            .map(|u| Percent { units: u as u64, decimals })
-            .collect(),
-    )
+    Some(units.into_iter().map(|u| Percent { units: u as u64, decimals }).collect())
 }
 
 /// `units` of `10^-decimals` percent as text: `format_units(5024, 2)` is `50.24`.
@@ -97,11 +93,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn check_shares(bases: &[u64], decimals: u8, expected: &[&str]) {
-        let got: Vec<String> = proportional_shares(bases, decimals)
-            .unwrap()
-            .iter()
-            .map(Percent::to_string)
-            .collect();
+        let got: Vec<String> = proportional_shares(bases, decimals).unwrap().iter().map(Percent::to_string).collect();
         assert_eq!(got, expected, "shares of {bases:?}");
     }
 

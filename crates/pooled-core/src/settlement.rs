@@ -77,7 +77,12 @@ pub fn settle(agreement: &Agreement, outturn: &Outturn) -> Vec<PoolSettlement> {
 
 fn settle_pool(agreement: &Agreement, pool: &Pool, outturns: &[Money], outturn: &Outturn) -> PoolSettlement {
     let mut parts: Vec<Vec<Part>> = vec![Vec::new(); agreement.partners().len()];
-    let mut give = |partner: PartnerIx, rule: PartRule, line: Option<&str>, clause: &Option<String>, default: &str, amount: Money| {
+    let mut give = |partner: PartnerIx,
+                    rule: PartRule,
+                    line: Option<&str>,
+                    clause: &Option<String>,
+                    default: &str,
+                    amount: Money| {
         parts[partner].push(Part {
             rule,
             line: line.map(str::to_string),
@@ -115,7 +120,14 @@ fn settle_pool(agreement: &Agreement, pool: &Pool, outturns: &[Money], outturn: 
         let delivered = outturn.delivered(&saving.id).unwrap_or(saving.amount);
         let shortfall = (saving.amount - delivered).max(Money::ZERO);
         if shortfall > Money::ZERO {
-            give(saving.by, PartRule::UnagreedSaving, Some(&pool.lines[saving.line].id), &saving.clause, "R4", shortfall);
+            give(
+                saving.by,
+                PartRule::UnagreedSaving,
+                Some(&pool.lines[saving.line].id),
+                &saving.clause,
+                "R4",
+                shortfall,
+            );
             shared -= shortfall;
         }
     }

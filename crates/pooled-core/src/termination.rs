@@ -9,7 +9,9 @@ pub enum NoticeReason {
     Standard,
     NoContributionAgreement,
     /// The other party is in default: the notice given, shorter than the standard.
-    Default { months: u32 },
+    Default {
+        months: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,12 +5,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::Range;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::*;
-use crate::diagnostic::{line_col, Diagnostics};
-use crate::file_format::{from_toml, non_negative, Amount, FileDate, Spanned};
+use crate::diagnostic::{Diagnostics, line_col};
+use crate::file_format::{Amount, FileDate, Spanned, from_toml, non_negative};
 use crate::percent::{self, MAX_DECIMALS};
 
 type Id = Spanned<String>;
@@ -372,14 +372,20 @@ impl Validator<'_> {
         let risk = match (l.risk.as_ref().map(|r| (r.get_ref(), r.span())), pool_kind) {
             (None, PoolKind::Pooled) | (Some((RawRisk::Shared, _)), PoolKind::Pooled) => Risk::Shared,
             (Some((RawRisk::Shared, span)), PoolKind::Aligned) => {
-                self.d.error(span, format!("line `{id}` is in an aligned pool, which shares no risk: use \"lead\" or borne_by"));
+                self.d.error(
+                    span,
+                    format!("line `{id}` is in an aligned pool, which shares no risk: use \"lead\" or borne_by"),
+                );
                 Risk::Lead
             }
             (None, PoolKind::Aligned) | (Some((RawRisk::Lead, _)), _) => Risk::Lead,
             (Some((RawRisk::BorneBy(partner), _)), _) => Risk::BorneBy(self.partner(partner).unwrap_or(0)),
         };
         if risk == Risk::Lead && l.lead.is_none() {
-            self.d.error(l.id.span(), format!("line `{id}` leaves its variance to the lead commissioner, but names no `lead`"));
+            self.d.error(
+                l.id.span(),
+                format!("line `{id}` leaves its variance to the lead commissioner, but names no `lead`"),
+            );
         }
         Line {
             id,
@@ -440,7 +446,10 @@ impl Validator<'_> {
                 }
                 let bases = crate::risk_share::bases(pool, self.partner_ids.len().max(1));
                 if has_shared && bases.iter().all(|b| b.base == Money::ZERO) {
-                    self.d.error(span, format!("pool `{}` has no risk-share base: every partner's base is zero", pool.id));
+                    self.d.error(
+                        span,
+                        format!("pool `{}` has no risk-share base: every partner's base is zero", pool.id),
+                    );
                 }
                 Some(RiskShareBasis::GrossContributions { decimals })
             }
@@ -450,7 +459,8 @@ impl Validator<'_> {
             }
             (RawBasis::Fixed, Some(shares)) => {
                 if !has_shared {
-                    self.d.error(span.clone(), format!("pool `{}` has a fixed risk share but no shared lines", pool.id));
+                    self.d
+                        .error(span.clone(), format!("pool `{}` has a fixed risk share but no shared lines", pool.id));
                 }
                 let mut all_parsed = true;
                 let zero = Percent::from_units(0, decimals).expect("zero is a percentage");
@@ -459,12 +469,17 @@ impl Validator<'_> {
                     all_parsed &= parsed.is_ok();
                     Some(parsed.map_err(|e| v.d.error(share.span(), e)).unwrap_or(zero))
                 });
-                let shares: Vec<Percent> = shares.into_iter().map(|p| if p.decimals() == decimals { p } else { zero }).collect();
+                let shares: Vec<Percent> =
+                    shares.into_iter().map(|p| if p.decimals() == decimals { p } else { zero }).collect();
                 let sum: u64 = shares.iter().map(|p| p.units()).sum();
                 if all_parsed && sum != percent::hundred(decimals) {
                     self.d.error(
                         span,
-                        format!("risk shares of pool `{}` sum to {}, not 100", pool.id, percent::format_units(sum, decimals)),
+                        format!(
+                            "risk shares of pool `{}` sum to {}, not 100",
+                            pool.id,
+                            percent::format_units(sum, decimals)
+                        ),
                     );
                 }
                 Some(RiskShareBasis::Fixed { shares })
@@ -479,15 +494,18 @@ impl Validator<'_> {
         if let Some(l) = pool.lines.get(line).filter(|l| l.risk != Risk::Shared) {
             self.d.error(
                 r.line.span(),
-                format!("clawback `{}` is on line `{}`, which is not shared ({})", r.id.get_ref(), l.id, self.risk_name(l.risk)),
+                format!(
+                    "clawback `{}` is on line `{}`, which is not shared ({})",
+                    r.id.get_ref(),
+                    l.id,
+                    self.risk_name(l.risk)
+                ),
             );
         }
         match r.kind {
-            RawRuleKind::UnderspendClawback => Rule {
-                id: r.id.into_inner(),
-                kind: RuleKind::UnderspendClawback { line, to, cap },
-                clause: r.clause,
-            },
+            RawRuleKind::UnderspendClawback => {
+                Rule { id: r.id.into_inner(), kind: RuleKind::UnderspendClawback { line, to, cap }, clause: r.clause }
+            }
         }
     }
 
@@ -496,7 +514,12 @@ impl Validator<'_> {
         if let Some(l) = pool.lines.get(line).filter(|l| l.risk != Risk::Shared) {
             self.d.error(
                 s.line.span(),
-                format!("saving `{}` is on line `{}`, which is not shared ({})", s.id.get_ref(), l.id, self.risk_name(l.risk)),
+                format!(
+                    "saving `{}` is on line `{}`, which is not shared ({})",
+                    s.id.get_ref(),
+                    l.id,
+                    self.risk_name(l.risk)
+                ),
             );
         }
         Saving {
@@ -524,12 +547,18 @@ impl Validator<'_> {
         for pool in &agreement.pools {
             for r in &pool.rules {
                 if rules.insert(r.id.clone(), pool.id.clone()).is_some() {
-                    self.d.error(0..0, format!("rule id `{}` is used twice; rule ids must be unique in the agreement", r.id));
+                    self.d.error(
+                        0..0,
+                        format!("rule id `{}` is used twice; rule ids must be unique in the agreement", r.id),
+                    );
                 }
             }
             for s in &pool.savings {
                 if savings.insert(s.id.clone(), pool.id.clone()).is_some() {
-                    self.d.error(0..0, format!("saving id `{}` is used twice; saving ids must be unique in the agreement", s.id));
+                    self.d.error(
+                        0..0,
+                        format!("saving id `{}` is used twice; saving ids must be unique in the agreement", s.id),
+                    );
                 }
             }
         }

@@ -71,36 +71,51 @@ fn base_is_valid() {
 
 #[test]
 fn unknown_keys_are_errors() {
-    check(&edit("name = \"Main\"", "name = \"Main\"\ncolour = \"red\""), &[
-        "29:1: error: unknown field `colour`, expected one of `id`, `name`, `segment`, `lead`, `contributions`, `budget`, `risk`, `in_base`, `clause`",
-    ]);
-    check(&edit("format = 1", "format = 1\nversion = 2"), &[
-        "2:1: error: unknown field `version`, expected one of `format`, `agreement`, `partner`, `pool`, `payments`, `termination`, `board`",
-    ]);
-    check(&edit("risk = { borne_by = \"NHS\" }", "risk = { borne = \"NHS\" }"), &[
-        "35:8: error: unknown field `borne`, expected `borne_by`",
-    ]);
+    check(
+        &edit("name = \"Main\"", "name = \"Main\"\ncolour = \"red\""),
+        &[
+            "29:1: error: unknown field `colour`, expected one of `id`, `name`, `segment`, `lead`, `contributions`, `budget`, `risk`, `in_base`, `clause`",
+        ],
+    );
+    check(
+        &edit("format = 1", "format = 1\nversion = 2"),
+        &[
+            "2:1: error: unknown field `version`, expected one of `format`, `agreement`, `partner`, `pool`, `payments`, `termination`, `board`",
+        ],
+    );
+    check(
+        &edit("risk = { borne_by = \"NHS\" }", "risk = { borne = \"NHS\" }"),
+        &["35:8: error: unknown field `borne`, expected `borne_by`"],
+    );
 }
 
 #[test]
 fn floats_and_inexact_amounts_are_errors() {
-    check(&edit("LA = \"1000\", NHS", "LA = 1000.5, NHS"), &[
-        "29:24: error: amount `1000.5` is a float, which cannot hold pence exactly: write it as a string, e.g. \"1000.5\"",
-    ]);
-    check(&edit("LA = \"1000\", NHS", "LA = \"1000.505\", NHS"), &[
-        "29:24: error: invalid amount `1000.505`: more than two decimal places (amounts are exact to the penny)",
-    ]);
-    check(&edit("LA = \"1000\", NHS", "LA = \"-1000\", NHS"), &[
-        "29:24: error: a contribution cannot be negative (got -£1,000.00)",
-    ]);
-    check(&edit("income = { LA = \"100\" }", "income = { LA = \"-1\" }"), &[
-        "24:17: error: income cannot be negative (got -£1.00)",
-    ]);
+    check(
+        &edit("LA = \"1000\", NHS", "LA = 1000.5, NHS"),
+        &[
+            "29:24: error: amount `1000.5` is a float, which cannot hold pence exactly: write it as a string, e.g. \"1000.5\"",
+        ],
+    );
+    check(
+        &edit("LA = \"1000\", NHS", "LA = \"1000.505\", NHS"),
+        &["29:24: error: invalid amount `1000.505`: more than two decimal places (amounts are exact to the penny)"],
+    );
+    check(
+        &edit("LA = \"1000\", NHS", "LA = \"-1000\", NHS"),
+        &["29:24: error: a contribution cannot be negative (got -£1,000.00)"],
+    );
+    check(
+        &edit("income = { LA = \"100\" }", "income = { LA = \"-1\" }"),
+        &["24:17: error: income cannot be negative (got -£1.00)"],
+    );
 }
 
 #[test]
 fn amounts_in_every_allowed_form() {
-    for (written, pence) in [("1000", 100_000), ("\"1,000\"", 100_000), ("\"£1,000.50\"", 100_050), ("\"1000.5\"", 100_050)] {
+    for (written, pence) in
+        [("1000", 100_000), ("\"1,000\"", 100_000), ("\"£1,000.50\"", 100_050), ("\"1000.5\"", 100_050)]
+    {
         let text = edit("LA = \"1000\", NHS", &format!("LA = {written}, NHS"));
         let (a, _) = Agreement::parse(&text).unwrap_or_else(|e| panic!("{written}: {e:?}"));
         let Funding::Contributions(c) = &a.pools()[0].lines[0].funding else { panic!("contributions") };
@@ -111,22 +126,23 @@ fn amounts_in_every_allowed_form() {
 #[test]
 fn unknown_ids_are_errors() {
     check(&edit("host = \"LA\"", "host = \"XX\""), &["22:8: error: unknown partner `XX` (partners are LA, NHS)"]);
-    check(&edit("LA = \"1000\", NHS", "LA = \"1000\", CCG"), &[
-        "29:32: error: unknown partner `CCG` (partners are LA, NHS)",
-    ]);
-    check(&edit("borne_by = \"NHS\"", "borne_by = \"ICB\""), &[
-        "35:21: error: unknown partner `ICB` (partners are LA, NHS)",
-    ]);
-    let rule = "\n[[pool.rule]]\nid = \"claw\"\nkind = \"underspend-clawback\"\nline = \"nope\"\nto = \"NHS\"\ncap = 10\n";
+    check(
+        &edit("LA = \"1000\", NHS", "LA = \"1000\", CCG"),
+        &["29:32: error: unknown partner `CCG` (partners are LA, NHS)"],
+    );
+    check(
+        &edit("borne_by = \"NHS\"", "borne_by = \"ICB\""),
+        &["35:21: error: unknown partner `ICB` (partners are LA, NHS)"],
+    );
+    let rule =
+        "\n[[pool.rule]]\nid = \"claw\"\nkind = \"underspend-clawback\"\nline = \"nope\"\nto = \"NHS\"\ncap = 10\n";
     check(&format!("{BASE}{rule}"), &["40:8: error: unknown line `nope` in pool `P`"]);
 }
 
 #[test]
 fn duplicate_ids_are_errors() {
     let dup_partner = edit("[[pool]]", "[[partner]]\nid = \"LA\"\nname = \"Again\"\nkind = \"other\"\n\n[[pool]]");
-    check(&dup_partner, &[
-        "20:6: error: duplicate partner id `LA` (first defined on line 10)",
-    ]);
+    check(&dup_partner, &["20:6: error: duplicate partner id `LA` (first defined on line 10)"]);
     let dup_line = edit("id = \"bcf\"", "id = \"main\"");
     check(&dup_line, &["32:6: error: duplicate line id `main` (first defined on line 27)"]);
     let pool2 = "\n[[pool]]\nid = \"P\"\nname = \"Again\"\nhost = \"LA\"\nkind = \"pooled\"\n\n[[pool.line]]\nid = \"x\"\nname = \"X\"\ncontributions = { LA = 1 }\n";
@@ -141,7 +157,10 @@ fn fixed_shares_must_sum_to_100() {
     check(&fixed("LA = \"51\", NHS = \"49\""), &[]);
     check(&fixed("LA = \"51\", NHS = \"48.99\""), &["24:14: error: risk shares of pool `P` sum to 99.99, not 100"]);
     check(&fixed("LA = \"60\", NHS = \"60\""), &["24:14: error: risk shares of pool `P` sum to 120.00, not 100"]);
-    check(&fixed("LA = \"51.001\", NHS = \"49\""), &["24:49: error: invalid percentage `51.001`: more than 2 decimal places"]);
+    check(
+        &fixed("LA = \"51.001\", NHS = \"49\""),
+        &["24:49: error: invalid percentage `51.001`: more than 2 decimal places"],
+    );
     check(&fixed("LA = \"100\", XX = \"0\""), &["24:56: error: unknown partner `XX` (partners are LA, NHS)"]);
     check(
         &edit("income = { LA = \"100\" }", "risk_share = { basis = \"fixed\" }"),
@@ -151,62 +170,100 @@ fn fixed_shares_must_sum_to_100() {
 
 #[test]
 fn fixed_share_needs_shared_lines_and_budgets_need_fixed_share() {
-    let no_shared = edit("income = { LA = \"100\" }", "risk_share = { basis = \"fixed\", shares = { LA = \"50\", NHS = \"50\" } }")
-        .replace("contributions = { LA = \"1000\", NHS = \"900\" }", "contributions = { LA = \"1000\", NHS = \"900\" }\nrisk = { borne_by = \"LA\" }");
+    let no_shared =
+        edit("income = { LA = \"100\" }", "risk_share = { basis = \"fixed\", shares = { LA = \"50\", NHS = \"50\" } }")
+            .replace(
+                "contributions = { LA = \"1000\", NHS = \"900\" }",
+                "contributions = { LA = \"1000\", NHS = \"900\" }\nrisk = { borne_by = \"LA\" }",
+            );
     check(&no_shared, &["24:14: error: pool `P` has a fixed risk share but no shared lines"]);
     let budget_only = edit("contributions = { LA = \"1000\", NHS = \"900\" }", "budget = \"1900\"");
-    check(&budget_only, &[
-        "19:1: error: line `main` gives a budget without partner contributions, so pool `P` needs a fixed risk share",
-    ]);
-    check(&edit("contributions = { LA = \"1000\", NHS = \"900\" }", "budget = 1\ncontributions = { LA = 1 }"), &[
-        "30:17: error: line `main` gives both `contributions` and `budget`: give one",
-    ]);
+    check(
+        &budget_only,
+        &[
+            "19:1: error: line `main` gives a budget without partner contributions, so pool `P` needs a fixed risk share",
+        ],
+    );
+    check(
+        &edit("contributions = { LA = \"1000\", NHS = \"900\" }", "budget = 1\ncontributions = { LA = 1 }"),
+        &["30:17: error: line `main` gives both `contributions` and `budget`: give one"],
+    );
 }
 
 #[test]
 fn declared_totals_are_checked_not_trusted() {
     check(&edit("income = { LA = \"100\" }", "income = { LA = \"100\" }\ndeclared_total = \"2,400\""), &[]);
-    check(&edit("income = { LA = \"100\" }", "income = { LA = \"100\" }\ndeclared_total = \"2,300.50\""), &[
-        "25:18: warning: declared total £2,300.50 differs from the sum of the lines of pool `P`, £2,400.00, by -£99.50 (R13)",
-    ]);
-    check(&edit("start = 2016-04-01", "start = 2016-04-01\ndeclared_total = 2500"), &[
-        "8:18: warning: declared total £2,500.00 differs from the sum of the agreement's pools, £2,400.00, by £100.00 (R13)",
-    ]);
+    check(
+        &edit("income = { LA = \"100\" }", "income = { LA = \"100\" }\ndeclared_total = \"2,300.50\""),
+        &[
+            "25:18: warning: declared total £2,300.50 differs from the sum of the lines of pool `P`, £2,400.00, by -£99.50 (R13)",
+        ],
+    );
+    check(
+        &edit("start = 2016-04-01", "start = 2016-04-01\ndeclared_total = 2500"),
+        &[
+            "8:18: warning: declared total £2,500.00 differs from the sum of the agreement's pools, £2,400.00, by £100.00 (R13)",
+        ],
+    );
 }
 
 #[test]
 fn clawbacks_and_savings_only_on_shared_lines() {
     let rule = |line: &str| {
-        format!("{BASE}\n[[pool.rule]]\nid = \"claw\"\nkind = \"underspend-clawback\"\nline = \"{line}\"\nto = \"NHS\"\ncap = 10\n")
+        format!(
+            "{BASE}\n[[pool.rule]]\nid = \"claw\"\nkind = \"underspend-clawback\"\nline = \"{line}\"\nto = \"NHS\"\ncap = 10\n"
+        )
     };
     check(&rule("main"), &[]);
-    check(&rule("bcf"), &["40:8: error: clawback `claw` is on line `bcf`, which is not shared (its risk is borne by NHS)"]);
-    let saving = format!("{BASE}\n[[pool.saving]]\nid = \"s\"\nby = \"LA\"\nline = \"bcf\"\namount = 5\nstrategy_agreed = false\n");
+    check(
+        &rule("bcf"),
+        &["40:8: error: clawback `claw` is on line `bcf`, which is not shared (its risk is borne by NHS)"],
+    );
+    let saving = format!(
+        "{BASE}\n[[pool.saving]]\nid = \"s\"\nby = \"LA\"\nline = \"bcf\"\namount = 5\nstrategy_agreed = false\n"
+    );
     check(&saving, &["40:8: error: saving `s` is on line `bcf`, which is not shared (its risk is borne by NHS)"]);
-    let twice = format!("{}{}", rule("main"), "\n[[pool.rule]]\nid = \"claw\"\nkind = \"underspend-clawback\"\nline = \"main\"\nto = \"NHS\"\ncap = 10\n");
+    let twice = format!(
+        "{}{}",
+        rule("main"),
+        "\n[[pool.rule]]\nid = \"claw\"\nkind = \"underspend-clawback\"\nline = \"main\"\nto = \"NHS\"\ncap = 10\n"
+    );
     check(&twice, &["1:1: error: rule id `claw` is used twice; rule ids must be unique in the agreement"]);
 }
 
 #[test]
 fn structure_errors() {
-    check(&edit("format = 1", "format = 2"), &["1:10: error: unsupported format 2: this version of pooled reads format 1"]);
-    check(&edit("financial_year = \"2016-17\"", "financial_year = \"2016-18\""), &[
-        &format!("6:18: error: {}", FinancialYear::parse("2016-18").unwrap_err()),
-    ]);
-    check(&edit("start = 2016-04-01", "start = 2016-04-01T09:00:00"), &[
-        "7:9: error: expected a date such as 2016-04-01, without a time",
-    ]);
-    check(&edit("start = 2016-04-01", "start = 2016-04-01\nend = 2015-03-31"), &[
-        "6:18: warning: financial year 2016-17 falls outside the agreement's term",
-        "8:7: error: the agreement ends (2015-03-31) before it starts (2016-04-01)",
-    ]);
-    check(&edit("kind = \"pooled\"", "kind = \"shared\""), &["23:8: error: unknown variant `shared`, expected `pooled` or `aligned`"]);
-    check(&edit("risk = { borne_by = \"NHS\" }", "risk = \"nobody\""), &[
-        "35:8: error: unknown risk `nobody`, expected \"shared\", \"lead\" or { borne_by = \"PARTNER\" }",
-    ]);
-    check(&edit("risk = { borne_by = \"NHS\" }", "risk = \"lead\""), &[
-        "32:6: error: line `bcf` leaves its variance to the lead commissioner, but names no `lead`",
-    ]);
+    check(
+        &edit("format = 1", "format = 2"),
+        &["1:10: error: unsupported format 2: this version of pooled reads format 1"],
+    );
+    check(
+        &edit("financial_year = \"2016-17\"", "financial_year = \"2016-18\""),
+        &[&format!("6:18: error: {}", FinancialYear::parse("2016-18").unwrap_err())],
+    );
+    check(
+        &edit("start = 2016-04-01", "start = 2016-04-01T09:00:00"),
+        &["7:9: error: expected a date such as 2016-04-01, without a time"],
+    );
+    check(
+        &edit("start = 2016-04-01", "start = 2016-04-01\nend = 2015-03-31"),
+        &[
+            "6:18: warning: financial year 2016-17 falls outside the agreement's term",
+            "8:7: error: the agreement ends (2015-03-31) before it starts (2016-04-01)",
+        ],
+    );
+    check(
+        &edit("kind = \"pooled\"", "kind = \"shared\""),
+        &["23:8: error: unknown variant `shared`, expected `pooled` or `aligned`"],
+    );
+    check(
+        &edit("risk = { borne_by = \"NHS\" }", "risk = \"nobody\""),
+        &["35:8: error: unknown risk `nobody`, expected \"shared\", \"lead\" or { borne_by = \"PARTNER\" }"],
+    );
+    check(
+        &edit("risk = { borne_by = \"NHS\" }", "risk = \"lead\""),
+        &["32:6: error: line `bcf` leaves its variance to the lead commissioner, but names no `lead`"],
+    );
     check(&edit("name = \"A pool\"", "name = \"A pool\nx\""), &["22:3: error: key with no value, expected `=`"]);
     let one_partner = BASE.replace("[[partner]]\nid = \"NHS\"\nname = \"An ICB\"\nkind = \"nhs-commissioner\"\n", "");
     assert!(
@@ -225,9 +282,10 @@ fn aligned_pools_share_no_risk() {
     let (a, _) = Agreement::parse(&ok).unwrap();
     assert_eq!(a.pools()[0].risk_share, None);
     assert_eq!(a.pools()[0].lines[0].risk, Risk::Lead);
-    check(&ok.replace("lead = \"LA\"", "lead = \"LA\"\nrisk = \"shared\""), &[
-        "30:8: error: line `main` is in an aligned pool, which shares no risk: use \"lead\" or borne_by",
-    ]);
+    check(
+        &ok.replace("lead = \"LA\"", "lead = \"LA\"\nrisk = \"shared\""),
+        &["30:8: error: line `main` is in an aligned pool, which shares no risk: use \"lead\" or borne_by"],
+    );
 }
 
 #[test]
@@ -238,13 +296,17 @@ fn board_rules() {
         )
     };
     check(&board(1), &[]);
-    check(&board(2), &[
-        "39:22: warning: LA has 1 voting members, fewer than the quorum of 2: no meeting can be quorate",
-        "39:22: warning: NHS has 1 voting members, fewer than the quorum of 2: no meeting can be quorate",
-    ]);
-    check(&board(1).replace("england-and-wales", "scotland"), &[
-        &format!("43:12: error: {}", crate::calendar::Calendar::parse("scotland").unwrap_err()),
-    ]);
+    check(
+        &board(2),
+        &[
+            "39:22: warning: LA has 1 voting members, fewer than the quorum of 2: no meeting can be quorate",
+            "39:22: warning: NHS has 1 voting members, fewer than the quorum of 2: no meeting can be quorate",
+        ],
+    );
+    check(
+        &board(1).replace("england-and-wales", "scotland"),
+        &[&format!("43:12: error: {}", crate::calendar::Calendar::parse("scotland").unwrap_err())],
+    );
 }
 
 proptest! {

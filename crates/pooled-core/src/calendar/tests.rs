@@ -8,11 +8,7 @@ fn date(s: &str) -> Date {
 const EW: Calendar = Calendar::EnglandAndWales;
 
 fn listing(holidays: &[BankHoliday]) -> String {
-    holidays
-        .iter()
-        .map(|h| format!("{} {}", h.date, h.name))
-        .collect::<Vec<_>>()
-        .join("\n")
+    holidays.iter().map(|h| format!("{} {}", h.date, h.name)).collect::<Vec<_>>().join("\n")
 }
 
 // ---------------------------------------------------------------- dates
@@ -116,9 +112,7 @@ fn day_arithmetic() {
 #[test]
 fn calendar_months_clamp_to_the_month_end() {
     fn check(input: (&str, i32), expected: Option<&str>) {
-        let got = date(input.0)
-            .add_months_clamped(input.1)
-            .map(|d| d.to_string());
+        let got = date(input.0).add_months_clamped(input.1).map(|d| d.to_string());
         assert_eq!(got.as_deref(), expected, "{input:?}");
     }
     check(("2016-08-31", 6), Some("2017-02-28"));
@@ -147,45 +141,20 @@ fn calendar_months_clamp_to_the_month_end() {
 fn dates_parse_and_display() {
     fn check(input: &str, expected: Result<&str, &str>) {
         let got = Date::parse_iso(input).map(|d| d.to_string());
-        assert_eq!(
-            got.as_ref().map(String::as_str).map_err(String::as_str),
-            expected,
-            "{input}"
-        );
+        assert_eq!(got.as_ref().map(String::as_str).map_err(String::as_str), expected, "{input}");
     }
     check("2016-09-15", Ok("2016-09-15"));
     check(" 2016-09-15\n", Ok("2016-09-15"));
     check("2016-02-29", Ok("2016-02-29"));
     check("0001-01-01", Ok("0001-01-01"));
     check("9999-12-31", Ok("9999-12-31"));
-    check(
-        "2016-02-30",
-        Err("invalid date `2016-02-30`: February 2016 has 29 days"),
-    );
-    check(
-        "2015-02-29",
-        Err("invalid date `2015-02-29`: February 2015 has 28 days"),
-    );
-    check(
-        "2016-04-31",
-        Err("invalid date `2016-04-31`: April 2016 has 30 days"),
-    );
-    check(
-        "2016-13-01",
-        Err("invalid date `2016-13-01`: months run from 01 to 12"),
-    );
-    check(
-        "2016-00-01",
-        Err("invalid date `2016-00-01`: months run from 01 to 12"),
-    );
-    check(
-        "2016-01-00",
-        Err("invalid date `2016-01-00`: days start at 01"),
-    );
-    check(
-        "0000-01-01",
-        Err("invalid date `0000-01-01`: years run from 0001 to 9999"),
-    );
+    check("2016-02-30", Err("invalid date `2016-02-30`: February 2016 has 29 days"));
+    check("2015-02-29", Err("invalid date `2015-02-29`: February 2015 has 28 days"));
+    check("2016-04-31", Err("invalid date `2016-04-31`: April 2016 has 30 days"));
+    check("2016-13-01", Err("invalid date `2016-13-01`: months run from 01 to 12"));
+    check("2016-00-01", Err("invalid date `2016-00-01`: months run from 01 to 12"));
+    check("2016-01-00", Err("invalid date `2016-01-00`: days start at 01"));
+    check("0000-01-01", Err("invalid date `0000-01-01`: years run from 0001 to 9999"));
     let shape = |s: &str| format!("invalid date `{s}`: expected YYYY-MM-DD, e.g. 2016-09-15");
     for input in [
         "",
@@ -203,33 +172,16 @@ fn dates_parse_and_display() {
         check(input, Err(&shape(input)));
     }
     assert_eq!("2016-09-15".parse::<Date>(), Ok(date("2016-09-15")));
-    assert_eq!(
-        "2016-02-30".parse::<Date>(),
-        Err("invalid date `2016-02-30`: February 2016 has 29 days".to_string())
-    );
+    assert_eq!("2016-02-30".parse::<Date>(), Err("invalid date `2016-02-30`: February 2016 has 29 days".to_string()));
 }
 
 #[test]
 fn dates_order_chronologically() {
-    let mut dates = [
-        date("2017-01-01"),
-        date("2016-12-31"),
-        date("2016-02-01"),
-        date("2016-01-31"),
-        date("0999-12-31"),
-    ];
+    let mut dates =
+        [date("2017-01-01"), date("2016-12-31"), date("2016-02-01"), date("2016-01-31"), date("0999-12-31")];
     dates.sort();
     let shown: Vec<String> = dates.iter().map(Date::to_string).collect();
-    assert_eq!(
-        shown,
-        [
-            "0999-12-31",
-            "2016-01-31",
-            "2016-02-01",
-            "2016-12-31",
-            "2017-01-01"
-        ]
-    );
+    assert_eq!(shown, ["0999-12-31", "2016-01-31", "2016-02-01", "2016-12-31", "2017-01-01"]);
 }
 
 // ---------------------------------------------------------------- financial years and months
@@ -238,11 +190,7 @@ fn dates_order_chronologically() {
 fn financial_years_parse() {
     fn check(input: &str, expected: Result<&str, &str>) {
         let got = FinancialYear::parse(input).map(|y| y.to_string());
-        assert_eq!(
-            got.as_ref().map(String::as_str).map_err(String::as_str),
-            expected,
-            "{input}"
-        );
+        assert_eq!(got.as_ref().map(String::as_str).map_err(String::as_str), expected, "{input}");
     }
     check("2016-17", Ok("2016-17"));
     check("1999-00", Ok("1999-00"));
@@ -252,46 +200,21 @@ fn financial_years_parse() {
     check(" 2022-23 ", Ok("2022-23"));
     check(
         "2016-18",
-        Err(
-            "invalid financial year `2016-18`: a financial year runs from 1 April to 31 March, \
-             so the one starting in 2016 is written 2016-17",
-        ),
+        Err("invalid financial year `2016-18`: a financial year runs from 1 April to 31 March, \
+             so the one starting in 2016 is written 2016-17"),
     );
     check(
         "1999-99",
-        Err(
-            "invalid financial year `1999-99`: a financial year runs from 1 April to 31 March, \
-             so the one starting in 1999 is written 1999-00",
-        ),
+        Err("invalid financial year `1999-99`: a financial year runs from 1 April to 31 March, \
+             so the one starting in 1999 is written 1999-00"),
     );
-    check(
-        "2016/17",
-        Err("invalid financial year `2016/17`: expected YYYY-YY, e.g. 2016-17"),
-    );
-    check(
-        "16-17",
-        Err("invalid financial year `16-17`: expected YYYY-YY, e.g. 2016-17"),
-    );
-    check(
-        "2016-2017",
-        Err("invalid financial year `2016-2017`: expected YYYY-YY, e.g. 2016-17"),
-    );
-    check(
-        "",
-        Err("invalid financial year ``: expected YYYY-YY, e.g. 2016-17"),
-    );
-    check(
-        "0000-01",
-        Err("invalid financial year `0000-01`: financial years run from 0001-02 to 9998-99"),
-    );
-    check(
-        "9999-00",
-        Err("invalid financial year `9999-00`: financial years run from 0001-02 to 9998-99"),
-    );
-    assert_eq!(
-        "2016-17".parse::<FinancialYear>(),
-        Ok(FinancialYear::starting(2016).unwrap_or_else(|| unreachable!()))
-    );
+    check("2016/17", Err("invalid financial year `2016/17`: expected YYYY-YY, e.g. 2016-17"));
+    check("16-17", Err("invalid financial year `16-17`: expected YYYY-YY, e.g. 2016-17"));
+    check("2016-2017", Err("invalid financial year `2016-2017`: expected YYYY-YY, e.g. 2016-17"));
+    check("", Err("invalid financial year ``: expected YYYY-YY, e.g. 2016-17"));
+    check("0000-01", Err("invalid financial year `0000-01`: financial years run from 0001-02 to 9998-99"));
+    check("9999-00", Err("invalid financial year `9999-00`: financial years run from 0001-02 to 9998-99"));
+    assert_eq!("2016-17".parse::<FinancialYear>(), Ok(FinancialYear::starting(2016).unwrap_or_else(|| unreachable!())));
 }
 
 #[test]
@@ -301,10 +224,7 @@ fn financial_year_bounds_and_months() {
     }
     fn check(input: (&str, u32), expected: (&str, &str)) {
         let month = FiscalMonth::new(input.1).unwrap_or_else(|| panic!("{input:?}"));
-        let got = (
-            fy(input.0).month_start(month).to_string(),
-            fy(input.0).month_end(month).to_string(),
-        );
+        let got = (fy(input.0).month_start(month).to_string(), fy(input.0).month_end(month).to_string());
         assert_eq!((got.0.as_str(), got.1.as_str()), expected, "{input:?}");
     }
     check(("2016-17", 1), ("2016-04-01", "2016-04-30"));
@@ -322,20 +242,14 @@ fn financial_year_bounds_and_months() {
     assert!(y.contains(date("2017-03-31")) && !y.contains(date("2017-04-01")));
     assert_eq!(FinancialYear::starting(0), None);
     assert_eq!(FinancialYear::starting(9999), None);
-    assert_eq!(
-        FinancialYear::starting(9998).map(|y| y.last_day()),
-        Some(date("9999-03-31"))
-    );
+    assert_eq!(FinancialYear::starting(9998).map(|y| y.last_day()), Some(date("9999-03-31")));
 }
 
 #[test]
 fn financial_year_containing_a_date() {
     fn check(input: &str, expected: (&str, &str)) {
         let d = date(input);
-        let got = (
-            FinancialYear::containing(d).to_string(),
-            FiscalMonth::containing(d).to_string(),
-        );
+        let got = (FinancialYear::containing(d).to_string(), FiscalMonth::containing(d).to_string());
         assert_eq!((got.0.as_str(), got.1.as_str()), expected, "{input}");
     }
     check("2016-04-01", ("2016-17", "M1"));
@@ -354,37 +268,24 @@ fn financial_year_containing_a_date() {
 fn fiscal_months_parse() {
     fn check(input: &str, expected: Result<&str, &str>) {
         let got = FiscalMonth::parse(input).map(|m| m.to_string());
-        assert_eq!(
-            got.as_ref().map(String::as_str).map_err(String::as_str),
-            expected,
-            "{input}"
-        );
+        assert_eq!(got.as_ref().map(String::as_str).map_err(String::as_str), expected, "{input}");
     }
     check("M6", Ok("M6"));
     check("m6", Ok("M6"));
     check("M1", Ok("M1"));
     check("M12", Ok("M12"));
     check("M06", Ok("M6"));
-    for bad in [
-        "M0", "M13", "M00", "6", "M", "", "M 6", "Month6", "M-1", "M123", "MM6", "M٦",
-    ] {
+    for bad in ["M0", "M13", "M00", "6", "M", "", "M 6", "Month6", "M-1", "M123", "MM6", "M٦"] {
         let expected = format!("invalid month `{bad}`: expected M1 (April) to M12 (March)");
         check(bad, Err(&expected));
     }
-    assert_eq!(
-        "m12".parse::<FiscalMonth>().map(FiscalMonth::number),
-        Ok(12)
-    );
+    assert_eq!("m12".parse::<FiscalMonth>().map(FiscalMonth::number), Ok(12));
 }
 
 #[test]
 fn fiscal_month_numbers() {
     fn check(input: u32, expected: Option<u32>) {
-        assert_eq!(
-            FiscalMonth::new(input).map(FiscalMonth::number),
-            expected,
-            "{input}"
-        );
+        assert_eq!(FiscalMonth::new(input).map(FiscalMonth::number), expected, "{input}");
     }
     check(0, None);
     check(1, Some(1));
@@ -392,12 +293,7 @@ fn fiscal_month_numbers() {
     check(13, None);
     check(256 + 1, None);
     let all: Vec<String> = FiscalMonth::all().map(|m| m.to_string()).collect();
-    assert_eq!(
-        all,
-        [
-            "M1", "M2", "M3", "M4", "M5", "M6", "M7", "M8", "M9", "M10", "M11", "M12"
-        ]
-    );
+    assert_eq!(all, ["M1", "M2", "M3", "M4", "M5", "M6", "M7", "M8", "M9", "M10", "M11", "M12"]);
 }
 
 // ---------------------------------------------------------------- calendars
@@ -405,21 +301,11 @@ fn fiscal_month_numbers() {
 #[test]
 fn calendar_names() {
     fn check(input: &str, expected: Result<Calendar, &str>) {
-        assert_eq!(
-            Calendar::parse(input),
-            expected.map_err(str::to_string),
-            "{input}"
-        );
+        assert_eq!(Calendar::parse(input), expected.map_err(str::to_string), "{input}");
     }
     check("england-and-wales", Ok(EW));
-    check(
-        "scotland",
-        Err("unknown calendar `scotland`: known calendars are england-and-wales"),
-    );
-    check(
-        "England and Wales",
-        Err("unknown calendar `England and Wales`: known calendars are england-and-wales"),
-    );
+    check("scotland", Err("unknown calendar `scotland`: known calendars are england-and-wales"));
+    check("England and Wales", Err("unknown calendar `England and Wales`: known calendars are england-and-wales"));
     assert_eq!(EW.name(), "england-and-wales");
     assert_eq!(EW.to_string(), "england-and-wales");
     assert_eq!("england-and-wales".parse::<Calendar>(), Ok(EW));
@@ -427,10 +313,7 @@ fn calendar_names() {
 
 /// GOV.UK's England and Wales list, typed in from the brief independently of the data file.
 const OFFICIAL: [(i32, &str); 16] = [
-    (
-        2012,
-        "01-02 04-06 04-09 05-07 06-04 06-05 08-27 12-25 12-26",
-    ),
+    (2012, "01-02 04-06 04-09 05-07 06-04 06-05 08-27 12-25 12-26"),
     (2013, "01-01 03-29 04-01 05-06 05-27 08-26 12-25 12-26"),
     (2014, "01-01 04-18 04-21 05-05 05-26 08-25 12-25 12-26"),
     (2015, "01-01 04-03 04-06 05-04 05-25 08-31 12-25 12-28"),
@@ -440,14 +323,8 @@ const OFFICIAL: [(i32, &str); 16] = [
     (2019, "01-01 04-19 04-22 05-06 05-27 08-26 12-25 12-26"),
     (2020, "01-01 04-10 04-13 05-08 05-25 08-31 12-25 12-28"),
     (2021, "01-01 04-02 04-05 05-03 05-31 08-30 12-27 12-28"),
-    (
-        2022,
-        "01-03 04-15 04-18 05-02 06-02 06-03 08-29 09-19 12-26 12-27",
-    ),
-    (
-        2023,
-        "01-02 04-07 04-10 05-01 05-08 05-29 08-28 12-25 12-26",
-    ),
+    (2022, "01-03 04-15 04-18 05-02 06-02 06-03 08-29 09-19 12-26 12-27"),
+    (2023, "01-02 04-07 04-10 05-01 05-08 05-29 08-28 12-25 12-26"),
     (2024, "01-01 03-29 04-01 05-06 05-27 08-26 12-25 12-26"),
     (2025, "01-01 04-18 04-21 05-05 05-26 08-25 12-25 12-26"),
     (2026, "01-01 04-03 04-06 05-04 05-25 08-31 12-25 12-28"),
@@ -468,11 +345,7 @@ fn month_days(holidays: &[BankHoliday], year: i32) -> String {
 #[test]
 fn bank_holidays_match_the_official_list() {
     fn check(input: i32, expected: &str) {
-        assert_eq!(
-            month_days(&EW.bank_holidays(input), input),
-            expected,
-            "{input}"
-        );
+        assert_eq!(month_days(&EW.bank_holidays(input), input), expected, "{input}");
     }
     for (year, dates) in OFFICIAL {
         check(year, dates);
@@ -559,10 +432,7 @@ fn rules_reproduce_the_official_list_except_the_one_off_days() {
         let rules: Vec<BankHoliday> = EW
             .holidays_by_rule(year)
             .into_iter()
-            .map(|(date, name)| BankHoliday {
-                date,
-                name: name.to_string(),
-            })
+            .map(|(date, name)| BankHoliday { date, name: name.to_string() })
             .collect();
         for h in &official {
             if !rules.contains(h) {
@@ -681,16 +551,8 @@ fn rule_holidays_are_sorted_weekdays_of_their_year_for_every_year() {
     for year in 1..=9999 {
         let holidays = EW.holidays_by_rule(year);
         assert_eq!(holidays.len(), 8, "{year}");
-        assert!(
-            holidays.windows(2).all(|w| w[0].0 < w[1].0),
-            "{year}: {holidays:?}"
-        );
-        assert!(
-            holidays
-                .iter()
-                .all(|h| h.0.year() == year && !h.0.weekday().is_weekend()),
-            "{year}: {holidays:?}"
-        );
+        assert!(holidays.windows(2).all(|w| w[0].0 < w[1].0), "{year}: {holidays:?}");
+        assert!(holidays.iter().all(|h| h.0.year() == year && !h.0.weekday().is_weekend()), "{year}: {holidays:?}");
     }
 }
 
@@ -698,11 +560,7 @@ fn rule_holidays_are_sorted_weekdays_of_their_year_for_every_year() {
 fn bank_holiday_and_working_day_tests() {
     fn check(input: &str, expected: (bool, bool)) {
         let d = date(input);
-        assert_eq!(
-            (EW.is_bank_holiday(d), EW.is_working_day(d)),
-            expected,
-            "{input}"
-        );
+        assert_eq!((EW.is_bank_holiday(d), EW.is_working_day(d)), expected, "{input}");
     }
     check("2016-03-25", (true, false)); // Good Friday
     check("2016-03-24", (false, true));
@@ -719,11 +577,7 @@ fn bank_holiday_and_working_day_tests() {
 #[test]
 fn working_days_between_holidays() {
     fn check(input: (&str, &str), expected: u32) {
-        assert_eq!(
-            EW.working_days_between(date(input.0), date(input.1)),
-            expected,
-            "{input:?}"
-        );
+        assert_eq!(EW.working_days_between(date(input.0), date(input.1)), expected, "{input:?}");
     }
     check(("2016-09-15", "2016-09-15"), 1);
     check(("2016-09-17", "2016-09-18"), 0); // a weekend
@@ -750,9 +604,7 @@ fn working_days_between_holidays() {
 #[test]
 fn agenda_deadlines_step_back_over_holidays() {
     fn check(input: (&str, u32), expected: Option<&str>) {
-        let got = EW
-            .step_back_working_days(date(input.0), input.1)
-            .map(|d| d.to_string());
+        let got = EW.step_back_working_days(date(input.0), input.1).map(|d| d.to_string());
         assert_eq!(got.as_deref(), expected, "{input:?}");
     }
     check(("2016-09-15", 5), Some("2016-09-08"));
@@ -786,11 +638,7 @@ fn working_days_over_the_whole_range_add_up_year_by_year() {
             .filter(|d| !d.weekday().is_weekend())
             .count();
         let count = EW.working_days_between(first, last);
-        assert_eq!(
-            count as usize,
-            weekdays - EW.bank_holidays(year).len(),
-            "{year}"
-        );
+        assert_eq!(count as usize, weekdays - EW.bank_holidays(year).len(), "{year}");
         by_year += count;
     }
     assert_eq!(total, by_year);
@@ -813,30 +661,19 @@ fn official_list_format_errors() {
     check("# nothing\n", Err("no holidays listed"));
     check("2020-01-01\n", Err("line 1: expected `YYYY-MM-DD name`"));
     check("2020-01-01 \n", Err("line 1: expected `YYYY-MM-DD name`"));
-    check(
-        "2020-02-30 A day\n",
-        Err("line 1: invalid date `2020-02-30`: February 2020 has 29 days"),
-    );
-    check(
-        "2020-01-02 B\n2020-01-01 A\n",
-        Err("line 2: 2020-01-01 is not after the line before"),
-    );
-    check(
-        "2020-01-01 A\n2022-01-01 B\n",
-        Err("no holidays listed for 2021"),
-    );
+    check("2020-02-30 A day\n", Err("line 1: invalid date `2020-02-30`: February 2020 has 29 days"));
+    check("2020-01-02 B\n2020-01-01 A\n", Err("line 2: 2020-01-01 is not after the line before"));
+    check("2020-01-01 A\n2022-01-01 B\n", Err("no holidays listed for 2021"));
 }
 
 // ---------------------------------------------------------------- properties
 
 fn any_date() -> impl Strategy<Value = Date> {
-    (Date::MIN.days()..=Date::MAX.days())
-        .prop_map(|d| Date::from_days(d).unwrap_or_else(|| unreachable!()))
+    (Date::MIN.days()..=Date::MAX.days()).prop_map(|d| Date::from_days(d).unwrap_or_else(|| unreachable!()))
 }
 
 fn date_between(first: &str, last: &str) -> impl Strategy<Value = Date> {
-    (date(first).days()..=date(last).days())
-        .prop_map(|d| Date::from_days(d).unwrap_or_else(|| unreachable!()))
+    (date(first).days()..=date(last).days()).prop_map(|d| Date::from_days(d).unwrap_or_else(|| unreachable!()))
 }
 
 fn naive_working_days(from: Date, to: Date) -> u32 {

@@ -23,14 +23,8 @@ fn parses_every_form_the_file_allows() {
 
 #[test]
 fn refuses_what_is_not_an_exact_amount() {
-    check_parse(
-        "1.234",
-        Err("invalid amount `1.234`: more than two decimal places (amounts are exact to the penny)"),
-    );
-    check_parse(
-        "1,23,456",
-        Err("invalid amount `1,23,456`: commas must separate groups of three digits"),
-    );
+    check_parse("1.234", Err("invalid amount `1.234`: more than two decimal places (amounts are exact to the penny)"));
+    check_parse("1,23,456", Err("invalid amount `1,23,456`: commas must separate groups of three digits"));
     check_parse(
         "12a",
         Err("invalid amount `12a`: expected only digits, commas, one decimal point and an optional leading `-` or `£`"),
@@ -39,7 +33,10 @@ fn refuses_what_is_not_an_exact_amount() {
     check_parse("-", Err("invalid amount `-`: expected digits before the decimal point"));
     check_parse(".5", Err("invalid amount `.5`: expected digits before the decimal point"));
     check_parse("5.", Err("invalid amount `5.`: expected digits after the decimal point"));
-    check_parse("1e6", Err("invalid amount `1e6`: expected only digits, commas, one decimal point and an optional leading `-` or `£`"));
+    check_parse(
+        "1e6",
+        Err("invalid amount `1e6`: expected only digits, commas, one decimal point and an optional leading `-` or `£`"),
+    );
     check_parse("100,000,000,000.01", Err("invalid amount `100,000,000,000.01`: too large"));
     check_parse("99999999999999999999999", Err("invalid amount `99999999999999999999999`: too large"));
 }
@@ -47,7 +44,12 @@ fn refuses_what_is_not_an_exact_amount() {
 fn check_format(pence: i64, pounds: &str, plain: &str, report: &str, thousands: &str) {
     let m = Money::from_pence(pence);
     assert_eq!(
-        (m.to_pounds_string().as_str(), m.to_plain_string().as_str(), m.to_report_string().as_str(), m.to_thousands_string().as_str()),
+        (
+            m.to_pounds_string().as_str(),
+            m.to_plain_string().as_str(),
+            m.to_report_string().as_str(),
+            m.to_thousands_string().as_str()
+        ),
         (pounds, plain, report, thousands),
         "formatting {pence}p"
     );

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Deserialize;
 
 use crate::agreement::Agreement;
-use crate::diagnostic::{line_col, Diagnostic, Diagnostics};
-use crate::file_format::{from_toml, non_negative, Amount, Spanned};
+use crate::diagnostic::{Diagnostic, Diagnostics, line_col};
+use crate::file_format::{Amount, Spanned, from_toml, non_negative};
 use crate::money::Money;
 
 /// Net outturn (actual or forecast) for every line of an agreement.
@@ -94,7 +94,10 @@ impl Outturn {
             let entry = entry.get_ref();
             let Some(p) = agreement.pools().iter().position(|p| p.id == *entry.pool.get_ref()) else {
                 let known: Vec<&str> = agreement.pools().iter().map(|p| p.id.as_str()).collect();
-                d.error(entry.pool.span(), format!("unknown pool `{}` (pools are {})", entry.pool.get_ref(), known.join(", ")));
+                d.error(
+                    entry.pool.span(),
+                    format!("unknown pool `{}` (pools are {})", entry.pool.get_ref(), known.join(", ")),
+                );
                 continue;
             };
             let pool = &agreement.pools()[p];
@@ -106,7 +109,10 @@ impl Outturn {
                 let (first_line, _) = line_col(text, first);
                 d.error(
                     entry.line.span(),
-                    format!("line `{}` of pool `{}` is given twice (first on line {first_line})", pool.lines[l].id, pool.id),
+                    format!(
+                        "line `{}` of pool `{}` is given twice (first on line {first_line})",
+                        pool.lines[l].id, pool.id
+                    ),
                 );
             }
             outturn.lines[p][l] = entry.outturn.get_ref().0;
@@ -114,7 +120,10 @@ impl Outturn {
         for (p, pool) in agreement.pools().iter().enumerate() {
             for (l, line) in pool.lines.iter().enumerate() {
                 if !given.contains_key(&(p, l)) {
-                    d.error(0..0, format!("no outturn for line `{}` of pool `{}`: every line needs one", line.id, pool.id));
+                    d.error(
+                        0..0,
+                        format!("no outturn for line `{}` of pool `{}`: every line needs one", line.id, pool.id),
+                    );
                 }
             }
         }
@@ -147,7 +156,10 @@ impl Outturn {
         }
         for s in savings.iter().filter(|s| !s.strategy_agreed) {
             if !raw.saving.iter().any(|e| *e.get_ref().id.get_ref() == s.id) {
-                d.error(0..0, format!("no `delivered` for saving `{}`, which has no agreed strategy (R4 needs it)", s.id));
+                d.error(
+                    0..0,
+                    format!("no `delivered` for saving `{}`, which has no agreed strategy (R4 needs it)", s.id),
+                );
             }
         }
         d.finish(outturn)

@@ -102,7 +102,12 @@ fn check(outturns: [&str; 4], delivered: &str, waive: bool, expected: &[&str]) {
                     )
                 })
                 .collect();
-            got.push(format!("  {}: {} = {}", agreement.partners()[p.partner].id, p.total.to_plain_string(), parts.join("; ")));
+            got.push(format!(
+                "  {}: {} = {}",
+                agreement.partners()[p.partner].id,
+                p.total.to_plain_string(),
+                parts.join("; ")
+            ));
         }
     }
     assert_eq!(got, expected);
@@ -110,54 +115,74 @@ fn check(outturns: [&str; 4], delivered: &str, waive: bool, expected: &[&str]) {
 
 #[test]
 fn every_rule_in_one_settlement() {
-    check(["2150", "150", "520", "690"], "40", false, &[
-        // care +150, home -150, bcf +20: variance 20.
-        "P variance 20.00",
-        // S = 150 - 150 (home) + 150 (clawback) - 60 (saving shortfall) = 90, split 60/40.
-        "  LA: 114.00 = unagreed-saving care [R4] 60.00; shared - [R7] 54.00",
-        "  NHS: -94.00 = borne-by bcf [Sch 3 A.2] 20.00; clawback home [R5] -150.00; shared - [R7] 36.00",
-        "AL variance -10.00",
-        "  LA: -10.00 = lead kids [R7] -10.00",
-        "  NHS: 0.00 = ",
-    ]);
+    check(
+        ["2150", "150", "520", "690"],
+        "40",
+        false,
+        &[
+            // care +150, home -150, bcf +20: variance 20.
+            "P variance 20.00",
+            // S = 150 - 150 (home) + 150 (clawback) - 60 (saving shortfall) = 90, split 60/40.
+            "  LA: 114.00 = unagreed-saving care [R4] 60.00; shared - [R7] 54.00",
+            "  NHS: -94.00 = borne-by bcf [Sch 3 A.2] 20.00; clawback home [R5] -150.00; shared - [R7] 36.00",
+            "AL variance -10.00",
+            "  LA: -10.00 = lead kids [R7] -10.00",
+            "  NHS: 0.00 = ",
+        ],
+    );
 }
 
 #[test]
 fn clawback_is_capped() {
     // Home support underspent by 250, cap 200: the CCG recoups 200; the rest is shared.
-    check(["2000", "50", "500", "700"], "100", false, &[
-        "P variance -250.00",
-        "  LA: -30.00 = shared - [R7] -30.00",
-        "  NHS: -220.00 = borne-by bcf [Sch 3 A.2] 0.00; clawback home [R5] -200.00; shared - [R7] -20.00",
-        "AL variance 0.00",
-        "  LA: 0.00 = lead kids [R7] 0.00",
-        "  NHS: 0.00 = ",
-    ]);
+    check(
+        ["2000", "50", "500", "700"],
+        "100",
+        false,
+        &[
+            "P variance -250.00",
+            "  LA: -30.00 = shared - [R7] -30.00",
+            "  NHS: -220.00 = borne-by bcf [Sch 3 A.2] 0.00; clawback home [R5] -200.00; shared - [R7] -20.00",
+            "AL variance 0.00",
+            "  LA: 0.00 = lead kids [R7] 0.00",
+            "  NHS: 0.00 = ",
+        ],
+    );
 }
 
 #[test]
 fn waived_clawback_and_delivered_saving_leave_everything_shared() {
-    check(["2000", "200", "500", "700"], "100", true, &[
-        "P variance -100.00",
-        "  LA: -60.00 = shared - [R7] -60.00",
-        "  NHS: -40.00 = borne-by bcf [Sch 3 A.2] 0.00; shared - [R7] -40.00",
-        "AL variance 0.00",
-        "  LA: 0.00 = lead kids [R7] 0.00",
-        "  NHS: 0.00 = ",
-    ]);
+    check(
+        ["2000", "200", "500", "700"],
+        "100",
+        true,
+        &[
+            "P variance -100.00",
+            "  LA: -60.00 = shared - [R7] -60.00",
+            "  NHS: -40.00 = borne-by bcf [Sch 3 A.2] 0.00; shared - [R7] -40.00",
+            "AL variance 0.00",
+            "  LA: 0.00 = lead kids [R7] 0.00",
+            "  NHS: 0.00 = ",
+        ],
+    );
 }
 
 #[test]
 fn overdelivered_saving_and_overspent_home_support() {
     // No clawback on an overspend; a saving delivered beyond its amount has no shortfall.
-    check(["2000.01", "300.02", "499.99", "700.01"], "150", false, &[
-        "P variance 0.02",
-        "  LA: 0.02 = shared - [R7] 0.02",
-        "  NHS: 0.00 = borne-by bcf [Sch 3 A.2] -0.01; shared - [R7] 0.01",
-        "AL variance 0.01",
-        "  LA: 0.01 = lead kids [R7] 0.01",
-        "  NHS: 0.00 = ",
-    ]);
+    check(
+        ["2000.01", "300.02", "499.99", "700.01"],
+        "150",
+        false,
+        &[
+            "P variance 0.02",
+            "  LA: 0.02 = shared - [R7] 0.02",
+            "  NHS: 0.00 = borne-by bcf [Sch 3 A.2] -0.01; shared - [R7] 0.01",
+            "AL variance 0.01",
+            "  LA: 0.01 = lead kids [R7] 0.01",
+            "  NHS: 0.00 = ",
+        ],
+    );
 }
 
 fn outturn_errors(text: &str) -> Vec<String> {
@@ -176,35 +201,53 @@ fn outturn_file_errors() {
     let all = "[[line]]\npool = \"P\"\nline = \"care\"\noutturn = 1\n[[line]]\npool = \"P\"\nline = \"home\"\noutturn = 1\n[[line]]\npool = \"P\"\nline = \"bcf\"\noutturn = 1\n[[line]]\npool = \"AL\"\nline = \"kids\"\noutturn = \"-5\"\n[[saving]]\nid = \"save\"\ndelivered = 1\n";
     assert_eq!(outturn_errors(all), Vec::<String>::new());
     let check = |text: &str, expected: &[&str]| assert_eq!(outturn_errors(text), expected, "{text}");
-    check(&all.replace("pool = \"AL\"", "pool = \"XX\""), &[
-        "o.toml:1:1: error: no outturn for line `kids` of pool `AL`: every line needs one",
-        "o.toml:14:8: error: unknown pool `XX` (pools are P, AL)",
-    ]);
-    check(&all.replace("line = \"bcf\"", "line = \"care\""), &[
-        "o.toml:1:1: error: no outturn for line `bcf` of pool `P`: every line needs one",
-        "o.toml:11:8: error: line `care` of pool `P` is given twice (first on line 3)",
-    ]);
-    check(&all.replace("line = \"bcf\"", "line = \"nope\""), &[
-        "o.toml:1:1: error: no outturn for line `bcf` of pool `P`: every line needs one",
-        "o.toml:11:8: error: unknown line `nope` in pool `P`",
-    ]);
+    check(
+        &all.replace("pool = \"AL\"", "pool = \"XX\""),
+        &[
+            "o.toml:1:1: error: no outturn for line `kids` of pool `AL`: every line needs one",
+            "o.toml:14:8: error: unknown pool `XX` (pools are P, AL)",
+        ],
+    );
+    check(
+        &all.replace("line = \"bcf\"", "line = \"care\""),
+        &[
+            "o.toml:1:1: error: no outturn for line `bcf` of pool `P`: every line needs one",
+            "o.toml:11:8: error: line `care` of pool `P` is given twice (first on line 3)",
+        ],
+    );
+    check(
+        &all.replace("line = \"bcf\"", "line = \"nope\""),
+        &[
+            "o.toml:1:1: error: no outturn for line `bcf` of pool `P`: every line needs one",
+            "o.toml:11:8: error: unknown line `nope` in pool `P`",
+        ],
+    );
     check(&format!("waive = [\"nope\"]\n{all}"), &["o.toml:1:10: error: unknown rule `nope` in `waive`"]);
-    check(&all.replace("outturn = \"-5\"", "outturn = 5.5"), &[
-        "o.toml:16:11: error: amount `5.5` is a float, which cannot hold pence exactly: write it as a string, e.g. \"5.5\"",
-    ]);
-    check(&all.replace("[[saving]]\nid = \"save\"\ndelivered = 1\n", ""), &[
-        "o.toml:1:1: error: no `delivered` for saving `save`, which has no agreed strategy (R4 needs it)",
-    ]);
-    check(&all.replace("delivered = 1", "delivered = \"-1\""), &[
-        "o.toml:19:13: error: a delivered saving cannot be negative (got -£1.00)",
-    ]);
-    check(&all.replace("id = \"save\"", "id = \"other\""), &[
-        "o.toml:1:1: error: no `delivered` for saving `save`, which has no agreed strategy (R4 needs it)",
-        "o.toml:18:6: error: unknown saving `other`",
-    ]);
-    check(&format!("budget = 1\n{all}"), &[
-        "o.toml:1:1: error: unknown field `budget`, expected one of `waive`, `line`, `saving`",
-    ]);
+    check(
+        &all.replace("outturn = \"-5\"", "outturn = 5.5"),
+        &[
+            "o.toml:16:11: error: amount `5.5` is a float, which cannot hold pence exactly: write it as a string, e.g. \"5.5\"",
+        ],
+    );
+    check(
+        &all.replace("[[saving]]\nid = \"save\"\ndelivered = 1\n", ""),
+        &["o.toml:1:1: error: no `delivered` for saving `save`, which has no agreed strategy (R4 needs it)"],
+    );
+    check(
+        &all.replace("delivered = 1", "delivered = \"-1\""),
+        &["o.toml:19:13: error: a delivered saving cannot be negative (got -£1.00)"],
+    );
+    check(
+        &all.replace("id = \"save\"", "id = \"other\""),
+        &[
+            "o.toml:1:1: error: no `delivered` for saving `save`, which has no agreed strategy (R4 needs it)",
+            "o.toml:18:6: error: unknown saving `other`",
+        ],
+    );
+    check(
+        &format!("budget = 1\n{all}"),
+        &["o.toml:1:1: error: unknown field `budget`, expected one of `waive`, `line`, `saving`"],
+    );
 }
 
 // ---- properties over generated agreements ----
@@ -234,7 +277,8 @@ fn generated() -> impl Strategy<Value = Generated> {
             0..partners,                                           // host
             any::<bool>(),                                         // waive the clawback
         );
-        (prop::collection::vec(pool, 1..4), 0u32..=3).prop_map(move |(pools, advance)| render(partners, &pools, advance))
+        (prop::collection::vec(pool, 1..4), 0u32..=3)
+            .prop_map(move |(pools, advance)| render(partners, &pools, advance))
     })
 }
 
@@ -255,14 +299,18 @@ fn render(partners: usize, pools: &[GenPool], advance: u32) -> Generated {
     }
     let mut o = String::new();
     for (k, (lines, income, fixed, weights, clawback, saving, host, waive)) in pools.iter().enumerate() {
-        t.push_str(&format!("[[pool]]\nid = \"pool{k}\"\nname = \"Pool {k}\"\nhost = \"{}\"\nkind = \"pooled\"\n", pid(*host)));
+        t.push_str(&format!(
+            "[[pool]]\nid = \"pool{k}\"\nname = \"Pool {k}\"\nhost = \"{}\"\nkind = \"pooled\"\n",
+            pid(*host)
+        ));
         if *fixed {
             // Fixed shares from weights, made to sum to exactly 100.00.
             let shares = crate::percent::proportional_shares(weights, 2).unwrap();
             let cells: Vec<String> = shares.iter().enumerate().map(|(i, s)| format!("{} = \"{s}\"", pid(i))).collect();
             t.push_str(&format!("risk_share = {{ basis = \"fixed\", shares = {{ {} }} }}\n", cells.join(", ")));
         }
-        let cells: Vec<String> = income.iter().enumerate().map(|(i, c)| format!("{} = \"{}\"", pid(i), pounds(*c))).collect();
+        let cells: Vec<String> =
+            income.iter().enumerate().map(|(i, c)| format!("{} = \"{}\"", pid(i), pounds(*c))).collect();
         t.push_str(&format!("income = {{ {} }}\n", cells.join(", ")));
         for (l, (contributions, borne_by, variance)) in lines.iter().enumerate() {
             let cells: Vec<String> =
@@ -277,7 +325,10 @@ fn render(partners: usize, pools: &[GenPool], advance: u32) -> Generated {
                 cells.join(", ")
             ));
             let budget: i64 = contributions.iter().sum();
-            o.push_str(&format!("[[line]]\npool = \"pool{k}\"\nline = \"l{l}\"\noutturn = \"{}\"\n", pounds(budget + variance)));
+            o.push_str(&format!(
+                "[[line]]\npool = \"pool{k}\"\nline = \"l{l}\"\noutturn = \"{}\"\n",
+                pounds(budget + variance)
+            ));
         }
         if let Some((to, cap)) = clawback {
             t.push_str(&format!(
@@ -300,7 +351,8 @@ fn render(partners: usize, pools: &[GenPool], advance: u32) -> Generated {
     }
     // `waive` must come before any table in TOML; move it to the top.
     let (waives, rest): (Vec<&str>, Vec<&str>) = o.lines().partition(|l| l.starts_with("waive"));
-    let waived: Vec<String> = waives.iter().map(|w| w.trim_start_matches("waive = [").trim_end_matches(']').to_string()).collect();
+    let waived: Vec<String> =
+        waives.iter().map(|w| w.trim_start_matches("waive = [").trim_end_matches(']').to_string()).collect();
     let mut outturn = if waived.is_empty() { String::new() } else { format!("waive = [{}]\n", waived.join(", ")) };
     outturn.push_str(&rest.join("\n"));
     outturn.push('\n');
