@@ -33,6 +33,9 @@ enum Command {
         agreement: PathBuf,
         #[arg(long)]
         json: bool,
+        /// Show amounts in £'000, as the body of the 2016 report does.
+        #[arg(long)]
+        thousands: bool,
     },
     /// Year-end settlement of every pool on an outturn file (R3-R6).
     Settle {
@@ -144,10 +147,14 @@ fn run(command: Command) -> Outcome {
                 Err(errors) => Err(Failure::Input(render_all(&agreement, &text, &errors))),
             }
         }
-        Command::RiskShare { agreement, json } => {
+        Command::RiskShare { agreement, json, thousands } => {
             let a = load_agreement(&agreement)?;
             let tables: Vec<_> = a.pools().iter().filter_map(|p| Some((p, risk_share::risk_share(&a, p)?))).collect();
-            Ok(if json { json::risk_share(&a, &tables) } else { text::risk_share(&a, &tables) })
+            Ok(if json {
+                json::risk_share(&a, &tables)
+            } else {
+                text::risk_share(&a, &tables, if thousands { text::Units::Thousands } else { text::Units::Pounds })
+            })
         }
         Command::Settle { agreement, outturn, json } => {
             let a = load_agreement(&agreement)?;

@@ -14,9 +14,32 @@ fn partner_id(a: &Agreement, ix: usize) -> &str {
     &a.partners()[ix].id
 }
 
-/// `-` for nothing, as the source tables leave such cells blank.
-fn amount_or_dash(m: Money) -> String {
-    if m == Money::ZERO { "-".into() } else { m.to_report_string() }
+/// Report amounts in pounds and pence, or in £'000 as the body of the 2016 report gives them.
+#[derive(Clone, Copy)]
+pub enum Units {
+    Pounds,
+    Thousands,
+}
+
+impl Units {
+    fn format(self, m: Money) -> String {
+        match self {
+            Units::Pounds => m.to_report_string(),
+            Units::Thousands => m.to_thousands_string(),
+        }
+    }
+
+    fn header(self) -> &'static str {
+        match self {
+            Units::Pounds => "£",
+            Units::Thousands => "£'000",
+        }
+    }
+
+    /// `-` for nothing, as the source tables leave such cells blank.
+    fn or_dash(self, m: Money) -> String {
+        if m == Money::ZERO { "-".into() } else { self.format(m) }
+    }
 }
 
 pub fn check_summary(a: &Agreement, warnings: usize) -> String {
@@ -39,7 +62,7 @@ pub fn check_summary(a: &Agreement, warnings: usize) -> String {
 }
 
 /// Each pool's table laid out as Schedule 3 of the 2016 agreement lays it out.
-pub fn risk_share(a: &Agreement, tables: &[(&Pool, RiskShare)]) -> String {
+pub fn risk_share(a: &Agreement, tables: &[(&Pool, RiskShare)], units: Units) -> String {
     let mut out = String::new();
     for (pool, share) in tables {
         let partners: Vec<usize> = (0..a.partners().len()).collect();
@@ -51,8 +74,9 @@ pub fn risk_share(a: &Agreement, tables: &[(&Pool, RiskShare)]) -> String {
             share.basis.replace('-', " "),
             share.clause
         ));
-        let headers: Vec<String> =
-            std::iter::once(String::new()).chain(partners.iter().map(|p| format!(">{}", partner_id(a, *p)))).collect();
+        let headers: Vec<String> = std::iter::once(units.header().to_string())
+            .chain(partners.iter().map(|p| format!(">{}", partner_id(a, *p))))
+            .collect();
         let mut t = Table::new(&headers);
         let row = |label: String, cells: Vec<String>| std::iter::once(label).chain(cells).collect::<Vec<_>>();
         if share.basis == "fixed" {
@@ -63,25 +87,22 @@ pub fn risk_share(a: &Agreement, tables: &[(&Pool, RiskShare)]) -> String {
         }
         t.row(row(
             format!("Contribution to {} pool", pool.id),
-            share.partners.iter().map(|r| amount_or_dash(r.contributions)).collect(),
+            share.partners.iter().map(|r| units.or_dash(r.contributions)).collect(),
         ));
         if share.partners.iter().any(|r| r.excluded != Money::ZERO) {
             let excluded: Vec<&str> = pool.lines.iter().filter(|l| !l.in_base).map(|l| l.name.as_str()).collect();
             t.row(row(
                 format!("Exclude {}", excluded.join(", ")),
-                share.partners.iter().map(|r| amount_or_dash(r.excluded)).collect(),
+                share.partners.iter().map(|r| units.or_dash(r.excluded)).collect(),
             ));
         }
         if share.partners.iter().any(|r| r.income_added_back != Money::ZERO) {
             t.row(row(
                 "Add back income".into(),
-                share.partners.iter().map(|r| amount_or_dash(r.income_added_back)).collect(),
+                share.partners.iter().map(|r| units.or_dash(r.income_added_back)).collect(),
             ));
         }
-        t.row(row(
-            "Risk Shared Contributions".into(),
-            share.partners.iter().map(|r| r.base.to_report_string()).collect(),
-        ));
+        t.row(row("Risk Shared Contributions".into(), share.partners.iter().map(|r| units.format(r.base)).collect()));
         t.row(row("% risk share".into(), share.shares.iter().map(|p| format!("{p}%")).collect()));
         out.push_str(&t.render());
         out.push('\n');

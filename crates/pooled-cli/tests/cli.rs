@@ -102,6 +102,7 @@ fn human_outputs_match_their_snapshots() {
     let inquorate = "examples/oxfordshire-2016-17-meeting-inquorate.toml";
     expect_file!["snapshots/check-2016-17.txt"].assert_eq(&ok(&["check", OX16]));
     expect_file!["snapshots/risk-share-2016-17.txt"].assert_eq(&ok(&["risk-share", OX16]));
+    expect_file!["snapshots/risk-share-2016-17-thousands.txt"].assert_eq(&ok(&["risk-share", "--thousands", OX16]));
     expect_file!["snapshots/risk-share-2022-23.txt"].assert_eq(&ok(&["risk-share", OX22]));
     expect_file!["snapshots/settle-2016-17.txt"].assert_eq(&ok(&["settle", OX16, outturn16]));
     expect_file!["snapshots/settle-2022-23.txt"].assert_eq(&ok(&["settle", OX22, outturn22]));

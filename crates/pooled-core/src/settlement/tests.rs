@@ -364,6 +364,17 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
+    fn outturn_parsing_never_panics(text in "\\PC{0,300}", cut in 0usize..400) {
+        let (agreement, _) = Agreement::parse(AGREEMENT).unwrap();
+        let mangled: String = format!("[[line]]\npool = \"P\"\nline = \"care\"\noutturn = \"1\"\n{text}").chars().take(cut).collect();
+        for input in [&text, &mangled] {
+            if let Err(errors) = Outturn::parse(input, &agreement) {
+                prop_assert!(errors.iter().any(|e| e.is_error()));
+            }
+        }
+    }
+
+    #[test]
     fn settlements_shares_and_payments_are_exact(g in generated()) {
         // A pool whose every partner contributes nothing and has no income has no base;
         // the parser refuses it, which is right, so such cases are skipped.
