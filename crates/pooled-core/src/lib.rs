@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod diagnostic;
 pub mod file_format;
 pub mod governance;
+pub mod ledger;
 pub mod money;
 pub mod payments;
 pub mod percent;
