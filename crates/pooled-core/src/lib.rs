@@ -8,6 +8,7 @@ pub mod ledger;
 pub mod money;
 pub mod payments;
 pub mod percent;
+pub mod plan;
 pub mod risk_share;
 pub mod settlement;
 pub mod termination;

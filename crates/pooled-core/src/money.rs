@@ -113,6 +113,15 @@ impl Money {
         format!("{}.{:02}", group(p / 100), p % 100)
     }
 
+    /// Twelve monthly amounts: the annual amount / 12 truncated to the penny, the remainder
+    /// added to the twelfth, so they sum exactly to the annual amount (R8; flat profiles).
+    pub fn monthly(self) -> [Money; 12] {
+        let month = Money(self.0 / 12);
+        let mut months = [month; 12];
+        months[11] = Money(self.0 - month.0 * 11);
+        months
+    }
+
     pub fn checked_add(self, other: Money) -> Option<Money> {
         self.0.checked_add(other.0).map(Money)
     }

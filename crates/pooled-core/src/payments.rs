@@ -29,13 +29,9 @@ pub fn schedule(agreement: &Agreement) -> Vec<Instalment> {
             if from == pool.host || annual == Money::ZERO {
                 continue;
             }
-            let monthly = Money::from_pence(annual.pence() / 12);
+            let monthly = annual.monthly();
             for month in FiscalMonth::all() {
-                let amount = if month.number() == 12 {
-                    Money::from_pence(annual.pence() - monthly.pence() * 11)
-                } else {
-                    monthly
-                };
+                let amount = monthly[month.number() as usize - 1];
                 let due = year
                     .month_start(month)
                     .add_months_clamped(-(in_advance(from) as i32))

@@ -1,0 +1,60 @@
+use super::*;
+
+const AGREEMENT: &str = include_str!("../../../../examples/oxfordshire-2016-17.toml");
+
+fn read(csv: &str) -> Result<(Plan, Vec<String>), Vec<String>> {
+    let (agreement, _) = Agreement::parse(AGREEMENT).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let records = lines.enumerate().map(|(i, l)| (i as u64 + 2, l.split(',').map(String::from).collect()));
+    Plan::read(&agreement, &header, records).map_err(|errors| errors.iter().map(|e| e.render("plan.csv")).collect())
+}
+
+const HEADER: &str = "code,name,partner,pool,line,budget";
+
+#[test]
+fn flat_profiles_and_budget_mismatches() {
+    let (plan, warnings) = read(&format!("{HEADER}\nLD01,LD care,OCC,LD,learning-disability,70616006\nLD02,LD health,OCCG,LD,learning-disability,13318000.07")).unwrap();
+    assert_eq!(plan.cost_centres().len(), 2);
+    let ld02 = plan.cost_centre("LD02").unwrap();
+    assert_eq!(ld02.profile[0], Money::from_pence(110_983_333));
+    assert_eq!(ld02.profile[11], Money::from_pence(1_331_800_007 - 110_983_333 * 11));
+    assert_eq!(ld02.profile.iter().sum::<Money>(), ld02.budget);
+    // LD is over-allocated by 7p; every other line has no cost centres at all.
+    assert_eq!(warnings.iter().filter(|w| w.contains("`learning-disability`")).collect::<Vec<_>>(), [
+        "line `learning-disability` of pool `LD`: its cost centres' budgets sum to £83,934,006.07, its budget is £83,934,006.00, a difference of £0.07 (para 42)"
+    ]);
+    assert_eq!(warnings.len(), 7);
+}
+
+#[test]
+fn given_profiles_must_sum_to_the_budget() {
+    let months = (1..=12).map(|m| format!("M{m}")).collect::<Vec<_>>().join(",");
+    let ok = format!("{HEADER},{months}\nMH1,MH,OCCG,MH,mental-health,12,1,1,1,1,1,1,1,1,1,1,1,1");
+    let (plan, _) = read(&ok).unwrap();
+    assert_eq!(plan.cost_centres()[0].profile, [Money::from_pence(100); 12]);
+    let bad = format!("{HEADER},{months}\nMH1,MH,OCCG,MH,mental-health,13,1,1,1,1,1,1,1,1,1,1,1,1");
+    assert_eq!(read(&bad).unwrap_err(), [
+        "plan.csv:2:6: error: budget: the profile M1 to M12 sums to £12.00, not the budget £13.00, a difference of -£1.00"
+    ]);
+    let partial = format!("{HEADER},M1,M2\nMH1,MH,OCCG,MH,mental-health,13,1,12");
+    assert_eq!(read(&partial).unwrap_err(), ["plan.csv:1:1: error: M3: a profile needs all of M1 to M12; M3 is missing"]);
+}
+
+#[test]
+fn row_errors_name_row_and_column() {
+    assert_eq!(
+        read(&format!("{HEADER}\nA,a,OCC,XX,x,1\nB,b,ICB,OP,bcf,1\nC,c,OCC,OP,nope,1\nD,d,OCC,OP,bcf,1.001\n,e,OCC,OP,bcf,1\nA,a,OCC,OP,bcf,1\nA,a,OCC,OP,bcf,2")).unwrap_err(),
+        [
+            "plan.csv:2:4: error: pool: unknown pool `XX` (pools are OP, LD, MH, PD)",
+            "plan.csv:3:3: error: partner: unknown partner `ICB` (partners are OCC, OCCG)",
+            "plan.csv:4:5: error: line: unknown line `nope` in pool `OP`",
+            "plan.csv:5:6: error: budget: invalid amount `1.001`: more than two decimal places (amounts are exact to the penny)",
+            "plan.csv:6:1: error: code: no cost centre code",
+            "plan.csv:8:1: error: code: cost centre `A` is listed twice (first on row 7)",
+        ]
+    );
+    assert_eq!(read("code,name,pool\n").unwrap_err(), [
+        "plan.csv:1:1: error: partner: the header lacks `partner`, `line`, `budget`; a plan needs the columns code, name, partner, pool, line, budget (and optionally M1 to M12)"
+    ]);
+}

@@ -1,0 +1,251 @@
+//! Where a pool's money is kept: one [`Store`] trait with a SQLite backend (the embedded
+//! default: one file, WAL) and a PostgreSQL backend (production), sharing one test suite.
+//! This crate is the only place that knows SQL. Every change appends to a hash-chained
+//! audit log in the same transaction.
+
+mod audit;
+mod postgres;
+mod schema;
+mod sqlite;
+
+pub use audit::{verify_chain, AuditEntry, AuditProblem};
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
+use pooled_core::ledger::{LedgerRow, Mapping, Period};
+use pooled_core::money::Money;
+
+/// Opens a store from a location: `postgres://...` or `postgresql://...` for PostgreSQL,
+/// anything else is a SQLite file path. Migrations run on open.
+pub fn open(location: &str) -> Result<Box<dyn Store>, StoreError> {
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        Ok(Box::new(PostgresStore::open(location)?))
+    } else {
+        Ok(Box::new(SqliteStore::open(std::path::Path::new(location))?))
+    }
+}
+
+#[derive(Debug)]
+pub enum StoreError {
+    /// The period is closed: nothing may change in it.
+    PeriodClosed(Period),
+    /// The import was abandoned by its caller (bad rows); nothing was written.
+    ImportAborted,
+    /// Something the caller asked for does not exist (no agreement for a year, ...).
+    NotFound(String),
+    /// The database said no.
+    Database(String),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::PeriodClosed(p) => write!(f, "period {p} is closed: nothing in it can change"),
+            StoreError::ImportAborted => write!(f, "the import was abandoned: nothing was written"),
+            StoreError::NotFound(what) => write!(f, "{what}"),
+            StoreError::Database(e) => write!(f, "database error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An agreement file as stored: one version of a financial year's agreement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgreementVersion {
+    pub year: FinancialYear,
+    pub version: u32,
+    pub agreement_id: String,
+    /// The TOML exactly as loaded; `export-agreement` writes it back.
+    pub text: String,
+    pub loaded_at: String,
+    pub loaded_by: String,
+    /// For a variation: what changed since the previous version, one change a line.
+    pub changes: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadOutcome {
+    /// The first version for the year.
+    Loaded { version: u32 },
+    /// The same text as the current version: nothing changed.
+    Unchanged { version: u32 },
+    /// A changed file for the same year: a variation; the old version is kept.
+    Varied { version: u32 },
+}
+
+/// A cost centre as stored: the plan row with ids rather than indices, so the store need
+/// not know the agreement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredCostCentre {
+    pub code: String,
+    pub name: String,
+    pub partner: String,
+    pub pool: String,
+    pub line: String,
+    pub budget: Money,
+    pub profile: [Money; 12],
+}
+
+/// What an import is: one partner's extract for one period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportHeader {
+    pub period: Period,
+    pub partner: String,
+    pub file_name: String,
+    /// SHA-256 of the file's bytes, hex: the same file twice changes nothing.
+    pub file_sha256: String,
+    pub actor: String,
+}
+
+/// One item of an import stream: a valid row, or the caller's word to abandon the import
+/// (it found bad rows) so that nothing is written.
+pub enum ImportItem {
+    Row(LedgerRow),
+    Abort,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportOutcome {
+    Imported { import_id: i64, rows: u64, total: Money },
+    /// The latest import for this partner and period had the same file hash.
+    Unchanged { import_id: i64 },
+    /// A corrected extract replaced the earlier one for this partner and period.
+    Replaced { import_id: i64, rows: u64, total: Money, replaced_import_id: i64, replaced_rows: u64 },
+}
+
+/// A summary of one import, for listings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportRecord {
+    pub import_id: i64,
+    pub period: Period,
+    pub partner: String,
+    pub file_name: String,
+    pub file_sha256: String,
+    pub rows: u64,
+    pub total: Money,
+    pub imported_at: String,
+    pub imported_by: String,
+    /// Whether a later corrected extract has replaced it.
+    pub replaced: bool,
+}
+
+/// Actual net expenditure of one cost centre in one month (sum of its ledger rows).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actual {
+    pub cost_centre: String,
+    pub month: FiscalMonth,
+    pub amount: Money,
+    pub rows: u64,
+}
+
+/// A forecast outturn for the whole year, as a budget holder entered it in a month.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Forecast {
+    pub cost_centre: String,
+    /// The month the forecast was made in (the report month it belongs to).
+    pub month: FiscalMonth,
+    pub outturn: Money,
+    pub entered_by: String,
+    pub entered_at: String,
+}
+
+/// The state of one instalment of the payment schedule (R8).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentStatus {
+    pub pool: String,
+    pub from: String,
+    pub month: FiscalMonth,
+    pub raised_on: Option<Date>,
+    pub paid_on: Option<Date>,
+}
+
+/// The store. Every method that changes anything does so in one transaction together with
+/// its audit entry, or not at all. `actor` is who made the change.
+pub trait Store {
+    /// `sqlite` or `postgres`, for messages.
+    fn backend(&self) -> &'static str;
+
+    // ---- agreements ----
+
+    /// Stores an agreement file's text for its financial year (given, already validated).
+    fn load_agreement(
+        &mut self,
+        year: FinancialYear,
+        agreement_id: &str,
+        text: &str,
+        changes: &str,
+        actor: &str,
+    ) -> Result<LoadOutcome>;
+    /// The current (latest) version for a year.
+    fn agreement(&self, year: FinancialYear) -> Result<Option<AgreementVersion>>;
+    /// Every version for a year, oldest first.
+    fn agreement_versions(&self, year: FinancialYear) -> Result<Vec<AgreementVersion>>;
+    /// Years with an agreement, oldest first.
+    fn financial_years(&self) -> Result<Vec<FinancialYear>>;
+
+    // ---- plan: cost centres and budgets ----
+
+    /// Replaces the year's cost centres and budgets.
+    fn save_plan(&mut self, year: FinancialYear, cost_centres: &[StoredCostCentre], actor: &str) -> Result<()>;
+    fn plan(&self, year: FinancialYear) -> Result<Vec<StoredCostCentre>>;
+
+    // ---- mappings of partners' extracts ----
+
+    fn save_mapping(&mut self, partner: &str, mapping: &Mapping, actor: &str) -> Result<()>;
+    fn mapping(&self, partner: &str) -> Result<Option<Mapping>>;
+
+    // ---- ledger ----
+
+    /// Imports one extract in one transaction: all of it or none. Refuses a closed period.
+    /// If the partner's latest import for the period has the same file hash, nothing
+    /// changes; otherwise the new rows replace the earlier import's atomically. On
+    /// [`ImportItem::Abort`] it rolls back and returns [`StoreError::ImportAborted`].
+    /// The audit entry records the rows' count, total and a hash of the rows, so that
+    /// `verify_audit` detects an edited ledger row.
+    fn import_ledger(&mut self, header: &ImportHeader, rows: &mut dyn Iterator<Item = ImportItem>)
+    -> Result<ImportOutcome>;
+    /// Live (not replaced) imports of a year, in period then partner order.
+    fn imports(&self, year: FinancialYear) -> Result<Vec<ImportRecord>>;
+    /// Actuals per cost centre per month from the live imports of the year.
+    fn actuals(&self, year: FinancialYear) -> Result<Vec<Actual>>;
+    /// The ledger rows of one cost centre in a year, for drill-down (oldest first).
+    fn ledger_rows(&self, year: FinancialYear, cost_centre: &str, limit: u32) -> Result<Vec<LedgerRow>>;
+
+    // ---- periods ----
+
+    fn close_period(&mut self, period: Period, actor: &str) -> Result<()>;
+    fn closed_periods(&self, year: FinancialYear) -> Result<Vec<Period>>;
+
+    // ---- forecasts ----
+
+    /// Records a budget holder's forecast; refused when the month's period is closed.
+    fn set_forecast(
+        &mut self,
+        year: FinancialYear,
+        month: FiscalMonth,
+        cost_centre: &str,
+        outturn: Money,
+        actor: &str,
+    ) -> Result<()>;
+    fn forecasts(&self, year: FinancialYear) -> Result<Vec<Forecast>>;
+
+    // ---- payments (R8) ----
+
+    fn record_payment(
+        &mut self,
+        year: FinancialYear,
+        status: &PaymentStatus,
+        actor: &str,
+    ) -> Result<()>;
+    fn payments(&self, year: FinancialYear) -> Result<Vec<PaymentStatus>>;
+
+    // ---- audit ----
+
+    fn audit_log(&self) -> Result<Vec<AuditEntry>>;
+    /// Recomputes the chain and each import's row hash; the first bad entry, if any.
+    fn verify_audit(&self) -> Result<Option<AuditProblem>>;
+}
