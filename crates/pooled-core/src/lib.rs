@@ -9,6 +9,7 @@ pub mod money;
 pub mod payments;
 pub mod percent;
 pub mod plan;
+pub mod report;
 pub mod risk_share;
 pub mod settlement;
 pub mod termination;

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use crate::agreement::{Agreement, PartnerIx};
-use crate::ledger::{parse_ledger_amount, RowError};
+use crate::ledger::{RowError, parse_ledger_amount};
 use crate::money::Money;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,7 +93,10 @@ impl Plan {
             match read_row(agreement, &fields, &at, &months, profiled, &error) {
                 Ok(cc) => {
                     if let Some(first) = seen.insert(cc.code.clone(), row) {
-                        errors.push(error(at("code"), format!("cost centre `{}` is listed twice (first on row {first})", cc.code)));
+                        errors.push(error(
+                            at("code"),
+                            format!("cost centre `{}` is listed twice (first on row {first})", cc.code),
+                        ));
                     }
                     plan.cost_centres.push(cc);
                 }
@@ -167,22 +170,17 @@ fn read_row(
         if sum != budget {
             return Err(error(
                 at("budget"),
-                format!("the profile M1 to M12 sums to {sum}, not the budget {budget}, a difference of {}", sum - budget),
+                format!(
+                    "the profile M1 to M12 sums to {sum}, not the budget {budget}, a difference of {}",
+                    sum - budget
+                ),
             ));
         }
         profile
     } else {
         budget.monthly()
     };
-    Ok(CostCentre {
-        code: code.to_string(),
-        name: field(at("name")).to_string(),
-        partner,
-        pool,
-        line,
-        budget,
-        profile,
-    })
+    Ok(CostCentre { code: code.to_string(), name: field(at("name")).to_string(), partner, pool, line, budget, profile })
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ pub struct PartnerSettlement {
     pub parts: Vec<Part>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PoolSettlement {
     pub pool: String,
     pub budget: Money,

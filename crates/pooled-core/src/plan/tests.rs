@@ -21,9 +21,12 @@ fn flat_profiles_and_budget_mismatches() {
     assert_eq!(ld02.profile[11], Money::from_pence(1_331_800_007 - 110_983_333 * 11));
     assert_eq!(ld02.profile.iter().sum::<Money>(), ld02.budget);
     // LD is over-allocated by 7p; every other line has no cost centres at all.
-    assert_eq!(warnings.iter().filter(|w| w.contains("`learning-disability`")).collect::<Vec<_>>(), [
-        "line `learning-disability` of pool `LD`: its cost centres' budgets sum to £83,934,006.07, its budget is £83,934,006.00, a difference of £0.07 (para 42)"
-    ]);
+    assert_eq!(
+        warnings.iter().filter(|w| w.contains("`learning-disability`")).collect::<Vec<_>>(),
+        [
+            "line `learning-disability` of pool `LD`: its cost centres' budgets sum to £83,934,006.07, its budget is £83,934,006.00, a difference of £0.07 (para 42)"
+        ]
+    );
     assert_eq!(warnings.len(), 7);
 }
 
@@ -34,11 +37,17 @@ fn given_profiles_must_sum_to_the_budget() {
     let (plan, _) = read(&ok).unwrap();
     assert_eq!(plan.cost_centres()[0].profile, [Money::from_pence(100); 12]);
     let bad = format!("{HEADER},{months}\nMH1,MH,OCCG,MH,mental-health,13,1,1,1,1,1,1,1,1,1,1,1,1");
-    assert_eq!(read(&bad).unwrap_err(), [
-        "plan.csv:2:6: error: budget: the profile M1 to M12 sums to £12.00, not the budget £13.00, a difference of -£1.00"
-    ]);
+    assert_eq!(
+        read(&bad).unwrap_err(),
+        [
+            "plan.csv:2:6: error: budget: the profile M1 to M12 sums to £12.00, not the budget £13.00, a difference of -£1.00"
+        ]
+    );
     let partial = format!("{HEADER},M1,M2\nMH1,MH,OCCG,MH,mental-health,13,1,12");
-    assert_eq!(read(&partial).unwrap_err(), ["plan.csv:1:1: error: M3: a profile needs all of M1 to M12; M3 is missing"]);
+    assert_eq!(
+        read(&partial).unwrap_err(),
+        ["plan.csv:1:1: error: M3: a profile needs all of M1 to M12; M3 is missing"]
+    );
 }
 
 #[test]
@@ -54,7 +63,10 @@ fn row_errors_name_row_and_column() {
             "plan.csv:8:1: error: code: cost centre `A` is listed twice (first on row 7)",
         ]
     );
-    assert_eq!(read("code,name,pool\n").unwrap_err(), [
-        "plan.csv:1:1: error: partner: the header lacks `partner`, `line`, `budget`; a plan needs the columns code, name, partner, pool, line, budget (and optionally M1 to M12)"
-    ]);
+    assert_eq!(
+        read("code,name,pool\n").unwrap_err(),
+        [
+            "plan.csv:1:1: error: partner: the header lacks `partner`, `line`, `budget`; a plan needs the columns code, name, partner, pool, line, budget (and optionally M1 to M12)"
+        ]
+    );
 }

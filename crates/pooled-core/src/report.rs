@@ -1,0 +1,277 @@
+//! The monthly finance report (R11, Sch 4 3.1, 3.5, 5.4): for each pool, segment, line and
+//! cost centre, the annual budget, budget to date, actual to date, forecast outturn,
+//! variance and change since last month, with forecast variances over a threshold flagged
+//! as needing an action plan, and the forecast risk-share impact on each partner (DESIGN 6
+//! applied to the forecast).
+
+use std::collections::HashMap;
+
+use crate::agreement::{Agreement, PartnerIx};
+use crate::calendar::{FinancialYear, FiscalMonth};
+use crate::money::Money;
+use crate::plan::Plan;
+use crate::settlement::{Outturn, PoolSettlement, settle};
+
+/// Actual net expenditure by cost centre code, M1 to M12.
+pub type Actuals = HashMap<String, [Money; 12]>;
+
+/// Forecast outturns entered by budget holders, by (cost centre code, month entered).
+pub type Forecasts = HashMap<(String, FiscalMonth), Money>;
+
+/// Where a forecast outturn came from; reports label it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForecastBasis {
+    /// Entered by the budget holder for the report month.
+    Entered,
+    /// None entered: actual to date / months elapsed * 12.
+    RunRate,
+    /// Budget not allocated to any cost centre: assumed spent exactly.
+    Unallocated,
+    /// A total over rows with different bases.
+    Mixed,
+}
+
+impl ForecastBasis {
+    pub fn name(self) -> &'static str {
+        match self {
+            ForecastBasis::Entered => "entered",
+            ForecastBasis::RunRate => "run-rate",
+            ForecastBasis::Unallocated => "unallocated",
+            ForecastBasis::Mixed => "mixed",
+        }
+    }
+
+    fn combine(self, other: ForecastBasis) -> ForecastBasis {
+        if self == other { self } else { ForecastBasis::Mixed }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Figures {
+    pub annual_budget: Money,
+    pub budget_to_date: Money,
+    pub actual_to_date: Money,
+    pub forecast_outturn: Money,
+    /// Forecast outturn less annual budget; positive is an overspend.
+    pub variance: Money,
+    /// This month's forecast variance less last month's; `None` in M1.
+    pub change: Option<Money>,
+    pub basis: ForecastBasis,
+    /// The forecast variance is at least the threshold: an action plan is needed (R11).
+    pub needs_action_plan: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CostCentreRow {
+    /// `None` for a line's budget not allocated to any cost centre.
+    pub code: Option<String>,
+    pub name: String,
+    pub partner: Option<PartnerIx>,
+    pub figures: Figures,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineReport {
+    pub id: String,
+    pub name: String,
+    pub figures: Figures,
+    pub cost_centres: Vec<CostCentreRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentReport {
+    /// `None` for lines without a segment.
+    pub name: Option<String>,
+    pub figures: Figures,
+    pub lines: Vec<LineReport>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolReport {
+    pub id: String,
+    pub name: String,
+    pub figures: Figures,
+    pub segments: Vec<SegmentReport>,
+    /// The forecast risk-share impact: the settlement on forecast outturns.
+    pub risk_impact: PoolSettlement,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonthlyReport {
+    pub year: FinancialYear,
+    pub month: FiscalMonth,
+    pub threshold: Money,
+    pub pools: Vec<PoolReport>,
+    /// Cost centre budgets that do not sum to their line's budget (para 42).
+    pub warnings: Vec<String>,
+}
+
+/// Builds the report for `month`. A forecast variance whose size is at least `threshold`
+/// (and not zero) is flagged; a threshold of zero flags every forecast over- or underspend,
+/// as Sch 4 3.5 asks.
+pub fn monthly_report(
+    agreement: &Agreement,
+    plan: &Plan,
+    actuals: &Actuals,
+    forecasts: &Forecasts,
+    month: FiscalMonth,
+    threshold: Money,
+) -> MonthlyReport {
+    let now = month_figures(agreement, plan, actuals, forecasts, month);
+    let before = FiscalMonth::new(month.number() - 1).map(|m| month_figures(agreement, plan, actuals, forecasts, m));
+    let flag = |mut f: Figures| {
+        f.needs_action_plan = f.variance != Money::ZERO && f.variance.abs() >= threshold;
+        f
+    };
+
+    let mut outturn = Outturn::on_budget(agreement);
+    let mut pools = Vec::new();
+    for (p, pool) in agreement.pools().iter().enumerate() {
+        let mut segments: Vec<SegmentReport> = Vec::new();
+        for (l, line) in pool.lines.iter().enumerate() {
+            let rows: Vec<CostCentreRow> = now[p][l]
+                .iter()
+                .enumerate()
+                .map(|(i, (row, figures))| {
+                    let previous = before.as_ref().map(|b| b[p][l][i].1.variance);
+                    CostCentreRow { figures: flag(with_change(*figures, previous)), ..row.clone() }
+                })
+                .collect();
+            let figures = flag(total(rows.iter().map(|r| r.figures)));
+            outturn.set_line(agreement, &pool.id, &line.id, figures.forecast_outturn);
+            let line_report = LineReport { id: line.id.clone(), name: line.name.clone(), figures, cost_centres: rows };
+            match segments.iter_mut().find(|s| s.name == line.segment) {
+                Some(segment) => segment.lines.push(line_report),
+                None => segments.push(SegmentReport {
+                    name: line.segment.clone(),
+                    figures: line_report.figures,
+                    lines: vec![line_report],
+                }),
+            }
+        }
+        for segment in &mut segments {
+            segment.figures = flag(total(segment.lines.iter().map(|l| l.figures)));
+        }
+        pools.push(PoolReport {
+            id: pool.id.clone(),
+            name: pool.name.clone(),
+            figures: flag(total(segments.iter().map(|s| s.figures))),
+            segments,
+            risk_impact: PoolSettlement::default(),
+        });
+    }
+    for (report, settlement) in pools.iter_mut().zip(settle(agreement, &outturn)) {
+        report.risk_impact = settlement;
+    }
+    MonthlyReport {
+        year: agreement.financial_year(),
+        month,
+        threshold,
+        pools,
+        warnings: plan.budget_mismatches(agreement),
+    }
+}
+
+/// `[pool][line]` -> each row of the line (its cost centres, then any unallocated budget)
+/// with its figures at `month`, change not yet known.
+type MonthFigures = Vec<Vec<Vec<(CostCentreRow, Figures)>>>;
+
+fn month_figures(
+    agreement: &Agreement,
+    plan: &Plan,
+    actuals: &Actuals,
+    forecasts: &Forecasts,
+    month: FiscalMonth,
+) -> MonthFigures {
+    let elapsed = month.number() as usize;
+    agreement
+        .pools()
+        .iter()
+        .enumerate()
+        .map(|(p, pool)| {
+            pool.lines
+                .iter()
+                .enumerate()
+                .map(|(l, line)| {
+                    let mut rows = Vec::new();
+                    let mut allocated = Money::ZERO;
+                    for cc in plan.cost_centres().iter().filter(|c| c.pool == p && c.line == l) {
+                        allocated += cc.budget;
+                        let actual = actuals.get(&cc.code).copied().unwrap_or([Money::ZERO; 12]);
+                        let actual_to_date: Money = actual[..elapsed].iter().sum();
+                        let (forecast, basis) = match forecasts.get(&(cc.code.clone(), month)) {
+                            Some(f) => (*f, ForecastBasis::Entered),
+                            None => (run_rate(actual_to_date, elapsed), ForecastBasis::RunRate),
+                        };
+                        let figures =
+                            figures(cc.budget, cc.profile[..elapsed].iter().sum(), actual_to_date, forecast, basis);
+                        let row = CostCentreRow {
+                            code: Some(cc.code.clone()),
+                            name: cc.name.clone(),
+                            partner: Some(cc.partner),
+                            figures,
+                        };
+                        rows.push((row, figures));
+                    }
+                    let unallocated = line.budget() - allocated;
+                    if unallocated != Money::ZERO || rows.is_empty() {
+                        let to_date: Money = unallocated.monthly()[..elapsed].iter().sum();
+                        let figures =
+                            figures(unallocated, to_date, Money::ZERO, unallocated, ForecastBasis::Unallocated);
+                        let row =
+                            CostCentreRow { code: None, name: "Unallocated budget".into(), partner: None, figures };
+                        rows.push((row, figures));
+                    }
+                    rows
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn figures(budget: Money, budget_to_date: Money, actual: Money, forecast: Money, basis: ForecastBasis) -> Figures {
+    Figures {
+        annual_budget: budget,
+        budget_to_date,
+        actual_to_date: actual,
+        forecast_outturn: forecast,
+        variance: forecast - budget,
+        change: None,
+        basis,
+        needs_action_plan: false,
+    }
+}
+
+fn with_change(mut f: Figures, previous_variance: Option<Money>) -> Figures {
+    f.change = previous_variance.map(|v| f.variance - v);
+    f
+}
+
+/// Actual to date scaled to a full year, truncated toward zero to the penny.
+pub fn run_rate(actual_to_date: Money, months_elapsed: usize) -> Money {
+    let scaled = i128::from(actual_to_date.pence()) * 12 / months_elapsed.max(1) as i128;
+    Money::from_pence(i64::try_from(scaled).unwrap_or(if scaled < 0 { i64::MIN } else { i64::MAX }))
+}
+
+fn total(parts: impl Iterator<Item = Figures>) -> Figures {
+    let mut sum: Option<Figures> = None;
+    for f in parts {
+        sum = Some(match sum {
+            None => f,
+            Some(s) => Figures {
+                annual_budget: s.annual_budget + f.annual_budget,
+                budget_to_date: s.budget_to_date + f.budget_to_date,
+                actual_to_date: s.actual_to_date + f.actual_to_date,
+                forecast_outturn: s.forecast_outturn + f.forecast_outturn,
+                variance: s.variance + f.variance,
+                change: s.change.zip(f.change).map(|(a, b)| a + b),
+                basis: s.basis.combine(f.basis),
+                needs_action_plan: false,
+            },
+        });
+    }
+    sum.unwrap_or_else(|| figures(Money::ZERO, Money::ZERO, Money::ZERO, Money::ZERO, ForecastBasis::Unallocated))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,161 @@
+use super::*;
+use crate::agreement::Agreement;
+
+const AGREEMENT: &str = r#"format = 1
+[agreement]
+id = "t"
+name = "Test"
+financial_year = "2016-17"
+start = 2016-04-01
+
+[[partner]]
+id = "LA"
+name = "Council"
+kind = "local-authority"
+
+[[partner]]
+id = "NHS"
+name = "CCG"
+kind = "nhs-commissioner"
+
+[[pool]]
+id = "P"
+name = "Pool"
+host = "LA"
+kind = "pooled"
+risk_share = { basis = "fixed", shares = { LA = "50", NHS = "50" } }
+
+[[pool.line]]
+id = "care"
+name = "Care"
+segment = "Age Well"
+contributions = { LA = "1200", NHS = "1200" }
+
+[[pool.line]]
+id = "bcf"
+name = "BCF"
+segment = "Age Well"
+contributions = { NHS = "600" }
+risk = { borne_by = "NHS" }
+
+[[pool.line]]
+id = "ld"
+name = "LD"
+segment = "Live Well"
+contributions = { LA = "120" }
+"#;
+
+/// code, partner, line, budget (pounds).
+const PLAN: &[(&str, &str, &str, &str)] =
+    &[("C1", "LA", "care", "1200"), ("C2", "NHS", "care", "1100"), ("B1", "NHS", "bcf", "600")];
+
+fn report(month: u32, actuals: &[(&str, u32, i64)], forecasts: &[(&str, u32, i64)], threshold: i64) -> MonthlyReport {
+    let (agreement, _) = Agreement::parse(AGREEMENT).unwrap();
+    let header = ["code", "name", "partner", "pool", "line", "budget"];
+    let records = PLAN.iter().enumerate().map(|(i, (code, partner, line, budget))| {
+        (i as u64 + 2, [*code, *code, *partner, "P", *line, *budget].map(String::from).to_vec())
+    });
+    let (plan, _) = Plan::read(&agreement, &header, records).unwrap();
+    let mut a = Actuals::new();
+    for (code, m, pence) in actuals {
+        a.entry(code.to_string()).or_insert([Money::ZERO; 12])[*m as usize - 1] += Money::from_pence(*pence);
+    }
+    let f: Forecasts = forecasts
+        .iter()
+        .map(|(c, m, p)| ((c.to_string(), FiscalMonth::new(*m).unwrap()), Money::from_pence(*p)))
+        .collect();
+    monthly_report(&agreement, &plan, &a, &f, FiscalMonth::new(month).unwrap(), Money::from_pence(threshold))
+}
+
+/// One line per row: level, name, budget, to date, actual, forecast, variance, change, basis, flag.
+fn render(r: &MonthlyReport) -> Vec<String> {
+    let f = |level: &str, name: &str, x: &Figures| {
+        format!(
+            "{level} {name}: {} {} {} {} {} {} {}{}",
+            x.annual_budget.to_plain_string(),
+            x.budget_to_date.to_plain_string(),
+            x.actual_to_date.to_plain_string(),
+            x.forecast_outturn.to_plain_string(),
+            x.variance.to_plain_string(),
+            x.change.map_or("-".into(), |c| c.to_plain_string()),
+            x.basis.name(),
+            if x.needs_action_plan { " ACTION" } else { "" }
+        )
+    };
+    let mut out = Vec::new();
+    for pool in &r.pools {
+        out.push(f("pool", &pool.id, &pool.figures));
+        for s in &pool.segments {
+            out.push(f(" segment", s.name.as_deref().unwrap_or("-"), &s.figures));
+            for l in &s.lines {
+                out.push(f("  line", &l.id, &l.figures));
+                for c in &l.cost_centres {
+                    out.push(f("   cc", c.code.as_deref().unwrap_or("unallocated"), &c.figures));
+                }
+            }
+        }
+        let impact: Vec<String> = pool.risk_impact.partners.iter().map(|p| p.total.to_plain_string()).collect();
+        out.push(format!("impact LA {} NHS {}", impact[0], impact[1]));
+    }
+    out
+}
+
+#[test]
+fn run_rate_entered_forecasts_and_unallocated_budget() {
+    // M3: C1 spent 330 to date (run rate 1320), C2 entered 1000, B1 spent 150 in M2 (run rate 600).
+    let r = report(
+        3,
+        &[("C1", 1, 10_000), ("C1", 2, 11_000), ("C1", 3, 12_000), ("B1", 2, 15_000)],
+        &[("C2", 3, 100_000)],
+        0,
+    );
+    assert_eq!(
+        render(&r),
+        [
+            "pool P: 3120.00 779.97 480.00 3140.00 20.00 760.00 mixed ACTION",
+            " segment Age Well: 3000.00 749.97 480.00 3020.00 20.00 760.00 mixed ACTION",
+            "  line care: 2400.00 599.97 330.00 2420.00 20.00 1060.00 mixed ACTION",
+            // M2 run rate 1260 (variance 60), M3 1320 (120): change 60.
+            "   cc C1: 1200.00 300.00 330.00 1320.00 120.00 60.00 run-rate ACTION",
+            // 1100 / 12 = 91.66 a month; nothing spent by M2 made a run rate of 0 (variance -1100).
+            "   cc C2: 1100.00 274.98 0.00 1000.00 -100.00 1000.00 entered ACTION",
+            "   cc unallocated: 100.00 24.99 0.00 100.00 0.00 0.00 unallocated",
+            // M2 run rate 150 * 6 = 900 (variance 300), M3 600 (0): change -300.
+            "  line bcf: 600.00 150.00 150.00 600.00 0.00 -300.00 run-rate",
+            "   cc B1: 600.00 150.00 150.00 600.00 0.00 -300.00 run-rate",
+            " segment Live Well: 120.00 30.00 0.00 120.00 0.00 0.00 unallocated",
+            "  line ld: 120.00 30.00 0.00 120.00 0.00 0.00 unallocated",
+            "   cc unallocated: 120.00 30.00 0.00 120.00 0.00 0.00 unallocated",
+            // Shared care +20 split 50/50; the BCF is borne by the CCG.
+            "impact LA 10.00 NHS 10.00",
+        ]
+    );
+    assert_eq!(
+        r.warnings,
+        [
+            "line `care` of pool `P`: its cost centres' budgets sum to £2,300.00, its budget is £2,400.00, a difference of -£100.00 (para 42)",
+            "line `ld` of pool `P`: its cost centres' budgets sum to £0.00, its budget is £120.00, a difference of -£120.00 (para 42)",
+        ]
+    );
+}
+
+#[test]
+fn threshold_and_first_month() {
+    // M1: no change column; a 40 overspend is flagged only when the threshold is 40 or less.
+    let actuals = [("C1", 1, 10_333), ("C2", 1, 9_166), ("B1", 1, 5_000)];
+    let flagged = |threshold: i64| {
+        let r = report(1, &actuals, &[], threshold);
+        let c1 = &r.pools[0].segments[0].lines[0].cost_centres[0].figures;
+        (c1.variance.to_plain_string(), c1.change, c1.needs_action_plan)
+    };
+    assert_eq!(flagged(0), ("39.96".to_string(), None, true));
+    assert_eq!(flagged(3_996), ("39.96".to_string(), None, true));
+    assert_eq!(flagged(3_997), ("39.96".to_string(), None, false));
+}
+
+#[test]
+fn run_rate_truncates_toward_zero() {
+    assert_eq!(run_rate(Money::from_pence(100), 7), Money::from_pence(171));
+    assert_eq!(run_rate(Money::from_pence(-100), 7), Money::from_pence(-171));
+    assert_eq!(run_rate(Money::from_pence(5), 12), Money::from_pence(5));
+}
