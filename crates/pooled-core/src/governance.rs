@@ -200,11 +200,11 @@ fn fill_seats(agreement: &Agreement, board: &Board, attendees: &[Attendee]) -> (
             }
             let seat_id = a.deputising_for.as_deref().unwrap_or(&a.person);
             let m = member(seat_id).expect("claim_kind found the member");
-            if pass == FilledBy::AlternativeDeputy {
-                if let Err(reason) = alternative_is_valid(a, m, board, &partner_name) {
-                    not_counted.push(NotCounted { person: a.person.clone(), reason });
-                    continue;
-                }
+            if pass == FilledBy::AlternativeDeputy
+                && let Err(reason) = alternative_is_valid(a, m, board, &partner_name)
+            {
+                not_counted.push(NotCounted { person: a.person.clone(), reason });
+                continue;
             }
             let held = seats.iter().find(|s| s.filled.as_ref().is_some_and(|(by, _)| *by == a.person));
             let seat = seats.iter().find(|s| s.member == m.id).expect("voting members have seats");

@@ -240,10 +240,10 @@ impl Validator<'_> {
         }
         let financial_year = parsed_year.unwrap_or_else(|_| FinancialYear::containing(start));
         let end = a.end.as_ref().map(|e| e.get_ref().0);
-        if let (Some(end), Some(end_span)) = (end, a.end.as_ref().map(Spanned::span)) {
-            if end < start {
-                self.d.error(end_span, format!("the agreement ends ({end}) before it starts ({start})"));
-            }
+        if let (Some(end), Some(end_span)) = (end, a.end.as_ref().map(Spanned::span))
+            && end < start
+        {
+            self.d.error(end_span, format!("the agreement ends ({end}) before it starts ({start})"));
         }
         if financial_year.last_day() < start || end.is_some_and(|e| financial_year.first_day() > e) {
             self.d.warning(
