@@ -158,5 +158,30 @@ fn settle_pool(agreement: &Agreement, pool: &Pool, outturns: &[Money], outturn: 
     }
 }
 
+/// A year-end payment between partners that settles a pool: the host holds the pool, so a
+/// partner whose share is an overspend pays the host, and the host repays a partner's share
+/// of an underspend.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invoice {
+    pub pool: String,
+    pub payer: PartnerIx,
+    pub payee: PartnerIx,
+    /// Always positive.
+    pub amount: Money,
+}
+
+/// The invoices that settle each pool with its host (R3-R6 applied; the host's own share
+/// stays in its accounts).
+pub fn invoices(agreement: &Agreement, settlements: &[PoolSettlement]) -> Vec<Invoice> {
+    let mut out = Vec::new();
+    for (pool, settled) in agreement.pools().iter().zip(settlements) {
+        for p in settled.partners.iter().filter(|p| p.partner != pool.host && p.total != Money::ZERO) {
+            let (payer, payee) = if p.total > Money::ZERO { (p.partner, pool.host) } else { (pool.host, p.partner) };
+            out.push(Invoice { pool: pool.id.clone(), payer, payee, amount: p.total.abs() });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

@@ -185,6 +185,31 @@ fn overdelivered_saving_and_overspent_home_support() {
     );
 }
 
+#[test]
+fn invoices_settle_each_pool_with_its_host() {
+    let (agreement, _) = Agreement::parse(AGREEMENT).unwrap();
+    let render = |outturns: [&str; 4]| {
+        let mut outturn = Outturn::on_budget(&agreement);
+        for ((pool, line), value) in [("P", "care"), ("P", "home"), ("P", "bcf"), ("AL", "kids")].iter().zip(outturns) {
+            outturn.set_line(&agreement, pool, line, Money::parse(value).unwrap());
+        }
+        outturn.set_delivered("save", Money::from_pence(10_000));
+        invoices(&agreement, &settle(&agreement, &outturn))
+            .iter()
+            .map(|i| {
+                let id = |ix: usize| agreement.partners()[ix].id.as_str();
+                format!("{}: {} pays {} {}", i.pool, id(i.payer), id(i.payee), i.amount.to_plain_string())
+            })
+            .collect::<Vec<_>>()
+    };
+    // Care overspent by 100, shared 60/40: the CCG pays the council, the host, its 40.
+    assert_eq!(render(["2100", "300", "500", "700"]), ["P: NHS pays LA 40.00"]);
+    // BCF underspent by 50 (borne by the CCG) and care by 100: the host repays 40 + 50.
+    assert_eq!(render(["1900", "300", "450", "700"]), ["P: LA pays NHS 90.00"]);
+    // On budget: nothing to settle; the aligned pool's variance is the host's own.
+    assert_eq!(render(["2000", "300", "500", "800"]), Vec::<String>::new());
+}
+
 fn outturn_errors(text: &str) -> Vec<String> {
     let (agreement, _) = Agreement::parse(AGREEMENT).unwrap();
     match Outturn::parse(text, &agreement) {
