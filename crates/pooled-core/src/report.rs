@@ -106,6 +106,68 @@ pub struct MonthlyReport {
     pub warnings: Vec<String>,
 }
 
+/// The level of a row in the flattened report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Pool,
+    Segment,
+    Line,
+    CostCentre,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Pool => "pool",
+            Level::Segment => "segment",
+            Level::Line => "line",
+            Level::CostCentre => "cost centre",
+        }
+    }
+}
+
+/// One row of a pool's report laid flat, for tables, CSV and spreadsheets: the pool total
+/// first, then each segment, its lines and their cost centres.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlatRow {
+    pub level: Level,
+    /// What the row is: the pool, segment or line name, or `code name` for a cost centre.
+    pub label: String,
+    pub segment: String,
+    pub line: String,
+    pub cost_centre: String,
+    pub partner: Option<PartnerIx>,
+    pub figures: Figures,
+}
+
+impl PoolReport {
+    pub fn flat_rows(&self) -> Vec<FlatRow> {
+        let row = |level, label: String, segment: &str, line: &str, cost_centre: &str, partner, figures| FlatRow {
+            level,
+            label,
+            segment: segment.to_string(),
+            line: line.to_string(),
+            cost_centre: cost_centre.to_string(),
+            partner,
+            figures,
+        };
+        let mut out = vec![row(Level::Pool, self.name.clone(), "", "", "", None, self.figures)];
+        for s in &self.segments {
+            let segment = s.name.as_deref().unwrap_or("(no segment)");
+            out.push(row(Level::Segment, segment.to_string(), segment, "", "", None, s.figures));
+            for l in &s.lines {
+                out.push(row(Level::Line, l.name.clone(), segment, &l.id, "", None, l.figures));
+                for c in &l.cost_centres {
+                    let code = c.code.as_deref().unwrap_or("");
+                    let label = if code.is_empty() { c.name.clone() } else { format!("{code} {}", c.name) };
+                    out.push(row(Level::CostCentre, label, segment, &l.id, code, c.partner, c.figures));
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Builds the report for `month`. A forecast variance whose size is at least `threshold`
 /// (and not zero) is flagged; a threshold of zero flags every forecast over- or underspend,
 /// as Sch 4 3.5 asks.

@@ -1,0 +1,345 @@
+//! The use cases of the system of record, joining the core (rules), the files (CSV and
+//! XLSX) and the store (SQL): load an agreement and its plan, import a ledger extract,
+//! produce the monthly report and the year-end settlement. The command line and the web
+//! application call these; neither repeats them.
+
+use std::path::Path;
+
+use pooled_core::agreement::{variation, Agreement};
+use pooled_core::calendar::{FinancialYear, FiscalMonth};
+use pooled_core::diagnostic::Diagnostic;
+use pooled_core::ledger::{Mapping, Period, RowError, RowReader};
+use pooled_core::money::Money;
+use pooled_core::plan::{CostCentre, Plan};
+use pooled_core::report::{monthly_report, Actuals, Forecasts, MonthlyReport};
+use pooled_core::settlement::{invoices, settle, Invoice, Outturn, PoolSettlement};
+use pooled_files::TableReader;
+use pooled_store::{ImportHeader, ImportItem, ImportOutcome, LoadOutcome, Store, StoreError, StoredCostCentre};
+
+/// What went wrong, said so that a finance officer can act on it.
+#[derive(Debug)]
+pub enum AppError {
+    /// Bad input: each line names the file, row or line, and column.
+    Input(Vec<String>),
+    Store(StoreError),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
+        AppError::Store(e)
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppError::Input(lines) => f.write_str(&lines.join("\n")),
+            AppError::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// At most this many bad rows are listed; the count of the rest follows.
+const MAX_ROW_ERRORS: usize = 50;
+
+fn input(file: &str, diagnostics: &[Diagnostic], text: &str) -> AppError {
+    AppError::Input(diagnostics.iter().map(|d| d.render(file, text)).collect())
+}
+
+/// Loads an agreement file into the store for its financial year; a changed file for the
+/// same year is recorded as a variation listing what changed. Returns the outcome and the
+/// file's warnings.
+pub fn load_agreement(store: &mut dyn Store, file: &str, text: &str, actor: &str) -> Result<(LoadOutcome, Vec<String>)> {
+    let (agreement, warnings) = Agreement::parse(text).map_err(|e| input(file, &e, text))?;
+    let changes = match store.agreement(agreement.financial_year())? {
+        Some(previous) => {
+            let (old, _) = Agreement::parse(&previous.text)
+                .map_err(|e| input(&format!("stored agreement {}", previous.year), &e, &previous.text))?;
+            variation(&old, &agreement).join("\n")
+        }
+        None => String::new(),
+    };
+    let outcome = store.load_agreement(agreement.financial_year(), agreement.id(), text, &changes, actor)?;
+    Ok((outcome, warnings.iter().map(|w| w.render(file, text)).collect()))
+}
+
+/// The year's current agreement, validated.
+pub fn agreement(store: &dyn Store, year: FinancialYear) -> Result<Agreement> {
+    let stored = store
+        .agreement(year)?
+        .ok_or_else(|| AppError::Input(vec![format!("no agreement is loaded for {year}: run `pooled load` first")]))?;
+    Agreement::parse(&stored.text)
+        .map(|(a, _)| a)
+        .map_err(|e| input(&format!("stored agreement {year} v{}", stored.version), &e, &stored.text))
+}
+
+fn open_table(path: &Path) -> Result<TableReader> {
+    TableReader::open(path).map_err(|e| AppError::Input(vec![e.to_string()]))
+}
+
+/// Reads a plan file (CSV or XLSX) against the year's agreement and saves it. Returns the
+/// budget mismatch warnings (para 42).
+pub fn load_plan(store: &mut dyn Store, year: FinancialYear, path: &Path, actor: &str) -> Result<Vec<String>> {
+    let agreement = agreement(store, year)?;
+    let file = path.display().to_string();
+    let mut table = open_table(path)?;
+    let header: Vec<String> = table.header().to_vec();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut file_errors = Vec::new();
+    let records = table.by_ref().filter_map(|r| match r {
+        Ok(record) => Some((record.row, record.fields)),
+        Err(e) => {
+            file_errors.push(e.to_string());
+            None
+        }
+    });
+    let result = Plan::read(&agreement, &header, records);
+    if !file_errors.is_empty() {
+        return Err(AppError::Input(file_errors));
+    }
+    let (plan, warnings) = result.map_err(|errors| row_errors(&file, &errors))?;
+    let stored: Vec<StoredCostCentre> = plan.cost_centres().iter().map(|c| to_stored(&agreement, c)).collect();
+    store.save_plan(year, &stored, actor)?;
+    Ok(warnings)
+}
+
+fn row_errors(file: &str, errors: &[RowError]) -> AppError {
+    let mut lines: Vec<String> = errors.iter().take(MAX_ROW_ERRORS).map(|e| e.render(file)).collect();
+    if errors.len() > MAX_ROW_ERRORS {
+        lines.push(format!("{file}: and {} more bad rows", errors.len() - MAX_ROW_ERRORS));
+    }
+    AppError::Input(lines)
+}
+
+fn to_stored(agreement: &Agreement, c: &CostCentre) -> StoredCostCentre {
+    let pool = &agreement.pools()[c.pool];
+    StoredCostCentre {
+        code: c.code.clone(),
+        name: c.name.clone(),
+        partner: agreement.partners()[c.partner].id.clone(),
+        pool: pool.id.clone(),
+        line: pool.lines[c.line].id.clone(),
+        budget: c.budget,
+        profile: c.profile,
+    }
+}
+
+/// The year's plan from the store, against the agreement. A stored cost centre whose
+/// partner, pool or line the current agreement no longer has is an error naming it.
+pub fn plan(store: &dyn Store, agreement: &Agreement) -> Result<Plan> {
+    let mut cost_centres = Vec::new();
+    let mut problems = Vec::new();
+    for s in store.plan(agreement.financial_year())? {
+        let pool = agreement.pools().iter().position(|p| p.id == s.pool);
+        let line = pool.and_then(|p| agreement.pools()[p].line_ix(&s.line));
+        match (agreement.partner_ix(&s.partner), pool, line) {
+            (Some(partner), Some(pool), Some(line)) => cost_centres.push(CostCentre {
+                code: s.code,
+                name: s.name,
+                partner,
+                pool,
+                line,
+                budget: s.budget,
+                profile: s.profile,
+            }),
+            _ => problems.push(format!(
+                "cost centre {} maps to partner {}, pool {}, line {}, which the current agreement for {} does not have: reload the plan",
+                s.code,
+                s.partner,
+                s.pool,
+                s.line,
+                agreement.financial_year()
+            )),
+        }
+    }
+    if problems.is_empty() { Ok(Plan::from_cost_centres(cost_centres)) } else { Err(AppError::Input(problems)) }
+}
+
+/// How an import went, for the caller to show; `progress` is called now and then with
+/// (bytes read, total bytes).
+pub struct ImportRequest<'a> {
+    pub partner: &'a str,
+    pub period: Period,
+    pub path: &'a Path,
+    pub mapping: Mapping,
+    pub actor: &'a str,
+}
+
+/// SHA-256 of a file's bytes, hex: how the store knows the same file came twice.
+pub fn file_sha256(path: &Path) -> Result<String> {
+    use sha2::Digest;
+    use std::io::Read;
+    let cannot = |e: std::io::Error| AppError::Input(vec![format!("{}: cannot read: {e}", path.display())]);
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buffer).map_err(cannot)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Imports one partner's ledger extract for one period: all of it or none. Every row must
+/// parse under the mapping, be dated in the period and name a cost centre of that partner
+/// in the year's plan; otherwise every bad row is reported (row and column) and nothing is
+/// written.
+pub fn import_ledger(
+    store: &mut dyn Store,
+    request: &ImportRequest<'_>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ImportOutcome> {
+    let year = request.period.year;
+    let agreement = agreement(store, year)?;
+    let partner = agreement.partner_ix(request.partner).ok_or_else(|| {
+        AppError::Input(vec![format!("unknown partner `{}` in the {year} agreement", request.partner)])
+    })?;
+    let plan = plan(store, &agreement)?;
+    let file = request.path.display().to_string();
+    let mut table = open_table(request.path)?;
+    let header: Vec<String> = table.header().to_vec();
+    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
+    let reader = RowReader::new(&request.mapping, &header_refs).map_err(|e| row_errors(&file, &[e]))?;
+    let cost_centre_column = header_refs
+        .iter()
+        .position(|h| h.trim().eq_ignore_ascii_case(request.mapping.cost_centre.trim()))
+        .expect("RowReader found it");
+    let date_column =
+        header_refs.iter().position(|h| h.trim().eq_ignore_ascii_case(request.mapping.date.trim())).expect("found");
+
+    let mut errors: Vec<RowError> = Vec::new();
+    let mut file_error: Option<String> = None;
+    let mut finished = false;
+    let total_bytes = table.total_bytes();
+    let mut rows = std::iter::from_fn(|| {
+        loop {
+            if finished {
+                return None;
+            }
+            let Some(record) = table.next() else {
+                finished = true;
+                // Bad rows anywhere mean nothing is written.
+                return (!errors.is_empty() || file_error.is_some()).then_some(ImportItem::Abort);
+            };
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    file_error = Some(e.to_string());
+                    finished = true;
+                    return Some(ImportItem::Abort);
+                }
+            };
+            if record.row % 65_536 == 0 {
+                progress(table.bytes_read(), total_bytes);
+            }
+            let fields: Vec<&str> = record.fields.iter().map(String::as_str).collect();
+            let bad = |column: usize, message: String| RowError {
+                row: record.row,
+                column: column + 1,
+                column_name: header[column].trim().to_string(),
+                message,
+            };
+            match reader.read(record.row, &fields) {
+                Err(e) => errors.push(e),
+                Ok(row) => match plan.cost_centre(&row.cost_centre) {
+                    None => errors.push(bad(
+                        cost_centre_column,
+                        format!("cost centre `{}` is not in the {year} plan (unmapped)", row.cost_centre),
+                    )),
+                    Some(cc) if cc.partner != partner => errors.push(bad(
+                        cost_centre_column,
+                        format!(
+                            "cost centre `{}` belongs to {}, not {}",
+                            row.cost_centre,
+                            agreement.partners()[cc.partner].id,
+                            request.partner
+                        ),
+                    )),
+                    Some(_) if !request.period.contains(row.date) => errors.push(bad(
+                        date_column,
+                        format!("{} is outside the period {} being imported", row.date, request.period),
+                    )),
+                    Some(_) if errors.is_empty() => return Some(ImportItem::Row(row)),
+                    // Once a row is bad nothing will be written; keep reading only to report.
+                    Some(_) => {}
+                },
+            }
+        }
+    });
+    let header = ImportHeader {
+        period: request.period,
+        partner: request.partner.to_string(),
+        file_name: request.path.file_name().map_or(file.clone(), |n| n.to_string_lossy().into_owned()),
+        file_sha256: file_sha256(request.path)?,
+        actor: request.actor.to_string(),
+    };
+    let outcome = store.import_ledger(&header, &mut rows);
+    drop(rows);
+    progress(total_bytes, total_bytes);
+    match outcome {
+        Err(StoreError::ImportAborted) => match file_error {
+            Some(e) => Err(AppError::Input(vec![e])),
+            None => Err(row_errors(&file, &errors)),
+        },
+        other => Ok(other?),
+    }
+}
+
+/// Actuals and forecasts of the year, as the core's report wants them.
+fn actuals_and_forecasts(store: &dyn Store, year: FinancialYear) -> Result<(Actuals, Forecasts)> {
+    let mut actuals = Actuals::new();
+    for a in store.actuals(year)? {
+        actuals.entry(a.cost_centre).or_insert([Money::ZERO; 12])[a.month.number() as usize - 1] += a.amount;
+    }
+    let forecasts = store.forecasts(year)?.into_iter().map(|f| ((f.cost_centre, f.month), f.outturn)).collect();
+    Ok((actuals, forecasts))
+}
+
+/// The monthly finance report for a month of a year.
+pub fn report(store: &dyn Store, year: FinancialYear, month: FiscalMonth, threshold: Money) -> Result<MonthlyReport> {
+    let agreement = agreement(store, year)?;
+    let plan = plan(store, &agreement)?;
+    let (actuals, forecasts) = actuals_and_forecasts(store, year)?;
+    Ok(monthly_report(&agreement, &plan, &actuals, &forecasts, month, threshold))
+}
+
+/// The year-end settlement from the ledger: each line's outturn is the sum of its cost
+/// centres' actuals for the year.
+pub struct YearEnd {
+    pub agreement: Agreement,
+    pub outturn: Outturn,
+    pub settlements: Vec<PoolSettlement>,
+    pub invoices: Vec<Invoice>,
+}
+
+pub fn year_end(store: &dyn Store, year: FinancialYear, waived: &[String]) -> Result<YearEnd> {
+    let agreement = agreement(store, year)?;
+    let plan = plan(store, &agreement)?;
+    let (actuals, _) = actuals_and_forecasts(store, year)?;
+    let mut outturn = Outturn::on_budget(&agreement);
+    for (p, pool) in agreement.pools().iter().enumerate() {
+        for (l, line) in pool.lines.iter().enumerate() {
+            let spent: Money = plan
+                .cost_centres()
+                .iter()
+                .filter(|c| c.pool == p && c.line == l)
+                .filter_map(|c| actuals.get(&c.code))
+                .flat_map(|months| months.iter())
+                .sum();
+            outturn.set_line(&agreement, &pool.id, &line.id, spent);
+        }
+    }
+    for rule in waived {
+        outturn.waive(rule);
+    }
+    let settlements = settle(&agreement, &outturn);
+    let invoices = invoices(&agreement, &settlements);
+    Ok(YearEnd { agreement, outturn, settlements, invoices })
+}
