@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command: sets up what the tests need on a fresh machine (a running PostgreSQL
+# on 127.0.0.1:5432), then runs every test of the workspace against SQLite and PostgreSQL.
+# Usage: scripts/test.sh [extra cargo test arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+postgres_up() { pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; }
+if command -v pg_isready >/dev/null && ! postgres_up && [ -d /etc/postgresql ]; then
+  echo "starting PostgreSQL on 127.0.0.1:5432" >&2
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+  for _ in $(seq 30); do postgres_up && break; sleep 1; done
+fi
+if ! command -v pg_isready >/dev/null || ! postgres_up; then
+  echo "WARNING: PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL half of the store tests will SKIP (and fail under CI=true)" >&2
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked "$@" 2>&1 | tee "$log"
+# One closing line for the whole run: cargo prints one "test result" per test binary.
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
