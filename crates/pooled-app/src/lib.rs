@@ -3,16 +3,20 @@
 //! produce the monthly report and the year-end settlement. The command line and the web
 //! application call these; neither repeats them.
 
+mod export;
+
+pub use export::{report_table, report_workbook};
+
 use std::path::Path;
 
-use pooled_core::agreement::{variation, Agreement};
+use pooled_core::agreement::{Agreement, variation};
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::diagnostic::Diagnostic;
 use pooled_core::ledger::{Mapping, Period, RowError, RowReader};
 use pooled_core::money::Money;
 use pooled_core::plan::{CostCentre, Plan};
-use pooled_core::report::{monthly_report, Actuals, Forecasts, MonthlyReport};
-use pooled_core::settlement::{invoices, settle, Invoice, Outturn, PoolSettlement};
+use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
+use pooled_core::settlement::{Invoice, Outturn, PoolSettlement, invoices, settle};
 use pooled_files::TableReader;
 use pooled_store::{ImportHeader, ImportItem, ImportOutcome, LoadOutcome, Store, StoreError, StoredCostCentre};
 
@@ -50,10 +54,18 @@ fn input(file: &str, diagnostics: &[Diagnostic], text: &str) -> AppError {
     AppError::Input(diagnostics.iter().map(|d| d.render(file, text)).collect())
 }
 
+/// The result of loading an agreement file.
+pub struct Loaded {
+    pub outcome: LoadOutcome,
+    /// For a variation, what changed, one change a line.
+    pub changes: String,
+    /// The file's warnings, rendered.
+    pub warnings: Vec<String>,
+}
+
 /// Loads an agreement file into the store for its financial year; a changed file for the
-/// same year is recorded as a variation listing what changed. Returns the outcome and the
-/// file's warnings.
-pub fn load_agreement(store: &mut dyn Store, file: &str, text: &str, actor: &str) -> Result<(LoadOutcome, Vec<String>)> {
+/// same year is recorded as a variation listing what changed.
+pub fn load_agreement(store: &mut dyn Store, file: &str, text: &str, actor: &str) -> Result<Loaded> {
     let (agreement, warnings) = Agreement::parse(text).map_err(|e| input(file, &e, text))?;
     let changes = match store.agreement(agreement.financial_year())? {
         Some(previous) => {
@@ -64,7 +76,7 @@ pub fn load_agreement(store: &mut dyn Store, file: &str, text: &str, actor: &str
         None => String::new(),
     };
     let outcome = store.load_agreement(agreement.financial_year(), agreement.id(), text, &changes, actor)?;
-    Ok((outcome, warnings.iter().map(|w| w.render(file, text)).collect()))
+    Ok(Loaded { outcome, changes, warnings: warnings.iter().map(|w| w.render(file, text)).collect() })
 }
 
 /// The year's current agreement, validated.
@@ -201,8 +213,12 @@ pub fn import_ledger(
     let partner = agreement.partner_ix(request.partner).ok_or_else(|| {
         AppError::Input(vec![format!("unknown partner `{}` in the {year} agreement", request.partner)])
     })?;
+    if store.closed_periods(year)?.contains(&request.period) {
+        return Err(StoreError::PeriodClosed(request.period).into());
+    }
     let plan = plan(store, &agreement)?;
     let file = request.path.display().to_string();
+    let file_sha256 = file_sha256(request.path)?;
     let mut table = open_table(request.path)?;
     let header: Vec<String> = table.header().to_vec();
     let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
@@ -277,11 +293,10 @@ pub fn import_ledger(
         period: request.period,
         partner: request.partner.to_string(),
         file_name: request.path.file_name().map_or(file.clone(), |n| n.to_string_lossy().into_owned()),
-        file_sha256: file_sha256(request.path)?,
+        file_sha256,
         actor: request.actor.to_string(),
     };
     let outcome = store.import_ledger(&header, &mut rows);
-    drop(rows);
     progress(total_bytes, total_bytes);
     match outcome {
         Err(StoreError::ImportAborted) => match file_error {

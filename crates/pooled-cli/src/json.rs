@@ -5,8 +5,9 @@ use pooled_core::agreement::{Agreement, Pool};
 use pooled_core::governance::MeetingCheck;
 use pooled_core::payments::Instalment;
 use pooled_core::risk_share::RiskShare;
-use pooled_core::settlement::PoolSettlement;
+use pooled_core::settlement::{Invoice, PoolSettlement};
 use pooled_core::termination::Notice;
+use pooled_store::PaymentStatus;
 use serde_json::{Map, Value, json};
 
 fn pretty(value: Value) -> String {
@@ -80,21 +81,47 @@ pub fn settlement(a: &Agreement, pools: &[PoolSettlement]) -> String {
     pretty(json!({ "pools": pools }))
 }
 
-pub fn payments(a: &Agreement, schedule: &[Instalment]) -> String {
+/// DESIGN 8's shape; with `tracked` (from the database) each instalment also has its
+/// `raised` and `paid` dates (null until recorded).
+pub fn payments(a: &Agreement, schedule: &[Instalment], tracked: Option<&[PaymentStatus]>) -> String {
     let payments: Vec<Value> = schedule
         .iter()
         .map(|i| {
-            json!({
+            let mut v = json!({
                 "pool": i.pool,
                 "from": partner_id(a, i.from),
                 "to": partner_id(a, i.to),
                 "month": i.month.to_string(),
                 "due": i.due.to_string(),
                 "amount": i.amount.to_plain_string(),
-            })
+            });
+            if let Some(tracked) = tracked {
+                let status = crate::db::status_of(a, i, tracked);
+                v["raised"] = json!(status.and_then(|s| s.raised_on).map(|d| d.to_string()));
+                v["paid"] = json!(status.and_then(|s| s.paid_on).map(|d| d.to_string()));
+            }
+            v
         })
         .collect();
     pretty(json!({ "payments": payments }))
+}
+
+/// The year-end settlement from the ledger: the settlement in DESIGN 8's shape, plus the
+/// invoices between partners.
+pub fn year_end(a: &Agreement, pools: &[PoolSettlement], invoices: &[Invoice]) -> String {
+    let mut value: Value = serde_json::from_str(&settlement(a, pools)).expect("our own JSON");
+    value["invoices"] = invoices
+        .iter()
+        .map(|i| {
+            json!({
+                "pool": i.pool,
+                "payer": partner_id(a, i.payer),
+                "payee": partner_id(a, i.payee),
+                "amount": i.amount.to_plain_string(),
+            })
+        })
+        .collect();
+    pretty(value)
 }
 
 pub fn meeting(a: &Agreement, m: &MeetingCheck) -> String {

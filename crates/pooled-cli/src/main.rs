@@ -1,7 +1,10 @@
 //! `pooled`: the command line (DESIGN 8). Thin: it reads files, calls the core, and prints
 //! a table or the JSON contract. Exit 0 on success, 1 on invalid input, 2 on usage.
 
+mod db;
+mod generate;
 mod json;
+mod report;
 mod table;
 mod text;
 
@@ -10,7 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use pooled_core::agreement::Agreement;
-use pooled_core::calendar::{Calendar, Date};
+use pooled_core::calendar::{Calendar, Date, FinancialYear};
 use pooled_core::diagnostic::Diagnostic;
 use pooled_core::governance::{Meeting, check_meeting};
 use pooled_core::settlement::{Outturn, settle};
@@ -20,6 +23,8 @@ use pooled_core::{payments, risk_share};
 #[derive(Parser)]
 #[command(name = "pooled", version, about = "The system of record for section 75 pooled budgets")]
 struct Cli {
+    #[command(flatten)]
+    db: db::Db,
     #[command(subcommand)]
     command: Command,
 }
@@ -37,16 +42,28 @@ enum Command {
         #[arg(long)]
         thousands: bool,
     },
-    /// Year-end settlement of every pool on an outturn file (R3-R6).
+    /// Year-end settlement of every pool (R3-R6): on an outturn file, or with --year on the
+    /// ledger in the database, with the invoices between partners.
     Settle {
-        agreement: PathBuf,
-        outturn: PathBuf,
+        #[arg(required_unless_present = "year", conflicts_with = "year")]
+        agreement: Option<PathBuf>,
+        #[arg(required_unless_present = "year")]
+        outturn: Option<PathBuf>,
+        #[arg(long, value_parser = FinancialYear::parse)]
+        year: Option<FinancialYear>,
+        /// Rules waived by recorded decision (R5), with --year.
+        #[arg(long, requires = "year")]
+        waive: Vec<String>,
         #[arg(long)]
         json: bool,
     },
-    /// Monthly instalments from each partner to each pool's host (R8).
+    /// Monthly instalments from each partner to each pool's host (R8): from an agreement
+    /// file, or with --year from the database with what has been raised and paid.
     Payments {
-        agreement: PathBuf,
+        #[arg(required_unless_present = "year", conflicts_with = "year")]
+        agreement: Option<PathBuf>,
+        #[arg(long, value_parser = FinancialYear::parse)]
+        year: Option<FinancialYear>,
         #[arg(long)]
         json: bool,
     },
@@ -79,6 +96,10 @@ enum Command {
         #[arg(long, value_parser = parse_date)]
         to: Date,
     },
+    #[command(flatten)]
+    Db(db::DbCommand),
+    #[command(flatten)]
+    Generate(generate::GenerateCommand),
     /// A year's bank holidays, one a line: ISO date, then the name.
     BankHolidays {
         #[arg(long, value_parser = parse_calendar, default_value = "england-and-wales")]
@@ -113,7 +134,7 @@ type Outcome = Result<String, Failure>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.command) {
+    match run(&cli.db, cli.command) {
         Ok(out) => {
             print!("{out}");
             ExitCode::SUCCESS
@@ -131,8 +152,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(command: Command) -> Outcome {
+fn run(db: &db::Db, command: Command) -> Outcome {
     match command {
+        Command::Db(command) => db::run(db, command),
+        Command::Generate(command) => generate::run(command),
         Command::Check { agreement } => {
             let text = read(&agreement)?;
             match Agreement::parse(&text) {
@@ -156,17 +179,21 @@ fn run(command: Command) -> Outcome {
                 text::risk_share(&a, &tables, if thousands { text::Units::Thousands } else { text::Units::Pounds })
             })
         }
-        Command::Settle { agreement, outturn, json } => {
+        Command::Settle { year: Some(year), waive, json, .. } => db::settle(db, year, &waive, json),
+        Command::Settle { agreement: Some(agreement), outturn: Some(outturn), json, .. } => {
             let a = load_agreement(&agreement)?;
             let o = load(&outturn, |text| Outturn::parse(text, &a))?;
             let settled = settle(&a, &o);
             Ok(if json { json::settlement(&a, &settled) } else { text::settlement(&a, &settled) })
         }
-        Command::Payments { agreement, json } => {
+        Command::Settle { .. } => unreachable!("clap requires the files or --year"),
+        Command::Payments { year: Some(year), json, .. } => db::payments(db, year, json),
+        Command::Payments { agreement: Some(agreement), json, .. } => {
             let a = load_agreement(&agreement)?;
             let schedule = payments::schedule(&a);
-            Ok(if json { json::payments(&a, &schedule) } else { text::payments(&a, &schedule) })
+            Ok(if json { json::payments(&a, &schedule, None) } else { text::payments(&a, &schedule, None) })
         }
+        Command::Payments { .. } => unreachable!("clap requires the file or --year"),
         Command::Meeting { agreement, meeting, json } => {
             let a = load_agreement(&agreement)?;
             let m = load(&meeting, |text| Meeting::parse(text, &a))?;
@@ -193,6 +220,12 @@ fn run(command: Command) -> Outcome {
         Command::BankHolidays { calendar, year } => {
             Ok(calendar.bank_holidays(year).iter().map(|h| format!("{} {}\n", h.date, h.name)).collect())
         }
+    }
+}
+
+fn warn_lines(lines: &[String]) {
+    for line in lines {
+        eprintln!("{line}");
     }
 }
 

@@ -7,6 +7,7 @@ use pooled_core::payments::Instalment;
 use pooled_core::risk_share::RiskShare;
 use pooled_core::settlement::PoolSettlement;
 use pooled_core::termination::Notice;
+use pooled_store::PaymentStatus;
 
 use crate::table::Table;
 
@@ -146,19 +147,40 @@ pub fn settlement(a: &Agreement, pools: &[PoolSettlement]) -> String {
     out
 }
 
-pub fn payments(a: &Agreement, schedule: &[Instalment]) -> String {
-    let mut t = Table::new(&["Pool", "From", "To", "Month", "Due", ">Amount £"]);
+/// The schedule; with `tracked` (from the database), each instalment's raised and paid
+/// dates and what is outstanding.
+pub fn payments(a: &Agreement, schedule: &[Instalment], tracked: Option<&[PaymentStatus]>) -> String {
+    let mut headers = vec!["Pool", "From", "To", "Month", "Due", ">Amount £"];
+    if tracked.is_some() {
+        headers.extend(["Raised", "Paid"]);
+    }
+    let mut t = Table::new(&headers);
+    let mut outstanding = Money::ZERO;
     for i in schedule {
-        t.row([
+        let mut row = vec![
             i.pool.clone(),
             partner_id(a, i.from).to_string(),
             partner_id(a, i.to).to_string(),
             i.month.to_string(),
             i.due.to_string(),
             i.amount.to_report_string(),
-        ]);
+        ];
+        if let Some(tracked) = tracked {
+            let status = crate::db::status_of(a, i, tracked);
+            let date = |d: Option<pooled_core::calendar::Date>| d.map_or("-".to_string(), |d| d.to_string());
+            row.push(date(status.and_then(|s| s.raised_on)));
+            row.push(date(status.and_then(|s| s.paid_on)));
+            if status.and_then(|s| s.paid_on).is_none() {
+                outstanding += i.amount;
+            }
+        }
+        t.row(row);
     }
-    t.render()
+    let mut out = t.render();
+    if tracked.is_some() {
+        out.push_str(&format!("Outstanding (not yet paid): {outstanding}\n"));
+    }
+    out
 }
 
 pub fn meeting(a: &Agreement, board: &Board, m: &Meeting, c: &MeetingCheck) -> String {

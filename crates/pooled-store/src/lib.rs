@@ -4,11 +4,12 @@
 //! audit log in the same transaction.
 
 mod audit;
+mod common;
 mod postgres;
 mod schema;
 mod sqlite;
 
-pub use audit::{verify_chain, AuditEntry, AuditProblem};
+pub use audit::{AuditEntry, AuditProblem, verify_chain};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -110,11 +111,23 @@ pub enum ImportItem {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ImportOutcome {
-    Imported { import_id: i64, rows: u64, total: Money },
+    Imported {
+        import_id: i64,
+        rows: u64,
+        total: Money,
+    },
     /// The latest import for this partner and period had the same file hash.
-    Unchanged { import_id: i64 },
+    Unchanged {
+        import_id: i64,
+    },
     /// A corrected extract replaced the earlier one for this partner and period.
-    Replaced { import_id: i64, rows: u64, total: Money, replaced_import_id: i64, replaced_rows: u64 },
+    Replaced {
+        import_id: i64,
+        rows: u64,
+        total: Money,
+        replaced_import_id: i64,
+        replaced_rows: u64,
+    },
 }
 
 /// A summary of one import, for listings.
@@ -202,21 +215,29 @@ pub trait Store {
 
     /// Imports one extract in one transaction: all of it or none. Refuses a closed period.
     /// If the partner's latest import for the period has the same file hash, nothing
-    /// changes; otherwise the new rows replace the earlier import's atomically. On
-    /// [`ImportItem::Abort`] it rolls back and returns [`StoreError::ImportAborted`].
-    /// The audit entry records the rows' count, total and a hash of the rows, so that
-    /// `verify_audit` detects an edited ledger row.
-    fn import_ledger(&mut self, header: &ImportHeader, rows: &mut dyn Iterator<Item = ImportItem>)
-    -> Result<ImportOutcome>;
+    /// changes and `rows` is not read; otherwise the new rows replace the earlier import's
+    /// atomically. On [`ImportItem::Abort`] it rolls back and returns
+    /// [`StoreError::ImportAborted`]. Rows are streamed, never held: memory does not grow
+    /// with the extract (but for a byte or two a row of per cost centre row lists). Every
+    /// row counts in the import's period, whatever its date: callers refuse rows dated
+    /// outside it. The audit entry records the rows' count, total and a hash of the rows,
+    /// so that `verify_audit` detects an edited ledger row.
+    fn import_ledger(
+        &mut self,
+        header: &ImportHeader,
+        rows: &mut dyn Iterator<Item = ImportItem>,
+    ) -> Result<ImportOutcome>;
     /// Live (not replaced) imports of a year, in period then partner order.
     fn imports(&self, year: FinancialYear) -> Result<Vec<ImportRecord>>;
     /// Actuals per cost centre per month from the live imports of the year.
     fn actuals(&self, year: FinancialYear) -> Result<Vec<Actual>>;
-    /// The ledger rows of one cost centre in a year, for drill-down (oldest first).
+    /// The ledger rows of one cost centre in a year, for drill-down, oldest first: by
+    /// period, then partner, then in the extract's order; at most `limit` of them.
     fn ledger_rows(&self, year: FinancialYear, cost_centre: &str, limit: u32) -> Result<Vec<LedgerRow>>;
 
     // ---- periods ----
 
+    /// Closes a period for good; closing a closed period changes nothing.
     fn close_period(&mut self, period: Period, actor: &str) -> Result<()>;
     fn closed_periods(&self, year: FinancialYear) -> Result<Vec<Period>>;
 
@@ -231,21 +252,22 @@ pub trait Store {
         outturn: Money,
         actor: &str,
     ) -> Result<()>;
+    /// The year's forecasts, by month entered, then cost centre.
     fn forecasts(&self, year: FinancialYear) -> Result<Vec<Forecast>>;
 
     // ---- payments (R8) ----
 
-    fn record_payment(
-        &mut self,
-        year: FinancialYear,
-        status: &PaymentStatus,
-        actor: &str,
-    ) -> Result<()>;
+    /// Records (or updates) the state of one instalment.
+    fn record_payment(&mut self, year: FinancialYear, status: &PaymentStatus, actor: &str) -> Result<()>;
+    /// The year's instalments, by pool, paying partner and month.
     fn payments(&self, year: FinancialYear) -> Result<Vec<PaymentStatus>>;
 
     // ---- audit ----
 
+    /// The whole log, oldest first.
     fn audit_log(&self) -> Result<Vec<AuditEntry>>;
-    /// Recomputes the chain and each import's row hash; the first bad entry, if any.
+    /// Recomputes the chain, then each live import's rows, count, total and actuals
+    /// against its audit entry; the first bad entry, if any. An import's problem is
+    /// named by the seq of the entry that recorded it.
     fn verify_audit(&self) -> Result<Option<AuditProblem>>;
 }

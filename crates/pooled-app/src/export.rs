@@ -1,0 +1,115 @@
+//! The monthly report as a table of text (for CSV) and as a workbook (for Excel): one
+//! shape, shared by the command line and the web application.
+
+use pooled_core::agreement::Agreement;
+use pooled_core::report::{FlatRow, Level, MonthlyReport};
+use pooled_files::{Cell, Column, ColumnKind, Sheet, TotalsRow, Workbook};
+
+/// The columns after the pool, in order, with their kind in a workbook.
+const COLUMNS: [(&str, ColumnKind); 14] = [
+    ("Level", ColumnKind::Text),
+    ("Row", ColumnKind::Text),
+    ("Segment", ColumnKind::Text),
+    ("Line", ColumnKind::Text),
+    ("Cost centre", ColumnKind::Text),
+    ("Partner", ColumnKind::Text),
+    ("Annual budget", ColumnKind::Money),
+    ("Budget to date", ColumnKind::Money),
+    ("Actual to date", ColumnKind::Money),
+    ("Forecast outturn", ColumnKind::Money),
+    ("Forecast variance", ColumnKind::Money),
+    ("Change since last month", ColumnKind::Money),
+    ("Forecast basis", ColumnKind::Text),
+    ("Action plan (R11)", ColumnKind::Text),
+];
+
+fn cells(agreement: &Agreement, r: &FlatRow) -> Vec<Cell> {
+    let f = &r.figures;
+    let text = |s: &str| if s.is_empty() { Cell::Empty } else { Cell::Text(s.to_string()) };
+    vec![
+        text(r.level.name()),
+        text(&r.label),
+        text(&r.segment),
+        text(&r.line),
+        text(&r.cost_centre),
+        r.partner.map_or(Cell::Empty, |p| text(&agreement.partners()[p].id)),
+        Cell::Money(f.annual_budget),
+        Cell::Money(f.budget_to_date),
+        Cell::Money(f.actual_to_date),
+        Cell::Money(f.forecast_outturn),
+        Cell::Money(f.variance),
+        f.change.map_or(Cell::Empty, Cell::Money),
+        text(f.basis.name()),
+        if f.needs_action_plan { text("yes") } else { Cell::Empty },
+    ]
+}
+
+fn cell_text(cell: &Cell) -> String {
+    match cell {
+        Cell::Empty => String::new(),
+        Cell::Text(s) => s.clone(),
+        Cell::Money(m) => m.to_plain_string(),
+        Cell::Percent(p) => p.to_string(),
+        Cell::Integer(n) => n.to_string(),
+        Cell::Date(d) => d.to_string(),
+    }
+}
+
+/// Header and rows of every pool, with the pool id first, as text: the CSV form.
+pub fn report_table(agreement: &Agreement, report: &MonthlyReport) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut header = vec!["Pool".to_string()];
+    header.extend(COLUMNS.iter().map(|(h, _)| h.to_string()));
+    let mut rows = Vec::new();
+    for pool in &report.pools {
+        for r in pool.flat_rows() {
+            let mut row = vec![pool.id.clone()];
+            row.extend(cells(agreement, &r).iter().map(cell_text));
+            rows.push(row);
+        }
+    }
+    (header, rows)
+}
+
+/// One sheet per pool, cost centre rows only under a totals row of real SUBTOTAL formulas
+/// (so the totals are the sums of what is shown, checked by Excel itself), after a summary
+/// sheet with the pool, segment and line rows and the forecast risk-share impact.
+pub fn report_workbook(agreement: &Agreement, report: &MonthlyReport) -> Workbook {
+    let columns: Vec<Column> =
+        COLUMNS.iter().map(|(h, kind)| Column { header: h.to_string(), kind: *kind, width: None }).collect();
+    let title = |what: &str| format!("{what}: monthly finance report {} {}", report.year, report.month);
+    let mut summary = Sheet {
+        name: "Summary".into(),
+        title: Some(title("All pools")),
+        columns: columns.clone(),
+        rows: Vec::new(),
+        totals: None,
+    };
+    let mut sheets = Vec::new();
+    for pool in &report.pools {
+        let rows = pool.flat_rows();
+        summary.rows.extend(rows.iter().filter(|r| r.level != Level::CostCentre).map(|r| cells(agreement, r)));
+        for p in &pool.risk_impact.partners {
+            let mut row = vec![Cell::Empty; COLUMNS.len()];
+            row[0] = Cell::Text("risk impact".into());
+            row[1] = Cell::Text(format!("{}: forecast risk-share impact (DESIGN 6)", pool.id));
+            row[5] = Cell::Text(agreement.partners()[p.partner].id.clone());
+            row[10] = Cell::Money(p.total);
+            summary.rows.push(row);
+        }
+        sheets.push(Sheet {
+            name: sheet_name(&pool.id),
+            title: Some(title(&pool.name)),
+            columns: columns.clone(),
+            rows: rows.iter().filter(|r| r.level == Level::CostCentre).map(|r| cells(agreement, r)).collect(),
+            totals: Some(TotalsRow { label: format!("Total {}", pool.id) }),
+        });
+    }
+    let mut all = vec![summary];
+    all.extend(sheets);
+    Workbook { sheets: all }
+}
+
+/// Excel's sheet names: at most 31 characters, none of `[]:*?/\`.
+fn sheet_name(id: &str) -> String {
+    id.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect()
+}

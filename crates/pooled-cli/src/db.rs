@@ -1,0 +1,348 @@
+//! Commands on the system of record (issue 3): they open the store (`--database`, a SQLite
+//! file by default or `postgres://...`) and call the use cases of `pooled-app`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand, ValueEnum};
+use pooled_app::{AppError, ImportRequest};
+use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
+use pooled_core::ledger::{Mapping, Period};
+use pooled_core::money::Money;
+use pooled_core::payments;
+use pooled_store::{ImportOutcome, LoadOutcome, PaymentStatus, Store};
+
+use crate::report;
+use crate::{Failure, Outcome};
+
+/// Where the store is and who is acting: on every database command.
+#[derive(Args, Clone)]
+pub struct Db {
+    /// The database: a SQLite file (created if missing) or a postgres:// URL.
+    #[arg(long, env = "POOLED_DATABASE", default_value = "pooled.sqlite", global = true)]
+    pub database: String,
+    /// Who is making the change, for the audit log.
+    #[arg(long = "as", env = "USER", default_value = "cli", global = true)]
+    pub actor: String,
+}
+
+#[derive(Subcommand)]
+pub enum DbCommand {
+    /// Store an agreement file for its financial year; a changed file is a variation.
+    Load { agreement: PathBuf },
+    /// Write a year's stored agreement back as TOML (the current version unless --version).
+    ExportAgreement {
+        #[arg(long, value_parser = FinancialYear::parse)]
+        year: FinancialYear,
+        #[arg(long)]
+        version: Option<u32>,
+    },
+    /// Load the year's cost centres and budgets (CSV or XLSX: code,name,partner,pool,line,budget[,M1..M12]).
+    LoadPlan {
+        #[arg(long, value_parser = FinancialYear::parse)]
+        year: FinancialYear,
+        file: PathBuf,
+    },
+    /// Save how a partner's ledger extracts are laid out: a preset (oracle, unit4, sap) or a mapping file.
+    SaveMapping {
+        #[arg(long)]
+        partner: String,
+        #[arg(long, conflicts_with = "file")]
+        preset: Option<String>,
+        file: Option<PathBuf>,
+    },
+    /// Import a partner's ledger extract (CSV or XLSX) for one month: all of it or none.
+    Import {
+        #[arg(long)]
+        partner: String,
+        /// The calendar month, e.g. 2016-05.
+        #[arg(long, value_parser = Period::parse)]
+        period: Period,
+        /// Read with this preset instead of the partner's saved mapping.
+        #[arg(long)]
+        preset: Option<String>,
+        file: PathBuf,
+    },
+    /// Close a month: no import or forecast can change it afterwards.
+    ClosePeriod {
+        #[arg(value_parser = Period::parse)]
+        period: Period,
+    },
+    /// Enter a budget holder's forecast outturn for the year, for a cost centre, in a month.
+    Forecast {
+        #[arg(long, value_parser = FinancialYear::parse)]
+        year: FinancialYear,
+        #[arg(long, value_parser = FiscalMonth::parse)]
+        month: FiscalMonth,
+        #[arg(long)]
+        cost_centre: String,
+        #[arg(long, value_parser = Money::parse, allow_hyphen_values = true)]
+        outturn: Money,
+    },
+    /// The monthly finance report (R11).
+    Report {
+        #[arg(long, value_parser = FinancialYear::parse)]
+        year: FinancialYear,
+        #[arg(long, value_parser = FiscalMonth::parse)]
+        month: FiscalMonth,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ReportFormat,
+        /// Where to write csv, json or xlsx (standard output if absent; required for xlsx).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Flag forecast variances of at least this much; 0 flags any (Sch 4 3.5).
+        #[arg(long, value_parser = Money::parse, default_value = "0")]
+        threshold: Money,
+    },
+    /// Record that an instalment (R8) was invoiced or paid.
+    RecordPayment {
+        #[arg(long, value_parser = FinancialYear::parse)]
+        year: FinancialYear,
+        #[arg(long)]
+        pool: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long, value_parser = FiscalMonth::parse)]
+        month: FiscalMonth,
+        #[arg(long, value_parser = Date::parse_iso)]
+        raised: Option<Date>,
+        #[arg(long, value_parser = Date::parse_iso)]
+        paid: Option<Date>,
+    },
+    /// The audit log: list it, or verify its hash chain and the imported rows.
+    Audit {
+        #[arg(value_enum)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Csv,
+    Json,
+    Xlsx,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum AuditAction {
+    Verify,
+    Log,
+}
+
+fn store_error(e: pooled_store::StoreError) -> Failure {
+    Failure::Input(vec![e.to_string()])
+}
+
+fn app(e: AppError) -> Failure {
+    match e {
+        AppError::Input(lines) => Failure::Input(lines),
+        AppError::Store(e) => store_error(e),
+    }
+}
+
+pub fn open(db: &Db) -> Result<Box<dyn Store>, Failure> {
+    pooled_store::open(&db.database).map_err(|e| Failure::Input(vec![format!("{}: {e}", db.database)]))
+}
+
+pub fn run(db: &Db, command: DbCommand) -> Outcome {
+    let mut store = open(db)?;
+    let store = store.as_mut();
+    let actor = db.actor.as_str();
+    match command {
+        DbCommand::Load { agreement } => {
+            let text = crate::read(&agreement)?;
+            let file = agreement.display().to_string();
+            let loaded = pooled_app::load_agreement(store, &file, &text, actor).map_err(app)?;
+            crate::warn_lines(&loaded.warnings);
+            Ok(match loaded.outcome {
+                LoadOutcome::Loaded { version } => format!("{file}: loaded as version {version}\n"),
+                LoadOutcome::Unchanged { version } => format!("{file}: unchanged (version {version})\n"),
+                LoadOutcome::Varied { version } => {
+                    format!("{file}: variation recorded as version {version}:\n{}\n", loaded.changes)
+                }
+            })
+        }
+        DbCommand::ExportAgreement { year, version } => {
+            let versions = store.agreement_versions(year).map_err(store_error)?;
+            let chosen = match version {
+                Some(n) => versions.into_iter().find(|v| v.version == n),
+                None => versions.into_iter().last(),
+            };
+            chosen.map(|v| v.text).ok_or_else(|| Failure::Input(vec![format!("no such agreement version for {year}")]))
+        }
+        DbCommand::LoadPlan { year, file } => {
+            let warnings = pooled_app::load_plan(store, year, &file, actor).map_err(app)?;
+            crate::warn_lines(&warnings);
+            let count = store.plan(year).map_err(store_error)?.len();
+            Ok(format!("{}: {count} cost centres loaded for {year}\n", file.display()))
+        }
+        DbCommand::SaveMapping { partner, preset, file } => {
+            let mapping = match (preset, file) {
+                (Some(name), _) => preset_mapping(&name)?,
+                (None, Some(path)) => {
+                    let text = crate::read(&path)?;
+                    Mapping::parse(&text)
+                        .map_err(|d| Failure::Input(vec![d.render(&path.display().to_string(), &text)]))?
+                }
+                (None, None) => return Err(Failure::Usage("give --preset NAME or a mapping file".into())),
+            };
+            store.save_mapping(&partner, &mapping, actor).map_err(store_error)?;
+            Ok(format!("mapping `{}` saved for {partner}\n", mapping.name))
+        }
+        DbCommand::Import { partner, period, preset, file } => {
+            let mapping = match preset {
+                Some(name) => preset_mapping(&name)?,
+                None => store.mapping(&partner).map_err(store_error)?.ok_or_else(|| {
+                    Failure::Input(vec![format!(
+                        "no mapping saved for {partner}: run `pooled save-mapping --partner {partner} --preset oracle|unit4|sap` or pass --preset"
+                    )])
+                })?,
+            };
+            let request = ImportRequest { partner: &partner, period, path: &file, mapping, actor };
+            let mut bar = ProgressBar::new(&file);
+            let outcome = pooled_app::import_ledger(store, &request, &mut |done, total| bar.show(done, total));
+            bar.finish();
+            let name = file.display();
+            Ok(match outcome.map_err(app)? {
+                ImportOutcome::Imported { rows, total, .. } => {
+                    format!("{name}: imported {rows} rows for {partner} {period}, net {total}\n")
+                }
+                ImportOutcome::Unchanged { .. } => {
+                    format!("{name}: the same file was already imported: nothing changed\n")
+                }
+                ImportOutcome::Replaced { rows, total, replaced_rows, .. } => format!(
+                    "{name}: replaced the earlier extract for {partner} {period} ({replaced_rows} rows) with {rows} rows, net {total}\n"
+                ),
+            })
+        }
+        DbCommand::ClosePeriod { period } => {
+            store.close_period(period, actor).map_err(store_error)?;
+            Ok(format!("period {period} is closed\n"))
+        }
+        DbCommand::Forecast { year, month, cost_centre, outturn } => {
+            let agreement = pooled_app::agreement(store, year).map_err(app)?;
+            let plan = pooled_app::plan(store, &agreement).map_err(app)?;
+            if plan.cost_centre(&cost_centre).is_none() {
+                return Err(Failure::Input(vec![format!("cost centre `{cost_centre}` is not in the {year} plan")]));
+            }
+            store.set_forecast(year, month, &cost_centre, outturn, actor).map_err(store_error)?;
+            Ok(format!("forecast outturn for {cost_centre} in {year} {month}: {outturn}\n"))
+        }
+        DbCommand::Report { year, month, format, output, threshold } => {
+            let report = pooled_app::report(store, year, month, threshold).map_err(app)?;
+            let agreement = pooled_app::agreement(store, year).map_err(app)?;
+            report::write(&agreement, &report, format, output.as_deref())
+        }
+        DbCommand::RecordPayment { year, pool, from, month, raised, paid } => {
+            let agreement = pooled_app::agreement(store, year).map_err(app)?;
+            let scheduled = payments::schedule(&agreement)
+                .iter()
+                .any(|i| i.pool == pool && agreement.partners()[i.from].id == from && i.month == month);
+            if !scheduled {
+                return Err(Failure::Input(vec![format!(
+                    "no instalment from {from} to pool {pool} in {month} of {year}"
+                )]));
+            }
+            let status = PaymentStatus { pool, from, month, raised_on: raised, paid_on: paid };
+            store.record_payment(year, &status, actor).map_err(store_error)?;
+            Ok(format!("recorded {} {} {}\n", status.pool, status.from, status.month))
+        }
+        DbCommand::Audit { action: AuditAction::Log } => Ok(store
+            .audit_log()
+            .map_err(store_error)?
+            .iter()
+            .map(|e| format!("{} {} {} {} {}\n", e.seq, e.at, e.actor, e.action, e.subject))
+            .collect()),
+        DbCommand::Audit { action: AuditAction::Verify } => match store.verify_audit().map_err(store_error)? {
+            None => {
+                Ok(format!("audit log intact: {} entries verified\n", store.audit_log().map_err(store_error)?.len()))
+            }
+            Some(problem) => {
+                Err(Failure::Input(vec![format!("audit entry {} is bad: {}", problem.seq, problem.reason)]))
+            }
+        },
+    }
+}
+
+/// `pooled settle --year`: DESIGN 6 on the ledger outturn, with the invoices.
+pub fn settle(db: &Db, year: FinancialYear, waived: &[String], json: bool) -> Outcome {
+    let store = open(db)?;
+    let end = pooled_app::year_end(store.as_ref(), year, waived).map_err(app)?;
+    let a = &end.agreement;
+    if json {
+        return Ok(crate::json::year_end(a, &end.settlements, &end.invoices));
+    }
+    let mut out = format!("Year-end settlement {year} on the ledger outturn\n\n");
+    out.push_str(&crate::text::settlement(a, &end.settlements));
+    out.push_str("Invoices to settle each pool with its host:\n");
+    if end.invoices.is_empty() {
+        out.push_str("  none\n");
+    }
+    for i in &end.invoices {
+        let id = |ix: usize| a.partners()[ix].id.as_str();
+        out.push_str(&format!("  {}: {} pays {} {}\n", i.pool, id(i.payer), id(i.payee), i.amount));
+    }
+    Ok(out)
+}
+
+/// `pooled payments --year`: the schedule (R8) with what has been raised and paid.
+pub fn payments(db: &Db, year: FinancialYear, json: bool) -> Outcome {
+    let store = open(db)?;
+    let a = pooled_app::agreement(store.as_ref(), year).map_err(app)?;
+    let tracked = store.payments(year).map_err(store_error)?;
+    let schedule = payments::schedule(&a);
+    Ok(if json {
+        crate::json::payments(&a, &schedule, Some(&tracked))
+    } else {
+        crate::text::payments(&a, &schedule, Some(&tracked))
+    })
+}
+
+/// The recorded state of one instalment, if any.
+pub fn status_of<'s>(
+    a: &pooled_core::agreement::Agreement,
+    i: &payments::Instalment,
+    tracked: &'s [PaymentStatus],
+) -> Option<&'s PaymentStatus> {
+    tracked.iter().find(|s| s.pool == i.pool && s.from == a.partners()[i.from].id && s.month == i.month)
+}
+
+fn preset_mapping(name: &str) -> Result<Mapping, Failure> {
+    Mapping::preset(name).ok_or_else(|| {
+        let names: Vec<String> = Mapping::presets().into_iter().map(|m| m.name).collect();
+        Failure::Usage(format!("unknown preset `{name}` (presets are {})", names.join(", ")))
+    })
+}
+
+/// A progress bar on standard error, only when it is a terminal.
+struct ProgressBar {
+    label: String,
+    active: bool,
+    last_percent: Option<u64>,
+}
+
+impl ProgressBar {
+    fn new(file: &Path) -> ProgressBar {
+        ProgressBar { label: file.display().to_string(), active: std::io::stderr().is_terminal(), last_percent: None }
+    }
+
+    fn show(&mut self, done: u64, total: u64) {
+        if !self.active || total == 0 {
+            return;
+        }
+        let percent = done.min(total) * 100 / total;
+        if self.last_percent == Some(percent) {
+            return;
+        }
+        self.last_percent = Some(percent);
+        let filled = (percent / 5) as usize;
+        eprint!("\r{} [{}{}] {percent:>3}%", self.label, "#".repeat(filled), " ".repeat(20 - filled));
+    }
+
+    fn finish(&self) {
+        if self.active && self.last_percent.is_some() {
+            eprintln!();
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The monthly finance report in each output form: a terminal table, CSV, JSON, and an
+//! Excel workbook with one sheet per pool.
+
+use std::path::Path;
+
+use pooled_core::agreement::Agreement;
+use pooled_core::money::Money;
+use pooled_core::report::{Level, MonthlyReport, PoolReport};
+use serde_json::{Value, json};
+
+use crate::db::ReportFormat;
+use crate::table::Table;
+use crate::{Failure, Outcome};
+
+pub fn write(agreement: &Agreement, report: &MonthlyReport, format: ReportFormat, output: Option<&Path>) -> Outcome {
+    let out = match format {
+        ReportFormat::Table => table(agreement, report),
+        ReportFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&to_json(agreement, report)).expect("JSON values serialise");
+            s.push('\n');
+            s
+        }
+        ReportFormat::Csv => {
+            let (header, rows) = pooled_app::report_table(agreement, report);
+            let mut bytes = Vec::new();
+            pooled_files::write_csv(&mut bytes, &header, rows).expect("writing to memory cannot fail");
+            String::from_utf8(bytes).expect("the report is UTF-8")
+        }
+        ReportFormat::Xlsx => {
+            let path = output.ok_or_else(|| Failure::Usage("--format xlsx needs --output FILE.xlsx".into()))?;
+            let workbook = pooled_app::report_workbook(agreement, report);
+            pooled_files::write_xlsx_file(path, &workbook).map_err(|e| Failure::Input(vec![e.to_string()]))?;
+            return Ok(format!("{}: monthly report for {} {} written\n", path.display(), report.year, report.month));
+        }
+    };
+    match output {
+        None => Ok(out),
+        Some(path) => {
+            std::fs::write(path, out)
+                .map_err(|e| Failure::Input(vec![format!("{}: cannot write: {e}", path.display())]))?;
+            Ok(format!("{}: written\n", path.display()))
+        }
+    }
+}
+
+fn table(agreement: &Agreement, report: &MonthlyReport) -> String {
+    let mut out = format!(
+        "Monthly finance report {} {} (R11; variances of {} or more flagged for an action plan, Sch 4 3.5)\n\n",
+        report.year, report.month, report.threshold
+    );
+    for pool in &report.pools {
+        out.push_str(&format!("{} ({})\n", pool.name, pool.id));
+        let mut t =
+            Table::new(&["", ">Budget", ">To date", ">Actual", ">Forecast", ">Variance", ">Change", "Basis", ""]);
+        for r in pool.flat_rows() {
+            let indent = match r.level {
+                Level::Pool => 0,
+                Level::Segment => 1,
+                Level::Line => 2,
+                Level::CostCentre => 3,
+            };
+            let f = &r.figures;
+            t.row([
+                format!("{}{}", "  ".repeat(indent), r.label),
+                f.annual_budget.to_report_string(),
+                f.budget_to_date.to_report_string(),
+                f.actual_to_date.to_report_string(),
+                f.forecast_outturn.to_report_string(),
+                f.variance.to_report_string(),
+                f.change.map_or("-".into(), Money::to_report_string),
+                f.basis.name().to_string(),
+                if f.needs_action_plan { "ACTION PLAN".into() } else { String::new() },
+            ]);
+        }
+        out.push_str(&t.render());
+        out.push_str(&risk_impact_line(agreement, pool));
+        out.push('\n');
+    }
+    for w in &report.warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    out
+}
+
+fn risk_impact_line(agreement: &Agreement, pool: &PoolReport) -> String {
+    let parts: Vec<String> = pool
+        .risk_impact
+        .partners
+        .iter()
+        .map(|p| format!("{} {}", agreement.partners()[p.partner].id, p.total.to_report_string()))
+        .collect();
+    format!("Forecast risk-share impact (DESIGN 6 on the forecast): {}\n", parts.join(", "))
+}
+
+fn to_json(agreement: &Agreement, report: &MonthlyReport) -> Value {
+    let pools: Vec<Value> = report
+        .pools
+        .iter()
+        .map(|pool| {
+            let rows: Vec<Value> = pool
+                .flat_rows()
+                .iter()
+                .map(|r| {
+                    let f = &r.figures;
+                    json!({
+                        "level": r.level.name(),
+                        "label": r.label,
+                        "segment": r.segment,
+                        "line": r.line,
+                        "cost_centre": r.cost_centre,
+                        "partner": r.partner.map(|p| agreement.partners()[p].id.clone()),
+                        "annual_budget": f.annual_budget.to_plain_string(),
+                        "budget_to_date": f.budget_to_date.to_plain_string(),
+                        "actual_to_date": f.actual_to_date.to_plain_string(),
+                        "forecast_outturn": f.forecast_outturn.to_plain_string(),
+                        "variance": f.variance.to_plain_string(),
+                        "change": f.change.map(Money::to_plain_string),
+                        "forecast_basis": f.basis.name(),
+                        "needs_action_plan": f.needs_action_plan,
+                    })
+                })
+                .collect();
+            let impact: Vec<Value> = pool
+                .risk_impact
+                .partners
+                .iter()
+                .map(|p| json!({"id": agreement.partners()[p.partner].id, "total": p.total.to_plain_string()}))
+                .collect();
+            json!({ "id": pool.id, "name": pool.name, "rows": rows, "risk_impact": impact })
+        })
+        .collect();
+    json!({
+        "financial_year": report.year.to_string(),
+        "month": report.month.to_string(),
+        "threshold": report.threshold.to_plain_string(),
+        "pools": pools,
+        "warnings": report.warnings,
+    })
+}

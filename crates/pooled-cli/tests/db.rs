@@ -1,0 +1,338 @@
+//! The system of record through the `pooled` binary on a SQLite file: the README's worked
+//! example, imports that must be all or nothing (bad rows, a SIGKILL mid-way, the same file
+//! twice, a corrected extract, a closed period), the monthly report in every form, the
+//! year-end settlement and the audit log. The store's own suite covers PostgreSQL too.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use expect_test::expect_file;
+use serde_json::Value;
+
+const AGREEMENT: &str = "examples/oxfordshire-2016-17.toml";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A scratch directory with its own database, removed when dropped.
+struct Scratch {
+    dir: PathBuf,
+}
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("pooled-db-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch { dir }
+    }
+
+    fn path(&self, file: &str) -> String {
+        self.dir.join(file).display().to_string()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_pooled"));
+        c.args(args).current_dir(root()).env("POOLED_DATABASE", self.path("pooled.sqlite")).env("USER", "tester");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("pooled runs")
+    }
+
+    /// Runs and expects success; standard output.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "pooled {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs and expects exit code 1; standard error.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(out.status.code(), Some(1), "pooled {args:?}: {}", String::from_utf8_lossy(&out.stdout));
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    /// Loads the 2016-17 agreement, a generated plan and both partners' mappings.
+    fn set_up(&self) {
+        self.ok(&["load", AGREEMENT]);
+        self.ok(&["gen-plan", AGREEMENT, "-o", &self.path("plan.csv")]);
+        self.ok(&["load-plan", "--year", "2016-17", &self.path("plan.csv")]);
+        self.ok(&["save-mapping", "--partner", "OCC", "--preset", "unit4"]);
+        self.ok(&["save-mapping", "--partner", "OCCG", "--preset", "oracle"]);
+    }
+
+    /// Generates one partner's extract for a month; returns its path.
+    fn extract(&self, partner: &str, period: &str, rows: u64, seed: u64) -> String {
+        let preset = if partner == "OCC" { "unit4" } else { "oracle" };
+        let file = self.path(&format!("{partner}-{period}-{seed}.csv"));
+        let (rows, seed) = (rows.to_string(), seed.to_string());
+        self.ok(&[
+            "gen-ledger",
+            "--agreement",
+            AGREEMENT,
+            "--partner",
+            partner,
+            "--period",
+            period,
+            "--rows",
+            &rows,
+            "--seed",
+            &seed,
+            "--preset",
+            preset,
+            "-o",
+            &file,
+        ]);
+        file
+    }
+
+    fn report_json(&self, month: &str) -> Value {
+        serde_json::from_str(&self.ok(&["report", "--year", "2016-17", "--month", month, "--format", "json"])).unwrap()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn pence(v: &Value) -> i64 {
+    v.as_str().unwrap_or_else(|| panic!("{v} is not an amount")).replace('.', "").parse().unwrap()
+}
+
+/// The pool-level actual to date of every pool, in pence.
+fn actuals_to_date(report: &Value) -> i64 {
+    report["pools"].as_array().unwrap().iter().map(|p| pence(&p["rows"][0]["actual_to_date"])).sum()
+}
+
+#[test]
+fn worked_example_from_load_to_settlement() {
+    let s = Scratch::new("worked");
+    s.set_up();
+    for period in ["2016-04", "2016-05", "2016-06"] {
+        for (partner, rows) in [("OCC", 3000), ("OCCG", 2500)] {
+            let file = s.extract(partner, period, rows, 7);
+            let out = s.ok(&["import", "--partner", partner, "--period", period, &file]);
+            assert!(out.contains(&format!("imported {rows} rows for {partner} {period}")), "{out}");
+        }
+    }
+    s.ok(&[
+        "forecast",
+        "--year",
+        "2016-17",
+        "--month",
+        "M3",
+        "--cost-centre",
+        "OCC-OP01-001",
+        "--outturn",
+        "3,100,000",
+    ]);
+
+    let report = s.report_json("M3");
+    let op = &report["pools"][0];
+    let row = op["rows"].as_array().unwrap().iter().find(|r| r["cost_centre"] == "OCC-OP01-001").unwrap();
+    assert_eq!(
+        (row["forecast_outturn"].as_str(), row["forecast_basis"].as_str()),
+        (Some("3100000.00"), Some("entered"))
+    );
+    // Every pool's forecast risk impact sums exactly to its forecast variance (DESIGN 6).
+    for pool in report["pools"].as_array().unwrap() {
+        let impact: i64 = pool["risk_impact"].as_array().unwrap().iter().map(|p| pence(&p["total"])).sum();
+        assert_eq!(impact, pence(&pool["rows"][0]["variance"]), "pool {}", pool["id"]);
+    }
+
+    // The xlsx opens, has a sheet per pool after the summary, and its totals are formulas.
+    let xlsx = s.path("m3.xlsx");
+    s.ok(&["report", "--year", "2016-17", "--month", "M3", "--format", "xlsx", "-o", &xlsx]);
+    let sheets = pooled_files::read_xlsx_sheet_names(&xlsx).unwrap();
+    assert_eq!(sheets, ["Summary", "OP", "LD", "MH", "PD"]);
+    let formulas = pooled_files::read_xlsx_formulas(&xlsx, "OP").unwrap();
+    assert!(
+        formulas.iter().flatten().any(|f| f.starts_with("SUBTOTAL(9,") || f.starts_with("=SUBTOTAL(9,")),
+        "{formulas:?}"
+    );
+    let cells = pooled_files::read_xlsx_cells(&xlsx, "OP").unwrap();
+    let total_row = cells.iter().find(|r| r.first().is_some_and(|c| c == "Total OP")).expect("a totals row");
+    let header = cells.iter().find(|r| r.iter().any(|c| c == "Actual to date")).unwrap();
+    let actual_col = header.iter().position(|c| c == "Actual to date").unwrap();
+    assert_eq!(
+        total_row[actual_col].replace('.', "").parse::<i64>().unwrap(),
+        pence(&op["rows"][0]["actual_to_date"]),
+        "the workbook's total is the report's"
+    );
+    let csv = s.ok(&["report", "--year", "2016-17", "--month", "M3", "--format", "csv"]);
+    assert!(csv.starts_with("Pool,Level,Row,Segment,Line,Cost centre,Partner,Annual budget,"), "{csv}");
+
+    // Year end on the ledger: parts sum to each pool's variance; invoices settle with hosts.
+    let settled: Value = serde_json::from_str(&s.ok(&["settle", "--year", "2016-17", "--json"])).unwrap();
+    for pool in settled["pools"].as_array().unwrap() {
+        let total: i64 = pool["partners"].as_array().unwrap().iter().map(|p| pence(&p["total"])).sum();
+        assert_eq!(total, pence(&pool["variance"]));
+    }
+    assert!(settled["invoices"].as_array().is_some_and(|i| !i.is_empty()));
+
+    assert!(s.ok(&["audit", "verify"]).starts_with("audit log intact:"));
+    let log = s.ok(&["audit", "log"]);
+    assert!(log.lines().any(|l| l.contains("tester")), "the audit log names who: {log}");
+}
+
+#[test]
+fn bad_rows_are_all_reported_and_nothing_is_written() {
+    let s = Scratch::new("badrows");
+    s.set_up();
+    let file = s.path("bad.csv");
+    std::fs::write(
+        &file,
+        "Cost Centre,Voucher Date,Account,Description,Voucher No,Amount\n\
+         OCC-OP01-001,05/05/2016,5101,Care,V1,100.00\n\
+         NOPE-1,05/05/2016,5101,Care,V2,100.00\n\
+         OCC-OP01-001,05/06/2016,5101,Care,V3,100.00\n\
+         OCC-OP01-001,05/05/2016,5101,Care,V4,1.005\n\
+         OCCG-OP01-001,05/05/2016,5101,Care,V5,1\n\
+         OCC-OP01-001,2016-05-05,5101,Care,V6,1\n",
+    )
+    .unwrap();
+    let err = s.fails(&["import", "--partner", "OCC", "--period", "2016-05", &file]);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!("{file}:3:1: error: Cost Centre: cost centre `NOPE-1` is not in the 2016-17 plan (unmapped)"),
+            format!("{file}:4:2: error: Voucher Date: 2016-06-05 is outside the period 2016-05 being imported"),
+            format!(
+                "{file}:5:6: error: Amount: invalid amount `1.005`: more than two decimal places (amounts are exact to the penny)"
+            ),
+            format!("{file}:6:1: error: Cost Centre: cost centre `OCCG-OP01-001` belongs to OCCG, not OCC"),
+            format!("{file}:7:2: error: Voucher Date: invalid date `2016-05-05`: expected dd/mm/yyyy, e.g. 31/05/2016"),
+        ]
+    );
+    assert_eq!(actuals_to_date(&s.report_json("M2")), 0, "nothing was imported");
+    // The good file then goes in.
+    let good = s.extract("OCC", "2016-05", 500, 3);
+    assert!(s.ok(&["import", "--partner", "OCC", "--period", "2016-05", &good]).contains("imported 500 rows"));
+}
+
+#[test]
+fn same_file_twice_corrected_extract_and_closed_period() {
+    let s = Scratch::new("replace");
+    s.set_up();
+    let occ = s.extract("OCC", "2016-05", 800, 1);
+    let occg = s.extract("OCCG", "2016-05", 600, 1);
+    let occ_june = s.extract("OCC", "2016-06", 700, 1);
+    s.ok(&["import", "--partner", "OCC", "--period", "2016-05", &occ]);
+    s.ok(&["import", "--partner", "OCCG", "--period", "2016-05", &occg]);
+    s.ok(&["import", "--partner", "OCC", "--period", "2016-06", &occ_june]);
+    let before = actuals_to_date(&s.report_json("M3"));
+    let log_before = s.ok(&["audit", "log"]).lines().count();
+
+    assert!(s.ok(&["import", "--partner", "OCC", "--period", "2016-05", &occ]).contains("nothing changed"));
+    assert_eq!(actuals_to_date(&s.report_json("M3")), before);
+    assert_eq!(s.ok(&["audit", "log"]).lines().count(), log_before, "the same file twice writes nothing");
+
+    // A corrected OCC May extract replaces exactly OCC's May: OCCG's May and OCC's June stay.
+    let corrected = s.extract("OCC", "2016-05", 900, 2);
+    let out = s.ok(&["import", "--partner", "OCC", "--period", "2016-05", &corrected]);
+    assert!(out.contains("replaced the earlier extract for OCC 2016-05 (800 rows) with 900 rows"), "{out}");
+    let sum_of = |files: &[&str]| -> i64 {
+        files
+            .iter()
+            .map(|f| {
+                let text = std::fs::read_to_string(f).unwrap();
+                let mut reader = pooled_files::TableReader::open(f).unwrap();
+                let header: Vec<String> = reader.header().to_vec();
+                let header: Vec<&str> = header.iter().map(String::as_str).collect();
+                let preset = if text.starts_with("COST_CENTRE") { "oracle" } else { "unit4" };
+                let rows = pooled_core::ledger::RowReader::new(
+                    &pooled_core::ledger::Mapping::preset(preset).unwrap(),
+                    &header,
+                )
+                .unwrap();
+                reader
+                    .by_ref()
+                    .map(|r| {
+                        let r = r.unwrap();
+                        let fields: Vec<&str> = r.fields.iter().map(String::as_str).collect();
+                        rows.read(r.row, &fields).unwrap().amount.pence()
+                    })
+                    .sum::<i64>()
+            })
+            .sum()
+    };
+    assert_eq!(actuals_to_date(&s.report_json("M3")), sum_of(&[&corrected, &occg, &occ_june]));
+
+    s.ok(&["close-period", "2016-05"]);
+    let err = s.fails(&["import", "--partner", "OCCG", "--period", "2016-05", &occg]);
+    assert!(err.contains("period 2016-05 is closed"), "{err}");
+    let err =
+        s.fails(&["forecast", "--year", "2016-17", "--month", "M2", "--cost-centre", "OCC-OP01-001", "--outturn", "1"]);
+    assert!(err.contains("period 2016-05 is closed"), "{err}");
+    s.ok(&["forecast", "--year", "2016-17", "--month", "M3", "--cost-centre", "OCC-OP01-001", "--outturn", "1"]);
+}
+
+#[test]
+fn an_import_killed_mid_way_leaves_nothing_and_the_next_succeeds() {
+    let s = Scratch::new("kill");
+    s.set_up();
+    let big = s.extract("OCC", "2016-07", 1_000_000, 5);
+    let mut child = s
+        .command(&["import", "--partner", "OCC", "--period", "2016-07", &big])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it while rows are being written: SQLite spills the open transaction's pages to
+    // the write-ahead log, so a growing WAL shows the import is part-way through.
+    let wal = s.path("pooled.sqlite-wal");
+    let wal_size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    let before = wal_size();
+    let started = Instant::now();
+    while wal_size() < before + 8 * 1024 * 1024 {
+        assert!(child.try_wait().unwrap().is_none(), "the import finished before it could be killed");
+        assert!(started.elapsed() < Duration::from_secs(120), "the import never started writing");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "killed after {:?}", started.elapsed());
+
+    assert_eq!(actuals_to_date(&s.report_json("M4")), 0, "no partial rows");
+    assert!(s.ok(&["audit", "verify"]).starts_with("audit log intact:"));
+    let out = s.ok(&["import", "--partner", "OCC", "--period", "2016-07", &big]);
+    assert!(out.contains("imported 1000000 rows"), "{out}");
+}
+
+#[test]
+fn tampering_with_the_ledger_is_detected() {
+    let s = Scratch::new("tamper");
+    s.set_up();
+    let file = s.extract("OCCG", "2016-08", 300, 9);
+    s.ok(&["import", "--partner", "OCCG", "--period", "2016-08", &file]);
+    assert!(s.ok(&["audit", "verify"]).starts_with("audit log intact:"));
+    let db = rusqlite::Connection::open(s.path("pooled.sqlite")).unwrap();
+    let changed = db
+        .execute("UPDATE ledger_row SET amount = amount + 1 WHERE rowid = (SELECT min(rowid) FROM ledger_row)", [])
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(db);
+    let err = s.fails(&["audit", "verify"]);
+    assert!(err.starts_with("audit entry "), "{err}");
+}
+
+#[test]
+fn agreement_variations_are_recorded_and_exported() {
+    let s = Scratch::new("vary");
+    assert_eq!(s.ok(&["load", AGREEMENT]), format!("{AGREEMENT}: loaded as version 1\n"));
+    let varied = s.path("varied.toml");
+    let text = std::fs::read_to_string(root().join(AGREEMENT)).unwrap();
+    std::fs::write(&varied, text.replace("{ OCC = \"2,100,000\" }", "{ OCC = \"2,200,000\" }")).unwrap();
+    let out = s.ok(&["load", &varied]);
+    expect_file!["snapshots/load-variation.txt"].assert_eq(&out.replace(&varied, "varied.toml"));
+    assert_eq!(s.ok(&["export-agreement", "--year", "2016-17", "--version", "1"]), text);
+    assert!(s.ok(&["export-agreement", "--year", "2016-17"]).contains("\"2,200,000\""));
+}

@@ -1,0 +1,26 @@
+//! Spreadsheet files for pooled: the one crate that reads and writes CSV and XLSX.
+//!
+//! - [`TableReader`] streams the records of a `.csv` or `.xlsx` file, header first, so a
+//!   ledger extract of any size is read in bounded memory; cells come out as the text the
+//!   core's parsers take (ISO dates, plain decimal numbers).
+//! - [`write_csv`] and [`write_xlsx`] write tables and formatted report workbooks
+//!   ([`Workbook`]); [`read_xlsx_cells`] and [`read_xlsx_formulas`] open what was written.
+//! - [`gen_ledger`] and [`gen_plan`] make deterministic synthetic extracts and cost-centre
+//!   plans for benchmarks and demonstrations.
+//!
+//! No SQL and no HTTP here; no money arithmetic either, beyond writing pence as pounds at
+//! the XLSX boundary.
+
+mod error;
+mod generate;
+mod read;
+mod text;
+mod write;
+
+pub use error::FileError;
+pub use generate::{GenOptions, Negatives, PlanRow, Span, gen_ledger, gen_plan, write_plan_csv};
+pub use read::{ReadOptions, Record, TableReader, read_xlsx_cells, read_xlsx_formulas, read_xlsx_sheet_names};
+pub use text::format_number;
+pub use write::{
+    Cell, Column, ColumnKind, Sheet, TotalsRow, Workbook, write_csv, write_csv_file, write_xlsx, write_xlsx_file,
+};

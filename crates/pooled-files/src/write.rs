@@ -1,0 +1,292 @@
+//! Writing tables: CSV with `csv`, formatted report workbooks with `rust_xlsxwriter`.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use pooled_core::calendar::Date;
+use pooled_core::money::Money;
+use pooled_core::percent::Percent;
+use rust_xlsxwriter::utility::row_col_to_cell;
+use rust_xlsxwriter::{Color, ExcelDateTime, Format, FormatBorder, Formula, Worksheet, XlsxError};
+
+use crate::FileError;
+
+/// Writes a header and rows as CSV (fields quoted only where needed), streaming: rows may
+/// be an iterator over millions of records.
+pub fn write_csv<W, H, R, F>(writer: W, header: &[H], rows: R) -> io::Result<()>
+where
+    W: Write,
+    H: AsRef<str>,
+    R: IntoIterator,
+    R::Item: IntoIterator<Item = F>,
+    F: AsRef<str>,
+{
+    let mut csv = csv::Writer::from_writer(writer);
+    csv.write_record(header.iter().map(|h| h.as_ref().as_bytes()))?;
+    for row in rows {
+        for field in row {
+            csv.write_field(field.as_ref())?;
+        }
+        // An empty record ends the one the fields were written to.
+        csv.write_record(None::<&[u8]>)?;
+    }
+    csv.flush()
+}
+
+/// [`write_csv`] to a file, created or replaced.
+pub fn write_csv_file<H, R, F>(path: impl AsRef<Path>, header: &[H], rows: R) -> Result<(), FileError>
+where
+    H: AsRef<str>,
+    R: IntoIterator,
+    R::Item: IntoIterator<Item = F>,
+    F: AsRef<str>,
+{
+    let path = path.as_ref();
+    let file = File::create(path).map_err(|e| FileError::new(path, format!("cannot create: {e}")))?;
+    write_csv(BufWriter::new(file), header, rows).map_err(|e| FileError::new(path, format!("cannot write: {e}")))
+}
+
+/// A report workbook: generic tables, one per sheet, knowing nothing of what they mean.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Workbook {
+    pub sheets: Vec<Sheet>,
+}
+
+/// One sheet: an optional title row, a header row (frozen, with an autofilter), the rows,
+/// and optionally a totals row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sheet {
+    /// At most 31 characters, none of `[]:*?/\` (Excel's rules).
+    pub name: String,
+    pub title: Option<String>,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+    pub totals: Option<TotalsRow>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub header: String,
+    pub kind: ColumnKind,
+    /// In characters; `None` fits the header and the cells (within 8 to 60).
+    pub width: Option<f64>,
+}
+
+/// What a column holds: sets the column's number format and whether it is totalled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnKind {
+    Text,
+    /// Pounds with pence, negatives red in brackets; totalled.
+    Money,
+    /// A percentage, at the cell's published decimals.
+    Percent,
+    /// A whole number with thousands separators; totalled.
+    Integer,
+    /// `dd/mm/yyyy`.
+    Date,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Money(Money),
+    Percent(Percent),
+    Integer(i64),
+    Date(Date),
+}
+
+/// A row under the table's rows with the label in the first column and, under every
+/// Money and Integer column, `=SUBTOTAL(9,<the column's rows>)`: a real formula (it
+/// follows the autofilter, summing only the rows shown) with its value, computed exactly
+/// from the cells, stored too so readers without a calculation engine see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TotalsRow {
+    pub label: String,
+}
+
+const MONEY_FORMAT: &str = "#,##0.00;[Red](#,##0.00)";
+const INTEGER_FORMAT: &str = "#,##0";
+const DATE_FORMAT: &str = "dd/mm/yyyy";
+
+/// Writes the workbook as XLSX. An invalid model (a bad sheet name, a date before 1900,
+/// more rows than Excel allows) is an `InvalidInput` error that says which.
+pub fn write_xlsx<W: Write + Send>(writer: W, book: &Workbook) -> io::Result<()> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    for sheet in &book.sheets {
+        let worksheet = workbook.add_worksheet();
+        write_sheet(worksheet, sheet)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("sheet `{}`: {e}", sheet.name)))?;
+    }
+    workbook.save_to_writer(writer).map_err(|e| match e {
+        XlsxError::IoError(io) => io,
+        other => io::Error::new(io::ErrorKind::InvalidInput, other.to_string()),
+    })
+}
+
+/// [`write_xlsx`] to a file, created or replaced.
+pub fn write_xlsx_file(path: impl AsRef<Path>, book: &Workbook) -> Result<(), FileError> {
+    let path = path.as_ref();
+    let file = File::create(path).map_err(|e| FileError::new(path, format!("cannot create: {e}")))?;
+    let mut out = BufWriter::new(file);
+    write_xlsx(&mut out, book)
+        .and_then(|()| out.flush())
+        .map_err(|e| FileError::new(path, format!("cannot write: {e}")))
+}
+
+fn write_sheet(ws: &mut Worksheet, sheet: &Sheet) -> Result<(), XlsxError> {
+    ws.set_name(&sheet.name)?;
+    let bold = Format::new().set_bold();
+    let mut row: u32 = 0;
+    if let Some(title) = &sheet.title {
+        ws.write_string_with_format(row, 0, title, &bold.clone().set_font_size(14))?;
+        row += 1;
+    }
+    let header_row = row;
+    let header_format = bold.clone().set_background_color(Color::RGB(0xD9D9D9)).set_border_bottom(FormatBorder::Thin);
+    for (c, column) in sheet.columns.iter().enumerate() {
+        ws.write_string_with_format(header_row, col(c)?, &column.header, &header_format)?;
+    }
+    for cells in &sheet.rows {
+        row += 1;
+        for (c, cell) in cells.iter().enumerate() {
+            write_cell(ws, row, col(c)?, cell)?;
+        }
+    }
+    let last_data_row = row;
+    let last_column = col(sheet.columns.len().max(1) - 1)?;
+    ws.set_freeze_panes(header_row + 1, 0)?;
+    ws.autofilter(header_row, 0, last_data_row, last_column)?;
+    if let Some(totals) = &sheet.totals {
+        write_totals(ws, sheet, totals, header_row, last_data_row)?;
+    }
+    for (c, column) in sheet.columns.iter().enumerate() {
+        let width = column.width.unwrap_or_else(|| fitted_width(sheet, c));
+        ws.set_column_width(col(c)?, width)?;
+    }
+    Ok(())
+}
+
+fn col(index: usize) -> Result<u16, XlsxError> {
+    u16::try_from(index).map_err(|_| XlsxError::RowColumnLimitError)
+}
+
+fn percent_format(decimals: u8) -> Format {
+    let places = if decimals == 0 { String::new() } else { format!(".{}", "0".repeat(usize::from(decimals))) };
+    Format::new().set_num_format(format!("0{places}%"))
+}
+
+// Money and percentages become f64 here and only here, at the output boundary: an XLSX
+// number cell is an IEEE double. The double nearest pence / 100 reads back as the same
+// pence for any amount under 2^53 pence, far beyond the core's limit of £100bn.
+fn write_cell(ws: &mut Worksheet, row: u32, column: u16, cell: &Cell) -> Result<(), XlsxError> {
+    match cell {
+        Cell::Empty => {}
+        Cell::Text(text) => {
+            ws.write_string(row, column, text)?;
+        }
+        Cell::Money(m) => {
+            ws.write_number_with_format(
+                row,
+                column,
+                m.pence() as f64 / 100.0,
+                &Format::new().set_num_format(MONEY_FORMAT),
+            )?;
+        }
+        Cell::Percent(p) => {
+            let hundred = 100.0 * 10f64.powi(i32::from(p.decimals()));
+            ws.write_number_with_format(row, column, p.units() as f64 / hundred, &percent_format(p.decimals()))?;
+        }
+        Cell::Integer(i) => {
+            ws.write_number_with_format(row, column, *i as f64, &Format::new().set_num_format(INTEGER_FORMAT))?;
+        }
+        Cell::Date(d) => {
+            let year = u16::try_from(d.year()).map_err(|_| XlsxError::DateTimeRangeError(d.to_string()))?;
+            // Month and day always fit: 1-12 and 1-31.
+            let date = ExcelDateTime::from_ymd(year, d.month() as u8, d.day() as u8)?;
+            ws.write_date_with_format(row, column, &date, &Format::new().set_num_format(DATE_FORMAT))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_totals(
+    ws: &mut Worksheet,
+    sheet: &Sheet,
+    totals: &TotalsRow,
+    header_row: u32,
+    last_data_row: u32,
+) -> Result<(), XlsxError> {
+    let row = last_data_row + 1;
+    let bold = Format::new().set_bold().set_border_top(FormatBorder::Thin);
+    for (c, column) in sheet.columns.iter().enumerate() {
+        let cells = sheet.rows.iter().filter_map(|r| r.get(c));
+        let (total, number_format) = match column.kind {
+            ColumnKind::Money => {
+                let pence: i128 = cells
+                    .filter_map(|cell| match cell {
+                        Cell::Money(m) => Some(i128::from(m.pence())),
+                        _ => None,
+                    })
+                    .sum();
+                let sign = if pence < 0 { "-" } else { "" };
+                (format!("{sign}{}.{:02}", pence.unsigned_abs() / 100, pence.unsigned_abs() % 100), MONEY_FORMAT)
+            }
+            ColumnKind::Integer => {
+                let sum: i128 = cells
+                    .filter_map(|cell| match cell {
+                        Cell::Integer(i) => Some(i128::from(*i)),
+                        _ => None,
+                    })
+                    .sum();
+                (sum.to_string(), INTEGER_FORMAT)
+            }
+            ColumnKind::Text | ColumnKind::Percent | ColumnKind::Date => {
+                if c == 0 {
+                    ws.write_string_with_format(row, 0, &totals.label, &bold)?;
+                } else {
+                    ws.write_blank(row, col(c)?, &bold)?;
+                }
+                continue;
+            }
+        };
+        let format = bold.clone().set_num_format(number_format);
+        let column = col(c)?;
+        if last_data_row == header_row {
+            // No rows: a range would be empty (and `C3:C2` runs backwards), so a plain zero.
+            ws.write_number_with_format(row, column, 0.0, &format)?;
+        } else {
+            let range =
+                format!("{}:{}", row_col_to_cell(header_row + 1, column), row_col_to_cell(last_data_row, column));
+            ws.write_formula_with_format(
+                row,
+                column,
+                Formula::new(format!("=SUBTOTAL(9,{range})")).set_result(total),
+                &format,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// A width that shows the header and the widest cell as formatted, within 8 to 60.
+fn fitted_width(sheet: &Sheet, c: usize) -> f64 {
+    let header = sheet.columns[c].header.chars().count();
+    let widest = sheet
+        .rows
+        .iter()
+        .filter_map(|r| r.get(c))
+        .map(|cell| match cell {
+            Cell::Empty => 0,
+            Cell::Text(t) => t.chars().count(),
+            Cell::Money(m) => m.to_report_string().len(),
+            Cell::Percent(p) => pooled_core::percent::format_units(p.units(), p.decimals()).len() + 1,
+            Cell::Integer(i) => i.to_string().len() + i.to_string().len() / 3,
+            Cell::Date(_) => DATE_FORMAT.len(),
+        })
+        .max()
+        .unwrap_or(0);
+    // Two characters of padding, and room for the autofilter's drop-down button.
+    (header.max(widest) + 3).clamp(8, 60) as f64
+}

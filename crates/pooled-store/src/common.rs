@@ -1,0 +1,417 @@
+//! What both backends share: how values are keyed in SQL, the audit texts, the running
+//! tally of an import, and the check of live imports against the audit log.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Display;
+
+use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
+use pooled_core::ledger::{LedgerRow, Mapping, Period};
+use pooled_core::money::Money;
+
+use crate::audit::{AuditEntry, AuditProblem, RowHasher, RowParts, sha256_hex};
+use crate::{ImportHeader, Result, StoreError, StoredCostCentre};
+
+// ---- keys: everything is an integer in SQL (years by their start, yyyymmdd dates) ----
+
+pub(crate) fn year_key(year: FinancialYear) -> i32 {
+    year.start_year()
+}
+
+pub(crate) fn month_key(month: FiscalMonth) -> i32 {
+    // 1..=12 always fits.
+    i32::try_from(month.number()).unwrap_or(0)
+}
+
+pub(crate) fn date_key(date: Date) -> i32 {
+    // Years are 1..=9999, so yyyymmdd fits an i32.
+    date.year() * 10_000 + i32::try_from(date.month() * 100 + date.day()).unwrap_or(0)
+}
+
+pub(crate) fn year_from(key: i32) -> Result<FinancialYear> {
+    FinancialYear::starting(key).ok_or_else(|| corrupt(format!("financial year {key}")))
+}
+
+pub(crate) fn month_from(key: i32) -> Result<FiscalMonth> {
+    u32::try_from(key).ok().and_then(FiscalMonth::new).ok_or_else(|| corrupt(format!("month {key}")))
+}
+
+pub(crate) fn date_from(key: i32) -> Result<Date> {
+    u32::try_from(key)
+        .ok()
+        .and_then(|k| Date::new(i32::try_from(k / 10_000).ok()?, k / 100 % 100, k % 100))
+        .ok_or_else(|| corrupt(format!("date {key}")))
+}
+
+pub(crate) fn count_from(n: i64) -> Result<u64> {
+    u64::try_from(n).map_err(|_| corrupt(format!("count {n}")))
+}
+
+pub(crate) fn version_from(n: i32) -> Result<u32> {
+    u32::try_from(n).map_err(|_| corrupt(format!("version {n}")))
+}
+
+/// A value read back that no write of this crate produces: someone edited the database.
+fn corrupt(what: String) -> StoreError {
+    StoreError::Database(format!("the database holds an impossible {what}"))
+}
+
+// ---- audit texts: one `key=value` a line, values escaped onto one line ----
+
+#[derive(Default)]
+pub(crate) struct Fields(String);
+
+impl Fields {
+    pub fn add(mut self, key: &str, value: impl Display) -> Fields {
+        if !self.0.is_empty() {
+            self.0.push('\n');
+        }
+        let value = value.to_string().replace('\\', "\\\\").replace('\n', "\\n");
+        self.0.push_str(&format!("{key}={value}"));
+        self
+    }
+
+    pub fn text(self) -> String {
+        self.0
+    }
+}
+
+/// The (escaped) value of `key` in a [`Fields`] text.
+fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    text.lines().find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
+}
+
+/// An agreement version in the log: its number, id and a hash of its text.
+pub(crate) fn agreement_fields(version: u32, agreement_id: &str, toml: &str) -> Fields {
+    Fields::default().add("version", version).add("agreement", agreement_id).add("toml_sha256", sha256_hex(toml))
+}
+
+pub(crate) fn payment_text(raised_on: Option<Date>, paid_on: Option<Date>) -> String {
+    let date = |d: Option<Date>| d.map_or("-".to_string(), |d| d.to_string());
+    Fields::default().add("raised_on", date(raised_on)).add("paid_on", date(paid_on)).text()
+}
+
+pub(crate) fn forecast_text(outturn: Money) -> String {
+    Fields::default().add("outturn", outturn.to_plain_string()).text()
+}
+
+pub(crate) fn period_subject(period: Period) -> String {
+    format!("period {period}")
+}
+
+pub(crate) fn ledger_subject(header: &ImportHeader) -> String {
+    format!("ledger {} {}", header.period, header.partner)
+}
+
+/// The audit text of one import: what `verify_audit` later checks the ledger against.
+pub(crate) fn import_text(import_id: i64, header: &ImportHeader, tally: &TallyResult) -> String {
+    Fields::default()
+        .add("import", import_id)
+        .add("period", header.period)
+        .add("partner", &header.partner)
+        .add("file", &header.file_name)
+        .add("file_sha256", &header.file_sha256)
+        .add("rows", tally.rows)
+        .add("total", tally.total.to_plain_string())
+        .add("rows_sha256", &tally.rows_sha256)
+        .text()
+}
+
+/// The audit text of an import that a corrected extract replaces.
+pub(crate) fn replaced_text(
+    import_id: i64,
+    file_name: &str,
+    file_sha256: &str,
+    rows: i64,
+    total: i64,
+    rows_sha256: &str,
+) -> String {
+    Fields::default()
+        .add("import", import_id)
+        .add("file", file_name)
+        .add("file_sha256", file_sha256)
+        .add("rows", rows)
+        .add("total", Money::from_pence(total).to_plain_string())
+        .add("rows_sha256", rows_sha256)
+        .text()
+}
+
+/// A stored mapping, read back; it was written by [`Mapping::to_toml`], so it parses
+/// unless someone edited it.
+pub(crate) fn parse_mapping(partner: &str, toml: &str) -> Result<Mapping> {
+    Mapping::parse(toml)
+        .map_err(|d| StoreError::Database(format!("the stored mapping for {partner} does not parse: {}", d.message)))
+}
+
+/// A short account of a plan change: counts and totals, and which codes came, went or
+/// changed, so that the log says what happened without holding the whole plan.
+pub(crate) fn plan_texts(old: &[StoredCostCentre], new: &[StoredCostCentre]) -> (String, String) {
+    let summary = |ccs: &[StoredCostCentre]| {
+        Fields::default()
+            .add("cost_centres", ccs.len())
+            .add("budget", ccs.iter().map(|c| c.budget).sum::<Money>().to_plain_string())
+    };
+    let old_by_code: HashMap<&str, &StoredCostCentre> = old.iter().map(|c| (c.code.as_str(), c)).collect();
+    let new_by_code: HashMap<&str, &StoredCostCentre> = new.iter().map(|c| (c.code.as_str(), c)).collect();
+    let codes = |list: Vec<&str>| if list.is_empty() { "-".to_string() } else { list.join(",") };
+    let added = new.iter().filter(|c| !old_by_code.contains_key(c.code.as_str())).map(|c| c.code.as_str());
+    let removed = old.iter().filter(|c| !new_by_code.contains_key(c.code.as_str())).map(|c| c.code.as_str());
+    let changed =
+        new.iter().filter(|c| old_by_code.get(c.code.as_str()).is_some_and(|o| o != c)).map(|c| c.code.as_str());
+    let after = summary(new)
+        .add("added", codes(added.collect()))
+        .add("removed", codes(removed.collect()))
+        .add("changed", codes(changed.collect()));
+    (summary(old).text(), after.text())
+}
+
+// ---- the running tally of an import's rows ----
+
+/// The parts of a row as stored, borrowed from it.
+pub(crate) fn row_parts(row: &LedgerRow) -> Result<RowParts<'_>> {
+    Ok(RowParts {
+        file_row: i64::try_from(row.row)
+            .map_err(|_| StoreError::Database(format!("row number {} is too large to store", row.row)))?,
+        cost_centre: &row.cost_centre,
+        posted_on: date_key(row.date),
+        pence: row.amount.pence(),
+        subjective: &row.subjective,
+        description: &row.description,
+        reference: &row.reference,
+    })
+}
+
+/// Count, total, row hash and per-cost-centre sums and row lists of an import, kept while
+/// rows stream past. Memory grows with the number of cost centres, and by a byte or two a
+/// row for the row lists; rows themselves are never kept.
+pub(crate) struct Tally {
+    hasher: RowHasher,
+    rows: u64,
+    // i128 so that no file can overflow the running sums; `finish` checks they fit.
+    total: i128,
+    by_cost_centre: HashMap<String, Running>,
+}
+
+struct Running {
+    sum: i128,
+    rows: u64,
+    last_offset: u64,
+    row_list: Vec<u8>,
+}
+
+/// One cost centre's part of an import: what `actuals()` and drill-down read.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct CostCentreSum {
+    pub cost_centre: String,
+    pub amount: Money,
+    pub rows: u64,
+    /// Its rows' offsets from the import's first row id, ascending, each as the LEB128
+    /// varint of its difference from the one before: drill-down reads this short list
+    /// instead of an index on the ledger, which would halve the import rate.
+    pub row_list: Vec<u8>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct TallyResult {
+    pub rows: u64,
+    pub total: Money,
+    pub rows_sha256: String,
+    /// Sorted by cost centre.
+    pub by_cost_centre: Vec<CostCentreSum>,
+}
+
+fn push_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// The row offsets of a [`CostCentreSum::row_list`], ascending. A damaged list (only an
+/// edit of the database makes one) ends early rather than failing: verification names it.
+pub(crate) fn row_offsets(list: &[u8]) -> impl Iterator<Item = u64> + '_ {
+    let mut at = 0;
+    let mut offset: Option<u64> = None;
+    std::iter::from_fn(move || {
+        let mut delta: u64 = 0;
+        let mut shift = 0;
+        loop {
+            let byte = *list.get(at)?;
+            at += 1;
+            delta |= u64::from(byte & 0x7f).checked_shl(shift)?;
+            if byte & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+        }
+        let next = offset.map_or(Some(delta), |o| o.checked_add(delta))?;
+        offset = Some(next);
+        Some(next)
+    })
+}
+
+impl Tally {
+    pub fn new() -> Tally {
+        Tally { hasher: RowHasher::new(), rows: 0, total: 0, by_cost_centre: HashMap::new() }
+    }
+
+    /// Adds the next row: rows come in id order, so the count so far is its offset.
+    pub fn add(&mut self, row: &RowParts<'_>) {
+        self.hasher.add(row);
+        let offset = self.rows;
+        self.rows += 1;
+        self.total += i128::from(row.pence);
+        // Looking up by &str first: a String is allocated only for a new cost centre.
+        match self.by_cost_centre.get_mut(row.cost_centre) {
+            Some(cc) => {
+                cc.sum += i128::from(row.pence);
+                cc.rows += 1;
+                push_varint(&mut cc.row_list, offset - cc.last_offset);
+                cc.last_offset = offset;
+            }
+            None => {
+                let mut row_list = Vec::new();
+                push_varint(&mut row_list, offset);
+                let cc = Running { sum: i128::from(row.pence), rows: 1, last_offset: offset, row_list };
+                self.by_cost_centre.insert(row.cost_centre.to_string(), cc);
+            }
+        }
+    }
+
+    pub fn finish(self) -> Result<TallyResult> {
+        let money = |sum: i128| {
+            i64::try_from(sum)
+                .map(Money::from_pence)
+                .map_err(|_| StoreError::Database("the import's amounts add up to more than 64 bits hold".into()))
+        };
+        let mut by_cost_centre = self
+            .by_cost_centre
+            .into_iter()
+            .map(|(cost_centre, cc)| {
+                Ok(CostCentreSum { cost_centre, amount: money(cc.sum)?, rows: cc.rows, row_list: cc.row_list })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        by_cost_centre.sort();
+        Ok(TallyResult {
+            rows: self.rows,
+            total: money(self.total)?,
+            rows_sha256: self.hasher.finish(),
+            by_cost_centre,
+        })
+    }
+}
+
+// ---- checking live imports against the log ----
+
+/// An import as the ledger tables hold it now, recomputed from its rows.
+pub(crate) struct StoredImport {
+    pub replaced: bool,
+    pub from_rows: TallyResult,
+    /// The rows of the `actual` table, sorted by cost centre.
+    pub summary: Vec<CostCentreSum>,
+}
+
+/// Finds the first import whose stored state differs from what the (already verified)
+/// log says was imported. The log decides which imports are live, so that an import
+/// hidden by marking it replaced in the table is caught too. `load` gives an import's
+/// stored state (`None`: no such import); `live_in_table` lists `(import, audit seq)` of
+/// the imports the tables say are live.
+pub(crate) fn check_imports(
+    log: &[AuditEntry],
+    live_in_table: &[(i64, i64)],
+    mut load: impl FnMut(i64) -> Result<Option<StoredImport>>,
+) -> Result<Option<AuditProblem>> {
+    let mut live: BTreeMap<i64, &AuditEntry> = BTreeMap::new();
+    for e in log {
+        let id = |text: &str| field(text, "import").and_then(|v| v.parse::<i64>().ok());
+        match e.action.as_str() {
+            "import" | "replace-import" => {
+                if let Some(old) = id(&e.before) {
+                    live.remove(&old);
+                }
+                if let Some(new) = id(&e.after) {
+                    live.insert(new, e);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut problems: Vec<AuditProblem> = Vec::new();
+    for (&import_id, e) in &live {
+        let name = format!("import {import_id} ({})", e.subject);
+        let problem = |why: String| AuditProblem { seq: e.seq, reason: format!("{name}: {why}") };
+        let Some(stored) = load(import_id)? else {
+            problems.push(problem("the import is missing from the ledger".into()));
+            continue;
+        };
+        let recorded = |key: &str| field(&e.after, key).unwrap_or("");
+        let t = &stored.from_rows;
+        if stored.replaced {
+            problems.push(problem("the ledger marks it replaced, but the log never replaced it".into()));
+        } else if recorded("rows_sha256") != t.rows_sha256
+            || recorded("rows") != t.rows.to_string()
+            || recorded("total") != t.total.to_plain_string()
+        {
+            problems.push(problem(format!(
+                "its ledger rows have changed since they were imported (recorded {} rows, total {}; \
+                 the ledger now holds {} rows, total {}, with a different row hash)",
+                recorded("rows"),
+                recorded("total"),
+                t.rows,
+                t.total.to_plain_string()
+            )));
+        } else if stored.summary != t.by_cost_centre {
+            problems.push(problem(
+                "its actuals (the per cost centre sums and row lists that reports read) no longer match its rows"
+                    .into(),
+            ));
+        }
+    }
+    for &(import_id, seq) in live_in_table {
+        if !live.contains_key(&import_id) {
+            problems.push(AuditProblem {
+                seq,
+                reason: format!("import {import_id} is live in the ledger, but the log has it replaced or not at all"),
+            });
+        }
+    }
+    Ok(problems.into_iter().min_by_key(|p| p.seq))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip() {
+        let d = Date::new(2016, 5, 31).unwrap();
+        assert_eq!(date_key(d), 20160531);
+        assert_eq!(date_from(20160531).unwrap(), d);
+        assert!(date_from(20160532).is_err());
+        assert!(date_from(-1).is_err());
+        assert!(month_from(13).is_err());
+    }
+
+    #[test]
+    fn row_lists_round_trip() {
+        let offsets = [3u64, 4, 200, 20_000, 5_000_000_000];
+        let mut list = Vec::new();
+        let mut last = 0;
+        for o in offsets {
+            push_varint(&mut list, o - last);
+            last = o;
+        }
+        assert_eq!(row_offsets(&list).collect::<Vec<_>>(), offsets);
+        // A damaged list ends where the damage is.
+        assert_eq!(row_offsets(&list[..list.len() - 1]).collect::<Vec<_>>(), offsets[..4]);
+        assert_eq!(row_offsets(&[0xff; 12]).count(), 0);
+    }
+
+    #[test]
+    fn fields_stay_one_a_line() {
+        let text = Fields::default().add("file", "a\nb\\c").add("rows", 3).text();
+        assert_eq!(text, "file=a\\nb\\\\c\nrows=3");
+        assert_eq!(field(&text, "rows"), Some("3"));
+        assert_eq!(field(&text, "row"), None);
+    }
+}

@@ -1,0 +1,300 @@
+//! The database schema: numbered migrations for each backend, applied in order on open
+//! and recorded in `schema_version`. A migration, once released, never changes: a new
+//! version is a new entry at the end of the list.
+//!
+//! Conventions: money is BIGINT pence; financial years are the calendar year of their
+//! 1 April (2016 for 2016-17); months are fiscal (1 = April); dates are yyyymmdd
+//! integers; times are UTC ISO 8601 text. No floating point anywhere.
+//!
+//! The ledger is the one big table, and it has no index but its primary key: an index
+//! by cost centre halves the import rate. Each import's rows are one contiguous range of
+//! ids (imports are written one at a time), so an import is deleted, read in order and
+//! hashed by a range scan of the primary key. The `actual` table, filled as the rows
+//! stream in, holds for each import and cost centre the sum, the count and the list of its
+//! rows: reports never read the ledger, and drill-down reads only the rows it shows.
+
+use postgres::Client;
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::audit::now_utc;
+use crate::{Result, StoreError};
+
+const SQLITE: &[&str] = &[
+    // 1: the first schema.
+    r#"
+CREATE TABLE agreement (
+    year INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    agreement_id TEXT NOT NULL,
+    toml TEXT NOT NULL,
+    loaded_at TEXT NOT NULL,
+    loaded_by TEXT NOT NULL,
+    changes TEXT NOT NULL,
+    PRIMARY KEY (year, version)
+);
+CREATE TABLE cost_centre (
+    year INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    -- The caller's order, kept so that a plan reads back as it was saved.
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    partner TEXT NOT NULL,
+    pool TEXT NOT NULL,
+    line TEXT NOT NULL,
+    budget INTEGER NOT NULL,
+    m1 INTEGER NOT NULL, m2 INTEGER NOT NULL, m3 INTEGER NOT NULL, m4 INTEGER NOT NULL,
+    m5 INTEGER NOT NULL, m6 INTEGER NOT NULL, m7 INTEGER NOT NULL, m8 INTEGER NOT NULL,
+    m9 INTEGER NOT NULL, m10 INTEGER NOT NULL, m11 INTEGER NOT NULL, m12 INTEGER NOT NULL,
+    PRIMARY KEY (year, code)
+);
+CREATE TABLE mapping (
+    partner TEXT PRIMARY KEY,
+    toml TEXT NOT NULL
+);
+CREATE TABLE closed_period (
+    year INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    closed_at TEXT NOT NULL,
+    closed_by TEXT NOT NULL,
+    PRIMARY KEY (year, month)
+);
+CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY,
+    at_utc TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    before_text TEXT NOT NULL,
+    after_text TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE ledger_import (
+    id INTEGER PRIMARY KEY,
+    year INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    partner TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    row_count INTEGER NOT NULL,
+    total INTEGER NOT NULL,
+    rows_sha256 TEXT NOT NULL,
+    first_row_id INTEGER NOT NULL,
+    last_row_id INTEGER NOT NULL,
+    imported_at TEXT NOT NULL,
+    imported_by TEXT NOT NULL,
+    replaced_by INTEGER REFERENCES ledger_import (id),
+    audit_seq INTEGER NOT NULL REFERENCES audit_log (seq)
+);
+CREATE INDEX ledger_import_period ON ledger_import (year, month, partner);
+-- No foreign key to ledger_import: checking it for every row would slow imports, and
+-- the import's id range is the link that the store uses.
+CREATE TABLE ledger_row (
+    id INTEGER PRIMARY KEY,
+    import_id INTEGER NOT NULL,
+    file_row INTEGER NOT NULL,
+    cost_centre TEXT NOT NULL,
+    posted_on INTEGER NOT NULL,
+    amount INTEGER NOT NULL,
+    subjective TEXT NOT NULL,
+    description TEXT NOT NULL,
+    reference TEXT NOT NULL
+);
+CREATE TABLE actual (
+    import_id INTEGER NOT NULL REFERENCES ledger_import (id),
+    cost_centre TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    row_count INTEGER NOT NULL,
+    -- The rows' offsets from the import's first row id (see common::CostCentreSum).
+    row_list BLOB NOT NULL,
+    PRIMARY KEY (import_id, cost_centre)
+);
+CREATE TABLE forecast (
+    year INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    cost_centre TEXT NOT NULL,
+    outturn INTEGER NOT NULL,
+    entered_by TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    PRIMARY KEY (year, month, cost_centre)
+);
+CREATE TABLE payment (
+    year INTEGER NOT NULL,
+    pool TEXT NOT NULL,
+    from_partner TEXT NOT NULL,
+    month INTEGER NOT NULL,
+    raised_on INTEGER,
+    paid_on INTEGER,
+    PRIMARY KEY (year, pool, from_partner, month)
+);
+"#,
+];
+
+const POSTGRES: &[&str] = &[
+    // 1: the first schema; as SQLite's, with PostgreSQL's types.
+    r#"
+CREATE TABLE agreement (
+    year INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    agreement_id TEXT NOT NULL,
+    toml TEXT NOT NULL,
+    loaded_at TEXT NOT NULL,
+    loaded_by TEXT NOT NULL,
+    changes TEXT NOT NULL,
+    PRIMARY KEY (year, version)
+);
+CREATE TABLE cost_centre (
+    year INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    -- The caller's order, kept so that a plan reads back as it was saved.
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    partner TEXT NOT NULL,
+    pool TEXT NOT NULL,
+    line TEXT NOT NULL,
+    budget BIGINT NOT NULL,
+    m1 BIGINT NOT NULL, m2 BIGINT NOT NULL, m3 BIGINT NOT NULL, m4 BIGINT NOT NULL,
+    m5 BIGINT NOT NULL, m6 BIGINT NOT NULL, m7 BIGINT NOT NULL, m8 BIGINT NOT NULL,
+    m9 BIGINT NOT NULL, m10 BIGINT NOT NULL, m11 BIGINT NOT NULL, m12 BIGINT NOT NULL,
+    PRIMARY KEY (year, code)
+);
+CREATE TABLE mapping (
+    partner TEXT PRIMARY KEY,
+    toml TEXT NOT NULL
+);
+CREATE TABLE closed_period (
+    year INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    closed_at TEXT NOT NULL,
+    closed_by TEXT NOT NULL,
+    PRIMARY KEY (year, month)
+);
+CREATE TABLE audit_log (
+    seq BIGINT PRIMARY KEY,
+    at_utc TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    before_text TEXT NOT NULL,
+    after_text TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit log is append-only';
+END
+$$;
+CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+CREATE TABLE ledger_import (
+    id BIGINT PRIMARY KEY,
+    year INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    partner TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    row_count BIGINT NOT NULL,
+    total BIGINT NOT NULL,
+    rows_sha256 TEXT NOT NULL,
+    first_row_id BIGINT NOT NULL,
+    last_row_id BIGINT NOT NULL,
+    imported_at TEXT NOT NULL,
+    imported_by TEXT NOT NULL,
+    replaced_by BIGINT REFERENCES ledger_import (id),
+    audit_seq BIGINT NOT NULL REFERENCES audit_log (seq)
+);
+CREATE INDEX ledger_import_period ON ledger_import (year, month, partner);
+-- No foreign key to ledger_import: checking it for every row would slow imports, and
+-- the import's id range is the link that the store uses.
+CREATE TABLE ledger_row (
+    id BIGINT PRIMARY KEY,
+    import_id BIGINT NOT NULL,
+    file_row BIGINT NOT NULL,
+    cost_centre TEXT NOT NULL,
+    posted_on INTEGER NOT NULL,
+    amount BIGINT NOT NULL,
+    subjective TEXT NOT NULL,
+    description TEXT NOT NULL,
+    reference TEXT NOT NULL
+);
+CREATE TABLE actual (
+    import_id BIGINT NOT NULL REFERENCES ledger_import (id),
+    cost_centre TEXT NOT NULL,
+    amount BIGINT NOT NULL,
+    row_count BIGINT NOT NULL,
+    -- The rows' offsets from the import's first row id (see common::CostCentreSum).
+    row_list BYTEA NOT NULL,
+    PRIMARY KEY (import_id, cost_centre)
+);
+CREATE TABLE forecast (
+    year INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    cost_centre TEXT NOT NULL,
+    outturn BIGINT NOT NULL,
+    entered_by TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    PRIMARY KEY (year, month, cost_centre)
+);
+CREATE TABLE payment (
+    year INTEGER NOT NULL,
+    pool TEXT NOT NULL,
+    from_partner TEXT NOT NULL,
+    month INTEGER NOT NULL,
+    raised_on INTEGER,
+    paid_on INTEGER,
+    PRIMARY KEY (year, pool, from_partner, month)
+);
+"#,
+];
+
+fn too_new(found: i64, known: usize) -> StoreError {
+    StoreError::Database(format!(
+        "the database has schema version {found}, newer than this pooled knows ({known}): upgrade pooled"
+    ))
+}
+
+/// Brings a SQLite database up to date. The write lock is taken before the version is
+/// read, so two processes opening a new file at once migrate it once.
+pub(crate) fn migrate_sqlite(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )?;
+    let current: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |r| r.get(0))?;
+    if current > SQLITE.len() as i64 {
+        return Err(too_new(current, SQLITE.len()));
+    }
+    for (i, sql) in SQLITE.iter().enumerate().skip(current as usize) {
+        tx.execute_batch(sql)?;
+        tx.execute("INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)", (i as i64 + 1, now_utc()))?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Brings a PostgreSQL schema up to date; an advisory lock makes concurrent openers wait.
+pub(crate) fn migrate_postgres(client: &mut Client) -> Result<()> {
+    let mut tx = client.transaction()?;
+    // Any fixed number: it only has to be the same for every pooled process.
+    tx.execute("SELECT pg_advisory_xact_lock(7575)", &[])?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )?;
+    let current: i64 = tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[])?.get(0);
+    if current > POSTGRES.len() as i64 {
+        return Err(too_new(current, POSTGRES.len()));
+    }
+    for (i, sql) in POSTGRES.iter().enumerate().skip(current as usize) {
+        tx.batch_execute(sql)?;
+        tx.execute("INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)", &[&(i as i64 + 1), &now_utc()])?;
+    }
+    tx.commit()?;
+    Ok(())
+}

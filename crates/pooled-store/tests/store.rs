@@ -1,0 +1,771 @@
+//! One test suite for every backend: each `fn x(f: &mut Fixture)` below runs as
+//! `sqlite::x` (a fresh file) and `postgres::x` (a fresh schema in the local server).
+//!
+//! PostgreSQL is at `POOLED_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/test`).
+//! When it cannot be reached, the PostgreSQL tests fail if `CI=true`; otherwise each prints
+//! `SKIPPED: PostgreSQL not reachable at ...` to stderr and passes.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
+use pooled_core::ledger::{LedgerRow, Mapping, Period};
+use pooled_core::money::Money;
+use pooled_store::{
+    Actual, ImportHeader, ImportItem, ImportOutcome, LoadOutcome, PaymentStatus, PostgresStore, SqliteStore, Store,
+    StoreError, StoredCostCentre,
+};
+
+// ---- fixtures ----
+
+enum Db {
+    Sqlite(PathBuf),
+    Postgres { url: String, schema: String },
+}
+
+/// A store on a database of its own, and a way into that database behind the store's back.
+struct Fixture {
+    store: Box<dyn Store>,
+    db: Db,
+}
+
+fn postgres_url() -> String {
+    std::env::var("POOLED_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+impl Fixture {
+    fn sqlite(test: &str) -> Fixture {
+        let path = std::env::temp_dir().join(format!("pooled-store-{test}-{}.db", std::process::id()));
+        remove_sqlite_files(&path);
+        let store = Box::new(SqliteStore::open(&path).expect("open SQLite"));
+        Fixture { store, db: Db::Sqlite(path) }
+    }
+
+    /// `None` (after saying so) when the server is down and this is not CI.
+    fn postgres(test: &str) -> Option<Fixture> {
+        let url = postgres_url();
+        let mut client = match ::postgres::Client::connect(&url, ::postgres::NoTls) {
+            Ok(client) => client,
+            Err(e) => {
+                let why = pooled_store::StoreError::from(e);
+                if std::env::var("CI").as_deref() == Ok("true") {
+                    panic!("PostgreSQL not reachable at {url} ({why}), and CI=true: the PostgreSQL tests must run");
+                }
+                // Straight to stderr, not eprintln!: the test harness would swallow that.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "SKIPPED: PostgreSQL not reachable at {url} ({why}): {test} did not run on PostgreSQL"
+                );
+                return None;
+            }
+        };
+        // PostgreSQL cuts names at 63 bytes: the process id first, then as much of the
+        // test's name as fits (the first 40 bytes tell these tests apart).
+        let schema = format!("pooled_test_{}_{}", std::process::id(), &test[..test.len().min(40)]);
+        client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).expect("drop old schema");
+        let store = Box::new(PostgresStore::open_in_schema(&url, &schema).expect("open PostgreSQL"));
+        Some(Fixture { store, db: Db::Postgres { url, schema } })
+    }
+
+    /// Runs SQL on the database directly, as someone with access to it could.
+    fn sql(&self, sql: &str) {
+        match &self.db {
+            Db::Sqlite(path) => rusqlite::Connection::open(path).and_then(|c| c.execute_batch(sql)).expect(sql),
+            Db::Postgres { url, schema } => {
+                let mut client = ::postgres::Client::connect(url, ::postgres::NoTls).expect("connect");
+                client.batch_execute(&format!("SET search_path TO {schema}; {sql}")).expect(sql);
+            }
+        }
+    }
+
+    /// Whether the database refuses `sql`.
+    fn sql_refused(&self, sql: &str) -> bool {
+        match &self.db {
+            Db::Sqlite(path) => rusqlite::Connection::open(path).and_then(|c| c.execute_batch(sql)).is_err(),
+            Db::Postgres { url, schema } => {
+                let mut client = ::postgres::Client::connect(url, ::postgres::NoTls).expect("connect");
+                client.batch_execute(&format!("SET search_path TO {schema}; {sql}")).is_err()
+            }
+        }
+    }
+
+    fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        match &self.db {
+            Db::Sqlite(path) => {
+                rusqlite::Connection::open(path).and_then(|c| c.query_row(&sql, [], |r| r.get(0))).expect(&sql)
+            }
+            Db::Postgres { url, schema } => {
+                let mut client = ::postgres::Client::connect(url, ::postgres::NoTls).expect("connect");
+                client.batch_execute(&format!("SET search_path TO {schema}")).expect("search path");
+                client.query_one(&sql, &[]).expect(&sql).get(0)
+            }
+        }
+    }
+
+    /// Closes the store and opens the same database again (migrations run again).
+    fn reopen(&mut self) {
+        self.store = match &self.db {
+            Db::Sqlite(path) => Box::new(SqliteStore::open(path).expect("reopen SQLite")),
+            Db::Postgres { url, schema } => Box::new(PostgresStore::open_in_schema(url, schema).expect("reopen")),
+        };
+    }
+
+    /// How a child process finds this database: `sqlite:PATH` or `postgres:SCHEMA`.
+    fn location(&self) -> String {
+        match &self.db {
+            Db::Sqlite(path) => format!("sqlite:{}", path.display()),
+            Db::Postgres { schema, .. } => format!("postgres:{schema}"),
+        }
+    }
+}
+
+fn remove_sqlite_files(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        // Absent files are the usual case.
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        match &self.db {
+            Db::Sqlite(path) => remove_sqlite_files(path),
+            Db::Postgres { url, schema } => {
+                // Cleaning up is best effort: a failure here must not hide the test's own.
+                if let Ok(mut client) = ::postgres::Client::connect(url, ::postgres::NoTls) {
+                    let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+                }
+            }
+        }
+    }
+}
+
+/// Generates `sqlite::NAME` and `postgres::NAME` for each shared test function.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $name() { super::$name(&mut super::Fixture::sqlite(stringify!($name))); })*
+        }
+        mod postgres {
+            $(#[test] fn $name() {
+                if let Some(mut f) = super::Fixture::postgres(stringify!($name)) { super::$name(&mut f); }
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    agreements_keep_every_version,
+    plans_are_saved_and_replaced,
+    mappings_are_saved_and_replaced,
+    an_import_is_stored_with_its_actuals,
+    the_same_file_twice_changes_nothing,
+    a_corrected_extract_replaces_exactly_its_partner_and_period,
+    an_aborted_import_writes_nothing,
+    an_empty_extract_is_an_import,
+    closed_periods_refuse_imports_and_forecasts,
+    forecasts_are_set_and_overwritten,
+    payments_are_recorded,
+    the_audit_chain_holds_and_names_an_edited_entry,
+    an_edited_ledger_row_is_named_by_its_import,
+    edited_actuals_are_named_by_their_import,
+    everything_survives_reopening,
+    an_import_killed_midway_leaves_nothing,
+);
+
+// ---- helpers ----
+
+fn fy(text: &str) -> FinancialYear {
+    FinancialYear::parse(text).unwrap()
+}
+
+fn month(n: u32) -> FiscalMonth {
+    FiscalMonth::new(n).unwrap()
+}
+
+fn period(text: &str) -> Period {
+    Period::parse(text).unwrap()
+}
+
+fn date(text: &str) -> Date {
+    Date::parse_iso(text).unwrap()
+}
+
+fn row(n: u64, cost_centre: &str, day: &str, pence: i64) -> LedgerRow {
+    LedgerRow {
+        row: n,
+        cost_centre: cost_centre.to_string(),
+        date: date(day),
+        amount: Money::from_pence(pence),
+        subjective: "5100".to_string(),
+        description: format!("line {n}"),
+        reference: format!("J{n}"),
+    }
+}
+
+fn header(p: &str, partner: &str, file_sha256: &str) -> ImportHeader {
+    ImportHeader {
+        period: period(p),
+        partner: partner.to_string(),
+        file_name: format!("{partner}-{p}.csv"),
+        file_sha256: file_sha256.to_string(),
+        actor: "finance.officer".to_string(),
+    }
+}
+
+fn import(store: &mut dyn Store, p: &str, partner: &str, sha: &str, rows: &[LedgerRow]) -> ImportOutcome {
+    let mut items = rows.iter().cloned().map(ImportItem::Row);
+    store.import_ledger(&header(p, partner, sha), &mut items).unwrap()
+}
+
+fn actual(cost_centre: &str, m: u32, pence: i64, rows: u64) -> Actual {
+    Actual { cost_centre: cost_centre.to_string(), month: month(m), amount: Money::from_pence(pence), rows }
+}
+
+fn cost_centre(code: &str, budget: i64) -> StoredCostCentre {
+    StoredCostCentre {
+        code: code.to_string(),
+        name: format!("Cost centre {code}"),
+        partner: "OCC".to_string(),
+        pool: "OP".to_string(),
+        line: "care-homes".to_string(),
+        budget: Money::from_pence(budget),
+        profile: Money::from_pence(budget).monthly(),
+    }
+}
+
+fn actions(store: &dyn Store) -> Vec<String> {
+    store.audit_log().unwrap().into_iter().map(|e| e.action).collect()
+}
+
+/// May 2016 (M2) for OCC: two cost centres, a refund, odd pence.
+fn may_rows() -> Vec<LedgerRow> {
+    vec![
+        row(2, "CC100", "2016-05-03", 123_457),
+        row(3, "CC200", "2016-05-04", 99),
+        row(4, "CC100", "2016-05-10", -20_001),
+        row(5, "CC100", "2016-05-31", 1),
+    ]
+}
+
+// ---- agreements ----
+
+fn agreements_keep_every_version(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = fy("2016-17");
+    assert_eq!(s.agreement(year).unwrap(), None);
+    let v1 = "[agreement]\nid = \"oxon\"\n";
+    let v2 = "[agreement]\nid = \"oxon\"\n# varied\n";
+    assert_eq!(s.load_agreement(year, "oxon", v1, "", "ann").unwrap(), LoadOutcome::Loaded { version: 1 });
+    assert_eq!(s.load_agreement(year, "oxon", v1, "", "ann").unwrap(), LoadOutcome::Unchanged { version: 1 });
+    assert_eq!(
+        s.load_agreement(year, "oxon", v2, "pool OP: budget 100.00 -> 120.00", "bob").unwrap(),
+        LoadOutcome::Varied { version: 2 }
+    );
+    s.load_agreement(fy("2022-23"), "oxon-2022", "[agreement]\n", "", "ann").unwrap();
+
+    let current = s.agreement(year).unwrap().unwrap();
+    assert_eq!((current.version, current.text.as_str(), current.loaded_by.as_str()), (2, v2, "bob"));
+    assert_eq!(current.changes, "pool OP: budget 100.00 -> 120.00");
+    let versions = s.agreement_versions(year).unwrap();
+    assert_eq!(versions.iter().map(|v| (v.version, v.text.as_str())).collect::<Vec<_>>(), [(1, v1), (2, v2)]);
+    assert!(versions.iter().all(|v| v.year == year && v.agreement_id == "oxon" && v.loaded_at.ends_with('Z')));
+    assert_eq!(s.financial_years().unwrap(), [year, fy("2022-23")]);
+
+    // The unchanged load wrote nothing; the variation says what changed.
+    assert_eq!(actions(s), ["load-agreement", "vary-agreement", "load-agreement"]);
+    let log = s.audit_log().unwrap();
+    assert_eq!((log[1].actor.as_str(), log[1].subject.as_str()), ("bob", "agreement 2016-17"));
+    assert!(log[1].before.contains("version=1"), "{}", log[1].before);
+    assert!(log[1].after.contains("version=2") && log[1].after.contains("changes=pool OP"), "{}", log[1].after);
+}
+
+// ---- plan ----
+
+fn plans_are_saved_and_replaced(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = fy("2016-17");
+    assert_eq!(s.plan(year).unwrap(), []);
+    let mut profiled = cost_centre("CC200", 1_200_001);
+    profiled.profile =
+        [100_000, 100_000, 100_000, 100_000, 100_000, 100_000, 100_000, 100_000, 100_000, 100_000, 100_000, 100_001]
+            .map(Money::from_pence);
+    // Not in code order: the plan reads back in the order it was saved.
+    let first = vec![cost_centre("CC300", 500), profiled.clone(), cost_centre("CC100", 0)];
+    s.save_plan(year, &first, "ann").unwrap();
+    assert_eq!(s.plan(year).unwrap(), first);
+
+    let mut changed = profiled;
+    changed.budget = Money::from_pence(1_300_001);
+    changed.profile = changed.budget.monthly();
+    let second = vec![changed, cost_centre("CC400", 7)];
+    s.save_plan(year, &second, "bob").unwrap();
+    s.save_plan(fy("2017-18"), &first, "ann").unwrap();
+    assert_eq!(s.plan(year).unwrap(), second);
+    assert_eq!(s.plan(fy("2017-18")).unwrap(), first);
+
+    let log = s.audit_log().unwrap();
+    assert_eq!(log[1].action, "save-plan");
+    assert_eq!(log[1].before, "cost_centres=3\nbudget=12005.01");
+    assert_eq!(log[1].after, "cost_centres=2\nbudget=13000.08\nadded=CC400\nremoved=CC300,CC100\nchanged=CC200");
+}
+
+// ---- mappings ----
+
+fn mappings_are_saved_and_replaced(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    assert_eq!(s.mapping("OCC").unwrap(), None);
+    let unit4 = Mapping::preset("unit4").unwrap();
+    let oracle = Mapping::preset("oracle").unwrap();
+    s.save_mapping("OCC", &unit4, "ann").unwrap();
+    s.save_mapping("OCCG", &oracle, "ann").unwrap();
+    assert_eq!(s.mapping("OCC").unwrap(), Some(unit4.clone()));
+    s.save_mapping("OCC", &oracle, "bob").unwrap();
+    assert_eq!(s.mapping("OCC").unwrap(), Some(oracle.clone()));
+    assert_eq!(s.mapping("OCCG").unwrap(), Some(oracle.clone()));
+    assert_eq!(s.mapping("ICB").unwrap(), None);
+    let last = s.audit_log().unwrap().pop().unwrap();
+    assert_eq!((last.before, last.after), (unit4.to_toml(), oracle.to_toml()));
+}
+
+// ---- ledger ----
+
+fn an_import_is_stored_with_its_actuals(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = fy("2016-17");
+    let outcome = import(s, "2016-05", "OCC", "sha-may", &may_rows());
+    let ImportOutcome::Imported { import_id, rows, total } = outcome else { panic!("{outcome:?}") };
+    assert_eq!((rows, total), (4, Money::from_pence(123_457 + 99 - 20_001 + 1)));
+    let june = [row(2, "CC100", "2016-06-01", -5), row(3, "CC300", "2016-06-30", 10_000_000_000)];
+    import(s, "2016-06", "OCC", "sha-june", &june);
+    import(s, "2016-05", "OCCG", "sha-may-nhs", &[row(2, "CC100", "2016-05-20", 50)]);
+
+    assert_eq!(
+        s.actuals(year).unwrap(),
+        [
+            actual("CC100", 2, 123_457 - 20_001 + 1 + 50, 4),
+            actual("CC100", 3, -5, 1),
+            actual("CC200", 2, 99, 1),
+            actual("CC300", 3, 10_000_000_000, 1),
+        ]
+    );
+    assert_eq!(s.actuals(fy("2017-18")).unwrap(), []);
+
+    let imports = s.imports(year).unwrap();
+    let listed: Vec<_> = imports.iter().map(|i| (i.period.to_string(), i.partner.as_str(), i.rows)).collect();
+    assert_eq!(listed, [("2016-05".into(), "OCC", 4), ("2016-05".into(), "OCCG", 1), ("2016-06".into(), "OCC", 2)]);
+    let first = &imports[0];
+    assert_eq!(first.import_id, import_id);
+    assert_eq!((first.file_name.as_str(), first.file_sha256.as_str()), ("OCC-2016-05.csv", "sha-may"));
+    assert_eq!((first.imported_by.as_str(), first.replaced), ("finance.officer", false));
+    assert!(first.imported_at.ends_with('Z'));
+
+    // Drill-down: oldest period first, in file order within it, the rows as imported.
+    let cc100 = s.ledger_rows(year, "CC100", 100).unwrap();
+    let mut expected: Vec<LedgerRow> = may_rows().into_iter().filter(|r| r.cost_centre == "CC100").collect();
+    expected.push(row(2, "CC100", "2016-05-20", 50));
+    expected.push(june[0].clone());
+    assert_eq!(cc100, expected);
+    assert_eq!(s.ledger_rows(year, "CC100", 2).unwrap(), expected[..2]);
+    assert_eq!(s.ledger_rows(year, "CC999", 10).unwrap(), []);
+    assert_eq!(s.ledger_rows(fy("2017-18"), "CC100", 10).unwrap(), []);
+
+    let log = s.audit_log().unwrap();
+    assert_eq!((log[0].action.as_str(), log[0].subject.as_str()), ("import", "ledger 2016-05 OCC"));
+    for key in ["rows=4", "total=1035.56", "file_sha256=sha-may", "rows_sha256="] {
+        assert!(log[0].after.contains(key), "{key} in {}", log[0].after);
+    }
+    assert_eq!(s.verify_audit().unwrap(), None);
+}
+
+fn the_same_file_twice_changes_nothing(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let first = import(s, "2016-05", "OCC", "sha-may", &may_rows());
+    let ImportOutcome::Imported { import_id, .. } = first else { panic!("{first:?}") };
+    let log = s.audit_log().unwrap();
+    let actuals = s.actuals(fy("2016-17")).unwrap();
+
+    // The rows are not even read.
+    let mut read = 0;
+    let mut rows = may_rows().into_iter().map(|r| {
+        read += 1;
+        ImportItem::Row(r)
+    });
+    let again = s.import_ledger(&header("2016-05", "OCC", "sha-may"), &mut rows).unwrap();
+    drop(rows);
+    assert_eq!(again, ImportOutcome::Unchanged { import_id });
+    assert_eq!(read, 0);
+    assert_eq!(s.audit_log().unwrap(), log);
+    assert_eq!(s.actuals(fy("2016-17")).unwrap(), actuals);
+    assert_eq!(s.imports(fy("2016-17")).unwrap().len(), 1);
+}
+
+fn a_corrected_extract_replaces_exactly_its_partner_and_period(f: &mut Fixture) {
+    let year = fy("2016-17");
+    let s = f.store.as_mut();
+    let occ_may = import(s, "2016-05", "OCC", "sha-1", &may_rows());
+    import(s, "2016-05", "OCCG", "sha-2", &[row(2, "CC100", "2016-05-20", 50)]);
+    import(s, "2016-06", "OCC", "sha-3", &[row(2, "CC100", "2016-06-01", 7)]);
+    import(s, "2017-05", "OCC", "sha-4", &[row(2, "CC100", "2017-05-01", 9)]);
+    let ImportOutcome::Imported { import_id: old_id, .. } = occ_may else { panic!("{occ_may:?}") };
+
+    let corrected = [row(2, "CC100", "2016-05-03", 100), row(3, "CC200", "2016-05-04", 200)];
+    let outcome = import(s, "2016-05", "OCC", "sha-1-corrected", &corrected);
+    let ImportOutcome::Replaced { import_id, rows, total, replaced_import_id, replaced_rows } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!((rows, total, replaced_import_id, replaced_rows), (2, Money::from_pence(300), old_id, 4));
+    assert_ne!(import_id, old_id);
+
+    // May's OCC figures are the corrected ones; OCCG's May and OCC's June are untouched.
+    assert_eq!(
+        s.actuals(year).unwrap(),
+        [actual("CC100", 2, 100 + 50, 2), actual("CC100", 3, 7, 1), actual("CC200", 2, 200, 1)]
+    );
+    assert_eq!(s.actuals(fy("2017-18")).unwrap(), [actual("CC100", 2, 9, 1)]);
+    let live: Vec<_> = s.imports(year).unwrap().iter().map(|i| (i.period.to_string(), i.partner.clone())).collect();
+    assert_eq!(live.len(), 3);
+    assert!(s.imports(year).unwrap().iter().all(|i| i.import_id != old_id));
+    assert_eq!(s.ledger_rows(year, "CC200", 10).unwrap(), [corrected[1].clone()]);
+    // The old rows are gone from the ledger: 2 + 1 + 1 + 1 rows remain.
+    assert_eq!(f.count("ledger_row"), 5);
+
+    let s = f.store.as_mut();
+    let last = s.audit_log().unwrap().pop().unwrap();
+    assert_eq!(last.action, "replace-import");
+    assert!(last.before.contains(&format!("import={old_id}")) && last.before.contains("rows=4"), "{}", last.before);
+    assert!(last.after.contains(&format!("import={import_id}")) && last.after.contains("rows=2"), "{}", last.after);
+    assert_eq!(s.verify_audit().unwrap(), None);
+
+    // The corrected extract is now the one "the same file" is compared with.
+    let again = import(s, "2016-05", "OCC", "sha-1-corrected", &corrected);
+    assert_eq!(again, ImportOutcome::Unchanged { import_id });
+}
+
+fn an_aborted_import_writes_nothing(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = fy("2016-17");
+    let mut items = may_rows().into_iter().map(ImportItem::Row).chain([ImportItem::Abort]);
+    let err = s.import_ledger(&header("2016-05", "OCC", "sha-1"), &mut items).unwrap_err();
+    assert!(matches!(err, StoreError::ImportAborted), "{err:?}");
+    assert_eq!(s.imports(year).unwrap(), []);
+    assert_eq!(s.actuals(year).unwrap(), []);
+    assert_eq!(s.audit_log().unwrap(), []);
+    assert_eq!(f.count("ledger_row"), 0);
+
+    // The next import succeeds, and an aborted correction leaves it as it was.
+    let s = f.store.as_mut();
+    let ok = import(s, "2016-05", "OCC", "sha-1", &may_rows());
+    let actuals = s.actuals(year).unwrap();
+    let mut items = [ImportItem::Row(row(2, "CC100", "2016-05-01", 1)), ImportItem::Abort].into_iter();
+    let err = s.import_ledger(&header("2016-05", "OCC", "sha-2"), &mut items).unwrap_err();
+    assert!(matches!(err, StoreError::ImportAborted), "{err:?}");
+    assert_eq!(s.actuals(year).unwrap(), actuals);
+    let ImportOutcome::Imported { import_id, .. } = ok else { panic!("{ok:?}") };
+    assert_eq!(s.imports(year).unwrap().iter().map(|i| i.import_id).collect::<Vec<_>>(), [import_id]);
+    assert_eq!(actions(s), ["import"]);
+    assert_eq!(f.count("ledger_row"), 4);
+    assert_eq!(f.store.verify_audit().unwrap(), None);
+}
+
+fn an_empty_extract_is_an_import(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let outcome = import(s, "2016-05", "OCC", "sha-empty", &[]);
+    assert!(matches!(outcome, ImportOutcome::Imported { rows: 0, total: Money::ZERO, .. }), "{outcome:?}");
+    assert_eq!(s.actuals(fy("2016-17")).unwrap(), []);
+    let replaced = import(s, "2016-05", "OCC", "sha-full", &may_rows());
+    assert!(matches!(replaced, ImportOutcome::Replaced { rows: 4, replaced_rows: 0, .. }), "{replaced:?}");
+    let emptied = import(s, "2016-05", "OCC", "sha-empty-again", &[]);
+    assert!(matches!(emptied, ImportOutcome::Replaced { rows: 0, replaced_rows: 4, .. }), "{emptied:?}");
+    assert_eq!(s.actuals(fy("2016-17")).unwrap(), []);
+    assert_eq!(s.verify_audit().unwrap(), None);
+}
+
+fn closed_periods_refuse_imports_and_forecasts(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = fy("2016-17");
+    import(s, "2016-05", "OCC", "sha-1", &may_rows());
+    s.close_period(period("2016-05"), "controller").unwrap();
+    s.close_period(period("2016-04"), "controller").unwrap();
+    // Closing a closed period changes nothing.
+    s.close_period(period("2016-05"), "controller").unwrap();
+    assert_eq!(s.closed_periods(year).unwrap(), [period("2016-04"), period("2016-05")]);
+    assert_eq!(s.closed_periods(fy("2017-18")).unwrap(), []);
+    let log = s.audit_log().unwrap();
+    assert_eq!(actions(s), ["import", "close-period", "close-period"]);
+    assert_eq!((log[1].subject.as_str(), log[1].after.as_str()), ("period 2016-05", "status=closed"));
+
+    let mut items = may_rows().into_iter().map(ImportItem::Row);
+    let err = s.import_ledger(&header("2016-05", "OCC", "sha-corrected"), &mut items).unwrap_err();
+    assert!(matches!(err, StoreError::PeriodClosed(p) if p == period("2016-05")), "{err:?}");
+    let err = s.import_ledger(&header("2016-05", "OCCG", "sha-new"), &mut items).unwrap_err();
+    assert!(matches!(err, StoreError::PeriodClosed(_)), "{err:?}");
+    let err = s.set_forecast(year, month(2), "CC100", Money::from_pence(1), "ann").unwrap_err();
+    assert!(matches!(err, StoreError::PeriodClosed(p) if p == period("2016-05")), "{err:?}");
+    assert_eq!(s.forecasts(year).unwrap(), []);
+    assert_eq!(s.audit_log().unwrap(), log);
+    assert_eq!(s.imports(year).unwrap().len(), 1);
+
+    // Open periods still take changes.
+    import(s, "2016-06", "OCC", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
+    s.set_forecast(year, month(3), "CC100", Money::from_pence(5), "ann").unwrap();
+}
+
+// ---- forecasts ----
+
+fn forecasts_are_set_and_overwritten(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = fy("2016-17");
+    s.set_forecast(year, month(6), "CC200", Money::from_pence(1_000_001), "ann").unwrap();
+    s.set_forecast(year, month(6), "CC100", Money::from_pence(-50), "ann").unwrap();
+    s.set_forecast(year, month(5), "CC100", Money::from_pence(7), "ann").unwrap();
+    s.set_forecast(year, month(6), "CC200", Money::from_pence(999_999), "bob").unwrap();
+    s.set_forecast(fy("2017-18"), month(6), "CC200", Money::from_pence(1), "bob").unwrap();
+
+    let got: Vec<_> = s
+        .forecasts(year)
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.month.number(), f.cost_centre, f.outturn.pence(), f.entered_by))
+        .collect();
+    let expected = [(5, "CC100", 7, "ann"), (6, "CC100", -50, "ann"), (6, "CC200", 999_999, "bob")]
+        .map(|(m, cc, p, by)| (m, cc.to_string(), p, by.to_string()));
+    assert_eq!(got, expected);
+    assert!(s.forecasts(year).unwrap().iter().all(|f| f.entered_at.ends_with('Z')));
+
+    let overwrite = &s.audit_log().unwrap()[3];
+    assert_eq!(overwrite.subject, "forecast 2016-17 M6 CC200");
+    assert_eq!((overwrite.before.as_str(), overwrite.after.as_str()), ("outturn=10000.01", "outturn=9999.99"));
+}
+
+// ---- payments ----
+
+fn payments_are_recorded(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = fy("2016-17");
+    let status = |pool: &str, m: u32, raised: Option<&str>, paid: Option<&str>| PaymentStatus {
+        pool: pool.to_string(),
+        from: "OCCG".to_string(),
+        month: month(m),
+        raised_on: raised.map(date),
+        paid_on: paid.map(date),
+    };
+    s.record_payment(year, &status("OP", 2, Some("2016-04-01"), None), "ann").unwrap();
+    s.record_payment(year, &status("OP", 1, Some("2016-03-01"), Some("2016-03-15")), "ann").unwrap();
+    s.record_payment(year, &status("LD", 1, None, None), "ann").unwrap();
+    s.record_payment(year, &status("OP", 2, Some("2016-04-01"), Some("2016-04-20")), "bob").unwrap();
+    assert_eq!(
+        s.payments(year).unwrap(),
+        [
+            status("LD", 1, None, None),
+            status("OP", 1, Some("2016-03-01"), Some("2016-03-15")),
+            status("OP", 2, Some("2016-04-01"), Some("2016-04-20")),
+        ]
+    );
+    assert_eq!(s.payments(fy("2017-18")).unwrap(), []);
+    let last = s.audit_log().unwrap().pop().unwrap();
+    assert_eq!(last.subject, "payment 2016-17 OP from OCCG M2");
+    assert_eq!(last.before, "raised_on=2016-04-01\npaid_on=-");
+    assert_eq!(last.after, "raised_on=2016-04-01\npaid_on=2016-04-20");
+}
+
+// ---- audit ----
+
+/// A little of everything, so that the log has every kind of entry.
+fn a_sequence_of_changes(s: &mut dyn Store) {
+    let year = fy("2016-17");
+    s.load_agreement(year, "oxon", "[agreement]\n", "", "ann").unwrap();
+    s.save_plan(year, &[cost_centre("CC100", 1_200)], "ann").unwrap();
+    s.save_mapping("OCC", &Mapping::preset("unit4").unwrap(), "ann").unwrap();
+    import(s, "2016-05", "OCC", "sha-1", &may_rows());
+    import(s, "2016-05", "OCC", "sha-2", &may_rows()[1..]);
+    s.set_forecast(year, month(2), "CC100", Money::from_pence(1_300), "bob").unwrap();
+    s.close_period(period("2016-05"), "controller").unwrap();
+    let status = PaymentStatus {
+        pool: "OP".into(),
+        from: "OCCG".into(),
+        month: month(1),
+        raised_on: Some(date("2016-03-01")),
+        paid_on: None,
+    };
+    s.record_payment(year, &status, "ann").unwrap();
+}
+
+fn the_audit_chain_holds_and_names_an_edited_entry(f: &mut Fixture) {
+    a_sequence_of_changes(f.store.as_mut());
+    let log = f.store.audit_log().unwrap();
+    assert_eq!(
+        log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        [
+            "load-agreement",
+            "save-plan",
+            "save-mapping",
+            "import",
+            "replace-import",
+            "set-forecast",
+            "close-period",
+            "record-payment"
+        ]
+    );
+    assert_eq!(log.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=8).collect::<Vec<_>>());
+    assert!(log.windows(2).all(|w| w[1].prev_hash == w[0].hash));
+    assert!(log.iter().all(|e| e.hash.len() == 64 && e.at.len() == 20));
+    assert_eq!(pooled_store::verify_chain(&log), None);
+    assert_eq!(f.store.verify_audit().unwrap(), None);
+
+    // The log refuses edits through SQL; someone who drops the guard is still caught.
+    assert!(f.sql_refused("UPDATE audit_log SET after_text = 'outturn=0.00' WHERE seq = 6"));
+    assert!(f.sql_refused("DELETE FROM audit_log WHERE seq = 8"));
+    let drop_guard = match f.db {
+        Db::Sqlite(_) => "DROP TRIGGER audit_log_no_update;",
+        Db::Postgres { .. } => "DROP TRIGGER audit_log_no_change ON audit_log;",
+    };
+    f.sql(&format!("{drop_guard} UPDATE audit_log SET after_text = 'outturn=0.00' WHERE seq = 6"));
+    let problem = f.store.verify_audit().unwrap().expect("the edit is detected");
+    assert_eq!(problem.seq, 6);
+    assert!(problem.reason.contains("edited"), "{}", problem.reason);
+}
+
+fn an_edited_ledger_row_is_named_by_its_import(f: &mut Fixture) {
+    a_sequence_of_changes(f.store.as_mut());
+    import(f.store.as_mut(), "2016-06", "OCCG", "sha-3", &[row(2, "CC100", "2016-06-01", 5)]);
+    assert_eq!(f.store.verify_audit().unwrap(), None);
+    let entry = f.store.audit_log().unwrap().into_iter().find(|e| e.action == "replace-import").unwrap();
+    let import_id = f.store.imports(fy("2016-17")).unwrap()[0].import_id;
+
+    f.sql(&format!(
+        "UPDATE ledger_row SET amount = amount + 1
+         WHERE id = (SELECT first_row_id + 1 FROM ledger_import WHERE id = {import_id})"
+    ));
+    let problem = f.store.verify_audit().unwrap().expect("the edit is detected");
+    assert_eq!(problem.seq, entry.seq);
+    assert!(problem.reason.contains(&format!("import {import_id} (ledger 2016-05 OCC)")), "{}", problem.reason);
+    assert!(problem.reason.contains("rows have changed"), "{}", problem.reason);
+
+    // Put the amount back: intact again. An edit that leaves count and total alone is
+    // caught by the row hash.
+    f.sql(&format!(
+        "UPDATE ledger_row SET amount = amount - 1
+         WHERE id = (SELECT first_row_id + 1 FROM ledger_import WHERE id = {import_id})"
+    ));
+    assert_eq!(f.store.verify_audit().unwrap(), None);
+    f.sql(&format!(
+        "UPDATE ledger_row SET description = 'nothing to see'
+         WHERE id = (SELECT last_row_id FROM ledger_import WHERE id = {import_id})"
+    ));
+    let problem = f.store.verify_audit().unwrap().expect("the edit is detected");
+    assert_eq!(problem.seq, entry.seq);
+    assert!(problem.reason.contains("rows have changed"), "{}", problem.reason);
+}
+
+fn edited_actuals_are_named_by_their_import(f: &mut Fixture) {
+    import(f.store.as_mut(), "2016-05", "OCC", "sha-1", &may_rows());
+    import(f.store.as_mut(), "2016-06", "OCC", "sha-2", &[row(2, "CC100", "2016-06-01", 5)]);
+    let june = f.store.imports(fy("2016-17")).unwrap()[1].import_id;
+    f.sql(&format!("UPDATE actual SET amount = amount - 5 WHERE import_id = {june}"));
+    let problem = f.store.verify_audit().unwrap().expect("the edit is detected");
+    assert_eq!(problem.seq, 2);
+    assert!(problem.reason.contains("actuals"), "{}", problem.reason);
+}
+
+// ---- durability ----
+
+fn everything_survives_reopening(f: &mut Fixture) {
+    a_sequence_of_changes(f.store.as_mut());
+    let year = fy("2016-17");
+    let before = (f.store.audit_log().unwrap(), f.store.actuals(year).unwrap(), f.store.plan(year).unwrap());
+    f.reopen();
+    let after = (f.store.audit_log().unwrap(), f.store.actuals(year).unwrap(), f.store.plan(year).unwrap());
+    assert_eq!(before, after);
+    assert_eq!(f.store.verify_audit().unwrap(), None);
+    assert_eq!(f.count("schema_version"), 1);
+}
+
+/// Rows that a killed child had streamed into an import: the child says it is ready after
+/// this many and then waits for ever in the middle of its import.
+const ROWS_BEFORE_KILL: u64 = 20_000;
+
+fn an_import_killed_midway_leaves_nothing(f: &mut Fixture) {
+    import(f.store.as_mut(), "2016-04", "OCC", "sha-april", &[row(2, "CC100", "2016-04-01", 5)]);
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new(exe)
+        .args(["killed_import_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env("POOLED_KILLED_IMPORT", f.location())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    // libtest's own "test killed_import_child ... " may start the same line.
+    let ready = stdout.lines().map_while(|l| l.ok()).any(|line| line.ends_with("POOLED-CHILD-READY"));
+    // SIGKILL on Unix: no destructor, no rollback from the child's side.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(ready, "the child never reached the middle of its import");
+
+    let year = fy("2016-17");
+    assert_eq!(f.store.imports(year).unwrap().len(), 1);
+    assert_eq!(f.store.actuals(year).unwrap(), [actual("CC100", 1, 5, 1)]);
+    assert_eq!(actions(f.store.as_ref()), ["import"]);
+    assert_eq!(f.count("ledger_row"), 1);
+    // The next import of the same period succeeds (for PostgreSQL it first waits for the
+    // server to notice the dead connection and release its lock).
+    let outcome = import(f.store.as_mut(), "2016-05", "OCC", "sha-may", &may_rows());
+    assert!(matches!(outcome, ImportOutcome::Imported { rows: 4, .. }), "{outcome:?}");
+    assert_eq!(f.store.verify_audit().unwrap(), None);
+}
+
+/// The child half of `an_import_killed_midway_leaves_nothing`; does nothing unless run by it.
+#[test]
+#[ignore = "run as a child process by an_import_killed_midway_leaves_nothing"]
+fn killed_import_child() {
+    let Ok(location) = std::env::var("POOLED_KILLED_IMPORT") else { return };
+    let mut store: Box<dyn Store> = match location.split_once(':') {
+        Some(("sqlite", path)) => Box::new(SqliteStore::open(std::path::Path::new(path)).unwrap()),
+        Some(("postgres", schema)) => Box::new(PostgresStore::open_in_schema(&postgres_url(), schema).unwrap()),
+        _ => panic!("bad POOLED_KILLED_IMPORT {location}"),
+    };
+    let mut n = 0;
+    let mut rows = std::iter::from_fn(|| {
+        n += 1;
+        if n > ROWS_BEFORE_KILL {
+            println!("POOLED-CHILD-READY");
+            std::io::stdout().flush().unwrap();
+            // Blocks until killed: the parent never writes to our stdin.
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).unwrap();
+        }
+        Some(ImportItem::Row(row(n + 1, "CC100", "2016-05-02", 1)))
+    });
+    store.import_ledger(&header("2016-05", "OCC", "sha-killed"), &mut rows).unwrap();
+    panic!("the import finished: the parent did not kill this process");
+}
+
+// ---- not per backend ----
+
+#[test]
+fn open_tells_the_backends_apart() {
+    let path = std::env::temp_dir().join(format!("pooled-store-open-{}.db", std::process::id()));
+    remove_sqlite_files(&path);
+    let store = pooled_store::open(path.to_str().unwrap()).unwrap();
+    assert_eq!(store.backend(), "sqlite");
+    drop(store);
+    remove_sqlite_files(&path);
+    // Nothing listens on port 1: a connection error, not a file called "postgres:...".
+    for url in ["postgres://nobody@127.0.0.1:1/none", "postgresql://nobody@127.0.0.1:1/none"] {
+        let err = pooled_store::open(url).err().expect("no server there");
+        assert!(matches!(err, StoreError::Database(_)), "{err:?}");
+    }
+}
+
+#[test]
+fn an_in_memory_store_works_too() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    import(&mut store, "2016-05", "OCC", "sha-1", &may_rows());
+    assert_eq!(store.actuals(fy("2016-17")).unwrap().len(), 2);
+    assert_eq!(store.verify_audit().unwrap(), None);
+}
