@@ -12,12 +12,12 @@ use std::path::Path;
 use pooled_core::agreement::{Agreement, variation};
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::diagnostic::Diagnostic;
-use pooled_core::ledger::{Mapping, Period, RowError, RowReader};
+use pooled_core::ledger::{DateFormat, Mapping, Period, RowError, RowReader};
 use pooled_core::money::Money;
 use pooled_core::plan::{CostCentre, Plan};
 use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
 use pooled_core::settlement::{Invoice, Outturn, PoolSettlement, invoices, settle};
-use pooled_files::TableReader;
+use pooled_files::{ReadOptions, TableReader};
 use pooled_store::{ImportHeader, ImportItem, ImportOutcome, LoadOutcome, Store, StoreError, StoredCostCentre};
 
 /// What went wrong, said so that a finance officer can act on it.
@@ -89,8 +89,10 @@ pub fn agreement(store: &dyn Store, year: FinancialYear) -> Result<Agreement> {
         .map_err(|e| input(&format!("stored agreement {year} v{}", stored.version), &e, &stored.text))
 }
 
-fn open_table(path: &Path) -> Result<TableReader> {
-    TableReader::open(path).map_err(|e| AppError::Input(vec![e.to_string()]))
+/// Opens a CSV or XLSX file; XLSX date cells come out in `dates`, the form the rest of
+/// the column is typed in.
+fn open_table(path: &Path, dates: DateFormat) -> Result<TableReader> {
+    TableReader::open_with(path, &ReadOptions { sheet: None, dates }).map_err(|e| AppError::Input(vec![e.to_string()]))
 }
 
 /// Reads a plan file (CSV or XLSX) against the year's agreement and saves it. Returns the
@@ -98,7 +100,7 @@ fn open_table(path: &Path) -> Result<TableReader> {
 pub fn load_plan(store: &mut dyn Store, year: FinancialYear, path: &Path, actor: &str) -> Result<Vec<String>> {
     let agreement = agreement(store, year)?;
     let file = path.display().to_string();
-    let mut table = open_table(path)?;
+    let mut table = open_table(path, DateFormat::Iso)?;
     let header: Vec<String> = table.header().to_vec();
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut file_errors = Vec::new();
@@ -219,7 +221,7 @@ pub fn import_ledger(
     let plan = plan(store, &agreement)?;
     let file = request.path.display().to_string();
     let file_sha256 = file_sha256(request.path)?;
-    let mut table = open_table(request.path)?;
+    let mut table = open_table(request.path, request.mapping.date_format)?;
     let header: Vec<String> = table.header().to_vec();
     let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
     let reader = RowReader::new(&request.mapping, &header_refs).map_err(|e| row_errors(&file, &[e]))?;

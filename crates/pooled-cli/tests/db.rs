@@ -8,6 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use expect_test::expect_file;
+use pooled_core::money::Money;
 use serde_json::Value;
 
 const AGREEMENT: &str = "examples/oxfordshire-2016-17.toml";
@@ -335,4 +336,106 @@ fn agreement_variations_are_recorded_and_exported() {
     expect_file!["snapshots/load-variation.txt"].assert_eq(&out.replace(&varied, "varied.toml"));
     assert_eq!(s.ok(&["export-agreement", "--year", "2016-17", "--version", "1"]), text);
     assert!(s.ok(&["export-agreement", "--year", "2016-17"]).contains("\"2,200,000\""));
+}
+
+#[test]
+fn xlsx_extracts_import_like_csv() {
+    use pooled_core::calendar::Date;
+    use pooled_files::{Cell, Column, ColumnKind, Sheet, Workbook};
+    let s = Scratch::new("xlsx");
+    s.set_up();
+    let column = |header: &str, kind| Column { header: header.into(), kind, width: None };
+    let row = |cc: &str, day: u32, pence: i64| {
+        vec![
+            Cell::Text(cc.into()),
+            Cell::Date(Date::new(2016, 9, day).unwrap()),
+            Cell::Text("5101".into()),
+            Cell::Text("Care, \"home\"".into()),
+            Cell::Text(format!("V{day}")),
+            Cell::Money(Money::from_pence(pence)),
+        ]
+    };
+    let book = Workbook {
+        sheets: vec![Sheet {
+            name: "Extract".into(),
+            title: None,
+            columns: vec![
+                column("Cost Centre", ColumnKind::Text),
+                column("Voucher Date", ColumnKind::Date),
+                column("Account", ColumnKind::Text),
+                column("Description", ColumnKind::Text),
+                column("Voucher No", ColumnKind::Text),
+                column("Amount", ColumnKind::Money),
+            ],
+            rows: vec![row("OCC-OP01-001", 1, 123_456), row("OCC-LD01-002", 30, -5_001)],
+            totals: None,
+        }],
+    };
+    let file = s.path("september.xlsx");
+    pooled_files::write_xlsx_file(&file, &book).unwrap();
+    let out = s.ok(&["import", "--partner", "OCC", "--period", "2016-09", &file]);
+    assert!(out.contains("imported 2 rows for OCC 2016-09, net £1,184.55"), "{out}");
+    assert_eq!(actuals_to_date(&s.report_json("M6")), 118_455);
+}
+
+#[test]
+fn payments_are_tracked_raised_paid_and_outstanding() {
+    let s = Scratch::new("payments");
+    s.ok(&["load", AGREEMENT]);
+    s.ok(&[
+        "record-payment",
+        "--year",
+        "2016-17",
+        "--pool",
+        "OP",
+        "--from",
+        "OCCG",
+        "--month",
+        "M1",
+        "--raised",
+        "2016-02-20",
+        "--paid",
+        "2016-03-01",
+    ]);
+    s.ok(&[
+        "record-payment",
+        "--year",
+        "2016-17",
+        "--pool",
+        "LD",
+        "--from",
+        "OCCG",
+        "--month",
+        "M1",
+        "--raised",
+        "2016-02-20",
+    ]);
+    let out: Value = serde_json::from_str(&s.ok(&["payments", "--year", "2016-17", "--json"])).unwrap();
+    let payments = out["payments"].as_array().unwrap();
+    let find = |pool: &str, month: &str| payments.iter().find(|p| p["pool"] == pool && p["month"] == month).unwrap();
+    assert_eq!(
+        (find("OP", "M1")["raised"].as_str(), find("OP", "M1")["paid"].as_str()),
+        (Some("2016-02-20"), Some("2016-03-01"))
+    );
+    assert_eq!((find("LD", "M1")["raised"].as_str(), find("LD", "M1")["paid"].as_str()), (Some("2016-02-20"), None));
+    assert!(find("OP", "M2")["raised"].is_null());
+    // Outstanding is every instalment not yet paid: all of them less OP's M1.
+    let all: i64 = payments.iter().map(|p| pence(&p["amount"])).sum();
+    let table = s.ok(&["payments", "--year", "2016-17"]);
+    let outstanding = Money::from_pence(all - pence(&find("OP", "M1")["amount"]));
+    assert!(table.ends_with(&format!("Outstanding (not yet paid): {outstanding}\n")), "{table}");
+    let err = s.fails(&[
+        "record-payment",
+        "--year",
+        "2016-17",
+        "--pool",
+        "MH",
+        "--from",
+        "OCCG",
+        "--month",
+        "M1",
+        "--paid",
+        "2016-04-01",
+    ]);
+    assert_eq!(err, "no instalment from OCCG to pool MH in M1 of 2016-17\n");
 }
