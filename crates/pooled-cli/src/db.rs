@@ -141,7 +141,7 @@ fn app(e: AppError) -> Failure {
     }
 }
 
-pub fn open(db: &Db) -> Result<Box<dyn Store>, Failure> {
+pub fn open(db: &Db) -> Result<Box<dyn Store + Send>, Failure> {
     pooled_store::open(&db.database).map_err(|e| Failure::Input(vec![format!("{}: {e}", db.database)]))
 }
 

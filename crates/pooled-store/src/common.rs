@@ -51,7 +51,7 @@ pub(crate) fn version_from(n: i32) -> Result<u32> {
 }
 
 /// A value read back that no write of this crate produces: someone edited the database.
-fn corrupt(what: String) -> StoreError {
+pub(crate) fn corrupt(what: String) -> StoreError {
     StoreError::Database(format!("the database holds an impossible {what}"))
 }
 

@@ -3,12 +3,14 @@
 //! This crate is the only place that knows SQL. Every change appends to a hash-chained
 //! audit log in the same transaction.
 
+mod accounts;
 mod audit;
 mod common;
 mod postgres;
 mod schema;
 mod sqlite;
 
+pub use accounts::{ApiToken, NewApiToken, NewSession, NewUser, Role, Session, User};
 pub use audit::{AuditEntry, AuditProblem, verify_chain};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -18,8 +20,9 @@ use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
 
 /// Opens a store from a location: `postgres://...` or `postgresql://...` for PostgreSQL,
-/// anything else is a SQLite file path. Migrations run on open.
-pub fn open(location: &str) -> Result<Box<dyn Store>, StoreError> {
+/// anything else is a SQLite file path. Migrations run on open. The store is `Send`, so
+/// that a server can move it between threads (it is not `Sync`: one user at a time).
+pub fn open(location: &str) -> Result<Box<dyn Store + Send>, StoreError> {
     if location.starts_with("postgres://") || location.starts_with("postgresql://") {
         Ok(Box::new(PostgresStore::open(location)?))
     } else {
@@ -35,6 +38,11 @@ pub enum StoreError {
     ImportAborted,
     /// Something the caller asked for does not exist (no agreement for a year, ...).
     NotFound(String),
+    /// The name is taken (a username, whatever its case); nothing was written.
+    Duplicate(String),
+    /// The caller's values contradict each other or are malformed (a partner-finance
+    /// account without a partner, a time not in UTC ISO form); nothing was written.
+    Invalid(String),
     /// The database said no.
     Database(String),
 }
@@ -44,7 +52,9 @@ impl std::fmt::Display for StoreError {
         match self {
             StoreError::PeriodClosed(p) => write!(f, "period {p} is closed: nothing in it can change"),
             StoreError::ImportAborted => write!(f, "the import was abandoned: nothing was written"),
-            StoreError::NotFound(what) => write!(f, "{what}"),
+            StoreError::NotFound(what) | StoreError::Duplicate(what) | StoreError::Invalid(what) => {
+                write!(f, "{what}")
+            }
             StoreError::Database(e) => write!(f, "database error: {e}"),
         }
     }
@@ -261,6 +271,58 @@ pub trait Store {
     fn record_payment(&mut self, year: FinancialYear, status: &PaymentStatus, actor: &str) -> Result<()>;
     /// The year's instalments, by pool, paying partner and month.
     fn payments(&self, year: FinancialYear) -> Result<Vec<PaymentStatus>>;
+
+    // ---- accounts ----
+
+    /// Creates an account; its id. A username already taken in any case is
+    /// [`StoreError::Duplicate`]; a role with the wrong scope (a partner for anyone but
+    /// partner finance, cost centres for anyone but a budget holder) is
+    /// [`StoreError::Invalid`]. The audit entry holds everything but the password hash.
+    fn create_user(&mut self, user: &NewUser, actor: &str) -> Result<i64>;
+    fn user(&self, id: i64) -> Result<Option<User>>;
+    /// The account of a username, in any case.
+    fn user_by_name(&self, username: &str) -> Result<Option<User>>;
+    /// Every account, disabled ones too, in the order they were created.
+    fn users(&self) -> Result<Vec<User>>;
+    /// Replaces an account's password hash (a PHC string); audited without the hash.
+    fn set_password_hash(&mut self, user_id: i64, password_hash: &str, actor: &str) -> Result<()>;
+    /// Disables or re-enables an account. A disabled account's sessions and API tokens
+    /// stop working at once (they are kept, and work again if it is re-enabled).
+    fn set_user_disabled(&mut self, user_id: i64, disabled: bool, actor: &str) -> Result<()>;
+
+    // ---- sessions ----
+
+    /// Stores a new session of an enabled account, audited as a login by that user.
+    fn create_session(&mut self, session: &NewSession) -> Result<()>;
+    /// The live session with this token hash and its user; `None` when there is none,
+    /// it has expired (by the store's clock) or its user is disabled.
+    fn session(&self, token_hash: &str) -> Result<Option<(Session, User)>>;
+    /// Ends a session, audited as a logout by its user; an unknown one changes nothing.
+    fn delete_session(&mut self, token_hash: &str) -> Result<()>;
+    /// Deletes every session expired at `now` (UTC ISO); how many. One audit entry for
+    /// them all, by `system`, and none when there were none.
+    fn delete_expired_sessions(&mut self, now: &str) -> Result<u64>;
+
+    // ---- login throttling ----
+
+    /// Records a login attempt for a username (in any case, existing or not) at `at`.
+    /// Not audited, so that failures cost little and cannot flood the log, but kept.
+    fn record_login_attempt(&mut self, username: &str, succeeded: bool, at: &str) -> Result<()>;
+    /// Failed attempts for a username (in any case) at or after `since`, not counting
+    /// those before its latest successful attempt: a good login clears the count.
+    fn recent_login_failures(&self, username: &str, since: &str) -> Result<u32>;
+
+    // ---- API tokens ----
+
+    /// Stores a token for a script; its id. The audit entry names it, never its hash.
+    fn create_api_token(&mut self, token: &NewApiToken, actor: &str) -> Result<i64>;
+    /// The unrevoked token with this hash and its user; `None` when there is none, it was
+    /// revoked or its user is disabled.
+    fn api_token(&self, token_hash: &str) -> Result<Option<(ApiToken, User)>>;
+    /// Revokes a token for good; revoking a revoked token changes nothing.
+    fn revoke_api_token(&mut self, id: i64, actor: &str) -> Result<()>;
+    /// A user's tokens, revoked ones too, oldest first.
+    fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>>;
 
     // ---- audit ----
 

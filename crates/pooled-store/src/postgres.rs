@@ -6,8 +6,10 @@ use std::io::Write;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
+use postgres::types::ToSql;
 use postgres::{Client, GenericClient, IsolationLevel, NoTls, Row, Transaction};
 
+use crate::accounts::*;
 use crate::audit::{AuditEntry, AuditProblem, Change, RowParts, now_utc, verify_chain};
 use crate::common::*;
 use crate::schema::migrate_postgres;
@@ -350,6 +352,66 @@ fn ledger_row(r: &Row) -> Result<LedgerRow> {
         subjective: r.try_get(4)?,
         description: r.try_get(5)?,
         reference: r.try_get(6)?,
+    })
+}
+
+// ---- accounts ----
+
+fn user_row(r: &Row, at: usize) -> Result<UserRow> {
+    Ok(UserRow {
+        id: r.try_get(at)?,
+        username: r.try_get(at + 1)?,
+        display_name: r.try_get(at + 2)?,
+        role: r.try_get(at + 3)?,
+        partner: r.try_get(at + 4)?,
+        password_hash: r.try_get(at + 5)?,
+        disabled: r.try_get(at + 6)?,
+    })
+}
+
+/// Adds an account's cost centres to its row.
+fn complete_user(c: &mut impl GenericClient, row: UserRow) -> Result<User> {
+    let codes = c
+        .query("SELECT code FROM user_cost_centre WHERE user_id = $1 ORDER BY position", &[&row.id])?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<Vec<String>, _>>()?;
+    row.into_user(codes)
+}
+
+/// The accounts that `condition` (on `app_user u`) picks, in the order they were created.
+fn find_users(c: &mut impl GenericClient, condition: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<User>> {
+    let rows = c.query(&format!("SELECT {USER_COLUMNS} FROM app_user u WHERE {condition} ORDER BY u.id"), params)?;
+    let rows = rows.iter().map(|r| user_row(r, 0)).collect::<Result<Vec<_>>>()?;
+    rows.into_iter().map(|row| complete_user(c, row)).collect()
+}
+
+fn find_user(c: &mut impl GenericClient, id: i64) -> Result<Option<User>> {
+    Ok(find_users(c, "u.id = $1", &[&id])?.pop())
+}
+
+/// An account that a change is about: it must exist.
+fn existing_user(c: &mut impl GenericClient, id: i64) -> Result<User> {
+    find_user(c, id)?.ok_or_else(|| StoreError::NotFound(format!("there is no user {id}")))
+}
+
+fn session_row(r: &Row) -> Result<Session> {
+    Ok(Session {
+        id: r.try_get(0)?,
+        user_id: r.try_get(1)?,
+        csrf_token: r.try_get(2)?,
+        created_at: r.try_get(3)?,
+        expires_at: r.try_get(4)?,
+    })
+}
+
+fn api_token_row(r: &Row) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: r.try_get(0)?,
+        user_id: r.try_get(1)?,
+        name: r.try_get(2)?,
+        created_at: r.try_get(3)?,
+        revoked_at: r.try_get(4)?,
     })
 }
 
@@ -785,6 +847,223 @@ impl Store for PostgresStore {
                 })
             })
             .collect()
+    }
+
+    fn create_user(&mut self, user: &NewUser, actor: &str) -> Result<i64> {
+        check_new_user(user)?;
+        self.write(|tx| {
+            let key = username_key(&user.username);
+            // The audit log's lock is held: nobody can take the name between this check
+            // and the insert (the unique index would refuse it anyway, less clearly).
+            if !find_users(tx, "u.username_key = $1", &[&key])?.is_empty() {
+                return Err(duplicate_user(&user.username));
+            }
+            let at = now_utc();
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO app_user
+                     (username, username_key, display_name, role, partner, password_hash, disabled, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                    &[
+                        &user.username,
+                        &key,
+                        &user.display_name,
+                        &user.role.name(),
+                        &user.partner,
+                        &user.password_hash,
+                        &user.disabled,
+                        &at,
+                    ],
+                )?
+                .try_get(0)?;
+            let insert = tx.prepare("INSERT INTO user_cost_centre (user_id, position, code) VALUES ($1, $2, $3)")?;
+            for (position, code) in (0i32..).zip(&user.cost_centres) {
+                tx.execute(&insert, &[&id, &position, code])?;
+            }
+            let change = Change {
+                actor,
+                action: "create-user",
+                subject: user_subject(&user.username),
+                before: String::new(),
+                after: user_text(user),
+            };
+            append_audit(tx, change, &at)?;
+            Ok(id)
+        })
+    }
+
+    fn user(&self, id: i64) -> Result<Option<User>> {
+        find_user(&mut *self.client.borrow_mut(), id)
+    }
+
+    fn user_by_name(&self, username: &str) -> Result<Option<User>> {
+        Ok(find_users(&mut *self.client.borrow_mut(), "u.username_key = $1", &[&username_key(username)])?.pop())
+    }
+
+    fn users(&self) -> Result<Vec<User>> {
+        find_users(&mut *self.client.borrow_mut(), "TRUE", &[])
+    }
+
+    fn set_password_hash(&mut self, user_id: i64, password_hash: &str, actor: &str) -> Result<()> {
+        check_password_hash(password_hash)?;
+        self.write(|tx| {
+            let user = existing_user(tx, user_id)?;
+            tx.execute("UPDATE app_user SET password_hash = $1 WHERE id = $2", &[&password_hash, &user_id])?;
+            append_audit(tx, password_change(actor, &user.username), &now_utc())?;
+            Ok(())
+        })
+    }
+
+    fn set_user_disabled(&mut self, user_id: i64, disabled: bool, actor: &str) -> Result<()> {
+        self.write(|tx| {
+            let user = existing_user(tx, user_id)?;
+            if user.disabled == disabled {
+                return Ok(());
+            }
+            tx.execute("UPDATE app_user SET disabled = $1 WHERE id = $2", &[&disabled, &user_id])?;
+            append_audit(tx, disabled_change(actor, &user.username, disabled), &now_utc())?;
+            Ok(())
+        })
+    }
+
+    fn create_session(&mut self, session: &NewSession) -> Result<()> {
+        check_time("the session's creation time", &session.created_at)?;
+        check_time("the session's expiry time", &session.expires_at)?;
+        self.write(|tx| {
+            let user = enabled_user(existing_user(tx, session.user_id)?)?;
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO session (token_hash, user_id, csrf_token, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    &[
+                        &session.token_hash,
+                        &session.user_id,
+                        &session.csrf_token,
+                        &session.created_at,
+                        &session.expires_at,
+                    ],
+                )?
+                .try_get(0)?;
+            append_audit(tx, login_change(id, &user.username, session), &now_utc())?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, token_hash: &str) -> Result<Option<(Session, User)>> {
+        let mut client = self.client.borrow_mut();
+        let found = client.query_opt(
+            &format!(
+                "SELECT {SESSION_COLUMNS}, {USER_COLUMNS} FROM session s JOIN app_user u ON u.id = s.user_id
+                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled"
+            ),
+            &[&token_hash, &now_utc()],
+        )?;
+        found.map(|r| Ok((session_row(&r)?, complete_user(&mut *client, user_row(&r, 5)?)?))).transpose()
+    }
+
+    fn delete_session(&mut self, token_hash: &str) -> Result<()> {
+        self.write(|tx| {
+            let found = tx.query_opt(
+                "SELECT s.id, u.username FROM session s JOIN app_user u ON u.id = s.user_id WHERE s.token_hash = $1",
+                &[&token_hash],
+            )?;
+            let Some(found) = found else { return Ok(()) };
+            let (id, username): (i64, String) = (found.try_get(0)?, found.try_get(1)?);
+            tx.execute("DELETE FROM session WHERE id = $1", &[&id])?;
+            append_audit(tx, logout_change(id, &username), &now_utc())?;
+            Ok(())
+        })
+    }
+
+    fn delete_expired_sessions(&mut self, now: &str) -> Result<u64> {
+        check_time("now", now)?;
+        self.write(|tx| {
+            let deleted = tx.execute("DELETE FROM session WHERE expires_at <= $1", &[&now])?;
+            if deleted > 0 {
+                append_audit(tx, expired_sessions_change(now, deleted), &now_utc())?;
+            }
+            Ok(deleted)
+        })
+    }
+
+    fn record_login_attempt(&mut self, username: &str, succeeded: bool, at: &str) -> Result<()> {
+        check_time("the attempt's time", at)?;
+        // Not through `write`: with no audit entry it need not wait for the audit log's
+        // lock, so failures are recorded even while a long import holds it.
+        self.client.get_mut().execute(
+            "INSERT INTO login_attempt (username_key, succeeded, at_utc) VALUES ($1, $2, $3)",
+            &[&username_key(username), &succeeded, &at],
+        )?;
+        Ok(())
+    }
+
+    fn recent_login_failures(&self, username: &str, since: &str) -> Result<u32> {
+        check_time("the window's start", since)?;
+        let failures: i64 = self
+            .client
+            .borrow_mut()
+            .query_one(
+                "SELECT COUNT(*) FROM login_attempt
+                 WHERE username_key = $1 AND NOT succeeded AND at_utc >= $2
+                 AND id > COALESCE((SELECT MAX(id) FROM login_attempt WHERE username_key = $1 AND succeeded), 0)",
+                &[&username_key(username), &since],
+            )?
+            .try_get(0)?;
+        Ok(failure_count(failures))
+    }
+
+    fn create_api_token(&mut self, token: &NewApiToken, actor: &str) -> Result<i64> {
+        check_time("the token's creation time", &token.created_at)?;
+        self.write(|tx| {
+            let user = enabled_user(existing_user(tx, token.user_id)?)?;
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO api_token (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                    &[&token.user_id, &token.name, &token.token_hash, &token.created_at],
+                )?
+                .try_get(0)?;
+            append_audit(tx, api_token_change(actor, id, &user.username, &token.name), &now_utc())?;
+            Ok(id)
+        })
+    }
+
+    fn api_token(&self, token_hash: &str) -> Result<Option<(ApiToken, User)>> {
+        let mut client = self.client.borrow_mut();
+        let found = client.query_opt(
+            &format!(
+                "SELECT {API_TOKEN_COLUMNS}, {USER_COLUMNS} FROM api_token t JOIN app_user u ON u.id = t.user_id
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT u.disabled"
+            ),
+            &[&token_hash],
+        )?;
+        found.map(|r| Ok((api_token_row(&r)?, complete_user(&mut *client, user_row(&r, 5)?)?))).transpose()
+    }
+
+    fn revoke_api_token(&mut self, id: i64, actor: &str) -> Result<()> {
+        self.write(|tx| {
+            let found = tx.query_opt(
+                "SELECT t.revoked_at IS NOT NULL, u.username FROM api_token t JOIN app_user u ON u.id = t.user_id
+                 WHERE t.id = $1",
+                &[&id],
+            )?;
+            let Some(found) = found else { return Err(no_api_token(id)) };
+            let (revoked, username): (bool, String) = (found.try_get(0)?, found.try_get(1)?);
+            if revoked {
+                return Ok(());
+            }
+            let at = now_utc();
+            tx.execute("UPDATE api_token SET revoked_at = $1 WHERE id = $2", &[&at, &id])?;
+            append_audit(tx, revoke_change(actor, id, &username), &at)?;
+            Ok(())
+        })
+    }
+
+    fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {
+        let rows = self.client.borrow_mut().query(
+            &format!("SELECT {API_TOKEN_COLUMNS} FROM api_token t WHERE t.user_id = $1 ORDER BY t.id"),
+            &[&user_id],
+        )?;
+        rows.iter().map(api_token_row).collect()
     }
 
     fn audit_log(&self) -> Result<Vec<AuditEntry>> {

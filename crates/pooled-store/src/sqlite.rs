@@ -8,6 +8,7 @@ use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use crate::accounts::*;
 use crate::audit::{AuditEntry, AuditProblem, Change, RowParts, now_utc, verify_chain};
 use crate::common::*;
 use crate::schema::migrate_sqlite;
@@ -220,6 +221,57 @@ fn insert_rows(
     }
     let range = first.map(|first| (first, tx.last_insert_rowid()));
     Ok((tally.finish()?, range))
+}
+
+// ---- accounts ----
+
+fn user_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        id: r.get(at)?,
+        username: r.get(at + 1)?,
+        display_name: r.get(at + 2)?,
+        role: r.get(at + 3)?,
+        partner: r.get(at + 4)?,
+        password_hash: r.get(at + 5)?,
+        disabled: r.get(at + 6)?,
+    })
+}
+
+/// Adds an account's cost centres to its row.
+fn complete_user(conn: &Connection, row: UserRow) -> Result<User> {
+    let mut stmt = conn.prepare("SELECT code FROM user_cost_centre WHERE user_id = ?1 ORDER BY position")?;
+    let codes = stmt.query_map([row.id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+    row.into_user(codes)
+}
+
+/// The accounts that `condition` (on `app_user u`) picks, in the order they were created.
+fn find_users(conn: &Connection, condition: &str, params: impl rusqlite::Params) -> Result<Vec<User>> {
+    let mut stmt = conn.prepare(&format!("SELECT {USER_COLUMNS} FROM app_user u WHERE {condition} ORDER BY u.id"))?;
+    let rows = stmt.query_map(params, |r| user_row(r, 0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter().map(|row| complete_user(conn, row)).collect()
+}
+
+fn find_user(conn: &Connection, id: i64) -> Result<Option<User>> {
+    Ok(find_users(conn, "u.id = ?1", [id])?.pop())
+}
+
+/// An account that a change is about: it must exist.
+fn existing_user(conn: &Connection, id: i64) -> Result<User> {
+    find_user(conn, id)?.ok_or_else(|| StoreError::NotFound(format!("there is no user {id}")))
+}
+
+fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
+    Ok(Session {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        csrf_token: r.get(2)?,
+        created_at: r.get(3)?,
+        expires_at: r.get(4)?,
+    })
+}
+
+fn api_token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
+    Ok(ApiToken { id: r.get(0)?, user_id: r.get(1)?, name: r.get(2)?, created_at: r.get(3)?, revoked_at: r.get(4)? })
 }
 
 impl Store for SqliteStore {
@@ -680,6 +732,225 @@ impl Store for SqliteStore {
             })
         })
         .collect()
+    }
+
+    fn create_user(&mut self, user: &NewUser, actor: &str) -> Result<i64> {
+        check_new_user(user)?;
+        self.write(|tx| {
+            let key = username_key(&user.username);
+            // The write lock is held: nobody can take the name between this check and the insert.
+            if !find_users(tx, "u.username_key = ?1", [&key])?.is_empty() {
+                return Err(duplicate_user(&user.username));
+            }
+            let at = now_utc();
+            tx.execute(
+                "INSERT INTO app_user
+                 (username, username_key, display_name, role, partner, password_hash, disabled, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    user.username,
+                    key,
+                    user.display_name,
+                    user.role.name(),
+                    user.partner,
+                    user.password_hash,
+                    user.disabled,
+                    at
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            let mut insert =
+                tx.prepare("INSERT INTO user_cost_centre (user_id, position, code) VALUES (?1, ?2, ?3)")?;
+            for (position, code) in user.cost_centres.iter().enumerate() {
+                insert.execute(params![id, position as i64, code])?;
+            }
+            let change = Change {
+                actor,
+                action: "create-user",
+                subject: user_subject(&user.username),
+                before: String::new(),
+                after: user_text(user),
+            };
+            append_audit(tx, change, &at)?;
+            Ok(id)
+        })
+    }
+
+    fn user(&self, id: i64) -> Result<Option<User>> {
+        find_user(&self.conn, id)
+    }
+
+    fn user_by_name(&self, username: &str) -> Result<Option<User>> {
+        Ok(find_users(&self.conn, "u.username_key = ?1", [username_key(username)])?.pop())
+    }
+
+    fn users(&self) -> Result<Vec<User>> {
+        find_users(&self.conn, "1 = 1", [])
+    }
+
+    fn set_password_hash(&mut self, user_id: i64, password_hash: &str, actor: &str) -> Result<()> {
+        check_password_hash(password_hash)?;
+        self.write(|tx| {
+            let user = existing_user(tx, user_id)?;
+            tx.execute("UPDATE app_user SET password_hash = ?1 WHERE id = ?2", params![password_hash, user_id])?;
+            append_audit(tx, password_change(actor, &user.username), &now_utc())?;
+            Ok(())
+        })
+    }
+
+    fn set_user_disabled(&mut self, user_id: i64, disabled: bool, actor: &str) -> Result<()> {
+        self.write(|tx| {
+            let user = existing_user(tx, user_id)?;
+            if user.disabled == disabled {
+                return Ok(());
+            }
+            tx.execute("UPDATE app_user SET disabled = ?1 WHERE id = ?2", params![disabled, user_id])?;
+            append_audit(tx, disabled_change(actor, &user.username, disabled), &now_utc())?;
+            Ok(())
+        })
+    }
+
+    fn create_session(&mut self, session: &NewSession) -> Result<()> {
+        check_time("the session's creation time", &session.created_at)?;
+        check_time("the session's expiry time", &session.expires_at)?;
+        self.write(|tx| {
+            let user = enabled_user(existing_user(tx, session.user_id)?)?;
+            tx.execute(
+                "INSERT INTO session (token_hash, user_id, csrf_token, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    session.token_hash,
+                    session.user_id,
+                    session.csrf_token,
+                    session.created_at,
+                    session.expires_at
+                ],
+            )?;
+            append_audit(tx, login_change(tx.last_insert_rowid(), &user.username, session), &now_utc())?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, token_hash: &str) -> Result<Option<(Session, User)>> {
+        let found = self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {SESSION_COLUMNS}, {USER_COLUMNS} FROM session s JOIN app_user u ON u.id = s.user_id
+                     WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND NOT u.disabled"
+                ),
+                params![token_hash, now_utc()],
+                |r| Ok((session_row(r)?, user_row(r, 5)?)),
+            )
+            .optional()?;
+        found.map(|(session, user)| Ok((session, complete_user(&self.conn, user)?))).transpose()
+    }
+
+    fn delete_session(&mut self, token_hash: &str) -> Result<()> {
+        self.write(|tx| {
+            let found: Option<(i64, String)> = tx
+                .query_row(
+                    "SELECT s.id, u.username FROM session s JOIN app_user u ON u.id = s.user_id
+                     WHERE s.token_hash = ?1",
+                    [token_hash],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((id, username)) = found else { return Ok(()) };
+            tx.execute("DELETE FROM session WHERE id = ?1", [id])?;
+            append_audit(tx, logout_change(id, &username), &now_utc())?;
+            Ok(())
+        })
+    }
+
+    fn delete_expired_sessions(&mut self, now: &str) -> Result<u64> {
+        check_time("now", now)?;
+        self.write(|tx| {
+            let deleted = tx.execute("DELETE FROM session WHERE expires_at <= ?1", [now])? as u64;
+            if deleted > 0 {
+                append_audit(tx, expired_sessions_change(now, deleted), &now_utc())?;
+            }
+            Ok(deleted)
+        })
+    }
+
+    fn record_login_attempt(&mut self, username: &str, succeeded: bool, at: &str) -> Result<()> {
+        check_time("the attempt's time", at)?;
+        // One statement is its own transaction; there is no audit entry to go with it.
+        self.conn.execute(
+            "INSERT INTO login_attempt (username_key, succeeded, at_utc) VALUES (?1, ?2, ?3)",
+            params![username_key(username), succeeded, at],
+        )?;
+        Ok(())
+    }
+
+    fn recent_login_failures(&self, username: &str, since: &str) -> Result<u32> {
+        check_time("the window's start", since)?;
+        let failures: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM login_attempt
+             WHERE username_key = ?1 AND NOT succeeded AND at_utc >= ?2
+             AND id > COALESCE((SELECT MAX(id) FROM login_attempt WHERE username_key = ?1 AND succeeded), 0)",
+            params![username_key(username), since],
+            |r| r.get(0),
+        )?;
+        Ok(failure_count(failures))
+    }
+
+    fn create_api_token(&mut self, token: &NewApiToken, actor: &str) -> Result<i64> {
+        check_time("the token's creation time", &token.created_at)?;
+        self.write(|tx| {
+            let user = enabled_user(existing_user(tx, token.user_id)?)?;
+            tx.execute(
+                "INSERT INTO api_token (user_id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token.user_id, token.name, token.token_hash, token.created_at],
+            )?;
+            let id = tx.last_insert_rowid();
+            append_audit(tx, api_token_change(actor, id, &user.username, &token.name), &now_utc())?;
+            Ok(id)
+        })
+    }
+
+    fn api_token(&self, token_hash: &str) -> Result<Option<(ApiToken, User)>> {
+        let found = self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {API_TOKEN_COLUMNS}, {USER_COLUMNS} FROM api_token t JOIN app_user u ON u.id = t.user_id
+                     WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND NOT u.disabled"
+                ),
+                [token_hash],
+                |r| Ok((api_token_row(r)?, user_row(r, 5)?)),
+            )
+            .optional()?;
+        found.map(|(token, user)| Ok((token, complete_user(&self.conn, user)?))).transpose()
+    }
+
+    fn revoke_api_token(&mut self, id: i64, actor: &str) -> Result<()> {
+        self.write(|tx| {
+            let found: Option<(bool, String)> = tx
+                .query_row(
+                    "SELECT t.revoked_at IS NOT NULL, u.username FROM api_token t JOIN app_user u ON u.id = t.user_id
+                     WHERE t.id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((revoked, username)) = found else { return Err(no_api_token(id)) };
+            if revoked {
+                return Ok(());
+            }
+            let at = now_utc();
+            tx.execute("UPDATE api_token SET revoked_at = ?1 WHERE id = ?2", params![at, id])?;
+            append_audit(tx, revoke_change(actor, id, &username), &at)?;
+            Ok(())
+        })
+    }
+
+    fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {API_TOKEN_COLUMNS} FROM api_token t WHERE t.user_id = ?1 ORDER BY t.id"))?;
+        Ok(stmt.query_map([user_id], api_token_row)?.collect::<rusqlite::Result<_>>()?)
     }
 
     fn audit_log(&self) -> Result<Vec<AuditEntry>> {

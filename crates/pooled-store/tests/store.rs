@@ -13,8 +13,8 @@ use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
 use pooled_store::{
-    Actual, ImportHeader, ImportItem, ImportOutcome, LoadOutcome, PaymentStatus, PostgresStore, SqliteStore, Store,
-    StoreError, StoredCostCentre,
+    Actual, ApiToken, ImportHeader, ImportItem, ImportOutcome, LoadOutcome, NewApiToken, NewSession, NewUser,
+    PaymentStatus, PostgresStore, Role, Session, SqliteStore, Store, StoreError, StoredCostCentre, User,
 };
 
 // ---- fixtures ----
@@ -175,6 +175,12 @@ on_both_backends!(
     edited_actuals_are_named_by_their_import,
     everything_survives_reopening,
     an_import_killed_midway_leaves_nothing,
+    accounts_are_created_and_found_in_any_case,
+    sessions_last_until_they_expire_end_or_their_user_is_disabled,
+    login_failures_are_counted_in_a_window,
+    api_tokens_work_until_revoked,
+    names_with_html_and_sql_are_stored_intact,
+    the_audit_log_holds_no_secrets,
 );
 
 // ---- helpers ----
@@ -677,12 +683,16 @@ fn edited_actuals_are_named_by_their_import(f: &mut Fixture) {
 fn everything_survives_reopening(f: &mut Fixture) {
     a_sequence_of_changes(f.store.as_mut());
     let year = fy("2016-17");
-    let before = (f.store.audit_log().unwrap(), f.store.actuals(year).unwrap(), f.store.plan(year).unwrap());
+    let ann = f.store.create_user(&new_user("ann", Role::BudgetHolder), "admin").unwrap();
+    f.store.create_session(&new_session(ann, "a-session", LATER)).unwrap();
+    let state =
+        |s: &dyn Store| (s.audit_log().unwrap(), s.actuals(year).unwrap(), s.plan(year).unwrap(), s.users().unwrap());
+    let before = state(f.store.as_ref());
     f.reopen();
-    let after = (f.store.audit_log().unwrap(), f.store.actuals(year).unwrap(), f.store.plan(year).unwrap());
-    assert_eq!(before, after);
+    assert_eq!(state(f.store.as_ref()), before);
+    assert!(f.store.session(&token_hash("a-session")).unwrap().is_some());
     assert_eq!(f.store.verify_audit().unwrap(), None);
-    assert_eq!(f.count("schema_version"), 1);
+    assert_eq!(f.count("schema_version"), 2);
 }
 
 /// Rows that a killed child had streamed into an import: the child says it is ready after
@@ -745,6 +755,410 @@ fn killed_import_child() {
     panic!("the import finished: the parent did not kill this process");
 }
 
+// ---- accounts ----
+
+/// A far future and a long past: sessions that are live, or expired, by any clock.
+const LATER: &str = "2999-01-01T00:00:00Z";
+const EARLIER: &str = "2000-01-01T01:00:00Z";
+const NOW: &str = "2024-06-01T09:00:00Z";
+
+/// A PHC string that names its user, so that the tests can look for it in the audit log.
+fn password_hash(username: &str) -> String {
+    format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ${}-hash", username.len())
+}
+
+/// A user of the role, scoped as the role needs.
+fn new_user(username: &str, role: Role) -> NewUser {
+    NewUser {
+        username: username.to_string(),
+        display_name: format!("{username} (display)"),
+        role,
+        partner: (role == Role::PartnerFinance).then(|| "OCC".to_string()),
+        cost_centres: if role == Role::BudgetHolder { vec!["CC200".into(), "CC100".into()] } else { vec![] },
+        password_hash: password_hash(username),
+        disabled: false,
+    }
+}
+
+fn stored(id: i64, user: &NewUser) -> User {
+    User {
+        id,
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+        role: user.role,
+        partner: user.partner.clone(),
+        cost_centres: user.cost_centres.clone(),
+        password_hash: user.password_hash.clone(),
+        disabled: user.disabled,
+    }
+}
+
+/// What the web application would store for a cookie secret: a stand-in for its SHA-256.
+fn token_hash(secret: &str) -> String {
+    format!("sha256-of-{secret}")
+}
+
+fn new_session(user_id: i64, secret: &str, expires_at: &str) -> NewSession {
+    NewSession {
+        token_hash: token_hash(secret),
+        user_id,
+        csrf_token: format!("csrf-of-{secret}"),
+        created_at: NOW.to_string(),
+        expires_at: expires_at.to_string(),
+    }
+}
+
+fn new_token(user_id: i64, name: &str, secret: &str) -> NewApiToken {
+    NewApiToken { user_id, name: name.to_string(), token_hash: token_hash(secret), created_at: NOW.to_string() }
+}
+
+fn accounts_are_created_and_found_in_any_case(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let ann = new_user("Ann", Role::Administrator);
+    let bob = new_user("bob.occ", Role::PartnerFinance);
+    let cara = new_user("cara", Role::BudgetHolder);
+    let dan = NewUser { disabled: true, ..new_user("dan", Role::Viewer) };
+    let ids: Vec<i64> = [&ann, &bob, &cara, &dan].iter().map(|u| s.create_user(u, "setup").unwrap()).collect();
+    let expected: Vec<User> = [&ann, &bob, &cara, &dan].iter().zip(&ids).map(|(u, &id)| stored(id, u)).collect();
+    assert_eq!(s.users().unwrap(), expected);
+    assert_eq!(s.user(ids[2]).unwrap().as_ref(), Some(&expected[2]));
+    assert_eq!(s.user(ids[3]).unwrap().map(|u| u.disabled), Some(true));
+    assert_eq!(s.user(-1).unwrap(), None);
+    // Any case finds the account, which keeps the case it was created with.
+    for name in ["ann", "ANN", "Ann", "aNn"] {
+        assert_eq!(s.user_by_name(name).unwrap().as_ref(), Some(&expected[0]), "{name}");
+    }
+    assert_eq!(s.user_by_name("BOB.OCC").unwrap().map(|u| u.partner), Some(Some("OCC".to_string())));
+    assert_eq!(s.user_by_name("nobody").unwrap(), None);
+    assert_eq!(s.user_by_name("").unwrap(), None);
+
+    // A username taken in any case is refused and writes nothing.
+    let log = s.audit_log().unwrap();
+    for taken in ["Ann", "ANN", "Bob.Occ"] {
+        let err = s.create_user(&new_user(taken, Role::Viewer), "setup").unwrap_err();
+        assert!(matches!(&err, StoreError::Duplicate(m) if m.contains(taken) && m.contains("taken")), "{err:?}");
+    }
+    // Roles and scopes that contradict each other are refused.
+    let no_partner = NewUser { partner: None, ..new_user("eve", Role::PartnerFinance) };
+    let viewer_with_scope = NewUser { cost_centres: vec!["CC100".into()], ..new_user("eve", Role::Viewer) };
+    let blank = new_user(" ", Role::Viewer);
+    for bad in [no_partner, viewer_with_scope, blank] {
+        let err = s.create_user(&bad, "setup").unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    }
+    assert_eq!(s.audit_log().unwrap(), log);
+    assert_eq!(s.users().unwrap().len(), 4);
+
+    // Passwords change, accounts are disabled and enabled; each change is audited once.
+    s.set_password_hash(ids[0], "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3", "Ann").unwrap();
+    assert_eq!(s.user(ids[0]).unwrap().unwrap().password_hash, "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3");
+    assert!(matches!(s.set_password_hash(ids[0], "", "Ann"), Err(StoreError::Invalid(_))));
+    assert!(matches!(s.set_password_hash(-1, "$argon2id$x", "Ann"), Err(StoreError::NotFound(_))));
+    s.set_user_disabled(ids[3], false, "Ann").unwrap();
+    s.set_user_disabled(ids[3], false, "Ann").unwrap();
+    s.set_user_disabled(ids[1], true, "Ann").unwrap();
+    assert_eq!(s.users().unwrap().iter().map(|u| u.disabled).collect::<Vec<_>>(), [false, true, false, false]);
+    assert!(matches!(s.set_user_disabled(-1, true, "Ann"), Err(StoreError::NotFound(_))));
+
+    let log = s.audit_log().unwrap();
+    assert_eq!(
+        actions(s),
+        ["create-user", "create-user", "create-user", "create-user", "set-password", "enable-user", "disable-user"]
+    );
+    assert_eq!((log[2].actor.as_str(), log[2].subject.as_str()), ("setup", "user cara"));
+    assert_eq!(
+        log[2].after,
+        "username=cara\ndisplay_name=cara (display)\nrole=budget-holder\npartner=-\ncost_centres=CC200,CC100\n\
+         disabled=false"
+    );
+    assert!(log[1].after.contains("role=partner-finance\npartner=OCC"), "{}", log[1].after);
+    assert_eq!((log[4].subject.as_str(), log[4].after.as_str()), ("user Ann", "password=changed"));
+    assert_eq!((log[6].before.as_str(), log[6].after.as_str()), ("disabled=false", "disabled=true"));
+    assert_eq!(s.verify_audit().unwrap(), None);
+}
+
+fn sessions_last_until_they_expire_end_or_their_user_is_disabled(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let ann_user = new_user("ann", Role::BudgetHolder);
+    let ann = s.create_user(&ann_user, "setup").unwrap();
+    let bob = s.create_user(&new_user("bob", Role::Viewer), "setup").unwrap();
+    s.create_session(&new_session(ann, "live", LATER)).unwrap();
+    s.create_session(&new_session(ann, "expired", EARLIER)).unwrap();
+    s.create_session(&new_session(bob, "bob's", LATER)).unwrap();
+
+    let (session, user) = s.session(&token_hash("live")).unwrap().expect("a live session");
+    assert_eq!(user, stored(ann, &ann_user));
+    assert_eq!(
+        session,
+        Session {
+            id: session.id,
+            user_id: ann,
+            csrf_token: "csrf-of-live".into(),
+            created_at: NOW.into(),
+            expires_at: LATER.into()
+        }
+    );
+    assert_eq!(s.session(&token_hash("expired")).unwrap(), None);
+    assert_eq!(s.session(&token_hash("unknown")).unwrap(), None);
+    assert_eq!(s.session("").unwrap(), None);
+
+    // A disabled user's sessions stop working at once, and come back with the account.
+    s.set_user_disabled(bob, true, "admin").unwrap();
+    assert_eq!(s.session(&token_hash("bob's")).unwrap(), None);
+    let err = s.create_session(&new_session(bob, "another", LATER)).unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    s.set_user_disabled(bob, false, "admin").unwrap();
+    assert_eq!(s.session(&token_hash("bob's")).unwrap().map(|(_, u)| u.id), Some(bob));
+
+    // Malformed times and unknown users are refused, writing nothing.
+    let log = s.audit_log().unwrap();
+    for expires_at in ["2999-01-01 00:00:00", "2999-01-01T00:00:00+00:00", "tomorrow", "2999-01-01T00:00:00.5Z"] {
+        let err = s.create_session(&new_session(ann, "odd", expires_at)).unwrap_err();
+        assert!(matches!(&err, StoreError::Invalid(m) if m.contains("expiry")), "{expires_at}: {err:?}");
+    }
+    assert!(matches!(s.create_session(&new_session(-1, "nobody's", LATER)), Err(StoreError::NotFound(_))));
+    assert!(matches!(s.delete_expired_sessions("now"), Err(StoreError::Invalid(_))));
+    assert_eq!(s.audit_log().unwrap(), log);
+
+    // Logging out ends the session; an unknown or ended session changes nothing.
+    s.delete_session(&token_hash("live")).unwrap();
+    assert_eq!(s.session(&token_hash("live")).unwrap(), None);
+    s.delete_session(&token_hash("live")).unwrap();
+    s.delete_session(&token_hash("unknown")).unwrap();
+
+    // Clearing out removes expired sessions only; once is enough.
+    assert_eq!(f.count("session"), 2);
+    let s = f.store.as_mut();
+    assert_eq!(s.delete_expired_sessions(NOW).unwrap(), 1);
+    assert_eq!(s.delete_expired_sessions(NOW).unwrap(), 0);
+    assert!(s.session(&token_hash("bob's")).unwrap().is_some());
+    // Expiry is exclusive: a session expiring at `now` has expired.
+    assert_eq!(s.delete_expired_sessions(LATER).unwrap(), 1);
+    assert_eq!(f.count("session"), 0);
+
+    let log = f.store.audit_log().unwrap();
+    let sessions: Vec<_> = log[2..].iter().map(|e| (e.actor.as_str(), e.action.as_str())).collect();
+    assert_eq!(
+        sessions,
+        [
+            ("ann", "login"),
+            ("ann", "login"),
+            ("bob", "login"),
+            ("admin", "disable-user"),
+            ("admin", "enable-user"),
+            ("ann", "logout"),
+            ("system", "delete-expired-sessions"),
+            ("system", "delete-expired-sessions"),
+        ]
+    );
+    assert_eq!(
+        (log[2].subject.clone(), log[2].after.as_str()),
+        (format!("session {}", session.id), "expires_at=2999-01-01T00:00:00Z")
+    );
+    assert_eq!(log[7].subject, format!("session {}", session.id));
+    assert_eq!(log[8].after, format!("expired_by={NOW}\ndeleted=1"));
+    assert_eq!(f.store.verify_audit().unwrap(), None);
+}
+
+fn login_failures_are_counted_in_a_window(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let at = |hhmm: &str| format!("2024-06-01T{hhmm}:00Z");
+    for (name, time) in [("Ann", "10:00"), ("Ann", "10:05"), ("ann", "10:10"), ("ANN", "10:12"), ("bob", "10:11")] {
+        s.record_login_attempt(name, false, &at(time)).unwrap();
+    }
+    // Any case counts for the same username; the window's start is inclusive.
+    assert_eq!(s.recent_login_failures("ann", &at("10:00")).unwrap(), 4);
+    assert_eq!(s.recent_login_failures("aNN", &at("10:01")).unwrap(), 3);
+    assert_eq!(s.recent_login_failures("Ann", &at("10:12")).unwrap(), 1);
+    assert_eq!(s.recent_login_failures("ann", &at("10:13")).unwrap(), 0);
+    assert_eq!(s.recent_login_failures("bob", &at("10:00")).unwrap(), 1);
+    // Usernames without an account are counted too: guessing names is throttled alike.
+    assert_eq!(s.recent_login_failures("mallory", &at("10:00")).unwrap(), 0);
+    s.record_login_attempt("mallory", false, &at("10:20")).unwrap();
+    assert_eq!(s.recent_login_failures("mallory", &at("10:00")).unwrap(), 1);
+
+    // A successful login clears the count; failures after it count again.
+    s.record_login_attempt("ann", true, &at("10:14")).unwrap();
+    assert_eq!(s.recent_login_failures("ann", &at("10:00")).unwrap(), 0);
+    s.record_login_attempt("ann", false, &at("10:15")).unwrap();
+    assert_eq!(s.recent_login_failures("ann", &at("10:00")).unwrap(), 1);
+    assert_eq!(s.recent_login_failures("bob", &at("10:00")).unwrap(), 1);
+
+    let err = s.recent_login_failures("ann", "2024-06-01").unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    assert!(matches!(s.record_login_attempt("ann", false, "10:00"), Err(StoreError::Invalid(_))));
+    // Every attempt is kept, none is audited.
+    assert_eq!(s.audit_log().unwrap(), []);
+    assert_eq!(f.count("login_attempt"), 8);
+}
+
+fn api_tokens_work_until_revoked(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let ann_user = new_user("ann", Role::PartnerFinance);
+    let ann = s.create_user(&ann_user, "admin").unwrap();
+    let bob = s.create_user(&new_user("bob", Role::Viewer), "admin").unwrap();
+    let nightly = s.create_api_token(&new_token(ann, "nightly import", "secret-1"), "ann").unwrap();
+    let report = s.create_api_token(&new_token(ann, "month-end report", "secret-2"), "admin").unwrap();
+    assert_ne!(nightly, report);
+
+    let listed = |id, name: &str, revoked_at: Option<String>| ApiToken {
+        id,
+        user_id: ann,
+        name: name.to_string(),
+        created_at: NOW.to_string(),
+        revoked_at,
+    };
+    assert_eq!(
+        s.api_token(&token_hash("secret-1")).unwrap(),
+        Some((listed(nightly, "nightly import", None), stored(ann, &ann_user)))
+    );
+    assert_eq!(s.api_token(&token_hash("secret-3")).unwrap(), None);
+    assert_eq!(
+        s.api_tokens(ann).unwrap(),
+        [listed(nightly, "nightly import", None), listed(report, "month-end report", None)]
+    );
+    assert_eq!(s.api_tokens(bob).unwrap(), []);
+
+    // Revoked for good; revoking again changes nothing; unknown tokens are named.
+    s.revoke_api_token(nightly, "admin").unwrap();
+    assert_eq!(s.api_token(&token_hash("secret-1")).unwrap(), None);
+    let log = s.audit_log().unwrap();
+    s.revoke_api_token(nightly, "admin").unwrap();
+    assert_eq!(s.audit_log().unwrap(), log);
+    let err = s.revoke_api_token(-1, "admin").unwrap_err();
+    assert!(matches!(&err, StoreError::NotFound(m) if m.contains("API token -1")), "{err:?}");
+    let tokens = s.api_tokens(ann).unwrap();
+    assert!(tokens[0].revoked_at.as_deref().is_some_and(|t| t.len() == 20 && t.ends_with('Z')), "{tokens:?}");
+    assert_eq!(tokens[1].revoked_at, None);
+
+    // A disabled user's tokens stop working, and none can be made for them.
+    assert!(s.api_token(&token_hash("secret-2")).unwrap().is_some());
+    s.set_user_disabled(ann, true, "admin").unwrap();
+    assert_eq!(s.api_token(&token_hash("secret-2")).unwrap(), None);
+    let err = s.create_api_token(&new_token(ann, "another", "secret-4"), "admin").unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    assert!(matches!(s.create_api_token(&new_token(-1, "x", "secret-5"), "admin"), Err(StoreError::NotFound(_))));
+    let bad_time = NewApiToken { created_at: "2024-06-01".into(), ..new_token(bob, "x", "secret-6") };
+    assert!(matches!(s.create_api_token(&bad_time, "admin"), Err(StoreError::Invalid(_))));
+
+    let log = s.audit_log().unwrap();
+    assert_eq!(
+        log[2..].iter().map(|e| (e.actor.as_str(), e.action.as_str())).collect::<Vec<_>>(),
+        [
+            ("ann", "create-api-token"),
+            ("admin", "create-api-token"),
+            ("admin", "revoke-api-token"),
+            ("admin", "disable-user")
+        ]
+    );
+    assert_eq!(log[2].subject, format!("api token {nightly} of user ann"));
+    assert_eq!(log[2].after, "name=nightly import\nstatus=live");
+    assert_eq!((log[4].before.as_str(), log[4].after.as_str()), ("status=live", "status=revoked"));
+    assert_eq!(s.verify_audit().unwrap(), None);
+}
+
+const HTML: &str = "<script>alert(1)</script>";
+const SQL: &str = "Robert'); DROP TABLE users;--";
+
+fn names_with_html_and_sql_are_stored_intact(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let sql_user = NewUser {
+        display_name: HTML.to_string(),
+        partner: Some(format!("{SQL} & \"{HTML}\"")),
+        ..new_user(SQL, Role::PartnerFinance)
+    };
+    let html_user = NewUser {
+        display_name: format!("{SQL}\n{HTML}"),
+        cost_centres: vec![SQL.to_string(), HTML.to_string(), "CC\\100".to_string()],
+        ..new_user(HTML, Role::BudgetHolder)
+    };
+    let sql_id = s.create_user(&sql_user, SQL).unwrap();
+    let html_id = s.create_user(&html_user, HTML).unwrap();
+    assert_eq!(s.user_by_name(SQL).unwrap(), Some(stored(sql_id, &sql_user)));
+    assert_eq!(s.user_by_name(&SQL.to_uppercase()).unwrap(), Some(stored(sql_id, &sql_user)));
+    assert_eq!(s.user(html_id).unwrap(), Some(stored(html_id, &html_user)));
+    assert_eq!(s.users().unwrap(), [stored(sql_id, &sql_user), stored(html_id, &html_user)]);
+    let err = s.create_user(&new_user(&SQL.to_lowercase(), Role::Viewer), "admin").unwrap_err();
+    assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
+
+    s.create_session(&NewSession { csrf_token: SQL.into(), ..new_session(sql_id, SQL, LATER) }).unwrap();
+    let (session, user) = s.session(&token_hash(SQL)).unwrap().unwrap();
+    assert_eq!((session.csrf_token.as_str(), user.username.as_str()), (SQL, SQL));
+    s.create_api_token(&new_token(html_id, HTML, HTML), SQL).unwrap();
+    let (token, user) = s.api_token(&token_hash(HTML)).unwrap().unwrap();
+    assert_eq!((token.name.as_str(), user.display_name.as_str()), (HTML, html_user.display_name.as_str()));
+    s.record_login_attempt(SQL, false, NOW).unwrap();
+    assert_eq!(s.recent_login_failures(SQL, NOW).unwrap(), 1);
+
+    // The log holds the names as given (its texts stay one field a line).
+    let log = s.audit_log().unwrap();
+    assert_eq!((log[0].actor.as_str(), log[0].subject.clone()), (SQL, format!("user {SQL}")));
+    assert!(log[0].after.contains(&format!("display_name={HTML}\n")), "{}", log[0].after);
+    assert!(log[1].after.contains(&format!("display_name={SQL}\\n{HTML}\n")), "{}", log[1].after);
+    assert!(log[1].after.contains(&format!("cost_centres={SQL},{HTML},CC\\\\100\n")), "{}", log[1].after);
+    assert_eq!(log[2].actor, SQL);
+    assert_eq!((log[3].actor.as_str(), log[3].after.clone()), (SQL, format!("name={HTML}\nstatus=live")));
+    assert_eq!(s.verify_audit().unwrap(), None);
+    assert_eq!(f.count("app_user"), 2);
+}
+
+fn the_audit_log_holds_no_secrets(f: &mut Fixture) {
+    a_sequence_of_changes(f.store.as_mut());
+    let s = f.store.as_mut();
+    let ann = s.create_user(&new_user("ann", Role::PoolManager), "admin").unwrap();
+    let bob = s.create_user(&new_user("bob", Role::BudgetHolder), "admin").unwrap();
+    let new_hash = "$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$changed-hash";
+    s.set_password_hash(ann, new_hash, "ann").unwrap();
+    s.record_login_attempt("ann", false, NOW).unwrap();
+    s.record_login_attempt("ann", true, NOW).unwrap();
+    s.create_session(&new_session(ann, "cookie-1", LATER)).unwrap();
+    s.create_session(&new_session(bob, "cookie-2", EARLIER)).unwrap();
+    s.delete_session(&token_hash("cookie-1")).unwrap();
+    s.delete_expired_sessions(NOW).unwrap();
+    let token = s.create_api_token(&new_token(bob, "script", "api-secret"), "bob").unwrap();
+    s.revoke_api_token(token, "ann").unwrap();
+    s.set_user_disabled(bob, true, "ann").unwrap();
+    s.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(5), "bob").unwrap();
+
+    let log = s.audit_log().unwrap();
+    assert_eq!(
+        log[8..].iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        [
+            "create-user",
+            "create-user",
+            "set-password",
+            "login",
+            "login",
+            "logout",
+            "delete-expired-sessions",
+            "create-api-token",
+            "revoke-api-token",
+            "disable-user",
+            "set-forecast"
+        ]
+    );
+    assert_eq!(pooled_store::verify_chain(&log), None);
+    assert_eq!(s.verify_audit().unwrap(), None);
+    let secrets = [
+        password_hash("ann"),
+        password_hash("bob"),
+        new_hash.to_string(),
+        "argon2".to_string(),
+        "cookie-1".to_string(),
+        "cookie-2".to_string(),
+        "csrf-of".to_string(),
+        "api-secret".to_string(),
+        "sha256-of".to_string(),
+    ];
+    for e in &log {
+        for text in [&e.actor, &e.action, &e.subject, &e.before, &e.after] {
+            for secret in &secrets {
+                assert!(!text.contains(secret.as_str()), "entry {} holds {secret}: {text}", e.seq);
+            }
+        }
+    }
+}
+
 // ---- not per backend ----
 
 #[test]
@@ -768,4 +1182,20 @@ fn an_in_memory_store_works_too() {
     import(&mut store, "2016-05", "OCC", "sha-1", &may_rows());
     assert_eq!(store.actuals(fy("2016-17")).unwrap().len(), 2);
     assert_eq!(store.verify_audit().unwrap(), None);
+}
+
+#[test]
+fn an_opened_store_moves_between_threads() {
+    let path = std::env::temp_dir().join(format!("pooled-store-threads-{}.db", std::process::id()));
+    remove_sqlite_files(&path);
+    let mut store = pooled_store::open(path.to_str().unwrap()).unwrap();
+    // A server hands a store from thread to thread: it must be Send.
+    let store_back = std::thread::spawn(move || {
+        store.create_user(&new_user("ann", Role::Viewer), "admin").unwrap();
+        store
+    });
+    let store = store_back.join().unwrap();
+    assert_eq!(store.user_by_name("ann").unwrap().map(|u| u.role), Some(Role::Viewer));
+    drop(store);
+    remove_sqlite_files(&path);
 }
