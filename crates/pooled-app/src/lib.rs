@@ -7,17 +7,19 @@ mod export;
 
 pub use export::{report_table, report_workbook};
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::mpsc::SyncSender;
 
-use pooled_core::agreement::{Agreement, variation};
-use pooled_core::calendar::{FinancialYear, FiscalMonth};
+use pooled_core::agreement::{Agreement, PartnerIx, variation};
+use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::diagnostic::Diagnostic;
-use pooled_core::ledger::{DateFormat, Mapping, Period, RowError, RowReader};
+use pooled_core::ledger::{DateFormat, LedgerRow, Mapping, Period, RowError, RowReader};
 use pooled_core::money::Money;
 use pooled_core::plan::{CostCentre, Plan};
 use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
 use pooled_core::settlement::{Invoice, Outturn, PoolSettlement, invoices, settle};
-use pooled_files::{ReadOptions, TableReader};
+use pooled_files::{ReadOptions, Record, TableReader};
 use pooled_store::{ImportHeader, ImportItem, ImportOutcome, LoadOutcome, Store, StoreError, StoredCostCentre};
 
 /// What went wrong, said so that a finance officer can act on it.
@@ -205,6 +207,10 @@ pub fn file_sha256(path: &Path) -> Result<String> {
 /// parse under the mapping, be dated in the period and name a cost centre of that partner
 /// in the year's plan; otherwise every bad row is reported (row and column) and nothing is
 /// written.
+///
+/// Reading and checking the file runs on its own thread, handing rows over in batches,
+/// while this thread writes them: the two halves take about as long as each other, and the
+/// machine has two cores.
 pub fn import_ledger(
     store: &mut dyn Store,
     request: &ImportRequest<'_>,
@@ -221,73 +227,47 @@ pub fn import_ledger(
     let plan = plan(store, &agreement)?;
     let file = request.path.display().to_string();
     let file_sha256 = file_sha256(request.path)?;
-    let mut table = open_table(request.path, request.mapping.date_format)?;
+    let table = open_table(request.path, request.mapping.date_format)?;
     let header: Vec<String> = table.header().to_vec();
     let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
     let reader = RowReader::new(&request.mapping, &header_refs).map_err(|e| row_errors(&file, &[e]))?;
-    let cost_centre_column = header_refs
-        .iter()
-        .position(|h| h.trim().eq_ignore_ascii_case(request.mapping.cost_centre.trim()))
-        .expect("RowReader found it");
-    let date_column =
-        header_refs.iter().position(|h| h.trim().eq_ignore_ascii_case(request.mapping.date.trim())).expect("found");
-
-    let mut errors: Vec<RowError> = Vec::new();
-    let mut file_error: Option<String> = None;
-    let mut finished = false;
+    let checker = RowChecker {
+        reader,
+        cost_centres: plan.cost_centres().iter().map(|c| (c.code.clone(), c.partner)).collect(),
+        partner,
+        partner_ids: agreement.partners().iter().map(|p| p.id.clone()).collect(),
+        period: request.period,
+        first_day: request.period.first_day(),
+        last_day: request.period.last_day(),
+        cost_centre_column: column_of(&header, &request.mapping.cost_centre),
+        date_column: column_of(&header, &request.mapping.date),
+        header,
+    };
     let total_bytes = table.total_bytes();
+    let (batches, receiver) = std::sync::mpsc::sync_channel::<Batch>(4);
+    let worker = std::thread::spawn(move || checker.check_all(table, &batches));
+
+    let mut aborted = false;
+    let mut pending = Vec::new().into_iter();
     let mut rows = std::iter::from_fn(|| {
         loop {
-            if finished {
+            if let Some(row) = pending.next() {
+                return Some(ImportItem::Row(row));
+            }
+            if aborted {
                 return None;
             }
-            let Some(record) = table.next() else {
-                finished = true;
-                // Bad rows anywhere mean nothing is written.
-                return (!errors.is_empty() || file_error.is_some()).then_some(ImportItem::Abort);
-            };
-            let record = match record {
-                Ok(r) => r,
-                Err(e) => {
-                    file_error = Some(e.to_string());
-                    finished = true;
+            match receiver.recv() {
+                Ok(Batch::Rows { rows, bytes_read }) => {
+                    progress(bytes_read, total_bytes);
+                    pending = rows.into_iter();
+                }
+                // The worker found a bad row, or it stopped: nothing may be written.
+                Ok(Batch::Abort) | Err(_) => {
+                    aborted = true;
                     return Some(ImportItem::Abort);
                 }
-            };
-            if record.row % 65_536 == 0 {
-                progress(table.bytes_read(), total_bytes);
-            }
-            let fields: Vec<&str> = record.fields.iter().map(String::as_str).collect();
-            let bad = |column: usize, message: String| RowError {
-                row: record.row,
-                column: column + 1,
-                column_name: header[column].trim().to_string(),
-                message,
-            };
-            match reader.read(record.row, &fields) {
-                Err(e) => errors.push(e),
-                Ok(row) => match plan.cost_centre(&row.cost_centre) {
-                    None => errors.push(bad(
-                        cost_centre_column,
-                        format!("cost centre `{}` is not in the {year} plan (unmapped)", row.cost_centre),
-                    )),
-                    Some(cc) if cc.partner != partner => errors.push(bad(
-                        cost_centre_column,
-                        format!(
-                            "cost centre `{}` belongs to {}, not {}",
-                            row.cost_centre,
-                            agreement.partners()[cc.partner].id,
-                            request.partner
-                        ),
-                    )),
-                    Some(_) if !request.period.contains(row.date) => errors.push(bad(
-                        date_column,
-                        format!("{} is outside the period {} being imported", row.date, request.period),
-                    )),
-                    Some(_) if errors.is_empty() => return Some(ImportItem::Row(row)),
-                    // Once a row is bad nothing will be written; keep reading only to report.
-                    Some(_) => {}
-                },
+                Ok(Batch::Done) => return None,
             }
         }
     });
@@ -299,13 +279,124 @@ pub fn import_ledger(
         actor: request.actor.to_string(),
     };
     let outcome = store.import_ledger(&header, &mut rows);
+    // The receiver goes first so that a worker still sending (after an early store error)
+    // stops instead of waiting for room.
+    drop(rows);
+    drop(receiver);
     progress(total_bytes, total_bytes);
-    match outcome {
-        Err(StoreError::ImportAborted) => match file_error {
-            Some(e) => Err(AppError::Input(vec![e])),
-            None => Err(row_errors(&file, &errors)),
-        },
-        other => Ok(other?),
+    let checked = worker.join().map_err(|_| AppError::Input(vec![format!("{file}: reading the file failed")]))?;
+    match (outcome, checked) {
+        (Err(StoreError::ImportAborted), Checked::FileError(e)) => Err(AppError::Input(vec![e])),
+        (Err(StoreError::ImportAborted), Checked::BadRows(errors)) => Err(row_errors(&file, &errors)),
+        (other, _) => Ok(other?),
+    }
+}
+
+fn column_of(header: &[String], name: &str) -> usize {
+    header.iter().position(|h| h.trim().eq_ignore_ascii_case(name.trim())).expect("RowReader found every column")
+}
+
+/// What the reading thread hands over.
+enum Batch {
+    Rows { rows: Vec<LedgerRow>, bytes_read: u64 },
+    Abort,
+    Done,
+}
+
+/// How reading the file ended.
+enum Checked {
+    AllGood,
+    BadRows(Vec<RowError>),
+    FileError(String),
+}
+
+/// Checks each row of an extract: the mapping reads it, its cost centre is the partner's
+/// in the plan, its date is in the period.
+struct RowChecker {
+    reader: RowReader,
+    header: Vec<String>,
+    /// Cost centre code -> its partner, for a lookup per row.
+    cost_centres: HashMap<String, PartnerIx>,
+    partner: PartnerIx,
+    partner_ids: Vec<String>,
+    period: Period,
+    first_day: Date,
+    last_day: Date,
+    cost_centre_column: usize,
+    date_column: usize,
+}
+
+const BATCH: usize = 4096;
+
+impl RowChecker {
+    fn check_all(self, mut table: TableReader, batches: &SyncSender<Batch>) -> Checked {
+        let mut errors = Vec::new();
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut record = Record::default();
+        loop {
+            match table.read_into(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    let _ = batches.send(Batch::Abort);
+                    return Checked::FileError(e.to_string());
+                }
+            }
+            match self.check(&record) {
+                Ok(row) if errors.is_empty() => batch.push(row),
+                // Once a row is bad nothing will be written; keep reading only to report.
+                Ok(_) => {}
+                Err(e) => {
+                    if errors.is_empty() {
+                        batch.clear();
+                        if batches.send(Batch::Abort).is_err() {
+                            return Checked::BadRows(vec![e]);
+                        }
+                    }
+                    errors.push(e);
+                }
+            }
+            if batch.len() == BATCH {
+                let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if batches.send(Batch::Rows { rows, bytes_read: table.bytes_read() }).is_err() {
+                    return Checked::AllGood;
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Checked::BadRows(errors);
+        }
+        let _ = batches.send(Batch::Rows { rows: batch, bytes_read: table.bytes_read() });
+        let _ = batches.send(Batch::Done);
+        Checked::AllGood
+    }
+
+    fn check(&self, record: &Record) -> Result<LedgerRow, RowError> {
+        let fields: Vec<&str> = record.fields.iter().map(String::as_str).collect();
+        let row = self.reader.read(record.row, &fields)?;
+        let bad = |column: usize, message: String| RowError {
+            row: record.row,
+            column: column + 1,
+            column_name: self.header[column].trim().to_string(),
+            message,
+        };
+        match self.cost_centres.get(&row.cost_centre) {
+            None => Err(bad(
+                self.cost_centre_column,
+                format!("cost centre `{}` is not in the {} plan (unmapped)", row.cost_centre, self.period.year),
+            )),
+            Some(owner) if *owner != self.partner => Err(bad(
+                self.cost_centre_column,
+                format!(
+                    "cost centre `{}` belongs to {}, not {}",
+                    row.cost_centre, self.partner_ids[*owner], self.partner_ids[self.partner]
+                ),
+            )),
+            Some(_) if row.date < self.first_day || row.date > self.last_day => {
+                Err(bad(self.date_column, format!("{} is outside the period {} being imported", row.date, self.period)))
+            }
+            Some(_) => Ok(row),
+        }
     }
 }
 
