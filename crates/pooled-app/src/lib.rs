@@ -279,9 +279,8 @@ pub fn import_ledger(
         actor: request.actor.to_string(),
     };
     let outcome = store.import_ledger(&header, &mut rows);
-    // The receiver goes first so that a worker still sending (after an early store error)
-    // stops instead of waiting for room.
-    drop(rows);
+    // The receiver goes before the join so that a worker still sending (after an early
+    // store error) stops instead of waiting for room.
     drop(receiver);
     progress(total_bytes, total_bytes);
     let checked = worker.join().map_err(|_| AppError::Input(vec![format!("{file}: reading the file failed")]))?;
