@@ -24,6 +24,10 @@ pub struct Db {
     /// Who is making the change, for the audit log.
     #[arg(long = "as", env = "USER", default_value = "cli", global = true)]
     pub actor: String,
+    /// Whether --database was given on the command line (not by POOLED_DATABASE or the
+    /// default): set by `main` from the parsed arguments.
+    #[arg(skip)]
+    pub database_given: bool,
 }
 
 #[derive(Subcommand)]
@@ -130,11 +134,11 @@ pub enum AuditAction {
     Log,
 }
 
-fn store_error(e: pooled_store::StoreError) -> Failure {
+pub fn store_error(e: pooled_store::StoreError) -> Failure {
     Failure::Input(vec![e.to_string()])
 }
 
-fn app(e: AppError) -> Failure {
+pub fn app(e: AppError) -> Failure {
     match e {
         AppError::Input(lines) => Failure::Input(lines),
         AppError::Store(e) => store_error(e),

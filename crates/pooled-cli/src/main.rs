@@ -5,13 +5,15 @@ mod db;
 mod generate;
 mod json;
 mod report;
+mod serve;
 mod table;
 mod text;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{Calendar, Date, FinancialYear};
 use pooled_core::diagnostic::Diagnostic;
@@ -100,6 +102,8 @@ enum Command {
     Db(db::DbCommand),
     #[command(flatten)]
     Generate(generate::GenerateCommand),
+    #[command(flatten)]
+    Serve(serve::ServeCommand),
     /// A year's bank holidays, one a line: ISO date, then the name.
     BankHolidays {
         #[arg(long, value_parser = parse_calendar, default_value = "england-and-wales")]
@@ -133,7 +137,11 @@ enum Failure {
 type Outcome = Result<String, Failure>;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // `pooled demo` replaces its database: only one named on the command line, never
+    // POOLED_DATABASE's or the default.
+    cli.db.database_given = matches.value_source("database") == Some(ValueSource::CommandLine);
     match run(&cli.db, cli.command) {
         Ok(out) => {
             print!("{out}");
@@ -156,6 +164,7 @@ fn run(db: &db::Db, command: Command) -> Outcome {
     match command {
         Command::Db(command) => db::run(db, command),
         Command::Generate(command) => generate::run(command),
+        Command::Serve(command) => serve::run(db, command),
         Command::Check { agreement } => {
             let text = read(&agreement)?;
             match Agreement::parse(&text) {

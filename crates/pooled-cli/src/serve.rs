@@ -1,0 +1,224 @@
+//! `pooled serve` (the web application on the database) and `pooled demo` (a fresh SQLite
+//! file with both Oxfordshire agreements, a plan, six months of ledger and some forecasts,
+//! then the web application on it).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use pooled_app::ImportRequest;
+use pooled_core::agreement::Agreement;
+use pooled_core::calendar::FiscalMonth;
+use pooled_core::ledger::{Mapping, Period};
+use pooled_core::money::Money;
+use pooled_files::{GenOptions, PlanRow, Span, gen_ledger, gen_plan, write_plan_csv};
+use pooled_store::Store;
+
+use crate::db::{Db, app, store_error};
+use crate::{Failure, Outcome};
+
+#[derive(Subcommand)]
+pub enum ServeCommand {
+    /// Serve the web application on the database (--database) until Ctrl-C or SIGTERM.
+    Serve {
+        /// Where to listen: host:port (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        address: String,
+    },
+    /// Create a fresh demonstration database (both Oxfordshire agreements, six months of
+    /// ledger, some forecasts) and serve it. Uses demo.sqlite unless --database is given.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        address: String,
+    },
+}
+
+/// The example agreements, built in so that `pooled demo` works from any directory.
+const AGREEMENTS: [(&str, &str); 2] = [
+    ("examples/oxfordshire-2016-17.toml", include_str!("../../../examples/oxfordshire-2016-17.toml")),
+    ("examples/oxfordshire-2022-23.toml", include_str!("../../../examples/oxfordshire-2022-23.toml")),
+];
+
+/// Who the demo's changes are recorded as in the audit log; also how `pooled demo` knows
+/// a file it may replace.
+const ACTOR: &str = "pooled demo";
+
+/// Cost centres per partner per line, as `pooled gen-plan` makes by default.
+const PER_PARTNER: usize = 20;
+
+/// The mean net posting of `gen_ledger` (pooled-files), in pence: rows of a month's
+/// budget divided by it give actuals near budget.
+const MEAN_POSTING_PENCE: i64 = 510_000;
+
+pub fn run(db: &Db, command: ServeCommand) -> Outcome {
+    match command {
+        ServeCommand::Serve { address } => serve(&address, &db.database, None),
+        ServeCommand::Demo { address } => {
+            let database = if db.database_given { db.database.clone() } else { "demo.sqlite".to_string() };
+            create_demo(Path::new(&database))?;
+            serve(&address, &database, Some(&database))
+        }
+    }
+}
+
+fn serve(address: &str, database: &str, demo: Option<&str>) -> Outcome {
+    pooled_web::run(address, database, |bound| {
+        let serving = match demo {
+            Some(file) => format!("pooled demo: serving {file} at http://{bound}/"),
+            None => format!("pooled: serving {database} at http://{bound}/"),
+        };
+        // Written, not println!ed: a server whose standard output was closed (a script
+        // that read the address and went) must keep serving, not panic.
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(
+            stdout,
+            "{serving}\nAccounts and logins come in a later release: until then every page is open to anyone who \
+             can reach this address, so keep it on 127.0.0.1. Press Ctrl-C to stop."
+        )
+        .and_then(|()| stdout.flush());
+    })
+    .map_err(|e| Failure::Input(vec![format!("pooled serve: {e}")]))?;
+    Ok(String::new())
+}
+
+/// Builds the demo database at `path`, replacing an earlier demo's file but never any
+/// other database.
+fn create_demo(path: &Path) -> Result<(), Failure> {
+    let location = path.display().to_string();
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        return Err(Failure::Usage("the demo builds a fresh SQLite file: give --database FILE.sqlite".into()));
+    }
+    if path.exists() {
+        let existing = pooled_store::open(&location).map_err(|e| Failure::Input(vec![format!("{location}: {e}")]))?;
+        let log = existing.audit_log().map_err(store_error)?;
+        if log.iter().any(|e| e.actor != ACTOR) {
+            return Err(Failure::Input(vec![format!(
+                "{location} holds changes not made by `pooled demo`: it will not be replaced; choose another --database"
+            )]));
+        }
+        drop(existing);
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{location}{suffix}"));
+            if file.exists() {
+                std::fs::remove_file(&file)
+                    .map_err(|e| Failure::Input(vec![format!("{}: cannot remove: {e}", file.display())]))?;
+            }
+        }
+    }
+    eprintln!("pooled demo: creating {location}");
+    let mut store = pooled_store::open(&location).map_err(|e| Failure::Input(vec![format!("{location}: {e}")]))?;
+    let store = store.as_mut();
+    let work = TempDir::new()?;
+    store.save_mapping("OCC", &preset("unit4")?, ACTOR).map_err(store_error)?;
+    store.save_mapping("OCCG", &preset("oracle")?, ACTOR).map_err(store_error)?;
+    for (file, text) in AGREEMENTS {
+        pooled_app::load_agreement(store, file, text, ACTOR).map_err(app)?;
+        let (agreement, _) = Agreement::parse(text).map_err(|_| Failure::Input(vec![format!("{file}: invalid")]))?;
+        let plan = gen_plan(&agreement, PER_PARTNER, 1);
+        let plan_file = work.0.join(format!("plan-{}.csv", agreement.financial_year()));
+        write_file(&plan_file, |w| write_plan_csv(w, &plan))?;
+        pooled_app::load_plan(store, agreement.financial_year(), &plan_file, ACTOR).map_err(app)?;
+        import_months(store, &agreement, &plan, &work.0)?;
+        enter_forecasts(store, &agreement, &plan)?;
+    }
+    eprintln!("pooled demo: {location} is ready");
+    Ok(())
+}
+
+fn preset(name: &str) -> Result<Mapping, Failure> {
+    Mapping::preset(name).ok_or_else(|| Failure::Usage(format!("no preset `{name}`")))
+}
+
+/// M1 to M6 of ledger for each partner: one extract a month, as its ERP writes it, with
+/// each line's postings sized to its monthly budget so that actuals run near budget.
+fn import_months(store: &mut dyn Store, agreement: &Agreement, plan: &[PlanRow], dir: &Path) -> Result<(), Failure> {
+    let year = agreement.financial_year();
+    for partner in agreement.partners() {
+        let mapping = store.mapping(&partner.id).map_err(store_error)?.unwrap_or(preset("unit4")?);
+        for month in FiscalMonth::all().take(6) {
+            let period = Period { year, month };
+            let file = dir.join(format!("{}-{period}.csv", partner.id));
+            let mut out: Vec<u8> = Vec::new();
+            for (p, pool) in agreement.pools().iter().enumerate() {
+                for (l, line) in pool.lines.iter().enumerate() {
+                    let codes: Vec<String> = plan
+                        .iter()
+                        .filter(|c| c.partner == partner.id && c.pool == pool.id && c.line == line.id)
+                        .map(|c| c.code.clone())
+                        .collect();
+                    let budget: Money = plan
+                        .iter()
+                        .filter(|c| c.partner == partner.id && c.pool == pool.id && c.line == line.id)
+                        .map(|c| c.budget)
+                        .sum();
+                    if codes.is_empty() || budget <= Money::ZERO {
+                        continue;
+                    }
+                    let mut options = GenOptions::new(mapping.clone(), Span::Period(period), codes);
+                    options.rows = u64::try_from(budget.pence() / 12 / MEAN_POSTING_PENCE).unwrap_or(0).max(1);
+                    options.seed = u64::from(month.number()) * 1000 + (p * 100 + l) as u64;
+                    let mut chunk = Vec::new();
+                    gen_ledger(&options, &mut chunk).map_err(|e| Failure::Input(vec![format!("generating: {e}")]))?;
+                    // One extract a month: every chunk after the first loses its header.
+                    let body = if out.is_empty() { &chunk[..] } else { after_first_line(&chunk) };
+                    out.extend_from_slice(body);
+                }
+            }
+            if out.is_empty() {
+                continue;
+            }
+            std::fs::write(&file, &out).map_err(|e| Failure::Input(vec![format!("{}: {e}", file.display())]))?;
+            let request =
+                ImportRequest { partner: &partner.id, period, path: &file, mapping: mapping.clone(), actor: ACTOR };
+            pooled_app::import_ledger(store, &request, &mut |_, _| {}).map_err(app)?;
+        }
+    }
+    Ok(())
+}
+
+fn after_first_line(bytes: &[u8]) -> &[u8] {
+    bytes.iter().position(|b| *b == b'\n').map_or(&[], |i| &bytes[i + 1..])
+}
+
+/// At M6 the budget holder of each line's first cost centre enters a forecast, some over
+/// and some under budget, so that the demo's report has entered forecasts, action plans
+/// and (on the home support line) the clawback of an underspend.
+fn enter_forecasts(store: &mut dyn Store, agreement: &Agreement, plan: &[PlanRow]) -> Result<(), Failure> {
+    const PERCENT_OF_BUDGET: [i64; 5] = [112, 90, 104, 97, 106];
+    let m6 = FiscalMonth::new(6).expect("M6");
+    let mut k = 0;
+    for pool in agreement.pools() {
+        for line in &pool.lines {
+            // gen_plan gives every funded line cost centres; a line without any is skipped.
+            let Some(first) = plan.iter().find(|c| c.pool == pool.id && c.line == line.id) else { continue };
+            let percent = PERCENT_OF_BUDGET[k % PERCENT_OF_BUDGET.len()];
+            k += 1;
+            let outturn = Money::from_pence(first.budget.pence() / 100 * percent);
+            store.set_forecast(agreement.financial_year(), m6, &first.code, outturn, ACTOR).map_err(store_error)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Failure> {
+    let cannot = |e: std::io::Error| Failure::Input(vec![format!("{}: cannot write: {e}", path.display())]);
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(cannot)?);
+    write(&mut file).and_then(|()| file.flush()).map_err(cannot)
+}
+
+/// A directory for the generated files, removed when the demo is built.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Result<TempDir, Failure> {
+        let dir = std::env::temp_dir().join(format!("pooled-demo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| Failure::Input(vec![format!("{}: {e}", dir.display())]))?;
+        Ok(TempDir(dir))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,0 +1,121 @@
+//! The application's state (the store pool and the parsed agreements) and what a page
+//! loads from the store: a year's agreement, plan, actuals and forecasts, read once per
+//! request so that a page can build the report for any month from them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use pooled_core::agreement::Agreement;
+use pooled_core::calendar::{FinancialYear, FiscalMonth};
+use pooled_core::money::Money;
+use pooled_core::plan::Plan;
+use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
+use pooled_store::{Store, StoreError};
+
+use crate::error::WebError;
+use crate::stores::{Opener, StorePool};
+
+/// Everything the handlers share.
+pub struct Web {
+    pub(crate) stores: Arc<StorePool>,
+    pub(crate) backend: &'static str,
+    /// Parsed agreements by (year, version). A version's text never changes (a variation
+    /// is a new version), so an entry never goes stale; parsing and validating the TOML
+    /// is then paid once per version rather than on every request.
+    agreements: Mutex<HashMap<(FinancialYear, u32), Arc<Agreement>>>,
+}
+
+impl Web {
+    /// Opens the store at `location` (as `pooled_store::open` takes it) to check it is
+    /// there, with room for up to `stores` open at once.
+    pub fn open(location: &str, stores: usize) -> Result<Web, StoreError> {
+        let location = location.to_string();
+        Web::with_opener(Box::new(move || pooled_store::open(&location)), stores)
+    }
+
+    /// As [`Web::open`], with stores opened by `open` (a PostgreSQL schema of a test's own).
+    pub fn with_opener(open: Opener, stores: usize) -> Result<Web, StoreError> {
+        let first = open()?;
+        let backend = first.backend();
+        Ok(Web { stores: Arc::new(StorePool::new(open, first, stores)), backend, agreements: Mutex::default() })
+    }
+
+    /// The year's current agreement, parsed at most once per version.
+    pub(crate) fn agreement(&self, store: &dyn Store, year: FinancialYear) -> Result<Arc<Agreement>, WebError> {
+        let stored = store.agreement(year)?.ok_or_else(|| no_agreement(year))?;
+        let key = (year, stored.version);
+        if let Some(a) = self.agreements.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(Arc::clone(a));
+        }
+        let (agreement, _) = Agreement::parse(&stored.text).map_err(|errors| {
+            let file = format!("stored agreement {year} v{}", stored.version);
+            WebError::Data(errors.iter().map(|d| d.render(&file, &stored.text)).collect())
+        })?;
+        let agreement = Arc::new(agreement);
+        self.agreements.lock().unwrap_or_else(|e| e.into_inner()).insert(key, Arc::clone(&agreement));
+        Ok(agreement)
+    }
+
+    /// The year's figures. Blocking: call inside [`StorePool::run`].
+    pub(crate) fn year(&self, store: &dyn Store, year: FinancialYear) -> Result<YearData, WebError> {
+        let agreement = self.agreement(store, year)?;
+        let plan = pooled_app::plan(store, &agreement)?;
+        // As pooled_app::report shapes them for the core, kept here so that one read of
+        // the store serves the report of every month a page shows.
+        let mut actuals = Actuals::new();
+        let mut rows: HashMap<String, [u64; 12]> = HashMap::new();
+        let mut latest: Option<FiscalMonth> = None;
+        for a in store.actuals(year)? {
+            let m = a.month.number() as usize - 1;
+            rows.entry(a.cost_centre.clone()).or_insert([0; 12])[m] += a.rows;
+            actuals.entry(a.cost_centre).or_insert([Money::ZERO; 12])[m] += a.amount;
+            if a.rows > 0 {
+                latest = latest.max(Some(a.month));
+            }
+        }
+        let forecasts: Forecasts =
+            store.forecasts(year)?.into_iter().map(|f| ((f.cost_centre, f.month), f.outturn)).collect();
+        Ok(YearData { agreement, plan, actuals, forecasts, rows, latest })
+    }
+}
+
+pub fn no_agreement(year: FinancialYear) -> WebError {
+    WebError::NotFound(format!("No agreement is loaded for {year}."))
+}
+
+pub struct YearData {
+    pub agreement: Arc<Agreement>,
+    pub plan: Plan,
+    pub actuals: Actuals,
+    pub forecasts: Forecasts,
+    /// Ledger rows per cost centre per month, M1 to M12.
+    pub rows: HashMap<String, [u64; 12]>,
+    /// The latest month with any ledger rows imported.
+    pub latest: Option<FiscalMonth>,
+}
+
+impl YearData {
+    /// The monthly report (R11). Every forecast over- or underspend is flagged for an
+    /// action plan: Sch 4 3.5 asks for one for any, so the threshold is zero.
+    pub fn report(&self, month: FiscalMonth) -> MonthlyReport {
+        monthly_report(&self.agreement, &self.plan, &self.actuals, &self.forecasts, month, Money::ZERO)
+    }
+
+    /// The month asked for, or else the latest with actuals (M1 before any import).
+    pub fn month_or_latest(&self, asked: Option<FiscalMonth>) -> FiscalMonth {
+        asked.or(self.latest).unwrap_or(FiscalMonth::new(1).expect("M1"))
+    }
+}
+
+/// The `year` of a path or query.
+pub fn parse_year(text: &str) -> Result<FinancialYear, WebError> {
+    FinancialYear::parse(text).map_err(|e| WebError::NotFound(format!("There is no page for that year: {e}.")))
+}
+
+/// The optional `month` of a query; an empty one (a form's blank choice) is none.
+pub fn parse_month(text: Option<&str>) -> Result<Option<FiscalMonth>, WebError> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(m) => FiscalMonth::parse(m).map(Some).map_err(WebError::BadRequest),
+    }
+}

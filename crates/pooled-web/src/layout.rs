@@ -1,0 +1,198 @@
+//! The page frame (GOV.UK Design System template: skip link, header, service navigation,
+//! footer) and the small pieces every page uses: money, links, error summaries.
+
+use maud::{DOCTYPE, Markup, html};
+use pooled_core::calendar::FinancialYear;
+use pooled_core::money::Money;
+
+use crate::assets;
+
+pub const SERVICE_NAME: &str = "Section 75 pooled budgets";
+
+/// The section of the service a page belongs to, marked in the navigation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Overview,
+    RiskShare,
+    Settlement,
+    WhatIf,
+}
+
+/// The navigation: links for the year being looked at, if any.
+pub struct Nav {
+    year: Option<FinancialYear>,
+    current: Option<Section>,
+}
+
+impl Nav {
+    pub fn new(year: FinancialYear, current: Section) -> Nav {
+        Nav { year: Some(year), current: Some(current) }
+    }
+
+    /// For pages outside any year (errors).
+    pub fn none() -> Nav {
+        Nav { year: None, current: None }
+    }
+}
+
+/// A whole page. `title` is the page's own title (the browser's title adds the service);
+/// `breadcrumbs` are (text, href) from the overview down.
+pub fn page(title: &str, nav: &Nav, breadcrumbs: &[(String, String)], content: Markup) -> Markup {
+    let items: Vec<(Section, &str, String)> = match nav.year {
+        Some(y) => vec![
+            (Section::Overview, "Overview", format!("/?year={y}")),
+            (Section::RiskShare, "Risk share", format!("/risk-share/{y}")),
+            (Section::Settlement, "Settlement", format!("/settlement/{y}")),
+            (Section::WhatIf, "What if", format!("/what-if/{y}")),
+        ],
+        None => vec![(Section::Overview, "Overview", "/".to_string())],
+    };
+    html! {
+        (DOCTYPE)
+        html lang="en" class="govuk-template" {
+            head {
+                meta charset="utf-8";
+                title { (title) " – " (SERVICE_NAME) }
+                meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover";
+                meta name="theme-color" content="#1d70b8";
+                link rel="icon" type="image/svg+xml" href=(assets::url("icon.svg"));
+                link rel="stylesheet" href=(assets::url("govuk-frontend.min.css"));
+                link rel="stylesheet" href=(assets::url("app.css"));
+            }
+            body class="govuk-template__body" {
+                a href="#main-content" class="govuk-skip-link" data-module="govuk-skip-link" { "Skip to main content" }
+                header class="govuk-template__header" {
+                    div class="govuk-generic-header" {
+                        div class="govuk-generic-header__container govuk-width-container" {
+                            div class="govuk-generic-header__logo" {
+                                a href="/" class="govuk-generic-header__homepage-link" { "pooled" }
+                            }
+                        }
+                    }
+                    section class="govuk-service-navigation" aria-label="Service information" data-module="govuk-service-navigation" {
+                        div class="govuk-width-container" {
+                            div class="govuk-service-navigation__container" {
+                                span class="govuk-service-navigation__service-name" {
+                                    a href="/" class="govuk-service-navigation__link" { (SERVICE_NAME) }
+                                }
+                                nav aria-label="Menu" class="govuk-service-navigation__wrapper" {
+                                    button type="button" class="govuk-service-navigation__toggle govuk-js-service-navigation-toggle" aria-controls="navigation" hidden { "Menu" }
+                                    ul class="govuk-service-navigation__list" id="navigation" {
+                                        @for (section, text, href) in &items {
+                                            @if nav.current == Some(*section) {
+                                                li class="govuk-service-navigation__item govuk-service-navigation__item--active" {
+                                                    a class="govuk-service-navigation__link" href=(href) aria-current="page" {
+                                                        strong class="govuk-service-navigation__active-fallback" { (text) }
+                                                    }
+                                                }
+                                            } @else {
+                                                li class="govuk-service-navigation__item" {
+                                                    a class="govuk-service-navigation__link" href=(href) { (text) }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                div class="govuk-width-container" {
+                    @if !breadcrumbs.is_empty() {
+                        nav class="govuk-breadcrumbs" aria-label="Breadcrumb" {
+                            ol class="govuk-breadcrumbs__list" {
+                                @for (text, href) in breadcrumbs {
+                                    li class="govuk-breadcrumbs__list-item" { a class="govuk-breadcrumbs__link" href=(href) { (text) } }
+                                }
+                            }
+                        }
+                    }
+                    main class="govuk-main-wrapper" id="main-content" { (content) }
+                }
+                footer class="govuk-footer" {
+                    div class="govuk-width-container" {
+                        div class="govuk-footer__meta" {
+                            div class="govuk-footer__meta-item govuk-footer__meta-item--grow" {
+                                p class="govuk-body-s" {
+                                    "pooled: the system of record for section 75 pooled budgets. Figures are exact to the penny; "
+                                    "each rule applied cites its clause of the agreement."
+                                }
+                            }
+                        }
+                    }
+                }
+                script type="module" src=(assets::url("app.js")) data-govuk-frontend=(assets::url("govuk-frontend.min.js")) {}
+            }
+        }
+    }
+}
+
+/// `£1,234.56`, and `(£1,234.56)` for a negative amount, as finance reports show money.
+pub fn pounds(m: Money) -> String {
+    let grouped = m.abs().to_report_string();
+    if m.is_negative() { format!("(£{grouped})") } else { format!("£{grouped}") }
+}
+
+/// A value for a path segment or query string: every byte but the unreserved ones
+/// percent-encoded, since ids in an agreement file may hold anything.
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+pub fn pool_href(year: FinancialYear, pool: &str) -> String {
+    format!("/pools/{year}/{}", encode(pool))
+}
+
+/// The GOV.UK error summary: each (field id, message) links to its field.
+pub fn error_summary(errors: &[(String, String)]) -> Markup {
+    html! {
+        div class="govuk-error-summary" data-module="govuk-error-summary" {
+            div role="alert" {
+                h2 class="govuk-error-summary__title" { "There is a problem" }
+                div class="govuk-error-summary__body" {
+                    ul class="govuk-list govuk-error-summary__list" {
+                        @for (field, message) in errors {
+                            li { a href={ "#" (field) } { (message) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Big figures at the top of a page: (label, amount), an over- or underspend coloured.
+pub fn key_figures(figures: &[(&str, Money, bool)]) -> Markup {
+    html! {
+        ul class="app-figures" {
+            @for (label, amount, is_variance) in figures {
+                @let class = match (*is_variance, amount.pence().signum()) {
+                    (true, 1) => "app-figure--over",
+                    (true, -1) => "app-figure--under",
+                    _ => "",
+                };
+                li class=(class) {
+                    span class="app-figure__label" { (label) }
+                    span class="app-figure__value" { (pounds(*amount)) }
+                }
+            }
+        }
+    }
+}
+
+/// The variance convention, said once near each table that shows variances.
+pub fn variance_hint() -> Markup {
+    html! {
+        p class="govuk-hint" {
+            "Variance is outturn less budget: a positive figure is an overspend, one in (brackets) an underspend."
+        }
+    }
+}

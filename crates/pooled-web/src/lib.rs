@@ -1,0 +1,138 @@
+//! The web application of pooled: server-rendered pages (GOV.UK Design System look, no
+//! JavaScript needed) over the same use cases as the command line. The only crate that
+//! knows HTTP.
+//!
+//! - [`Web`] holds a small pool of opened stores ([`stores`]) and the parsed agreements;
+//! - [`router`] answers every route; [`serve`] runs it on a listener until told to stop;
+//!   [`run`] does both for `pooled serve`, stopping on Ctrl-C or SIGTERM.
+
+mod assets;
+mod charts;
+mod data;
+mod error;
+mod layout;
+mod pages;
+mod stores;
+mod table;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+pub use data::Web;
+pub use error::WebError;
+pub use stores::Opener;
+
+/// Every route. `/health` and `/assets` are open; the pages are built apart in
+/// [`pages`] so that an authentication layer can wrap all of them, and nothing else, in
+/// one place.
+pub fn router(web: Arc<Web>) -> Router {
+    let open = Router::new().route("/health", get(health)).route("/assets/{name}", get(assets::serve));
+    open.merge(pages()).fallback(not_found).with_state(web)
+}
+
+fn pages() -> Router<Arc<Web>> {
+    Router::new()
+        .route("/", get(pages::overview::page))
+        .route("/pools/{year}/{pool}", get(pages::pool::page))
+        .route("/pools/{year}/{pool}/cost-centres/{code}", get(pages::pool::cost_centre))
+        .route("/risk-share/{year}", get(pages::risk_share::page))
+        .route("/settlement/{year}", get(pages::settlement::page))
+        .route("/what-if/{year}", get(pages::what_if::page))
+}
+
+async fn not_found() -> WebError {
+    WebError::NotFound("There is no page at this address.".into())
+}
+
+/// `GET /health`: whether the service can reach its database, for load balancers and
+/// monitoring. 200 when it can, 503 when it cannot.
+async fn health(State(web): State<Arc<Web>>) -> Response {
+    let reached = web.stores.run(|store| Ok(store.financial_years()?.len())).await;
+    let (status, body) = match reached {
+        Ok(years) => (
+            StatusCode::OK,
+            serde_json::json!({"status": "ok", "backend": web.backend, "database": "reachable", "financial_years": years}),
+        ),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({"status": "unavailable", "backend": web.backend, "database": "unreachable", "error": format!("{e:?}")}),
+        ),
+    };
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+/// One line per request on standard error, as `key=value` pairs that log tools parse:
+/// method, path (never the query, which may hold figures), status and milliseconds.
+async fn log_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let micros = started.elapsed().as_micros();
+    eprintln!(
+        "method={method} path={path:?} status={} duration_ms={}.{:03}",
+        response.status().as_u16(),
+        micros / 1000,
+        micros % 1000
+    );
+    response
+}
+
+/// Serves the application on `listener`, logging each request, until `shutdown`
+/// completes; then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    web: Arc<Web>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(web).layer(middleware::from_fn(log_request));
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Opens the store at `database`, binds `address`, calls `ready` with the address bound
+/// (port 0 picks a free one), and serves until Ctrl-C or SIGTERM.
+pub fn run(address: &str, database: &str, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let web = Web::open(database, threads.max(2) * 2).map_err(|e| std::io::Error::other(format!("{database}: {e}")))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_io().build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(address).await?;
+        ready(listener.local_addr()?);
+        serve(listener, Arc::new(web), stop_signal()).await
+    })
+}
+
+/// Completes on Ctrl-C, or on SIGTERM (what `systemctl stop` and `docker stop` send).
+async fn stop_signal() {
+    let ctrl_c = async {
+        // Without a handler the server cannot be stopped cleanly; keep running.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    eprintln!("stopping: finishing the requests in flight");
+}

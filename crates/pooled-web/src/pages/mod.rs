@@ -1,0 +1,69 @@
+//! The pages, one module each, and what they share: query values, month names, the
+//! year and month chooser.
+
+pub mod overview;
+pub mod pool;
+pub mod risk_share;
+pub mod settlement;
+pub mod what_if;
+
+use maud::{Markup, html};
+use pooled_core::calendar::{FinancialYear, FiscalMonth};
+
+/// A page's query as the browser sent it: pairs in order, since a form may repeat a
+/// name (`waive`) and the what-if form's names depend on the agreement.
+pub type QueryPairs = Vec<(String, String)>;
+
+/// The first value of `key`, if any.
+pub fn get<'a>(query: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// `M6 (September 2016)`.
+pub fn month_label(year: FinancialYear, month: FiscalMonth) -> String {
+    let first = year.month_start(month);
+    format!("{month} ({} {})", MONTHS[first.month() as usize - 1], first.year())
+}
+
+/// A GET form choosing the report month (and the year, when `years` is given), for
+/// pages that work without JavaScript: the reader picks and presses the button.
+pub fn month_chooser(action: &str, years: &[FinancialYear], year: FinancialYear, month: FiscalMonth) -> Markup {
+    html! {
+        form method="get" action=(action) class="app-inline-form" {
+            @if !years.is_empty() {
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="year" { "Financial year" }
+                    select class="govuk-select" id="year" name="year" {
+                        @for y in years.iter().rev() {
+                            option value=(y) selected[*y == year] { (y) }
+                        }
+                    }
+                }
+            }
+            div class="govuk-form-group" {
+                label class="govuk-label" for="month" { "Report month" }
+                select class="govuk-select" id="month" name="month" {
+                    @for m in FiscalMonth::all() {
+                        option value=(m) selected[m == month] { (month_label(year, m)) }
+                    }
+                }
+            }
+            button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" { "Show" }
+        }
+    }
+}

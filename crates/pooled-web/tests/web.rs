@@ -1,0 +1,666 @@
+//! The web application driven in-process through its router, against the engine's own
+//! figures. Each `fn x(site: Site)` below runs as `sqlite::x` (a fresh file) and
+//! `postgres::x` (a fresh schema on the local server).
+//!
+//! PostgreSQL is at `POOLED_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/test`).
+//! When it cannot be reached, the PostgreSQL tests fail if `CI=true`; otherwise each prints
+//! `SKIPPED: PostgreSQL not reachable at ...` to stderr and passes.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use pooled_core::agreement::Agreement;
+use pooled_core::calendar::{FinancialYear, FiscalMonth};
+use pooled_core::ledger::{Mapping, Period};
+use pooled_core::money::Money;
+use pooled_core::settlement::{Outturn, settle};
+use pooled_files::{GenOptions, Span, gen_ledger, gen_plan, write_plan_csv};
+use pooled_store::{PostgresStore, SqliteStore, Store};
+use pooled_web::Web;
+use tower::ServiceExt;
+
+const AGREEMENT: &str = include_str!("../../../examples/oxfordshire-2016-17.toml");
+
+// ---- fixtures ----
+
+enum Db {
+    Sqlite(PathBuf),
+    Postgres { url: String, schema: String },
+}
+
+/// A database with the 2016-17 agreement, a small plan, two months of ledger and a
+/// forecast, and the web application on it.
+struct Site {
+    router: Router,
+    /// Runs the requests. The tests themselves are plain threads, so that the blocking
+    /// PostgreSQL client used for the fixture and the engine's figures can run on them.
+    runtime: tokio::runtime::Runtime,
+    db: Db,
+    /// Where the fixture's generated files go; removed with the site.
+    dir: PathBuf,
+}
+
+fn postgres_url() -> String {
+    std::env::var("POOLED_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn year() -> FinancialYear {
+    FinancialYear::parse("2016-17").expect("year")
+}
+
+fn month(n: u32) -> FiscalMonth {
+    FiscalMonth::new(n).expect("month")
+}
+
+impl Site {
+    fn sqlite(test: &str, agreement: &str) -> Site {
+        let dir = scratch(&format!("sqlite-{test}"));
+        let path = dir.join("pooled.sqlite");
+        let mut store = SqliteStore::open(&path).expect("open SQLite");
+        populate(&mut store, agreement, &dir);
+        drop(store);
+        let web = Web::open(&path.display().to_string(), 2).expect("web");
+        Site { router: pooled_web::router(Arc::new(web)), runtime: runtime(), db: Db::Sqlite(path), dir }
+    }
+
+    /// `None` (after saying so) when the server is down and this is not CI.
+    fn postgres(test: &str, agreement: &str) -> Option<Site> {
+        let url = postgres_url();
+        // PostgreSQL cuts names at 63 bytes: the process id first, then the test's name.
+        let schema = format!("pooled_web_{}_{}", std::process::id(), &test[..test.len().min(40)]);
+        let mut store = match PostgresStore::open_in_schema(&url, &schema) {
+            Ok(store) => store,
+            Err(e) => {
+                if std::env::var("CI").as_deref() == Ok("true") {
+                    panic!("PostgreSQL not reachable at {url} ({e}), and CI=true: the PostgreSQL tests must run");
+                }
+                // Straight to stderr, not eprintln!: the test harness would swallow that.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "SKIPPED: PostgreSQL not reachable at {url} ({e}): {test} did not run on PostgreSQL"
+                );
+                return None;
+            }
+        };
+        let dir = scratch(&format!("postgres-{test}"));
+        populate(&mut store, agreement, &dir);
+        drop(store);
+        let (u, s) = (url.clone(), schema.clone());
+        let open: pooled_web::Opener =
+            Box::new(move || Ok(Box::new(PostgresStore::open_in_schema(&u, &s)?) as Box<dyn Store + Send>));
+        let web = Web::with_opener(open, 2).expect("web");
+        Some(Site {
+            router: pooled_web::router(Arc::new(web)),
+            runtime: runtime(),
+            db: Db::Postgres { url, schema },
+            dir,
+        })
+    }
+
+    /// A store of its own on the site's database, to ask the engine for the figures.
+    fn store(&self) -> Box<dyn Store> {
+        match &self.db {
+            Db::Sqlite(path) => Box::new(SqliteStore::open(path).expect("open")),
+            Db::Postgres { url, schema } => Box::new(PostgresStore::open_in_schema(url, schema).expect("open")),
+        }
+    }
+
+    fn get(&self, uri: &str) -> Page {
+        self.runtime.block_on(get_from(&self.router, uri))
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Db::Postgres { url, schema } = &self.db {
+            // Best effort: a failure here must not hide the test's own.
+            if let Ok(mut client) = ::postgres::Client::connect(url, ::postgres::NoTls) {
+                let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pooled-web-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// The agreement, a plan of three cost centres per partner per line, M1 and M2 of ledger
+/// for both partners, and one forecast entered at M2.
+fn populate(store: &mut dyn Store, text: &str, dir: &std::path::Path) {
+    pooled_app::load_agreement(store, "agreement.toml", text, "test").expect("load agreement");
+    let (agreement, _) = Agreement::parse(text).expect("valid");
+    let year = agreement.financial_year();
+    let plan = gen_plan(&agreement, 3, 1);
+    let plan_file = dir.join("plan.csv");
+    write_plan_csv(std::fs::File::create(&plan_file).expect("create"), &plan).expect("write plan");
+    pooled_app::load_plan(store, year, &plan_file, "test").expect("load plan");
+    for (partner, preset) in [("OCC", "unit4"), ("OCCG", "oracle")] {
+        let mapping = Mapping::preset(preset).expect("preset");
+        let codes: Vec<String> = plan.iter().filter(|c| c.partner == partner).map(|c| c.code.clone()).collect();
+        for m in 1..=2 {
+            let period = Period { year, month: month(m) };
+            let mut options = GenOptions::new(mapping.clone(), Span::Period(period), codes.clone());
+            options.rows = 300;
+            options.seed = u64::from(m);
+            let file = dir.join(format!("{partner}-{m}.csv"));
+            gen_ledger(&options, std::fs::File::create(&file).expect("create")).expect("generate");
+            let request =
+                pooled_app::ImportRequest { partner, period, path: &file, mapping: mapping.clone(), actor: "test" };
+            pooled_app::import_ledger(store, &request, &mut |_, _| {}).expect("import");
+        }
+    }
+    let first = &plan[0];
+    store.set_forecast(year, month(2), &first.code, first.budget + whole_pounds(150_000), "test").expect("forecast");
+}
+
+/// A response, its body as text.
+struct Page {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Page {
+    fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("UTF-8")
+    }
+}
+
+async fn get_from(router: &Router, uri: &str) -> Page {
+    let request = Request::get(uri).body(Body::empty()).expect("request");
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body").to_vec();
+    Page { status, headers, body }
+}
+
+fn whole_pounds(n: i64) -> Money {
+    Money::from_pounds(n).expect("in range")
+}
+
+/// As the pages show money.
+fn pounds(m: Money) -> String {
+    let grouped = m.abs().to_report_string();
+    if m.is_negative() { format!("(£{grouped})") } else { format!("£{grouped}") }
+}
+
+/// The text of each cell (`<th>` or `<td>`, tags stripped, entities as HTML writes them)
+/// of the table row containing `marker`.
+fn row_cells(html: &str, marker: &str) -> Vec<String> {
+    row_cells_at(html, html.find(marker).unwrap_or_else(|| panic!("no `{marker}` in the page")))
+}
+
+/// The cells of the row around byte `at`.
+fn row_cells_at(html: &str, at: usize) -> Vec<String> {
+    let start = html[..at].rfind("<tr").expect("a row");
+    let end = at + html[at..].find("</tr>").expect("row end");
+    let row = &html[start..end];
+    let mut cells = Vec::new();
+    let mut rest = &row[row.find('>').expect("row tag end") + 1..];
+    while let Some(open) = rest.find("<td").into_iter().chain(rest.find("<th")).min() {
+        let body_start = open + rest[open..].find('>').expect("tag end") + 1;
+        let close = body_start + rest[body_start..].find("</t").expect("cell end");
+        cells.push(strip_tags(&rest[body_start..close]));
+        rest = &rest[close + 3..];
+    }
+    cells
+}
+
+fn strip_tags(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.trim().to_string()
+}
+
+/// The part of the page from the table with `id` to its end.
+fn table_html<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html.find(&format!("id=\"table-{id}\"")).unwrap_or_else(|| panic!("no table {id}"));
+    let end = start + html[start..].find("</table>").expect("table end");
+    &html[start..end]
+}
+
+fn csv_rows(body: &[u8]) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(body);
+    reader.records().map(|r| r.expect("CSV record").iter().map(str::to_string).collect()).collect()
+}
+
+fn xlsx_cells(site: &Site, body: &[u8], sheet: &str) -> Vec<Vec<String>> {
+    let path = site.dir.join(format!("{sheet}.xlsx"));
+    std::fs::write(&path, body).expect("write xlsx");
+    pooled_files::read_xlsx_cells(&path, sheet).expect("read xlsx")
+}
+
+// ---- the tests, once per backend ----
+
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $test() {
+                super::$test(super::Site::sqlite(stringify!($test), super::AGREEMENT));
+            })*
+        }
+        mod postgres {
+            $(#[test]
+            fn $test() {
+                if let Some(site) = super::Site::postgres(stringify!($test), super::AGREEMENT) {
+                    super::$test(site);
+                }
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    health_reports_the_backend,
+    overview_figures_are_the_engines,
+    pool_page_has_the_report_charts_and_drill_down,
+    cost_centre_page_lists_its_ledger_rows,
+    unknown_years_pools_and_cost_centres_are_404,
+    risk_share_page_lays_out_schedule_3,
+    settlement_page_is_the_year_end_on_the_ledger,
+    what_if_settles_the_changed_outturn,
+    what_if_spreads_a_whole_pool_outturn,
+    what_if_names_each_invalid_amount,
+    exports_parse_back,
+);
+
+fn health_reports_the_backend(site: Site) {
+    let page = site.get("/health");
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.headers[header::CONTENT_TYPE], "application/json");
+    let json: serde_json::Value = serde_json::from_slice(&page.body).expect("JSON");
+    assert_eq!(json["status"], "ok");
+    assert_eq!(json["database"], "reachable");
+    assert_eq!(json["backend"], site.store().backend());
+    assert_eq!(json["financial_years"], 1);
+}
+
+fn overview_figures_are_the_engines(site: Site) {
+    // The latest month with actuals is the default.
+    let page = site.get("/");
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("M2 (May 2016)"), "the report month defaults to the latest with actuals");
+    let store = site.store();
+    let report = pooled_app::report(store.as_ref(), year(), month(2), Money::ZERO).expect("report");
+    assert_eq!(report, pooled_app::report(store.as_ref(), year(), month(2), Money::ZERO).expect("again"));
+    for pool in &report.pools {
+        let cells = row_cells(&html, &format!("href=\"/pools/2016-17/{}\"", pool.id));
+        let f = &pool.figures;
+        let mut expected = vec![
+            format!("{} ({})", pool.name, pool.id),
+            pounds(f.annual_budget),
+            pounds(f.actual_to_date),
+            pounds(f.forecast_outturn),
+            pounds(f.variance),
+        ];
+        expected.extend(pool.risk_impact.partners.iter().map(|p| pounds(p.total)));
+        assert_eq!(cells[..expected.len()], expected[..], "pool {}", pool.id);
+    }
+    // Another month, asked for.
+    let m1 = site.get("/?year=2016-17&month=M1").text();
+    let report = pooled_app::report(store.as_ref(), year(), month(1), Money::ZERO).expect("report");
+    let op = row_cells(&m1, "href=\"/pools/2016-17/OP\"");
+    assert_eq!(op[2], pounds(report.pools[0].figures.actual_to_date));
+    assert_eq!(site.get("/?month=M13").status, StatusCode::BAD_REQUEST);
+    assert_eq!(site.get("/?year=2016-18").status, StatusCode::NOT_FOUND);
+}
+
+fn pool_page_has_the_report_charts_and_drill_down(site: Site) {
+    let page = site.get("/pools/2016-17/OP");
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    let store = site.store();
+    let report = pooled_app::report(store.as_ref(), year(), month(2), Money::ZERO).expect("report");
+    let op = &report.pools[0];
+    let rows = op.flat_rows();
+    // Every row of the engine's report, in order, with its figures.
+    let table = table_html(&html, "report");
+    let mut at = 0;
+    for r in &rows {
+        let found = table[at..].find(&format!(">{}<", r.label.replace('&', "&amp;")));
+        let found = found.unwrap_or_else(|| panic!("row {} missing or out of order", r.label));
+        at += found;
+        let cells = row_cells_at(table, at);
+        assert_eq!(cells[2], pounds(r.figures.annual_budget), "{}", r.label);
+        assert_eq!(cells[4], pounds(r.figures.actual_to_date), "{}", r.label);
+        assert_eq!(cells[6], pounds(r.figures.variance), "{}", r.label);
+        at += table[at..].find("</tr>").expect("row end");
+    }
+    // Charts drawn as SVG, and cost centres linking to their ledger rows.
+    assert_eq!(html.matches("<svg").count(), 2);
+    assert!(html.contains("href=\"/pools/2016-17/OP/cost-centres/OCC-OP01-001\""));
+    // The forecast risk impact part by part, with clauses.
+    let impact = table_html(&html, "risk-impact");
+    for p in &op.risk_impact.partners {
+        for part in &p.parts {
+            assert!(impact.contains(&format!(">{}<", part.clause)), "clause {}", part.clause);
+        }
+        let id = if p.partner == 0 { "OCC" } else { "OCCG" };
+        assert_eq!(row_cells(impact, &format!(">{id} total<"))[4], pounds(p.total));
+    }
+}
+
+fn cost_centre_page_lists_its_ledger_rows(site: Site) {
+    let store = site.store();
+    let rows = store.ledger_rows(year(), "OCC-OP01-001", 10_000).expect("rows");
+    assert!(!rows.is_empty(), "the fixture posts to the busiest cost centre");
+    let page = site.get("/pools/2016-17/OP/cost-centres/OCC-OP01-001");
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    let ledger = table_html(&html, "ledger");
+    assert_eq!(ledger.matches("<tr class=\"govuk-table__row\"").count(), rows.len() + 1, "a row each, and the header");
+    let total: Money = rows.iter().map(|r| r.amount).sum();
+    let months = table_html(&html, "months");
+    let actual: Vec<String> = (1..=2).map(|m| row_cells(months, &format!("M{m} (")).swap_remove(4)).collect();
+    assert_eq!(actual[1], pounds(total), "cumulative actual at M2 is the sum of the rows");
+}
+
+fn unknown_years_pools_and_cost_centres_are_404(site: Site) {
+    for uri in [
+        "/pools/2016-17/NOPE",
+        "/pools/2030-31/OP",
+        "/pools/not-a-year/OP",
+        "/pools/2016-17/LD/cost-centres/OCC-OP01-001",
+        "/pools/2016-17/OP/cost-centres/NOPE",
+        "/risk-share/2030-31",
+        "/settlement/2030-31",
+        "/what-if/2030-31",
+        "/no/such/page",
+    ] {
+        let page = site.get(uri);
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(page.text().contains("govuk-template"), "{uri}: a proper page");
+    }
+    assert_eq!(site.get("/risk-share/2016-17?format=pdf").status, StatusCode::BAD_REQUEST);
+}
+
+fn risk_share_page_lays_out_schedule_3(site: Site) {
+    let page = site.get("/risk-share/2016-17");
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    let op = table_html(&html, "OP");
+    assert_eq!(row_cells(op, ">% risk share<")[1..], ["50.24%", "49.76%"]);
+    assert_eq!(row_cells(op, ">Add back income<")[1], "£20,196,547.00");
+    assert!(op.contains("Exclude Better Care Fund (revenue)"));
+    assert_eq!(row_cells(table_html(&html, "LD"), ">% risk share<")[1..], ["85.10%", "14.90%"]);
+}
+
+fn settlement_page_is_the_year_end_on_the_ledger(site: Site) {
+    let store = site.store();
+    for (uri, waived) in [
+        ("/settlement/2016-17", vec![]),
+        (
+            "/settlement/2016-17?waive=op-home-support-clawback&waive=no-such-rule",
+            vec!["op-home-support-clawback".to_string()],
+        ),
+    ] {
+        let page = site.get(uri);
+        assert_eq!(page.status, StatusCode::OK, "{uri}");
+        let html = page.text();
+        assert!(html.contains("Provisional"), "two months of twelve is not a final settlement");
+        let end = pooled_app::year_end(store.as_ref(), year(), &waived).expect("year end");
+        for s in &end.settlements {
+            let table = table_html(&html, &s.pool);
+            for p in &s.partners {
+                let id = &end.agreement.partners()[p.partner].id;
+                assert_eq!(row_cells(table, &format!(">{id} total<"))[4], pounds(p.total), "{uri} {} {id}", s.pool);
+            }
+        }
+        let invoices = table_html(&html, "invoices");
+        for i in &end.invoices {
+            assert!(invoices.contains(&pounds(i.amount)), "{uri}: invoice {i:?}");
+        }
+        let clawback = table_html(&html, "OP").contains(">clawback<");
+        let underspent = end.settlements[0].partners[1].parts.iter().any(|p| p.rule.name() == "clawback");
+        assert_eq!(clawback, underspent, "{uri}");
+        if !waived.is_empty() {
+            assert!(!clawback, "a waived clawback is not applied");
+        }
+    }
+}
+
+/// The forecast outturn of every line at M2, as the what-if form starts from it.
+fn forecast_outturn(site: &Site) -> (Agreement, Outturn) {
+    let store = site.store();
+    let agreement = pooled_app::agreement(store.as_ref(), year()).expect("agreement");
+    let report = pooled_app::report(store.as_ref(), year(), month(2), Money::ZERO).expect("report");
+    let mut outturn = Outturn::on_budget(&agreement);
+    for pool in &report.pools {
+        for line in pool.segments.iter().flat_map(|s| &s.lines) {
+            outturn.set_line(&agreement, &pool.id, &line.id, line.figures.forecast_outturn);
+        }
+    }
+    (agreement, outturn)
+}
+
+fn assert_partner_totals(html: &str, agreement: &Agreement, outturn: &Outturn) {
+    let settled = settle(agreement, outturn);
+    let comparison = table_html(html, "comparison");
+    for (ix, partner) in agreement.partners().iter().enumerate() {
+        let all: Money = settled.iter().map(|s| s.partners[ix].total).sum();
+        let cells = row_cells(comparison, &format!(">All pools</th><td class=\"govuk-table__cell\">{}<", partner.id));
+        assert_eq!(cells[3], pounds(all), "{} what-if total", partner.id);
+    }
+    for s in &settled {
+        let parts = table_html(html, &format!("parts-{}", s.pool));
+        for p in &s.partners {
+            let id = &agreement.partners()[p.partner].id;
+            assert_eq!(row_cells(parts, &format!(">{id} total<"))[4], pounds(p.total), "{} {id}", s.pool);
+        }
+    }
+}
+
+fn what_if_settles_the_changed_outturn(site: Site) {
+    let (agreement, mut outturn) = forecast_outturn(&site);
+    // Unchanged, the what-if is the forecast.
+    let page = site.get("/what-if/2016-17");
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert_partner_totals(&html, &agreement, &outturn);
+    let op_occ = row_cells(table_html(&html, "comparison"), ">OP</th><td class=\"govuk-table__cell\">OCC<");
+    assert_eq!(op_occ[2], op_occ[3], "no change, the same as the forecast");
+    assert_eq!(op_occ[4], "£0.00");
+    // Home support £500,000 under budget, and older people £1,000,000 over.
+    let budget = |pool: &str, line: &str| {
+        let p = agreement.pool(pool).expect("pool");
+        p.lines[p.line_ix(line).expect("line")].budget()
+    };
+    let home = budget("OP", "home-support") - whole_pounds(500_000);
+    let older = budget("OP", "older-people") + whole_pounds(1_000_000);
+    outturn.set_line(&agreement, "OP", "home-support", home);
+    outturn.set_line(&agreement, "OP", "older-people", older);
+    let uri = format!(
+        "/what-if/2016-17?month=M2&line%3AOP%3Ahome-support={}&line%3AOP%3Aolder-people=%C2%A3{}",
+        home.to_plain_string(),
+        older.to_pounds_string().trim_start_matches('£').replace(',', "%2C")
+    );
+    let page = site.get(&uri);
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert_partner_totals(&html, &agreement, &outturn);
+    assert!(table_html(&html, "parts-OP").contains(">clawback<"), "the home support underspend is clawed back (R5)");
+    // What the page showed is what its download holds.
+    let csv = site.get(&format!("{uri}&format=csv&table=comparison"));
+    let rows = csv_rows(&csv.body);
+    let settled = settle(&agreement, &outturn);
+    let all_occ = rows.iter().find(|r| r[0] == "All pools" && r[1] == "OCC").expect("total row");
+    assert_eq!(all_occ[3], settled.iter().map(|s| s.partners[0].total).sum::<Money>().to_plain_string());
+}
+
+fn what_if_spreads_a_whole_pool_outturn(site: Site) {
+    let (agreement, mut outturn) = forecast_outturn(&site);
+    let ld = agreement.pool("LD").expect("LD");
+    let whole = ld.total_budget() + whole_pounds(2_000_000);
+    let weights: Vec<u64> = ld.lines.iter().map(|l| l.budget().pence().unsigned_abs()).collect();
+    for (line, share) in ld.lines.iter().zip(whole.split_by_weights(&weights).expect("weights")) {
+        outturn.set_line(&agreement, "LD", &line.id, share);
+    }
+    let page = site.get(&format!("/what-if/2016-17?pool%3ALD={}", whole.to_plain_string()));
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert_partner_totals(&html, &agreement, &outturn);
+    let variance = row_cells(table_html(&html, "comparison"), ">LD</th><td class=\"govuk-table__cell\">Pool variance<");
+    assert_eq!(variance[3], "£2,000,000.00");
+}
+
+fn what_if_names_each_invalid_amount(site: Site) {
+    let page = site.get("/what-if/2016-17?line%3AOP%3Aolder-people=12.345&pool%3AMH=lots");
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    let html = page.text();
+    assert!(html.contains("<title>Error: "));
+    let summary = &html[html.find("govuk-error-summary").expect("an error summary")..];
+    assert!(summary.contains("href=\"#line-0-0\""), "links to the older people field");
+    assert!(summary.contains("Enter the outturn of Older People (OP)"));
+    assert!(summary.contains("href=\"#pool-2\""), "links to the whole MH field");
+    assert!(html.contains("value=\"12.345\""), "the reader's value is kept to correct");
+    assert!(!html.contains("id=\"table-comparison\""), "no settlement from invalid amounts");
+    let csv = site.get("/what-if/2016-17?line%3AOP%3Aolder-people=12.345&format=csv");
+    assert_eq!(csv.status, StatusCode::BAD_REQUEST);
+}
+
+fn exports_parse_back(site: Site) {
+    let store = site.store();
+    let agreement = pooled_app::agreement(store.as_ref(), year()).expect("agreement");
+    let report = pooled_app::report(store.as_ref(), year(), month(2), Money::ZERO).expect("report");
+    // The whole monthly report, as `pooled report --format csv` writes it.
+    let csv = site.get("/?format=csv&table=report");
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert!(csv.headers[header::CONTENT_DISPOSITION].to_str().expect("ascii").contains("pooled-2016-17-M2-report.csv"));
+    let (header, rows) = pooled_app::report_table(&agreement, &report);
+    let parsed = csv_rows(&csv.body);
+    assert_eq!(parsed[0], header);
+    assert_eq!(parsed[1..], rows[..]);
+    // The overview's own table.
+    let pools = csv_rows(&site.get("/?format=csv").body);
+    assert_eq!(pools[0][..3], ["Pool", "Budget", "Actual to date"]);
+    assert_eq!(pools[1][1], report.pools[0].figures.annual_budget.to_plain_string());
+    // A workbook: the report's summary sheet, and a one-sheet table.
+    let xlsx = site.get("/?format=xlsx&table=report");
+    assert_eq!(xlsx.status, StatusCode::OK);
+    let summary = xlsx_cells(&site, &xlsx.body, "Summary");
+    assert!(summary.iter().any(|r| r.iter().any(|c| c == "Older People Pooled Fund")));
+    let share = site.get("/risk-share/2016-17?format=xlsx&table=OP");
+    let cells = xlsx_cells(&site, &share.body, "OP");
+    let percent = cells.iter().find(|r| r[0] == "% risk share").expect("percent row");
+    // Stored as a fraction with a percentage format, as Excel keeps percentages.
+    assert_eq!(percent[1..3], ["0.5024", "0.4976"]);
+    let months = site.get("/pools/2016-17/OP?format=xlsx&table=months");
+    let cells = xlsx_cells(&site, &months.body, "months");
+    assert_eq!(cells.len(), 1 + 1 + 12, "title, header and twelve months");
+    let ledger = site.get("/pools/2016-17/OP/cost-centres/OCC-OP01-001?format=csv&table=ledger");
+    let rows = csv_rows(&ledger.body);
+    assert_eq!(rows.len() - 1, store.ledger_rows(year(), "OCC-OP01-001", 100_000).expect("rows").len());
+    assert_eq!(site.get("/risk-share/2016-17?format=csv&table=nope").status, StatusCode::NOT_FOUND);
+}
+
+// ---- SQLite only: what does not depend on the backend ----
+
+/// Names from an agreement are text, never markup, on every page and in every title.
+#[test]
+fn names_with_html_are_escaped() {
+    let evil = "<script>alert(1)</script>";
+    let text = AGREEMENT
+        .replace("name = \"Older People Pooled Fund\"", &format!("name = \"Older {evil} People\""))
+        .replace("name = \"Home Support (growth)\"", &format!("name = \"Home {evil} Support\""));
+    let site = Site::sqlite("escaping", &text);
+    for uri in [
+        "/",
+        "/pools/2016-17/OP",
+        "/pools/2016-17/OP/cost-centres/OCC-OP02-001",
+        "/risk-share/2016-17",
+        "/settlement/2016-17",
+        "/what-if/2016-17",
+        "/what-if/2016-17?line%3AOP%3Aolder-people=bad",
+    ] {
+        let html = site.get(uri).text();
+        assert!(!html.contains(evil), "{uri}: a name was written as markup");
+        assert!(!html.contains("<script>"), "{uri}: only the page's own module script");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{uri}: the name is shown, escaped");
+    }
+    // Stored intact: the export holds the name as it was given.
+    let csv = site.get("/?format=csv");
+    assert!(csv_rows(&csv.body).iter().any(|r| r[0] == format!("Older {evil} People (OP)")));
+}
+
+#[test]
+fn assets_are_built_in_and_cacheable() {
+    let site = Site::sqlite("assets", AGREEMENT);
+    let html = site.get("/").text();
+    let href =
+        html.split("href=\"").find(|s| s.starts_with("/assets/app.css?v=")).expect("a versioned stylesheet link");
+    let href = &href[..href.find('"').expect("end")];
+    let css = site.get(href);
+    assert_eq!(css.status, StatusCode::OK);
+    assert_eq!(css.headers[header::CONTENT_TYPE], "text/css; charset=utf-8");
+    assert!(css.headers[header::CACHE_CONTROL].to_str().expect("ascii").contains("immutable"));
+    let etag = css.headers[header::ETAG].clone();
+    let request =
+        Request::get("/assets/app.css").header(header::IF_NONE_MATCH, etag).body(Body::empty()).expect("request");
+    let again = site.runtime.block_on(site.router.clone().oneshot(request)).expect("infallible");
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    for name in ["govuk-frontend.min.css", "govuk-frontend.min.js", "app.js", "icon.svg"] {
+        assert_eq!(site.get(&format!("/assets/{name}")).status, StatusCode::OK, "{name}");
+    }
+    assert_eq!(site.get("/assets/nope.css").status, StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn an_empty_database_says_how_to_load_an_agreement() {
+    let dir = scratch("empty");
+    let web = Web::open(&dir.join("empty.sqlite").display().to_string(), 1).expect("web");
+    let router = pooled_web::router(Arc::new(web));
+    let page = runtime().block_on(get_from(&router, "/"));
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("pooled load"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A real server on a free port, spoken to over TCP, stopped gracefully.
+#[test]
+fn serves_over_tcp_and_stops_when_told() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let site = Site::sqlite("tcp", AGREEMENT);
+    let Db::Sqlite(path) = &site.db else { unreachable!() };
+    let web = Arc::new(Web::open(&path.display().to_string(), 2).expect("web"));
+    site.runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(pooled_web::serve(listener, web, async {
+            let _ = stopped.await;
+        }));
+        let mut stream = tokio::net::TcpStream::connect(address).await.expect("connect");
+        stream.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.expect("read");
+        assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+        assert!(response.contains("\"database\":\"reachable\""), "{response}");
+        stop.send(()).expect("the server is waiting");
+        server.await.expect("joined").expect("served and stopped cleanly");
+    });
+}
