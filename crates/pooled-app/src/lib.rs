@@ -411,10 +411,19 @@ fn actuals_and_forecasts(store: &dyn Store, year: FinancialYear) -> Result<(Actu
 
 /// The monthly finance report for a month of a year.
 pub fn report(store: &dyn Store, year: FinancialYear, month: FiscalMonth, threshold: Money) -> Result<MonthlyReport> {
-    let agreement = agreement(store, year)?;
-    let plan = plan(store, &agreement)?;
-    let (actuals, forecasts) = actuals_and_forecasts(store, year)?;
-    Ok(monthly_report(&agreement, &plan, &actuals, &forecasts, month, threshold))
+    report_for(store, &agreement(store, year)?, month, threshold)
+}
+
+/// [`report`] for an agreement the caller already has.
+pub fn report_for(
+    store: &dyn Store,
+    agreement: &Agreement,
+    month: FiscalMonth,
+    threshold: Money,
+) -> Result<MonthlyReport> {
+    let plan = plan(store, agreement)?;
+    let (actuals, forecasts) = actuals_and_forecasts(store, agreement.financial_year())?;
+    Ok(monthly_report(agreement, &plan, &actuals, &forecasts, month, threshold))
 }
 
 /// The year-end settlement from the ledger: each line's outturn is the sum of its cost

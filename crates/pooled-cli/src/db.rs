@@ -234,8 +234,8 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
             Ok(format!("forecast outturn for {cost_centre} in {year} {month}: {outturn}\n"))
         }
         DbCommand::Report { year, month, format, output, threshold } => {
-            let report = pooled_app::report(store, year, month, threshold).map_err(app)?;
             let agreement = pooled_app::agreement(store, year).map_err(app)?;
+            let report = pooled_app::report_for(store, &agreement, month, threshold).map_err(app)?;
             report::write(&agreement, &report, format, output.as_deref())
         }
         DbCommand::RecordPayment { year, pool, from, month, raised, paid } => {
