@@ -399,14 +399,29 @@ impl RowChecker {
     }
 }
 
-/// Actuals and forecasts of the year, as the core's report wants them.
-fn actuals_and_forecasts(store: &dyn Store, year: FinancialYear) -> Result<(Actuals, Forecasts)> {
-    let mut actuals = Actuals::new();
+/// A year's ledger figures as the core's report wants them, with how many ledger rows
+/// each cost centre has by month and the latest month with any.
+pub struct LedgerFigures {
+    pub actuals: Actuals,
+    pub forecasts: Forecasts,
+    pub rows: HashMap<String, [u64; 12]>,
+    pub latest: Option<FiscalMonth>,
+}
+
+/// One read of the store's per-cost-centre sums and forecasts for the year.
+pub fn ledger_figures(store: &dyn Store, year: FinancialYear) -> Result<LedgerFigures> {
+    let mut figures =
+        LedgerFigures { actuals: Actuals::new(), forecasts: Forecasts::new(), rows: HashMap::new(), latest: None };
     for a in store.actuals(year)? {
-        actuals.entry(a.cost_centre).or_insert([Money::ZERO; 12])[a.month.number() as usize - 1] += a.amount;
+        let m = a.month.number() as usize - 1;
+        figures.rows.entry(a.cost_centre.clone()).or_insert([0; 12])[m] += a.rows;
+        figures.actuals.entry(a.cost_centre).or_insert([Money::ZERO; 12])[m] += a.amount;
+        if a.rows > 0 {
+            figures.latest = figures.latest.max(Some(a.month));
+        }
     }
-    let forecasts = store.forecasts(year)?.into_iter().map(|f| ((f.cost_centre, f.month), f.outturn)).collect();
-    Ok((actuals, forecasts))
+    figures.forecasts = store.forecasts(year)?.into_iter().map(|f| ((f.cost_centre, f.month), f.outturn)).collect();
+    Ok(figures)
 }
 
 /// The monthly finance report for a month of a year.
@@ -422,8 +437,8 @@ pub fn report_for(
     threshold: Money,
 ) -> Result<MonthlyReport> {
     let plan = plan(store, agreement)?;
-    let (actuals, forecasts) = actuals_and_forecasts(store, agreement.financial_year())?;
-    Ok(monthly_report(agreement, &plan, &actuals, &forecasts, month, threshold))
+    let f = ledger_figures(store, agreement.financial_year())?;
+    Ok(monthly_report(agreement, &plan, &f.actuals, &f.forecasts, month, threshold))
 }
 
 /// The year-end settlement from the ledger: each line's outturn is the sum of its cost
@@ -438,7 +453,7 @@ pub struct YearEnd {
 pub fn year_end(store: &dyn Store, year: FinancialYear, waived: &[String]) -> Result<YearEnd> {
     let agreement = agreement(store, year)?;
     let plan = plan(store, &agreement)?;
-    let (actuals, _) = actuals_and_forecasts(store, year)?;
+    let actuals = ledger_figures(store, year)?.actuals;
     let mut outturn = Outturn::on_budget(&agreement);
     for (p, pool) in agreement.pools().iter().enumerate() {
         for (l, line) in pool.lines.iter().enumerate() {

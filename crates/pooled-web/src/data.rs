@@ -60,21 +60,7 @@ impl Web {
     pub(crate) fn year(&self, store: &dyn Store, year: FinancialYear) -> Result<YearData, WebError> {
         let agreement = self.agreement(store, year)?;
         let plan = pooled_app::plan(store, &agreement)?;
-        // As pooled_app::report shapes them for the core, kept here so that one read of
-        // the store serves the report of every month a page shows.
-        let mut actuals = Actuals::new();
-        let mut rows: HashMap<String, [u64; 12]> = HashMap::new();
-        let mut latest: Option<FiscalMonth> = None;
-        for a in store.actuals(year)? {
-            let m = a.month.number() as usize - 1;
-            rows.entry(a.cost_centre.clone()).or_insert([0; 12])[m] += a.rows;
-            actuals.entry(a.cost_centre).or_insert([Money::ZERO; 12])[m] += a.amount;
-            if a.rows > 0 {
-                latest = latest.max(Some(a.month));
-            }
-        }
-        let forecasts: Forecasts =
-            store.forecasts(year)?.into_iter().map(|f| ((f.cost_centre, f.month), f.outturn)).collect();
+        let pooled_app::LedgerFigures { actuals, forecasts, rows, latest } = pooled_app::ledger_figures(store, year)?;
         Ok(YearData { agreement, plan, actuals, forecasts, rows, latest })
     }
 }
