@@ -1,0 +1,189 @@
+// The pages that change things: importing a ledger extract, entering forecasts, payments
+// and the audit log. Each test skips, saying `SKIPPED: <page> not yet served`, while the
+// server answers its page with 404, and runs as soon as the page is there.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import {
+  YEAR,
+  engineReport,
+  errorSummary,
+  formatPounds,
+  jsonPence,
+  launch,
+  openOrSkip,
+  parsePounds,
+  plainPounds,
+  pooled,
+  screenshots,
+  setWidth,
+  signedInPage,
+  submit,
+} from './helpers.mjs';
+
+const AGREEMENT = resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'examples', 'oxfordshire-2016-17.toml');
+/// How long an import may take to finish after its upload.
+const IMPORT_SECONDS = 60;
+
+let browser;
+let dir;
+before(async () => {
+  browser = await launch();
+  dir = mkdtempSync(join(tmpdir(), 'pooled-writes-'));
+});
+after(async () => {
+  await browser?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/// Who imported what, for the audit log's test: set once an import has gone through.
+let imported;
+
+/// A generated OCC extract (Unit4 layout, the demo's mapping for OCC) for `period`:
+/// its path and its net amount in pence.
+function extract(period, rows, seed) {
+  const path = join(dir, `occ-${period}.csv`);
+  pooled('gen-ledger', '--agreement', AGREEMENT, '--partner', 'OCC', '--period', period, '--rows', String(rows),
+    '--seed', String(seed), '--preset', 'unit4', '-o', path);
+  const lines = readFileSync(path, 'utf8').trim().split('\n');
+  assert.equal(lines[0].split(',').at(-1), 'Amount', 'the amount is the last column');
+  const net = lines.slice(1).reduce((total, line) => total + parsePounds(line.slice(line.lastIndexOf(',') + 1)), 0);
+  return { path, lines, net };
+}
+
+/// Fills and sends the upload form, then waits on /imports/{id} until the import has
+/// finished (reloading, in case the progress page does not refresh itself).
+async function upload(page, partner, period, file) {
+  await page.locator('select[name="partner"]').selectOption(partner);
+  await page.locator('input[name="period"]').fill(period);
+  await page.locator('input[type="file"][name="file"]').setInputFiles(file);
+  await submit(page, 'Import');
+  assert.match(new URL(page.url()).pathname, /^\/imports\/[^/]+$/, 'the import has a page of its own');
+  const deadline = Date.now() + IMPORT_SECONDS * 1000;
+  for (;;) {
+    const text = await page.locator('main').innerText();
+    const badRows = await page.locator('main table').count();
+    if (badRows || /\bimported\b/i.test(text) || (await errorSummary(page))) {
+      if (!/\b(importing|in progress|queued)\b/i.test(text)) return text;
+    }
+    assert.ok(Date.now() < deadline, `the import finished within ${IMPORT_SECONDS} s: ${text}`);
+    await page.waitForTimeout(500);
+    await page.reload({ waitUntil: 'load' });
+  }
+}
+
+/// The pools' actual to date in the engine's report at `month`, in pence.
+function actualToDate(month) {
+  const report = engineReport(YEAR, month);
+  return report.pools.map((p) => jsonPence(p.rows.find((r) => r.level === 'pool').actual_to_date)).reduce((a, b) => a + b);
+}
+
+test('a partner finance officer imports a month of ledger through the upload form', async (t) => {
+  const page = await signedInPage(browser, 'occ-finance');
+  try {
+    if (!(await openOrSkip(t, page, '/imports/new'))) return;
+    await screenshots(page, 'imports-new');
+    await setWidth(page, 1280);
+    const file = extract('2016-10', 50, 7);
+    const before = actualToDate('M7');
+    const text = await upload(page, 'OCC', '2016-10', file.path);
+    assert.equal(await errorSummary(page), '', 'no error');
+    assert.match(text, /\b50\b/, 'the summary gives the rows imported');
+    assert.ok(text.includes(formatPounds(file.net)), `the summary gives the net amount ${formatPounds(file.net)}`);
+    await screenshots(page, 'import-summary');
+    assert.equal(actualToDate('M7') - before, file.net, 'the engine has the imported rows');
+    imported = { user: 'occ-finance', period: '2016-10' };
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('an extract with bad rows imports nothing and lists each bad row with its column', async (t) => {
+  const page = await signedInPage(browser, 'occ-finance');
+  try {
+    if (!(await openOrSkip(t, page, '/imports/new'))) return;
+    const { lines } = extract('2016-11', 20, 11);
+    // Row 3 (the header is row 1): an amount with a fraction of a penny; row 5: an
+    // unknown cost centre.
+    lines[2] = `${lines[2].slice(0, lines[2].lastIndexOf(','))},12.345`;
+    lines[4] = `NOPE-001${lines[4].slice(lines[4].indexOf(','))}`;
+    const bad = join(dir, 'occ-2016-11-bad.csv');
+    writeFileSync(bad, `${lines.join('\n')}\n`);
+    const before = actualToDate('M8');
+    await upload(page, 'OCC', '2016-11', bad);
+    const rows = await page.locator('main table tbody tr').allInnerTexts();
+    const has = (row, column) => rows.some((r) => new RegExp(`(^|\\s)${row}(\\s|$)`).test(r) && r.includes(column));
+    assert.ok(has(3, 'Amount'), `row 3, Amount: ${JSON.stringify(rows)}`);
+    assert.ok(has(5, 'Cost Centre'), `row 5, Cost Centre: ${JSON.stringify(rows)}`);
+    await screenshots(page, 'import-bad-rows');
+    assert.equal(actualToDate('M8'), before, 'nothing was imported');
+  } finally {
+    await page.context().close();
+  }
+});
+
+/// A cost centre code in text: `OCC-OP01-001`.
+const CODE = /\b[A-Z]+-[A-Z]+\d+-\d+\b/;
+
+test('a budget holder enters a forecast for one of their cost centres', async (t) => {
+  const page = await signedInPage(browser, 'budget-holder');
+  try {
+    if (!(await openOrSkip(t, page, `/forecasts/${YEAR}`))) return;
+    await screenshots(page, 'forecasts');
+    await setWidth(page, 1280);
+    const forms = page.locator('form').filter({ has: page.locator('input[name="outturn"]') });
+    assert.ok((await forms.count()) > 0, 'a form for each cost centre');
+    // What each form is for: its row's text and its hidden fields.
+    const codes = await forms.evaluateAll((all) =>
+      all.map((f) => `${(f.closest('tr') ?? f).innerText} ${[...f.querySelectorAll('input[type=hidden]')].map((i) => i.value).join(' ')}`),
+    );
+    const found = codes.map((text) => CODE.exec(text)?.[0]);
+    assert.ok(found.every(Boolean), `each form names its cost centre: ${JSON.stringify(codes)}`);
+    assert.ok(found.every((c) => c.startsWith('OCC-')), `only the budget holder's OCC cost centres: ${found}`);
+
+    const code = found[0];
+    const outturn = 123_456_78;
+    await forms.first().locator('input[name="outturn"]').fill(plainPounds(outturn));
+    await submit(page, 'Save forecast', forms.first());
+    assert.equal(await errorSummary(page), '', 'the forecast is accepted');
+    // Shown as money, or kept in the form's field.
+    const shown = `${await page.locator('main').innerText()} ${await page.locator('input[name="outturn"]').evaluateAll((inputs) => inputs.map((i) => i.value).join(' '))}`;
+    assert.ok(shown.includes('123,456.78') || shown.includes('123456.78'), 'the page shows the forecast saved');
+    const report = engineReport();
+    const row = report.pools.flatMap((p) => p.rows).find((r) => r.cost_centre === code);
+    assert.ok(row, `the report has ${code}`);
+    assert.equal(jsonPence(row.forecast_outturn), outturn, `the engine's forecast for ${code}`);
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('the payments page shows the year\'s instalments', async (t) => {
+  const page = await signedInPage(browser, 'manager');
+  try {
+    if (!(await openOrSkip(t, page, `/payments/${YEAR}`))) return;
+    assert.equal(await page.locator('h1').count(), 1);
+    assert.ok((await page.locator('main table').count()) > 0, 'a table of instalments');
+    await screenshots(page, 'payments');
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('the audit log shows who changed what', async (t) => {
+  const page = await signedInPage(browser, 'admin');
+  try {
+    if (!(await openOrSkip(t, page, '/audit'))) return;
+    const text = await page.locator('main').innerText();
+    assert.match(text, /pooled demo/, 'the demo\'s own changes');
+    if (imported) assert.ok(text.includes(imported.user), `the import by ${imported.user}`);
+    await screenshots(page, 'audit');
+  } finally {
+    await page.context().close();
+  }
+});
