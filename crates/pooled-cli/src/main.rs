@@ -8,6 +8,7 @@ mod report;
 mod serve;
 mod table;
 mod text;
+mod users;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -104,6 +105,16 @@ enum Command {
     Generate(generate::GenerateCommand),
     #[command(flatten)]
     Serve(serve::ServeCommand),
+    /// The web application's accounts: add, list, password, disable, enable.
+    User {
+        #[command(subcommand)]
+        command: users::UserCommand,
+    },
+    /// API tokens for scripts that call the web application's JSON API.
+    Token {
+        #[command(subcommand)]
+        command: users::TokenCommand,
+    },
     /// A year's bank holidays, one a line: ISO date, then the name.
     BankHolidays {
         #[arg(long, value_parser = parse_calendar, default_value = "england-and-wales")]
@@ -165,6 +176,8 @@ fn run(db: &db::Db, command: Command) -> Outcome {
         Command::Db(command) => db::run(db, command),
         Command::Generate(command) => generate::run(command),
         Command::Serve(command) => serve::run(db, command),
+        Command::User { command } => users::run_user(db, command),
+        Command::Token { command } => users::run_token(db, command),
         Command::Check { agreement } => {
             let text = read(&agreement)?;
             match Agreement::parse(&text) {

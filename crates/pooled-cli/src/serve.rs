@@ -12,7 +12,7 @@ use pooled_core::calendar::FiscalMonth;
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
 use pooled_files::{GenOptions, PlanRow, Span, gen_ledger, gen_plan, write_plan_csv};
-use pooled_store::Store;
+use pooled_store::{NewUser, Role, Store};
 
 use crate::db::{Db, app, store_error};
 use crate::{Failure, Outcome};
@@ -24,9 +24,14 @@ pub enum ServeCommand {
         /// Where to listen: host:port (port 0 picks a free one).
         #[arg(long, default_value = "127.0.0.1:8080")]
         address: String,
+        /// Send cookies without the Secure flag, for a server reached over plain HTTP
+        /// (a trial on one machine). Behind HTTPS, leave it off.
+        #[arg(long)]
+        insecure_cookies: bool,
     },
     /// Create a fresh demonstration database (both Oxfordshire agreements, six months of
-    /// ledger, some forecasts) and serve it. Uses demo.sqlite unless --database is given.
+    /// ledger, some forecasts, an account for each role) and serve it on plain HTTP.
+    /// Uses demo.sqlite unless --database is given.
     Demo {
         #[arg(long, default_value = "127.0.0.1:8080")]
         address: String,
@@ -43,6 +48,47 @@ const AGREEMENTS: [(&str, &str); 2] = [
 /// a file it may replace.
 const ACTOR: &str = "pooled demo";
 
+/// The demo's accounts all have this password; it is printed, so it guards nothing.
+const DEMO_PASSWORD: &str = "pooled-demo-2026";
+
+struct DemoAccount {
+    username: &'static str,
+    display_name: &'static str,
+    role: Role,
+    partner: Option<&'static str>,
+}
+
+impl DemoAccount {
+    fn describe(&self) -> String {
+        match (self.role, self.partner) {
+            (Role::PartnerFinance, Some(p)) => format!("partner finance, {p}"),
+            (Role::BudgetHolder, _) => "budget holder, the first OCC cost centre of each line".into(),
+            (role, _) => role.name().replace('-', " "),
+        }
+    }
+}
+
+/// One account per role, as DESIGN 1 lists the users.
+const DEMO_ACCOUNTS: [DemoAccount; 7] = [
+    DemoAccount { username: "admin", display_name: "Sam Patel", role: Role::Administrator, partner: None },
+    DemoAccount { username: "manager", display_name: "Jo Hughes", role: Role::PoolManager, partner: None },
+    DemoAccount {
+        username: "occ-finance",
+        display_name: "Priya Shah",
+        role: Role::PartnerFinance,
+        partner: Some("OCC"),
+    },
+    DemoAccount {
+        username: "occg-finance",
+        display_name: "Tom Evans",
+        role: Role::PartnerFinance,
+        partner: Some("OCCG"),
+    },
+    DemoAccount { username: "budget-holder", display_name: "Rachel Green", role: Role::BudgetHolder, partner: None },
+    DemoAccount { username: "board", display_name: "Cllr Mark Lewis", role: Role::BoardMember, partner: None },
+    DemoAccount { username: "viewer", display_name: "Chris Wood", role: Role::Viewer, partner: None },
+];
+
 /// Cost centres per partner per line, as `pooled gen-plan` makes by default.
 const PER_PARTNER: usize = 20;
 
@@ -52,30 +98,35 @@ const MEAN_POSTING_PENCE: i64 = 510_000;
 
 pub fn run(db: &Db, command: ServeCommand) -> Outcome {
     match command {
-        ServeCommand::Serve { address } => serve(&address, &db.database, None),
+        ServeCommand::Serve { address, insecure_cookies } => serve(&address, &db.database, !insecure_cookies, None),
         ServeCommand::Demo { address } => {
             let database = if db.database_given { db.database.clone() } else { "demo.sqlite".to_string() };
             create_demo(Path::new(&database))?;
-            serve(&address, &database, Some(&database))
+            // The demo is served on plain HTTP, where a browser may drop Secure cookies.
+            serve(&address, &database, false, Some(&database))
         }
     }
 }
 
-fn serve(address: &str, database: &str, demo: Option<&str>) -> Outcome {
-    pooled_web::run(address, database, |bound| {
+fn serve(address: &str, database: &str, secure_cookies: bool, demo: Option<&str>) -> Outcome {
+    pooled_web::run(address, database, secure_cookies, |bound| {
         let serving = match demo {
-            Some(file) => format!("pooled demo: serving {file} at http://{bound}/"),
-            None => format!("pooled: serving {database} at http://{bound}/"),
+            Some(file) => {
+                let logins: String = DEMO_ACCOUNTS
+                    .iter()
+                    .map(|a| format!("  {:<14} {} ({})\n", a.username, a.display_name, a.describe()))
+                    .collect();
+                format!(
+                    "pooled demo: serving {file} at http://{bound}/\nSign in as any of these, each with the password \
+                     {DEMO_PASSWORD}:\n{logins}"
+                )
+            }
+            None => format!("pooled: serving {database} at http://{bound}/\n"),
         };
         // Written, not println!ed: a server whose standard output was closed (a script
         // that read the address and went) must keep serving, not panic.
         let mut stdout = std::io::stdout();
-        let _ = writeln!(
-            stdout,
-            "{serving}\nAccounts and logins come in a later release: until then every page is open to anyone who \
-             can reach this address, so keep it on 127.0.0.1. Press Ctrl-C to stop."
-        )
-        .and_then(|()| stdout.flush());
+        let _ = writeln!(stdout, "{serving}Press Ctrl-C to stop.").and_then(|()| stdout.flush());
     })
     .map_err(|e| Failure::Input(vec![format!("pooled serve: {e}")]))?;
     Ok(String::new())
@@ -111,6 +162,7 @@ fn create_demo(path: &Path) -> Result<(), Failure> {
     let work = TempDir::new()?;
     store.save_mapping("OCC", &preset("unit4")?, ACTOR).map_err(store_error)?;
     store.save_mapping("OCCG", &preset("oracle")?, ACTOR).map_err(store_error)?;
+    let mut budget_holder = Vec::new();
     for (file, text) in AGREEMENTS {
         pooled_app::load_agreement(store, file, text, ACTOR).map_err(app)?;
         let (agreement, _) = Agreement::parse(text).map_err(|_| Failure::Input(vec![format!("{file}: invalid")]))?;
@@ -120,9 +172,39 @@ fn create_demo(path: &Path) -> Result<(), Failure> {
         pooled_app::load_plan(store, agreement.financial_year(), &plan_file, ACTOR).map_err(app)?;
         import_months(store, &agreement, &plan, &work.0)?;
         enter_forecasts(store, &agreement, &plan)?;
+        budget_holder.extend(first_cost_centres(&agreement, &plan, "OCC"));
     }
+    create_accounts(store, &budget_holder)?;
     eprintln!("pooled demo: {location} is ready");
     Ok(())
+}
+
+fn create_accounts(store: &mut dyn Store, budget_holder: &[String]) -> Result<(), Failure> {
+    // One hash for all: they share the password, and Argon2id is slow on purpose.
+    let hash = pooled_web::password::hash(DEMO_PASSWORD).map_err(|e| Failure::Input(vec![e]))?;
+    for account in &DEMO_ACCOUNTS {
+        let user = NewUser {
+            username: account.username.into(),
+            display_name: account.display_name.into(),
+            role: account.role,
+            partner: account.partner.map(str::to_string),
+            cost_centres: if account.role == Role::BudgetHolder { budget_holder.to_vec() } else { Vec::new() },
+            password_hash: hash.clone(),
+            disabled: false,
+        };
+        store.create_user(&user, ACTOR).map_err(store_error)?;
+    }
+    Ok(())
+}
+
+/// The first cost centre of `partner` on each line: the demo budget holder's.
+fn first_cost_centres(agreement: &Agreement, plan: &[PlanRow], partner: &str) -> Vec<String> {
+    let lines = agreement.pools().iter().flat_map(|p| p.lines.iter().map(move |l| (&p.id, &l.id)));
+    lines
+        .filter_map(|(pool, line)| {
+            plan.iter().find(|c| c.partner == partner && &c.pool == pool && &c.line == line).map(|c| c.code.clone())
+        })
+        .collect()
 }
 
 fn preset(name: &str) -> Result<Mapping, Failure> {

@@ -14,8 +14,9 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Starts `pooled ARGS` in `dir` and reads standard output up to the address it serves.
-fn start(dir: &PathBuf, args: &[&str]) -> (Child, String) {
+/// Starts `pooled ARGS` in `dir` and reads standard output up to the address it serves
+/// and on to "Press Ctrl-C"; the address and what it printed.
+fn start(dir: &PathBuf, args: &[&str]) -> (Child, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pooled"))
         .args(args)
         .current_dir(dir)
@@ -25,25 +26,57 @@ fn start(dir: &PathBuf, args: &[&str]) -> (Child, String) {
         .spawn()
         .expect("pooled starts");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let address = loop {
+    let mut printed = String::new();
+    let mut address = None;
+    while !printed.contains("Press Ctrl-C") {
         let line = lines.next().expect("pooled printed its address").expect("a line");
         if let Some(at) = line.find("http://") {
-            break line[at + "http://".len()..].trim_end_matches('/').to_string();
+            address = Some(line[at + "http://".len()..].trim_end_matches('/').to_string());
         }
-    };
+        printed.push_str(&line);
+        printed.push('\n');
+    }
     // Keep reading, as a terminal would, until pooled exits.
     std::thread::spawn(move || lines.for_each(drop));
-    (child, address)
+    (child, address.expect("an address"), printed)
 }
 
-/// GET over a plain TCP connection: the status line and the body.
-fn get(address: &str, path: &str) -> (String, String) {
+/// A request over a plain TCP connection: the status line, the head and the body.
+fn request(address: &str, head: &str, body: &str) -> (String, String, String) {
     let mut stream = TcpStream::connect(address).expect("connect");
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").expect("send");
+    write!(stream, "{head}Host: {address}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+        .expect("send");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read");
     let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
-    (head.lines().next().unwrap_or("").to_string(), body.to_string())
+    (head.lines().next().unwrap_or("").to_string(), head.to_string(), body.to_string())
+}
+
+/// GET with a session cookie (or none): the status line and the body.
+fn get(address: &str, path: &str, cookie: &str) -> (String, String) {
+    let (status, _, body) = request(address, &format!("GET {path} HTTP/1.1\r\nCookie: {cookie}\r\n"), "");
+    (status, body)
+}
+
+/// Signs in through the form as a browser does; the session cookie.
+fn sign_in(address: &str, username: &str, password: &str) -> String {
+    let (_, head, form) = request(address, "GET /login HTTP/1.1\r\n", "");
+    let login_cookie = set_cookie(&head, "pooled_login");
+    let marker = "name=\"csrf_token\" value=\"";
+    let token_at = form.find(marker).expect("a token") + marker.len();
+    let token = &form[token_at..token_at + 64];
+    let body = format!("username={username}&password={password}&csrf_token={token}&next=%2F");
+    let post = format!(
+        "POST /login HTTP/1.1\r\nCookie: {login_cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    );
+    let (status, head, _) = request(address, &post, &body);
+    assert_eq!(status, "HTTP/1.1 303 See Other", "{username} signs in");
+    set_cookie(&head, "pooled_session")
+}
+
+fn set_cookie(head: &str, name: &str) -> String {
+    let line = head.lines().find(|l| l.to_ascii_lowercase().starts_with(&format!("set-cookie: {name}=")));
+    line.expect("the cookie is set")["set-cookie: ".len()..].split(';').next().unwrap_or("").to_string()
 }
 
 /// Sends SIGTERM and expects a clean exit, with the request log on standard error.
@@ -60,14 +93,21 @@ fn stop(mut child: Child) -> String {
 #[test]
 fn demo_builds_its_database_and_serves_it() {
     let dir = scratch("demo");
-    let (child, address) = start(&dir, &["demo", "--address", "127.0.0.1:0"]);
-    let (status, body) = get(&address, "/health");
+    let (child, address, printed) = start(&dir, &["demo", "--address", "127.0.0.1:0"]);
+    let (status, body) = get(&address, "/health", "");
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("\"financial_years\":2"), "both example agreements: {body}");
-    let (status, body) = get(&address, "/?year=2016-17");
+    // Every page needs a session; the demo prints an account for each role.
+    assert_eq!(get(&address, "/?year=2016-17", "").0, "HTTP/1.1 303 See Other");
+    for user in ["admin", "manager", "occ-finance", "occg-finance", "budget-holder", "board", "viewer"] {
+        assert!(printed.contains(&format!("  {user} ")), "{user} in {printed}");
+    }
+    let password = printed.split("password ").nth(1).and_then(|s| s.split(':').next()).expect("the password");
+    let cookie = sign_in(&address, "board", password);
+    let (status, body) = get(&address, "/?year=2016-17", &cookie);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("M6 (September 2016)"), "six months of ledger");
-    let (status, body) = get(&address, "/pools/2022-23/HESC");
+    let (status, body) = get(&address, "/pools/2022-23/HESC", &cookie);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("entered"), "some forecasts entered by budget holders");
     let log = stop(child);
@@ -86,10 +126,23 @@ fn serve_answers_on_the_database_given_and_demo_keeps_off_real_data() {
         .output()
         .expect("pooled runs");
     assert!(loaded.status.success(), "{}", String::from_utf8_lossy(&loaded.stderr));
-    let (child, address) = start(&dir, &["serve", "--address", "127.0.0.1:0", "--database", &real]);
-    let (status, body) = get(&address, "/risk-share/2016-17");
+    // The first account is made on the server, its password read from standard input.
+    let mut add = Command::new(env!("CARGO_BIN_EXE_pooled"))
+        .args(["user", "add", "ann", "--role", "viewer", "--name", "Ann Smith", "--database", &real])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("pooled runs");
+    add.stdin.take().expect("stdin").write_all(b"a long enough password\n").expect("password");
+    let added = add.wait_with_output().expect("pooled exits");
+    assert!(added.status.success());
+    assert_eq!(String::from_utf8_lossy(&added.stdout), "added ann (viewer)\n");
+    let (child, address, _) = start(&dir, &["serve", "--address", "127.0.0.1:0", "--database", &real]);
+    let cookie = sign_in(&address, "ann", "a+long+enough+password");
+    let (status, body) = get(&address, "/risk-share/2016-17", &cookie);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("50.24%"));
+    assert!(body.contains("Ann Smith (Viewer)"), "the header says who is signed in");
     stop(child);
     // A database with someone's changes in it is never replaced by the demo.
     let refused = Command::new(env!("CARGO_BIN_EXE_pooled"))

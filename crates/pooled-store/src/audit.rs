@@ -166,8 +166,9 @@ impl RowHasher {
     }
 }
 
-/// SHA-256 of a text, hex: how the log names a large text (an agreement) it does not hold.
-pub(crate) fn sha256_hex(text: &str) -> String {
+/// SHA-256 of a text, hex: how the log names a large text (an agreement) it does not hold,
+/// and the form in which session and API token secrets reach the store.
+pub fn sha256_hex(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes()))
 }
 
@@ -181,11 +182,17 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Now, UTC, to the second: `2016-05-31T17:04:05Z`.
-pub(crate) fn now_utc() -> String {
+/// Now, UTC, to the second: `2016-05-31T17:04:05Z`, the form of every time in the store.
+pub fn now_utc() -> String {
+    utc_from_now(0)
+}
+
+/// The time `seconds` from now (before now when negative), in the store's form: when a
+/// session expires, or where a throttling window starts.
+pub fn utc_from_now(seconds: i64) -> String {
     // A clock before 1970 is a broken clock; the epoch is as good a time as any for it.
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    format_utc(secs)
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    format_utc(now.saturating_add_signed(seconds))
 }
 
 fn format_utc(secs: u64) -> String {

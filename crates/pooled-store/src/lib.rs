@@ -11,7 +11,7 @@ mod schema;
 mod sqlite;
 
 pub use accounts::{ApiToken, NewApiToken, NewSession, NewUser, Role, Session, User};
-pub use audit::{AuditEntry, AuditProblem, verify_chain};
+pub use audit::{AuditEntry, AuditProblem, now_utc, sha256_hex, utc_from_now, verify_chain};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 

@@ -19,6 +19,9 @@ use crate::stores::{Opener, StorePool};
 pub struct Web {
     pub(crate) stores: Arc<StorePool>,
     pub(crate) backend: &'static str,
+    /// Whether cookies are marked `Secure` (sent over HTTPS only); on unless the server
+    /// is told it is reached over plain HTTP.
+    pub(crate) secure_cookies: bool,
     /// Parsed agreements by (year, version). A version's text never changes (a variation
     /// is a new version), so an entry never goes stale; parsing and validating the TOML
     /// is then paid once per version rather than on every request.
@@ -37,7 +40,18 @@ impl Web {
     pub fn with_opener(open: Opener, stores: usize) -> Result<Web, StoreError> {
         let first = open()?;
         let backend = first.backend();
-        Ok(Web { stores: Arc::new(StorePool::new(open, first, stores)), backend, agreements: Mutex::default() })
+        Ok(Web {
+            stores: Arc::new(StorePool::new(open, first, stores)),
+            backend,
+            secure_cookies: true,
+            agreements: Mutex::default(),
+        })
+    }
+
+    /// Marks cookies `Secure` or not; see [`Web::secure_cookies`].
+    pub fn with_secure_cookies(mut self, secure: bool) -> Web {
+        self.secure_cookies = secure;
+        self
     }
 
     /// The year's current agreement, parsed at most once per version.

@@ -1,6 +1,6 @@
 //! What a request can fail with, and the page each failure shows.
 
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use pooled_app::AppError;
@@ -14,6 +14,10 @@ pub enum WebError {
     NotFound(String),
     /// A query the page cannot use (an unknown month or export format).
     BadRequest(String),
+    /// No session or API token, or one that is no longer valid.
+    Unauthorized(String),
+    /// Signed in, but not allowed this (the role's rights, a missing CSRF token).
+    Forbidden(String),
     /// The database cannot be reached.
     Unavailable(String),
     Store(StoreError),
@@ -41,11 +45,14 @@ impl From<AppError> for WebError {
     }
 }
 
-impl IntoResponse for WebError {
-    fn into_response(self) -> Response {
-        let (status, title, lines) = match self {
+impl WebError {
+    /// The status, a title for the page and the lines that say what went wrong.
+    fn parts(self) -> (StatusCode, &'static str, Vec<String>) {
+        match self {
             WebError::NotFound(what) => (StatusCode::NOT_FOUND, "Page not found", vec![what]),
             WebError::BadRequest(what) => (StatusCode::BAD_REQUEST, "There is a problem with the address", vec![what]),
+            WebError::Unauthorized(why) => (StatusCode::UNAUTHORIZED, "You need to sign in", vec![why]),
+            WebError::Forbidden(why) => (StatusCode::FORBIDDEN, "You cannot do this", vec![why]),
             WebError::Unavailable(why) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "Sorry, the database cannot be reached", vec![why])
             }
@@ -56,7 +63,24 @@ impl IntoResponse for WebError {
             WebError::Internal(why) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "Sorry, there is a problem with the service", vec![why])
             }
-        };
+        }
+    }
+
+    /// The error as the JSON API gives it: `{"error": "...", "details": [...]}`.
+    pub fn into_json_response(self) -> Response {
+        let (status, title, lines) = self.parts();
+        let body = serde_json::json!({ "error": title, "details": lines });
+        let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, title, lines) = self.parts();
         let body = html! {
             h1 class="govuk-heading-l" { (title) }
             @for line in &lines { p class="govuk-body" { (line) } }

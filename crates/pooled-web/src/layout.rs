@@ -5,7 +5,9 @@ use maud::{DOCTYPE, Markup, html};
 use pooled_core::calendar::FinancialYear;
 use pooled_core::money::Money;
 
+use crate::access::role_label;
 use crate::assets;
+use crate::auth::Identity;
 
 pub const SERVICE_NAME: &str = "Section 75 pooled budgets";
 
@@ -18,20 +20,43 @@ pub enum Section {
     WhatIf,
 }
 
-/// The navigation: links for the year being looked at, if any.
+/// The navigation: links for the year being looked at, if any, and who is signed in.
 pub struct Nav {
     year: Option<FinancialYear>,
     current: Option<Section>,
+    signed_in: Option<SignedIn>,
+}
+
+/// The header's "signed in as" and its sign-out form.
+struct SignedIn {
+    display_name: String,
+    role: &'static str,
+    csrf_token: String,
 }
 
 impl Nav {
-    pub fn new(year: FinancialYear, current: Section) -> Nav {
-        Nav { year: Some(year), current: Some(current) }
+    pub fn new(who: &Identity, year: FinancialYear, current: Section) -> Nav {
+        Nav { year: Some(year), current: Some(current), signed_in: Some(SignedIn::of(who)) }
     }
 
-    /// For pages outside any year (errors).
+    /// For a signed-in page outside any year.
+    pub fn signed_in(who: &Identity) -> Nav {
+        Nav { year: None, current: None, signed_in: Some(SignedIn::of(who)) }
+    }
+
+    /// For the sign-in page and errors.
     pub fn none() -> Nav {
-        Nav { year: None, current: None }
+        Nav { year: None, current: None, signed_in: None }
+    }
+}
+
+impl SignedIn {
+    fn of(who: &Identity) -> SignedIn {
+        SignedIn {
+            display_name: who.user.display_name.clone(),
+            role: role_label(who.user.role),
+            csrf_token: who.csrf_token.clone().unwrap_or_default(),
+        }
     }
 }
 
@@ -66,6 +91,15 @@ pub fn page(title: &str, nav: &Nav, breadcrumbs: &[(String, String)], content: M
                         div class="govuk-generic-header__container govuk-width-container" {
                             div class="govuk-generic-header__logo" {
                                 a href="/" class="govuk-generic-header__homepage-link" { "pooled" }
+                            }
+                            @if let Some(who) = &nav.signed_in {
+                                div class="app-signed-in" {
+                                    span class="app-signed-in__name" { (who.display_name) " (" (who.role) ")" }
+                                    form method="post" action="/logout" class="app-signed-in__form" {
+                                        input type="hidden" name="csrf_token" value=(who.csrf_token);
+                                        button type="submit" class="app-link-button" { "Sign out" }
+                                    }
+                                }
                             }
                         }
                     }

@@ -6,12 +6,15 @@
 //! - [`router`] answers every route; [`serve`] runs it on a listener until told to stop;
 //!   [`run`] does both for `pooled serve`, stopping on Ctrl-C or SIGTERM.
 
+pub mod access;
 mod assets;
+pub mod auth;
 mod charts;
 mod data;
 mod error;
 mod layout;
 mod pages;
+pub mod password;
 mod stores;
 mod table;
 
@@ -25,22 +28,27 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 pub use data::Web;
 pub use error::WebError;
 pub use stores::Opener;
 
-/// Every route. `/health` and `/assets` are open; the pages are built apart in
-/// [`pages`] so that an authentication layer can wrap all of them, and nothing else, in
-/// one place.
+/// Every route. `/health`, `/assets` and `/login` are open; every other route is built
+/// in [`signed_in`] and wrapped there, in one place, by the sign-in layer.
 pub fn router(web: Arc<Web>) -> Router {
-    let open = Router::new().route("/health", get(health)).route("/assets/{name}", get(assets::serve));
-    open.merge(pages()).fallback(not_found).with_state(web)
+    let open = Router::new()
+        .route("/health", get(health))
+        .route("/assets/{name}", get(assets::serve))
+        .route("/login", get(pages::login::page).post(pages::login::sign_in));
+    let signed_in = signed_in().route_layer(middleware::from_fn_with_state(Arc::clone(&web), auth::require_login));
+    open.merge(signed_in).fallback(not_found).layer(middleware::from_fn(security_headers)).with_state(web)
 }
 
-fn pages() -> Router<Arc<Web>> {
+/// The routes that need a session or an API token.
+fn signed_in() -> Router<Arc<Web>> {
     Router::new()
+        .route("/logout", post(pages::login::sign_out))
         .route("/", get(pages::overview::page))
         .route("/pools/{year}/{pool}", get(pages::pool::page))
         .route("/pools/{year}/{pool}/cost-centres/{code}", get(pages::pool::cost_centre))
@@ -68,6 +76,26 @@ async fn health(State(web): State<Arc<Web>>) -> Response {
         ),
     };
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+/// Headers on every response that keep the pages from being framed, sniffed or fed
+/// scripts from elsewhere: the pages load only their own styles and scripts.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; \
+             frame-ancestors 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ] {
+        headers.entry(name).or_insert(header::HeaderValue::from_static(value));
+    }
+    response
 }
 
 /// One line per request on standard error, as `key=value` pairs that log tools parse:
@@ -100,9 +128,11 @@ pub async fn serve(
 
 /// Opens the store at `database`, binds `address`, calls `ready` with the address bound
 /// (port 0 picks a free one), and serves until Ctrl-C or SIGTERM.
-pub fn run(address: &str, database: &str, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+pub fn run(address: &str, database: &str, secure_cookies: bool, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let web = Web::open(database, threads.max(2) * 2).map_err(|e| std::io::Error::other(format!("{database}: {e}")))?;
+    let web = Web::open(database, threads.max(2) * 2)
+        .map_err(|e| std::io::Error::other(format!("{database}: {e}")))?
+        .with_secure_cookies(secure_cookies);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_io().build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(address).await?;

@@ -6,272 +6,21 @@
 //! When it cannot be reached, the PostgreSQL tests fail if `CI=true`; otherwise each prints
 //! `SKIPPED: PostgreSQL not reachable at ...` to stderr and passes.
 
-use std::io::Write;
-use std::path::PathBuf;
+#[macro_use]
+mod common;
+
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use common::*;
 use pooled_core::agreement::Agreement;
-use pooled_core::calendar::{FinancialYear, FiscalMonth};
-use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
 use pooled_core::settlement::{Outturn, settle};
-use pooled_files::{GenOptions, Span, gen_ledger, gen_plan, write_plan_csv};
-use pooled_store::{PostgresStore, SqliteStore, Store};
 use pooled_web::Web;
 use tower::ServiceExt;
 
-const AGREEMENT: &str = include_str!("../../../examples/oxfordshire-2016-17.toml");
-
-// ---- fixtures ----
-
-enum Db {
-    Sqlite(PathBuf),
-    Postgres { url: String, schema: String },
-}
-
-/// A database with the 2016-17 agreement, a small plan, two months of ledger and a
-/// forecast, and the web application on it.
-struct Site {
-    router: Router,
-    /// Runs the requests. The tests themselves are plain threads, so that the blocking
-    /// PostgreSQL client used for the fixture and the engine's figures can run on them.
-    runtime: tokio::runtime::Runtime,
-    db: Db,
-    /// Where the fixture's generated files go; removed with the site.
-    dir: PathBuf,
-}
-
-fn postgres_url() -> String {
-    std::env::var("POOLED_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-fn year() -> FinancialYear {
-    FinancialYear::parse("2016-17").expect("year")
-}
-
-fn month(n: u32) -> FiscalMonth {
-    FiscalMonth::new(n).expect("month")
-}
-
-impl Site {
-    fn sqlite(test: &str, agreement: &str) -> Site {
-        let dir = scratch(&format!("sqlite-{test}"));
-        let path = dir.join("pooled.sqlite");
-        let mut store = SqliteStore::open(&path).expect("open SQLite");
-        populate(&mut store, agreement, &dir);
-        drop(store);
-        let web = Web::open(&path.display().to_string(), 2).expect("web");
-        Site { router: pooled_web::router(Arc::new(web)), runtime: runtime(), db: Db::Sqlite(path), dir }
-    }
-
-    /// `None` (after saying so) when the server is down and this is not CI.
-    fn postgres(test: &str, agreement: &str) -> Option<Site> {
-        let url = postgres_url();
-        // PostgreSQL cuts names at 63 bytes: the process id first, then the test's name.
-        let schema = format!("pooled_web_{}_{}", std::process::id(), &test[..test.len().min(40)]);
-        let mut store = match PostgresStore::open_in_schema(&url, &schema) {
-            Ok(store) => store,
-            Err(e) => {
-                if std::env::var("CI").as_deref() == Ok("true") {
-                    panic!("PostgreSQL not reachable at {url} ({e}), and CI=true: the PostgreSQL tests must run");
-                }
-                // Straight to stderr, not eprintln!: the test harness would swallow that.
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "SKIPPED: PostgreSQL not reachable at {url} ({e}): {test} did not run on PostgreSQL"
-                );
-                return None;
-            }
-        };
-        let dir = scratch(&format!("postgres-{test}"));
-        populate(&mut store, agreement, &dir);
-        drop(store);
-        let (u, s) = (url.clone(), schema.clone());
-        let open: pooled_web::Opener =
-            Box::new(move || Ok(Box::new(PostgresStore::open_in_schema(&u, &s)?) as Box<dyn Store + Send>));
-        let web = Web::with_opener(open, 2).expect("web");
-        Some(Site {
-            router: pooled_web::router(Arc::new(web)),
-            runtime: runtime(),
-            db: Db::Postgres { url, schema },
-            dir,
-        })
-    }
-
-    /// A store of its own on the site's database, to ask the engine for the figures.
-    fn store(&self) -> Box<dyn Store> {
-        match &self.db {
-            Db::Sqlite(path) => Box::new(SqliteStore::open(path).expect("open")),
-            Db::Postgres { url, schema } => Box::new(PostgresStore::open_in_schema(url, schema).expect("open")),
-        }
-    }
-
-    fn get(&self, uri: &str) -> Page {
-        self.runtime.block_on(get_from(&self.router, uri))
-    }
-}
-
-impl Drop for Site {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-        if let Db::Postgres { url, schema } = &self.db {
-            // Best effort: a failure here must not hide the test's own.
-            if let Ok(mut client) = ::postgres::Client::connect(url, ::postgres::NoTls) {
-                let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-            }
-        }
-    }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pooled-web-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-/// The agreement, a plan of three cost centres per partner per line, M1 and M2 of ledger
-/// for both partners, and one forecast entered at M2.
-fn populate(store: &mut dyn Store, text: &str, dir: &std::path::Path) {
-    pooled_app::load_agreement(store, "agreement.toml", text, "test").expect("load agreement");
-    let (agreement, _) = Agreement::parse(text).expect("valid");
-    let year = agreement.financial_year();
-    let plan = gen_plan(&agreement, 3, 1);
-    let plan_file = dir.join("plan.csv");
-    write_plan_csv(std::fs::File::create(&plan_file).expect("create"), &plan).expect("write plan");
-    pooled_app::load_plan(store, year, &plan_file, "test").expect("load plan");
-    for (partner, preset) in [("OCC", "unit4"), ("OCCG", "oracle")] {
-        let mapping = Mapping::preset(preset).expect("preset");
-        let codes: Vec<String> = plan.iter().filter(|c| c.partner == partner).map(|c| c.code.clone()).collect();
-        for m in 1..=2 {
-            let period = Period { year, month: month(m) };
-            let mut options = GenOptions::new(mapping.clone(), Span::Period(period), codes.clone());
-            options.rows = 300;
-            options.seed = u64::from(m);
-            let file = dir.join(format!("{partner}-{m}.csv"));
-            gen_ledger(&options, std::fs::File::create(&file).expect("create")).expect("generate");
-            let request =
-                pooled_app::ImportRequest { partner, period, path: &file, mapping: mapping.clone(), actor: "test" };
-            pooled_app::import_ledger(store, &request, &mut |_, _| {}).expect("import");
-        }
-    }
-    let first = &plan[0];
-    store.set_forecast(year, month(2), &first.code, first.budget + whole_pounds(150_000), "test").expect("forecast");
-}
-
-/// A response, its body as text.
-struct Page {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Page {
-    fn text(&self) -> String {
-        String::from_utf8(self.body.clone()).expect("UTF-8")
-    }
-}
-
-async fn get_from(router: &Router, uri: &str) -> Page {
-    let request = Request::get(uri).body(Body::empty()).expect("request");
-    let response = router.clone().oneshot(request).await.expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body").to_vec();
-    Page { status, headers, body }
-}
-
-fn whole_pounds(n: i64) -> Money {
-    Money::from_pounds(n).expect("in range")
-}
-
-/// As the pages show money.
-fn pounds(m: Money) -> String {
-    let grouped = m.abs().to_report_string();
-    if m.is_negative() { format!("(£{grouped})") } else { format!("£{grouped}") }
-}
-
-/// The text of each cell (`<th>` or `<td>`, tags stripped, entities as HTML writes them)
-/// of the table row containing `marker`.
-fn row_cells(html: &str, marker: &str) -> Vec<String> {
-    row_cells_at(html, html.find(marker).unwrap_or_else(|| panic!("no `{marker}` in the page")))
-}
-
-/// The cells of the row around byte `at`.
-fn row_cells_at(html: &str, at: usize) -> Vec<String> {
-    let start = html[..at].rfind("<tr").expect("a row");
-    let end = at + html[at..].find("</tr>").expect("row end");
-    let row = &html[start..end];
-    let mut cells = Vec::new();
-    let mut rest = &row[row.find('>').expect("row tag end") + 1..];
-    while let Some(open) = rest.find("<td").into_iter().chain(rest.find("<th")).min() {
-        let body_start = open + rest[open..].find('>').expect("tag end") + 1;
-        let close = body_start + rest[body_start..].find("</t").expect("cell end");
-        cells.push(strip_tags(&rest[body_start..close]));
-        rest = &rest[close + 3..];
-    }
-    cells
-}
-
-fn strip_tags(s: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in s.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.trim().to_string()
-}
-
-/// The part of the page from the table with `id` to its end.
-fn table_html<'a>(html: &'a str, id: &str) -> &'a str {
-    let start = html.find(&format!("id=\"table-{id}\"")).unwrap_or_else(|| panic!("no table {id}"));
-    let end = start + html[start..].find("</table>").expect("table end");
-    &html[start..end]
-}
-
-fn csv_rows(body: &[u8]) -> Vec<Vec<String>> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(body);
-    reader.records().map(|r| r.expect("CSV record").iter().map(str::to_string).collect()).collect()
-}
-
-fn xlsx_cells(site: &Site, body: &[u8], sheet: &str) -> Vec<Vec<String>> {
-    let path = site.dir.join(format!("{sheet}.xlsx"));
-    std::fs::write(&path, body).expect("write xlsx");
-    pooled_files::read_xlsx_cells(&path, sheet).expect("read xlsx")
-}
-
 // ---- the tests, once per backend ----
-
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test]
-            fn $test() {
-                super::$test(super::Site::sqlite(stringify!($test), super::AGREEMENT));
-            })*
-        }
-        mod postgres {
-            $(#[test]
-            fn $test() {
-                if let Some(site) = super::Site::postgres(stringify!($test), super::AGREEMENT) {
-                    super::$test(site);
-                }
-            })*
-        }
-    };
-}
 
 on_both_backends!(
     health_reports_the_backend,
@@ -630,14 +379,22 @@ fn assets_are_built_in_and_cacheable() {
 }
 
 #[test]
-fn an_empty_database_says_how_to_load_an_agreement() {
+fn an_empty_database_says_how_to_make_an_account_then_how_to_load_an_agreement() {
     let dir = scratch("empty");
-    let web = Web::open(&dir.join("empty.sqlite").display().to_string(), 1).expect("web");
+    let location = dir.join("empty.sqlite").display().to_string();
+    let web = Web::open(&location, 1).expect("web");
     let router = pooled_web::router(Arc::new(web));
-    let page = runtime().block_on(get_from(&router, "/"));
+    let runtime = runtime();
+    let login = runtime.block_on(get_from(&router, "/login"));
+    assert!(login.text().contains("pooled user add"), "no accounts yet: the sign-in page says how to make one");
+    let mut store = pooled_store::open(&location).expect("store");
+    store.create_user(&accounts()[0], "test").expect("account");
+    drop(store);
+    let site = Site::on_router(router, runtime, common::Db::Sqlite(dir.join("empty.sqlite")), dir);
+    assert!(!site.get_anonymous("/login").text().contains("pooled user add"));
+    let page = site.get_as("admin", "/");
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("pooled load"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A real server on a free port, spoken to over TCP, stopped gracefully.

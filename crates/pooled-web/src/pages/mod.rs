@@ -1,6 +1,7 @@
 //! The pages, one module each, and what they share: query values, month names, the
 //! year and month chooser.
 
+pub mod login;
 pub mod overview;
 pub mod pool;
 pub mod risk_share;

@@ -13,12 +13,17 @@ use pooled_core::report::MonthlyReport;
 use pooled_files::{Cell, ColumnKind};
 
 use super::{QueryPairs, get, month_chooser, month_label};
+use crate::auth::Identity;
 use crate::data::{Web, YearData, parse_month, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section};
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text};
 
-pub async fn page(State(web): State<Arc<Web>>, Query(query): Query<QueryPairs>) -> Result<Response, WebError> {
+pub async fn page(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    Query(query): Query<QueryPairs>,
+) -> Result<Response, WebError> {
     let year = get(&query, "year").filter(|y| !y.is_empty()).map(parse_year).transpose()?;
     let month = parse_month(get(&query, "month"))?;
     let format = Format::parse(get(&query, "format"))?;
@@ -31,7 +36,7 @@ pub async fn page(State(web): State<Arc<Web>>, Query(query): Query<QueryPairs>) 
             Ok((years, Some(shared.year(store, year)?)))
         })
         .await?;
-    let Some(data) = data else { return Ok(no_agreements().into_response()) };
+    let Some(data) = data else { return Ok(no_agreements(&who).into_response()) };
     let year = data.agreement.financial_year();
     let month = data.month_or_latest(month);
     let report = data.report(month);
@@ -39,7 +44,7 @@ pub async fn page(State(web): State<Arc<Web>>, Query(query): Query<QueryPairs>) 
     let table = get(&query, "table").map(str::to_string);
     let here = Here::new("/".into(), query);
     match format {
-        Format::Html => Ok(render(&years, &data, &report, &pools, &here).into_response()),
+        Format::Html => Ok(render(&who, &years, &data, &report, &pools, &here).into_response()),
         _ if table.as_deref() == Some("report") => {
             report_export(&data.agreement, &report, format, &format!("pooled-{year}-{month}-report"))
         }
@@ -106,6 +111,7 @@ fn pools_table(agreement: &Agreement, report: &MonthlyReport) -> Table {
 }
 
 fn render(
+    who: &Identity,
     years: &[pooled_core::calendar::FinancialYear],
     data: &YearData,
     report: &MonthlyReport,
@@ -154,11 +160,11 @@ fn render(
             }
         }
     };
-    layout::page(&format!("Pooled budgets {year}"), &Nav::new(year, Section::Overview), &[], body)
+    layout::page(&format!("Pooled budgets {year}"), &Nav::new(who, year, Section::Overview), &[], body)
 }
 
 /// The page for a database with nothing in it yet.
-fn no_agreements() -> maud::Markup {
+fn no_agreements(who: &Identity) -> maud::Markup {
     let body = html! {
         h1 class="govuk-heading-l" { "No agreements yet" }
         p class="govuk-body" { "No section 75 agreement has been loaded into this database." }
@@ -167,5 +173,5 @@ fn no_agreements() -> maud::Markup {
         p class="govuk-body" { "Or start the demonstration, which loads both Oxfordshire agreements with six months of figures:" }
         pre class="govuk-body" { code { "pooled demo" } }
     };
-    layout::page("No agreements yet", &Nav::none(), &[], body)
+    layout::page("No agreements yet", &Nav::signed_in(who), &[], body)
 }

@@ -17,6 +17,7 @@ use pooled_files::{Cell, ColumnKind};
 
 use super::overview::report_export;
 use super::{QueryPairs, get, month_chooser, month_label};
+use crate::auth::Identity;
 use crate::charts;
 use crate::data::{Web, YearData, parse_month, parse_year};
 use crate::error::WebError;
@@ -40,6 +41,7 @@ fn breadcrumbs(year: FinancialYear) -> Vec<(String, String)> {
 
 pub async fn page(
     State(web): State<Arc<Web>>,
+    who: Identity,
     Path((year, pool)): Path<(String, String)>,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
@@ -62,7 +64,7 @@ pub async fn page(
     let here = Here::new(pool_href(year, &pool_report.id), query);
     let stem = format!("pooled-{year}-{month}-{}", pool_report.id);
     match format {
-        Format::Html => Ok(render(&data, &report, p, &months, &tables, &here).into_response()),
+        Format::Html => Ok(render(&who, &data, &report, p, &months, &tables, &here).into_response()),
         _ if table.as_deref().is_none_or(|t| t == "report") => {
             let single = MonthlyReport { pools: vec![pool_report.clone()], ..report.clone() };
             report_export(&data.agreement, &single, format, &format!("{stem}-report"))
@@ -292,6 +294,7 @@ pub fn parts_table(agreement: &Agreement, settled: &PoolSettlement, id: &str, ca
 }
 
 fn render(
+    who: &Identity,
     data: &YearData,
     report: &MonthlyReport,
     p: usize,
@@ -325,11 +328,12 @@ fn render(
         (impact.render(here))
         (month_table.render(here))
     };
-    layout::page(&format!("{} {year}", pool.name), &Nav::new(year, Section::Overview), &breadcrumbs(year), body)
+    layout::page(&format!("{} {year}", pool.name), &Nav::new(who, year, Section::Overview), &breadcrumbs(year), body)
 }
 
 pub async fn cost_centre(
     State(web): State<Arc<Web>>,
+    who: Identity,
     Path((year, pool, code)): Path<(String, String, String)>,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
@@ -402,7 +406,7 @@ pub async fn cost_centre(
     };
     let mut crumbs = breadcrumbs(year);
     crumbs.push((pool_name.clone(), pool_href(year, &pool)));
-    Ok(layout::page(&format!("{code} {year}"), &Nav::new(year, Section::Overview), &crumbs, body).into_response())
+    Ok(layout::page(&format!("{code} {year}"), &Nav::new(&who, year, Section::Overview), &crumbs, body).into_response())
 }
 
 fn ledger_table(code: &str, ledger: &[LedgerRow]) -> Table {

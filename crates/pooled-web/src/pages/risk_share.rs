@@ -13,6 +13,7 @@ use pooled_core::risk_share::{RiskShare, risk_share};
 use pooled_files::{Cell, ColumnKind};
 
 use super::{QueryPairs, get};
+use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section};
@@ -20,6 +21,7 @@ use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text};
 
 pub async fn page(
     State(web): State<Arc<Web>>,
+    who: Identity,
     Path(year): Path<String>,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
@@ -54,7 +56,8 @@ pub async fn page(
             }
         }
     };
-    Ok(layout::page(&format!("Risk share {year}"), &Nav::new(year, Section::RiskShare), &[], body).into_response())
+    Ok(layout::page(&format!("Risk share {year}"), &Nav::new(&who, year, Section::RiskShare), &[], body)
+        .into_response())
 }
 
 /// The rows of `pooled risk-share`, in the same order and words.

@@ -15,6 +15,7 @@ use pooled_files::{Cell, ColumnKind};
 
 use super::pool::parts_table;
 use super::{QueryPairs, get, month_label};
+use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, pounds};
@@ -22,6 +23,7 @@ use crate::table::{self, Format, Here, Row, Table, column, text};
 
 pub async fn page(
     State(web): State<Arc<Web>>,
+    who: Identity,
     Path(year): Path<String>,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
@@ -122,7 +124,8 @@ pub async fn page(
         (layout::variance_hint())
         @for t in &tables { (t.render(&here)) }
     };
-    Ok(layout::page(&format!("Settlement {year}"), &Nav::new(year, Section::Settlement), &[], body).into_response())
+    Ok(layout::page(&format!("Settlement {year}"), &Nav::new(&who, year, Section::Settlement), &[], body)
+        .into_response())
 }
 
 fn rule_ids(a: &Agreement) -> impl Iterator<Item = &str> {

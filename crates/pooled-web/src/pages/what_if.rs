@@ -16,6 +16,7 @@ use pooled_files::{Cell, ColumnKind};
 
 use super::pool::parts_table;
 use super::{QueryPairs, get, month_chooser, month_label};
+use crate::auth::Identity;
 use crate::data::{Web, parse_month, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, pounds};
@@ -116,6 +117,7 @@ fn read_form(a: &Agreement, report: &MonthlyReport, query: &QueryPairs) -> (Vec<
 
 pub async fn page(
     State(web): State<Arc<Web>>,
+    who: Identity,
     Path(year): Path<String>,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
@@ -196,7 +198,7 @@ pub async fn page(
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     let title = if errors.is_empty() { title } else { format!("Error: {title}") };
-    Ok((status, layout::page(&title, &Nav::new(year, Section::WhatIf), &[], body)).into_response())
+    Ok((status, layout::page(&title, &Nav::new(&who, year, Section::WhatIf), &[], body)).into_response())
 }
 
 fn amount_field(f: &Field) -> Markup {

@@ -1,0 +1,142 @@
+//! Who may change what: the one place that maps a role (and a partner finance officer's
+//! partner, a budget holder's cost centres) to the writes it may make. Pages and the API
+//! both ask here before they write; reading the figures is open to every signed-in role,
+//! since the partners share the pooled budgets' figures (Sch 4 3.5: reports go to all
+//! members), except for what is named below.
+
+use pooled_store::{Role, User};
+
+/// A change someone asks to make.
+#[derive(Clone, Copy, Debug)]
+pub enum Write<'a> {
+    /// Import a partner's ledger extract for a period (or replace it).
+    ImportLedger { partner: &'a str },
+    /// Enter a forecast outturn for a cost centre of `partner`.
+    SetForecast { partner: &'a str, cost_centre: &'a str },
+    /// Record that a contribution instalment was paid, `from` one partner `to` another.
+    RecordPayment { from: &'a str, to: &'a str },
+    /// Create or revoke one's own API tokens.
+    OwnApiTokens,
+}
+
+/// Whether `user` may make `write`; if not, why not, in words for the page.
+pub fn check(user: &User, write: Write<'_>) -> Result<(), String> {
+    let own_partner = |p: &str| user.partner.as_deref() == Some(p);
+    let allowed = match (user.role, write) {
+        (_, Write::OwnApiTokens) => true,
+        (Role::Administrator | Role::PoolManager, _) => true,
+        (Role::PartnerFinance, Write::ImportLedger { partner }) => own_partner(partner),
+        (Role::PartnerFinance, Write::SetForecast { partner, .. }) => own_partner(partner),
+        (Role::PartnerFinance, Write::RecordPayment { from, to }) => own_partner(from) || own_partner(to),
+        (Role::BudgetHolder, Write::SetForecast { cost_centre, .. }) => {
+            user.cost_centres.iter().any(|c| c == cost_centre)
+        }
+        (Role::BudgetHolder | Role::BoardMember | Role::Viewer, _) => false,
+    };
+    if allowed { Ok(()) } else { Err(refusal(user, write)) }
+}
+
+fn refusal(user: &User, write: Write<'_>) -> String {
+    let who = match (&user.partner, user.role) {
+        (Some(p), Role::PartnerFinance) => format!("a finance officer of {p}"),
+        (_, role) => format!("a {}", role_label(role).to_lowercase()),
+    };
+    let what = match write {
+        Write::ImportLedger { partner } => format!("import {partner}'s ledger"),
+        Write::SetForecast { cost_centre, partner } => format!("enter forecasts for {cost_centre} ({partner})"),
+        Write::RecordPayment { from, to } => format!("record payments from {from} to {to}"),
+        Write::OwnApiTokens => "manage API tokens".to_string(),
+    };
+    format!("You are signed in as {} ({who}), who cannot {what}.", user.display_name)
+}
+
+/// Only board members see the board's confidential items (DESIGN 9, Sch 4): not even an
+/// administrator, who runs the system but does not sit on the board.
+pub fn sees_confidential(user: &User) -> bool {
+    user.role == Role::BoardMember
+}
+
+/// The audit log names who changed what; finance staff and the pool manager reconcile
+/// with it, and the board's members hold the pool manager to account.
+pub fn reads_audit_log(user: &User) -> bool {
+    !matches!(user.role, Role::Viewer | Role::BudgetHolder)
+}
+
+/// The role as a page names it.
+pub fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Administrator => "Administrator",
+        Role::PoolManager => "Pool manager",
+        Role::PartnerFinance => "Partner finance officer",
+        Role::BudgetHolder => "Budget holder",
+        Role::BoardMember => "Board member",
+        Role::Viewer => "Viewer",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: Role, partner: Option<&str>, cost_centres: &[&str]) -> User {
+        User {
+            id: 1,
+            username: "ann".into(),
+            display_name: "Ann".into(),
+            role,
+            partner: partner.map(str::to_string),
+            cost_centres: cost_centres.iter().map(|c| c.to_string()).collect(),
+            password_hash: "x".into(),
+            disabled: false,
+        }
+    }
+
+    /// (role, partner, cost centres, write, allowed)
+    type Case<'a> = (Role, Option<&'a str>, &'a [&'a str], Write<'a>, bool);
+
+    #[test]
+    fn the_role_matrix() {
+        let occ_forecast = Write::SetForecast { partner: "OCC", cost_centre: "OCC-OP01-001" };
+        let occg_forecast = Write::SetForecast { partner: "OCCG", cost_centre: "OCCG-OP01-001" };
+        let occ_import = Write::ImportLedger { partner: "OCC" };
+        let payment = Write::RecordPayment { from: "OCCG", to: "OCC" };
+        let cases: &[Case] = &[
+            (Role::Administrator, None, &[], occg_forecast, true),
+            (Role::PoolManager, None, &[], occ_import, true),
+            (Role::PoolManager, None, &[], payment, true),
+            (Role::PartnerFinance, Some("OCC"), &[], occ_forecast, true),
+            (Role::PartnerFinance, Some("OCC"), &[], occg_forecast, false),
+            (Role::PartnerFinance, Some("OCC"), &[], occ_import, true),
+            (Role::PartnerFinance, Some("OCCG"), &[], occ_import, false),
+            (Role::PartnerFinance, Some("OCC"), &[], payment, true),
+            (Role::PartnerFinance, Some("OCCG"), &[], payment, true),
+            (Role::PartnerFinance, Some("HESC"), &[], payment, false),
+            (Role::BudgetHolder, None, &["OCC-OP01-001"], occ_forecast, true),
+            (Role::BudgetHolder, None, &["OCC-OP01-002"], occ_forecast, false),
+            (Role::BudgetHolder, None, &["OCC-OP01-001"], occ_import, false),
+            (Role::BoardMember, None, &[], occ_forecast, false),
+            (Role::Viewer, None, &[], occ_forecast, false),
+            (Role::Viewer, None, &[], occ_import, false),
+            (Role::Viewer, None, &[], payment, false),
+            (Role::Viewer, None, &[], Write::OwnApiTokens, true),
+        ];
+        for (role, partner, cost_centres, write, allowed) in cases {
+            let got = check(&user(*role, *partner, cost_centres), *write);
+            assert_eq!(got.is_ok(), *allowed, "{role} {partner:?} {cost_centres:?} {write:?}: {got:?}");
+        }
+        let refused = check(&user(Role::PartnerFinance, Some("OCC"), &[]), occg_forecast).unwrap_err();
+        assert_eq!(
+            refused,
+            "You are signed in as Ann (a finance officer of OCC), who cannot enter forecasts for OCCG-OP01-001 (OCCG)."
+        );
+    }
+
+    #[test]
+    fn only_board_members_see_confidential_items() {
+        for role in Role::ALL {
+            let partner = (role == Role::PartnerFinance).then_some("OCC");
+            let expected = role == Role::BoardMember;
+            assert_eq!(sees_confidential(&user(role, partner, &[])), expected, "{role}");
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! `/login` and `/logout`. Signing in checks the password against its Argon2id hash,
+//! refuses a username after [`MAX_FAILURES`] failed attempts in [`THROTTLE_SECONDS`]
+//! (counted in the store, so every server process agrees), and on success starts a
+//! server-side session: the cookie holds a random secret, the store only its hash.
+//! The sign-in form has its own CSRF token (there is no session yet to hold one): a
+//! random value in both a cookie and the form, which another site cannot read to copy.
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use pooled_store::{NewSession, Store, now_utc, sha256_hex, utc_from_now};
+use serde::Deserialize;
+
+use crate::auth::{SESSION_COOKIE, SESSION_SECONDS, cookie, same, set_cookie};
+use crate::data::Web;
+use crate::error::WebError;
+use crate::layout::{self, Nav, error_summary};
+use crate::password;
+
+const LOGIN_COOKIE: &str = "pooled_login";
+/// Failed attempts on one username that lock it for the rest of the window.
+pub const MAX_FAILURES: u32 = 5;
+pub const THROTTLE_SECONDS: i64 = 15 * 60;
+
+#[derive(Deserialize, Default)]
+pub struct Next {
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Deserialize)]
+pub struct SignIn {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `GET /login`; on a database without accounts, it says how to make the first.
+pub async fn page(State(web): State<Arc<Web>>, Query(next): Query<Next>) -> Response {
+    match web.stores.run(|store| Ok(store.users()?.is_empty())).await {
+        Ok(true) => {
+            let body = html! {
+                h1 class="govuk-heading-l" { "No accounts yet" }
+                p class="govuk-body" { "This database has no accounts. An administrator makes the first on the server:" }
+                pre class="govuk-body" { code { "pooled user add admin --role administrator --name \"Your Name\"" } }
+                p class="govuk-body" { "It asks for the password, then you can sign in here." }
+            };
+            layout::page("No accounts yet", &Nav::none(), &[], body).into_response()
+        }
+        Ok(false) => form_page(&web, StatusCode::OK, "", &next.next, None),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /login`.
+pub async fn sign_in(State(web): State<Arc<Web>>, headers: HeaderMap, Form(form): Form<SignIn>) -> Response {
+    let from_our_form = cookie(&headers, LOGIN_COOKIE).is_some_and(|c| same(c.as_bytes(), form.csrf_token.as_bytes()));
+    if !from_our_form {
+        let why = "This sign-in form had expired. Sign in again.";
+        return form_page(&web, StatusCode::FORBIDDEN, &form.username, &form.next, Some(why));
+    }
+    let SignIn { username, password, next, .. } = form;
+    let name = username.clone();
+    let outcome = web.stores.run(move |store| attempt(store, &name, &password)).await;
+    match outcome {
+        Ok(Attempt::SignedIn { secret }) => {
+            let mut response = Redirect::to(local_path(&next)).into_response();
+            let headers = response.headers_mut();
+            headers.append(header::SET_COOKIE, set_cookie(&web, SESSION_COOKIE, &secret, "/", SESSION_SECONDS));
+            headers.append(header::SET_COOKIE, set_cookie(&web, LOGIN_COOKIE, "", "/login", 0));
+            response
+        }
+        Ok(Attempt::Wrong) => {
+            let why = "The username or password is not right.";
+            form_page(&web, StatusCode::UNAUTHORIZED, &username, &next, Some(why))
+        }
+        Ok(Attempt::Throttled) => {
+            let why = format!(
+                "There have been {MAX_FAILURES} failed attempts to sign in as {username} in the last {} minutes. \
+                 Wait {} minutes, then try again.",
+                THROTTLE_SECONDS / 60,
+                THROTTLE_SECONDS / 60
+            );
+            form_page(&web, StatusCode::TOO_MANY_REQUESTS, &username, &next, Some(&why))
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+enum Attempt {
+    SignedIn { secret: String },
+    Wrong,
+    Throttled,
+}
+
+fn attempt(store: &mut dyn Store, username: &str, password: &str) -> Result<Attempt, WebError> {
+    if store.recent_login_failures(username, &utc_from_now(-THROTTLE_SECONDS))? >= MAX_FAILURES {
+        return Ok(Attempt::Throttled);
+    }
+    let user = store.user_by_name(username)?.filter(|u| !u.disabled);
+    let matches = match &user {
+        Some(u) => password::verify(&u.password_hash, password),
+        None => {
+            password::verify_nothing(password);
+            false
+        }
+    };
+    let now = now_utc();
+    store.record_login_attempt(username, matches, &now)?;
+    let Some(user) = user.filter(|_| matches) else { return Ok(Attempt::Wrong) };
+    store.delete_expired_sessions(&now)?;
+    let secret = password::secret();
+    store.create_session(&NewSession {
+        token_hash: sha256_hex(&secret),
+        user_id: user.id,
+        csrf_token: password::secret(),
+        created_at: now,
+        expires_at: utc_from_now(SESSION_SECONDS),
+    })?;
+    Ok(Attempt::SignedIn { secret })
+}
+
+/// Where to go after signing in: a path on this site, never another site's address
+/// (`//evil.example`), which would make the sign-in page an open redirect.
+fn local_path(next: &str) -> &str {
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    if local { next } else { "/" }
+}
+
+fn form_page(web: &Web, status: StatusCode, username: &str, next: &str, error: Option<&str>) -> Response {
+    let token = password::secret();
+    let body = form(&token, username, next, error);
+    let title = if error.is_some() { "Error: Sign in" } else { "Sign in" };
+    let mut response = (status, layout::page(title, &Nav::none(), &[], body)).into_response();
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(web, LOGIN_COOKIE, &token, "/login", 3600));
+    response
+}
+
+fn form(token: &str, username: &str, next: &str, error: Option<&str>) -> Markup {
+    html! {
+        div class="govuk-grid-row" {
+            div class="govuk-grid-column-two-thirds" {
+                @if let Some(why) = error {
+                    (error_summary(&[("username".to_string(), why.to_string())]))
+                }
+                h1 class="govuk-heading-l" { "Sign in" }
+                p class="govuk-body" { "Sign in with the account your pool manager or administrator gave you." }
+                form method="post" action="/login" novalidate {
+                    input type="hidden" name="csrf_token" value=(token);
+                    input type="hidden" name="next" value=(local_path(next));
+                    div class={ "govuk-form-group" @if error.is_some() { " govuk-form-group--error" } } {
+                        label class="govuk-label" for="username" { "Username" }
+                        input class="govuk-input govuk-!-width-one-half" id="username" name="username" type="text"
+                            value=(username) autocomplete="username" spellcheck="false" autocapitalize="none";
+                    }
+                    div class="govuk-form-group" {
+                        label class="govuk-label" for="password" { "Password" }
+                        input class="govuk-input govuk-!-width-one-half" id="password" name="password" type="password"
+                            autocomplete="current-password";
+                    }
+                    button type="submit" class="govuk-button" data-module="govuk-button" { "Sign in" }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /logout`, inside the sign-in layer (so its CSRF token is checked): ends the
+/// session in the store, not only in the browser.
+pub async fn sign_out(State(web): State<Arc<Web>>, headers: HeaderMap) -> Result<Response, WebError> {
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
+        let hash = sha256_hex(&secret);
+        web.stores.run(move |store| Ok(store.delete_session(&hash)?)).await?;
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(&web, SESSION_COOKIE, "", "/", 0));
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        for (next, expected) in [
+            ("/pools/2016-17/OP", "/pools/2016-17/OP"),
+            ("/?year=2016-17", "/?year=2016-17"),
+            ("", "/"),
+            ("//evil.example/", "/"),
+            ("/\\evil.example", "/"),
+            ("https://evil.example/", "/"),
+            ("javascript:alert(1)", "/"),
+        ] {
+            assert_eq!(local_path(next), expected, "{next}");
+        }
+    }
+}
