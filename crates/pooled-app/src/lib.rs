@@ -16,6 +16,7 @@ use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::diagnostic::Diagnostic;
 use pooled_core::ledger::{DateFormat, LedgerRow, Mapping, Period, RowError, RowReader};
 use pooled_core::money::Money;
+use pooled_core::payments::Instalment;
 use pooled_core::plan::{CostCentre, Plan};
 use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
 use pooled_core::settlement::{Invoice, Outturn, PoolSettlement, invoices, settle};
@@ -173,6 +174,29 @@ pub fn plan(store: &dyn Store, agreement: &Agreement) -> Result<Plan> {
         }
     }
     if problems.is_empty() { Ok(Plan::from_cost_centres(cost_centres)) } else { Err(AppError::Input(problems)) }
+}
+
+/// The cost centre `code` of the year's plan: what a forecast is entered against, and
+/// whose partner may enter it.
+pub fn planned_cost_centre(store: &dyn Store, year: FinancialYear, code: &str) -> Result<StoredCostCentre> {
+    store
+        .plan(year)?
+        .into_iter()
+        .find(|c| c.code == code)
+        .ok_or_else(|| AppError::Input(vec![format!("cost centre `{code}` is not in the {year} plan")]))
+}
+
+/// The instalment `from` a partner to `pool` in `month` of the agreement's schedule (R8).
+pub fn scheduled_instalment(agreement: &Agreement, pool: &str, from: &str, month: FiscalMonth) -> Result<Instalment> {
+    pooled_core::payments::schedule(agreement)
+        .into_iter()
+        .find(|i| i.pool == pool && agreement.partners()[i.from].id == from && i.month == month)
+        .ok_or_else(|| {
+            AppError::Input(vec![format!(
+                "no instalment from {from} to pool {pool} in {month} of {}",
+                agreement.financial_year()
+            )])
+        })
 }
 
 /// How an import went, for the caller to show; `progress` is called now and then with

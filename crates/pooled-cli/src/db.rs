@@ -225,11 +225,7 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
             Ok(format!("period {period} is closed\n"))
         }
         DbCommand::Forecast { year, month, cost_centre, outturn } => {
-            let agreement = pooled_app::agreement(store, year).map_err(app)?;
-            let plan = pooled_app::plan(store, &agreement).map_err(app)?;
-            if plan.cost_centre(&cost_centre).is_none() {
-                return Err(Failure::Input(vec![format!("cost centre `{cost_centre}` is not in the {year} plan")]));
-            }
+            pooled_app::planned_cost_centre(store, year, &cost_centre).map_err(app)?;
             store.set_forecast(year, month, &cost_centre, outturn, actor).map_err(store_error)?;
             Ok(format!("forecast outturn for {cost_centre} in {year} {month}: {outturn}\n"))
         }
@@ -240,14 +236,7 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
         }
         DbCommand::RecordPayment { year, pool, from, month, raised, paid } => {
             let agreement = pooled_app::agreement(store, year).map_err(app)?;
-            let scheduled = payments::schedule(&agreement)
-                .iter()
-                .any(|i| i.pool == pool && agreement.partners()[i.from].id == from && i.month == month);
-            if !scheduled {
-                return Err(Failure::Input(vec![format!(
-                    "no instalment from {from} to pool {pool} in {month} of {year}"
-                )]));
-            }
+            pooled_app::scheduled_instalment(&agreement, &pool, &from, month).map_err(app)?;
             let status = PaymentStatus { pool, from, month, raised_on: raised, paid_on: paid };
             store.record_payment(year, &status, actor).map_err(store_error)?;
             Ok(format!("recorded {} {} {}\n", status.pool, status.from, status.month))

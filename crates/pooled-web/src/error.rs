@@ -18,6 +18,9 @@ pub enum WebError {
     Unauthorized(String),
     /// Signed in, but not allowed this (the role's rights, a missing CSRF token).
     Forbidden(String),
+    /// What was entered cannot be saved: each line says why (a closed period, a cost
+    /// centre not in the plan, an instalment not in the schedule).
+    Invalid(Vec<String>),
     /// The database cannot be reached.
     Unavailable(String),
     Store(StoreError),
@@ -31,7 +34,21 @@ impl From<StoreError> for WebError {
     fn from(e: StoreError) -> WebError {
         match e {
             StoreError::NotFound(what) => WebError::NotFound(what),
+            StoreError::PeriodClosed(_) | StoreError::Duplicate(_) | StoreError::Invalid(_) => {
+                WebError::Invalid(vec![e.to_string()])
+            }
             other => WebError::Store(other),
+        }
+    }
+}
+
+impl WebError {
+    /// An error of the application layer about what the user gave it (an unknown cost
+    /// centre, bad rows): theirs to correct, not the stored data's.
+    pub fn input(e: AppError) -> WebError {
+        match e {
+            AppError::Input(lines) => WebError::Invalid(lines),
+            AppError::Store(e) => e.into(),
         }
     }
 }
@@ -53,6 +70,7 @@ impl WebError {
             WebError::BadRequest(what) => (StatusCode::BAD_REQUEST, "There is a problem with the address", vec![what]),
             WebError::Unauthorized(why) => (StatusCode::UNAUTHORIZED, "You need to sign in", vec![why]),
             WebError::Forbidden(why) => (StatusCode::FORBIDDEN, "You cannot do this", vec![why]),
+            WebError::Invalid(lines) => (StatusCode::UNPROCESSABLE_ENTITY, "This cannot be saved", lines),
             WebError::Unavailable(why) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "Sorry, the database cannot be reached", vec![why])
             }

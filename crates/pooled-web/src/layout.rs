@@ -18,6 +18,10 @@ pub enum Section {
     RiskShare,
     Settlement,
     WhatIf,
+    Forecasts,
+    Imports,
+    Payments,
+    Audit,
 }
 
 /// The navigation: links for the year being looked at, if any, and who is signed in.
@@ -69,8 +73,17 @@ pub fn page(title: &str, nav: &Nav, breadcrumbs: &[(String, String)], content: M
             (Section::RiskShare, "Risk share", format!("/risk-share/{y}")),
             (Section::Settlement, "Settlement", format!("/settlement/{y}")),
             (Section::WhatIf, "What if", format!("/what-if/{y}")),
+            (Section::Forecasts, "Forecasts", format!("/forecasts/{y}")),
+            (Section::Imports, "Import ledger", "/imports/new".to_string()),
+            (Section::Payments, "Payments", format!("/payments/{y}")),
+            (Section::Audit, "Audit log", "/audit".to_string()),
         ],
-        None => vec![(Section::Overview, "Overview", "/".to_string())],
+        None if nav.signed_in.is_some() => vec![
+            (Section::Overview, "Overview", "/".to_string()),
+            (Section::Imports, "Import ledger", "/imports/new".to_string()),
+            (Section::Audit, "Audit log", "/audit".to_string()),
+        ],
+        None => vec![],
     };
     html! {
         (DOCTYPE)

@@ -7,6 +7,8 @@
 //!   [`run`] does both for `pooled serve`, stopping on Ctrl-C or SIGTERM.
 
 pub mod access;
+mod actions;
+mod api;
 mod assets;
 pub mod auth;
 mod charts;
@@ -49,6 +51,7 @@ pub fn router(web: Arc<Web>) -> Router {
 fn signed_in() -> Router<Arc<Web>> {
     Router::new()
         .route("/logout", post(pages::login::sign_out))
+        .merge(api::routes())
         .route("/", get(pages::overview::page))
         .route("/pools/{year}/{pool}", get(pages::pool::page))
         .route("/pools/{year}/{pool}/cost-centres/{code}", get(pages::pool::cost_centre))
