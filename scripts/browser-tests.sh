@@ -21,7 +21,13 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
-# 2. The npm packages, whenever package-lock.json is newer than what was installed.
+# 2. Node.js 20 or later (the machine's), and the npm packages whenever
+# package-lock.json is newer than what was installed.
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then
+  echo "the browser tests need Node.js 20 or later (node and npm on the PATH)" >&2
+  echo "browser tests: 0 passed, 1 failed"
+  exit 1
+fi
 cd "$root/tests/browser"
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund >&2
@@ -34,6 +40,12 @@ if [ -z "${POOLED_BIN:-}" ]; then
   POOLED_BIN="$root/${CARGO_TARGET_DIR:-target}/debug/pooled"
   case "${CARGO_TARGET_DIR:-}" in /*) POOLED_BIN="$CARGO_TARGET_DIR/debug/pooled" ;; esac
 fi
+if [ ! -x "$POOLED_BIN" ]; then
+  echo "no pooled binary at $POOLED_BIN" >&2
+  echo "browser tests: 0 passed, 1 failed"
+  exit 1
+fi
+POOLED_BIN=$(realpath "$POOLED_BIN")   # the tests run in tests/browser
 export POOLED_BIN
 
 # 4. The demo server on a free port, on a database of its own.
@@ -68,12 +80,11 @@ if [ -z "$base" ]; then
 fi
 echo "pooled demo serving at $base" >&2
 export BASE_URL=$base
-export POOLED_DEMO_OUTPUT="$work/demo.out"
 export SCREENSHOT_DIR="$root/target/browser-screenshots"
 mkdir -p "$SCREENSHOT_DIR"
 
 # 5. The tests, one file at a time (each drives its own browser). The spec reporter's
-# closing `# pass N` / `# fail N` lines give the summary.
+# closing `ℹ pass N`, `ℹ fail N` and `ℹ cancelled N` lines give the summary.
 log="$work/tests.log"
 set +e
 (cd tests/browser && node --test --test-concurrency=1 --test-reporter=spec "$@" ./*.test.mjs) 2>&1 | tee "$log"

@@ -43,6 +43,21 @@ test('without a session, the overview sends the browser to the sign-in page', as
   }
 });
 
+test('a deep link, query and all, survives signing in', async () => {
+  const path = `/what-if/2016-17?month=M3`;
+  const page = await newPage(browser);
+  try {
+    await open(page, path);
+    assert.equal(new URL(page.url()).pathname, '/login');
+    await submitLogin(page, 'viewer', PASSWORD);
+    const at = new URL(page.url());
+    assert.equal(`${at.pathname}${at.search}`, path, 'back on the page asked for');
+    assert.match(await page.locator('main').innerText(), /M3 \(June 2016\)/, 'at the month asked for');
+  } finally {
+    await page.context().close();
+  }
+});
+
 test('a wrong password shows the error and stays on the sign-in page', async () => {
   const page = await newPage(browser);
   try {
@@ -61,7 +76,7 @@ test('a wrong password shows the error and stays on the sign-in page', async () 
 test('signing out ends the session', async () => {
   const page = await newPage(browser);
   try {
-    assert.ok(await login(page, 'viewer'), 'the server has a sign-in page');
+    await login(page, 'viewer');
     await submit(page, 'Sign out', page.locator('header'));
     await open(page, '/risk-share/2016-17');
     assert.equal(new URL(page.url()).pathname, '/login', 'the old session no longer opens pages');

@@ -32,15 +32,15 @@ export const PASSWORD = 'pooled-demo-2026';
 /// The widths every page is looked at: a laptop and a phone.
 export const WIDTHS = [1280, 400];
 
-/// The demo's accounts, and the role each has as the application names it.
+/// The demo's accounts: username, role (as `pooled user` names it) and partner.
 export const ACCOUNTS = [
-  { username: 'admin', role: 'Administrator' },
-  { username: 'manager', role: 'Pool manager' },
-  { username: 'occ-finance', role: 'Partner finance officer' },
-  { username: 'occg-finance', role: 'Partner finance officer' },
-  { username: 'budget-holder', role: 'Budget holder' },
-  { username: 'board', role: 'Board member' },
-  { username: 'viewer', role: 'Viewer' },
+  { username: 'admin', role: 'administrator' },
+  { username: 'manager', role: 'pool-manager' },
+  { username: 'occ-finance', role: 'partner-finance', partner: 'OCC' },
+  { username: 'occg-finance', role: 'partner-finance', partner: 'OCCG' },
+  { username: 'budget-holder', role: 'budget-holder' },
+  { username: 'board', role: 'board-member' },
+  { username: 'viewer', role: 'viewer' },
 ];
 
 /// The read pages every signed-in account may open: (screenshot name, path).
@@ -81,29 +81,14 @@ export async function open(page, path) {
   return response ? response.status() : 0;
 }
 
-/// Whether the server has a sign-in page yet: until it does, pages are open to anyone
-/// and the tests that only read figures run without a session.
-let loginServed;
-export async function loginIsServed() {
-  if (loginServed === undefined) {
-    const response = await fetch(url('/login'), { redirect: 'manual' });
-    loginServed = response.status !== 404;
-    if (!loginServed) console.log('WARNING: /login is not served: reading pages without a session');
-  }
-  return loginServed;
-}
-
-/// Signs `page` in as `username` through the sign-in form and returns true, or returns
-/// false when the server has no sign-in page (see loginIsServed). Throws, with the
-/// page's error summary, if the server refuses.
+/// Signs `page` in as `username` through the sign-in form; throws, with the page's
+/// error summary, if the server refuses.
 export async function login(page, username, password = PASSWORD) {
-  if (!(await loginIsServed())) return false;
-  await open(page, '/login');
+  assert.equal(await open(page, '/login'), 200, '/login is served');
   await submitLogin(page, username, password);
   if (new URL(page.url()).pathname === '/login') {
-    throw new Error(`signing in as ${username} failed: ${await errorSummary(page)}`);
+    throw new Error(`signing in as ${username} failed: ${(await errorSummary(page)) || 'still on /login'}`);
   }
-  return true;
 }
 
 /// Fills and submits the sign-in form on the page (wherever it is), waiting for the next
@@ -191,7 +176,7 @@ export function parsePounds(text) {
 /// Pence as the pages show them: 123456 -> `£1,234.56`, -123456 -> `(£1,234.56)`.
 export function formatPounds(pence) {
   const abs = Math.abs(pence);
-  const pounds = Math.trunc(abs / 100).toLocaleString('en-GB');
+  const pounds = String(Math.trunc(abs / 100)).replace(/\B(?=(\d{3})+$)/g, ',');
   const text = `£${pounds}.${String(abs % 100).padStart(2, '0')}`;
   return pence < 0 ? `(${text})` : text;
 }
@@ -233,6 +218,17 @@ export function pooled(...args) {
 export function engineReport(year = YEAR, month = MONTH) {
   const out = pooled('report', '--database', required('POOLED_DATABASE'), '--year', year, '--month', month, '--format', 'json');
   return JSON.parse(out);
+}
+
+/// The accounts in the database, as `pooled user list` gives them: username ->
+/// { role, name (the display name), partner, costCentres }.
+export function databaseAccounts() {
+  const accounts = new Map();
+  for (const line of pooled('user', 'list', '--database', required('POOLED_DATABASE')).split('\n')) {
+    const m = /^(\S+) (\S+) "(.*)"(?: partner=(\S+))?(?: cost-centres=(\S+))?/.exec(line);
+    if (m) accounts.set(m[1], { role: m[2], name: m[3], partner: m[4], costCentres: m[5]?.split(',') ?? [] });
+  }
+  return accounts;
 }
 
 /// A JSON amount (a string like "1234.56" or "-1234.56", or a number of pounds) in pence.
