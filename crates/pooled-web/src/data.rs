@@ -13,6 +13,7 @@ use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
 use pooled_store::{Store, StoreError};
 
 use crate::error::WebError;
+use crate::imports::Jobs;
 use crate::stores::{Opener, StorePool};
 
 /// Everything the handlers share.
@@ -22,6 +23,9 @@ pub struct Web {
     /// Whether cookies are marked `Secure` (sent over HTTPS only); on unless the server
     /// is told it is reached over plain HTTP.
     pub(crate) secure_cookies: bool,
+    /// Ledger imports started from the browser or the API, and where their uploads wait.
+    pub(crate) imports: Jobs,
+    pub(crate) upload_dir: std::path::PathBuf,
     /// Parsed agreements by (year, version). A version's text never changes (a variation
     /// is a new version), so an entry never goes stale; parsing and validating the TOML
     /// is then paid once per version rather than on every request.
@@ -44,6 +48,8 @@ impl Web {
             stores: Arc::new(StorePool::new(open, first, stores)),
             backend,
             secure_cookies: true,
+            imports: Jobs::default(),
+            upload_dir: std::env::temp_dir().join(format!("pooled-uploads-{}", std::process::id())),
             agreements: Mutex::default(),
         })
     }

@@ -64,6 +64,11 @@ impl SignedIn {
     }
 }
 
+/// The hidden field that carries the session's CSRF token in every form that writes.
+pub fn csrf_field(who: &Identity) -> Markup {
+    html! { input type="hidden" name="csrf_token" value=(who.csrf_token.as_deref().unwrap_or("")); }
+}
+
 /// A whole page. `title` is the page's own title (the browser's title adds the service);
 /// `breadcrumbs` are (text, href) from the overview down.
 pub fn page(title: &str, nav: &Nav, breadcrumbs: &[(String, String)], content: Markup) -> Markup {

@@ -14,6 +14,7 @@ pub mod auth;
 mod charts;
 mod data;
 mod error;
+mod imports;
 mod layout;
 mod pages;
 pub mod password;
@@ -26,7 +27,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -58,6 +59,11 @@ fn signed_in() -> Router<Arc<Web>> {
         .route("/risk-share/{year}", get(pages::risk_share::page))
         .route("/settlement/{year}", get(pages::settlement::page))
         .route("/what-if/{year}", get(pages::what_if::page))
+        .route("/forecasts/{year}", get(pages::forecasts::page).post(pages::forecasts::save))
+        .route("/imports/new", get(pages::imports::new))
+        // An extract may be large: the upload streams to disk, so no body limit here.
+        .route("/imports", post(pages::imports::upload).layer(DefaultBodyLimit::disable()))
+        .route("/imports/{id}", get(pages::imports::progress))
 }
 
 async fn not_found() -> WebError {

@@ -1,6 +1,8 @@
 //! The pages, one module each, and what they share: query values, month names, the
 //! year and month chooser.
 
+pub mod forecasts;
+pub mod imports;
 pub mod login;
 pub mod overview;
 pub mod pool;

@@ -261,6 +261,7 @@ pub fn populate(store: &mut dyn Store, text: &str, dir: &std::path::Path) {
     pooled_app::load_plan(store, year, &plan_file, "test").expect("load plan");
     for (partner, preset) in [("OCC", "unit4"), ("OCCG", "oracle")] {
         let mapping = Mapping::preset(preset).expect("preset");
+        store.save_mapping(partner, &mapping, "test").expect("mapping");
         let codes: Vec<String> = plan.iter().filter(|c| c.partner == partner).map(|c| c.code.clone()).collect();
         for m in 1..=2 {
             let period = Period { year, month: month(m) };
@@ -389,4 +390,44 @@ macro_rules! on_both_backends {
             })*
         }
     };
+}
+
+impl Site {
+    /// Uploads a file as a browser posts a multipart form: the session's CSRF token first
+    /// (unless `csrf` is false), then `fields`, then the file.
+    pub fn upload_as(&self, user: &str, uri: &str, fields: &[(&str, &str)], file: (&str, &[u8]), csrf: bool) -> Page {
+        let session = self.session(user);
+        let boundary = "----pooledtestboundary7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        let mut part = |name: &str, file_name: Option<&str>, value: &[u8]| {
+            let disposition = match file_name {
+                Some(f) => format!("form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: text/csv"),
+                None => format!("form-data; name=\"{name}\""),
+            };
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n").as_bytes());
+            body.extend_from_slice(value);
+            body.extend_from_slice(b"\r\n");
+        };
+        if csrf {
+            part("csrf_token", None, session.csrf_token.as_bytes());
+        }
+        for (name, value) in fields {
+            part(name, None, value.as_bytes());
+        }
+        part("file", Some(file.0), file.1);
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let request = Request::post(uri)
+            .header(header::COOKIE, &session.cookie)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .expect("request");
+        self.send(request)
+    }
+
+    /// Follows a 303 as `user`.
+    pub fn follow_as(&self, user: &str, page: &Page) -> Page {
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "a redirect: {}", page.text());
+        let location = page.headers[header::LOCATION].to_str().expect("ASCII").to_string();
+        self.get_as(user, &location)
+    }
 }

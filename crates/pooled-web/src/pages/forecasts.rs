@@ -1,0 +1,270 @@
+//! `/forecasts/{year}`: forecast entry (R11, para 42). A budget holder sees the cost
+//! centres they hold, a partner's finance officer their partner's, the pool manager all;
+//! each with its budget, actual to date and the forecast outturn now used (entered, or
+//! the run-rate where none is), and one form to enter a forecast outturn for any of them.
+//! Saving goes through [`actions::set_forecast`], which checks the role again.
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use pooled_core::calendar::{FinancialYear, FiscalMonth};
+use pooled_core::money::Money;
+use pooled_core::report::{CostCentreRow, MonthlyReport};
+use pooled_files::{Cell, ColumnKind};
+use serde::Deserialize;
+
+use super::{QueryPairs, get, month_chooser, month_label};
+use crate::access::{self, Write};
+use crate::actions;
+use crate::auth::Identity;
+use crate::data::{Web, YearData, parse_month, parse_year};
+use crate::error::WebError;
+use crate::layout::{self, Nav, Section, encode, error_summary, pounds};
+use crate::table::{self, Format, Here, Row, Table, column, text};
+
+/// A cost centre the signed-in person may forecast, with its report row.
+struct Forecastable<'a> {
+    pool: &'a str,
+    line: &'a str,
+    row: &'a CostCentreRow,
+}
+
+/// The cost centres of the report `who` may forecast, pool by pool, line by line.
+fn forecastable<'a>(data: &'a YearData, report: &'a MonthlyReport, who: &Identity) -> Vec<Forecastable<'a>> {
+    let partners = data.agreement.partners();
+    let mut out = Vec::new();
+    for pool in &report.pools {
+        for line in pool.segments.iter().flat_map(|s| &s.lines) {
+            for row in &line.cost_centres {
+                let (Some(code), Some(partner)) = (&row.code, row.partner) else { continue };
+                let write = Write::SetForecast { partner: &partners[partner].id, cost_centre: code };
+                if access::check(&who.user, write).is_ok() {
+                    out.push(Forecastable { pool: &pool.id, line: &line.name, row });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What the reader typed that could not be saved, shown back to correct.
+struct Rejected {
+    cost_centre: String,
+    outturn: String,
+    message: String,
+}
+
+pub async fn page(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    Path(year): Path<String>,
+    Query(query): Query<QueryPairs>,
+) -> Result<Response, WebError> {
+    let year = parse_year(&year)?;
+    let month = parse_month(get(&query, "month"))?;
+    let format = Format::parse(get(&query, "format"))?;
+    let data = load(&web, year).await?;
+    let month = data.month_or_latest(month);
+    let report = data.report(month);
+    let rows = forecastable(&data, &report, &who);
+    let table = forecasts_table(year, month, &rows);
+    if format != Format::Html {
+        return table::export(&[table], get(&query, "table"), format, &format!("pooled-{year}-{month}-forecasts"));
+    }
+    let here = Here::new(format!("/forecasts/{year}"), query.clone());
+    let chosen = get(&query, "cost_centre").unwrap_or("");
+    let saved = get(&query, "saved");
+    Ok(render(&who, year, month, &rows, &table, &here, chosen, saved, None).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct Entry {
+    month: String,
+    cost_centre: String,
+    outturn: String,
+}
+
+/// `POST /forecasts/{year}`: saves one forecast, then back to the page saying so.
+pub async fn save(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    Path(year): Path<String>,
+    Form(entry): Form<Entry>,
+) -> Result<Response, WebError> {
+    let year = parse_year(&year)?;
+    let month = FiscalMonth::parse(&entry.month).map_err(WebError::BadRequest)?;
+    let outturn = match Money::parse(&entry.outturn) {
+        Ok(m) => m,
+        Err(e) => {
+            let message = format!("Enter the forecast outturn in pounds, like 1,234,567.89: {e}");
+            return rejected(&web, &who, year, month, entry, message).await;
+        }
+    };
+    match actions::set_forecast(&web, &who, year, month, entry.cost_centre.clone(), outturn).await {
+        Ok(()) => {
+            let back = format!(
+                "/forecasts/{year}?month={month}&cost_centre={code}&saved={code}#forecast-form",
+                code = encode(&entry.cost_centre)
+            );
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(WebError::Invalid(lines)) => rejected(&web, &who, year, month, entry, lines.join(" ")).await,
+        Err(other) => Err(other),
+    }
+}
+
+/// The page again, with the entry and why it was refused.
+async fn rejected(
+    web: &Arc<Web>,
+    who: &Identity,
+    year: FinancialYear,
+    month: FiscalMonth,
+    entry: Entry,
+    message: String,
+) -> Result<Response, WebError> {
+    let data = load(web, year).await?;
+    let report = data.report(month);
+    let rows = forecastable(&data, &report, who);
+    let table = forecasts_table(year, month, &rows);
+    let here = Here::new(format!("/forecasts/{year}"), vec![("month".into(), month.to_string())]);
+    let rejected = Rejected { cost_centre: entry.cost_centre, outturn: entry.outturn, message };
+    let page = render(who, year, month, &rows, &table, &here, &rejected.cost_centre, None, Some(&rejected));
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<YearData, WebError> {
+    let shared = Arc::clone(web);
+    web.stores.run(move |store| shared.year(store, year)).await
+}
+
+fn forecasts_table(year: FinancialYear, month: FiscalMonth, rows: &[Forecastable]) -> Table {
+    Table {
+        id: "forecasts".into(),
+        caption: format!("Your cost centres at {}", month_label(year, month)),
+        columns: vec![
+            column("Cost centre", ColumnKind::Text),
+            column("Name", ColumnKind::Text),
+            column("Pool", ColumnKind::Text),
+            column("Line", ColumnKind::Text),
+            column("Budget", ColumnKind::Money),
+            column("Actual to date", ColumnKind::Money),
+            column("Forecast outturn", ColumnKind::Money),
+            column("Forecast from", ColumnKind::Text),
+            column("Variance", ColumnKind::Money),
+        ],
+        rows: rows
+            .iter()
+            .map(|f| {
+                let figures = &f.row.figures;
+                let code = f.row.code.clone().unwrap_or_default();
+                let mut row = Row::new(vec![
+                    text(code.clone()),
+                    text(f.row.name.clone()),
+                    text(f.pool),
+                    text(f.line),
+                    Cell::Money(figures.annual_budget),
+                    Cell::Money(figures.actual_to_date),
+                    Cell::Money(figures.forecast_outturn),
+                    text(figures.basis.name()),
+                    Cell::Money(figures.variance),
+                ]);
+                row.href = Some(format!("/forecasts/{year}?month={month}&cost_centre={}#forecast-form", encode(&code)));
+                row
+            })
+            .collect(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // the page's parts, each needed once
+fn render(
+    who: &Identity,
+    year: FinancialYear,
+    month: FiscalMonth,
+    rows: &[Forecastable],
+    table: &Table,
+    here: &Here,
+    chosen: &str,
+    saved: Option<&str>,
+    rejected: Option<&Rejected>,
+) -> Markup {
+    let saved_row = saved.and_then(|code| rows.iter().find(|f| f.row.code.as_deref() == Some(code)));
+    let body = html! {
+        @if let Some(r) = rejected {
+            (error_summary(&[("outturn".to_string(), r.message.clone())]))
+        }
+        @if let Some(f) = saved_row {
+            div class="govuk-notification-banner govuk-notification-banner--success" role="alert"
+                aria-labelledby="saved-title" data-module="govuk-notification-banner" {
+                div class="govuk-notification-banner__header" {
+                    h2 class="govuk-notification-banner__title" id="saved-title" { "Saved" }
+                }
+                div class="govuk-notification-banner__content" {
+                    p class="govuk-notification-banner__heading" {
+                        "Forecast outturn for " (f.row.code.as_deref().unwrap_or("")) " at " (month) ": "
+                        (pounds(f.row.figures.forecast_outturn))
+                    }
+                }
+            }
+        }
+        h1 class="govuk-heading-l" { "Forecasts " (year) }
+        p class="govuk-body" {
+            "Budget holders deliver within their cost centres' budgets (para 42) and forecast each month; the pool "
+            "manager reports any forecast over- or underspend with an action plan (Sch 4 3.5, R11). Where no forecast "
+            "is entered, the report uses the run-rate: actual to date over the months elapsed, for twelve months."
+        }
+        (month_chooser(&format!("/forecasts/{year}"), &[], year, month))
+        @if rows.is_empty() {
+            p class="govuk-body" { "You have no cost centres to forecast." }
+        } @else {
+            (entry_form(who, year, month, rows, chosen, rejected))
+            (table.render(here))
+        }
+    };
+    layout::page(&format!("Forecasts {year}"), &Nav::new(who, year, Section::Forecasts), &[], body)
+}
+
+fn entry_form(
+    who: &Identity,
+    year: FinancialYear,
+    month: FiscalMonth,
+    rows: &[Forecastable],
+    chosen: &str,
+    rejected: Option<&Rejected>,
+) -> Markup {
+    let value = rejected.map(|r| r.outturn.clone()).unwrap_or_default();
+    html! {
+        form method="post" action={ "/forecasts/" (year) } id="forecast-form" novalidate {
+            (layout::csrf_field(who))
+            input type="hidden" name="month" value=(month);
+            h2 class="govuk-heading-m" { "Enter a forecast at " (month_label(year, month)) }
+            div class="govuk-form-group" {
+                label class="govuk-label" for="cost_centre" { "Cost centre" }
+                select class="govuk-select" id="cost_centre" name="cost_centre" {
+                    @for f in rows {
+                        @let code = f.row.code.as_deref().unwrap_or("");
+                        option value=(code) selected[code == chosen] {
+                            (code) " " (f.row.name) " (forecast " (pounds(f.row.figures.forecast_outturn)) ")"
+                        }
+                    }
+                }
+            }
+            div class={ "govuk-form-group" @if rejected.is_some() { " govuk-form-group--error" } } {
+                label class="govuk-label" for="outturn" { "Forecast outturn for the year, in pounds" }
+                div class="govuk-hint" id="outturn-hint" { "What the cost centre will have spent by 31 March, like 1,234,567.89" }
+                @if let Some(r) = rejected {
+                    p class="govuk-error-message" id="outturn-error" { span class="govuk-visually-hidden" { "Error: " } (r.message) }
+                }
+                div class="govuk-input__wrapper" {
+                    div class="govuk-input__prefix" aria-hidden="true" { "£" }
+                    input class="govuk-input govuk-input--width-10" id="outturn" name="outturn" type="text"
+                        inputmode="decimal" spellcheck="false" aria-describedby="outturn-hint" value=(value);
+                }
+            }
+            button type="submit" class="govuk-button" data-module="govuk-button" { "Save forecast" }
+        }
+    }
+}

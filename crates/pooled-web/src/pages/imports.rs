@@ -1,0 +1,343 @@
+//! Ledger import from the browser: `/imports/new` (the upload form and the year's
+//! imports), `POST /imports` (saves the upload and starts the import in the background)
+//! and `/imports/{id}` (progress, refreshing itself each second, then the summary or
+//! every bad row with its row and column). The import is all or nothing (DESIGN 10).
+
+use std::path::Path as FilePath;
+use std::sync::Arc;
+
+use axum::extract::multipart::Field;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use pooled_core::agreement::Agreement;
+use pooled_core::calendar::{FinancialYear, FiscalMonth};
+use pooled_core::ledger::Period;
+use pooled_files::{Cell, ColumnKind};
+use pooled_store::{ImportOutcome, ImportRecord};
+use tokio::io::AsyncWriteExt;
+
+use super::{QueryPairs, get};
+use crate::access::{self, Write};
+use crate::auth::Identity;
+use crate::data::{Web, parse_year};
+use crate::error::WebError;
+use crate::imports::{self, ImportJob, JobState, bad_row};
+use crate::layout::{self, Nav, Section, pounds};
+use crate::password;
+use crate::table::{self, Format, Here, Row, Table, column, text};
+
+/// `GET /imports/new?year=`: the form, for the partners the user may import, and the
+/// imports of the year (the latest with an agreement unless asked).
+pub async fn new(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    Query(query): Query<QueryPairs>,
+) -> Result<Response, WebError> {
+    let asked = get(&query, "year").filter(|y| !y.is_empty()).map(parse_year).transpose()?;
+    let format = Format::parse(get(&query, "format"))?;
+    let shared = Arc::clone(&web);
+    let loaded = web
+        .stores
+        .run(move |store| {
+            let Some(year) = asked.or(store.financial_years()?.last().copied()) else { return Ok(None) };
+            Ok(Some((shared.agreement(store, year)?, store.imports(year)?)))
+        })
+        .await?;
+    let Some((agreement, records)) = loaded else {
+        return Err(WebError::NotFound("No agreement is loaded yet: there is nothing to import into.".into()));
+    };
+    let year = agreement.financial_year();
+    let table = imports_table(year, &records);
+    if format != Format::Html {
+        return table::export(&[table], get(&query, "table"), format, &format!("pooled-{year}-imports"));
+    }
+    let here = Here::new("/imports/new".into(), query.clone());
+    let partners: Vec<(&str, &str)> = agreement
+        .partners()
+        .iter()
+        .filter(|p| access::check(&who.user, Write::ImportLedger { partner: &p.id }).is_ok())
+        .map(|p| (p.id.as_str(), p.name.as_str()))
+        .collect();
+    let body = html! {
+        h1 class="govuk-heading-l" { "Import a ledger extract" }
+        p class="govuk-body" {
+            "Upload one partner's extract for one month, as its finance system writes it (CSV or XLSX, laid out as "
+            "that partner's saved mapping says). Every row is checked first: if any is wrong, nothing is imported and "
+            "each bad row is listed with its row and column. A corrected extract for the same partner and month "
+            "replaces the earlier one; the same file twice changes nothing."
+        }
+        @if partners.is_empty() {
+            p class="govuk-body" { "Your account cannot import ledger extracts." }
+        } @else {
+            (form(&who, &agreement, &partners))
+        }
+        (table.render(&here))
+    };
+    Ok(layout::page("Import a ledger extract", &Nav::new(&who, year, Section::Imports), &[], body).into_response())
+}
+
+fn form(who: &Identity, agreement: &Agreement, partners: &[(&str, &str)]) -> Markup {
+    let year = agreement.financial_year();
+    html! {
+        // The CSRF token must be the first part: the sign-in layer reads it before the file.
+        form method="post" action="/imports" enctype="multipart/form-data" novalidate {
+            (layout::csrf_field(who))
+            div class="govuk-form-group" {
+                label class="govuk-label" for="partner" { "Partner" }
+                select class="govuk-select" id="partner" name="partner" {
+                    @for (id, name) in partners { option value=(id) { (name) " (" (id) ")" } }
+                }
+            }
+            div class="govuk-form-group" {
+                label class="govuk-label" for="period" { "Month of the extract" }
+                div class="govuk-hint" id="period-hint" {
+                    "Year and month, like " (Period { year, month: FiscalMonth::new(4).expect("M4") })
+                }
+                input class="govuk-input govuk-input--width-10" id="period" name="period" type="text"
+                    aria-describedby="period-hint" spellcheck="false";
+            }
+            div class="govuk-form-group" {
+                label class="govuk-label" for="file" { "Extract file" }
+                input class="govuk-file-upload" id="file" name="file" type="file" accept=".csv,.xlsx";
+            }
+            button type="submit" class="govuk-button" data-module="govuk-button" { "Import" }
+        }
+    }
+}
+
+fn imports_table(year: FinancialYear, records: &[ImportRecord]) -> Table {
+    Table {
+        id: "imports".into(),
+        caption: format!("Imports into {year}"),
+        columns: vec![
+            column("Month", ColumnKind::Text),
+            column("Partner", ColumnKind::Text),
+            column("File", ColumnKind::Text),
+            column("Rows", ColumnKind::Integer),
+            column("Net total", ColumnKind::Money),
+            column("Imported at", ColumnKind::Text),
+            column("By", ColumnKind::Text),
+            column("Status", ColumnKind::Text),
+        ],
+        rows: records
+            .iter()
+            .rev()
+            .map(|r| {
+                Row::new(vec![
+                    text(r.period.to_string()),
+                    text(r.partner.clone()),
+                    text(r.file_name.clone()),
+                    Cell::Integer(i64::try_from(r.rows).unwrap_or(i64::MAX)),
+                    Cell::Money(r.total),
+                    text(r.imported_at.clone()),
+                    text(r.imported_by.clone()),
+                    text(if r.replaced { "replaced by a later extract" } else { "current" }),
+                ])
+            })
+            .collect(),
+    }
+}
+
+/// `POST /imports`: the parts in the form's order (partner and month before the file, so
+/// the role is checked before a byte of the file is written), the file saved to disk,
+/// then the import started; on to its progress page.
+pub async fn upload(State(web): State<Arc<Web>>, who: Identity, mut form: Multipart) -> Result<Response, WebError> {
+    let unreadable =
+        |e: axum::extract::multipart::MultipartError| WebError::BadRequest(format!("The upload failed: {e}"));
+    let (mut partner, mut period) = (None, None);
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        match field.name().unwrap_or("") {
+            "partner" => partner = Some(field.text().await.map_err(unreadable)?),
+            "period" => period = Some(field.text().await.map_err(unreadable)?),
+            "file" => {
+                let partner = partner.ok_or_else(|| WebError::Invalid(vec!["Choose the partner.".into()]))?;
+                let period = Period::parse(period.as_deref().unwrap_or("").trim()).map_err(|e| {
+                    WebError::Invalid(vec![format!("Enter the month of the extract, like 2016-07: {e}")])
+                })?;
+                access::check(&who.user, Write::ImportLedger { partner: &partner }).map_err(WebError::Forbidden)?;
+                let job = start(&web, &who, partner, period, field).await?;
+                return Ok(Redirect::to(&format!("/imports/{}", job.id)).into_response());
+            }
+            // The CSRF token, checked by the sign-in layer; anything else is ignored.
+            _ => {}
+        }
+    }
+    Err(WebError::Invalid(vec!["Choose the extract file to import.".into()]))
+}
+
+async fn start(
+    web: &Arc<Web>,
+    who: &Identity,
+    partner: String,
+    period: Period,
+    field: Field<'_>,
+) -> Result<Arc<ImportJob>, WebError> {
+    let original = field.file_name().unwrap_or("").to_string();
+    let name = safe_file_name(&original)
+        .ok_or_else(|| WebError::Invalid(vec!["Choose the extract file to import (a .csv or .xlsx file).".into()]))?;
+    let folder = web.upload_dir.join(&password::secret()[..16]);
+    let path = folder.join(&name);
+    let saved = save(field, &folder, &path).await;
+    let who_maps = partner.clone();
+    let mapping = match saved {
+        Ok(()) => web.stores.run(move |store| Ok(store.mapping(&who_maps)?)).await,
+        Err(e) => Err(e),
+    };
+    let mapping = match mapping {
+        Ok(Some(mapping)) => mapping,
+        failed => {
+            let _ = tokio::fs::remove_dir_all(&folder).await;
+            return Err(failed.err().unwrap_or_else(|| {
+                WebError::Invalid(vec![format!(
+                    "No ledger layout is saved for {partner}: save one with `pooled save-mapping --partner {partner} --preset oracle|unit4|sap`."
+                )])
+            }));
+        }
+    };
+    let job = web.imports.start(partner, period, name, who.actor().to_string());
+    imports::run(web, Arc::clone(&job), folder, path, mapping);
+    Ok(job)
+}
+
+async fn save(mut field: Field<'_>, folder: &FilePath, path: &FilePath) -> Result<(), WebError> {
+    let failed = |e: std::io::Error| WebError::Internal(format!("The upload could not be saved: {e}"));
+    tokio::fs::create_dir_all(folder).await.map_err(failed)?;
+    let mut file = tokio::fs::File::create(path).await.map_err(failed)?;
+    while let Some(chunk) =
+        field.chunk().await.map_err(|e| WebError::BadRequest(format!("The upload was interrupted: {e}")))?
+    {
+        file.write_all(&chunk).await.map_err(failed)?;
+    }
+    file.flush().await.map_err(failed)
+}
+
+/// The upload's own name, kept to what is safe in a path and plain to read back in
+/// messages; `None` when no file was chosen.
+fn safe_file_name(name: &str) -> Option<String> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let safe: String =
+        base.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+    let safe = safe.trim_start_matches('.').to_string();
+    (!safe.is_empty()).then_some(safe)
+}
+
+/// `GET /imports/{id}`: the job's progress; the summary; or the bad rows.
+pub async fn progress(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    Path(id): Path<String>,
+    Query(query): Query<QueryPairs>,
+) -> Result<Response, WebError> {
+    let gone = || WebError::NotFound("There is no such import running or recently finished.".into());
+    let job = id.parse().ok().and_then(|id| web.imports.get(id)).ok_or_else(gone)?;
+    access::check(&who.user, Write::ImportLedger { partner: &job.partner }).map_err(|_| gone())?;
+    let format = Format::parse(get(&query, "format"))?;
+    let state = job.state();
+    let year = job.period.year;
+    let title = format!("Import of {} for {} {}", job.file_name, job.partner, job.period);
+    let nav = Nav::new(&who, year, Section::Imports);
+    let body = match &state {
+        JobState::Running => {
+            let (read, total) = job.progress();
+            let percent = if total == 0 { 0 } else { read.saturating_mul(100) / total };
+            let body = html! {
+                h1 class="govuk-heading-l" { (title) }
+                p class="govuk-body" { "Checking and importing: " strong { (percent) "%" } " of the file read." }
+                progress class="app-progress" max="100" value=(percent) { (percent) "%" }
+                p class="govuk-body" { "This page updates itself every second." }
+            };
+            let page = layout::page(&title, &nav, &[], body);
+            // A browser reloads on this header without any script.
+            return Ok(([(header::REFRESH, "1")], page).into_response());
+        }
+        JobState::Done(outcome) => done(&job, outcome),
+        JobState::Failed(lines) => {
+            let table = bad_rows_table(&job, lines);
+            if format != Format::Html {
+                return table::export(
+                    &[table],
+                    get(&query, "table"),
+                    format,
+                    &format!("pooled-import-{}-bad-rows", job.id),
+                );
+            }
+            let here = Here::new(format!("/imports/{}", job.id), query.clone());
+            html! {
+                div class="govuk-error-summary" data-module="govuk-error-summary" {
+                    div role="alert" {
+                        h2 class="govuk-error-summary__title" { "Nothing was imported" }
+                        div class="govuk-error-summary__body" {
+                            p class="govuk-body" { (lines.len()) " problem" @if lines.len() != 1 { "s" } " with " (job.file_name) ". Correct the extract and import it again." }
+                        }
+                    }
+                }
+                h1 class="govuk-heading-l" { (title) }
+                (table.render(&here))
+                p class="govuk-body" { a class="govuk-link" href="/imports/new" { "Import another file" } }
+            }
+        }
+    };
+    Ok(layout::page(&title, &nav, &[], body).into_response())
+}
+
+fn done(job: &ImportJob, outcome: &ImportOutcome) -> Markup {
+    let what = match outcome {
+        ImportOutcome::Imported { rows, total, .. } => format!("Imported {rows} rows, net {}.", pounds(*total)),
+        ImportOutcome::Unchanged { .. } => "The same file was imported before: nothing changed.".to_string(),
+        ImportOutcome::Replaced { rows, total, replaced_rows, .. } => {
+            format!("Replaced the earlier extract ({replaced_rows} rows) with {rows} rows, net {}.", pounds(*total))
+        }
+    };
+    let year = job.period.year;
+    html! {
+        div class="govuk-panel govuk-panel--confirmation" {
+            h1 class="govuk-panel__title" { "Import complete" }
+            div class="govuk-panel__body" { (job.partner) " " (job.period) }
+        }
+        p class="govuk-body" id="import-summary" { (what) }
+        p class="govuk-body" {
+            a class="govuk-link" href={ "/?year=" (year) } { "See the overview for " (year) }
+            " or "
+            a class="govuk-link" href="/imports/new" { "import another file" } "."
+        }
+    }
+}
+
+fn bad_rows_table(job: &ImportJob, lines: &[String]) -> Table {
+    Table {
+        id: "bad-rows".into(),
+        caption: format!("Problems with {}", job.file_name),
+        columns: vec![
+            column("Row", ColumnKind::Text),
+            column("Column", ColumnKind::Text),
+            column("Problem", ColumnKind::Text),
+        ],
+        rows: lines
+            .iter()
+            .map(|line| match bad_row(line, &job.file_name) {
+                Some(bad) => Row::new(vec![text(bad.row), text(bad.column), text(bad.message)]),
+                None => Row::new(vec![text("-"), text("-"), text(line.clone())]),
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_file_name;
+
+    #[test]
+    fn upload_names_are_made_safe() {
+        for (name, expected) in [
+            ("occ-2016-07.csv", Some("occ-2016-07.csv")),
+            ("C:\\Users\\ann\\May ledger.xlsx", Some("May_ledger.xlsx")),
+            ("../../etc/passwd", Some("passwd")),
+            ("..", None),
+            ("", None),
+        ] {
+            assert_eq!(safe_file_name(name).as_deref(), expected, "{name}");
+        }
+    }
+}

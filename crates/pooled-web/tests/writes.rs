@@ -1,0 +1,185 @@
+//! What signed-in people change through the pages: forecasts and ledger imports, each
+//! checked against the role, the engine's figures and the audit log, on SQLite and
+//! PostgreSQL.
+
+#[macro_use]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use axum::http::{StatusCode, header};
+use common::*;
+use pooled_core::ledger::{Mapping, Period};
+use pooled_core::money::Money;
+use pooled_files::{GenOptions, Span, gen_ledger};
+use pooled_store::Store;
+
+on_both_backends!(
+    a_budget_holder_enters_a_forecast_for_their_cost_centre,
+    forecasts_are_refused_to_roles_without_the_cost_centre,
+    a_malformed_forecast_is_shown_back_and_nothing_changes,
+    an_import_with_a_bad_row_lists_it_then_the_corrected_file_imports,
+    imports_are_refused_to_other_partners_and_without_the_token,
+);
+
+fn forecast_for(store: &dyn Store, code: &str) -> Option<Money> {
+    let forecasts = store.forecasts(year()).expect("forecasts");
+    forecasts.iter().filter(|f| f.cost_centre == code && f.month == month(2)).map(|f| f.outturn).next_back()
+}
+
+fn a_budget_holder_enters_a_forecast_for_their_cost_centre(site: Site) {
+    let page = site.get_as("budget-holder", "/forecasts/2016-17");
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("<option value=\"OCC-OP01-001\""), "their cost centre");
+    assert!(!html.contains("<option value=\"OCC-OP01-002\""), "no one else's");
+    let saved = site.post_as(
+        "budget-holder",
+        "/forecasts/2016-17",
+        &[("month", "M2"), ("cost_centre", "OCC-OP01-001"), ("outturn", "1,234,567.89")],
+    );
+    let after = site.follow_as("budget-holder", &saved);
+    assert_eq!(after.status, StatusCode::OK);
+    assert!(after.text().contains("Forecast outturn for OCC-OP01-001 at M2: £1,234,567.89"), "the banner");
+    let store = site.store();
+    assert_eq!(forecast_for(store.as_ref(), "OCC-OP01-001"), Some(Money::parse("1234567.89").expect("amount")));
+    let entry = store.audit_log().expect("log").pop().expect("an entry");
+    assert_eq!((entry.actor.as_str(), entry.action.as_str()), ("budget-holder", "set-forecast"));
+    // The report now forecasts the cost centre from the entry.
+    let report = pooled_app::report(store.as_ref(), year(), month(2), Money::ZERO).expect("report");
+    let row = report.pools[0]
+        .segments
+        .iter()
+        .flat_map(|s| &s.lines)
+        .flat_map(|l| &l.cost_centres)
+        .find(|c| c.code.as_deref() == Some("OCC-OP01-001"))
+        .expect("row");
+    assert_eq!(row.figures.forecast_outturn, Money::parse("1234567.89").expect("amount"));
+}
+
+fn forecasts_are_refused_to_roles_without_the_cost_centre(site: Site) {
+    // (user, cost centre, allowed)
+    for (user, code, allowed) in [
+        ("occ-finance", "OCCG-OP01-001", false),
+        ("budget-holder", "OCC-OP01-002", false),
+        ("viewer", "OCC-OP01-001", false),
+        ("board", "OCC-OP01-001", false),
+        ("occg-finance", "OCCG-OP01-001", true),
+        ("occ-finance", "OCC-OP01-002", true),
+        ("manager", "OCCG-OP01-002", true),
+    ] {
+        let page =
+            site.post_as(user, "/forecasts/2016-17", &[("month", "M2"), ("cost_centre", code), ("outturn", "100.00")]);
+        let expected = if allowed { StatusCode::SEE_OTHER } else { StatusCode::FORBIDDEN };
+        assert_eq!(page.status, expected, "{user} forecasting {code}: {}", page.text());
+    }
+    let store = site.store();
+    assert_eq!(forecast_for(store.as_ref(), "OCC-OP01-002"), Some(Money::parse("100.00").expect("amount")));
+    let viewer = site.get_as("viewer", "/forecasts/2016-17").text();
+    assert!(viewer.contains("You have no cost centres to forecast."));
+}
+
+fn a_malformed_forecast_is_shown_back_and_nothing_changes(site: Site) {
+    site.session("manager"); // signing in is itself in the log
+    let log = site.store().audit_log().expect("log").len();
+    for (code, outturn, says) in [
+        ("OCC-OP01-001", "12.345", "Enter the forecast outturn in pounds"),
+        ("NOT-A-CENTRE", "100.00", "cost centre `NOT-A-CENTRE` is not in the 2016-17 plan"),
+    ] {
+        let page = site.post_as(
+            "manager",
+            "/forecasts/2016-17",
+            &[("month", "M2"), ("cost_centre", code), ("outturn", outturn)],
+        );
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{code} {outturn}");
+        let html = page.text();
+        assert!(html.contains(says), "{says}: {html}");
+        assert!(html.contains("govuk-error-summary"));
+        assert!(html.contains(&format!("value=\"{outturn}\"")), "kept to correct");
+    }
+    assert_eq!(site.store().audit_log().expect("log").len(), log, "nothing changed");
+}
+
+/// A generated extract of OCC's M3, as its ERP (unit4) writes it.
+fn occ_m3_extract(site: &Site) -> Vec<u8> {
+    let plan = site.store().plan(year()).expect("plan");
+    let codes: Vec<String> = plan.iter().filter(|c| c.partner == "OCC").map(|c| c.code.clone()).collect();
+    let period = Period { year: year(), month: month(3) };
+    let mut options = GenOptions::new(Mapping::preset("unit4").expect("preset"), Span::Period(period), codes);
+    options.rows = 200;
+    options.seed = 3;
+    let mut out = Vec::new();
+    gen_ledger(&options, &mut out).expect("generate");
+    out
+}
+
+/// Polls an import's page until it has finished.
+fn finished(site: &Site, user: &str, location: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let page = site.get_as(user, location);
+        assert_eq!(page.status, StatusCode::OK, "{location}");
+        if !page.headers.contains_key(header::REFRESH) {
+            return page.text();
+        }
+        assert!(page.text().contains("% </strong>") || page.text().contains("%</strong>"), "progress shown");
+        assert!(started.elapsed() < Duration::from_secs(60), "the import finishes");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn an_import_with_a_bad_row_lists_it_then_the_corrected_file_imports(site: Site) {
+    let good = occ_m3_extract(&site);
+    let text = String::from_utf8(good.clone()).expect("UTF-8");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // Row 5 of the file (the header is row 1): its amount spoiled.
+    let fields: Vec<String> = lines[4].split(',').map(str::to_string).collect();
+    let header: Vec<String> = lines[0].split(',').map(str::to_string).collect();
+    let amount_at = header.iter().position(|h| h.to_ascii_lowercase().contains("amount")).expect("an amount column");
+    let spoiled: Vec<String> =
+        fields.iter().enumerate().map(|(i, f)| if i == amount_at { "12.3.4".into() } else { f.to_string() }).collect();
+    lines[4] = spoiled.join(",");
+    let bad = lines.join("\n") + "\n";
+    let store = site.store();
+    let imports_before = store.imports(year()).expect("imports").len();
+    let fields = [("partner", "OCC"), ("period", "2016-06")];
+    let started = site.upload_as("occ-finance", "/imports", &fields, ("occ-june.csv", bad.as_bytes()), true);
+    let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
+    let html = finished(&site, "occ-finance", &location);
+    assert!(html.contains("Nothing was imported"), "{html}");
+    let cells = row_cells(table_html(&html, "bad-rows"), ">5<");
+    assert_eq!(cells[..2], ["5", header[amount_at].as_str()], "row and column of the bad amount");
+    assert_eq!(store.imports(year()).expect("imports").len(), imports_before, "nothing written");
+    // The bad rows download as CSV too.
+    let csv = csv_rows(&site.get_as("occ-finance", &format!("{location}?format=csv&table=bad-rows")).body);
+    assert_eq!(csv[1][0], "5");
+    // The corrected extract.
+    let started = site.upload_as("occ-finance", "/imports", &fields, ("occ-june.csv", &good), true);
+    let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
+    let html = finished(&site, "occ-finance", &location);
+    assert!(html.contains("Import complete"), "{html}");
+    let imports = store.imports(year()).expect("imports");
+    let latest = imports.last().expect("an import");
+    assert_eq!((latest.partner.as_str(), latest.period.to_string(), latest.rows), ("OCC", "2016-06".into(), 200));
+    assert_eq!(latest.imported_by, "occ-finance");
+    assert!(html.contains(&format!("Imported 200 rows, net {}.", pounds(latest.total))));
+    let listed = site.get_as("manager", "/imports/new").text();
+    assert!(table_html(&listed, "imports").contains("occ-june.csv"));
+}
+
+fn imports_are_refused_to_other_partners_and_without_the_token(site: Site) {
+    let extract = occ_m3_extract(&site);
+    let fields = [("partner", "OCC"), ("period", "2016-06")];
+    for (user, csrf, expected) in [
+        ("occg-finance", true, StatusCode::FORBIDDEN),
+        ("viewer", true, StatusCode::FORBIDDEN),
+        ("budget-holder", true, StatusCode::FORBIDDEN),
+        ("manager", false, StatusCode::FORBIDDEN),
+    ] {
+        let page = site.upload_as(user, "/imports", &fields, ("occ.csv", &extract), csrf);
+        assert_eq!(page.status, expected, "{user} csrf={csrf}");
+    }
+    assert!(site.store().imports(year()).expect("imports").iter().all(|i| i.period.to_string() != "2016-06"));
+    let form = site.get_as("occg-finance", "/imports/new").text();
+    assert!(form.contains("<option value=\"OCCG\"") && !form.contains("<option value=\"OCC\""));
+}
