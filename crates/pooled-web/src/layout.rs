@@ -127,6 +127,7 @@ pub fn page(title: &str, nav: &Nav, breadcrumbs: &[(String, String)], content: M
                                 span class="govuk-service-navigation__service-name" {
                                     a href="/" class="govuk-service-navigation__link" { (SERVICE_NAME) }
                                 }
+                                @if !items.is_empty() {
                                 nav aria-label="Menu" class="govuk-service-navigation__wrapper" {
                                     button type="button" class="govuk-service-navigation__toggle govuk-js-service-navigation-toggle" aria-controls="navigation" hidden { "Menu" }
                                     ul class="govuk-service-navigation__list" id="navigation" {
@@ -144,6 +145,7 @@ pub fn page(title: &str, nav: &Nav, breadcrumbs: &[(String, String)], content: M
                                             }
                                         }
                                     }
+                                }
                                 }
                             }
                         }
