@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command: sets up what the tests need on a fresh machine (a running PostgreSQL
-# on 127.0.0.1:5432), then runs every test of the workspace against SQLite and PostgreSQL.
+# on 127.0.0.1:5432; Chromium and the npm packages for the browser tests), then runs every
+# test of the workspace against SQLite and PostgreSQL, then the browser tests.
 # Usage: scripts/test.sh [extra cargo test arguments]
+# SKIP_BROWSER=1 leaves out the browser tests (and says so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,16 @@ fi
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo test --workspace --locked "$@" 2>&1 | tee "$log"
-# One closing line for the whole run: cargo prints one "test result" per test binary.
-awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+status=0
+cargo test --workspace --locked "$@" 2>&1 | tee "$log" || status=1
+if [ "${SKIP_BROWSER:-}" = 1 ]; then
+  echo "WARNING: SKIP_BROWSER=1: the browser tests did not run" | tee -a "$log" >&2
+else
+  scripts/browser-tests.sh 2>&1 | tee -a "$log" || status=1
+fi
+# One closing line for the whole run: cargo prints one "test result" per test binary,
+# the browser tests one "browser tests:" line.
+awk '/^test result:/ { p += $4; f += $6 }
+     /^browser tests:/ { p += $3; f += $5 }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+exit $status
