@@ -14,9 +14,21 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// A server started by a test, killed if the test fails before stopping it.
+struct Server(Option<Child>);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Starts `pooled ARGS` in `dir` and reads standard output up to the address it serves
 /// and on to "Press Ctrl-C"; the address and what it printed.
-fn start(dir: &PathBuf, args: &[&str]) -> (Child, String, String) {
+fn start(dir: &PathBuf, args: &[&str]) -> (Server, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pooled"))
         .args(args)
         .current_dir(dir)
@@ -38,7 +50,7 @@ fn start(dir: &PathBuf, args: &[&str]) -> (Child, String, String) {
     }
     // Keep reading, as a terminal would, until pooled exits.
     std::thread::spawn(move || lines.for_each(drop));
-    (child, address.expect("an address"), printed)
+    (Server(Some(child)), address.expect("an address"), printed)
 }
 
 /// A request over a plain TCP connection: the status line, the head and the body.
@@ -80,7 +92,8 @@ fn set_cookie(head: &str, name: &str) -> String {
 }
 
 /// Sends SIGTERM and expects a clean exit, with the request log on standard error.
-fn stop(mut child: Child) -> String {
+fn stop(mut server: Server) -> String {
+    let mut child = server.0.take().expect("running");
     let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().expect("kill runs");
     assert!(status.success());
     let exit = child.wait().expect("pooled exits");

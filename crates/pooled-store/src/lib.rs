@@ -332,4 +332,8 @@ pub trait Store {
     /// against its audit entry; the first bad entry, if any. An import's problem is
     /// named by the seq of the entry that recorded it.
     fn verify_audit(&self) -> Result<Option<AuditProblem>>;
+    /// The sequence number of the latest audit entry (0 for none). Every change writes one,
+    /// so anything read from the store after reading this stays fresh while it is unchanged:
+    /// the web application's caches key on it.
+    fn last_change(&self) -> Result<i64>;
 }

@@ -1070,6 +1070,11 @@ impl Store for PostgresStore {
         audit_entries(&mut *self.client.borrow_mut())
     }
 
+    fn last_change(&self) -> Result<i64> {
+        let row = self.client.borrow_mut().query_one("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM audit_log", &[])?;
+        Ok(row.try_get(0)?)
+    }
+
     fn verify_audit(&self) -> Result<Option<AuditProblem>> {
         let mut client = self.client.borrow_mut();
         // One snapshot: the log and the ledger are checked as of one moment.

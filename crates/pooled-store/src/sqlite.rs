@@ -974,6 +974,10 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn last_change(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM audit_log", [], |r| r.get(0))?)
+    }
+
     fn verify_audit(&self) -> Result<Option<AuditProblem>> {
         // One read transaction: the log and the ledger are checked as of one moment.
         let tx = self.conn.unchecked_transaction()?;

@@ -602,7 +602,9 @@ fn a_sequence_of_changes(s: &mut dyn Store) {
 }
 
 fn the_audit_chain_holds_and_names_an_edited_entry(f: &mut Fixture) {
+    assert_eq!(f.store.last_change().unwrap(), 0, "no change yet");
     a_sequence_of_changes(f.store.as_mut());
+    assert_eq!(f.store.last_change().unwrap(), 8, "the latest entry's number");
     let log = f.store.audit_log().unwrap();
     assert_eq!(
         log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),

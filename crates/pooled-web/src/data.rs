@@ -1,9 +1,11 @@
 //! The application's state (the store pool and the parsed agreements) and what a page
-//! loads from the store: a year's agreement, plan, actuals and forecasts, read once per
-//! request so that a page can build the report for any month from them.
+//! loads from the store: a year's agreement, plan, actuals and forecasts, from which a
+//! page builds the report for any month. A year's figures, and each month's report, are
+//! kept until the store changes (its latest audit entry moves on), so a busy server
+//! reads them once per change rather than once per request.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
@@ -30,6 +32,8 @@ pub struct Web {
     /// is a new version), so an entry never goes stale; parsing and validating the TOML
     /// is then paid once per version rather than on every request.
     agreements: Mutex<HashMap<(FinancialYear, u32), Arc<Agreement>>>,
+    /// Each year's figures with the store's [`Store::last_change`] they were read after.
+    years: Mutex<HashMap<FinancialYear, (i64, Arc<YearData>)>>,
 }
 
 impl Web {
@@ -51,6 +55,7 @@ impl Web {
             imports: Jobs::default(),
             upload_dir: std::env::temp_dir().join(format!("pooled-uploads-{}", std::process::id())),
             agreements: Mutex::default(),
+            years: Mutex::default(),
         })
     }
 
@@ -76,12 +81,25 @@ impl Web {
         Ok(agreement)
     }
 
-    /// The year's figures. Blocking: call inside [`StorePool::run`].
-    pub(crate) fn year(&self, store: &dyn Store, year: FinancialYear) -> Result<YearData, WebError> {
+    /// The year's figures, read again only when the store has changed since they were.
+    /// Blocking: call inside [`StorePool::run`].
+    pub(crate) fn year(&self, store: &dyn Store, year: FinancialYear) -> Result<Arc<YearData>, WebError> {
+        // The stamp is read before the figures: a change in between makes the entry look
+        // older than it is, so it is read again next time, never kept stale.
+        let stamp = store.last_change()?;
+        let cached = self.years.lock().unwrap_or_else(|e| e.into_inner()).get(&year).cloned();
+        if let Some((at, data)) = cached
+            && at == stamp
+        {
+            return Ok(data);
+        }
         let agreement = self.agreement(store, year)?;
         let plan = pooled_app::plan(store, &agreement)?;
         let pooled_app::LedgerFigures { actuals, forecasts, rows, latest } = pooled_app::ledger_figures(store, year)?;
-        Ok(YearData { agreement, plan, actuals, forecasts, rows, latest })
+        let reports = Default::default();
+        let data = Arc::new(YearData { agreement, plan, actuals, forecasts, rows, latest, reports });
+        self.years.lock().unwrap_or_else(|e| e.into_inner()).insert(year, (stamp, Arc::clone(&data)));
+        Ok(data)
     }
 }
 
@@ -98,13 +116,18 @@ pub struct YearData {
     pub rows: HashMap<String, [u64; 12]>,
     /// The latest month with any ledger rows imported.
     pub latest: Option<FiscalMonth>,
+    /// Each month's report, made when first asked for.
+    reports: [OnceLock<Arc<MonthlyReport>>; 12],
 }
 
 impl YearData {
     /// The monthly report (R11). Every forecast over- or underspend is flagged for an
     /// action plan: Sch 4 3.5 asks for one for any, so the threshold is zero.
-    pub fn report(&self, month: FiscalMonth) -> MonthlyReport {
-        monthly_report(&self.agreement, &self.plan, &self.actuals, &self.forecasts, month, Money::ZERO)
+    pub fn report(&self, month: FiscalMonth) -> Arc<MonthlyReport> {
+        let slot = &self.reports[month.number() as usize - 1];
+        Arc::clone(slot.get_or_init(|| {
+            Arc::new(monthly_report(&self.agreement, &self.plan, &self.actuals, &self.forecasts, month, Money::ZERO))
+        }))
     }
 
     /// The month asked for, or else the latest with actuals (M1 before any import).

@@ -136,7 +136,7 @@ async fn rejected(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
-async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<YearData, WebError> {
+async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Arc<YearData>, WebError> {
     let shared = Arc::clone(web);
     web.stores.run(move |store| shared.year(store, year)).await
 }

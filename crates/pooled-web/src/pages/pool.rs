@@ -66,7 +66,7 @@ pub async fn page(
     match format {
         Format::Html => Ok(render(&who, &data, &report, p, &months, &tables, &here).into_response()),
         _ if table.as_deref().is_none_or(|t| t == "report") => {
-            let single = MonthlyReport { pools: vec![pool_report.clone()], ..report.clone() };
+            let single = MonthlyReport { pools: vec![pool_report.clone()], ..(*report).clone() };
             report_export(&data.agreement, &single, format, &format!("{stem}-report"))
         }
         _ => table::export(&tables, table.as_deref(), format, &stem),
