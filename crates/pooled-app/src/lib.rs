@@ -4,8 +4,13 @@
 //! application call these; neither repeats them.
 
 mod export;
+mod payments;
 
 pub use export::{report_table, report_workbook};
+pub use payments::{
+    PaymentState, PaymentTotals, TrackedInstalment, payment_totals, recorded_payment, scheduled_instalment,
+    tracked_payments,
+};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -16,7 +21,6 @@ use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::diagnostic::Diagnostic;
 use pooled_core::ledger::{DateFormat, LedgerRow, Mapping, Period, RowError, RowReader};
 use pooled_core::money::Money;
-use pooled_core::payments::Instalment;
 use pooled_core::plan::{CostCentre, Plan};
 use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
 use pooled_core::settlement::{Invoice, Outturn, PoolSettlement, invoices, settle};
@@ -184,19 +188,6 @@ pub fn planned_cost_centre(store: &dyn Store, year: FinancialYear, code: &str) -
         .into_iter()
         .find(|c| c.code == code)
         .ok_or_else(|| AppError::Input(vec![format!("cost centre `{code}` is not in the {year} plan")]))
-}
-
-/// The instalment `from` a partner to `pool` in `month` of the agreement's schedule (R8).
-pub fn scheduled_instalment(agreement: &Agreement, pool: &str, from: &str, month: FiscalMonth) -> Result<Instalment> {
-    pooled_core::payments::schedule(agreement)
-        .into_iter()
-        .find(|i| i.pool == pool && agreement.partners()[i.from].id == from && i.month == month)
-        .ok_or_else(|| {
-            AppError::Input(vec![format!(
-                "no instalment from {from} to pool {pool} in {month} of {}",
-                agreement.financial_year()
-            )])
-        })
 }
 
 /// How an import went, for the caller to show; `progress` is called now and then with

@@ -292,15 +292,6 @@ pub fn payments(db: &Db, year: FinancialYear, json: bool) -> Outcome {
     })
 }
 
-/// The recorded state of one instalment, if any.
-pub fn status_of<'s>(
-    a: &pooled_core::agreement::Agreement,
-    i: &payments::Instalment,
-    tracked: &'s [PaymentStatus],
-) -> Option<&'s PaymentStatus> {
-    tracked.iter().find(|s| s.pool == i.pool && s.from == a.partners()[i.from].id && s.month == i.month)
-}
-
 fn preset_mapping(name: &str) -> Result<Mapping, Failure> {
     Mapping::preset(name).ok_or_else(|| {
         let names: Vec<String> = Mapping::presets().into_iter().map(|m| m.name).collect();

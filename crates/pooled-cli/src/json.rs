@@ -96,7 +96,7 @@ pub fn payments(a: &Agreement, schedule: &[Instalment], tracked: Option<&[Paymen
                 "amount": i.amount.to_plain_string(),
             });
             if let Some(tracked) = tracked {
-                let status = crate::db::status_of(a, i, tracked);
+                let status = pooled_app::recorded_payment(a, i, tracked);
                 v["raised"] = json!(status.and_then(|s| s.raised_on).map(|d| d.to_string()));
                 v["paid"] = json!(status.and_then(|s| s.paid_on).map(|d| d.to_string()));
             }

@@ -166,7 +166,7 @@ pub fn payments(a: &Agreement, schedule: &[Instalment], tracked: Option<&[Paymen
             i.amount.to_report_string(),
         ];
         if let Some(tracked) = tracked {
-            let status = crate::db::status_of(a, i, tracked);
+            let status = pooled_app::recorded_payment(a, i, tracked);
             let date = |d: Option<pooled_core::calendar::Date>| d.map_or("-".to_string(), |d| d.to_string());
             row.push(date(status.and_then(|s| s.raised_on)));
             row.push(date(status.and_then(|s| s.paid_on)));

@@ -64,6 +64,8 @@ fn signed_in() -> Router<Arc<Web>> {
         // An extract may be large: the upload streams to disk, so no body limit here.
         .route("/imports", post(pages::imports::upload).layer(DefaultBodyLimit::disable()))
         .route("/imports/{id}", get(pages::imports::progress))
+        .route("/payments/{year}", get(pages::payments::page).post(pages::payments::record))
+        .route("/audit", get(pages::audit::page))
 }
 
 async fn not_found() -> WebError {

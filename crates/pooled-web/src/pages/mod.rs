@@ -1,10 +1,12 @@
 //! The pages, one module each, and what they share: query values, month names, the
 //! year and month chooser.
 
+pub mod audit;
 pub mod forecasts;
 pub mod imports;
 pub mod login;
 pub mod overview;
+pub mod payments;
 pub mod pool;
 pub mod risk_share;
 pub mod settlement;
