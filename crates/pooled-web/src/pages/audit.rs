@@ -105,8 +105,9 @@ pub async fn page(
         }
         (filter_form(&log, &filters))
         p class="govuk-hint" {
-            "Before and after list the fields changed; digests (SHA-256) are shortened to their first 12 characters "
-            "here and given in full in the downloads, which hold every entry that matches the filters."
+            "Before and after list the fields changed. Here digests (SHA-256) are shortened to their first 12 "
+            "characters and long values cut at " (LONG_LINE) "; the downloads hold them in full, and every entry "
+            "that matches the filters."
         }
         (table.render(&here))
         (pagination(&filters, page_number, pages))
@@ -135,12 +136,18 @@ fn chain_check(entries: usize, problem: Option<&AuditProblem>) -> Markup {
     }
 }
 
-/// Before and after on one line, long digests cut short: `raised_on=2016-02-20; paid_on=-`.
+/// Lines of before and after longer than this are cut short on the page: a plan's list
+/// of cost centres can run to thousands of characters.
+const LONG_LINE: usize = 100;
+
+/// Before and after on one line, digests and long values cut short:
+/// `raised_on=2016-02-20; paid_on=-`.
 fn compact(fields: &str) -> String {
     let shorten = |line: &str| match line.split_once('=') {
         Some((key, value)) if value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()) => {
             format!("{key}={}…", &value[..12])
         }
+        _ if line.chars().count() > LONG_LINE => format!("{}…", line.chars().take(LONG_LINE).collect::<String>()),
         _ => line.to_string(),
     };
     fields.lines().map(shorten).collect::<Vec<_>>().join("; ")
@@ -290,6 +297,10 @@ mod tests {
             "file=a.csv; file_sha256=abababababab…; rows=3"
         );
         assert_eq!(compact("raised_on=2016-02-20\npaid_on=-"), "raised_on=2016-02-20; paid_on=-");
+        let codes = (1..=100).map(|n| format!("OCC-{n:03}")).collect::<Vec<_>>().join(",");
+        let shown = compact(&format!("added={codes}"));
+        assert_eq!(shown.chars().count(), LONG_LINE + 1);
+        assert!(shown.starts_with("added=OCC-001,OCC-002,") && shown.ends_with('…'));
         assert_eq!(compact(""), "");
     }
 }
