@@ -126,6 +126,8 @@ pub async fn record(
 ) -> Result<Response, WebError> {
     let year = parse_year(&year)?;
     let month = FiscalMonth::parse(&form.month).map_err(WebError::BadRequest)?;
+    // As the page writes it (`m1` is M1), so that a refused recording finds its row.
+    let form = Recording { month: month.to_string(), ..form };
     let (raised_on, paid_on) = match (optional_date(&form.raised_on, "raised"), optional_date(&form.paid_on, "paid")) {
         (Ok(raised_on), Ok(paid_on)) => (raised_on, paid_on),
         (raised_on, paid_on) => {
