@@ -4,6 +4,7 @@
 //! application call these; neither repeats them.
 
 mod export;
+pub mod json;
 mod payments;
 
 pub use export::{report_table, report_workbook};

@@ -264,7 +264,7 @@ pub fn settle(db: &Db, year: FinancialYear, waived: &[String], json: bool) -> Ou
     let end = pooled_app::year_end(store.as_ref(), year, waived).map_err(app)?;
     let a = &end.agreement;
     if json {
-        return Ok(crate::json::year_end(a, &end.settlements, &end.invoices));
+        return Ok(crate::json::pretty(&pooled_app::json::year_end(a, &end.settlements, &end.invoices)));
     }
     let mut out = format!("Year-end settlement {year} on the ledger outturn\n\n");
     out.push_str(&crate::text::settlement(a, &end.settlements));
@@ -286,7 +286,7 @@ pub fn payments(db: &Db, year: FinancialYear, json: bool) -> Outcome {
     let tracked = store.payments(year).map_err(store_error)?;
     let schedule = payments::schedule(&a);
     Ok(if json {
-        crate::json::payments(&a, &schedule, Some(&tracked))
+        crate::json::pretty(&pooled_app::json::payments(&a, &schedule, Some(&tracked)))
     } else {
         crate::text::payments(&a, &schedule, Some(&tracked))
     })

@@ -196,7 +196,7 @@ fn run(db: &db::Db, command: Command) -> Outcome {
             let a = load_agreement(&agreement)?;
             let tables: Vec<_> = a.pools().iter().filter_map(|p| Some((p, risk_share::risk_share(&a, p)?))).collect();
             Ok(if json {
-                json::risk_share(&a, &tables)
+                json::pretty(&pooled_app::json::risk_share(&a, &tables))
             } else {
                 text::risk_share(&a, &tables, if thousands { text::Units::Thousands } else { text::Units::Pounds })
             })
@@ -206,14 +206,22 @@ fn run(db: &db::Db, command: Command) -> Outcome {
             let a = load_agreement(&agreement)?;
             let o = load(&outturn, |text| Outturn::parse(text, &a))?;
             let settled = settle(&a, &o);
-            Ok(if json { json::settlement(&a, &settled) } else { text::settlement(&a, &settled) })
+            Ok(if json {
+                json::pretty(&pooled_app::json::settlement(&a, &settled))
+            } else {
+                text::settlement(&a, &settled)
+            })
         }
         Command::Settle { .. } => unreachable!("clap requires the files or --year"),
         Command::Payments { year: Some(year), json, .. } => db::payments(db, year, json),
         Command::Payments { agreement: Some(agreement), json, .. } => {
             let a = load_agreement(&agreement)?;
             let schedule = payments::schedule(&a);
-            Ok(if json { json::payments(&a, &schedule, None) } else { text::payments(&a, &schedule, None) })
+            Ok(if json {
+                json::pretty(&pooled_app::json::payments(&a, &schedule, None))
+            } else {
+                text::payments(&a, &schedule, None)
+            })
         }
         Command::Payments { .. } => unreachable!("clap requires the file or --year"),
         Command::Meeting { agreement, meeting, json } => {

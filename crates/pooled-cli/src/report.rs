@@ -6,7 +6,6 @@ use std::path::Path;
 use pooled_core::agreement::Agreement;
 use pooled_core::money::Money;
 use pooled_core::report::{Level, MonthlyReport, PoolReport};
-use serde_json::{Value, json};
 
 use crate::db::ReportFormat;
 use crate::table::Table;
@@ -15,11 +14,7 @@ use crate::{Failure, Outcome};
 pub fn write(agreement: &Agreement, report: &MonthlyReport, format: ReportFormat, output: Option<&Path>) -> Outcome {
     let out = match format {
         ReportFormat::Table => table(agreement, report),
-        ReportFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&to_json(agreement, report)).expect("JSON values serialise");
-            s.push('\n');
-            s
-        }
+        ReportFormat::Json => crate::json::pretty(&pooled_app::json::report(agreement, report)),
         ReportFormat::Csv => {
             let (header, rows) = pooled_app::report_table(agreement, report);
             let mut bytes = Vec::new();
@@ -90,50 +85,4 @@ fn risk_impact_line(agreement: &Agreement, pool: &PoolReport) -> String {
         .map(|p| format!("{} {}", agreement.partners()[p.partner].id, p.total.to_report_string()))
         .collect();
     format!("Forecast risk-share impact (DESIGN 6 on the forecast): {}\n", parts.join(", "))
-}
-
-fn to_json(agreement: &Agreement, report: &MonthlyReport) -> Value {
-    let pools: Vec<Value> = report
-        .pools
-        .iter()
-        .map(|pool| {
-            let rows: Vec<Value> = pool
-                .flat_rows()
-                .iter()
-                .map(|r| {
-                    let f = &r.figures;
-                    json!({
-                        "level": r.level.name(),
-                        "label": r.label,
-                        "segment": r.segment,
-                        "line": r.line,
-                        "cost_centre": r.cost_centre,
-                        "partner": r.partner.map(|p| agreement.partners()[p].id.clone()),
-                        "annual_budget": f.annual_budget.to_plain_string(),
-                        "budget_to_date": f.budget_to_date.to_plain_string(),
-                        "actual_to_date": f.actual_to_date.to_plain_string(),
-                        "forecast_outturn": f.forecast_outturn.to_plain_string(),
-                        "variance": f.variance.to_plain_string(),
-                        "change": f.change.map(Money::to_plain_string),
-                        "forecast_basis": f.basis.name(),
-                        "needs_action_plan": f.needs_action_plan,
-                    })
-                })
-                .collect();
-            let impact: Vec<Value> = pool
-                .risk_impact
-                .partners
-                .iter()
-                .map(|p| json!({"id": agreement.partners()[p.partner].id, "total": p.total.to_plain_string()}))
-                .collect();
-            json!({ "id": pool.id, "name": pool.name, "rows": rows, "risk_impact": impact })
-        })
-        .collect();
-    json!({
-        "financial_year": report.year.to_string(),
-        "month": report.month.to_string(),
-        "threshold": report.threshold.to_plain_string(),
-        "pools": pools,
-        "warnings": report.warnings,
-    })
 }

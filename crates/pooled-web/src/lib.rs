@@ -66,6 +66,8 @@ fn signed_in() -> Router<Arc<Web>> {
         .route("/imports/{id}", get(pages::imports::progress))
         .route("/payments/{year}", get(pages::payments::page).post(pages::payments::record))
         .route("/audit", get(pages::audit::page))
+        .route("/account/tokens", get(pages::tokens::page).post(pages::tokens::create))
+        .route("/account/tokens/{id}/revoke", post(pages::tokens::revoke))
 }
 
 async fn not_found() -> WebError {

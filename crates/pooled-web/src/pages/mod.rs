@@ -10,6 +10,7 @@ pub mod payments;
 pub mod pool;
 pub mod risk_share;
 pub mod settlement;
+pub mod tokens;
 pub mod what_if;
 
 use maud::{Markup, html};

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use pooled_core::agreement::Agreement;
+use pooled_core::agreement::{Agreement, Line};
 use pooled_core::money::Money;
 use pooled_core::report::{LineReport, MonthlyReport};
 use pooled_core::settlement::{Outturn, PoolSettlement, settle};
@@ -43,43 +43,87 @@ fn line_report<'a>(report: &'a MonthlyReport, p: usize, line: &str) -> Option<&'
     report.pools[p].segments.iter().flat_map(|s| &s.lines).find(|l| l.id == line)
 }
 
+/// A line's forecast outturn at the report's month: where a what-if starts.
+fn forecast_of(report: &MonthlyReport, p: usize, line: &Line) -> Money {
+    line_report(report, p, &line.id).map_or(line.budget(), |r| r.figures.forecast_outturn)
+}
+
+/// Where a what-if amount goes, by index into the agreement: one line of a pool, or
+/// the whole pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Line { pool: usize, line: usize },
+    Pool(usize),
+}
+
+/// The outturn of a what-if, shared by the page and the API: each line at the amount
+/// `given` for it, else at its forecast outturn at the report's month; then each pool
+/// given a whole outturn has it spread over its lines in proportion to their budgets,
+/// in place of theirs. Every amount that cannot be used is an error for its target.
+pub fn what_if_outturn<'g>(
+    a: &Agreement,
+    report: &MonthlyReport,
+    given: impl Fn(Target) -> Option<&'g str>,
+) -> Result<Outturn, Vec<(Target, String)>> {
+    let mut outturn = Outturn::on_budget(a);
+    let mut errors = Vec::new();
+    for (p, pool) in a.pools().iter().enumerate() {
+        for (l, line) in pool.lines.iter().enumerate() {
+            let amount = match given(Target::Line { pool: p, line: l }) {
+                None => Ok(forecast_of(report, p, line)),
+                Some(text) => Money::parse(text).map_err(|e| {
+                    format!("Enter the outturn of {} ({}) in pounds, like 1,234,567.89: {e}", line.name, pool.id)
+                }),
+            };
+            match amount {
+                Ok(m) => {
+                    outturn.set_line(a, &pool.id, &line.id, m);
+                }
+                Err(e) => errors.push((Target::Line { pool: p, line: l }, e)),
+            }
+        }
+        let Some(whole) = given(Target::Pool(p)) else { continue };
+        let weights: Vec<u64> = pool.lines.iter().map(|l| l.budget().pence().unsigned_abs()).collect();
+        let spread = Money::parse(whole).map_err(|e| {
+            format!("Enter the whole outturn of {} in pounds, like 1,234,567.89, or leave it blank: {e}", pool.name)
+        });
+        match spread.and_then(|m| {
+            m.split_by_weights(&weights)
+                .ok_or_else(|| format!("The lines of {} have no budget to spread a whole outturn over", pool.name))
+        }) {
+            Ok(shares) => {
+                for (line, share) in pool.lines.iter().zip(shares) {
+                    outturn.set_line(a, &pool.id, &line.id, share);
+                }
+            }
+            Err(e) => errors.push((Target::Pool(p), e)),
+        }
+    }
+    if errors.is_empty() { Ok(outturn) } else { Err(errors) }
+}
+
 /// The form's fields, `[pool] -> (whole-pool field, line fields)`, and the outturn they
 /// give, or the errors.
 fn read_form(a: &Agreement, report: &MonthlyReport, query: &QueryPairs) -> (Vec<(Field, Vec<Field>)>, Option<Outturn>) {
-    let mut outturn = Outturn::on_budget(a);
-    let mut ok = true;
     let mut pools = Vec::new();
     for (p, pool) in a.pools().iter().enumerate() {
         let mut lines = Vec::new();
         for (l, line) in pool.lines.iter().enumerate() {
-            let forecast = line_report(report, p, &line.id).map_or(line.budget(), |r| r.figures.forecast_outturn);
+            let forecast = forecast_of(report, p, line);
             let name = format!("line:{}:{}", pool.id, line.id);
             let value = get(query, &name).map_or_else(|| amount_text(forecast), str::to_string);
-            let mut field = Field {
+            lines.push(Field {
                 id: format!("line-{p}-{l}"),
                 label: line.name.clone(),
                 hint: format!("Budget {}; forecast outturn {}", pounds(line.budget()), pounds(forecast)),
                 value,
                 error: None,
                 name,
-            };
-            match Money::parse(&field.value) {
-                Ok(m) => {
-                    outturn.set_line(a, &pool.id, &line.id, m);
-                }
-                Err(e) => {
-                    field.error = Some(format!(
-                        "Enter the outturn of {} ({}) in pounds, like 1,234,567.89: {e}",
-                        line.name, pool.id
-                    ));
-                    ok = false;
-                }
-            }
-            lines.push(field);
+            });
         }
         let name = format!("pool:{}", pool.id);
         let value = get(query, &name).unwrap_or("").trim().to_string();
-        let mut whole = Field {
+        let whole = Field {
             id: format!("pool-{p}"),
             label: format!("Whole {} outturn (optional)", pool.id),
             hint: format!(
@@ -90,29 +134,25 @@ fn read_form(a: &Agreement, report: &MonthlyReport, query: &QueryPairs) -> (Vec<
             error: None,
             name,
         };
-        if !whole.value.is_empty() {
-            let weights: Vec<u64> = pool.lines.iter().map(|l| l.budget().pence().unsigned_abs()).collect();
-            let spread = Money::parse(&whole.value).map_err(|e| {
-                format!("Enter the whole outturn of {} in pounds, like 1,234,567.89, or leave it blank: {e}", pool.name)
-            });
-            match spread.and_then(|m| {
-                m.split_by_weights(&weights)
-                    .ok_or_else(|| format!("The lines of {} have no budget to spread a whole outturn over", pool.name))
-            }) {
-                Ok(shares) => {
-                    for (line, share) in pool.lines.iter().zip(shares) {
-                        outturn.set_line(a, &pool.id, &line.id, share);
-                    }
-                }
-                Err(e) => {
-                    whole.error = Some(e);
-                    ok = false;
-                }
-            }
-        }
         pools.push((whole, lines));
     }
-    (pools, ok.then_some(outturn))
+    let outturn = what_if_outturn(a, report, |target| match target {
+        Target::Line { pool, line } => Some(pools[pool].1[line].value.as_str()),
+        Target::Pool(pool) => Some(pools[pool].0.value.as_str()).filter(|v| !v.is_empty()),
+    });
+    match outturn {
+        Ok(outturn) => (pools, Some(outturn)),
+        Err(errors) => {
+            for (target, error) in errors {
+                let field = match target {
+                    Target::Line { pool, line } => &mut pools[pool].1[line],
+                    Target::Pool(pool) => &mut pools[pool].0,
+                };
+                field.error = Some(error);
+            }
+            (pools, None)
+        }
+    }
 }
 
 pub async fn page(

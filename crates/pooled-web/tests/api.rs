@@ -1,0 +1,519 @@
+//! The JSON API driven in-process through the router, against the engine's own figures
+//! and the CLI's JSON shapes (`pooled_app::json`): who gets in (API tokens, sessions
+//! with their CSRF header), what each read returns, what the writes change and audit,
+//! the OpenAPI document, and the tokens page. Each test runs on SQLite and PostgreSQL.
+
+#[macro_use]
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::*;
+use pooled_core::agreement::Agreement;
+use pooled_core::money::Money;
+use pooled_core::payments::schedule;
+use pooled_core::risk_share::risk_share;
+use pooled_core::settlement::{Outturn, settle};
+use pooled_store::{NewApiToken, now_utc, sha256_hex};
+use serde_json::{Value, json};
+
+on_both_backends!(
+    every_route_needs_a_token_or_a_session,
+    a_revoked_or_unknown_token_is_refused,
+    the_openapi_document_describes_every_route,
+    the_report_is_the_engines,
+    reads_have_the_command_lines_shapes,
+    what_if_settles_the_outturn_given,
+    what_if_names_each_amount_it_cannot_use,
+    a_budget_holder_forecasts_their_cost_centre,
+    forecasts_and_payments_are_refused_without_the_right,
+    a_payment_is_recorded_and_listed,
+    a_session_needs_its_csrf_header_to_write,
+    the_audit_log_is_for_the_roles_that_reconcile,
+    tokens_page_makes_shows_once_and_revokes,
+);
+
+// ---- helpers ----
+
+/// A new API token for `username`, made in the store as `pooled token create` does.
+fn token_for(site: &Site, username: &str) -> String {
+    let mut store = site.store();
+    let user = store.user_by_name(username).expect("read").expect("the fixture's account");
+    let secret = pooled_web::password::secret();
+    let token =
+        NewApiToken { user_id: user.id, name: "test".into(), token_hash: sha256_hex(&secret), created_at: now_utc() };
+    store.create_api_token(&token, "test").expect("token");
+    secret
+}
+
+/// A request with a bearer token (if any) and a JSON body (if any).
+fn call(site: &Site, method: Method, uri: &str, token: Option<&str>, body: Option<&Value>) -> Page {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let body = match body {
+        Some(json) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(json.to_string())
+        }
+        None => Body::empty(),
+    };
+    site.send(request.body(body).expect("request"))
+}
+
+fn get_json(site: &Site, uri: &str, token: &str) -> Value {
+    let page = call(site, Method::GET, uri, Some(token), None);
+    assert_eq!(page.status, StatusCode::OK, "GET {uri}: {}", page.text());
+    json_of(&page)
+}
+
+fn json_of(page: &Page) -> Value {
+    assert_eq!(page.headers[header::CONTENT_TYPE], "application/json", "{}", page.text());
+    serde_json::from_slice(&page.body).expect("JSON")
+}
+
+/// Asserts the API's error shape with `status`, and that a detail contains `detail`.
+fn assert_error(page: &Page, status: StatusCode, detail: &str) {
+    assert_eq!(page.status, status, "{}", page.text());
+    let error = json_of(page);
+    assert!(error["error"].is_string(), "{error}");
+    let details: Vec<&str> = error["details"].as_array().expect("details").iter().filter_map(Value::as_str).collect();
+    assert!(details.iter().any(|d| d.contains(detail)), "no detail containing {detail:?} in {details:?}");
+}
+
+/// Every (method, path) the OpenAPI document describes.
+fn described_routes(doc: &Value) -> Vec<(Method, String)> {
+    let mut routes = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("path item").keys() {
+            routes.push((method.to_uppercase().parse().expect("a method"), path.clone()));
+        }
+    }
+    routes
+}
+
+fn agreement(site: &Site) -> Agreement {
+    pooled_app::agreement(site.store().as_ref(), year()).expect("agreement")
+}
+
+fn forecast_entry(cost_centre: &str, outturn: &str) -> Value {
+    json!({ "month": "M2", "cost_centre": cost_centre, "outturn": outturn })
+}
+
+// ---- the tests ----
+
+fn every_route_needs_a_token_or_a_session(site: Site) {
+    let token = token_for(&site, "viewer");
+    let doc = get_json(&site, "/api/openapi.json", &token);
+    let routes = described_routes(&doc);
+    assert!(routes.len() >= 12, "{routes:?}");
+    for (method, path) in &routes {
+        let uri = path.replace("{year}", "2016-17");
+        for (what, token) in [("no token", None), ("an unknown token", Some("0".repeat(64)))] {
+            let page = call(&site, method.clone(), &uri, token.as_deref(), Some(&json!({})));
+            assert_error(&page, StatusCode::UNAUTHORIZED, "");
+            assert_eq!(page.headers[header::WWW_AUTHENTICATE], "Bearer", "{method} {uri} with {what}");
+        }
+    }
+}
+
+fn a_revoked_or_unknown_token_is_refused(site: Site) {
+    let token = token_for(&site, "occ-finance");
+    assert_eq!(call(&site, Method::GET, "/api/years", Some(&token), None).status, StatusCode::OK);
+    let mut store = site.store();
+    let user = store.user_by_name("occ-finance").expect("read").expect("user");
+    let id = store.api_tokens(user.id).expect("tokens")[0].id;
+    store.revoke_api_token(id, "test").expect("revoke");
+    let page = call(&site, Method::GET, "/api/years", Some(&token), None);
+    assert_error(&page, StatusCode::UNAUTHORIZED, "revoked");
+    // A disabled account's tokens stop working too.
+    let other = token_for(&site, "board");
+    let board = store.user_by_name("board").expect("read").expect("user");
+    store.set_user_disabled(board.id, true, "test").expect("disable");
+    assert_error(&call(&site, Method::GET, "/api/years", Some(&other), None), StatusCode::UNAUTHORIZED, "");
+}
+
+fn the_openapi_document_describes_every_route(site: Site) {
+    let token = token_for(&site, "manager");
+    let doc = get_json(&site, "/api/openapi.json", &token);
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["components"]["securitySchemes"]["bearerToken"]["scheme"], "bearer");
+    let routes = described_routes(&doc);
+    for expected in [
+        (Method::GET, "/api/openapi.json"),
+        (Method::GET, "/api/years"),
+        (Method::GET, "/api/{year}/report"),
+        (Method::GET, "/api/{year}/risk-share"),
+        (Method::GET, "/api/{year}/settlement"),
+        (Method::POST, "/api/{year}/what-if"),
+        (Method::GET, "/api/{year}/payments"),
+        (Method::POST, "/api/{year}/payments"),
+        (Method::GET, "/api/{year}/forecasts"),
+        (Method::POST, "/api/{year}/forecasts"),
+        (Method::GET, "/api/{year}/imports"),
+        (Method::GET, "/api/audit"),
+    ] {
+        assert!(routes.iter().any(|(m, p)| (m, p.as_str()) == (&expected.0, expected.1)), "{expected:?} described");
+    }
+    // Every route described answers: none is missing from the router. (The router is
+    // built from the same table as the document; the unit tests check the table.)
+    for (method, path) in &routes {
+        let uri = path.replace("{year}", "2016-17");
+        let page = call(&site, method.clone(), &uri, Some(&token), Some(&json!({})));
+        assert!(
+            ![StatusCode::NOT_FOUND, StatusCode::METHOD_NOT_ALLOWED].contains(&page.status),
+            "{method} {uri}: {} {}",
+            page.status,
+            page.text()
+        );
+        if page.status.is_client_error() {
+            assert_error(&page, page.status, "");
+        }
+    }
+}
+
+fn the_report_is_the_engines(site: Site) {
+    let token = token_for(&site, "viewer");
+    let store = site.store();
+    let a = agreement(&site);
+    for (uri, m) in
+        [("/api/2016-17/report", 2), ("/api/2016-17/report?month=M1", 1), ("/api/2016-17/report?month=M6", 6)]
+    {
+        let got = get_json(&site, uri, &token);
+        let report = pooled_app::report(store.as_ref(), year(), month(m), Money::ZERO).expect("report");
+        assert_eq!(got, pooled_app::json::report(&a, &report), "{uri}");
+        // And read back, the figures are the engine's to the penny.
+        let op = &report.pools[0];
+        assert_eq!(got["month"], format!("M{m}"));
+        assert_eq!(got["pools"][0]["rows"][0]["actual_to_date"], op.figures.actual_to_date.to_plain_string());
+        assert_eq!(got["pools"][0]["rows"][0]["forecast_outturn"], op.figures.forecast_outturn.to_plain_string());
+        for (ix, p) in op.risk_impact.partners.iter().enumerate() {
+            assert_eq!(got["pools"][0]["risk_impact"][ix]["total"], p.total.to_plain_string());
+        }
+    }
+    let page = call(&site, Method::GET, "/api/2016-17/report?month=M13", Some(&token), None);
+    assert_error(&page, StatusCode::BAD_REQUEST, "M13");
+    let page = call(&site, Method::GET, "/api/2030-31/report", Some(&token), None);
+    assert_error(&page, StatusCode::NOT_FOUND, "2030-31");
+}
+
+fn reads_have_the_command_lines_shapes(site: Site) {
+    let token = token_for(&site, "board");
+    let store = site.store();
+    let a = agreement(&site);
+    let years = get_json(&site, "/api/years", &token);
+    assert_eq!(years["years"][0]["financial_year"], "2016-17");
+    assert_eq!(years["years"][0]["name"], a.name());
+    let tables: Vec<_> = a.pools().iter().filter_map(|p| Some((p, risk_share(&a, p)?))).collect();
+    assert_eq!(get_json(&site, "/api/2016-17/risk-share", &token), pooled_app::json::risk_share(&a, &tables));
+    for (query, waived) in
+        [("", vec![]), ("?waive=op-home-support-clawback", vec!["op-home-support-clawback".to_string()])]
+    {
+        let end = pooled_app::year_end(store.as_ref(), year(), &waived).expect("year end");
+        let got = get_json(&site, &format!("/api/2016-17/settlement{query}"), &token);
+        assert_eq!(got, pooled_app::json::year_end(&a, &end.settlements, &end.invoices), "{query}");
+    }
+    let page = call(&site, Method::GET, "/api/2016-17/settlement?waive=nope", Some(&token), None);
+    assert_error(&page, StatusCode::BAD_REQUEST, "op-home-support-clawback");
+    let recorded = store.payments(year()).expect("payments");
+    let payments = get_json(&site, "/api/2016-17/payments", &token);
+    assert_eq!(payments, pooled_app::json::payments(&a, &schedule(&a), Some(&recorded)));
+    assert!(payments["payments"][0]["raised"].is_null(), "nothing raised yet");
+    let forecasts = get_json(&site, "/api/2016-17/forecasts", &token);
+    assert_eq!(forecasts, pooled_app::json::forecasts(&store.forecasts(year()).expect("forecasts")));
+    assert_eq!(forecasts["forecasts"].as_array().expect("list").len(), 1, "the fixture's one forecast");
+    let imports = get_json(&site, "/api/2016-17/imports", &token);
+    assert_eq!(imports, pooled_app::json::imports(&store.imports(year()).expect("imports")));
+    assert_eq!(imports["imports"].as_array().expect("list").len(), 4, "two months for each partner");
+    for uri in ["/api/2030-31/forecasts", "/api/2030-31/imports", "/api/2030-31/payments", "/api/x/risk-share"] {
+        assert_error(&call(&site, Method::GET, uri, Some(&token), None), StatusCode::NOT_FOUND, "");
+    }
+}
+
+fn what_if_settles_the_outturn_given(site: Site) {
+    let token = token_for(&site, "viewer");
+    let a = agreement(&site);
+    let what_if = |body: Value| {
+        let page = call(&site, Method::POST, "/api/2016-17/what-if", Some(&token), Some(&body));
+        assert_eq!(page.status, StatusCode::OK, "{body}: {}", page.text());
+        json_of(&page)
+    };
+    // Nothing changed: the settlement on the forecast, the report's risk impact.
+    let store = site.store();
+    let report = pooled_app::report(store.as_ref(), year(), month(2), Money::ZERO).expect("report");
+    let unchanged = what_if(json!({ "month": "M2" }));
+    assert_eq!((&unchanged["financial_year"], &unchanged["month"]), (&json!("2016-17"), &json!("M2")));
+    for (p, pool) in report.pools.iter().enumerate() {
+        for (ix, partner) in pool.risk_impact.partners.iter().enumerate() {
+            assert_eq!(unchanged["pools"][p]["partners"][ix]["total"], partner.total.to_plain_string(), "{}", pool.id);
+        }
+    }
+    // Every line given: each £1,000 times its place over budget, or under for odd places.
+    let mut outturn = Outturn::on_budget(&a);
+    let mut lines = serde_json::Map::new();
+    for (i, (pool, line)) in a.pools().iter().flat_map(|p| p.lines.iter().map(move |l| (p, l))).enumerate() {
+        let step = whole_pounds(1_000 * i as i64);
+        let amount = if i % 2 == 0 { line.budget() + step } else { line.budget() - step };
+        outturn.set_line(&a, &pool.id, &line.id, amount);
+        lines.insert(format!("{}:{}", pool.id, line.id), json!(amount.to_plain_string()));
+    }
+    let got = what_if(json!({ "lines": lines }));
+    assert_eq!(got["pools"], pooled_app::json::settlement(&a, &settle(&a, &outturn))["pools"]);
+    // A whole pool's outturn is spread over its lines by budget, in place of theirs.
+    let op = a.pool("OP").expect("OP");
+    let whole = op.total_budget() + whole_pounds(3_000_000);
+    let weights: Vec<u64> = op.lines.iter().map(|l| l.budget().pence().unsigned_abs()).collect();
+    for (line, share) in op.lines.iter().zip(whole.split_by_weights(&weights).expect("weights")) {
+        outturn.set_line(&a, "OP", &line.id, share);
+    }
+    let got = what_if(json!({ "lines": lines, "pools": { "OP": whole.to_plain_string() } }));
+    let expected = settle(&a, &outturn);
+    assert_eq!(got["pools"], pooled_app::json::settlement(&a, &expected)["pools"]);
+    let occ_total: Money = expected.iter().map(|s| s.partners[0].total).sum();
+    let got_total: Money = (0..expected.len())
+        .map(|p| Money::parse(got["pools"][p]["partners"][0]["total"].as_str().expect("amount")).expect("amount"))
+        .sum();
+    assert_eq!(got_total, occ_total);
+    // Nothing was saved.
+    assert_eq!(store.audit_log().expect("log").len(), site.store().audit_log().expect("log").len());
+    assert_eq!(pooled_app::report(store.as_ref(), year(), month(2), Money::ZERO).expect("report"), report);
+}
+
+fn what_if_names_each_amount_it_cannot_use(site: Site) {
+    let token = token_for(&site, "viewer");
+    let post = |body: Value| call(&site, Method::POST, "/api/2016-17/what-if", Some(&token), Some(&body));
+    let page =
+        post(json!({ "lines": { "OP:home-support": "12.345", "OP:older-people": "lots" }, "pools": { "LD": "x" } }));
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "lines.OP:home-support");
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "lines.OP:older-people");
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "pools.LD");
+    let page = post(json!({ "lines": { "OP:nope": "1.00" }, "pools": { "NOPE": "1.00" } }));
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "lines.OP:nope: the 2016-17 agreement has no such line");
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "pools.NOPE");
+    assert_error(&post(json!({ "month": "M13" })), StatusCode::UNPROCESSABLE_ENTITY, "M13");
+    // Amounts are strings: a float would not be exact.
+    assert_error(&post(json!({ "lines": { "OP:home-support": 12.5 } })), StatusCode::BAD_REQUEST, "expected a string");
+    assert_error(&post(json!({ "line": {} })), StatusCode::BAD_REQUEST, "unknown field `line`");
+    let page = site.send(
+        Request::post("/api/2016-17/what-if")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::from("not JSON"))
+            .expect("request"),
+    );
+    assert_error(&page, StatusCode::BAD_REQUEST, "not the JSON");
+}
+
+fn a_budget_holder_forecasts_their_cost_centre(site: Site) {
+    let token = token_for(&site, "budget-holder");
+    let entry = forecast_entry("OCC-OP01-001", "1234567.89");
+    let page = call(&site, Method::POST, "/api/2016-17/forecasts", Some(&token), Some(&entry));
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let saved = json_of(&page);
+    assert_eq!(
+        (&saved["month"], &saved["cost_centre"], &saved["outturn"], &saved["entered_by"]),
+        (&json!("M2"), &json!("OCC-OP01-001"), &json!("1234567.89"), &json!("budget-holder"))
+    );
+    let listed = get_json(&site, "/api/2016-17/forecasts", &token);
+    assert!(listed["forecasts"].as_array().expect("list").contains(&saved), "{listed}");
+    let store = site.store();
+    let entry = store.audit_log().expect("log").pop().expect("an entry");
+    assert_eq!((entry.actor.as_str(), entry.action.as_str()), ("budget-holder", "set-forecast"));
+    assert!(entry.subject.contains("OCC-OP01-001"), "{}", entry.subject);
+    // The report forecasts the cost centre from it.
+    let report = get_json(&site, "/api/2016-17/report?month=M2", &token);
+    let row = report["pools"][0]["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["cost_centre"] == "OCC-OP01-001")
+        .expect("the cost centre's row")
+        .clone();
+    assert_eq!((&row["forecast_outturn"], &row["forecast_basis"]), (&json!("1234567.89"), &json!("entered")));
+    // Values that cannot be read are named; a cost centre not in the plan is refused.
+    let page = call(
+        &site,
+        Method::POST,
+        "/api/2016-17/forecasts",
+        Some(&token),
+        Some(&json!({"month": "M14", "cost_centre": "OCC-OP01-001", "outturn": "1.234"})),
+    );
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "month: invalid month `M14`");
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "outturn: invalid amount `1.234`");
+    let page = call(&site, Method::POST, "/api/2016-17/forecasts", Some(&token), Some(&forecast_entry("NOPE", "1.00")));
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "cost centre `NOPE` is not in the 2016-17 plan");
+    let page = call(&site, Method::POST, "/api/2016-17/forecasts", Some(&token), Some(&json!({"month": "M2"})));
+    assert_error(&page, StatusCode::BAD_REQUEST, "missing field `cost_centre`");
+}
+
+fn forecasts_and_payments_are_refused_without_the_right(site: Site) {
+    let before = |site: &Site| {
+        let store = site.store();
+        (
+            store.forecasts(year()).expect("forecasts"),
+            store.payments(year()).expect("payments"),
+            store.audit_log().expect("log").len(),
+        )
+    };
+    let (occ, holder, viewer) =
+        (token_for(&site, "occ-finance"), token_for(&site, "budget-holder"), token_for(&site, "viewer"));
+    let unchanged = before(&site);
+    let page =
+        call(&site, Method::POST, "/api/2016-17/forecasts", Some(&occ), Some(&forecast_entry("OCCG-OP01-001", "1.00")));
+    assert_error(&page, StatusCode::FORBIDDEN, "cannot enter forecasts for OCCG-OP01-001 (OCCG)");
+    let page = call(
+        &site,
+        Method::POST,
+        "/api/2016-17/forecasts",
+        Some(&holder),
+        Some(&forecast_entry("OCC-OP01-002", "1.00")),
+    );
+    assert_error(&page, StatusCode::FORBIDDEN, "OCC-OP01-002");
+    let page = call(
+        &site,
+        Method::POST,
+        "/api/2016-17/forecasts",
+        Some(&viewer),
+        Some(&forecast_entry("OCC-OP01-001", "1.00")),
+    );
+    assert_error(&page, StatusCode::FORBIDDEN, "");
+    let payment = json!({ "pool": "OP", "from": "OCCG", "month": "M1", "raised_on": "2016-02-20" });
+    for token in [&viewer, &holder] {
+        let page = call(&site, Method::POST, "/api/2016-17/payments", Some(token), Some(&payment));
+        assert_error(&page, StatusCode::FORBIDDEN, "cannot record payments from OCCG to OCC");
+    }
+    assert!(before(&site) == unchanged, "nothing changed, nothing audited");
+}
+
+fn a_payment_is_recorded_and_listed(site: Site) {
+    let token = token_for(&site, "occg-finance");
+    let a = agreement(&site);
+    let payment =
+        json!({ "pool": "OP", "from": "OCCG", "month": "M1", "raised_on": "2016-02-20", "paid_on": "2016-03-01" });
+    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&payment));
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let saved = json_of(&page);
+    let instalment = pooled_app::scheduled_instalment(&a, "OP", "OCCG", month(1)).expect("instalment");
+    assert_eq!(
+        saved,
+        json!({
+            "pool": "OP", "from": "OCCG", "to": "OCC", "month": "M1", "due": instalment.due.to_string(),
+            "amount": instalment.amount.to_plain_string(), "raised": "2016-02-20", "paid": "2016-03-01",
+        })
+    );
+    let listed = get_json(&site, "/api/2016-17/payments", &token);
+    assert!(listed["payments"].as_array().expect("list").contains(&saved));
+    let entry = site.store().audit_log().expect("log").pop().expect("an entry");
+    assert_eq!(entry.actor, "occg-finance");
+    // Only raised so far, then a payment dated before it was raised, bad dates, and an
+    // instalment not in the schedule.
+    let raised = json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": null });
+    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&raised));
+    assert_eq!(json_of(&page)["paid"], Value::Null);
+    let early =
+        json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": "2016-03-01" });
+    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&early));
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "before it was raised");
+    let bad = json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "20/03/2016" });
+    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&bad));
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "raised_on: invalid date");
+    let unknown = json!({ "pool": "NOPE", "from": "OCCG", "month": "M2" });
+    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&unknown));
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "no instalment from OCCG to pool NOPE");
+}
+
+fn a_session_needs_its_csrf_header_to_write(site: Site) {
+    let session = site.session("budget-holder");
+    let request = |csrf: Option<&str>| {
+        let mut r = Request::post("/api/2016-17/forecasts")
+            .header(header::COOKIE, &session.cookie)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(token) = csrf {
+            r = r.header("x-csrf-token", token);
+        }
+        r.body(Body::from(forecast_entry("OCC-OP01-001", "99.00").to_string())).expect("request")
+    };
+    let log = site.store().audit_log().expect("log").len();
+    assert_error(&site.send(request(None)), StatusCode::FORBIDDEN, "did not come from this service");
+    assert_error(&site.send(request(Some("wrong"))), StatusCode::FORBIDDEN, "");
+    assert_eq!(site.store().audit_log().expect("log").len(), log, "nothing saved");
+    let page = site.send(request(Some(&session.csrf_token)));
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert_eq!(json_of(&page)["outturn"], "99.00");
+    // Reading needs no header.
+    let page = site
+        .send(Request::get("/api/years").header(header::COOKIE, &session.cookie).body(Body::empty()).expect("request"));
+    assert_eq!(page.status, StatusCode::OK);
+}
+
+fn the_audit_log_is_for_the_roles_that_reconcile(site: Site) {
+    for user in ["viewer", "budget-holder"] {
+        let page = call(&site, Method::GET, "/api/audit", Some(&token_for(&site, user)), None);
+        assert_error(&page, StatusCode::FORBIDDEN, "cannot read the audit log");
+    }
+    let token = token_for(&site, "board");
+    let log = get_json(&site, "/api/audit", &token);
+    let entries = site.store().audit_log().expect("log");
+    assert_eq!(log, pooled_app::json::audit_log(&entries));
+    let last = &log["entries"][entries.len() - 1];
+    assert_eq!((&last["actor"], &last["hash"]), (&json!("test"), &json!(entries[entries.len() - 1].hash)));
+    assert!(!log.to_string().contains(&sha256_hex(&token)), "no token hash in the log");
+}
+
+fn tokens_page_makes_shows_once_and_revokes(site: Site) {
+    let page = site.get_as("occ-finance", "/account/tokens");
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("You have no API tokens."));
+    // A name is needed.
+    let page = site.post_as("occ-finance", "/account/tokens", &[("name", "  ")]);
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text().contains("Enter a name for the token"));
+    // Made: the secret is on this page, once, with the warning.
+    let page = site.post_as("occ-finance", "/account/tokens", &[("name", "nightly <import>")]);
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert_eq!(page.headers[header::CACHE_CONTROL], "no-store");
+    let html = page.text();
+    assert!(html.contains("it will not be shown again"));
+    assert!(html.contains("nightly &lt;import&gt;"), "the name, escaped");
+    let start = html.find("id=\"token-secret\">").expect("the secret") + "id=\"token-secret\">".len();
+    let secret = html[start..start + 64].to_string();
+    assert!(secret.bytes().all(|b| b.is_ascii_hexdigit()), "{secret}");
+    let listing = site.get_as("occ-finance", "/account/tokens").text();
+    assert!(!listing.contains(&secret), "shown once only");
+    let store = site.store();
+    let user = store.user_by_name("occ-finance").expect("read").expect("user");
+    let made = store.api_tokens(user.id).expect("tokens").pop().expect("the token");
+    assert_eq!(made.name, "nightly <import>");
+    assert!(listing.contains(&format!("action=\"/account/tokens/{}/revoke\"", made.id)));
+    // It works as a bearer token, as its owner.
+    let page = call(
+        &site,
+        Method::POST,
+        "/api/2016-17/forecasts",
+        Some(&secret),
+        Some(&forecast_entry("OCC-OP01-003", "5.00")),
+    );
+    assert_eq!(json_of(&page)["entered_by"], "occ-finance");
+    // A token cannot make tokens, nor revoke them.
+    let page = site.send(
+        Request::post("/account/tokens")
+            .header(header::AUTHORIZATION, format!("Bearer {secret}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("name=more"))
+            .expect("request"),
+    );
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    // Someone else cannot revoke it.
+    let revoke = format!("/account/tokens/{}/revoke", made.id);
+    assert_eq!(site.post_as("manager", &revoke, &[]).status, StatusCode::NOT_FOUND);
+    assert_eq!(site.post_as("occ-finance", "/account/tokens/x/revoke", &[]).status, StatusCode::NOT_FOUND);
+    assert_eq!(call(&site, Method::GET, "/api/years", Some(&secret), None).status, StatusCode::OK);
+    // Its owner can.
+    let page = site.post_as("occ-finance", &revoke, &[]);
+    let after = site.follow_as("occ-finance", &page);
+    assert!(after.text().contains(&format!("Token {} (nightly &lt;import&gt;) is revoked", made.id)));
+    assert!(!after.text().contains(&format!("action=\"{revoke}\"")), "no revoke button on a revoked token");
+    assert_error(&call(&site, Method::GET, "/api/years", Some(&secret), None), StatusCode::UNAUTHORIZED, "revoked");
+    let entry = store.audit_log().expect("log").pop().expect("an entry");
+    assert_eq!(entry.actor, "occ-finance");
+}
