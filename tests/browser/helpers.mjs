@@ -109,16 +109,8 @@ export async function signedInPage(browser, username, width = 1280) {
 
 /// Opens `path` on a signed-in page and returns true; or, if the server does not serve
 /// it yet (404), says so loudly, marks the test skipped and returns false.
-export async function openOrSkip(t, page, path) {
-  const status = await open(page, path);
-  if (status === 404) {
-    const message = `SKIPPED: ${path} not yet served`;
-    console.error(message);
-    t.skip(message);
-    return false;
-  }
-  assert.equal(status, 200, `${path}: status`);
-  return true;
+export async function openOk(page, path) {
+  assert.equal(await open(page, path), 200, `${path}: status`);
 }
 
 /// Clicks the button named `name` (within `scope`, default the page) and waits for the

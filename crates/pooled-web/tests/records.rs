@@ -234,7 +234,9 @@ fn the_audit_log_lists_entries_newest_first_and_filters_them(site: Site) {
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     let log = site.store().audit_log().expect("log");
-    assert!(html.contains(&format!("The audit log is intact: {} entries verified", log.len())));
+    assert!(html.contains("href=\"/audit?check=chain\""), "the chain is checked when asked");
+    let checked = site.get("/audit?check=chain").text();
+    assert!(checked.contains(&format!("The audit log is intact: {} entries verified", log.len())));
     assert_eq!(listed(&html), as_listed(&newest_first(&log, |_| true)));
     let payment = table_html(&html, "audit");
     assert!(payment.contains("raised_on=2016-02-20; paid_on=-"), "before and after on one line");
@@ -335,7 +337,7 @@ fn an_edited_audit_entry_is_named_at_the_top() {
              UPDATE audit_log SET actor = 'mallory' WHERE seq = 3"
         ))
         .expect("edit");
-    let html = site.get("/audit").text();
+    let html = site.get("/audit?check=chain").text();
     assert!(!html.contains("The audit log is intact"));
     assert!(html.contains("The audit log does not check out: entry 3 is bad"), "{html}");
 }

@@ -241,7 +241,7 @@ pub async fn progress(
     let body = match &state {
         JobState::Running => {
             let (read, total) = job.progress();
-            let percent = if total == 0 { 0 } else { read.saturating_mul(100) / total };
+            let percent = read.saturating_mul(100).checked_div(total).unwrap_or(0);
             let body = html! {
                 h1 class="govuk-heading-l" { (title) }
                 p class="govuk-body" { "Checking and importing: " strong { (percent) "%" } " of the file read." }
