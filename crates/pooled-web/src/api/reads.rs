@@ -170,8 +170,12 @@ pub struct WhatIf {
 pub async fn what_if(State(web): State<Arc<Web>>, Path(year): Path<String>, body: Bytes) -> ApiResult {
     let year = parse_year(&year)?;
     let asked: WhatIf = json_body(&body)?;
-    let month =
-        asked.month.as_deref().map(FiscalMonth::parse).transpose().map_err(|e| invalid(format!("month: {e}")))?;
+    let month = asked
+        .month
+        .as_deref()
+        .map(FiscalMonth::parse)
+        .transpose()
+        .map_err(|e| WebError::Invalid(vec![format!("month: {e}")]))?;
     let shared = Arc::clone(&web);
     let data = web.stores.run(move |store| shared.year(store, year)).await?;
     let a = &data.agreement;
@@ -216,8 +220,4 @@ pub async fn what_if(State(web): State<Arc<Web>>, Path(year): Path<String>, body
     Ok(Json(
         json!({ "financial_year": year.to_string(), "month": month.to_string(), "pools": settled["pools"].take() }),
     ))
-}
-
-fn invalid(problem: String) -> WebError {
-    WebError::Invalid(vec![problem])
 }
