@@ -12,7 +12,8 @@ use crate::layout;
 pub enum WebError {
     /// No such year, pool, cost centre or page.
     NotFound(String),
-    /// A query the page cannot use (an unknown month or export format).
+    /// A request the service cannot read: an unknown month or export format in the
+    /// address, a body that is not the JSON an endpoint takes.
     BadRequest(String),
     /// No session or API token, or one that is no longer valid.
     Unauthorized(String),
@@ -67,7 +68,7 @@ impl WebError {
     fn parts(self) -> (StatusCode, &'static str, Vec<String>) {
         match self {
             WebError::NotFound(what) => (StatusCode::NOT_FOUND, "Page not found", vec![what]),
-            WebError::BadRequest(what) => (StatusCode::BAD_REQUEST, "There is a problem with the address", vec![what]),
+            WebError::BadRequest(what) => (StatusCode::BAD_REQUEST, "There is a problem with the request", vec![what]),
             WebError::Unauthorized(why) => (StatusCode::UNAUTHORIZED, "You need to sign in", vec![why]),
             WebError::Forbidden(why) => (StatusCode::FORBIDDEN, "You cannot do this", vec![why]),
             WebError::Invalid(lines) => (StatusCode::UNPROCESSABLE_ENTITY, "This cannot be saved", lines),

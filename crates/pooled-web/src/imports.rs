@@ -1,18 +1,25 @@
-//! Ledger imports started from the browser (or the API) run in the background, so that
-//! the page can show how far a large extract has got: the upload is saved to a file,
-//! then [`pooled_app::import_ledger`] reads it on a store of the pool while the job
-//! here records its progress and, at the end, its outcome or every bad row.
+//! Ledger imports started from the browser or the API run in the background, so that
+//! the page can show how far a large extract has got: [`start`] checks the role, saves
+//! the upload to a file and starts the job; [`pooled_app::import_ledger`] then reads it
+//! on a store of the pool while the job records its progress and, at the end, its
+//! outcome or every bad row.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use pooled_core::ledger::Period;
+use axum::body::Bytes;
+use futures_util::{Stream, StreamExt};
+use pooled_core::ledger::{Mapping, Period};
 use pooled_store::ImportOutcome;
+use tokio::io::AsyncWriteExt;
 
+use crate::access::{self, Write};
+use crate::auth::Identity;
 use crate::data::Web;
 use crate::error::WebError;
+use crate::password;
 
 /// Jobs kept for their pages to show; older ones are forgotten (the import itself is in
 /// the store, listed with the year's imports).
@@ -84,9 +91,72 @@ impl ImportJob {
     }
 }
 
+/// Starts importing `partner`'s extract for `period`, named `file_name` by its sender,
+/// whose bytes arrive as `body`: checks the role before reading a byte of it, saves it to
+/// disk, and starts the job with the partner's saved mapping.
+pub async fn start<E: std::fmt::Display>(
+    web: &Arc<Web>,
+    who: &Identity,
+    partner: String,
+    period: Period,
+    file_name: &str,
+    body: impl Stream<Item = Result<Bytes, E>> + Unpin,
+) -> Result<Arc<ImportJob>, WebError> {
+    access::check(&who.user, Write::ImportLedger { partner: &partner }).map_err(WebError::Forbidden)?;
+    let name = safe_file_name(file_name)
+        .ok_or_else(|| WebError::Invalid(vec!["Choose the extract file to import (a .csv or .xlsx file).".into()]))?;
+    let folder = web.upload_dir.join(&password::secret()[..16]);
+    let path = folder.join(&name);
+    let mapped = partner.clone();
+    let mapping = match save(body, &folder, &path).await {
+        Ok(()) => web.stores.run(move |store| Ok(store.mapping(&mapped)?)).await,
+        Err(e) => Err(e),
+    };
+    let mapping = match mapping {
+        Ok(Some(mapping)) => mapping,
+        failed => {
+            let _ = tokio::fs::remove_dir_all(&folder).await;
+            return Err(failed.err().unwrap_or_else(|| {
+                WebError::Invalid(vec![format!(
+                    "No ledger layout is saved for {partner}: save one with \
+                     `pooled save-mapping --partner {partner} --preset oracle|unit4|sap`."
+                )])
+            }));
+        }
+    };
+    let job = web.imports.start(partner, period, name, who.actor().to_string());
+    run(web, Arc::clone(&job), folder, path, mapping);
+    Ok(job)
+}
+
+async fn save<E: std::fmt::Display>(
+    mut body: impl Stream<Item = Result<Bytes, E>> + Unpin,
+    folder: &Path,
+    path: &Path,
+) -> Result<(), WebError> {
+    let failed = |e: std::io::Error| WebError::Internal(format!("The upload could not be saved: {e}"));
+    tokio::fs::create_dir_all(folder).await.map_err(failed)?;
+    let mut file = tokio::fs::File::create(path).await.map_err(failed)?;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| WebError::BadRequest(format!("The upload was interrupted: {e}")))?;
+        file.write_all(&chunk).await.map_err(failed)?;
+    }
+    file.flush().await.map_err(failed)
+}
+
+/// The upload's own name, kept to what is safe in a path and plain to read back in
+/// messages; `None` when no file was chosen.
+fn safe_file_name(name: &str) -> Option<String> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let safe: String =
+        base.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+    let safe = safe.trim_start_matches('.').to_string();
+    (!safe.is_empty()).then_some(safe)
+}
+
 /// Imports the saved upload `file` in the background, then deletes it (and its folder,
 /// which holds nothing else). The job's failure lines name the file as the user did.
-pub fn run(web: &Arc<Web>, job: Arc<ImportJob>, folder: PathBuf, file: PathBuf, mapping: pooled_core::ledger::Mapping) {
+fn run(web: &Arc<Web>, job: Arc<ImportJob>, folder: PathBuf, file: PathBuf, mapping: Mapping) {
     let web = Arc::clone(web);
     tokio::spawn(async move {
         let progress_job = Arc::clone(&job);
@@ -136,6 +206,19 @@ pub fn bad_row<'a>(line: &'a str, file_name: &str) -> Option<BadRow<'a>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upload_names_are_made_safe() {
+        for (name, expected) in [
+            ("occ-2016-07.csv", Some("occ-2016-07.csv")),
+            ("C:\\Users\\ann\\May ledger.xlsx", Some("May_ledger.xlsx")),
+            ("../../etc/passwd", Some("passwd")),
+            ("..", None),
+            ("", None),
+        ] {
+            assert_eq!(safe_file_name(name).as_deref(), expected, "{name}");
+        }
+    }
 
     #[test]
     fn bad_rows_split_into_row_column_and_message() {

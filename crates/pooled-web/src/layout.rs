@@ -113,6 +113,7 @@ pub fn page(title: &str, nav: &Nav, breadcrumbs: &[(String, String)], content: M
                             @if let Some(who) = &nav.signed_in {
                                 div class="app-signed-in" {
                                     span class="app-signed-in__name" { (who.display_name) " (" (who.role) ")" }
+                                    a class="app-signed-in__link" href="/account/tokens" { "API tokens" }
                                     form method="post" action="/logout" class="app-signed-in__form" {
                                         input type="hidden" name="csrf_token" value=(who.csrf_token);
                                         button type="submit" class="app-link-button" { "Sign out" }

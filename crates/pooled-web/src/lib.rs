@@ -70,8 +70,14 @@ fn signed_in() -> Router<Arc<Web>> {
         .route("/account/tokens/{id}/revoke", post(pages::tokens::revoke))
 }
 
-async fn not_found() -> WebError {
-    WebError::NotFound("There is no page at this address.".into())
+/// No route: a page for a browser, the API's error shape under `/api/`.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        WebError::NotFound("There is no API endpoint at this address: see /api/openapi.json.".into())
+            .into_json_response()
+    } else {
+        WebError::NotFound("There is no page at this address.".into()).into_response()
+    }
 }
 
 /// `GET /health`: whether the service can reach its database, for load balancers and

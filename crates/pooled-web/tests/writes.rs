@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{StatusCode, header};
 use common::*;
-use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
-use pooled_files::{GenOptions, Span, gen_ledger};
 use pooled_store::Store;
 
 on_both_backends!(
@@ -98,19 +96,6 @@ fn a_malformed_forecast_is_shown_back_and_nothing_changes(site: Site) {
         assert!(html.contains(&format!("value=\"{outturn}\"")), "kept to correct");
     }
     assert_eq!(site.store().audit_log().expect("log").len(), log, "nothing changed");
-}
-
-/// A generated extract of OCC's M3, as its ERP (unit4) writes it.
-fn occ_m3_extract(site: &Site) -> Vec<u8> {
-    let plan = site.store().plan(year()).expect("plan");
-    let codes: Vec<String> = plan.iter().filter(|c| c.partner == "OCC").map(|c| c.code.clone()).collect();
-    let period = Period { year: year(), month: month(3) };
-    let mut options = GenOptions::new(Mapping::preset("unit4").expect("preset"), Span::Period(period), codes);
-    options.rows = 200;
-    options.seed = 3;
-    let mut out = Vec::new();
-    gen_ledger(&options, &mut out).expect("generate");
-    out
 }
 
 /// Polls an import's page until it has finished.

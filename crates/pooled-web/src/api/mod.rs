@@ -14,6 +14,7 @@ mod writes;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
@@ -187,6 +188,37 @@ fn endpoints() -> Vec<Endpoint> {
                 "summary": "The ledger extracts imported for the year",
                 "parameters": [year()],
                 "responses": responses("every import, replaced ones too", schema("Imports"), &[404]),
+            }),
+        ),
+        Endpoint {
+            method: Method::POST,
+            path: "/api/imports",
+            // An extract may be large: it streams to disk, so no body limit here.
+            route: post(writes::import_ledger).layer(DefaultBodyLimit::disable()),
+            operation: json!({
+                "operationId": "importLedger",
+                "summary": "Import a partner's ledger extract for a month: all of it or none",
+                "description": "The body is the file itself (CSV or XLSX, as the partner's saved mapping lays it \
+                    out). The import runs in the background: poll `/api/imports/{id}` until its status is no \
+                    longer `running`. Partner finance officers import their own partner's extracts, the pool \
+                    manager any.",
+                "parameters": [
+                    query_param("partner", "The partner's id in the agreement, like `OCC`.", "PartnerId"),
+                    query_param("period", "The calendar month of the extract, like `2016-07`.", "Period"),
+                    query_param("file_name", "The file's name; its extension (`.csv`, `.xlsx`) says how to read it.", "FileName"),
+                ],
+                "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": responses("the import, started", schema("ImportJob"), &[400, 403, 422]),
+            }),
+        },
+        Endpoint::get(
+            "/api/imports/{id}",
+            reads::import_job,
+            json!({
+                "operationId": "importJob",
+                "summary": "How an import started through the API or the browser is going, or how it went",
+                "parameters": [path_param("id", "The job's number, as `POST /api/imports` gave it.", "JobId")],
+                "responses": responses("the import", schema("ImportJob"), &[404]),
             }),
         ),
         Endpoint::get(

@@ -12,14 +12,16 @@ use pooled_core::calendar::FiscalMonth;
 use pooled_core::payments::schedule;
 use pooled_core::risk_share::risk_share as share_of;
 use pooled_core::settlement::settle;
+use pooled_store::ImportOutcome;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{ApiResult, json_body};
-use crate::access;
+use crate::access::{self, Write};
 use crate::auth::Identity;
 use crate::data::{Web, parse_month, parse_year};
 use crate::error::WebError;
+use crate::imports::{ImportJob, JobState, bad_row};
 use crate::pages::what_if::{Target, what_if_outturn};
 use crate::pages::{QueryPairs, get};
 
@@ -220,4 +222,56 @@ pub async fn what_if(State(web): State<Arc<Web>>, Path(year): Path<String>, body
     Ok(Json(
         json!({ "financial_year": year.to_string(), "month": month.to_string(), "pools": settled["pools"].take() }),
     ))
+}
+
+/// `GET /api/imports/{id}`: a job of this server's, to whoever may import its partner's
+/// ledger (to anyone else it does not exist).
+pub async fn import_job(State(web): State<Arc<Web>>, who: Identity, Path(id): Path<String>) -> ApiResult {
+    let gone = || WebError::NotFound(format!("There is no import {id} running or recently finished."));
+    let job = id.parse().ok().and_then(|n| web.imports.get(n)).ok_or_else(gone)?;
+    access::check(&who.user, Write::ImportLedger { partner: &job.partner }).map_err(|_| gone())?;
+    Ok(Json(job_json(&job)))
+}
+
+/// An import job as the API gives it: its progress, then its outcome or its problems.
+pub fn job_json(job: &ImportJob) -> Value {
+    let (read, total) = job.progress();
+    let mut out = json!({
+        "id": job.id,
+        "partner": job.partner,
+        "period": job.period.to_string(),
+        "file_name": job.file_name,
+        "started_by": job.started_by,
+        "read_bytes": read,
+        "total_bytes": total,
+    });
+    let (status, details) = match job.state() {
+        JobState::Running => ("running", json!({})),
+        JobState::Done(ImportOutcome::Imported { rows, total, .. }) => {
+            ("imported", json!({"rows": rows, "total": total.to_plain_string()}))
+        }
+        JobState::Done(ImportOutcome::Unchanged { .. }) => ("unchanged", json!({})),
+        JobState::Done(ImportOutcome::Replaced { rows, total, replaced_rows, .. }) => {
+            ("replaced", json!({"rows": rows, "total": total.to_plain_string(), "replaced_rows": replaced_rows}))
+        }
+        JobState::Failed(lines) => {
+            let problems: Vec<Value> = lines
+                .iter()
+                .map(|line| match bad_row(line, &job.file_name) {
+                    Some(bad) => json!({
+                        "row": bad.row.parse::<u64>().unwrap_or(0),
+                        "column": bad.column,
+                        "message": bad.message,
+                    }),
+                    None => json!({"message": line}),
+                })
+                .collect();
+            ("failed", json!({"problems": problems}))
+        }
+    };
+    out["status"] = json!(status);
+    if let (Some(out), Value::Object(details)) = (out.as_object_mut(), details) {
+        out.extend(details);
+    }
+    out
 }

@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
 use pooled_core::calendar::{Date, FiscalMonth};
+use pooled_core::ledger::Period;
 use pooled_core::money::Money;
 use serde::Deserialize;
 
@@ -16,6 +17,8 @@ use crate::actions::{self, PaymentRecord};
 use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
+use crate::imports;
+use crate::pages::{QueryPairs, get};
 
 /// The body of `POST /api/{year}/forecasts`.
 #[derive(Deserialize)]
@@ -110,4 +113,24 @@ impl Problems {
     fn into_error(self) -> WebError {
         WebError::Invalid(self.0)
     }
+}
+
+/// `POST /api/imports?partner=OCC&period=2016-07&file_name=occ.csv`, the file as the body:
+/// started as the upload page starts it ([`imports::start`]); the job as it stands.
+pub async fn import_ledger(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    Query(query): Query<QueryPairs>,
+    body: Body,
+) -> ApiResult {
+    let mut problems = Problems::default();
+    let given = |name: &str| get(&query, name).map(str::to_string).ok_or_else(|| "missing from the query".to_string());
+    let partner = problems.read("partner", given("partner"));
+    let period = problems.read("period", given("period").and_then(|p| Period::parse(p.trim())));
+    let file_name = problems.read("file_name", given("file_name"));
+    let (Some(partner), Some(period), Some(file_name)) = (partner, period, file_name) else {
+        return Err(problems.into_error().into());
+    };
+    let job = imports::start(&web, &who, partner, period, &file_name, body.into_data_stream()).await?;
+    Ok(Json(super::reads::job_json(&job)))
 }

@@ -3,10 +3,8 @@
 //! and `/imports/{id}` (progress, refreshing itself each second, then the summary or
 //! every bad row with its row and column). The import is all or nothing (DESIGN 10).
 
-use std::path::Path as FilePath;
 use std::sync::Arc;
 
-use axum::extract::multipart::Field;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -16,7 +14,6 @@ use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::ledger::Period;
 use pooled_files::{Cell, ColumnKind};
 use pooled_store::{ImportOutcome, ImportRecord};
-use tokio::io::AsyncWriteExt;
 
 use super::{QueryPairs, get};
 use crate::access::{self, Write};
@@ -25,7 +22,6 @@ use crate::data::{Web, parse_year};
 use crate::error::WebError;
 use crate::imports::{self, ImportJob, JobState, bad_row};
 use crate::layout::{self, Nav, Section, pounds};
-use crate::password;
 use crate::table::{self, Format, Here, Row, Table, column, text};
 
 /// `GET /imports/new?year=`: the form, for the partners the user may import, and the
@@ -156,8 +152,8 @@ pub async fn upload(State(web): State<Arc<Web>>, who: Identity, mut form: Multip
                 let period = Period::parse(period.as_deref().unwrap_or("").trim()).map_err(|e| {
                     WebError::Invalid(vec![format!("Enter the month of the extract, like 2016-07: {e}")])
                 })?;
-                access::check(&who.user, Write::ImportLedger { partner: &partner }).map_err(WebError::Forbidden)?;
-                let job = start(&web, &who, partner, period, field).await?;
+                let file_name = field.file_name().unwrap_or("").to_string();
+                let job = imports::start(&web, &who, partner, period, &file_name, field).await?;
                 return Ok(Redirect::to(&format!("/imports/{}", job.id)).into_response());
             }
             // The CSRF token, checked by the sign-in layer; anything else is ignored.
@@ -165,62 +161,6 @@ pub async fn upload(State(web): State<Arc<Web>>, who: Identity, mut form: Multip
         }
     }
     Err(WebError::Invalid(vec!["Choose the extract file to import.".into()]))
-}
-
-async fn start(
-    web: &Arc<Web>,
-    who: &Identity,
-    partner: String,
-    period: Period,
-    field: Field<'_>,
-) -> Result<Arc<ImportJob>, WebError> {
-    let original = field.file_name().unwrap_or("").to_string();
-    let name = safe_file_name(&original)
-        .ok_or_else(|| WebError::Invalid(vec!["Choose the extract file to import (a .csv or .xlsx file).".into()]))?;
-    let folder = web.upload_dir.join(&password::secret()[..16]);
-    let path = folder.join(&name);
-    let saved = save(field, &folder, &path).await;
-    let who_maps = partner.clone();
-    let mapping = match saved {
-        Ok(()) => web.stores.run(move |store| Ok(store.mapping(&who_maps)?)).await,
-        Err(e) => Err(e),
-    };
-    let mapping = match mapping {
-        Ok(Some(mapping)) => mapping,
-        failed => {
-            let _ = tokio::fs::remove_dir_all(&folder).await;
-            return Err(failed.err().unwrap_or_else(|| {
-                WebError::Invalid(vec![format!(
-                    "No ledger layout is saved for {partner}: save one with `pooled save-mapping --partner {partner} --preset oracle|unit4|sap`."
-                )])
-            }));
-        }
-    };
-    let job = web.imports.start(partner, period, name, who.actor().to_string());
-    imports::run(web, Arc::clone(&job), folder, path, mapping);
-    Ok(job)
-}
-
-async fn save(mut field: Field<'_>, folder: &FilePath, path: &FilePath) -> Result<(), WebError> {
-    let failed = |e: std::io::Error| WebError::Internal(format!("The upload could not be saved: {e}"));
-    tokio::fs::create_dir_all(folder).await.map_err(failed)?;
-    let mut file = tokio::fs::File::create(path).await.map_err(failed)?;
-    while let Some(chunk) =
-        field.chunk().await.map_err(|e| WebError::BadRequest(format!("The upload was interrupted: {e}")))?
-    {
-        file.write_all(&chunk).await.map_err(failed)?;
-    }
-    file.flush().await.map_err(failed)
-}
-
-/// The upload's own name, kept to what is safe in a path and plain to read back in
-/// messages; `None` when no file was chosen.
-fn safe_file_name(name: &str) -> Option<String> {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let safe: String =
-        base.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
-    let safe = safe.trim_start_matches('.').to_string();
-    (!safe.is_empty()).then_some(safe)
 }
 
 /// `GET /imports/{id}`: the job's progress; the summary; or the bad rows.
@@ -321,23 +261,5 @@ fn bad_rows_table(job: &ImportJob, lines: &[String]) -> Table {
                 None => Row::new(vec![text("-"), text("-"), text(line.clone())]),
             })
             .collect(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_file_name;
-
-    #[test]
-    fn upload_names_are_made_safe() {
-        for (name, expected) in [
-            ("occ-2016-07.csv", Some("occ-2016-07.csv")),
-            ("C:\\Users\\ann\\May ledger.xlsx", Some("May_ledger.xlsx")),
-            ("../../etc/passwd", Some("passwd")),
-            ("..", None),
-            ("", None),
-        ] {
-            assert_eq!(safe_file_name(name).as_deref(), expected, "{name}");
-        }
     }
 }

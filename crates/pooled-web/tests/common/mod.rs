@@ -431,3 +431,16 @@ impl Site {
         self.get_as(user, &location)
     }
 }
+
+/// A generated extract of OCC's M3, as its ERP (unit4) writes it.
+pub fn occ_m3_extract(site: &Site) -> Vec<u8> {
+    let plan = site.store().plan(year()).expect("plan");
+    let codes: Vec<String> = plan.iter().filter(|c| c.partner == "OCC").map(|c| c.code.clone()).collect();
+    let period = Period { year: year(), month: month(3) };
+    let mut options = GenOptions::new(Mapping::preset("unit4").expect("preset"), Span::Period(period), codes);
+    options.rows = 200;
+    options.seed = 3;
+    let mut out = Vec::new();
+    gen_ledger(&options, &mut out).expect("generate");
+    out
+}
