@@ -103,6 +103,9 @@ fn forms_without_the_sessions_csrf_token_are_refused(site: Site) {
     let signed_in =
         site.post_raw(None, "/login", &[("username", "viewer"), ("password", PASSWORD), ("csrf_token", &token)]);
     assert_eq!(signed_in.status, StatusCode::FORBIDDEN, "a sign-in post without the form's cookie");
+    let empty = [("username", "viewer"), ("password", PASSWORD), ("csrf_token", "")];
+    let signed_in = site.post_raw(Some("pooled_login="), "/login", &empty);
+    assert_eq!(signed_in.status, StatusCode::FORBIDDEN, "an empty token with an empty cookie");
 }
 
 fn signing_out_ends_the_session_in_the_store(site: Site) {
