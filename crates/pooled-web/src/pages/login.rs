@@ -64,8 +64,8 @@ pub async fn page(State(web): State<Arc<Web>>, Query(next): Query<Next>) -> Resp
 /// `POST /login`.
 pub async fn sign_in(State(web): State<Arc<Web>>, headers: HeaderMap, Form(form): Form<SignIn>) -> Response {
     // An empty token matches an empty cookie, which this site never sets: refused too.
-    let from_our_form = cookie(&headers, LOGIN_COOKIE)
-        .is_some_and(|c| !c.is_empty() && same(c.as_bytes(), form.csrf_token.as_bytes()));
+    let from_our_form =
+        cookie(&headers, LOGIN_COOKIE).is_some_and(|c| !c.is_empty() && same(c.as_bytes(), form.csrf_token.as_bytes()));
     if !from_our_form {
         let why = "This sign-in form had expired. Sign in again.";
         return form_page(&web, StatusCode::FORBIDDEN, &form.username, &form.next, Some(why));
