@@ -2,6 +2,9 @@
 //! the meeting was quorate, what its decisions came to, and whether the agenda and minutes
 //! met their deadlines.
 
+pub mod deadlines;
+mod register;
+
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -10,6 +13,8 @@ use crate::agreement::{Agreement, Board, Member, PartnerIx};
 use crate::calendar::Date;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::file_format::{FileDate, Spanned, from_toml};
+
+pub use register::{Holder, Nomination, Register, SeatChange};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Meeting {
@@ -166,9 +171,8 @@ pub fn check_meeting(agreement: &Agreement, board: &Board, meeting: &Meeting) ->
             DecisionOutcome { id: d.id.clone(), outcome, lead }
         })
         .collect();
-    let agenda_latest =
-        board.calendar.step_back_working_days(meeting.date, board.agenda_working_days).unwrap_or(meeting.date);
-    let minutes_due = meeting.date.add_days(i64::from(board.minutes_within_days)).unwrap_or(meeting.date);
+    let agenda_latest = deadlines::agenda_due(board, meeting.date);
+    let minutes_due = deadlines::minutes_due(board, meeting.date);
     MeetingCheck {
         quorate,
         seats_filled,

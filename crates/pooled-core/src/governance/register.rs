@@ -1,0 +1,294 @@
+//! A board's membership over time (Sch 4 1.2-1.4): who held each seat from when, by
+//! which written notification, and who was nominated in writing as each voting seat's
+//! deputy. The agreement file gives the board as it was constituted; a [`Register`]
+//! adds every change since, and [`Register::board_on`] gives the board as it stood on a
+//! day, for [`super::check_meeting`] to judge that day's meeting against.
+
+use crate::agreement::{Board, Member, PartnerIx};
+use crate::calendar::Date;
+
+/// A change to one seat of the board, effective `from`: a new holder, or (`holder` is
+/// `None`) the seat left empty. Each is made "by written notification to the other
+/// Partners" (Sch 4 1.4), on `notified_on`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeatChange {
+    /// The seat's id, as the agreement's `[[board.member]]` names it: `occ-cm`.
+    pub seat: String,
+    pub from: Date,
+    pub notified_on: Date,
+    pub holder: Option<Holder>,
+}
+
+/// Who holds a seat, and on what terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holder {
+    pub person: String,
+    pub role: String,
+    pub partner: PartnerIx,
+    pub voting: bool,
+    pub chair: bool,
+}
+
+/// A deputy for a voting seat, nominated in writing by the seat's partner (Sch 4 1.2).
+/// A later nomination for the seat replaces an earlier one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nomination {
+    pub seat: String,
+    pub deputy: String,
+    /// The date of the written nomination; it has effect from then.
+    pub nominated_on: Date,
+}
+
+/// The board's constitution and its membership's history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Register {
+    /// The board as constituted: its rules, and its members on `constituted_on`.
+    constitution: Board,
+    constituted_on: Date,
+    /// Ordered by the date they take effect, then as given.
+    changes: Vec<SeatChange>,
+    nominations: Vec<Nomination>,
+}
+
+impl Register {
+    /// The register of a board constituted on `constituted_on` as the agreement's board,
+    /// with the changes and nominations made since. Refuses, naming each problem: a
+    /// change before the constitution or taking effect before its notification, two
+    /// changes to one seat on one day, a person holding two seats at once (one person
+    /// fills at most one seat, Sch 4 1.3), a nomination for a seat that is not a voting
+    /// seat on its date.
+    pub fn new(
+        constitution: Board,
+        constituted_on: Date,
+        mut changes: Vec<SeatChange>,
+        nominations: Vec<Nomination>,
+    ) -> Result<Register, Vec<String>> {
+        changes.sort_by_key(|c| c.from);
+        let register = Register { constitution, constituted_on, changes, nominations };
+        let problems = register.problems();
+        if problems.is_empty() { Ok(register) } else { Err(problems) }
+    }
+
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (i, c) in self.changes.iter().enumerate() {
+            if c.from < self.constituted_on {
+                problems.push(format!(
+                    "the change to seat {} from {} is before the board was constituted on {}",
+                    c.seat, c.from, self.constituted_on
+                ));
+            }
+            if c.notified_on > c.from {
+                problems.push(format!(
+                    "the change to seat {} takes effect on {}, before its written notification on {} (Sch 4 1.4)",
+                    c.seat, c.from, c.notified_on
+                ));
+            }
+            if self.changes[..i].iter().any(|e| e.seat == c.seat && e.from == c.from) {
+                problems.push(format!("seat {} is changed twice on {}", c.seat, c.from));
+            }
+        }
+        // Each day something changes, everyone then seated holds one seat only; a double
+        // is reported on the first day it arises.
+        let mut doubles = std::collections::BTreeSet::new();
+        let days = std::iter::once(self.constituted_on).chain(self.changes.iter().map(|c| c.from));
+        for day in days {
+            let board = self.board_on(day);
+            for (i, m) in board.members.iter().enumerate() {
+                let person = m.name.as_deref().unwrap_or(&m.id);
+                let twice = board.members[..i].iter().find(|o| o.name.as_deref().unwrap_or(&o.id) == person);
+                if let Some(other) = twice.filter(|o| doubles.insert((person.to_string(), o.id.clone(), m.id.clone())))
+                {
+                    problems.push(format!(
+                        "on {day} {person} would hold two seats, {} and {}: one person fills one seat",
+                        other.id, m.id
+                    ));
+                }
+            }
+        }
+        for n in &self.nominations {
+            let board = self.board_on(n.nominated_on);
+            if !board.members.iter().any(|m| m.id == n.seat && m.voting) {
+                problems.push(format!(
+                    "{} is nominated as deputy for {} on {}, which is not a voting seat of the board then (Sch 4 1.2)",
+                    n.deputy, n.seat, n.nominated_on
+                ));
+            }
+        }
+        problems.sort();
+        problems.dedup();
+        problems
+    }
+
+    pub fn constituted_on(&self) -> Date {
+        self.constituted_on
+    }
+
+    pub fn changes(&self) -> &[SeatChange] {
+        &self.changes
+    }
+
+    pub fn nominations(&self) -> &[Nomination] {
+        &self.nominations
+    }
+
+    /// The board as it stood on `date`: each seat's holder after every change effective
+    /// by then, and its deputy by the latest nomination made by then (a new holder keeps
+    /// the seat's nominated deputy until the partner nominates another). Before the
+    /// constitution, the board as constituted.
+    pub fn board_on(&self, date: Date) -> Board {
+        let mut members: Vec<Member> = self.constitution.members.clone();
+        for change in self.changes.iter().filter(|c| c.from <= date) {
+            let at = members.iter().position(|m| m.id == change.seat);
+            match (&change.holder, at) {
+                (Some(h), Some(i)) => members[i] = member(&change.seat, h, members[i].deputy.clone()),
+                (Some(h), None) => members.push(member(&change.seat, h, None)),
+                (None, Some(i)) => {
+                    members.remove(i);
+                }
+                (None, None) => {}
+            }
+        }
+        for m in &mut members {
+            let latest = self
+                .nominations
+                .iter()
+                .filter(|n| n.seat == m.id && n.nominated_on <= date)
+                .max_by_key(|n| n.nominated_on);
+            if let Some(n) = latest {
+                m.deputy = Some(n.deputy.clone());
+            }
+            if !m.voting {
+                m.deputy = None;
+            }
+        }
+        Board { members, ..self.constitution.clone() }
+    }
+}
+
+fn member(seat: &str, holder: &Holder, deputy: Option<String>) -> Member {
+    Member {
+        id: seat.to_string(),
+        role: holder.role.clone(),
+        name: Some(holder.person.clone()),
+        partner: holder.partner,
+        voting: holder.voting,
+        chair: holder.chair,
+        deputy,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::Calendar;
+
+    fn day(text: &str) -> Date {
+        Date::parse_iso(text).expect("date")
+    }
+
+    fn seat(id: &str, person: &str, partner: PartnerIx, voting: bool, deputy: Option<&str>) -> Member {
+        Member {
+            id: id.into(),
+            role: format!("role of {id}"),
+            name: Some(person.into()),
+            partner,
+            voting,
+            chair: false,
+            deputy: deputy.map(str::to_string),
+        }
+    }
+
+    fn constitution() -> Board {
+        Board {
+            name: "Joint Management Group".into(),
+            quorum_per_partner: 1,
+            agenda_working_days: 5,
+            minutes_within_days: 14,
+            calendar: Calendar::EnglandAndWales,
+            members: vec![
+                seat("occ-cm", "Cllr Ann", 0, true, Some("Bob")),
+                seat("occg-cfo", "Cath", 1, true, None),
+                seat("occ-officer", "Dev", 0, false, None),
+            ],
+        }
+    }
+
+    fn holder(person: &str, partner: PartnerIx, voting: bool) -> Holder {
+        Holder { person: person.into(), role: "Cabinet Member".into(), partner, voting, chair: false }
+    }
+
+    fn change(seat: &str, from: &str, holder: Option<Holder>) -> SeatChange {
+        SeatChange { seat: seat.into(), from: day(from), notified_on: day(from), holder }
+    }
+
+    /// (date, seat, expected holder and deputy; `None` for no such seat on that day)
+    type Case<'a> = (&'a str, &'a str, Option<(&'a str, Option<&'a str>)>);
+
+    #[test]
+    fn the_board_on_each_day_follows_the_changes_and_nominations() {
+        let register = Register::new(
+            constitution(),
+            day("2016-04-01"),
+            vec![
+                change("occ-cm", "2016-09-01", Some(holder("Cllr Eve", 0, true))),
+                change("occ-officer", "2016-10-01", None),
+                change("occg-dcc", "2016-11-01", Some(holder("Dr Fay", 1, true))),
+            ],
+            vec![
+                Nomination { seat: "occg-cfo".into(), deputy: "Gus".into(), nominated_on: day("2016-06-15") },
+                Nomination { seat: "occ-cm".into(), deputy: "Hal".into(), nominated_on: day("2016-12-01") },
+            ],
+        )
+        .expect("valid");
+        let cases: &[Case] = &[
+            ("2016-04-01", "occ-cm", Some(("Cllr Ann", Some("Bob")))),
+            ("2016-06-14", "occg-cfo", Some(("Cath", None))),
+            ("2016-06-15", "occg-cfo", Some(("Cath", Some("Gus")))),
+            ("2016-08-31", "occ-cm", Some(("Cllr Ann", Some("Bob")))),
+            ("2016-09-01", "occ-cm", Some(("Cllr Eve", Some("Bob")))),
+            ("2016-09-30", "occ-officer", Some(("Dev", None))),
+            ("2016-10-01", "occ-officer", None),
+            ("2016-10-31", "occg-dcc", None),
+            ("2016-11-01", "occg-dcc", Some(("Dr Fay", None))),
+            ("2016-12-01", "occ-cm", Some(("Cllr Eve", Some("Hal")))),
+        ];
+        for (date, id, expected) in cases {
+            let board = register.board_on(day(date));
+            let got = board
+                .members
+                .iter()
+                .find(|m| m.id == *id)
+                .map(|m| (m.name.as_deref().unwrap_or(""), m.deputy.as_deref()));
+            assert_eq!(got, *expected, "{id} on {date}");
+            assert_eq!(board.quorum_per_partner, 1, "the rules are the constitution's");
+        }
+    }
+
+    #[test]
+    fn a_register_that_contradicts_itself_is_refused_with_each_problem() {
+        let mut late = change("occ-cm", "2016-09-01", Some(holder("Cllr Eve", 0, true)));
+        late.notified_on = day("2016-09-05");
+        let problems = Register::new(
+            constitution(),
+            day("2016-04-01"),
+            vec![
+                late,
+                change("occ-cm", "2016-03-01", Some(holder("Cllr Zed", 0, true))),
+                change("occg-cfo", "2016-10-01", Some(holder("Dev", 1, true))),
+                change("occg-dcc", "2016-11-01", Some(holder("Ida", 1, true))),
+                change("occg-dcc", "2016-11-01", Some(holder("Kit", 1, true))),
+            ],
+            vec![Nomination { seat: "occ-officer".into(), deputy: "Jo".into(), nominated_on: day("2016-05-01") }],
+        )
+        .expect_err("invalid");
+        let expected = [
+            "Jo is nominated as deputy for occ-officer on 2016-05-01, which is not a voting seat of the board then (Sch 4 1.2)",
+            "on 2016-10-01 Dev would hold two seats, occg-cfo and occ-officer: one person fills one seat",
+            "seat occg-dcc is changed twice on 2016-11-01",
+            "the change to seat occ-cm from 2016-03-01 is before the board was constituted on 2016-04-01",
+            "the change to seat occ-cm takes effect on 2016-09-01, before its written notification on 2016-09-05 (Sch 4 1.4)",
+        ];
+        assert_eq!(problems, expected);
+    }
+}
