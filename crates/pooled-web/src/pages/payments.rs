@@ -443,7 +443,7 @@ fn schedule_html(
                             td class="govuk-table__cell" { (from) }
                             td class="govuk-table__cell" { (to) }
                             td class="govuk-table__cell" { (i.month) }
-                            td class="govuk-table__cell" { (i.due) }
+                            td class="govuk-table__cell app-nowrap" { (i.due) }
                             td class="govuk-table__cell govuk-table__cell--numeric" { (pounds(i.amount)) }
                             @for (field, recorded) in [(DateField::RaisedOn, t.raised_on), (DateField::PaidOn, t.paid_on)] {
                                 td class="govuk-table__cell" {
