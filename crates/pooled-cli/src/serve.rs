@@ -100,11 +100,27 @@ pub fn run(db: &Db, command: ServeCommand) -> Outcome {
     match command {
         ServeCommand::Serve { address, insecure_cookies } => serve(&address, &db.database, !insecure_cookies, None),
         ServeCommand::Demo { address } => {
+            refuse_beyond_this_machine(&address)?;
             let database = if db.database_given { db.database.clone() } else { "demo.sqlite".to_string() };
             create_demo(Path::new(&database))?;
             // The demo is served on plain HTTP, where a browser may drop Secure cookies.
             serve(&address, &database, false, Some(&database))
         }
+    }
+}
+
+/// The demo's accounts share a password printed for all to see, and its cookies are not
+/// Secure: it is served to this machine only.
+fn refuse_beyond_this_machine(address: &str) -> Result<(), Failure> {
+    let host = address.rsplit_once(':').map_or(address, |(host, _)| host).trim_matches(['[', ']']);
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(Failure::Usage(format!(
+            "the demo serves accounts whose password it prints: give it a loopback --address \
+             (127.0.0.1:8080, [::1]:8080), not {address}; use `pooled serve` with your own accounts otherwise"
+        )))
     }
 }
 

@@ -164,5 +164,12 @@ fn serve_answers_on_the_database_given_and_demo_keeps_off_real_data() {
         .expect("pooled runs");
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("will not be replaced"));
+    // Nor is the demo, with its printed password, served beyond this machine.
+    let exposed = Command::new(env!("CARGO_BIN_EXE_pooled"))
+        .args(["demo", "--address", "0.0.0.0:0", "--database", &dir.join("demo.sqlite").display().to_string()])
+        .output()
+        .expect("pooled runs");
+    assert_eq!(exposed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&exposed.stderr).contains("loopback"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -284,7 +284,8 @@ pub trait Store {
     fn user_by_name(&self, username: &str) -> Result<Option<User>>;
     /// Every account, disabled ones too, in the order they were created.
     fn users(&self) -> Result<Vec<User>>;
-    /// Replaces an account's password hash (a PHC string); audited without the hash.
+    /// Replaces an account's password hash (a PHC string) and ends its sessions; audited
+    /// without the hash.
     fn set_password_hash(&mut self, user_id: i64, password_hash: &str, actor: &str) -> Result<()>;
     /// Disables or re-enables an account. A disabled account's sessions and API tokens
     /// stop working at once (they are kept, and work again if it is re-enabled).

@@ -793,6 +793,8 @@ impl Store for SqliteStore {
         self.write(|tx| {
             let user = existing_user(tx, user_id)?;
             tx.execute("UPDATE app_user SET password_hash = ?1 WHERE id = ?2", params![password_hash, user_id])?;
+            // Whoever knew the old password is signed out everywhere.
+            tx.execute("DELETE FROM session WHERE user_id = ?1", [user_id])?;
             append_audit(tx, password_change(actor, &user.username), &now_utc())?;
             Ok(())
         })

@@ -960,6 +960,12 @@ fn sessions_last_until_they_expire_end_or_their_user_is_disabled(f: &mut Fixture
     assert_eq!(log[7].subject, format!("session {}", session.id));
     assert_eq!(log[8].after, format!("expired_by={NOW}\ndeleted=1"));
     assert_eq!(f.store.verify_audit().unwrap(), None);
+
+    // A new password signs its user out everywhere.
+    let s = f.store.as_mut();
+    s.create_session(&new_session(bob, "bob's second", LATER)).unwrap();
+    s.set_password_hash(bob, "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3", "bob").unwrap();
+    assert_eq!(s.session(&token_hash("bob's second")).unwrap(), None);
 }
 
 fn login_failures_are_counted_in_a_window(f: &mut Fixture) {

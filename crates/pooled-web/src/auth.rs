@@ -80,7 +80,10 @@ pub async fn require_login(State(web): State<Arc<Web>>, mut request: Request, ne
         };
     }
     request.extensions_mut().insert(identity);
-    next.run(request).await
+    let mut response = next.run(request).await;
+    // Figures and names are for the signed-in person only: no browser or proxy keeps them.
+    response.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    response
 }
 
 async fn identify(web: &Arc<Web>, headers: &HeaderMap) -> Result<Option<Identity>, WebError> {

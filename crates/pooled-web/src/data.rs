@@ -17,6 +17,7 @@ use pooled_store::{Store, StoreError};
 use crate::error::WebError;
 use crate::imports::Jobs;
 use crate::stores::{Opener, StorePool};
+use tokio::sync::Semaphore;
 
 /// Everything the handlers share.
 pub struct Web {
@@ -32,6 +33,9 @@ pub struct Web {
     /// is a new version), so an entry never goes stale; parsing and validating the TOML
     /// is then paid once per version rather than on every request.
     agreements: Mutex<HashMap<(FinancialYear, u32), Arc<Agreement>>>,
+    /// Bounds the Argon2id checks running at once (19 MiB and tens of milliseconds each),
+    /// so a flood of sign-in attempts cannot take every thread or all the memory.
+    password_checks: Semaphore,
     /// Each year's figures with the store's [`Store::last_change`] they were read after.
     years: Mutex<HashMap<FinancialYear, (i64, Arc<YearData>)>>,
 }
@@ -53,10 +57,19 @@ impl Web {
             backend,
             secure_cookies: true,
             imports: Jobs::default(),
-            upload_dir: std::env::temp_dir().join(format!("pooled-uploads-{}", std::process::id())),
+            // A name no one can guess and create first; made private when first used.
+            upload_dir: std::env::temp_dir().join(format!("pooled-uploads-{}", &crate::password::secret()[..16])),
             agreements: Mutex::default(),
             years: Mutex::default(),
+            password_checks: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         })
+    }
+
+    /// Runs a password check on a blocking thread, at most one per core at once; `None`
+    /// when the server is stopping.
+    pub(crate) async fn check_password(&self, check: impl FnOnce() -> bool + Send + 'static) -> Option<bool> {
+        let _permit = self.password_checks.acquire().await.ok()?;
+        tokio::task::spawn_blocking(check).await.ok()
     }
 
     /// Marks cookies `Secure` or not; see [`Web::secure_cookies`].

@@ -105,25 +105,20 @@ pub async fn start<E: std::fmt::Display>(
     access::check(&who.user, Write::ImportLedger { partner: &partner }).map_err(WebError::Forbidden)?;
     let name = safe_file_name(file_name)
         .ok_or_else(|| WebError::Invalid(vec!["Choose the extract file to import (a .csv or .xlsx file).".into()]))?;
+    // The layout first: an extract that cannot be read is not written to disk at all.
+    let mapped = partner.clone();
+    let mapping = web.stores.run(move |store| Ok(store.mapping(&mapped)?)).await?.ok_or_else(|| {
+        WebError::Invalid(vec![format!(
+            "No ledger layout is saved for {partner}: save one with \
+             `pooled save-mapping --partner {partner} --preset oracle|unit4|sap`."
+        )])
+    })?;
     let folder = web.upload_dir.join(&password::secret()[..16]);
     let path = folder.join(&name);
-    let mapped = partner.clone();
-    let mapping = match save(body, &folder, &path).await {
-        Ok(()) => web.stores.run(move |store| Ok(store.mapping(&mapped)?)).await,
-        Err(e) => Err(e),
-    };
-    let mapping = match mapping {
-        Ok(Some(mapping)) => mapping,
-        failed => {
-            let _ = tokio::fs::remove_dir_all(&folder).await;
-            return Err(failed.err().unwrap_or_else(|| {
-                WebError::Invalid(vec![format!(
-                    "No ledger layout is saved for {partner}: save one with \
-                     `pooled save-mapping --partner {partner} --preset oracle|unit4|sap`."
-                )])
-            }));
-        }
-    };
+    if let Err(e) = save(body, &folder, &path).await {
+        let _ = tokio::fs::remove_dir_all(&folder).await;
+        return Err(e);
+    }
     let job = web.imports.start(partner, period, name, who.actor().to_string());
     run(web, Arc::clone(&job), folder, path, mapping);
     Ok(job)
@@ -135,7 +130,12 @@ async fn save<E: std::fmt::Display>(
     path: &Path,
 ) -> Result<(), WebError> {
     let failed = |e: std::io::Error| WebError::Internal(format!("The upload could not be saved: {e}"));
-    tokio::fs::create_dir_all(folder).await.map_err(failed)?;
+    let mut private = tokio::fs::DirBuilder::new();
+    private.recursive(true);
+    // Ledgers name people and payments: only the server's own user may read the uploads.
+    #[cfg(unix)]
+    private.mode(0o700);
+    private.create(folder).await.map_err(failed)?;
     let mut file = tokio::fs::File::create(path).await.map_err(failed)?;
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| WebError::BadRequest(format!("The upload was interrupted: {e}")))?;
@@ -180,7 +180,13 @@ fn run(web: &Arc<Web>, job: Arc<ImportJob>, folder: PathBuf, file: PathBuf, mapp
             Err(WebError::Invalid(lines)) => {
                 JobState::Failed(lines.into_iter().map(|l| l.replacen(&prefix, "", 1)).collect())
             }
-            Err(other) => JobState::Failed(vec![format!("{other:?}")]),
+            Err(other) => {
+                // The details (a database error, a path) are for the server's log, not the page.
+                eprintln!("import {} of {} for {} failed: {other:?}", job.id, job.file_name, job.partner);
+                let why = "The import could not be finished because of a problem on the server; nothing was \
+                           written. Try again, and if it happens again tell whoever runs the service.";
+                JobState::Failed(vec![why.to_string()])
+            }
         });
         let _ = tokio::fs::remove_dir_all(&folder).await;
     });

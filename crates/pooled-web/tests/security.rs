@@ -189,6 +189,7 @@ fn cookies_and_headers_are_set_safely(site: Site) {
     assert!(page.headers[header::CONTENT_SECURITY_POLICY].to_str().expect("ASCII").contains("frame-ancestors 'none'"));
     assert_eq!(page.headers[header::X_FRAME_OPTIONS], "DENY");
     assert_eq!(page.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(page.headers[header::CACHE_CONTROL], "no-store", "figures are not kept by browsers or proxies");
 }
 
 fn names_with_html_and_sql_are_shown_escaped_and_stored_intact(site: Site) {

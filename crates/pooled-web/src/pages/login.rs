@@ -12,7 +12,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use pooled_store::{NewSession, Store, now_utc, sha256_hex, utc_from_now};
+use pooled_store::{NewSession, now_utc, sha256_hex, utc_from_now};
 use serde::Deserialize;
 
 use crate::auth::{SESSION_COOKIE, SESSION_SECONDS, cookie, same, set_cookie};
@@ -71,8 +71,7 @@ pub async fn sign_in(State(web): State<Arc<Web>>, headers: HeaderMap, Form(form)
         return form_page(&web, StatusCode::FORBIDDEN, &form.username, &form.next, Some(why));
     }
     let SignIn { username, password, next, .. } = form;
-    let name = username.clone();
-    let outcome = web.stores.run(move |store| attempt(store, &name, &password)).await;
+    let outcome = attempt(&web, username.clone(), password).await;
     match outcome {
         Ok(Attempt::SignedIn { secret }) => {
             let mut response = Redirect::to(local_path(&next)).into_response();
@@ -104,37 +103,60 @@ enum Attempt {
     Throttled,
 }
 
-fn attempt(store: &mut dyn Store, username: &str, password: &str) -> Result<Attempt, WebError> {
-    if store.recent_login_failures(username, &utc_from_now(-THROTTLE_SECONDS))? >= MAX_FAILURES {
-        return Ok(Attempt::Throttled);
-    }
-    let user = store.user_by_name(username)?.filter(|u| !u.disabled);
-    let matches = match &user {
-        Some(u) => password::verify(&u.password_hash, password),
-        None => {
-            password::verify_nothing(password);
-            false
-        }
-    };
-    let now = now_utc();
-    store.record_login_attempt(username, matches, &now)?;
+/// One sign-in attempt in three steps, so that the slow password check holds no store:
+/// the attempt is recorded as failed before the check (so parallel guesses count against
+/// the limit at once), the check runs on its own bounded threads, and only a match
+/// records a success and starts a session.
+async fn attempt(web: &Arc<Web>, username: String, password: String) -> Result<Attempt, WebError> {
+    let name = username.clone();
+    let user = web
+        .stores
+        .run(move |store| {
+            if store.recent_login_failures(&name, &utc_from_now(-THROTTLE_SECONDS))? >= MAX_FAILURES {
+                return Ok(None);
+            }
+            store.record_login_attempt(&name, false, &now_utc())?;
+            Ok(Some(store.user_by_name(&name)?.filter(|u| !u.disabled)))
+        })
+        .await?;
+    let Some(user) = user else { return Ok(Attempt::Throttled) };
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = web
+        .check_password(move || match stored {
+            Some(hash) => password::verify(&hash, &password),
+            None => {
+                password::verify_nothing(&password);
+                false
+            }
+        })
+        .await
+        .unwrap_or(false);
     let Some(user) = user.filter(|_| matches) else { return Ok(Attempt::Wrong) };
-    store.delete_expired_sessions(&now)?;
-    let secret = password::secret();
-    store.create_session(&NewSession {
-        token_hash: sha256_hex(&secret),
-        user_id: user.id,
-        csrf_token: password::secret(),
-        created_at: now,
-        expires_at: utc_from_now(SESSION_SECONDS),
-    })?;
-    Ok(Attempt::SignedIn { secret })
+    web.stores
+        .run(move |store| {
+            let now = now_utc();
+            store.record_login_attempt(&username, true, &now)?;
+            store.delete_expired_sessions(&now)?;
+            let secret = password::secret();
+            store.create_session(&NewSession {
+                token_hash: sha256_hex(&secret),
+                user_id: user.id,
+                csrf_token: password::secret(),
+                created_at: now,
+                expires_at: utc_from_now(SESSION_SECONDS),
+            })?;
+            Ok(Attempt::SignedIn { secret })
+        })
+        .await
 }
 
 /// Where to go after signing in: a path on this site, never another site's address
-/// (`//evil.example`), which would make the sign-in page an open redirect.
+/// (`//evil.example`), which would make the sign-in page an open redirect. Only
+/// printable ASCII is kept: browsers drop tabs and newlines from an address, so
+/// `/<tab>/evil.example` would become `//evil.example`.
 fn local_path(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    let printable = next.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    let local = printable && next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
     if local { next } else { "/" }
 }
 
@@ -202,6 +224,9 @@ mod tests {
             ("/\\evil.example", "/"),
             ("https://evil.example/", "/"),
             ("javascript:alert(1)", "/"),
+            ("/\t/evil.example", "/"),
+            ("/\n/evil.example", "/"),
+            ("/pools/a b", "/"),
         ] {
             assert_eq!(local_path(next), expected, "{next}");
         }
