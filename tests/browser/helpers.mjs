@@ -31,6 +31,8 @@ export const MONTH = 'M6';
 export const PASSWORD = 'pooled-demo-2026';
 /// The widths every page is looked at: a laptop and a phone.
 export const WIDTHS = [1280, 400];
+/// How many pixels wider than the screen a page may be (scrollbars, rounding).
+export const OVERFLOW_TOLERANCE = 4;
 
 /// The demo's accounts: username, role (as `pooled user` names it) and partner.
 export const ACCOUNTS = [
@@ -140,6 +142,16 @@ export async function screenshots(page, name) {
   for (const width of WIDTHS) {
     await setWidth(page, width);
     await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-${width}.png`), fullPage: true });
+    // Wide tables scroll inside their box; the page itself never gets wider than the screen.
+    const overflow = await horizontalOverflow(page);
+    if (overflow > OVERFLOW_TOLERANCE) {
+      const widest = await page.evaluate(() => {
+        const out = [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 2);
+        const e = out[out.length - 1];
+        return e ? `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}` : 'unknown';
+      });
+      assert.fail(`${name} at ${width} px is ${overflow} px wider than the screen (e.g. ${widest})`);
+    }
   }
 }
 

@@ -10,6 +10,7 @@ import {
   READ_PAGES,
   databaseAccounts,
   headerText,
+  OVERFLOW_TOLERANCE,
   horizontalOverflow,
   launch,
   login,
@@ -22,7 +23,6 @@ import {
 
 /// A phone's width, and the pixels a page may be wider than it (scroll bars, rounding).
 const PHONE = 400;
-const OVERFLOW_TOLERANCE = 4;
 
 let browser;
 before(async () => {
