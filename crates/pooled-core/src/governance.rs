@@ -3,7 +3,12 @@
 //! met their deadlines.
 
 pub mod deadlines;
+mod meeting_file;
+mod minutes;
 mod register;
+mod register_file;
+mod urgent;
+mod write;
 
 use std::collections::BTreeMap;
 
@@ -11,10 +16,11 @@ use serde::Deserialize;
 
 use crate::agreement::{Agreement, Board, Member, PartnerIx};
 use crate::calendar::Date;
-use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::file_format::{FileDate, Spanned, from_toml};
+use deadlines::Standing;
 
+pub use minutes::draft_minutes;
 pub use register::{Holder, Nomination, Register, SeatChange};
+pub use urgent::{RatificationStatus, UrgentDecision, ratification};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Meeting {
@@ -22,7 +28,37 @@ pub struct Meeting {
     pub agenda_published: Option<Date>,
     pub minutes_circulated: Option<Date>,
     pub attendees: Vec<Attendee>,
+    /// The agenda, in order; decisions name items by their 1-based number.
+    pub items: Vec<Item>,
     pub decisions: Vec<Decision>,
+    /// Views of those attending, for the minutes (Sch 4 6.4).
+    pub views: Vec<View>,
+}
+
+/// An agenda item and the papers sent with it (Sch 4 5.2).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Item {
+    pub title: String,
+    /// Discussed in confidence: only members may see it (Sch 4 7.1).
+    pub confidential: bool,
+    pub papers: Vec<Paper>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Paper {
+    pub title: String,
+    /// When it went to members; `None` while unpublished.
+    pub published: Option<Date>,
+}
+
+/// A view recorded for the minutes, including agreement or disagreement with a decision
+/// (Sch 4 6.4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct View {
+    pub person: String,
+    pub text: String,
+    /// The id of the decision of this meeting it is about, if any.
+    pub decision: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -40,6 +76,10 @@ pub struct Attendee {
 pub struct Decision {
     pub id: String,
     pub subject: String,
+    /// The 1-based number of the agenda item it was taken under.
+    pub item: Option<usize>,
+    /// The id of the urgent decision (in the register) this decision ratifies.
+    pub ratifies: Option<String>,
     /// Lead commissioner of the service element, who has discretion on disagreement.
     pub element_lead: Option<PartnerIx>,
     /// Votes keyed by voting seat (member id).
@@ -52,6 +92,16 @@ pub enum Vote {
     For,
     Against,
     Abstain,
+}
+
+impl Vote {
+    pub fn name(self) -> &'static str {
+        match self {
+            Vote::For => "for",
+            Vote::Against => "against",
+            Vote::Abstain => "abstain",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -308,118 +358,50 @@ fn alternative_is_valid(
     Ok(())
 }
 
+/// A paper against the agenda deadline (Sch 4 5.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaperCheck {
+    /// The 1-based number of its agenda item.
+    pub item: usize,
+    pub title: String,
+    /// The latest day it could go to members, when it did, and where it stands today.
+    pub due: Date,
+    pub published: Option<Date>,
+    pub standing: Standing,
+    /// Published after the due day, or unpublished once that day has passed. By date,
+    /// not working days: a paper sent on the Saturday after a Friday deadline is late.
+    pub late: bool,
+}
+
+/// Every paper of the meeting, in agenda order, against the agenda deadline as it stands
+/// on `today`. Financial reports may have to be late (Sch 4 5.3); they are still marked so.
+pub fn check_papers(board: &Board, meeting: &Meeting, today: Date) -> Vec<PaperCheck> {
+    let due = deadlines::agenda_due(board, meeting.date);
+    let mut checks = Vec::new();
+    for (i, item) in meeting.items.iter().enumerate() {
+        for paper in &item.papers {
+            let late = match paper.published {
+                Some(on) => on > due,
+                None => today > due,
+            };
+            checks.push(PaperCheck {
+                item: i + 1,
+                title: paper.title.clone(),
+                due,
+                published: paper.published,
+                standing: Standing::of(board.calendar, due, paper.published, today),
+                late,
+            });
+        }
+    }
+    checks
+}
+
 pub fn filled_by_name(how: FilledBy) -> &'static str {
     match how {
         FilledBy::InPerson => "in person",
         FilledBy::NominatedDeputy => "nominated deputy",
         FilledBy::AlternativeDeputy => "alternative deputy",
-    }
-}
-
-// ---- the meeting file ----
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    meeting: RawMeeting,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawMeeting {
-    date: FileDate,
-    agenda_published: Option<FileDate>,
-    minutes_circulated: Option<FileDate>,
-    #[serde(default)]
-    attendee: Vec<RawAttendee>,
-    #[serde(default)]
-    decision: Vec<RawDecision>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAttendee {
-    person: String,
-    deputising_for: Option<String>,
-    #[serde(default)]
-    alternative: bool,
-    confirmed_in_writing_by: Option<String>,
-    #[serde(default)]
-    agreed_by_other_partner: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDecision {
-    id: Spanned<String>,
-    subject: String,
-    element_lead: Option<Spanned<String>>,
-    #[serde(default)]
-    votes: BTreeMap<Spanned<String>, Vote>,
-}
-
-impl Meeting {
-    /// Reads a meeting file of the agreement's board. Votes must be cast by voting seats.
-    pub fn parse(text: &str, agreement: &Agreement) -> Result<(Meeting, Vec<Diagnostic>), Vec<Diagnostic>> {
-        let raw: RawFile = from_toml(text).map_err(|d| vec![d])?;
-        let mut d = Diagnostics::default();
-        let Some(board) = agreement.board() else {
-            return Err(vec![Diagnostic::error(0..0, "the agreement has no [board], so it has no meetings to check")]);
-        };
-        let m = raw.meeting;
-        let mut ids = BTreeMap::new();
-        let mut decisions = Vec::new();
-        for dec in m.decision {
-            if ids.insert(dec.id.get_ref().clone(), ()).is_some() {
-                d.error(dec.id.span(), format!("duplicate decision id `{}`", dec.id.get_ref()));
-            }
-            let element_lead = dec.element_lead.as_ref().and_then(|lead| {
-                let found = agreement.partner_ix(lead.get_ref());
-                if found.is_none() {
-                    d.error(lead.span(), format!("unknown partner `{}`", lead.get_ref()));
-                }
-                found
-            });
-            let mut votes = BTreeMap::new();
-            for (seat, vote) in dec.votes {
-                if !board.members.iter().any(|m| m.voting && m.id == *seat.get_ref()) {
-                    d.error(
-                        seat.span(),
-                        format!("`{}` is not a voting seat of the board, so it cannot vote", seat.get_ref()),
-                    );
-                }
-                votes.insert(seat.into_inner(), vote);
-            }
-            decisions.push(Decision { id: dec.id.into_inner(), subject: dec.subject, element_lead, votes });
-        }
-        let meeting = Meeting {
-            date: m.date.0,
-            agenda_published: m.agenda_published.map(|f| f.0),
-            minutes_circulated: m.minutes_circulated.map(|f| f.0),
-            attendees: m
-                .attendee
-                .into_iter()
-                .map(|a| Attendee {
-                    person: a.person,
-                    deputising_for: a.deputising_for,
-                    alternative: a.alternative,
-                    confirmed_in_writing_by: a.confirmed_in_writing_by,
-                    agreed_by_other_partner: a.agreed_by_other_partner,
-                })
-                .collect(),
-            decisions,
-        };
-        if !board.calendar.is_working_day(meeting.date) {
-            d.warning(
-                0..0,
-                format!(
-                    "the meeting date {} is not a working day in the {} calendar",
-                    meeting.date,
-                    board.calendar.name()
-                ),
-            );
-        }
-        d.finish(meeting)
     }
 }
 

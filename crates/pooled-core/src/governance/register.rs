@@ -4,8 +4,13 @@
 //! adds every change since, and [`Register::board_on`] gives the board as it stood on a
 //! day, for [`super::check_meeting`] to judge that day's meeting against.
 
+use super::UrgentDecision;
 use crate::agreement::{Board, Member, PartnerIx};
 use crate::calendar::Date;
+
+fn messages(problems: Vec<(Entry, String)>) -> Vec<String> {
+    problems.into_iter().map(|(_, text)| text).collect()
+}
 
 /// A change to one seat of the board, effective `from`: a new holder, or (`holder` is
 /// `None`) the seat left empty. Each is made "by written notification to the other
@@ -39,7 +44,8 @@ pub struct Nomination {
     pub nominated_on: Date,
 }
 
-/// The board's constitution and its membership's history.
+/// The board's constitution, its membership's history, and the urgent decisions taken
+/// outside its meetings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Register {
     /// The board as constituted: its rules, and its members on `constituted_on`.
@@ -48,48 +54,97 @@ pub struct Register {
     /// Ordered by the date they take effect, then as given.
     changes: Vec<SeatChange>,
     nominations: Vec<Nomination>,
+    /// As given.
+    urgent: Vec<UrgentDecision>,
+}
+
+/// The entry of a register a problem is about, by its position as given, so that a file
+/// reader can point at it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Entry {
+    Constitution,
+    Change(usize),
+    Nomination(usize),
+    Urgent(usize),
+    UrgentVote { urgent: usize, seat: String },
 }
 
 impl Register {
     /// The register of a board constituted on `constituted_on` as the agreement's board,
     /// with the changes and nominations made since. Refuses, naming each problem: a
     /// change before the constitution or taking effect before its notification, two
-    /// changes to one seat on one day, a person holding two seats at once (one person
-    /// fills at most one seat, Sch 4 1.3), a nomination for a seat that is not a voting
-    /// seat on its date.
+    /// changes to one seat on one day, emptying a seat the board does not have, a person
+    /// holding two seats at once (one person fills at most one seat, Sch 4 1.3), a
+    /// nomination for a seat that is not a voting seat on its date.
     pub fn new(
         constitution: Board,
         constituted_on: Date,
-        mut changes: Vec<SeatChange>,
+        changes: Vec<SeatChange>,
         nominations: Vec<Nomination>,
     ) -> Result<Register, Vec<String>> {
-        changes.sort_by_key(|c| c.from);
-        let register = Register { constitution, constituted_on, changes, nominations };
-        let problems = register.problems();
+        Register::build(constitution, constituted_on, changes, nominations, Vec::new()).map_err(messages)
+    }
+
+    /// The register with these urgent decisions taken outside meetings (Sch 4 2(l)).
+    /// Refuses an id used twice, a decision before the constitution, and a vote by a seat
+    /// that is not a voting seat of the board on the day.
+    pub fn with_urgent(self, urgent: Vec<UrgentDecision>) -> Result<Register, Vec<String>> {
+        let Register { constitution, constituted_on, changes, nominations, .. } = self;
+        Register::build(constitution, constituted_on, changes, nominations, urgent).map_err(messages)
+    }
+
+    /// [`Register::new`] and [`Register::with_urgent`] at once, each problem with the entry
+    /// it is about, sorted by message.
+    pub(super) fn build(
+        constitution: Board,
+        constituted_on: Date,
+        changes: Vec<SeatChange>,
+        nominations: Vec<Nomination>,
+        urgent: Vec<UrgentDecision>,
+    ) -> Result<Register, Vec<(Entry, String)>> {
+        // Sorted by effect, remembering where each change was given.
+        let mut order: Vec<usize> = (0..changes.len()).collect();
+        order.sort_by_key(|&i| changes[i].from);
+        let mut given: Vec<Option<SeatChange>> = changes.into_iter().map(Some).collect();
+        let changes = order.iter().filter_map(|&i| given[i].take()).collect();
+        let register = Register { constitution, constituted_on, changes, nominations, urgent };
+        let mut problems = register.problems();
+        for (entry, _) in &mut problems {
+            if let Entry::Change(sorted) = entry {
+                *entry = Entry::Change(order[*sorted]);
+            }
+        }
         if problems.is_empty() { Ok(register) } else { Err(problems) }
     }
 
-    fn problems(&self) -> Vec<String> {
+    /// Each problem with its entry (changes by sorted position), sorted by message.
+    fn problems(&self) -> Vec<(Entry, String)> {
         let mut problems = Vec::new();
         for (i, c) in self.changes.iter().enumerate() {
+            let mut problem = |text: String| problems.push((Entry::Change(i), text));
             if c.from < self.constituted_on {
-                problems.push(format!(
+                problem(format!(
                     "the change to seat {} from {} is before the board was constituted on {}",
                     c.seat, c.from, self.constituted_on
                 ));
             }
             if c.notified_on > c.from {
-                problems.push(format!(
+                problem(format!(
                     "the change to seat {} takes effect on {}, before its written notification on {} (Sch 4 1.4)",
                     c.seat, c.from, c.notified_on
                 ));
             }
             if self.changes[..i].iter().any(|e| e.seat == c.seat && e.from == c.from) {
-                problems.push(format!("seat {} is changed twice on {}", c.seat, c.from));
+                problem(format!("seat {} is changed twice on {}", c.seat, c.from));
+            } else if c.holder.is_none() && c.from.add_days(-1).is_some_and(|eve| !self.has_seat(&c.seat, eve)) {
+                problem(format!(
+                    "the change empties seat {} on {}, which the board does not have then",
+                    c.seat, c.from
+                ));
             }
         }
         // Each day something changes, everyone then seated holds one seat only; a double
-        // is reported on the first day it arises.
+        // is reported on the first day it arises, against the change that made it.
         let mut doubles = std::collections::BTreeSet::new();
         let days = std::iter::once(self.constituted_on).chain(self.changes.iter().map(|c| c.from));
         for day in days {
@@ -99,25 +154,64 @@ impl Register {
                 let twice = board.members[..i].iter().find(|o| o.name.as_deref().unwrap_or(&o.id) == person);
                 if let Some(other) = twice.filter(|o| doubles.insert((person.to_string(), o.id.clone(), m.id.clone())))
                 {
-                    problems.push(format!(
-                        "on {day} {person} would hold two seats, {} and {}: one person fills one seat",
-                        other.id, m.id
+                    let cause = self
+                        .changes
+                        .iter()
+                        .rposition(|c| c.from == day && (c.seat == m.id || c.seat == other.id))
+                        .map_or(Entry::Constitution, Entry::Change);
+                    problems.push((
+                        cause,
+                        format!(
+                            "on {day} {person} would hold two seats, {} and {}: one person fills one seat",
+                            other.id, m.id
+                        ),
                     ));
                 }
             }
         }
-        for n in &self.nominations {
+        for (i, n) in self.nominations.iter().enumerate() {
             let board = self.board_on(n.nominated_on);
             if !board.members.iter().any(|m| m.id == n.seat && m.voting) {
-                problems.push(format!(
-                    "{} is nominated as deputy for {} on {}, which is not a voting seat of the board then (Sch 4 1.2)",
-                    n.deputy, n.seat, n.nominated_on
+                problems.push((
+                    Entry::Nomination(i),
+                    format!(
+                        "{} is nominated as deputy for {} on {}, which is not a voting seat of the board then (Sch 4 1.2)",
+                        n.deputy, n.seat, n.nominated_on
+                    ),
                 ));
             }
         }
-        problems.sort();
-        problems.dedup();
+        for (i, u) in self.urgent.iter().enumerate() {
+            if self.urgent[..i].iter().any(|e| e.id == u.id) {
+                problems.push((Entry::Urgent(i), format!("urgent decision id `{}` is used twice", u.id)));
+            }
+            if u.taken_on < self.constituted_on {
+                problems.push((
+                    Entry::Urgent(i),
+                    format!(
+                        "urgent decision `{}` is taken on {}, before the board was constituted on {}",
+                        u.id, u.taken_on, self.constituted_on
+                    ),
+                ));
+            }
+            let board = self.board_on(u.taken_on);
+            for seat in u.votes.keys().filter(|s| !board.members.iter().any(|m| m.voting && m.id == **s)) {
+                problems.push((
+                    Entry::UrgentVote { urgent: i, seat: seat.clone() },
+                    format!(
+                        "`{seat}` is not a voting seat of the board on {}, so it cannot vote on urgent decision `{}` (Sch 4 6.1.2)",
+                        u.taken_on, u.id
+                    ),
+                ));
+            }
+        }
+        problems.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        problems.dedup_by(|a, b| a.1 == b.1);
         problems
+    }
+
+    fn has_seat(&self, seat: &str, date: Date) -> bool {
+        self.board_on(date).members.iter().any(|m| m.id == seat)
     }
 
     pub fn constituted_on(&self) -> Date {
@@ -130,6 +224,16 @@ impl Register {
 
     pub fn nominations(&self) -> &[Nomination] {
         &self.nominations
+    }
+
+    /// The urgent decisions taken outside meetings, as given.
+    pub fn urgent(&self) -> &[UrgentDecision] {
+        &self.urgent
+    }
+
+    /// The board as constituted (the agreement's `[board]`).
+    pub fn constitution(&self) -> &Board {
+        &self.constitution
     }
 
     /// The board as it stood on `date`: each seat's holder after every change effective

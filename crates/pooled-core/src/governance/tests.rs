@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use proptest::prelude::*;
 
 use super::*;
+use crate::diagnostic::Diagnostic;
 
 const AGREEMENT: &str = include_str!("../../../../examples/oxfordshire-2016-17.toml");
 const MEETING: &str = include_str!("../../../../examples/oxfordshire-2016-17-meeting.toml");
@@ -833,7 +834,7 @@ subject = \"t\"
     check(
         "[meeting]\ndate = 2016-09-15\nchair = \"occ-cm\"\n",
         &[
-            "m.toml:3:1: error: unknown field `chair`, expected one of `date`, `agenda_published`, `minutes_circulated`, `attendee`, `decision`",
+            "m.toml:3:1: error: unknown field `chair`, expected one of `date`, `agenda_published`, `minutes_circulated`, `attendee`, `item`, `decision`, `view`",
         ],
     );
     check(
@@ -844,7 +845,9 @@ subject = \"t\"
     );
     check(
         "[meeting]\ndate = 2016-09-15\n[[meeting.decision]]\nid = \"d1\"\nsubject = \"s\"\nvote = { occ-cm = \"for\" }\n",
-        &["m.toml:6:1: error: unknown field `vote`, expected one of `id`, `subject`, `element_lead`, `votes`"],
+        &[
+            "m.toml:6:1: error: unknown field `vote`, expected one of `id`, `subject`, `item`, `ratifies`, `element_lead`, `votes`",
+        ],
     );
     check("[meeting]\nagenda_published = 2016-09-07\n", &["m.toml:1:1: error: missing field `date`"]);
     check(

@@ -1,0 +1,249 @@
+//! The board register file: when the board was constituted (as the agreement's
+//! `[board]`), each seat change by written notification, each deputy nominated in
+//! writing, and each urgent decision taken outside a meeting. Read with every problem
+//! located; written back so that it reads to the same register.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde::Deserialize;
+
+use super::register::Entry;
+use super::write::{line, string, votes};
+use super::{Holder, Nomination, Register, SeatChange, UrgentDecision, Vote};
+use crate::agreement::Agreement;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::file_format::{FileDate, Spanned, from_toml};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    register: RawRegister,
+    #[serde(default)]
+    change: Vec<RawChange>,
+    #[serde(default)]
+    nomination: Vec<RawNomination>,
+    #[serde(default)]
+    urgent: Vec<RawUrgent>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegister {
+    constituted_on: FileDate,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChange {
+    seat: Spanned<String>,
+    from: FileDate,
+    notified_on: FileDate,
+    person: Option<String>,
+    role: Option<Spanned<String>>,
+    partner: Option<Spanned<String>>,
+    voting: Option<Spanned<bool>>,
+    chair: Option<Spanned<bool>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNomination {
+    seat: Spanned<String>,
+    deputy: String,
+    nominated_on: FileDate,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUrgent {
+    id: Spanned<String>,
+    subject: String,
+    taken_on: FileDate,
+    element_lead: Option<Spanned<String>>,
+    #[serde(default)]
+    votes: BTreeMap<Spanned<String>, Vote>,
+}
+
+impl Register {
+    /// Reads a register file of the agreement's board, which is the register's
+    /// constitution. Every problem is an error at the entry it is about, including those
+    /// [`Register::new`] and [`Register::with_urgent`] refuse.
+    pub fn parse(text: &str, agreement: &Agreement) -> Result<(Register, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let raw: RawFile = from_toml(text).map_err(|d| vec![d])?;
+        let Some(board) = agreement.board() else {
+            return Err(vec![Diagnostic::error(0..0, "the agreement has no [board], so it has no register")]);
+        };
+        let mut d = Diagnostics::default();
+        let partner = |d: &mut Diagnostics, id: &Spanned<String>| {
+            let found = agreement.partner_ix(id.get_ref());
+            if found.is_none() {
+                d.error(id.span(), format!("unknown partner `{}`", id.get_ref()));
+            }
+            found
+        };
+        // A change whose new holder is incomplete is left out, so that it does not also
+        // read as emptying its seat; `change_at` maps each one kept to its place in the file.
+        let mut changes = Vec::new();
+        let mut change_at = Vec::new();
+        for (at, c) in raw.change.iter().enumerate() {
+            let holder = match &c.person {
+                Some(person) => match holder(&mut d, c, person, &partner) {
+                    Some(h) => Some(h),
+                    None => continue,
+                },
+                None => {
+                    // No person empties the seat; terms of a holder would be lost.
+                    let terms = [c.role.as_ref().map(|r| ("role", r.span()))]
+                        .into_iter()
+                        .chain([c.partner.as_ref().map(|p| ("partner", p.span()))])
+                        .chain([c.voting.as_ref().map(|v| ("voting", v.span()))])
+                        .chain([c.chair.as_ref().map(|v| ("chair", v.span()))]);
+                    for (name, span) in terms.flatten() {
+                        d.error(
+                            span,
+                            format!(
+                                "`{name}` is given for seat {} without a `person`: a change with no person leaves the seat empty (Sch 4 1.4)",
+                                c.seat.get_ref()
+                            ),
+                        );
+                    }
+                    None
+                }
+            };
+            change_at.push(at);
+            changes.push(SeatChange {
+                seat: c.seat.get_ref().clone(),
+                from: c.from.0,
+                notified_on: c.notified_on.0,
+                holder,
+            });
+        }
+        let nominations: Vec<Nomination> = raw
+            .nomination
+            .iter()
+            .map(|n| Nomination {
+                seat: n.seat.get_ref().clone(),
+                deputy: n.deputy.clone(),
+                nominated_on: n.nominated_on.0,
+            })
+            .collect();
+        let urgent: Vec<UrgentDecision> = raw
+            .urgent
+            .iter()
+            .map(|u| UrgentDecision {
+                id: u.id.get_ref().clone(),
+                subject: u.subject.clone(),
+                taken_on: u.taken_on.0,
+                element_lead: u.element_lead.as_ref().and_then(|lead| partner(&mut d, lead)),
+                votes: u.votes.iter().map(|(seat, vote)| (seat.get_ref().clone(), *vote)).collect(),
+            })
+            .collect();
+        match Register::build(board.clone(), raw.register.constituted_on.0, changes, nominations, urgent) {
+            Ok(register) => d.finish(register),
+            Err(problems) => {
+                for (entry, message) in problems {
+                    let entry = match entry {
+                        Entry::Change(i) => Entry::Change(change_at[i]),
+                        other => other,
+                    };
+                    d.error(span_of(&raw, &entry), message);
+                }
+                Err(d.finish(()).err().unwrap_or_default())
+            }
+        }
+    }
+
+    /// The register as a file that [`Register::parse`] reads back to an equal register;
+    /// partners are written as their ids.
+    pub fn to_toml(&self, agreement: &Agreement) -> String {
+        let partner = |ix: usize| string(&agreement.partners()[ix].id);
+        let mut out = String::from("[register]\n");
+        line(&mut out, "constituted_on", self.constituted_on());
+        for c in self.changes() {
+            out += "\n[[change]]\n";
+            line(&mut out, "seat", string(&c.seat));
+            line(&mut out, "from", c.from);
+            line(&mut out, "notified_on", c.notified_on);
+            if let Some(h) = &c.holder {
+                line(&mut out, "person", string(&h.person));
+                line(&mut out, "role", string(&h.role));
+                line(&mut out, "partner", partner(h.partner));
+                line(&mut out, "voting", h.voting);
+                if h.chair {
+                    line(&mut out, "chair", true);
+                }
+            }
+        }
+        for n in self.nominations() {
+            out += "\n[[nomination]]\n";
+            line(&mut out, "seat", string(&n.seat));
+            line(&mut out, "deputy", string(&n.deputy));
+            line(&mut out, "nominated_on", n.nominated_on);
+        }
+        for u in self.urgent() {
+            out += "\n[[urgent]]\n";
+            line(&mut out, "id", string(&u.id));
+            line(&mut out, "subject", string(&u.subject));
+            line(&mut out, "taken_on", u.taken_on);
+            if let Some(lead) = u.element_lead {
+                line(&mut out, "element_lead", partner(lead));
+            }
+            line(&mut out, "votes", votes(&u.votes));
+        }
+        out
+    }
+}
+
+/// A new holder needs a role, a partner and whether the seat votes; `chair` defaults to
+/// false.
+fn holder(
+    d: &mut Diagnostics,
+    c: &RawChange,
+    person: &str,
+    partner: &dyn Fn(&mut Diagnostics, &Spanned<String>) -> Option<usize>,
+) -> Option<Holder> {
+    let mut missing = Vec::new();
+    if c.role.is_none() {
+        missing.push("`role`");
+    }
+    if c.partner.is_none() {
+        missing.push("`partner`");
+    }
+    if c.voting.is_none() {
+        missing.push("`voting`");
+    }
+    if !missing.is_empty() {
+        d.error(
+            c.seat.span(),
+            format!(
+                "the change giving seat {} to {person} has no {}: a new holder needs a role, a partner and whether they vote (Sch 4 1.4, 8.2-8.3)",
+                c.seat.get_ref(),
+                missing.join(" or ")
+            ),
+        );
+    }
+    let partner_ix = c.partner.as_ref().and_then(|p| partner(d, p));
+    Some(Holder {
+        person: person.to_string(),
+        role: c.role.as_ref()?.get_ref().clone(),
+        partner: partner_ix?,
+        voting: *c.voting.as_ref()?.get_ref(),
+        chair: c.chair.as_ref().is_some_and(|v| *v.get_ref()),
+    })
+}
+
+/// Where in the file a register problem is: the entry's first located field.
+fn span_of(raw: &RawFile, entry: &Entry) -> Range<usize> {
+    match entry {
+        Entry::Constitution => 0..0,
+        Entry::Change(i) => raw.change.get(*i).map_or(0..0, |c| c.seat.span()),
+        Entry::Nomination(i) => raw.nomination.get(*i).map_or(0..0, |n| n.seat.span()),
+        Entry::Urgent(i) => raw.urgent.get(*i).map_or(0..0, |u| u.id.span()),
+        Entry::UrgentVote { urgent, seat } => raw
+            .urgent
+            .get(*urgent)
+            .and_then(|u| u.votes.keys().find(|k| k.get_ref() == seat))
+            .map_or(0..0, Spanned::span),
+    }
+}
