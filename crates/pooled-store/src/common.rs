@@ -1,5 +1,6 @@
 //! What both backends share: how values are keyed in SQL, the audit texts, the running
-//! tally of an import, and the check of live imports against the audit log.
+//! tally of an import, the check of live imports against the audit log, and the rules
+//! of saving a governance document.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Display;
@@ -9,7 +10,7 @@ use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
 
 use crate::audit::{AuditEntry, AuditProblem, RowHasher, RowParts, sha256_hex};
-use crate::{ImportHeader, Result, StoreError, StoredCostCentre};
+use crate::{ImportHeader, Result, StoreError, StoredCostCentre, StoredDocument};
 
 // ---- keys: everything is an integer in SQL (years by their start, yyyymmdd dates) ----
 
@@ -163,6 +164,128 @@ pub(crate) fn plan_texts(old: &[StoredCostCentre], new: &[StoredCostCentre]) -> 
         .add("changed", codes(changed.collect()));
     (summary(old).text(), after.text())
 }
+
+// ---- governance documents ----
+
+/// Document kinds that would give an audit action (`save-{kind}`) the store already uses.
+const TAKEN_KINDS: &[&str] = &["plan", "mapping"];
+
+/// Refuses a kind or key that the store cannot name unambiguously: a kind is lower case
+/// letters, digits and hyphens, starting with a letter (so that `save-{kind}` and
+/// `{kind} {key}` read one way only); a key is not empty and has no control characters.
+pub(crate) fn check_document_name(kind: &str, key: &str) -> Result<()> {
+    let kind_ok = kind.starts_with(|c: char| c.is_ascii_lowercase())
+        && kind.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !kind_ok {
+        return Err(StoreError::Invalid(format!(
+            "a document kind is lower case letters, digits and hyphens, starting with a letter, not {kind:?}"
+        )));
+    }
+    if TAKEN_KINDS.contains(&kind) {
+        return Err(StoreError::Invalid(format!("{kind:?} cannot be a document kind: the audit log uses save-{kind}")));
+    }
+    if key.is_empty() {
+        return Err(StoreError::Invalid(format!("a {kind} document needs a key")));
+    }
+    if key.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(format!("the key of a {kind} document has a control character: {key:?}")));
+    }
+    Ok(())
+}
+
+/// A document version in the log: its number and a hash of its text, never the text.
+pub(crate) fn document_fields(version: u32, text: &str) -> String {
+    Fields::default().add("version", version).add("sha256", sha256_hex(text)).text()
+}
+
+/// What saving a document comes to, once the backend has read its current version.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum DocumentWrite {
+    /// The text is the current version's: write nothing.
+    Unchanged { version: u32 },
+    /// Store `version` and append this audit entry.
+    Save { version: u32, action: String, subject: String, before: String, after: String },
+}
+
+/// The rules of [`crate::Store::save_document`], shared by both backends: refusals
+/// (names, versions, NUL characters, a conflict), no change, or the next version with its
+/// audit texts. `current` is the latest stored version, read in the write transaction.
+pub(crate) fn document_write(
+    kind: &str,
+    key: &str,
+    expected_version: Option<u32>,
+    text: &str,
+    current: Option<&StoredDocument>,
+) -> Result<DocumentWrite> {
+    check_document_name(kind, key)?;
+    if expected_version == Some(0) {
+        return Err(StoreError::Invalid(format!("{kind} {key}: document versions count from 1, not 0")));
+    }
+    // PostgreSQL cannot store one, so neither backend does.
+    if text.contains('\0') {
+        return Err(StoreError::Invalid(format!("{kind} {key}: the text has a NUL character")));
+    }
+    let found = current.map(|c| c.version);
+    if found != expected_version {
+        return Err(StoreError::Conflict(conflict_message(kind, key, expected_version, current)));
+    }
+    if let Some(c) = current
+        && c.text == text
+    {
+        return Ok(DocumentWrite::Unchanged { version: c.version });
+    }
+    let version = match current {
+        None => 1,
+        Some(c) => c
+            .version
+            .checked_add(1)
+            .filter(|v| i32::try_from(*v).is_ok())
+            .ok_or_else(|| StoreError::Invalid(format!("{kind} {key} has too many versions")))?,
+    };
+    Ok(DocumentWrite::Save {
+        version,
+        action: format!("save-{kind}"),
+        subject: format!("{kind} {key}"),
+        before: current.map_or(String::new(), |c| document_fields(c.version, &c.text)),
+        after: document_fields(version, text),
+    })
+}
+
+/// Why a save was refused: who saved which version when, and what to do.
+fn conflict_message(kind: &str, key: &str, expected: Option<u32>, current: Option<&StoredDocument>) -> String {
+    match (expected, current) {
+        (None, Some(c)) => format!(
+            "{kind} {key} already exists: version {} was saved by {} at {}; open that version and save \
+             your changes to it (nothing was written)",
+            c.version, c.saved_by, c.saved_at
+        ),
+        (Some(expected), Some(c)) => format!(
+            "{kind} {key} has changed since you opened version {expected}: version {} was saved by {} at {}; \
+             open that version and make your changes again (nothing was written)",
+            c.version, c.saved_by, c.saved_at
+        ),
+        (Some(expected), None) => {
+            format!("{kind} {key} does not exist, so you cannot have edited version {expected} (nothing was written)")
+        }
+        (None, None) => format!("{kind} {key}: nothing was written"),
+    }
+}
+
+/// Document rows read back: `(kind, key, version, text, saved_at, saved_by)`.
+pub(crate) type DocumentRow = (String, String, i32, String, String, String);
+
+pub(crate) fn document_from(row: DocumentRow) -> Result<StoredDocument> {
+    let (kind, key, version, text, saved_at, saved_by) = row;
+    Ok(StoredDocument { kind, key, version: version_from(version)?, text, saved_at, saved_by })
+}
+
+/// Whether every text can be in the database: PostgreSQL refuses a NUL character even as a
+/// parameter, so a read with one finds nothing, as in SQLite, rather than failing.
+pub(crate) fn storable(texts: &[&str]) -> bool {
+    texts.iter().all(|t| !t.contains('\0'))
+}
+
+pub(crate) const DOCUMENT_COLUMNS: &str = "kind, key, version, text, saved_at, saved_by";
 
 // ---- the running tally of an import's rows ----
 

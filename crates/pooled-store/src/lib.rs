@@ -43,6 +43,10 @@ pub enum StoreError {
     /// The caller's values contradict each other or are malformed (a partner-finance
     /// account without a partner, a time not in UTC ISO form); nothing was written.
     Invalid(String),
+    /// Someone else changed the record since the caller read it (a document saved in
+    /// between, or one that exists already): the message names who saved which version
+    /// when; nothing was written.
+    Conflict(String),
     /// The database said no.
     Database(String),
 }
@@ -52,9 +56,10 @@ impl std::fmt::Display for StoreError {
         match self {
             StoreError::PeriodClosed(p) => write!(f, "period {p} is closed: nothing in it can change"),
             StoreError::ImportAborted => write!(f, "the import was abandoned: nothing was written"),
-            StoreError::NotFound(what) | StoreError::Duplicate(what) | StoreError::Invalid(what) => {
-                write!(f, "{what}")
-            }
+            StoreError::NotFound(what)
+            | StoreError::Duplicate(what)
+            | StoreError::Invalid(what)
+            | StoreError::Conflict(what) => write!(f, "{what}"),
             StoreError::Database(e) => write!(f, "database error: {e}"),
         }
     }
@@ -86,6 +91,30 @@ pub enum LoadOutcome {
     Unchanged { version: u32 },
     /// A changed file for the same year: a variation; the old version is kept.
     Varied { version: u32 },
+}
+
+/// One version of a governance document (a board register, a meeting file): TOML text
+/// that the core parses and writes, kept here version by version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredDocument {
+    /// What the document is: `board-register`, `meeting`, ...
+    pub kind: String,
+    /// Which one of its kind: `2016-17` (a year's register), `2016-17/2016-09-15` (a meeting).
+    pub key: String,
+    /// 1 for the first save, then one more for each change.
+    pub version: u32,
+    /// The text exactly as saved.
+    pub text: String,
+    pub saved_at: String,
+    pub saved_by: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DocumentSave {
+    /// A new version was stored (1 for a new document).
+    Saved { version: u32 },
+    /// The text is the current version's: nothing was written.
+    Unchanged { version: u32 },
 }
 
 /// A cost centre as stored: the plan row with ids rather than indices, so the store need
@@ -209,6 +238,36 @@ pub trait Store {
     fn agreement_versions(&self, year: FinancialYear) -> Result<Vec<AgreementVersion>>;
     /// Years with an agreement, oldest first.
     fn financial_years(&self) -> Result<Vec<FinancialYear>>;
+
+    // ---- governance documents ----
+
+    /// Saves a new version of a document. `expected_version` is the version the caller
+    /// read and edited (`None` for a new document): if the document's current version is
+    /// another (someone saved in between, or the document exists although `None` was
+    /// given), it is [`StoreError::Conflict`] naming who saved which version when, and
+    /// nothing is written. Text equal to the current version's writes nothing (no version,
+    /// no audit entry): [`DocumentSave::Unchanged`]. Otherwise the next version is stored
+    /// with its audit entry (action `save-{kind}`, subject `{kind} {key}`, before and after
+    /// naming the version and the SHA-256 of its text, never the text). A kind is lower
+    /// case letters, digits and hyphens (`plan` and `mapping` are taken by the store's own
+    /// audit actions); a key is not empty and has no control characters; a text has no NUL
+    /// character: else [`StoreError::Invalid`].
+    fn save_document(
+        &mut self,
+        kind: &str,
+        key: &str,
+        expected_version: Option<u32>,
+        text: &str,
+        actor: &str,
+    ) -> Result<DocumentSave>;
+    /// The current (latest) version of a document.
+    fn document(&self, kind: &str, key: &str) -> Result<Option<StoredDocument>>;
+    /// Every version of a document, oldest first.
+    fn document_versions(&self, kind: &str, key: &str) -> Result<Vec<StoredDocument>>;
+    /// The current version of every document of a kind whose key starts with `key_prefix`
+    /// (taken literally: no wildcards), ordered by key, bytewise: `meeting` and `2016-17/`
+    /// give every meeting of 2016-17; an empty prefix gives every document of the kind.
+    fn documents(&self, kind: &str, key_prefix: &str) -> Result<Vec<StoredDocument>>;
 
     // ---- plan: cost centres and budgets ----
 

@@ -14,8 +14,8 @@ use crate::audit::{AuditEntry, AuditProblem, Change, RowParts, now_utc, verify_c
 use crate::common::*;
 use crate::schema::migrate_postgres;
 use crate::{
-    Actual, AgreementVersion, Forecast, ImportHeader, ImportItem, ImportOutcome, ImportRecord, LoadOutcome,
-    PaymentStatus, Result, Store, StoreError, StoredCostCentre,
+    Actual, AgreementVersion, DocumentSave, Forecast, ImportHeader, ImportItem, ImportOutcome, ImportRecord,
+    LoadOutcome, PaymentStatus, Result, Store, StoreError, StoredCostCentre, StoredDocument,
 };
 
 impl From<postgres::Error> for StoreError {
@@ -122,6 +122,29 @@ fn versions(c: &mut impl GenericClient, year: FinancialYear, latest_only: bool) 
             })
         })
         .collect()
+}
+
+/// The documents that `condition` picks, ordered by `order` (or with `DISTINCT ON`, which
+/// `select` may add before the columns).
+fn find_documents(
+    c: &mut impl GenericClient,
+    select: &str,
+    condition: &str,
+    order: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<StoredDocument>> {
+    let sql = format!("SELECT {select} {DOCUMENT_COLUMNS} FROM document WHERE {condition} ORDER BY {order}");
+    c.query(&sql, params)?
+        .iter()
+        .map(|r| {
+            document_from((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?))
+        })
+        .collect()
+}
+
+/// The latest version of a document, if any.
+fn current_document(c: &mut impl GenericClient, kind: &str, key: &str) -> Result<Option<StoredDocument>> {
+    Ok(find_documents(c, "", "kind = $1 AND key = $2", "version DESC LIMIT 1", &[&kind, &key])?.pop())
 }
 
 const COST_CENTRE_COLUMNS: &str =
@@ -465,6 +488,64 @@ impl Store for PostgresStore {
     fn financial_years(&self) -> Result<Vec<FinancialYear>> {
         let rows = self.client.borrow_mut().query("SELECT DISTINCT year FROM agreement ORDER BY year", &[])?;
         rows.iter().map(|r| year_from(r.try_get(0)?)).collect()
+    }
+
+    fn save_document(
+        &mut self,
+        kind: &str,
+        key: &str,
+        expected_version: Option<u32>,
+        text: &str,
+        actor: &str,
+    ) -> Result<DocumentSave> {
+        check_document_name(kind, key)?;
+        self.write(|tx| {
+            let current = current_document(tx, kind, key)?;
+            match document_write(kind, key, expected_version, text, current.as_ref())? {
+                DocumentWrite::Unchanged { version } => Ok(DocumentSave::Unchanged { version }),
+                DocumentWrite::Save { version, action, subject, before, after } => {
+                    let at = now_utc();
+                    // document_write keeps versions within an i32.
+                    let version_key =
+                        i32::try_from(version).map_err(|_| StoreError::Database("too many versions".into()))?;
+                    tx.execute(
+                        "INSERT INTO document (kind, key, version, text, saved_at, saved_by)
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                        &[&kind, &key, &version_key, &text, &at, &actor],
+                    )?;
+                    append_audit(tx, Change { actor, action: &action, subject, before, after }, &at)?;
+                    Ok(DocumentSave::Saved { version })
+                }
+            }
+        })
+    }
+
+    fn document(&self, kind: &str, key: &str) -> Result<Option<StoredDocument>> {
+        if !storable(&[kind, key]) {
+            return Ok(None);
+        }
+        current_document(&mut *self.client.borrow_mut(), kind, key)
+    }
+
+    fn document_versions(&self, kind: &str, key: &str) -> Result<Vec<StoredDocument>> {
+        if !storable(&[kind, key]) {
+            return Ok(Vec::new());
+        }
+        find_documents(&mut *self.client.borrow_mut(), "", "kind = $1 AND key = $2", "version", &[&kind, &key])
+    }
+
+    fn documents(&self, kind: &str, key_prefix: &str) -> Result<Vec<StoredDocument>> {
+        if !storable(&[kind, key_prefix]) {
+            return Ok(Vec::new());
+        }
+        // left and char_length count characters alike; no LIKE, so `%` and `_` are literal.
+        find_documents(
+            &mut *self.client.borrow_mut(),
+            "DISTINCT ON (key)",
+            "kind = $1 AND left(key, char_length($2)) = $2",
+            "key, version DESC",
+            &[&kind, &key_prefix],
+        )
     }
 
     fn save_plan(&mut self, year: FinancialYear, cost_centres: &[StoredCostCentre], actor: &str) -> Result<()> {

@@ -178,6 +178,18 @@ CREATE TABLE api_token (
 );
 CREATE INDEX api_token_user ON api_token (user_id);
 "#,
+    // 3: governance documents (board registers, meeting files), every version kept.
+    r#"
+CREATE TABLE document (
+    kind TEXT NOT NULL CHECK (kind <> ''),
+    key TEXT NOT NULL CHECK (key <> ''),
+    version INTEGER NOT NULL CHECK (version >= 1),
+    text TEXT NOT NULL,
+    saved_at TEXT NOT NULL,
+    saved_by TEXT NOT NULL,
+    PRIMARY KEY (kind, key, version)
+);
+"#,
 ];
 
 const POSTGRES: &[&str] = &[
@@ -344,6 +356,19 @@ CREATE TABLE api_token (
     revoked_at TEXT
 );
 CREATE INDEX api_token_user ON api_token (user_id);
+"#,
+    // 3: governance documents, as SQLite's. Keys are COLLATE "C", so that documents come
+    // in bytewise key order, as in SQLite, whatever the database's locale.
+    r#"
+CREATE TABLE document (
+    kind TEXT NOT NULL CHECK (kind <> ''),
+    key TEXT COLLATE "C" NOT NULL CHECK (key <> ''),
+    version INTEGER NOT NULL CHECK (version >= 1),
+    text TEXT NOT NULL,
+    saved_at TEXT NOT NULL,
+    saved_by TEXT NOT NULL,
+    PRIMARY KEY (kind, key, version)
+);
 "#,
 ];
 

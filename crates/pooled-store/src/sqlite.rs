@@ -13,8 +13,8 @@ use crate::audit::{AuditEntry, AuditProblem, Change, RowParts, now_utc, verify_c
 use crate::common::*;
 use crate::schema::migrate_sqlite;
 use crate::{
-    Actual, AgreementVersion, Forecast, ImportHeader, ImportItem, ImportOutcome, ImportRecord, LoadOutcome,
-    PaymentStatus, Result, Store, StoreError, StoredCostCentre,
+    Actual, AgreementVersion, DocumentSave, Forecast, ImportHeader, ImportItem, ImportOutcome, ImportRecord,
+    LoadOutcome, PaymentStatus, Result, Store, StoreError, StoredCostCentre, StoredDocument,
 };
 
 impl From<rusqlite::Error> for StoreError {
@@ -122,6 +122,24 @@ fn versions(conn: &Connection, year: FinancialYear, latest_only: bool) -> Result
         })
     })
     .collect()
+}
+
+/// The documents that `condition` picks (`?1` is the kind), ordered by `order`.
+fn find_documents(
+    conn: &Connection,
+    condition: &str,
+    order: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<StoredDocument>> {
+    let mut stmt =
+        conn.prepare(&format!("SELECT {DOCUMENT_COLUMNS} FROM document d WHERE {condition} ORDER BY {order}"))?;
+    let rows = stmt.query_map(params, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+    rows.map(|row| document_from(row?)).collect()
+}
+
+/// The latest version of a document, if any.
+fn current_document(conn: &Connection, kind: &str, key: &str) -> Result<Option<StoredDocument>> {
+    Ok(find_documents(conn, "kind = ?1 AND key = ?2", "version DESC LIMIT 1", (kind, key))?.pop())
 }
 
 const COST_CENTRE_COLUMNS: &str =
@@ -324,6 +342,52 @@ impl Store for SqliteStore {
         let mut stmt = self.conn.prepare("SELECT DISTINCT year FROM agreement ORDER BY year")?;
         let years = stmt.query_map([], |r| r.get::<_, i32>(0))?;
         years.map(|y| year_from(y?)).collect()
+    }
+
+    fn save_document(
+        &mut self,
+        kind: &str,
+        key: &str,
+        expected_version: Option<u32>,
+        text: &str,
+        actor: &str,
+    ) -> Result<DocumentSave> {
+        check_document_name(kind, key)?;
+        self.write(|tx| {
+            let current = current_document(tx, kind, key)?;
+            match document_write(kind, key, expected_version, text, current.as_ref())? {
+                DocumentWrite::Unchanged { version } => Ok(DocumentSave::Unchanged { version }),
+                DocumentWrite::Save { version, action, subject, before, after } => {
+                    let at = now_utc();
+                    tx.execute(
+                        "INSERT INTO document (kind, key, version, text, saved_at, saved_by)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![kind, key, version, text, at, actor],
+                    )?;
+                    append_audit(tx, Change { actor, action: &action, subject, before, after }, &at)?;
+                    Ok(DocumentSave::Saved { version })
+                }
+            }
+        })
+    }
+
+    fn document(&self, kind: &str, key: &str) -> Result<Option<StoredDocument>> {
+        current_document(&self.conn, kind, key)
+    }
+
+    fn document_versions(&self, kind: &str, key: &str) -> Result<Vec<StoredDocument>> {
+        find_documents(&self.conn, "kind = ?1 AND key = ?2", "version", (kind, key))
+    }
+
+    fn documents(&self, kind: &str, key_prefix: &str) -> Result<Vec<StoredDocument>> {
+        // substr and length count characters alike; no LIKE, so `%` and `_` are literal.
+        find_documents(
+            &self.conn,
+            "kind = ?1 AND substr(key, 1, length(?2)) = ?2
+             AND version = (SELECT MAX(version) FROM document m WHERE m.kind = d.kind AND m.key = d.key)",
+            "key",
+            (kind, key_prefix),
+        )
     }
 
     fn save_plan(&mut self, year: FinancialYear, cost_centres: &[StoredCostCentre], actor: &str) -> Result<()> {

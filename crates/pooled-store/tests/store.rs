@@ -13,8 +13,9 @@ use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
 use pooled_store::{
-    Actual, ApiToken, ImportHeader, ImportItem, ImportOutcome, LoadOutcome, NewApiToken, NewSession, NewUser,
-    PaymentStatus, PostgresStore, Role, Session, SqliteStore, Store, StoreError, StoredCostCentre, User,
+    Actual, ApiToken, DocumentSave, ImportHeader, ImportItem, ImportOutcome, LoadOutcome, NewApiToken, NewSession,
+    NewUser, PaymentStatus, PostgresStore, Role, Session, SqliteStore, Store, StoreError, StoredCostCentre,
+    StoredDocument, User, sha256_hex,
 };
 
 // ---- fixtures ----
@@ -181,6 +182,8 @@ on_both_backends!(
     api_tokens_work_until_revoked,
     names_with_html_and_sql_are_stored_intact,
     the_audit_log_holds_no_secrets,
+    documents_keep_every_version_and_refuse_stale_saves,
+    documents_are_listed_by_a_literal_key_prefix,
 );
 
 // ---- helpers ----
@@ -288,6 +291,159 @@ fn agreements_keep_every_version(f: &mut Fixture) {
     assert_eq!((log[1].actor.as_str(), log[1].subject.as_str()), ("bob", "agreement 2016-17"));
     assert!(log[1].before.contains("version=1"), "{}", log[1].before);
     assert!(log[1].after.contains("version=2") && log[1].after.contains("changes=pool OP"), "{}", log[1].after);
+}
+
+// ---- governance documents ----
+
+const REGISTER: &str = "board-register";
+
+fn saved(version: u32) -> DocumentSave {
+    DocumentSave::Saved { version }
+}
+
+/// The conflict's message, or a panic naming what came instead.
+fn conflict(result: Result<DocumentSave, StoreError>) -> String {
+    match result {
+        Err(StoreError::Conflict(message)) => message,
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+fn invalid(result: Result<DocumentSave, StoreError>) -> String {
+    match result {
+        Err(StoreError::Invalid(message)) => message,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn keys(documents: &[StoredDocument]) -> Vec<&str> {
+    documents.iter().map(|d| d.key.as_str()).collect()
+}
+
+fn documents_keep_every_version_and_refuse_stale_saves(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let v1 = "[board]\nchair = \"Ann Smith\"\n";
+    let v2 = "[board]\nchair = \"Bob Jones\"\n";
+    let v3 = "[board]\nchair = \"Cat Brown\"\n";
+    assert_eq!(s.document(REGISTER, "2016-17").unwrap(), None);
+    assert_eq!(s.document_versions(REGISTER, "2016-17").unwrap(), []);
+
+    assert_eq!(s.save_document(REGISTER, "2016-17", None, v1, "ann").unwrap(), saved(1));
+    // The same text again writes nothing, whoever saves it.
+    assert_eq!(s.last_change().unwrap(), 1);
+    assert_eq!(
+        s.save_document(REGISTER, "2016-17", Some(1), v1, "bob").unwrap(),
+        DocumentSave::Unchanged { version: 1 }
+    );
+    assert_eq!(s.last_change().unwrap(), 1, "no audit entry for an unchanged save");
+    assert_eq!(s.save_document(REGISTER, "2016-17", Some(1), v2, "bob").unwrap(), saved(2));
+
+    // Cat edited version 1 while Bob saved version 2: refused, naming Bob's save.
+    let bobs = s.document(REGISTER, "2016-17").unwrap().unwrap();
+    let message = conflict(s.save_document(REGISTER, "2016-17", Some(1), v3, "cat"));
+    for part in ["board-register 2016-17", "version 1", "version 2", "bob", &bobs.saved_at, "nothing was written"] {
+        assert!(message.contains(part), "{part:?} missing from {message}");
+    }
+    // A stale save is refused even when its text is the current one.
+    conflict(s.save_document(REGISTER, "2016-17", Some(1), v2, "cat"));
+    // A new document where one exists, a version from the future, an edit of nothing.
+    let message = conflict(s.save_document(REGISTER, "2016-17", None, v3, "cat"));
+    assert!(message.contains("already exists") && message.contains("version 2"), "{message}");
+    conflict(s.save_document(REGISTER, "2016-17", Some(3), v3, "cat"));
+    conflict(s.save_document(REGISTER, "2017-18", Some(1), v3, "cat"));
+    // What cannot be named or stored.
+    invalid(s.save_document("", "2016-17", None, v1, "cat"));
+    invalid(s.save_document(REGISTER, "", None, v1, "cat"));
+    invalid(s.save_document("Board Register", "2016-17", None, v1, "cat"));
+    invalid(s.save_document("plan", "2016-17", None, v1, "cat"));
+    invalid(s.save_document(REGISTER, "2016-17\nx", None, v1, "cat"));
+    invalid(s.save_document(REGISTER, "2016-17", Some(0), v1, "cat"));
+    invalid(s.save_document(REGISTER, "2016-17", Some(2), "chair = \"\0\"", "cat"));
+    assert_eq!(s.last_change().unwrap(), 2, "nothing refused was written");
+
+    let versions = s.document_versions(REGISTER, "2016-17").unwrap();
+    let summary: Vec<_> = versions.iter().map(|d| (d.version, d.text.as_str(), d.saved_by.as_str())).collect();
+    assert_eq!(summary, [(1, v1, "ann"), (2, v2, "bob")], "oldest first");
+    assert!(versions.iter().all(|d| d.kind == REGISTER && d.key == "2016-17"));
+    assert!(versions.iter().all(|d| d.saved_at.len() == 20 && d.saved_at.ends_with('Z')));
+    assert_eq!(s.document(REGISTER, "2016-17").unwrap().as_ref(), versions.last());
+    // Bob's edit was made on the version he read; with the current version Cat can save.
+    assert_eq!(s.save_document(REGISTER, "2016-17", Some(2), v3, "cat").unwrap(), saved(3));
+
+    // The log names each version by its number and a hash of its text, never the text.
+    let log = s.audit_log().unwrap();
+    assert_eq!(actions(s), ["save-board-register"; 3]);
+    let fields = |version: u32, text: &str| format!("version={version}\nsha256={}", sha256_hex(text));
+    assert_eq!(
+        log.iter()
+            .map(|e| (e.actor.as_str(), e.subject.as_str(), e.before.clone(), e.after.clone()))
+            .collect::<Vec<_>>(),
+        [
+            ("ann", "board-register 2016-17", String::new(), fields(1, v1)),
+            ("bob", "board-register 2016-17", fields(1, v1), fields(2, v2)),
+            ("cat", "board-register 2016-17", fields(2, v2), fields(3, v3)),
+        ]
+    );
+    assert!(log.iter().all(|e| !e.before.contains("chair") && !e.after.contains("chair")));
+    assert_eq!(s.verify_audit().unwrap(), None);
+    assert_eq!(f.count("document"), 3);
+}
+
+fn documents_are_listed_by_a_literal_key_prefix(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let meeting =
+        |s: &mut dyn Store, key: &str, text: &str| s.save_document("meeting", key, None, text, "ann").unwrap();
+    // Keys whose prefixes LIKE would take for wildcards (`_`, `%`), and keys that a
+    // locale's order would sort otherwise (upper before lower case, bytewise).
+    for key in [
+        "2016-17/2016-09-15",
+        "2016-17/2016-06-02",
+        "2017-18/2017-06-01",
+        "2016_17/typo",
+        "50%/odd",
+        "a/x",
+        "B/x",
+        "Ü/x",
+    ] {
+        meeting(s, key, &format!("# {key}\n"));
+    }
+    s.save_document("meeting", "2016-17/2016-09-15", Some(1), "# minutes agreed\n", "bob").unwrap();
+    s.save_document(REGISTER, "2016-17", None, "[board]\n", "ann").unwrap();
+
+    let year = s.documents("meeting", "2016-17/").unwrap();
+    assert_eq!(keys(&year), ["2016-17/2016-06-02", "2016-17/2016-09-15"]);
+    // The latest version of each.
+    assert_eq!((year[1].version, year[1].text.as_str(), year[1].saved_by.as_str()), (2, "# minutes agreed\n", "bob"));
+    assert_eq!(year[0].version, 1);
+    assert_eq!(keys(&s.documents("meeting", "2016_17/").unwrap()), ["2016_17/typo"]);
+    assert_eq!(keys(&s.documents("meeting", "2016_").unwrap()), ["2016_17/typo"]);
+    assert_eq!(keys(&s.documents("meeting", "%").unwrap()), Vec::<&str>::new());
+    assert_eq!(keys(&s.documents("meeting", "_").unwrap()), Vec::<&str>::new());
+    assert_eq!(keys(&s.documents("meeting", "50%").unwrap()), ["50%/odd"]);
+    assert_eq!(keys(&s.documents("meeting", "Ü").unwrap()), ["Ü/x"]);
+    assert_eq!(keys(&s.documents("meeting", "2016-17/2016-09-15").unwrap()), ["2016-17/2016-09-15"]);
+    assert_eq!(keys(&s.documents("meeting", "2016-17/2016-09-15/").unwrap()), Vec::<&str>::new());
+    assert_eq!(keys(&s.documents("meeting", "2016-17/\0").unwrap()), Vec::<&str>::new());
+    assert_eq!(
+        keys(&s.documents("meeting", "").unwrap()),
+        [
+            "2016-17/2016-06-02",
+            "2016-17/2016-09-15",
+            "2016_17/typo",
+            "2017-18/2017-06-01",
+            "50%/odd",
+            "B/x",
+            "a/x",
+            "Ü/x"
+        ],
+        "every meeting, in bytewise key order"
+    );
+    // Other kinds stay apart.
+    assert_eq!(keys(&s.documents(REGISTER, "").unwrap()), ["2016-17"]);
+    assert_eq!(keys(&s.documents(REGISTER, "2016-17/").unwrap()), Vec::<&str>::new());
+    assert_eq!(keys(&s.documents("agenda", "").unwrap()), Vec::<&str>::new());
+    assert_eq!(s.document("meeting", "2016-17").unwrap(), None);
+    assert_eq!(s.verify_audit().unwrap(), None);
 }
 
 // ---- plan ----
@@ -689,12 +845,24 @@ fn everything_survives_reopening(f: &mut Fixture) {
     f.store.create_session(&new_session(ann, "a-session", LATER)).unwrap();
     let state =
         |s: &dyn Store| (s.audit_log().unwrap(), s.actuals(year).unwrap(), s.plan(year).unwrap(), s.users().unwrap());
+    f.store.save_document(REGISTER, "2016-17", None, "[board]\n", "ann").unwrap();
+    f.store.save_document(REGISTER, "2016-17", Some(1), "[board]\nchair = \"bob\"\n", "bob").unwrap();
+    f.store.save_document("meeting", "2016-17/2016-09-15", None, "# minutes\n", "ann").unwrap();
+    let documents = |s: &dyn Store| {
+        (s.document_versions(REGISTER, "2016-17").unwrap(), s.documents("meeting", "2016-17/").unwrap())
+    };
     let before = state(f.store.as_ref());
+    let documents_before = documents(f.store.as_ref());
     f.reopen();
     assert_eq!(state(f.store.as_ref()), before);
+    assert_eq!(documents(f.store.as_ref()), documents_before);
     assert!(f.store.session(&token_hash("a-session")).unwrap().is_some());
     assert_eq!(f.store.verify_audit().unwrap(), None);
-    assert_eq!(f.count("schema_version"), 2);
+    assert_eq!(f.count("schema_version"), 3);
+    // The versions go on from where they were; a stale save is still refused.
+    conflict(f.store.save_document(REGISTER, "2016-17", Some(1), "[board]\n# late\n", "cat"));
+    assert_eq!(f.store.save_document(REGISTER, "2016-17", Some(2), "[board]\n# late\n", "cat").unwrap(), saved(3));
+    assert_eq!(f.store.verify_audit().unwrap(), None);
 }
 
 /// Rows that a killed child had streamed into an import: the child says it is ready after
