@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Meeting, MeetingCheck, Outcome, filled_by_name};
+use super::{FilledBy, Meeting, MeetingCheck, Outcome, filled_by_name};
 use crate::agreement::{Agreement, Board};
 
 /// Plain-text draft minutes: who filled each voting seat and how, who else attended and
@@ -23,6 +23,10 @@ pub fn draft_minutes(agreement: &Agreement, board: &Board, meeting: &Meeting, ch
         let role = member.map_or(String::new(), |m| format!(", {}", m.role));
         let chair = if member.is_some_and(|m| m.chair) { ", chair" } else { "" };
         let filled = match &seat.filled {
+            // In person, the seat's holder as the register names them, if it does.
+            Some((_, FilledBy::InPerson)) if member.is_some_and(|m| m.name.is_some()) => {
+                format!("{}, in person", member.and_then(|m| m.name.as_deref()).unwrap_or_default())
+            }
             Some((person, how)) => format!("{person}, {}", filled_by_name(*how)),
             None => "not filled".to_string(),
         };
@@ -79,8 +83,17 @@ pub fn draft_minutes(agreement: &Agreement, board: &Board, meeting: &Meeting, ch
             (outcome, _) => outcome.name().to_string(),
         };
         let _ = writeln!(out, "    Outcome: {outcome} ({})", result.outcome.clause());
-        if let Some(urgent) = &decision.ratifies {
-            let _ = writeln!(out, "    Ratifies urgent decision {urgent} (Sch 4 2(l))");
+        match (&decision.ratifies, result.outcome) {
+            (Some(urgent), Outcome::Agreed) => {
+                let _ = writeln!(out, "    Ratifies urgent decision {urgent} (Sch 4 2(l))");
+            }
+            (Some(urgent), _) => {
+                let _ = writeln!(
+                    out,
+                    "    Urgent decision {urgent} is not ratified: only an agreed decision ratifies (Sch 4 2(l))"
+                );
+            }
+            (None, _) => {}
         }
         for view in meeting.views.iter().filter(|v| v.decision.as_deref() == Some(decision.id.as_str())) {
             let _ = writeln!(out, "    View of {}: {}", view.person, view.text);

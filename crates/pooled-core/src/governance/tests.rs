@@ -9,6 +9,9 @@ use proptest::prelude::*;
 use super::*;
 use crate::diagnostic::Diagnostic;
 
+mod files;
+mod papers_and_urgent;
+
 const AGREEMENT: &str = include_str!("../../../../examples/oxfordshire-2016-17.toml");
 const MEETING: &str = include_str!("../../../../examples/oxfordshire-2016-17-meeting.toml");
 const INQUORATE: &str = include_str!("../../../../examples/oxfordshire-2016-17-meeting-inquorate.toml");
@@ -921,6 +924,8 @@ const FRAGMENTS: &[&str] = &[
     "element_lead", "votes", "true", "false", "2016-09-15", "2016-03-25", "2016-09-15T10:00:00",
     "\"2017-02-29\"", "\"OCC\"", "\"OCCG\"", "\"d1\"", "\"for\"", "\"against\"", "\"abstain\"",
     "occ-cm", "occg-dcc", "occ-sca", "\"occ-cm\"", "\"occg-ddl\"", "\"occg-ddl-deputy\"", "0", "£",
+    "[[meeting.item]]\n", "[[meeting.item.paper]]\n", "[[meeting.view]]\n", "item", "ratifies", "title",
+    "confidential", "published", "text", "decision", "1", "-1", "\"u1\"",
 ];
 
 fn member_ids() -> Vec<String> {
