@@ -3,6 +3,7 @@
 //! produce the monthly report and the year-end settlement. The command line and the web
 //! application call these; neither repeats them.
 
+pub mod board;
 mod export;
 pub mod json;
 mod payments;

@@ -17,6 +17,10 @@ pub enum Write<'a> {
     RecordPayment { from: &'a str, to: &'a str },
     /// Create or revoke one's own API tokens.
     OwnApiTokens,
+    /// Keep the board's records: its register, meetings, attendance, decisions and
+    /// minutes. The pool manager's alone (Sch 4 6.3); not even an administrator's, who
+    /// would then see confidential items.
+    BoardRecords,
 }
 
 /// Whether `user` may make `write`; if not, why not, in words for the page.
@@ -24,6 +28,8 @@ pub fn check(user: &User, write: Write<'_>) -> Result<(), String> {
     let own_partner = |p: &str| user.partner.as_deref() == Some(p);
     let allowed = match (user.role, write) {
         (_, Write::OwnApiTokens) => true,
+        (Role::PoolManager, Write::BoardRecords) => true,
+        (_, Write::BoardRecords) => false,
         (Role::Administrator | Role::PoolManager, _) => true,
         (Role::PartnerFinance, Write::ImportLedger { partner }) => own_partner(partner),
         (Role::PartnerFinance, Write::SetForecast { partner, .. }) => own_partner(partner),
@@ -46,14 +52,16 @@ fn refusal(user: &User, write: Write<'_>) -> String {
         Write::SetForecast { cost_centre, partner } => format!("enter forecasts for {cost_centre} ({partner})"),
         Write::RecordPayment { from, to } => format!("record payments from {from} to {to}"),
         Write::OwnApiTokens => "manage API tokens".to_string(),
+        Write::BoardRecords => "change the board's records".to_string(),
     };
     format!("You are signed in as {} ({who}), who cannot {what}.", user.display_name)
 }
 
-/// Only board members see the board's confidential items (DESIGN 9, Sch 4): not even an
-/// administrator, who runs the system but does not sit on the board.
+/// Only the board's members see its confidential items (DESIGN 9, Sch 4 7.1): board
+/// members, and the pool manager, who sits on the board (Sch 4 8.3) and keeps its minutes
+/// (6.3). Not an administrator, who runs the system but does not sit on the board.
 pub fn sees_confidential(user: &User) -> bool {
-    user.role == Role::BoardMember
+    matches!(user.role, Role::BoardMember | Role::PoolManager)
 }
 
 /// The audit log names who changed what; finance staff and the pool manager reconcile
@@ -119,6 +127,10 @@ mod tests {
             (Role::Viewer, None, &[], occ_import, false),
             (Role::Viewer, None, &[], payment, false),
             (Role::Viewer, None, &[], Write::OwnApiTokens, true),
+            (Role::PoolManager, None, &[], Write::BoardRecords, true),
+            (Role::Administrator, None, &[], Write::BoardRecords, false),
+            (Role::BoardMember, None, &[], Write::BoardRecords, false),
+            (Role::PartnerFinance, Some("OCC"), &[], Write::BoardRecords, false),
         ];
         for (role, partner, cost_centres, write, allowed) in cases {
             let got = check(&user(*role, *partner, cost_centres), *write);
@@ -132,10 +144,10 @@ mod tests {
     }
 
     #[test]
-    fn only_board_members_see_confidential_items() {
+    fn only_the_boards_members_see_confidential_items() {
         for role in Role::ALL {
             let partner = (role == Role::PartnerFinance).then_some("OCC");
-            let expected = role == Role::BoardMember;
+            let expected = matches!(role, Role::BoardMember | Role::PoolManager);
             assert_eq!(sees_confidential(&user(role, partner, &[])), expected, "{role}");
         }
     }

@@ -35,9 +35,10 @@ impl From<StoreError> for WebError {
     fn from(e: StoreError) -> WebError {
         match e {
             StoreError::NotFound(what) => WebError::NotFound(what),
-            StoreError::PeriodClosed(_) | StoreError::Duplicate(_) | StoreError::Invalid(_) | StoreError::Conflict(_) => {
-                WebError::Invalid(vec![e.to_string()])
-            }
+            StoreError::PeriodClosed(_)
+            | StoreError::Duplicate(_)
+            | StoreError::Invalid(_)
+            | StoreError::Conflict(_) => WebError::Invalid(vec![e.to_string()]),
             other => WebError::Store(other),
         }
     }

@@ -21,6 +21,7 @@ pub enum Section {
     Forecasts,
     Imports,
     Payments,
+    Board,
     Audit,
 }
 
@@ -81,6 +82,7 @@ pub fn page(title: &str, nav: &Nav, breadcrumbs: &[(String, String)], content: M
             (Section::Forecasts, "Forecasts", format!("/forecasts/{y}")),
             (Section::Imports, "Import ledger", "/imports/new".to_string()),
             (Section::Payments, "Payments", format!("/payments/{y}")),
+            (Section::Board, "Board", format!("/board/{y}")),
             (Section::Audit, "Audit log", "/audit".to_string()),
         ],
         None if nav.signed_in.is_some() => vec![

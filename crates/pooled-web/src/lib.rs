@@ -60,6 +60,10 @@ fn signed_in() -> Router<Arc<Web>> {
         .route("/settlement/{year}", get(pages::settlement::page))
         .route("/what-if/{year}", get(pages::what_if::page))
         .route("/forecasts/{year}", get(pages::forecasts::page).post(pages::forecasts::save))
+        .route("/board/{year}", get(pages::board::page))
+        .route("/board/{year}/register", post(pages::board::change_register))
+        .route("/board/{year}/meetings", post(pages::board::schedule))
+        .route("/board/{year}/meetings/{date}", get(pages::board::meeting_page).post(pages::board::edit_meeting))
         .route("/imports/new", get(pages::imports::new))
         // An extract may be large: the upload streams to disk, so no body limit here.
         .route("/imports", post(pages::imports::upload).layer(DefaultBodyLimit::disable()))

@@ -2,6 +2,7 @@
 //! year and month chooser.
 
 pub mod audit;
+pub mod board;
 pub mod forecasts;
 pub mod imports;
 pub mod login;

@@ -1,0 +1,110 @@
+//! The board's records (R10, Sch 4): the register (seat changes, deputies, urgent
+//! decisions) and one file per meeting, kept by the store as versioned documents that
+//! the core reads and writes. A save names the version it edited, so two people
+//! recording the same meeting cannot overwrite each other (the store refuses the later).
+
+use pooled_core::agreement::{Agreement, Board};
+use pooled_core::calendar::{Date, FinancialYear};
+use pooled_core::governance::{Meeting, MeetingCheck, Register, check_meeting};
+use pooled_store::{DocumentSave, Store};
+
+use crate::{AppError, Result, agreement};
+
+/// The store's kinds of governance document.
+pub const REGISTER: &str = "board-register";
+pub const MEETING: &str = "meeting";
+
+/// A year's board: its agreement, register and meetings.
+pub struct Records {
+    pub agreement: Agreement,
+    pub register: Register,
+    /// The stored register's version; `None` while the agreement's constitution is all
+    /// there is.
+    pub register_version: Option<u32>,
+    /// In date order.
+    pub meetings: Vec<MeetingRecord>,
+}
+
+pub struct MeetingRecord {
+    pub version: u32,
+    pub meeting: Meeting,
+    /// The board as it stood on the meeting's day.
+    pub board: Board,
+    pub check: MeetingCheck,
+}
+
+impl Records {
+    pub fn meeting(&self, date: Date) -> Option<&MeetingRecord> {
+        self.meetings.iter().find(|m| m.meeting.date == date)
+    }
+}
+
+/// A meeting's key among the year's documents: `2016-17/2016-09-15`.
+pub fn meeting_key(year: FinancialYear, date: Date) -> String {
+    format!("{year}/{date}")
+}
+
+/// The year's board records, each meeting checked against the board of its day.
+pub fn records(store: &dyn Store, year: FinancialYear) -> Result<Records> {
+    let agreement = agreement(store, year)?;
+    let board = agreement
+        .board()
+        .cloned()
+        .ok_or_else(|| AppError::Input(vec![format!("the {year} agreement has no [board], so it has no records")]))?;
+    let (register, register_version) = match store.document(REGISTER, &year.to_string())? {
+        Some(stored) => {
+            let (register, _) = Register::parse(&stored.text, &agreement).map_err(|e| {
+                AppError::Input(e.iter().map(|d| d.render(&format!("stored register {year}"), &stored.text)).collect())
+            })?;
+            (register, Some(stored.version))
+        }
+        None => (Register::new(board, year.first_day(), Vec::new(), Vec::new()).map_err(AppError::Input)?, None),
+    };
+    let mut meetings = Vec::new();
+    for stored in store.documents(MEETING, &format!("{year}/"))? {
+        let (meeting, _) = Meeting::parse_with_register(&stored.text, &agreement, &register).map_err(|e| {
+            AppError::Input(
+                e.iter().map(|d| d.render(&format!("stored meeting {}", stored.key), &stored.text)).collect(),
+            )
+        })?;
+        let board = register.board_on(meeting.date);
+        let check = check_meeting(&agreement, &board, &meeting);
+        meetings.push(MeetingRecord { version: stored.version, meeting, board, check });
+    }
+    meetings.sort_by_key(|m| m.meeting.date);
+    Ok(Records { agreement, register, register_version, meetings })
+}
+
+/// Saves the register as edited from `expected` (its version when read; `None` for the
+/// first). It is written out and read back first, so a register the core refuses is
+/// never stored.
+pub fn save_register(
+    store: &mut dyn Store,
+    agreement: &Agreement,
+    expected: Option<u32>,
+    register: &Register,
+    actor: &str,
+) -> Result<DocumentSave> {
+    let text = register.to_toml(agreement);
+    Register::parse(&text, agreement).map_err(|e| rendered("register", &text, &e))?;
+    Ok(store.save_document(REGISTER, &agreement.financial_year().to_string(), expected, &text, actor)?)
+}
+
+/// Saves a meeting as edited from `expected`, checked against the register first.
+pub fn save_meeting(
+    store: &mut dyn Store,
+    agreement: &Agreement,
+    register: &Register,
+    expected: Option<u32>,
+    meeting: &Meeting,
+    actor: &str,
+) -> Result<DocumentSave> {
+    let text = meeting.to_toml(agreement);
+    Meeting::parse_with_register(&text, agreement, register).map_err(|e| rendered("meeting", &text, &e))?;
+    let key = meeting_key(agreement.financial_year(), meeting.date);
+    Ok(store.save_document(MEETING, &key, expected, &text, actor)?)
+}
+
+fn rendered(what: &str, text: &str, diagnostics: &[pooled_core::diagnostic::Diagnostic]) -> AppError {
+    AppError::Input(diagnostics.iter().map(|d| d.render(what, text)).collect())
+}

@@ -1,0 +1,645 @@
+//! The board (R10, Sch 4): `/board/{year}` lists its members as they stood on a day, the
+//! register's history and the meetings; `/board/{year}/meetings/{date}` records one
+//! meeting, with the quorum recomputed from the attendance each time it changes. The
+//! pool manager keeps the records (Sch 4 6.3); everyone signed in reads them,
+//! but confidential agenda items, their papers and the decisions under them are shown
+//! only to the board's members (Sch 4 7.1, [`access::sees_confidential`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use pooled_app::board::{MeetingRecord, Records};
+use pooled_core::agreement::Agreement;
+use pooled_core::calendar::{Date, FinancialYear};
+use pooled_core::governance::deadlines::Standing;
+use pooled_core::governance::{
+    Attendee, Decision, Item, Meeting, Paper, RatificationStatus, View, Vote, check_papers, draft_minutes,
+    filled_by_name, ratification,
+};
+
+use super::{QueryPairs, get};
+use crate::access::{self, Write};
+use crate::auth::Identity;
+use crate::data::{Web, parse_year};
+use crate::error::WebError;
+use crate::layout::{self, Nav, Section, csrf_field};
+
+/// A form's fields in order, as the browser sent them (a vote per seat, checkboxes).
+type Fields = Vec<(String, String)>;
+
+async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Records, WebError> {
+    web.stores.run(move |store| pooled_app::board::records(store, year).map_err(WebError::input)).await
+}
+
+fn today() -> Date {
+    let now = pooled_store::now_utc();
+    Date::parse_iso(&now[..10]).unwrap_or(Date::MIN)
+}
+
+fn parse_date(field: &str, text: &str) -> Result<Date, WebError> {
+    Date::parse_iso(text.trim())
+        .map_err(|e| WebError::Invalid(vec![format!("{field}: {e}; give a date like 2016-09-15")]))
+}
+
+fn optional_date(field: &str, text: Option<&str>) -> Result<Option<Date>, WebError> {
+    text.map(str::trim).filter(|t| !t.is_empty()).map(|t| parse_date(field, t)).transpose()
+}
+
+fn version(fields: &Fields) -> Result<Option<u32>, WebError> {
+    match get(fields, "version").map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| WebError::BadRequest(format!("`{v}` is not a version"))),
+    }
+}
+
+/// `GET /board/{year}?on=2016-09-15`.
+pub async fn page(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    Path(year): Path<String>,
+    Query(query): Query<QueryPairs>,
+) -> Result<Response, WebError> {
+    let year = parse_year(&year)?;
+    let records = load(&web, year).await?;
+    let on =
+        optional_date("on", get(&query, "on"))?.unwrap_or_else(|| today().clamp(year.first_day(), year.last_day()));
+    let board = records.register.board_on(on);
+    let agreement = &records.agreement;
+    let partner = |ix: usize| agreement.partners()[ix].id.clone();
+    let keeps = access::check(&who.user, Write::BoardRecords).is_ok();
+    let checked: Vec<(Meeting, pooled_core::governance::MeetingCheck)> =
+        records.meetings.iter().map(|m| (m.meeting.clone(), m.check.clone())).collect();
+    let ratified: BTreeMap<String, RatificationStatus> =
+        ratification(&records.register, &checked).into_iter().collect();
+    let body = html! {
+        span class="govuk-caption-l" { (agreement.name()) }
+        h1 class="govuk-heading-l" { (board.name) " " (year) }
+        p class="govuk-body" {
+            "Quorate with " (board.quorum_per_partner) " voting members or deputies from each partner (Sch 4 1.3); "
+            "agenda and papers at least " (board.agenda_working_days) " working days before a meeting (5.2); minutes "
+            "within " (board.minutes_within_days) " days (6.3); decisions unanimous at quorate meetings (6.1)."
+        }
+        form method="get" action={ "/board/" (year) } class="app-inline-form" {
+            div class="govuk-form-group" {
+                label class="govuk-label" for="on" { "Members on" }
+                input class="govuk-input govuk-input--width-10" id="on" name="on" type="date" value=(on);
+            }
+            button type="submit" class="govuk-button govuk-button--secondary" { "Show" }
+        }
+        h2 class="govuk-heading-m" { "Members on " (on) }
+        div class="app-table-wrapper" {
+            table class="govuk-table app-table" id="table-members" {
+                thead class="govuk-table__head" { tr class="govuk-table__row" {
+                    @for h in ["Seat", "Member", "Partner", "Role", "Votes", "Deputy nominated in writing"] { th scope="col" class="govuk-table__header" { (h) } }
+                } }
+                tbody class="govuk-table__body" {
+                    @for m in &board.members {
+                        tr class="govuk-table__row" {
+                            th scope="row" class="govuk-table__header" { (m.id) @if m.chair { " (chair)" } }
+                            td class="govuk-table__cell" { (m.name.as_deref().unwrap_or("")) }
+                            td class="govuk-table__cell" { (partner(m.partner)) }
+                            td class="govuk-table__cell" { (m.role) }
+                            td class="govuk-table__cell" { @if m.voting { "voting" } @else { "non-voting" } }
+                            td class="govuk-table__cell" { (m.deputy.as_deref().unwrap_or("")) }
+                        }
+                    }
+                }
+            }
+        }
+        @if !records.register.changes().is_empty() {
+            h2 class="govuk-heading-m" { "Changes by written notification (Sch 4 1.4)" }
+            ul class="govuk-list govuk-list--bullet" {
+                @for c in records.register.changes() {
+                    li { (c.seat) " from " (c.from) " (notified " (c.notified_on) "): "
+                        @match &c.holder { Some(h) => { (h.person) ", " (h.role) }, None => "left empty" } }
+                }
+            }
+        }
+        @if !records.register.urgent().is_empty() {
+            h2 class="govuk-heading-m" { "Urgent decisions taken outside meetings" }
+            ul class="govuk-list govuk-list--bullet" {
+                @for u in records.register.urgent() {
+                    li { (u.id) ": " (u.subject) " (" (u.taken_on) "): "
+                        @match ratified.get(&u.id) {
+                            Some(RatificationStatus::Ratified { meeting }) => { "ratified at the meeting of " (meeting) }
+                            Some(RatificationStatus::Awaiting { overdue_since: Some(d) }) => { strong { "awaiting ratification, overdue since the meeting of " (d) } }
+                            _ => "awaiting ratification at the next meeting",
+                        }
+                    }
+                }
+            }
+        }
+        h2 class="govuk-heading-m" { "Meetings" }
+        @if records.meetings.is_empty() { p class="govuk-body" { "No meeting is recorded for " (year) " yet." } }
+        ul class="govuk-list" {
+            @for m in &records.meetings {
+                li { a class="govuk-link" href={ "/board/" (year) "/meetings/" (m.meeting.date) } { (m.meeting.date) }
+                    " — " @if m.check.quorate { "quorate" } @else { "not quorate" } }
+            }
+        }
+        @if keeps { (register_forms(&who, year, &records, &board)) }
+    };
+    Ok(layout::page(&format!("{} {year}", board.name), &Nav::new(&who, year, Section::Board), &[], body)
+        .into_response())
+}
+
+fn register_forms(
+    who: &Identity,
+    year: FinancialYear,
+    records: &Records,
+    board: &pooled_core::agreement::Board,
+) -> Markup {
+    let version = records.register_version.map(|v| v.to_string()).unwrap_or_default();
+    html! {
+        h2 class="govuk-heading-m" { "Schedule a meeting" }
+        form method="post" action={ "/board/" (year) "/meetings" } class="app-inline-form" {
+            (csrf_field(who))
+            div class="govuk-form-group" {
+                label class="govuk-label" for="date" { "Date" }
+                input class="govuk-input govuk-input--width-10" id="date" name="date" type="date";
+            }
+            button type="submit" class="govuk-button" { "Schedule meeting" }
+        }
+        h2 class="govuk-heading-m" { "Nominate a deputy (Sch 4 1.2)" }
+        form method="post" action={ "/board/" (year) "/register" } class="app-inline-form" {
+            (csrf_field(who))
+            input type="hidden" name="version" value=(version);
+            input type="hidden" name="action" value="nominate";
+            div class="govuk-form-group" {
+                label class="govuk-label" for="nominate-seat" { "Voting seat" }
+                select class="govuk-select" id="nominate-seat" name="seat" {
+                    @for m in board.members.iter().filter(|m| m.voting) { option value=(m.id) { (m.id) } }
+                }
+            }
+            div class="govuk-form-group" {
+                label class="govuk-label" for="deputy" { "Deputy" }
+                input class="govuk-input govuk-input--width-20" id="deputy" name="deputy" type="text";
+            }
+            div class="govuk-form-group" {
+                label class="govuk-label" for="nominated_on" { "Nominated in writing on" }
+                input class="govuk-input govuk-input--width-10" id="nominated_on" name="nominated_on" type="date";
+            }
+            button type="submit" class="govuk-button govuk-button--secondary" { "Record nomination" }
+        }
+    }
+}
+
+/// `POST /board/{year}/meetings`: a new meeting on a date, with nothing recorded yet.
+pub async fn schedule(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    Path(year): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, WebError> {
+    access::check(&who.user, Write::BoardRecords).map_err(WebError::Forbidden)?;
+    let year = parse_year(&year)?;
+    let date = parse_date("date", get(&fields, "date").unwrap_or(""))?;
+    if !year.contains(date) {
+        return Err(WebError::Invalid(vec![format!("{date} is not in the financial year {year}")]));
+    }
+    let meeting = Meeting {
+        date,
+        agenda_published: None,
+        minutes_circulated: None,
+        attendees: Vec::new(),
+        items: Vec::new(),
+        decisions: Vec::new(),
+        views: Vec::new(),
+    };
+    let actor = who.actor().to_string();
+    web.stores
+        .run(move |store| {
+            let records = pooled_app::board::records(store, year).map_err(WebError::input)?;
+            pooled_app::board::save_meeting(store, &records.agreement, &records.register, None, &meeting, &actor)
+                .map_err(WebError::input)
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/board/{year}/meetings/{date}")).into_response())
+}
+
+/// `POST /board/{year}/register`: a nomination of a deputy.
+pub async fn change_register(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    Path(year): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, WebError> {
+    access::check(&who.user, Write::BoardRecords).map_err(WebError::Forbidden)?;
+    let year = parse_year(&year)?;
+    let expected = version(&fields)?;
+    let seat = get(&fields, "seat").unwrap_or("").to_string();
+    let deputy = get(&fields, "deputy").unwrap_or("").trim().to_string();
+    let nominated_on = parse_date("nominated_on", get(&fields, "nominated_on").unwrap_or(""))?;
+    if deputy.is_empty() {
+        return Err(WebError::Invalid(vec!["deputy: give the name of the person nominated".into()]));
+    }
+    let actor = who.actor().to_string();
+    web.stores
+        .run(move |store| {
+            let records = pooled_app::board::records(store, year).map_err(WebError::input)?;
+            let register = &records.register;
+            let mut nominations = register.nominations().to_vec();
+            nominations.push(pooled_core::governance::Nomination { seat, deputy, nominated_on });
+            let changed = pooled_core::governance::Register::new(
+                register.constitution().clone(),
+                register.constituted_on(),
+                register.changes().to_vec(),
+                nominations,
+            )
+            .and_then(|r| r.with_urgent(register.urgent().to_vec()))
+            .map_err(WebError::Invalid)?;
+            pooled_app::board::save_register(store, &records.agreement, expected, &changed, &actor)
+                .map_err(WebError::input)
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/board/{year}?on={nominated_on}")).into_response())
+}
+
+/// The meeting as `who` may see it: without confidential items (and their papers, and
+/// the decisions taken under them, and views on those) unless they are a member.
+fn visible(meeting: &Meeting, who: &Identity) -> Meeting {
+    if access::sees_confidential(&who.user) {
+        return meeting.clone();
+    }
+    // Items keep their order; decisions are renumbered to the items shown.
+    let mut number = BTreeMap::new();
+    let items: Vec<Item> = meeting
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| !i.confidential)
+        .map(|(n, i)| {
+            number.insert(n + 1, number.len() + 1);
+            i.clone()
+        })
+        .collect();
+    let decisions: Vec<Decision> = meeting
+        .decisions
+        .iter()
+        .filter(|d| d.item.is_none_or(|n| number.contains_key(&n)))
+        .map(|d| Decision { item: d.item.and_then(|n| number.get(&n).copied()), ..d.clone() })
+        .collect();
+    let views: Vec<View> = meeting
+        .views
+        .iter()
+        .filter(|v| v.decision.as_ref().is_none_or(|id| decisions.iter().any(|d| &d.id == id)))
+        .cloned()
+        .collect();
+    Meeting { items, decisions, views, ..meeting.clone() }
+}
+
+/// `GET /board/{year}/meetings/{date}`.
+pub async fn meeting_page(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    Path((year, date)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let year = parse_year(&year)?;
+    let date = Date::parse_iso(&date).map_err(|e| WebError::NotFound(format!("There is no meeting on {date}: {e}")))?;
+    let records = load(&web, year).await?;
+    let record =
+        records.meeting(date).ok_or_else(|| WebError::NotFound(format!("No meeting is recorded on {date}.")))?;
+    let keeps = access::check(&who.user, Write::BoardRecords).is_ok();
+    let body = meeting_body(&who, year, &records.agreement, record, keeps);
+    let title = format!("Meeting of {date}");
+    Ok(layout::page(&title, &Nav::new(&who, year, Section::Board), &[], body).into_response())
+}
+
+fn meeting_body(
+    who: &Identity,
+    year: FinancialYear,
+    agreement: &Agreement,
+    record: &MeetingRecord,
+    keeps: bool,
+) -> Markup {
+    let shown = visible(&record.meeting, who);
+    let check = &record.check;
+    let board = &record.board;
+    let partners = agreement.partners();
+    let today = today();
+    let papers = check_papers(board, &shown, today);
+    let minutes =
+        draft_minutes(agreement, board, &shown, &pooled_core::governance::check_meeting(agreement, board, &shown));
+    let standing = |due: Date, done: Option<Date>| match Standing::of(board.calendar, due, done, today) {
+        Standing::Done { on, working_days_late: 0 } => format!("done on {on}, on time"),
+        Standing::Done { on, working_days_late } => format!("done on {on}, {working_days_late} working days late"),
+        Standing::Overdue { working_days } => format!("overdue by {working_days} working days"),
+        Standing::Due { working_days_left } => format!("due in {working_days_left} working days"),
+    };
+    html! {
+        span class="govuk-caption-l" { (board.name) }
+        h1 class="govuk-heading-l" { "Meeting of " (record.meeting.date.weekday().name()) " " (record.meeting.date) }
+        div id="quorum" class={ "govuk-inset-text" @if check.quorate { " app-quorate" } } {
+            @if check.quorate { strong { "Quorate. " } } @else { strong { "Not quorate. " } }
+            @for (ix, filled) in check.seats_filled.iter().enumerate() {
+                @let short = board.quorum_per_partner.saturating_sub(*filled);
+                span class="app-quorum-partner" {
+                    (partners[ix].id) ": " (filled) " of " (board.quorum_per_partner) " needed"
+                    @if short > 0 { ", short by " (short) }
+                    ". "
+                }
+            }
+            "(Sch 4 1.3)"
+        }
+        ul class="govuk-list" {
+            li { "Agenda and papers by " (check.agenda.due) " (Sch 4 5.2): " (standing(check.agenda.due, record.meeting.agenda_published)) }
+            li { "Minutes by " (check.minutes.due) " (Sch 4 6.3): " (standing(check.minutes.due, record.meeting.minutes_circulated)) }
+        }
+        h2 class="govuk-heading-m" { "Attendance" }
+        table class="govuk-table" id="table-seats" {
+            thead class="govuk-table__head" { tr class="govuk-table__row" {
+                th scope="col" class="govuk-table__header" { "Voting seat" }
+                th scope="col" class="govuk-table__header" { "Partner" }
+                th scope="col" class="govuk-table__header" { "Filled by" }
+            } }
+            tbody class="govuk-table__body" {
+                @for seat in &check.seats {
+                    tr class="govuk-table__row" {
+                        th scope="row" class="govuk-table__header" { (seat.member) }
+                        td class="govuk-table__cell" { (partners[seat.partner].id) }
+                        td class="govuk-table__cell" { @match &seat.filled {
+                            Some((person, how)) => { (person) " (" (filled_by_name(*how)) ")" },
+                            None => "empty",
+                        } }
+                    }
+                }
+            }
+        }
+        @if !check.not_counted.is_empty() {
+            p class="govuk-body" { "Also attending, not counted for the quorum:" }
+            ul class="govuk-list govuk-list--bullet" { @for n in &check.not_counted { li { (n.person) ": " (n.reason) } } }
+        }
+        h2 class="govuk-heading-m" { "Agenda" }
+        @if shown.items.is_empty() { p class="govuk-body" { "No agenda items yet." } }
+        ol class="govuk-list govuk-list--number" {
+            @for item in &shown.items {
+                li { (item.title) @if item.confidential { " " strong class="govuk-tag govuk-tag--red" { "Confidential" } } }
+            }
+        }
+        @if !papers.is_empty() {
+            h3 class="govuk-heading-s" { "Papers" }
+            ul class="govuk-list govuk-list--bullet" id="papers" {
+                @for p in &papers {
+                    li { "Item " (p.item) ": " (p.title) " — "
+                        @match p.published { Some(d) => { "published " (d) }, None => "not published" }
+                        @if p.late { " " strong class="govuk-tag govuk-tag--orange app-late" { "Late: due by " (p.due) " (Sch 4 5.2)" } }
+                    }
+                }
+            }
+        }
+        h2 class="govuk-heading-m" { "Decisions" }
+        @if shown.decisions.is_empty() { p class="govuk-body" { "No decisions recorded." } }
+        ul class="govuk-list govuk-list--bullet" id="decisions" {
+            @for d in &shown.decisions {
+                @let outcome = check.decisions.iter().find(|o| o.id == d.id);
+                li {
+                    strong { (d.id) } ": " (d.subject) " — "
+                    @if let Some(o) = outcome {
+                        span class="app-outcome" { (outcome_label(o.outcome, o.lead.map(|l| partners[l].id.as_str()))) " (" (o.outcome.clause()) ")" }
+                    }
+                    " Votes: " (d.votes.iter().map(|(seat, v)| format!("{seat} {}", v.name())).collect::<Vec<_>>().join(", "))
+                }
+            }
+        }
+        h2 class="govuk-heading-m" { "Draft minutes" }
+        pre class="app-minutes" id="minutes" { (minutes) }
+        @if keeps { (meeting_forms(who, year, agreement, record)) }
+    }
+}
+
+fn outcome_label(outcome: pooled_core::governance::Outcome, lead: Option<&str>) -> String {
+    use pooled_core::governance::Outcome;
+    match outcome {
+        Outcome::Agreed => "agreed".into(),
+        Outcome::NotAgreed => "not agreed".into(),
+        Outcome::LeadDiscretion => {
+            format!("not unanimous: at the lead commissioner's discretion ({})", lead.unwrap_or("?"))
+        }
+        Outcome::Invalid => "invalid: the meeting was not quorate".into(),
+    }
+}
+
+fn meeting_forms(who: &Identity, year: FinancialYear, agreement: &Agreement, record: &MeetingRecord) -> Markup {
+    let action = format!("/board/{year}/meetings/{}", record.meeting.date);
+    let voting: Vec<&str> = record.board.members.iter().filter(|m| m.voting).map(|m| m.id.as_str()).collect();
+    let hidden = |what: &str| {
+        html! {
+            (csrf_field(who))
+            input type="hidden" name="version" value=(record.version);
+            input type="hidden" name="action" value=(what);
+        }
+    };
+    html! {
+        h2 class="govuk-heading-m" { "Record attendance" }
+        form method="post" action=(action) id="attend-form" {
+            (hidden("attend"))
+            div class="govuk-form-group" {
+                label class="govuk-label" for="person" { "Person, or the seat of a member attending in person" }
+                input class="govuk-input govuk-input--width-20" id="person" name="person" type="text";
+            }
+            div class="govuk-form-group" {
+                label class="govuk-label" for="deputising_for" { "Deputising for" }
+                select class="govuk-select" id="deputising_for" name="deputising_for" {
+                    option value="" { "nobody: attending in their own right" }
+                    @for seat in &voting { option value=(seat) { (seat) } }
+                }
+            }
+            div class="govuk-checkboxes govuk-checkboxes--small govuk-form-group" {
+                div class="govuk-checkboxes__item" {
+                    input class="govuk-checkboxes__input" id="alternative" name="alternative" type="checkbox" value="yes";
+                    label class="govuk-label govuk-checkboxes__label" for="alternative" { "An alternative deputy (Sch 4 1.2)" }
+                }
+                div class="govuk-checkboxes__item" {
+                    input class="govuk-checkboxes__input" id="agreed_by_other_partner" name="agreed_by_other_partner" type="checkbox" value="yes";
+                    label class="govuk-label govuk-checkboxes__label" for="agreed_by_other_partner" { "Agreed by the other partner" }
+                }
+            }
+            div class="govuk-form-group" {
+                label class="govuk-label" for="confirmed_in_writing_by" { "Confirmed in writing by (a voting seat of the same partner)" }
+                select class="govuk-select" id="confirmed_in_writing_by" name="confirmed_in_writing_by" {
+                    option value="" { "nobody" }
+                    @for seat in &voting { option value=(seat) { (seat) } }
+                }
+            }
+            button type="submit" class="govuk-button" { "Record attendance" }
+        }
+        h2 class="govuk-heading-m" { "Add an agenda item" }
+        form method="post" action=(action) {
+            (hidden("item"))
+            div class="govuk-form-group" {
+                label class="govuk-label" for="title" { "Title" }
+                input class="govuk-input" id="title" name="title" type="text";
+            }
+            div class="govuk-checkboxes govuk-checkboxes--small govuk-form-group" {
+                div class="govuk-checkboxes__item" {
+                    input class="govuk-checkboxes__input" id="confidential" name="confidential" type="checkbox" value="yes";
+                    label class="govuk-label govuk-checkboxes__label" for="confidential" { "Confidential (Sch 4 7.1)" }
+                }
+            }
+            button type="submit" class="govuk-button govuk-button--secondary" { "Add item" }
+        }
+        @if !record.meeting.items.is_empty() {
+            h2 class="govuk-heading-m" { "Add a paper" }
+            form method="post" action=(action) {
+                (hidden("paper"))
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="paper-item" { "Item" }
+                    select class="govuk-select" id="paper-item" name="item" {
+                        @for (n, item) in record.meeting.items.iter().enumerate() { option value=(n + 1) { (n + 1) ". " (item.title) } }
+                    }
+                }
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="paper-title" { "Paper" }
+                    input class="govuk-input" id="paper-title" name="title" type="text";
+                }
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="published" { "Published to members on" }
+                    input class="govuk-input govuk-input--width-10" id="published" name="published" type="date";
+                }
+                button type="submit" class="govuk-button govuk-button--secondary" { "Add paper" }
+            }
+        }
+        h2 class="govuk-heading-m" { "Record a decision" }
+        form method="post" action=(action) id="decision-form" {
+            (hidden("decision"))
+            div class="govuk-form-group" {
+                label class="govuk-label" for="subject" { "Subject" }
+                input class="govuk-input" id="subject" name="subject" type="text";
+            }
+            div class="govuk-form-group" {
+                label class="govuk-label" for="element_lead" { "Lead commissioner of the service element, if it concerns one (Sch 4 6.2)" }
+                select class="govuk-select" id="element_lead" name="element_lead" {
+                    option value="" { "none" }
+                    @for p in agreement.partners() { option value=(p.id) { (p.name) " (" (p.id) ")" } }
+                }
+            }
+            @for seat in &voting {
+                div class="govuk-form-group" {
+                    label class="govuk-label" for={ "vote-" (seat) } { "Vote of " (seat) }
+                    select class="govuk-select" id={ "vote-" (seat) } name={ "vote:" (seat) } {
+                        option value="" { "not voting (seat empty)" }
+                        option value="for" { "for" }
+                        option value="against" { "against" }
+                        option value="abstain" { "abstain" }
+                    }
+                }
+            }
+            button type="submit" class="govuk-button" { "Record decision" }
+        }
+        h2 class="govuk-heading-m" { "Dates" }
+        form method="post" action=(action) class="app-inline-form" {
+            (hidden("dates"))
+            div class="govuk-form-group" {
+                label class="govuk-label" for="agenda_published" { "Agenda published" }
+                input class="govuk-input govuk-input--width-10" id="agenda_published" name="agenda_published" type="date"
+                    value=(record.meeting.agenda_published.map(|d| d.to_string()).unwrap_or_default());
+            }
+            div class="govuk-form-group" {
+                label class="govuk-label" for="minutes_circulated" { "Minutes circulated" }
+                input class="govuk-input govuk-input--width-10" id="minutes_circulated" name="minutes_circulated" type="date"
+                    value=(record.meeting.minutes_circulated.map(|d| d.to_string()).unwrap_or_default());
+            }
+            button type="submit" class="govuk-button govuk-button--secondary" { "Save dates" }
+        }
+    }
+}
+
+/// `POST /board/{year}/meetings/{date}`: one change to the meeting (`action`), made to
+/// the version the form was drawn from.
+pub async fn edit_meeting(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    Path((year, date)): Path<(String, String)>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, WebError> {
+    access::check(&who.user, Write::BoardRecords).map_err(WebError::Forbidden)?;
+    let year = parse_year(&year)?;
+    let date = Date::parse_iso(&date).map_err(|e| WebError::NotFound(format!("There is no meeting on {date}: {e}")))?;
+    let expected = version(&fields)?;
+    let actor = who.actor().to_string();
+    web.stores
+        .run(move |store| {
+            let records = pooled_app::board::records(store, year).map_err(WebError::input)?;
+            let record = records.meeting(date).ok_or_else(|| WebError::NotFound(format!("No meeting on {date}.")))?;
+            let mut meeting = record.meeting.clone();
+            change(&mut meeting, &records.agreement, &fields)?;
+            pooled_app::board::save_meeting(store, &records.agreement, &records.register, expected, &meeting, &actor)
+                .map_err(WebError::input)
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/board/{year}/meetings/{date}")).into_response())
+}
+
+/// Applies the form's one change to the meeting.
+fn change(meeting: &mut Meeting, agreement: &Agreement, fields: &Fields) -> Result<(), WebError> {
+    let field = |name: &str| get(fields, name).map(str::trim).filter(|v| !v.is_empty());
+    let required = |name: &str| {
+        field(name).map(str::to_string).ok_or_else(|| WebError::Invalid(vec![format!("{name}: required")]))
+    };
+    let ticked = |name: &str| field(name).is_some();
+    match get(fields, "action").unwrap_or("") {
+        "attend" => meeting.attendees.push(Attendee {
+            person: required("person")?,
+            deputising_for: field("deputising_for").map(str::to_string),
+            alternative: ticked("alternative"),
+            confirmed_in_writing_by: field("confirmed_in_writing_by").map(str::to_string),
+            agreed_by_other_partner: ticked("agreed_by_other_partner"),
+        }),
+        "item" => meeting.items.push(Item {
+            title: required("title")?,
+            confidential: ticked("confidential"),
+            papers: Vec::new(),
+        }),
+        "paper" => {
+            let n: usize = required("item")?.parse().map_err(|_| WebError::BadRequest("item: not a number".into()))?;
+            let paper = Paper { title: required("title")?, published: optional_date("published", field("published"))? };
+            meeting
+                .items
+                .get_mut(n.wrapping_sub(1))
+                .ok_or_else(|| WebError::Invalid(vec![format!("item: there is no item {n}")]))?
+                .papers
+                .push(paper);
+        }
+        "decision" => {
+            let votes = fields
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix("vote:")?.to_string(), v.as_str())))
+                .filter_map(|(seat, v)| {
+                    let vote = match v {
+                        "for" => Vote::For,
+                        "against" => Vote::Against,
+                        "abstain" => Vote::Abstain,
+                        _ => return None,
+                    };
+                    Some((seat, vote))
+                })
+                .collect();
+            let element_lead = match field("element_lead") {
+                None => None,
+                Some(id) => Some(
+                    agreement
+                        .partner_ix(id)
+                        .ok_or_else(|| WebError::Invalid(vec![format!("element_lead: no partner {id}")]))?,
+                ),
+            };
+            meeting.decisions.push(Decision {
+                id: format!("d{}", meeting.decisions.len() + 1),
+                subject: required("subject")?,
+                item: None,
+                ratifies: None,
+                element_lead,
+                votes,
+            });
+        }
+        "dates" => {
+            meeting.agenda_published = optional_date("agenda_published", field("agenda_published"))?;
+            meeting.minutes_circulated = optional_date("minutes_circulated", field("minutes_circulated"))?;
+        }
+        other => return Err(WebError::BadRequest(format!("no such change to a meeting: `{other}`"))),
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! The board's records through the pages (issue 5): a meeting scheduled, attendance
+//! recorded until the meeting is quorate (the count changing with each attendee), a
+//! decision at the lead commissioner's discretion, a late paper, confidential items
+//! shown only to members, the register's nominations, and who may change what. On
+//! SQLite and PostgreSQL.
+
+#[macro_use]
+mod common;
+
+use axum::http::{StatusCode, header};
+use common::*;
+
+on_both_backends!(
+    a_meeting_is_recorded_until_quorate_and_decides,
+    confidential_items_are_shown_only_to_the_boards_members,
+    a_nomination_changes_who_may_deputise,
+    only_the_pool_manager_keeps_the_records_and_stale_forms_are_refused,
+);
+
+const MEETING: &str = "/board/2016-17/meetings/2016-09-15";
+
+/// The version in the page's forms, for the next change.
+fn version(site: &Site) -> String {
+    hidden_field(&site.get(MEETING).text(), "version").expect("a form with the version")
+}
+
+fn edit(site: &Site, fields: &[(&str, &str)]) -> Page {
+    let version = version(site);
+    let mut all = vec![("version", version.as_str())];
+    all.extend_from_slice(fields);
+    site.post_as("manager", MEETING, &all)
+}
+
+fn schedule(site: &Site) {
+    let page = site.post_as("manager", "/board/2016-17/meetings", &[("date", "2016-09-15")]);
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    assert_eq!(page.headers[header::LOCATION], MEETING);
+}
+
+fn quorum(site: &Site) -> String {
+    let html = site.get(MEETING).text();
+    let tag = html.find("id=\"quorum\"").expect("the quorum");
+    let start = tag + html[tag..].find('>').expect("the tag's end") + 1;
+    strip_tags(&html[start..start + html[start..].find("</div>").expect("end")])
+}
+
+fn a_meeting_is_recorded_until_quorate_and_decides(site: Site) {
+    schedule(&site);
+    assert!(quorum(&site).contains("Not quorate. OCC: 0 of 3 needed, short by 3. OCCG: 0 of 3 needed, short by 3."));
+    // In person, by nominated deputy, and an alternative deputy confirmed and agreed.
+    for (person, deputising_for, alternative, confirmed, expected) in [
+        ("occ-cm", "", false, "", "OCC: 1 of 3 needed, short by 2"),
+        ("occ-dass-deputy", "occ-dass", false, "", "OCC: 2 of 3 needed, short by 1"),
+        ("occ-cfo", "", false, "", "OCC: 3 of 3 needed."),
+        ("occg-dcc", "", false, "", "OCCG: 1 of 3 needed, short by 2"),
+        ("occg-ddl", "", false, "", "OCCG: 2 of 3 needed, short by 1"),
+    ] {
+        let mut fields = vec![("action", "attend"), ("person", person), ("deputising_for", deputising_for)];
+        if alternative {
+            fields.push(("alternative", "yes"));
+        }
+        fields.push(("confirmed_in_writing_by", confirmed));
+        assert_eq!(edit(&site, &fields).status, StatusCode::SEE_OTHER, "{person}");
+        assert!(quorum(&site).contains(expected), "after {person}: {}", quorum(&site));
+    }
+    // An alternative deputy without the other partner's agreement does not count ...
+    let fields = [
+        ("action", "attend"),
+        ("person", "A. Person"),
+        ("deputising_for", "occg-cfo"),
+        ("alternative", "yes"),
+        ("confirmed_in_writing_by", "occg-dcc"),
+    ];
+    assert_eq!(edit(&site, &fields).status, StatusCode::SEE_OTHER);
+    assert!(quorum(&site).starts_with("Not quorate."), "{}", quorum(&site));
+    assert!(site.get(MEETING).text().contains("not agreed by the other partner (Sch 4 1.2)"));
+    // ... one with it does: quorate.
+    let fields = [
+        ("action", "attend"),
+        ("person", "B. Person"),
+        ("deputising_for", "occg-cfo"),
+        ("alternative", "yes"),
+        ("confirmed_in_writing_by", "occg-dcc"),
+        ("agreed_by_other_partner", "yes"),
+    ];
+    assert_eq!(edit(&site, &fields).status, StatusCode::SEE_OTHER);
+    assert!(quorum(&site).starts_with("Quorate. OCC: 3 of 3 needed. OCCG: 3 of 3 needed."), "{}", quorum(&site));
+    // A decision with one abstention on an element OCC leads: the lead's discretion.
+    let mut fields = vec![("action", "decision"), ("subject", "Approve the Q2 action plan"), ("element_lead", "OCC")];
+    let votes: Vec<(String, &str)> = ["occ-cm", "occ-dass", "occ-cfo", "occg-dcc", "occg-ddl", "occg-cfo"]
+        .iter()
+        .map(|seat| (format!("vote:{seat}"), if *seat == "occg-ddl" { "abstain" } else { "for" }))
+        .collect();
+    fields.extend(votes.iter().map(|(k, v)| (k.as_str(), *v)));
+    assert_eq!(edit(&site, &fields).status, StatusCode::SEE_OTHER);
+    let html = site.get(MEETING).text();
+    assert!(
+        html.contains("not unanimous: at the lead commissioner&#39;s discretion (OCC) (Sch 4 6.2)")
+            || html.contains("not unanimous: at the lead commissioner's discretion (OCC) (Sch 4 6.2)"),
+        "{html}"
+    );
+    // A paper published after the deadline (8 September, five working days before).
+    assert_eq!(edit(&site, &[("action", "item"), ("title", "Finance report M5")]).status, StatusCode::SEE_OTHER);
+    let paper =
+        [("action", "paper"), ("item", "1"), ("title", "Finance and performance M5"), ("published", "2016-09-12")];
+    assert_eq!(edit(&site, &paper).status, StatusCode::SEE_OTHER);
+    let html = site.get(MEETING).text();
+    assert!(html.contains("Late: due by 2016-09-08 (Sch 4 5.2)"), "{html}");
+    // The minutes, circulated: the page and the store agree, and the audit log has each save.
+    let dates = [("action", "dates"), ("agenda_published", "2016-09-07"), ("minutes_circulated", "2016-09-28")];
+    assert_eq!(edit(&site, &dates).status, StatusCode::SEE_OTHER);
+    let html = site.get(MEETING).text();
+    assert!(html.contains("Minutes by 2016-09-29 (Sch 4 6.3): done on 2016-09-28, on time"));
+    let store = site.store();
+    let stored = store.document("meeting", "2016-17/2016-09-15").expect("read").expect("the meeting");
+    assert!(stored.text.contains("minutes_circulated = 2016-09-28"));
+    assert_eq!(stored.saved_by, "manager");
+    let saves = store.audit_log().expect("log").iter().filter(|e| e.action == "save-meeting").count();
+    assert_eq!(saves as u32, stored.version);
+}
+
+fn confidential_items_are_shown_only_to_the_boards_members(site: Site) {
+    schedule(&site);
+    for (title, confidential) in [("Budget monitoring", false), ("Provider in difficulty", true)] {
+        let mut fields = vec![("action", "item"), ("title", title)];
+        if confidential {
+            fields.push(("confidential", "yes"));
+        }
+        assert_eq!(edit(&site, &fields).status, StatusCode::SEE_OTHER);
+    }
+    let paper =
+        [("action", "paper"), ("item", "2"), ("title", "Provider risk assessment"), ("published", "2016-09-01")];
+    assert_eq!(edit(&site, &paper).status, StatusCode::SEE_OTHER);
+    for (user, sees) in
+        [("board", true), ("manager", true), ("viewer", false), ("occ-finance", false), ("admin", false)]
+    {
+        let html = site.get_as(user, MEETING).text();
+        assert!(html.contains("Budget monitoring"), "{user}");
+        assert_eq!(html.contains("Provider in difficulty"), sees, "{user}: the confidential item");
+        assert_eq!(html.contains("Provider risk assessment"), sees, "{user}: its paper");
+    }
+}
+
+fn a_nomination_changes_who_may_deputise(site: Site) {
+    let page = site.get("/board/2016-17?on=2016-06-01").text();
+    assert!(row_cells(&page, ">occg-cfo<").contains(&"occg-cfo-deputy".to_string()));
+    let fields =
+        [("action", "nominate"), ("seat", "occg-cfo"), ("deputy", "Gus Green"), ("nominated_on", "2016-06-15")];
+    let saved = site.post_as("manager", "/board/2016-17/register", &fields);
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let before = site.get("/board/2016-17?on=2016-06-14").text();
+    assert!(row_cells(&before, ">occg-cfo<").contains(&"occg-cfo-deputy".to_string()), "not before it was made");
+    let after = site.get("/board/2016-17?on=2016-06-15").text();
+    assert!(row_cells(&after, ">occg-cfo<").contains(&"Gus Green".to_string()));
+    // A nomination for a non-voting seat is refused, naming the rule.
+    let fields = [("action", "nominate"), ("seat", "occ-sca"), ("deputy", "Jo"), ("nominated_on", "2016-07-01")];
+    let version = hidden_field(&site.get("/board/2016-17").text(), "version").expect("version");
+    let mut all = vec![("version", version.as_str())];
+    all.extend_from_slice(&fields);
+    let refused = site.post_as("manager", "/board/2016-17/register", &all);
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().contains("not a voting seat"), "{}", refused.text());
+}
+
+fn only_the_pool_manager_keeps_the_records_and_stale_forms_are_refused(site: Site) {
+    for user in ["viewer", "board", "occ-finance", "budget-holder"] {
+        let page = site.post_as(user, "/board/2016-17/meetings", &[("date", "2016-09-15")]);
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{user}");
+        assert!(!site.get_as(user, "/board/2016-17").text().contains("Schedule meeting"), "{user}: no forms");
+    }
+    schedule(&site);
+    let stale = version(&site);
+    assert_eq!(edit(&site, &[("action", "item"), ("title", "First")]).status, StatusCode::SEE_OTHER);
+    // A form drawn before that change is refused, and says who changed what.
+    let page = site.post_as("manager", MEETING, &[("version", &stale), ("action", "item"), ("title", "Second")]);
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text().contains("has changed since you opened version"), "{}", page.text());
+    assert!(!site.get(MEETING).text().contains("Second"));
+}
