@@ -31,11 +31,11 @@ use crate::layout::{self, Nav, Section, csrf_field};
 /// A form's fields in order, as the browser sent them (a vote per seat, checkboxes).
 type Fields = Vec<(String, String)>;
 
-async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Records, WebError> {
+pub(crate) async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Records, WebError> {
     web.stores.run(move |store| pooled_app::board::records(store, year).map_err(WebError::input)).await
 }
 
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     let now = pooled_store::now_utc();
     Date::parse_iso(&now[..10]).unwrap_or(Date::MIN)
 }
@@ -261,7 +261,7 @@ pub async fn change_register(
 
 /// The meeting as `who` may see it: without confidential items (and their papers, and
 /// the decisions taken under them, and views on those) unless they are a member.
-fn visible(meeting: &Meeting, who: &Identity) -> Meeting {
+pub(crate) fn visible(meeting: &Meeting, who: &Identity) -> Meeting {
     if access::sees_confidential(&who.user) {
         return meeting.clone();
     }
