@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use pooled_app::ImportRequest;
 use pooled_core::agreement::Agreement;
-use pooled_core::calendar::FiscalMonth;
+use pooled_core::calendar::{FinancialYear, FiscalMonth};
+use pooled_core::governance::Meeting;
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
 use pooled_files::{GenOptions, PlanRow, Span, gen_ledger, gen_plan, write_plan_csv};
@@ -42,6 +43,15 @@ pub enum ServeCommand {
 const AGREEMENTS: [(&str, &str); 2] = [
     ("examples/oxfordshire-2016-17.toml", include_str!("../../../examples/oxfordshire-2016-17.toml")),
     ("examples/oxfordshire-2022-23.toml", include_str!("../../../examples/oxfordshire-2022-23.toml")),
+];
+
+/// Two meetings of the 2016-17 board, from the examples: a quorate one and an inquorate one.
+const MEETINGS: [(&str, &str); 2] = [
+    ("examples/oxfordshire-2016-17-meeting.toml", include_str!("../../../examples/oxfordshire-2016-17-meeting.toml")),
+    (
+        "examples/oxfordshire-2016-17-meeting-inquorate.toml",
+        include_str!("../../../examples/oxfordshire-2016-17-meeting-inquorate.toml"),
+    ),
 ];
 
 /// Who the demo's changes are recorded as in the audit log; also how `pooled demo` knows
@@ -191,7 +201,21 @@ fn create_demo(path: &Path) -> Result<(), Failure> {
         budget_holder.extend(first_cost_centres(&agreement, &plan, "OCC"));
     }
     create_accounts(store, &budget_holder)?;
+    record_meetings(store)?;
     eprintln!("pooled demo: {location} is ready");
+    Ok(())
+}
+
+/// The example meetings, stored as the board page records them.
+fn record_meetings(store: &mut dyn Store) -> Result<(), Failure> {
+    let year = FinancialYear::parse("2016-17").map_err(Failure::Usage)?;
+    let records = pooled_app::board::records(store, year).map_err(app)?;
+    for (file, text) in MEETINGS {
+        let (meeting, _) = Meeting::parse_with_register(text, &records.agreement, &records.register)
+            .map_err(|_| Failure::Input(vec![format!("{file}: invalid")]))?;
+        pooled_app::board::save_meeting(store, &records.agreement, &records.register, None, &meeting, ACTOR)
+            .map_err(app)?;
+    }
     Ok(())
 }
 

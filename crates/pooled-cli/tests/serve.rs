@@ -120,6 +120,10 @@ fn demo_builds_its_database_and_serves_it() {
     let (status, body) = get(&address, "/?year=2016-17", &cookie);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("M6 (September 2016)"), "six months of ledger");
+    // The board's two example meetings, one quorate and one not.
+    let (status, body) = get(&address, "/board/2016-17", &cookie);
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(body.contains("2016-09-15</a> — quorate") && body.contains("2017-01-05</a> — not quorate"), "{body}");
     let (status, body) = get(&address, "/pools/2022-23/HESC", &cookie);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("entered"), "some forecasts entered by budget holders");
