@@ -32,6 +32,7 @@ on_both_backends!(
     the_audit_log_is_for_the_roles_that_reconcile,
     tokens_page_makes_shows_once_and_revokes,
     a_ledger_import_lists_its_bad_rows_then_imports_the_corrected_file,
+    meetings_hide_confidential_items_from_all_but_the_boards_members,
 );
 
 // ---- helpers ----
@@ -157,6 +158,7 @@ fn the_openapi_document_describes_every_route(site: Site) {
         (Method::GET, "/api/{year}/imports"),
         (Method::POST, "/api/imports"),
         (Method::GET, "/api/imports/{id}"),
+        (Method::GET, "/api/{year}/meetings"),
         (Method::GET, "/api/audit"),
     ] {
         assert!(routes.iter().any(|(m, p)| (m, p.as_str()) == (&expected.0, expected.1)), "{expected:?} described");
@@ -582,4 +584,35 @@ fn a_ledger_import_lists_its_bad_rows_then_imports_the_corrected_file(site: Site
         call(&site, Method::GET, &format!("/api/imports/{id}"), Some(&other), None).status,
         StatusCode::NOT_FOUND
     );
+}
+
+fn meetings_hide_confidential_items_from_all_but_the_boards_members(site: Site) {
+    let scheduled = site.post_as("manager", "/board/2016-17/meetings", &[("date", "2016-09-15")]);
+    assert_eq!(scheduled.status, StatusCode::SEE_OTHER, "{}", scheduled.text());
+    let meeting = "/board/2016-17/meetings/2016-09-15";
+    for (title, confidential) in [("Budget monitoring", false), ("Provider in difficulty", true)] {
+        let version = hidden_field(&site.get(meeting).text(), "version").expect("version");
+        let mut fields = vec![("version", version.as_str()), ("action", "item"), ("title", title)];
+        if confidential {
+            fields.push(("confidential", "yes"));
+        }
+        assert_eq!(site.post_as("manager", meeting, &fields).status, StatusCode::SEE_OTHER);
+    }
+    for (user, sees) in
+        [("board", true), ("manager", true), ("viewer", false), ("occg-finance", false), ("admin", false)]
+    {
+        let token = token_for(&site, user);
+        let json = get_json(&site, "/api/2016-17/meetings", &token);
+        let titles: Vec<&str> = json["meetings"][0]["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|i| i["title"].as_str())
+            .collect();
+        let expected: &[&str] =
+            if sees { &["Budget monitoring", "Provider in difficulty"] } else { &["Budget monitoring"] };
+        assert_eq!(titles, expected, "{user}");
+        assert_eq!(json["meetings"][0]["quorate"], false);
+        assert_eq!(json["meetings"][0]["seats_filled"]["OCC"], 0);
+    }
 }

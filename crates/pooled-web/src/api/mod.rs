@@ -222,6 +222,19 @@ fn endpoints() -> Vec<Endpoint> {
             }),
         ),
         Endpoint::get(
+            "/api/{year}/meetings",
+            reads::meetings,
+            json!({
+                "operationId": "meetings",
+                "summary": "The board's meetings: quorum, agenda, papers and decisions with their outcomes (R10)",
+                "description": "Confidential agenda items, their papers and the decisions taken under them are \
+                    left out unless the caller is one of the board's members (a board member or the pool \
+                    manager, Sch 4 7.1, 8.3).",
+                "parameters": [year()],
+                "responses": responses("the year's meetings, in date order", schema("Meetings"), &[404, 422]),
+            }),
+        ),
+        Endpoint::get(
             "/api/audit",
             reads::audit,
             json!({

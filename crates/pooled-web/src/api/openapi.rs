@@ -294,6 +294,7 @@ fn schemas() -> Value {
                 "message": string("What is wrong."),
             }))),
         })),
+        "Meetings": meetings_schema(),
         "AuditLog": object(json!({
             "entries": array_of(object(json!({
                 "seq": { "type": "integer" },
@@ -308,4 +309,37 @@ fn schemas() -> Value {
             }))),
         })),
     })
+}
+
+/// The board's meetings, apart from the rest: one `json!` of every schema would pass the
+/// macro's recursion limit.
+fn meetings_schema() -> Value {
+    object(json!({
+        "financial_year": schema("FinancialYear"),
+        "meetings": array_of(object(json!({
+            "date": string("The meeting's date."),
+            "version": { "type": "integer", "description": "The stored version of its record." },
+            "quorate": { "type": "boolean", "description": "Every partner has its quorum of voting seats filled (Sch 4 1.3)." },
+            "quorum_per_partner": { "type": "integer" },
+            "seats_filled": { "type": "object", "additionalProperties": { "type": "integer" }, "description": "Voting seats filled, by partner id." },
+            "agenda_due": string("The latest day for the agenda and papers (Sch 4 5.2)."),
+            "agenda_published": string("When the agenda went out, if it has."),
+            "minutes_due": string("When the minutes are due (Sch 4 6.3)."),
+            "minutes_circulated": string("When they went out, if they have."),
+            "items": array_of(object(json!({
+                "title": string("The item's title."),
+                "confidential": { "type": "boolean" },
+                "papers": array_of(object(json!({ "title": string("The paper."), "published": string("When, if it has been.") }))),
+            }))),
+            "decisions": array_of(object(json!({
+                "id": string("The decision's id in the meeting."),
+                "subject": string("What was decided."),
+                "item": { "type": "integer", "description": "The agenda item (1-based, as shown) it was taken under." },
+                "votes": { "type": "object", "additionalProperties": { "type": "string", "enum": ["for", "against", "abstain"] } },
+                "outcome": { "type": "string", "enum": ["agreed", "not-agreed", "lead-discretion", "invalid"] },
+                "clause": string("The clause of Schedule 4 the outcome follows."),
+                "lead": string("The lead commissioner with discretion, for lead-discretion."),
+            }))),
+        }))),
+    }))
 }

@@ -275,3 +275,65 @@ pub fn job_json(job: &ImportJob) -> Value {
     }
     out
 }
+
+/// `GET /api/{year}/meetings`: the board's meetings as the caller may see them: without
+/// confidential items, their papers and the decisions under them unless they are one of
+/// the board's members (Sch 4 7.1), exactly as the pages show them.
+pub async fn meetings(State(web): State<Arc<Web>>, who: Identity, Path(year): Path<String>) -> ApiResult {
+    let year = parse_year(&year)?;
+    let records = crate::pages::board::load(&web, year).await?;
+    let partners = records.agreement.partners();
+    let meetings: Vec<Value> = records
+        .meetings
+        .iter()
+        .map(|record| {
+            let shown = crate::pages::board::visible(&record.meeting, &who);
+            let check = &record.check;
+            let items: Vec<Value> = shown
+                .items
+                .iter()
+                .map(|i| {
+                    let papers: Vec<Value> = i
+                        .papers
+                        .iter()
+                        .map(|p| json!({"title": p.title, "published": p.published.map(|d| d.to_string())}))
+                        .collect();
+                    json!({"title": i.title, "confidential": i.confidential, "papers": papers})
+                })
+                .collect();
+            let decisions: Vec<Value> = shown
+                .decisions
+                .iter()
+                .filter_map(|d| {
+                    let outcome = check.decisions.iter().find(|o| o.id == d.id)?;
+                    let votes: BTreeMap<&str, &str> = d.votes.iter().map(|(s, v)| (s.as_str(), v.name())).collect();
+                    Some(json!({
+                        "id": d.id,
+                        "subject": d.subject,
+                        "item": d.item,
+                        "votes": votes,
+                        "outcome": outcome.outcome.name(),
+                        "clause": outcome.outcome.clause(),
+                        "lead": outcome.lead.map(|l| partners[l].id.clone()),
+                    }))
+                })
+                .collect();
+            let seats_filled: BTreeMap<&str, u32> =
+                check.seats_filled.iter().enumerate().map(|(ix, n)| (partners[ix].id.as_str(), *n)).collect();
+            json!({
+                "date": shown.date.to_string(),
+                "version": record.version,
+                "quorate": check.quorate,
+                "quorum_per_partner": record.board.quorum_per_partner,
+                "seats_filled": seats_filled,
+                "agenda_due": check.agenda.due.to_string(),
+                "agenda_published": shown.agenda_published.map(|d| d.to_string()),
+                "minutes_due": check.minutes.due.to_string(),
+                "minutes_circulated": shown.minutes_circulated.map(|d| d.to_string()),
+                "items": items,
+                "decisions": decisions,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"financial_year": year.to_string(), "meetings": meetings})))
+}
