@@ -15,7 +15,27 @@ on_both_backends!(
     confidential_items_are_shown_only_to_the_boards_members,
     a_nomination_changes_who_may_deputise,
     only_the_pool_manager_keeps_the_records_and_stale_forms_are_refused,
+    a_seat_changes_hands_by_written_notification,
+    an_urgent_decision_awaits_ratification_until_a_quorate_meeting_agrees_it,
 );
+
+const SEATS: [&str; 6] = ["occ-cm", "occ-dass", "occ-cfo", "occg-dcc", "occg-ddl", "occg-cfo"];
+
+/// A register change through the board page's forms.
+fn change_register(site: &Site, fields: &[(&str, &str)]) -> Page {
+    let version = hidden_field(&site.get("/board/2016-17").text(), "version").unwrap_or_default();
+    let mut all = vec![("version", version.as_str())];
+    all.extend_from_slice(fields);
+    site.post_as("manager", "/board/2016-17/register", &all)
+}
+
+/// Every voting seat's vote, `for` unless named otherwise.
+fn votes<'a>(others: &[(&'a str, &'a str)]) -> Vec<(String, &'a str)> {
+    SEATS
+        .iter()
+        .map(|seat| (format!("vote:{seat}"), others.iter().find(|(s, _)| s == seat).map_or("for", |(_, v)| *v)))
+        .collect()
+}
 
 const MEETING: &str = "/board/2016-17/meetings/2016-09-15";
 
@@ -176,4 +196,57 @@ fn only_the_pool_manager_keeps_the_records_and_stale_forms_are_refused(site: Sit
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.text().contains("has changed since you opened version"), "{}", page.text());
     assert!(!site.get(MEETING).text().contains("Second"));
+}
+
+fn a_seat_changes_hands_by_written_notification(site: Site) {
+    let fields = [
+        ("action", "change"),
+        ("seat", "occ-cm"),
+        ("person", "Cllr Eve Adams"),
+        ("role", "Cabinet Member for Adult Social Care"),
+        ("partner", "OCC"),
+        ("voting", "yes"),
+        ("chair", "yes"),
+        ("notified_on", "2016-08-20"),
+        ("from", "2016-09-01"),
+    ];
+    let saved = change_register(&site, &fields);
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let before = site.get("/board/2016-17?on=2016-08-31").text();
+    assert!(!row_cells(&before, ">occ-cm (chair)<").contains(&"Cllr Eve Adams".to_string()));
+    let after = site.get("/board/2016-17?on=2016-09-01").text();
+    assert!(row_cells(&after, ">occ-cm (chair)<").contains(&"Cllr Eve Adams".to_string()), "{after}");
+    assert!(after.contains("occ-cm from 2016-09-01 (notified 2016-08-20): Cllr Eve Adams"));
+    // Taking effect before its notification is refused (Sch 4 1.4).
+    let mut early = fields.to_vec();
+    early.retain(|(k, _)| *k != "notified_on" && *k != "from");
+    early.extend([("notified_on", "2016-10-10"), ("from", "2016-10-01")]);
+    let refused = change_register(&site, &early);
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().contains("before its written notification"), "{}", refused.text());
+}
+
+fn an_urgent_decision_awaits_ratification_until_a_quorate_meeting_agrees_it(site: Site) {
+    let mut fields = vec![("action", "urgent"), ("subject", "Spot-purchase nursing beds"), ("taken_on", "2016-09-01")];
+    let urgent_votes = votes(&[]);
+    fields.extend(urgent_votes.iter().map(|(k, v)| (k.as_str(), *v)));
+    assert_eq!(change_register(&site, &fields).status, StatusCode::SEE_OTHER);
+    assert!(
+        site.get("/board/2016-17")
+            .text()
+            .contains("u1: Spot-purchase nursing beds (2016-09-01): awaiting ratification at the next meeting")
+    );
+    // The next meeting is quorate and agrees the ratification.
+    schedule(&site);
+    for seat in SEATS {
+        assert_eq!(edit(&site, &[("action", "attend"), ("person", seat)]).status, StatusCode::SEE_OTHER);
+    }
+    let mut fields = vec![("action", "decision"), ("subject", "Ratify u1"), ("ratifies", "u1")];
+    let decision_votes = votes(&[]);
+    fields.extend(decision_votes.iter().map(|(k, v)| (k.as_str(), *v)));
+    assert_eq!(edit(&site, &fields).status, StatusCode::SEE_OTHER);
+    let meeting = site.store().document("meeting", "2016-17/2016-09-15").expect("read").expect("stored").text;
+    assert!(quorum(&site).starts_with("Quorate."), "{}", quorum(&site));
+    let page = site.get("/board/2016-17").text();
+    assert!(page.contains("ratified at the meeting of 2016-09-15"), "{page}\n{meeting}");
 }

@@ -17,8 +17,8 @@ use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{Date, FinancialYear};
 use pooled_core::governance::deadlines::Standing;
 use pooled_core::governance::{
-    Attendee, Decision, Item, Meeting, Paper, RatificationStatus, View, Vote, check_papers, draft_minutes,
-    filled_by_name, ratification,
+    Attendee, Decision, Holder, Item, Meeting, Nomination, Paper, RatificationStatus, Register, SeatChange,
+    UrgentDecision, View, Vote, check_papers, draft_minutes, filled_by_name, ratification,
 };
 
 use super::{QueryPairs, get};
@@ -185,6 +185,70 @@ fn register_forms(
             }
             button type="submit" class="govuk-button govuk-button--secondary" { "Record nomination" }
         }
+        h2 class="govuk-heading-m" { "Change a seat by written notification (Sch 4 1.4)" }
+        form method="post" action={ "/board/" (year) "/register" } {
+            (csrf_field(who))
+            input type="hidden" name="version" value=(version);
+            input type="hidden" name="action" value="change";
+            div class="govuk-form-group" {
+                label class="govuk-label" for="change-seat" { "Seat (an existing seat, or a new one's id)" }
+                input class="govuk-input govuk-input--width-20" id="change-seat" name="seat" type="text" list="seats";
+                datalist id="seats" { @for m in &board.members { option value=(m.id) {} } }
+            }
+            div class="govuk-form-group" {
+                label class="govuk-label" for="change-person" { "New holder (leave blank to leave the seat empty)" }
+                input class="govuk-input govuk-input--width-20" id="change-person" name="person" type="text";
+            }
+            div class="govuk-form-group" {
+                label class="govuk-label" for="change-role" { "Role" }
+                input class="govuk-input" id="change-role" name="role" type="text";
+            }
+            div class="govuk-form-group" {
+                label class="govuk-label" for="change-partner" { "Partner" }
+                (partner_select("change-partner", "partner", &records.agreement, ""))
+            }
+            div class="govuk-checkboxes govuk-checkboxes--small govuk-form-group" {
+                div class="govuk-checkboxes__item" {
+                    input class="govuk-checkboxes__input" id="change-voting" name="voting" type="checkbox" value="yes";
+                    label class="govuk-label govuk-checkboxes__label" for="change-voting" { "Voting member" }
+                }
+                div class="govuk-checkboxes__item" {
+                    input class="govuk-checkboxes__input" id="change-chair" name="chair" type="checkbox" value="yes";
+                    label class="govuk-label govuk-checkboxes__label" for="change-chair" { "Chair" }
+                }
+            }
+            div class="app-inline-form" {
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="change-notified" { "Notified in writing on" }
+                    input class="govuk-input govuk-input--width-10" id="change-notified" name="notified_on" type="date";
+                }
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="change-from" { "With effect from" }
+                    input class="govuk-input govuk-input--width-10" id="change-from" name="from" type="date";
+                }
+            }
+            button type="submit" class="govuk-button govuk-button--secondary" { "Record change" }
+        }
+        h2 class="govuk-heading-m" { "Record an urgent decision taken outside a meeting" }
+        form method="post" action={ "/board/" (year) "/register" } {
+            (csrf_field(who))
+            input type="hidden" name="version" value=(version);
+            input type="hidden" name="action" value="urgent";
+            div class="govuk-form-group" {
+                label class="govuk-label" for="urgent-subject" { "Subject" }
+                input class="govuk-input" id="urgent-subject" name="subject" type="text";
+            }
+            div class="govuk-form-group" {
+                label class="govuk-label" for="taken_on" { "Taken on" }
+                input class="govuk-input govuk-input--width-10" id="taken_on" name="taken_on" type="date";
+            }
+            div class="govuk-form-group" {
+                label class="govuk-label" for="urgent-lead" { "Lead commissioner of the service element, if it concerns one" }
+                (partner_select("urgent-lead", "element_lead", &records.agreement, "none"))
+            }
+            (vote_fields("urgent", &board.members.iter().filter(|m| m.voting).map(|m| m.id.as_str()).collect::<Vec<_>>()))
+            button type="submit" class="govuk-button govuk-button--secondary" { "Record urgent decision" }
+        }
     }
 }
 
@@ -221,7 +285,9 @@ pub async fn schedule(
     Ok(Redirect::to(&format!("/board/{year}/meetings/{date}")).into_response())
 }
 
-/// `POST /board/{year}/register`: a nomination of a deputy.
+/// `POST /board/{year}/register`: one change to the register (`action`): a deputy
+/// nominated, a seat's holder changed by written notification, or an urgent decision
+/// taken outside a meeting.
 pub async fn change_register(
     State(web): State<Arc<Web>>,
     who: Identity,
@@ -231,32 +297,87 @@ pub async fn change_register(
     access::check(&who.user, Write::BoardRecords).map_err(WebError::Forbidden)?;
     let year = parse_year(&year)?;
     let expected = version(&fields)?;
-    let seat = get(&fields, "seat").unwrap_or("").to_string();
-    let deputy = get(&fields, "deputy").unwrap_or("").trim().to_string();
-    let nominated_on = parse_date("nominated_on", get(&fields, "nominated_on").unwrap_or(""))?;
-    if deputy.is_empty() {
-        return Err(WebError::Invalid(vec!["deputy: give the name of the person nominated".into()]));
-    }
     let actor = who.actor().to_string();
-    web.stores
+    let on = web
+        .stores
         .run(move |store| {
             let records = pooled_app::board::records(store, year).map_err(WebError::input)?;
-            let register = &records.register;
-            let mut nominations = register.nominations().to_vec();
-            nominations.push(pooled_core::governance::Nomination { seat, deputy, nominated_on });
-            let changed = pooled_core::governance::Register::new(
-                register.constitution().clone(),
-                register.constituted_on(),
-                register.changes().to_vec(),
-                nominations,
-            )
-            .and_then(|r| r.with_urgent(register.urgent().to_vec()))
-            .map_err(WebError::Invalid)?;
+            let (changed, on) = changed_register(&records.register, &records.agreement, &fields)?;
             pooled_app::board::save_register(store, &records.agreement, expected, &changed, &actor)
-                .map_err(WebError::input)
+                .map_err(WebError::input)?;
+            Ok(on)
         })
         .await?;
-    Ok(Redirect::to(&format!("/board/{year}?on={nominated_on}")).into_response())
+    Ok(Redirect::to(&format!("/board/{year}?on={on}")).into_response())
+}
+
+/// The register with the form's one change, and the day to show the board on after it.
+fn changed_register(register: &Register, agreement: &Agreement, fields: &Fields) -> Result<(Register, Date), WebError> {
+    let field = |name: &str| get(fields, name).map(str::trim).filter(|v| !v.is_empty());
+    let required = |name: &str| {
+        field(name).map(str::to_string).ok_or_else(|| WebError::Invalid(vec![format!("{name}: required")]))
+    };
+    let (mut changes, mut nominations, mut urgent) =
+        (register.changes().to_vec(), register.nominations().to_vec(), register.urgent().to_vec());
+    let on = match get(fields, "action").unwrap_or("") {
+        "nominate" => {
+            let nominated_on = parse_date("nominated_on", field("nominated_on").unwrap_or(""))?;
+            nominations.push(Nomination { seat: required("seat")?, deputy: required("deputy")?, nominated_on });
+            nominated_on
+        }
+        "change" => {
+            let from = parse_date("from", field("from").unwrap_or(""))?;
+            let holder = match field("person") {
+                None => None,
+                Some(person) => Some(Holder {
+                    person: person.to_string(),
+                    role: required("role")?,
+                    partner: partner(agreement, &required("partner")?)?,
+                    voting: field("voting").is_some(),
+                    chair: field("chair").is_some(),
+                }),
+            };
+            let notified_on = parse_date("notified_on", field("notified_on").unwrap_or(""))?;
+            changes.push(SeatChange { seat: required("seat")?, from, notified_on, holder });
+            from
+        }
+        "urgent" => {
+            let taken_on = parse_date("taken_on", field("taken_on").unwrap_or(""))?;
+            urgent.push(UrgentDecision {
+                id: format!("u{}", urgent.len() + 1),
+                subject: required("subject")?,
+                taken_on,
+                element_lead: field("element_lead").map(|id| partner(agreement, id)).transpose()?,
+                votes: votes(fields),
+            });
+            taken_on
+        }
+        other => return Err(WebError::BadRequest(format!("no such change to the register: `{other}`"))),
+    };
+    let changed = Register::new(register.constitution().clone(), register.constituted_on(), changes, nominations)
+        .and_then(|r| r.with_urgent(urgent))
+        .map_err(WebError::Invalid)?;
+    Ok((changed, on))
+}
+
+fn partner(agreement: &Agreement, id: &str) -> Result<usize, WebError> {
+    agreement.partner_ix(id).ok_or_else(|| WebError::Invalid(vec![format!("partner: there is no partner `{id}`")]))
+}
+
+/// The `vote:SEAT` fields of a form: a vote per voting seat, blank for none.
+fn votes(fields: &Fields) -> BTreeMap<String, Vote> {
+    fields
+        .iter()
+        .filter_map(|(k, v)| {
+            let vote = match v.as_str() {
+                "for" => Vote::For,
+                "against" => Vote::Against,
+                "abstain" => Vote::Abstain,
+                _ => return None,
+            };
+            Some((k.strip_prefix("vote:")?.to_string(), vote))
+        })
+        .collect()
 }
 
 /// The meeting as `who` may see it: without confidential items (and their papers, and
@@ -304,7 +425,7 @@ pub async fn meeting_page(
     let record =
         records.meeting(date).ok_or_else(|| WebError::NotFound(format!("No meeting is recorded on {date}.")))?;
     let keeps = access::check(&who.user, Write::BoardRecords).is_ok();
-    let body = meeting_body(&who, year, &records.agreement, record, keeps);
+    let body = meeting_body(&who, year, &records.agreement, record, records.register.urgent(), keeps);
     let title = format!("Meeting of {date}");
     Ok(layout::page(&title, &Nav::new(&who, year, Section::Board), &[], body).into_response())
 }
@@ -314,6 +435,7 @@ fn meeting_body(
     year: FinancialYear,
     agreement: &Agreement,
     record: &MeetingRecord,
+    urgent: &[UrgentDecision],
     keeps: bool,
 ) -> Markup {
     let shown = visible(&record.meeting, who);
@@ -407,7 +529,34 @@ fn meeting_body(
         }
         h2 class="govuk-heading-m" { "Draft minutes" }
         pre class="app-minutes" id="minutes" { (minutes) }
-        @if keeps { (meeting_forms(who, year, agreement, record)) }
+        @if keeps { (meeting_forms(who, year, agreement, record, urgent)) }
+    }
+}
+
+/// A vote select for each voting seat, named `vote:SEAT`.
+fn vote_fields(prefix: &str, seats: &[&str]) -> Markup {
+    html! {
+        @for seat in seats {
+            div class="govuk-form-group" {
+                label class="govuk-label" for={ (prefix) "-vote-" (seat) } { "Vote of " (seat) }
+                select class="govuk-select" id={ (prefix) "-vote-" (seat) } name={ "vote:" (seat) } {
+                    option value="" { "not voting (seat empty)" }
+                    option value="for" { "for" }
+                    option value="against" { "against" }
+                    option value="abstain" { "abstain" }
+                }
+            }
+        }
+    }
+}
+
+/// A choice of partner, or none.
+fn partner_select(id: &str, name: &str, agreement: &Agreement, none: &str) -> Markup {
+    html! {
+        select class="govuk-select" id=(id) name=(name) {
+            @if !none.is_empty() { option value="" { (none) } }
+            @for p in agreement.partners() { option value=(p.id) { (p.name) " (" (p.id) ")" } }
+        }
     }
 }
 
@@ -423,7 +572,13 @@ fn outcome_label(outcome: pooled_core::governance::Outcome, lead: Option<&str>) 
     }
 }
 
-fn meeting_forms(who: &Identity, year: FinancialYear, agreement: &Agreement, record: &MeetingRecord) -> Markup {
+fn meeting_forms(
+    who: &Identity,
+    year: FinancialYear,
+    agreement: &Agreement,
+    record: &MeetingRecord,
+    urgent: &[UrgentDecision],
+) -> Markup {
     let action = format!("/board/{year}/meetings/{}", record.meeting.date);
     let voting: Vec<&str> = record.board.members.iter().filter(|m| m.voting).map(|m| m.id.as_str()).collect();
     let hidden = |what: &str| {
@@ -512,23 +667,50 @@ fn meeting_forms(who: &Identity, year: FinancialYear, agreement: &Agreement, rec
             }
             div class="govuk-form-group" {
                 label class="govuk-label" for="element_lead" { "Lead commissioner of the service element, if it concerns one (Sch 4 6.2)" }
-                select class="govuk-select" id="element_lead" name="element_lead" {
-                    option value="" { "none" }
-                    @for p in agreement.partners() { option value=(p.id) { (p.name) " (" (p.id) ")" } }
-                }
+                (partner_select("element_lead", "element_lead", agreement, "none"))
             }
-            @for seat in &voting {
+            @if !record.meeting.items.is_empty() {
                 div class="govuk-form-group" {
-                    label class="govuk-label" for={ "vote-" (seat) } { "Vote of " (seat) }
-                    select class="govuk-select" id={ "vote-" (seat) } name={ "vote:" (seat) } {
-                        option value="" { "not voting (seat empty)" }
-                        option value="for" { "for" }
-                        option value="against" { "against" }
-                        option value="abstain" { "abstain" }
+                    label class="govuk-label" for="decision-item" { "Taken under agenda item" }
+                    select class="govuk-select" id="decision-item" name="item" {
+                        option value="" { "none" }
+                        @for (n, item) in record.meeting.items.iter().enumerate() { option value=(n + 1) { (n + 1) ". " (item.title) } }
                     }
                 }
             }
+            @if !urgent.is_empty() {
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="ratifies" { "Ratifies the urgent decision" }
+                    select class="govuk-select" id="ratifies" name="ratifies" {
+                        option value="" { "none" }
+                        @for u in urgent.iter().filter(|u| u.taken_on < record.meeting.date) { option value=(u.id) { (u.id) ": " (u.subject) } }
+                    }
+                }
+            }
+            (vote_fields("decision", &voting))
             button type="submit" class="govuk-button" { "Record decision" }
+        }
+        h2 class="govuk-heading-m" { "Record a view for the minutes (Sch 4 6.4)" }
+        form method="post" action=(action) {
+            (hidden("view"))
+            div class="govuk-form-group" {
+                label class="govuk-label" for="view-person" { "Who" }
+                input class="govuk-input govuk-input--width-20" id="view-person" name="person" type="text";
+            }
+            div class="govuk-form-group" {
+                label class="govuk-label" for="view-text" { "Their view, including agreement or disagreement with a decision" }
+                textarea class="govuk-textarea" id="view-text" name="text" rows="3" {}
+            }
+            @if !record.meeting.decisions.is_empty() {
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="view-decision" { "About the decision" }
+                    select class="govuk-select" id="view-decision" name="decision" {
+                        option value="" { "none" }
+                        @for d in &record.meeting.decisions { option value=(d.id) { (d.id) ": " (d.subject) } }
+                    }
+                }
+            }
+            button type="submit" class="govuk-button govuk-button--secondary" { "Record view" }
         }
         h2 class="govuk-heading-m" { "Dates" }
         form method="post" action=(action) class="app-inline-form" {
@@ -605,36 +787,24 @@ fn change(meeting: &mut Meeting, agreement: &Agreement, fields: &Fields) -> Resu
                 .push(paper);
         }
         "decision" => {
-            let votes = fields
-                .iter()
-                .filter_map(|(k, v)| Some((k.strip_prefix("vote:")?.to_string(), v.as_str())))
-                .filter_map(|(seat, v)| {
-                    let vote = match v {
-                        "for" => Vote::For,
-                        "against" => Vote::Against,
-                        "abstain" => Vote::Abstain,
-                        _ => return None,
-                    };
-                    Some((seat, vote))
-                })
-                .collect();
-            let element_lead = match field("element_lead") {
+            let item = match field("item") {
                 None => None,
-                Some(id) => Some(
-                    agreement
-                        .partner_ix(id)
-                        .ok_or_else(|| WebError::Invalid(vec![format!("element_lead: no partner {id}")]))?,
-                ),
+                Some(n) => Some(n.parse().map_err(|_| WebError::BadRequest("item: not a number".into()))?),
             };
             meeting.decisions.push(Decision {
                 id: format!("d{}", meeting.decisions.len() + 1),
                 subject: required("subject")?,
-                item: None,
-                ratifies: None,
-                element_lead,
-                votes,
+                item,
+                ratifies: field("ratifies").map(str::to_string),
+                element_lead: field("element_lead").map(|id| partner(agreement, id)).transpose()?,
+                votes: votes(fields),
             });
         }
+        "view" => meeting.views.push(View {
+            person: required("person")?,
+            text: required("text")?,
+            decision: field("decision").map(str::to_string),
+        }),
         "dates" => {
             meeting.agenda_published = optional_date("agenda_published", field("agenda_published"))?;
             meeting.minutes_circulated = optional_date("minutes_circulated", field("minutes_circulated"))?;
