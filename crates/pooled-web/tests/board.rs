@@ -65,7 +65,17 @@ fn quorum(site: &Site) -> String {
 }
 
 fn a_meeting_is_recorded_until_quorate_and_decides(site: Site) {
+    assert!(
+        site.get("/board/2016-17")
+            .text()
+            .contains("Quarter 2: <strong class=\"govuk-tag govuk-tag--orange\">no meeting")
+    );
     schedule(&site);
+    assert!(site.get("/board/2016-17").text().contains("Quarter 2: 1 meeting"), "September is in Q2");
+    // A bank holiday is flagged: Boxing Day 2016.
+    let holiday = site.post_as("manager", "/board/2016-17/meetings", &[("date", "2016-12-26")]);
+    assert_eq!(holiday.status, StatusCode::SEE_OTHER);
+    assert!(site.get("/board/2016-17/meetings/2016-12-26").text().contains("not a working day"));
     assert!(quorum(&site).contains("Not quorate. OCC: 0 of 3 needed, short by 3. OCCG: 0 of 3 needed, short by 3."));
     // In person, by nominated deputy, and an alternative deputy confirmed and agreed.
     for (person, deputising_for, alternative, confirmed, expected) in [
@@ -135,7 +145,8 @@ fn a_meeting_is_recorded_until_quorate_and_decides(site: Site) {
     let stored = store.document("meeting", "2016-17/2016-09-15").expect("read").expect("the meeting");
     assert!(stored.text.contains("minutes_circulated = 2016-09-28"));
     assert_eq!(stored.saved_by, "manager");
-    let saves = store.audit_log().expect("log").iter().filter(|e| e.action == "save-meeting").count();
+    let log = store.audit_log().expect("log");
+    let saves = log.iter().filter(|e| e.action == "save-meeting" && e.subject == "meeting 2016-17/2016-09-15").count();
     assert_eq!(saves as u32, stored.version);
 }
 

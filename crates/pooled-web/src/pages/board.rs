@@ -135,6 +135,14 @@ pub async fn page(
         }
         h2 class="govuk-heading-m" { "Meetings" }
         @if records.meetings.is_empty() { p class="govuk-body" { "No meeting is recorded for " (year) " yet." } }
+        ul class="govuk-list" id="quarters" {
+            @for (quarter, held) in quarters(year, &records) {
+                li { "Quarter " (quarter) ": "
+                    @if held == 0 { strong class="govuk-tag govuk-tag--orange" { "no meeting" } " (the board meets quarterly, Sch 4 5.1)" }
+                    @else { (held) " meeting" @if held > 1 { "s" } }
+                }
+            }
+        }
         ul class="govuk-list" {
             @for m in &records.meetings {
                 li { a class="govuk-link" href={ "/board/" (year) "/meetings/" (m.meeting.date) } { (m.meeting.date) }
@@ -145,6 +153,19 @@ pub async fn page(
     };
     Ok(layout::page(&format!("{} {year}", board.name), &Nav::new(&who, year, Section::Board), &[], body)
         .into_response())
+}
+
+/// Meetings held in each quarter of the financial year (Q1 April to June).
+fn quarters(year: FinancialYear, records: &Records) -> [(u32, usize); 4] {
+    [1, 2, 3, 4].map(|q| {
+        let held = records
+            .meetings
+            .iter()
+            .filter(|m| (pooled_core::calendar::FiscalMonth::containing(m.meeting.date).number() - 1) / 3 + 1 == q)
+            .filter(|m| year.contains(m.meeting.date))
+            .count();
+        (q, held)
+    })
 }
 
 fn register_forms(
@@ -455,6 +476,14 @@ fn meeting_body(
     html! {
         span class="govuk-caption-l" { (board.name) }
         h1 class="govuk-heading-l" { "Meeting of " (record.meeting.date.weekday().name()) " " (record.meeting.date) }
+        @if !board.calendar.is_working_day(record.meeting.date) {
+            div class="govuk-warning-text" {
+                span class="govuk-warning-text__icon" aria-hidden="true" { "!" }
+                strong class="govuk-warning-text__text" {
+                    "This date is not a working day in the " (board.calendar.name()) " calendar."
+                }
+            }
+        }
         div id="quorum" class={ "govuk-inset-text" @if check.quorate { " app-quorate" } } {
             @if check.quorate { strong { "Quorate. " } } @else { strong { "Not quorate. " } }
             @for (ix, filled) in check.seats_filled.iter().enumerate() {
