@@ -61,6 +61,8 @@ fn signed_in() -> Router<Arc<Web>> {
         .route("/what-if/{year}", get(pages::what_if::page))
         .route("/forecasts/{year}", get(pages::forecasts::page).post(pages::forecasts::save))
         .route("/board/{year}", get(pages::board::page))
+        .route("/board/{year}/decisions", get(pages::board_log::decisions))
+        .route("/deadlines", get(pages::board_log::deadlines))
         .route("/board/{year}/register", post(pages::board::change_register))
         .route("/board/{year}/meetings", post(pages::board::schedule))
         .route("/board/{year}/meetings/{date}", get(pages::board::meeting_page).post(pages::board::edit_meeting))

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod board;
+pub mod board_log;
 pub mod forecasts;
 pub mod imports;
 pub mod login;

@@ -1,0 +1,526 @@
+//! Read-only views across the board's records (R10, R11, Sch 4): `/board/{year}/decisions`,
+//! the decision log of the year's meetings and urgent decisions, and `/deadlines`, what is
+//! due, overdue or coming up for every year whose agreement has a board, counted in
+//! working days of the board's calendar.
+//!
+//! Confidential items stay with the board's members: the decision log is built from each
+//! meeting as [`board::visible`] leaves it for the reader, and its downloads are made from
+//! the same table. The deadlines concern meetings, not items, so no item or paper appears.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use pooled_app::board::Records;
+use pooled_core::agreement::Agreement;
+use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
+use pooled_core::governance::deadlines::{self, Standing};
+use pooled_core::governance::{Meeting, MeetingCheck, RatificationStatus, Vote, ratification};
+use pooled_files::{Cell, ColumnKind};
+
+use super::board::{self, visible};
+use super::{QueryPairs, get, month_label};
+use crate::auth::Identity;
+use crate::data::{Web, parse_year};
+use crate::error::WebError;
+use crate::layout::{self, Nav, Section};
+use crate::table::{self, Format, Here, Row, Table, column, text};
+
+/// The outcome filter's choices: the engine's outcomes, then an urgent decision's state.
+const OUTCOMES: [(&str, &str); 6] = [
+    ("agreed", "agreed (Sch 4 6.1)"),
+    ("not-agreed", "not agreed (Sch 4 6.1)"),
+    ("lead-discretion", "lead commissioner's discretion (Sch 4 6.2)"),
+    ("invalid", "invalid: not quorate (Sch 4 6.1.1)"),
+    ("awaiting-ratification", "urgent, awaiting ratification (Sch 4 2(l))"),
+    ("ratified", "urgent, ratified (Sch 4 2(l))"),
+];
+
+/// One line of the decision log, with what the filters look at.
+struct Logged {
+    date: Date,
+    /// The meeting's date, or `None` for an urgent decision taken outside a meeting.
+    meeting: Option<Date>,
+    id: String,
+    subject: String,
+    item: String,
+    lead: String,
+    votes: String,
+    /// An [`OUTCOMES`] key.
+    outcome: &'static str,
+    outcome_text: String,
+    clause: &'static str,
+}
+
+fn votes_summary(votes: &BTreeMap<String, Vote>) -> String {
+    let mut parts = Vec::new();
+    for vote in [Vote::For, Vote::Against, Vote::Abstain] {
+        let seats: Vec<&str> = votes.iter().filter(|(_, v)| **v == vote).map(|(s, _)| s.as_str()).collect();
+        match (vote, seats.len()) {
+            (_, 0) => {}
+            (Vote::For, n) => parts.push(format!("{n} for")),
+            (_, n) => parts.push(format!("{n} {}: {}", vote.name(), seats.join(", "))),
+        }
+    }
+    if parts.is_empty() { "no votes recorded".into() } else { parts.join("; ") }
+}
+
+/// The year's decisions as `who` may see them, in date order (a meeting's in its order,
+/// urgent decisions before the meetings of their day).
+fn log(records: &Records, who: &Identity) -> Vec<Logged> {
+    let agreement: &Agreement = &records.agreement;
+    let partner = |ix: usize| agreement.partners().get(ix).map(|p| p.id.clone()).unwrap_or_default();
+    let checked: Vec<(Meeting, MeetingCheck)> =
+        records.meetings.iter().map(|m| (m.meeting.clone(), m.check.clone())).collect();
+    let ratified: BTreeMap<String, RatificationStatus> =
+        ratification(&records.register, &checked).into_iter().collect();
+    let mut rows = Vec::new();
+    for u in records.register.urgent() {
+        let (outcome, outcome_text) = match ratified.get(&u.id) {
+            Some(RatificationStatus::Ratified { meeting }) => {
+                ("ratified", format!("ratified at the meeting of {meeting}"))
+            }
+            Some(RatificationStatus::Awaiting { overdue_since: Some(d) }) => {
+                ("awaiting-ratification", format!("awaiting ratification, overdue since the meeting of {d}"))
+            }
+            _ => ("awaiting-ratification", "awaiting ratification at the next meeting".to_string()),
+        };
+        rows.push(Logged {
+            date: u.taken_on,
+            meeting: None,
+            id: u.id.clone(),
+            subject: u.subject.clone(),
+            item: String::new(),
+            lead: u.element_lead.map(partner).unwrap_or_default(),
+            votes: votes_summary(&u.votes),
+            outcome,
+            outcome_text,
+            clause: "Sch 4 2(l)",
+        });
+    }
+    for record in &records.meetings {
+        let shown = visible(&record.meeting, who);
+        for d in &shown.decisions {
+            let Some(o) = record.check.decisions.iter().find(|o| o.id == d.id) else { continue };
+            let mut subject = d.subject.clone();
+            if let Some(urgent) = &d.ratifies {
+                subject += &format!(" (ratifies urgent decision {urgent})");
+            }
+            let outcome_text = match o.lead {
+                Some(lead) => format!("{} ({})", o.outcome.name(), partner(lead)),
+                None => o.outcome.name().to_string(),
+            };
+            rows.push(Logged {
+                date: shown.date,
+                meeting: Some(shown.date),
+                id: d.id.clone(),
+                subject,
+                item: d
+                    .item
+                    .and_then(|n| shown.items.get(n.wrapping_sub(1)))
+                    .map(|i| i.title.clone())
+                    .unwrap_or_default(),
+                lead: d.element_lead.map(partner).unwrap_or_default(),
+                votes: votes_summary(&d.votes),
+                outcome: o.outcome.name(),
+                outcome_text,
+                clause: o.outcome.clause(),
+            });
+        }
+    }
+    // Stable: the order above is kept within a day.
+    rows.sort_by_key(|r| (r.date, r.meeting.is_some()));
+    rows
+}
+
+fn decision_table(year: FinancialYear, rows: &[Logged]) -> Table {
+    Table {
+        id: "decisions".into(),
+        caption: format!("Decision log {year}"),
+        columns: vec![
+            column("Date", ColumnKind::Date),
+            column("Meeting", ColumnKind::Text),
+            column("Id", ColumnKind::Text),
+            column("Subject", ColumnKind::Text),
+            column("Agenda item", ColumnKind::Text),
+            column("Element lead", ColumnKind::Text),
+            column("Votes", ColumnKind::Text),
+            column("Outcome", ColumnKind::Text),
+            column("Clause", ColumnKind::Text),
+        ],
+        rows: rows
+            .iter()
+            .map(|r| {
+                let mut row = Row::new(vec![
+                    Cell::Date(r.date),
+                    text(match r.meeting {
+                        Some(d) => format!("meeting of {d}"),
+                        None => "urgent, outside a meeting".to_string(),
+                    }),
+                    text(r.id.clone()),
+                    text(r.subject.clone()),
+                    text(r.item.clone()),
+                    text(r.lead.clone()),
+                    text(r.votes.clone()),
+                    text(r.outcome_text.clone()),
+                    text(r.clause),
+                ]);
+                row.href = r.meeting.map(|d| format!("/board/{year}/meetings/{d}"));
+                row
+            })
+            .collect(),
+    }
+}
+
+/// `GET /board/{year}/decisions?outcome=agreed&q=plan`, and its table as CSV or XLSX.
+pub async fn decisions(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    Path(year): Path<String>,
+    Query(query): Query<QueryPairs>,
+) -> Result<Response, WebError> {
+    let year = parse_year(&year)?;
+    let format = Format::parse(get(&query, "format"))?;
+    let outcome = get(&query, "outcome").map(str::trim).filter(|o| !o.is_empty());
+    if let Some(o) = outcome
+        && !OUTCOMES.iter().any(|(key, _)| *key == o)
+    {
+        return Err(WebError::BadRequest(format!("no outcome `{o}`: choose one of the list")));
+    }
+    let search = get(&query, "q").map(str::trim).unwrap_or("").to_string();
+    let records = board::load(&web, year).await?;
+    let needle = search.to_lowercase();
+    let rows: Vec<Logged> = log(&records, &who)
+        .into_iter()
+        .filter(|r| outcome.is_none_or(|o| r.outcome == o))
+        .filter(|r| needle.is_empty() || r.subject.to_lowercase().contains(&needle))
+        .collect();
+    let tables = vec![decision_table(year, &rows)];
+    if format != Format::Html {
+        return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-decisions"));
+    }
+    let here = Here::new(format!("/board/{year}/decisions"), query.clone());
+    let board_name = records.register.constitution().name.clone();
+    let body = html! {
+        span class="govuk-caption-l" { (board_name) }
+        h1 class="govuk-heading-l" { "Decision log " (year) }
+        p class="govuk-body" {
+            "Every decision of the year's meetings, with the outcome the rules give it: agreed only when every "
+            "filled voting seat votes for at a quorate meeting (Sch 4 6.1); otherwise at the discretion of the "
+            "element's lead commissioner (6.2), or not agreed; invalid at an inquorate meeting (6.1.1). Urgent "
+            "decisions taken outside a meeting wait for ratification at the next one (2(l))."
+        }
+        form method="get" action={ "/board/" (year) "/decisions" } class="app-inline-form" {
+            div class="govuk-form-group" {
+                label class="govuk-label" for="outcome" { "Outcome" }
+                select class="govuk-select" id="outcome" name="outcome" {
+                    option value="" { "any" }
+                    @for (key, label) in OUTCOMES { option value=(key) selected[outcome == Some(key)] { (label) } }
+                }
+            }
+            div class="govuk-form-group" {
+                label class="govuk-label" for="q" { "Subject contains" }
+                input class="govuk-input govuk-input--width-20" id="q" name="q" type="search" value=(search);
+            }
+            button type="submit" class="govuk-button govuk-button--secondary" { "Filter" }
+        }
+        @if rows.is_empty() {
+            p class="govuk-body" id="no-decisions" { "No decision matches." }
+        }
+        @for t in &tables { (t.render(&here)) }
+        p class="govuk-body" { a class="govuk-link" href={ "/board/" (year) } { "The board and its meetings" } " · "
+            a class="govuk-link" href="/deadlines" { "Deadlines" } }
+    };
+    Ok(layout::page(&format!("Decision log {year}"), &Nav::new(&who, year, Section::Board), &[], body).into_response())
+}
+
+/// One thing due.
+struct Due {
+    due: Date,
+    year: FinancialYear,
+    body: String,
+    what: String,
+    href: Option<String>,
+    done: Option<Date>,
+    /// `None` when nothing is recorded that could tell (the monthly report).
+    standing: Option<Standing>,
+    words: String,
+    clause: &'static str,
+}
+
+impl Due {
+    fn overdue(&self) -> bool {
+        matches!(self.standing, Some(Standing::Overdue { .. }))
+    }
+}
+
+fn working_days(n: u32) -> String {
+    if n == 1 { "1 working day".into() } else { format!("{n} working days") }
+}
+
+/// A standing in words.
+fn words(standing: Standing) -> String {
+    match standing {
+        Standing::Done { working_days_late: 0, .. } => "done on time".into(),
+        Standing::Done { working_days_late, .. } => format!("{} late", working_days(working_days_late)),
+        Standing::Overdue { working_days: n } => format!("overdue by {}", working_days(n)),
+        Standing::Due { working_days_left: 0 } => "due today".into(),
+        Standing::Due { working_days_left } => format!("due in {}", working_days(working_days_left)),
+    }
+}
+
+/// Everything due for one year's board, as it stands on `today`.
+fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
+    let year = records.agreement.financial_year();
+    let constitution = records.register.constitution();
+    let calendar = constitution.calendar;
+    let mut out = Vec::new();
+    for record in &records.meetings {
+        let date = record.meeting.date;
+        let href = Some(format!("/board/{year}/meetings/{date}"));
+        let body = record.board.name.clone();
+        for (due, done, what, clause) in [
+            (
+                deadlines::agenda_due(&record.board, date),
+                record.meeting.agenda_published,
+                format!("Agenda and papers for the meeting of {date}"),
+                "Sch 4 5.2",
+            ),
+            (
+                deadlines::minutes_due(&record.board, date),
+                record.meeting.minutes_circulated,
+                format!("Minutes of the meeting of {date}"),
+                "Sch 4 6.3",
+            ),
+        ] {
+            let standing = Standing::of(calendar, due, done, today);
+            out.push(Due {
+                due,
+                year,
+                body: body.clone(),
+                what,
+                href: href.clone(),
+                done,
+                standing: Some(standing),
+                words: words(standing),
+                clause,
+            });
+        }
+    }
+    let checked: Vec<(Meeting, MeetingCheck)> =
+        records.meetings.iter().map(|m| (m.meeting.clone(), m.check.clone())).collect();
+    let statuses: BTreeMap<String, RatificationStatus> =
+        ratification(&records.register, &checked).into_iter().collect();
+    for u in records.register.urgent() {
+        let Some(RatificationStatus::Awaiting { overdue_since }) = statuses.get(&u.id) else { continue };
+        // Due at the next meeting: the first quorate one that let it pass, else the next
+        // one scheduled, else none yet.
+        let next = overdue_since
+            .or_else(|| records.meetings.iter().map(|m| m.meeting.date).find(|d| *d > u.taken_on && *d >= today));
+        let (due, standing, words) = match next {
+            Some(due) => {
+                let standing = Standing::of(calendar, due, None, today);
+                let said = match standing {
+                    Standing::Overdue { .. } => format!("{}: not ratified at the meeting of {due}", words(standing)),
+                    _ => format!("{} (the next meeting)", words(standing)),
+                };
+                (due, Some(standing), said)
+            }
+            None => (u.taken_on, None, "at the next meeting: none is scheduled yet".to_string()),
+        };
+        out.push(Due {
+            due,
+            year,
+            body: constitution.name.clone(),
+            what: format!("Ratification of urgent decision {} of {}: {}", u.id, u.taken_on, u.subject),
+            href: Some(format!("/board/{year}")),
+            done: None,
+            standing,
+            words,
+            clause: "Sch 4 2(l)",
+        });
+    }
+    for month in FiscalMonth::all().filter(|m| year.month_start(*m) <= today) {
+        let due = deadlines::monthly_report_due(calendar, year, month);
+        let (standing, words) = if due >= today {
+            let standing = Standing::of(calendar, due, None, today);
+            (Some(standing), words(standing))
+        } else {
+            (None, "no circulation recorded".to_string())
+        };
+        out.push(Due {
+            due,
+            year,
+            body: constitution.name.clone(),
+            what: format!("Monthly finance and performance report, {}", month_label(year, month)),
+            href: None,
+            done: None,
+            standing,
+            words,
+            clause: "Sch 4 5.4",
+        });
+    }
+    out
+}
+
+fn deadline_table(rows: &[Due]) -> Table {
+    Table {
+        id: "deadlines".into(),
+        caption: "Deadlines".into(),
+        columns: vec![
+            column("Due", ColumnKind::Date),
+            column("Year", ColumnKind::Text),
+            column("Board", ColumnKind::Text),
+            column("What", ColumnKind::Text),
+            column("Done", ColumnKind::Date),
+            column("Standing", ColumnKind::Text),
+            column("Clause", ColumnKind::Text),
+        ],
+        rows: rows
+            .iter()
+            .map(|d| {
+                let mut row = Row::new(vec![
+                    Cell::Date(d.due),
+                    text(d.year.to_string()),
+                    text(d.body.clone()),
+                    text(d.what.clone()),
+                    d.done.map_or(Cell::Empty, Cell::Date),
+                    text(d.words.clone()),
+                    text(d.clause),
+                ]);
+                row.href = d.href.clone();
+                row
+            })
+            .collect(),
+    }
+}
+
+fn cell(cell: &Cell) -> String {
+    match cell {
+        Cell::Empty => String::new(),
+        Cell::Text(s) => s.clone(),
+        Cell::Date(d) => d.to_string(),
+        Cell::Integer(n) => n.to_string(),
+        Cell::Money(m) => layout::pounds(*m),
+        Cell::Percent(p) => format!("{p}%"),
+    }
+}
+
+/// The deadlines table as [`Table::render`] draws one, with the overdue flagged by a red
+/// tag, which a plain table cell cannot carry.
+fn render_deadlines(t: &Table, rows: &[Due], here: &Here) -> Markup {
+    let standing_col = 5;
+    html! {
+        h2 class="govuk-heading-m app-table-caption" id={ "table-" (t.id) "-caption" } { (t.caption) }
+        div class="app-table-wrapper" {
+            table class="govuk-table app-table" id={ "table-" (t.id) } aria-labelledby={ "table-" (t.id) "-caption" } {
+                thead class="govuk-table__head" { tr class="govuk-table__row" {
+                    @for c in &t.columns { th scope="col" class="govuk-table__header" { (c.header) } }
+                } }
+                tbody class="govuk-table__body" {
+                    @for (row, due) in t.rows.iter().zip(rows) {
+                        tr class={ "govuk-table__row" @if due.overdue() { " app-overdue" } } {
+                            @for (i, c) in row.cells.iter().enumerate() {
+                                @if i == 0 {
+                                    th scope="row" class="govuk-table__header" {
+                                        @match &row.href {
+                                            Some(href) => a class="govuk-link" href=(href) { (cell(c)) },
+                                            None => (cell(c)),
+                                        }
+                                    }
+                                } @else if i == standing_col && due.overdue() {
+                                    td class="govuk-table__cell" { strong class="govuk-tag govuk-tag--red" { (cell(c)) } }
+                                } @else {
+                                    td class="govuk-table__cell" { (cell(c)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            (table::downloads(here, &t.id, &t.caption))
+        }
+    }
+}
+
+/// `GET /deadlines?overdue=yes&on=2017-01-05`, and its table as CSV or XLSX.
+pub async fn deadlines(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    Query(query): Query<QueryPairs>,
+) -> Result<Response, WebError> {
+    let format = Format::parse(get(&query, "format"))?;
+    let overdue_only = get(&query, "overdue").is_some_and(|v| !v.is_empty());
+    let on = match get(&query, "on").map(str::trim).filter(|t| !t.is_empty()) {
+        None => board::today(),
+        Some(t) => {
+            Date::parse_iso(t).map_err(|e| WebError::Invalid(vec![format!("on: {e}; give a date like 2016-09-15")]))?
+        }
+    };
+    let shared = Arc::clone(&web);
+    let (years, mut rows) = web
+        .stores
+        .run(move |store| {
+            let years = store.financial_years()?;
+            let mut rows = Vec::new();
+            for &year in &years {
+                if shared.agreement(store, year)?.board().is_none() {
+                    continue;
+                }
+                let records = pooled_app::board::records(store, year).map_err(WebError::input)?;
+                rows.extend(year_deadlines(&records, on));
+            }
+            Ok((years, rows))
+        })
+        .await?;
+    if overdue_only {
+        rows.retain(Due::overdue);
+    }
+    rows.sort_by(|a, b| (a.due, a.year, &a.what).cmp(&(b.due, b.year, &b.what)));
+    let tables = vec![deadline_table(&rows)];
+    if format != Format::Html {
+        return table::export(&tables, get(&query, "table"), format, "pooled-deadlines");
+    }
+    let here = Here::new("/deadlines".into(), query.clone());
+    let overdue = rows.iter().filter(|d| d.overdue()).count();
+    let body = html! {
+        h1 class="govuk-heading-l" { "Deadlines" }
+        p class="govuk-body" {
+            "What the board's paperwork is due by, for every year whose agreement has a board, as it stands on "
+            (on) ", counted in working days (Monday to Friday, less the board calendar's bank holidays): the agenda "
+            "and papers the board's working days before each meeting (Sch 4 5.2), the minutes within the board's days of "
+            "it (6.3), the ratification of urgent decisions at the next meeting (2(l)), and the monthly finance and "
+            "performance report by the last working day of the next month (5.4)."
+        }
+        p class="govuk-hint" id="monthly-hint" {
+            "The monthly reports' circulation is not recorded yet, so no report is shown as done or overdue: each "
+            "month that has begun is listed with its due date, and those past it say \"no circulation recorded\"."
+        }
+        form method="get" action="/deadlines" class="app-inline-form" {
+            div class="govuk-form-group" {
+                label class="govuk-label" for="on" { "As on" }
+                input class="govuk-input govuk-input--width-10" id="on" name="on" type="date" value=(on);
+            }
+            div class="govuk-checkboxes govuk-checkboxes--small govuk-form-group" {
+                div class="govuk-checkboxes__item" {
+                    input class="govuk-checkboxes__input" id="overdue" name="overdue" type="checkbox" value="yes" checked[overdue_only];
+                    label class="govuk-label govuk-checkboxes__label" for="overdue" { "Overdue only" }
+                }
+            }
+            button type="submit" class="govuk-button govuk-button--secondary" { "Show" }
+        }
+        p class="govuk-body" id="overdue-count" {
+            @if overdue == 0 { "Nothing shown is overdue." }
+            @else { strong class="govuk-tag govuk-tag--red" { (overdue) " overdue" } }
+        }
+        @if rows.is_empty() { p class="govuk-body" { "Nothing is due." } }
+        @for t in &tables { (render_deadlines(t, &rows, &here)) }
+    };
+    let nav = match years.iter().copied().filter(|y| y.contains(on)).chain(years.last().copied()).next() {
+        Some(year) => Nav::new(&who, year, Section::Board),
+        None => Nav::signed_in(&who),
+    };
+    Ok(layout::page("Deadlines", &nav, &[], body).into_response())
+}
