@@ -5,8 +5,9 @@
 //! day, for [`super::check_meeting`] to judge that day's meeting against.
 
 use super::UrgentDecision;
+use crate::agreement::Agreement;
 use crate::agreement::{Board, Member, PartnerIx};
-use crate::calendar::Date;
+use crate::calendar::{Date, FiscalMonth};
 
 fn messages(problems: Vec<(Entry, String)>) -> Vec<String> {
     problems.into_iter().map(|(_, text)| text).collect()
@@ -44,8 +45,54 @@ pub struct Nomination {
     pub nominated_on: Date,
 }
 
-/// The board's constitution, its membership's history, and the urgent decisions taken
-/// outside its meetings.
+/// The monthly finance and performance report for `month` went to members on
+/// `circulated_on` (Sch 4 5.4: every month, whether or not a meeting is held).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Circulation {
+    pub month: FiscalMonth,
+    pub circulated_on: Date,
+}
+
+/// An action plan for a forecast over- or underspend flagged by the monthly report of
+/// `month` (Sch 4 3.5, R11), tracked from raised to closed and reported to the board at
+/// the meeting held on `reported_at`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionPlan {
+    pub id: String,
+    /// The pool's id in the agreement.
+    pub pool: String,
+    /// The line of that pool, when the variance is on one line.
+    pub line: Option<String>,
+    pub month: FiscalMonth,
+    pub raised_on: Date,
+    pub description: String,
+    pub closed_on: Option<Date>,
+    /// The date of the meeting the plan was reported to.
+    pub reported_at: Option<Date>,
+}
+
+impl ActionPlan {
+    /// Why the plan does not fit the agreement: its pool, or its line in that pool, does
+    /// not exist.
+    pub fn problem_in(&self, agreement: &Agreement) -> Option<String> {
+        let Some(pool) = agreement.pool(&self.pool) else {
+            return Some(format!(
+                "action plan `{}` is for pool `{}`, which the agreement does not have",
+                self.id, self.pool
+            ));
+        };
+        match &self.line {
+            Some(line) if !pool.lines.iter().any(|l| l.id == *line) => {
+                Some(format!("action plan `{}` is for line `{line}`, which pool {} does not have", self.id, self.pool))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The board's constitution, its membership's history, the urgent decisions taken
+/// outside its meetings, and the reports to it (the monthly report's circulation and
+/// action plans, R10-R11).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Register {
     /// The board as constituted: its rules, and its members on `constituted_on`.
@@ -56,6 +103,10 @@ pub struct Register {
     nominations: Vec<Nomination>,
     /// As given.
     urgent: Vec<UrgentDecision>,
+    /// As given.
+    circulations: Vec<Circulation>,
+    /// As given.
+    action_plans: Vec<ActionPlan>,
 }
 
 /// The entry of a register a problem is about, by its position as given, so that a file
@@ -67,6 +118,8 @@ pub(super) enum Entry {
     Nomination(usize),
     Urgent(usize),
     UrgentVote { urgent: usize, seat: String },
+    Circulation(usize),
+    ActionPlan(usize),
 }
 
 impl Register {
@@ -82,15 +135,32 @@ impl Register {
         changes: Vec<SeatChange>,
         nominations: Vec<Nomination>,
     ) -> Result<Register, Vec<String>> {
-        Register::build(constitution, constituted_on, changes, nominations, Vec::new()).map_err(messages)
+        let reports = Reports::default();
+        Register::build(constitution, constituted_on, changes, nominations, Vec::new(), reports).map_err(messages)
     }
 
     /// The register with these urgent decisions taken outside meetings (Sch 4 2(l)).
     /// Refuses an id used twice, a decision before the constitution, and a vote by a seat
     /// that is not a voting seat of the board on the day.
     pub fn with_urgent(self, urgent: Vec<UrgentDecision>) -> Result<Register, Vec<String>> {
-        let Register { constitution, constituted_on, changes, nominations, .. } = self;
-        Register::build(constitution, constituted_on, changes, nominations, urgent).map_err(messages)
+        let Register { constitution, constituted_on, changes, nominations, circulations, action_plans, .. } = self;
+        let reports = Reports { circulations, action_plans };
+        Register::build(constitution, constituted_on, changes, nominations, urgent, reports).map_err(messages)
+    }
+
+    /// The register with this circulation log of the monthly report and these action
+    /// plans (R10, R11). Refuses a month circulated twice, an action plan id used twice,
+    /// a plan closed before it was raised or reported to a meeting before it was raised.
+    /// Whether each plan's pool and line exist is the agreement's to say:
+    /// [`ActionPlan::problem_in`].
+    pub fn with_reports(
+        self,
+        circulations: Vec<Circulation>,
+        action_plans: Vec<ActionPlan>,
+    ) -> Result<Register, Vec<String>> {
+        let Register { constitution, constituted_on, changes, nominations, urgent, .. } = self;
+        let reports = Reports { circulations, action_plans };
+        Register::build(constitution, constituted_on, changes, nominations, urgent, reports).map_err(messages)
     }
 
     /// [`Register::new`] and [`Register::with_urgent`] at once, each problem with the entry
@@ -101,13 +171,16 @@ impl Register {
         changes: Vec<SeatChange>,
         nominations: Vec<Nomination>,
         urgent: Vec<UrgentDecision>,
+        reports: Reports,
     ) -> Result<Register, Vec<(Entry, String)>> {
         // Sorted by effect, remembering where each change was given.
         let mut order: Vec<usize> = (0..changes.len()).collect();
         order.sort_by_key(|&i| changes[i].from);
         let mut given: Vec<Option<SeatChange>> = changes.into_iter().map(Some).collect();
         let changes = order.iter().filter_map(|&i| given[i].take()).collect();
-        let register = Register { constitution, constituted_on, changes, nominations, urgent };
+        let Reports { circulations, action_plans } = reports;
+        let register =
+            Register { constitution, constituted_on, changes, nominations, urgent, circulations, action_plans };
         let mut problems = register.problems();
         for (entry, _) in &mut problems {
             if let Entry::Change(sorted) = entry {
@@ -205,6 +278,34 @@ impl Register {
                 ));
             }
         }
+        for (i, c) in self.circulations.iter().enumerate() {
+            if self.circulations[..i].iter().any(|e| e.month == c.month) {
+                problems.push((
+                    Entry::Circulation(i),
+                    format!("the monthly report for {} is circulated twice: a month appears once (Sch 4 5.4)", c.month),
+                ));
+            }
+        }
+        for (i, a) in self.action_plans.iter().enumerate() {
+            if self.action_plans[..i].iter().any(|e| e.id == a.id) {
+                problems.push((Entry::ActionPlan(i), format!("action plan id `{}` is used twice", a.id)));
+            }
+            if let Some(closed) = a.closed_on.filter(|c| *c < a.raised_on) {
+                problems.push((
+                    Entry::ActionPlan(i),
+                    format!("action plan `{}` is closed on {closed}, before it was raised on {}", a.id, a.raised_on),
+                ));
+            }
+            if let Some(reported) = a.reported_at.filter(|r| *r < a.raised_on) {
+                problems.push((
+                    Entry::ActionPlan(i),
+                    format!(
+                        "action plan `{}` is reported to the meeting of {reported}, before it was raised on {}",
+                        a.id, a.raised_on
+                    ),
+                ));
+            }
+        }
         problems.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
         problems.dedup_by(|a, b| a.1 == b.1);
         problems
@@ -229,6 +330,21 @@ impl Register {
     /// The urgent decisions taken outside meetings, as given.
     pub fn urgent(&self) -> &[UrgentDecision] {
         &self.urgent
+    }
+
+    /// The circulation log of the monthly finance and performance report, as given.
+    pub fn circulations(&self) -> &[Circulation] {
+        &self.circulations
+    }
+
+    /// The day the monthly report for `month` was circulated, if it was.
+    pub fn circulated(&self, month: FiscalMonth) -> Option<Date> {
+        self.circulations.iter().find(|c| c.month == month).map(|c| c.circulated_on)
+    }
+
+    /// The action plans for flagged forecast variances, as given.
+    pub fn action_plans(&self) -> &[ActionPlan] {
+        &self.action_plans
     }
 
     /// The board as constituted (the agreement's `[board]`).
@@ -268,6 +384,13 @@ impl Register {
         }
         Board { members, ..self.constitution.clone() }
     }
+}
+
+/// The reports part of a register, for [`Register::build`].
+#[derive(Default)]
+pub(super) struct Reports {
+    pub(super) circulations: Vec<Circulation>,
+    pub(super) action_plans: Vec<ActionPlan>,
 }
 
 fn member(seat: &str, holder: &Holder, deputy: Option<String>) -> Member {

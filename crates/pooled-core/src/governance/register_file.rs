@@ -1,6 +1,8 @@
 //! The board register file: when the board was constituted (as the agreement's
 //! `[board]`), each seat change by written notification, each deputy nominated in
-//! writing, and each urgent decision taken outside a meeting. Read with every problem
+//! writing, each urgent decision taken outside a meeting, the circulation log of the
+//! monthly finance and performance report and the action plans for flagged forecast
+//! variances. Read with every problem
 //! located; written back so that it reads to the same register.
 
 use std::collections::BTreeMap;
@@ -8,10 +10,11 @@ use std::ops::Range;
 
 use serde::Deserialize;
 
-use super::register::Entry;
+use super::register::{Entry, Reports};
 use super::write::{line, string, votes};
-use super::{Holder, Nomination, Register, SeatChange, UrgentDecision, Vote};
+use super::{ActionPlan, Circulation, Holder, Nomination, Register, SeatChange, UrgentDecision, Vote};
 use crate::agreement::Agreement;
+use crate::calendar::FiscalMonth;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::file_format::{FileDate, Spanned, from_toml};
 
@@ -25,6 +28,30 @@ struct RawFile {
     nomination: Vec<RawNomination>,
     #[serde(default)]
     urgent: Vec<RawUrgent>,
+    #[serde(default)]
+    circulation: Vec<RawCirculation>,
+    #[serde(default)]
+    action_plan: Vec<RawActionPlan>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCirculation {
+    month: Spanned<String>,
+    circulated_on: FileDate,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawActionPlan {
+    id: Spanned<String>,
+    pool: Spanned<String>,
+    line: Option<Spanned<String>>,
+    month: Spanned<String>,
+    raised_on: FileDate,
+    description: String,
+    closed_on: Option<FileDate>,
+    reported_at: Option<FileDate>,
 }
 
 #[derive(Deserialize)]
@@ -139,12 +166,55 @@ impl Register {
                 votes: u.votes.iter().map(|(seat, vote)| (seat.get_ref().clone(), *vote)).collect(),
             })
             .collect();
-        match Register::build(board.clone(), raw.register.constituted_on.0, changes, nominations, urgent) {
+        let month = |d: &mut Diagnostics, text: &Spanned<String>| match FiscalMonth::parse(text.get_ref()) {
+            Ok(m) => Some(m),
+            Err(message) => {
+                d.error(text.span(), message);
+                None
+            }
+        };
+        // Entries with an unreadable month are left out; `*_at` map the rest to the file.
+        let mut circulations = Vec::new();
+        let mut circulation_at = Vec::new();
+        for (at, c) in raw.circulation.iter().enumerate() {
+            if let Some(m) = month(&mut d, &c.month) {
+                circulation_at.push(at);
+                circulations.push(Circulation { month: m, circulated_on: c.circulated_on.0 });
+            }
+        }
+        let mut action_plans = Vec::new();
+        let mut plan_at = Vec::new();
+        for (at, a) in raw.action_plan.iter().enumerate() {
+            let Some(m) = month(&mut d, &a.month) else { continue };
+            let plan = ActionPlan {
+                id: a.id.get_ref().clone(),
+                pool: a.pool.get_ref().clone(),
+                line: a.line.as_ref().map(|l| l.get_ref().clone()),
+                month: m,
+                raised_on: a.raised_on.0,
+                description: a.description.clone(),
+                closed_on: a.closed_on.map(|c| c.0),
+                reported_at: a.reported_at.map(|r| r.0),
+            };
+            if let Some(problem) = plan.problem_in(agreement) {
+                let span = match (&a.line, agreement.pool(&plan.pool)) {
+                    (Some(line), Some(_)) => line.span(),
+                    _ => a.pool.span(),
+                };
+                d.error(span, problem);
+            }
+            plan_at.push(at);
+            action_plans.push(plan);
+        }
+        let reports = Reports { circulations, action_plans };
+        match Register::build(board.clone(), raw.register.constituted_on.0, changes, nominations, urgent, reports) {
             Ok(register) => d.finish(register),
             Err(problems) => {
                 for (entry, message) in problems {
                     let entry = match entry {
                         Entry::Change(i) => Entry::Change(change_at[i]),
+                        Entry::Circulation(i) => Entry::Circulation(circulation_at[i]),
+                        Entry::ActionPlan(i) => Entry::ActionPlan(plan_at[i]),
                         other => other,
                     };
                     d.error(span_of(&raw, &entry), message);
@@ -190,6 +260,28 @@ impl Register {
                 line(&mut out, "element_lead", partner(lead));
             }
             line(&mut out, "votes", votes(&u.votes));
+        }
+        for c in self.circulations() {
+            out += "\n[[circulation]]\n";
+            line(&mut out, "month", string(&c.month.to_string()));
+            line(&mut out, "circulated_on", c.circulated_on);
+        }
+        for a in self.action_plans() {
+            out += "\n[[action_plan]]\n";
+            line(&mut out, "id", string(&a.id));
+            line(&mut out, "pool", string(&a.pool));
+            if let Some(l) = &a.line {
+                line(&mut out, "line", string(l));
+            }
+            line(&mut out, "month", string(&a.month.to_string()));
+            line(&mut out, "raised_on", a.raised_on);
+            line(&mut out, "description", string(&a.description));
+            if let Some(c) = a.closed_on {
+                line(&mut out, "closed_on", c);
+            }
+            if let Some(r) = a.reported_at {
+                line(&mut out, "reported_at", r);
+            }
         }
         out
     }
@@ -245,5 +337,7 @@ fn span_of(raw: &RawFile, entry: &Entry) -> Range<usize> {
             .get(*urgent)
             .and_then(|u| u.votes.keys().find(|k| k.get_ref() == seat))
             .map_or(0..0, Spanned::span),
+        Entry::Circulation(i) => raw.circulation.get(*i).map_or(0..0, |c| c.month.span()),
+        Entry::ActionPlan(i) => raw.action_plan.get(*i).map_or(0..0, |a| a.id.span()),
     }
 }

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::calendar::Date;
+use crate::calendar::{Date, FiscalMonth};
 
 pub(super) fn day(text: &str) -> Date {
     Date::parse_iso(text).expect("date")
@@ -113,6 +113,34 @@ id = "u2"
 subject = "Extend the reablement contract by three months"
 taken_on = 2016-10-20
 votes = {}
+"#;
+
+/// Reports to the board (R10, R11): the monthly report's circulation log and action plans.
+pub(super) const REPORTS: &str = r#"
+[[circulation]]
+month = "M5"
+circulated_on = 2016-10-28
+
+[[circulation]]
+month = "M4"
+circulated_on = 2016-09-30
+
+[[action_plan]]
+id = "a1"
+pool = "OP"
+line = "home-support"
+month = "M5"
+raised_on = 2016-10-28
+description = "Recover the home support overspend by reviewing packages"
+closed_on = 2016-12-01
+reported_at = 2016-12-15
+
+[[action_plan]]
+id = "a2"
+pool = "LD"
+month = "M5"
+raised_on = 2016-10-31
+description = "Learning disability placements"
 "#;
 
 pub(super) fn register() -> Register {
@@ -334,6 +362,33 @@ fn register_file_errors() {
                 "r.toml:7:1: error: unknown field `name`, expected one of `seat`, `from`, `notified_on`, `person`, `role`, `partner`, `voting`, `chair`",
             ],
         ),
+        // Reports to the board: a month circulated twice, an unreadable month, an unknown
+        // pool or line, an id twice, closed or reported before raised.
+        (format!("{header}{REPORTS}"), vec![]),
+        (
+            format!(
+                "{header}[[circulation]]\nmonth = \"M5\"\ncirculated_on = 2016-10-28\n\
+                 [[circulation]]\nmonth = \"m5\"\ncirculated_on = 2016-10-29\n\
+                 [[circulation]]\nmonth = \"M13\"\ncirculated_on = 2016-10-29\n"
+            ),
+            vec![
+                "r.toml:7:9: error: the monthly report for M5 is circulated twice: a month appears once (Sch 4 5.4)",
+                "r.toml:10:9: error: invalid month `M13`: expected M1 (April) to M12 (March)",
+            ],
+        ),
+        (
+            format!(
+                "{header}[[action_plan]]\nid = \"a1\"\npool = \"XX\"\nmonth = \"M5\"\nraised_on = 2016-10-28\ndescription = \"d\"\n\
+                 [[action_plan]]\nid = \"a1\"\npool = \"OP\"\nline = \"nope\"\nmonth = \"M5\"\nraised_on = 2016-10-28\ndescription = \"d\"\nclosed_on = 2016-10-01\nreported_at = 2016-10-02\n"
+            ),
+            vec![
+                "r.toml:5:8: error: action plan `a1` is for pool `XX`, which the agreement does not have",
+                "r.toml:10:6: error: action plan `a1` is closed on 2016-10-01, before it was raised on 2016-10-28",
+                "r.toml:10:6: error: action plan `a1` is reported to the meeting of 2016-10-02, before it was raised on 2016-10-28",
+                "r.toml:10:6: error: action plan id `a1` is used twice",
+                "r.toml:12:8: error: action plan `a1` is for line `nope`, which pool OP does not have",
+            ],
+        ),
         ("[register]\n".to_string(), vec!["r.toml:1:1: error: missing field `constituted_on`"]),
         ("".to_string(), vec!["r.toml:1:1: error: missing field `register`"]),
     ];
@@ -373,7 +428,8 @@ fn register_files_round_trip() {
         "{header}[[change]]\nseat = \"occ-sca\"\nfrom = 2016-11-01\nnotified_on = 2016-11-01\n\
          [[change]]\nseat = \"occ-ddjc\"\nfrom = 2016-05-01\nnotified_on = 2016-04-20\nperson = \"Di \\\"Q\\\"\"\nrole = \"r\"\npartner = \"OCCG\"\nvoting = false\n"
     );
-    for text in [REGISTER, header, &unsorted] {
+    let reports = format!("{REGISTER}{REPORTS}");
+    for text in [REGISTER, header, &unsorted, &reports] {
         let (register, _) = Register::parse(text, oxfordshire()).expect("reads");
         let written = register.to_toml(oxfordshire());
         let (again, _) = Register::parse(&written, oxfordshire()).expect("reads back");
@@ -531,13 +587,23 @@ fn any_register() -> impl Strategy<Value = Register> {
     let change = (prop::sample::select(seat_ids), text(), text(), 0usize..2, any::<bool>(), any::<bool>(), 0i64..30);
     let nomination = (prop::sample::select(voting_seats()), text());
     let urgent = (text(), prop::option::of(0usize..2), votes());
+    let circulation = prop::collection::btree_map(1u32..=12, date_between("2016-04-01", 500), 0..12);
+    let plan = (
+        prop::sample::select(vec![("OP", Some("home-support")), ("OP", None), ("LD", None)]),
+        1u32..=12,
+        date_between("2016-04-01", 500),
+        text(),
+        prop::option::of(0i64..100),
+        prop::option::of(0i64..100),
+    );
     (
         prop::collection::vec(change, 0..5),
         prop::collection::vec(nomination, 0..3),
         prop::collection::vec(urgent, 0..3),
         any::<bool>(),
+        (circulation, prop::collection::vec(plan, 0..3)),
     )
-        .prop_map(|(changes, nominations, urgent, with_holders)| {
+        .prop_map(|(changes, nominations, urgent, with_holders, (circulation, plans))| {
             let constituted_on = day("2016-04-01");
             let mut emptied = std::collections::BTreeSet::new();
             let changes = changes
@@ -575,8 +641,28 @@ fn any_register() -> impl Strategy<Value = Register> {
                     votes,
                 })
                 .collect();
+            let month = |n| FiscalMonth::new(n).expect("month");
+            let circulations = circulation
+                .into_iter()
+                .map(|(m, circulated_on)| Circulation { month: month(m), circulated_on })
+                .collect();
+            let action_plans = plans
+                .into_iter()
+                .enumerate()
+                .map(|(i, ((pool, line), m, raised_on, description, closed, reported))| ActionPlan {
+                    id: format!("a{i}"),
+                    pool: pool.to_string(),
+                    line: line.map(str::to_string),
+                    month: month(m),
+                    raised_on,
+                    description,
+                    closed_on: closed.map(|n| raised_on.add_days(n).expect("in range")),
+                    reported_at: reported.map(|n| raised_on.add_days(n).expect("in range")),
+                })
+                .collect();
             Register::new(board().clone(), constituted_on, changes, nominations)
                 .and_then(|r| r.with_urgent(urgent))
+                .and_then(|r| r.with_reports(circulations, action_plans))
                 .expect("generated registers hold together")
         })
 }
@@ -618,5 +704,7 @@ const REGISTER_FRAGMENTS: &[&str] = &[
     "constituted_on", "seat", "from", "notified_on", "person", "role", "partner", "voting", "chair",
     "deputy", "nominated_on", "id", "subject", "taken_on", "element_lead", "votes", "true", "false",
     "2016-04-01", "2016-09-01", "2016-03-01", "\"OCC\"", "\"NHS\"", "\"occ-cm\"", "\"occ-sca\"",
-    "\"u1\"", "\"for\"", "occ-cm", "occ-sca",
+    "\"u1\"", "\"for\"", "occ-cm", "occ-sca", "[[circulation]]\n", "[[action_plan]]\n", "month",
+    "circulated_on", "pool", "line", "raised_on", "description", "closed_on", "reported_at", "\"M5\"",
+    "\"OP\"", "\"home-support\"", "\"X\"",
 ];
