@@ -16,6 +16,7 @@ on_both_backends!(
     a_confidential_decision_is_shown_only_to_the_boards_members,
     deadlines_count_working_days_and_flag_the_overdue,
     a_viewer_reads_both_pages_and_neither_route_writes,
+    urgent_decisions_wait_for_ratification_in_the_log_and_the_deadlines,
 );
 
 const VOTING: [&str; 6] = ["occ-cm", "occ-dass", "occ-cfo", "occg-dcc", "occg-ddl", "occg-cfo"];
@@ -52,16 +53,37 @@ fn attend(site: &Site, date: &str, seats: &[&str]) {
 
 /// A decision with each voting seat's vote (`for` unless named in `others`).
 fn decide(site: &Site, date: &str, subject: &str, lead: &str, others: &[(&str, &str)]) {
-    let votes: Vec<(String, &str)> = VOTING
+    decide_with(site, date, &[("subject", subject), ("element_lead", lead)], others);
+}
+
+/// A decision with more of the form's fields (`item`, `ratifies`).
+fn decide_with(site: &Site, date: &str, fields: &[(&str, &str)], others: &[(&str, &str)]) {
+    let votes = votes(others);
+    let mut all = vec![("action", "decision")];
+    all.extend_from_slice(fields);
+    all.extend(votes.iter().map(|(k, v)| (k.as_str(), *v)));
+    edit(site, date, &all);
+}
+
+fn votes<'a>(others: &[(&str, &'a str)]) -> Vec<(String, &'a str)> {
+    VOTING
         .iter()
         .map(|seat| {
             let vote = others.iter().find(|(s, _)| s == seat).map_or("for", |(_, v)| *v);
             (format!("vote:{seat}"), vote)
         })
-        .collect();
-    let mut fields = vec![("action", "decision"), ("subject", subject), ("element_lead", lead)];
+        .collect()
+}
+
+/// An urgent decision taken outside a meeting, through the board page's register form.
+fn urgent(site: &Site, subject: &str, taken_on: &str) {
+    let version = hidden_field(&site.get("/board/2016-17").text(), "version").expect("the register's version");
+    let votes = votes(&[]);
+    let mut fields =
+        vec![("version", version.as_str()), ("action", "urgent"), ("subject", subject), ("taken_on", taken_on)];
     fields.extend(votes.iter().map(|(k, v)| (k.as_str(), *v)));
-    edit(site, date, &fields);
+    let page = site.post_as("manager", "/board/2016-17/register", &fields);
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
 }
 
 /// The body rows of the table `id`, each cell's text.
@@ -148,36 +170,19 @@ fn decisions_are_listed_with_the_engines_outcomes_and_filtered(site: Site) {
     assert!(cells.iter().any(|r| r.iter().any(|c| c == "Approve the winter plan")), "{cells:?}");
 }
 
-/// Ties the meeting's decisions to agenda items, as a meeting file does: the forms record
-/// decisions without one.
-fn take_under_items(site: &Site, date: &str, items: &[(&str, usize)]) {
-    let mut store = site.store();
-    let records = pooled_app::board::records(&*store, year()).expect("records");
-    let record = records.meeting(day(date)).expect("the meeting");
-    let mut meeting = record.meeting.clone();
-    for (id, item) in items {
-        meeting.decisions.iter_mut().find(|d| d.id == *id).expect("the decision").item = Some(*item);
-    }
-    pooled_app::board::save_meeting(
-        &mut *store,
-        &records.agreement,
-        &records.register,
-        Some(record.version),
-        &meeting,
-        "manager",
-    )
-    .expect("saved");
-}
-
 fn a_confidential_decision_is_shown_only_to_the_boards_members(site: Site) {
     let date = "2016-09-15";
     schedule(&site, date);
     attend(&site, date, &VOTING);
     edit(&site, date, &[("action", "item"), ("title", "Budget monitoring")]);
     edit(&site, date, &[("action", "item"), ("title", "Provider in difficulty"), ("confidential", "yes")]);
-    decide(&site, date, "Note the budget position", "", &[]);
-    decide(&site, date, "Support the failing provider", "OCC", &[]);
-    take_under_items(&site, date, &[("d1", 1), ("d2", 2)]);
+    decide_with(&site, date, &[("subject", "Note the budget position"), ("item", "1")], &[]);
+    decide_with(
+        &site,
+        date,
+        &[("subject", "Support the failing provider"), ("element_lead", "OCC"), ("item", "2")],
+        &[],
+    );
 
     for (user, sees) in
         [("board", true), ("manager", true), ("viewer", false), ("occ-finance", false), ("admin", false)]
@@ -279,6 +284,11 @@ fn deadlines_count_working_days_and_flag_the_overdue(site: Site) {
     let ahead = cal.working_days_between(day("2016-12-03"), day("2016-12-29"));
     assert_eq!(ahead, 17);
     assert_eq!(row_cells(&html, "Minutes of the meeting of 2016-12-15")[5], format!("due in {ahead} working days"));
+    // On 10 September the September agenda, sent on the 12th, was not out yet.
+    let html = site.get("/deadlines?on=2016-09-10").text();
+    let sept = row_cells(&html, "Agenda and papers for the meeting of 2016-09-15");
+    assert_eq!(cal.working_days_between(day("2016-09-09"), day("2016-09-10")), 1, "Friday the 9th");
+    assert_eq!((sept[4].as_str(), sept[5].as_str()), ("", "overdue by 1 working day"));
     assert_eq!(site.get("/deadlines?on=yesterday").status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -305,4 +315,51 @@ fn a_viewer_reads_both_pages_and_neither_route_writes(site: Site) {
         assert_eq!(page.status, StatusCode::METHOD_NOT_ALLOWED, "POST {path}");
     }
     assert_eq!(store.audit_log().expect("log").len(), before, "nothing was written");
+}
+
+fn urgent_decisions_wait_for_ratification_in_the_log_and_the_deadlines(site: Site) {
+    urgent(&site, "Emergency placement funding", "2016-08-01");
+    // A quorate meeting that does not ratify it: the next meeting has passed.
+    schedule(&site, "2016-09-15");
+    attend(&site, "2016-09-15", &VOTING);
+    decide(&site, "2016-09-15", "Approve the Q2 action plan", "", &[]);
+    let html = site.get("/board/2016-17/decisions?outcome=awaiting-ratification").text();
+    let got = rows(&html, "decisions");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0][..4], ["2016-08-01", "urgent, outside a meeting", "u1", "Emergency placement funding"]);
+    assert_eq!(got[0][6], "6 for");
+    assert_eq!(got[0][7], "awaiting ratification, overdue since the meeting of 2016-09-15");
+    assert_eq!(got[0][8], "Sch 4 2(l)");
+    let html = site.get("/deadlines?on=2016-09-20&overdue=yes").text();
+    let row = row_cells(&html, "Ratification of urgent decision u1");
+    let late = Calendar::EnglandAndWales.working_days_between(day("2016-09-16"), day("2016-09-20"));
+    assert_eq!(row[0], "2016-09-15");
+    assert_eq!(row[5], format!("overdue by {late} working days: not ratified at the meeting of 2016-09-15"));
+
+    // Ratified at the next quorate meeting; a second urgent decision has no meeting after it.
+    schedule(&site, "2016-12-15");
+    attend(&site, "2016-12-15", &VOTING);
+    decide_with(&site, "2016-12-15", &[("subject", "Ratify the emergency funding"), ("ratifies", "u1")], &[]);
+    urgent(&site, "Winter pressures", "2016-12-20");
+    let html = site.get("/board/2016-17/decisions").text();
+    let got = rows(&html, "decisions");
+    let subjects: Vec<&str> = got.iter().map(|r| r[3].as_str()).collect();
+    assert_eq!(
+        subjects,
+        [
+            "Emergency placement funding",
+            "Approve the Q2 action plan",
+            "Ratify the emergency funding (ratifies urgent decision u1)",
+            "Winter pressures"
+        ]
+    );
+    assert_eq!(got[0][7], "ratified at the meeting of 2016-12-15");
+    assert_eq!(got[2][7], "agreed");
+    assert_eq!(got[3][7], "awaiting ratification at the next meeting");
+    let html = site.get("/board/2016-17/decisions?outcome=ratified").text();
+    assert_eq!(rows(&html, "decisions").len(), 1);
+    let html = site.get("/deadlines?on=2017-01-05").text();
+    assert!(!html.contains("Ratification of urgent decision u1"), "ratified: no longer due");
+    let row = row_cells(&html, "Ratification of urgent decision u2");
+    assert_eq!(row[5], "at the next meeting: none is scheduled yet");
 }

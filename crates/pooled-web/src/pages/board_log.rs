@@ -295,6 +295,8 @@ fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
                 "Sch 4 6.3",
             ),
         ] {
+            // As the records stood on the day: what was done later was not done yet.
+            let done = done.filter(|d| *d <= today);
             let standing = Standing::of(calendar, due, done, today);
             out.push(Due {
                 due,
