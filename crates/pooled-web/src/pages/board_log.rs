@@ -346,8 +346,11 @@ fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
     }
     for month in FiscalMonth::all().filter(|m| year.month_start(*m) <= today) {
         let due = deadlines::monthly_report_due(calendar, year, month);
-        let (standing, words) = if due >= today {
-            let standing = Standing::of(calendar, due, None, today);
+        let done = records.register.circulated(month).filter(|d| *d <= today);
+        // Without a circulation in the register's log, a report past its day is not known
+        // to be late: the log may not be kept yet.
+        let (standing, words) = if done.is_some() || due >= today {
+            let standing = Standing::of(calendar, due, done, today);
             (Some(standing), words(standing))
         } else {
             (None, "no circulation recorded".to_string())
@@ -358,7 +361,7 @@ fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
             body: constitution.name.clone(),
             what: format!("Monthly finance and performance report, {}", month_label(year, month)),
             href: None,
-            done: None,
+            done,
             standing,
             words,
             clause: "Sch 4 5.4",
@@ -497,8 +500,9 @@ pub async fn deadlines(
             "performance report by the last working day of the next month (5.4)."
         }
         p class="govuk-hint" id="monthly-hint" {
-            "The monthly reports' circulation is not recorded yet, so no report is shown as done or overdue: each "
-            "month that has begun is listed with its due date, and those past it say \"no circulation recorded\"."
+            "Each month that has begun is listed with its monthly report's due date. A report is shown as done "
+            "when the register's circulation log records it; one past its due date with no circulation recorded "
+            "says \"no circulation recorded\" and is not counted as overdue, since the log may not be kept yet."
         }
         form method="get" action="/deadlines" class="app-inline-form" {
             div class="govuk-form-group" {
