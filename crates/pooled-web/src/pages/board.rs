@@ -83,6 +83,10 @@ pub async fn page(
             "agenda and papers at least " (board.agenda_working_days) " working days before a meeting (5.2); minutes "
             "within " (board.minutes_within_days) " days (6.3); decisions unanimous at quorate meetings (6.1)."
         }
+        p class="govuk-body" {
+            a class="govuk-link" href={ "/board/" (year) "/decisions" } { "Decision log" } " · "
+            a class="govuk-link" href="/deadlines" { "What is due" }
+        }
         form method="get" action={ "/board/" (year) } class="app-inline-form" {
             div class="govuk-form-group" {
                 label class="govuk-label" for="on" { "Members on" }
