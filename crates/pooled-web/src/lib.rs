@@ -62,6 +62,7 @@ fn signed_in() -> Router<Arc<Web>> {
         .route("/forecasts/{year}", get(pages::forecasts::page).post(pages::forecasts::save))
         .route("/board/{year}", get(pages::board::page))
         .route("/board/{year}/decisions", get(pages::board_log::decisions))
+        .route("/board/{year}/reports", get(pages::board_reports::page).post(pages::board_reports::change))
         .route("/deadlines", get(pages::board_log::deadlines))
         .route("/board/{year}/register", post(pages::board::change_register))
         .route("/board/{year}/meetings", post(pages::board::schedule))

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod board;
 pub mod board_log;
+pub mod board_reports;
 pub mod forecasts;
 pub mod imports;
 pub mod login;
