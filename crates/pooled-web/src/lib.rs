@@ -67,6 +67,7 @@ fn signed_in() -> Router<Arc<Web>> {
         .route("/board/{year}/register", post(pages::board::change_register))
         .route("/board/{year}/meetings", post(pages::board::schedule))
         .route("/board/{year}/meetings/{date}", get(pages::board::meeting_page).post(pages::board::edit_meeting))
+        .route("/board/{year}/meetings/{date}/pack", get(pages::pack::page))
         .route("/imports/new", get(pages::imports::new))
         // An extract may be large: the upload streams to disk, so no body limit here.
         .route("/imports", post(pages::imports::upload).layer(DefaultBodyLimit::disable()))

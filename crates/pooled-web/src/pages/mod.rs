@@ -9,6 +9,7 @@ pub mod forecasts;
 pub mod imports;
 pub mod login;
 pub mod overview;
+pub mod pack;
 pub mod payments;
 pub mod pool;
 pub mod risk_share;

@@ -68,7 +68,7 @@ pub fn report_export(
     }
 }
 
-fn pools_table(agreement: &Agreement, report: &MonthlyReport) -> Table {
+pub(crate) fn pools_table(agreement: &Agreement, report: &MonthlyReport) -> Table {
     let partners = agreement.partners();
     let mut columns = vec![
         column("Pool", ColumnKind::Text),

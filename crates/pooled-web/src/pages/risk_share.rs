@@ -61,7 +61,7 @@ pub async fn page(
 }
 
 /// The rows of `pooled risk-share`, in the same order and words.
-fn share_table(a: &Agreement, pool: &Pool, share: &RiskShare) -> Table {
+pub(crate) fn share_table(a: &Agreement, pool: &Pool, share: &RiskShare) -> Table {
     let mut columns = vec![column("£", ColumnKind::Text)];
     columns.extend(a.partners().iter().map(|p| column(p.id.clone(), ColumnKind::Money)));
     // Schedule 3 leaves a nil exclusion or income blank; the contributions and bases
