@@ -173,16 +173,23 @@ fn confidential_items_are_shown_only_to_the_boards_members(site: Site) {
 }
 
 fn a_nomination_changes_who_may_deputise(site: Site) {
+    // The report circulation log, kept in the same register, survives the change.
+    let version = hidden_field(&site.get("/board/2016-17/reports").text(), "version").unwrap_or_default();
+    let circulate =
+        [("version", version.as_str()), ("action", "circulate"), ("month", "M1"), ("circulated_on", "2016-05-20")];
+    assert_eq!(site.post_as("manager", "/board/2016-17/reports", &circulate).status, StatusCode::SEE_OTHER);
     let page = site.get("/board/2016-17?on=2016-06-01").text();
     assert!(row_cells(&page, ">occg-cfo<").contains(&"occg-cfo-deputy".to_string()));
     let fields =
         [("action", "nominate"), ("seat", "occg-cfo"), ("deputy", "Gus Green"), ("nominated_on", "2016-06-15")];
-    let saved = site.post_as("manager", "/board/2016-17/register", &fields);
+    let saved = change_register(&site, &fields);
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
     let before = site.get("/board/2016-17?on=2016-06-14").text();
     assert!(row_cells(&before, ">occg-cfo<").contains(&"occg-cfo-deputy".to_string()), "not before it was made");
     let after = site.get("/board/2016-17?on=2016-06-15").text();
     assert!(row_cells(&after, ">occg-cfo<").contains(&"Gus Green".to_string()));
+    let register = site.store().document("board-register", "2016-17").expect("read").expect("stored").text;
+    assert!(register.contains("circulated_on = 2016-05-20"), "{register}");
     // A nomination for a non-voting seat is refused, naming the rule.
     let fields = [("action", "nominate"), ("seat", "occ-sca"), ("deputy", "Jo"), ("nominated_on", "2016-07-01")];
     let version = hidden_field(&site.get("/board/2016-17").text(), "version").expect("version");

@@ -85,6 +85,7 @@ pub async fn page(
         }
         p class="govuk-body" {
             a class="govuk-link" href={ "/board/" (year) "/decisions" } { "Decision log" } " · "
+            a class="govuk-link" href={ "/board/" (year) "/reports" } { "Reports to the board" } " · "
             a class="govuk-link" href="/deadlines" { "What is due" }
         }
         form method="get" action={ "/board/" (year) } class="app-inline-form" {
@@ -381,6 +382,7 @@ fn changed_register(register: &Register, agreement: &Agreement, fields: &Fields)
     };
     let changed = Register::new(register.constitution().clone(), register.constituted_on(), changes, nominations)
         .and_then(|r| r.with_urgent(urgent))
+        .and_then(|r| r.with_reports(register.circulations().to_vec(), register.action_plans().to_vec()))
         .map_err(WebError::Invalid)?;
     Ok((changed, on))
 }
