@@ -482,6 +482,11 @@ fn meeting_body(
     html! {
         span class="govuk-caption-l" { (board.name) }
         h1 class="govuk-heading-l" { "Meeting of " (record.meeting.date.weekday().name()) " " (record.meeting.date) }
+        p class="govuk-body" {
+            a class="govuk-link" href={ "/board/" (year) "/meetings/" (record.meeting.date) "/pack" } { "Agenda pack" }
+            " (printable; confidential items only in the members' version) · "
+            a class="govuk-link" href={ "/board/" (year) } { "The board" }
+        }
         @if !board.calendar.is_working_day(record.meeting.date) {
             div class="govuk-warning-text" {
                 span class="govuk-warning-text__icon" aria-hidden="true" { "!" }
