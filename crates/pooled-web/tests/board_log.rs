@@ -18,6 +18,7 @@ on_both_backends!(
     a_viewer_reads_both_pages_and_neither_route_writes,
     urgent_decisions_wait_for_ratification_in_the_log_and_the_deadlines,
     a_circulated_monthly_report_is_done,
+    an_action_plan_is_due_at_the_next_meeting,
 );
 
 const VOTING: [&str; 6] = ["occ-cm", "occ-dass", "occ-cfo", "occg-dcc", "occg-ddl", "occg-cfo"];
@@ -388,5 +389,38 @@ fn a_circulated_monthly_report_is_done(site: Site) {
         row_cells(&html, "report, M3 (June 2016)")[5],
         "due in 1 working day",
         "on Thursday 28 July, due Friday 29 July"
+    );
+}
+
+fn an_action_plan_is_due_at_the_next_meeting(site: Site) {
+    let raise = |site: &Site| {
+        let version = hidden_field(&site.get("/board/2016-17/reports").text(), "version").unwrap_or_default();
+        let fields = [
+            ("version", version.as_str()),
+            ("action", "raise"),
+            ("pool", "OP"),
+            ("line", ""),
+            ("month", "M5"),
+            ("raised_on", "2016-10-03"),
+            ("description", "Recover the home support underspend"),
+        ];
+        let page = site.post_as("manager", "/board/2016-17/reports", &fields);
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    };
+    raise(&site);
+    let none = site.get("/deadlines?on=2016-10-05").text();
+    assert_eq!(row_cells(&none, "Action plan a1")[5], "at the next meeting: none is scheduled yet");
+    schedule(&site, "2016-10-13");
+    // On the 12th the meeting is tomorrow; on the 14th it has passed without the plan.
+    let before = site.get("/deadlines?on=2016-10-12").text();
+    assert_eq!(row_cells(&before, "Action plan a1")[0], "2016-10-13");
+    assert_eq!(
+        row_cells(&before, "Action plan a1")[5],
+        "due in 1 working day: to be reported to the meeting of 2016-10-13"
+    );
+    let after = site.get("/deadlines?on=2016-10-14&overdue=yes").text();
+    assert_eq!(
+        row_cells(&after, "Action plan a1")[5],
+        "overdue by 1 working day: to be reported to the meeting of 2016-10-13"
     );
 }

@@ -344,6 +344,39 @@ fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
             clause: "Sch 4 2(l)",
         });
     }
+    // An action plan is reported to the next meeting after it is raised (Sch 4 3.5, R11):
+    // due at that meeting, done when reported.
+    for plan in records.register.action_plans() {
+        let next = records.meetings.iter().map(|m| m.meeting.date).find(|d| *d > plan.raised_on);
+        let done = plan.reported_at.filter(|d| *d <= today);
+        let (due, standing, said) = match (next, done) {
+            (Some(due), _) | (None, Some(due)) => {
+                let standing = Standing::of(calendar, due, done, today);
+                let said = match done {
+                    Some(on) => format!("{}: reported to the meeting of {on}", words(standing)),
+                    None => format!("{}: to be reported to the meeting of {due}", words(standing)),
+                };
+                (due, Some(standing), said)
+            }
+            (None, None) => (plan.raised_on, None, "at the next meeting: none is scheduled yet".to_string()),
+        };
+        let line = plan.line.as_deref().map_or(String::new(), |l| format!(", line {l}"));
+        let state = match plan.closed_on.filter(|d| *d <= today) {
+            Some(d) => format!("closed {d}"),
+            None => "open".to_string(),
+        };
+        out.push(Due {
+            due,
+            year,
+            body: constitution.name.clone(),
+            what: format!("Action plan {} for pool {}{line} ({state}): {}", plan.id, plan.pool, plan.description),
+            href: Some(format!("/board/{year}/reports")),
+            done,
+            standing,
+            words: said,
+            clause: "Sch 4 3.5",
+        });
+    }
     for month in FiscalMonth::all().filter(|m| year.month_start(*m) <= today) {
         let due = deadlines::monthly_report_due(calendar, year, month);
         let done = records.register.circulated(month).filter(|d| *d <= today);
