@@ -93,6 +93,20 @@ fn a_meeting_is_recorded_until_quorate_and_decides(site: Site) {
         assert_eq!(edit(&site, &fields).status, StatusCode::SEE_OTHER, "{person}");
         assert!(quorum(&site).contains(expected), "after {person}: {}", quorum(&site));
     }
+    // A non-voting member, a guest, and an alternative deputy with no written
+    // confirmation attend without counting, each with the reason.
+    for fields in [
+        vec![("action", "attend"), ("person", "occ-sca")],
+        vec![("action", "attend"), ("person", "Healthwatch representative")],
+        vec![("action", "attend"), ("person", "C. Person"), ("deputising_for", "occg-cfo"), ("alternative", "yes")],
+    ] {
+        assert_eq!(edit(&site, &fields).status, StatusCode::SEE_OTHER);
+    }
+    assert!(quorum(&site).starts_with("Not quorate."), "{}", quorum(&site));
+    let html = site.get(MEETING).text();
+    assert!(html.contains("occ-sca: non-voting member: attends but does not count towards the quorum (Sch 4 1.1)"));
+    assert!(html.contains("Healthwatch representative: not a member of the board: in attendance only (Sch 4 8.4)"));
+    assert!(html.contains("not confirmed in writing by a voting member of OCCG (Sch 4 1.2)"), "C. Person's reason");
     // An alternative deputy without the other partner's agreement does not count ...
     let fields = [
         ("action", "attend"),
@@ -267,4 +281,58 @@ fn an_urgent_decision_awaits_ratification_until_a_quorate_meeting_agrees_it(site
     assert!(quorum(&site).starts_with("Quorate."), "{}", quorum(&site));
     let page = site.get("/board/2016-17").text();
     assert!(page.contains("ratified at the meeting of 2016-09-15"), "{page}\n{meeting}");
+}
+
+/// The 2022-23 agreement with the 2016 board's constitution (the 2022 report gives no
+/// membership for its board), so that deadlines fall around Easter and the Jubilee of 2022.
+fn agreement_2022_with_a_board() -> String {
+    let board = &AGREEMENT[AGREEMENT.find("[board]").expect("the 2016 board")..];
+    format!("{}\n{board}", include_str!("../../../examples/oxfordshire-2022-23.toml"))
+}
+
+/// (meeting, paper published, latest day for the agenda, paper late): five working days
+/// back over Easter 2022 (Good Friday 15, Easter Monday 18 April) and the Platinum Jubilee
+/// (2 and 3 June 2022), shown on the meeting page the pool manager records.
+fn deadlines_fall_around_easter_and_the_jubilee_of_2022(site: Site) {
+    for (date, published, due, late) in [
+        ("2022-04-21", "2022-04-12", "2022-04-12", false),
+        ("2022-04-21", "2022-04-13", "2022-04-12", true),
+        ("2022-06-08", "2022-05-30", "2022-05-30", false),
+        ("2022-06-08", "2022-06-01", "2022-05-30", true),
+    ] {
+        let path = format!("/board/2022-23/meetings/{date}");
+        if site.get(&path).status == StatusCode::NOT_FOUND {
+            let page = site.post_as("manager", "/board/2022-23/meetings", &[("date", date)]);
+            assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+            let version = hidden_field(&site.get(&path).text(), "version").expect("version");
+            let item = [("version", version.as_str()), ("action", "item"), ("title", "Finance report")];
+            assert_eq!(site.post_as("manager", &path, &item).status, StatusCode::SEE_OTHER);
+        }
+        let version = hidden_field(&site.get(&path).text(), "version").expect("version");
+        let paper = [
+            ("version", version.as_str()),
+            ("action", "paper"),
+            ("item", "1"),
+            ("title", published),
+            ("published", published),
+        ];
+        assert_eq!(site.post_as("manager", &path, &paper).status, StatusCode::SEE_OTHER);
+        let html = site.get(&path).text();
+        assert!(html.contains(&format!("Agenda and papers by {due} (Sch 4 5.2)")), "{date}: {html}");
+        let line = &html[html.find(&format!(": {published} — published {published}")).expect("the paper")..];
+        let line = &line[..line.find("</li>").expect("end")];
+        assert_eq!(line.contains("Late: due by"), late, "{date}, paper of {published}: {line}");
+    }
+}
+
+#[test]
+fn sqlite_deadlines_fall_around_easter_and_the_jubilee_of_2022() {
+    deadlines_fall_around_easter_and_the_jubilee_of_2022(Site::sqlite("jubilee", &agreement_2022_with_a_board()));
+}
+
+#[test]
+fn postgres_deadlines_fall_around_easter_and_the_jubilee_of_2022() {
+    if let Some(site) = Site::postgres("jubilee", &agreement_2022_with_a_board()) {
+        deadlines_fall_around_easter_and_the_jubilee_of_2022(site);
+    }
 }
