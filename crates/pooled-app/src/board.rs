@@ -5,7 +5,7 @@
 
 use pooled_core::agreement::{Agreement, Board};
 use pooled_core::calendar::{Date, FinancialYear};
-use pooled_core::governance::{Meeting, MeetingCheck, Register, check_meeting};
+use pooled_core::governance::{Meeting, MeetingCheck, RatificationStatus, Register, check_meeting, ratification};
 use pooled_store::{DocumentSave, Store};
 
 use crate::{AppError, Result, agreement};
@@ -36,6 +36,13 @@ pub struct MeetingRecord {
 impl Records {
     pub fn meeting(&self, date: Date) -> Option<&MeetingRecord> {
         self.meetings.iter().find(|m| m.meeting.date == date)
+    }
+
+    /// Each urgent decision of the register with its ratification by these meetings.
+    pub fn ratifications(&self) -> Vec<(String, RatificationStatus)> {
+        let checked: Vec<(Meeting, MeetingCheck)> =
+            self.meetings.iter().map(|m| (m.meeting.clone(), m.check.clone())).collect();
+        ratification(&self.register, &checked)
     }
 }
 
@@ -76,8 +83,9 @@ pub fn records(store: &dyn Store, year: FinancialYear) -> Result<Records> {
 }
 
 /// Saves the register as edited from `expected` (its version when read; `None` for the
-/// first). It is written out and read back first, so a register the core refuses is
-/// never stored.
+/// first). It is written out and read back first, and every meeting of the year is read
+/// against it, so a register the core refuses, or one that would leave a recorded
+/// meeting unreadable (a vote by a seat it empties or makes non-voting), is never stored.
 pub fn save_register(
     store: &mut dyn Store,
     agreement: &Agreement,
@@ -87,6 +95,17 @@ pub fn save_register(
 ) -> Result<DocumentSave> {
     let text = register.to_toml(agreement);
     Register::parse(&text, agreement).map_err(|e| rendered("register", &text, &e))?;
+    let year = agreement.financial_year();
+    for stored in store.documents(MEETING, &format!("{year}/"))? {
+        Meeting::parse_with_register(&stored.text, agreement, register).map_err(|e| {
+            let mut lines = vec![format!(
+                "this change to the register would leave the recorded meeting {} at odds with it; nothing was saved:",
+                stored.key
+            )];
+            lines.extend(e.iter().map(|d| d.render(&format!("meeting {}", stored.key), &stored.text)));
+            AppError::Input(lines)
+        })?;
+    }
     Ok(store.save_document(REGISTER, &agreement.financial_year().to_string(), expected, &text, actor)?)
 }
 

@@ -256,6 +256,18 @@ fn a_seat_changes_hands_by_written_notification(site: Site) {
     let refused = change_register(&site, &early);
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text().contains("before its written notification"), "{}", refused.text());
+    // A change that would leave a recorded meeting at odds with the register (a vote by a
+    // seat it empties) is refused, and the meeting stays readable.
+    schedule(&site);
+    let mut fields = vec![("action", "decision"), ("subject", "Approve")];
+    let all_for = votes(&[]);
+    fields.extend(all_for.iter().map(|(k, v)| (k.as_str(), *v)));
+    assert_eq!(edit(&site, &fields).status, StatusCode::SEE_OTHER);
+    let empty = [("action", "change"), ("seat", "occg-ddl"), ("notified_on", "2016-08-01"), ("from", "2016-08-01")];
+    let refused = change_register(&site, &empty);
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().contains("would leave the recorded meeting 2016-17/2016-09-15"), "{}", refused.text());
+    assert_eq!(site.get(MEETING).status, StatusCode::OK);
 }
 
 fn an_urgent_decision_awaits_ratification_until_a_quorate_meeting_agrees_it(site: Site) {

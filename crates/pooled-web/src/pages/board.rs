@@ -18,7 +18,7 @@ use pooled_core::calendar::{Date, FinancialYear};
 use pooled_core::governance::deadlines::Standing;
 use pooled_core::governance::{
     Attendee, Decision, Holder, Item, Meeting, Nomination, Paper, RatificationStatus, Register, SeatChange,
-    UrgentDecision, View, Vote, check_papers, draft_minutes, filled_by_name, ratification,
+    UrgentDecision, View, Vote, check_papers, draft_minutes, filled_by_name,
 };
 
 use super::{QueryPairs, get};
@@ -32,7 +32,8 @@ use crate::layout::{self, Nav, Section, csrf_field};
 type Fields = Vec<(String, String)>;
 
 pub(crate) async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Records, WebError> {
-    web.stores.run(move |store| pooled_app::board::records(store, year).map_err(WebError::input)).await
+    // Reading: a stored record the core refuses is the server's problem (500), not the reader's.
+    web.stores.run(move |store| Ok(pooled_app::board::records(store, year)?)).await
 }
 
 pub(crate) fn today() -> Date {
@@ -71,10 +72,7 @@ pub async fn page(
     let agreement = &records.agreement;
     let partner = |ix: usize| agreement.partners()[ix].id.clone();
     let keeps = access::check(&who.user, Write::BoardRecords).is_ok();
-    let checked: Vec<(Meeting, pooled_core::governance::MeetingCheck)> =
-        records.meetings.iter().map(|m| (m.meeting.clone(), m.check.clone())).collect();
-    let ratified: BTreeMap<String, RatificationStatus> =
-        ratification(&records.register, &checked).into_iter().collect();
+    let ratified: BTreeMap<String, RatificationStatus> = records.ratifications().into_iter().collect();
     let body = html! {
         span class="govuk-caption-l" { (agreement.name()) }
         h1 class="govuk-heading-l" { (board.name) " " (year) }
@@ -370,7 +368,7 @@ fn changed_register(register: &Register, agreement: &Agreement, fields: &Fields)
         "urgent" => {
             let taken_on = parse_date("taken_on", field("taken_on").unwrap_or(""))?;
             urgent.push(UrgentDecision {
-                id: format!("u{}", urgent.len() + 1),
+                id: fresh_id("u", urgent.iter().map(|u| u.id.as_str())),
                 subject: required("subject")?,
                 taken_on,
                 element_lead: field("element_lead").map(|id| partner(agreement, id)).transpose()?,
@@ -385,6 +383,13 @@ fn changed_register(register: &Register, agreement: &Agreement, fields: &Fields)
         .and_then(|r| r.with_reports(register.circulations().to_vec(), register.action_plans().to_vec()))
         .map_err(WebError::Invalid)?;
     Ok((changed, on))
+}
+
+/// The first of `prefix`1, `prefix`2, ... that no existing id takes: ids given by hand
+/// in a stored file need not run in order.
+fn fresh_id<'a>(prefix: &str, taken: impl Iterator<Item = &'a str>) -> String {
+    let taken: std::collections::BTreeSet<&str> = taken.collect();
+    (1..).map(|n| format!("{prefix}{n}")).find(|id| !taken.contains(id.as_str())).unwrap_or_default()
 }
 
 fn partner(agreement: &Agreement, id: &str) -> Result<usize, WebError> {
@@ -832,7 +837,7 @@ fn change(meeting: &mut Meeting, agreement: &Agreement, fields: &Fields) -> Resu
                 Some(n) => Some(n.parse().map_err(|_| WebError::BadRequest("item: not a number".into()))?),
             };
             meeting.decisions.push(Decision {
-                id: format!("d{}", meeting.decisions.len() + 1),
+                id: fresh_id("d", meeting.decisions.iter().map(|d| d.id.as_str())),
                 subject: required("subject")?,
                 item,
                 ratifies: field("ratifies").map(str::to_string),

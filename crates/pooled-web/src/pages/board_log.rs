@@ -17,7 +17,7 @@ use pooled_app::board::Records;
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::governance::deadlines::{self, Standing};
-use pooled_core::governance::{Meeting, MeetingCheck, RatificationStatus, Vote, ratification};
+use pooled_core::governance::{RatificationStatus, Vote};
 use pooled_files::{Cell, ColumnKind};
 
 use super::board::{self, visible};
@@ -72,10 +72,7 @@ fn votes_summary(votes: &BTreeMap<String, Vote>) -> String {
 fn log(records: &Records, who: &Identity) -> Vec<Logged> {
     let agreement: &Agreement = &records.agreement;
     let partner = |ix: usize| agreement.partners().get(ix).map(|p| p.id.clone()).unwrap_or_default();
-    let checked: Vec<(Meeting, MeetingCheck)> =
-        records.meetings.iter().map(|m| (m.meeting.clone(), m.check.clone())).collect();
-    let ratified: BTreeMap<String, RatificationStatus> =
-        ratification(&records.register, &checked).into_iter().collect();
+    let ratified: BTreeMap<String, RatificationStatus> = records.ratifications().into_iter().collect();
     let mut rows = Vec::new();
     for u in records.register.urgent() {
         let (outcome, outcome_text) = match ratified.get(&u.id) {
@@ -311,10 +308,7 @@ fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
             });
         }
     }
-    let checked: Vec<(Meeting, MeetingCheck)> =
-        records.meetings.iter().map(|m| (m.meeting.clone(), m.check.clone())).collect();
-    let statuses: BTreeMap<String, RatificationStatus> =
-        ratification(&records.register, &checked).into_iter().collect();
+    let statuses: BTreeMap<String, RatificationStatus> = records.ratifications().into_iter().collect();
     for u in records.register.urgent() {
         let Some(RatificationStatus::Awaiting { overdue_since }) = statuses.get(&u.id) else { continue };
         // Due at the next meeting: the first quorate one that let it pass, else the next
@@ -507,7 +501,7 @@ pub async fn deadlines(
                 if shared.agreement(store, year)?.board().is_none() {
                     continue;
                 }
-                let records = pooled_app::board::records(store, year).map_err(WebError::input)?;
+                let records = pooled_app::board::records(store, year)?;
                 rows.extend(year_deadlines(&records, on));
             }
             Ok((years, rows))
