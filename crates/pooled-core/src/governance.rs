@@ -19,7 +19,7 @@ use crate::calendar::Date;
 use deadlines::Standing;
 
 pub use minutes::draft_minutes;
-pub use register::{ActionPlan, Circulation, Holder, Nomination, Register, SeatChange};
+pub use register::{ActionPlan, Circulation, Holder, Nomination, Reconstitution, Register, SeatChange};
 pub use urgent::{RatificationStatus, UrgentDecision, ratification};
 
 #[derive(Clone, Debug, PartialEq, Eq)]

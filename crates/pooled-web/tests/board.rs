@@ -17,6 +17,7 @@ on_both_backends!(
     only_the_pool_manager_keeps_the_records_and_stale_forms_are_refused,
     a_seat_changes_hands_by_written_notification,
     an_urgent_decision_awaits_ratification_until_a_quorate_meeting_agrees_it,
+    a_new_body_replaces_the_board_with_its_own_rules,
 );
 
 const SEATS: [&str; 6] = ["occ-cm", "occ-dass", "occ-cfo", "occg-dcc", "occg-ddl", "occg-cfo"];
@@ -347,4 +348,40 @@ fn postgres_deadlines_fall_around_easter_and_the_jubilee_of_2022() {
     if let Some(site) = Site::postgres("jubilee", &agreement_2022_with_a_board()) {
         deadlines_fall_around_easter_and_the_jubilee_of_2022(site);
     }
+}
+
+fn a_new_body_replaces_the_board_with_its_own_rules(site: Site) {
+    let fields = [
+        ("action", "reconstitute"),
+        ("name", "Joint Commissioning Executive"),
+        ("quorum_per_partner", "2"),
+        ("agenda_working_days", "5"),
+        ("minutes_within_days", "10"),
+        ("notified_on", "2016-08-15"),
+        ("from", "2016-09-01"),
+    ];
+    let saved = change_register(&site, &fields);
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    assert!(
+        site.get("/board/2016-17?on=2016-08-31")
+            .text()
+            .contains("<h1 class=\"govuk-heading-l\">Single Joint Management Group for Adults 2016-17")
+    );
+    let after = site.get("/board/2016-17?on=2016-09-01").text();
+    assert!(after.contains("<h1 class=\"govuk-heading-l\">Joint Commissioning Executive 2016-17"), "{after}");
+    // Its meetings follow its rules: two seats a partner make a quorum, minutes in 10 days.
+    schedule(&site);
+    for seat in ["occ-cm", "occ-dass", "occg-dcc", "occg-ddl"] {
+        assert_eq!(edit(&site, &[("action", "attend"), ("person", seat)]).status, StatusCode::SEE_OTHER);
+    }
+    assert!(quorum(&site).starts_with("Quorate. OCC: 2 of 2 needed. OCCG: 2 of 2 needed."), "{}", quorum(&site));
+    assert!(site.get(MEETING).text().contains("Minutes by 2016-09-25 (Sch 4 6.3)"));
+    // The members' history carries on under the new body: a nomination still works.
+    let nominate = [("action", "nominate"), ("seat", "occg-cfo"), ("deputy", "Gus"), ("nominated_on", "2016-10-01")];
+    assert_eq!(change_register(&site, &nominate).status, StatusCode::SEE_OTHER);
+    let register = site.store().document("board-register", "2016-17").expect("read").expect("stored").text;
+    assert!(
+        register.contains("name = \"Joint Commissioning Executive\"") && register.contains("deputy = \"Gus\""),
+        "{register}"
+    );
 }

@@ -90,6 +90,19 @@ impl ActionPlan {
     }
 }
 
+/// From `from`, the partners replace the board with another body, by written notification
+/// to each other (Sch 4 1.4): a new name and rules. Its members carry on in their seats
+/// unless a seat change says otherwise.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reconstitution {
+    pub from: Date,
+    pub notified_on: Date,
+    pub name: String,
+    pub quorum_per_partner: u32,
+    pub agenda_working_days: u32,
+    pub minutes_within_days: u32,
+}
+
 /// The board's constitution, its membership's history, the urgent decisions taken
 /// outside its meetings, and the reports to it (the monthly report's circulation and
 /// action plans, R10-R11).
@@ -107,6 +120,8 @@ pub struct Register {
     circulations: Vec<Circulation>,
     /// As given.
     action_plans: Vec<ActionPlan>,
+    /// The bodies that replaced the board, ordered by the date they take effect.
+    bodies: Vec<Reconstitution>,
 }
 
 /// The entry of a register a problem is about, by its position as given, so that a file
@@ -120,6 +135,7 @@ pub(super) enum Entry {
     UrgentVote { urgent: usize, seat: String },
     Circulation(usize),
     ActionPlan(usize),
+    Body(usize),
 }
 
 impl Register {
@@ -143,8 +159,9 @@ impl Register {
     /// Refuses an id used twice, a decision before the constitution, and a vote by a seat
     /// that is not a voting seat of the board on the day.
     pub fn with_urgent(self, urgent: Vec<UrgentDecision>) -> Result<Register, Vec<String>> {
-        let Register { constitution, constituted_on, changes, nominations, circulations, action_plans, .. } = self;
-        let reports = Reports { circulations, action_plans };
+        let Register { constitution, constituted_on, changes, nominations, circulations, action_plans, bodies, .. } =
+            self;
+        let reports = Reports { circulations, action_plans, bodies };
         Register::build(constitution, constituted_on, changes, nominations, urgent, reports).map_err(messages)
     }
 
@@ -158,8 +175,18 @@ impl Register {
         circulations: Vec<Circulation>,
         action_plans: Vec<ActionPlan>,
     ) -> Result<Register, Vec<String>> {
-        let Register { constitution, constituted_on, changes, nominations, urgent, .. } = self;
-        let reports = Reports { circulations, action_plans };
+        let Register { constitution, constituted_on, changes, nominations, urgent, bodies, .. } = self;
+        let reports = Reports { circulations, action_plans, bodies };
+        Register::build(constitution, constituted_on, changes, nominations, urgent, reports).map_err(messages)
+    }
+
+    /// The register with the board replaced by these bodies from their dates (Sch 4 1.4).
+    /// Refuses one before the constitution, one taking effect before its notification,
+    /// two from one day, and a quorum of none.
+    pub fn with_bodies(self, bodies: Vec<Reconstitution>) -> Result<Register, Vec<String>> {
+        let Register { constitution, constituted_on, changes, nominations, urgent, circulations, action_plans, .. } =
+            self;
+        let reports = Reports { circulations, action_plans, bodies };
         Register::build(constitution, constituted_on, changes, nominations, urgent, reports).map_err(messages)
     }
 
@@ -178,13 +205,20 @@ impl Register {
         order.sort_by_key(|&i| changes[i].from);
         let mut given: Vec<Option<SeatChange>> = changes.into_iter().map(Some).collect();
         let changes = order.iter().filter_map(|&i| given[i].take()).collect();
-        let Reports { circulations, action_plans } = reports;
+        let Reports { circulations, action_plans, bodies } = reports;
+        // Bodies too, sorted by date, remembering where each was given.
+        let mut body_order: Vec<usize> = (0..bodies.len()).collect();
+        body_order.sort_by_key(|&i| bodies[i].from);
+        let mut given_bodies: Vec<Option<Reconstitution>> = bodies.into_iter().map(Some).collect();
+        let bodies = body_order.iter().filter_map(|&i| given_bodies[i].take()).collect();
         let register =
-            Register { constitution, constituted_on, changes, nominations, urgent, circulations, action_plans };
+            Register { constitution, constituted_on, changes, nominations, urgent, circulations, action_plans, bodies };
         let mut problems = register.problems();
         for (entry, _) in &mut problems {
-            if let Entry::Change(sorted) = entry {
-                *entry = Entry::Change(order[*sorted]);
+            match entry {
+                Entry::Change(sorted) => *entry = Entry::Change(order[*sorted]),
+                Entry::Body(sorted) => *entry = Entry::Body(body_order[*sorted]),
+                _ => {}
             }
         }
         if problems.is_empty() { Ok(register) } else { Err(problems) }
@@ -306,6 +340,27 @@ impl Register {
                 ));
             }
         }
+        for (i, b) in self.bodies.iter().enumerate() {
+            let mut problem = |text: String| problems.push((Entry::Body(i), text));
+            if b.from < self.constituted_on {
+                problem(format!(
+                    "{} replaces the board on {}, before it was constituted on {}",
+                    b.name, b.from, self.constituted_on
+                ));
+            }
+            if b.notified_on > b.from {
+                problem(format!(
+                    "{} replaces the board on {}, before the written notification of {} (Sch 4 1.4)",
+                    b.name, b.from, b.notified_on
+                ));
+            }
+            if self.bodies[..i].iter().any(|e| e.from == b.from) {
+                problem(format!("two bodies replace the board on {}", b.from));
+            }
+            if b.quorum_per_partner == 0 {
+                problem(format!("{} has a quorum of no members per partner", b.name));
+            }
+        }
         problems.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
         problems.dedup_by(|a, b| a.1 == b.1);
         problems
@@ -347,13 +402,18 @@ impl Register {
         &self.action_plans
     }
 
+    /// The bodies that replaced the board, by the date they took effect.
+    pub fn bodies(&self) -> &[Reconstitution] {
+        &self.bodies
+    }
+
     /// The board as constituted (the agreement's `[board]`).
     pub fn constitution(&self) -> &Board {
         &self.constitution
     }
 
-    /// The board as it stood on `date`: each seat's holder after every change effective
-    /// by then, and its deputy by the latest nomination made by then (a new holder keeps
+    /// The board as it stood on `date`: the body then (the latest to replace the board by
+    /// then, or the constitution), each seat's holder after every change effective by then, and its deputy by the latest nomination made by then (a new holder keeps
     /// the seat's nominated deputy until the partner nominates another). Before the
     /// constitution, the board as constituted.
     pub fn board_on(&self, date: Date) -> Board {
@@ -382,7 +442,14 @@ impl Register {
                 m.deputy = None;
             }
         }
-        Board { members, ..self.constitution.clone() }
+        let mut board = Board { members, ..self.constitution.clone() };
+        if let Some(body) = self.bodies.iter().filter(|b| b.from <= date).next_back() {
+            board.name = body.name.clone();
+            board.quorum_per_partner = body.quorum_per_partner;
+            board.agenda_working_days = body.agenda_working_days;
+            board.minutes_within_days = body.minutes_within_days;
+        }
+        board
     }
 }
 
@@ -391,6 +458,7 @@ impl Register {
 pub(super) struct Reports {
     pub(super) circulations: Vec<Circulation>,
     pub(super) action_plans: Vec<ActionPlan>,
+    pub(super) bodies: Vec<Reconstitution>,
 }
 
 fn member(seat: &str, holder: &Holder, deputy: Option<String>) -> Member {

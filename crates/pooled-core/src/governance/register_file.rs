@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::register::{Entry, Reports};
 use super::write::{line, string, votes};
-use super::{ActionPlan, Circulation, Holder, Nomination, Register, SeatChange, UrgentDecision, Vote};
+use super::{ActionPlan, Circulation, Holder, Nomination, Reconstitution, Register, SeatChange, UrgentDecision, Vote};
 use crate::agreement::Agreement;
 use crate::calendar::FiscalMonth;
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -28,6 +28,8 @@ struct RawFile {
     nomination: Vec<RawNomination>,
     #[serde(default)]
     urgent: Vec<RawUrgent>,
+    #[serde(default)]
+    body: Vec<RawBody>,
     #[serde(default)]
     circulation: Vec<RawCirculation>,
     #[serde(default)]
@@ -79,6 +81,17 @@ struct RawNomination {
     seat: Spanned<String>,
     deputy: String,
     nominated_on: FileDate,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBody {
+    name: Spanned<String>,
+    from: FileDate,
+    notified_on: FileDate,
+    quorum_per_partner: u32,
+    agenda_working_days: u32,
+    minutes_within_days: u32,
 }
 
 #[derive(Deserialize)]
@@ -206,7 +219,19 @@ impl Register {
             plan_at.push(at);
             action_plans.push(plan);
         }
-        let reports = Reports { circulations, action_plans };
+        let bodies = raw
+            .body
+            .iter()
+            .map(|b| Reconstitution {
+                from: b.from.0,
+                notified_on: b.notified_on.0,
+                name: b.name.get_ref().clone(),
+                quorum_per_partner: b.quorum_per_partner,
+                agenda_working_days: b.agenda_working_days,
+                minutes_within_days: b.minutes_within_days,
+            })
+            .collect();
+        let reports = Reports { circulations, action_plans, bodies };
         match Register::build(board.clone(), raw.register.constituted_on.0, changes, nominations, urgent, reports) {
             Ok(register) => d.finish(register),
             Err(problems) => {
@@ -244,6 +269,15 @@ impl Register {
                     line(&mut out, "chair", true);
                 }
             }
+        }
+        for b in self.bodies() {
+            out += "\n[[body]]\n";
+            line(&mut out, "name", string(&b.name));
+            line(&mut out, "from", b.from);
+            line(&mut out, "notified_on", b.notified_on);
+            line(&mut out, "quorum_per_partner", b.quorum_per_partner);
+            line(&mut out, "agenda_working_days", b.agenda_working_days);
+            line(&mut out, "minutes_within_days", b.minutes_within_days);
         }
         for n in self.nominations() {
             out += "\n[[nomination]]\n";
@@ -339,5 +373,6 @@ fn span_of(raw: &RawFile, entry: &Entry) -> Range<usize> {
             .map_or(0..0, Spanned::span),
         Entry::Circulation(i) => raw.circulation.get(*i).map_or(0..0, |c| c.month.span()),
         Entry::ActionPlan(i) => raw.action_plan.get(*i).map_or(0..0, |a| a.id.span()),
+        Entry::Body(i) => raw.body.get(*i).map_or(0..0, |b| b.name.span()),
     }
 }

@@ -17,8 +17,8 @@ use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{Date, FinancialYear};
 use pooled_core::governance::deadlines::Standing;
 use pooled_core::governance::{
-    Attendee, Decision, Holder, Item, Meeting, Nomination, Paper, RatificationStatus, Register, SeatChange,
-    UrgentDecision, View, Vote, check_papers, draft_minutes, filled_by_name,
+    Attendee, Decision, Holder, Item, Meeting, Nomination, Paper, RatificationStatus, Reconstitution, Register,
+    SeatChange, UrgentDecision, View, Vote, check_papers, draft_minutes, filled_by_name,
 };
 
 use super::{QueryPairs, get};
@@ -119,6 +119,17 @@ pub async fn page(
                 @for c in records.register.changes() {
                     li { (c.seat) " from " (c.from) " (notified " (c.notified_on) "): "
                         @match &c.holder { Some(h) => { (h.person) ", " (h.role) }, None => "left empty" } }
+                }
+            }
+        }
+        @if !records.register.bodies().is_empty() {
+            h2 class="govuk-heading-m" { "Bodies" }
+            ul class="govuk-list govuk-list--bullet" id="bodies" {
+                li { (records.register.constitution().name) ", as the agreement constituted it, from " (records.register.constituted_on()) }
+                @for b in records.register.bodies() {
+                    li { (b.name) " from " (b.from) " (notified " (b.notified_on) "): quorum " (b.quorum_per_partner)
+                        " a partner, papers " (b.agenda_working_days) " working days before, minutes within "
+                        (b.minutes_within_days) " days" }
                 }
             }
         }
@@ -273,6 +284,39 @@ fn register_forms(
             (vote_fields("urgent", &board.members.iter().filter(|m| m.voting).map(|m| m.id.as_str()).collect::<Vec<_>>()))
             button type="submit" class="govuk-button govuk-button--secondary" { "Record urgent decision" }
         }
+        h2 class="govuk-heading-m" { "Replace the board with another body (Sch 4 1.4)" }
+        form method="post" action={ "/board/" (year) "/register" } {
+            (csrf_field(who))
+            input type="hidden" name="version" value=(version);
+            input type="hidden" name="action" value="reconstitute";
+            div class="govuk-form-group" {
+                label class="govuk-label" for="body-name" { "Name of the body" }
+                input class="govuk-input" id="body-name" name="name" type="text";
+            }
+            div class="app-inline-form" {
+                @for (id, label, value) in [
+                    ("quorum_per_partner", "Quorum from each partner", board.quorum_per_partner),
+                    ("agenda_working_days", "Papers, working days before", board.agenda_working_days),
+                    ("minutes_within_days", "Minutes within, days", board.minutes_within_days),
+                ] {
+                    div class="govuk-form-group" {
+                        label class="govuk-label" for={ "body-" (id) } { (label) }
+                        input class="govuk-input govuk-input--width-3" id={ "body-" (id) } name=(id) type="text" inputmode="numeric" value=(value);
+                    }
+                }
+            }
+            div class="app-inline-form" {
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="body-notified" { "Notified in writing on" }
+                    input class="govuk-input govuk-input--width-10" id="body-notified" name="notified_on" type="date";
+                }
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="body-from" { "With effect from" }
+                    input class="govuk-input govuk-input--width-10" id="body-from" name="from" type="date";
+                }
+            }
+            button type="submit" class="govuk-button govuk-button--secondary" { "Record the new body" }
+        }
     }
 }
 
@@ -341,8 +385,15 @@ fn changed_register(register: &Register, agreement: &Agreement, fields: &Fields)
     let required = |name: &str| {
         field(name).map(str::to_string).ok_or_else(|| WebError::Invalid(vec![format!("{name}: required")]))
     };
-    let (mut changes, mut nominations, mut urgent) =
-        (register.changes().to_vec(), register.nominations().to_vec(), register.urgent().to_vec());
+    let (mut changes, mut nominations, mut urgent, mut bodies) = (
+        register.changes().to_vec(),
+        register.nominations().to_vec(),
+        register.urgent().to_vec(),
+        register.bodies().to_vec(),
+    );
+    let number = |name: &str| -> Result<u32, WebError> {
+        required(name)?.parse().map_err(|_| WebError::Invalid(vec![format!("{name}: give a whole number")]))
+    };
     let on = match get(fields, "action").unwrap_or("") {
         "nominate" => {
             let nominated_on = parse_date("nominated_on", field("nominated_on").unwrap_or(""))?;
@@ -376,11 +427,24 @@ fn changed_register(register: &Register, agreement: &Agreement, fields: &Fields)
             });
             taken_on
         }
+        "reconstitute" => {
+            let from = parse_date("from", field("from").unwrap_or(""))?;
+            bodies.push(Reconstitution {
+                from,
+                notified_on: parse_date("notified_on", field("notified_on").unwrap_or(""))?,
+                name: required("name")?,
+                quorum_per_partner: number("quorum_per_partner")?,
+                agenda_working_days: number("agenda_working_days")?,
+                minutes_within_days: number("minutes_within_days")?,
+            });
+            from
+        }
         other => return Err(WebError::BadRequest(format!("no such change to the register: `{other}`"))),
     };
     let changed = Register::new(register.constitution().clone(), register.constituted_on(), changes, nominations)
         .and_then(|r| r.with_urgent(urgent))
         .and_then(|r| r.with_reports(register.circulations().to_vec(), register.action_plans().to_vec()))
+        .and_then(|r| r.with_bodies(bodies))
         .map_err(WebError::Invalid)?;
     Ok((changed, on))
 }

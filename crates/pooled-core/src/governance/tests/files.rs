@@ -389,6 +389,21 @@ fn register_file_errors() {
                 "r.toml:12:8: error: action plan `a1` is for line `nope`, which pool OP does not have",
             ],
         ),
+        // A body replacing the board: before its notification, before the constitution,
+        // two on one day, a quorum of none.
+        (
+            format!(
+                "{header}[[body]]\nname = \"Joint Executive\"\nfrom = 2016-10-01\nnotified_on = 2016-10-05\nquorum_per_partner = 2\nagenda_working_days = 5\nminutes_within_days = 14\n\
+                 [[body]]\nname = \"Early\"\nfrom = 2016-03-01\nnotified_on = 2016-03-01\nquorum_per_partner = 0\nagenda_working_days = 5\nminutes_within_days = 14\n\
+                 [[body]]\nname = \"Same day\"\nfrom = 2016-10-01\nnotified_on = 2016-09-01\nquorum_per_partner = 2\nagenda_working_days = 5\nminutes_within_days = 14\n"
+            ),
+            vec![
+                "r.toml:4:8: error: Joint Executive replaces the board on 2016-10-01, before the written notification of 2016-10-05 (Sch 4 1.4)",
+                "r.toml:11:8: error: Early has a quorum of no members per partner",
+                "r.toml:11:8: error: Early replaces the board on 2016-03-01, before it was constituted on 2016-04-01",
+                "r.toml:18:8: error: two bodies replace the board on 2016-10-01",
+            ],
+        ),
         ("[register]\n".to_string(), vec!["r.toml:1:1: error: missing field `constituted_on`"]),
         ("".to_string(), vec!["r.toml:1:1: error: missing field `register`"]),
     ];
@@ -429,7 +444,11 @@ fn register_files_round_trip() {
          [[change]]\nseat = \"occ-ddjc\"\nfrom = 2016-05-01\nnotified_on = 2016-04-20\nperson = \"Di \\\"Q\\\"\"\nrole = \"r\"\npartner = \"OCCG\"\nvoting = false\n"
     );
     let reports = format!("{REGISTER}{REPORTS}");
-    for text in [REGISTER, header, &unsorted, &reports] {
+    let body = format!(
+        "{header}[[body]]\nname = \"Joint Commissioning Executive\"\nfrom = 2016-10-01\nnotified_on = 2016-09-15\n\
+         quorum_per_partner = 2\nagenda_working_days = 7\nminutes_within_days = 10\n"
+    );
+    for text in [REGISTER, header, &unsorted, &reports, &body] {
         let (register, _) = Register::parse(text, oxfordshire()).expect("reads");
         let written = register.to_toml(oxfordshire());
         let (again, _) = Register::parse(&written, oxfordshire()).expect("reads back");
@@ -708,3 +727,25 @@ const REGISTER_FRAGMENTS: &[&str] = &[
     "circulated_on", "pool", "line", "raised_on", "description", "closed_on", "reported_at", "\"M5\"",
     "\"OP\"", "\"home-support\"", "\"X\"",
 ];
+
+/// (day, the body's name, its quorum, agenda days, minutes days): the board as
+/// constituted until another body replaces it, then that body, its members carrying on.
+#[test]
+fn a_body_replaces_the_board_from_its_date() {
+    let text = "[register]\nconstituted_on = 2016-04-01\n[[body]]\nname = \"Joint Commissioning Executive\"\nfrom = 2016-10-01\n\
+                notified_on = 2016-09-15\nquorum_per_partner = 2\nagenda_working_days = 7\nminutes_within_days = 10\n";
+    let (register, _) = Register::parse(text, oxfordshire()).expect("reads");
+    for (date, name, quorum, agenda, minutes) in [
+        ("2016-09-30", "Single Joint Management Group for Adults", 3, 5, 14),
+        ("2016-10-01", "Joint Commissioning Executive", 2, 7, 10),
+        ("2017-03-31", "Joint Commissioning Executive", 2, 7, 10),
+    ] {
+        let board = register.board_on(day(date));
+        assert_eq!(
+            (board.name.as_str(), board.quorum_per_partner, board.agenda_working_days, board.minutes_within_days),
+            (name, quorum, agenda, minutes),
+            "{date}"
+        );
+        assert_eq!(board.members.len(), register.constitution().members.len(), "{date}: the members carry on");
+    }
+}
