@@ -443,7 +443,7 @@ impl Register {
             }
         }
         let mut board = Board { members, ..self.constitution.clone() };
-        if let Some(body) = self.bodies.iter().filter(|b| b.from <= date).next_back() {
+        if let Some(body) = self.bodies.iter().rfind(|b| b.from <= date) {
             board.name = body.name.clone();
             board.quorum_per_partner = body.quorum_per_partner;
             board.agenda_working_days = body.agenda_working_days;
