@@ -193,90 +193,51 @@ fn register_forms(
         h2 class="govuk-heading-m" { "Schedule a meeting" }
         form method="post" action={ "/board/" (year) "/meetings" } class="app-inline-form" {
             (csrf_field(who))
-            div class="govuk-form-group" {
-                label class="govuk-label" for="date" { "Date" }
-                input class="govuk-input govuk-input--width-10" id="date" name="date" type="date";
-            }
+            (date_field("date", "date", "Date", None))
             button type="submit" class="govuk-button" { "Schedule meeting" }
         }
         h2 class="govuk-heading-m" { "Nominate a deputy (Sch 4 1.2)" }
         form method="post" action={ "/board/" (year) "/register" } class="app-inline-form" {
-            (csrf_field(who))
-            input type="hidden" name="version" value=(version);
-            input type="hidden" name="action" value="nominate";
+            (hidden_fields(who, &version, "nominate"))
             div class="govuk-form-group" {
                 label class="govuk-label" for="nominate-seat" { "Voting seat" }
                 select class="govuk-select" id="nominate-seat" name="seat" {
                     @for m in board.members.iter().filter(|m| m.voting) { option value=(m.id) { (m.id) } }
                 }
             }
-            div class="govuk-form-group" {
-                label class="govuk-label" for="deputy" { "Deputy" }
-                input class="govuk-input govuk-input--width-20" id="deputy" name="deputy" type="text";
-            }
-            div class="govuk-form-group" {
-                label class="govuk-label" for="nominated_on" { "Nominated in writing on" }
-                input class="govuk-input govuk-input--width-10" id="nominated_on" name="nominated_on" type="date";
-            }
+            (text_field("deputy", "deputy", "Deputy", "govuk-input--width-20"))
+            (date_field("nominated_on", "nominated_on", "Nominated in writing on", None))
             button type="submit" class="govuk-button govuk-button--secondary" { "Record nomination" }
         }
         h2 class="govuk-heading-m" { "Change a seat by written notification (Sch 4 1.4)" }
         form method="post" action={ "/board/" (year) "/register" } {
-            (csrf_field(who))
-            input type="hidden" name="version" value=(version);
-            input type="hidden" name="action" value="change";
+            (hidden_fields(who, &version, "change"))
             div class="govuk-form-group" {
                 label class="govuk-label" for="change-seat" { "Seat (an existing seat, or a new one's id)" }
                 input class="govuk-input govuk-input--width-20" id="change-seat" name="seat" type="text" list="seats";
                 datalist id="seats" { @for m in &board.members { option value=(m.id) {} } }
             }
-            div class="govuk-form-group" {
-                label class="govuk-label" for="change-person" { "New holder (leave blank to leave the seat empty)" }
-                input class="govuk-input govuk-input--width-20" id="change-person" name="person" type="text";
-            }
-            div class="govuk-form-group" {
-                label class="govuk-label" for="change-role" { "Role" }
-                input class="govuk-input" id="change-role" name="role" type="text";
-            }
+            (text_field("change-person", "person", "New holder (leave blank to leave the seat empty)", "govuk-input--width-20"))
+            (text_field("change-role", "role", "Role", ""))
             div class="govuk-form-group" {
                 label class="govuk-label" for="change-partner" { "Partner" }
                 (partner_select("change-partner", "partner", &records.agreement, ""))
             }
             div class="govuk-checkboxes govuk-checkboxes--small govuk-form-group" {
-                div class="govuk-checkboxes__item" {
-                    input class="govuk-checkboxes__input" id="change-voting" name="voting" type="checkbox" value="yes";
-                    label class="govuk-label govuk-checkboxes__label" for="change-voting" { "Voting member" }
-                }
-                div class="govuk-checkboxes__item" {
-                    input class="govuk-checkboxes__input" id="change-chair" name="chair" type="checkbox" value="yes";
-                    label class="govuk-label govuk-checkboxes__label" for="change-chair" { "Chair" }
-                }
+                (checkbox("change-voting", "voting", "Voting member"))
+                (checkbox("change-chair", "chair", "Chair"))
             }
             div class="app-inline-form" {
-                div class="govuk-form-group" {
-                    label class="govuk-label" for="change-notified" { "Notified in writing on" }
-                    input class="govuk-input govuk-input--width-10" id="change-notified" name="notified_on" type="date";
-                }
-                div class="govuk-form-group" {
-                    label class="govuk-label" for="change-from" { "With effect from" }
-                    input class="govuk-input govuk-input--width-10" id="change-from" name="from" type="date";
-                }
+                (date_field("change-notified", "notified_on", "Notified in writing on", None))
+                (date_field("change-from", "from", "With effect from", None))
             }
             button type="submit" class="govuk-button govuk-button--secondary" { "Record change" }
         }
         h2 class="govuk-heading-m" { "Record an urgent decision taken outside a meeting" }
         form method="post" action={ "/board/" (year) "/register" } {
-            (csrf_field(who))
-            input type="hidden" name="version" value=(version);
-            input type="hidden" name="action" value="urgent";
-            div class="govuk-form-group" {
-                label class="govuk-label" for="urgent-subject" { "Subject" }
-                input class="govuk-input" id="urgent-subject" name="subject" type="text";
-            }
-            div class="govuk-form-group" {
-                label class="govuk-label" for="taken_on" { "Taken on" }
-                input class="govuk-input govuk-input--width-10" id="taken_on" name="taken_on" type="date";
-            }
+            (hidden_fields(who, &version, "urgent"))
+            (text_field("urgent-subject", "subject", "Subject", ""))
+            (date_field("taken_on", "taken_on", "Taken on", None))
             div class="govuk-form-group" {
                 label class="govuk-label" for="urgent-lead" { "Lead commissioner of the service element, if it concerns one" }
                 (partner_select("urgent-lead", "element_lead", &records.agreement, "none"))
@@ -286,13 +247,8 @@ fn register_forms(
         }
         h2 class="govuk-heading-m" { "Replace the board with another body (Sch 4 1.4)" }
         form method="post" action={ "/board/" (year) "/register" } {
-            (csrf_field(who))
-            input type="hidden" name="version" value=(version);
-            input type="hidden" name="action" value="reconstitute";
-            div class="govuk-form-group" {
-                label class="govuk-label" for="body-name" { "Name of the body" }
-                input class="govuk-input" id="body-name" name="name" type="text";
-            }
+            (hidden_fields(who, &version, "reconstitute"))
+            (text_field("body-name", "name", "Name of the body", ""))
             div class="app-inline-form" {
                 @for (id, label, value) in [
                     ("quorum_per_partner", "Quorum from each partner", board.quorum_per_partner),
@@ -306,14 +262,8 @@ fn register_forms(
                 }
             }
             div class="app-inline-form" {
-                div class="govuk-form-group" {
-                    label class="govuk-label" for="body-notified" { "Notified in writing on" }
-                    input class="govuk-input govuk-input--width-10" id="body-notified" name="notified_on" type="date";
-                }
-                div class="govuk-form-group" {
-                    label class="govuk-label" for="body-from" { "With effect from" }
-                    input class="govuk-input govuk-input--width-10" id="body-from" name="from" type="date";
-                }
+                (date_field("body-notified", "notified_on", "Notified in writing on", None))
+                (date_field("body-from", "from", "With effect from", None))
             }
             button type="submit" class="govuk-button govuk-button--secondary" { "Record the new body" }
         }
@@ -642,6 +592,47 @@ fn meeting_body(
     }
 }
 
+/// The hidden fields every form that changes the records carries: the CSRF token, the
+/// version it was drawn from (refused if another save came between) and what it does.
+fn hidden_fields(who: &Identity, version: &str, action: &str) -> Markup {
+    html! {
+        (csrf_field(who))
+        input type="hidden" name="version" value=(version);
+        input type="hidden" name="action" value=(action);
+    }
+}
+
+/// A labelled text input; `width` is a GOV.UK width class or empty for the full width.
+fn text_field(id: &str, name: &str, label: &str, width: &str) -> Markup {
+    html! {
+        div class="govuk-form-group" {
+            label class="govuk-label" for=(id) { (label) }
+            input class={ "govuk-input" @if !width.is_empty() { " " (width) } } id=(id) name=(name) type="text";
+        }
+    }
+}
+
+/// A labelled date input, empty or showing `value`.
+fn date_field(id: &str, name: &str, label: &str, value: Option<Date>) -> Markup {
+    html! {
+        div class="govuk-form-group" {
+            label class="govuk-label" for=(id) { (label) }
+            input class="govuk-input govuk-input--width-10" id=(id) name=(name) type="date"
+                value=(value.map(|d| d.to_string()).unwrap_or_default());
+        }
+    }
+}
+
+/// One ticked-or-not choice, sent as `yes` when ticked.
+fn checkbox(id: &str, name: &str, label: &str) -> Markup {
+    html! {
+        div class="govuk-checkboxes__item" {
+            input class="govuk-checkboxes__input" id=(id) name=(name) type="checkbox" value="yes";
+            label class="govuk-label govuk-checkboxes__label" for=(id) { (label) }
+        }
+    }
+}
+
 /// A vote select for each voting seat, named `vote:SEAT`.
 fn vote_fields(prefix: &str, seats: &[&str]) -> Markup {
     html! {
@@ -690,21 +681,13 @@ fn meeting_forms(
 ) -> Markup {
     let action = format!("/board/{year}/meetings/{}", record.meeting.date);
     let voting: Vec<&str> = record.board.members.iter().filter(|m| m.voting).map(|m| m.id.as_str()).collect();
-    let hidden = |what: &str| {
-        html! {
-            (csrf_field(who))
-            input type="hidden" name="version" value=(record.version);
-            input type="hidden" name="action" value=(what);
-        }
-    };
+    let version = record.version.to_string();
+    let hidden = |what: &str| hidden_fields(who, &version, what);
     html! {
         h2 class="govuk-heading-m" { "Record attendance" }
         form method="post" action=(action) id="attend-form" {
             (hidden("attend"))
-            div class="govuk-form-group" {
-                label class="govuk-label" for="person" { "Person, or the seat of a member attending in person" }
-                input class="govuk-input govuk-input--width-20" id="person" name="person" type="text";
-            }
+            (text_field("person", "person", "Person, or the seat of a member attending in person", "govuk-input--width-20"))
             div class="govuk-form-group" {
                 label class="govuk-label" for="deputising_for" { "Deputising for" }
                 select class="govuk-select" id="deputising_for" name="deputising_for" {
@@ -713,14 +696,8 @@ fn meeting_forms(
                 }
             }
             div class="govuk-checkboxes govuk-checkboxes--small govuk-form-group" {
-                div class="govuk-checkboxes__item" {
-                    input class="govuk-checkboxes__input" id="alternative" name="alternative" type="checkbox" value="yes";
-                    label class="govuk-label govuk-checkboxes__label" for="alternative" { "An alternative deputy (Sch 4 1.2)" }
-                }
-                div class="govuk-checkboxes__item" {
-                    input class="govuk-checkboxes__input" id="agreed_by_other_partner" name="agreed_by_other_partner" type="checkbox" value="yes";
-                    label class="govuk-label govuk-checkboxes__label" for="agreed_by_other_partner" { "Agreed by the other partner" }
-                }
+                (checkbox("alternative", "alternative", "An alternative deputy (Sch 4 1.2)"))
+                (checkbox("agreed_by_other_partner", "agreed_by_other_partner", "Agreed by the other partner"))
             }
             div class="govuk-form-group" {
                 label class="govuk-label" for="confirmed_in_writing_by" { "Confirmed in writing by (a voting seat of the same partner)" }
@@ -734,15 +711,9 @@ fn meeting_forms(
         h2 class="govuk-heading-m" { "Add an agenda item" }
         form method="post" action=(action) {
             (hidden("item"))
-            div class="govuk-form-group" {
-                label class="govuk-label" for="title" { "Title" }
-                input class="govuk-input" id="title" name="title" type="text";
-            }
+            (text_field("title", "title", "Title", ""))
             div class="govuk-checkboxes govuk-checkboxes--small govuk-form-group" {
-                div class="govuk-checkboxes__item" {
-                    input class="govuk-checkboxes__input" id="confidential" name="confidential" type="checkbox" value="yes";
-                    label class="govuk-label govuk-checkboxes__label" for="confidential" { "Confidential (Sch 4 7.1)" }
-                }
+                (checkbox("confidential", "confidential", "Confidential (Sch 4 7.1)"))
             }
             button type="submit" class="govuk-button govuk-button--secondary" { "Add item" }
         }
@@ -756,24 +727,15 @@ fn meeting_forms(
                         @for (n, item) in record.meeting.items.iter().enumerate() { option value=(n + 1) { (n + 1) ". " (item.title) } }
                     }
                 }
-                div class="govuk-form-group" {
-                    label class="govuk-label" for="paper-title" { "Paper" }
-                    input class="govuk-input" id="paper-title" name="title" type="text";
-                }
-                div class="govuk-form-group" {
-                    label class="govuk-label" for="published" { "Published to members on" }
-                    input class="govuk-input govuk-input--width-10" id="published" name="published" type="date";
-                }
+                (text_field("paper-title", "title", "Paper", ""))
+                (date_field("published", "published", "Published to members on", None))
                 button type="submit" class="govuk-button govuk-button--secondary" { "Add paper" }
             }
         }
         h2 class="govuk-heading-m" { "Record a decision" }
         form method="post" action=(action) id="decision-form" {
             (hidden("decision"))
-            div class="govuk-form-group" {
-                label class="govuk-label" for="subject" { "Subject" }
-                input class="govuk-input" id="subject" name="subject" type="text";
-            }
+            (text_field("subject", "subject", "Subject", ""))
             div class="govuk-form-group" {
                 label class="govuk-label" for="element_lead" { "Lead commissioner of the service element, if it concerns one (Sch 4 6.2)" }
                 (partner_select("element_lead", "element_lead", agreement, "none"))
@@ -802,10 +764,7 @@ fn meeting_forms(
         h2 class="govuk-heading-m" { "Record a view for the minutes (Sch 4 6.4)" }
         form method="post" action=(action) {
             (hidden("view"))
-            div class="govuk-form-group" {
-                label class="govuk-label" for="view-person" { "Who" }
-                input class="govuk-input govuk-input--width-20" id="view-person" name="person" type="text";
-            }
+            (text_field("view-person", "person", "Who", "govuk-input--width-20"))
             div class="govuk-form-group" {
                 label class="govuk-label" for="view-text" { "Their view, including agreement or disagreement with a decision" }
                 textarea class="govuk-textarea" id="view-text" name="text" rows="3" {}
@@ -824,16 +783,8 @@ fn meeting_forms(
         h2 class="govuk-heading-m" { "Dates" }
         form method="post" action=(action) class="app-inline-form" {
             (hidden("dates"))
-            div class="govuk-form-group" {
-                label class="govuk-label" for="agenda_published" { "Agenda published" }
-                input class="govuk-input govuk-input--width-10" id="agenda_published" name="agenda_published" type="date"
-                    value=(record.meeting.agenda_published.map(|d| d.to_string()).unwrap_or_default());
-            }
-            div class="govuk-form-group" {
-                label class="govuk-label" for="minutes_circulated" { "Minutes circulated" }
-                input class="govuk-input govuk-input--width-10" id="minutes_circulated" name="minutes_circulated" type="date"
-                    value=(record.meeting.minutes_circulated.map(|d| d.to_string()).unwrap_or_default());
-            }
+            (date_field("agenda_published", "agenda_published", "Agenda published", record.meeting.agenda_published))
+            (date_field("minutes_circulated", "minutes_circulated", "Minutes circulated", record.meeting.minutes_circulated))
             button type="submit" class="govuk-button govuk-button--secondary" { "Save dates" }
         }
     }
