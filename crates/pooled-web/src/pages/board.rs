@@ -29,11 +29,16 @@ use crate::error::WebError;
 use crate::layout::{self, Nav, Section, csrf_field};
 
 /// A form's fields in order, as the browser sent them (a vote per seat, checkboxes).
-type Fields = Vec<(String, String)>;
+pub(crate) type Fields = Vec<(String, String)>;
 
 pub(crate) async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Records, WebError> {
     // Reading: a stored record the core refuses is the server's problem (500), not the reader's.
     web.stores.run(move |store| Ok(pooled_app::board::records(store, year)?)).await
+}
+
+/// `1 working day`, `3 working days`.
+pub(crate) fn working_days(n: u32) -> String {
+    if n == 1 { "1 working day".into() } else { format!("{n} working days") }
 }
 
 pub(crate) fn today() -> Date {
@@ -41,7 +46,7 @@ pub(crate) fn today() -> Date {
     Date::parse_iso(&now[..10]).unwrap_or(Date::MIN)
 }
 
-fn parse_date(field: &str, text: &str) -> Result<Date, WebError> {
+pub(crate) fn parse_date(field: &str, text: &str) -> Result<Date, WebError> {
     Date::parse_iso(text.trim())
         .map_err(|e| WebError::Invalid(vec![format!("{field}: {e}; give a date like 2016-09-15")]))
 }
@@ -50,7 +55,7 @@ fn optional_date(field: &str, text: Option<&str>) -> Result<Option<Date>, WebErr
     text.map(str::trim).filter(|t| !t.is_empty()).map(|t| parse_date(field, t)).transpose()
 }
 
-fn version(fields: &Fields) -> Result<Option<u32>, WebError> {
+pub(crate) fn version(fields: &Fields) -> Result<Option<u32>, WebError> {
     match get(fields, "version").map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v) => v.parse().map(Some).map_err(|_| WebError::BadRequest(format!("`{v}` is not a version"))),
@@ -594,7 +599,7 @@ fn meeting_body(
 
 /// The hidden fields every form that changes the records carries: the CSRF token, the
 /// version it was drawn from (refused if another save came between) and what it does.
-fn hidden_fields(who: &Identity, version: &str, action: &str) -> Markup {
+pub(crate) fn hidden_fields(who: &Identity, version: &str, action: &str) -> Markup {
     html! {
         (csrf_field(who))
         input type="hidden" name="version" value=(version);
@@ -603,7 +608,7 @@ fn hidden_fields(who: &Identity, version: &str, action: &str) -> Markup {
 }
 
 /// A labelled text input; `width` is a GOV.UK width class or empty for the full width.
-fn text_field(id: &str, name: &str, label: &str, width: &str) -> Markup {
+pub(crate) fn text_field(id: &str, name: &str, label: &str, width: &str) -> Markup {
     html! {
         div class="govuk-form-group" {
             label class="govuk-label" for=(id) { (label) }
@@ -613,7 +618,7 @@ fn text_field(id: &str, name: &str, label: &str, width: &str) -> Markup {
 }
 
 /// A labelled date input, empty or showing `value`.
-fn date_field(id: &str, name: &str, label: &str, value: Option<Date>) -> Markup {
+pub(crate) fn date_field(id: &str, name: &str, label: &str, value: Option<Date>) -> Markup {
     html! {
         div class="govuk-form-group" {
             label class="govuk-label" for=(id) { (label) }

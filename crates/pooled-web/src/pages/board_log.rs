@@ -20,7 +20,7 @@ use pooled_core::governance::deadlines::{self, Standing};
 use pooled_core::governance::{RatificationStatus, Vote};
 use pooled_files::{Cell, ColumnKind};
 
-use super::board::{self, visible};
+use super::board::{self, visible, working_days};
 use super::{QueryPairs, get, month_label};
 use crate::auth::Identity;
 use crate::data::{Web, parse_year};
@@ -251,10 +251,6 @@ impl Due {
     fn overdue(&self) -> bool {
         matches!(self.standing, Some(Standing::Overdue { .. }))
     }
-}
-
-fn working_days(n: u32) -> String {
-    if n == 1 { "1 working day".into() } else { format!("{n} working days") }
 }
 
 /// A standing in words.

@@ -18,21 +18,14 @@ use pooled_core::governance::deadlines::{self, Standing};
 use pooled_core::governance::{ActionPlan, Circulation, Register};
 use pooled_files::{Cell, ColumnKind};
 
-use super::board::{self, today};
+use super::board::{self, Fields, today, working_days};
 use super::{QueryPairs, get, month_label};
 use crate::access::{self, Write};
 use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
-use crate::layout::{self, Nav, Section, csrf_field};
+use crate::layout::{self, Nav, Section};
 use crate::table::{self, Format, Here, Row, Table, column, text};
-
-/// A form's fields in order, as the browser sent them.
-type Fields = Vec<(String, String)>;
-
-fn working_days(n: u32) -> String {
-    if n == 1 { "1 working day".into() } else { format!("{n} working days") }
-}
 
 /// Where a month's report stands on `today`, in words: upcoming while the month has not
 /// ended, else as [`Standing::of`] counts it.
@@ -207,15 +200,6 @@ fn month_select(id: &str, year: FinancialYear) -> Markup {
     }
 }
 
-fn date_input(id: &str, name: &str, label: &str) -> Markup {
-    html! {
-        div class="govuk-form-group" {
-            label class="govuk-label" for=(id) { (label) }
-            input class="govuk-input govuk-input--width-10" id=(id) name=(name) type="date";
-        }
-    }
-}
-
 fn forms(who: &Identity, year: FinancialYear, records: &Records) -> Markup {
     let version = records.register_version.map(|v| v.to_string()).unwrap_or_default();
     let action = format!("/board/{year}/reports");
@@ -232,21 +216,17 @@ fn forms(who: &Identity, year: FinancialYear, records: &Records) -> Markup {
     html! {
         h2 class="govuk-heading-m" { "Record the monthly report's circulation (Sch 4 5.4)" }
         form method="post" action=(action) class="app-inline-form" {
-            (csrf_field(who))
-            input type="hidden" name="version" value=(version);
-            input type="hidden" name="action" value="circulate";
+            (board::hidden_fields(who, &version, "circulate"))
             div class="govuk-form-group" {
                 label class="govuk-label" for="circulate-month" { "Month" }
                 (month_select("circulate-month", year))
             }
-            (date_input("circulated_on", "circulated_on", "Circulated to members on"))
+            (board::date_field("circulated_on", "circulated_on", "Circulated to members on", None))
             button type="submit" class="govuk-button govuk-button--secondary" { "Record circulation" }
         }
         h2 class="govuk-heading-m" { "Raise an action plan for a forecast variance (Sch 4 3.5)" }
         form method="post" action=(action) {
-            (csrf_field(who))
-            input type="hidden" name="version" value=(version);
-            input type="hidden" name="action" value="raise";
+            (board::hidden_fields(who, &version, "raise"))
             div class="app-inline-form" {
                 div class="govuk-form-group" {
                     label class="govuk-label" for="raise-pool" { "Pool" }
@@ -265,34 +245,27 @@ fn forms(who: &Identity, year: FinancialYear, records: &Records) -> Markup {
                     label class="govuk-label" for="raise-month" { "Flagged by the report for" }
                     (month_select("raise-month", year))
                 }
-                (date_input("raised_on", "raised_on", "Raised on"))
+                (board::date_field("raised_on", "raised_on", "Raised on", None))
             }
-            div class="govuk-form-group" {
-                label class="govuk-label" for="description" { "Action plan" }
-                input class="govuk-input" id="description" name="description" type="text";
-            }
+            (board::text_field("description", "description", "Action plan", ""))
             button type="submit" class="govuk-button govuk-button--secondary" { "Raise action plan" }
         }
         @if !open.is_empty() {
             h2 class="govuk-heading-m" { "Close an action plan" }
             form method="post" action=(action) class="app-inline-form" {
-                (csrf_field(who))
-                input type="hidden" name="version" value=(version);
-                input type="hidden" name="action" value="close";
+                (board::hidden_fields(who, &version, "close"))
                 div class="govuk-form-group" {
                     label class="govuk-label" for="close-id" { "Action plan" }
                     (plan_select("close-id", &open))
                 }
-                (date_input("closed_on", "closed_on", "Closed on"))
+                (board::date_field("closed_on", "closed_on", "Closed on", None))
                 button type="submit" class="govuk-button govuk-button--secondary" { "Close action plan" }
             }
         }
         @if !unreported.is_empty() {
             h2 class="govuk-heading-m" { "Record an action plan reported to a meeting" }
             form method="post" action=(action) class="app-inline-form" {
-                (csrf_field(who))
-                input type="hidden" name="version" value=(version);
-                input type="hidden" name="action" value="report";
+                (board::hidden_fields(who, &version, "report"))
                 div class="govuk-form-group" {
                     label class="govuk-label" for="report-id" { "Action plan" }
                     (plan_select("report-id", &unreported))
@@ -319,10 +292,7 @@ pub async fn change(
 ) -> Result<Response, WebError> {
     access::check(&who.user, Write::BoardRecords).map_err(WebError::Forbidden)?;
     let year = parse_year(&year)?;
-    let expected = match get(&fields, "version").map(str::trim).filter(|v| !v.is_empty()) {
-        None => None,
-        Some(v) => Some(v.parse().map_err(|_| WebError::BadRequest(format!("`{v}` is not a version")))?),
-    };
+    let expected = board::version(&fields)?;
     let actor = who.actor().to_string();
     web.stores
         .run(move |store| {
@@ -333,11 +303,6 @@ pub async fn change(
         })
         .await?;
     Ok(Redirect::to(&format!("/board/{year}/reports")).into_response())
-}
-
-fn parse_date(field: &str, text: Option<&str>) -> Result<Date, WebError> {
-    let text = text.map(str::trim).unwrap_or("");
-    Date::parse_iso(text).map_err(|e| WebError::Invalid(vec![format!("{field}: {e}; give a date like 2016-10-28")]))
 }
 
 /// The register with the form's one change to its reports.
@@ -358,7 +323,7 @@ fn changed(records: &Records, year: FinancialYear, fields: &Fields) -> Result<Re
     match get(fields, "action").unwrap_or("") {
         "circulate" => {
             let month = month()?;
-            let circulated_on = parse_date("circulated_on", field("circulated_on"))?;
+            let circulated_on = board::parse_date("circulated_on", field("circulated_on").unwrap_or(""))?;
             circulations.push(Circulation { month, circulated_on });
         }
         "raise" => {
@@ -371,7 +336,7 @@ fn changed(records: &Records, year: FinancialYear, fields: &Fields) -> Result<Re
                 pool: required("pool")?,
                 line: field("line").map(str::to_string),
                 month: month()?,
-                raised_on: parse_date("raised_on", field("raised_on"))?,
+                raised_on: board::parse_date("raised_on", field("raised_on").unwrap_or(""))?,
                 description: required("description")?,
                 closed_on: None,
                 reported_at: None,
@@ -381,11 +346,11 @@ fn changed(records: &Records, year: FinancialYear, fields: &Fields) -> Result<Re
         }
         "close" => {
             let at = plan(&mut plans)?;
-            plans[at].closed_on = Some(parse_date("closed_on", field("closed_on"))?);
+            plans[at].closed_on = Some(board::parse_date("closed_on", field("closed_on").unwrap_or(""))?);
         }
         "report" => {
             let at = plan(&mut plans)?;
-            let meeting = parse_date("reported_at", field("reported_at"))?;
+            let meeting = board::parse_date("reported_at", field("reported_at").unwrap_or(""))?;
             if records.meeting(meeting).is_none() {
                 return Err(WebError::Invalid(vec![format!(
                     "reported_at: there is no meeting of the board on {meeting} in {year}"
