@@ -29,6 +29,16 @@ pub fn monthly_report_due(calendar: Calendar, year: FinancialYear, month: Fiscal
     if calendar.is_working_day(end) { end } else { calendar.step_back_working_days(end, 1).unwrap_or(end) }
 }
 
+/// How many of `meetings` fall in each quarter of the financial year (Q1 is April to
+/// June): the board meets quarterly (Sch 4 5.1), so a quarter with none is flagged.
+pub fn meetings_per_quarter(year: FinancialYear, meetings: impl IntoIterator<Item = Date>) -> [usize; 4] {
+    let mut held = [0; 4];
+    for date in meetings.into_iter().filter(|d| year.contains(*d)) {
+        held[(FiscalMonth::containing(date).number() as usize - 1) / 3] += 1;
+    }
+    held
+}
+
 /// Where something due stands on `today`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Standing {
@@ -131,6 +141,13 @@ mod tests {
         // When the next month ends at a weekend, the Friday before: June 2016's report,
         // with 31 July 2016 a Sunday, is due by Friday 29 July.
         assert_eq!(monthly_report_due(Calendar::EnglandAndWales, fy("2016-17"), m(3)), day("2016-07-29"));
+    }
+
+    #[test]
+    fn meetings_are_counted_by_quarter() {
+        let year = FinancialYear::parse("2016-17").expect("year");
+        let dates = ["2016-04-01", "2016-09-15", "2016-09-30", "2017-03-31", "2017-04-01"].map(day);
+        assert_eq!(meetings_per_quarter(year, dates), [1, 2, 0, 1], "2017-04-01 is the next year's");
     }
 
     /// (due, done, today, standing)

@@ -72,6 +72,12 @@ pub struct ActionPlan {
 }
 
 impl ActionPlan {
+    /// The meeting the plan is to be reported to: the first of `meetings` after it was
+    /// raised (Sch 4 3.5, R11: any forecast variance is reported with its action plan).
+    pub fn due_at(&self, meetings: impl IntoIterator<Item = Date>) -> Option<Date> {
+        meetings.into_iter().filter(|d| *d > self.raised_on).min()
+    }
+
     /// Why the plan does not fit the agreement: its pool, or its line in that pool, does
     /// not exist.
     pub fn problem_in(&self, agreement: &Agreement) -> Option<String> {

@@ -15,7 +15,7 @@ use maud::{Markup, html};
 use pooled_app::board::{MeetingRecord, Records};
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{Date, FinancialYear};
-use pooled_core::governance::deadlines::Standing;
+use pooled_core::governance::deadlines::{self, Standing};
 use pooled_core::governance::{
     Attendee, Decision, Holder, Item, Meeting, Nomination, Paper, RatificationStatus, Reconstitution, Register,
     SeatChange, UrgentDecision, View, Vote, check_papers, draft_minutes, filled_by_name,
@@ -174,17 +174,10 @@ pub async fn page(
         .into_response())
 }
 
-/// Meetings held in each quarter of the financial year (Q1 April to June).
-fn quarters(year: FinancialYear, records: &Records) -> [(u32, usize); 4] {
-    [1, 2, 3, 4].map(|q| {
-        let held = records
-            .meetings
-            .iter()
-            .filter(|m| (pooled_core::calendar::FiscalMonth::containing(m.meeting.date).number() - 1) / 3 + 1 == q)
-            .filter(|m| year.contains(m.meeting.date))
-            .count();
-        (q, held)
-    })
+/// Meetings held in each quarter of the financial year (Sch 4 5.1), numbered from 1.
+fn quarters(year: FinancialYear, records: &Records) -> impl Iterator<Item = (usize, usize)> {
+    let held = deadlines::meetings_per_quarter(year, records.meetings.iter().map(|m| m.meeting.date));
+    held.into_iter().enumerate().map(|(q, n)| (q + 1, n))
 }
 
 fn register_forms(

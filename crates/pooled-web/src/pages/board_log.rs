@@ -334,10 +334,9 @@ fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
             clause: "Sch 4 2(l)",
         });
     }
-    // An action plan is reported to the next meeting after it is raised (Sch 4 3.5, R11):
-    // due at that meeting, done when reported.
+    // An action plan is due at the meeting it is to be reported to, done when reported.
     for plan in records.register.action_plans() {
-        let next = records.meetings.iter().map(|m| m.meeting.date).find(|d| *d > plan.raised_on);
+        let next = plan.due_at(records.meetings.iter().map(|m| m.meeting.date));
         let done = plan.reported_at.filter(|d| *d <= today);
         let (due, standing, said) = match (next, done) {
             (Some(due), _) | (None, Some(due)) => {

@@ -79,7 +79,7 @@ fn plan_status(plan: &ActionPlan, records: &Records, today: Date) -> (String, St
         Some(closed) => format!("closed on {closed}"),
         None => "open".to_string(),
     };
-    let missed = records.meetings.iter().map(|m| m.meeting.date).find(|d| *d > plan.raised_on && *d <= today);
+    let missed = plan.due_at(records.meetings.iter().map(|m| m.meeting.date)).filter(|d| *d <= today);
     let (report, flagged) = match (plan.reported_at, missed) {
         (Some(at), _) => (format!("reported to the meeting of {at}"), false),
         (None, Some(meeting)) => (format!("not reported to the meeting of {meeting}"), true),
