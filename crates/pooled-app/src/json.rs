@@ -1,231 +1,764 @@
 //! The JSON contract of DESIGN 8, in one place for the command line (`--json`) and the
 //! web application's API: amounts as strings with two decimals (`"1234.56"`),
-//! percentages as strings with the agreement's decimals, dates ISO. Each function gives
-//! a [`Value`]; the caller prints or sends it.
+//! percentages as strings with the agreement's decimals, dates ISO. Each answer is a type
+//! here: the caller serialises it (the command line prints it, the API sends it), and the
+//! API's OpenAPI document describes it from the same type ([`ToSchema`]), so the two
+//! cannot differ.
 
-use pooled_core::agreement::{Agreement, Pool};
+use std::borrow::Cow;
+use std::fmt::Display;
+
+use pooled_core::agreement::{Agreement, Pool, RiskShareBasis};
+use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
+use pooled_core::governance;
+use pooled_core::ledger;
 use pooled_core::money::Money;
 use pooled_core::payments::Instalment;
-use pooled_core::report::MonthlyReport;
-use pooled_core::risk_share::RiskShare;
-use pooled_core::settlement::{Invoice, PoolSettlement};
-use pooled_store::{AuditEntry, Forecast, ImportRecord, PaymentStatus};
-use serde_json::{Value, json};
+use pooled_core::percent::Percent;
+use pooled_core::report::{self, MonthlyReport};
+use pooled_core::risk_share::RiskShare as Shares;
+use pooled_core::settlement::{Invoice as Owed, PartRule, PoolSettlement};
+use pooled_store::{AuditEntry as Logged, Forecast as Entered, ImportRecord, PaymentStatus};
+use serde::{Serialize, Serializer};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::{KnownFormat, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
-fn partner_id(a: &Agreement, ix: usize) -> &str {
-    &a.partners()[ix].id
+// ---- values written as text ----
+
+/// A value the JSON gives as text, never as a number (an amount as a float would not be
+/// exact), with what its OpenAPI schema says of that text.
+pub trait JsonText {
+    /// The schema's name in the OpenAPI document.
+    const NAME: &'static str;
+    const DESCRIPTION: &'static str;
+    /// What the text always matches.
+    const PATTERN: &'static str;
+    const EXAMPLE: &'static str;
+    fn text(&self) -> String;
 }
 
-/// Each pool's risk-share table (R1, R2, R7).
-pub fn risk_share(a: &Agreement, tables: &[(&Pool, RiskShare)]) -> Value {
-    let pools: Vec<Value> = tables
+/// `T` as its JSON text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Text<T>(pub T);
+
+/// Pounds and pence: `"1234.56"`, `"-20.00"`.
+pub type Amount = Text<Money>;
+/// A percentage with the agreement's decimals: `"50.24"`.
+pub type Percentage = Text<Percent>;
+/// A month of the financial year: `"M1"` (April) to `"M12"` (March).
+pub type Month = Text<FiscalMonth>;
+/// A financial year: `"2016-17"`.
+pub type Year = Text<FinancialYear>;
+/// A calendar month: `"2016-07"`.
+pub type Period = Text<ledger::Period>;
+/// A day, ISO: `"2016-04-01"`.
+pub type Day = Text<Date>;
+
+impl<T: JsonText> Serialize for Text<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0.text())
+    }
+}
+
+impl<T: JsonText> PartialSchema for Text<T> {
+    fn schema() -> RefOr<Schema> {
+        let format = (T::NAME == "Date").then_some(SchemaFormat::KnownFormat(KnownFormat::Date));
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(format)
+            .description(Some(T::DESCRIPTION))
+            .pattern(Some(T::PATTERN))
+            .examples([T::EXAMPLE])
+            .into()
+    }
+}
+
+impl<T: JsonText> ToSchema for Text<T> {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed(T::NAME)
+    }
+}
+
+impl<T: JsonText> From<T> for Text<T> {
+    fn from(value: T) -> Text<T> {
+        Text(value)
+    }
+}
+
+impl JsonText for Money {
+    const NAME: &'static str = "Amount";
+    const DESCRIPTION: &'static str = "Pounds with two decimals, as a string: exact, never a float; negative for an \
+        underspend or a credit.";
+    const PATTERN: &'static str = r"^-?[0-9]+\.[0-9]{2}$";
+    const EXAMPLE: &'static str = "1234.56";
+    fn text(&self) -> String {
+        self.to_plain_string()
+    }
+}
+
+/// Display gives each of these as the contract writes it.
+fn shown(value: &impl Display) -> String {
+    value.to_string()
+}
+
+impl JsonText for Percent {
+    const NAME: &'static str = "Percentage";
+    const DESCRIPTION: &'static str = "A percentage with the agreement's decimals, as a string.";
+    const PATTERN: &'static str = r"^[0-9]+(\.[0-9]+)?$";
+    const EXAMPLE: &'static str = "50.24";
+    fn text(&self) -> String {
+        shown(self)
+    }
+}
+
+impl JsonText for FiscalMonth {
+    const NAME: &'static str = "Month";
+    const DESCRIPTION: &'static str = "A month of the financial year: M1 (April) to M12 (March).";
+    const PATTERN: &'static str = "^M([1-9]|1[0-2])$";
+    const EXAMPLE: &'static str = "M6";
+    fn text(&self) -> String {
+        shown(self)
+    }
+}
+
+impl JsonText for FinancialYear {
+    const NAME: &'static str = "FinancialYear";
+    const DESCRIPTION: &'static str = "A financial year, April to March.";
+    const PATTERN: &'static str = "^[0-9]{4}-[0-9]{2}$";
+    const EXAMPLE: &'static str = "2016-17";
+    fn text(&self) -> String {
+        shown(self)
+    }
+}
+
+impl JsonText for ledger::Period {
+    const NAME: &'static str = "Period";
+    const DESCRIPTION: &'static str = "A calendar month, as a ledger extract covers one.";
+    const PATTERN: &'static str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
+    const EXAMPLE: &'static str = "2016-07";
+    fn text(&self) -> String {
+        shown(self)
+    }
+}
+
+impl JsonText for Date {
+    const NAME: &'static str = "Date";
+    const DESCRIPTION: &'static str = "A day, ISO 8601.";
+    const PATTERN: &'static str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
+    const EXAMPLE: &'static str = "2016-04-01";
+    fn text(&self) -> String {
+        shown(self)
+    }
+}
+
+fn partner_id(a: &Agreement, ix: usize) -> String {
+    a.partners()[ix].id.clone()
+}
+
+// ---- risk share ----
+
+/// Each pool's risk-share table: `pooled risk-share --json`, `GET /api/{year}/risk-share`.
+#[derive(Serialize, ToSchema)]
+pub struct RiskShare {
+    pub financial_year: Year,
+    pub pools: Vec<PoolRiskShare>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PoolRiskShare {
+    /// The pool's id.
+    pub id: String,
+    pub basis: ShareBasis,
+    pub partners: Vec<PartnerBase>,
+}
+
+/// How the pool's shares are set: in proportion to each partner's gross contributions,
+/// or fixed by the agreement.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ShareBasis {
+    GrossContributions,
+    Fixed,
+}
+
+impl From<&RiskShareBasis> for ShareBasis {
+    fn from(basis: &RiskShareBasis) -> ShareBasis {
+        match basis {
+            RiskShareBasis::GrossContributions { .. } => ShareBasis::GrossContributions,
+            RiskShareBasis::Fixed { .. } => ShareBasis::Fixed,
+        }
+    }
+}
+
+/// A partner's risk-share base in a pool and its share.
+#[derive(Serialize, ToSchema)]
+pub struct PartnerBase {
+    /// The partner's id.
+    pub id: String,
+    pub contributions: Amount,
+    /// Contributions to lines outside the base.
+    pub excluded: Amount,
+    /// The partner's income target, added back to reach a gross figure.
+    pub income_added_back: Amount,
+    /// `contributions - excluded + income_added_back`.
+    pub base: Amount,
+    pub share: Percentage,
+}
+
+/// Each pool's risk-share table, from the tables of the pools that have one.
+pub fn risk_share(a: &Agreement, tables: &[(&Pool, Shares)]) -> RiskShare {
+    let pools = tables
         .iter()
-        .map(|(pool, share)| {
-            let partners: Vec<Value> = share
-                .partners
-                .iter()
-                .zip(&share.shares)
-                .enumerate()
-                .map(|(ix, (row, percent))| {
-                    json!({
-                        "id": partner_id(a, ix),
-                        "contributions": row.contributions.to_plain_string(),
-                        "excluded": row.excluded.to_plain_string(),
-                        "income_added_back": row.income_added_back.to_plain_string(),
-                        "base": row.base.to_plain_string(),
-                        "share": percent.to_string(),
-                    })
+        .filter_map(|(pool, share)| {
+            let partners = (share.partners.iter().zip(&share.shares).enumerate())
+                .map(|(ix, (row, percent))| PartnerBase {
+                    id: partner_id(a, ix),
+                    contributions: row.contributions.into(),
+                    excluded: row.excluded.into(),
+                    income_added_back: row.income_added_back.into(),
+                    base: row.base.into(),
+                    share: Text(*percent),
                 })
                 .collect();
-            json!({ "id": pool.id, "basis": share.basis, "partners": partners })
+            // A pool has a table only if it has a basis (`risk_share` works it out from it).
+            Some(PoolRiskShare { id: pool.id.clone(), basis: pool.risk_share.as_ref()?.into(), partners })
         })
         .collect();
-    json!({ "financial_year": a.financial_year().to_string(), "pools": pools })
+    RiskShare { financial_year: a.financial_year().into(), pools }
 }
 
-/// Each pool's settlement (DESIGN 6), partner by partner and part by part.
-pub fn settlement(a: &Agreement, pools: &[PoolSettlement]) -> Value {
-    let pools: Vec<Value> = pools
+// ---- settlement ----
+
+/// Each pool's settlement on an outturn, partner by partner and part by part:
+/// `pooled settle --json`.
+#[derive(Serialize, ToSchema)]
+pub struct Settlement {
+    pub pools: Vec<SettledPool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SettledPool {
+    /// The pool's id.
+    pub id: String,
+    pub budget: Amount,
+    pub outturn: Amount,
+    /// `outturn - budget`: positive for an overspend.
+    pub variance: Amount,
+    pub partners: Vec<PartnerSettlement>,
+}
+
+/// What a partner bears of a pool's variance, and why.
+#[derive(Serialize, ToSchema)]
+pub struct PartnerSettlement {
+    /// The partner's id.
+    pub id: String,
+    pub total: Amount,
+    pub parts: Vec<Part>,
+}
+
+/// One part of a partner's settlement: the rule applied, to which line, under which clause.
+#[derive(Serialize, ToSchema)]
+pub struct Part {
+    pub rule: Rule,
+    /// The line the part arises from; null for the shared remainder.
+    #[schema(required = true)]
+    pub line: Option<String>,
+    /// The clause of the agreement applied.
+    pub clause: String,
+    pub amount: Amount,
+}
+
+/// The settlement rule a part follows.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// A line's variance borne by one partner.
+    BorneBy,
+    /// A line's variance borne by its lead commissioner.
+    Lead,
+    /// An underspend clawed back to the partner that funded it.
+    Clawback,
+    /// The shortfall on a saving moved into the pool without an agreed strategy.
+    UnagreedSaving,
+    /// The rest, split by the risk share.
+    Shared,
+}
+
+impl From<PartRule> for Rule {
+    fn from(rule: PartRule) -> Rule {
+        match rule {
+            PartRule::BorneBy => Rule::BorneBy,
+            PartRule::Lead => Rule::Lead,
+            PartRule::Clawback => Rule::Clawback,
+            PartRule::UnagreedSaving => Rule::UnagreedSaving,
+            PartRule::Shared => Rule::Shared,
+        }
+    }
+}
+
+/// Each pool's settlement, partner by partner and part by part.
+pub fn settlement(a: &Agreement, pools: &[PoolSettlement]) -> Settlement {
+    let pools = pools
         .iter()
         .map(|p| {
-            let partners: Vec<Value> = p
-                .partners
-                .iter()
+            let partners = (p.partners.iter())
                 .map(|s| {
-                    let parts: Vec<Value> = s
-                        .parts
-                        .iter()
-                        .map(|part| {
-                            json!({
-                                "rule": part.rule.name(),
-                                "line": part.line,
-                                "clause": part.clause,
-                                "amount": part.amount.to_plain_string(),
-                            })
+                    let parts = (s.parts.iter())
+                        .map(|part| Part {
+                            rule: part.rule.into(),
+                            line: part.line.clone(),
+                            clause: part.clause.clone(),
+                            amount: part.amount.into(),
                         })
                         .collect();
-                    json!({ "id": partner_id(a, s.partner), "total": s.total.to_plain_string(), "parts": parts })
+                    PartnerSettlement { id: partner_id(a, s.partner), total: s.total.into(), parts }
                 })
                 .collect();
-            json!({
-                "id": p.pool,
-                "budget": p.budget.to_plain_string(),
-                "outturn": p.outturn.to_plain_string(),
-                "variance": p.variance.to_plain_string(),
-                "partners": partners,
-            })
-        })
-        .collect();
-    json!({ "pools": pools })
-}
-
-/// The year-end settlement from the ledger: [`settlement`], plus the invoices between
-/// partners.
-pub fn year_end(a: &Agreement, pools: &[PoolSettlement], invoices: &[Invoice]) -> Value {
-    let mut value = settlement(a, pools);
-    value["invoices"] = invoices
-        .iter()
-        .map(|i| {
-            json!({
-                "pool": i.pool,
-                "payer": partner_id(a, i.payer),
-                "payee": partner_id(a, i.payee),
-                "amount": i.amount.to_plain_string(),
-            })
-        })
-        .collect();
-    value
-}
-
-/// The payment schedule (R8); with `tracked` (from the database) each instalment also
-/// has its `raised` and `paid` dates (null until recorded).
-pub fn payments(a: &Agreement, schedule: &[Instalment], tracked: Option<&[PaymentStatus]>) -> Value {
-    let payments: Vec<Value> = schedule
-        .iter()
-        .map(|i| {
-            let mut v = json!({
-                "pool": i.pool,
-                "from": partner_id(a, i.from),
-                "to": partner_id(a, i.to),
-                "month": i.month.to_string(),
-                "due": i.due.to_string(),
-                "amount": i.amount.to_plain_string(),
-            });
-            if let Some(tracked) = tracked {
-                let status = crate::recorded_payment(a, i, tracked);
-                v["raised"] = json!(status.and_then(|s| s.raised_on).map(|d| d.to_string()));
-                v["paid"] = json!(status.and_then(|s| s.paid_on).map(|d| d.to_string()));
+            SettledPool {
+                id: p.pool.clone(),
+                budget: p.budget.into(),
+                outturn: p.outturn.into(),
+                variance: p.variance.into(),
+                partners,
             }
-            v
         })
         .collect();
-    json!({ "payments": payments })
+    Settlement { pools }
 }
 
-/// The monthly finance report (R11): every row of each pool (pool, segments, lines, cost
-/// centres) with its figures, and the forecast risk-share impact.
-pub fn report(a: &Agreement, report: &MonthlyReport) -> Value {
-    let pools: Vec<Value> = report
-        .pools
-        .iter()
+/// The year-end settlement from the ledger, with the invoices between partners:
+/// `pooled settle --year --json`, `GET /api/{year}/settlement`.
+#[derive(Serialize, ToSchema)]
+pub struct YearEnd {
+    pub pools: Vec<SettledPool>,
+    pub invoices: Vec<Invoice>,
+}
+
+/// What one partner pays another to settle a pool.
+#[derive(Serialize, ToSchema)]
+pub struct Invoice {
+    /// The pool's id.
+    pub pool: String,
+    /// The paying partner's id.
+    pub payer: String,
+    /// The id of the partner paid.
+    pub payee: String,
+    /// Always positive.
+    pub amount: Amount,
+}
+
+/// The year-end settlement from the ledger: [`settlement`], plus the invoices.
+pub fn year_end(a: &Agreement, pools: &[PoolSettlement], invoices: &[Owed]) -> YearEnd {
+    let invoices = (invoices.iter())
+        .map(|i| Invoice {
+            pool: i.pool.clone(),
+            payer: partner_id(a, i.payer),
+            payee: partner_id(a, i.payee),
+            amount: i.amount.into(),
+        })
+        .collect();
+    YearEnd { pools: settlement(a, pools).pools, invoices }
+}
+
+// ---- payments ----
+
+/// The payment schedule as the agreement file sets it: `pooled payments FILE --json`.
+#[derive(Serialize)]
+pub struct Schedule {
+    pub payments: Vec<Scheduled>,
+}
+
+/// One instalment of the schedule.
+#[derive(Serialize, ToSchema)]
+pub struct Scheduled {
+    /// The pool's id.
+    pub pool: String,
+    /// The paying partner's id.
+    pub from: String,
+    /// The id of the pool's host.
+    pub to: String,
+    pub month: Month,
+    pub due: Day,
+    pub amount: Amount,
+}
+
+/// The payment schedule with when each instalment was raised and paid:
+/// `pooled payments --year --json`, `GET /api/{year}/payments`.
+#[derive(Serialize, ToSchema)]
+pub struct Payments {
+    pub payments: Vec<Payment>,
+}
+
+/// An instalment and when it was raised and paid.
+#[derive(Serialize, ToSchema)]
+pub struct Payment {
+    #[serde(flatten)]
+    pub instalment: Scheduled,
+    /// When it was raised (invoiced); null until recorded.
+    #[schema(required = true)]
+    pub raised: Option<Day>,
+    /// When it was paid; null until recorded.
+    #[schema(required = true)]
+    pub paid: Option<Day>,
+}
+
+fn scheduled(a: &Agreement, i: &Instalment) -> Scheduled {
+    Scheduled {
+        pool: i.pool.clone(),
+        from: partner_id(a, i.from),
+        to: partner_id(a, i.to),
+        month: i.month.into(),
+        due: i.due.into(),
+        amount: i.amount.into(),
+    }
+}
+
+/// The payment schedule.
+pub fn schedule(a: &Agreement, schedule: &[Instalment]) -> Schedule {
+    Schedule { payments: schedule.iter().map(|i| scheduled(a, i)).collect() }
+}
+
+/// Each instalment of `schedule` with its `raised` and `paid` dates as `tracked` (from
+/// the database) records them.
+pub fn payments(a: &Agreement, schedule: &[Instalment], tracked: &[PaymentStatus]) -> Payments {
+    Payments { payments: schedule.iter().map(|i| payment(a, i, tracked)).collect() }
+}
+
+/// One instalment with its `raised` and `paid` dates.
+pub fn payment(a: &Agreement, i: &Instalment, tracked: &[PaymentStatus]) -> Payment {
+    let status = crate::recorded_payment(a, i, tracked);
+    Payment {
+        instalment: scheduled(a, i),
+        raised: status.and_then(|s| s.raised_on).map(Text),
+        paid: status.and_then(|s| s.paid_on).map(Text),
+    }
+}
+
+// ---- the monthly report ----
+
+/// The monthly finance report: every row of each pool with its figures, and each
+/// partner's forecast risk-share impact: `pooled report --format json`,
+/// `GET /api/{year}/report`.
+#[derive(Serialize, ToSchema)]
+pub struct Report {
+    pub financial_year: Year,
+    pub month: Month,
+    /// A line's variance beyond which it needs an action plan.
+    pub threshold: Amount,
+    pub pools: Vec<PoolReport>,
+    /// Cost centre budgets that do not add up to their line's budget (para 42).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PoolReport {
+    /// The pool's id.
+    pub id: String,
+    pub name: String,
+    /// The pool's row first, then each segment, its lines and their cost centres.
+    pub rows: Vec<ReportRow>,
+    /// Each partner's share of the forecast variance if the year ended as forecast.
+    pub risk_impact: Vec<PartnerTotal>,
+}
+
+/// An amount for one partner.
+#[derive(Serialize, ToSchema)]
+pub struct PartnerTotal {
+    /// The partner's id.
+    pub id: String,
+    pub total: Amount,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReportRow {
+    pub level: Level,
+    /// The row's name: the pool, segment or line name, or `code name` for a cost centre.
+    pub label: String,
+    /// The segment's name; empty on the pool's row.
+    pub segment: String,
+    /// The line's id; empty above lines.
+    pub line: String,
+    /// The cost centre's code; empty above cost centres.
+    pub cost_centre: String,
+    /// The cost centre's partner; null above cost centres.
+    #[schema(required = true)]
+    pub partner: Option<String>,
+    pub annual_budget: Amount,
+    pub budget_to_date: Amount,
+    pub actual_to_date: Amount,
+    pub forecast_outturn: Amount,
+    /// `forecast_outturn - annual_budget`.
+    pub variance: Amount,
+    /// The change in forecast outturn since the month before; null in M1.
+    #[schema(required = true)]
+    pub change: Option<Amount>,
+    pub forecast_basis: ForecastBasis,
+    /// Whether the variance is beyond the threshold: an action plan is due.
+    pub needs_action_plan: bool,
+}
+
+/// A row's place in the report.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Pool,
+    Segment,
+    Line,
+    #[serde(rename = "cost centre")]
+    CostCentre,
+}
+
+impl From<report::Level> for Level {
+    fn from(level: report::Level) -> Level {
+        match level {
+            report::Level::Pool => Level::Pool,
+            report::Level::Segment => Level::Segment,
+            report::Level::Line => Level::Line,
+            report::Level::CostCentre => Level::CostCentre,
+        }
+    }
+}
+
+/// Where a forecast outturn comes from.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForecastBasis {
+    /// Entered by the budget holder.
+    Entered,
+    /// None entered: actual to date / months elapsed * 12.
+    RunRate,
+    /// Budget not allocated to any cost centre: assumed spent exactly.
+    Unallocated,
+    /// A total over rows with different bases.
+    Mixed,
+}
+
+impl From<report::ForecastBasis> for ForecastBasis {
+    fn from(basis: report::ForecastBasis) -> ForecastBasis {
+        match basis {
+            report::ForecastBasis::Entered => ForecastBasis::Entered,
+            report::ForecastBasis::RunRate => ForecastBasis::RunRate,
+            report::ForecastBasis::Unallocated => ForecastBasis::Unallocated,
+            report::ForecastBasis::Mixed => ForecastBasis::Mixed,
+        }
+    }
+}
+
+/// The monthly finance report: every row of each pool, and the forecast risk impact.
+pub fn report(a: &Agreement, report: &MonthlyReport) -> Report {
+    let pools = (report.pools.iter())
         .map(|pool| {
-            let rows: Vec<Value> = pool
-                .flat_rows()
-                .iter()
+            let rows = (pool.flat_rows().into_iter())
                 .map(|r| {
                     let f = &r.figures;
-                    json!({
-                        "level": r.level.name(),
-                        "label": r.label,
-                        "segment": r.segment,
-                        "line": r.line,
-                        "cost_centre": r.cost_centre,
-                        "partner": r.partner.map(|p| partner_id(a, p)),
-                        "annual_budget": f.annual_budget.to_plain_string(),
-                        "budget_to_date": f.budget_to_date.to_plain_string(),
-                        "actual_to_date": f.actual_to_date.to_plain_string(),
-                        "forecast_outturn": f.forecast_outturn.to_plain_string(),
-                        "variance": f.variance.to_plain_string(),
-                        "change": f.change.map(Money::to_plain_string),
-                        "forecast_basis": f.basis.name(),
-                        "needs_action_plan": f.needs_action_plan,
-                    })
+                    ReportRow {
+                        level: r.level.into(),
+                        label: r.label,
+                        segment: r.segment,
+                        line: r.line,
+                        cost_centre: r.cost_centre,
+                        partner: r.partner.map(|p| partner_id(a, p)),
+                        annual_budget: f.annual_budget.into(),
+                        budget_to_date: f.budget_to_date.into(),
+                        actual_to_date: f.actual_to_date.into(),
+                        forecast_outturn: f.forecast_outturn.into(),
+                        variance: f.variance.into(),
+                        change: f.change.map(Text),
+                        forecast_basis: f.basis.into(),
+                        needs_action_plan: f.needs_action_plan,
+                    }
                 })
                 .collect();
-            let impact: Vec<Value> = pool
-                .risk_impact
-                .partners
-                .iter()
-                .map(|p| json!({"id": partner_id(a, p.partner), "total": p.total.to_plain_string()}))
+            let risk_impact = (pool.risk_impact.partners.iter())
+                .map(|p| PartnerTotal { id: partner_id(a, p.partner), total: p.total.into() })
                 .collect();
-            json!({ "id": pool.id, "name": pool.name, "rows": rows, "risk_impact": impact })
+            PoolReport { id: pool.id.clone(), name: pool.name.clone(), rows, risk_impact }
         })
         .collect();
-    json!({
-        "financial_year": report.year.to_string(),
-        "month": report.month.to_string(),
-        "threshold": report.threshold.to_plain_string(),
-        "pools": pools,
-        "warnings": report.warnings,
-    })
+    Report {
+        financial_year: report.year.into(),
+        month: report.month.into(),
+        threshold: report.threshold.into(),
+        pools,
+        warnings: report.warnings.clone(),
+    }
+}
+
+// ---- forecasts, imports, the audit log ----
+
+/// A forecast outturn for the whole year, as entered in a month.
+#[derive(Serialize, ToSchema)]
+pub struct Forecast {
+    /// The month it was entered for (the report month it belongs to).
+    pub month: Month,
+    /// The cost centre's code.
+    pub cost_centre: String,
+    pub outturn: Amount,
+    /// The username that entered it.
+    pub entered_by: String,
+    /// When (UTC, ISO 8601).
+    pub entered_at: String,
+}
+
+/// A year's forecasts, by month entered, then cost centre: `GET /api/{year}/forecasts`.
+#[derive(Serialize, ToSchema)]
+pub struct Forecasts {
+    pub forecasts: Vec<Forecast>,
 }
 
 /// One forecast outturn as entered.
-pub fn forecast(f: &Forecast) -> Value {
-    json!({
-        "month": f.month.to_string(),
-        "cost_centre": f.cost_centre,
-        "outturn": f.outturn.to_plain_string(),
-        "entered_by": f.entered_by,
-        "entered_at": f.entered_at,
-    })
+pub fn forecast(f: &Entered) -> Forecast {
+    Forecast {
+        month: f.month.into(),
+        cost_centre: f.cost_centre.clone(),
+        outturn: f.outturn.into(),
+        entered_by: f.entered_by.clone(),
+        entered_at: f.entered_at.clone(),
+    }
 }
 
-/// A year's forecasts, by month entered, then cost centre.
-pub fn forecasts(forecasts: &[Forecast]) -> Value {
-    json!({ "forecasts": forecasts.iter().map(forecast).collect::<Vec<_>>() })
+/// A year's forecasts.
+pub fn forecasts(forecasts: &[Entered]) -> Forecasts {
+    Forecasts { forecasts: forecasts.iter().map(forecast).collect() }
+}
+
+/// A year's ledger imports, replaced ones too: `GET /api/{year}/imports`.
+#[derive(Serialize, ToSchema)]
+pub struct Imports {
+    pub imports: Vec<Import>,
+}
+
+/// One ledger extract imported.
+#[derive(Serialize, ToSchema)]
+pub struct Import {
+    pub id: i64,
+    pub period: Period,
+    /// The month of the financial year the period is.
+    pub month: Month,
+    /// The partner's id.
+    pub partner: String,
+    /// The extract's file name.
+    pub file_name: String,
+    /// SHA-256 of the file, hex.
+    pub file_sha256: String,
+    pub rows: u64,
+    pub total: Amount,
+    /// When (UTC, ISO 8601).
+    pub imported_at: String,
+    /// The username.
+    pub imported_by: String,
+    /// Whether a corrected extract replaced it.
+    pub replaced: bool,
 }
 
 /// A year's ledger imports, replaced ones too (`replaced` says so).
-pub fn imports(imports: &[ImportRecord]) -> Value {
-    let imports: Vec<Value> = imports
-        .iter()
-        .map(|i| {
-            json!({
-                "id": i.import_id,
-                "period": i.period.to_string(),
-                "month": i.period.month.to_string(),
-                "partner": i.partner,
-                "file_name": i.file_name,
-                "file_sha256": i.file_sha256,
-                "rows": i.rows,
-                "total": i.total.to_plain_string(),
-                "imported_at": i.imported_at,
-                "imported_by": i.imported_by,
-                "replaced": i.replaced,
-            })
+pub fn imports(imports: &[ImportRecord]) -> Imports {
+    let imports = (imports.iter())
+        .map(|i| Import {
+            id: i.import_id,
+            period: i.period.into(),
+            month: i.period.month.into(),
+            partner: i.partner.clone(),
+            file_name: i.file_name.clone(),
+            file_sha256: i.file_sha256.clone(),
+            rows: i.rows,
+            total: i.total.into(),
+            imported_at: i.imported_at.clone(),
+            imported_by: i.imported_by.clone(),
+            replaced: i.replaced,
         })
         .collect();
-    json!({ "imports": imports })
+    Imports { imports }
+}
+
+/// The audit log, oldest first: `GET /api/audit`.
+#[derive(Serialize, ToSchema)]
+pub struct AuditLog {
+    pub entries: Vec<AuditEntry>,
+}
+
+/// One change, with its place in the hash chain.
+#[derive(Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub seq: i64,
+    /// When (UTC, ISO 8601).
+    pub at: String,
+    /// Who made the change.
+    pub actor: String,
+    /// What kind of change.
+    pub action: String,
+    /// What was changed.
+    pub subject: String,
+    /// The state before, as `key=value` fields.
+    pub before: String,
+    /// The state after.
+    pub after: String,
+    /// The hash of the entry before, hex.
+    pub prev_hash: String,
+    /// SHA-256 of this entry and the one before: the chain `pooled audit verify` checks.
+    pub hash: String,
 }
 
 /// The audit log, oldest first, with each entry's place in the hash chain.
-pub fn audit_log(entries: &[AuditEntry]) -> Value {
-    let entries: Vec<Value> = entries
-        .iter()
-        .map(|e| {
-            json!({
-                "seq": e.seq,
-                "at": e.at,
-                "actor": e.actor,
-                "action": e.action,
-                "subject": e.subject,
-                "before": e.before,
-                "after": e.after,
-                "prev_hash": e.prev_hash,
-                "hash": e.hash,
-            })
+pub fn audit_log(entries: &[Logged]) -> AuditLog {
+    let entries = (entries.iter())
+        .map(|e| AuditEntry {
+            seq: e.seq,
+            at: e.at.clone(),
+            actor: e.actor.clone(),
+            action: e.action.clone(),
+            subject: e.subject.clone(),
+            before: e.before.clone(),
+            after: e.after.clone(),
+            prev_hash: e.prev_hash.clone(),
+            hash: e.hash.clone(),
         })
         .collect();
-    json!({ "entries": entries })
+    AuditLog { entries }
+}
+
+// ---- the board ----
+
+/// A decision's outcome under the board's rules.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Every filled seat voted for.
+    Agreed,
+    NotAgreed,
+    /// Not unanimous: the lead commissioner of the element decides.
+    LeadDiscretion,
+    /// Taken at a meeting without its quorum.
+    Invalid,
+}
+
+impl From<governance::Outcome> for Outcome {
+    fn from(outcome: governance::Outcome) -> Outcome {
+        match outcome {
+            governance::Outcome::Agreed => Outcome::Agreed,
+            governance::Outcome::NotAgreed => Outcome::NotAgreed,
+            governance::Outcome::LeadDiscretion => Outcome::LeadDiscretion,
+            governance::Outcome::Invalid => Outcome::Invalid,
+        }
+    }
+}
+
+/// A board member's vote.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Vote {
+    For,
+    Against,
+    Abstain,
+}
+
+impl From<governance::Vote> for Vote {
+    fn from(vote: governance::Vote) -> Vote {
+        match vote {
+            governance::Vote::For => Vote::For,
+            governance::Vote::Against => Vote::Against,
+            governance::Vote::Abstain => Vote::Abstain,
+        }
+    }
 }

@@ -286,7 +286,7 @@ pub fn payments(db: &Db, year: FinancialYear, json: bool) -> Outcome {
     let tracked = store.payments(year).map_err(store_error)?;
     let schedule = payments::schedule(&a);
     Ok(if json {
-        crate::json::pretty(&pooled_app::json::payments(&a, &schedule, Some(&tracked)))
+        crate::json::pretty(&pooled_app::json::payments(&a, &schedule, &tracked))
     } else {
         crate::text::payments(&a, &schedule, Some(&tracked))
     })

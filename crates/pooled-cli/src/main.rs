@@ -218,7 +218,7 @@ fn run(db: &db::Db, command: Command) -> Outcome {
             let a = load_agreement(&agreement)?;
             let schedule = payments::schedule(&a);
             Ok(if json {
-                json::pretty(&pooled_app::json::payments(&a, &schedule, None))
+                json::pretty(&pooled_app::json::schedule(&a, &schedule))
             } else {
                 text::payments(&a, &schedule, None)
             })

@@ -1,5 +1,6 @@
 //! What a request can fail with, and the page each failure shows.
 
+use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::html;
@@ -19,6 +20,8 @@ pub enum WebError {
     Unauthorized(String),
     /// Signed in, but not allowed this (the role's rights, a missing CSRF token).
     Forbidden(String),
+    /// A request body larger than the route takes.
+    TooLarge(String),
     /// What was entered cannot be saved: each line says why (a closed period, a cost
     /// centre not in the plan, an instalment not in the schedule).
     Invalid(Vec<String>),
@@ -72,6 +75,7 @@ impl WebError {
             WebError::BadRequest(what) => (StatusCode::BAD_REQUEST, "There is a problem with the request", vec![what]),
             WebError::Unauthorized(why) => (StatusCode::UNAUTHORIZED, "You need to sign in", vec![why]),
             WebError::Forbidden(why) => (StatusCode::FORBIDDEN, "You cannot do this", vec![why]),
+            WebError::TooLarge(why) => (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large", vec![why]),
             WebError::Invalid(lines) => (StatusCode::UNPROCESSABLE_ENTITY, "This cannot be saved", lines),
             WebError::Unavailable(why) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "Sorry, the database cannot be reached", vec![why])
@@ -89,8 +93,8 @@ impl WebError {
     /// The error as the JSON API gives it: `{"error": "...", "details": [...]}`.
     pub fn into_json_response(self) -> Response {
         let (status, title, lines) = self.parts();
-        let body = serde_json::json!({ "error": title, "details": lines });
-        let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response();
+        let body = crate::api::ErrorBody { error: title.to_string(), details: lines };
+        let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }

@@ -1,263 +1,92 @@
 //! The JSON API under `/api/`: the same data and actions as the pages, for scripts with
 //! an API token (`Authorization: Bearer ...`) or pages' scripts with a session (whose
 //! unsafe requests also carry `X-CSRF-Token`; the sign-in layer checks both). Amounts,
-//! percentages and dates follow DESIGN 8, shaped by `pooled_app::json` exactly as the
-//! command line's `--json`. Writes go through [`crate::actions`], so they are checked
-//! as the pages' are.
+//! percentages and dates follow DESIGN 8, in the types of `pooled_app::json`, the same
+//! the command line's `--json` prints. Writes go through [`crate::actions`], so they are
+//! checked as the pages' are.
 //!
-//! [`endpoints`] is the one list of routes: the router is built from it, and so are the
-//! paths of the OpenAPI document served at `/api/openapi.json`.
+//! [`endpoints`] is the one list of routes: each handler's `#[utoipa::path]` gives its
+//! method, path, parameters and answers, and `utoipa_axum` builds both the router and the
+//! OpenAPI document served at `/api/openapi.json` from that list. Every answer and body is
+//! a type deriving `ToSchema`, so the document is generated from the very types the
+//! handlers serialise.
 
+mod answers;
 mod openapi;
 mod reads;
 mod writes;
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
-use axum::handler::Handler;
-use axum::http::Method;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use answers::ErrorBody;
 
 use crate::data::Web;
 use crate::error::WebError;
-use openapi::{path_param, query_param, responses};
 
 /// Every API route; inside the sign-in layer, like the pages.
 pub fn routes() -> Router<Arc<Web>> {
-    endpoints().into_iter().fold(Router::new(), |router, e| router.route(e.path, e.route))
+    endpoints().split_for_parts().0
 }
 
-/// One route of the API and its description.
-struct Endpoint {
-    method: Method,
-    /// As axum and OpenAPI both write it: `/api/{year}/report`.
-    path: &'static str,
-    route: MethodRouter<Arc<Web>>,
-    /// Its OpenAPI operation object.
-    operation: Value,
+/// The API, route by route: the router and the document's paths both come from here.
+fn endpoints() -> OpenApiRouter<Arc<Web>> {
+    let (schemas, paths, import) = routes!(writes::import_ledger);
+    OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(openapi_document))
+        .routes(routes!(reads::years))
+        .routes(routes!(reads::report))
+        .routes(routes!(reads::risk_share))
+        .routes(routes!(reads::settlement))
+        .routes(routes!(reads::what_if))
+        .routes(routes!(reads::payments, writes::record_payment))
+        .routes(routes!(reads::forecasts, writes::set_forecast))
+        .routes(routes!(reads::imports))
+        // An extract may be large: it streams to disk, so no body limit here.
+        .routes((schemas, paths, import.layer(DefaultBodyLimit::disable())))
+        .routes(routes!(reads::import_job))
+        .routes(routes!(reads::meetings))
+        .routes(routes!(reads::audit))
 }
 
-impl Endpoint {
-    fn get<H: Handler<T, Arc<Web>>, T: 'static>(path: &'static str, handler: H, operation: Value) -> Endpoint {
-        Endpoint { method: Method::GET, path, route: get(handler), operation }
-    }
-
-    fn post<H: Handler<T, Arc<Web>>, T: 'static>(path: &'static str, handler: H, operation: Value) -> Endpoint {
-        Endpoint { method: Method::POST, path, route: post(handler), operation }
-    }
+/// The OpenAPI 3.1 document of the API.
+pub fn document() -> utoipa::openapi::OpenApi {
+    openapi::complete(endpoints().into_openapi())
 }
 
-/// The API, route by route.
-fn endpoints() -> Vec<Endpoint> {
-    let year = || path_param("year", "The financial year, like `2016-17`.", "FinancialYear");
-    vec![
-        Endpoint::get(
-            "/api/openapi.json",
-            openapi_document,
-            json!({
-                "operationId": "openapi",
-                "summary": "This document",
-                "responses": responses("the OpenAPI 3.1 description of the API", json!({"type": "object"}), &[]),
-            }),
-        ),
-        Endpoint::get(
-            "/api/years",
-            reads::years,
-            json!({
-                "operationId": "years",
-                "summary": "The financial years with an agreement loaded",
-                "responses": responses("each year and its current agreement", schema("Years"), &[]),
-            }),
-        ),
-        Endpoint::get(
-            "/api/{year}/report",
-            reads::report,
-            json!({
-                "operationId": "report",
-                "summary": "The monthly finance report (R11)",
-                "description": "Every row of each pool (pool, segments, lines, cost centres) with budget, budget and \
-                    actual to date, forecast outturn, variance and change since the month before, and each \
-                    partner's forecast risk-share impact. The same shape as `pooled report --format json`.",
-                "parameters": [
-                    year(),
-                    query_param("month", "The report month, `M1` (April) to `M12`; the latest with actuals if not given.", "Month"),
-                ],
-                "responses": responses("the report", schema("Report"), &[400, 404]),
-            }),
-        ),
-        Endpoint::get(
-            "/api/{year}/risk-share",
-            reads::risk_share,
-            json!({
-                "operationId": "riskShare",
-                "summary": "Each pool's risk share (R1, R2, R7)",
-                "parameters": [year()],
-                "responses": responses("the risk-share tables", schema("RiskShare"), &[404]),
-            }),
-        ),
-        Endpoint::get(
-            "/api/{year}/settlement",
-            reads::settlement,
-            json!({
-                "operationId": "settlement",
-                "summary": "The year-end settlement on the ledger (DESIGN 6), with invoices",
-                "description": "Each line's outturn is the sum of its cost centres' ledger actuals for the year. \
-                    The same shape as `pooled settle --year YEAR --json`.",
-                "parameters": [
-                    year(),
-                    {
-                        "name": "waive",
-                        "in": "query",
-                        "description": "A rule of the agreement waived by recorded decision (R5); repeat for more.",
-                        "schema": {"type": "array", "items": {"type": "string"}},
-                        "style": "form",
-                        "explode": true,
-                    },
-                ],
-                "responses": responses("the settlement", schema("YearEnd"), &[400, 404]),
-            }),
-        ),
-        Endpoint::post(
-            "/api/{year}/what-if",
-            reads::what_if,
-            json!({
-                "operationId": "whatIf",
-                "summary": "The settlement on another outturn, saving nothing",
-                "description": "Each line not given starts at its forecast outturn at `month`; a pool's whole \
-                    outturn, if given, is spread over its lines in proportion to their budgets in place of theirs.",
-                "parameters": [year()],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": schema("WhatIf")}}},
-                "responses": responses("every partner's settlement on that outturn", schema("WhatIfSettlement"), &[400, 403, 404, 422]),
-            }),
-        ),
-        Endpoint::get(
-            "/api/{year}/payments",
-            reads::payments,
-            json!({
-                "operationId": "payments",
-                "summary": "The payment schedule (R8), with when each instalment was raised and paid",
-                "parameters": [year()],
-                "responses": responses("the schedule", schema("Payments"), &[404]),
-            }),
-        ),
-        Endpoint::post(
-            "/api/{year}/payments",
-            writes::record_payment,
-            json!({
-                "operationId": "recordPayment",
-                "summary": "Record when an instalment was raised and paid",
-                "description": "Finance officers of either partner to the instalment may, as may the pool manager.",
-                "parameters": [year()],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": schema("PaymentRecord")}}},
-                "responses": responses("the instalment as now recorded", schema("Payment"), &[400, 403, 404, 422]),
-            }),
-        ),
-        Endpoint::get(
-            "/api/{year}/forecasts",
-            reads::forecasts,
-            json!({
-                "operationId": "forecasts",
-                "summary": "The forecasts entered for the year",
-                "parameters": [year()],
-                "responses": responses("every forecast, by month entered, then cost centre", schema("Forecasts"), &[404]),
-            }),
-        ),
-        Endpoint::post(
-            "/api/{year}/forecasts",
-            writes::set_forecast,
-            json!({
-                "operationId": "setForecast",
-                "summary": "Enter a cost centre's forecast outturn for a month",
-                "description": "Budget holders forecast their own cost centres, partner finance officers their \
-                    partner's, the pool manager any (R11). A closed month refuses it.",
-                "parameters": [year()],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": schema("ForecastEntry")}}},
-                "responses": responses("the forecast as saved", schema("Forecast"), &[400, 403, 422]),
-            }),
-        ),
-        Endpoint::get(
-            "/api/{year}/imports",
-            reads::imports,
-            json!({
-                "operationId": "imports",
-                "summary": "The ledger extracts imported for the year",
-                "parameters": [year()],
-                "responses": responses("every import, replaced ones too", schema("Imports"), &[404]),
-            }),
-        ),
-        Endpoint {
-            method: Method::POST,
-            path: "/api/imports",
-            // An extract may be large: it streams to disk, so no body limit here.
-            route: post(writes::import_ledger).layer(DefaultBodyLimit::disable()),
-            operation: json!({
-                "operationId": "importLedger",
-                "summary": "Import a partner's ledger extract for a month: all of it or none",
-                "description": "The body is the file itself (CSV or XLSX, as the partner's saved mapping lays it \
-                    out). The import runs in the background: poll `/api/imports/{id}` until its status is no \
-                    longer `running`. Partner finance officers import their own partner's extracts, the pool \
-                    manager any.",
-                "parameters": [
-                    query_param("partner", "The partner's id in the agreement, like `OCC`.", "PartnerId"),
-                    query_param("period", "The calendar month of the extract, like `2016-07`.", "Period"),
-                    query_param("file_name", "The file's name; its extension (`.csv`, `.xlsx`) says how to read it.", "FileName"),
-                ],
-                "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-                "responses": responses("the import, started", schema("ImportJob"), &[400, 403, 422]),
-            }),
-        },
-        Endpoint::get(
-            "/api/imports/{id}",
-            reads::import_job,
-            json!({
-                "operationId": "importJob",
-                "summary": "How an import started through the API or the browser is going, or how it went",
-                "parameters": [path_param("id", "The job's number, as `POST /api/imports` gave it.", "JobId")],
-                "responses": responses("the import", schema("ImportJob"), &[404]),
-            }),
-        ),
-        Endpoint::get(
-            "/api/{year}/meetings",
-            reads::meetings,
-            json!({
-                "operationId": "meetings",
-                "summary": "The board's meetings: quorum, agenda, papers and decisions with their outcomes (R10)",
-                "description": "Confidential agenda items, their papers and the decisions taken under them are \
-                    left out unless the caller is one of the board's members (a board member or the pool \
-                    manager, Sch 4 7.1, 8.3).",
-                "parameters": [year()],
-                "responses": responses("the year's meetings, in date order", schema("Meetings"), &[404, 422]),
-            }),
-        ),
-        Endpoint::get(
-            "/api/audit",
-            reads::audit,
-            json!({
-                "operationId": "audit",
-                "summary": "The audit log: who changed what, when, before and after",
-                "description": "Not for viewers or budget holders.",
-                "responses": responses("the log, oldest first", schema("AuditLog"), &[403]),
-            }),
-        ),
-    ]
+/// This document: the OpenAPI 3.1 description of the API.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    operation_id = "openapi",
+    responses((status = 200, description = "The OpenAPI 3.1 description of the API.", body = Object)),
+)]
+async fn openapi_document() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
 }
 
-/// A reference to a schema of the document's components.
-fn schema(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
+/// The year in the address: `/api/{year}/...`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct InYear {
+    /// The financial year, like `2016-17`.
+    #[param(value_type = pooled_app::json::Year)]
+    year: String,
 }
 
-async fn openapi_document() -> Json<Value> {
-    Json(openapi::document(&endpoints()))
-}
-
-/// What a handler fails with, sent in the API's one error shape,
-/// `{"error": "...", "details": [...]}` ([`WebError::into_json_response`]).
+/// What a handler fails with, sent in the API's one error shape, [`ErrorBody`]
+/// ([`WebError::into_json_response`]).
 pub struct ApiError(WebError);
 
 impl From<WebError> for ApiError {
@@ -272,57 +101,87 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult = Result<Json<Value>, ApiError>;
+type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// The request body as `T`. Read from bytes rather than with axum's `Json` so that a
-/// body that is not that JSON gets the API's error shape too.
-fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, WebError> {
-    serde_json::from_slice(body)
-        .map_err(|e| WebError::BadRequest(format!("The request body is not the JSON this endpoint takes: {e}.")))
+/// body that is not that JSON, or is too large, gets the API's error shape too.
+pub struct JsonBody<T>(T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<JsonBody<T>, ApiError> {
+        let body = Bytes::from_request(request, state).await.map_err(unread)?;
+        let parsed = serde_json::from_slice(&body)
+            .map_err(|e| WebError::BadRequest(format!("The request body is not the JSON this endpoint takes: {e}.")))?;
+        Ok(JsonBody(parsed))
+    }
+}
+
+/// A body that could not be read: too large, or cut off.
+fn unread(rejection: BytesRejection) -> ApiError {
+    ApiError(match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            WebError::TooLarge("The request body is larger than this endpoint takes.".into())
+        }
+        _ => WebError::BadRequest(format!("The request body cannot be read: {}.", rejection.body_text())),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
+    use serde_json::Value;
+
     use super::*;
 
+    /// The document as served.
+    fn served() -> Value {
+        serde_json::to_value(document()).expect("the document serialises")
+    }
+
+    /// Each operation: its method, path and object.
+    fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+        let paths = doc["paths"].as_object().expect("paths");
+        let each = paths.iter().flat_map(|(path, item)| {
+            let item = item.as_object().expect("path item");
+            item.iter().map(move |(method, operation)| (method.clone(), path.clone(), operation.clone()))
+        });
+        each.collect()
+    }
+
     #[test]
-    fn the_document_describes_every_route_and_no_other() {
-        let doc = openapi::document(&endpoints());
+    fn every_operation_is_named_and_answers_as_every_route_can() {
+        let doc = served();
         assert_eq!(doc["openapi"], "3.1.0");
-        let routes: BTreeSet<(String, String)> =
-            endpoints().iter().map(|e| (e.method.as_str().to_lowercase(), e.path.to_string())).collect();
-        let described: BTreeSet<(String, String)> = doc["paths"]
-            .as_object()
-            .expect("paths")
-            .iter()
-            .flat_map(|(path, item)| item.as_object().expect("path item").keys().map(|m| (m.clone(), path.clone())))
-            .collect();
-        assert_eq!(routes, described);
-        assert_eq!(routes.len(), endpoints().len(), "no route is listed twice");
+        let ops = operations(&doc);
+        assert!(ops.len() >= 15, "{}", ops.len());
+        let ids: BTreeSet<&str> = ops.iter().filter_map(|(_, _, op)| op["operationId"].as_str()).collect();
+        assert_eq!(ids.len(), ops.len(), "each operation has an id of its own");
+        for (method, path, op) in &ops {
+            for status in ["200", "401", "500", "503"] {
+                let schema = &op["responses"][status]["content"]["application/json"]["schema"];
+                assert!(schema.is_object(), "{method} {path}: no {status} answer");
+            }
+        }
     }
 
     #[test]
     fn every_path_parameter_is_described_and_every_reference_resolves() {
-        let doc = openapi::document(&endpoints());
-        for e in endpoints() {
-            let op = &e.operation;
+        let doc = served();
+        for (method, path, op) in operations(&doc) {
             let in_path: BTreeSet<&str> =
-                e.path.split('/').filter_map(|s| s.strip_prefix('{')?.strip_suffix('}')).collect();
-            let described: BTreeSet<&str> = op["parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
+                path.split('/').filter_map(|s| s.strip_prefix('{')?.strip_suffix('}')).collect();
+            let described: BTreeSet<&str> = (op["parameters"].as_array().into_iter().flatten())
                 .filter(|p| p["in"] == "path")
                 .filter_map(|p| p["name"].as_str())
                 .collect();
-            assert_eq!(in_path, described, "{} {}", e.method, e.path);
-            assert!(op["operationId"].is_string() && op["responses"]["200"].is_object(), "{} {}", e.method, e.path);
+            assert_eq!(in_path, described, "{method} {path}");
         }
         let mut refs = Vec::new();
         collect_refs(&doc, &mut refs);
-        assert!(!refs.is_empty());
+        assert!(refs.len() > 50, "{}", refs.len());
         for r in refs {
             let pointer = r.strip_prefix('#').expect("a local reference");
             assert!(doc.pointer(pointer).is_some(), "{r} resolves to nothing");

@@ -6,17 +6,22 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
+use pooled_app::json::{self, AuditLog, Forecasts, Imports, Month, Payments, Report, RiskShare, Text, YearEnd};
 use pooled_core::calendar::FiscalMonth;
 use pooled_core::payments::schedule;
 use pooled_core::risk_share::risk_share as share_of;
 use pooled_core::settlement::settle;
 use pooled_store::ImportOutcome;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
-use super::{ApiResult, json_body};
+use super::answers::{
+    AgendaItem, Decision, ImportJob as JobAnswer, JobState as Progress, Meeting, Meetings, Paper, Problem,
+    WhatIfSettlement, YearAgreement, Years,
+};
+use super::openapi::{BadRequest, Forbidden, Invalid, NotFound, TooLarge};
+use super::{ApiResult, InYear, JsonBody};
 use crate::access::{self, Write};
 use crate::auth::Identity;
 use crate::data::{Web, parse_month, parse_year};
@@ -25,8 +30,14 @@ use crate::imports::{ImportJob, JobState, bad_row};
 use crate::pages::what_if::{Target, what_if_outturn};
 use crate::pages::{QueryPairs, get};
 
-/// `GET /api/years`.
-pub async fn years(State(web): State<Arc<Web>>) -> ApiResult {
+/// The financial years with an agreement loaded.
+#[utoipa::path(
+    get,
+    path = "/api/years",
+    operation_id = "years",
+    responses((status = 200, description = "Each year and its current agreement.", body = Years)),
+)]
+pub async fn years(State(web): State<Arc<Web>>) -> ApiResult<Years> {
     let shared = Arc::clone(&web);
     let years = web
         .stores
@@ -35,51 +46,86 @@ pub async fn years(State(web): State<Arc<Web>>) -> ApiResult {
             for year in store.financial_years()? {
                 let Some(stored) = store.agreement(year)? else { continue };
                 let agreement = shared.agreement(store, year)?;
-                years.push(json!({
-                    "financial_year": year.to_string(),
-                    "agreement_id": stored.agreement_id,
-                    "name": agreement.name(),
-                    "version": stored.version,
-                    "loaded_at": stored.loaded_at,
-                }));
+                years.push(YearAgreement {
+                    financial_year: Text(year),
+                    agreement_id: stored.agreement_id,
+                    name: agreement.name().to_string(),
+                    version: stored.version,
+                    loaded_at: stored.loaded_at,
+                });
             }
             Ok(years)
         })
         .await?;
-    Ok(Json(json!({ "years": years })))
+    Ok(Json(Years { years }))
 }
 
-/// `GET /api/{year}/report?month=M6`.
+/// The monthly finance report.
+///
+/// Every row of each pool (pool, segments, lines, cost centres) with budget, budget and
+/// actual to date, forecast outturn, variance and change since the month before, and each
+/// partner's forecast risk-share impact. The same shape as `pooled report --format json`.
+#[utoipa::path(
+    get,
+    path = "/api/{year}/report",
+    operation_id = "report",
+    params(
+        InYear,
+        ("month" = Option<Month>, Query, description = "The report month, `M1` (April) to `M12`; the latest with actuals if not given."),
+    ),
+    responses((status = 200, description = "The report.", body = Report), BadRequest, NotFound),
+)]
 pub async fn report(
     State(web): State<Arc<Web>>,
-    Path(year): Path<String>,
+    Path(InYear { year }): Path<InYear>,
     Query(query): Query<QueryPairs>,
-) -> ApiResult {
+) -> ApiResult<Report> {
     let year = parse_year(&year)?;
     let month = parse_month(get(&query, "month"))?;
     let shared = Arc::clone(&web);
     let data = web.stores.run(move |store| shared.year(store, year)).await?;
     let report = data.report(data.month_or_latest(month));
-    Ok(Json(pooled_app::json::report(&data.agreement, &report)))
+    Ok(Json(json::report(&data.agreement, &report)))
 }
 
-/// `GET /api/{year}/risk-share`.
-pub async fn risk_share(State(web): State<Arc<Web>>, Path(year): Path<String>) -> ApiResult {
+/// Each pool's risk share: each partner's base and share.
+#[utoipa::path(
+    get,
+    path = "/api/{year}/risk-share",
+    operation_id = "riskShare",
+    params(InYear),
+    responses((status = 200, description = "The risk-share tables.", body = RiskShare), NotFound),
+)]
+pub async fn risk_share(State(web): State<Arc<Web>>, Path(InYear { year }): Path<InYear>) -> ApiResult<RiskShare> {
     let year = parse_year(&year)?;
     let shared = Arc::clone(&web);
     let a = web.stores.run(move |store| shared.agreement(store, year)).await?;
     let tables: Vec<_> = a.pools().iter().filter_map(|p| Some((p, share_of(&a, p)?))).collect();
-    Ok(Json(pooled_app::json::risk_share(&a, &tables)))
+    Ok(Json(json::risk_share(&a, &tables)))
 }
 
-/// `GET /api/{year}/settlement?waive=RULE`: the year end on the ledger. Unlike the page,
-/// which ignores a rule it does not know, a script naming one is told: it would
-/// otherwise take the settlement for one with that rule waived.
+/// The year-end settlement on the ledger, with invoices.
+///
+/// Each line's outturn is the sum of its cost centres' ledger actuals for the year. The
+/// same shape as `pooled settle --year YEAR --json`. Unlike the page, which ignores a rule
+/// it does not know, a script naming one is told: it would otherwise take the settlement
+/// for one with that rule waived.
+#[utoipa::path(
+    get,
+    path = "/api/{year}/settlement",
+    operation_id = "settlement",
+    params(
+        InYear,
+        ("waive" = Option<Vec<String>>, Query, style = Form, explode,
+            description = "A rule of the agreement the partners waived by recorded decision; repeat for more."),
+    ),
+    responses((status = 200, description = "The settlement.", body = YearEnd), BadRequest, NotFound),
+)]
 pub async fn settlement(
     State(web): State<Arc<Web>>,
-    Path(year): Path<String>,
+    Path(InYear { year }): Path<InYear>,
     Query(query): Query<QueryPairs>,
-) -> ApiResult {
+) -> ApiResult<YearEnd> {
     let year = parse_year(&year)?;
     let waived: Vec<String> = query.into_iter().filter(|(k, _)| k == "waive").map(|(_, v)| v).collect();
     let shared = Arc::clone(&web);
@@ -99,20 +145,34 @@ pub async fn settlement(
             Ok(pooled_app::year_end(store, year, &waived)?)
         })
         .await?;
-    Ok(Json(pooled_app::json::year_end(&end.agreement, &end.settlements, &end.invoices)))
+    Ok(Json(json::year_end(&end.agreement, &end.settlements, &end.invoices)))
 }
 
-/// `GET /api/{year}/payments`.
-pub async fn payments(State(web): State<Arc<Web>>, Path(year): Path<String>) -> ApiResult {
+/// The payment schedule, with when each instalment was raised and paid.
+#[utoipa::path(
+    get,
+    path = "/api/{year}/payments",
+    operation_id = "payments",
+    params(InYear),
+    responses((status = 200, description = "The schedule.", body = Payments), NotFound),
+)]
+pub async fn payments(State(web): State<Arc<Web>>, Path(InYear { year }): Path<InYear>) -> ApiResult<Payments> {
     let year = parse_year(&year)?;
     let shared = Arc::clone(&web);
     let (a, recorded) =
         web.stores.run(move |store| Ok((shared.agreement(store, year)?, store.payments(year)?))).await?;
-    Ok(Json(pooled_app::json::payments(&a, &schedule(&a), Some(&recorded))))
+    Ok(Json(json::payments(&a, &schedule(&a), &recorded)))
 }
 
-/// `GET /api/{year}/forecasts`.
-pub async fn forecasts(State(web): State<Arc<Web>>, Path(year): Path<String>) -> ApiResult {
+/// The forecasts entered for the year.
+#[utoipa::path(
+    get,
+    path = "/api/{year}/forecasts",
+    operation_id = "forecasts",
+    params(InYear),
+    responses((status = 200, description = "Every forecast, by month entered, then cost centre.", body = Forecasts), NotFound),
+)]
+pub async fn forecasts(State(web): State<Arc<Web>>, Path(InYear { year }): Path<InYear>) -> ApiResult<Forecasts> {
     let year = parse_year(&year)?;
     let shared = Arc::clone(&web);
     let forecasts = web
@@ -123,11 +183,18 @@ pub async fn forecasts(State(web): State<Arc<Web>>, Path(year): Path<String>) ->
             Ok(store.forecasts(year)?)
         })
         .await?;
-    Ok(Json(pooled_app::json::forecasts(&forecasts)))
+    Ok(Json(json::forecasts(&forecasts)))
 }
 
-/// `GET /api/{year}/imports`.
-pub async fn imports(State(web): State<Arc<Web>>, Path(year): Path<String>) -> ApiResult {
+/// The ledger extracts imported for the year.
+#[utoipa::path(
+    get,
+    path = "/api/{year}/imports",
+    operation_id = "imports",
+    params(InYear),
+    responses((status = 200, description = "Every import, replaced ones too.", body = Imports), NotFound),
+)]
+pub async fn imports(State(web): State<Arc<Web>>, Path(InYear { year }): Path<InYear>) -> ApiResult<Imports> {
     let year = parse_year(&year)?;
     let shared = Arc::clone(&web);
     let imports = web
@@ -137,41 +204,69 @@ pub async fn imports(State(web): State<Arc<Web>>, Path(year): Path<String>) -> A
             Ok(store.imports(year)?)
         })
         .await?;
-    Ok(Json(pooled_app::json::imports(&imports)))
+    Ok(Json(json::imports(&imports)))
 }
 
-/// `GET /api/audit`.
-pub async fn audit(State(web): State<Arc<Web>>, who: Identity) -> ApiResult {
+/// The audit log: who changed what, when, before and after.
+///
+/// Not for viewers or budget holders.
+#[utoipa::path(
+    get,
+    path = "/api/audit",
+    operation_id = "audit",
+    responses((status = 200, description = "The log, oldest first.", body = AuditLog), Forbidden),
+)]
+pub async fn audit(State(web): State<Arc<Web>>, who: Identity) -> ApiResult<AuditLog> {
     if !access::reads_audit_log(&who.user) {
         let role = access::role_label(who.user.role).to_lowercase();
         let why = format!("You are signed in as {} (a {role}), who cannot read the audit log.", who.user.display_name);
         return Err(WebError::Forbidden(why).into());
     }
     let entries = web.stores.run(|store| Ok(store.audit_log()?)).await?;
-    Ok(Json(pooled_app::json::audit_log(&entries)))
+    Ok(Json(json::audit_log(&entries)))
 }
 
 /// The body of `POST /api/{year}/what-if`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WhatIf {
     /// The month whose forecast outturns the lines not given start from; the latest
     /// with actuals if not given.
     #[serde(default)]
+    #[schema(value_type = Option<Month>)]
     month: Option<String>,
-    /// Outturns by `POOL:LINE`.
+    /// Outturns by `POOL:LINE`, like `{"OP:OP01": "1234.56"}`.
     #[serde(default)]
+    #[schema(value_type = BTreeMap<String, json::Amount>)]
     lines: BTreeMap<String, String>,
-    /// Whole-pool outturns by pool id.
+    /// Whole-pool outturns by pool id, spread over the pool's lines by budget.
     #[serde(default)]
+    #[schema(value_type = BTreeMap<String, json::Amount>)]
     pools: BTreeMap<String, String>,
 }
 
-/// `POST /api/{year}/what-if`: every partner's settlement on the outturn given, built as
-/// the what-if page builds it.
-pub async fn what_if(State(web): State<Arc<Web>>, Path(year): Path<String>, body: Bytes) -> ApiResult {
+/// The settlement on another outturn, saving nothing.
+///
+/// Each line not given starts at its forecast outturn at `month`; a pool's whole outturn,
+/// if given, is spread over its lines in proportion to their budgets in place of theirs.
+/// Built as the what-if page builds it.
+#[utoipa::path(
+    post,
+    path = "/api/{year}/what-if",
+    operation_id = "whatIf",
+    params(InYear),
+    request_body = WhatIf,
+    responses(
+        (status = 200, description = "Every partner's settlement on that outturn.", body = WhatIfSettlement),
+        BadRequest, NotFound, TooLarge, Invalid,
+    ),
+)]
+pub async fn what_if(
+    State(web): State<Arc<Web>>,
+    Path(InYear { year }): Path<InYear>,
+    JsonBody(asked): JsonBody<WhatIf>,
+) -> ApiResult<WhatIfSettlement> {
     let year = parse_year(&year)?;
-    let asked: WhatIf = json_body(&body)?;
     let month = asked
         .month
         .as_deref()
@@ -218,122 +313,127 @@ pub async fn what_if(State(web): State<Arc<Web>>, Path(year): Path<String>, body
         };
         WebError::Invalid(errors.into_iter().map(|(target, e)| format!("{}: {e}", name(target))).collect())
     })?;
-    let mut settled = pooled_app::json::settlement(a, &settle(a, &outturn));
-    Ok(Json(
-        json!({ "financial_year": year.to_string(), "month": month.to_string(), "pools": settled["pools"].take() }),
-    ))
+    let pools = json::settlement(a, &settle(a, &outturn)).pools;
+    Ok(Json(WhatIfSettlement { financial_year: Text(year), month: Text(month), pools }))
 }
 
-/// `GET /api/imports/{id}`: a job of this server's, to whoever may import its partner's
-/// ledger (to anyone else it does not exist).
-pub async fn import_job(State(web): State<Arc<Web>>, who: Identity, Path(id): Path<String>) -> ApiResult {
+/// How an import started through the API or the browser is going, or how it went.
+///
+/// A job of this server's, to whoever may import its partner's ledger (to anyone else it
+/// does not exist).
+#[utoipa::path(
+    get,
+    path = "/api/imports/{id}",
+    operation_id = "importJob",
+    params(("id" = u64, Path, description = "The job's number, as `POST /api/imports` gave it.")),
+    responses((status = 200, description = "The import.", body = JobAnswer), NotFound),
+)]
+pub async fn import_job(State(web): State<Arc<Web>>, who: Identity, Path(id): Path<String>) -> ApiResult<JobAnswer> {
     let gone = || WebError::NotFound(format!("There is no import {id} running or recently finished."));
     let job = id.parse().ok().and_then(|n| web.imports.get(n)).ok_or_else(gone)?;
     access::check(&who.user, Write::ImportLedger { partner: &job.partner }).map_err(|_| gone())?;
-    Ok(Json(job_json(&job)))
+    Ok(Json(job_answer(&job)))
 }
 
 /// An import job as the API gives it: its progress, then its outcome or its problems.
-pub fn job_json(job: &ImportJob) -> Value {
-    let (read, total) = job.progress();
-    let mut out = json!({
-        "id": job.id,
-        "partner": job.partner,
-        "period": job.period.to_string(),
-        "file_name": job.file_name,
-        "started_by": job.started_by,
-        "read_bytes": read,
-        "total_bytes": total,
-    });
-    let (status, details) = match job.state() {
-        JobState::Running => ("running", json!({})),
-        JobState::Done(ImportOutcome::Imported { rows, total, .. }) => {
-            ("imported", json!({"rows": rows, "total": total.to_plain_string()}))
-        }
-        JobState::Done(ImportOutcome::Unchanged { .. }) => ("unchanged", json!({})),
+pub fn job_answer(job: &ImportJob) -> JobAnswer {
+    let (read_bytes, total_bytes) = job.progress();
+    let state = match job.state() {
+        JobState::Running => Progress::Running,
+        JobState::Done(ImportOutcome::Imported { rows, total, .. }) => Progress::Imported { rows, total: Text(total) },
+        JobState::Done(ImportOutcome::Unchanged { .. }) => Progress::Unchanged,
         JobState::Done(ImportOutcome::Replaced { rows, total, replaced_rows, .. }) => {
-            ("replaced", json!({"rows": rows, "total": total.to_plain_string(), "replaced_rows": replaced_rows}))
+            Progress::Replaced { rows, total: Text(total), replaced_rows }
         }
         JobState::Failed(lines) => {
-            let problems: Vec<Value> = lines
-                .iter()
+            let problems = (lines.iter())
                 .map(|line| match bad_row(line, &job.file_name) {
-                    Some(bad) => json!({
-                        "row": bad.row.parse::<u64>().unwrap_or(0),
-                        "column": bad.column,
-                        "message": bad.message,
-                    }),
-                    None => json!({"message": line}),
+                    Some(bad) => Problem {
+                        row: Some(bad.row.parse::<u64>().unwrap_or(0)),
+                        column: Some(bad.column.to_string()),
+                        message: bad.message.to_string(),
+                    },
+                    None => Problem { row: None, column: None, message: line.clone() },
                 })
                 .collect();
-            ("failed", json!({"problems": problems}))
+            Progress::Failed { problems }
         }
     };
-    out["status"] = json!(status);
-    if let (Some(out), Value::Object(details)) = (out.as_object_mut(), details) {
-        out.extend(details);
+    JobAnswer {
+        id: job.id,
+        partner: job.partner.clone(),
+        period: Text(job.period),
+        file_name: job.file_name.clone(),
+        started_by: job.started_by.clone(),
+        read_bytes,
+        total_bytes,
+        state,
     }
-    out
 }
 
-/// `GET /api/{year}/meetings`: the board's meetings as the caller may see them: without
-/// confidential items, their papers and the decisions under them unless they are one of
-/// the board's members (Sch 4 7.1), exactly as the pages show them.
-pub async fn meetings(State(web): State<Arc<Web>>, who: Identity, Path(year): Path<String>) -> ApiResult {
+/// The board's meetings: quorum, agenda, papers and decisions with their outcomes.
+///
+/// Confidential agenda items, their papers and the decisions taken under them are left
+/// out unless the caller is one of the board's members (a board member or the pool
+/// manager, Sch 4 7.1, 8.3), exactly as the pages show them.
+#[utoipa::path(
+    get,
+    path = "/api/{year}/meetings",
+    operation_id = "meetings",
+    params(InYear),
+    responses((status = 200, description = "The year's meetings, in date order.", body = Meetings), NotFound, Invalid),
+)]
+pub async fn meetings(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    Path(InYear { year }): Path<InYear>,
+) -> ApiResult<Meetings> {
     let year = parse_year(&year)?;
     let records = crate::pages::board::load(&web, year).await?;
     let partners = records.agreement.partners();
-    let meetings: Vec<Value> = records
-        .meetings
-        .iter()
+    let meetings = (records.meetings.iter())
         .map(|record| {
             let shown = crate::pages::board::visible(&record.meeting, &who);
             let check = &record.check;
-            let items: Vec<Value> = shown
-                .items
-                .iter()
-                .map(|i| {
-                    let papers: Vec<Value> = i
-                        .papers
-                        .iter()
-                        .map(|p| json!({"title": p.title, "published": p.published.map(|d| d.to_string())}))
-                        .collect();
-                    json!({"title": i.title, "confidential": i.confidential, "papers": papers})
+            let items = (shown.items.iter())
+                .map(|i| AgendaItem {
+                    title: i.title.clone(),
+                    confidential: i.confidential,
+                    papers: (i.papers.iter())
+                        .map(|p| Paper { title: p.title.clone(), published: p.published.map(Text) })
+                        .collect(),
                 })
                 .collect();
-            let decisions: Vec<Value> = shown
-                .decisions
-                .iter()
+            let decisions = (shown.decisions.iter())
                 .filter_map(|d| {
                     let outcome = check.decisions.iter().find(|o| o.id == d.id)?;
-                    let votes: BTreeMap<&str, &str> = d.votes.iter().map(|(s, v)| (s.as_str(), v.name())).collect();
-                    Some(json!({
-                        "id": d.id,
-                        "subject": d.subject,
-                        "item": d.item,
-                        "votes": votes,
-                        "outcome": outcome.outcome.name(),
-                        "clause": outcome.outcome.clause(),
-                        "lead": outcome.lead.map(|l| partners[l].id.clone()),
-                    }))
+                    Some(Decision {
+                        id: d.id.clone(),
+                        subject: d.subject.clone(),
+                        item: d.item,
+                        votes: d.votes.iter().map(|(seat, vote)| (seat.clone(), (*vote).into())).collect(),
+                        outcome: outcome.outcome.into(),
+                        clause: outcome.outcome.clause().to_string(),
+                        lead: outcome.lead.map(|l| partners[l].id.clone()),
+                    })
                 })
                 .collect();
-            let seats_filled: BTreeMap<&str, u32> =
-                check.seats_filled.iter().enumerate().map(|(ix, n)| (partners[ix].id.as_str(), *n)).collect();
-            json!({
-                "date": shown.date.to_string(),
-                "version": record.version,
-                "quorate": check.quorate,
-                "quorum_per_partner": record.board.quorum_per_partner,
-                "seats_filled": seats_filled,
-                "agenda_due": check.agenda.due.to_string(),
-                "agenda_published": shown.agenda_published.map(|d| d.to_string()),
-                "minutes_due": check.minutes.due.to_string(),
-                "minutes_circulated": shown.minutes_circulated.map(|d| d.to_string()),
-                "items": items,
-                "decisions": decisions,
-            })
+            Meeting {
+                date: Text(shown.date),
+                version: record.version,
+                quorate: check.quorate,
+                quorum_per_partner: record.board.quorum_per_partner,
+                seats_filled: (check.seats_filled.iter().enumerate())
+                    .map(|(ix, n)| (partners[ix].id.clone(), *n))
+                    .collect(),
+                agenda_due: Text(check.agenda.due),
+                agenda_published: shown.agenda_published.map(Text),
+                minutes_due: Text(check.minutes.due),
+                minutes_circulated: shown.minutes_circulated.map(Text),
+                items,
+                decisions,
+            }
         })
         .collect();
-    Ok(Json(json!({"financial_year": year.to_string(), "meetings": meetings})))
+    Ok(Json(Meetings { financial_year: Text(year), meetings }))
 }

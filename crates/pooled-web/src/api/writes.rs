@@ -5,14 +5,18 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
+use pooled_app::json::{self, Amount, Day, Forecast, Month, Payment};
 use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::ledger::Period;
 use pooled_core::money::Money;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
-use super::{ApiResult, json_body};
+use super::answers::ImportJob;
+use super::openapi::{BadRequest, Forbidden, Invalid, NotFound, TooLarge};
+use super::{ApiResult, InYear, JsonBody};
 use crate::actions::{self, PaymentRecord};
 use crate::auth::Identity;
 use crate::data::{Web, parse_year};
@@ -21,23 +25,39 @@ use crate::imports;
 use crate::pages::{QueryPairs, get};
 
 /// The body of `POST /api/{year}/forecasts`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForecastEntry {
+    #[schema(value_type = Month)]
     month: String,
+    /// The cost centre's code, as in the plan.
     cost_centre: String,
+    #[schema(value_type = Amount)]
     outturn: String,
 }
 
-/// `POST /api/{year}/forecasts`.
+/// Enter a cost centre's forecast outturn for a month.
+///
+/// Budget holders forecast their own cost centres, partner finance officers their
+/// partner's, the pool manager any. A closed month refuses it.
+#[utoipa::path(
+    post,
+    path = "/api/{year}/forecasts",
+    operation_id = "setForecast",
+    params(InYear),
+    request_body = ForecastEntry,
+    responses(
+        (status = 200, description = "The forecast as saved.", body = Forecast),
+        BadRequest, Forbidden, NotFound, TooLarge, Invalid,
+    ),
+)]
 pub async fn set_forecast(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
-    body: Bytes,
-) -> ApiResult {
+    Path(InYear { year }): Path<InYear>,
+    JsonBody(entry): JsonBody<ForecastEntry>,
+) -> ApiResult<Forecast> {
     let year = parse_year(&year)?;
-    let entry: ForecastEntry = json_body(&body)?;
     let mut problems = Problems::default();
     let month = problems.read("month", FiscalMonth::parse(&entry.month));
     let outturn = problems.read("outturn", Money::parse(&entry.outturn));
@@ -51,31 +71,51 @@ pub async fn set_forecast(
             saved.ok_or_else(|| WebError::Internal("the forecast just saved cannot be read back".into()))
         })
         .await?;
-    Ok(Json(pooled_app::json::forecast(&saved)))
+    Ok(Json(json::forecast(&saved)))
 }
 
 /// The body of `POST /api/{year}/payments`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentEntry {
+    /// The pool's id.
     pool: String,
+    /// The paying partner's id.
     from: String,
+    /// The instalment's month.
+    #[schema(value_type = Month)]
     month: String,
+    /// When it was raised (invoiced).
     #[serde(default)]
+    #[schema(value_type = Option<Day>)]
     raised_on: Option<String>,
+    /// When it was paid.
     #[serde(default)]
+    #[schema(value_type = Option<Day>)]
     paid_on: Option<String>,
 }
 
-/// `POST /api/{year}/payments`.
+/// Record when an instalment was raised and paid.
+///
+/// Finance officers of either partner to the instalment may, as may the pool manager.
+#[utoipa::path(
+    post,
+    path = "/api/{year}/payments",
+    operation_id = "recordPayment",
+    params(InYear),
+    request_body = PaymentEntry,
+    responses(
+        (status = 200, description = "The instalment as now recorded.", body = Payment),
+        BadRequest, Forbidden, NotFound, TooLarge, Invalid,
+    ),
+)]
 pub async fn record_payment(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
-    body: Bytes,
-) -> ApiResult {
+    Path(InYear { year }): Path<InYear>,
+    JsonBody(entry): JsonBody<PaymentEntry>,
+) -> ApiResult<Payment> {
     let year = parse_year(&year)?;
-    let entry: PaymentEntry = json_body(&body)?;
     let mut problems = Problems::default();
     let month = problems.read("month", FiscalMonth::parse(&entry.month));
     let mut date = |field: &str, text: Option<&str>| text.and_then(|t| problems.read(field, Date::parse_iso(t)));
@@ -90,8 +130,7 @@ pub async fn record_payment(
         .run(move |store| {
             let agreement = shared.agreement(store, year)?;
             let instalment = pooled_app::scheduled_instalment(&agreement, &entry.pool, &entry.from, month)?;
-            let mut one = pooled_app::json::payments(&agreement, &[instalment], Some(&store.payments(year)?));
-            Ok(one["payments"][0].take())
+            Ok(json::payment(&agreement, &instalment, &store.payments(year)?))
         })
         .await?;
     Ok(Json(saved))
@@ -115,14 +154,36 @@ impl Problems {
     }
 }
 
-/// `POST /api/imports?partner=OCC&period=2016-07&file_name=occ.csv`, the file as the body:
-/// started as the upload page starts it ([`imports::start`]); the job as it stands.
+/// Import a partner's ledger extract for a month: all of it or none.
+///
+/// The body is the file itself (CSV or XLSX, as the partner's saved mapping lays it out).
+/// The import runs in the background, started as the upload page starts it: poll
+/// `/api/imports/{id}` until its status is no longer `running`. Partner finance officers
+/// import their own partner's extracts, the pool manager any.
+#[utoipa::path(
+    post,
+    path = "/api/imports",
+    operation_id = "importLedger",
+    params(
+        ("partner" = String, Query, description = "The partner's id in the agreement, like `OCC`."),
+        ("period" = json::Period, Query, description = "The calendar month of the extract, like `2016-07`."),
+        ("file_name" = String, Query, description = "The file's name; its extension (`.csv`, `.xlsx`) says how to read it."),
+    ),
+    request_body(
+        description = "The extract, as exported from the ledger.",
+        content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("application/octet-stream")),
+    ),
+    responses(
+        (status = 200, description = "The import, started.", body = ImportJob),
+        BadRequest, Forbidden, TooLarge, Invalid,
+    ),
+)]
 pub async fn import_ledger(
     State(web): State<Arc<Web>>,
     who: Identity,
     Query(query): Query<QueryPairs>,
     body: Body,
-) -> ApiResult {
+) -> ApiResult<ImportJob> {
     let mut problems = Problems::default();
     let given = |name: &str| get(&query, name).map(str::to_string).ok_or_else(|| "missing from the query".to_string());
     let partner = problems.read("partner", given("partner"));
@@ -132,5 +193,5 @@ pub async fn import_ledger(
         return Err(problems.into_error().into());
     };
     let job = imports::start(&web, &who, partner, period, &file_name, body.into_data_stream()).await?;
-    Ok(Json(super::reads::job_json(&job)))
+    Ok(Json(super::reads::job_answer(&job)))
 }

@@ -1,0 +1,170 @@
+//! The answers only the API gives (the rest are `pooled_app::json`'s, shared with the
+//! command line), and its one error shape.
+
+use std::collections::BTreeMap;
+
+use pooled_app::json::{Amount, Day, Month, Outcome, SettledPool, Vote, Year};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Every error the API answers with.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// What kind of failure, in words.
+    pub error: String,
+    /// What went wrong, one problem each.
+    pub details: Vec<String>,
+}
+
+/// The financial years with an agreement loaded: `GET /api/years`.
+#[derive(Serialize, ToSchema)]
+pub struct Years {
+    pub years: Vec<YearAgreement>,
+}
+
+/// A financial year and its current agreement.
+#[derive(Serialize, ToSchema)]
+pub struct YearAgreement {
+    pub financial_year: Year,
+    /// The agreement's id.
+    pub agreement_id: String,
+    /// The agreement's name.
+    pub name: String,
+    /// 1, then one more for each variation.
+    pub version: u32,
+    /// When this version was loaded (UTC, ISO 8601).
+    pub loaded_at: String,
+}
+
+/// Every partner's settlement on an outturn given: `POST /api/{year}/what-if`.
+#[derive(Serialize, ToSchema)]
+pub struct WhatIfSettlement {
+    pub financial_year: Year,
+    /// The month whose forecasts the lines not given start from.
+    pub month: Month,
+    pub pools: Vec<SettledPool>,
+}
+
+/// An import started through the API or the browser: its progress, then its outcome.
+#[derive(Serialize, ToSchema)]
+pub struct ImportJob {
+    /// The job's number: poll `/api/imports/{id}`.
+    pub id: u64,
+    /// The partner's id.
+    pub partner: String,
+    pub period: pooled_app::json::Period,
+    /// The extract's file name, as sent.
+    pub file_name: String,
+    /// The username.
+    pub started_by: String,
+    pub read_bytes: u64,
+    pub total_bytes: u64,
+    #[serde(flatten)]
+    pub state: JobState,
+}
+
+/// How an import stands; `failed` means nothing was written and `problems` says why.
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum JobState {
+    Running,
+    Imported {
+        /// Rows imported.
+        rows: u64,
+        total: Amount,
+    },
+    /// The same file as the latest import for the partner and month: nothing changed.
+    Unchanged,
+    /// A corrected extract replaced the earlier one.
+    Replaced {
+        rows: u64,
+        total: Amount,
+        /// Rows of the earlier extract replaced.
+        replaced_rows: u64,
+    },
+    Failed {
+        problems: Vec<Problem>,
+    },
+}
+
+/// Why an import failed: a bad row (its row and column named), or another reason.
+#[derive(Serialize, ToSchema)]
+pub struct Problem {
+    /// The file's row (the header is row 1), if the problem is a row's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
+    /// The column's name, if the problem is a row's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The board's meetings in a year: `GET /api/{year}/meetings`.
+#[derive(Serialize, ToSchema)]
+pub struct Meetings {
+    pub financial_year: Year,
+    /// In date order.
+    pub meetings: Vec<Meeting>,
+}
+
+/// A meeting as the caller may see it, checked against the board's rules.
+#[derive(Serialize, ToSchema)]
+pub struct Meeting {
+    pub date: Day,
+    /// The stored version of its record.
+    pub version: u32,
+    /// Every partner has its quorum of voting seats filled (Sch 4 1.3).
+    pub quorate: bool,
+    pub quorum_per_partner: u32,
+    /// Voting seats filled, by partner id.
+    pub seats_filled: BTreeMap<String, u32>,
+    /// The latest day for the agenda and papers to go out (Sch 4 5.2).
+    pub agenda_due: Day,
+    /// When the agenda went out; null until it has.
+    #[schema(required = true)]
+    pub agenda_published: Option<Day>,
+    /// When the minutes are due (Sch 4 6.3).
+    pub minutes_due: Day,
+    /// When they went out; null until they have.
+    #[schema(required = true)]
+    pub minutes_circulated: Option<Day>,
+    pub items: Vec<AgendaItem>,
+    pub decisions: Vec<Decision>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgendaItem {
+    pub title: String,
+    /// Shown only to the board's members.
+    pub confidential: bool,
+    pub papers: Vec<Paper>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Paper {
+    pub title: String,
+    /// When it went out; null until it has.
+    #[schema(required = true)]
+    pub published: Option<Day>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Decision {
+    /// The decision's id in the meeting.
+    pub id: String,
+    /// What was decided.
+    pub subject: String,
+    /// The agenda item (1-based, as shown) it was taken under, if any.
+    #[schema(required = true)]
+    pub item: Option<usize>,
+    /// Each voting seat's vote, by member id.
+    pub votes: BTreeMap<String, Vote>,
+    pub outcome: Outcome,
+    /// The clause of the board's rules the outcome follows.
+    pub clause: String,
+    /// The id of the lead commissioner with discretion; null unless `lead-discretion`.
+    #[schema(required = true)]
+    pub lead: Option<String>,
+}
