@@ -1,14 +1,18 @@
 //! The JSON API driven in-process through the router, against the engine's own figures
 //! and the CLI's JSON shapes (`pooled_app::json`): who gets in (API tokens, sessions
 //! with their CSRF header), what each read returns, what the writes change and audit,
-//! the OpenAPI document, and the tokens page. Each test runs on SQLite and PostgreSQL.
+//! the OpenAPI document, and the tokens page. Each test runs on SQLite and PostgreSQL,
+//! and every answer it gets is checked against the OpenAPI document ([`described`]).
 
 #[macro_use]
 mod common;
+#[path = "api/described.rs"]
+mod described;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use common::*;
+use described::{Api, check, with_schema};
 use pooled_core::agreement::Agreement;
 use pooled_core::money::Money;
 use pooled_core::payments::schedule;
@@ -34,6 +38,7 @@ on_both_backends!(
     tokens_page_makes_shows_once_and_revokes,
     a_ledger_import_lists_its_bad_rows_then_imports_the_corrected_file,
     meetings_hide_confidential_items_from_all_but_the_boards_members,
+    a_document_that_differs_from_the_answers_fails_them,
 );
 
 // ---- helpers ----
@@ -50,7 +55,7 @@ fn token_for(site: &Site, username: &str) -> String {
 }
 
 /// A request with a bearer token (if any) and a JSON body (if any).
-fn call(site: &Site, method: Method, uri: &str, token: Option<&str>, body: Option<&Value>) -> Page {
+fn call(site: &Api, method: Method, uri: &str, token: Option<&str>, body: Option<&Value>) -> Page {
     let mut request = Request::builder().method(method).uri(uri);
     if let Some(token) = token {
         request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -65,7 +70,7 @@ fn call(site: &Site, method: Method, uri: &str, token: Option<&str>, body: Optio
     site.send(request.body(body).expect("request"))
 }
 
-fn get_json(site: &Site, uri: &str, token: &str) -> Value {
+fn get_json(site: &Api, uri: &str, token: &str) -> Value {
     let page = call(site, Method::GET, uri, Some(token), None);
     assert_eq!(page.status, StatusCode::OK, "GET {uri}: {}", page.text());
     json_of(&page)
@@ -111,7 +116,7 @@ fn forecast_entry(cost_centre: &str, outturn: &str) -> Value {
 
 // ---- the tests ----
 
-fn every_route_needs_a_token_or_a_session(site: Site) {
+fn every_route_needs_a_token_or_a_session(site: Api) {
     let unknown = call(&site, Method::GET, "/api/no/such/thing", None, None);
     assert_error(&unknown, StatusCode::NOT_FOUND, "There is no API endpoint at this address");
     let token = token_for(&site, "viewer");
@@ -128,7 +133,7 @@ fn every_route_needs_a_token_or_a_session(site: Site) {
     }
 }
 
-fn a_revoked_or_unknown_token_is_refused(site: Site) {
+fn a_revoked_or_unknown_token_is_refused(site: Api) {
     let token = token_for(&site, "occ-finance");
     assert_eq!(call(&site, Method::GET, "/api/years", Some(&token), None).status, StatusCode::OK);
     let mut store = site.store();
@@ -144,7 +149,7 @@ fn a_revoked_or_unknown_token_is_refused(site: Site) {
     assert_error(&call(&site, Method::GET, "/api/years", Some(&other), None), StatusCode::UNAUTHORIZED, "");
 }
 
-fn the_openapi_document_describes_every_route(site: Site) {
+fn the_openapi_document_describes_every_route(site: Api) {
     let token = token_for(&site, "manager");
     let doc = get_json(&site, "/api/openapi.json", &token);
     assert_eq!(doc["openapi"], "3.1.0");
@@ -188,7 +193,7 @@ fn the_openapi_document_describes_every_route(site: Site) {
     }
 }
 
-fn the_report_is_the_engines(site: Site) {
+fn the_report_is_the_engines(site: Api) {
     let token = token_for(&site, "viewer");
     let store = site.store();
     let a = agreement(&site);
@@ -213,7 +218,7 @@ fn the_report_is_the_engines(site: Site) {
     assert_error(&page, StatusCode::NOT_FOUND, "2030-31");
 }
 
-fn reads_have_the_command_lines_shapes(site: Site) {
+fn reads_have_the_command_lines_shapes(site: Api) {
     let token = token_for(&site, "board");
     let store = site.store();
     let a = agreement(&site);
@@ -246,7 +251,7 @@ fn reads_have_the_command_lines_shapes(site: Site) {
     }
 }
 
-fn what_if_settles_the_outturn_given(site: Site) {
+fn what_if_settles_the_outturn_given(site: Api) {
     let token = token_for(&site, "viewer");
     let a = agreement(&site);
     let what_if = |body: Value| {
@@ -295,7 +300,7 @@ fn what_if_settles_the_outturn_given(site: Site) {
     assert_eq!(pooled_app::report(store.as_ref(), year(), month(2), Money::ZERO).expect("report"), report);
 }
 
-fn what_if_names_each_amount_it_cannot_use(site: Site) {
+fn what_if_names_each_amount_it_cannot_use(site: Api) {
     let token = token_for(&site, "viewer");
     let post = |body: Value| call(&site, Method::POST, "/api/2016-17/what-if", Some(&token), Some(&body));
     let page =
@@ -319,7 +324,7 @@ fn what_if_names_each_amount_it_cannot_use(site: Site) {
     assert_error(&page, StatusCode::BAD_REQUEST, "not the JSON");
 }
 
-fn a_budget_holder_forecasts_their_cost_centre(site: Site) {
+fn a_budget_holder_forecasts_their_cost_centre(site: Api) {
     let token = token_for(&site, "budget-holder");
     let entry = forecast_entry("OCC-OP01-001", "1234567.89");
     let page = call(&site, Method::POST, "/api/2016-17/forecasts", Some(&token), Some(&entry));
@@ -361,7 +366,7 @@ fn a_budget_holder_forecasts_their_cost_centre(site: Site) {
     assert_error(&page, StatusCode::BAD_REQUEST, "missing field `cost_centre`");
 }
 
-fn forecasts_and_payments_are_refused_without_the_right(site: Site) {
+fn forecasts_and_payments_are_refused_without_the_right(site: Api) {
     let before = |site: &Site| {
         let store = site.store();
         (
@@ -400,7 +405,7 @@ fn forecasts_and_payments_are_refused_without_the_right(site: Site) {
     assert!(before(&site) == unchanged, "nothing changed, nothing audited");
 }
 
-fn a_payment_is_recorded_and_listed(site: Site) {
+fn a_payment_is_recorded_and_listed(site: Api) {
     let token = token_for(&site, "occg-finance");
     let a = agreement(&site);
     let payment =
@@ -437,7 +442,7 @@ fn a_payment_is_recorded_and_listed(site: Site) {
     assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "no instalment from OCCG to pool NOPE");
 }
 
-fn a_session_needs_its_csrf_header_to_write(site: Site) {
+fn a_session_needs_its_csrf_header_to_write(site: Api) {
     let session = site.session("budget-holder");
     let request = |csrf: Option<&str>| {
         let mut r = Request::post("/api/2016-17/forecasts")
@@ -461,7 +466,7 @@ fn a_session_needs_its_csrf_header_to_write(site: Site) {
     assert_eq!(page.status, StatusCode::OK);
 }
 
-fn the_audit_log_is_for_the_roles_that_reconcile(site: Site) {
+fn the_audit_log_is_for_the_roles_that_reconcile(site: Api) {
     for user in ["viewer", "budget-holder"] {
         let page = call(&site, Method::GET, "/api/audit", Some(&token_for(&site, user)), None);
         assert_error(&page, StatusCode::FORBIDDEN, "cannot read the audit log");
@@ -475,7 +480,7 @@ fn the_audit_log_is_for_the_roles_that_reconcile(site: Site) {
     assert!(!log.to_string().contains(&sha256_hex(&token)), "no token hash in the log");
 }
 
-fn tokens_page_makes_shows_once_and_revokes(site: Site) {
+fn tokens_page_makes_shows_once_and_revokes(site: Api) {
     let page = site.get_as("occ-finance", "/account/tokens");
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("You have no API tokens."));
@@ -534,7 +539,7 @@ fn tokens_page_makes_shows_once_and_revokes(site: Site) {
 }
 
 /// Sends an extract as `POST /api/imports`, then polls its job until it has finished.
-fn import_through_the_api(site: &Site, token: &str, file: &[u8]) -> Value {
+fn import_through_the_api(site: &Api, token: &str, file: &[u8]) -> Value {
     let request = Request::post("/api/imports?partner=OCC&period=2016-06&file_name=occ-june.csv")
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .header(header::CONTENT_TYPE, "text/csv")
@@ -553,7 +558,7 @@ fn import_through_the_api(site: &Site, token: &str, file: &[u8]) -> Value {
     }
 }
 
-fn a_ledger_import_lists_its_bad_rows_then_imports_the_corrected_file(site: Site) {
+fn a_ledger_import_lists_its_bad_rows_then_imports_the_corrected_file(site: Api) {
     let token = token_for(&site, "occ-finance");
     let good = occ_m3_extract(&site);
     let text = String::from_utf8(good.clone()).expect("UTF-8");
@@ -592,7 +597,7 @@ fn a_ledger_import_lists_its_bad_rows_then_imports_the_corrected_file(site: Site
     );
 }
 
-fn meetings_hide_confidential_items_from_all_but_the_boards_members(site: Site) {
+fn meetings_hide_confidential_items_from_all_but_the_boards_members(site: Api) {
     let scheduled = site.post_as("manager", "/board/2016-17/meetings", &[("date", "2016-09-15")]);
     assert_eq!(scheduled.status, StatusCode::SEE_OTHER, "{}", scheduled.text());
     let meeting = "/board/2016-17/meetings/2016-09-15";
@@ -621,4 +626,77 @@ fn meetings_hide_confidential_items_from_all_but_the_boards_members(site: Site) 
         assert_eq!(json["meetings"][0]["quorate"], false);
         assert_eq!(json["meetings"][0]["seats_filled"]["OCC"], 0);
     }
+}
+
+/// The check every answer passes is a real one: a copy of the document that differs from
+/// the answers in one way fails them, naming the difference.
+fn a_document_that_differs_from_the_answers_fails_them(site: Api) {
+    let token = token_for(&site, "viewer");
+    let report = call(&site, Method::GET, "/api/2016-17/report", Some(&token), None);
+    let missing = call(&site, Method::GET, "/api/imports/99", Some(&token), None);
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let document = site.document();
+    let rename = |from: &'static str, to: &'static str| {
+        move |schema: &mut serde_json::Map<String, Value>| {
+            let described = schema["properties"].as_object_mut().expect("properties").remove(from).expect(from);
+            schema["properties"][to] = described;
+            for name in schema["required"].as_array_mut().expect("required") {
+                if name == from {
+                    *name = json!(to);
+                }
+            }
+        }
+    };
+    let leave_out = |field: &'static str| {
+        move |schema: &mut serde_json::Map<String, Value>| {
+            schema["properties"].as_object_mut().expect("properties").remove(field);
+            schema["required"].as_array_mut().expect("required").retain(|name| name != field);
+        }
+    };
+    let cases: Vec<(&str, Value, &str, &Page, &str)> = vec![
+        (
+            "a field renamed",
+            with_schema(document, "Report", rename("month", "report_month")),
+            "/api/2016-17/report",
+            &report,
+            "report_month",
+        ),
+        (
+            "a field left out",
+            with_schema(document, "Report", leave_out("warnings")),
+            "/api/2016-17/report",
+            &report,
+            "warnings",
+        ),
+        (
+            "amounts with three decimals",
+            with_schema(document, "Amount", |s| _ = s.insert("pattern".into(), json!(r"^-?[0-9]+\.[0-9]{3}$"))),
+            "/api/2016-17/report",
+            &report,
+            "[0-9]{3}",
+        ),
+        (
+            "a row level the answers do not keep to",
+            with_schema(document, "Level", |s| _ = s.insert("enum".into(), json!(["pool", "segment", "line"]))),
+            "/api/2016-17/report",
+            &report,
+            "cost centre",
+        ),
+        (
+            "the error shape renamed",
+            with_schema(document, "Error", rename("details", "problems")),
+            "/api/imports/99",
+            &missing,
+            "problems",
+        ),
+    ];
+    for (what, changed, path, answer, named) in cases {
+        check(document, &Method::GET, path, answer).unwrap_or_else(|why| panic!("the document as served: {why}"));
+        let why = check(&changed, &Method::GET, path, answer).expect_err(what);
+        assert!(why.contains(named), "{what}: {why}");
+    }
+    // An answer with a status its operation does not describe fails too.
+    let teapot = Page { status: StatusCode::IM_A_TEAPOT, headers: report.headers.clone(), body: report.body.clone() };
+    let why = check(document, &Method::GET, "/api/2016-17/report", &teapot).expect_err("an undescribed status");
+    assert!(why.contains("describes no 418 answer"), "{why}");
 }

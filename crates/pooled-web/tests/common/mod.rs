@@ -376,19 +376,21 @@ pub fn xlsx_cells(site: &Site, body: &[u8], sheet: &str) -> Vec<Vec<String>> {
 
 // ---- the tests, once per backend ----
 
+/// Each test takes the site, or what the test file makes of one (`From<Site>`: the API's
+/// tests check every answer against the site's OpenAPI document).
 macro_rules! on_both_backends {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
             $(#[test]
             fn $test() {
-                super::$test(super::Site::sqlite(stringify!($test), super::AGREEMENT));
+                super::$test(From::from(super::Site::sqlite(stringify!($test), super::AGREEMENT)));
             })*
         }
         mod postgres {
             $(#[test]
             fn $test() {
                 if let Some(site) = super::Site::postgres(stringify!($test), super::AGREEMENT) {
-                    super::$test(site);
+                    super::$test(From::from(site));
                 }
             })*
         }
