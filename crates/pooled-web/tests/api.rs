@@ -322,6 +322,9 @@ fn what_if_names_each_amount_it_cannot_use(site: Api) {
             .expect("request"),
     );
     assert_error(&page, StatusCode::BAD_REQUEST, "not the JSON");
+    // A body past the limit is refused in the same shape, before it is read as JSON.
+    let huge = json!({ "lines": { "OP:home-support": "1".repeat(3 << 20) } });
+    assert_error(&post(huge), StatusCode::PAYLOAD_TOO_LARGE, "larger than this endpoint takes");
 }
 
 fn a_budget_holder_forecasts_their_cost_centre(site: Api) {
