@@ -467,6 +467,13 @@ fn a_session_needs_its_csrf_header_to_write(site: Api) {
     let page = site
         .send(Request::get("/api/years").header(header::COOKIE, &session.cookie).body(Body::empty()).expect("request"));
     assert_eq!(page.status, StatusCode::OK);
+    // Every other write is refused without it too (and says so as its description does).
+    for (method, path) in described_routes(site.document()).into_iter().filter(|(m, _)| m == Method::POST) {
+        let uri = path.replace("{year}", "2016-17");
+        let request = Request::builder().method(method).uri(&uri).header(header::COOKIE, &session.cookie);
+        let page = site.send(request.body(Body::from("{}")).expect("request"));
+        assert_error(&page, StatusCode::FORBIDDEN, "did not come from this service");
+    }
 }
 
 fn the_audit_log_is_for_the_roles_that_reconcile(site: Api) {

@@ -258,7 +258,7 @@ pub struct WhatIf {
     request_body = WhatIf,
     responses(
         (status = 200, description = "Every partner's settlement on that outturn.", body = WhatIfSettlement),
-        BadRequest, NotFound, TooLarge, Invalid,
+        BadRequest, Forbidden, NotFound, TooLarge, Invalid,
     ),
 )]
 pub async fn what_if(
