@@ -61,7 +61,7 @@ fn endpoints() -> OpenApiRouter<Arc<Web>> {
 }
 
 /// The OpenAPI 3.1 document of the API.
-pub fn document() -> utoipa::openapi::OpenApi {
+fn document() -> utoipa::openapi::OpenApi {
     openapi::complete(endpoints().into_openapi())
 }
 
