@@ -5,8 +5,11 @@
 
 mod parse;
 
+use std::ops::RangeInclusive;
+
 use crate::calendar::{Calendar, Date, FinancialYear};
 use crate::diagnostic::Diagnostic;
+use crate::file_format::out_of_range;
 use crate::money::Money;
 use crate::percent::Percent;
 
@@ -164,6 +167,59 @@ pub struct Board {
     pub minutes_within_days: u32,
     pub calendar: Calendar,
     pub members: Vec<Member>,
+}
+
+/// One of the board's numbered terms, as the files name them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BoardTerm {
+    QuorumPerPartner,
+    AgendaWorkingDays,
+    MinutesWithinDays,
+}
+
+impl Board {
+    /// Voting members per partner for a quorum: at least one; more than fifty is a typo.
+    pub const QUORUM_PER_PARTNER: RangeInclusive<u32> = 1..=50;
+    /// Working days before a meeting that its agenda and papers go out: up to six weeks.
+    pub const AGENDA_WORKING_DAYS: RangeInclusive<u32> = 1..=30;
+    /// Days after a meeting within which its minutes go out: up to a quarter.
+    pub const MINUTES_WITHIN_DAYS: RangeInclusive<u32> = 1..=90;
+
+    /// Each of a board's numbers outside the range pooled accepts (an agenda due four
+    /// billion working days ahead, in 1621 by the calendar's arithmetic, is a typo), with
+    /// what to say: the one check for the agreement's board and the bodies that replace it.
+    pub fn terms_out_of_range(
+        quorum_per_partner: u32,
+        agenda_working_days: u32,
+        minutes_within_days: u32,
+    ) -> Vec<(BoardTerm, String)> {
+        [
+            (
+                BoardTerm::QuorumPerPartner,
+                "`quorum_per_partner`",
+                quorum_per_partner,
+                Board::QUORUM_PER_PARTNER,
+                "voting members per partner",
+            ),
+            (
+                BoardTerm::AgendaWorkingDays,
+                "`agenda_working_days`",
+                agenda_working_days,
+                Board::AGENDA_WORKING_DAYS,
+                "working days",
+            ),
+            (
+                BoardTerm::MinutesWithinDays,
+                "`minutes_within_days`",
+                minutes_within_days,
+                Board::MINUTES_WITHIN_DAYS,
+                "days",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(term, what, value, range, unit)| Some((term, out_of_range(what, value, range, unit)?)))
+        .collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::diagnostic::quote;
 use crate::money::largest_remainder;
 
 /// The most decimals a percentage may be published to; keeps `100 * 10^decimals` small.
@@ -32,7 +33,7 @@ impl Percent {
     /// Parses `51`, `51.5` or `51.50` at the given decimals; more places than that, or a
     /// value over 100, is an error.
     pub fn parse(text: &str, decimals: u8) -> Result<Percent, String> {
-        let bad = |why: String| Err(format!("invalid percentage `{text}`: {why}"));
+        let bad = |why: String| Err(format!("invalid percentage {}: {why}", quote(text)));
         let s = text.trim().strip_suffix('%').unwrap_or(text.trim());
         let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
         let digits_only = |p: &str| p.bytes().all(|b| b.is_ascii_digit());

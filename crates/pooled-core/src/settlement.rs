@@ -61,11 +61,44 @@ pub struct PoolSettlement {
     /// The shared amount `S` after clawbacks and savings, before it is split.
     pub shared: Money,
     /// Every partner of the agreement, in order; each total is the sum of its parts and
-    /// the totals sum exactly to the pool's variance.
+    /// the totals sum exactly to the pool's variance ([`settle`] asserts both).
     pub partners: Vec<PartnerSettlement>,
 }
 
-/// Settles every pool of the agreement on the given outturn.
+impl PoolSettlement {
+    /// The invariant of every settlement, checked on every run (not only in tests or
+    /// debug builds, as TigerBeetle checks its own): each partner's total is the sum of
+    /// its parts, and the totals sum exactly to the pool's variance, so no penny of an
+    /// over- or underspend is lost or made up between the steps. A failure is a bug in
+    /// the steps, and stops the work rather than publish a statement that does not add up.
+    fn assert_sums(&self) {
+        let sum = |amounts: &mut dyn Iterator<Item = Money>| amounts.map(|m| i128::from(m.pence())).sum::<i128>();
+        for p in &self.partners {
+            assert_eq!(
+                sum(&mut p.parts.iter().map(|part| part.amount)),
+                i128::from(p.total.pence()),
+                "pool {}: partner {}'s total is the sum of its parts",
+                self.pool,
+                p.partner
+            );
+        }
+        assert_eq!(
+            sum(&mut self.partners.iter().map(|p| p.total)),
+            i128::from(self.variance.pence()),
+            "pool {}: the partners' totals sum to the pool's variance",
+            self.pool
+        );
+        assert_eq!(
+            self.variance,
+            self.outturn - self.budget,
+            "pool {}: the variance is outturn less budget",
+            self.pool
+        );
+    }
+}
+
+/// Settles every pool of the agreement on the given outturn. Each pool's settlement is
+/// asserted to add up (see [`PoolSettlement`]): a panic here is a bug, never bad input.
 pub fn settle(agreement: &Agreement, outturn: &Outturn) -> Vec<PoolSettlement> {
     agreement
         .pools()
@@ -144,7 +177,7 @@ fn settle_pool(agreement: &Agreement, pool: &Pool, outturns: &[Money], outturn: 
 
     let budget = pool.total_budget();
     let total_outturn: Money = outturns.iter().sum();
-    PoolSettlement {
+    let settled = PoolSettlement {
         pool: pool.id.clone(),
         budget,
         outturn: total_outturn,
@@ -155,7 +188,9 @@ fn settle_pool(agreement: &Agreement, pool: &Pool, outturns: &[Money], outturn: 
             .enumerate()
             .map(|(partner, parts)| PartnerSettlement { partner, total: parts.iter().map(|p| p.amount).sum(), parts })
             .collect(),
-    }
+    };
+    settled.assert_sums();
+    settled
 }
 
 /// A year-end payment between partners that settles a pool: the host holds the pool, so a

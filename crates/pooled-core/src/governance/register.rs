@@ -363,8 +363,10 @@ impl Register {
             if self.bodies[..i].iter().any(|e| e.from == b.from) {
                 problem(format!("two bodies replace the board on {}", b.from));
             }
-            if b.quorum_per_partner == 0 {
-                problem(format!("{} has a quorum of no members per partner", b.name));
+            for (_, out_of_range) in
+                Board::terms_out_of_range(b.quorum_per_partner, b.agenda_working_days, b.minutes_within_days)
+            {
+                problem(format!("{}: {out_of_range}", b.name));
             }
         }
         problems.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));

@@ -53,7 +53,7 @@ fn report(month: u32, actuals: &[(&str, u32, i64)], forecasts: &[(&str, u32, i64
     let (agreement, _) = Agreement::parse(AGREEMENT).unwrap();
     let header = ["code", "name", "partner", "pool", "line", "budget"];
     let records = PLAN.iter().enumerate().map(|(i, (code, partner, line, budget))| {
-        (i as u64 + 2, [*code, *code, *partner, "P", *line, *budget].map(String::from).to_vec())
+        Ok((i as u64 + 2, [*code, *code, *partner, "P", *line, *budget].map(String::from).to_vec()))
     });
     let (plan, _) = Plan::read(&agreement, &header, records).unwrap();
     let mut a = Actuals::new();

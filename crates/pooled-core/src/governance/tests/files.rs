@@ -395,13 +395,16 @@ fn register_file_errors() {
             format!(
                 "{header}[[body]]\nname = \"Joint Executive\"\nfrom = 2016-10-01\nnotified_on = 2016-10-05\nquorum_per_partner = 2\nagenda_working_days = 5\nminutes_within_days = 14\n\
                  [[body]]\nname = \"Early\"\nfrom = 2016-03-01\nnotified_on = 2016-03-01\nquorum_per_partner = 0\nagenda_working_days = 5\nminutes_within_days = 14\n\
-                 [[body]]\nname = \"Same day\"\nfrom = 2016-10-01\nnotified_on = 2016-09-01\nquorum_per_partner = 2\nagenda_working_days = 5\nminutes_within_days = 14\n"
+                 [[body]]\nname = \"Same day\"\nfrom = 2016-10-01\nnotified_on = 2016-09-01\nquorum_per_partner = 2\nagenda_working_days = 5\nminutes_within_days = 14\n\
+                 [[body]]\nname = \"Typo\"\nfrom = 2016-11-01\nnotified_on = 2016-11-01\nquorum_per_partner = 2\nagenda_working_days = 4294967295\nminutes_within_days = 0\n"
             ),
             vec![
                 "r.toml:4:8: error: Joint Executive replaces the board on 2016-10-01, before the written notification of 2016-10-05 (Sch 4 1.4)",
-                "r.toml:11:8: error: Early has a quorum of no members per partner",
                 "r.toml:11:8: error: Early replaces the board on 2016-03-01, before it was constituted on 2016-04-01",
+                "r.toml:11:8: error: Early: `quorum_per_partner` must be between 1 and 50 voting members per partner (got 0)",
                 "r.toml:18:8: error: two bodies replace the board on 2016-10-01",
+                "r.toml:25:8: error: Typo: `agenda_working_days` must be between 1 and 30 working days (got 4,294,967,295)",
+                "r.toml:25:8: error: Typo: `minutes_within_days` must be between 1 and 90 days (got 0)",
             ],
         ),
         ("[register]\n".to_string(), vec!["r.toml:1:1: error: missing field `constituted_on`"]),
