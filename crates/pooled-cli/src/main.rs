@@ -17,7 +17,7 @@ use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{Calendar, Date, FinancialYear};
-use pooled_core::diagnostic::Diagnostic;
+use pooled_core::diagnostic::{self, Diagnostic};
 use pooled_core::governance::{Meeting, check_meeting};
 use pooled_core::settlement::{Outturn, settle};
 use pooled_core::termination::{NoticeReason, notice};
@@ -232,7 +232,8 @@ fn run(db: &db::Db, command: Command) -> Outcome {
             Ok(if json { json::meeting(&a, &checked) } else { text::meeting(&a, board, &m, &checked) })
         }
         Command::Notice { agreement, given, reason, months, json } => {
-            let a = load_agreement(&agreement)?;
+            let source = read(&agreement)?;
+            let a = parsed(&agreement, &source, Agreement::parse)?;
             let reason = match (reason, months) {
                 (Reason::Default, Some(months)) => NoticeReason::Default { months },
                 (Reason::Default, None) => return Err(Failure::Usage("--reason default needs --months N".into())),
@@ -241,7 +242,12 @@ fn run(db: &db::Db, command: Command) -> Outcome {
                 (Reason::NoContributionAgreement, None) => NoticeReason::NoContributionAgreement,
             };
             let terms = a.termination().ok_or_else(|| {
-                Failure::Input(vec![format!("{}: the agreement has no [termination] section", agreement.display())])
+                // Where the table would go: at the end of the file.
+                let missing = Diagnostic::error(
+                    source.len()..source.len(),
+                    "the agreement has no [termination] table: add one with notice_months and no_contribution_agreement_months",
+                );
+                Failure::Input(vec![missing.render(&agreement.display().to_string(), &source)])
             })?;
             let n = notice(terms, given, reason).map_err(Failure::Usage)?;
             Ok(if json { json::notice(&n) } else { text::notice(&n) })
@@ -259,8 +265,12 @@ fn warn_lines(lines: &[String]) {
     }
 }
 
+/// A text file (agreement, outturn, meeting, register), which must be UTF-8: otherwise
+/// an error at the line and column of its first byte that is not.
 fn read(path: &Path) -> Result<String, Failure> {
-    std::fs::read_to_string(path).map_err(|e| Failure::Input(vec![format!("{}: cannot read: {e}", path.display())]))
+    let bytes =
+        std::fs::read(path).map_err(|e| Failure::Input(vec![format!("{}: cannot read: {e}", path.display())]))?;
+    diagnostic::utf8_text(&path.display().to_string(), &bytes).map(str::to_string).map_err(|e| Failure::Input(vec![e]))
 }
 
 /// Reads and parses a file; its warnings go to standard error, its errors make a Failure.
@@ -268,9 +278,17 @@ fn load<T>(
     path: &Path,
     parse: impl FnOnce(&str) -> Result<(T, Vec<Diagnostic>), Vec<Diagnostic>>,
 ) -> Result<T, Failure> {
-    let text = read(path)?;
-    let (value, warnings) = parse(&text).map_err(|e| Failure::Input(render_all(path, &text, &e)))?;
-    warn(path, &text, &warnings);
+    parsed(path, &read(path)?, parse)
+}
+
+/// [`load`] of a file already read.
+fn parsed<T>(
+    path: &Path,
+    text: &str,
+    parse: impl FnOnce(&str) -> Result<(T, Vec<Diagnostic>), Vec<Diagnostic>>,
+) -> Result<T, Failure> {
+    let (value, warnings) = parse(text).map_err(|e| Failure::Input(render_all(path, text, &e)))?;
+    warn(path, text, &warnings);
     Ok(value)
 }
 

@@ -244,6 +244,32 @@ fn exit_codes_and_located_errors() {
         "--months goes only with --reason default",
     );
     check_failure(&["notice", OX16, "--given", "2016-02-30"], 2, "February 2016 has 29 days");
+    // Every error of an agreement file has its place: a byte that is not UTF-8 at its line
+    // and column, a missing table at the end of the file, where it would be added.
+    let latin1 = dir.join("latin1.toml");
+    let mut bytes = std::fs::read(root().join(OX16)).unwrap();
+    let at = bytes.windows(7).position(|w| w == b"Schedul").unwrap();
+    bytes[at + 7] = 0xE9;
+    std::fs::write(&latin1, bytes).unwrap();
+    let latin1 = latin1.to_str().unwrap();
+    check_failure(
+        &["check", latin1],
+        1,
+        &format!("{latin1}:2:10: error: not UTF-8 text (byte 0xE9): save the file as UTF-8"),
+    );
+    let no_terms = dir.join("no-terms.toml");
+    let text = std::fs::read_to_string(root().join(OX16)).unwrap();
+    let text = text.replace("[termination]\nnotice_months = 6\nno_contribution_agreement_months = 3\n", "");
+    let last_line = text.lines().count() + 1;
+    std::fs::write(&no_terms, text).unwrap();
+    let no_terms = no_terms.to_str().unwrap();
+    check_failure(
+        &["notice", no_terms, "--given", "2016-08-31"],
+        1,
+        &format!(
+            "{no_terms}:{last_line}:1: error: the agreement has no [termination] table: add one with notice_months and no_contribution_agreement_months"
+        ),
+    );
     check_failure(&["no-such-command"], 2, "unrecognized subcommand");
     check_failure(&["risk-share"], 2, "required");
     check_failure(&["bank-holidays", "--year", "0"], 2, "--year");

@@ -255,17 +255,18 @@ pub struct RowError {
 }
 
 impl RowError {
-    /// The error at `row` and `column` (1-based) under the header's `column_name`; the
-    /// name and any input the message quotes are cut to a readable length.
+    /// The error at `row` and `column` (1-based) under the header's `column_name`
+    /// (`column 7` past the header or under a blank name); the name and any input the
+    /// message quotes are cut to a readable length.
     pub fn new(row: u64, column: usize, column_name: &str, message: impl Into<String>) -> RowError {
-        RowError { row, column, column_name: excerpt(column_name.trim()), message: shorten(message.into()) }
+        let name = column_name.trim();
+        let column_name = if name.is_empty() { format!("column {column}") } else { excerpt(name) };
+        RowError { row, column, column_name, message: shorten(message.into()) }
     }
 
-    /// `file:row:column: error: COLUMN: message` (without `COLUMN: ` when the column has
-    /// no name).
+    /// `file:row:column: error: COLUMN: message`.
     pub fn render(&self, file: &str) -> String {
-        let name = if self.column_name.is_empty() { String::new() } else { format!("{}: ", self.column_name) };
-        format!("{file}:{}:{}: error: {name}{}", self.row, self.column, self.message)
+        format!("{file}:{}:{}: error: {}: {}", self.row, self.column, self.column_name, self.message)
     }
 }
 

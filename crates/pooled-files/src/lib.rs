@@ -15,12 +15,18 @@ mod error;
 mod generate;
 mod read;
 mod text;
+mod workbook_limits;
 mod write;
 
 pub use error::FileError;
 pub use generate::{GenOptions, Negatives, PlanRow, Span, gen_ledger, gen_plan, write_plan_csv};
-pub use read::{ReadOptions, Record, TableReader, read_xlsx_cells, read_xlsx_formulas, read_xlsx_sheet_names};
+pub use read::{
+    MAX_ROW_BYTES, ReadOptions, Record, TableReader, read_xlsx_cells, read_xlsx_formulas, read_xlsx_sheet_names,
+};
 pub use text::format_number;
+pub use workbook_limits::{
+    MAX_CELL_BYTES, MAX_CELL_FORMATS, MAX_CELLS, MAX_SHARED_STRINGS, MAX_SHEET_BYTES, MAX_WHOLE_PARTS_BYTES,
+};
 pub use write::{
     Cell, Column, ColumnKind, Sheet, TotalsRow, Workbook, write_csv, write_csv_file, write_xlsx, write_xlsx_file,
 };

@@ -75,10 +75,9 @@ fn row_errors_name_row_and_column() {
 fn millions_of_bad_rows_cost_the_memory_of_fifty() {
     let (agreement, _) = Agreement::parse(AGREEMENT).unwrap();
     let header: Vec<&str> = HEADER.split(',').collect();
-    // Two million rows with a bad budget, made as they are read: no file, no list.
-    let records = (2..2_000_002u64).map(|row| {
-        Ok((row, ["LD01", "LD care", "OCC", "LD", "learning-disability", "1.001"].map(String::from).to_vec()))
-    });
+    // Two million rows without a code, made as they are read: no file, no list.
+    let records = (2..2_000_002u64)
+        .map(|row| Ok((row, ["", "LD care", "OCC", "LD", "learning-disability", "1"].map(String::from).to_vec())));
     let bad = Plan::read(&agreement, &header, records).unwrap_err();
     assert_eq!(bad.first().len(), BadRows::KEPT);
     assert_eq!(bad.more(), 2_000_000 - 50);
@@ -101,7 +100,7 @@ fn rows_the_file_reader_refused_are_bad_rows_in_their_place() {
     assert_eq!(
         Plan::read(&agreement, &header, records).unwrap_err().render("plan.csv"),
         [
-            "plan.csv:3:7: error: this row has 7 fields but the header has 6 (an unquoted comma?)",
+            "plan.csv:3:7: error: column 7: this row has 7 fields but the header has 6 (an unquoted comma?)",
             "plan.csv:5:1: error: code: cost centre `B` is listed twice (first on row 4)",
         ]
     );
