@@ -238,15 +238,19 @@ enum State {
 
 /// A streaming reader of XML that keeps no more than one tag, enough to count elements
 /// and to bound what an XML reader would hold at once: each piece (tag, text, comment,
-/// CDATA) and each cell (`<c>` to `</c>`).
+/// CDATA) and each cell (`<c>` to `</c>`). Sizes are measured from offsets at the end of
+/// each piece and of each block fed, so a piece past its limit is refused within a block
+/// of reaching it, having cost no memory but the block and one tag.
 struct Scanner {
     state: State,
     token_limit: u64,
-    /// Bytes of the piece being read; the tag's own bytes when in a tag.
-    token: u64,
+    /// Bytes fed before the block being read.
+    offset: u64,
+    /// Where the piece being read starts.
+    token_start: u64,
     tag: Vec<u8>,
-    /// Bytes of the cell being read, from its `<c`, while in one.
-    cell: Option<u64>,
+    /// Where the cell being read starts (its `<c`), while in one.
+    cell_start: Option<u64>,
     counts: Counts,
     /// `uniqueCount` of the shared strings, which calamine reserves room for.
     declared_strings: Option<u64>,
@@ -259,9 +263,10 @@ impl Scanner {
         Scanner {
             state: State::Text,
             token_limit,
-            token: 0,
+            offset: 0,
+            token_start: 0,
             tag: Vec::new(),
-            cell: None,
+            cell_start: None,
             counts: Counts::default(),
             declared_strings: None,
             keep_relationships: false,
@@ -272,30 +277,104 @@ impl Scanner {
     fn feed(&mut self, bytes: &[u8]) -> Result<(), String> {
         let mut at = 0;
         while at < bytes.len() {
-            // Text runs to the next `<` in one step: most of a part's bytes.
-            let step = if self.state == State::Text {
-                bytes[at..].iter().position(|b| *b == b'<').unwrap_or(bytes.len() - at).max(1)
-            } else {
-                1
-            };
-            self.count(step as u64)?;
-            if self.state != State::Text || bytes[at + step - 1] == b'<' {
-                self.byte(bytes[at + step - 1])?;
+            let rest = &bytes[at..];
+            let here = self.offset + at as u64;
+            match self.state {
+                // Text runs to the next `<`.
+                State::Text => match rest.iter().position(|b| *b == b'<') {
+                    Some(k) => {
+                        self.check_token(here + k as u64)?;
+                        self.token_start = here + k as u64;
+                        self.tag.clear();
+                        self.state = State::Open;
+                        at += k + 1;
+                    }
+                    None => at = bytes.len(),
+                },
+                State::Open => {
+                    self.tag.push(rest[0]);
+                    self.state = match rest[0] {
+                        b'!' => State::Bang,
+                        b'?' => State::Instruction,
+                        _ => State::Tag { quote: None },
+                    };
+                    at += 1;
+                }
+                // A tag runs to its `>`; a quoted value may hold `>`.
+                State::Tag { mut quote } => {
+                    let end = rest.iter().position(|&b| match quote {
+                        None if b == b'>' => true,
+                        None if b == b'"' || b == b'\'' => {
+                            quote = Some(b);
+                            false
+                        }
+                        Some(q) if b == q => {
+                            quote = None;
+                            false
+                        }
+                        _ => false,
+                    });
+                    let Some(k) = end else {
+                        self.tag.extend_from_slice(rest);
+                        self.state = State::Tag { quote };
+                        at = bytes.len();
+                        continue;
+                    };
+                    at += k + 1;
+                    self.tag.extend_from_slice(&rest[..k]);
+                    self.check_token(here + k as u64 + 1)?;
+                    self.end_tag(here + k as u64 + 1)?;
+                    self.state = State::Text;
+                    self.token_start = here + k as u64 + 1;
+                }
+                State::Bang => {
+                    self.tag.push(rest[0]);
+                    at += 1;
+                    if self.tag == b"!--" {
+                        self.state = State::Comment;
+                    } else if self.tag == b"![CDATA[" {
+                        self.state = State::CData;
+                    } else if !(b"!--".starts_with(&self.tag) || b"![CDATA[".starts_with(&self.tag)) {
+                        return Err("has a document type declaration, which a workbook never has".into());
+                    }
+                }
+                // Comments, CDATA and instructions run to their end, which ends in `>`.
+                State::Comment | State::CData | State::Instruction => {
+                    let end: &[u8] = match self.state {
+                        State::Comment => b"-->",
+                        State::CData => b"]]>",
+                        _ => b"?>",
+                    };
+                    let Some(k) = rest.iter().position(|b| *b == b'>') else {
+                        self.keep_tail(rest);
+                        at = bytes.len();
+                        continue;
+                    };
+                    self.keep_tail(&rest[..=k]);
+                    at += k + 1;
+                    if self.tag.ends_with(end) {
+                        self.check_token(here + k as u64 + 1)?;
+                        self.state = State::Text;
+                        self.token_start = here + k as u64 + 1;
+                    }
+                }
             }
-            at += step;
         }
-        Ok(())
+        self.offset += bytes.len() as u64;
+        self.check_token(self.offset)?;
+        self.check_cell(self.offset)
     }
 
-    fn count(&mut self, n: u64) -> Result<(), String> {
-        self.token += n;
-        if let Some(cell) = &mut self.cell {
-            *cell += n;
-            if *cell > MAX_CELL_BYTES {
-                return Err(format!("has a cell of more than {} bytes", group_thousands(MAX_CELL_BYTES)));
-            }
-        }
-        if self.token > self.token_limit {
+    /// Keeps the last few bytes of a comment, CDATA or instruction: enough to see its end.
+    fn keep_tail(&mut self, bytes: &[u8]) {
+        self.tag.extend_from_slice(&bytes[bytes.len().saturating_sub(8)..]);
+        let excess = self.tag.len().saturating_sub(8);
+        self.tag.drain(..excess);
+    }
+
+    /// The piece being read, up to `end`, is within its limit.
+    fn check_token(&self, end: u64) -> Result<(), String> {
+        if end - self.token_start > self.token_limit {
             return Err(format!(
                 "has a piece of XML (a tag, a text or a comment) of more than {} bytes",
                 group_thousands(self.token_limit)
@@ -304,67 +383,14 @@ impl Scanner {
         Ok(())
     }
 
-    fn byte(&mut self, b: u8) -> Result<(), String> {
-        match self.state {
-            State::Text => {
-                if b == b'<' {
-                    self.state = State::Open;
-                    self.token = 1;
-                    self.tag.clear();
-                }
+    /// The cell being read, up to `end`, is within its limit.
+    fn check_cell(&self, end: u64) -> Result<(), String> {
+        match self.cell_start {
+            Some(start) if end - start > MAX_CELL_BYTES => {
+                Err(format!("has a cell of more than {} bytes", group_thousands(MAX_CELL_BYTES)))
             }
-            State::Open => {
-                self.tag.push(b);
-                self.state = match b {
-                    b'!' => State::Bang,
-                    b'?' => State::Instruction,
-                    _ => State::Tag { quote: None },
-                };
-            }
-            State::Tag { quote } => match (quote, b) {
-                (None, b'>') => {
-                    self.end_tag()?;
-                    self.state = State::Text;
-                    self.token = 0;
-                }
-                (None, b'"' | b'\'') => {
-                    self.tag.push(b);
-                    self.state = State::Tag { quote: Some(b) };
-                }
-                (Some(q), _) if b == q => {
-                    self.tag.push(b);
-                    self.state = State::Tag { quote: None };
-                }
-                _ => self.tag.push(b),
-            },
-            State::Bang => {
-                self.tag.push(b);
-                if self.tag == b"!--" {
-                    self.state = State::Comment;
-                } else if self.tag == b"![CDATA[" {
-                    self.state = State::CData;
-                } else if !(b"!--".starts_with(&self.tag) || b"![CDATA[".starts_with(&self.tag)) {
-                    return Err("has a document type declaration, which a workbook never has".into());
-                }
-            }
-            State::Comment | State::CData | State::Instruction => {
-                let end: &[u8] = match self.state {
-                    State::Comment => b"-->",
-                    State::CData => b"]]>",
-                    _ => b"?>",
-                };
-                // Only the last few bytes are needed to see the end.
-                if self.tag.len() == 8 {
-                    self.tag.remove(0);
-                }
-                self.tag.push(b);
-                if self.tag.ends_with(end) {
-                    self.state = State::Text;
-                    self.token = 0;
-                }
-            }
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// A part ends outside any tag, comment or cell.
@@ -375,9 +401,8 @@ impl Scanner {
         Ok(())
     }
 
-    /// A tag has been read (between `<` and `>`, quotes included in values but not the
-    /// quote characters around them).
-    fn end_tag(&mut self) -> Result<(), String> {
+    /// A tag has been read (between `<` and `>`, quotes included), ending at `end`.
+    fn end_tag(&mut self, end: u64) -> Result<(), String> {
         let tag = &self.tag;
         let closing = tag.first() == Some(&b'/');
         let name_start = usize::from(closing);
@@ -390,7 +415,8 @@ impl Scanner {
         let self_closing = tag.last() == Some(&b'/');
         if closing {
             if local == b"c" {
-                self.cell = None;
+                self.check_cell(end)?;
+                self.cell_start = None;
             }
             return Ok(());
         }
@@ -398,8 +424,8 @@ impl Scanner {
             b"c" => {
                 self.counts.cells += 1;
                 // A cell starts at its `<`; one inside another (broken XML) does not restart it.
-                if self.cell.is_none() && !self_closing {
-                    self.cell = Some(self.token);
+                if self.cell_start.is_none() && !self_closing {
+                    self.cell_start = Some(self.token_start);
                 }
             }
             b"si" => self.counts.shared_strings += 1,

@@ -21,6 +21,17 @@ fn read_all(path: &std::path::Path) -> (Vec<String>, Vec<Result<Record, FileErro
     (header, reader.collect())
 }
 
+/// Each record as `ok ROW [FIELDS]` or its error, with the path as `FILE`.
+fn shown(path: &std::path::Path) -> Vec<String> {
+    let (_, got) = read_all(path);
+    got.iter()
+        .map(|r| match r {
+            Ok(r) => format!("ok {} {:?}", r.row, r.fields),
+            Err(e) => e.to_string().replace(&*path.to_string_lossy(), "FILE"),
+        })
+        .collect()
+}
+
 fn rec(row: u64, fields: &[&str]) -> Result<Record, FileError> {
     Ok(Record { row, fields: fields.iter().map(|f| f.to_string()).collect() })
 }
@@ -113,16 +124,8 @@ fn bad_rows_name_file_row_and_column_and_reading_goes_on() {
     let dir = scratch("bad-rows");
     let path = dir.join("bad.csv");
     std::fs::write(&path, b"a,b,c\n1,2,3\n1,2\n1,2,3,4\n1,\xA3,3\n1,2,3,\n7,8,9\n").unwrap();
-    let (_, got) = read_all(&path);
-    let shown: Vec<String> = got
-        .iter()
-        .map(|r| match r {
-            Ok(r) => format!("ok {} {:?}", r.row, r.fields),
-            Err(e) => e.to_string().replace(&*path.to_string_lossy(), "FILE"),
-        })
-        .collect();
     assert_eq!(
-        shown,
+        shown(&path),
         [
             "ok 2 [\"1\", \"2\", \"3\"]",
             // At the first missing field, and at the first extra one.
@@ -207,16 +210,8 @@ fn a_huge_line_is_refused_after_a_megabyte_not_read_whole() {
     bytes.extend(std::iter::repeat_n(b'x', 5 << 20));
     bytes.extend(b"\n3,4\n");
     std::fs::write(&path, &bytes).unwrap();
-    let (_, got) = read_all(&path);
-    let shown: Vec<String> = got
-        .iter()
-        .map(|r| match r {
-            Ok(r) => format!("ok {} {:?}", r.row, r.fields),
-            Err(e) => e.to_string().replace(&*path.to_string_lossy(), "FILE"),
-        })
-        .collect();
     assert_eq!(
-        shown,
+        shown(&path),
         [
             "ok 2 [\"1\", \"2\"]".to_string(),
             format!(
@@ -257,4 +252,34 @@ fn exports_cannot_carry_formulas_and_keep_numbers_numbers() {
          \"'\tcmd\",\"\"\n\
          \"'\rcmd\",\"plain; with a semicolon\"\n"
     );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+    /// Whatever the bytes, reading ends without a panic, and every problem with a row
+    /// names its row and column.
+    #[test]
+    fn any_bytes_read_without_panic(bytes in proptest::collection::vec(
+        proptest::prop_oneof![
+            proptest::sample::select(b"a,\"\n\r \xEF\xBB\xBF\xA3x".to_vec()),
+            proptest::prelude::any::<u8>(),
+        ],
+        0..400,
+    )) {
+        let dir = std::env::temp_dir().join(format!("pooled-files-{}-prop", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{:x}.csv", bytes.iter().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)))));
+        std::fs::write(&path, &bytes).unwrap();
+        if let Ok(reader) = TableReader::open(&path) {
+            let header = reader.header().to_vec();
+            for record in reader {
+                if let Err(e) = record {
+                    let row = e.row_error(&header);
+                    proptest::prop_assert!(row.is_some(), "{e}");
+                }
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+    }
 }

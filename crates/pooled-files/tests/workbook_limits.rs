@@ -317,3 +317,74 @@ fn text_too_long_for_a_cell_is_cut_and_says_so() {
     assert!(cells[1][0].ends_with("… [cut: 33,000 characters]"));
     assert_eq!(cells[3][0], "short");
 }
+
+/// Pieces of the XML of a sheet and its shared strings, good and broken.
+const FRAGMENTS: &[&str] = &[
+    "<c r=\"A2\">",
+    "<c r=\"B2\" t=\"s\">",
+    "<c t=\"inlineStr\">",
+    "</c>",
+    "<c/>",
+    "<v>1</v>",
+    "<v>0</v>",
+    "<v>",
+    "</v>",
+    "<is><t>x</t></is>",
+    "<row r=\"3\">",
+    "</row>",
+    "<si>",
+    "</si>",
+    "<si/>",
+    "<t>",
+    "</t>",
+    "amount",
+    "&amp;",
+    "&#x10FFFF;",
+    "<!--",
+    "-->",
+    "<![CDATA[",
+    "]]>",
+    "<?pi?>",
+    "<!DOCTYPE",
+    "\"",
+    "'",
+    "<",
+    ">",
+    "/>",
+    "<x:c r=\"ZZZZ9\">",
+    "<sst uniqueCount=\"",
+    "99999999999999999999",
+    "\">",
+    "<xf/>",
+    " ",
+    "\u{feff}",
+    "<sheetData>",
+    "</sheetData>",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Whatever a workbook's sheet and shared strings hold, opening and reading it ends
+    /// without a panic.
+    #[test]
+    fn any_sheet_and_shared_strings_read_without_panic(
+        sheet in proptest::collection::vec(proptest::sample::select(FRAGMENTS), 0..40),
+        strings in proptest::collection::vec(proptest::sample::select(FRAGMENTS), 0..20),
+    ) {
+        let dir = scratch(&format!("prop-{}", std::thread::current().name().unwrap_or("main").replace(':', "-")));
+        let path = dir.join("prop.xlsx");
+        workbook(
+            &path,
+            vec![
+                part("xl/sheet1.xml", &format!("<worksheet xmlns=\"{MAIN}\"><sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c></row>{}</sheetData></worksheet>", sheet.concat())),
+                part("xl/sharedStrings.xml", &format!("<sst xmlns=\"{MAIN}\"><si><t>amount</t></si>{}</sst>", strings.concat())),
+            ],
+        );
+        if let Ok(reader) = TableReader::open(&path) {
+            for record in reader {
+                let _ = record;
+            }
+        }
+    }
+}

@@ -363,31 +363,41 @@ fn every_number_is_range_checked_where_it_is_written() {
     );
     let errors = |text: &str| diagnostics(text).into_iter().filter(|d| d.contains(": error: ")).collect::<Vec<_>>();
     let check_errors = |text: &str, expected: &[&str]| assert_eq!(errors(text), expected, "{text}");
-    check_errors(
-        &with_board("agenda_working_days = 5", "agenda_working_days = 4294967295"),
-        &["41:23: error: `agenda_working_days` must be between 1 and 30 working days (got 4,294,967,295)"],
-    );
-    check_errors(
-        &with_board("agenda_working_days = 5", "agenda_working_days = 0"),
-        &["41:23: error: `agenda_working_days` must be between 1 and 30 working days (got 0)"],
-    );
-    check_errors(
-        &with_board("minutes_within_days = 14", "minutes_within_days = 91"),
-        &["42:23: error: `minutes_within_days` must be between 1 and 90 days (got 91)"],
-    );
-    check_errors(
-        &with_board("quorum_per_partner = 1", "quorum_per_partner = 0"),
-        &["39:22: error: `quorum_per_partner` must be between 1 and 50 voting members per partner (got 0)"],
-    );
-    check_errors(
-        &with_board("quorum_per_partner = 1", "quorum_per_partner = 51"),
-        &["39:22: error: `quorum_per_partner` must be between 1 and 50 voting members per partner (got 51)"],
-    );
-    // Past what the file's type holds, the TOML reader refuses it, also where it is.
-    check_errors(
-        &with_board("minutes_within_days = 14", "minutes_within_days = 4294967296"),
-        &["42:23: error: invalid value: integer `4294967296`, expected u32"],
-    );
+    for (from, to, expected) in [
+        (
+            "agenda_working_days = 5",
+            "agenda_working_days = 4294967295",
+            "41:23: error: `agenda_working_days` must be between 1 and 30 working days (got 4,294,967,295)",
+        ),
+        (
+            "agenda_working_days = 5",
+            "agenda_working_days = 0",
+            "41:23: error: `agenda_working_days` must be between 1 and 30 working days (got 0)",
+        ),
+        (
+            "minutes_within_days = 14",
+            "minutes_within_days = 91",
+            "42:23: error: `minutes_within_days` must be between 1 and 90 days (got 91)",
+        ),
+        (
+            "quorum_per_partner = 1",
+            "quorum_per_partner = 0",
+            "39:22: error: `quorum_per_partner` must be between 1 and 50 voting members per partner (got 0)",
+        ),
+        (
+            "quorum_per_partner = 1",
+            "quorum_per_partner = 51",
+            "39:22: error: `quorum_per_partner` must be between 1 and 50 voting members per partner (got 51)",
+        ),
+        // Past what the file's type holds, the TOML reader refuses it, also where it is.
+        (
+            "minutes_within_days = 14",
+            "minutes_within_days = 4294967296",
+            "42:23: error: invalid value: integer `4294967296`, expected u32",
+        ),
+    ] {
+        check_errors(&with_board(from, to), &[expected]);
+    }
     let termination = "\n[termination]\nnotice_months = 12\nno_contribution_agreement_months = 6\n";
     check(&format!("{BASE}{termination}"), &[]);
     check_errors(
