@@ -16,7 +16,7 @@ impl Records for BadStream {
             return Ok(false);
         }
         self.next += 1;
-        if row % 10 == 0 {
+        if row.is_multiple_of(10) {
             return Err(FileError {
                 path: "x.csv".into(),
                 row: Some(row),
