@@ -30,13 +30,14 @@ impl FileError {
 }
 
 impl FileError {
-    /// A problem with one row (a wrong number of fields, text that is not UTF-8, a row too
-    /// long) as a bad row like those the importers find, under the `header`'s name for
-    /// its column; `None` for a problem with the whole file.
+    /// A problem with one cell of a row (a field missing or extra, text that is not UTF-8,
+    /// a row too long) as a bad row like those the importers find, under the `header`'s
+    /// name for its column; `None` for a problem with the whole file (one that names no
+    /// cell, such as a read that failed).
     pub fn row_error(&self, header: &[String]) -> Option<RowError> {
-        let column = self.column.unwrap_or(1);
+        let (row, column) = (self.row?, self.column?);
         let name = column.checked_sub(1).and_then(|c| header.get(c)).map_or("", String::as_str);
-        Some(RowError::new(self.row?, column, name, self.message.as_str()))
+        Some(RowError::new(row, column, name, self.message.as_str()))
     }
 }
 
