@@ -139,12 +139,6 @@ impl Money {
         self.0.checked_sub(other.0).map(Money)
     }
 
-    /// The sum, or `None` if it would leave the `i64` range: for sums of input that the
-    /// caller has not bounded with a [`Tally`].
-    pub fn checked_sum(amounts: impl IntoIterator<Item = Money>) -> Option<Money> {
-        amounts.into_iter().try_fold(Money::ZERO, Money::checked_add)
-    }
-
     /// Splits this amount exactly by integer weights (DESIGN 4): each share is truncated
     /// toward zero to the penny, then the leftover pence go one each to the largest
     /// remainders, ties to the earliest weight. A negative amount is split on its absolute
@@ -213,11 +207,6 @@ impl Tally {
             "the amounts add up to more than {} (each counted as positive), more than pooled can add up exactly; no public budget comes near it",
             Money(MAX_TOTAL_PENCE)
         ))
-    }
-
-    /// The amounts so far have stayed within the limit.
-    pub fn within_limit(&self) -> bool {
-        !self.passed
     }
 }
 
