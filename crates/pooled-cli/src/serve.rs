@@ -78,7 +78,8 @@ impl DemoAccount {
     }
 }
 
-/// One account per role, as DESIGN 1 lists the users.
+/// One account per role: administrator, pool manager, each partner's finance officer,
+/// budget holder, board member, viewer.
 const DEMO_ACCOUNTS: [DemoAccount; 7] = [
     DemoAccount { username: "admin", display_name: "Sam Patel", role: Role::Administrator, partner: None },
     DemoAccount { username: "manager", display_name: "Jo Hughes", role: Role::PoolManager, partner: None },

@@ -1,4 +1,4 @@
-//! The payment schedule (R8): each non-host partner pays its contribution to the pool's
+//! The payment schedule (docs/rules.md, payments): each non-host partner pays its contribution to the pool's
 //! host in monthly instalments, some partners a month or more in advance.
 
 use crate::agreement::{Agreement, PartnerIx};
