@@ -34,6 +34,8 @@ pub enum ServeCommand {
     /// ledger, some forecasts, an account for each role) and serve it on plain HTTP.
     /// Uses demo.sqlite unless --database is given.
     Demo {
+        /// Where to listen: a loopback host:port (port 0 picks a free one), as the demo's
+        /// accounts share a printed password.
         #[arg(long, default_value = "127.0.0.1:8080")]
         address: String,
     },

@@ -198,6 +198,50 @@ fn the_2022_totals_are_the_reports_and_its_stated_total_is_flagged() {
     assert!(run.stdout.starts_with(&warning), "{}", run.stdout);
 }
 
+/// Whether `example` is `actual` with arrays cut short: the same keys in the same order,
+/// the same values, and each array's first elements.
+fn cut_short(example: &Value, actual: &Value) -> bool {
+    match (example, actual) {
+        (Value::Object(e), Value::Object(a)) => e.keys().eq(a.keys()) && e.iter().all(|(k, v)| cut_short(v, &a[k])),
+        (Value::Array(e), Value::Array(a)) => e.len() <= a.len() && e.iter().zip(a).all(|(e, a)| cut_short(e, a)),
+        _ => example == actual,
+    }
+}
+
+/// The examples of docs/cli.md marked `<!-- check: pooled ARGS -->` are the command's real
+/// output: a JSON example is it with arrays cut short; a text example's lines (less the
+/// `$` prompt and `...` cuts) come in it in the same order.
+#[test]
+fn the_documented_examples_are_real_output() {
+    let doc = std::fs::read_to_string(root().join("docs/cli.md")).expect("docs/cli.md");
+    let marker = "<!-- check: pooled ";
+    let mut checked = 0;
+    let mut rest = doc.as_str();
+    while let Some(at) = rest.find(marker) {
+        let (command, after) = rest[at + marker.len()..].split_once(" -->\n").expect("a marker ends with -->");
+        let (fence, after) = after.split_once('\n').expect("a fenced block after the marker");
+        let (block, after) = after.split_once("\n```\n").expect("the block is closed");
+        let args: Vec<&str> = command.split_whitespace().collect();
+        let output = ok(&args);
+        if fence == "```json" {
+            let example: Value = serde_json::from_str(block).unwrap_or_else(|e| panic!("{command}: {e}"));
+            let actual: Value = serde_json::from_str(&output).expect("JSON");
+            assert!(cut_short(&example, &actual), "pooled {command}: the example is not its output:\n{output}");
+        } else {
+            let mut lines = output.lines();
+            for line in block.lines().filter(|l| !l.starts_with("$ ") && *l != "...") {
+                assert!(
+                    lines.any(|l| l == line),
+                    "pooled {command}: `{line}` is not in its output, in order:\n{output}"
+                );
+            }
+        }
+        checked += 1;
+        rest = after;
+    }
+    assert!(checked >= 13, "only {checked} examples are checked");
+}
+
 #[test]
 fn human_outputs_match_their_snapshots() {
     let outturn16 = "examples/oxfordshire-2016-17-outturn.toml";

@@ -36,9 +36,9 @@ impl Money {
         Money(self.0.abs())
     }
 
-    /// Parses the string forms of the agreement file (docs/agreement-file.md): `1234`, `1234.5`, `1234.56`, `1,234.56`,
-    /// `£1,234.56`, `-1234.56`, `-£1,234.56`. More than two decimal places is an error,
-    /// never a silent rounding.
+    /// Parses the string forms of the agreement file (docs/agreement-file.md): `1234`,
+    /// `1234.5`, `1234.56`, `1,234.56`, `£1,234.56`, `-1234.56`, `-£1,234.56`. More than two
+    /// decimal places is an error, never a silent rounding.
     pub fn parse(text: &str) -> Result<Money, String> {
         let bad = |why: &str| Err(format!("invalid amount `{text}`: {why}"));
         let s = text.trim();

@@ -1,5 +1,5 @@
-//! Tests of the meeting check (docs/rules.md, governance) against the Oxfordshire board of the
-//! 2016-17 example: six voting members (three per partner), eight non-voting, quorum three
+//! Tests of the meeting check (docs/rules.md, governance) against the Oxfordshire board of
+//! the 2016-17 example: six voting members (three per partner), eight non-voting, quorum three
 //! per partner, agenda five working days before, minutes within fourteen days.
 
 use std::sync::OnceLock;

@@ -1,5 +1,5 @@
-//! The outturn file (docs/agreement-file.md): every line's net outturn, savings delivered, and rules
-//! waived by recorded decision.
+//! The outturn file (docs/agreement-file.md): every line's net outturn, savings delivered,
+//! and rules waived by recorded decision.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

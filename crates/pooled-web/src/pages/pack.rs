@@ -1,9 +1,9 @@
 //! `/board/{year}/meetings/{date}/pack`: a meeting's agenda pack as one printable
 //! document: the agenda with its papers (late ones marked), the monthly finance report's
 //! pool table as it stood before the meeting and the risk-share tables. Confidential
-//! items and their papers are in the members' version only ([`board::visible`]). The print stylesheet (app.css, `@media print`)
-//! leaves out the header, navigation, footer and forms and starts each section on a
-//! new page.
+//! items and their papers are in the members' version only ([`board::visible`]). The
+//! print stylesheet (app.css, `@media print`) leaves out the header, navigation, footer
+//! and forms and starts each section on a new page.
 
 use std::sync::Arc;
 
