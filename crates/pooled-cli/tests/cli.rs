@@ -148,17 +148,10 @@ fn millions(text: &str) -> i64 {
     whole.parse::<i64>().unwrap() * 1_000_000 + thousandths.parse::<i64>().unwrap() * 1_000
 }
 
-/// `£489,435,000.00`, as the command line writes pounds.
-fn pounds_text(n: i64) -> String {
-    let digits = n.abs().to_string();
-    let mut grouped = String::new();
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(d);
-    }
-    format!("{}£{grouped}.00", if n < 0 { "-" } else { "" })
+/// `£489,435,000.00`, as the command line writes whole pounds (the core's own format,
+/// tested with the core).
+fn pounds_text(pounds: i64) -> String {
+    pooled_core::money::Money::from_pounds(pounds).expect("in range").to_pounds_string()
 }
 
 /// The 2022 report's budgets (fixture) against the 2022-23 example: the pool and the

@@ -3,7 +3,7 @@
 //! The same results are checked on the Oxfordshire board as its example gives it and on
 //! the same board with its clauses left out.
 
-use super::files::REGISTER;
+use super::files::{REGISTER, REPORTS};
 use super::*;
 use crate::agreement::BoardRule;
 
@@ -57,33 +57,16 @@ person = "occ-sca"
 text = "The market is tight"
 "#;
 
-/// A register the rules refuse: a seat changed and the board replaced before their
-/// written notifications, a month's report circulated twice, a meeting ratifying an urgent
-/// decision the register does not have.
-const BAD_REGISTER: &str = r#"[register]
-constituted_on = 2016-04-01
-
-[[change]]
-seat = "occ-sca"
-from = 2016-09-01
-notified_on = 2016-09-05
-
-[[circulation]]
-month = "M5"
-circulated_on = 2016-10-28
-
-[[circulation]]
-month = "M5"
-circulated_on = 2016-10-29
-
-[[body]]
-name = "Joint Executive"
-from = 2016-10-01
-notified_on = 2016-10-05
-quorum_per_partner = 2
-agenda_working_days = 5
-minutes_within_days = 14
-"#;
+/// A register the rules refuse: the reports of the register tests with May's report
+/// circulated a second time, and a seat changed and the board replaced before their
+/// written notifications.
+fn bad_register() -> String {
+    let early = "[[change]]\nseat = \"occ-sca\"\nfrom = 2016-09-01\nnotified_on = 2016-09-05\n\n\
+        [[body]]\nname = \"Joint Executive\"\nfrom = 2016-10-01\nnotified_on = 2016-10-05\n\
+        quorum_per_partner = 2\nagenda_working_days = 5\nminutes_within_days = 14\n";
+    let again = "\n[[circulation]]\nmonth = \"M5\"\ncirculated_on = 2016-10-29\n";
+    format!("[register]\nconstituted_on = 2016-04-01\n\n{early}{REPORTS}{again}")
+}
 
 /// Every text a meeting check, its draft minutes, a refused register and the meeting file
 /// produce for `agreement`, one a line.
@@ -94,7 +77,7 @@ fn results(agreement: &Agreement) -> String {
     let mut out: Vec<String> = check.not_counted.iter().map(|n| format!("{}: {}", n.person, n.reason)).collect();
     out.extend(check.decisions.iter().map(|d| format!("{}: {} ({})", d.id, d.outcome.name(), d.clause)));
     out.extend(draft_minutes(agreement, board, &meeting, &check).lines().map(str::to_string));
-    let refused = Register::parse(BAD_REGISTER, agreement).expect_err("refused");
+    let refused = Register::parse(&bad_register(), agreement).expect_err("refused");
     out.extend(refused.iter().map(|d| d.message.clone()));
     let register = Register::parse(REGISTER, agreement).expect("the register reads").0;
     let ratifying = MEETING
