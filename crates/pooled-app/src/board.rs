@@ -1,4 +1,4 @@
-//! The board's records (R10, Sch 4): the register (seat changes, deputies, urgent
+//! The board's records: the register (seat changes, deputies, urgent
 //! decisions) and one file per meeting, kept by the store as versioned documents that
 //! the core reads and writes. A save names the version it edited, so two people
 //! recording the same meeting cannot overwrite each other (the store refuses the later).

@@ -20,7 +20,7 @@ const COLUMNS: [(&str, ColumnKind); 14] = [
     ("Forecast variance", ColumnKind::Money),
     ("Change since last month", ColumnKind::Money),
     ("Forecast basis", ColumnKind::Text),
-    ("Action plan (R11)", ColumnKind::Text),
+    ("Action plan", ColumnKind::Text),
 ];
 
 fn cells(agreement: &Agreement, r: &FlatRow) -> Vec<Cell> {
@@ -81,7 +81,7 @@ pub fn report_workbook(agreement: &Agreement, report: &MonthlyReport) -> Workboo
         for p in &pool.risk_impact.partners {
             let mut row = vec![Cell::Empty; COLUMNS.len()];
             row[0] = Cell::Text("risk impact".into());
-            row[1] = Cell::Text(format!("{}: forecast risk-share impact (DESIGN 6)", pool.id));
+            row[1] = Cell::Text(format!("{}: forecast risk-share impact", pool.id));
             row[5] = Cell::Text(agreement.partners()[p.partner].id.clone());
             row[10] = Cell::Money(p.total);
             summary.rows.push(row);

@@ -1,4 +1,4 @@
-//! The JSON contract of DESIGN 8, in one place for the command line (`--json`) and the
+//! The JSON contract of docs/cli.md, in one place for the command line (`--json`) and the
 //! web application's API: amounts as strings with two decimals (`"1234.56"`),
 //! percentages as strings with the agreement's decimals, dates ISO. Each function gives
 //! a [`Value`]; the caller prints or sends it.
@@ -16,7 +16,7 @@ fn partner_id(a: &Agreement, ix: usize) -> &str {
     &a.partners()[ix].id
 }
 
-/// Each pool's risk-share table (R1, R2, R7).
+/// Each pool's risk-share table.
 pub fn risk_share(a: &Agreement, tables: &[(&Pool, RiskShare)]) -> Value {
     let pools: Vec<Value> = tables
         .iter()
@@ -43,7 +43,7 @@ pub fn risk_share(a: &Agreement, tables: &[(&Pool, RiskShare)]) -> Value {
     json!({ "financial_year": a.financial_year().to_string(), "pools": pools })
 }
 
-/// Each pool's settlement (DESIGN 6), partner by partner and part by part.
+/// Each pool's settlement, partner by partner and part by part.
 pub fn settlement(a: &Agreement, pools: &[PoolSettlement]) -> Value {
     let pools: Vec<Value> = pools
         .iter()
@@ -97,7 +97,7 @@ pub fn year_end(a: &Agreement, pools: &[PoolSettlement], invoices: &[Invoice]) -
     value
 }
 
-/// The payment schedule (R8); with `tracked` (from the database) each instalment also
+/// The payment schedule; with `tracked` (from the database) each instalment also
 /// has its `raised` and `paid` dates (null until recorded).
 pub fn payments(a: &Agreement, schedule: &[Instalment], tracked: Option<&[PaymentStatus]>) -> Value {
     let payments: Vec<Value> = schedule
@@ -122,7 +122,7 @@ pub fn payments(a: &Agreement, schedule: &[Instalment], tracked: Option<&[Paymen
     json!({ "payments": payments })
 }
 
-/// The monthly finance report (R11): every row of each pool (pool, segments, lines, cost
+/// The monthly finance report: every row of each pool (pool, segments, lines, cost
 /// centres) with its figures, and the forecast risk-share impact.
 pub fn report(a: &Agreement, report: &MonthlyReport) -> Value {
     let pools: Vec<Value> = report

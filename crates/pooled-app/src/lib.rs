@@ -102,7 +102,7 @@ fn open_table(path: &Path, dates: DateFormat) -> Result<TableReader> {
 }
 
 /// Reads a plan file (CSV or XLSX) against the year's agreement and saves it. Returns the
-/// budget mismatch warnings (para 42).
+/// budget mismatch warnings.
 pub fn load_plan(store: &mut dyn Store, year: FinancialYear, path: &Path, actor: &str) -> Result<Vec<String>> {
     let agreement = agreement(store, year)?;
     let file = path.display().to_string();

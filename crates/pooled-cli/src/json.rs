@@ -1,4 +1,4 @@
-//! The JSON contract of DESIGN 8 as the command line prints it: the shapes shared with
+//! The JSON contract (docs/cli.md) as the command line prints it: the shapes shared with
 //! the web's API come from `pooled_app::json`; the meeting and notice checks, only the
 //! command line's, are shaped here.
 

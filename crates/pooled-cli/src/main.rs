@@ -1,4 +1,4 @@
-//! `pooled`: the command line (DESIGN 8). Thin: it reads files, calls the core, and prints
+//! `pooled`: the command line (docs/cli.md). Thin: it reads files, calls the core, and prints
 //! a table or the JSON contract. Exit 0 on success, 1 on invalid input, 2 on usage.
 
 mod db;
@@ -36,7 +36,7 @@ struct Cli {
 enum Command {
     /// Validate an agreement file: errors, and warnings such as declared totals that differ.
     Check { agreement: PathBuf },
-    /// Each pool's risk-share table (R1, R2, R7), as Schedule 3 lays it out.
+    /// Each pool's risk-share table: contributions, exclusions, income added back, base, share.
     RiskShare {
         agreement: PathBuf,
         #[arg(long)]
@@ -45,7 +45,7 @@ enum Command {
         #[arg(long)]
         thousands: bool,
     },
-    /// Year-end settlement of every pool (R3-R6): on an outturn file, or with --year on the
+    /// Year-end settlement of every pool, part by part: on an outturn file, or with --year on the
     /// ledger in the database, with the invoices between partners.
     Settle {
         #[arg(required_unless_present = "year", conflicts_with = "year")]
@@ -54,13 +54,13 @@ enum Command {
         outturn: Option<PathBuf>,
         #[arg(long, value_parser = FinancialYear::parse)]
         year: Option<FinancialYear>,
-        /// Rules waived by recorded decision (R5), with --year.
+        /// Rules waived by recorded decision (a clawback's id), with --year.
         #[arg(long, requires = "year")]
         waive: Vec<String>,
         #[arg(long)]
         json: bool,
     },
-    /// Monthly instalments from each partner to each pool's host (R8): from an agreement
+    /// Monthly instalments from each partner to each pool's host: from an agreement
     /// file, or with --year from the database with what has been raised and paid.
     Payments {
         #[arg(required_unless_present = "year", conflicts_with = "year")]
@@ -70,14 +70,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Check a board meeting: quorum, seats, decisions, agenda and minutes deadlines (R10).
+    /// Check a board meeting: quorum, seats, decisions, agenda and minutes deadlines.
     Meeting {
         agreement: PathBuf,
         meeting: PathBuf,
         #[arg(long)]
         json: bool,
     },
-    /// When notice of termination given on a date takes effect (R9).
+    /// When notice of termination given on a date takes effect.
     Notice {
         agreement: PathBuf,
         #[arg(long, value_parser = parse_date)]

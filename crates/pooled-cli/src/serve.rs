@@ -34,6 +34,8 @@ pub enum ServeCommand {
     /// ledger, some forecasts, an account for each role) and serve it on plain HTTP.
     /// Uses demo.sqlite unless --database is given.
     Demo {
+        /// Where to listen: a loopback host:port (port 0 picks a free one), as the demo's
+        /// accounts share a printed password.
         #[arg(long, default_value = "127.0.0.1:8080")]
         address: String,
     },
@@ -78,7 +80,8 @@ impl DemoAccount {
     }
 }
 
-/// One account per role, as DESIGN 1 lists the users.
+/// One account per role: administrator, pool manager, each partner's finance officer,
+/// budget holder, board member, viewer.
 const DEMO_ACCOUNTS: [DemoAccount; 7] = [
     DemoAccount { username: "admin", display_name: "Sam Patel", role: Role::Administrator, partner: None },
     DemoAccount { username: "manager", display_name: "Jo Hughes", role: Role::PoolManager, partner: None },

@@ -142,7 +142,7 @@ fn worked_example_from_load_to_settlement() {
         (row["forecast_outturn"].as_str(), row["forecast_basis"].as_str()),
         (Some("3100000.00"), Some("entered"))
     );
-    // Every pool's forecast risk impact sums exactly to its forecast variance (DESIGN 6).
+    // Every pool's forecast risk impact sums exactly to its forecast variance.
     for pool in report["pools"].as_array().unwrap() {
         let impact: i64 = pool["risk_impact"].as_array().unwrap().iter().map(|p| pence(&p["total"])).sum();
         assert_eq!(impact, pence(&pool["rows"][0]["variance"]), "pool {}", pool["id"]);

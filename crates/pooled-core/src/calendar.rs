@@ -1,4 +1,4 @@
-//! Civil dates, financial years and months, and working days (DESIGN 2 and 7).
+//! Civil dates, financial years and months, and working days.
 //!
 //! Dates are proleptic Gregorian, years 0001 to 9999, with the arithmetic written here
 //! (days from civil and back) so the crate needs no date library. Bank holidays come from the
@@ -119,7 +119,7 @@ impl Date {
     }
 
     /// Adds calendar months, keeping the day but clamping it to the end of the target month
-    /// (2016-08-31 + 6 = 2017-02-28), as notice periods are read (DESIGN 7, R9).
+    /// (2016-08-31 + 6 = 2017-02-28), as notice periods are read.
     pub fn add_months_clamped(self, months: i32) -> Option<Date> {
         let index = i64::from(self.year) * 12 + i64::from(self.month) - 1 + i64::from(months);
         let year = i32::try_from(index.div_euclid(12)).ok()?;
@@ -405,7 +405,7 @@ impl FromStr for FiscalMonth {
     }
 }
 
-/// The bank holiday calendar that decides working days (DESIGN 7).
+/// The bank holiday calendar that decides working days.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Calendar {
     EnglandAndWales,
@@ -470,7 +470,7 @@ impl Calendar {
     }
 
     /// The date `n` working days before `from`, `from` itself not counted (the latest agenda
-    /// date for a meeting, DESIGN 7): from Thursday 2016-09-15, 5 gives 2016-09-08. With
+    /// date for a meeting): from Thursday 2016-09-15, 5 gives 2016-09-08. With
     /// `n` = 0 it is `from`. `None` when that would be before 0001-01-01.
     pub fn step_back_working_days(self, from: Date, n: u32) -> Option<Date> {
         if n == 0 {

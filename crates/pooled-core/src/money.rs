@@ -1,5 +1,5 @@
 //! Exact money: integer pence, parsing of every amount form the agreement file allows,
-//! £ formatting, and the exact largest-remainder split (DESIGN 4).
+//! £ formatting, and the exact largest-remainder split.
 
 use std::fmt;
 use std::iter::Sum;
@@ -45,9 +45,9 @@ impl Money {
         Money(self.0.checked_abs().unwrap_or_else(|| overflow("abs")))
     }
 
-    /// Parses the string forms of DESIGN 5: `1234`, `1234.5`, `1234.56`, `1,234.56`,
-    /// `£1,234.56`, `-1234.56`, `-£1,234.56`. More than two decimal places is an error,
-    /// never a silent rounding.
+    /// Parses the string forms of the agreement file (docs/agreement-file.md): `1234`,
+    /// `1234.5`, `1234.56`, `1,234.56`, `£1,234.56`, `-1234.56`, `-£1,234.56`. More than two
+    /// decimal places is an error, never a silent rounding.
     pub fn parse(text: &str) -> Result<Money, String> {
         let bad = |why: &str| Err(format!("invalid amount {}: {why}", quote(text)));
         let s = text.trim();
@@ -97,7 +97,7 @@ impl Money {
         format!("{sign}£{}", self.abs_grouped())
     }
 
-    /// `1234567.89` or `-1234.56`: the JSON contract's form (DESIGN 8).
+    /// `1234567.89` or `-1234.56`: the JSON contract's form (docs/cli.md).
     pub fn to_plain_string(self) -> String {
         let sign = if self.0 < 0 { "-" } else { "" };
         let p = self.0.unsigned_abs();
@@ -123,7 +123,7 @@ impl Money {
     }
 
     /// Twelve monthly amounts: the annual amount / 12 truncated to the penny, the remainder
-    /// added to the twelfth, so they sum exactly to the annual amount (R8; flat profiles).
+    /// added to the twelfth, so they sum exactly to the annual amount (instalments; flat profiles).
     pub fn monthly(self) -> [Money; 12] {
         let month = Money(self.0 / 12);
         let mut months = [month; 12];
@@ -139,7 +139,7 @@ impl Money {
         self.0.checked_sub(other.0).map(Money)
     }
 
-    /// Splits this amount exactly by integer weights (DESIGN 4): each share is truncated
+    /// Splits this amount exactly by integer weights: each share is truncated
     /// toward zero to the penny, then the leftover pence go one each to the largest
     /// remainders, ties to the earliest weight. A negative amount is split on its absolute
     /// value and the sign applied. The shares always sum to the amount. All weights zero
@@ -164,7 +164,7 @@ impl Money {
 /// Apportions `amount` units by `weights` (summing to `total > 0`): truncation, then the
 /// leftover units one each to the largest remainders, ties to the earliest weight. The
 /// shares always sum to `amount`, and this asserts it.
-/// Shared by money splits and by risk-share percentages (R2).
+/// Shared by money splits and by risk-share percentages.
 pub(crate) fn largest_remainder(amount: u128, weights: &[u64], total: u128) -> Vec<u128> {
     let mut shares = Vec::with_capacity(weights.len());
     let mut remainders = Vec::with_capacity(weights.len());

@@ -1,5 +1,5 @@
 //! Percentages as fixed-point integers: `50.24` is 5024 units at two decimals. Risk shares are
-//! published rounded, and the rounded figures are the agreed ones (R2), so they are kept
+//! published rounded, and the rounded figures are the agreed ones, so they are kept
 //! exactly as published rather than as the ratio they came from.
 
 use std::fmt;
@@ -63,7 +63,7 @@ pub fn hundred(decimals: u8) -> u64 {
 }
 
 /// Percentages proportional to `bases`, rounded to `decimals` and summing to exactly 100
-/// (R2: largest remainder, ties to the partner listed first). `None` when every base is zero.
+/// (largest remainder, ties to the partner listed first). `None` when every base is zero.
 pub fn proportional_shares(bases: &[u64], decimals: u8) -> Option<Vec<Percent>> {
     let total: u128 = bases.iter().map(|b| u128::from(*b)).sum();
     if total == 0 || decimals > MAX_DECIMALS {

@@ -1,4 +1,4 @@
-//! The budget plan of a financial year (R11, para 42): each partner's cost centres mapped to
+//! The budget plan of a financial year: each partner's cost centres mapped to
 //! pool lines, the annual budget the board allocates to each, and its monthly profile.
 //!
 //! Read from records (CSV or XLSX rows, streamed in by the caller) with the columns
@@ -127,7 +127,7 @@ impl Plan {
         Ok((plan, warnings))
     }
 
-    /// Lines whose cost centres' budgets do not sum to the line's budget (R11, para 42).
+    /// Lines whose cost centres' budgets do not sum to the line's budget.
     pub fn budget_mismatches(&self, agreement: &Agreement) -> Vec<String> {
         let mut out = Vec::new();
         for (p, pool) in agreement.pools().iter().enumerate() {
@@ -136,7 +136,7 @@ impl Plan {
                     self.cost_centres.iter().filter(|c| c.pool == p && c.line == l).map(|c| c.budget).sum();
                 if allocated != line.budget() {
                     out.push(format!(
-                        "line `{}` of pool `{}`: its cost centres' budgets sum to {allocated}, its budget is {}, a difference of {} (para 42)",
+                        "line `{}` of pool `{}`: its cost centres' budgets sum to {allocated}, its budget is {}, a difference of {}",
                         line.id,
                         pool.id,
                         line.budget(),

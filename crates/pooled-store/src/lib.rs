@@ -205,7 +205,7 @@ pub struct Forecast {
     pub entered_at: String,
 }
 
-/// The state of one instalment of the payment schedule (R8).
+/// The state of one instalment of the payment schedule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentStatus {
     pub pool: String,
@@ -324,7 +324,7 @@ pub trait Store {
     /// The year's forecasts, by month entered, then cost centre.
     fn forecasts(&self, year: FinancialYear) -> Result<Vec<Forecast>>;
 
-    // ---- payments (R8) ----
+    // ---- payments ----
 
     /// Records (or updates) the state of one instalment.
     fn record_payment(&mut self, year: FinancialYear, status: &PaymentStatus, actor: &str) -> Result<()>;

@@ -134,8 +134,8 @@ pub struct YearData {
 }
 
 impl YearData {
-    /// The monthly report (R11). Every forecast over- or underspend is flagged for an
-    /// action plan: Sch 4 3.5 asks for one for any, so the threshold is zero.
+    /// The monthly report. Every forecast over- or underspend is flagged for an action
+    /// plan (Oxfordshire's agreement asks for one for any), so the threshold is zero.
     pub fn report(&self, month: FiscalMonth) -> Arc<MonthlyReport> {
         let slot = &self.reports[month.number() as usize - 1];
         Arc::clone(slot.get_or_init(|| {

@@ -172,7 +172,7 @@ pub fn page(title: &str, nav: &Nav, breadcrumbs: &[(String, String)], content: M
                             div class="govuk-footer__meta-item govuk-footer__meta-item--grow" {
                                 p class="govuk-body-s" {
                                     "pooled: the system of record for section 75 pooled budgets. Figures are exact to the penny; "
-                                    "each rule applied cites its clause of the agreement."
+                                    "each rule applied cites its clause of the agreement, or names the rule where the agreement gives none."
                                 }
                             }
                         }
@@ -243,6 +243,12 @@ pub fn key_figures(figures: &[(&str, Money, bool)]) -> Markup {
             }
         }
     }
+}
+
+/// The agreement's clause for a rule, in brackets after text that names the rule; nothing
+/// where the agreement gives none (the text's own words name the rule).
+pub fn cited(clause: Option<&str>) -> Markup {
+    html! { @if let Some(c) = clause { " (" (c) ")" } }
 }
 
 /// The variance convention, said once near each table that shows variances.

@@ -1,4 +1,4 @@
-//! The records kept beside the figures: contribution payments (R8) recorded through the
+//! The records kept beside the figures: contribution payments recorded through the
 //! payments page, and the audit log that names who changed what, on SQLite and
 //! PostgreSQL.
 

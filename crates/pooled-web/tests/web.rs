@@ -251,7 +251,7 @@ fn what_if_settles_the_changed_outturn(site: Site) {
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert_partner_totals(&html, &agreement, &outturn);
-    assert!(table_html(&html, "parts-OP").contains(">clawback<"), "the home support underspend is clawed back (R5)");
+    assert!(table_html(&html, "parts-OP").contains(">clawback<"), "the home support underspend is clawed back");
     // What the page showed is what its download holds.
     let csv = site.get(&format!("{uri}&format=csv&table=comparison"));
     let rows = csv_rows(&csv.body);

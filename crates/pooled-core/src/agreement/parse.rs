@@ -190,6 +190,8 @@ struct RawBoard {
     calendar: Spanned<String>,
     #[serde(default)]
     member: Vec<Spanned<RawMember>>,
+    #[serde(default)]
+    clauses: BTreeMap<Id, Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -622,7 +624,33 @@ impl Validator<'_> {
             minutes_within_days: *b.minutes_within_days.get_ref(),
             calendar,
             members,
+            clauses: self.board_clauses(b.clauses),
         }
+    }
+
+    /// `[board] clauses`: a known rule's key to a clause that is not blank.
+    fn board_clauses(&mut self, raw: BTreeMap<Id, Spanned<String>>) -> BTreeMap<BoardRule, String> {
+        let mut clauses = BTreeMap::new();
+        for (key, clause) in raw {
+            let Some(rule) = BoardRule::from_key(key.get_ref()) else {
+                let keys: Vec<&str> = BoardRule::ALL.iter().map(|r| r.key()).collect();
+                self.d.error(
+                    key.span(),
+                    format!("unknown board clause `{}` (the rules are {})", key.get_ref(), keys.join(", ")),
+                );
+                continue;
+            };
+            let text = clause.get_ref().trim();
+            if text.is_empty() {
+                self.d.error(
+                    clause.span(),
+                    format!("the clause for `{}` is blank: give it, or leave the key out", rule.key()),
+                );
+                continue;
+            }
+            clauses.insert(rule, text.to_string());
+        }
+        clauses
     }
 
     // ---- small helpers ----
@@ -682,7 +710,7 @@ impl Validator<'_> {
         Some(money)
     }
 
-    /// A declared total: checked against the sum, never added to it (R13).
+    /// A declared total: checked against the sum, never added to it.
     fn declared(&mut self, amount: &Spanned<Amount>) -> Option<Money> {
         non_negative(amount, "a declared total").map_err(|d| self.d.error(d.span, d.message)).ok()
     }
@@ -698,14 +726,14 @@ impl Validator<'_> {
         }
     }
 
-    /// R13: stated totals are checked, never trusted.
+    /// Stated totals are checked, never trusted: published tables have slips.
     fn check_declared(&mut self, declared: &Spanned<Amount>, computed: Money, of: &str) {
         let declared_money = declared.get_ref().0;
         if declared_money != computed {
             self.d.warning(
                 declared.span(),
                 format!(
-                    "declared total {declared_money} differs from the sum of {of}, {computed}, by {} (R13)",
+                    "declared total {declared_money} differs from the sum of {of}, {computed}, by {}: the sum is used",
                     declared_money - computed
                 ),
             );

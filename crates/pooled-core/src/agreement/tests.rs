@@ -196,13 +196,13 @@ fn declared_totals_are_checked_not_trusted() {
     check(
         &edit("income = { LA = \"100\" }", "income = { LA = \"100\" }\ndeclared_total = \"2,300.50\""),
         &[
-            "25:18: warning: declared total £2,300.50 differs from the sum of the lines of pool `P`, £2,400.00, by -£99.50 (R13)",
+            "25:18: warning: declared total £2,300.50 differs from the sum of the lines of pool `P`, £2,400.00, by -£99.50: the sum is used",
         ],
     );
     check(
         &edit("start = 2016-04-01", "start = 2016-04-01\ndeclared_total = 2500"),
         &[
-            "8:18: warning: declared total £2,500.00 differs from the sum of the agreement's pools, £2,400.00, by £100.00 (R13)",
+            "8:18: warning: declared total £2,500.00 differs from the sum of the agreement's pools, £2,400.00, by £100.00: the sum is used",
         ],
     );
 }

@@ -24,7 +24,7 @@ fn flat_profiles_and_budget_mismatches() {
     assert_eq!(
         warnings.iter().filter(|w| w.contains("`learning-disability`")).collect::<Vec<_>>(),
         [
-            "line `learning-disability` of pool `LD`: its cost centres' budgets sum to £83,934,006.07, its budget is £83,934,006.00, a difference of £0.07 (para 42)"
+            "line `learning-disability` of pool `LD`: its cost centres' budgets sum to £83,934,006.07, its budget is £83,934,006.00, a difference of £0.07"
         ]
     );
     assert_eq!(warnings.len(), 7);

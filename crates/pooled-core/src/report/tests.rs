@@ -133,8 +133,8 @@ fn run_rate_entered_forecasts_and_unallocated_budget() {
     assert_eq!(
         r.warnings,
         [
-            "line `care` of pool `P`: its cost centres' budgets sum to £2,300.00, its budget is £2,400.00, a difference of -£100.00 (para 42)",
-            "line `ld` of pool `P`: its cost centres' budgets sum to £0.00, its budget is £120.00, a difference of -£120.00 (para 42)",
+            "line `care` of pool `P`: its cost centres' budgets sum to £2,300.00, its budget is £2,400.00, a difference of -£100.00",
+            "line `ld` of pool `P`: its cost centres' budgets sum to £0.00, its budget is £120.00, a difference of -£120.00",
         ]
     );
 }

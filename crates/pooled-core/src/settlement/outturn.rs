@@ -1,5 +1,5 @@
-//! The outturn file (DESIGN 6): every line's net outturn, savings delivered, and rules
-//! waived by recorded decision.
+//! The outturn file (docs/agreement-file.md): every line's net outturn, savings delivered,
+//! and rules waived by recorded decision.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -152,7 +152,7 @@ impl Outturn {
                     if s.strategy_agreed {
                         d.warning(
                             entry.id.span(),
-                            format!("saving `{}` has an agreed delivery strategy, so its delivery does not change the settlement (R4)", s.id),
+                            format!("saving `{}` has an agreed delivery strategy, so its delivery does not change the settlement", s.id),
                         );
                     }
                     match non_negative(&entry.delivered, "a delivered saving") {
@@ -171,7 +171,7 @@ impl Outturn {
             if !raw.saving.iter().any(|e| *e.get_ref().id.get_ref() == s.id) {
                 d.error(
                     end.clone(),
-                    format!("no `delivered` for saving `{}`, which has no agreed strategy (R4 needs it)", s.id),
+                    format!("no `delivered` for saving `{}`, which has no agreed strategy: its shortfall falls to the partner that moved it into the pool", s.id),
                 );
             }
         }

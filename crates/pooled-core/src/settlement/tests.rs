@@ -124,10 +124,10 @@ fn every_rule_in_one_settlement() {
             // care +150, home -150, bcf +20: variance 20.
             "P variance 20.00",
             // S = 150 - 150 (home) + 150 (clawback) - 60 (saving shortfall) = 90, split 60/40.
-            "  LA: 114.00 = unagreed-saving care [R4] 60.00; shared - [R7] 54.00",
-            "  NHS: -94.00 = borne-by bcf [Sch 3 A.2] 20.00; clawback home [R5] -150.00; shared - [R7] 36.00",
+            "  LA: 114.00 = unagreed-saving care [unagreed saving] 60.00; shared - [fixed risk share] 54.00",
+            "  NHS: -94.00 = borne-by bcf [Sch 3 A.2] 20.00; clawback home [underspend clawback] -150.00; shared - [fixed risk share] 36.00",
             "AL variance -10.00",
-            "  LA: -10.00 = lead kids [R7] -10.00",
+            "  LA: -10.00 = lead kids [lead commissioner] -10.00",
             "  NHS: 0.00 = ",
         ],
     );
@@ -142,10 +142,10 @@ fn clawback_is_capped() {
         false,
         &[
             "P variance -250.00",
-            "  LA: -30.00 = shared - [R7] -30.00",
-            "  NHS: -220.00 = borne-by bcf [Sch 3 A.2] 0.00; clawback home [R5] -200.00; shared - [R7] -20.00",
+            "  LA: -30.00 = shared - [fixed risk share] -30.00",
+            "  NHS: -220.00 = borne-by bcf [Sch 3 A.2] 0.00; clawback home [underspend clawback] -200.00; shared - [fixed risk share] -20.00",
             "AL variance 0.00",
-            "  LA: 0.00 = lead kids [R7] 0.00",
+            "  LA: 0.00 = lead kids [lead commissioner] 0.00",
             "  NHS: 0.00 = ",
         ],
     );
@@ -159,10 +159,10 @@ fn waived_clawback_and_delivered_saving_leave_everything_shared() {
         true,
         &[
             "P variance -100.00",
-            "  LA: -60.00 = shared - [R7] -60.00",
-            "  NHS: -40.00 = borne-by bcf [Sch 3 A.2] 0.00; shared - [R7] -40.00",
+            "  LA: -60.00 = shared - [fixed risk share] -60.00",
+            "  NHS: -40.00 = borne-by bcf [Sch 3 A.2] 0.00; shared - [fixed risk share] -40.00",
             "AL variance 0.00",
-            "  LA: 0.00 = lead kids [R7] 0.00",
+            "  LA: 0.00 = lead kids [lead commissioner] 0.00",
             "  NHS: 0.00 = ",
         ],
     );
@@ -177,10 +177,10 @@ fn overdelivered_saving_and_overspent_home_support() {
         false,
         &[
             "P variance 0.02",
-            "  LA: 0.02 = shared - [R7] 0.02",
-            "  NHS: 0.00 = borne-by bcf [Sch 3 A.2] -0.01; shared - [R7] 0.01",
+            "  LA: 0.02 = shared - [fixed risk share] 0.02",
+            "  NHS: 0.00 = borne-by bcf [Sch 3 A.2] -0.01; shared - [fixed risk share] 0.01",
             "AL variance 0.01",
-            "  LA: 0.01 = lead kids [R7] 0.01",
+            "  LA: 0.01 = lead kids [lead commissioner] 0.01",
             "  NHS: 0.00 = ",
         ],
     );
@@ -306,7 +306,9 @@ fn outturn_file_errors() {
     );
     check(
         &all.replace("[[saving]]\nid = \"save\"\ndelivered = 1\n", ""),
-        &["o.toml:17:1: error: no `delivered` for saving `save`, which has no agreed strategy (R4 needs it)"],
+        &[
+            "o.toml:17:1: error: no `delivered` for saving `save`, which has no agreed strategy: its shortfall falls to the partner that moved it into the pool",
+        ],
     );
     check(
         &all.replace("delivered = 1", "delivered = \"-1\""),
@@ -316,7 +318,7 @@ fn outturn_file_errors() {
         &all.replace("id = \"save\"", "id = \"other\""),
         &[
             "o.toml:18:6: error: unknown saving `other`",
-            "o.toml:20:1: error: no `delivered` for saving `save`, which has no agreed strategy (R4 needs it)",
+            "o.toml:20:1: error: no `delivered` for saving `save`, which has no agreed strategy: its shortfall falls to the partner that moved it into the pool",
         ],
     );
     check(

@@ -1,7 +1,7 @@
 //! The JSON API under `/api/`: the same data and actions as the pages, for scripts with
 //! an API token (`Authorization: Bearer ...`) or pages' scripts with a session (whose
 //! unsafe requests also carry `X-CSRF-Token`; the sign-in layer checks both). Amounts,
-//! percentages and dates follow DESIGN 8, shaped by `pooled_app::json` exactly as the
+//! percentages and dates follow docs/cli.md, shaped by `pooled_app::json` exactly as the
 //! command line's `--json`. Writes go through [`crate::actions`], so they are checked
 //! as the pages' are.
 //!
@@ -79,7 +79,7 @@ fn endpoints() -> Vec<Endpoint> {
             reads::report,
             json!({
                 "operationId": "report",
-                "summary": "The monthly finance report (R11)",
+                "summary": "The monthly finance report",
                 "description": "Every row of each pool (pool, segments, lines, cost centres) with budget, budget and \
                     actual to date, forecast outturn, variance and change since the month before, and each \
                     partner's forecast risk-share impact. The same shape as `pooled report --format json`.",
@@ -95,7 +95,7 @@ fn endpoints() -> Vec<Endpoint> {
             reads::risk_share,
             json!({
                 "operationId": "riskShare",
-                "summary": "Each pool's risk share (R1, R2, R7)",
+                "summary": "Each pool's risk share",
                 "parameters": [year()],
                 "responses": responses("the risk-share tables", schema("RiskShare"), &[404]),
             }),
@@ -105,7 +105,7 @@ fn endpoints() -> Vec<Endpoint> {
             reads::settlement,
             json!({
                 "operationId": "settlement",
-                "summary": "The year-end settlement on the ledger (DESIGN 6), with invoices",
+                "summary": "The year-end settlement on the ledger, with invoices",
                 "description": "Each line's outturn is the sum of its cost centres' ledger actuals for the year. \
                     The same shape as `pooled settle --year YEAR --json`.",
                 "parameters": [
@@ -113,7 +113,7 @@ fn endpoints() -> Vec<Endpoint> {
                     {
                         "name": "waive",
                         "in": "query",
-                        "description": "A rule of the agreement waived by recorded decision (R5); repeat for more.",
+                        "description": "A clawback rule of the agreement waived by recorded decision; repeat for more.",
                         "schema": {"type": "array", "items": {"type": "string"}},
                         "style": "form",
                         "explode": true,
@@ -140,7 +140,7 @@ fn endpoints() -> Vec<Endpoint> {
             reads::payments,
             json!({
                 "operationId": "payments",
-                "summary": "The payment schedule (R8), with when each instalment was raised and paid",
+                "summary": "The payment schedule, with when each instalment was raised and paid",
                 "parameters": [year()],
                 "responses": responses("the schedule", schema("Payments"), &[404]),
             }),
@@ -174,7 +174,7 @@ fn endpoints() -> Vec<Endpoint> {
                 "operationId": "setForecast",
                 "summary": "Enter a cost centre's forecast outturn for a month",
                 "description": "Budget holders forecast their own cost centres, partner finance officers their \
-                    partner's, the pool manager any (R11). A closed month refuses it.",
+                    partner's, the pool manager any. A closed month refuses it.",
                 "parameters": [year()],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": schema("ForecastEntry")}}},
                 "responses": responses("the forecast as saved", schema("Forecast"), &[400, 403, 422]),
@@ -226,10 +226,10 @@ fn endpoints() -> Vec<Endpoint> {
             reads::meetings,
             json!({
                 "operationId": "meetings",
-                "summary": "The board's meetings: quorum, agenda, papers and decisions with their outcomes (R10)",
+                "summary": "The board's meetings: quorum, agenda, papers and decisions with their outcomes",
                 "description": "Confidential agenda items, their papers and the decisions taken under them are \
                     left out unless the caller is one of the board's members (a board member or the pool \
-                    manager, Sch 4 7.1, 8.3).",
+                    manager).",
                 "parameters": [year()],
                 "responses": responses("the year's meetings, in date order", schema("Meetings"), &[404, 422]),
             }),

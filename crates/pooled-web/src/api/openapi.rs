@@ -1,5 +1,5 @@
 //! The OpenAPI 3.1 document of the API: the paths come from [`super::endpoints`], each
-//! with its operation; the shared pieces (schemas of DESIGN 8's JSON, the error shape,
+//! with its operation; the shared pieces (schemas of the JSON of docs/cli.md, the error shape,
 //! the security schemes) are here.
 
 use serde_json::{Map, Value, json};
@@ -110,7 +110,7 @@ fn schemas() -> Value {
             "parts": array_of(object(json!({
                 "rule": { "type": "string", "enum": ["borne-by", "lead", "clawback", "unagreed-saving", "shared"] },
                 "line": string("The line's id."),
-                "clause": string("The clause of the agreement (or DESIGN rule) applied."),
+                "clause": string("The clause of the agreement applied, or the rule in words where the agreement gives none."),
                 "amount": schema("Amount"),
             }))),
         }))),
@@ -168,7 +168,7 @@ fn schemas() -> Value {
                 }))),
                 "risk_impact": array_of(partner_amount.clone()),
             }))),
-            "warnings": array_of(string("A cost centre budget mismatch (para 42).")),
+            "warnings": array_of(string("A line whose cost centres' budgets do not add up to its budget.")),
         })),
         "RiskShare": object(json!({
             "financial_year": schema("FinancialYear"),
@@ -319,12 +319,12 @@ fn meetings_schema() -> Value {
         "meetings": array_of(object(json!({
             "date": string("The meeting's date."),
             "version": { "type": "integer", "description": "The stored version of its record." },
-            "quorate": { "type": "boolean", "description": "Every partner has its quorum of voting seats filled (Sch 4 1.3)." },
+            "quorate": { "type": "boolean", "description": "Every partner has its quorum of voting seats filled." },
             "quorum_per_partner": { "type": "integer" },
             "seats_filled": { "type": "object", "additionalProperties": { "type": "integer" }, "description": "Voting seats filled, by partner id." },
-            "agenda_due": string("The latest day for the agenda and papers (Sch 4 5.2)."),
+            "agenda_due": string("The latest day for the agenda and papers."),
             "agenda_published": string("When the agenda went out, if it has."),
-            "minutes_due": string("When the minutes are due (Sch 4 6.3)."),
+            "minutes_due": string("When the minutes are due."),
             "minutes_circulated": string("When they went out, if they have."),
             "items": array_of(object(json!({
                 "title": string("The item's title."),
@@ -337,7 +337,7 @@ fn meetings_schema() -> Value {
                 "item": { "type": "integer", "description": "The agenda item (1-based, as shown) it was taken under." },
                 "votes": { "type": "object", "additionalProperties": { "type": "string", "enum": ["for", "against", "abstain"] } },
                 "outcome": { "type": "string", "enum": ["agreed", "not-agreed", "lead-discretion", "invalid"] },
-                "clause": string("The clause of Schedule 4 the outcome follows."),
+                "clause": string("The clause of the agreement's board rules the outcome follows (`[board] clauses`), or the rule in words."),
                 "lead": string("The lead commissioner with discretion, for lead-discretion."),
             }))),
         }))),

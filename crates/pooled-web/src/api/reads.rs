@@ -278,7 +278,7 @@ pub fn job_json(job: &ImportJob) -> Value {
 
 /// `GET /api/{year}/meetings`: the board's meetings as the caller may see them: without
 /// confidential items, their papers and the decisions under them unless they are one of
-/// the board's members (Sch 4 7.1), exactly as the pages show them.
+/// the board's members, exactly as the pages show them.
 pub async fn meetings(State(web): State<Arc<Web>>, who: Identity, Path(year): Path<String>) -> ApiResult {
     let year = parse_year(&year)?;
     let records = crate::pages::board::load(&web, year).await?;
@@ -313,7 +313,7 @@ pub async fn meetings(State(web): State<Arc<Web>>, who: Identity, Path(year): Pa
                         "item": d.item,
                         "votes": votes,
                         "outcome": outcome.outcome.name(),
-                        "clause": outcome.outcome.clause(),
+                        "clause": outcome.clause,
                         "lead": outcome.lead.map(|l| partners[l].id.clone()),
                     }))
                 })

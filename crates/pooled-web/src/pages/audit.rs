@@ -1,4 +1,4 @@
-//! `/audit`: the audit log (DESIGN 9: who changed what, when, before and after), newest
+//! `/audit`: the audit log (who changed what, when, before and after), newest
 //! first, filtered by actor and action, a hundred entries a page, under the result of
 //! checking its hash chain. Only the roles [`access::reads_audit_log`] names may read it.
 

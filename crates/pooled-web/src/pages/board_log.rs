@@ -1,4 +1,4 @@
-//! Read-only views across the board's records (R10, R11, Sch 4): `/board/{year}/decisions`,
+//! Read-only views across the board's records: `/board/{year}/decisions`,
 //! the decision log of the year's meetings and urgent decisions, and `/deadlines`, what is
 //! due, overdue or coming up for every year whose agreement has a board, counted in
 //! working days of the board's calendar.
@@ -6,6 +6,7 @@
 //! Confidential items stay with the board's members: the decision log is built from each
 //! meeting as [`board::visible`] leaves it for the reader, and its downloads are made from
 //! the same table. The deadlines concern meetings, not items, so no item or paper appears.
+//! Each row's clause is its board's (`[board] clauses`), or the rule in words.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use pooled_app::board::Records;
-use pooled_core::agreement::Agreement;
+use pooled_core::agreement::{Agreement, BoardRule};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::governance::deadlines::{self, Standing};
 use pooled_core::governance::{RatificationStatus, Vote};
@@ -25,17 +26,17 @@ use super::{QueryPairs, get, month_label};
 use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
-use crate::layout::{self, Nav, Section};
+use crate::layout::{self, Nav, Section, cited};
 use crate::table::{self, Format, Here, Row, Table, column, text};
 
 /// The outcome filter's choices: the engine's outcomes, then an urgent decision's state.
 const OUTCOMES: [(&str, &str); 6] = [
-    ("agreed", "agreed (Sch 4 6.1)"),
-    ("not-agreed", "not agreed (Sch 4 6.1)"),
-    ("lead-discretion", "lead commissioner's discretion (Sch 4 6.2)"),
-    ("invalid", "invalid: not quorate (Sch 4 6.1.1)"),
-    ("awaiting-ratification", "urgent, awaiting ratification (Sch 4 2(l))"),
-    ("ratified", "urgent, ratified (Sch 4 2(l))"),
+    ("agreed", "agreed"),
+    ("not-agreed", "not agreed"),
+    ("lead-discretion", "lead commissioner's discretion"),
+    ("invalid", "invalid: not quorate"),
+    ("awaiting-ratification", "urgent, awaiting ratification"),
+    ("ratified", "urgent, ratified"),
 ];
 
 /// One line of the decision log, with what the filters look at.
@@ -51,7 +52,7 @@ struct Logged {
     /// An [`OUTCOMES`] key.
     outcome: &'static str,
     outcome_text: String,
-    clause: &'static str,
+    clause: String,
 }
 
 fn votes_summary(votes: &BTreeMap<String, Vote>) -> String {
@@ -73,6 +74,7 @@ fn log(records: &Records, who: &Identity) -> Vec<Logged> {
     let agreement: &Agreement = &records.agreement;
     let partner = |ix: usize| agreement.partners().get(ix).map(|p| p.id.clone()).unwrap_or_default();
     let ratified: BTreeMap<String, RatificationStatus> = records.ratifications().into_iter().collect();
+    let urgent_clause = records.register.constitution().cite(BoardRule::UrgentDecisions);
     let mut rows = Vec::new();
     for u in records.register.urgent() {
         let (outcome, outcome_text) = match ratified.get(&u.id) {
@@ -94,7 +96,7 @@ fn log(records: &Records, who: &Identity) -> Vec<Logged> {
             votes: votes_summary(&u.votes),
             outcome,
             outcome_text,
-            clause: "Sch 4 2(l)",
+            clause: urgent_clause.to_string(),
         });
     }
     for record in &records.meetings {
@@ -123,7 +125,7 @@ fn log(records: &Records, who: &Identity) -> Vec<Logged> {
                 votes: votes_summary(&d.votes),
                 outcome: o.outcome.name(),
                 outcome_text,
-                clause: o.outcome.clause(),
+                clause: o.clause.clone(),
             });
         }
     }
@@ -162,7 +164,7 @@ fn decision_table(year: FinancialYear, rows: &[Logged]) -> Table {
                     text(r.lead.clone()),
                     text(r.votes.clone()),
                     text(r.outcome_text.clone()),
-                    text(r.clause),
+                    text(r.clause.clone()),
                 ]);
                 row.href = r.meeting.map(|d| format!("/board/{year}/meetings/{d}"));
                 row
@@ -199,15 +201,17 @@ pub async fn decisions(
         return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-decisions"));
     }
     let here = Here::new(format!("/board/{year}/decisions"), query.clone());
-    let board_name = records.register.constitution().name.clone();
+    let constitution = records.register.constitution();
+    let clause = |rule| cited(constitution.clause(rule));
     let body = html! {
-        span class="govuk-caption-l" { (board_name) }
+        span class="govuk-caption-l" { (constitution.name) }
         h1 class="govuk-heading-l" { "Decision log " (year) }
         p class="govuk-body" {
             "Every decision of the year's meetings, with the outcome the rules give it: agreed only when every "
-            "filled voting seat votes for at a quorate meeting (Sch 4 6.1); otherwise at the discretion of the "
-            "element's lead commissioner (6.2), or not agreed; invalid at an inquorate meeting (6.1.1). Urgent "
-            "decisions taken outside a meeting wait for ratification at the next one (2(l))."
+            "filled voting seat votes for at a quorate meeting" (clause(BoardRule::Decisions)) "; otherwise at the "
+            "discretion of the element's lead commissioner" (clause(BoardRule::LeadDiscretion)) ", or not agreed; "
+            "invalid at an inquorate meeting. Urgent decisions taken outside a meeting wait for ratification at the "
+            "next one" (clause(BoardRule::UrgentDecisions)) "."
         }
         form method="get" action={ "/board/" (year) "/decisions" } class="app-inline-form" {
             div class="govuk-form-group" {
@@ -244,7 +248,7 @@ struct Due {
     /// `None` when nothing is recorded that could tell (the monthly report).
     standing: Option<Standing>,
     words: String,
-    clause: &'static str,
+    clause: String,
 }
 
 impl Due {
@@ -274,18 +278,18 @@ fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
         let date = record.meeting.date;
         let href = Some(format!("/board/{year}/meetings/{date}"));
         let body = record.board.name.clone();
-        for (due, done, what, clause) in [
+        for (due, done, what, rule) in [
             (
                 deadlines::agenda_due(&record.board, date),
                 record.meeting.agenda_published,
                 format!("Agenda and papers for the meeting of {date}"),
-                "Sch 4 5.2",
+                BoardRule::Papers,
             ),
             (
                 deadlines::minutes_due(&record.board, date),
                 record.meeting.minutes_circulated,
                 format!("Minutes of the meeting of {date}"),
-                "Sch 4 6.3",
+                BoardRule::Minutes,
             ),
         ] {
             // As the records stood on the day: what was done later was not done yet.
@@ -300,7 +304,7 @@ fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
                 done,
                 standing: Some(standing),
                 words: words(standing),
-                clause,
+                clause: record.board.cite(rule).to_string(),
             });
         }
     }
@@ -331,7 +335,7 @@ fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
             done: None,
             standing,
             words,
-            clause: "Sch 4 2(l)",
+            clause: constitution.cite(BoardRule::UrgentDecisions).to_string(),
         });
     }
     // An action plan is due at the meeting it is to be reported to, done when reported.
@@ -363,7 +367,7 @@ fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
             done,
             standing,
             words: said,
-            clause: "Sch 4 3.5",
+            clause: constitution.cite(BoardRule::ActionPlans).to_string(),
         });
     }
     for month in FiscalMonth::all().filter(|m| year.month_start(*m) <= today) {
@@ -386,7 +390,7 @@ fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
             done,
             standing,
             words,
-            clause: "Sch 4 5.4",
+            clause: constitution.cite(BoardRule::MonthlyReports).to_string(),
         });
     }
     out
@@ -415,7 +419,7 @@ fn deadline_table(rows: &[Due]) -> Table {
                     text(d.what.clone()),
                     d.done.map_or(Cell::Empty, Cell::Date),
                     text(d.words.clone()),
-                    text(d.clause),
+                    text(d.clause.clone()),
                 ]);
                 row.href = d.href.clone();
                 row
@@ -517,9 +521,10 @@ pub async fn deadlines(
         p class="govuk-body" {
             "What the board's paperwork is due by, for every year whose agreement has a board, as it stands on "
             (on) ", counted in working days (Monday to Friday, less the board calendar's bank holidays): the agenda "
-            "and papers the board's working days before each meeting (Sch 4 5.2), the minutes within the board's days of "
-            "it (6.3), the ratification of urgent decisions at the next meeting (2(l)), and the monthly finance and "
-            "performance report by the last working day of the next month (5.4)."
+            "and papers the board's working days before each meeting, the minutes within the board's days of it, "
+            "the ratification of urgent decisions at the next meeting, action plans at the next meeting, and the "
+            "monthly finance and performance report by the last working day of the next month. Each row cites its "
+            "agreement's clause, or names the rule where the agreement gives none."
         }
         p class="govuk-hint" id="monthly-hint" {
             "Each month that has begun is listed with its monthly report's due date. A report is shown as done "

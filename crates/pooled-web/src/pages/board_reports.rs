@@ -1,9 +1,9 @@
-//! Reports to the board (R10, R11): `/board/{year}/reports` shows the circulation log of
-//! the monthly finance and performance report, which goes to members every month whether
-//! or not a meeting is held (Sch 4 5.4), each month with the day it is due by and where
-//! it stands in working days; and the action plans for forecast variances the monthly
-//! report flagged (Sch 4 3.5), tracked from raised to closed and reported to the next
-//! meeting. The pool manager keeps both; everyone signed in reads them.
+//! Reports to the board: `/board/{year}/reports` shows the circulation log of the monthly
+//! finance and performance report, which goes to members every month whether or not a
+//! meeting is held, each month with the day it is due by and where it stands in working
+//! days; and the action plans for forecast variances the monthly report flagged, tracked
+//! from raised to closed and reported to the next meeting. The pool manager keeps both;
+//! everyone signed in reads them.
 
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use pooled_app::board::Records;
-use pooled_core::agreement::Agreement;
+use pooled_core::agreement::{Agreement, BoardRule};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::governance::deadlines::{self, Standing};
 use pooled_core::governance::{ActionPlan, Circulation, Register};
@@ -24,7 +24,7 @@ use crate::access::{self, Write};
 use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
-use crate::layout::{self, Nav, Section};
+use crate::layout::{self, Nav, Section, cited};
 use crate::table::{self, Format, Here, Row, Table, column, text};
 
 /// Where a month's report stands on `today`, in words: upcoming while the month has not
@@ -73,7 +73,7 @@ fn months_table(records: &Records, year: FinancialYear, today: Date) -> Table {
 }
 
 /// An action plan's status in words, and whether it is flagged: not reported although a
-/// meeting has been held since it was raised (R11: reported to the next meeting).
+/// meeting has been held since it was raised (reported to the next meeting).
 fn plan_status(plan: &ActionPlan, records: &Records, today: Date) -> (String, String, bool) {
     let state = match plan.closed_on {
         Some(closed) => format!("closed on {closed}"),
@@ -140,15 +140,16 @@ pub async fn page(
     }
     let here = Here::new(format!("/board/{year}/reports"), query.clone());
     let keeps = access::check(&who.user, Write::BoardRecords).is_ok();
-    let board_name = records.register.constitution().name.clone();
+    let constitution = records.register.constitution();
     let plans = records.register.action_plans();
     let body = html! {
-        span class="govuk-caption-l" { (board_name) }
+        span class="govuk-caption-l" { (constitution.name) }
         h1 class="govuk-heading-l" { "Reports to the board " (year) }
         p class="govuk-body" {
             "The monthly finance and performance report goes to members every month, whether or not a meeting is "
-            "held (Sch 4 5.4), by the last working day of the next month. A forecast over- or underspend it flags "
-            "needs an action plan (Sch 4 3.5), reported to the next meeting."
+            "held" (cited(constitution.clause(BoardRule::MonthlyReports))) ", by the last working day of the next month. "
+            "A forecast over- or underspend it flags needs an action plan" (cited(constitution.clause(BoardRule::ActionPlans)))
+            ", reported to the next meeting."
         }
         (tables[0].render(&here))
         h2 class="govuk-heading-m app-table-caption" id="table-action-plans-caption" { (tables[1].caption) }
@@ -201,6 +202,7 @@ fn month_select(id: &str, year: FinancialYear) -> Markup {
 }
 
 fn forms(who: &Identity, year: FinancialYear, records: &Records) -> Markup {
+    let constitution = records.register.constitution();
     let version = records.register_version.map(|v| v.to_string()).unwrap_or_default();
     let action = format!("/board/{year}/reports");
     let plans = records.register.action_plans();
@@ -214,7 +216,7 @@ fn forms(who: &Identity, year: FinancialYear, records: &Records) -> Markup {
         }
     };
     html! {
-        h2 class="govuk-heading-m" { "Record the monthly report's circulation (Sch 4 5.4)" }
+        h2 class="govuk-heading-m" { "Record the monthly report's circulation" (cited(constitution.clause(BoardRule::MonthlyReports))) }
         form method="post" action=(action) class="app-inline-form" {
             (board::hidden_fields(who, &version, "circulate"))
             div class="govuk-form-group" {
@@ -224,7 +226,7 @@ fn forms(who: &Identity, year: FinancialYear, records: &Records) -> Markup {
             (board::date_field("circulated_on", "circulated_on", "Circulated to members on", None))
             button type="submit" class="govuk-button govuk-button--secondary" { "Record circulation" }
         }
-        h2 class="govuk-heading-m" { "Raise an action plan for a forecast variance (Sch 4 3.5)" }
+        h2 class="govuk-heading-m" { "Raise an action plan for a forecast variance" (cited(constitution.clause(BoardRule::ActionPlans))) }
         form method="post" action=(action) {
             (board::hidden_fields(who, &version, "raise"))
             div class="app-inline-form" {

@@ -1,4 +1,4 @@
-//! `/forecasts/{year}`: forecast entry (R11, para 42). A budget holder sees the cost
+//! `/forecasts/{year}`: forecast entry. A budget holder sees the cost
 //! centres they hold, a partner's finance officer their partner's, the pool manager all;
 //! each with its budget, actual to date and the forecast outturn now used (entered, or
 //! the run-rate where none is), and one form to enter a forecast outturn for any of them.
@@ -212,8 +212,8 @@ fn render(
         }
         h1 class="govuk-heading-l" { "Forecasts " (year) }
         p class="govuk-body" {
-            "Budget holders deliver within their cost centres' budgets (para 42) and forecast each month; the pool "
-            "manager reports any forecast over- or underspend with an action plan (Sch 4 3.5, R11). Where no forecast "
+            "Budget holders deliver within their cost centres' budgets and forecast each month; the pool "
+            "manager reports any forecast over- or underspend to the board with an action plan. Where no forecast "
             "is entered, the report uses the run-rate: actual to date over the months elapsed, for twelve months."
         }
         (month_chooser(&format!("/forecasts/{year}"), &[], year, month))

@@ -1,7 +1,7 @@
 //! Ledger import from the browser: `/imports/new` (the upload form and the year's
 //! imports), `POST /imports` (saves the upload and starts the import in the background)
 //! and `/imports/{id}` (progress, refreshing itself each second, then the summary or
-//! every bad row with its row and column). The import is all or nothing (DESIGN 10).
+//! every bad row with its row and column). The import is all or nothing.
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! `/`: every pool of a year at a glance, for the report month: budget, actual to date,
 //! forecast outturn and variance, each partner's forecast share of the variance, and which
-//! pools need an action plan (R11).
+//! pools need an action plan.
 
 use std::sync::Arc;
 
@@ -139,7 +139,7 @@ fn render(
         (layout::variance_hint())
         p class="govuk-hint" {
             "A partner's share is its forecast risk-share impact: the year-end settlement rules "
-            "(DESIGN 6, R3-R6) applied to the forecast outturn. The rule and clause of each part are on the pool's page."
+            "applied to the forecast outturn. The rule and clause of each part are on the pool's page."
         }
         (pools.render(here))
         p class="govuk-body" {
@@ -154,7 +154,7 @@ fn render(
                 span class="govuk-warning-text__icon" aria-hidden="true" { "!" }
                 div class="govuk-warning-text__text" {
                     span class="govuk-visually-hidden" { "Warning" }
-                    "The plan's cost centre budgets do not match the agreement (para 42):"
+                    "The plan's cost centre budgets do not add up to the agreement's budgets:"
                     ul class="govuk-list govuk-list--bullet" { @for w in &report.warnings { li { (w) } } }
                 }
             }

@@ -1,17 +1,16 @@
 //! `/board/{year}/meetings/{date}/pack`: a meeting's agenda pack as one printable
-//! document (R10, Sch 4 5.2): the agenda with its papers (late ones marked), the monthly
-//! finance report's pool table as it stood before the meeting (R11) and the risk-share
-//! tables (R1, R2, R7). Confidential items and their papers are in the members' version
-//! only (Sch 4 7.1, [`board::visible`]). The print stylesheet (app.css, `@media print`)
-//! leaves out the header, navigation, footer and forms and starts each section on a
-//! new page.
+//! document: the agenda with its papers (late ones marked), the monthly finance report's
+//! pool table as it stood before the meeting and the risk-share tables. Confidential
+//! items and their papers are in the members' version only ([`board::visible`]). The
+//! print stylesheet (app.css, `@media print`) leaves out the header, navigation, footer
+//! and forms and starts each section on a new page.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use maud::html;
-use pooled_core::agreement::PoolKind;
+use pooled_core::agreement::{BoardRule, PoolKind};
 use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::governance::check_papers;
 use pooled_core::risk_share::risk_share;
@@ -65,6 +64,8 @@ pub async fn page(
     let board = &record.board;
     let papers = check_papers(board, &shown, board::today());
     let agenda_due = record.check.agenda.due;
+    let confidential = layout::cited(board.clause(BoardRule::Confidentiality));
+    let papers_clause = layout::cited(board.clause(BoardRule::Papers));
     let report_here =
         Here::new("/".into(), vec![("year".into(), year.to_string()), ("month".into(), month.to_string())]);
     let share_here = Here::new(format!("/risk-share/{year}"), Vec::new());
@@ -78,13 +79,13 @@ pub async fn page(
                 p class="govuk-body-l" { "Meeting of " (date.weekday().name()) " " (date) }
                 p class="govuk-body" id="pack-version" {
                     @if members {
-                        strong { "Members' version" } ": confidential items and their papers are included (Sch 4 7.1). Do not circulate beyond the board."
+                        strong { "Members' version" } ": confidential items and their papers are included" (confidential) ". Do not circulate beyond the board."
                     } @else {
-                        strong { "Public version" } ": any item the board takes in confidence is left out (Sch 4 7.1)."
+                        strong { "Public version" } ": any item the board takes in confidence is left out" (confidential) "."
                     }
                 }
                 p class="govuk-body" {
-                    "Agenda and papers due by " (agenda_due) ", " (board.agenda_working_days) " working days before the meeting (Sch 4 5.2)"
+                    "Agenda and papers due by " (agenda_due) ", " (board.agenda_working_days) " working days before the meeting" (papers_clause)
                     @match record.meeting.agenda_published { Some(d) => { "; agenda published " (d) "." }, None => "." }
                 }
                 div class="govuk-inset-text app-no-print" id="print-hint" {
@@ -110,7 +111,7 @@ pub async fn page(
                                         li class="app-pack-paper" {
                                             (p.title) " — "
                                             @match p.published { Some(d) => { "published " (d) }, None => "not yet published" }
-                                            @if p.late { " " strong class="govuk-tag govuk-tag--orange app-late" { "Late: due by " (p.due) " (Sch 4 5.2)" } }
+                                            @if p.late { " " strong class="govuk-tag govuk-tag--orange app-late" { "Late: due by " (p.due) (papers_clause) } }
                                         }
                                     }
                                 }
@@ -122,7 +123,7 @@ pub async fn page(
             section class="app-pack__section" id="pack-finance" {
                 h2 class="govuk-heading-l" { "2. Monthly finance report" }
                 p class="govuk-body" {
-                    "The pools at " (month_label(year, month)) ", the latest report before the meeting (R11)"
+                    "The pools at " (month_label(year, month)) ", the latest report before the meeting"
                     @if data.latest.is_none() { "; no ledger has been imported for " (year) " yet, so actuals are nil" }
                     "."
                 }
@@ -133,13 +134,13 @@ pub async fn page(
                 h2 class="govuk-heading-l" { "3. Risk share" }
                 p class="govuk-body" {
                     "Each partner's share of a pool's shared over- or underspend: its contributions less lines kept out "
-                    "of the base, plus income added back (R1), over the total, published rounded to sum to 100 (R2); "
-                    "a fixed share is the agreement's (R7)."
+                    "of the base, plus income added back, over the total, published rounded to sum to 100; "
+                    "a fixed share is the agreement's."
                 }
                 @for t in &shares { (t.render(&share_here)) }
                 @for pool in &aligned {
                     h3 class="govuk-heading-m" { (pool.name) " (" (pool.id) ")" }
-                    p class="govuk-body" { "An aligned budget: it shares no risk. Each line's variance stays with its lead commissioner (R7)." }
+                    p class="govuk-body" { "An aligned budget: it shares no risk. Each line's variance stays with its lead commissioner." }
                 }
             }
         }

@@ -1,4 +1,4 @@
-//! `/payments/{year}`: the contribution instalments of R8 (each partner that does not host
+//! `/payments/{year}`: the contribution instalments (each partner that does not host
 //! a pool pays the host monthly, subject to invoice, some months in advance) with when
 //! each was raised and paid, where each stands today, and totals per paying partner.
 //! Finance officers of either partner to an instalment, and the pool manager, record it
@@ -328,7 +328,7 @@ fn render(
         h1 class="govuk-heading-l" { "Payments " (year) }
         p class="govuk-body" {
             "Each partner that does not host a pool pays its contribution to the host in twelve monthly instalments, "
-            "subject to invoice (R8, Sch 3 A.3): a twelfth of the year's amount to the penny, the remainder in M12. "
+            "subject to invoice: a twelfth of the year's amount to the penny, the remainder in M12. "
             "An instalment is due on the first day of its month"
             @if !in_advance.is_empty() { ", " (in_advance.join(" and ")) }
             "."

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use pooled_core::agreement::Agreement;
+use pooled_core::agreement::{Agreement, BoardRule};
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::ledger::LedgerRow;
 use pooled_core::money::Money;
@@ -211,7 +211,7 @@ fn report_table(year: FinancialYear, pool: &PoolReport, agreement: &Agreement) -
         column("Forecast variance", ColumnKind::Money),
         column("Change since last month", ColumnKind::Money),
         column("Forecast basis", ColumnKind::Text),
-        column("Action plan (R11)", ColumnKind::Text),
+        column("Action plan", ColumnKind::Text),
     ];
     let rows = pool
         .flat_rows()
@@ -322,7 +322,9 @@ fn render(
         (layout::variance_hint())
         p class="govuk-hint" {
             "Forecast basis: entered by the budget holder for the month, or run-rate (actual to date scaled to twelve months). "
-            "Every forecast over- or underspend needs an action plan (Sch 4 3.5)."
+            "Every forecast over- or underspend needs an action plan"
+            (layout::cited(a.board().and_then(|b| b.clause(BoardRule::ActionPlans))))
+            "."
         }
         (report_table.render(here))
         (impact.render(here))

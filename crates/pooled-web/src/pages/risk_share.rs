@@ -1,5 +1,5 @@
-//! `/risk-share/{year}`: each pool's risk-share table as Schedule 3 lays it out (R1, R2,
-//! R7): contributions, lines excluded from the base, income added back, the risk-shared
+//! `/risk-share/{year}`: each pool's risk-share table as the agreement's schedule lays it
+//! out: contributions, lines excluded from the base, income added back, the risk-shared
 //! contributions and the agreed percentages.
 
 use std::sync::Arc;
@@ -44,15 +44,15 @@ pub async fn page(
         h1 class="govuk-heading-l" { "Risk share " (year) }
         p class="govuk-body" {
             "Each partner's share of a pool's shared over- or underspend. The base is the partner's contributions to "
-            "the pool, less lines whose risk is kept out of it, plus its income target added back (R1); the percentage "
-            "is its base over the total, published rounded so that the shares sum to exactly 100 (R2). A fixed share is "
-            "the one the agreement states (R7)."
+            "the pool, less lines whose risk is kept out of it, plus its income target added back; the percentage "
+            "is its base over the total, published rounded so that the shares sum to exactly 100. A fixed share is "
+            "the one the agreement states."
         }
         @for t in &tables { (t.render(&here)) }
         @for pool in aligned {
             h2 class="govuk-heading-m" { (pool.name) " (" (pool.id) ")" }
             p class="govuk-body" {
-                "An aligned budget: it shares no risk. Each line's variance stays with its lead commissioner (R7)."
+                "An aligned budget: it shares no risk. Each line's variance stays with its lead commissioner."
             }
         }
     };
@@ -64,7 +64,7 @@ pub async fn page(
 pub(crate) fn share_table(a: &Agreement, pool: &Pool, share: &RiskShare) -> Table {
     let mut columns = vec![column("£", ColumnKind::Text)];
     columns.extend(a.partners().iter().map(|p| column(p.id.clone(), ColumnKind::Money)));
-    // Schedule 3 leaves a nil exclusion or income blank; the contributions and bases
+    // Published risk-share tables leave a nil exclusion or income blank; the contributions and bases
     // are always shown.
     let money_row = |label: String, amounts: Vec<Money>, blank_nil: bool| {
         let mut cells = vec![text(label)];

@@ -1,6 +1,6 @@
-//! `/settlement/{year}`: the year-end settlement on the ledger (DESIGN 6): every pool's
+//! `/settlement/{year}`: the year-end settlement on the ledger: every pool's
 //! variance split part by part, each with its rule, line and clause, and the invoices
-//! that settle each pool with its host. Rules waived by recorded decision (R5) are
+//! that settle each pool with its host. Clawbacks waived by recorded decision are
 //! chosen with `?waive=RULE`.
 
 use std::sync::Arc;
@@ -72,8 +72,9 @@ pub async fn page(
         h1 class="govuk-heading-l" { "Year-end settlement " (year) }
         p class="govuk-body" {
             "Each line's outturn is the sum of its cost centres' ledger actuals. Lines borne by one partner go to that "
-            "partner (R3), lead and aligned lines to their lead commissioner, underspend clawbacks and unagreed savings "
-            "are taken out (R4, R5), and the rest is shared by the risk share (R6)."
+            "partner, lead and aligned lines to their lead commissioner, underspend clawbacks and unagreed savings "
+            "are taken out, and the rest is shared by the risk share. Each part below cites its clause of the "
+            "agreement, or names its rule where the agreement gives none."
         }
         @match (imported.first(), imported.last()) {
             (Some(first), Some(last)) if imported.len() < 12 || closed < 12 => {
@@ -101,7 +102,7 @@ pub async fn page(
             form method="get" action={ "/settlement/" (year) } {
                 div class="govuk-form-group" {
                     fieldset class="govuk-fieldset" {
-                        legend class="govuk-fieldset__legend govuk-fieldset__legend--s" { "Rules waived by recorded decision (R5)" }
+                        legend class="govuk-fieldset__legend govuk-fieldset__legend--s" { "Clawbacks waived by recorded decision" }
                         div class="govuk-checkboxes govuk-checkboxes--small" data-module="govuk-checkboxes" {
                             @for (i, (pool, rule)) in rules.iter().enumerate() {
                                 @let RuleKind::UnderspendClawback { line, to, cap } = rule.kind;

@@ -1,5 +1,5 @@
 //! `/what-if/{year}`: change any line's outturn, or a whole pool's, and see every
-//! partner's settlement beside the forecast's (DESIGN 6 on the outturn given), without
+//! partner's settlement beside the forecast's (the settlement on the outturn given), without
 //! saving anything. A GET form, so a what-if is a link that can be shared or exported.
 
 use std::sync::Arc;
