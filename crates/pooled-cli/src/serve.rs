@@ -221,7 +221,7 @@ fn record_meetings(store: &mut dyn Store) -> Result<(), Failure> {
 
 fn create_accounts(store: &mut dyn Store, budget_holder: &[String]) -> Result<(), Failure> {
     // One hash for all: they share the password, and Argon2id is slow on purpose.
-    let hash = pooled_web::password::hash(DEMO_PASSWORD).map_err(|e| Failure::Input(vec![e]))?;
+    let hash = pooled_app::password::hash(DEMO_PASSWORD).map_err(|e| Failure::Input(vec![e]))?;
     for account in &DEMO_ACCOUNTS {
         let user = NewUser {
             username: account.username.into(),

@@ -42,7 +42,7 @@ pub(crate) fn working_days(n: u32) -> String {
 }
 
 pub(crate) fn today() -> Date {
-    let now = pooled_store::now_utc();
+    let now = pooled_store::now_utc().to_string();
     Date::parse_iso(&now[..10]).unwrap_or(Date::MIN)
 }
 
