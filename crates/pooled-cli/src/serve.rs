@@ -213,8 +213,7 @@ fn record_meetings(store: &mut dyn Store) -> Result<(), Failure> {
     for (file, text) in MEETINGS {
         let (meeting, _) = Meeting::parse_with_register(text, &records.agreement, &records.register)
             .map_err(|_| Failure::Input(vec![format!("{file}: invalid")]))?;
-        pooled_app::board::save_meeting(store, &records.agreement, &records.register, None, &meeting, ACTOR)
-            .map_err(app)?;
+        pooled_app::board::save_meeting(store, &records.agreement, None, &meeting, ACTOR).map_err(app)?;
     }
     Ok(())
 }

@@ -294,8 +294,7 @@ pub async fn schedule(
     web.stores
         .run(move |store| {
             let records = pooled_app::board::records(store, year).map_err(WebError::input)?;
-            pooled_app::board::save_meeting(store, &records.agreement, &records.register, None, &meeting, &actor)
-                .map_err(WebError::input)
+            pooled_app::board::save_meeting(store, &records.agreement, None, &meeting, &actor).map_err(WebError::input)
         })
         .await?;
     Ok(Redirect::to(&format!("/board/{year}/meetings/{date}")).into_response())
@@ -807,7 +806,7 @@ pub async fn edit_meeting(
             let record = records.meeting(date).ok_or_else(|| WebError::NotFound(format!("No meeting on {date}.")))?;
             let mut meeting = record.meeting.clone();
             change(&mut meeting, &records.agreement, &fields)?;
-            pooled_app::board::save_meeting(store, &records.agreement, &records.register, expected, &meeting, &actor)
+            pooled_app::board::save_meeting(store, &records.agreement, expected, &meeting, &actor)
                 .map_err(WebError::input)
         })
         .await?;
