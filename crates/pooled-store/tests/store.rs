@@ -15,7 +15,7 @@ use pooled_core::money::Money;
 use pooled_store::{
     Actual, ApiToken, DocumentSave, ImportHeader, ImportItem, ImportOutcome, LoadOutcome, NewApiToken, NewSession,
     NewUser, PaymentStatus, PostgresStore, Role, Session, SqliteStore, Store, StoreError, StoredCostCentre,
-    StoredDocument, Timestamp, User, sha256_hex,
+    StoredDocument, Timestamp, User, in_snapshot, in_transaction, sha256_hex,
 };
 
 // ---- fixtures ----
@@ -185,6 +185,10 @@ on_both_backends!(
     the_audit_log_holds_no_secrets,
     documents_keep_every_version_and_refuse_stale_saves,
     documents_are_listed_by_a_literal_key_prefix,
+    transactions_commit_together_or_not_at_all,
+    a_snapshot_reads_as_of_one_moment,
+    account_changes_do_not_move_the_stamp,
+    migration_4_keeps_an_existing_database,
 );
 
 // ---- helpers ----
@@ -1396,6 +1400,128 @@ fn the_audit_log_holds_no_secrets(f: &mut Fixture) {
     }
 }
 
+// ---- transactions ----
+
+fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = fy("2016-17");
+    let pence = Money::from_pence;
+    // Writes and reads in one transaction: it sees its own changes, and each is audited.
+    let seen = in_transaction(s, |s| {
+        s.set_forecast(year, month(2), "CC100", pence(5), "ann")?;
+        s.save_document(REGISTER, "2016-17", None, "[board]\n", "ann")?;
+        s.forecasts(year)
+    })
+    .unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(actions(s), ["set-forecast", "save-board-register"]);
+
+    // A failure undoes everything before it, audit entries too.
+    let err = in_transaction(s, |s| {
+        s.set_forecast(year, month(3), "CC100", pence(7), "bob")?;
+        s.close_period(period("2016-06"), "bob")?;
+        s.set_forecast(year, month(3), "CC200", pence(9), "bob")
+    })
+    .unwrap_err();
+    assert!(matches!(err, StoreError::PeriodClosed(p) if p == period("2016-06")), "{err:?}");
+    assert_eq!(s.forecasts(year).unwrap().len(), 1);
+    assert_eq!(s.closed_periods(year).unwrap(), []);
+    // The caller's own failure, too, and it comes back as it was.
+    let err = in_transaction(s, |s| {
+        s.set_forecast(year, month(4), "CC100", pence(1), "bob")?;
+        Err::<(), _>(StoreError::Invalid("changed my mind".into()))
+    })
+    .unwrap_err();
+    assert!(matches!(&err, StoreError::Invalid(m) if m == "changed my mind"), "{err:?}");
+    assert_eq!(actions(s).len(), 2);
+
+    // A change refused inside a transaction is undone alone, and the work goes on; a
+    // transaction inside another is undone alone too.
+    in_transaction(s, |s| {
+        assert!(matches!(s.save_document(REGISTER, "2016-17", None, "x", "cat"), Err(StoreError::Conflict(_))));
+        s.save_document(REGISTER, "2016-17", Some(1), "[board]\n# 2\n", "cat")?;
+        let inner = in_transaction(s, |s| {
+            s.set_forecast(year, month(5), "CC100", pence(3), "cat")?;
+            Err::<(), _>(StoreError::Invalid("not this one".into()))
+        });
+        assert!(inner.is_err());
+        s.set_forecast(year, month(6), "CC100", pence(4), "cat")
+    })
+    .unwrap();
+    let months: Vec<u32> = s.forecasts(year).unwrap().iter().map(|f| f.month.number()).collect();
+    assert_eq!(months, [2, 6]);
+    assert_eq!(actions(s), ["set-forecast", "save-board-register", "save-board-register", "set-forecast"]);
+    assert_eq!(s.audit_log().unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(s.last_change().unwrap(), 4);
+    assert_eq!(s.verify_audit().unwrap(), None);
+}
+
+fn a_snapshot_reads_as_of_one_moment(f: &mut Fixture) {
+    let year = fy("2016-17");
+    f.store.set_forecast(year, month(2), "CC100", Money::from_pence(5), "ann").unwrap();
+    let mut other = another_store(f);
+    let (first, second) = in_snapshot(f.store.as_ref(), |s| {
+        let first = s.forecasts(year)?;
+        // Committed by another connection between the two reads.
+        other.set_forecast(year, month(3), "CC100", Money::from_pence(6), "bob")?;
+        Ok::<_, StoreError>((first, s.forecasts(year)?))
+    })
+    .unwrap();
+    assert_eq!((first.len(), second.len()), (1, 1));
+    assert_eq!(f.store.forecasts(year).unwrap().len(), 2, "seen once the snapshot is over");
+}
+
+fn account_changes_do_not_move_the_stamp(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = fy("2016-17");
+    s.set_forecast(year, month(2), "CC100", Money::from_pence(5), "ann").unwrap();
+    assert_eq!(s.last_change().unwrap(), 1);
+    let ann = s.create_user(&new_user("ann", Role::PoolManager), "admin").unwrap();
+    let attempt = s.start_login_attempt("ann", t(EARLIER), 5, t(NOW)).unwrap().unwrap();
+    s.login_succeeded(attempt).unwrap();
+    s.create_session(&new_session(ann, "cookie", LATER)).unwrap();
+    s.create_session(&new_session(ann, "old cookie", EARLIER)).unwrap();
+    s.delete_session(&token_hash("cookie")).unwrap();
+    s.delete_expired_sessions(t(NOW)).unwrap();
+    let token = s.create_api_token(&new_token(ann, "script", "secret"), "ann").unwrap();
+    s.revoke_api_token(token, "ann").unwrap();
+    s.set_password_hash(ann, &password_hash("ann2"), "ann").unwrap();
+    s.set_user_disabled(ann, true, "admin").unwrap();
+    s.set_user_disabled(ann, false, "admin").unwrap();
+    // All audited, none moving the stamp that the web's caches key on.
+    assert_eq!(s.audit_log().unwrap().len(), 11);
+    assert_eq!(s.last_change().unwrap(), 1);
+    s.set_forecast(year, month(2), "CC100", Money::from_pence(6), "ann").unwrap();
+    assert_eq!(s.last_change().unwrap(), 12);
+    s.save_document(REGISTER, "2016-17", None, "[board]\n", "ann").unwrap();
+    assert_eq!(s.last_change().unwrap(), 13);
+    assert_eq!(s.verify_audit().unwrap(), None);
+}
+
+/// A database made before migration 4 (undone here by hand) gets its stamp from its log,
+/// and its imports go on.
+fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
+    a_sequence_of_changes(f.store.as_mut());
+    let ann = f.store.create_user(&new_user("ann", Role::Viewer), "admin").unwrap();
+    f.store.create_session(&new_session(ann, "cookie", LATER)).unwrap();
+    let undo = match f.db {
+        Db::Sqlite(_) => "DROP TABLE change_stamp; DELETE FROM schema_version WHERE version = 4;",
+        Db::Postgres { .. } => {
+            "DROP TABLE change_stamp; DROP SEQUENCE ledger_import_id; DELETE FROM schema_version WHERE version = 4;"
+        }
+    };
+    f.sql(undo);
+    f.reopen();
+    assert_eq!(f.count("schema_version"), 4);
+    assert_eq!(f.store.last_change().unwrap(), 8, "the last change to the records, not the sign-in");
+    let before = f.store.imports(fy("2016-17")).unwrap();
+    let outcome = import(f.store.as_mut(), "2016-06", "OCCG", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
+    let ImportOutcome::Imported { import_id, .. } = outcome else { panic!("{outcome:?}") };
+    assert!(before.iter().all(|i| i.import_id < import_id), "{before:?} {import_id}");
+    assert_eq!(f.store.last_change().unwrap(), 11);
+    assert_eq!(f.store.verify_audit().unwrap(), None);
+}
+
 // ---- not per backend ----
 
 #[test]
@@ -1435,4 +1561,99 @@ fn an_opened_store_moves_between_threads() {
     assert_eq!(store.user_by_name("ann").unwrap().map(|u| u.role), Some(Role::Viewer));
     drop(store);
     remove_sqlite_files(&path);
+}
+
+// ---- PostgreSQL: imports stream without holding up other changes ----
+
+/// An import on a store of its own that streams `rows` rows, stops halfway until told to
+/// go on (saying so on `halfway`), then finishes.
+fn paused_import(
+    f: &Fixture,
+    partner: &'static str,
+    sha: &'static str,
+    rows: u64,
+) -> (
+    std::sync::mpsc::Receiver<()>,
+    std::sync::mpsc::SyncSender<()>,
+    std::thread::JoinHandle<Result<ImportOutcome, StoreError>>,
+) {
+    let (halfway_tx, halfway) = std::sync::mpsc::sync_channel(1);
+    let (go_on, go_on_rx) = std::sync::mpsc::sync_channel::<()>(1);
+    let mut store = another_store(f);
+    let import = std::thread::spawn(move || {
+        let mut n = 0;
+        let mut items = std::iter::from_fn(|| {
+            n += 1;
+            if n == rows / 2 {
+                halfway_tx.send(()).unwrap();
+                go_on_rx.recv().unwrap();
+            }
+            (n <= rows).then(|| ImportItem::Row(row(n + 1, "CC100", "2016-05-02", 1)))
+        });
+        store.import_ledger(&header("2016-05", partner, sha), &mut items)
+    });
+    (halfway, go_on, import)
+}
+
+/// Runs `work` on a thread and waits at most 20 s for it: a change that waited for the
+/// import would never finish while the import is paused.
+fn finishes<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(work()));
+    finished.recv_timeout(std::time::Duration::from_secs(20)).expect("it waited for the import")
+}
+
+mod postgres_only {
+    use super::*;
+
+    #[test]
+    fn a_running_import_holds_up_neither_sign_ins_nor_other_imports() {
+        let Some(mut f) = Fixture::postgres("a_running_import_holds_up") else { return };
+        let ann = f.store.create_user(&new_user("ann", Role::Viewer), "admin").unwrap();
+        let (halfway, go_on, occ) = paused_import(&f, "OCC", "sha-occ", 20_000);
+        halfway.recv().unwrap();
+
+        // Halfway through OCC's import: a sign-in, a forecast and OCCG's import go through.
+        let mut other = another_store(&f);
+        let other = finishes(move || {
+            other.create_session(&new_session(ann, "cookie", LATER)).unwrap();
+            other.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(1), "ann").unwrap();
+            import(other.as_mut(), "2016-05", "OCCG", "sha-occg", &may_rows());
+            other
+        });
+        assert!(other.session(&token_hash("cookie")).unwrap().is_some());
+        // A second import of OCC's May waits for the first.
+        let (second_halfway, second_go_on, second) = paused_import(&f, "OCC", "sha-occ-corrected", 10);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert!(second_halfway.try_recv().is_err() && !second.is_finished(), "it did not wait");
+
+        go_on.send(()).unwrap();
+        let first = occ.join().unwrap().unwrap();
+        let ImportOutcome::Imported { import_id, rows: 20_000, .. } = first else { panic!("{first:?}") };
+        second_halfway.recv().unwrap();
+        second_go_on.send(()).unwrap();
+        let second = second.join().unwrap().unwrap();
+        assert!(
+            matches!(second, ImportOutcome::Replaced { replaced_import_id, rows: 10, .. } if replaced_import_id == import_id),
+            "{second:?}"
+        );
+        let actions = actions(f.store.as_ref());
+        assert_eq!(actions, ["create-user", "login", "set-forecast", "import", "import", "replace-import"]);
+        assert_eq!(f.store.imports(fy("2016-17")).unwrap().len(), 2);
+        assert_eq!(f.store.verify_audit().unwrap(), None);
+    }
+
+    #[test]
+    fn a_period_closed_while_rows_stream_in_refuses_the_import() {
+        let Some(f) = Fixture::postgres("a_period_closed_while_rows") else { return };
+        let (halfway, go_on, occ) = paused_import(&f, "OCC", "sha-occ", 1_000);
+        halfway.recv().unwrap();
+        let mut other = another_store(&f);
+        finishes(move || other.close_period(period("2016-05"), "controller").unwrap());
+        go_on.send(()).unwrap();
+        let refused = occ.join().unwrap().unwrap_err();
+        assert!(matches!(refused, StoreError::PeriodClosed(p) if p == period("2016-05")), "{refused:?}");
+        assert_eq!(f.count("ledger_row"), 0);
+        assert_eq!(actions(f.store.as_ref()), ["close-period"]);
+    }
 }
