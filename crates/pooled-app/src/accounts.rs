@@ -134,7 +134,9 @@ mod tests {
         for _ in 0..MAX_FAILURES - 1 {
             assert!(matches!(sign_in(&mut store, "ann", "wrong"), SignIn::Wrong));
         }
+        let stamp = store.last_change().unwrap();
         let SignIn::SignedIn { secret, user } = sign_in(&mut store, "ANN", PASSWORD) else { panic!("not signed in") };
+        assert_eq!(store.last_change().unwrap(), stamp, "a sign-in leaves the records' stamp, and the caches, alone");
         assert_eq!(user.username, "ann");
         let (session, _) = store.session(&sha256_hex(&secret)).unwrap().expect("a live session");
         assert_eq!(session.expires_at.as_second() - session.created_at.as_second(), SESSION_SECONDS);

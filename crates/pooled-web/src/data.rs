@@ -1,8 +1,9 @@
 //! The application's state (the store pool and the parsed agreements) and what a page
 //! loads from the store: a year's agreement, plan, actuals and forecasts, from which a
 //! page builds the report for any month. A year's figures, and each month's report, are
-//! kept until the store changes (its latest audit entry moves on), so a busy server
-//! reads them once per change rather than once per request.
+//! kept until the records change ([`Store::last_change`] moves on; sign-ins, sign-outs
+//! and other account changes do not move it), so a busy server reads them once per
+//! change rather than once per request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
