@@ -136,6 +136,8 @@ impl Row for PostgresRow<'_> {
 impl Backend for PostgresDb {
     const NAME: &'static str = "postgres";
     const MIGRATIONS: &'static [&'static str] = schema::POSTGRES;
+    // A sequence: imports of different partners and periods stream at once.
+    const NEXT_IMPORT_ID: &'static str = "SELECT nextval('ledger_import_id')";
 
     fn batch(&mut self, sql: &str) -> Result<()> {
         Ok(self.client.batch_execute(sql)?)
@@ -176,16 +178,6 @@ impl Backend for PostgresDb {
             // Reads in the open transaction see what it sees.
             Lock::Snapshot => Ok(()),
         }
-    }
-
-    fn next_import_id(&mut self) -> Result<i64> {
-        // A sequence: imports of different partners and periods stream at once.
-        let mut id = 0;
-        self.run("SELECT nextval('ledger_import_id')", &[], &mut |r| {
-            id = r.i64(0)?;
-            Ok(())
-        })?;
-        Ok(id)
     }
 
     /// COPY in binary. The rows are numbered from `import_id` × 2^32: a block of ids of

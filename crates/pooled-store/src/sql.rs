@@ -274,6 +274,9 @@ pub trait Backend {
     const NAME: &'static str;
     /// The schema, one migration an entry (see schema.rs).
     const MIGRATIONS: &'static [&'static str];
+    /// The query that gives a new ledger import its id, unique even among imports that
+    /// run at once.
+    const NEXT_IMPORT_ID: &'static str;
 
     /// Runs statements that take no parameters and return nothing (DDL, SAVEPOINT, COMMIT).
     fn batch(&mut self, sql: &str) -> Result<()>;
@@ -284,8 +287,6 @@ pub trait Backend {
     fn begin(&mut self, lock: Lock<'_>) -> Result<()>;
     /// Takes `lock` inside the open transaction (a no-op where `begin` took enough).
     fn lock(&mut self, lock: Lock<'_>) -> Result<()>;
-    /// The id of a new ledger import, unique even among imports that run at once.
-    fn next_import_id(&mut self) -> Result<i64>;
     /// Streams an import's rows into `ledger_row` as one contiguous range of ids, adding
     /// each to `tally`; the range. [`ImportItem::Abort`] is [`StoreError::ImportAborted`].
     fn insert_ledger_rows(

@@ -139,6 +139,8 @@ impl Row for SqliteRow<'_, '_> {
 impl Backend for SqliteDb {
     const NAME: &'static str = "sqlite";
     const MIGRATIONS: &'static [&'static str] = schema::SQLITE;
+    // Writes are one at a time, so the next number is free until this one commits.
+    const NEXT_IMPORT_ID: &'static str = "SELECT COALESCE(MAX(id), 0) + 1 FROM ledger_import";
 
     fn batch(&mut self, sql: &str) -> Result<()> {
         Ok(self.conn.execute_batch(sql)?)
@@ -173,16 +175,6 @@ impl Backend for SqliteDb {
     fn lock(&mut self, _: Lock<'_>) -> Result<()> {
         // A transaction that writes holds the file's one write lock from its start.
         Ok(())
-    }
-
-    fn next_import_id(&mut self) -> Result<i64> {
-        // Writes are one at a time, so the next number is free until this one commits.
-        let mut id = 0;
-        self.run("SELECT COALESCE(MAX(id), 0) + 1 FROM ledger_import", &[], &mut |r| {
-            id = r.i64(0)?;
-            Ok(())
-        })?;
-        Ok(id)
     }
 
     /// Prepared once, bound per row. SQLite numbers the rows itself (max + 1: one

@@ -520,7 +520,7 @@ impl<B: Backend> Store for SqlStore<B> {
             {
                 return Ok(ImportOutcome::Unchanged { import_id: p.id });
             }
-            let import_id = c.db.next_import_id()?;
+            let import_id = c.one(B::NEXT_IMPORT_ID, &[], |r| r.i64(0))?;
             let mut tally = Tally::new();
             // An empty import has the empty range (0, -1).
             let (first_row_id, last_row_id) = c.db.insert_ledger_rows(import_id, rows, &mut tally)?.unwrap_or((0, -1));
