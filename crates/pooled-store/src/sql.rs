@@ -280,8 +280,9 @@ pub trait Backend {
 
     /// Runs statements that take no parameters and return nothing (DDL, SAVEPOINT, COMMIT).
     fn batch(&mut self, sql: &str) -> Result<()>;
-    /// Runs one statement, calling `each` with every row it returns, as the rows arrive
-    /// (memory does not grow with the result); how many rows it changed or returned.
+    /// Runs one statement, calling `each` with every row it returns; how many rows it
+    /// changed or returned. SQLite streams the rows; PostgreSQL's client holds the whole
+    /// result, so a caller that may read very many rows reads them in ranges.
     fn run(&mut self, sql: &str, params: &[Param<'_>], each: &mut dyn FnMut(&dyn Row) -> Result<()>) -> Result<u64>;
     /// Begins a transaction, taking `lock`.
     fn begin(&mut self, lock: Lock<'_>) -> Result<()>;

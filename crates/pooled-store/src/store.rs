@@ -38,7 +38,7 @@ impl<B: Backend> SqlStore<B> {
     }
 
     /// Runs `work` in one transaction taking `lock` (a savepoint inside an open one).
-    fn write<T>(&self, lock: Lock<'_>, work: impl FnOnce(&mut Conn<B>) -> Result<T>) -> Result<T> {
+    fn atomically<T>(&self, lock: Lock<'_>, work: impl FnOnce(&mut Conn<B>) -> Result<T>) -> Result<T> {
         self.conn.borrow_mut().transaction(lock, work)
     }
 }
@@ -199,8 +199,11 @@ fn ledger_row(r: &dyn Row) -> Result<LedgerRow> {
 /// Ids asked for at once with `id IN (...)`: well within both databases' limits.
 const IDS_AT_ONCE: usize = 500;
 
+/// Ledger row ids read by one statement when an import is read back whole.
+const ROW_IDS_AT_ONCE: i64 = 50_000;
+
 /// An import's rows, re-read in order and re-tallied, and its stored summary. The rows
-/// stream past: memory does not grow with the import, and no text is copied.
+/// are read a range of ids at a time: memory does not grow with the import.
 fn stored_import<B: Backend>(c: &mut Conn<B>, import_id: i64) -> Result<Option<StoredImport>> {
     let sql = "SELECT first_row_id, last_row_id, replaced_by IS NOT NULL FROM ledger_import WHERE id = $1";
     let Some((first, last, replaced)) = c.row(sql, params![import_id], |r| Ok((r.i64(0)?, r.i64(1)?, r.bool(2)?)))?
@@ -209,18 +212,26 @@ fn stored_import<B: Backend>(c: &mut Conn<B>, import_id: i64) -> Result<Option<S
     };
     let mut tally = Tally::new();
     let sql = format!("SELECT {LEDGER_ROW_COLUMNS} FROM ledger_row WHERE id BETWEEN $1 AND $2 ORDER BY id");
-    c.run(&sql, params![first, last], &mut |r| {
-        tally.add(&RowParts {
-            file_row: r.i64(0)?,
-            cost_centre: r.str(1)?,
-            posted_on: r.i32(2)?,
-            pence: r.i64(3)?,
-            subjective: r.str(4)?,
-            description: r.str(5)?,
-            reference: r.str(6)?,
-        });
-        Ok(())
-    })?;
+    let mut from = first;
+    while from <= last {
+        let to = from.saturating_add(ROW_IDS_AT_ONCE - 1).min(last);
+        c.run(&sql, params![from, to], &mut |r| {
+            tally.add(&RowParts {
+                file_row: r.i64(0)?,
+                cost_centre: r.str(1)?,
+                posted_on: r.i32(2)?,
+                pence: r.i64(3)?,
+                subjective: r.str(4)?,
+                description: r.str(5)?,
+                reference: r.str(6)?,
+            });
+            Ok(())
+        })?;
+        match to.checked_add(1) {
+            Some(next) => from = next,
+            None => break,
+        }
+    }
     let sql = "SELECT cost_centre, amount, row_count, row_list FROM actual WHERE import_id = $1";
     let mut summary = c.rows(sql, params![import_id], |r| {
         Ok(CostCentreSum {
@@ -340,7 +351,7 @@ impl<B: Backend> Store for SqlStore<B> {
         changes: &str,
         actor: &str,
     ) -> Result<LoadOutcome> {
-        self.write(Lock::Writes, |c| {
+        self.atomically(Lock::Writes, |c| {
             let current = versions(c, year, true)?.pop();
             if let Some(cur) = &current
                 && cur.text == text
@@ -385,7 +396,7 @@ impl<B: Backend> Store for SqlStore<B> {
         actor: &str,
     ) -> Result<DocumentSave> {
         check_document_name(kind, key)?;
-        self.write(Lock::Writes, |c| {
+        self.atomically(Lock::Writes, |c| {
             let current = current_document(c, kind, key)?;
             match document_write(kind, key, expected_version, text, current.as_ref())? {
                 DocumentWrite::Unchanged { version } => Ok(DocumentSave::Unchanged { version }),
@@ -435,7 +446,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn save_plan(&mut self, year: FinancialYear, cost_centres: &[StoredCostCentre], actor: &str) -> Result<()> {
-        self.write(Lock::Writes, |c| {
+        self.atomically(Lock::Writes, |c| {
             let old = read_plan(c, year)?;
             c.execute("DELETE FROM cost_centre WHERE year = $1", params![year])?;
             let insert = format!(
@@ -481,7 +492,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn save_mapping(&mut self, partner: &str, mapping: &Mapping, actor: &str) -> Result<()> {
-        self.write(Lock::Writes, |c| {
+        self.atomically(Lock::Writes, |c| {
             let before = c.row("SELECT toml FROM mapping WHERE partner = $1", params![partner], |r| r.string(0))?;
             let after = mapping.to_toml();
             c.execute(
@@ -510,7 +521,7 @@ impl<B: Backend> Store for SqlStore<B> {
         // Imports of one partner and period wait for each other; the rows stream in under
         // that lock only, and the audit log is locked for the last, short step.
         let key = format!("import {} {}", header.period, header.partner);
-        self.write(Lock::Key(&key), |c| {
+        self.atomically(Lock::Key(&key), |c| {
             if is_closed(c, header.period)? {
                 return Err(StoreError::PeriodClosed(header.period));
             }
@@ -671,7 +682,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn close_period(&mut self, period: Period, actor: &str) -> Result<()> {
-        self.write(Lock::Writes, |c| {
+        self.atomically(Lock::Writes, |c| {
             if is_closed(c, period)? {
                 return Ok(());
             }
@@ -700,7 +711,7 @@ impl<B: Backend> Store for SqlStore<B> {
         outturn: Money,
         actor: &str,
     ) -> Result<()> {
-        self.write(Lock::Writes, |c| {
+        self.atomically(Lock::Writes, |c| {
             let period = Period { year, month };
             if is_closed(c, period)? {
                 return Err(StoreError::PeriodClosed(period));
@@ -745,7 +756,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn record_payment(&mut self, year: FinancialYear, status: &PaymentStatus, actor: &str) -> Result<()> {
-        self.write(Lock::Writes, |c| {
+        self.atomically(Lock::Writes, |c| {
             let before = c.row(
                 "SELECT raised_on, paid_on FROM payment
                  WHERE year = $1 AND pool = $2 AND from_partner = $3 AND month = $4",
@@ -788,7 +799,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn create_user(&mut self, user: &NewUser, actor: &str) -> Result<i64> {
         check_new_user(user)?;
-        self.write(Lock::Writes, |c| {
+        self.atomically(Lock::Writes, |c| {
             let key = username_key(&user.username);
             // The write lock is held: nobody can take the name between this check and the
             // insert (the unique index would refuse it anyway, less clearly).
@@ -835,7 +846,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn set_password_hash(&mut self, user_id: i64, password_hash: &str, actor: &str) -> Result<()> {
         check_password_hash(password_hash)?;
-        self.write(Lock::Writes, |c| {
+        self.atomically(Lock::Writes, |c| {
             let user = existing_user(c, user_id)?;
             c.execute("UPDATE app_user SET password_hash = $1 WHERE id = $2", params![password_hash, user_id])?;
             // Whoever knew the old password is signed out everywhere.
@@ -846,7 +857,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn set_user_disabled(&mut self, user_id: i64, disabled: bool, actor: &str) -> Result<()> {
-        self.write(Lock::Writes, |c| {
+        self.atomically(Lock::Writes, |c| {
             let user = existing_user(c, user_id)?;
             if user.disabled == disabled {
                 return Ok(());
@@ -873,7 +884,7 @@ impl<B: Backend> Store for SqlStore<B> {
     fn create_session(&mut self, session: &NewSession) -> Result<()> {
         check_time("the session's creation time", session.created_at)?;
         check_time("the session's expiry time", session.expires_at)?;
-        self.write(Lock::Writes, |c| {
+        self.atomically(Lock::Writes, |c| {
             let user = enabled_user(existing_user(c, session.user_id)?)?;
             let id = c.one(
                 "INSERT INTO session (token_hash, user_id, csrf_token, created_at, expires_at)
@@ -907,7 +918,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn delete_session(&mut self, token_hash: &str) -> Result<()> {
-        self.write(Lock::Writes, |c| {
+        self.atomically(Lock::Writes, |c| {
             let found = c.row(
                 "SELECT s.id, u.username FROM session s JOIN app_user u ON u.id = s.user_id WHERE s.token_hash = $1",
                 params![token_hash],
@@ -922,7 +933,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn delete_expired_sessions(&mut self, now: Timestamp) -> Result<u64> {
         check_time("now", now)?;
-        self.write(Lock::Writes, |c| {
+        self.atomically(Lock::Writes, |c| {
             let deleted = c.execute("DELETE FROM session WHERE expires_at <= $1", params![now])?;
             if deleted > 0 {
                 append_audit(c, expired_sessions_change(now, deleted)?, now_utc())?;
@@ -943,7 +954,7 @@ impl<B: Backend> Store for SqlStore<B> {
         let key = username_key(username);
         // Attempts on one username wait for each other (not for anything else): the count
         // and the reservation are one step, so parallel guesses cannot all pass.
-        self.write(Lock::Key(&format!("login {key}")), |c| {
+        self.atomically(Lock::Key(&format!("login {key}")), |c| {
             let failures = c.one(
                 "SELECT COUNT(*) FROM login_attempt
                  WHERE username_key = $1 AND NOT succeeded AND at_utc >= $2
@@ -969,7 +980,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn create_api_token(&mut self, token: &NewApiToken, actor: &str) -> Result<i64> {
         check_time("the token's creation time", token.created_at)?;
-        self.write(Lock::Writes, |c| {
+        self.atomically(Lock::Writes, |c| {
             let user = enabled_user(existing_user(c, token.user_id)?)?;
             let id = c.one(
                 "INSERT INTO api_token (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -996,7 +1007,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn revoke_api_token(&mut self, id: i64, actor: &str) -> Result<()> {
-        self.write(Lock::Writes, |c| {
+        self.atomically(Lock::Writes, |c| {
             let found = c.row(
                 "SELECT t.revoked_at IS NOT NULL, u.username FROM api_token t JOIN app_user u ON u.id = t.user_id
                  WHERE t.id = $1",
@@ -1025,7 +1036,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn verify_audit(&self) -> Result<Option<AuditProblem>> {
         // One snapshot: the log and the ledger are checked as of one moment.
-        self.write(Lock::Snapshot, |c| {
+        self.atomically(Lock::Snapshot, |c| {
             let log = audit_entries(c)?;
             if let Some(problem) = verify_chain(&log) {
                 return Ok(Some(problem));
