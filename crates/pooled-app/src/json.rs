@@ -177,7 +177,7 @@ pub fn forecast(f: &Forecast) -> Value {
         "cost_centre": f.cost_centre,
         "outturn": f.outturn.to_plain_string(),
         "entered_by": f.entered_by,
-        "entered_at": f.entered_at,
+        "entered_at": f.entered_at.to_string(),
     })
 }
 
@@ -200,7 +200,7 @@ pub fn imports(imports: &[ImportRecord]) -> Value {
                 "file_sha256": i.file_sha256,
                 "rows": i.rows,
                 "total": i.total.to_plain_string(),
-                "imported_at": i.imported_at,
+                "imported_at": i.imported_at.to_string(),
                 "imported_by": i.imported_by,
                 "replaced": i.replaced,
             })
@@ -216,7 +216,7 @@ pub fn audit_log(entries: &[AuditEntry]) -> Value {
         .map(|e| {
             json!({
                 "seq": e.seq,
-                "at": e.at,
+                "at": e.at.to_string(),
                 "actor": e.actor,
                 "action": e.action,
                 "subject": e.subject,

@@ -3,9 +3,11 @@
 //! produce the monthly report and the year-end settlement. The command line and the web
 //! application call these; neither repeats them.
 
+pub mod accounts;
 pub mod board;
 mod export;
 pub mod json;
+pub mod password;
 mod payments;
 
 pub use export::{report_table, report_workbook};

@@ -216,15 +216,14 @@ fn record_meetings(store: &mut dyn Store) -> Result<(), Failure> {
     for (file, text) in MEETINGS {
         let (meeting, _) = Meeting::parse_with_register(text, &records.agreement, &records.register)
             .map_err(|_| Failure::Input(vec![format!("{file}: invalid")]))?;
-        pooled_app::board::save_meeting(store, &records.agreement, &records.register, None, &meeting, ACTOR)
-            .map_err(app)?;
+        pooled_app::board::save_meeting(store, &records.agreement, None, &meeting, ACTOR).map_err(app)?;
     }
     Ok(())
 }
 
 fn create_accounts(store: &mut dyn Store, budget_holder: &[String]) -> Result<(), Failure> {
     // One hash for all: they share the password, and Argon2id is slow on purpose.
-    let hash = pooled_web::password::hash(DEMO_PASSWORD).map_err(|e| Failure::Input(vec![e]))?;
+    let hash = pooled_app::password::hash(DEMO_PASSWORD).map_err(|e| Failure::Input(vec![e]))?;
     for account in &DEMO_ACCOUNTS {
         let user = NewUser {
             username: account.username.into(),

@@ -22,9 +22,6 @@ use crate::error::WebError;
 use crate::layout::encode;
 
 pub const SESSION_COOKIE: &str = "pooled_session";
-/// How long a session lasts from sign-in: a working day and then some. Absolute, not
-/// renewed by use, so a stolen cookie is good for at most this long.
-pub const SESSION_SECONDS: i64 = 12 * 60 * 60;
 /// The most urlencoded form a request may bring (the what-if form is the largest).
 const FORM_LIMIT: usize = 1 << 20;
 /// How far into a multipart upload its first part (the CSRF token) must end.

@@ -1,8 +1,9 @@
 //! The application's state (the store pool and the parsed agreements) and what a page
 //! loads from the store: a year's agreement, plan, actuals and forecasts, from which a
 //! page builds the report for any month. A year's figures, and each month's report, are
-//! kept until the store changes (its latest audit entry moves on), so a busy server
-//! reads them once per change rather than once per request.
+//! kept until the records change ([`Store::last_change`] moves on; sign-ins, sign-outs
+//! and other account changes do not move it), so a busy server reads them once per
+//! change rather than once per request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -58,7 +59,7 @@ impl Web {
             secure_cookies: true,
             imports: Jobs::default(),
             // A name no one can guess and create first; made private when first used.
-            upload_dir: std::env::temp_dir().join(format!("pooled-uploads-{}", &crate::password::secret()[..16])),
+            upload_dir: std::env::temp_dir().join(format!("pooled-uploads-{}", &pooled_app::password::secret()[..16])),
             agreements: Mutex::default(),
             years: Mutex::default(),
             password_checks: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
@@ -67,7 +68,10 @@ impl Web {
 
     /// Runs a password check on a blocking thread, at most one per core at once; `None`
     /// when the server is stopping.
-    pub(crate) async fn check_password(&self, check: impl FnOnce() -> bool + Send + 'static) -> Option<bool> {
+    pub(crate) async fn check_password<T: Send + 'static>(
+        &self,
+        check: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
         let _permit = self.password_checks.acquire().await.ok()?;
         tokio::task::spawn_blocking(check).await.ok()
     }

@@ -19,7 +19,7 @@ use crate::access::{self, Write};
 use crate::auth::Identity;
 use crate::data::Web;
 use crate::error::WebError;
-use crate::password;
+use pooled_app::password;
 
 /// Jobs kept for their pages to show; older ones are forgotten (the import itself is in
 /// the store, listed with the year's imports).

@@ -17,7 +17,6 @@ mod error;
 mod imports;
 mod layout;
 mod pages;
-pub mod password;
 mod stores;
 mod table;
 

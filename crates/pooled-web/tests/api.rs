@@ -41,7 +41,7 @@ on_both_backends!(
 fn token_for(site: &Site, username: &str) -> String {
     let mut store = site.store();
     let user = store.user_by_name(username).expect("read").expect("the fixture's account");
-    let secret = pooled_web::password::secret();
+    let secret = pooled_app::password::secret();
     let token =
         NewApiToken { user_id: user.id, name: "test".into(), token_hash: sha256_hex(&secret), created_at: now_utc() };
     store.create_api_token(&token, "test").expect("token");

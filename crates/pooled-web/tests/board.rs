@@ -7,8 +7,14 @@
 #[macro_use]
 mod common;
 
+use std::sync::{Arc, Barrier};
+
 use axum::http::{StatusCode, header};
 use common::*;
+use pooled_app::board::{self, Records};
+use pooled_core::calendar::Date;
+use pooled_core::governance::{Decision, Register, SeatChange, Vote};
+use pooled_store::Store;
 
 on_both_backends!(
     a_meeting_is_recorded_until_quorate_and_decides,
@@ -18,6 +24,7 @@ on_both_backends!(
     a_seat_changes_hands_by_written_notification,
     an_urgent_decision_awaits_ratification_until_a_quorate_meeting_agrees_it,
     a_new_body_replaces_the_board_with_its_own_rules,
+    a_register_change_and_a_meeting_edit_at_once_leave_the_board_readable,
 );
 
 const SEATS: [&str; 6] = ["occ-cm", "occ-dass", "occ-cfo", "occg-dcc", "occg-ddl", "occg-cfo"];
@@ -479,4 +486,78 @@ fn postgres_pages_cite_the_board_clauses() {
     {
         pages_cite_the_board_clauses(with, without);
     }
+}
+
+/// The register with occg-ddl empty from 2016-08-01: a meeting after that with a vote by
+/// that seat cannot be read against it.
+fn without_occg_ddl(records: &Records) -> Register {
+    let register = &records.register;
+    let mut changes = register.changes().to_vec();
+    let august = Date::new(2016, 8, 1).expect("a date");
+    changes.push(SeatChange { seat: "occg-ddl".into(), from: august, notified_on: august, holder: None });
+    Register::new(register.constitution().clone(), register.constituted_on(), changes, register.nominations().to_vec())
+        .and_then(|r| r.with_urgent(register.urgent().to_vec()))
+        .and_then(|r| r.with_reports(register.circulations().to_vec(), register.action_plans().to_vec()))
+        .and_then(|r| r.with_bodies(register.bodies().to_vec()))
+        .expect("a valid register")
+}
+
+/// Saves `text` as the current version of a document, whatever that is.
+fn reset(store: &mut dyn Store, kind: &str, key: &str, text: &str) {
+    let current = store.document(kind, key).expect("read").map(|d| d.version);
+    store.save_document(kind, key, current, text, "test").expect("reset");
+}
+
+/// Two stores on one database, each on its own thread, read the board at once; one
+/// empties a seat in the register while the other records a vote by that seat at a
+/// meeting. Each save checks against the other document in its own transaction, so the
+/// later of the two is refused and the year's board stays readable, round after round.
+fn a_register_change_and_a_meeting_edit_at_once_leave_the_board_readable(site: Site) {
+    const ROUNDS: usize = 20;
+    schedule(&site);
+    let mut store = site.store();
+    let start = board::records(store.as_ref(), year()).expect("the board");
+    let register_text = start.register.to_toml(&start.agreement);
+    let meeting_text = start.meetings[0].meeting.to_toml(&start.agreement);
+    let meeting_key = board::meeting_key(year(), start.meetings[0].meeting.date);
+    let mut saved = [0; 2];
+    for round in 0..ROUNDS {
+        let barrier = Arc::new(Barrier::new(2));
+        let (mut registrar, gate) = (site.store(), Arc::clone(&barrier));
+        let empties_seat = std::thread::spawn(move || {
+            gate.wait();
+            let records = board::records(registrar.as_ref(), year()).expect("the board");
+            let register = without_occg_ddl(&records);
+            board::save_register(registrar.as_mut(), &records.agreement, records.register_version, &register, "ann")
+                .is_ok()
+        });
+        let (mut clerk, gate) = (site.store(), Arc::clone(&barrier));
+        let votes = std::thread::spawn(move || {
+            gate.wait();
+            let records = board::records(clerk.as_ref(), year()).expect("the board");
+            let record = &records.meetings[0];
+            let mut meeting = record.meeting.clone();
+            meeting.decisions.push(Decision {
+                id: "d1".into(),
+                subject: "Approve the plan".into(),
+                item: None,
+                ratifies: None,
+                element_lead: None,
+                votes: SEATS.iter().map(|seat| (seat.to_string(), Vote::For)).collect(),
+            });
+            board::save_meeting(clerk.as_mut(), &records.agreement, Some(record.version), &meeting, "bob").is_ok()
+        });
+        let outcome = [empties_seat.join().expect("register thread"), votes.join().expect("meeting thread")];
+        if let Err(e) = board::records(store.as_ref(), year()) {
+            panic!("round {round}: the board is unreadable after saves {outcome:?}: {e}");
+        }
+        assert_ne!(outcome, [true, true], "round {round}: both saves went through");
+        for (count, went) in saved.iter_mut().zip(outcome) {
+            *count += usize::from(went);
+        }
+        // Back to the start: the register first, so that the meeting stays readable.
+        reset(store.as_mut(), board::REGISTER, &year().to_string(), &register_text);
+        reset(store.as_mut(), board::MEETING, &meeting_key, &meeting_text);
+    }
+    assert_eq!(saved.iter().sum::<usize>(), ROUNDS, "one of the two saves in each round: {saved:?}");
 }

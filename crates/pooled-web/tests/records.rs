@@ -260,7 +260,7 @@ fn the_audit_log_lists_entries_newest_first_and_filters_them(site: Site) {
             .iter()
             .map(|e| {
                 let e = (*e).clone();
-                vec![e.seq.to_string(), e.at, e.actor, e.action, e.subject, e.before, e.after]
+                vec![e.seq.to_string(), e.at.to_string(), e.actor, e.action, e.subject, e.before, e.after]
             })
             .collect();
         assert_eq!(csv[1..], stored[..], "{query}");

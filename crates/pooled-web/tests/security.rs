@@ -17,6 +17,7 @@ on_both_backends!(
     signing_out_ends_the_session_in_the_store,
     expired_sessions_and_disabled_accounts_are_refused,
     sign_in_is_throttled_per_username,
+    parallel_wrong_passwords_get_at_most_the_allowance_of_checks,
     cookies_and_headers_are_set_safely,
     names_with_html_and_sql_are_shown_escaped_and_stored_intact,
 );
@@ -159,6 +160,34 @@ fn sign_in_is_throttled_per_username(site: Site) {
     let unknown = site.sign_in("nobody", PASSWORD).err().expect("refused");
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
     assert!(unknown.text().contains("The username or password is not right."));
+}
+
+/// Twenty wrong passwords for one user at once: each attempt is counted as it is let
+/// through, so only the throttle's allowance reach the password check (401); the rest
+/// are refused unchecked (429).
+fn parallel_wrong_passwords_get_at_most_the_allowance_of_checks(site: Site) {
+    let login = site.get_anonymous("/login");
+    let login_cookie = cookie_pair(&login, "pooled_login").expect("cookie");
+    let token = hidden_field(&login.text(), "csrf_token").expect("token");
+    let guesses: Vec<_> = (0..20)
+        .map(|i| {
+            let password = format!("guess number {i}");
+            let fields = [("username", "occ-finance"), ("password", &password), ("csrf_token", &token)];
+            let request = Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, &login_cookie)
+                .body(Body::from(serde_urlencoded::to_string(fields).expect("form")))
+                .expect("request");
+            let router = site.router.clone();
+            site.runtime.spawn(async move { send(&router, request).await.status })
+        })
+        .collect();
+    let statuses: Vec<StatusCode> =
+        guesses.into_iter().map(|g| site.runtime.block_on(g).expect("a response")).collect();
+    let checked = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((checked, refused), (5, 15), "{statuses:?}");
+    assert_eq!(site.sign_in("occ-finance", PASSWORD).err().expect("throttled").status, StatusCode::TOO_MANY_REQUESTS);
 }
 
 fn cookies_and_headers_are_set_safely(site: Site) {

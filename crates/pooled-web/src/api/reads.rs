@@ -40,7 +40,7 @@ pub async fn years(State(web): State<Arc<Web>>) -> ApiResult {
                     "agreement_id": stored.agreement_id,
                     "name": agreement.name(),
                     "version": stored.version,
-                    "loaded_at": stored.loaded_at,
+                    "loaded_at": stored.loaded_at.to_string(),
                 }));
             }
             Ok(years)

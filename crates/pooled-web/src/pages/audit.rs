@@ -167,7 +167,7 @@ fn audit_table(entries: &[&AuditEntry], caption: String, fields: fn(&str) -> Str
         .map(|e| {
             Row::new(vec![
                 Cell::Integer(e.seq),
-                text(e.at.clone()),
+                text(e.at.to_string()),
                 text(e.actor.clone()),
                 text(e.action.clone()),
                 text(e.subject.clone()),

@@ -43,7 +43,7 @@ pub(crate) fn working_days(n: u32) -> String {
 }
 
 pub(crate) fn today() -> Date {
-    let now = pooled_store::now_utc();
+    let now = pooled_store::now_utc().to_string();
     Date::parse_iso(&now[..10]).unwrap_or(Date::MIN)
 }
 
@@ -295,8 +295,7 @@ pub async fn schedule(
     web.stores
         .run(move |store| {
             let records = pooled_app::board::records(store, year).map_err(WebError::input)?;
-            pooled_app::board::save_meeting(store, &records.agreement, &records.register, None, &meeting, &actor)
-                .map_err(WebError::input)
+            pooled_app::board::save_meeting(store, &records.agreement, None, &meeting, &actor).map_err(WebError::input)
         })
         .await?;
     Ok(Redirect::to(&format!("/board/{year}/meetings/{date}")).into_response())
@@ -811,7 +810,7 @@ pub async fn edit_meeting(
             let record = records.meeting(date).ok_or_else(|| WebError::NotFound(format!("No meeting on {date}.")))?;
             let mut meeting = record.meeting.clone();
             change(&mut meeting, &records.agreement, &fields)?;
-            pooled_app::board::save_meeting(store, &records.agreement, &records.register, expected, &meeting, &actor)
+            pooled_app::board::save_meeting(store, &records.agreement, expected, &meeting, &actor)
                 .map_err(WebError::input)
         })
         .await?;

@@ -127,7 +127,7 @@ fn imports_table(year: FinancialYear, records: &[ImportRecord]) -> Table {
                     text(r.file_name.clone()),
                     Cell::Integer(i64::try_from(r.rows).unwrap_or(i64::MAX)),
                     Cell::Money(r.total),
-                    text(r.imported_at.clone()),
+                    text(r.imported_at.to_string()),
                     text(r.imported_by.clone()),
                     text(if r.replaced { "replaced by a later extract" } else { "current" }),
                 ])

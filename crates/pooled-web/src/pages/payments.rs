@@ -69,7 +69,7 @@ async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Payments, WebError>
 
 /// Today's date in UTC by the server's clock, as the store stamps its changes.
 fn today() -> Result<Date, WebError> {
-    let now = now_utc();
+    let now = now_utc().to_string();
     now.get(..10)
         .and_then(|day| Date::parse_iso(day).ok())
         .ok_or_else(|| WebError::Internal(format!("the clock reads `{now}`, which is not a date")))

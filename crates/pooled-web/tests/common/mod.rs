@@ -107,8 +107,9 @@ impl Site {
         Some(Site::on_router(pooled_web::router(Arc::new(web)), runtime(), Db::Postgres { url, schema }, dir))
     }
 
-    /// A store of its own on the site's database, to ask the engine for the figures.
-    pub fn store(&self) -> Box<dyn Store> {
+    /// A store of its own on the site's database, to ask the engine for the figures (or
+    /// to work on a thread of its own).
+    pub fn store(&self) -> Box<dyn Store + Send> {
         match &self.db {
             Db::Sqlite(path) => Box::new(SqliteStore::open(path).expect("open")),
             Db::Postgres { url, schema } => Box::new(PostgresStore::open_in_schema(url, schema).expect("open")),
@@ -188,7 +189,7 @@ pub fn accounts() -> Vec<NewUser> {
     use std::sync::OnceLock;
     // One hash for them all: Argon2id is slow on purpose, and the tests make many sites.
     static HASH: OnceLock<String> = OnceLock::new();
-    let hash = HASH.get_or_init(|| pooled_web::password::hash(PASSWORD).expect("hash"));
+    let hash = HASH.get_or_init(|| pooled_app::password::hash(PASSWORD).expect("hash"));
     let user = |username: &str, role, partner: Option<&str>, cost_centres: &[&str]| NewUser {
         username: username.into(),
         display_name: format!("{username} (test)"),
