@@ -18,6 +18,7 @@ use futures_util::StreamExt;
 use pooled_store::{User, sha256_hex};
 
 use crate::data::Web;
+use crate::edge::body_error;
 use crate::error::WebError;
 use crate::layout::encode;
 
@@ -25,8 +26,6 @@ pub const SESSION_COOKIE: &str = "pooled_session";
 /// How long a session lasts from sign-in: a working day and then some. Absolute, not
 /// renewed by use, so a stolen cookie is good for at most this long.
 pub const SESSION_SECONDS: i64 = 12 * 60 * 60;
-/// The most urlencoded form a request may bring (the what-if form is the largest).
-const FORM_LIMIT: usize = 1 << 20;
 /// How far into a multipart upload its first part (the CSRF token) must end.
 const FIRST_PART_LIMIT: usize = 16 << 10;
 
@@ -74,7 +73,7 @@ pub async fn require_login(State(web): State<Arc<Web>>, mut request: Request, ne
     };
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if let (false, Some(expected)) = (safe, &identity.csrf_token) {
-        request = match check_csrf(request, expected).await {
+        request = match check_csrf(request, expected, web.max_upload_bytes).await {
             Ok(request) => request,
             Err(e) => return refuse(e),
         };
@@ -141,7 +140,7 @@ fn refuse_anonymous(request: &Request) -> Response {
 }
 
 /// Lets `request` on if it carries `expected`, giving it back with its body intact.
-async fn check_csrf(request: Request, expected: &str) -> Result<Request, WebError> {
+async fn check_csrf(request: Request, expected: &str, max_upload_bytes: usize) -> Result<Request, WebError> {
     let refused = || {
         WebError::Forbidden(
             "This form has expired or did not come from this service. Go back, reload the page and try again.".into(),
@@ -154,16 +153,15 @@ async fn check_csrf(request: Request, expected: &str) -> Result<Request, WebErro
         request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let (parts, body) = request.into_parts();
     let body = if content_type.starts_with("application/x-www-form-urlencoded") {
-        let bytes = axum::body::to_bytes(body, FORM_LIMIT)
-            .await
-            .map_err(|_| WebError::BadRequest("The form is too large.".into()))?;
+        let bytes =
+            axum::body::to_bytes(body, crate::edge::FORM_BYTES).await.map_err(|e| body_error(&e, max_upload_bytes))?;
         let sent = form_field(&bytes, "csrf_token");
         if !sent.is_some_and(|s| same(s.as_bytes(), expected.as_bytes())) {
             return Err(refused());
         }
         Body::from(bytes)
     } else if let Some(boundary) = multipart_boundary(&content_type) {
-        let (first, rest) = read_first_part(body, &boundary).await?;
+        let (first, rest) = read_first_part(body, &boundary, max_upload_bytes).await?;
         if !first_part_token(&first, &boundary).is_some_and(|s| same(s, expected.as_bytes())) {
             return Err(refused());
         }
@@ -193,7 +191,11 @@ fn multipart_boundary(content_type: &str) -> Option<String> {
 }
 
 /// Reads the body until its first part has ended; gives the bytes read and the rest.
-async fn read_first_part(body: Body, boundary: &str) -> Result<(Bytes, axum::body::BodyDataStream), WebError> {
+async fn read_first_part(
+    body: Body,
+    boundary: &str,
+    max_upload_bytes: usize,
+) -> Result<(Bytes, axum::body::BodyDataStream), WebError> {
     let mut stream = body.into_data_stream();
     let mut read = Vec::new();
     let second = format!("\r\n--{boundary}");
@@ -203,7 +205,7 @@ async fn read_first_part(body: Body, boundary: &str) -> Result<(Bytes, axum::bod
         }
         match stream.next().await {
             Some(Ok(chunk)) => read.extend_from_slice(&chunk),
-            Some(Err(_)) => return Err(WebError::BadRequest("The upload was interrupted.".into())),
+            Some(Err(e)) => return Err(body_error(&e, max_upload_bytes)),
             None => break,
         }
     }

@@ -77,6 +77,16 @@ pub fn too_large(max_upload_bytes: usize) -> WebError {
     ))
 }
 
+/// Why a body stopped arriving: it went over its limit, or the sender stopped sending.
+pub fn body_error(e: &(dyn std::error::Error + 'static), max_upload_bytes: usize) -> WebError {
+    let mut causes = std::iter::successors(Some(e), |e| e.source());
+    if causes.any(|e| e.is::<http_body_util::LengthLimitError>()) {
+        too_large(max_upload_bytes)
+    } else {
+        WebError::BadRequest(format!("The upload was interrupted: {e}"))
+    }
+}
+
 /// The layers around every route, outermost first.
 pub fn around(router: Router<Arc<Web>>, web: &Arc<Web>) -> Router<Arc<Web>> {
     let security_headers = [

@@ -160,20 +160,10 @@ async fn save<E: std::error::Error + 'static>(
     private.create(folder).await.map_err(failed)?;
     let mut file = tokio::fs::File::create(path).await.map_err(failed)?;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| body_error(&e, max_upload_bytes))?;
+        let chunk = chunk.map_err(|e| crate::edge::body_error(&e, max_upload_bytes))?;
         file.write_all(&chunk).await.map_err(failed)?;
     }
     file.flush().await.map_err(failed)
-}
-
-/// Why an upload stopped arriving: it went over the limit, or the sender stopped.
-fn body_error(e: &(dyn std::error::Error + 'static), max_upload_bytes: usize) -> WebError {
-    let mut causes = std::iter::successors(Some(e), |e| e.source());
-    if causes.any(|e| e.is::<http_body_util::LengthLimitError>()) {
-        crate::edge::too_large(max_upload_bytes)
-    } else {
-        WebError::BadRequest(format!("The upload was interrupted: {e}"))
-    }
 }
 
 /// Imports the saved upload `file` in the background, then deletes it (and its folder,

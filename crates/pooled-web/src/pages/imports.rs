@@ -140,8 +140,8 @@ fn imports_table(year: FinancialYear, records: &[ImportRecord]) -> Table {
 /// the role is checked before a byte of the file is written), the file saved to disk,
 /// then the import started; on to its progress page.
 pub async fn upload(State(web): State<Arc<Web>>, who: Identity, mut form: Multipart) -> Result<Response, WebError> {
-    let unreadable =
-        |e: axum::extract::multipart::MultipartError| WebError::BadRequest(format!("The upload failed: {e}"));
+    let max_upload_bytes = web.max_upload_bytes;
+    let unreadable = |e: axum::extract::multipart::MultipartError| crate::edge::body_error(&e, max_upload_bytes);
     let (mut partner, mut period) = (None, None);
     while let Some(field) = form.next_field().await.map_err(unreadable)? {
         match field.name().unwrap_or("") {

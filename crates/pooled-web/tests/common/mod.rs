@@ -421,6 +421,18 @@ impl Site {
     /// Uploads a file as a browser posts a multipart form: the session's CSRF token first
     /// (unless `csrf` is false), then `fields`, then the file.
     pub fn upload_as(&self, user: &str, uri: &str, fields: &[(&str, &str)], file: (&str, &[u8]), csrf: bool) -> Page {
+        self.send(self.upload_request(user, uri, fields, file, csrf))
+    }
+
+    /// The request [`Site::upload_as`] sends, streamed as a browser may (no Content-Length).
+    pub fn upload_request(
+        &self,
+        user: &str,
+        uri: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &[u8]),
+        csrf: bool,
+    ) -> Request<Body> {
         let session = self.session(user);
         let boundary = "----pooledtestboundary7MA4YWxkTrZu0gW";
         let mut body = Vec::new();
@@ -441,12 +453,32 @@ impl Site {
         }
         part("file", Some(file.0), file.1);
         body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let request = Request::post(uri)
+        Request::post(uri)
             .header(header::COOKIE, &session.cookie)
             .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
             .body(Body::from(body))
-            .expect("request");
-        self.send(request)
+            .expect("request")
+    }
+
+    /// Where the site's server keeps uploads while they are imported.
+    pub fn upload_dir(&self) -> PathBuf {
+        match &self.db {
+            Db::Sqlite(path) => PathBuf::from(format!("{}-uploads", path.display())),
+            Db::Postgres { .. } => self.dir.join("uploads"),
+        }
+    }
+
+    /// Runs SQL on the site's database behind the server's back: to break it on purpose.
+    pub fn sql(&self, statement: &str) {
+        match &self.db {
+            Db::Sqlite(path) => {
+                rusqlite::Connection::open(path).expect("open").execute_batch(statement).expect("SQL");
+            }
+            Db::Postgres { url, schema } => {
+                let mut client = ::postgres::Client::connect(url, ::postgres::NoTls).expect("connect");
+                client.batch_execute(&format!("SET search_path TO {schema}; {statement}")).expect("SQL");
+            }
+        }
     }
 
     /// Follows a 303 as `user`.
