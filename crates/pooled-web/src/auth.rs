@@ -147,7 +147,7 @@ async fn check_csrf(request: Request, expected: &str, max_upload_bytes: usize) -
         )
     };
     if let Some(sent) = request.headers().get("x-csrf-token") {
-        return if same(sent.as_bytes(), expected.as_bytes()) { Ok(request) } else { Err(refused()) };
+        return if csrf_matches(sent.as_bytes(), expected) { Ok(request) } else { Err(refused()) };
     }
     let content_type =
         request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
@@ -156,13 +156,13 @@ async fn check_csrf(request: Request, expected: &str, max_upload_bytes: usize) -
         let bytes =
             axum::body::to_bytes(body, crate::edge::FORM_BYTES).await.map_err(|e| body_error(&e, max_upload_bytes))?;
         let sent = form_field(&bytes, "csrf_token");
-        if !sent.is_some_and(|s| same(s.as_bytes(), expected.as_bytes())) {
+        if !sent.is_some_and(|s| csrf_matches(s.as_bytes(), expected)) {
             return Err(refused());
         }
         Body::from(bytes)
     } else if let Some(boundary) = multipart_boundary(&content_type) {
         let (first, rest) = read_first_part(body, &boundary, max_upload_bytes).await?;
-        if !first_part_token(&first, &boundary).is_some_and(|s| same(s, expected.as_bytes())) {
+        if !first_part_token(&first, &boundary).is_some_and(|s| csrf_matches(s, expected)) {
             return Err(refused());
         }
         let head = futures_util::stream::once(async move { Ok::<Bytes, axum::Error>(first) });
@@ -171,6 +171,34 @@ async fn check_csrf(request: Request, expected: &str, max_upload_bytes: usize) -
         return Err(refused());
     };
     Ok(Request::from_parts(parts, body))
+}
+
+/// The session's CSRF token as a page carries it, masked afresh for each page: a random
+/// pad, then the token XORed with it, in hex. Pages are compressed, and a secret that
+/// stood the same on every page, beside text a visitor's link can put there, could be
+/// guessed from the compressed sizes (BREACH); a masked one never repeats.
+pub fn masked_csrf(token: &str) -> String {
+    use rand_core::RngCore;
+    let mut pad = vec![0u8; token.len()];
+    rand_core::OsRng.fill_bytes(&mut pad);
+    let hex = |bytes: &mut dyn Iterator<Item = u8>| bytes.map(|b| format!("{b:02x}")).collect::<String>();
+    let masked = hex(&mut pad.iter().zip(token.bytes()).map(|(p, t)| p ^ t));
+    format!("{}{masked}", hex(&mut pad.iter().copied()))
+}
+
+/// Whether `sent` is the session's token `expected`, masked ([`masked_csrf`]) or not.
+fn csrf_matches(sent: &[u8], expected: &str) -> bool {
+    if sent.len() != 4 * expected.len() {
+        return same(sent, expected.as_bytes());
+    }
+    let bytes: Option<Vec<u8>> = sent
+        .chunks(2)
+        .map(|pair| std::str::from_utf8(pair).ok().and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect();
+    let Some(bytes) = bytes else { return false };
+    let (pad, masked) = bytes.split_at(expected.len());
+    let token: Vec<u8> = pad.iter().zip(masked).map(|(p, m)| p ^ m).collect();
+    same(&token, expected.as_bytes())
 }
 
 /// Compares without stopping at the first difference, so timing does not reveal a token.
@@ -253,5 +281,22 @@ mod tests {
         assert_eq!(cookie(&headers, "c"), None);
         assert_eq!(bearer_token(&headers), Some("tok"));
         assert!(same(b"abc", b"abc") && !same(b"abc", b"abd") && !same(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn csrf_tokens_are_masked_afresh_and_still_match() {
+        let token = "0123456789abcdef".repeat(4);
+        let (a, b) = (masked_csrf(&token), masked_csrf(&token));
+        assert_ne!(a, b, "a page's token never repeats");
+        assert!(!a.contains(&token));
+        for sent in [a.as_str(), b.as_str(), token.as_str()] {
+            assert!(csrf_matches(sent.as_bytes(), &token), "{sent}");
+        }
+        let other = masked_csrf(&"f".repeat(64));
+        let mut tampered = a.clone().into_bytes();
+        tampered[200] = if tampered[200] == b'0' { b'1' } else { b'0' };
+        for sent in [other.as_bytes(), &tampered, &a.as_bytes()[..128], b"zz".repeat(128).as_slice(), b""] {
+            assert!(!csrf_matches(sent, &token), "{}", String::from_utf8_lossy(sent));
+        }
     }
 }
