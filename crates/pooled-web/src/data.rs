@@ -35,6 +35,8 @@ pub struct Web {
     pub(crate) upload_dir: PathBuf,
     /// The largest ledger extract an upload may bring, in bytes.
     pub(crate) max_upload_bytes: usize,
+    /// How long a page, form or API call may take before it is given up.
+    pub(crate) request_timeout: std::time::Duration,
     /// Parsed agreements by (year, version). A version's text never changes (a variation
     /// is a new version), so an entry never goes stale; parsing and validating the TOML
     /// is then paid once per version rather than on every request.
@@ -69,6 +71,7 @@ impl Web {
             imports: Jobs::default(),
             upload_dir: PathBuf::from("pooled-uploads"),
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            request_timeout: crate::edge::REQUEST_TIMEOUT,
             agreements: Mutex::default(),
             years: Mutex::default(),
             password_checks: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
@@ -91,6 +94,12 @@ impl Web {
     /// Refuses uploads of more than `bytes`.
     pub fn with_max_upload(mut self, bytes: usize) -> Web {
         self.max_upload_bytes = bytes;
+        self
+    }
+
+    /// Gives up a page, form or API call after `limit` (a minute unless told).
+    pub fn with_request_timeout(mut self, limit: std::time::Duration) -> Web {
+        self.request_timeout = limit;
         self
     }
 

@@ -38,10 +38,10 @@ pub enum BodySize {
 /// The largest form or API body: the what-if form, the largest, is a few kilobytes.
 pub const FORM_BYTES: usize = 1 << 20;
 
-/// A page, form or API call is given up after this. The slowest (a 200,000-row export
+/// A page, form or API call is given up after this, unless the server is told otherwise. The slowest (a 200,000-row export
 /// as XLSX, the audit chain checked on a long log) take seconds; a minute leaves room on
 /// a busy two-core server and still frees a request that is stuck.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// An upload lasts as long as the sender's line takes: 200 MB at 1 Mbit/s is 27 minutes.
 const UPLOAD_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 /// ...but a sender who stops sending is let go after a minute of silence.
@@ -51,17 +51,17 @@ const UPLOAD_IDLE: Duration = Duration::from_secs(60);
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// `handler` with its body limit and timeout.
-pub fn bounded(handler: MethodRouter<Arc<Web>>, size: BodySize, max_upload_bytes: usize) -> MethodRouter<Arc<Web>> {
+pub fn bounded(handler: MethodRouter<Arc<Web>>, size: BodySize, web: &Web) -> MethodRouter<Arc<Web>> {
     let timeout = |limit| TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, limit);
     match size {
         BodySize::Form => {
-            handler.route_layer(RequestBodyLimitLayer::new(FORM_BYTES)).route_layer(timeout(REQUEST_TIMEOUT))
+            handler.route_layer(RequestBodyLimitLayer::new(FORM_BYTES)).route_layer(timeout(web.request_timeout))
         }
         // axum's own limit for extractors is lifted; tower-http's is the one that holds.
         BodySize::Upload => handler
             .layer(DefaultBodyLimit::disable())
             .route_layer(RequestBodyTimeoutLayer::new(UPLOAD_IDLE))
-            .route_layer(RequestBodyLimitLayer::new(max_upload_bytes))
+            .route_layer(RequestBodyLimitLayer::new(web.max_upload_bytes))
             .route_layer(timeout(UPLOAD_TIMEOUT)),
     }
 }

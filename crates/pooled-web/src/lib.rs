@@ -168,7 +168,7 @@ impl Routes {
                 handler =
                     handler.route_layer(axum::middleware::from_fn_with_state(Arc::clone(&web), auth::require_login));
             }
-            router = router.route(route.path, edge::bounded(handler, route.body, web.max_upload_bytes));
+            router = router.route(route.path, edge::bounded(handler, route.body, &web));
         }
         edge::around(router.fallback(not_found), &web).with_state(web)
     }

@@ -20,6 +20,7 @@ on_both_backends!(
     an_upload_over_the_limit_is_refused_and_nothing_is_written,
     an_overlong_file_name_is_refused_and_nothing_is_written,
     a_panic_is_a_500_page_with_a_reference_and_the_next_request_is_served,
+    a_request_over_its_time_is_a_503_page_with_a_reference,
     a_database_error_shows_a_reference_and_no_database_message,
     health_says_unavailable_without_the_error,
     uploads_left_by_a_stopped_server_are_cleared_at_start,
@@ -263,6 +264,31 @@ fn a_panic_is_a_500_page_with_a_reference_and_the_next_request_is_served(mut sit
     );
     assert_eq!(zipped.headers[header::CONTENT_ENCODING], "gzip", "the error page goes through every layer");
     assert_eq!(site.get("/?year=2016-17").status, StatusCode::OK, "and the next request is answered");
+}
+
+async fn dawdles() -> &'static str {
+    tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+    "too late"
+}
+
+fn a_request_over_its_time_is_a_503_page_with_a_reference(mut site: Site) {
+    logged(); // from here on
+    site.session("manager");
+    site.rebuild(|web| {
+        // Long enough for any other request on a busy machine, far short of the dawdle.
+        let web = web.with_request_timeout(std::time::Duration::from_secs(2));
+        Routes::all().signed_in(Method::GET, "/test/dawdle", dawdles).into_router(Arc::new(web))
+    });
+    let page = site.get("/test/dawdle");
+    assert_server_error_page(&page, StatusCode::SERVICE_UNAVAILABLE, "Sorry, the service took too long to answer");
+    assert!(log_line(&request_id(&page), "server error").contains("TimedOut"));
+    let api = site.send(
+        Request::get("/api/years")
+            .header(header::COOKIE, site.session("manager").cookie)
+            .body(Body::empty())
+            .expect("request"),
+    );
+    assert_eq!(api.status, StatusCode::OK, "other requests are answered in time");
 }
 
 fn a_database_error_shows_a_reference_and_no_database_message(site: Site) {
