@@ -6,11 +6,13 @@
 pub mod accounts;
 pub mod board;
 mod export;
+mod file_name;
 pub mod json;
 pub mod password;
 mod payments;
 
 pub use export::{report_table, report_workbook};
+pub use file_name::{MAX_FILE_NAME_BYTES, extract_file_name};
 pub use payments::{
     PaymentState, PaymentTotals, TrackedInstalment, payment_totals, recorded_payment, scheduled_instalment,
     tracked_payments,
@@ -243,6 +245,8 @@ pub fn import_ledger(
     }
     let plan = plan(store, &agreement)?;
     let file = request.path.display().to_string();
+    let given = request.path.file_name().map_or(file.clone(), |n| n.to_string_lossy().into_owned());
+    let file_name = extract_file_name(&given).map_err(|e| AppError::Input(vec![format!("{file}: {e}")]))?;
     let file_sha256 = file_sha256(request.path)?;
     let table = open_table(request.path, request.mapping.date_format)?;
     let header: Vec<String> = table.header().to_vec();
@@ -291,7 +295,7 @@ pub fn import_ledger(
     let header = ImportHeader {
         period: request.period,
         partner: request.partner.to_string(),
-        file_name: request.path.file_name().map_or(file.clone(), |n| n.to_string_lossy().into_owned()),
+        file_name,
         file_sha256,
         actor: request.actor.to_string(),
     };

@@ -7,7 +7,7 @@ use pooled_core::money::Money;
 
 use crate::access::role_label;
 use crate::assets;
-use crate::auth::Identity;
+use crate::auth::{Identity, masked_csrf};
 
 pub const SERVICE_NAME: &str = "Section 75 pooled budgets";
 
@@ -60,14 +60,14 @@ impl SignedIn {
         SignedIn {
             display_name: who.user.display_name.clone(),
             role: role_label(who.user.role),
-            csrf_token: who.csrf_token.clone().unwrap_or_default(),
+            csrf_token: who.csrf_token.as_deref().map(masked_csrf).unwrap_or_default(),
         }
     }
 }
 
-/// The hidden field that carries the session's CSRF token in every form that writes.
+/// The hidden field that carries the session's CSRF token, masked, in every form that writes.
 pub fn csrf_field(who: &Identity) -> Markup {
-    html! { input type="hidden" name="csrf_token" value=(who.csrf_token.as_deref().unwrap_or("")); }
+    html! { input type="hidden" name="csrf_token" value=(who.csrf_token.as_deref().map(masked_csrf).unwrap_or_default()); }
 }
 
 /// A whole page. `title` is the page's own title (the browser's title adds the service);

@@ -14,22 +14,24 @@ mod writes;
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::Json;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
-use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::data::Web;
 use crate::error::WebError;
+use crate::{Access, BodySize, Routes};
 use openapi::{path_param, query_param, responses};
 
-/// Every API route; inside the sign-in layer, like the pages.
-pub fn routes() -> Router<Arc<Web>> {
-    endpoints().into_iter().fold(Router::new(), |router, e| router.route(e.path, e.route))
+/// Every API route added to `routes`; inside the sign-in layer, like the pages.
+pub fn routes(routes: Routes) -> Routes {
+    endpoints()
+        .into_iter()
+        .fold(routes, |routes, e| routes.add_routed(e.method, e.path, Access::SignedIn, e.body, e.route))
 }
 
 /// One route of the API and its description.
@@ -38,17 +40,18 @@ struct Endpoint {
     /// As axum and OpenAPI both write it: `/api/{year}/report`.
     path: &'static str,
     route: MethodRouter<Arc<Web>>,
+    body: BodySize,
     /// Its OpenAPI operation object.
     operation: Value,
 }
 
 impl Endpoint {
     fn get<H: Handler<T, Arc<Web>>, T: 'static>(path: &'static str, handler: H, operation: Value) -> Endpoint {
-        Endpoint { method: Method::GET, path, route: get(handler), operation }
+        Endpoint { method: Method::GET, path, route: get(handler), body: BodySize::Form, operation }
     }
 
     fn post<H: Handler<T, Arc<Web>>, T: 'static>(path: &'static str, handler: H, operation: Value) -> Endpoint {
-        Endpoint { method: Method::POST, path, route: post(handler), operation }
+        Endpoint { method: Method::POST, path, route: post(handler), body: BodySize::Form, operation }
     }
 }
 
@@ -193,8 +196,9 @@ fn endpoints() -> Vec<Endpoint> {
         Endpoint {
             method: Method::POST,
             path: "/api/imports",
-            // An extract may be large: it streams to disk, so no body limit here.
-            route: post(writes::import_ledger).layer(DefaultBodyLimit::disable()),
+            route: post(writes::import_ledger),
+            // An extract may be large: it streams to disk, up to the upload limit.
+            body: BodySize::Upload,
             operation: json!({
                 "operationId": "importLedger",
                 "summary": "Import a partner's ledger extract for a month: all of it or none",

@@ -16,7 +16,7 @@ use pooled_store::ImportOutcome;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiResult, json_body};
+use super::{ApiError, ApiResult, json_body};
 use crate::access::{self, Write};
 use crate::auth::Identity;
 use crate::data::{Web, parse_month, parse_year};
@@ -24,6 +24,7 @@ use crate::error::WebError;
 use crate::imports::{ImportJob, JobState, bad_row};
 use crate::pages::what_if::{Target, what_if_outturn};
 use crate::pages::{QueryPairs, get};
+use crate::stores::blocking;
 
 /// `GET /api/years`.
 pub async fn years(State(web): State<Arc<Web>>) -> ApiResult {
@@ -59,8 +60,12 @@ pub async fn report(
     let month = parse_month(get(&query, "month"))?;
     let shared = Arc::clone(&web);
     let data = web.stores.run(move |store| shared.year(store, year)).await?;
-    let report = data.report(data.month_or_latest(month));
-    Ok(Json(pooled_app::json::report(&data.agreement, &report)))
+    let report = blocking(move || {
+        let report = data.report(data.month_or_latest(month));
+        Ok(pooled_app::json::report(&data.agreement, &report))
+    })
+    .await?;
+    Ok(Json(report))
 }
 
 /// `GET /api/{year}/risk-share`.
@@ -180,48 +185,51 @@ pub async fn what_if(State(web): State<Arc<Web>>, Path(year): Path<String>, body
         .map_err(|e| WebError::Invalid(vec![format!("month: {e}")]))?;
     let shared = Arc::clone(&web);
     let data = web.stores.run(move |store| shared.year(store, year)).await?;
-    let a = &data.agreement;
-    let line_key = |pool: usize, line: usize| format!("{}:{}", a.pools()[pool].id, a.pools()[pool].lines[line].id);
-    let known_lines: BTreeSet<String> = a
-        .pools()
-        .iter()
-        .enumerate()
-        .flat_map(|(p, pool)| (0..pool.lines.len()).map(move |l| (p, l)))
-        .map(|(p, l)| line_key(p, l))
-        .collect();
-    let mut problems: Vec<String> = asked
-        .lines
-        .keys()
-        .filter(|k| !known_lines.contains(*k))
-        .map(|k| format!("lines.{k}: the {year} agreement has no such line (lines are named POOL:LINE)"))
-        .collect();
-    problems.extend(
-        asked
-            .pools
+    blocking(move || {
+        let a = &data.agreement;
+        let line_key = |pool: usize, line: usize| format!("{}:{}", a.pools()[pool].id, a.pools()[pool].lines[line].id);
+        let known_lines: BTreeSet<String> = a
+            .pools()
+            .iter()
+            .enumerate()
+            .flat_map(|(p, pool)| (0..pool.lines.len()).map(move |l| (p, l)))
+            .map(|(p, l)| line_key(p, l))
+            .collect();
+        let mut problems: Vec<String> = asked
+            .lines
             .keys()
-            .filter(|k| a.pool(k).is_none())
-            .map(|k| format!("pools.{k}: the {year} agreement has no such pool")),
-    );
-    if !problems.is_empty() {
-        return Err(WebError::Invalid(problems).into());
-    }
-    let month = data.month_or_latest(month);
-    let report = data.report(month);
-    let outturn = what_if_outturn(a, &report, |target| match target {
-        Target::Line { pool, line } => asked.lines.get(&line_key(pool, line)).map(String::as_str),
-        Target::Pool(pool) => asked.pools.get(&a.pools()[pool].id).map(String::as_str),
+            .filter(|k| !known_lines.contains(*k))
+            .map(|k| format!("lines.{k}: the {year} agreement has no such line (lines are named POOL:LINE)"))
+            .collect();
+        problems.extend(
+            asked
+                .pools
+                .keys()
+                .filter(|k| a.pool(k).is_none())
+                .map(|k| format!("pools.{k}: the {year} agreement has no such pool")),
+        );
+        if !problems.is_empty() {
+            return Err(WebError::Invalid(problems));
+        }
+        let month = data.month_or_latest(month);
+        let report = data.report(month);
+        let outturn = what_if_outturn(a, &report, |target| match target {
+            Target::Line { pool, line } => asked.lines.get(&line_key(pool, line)).map(String::as_str),
+            Target::Pool(pool) => asked.pools.get(&a.pools()[pool].id).map(String::as_str),
+        })
+        .map_err(|errors| {
+            let name = |target| match target {
+                Target::Line { pool, line } => format!("lines.{}", line_key(pool, line)),
+                Target::Pool(pool) => format!("pools.{}", a.pools()[pool].id),
+            };
+            WebError::Invalid(errors.into_iter().map(|(target, e)| format!("{}: {e}", name(target))).collect())
+        })?;
+        let mut settled = pooled_app::json::settlement(a, &settle(a, &outturn));
+        Ok(json!({ "financial_year": year.to_string(), "month": month.to_string(), "pools": settled["pools"].take() }))
     })
-    .map_err(|errors| {
-        let name = |target| match target {
-            Target::Line { pool, line } => format!("lines.{}", line_key(pool, line)),
-            Target::Pool(pool) => format!("pools.{}", a.pools()[pool].id),
-        };
-        WebError::Invalid(errors.into_iter().map(|(target, e)| format!("{}: {e}", name(target))).collect())
-    })?;
-    let mut settled = pooled_app::json::settlement(a, &settle(a, &outturn));
-    Ok(Json(
-        json!({ "financial_year": year.to_string(), "month": month.to_string(), "pools": settled["pools"].take() }),
-    ))
+    .await
+    .map(Json)
+    .map_err(ApiError::from)
 }
 
 /// `GET /api/imports/{id}`: a job of this server's, to whoever may import its partner's

@@ -27,6 +27,7 @@ use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, cited};
+use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, Table, column, text};
 
 /// The outcome filter's choices: the engine's outcomes, then an urgent decision's state.
@@ -182,59 +183,62 @@ pub async fn decisions(
 ) -> Result<Response, WebError> {
     let year = parse_year(&year)?;
     let format = Format::parse(get(&query, "format"))?;
-    let outcome = get(&query, "outcome").map(str::trim).filter(|o| !o.is_empty());
-    if let Some(o) = outcome
+    let outcome = get(&query, "outcome").map(str::trim).filter(|o| !o.is_empty()).map(str::to_string);
+    if let Some(o) = outcome.as_deref()
         && !OUTCOMES.iter().any(|(key, _)| *key == o)
     {
         return Err(WebError::BadRequest(format!("no outcome `{o}`: choose one of the list")));
     }
     let search = get(&query, "q").map(str::trim).unwrap_or("").to_string();
     let records = board::load(&web, year).await?;
-    let needle = search.to_lowercase();
-    let rows: Vec<Logged> = log(&records, &who)
-        .into_iter()
-        .filter(|r| outcome.is_none_or(|o| r.outcome == o))
-        .filter(|r| needle.is_empty() || r.subject.to_lowercase().contains(&needle))
-        .collect();
-    let tables = vec![decision_table(year, &rows)];
-    if format != Format::Html {
-        return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-decisions"));
-    }
-    let here = Here::new(format!("/board/{year}/decisions"), query.clone());
+    blocking(move || {
+        let needle = search.to_lowercase();
+        let rows: Vec<Logged> = log(&records, &who)
+            .into_iter()
+            .filter(|r| outcome.as_deref().is_none_or(|o| r.outcome == o))
+            .filter(|r| needle.is_empty() || r.subject.to_lowercase().contains(&needle))
+            .collect();
+        let tables = vec![decision_table(year, &rows)];
+        if format != Format::Html {
+            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-decisions"));
+        }
+        let here = Here::new(format!("/board/{year}/decisions"), query.clone());
     let constitution = records.register.constitution();
     let clause = |rule| cited(constitution.clause(rule));
-    let body = html! {
+        let body = html! {
         span class="govuk-caption-l" { (constitution.name) }
-        h1 class="govuk-heading-l" { "Decision log " (year) }
-        p class="govuk-body" {
-            "Every decision of the year's meetings, with the outcome the rules give it: agreed only when every "
+            h1 class="govuk-heading-l" { "Decision log " (year) }
+            p class="govuk-body" {
+                "Every decision of the year's meetings, with the outcome the rules give it: agreed only when every "
             "filled voting seat votes for at a quorate meeting" (clause(BoardRule::Decisions)) "; otherwise at the "
             "discretion of the element's lead commissioner" (clause(BoardRule::LeadDiscretion)) ", or not agreed; "
             "invalid at an inquorate meeting. Urgent decisions taken outside a meeting wait for ratification at the "
             "next one" (clause(BoardRule::UrgentDecisions)) "."
-        }
-        form method="get" action={ "/board/" (year) "/decisions" } class="app-inline-form" {
-            div class="govuk-form-group" {
-                label class="govuk-label" for="outcome" { "Outcome" }
-                select class="govuk-select" id="outcome" name="outcome" {
-                    option value="" { "any" }
-                    @for (key, label) in OUTCOMES { option value=(key) selected[outcome == Some(key)] { (label) } }
+            }
+            form method="get" action={ "/board/" (year) "/decisions" } class="app-inline-form" {
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="outcome" { "Outcome" }
+                    select class="govuk-select" id="outcome" name="outcome" {
+                        option value="" { "any" }
+                        @for (key, label) in OUTCOMES { option value=(key) selected[outcome.as_deref() == Some(key)] { (label) } }
+                    }
                 }
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="q" { "Subject contains" }
+                    input class="govuk-input govuk-input--width-20" id="q" name="q" type="search" value=(search);
+                }
+                button type="submit" class="govuk-button govuk-button--secondary" { "Filter" }
             }
-            div class="govuk-form-group" {
-                label class="govuk-label" for="q" { "Subject contains" }
-                input class="govuk-input govuk-input--width-20" id="q" name="q" type="search" value=(search);
+            @if rows.is_empty() {
+                p class="govuk-body" id="no-decisions" { "No decision matches." }
             }
-            button type="submit" class="govuk-button govuk-button--secondary" { "Filter" }
-        }
-        @if rows.is_empty() {
-            p class="govuk-body" id="no-decisions" { "No decision matches." }
-        }
-        @for t in &tables { (t.render(&here)) }
-        p class="govuk-body" { a class="govuk-link" href={ "/board/" (year) } { "The board and its meetings" } " · "
-            a class="govuk-link" href="/deadlines" { "Deadlines" } }
-    };
-    Ok(layout::page(&format!("Decision log {year}"), &Nav::new(&who, year, Section::Board), &[], body).into_response())
+            @for t in &tables { (t.render(&here)) }
+            p class="govuk-body" { a class="govuk-link" href={ "/board/" (year) } { "The board and its meetings" } " · "
+                a class="govuk-link" href="/deadlines" { "Deadlines" } }
+        };
+        Ok(layout::page(&format!("Decision log {year}"), &Nav::new(&who, year, Section::Board), &[], body).into_response())
+    })
+    .await
 }
 
 /// One thing due.
@@ -506,54 +510,57 @@ pub async fn deadlines(
             Ok((years, rows))
         })
         .await?;
-    if overdue_only {
-        rows.retain(Due::overdue);
-    }
-    rows.sort_by(|a, b| (a.due, a.year, &a.what).cmp(&(b.due, b.year, &b.what)));
-    let tables = vec![deadline_table(&rows)];
-    if format != Format::Html {
-        return table::export(&tables, get(&query, "table"), format, "pooled-deadlines");
-    }
-    let here = Here::new("/deadlines".into(), query.clone());
-    let overdue = rows.iter().filter(|d| d.overdue()).count();
-    let body = html! {
-        h1 class="govuk-heading-l" { "Deadlines" }
-        p class="govuk-body" {
-            "What the board's paperwork is due by, for every year whose agreement has a board, as it stands on "
-            (on) ", counted in working days (Monday to Friday, less the board calendar's bank holidays): the agenda "
+    blocking(move || {
+        if overdue_only {
+            rows.retain(Due::overdue);
+        }
+        rows.sort_by(|a, b| (a.due, a.year, &a.what).cmp(&(b.due, b.year, &b.what)));
+        let tables = vec![deadline_table(&rows)];
+        if format != Format::Html {
+            return table::export(&tables, get(&query, "table"), format, "pooled-deadlines");
+        }
+        let here = Here::new("/deadlines".into(), query.clone());
+        let overdue = rows.iter().filter(|d| d.overdue()).count();
+        let body = html! {
+            h1 class="govuk-heading-l" { "Deadlines" }
+            p class="govuk-body" {
+                "What the board's paperwork is due by, for every year whose agreement has a board, as it stands on "
+                (on) ", counted in working days (Monday to Friday, less the board calendar's bank holidays): the agenda "
             "and papers the board's working days before each meeting, the minutes within the board's days of it, "
             "the ratification of urgent decisions at the next meeting, action plans at the next meeting, and the "
             "monthly finance and performance report by the last working day of the next month. Each row cites its "
             "agreement's clause, or names the rule where the agreement gives none."
-        }
-        p class="govuk-hint" id="monthly-hint" {
-            "Each month that has begun is listed with its monthly report's due date. A report is shown as done "
-            "when the register's circulation log records it; one past its due date with no circulation recorded "
-            "says \"no circulation recorded\" and is not counted as overdue, since the log may not be kept yet."
-        }
-        form method="get" action="/deadlines" class="app-inline-form" {
-            div class="govuk-form-group" {
-                label class="govuk-label" for="on" { "As on" }
-                input class="govuk-input govuk-input--width-10" id="on" name="on" type="date" value=(on);
             }
-            div class="govuk-checkboxes govuk-checkboxes--small govuk-form-group" {
-                div class="govuk-checkboxes__item" {
-                    input class="govuk-checkboxes__input" id="overdue" name="overdue" type="checkbox" value="yes" checked[overdue_only];
-                    label class="govuk-label govuk-checkboxes__label" for="overdue" { "Overdue only" }
+            p class="govuk-hint" id="monthly-hint" {
+                "Each month that has begun is listed with its monthly report's due date. A report is shown as done "
+                "when the register's circulation log records it; one past its due date with no circulation recorded "
+                "says \"no circulation recorded\" and is not counted as overdue, since the log may not be kept yet."
+            }
+            form method="get" action="/deadlines" class="app-inline-form" {
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="on" { "As on" }
+                    input class="govuk-input govuk-input--width-10" id="on" name="on" type="date" value=(on);
                 }
+                div class="govuk-checkboxes govuk-checkboxes--small govuk-form-group" {
+                    div class="govuk-checkboxes__item" {
+                        input class="govuk-checkboxes__input" id="overdue" name="overdue" type="checkbox" value="yes" checked[overdue_only];
+                        label class="govuk-label govuk-checkboxes__label" for="overdue" { "Overdue only" }
+                    }
+                }
+                button type="submit" class="govuk-button govuk-button--secondary" { "Show" }
             }
-            button type="submit" class="govuk-button govuk-button--secondary" { "Show" }
-        }
-        p class="govuk-body" id="overdue-count" {
-            @if overdue == 0 { "Nothing shown is overdue." }
-            @else { strong class="govuk-tag govuk-tag--red" { (overdue) " overdue" } }
-        }
-        @if rows.is_empty() { p class="govuk-body" { "Nothing is due." } }
-        @for t in &tables { (render_deadlines(t, &rows, &here)) }
-    };
-    let nav = match years.iter().copied().filter(|y| y.contains(on)).chain(years.last().copied()).next() {
-        Some(year) => Nav::new(&who, year, Section::Board),
-        None => Nav::signed_in(&who),
-    };
-    Ok(layout::page("Deadlines", &nav, &[], body).into_response())
+            p class="govuk-body" id="overdue-count" {
+                @if overdue == 0 { "Nothing shown is overdue." }
+                @else { strong class="govuk-tag govuk-tag--red" { (overdue) " overdue" } }
+            }
+            @if rows.is_empty() { p class="govuk-body" { "Nothing is due." } }
+            @for t in &tables { (render_deadlines(t, &rows, &here)) }
+        };
+        let nav = match years.iter().copied().filter(|y| y.contains(on)).chain(years.last().copied()).next() {
+            Some(year) => Nav::new(&who, year, Section::Board),
+            None => Nav::signed_in(&who),
+        };
+        Ok(layout::page("Deadlines", &nav, &[], body).into_response())
+    })
+    .await
 }

@@ -25,6 +25,7 @@ use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, cited};
+use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, Table, column, text};
 
 /// Where a month's report stands on `today`, in words: upcoming while the month has not
@@ -133,64 +134,67 @@ pub async fn page(
     let year = parse_year(&year)?;
     let format = Format::parse(get(&query, "format"))?;
     let records = board::load(&web, year).await?;
-    let today = today();
-    let tables = vec![months_table(&records, year, today), plans_table(&records, year, today)];
-    if format != Format::Html {
-        return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-reports"));
-    }
-    let here = Here::new(format!("/board/{year}/reports"), query.clone());
-    let keeps = access::check(&who.user, Write::BoardRecords).is_ok();
+    blocking(move || {
+        let today = today();
+        let tables = vec![months_table(&records, year, today), plans_table(&records, year, today)];
+        if format != Format::Html {
+            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-reports"));
+        }
+        let here = Here::new(format!("/board/{year}/reports"), query.clone());
+        let keeps = access::check(&who.user, Write::BoardRecords).is_ok();
     let constitution = records.register.constitution();
-    let plans = records.register.action_plans();
-    let body = html! {
+        let plans = records.register.action_plans();
+        let body = html! {
         span class="govuk-caption-l" { (constitution.name) }
-        h1 class="govuk-heading-l" { "Reports to the board " (year) }
-        p class="govuk-body" {
-            "The monthly finance and performance report goes to members every month, whether or not a meeting is "
+            h1 class="govuk-heading-l" { "Reports to the board " (year) }
+            p class="govuk-body" {
+                "The monthly finance and performance report goes to members every month, whether or not a meeting is "
             "held" (cited(constitution.clause(BoardRule::MonthlyReports))) ", by the last working day of the next month. "
             "A forecast over- or underspend it flags needs an action plan" (cited(constitution.clause(BoardRule::ActionPlans)))
             ", reported to the next meeting."
-        }
-        (tables[0].render(&here))
-        h2 class="govuk-heading-m app-table-caption" id="table-action-plans-caption" { (tables[1].caption) }
-        @if plans.is_empty() {
-            p class="govuk-body" id="no-action-plans" { "No action plan is recorded for " (year) "." }
-        } @else {
-            div class="app-table-wrapper" {
-                table class="govuk-table app-table" id="table-action-plans" aria-labelledby="table-action-plans-caption" {
-                    thead class="govuk-table__head" { tr class="govuk-table__row" {
-                        @for c in &tables[1].columns { th scope="col" class="govuk-table__header" { (c.header) } }
-                    } }
-                    tbody class="govuk-table__body" {
-                        @for p in plans {
-                            @let (state, report, flagged) = plan_status(p, &records, today);
-                            tr class="govuk-table__row" id={ "plan-" (p.id) } {
-                                th scope="row" class="govuk-table__header" { (p.id) }
-                                td class="govuk-table__cell" { (p.pool) }
-                                td class="govuk-table__cell" { (p.line.as_deref().unwrap_or("")) }
-                                td class="govuk-table__cell" { (month_label(year, p.month)) }
-                                td class="govuk-table__cell" { (p.raised_on) }
-                                td class="govuk-table__cell" { (p.description) }
-                                td class="govuk-table__cell" {
-                                    @if p.closed_on.is_some() { strong class="govuk-tag govuk-tag--green" { (state) } }
-                                    @else { strong class="govuk-tag govuk-tag--blue" { (state) } }
-                                }
-                                td class="govuk-table__cell" {
-                                    @if flagged { strong class="govuk-tag govuk-tag--red" { (report) } } @else { (report) }
+            }
+            (tables[0].render(&here))
+            h2 class="govuk-heading-m app-table-caption" id="table-action-plans-caption" { (tables[1].caption) }
+            @if plans.is_empty() {
+                p class="govuk-body" id="no-action-plans" { "No action plan is recorded for " (year) "." }
+            } @else {
+                div class="app-table-wrapper" {
+                    table class="govuk-table app-table" id="table-action-plans" aria-labelledby="table-action-plans-caption" {
+                        thead class="govuk-table__head" { tr class="govuk-table__row" {
+                            @for c in &tables[1].columns { th scope="col" class="govuk-table__header" { (c.header) } }
+                        } }
+                        tbody class="govuk-table__body" {
+                            @for p in plans {
+                                @let (state, report, flagged) = plan_status(p, &records, today);
+                                tr class="govuk-table__row" id={ "plan-" (p.id) } {
+                                    th scope="row" class="govuk-table__header" { (p.id) }
+                                    td class="govuk-table__cell" { (p.pool) }
+                                    td class="govuk-table__cell" { (p.line.as_deref().unwrap_or("")) }
+                                    td class="govuk-table__cell" { (month_label(year, p.month)) }
+                                    td class="govuk-table__cell" { (p.raised_on) }
+                                    td class="govuk-table__cell" { (p.description) }
+                                    td class="govuk-table__cell" {
+                                        @if p.closed_on.is_some() { strong class="govuk-tag govuk-tag--green" { (state) } }
+                                        @else { strong class="govuk-tag govuk-tag--blue" { (state) } }
+                                    }
+                                    td class="govuk-table__cell" {
+                                        @if flagged { strong class="govuk-tag govuk-tag--red" { (report) } } @else { (report) }
+                                    }
                                 }
                             }
                         }
                     }
                 }
+                (table::downloads(&here, "action-plans", "the action plans"))
             }
-            (table::downloads(&here, "action-plans", "the action plans"))
-        }
-        @if keeps { (forms(&who, year, &records)) }
-        p class="govuk-body" { a class="govuk-link" href={ "/board/" (year) } { "The board and its meetings" } " · "
-            a class="govuk-link" href="/deadlines" { "Deadlines" } }
-    };
-    Ok(layout::page(&format!("Reports to the board {year}"), &Nav::new(&who, year, Section::Board), &[], body)
-        .into_response())
+            @if keeps { (forms(&who, year, &records)) }
+            p class="govuk-body" { a class="govuk-link" href={ "/board/" (year) } { "The board and its meetings" } " · "
+                a class="govuk-link" href="/deadlines" { "Deadlines" } }
+        };
+        Ok(layout::page(&format!("Reports to the board {year}"), &Nav::new(&who, year, Section::Board), &[], body)
+            .into_response())
+    })
+    .await
 }
 
 fn month_select(id: &str, year: FinancialYear) -> Markup {

@@ -24,6 +24,7 @@ use crate::auth::Identity;
 use crate::data::{Web, YearData, parse_month, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, encode, error_summary, pounds};
+use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, Table, column, text};
 
 /// A cost centre the signed-in person may forecast, with its report row.
@@ -68,17 +69,20 @@ pub async fn page(
     let month = parse_month(get(&query, "month"))?;
     let format = Format::parse(get(&query, "format"))?;
     let data = load(&web, year).await?;
-    let month = data.month_or_latest(month);
-    let report = data.report(month);
-    let rows = forecastable(&data, &report, &who);
-    let table = forecasts_table(year, month, &rows);
-    if format != Format::Html {
-        return table::export(&[table], get(&query, "table"), format, &format!("pooled-{year}-{month}-forecasts"));
-    }
-    let here = Here::new(format!("/forecasts/{year}"), query.clone());
-    let chosen = get(&query, "cost_centre").unwrap_or("");
-    let saved = get(&query, "saved");
-    Ok(render(&who, year, month, &rows, &table, &here, chosen, saved, None).into_response())
+    blocking(move || {
+        let month = data.month_or_latest(month);
+        let report = data.report(month);
+        let rows = forecastable(&data, &report, &who);
+        let table = forecasts_table(year, month, &rows);
+        if format != Format::Html {
+            return table::export(&[table], get(&query, "table"), format, &format!("pooled-{year}-{month}-forecasts"));
+        }
+        let here = Here::new(format!("/forecasts/{year}"), query.clone());
+        let chosen = get(&query, "cost_centre").unwrap_or("");
+        let saved = get(&query, "saved");
+        Ok(render(&who, year, month, &rows, &table, &here, chosen, saved, None).into_response())
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -127,13 +131,17 @@ async fn rejected(
     message: String,
 ) -> Result<Response, WebError> {
     let data = load(web, year).await?;
-    let report = data.report(month);
-    let rows = forecastable(&data, &report, who);
-    let table = forecasts_table(year, month, &rows);
-    let here = Here::new(format!("/forecasts/{year}"), vec![("month".into(), month.to_string())]);
-    let rejected = Rejected { cost_centre: entry.cost_centre, outturn: entry.outturn, message };
-    let page = render(who, year, month, &rows, &table, &here, &rejected.cost_centre, None, Some(&rejected));
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    let who = who.clone();
+    blocking(move || {
+        let report = data.report(month);
+        let rows = forecastable(&data, &report, &who);
+        let table = forecasts_table(year, month, &rows);
+        let here = Here::new(format!("/forecasts/{year}"), vec![("month".into(), month.to_string())]);
+        let rejected = Rejected { cost_centre: entry.cost_centre, outturn: entry.outturn, message };
+        let page = render(&who, year, month, &rows, &table, &here, &rejected.cost_centre, None, Some(&rejected));
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    })
+    .await
 }
 
 async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Arc<YearData>, WebError> {

@@ -17,6 +17,7 @@ use crate::auth::Identity;
 use crate::data::{Web, YearData, parse_month, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section};
+use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text};
 
 pub async fn page(
@@ -36,20 +37,23 @@ pub async fn page(
             Ok((years, Some(shared.year(store, year)?)))
         })
         .await?;
-    let Some(data) = data else { return Ok(no_agreements(&who).into_response()) };
-    let year = data.agreement.financial_year();
-    let month = data.month_or_latest(month);
-    let report = data.report(month);
-    let pools = pools_table(&data.agreement, &report);
-    let table = get(&query, "table").map(str::to_string);
-    let here = Here::new("/".into(), query);
-    match format {
-        Format::Html => Ok(render(&who, &years, &data, &report, &pools, &here).into_response()),
-        _ if table.as_deref() == Some("report") => {
-            report_export(&data.agreement, &report, format, &format!("pooled-{year}-{month}-report"))
+    blocking(move || {
+        let Some(data) = data else { return Ok(no_agreements(&who).into_response()) };
+        let year = data.agreement.financial_year();
+        let month = data.month_or_latest(month);
+        let report = data.report(month);
+        let pools = pools_table(&data.agreement, &report);
+        let table = get(&query, "table").map(str::to_string);
+        let here = Here::new("/".into(), query);
+        match format {
+            Format::Html => Ok(render(&who, &years, &data, &report, &pools, &here).into_response()),
+            _ if table.as_deref() == Some("report") => {
+                report_export(&data.agreement, &report, format, &format!("pooled-{year}-{month}-report"))
+            }
+            _ => table::export(&[pools], table.as_deref(), format, &format!("pooled-{year}-{month}")),
         }
-        _ => table::export(&[pools], table.as_deref(), format, &format!("pooled-{year}-{month}")),
-    }
+    })
+    .await
 }
 
 /// The whole monthly report, every pool's every row, as the command line writes it.

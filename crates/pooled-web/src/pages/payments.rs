@@ -27,6 +27,7 @@ use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, error_summary, pounds};
+use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text, with_query};
 
 /// The year's schedule with what is recorded of it, as one request reads it.
@@ -84,24 +85,29 @@ pub async fn page(
     let year = parse_year(&year)?;
     let format = Format::parse(get(&query, "format"))?;
     let payments = load(&web, year).await?;
-    let pool = match get(&query, "pool").filter(|p| !p.is_empty()) {
-        Some(p) if payments.agreement.pool(p).is_none() => {
-            return Err(WebError::NotFound(format!("The {year} agreement has no pool `{p}`.")));
+    blocking(move || {
+        let pool = match get(&query, "pool").filter(|p| !p.is_empty()) {
+            Some(p) if payments.agreement.pool(p).is_none() => {
+                return Err(WebError::NotFound(format!("The {year} agreement has no pool `{p}`.")));
+            }
+            chosen => chosen,
+        };
+        let tables = tables(&payments, pool);
+        if format != Format::Html {
+            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-payments"));
         }
-        chosen => chosen,
-    };
-    let tables = tables(&payments, pool);
-    if format != Format::Html {
-        return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-payments"));
-    }
-    let recorded = match (get(&query, "recorded_pool"), get(&query, "recorded_from"), get(&query, "recorded_month")) {
-        (Some(pool), Some(from), Some(month)) => payments.position(pool, from, month),
-        _ => None,
-    };
-    let notice = recorded.map_or(Notice::None, Notice::Recorded);
-    // Downloads and the filter keep the pool chosen, not the banner.
-    let here = Here::new(format!("/payments/{year}"), pool.map(|p| ("pool".into(), p.into())).into_iter().collect());
-    Ok(render(&who, &payments, pool, &tables, &here, notice).into_response())
+        let recorded = match (get(&query, "recorded_pool"), get(&query, "recorded_from"), get(&query, "recorded_month"))
+        {
+            (Some(pool), Some(from), Some(month)) => payments.position(pool, from, month),
+            _ => None,
+        };
+        let notice = recorded.map_or(Notice::None, Notice::Recorded);
+        // Downloads and the filter keep the pool chosen, not the banner.
+        let here =
+            Here::new(format!("/payments/{year}"), pool.map(|p| ("pool".into(), p.into())).into_iter().collect());
+        Ok(render(&who, &payments, pool, &tables, &here, notice).into_response())
+    })
+    .await
 }
 
 /// The form on each row the signed-in person may record. Empty dates are none: a
