@@ -308,7 +308,7 @@ to_ms() { awk '{ v = $1; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
 to_n() { awk '{ v = $1; m = 1; if (v ~ /k$/) m = 1e3; if (v ~ /M$/) m = 1e6; sub(/[kM]$/, "", v); printf "%.0f\n", v * m }'; }
 # Statuses the server logged for PATH from line FROM of its log on: "200:1234 303:5".
 logged_statuses() {
-  tail -n +"$2" "$SERVER_LOG" | grep -F "path=\"$1\"" | sed -n 's/.* status=\([0-9]*\) .*/\1/p' |
+  tail -n +"$2" "$SERVER_LOG" | grep -F " path=$1 " | sed -n 's/.* status=\([0-9]*\) .*/\1/p' |
     sort | uniq -c | awk '{ printf "%s%s:%s", (NR > 1 ? " " : ""), $2, $1 } END { if (NR == 0) printf "none" }'
 }
 failed=0

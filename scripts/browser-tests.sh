@@ -2,7 +2,7 @@
 # The browser tests: headless Chromium (Debian's package) driven by playwright-core
 # against `pooled demo` on a fresh database. Sets up what they need on a fresh machine
 # (chromium, the npm packages, the binary), runs tests/browser/*.test.mjs with node's test
-# runner, and closes with `browser tests: N passed, N failed`.
+# runner, and closes with `browser tests: N passed, N failed, N skipped`.
 # Usage: scripts/browser-tests.sh [node --test arguments, e.g. --test-name-pattern=what-if]
 # POOLED_BIN=path uses that binary instead of building one.
 set -euo pipefail
@@ -25,7 +25,7 @@ fi
 # package-lock.json is newer than what was installed.
 if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then
   echo "the browser tests need Node.js 20 or later (node and npm on the PATH)" >&2
-  echo "browser tests: 0 passed, 1 failed"
+  echo "browser tests: 0 passed, 1 failed, 0 skipped"
   exit 1
 fi
 cd "$root/tests/browser"
@@ -42,7 +42,7 @@ if [ -z "${POOLED_BIN:-}" ]; then
 fi
 if [ ! -x "$POOLED_BIN" ]; then
   echo "no pooled binary at $POOLED_BIN" >&2
-  echo "browser tests: 0 passed, 1 failed"
+  echo "browser tests: 0 passed, 1 failed, 0 skipped"
   exit 1
 fi
 POOLED_BIN=$(realpath "$POOLED_BIN")   # the tests run in tests/browser
@@ -75,7 +75,7 @@ done
 if [ -z "$base" ]; then
   echo "pooled demo did not say where it serves within 120 s:" >&2
   cat "$work/demo.out" "$work/demo.err" >&2
-  echo "browser tests: 0 passed, 1 failed"
+  echo "browser tests: 0 passed, 1 failed, 0 skipped"
   exit 1
 fi
 echo "pooled demo serving at $base" >&2
@@ -84,7 +84,8 @@ export SCREENSHOT_DIR="$root/target/browser-screenshots"
 mkdir -p "$SCREENSHOT_DIR"
 
 # 5. The tests, one file at a time (each drives its own browser). The spec reporter's
-# closing `ℹ pass N`, `ℹ fail N` and `ℹ cancelled N` lines give the summary.
+# closing `ℹ pass N`, `ℹ fail N`, `ℹ cancelled N`, `ℹ skipped N` and `ℹ todo N` lines
+# give the summary.
 log="$work/tests.log"
 set +e
 (cd tests/browser && node --test --test-concurrency=1 --test-reporter=spec "$@" ./*.test.mjs) 2>&1 | tee "$log"
@@ -94,12 +95,15 @@ stop_server
 passed=$(sed -n 's/^[^0-9a-z]*pass \([0-9][0-9]*\)$/\1/p' "$log" | tail -1)
 failed=$(sed -n 's/^[^0-9a-z]*fail \([0-9][0-9]*\)$/\1/p' "$log" | tail -1)
 cancelled=$(sed -n 's/^[^0-9a-z]*cancelled \([0-9][0-9]*\)$/\1/p' "$log" | tail -1)
+skipped=$(sed -n 's/^[^0-9a-z]*skipped \([0-9][0-9]*\)$/\1/p' "$log" | tail -1)
+todo=$(sed -n 's/^[^0-9a-z]*todo \([0-9][0-9]*\)$/\1/p' "$log" | tail -1)
 echo "screenshots: $SCREENSHOT_DIR"
 if [ -z "$passed" ] || [ -z "$failed" ]; then
-  echo "browser tests: 0 passed, 1 failed"
+  echo "browser tests: 0 passed, 1 failed, 0 skipped"
   exit 1
 fi
 failed=$((failed + ${cancelled:-0}))
+skipped=$((${skipped:-0} + ${todo:-0}))
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-echo "browser tests: $passed passed, $failed failed"
+echo "browser tests: $passed passed, $failed failed, $skipped skipped"
 exit "$status"

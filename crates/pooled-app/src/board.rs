@@ -1,12 +1,15 @@
-//! The board's records (R10, Sch 4): the register (seat changes, deputies, urgent
+//! The board's records: the register (seat changes, deputies, urgent
 //! decisions) and one file per meeting, kept by the store as versioned documents that
 //! the core reads and writes. A save names the version it edited, so two people
 //! recording the same meeting cannot overwrite each other (the store refuses the later).
+//! Each meeting is read against the register, so a change to either is checked against
+//! the other and saved in one store transaction: two saves at once cannot leave a
+//! meeting at odds with the register.
 
 use pooled_core::agreement::{Agreement, Board};
 use pooled_core::calendar::{Date, FinancialYear};
 use pooled_core::governance::{Meeting, MeetingCheck, RatificationStatus, Register, check_meeting, ratification};
-use pooled_store::{DocumentSave, Store};
+use pooled_store::{DocumentSave, Store, in_snapshot, in_transaction};
 
 use crate::{AppError, Result, agreement};
 
@@ -51,41 +54,53 @@ pub fn meeting_key(year: FinancialYear, date: Date) -> String {
     format!("{year}/{date}")
 }
 
-/// The year's board records, each meeting checked against the board of its day.
+/// The year's board records, each meeting checked against the board of its day. Read
+/// as of one moment, so the register and the meetings agree.
 pub fn records(store: &dyn Store, year: FinancialYear) -> Result<Records> {
-    let agreement = agreement(store, year)?;
+    in_snapshot(store, |store| {
+        let agreement = agreement(store, year)?;
+        let (register, register_version) = stored_register(store, &agreement)?;
+        let mut meetings = Vec::new();
+        for stored in store.documents(MEETING, &format!("{year}/"))? {
+            let (meeting, _) = Meeting::parse_with_register(&stored.text, &agreement, &register).map_err(|e| {
+                AppError::Input(
+                    e.iter().map(|d| d.render(&format!("stored meeting {}", stored.key), &stored.text)).collect(),
+                )
+            })?;
+            let board = register.board_on(meeting.date);
+            let check = check_meeting(&agreement, &board, &meeting);
+            meetings.push(MeetingRecord { version: stored.version, meeting, board, check });
+        }
+        meetings.sort_by_key(|m| m.meeting.date);
+        Ok(Records { agreement, register, register_version, meetings })
+    })
+}
+
+/// The year's register as stored, and its version; the agreement's constitution alone
+/// (version `None`) while none is stored.
+fn stored_register(store: &dyn Store, agreement: &Agreement) -> Result<(Register, Option<u32>)> {
+    let year = agreement.financial_year();
     let board = agreement
         .board()
         .cloned()
         .ok_or_else(|| AppError::Input(vec![format!("the {year} agreement has no [board], so it has no records")]))?;
-    let (register, register_version) = match store.document(REGISTER, &year.to_string())? {
+    match store.document(REGISTER, &year.to_string())? {
         Some(stored) => {
-            let (register, _) = Register::parse(&stored.text, &agreement).map_err(|e| {
+            let (register, _) = Register::parse(&stored.text, agreement).map_err(|e| {
                 AppError::Input(e.iter().map(|d| d.render(&format!("stored register {year}"), &stored.text)).collect())
             })?;
-            (register, Some(stored.version))
+            Ok((register, Some(stored.version)))
         }
-        None => (Register::new(board, year.first_day(), Vec::new(), Vec::new()).map_err(AppError::Input)?, None),
-    };
-    let mut meetings = Vec::new();
-    for stored in store.documents(MEETING, &format!("{year}/"))? {
-        let (meeting, _) = Meeting::parse_with_register(&stored.text, &agreement, &register).map_err(|e| {
-            AppError::Input(
-                e.iter().map(|d| d.render(&format!("stored meeting {}", stored.key), &stored.text)).collect(),
-            )
-        })?;
-        let board = register.board_on(meeting.date);
-        let check = check_meeting(&agreement, &board, &meeting);
-        meetings.push(MeetingRecord { version: stored.version, meeting, board, check });
+        None => Ok((Register::new(board, year.first_day(), Vec::new(), Vec::new()).map_err(AppError::Input)?, None)),
     }
-    meetings.sort_by_key(|m| m.meeting.date);
-    Ok(Records { agreement, register, register_version, meetings })
 }
 
 /// Saves the register as edited from `expected` (its version when read; `None` for the
 /// first). It is written out and read back first, and every meeting of the year is read
 /// against it, so a register the core refuses, or one that would leave a recorded
 /// meeting unreadable (a vote by a seat it empties or makes non-voting), is never stored.
+/// The meetings are read and the register saved in one transaction: a meeting saved
+/// meanwhile is checked too.
 pub fn save_register(
     store: &mut dyn Store,
     agreement: &Agreement,
@@ -96,32 +111,39 @@ pub fn save_register(
     let text = register.to_toml(agreement);
     Register::parse(&text, agreement).map_err(|e| rendered("register", &text, &e))?;
     let year = agreement.financial_year();
-    for stored in store.documents(MEETING, &format!("{year}/"))? {
-        Meeting::parse_with_register(&stored.text, agreement, register).map_err(|e| {
-            let mut lines = vec![format!(
-                "this change to the register would leave the recorded meeting {} at odds with it; nothing was saved:",
-                stored.key
-            )];
-            lines.extend(e.iter().map(|d| d.render(&format!("meeting {}", stored.key), &stored.text)));
-            AppError::Input(lines)
-        })?;
-    }
-    Ok(store.save_document(REGISTER, &agreement.financial_year().to_string(), expected, &text, actor)?)
+    in_transaction(store, |store| {
+        for stored in store.documents(MEETING, &format!("{year}/"))? {
+            Meeting::parse_with_register(&stored.text, agreement, register).map_err(|e| {
+                let mut lines = vec![format!(
+                    "this change to the register would leave the recorded meeting {} at odds with it; nothing was \
+                     saved:",
+                    stored.key
+                )];
+                lines.extend(e.iter().map(|d| d.render(&format!("meeting {}", stored.key), &stored.text)));
+                AppError::Input(lines)
+            })?;
+        }
+        Ok(store.save_document(REGISTER, &year.to_string(), expected, &text, actor)?)
+    })
 }
 
-/// Saves a meeting as edited from `expected`, checked against the register first.
+/// Saves a meeting as edited from `expected`, checked first against the register as
+/// stored when it is saved (read in the same transaction, so a register change saved
+/// meanwhile is checked too).
 pub fn save_meeting(
     store: &mut dyn Store,
     agreement: &Agreement,
-    register: &Register,
     expected: Option<u32>,
     meeting: &Meeting,
     actor: &str,
 ) -> Result<DocumentSave> {
     let text = meeting.to_toml(agreement);
-    Meeting::parse_with_register(&text, agreement, register).map_err(|e| rendered("meeting", &text, &e))?;
     let key = meeting_key(agreement.financial_year(), meeting.date);
-    Ok(store.save_document(MEETING, &key, expected, &text, actor)?)
+    in_transaction(store, |store| {
+        let (register, _) = stored_register(store, agreement)?;
+        Meeting::parse_with_register(&text, agreement, &register).map_err(|e| rendered("meeting", &text, &e))?;
+        Ok(store.save_document(MEETING, &key, expected, &text, actor)?)
+    })
 }
 
 fn rendered(what: &str, text: &str, diagnostics: &[pooled_core::diagnostic::Diagnostic]) -> AppError {

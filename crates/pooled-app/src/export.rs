@@ -1,4 +1,4 @@
-//! The monthly report as a table of text (for CSV) and as a workbook (for Excel): one
+//! The monthly report as a table of cells (for CSV) and as a workbook (for Excel): one
 //! shape, shared by the command line and the web application.
 
 use pooled_core::agreement::Agreement;
@@ -20,7 +20,7 @@ const COLUMNS: [(&str, ColumnKind); 14] = [
     ("Forecast variance", ColumnKind::Money),
     ("Change since last month", ColumnKind::Money),
     ("Forecast basis", ColumnKind::Text),
-    ("Action plan (R11)", ColumnKind::Text),
+    ("Action plan", ColumnKind::Text),
 ];
 
 fn cells(agreement: &Agreement, r: &FlatRow) -> Vec<Cell> {
@@ -44,26 +44,16 @@ fn cells(agreement: &Agreement, r: &FlatRow) -> Vec<Cell> {
     ]
 }
 
-fn cell_text(cell: &Cell) -> String {
-    match cell {
-        Cell::Empty => String::new(),
-        Cell::Text(s) => s.clone(),
-        Cell::Money(m) => m.to_plain_string(),
-        Cell::Percent(p) => p.to_string(),
-        Cell::Integer(n) => n.to_string(),
-        Cell::Date(d) => d.to_string(),
-    }
-}
-
-/// Header and rows of every pool, with the pool id first, as text: the CSV form.
-pub fn report_table(agreement: &Agreement, report: &MonthlyReport) -> (Vec<String>, Vec<Vec<String>>) {
+/// Header and rows of every pool, with the pool id first, as cells: the CSV form
+/// (written by `pooled_files::write_csv`, numbers as numbers, text made safe).
+pub fn report_table(agreement: &Agreement, report: &MonthlyReport) -> (Vec<String>, Vec<Vec<Cell>>) {
     let mut header = vec!["Pool".to_string()];
     header.extend(COLUMNS.iter().map(|(h, _)| h.to_string()));
     let mut rows = Vec::new();
     for pool in &report.pools {
         for r in pool.flat_rows() {
-            let mut row = vec![pool.id.clone()];
-            row.extend(cells(agreement, &r).iter().map(cell_text));
+            let mut row = vec![Cell::Text(pool.id.clone())];
+            row.extend(cells(agreement, &r));
             rows.push(row);
         }
     }
@@ -91,7 +81,7 @@ pub fn report_workbook(agreement: &Agreement, report: &MonthlyReport) -> Workboo
         for p in &pool.risk_impact.partners {
             let mut row = vec![Cell::Empty; COLUMNS.len()];
             row[0] = Cell::Text("risk impact".into());
-            row[1] = Cell::Text(format!("{}: forecast risk-share impact (DESIGN 6)", pool.id));
+            row[1] = Cell::Text(format!("{}: forecast risk-share impact", pool.id));
             row[5] = Cell::Text(agreement.partners()[p.partner].id.clone());
             row[10] = Cell::Money(p.total);
             summary.rows.push(row);

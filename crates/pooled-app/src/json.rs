@@ -1,4 +1,4 @@
-//! The JSON contract of DESIGN 8, in one place for the command line (`--json`) and the
+//! The JSON contract of docs/cli.md, in one place for the command line (`--json`) and the
 //! web application's API: amounts as strings with two decimals (`"1234.56"`),
 //! percentages as strings with the agreement's decimals, dates ISO. Each answer is a type
 //! here: the caller serialises it (the command line prints it, the API sends it), and the
@@ -264,7 +264,7 @@ pub struct Part {
     /// The line the part arises from; null for the shared remainder.
     #[schema(required = true)]
     pub line: Option<String>,
-    /// The clause of the agreement applied.
+    /// The clause of the agreement applied, or the rule in words where the agreement gives none.
     pub clause: String,
     pub amount: Amount,
 }
@@ -447,7 +447,7 @@ pub struct Report {
     /// A line's variance beyond which it needs an action plan.
     pub threshold: Amount,
     pub pools: Vec<PoolReport>,
-    /// Cost centre budgets that do not add up to their line's budget (para 42).
+    /// Lines whose cost centres' budgets do not add up to the line's budget.
     pub warnings: Vec<String>,
 }
 
@@ -614,7 +614,7 @@ pub fn forecast(f: &Entered) -> Forecast {
         cost_centre: f.cost_centre.clone(),
         outturn: f.outturn.into(),
         entered_by: f.entered_by.clone(),
-        entered_at: f.entered_at.clone(),
+        entered_at: f.entered_at.to_string(),
     }
 }
 
@@ -664,7 +664,7 @@ pub fn imports(imports: &[ImportRecord]) -> Imports {
             file_sha256: i.file_sha256.clone(),
             rows: i.rows,
             total: i.total.into(),
-            imported_at: i.imported_at.clone(),
+            imported_at: i.imported_at.to_string(),
             imported_by: i.imported_by.clone(),
             replaced: i.replaced,
         })
@@ -705,7 +705,7 @@ pub fn audit_log(entries: &[Logged]) -> AuditLog {
     let entries = (entries.iter())
         .map(|e| AuditEntry {
             seq: e.seq,
-            at: e.at.clone(),
+            at: e.at.to_string(),
             actor: e.actor.clone(),
             action: e.action.clone(),
             subject: e.subject.clone(),

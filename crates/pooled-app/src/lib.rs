@@ -3,12 +3,16 @@
 //! produce the monthly report and the year-end settlement. The command line and the web
 //! application call these; neither repeats them.
 
+pub mod accounts;
 pub mod board;
 mod export;
+mod file_name;
 pub mod json;
+pub mod password;
 mod payments;
 
 pub use export::{report_table, report_workbook};
+pub use file_name::{MAX_FILE_NAME_BYTES, extract_file_name};
 pub use payments::{
     PaymentState, PaymentTotals, TrackedInstalment, payment_totals, recorded_payment, scheduled_instalment,
     tracked_payments,
@@ -21,12 +25,12 @@ use std::sync::mpsc::SyncSender;
 use pooled_core::agreement::{Agreement, PartnerIx, variation};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::diagnostic::Diagnostic;
-use pooled_core::ledger::{DateFormat, LedgerRow, Mapping, Period, RowError, RowReader};
-use pooled_core::money::Money;
+use pooled_core::ledger::{BadRows, DateFormat, LedgerRow, Mapping, Period, RowError, RowReader};
+use pooled_core::money::{Money, Tally};
 use pooled_core::plan::{CostCentre, Plan};
 use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
 use pooled_core::settlement::{Invoice, Outturn, PoolSettlement, invoices, settle};
-use pooled_files::{ReadOptions, Record, TableReader};
+use pooled_files::{FileError, ReadOptions, Record, TableReader};
 use pooled_store::{ImportHeader, ImportItem, ImportOutcome, LoadOutcome, Store, StoreError, StoredCostCentre};
 
 /// What went wrong, said so that a finance officer can act on it.
@@ -55,9 +59,6 @@ impl std::fmt::Display for AppError {
 impl std::error::Error for AppError {}
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
-
-/// At most this many bad rows are listed; the count of the rest follows.
-const MAX_ROW_ERRORS: usize = 50;
 
 fn input(file: &str, diagnostics: &[Diagnostic], text: &str) -> AppError {
     AppError::Input(diagnostics.iter().map(|d| d.render(file, text)).collect())
@@ -105,37 +106,38 @@ fn open_table(path: &Path, dates: DateFormat) -> Result<TableReader> {
 }
 
 /// Reads a plan file (CSV or XLSX) against the year's agreement and saves it. Returns the
-/// budget mismatch warnings (para 42).
+/// budget mismatch warnings.
 pub fn load_plan(store: &mut dyn Store, year: FinancialYear, path: &Path, actor: &str) -> Result<Vec<String>> {
     let agreement = agreement(store, year)?;
     let file = path.display().to_string();
     let mut table = open_table(path, DateFormat::Iso)?;
-    let header: Vec<String> = table.header().to_vec();
-    let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    let mut file_errors = Vec::new();
-    let records = table.by_ref().filter_map(|r| match r {
-        Ok(record) => Some((record.row, record.fields)),
-        Err(e) => {
-            file_errors.push(e.to_string());
-            None
-        }
+    let names: Vec<String> = table.header().to_vec();
+    let header: Vec<&str> = names.iter().map(String::as_str).collect();
+    // A row the reader refuses is a bad row like the others; a problem with the whole
+    // file ends the reading.
+    let mut unreadable = None;
+    let records = table.by_ref().map_while(|r| match r {
+        Ok(record) => Some(Ok((record.row, record.fields))),
+        Err(e) => match e.row_error(&names) {
+            Some(bad) => Some(Err(bad)),
+            None => {
+                unreadable = Some(e.to_string());
+                None
+            }
+        },
     });
     let result = Plan::read(&agreement, &header, records);
-    if !file_errors.is_empty() {
-        return Err(AppError::Input(file_errors));
-    }
-    let (plan, warnings) = result.map_err(|errors| row_errors(&file, &errors))?;
+    let (plan, warnings) = match (result, unreadable) {
+        (Ok(read), None) => read,
+        (result, unreadable) => {
+            let mut lines = result.err().map_or_else(Vec::new, |bad| bad.render(&file));
+            lines.extend(unreadable);
+            return Err(AppError::Input(lines));
+        }
+    };
     let stored: Vec<StoredCostCentre> = plan.cost_centres().iter().map(|c| to_stored(&agreement, c)).collect();
     store.save_plan(year, &stored, actor)?;
     Ok(warnings)
-}
-
-fn row_errors(file: &str, errors: &[RowError]) -> AppError {
-    let mut lines: Vec<String> = errors.iter().take(MAX_ROW_ERRORS).map(|e| e.render(file)).collect();
-    if errors.len() > MAX_ROW_ERRORS {
-        lines.push(format!("{file}: and {} more bad rows", errors.len() - MAX_ROW_ERRORS));
-    }
-    AppError::Input(lines)
 }
 
 fn to_stored(agreement: &Agreement, c: &CostCentre) -> StoredCostCentre {
@@ -243,11 +245,13 @@ pub fn import_ledger(
     }
     let plan = plan(store, &agreement)?;
     let file = request.path.display().to_string();
+    let given = request.path.file_name().map_or(file.clone(), |n| n.to_string_lossy().into_owned());
+    let file_name = extract_file_name(&given).map_err(|e| AppError::Input(vec![format!("{file}: {e}")]))?;
     let file_sha256 = file_sha256(request.path)?;
     let table = open_table(request.path, request.mapping.date_format)?;
     let header: Vec<String> = table.header().to_vec();
     let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
-    let reader = RowReader::new(&request.mapping, &header_refs).map_err(|e| row_errors(&file, &[e]))?;
+    let reader = RowReader::new(&request.mapping, &header_refs).map_err(|e| AppError::Input(vec![e.render(&file)]))?;
     let checker = RowChecker {
         reader,
         cost_centres: plan.cost_centres().iter().map(|c| (c.code.clone(), c.partner)).collect(),
@@ -291,7 +295,7 @@ pub fn import_ledger(
     let header = ImportHeader {
         period: request.period,
         partner: request.partner.to_string(),
-        file_name: request.path.file_name().map_or(file.clone(), |n| n.to_string_lossy().into_owned()),
+        file_name,
         file_sha256,
         actor: request.actor.to_string(),
     };
@@ -302,8 +306,11 @@ pub fn import_ledger(
     progress(total_bytes, total_bytes);
     let checked = worker.join().map_err(|_| AppError::Input(vec![format!("{file}: reading the file failed")]))?;
     match (outcome, checked) {
-        (Err(StoreError::ImportAborted), Checked::FileError(e)) => Err(AppError::Input(vec![e])),
-        (Err(StoreError::ImportAborted), Checked::BadRows(errors)) => Err(row_errors(&file, &errors)),
+        (Err(StoreError::ImportAborted), Checked::Refused { bad, unreadable }) => {
+            let mut lines = bad.render(&file);
+            lines.extend(unreadable);
+            Err(AppError::Input(lines))
+        }
         (other, _) => Ok(other?),
     }
 }
@@ -322,8 +329,29 @@ enum Batch {
 /// How reading the file ended.
 enum Checked {
     AllGood,
-    BadRows(Vec<RowError>),
-    FileError(String),
+    /// Bad rows (the first ones and how many more), and a problem with the whole file
+    /// that ended the reading, if there was one.
+    Refused {
+        bad: BadRows,
+        unreadable: Option<String>,
+    },
+}
+
+/// Where the checker's records come from: a [`TableReader`], or in tests a stream made up
+/// as it is read.
+trait Records: Send {
+    fn read_into(&mut self, record: &mut Record) -> Result<bool, FileError>;
+    fn bytes_read(&self) -> u64;
+}
+
+impl Records for TableReader {
+    fn read_into(&mut self, record: &mut Record) -> Result<bool, FileError> {
+        TableReader::read_into(self, record)
+    }
+
+    fn bytes_read(&self) -> u64 {
+        TableReader::bytes_read(self)
+    }
 }
 
 /// Checks each row of an extract: the mapping reads it, its cost centre is the partner's
@@ -342,45 +370,62 @@ struct RowChecker {
     date_column: usize,
 }
 
+/// Rows per batch handed to the writing thread, and the most text a batch may hold (rows
+/// can be up to a megabyte each): four batches in flight are at most a few megabytes.
 const BATCH: usize = 4096;
+const BATCH_BYTES: usize = 4 << 20;
 
 impl RowChecker {
-    fn check_all(self, mut table: TableReader, batches: &SyncSender<Batch>) -> Checked {
-        let mut errors = Vec::new();
+    fn check_all(self, mut table: impl Records, batches: &SyncSender<Batch>) -> Checked {
+        let mut bad = BadRows::default();
+        let mut unreadable = None;
         let mut batch = Vec::with_capacity(BATCH);
+        let mut batch_bytes = 0;
         let mut record = Record::default();
         loop {
-            match table.read_into(&mut record) {
-                Ok(true) => {}
+            let checked = match table.read_into(&mut record) {
+                Ok(true) => self.check(&record),
                 Ok(false) => break,
-                Err(e) => {
-                    let _ = batches.send(Batch::Abort);
-                    return Checked::FileError(e.to_string());
+                Err(e) => match e.row_error(&self.header) {
+                    // A row the reader refused (its fields, its text) is a bad row like
+                    // the others, and reading goes on.
+                    Some(row) => Err(row),
+                    None => {
+                        unreadable = Some(e.to_string());
+                        break;
+                    }
+                },
+            };
+            match checked {
+                Ok(row) if bad.is_empty() => {
+                    batch_bytes += row.description.len() + row.reference.len() + row.subjective.len();
+                    batch.push(row);
                 }
-            }
-            match self.check(&record) {
-                Ok(row) if errors.is_empty() => batch.push(row),
                 // Once a row is bad nothing will be written; keep reading only to report.
                 Ok(_) => {}
                 Err(e) => {
-                    if errors.is_empty() {
+                    if bad.is_empty() {
                         batch.clear();
                         if batches.send(Batch::Abort).is_err() {
-                            return Checked::BadRows(vec![e]);
+                            return Checked::Refused { bad: e.into(), unreadable };
                         }
                     }
-                    errors.push(e);
+                    bad.push(e);
                 }
             }
-            if batch.len() == BATCH {
+            if batch.len() == BATCH || batch_bytes >= BATCH_BYTES {
+                batch_bytes = 0;
                 let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                 if batches.send(Batch::Rows { rows, bytes_read: table.bytes_read() }).is_err() {
                     return Checked::AllGood;
                 }
             }
         }
-        if !errors.is_empty() {
-            return Checked::BadRows(errors);
+        if !bad.is_empty() || unreadable.is_some() {
+            if bad.is_empty() {
+                let _ = batches.send(Batch::Abort);
+            }
+            return Checked::Refused { bad, unreadable };
         }
         let _ = batches.send(Batch::Rows { rows: batch, bytes_read: table.bytes_read() });
         let _ = batches.send(Batch::Done);
@@ -390,12 +435,7 @@ impl RowChecker {
     fn check(&self, record: &Record) -> Result<LedgerRow, RowError> {
         let fields: Vec<&str> = record.fields.iter().map(String::as_str).collect();
         let row = self.reader.read(record.row, &fields)?;
-        let bad = |column: usize, message: String| RowError {
-            row: record.row,
-            column: column + 1,
-            column_name: self.header[column].trim().to_string(),
-            message,
-        };
+        let bad = |column: usize, message: String| RowError::new(record.row, column + 1, &self.header[column], message);
         match self.cost_centres.get(&row.cost_centre) {
             None => Err(bad(
                 self.cost_centre_column,
@@ -429,7 +469,15 @@ pub struct LedgerFigures {
 pub fn ledger_figures(store: &dyn Store, year: FinancialYear) -> Result<LedgerFigures> {
     let mut figures =
         LedgerFigures { actuals: Actuals::new(), forecasts: Forecasts::new(), rows: HashMap::new(), latest: None };
+    // The year's figures are one input: bounded, so every sum the report makes is exact.
+    let mut tally = Tally::default();
+    let mut count = |amount: Money| {
+        tally
+            .add(amount)
+            .map_err(|e| AppError::Input(vec![format!("the {year} ledger and forecasts cannot be reported: {e}")]))
+    };
     for a in store.actuals(year)? {
+        count(a.amount)?;
         let m = a.month.number() as usize - 1;
         figures.rows.entry(a.cost_centre.clone()).or_insert([0; 12])[m] += a.rows;
         figures.actuals.entry(a.cost_centre).or_insert([Money::ZERO; 12])[m] += a.amount;
@@ -437,7 +485,10 @@ pub fn ledger_figures(store: &dyn Store, year: FinancialYear) -> Result<LedgerFi
             figures.latest = figures.latest.max(Some(a.month));
         }
     }
-    figures.forecasts = store.forecasts(year)?.into_iter().map(|f| ((f.cost_centre, f.month), f.outturn)).collect();
+    for f in store.forecasts(year)? {
+        count(f.outturn)?;
+        figures.forecasts.insert((f.cost_centre, f.month), f.outturn);
+    }
     Ok(figures)
 }
 
@@ -491,3 +542,6 @@ pub fn year_end(store: &dyn Store, year: FinancialYear, waived: &[String]) -> Re
     let invoices = invoices(&agreement, &settlements);
     Ok(YearEnd { agreement, outturn, settlements, invoices })
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,4 +1,4 @@
-//! The payment schedule (R8) joined with what has been recorded of it: when each
+//! The payment schedule joined with what has been recorded of it: when each
 //! instalment was raised (invoiced) and paid. The command line's `pooled payments --year`
 //! and the web's payments page both show it; the web's totals and states come from here.
 
@@ -10,7 +10,7 @@ use pooled_store::PaymentStatus;
 
 use crate::{AppError, Result};
 
-/// The instalment `from` a partner to `pool` in `month` of the agreement's schedule (R8).
+/// The instalment `from` a partner to `pool` in `month` of the agreement's schedule.
 pub fn scheduled_instalment(agreement: &Agreement, pool: &str, from: &str, month: FiscalMonth) -> Result<Instalment> {
     schedule(agreement)
         .into_iter()

@@ -83,7 +83,7 @@ pub enum DbCommand {
         #[arg(long, value_parser = Money::parse, allow_hyphen_values = true)]
         outturn: Money,
     },
-    /// The monthly finance report (R11).
+    /// The monthly finance report: budget, actual, forecast and variance of every line.
     Report {
         #[arg(long, value_parser = FinancialYear::parse)]
         year: FinancialYear,
@@ -94,11 +94,11 @@ pub enum DbCommand {
         /// Where to write csv, json or xlsx (standard output if absent; required for xlsx).
         #[arg(long, short)]
         output: Option<PathBuf>,
-        /// Flag forecast variances of at least this much; 0 flags any (Sch 4 3.5).
+        /// Flag forecast variances of at least this much for an action plan; 0 flags any.
         #[arg(long, value_parser = Money::parse, default_value = "0")]
         threshold: Money,
     },
-    /// Record that an instalment (R8) was invoiced or paid.
+    /// Record that an instalment was invoiced or paid.
     RecordPayment {
         #[arg(long, value_parser = FinancialYear::parse)]
         year: FinancialYear,
@@ -258,7 +258,7 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
     }
 }
 
-/// `pooled settle --year`: DESIGN 6 on the ledger outturn, with the invoices.
+/// `pooled settle --year`: the settlement on the ledger outturn, with the invoices.
 pub fn settle(db: &Db, year: FinancialYear, waived: &[String], json: bool) -> Outcome {
     let store = open(db)?;
     let end = pooled_app::year_end(store.as_ref(), year, waived).map_err(app)?;
@@ -279,7 +279,7 @@ pub fn settle(db: &Db, year: FinancialYear, waived: &[String], json: bool) -> Ou
     Ok(out)
 }
 
-/// `pooled payments --year`: the schedule (R8) with what has been raised and paid.
+/// `pooled payments --year`: the schedule with what has been raised and paid.
 pub fn payments(db: &Db, year: FinancialYear, json: bool) -> Outcome {
     let store = open(db)?;
     let a = pooled_app::agreement(store.as_ref(), year).map_err(app)?;

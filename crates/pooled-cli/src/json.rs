@@ -1,4 +1,4 @@
-//! The JSON contract of DESIGN 8 as the command line prints it: the answers shared with
+//! The JSON contract (docs/cli.md) as the command line prints it: the answers shared with
 //! the web's API are `pooled_app::json`'s types; the meeting and notice checks, only the
 //! command line's, are typed here.
 

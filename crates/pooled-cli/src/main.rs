@@ -1,4 +1,4 @@
-//! `pooled`: the command line (DESIGN 8). Thin: it reads files, calls the core, and prints
+//! `pooled`: the command line (docs/cli.md). Thin: it reads files, calls the core, and prints
 //! a table or the JSON contract. Exit 0 on success, 1 on invalid input, 2 on usage.
 
 mod db;
@@ -17,7 +17,7 @@ use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{Calendar, Date, FinancialYear};
-use pooled_core::diagnostic::Diagnostic;
+use pooled_core::diagnostic::{self, Diagnostic};
 use pooled_core::governance::{Meeting, check_meeting};
 use pooled_core::settlement::{Outturn, settle};
 use pooled_core::termination::{NoticeReason, notice};
@@ -36,7 +36,7 @@ struct Cli {
 enum Command {
     /// Validate an agreement file: errors, and warnings such as declared totals that differ.
     Check { agreement: PathBuf },
-    /// Each pool's risk-share table (R1, R2, R7), as Schedule 3 lays it out.
+    /// Each pool's risk-share table: contributions, exclusions, income added back, base, share.
     RiskShare {
         agreement: PathBuf,
         #[arg(long)]
@@ -45,7 +45,7 @@ enum Command {
         #[arg(long)]
         thousands: bool,
     },
-    /// Year-end settlement of every pool (R3-R6): on an outturn file, or with --year on the
+    /// Year-end settlement of every pool, part by part: on an outturn file, or with --year on the
     /// ledger in the database, with the invoices between partners.
     Settle {
         #[arg(required_unless_present = "year", conflicts_with = "year")]
@@ -54,13 +54,13 @@ enum Command {
         outturn: Option<PathBuf>,
         #[arg(long, value_parser = FinancialYear::parse)]
         year: Option<FinancialYear>,
-        /// Rules waived by recorded decision (R5), with --year.
+        /// Rules waived by recorded decision (a clawback's id), with --year.
         #[arg(long, requires = "year")]
         waive: Vec<String>,
         #[arg(long)]
         json: bool,
     },
-    /// Monthly instalments from each partner to each pool's host (R8): from an agreement
+    /// Monthly instalments from each partner to each pool's host: from an agreement
     /// file, or with --year from the database with what has been raised and paid.
     Payments {
         #[arg(required_unless_present = "year", conflicts_with = "year")]
@@ -70,14 +70,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Check a board meeting: quorum, seats, decisions, agenda and minutes deadlines (R10).
+    /// Check a board meeting: quorum, seats, decisions, agenda and minutes deadlines.
     Meeting {
         agreement: PathBuf,
         meeting: PathBuf,
         #[arg(long)]
         json: bool,
     },
-    /// When notice of termination given on a date takes effect (R9).
+    /// When notice of termination given on a date takes effect.
     Notice {
         agreement: PathBuf,
         #[arg(long, value_parser = parse_date)]
@@ -232,7 +232,8 @@ fn run(db: &db::Db, command: Command) -> Outcome {
             Ok(if json { json::meeting(&a, &checked) } else { text::meeting(&a, board, &m, &checked) })
         }
         Command::Notice { agreement, given, reason, months, json } => {
-            let a = load_agreement(&agreement)?;
+            let source = read(&agreement)?;
+            let a = parsed(&agreement, &source, Agreement::parse)?;
             let reason = match (reason, months) {
                 (Reason::Default, Some(months)) => NoticeReason::Default { months },
                 (Reason::Default, None) => return Err(Failure::Usage("--reason default needs --months N".into())),
@@ -241,7 +242,12 @@ fn run(db: &db::Db, command: Command) -> Outcome {
                 (Reason::NoContributionAgreement, None) => NoticeReason::NoContributionAgreement,
             };
             let terms = a.termination().ok_or_else(|| {
-                Failure::Input(vec![format!("{}: the agreement has no [termination] section", agreement.display())])
+                // Where the table would go: at the end of the file.
+                let missing = Diagnostic::error(
+                    source.len()..source.len(),
+                    "the agreement has no [termination] table: add one with notice_months and no_contribution_agreement_months",
+                );
+                Failure::Input(vec![missing.render(&agreement.display().to_string(), &source)])
             })?;
             let n = notice(terms, given, reason).map_err(Failure::Usage)?;
             Ok(if json { json::notice(&n) } else { text::notice(&n) })
@@ -259,8 +265,12 @@ fn warn_lines(lines: &[String]) {
     }
 }
 
+/// A text file (agreement, outturn, meeting, register), which must be UTF-8: otherwise
+/// an error at the line and column of its first byte that is not.
 fn read(path: &Path) -> Result<String, Failure> {
-    std::fs::read_to_string(path).map_err(|e| Failure::Input(vec![format!("{}: cannot read: {e}", path.display())]))
+    let bytes =
+        std::fs::read(path).map_err(|e| Failure::Input(vec![format!("{}: cannot read: {e}", path.display())]))?;
+    diagnostic::utf8_text(&path.display().to_string(), &bytes).map(str::to_string).map_err(|e| Failure::Input(vec![e]))
 }
 
 /// Reads and parses a file; its warnings go to standard error, its errors make a Failure.
@@ -268,9 +278,17 @@ fn load<T>(
     path: &Path,
     parse: impl FnOnce(&str) -> Result<(T, Vec<Diagnostic>), Vec<Diagnostic>>,
 ) -> Result<T, Failure> {
-    let text = read(path)?;
-    let (value, warnings) = parse(&text).map_err(|e| Failure::Input(render_all(path, &text, &e)))?;
-    warn(path, &text, &warnings);
+    parsed(path, &read(path)?, parse)
+}
+
+/// [`load`] of a file already read.
+fn parsed<T>(
+    path: &Path,
+    text: &str,
+    parse: impl FnOnce(&str) -> Result<(T, Vec<Diagnostic>), Vec<Diagnostic>>,
+) -> Result<T, Failure> {
+    let (value, warnings) = parse(text).map_err(|e| Failure::Input(render_all(path, text, &e)))?;
+    warn(path, text, &warnings);
     Ok(value)
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use pooled_core::agreement::Agreement;
+use pooled_core::agreement::{Agreement, BoardRule};
 use pooled_core::money::Money;
 use pooled_core::report::{Level, MonthlyReport, PoolReport};
 
@@ -40,8 +40,11 @@ pub fn write(agreement: &Agreement, report: &MonthlyReport, format: ReportFormat
 
 fn table(agreement: &Agreement, report: &MonthlyReport) -> String {
     let mut out = format!(
-        "Monthly finance report {} {} (R11; variances of {} or more flagged for an action plan, Sch 4 3.5)\n\n",
-        report.year, report.month, report.threshold
+        "Monthly finance report {} {} (variances of {} or more flagged for an action plan, {})\n\n",
+        report.year,
+        report.month,
+        report.threshold,
+        agreement.cite(BoardRule::ActionPlans)
     );
     for pool in &report.pools {
         out.push_str(&format!("{} ({})\n", pool.name, pool.id));
@@ -84,5 +87,5 @@ fn risk_impact_line(agreement: &Agreement, pool: &PoolReport) -> String {
         .iter()
         .map(|p| format!("{} {}", agreement.partners()[p.partner].id, p.total.to_report_string()))
         .collect();
-    format!("Forecast risk-share impact (DESIGN 6 on the forecast): {}\n", parts.join(", "))
+    format!("Forecast risk-share impact (the settlement on the forecast): {}\n", parts.join(", "))
 }

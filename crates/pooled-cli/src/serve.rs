@@ -14,6 +14,7 @@ use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
 use pooled_files::{GenOptions, PlanRow, Span, gen_ledger, gen_plan, write_plan_csv};
 use pooled_store::{NewUser, Role, Store};
+use pooled_web::Settings;
 
 use crate::db::{Db, app, store_error};
 use crate::{Failure, Outcome};
@@ -29,11 +30,22 @@ pub enum ServeCommand {
         /// (a trial on one machine). Behind HTTPS, leave it off.
         #[arg(long)]
         insecure_cookies: bool,
+        /// The largest ledger extract a browser or script may upload, in MB (1 MB =
+        /// 1,048,576 bytes); a larger one is refused before anything is written.
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+        max_upload_mb: u64,
+        /// Where uploaded extracts wait while they are imported (only the server's user may
+        /// read them). Default: beside a SQLite database (FILE-uploads), or ./pooled-uploads
+        /// for PostgreSQL. Leftovers of a server stopped mid-import are removed at start.
+        #[arg(long)]
+        upload_dir: Option<PathBuf>,
     },
     /// Create a fresh demonstration database (both Oxfordshire agreements, six months of
     /// ledger, some forecasts, an account for each role) and serve it on plain HTTP.
     /// Uses demo.sqlite unless --database is given.
     Demo {
+        /// Where to listen: a loopback host:port (port 0 picks a free one), as the demo's
+        /// accounts share a printed password.
         #[arg(long, default_value = "127.0.0.1:8080")]
         address: String,
     },
@@ -78,7 +90,8 @@ impl DemoAccount {
     }
 }
 
-/// One account per role, as DESIGN 1 lists the users.
+/// One account per role: administrator, pool manager, each partner's finance officer,
+/// budget holder, board member, viewer.
 const DEMO_ACCOUNTS: [DemoAccount; 7] = [
     DemoAccount { username: "admin", display_name: "Sam Patel", role: Role::Administrator, partner: None },
     DemoAccount { username: "manager", display_name: "Jo Hughes", role: Role::PoolManager, partner: None },
@@ -108,13 +121,32 @@ const MEAN_POSTING_PENCE: i64 = 510_000;
 
 pub fn run(db: &Db, command: ServeCommand) -> Outcome {
     match command {
-        ServeCommand::Serve { address, insecure_cookies } => serve(&address, &db.database, !insecure_cookies, None),
+        ServeCommand::Serve { address, insecure_cookies, max_upload_mb, upload_dir } => {
+            let max_upload_bytes = usize::try_from(max_upload_mb << 20).map_err(|_| {
+                Failure::Usage(format!("--max-upload-mb {max_upload_mb} is more than this computer can address"))
+            })?;
+            let settings = Settings {
+                address,
+                database: db.database.clone(),
+                secure_cookies: !insecure_cookies,
+                max_upload_bytes,
+                upload_dir,
+            };
+            serve(&settings, None)
+        }
         ServeCommand::Demo { address } => {
             refuse_beyond_this_machine(&address)?;
             let database = if db.database_given { db.database.clone() } else { "demo.sqlite".to_string() };
             create_demo(Path::new(&database))?;
             // The demo is served on plain HTTP, where a browser may drop Secure cookies.
-            serve(&address, &database, false, Some(&database))
+            let settings = Settings {
+                address,
+                database: database.clone(),
+                secure_cookies: false,
+                max_upload_bytes: pooled_web::DEFAULT_MAX_UPLOAD_BYTES,
+                upload_dir: None,
+            };
+            serve(&settings, Some(&database))
         }
     }
 }
@@ -134,8 +166,10 @@ fn refuse_beyond_this_machine(address: &str) -> Result<(), Failure> {
     }
 }
 
-fn serve(address: &str, database: &str, secure_cookies: bool, demo: Option<&str>) -> Outcome {
-    pooled_web::run(address, database, secure_cookies, |bound| {
+fn serve(settings: &Settings, demo: Option<&str>) -> Outcome {
+    start_logging();
+    let database = &settings.database;
+    pooled_web::run(settings, |bound| {
         let serving = match demo {
             Some(file) => {
                 let logins: String = DEMO_ACCOUNTS
@@ -156,6 +190,18 @@ fn serve(address: &str, database: &str, secure_cookies: bool, demo: Option<&str>
     })
     .map_err(|e| Failure::Input(vec![format!("pooled serve: {e}")]))?;
     Ok(String::new())
+}
+
+/// The server's log: one line per event on standard error, its fields as `key=value`
+/// (each request's line carries its method, path, status, latency and id). Errors, the
+/// requests and start and stop are logged; more detail is not.
+fn start_logging() {
+    tracing_subscriber::fmt()
+        .compact()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+        .init();
 }
 
 /// Builds the demo database at `path`, replacing an earlier demo's file but never any
@@ -213,15 +259,14 @@ fn record_meetings(store: &mut dyn Store) -> Result<(), Failure> {
     for (file, text) in MEETINGS {
         let (meeting, _) = Meeting::parse_with_register(text, &records.agreement, &records.register)
             .map_err(|_| Failure::Input(vec![format!("{file}: invalid")]))?;
-        pooled_app::board::save_meeting(store, &records.agreement, &records.register, None, &meeting, ACTOR)
-            .map_err(app)?;
+        pooled_app::board::save_meeting(store, &records.agreement, None, &meeting, ACTOR).map_err(app)?;
     }
     Ok(())
 }
 
 fn create_accounts(store: &mut dyn Store, budget_holder: &[String]) -> Result<(), Failure> {
     // One hash for all: they share the password, and Argon2id is slow on purpose.
-    let hash = pooled_web::password::hash(DEMO_PASSWORD).map_err(|e| Failure::Input(vec![e]))?;
+    let hash = pooled_app::password::hash(DEMO_PASSWORD).map_err(|e| Failure::Input(vec![e]))?;
     for account in &DEMO_ACCOUNTS {
         let user = NewUser {
             username: account.username.into(),

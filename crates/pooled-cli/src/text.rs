@@ -1,6 +1,6 @@
 //! The human-readable form of each command's answer.
 
-use pooled_core::agreement::{Agreement, Board, Pool};
+use pooled_core::agreement::{Agreement, Board, BoardRule, Pool};
 use pooled_core::governance::{Meeting, MeetingCheck, filled_by_name};
 use pooled_core::money::Money;
 use pooled_core::payments::Instalment;
@@ -191,7 +191,12 @@ pub fn meeting(a: &Agreement, board: &Board, m: &Meeting, c: &MeetingCheck) -> S
         .zip(&c.seats_filled)
         .map(|(p, n)| format!("{} {n} of {}", p.id, board.quorum_per_partner))
         .collect();
-    out.push_str(&format!("Quorate: {} ({}; Sch 4 1.3)\n\n", if c.quorate { "yes" } else { "NO" }, seats.join(", ")));
+    out.push_str(&format!(
+        "Quorate: {} ({}; {})\n\n",
+        if c.quorate { "yes" } else { "NO" },
+        seats.join(", "),
+        board.cite(BoardRule::Quorum)
+    ));
     let mut t = Table::new(&["Seat", "Partner", "Filled by", "How"]);
     for s in &c.seats {
         let (by, how) = match &s.filled {
@@ -213,16 +218,18 @@ pub fn meeting(a: &Agreement, board: &Board, m: &Meeting, c: &MeetingCheck) -> S
         None => "not yet",
     };
     out.push_str(&format!(
-        "\nAgenda and papers: due by {}, published {} ({}; Sch 4 5.2)\n",
+        "\nAgenda and papers: due by {}, published {} ({}; {})\n",
         c.agenda.due,
         c.agenda.done.map_or("-".into(), |d| d.to_string()),
-        on_time(c.agenda.on_time)
+        on_time(c.agenda.on_time),
+        board.cite(BoardRule::Papers)
     ));
     out.push_str(&format!(
-        "Minutes: due by {}, circulated {} ({}; Sch 4 6.3)\n",
+        "Minutes: due by {}, circulated {} ({}; {})\n",
         c.minutes.due,
         c.minutes.done.map_or("-".into(), |d| d.to_string()),
-        on_time(c.minutes.on_time)
+        on_time(c.minutes.on_time),
+        board.cite(BoardRule::Minutes)
     ));
     if !c.decisions.is_empty() {
         out.push('\n');
@@ -233,7 +240,7 @@ pub fn meeting(a: &Agreement, board: &Board, m: &Meeting, c: &MeetingCheck) -> S
                 d.subject.clone(),
                 outcome.outcome.name().to_string(),
                 outcome.lead.map_or("-".to_string(), |l| partner_id(a, l).to_string()),
-                outcome.outcome.clause().to_string(),
+                outcome.clause.clone(),
             ]);
         }
         out.push_str(&t.render());
@@ -242,5 +249,5 @@ pub fn meeting(a: &Agreement, board: &Board, m: &Meeting, c: &MeetingCheck) -> S
 }
 
 pub fn notice(n: &Notice) -> String {
-    format!("Notice given {} takes effect {} ({} months; R9)\n", n.given, n.effective, n.months)
+    format!("Notice given {} takes effect {} ({} months' notice)\n", n.given, n.effective, n.months)
 }

@@ -98,7 +98,7 @@ pub fn run_token(db: &Db, command: TokenCommand) -> Outcome {
     match command {
         TokenCommand::Create { username, name } => {
             let user = find(store, &username)?;
-            let secret = pooled_web::password::secret();
+            let secret = pooled_app::password::secret();
             let token = NewApiToken { user_id: user.id, name, token_hash: sha256_hex(&secret), created_at: now_utc() };
             let id = store.create_api_token(&token, &db.actor).map_err(store_error)?;
             eprintln!("API token {id} for {username}; it is shown once, so keep it now:");
@@ -110,7 +110,13 @@ pub fn run_token(db: &Db, command: TokenCommand) -> Outcome {
             Ok(tokens
                 .iter()
                 .map(|t| {
-                    format!("{} {} {} {}\n", t.id, t.name, t.created_at, t.revoked_at.as_deref().unwrap_or("live"))
+                    format!(
+                        "{} {} {} {}\n",
+                        t.id,
+                        t.name,
+                        t.created_at,
+                        t.revoked_at.map_or("live".to_string(), |at| at.to_string())
+                    )
                 })
                 .collect())
         }
@@ -156,7 +162,7 @@ fn new_password_hash(username: &str) -> Result<String, Failure> {
     } else {
         read_line()?
     };
-    pooled_web::password::hash(&password).map_err(|e| Failure::Input(vec![format!("{e}; nothing was changed")]))
+    pooled_app::password::hash(&password).map_err(|e| Failure::Input(vec![format!("{e}; nothing was changed")]))
 }
 
 /// Asks on standard error and reads a line with the terminal's echo off (`stty`), so the

@@ -142,7 +142,7 @@ fn worked_example_from_load_to_settlement() {
         (row["forecast_outturn"].as_str(), row["forecast_basis"].as_str()),
         (Some("3100000.00"), Some("entered"))
     );
-    // Every pool's forecast risk impact sums exactly to its forecast variance (DESIGN 6).
+    // Every pool's forecast risk impact sums exactly to its forecast variance.
     for pool in report["pools"].as_array().unwrap() {
         let impact: i64 = pool["risk_impact"].as_array().unwrap().iter().map(|p| pence(&p["total"])).sum();
         assert_eq!(impact, pence(&pool["rows"][0]["variance"]), "pool {}", pool["id"]);
@@ -168,7 +168,14 @@ fn worked_example_from_load_to_settlement() {
         "the workbook's total is the report's"
     );
     let csv = s.ok(&["report", "--year", "2016-17", "--month", "M3", "--format", "csv"]);
-    assert!(csv.starts_with("Pool,Level,Row,Segment,Line,Cost centre,Partner,Annual budget,"), "{csv}");
+    // Text quoted, amounts plain numbers (negative ones too).
+    assert!(
+        csv.starts_with(
+            "\"Pool\",\"Level\",\"Row\",\"Segment\",\"Line\",\"Cost centre\",\"Partner\",\"Annual budget\","
+        ),
+        "{csv}"
+    );
+    assert!(csv.lines().nth(2).unwrap().contains(",\"\",\"\",\"\",151003711.00,"), "{csv}");
 
     // Year end on the ledger: parts sum to each pool's variance; invoices settle with hosts.
     let settled: Value = serde_json::from_str(&s.ok(&["settle", "--year", "2016-17", "--json"])).unwrap();
@@ -196,7 +203,10 @@ fn bad_rows_are_all_reported_and_nothing_is_written() {
          OCC-OP01-001,05/06/2016,5101,Care,V3,100.00\n\
          OCC-OP01-001,05/05/2016,5101,Care,V4,1.005\n\
          OCCG-OP01-001,05/05/2016,5101,Care,V5,1\n\
-         OCC-OP01-001,2016-05-05,5101,Care,V6,1\n",
+         OCC-OP01-001,2016-05-05,5101,Care,V6,1\n\
+         OCC-OP01-001,05/05/2016,5101,Care\n\
+         OCC-OP01-001,05/05/2016,5101,Care, Smith,V8,1\n\
+         NOPE-2,05/05/2016,5101,Care,V9,1\n",
     )
     .unwrap();
     let err = s.fails(&["import", "--partner", "OCC", "--period", "2016-05", &file]);
@@ -211,9 +221,28 @@ fn bad_rows_are_all_reported_and_nothing_is_written() {
             ),
             format!("{file}:6:1: error: Cost Centre: cost centre `OCCG-OP01-001` belongs to OCCG, not OCC"),
             format!("{file}:7:2: error: Voucher Date: invalid date `2016-05-05`: expected dd/mm/yyyy, e.g. 31/05/2016"),
+            // A row with the wrong number of fields is a bad row like the others, at the
+            // first field missing or extra, and the rows after it are still checked.
+            format!(
+                "{file}:8:5: error: Voucher No: this row has 4 fields but the header has 6 (a missing field or an unclosed quote?)"
+            ),
+            format!("{file}:9:7: error: column 7: this row has 7 fields but the header has 6 (an unquoted comma?)"),
+            format!("{file}:10:1: error: Cost Centre: cost centre `NOPE-2` is not in the 2016-17 plan (unmapped)"),
         ]
     );
     assert_eq!(actuals_to_date(&s.report_json("M2")), 0, "nothing was imported");
+    // Past fifty bad rows, the first fifty and a count of the rest.
+    let many = s.path("many.csv");
+    let rows: String = (0..120).map(|i| format!("NOPE-{i},05/05/2016,5101,Care,V{i},1\n")).collect();
+    std::fs::write(&many, format!("Cost Centre,Voucher Date,Account,Description,Voucher No,Amount\n{rows}")).unwrap();
+    let err = s.fails(&["import", "--partner", "OCC", "--period", "2016-05", &many]);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 51, "{err}");
+    assert_eq!(
+        lines[49],
+        format!("{many}:51:1: error: Cost Centre: cost centre `NOPE-49` is not in the 2016-17 plan (unmapped)")
+    );
+    assert_eq!(lines[50], format!("{many}: and 70 more bad rows"));
     // The good file then goes in.
     let good = s.extract("OCC", "2016-05", 500, 3);
     assert!(s.ok(&["import", "--partner", "OCC", "--period", "2016-05", &good]).contains("imported 500 rows"));

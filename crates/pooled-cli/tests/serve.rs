@@ -127,9 +127,15 @@ fn demo_builds_its_database_and_serves_it() {
     let (status, body) = get(&address, "/pools/2022-23/HESC", &cookie);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("entered"), "some forecasts entered by budget holders");
+    assert!(dir.join("demo.sqlite-uploads").is_dir(), "uploads wait beside the database");
     let log = stop(child);
-    assert!(log.contains("method=GET path=\"/health\" status=200 duration_ms="), "{log}");
+    // One line per request: its status, how long it took, and its method, path and id.
+    let health = log.lines().find(|l| l.contains("path=/health")).unwrap_or_else(|| panic!("{log}"));
+    for field in ["INFO", "answered status=200 latency=", "method=GET", "request_id=\""] {
+        assert!(health.contains(field), "{field} in {health}");
+    }
     assert!(dir.join("demo.sqlite").exists(), "demo.sqlite in the directory it ran in");
+    assert!(!dir.join("demo.sqlite-uploads").exists(), "the empty upload folder goes when the server stops");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -1,12 +1,17 @@
-//! A section 75 agreement for one financial year, as validated from its file (DESIGN 5).
+//! A section 75 agreement for one financial year, as validated from its file
+//! (docs/agreement-file.md).
 //!
 //! An [`Agreement`] can only be had from [`Agreement::parse`], so every partner, line and
 //! rule reference in it is known to be valid: references are indices, not strings.
 
 mod parse;
 
+use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
+
 use crate::calendar::{Calendar, Date, FinancialYear};
 use crate::diagnostic::Diagnostic;
+use crate::file_format::out_of_range;
 use crate::money::Money;
 use crate::percent::Percent;
 
@@ -57,15 +62,16 @@ pub struct Successor {
 pub enum PoolKind {
     /// Risk shared between the partners.
     Pooled,
-    /// Reported together; each line's variance stays with its lead commissioner (R7).
+    /// Reported together; each line's variance stays with its lead commissioner.
     Aligned,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RiskShareBasis {
-    /// R1-R2: proportional to each partner's risk-share base, published at `decimals`.
+    /// Proportional to each partner's risk-share base (gross contributions), published
+    /// at `decimals`.
     GrossContributions { decimals: u8 },
-    /// R7: agreed percentages, one per partner, summing to 100.
+    /// Agreed percentages, one per partner, summing to 100.
     Fixed { shares: Vec<Percent> },
 }
 
@@ -77,7 +83,7 @@ pub struct Pool {
     pub kind: PoolKind,
     /// `None` for aligned pools, which share no risk.
     pub risk_share: Option<RiskShareBasis>,
-    /// Income targets added back to the risk-share base (R1), one per partner.
+    /// Income targets added back to the risk-share base, one per partner.
     pub income: Vec<Money>,
     pub declared_total: Option<Money>,
     /// The clause the risk share is agreed under, cited in settlements.
@@ -98,7 +104,7 @@ pub enum Funding {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Risk {
     Shared,
-    /// R3: the whole variance goes to one partner.
+    /// The whole variance goes to one partner.
     BorneBy(PartnerIx),
     /// The line's lead commissioner carries its variance (always so in aligned pools).
     Lead,
@@ -112,7 +118,7 @@ pub struct Line {
     pub lead: Option<PartnerIx>,
     pub funding: Funding,
     pub risk: Risk,
-    /// Whether the line's contributions count in the risk-share base (R1).
+    /// Whether the line's contributions count in the risk-share base.
     pub in_base: bool,
     pub clause: Option<String>,
 }
@@ -126,11 +132,12 @@ pub struct Rule {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RuleKind {
-    /// R5: an underspend on `line` is recouped by `to`, up to `cap`.
+    /// An underspend on `line` is recouped by `to`, up to `cap` (home support clawback).
     UnderspendClawback { line: usize, to: PartnerIx, cap: Money },
 }
 
-/// R4: a saving a partner moved into the pool.
+/// A saving a partner moved into the pool; without an agreed delivery strategy, that
+/// partner funds any shortfall.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Saving {
     pub id: String,
@@ -141,21 +148,21 @@ pub struct Saving {
     pub clause: Option<String>,
 }
 
-/// R8: monthly payments, some partners paying months in advance.
+/// Monthly payments, some partners paying months in advance.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Payments {
     /// Months in advance, one per partner.
     pub in_advance_months: Vec<u32>,
 }
 
-/// R9.
+/// Notice of termination, in months.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Termination {
     pub notice_months: u32,
     pub no_contribution_agreement_months: u32,
 }
 
-/// R10: the joint board and its standing rules.
+/// The joint board and its standing rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Board {
     pub name: String,
@@ -164,6 +171,186 @@ pub struct Board {
     pub minutes_within_days: u32,
     pub calendar: Calendar,
     pub members: Vec<Member>,
+    /// The clause of the agreement behind each rule, as `[board] clauses` gives them.
+    pub clauses: BTreeMap<BoardRule, String>,
+}
+
+impl Board {
+    /// The clause of the agreement behind `rule`, if the agreement file gives one.
+    pub fn clause(&self, rule: BoardRule) -> Option<&str> {
+        self.clauses.get(&rule).map(String::as_str)
+    }
+
+    /// What to cite beside a result of `rule`: its clause, or the rule in words.
+    pub fn cite(&self, rule: BoardRule) -> &str {
+        self.clause(rule).unwrap_or(rule.words())
+    }
+}
+
+/// A rule of the board that pooled applies. Each result names it by the clause the
+/// agreement file gives (`[board] clauses`), or where it gives none, in words; so no
+/// agreement's clause numbers are written into the code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BoardRule {
+    /// Voting members count towards the quorum; non-voting members attend.
+    Members,
+    /// Each voting member's deputy, nominated in writing.
+    Deputies,
+    /// An alternative deputy, confirmed in writing and agreed by the other partner.
+    AlternativeDeputies,
+    /// So many voting members or deputies from each partner.
+    Quorum,
+    /// Seats and their holders changed by written notification.
+    Changes,
+    /// The board replaced by another body.
+    Replacement,
+    /// Representatives invited to meetings, who are not members.
+    Guests,
+    /// Urgent decisions outside meetings, ratified at the next meeting.
+    UrgentDecisions,
+    /// An action plan for any forecast over- or underspend.
+    ActionPlans,
+    /// How often the board meets (quarterly).
+    Meetings,
+    /// The agenda and papers so many working days before a meeting.
+    Papers,
+    /// The monthly finance and performance report, meeting or not.
+    MonthlyReports,
+    /// Decisions only at quorate meetings, by the voting seats, unanimous.
+    Decisions,
+    /// The lead commissioner's discretion when partners disagree on a service element.
+    LeadDiscretion,
+    /// Minutes to members within so many days.
+    Minutes,
+    /// Views of those attending, recorded in the minutes.
+    Views,
+    /// Confidential items.
+    Confidentiality,
+}
+
+impl BoardRule {
+    pub const ALL: [BoardRule; 17] = [
+        BoardRule::Members,
+        BoardRule::Deputies,
+        BoardRule::AlternativeDeputies,
+        BoardRule::Quorum,
+        BoardRule::Changes,
+        BoardRule::Replacement,
+        BoardRule::Guests,
+        BoardRule::UrgentDecisions,
+        BoardRule::ActionPlans,
+        BoardRule::Meetings,
+        BoardRule::Papers,
+        BoardRule::MonthlyReports,
+        BoardRule::Decisions,
+        BoardRule::LeadDiscretion,
+        BoardRule::Minutes,
+        BoardRule::Views,
+        BoardRule::Confidentiality,
+    ];
+
+    /// Its key in `[board] clauses`.
+    pub fn key(self) -> &'static str {
+        match self {
+            BoardRule::Members => "members",
+            BoardRule::Deputies => "deputies",
+            BoardRule::AlternativeDeputies => "alternative_deputies",
+            BoardRule::Quorum => "quorum",
+            BoardRule::Changes => "changes",
+            BoardRule::Replacement => "replacement",
+            BoardRule::Guests => "guests",
+            BoardRule::UrgentDecisions => "urgent_decisions",
+            BoardRule::ActionPlans => "action_plans",
+            BoardRule::Meetings => "meetings",
+            BoardRule::Papers => "papers",
+            BoardRule::MonthlyReports => "monthly_reports",
+            BoardRule::Decisions => "decisions",
+            BoardRule::LeadDiscretion => "lead_discretion",
+            BoardRule::Minutes => "minutes",
+            BoardRule::Views => "views",
+            BoardRule::Confidentiality => "confidentiality",
+        }
+    }
+
+    /// The rule in words, cited where the agreement gives no clause for it.
+    pub fn words(self) -> &'static str {
+        match self {
+            BoardRule::Members => "voting and non-voting members",
+            BoardRule::Deputies => "deputies nominated in writing",
+            BoardRule::AlternativeDeputies => "alternative deputies",
+            BoardRule::Quorum => "quorum",
+            BoardRule::Changes => "changes by written notification",
+            BoardRule::Replacement => "replacement of the board",
+            BoardRule::Guests => "invited representatives",
+            BoardRule::UrgentDecisions => "urgent decisions",
+            BoardRule::ActionPlans => "action plans",
+            BoardRule::Meetings => "quarterly meetings",
+            BoardRule::Papers => "agenda and papers",
+            BoardRule::MonthlyReports => "monthly reports",
+            BoardRule::Decisions => "decision making",
+            BoardRule::LeadDiscretion => "lead commissioner's discretion",
+            BoardRule::Minutes => "minutes",
+            BoardRule::Views => "views in the minutes",
+            BoardRule::Confidentiality => "confidentiality",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<BoardRule> {
+        BoardRule::ALL.into_iter().find(|r| r.key() == key)
+    }
+}
+
+/// One of the board's numbered terms, as the files name them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BoardTerm {
+    QuorumPerPartner,
+    AgendaWorkingDays,
+    MinutesWithinDays,
+}
+
+impl Board {
+    /// Voting members per partner for a quorum: at least one; more than fifty is a typo.
+    pub const QUORUM_PER_PARTNER: RangeInclusive<u32> = 1..=50;
+    /// Working days before a meeting that its agenda and papers go out: up to six weeks.
+    pub const AGENDA_WORKING_DAYS: RangeInclusive<u32> = 1..=30;
+    /// Days after a meeting within which its minutes go out: up to a quarter.
+    pub const MINUTES_WITHIN_DAYS: RangeInclusive<u32> = 1..=90;
+
+    /// Each of a board's numbers outside the range pooled accepts (an agenda due four
+    /// billion working days ahead, in 1621 by the calendar's arithmetic, is a typo), with
+    /// what to say: the one check for the agreement's board and the bodies that replace it.
+    pub fn terms_out_of_range(
+        quorum_per_partner: u32,
+        agenda_working_days: u32,
+        minutes_within_days: u32,
+    ) -> Vec<(BoardTerm, String)> {
+        [
+            (
+                BoardTerm::QuorumPerPartner,
+                "`quorum_per_partner`",
+                quorum_per_partner,
+                Board::QUORUM_PER_PARTNER,
+                "voting members per partner",
+            ),
+            (
+                BoardTerm::AgendaWorkingDays,
+                "`agenda_working_days`",
+                agenda_working_days,
+                Board::AGENDA_WORKING_DAYS,
+                "working days",
+            ),
+            (
+                BoardTerm::MinutesWithinDays,
+                "`minutes_within_days`",
+                minutes_within_days,
+                Board::MINUTES_WITHIN_DAYS,
+                "days",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(term, what, value, range, unit)| Some((term, out_of_range(what, value, range, unit)?)))
+        .collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -174,13 +361,13 @@ pub struct Member {
     pub partner: PartnerIx,
     pub voting: bool,
     pub chair: bool,
-    /// The person nominated in writing as this member's deputy (Sch 4 1.2).
+    /// The person nominated in writing as this member's deputy.
     pub deputy: Option<String>,
 }
 
 impl Agreement {
     /// Reads and validates an agreement file. On success, the warnings (such as declared
-    /// totals that differ from the sums, R13); otherwise every problem found.
+    /// totals that differ from the sums); otherwise every problem found.
     pub fn parse(text: &str) -> Result<(Agreement, Vec<Diagnostic>), Vec<Diagnostic>> {
         parse::parse(text)
     }
@@ -225,6 +412,12 @@ impl Agreement {
 
     pub fn pool(&self, id: &str) -> Option<&Pool> {
         self.pools.iter().find(|p| p.id == id)
+    }
+
+    /// What to cite beside a result of a board rule outside a meeting (an action plan
+    /// in the monthly report): the board's clause, or the rule in words.
+    pub fn cite(&self, rule: BoardRule) -> &str {
+        self.board.as_ref().map_or(rule.words(), |b| b.cite(rule))
     }
 
     /// The sum of every line's budget in every pool.
@@ -370,6 +563,9 @@ impl Agreement {
         }
         if let Some(b) = &self.board {
             f.push(("board".into(), format!("{}, quorum {} per partner", b.name, b.quorum_per_partner)));
+            for (rule, clause) in &b.clauses {
+                f.push((format!("board clause {}", rule.key()), clause.clone()));
+            }
             for m in &b.members {
                 let deputy = m.deputy.as_deref().map_or(String::new(), |d| format!(", deputy {d}"));
                 let vote = if m.voting { "voting" } else { "non-voting" };

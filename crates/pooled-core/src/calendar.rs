@@ -1,4 +1,4 @@
-//! Civil dates, financial years and months, and working days (DESIGN 2 and 7).
+//! Civil dates, financial years and months, and working days.
 //!
 //! Dates are proleptic Gregorian, years 0001 to 9999, with the arithmetic written here
 //! (days from civil and back) so the crate needs no date library. Bank holidays come from the
@@ -10,6 +10,8 @@ use std::fmt;
 use std::ops::RangeInclusive;
 use std::str::FromStr;
 use std::sync::OnceLock;
+
+use crate::diagnostic::quote;
 
 #[cfg(test)]
 mod tests;
@@ -59,7 +61,7 @@ impl Date {
 
     /// Parses `YYYY-MM-DD` (surrounding whitespace ignored). The error says what is wrong.
     pub fn parse_iso(text: &str) -> Result<Date, String> {
-        let bad = |why: &str| Err(format!("invalid date `{text}`: {why}"));
+        let bad = |why: &str| Err(format!("invalid date {}: {why}", quote(text)));
         let b = text.trim().as_bytes();
         let shape_ok = b.len() == 10
             && b[4] == b'-'
@@ -87,7 +89,7 @@ impl Date {
             let name = MONTH_NAMES[month as usize - 1];
             return bad(&format!("{name} {year} has {dim} days"));
         }
-        Date::new(year, month, day).ok_or_else(|| format!("invalid date `{text}`"))
+        Date::new(year, month, day).ok_or_else(|| format!("invalid date {}", quote(text)))
     }
 
     pub fn year(self) -> i32 {
@@ -117,7 +119,7 @@ impl Date {
     }
 
     /// Adds calendar months, keeping the day but clamping it to the end of the target month
-    /// (2016-08-31 + 6 = 2017-02-28), as notice periods are read (DESIGN 7, R9).
+    /// (2016-08-31 + 6 = 2017-02-28), as notice periods are read.
     pub fn add_months_clamped(self, months: i32) -> Option<Date> {
         let index = i64::from(self.year) * 12 + i64::from(self.month) - 1 + i64::from(months);
         let year = i32::try_from(index.div_euclid(12)).ok()?;
@@ -273,7 +275,7 @@ impl FinancialYear {
 
     /// Parses `2016-17` (and `1999-00`); the second part must be the year after the first.
     pub fn parse(text: &str) -> Result<FinancialYear, String> {
-        let bad = |why: String| Err(format!("invalid financial year `{text}`: {why}"));
+        let bad = |why: String| Err(format!("invalid financial year {}: {why}", quote(text)));
         let b = text.trim().as_bytes();
         let shape_ok = b.len() == 7 && b[4] == b'-' && [0, 1, 2, 3, 5, 6].iter().all(|&i| b[i].is_ascii_digit());
         if !shape_ok {
@@ -375,7 +377,7 @@ impl FiscalMonth {
         s.strip_prefix(['M', 'm'])
             .filter(|n| (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|n| FiscalMonth::new(digits(n.as_bytes())))
-            .ok_or_else(|| format!("invalid month `{text}`: expected M1 (April) to M12 (March)"))
+            .ok_or_else(|| format!("invalid month {}: expected M1 (April) to M12 (March)", quote(text)))
     }
 
     /// M1 to M12 in order.
@@ -403,7 +405,7 @@ impl FromStr for FiscalMonth {
     }
 }
 
-/// The bank holiday calendar that decides working days (DESIGN 7).
+/// The bank holiday calendar that decides working days.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Calendar {
     EnglandAndWales,
@@ -424,7 +426,7 @@ impl Calendar {
     pub fn parse(text: &str) -> Result<Calendar, String> {
         Calendar::ALL.into_iter().find(|c| c.name() == text.trim()).ok_or_else(|| {
             let known: Vec<&str> = Calendar::ALL.iter().map(|c| c.name()).collect();
-            format!("unknown calendar `{text}`: known calendars are {}", known.join(", "))
+            format!("unknown calendar {}: known calendars are {}", quote(text), known.join(", "))
         })
     }
 
@@ -468,7 +470,7 @@ impl Calendar {
     }
 
     /// The date `n` working days before `from`, `from` itself not counted (the latest agenda
-    /// date for a meeting, DESIGN 7): from Thursday 2016-09-15, 5 gives 2016-09-08. With
+    /// date for a meeting): from Thursday 2016-09-15, 5 gives 2016-09-08. With
     /// `n` = 0 it is `from`. `None` when that would be before 0001-01-01.
     pub fn step_back_working_days(self, from: Date, n: u32) -> Option<Date> {
         if n == 0 {

@@ -2,6 +2,7 @@
 //! exact amounts, dates, and the conversion of `toml` errors into located diagnostics.
 
 use std::fmt;
+use std::ops::RangeInclusive;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
@@ -72,6 +73,19 @@ impl<'de> Deserialize<'de> for FileDate {
         };
         Date::parse_iso(&text).map(FileDate).map_err(de::Error::custom)
     }
+}
+
+/// What to say when the whole number `value`, called `what`, is outside `range`:
+/// `` `notice_months` must be between 1 and 120 months (got 0) ``. `None` within it.
+pub fn out_of_range(what: &str, value: u32, range: RangeInclusive<u32>, unit: &str) -> Option<String> {
+    (!range.contains(&value)).then(|| {
+        format!(
+            "{what} must be between {} and {} {unit} (got {})",
+            range.start(),
+            range.end(),
+            crate::diagnostic::group_thousands(u64::from(value))
+        )
+    })
 }
 
 /// Amounts that must not be negative (contributions, budgets, income, caps).

@@ -1,6 +1,7 @@
-//! Meetings of the joint board (R10, Sch 4, DESIGN 7): who fills which voting seat, whether
-//! the meeting was quorate, what its decisions came to, and whether the agenda and minutes
-//! met their deadlines.
+//! Meetings of the joint board (docs/rules.md, governance): who fills which voting seat,
+//! whether the meeting was quorate, what its decisions came to, and whether the agenda and
+//! minutes met their deadlines. Every result cites the board's clause for its rule
+//! ([`Board::cite`]).
 
 pub mod deadlines;
 mod meeting_file;
@@ -14,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::agreement::{Agreement, Board, Member, PartnerIx};
+use crate::agreement::{Agreement, Board, BoardRule, Member, PartnerIx};
 use crate::calendar::Date;
 use deadlines::Standing;
 
@@ -31,15 +32,15 @@ pub struct Meeting {
     /// The agenda, in order; decisions name items by their 1-based number.
     pub items: Vec<Item>,
     pub decisions: Vec<Decision>,
-    /// Views of those attending, for the minutes (Sch 4 6.4).
+    /// Views of those attending, for the minutes.
     pub views: Vec<View>,
 }
 
-/// An agenda item and the papers sent with it (Sch 4 5.2).
+/// An agenda item and the papers sent with it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Item {
     pub title: String,
-    /// Discussed in confidence: only members may see it (Sch 4 7.1).
+    /// Discussed in confidence: only members may see it.
     pub confidential: bool,
     pub papers: Vec<Paper>,
 }
@@ -51,8 +52,7 @@ pub struct Paper {
     pub published: Option<Date>,
 }
 
-/// A view recorded for the minutes, including agreement or disagreement with a decision
-/// (Sch 4 6.4).
+/// A view recorded for the minutes, including agreement or disagreement with a decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct View {
     pub person: String,
@@ -66,7 +66,7 @@ pub struct Attendee {
     pub person: String,
     /// The voting member whose seat this person means to fill.
     pub deputising_for: Option<String>,
-    /// An alternative deputy in exceptional circumstances (Sch 4 1.2).
+    /// An alternative deputy in exceptional circumstances.
     pub alternative: bool,
     pub confirmed_in_writing_by: Option<String>,
     pub agreed_by_other_partner: bool,
@@ -127,12 +127,12 @@ pub struct NotCounted {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// Every filled seat voted for (Sch 4 6.1.3).
+    /// Every filled seat voted for.
     Agreed,
     NotAgreed,
-    /// Not unanimous; the element's lead commissioner has discretion (Sch 4 6.2).
+    /// Not unanimous; the element's lead commissioner has discretion.
     LeadDiscretion,
-    /// Taken at an inquorate meeting (Sch 4 6.1.1).
+    /// Taken at an inquorate meeting.
     Invalid,
 }
 
@@ -146,11 +146,11 @@ impl Outcome {
         }
     }
 
-    pub fn clause(self) -> &'static str {
+    /// The board's rule that gives this outcome.
+    pub fn rule(self) -> BoardRule {
         match self {
-            Outcome::Agreed | Outcome::NotAgreed => "Sch 4 6.1",
-            Outcome::LeadDiscretion => "Sch 4 6.2",
-            Outcome::Invalid => "Sch 4 6.1.1",
+            Outcome::Agreed | Outcome::NotAgreed | Outcome::Invalid => BoardRule::Decisions,
+            Outcome::LeadDiscretion => BoardRule::LeadDiscretion,
         }
     }
 }
@@ -161,6 +161,8 @@ pub struct DecisionOutcome {
     pub outcome: Outcome,
     /// The lead commissioner who has discretion; only for [`Outcome::LeadDiscretion`].
     pub lead: Option<PartnerIx>,
+    /// The board's clause for the outcome's rule, or the rule in words.
+    pub clause: String,
 }
 
 /// A deadline and whether it was met; `on_time` is `None` until the thing is done.
@@ -184,9 +186,9 @@ pub struct MeetingCheck {
     pub seats_filled: Vec<u32>,
     pub seats: Vec<Seat>,
     pub not_counted: Vec<NotCounted>,
-    /// Latest date the agenda and papers could go out (Sch 4 5.2).
+    /// Latest date the agenda and papers could go out.
     pub agenda: Deadline,
-    /// Minutes to members within the board's days (Sch 4 6.3).
+    /// Minutes to members within the board's days.
     pub minutes: Deadline,
     pub decisions: Vec<DecisionOutcome>,
 }
@@ -218,7 +220,7 @@ pub fn check_meeting(agreement: &Agreement, board: &Board, meeting: &Meeting) ->
                 (true, false, None) => Outcome::NotAgreed,
             };
             let lead = if outcome == Outcome::LeadDiscretion { d.element_lead } else { None };
-            DecisionOutcome { id: d.id.clone(), outcome, lead }
+            DecisionOutcome { id: d.id.clone(), outcome, lead, clause: board.cite(outcome.rule()).to_string() }
         })
         .collect();
     let agenda_latest = deadlines::agenda_due(board, meeting.date);
@@ -234,8 +236,8 @@ pub fn check_meeting(agreement: &Agreement, board: &Board, meeting: &Meeting) ->
     }
 }
 
-/// Sch 4 1.2-1.3: a seat is filled by the member in person, else the nominated deputy,
-/// else a valid alternative deputy; a seat counts once; non-voting members never count.
+/// A seat is filled by the member in person, else the nominated deputy, else a valid
+/// alternative deputy; a seat counts once; non-voting members never count.
 fn fill_seats(agreement: &Agreement, board: &Board, attendees: &[Attendee]) -> (Vec<Seat>, Vec<NotCounted>) {
     let mut seats: Vec<Seat> = board
         .members
@@ -264,16 +266,19 @@ fn fill_seats(agreement: &Agreement, board: &Board, attendees: &[Attendee]) -> (
             let seat = seats.iter().find(|s| s.member == m.id).expect("voting members have seats");
             let reason = match (&seat.filled, held) {
                 (Some((by, how)), _) => format!(
-                    "the seat of `{}` is already filled by {} ({}); a seat counts once (Sch 4 1.3)",
+                    "the seat of `{}` is already filled by {} ({}); a seat counts once ({})",
                     m.id,
                     by,
-                    filled_by_name(*how)
+                    filled_by_name(*how),
+                    board.cite(BoardRule::Quorum)
                 ),
-                // A person is one of the "3 Voting Members/deputies attending" however many
-                // seats they could claim (Sch 4 1.3).
-                (None, Some(held)) => {
-                    format!("already fills the seat of `{}`; one person fills one seat (Sch 4 1.3)", held.member)
-                }
+                // A person counts once towards the quorum however many seats they could
+                // claim ("3 Voting Members/deputies attending", in Oxfordshire's words).
+                (None, Some(held)) => format!(
+                    "already fills the seat of `{}`; one person fills one seat ({})",
+                    held.member,
+                    board.cite(BoardRule::Quorum)
+                ),
                 (None, None) => {
                     let seat = seats.iter_mut().find(|s| s.member == m.id).expect("found above");
                     seat.filled = Some((a.person.clone(), pass));
@@ -284,7 +289,7 @@ fn fill_seats(agreement: &Agreement, board: &Board, attendees: &[Attendee]) -> (
         }
     }
     for a in attendees.iter().filter(|a| claim_kind(a, member).is_none()) {
-        not_counted.push(NotCounted { person: a.person.clone(), reason: why_no_claim(a, member) });
+        not_counted.push(NotCounted { person: a.person.clone(), reason: why_no_claim(a, board) });
     }
     // Report in the order people were listed.
     let position = |person: &str| attendees.iter().position(|a| a.person == person);
@@ -310,28 +315,34 @@ fn claim_kind<'b>(a: &Attendee, member: impl Fn(&str) -> Option<&'b Member>) -> 
     }
 }
 
-fn why_no_claim<'b>(a: &Attendee, member: impl Fn(&str) -> Option<&'b Member>) -> String {
+fn why_no_claim(a: &Attendee, board: &Board) -> String {
+    let member = |id: &str| board.members.iter().find(|m| m.id == id);
     match &a.deputising_for {
         None => match member(&a.person) {
-            Some(_) => "non-voting member: attends but does not count towards the quorum (Sch 4 1.1)".to_string(),
-            None => "not a member of the board: in attendance only (Sch 4 8.4)".to_string(),
+            Some(_) => format!(
+                "non-voting member: attends but does not count towards the quorum ({})",
+                board.cite(BoardRule::Members)
+            ),
+            None => format!("not a member of the board: in attendance only ({})", board.cite(BoardRule::Guests)),
         },
         Some(seat) => match member(seat) {
             None => format!("deputising for `{seat}`, who is not a member of the board"),
-            Some(m) if !m.voting => {
-                format!("deputising for `{seat}`, a non-voting member: only voting members have deputies (Sch 4 1.2)")
-            }
+            Some(m) if !m.voting => format!(
+                "deputising for `{seat}`, a non-voting member: only voting members have deputies ({})",
+                board.cite(BoardRule::Deputies)
+            ),
             Some(m) => format!(
-                "not the deputy nominated in writing for `{}`{}; an alternative deputy needs `alternative = true` (Sch 4 1.2)",
+                "not the deputy nominated in writing for `{}`{}; an alternative deputy needs `alternative = true` ({})",
                 m.id,
-                m.deputy.as_deref().map(|d| format!(" (who is `{d}`)")).unwrap_or_default()
+                m.deputy.as_deref().map(|d| format!(" (who is `{d}`)")).unwrap_or_default(),
+                board.cite(BoardRule::Deputies)
             ),
         },
     }
 }
 
-/// Sch 4 1.2: confirmed in writing by a voting member of the same partner, and agreed by
-/// the other partner.
+/// An alternative deputy is confirmed in writing by a voting member of the same partner,
+/// and agreed by the other partner.
 fn alternative_is_valid(
     a: &Attendee,
     seat: &Member,
@@ -339,26 +350,27 @@ fn alternative_is_valid(
     partner_name: &dyn Fn(PartnerIx) -> String,
 ) -> Result<(), String> {
     let partner = partner_name(seat.partner);
+    let clause = board.cite(BoardRule::AlternativeDeputies);
     let confirmer = a.confirmed_in_writing_by.as_deref().ok_or_else(|| {
         format!(
-            "alternative deputy for `{}` not confirmed in writing by a voting member of {partner} (Sch 4 1.2)",
+            "alternative deputy for `{}` not confirmed in writing by a voting member of {partner} ({clause})",
             seat.id
         )
     })?;
     let confirmer_ok = board.members.iter().any(|m| m.id == confirmer && m.voting && m.partner == seat.partner);
     if !confirmer_ok {
         return Err(format!(
-            "alternative deputy for `{}` confirmed by `{confirmer}`, who is not a voting member of {partner} (Sch 4 1.2)",
+            "alternative deputy for `{}` confirmed by `{confirmer}`, who is not a voting member of {partner} ({clause})",
             seat.id
         ));
     }
     if !a.agreed_by_other_partner {
-        return Err(format!("alternative deputy for `{}` not agreed by the other partner (Sch 4 1.2)", seat.id));
+        return Err(format!("alternative deputy for `{}` not agreed by the other partner ({clause})", seat.id));
     }
     Ok(())
 }
 
-/// A paper against the agenda deadline (Sch 4 5.2).
+/// A paper against the agenda deadline.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaperCheck {
     /// The 1-based number of its agenda item.
@@ -374,7 +386,8 @@ pub struct PaperCheck {
 }
 
 /// Every paper of the meeting, in agenda order, against the agenda deadline as it stands
-/// on `today`. Financial reports may have to be late (Sch 4 5.3); they are still marked so.
+/// on `today`. An agreement may accept late financial reports (Oxfordshire's does, "as far
+/// in advance of the meeting as possible"); they are still marked late.
 pub fn check_papers(board: &Board, meeting: &Meeting, today: Date) -> Vec<PaperCheck> {
     let due = deadlines::agenda_due(board, meeting.date);
     let mut checks = Vec::new();

@@ -10,7 +10,7 @@ use std::fmt;
 use serde::Deserialize;
 
 use crate::calendar::{Date, FinancialYear, FiscalMonth};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, excerpt, group_thousands, quote, shorten};
 use crate::file_format::from_toml;
 use crate::money::{MAX_PENCE, Money};
 
@@ -29,7 +29,7 @@ impl Period {
 
     /// `2016-05`: a calendar month, year first.
     pub fn parse(text: &str) -> Result<Period, String> {
-        let bad = || format!("invalid period `{text}`: expected a calendar month such as 2016-05");
+        let bad = || format!("invalid period {}: expected a calendar month such as 2016-05", quote(text));
         let t = text.trim();
         let first = Date::parse_iso(&format!("{t}-01")).map_err(|_| bad())?;
         if t.len() != 7 {
@@ -255,9 +255,70 @@ pub struct RowError {
 }
 
 impl RowError {
+    /// The error at `row` and `column` (1-based) under the header's `column_name`
+    /// (`column 7` past the header or under a blank name); the name and any input the
+    /// message quotes are cut to a readable length.
+    pub fn new(row: u64, column: usize, column_name: &str, message: impl Into<String>) -> RowError {
+        let name = column_name.trim();
+        let column_name = if name.is_empty() { format!("column {column}") } else { excerpt(name) };
+        RowError { row, column, column_name, message: shorten(message.into()) }
+    }
+
     /// `file:row:column: error: COLUMN: message`.
     pub fn render(&self, file: &str) -> String {
         format!("{file}:{}:{}: error: {}: {}", self.row, self.column, self.column_name, self.message)
+    }
+}
+
+/// The bad rows of a file as a report shows them: the first [`BadRows::KEPT`] in full and
+/// a count of the rest, so checking a file of millions of bad rows costs the memory of
+/// fifty.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BadRows {
+    first: Vec<RowError>,
+    more: u64,
+}
+
+impl BadRows {
+    /// How many bad rows are kept in full.
+    pub const KEPT: usize = 50;
+
+    pub fn push(&mut self, error: RowError) {
+        if self.first.len() < BadRows::KEPT {
+            self.first.push(error);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.first.is_empty()
+    }
+
+    /// The first bad rows, in the order found.
+    pub fn first(&self) -> &[RowError] {
+        &self.first
+    }
+
+    /// How many bad rows came after the first [`BadRows::KEPT`].
+    pub fn more(&self) -> u64 {
+        self.more
+    }
+
+    /// One line per kept row, then `file: and N more bad rows` if there were more.
+    pub fn render(&self, file: &str) -> Vec<String> {
+        let mut lines: Vec<String> = self.first.iter().map(|e| e.render(file)).collect();
+        if self.more > 0 {
+            let s = if self.more == 1 { "" } else { "s" };
+            lines.push(format!("{file}: and {} more bad row{s}", group_thousands(self.more)));
+        }
+        lines
+    }
+}
+
+impl From<RowError> for BadRows {
+    fn from(error: RowError) -> BadRows {
+        BadRows { first: vec![error], more: 0 }
     }
 }
 
@@ -285,15 +346,18 @@ impl RowReader {
     /// A missing column is an error on row 1.
     pub fn new(mapping: &Mapping, header: &[&str]) -> Result<RowReader, RowError> {
         let find = |name: &str| -> Result<usize, RowError> {
-            header.iter().position(|h| h.trim().eq_ignore_ascii_case(name.trim())).ok_or_else(|| RowError {
-                row: 1,
-                column: 1,
-                column_name: name.to_string(),
-                message: format!(
-                    "the header has no column `{name}` that mapping `{}` needs (columns are {})",
-                    mapping.name,
-                    header.iter().map(|h| format!("`{}`", h.trim())).collect::<Vec<_>>().join(", ")
-                ),
+            header.iter().position(|h| h.trim().eq_ignore_ascii_case(name.trim())).ok_or_else(|| {
+                RowError::new(
+                    1,
+                    1,
+                    name,
+                    format!(
+                        "the header has no column {} that mapping {} needs (columns are {})",
+                        quote(name),
+                        quote(&mapping.name),
+                        listed(header.iter().map(|h| quote(h.trim())))
+                    ),
+                )
             })
         };
         let optional = |name: &Option<String>| name.as_deref().map(find).transpose();
@@ -320,11 +384,8 @@ impl RowReader {
 
     /// Reads record number `row` (1-based, counting the header as row 1).
     pub fn read(&self, row: u64, fields: &[&str]) -> Result<LedgerRow, RowError> {
-        let error = |column: usize, message: String| RowError {
-            row,
-            column: column + 1,
-            column_name: self.header.get(column).cloned().unwrap_or_default(),
-            message,
+        let error = |column: usize, message: String| {
+            RowError::new(row, column + 1, self.header.get(column).map_or("", String::as_str), message)
         };
         let field = |column: usize| fields.get(column).map_or("", |f| f.trim());
         let cost_centre = field(self.cost_centre);
@@ -353,6 +414,18 @@ impl RowReader {
     }
 }
 
+/// Items joined with `, `, at most twenty of them and then how many more: a header of a
+/// million columns makes a line of a message, not a megabyte.
+pub(crate) fn listed(items: impl ExactSizeIterator<Item = String>) -> String {
+    const LISTED: usize = 20;
+    let count = items.len();
+    let mut out: Vec<String> = items.take(LISTED).collect();
+    if count > LISTED {
+        out.push(format!("and {} more", group_thousands((count - LISTED) as u64)));
+    }
+    out.join(", ")
+}
+
 /// Amounts as ERPs write them: `1234.56`, `1,234.56`, `-1234.56`, `(1,234.56)`,
 /// `1234.56-` (SAP), `£1,234.56`; an empty cell is zero.
 pub fn parse_ledger_amount(text: &str) -> Result<Money, String> {
@@ -367,13 +440,13 @@ pub fn parse_ledger_amount(text: &str) -> Result<Money, String> {
     } else {
         (false, t)
     };
-    let m = Money::parse(body).map_err(|e| e.replacen(&format!("`{body}`"), &format!("`{t}`"), 1))?;
+    let m = Money::parse(body).map_err(|e| e.replacen(&quote(body), &quote(t), 1))?;
     if negative && m.is_negative() {
-        return Err(format!("invalid amount `{t}`: negative twice"));
+        return Err(format!("invalid amount {}: negative twice", quote(t)));
     }
     let m = if negative { -m } else { m };
     if m.pence().abs() > MAX_PENCE {
-        return Err(format!("invalid amount `{t}`: too large"));
+        return Err(format!("invalid amount {}: too large", quote(t)));
     }
     Ok(m)
 }
@@ -381,7 +454,7 @@ pub fn parse_ledger_amount(text: &str) -> Result<Money, String> {
 const MONTHS: [&str; 12] = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 
 fn parse_date(text: &str, format: DateFormat) -> Result<Date, String> {
-    let bad = |expected: &str| format!("invalid date `{text}`: expected {expected}");
+    let bad = |expected: &str| format!("invalid date {}: expected {expected}", quote(text));
     let number = |s: &str| s.parse::<u32>().ok().filter(|_| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
     let (y, m, d, expected) = match format {
         DateFormat::Iso => return Date::parse_iso(text),
@@ -418,7 +491,7 @@ fn parse_date(text: &str, format: DateFormat) -> Result<Date, String> {
         (Some(y), Some(m), Some(d)) => i32::try_from(y)
             .ok()
             .and_then(|y| Date::new(y, m, d))
-            .ok_or_else(|| format!("invalid date `{text}`: no such day")),
+            .ok_or_else(|| format!("invalid date {}: no such day", quote(text))),
         _ => Err(bad(expected)),
     }
 }

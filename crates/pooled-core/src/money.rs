@@ -1,17 +1,26 @@
 //! Exact money: integer pence, parsing of every amount form the agreement file allows,
-//! £ formatting, and the exact largest-remainder split (DESIGN 4).
+//! £ formatting, and the exact largest-remainder split.
 
 use std::fmt;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 
+use crate::diagnostic::{group_thousands, quote};
+
 /// An amount of money in whole pence. Never a float.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Money(i64);
 
-/// Amounts beyond £100 billion are refused at parse time, so that sums of hundreds of
-/// thousands of maximal amounts still fit an `i64`; no public budget comes near it.
+/// Amounts beyond £100 billion are refused at parse time; no public budget comes near it.
 pub const MAX_PENCE: i64 = 10_000_000_000_000;
+
+/// The most the amounts of one input may add up to, each counted as positive: £100
+/// trillion. Every input is refused past it where it enters ([`Tally`]: an agreement
+/// file, a plan, an outturn file, a year's ledger and forecasts), so any figure worked
+/// out from a few inputs (sums, differences, a run rate times twelve) stays hundreds of
+/// times inside an `i64` (±£92 quadrillion). The operators check all the same: an
+/// overflow panics as the bug it would be, never wraps.
+pub const MAX_TOTAL_PENCE: i64 = 10_000_000_000_000_000;
 
 impl Money {
     pub const ZERO: Money = Money(0);
@@ -33,14 +42,14 @@ impl Money {
     }
 
     pub fn abs(self) -> Money {
-        Money(self.0.abs())
+        Money(self.0.checked_abs().unwrap_or_else(|| overflow("abs")))
     }
 
-    /// Parses the string forms of DESIGN 5: `1234`, `1234.5`, `1234.56`, `1,234.56`,
-    /// `£1,234.56`, `-1234.56`, `-£1,234.56`. More than two decimal places is an error,
-    /// never a silent rounding.
+    /// Parses the string forms of the agreement file (docs/agreement-file.md): `1234`,
+    /// `1234.5`, `1234.56`, `1,234.56`, `£1,234.56`, `-1234.56`, `-£1,234.56`. More than two
+    /// decimal places is an error, never a silent rounding.
     pub fn parse(text: &str) -> Result<Money, String> {
-        let bad = |why: &str| Err(format!("invalid amount `{text}`: {why}"));
+        let bad = |why: &str| Err(format!("invalid amount {}: {why}", quote(text)));
         let s = text.trim();
         let (negative, s) = match s.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -88,7 +97,7 @@ impl Money {
         format!("{sign}£{}", self.abs_grouped())
     }
 
-    /// `1234567.89` or `-1234.56`: the JSON contract's form (DESIGN 8).
+    /// `1234567.89` or `-1234.56`: the JSON contract's form (docs/cli.md).
     pub fn to_plain_string(self) -> String {
         let sign = if self.0 < 0 { "-" } else { "" };
         let p = self.0.unsigned_abs();
@@ -105,16 +114,16 @@ impl Money {
     pub fn to_thousands_string(self) -> String {
         let p = self.0.unsigned_abs();
         let thousands = (p + 50_000) / 100_000;
-        bracket(self.0 < 0 && thousands != 0, group(thousands))
+        bracket(self.0 < 0 && thousands != 0, group_thousands(thousands))
     }
 
     fn abs_grouped(self) -> String {
         let p = self.0.unsigned_abs();
-        format!("{}.{:02}", group(p / 100), p % 100)
+        format!("{}.{:02}", group_thousands(p / 100), p % 100)
     }
 
     /// Twelve monthly amounts: the annual amount / 12 truncated to the penny, the remainder
-    /// added to the twelfth, so they sum exactly to the annual amount (R8; flat profiles).
+    /// added to the twelfth, so they sum exactly to the annual amount (instalments; flat profiles).
     pub fn monthly(self) -> [Money; 12] {
         let month = Money(self.0 / 12);
         let mut months = [month; 12];
@@ -126,7 +135,11 @@ impl Money {
         self.0.checked_add(other.0).map(Money)
     }
 
-    /// Splits this amount exactly by integer weights (DESIGN 4): each share is truncated
+    pub fn checked_sub(self, other: Money) -> Option<Money> {
+        self.0.checked_sub(other.0).map(Money)
+    }
+
+    /// Splits this amount exactly by integer weights: each share is truncated
     /// toward zero to the penny, then the leftover pence go one each to the largest
     /// remainders, ties to the earliest weight. A negative amount is split on its absolute
     /// value and the sign applied. The shares always sum to the amount. All weights zero
@@ -149,8 +162,9 @@ impl Money {
 }
 
 /// Apportions `amount` units by `weights` (summing to `total > 0`): truncation, then the
-/// leftover units one each to the largest remainders, ties to the earliest weight.
-/// Shared by money splits and by risk-share percentages (R2).
+/// leftover units one each to the largest remainders, ties to the earliest weight. The
+/// shares always sum to `amount`, and this asserts it.
+/// Shared by money splits and by risk-share percentages.
 pub(crate) fn largest_remainder(amount: u128, weights: &[u64], total: u128) -> Vec<u128> {
     let mut shares = Vec::with_capacity(weights.len());
     let mut remainders = Vec::with_capacity(weights.len());
@@ -166,7 +180,34 @@ pub(crate) fn largest_remainder(amount: u128, weights: &[u64], total: u128) -> V
     for &(_, i) in remainders.iter().take(leftover) {
         shares[i] += 1;
     }
+    // Always on, like every check of a published figure: shares that do not add up to
+    // the amount are a bug, never something to print.
+    assert_eq!(shares.iter().sum::<u128>(), amount, "the shares of a split sum to the amount split");
     shares
+}
+
+/// Adds up the amounts of one input, each counted as positive, to refuse the input once
+/// they pass [`MAX_TOTAL_PENCE`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tally {
+    pence: i128,
+    passed: bool,
+}
+
+impl Tally {
+    /// Counts `amount`; `Err` with what to tell the user for the amount that passes the
+    /// limit (once: the amounts after it are counted silently).
+    pub fn add(&mut self, amount: Money) -> Result<(), String> {
+        self.pence = self.pence.saturating_add(i128::from(amount.0).abs());
+        if self.passed || self.pence <= i128::from(MAX_TOTAL_PENCE) {
+            return Ok(());
+        }
+        self.passed = true;
+        Err(format!(
+            "the amounts add up to more than {} (each counted as positive), more than pooled can add up exactly; no public budget comes near it",
+            Money(MAX_TOTAL_PENCE)
+        ))
+    }
 }
 
 /// Removes thousands separators from the whole-pounds part, insisting they are in the right
@@ -185,18 +226,6 @@ fn ungroup(whole: &str) -> Result<String, String> {
     Ok(whole.replace(',', ""))
 }
 
-fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn bracket(negative: bool, text: String) -> String {
     if negative { format!("({text})") } else { text }
 }
@@ -207,36 +236,49 @@ impl fmt::Display for Money {
     }
 }
 
+/// An overflow of money arithmetic: a bug, since every input is bounded where it enters
+/// ([`MAX_TOTAL_PENCE`]); it stops the work rather than publish a wrapped figure.
+#[cold]
+#[track_caller]
+fn overflow(operation: &str) -> ! {
+    panic!("money overflow in {operation}: amounts are bounded where they enter, so this is a bug")
+}
+
 impl Add for Money {
     type Output = Money;
+    #[track_caller]
     fn add(self, other: Money) -> Money {
-        Money(self.0 + other.0)
+        self.checked_add(other).unwrap_or_else(|| overflow("+"))
     }
 }
 
 impl AddAssign for Money {
+    #[track_caller]
     fn add_assign(&mut self, other: Money) {
-        self.0 += other.0;
+        *self = *self + other;
     }
 }
 
 impl Sub for Money {
     type Output = Money;
+    #[track_caller]
     fn sub(self, other: Money) -> Money {
-        Money(self.0 - other.0)
+        self.checked_sub(other).unwrap_or_else(|| overflow("-"))
     }
 }
 
 impl SubAssign for Money {
+    #[track_caller]
     fn sub_assign(&mut self, other: Money) {
-        self.0 -= other.0;
+        *self = *self - other;
     }
 }
 
 impl Neg for Money {
     type Output = Money;
+    #[track_caller]
     fn neg(self) -> Money {
-        Money(-self.0)
+        Money(self.0.checked_neg().unwrap_or_else(|| overflow("negation")))
     }
 }
 

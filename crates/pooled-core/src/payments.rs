@@ -1,5 +1,6 @@
-//! The payment schedule (R8): each non-host partner pays its contribution to the pool's
-//! host in monthly instalments, some partners a month or more in advance.
+//! The payment schedule (docs/rules.md, payments): each non-host partner pays its
+//! contribution to the pool's host in monthly instalments, some partners a month or more
+//! in advance.
 
 use crate::agreement::{Agreement, PartnerIx};
 use crate::calendar::{Date, FiscalMonth};

@@ -1,9 +1,10 @@
 //! Percentages as fixed-point integers: `50.24` is 5024 units at two decimals. Risk shares are
-//! published rounded, and the rounded figures are the agreed ones (R2), so they are kept
+//! published rounded, and the rounded figures are the agreed ones, so they are kept
 //! exactly as published rather than as the ratio they came from.
 
 use std::fmt;
 
+use crate::diagnostic::quote;
 use crate::money::largest_remainder;
 
 /// The most decimals a percentage may be published to; keeps `100 * 10^decimals` small.
@@ -32,7 +33,7 @@ impl Percent {
     /// Parses `51`, `51.5` or `51.50` at the given decimals; more places than that, or a
     /// value over 100, is an error.
     pub fn parse(text: &str, decimals: u8) -> Result<Percent, String> {
-        let bad = |why: String| Err(format!("invalid percentage `{text}`: {why}"));
+        let bad = |why: String| Err(format!("invalid percentage {}: {why}", quote(text)));
         let s = text.trim().strip_suffix('%').unwrap_or(text.trim());
         let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
         let digits_only = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
@@ -62,7 +63,7 @@ pub fn hundred(decimals: u8) -> u64 {
 }
 
 /// Percentages proportional to `bases`, rounded to `decimals` and summing to exactly 100
-/// (R2: largest remainder, ties to the partner listed first). `None` when every base is zero.
+/// (largest remainder, ties to the partner listed first). `None` when every base is zero.
 pub fn proportional_shares(bases: &[u64], decimals: u8) -> Option<Vec<Percent>> {
     let total: u128 = bases.iter().map(|b| u128::from(*b)).sum();
     if total == 0 || decimals > MAX_DECIMALS {

@@ -1,4 +1,4 @@
-//! The budget plan of a financial year (R11, para 42): each partner's cost centres mapped to
+//! The budget plan of a financial year: each partner's cost centres mapped to
 //! pool lines, the annual budget the board allocates to each, and its monthly profile.
 //!
 //! Read from records (CSV or XLSX rows, streamed in by the caller) with the columns
@@ -8,8 +8,9 @@
 use std::collections::HashMap;
 
 use crate::agreement::{Agreement, PartnerIx};
-use crate::ledger::{RowError, parse_ledger_amount};
-use crate::money::Money;
+use crate::diagnostic::quote;
+use crate::ledger::{BadRows, RowError, listed, parse_ledger_amount};
+use crate::money::{Money, Tally};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CostCentre {
@@ -46,59 +47,75 @@ impl Plan {
         Plan { cost_centres }
     }
 
-    /// Reads a plan: `header`, then numbered records (the header is row 1). On success,
-    /// the plan and its warnings: lines whose cost centre budgets do not sum to the line's
-    /// budget in the agreement. Otherwise every row error.
+    /// Reads a plan: `header`, then numbered records (the header is row 1), or the rows
+    /// the file reader could not read. On success, the plan and its warnings: lines whose
+    /// cost centre budgets do not sum to the line's budget in the agreement. Otherwise
+    /// the bad rows (the first ones, and how many more), in file order. The amounts of the
+    /// plan may add up to at most [`crate::money::MAX_TOTAL_PENCE`].
     pub fn read(
         agreement: &Agreement,
         header: &[&str],
-        records: impl IntoIterator<Item = (u64, Vec<String>)>,
-    ) -> Result<(Plan, Vec<String>), Vec<RowError>> {
+        records: impl IntoIterator<Item = Result<(u64, Vec<String>), RowError>>,
+    ) -> Result<(Plan, Vec<String>), BadRows> {
         let find = |name: &str| header.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
         let missing: Vec<&str> = COLUMNS.iter().copied().filter(|c| find(c).is_none()).collect();
         if !missing.is_empty() {
-            return Err(vec![RowError {
-                row: 1,
-                column: 1,
-                column_name: missing[0].to_string(),
-                message: format!(
+            return Err(RowError::new(
+                1,
+                1,
+                missing[0],
+                format!(
                     "the header lacks {}; a plan needs the columns {} (and optionally M1 to M12)",
-                    missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
+                    listed(missing.iter().map(|m| quote(m))),
                     COLUMNS.join(", ")
                 ),
-            }]);
+            )
+            .into());
         }
         let at = |name: &str| find(name).expect("checked above");
         let months: Vec<Option<usize>> = (1..=12).map(|m| find(&format!("M{m}"))).collect();
         let profiled = months.iter().any(Option::is_some);
         if profiled && months.iter().any(Option::is_none) {
             let m = months.iter().position(Option::is_none).unwrap_or(0) + 1;
-            return Err(vec![RowError {
-                row: 1,
-                column: 1,
-                column_name: format!("M{m}"),
-                message: format!("a profile needs all of M1 to M12; M{m} is missing"),
-            }]);
+            return Err(RowError::new(
+                1,
+                1,
+                &format!("M{m}"),
+                format!("a profile needs all of M1 to M12; M{m} is missing"),
+            )
+            .into());
         }
-        let mut errors = Vec::new();
+        let mut errors = BadRows::default();
         let mut plan = Plan::default();
         let mut seen: HashMap<String, u64> = HashMap::new();
-        for (row, fields) in records {
-            let error = |column: usize, message: String| RowError {
-                row,
-                column: column + 1,
-                column_name: header.get(column).map_or(String::new(), |h| h.trim().to_string()),
-                message,
+        let mut tally = Tally::default();
+        for record in records {
+            let (row, fields) = match record {
+                Ok(record) => record,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
+            let error = |column: usize, message: String| {
+                RowError::new(row, column + 1, header.get(column).copied().unwrap_or(""), message)
             };
             match read_row(agreement, &fields, &at, &months, profiled, &error) {
                 Ok(cc) => {
                     if let Some(first) = seen.insert(cc.code.clone(), row) {
                         errors.push(error(
                             at("code"),
-                            format!("cost centre `{}` is listed twice (first on row {first})", cc.code),
+                            format!("cost centre {} is listed twice (first on row {first})", quote(&cc.code)),
                         ));
                     }
-                    plan.cost_centres.push(cc);
+                    // The profile's months count every pence of the budget, and more if
+                    // they offset each other.
+                    if let Some(Err(e)) = cc.profile.iter().map(|m| tally.add(*m)).find(Result::is_err) {
+                        errors.push(error(at("budget"), e));
+                    }
+                    if errors.is_empty() {
+                        plan.cost_centres.push(cc);
+                    }
                 }
                 Err(e) => errors.push(e),
             }
@@ -110,7 +127,7 @@ impl Plan {
         Ok((plan, warnings))
     }
 
-    /// Lines whose cost centres' budgets do not sum to the line's budget (R11, para 42).
+    /// Lines whose cost centres' budgets do not sum to the line's budget.
     pub fn budget_mismatches(&self, agreement: &Agreement) -> Vec<String> {
         let mut out = Vec::new();
         for (p, pool) in agreement.pools().iter().enumerate() {
@@ -119,7 +136,7 @@ impl Plan {
                     self.cost_centres.iter().filter(|c| c.pool == p && c.line == l).map(|c| c.budget).sum();
                 if allocated != line.budget() {
                     out.push(format!(
-                        "line `{}` of pool `{}`: its cost centres' budgets sum to {allocated}, its budget is {}, a difference of {} (para 42)",
+                        "line `{}` of pool `{}`: its cost centres' budgets sum to {allocated}, its budget is {}, a difference of {}",
                         line.id,
                         pool.id,
                         line.budget(),

@@ -1,8 +1,8 @@
-//! The monthly finance report (R11, Sch 4 3.1, 3.5, 5.4): for each pool, segment, line and
-//! cost centre, the annual budget, budget to date, actual to date, forecast outturn,
+//! The monthly finance report (docs/rules.md, monitoring): for each pool, segment, line
+//! and cost centre, the annual budget, budget to date, actual to date, forecast outturn,
 //! variance and change since last month, with forecast variances over a threshold flagged
-//! as needing an action plan, and the forecast risk-share impact on each partner (DESIGN 6
-//! applied to the forecast).
+//! as needing an action plan, and the forecast risk-share impact on each partner (the
+//! settlement applied to the forecast).
 
 use std::collections::HashMap;
 
@@ -57,7 +57,7 @@ pub struct Figures {
     /// This month's forecast variance less last month's; `None` in M1.
     pub change: Option<Money>,
     pub basis: ForecastBasis,
-    /// The forecast variance is at least the threshold: an action plan is needed (R11).
+    /// The forecast variance is at least the threshold: an action plan is needed.
     pub needs_action_plan: bool,
 }
 
@@ -102,7 +102,7 @@ pub struct MonthlyReport {
     pub month: FiscalMonth,
     pub threshold: Money,
     pub pools: Vec<PoolReport>,
-    /// Cost centre budgets that do not sum to their line's budget (para 42).
+    /// Cost centre budgets that do not sum to their line's budget.
     pub warnings: Vec<String>,
 }
 
@@ -170,7 +170,7 @@ impl PoolReport {
 
 /// Builds the report for `month`. A forecast variance whose size is at least `threshold`
 /// (and not zero) is flagged; a threshold of zero flags every forecast over- or underspend,
-/// as Sch 4 3.5 asks.
+/// as an agreement that asks for an action plan on any forecast variance needs.
 pub fn monthly_report(
     agreement: &Agreement,
     plan: &Plan,

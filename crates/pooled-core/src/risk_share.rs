@@ -1,5 +1,5 @@
-//! Risk share (R1, R2, R7): each partner's base and agreed percentage of a pool's shared
-//! over- or underspend.
+//! Risk share (docs/rules.md): each partner's base and agreed percentage of a pool's
+//! shared over- or underspend.
 
 use crate::agreement::{Agreement, Funding, Pool, RiskShareBasis};
 use crate::money::Money;
@@ -12,7 +12,7 @@ pub struct PartnerBase {
     pub contributions: Money,
     /// Contributions to lines kept out of the base (the BCF in the Older People pool).
     pub excluded: Money,
-    /// The partner's income target, added back to reach a gross figure (R1).
+    /// The partner's income target, added back to reach a gross figure.
     pub income_added_back: Money,
     /// `contributions - excluded + income_added_back`.
     pub base: Money,
@@ -22,13 +22,15 @@ pub struct PartnerBase {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RiskShare {
     pub basis: &'static str,
-    /// The clause cited for the shared part of a settlement.
+    /// The clause cited for the shared part of a settlement: the agreement's, or the
+    /// basis in words.
     pub clause: String,
     pub partners: Vec<PartnerBase>,
     pub shares: Vec<Percent>,
 }
 
-/// R1: each partner's risk-share base in the pool, in partner order.
+/// Each partner's risk-share base in the pool, in partner order: contributions to the
+/// lines in the base, plus its income target.
 pub fn bases(pool: &Pool, partners: usize) -> Vec<PartnerBase> {
     let mut rows = vec![
         PartnerBase {
@@ -60,15 +62,15 @@ pub fn bases(pool: &Pool, partners: usize) -> Vec<PartnerBase> {
 /// pool has a basis that yields percentages summing to 100.
 pub fn risk_share(agreement: &Agreement, pool: &Pool) -> Option<RiskShare> {
     let partners = bases(pool, agreement.partners().len());
-    let clause = |rule: &str| pool.risk_share_clause.clone().unwrap_or_else(|| rule.to_string());
+    let clause = |words: &str| pool.risk_share_clause.clone().unwrap_or_else(|| words.to_string());
     match pool.risk_share.as_ref()? {
         RiskShareBasis::GrossContributions { decimals } => {
             let weights: Vec<u64> = partners.iter().map(|p| p.base.pence().unsigned_abs()).collect();
             let shares = percent::proportional_shares(&weights, *decimals)?;
-            Some(RiskShare { basis: "gross-contributions", clause: clause("R6"), partners, shares })
+            Some(RiskShare { basis: "gross-contributions", clause: clause("risk share"), partners, shares })
         }
         RiskShareBasis::Fixed { shares } => {
-            Some(RiskShare { basis: "fixed", clause: clause("R7"), partners, shares: shares.clone() })
+            Some(RiskShare { basis: "fixed", clause: clause("fixed risk share"), partners, shares: shares.clone() })
         }
     }
 }

@@ -1,26 +1,26 @@
-//! Year-end settlement and in-year forecast risk impact (R3-R6, DESIGN 6): who carries how
-//! much of each pool's over- or underspend, part by part, each part naming its rule, line
-//! and clause.
+//! Year-end settlement and in-year forecast risk impact (docs/rules.md, settlement): who
+//! carries how much of each pool's over- or underspend, part by part, each part naming its
+//! rule, line and clause (the agreement file's, or the rule in words where it gives none).
 
 mod outturn;
 
 pub use outturn::Outturn;
 
-use crate::agreement::{Agreement, PartnerIx, Pool, PoolKind, Risk, RuleKind};
+use crate::agreement::{Agreement, PartnerIx, Pool, Risk, RuleKind};
 use crate::money::Money;
 use crate::risk_share::risk_share;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PartRule {
-    /// R3: a line whose risk one partner bears.
+    /// A line whose risk one partner bears.
     BorneBy,
     /// A line whose lead commissioner carries its variance (every line of an aligned pool).
     Lead,
-    /// R5: an underspend recouped by a partner.
+    /// An underspend recouped by a partner, up to a cap.
     Clawback,
-    /// R4: the shortfall on a saving moved into the pool without an agreed strategy.
+    /// The shortfall on a saving moved into the pool without an agreed strategy.
     UnagreedSaving,
-    /// R6: the rest, split by the risk share.
+    /// The rest, split by the risk share.
     Shared,
 }
 
@@ -32,6 +32,17 @@ impl PartRule {
             PartRule::Clawback => "clawback",
             PartRule::UnagreedSaving => "unagreed-saving",
             PartRule::Shared => "shared",
+        }
+    }
+
+    /// The rule in words, cited where the agreement file gives no clause for it.
+    pub fn words(self) -> &'static str {
+        match self {
+            PartRule::BorneBy => "borne by",
+            PartRule::Lead => "lead commissioner",
+            PartRule::Clawback => "underspend clawback",
+            PartRule::UnagreedSaving => "unagreed saving",
+            PartRule::Shared => "risk share",
         }
     }
 }
@@ -61,11 +72,44 @@ pub struct PoolSettlement {
     /// The shared amount `S` after clawbacks and savings, before it is split.
     pub shared: Money,
     /// Every partner of the agreement, in order; each total is the sum of its parts and
-    /// the totals sum exactly to the pool's variance.
+    /// the totals sum exactly to the pool's variance ([`settle`] asserts both).
     pub partners: Vec<PartnerSettlement>,
 }
 
-/// Settles every pool of the agreement on the given outturn.
+impl PoolSettlement {
+    /// The invariant of every settlement, checked on every run (not only in tests or
+    /// debug builds, as TigerBeetle checks its own): each partner's total is the sum of
+    /// its parts, and the totals sum exactly to the pool's variance, so no penny of an
+    /// over- or underspend is lost or made up between the steps. A failure is a bug in
+    /// the steps, and stops the work rather than publish a statement that does not add up.
+    fn assert_sums(&self) {
+        let sum = |amounts: &mut dyn Iterator<Item = Money>| amounts.map(|m| i128::from(m.pence())).sum::<i128>();
+        for p in &self.partners {
+            assert_eq!(
+                sum(&mut p.parts.iter().map(|part| part.amount)),
+                i128::from(p.total.pence()),
+                "pool {}: partner {}'s total is the sum of its parts",
+                self.pool,
+                p.partner
+            );
+        }
+        assert_eq!(
+            sum(&mut self.partners.iter().map(|p| p.total)),
+            i128::from(self.variance.pence()),
+            "pool {}: the partners' totals sum to the pool's variance",
+            self.pool
+        );
+        assert_eq!(
+            self.variance,
+            self.outturn - self.budget,
+            "pool {}: the variance is outturn less budget",
+            self.pool
+        );
+    }
+}
+
+/// Settles every pool of the agreement on the given outturn. Each pool's settlement is
+/// asserted to add up (see [`PoolSettlement`]): a panic here is a bug, never bad input.
 pub fn settle(agreement: &Agreement, outturn: &Outturn) -> Vec<PoolSettlement> {
     agreement
         .pools()
@@ -77,16 +121,11 @@ pub fn settle(agreement: &Agreement, outturn: &Outturn) -> Vec<PoolSettlement> {
 
 fn settle_pool(agreement: &Agreement, pool: &Pool, outturns: &[Money], outturn: &Outturn) -> PoolSettlement {
     let mut parts: Vec<Vec<Part>> = vec![Vec::new(); agreement.partners().len()];
-    let mut give = |partner: PartnerIx,
-                    rule: PartRule,
-                    line: Option<&str>,
-                    clause: &Option<String>,
-                    default: &str,
-                    amount: Money| {
+    let mut give = |partner: PartnerIx, rule: PartRule, line: Option<&str>, clause: &Option<String>, amount: Money| {
         parts[partner].push(Part {
             rule,
             line: line.map(str::to_string),
-            clause: clause.clone().unwrap_or_else(|| default.to_string()),
+            clause: clause.clone().unwrap_or_else(|| rule.words().to_string()),
             amount,
         });
     };
@@ -96,55 +135,47 @@ fn settle_pool(agreement: &Agreement, pool: &Pool, outturns: &[Money], outturn: 
     let mut shared = Money::ZERO;
     for (line, var) in pool.lines.iter().zip(&variances) {
         match line.risk {
-            Risk::BorneBy(p) => give(p, PartRule::BorneBy, Some(&line.id), &line.clause, "R3", *var),
+            Risk::BorneBy(p) => give(p, PartRule::BorneBy, Some(&line.id), &line.clause, *var),
             Risk::Lead => {
-                let default = if pool.kind == PoolKind::Aligned { "R7" } else { "R3" };
                 let lead = line.lead.expect("validation requires a lead for lead-risk lines");
-                give(lead, PartRule::Lead, Some(&line.id), &line.clause, default, *var);
+                give(lead, PartRule::Lead, Some(&line.id), &line.clause, *var);
             }
             Risk::Shared => shared += *var,
         }
     }
-    // Step 4: underspend clawbacks (R5), unless waived by a recorded decision.
+    // Step 4: underspend clawbacks, unless waived by a recorded decision.
     for rule in &pool.rules {
         let RuleKind::UnderspendClawback { line, to, cap } = rule.kind;
         let underspend = -variances[line];
         if underspend > Money::ZERO && !outturn.is_waived(&rule.id) {
             let clawed = underspend.min(cap);
-            give(to, PartRule::Clawback, Some(&pool.lines[line].id), &rule.clause, "R5", -clawed);
+            give(to, PartRule::Clawback, Some(&pool.lines[line].id), &rule.clause, -clawed);
             shared += clawed;
         }
     }
-    // Step 5: savings without an agreed delivery strategy (R4).
+    // Step 5: savings without an agreed delivery strategy.
     for saving in pool.savings.iter().filter(|s| !s.strategy_agreed) {
         let delivered = outturn.delivered(&saving.id).unwrap_or(saving.amount);
         let shortfall = (saving.amount - delivered).max(Money::ZERO);
         if shortfall > Money::ZERO {
-            give(
-                saving.by,
-                PartRule::UnagreedSaving,
-                Some(&pool.lines[saving.line].id),
-                &saving.clause,
-                "R4",
-                shortfall,
-            );
+            give(saving.by, PartRule::UnagreedSaving, Some(&pool.lines[saving.line].id), &saving.clause, shortfall);
             shared -= shortfall;
         }
     }
-    // Step 6: the rest by the risk share (R2, R6).
+    // Step 6: the rest by the risk share, as published (rounded).
     if let Some(share) = risk_share(agreement, pool) {
         let weights: Vec<u64> = share.shares.iter().map(|p| p.units()).collect();
         let split = shared.split_by_weights(&weights).expect("risk shares sum to 100");
         for (partner, amount) in split.into_iter().enumerate() {
             if share.shares[partner].units() > 0 {
-                give(partner, PartRule::Shared, None, &Some(share.clause.clone()), "R6", amount);
+                give(partner, PartRule::Shared, None, &Some(share.clause.clone()), amount);
             }
         }
     }
 
     let budget = pool.total_budget();
     let total_outturn: Money = outturns.iter().sum();
-    PoolSettlement {
+    let settled = PoolSettlement {
         pool: pool.id.clone(),
         budget,
         outturn: total_outturn,
@@ -155,7 +186,9 @@ fn settle_pool(agreement: &Agreement, pool: &Pool, outturns: &[Money], outturn: 
             .enumerate()
             .map(|(partner, parts)| PartnerSettlement { partner, total: parts.iter().map(|p| p.amount).sum(), parts })
             .collect(),
-    }
+    };
+    settled.assert_sums();
+    settled
 }
 
 /// A year-end payment between partners that settles a pool: the host holds the pool, so a
@@ -170,7 +203,7 @@ pub struct Invoice {
     pub amount: Money,
 }
 
-/// The invoices that settle each pool with its host (R3-R6 applied; the host's own share
+/// The invoices that settle each pool with its host (every step applied; the host's own share
 /// stays in its accounts).
 pub fn invoices(agreement: &Agreement, settlements: &[PoolSettlement]) -> Vec<Invoice> {
     let mut out = Vec::new();

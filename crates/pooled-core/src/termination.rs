@@ -1,4 +1,4 @@
-//! Notice of termination (R9): 6 months' notice, 3 where no annual contribution is agreed,
+//! Notice of termination: 6 months' notice, 3 where no annual contribution is agreed,
 //! shorter where the other party is in default.
 
 use crate::agreement::Termination;

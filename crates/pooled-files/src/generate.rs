@@ -9,6 +9,7 @@ use pooled_core::calendar::{Date, FinancialYear, FiscalMonth, Weekday};
 use pooled_core::ledger::{AmountColumns, Mapping, Period};
 use pooled_core::money::Money;
 
+use crate::Cell;
 use crate::text::push_date;
 
 /// What [`gen_ledger`] writes.
@@ -431,12 +432,12 @@ pub fn write_plan_csv<W: Write>(writer: W, rows: &[PlanRow]) -> io::Result<()> {
         &["code", "name", "partner", "pool", "line", "budget"],
         rows.iter().map(|r| {
             [
-                r.code.clone(),
-                r.name.clone(),
-                r.partner.clone(),
-                r.pool.clone(),
-                r.line.clone(),
-                r.budget.to_plain_string(),
+                Cell::Text(r.code.clone()),
+                Cell::Text(r.name.clone()),
+                Cell::Text(r.partner.clone()),
+                Cell::Text(r.pool.clone()),
+                Cell::Text(r.line.clone()),
+                Cell::Money(r.budget),
             ]
         }),
     )

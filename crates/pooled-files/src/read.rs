@@ -10,10 +10,12 @@ use std::thread;
 
 use calamine::{DataRef, ExcelDateTime, Reader, Xlsx, XlsxCellReader};
 use pooled_core::calendar::Date;
+use pooled_core::diagnostic::{group_thousands, quote};
 use pooled_core::ledger::DateFormat;
 
 use crate::FileError;
 use crate::text::{format_number, push_date};
+use crate::workbook_limits::check_workbook;
 
 /// One record of a table: its row in the file and its fields.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -69,7 +71,7 @@ enum Source {
 }
 
 struct CsvSource {
-    reader: csv::Reader<File>,
+    reader: csv::Reader<RowLimit<File>>,
     /// Reused for every record so reading allocates nothing per row.
     record: csv::ByteRecord,
     /// Bytes of byte-order mark skipped before the reader saw the file.
@@ -95,12 +97,20 @@ enum Message {
 }
 
 /// Records per message from the XLSX thread: large enough that the channel costs little,
-/// small enough that a few in flight are a few hundred kilobytes.
+/// small enough that a few in flight are a few hundred kilobytes. A batch of long rows is
+/// sent once it holds [`BATCH_BYTES`] of text.
 const BATCH: usize = 1024;
+const BATCH_BYTES: usize = 1 << 20;
 /// Batches the XLSX thread may run ahead of the caller.
 const BATCHES_AHEAD: usize = 4;
 /// Excel's last column is XFD, the 16,384th; a cell reference beyond it is corrupt.
 const MAX_COLUMNS: u32 = 16_384;
+/// The most text one row may hold, in bytes: a ledger row is a few hundred, a row of
+/// Excel's longest cells a few hundred thousand; past a megabyte a row is a file without
+/// line ends or with a quote left open, refused rather than read into memory whole.
+pub const MAX_ROW_BYTES: u64 = 1 << 20;
+/// What csv reads ahead of the record it is parsing.
+const CSV_BUFFER: usize = 8 * 1024;
 
 impl TableReader {
     /// Opens a `.csv` or `.xlsx` file (by extension, any case), reading up to and including
@@ -207,7 +217,8 @@ fn open_csv(path: &Path, mut file: File, size: u64) -> Result<(Vec<String>, Sour
         .has_headers(false)
         .flexible(true)
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_reader(file);
+        .buffer_capacity(CSV_BUFFER)
+        .from_reader(RowLimit { inner: file, delivered: 0, row_start: 0 });
     let mut csv = CsvSource {
         reader,
         record: csv::ByteRecord::new(),
@@ -245,6 +256,7 @@ impl CsvSource {
                 }
                 Err(e) => return Err(self.csv_error(path, e)),
             }
+            self.reader.get_mut().row_start = self.reader.position().byte();
             let raw = &self.record;
             let row = self.row_of_last_record();
             let last = raw.len().saturating_sub(1);
@@ -257,11 +269,14 @@ impl CsvSource {
                 continue;
             }
             let width = width.unwrap_or(fields);
-            if fields < width || (width..fields).any(|i| !field(i).is_empty()) {
+            // At the first field missing, or the first extra one that is not empty.
+            let wrong = if fields < width { Some(fields) } else { (width..fields).find(|i| !field(*i).is_empty()) };
+            if let Some(column) = wrong {
                 let hint = if fields < width { "a missing field or an unclosed quote?" } else { "an unquoted comma?" };
-                return Err(FileError::at_row(
+                return Err(FileError::at_cell(
                     path,
                     row,
+                    column + 1,
                     format!("this row has {fields} fields but the header has {width} ({hint})"),
                 ));
             }
@@ -291,11 +306,61 @@ impl CsvSource {
     fn csv_error(&mut self, path: &Path, e: csv::Error) -> FileError {
         // Byte records and flexible widths leave I/O as the only failure csv reports.
         self.done = e.is_io_error();
+        if let csv::ErrorKind::Io(io) = e.kind()
+            && io.get_ref().is_some_and(|inner| inner.is::<RowTooLong>())
+        {
+            // The record csv was reading starts where the last one ended.
+            let row = self.record.position().map_or(1, csv::Position::line);
+            return FileError::at_cell(
+                path,
+                row,
+                1,
+                format!(
+                    "this row is longer than {} bytes, the most a row may hold (no line ends, or a quote left open?)",
+                    group_thousands(MAX_ROW_BYTES)
+                ),
+            );
+        }
         let message = format!("cannot read: {e}");
         match e.position() {
             Some(p) => FileError::at_row(path, p.line(), message),
             None => FileError::new(path, message),
         }
+    }
+}
+
+/// The CSV file as csv reads it, handing over at most [`MAX_ROW_BYTES`] (and csv's
+/// read-ahead) past the start of the row being read: csv holds a whole record in memory,
+/// so a 100 MB line costs a megabyte before it is refused, not 100 MB.
+struct RowLimit<R> {
+    inner: R,
+    /// Bytes handed to csv so far.
+    delivered: u64,
+    /// Where the row being read starts, as csv counts bytes: set after each record.
+    row_start: u64,
+}
+
+#[derive(Debug)]
+struct RowTooLong;
+
+impl std::fmt::Display for RowTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a row longer than {MAX_ROW_BYTES} bytes")
+    }
+}
+
+impl std::error::Error for RowTooLong {}
+
+impl<R: Read> Read for RowLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let allowed = (self.row_start + MAX_ROW_BYTES + CSV_BUFFER as u64).saturating_sub(self.delivered);
+        if allowed == 0 && !buf.is_empty() {
+            return Err(io::Error::other(RowTooLong));
+        }
+        let n = buf.len().min(usize::try_from(allowed).unwrap_or(usize::MAX));
+        let read = self.inner.read(&mut buf[..n])?;
+        self.delivered += read as u64;
+        Ok(read)
     }
 }
 
@@ -364,7 +429,10 @@ impl Seek for CountingReader {
 
 type Workbook<R> = Xlsx<BufReader<R>>;
 
+/// Opens a workbook for calamine, once [`check_workbook`] has found its parts within the
+/// limits: every way in to an XLSX file goes through here.
 fn open_workbook<R: Read + Seek>(path: &Path, reader: R) -> Result<Workbook<R>, FileError> {
+    check_workbook(path)?;
     Xlsx::new(BufReader::new(reader)).map_err(|e| FileError::new(path, format!("not a readable .xlsx workbook: {e}")))
 }
 
@@ -402,6 +470,7 @@ fn stream_xlsx(
         return Ok(());
     }
     let mut batch = Vec::with_capacity(BATCH);
+    let mut batch_bytes = 0;
     while let Some((row, mut fields)) = rows.next_row()? {
         if is_blank(&fields) {
             continue;
@@ -409,8 +478,10 @@ fn stream_xlsx(
         if fields.len() < width {
             fields.resize_with(width, String::new);
         }
+        batch_bytes += fields.iter().map(String::len).sum::<usize>();
         batch.push(Record { row, fields });
-        if batch.len() == BATCH {
+        if batch.len() == BATCH || batch_bytes >= BATCH_BYTES {
+            batch_bytes = 0;
             let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
             if sender.send(Message::Records(full)).is_err() {
                 return Ok(());
@@ -496,11 +567,25 @@ impl<'a, R: Read + Seek> SheetRows<'a, R> {
         };
         let row = first.0;
         let mut fields = Vec::new();
+        let mut bytes = 0u64;
         let mut cell = Some(first);
         while let Some((r, column, text)) = cell {
             if r != row {
                 self.pending = Some((r, column, text));
                 break;
+            }
+            bytes += text.len() as u64;
+            if bytes > MAX_ROW_BYTES {
+                return Err(FileError::at_cell(
+                    self.path,
+                    u64::from(row) + 1,
+                    column as usize + 1,
+                    format!(
+                        "sheet {} has a row of more than {} bytes of text, the most a row may hold",
+                        quote(&self.sheet),
+                        group_thousands(MAX_ROW_BYTES)
+                    ),
+                ));
             }
             let column = column as usize;
             if fields.len() <= column {

@@ -1,10 +1,12 @@
 //! Writing tables: CSV with `csv`, formatted report workbooks with `rust_xlsxwriter`.
 
+use std::borrow::{Borrow, Cow};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use pooled_core::calendar::Date;
+use pooled_core::diagnostic::group_thousands;
 use pooled_core::money::Money;
 use pooled_core::percent::Percent;
 use rust_xlsxwriter::utility::row_col_to_cell;
@@ -12,21 +14,29 @@ use rust_xlsxwriter::{Color, ExcelDateTime, Format, FormatBorder, Formula, Works
 
 use crate::FileError;
 
-/// Writes a header and rows as CSV (fields quoted only where needed), streaming: rows may
-/// be an iterator over millions of records.
-pub fn write_csv<W, H, R, F>(writer: W, header: &[H], rows: R) -> io::Result<()>
+/// Writes a header and rows of cells as CSV, streaming: rows may be an iterator over
+/// millions of records. Every export of pooled goes through here, so every one is safe to
+/// open in a spreadsheet:
+/// - numbers (money as `-1234.56`, percentages, counts) are written plain and unquoted, so
+///   a spreadsheet reads them as numbers, negative ones included;
+/// - text is quoted, so no separator in it (`,` or a `;` in a European locale) can split a
+///   cell; and text a spreadsheet would take for a formula (starting `=`, `+`, `-`, `@`, a
+///   tab or a carriage return, such as `=HYPERLINK(...)` in a ledger description) gets a
+///   leading `'`, as OWASP advises against CSV injection. The header is text too.
+pub fn write_csv<W, H, R>(writer: W, header: &[H], rows: R) -> io::Result<()>
 where
     W: Write,
     H: AsRef<str>,
     R: IntoIterator,
-    R::Item: IntoIterator<Item = F>,
-    F: AsRef<str>,
+    R::Item: IntoIterator,
+    <R::Item as IntoIterator>::Item: Borrow<Cell>,
 {
-    let mut csv = csv::Writer::from_writer(writer);
-    csv.write_record(header.iter().map(|h| h.as_ref().as_bytes()))?;
+    let mut csv = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::NonNumeric).from_writer(writer);
+    let header: Vec<Cow<'_, str>> = header.iter().map(|h| neutralised(h.as_ref())).collect();
+    csv.write_record(header.iter().map(|h| h.as_bytes()))?;
     for row in rows {
-        for field in row {
-            csv.write_field(field.as_ref())?;
+        for cell in row {
+            csv.write_field(csv_text(cell.borrow()).as_ref())?;
         }
         // An empty record ends the one the fields were written to.
         csv.write_record(None::<&[u8]>)?;
@@ -34,13 +44,35 @@ where
     csv.flush()
 }
 
+/// A cell as CSV holds it: see [`write_csv`].
+fn csv_text(cell: &Cell) -> Cow<'_, str> {
+    match cell {
+        Cell::Empty => Cow::Borrowed(""),
+        Cell::Text(text) => neutralised(text),
+        Cell::Money(m) => Cow::Owned(m.to_plain_string()),
+        Cell::Percent(p) => Cow::Owned(p.to_string()),
+        Cell::Integer(n) => Cow::Owned(n.to_string()),
+        Cell::Date(d) => Cow::Owned(d.to_string()),
+    }
+}
+
+/// Text that a spreadsheet would read as a formula, with a `'` before it (OWASP's advice):
+/// the spreadsheet shows it as text.
+fn neutralised(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 /// [`write_csv`] to a file, created or replaced.
-pub fn write_csv_file<H, R, F>(path: impl AsRef<Path>, header: &[H], rows: R) -> Result<(), FileError>
+pub fn write_csv_file<H, R>(path: impl AsRef<Path>, header: &[H], rows: R) -> Result<(), FileError>
 where
     H: AsRef<str>,
     R: IntoIterator,
-    R::Item: IntoIterator<Item = F>,
-    F: AsRef<str>,
+    R::Item: IntoIterator,
+    <R::Item as IntoIterator>::Item: Borrow<Cell>,
 {
     let path = path.as_ref();
     let file = File::create(path).map_err(|e| FileError::new(path, format!("cannot create: {e}")))?;
@@ -107,11 +139,15 @@ pub struct TotalsRow {
 }
 
 const MONEY_FORMAT: &str = "#,##0.00;[Red](#,##0.00)";
+/// Excel's most characters in a cell (counted as UTF-16 units, as Excel counts them).
+const MAX_CELL_CHARS: usize = 32_767;
 const INTEGER_FORMAT: &str = "#,##0";
 const DATE_FORMAT: &str = "dd/mm/yyyy";
 
-/// Writes the workbook as XLSX. An invalid model (a bad sheet name, a date before 1900,
-/// more rows than Excel allows) is an `InvalidInput` error that says which.
+/// Writes the workbook as XLSX. Text longer than a cell may hold (32,767 characters) is
+/// cut, and says so at its end, rather than failing the whole workbook. An invalid model
+/// (a bad sheet name, a date before 1900, more rows than Excel allows) is an
+/// `InvalidInput` error that says which.
 pub fn write_xlsx<W: Write + Send>(writer: W, book: &Workbook) -> io::Result<()> {
     let mut workbook = rust_xlsxwriter::Workbook::new();
     for sheet in &book.sheets {
@@ -140,13 +176,13 @@ fn write_sheet(ws: &mut Worksheet, sheet: &Sheet) -> Result<(), XlsxError> {
     let bold = Format::new().set_bold();
     let mut row: u32 = 0;
     if let Some(title) = &sheet.title {
-        ws.write_string_with_format(row, 0, title, &bold.clone().set_font_size(14))?;
+        ws.write_string_with_format(row, 0, fit(title), &bold.clone().set_font_size(14))?;
         row += 1;
     }
     let header_row = row;
     let header_format = bold.clone().set_background_color(Color::RGB(0xD9D9D9)).set_border_bottom(FormatBorder::Thin);
     for (c, column) in sheet.columns.iter().enumerate() {
-        ws.write_string_with_format(header_row, col(c)?, &column.header, &header_format)?;
+        ws.write_string_with_format(header_row, col(c)?, fit(&column.header), &header_format)?;
     }
     for cells in &sheet.rows {
         row += 1;
@@ -184,7 +220,7 @@ fn write_cell(ws: &mut Worksheet, row: u32, column: u16, cell: &Cell) -> Result<
     match cell {
         Cell::Empty => {}
         Cell::Text(text) => {
-            ws.write_string(row, column, text)?;
+            ws.write_string(row, column, fit(text))?;
         }
         Cell::Money(m) => {
             ws.write_number_with_format(
@@ -244,7 +280,7 @@ fn write_totals(
             }
             ColumnKind::Text | ColumnKind::Percent | ColumnKind::Date => {
                 if c == 0 {
-                    ws.write_string_with_format(row, 0, &totals.label, &bold)?;
+                    ws.write_string_with_format(row, 0, fit(&totals.label), &bold)?;
                 } else {
                     ws.write_blank(row, col(c)?, &bold)?;
                 }
@@ -268,6 +304,26 @@ fn write_totals(
         }
     }
     Ok(())
+}
+
+/// Text as a cell can hold it: whole up to [`MAX_CELL_CHARS`], else cut to end with
+/// `… [cut: 40,000 characters]`, so one long description cannot make a workbook fail.
+fn fit(text: &str) -> Cow<'_, str> {
+    let units = text.encode_utf16().count();
+    if units <= MAX_CELL_CHARS {
+        return Cow::Borrowed(text);
+    }
+    let note = format!("… [cut: {} characters]", group_thousands(text.chars().count() as u64));
+    let room = MAX_CELL_CHARS - note.encode_utf16().count();
+    let mut kept = 0;
+    let end = text
+        .char_indices()
+        .find(|(_, c)| {
+            kept += c.len_utf16();
+            kept > room
+        })
+        .map_or(text.len(), |(i, _)| i);
+    Cow::Owned(format!("{}{note}", &text[..end]))
 }
 
 /// A width that shows the header and the widest cell as formatted, within 8 to 60.

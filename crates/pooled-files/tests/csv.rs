@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
-use pooled_files::{FileError, Record, TableReader, write_csv, write_csv_file};
+use pooled_core::calendar::Date;
+use pooled_core::money::Money;
+use pooled_core::percent::Percent;
+use pooled_files::{Cell, FileError, MAX_ROW_BYTES, Record, TableReader, write_csv, write_csv_file};
 
 /// A fresh directory for one test's files.
 fn scratch(test: &str) -> PathBuf {
@@ -16,6 +19,17 @@ fn read_all(path: &std::path::Path) -> (Vec<String>, Vec<Result<Record, FileErro
     let reader = TableReader::open(path).unwrap();
     let header = reader.header().to_vec();
     (header, reader.collect())
+}
+
+/// Each record as `ok ROW [FIELDS]` or its error, with the path as `FILE`.
+fn shown(path: &std::path::Path) -> Vec<String> {
+    let (_, got) = read_all(path);
+    got.iter()
+        .map(|r| match r {
+            Ok(r) => format!("ok {} {:?}", r.row, r.fields),
+            Err(e) => e.to_string().replace(&*path.to_string_lossy(), "FILE"),
+        })
+        .collect()
 }
 
 fn rec(row: u64, fields: &[&str]) -> Result<Record, FileError> {
@@ -74,26 +88,30 @@ fn reads_awkward_files() {
 fn round_trips_through_the_writer() {
     let dir = scratch("round-trip");
     let header = ["Cost Centre", "Description, with comma", "Amount"];
-    let rows: Vec<Vec<String>> = [
-        ["C1", "plain", "1.00"],
-        ["C2", "Smith, J", "-2.50"],
-        ["C3", "\"quoted\" and \"\"doubled\"\"", "3"],
-        ["C4", "two\nlines", "4"],
-        ["C5", "crlf\r\ninside", "5"],
-        ["C6", "  spaces kept  ", "6"],
-        ["C7", "", "7"],
-        ["C8", "£ café ü", "8"],
-        ["C9", ",", "9"],
-    ]
-    .iter()
-    .map(|r| r.iter().map(|f| f.to_string()).collect())
-    .collect();
+    let texts = [
+        ("C1", "plain", 100),
+        ("C2", "Smith, J", -250),
+        ("C3", "\"quoted\" and \"\"doubled\"\"", 300),
+        ("C4", "two\nlines", 400),
+        ("C5", "crlf\r\ninside", 500),
+        ("C6", "  spaces kept  ", 600),
+        ("C7", "", 700),
+        ("C8", "£ café ü", 800),
+        ("C9", ",", 900),
+    ];
+    let text = |s: &str| if s.is_empty() { Cell::Empty } else { Cell::Text(s.to_string()) };
+    let rows: Vec<Vec<Cell>> =
+        texts.iter().map(|(cc, d, pence)| vec![text(cc), text(d), Cell::Money(Money::from_pence(*pence))]).collect();
     let path = dir.join("out.csv");
     write_csv_file(&path, &header, &rows).unwrap();
     let (got_header, got) = read_all(&path);
     assert_eq!(got_header, header);
     let got: Vec<Vec<String>> = got.into_iter().map(|r| r.unwrap().fields).collect();
-    assert_eq!(got, rows);
+    let expected: Vec<Vec<String>> = texts
+        .iter()
+        .map(|(cc, d, pence)| vec![cc.to_string(), d.to_string(), Money::from_pence(*pence).to_plain_string()])
+        .collect();
+    assert_eq!(got, expected);
 
     // The writer form gives the same bytes as the file form.
     let mut bytes = Vec::new();
@@ -106,21 +124,14 @@ fn bad_rows_name_file_row_and_column_and_reading_goes_on() {
     let dir = scratch("bad-rows");
     let path = dir.join("bad.csv");
     std::fs::write(&path, b"a,b,c\n1,2,3\n1,2\n1,2,3,4\n1,\xA3,3\n1,2,3,\n7,8,9\n").unwrap();
-    let (_, got) = read_all(&path);
-    let shown: Vec<String> = got
-        .iter()
-        .map(|r| match r {
-            Ok(r) => format!("ok {} {:?}", r.row, r.fields),
-            Err(e) => e.to_string().replace(&*path.to_string_lossy(), "FILE"),
-        })
-        .collect();
     assert_eq!(
-        shown,
+        shown(&path),
         [
             "ok 2 [\"1\", \"2\", \"3\"]",
-            "FILE:3: this row has 2 fields but the header has 3 (a missing field or an unclosed quote?)",
-            "FILE:4: this row has 4 fields but the header has 3 (an unquoted comma?)",
-            "FILE:5:2: not UTF-8 text: save the file as \"CSV UTF-8\"",
+            // At the first missing field, and at the first extra one.
+            "FILE:3:3: error: this row has 2 fields but the header has 3 (a missing field or an unclosed quote?)",
+            "FILE:4:4: error: this row has 4 fields but the header has 3 (an unquoted comma?)",
+            "FILE:5:2: error: not UTF-8 text: save the file as \"CSV UTF-8\"",
             // A trailing empty field (a stray comma) is not an error.
             "ok 6 [\"1\", \"2\", \"3\"]",
             "ok 7 [\"7\", \"8\", \"9\"]",
@@ -146,7 +157,7 @@ fn files_that_cannot_be_read_say_why() {
     for (path, want) in cases {
         let err = TableReader::open(&path).err().unwrap();
         assert_eq!(err.path, path);
-        assert!(err.to_string().starts_with(&format!("{}: {want}", path.display())), "{err}");
+        assert!(err.to_string().starts_with(&format!("{}: error: {want}", path.display())), "{err}");
     }
 }
 
@@ -154,7 +165,8 @@ fn files_that_cannot_be_read_say_why() {
 fn progress_reaches_the_file_size() {
     let dir = scratch("progress");
     let path = dir.join("p.csv");
-    let rows: Vec<[String; 2]> = (0..5000).map(|i| [format!("C{i}"), format!("{i}.{:02}", i % 100)]).collect();
+    let rows: Vec<[Cell; 2]> =
+        (0..5000).map(|i| [Cell::Text(format!("C{i}")), Cell::Money(Money::from_pence(i * 100 + i % 100))]).collect();
     write_csv_file(&path, &["cc", "amount"], &rows).unwrap();
     let mut reader = TableReader::open(&path).unwrap();
     let total = reader.total_bytes();
@@ -170,4 +182,104 @@ fn progress_reaches_the_file_size() {
     assert_eq!(count, 5000);
     assert_eq!(record.fields, ["C4999", "4999.99"]);
     assert_eq!(reader.bytes_read(), total);
+}
+
+#[test]
+fn a_bad_row_of_the_reader_is_a_bad_row_like_the_others() {
+    let dir = scratch("row-errors");
+    let path = dir.join("bad.csv");
+    std::fs::write(&path, b"a,b,c\n1,2\n").unwrap();
+    let reader = TableReader::open(&path).unwrap();
+    let header = reader.header().to_vec();
+    let error = reader.into_iter().next().unwrap().unwrap_err();
+    assert_eq!(
+        error.row_error(&header).unwrap().render("bad.csv"),
+        "bad.csv:2:3: error: c: this row has 2 fields but the header has 3 (a missing field or an unclosed quote?)"
+    );
+    // A problem with the whole file is no row's.
+    let whole = TableReader::open(dir.join("missing.csv")).err().unwrap();
+    assert_eq!(whole.row_error(&header), None);
+}
+
+#[test]
+fn a_huge_line_is_refused_after_a_megabyte_not_read_whole() {
+    let dir = scratch("huge-line");
+    // A header, a good row, then 5 MB with no line end (a quote left open reads the same).
+    let path = dir.join("huge.csv");
+    let mut bytes = b"a,b\n1,2\n".to_vec();
+    bytes.extend(std::iter::repeat_n(b'x', 5 << 20));
+    bytes.extend(b"\n3,4\n");
+    std::fs::write(&path, &bytes).unwrap();
+    assert_eq!(
+        shown(&path),
+        [
+            "ok 2 [\"1\", \"2\"]".to_string(),
+            format!(
+                "FILE:3:1: error: this row is longer than {} bytes, the most a row may hold (no line ends, or a quote left open?)",
+                "1,048,576"
+            ),
+        ]
+    );
+    assert_eq!(MAX_ROW_BYTES, 1_048_576);
+    // A huge header is refused the same way, before it becomes a message.
+    let header = dir.join("header.csv");
+    std::fs::write(&header, "h".repeat(3 << 20)).unwrap();
+    let error = TableReader::open(&header).err().unwrap();
+    assert_eq!((error.row, error.column), (Some(1), Some(1)));
+    assert!(error.message.starts_with("this row is longer than 1,048,576 bytes"), "{error}");
+}
+
+#[test]
+fn exports_cannot_carry_formulas_and_keep_numbers_numbers() {
+    let text = |s: &str| Cell::Text(s.to_string());
+    let rows = vec![
+        vec![text("=HYPERLINK(\"http://evil.example\",\"Click\")"), Cell::Money(Money::from_pence(-123_456))],
+        vec![text("+44 1865 000000"), Cell::Integer(-7)],
+        vec![text("-2+3"), Cell::Percent(Percent::from_units(5024, 2).unwrap())],
+        vec![text("@SUM(A1:A2)"), Cell::Date(Date::new(2016, 5, 31).unwrap())],
+        vec![text("\tcmd"), Cell::Empty],
+        vec![text("\rcmd"), text("plain; with a semicolon")],
+    ];
+    let mut bytes = Vec::new();
+    write_csv(&mut bytes, &["=Header", "Amount"], &rows).unwrap();
+    assert_eq!(
+        String::from_utf8(bytes).unwrap(),
+        "\"'=Header\",\"Amount\"\n\
+         \"'=HYPERLINK(\"\"http://evil.example\"\",\"\"Click\"\")\",-1234.56\n\
+         \"'+44 1865 000000\",-7\n\
+         \"'-2+3\",50.24\n\
+         \"'@SUM(A1:A2)\",\"2016-05-31\"\n\
+         \"'\tcmd\",\"\"\n\
+         \"'\rcmd\",\"plain; with a semicolon\"\n"
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+    /// Whatever the bytes, reading ends without a panic, and every problem with a row
+    /// names its row and column.
+    #[test]
+    fn any_bytes_read_without_panic(bytes in proptest::collection::vec(
+        proptest::prop_oneof![
+            proptest::sample::select(b"a,\"\n\r \xEF\xBB\xBF\xA3x".to_vec()),
+            proptest::prelude::any::<u8>(),
+        ],
+        0..400,
+    )) {
+        let dir = std::env::temp_dir().join(format!("pooled-files-{}-prop", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{:x}.csv", bytes.iter().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)))));
+        std::fs::write(&path, &bytes).unwrap();
+        if let Ok(reader) = TableReader::open(&path) {
+            let header = reader.header().to_vec();
+            for record in reader {
+                if let Err(e) = record {
+                    let row = e.row_error(&header);
+                    proptest::prop_assert!(row.is_some(), "{e}");
+                }
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+    }
 }

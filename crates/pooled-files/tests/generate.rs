@@ -212,7 +212,7 @@ fn a_generated_plan_matches_the_agreement_exactly() {
     assert_eq!(reader.header(), ["code", "name", "partner", "pool", "line", "budget"]);
     let header: Vec<String> = reader.header().to_vec();
     let names: Vec<&str> = header.iter().map(String::as_str).collect();
-    let records: Vec<(u64, Vec<String>)> = reader.map(|r| r.unwrap()).map(|r| (r.row, r.fields)).collect();
+    let records = reader.map(|r| r.unwrap()).map(|r| Ok((r.row, r.fields)));
     let (read, warnings) = Plan::read(&agreement, &names, records).unwrap();
     assert_eq!(warnings, Vec::<String>::new());
     assert_eq!(read.cost_centres().len(), plan.len());

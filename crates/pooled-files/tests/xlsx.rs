@@ -256,7 +256,7 @@ fn the_first_sheet_by_default_and_a_missing_sheet_named() {
 
     let err =
         TableReader::open_with(&path, &ReadOptions { sheet: Some("GL".into()), ..Default::default() }).err().unwrap();
-    assert_eq!(err.to_string(), format!("{}: no sheet `GL` (sheets are `Notes`, `Ledger`)", path.display()));
+    assert_eq!(err.to_string(), format!("{}: error: no sheet `GL` (sheets are `Notes`, `Ledger`)", path.display()));
 }
 
 #[test]

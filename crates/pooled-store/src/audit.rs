@@ -2,16 +2,15 @@
 //! contents and of the entry before it, so that editing, inserting or removing an entry
 //! anywhere but at the very end breaks the chain at that entry.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use pooled_core::calendar::Date;
+use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
 
-/// One change: who, when (UTC, ISO 8601), what, and the state before and after.
+/// One change: who, when, what, and the state before and after.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEntry {
     pub seq: i64,
-    pub at: String,
+    /// To the second; hashed as its text, `2016-05-31T17:04:05Z`.
+    pub at: Timestamp,
     pub actor: String,
     pub action: String,
     pub subject: String,
@@ -33,7 +32,9 @@ pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000
 
 impl AuditEntry {
     /// The entry that follows `prev` (`None` for the first), hashed.
-    pub(crate) fn next(prev: Option<(i64, &str)>, change: Change, at: String) -> AuditEntry {
+    pub(crate) fn next(prev: Option<(i64, &str)>, change: Change, at: Timestamp) -> AuditEntry {
+        // Stored to the second, so hashed to the second.
+        let at = Timestamp::from_second(at.as_second()).unwrap_or(at);
         let (seq, prev_hash) = match prev {
             Some((seq, hash)) => (seq + 1, hash.to_string()),
             None => (1, GENESIS.to_string()),
@@ -55,13 +56,15 @@ impl AuditEntry {
 
     /// SHA-256 over every field but the hash itself, each length-prefixed so that no two
     /// different entries serialise alike (moving text from one field to the next changes it).
+    /// The time is hashed as stored: for a whole second (and every stored time is one, see
+    /// `sql::time_text`) its display is that text.
     fn compute_hash(&self) -> String {
         let mut h = Sha256::new();
         h.update(b"pooled-audit-1\n");
         for field in [
             self.prev_hash.as_str(),
             &self.seq.to_string(),
-            &self.at,
+            &self.at.to_string(),
             &self.actor,
             &self.action,
             &self.subject,
@@ -77,11 +80,22 @@ impl AuditEntry {
 
 /// What a mutating method appends to the log, besides the sequence, time and hashes.
 pub(crate) struct Change<'a> {
+    /// Whether it changes the pool's records or only who may sign in.
+    pub area: Area,
     pub actor: &'a str,
     pub action: &'a str,
     pub subject: String,
     pub before: String,
     pub after: String,
+}
+
+/// What a change is to: [`crate::Store::last_change`] moves with changes to the records only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Area {
+    /// Agreements, plans, mappings, the ledger, periods, forecasts, payments, documents.
+    Records,
+    /// Users, sessions, API tokens.
+    Accounts,
 }
 
 /// Checks a whole log, oldest first: sequence numbers run 1, 2, 3, ... without gaps, each
@@ -182,45 +196,39 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Now, UTC, to the second: `2016-05-31T17:04:05Z`, the form of every time in the store.
-pub fn now_utc() -> String {
+/// Now, to the second: the time the store stamps changes with.
+pub fn now_utc() -> Timestamp {
     utc_from_now(0)
 }
 
-/// The time `seconds` from now (before now when negative), in the store's form: when a
-/// session expires, or where a throttling window starts.
-pub fn utc_from_now(seconds: i64) -> String {
-    // A clock before 1970 is a broken clock; the epoch is as good a time as any for it.
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    format_utc(now.saturating_add_signed(seconds))
-}
-
-fn format_utc(secs: u64) -> String {
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let epoch = Date::new(1970, 1, 1).unwrap_or(Date::MIN);
-    // Beyond 9999-12-31 the clock is broken too; say so in the year rather than panic.
-    let date = epoch.add_days(days).unwrap_or(Date::MAX);
-    let s = secs % 86_400;
-    format!("{date}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+/// The time `seconds` from now (before now when negative), to the second: when a session
+/// expires, or where a throttling window starts. Past the clock's range it stops there.
+pub fn utc_from_now(seconds: i64) -> Timestamp {
+    let now = Timestamp::now();
+    let then = now.saturating_add(SignedDuration::from_secs(seconds)).unwrap_or(now);
+    Timestamp::from_second(then.as_second()).unwrap_or(then)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn change(i: usize) -> Change<'static> {
+        Change {
+            area: Area::Records,
+            actor: "ann",
+            action: "set-forecast",
+            subject: format!("forecast {i}"),
+            before: String::new(),
+            after: format!("outturn={i}.00"),
+        }
+    }
+
     fn chain(n: usize) -> Vec<AuditEntry> {
         let mut out: Vec<AuditEntry> = Vec::new();
         for i in 0..n {
             let prev = out.last().map(|e| (e.seq, e.hash.as_str()));
-            let change = Change {
-                actor: "ann",
-                action: "set-forecast",
-                subject: format!("forecast {i}"),
-                before: String::new(),
-                after: format!("outturn={i}.00"),
-            };
-            let e = AuditEntry::next(prev, change, "2016-05-31T17:04:05Z".into());
-            out.push(e);
+            out.push(AuditEntry::next(prev, change(i), "2016-05-31T17:04:05Z".parse().unwrap()));
         }
         out
     }
@@ -264,12 +272,21 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_are_utc_iso_8601() {
-        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
-        // 2016-02-29 23:59:59 UTC.
-        assert_eq!(format_utc(1_456_790_399), "2016-02-29T23:59:59Z");
-        assert_eq!(format_utc(1_456_790_400), "2016-03-01T00:00:00Z");
-        assert_eq!(now_utc().len(), 20);
+    fn the_clock_is_read_to_the_second() {
+        let (now, later) = (now_utc(), utc_from_now(3600));
+        assert_eq!(now.subsec_nanosecond(), 0);
+        assert!((3599..=3601).contains(&(later.as_second() - now.as_second())), "{now} {later}");
+        assert_eq!(utc_from_now(i64::MAX).as_second(), Timestamp::MAX.as_second());
+    }
+
+    #[test]
+    fn the_time_is_hashed_as_stored() {
+        // The hash that pooled made when it kept times as text: logs written then verify.
+        let e = &chain(1)[0];
+        assert_eq!(e.hash, "28eecaa8e3562354c0409f087732fae3a02fe5c816e5b08b349b9848b9a60adf");
+        // A finer time is kept, and hashed, to the second.
+        let fine = AuditEntry::next(None, change(0), Timestamp::new(e.at.as_second(), 5).unwrap());
+        assert_eq!((fine.at, fine.hash.as_str()), (e.at, e.hash.as_str()));
     }
 
     #[test]

@@ -1,60 +1,17 @@
-//! What both backends share: how values are keyed in SQL, the audit texts, the running
-//! tally of an import, the check of live imports against the audit log, and the rules
-//! of saving a governance document.
+//! The store's rules that need no database: the audit texts, the running tally of an
+//! import, the check of live imports against the audit log, and the rules of saving a
+//! governance document.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Display;
 
-use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
+use pooled_core::calendar::Date;
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
 
 use crate::audit::{AuditEntry, AuditProblem, RowHasher, RowParts, sha256_hex};
+use crate::sql::date_key;
 use crate::{ImportHeader, Result, StoreError, StoredCostCentre, StoredDocument};
-
-// ---- keys: everything is an integer in SQL (years by their start, yyyymmdd dates) ----
-
-pub(crate) fn year_key(year: FinancialYear) -> i32 {
-    year.start_year()
-}
-
-pub(crate) fn month_key(month: FiscalMonth) -> i32 {
-    // 1..=12 always fits.
-    i32::try_from(month.number()).unwrap_or(0)
-}
-
-pub(crate) fn date_key(date: Date) -> i32 {
-    // Years are 1..=9999, so yyyymmdd fits an i32.
-    date.year() * 10_000 + i32::try_from(date.month() * 100 + date.day()).unwrap_or(0)
-}
-
-pub(crate) fn year_from(key: i32) -> Result<FinancialYear> {
-    FinancialYear::starting(key).ok_or_else(|| corrupt(format!("financial year {key}")))
-}
-
-pub(crate) fn month_from(key: i32) -> Result<FiscalMonth> {
-    u32::try_from(key).ok().and_then(FiscalMonth::new).ok_or_else(|| corrupt(format!("month {key}")))
-}
-
-pub(crate) fn date_from(key: i32) -> Result<Date> {
-    u32::try_from(key)
-        .ok()
-        .and_then(|k| Date::new(i32::try_from(k / 10_000).ok()?, k / 100 % 100, k % 100))
-        .ok_or_else(|| corrupt(format!("date {key}")))
-}
-
-pub(crate) fn count_from(n: i64) -> Result<u64> {
-    u64::try_from(n).map_err(|_| corrupt(format!("count {n}")))
-}
-
-pub(crate) fn version_from(n: i32) -> Result<u32> {
-    u32::try_from(n).map_err(|_| corrupt(format!("version {n}")))
-}
-
-/// A value read back that no write of this crate produces: someone edited the database.
-pub(crate) fn corrupt(what: String) -> StoreError {
-    StoreError::Database(format!("the database holds an impossible {what}"))
-}
 
 // ---- audit texts: one `key=value` a line, values escaped onto one line ----
 
@@ -271,14 +228,6 @@ fn conflict_message(kind: &str, key: &str, expected: Option<u32>, current: Optio
     }
 }
 
-/// Document rows read back: `(kind, key, version, text, saved_at, saved_by)`.
-pub(crate) type DocumentRow = (String, String, i32, String, String, String);
-
-pub(crate) fn document_from(row: DocumentRow) -> Result<StoredDocument> {
-    let (kind, key, version, text, saved_at, saved_by) = row;
-    Ok(StoredDocument { kind, key, version: version_from(version)?, text, saved_at, saved_by })
-}
-
 /// Whether every text can be in the database: PostgreSQL refuses a NUL character even as a
 /// parameter, so a read with one finds nothing, as in SQLite, rather than failing.
 pub(crate) fn storable(texts: &[&str]) -> bool {
@@ -306,7 +255,7 @@ pub(crate) fn row_parts(row: &LedgerRow) -> Result<RowParts<'_>> {
 /// Count, total, row hash and per-cost-centre sums and row lists of an import, kept while
 /// rows stream past. Memory grows with the number of cost centres, and by a byte or two a
 /// row for the row lists; rows themselves are never kept.
-pub(crate) struct Tally {
+pub struct Tally {
     hasher: RowHasher,
     rows: u64,
     // i128 so that no file can overflow the running sums; `finish` checks they fit.
@@ -374,12 +323,12 @@ pub(crate) fn row_offsets(list: &[u8]) -> impl Iterator<Item = u64> + '_ {
 }
 
 impl Tally {
-    pub fn new() -> Tally {
+    pub(crate) fn new() -> Tally {
         Tally { hasher: RowHasher::new(), rows: 0, total: 0, by_cost_centre: HashMap::new() }
     }
 
     /// Adds the next row: rows come in id order, so the count so far is its offset.
-    pub fn add(&mut self, row: &RowParts<'_>) {
+    pub(crate) fn add(&mut self, row: &RowParts<'_>) {
         self.hasher.add(row);
         let offset = self.rows;
         self.rows += 1;
@@ -401,7 +350,7 @@ impl Tally {
         }
     }
 
-    pub fn finish(self) -> Result<TallyResult> {
+    pub(crate) fn finish(self) -> Result<TallyResult> {
         let money = |sum: i128| {
             i64::try_from(sum)
                 .map(Money::from_pence)
@@ -504,16 +453,6 @@ pub(crate) fn check_imports(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keys_round_trip() {
-        let d = Date::new(2016, 5, 31).unwrap();
-        assert_eq!(date_key(d), 20160531);
-        assert_eq!(date_from(20160531).unwrap(), d);
-        assert!(date_from(20160532).is_err());
-        assert!(date_from(-1).is_err());
-        assert!(month_from(13).is_err());
-    }
 
     #[test]
     fn row_lists_round_trip() {

@@ -1,19 +1,24 @@
-//! Where a pool's money is kept: one [`Store`] trait with a SQLite backend (the embedded
-//! default: one file, WAL) and a PostgreSQL backend (production), sharing one test suite.
-//! This crate is the only place that knows SQL. Every change appends to a hash-chained
-//! audit log in the same transaction.
+//! Where a pool's money is kept: one [`Store`] trait, implemented once (`store.rs`) over a
+//! thin layer per database (`sql.rs`): SQLite (the embedded default: one file, WAL) and
+//! PostgreSQL (production), sharing one test suite. This crate is the only place that
+//! knows SQL. Every change appends to a hash-chained audit log in the same transaction.
 
 mod accounts;
 mod audit;
 mod common;
 mod postgres;
 mod schema;
+mod sql;
 mod sqlite;
+mod store;
 
 pub use accounts::{ApiToken, NewApiToken, NewSession, NewUser, Role, Session, User};
 pub use audit::{AuditEntry, AuditProblem, now_utc, sha256_hex, utc_from_now, verify_chain};
-pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+/// Every time in the store's API: an instant, kept to the second.
+pub use jiff::Timestamp;
+pub use postgres::{PostgresDb, PostgresStore};
+pub use sqlite::{SqliteDb, SqliteStore};
+pub use store::SqlStore;
 
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
@@ -41,7 +46,7 @@ pub enum StoreError {
     /// The name is taken (a username, whatever its case); nothing was written.
     Duplicate(String),
     /// The caller's values contradict each other or are malformed (a partner-finance
-    /// account without a partner, a time not in UTC ISO form); nothing was written.
+    /// account without a partner, a time before the year 1); nothing was written.
     Invalid(String),
     /// Someone else changed the record since the caller read it (a document saved in
     /// between, or one that exists already): the message names who saved which version
@@ -77,7 +82,7 @@ pub struct AgreementVersion {
     pub agreement_id: String,
     /// The TOML exactly as loaded; `export-agreement` writes it back.
     pub text: String,
-    pub loaded_at: String,
+    pub loaded_at: Timestamp,
     pub loaded_by: String,
     /// For a variation: what changed since the previous version, one change a line.
     pub changes: String,
@@ -105,7 +110,7 @@ pub struct StoredDocument {
     pub version: u32,
     /// The text exactly as saved.
     pub text: String,
-    pub saved_at: String,
+    pub saved_at: Timestamp,
     pub saved_by: String,
 }
 
@@ -179,7 +184,7 @@ pub struct ImportRecord {
     pub file_sha256: String,
     pub rows: u64,
     pub total: Money,
-    pub imported_at: String,
+    pub imported_at: Timestamp,
     pub imported_by: String,
     /// Whether a later corrected extract has replaced it.
     pub replaced: bool,
@@ -202,10 +207,10 @@ pub struct Forecast {
     pub month: FiscalMonth,
     pub outturn: Money,
     pub entered_by: String,
-    pub entered_at: String,
+    pub entered_at: Timestamp,
 }
 
-/// The state of one instalment of the payment schedule (R8).
+/// The state of one instalment of the payment schedule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentStatus {
     pub pool: String,
@@ -216,10 +221,33 @@ pub struct PaymentStatus {
 }
 
 /// The store. Every method that changes anything does so in one transaction together with
-/// its audit entry, or not at all. `actor` is who made the change.
+/// its audit entry, or not at all. `actor` is who made the change. Times are kept to the
+/// second (a finer part is dropped), as UTC ISO 8601 text.
+///
+/// Changes are serialised: each takes a lock against the others (SQLite's write lock,
+/// PostgreSQL's lock on the audit log) for the whole of its transaction, so that what it
+/// reads and checks cannot change before it commits. Two exceptions keep long work from
+/// holding others up: an import streams its rows under a lock of its partner and period
+/// only (on PostgreSQL; SQLite has one writer), and sign-in attempts lock their username
+/// only.
 pub trait Store {
     /// `sqlite` or `postgres`, for messages.
     fn backend(&self) -> &'static str;
+
+    /// Runs `work` in one transaction: its reads see the database as of the transaction
+    /// (with its own changes), and its changes, each audited as when made alone, commit
+    /// together when it returns `Ok`, or not at all. The lock of a change is taken when
+    /// the transaction begins and held to its end, so a rule checked by reading several
+    /// records stays true until the change that depends on it is written. A change that
+    /// fails inside it is undone on its own (the others stand unless `work` fails too).
+    /// Transactions nest (a savepoint). Long work does not belong in one: it holds up
+    /// every other change. [`in_transaction`] is the typed way to call it.
+    fn transaction(&mut self, work: &mut dyn FnMut(&mut dyn Store) -> Result<()>) -> Result<()>;
+    /// Runs `work`'s reads as of one moment: a change committed meanwhile is not seen,
+    /// so records read one after the other agree with each other. Takes no lock; inside a
+    /// [`Store::transaction`] it reads what that transaction sees. [`in_snapshot`] is the
+    /// typed way to call it.
+    fn snapshot(&self, work: &mut dyn FnMut(&dyn Store) -> Result<()>) -> Result<()>;
 
     // ---- agreements ----
 
@@ -251,7 +279,8 @@ pub trait Store {
     /// naming the version and the SHA-256 of its text, never the text). A kind is lower
     /// case letters, digits and hyphens (`plan` and `mapping` are taken by the store's own
     /// audit actions); a key is not empty and has no control characters; a text has no NUL
-    /// character: else [`StoreError::Invalid`].
+    /// character: else [`StoreError::Invalid`]. A rule that spans documents (a meeting
+    /// against the register) is checked and saved in one [`Store::transaction`].
     fn save_document(
         &mut self,
         kind: &str,
@@ -282,15 +311,18 @@ pub trait Store {
 
     // ---- ledger ----
 
-    /// Imports one extract in one transaction: all of it or none. Refuses a closed period.
-    /// If the partner's latest import for the period has the same file hash, nothing
-    /// changes and `rows` is not read; otherwise the new rows replace the earlier import's
-    /// atomically. On [`ImportItem::Abort`] it rolls back and returns
-    /// [`StoreError::ImportAborted`]. Rows are streamed, never held: memory does not grow
-    /// with the extract (but for a byte or two a row of per cost centre row lists). Every
-    /// row counts in the import's period, whatever its date: callers refuse rows dated
-    /// outside it. The audit entry records the rows' count, total and a hash of the rows,
-    /// so that `verify_audit` detects an edited ledger row.
+    /// Imports one extract in one transaction: all of it or none. Refuses a closed period
+    /// (also one closed while the rows streamed in). If the partner's latest import for
+    /// the period has the same file hash, nothing changes and `rows` is not read;
+    /// otherwise the new rows replace the earlier import's atomically. On
+    /// [`ImportItem::Abort`] it rolls back and returns [`StoreError::ImportAborted`]. Rows
+    /// are streamed, never held: memory does not grow with the extract (but for a byte or
+    /// two a row of per cost centre row lists). Every row counts in the import's period,
+    /// whatever its date: callers refuse rows dated outside it. The audit entry records
+    /// the rows' count, total and a hash of the rows, so that `verify_audit` detects an
+    /// edited ledger row. Imports of one partner and period wait for each other; on
+    /// PostgreSQL other changes (a sign-in) wait only for the import's last step, which
+    /// appends its audit entry and makes it the live one.
     fn import_ledger(
         &mut self,
         header: &ImportHeader,
@@ -324,7 +356,7 @@ pub trait Store {
     /// The year's forecasts, by month entered, then cost centre.
     fn forecasts(&self, year: FinancialYear) -> Result<Vec<Forecast>>;
 
-    // ---- payments (R8) ----
+    // ---- payments ----
 
     /// Records (or updates) the state of one instalment.
     fn record_payment(&mut self, year: FinancialYear, status: &PaymentStatus, actor: &str) -> Result<()>;
@@ -346,8 +378,9 @@ pub trait Store {
     /// Replaces an account's password hash (a PHC string) and ends its sessions; audited
     /// without the hash.
     fn set_password_hash(&mut self, user_id: i64, password_hash: &str, actor: &str) -> Result<()>;
-    /// Disables or re-enables an account. A disabled account's sessions and API tokens
-    /// stop working at once (they are kept, and work again if it is re-enabled).
+    /// Disables or re-enables an account. Disabling ends its sessions (deleted) and API
+    /// tokens (revoked) for good, in the same transaction, and its audit entry counts
+    /// them; re-enabling revives neither: its user signs in again and makes new tokens.
     fn set_user_disabled(&mut self, user_id: i64, disabled: bool, actor: &str) -> Result<()>;
 
     // ---- sessions ----
@@ -359,18 +392,29 @@ pub trait Store {
     fn session(&self, token_hash: &str) -> Result<Option<(Session, User)>>;
     /// Ends a session, audited as a logout by its user; an unknown one changes nothing.
     fn delete_session(&mut self, token_hash: &str) -> Result<()>;
-    /// Deletes every session expired at `now` (UTC ISO); how many. One audit entry for
-    /// them all, by `system`, and none when there were none.
-    fn delete_expired_sessions(&mut self, now: &str) -> Result<u64>;
+    /// Deletes every session expired at `now`; how many. One audit entry for them all,
+    /// by `system`, and none when there were none.
+    fn delete_expired_sessions(&mut self, now: Timestamp) -> Result<u64>;
 
     // ---- login throttling ----
 
-    /// Records a login attempt for a username (in any case, existing or not) at `at`.
-    /// Not audited, so that failures cost little and cannot flood the log, but kept.
-    fn record_login_attempt(&mut self, username: &str, succeeded: bool, at: &str) -> Result<()>;
-    /// Failed attempts for a username (in any case) at or after `since`, not counting
-    /// those before its latest successful attempt: a good login clears the count.
-    fn recent_login_failures(&self, username: &str, since: &str) -> Result<u32>;
+    /// Reserves a sign-in attempt for a username (in any case, existing or not) at `at`,
+    /// unless it has `allowed` failed attempts or more at or after `since` (not counting
+    /// those before its latest successful one: a good sign-in clears the count): then
+    /// `None`, and nothing is recorded. The count and the reservation are one atomic step,
+    /// so of any number of attempts made at once at most `allowed` get through. The
+    /// attempt is recorded as failed until [`Store::login_succeeded`] says otherwise, so
+    /// an attempt whose check never finishes counts as a failure. Its id. Attempts are
+    /// kept, not audited: failures cost little and cannot flood the log.
+    fn start_login_attempt(
+        &mut self,
+        username: &str,
+        since: Timestamp,
+        allowed: u32,
+        at: Timestamp,
+    ) -> Result<Option<i64>>;
+    /// Records that a reserved attempt had the right password.
+    fn login_succeeded(&mut self, attempt: i64) -> Result<()>;
 
     // ---- API tokens ----
 
@@ -392,8 +436,59 @@ pub trait Store {
     /// against its audit entry; the first bad entry, if any. An import's problem is
     /// named by the seq of the entry that recorded it.
     fn verify_audit(&self) -> Result<Option<AuditProblem>>;
-    /// The sequence number of the latest audit entry (0 for none). Every change writes one,
-    /// so anything read from the store after reading this stays fresh while it is unchanged:
-    /// the web application's caches key on it.
+    /// The sequence number of the latest audit entry that changed the pool's records
+    /// (agreements, plans, mappings, the ledger, periods, forecasts, payments, documents);
+    /// 0 for none. Account changes (users, passwords, sign-ins, sign-outs, expired
+    /// sessions, API tokens) are audited but do not move it. Anything read from the
+    /// records after reading this stays fresh while it is unchanged: the web
+    /// application's caches key on it.
     fn last_change(&self) -> Result<i64>;
+}
+
+/// Runs `work` in one [`Store::transaction`], giving back what it returns: its value
+/// once committed, or its own error (everything rolled back), or the store's if the
+/// commit failed.
+pub fn in_transaction<T, E: From<StoreError>>(
+    store: &mut dyn Store,
+    work: impl FnOnce(&mut dyn Store) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut work = Some(work);
+    let mut out = None;
+    let ended = store.transaction(&mut |store| once(&mut work, &mut out, store));
+    outcome(ended, out)
+}
+
+/// Runs `work` in one [`Store::snapshot`], giving back what it returns.
+pub fn in_snapshot<T, E: From<StoreError>>(
+    store: &dyn Store,
+    work: impl FnOnce(&dyn Store) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut work = Some(work);
+    let mut out = None;
+    let ended = store.snapshot(&mut |store| once(&mut work, &mut out, store));
+    outcome(ended, out)
+}
+
+/// Runs the caller's work, once, keeping what it returns for [`outcome`]; a failure of
+/// its own rolls the transaction back.
+fn once<S, T, E>(
+    work: &mut Option<impl FnOnce(S) -> Result<T, E>>,
+    out: &mut Option<Result<T, E>>,
+    store: S,
+) -> Result<()> {
+    let Some(work) = work.take() else { return Ok(()) };
+    let result = work(store);
+    let failed = result.is_err();
+    *out = Some(result);
+    // The error itself is given back by `outcome`; this one only ends the transaction.
+    if failed { Err(StoreError::Invalid("the transaction's work failed".into())) } else { Ok(()) }
+}
+
+fn outcome<T, E: From<StoreError>>(ended: Result<()>, out: Option<Result<T, E>>) -> Result<T, E> {
+    match (ended, out) {
+        (Ok(()), Some(Ok(value))) => Ok(value),
+        (_, Some(Err(e))) => Err(e),
+        (Err(e), _) => Err(e.into()),
+        (Ok(()), None) => Err(StoreError::Database("the transaction's work did not run".into()).into()),
+    }
 }

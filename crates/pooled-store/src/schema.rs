@@ -13,13 +13,22 @@
 //! stream in, holds for each import and cost centre the sum, the count and the list of its
 //! rows: reports never read the ledger, and drill-down reads only the rows it shows.
 
-use postgres::Client;
-use rusqlite::{Connection, TransactionBehavior};
-
 use crate::audit::now_utc;
+use crate::sql::{Backend, Conn, Lock, params};
 use crate::{Result, StoreError};
 
-const SQLITE: &[&str] = &[
+/// The account actions of the audit log before migration 4, which made the stamp of the
+/// latest change to the records: they do not move it.
+macro_rules! stamp_from_audit_log {
+    () => {
+        "INSERT INTO change_stamp (id, seq)
+SELECT 1, COALESCE(MAX(seq), 0) FROM audit_log WHERE action NOT IN ('create-user', 'set-password',
+    'disable-user', 'enable-user', 'login', 'logout', 'delete-expired-sessions', 'create-api-token',
+    'revoke-api-token');"
+    };
+}
+
+pub(crate) const SQLITE: &[&str] = &[
     // 1: the first schema.
     r#"
 CREATE TABLE agreement (
@@ -190,9 +199,15 @@ CREATE TABLE document (
     PRIMARY KEY (kind, key, version)
 );
 "#,
+    // 4: the stamp of the latest change to the records, not to accounts (see
+    // Store::last_change), so that sign-ins do not empty the web's caches.
+    concat!(
+        "CREATE TABLE change_stamp (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);\n",
+        stamp_from_audit_log!()
+    ),
 ];
 
-const POSTGRES: &[&str] = &[
+pub(crate) const POSTGRES: &[&str] = &[
     // 1: the first schema; as SQLite's, with PostgreSQL's types.
     r#"
 CREATE TABLE agreement (
@@ -370,6 +385,14 @@ CREATE TABLE document (
     PRIMARY KEY (kind, key, version)
 );
 "#,
+    // 4: as SQLite's; and import ids from a sequence, as imports now stream their rows at
+    // once (each into a block of row ids of its own, see postgres.rs).
+    concat!(
+        "CREATE TABLE change_stamp (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL);\n",
+        stamp_from_audit_log!(),
+        "\nCREATE SEQUENCE ledger_import_id;
+SELECT setval('ledger_import_id', COALESCE(MAX(id), 0) + 1, false) FROM ledger_import;"
+    ),
 ];
 
 fn too_new(found: i64, known: usize) -> StoreError {
@@ -378,41 +401,21 @@ fn too_new(found: i64, known: usize) -> StoreError {
     ))
 }
 
-/// Brings a SQLite database up to date. The write lock is taken before the version is
-/// read, so two processes opening a new file at once migrate it once.
-pub(crate) fn migrate_sqlite(conn: &mut Connection) -> Result<()> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
-    )?;
-    let current: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |r| r.get(0))?;
-    if current > SQLITE.len() as i64 {
-        return Err(too_new(current, SQLITE.len()));
-    }
-    for (i, sql) in SQLITE.iter().enumerate().skip(current as usize) {
-        tx.execute_batch(sql)?;
-        tx.execute("INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)", (i as i64 + 1, now_utc()))?;
-    }
-    tx.commit()?;
-    Ok(())
-}
-
-/// Brings a PostgreSQL schema up to date; an advisory lock makes concurrent openers wait.
-pub(crate) fn migrate_postgres(client: &mut Client) -> Result<()> {
-    let mut tx = client.transaction()?;
-    // Any fixed number: it only has to be the same for every pooled process.
-    tx.execute("SELECT pg_advisory_xact_lock(7575)", &[])?;
-    tx.batch_execute(
-        "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
-    )?;
-    let current: i64 = tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[])?.get(0);
-    if current > POSTGRES.len() as i64 {
-        return Err(too_new(current, POSTGRES.len()));
-    }
-    for (i, sql) in POSTGRES.iter().enumerate().skip(current as usize) {
-        tx.batch_execute(sql)?;
-        tx.execute("INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)", &[&(i as i64 + 1), &now_utc()])?;
-    }
-    tx.commit()?;
-    Ok(())
+/// Brings a database up to date. The schema's lock is taken before the version is read,
+/// so two processes opening a new database at once migrate it once.
+pub(crate) fn migrate<B: Backend>(c: &mut Conn<B>) -> Result<()> {
+    c.transaction(Lock::Schema, |c| {
+        c.db.batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")?;
+        let current = c.one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[], |r| r.i64(0))?;
+        let known = B::MIGRATIONS.len();
+        let done = usize::try_from(current).map_err(|_| too_new(current, known))?;
+        if done > known {
+            return Err(too_new(current, known));
+        }
+        for (version, sql) in (1_i64..).zip(B::MIGRATIONS).skip(done) {
+            c.db.batch(sql)?;
+            c.execute("INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)", params![version, now_utc()])?;
+        }
+        Ok(())
+    })
 }

@@ -15,7 +15,7 @@ use pooled_core::money::Money;
 use pooled_store::{
     Actual, ApiToken, DocumentSave, ImportHeader, ImportItem, ImportOutcome, LoadOutcome, NewApiToken, NewSession,
     NewUser, PaymentStatus, PostgresStore, Role, Session, SqliteStore, Store, StoreError, StoredCostCentre,
-    StoredDocument, User, sha256_hex,
+    StoredDocument, Timestamp, User, in_snapshot, in_transaction, sha256_hex,
 };
 
 // ---- fixtures ----
@@ -178,12 +178,17 @@ on_both_backends!(
     an_import_killed_midway_leaves_nothing,
     accounts_are_created_and_found_in_any_case,
     sessions_last_until_they_expire_end_or_their_user_is_disabled,
-    login_failures_are_counted_in_a_window,
+    login_attempts_are_throttled_in_a_window,
+    parallel_attempts_get_at_most_the_allowance,
     api_tokens_work_until_revoked,
     names_with_html_and_sql_are_stored_intact,
     the_audit_log_holds_no_secrets,
     documents_keep_every_version_and_refuse_stale_saves,
     documents_are_listed_by_a_literal_key_prefix,
+    transactions_commit_together_or_not_at_all,
+    a_snapshot_reads_as_of_one_moment,
+    account_changes_do_not_move_the_stamp,
+    migration_4_keeps_an_existing_database,
 );
 
 // ---- helpers ----
@@ -282,7 +287,9 @@ fn agreements_keep_every_version(f: &mut Fixture) {
     assert_eq!(current.changes, "pool OP: budget 100.00 -> 120.00");
     let versions = s.agreement_versions(year).unwrap();
     assert_eq!(versions.iter().map(|v| (v.version, v.text.as_str())).collect::<Vec<_>>(), [(1, v1), (2, v2)]);
-    assert!(versions.iter().all(|v| v.year == year && v.agreement_id == "oxon" && v.loaded_at.ends_with('Z')));
+    assert!(
+        versions.iter().all(|v| v.year == year && v.agreement_id == "oxon" && v.loaded_at.subsec_nanosecond() == 0)
+    );
     assert_eq!(s.financial_years().unwrap(), [year, fy("2022-23")]);
 
     // The unchanged load wrote nothing; the variation says what changed.
@@ -341,7 +348,8 @@ fn documents_keep_every_version_and_refuse_stale_saves(f: &mut Fixture) {
     // Cat edited version 1 while Bob saved version 2: refused, naming Bob's save.
     let bobs = s.document(REGISTER, "2016-17").unwrap().unwrap();
     let message = conflict(s.save_document(REGISTER, "2016-17", Some(1), v3, "cat"));
-    for part in ["board-register 2016-17", "version 1", "version 2", "bob", &bobs.saved_at, "nothing was written"] {
+    let saved_at = bobs.saved_at.to_string();
+    for part in ["board-register 2016-17", "version 1", "version 2", "bob", &saved_at, "nothing was written"] {
         assert!(message.contains(part), "{part:?} missing from {message}");
     }
     // A stale save is refused even when its text is the current one.
@@ -365,7 +373,7 @@ fn documents_keep_every_version_and_refuse_stale_saves(f: &mut Fixture) {
     let summary: Vec<_> = versions.iter().map(|d| (d.version, d.text.as_str(), d.saved_by.as_str())).collect();
     assert_eq!(summary, [(1, v1, "ann"), (2, v2, "bob")], "oldest first");
     assert!(versions.iter().all(|d| d.kind == REGISTER && d.key == "2016-17"));
-    assert!(versions.iter().all(|d| d.saved_at.len() == 20 && d.saved_at.ends_with('Z')));
+    assert!(versions.iter().all(|d| d.saved_at.to_string().len() == 20));
     assert_eq!(s.document(REGISTER, "2016-17").unwrap().as_ref(), versions.last());
     // Bob's edit was made on the version he read; with the current version Cat can save.
     assert_eq!(s.save_document(REGISTER, "2016-17", Some(2), v3, "cat").unwrap(), saved(3));
@@ -524,7 +532,7 @@ fn an_import_is_stored_with_its_actuals(f: &mut Fixture) {
     assert_eq!(first.import_id, import_id);
     assert_eq!((first.file_name.as_str(), first.file_sha256.as_str()), ("OCC-2016-05.csv", "sha-may"));
     assert_eq!((first.imported_by.as_str(), first.replaced), ("finance.officer", false));
-    assert!(first.imported_at.ends_with('Z'));
+    assert_eq!(first.imported_at.subsec_nanosecond(), 0);
 
     // Drill-down: oldest period first, in file order within it, the rows as imported.
     let cc100 = s.ledger_rows(year, "CC100", 100).unwrap();
@@ -697,7 +705,7 @@ fn forecasts_are_set_and_overwritten(f: &mut Fixture) {
     let expected = [(5, "CC100", 7, "ann"), (6, "CC100", -50, "ann"), (6, "CC200", 999_999, "bob")]
         .map(|(m, cc, p, by)| (m, cc.to_string(), p, by.to_string()));
     assert_eq!(got, expected);
-    assert!(s.forecasts(year).unwrap().iter().all(|f| f.entered_at.ends_with('Z')));
+    assert!(s.forecasts(year).unwrap().iter().all(|f| f.entered_at.subsec_nanosecond() == 0));
 
     let overwrite = &s.audit_log().unwrap()[3];
     assert_eq!(overwrite.subject, "forecast 2016-17 M6 CC200");
@@ -777,7 +785,7 @@ fn the_audit_chain_holds_and_names_an_edited_entry(f: &mut Fixture) {
     );
     assert_eq!(log.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=8).collect::<Vec<_>>());
     assert!(log.windows(2).all(|w| w[1].prev_hash == w[0].hash));
-    assert!(log.iter().all(|e| e.hash.len() == 64 && e.at.len() == 20));
+    assert!(log.iter().all(|e| e.hash.len() == 64 && e.at.to_string().len() == 20));
     assert_eq!(pooled_store::verify_chain(&log), None);
     assert_eq!(f.store.verify_audit().unwrap(), None);
 
@@ -858,7 +866,7 @@ fn everything_survives_reopening(f: &mut Fixture) {
     assert_eq!(documents(f.store.as_ref()), documents_before);
     assert!(f.store.session(&token_hash("a-session")).unwrap().is_some());
     assert_eq!(f.store.verify_audit().unwrap(), None);
-    assert_eq!(f.count("schema_version"), 3);
+    assert_eq!(f.count("schema_version"), 4);
     // The versions go on from where they were; a stale save is still refused.
     conflict(f.store.save_document(REGISTER, "2016-17", Some(1), "[board]\n# late\n", "cat"));
     assert_eq!(f.store.save_document(REGISTER, "2016-17", Some(2), "[board]\n# late\n", "cat").unwrap(), saved(3));
@@ -932,6 +940,10 @@ const LATER: &str = "2999-01-01T00:00:00Z";
 const EARLIER: &str = "2000-01-01T01:00:00Z";
 const NOW: &str = "2024-06-01T09:00:00Z";
 
+fn t(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
 /// A PHC string that names its user, so that the tests can look for it in the audit log.
 fn password_hash(username: &str) -> String {
     format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ${}-hash", username.len())
@@ -973,13 +985,13 @@ fn new_session(user_id: i64, secret: &str, expires_at: &str) -> NewSession {
         token_hash: token_hash(secret),
         user_id,
         csrf_token: format!("csrf-of-{secret}"),
-        created_at: NOW.to_string(),
-        expires_at: expires_at.to_string(),
+        created_at: t(NOW),
+        expires_at: t(expires_at),
     }
 }
 
 fn new_token(user_id: i64, name: &str, secret: &str) -> NewApiToken {
-    NewApiToken { user_id, name: name.to_string(), token_hash: token_hash(secret), created_at: NOW.to_string() }
+    NewApiToken { user_id, name: name.to_string(), token_hash: token_hash(secret), created_at: t(NOW) }
 }
 
 fn accounts_are_created_and_found_in_any_case(f: &mut Fixture) {
@@ -1043,7 +1055,10 @@ fn accounts_are_created_and_found_in_any_case(f: &mut Fixture) {
     );
     assert!(log[1].after.contains("role=partner-finance\npartner=OCC"), "{}", log[1].after);
     assert_eq!((log[4].subject.as_str(), log[4].after.as_str()), ("user Ann", "password=changed"));
-    assert_eq!((log[6].before.as_str(), log[6].after.as_str()), ("disabled=false", "disabled=true"));
+    assert_eq!(
+        (log[6].before.as_str(), log[6].after.as_str()),
+        ("disabled=false", "disabled=true\nsessions_ended=0\napi_tokens_revoked=0")
+    );
     assert_eq!(s.verify_audit().unwrap(), None);
 }
 
@@ -1064,30 +1079,30 @@ fn sessions_last_until_they_expire_end_or_their_user_is_disabled(f: &mut Fixture
             id: session.id,
             user_id: ann,
             csrf_token: "csrf-of-live".into(),
-            created_at: NOW.into(),
-            expires_at: LATER.into()
+            created_at: t(NOW),
+            expires_at: t(LATER)
         }
     );
     assert_eq!(s.session(&token_hash("expired")).unwrap(), None);
     assert_eq!(s.session(&token_hash("unknown")).unwrap(), None);
     assert_eq!(s.session("").unwrap(), None);
 
-    // A disabled user's sessions stop working at once, and come back with the account.
+    // Disabling ends a user's sessions for good: re-enabling does not revive them.
     s.set_user_disabled(bob, true, "admin").unwrap();
     assert_eq!(s.session(&token_hash("bob's")).unwrap(), None);
     let err = s.create_session(&new_session(bob, "another", LATER)).unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
     s.set_user_disabled(bob, false, "admin").unwrap();
-    assert_eq!(s.session(&token_hash("bob's")).unwrap().map(|(_, u)| u.id), Some(bob));
+    assert_eq!(s.session(&token_hash("bob's")).unwrap(), None);
+    s.create_session(&new_session(bob, "bob's again", LATER)).unwrap();
 
-    // Malformed times and unknown users are refused, writing nothing.
+    // Times the store cannot keep and unknown users are refused, writing nothing.
     let log = s.audit_log().unwrap();
-    for expires_at in ["2999-01-01 00:00:00", "2999-01-01T00:00:00+00:00", "tomorrow", "2999-01-01T00:00:00.5Z"] {
-        let err = s.create_session(&new_session(ann, "odd", expires_at)).unwrap_err();
-        assert!(matches!(&err, StoreError::Invalid(m) if m.contains("expiry")), "{expires_at}: {err:?}");
-    }
+    let odd = NewSession { expires_at: Timestamp::MIN, ..new_session(ann, "odd", LATER) };
+    let err = s.create_session(&odd).unwrap_err();
+    assert!(matches!(&err, StoreError::Invalid(m) if m.contains("expiry")), "{err:?}");
     assert!(matches!(s.create_session(&new_session(-1, "nobody's", LATER)), Err(StoreError::NotFound(_))));
-    assert!(matches!(s.delete_expired_sessions("now"), Err(StoreError::Invalid(_))));
+    assert!(matches!(s.delete_expired_sessions(Timestamp::MIN), Err(StoreError::Invalid(_))));
     assert_eq!(s.audit_log().unwrap(), log);
 
     // Logging out ends the session; an unknown or ended session changes nothing.
@@ -1099,11 +1114,11 @@ fn sessions_last_until_they_expire_end_or_their_user_is_disabled(f: &mut Fixture
     // Clearing out removes expired sessions only; once is enough.
     assert_eq!(f.count("session"), 2);
     let s = f.store.as_mut();
-    assert_eq!(s.delete_expired_sessions(NOW).unwrap(), 1);
-    assert_eq!(s.delete_expired_sessions(NOW).unwrap(), 0);
-    assert!(s.session(&token_hash("bob's")).unwrap().is_some());
+    assert_eq!(s.delete_expired_sessions(t(NOW)).unwrap(), 1);
+    assert_eq!(s.delete_expired_sessions(t(NOW)).unwrap(), 0);
+    assert!(s.session(&token_hash("bob's again")).unwrap().is_some());
     // Expiry is exclusive: a session expiring at `now` has expired.
-    assert_eq!(s.delete_expired_sessions(LATER).unwrap(), 1);
+    assert_eq!(s.delete_expired_sessions(t(LATER)).unwrap(), 1);
     assert_eq!(f.count("session"), 0);
 
     let log = f.store.audit_log().unwrap();
@@ -1116,17 +1131,19 @@ fn sessions_last_until_they_expire_end_or_their_user_is_disabled(f: &mut Fixture
             ("bob", "login"),
             ("admin", "disable-user"),
             ("admin", "enable-user"),
+            ("bob", "login"),
             ("ann", "logout"),
             ("system", "delete-expired-sessions"),
             ("system", "delete-expired-sessions"),
         ]
     );
+    assert_eq!(log[5].after, "disabled=true\nsessions_ended=1\napi_tokens_revoked=0");
     assert_eq!(
         (log[2].subject.clone(), log[2].after.as_str()),
         (format!("session {}", session.id), "expires_at=2999-01-01T00:00:00Z")
     );
-    assert_eq!(log[7].subject, format!("session {}", session.id));
-    assert_eq!(log[8].after, format!("expired_by={NOW}\ndeleted=1"));
+    assert_eq!(log[8].subject, format!("session {}", session.id));
+    assert_eq!(log[9].after, format!("expired_by={NOW}\ndeleted=1"));
     assert_eq!(f.store.verify_audit().unwrap(), None);
 
     // A new password signs its user out everywhere.
@@ -1136,36 +1153,74 @@ fn sessions_last_until_they_expire_end_or_their_user_is_disabled(f: &mut Fixture
     assert_eq!(s.session(&token_hash("bob's second")).unwrap(), None);
 }
 
-fn login_failures_are_counted_in_a_window(f: &mut Fixture) {
+fn login_attempts_are_throttled_in_a_window(f: &mut Fixture) {
     let s = f.store.as_mut();
-    let at = |hhmm: &str| format!("2024-06-01T{hhmm}:00Z");
+    let at = |hhmm: &str| t(&format!("2024-06-01T{hhmm}:00Z"));
+    // An attempt is a failure until it is marked good.
     for (name, time) in [("Ann", "10:00"), ("Ann", "10:05"), ("ann", "10:10"), ("ANN", "10:12"), ("bob", "10:11")] {
-        s.record_login_attempt(name, false, &at(time)).unwrap();
+        assert!(s.start_login_attempt(name, at("09:00"), 100, at(time)).unwrap().is_some(), "{name} {time}");
     }
-    // Any case counts for the same username; the window's start is inclusive.
-    assert_eq!(s.recent_login_failures("ann", &at("10:00")).unwrap(), 4);
-    assert_eq!(s.recent_login_failures("aNN", &at("10:01")).unwrap(), 3);
-    assert_eq!(s.recent_login_failures("Ann", &at("10:12")).unwrap(), 1);
-    assert_eq!(s.recent_login_failures("ann", &at("10:13")).unwrap(), 0);
-    assert_eq!(s.recent_login_failures("bob", &at("10:00")).unwrap(), 1);
+    let mut start = |name: &str, since: &str, allowed: u32, time: &str| {
+        s.start_login_attempt(name, at(since), allowed, at(time)).unwrap().is_some()
+    };
+    // Any case counts for the same username; the window's start is inclusive; a refused
+    // attempt is not recorded.
+    assert!(!start("ann", "10:00", 4, "10:13"));
+    assert!(!start("ann", "10:01", 3, "10:13"));
+    assert!(start("aNN", "10:12", 2, "10:13"));
+    assert!(!start("Ann", "10:12", 2, "10:13"), "10:12 and 10:13 failed");
+    assert!(start("ann", "10:14", 1, "10:14"), "nothing failed since 10:14");
+    assert!(start("bob", "10:00", 2, "10:14"));
     // Usernames without an account are counted too: guessing names is throttled alike.
-    assert_eq!(s.recent_login_failures("mallory", &at("10:00")).unwrap(), 0);
-    s.record_login_attempt("mallory", false, &at("10:20")).unwrap();
-    assert_eq!(s.recent_login_failures("mallory", &at("10:00")).unwrap(), 1);
+    assert!(start("mallory", "10:00", 1, "10:20"));
+    assert!(!start("mallory", "10:00", 1, "10:21"));
 
-    // A successful login clears the count; failures after it count again.
-    s.record_login_attempt("ann", true, &at("10:14")).unwrap();
-    assert_eq!(s.recent_login_failures("ann", &at("10:00")).unwrap(), 0);
-    s.record_login_attempt("ann", false, &at("10:15")).unwrap();
-    assert_eq!(s.recent_login_failures("ann", &at("10:00")).unwrap(), 1);
-    assert_eq!(s.recent_login_failures("bob", &at("10:00")).unwrap(), 1);
+    // A successful attempt clears the count; failures after it count again.
+    let good = s.start_login_attempt("ann", at("10:00"), 100, at("10:15")).unwrap().unwrap();
+    s.login_succeeded(good).unwrap();
+    let mut start = |name: &str, since: &str, allowed: u32, time: &str| {
+        s.start_login_attempt(name, at(since), allowed, at(time)).unwrap().is_some()
+    };
+    assert!(start("ann", "10:00", 1, "10:16"));
+    assert!(!start("ann", "10:00", 1, "10:17"));
+    assert!(!start("bob", "10:00", 2, "10:17"), "bob's two failures stand");
 
-    let err = s.recent_login_failures("ann", "2024-06-01").unwrap_err();
+    assert!(matches!(s.login_succeeded(-1), Err(StoreError::NotFound(_))));
+    let err = s.start_login_attempt("ann", Timestamp::MIN, 5, at("10:18")).unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
-    assert!(matches!(s.record_login_attempt("ann", false, "10:00"), Err(StoreError::Invalid(_))));
-    // Every attempt is kept, none is audited.
+    // Every attempt let through is kept, none is audited, and none moves the stamp.
     assert_eq!(s.audit_log().unwrap(), []);
-    assert_eq!(f.count("login_attempt"), 8);
+    assert_eq!(s.last_change().unwrap(), 0);
+    assert_eq!(f.count("login_attempt"), 11);
+}
+
+/// Another store on the fixture's database, for a thread of its own.
+fn another_store(f: &Fixture) -> Box<dyn Store + Send> {
+    match &f.db {
+        Db::Sqlite(path) => Box::new(SqliteStore::open(path).expect("open SQLite")),
+        Db::Postgres { url, schema } => Box::new(PostgresStore::open_in_schema(url, schema).expect("open")),
+    }
+}
+
+/// The throttle's allowance holds however many attempts come at once: each is counted and
+/// reserved in one step.
+fn parallel_attempts_get_at_most_the_allowance(f: &mut Fixture) {
+    const ALLOWED: u32 = 5;
+    let stores: Vec<_> = (0..20).map(|_| another_store(f)).collect();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(stores.len()));
+    let threads: Vec<_> = stores
+        .into_iter()
+        .map(|mut store| {
+            let barrier = std::sync::Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                barrier.wait();
+                store.start_login_attempt("ann", t(EARLIER), ALLOWED, t(NOW)).unwrap().is_some()
+            })
+        })
+        .collect();
+    let let_through = threads.into_iter().map(|t| t.join().unwrap()).filter(|&through| through).count();
+    assert_eq!(let_through, ALLOWED as usize);
+    assert_eq!(f.count("login_attempt"), i64::from(ALLOWED));
 }
 
 fn api_tokens_work_until_revoked(f: &mut Fixture) {
@@ -1177,11 +1232,11 @@ fn api_tokens_work_until_revoked(f: &mut Fixture) {
     let report = s.create_api_token(&new_token(ann, "month-end report", "secret-2"), "admin").unwrap();
     assert_ne!(nightly, report);
 
-    let listed = |id, name: &str, revoked_at: Option<String>| ApiToken {
+    let listed = |id, name: &str, revoked_at: Option<Timestamp>| ApiToken {
         id,
         user_id: ann,
         name: name.to_string(),
-        created_at: NOW.to_string(),
+        created_at: t(NOW),
         revoked_at,
     };
     assert_eq!(
@@ -1204,18 +1259,24 @@ fn api_tokens_work_until_revoked(f: &mut Fixture) {
     let err = s.revoke_api_token(-1, "admin").unwrap_err();
     assert!(matches!(&err, StoreError::NotFound(m) if m.contains("API token -1")), "{err:?}");
     let tokens = s.api_tokens(ann).unwrap();
-    assert!(tokens[0].revoked_at.as_deref().is_some_and(|t| t.len() == 20 && t.ends_with('Z')), "{tokens:?}");
+    assert!(tokens[0].revoked_at.is_some_and(|t| t.subsec_nanosecond() == 0), "{tokens:?}");
     assert_eq!(tokens[1].revoked_at, None);
 
-    // A disabled user's tokens stop working, and none can be made for them.
+    // Disabling a user revokes its tokens for good, and none can be made for it.
     assert!(s.api_token(&token_hash("secret-2")).unwrap().is_some());
     s.set_user_disabled(ann, true, "admin").unwrap();
     assert_eq!(s.api_token(&token_hash("secret-2")).unwrap(), None);
     let err = s.create_api_token(&new_token(ann, "another", "secret-4"), "admin").unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
     assert!(matches!(s.create_api_token(&new_token(-1, "x", "secret-5"), "admin"), Err(StoreError::NotFound(_))));
-    let bad_time = NewApiToken { created_at: "2024-06-01".into(), ..new_token(bob, "x", "secret-6") };
+    let bad_time = NewApiToken { created_at: Timestamp::MIN, ..new_token(bob, "x", "secret-6") };
     assert!(matches!(s.create_api_token(&bad_time, "admin"), Err(StoreError::Invalid(_))));
+    // Re-enabled, the user's old tokens stay revoked; a new one works.
+    s.set_user_disabled(ann, false, "admin").unwrap();
+    assert_eq!(s.api_token(&token_hash("secret-2")).unwrap(), None);
+    assert!(s.api_tokens(ann).unwrap().iter().all(|t| t.revoked_at.is_some()));
+    s.create_api_token(&new_token(ann, "after", "secret-7"), "admin").unwrap();
+    assert!(s.api_token(&token_hash("secret-7")).unwrap().is_some());
 
     let log = s.audit_log().unwrap();
     assert_eq!(
@@ -1224,9 +1285,12 @@ fn api_tokens_work_until_revoked(f: &mut Fixture) {
             ("ann", "create-api-token"),
             ("admin", "create-api-token"),
             ("admin", "revoke-api-token"),
-            ("admin", "disable-user")
+            ("admin", "disable-user"),
+            ("admin", "enable-user"),
+            ("admin", "create-api-token"),
         ]
     );
+    assert_eq!(log[5].after, "disabled=true\nsessions_ended=0\napi_tokens_revoked=1");
     assert_eq!(log[2].subject, format!("api token {nightly} of user ann"));
     assert_eq!(log[2].after, "name=nightly import\nstatus=live");
     assert_eq!((log[4].before.as_str(), log[4].after.as_str()), ("status=live", "status=revoked"));
@@ -1263,8 +1327,8 @@ fn names_with_html_and_sql_are_stored_intact(f: &mut Fixture) {
     s.create_api_token(&new_token(html_id, HTML, HTML), SQL).unwrap();
     let (token, user) = s.api_token(&token_hash(HTML)).unwrap().unwrap();
     assert_eq!((token.name.as_str(), user.display_name.as_str()), (HTML, html_user.display_name.as_str()));
-    s.record_login_attempt(SQL, false, NOW).unwrap();
-    assert_eq!(s.recent_login_failures(SQL, NOW).unwrap(), 1);
+    assert!(s.start_login_attempt(SQL, t(NOW), 1, t(NOW)).unwrap().is_some());
+    assert_eq!(s.start_login_attempt(&SQL.to_uppercase(), t(NOW), 1, t(NOW)).unwrap(), None);
 
     // The log holds the names as given (its texts stay one field a line).
     let log = s.audit_log().unwrap();
@@ -1285,12 +1349,13 @@ fn the_audit_log_holds_no_secrets(f: &mut Fixture) {
     let bob = s.create_user(&new_user("bob", Role::BudgetHolder), "admin").unwrap();
     let new_hash = "$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$changed-hash";
     s.set_password_hash(ann, new_hash, "ann").unwrap();
-    s.record_login_attempt("ann", false, NOW).unwrap();
-    s.record_login_attempt("ann", true, NOW).unwrap();
+    s.start_login_attempt("ann", t(NOW), 5, t(NOW)).unwrap();
+    let good = s.start_login_attempt("ann", t(NOW), 5, t(NOW)).unwrap().unwrap();
+    s.login_succeeded(good).unwrap();
     s.create_session(&new_session(ann, "cookie-1", LATER)).unwrap();
     s.create_session(&new_session(bob, "cookie-2", EARLIER)).unwrap();
     s.delete_session(&token_hash("cookie-1")).unwrap();
-    s.delete_expired_sessions(NOW).unwrap();
+    s.delete_expired_sessions(t(NOW)).unwrap();
     let token = s.create_api_token(&new_token(bob, "script", "api-secret"), "bob").unwrap();
     s.revoke_api_token(token, "ann").unwrap();
     s.set_user_disabled(bob, true, "ann").unwrap();
@@ -1335,6 +1400,128 @@ fn the_audit_log_holds_no_secrets(f: &mut Fixture) {
     }
 }
 
+// ---- transactions ----
+
+fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = fy("2016-17");
+    let pence = Money::from_pence;
+    // Writes and reads in one transaction: it sees its own changes, and each is audited.
+    let seen = in_transaction(s, |s| {
+        s.set_forecast(year, month(2), "CC100", pence(5), "ann")?;
+        s.save_document(REGISTER, "2016-17", None, "[board]\n", "ann")?;
+        s.forecasts(year)
+    })
+    .unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(actions(s), ["set-forecast", "save-board-register"]);
+
+    // A failure undoes everything before it, audit entries too.
+    let err = in_transaction(s, |s| {
+        s.set_forecast(year, month(3), "CC100", pence(7), "bob")?;
+        s.close_period(period("2016-06"), "bob")?;
+        s.set_forecast(year, month(3), "CC200", pence(9), "bob")
+    })
+    .unwrap_err();
+    assert!(matches!(err, StoreError::PeriodClosed(p) if p == period("2016-06")), "{err:?}");
+    assert_eq!(s.forecasts(year).unwrap().len(), 1);
+    assert_eq!(s.closed_periods(year).unwrap(), []);
+    // The caller's own failure, too, and it comes back as it was.
+    let err = in_transaction(s, |s| {
+        s.set_forecast(year, month(4), "CC100", pence(1), "bob")?;
+        Err::<(), _>(StoreError::Invalid("changed my mind".into()))
+    })
+    .unwrap_err();
+    assert!(matches!(&err, StoreError::Invalid(m) if m == "changed my mind"), "{err:?}");
+    assert_eq!(actions(s).len(), 2);
+
+    // A change refused inside a transaction is undone alone, and the work goes on; a
+    // transaction inside another is undone alone too.
+    in_transaction(s, |s| {
+        assert!(matches!(s.save_document(REGISTER, "2016-17", None, "x", "cat"), Err(StoreError::Conflict(_))));
+        s.save_document(REGISTER, "2016-17", Some(1), "[board]\n# 2\n", "cat")?;
+        let inner = in_transaction(s, |s| {
+            s.set_forecast(year, month(5), "CC100", pence(3), "cat")?;
+            Err::<(), _>(StoreError::Invalid("not this one".into()))
+        });
+        assert!(inner.is_err());
+        s.set_forecast(year, month(6), "CC100", pence(4), "cat")
+    })
+    .unwrap();
+    let months: Vec<u32> = s.forecasts(year).unwrap().iter().map(|f| f.month.number()).collect();
+    assert_eq!(months, [2, 6]);
+    assert_eq!(actions(s), ["set-forecast", "save-board-register", "save-board-register", "set-forecast"]);
+    assert_eq!(s.audit_log().unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(s.last_change().unwrap(), 4);
+    assert_eq!(s.verify_audit().unwrap(), None);
+}
+
+fn a_snapshot_reads_as_of_one_moment(f: &mut Fixture) {
+    let year = fy("2016-17");
+    f.store.set_forecast(year, month(2), "CC100", Money::from_pence(5), "ann").unwrap();
+    let mut other = another_store(f);
+    let (first, second) = in_snapshot(f.store.as_ref(), |s| {
+        let first = s.forecasts(year)?;
+        // Committed by another connection between the two reads.
+        other.set_forecast(year, month(3), "CC100", Money::from_pence(6), "bob")?;
+        Ok::<_, StoreError>((first, s.forecasts(year)?))
+    })
+    .unwrap();
+    assert_eq!((first.len(), second.len()), (1, 1));
+    assert_eq!(f.store.forecasts(year).unwrap().len(), 2, "seen once the snapshot is over");
+}
+
+fn account_changes_do_not_move_the_stamp(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = fy("2016-17");
+    s.set_forecast(year, month(2), "CC100", Money::from_pence(5), "ann").unwrap();
+    assert_eq!(s.last_change().unwrap(), 1);
+    let ann = s.create_user(&new_user("ann", Role::PoolManager), "admin").unwrap();
+    let attempt = s.start_login_attempt("ann", t(EARLIER), 5, t(NOW)).unwrap().unwrap();
+    s.login_succeeded(attempt).unwrap();
+    s.create_session(&new_session(ann, "cookie", LATER)).unwrap();
+    s.create_session(&new_session(ann, "old cookie", EARLIER)).unwrap();
+    s.delete_session(&token_hash("cookie")).unwrap();
+    s.delete_expired_sessions(t(NOW)).unwrap();
+    let token = s.create_api_token(&new_token(ann, "script", "secret"), "ann").unwrap();
+    s.revoke_api_token(token, "ann").unwrap();
+    s.set_password_hash(ann, &password_hash("ann2"), "ann").unwrap();
+    s.set_user_disabled(ann, true, "admin").unwrap();
+    s.set_user_disabled(ann, false, "admin").unwrap();
+    // All audited, none moving the stamp that the web's caches key on.
+    assert_eq!(s.audit_log().unwrap().len(), 11);
+    assert_eq!(s.last_change().unwrap(), 1);
+    s.set_forecast(year, month(2), "CC100", Money::from_pence(6), "ann").unwrap();
+    assert_eq!(s.last_change().unwrap(), 12);
+    s.save_document(REGISTER, "2016-17", None, "[board]\n", "ann").unwrap();
+    assert_eq!(s.last_change().unwrap(), 13);
+    assert_eq!(s.verify_audit().unwrap(), None);
+}
+
+/// A database made before migration 4 (undone here by hand) gets its stamp from its log,
+/// and its imports go on.
+fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
+    a_sequence_of_changes(f.store.as_mut());
+    let ann = f.store.create_user(&new_user("ann", Role::Viewer), "admin").unwrap();
+    f.store.create_session(&new_session(ann, "cookie", LATER)).unwrap();
+    let undo = match f.db {
+        Db::Sqlite(_) => "DROP TABLE change_stamp; DELETE FROM schema_version WHERE version = 4;",
+        Db::Postgres { .. } => {
+            "DROP TABLE change_stamp; DROP SEQUENCE ledger_import_id; DELETE FROM schema_version WHERE version = 4;"
+        }
+    };
+    f.sql(undo);
+    f.reopen();
+    assert_eq!(f.count("schema_version"), 4);
+    assert_eq!(f.store.last_change().unwrap(), 8, "the last change to the records, not the sign-in");
+    let before = f.store.imports(fy("2016-17")).unwrap();
+    let outcome = import(f.store.as_mut(), "2016-06", "OCCG", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
+    let ImportOutcome::Imported { import_id, .. } = outcome else { panic!("{outcome:?}") };
+    assert!(before.iter().all(|i| i.import_id < import_id), "{before:?} {import_id}");
+    assert_eq!(f.store.last_change().unwrap(), 11);
+    assert_eq!(f.store.verify_audit().unwrap(), None);
+}
+
 // ---- not per backend ----
 
 #[test]
@@ -1374,4 +1561,99 @@ fn an_opened_store_moves_between_threads() {
     assert_eq!(store.user_by_name("ann").unwrap().map(|u| u.role), Some(Role::Viewer));
     drop(store);
     remove_sqlite_files(&path);
+}
+
+// ---- PostgreSQL: imports stream without holding up other changes ----
+
+/// An import on a store of its own that streams `rows` rows, stops halfway until told to
+/// go on (saying so on `halfway`), then finishes.
+fn paused_import(
+    f: &Fixture,
+    partner: &'static str,
+    sha: &'static str,
+    rows: u64,
+) -> (
+    std::sync::mpsc::Receiver<()>,
+    std::sync::mpsc::SyncSender<()>,
+    std::thread::JoinHandle<Result<ImportOutcome, StoreError>>,
+) {
+    let (halfway_tx, halfway) = std::sync::mpsc::sync_channel(1);
+    let (go_on, go_on_rx) = std::sync::mpsc::sync_channel::<()>(1);
+    let mut store = another_store(f);
+    let import = std::thread::spawn(move || {
+        let mut n = 0;
+        let mut items = std::iter::from_fn(|| {
+            n += 1;
+            if n == rows / 2 {
+                halfway_tx.send(()).unwrap();
+                go_on_rx.recv().unwrap();
+            }
+            (n <= rows).then(|| ImportItem::Row(row(n + 1, "CC100", "2016-05-02", 1)))
+        });
+        store.import_ledger(&header("2016-05", partner, sha), &mut items)
+    });
+    (halfway, go_on, import)
+}
+
+/// Runs `work` on a thread and waits at most 20 s for it: a change that waited for the
+/// import would never finish while the import is paused.
+fn finishes<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(work()));
+    finished.recv_timeout(std::time::Duration::from_secs(20)).expect("it waited for the import")
+}
+
+mod postgres_only {
+    use super::*;
+
+    #[test]
+    fn a_running_import_holds_up_neither_sign_ins_nor_other_imports() {
+        let Some(mut f) = Fixture::postgres("a_running_import_holds_up") else { return };
+        let ann = f.store.create_user(&new_user("ann", Role::Viewer), "admin").unwrap();
+        let (halfway, go_on, occ) = paused_import(&f, "OCC", "sha-occ", 20_000);
+        halfway.recv().unwrap();
+
+        // Halfway through OCC's import: a sign-in, a forecast and OCCG's import go through.
+        let mut other = another_store(&f);
+        let other = finishes(move || {
+            other.create_session(&new_session(ann, "cookie", LATER)).unwrap();
+            other.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(1), "ann").unwrap();
+            import(other.as_mut(), "2016-05", "OCCG", "sha-occg", &may_rows());
+            other
+        });
+        assert!(other.session(&token_hash("cookie")).unwrap().is_some());
+        // A second import of OCC's May waits for the first.
+        let (second_halfway, second_go_on, second) = paused_import(&f, "OCC", "sha-occ-corrected", 10);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert!(second_halfway.try_recv().is_err() && !second.is_finished(), "it did not wait");
+
+        go_on.send(()).unwrap();
+        let first = occ.join().unwrap().unwrap();
+        let ImportOutcome::Imported { import_id, rows: 20_000, .. } = first else { panic!("{first:?}") };
+        second_halfway.recv().unwrap();
+        second_go_on.send(()).unwrap();
+        let second = second.join().unwrap().unwrap();
+        assert!(
+            matches!(second, ImportOutcome::Replaced { replaced_import_id, rows: 10, .. } if replaced_import_id == import_id),
+            "{second:?}"
+        );
+        let actions = actions(f.store.as_ref());
+        assert_eq!(actions, ["create-user", "login", "set-forecast", "import", "import", "replace-import"]);
+        assert_eq!(f.store.imports(fy("2016-17")).unwrap().len(), 2);
+        assert_eq!(f.store.verify_audit().unwrap(), None);
+    }
+
+    #[test]
+    fn a_period_closed_while_rows_stream_in_refuses_the_import() {
+        let Some(f) = Fixture::postgres("a_period_closed_while_rows") else { return };
+        let (halfway, go_on, occ) = paused_import(&f, "OCC", "sha-occ", 1_000);
+        halfway.recv().unwrap();
+        let mut other = another_store(&f);
+        finishes(move || other.close_period(period("2016-05"), "controller").unwrap());
+        go_on.send(()).unwrap();
+        let refused = occ.join().unwrap().unwrap_err();
+        assert!(matches!(refused, StoreError::PeriodClosed(p) if p == period("2016-05")), "{refused:?}");
+        assert_eq!(f.count("ledger_row"), 0);
+        assert_eq!(actions(f.store.as_ref()), ["close-period"]);
+    }
 }

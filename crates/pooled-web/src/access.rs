@@ -1,8 +1,8 @@
 //! Who may change what: the one place that maps a role (and a partner finance officer's
 //! partner, a budget holder's cost centres) to the writes it may make. Pages and the API
 //! both ask here before they write; reading the figures is open to every signed-in role,
-//! since the partners share the pooled budgets' figures (Sch 4 3.5: reports go to all
-//! members), except for what is named below.
+//! since the partners share the pooled budgets' figures (the pool manager reports to all
+//! the board's members), except for what is named below.
 
 use pooled_store::{Role, User};
 
@@ -18,7 +18,7 @@ pub enum Write<'a> {
     /// Create or revoke one's own API tokens.
     OwnApiTokens,
     /// Keep the board's records: its register, meetings, attendance, decisions and
-    /// minutes. The pool manager's alone (Sch 4 6.3); not even an administrator's, who
+    /// minutes. The pool manager's alone (who keeps the minutes); not even an administrator's, who
     /// would then see confidential items.
     BoardRecords,
 }
@@ -57,9 +57,9 @@ fn refusal(user: &User, write: Write<'_>) -> String {
     format!("You are signed in as {} ({who}), who cannot {what}.", user.display_name)
 }
 
-/// Only the board's members see its confidential items (DESIGN 9, Sch 4 7.1): board
-/// members, and the pool manager, who sits on the board (Sch 4 8.3) and keeps its minutes
-/// (6.3). Not an administrator, who runs the system but does not sit on the board.
+/// Only the board's members see its confidential items: board members, and the pool
+/// manager, who sits on the board and keeps its minutes. Not an administrator, who runs
+/// the system but does not sit on the board.
 pub fn sees_confidential(user: &User) -> bool {
     matches!(user.role, Role::BoardMember | Role::PoolManager)
 }

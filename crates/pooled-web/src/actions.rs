@@ -14,7 +14,7 @@ use crate::auth::Identity;
 use crate::data::Web;
 use crate::error::WebError;
 
-/// Enters `outturn` as the forecast for a cost centre at `month` (R11: budget holders
+/// Enters `outturn` as the forecast for a cost centre at `month` (budget holders
 /// forecast their cost centres; partner finance their partner's).
 pub async fn set_forecast(
     web: &Arc<Web>,
@@ -36,7 +36,7 @@ pub async fn set_forecast(
         .await
 }
 
-/// An instalment to record as raised and, when it has been, paid (R8).
+/// An instalment to record as raised and, when it has been, paid.
 pub struct PaymentRecord {
     pub pool: String,
     /// The paying partner's id.

@@ -18,15 +18,11 @@ use futures_util::StreamExt;
 use pooled_store::{User, sha256_hex};
 
 use crate::data::Web;
+use crate::edge::body_error;
 use crate::error::WebError;
 use crate::layout::encode;
 
 pub const SESSION_COOKIE: &str = "pooled_session";
-/// How long a session lasts from sign-in: a working day and then some. Absolute, not
-/// renewed by use, so a stolen cookie is good for at most this long.
-pub const SESSION_SECONDS: i64 = 12 * 60 * 60;
-/// The most urlencoded form a request may bring (the what-if form is the largest).
-const FORM_LIMIT: usize = 1 << 20;
 /// How far into a multipart upload its first part (the CSRF token) must end.
 const FIRST_PART_LIMIT: usize = 16 << 10;
 
@@ -74,7 +70,7 @@ pub async fn require_login(State(web): State<Arc<Web>>, mut request: Request, ne
     };
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if let (false, Some(expected)) = (safe, &identity.csrf_token) {
-        request = match check_csrf(request, expected).await {
+        request = match check_csrf(request, expected, web.max_upload_bytes).await {
             Ok(request) => request,
             Err(e) => return refuse(e),
         };
@@ -141,30 +137,29 @@ fn refuse_anonymous(request: &Request) -> Response {
 }
 
 /// Lets `request` on if it carries `expected`, giving it back with its body intact.
-async fn check_csrf(request: Request, expected: &str) -> Result<Request, WebError> {
+async fn check_csrf(request: Request, expected: &str, max_upload_bytes: usize) -> Result<Request, WebError> {
     let refused = || {
         WebError::Forbidden(
             "This form has expired or did not come from this service. Go back, reload the page and try again.".into(),
         )
     };
     if let Some(sent) = request.headers().get("x-csrf-token") {
-        return if same(sent.as_bytes(), expected.as_bytes()) { Ok(request) } else { Err(refused()) };
+        return if csrf_matches(sent.as_bytes(), expected) { Ok(request) } else { Err(refused()) };
     }
     let content_type =
         request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let (parts, body) = request.into_parts();
     let body = if content_type.starts_with("application/x-www-form-urlencoded") {
-        let bytes = axum::body::to_bytes(body, FORM_LIMIT)
-            .await
-            .map_err(|_| WebError::BadRequest("The form is too large.".into()))?;
+        let bytes =
+            axum::body::to_bytes(body, crate::edge::FORM_BYTES).await.map_err(|e| body_error(&e, max_upload_bytes))?;
         let sent = form_field(&bytes, "csrf_token");
-        if !sent.is_some_and(|s| same(s.as_bytes(), expected.as_bytes())) {
+        if !sent.is_some_and(|s| csrf_matches(s.as_bytes(), expected)) {
             return Err(refused());
         }
         Body::from(bytes)
     } else if let Some(boundary) = multipart_boundary(&content_type) {
-        let (first, rest) = read_first_part(body, &boundary).await?;
-        if !first_part_token(&first, &boundary).is_some_and(|s| same(s, expected.as_bytes())) {
+        let (first, rest) = read_first_part(body, &boundary, max_upload_bytes).await?;
+        if !first_part_token(&first, &boundary).is_some_and(|s| csrf_matches(s, expected)) {
             return Err(refused());
         }
         let head = futures_util::stream::once(async move { Ok::<Bytes, axum::Error>(first) });
@@ -173,6 +168,32 @@ async fn check_csrf(request: Request, expected: &str) -> Result<Request, WebErro
         return Err(refused());
     };
     Ok(Request::from_parts(parts, body))
+}
+
+/// The session's CSRF token as a page carries it, masked afresh for each page: a random
+/// pad, then the token XORed with it, in hex. Pages are compressed, and a secret that
+/// stood the same on every page, beside text a visitor's link can put there, could be
+/// guessed from the compressed sizes (BREACH); a masked one never repeats.
+pub fn masked_csrf(token: &str) -> String {
+    let pad = pooled_app::password::random_bytes(token.len());
+    let hex = |bytes: &mut dyn Iterator<Item = u8>| bytes.map(|b| format!("{b:02x}")).collect::<String>();
+    let masked = hex(&mut pad.iter().zip(token.bytes()).map(|(p, t)| p ^ t));
+    format!("{}{masked}", hex(&mut pad.iter().copied()))
+}
+
+/// Whether `sent` is the session's token `expected`, masked ([`masked_csrf`]) or not.
+fn csrf_matches(sent: &[u8], expected: &str) -> bool {
+    if sent.len() != 4 * expected.len() {
+        return same(sent, expected.as_bytes());
+    }
+    let bytes: Option<Vec<u8>> = sent
+        .chunks(2)
+        .map(|pair| std::str::from_utf8(pair).ok().and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect();
+    let Some(bytes) = bytes else { return false };
+    let (pad, masked) = bytes.split_at(expected.len());
+    let token: Vec<u8> = pad.iter().zip(masked).map(|(p, m)| p ^ m).collect();
+    same(&token, expected.as_bytes())
 }
 
 /// Compares without stopping at the first difference, so timing does not reveal a token.
@@ -193,7 +214,11 @@ fn multipart_boundary(content_type: &str) -> Option<String> {
 }
 
 /// Reads the body until its first part has ended; gives the bytes read and the rest.
-async fn read_first_part(body: Body, boundary: &str) -> Result<(Bytes, axum::body::BodyDataStream), WebError> {
+async fn read_first_part(
+    body: Body,
+    boundary: &str,
+    max_upload_bytes: usize,
+) -> Result<(Bytes, axum::body::BodyDataStream), WebError> {
     let mut stream = body.into_data_stream();
     let mut read = Vec::new();
     let second = format!("\r\n--{boundary}");
@@ -203,7 +228,7 @@ async fn read_first_part(body: Body, boundary: &str) -> Result<(Bytes, axum::bod
         }
         match stream.next().await {
             Some(Ok(chunk)) => read.extend_from_slice(&chunk),
-            Some(Err(_)) => return Err(WebError::BadRequest("The upload was interrupted.".into())),
+            Some(Err(e)) => return Err(body_error(&e, max_upload_bytes)),
             None => break,
         }
     }
@@ -251,5 +276,22 @@ mod tests {
         assert_eq!(cookie(&headers, "c"), None);
         assert_eq!(bearer_token(&headers), Some("tok"));
         assert!(same(b"abc", b"abc") && !same(b"abc", b"abd") && !same(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn csrf_tokens_are_masked_afresh_and_still_match() {
+        let token = "0123456789abcdef".repeat(4);
+        let (a, b) = (masked_csrf(&token), masked_csrf(&token));
+        assert_ne!(a, b, "a page's token never repeats");
+        assert!(!a.contains(&token));
+        for sent in [a.as_str(), b.as_str(), token.as_str()] {
+            assert!(csrf_matches(sent.as_bytes(), &token), "{sent}");
+        }
+        let other = masked_csrf(&"f".repeat(64));
+        let mut tampered = a.clone().into_bytes();
+        tampered[200] = if tampered[200] == b'0' { b'1' } else { b'0' };
+        for sent in [other.as_bytes(), &tampered, &a.as_bytes()[..128], b"zz".repeat(128).as_slice(), b""] {
+            assert!(!csrf_matches(sent, &token), "{}", String::from_utf8_lossy(sent));
+        }
     }
 }

@@ -1,10 +1,12 @@
 //! The application's state (the store pool and the parsed agreements) and what a page
 //! loads from the store: a year's agreement, plan, actuals and forecasts, from which a
 //! page builds the report for any month. A year's figures, and each month's report, are
-//! kept until the store changes (its latest audit entry moves on), so a busy server
-//! reads them once per change rather than once per request.
+//! kept until the records change ([`Store::last_change`] moves on; sign-ins, sign-outs
+//! and other account changes do not move it), so a busy server reads them once per
+//! change rather than once per request.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use pooled_core::agreement::Agreement;
@@ -19,6 +21,9 @@ use crate::imports::Jobs;
 use crate::stores::{Opener, StorePool};
 use tokio::sync::Semaphore;
 
+/// The largest upload unless the server is told otherwise (`pooled serve --max-upload-mb`).
+pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 200 << 20;
+
 /// Everything the handlers share.
 pub struct Web {
     pub(crate) stores: Arc<StorePool>,
@@ -28,7 +33,11 @@ pub struct Web {
     pub(crate) secure_cookies: bool,
     /// Ledger imports started from the browser or the API, and where their uploads wait.
     pub(crate) imports: Jobs,
-    pub(crate) upload_dir: std::path::PathBuf,
+    pub(crate) upload_dir: PathBuf,
+    /// The largest ledger extract an upload may bring, in bytes.
+    pub(crate) max_upload_bytes: usize,
+    /// How long a page, form or API call may take before it is given up.
+    pub(crate) request_timeout: std::time::Duration,
     /// Parsed agreements by (year, version). A version's text never changes (a variation
     /// is a new version), so an entry never goes stale; parsing and validating the TOML
     /// is then paid once per version rather than on every request.
@@ -43,12 +52,16 @@ pub struct Web {
 impl Web {
     /// Opens the store at `location` (as `pooled_store::open` takes it) to check it is
     /// there, with room for up to `stores` open at once.
+    /// Its uploads wait in [`crate::default_upload_dir`] unless told otherwise.
     pub fn open(location: &str, stores: usize) -> Result<Web, StoreError> {
-        let location = location.to_string();
-        Web::with_opener(Box::new(move || pooled_store::open(&location)), stores)
+        let path = location.to_string();
+        let web = Web::with_opener(Box::new(move || pooled_store::open(&path)), stores)?;
+        let upload_dir = crate::default_upload_dir(location, web.backend);
+        Ok(Web { upload_dir, ..web })
     }
 
-    /// As [`Web::open`], with stores opened by `open` (a PostgreSQL schema of a test's own).
+    /// As [`Web::open`], with stores opened by `open` (a PostgreSQL schema of a test's
+    /// own); uploads wait in `pooled-uploads` in the working directory unless told otherwise.
     pub fn with_opener(open: Opener, stores: usize) -> Result<Web, StoreError> {
         let first = open()?;
         let backend = first.backend();
@@ -57,8 +70,9 @@ impl Web {
             backend,
             secure_cookies: true,
             imports: Jobs::default(),
-            // A name no one can guess and create first; made private when first used.
-            upload_dir: std::env::temp_dir().join(format!("pooled-uploads-{}", &crate::password::secret()[..16])),
+            upload_dir: PathBuf::from("pooled-uploads"),
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            request_timeout: crate::edge::REQUEST_TIMEOUT,
             agreements: Mutex::default(),
             years: Mutex::default(),
             password_checks: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
@@ -67,7 +81,10 @@ impl Web {
 
     /// Runs a password check on a blocking thread, at most one per core at once; `None`
     /// when the server is stopping.
-    pub(crate) async fn check_password(&self, check: impl FnOnce() -> bool + Send + 'static) -> Option<bool> {
+    pub(crate) async fn check_password<T: Send + 'static>(
+        &self,
+        check: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
         let _permit = self.password_checks.acquire().await.ok()?;
         tokio::task::spawn_blocking(check).await.ok()
     }
@@ -76,6 +93,26 @@ impl Web {
     pub fn with_secure_cookies(mut self, secure: bool) -> Web {
         self.secure_cookies = secure;
         self
+    }
+
+    /// Refuses uploads of more than `bytes`.
+    pub fn with_max_upload(mut self, bytes: usize) -> Web {
+        self.max_upload_bytes = bytes;
+        self
+    }
+
+    /// Gives up a page, form or API call after `limit` (a minute unless told).
+    pub fn with_request_timeout(mut self, limit: std::time::Duration) -> Web {
+        self.request_timeout = limit;
+        self
+    }
+
+    /// Keeps uploads in `dir` while they are imported: makes it, and clears what a server
+    /// stopped in mid-import left there.
+    pub fn with_upload_dir(mut self, dir: &Path) -> std::io::Result<Web> {
+        crate::imports::prepare_upload_dir(dir)?;
+        self.upload_dir = std::path::absolute(dir)?;
+        Ok(self)
     }
 
     /// The year's current agreement, parsed at most once per version.
@@ -134,8 +171,8 @@ pub struct YearData {
 }
 
 impl YearData {
-    /// The monthly report (R11). Every forecast over- or underspend is flagged for an
-    /// action plan: Sch 4 3.5 asks for one for any, so the threshold is zero.
+    /// The monthly report. Every forecast over- or underspend is flagged for an action
+    /// plan (Oxfordshire's agreement asks for one for any), so the threshold is zero.
     pub fn report(&self, month: FiscalMonth) -> Arc<MonthlyReport> {
         let slot = &self.reports[month.number() as usize - 1];
         Arc::clone(slot.get_or_init(|| {

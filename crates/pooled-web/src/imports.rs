@@ -19,7 +19,7 @@ use crate::access::{self, Write};
 use crate::auth::Identity;
 use crate::data::Web;
 use crate::error::WebError;
-use crate::password;
+use pooled_app::password;
 
 /// Jobs kept for their pages to show; older ones are forgotten (the import itself is in
 /// the store, listed with the year's imports).
@@ -92,9 +92,9 @@ impl ImportJob {
 }
 
 /// Starts importing `partner`'s extract for `period`, named `file_name` by its sender,
-/// whose bytes arrive as `body`: checks the role before reading a byte of it, saves it to
-/// disk, and starts the job with the partner's saved mapping.
-pub async fn start<E: std::fmt::Display>(
+/// whose bytes arrive as `body`: checks the role and the name before reading a byte of
+/// it, saves it to disk, and starts the job with the partner's saved mapping.
+pub async fn start<E: std::error::Error + 'static>(
     web: &Arc<Web>,
     who: &Identity,
     partner: String,
@@ -103,8 +103,8 @@ pub async fn start<E: std::fmt::Display>(
     body: impl Stream<Item = Result<Bytes, E>> + Unpin,
 ) -> Result<Arc<ImportJob>, WebError> {
     access::check(&who.user, Write::ImportLedger { partner: &partner }).map_err(WebError::Forbidden)?;
-    let name = safe_file_name(file_name)
-        .ok_or_else(|| WebError::Invalid(vec!["Choose the extract file to import (a .csv or .xlsx file).".into()]))?;
+    let name =
+        pooled_app::extract_file_name(file_name).map_err(|e| WebError::Invalid(vec![format!("file_name: {e}")]))?;
     // The layout first: an extract that cannot be read is not written to disk at all.
     let mapped = partner.clone();
     let mapping = web.stores.run(move |store| Ok(store.mapping(&mapped)?)).await?.ok_or_else(|| {
@@ -113,9 +113,9 @@ pub async fn start<E: std::fmt::Display>(
              `pooled save-mapping --partner {partner} --preset oracle|unit4|sap`."
         )])
     })?;
-    let folder = web.upload_dir.join(&password::secret()[..16]);
+    let folder = web.upload_dir.join(&password::secret()[..UPLOAD_FOLDER_NAME]);
     let path = folder.join(&name);
-    if let Err(e) = save(body, &folder, &path).await {
+    if let Err(e) = save(body, &folder, &path, web.max_upload_bytes).await {
         let _ = tokio::fs::remove_dir_all(&folder).await;
         return Err(e);
     }
@@ -124,12 +124,34 @@ pub async fn start<E: std::fmt::Display>(
     Ok(job)
 }
 
-async fn save<E: std::fmt::Display>(
+/// The length of an upload's folder name: hex digits, at random.
+const UPLOAD_FOLDER_NAME: usize = 16;
+
+/// Makes `dir`, where uploads wait while they are imported, and removes what a server
+/// stopped in mid-import left there: the folders named as [`start`] names them, and
+/// nothing else, whatever folder the server was given.
+pub fn prepare_upload_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::DirBuilder::new().recursive(true).create(dir)?;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let ours = name.len() == UPLOAD_FOLDER_NAME
+            && name.to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        if ours && entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(entry.path())?;
+            tracing::info!(folder = %entry.path().display(), "removed an upload left by a server stopped mid-import");
+        }
+    }
+    Ok(())
+}
+
+async fn save<E: std::error::Error + 'static>(
     mut body: impl Stream<Item = Result<Bytes, E>> + Unpin,
     folder: &Path,
     path: &Path,
+    max_upload_bytes: usize,
 ) -> Result<(), WebError> {
-    let failed = |e: std::io::Error| WebError::Internal(format!("The upload could not be saved: {e}"));
+    let failed = |e: std::io::Error| WebError::Internal(format!("saving the upload {}: {e}", path.display()));
     let mut private = tokio::fs::DirBuilder::new();
     private.recursive(true);
     // Ledgers name people and payments: only the server's own user may read the uploads.
@@ -138,43 +160,39 @@ async fn save<E: std::fmt::Display>(
     private.create(folder).await.map_err(failed)?;
     let mut file = tokio::fs::File::create(path).await.map_err(failed)?;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| WebError::BadRequest(format!("The upload was interrupted: {e}")))?;
+        let chunk = chunk.map_err(|e| crate::edge::body_error(&e, max_upload_bytes))?;
         file.write_all(&chunk).await.map_err(failed)?;
     }
     file.flush().await.map_err(failed)
-}
-
-/// The upload's own name, kept to what is safe in a path and plain to read back in
-/// messages; `None` when no file was chosen.
-fn safe_file_name(name: &str) -> Option<String> {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let safe: String =
-        base.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
-    let safe = safe.trim_start_matches('.').to_string();
-    (!safe.is_empty()).then_some(safe)
 }
 
 /// Imports the saved upload `file` in the background, then deletes it (and its folder,
 /// which holds nothing else). The job's failure lines name the file as the user did.
 fn run(web: &Arc<Web>, job: Arc<ImportJob>, folder: PathBuf, file: PathBuf, mapping: Mapping) {
     let web = Arc::clone(web);
-    tokio::spawn(async move {
+    let prefix = format!("{}/", folder.display());
+    let upload = folder.clone();
+    let imported = async move {
         let progress_job = Arc::clone(&job);
         let (partner, period, actor) = (job.partner.clone(), job.period, job.started_by.clone());
-        let path = file.clone();
         let outcome = web
             .stores
             .run(move |store| {
                 let request =
-                    pooled_app::ImportRequest { partner: &partner, period, path: &path, mapping, actor: &actor };
+                    pooled_app::ImportRequest { partner: &partner, period, path: &file, mapping, actor: &actor };
                 let mut progress = |read: u64, total: u64| {
                     progress_job.read.store(read, Ordering::Relaxed);
                     progress_job.total.store(total, Ordering::Relaxed);
                 };
-                pooled_app::import_ledger(store, &request, &mut progress).map_err(WebError::input)
+                let outcome = pooled_app::import_ledger(store, &request, &mut progress).map_err(WebError::input);
+                // Here rather than after: a server stopping waits for this blocking work
+                // to end, but not for the task awaiting it.
+                let _ = std::fs::remove_dir_all(&folder);
+                outcome
             })
             .await;
-        let prefix = format!("{}/", folder.display());
+        // In case the work never ran (the database could not be reached).
+        let _ = tokio::fs::remove_dir_all(&upload).await;
         job.finish(match outcome {
             Ok(done) => JobState::Done(done),
             Err(WebError::Invalid(lines)) => {
@@ -182,14 +200,15 @@ fn run(web: &Arc<Web>, job: Arc<ImportJob>, folder: PathBuf, file: PathBuf, mapp
             }
             Err(other) => {
                 // The details (a database error, a path) are for the server's log, not the page.
-                eprintln!("import {} of {} for {} failed: {other:?}", job.id, job.file_name, job.partner);
+                tracing::error!(cause = ?other, job = job.id, file = %job.file_name, partner = %job.partner, "import failed");
                 let why = "The import could not be finished because of a problem on the server; nothing was \
                            written. Try again, and if it happens again tell whoever runs the service.";
                 JobState::Failed(vec![why.to_string()])
             }
         });
-        let _ = tokio::fs::remove_dir_all(&folder).await;
-    });
+    };
+    // Its log lines carry the id of the request that started it.
+    tokio::spawn(tracing::Instrument::in_current_span(imported));
 }
 
 /// A bad row as the import reports it, `file:row:col: error: COLUMN: message`, in its
@@ -212,19 +231,6 @@ pub fn bad_row<'a>(line: &'a str, file_name: &str) -> Option<BadRow<'a>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn upload_names_are_made_safe() {
-        for (name, expected) in [
-            ("occ-2016-07.csv", Some("occ-2016-07.csv")),
-            ("C:\\Users\\ann\\May ledger.xlsx", Some("May_ledger.xlsx")),
-            ("../../etc/passwd", Some("passwd")),
-            ("..", None),
-            ("", None),
-        ] {
-            assert_eq!(safe_file_name(name).as_deref(), expected, "{name}");
-        }
-    }
 
     #[test]
     fn bad_rows_split_into_row_column_and_message() {

@@ -7,7 +7,7 @@ use pooled_core::money::Money;
 
 use crate::access::role_label;
 use crate::assets;
-use crate::auth::Identity;
+use crate::auth::{Identity, masked_csrf};
 
 pub const SERVICE_NAME: &str = "Section 75 pooled budgets";
 
@@ -60,14 +60,14 @@ impl SignedIn {
         SignedIn {
             display_name: who.user.display_name.clone(),
             role: role_label(who.user.role),
-            csrf_token: who.csrf_token.clone().unwrap_or_default(),
+            csrf_token: who.csrf_token.as_deref().map(masked_csrf).unwrap_or_default(),
         }
     }
 }
 
-/// The hidden field that carries the session's CSRF token in every form that writes.
+/// The hidden field that carries the session's CSRF token, masked, in every form that writes.
 pub fn csrf_field(who: &Identity) -> Markup {
-    html! { input type="hidden" name="csrf_token" value=(who.csrf_token.as_deref().unwrap_or("")); }
+    html! { input type="hidden" name="csrf_token" value=(who.csrf_token.as_deref().map(masked_csrf).unwrap_or_default()); }
 }
 
 /// A whole page. `title` is the page's own title (the browser's title adds the service);
@@ -172,7 +172,7 @@ pub fn page(title: &str, nav: &Nav, breadcrumbs: &[(String, String)], content: M
                             div class="govuk-footer__meta-item govuk-footer__meta-item--grow" {
                                 p class="govuk-body-s" {
                                     "pooled: the system of record for section 75 pooled budgets. Figures are exact to the penny; "
-                                    "each rule applied cites its clause of the agreement."
+                                    "each rule applied cites its clause of the agreement, or names the rule where the agreement gives none."
                                 }
                             }
                         }
@@ -243,6 +243,12 @@ pub fn key_figures(figures: &[(&str, Money, bool)]) -> Markup {
             }
         }
     }
+}
+
+/// The agreement's clause for a rule, in brackets after text that names the rule; nothing
+/// where the agreement gives none (the text's own words name the rule).
+pub fn cited(clause: Option<&str>) -> Markup {
+    html! { @if let Some(c) = clause { " (" (c) ")" } }
 }
 
 /// The variance convention, said once near each table that shows variances.

@@ -3,8 +3,10 @@
 //! knows HTTP.
 //!
 //! - [`Web`] holds a small pool of opened stores ([`stores`]) and the parsed agreements;
-//! - [`router`] answers every route; [`serve`] runs it on a listener until told to stop;
-//!   [`run`] does both for `pooled serve`, stopping on Ctrl-C or SIGTERM.
+//! - [`Routes`] lists every route, with who may use it and how large a body it takes;
+//!   [`router`] builds them, inside the layers of the HTTP edge ([`edge`]);
+//! - [`serve`] runs the router on a listener until told to stop; [`run`] does both for
+//!   `pooled serve`, stopping on Ctrl-C or SIGTERM.
 
 pub mod access;
 mod actions;
@@ -13,69 +15,167 @@ mod assets;
 pub mod auth;
 mod charts;
 mod data;
+mod edge;
 mod error;
 mod imports;
 mod layout;
 mod pages;
-pub mod password;
 mod stores;
 mod table;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::extract::State;
+use axum::handler::Handler;
+use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, on};
 
-pub use data::Web;
+pub use data::{DEFAULT_MAX_UPLOAD_BYTES, Web};
+pub use edge::BodySize;
 pub use error::WebError;
 pub use stores::Opener;
 
-/// Every route. `/health`, `/assets` and `/login` are open; every other route is built
-/// in [`signed_in`] and wrapped there, in one place, by the sign-in layer.
-pub fn router(web: Arc<Web>) -> Router {
-    let open = Router::new()
-        .route("/health", get(health))
-        .route("/assets/{name}", get(assets::serve))
-        .route("/login", get(pages::login::page).post(pages::login::sign_in));
-    let signed_in = signed_in().route_layer(middleware::from_fn_with_state(Arc::clone(&web), auth::require_login));
-    open.merge(signed_in).fallback(not_found).layer(middleware::from_fn(security_headers)).with_state(web)
+/// Who may use a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: sign-in, health, assets.
+    Open,
+    /// A session or an API token; checked by [`auth::require_login`] before the handler.
+    SignedIn,
 }
 
-/// The routes that need a session or an API token.
-fn signed_in() -> Router<Arc<Web>> {
-    Router::new()
-        .route("/logout", post(pages::login::sign_out))
-        .merge(api::routes())
-        .route("/", get(pages::overview::page))
-        .route("/pools/{year}/{pool}", get(pages::pool::page))
-        .route("/pools/{year}/{pool}/cost-centres/{code}", get(pages::pool::cost_centre))
-        .route("/risk-share/{year}", get(pages::risk_share::page))
-        .route("/settlement/{year}", get(pages::settlement::page))
-        .route("/what-if/{year}", get(pages::what_if::page))
-        .route("/forecasts/{year}", get(pages::forecasts::page).post(pages::forecasts::save))
-        .route("/board/{year}", get(pages::board::page))
-        .route("/board/{year}/decisions", get(pages::board_log::decisions))
-        .route("/board/{year}/reports", get(pages::board_reports::page).post(pages::board_reports::change))
-        .route("/deadlines", get(pages::board_log::deadlines))
-        .route("/board/{year}/register", post(pages::board::change_register))
-        .route("/board/{year}/meetings", post(pages::board::schedule))
-        .route("/board/{year}/meetings/{date}", get(pages::board::meeting_page).post(pages::board::edit_meeting))
-        .route("/board/{year}/meetings/{date}/pack", get(pages::pack::page))
-        .route("/imports/new", get(pages::imports::new))
-        // An extract may be large: the upload streams to disk, so no body limit here.
-        .route("/imports", post(pages::imports::upload).layer(DefaultBodyLimit::disable()))
-        .route("/imports/{id}", get(pages::imports::progress))
-        .route("/payments/{year}", get(pages::payments::page).post(pages::payments::record))
-        .route("/audit", get(pages::audit::page))
-        .route("/account/tokens", get(pages::tokens::page).post(pages::tokens::create))
-        .route("/account/tokens/{id}/revoke", post(pages::tokens::revoke))
+/// One route: its method and path, who may use it, how large a body it takes, and its
+/// handler.
+pub struct Route {
+    pub method: Method,
+    /// As axum (and the API's OpenAPI document) writes it: `/pools/{year}/{pool}`.
+    pub path: String,
+    pub access: Access,
+    pub body: BodySize,
+    handler: MethodRouter<Arc<Web>>,
+}
+
+/// Every route the server answers. The router is built from this list and nothing else,
+/// and the security test walks the same list, so no route can be added without its
+/// access being stated and checked.
+pub struct Routes(Vec<Route>);
+
+impl Routes {
+    /// The application's routes: `/health`, `/assets` and `/login` open, every other one
+    /// behind the sign-in layer.
+    pub fn all() -> Routes {
+        use Method as M;
+        use pages::*;
+        let routes = Routes(Vec::new())
+            .open(M::GET, "/health", health)
+            .open(M::GET, "/assets/{name}", assets::serve)
+            .open(M::GET, "/login", login::page)
+            .open(M::POST, "/login", login::sign_in)
+            .signed_in(M::POST, "/logout", login::sign_out)
+            .signed_in(M::GET, "/", overview::page)
+            .signed_in(M::GET, "/pools/{year}/{pool}", pool::page)
+            .signed_in(M::GET, "/pools/{year}/{pool}/cost-centres/{code}", pool::cost_centre)
+            .signed_in(M::GET, "/risk-share/{year}", risk_share::page)
+            .signed_in(M::GET, "/settlement/{year}", settlement::page)
+            .signed_in(M::GET, "/what-if/{year}", what_if::page)
+            .signed_in(M::GET, "/forecasts/{year}", forecasts::page)
+            .signed_in(M::POST, "/forecasts/{year}", forecasts::save)
+            .signed_in(M::GET, "/board/{year}", board::page)
+            .signed_in(M::GET, "/board/{year}/decisions", board_log::decisions)
+            .signed_in(M::GET, "/board/{year}/reports", board_reports::page)
+            .signed_in(M::POST, "/board/{year}/reports", board_reports::change)
+            .signed_in(M::GET, "/deadlines", board_log::deadlines)
+            .signed_in(M::POST, "/board/{year}/register", board::change_register)
+            .signed_in(M::POST, "/board/{year}/meetings", board::schedule)
+            .signed_in(M::GET, "/board/{year}/meetings/{date}", board::meeting_page)
+            .signed_in(M::POST, "/board/{year}/meetings/{date}", board::edit_meeting)
+            .signed_in(M::GET, "/board/{year}/meetings/{date}/pack", pack::page)
+            .signed_in(M::GET, "/imports/new", imports::new)
+            .upload(M::POST, "/imports", imports::upload)
+            .signed_in(M::GET, "/imports/{id}", imports::progress)
+            .signed_in(M::GET, "/payments/{year}", payments::page)
+            .signed_in(M::POST, "/payments/{year}", payments::record)
+            .signed_in(M::GET, "/audit", audit::page)
+            .signed_in(M::GET, "/account/tokens", tokens::page)
+            .signed_in(M::POST, "/account/tokens", tokens::create)
+            .signed_in(M::POST, "/account/tokens/{id}/revoke", tokens::revoke);
+        api::routes(routes)
+    }
+
+    /// Adds a route anyone may use.
+    pub fn open<H: Handler<T, Arc<Web>>, T: 'static>(self, method: Method, path: &'static str, handler: H) -> Routes {
+        self.add(method, path, Access::Open, BodySize::Form, handler)
+    }
+
+    /// Adds a route behind the sign-in layer, taking at most a form's body.
+    pub fn signed_in<H: Handler<T, Arc<Web>>, T: 'static>(
+        self,
+        method: Method,
+        path: &'static str,
+        handler: H,
+    ) -> Routes {
+        self.add(method, path, Access::SignedIn, BodySize::Form, handler)
+    }
+
+    /// Adds a route behind the sign-in layer that takes a ledger extract as its body.
+    pub fn upload<H: Handler<T, Arc<Web>>, T: 'static>(self, method: Method, path: &'static str, handler: H) -> Routes {
+        self.add(method, path, Access::SignedIn, BodySize::Upload, handler)
+    }
+
+    pub fn add<H: Handler<T, Arc<Web>>, T: 'static>(
+        self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        body: BodySize,
+        handler: H,
+    ) -> Routes {
+        let filter = MethodFilter::try_from(method.clone()).expect("a method axum routes");
+        self.add_routed(method, path.to_string(), access, body, on(filter, handler))
+    }
+
+    /// As [`Routes::add`], the handler already routed for `method` alone.
+    fn add_routed(
+        mut self,
+        method: Method,
+        path: String,
+        access: Access,
+        body: BodySize,
+        handler: MethodRouter<Arc<Web>>,
+    ) -> Routes {
+        self.0.push(Route { method, path, access, body, handler });
+        self
+    }
+
+    /// Every route, in the order added.
+    pub fn iter(&self) -> impl Iterator<Item = &Route> {
+        self.0.iter()
+    }
+
+    /// The router: each route behind the sign-in layer if it needs it, then its body
+    /// limit and timeout; around them all, the layers of [`edge`].
+    pub fn into_router(self, web: Arc<Web>) -> Router {
+        let mut router = Router::new();
+        for route in self.0 {
+            let mut handler = route.handler;
+            if route.access == Access::SignedIn {
+                handler =
+                    handler.route_layer(axum::middleware::from_fn_with_state(Arc::clone(&web), auth::require_login));
+            }
+            router = router.route(&route.path, edge::bounded(handler, route.body, &web));
+        }
+        edge::around(router.fallback(not_found), &web).with_state(web)
+    }
+}
+
+/// The application's router: [`Routes::all`], built.
+pub fn router(web: Arc<Web>) -> Router {
+    Routes::all().into_router(web)
 }
 
 /// No route: a page for a browser, the API's error shape under `/api/`.
@@ -89,7 +189,7 @@ async fn not_found(uri: axum::http::Uri) -> Response {
 }
 
 /// `GET /health`: whether the service can reach its database, for load balancers and
-/// monitoring. 200 when it can, 503 when it cannot.
+/// monitoring. 200 when it can, 503 when it cannot; why it cannot goes to the log only.
 async fn health(State(web): State<Arc<Web>>) -> Response {
     let reached = web.stores.run(|store| Ok(store.financial_years()?.len())).await;
     let (status, body) = match reached {
@@ -97,75 +197,75 @@ async fn health(State(web): State<Arc<Web>>) -> Response {
             StatusCode::OK,
             serde_json::json!({"status": "ok", "backend": web.backend, "database": "reachable", "financial_years": years}),
         ),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            serde_json::json!({"status": "unavailable", "backend": web.backend, "database": "unreachable", "error": format!("{e:?}")}),
-        ),
+        Err(e) => {
+            tracing::error!(error = ?e, "health check: the database cannot be reached");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                serde_json::json!({"status": "unavailable", "backend": web.backend, "database": "unreachable"}),
+            )
+        }
     };
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
-/// Headers on every response that keep the pages from being framed, sniffed or fed
-/// scripts from elsewhere: the pages load only their own styles and scripts.
-async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    for (name, value) in [
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; \
-             frame-ancestors 'none'",
-        ),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "same-origin"),
-    ] {
-        headers.entry(name).or_insert(header::HeaderValue::from_static(value));
-    }
-    response
-}
-
-/// One line per request on standard error, as `key=value` pairs that log tools parse:
-/// method, path (never the query, which may hold figures), status and milliseconds.
-async fn log_request(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let response = next.run(request).await;
-    let micros = started.elapsed().as_micros();
-    eprintln!(
-        "method={method} path={path:?} status={} duration_ms={}.{:03}",
-        response.status().as_u16(),
-        micros / 1000,
-        micros % 1000
-    );
-    response
-}
-
-/// Serves the application on `listener`, logging each request, until `shutdown`
-/// completes; then finishes the requests in flight.
+/// Serves the application on `listener` until `shutdown` completes; then finishes the
+/// requests in flight.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     web: Arc<Web>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(web).layer(middleware::from_fn(log_request));
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(web)).with_graceful_shutdown(shutdown).await
 }
 
-/// Opens the store at `database`, binds `address`, calls `ready` with the address bound
-/// (port 0 picks a free one), and serves until Ctrl-C or SIGTERM.
-pub fn run(address: &str, database: &str, secure_cookies: bool, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+/// How `pooled serve` runs the application.
+pub struct Settings {
+    /// host:port; port 0 picks a free one.
+    pub address: String,
+    /// As `pooled_store::open` takes it: a SQLite file or a `postgres://` URL.
+    pub database: String,
+    /// See [`Web::with_secure_cookies`].
+    pub secure_cookies: bool,
+    /// The largest ledger extract an upload may bring, in bytes.
+    pub max_upload_bytes: usize,
+    /// Where uploads wait while they are imported; [`default_upload_dir`] if not given.
+    pub upload_dir: Option<PathBuf>,
+}
+
+/// Where uploads wait unless told otherwise: beside a SQLite file (`FILE-uploads`, as its
+/// `-wal` is), or `pooled-uploads` in the working directory for PostgreSQL, which has no
+/// file of its own to sit beside.
+pub fn default_upload_dir(database: &str, backend: &str) -> PathBuf {
+    match backend {
+        "sqlite" => PathBuf::from(format!("{database}-uploads")),
+        _ => PathBuf::from("pooled-uploads"),
+    }
+}
+
+/// Opens the store, prepares the upload folder (clearing what a server stopped mid-import
+/// left there), binds the address, calls `ready` with the address bound, and serves until
+/// Ctrl-C or SIGTERM. Imports still running then are finished before it returns; the
+/// upload folder is removed if that leaves it empty.
+pub fn run(settings: &Settings, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let web = Web::open(database, threads.max(2) * 2)
-        .map_err(|e| std::io::Error::other(format!("{database}: {e}")))?
-        .with_secure_cookies(secure_cookies);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_io().build()?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(address).await?;
+    let database = &settings.database;
+    let web = Web::open(database, threads.max(2) * 2).map_err(|e| std::io::Error::other(format!("{database}: {e}")))?;
+    let upload_dir = settings.upload_dir.clone().unwrap_or_else(|| default_upload_dir(database, web.backend));
+    let web = web
+        .with_secure_cookies(settings.secure_cookies)
+        .with_max_upload(settings.max_upload_bytes)
+        .with_upload_dir(&upload_dir)
+        .map_err(|e| std::io::Error::other(format!("the upload folder {}: {e}", upload_dir.display())))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let served = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&settings.address).await?;
         ready(listener.local_addr()?);
         serve(listener, Arc::new(web), stop_signal()).await
-    })
+    });
+    // Waits for the blocking work still running: an import finishes and removes its file.
+    drop(runtime);
+    let _ = std::fs::remove_dir(&upload_dir);
+    served
 }
 
 /// Completes on Ctrl-C, or on SIGTERM (what `systemctl stop` and `docker stop` send).
@@ -191,5 +291,5 @@ async fn stop_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    eprintln!("stopping: finishing the requests in flight");
+    tracing::info!("stopping: finishing the requests in flight");
 }

@@ -17,7 +17,7 @@ pub type Opener = Box<dyn Fn() -> Result<Box<dyn Store + Send>, StoreError> + Se
 pub struct StorePool {
     open: Opener,
     idle: Mutex<Vec<Box<dyn Store + Send>>>,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
 }
 
 impl StorePool {
@@ -25,7 +25,7 @@ impl StorePool {
     /// check the database is there before the server starts); the others are opened when
     /// first needed.
     pub fn new(open: Opener, first: Box<dyn Store + Send>, size: usize) -> StorePool {
-        StorePool { open, idle: Mutex::new(vec![first]), permits: Semaphore::new(size.max(1)) }
+        StorePool { open, idle: Mutex::new(vec![first]), permits: Arc::new(Semaphore::new(size.max(1))) }
     }
 
     /// Runs `work` on a store, on a blocking thread. A store whose work failed with a
@@ -36,10 +36,15 @@ impl StorePool {
         T: Send + 'static,
         F: FnOnce(&mut dyn Store) -> Result<T, WebError> + Send + 'static,
     {
-        let _permit =
-            self.permits.acquire().await.map_err(|_| WebError::Unavailable("the server is stopping".into()))?;
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| WebError::Unavailable("the server is stopping".into()))?;
         let pool = Arc::clone(self);
-        let joined = tokio::task::spawn_blocking(move || {
+        blocking(move || {
+            // Held until the work ends, even if the request was given up before then. A
+            // panic in `work` drops its store with it.
+            let _permit = permit;
             let idle = pool.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
             let mut store = match idle {
                 Some(store) => store,
@@ -51,8 +56,18 @@ impl StorePool {
             }
             out
         })
-        .await;
-        // A panic in `work` dropped its store with it; the request gets a 500.
-        joined.map_err(|e| WebError::Internal(format!("the request's work stopped: {e}")))?
+        .await
     }
+}
+
+/// Runs `work` on a blocking thread: what takes the processor for long (a report, a
+/// settlement, a page of thousands of rows, a workbook) is done there, so the async
+/// threads stay free to answer other requests. A panic in `work` is a server error.
+pub async fn blocking<T, F>(work: F) -> Result<T, WebError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, WebError> + Send + 'static,
+{
+    let joined = tokio::task::spawn_blocking(work).await;
+    joined.map_err(|e| WebError::Internal(format!("the request's work stopped: {e}")))?
 }

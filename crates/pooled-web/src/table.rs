@@ -58,25 +58,14 @@ pub fn text(s: impl Into<String>) -> Cell {
     if s.is_empty() { Cell::Empty } else { Cell::Text(s) }
 }
 
-/// The cell as CSV holds it: money as plain pounds and pence (`-1234.56`), which every
-/// spreadsheet reads as a number.
-fn cell_text(cell: &Cell) -> String {
+fn cell_html(cell: &Cell) -> String {
     match cell {
         Cell::Empty => String::new(),
         Cell::Text(s) => s.clone(),
-        Cell::Money(m) => m.to_plain_string(),
-        Cell::Percent(p) => p.to_string(),
-        Cell::Integer(n) => n.to_string(),
-        Cell::Date(d) => d.to_string(),
-    }
-}
-
-fn cell_html(cell: &Cell) -> String {
-    match cell {
         Cell::Money(m) => pounds(*m),
         Cell::Percent(p) => format!("{p}%"),
         Cell::Integer(n) => group_digits(*n),
-        other => cell_text(other),
+        Cell::Date(d) => d.to_string(),
     }
 }
 
@@ -148,8 +137,7 @@ impl Table {
     }
 
     pub fn csv(&self, file_stem: &str) -> Response {
-        let rows = self.rows.iter().map(|r| r.cells.iter().map(cell_text).collect::<Vec<_>>());
-        csv_response(file_stem, &self.header(), rows)
+        csv_response(file_stem, &self.header(), self.rows.iter().map(|r| &r.cells))
     }
 
     pub fn xlsx(&self, file_stem: &str) -> Result<Response, WebError> {
@@ -264,11 +252,13 @@ fn attachment(name: &str, content_type: &'static str, body: Vec<u8>) -> Response
         .into_response()
 }
 
-pub fn csv_response<R, F>(file_stem: &str, header: &[String], rows: R) -> Response
+/// A CSV download, written by `pooled_files::write_csv` (numbers as numbers, text that a
+/// spreadsheet would run as a formula made safe).
+pub fn csv_response<R>(file_stem: &str, header: &[String], rows: R) -> Response
 where
     R: IntoIterator,
-    R::Item: IntoIterator<Item = F>,
-    F: AsRef<str>,
+    R::Item: IntoIterator,
+    <R::Item as IntoIterator>::Item: std::borrow::Borrow<Cell>,
 {
     let mut body = Vec::new();
     pooled_files::write_csv(&mut body, header, rows).expect("writing CSV to memory cannot fail");

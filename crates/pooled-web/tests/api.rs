@@ -19,6 +19,7 @@ use pooled_core::payments::schedule;
 use pooled_core::risk_share::risk_share;
 use pooled_core::settlement::{Outturn, settle};
 use pooled_store::{NewApiToken, now_utc, sha256_hex};
+use pooled_web::Routes;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -39,6 +40,7 @@ on_both_backends!(
     a_ledger_import_lists_its_bad_rows_then_imports_the_corrected_file,
     meetings_hide_confidential_items_from_all_but_the_boards_members,
     a_document_that_differs_from_the_answers_fails_them,
+    server_errors_answer_as_described_with_a_reference,
 );
 
 // ---- helpers ----
@@ -47,7 +49,7 @@ on_both_backends!(
 fn token_for(site: &Site, username: &str) -> String {
     let mut store = site.store();
     let user = store.user_by_name(username).expect("read").expect("the fixture's account");
-    let secret = pooled_web::password::secret();
+    let secret = pooled_app::password::secret();
     let token =
         NewApiToken { user_id: user.id, name: "test".into(), token_hash: sha256_hex(&secret), created_at: now_utc() };
     store.create_api_token(&token, "test").expect("token");
@@ -324,7 +326,7 @@ fn what_if_names_each_amount_it_cannot_use(site: Api) {
     assert_error(&page, StatusCode::BAD_REQUEST, "not the JSON");
     // A body past the limit is refused in the same shape, before it is read as JSON.
     let huge = json!({ "lines": { "OP:home-support": "1".repeat(3 << 20) } });
-    assert_error(&post(huge), StatusCode::PAYLOAD_TOO_LARGE, "larger than this endpoint takes");
+    assert_error(&post(huge), StatusCode::PAYLOAD_TOO_LARGE, "forms and API requests of up to 1 MB");
 }
 
 fn a_budget_holder_forecasts_their_cost_centre(site: Api) {
@@ -709,4 +711,42 @@ fn a_document_that_differs_from_the_answers_fails_them(site: Api) {
     let teapot = Page { status: StatusCode::IM_A_TEAPOT, headers: report.headers.clone(), body: report.body.clone() };
     let why = check(document, &Method::GET, "/api/2016-17/report", &teapot).expect_err("an undescribed status");
     assert!(why.contains("describes no 418 answer"), "{why}");
+}
+
+/// A server error (500) and a request over its time (503) answer in the error shape the
+/// document gives them (every answer here is checked against it), with the request's id
+/// as the reference to quote and no database text; a failure of the request has no
+/// reference.
+fn server_errors_answer_as_described_with_a_reference(mut site: Api) {
+    let token = token_for(&site, "manager");
+    let missing = call(&site, Method::GET, "/api/imports/99", Some(&token), None);
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(json_of(&missing).get("reference").is_none(), "{}", missing.text());
+    let reference = |page: &Page| page.headers["x-request-id"].to_str().expect("ASCII").to_string();
+    site.sql("ALTER TABLE payment RENAME TO payment_gone");
+    let broken = call(&site, Method::GET, "/api/2016-17/payments", Some(&token), None);
+    let expected = json!({
+        "error": "Sorry, there is a problem with the database",
+        "details": [],
+        "reference": reference(&broken),
+    });
+    assert_eq!((broken.status, json_of(&broken)), (StatusCode::INTERNAL_SERVER_ERROR, expected));
+    // A route that never answers, given a fifth of a second: it is not in the document,
+    // so its answer is checked against the document's error shape.
+    site.rebuild(|web| {
+        let web = web.with_request_timeout(std::time::Duration::from_millis(200));
+        Routes::all().signed_in(Method::GET, "/api/dawdle", dawdles).into_router(std::sync::Arc::new(web))
+    });
+    let late = call(&site, Method::GET, "/api/dawdle", Some(&token), None);
+    let expected = json!({
+        "error": "Sorry, the service took too long to answer",
+        "details": [],
+        "reference": reference(&late),
+    });
+    assert_eq!((late.status, json_of(&late)), (StatusCode::SERVICE_UNAVAILABLE, expected));
+}
+
+async fn dawdles() -> &'static str {
+    tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+    "too late"
 }

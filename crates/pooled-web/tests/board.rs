@@ -7,8 +7,14 @@
 #[macro_use]
 mod common;
 
+use std::sync::{Arc, Barrier};
+
 use axum::http::{StatusCode, header};
 use common::*;
+use pooled_app::board::{self, Records};
+use pooled_core::calendar::Date;
+use pooled_core::governance::{Decision, Register, SeatChange, Vote};
+use pooled_store::Store;
 
 on_both_backends!(
     a_meeting_is_recorded_until_quorate_and_decides,
@@ -18,6 +24,7 @@ on_both_backends!(
     a_seat_changes_hands_by_written_notification,
     an_urgent_decision_awaits_ratification_until_a_quorate_meeting_agrees_it,
     a_new_body_replaces_the_board_with_its_own_rules,
+    a_register_change_and_a_meeting_edit_at_once_leave_the_board_readable,
 );
 
 const SEATS: [&str; 6] = ["occ-cm", "occ-dass", "occ-cfo", "occg-dcc", "occg-ddl", "occg-cfo"];
@@ -296,10 +303,14 @@ fn an_urgent_decision_awaits_ratification_until_a_quorate_meeting_agrees_it(site
     assert!(page.contains("ratified at the meeting of 2016-09-15"), "{page}\n{meeting}");
 }
 
-/// The 2022-23 agreement with the 2016 board's constitution (the 2022 report gives no
-/// membership for its board), so that deadlines fall around Easter and the Jubilee of 2022.
+/// The 2022-23 agreement with the 2016 board's constitution but not its clauses (the 2022
+/// report gives neither membership nor clauses for its board), so that deadlines fall
+/// around Easter and the Jubilee of 2022 and each rule is named in words.
 fn agreement_2022_with_a_board() -> String {
     let board = &AGREEMENT[AGREEMENT.find("[board]").expect("the 2016 board")..];
+    let clauses = board.find("[board.clauses]").expect("the board's clauses");
+    let end = clauses + board[clauses..].find("\n\n").expect("the table's end");
+    let board = format!("{}{}", &board[..clauses], &board[end..]);
     format!("{}\n{board}", include_str!("../../../examples/oxfordshire-2022-23.toml"))
 }
 
@@ -331,7 +342,7 @@ fn deadlines_fall_around_easter_and_the_jubilee_of_2022(site: Site) {
         ];
         assert_eq!(site.post_as("manager", &path, &paper).status, StatusCode::SEE_OTHER);
         let html = site.get(&path).text();
-        assert!(html.contains(&format!("Agenda and papers by {due} (Sch 4 5.2)")), "{date}: {html}");
+        assert!(html.contains(&format!("Agenda and papers by {due}: ")), "{date}: {html}");
         let line = &html[html.find(&format!(": {published} — published {published}")).expect("the paper")..];
         let line = &line[..line.find("</li>").expect("end")];
         assert_eq!(line.contains("Late: due by"), late, "{date}, paper of {published}: {line}");
@@ -384,4 +395,169 @@ fn a_new_body_replaces_the_board_with_its_own_rules(site: Site) {
         register.contains("name = \"Joint Commissioning Executive\"") && register.contains("deputy = \"Gus\""),
         "{register}"
     );
+}
+
+/// (page, what it shows with the 2016 board's clauses, and for a board whose agreement
+/// gives none): each rule applied cites the agreement's clause, or is named in words.
+type Cited = (&'static str, &'static str, &'static str);
+
+/// A meeting with a non-voting member attending and a decision at an inquorate meeting,
+/// then every board page as the board's clauses make it: the clause of the agreement file
+/// where it gives one, the rule in words (or, in a sentence that names it, nothing) where
+/// not, and no Oxfordshire clause on a board that does not give them.
+fn pages_cite_the_board_clauses(with: Site, without: Site) {
+    let cases: &[Cited] = &[
+        (
+            "board",
+            "voting members or deputies from each partner (Sch 4 1.3); agenda",
+            "voting members or deputies from each partner; agenda",
+        ),
+        (
+            "meeting",
+            "occ-sca: non-voting member: attends but does not count towards the quorum (Sch 4 1.1)",
+            "occ-sca: non-voting member: attends but does not count towards the quorum (voting and non-voting members)",
+        ),
+        (
+            "meeting",
+            "invalid: the meeting was not quorate (Sch 4 6.1)",
+            "invalid: the meeting was not quorate (decision making)",
+        ),
+        ("meeting", "-09-29 (Sch 4 6.3)", "-09-29 (minutes)"),
+        ("decisions", "Sch 4 6.1", "decision making"),
+        ("deadlines", "Sch 4 5.2", "agenda and papers"),
+        ("deadlines", "Sch 4 6.3", "minutes"),
+        ("reports", "whether or not a meeting is held (Sch 4 5.4), by", "whether or not a meeting is held, by"),
+    ];
+    for (site, year, date, clauses) in
+        [(&with, "2016-17", "2016-09-15", true), (&without, "2022-23", "2022-09-15", false)]
+    {
+        let meeting = format!("/board/{year}/meetings/{date}");
+        let page = site.post_as("manager", &format!("/board/{year}/meetings"), &[("date", date)]);
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+        for fields in [
+            vec![("action", "attend"), ("person", "occ-sca")],
+            vec![("action", "decision"), ("subject", "Approve the plan"), ("vote:occ-cm", "for")],
+        ] {
+            let version = hidden_field(&site.get(&meeting).text(), "version").expect("the version");
+            let mut all = vec![("version", version.as_str())];
+            all.extend_from_slice(&fields);
+            assert_eq!(site.post_as("manager", &meeting, &all).status, StatusCode::SEE_OTHER, "{fields:?}");
+        }
+        let text = |page: &str| match page {
+            "board" => site.get(&format!("/board/{year}")).text(),
+            "meeting" => site.get(&meeting).text(),
+            "decisions" => csv_rows(&site.get(&format!("/board/{year}/decisions?format=csv")).body)
+                .iter()
+                .map(|row| row.join("|"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            "deadlines" => csv_rows(&site.get(&format!("/deadlines?on={date}&format=csv")).body)
+                .iter()
+                .filter(|row| row.get(1).is_some_and(|y| y == year))
+                .map(|row| row.join("|"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            "reports" => site.get(&format!("/board/{year}/reports")).text(),
+            other => panic!("no page {other}"),
+        };
+        for (page, cited, named) in cases {
+            let shown = text(page);
+            let expected = if clauses { cited } else { named };
+            assert!(shown.contains(expected), "{year} {page}: `{expected}` not in\n{shown}");
+            if !clauses {
+                assert!(!shown.contains("Sch 4"), "{year} {page} cites a clause its agreement does not give:\n{shown}");
+            }
+        }
+    }
+}
+
+#[test]
+fn sqlite_pages_cite_the_board_clauses() {
+    pages_cite_the_board_clauses(
+        Site::sqlite("cited", AGREEMENT),
+        Site::sqlite("named", &agreement_2022_with_a_board()),
+    );
+}
+
+#[test]
+fn postgres_pages_cite_the_board_clauses() {
+    if let (Some(with), Some(without)) =
+        (Site::postgres("cited", AGREEMENT), Site::postgres("named", &agreement_2022_with_a_board()))
+    {
+        pages_cite_the_board_clauses(with, without);
+    }
+}
+
+/// The register with occg-ddl empty from 2016-08-01: a meeting after that with a vote by
+/// that seat cannot be read against it.
+fn without_occg_ddl(records: &Records) -> Register {
+    let register = &records.register;
+    let mut changes = register.changes().to_vec();
+    let august = Date::new(2016, 8, 1).expect("a date");
+    changes.push(SeatChange { seat: "occg-ddl".into(), from: august, notified_on: august, holder: None });
+    Register::new(register.constitution().clone(), register.constituted_on(), changes, register.nominations().to_vec())
+        .and_then(|r| r.with_urgent(register.urgent().to_vec()))
+        .and_then(|r| r.with_reports(register.circulations().to_vec(), register.action_plans().to_vec()))
+        .and_then(|r| r.with_bodies(register.bodies().to_vec()))
+        .expect("a valid register")
+}
+
+/// Saves `text` as the current version of a document, whatever that is.
+fn reset(store: &mut dyn Store, kind: &str, key: &str, text: &str) {
+    let current = store.document(kind, key).expect("read").map(|d| d.version);
+    store.save_document(kind, key, current, text, "test").expect("reset");
+}
+
+/// Two stores on one database, each on its own thread, read the board at once; one
+/// empties a seat in the register while the other records a vote by that seat at a
+/// meeting. Each save checks against the other document in its own transaction, so the
+/// later of the two is refused and the year's board stays readable, round after round.
+fn a_register_change_and_a_meeting_edit_at_once_leave_the_board_readable(site: Site) {
+    const ROUNDS: usize = 20;
+    schedule(&site);
+    let mut store = site.store();
+    let start = board::records(store.as_ref(), year()).expect("the board");
+    let register_text = start.register.to_toml(&start.agreement);
+    let meeting_text = start.meetings[0].meeting.to_toml(&start.agreement);
+    let meeting_key = board::meeting_key(year(), start.meetings[0].meeting.date);
+    let mut saved = [0; 2];
+    for round in 0..ROUNDS {
+        let barrier = Arc::new(Barrier::new(2));
+        let (mut registrar, gate) = (site.store(), Arc::clone(&barrier));
+        let empties_seat = std::thread::spawn(move || {
+            gate.wait();
+            let records = board::records(registrar.as_ref(), year()).expect("the board");
+            let register = without_occg_ddl(&records);
+            board::save_register(registrar.as_mut(), &records.agreement, records.register_version, &register, "ann")
+                .is_ok()
+        });
+        let (mut clerk, gate) = (site.store(), Arc::clone(&barrier));
+        let votes = std::thread::spawn(move || {
+            gate.wait();
+            let records = board::records(clerk.as_ref(), year()).expect("the board");
+            let record = &records.meetings[0];
+            let mut meeting = record.meeting.clone();
+            meeting.decisions.push(Decision {
+                id: "d1".into(),
+                subject: "Approve the plan".into(),
+                item: None,
+                ratifies: None,
+                element_lead: None,
+                votes: SEATS.iter().map(|seat| (seat.to_string(), Vote::For)).collect(),
+            });
+            board::save_meeting(clerk.as_mut(), &records.agreement, Some(record.version), &meeting, "bob").is_ok()
+        });
+        let outcome = [empties_seat.join().expect("register thread"), votes.join().expect("meeting thread")];
+        if let Err(e) = board::records(store.as_ref(), year()) {
+            panic!("round {round}: the board is unreadable after saves {outcome:?}: {e}");
+        }
+        assert_ne!(outcome, [true, true], "round {round}: both saves went through");
+        for (count, went) in saved.iter_mut().zip(outcome) {
+            *count += usize::from(went);
+        }
+        // Back to the start: the register first, so that the meeting stays readable.
+        reset(store.as_mut(), board::REGISTER, &year().to_string(), &register_text);
+        reset(store.as_mut(), board::MEETING, &meeting_key, &meeting_text);
+    }
+    assert_eq!(saved.iter().sum::<usize>(), ROUNDS, "one of the two saves in each round: {saved:?}");
 }

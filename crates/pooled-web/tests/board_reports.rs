@@ -1,4 +1,4 @@
-//! Reports to the board through the pages (issue 5, R10, R11): the monthly finance and
+//! Reports to the board through the pages (issue 5): the monthly finance and
 //! performance report's circulation log, each month on time or late in working days, and
 //! an action plan for a flagged forecast variance raised, closed and reported to a
 //! meeting; who may record them, an unknown pool refused, stale forms refused, and the

@@ -1,4 +1,4 @@
-//! The records kept beside the figures: contribution payments (R8) recorded through the
+//! The records kept beside the figures: contribution payments recorded through the
 //! payments page, and the audit log that names who changed what, on SQLite and
 //! PostgreSQL.
 
@@ -260,7 +260,7 @@ fn the_audit_log_lists_entries_newest_first_and_filters_them(site: Site) {
             .iter()
             .map(|e| {
                 let e = (*e).clone();
-                vec![e.seq.to_string(), e.at, e.actor, e.action, e.subject, e.before, e.after]
+                vec![e.seq.to_string(), e.at.to_string(), e.actor, e.action, e.subject, e.before, e.after]
             })
             .collect();
         assert_eq!(csv[1..], stored[..], "{query}");

@@ -7,9 +7,10 @@
 mod common;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{Method, Request, StatusCode, header};
 use common::*;
 use pooled_store::{NewSession, NewUser, Role, sha256_hex, utc_from_now};
+use pooled_web::{Access, Routes};
 
 on_both_backends!(
     every_route_refuses_a_request_without_a_session,
@@ -17,25 +18,10 @@ on_both_backends!(
     signing_out_ends_the_session_in_the_store,
     expired_sessions_and_disabled_accounts_are_refused,
     sign_in_is_throttled_per_username,
+    parallel_wrong_passwords_get_at_most_the_allowance_of_checks,
     cookies_and_headers_are_set_safely,
     names_with_html_and_sql_are_shown_escaped_and_stored_intact,
 );
-
-/// The paths of every route inside the sign-in layer, read from the router's source so
-/// that a route added later is covered without anyone remembering to list it here.
-fn signed_in_routes() -> Vec<(String, bool)> {
-    let source = include_str!("../src/lib.rs");
-    let body = &source[source.find("fn signed_in()").expect("the signed-in routes")..];
-    let body = &body[..body.find("\n}\n").expect("its end")];
-    body.split(".route(\"")
-        .skip(1)
-        .map(|rest| {
-            let path = &rest[..rest.find('"').expect("path end")];
-            let call = &rest[..rest.find("))").map_or(rest.len(), |i| i + 2)];
-            (path.to_string(), call.contains("post("))
-        })
-        .collect()
-}
 
 /// A path with its `{parameters}` filled in with values that exist in the fixture.
 fn concrete(path: &str) -> String {
@@ -44,23 +30,37 @@ fn concrete(path: &str) -> String {
         .replace("{code}", "OCC-OP01-001")
         .replace("{id}", "1")
         .replace("{name}", "x")
+        .replace("{date}", "2016-09-15")
 }
 
+/// Walks the list the router is built from, so a route added later is covered without
+/// anyone remembering to list it here.
 fn every_route_refuses_a_request_without_a_session(site: Site) {
-    let routes = signed_in_routes();
-    assert!(routes.len() >= 10, "the router's routes were found: {routes:?}");
-    for (path, posts) in &routes {
-        let uri = concrete(path);
-        let page = site.get_anonymous(&uri);
-        if !page.status.is_client_error() {
-            // Pages that answer GET send the browser to sign in, and come back after.
-            assert_eq!(page.status, StatusCode::SEE_OTHER, "GET {uri}");
-            let location = page.headers[header::LOCATION].to_str().expect("ASCII");
-            assert!(location.starts_with("/login?next="), "GET {uri} -> {location}");
-        }
-        if *posts {
-            let page = site.post_raw(None, &uri, &[("csrf_token", "x")]);
-            assert_eq!(page.status, StatusCode::UNAUTHORIZED, "POST {uri}");
+    let routes = Routes::all();
+    let open: Vec<(String, &str)> =
+        routes.iter().filter(|r| r.access == Access::Open).map(|r| (r.method.to_string(), r.path.as_str())).collect();
+    let expected = [("GET", "/health"), ("GET", "/assets/{name}"), ("GET", "/login"), ("POST", "/login")];
+    assert_eq!(open, expected.map(|(m, p)| (m.to_string(), p)), "only these are open to all");
+    let signed_in: Vec<_> = routes.iter().filter(|r| r.access == Access::SignedIn).collect();
+    assert!(signed_in.len() >= 40, "pages and API: {}", signed_in.len());
+    for route in signed_in {
+        let uri = concrete(&route.path);
+        let request = Request::builder().method(route.method.clone()).uri(&uri);
+        let page = if route.method == Method::GET {
+            site.send(request.body(Body::empty()).expect("request"))
+        } else {
+            let form = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            site.send(form.body(Body::from("csrf_token=x")).expect("request"))
+        };
+        let what = format!("{} {uri}", route.method);
+        match (route.method == Method::GET, uri.starts_with("/api/")) {
+            // A page sends the browser to sign in, and back after.
+            (true, false) => {
+                assert_eq!(page.status, StatusCode::SEE_OTHER, "{what}");
+                let location = page.headers[header::LOCATION].to_str().expect("ASCII");
+                assert!(location.starts_with("/login?next="), "{what} -> {location}");
+            }
+            _ => assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{what}"),
         }
     }
     // A cookie that is no session is no better than none.
@@ -159,6 +159,34 @@ fn sign_in_is_throttled_per_username(site: Site) {
     let unknown = site.sign_in("nobody", PASSWORD).err().expect("refused");
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
     assert!(unknown.text().contains("The username or password is not right."));
+}
+
+/// Twenty wrong passwords for one user at once: each attempt is counted as it is let
+/// through, so only the throttle's allowance reach the password check (401); the rest
+/// are refused unchecked (429).
+fn parallel_wrong_passwords_get_at_most_the_allowance_of_checks(site: Site) {
+    let login = site.get_anonymous("/login");
+    let login_cookie = cookie_pair(&login, "pooled_login").expect("cookie");
+    let token = hidden_field(&login.text(), "csrf_token").expect("token");
+    let guesses: Vec<_> = (0..20)
+        .map(|i| {
+            let password = format!("guess number {i}");
+            let fields = [("username", "occ-finance"), ("password", &password), ("csrf_token", &token)];
+            let request = Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, &login_cookie)
+                .body(Body::from(serde_urlencoded::to_string(fields).expect("form")))
+                .expect("request");
+            let router = site.router.clone();
+            site.runtime.spawn(async move { send(&router, request).await.status })
+        })
+        .collect();
+    let statuses: Vec<StatusCode> =
+        guesses.into_iter().map(|g| site.runtime.block_on(g).expect("a response")).collect();
+    let checked = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((checked, refused), (5, 15), "{statuses:?}");
+    assert_eq!(site.sign_in("occ-finance", PASSWORD).err().expect("throttled").status, StatusCode::TOO_MANY_REQUESTS);
 }
 
 fn cookies_and_headers_are_set_safely(site: Site) {

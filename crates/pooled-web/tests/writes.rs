@@ -18,6 +18,8 @@ on_both_backends!(
     a_malformed_forecast_is_shown_back_and_nothing_changes,
     an_import_with_a_bad_row_lists_it_then_the_corrected_file_imports,
     imports_are_refused_to_other_partners_and_without_the_token,
+    a_huge_header_or_many_bad_rows_make_a_short_page,
+    exports_carry_no_formulas_and_cut_text_too_long_for_a_cell,
 );
 
 fn forecast_for(store: &dyn Store, code: &str) -> Option<Money> {
@@ -167,4 +169,70 @@ fn imports_are_refused_to_other_partners_and_without_the_token(site: Site) {
     assert!(site.store().imports(year()).expect("imports").iter().all(|i| i.period.to_string() != "2016-06"));
     let form = site.get_as("occg-finance", "/imports/new").text();
     assert!(form.contains("<option value=\"OCCG\"") && !form.contains("<option value=\"OCC\""));
+}
+
+fn a_huge_header_or_many_bad_rows_make_a_short_page(site: Site) {
+    let fields = [("partner", "OCC"), ("period", "2016-06")];
+    let import = |name: &str, body: &[u8]| {
+        let started = site.upload_as("occ-finance", "/imports", &fields, (name, body), true);
+        let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
+        finished(&site, "occ-finance", &location)
+    };
+    // A 3 MB header line: refused after a megabyte, in a sentence, not quoted back.
+    let mut huge = vec![b'h'; 3 << 20];
+    huge.extend(b"\nOCC-OP01-001,05/06/2016,5101,Care,V1,1\n");
+    let html = import("huge.csv", &huge);
+    assert!(html.contains("Nothing was imported"), "{html}");
+    assert!(html.contains("this row is longer than 1,048,576 bytes"), "{html}");
+    assert!(html.len() < 64 << 10, "a page of {} bytes", html.len());
+    // Many bad rows: the first fifty and a count of the rest.
+    let header = String::from_utf8(occ_m3_extract(&site)).expect("UTF-8").lines().next().expect("header").to_string();
+    let columns: Vec<&str> = header.split(',').collect();
+    let bad_row: Vec<&str> = columns.iter().map(|c| if c.contains("Amount") { "1.001" } else { "x" }).collect();
+    let body = format!("{header}\n{}", format!("{}\n", bad_row.join(",")).repeat(1000));
+    let html = import("bad.csv", body.as_bytes());
+    let table = table_html(&html, "bad-rows");
+    assert_eq!(table.matches("<tr").count(), 1 + 50 + 1, "the header, fifty bad rows and the count");
+    assert!(table.contains("and 950 more bad rows"), "{table}");
+}
+
+fn exports_carry_no_formulas_and_cut_text_too_long_for_a_cell(site: Site) {
+    let extract = String::from_utf8(occ_m3_extract(&site)).expect("UTF-8");
+    let mut lines: Vec<String> = extract.lines().map(str::to_string).collect();
+    let header: Vec<String> = lines[0].split(',').map(str::to_string).collect();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no {name}"));
+    let (code_at, description_at) = (at("Cost Centre"), at("Description"));
+    // Row 2 describes itself with a formula, row 3 with 40,000 characters.
+    let mut spoil = |row: usize, description: &str| {
+        let mut fields: Vec<String> = lines[row - 1].split(',').map(str::to_string).collect();
+        fields[description_at] = description.to_string();
+        lines[row - 1] = fields.join(",");
+        fields[code_at].clone()
+    };
+    let formula_code = spoil(2, "\"=HYPERLINK(\"\"http://evil.example\"\",\"\"Click\"\")\"");
+    let long_code = spoil(3, &"d".repeat(40_000));
+    let body = lines.join("\n") + "\n";
+    let fields = [("partner", "OCC"), ("period", "2016-06")];
+    let started = site.upload_as("occ-finance", "/imports", &fields, ("occ-june.csv", body.as_bytes()), true);
+    let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
+    assert!(finished(&site, "occ-finance", &location).contains("Import complete"));
+    let plan = site.store().plan(year()).expect("plan");
+    let page = |code: &str, format: &str| {
+        let pool = &plan.iter().find(|c| c.code == code).expect("planned").pool;
+        site.get_as("occg-finance", &format!("/pools/2016-17/{pool}/cost-centres/{code}?format={format}&table=ledger"))
+    };
+    // The other partner's download shows the formula as text, and amounts as numbers.
+    let csv = page(&formula_code, "csv");
+    assert_eq!(csv.status, StatusCode::OK);
+    let raw = String::from_utf8(csv.body.clone()).expect("UTF-8");
+    assert!(raw.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"Click\"\")\""), "{raw}");
+    let rows = csv_rows(&csv.body);
+    let amount = rows[0].iter().position(|h| h == "Amount").expect("an amount column");
+    assert!(rows[1..].iter().all(|r| Money::parse(&r[amount]).is_ok()), "{rows:?}");
+    assert!(raw.lines().skip(1).all(|l| !l.contains(",\"-")), "no amount quoted as text: {raw}");
+    // The workbook holds the long description cut, where it was a 500 for everyone.
+    let xlsx = page(&long_code, "xlsx");
+    assert_eq!(xlsx.status, StatusCode::OK);
+    let cells = xlsx_cells(&site, &xlsx.body, "ledger");
+    assert!(cells.iter().flatten().any(|c| c.ends_with("… [cut: 40,000 characters]")), "the cut is said");
 }

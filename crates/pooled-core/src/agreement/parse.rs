@@ -3,14 +3,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::ops::Range;
+use std::ops::{Range, RangeInclusive};
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::*;
 use crate::diagnostic::{Diagnostics, line_col};
-use crate::file_format::{Amount, FileDate, Spanned, from_toml, non_negative};
+use crate::file_format::{Amount, FileDate, Spanned, from_toml, non_negative, out_of_range};
+use crate::money::Tally;
 use crate::percent::{self, MAX_DECIMALS};
 
 type Id = Spanned<String>;
@@ -184,11 +185,13 @@ struct RawBoard {
     name: String,
     quorum_per_partner: Spanned<u32>,
     decisions: RawDecisions,
-    agenda_working_days: u32,
-    minutes_within_days: u32,
+    agenda_working_days: Spanned<u32>,
+    minutes_within_days: Spanned<u32>,
     calendar: Spanned<String>,
     #[serde(default)]
     member: Vec<Spanned<RawMember>>,
+    #[serde(default)]
+    clauses: BTreeMap<Id, Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -212,7 +215,14 @@ struct RawMember {
 
 pub(super) fn parse(text: &str) -> Result<(Agreement, Vec<Diagnostic>), Vec<Diagnostic>> {
     let raw: RawFile = from_toml(text).map_err(|d| vec![d])?;
-    let mut v = Validator { text, d: Diagnostics::default(), partner_ids: Vec::new() };
+    let mut v = Validator {
+        text,
+        d: Diagnostics::default(),
+        partner_ids: Vec::new(),
+        rule_ids: HashMap::new(),
+        saving_ids: HashMap::new(),
+        tally: Tally::default(),
+    };
     let agreement = v.agreement(raw);
     v.d.finish(agreement)
 }
@@ -221,6 +231,11 @@ struct Validator<'t> {
     text: &'t str,
     d: Diagnostics,
     partner_ids: Vec<String>,
+    // Outturn files name rules and savings without their pool, so ids are agreement-wide.
+    rule_ids: HashMap<String, Range<usize>>,
+    saving_ids: HashMap<String, Range<usize>>,
+    /// Every amount of the file, so that their sums cannot overflow.
+    tally: Tally,
 }
 
 impl Validator<'_> {
@@ -267,9 +282,8 @@ impl Validator<'_> {
             termination: raw.termination.map(|t| self.termination(t.into_inner())),
             board: raw.board.map(|b| self.board(b.into_inner())),
         };
-        self.rule_and_saving_ids_unique(&agreement);
         if let Some(declared) = a.declared_total {
-            agreement.declared_total = self.amount(&declared, "a declared total");
+            agreement.declared_total = self.declared(&declared);
             self.check_declared(&declared, agreement.total_budget(), "the agreement's pools");
         }
         agreement
@@ -346,7 +360,7 @@ impl Validator<'_> {
         pool.rules = p.rule.into_iter().map(|r| self.rule(&pool, r.into_inner())).collect();
         pool.savings = p.saving.into_iter().map(|s| self.saving(&pool, s.into_inner())).collect();
         if let Some(declared) = p.declared_total {
-            pool.declared_total = self.amount(&declared, "a declared total");
+            pool.declared_total = self.declared(&declared);
             self.check_declared(&declared, pool.total_budget(), &format!("the lines of pool `{}`", pool.id));
         }
         pool
@@ -488,6 +502,9 @@ impl Validator<'_> {
     }
 
     fn rule(&mut self, pool: &Pool, r: RawRule) -> Rule {
+        let mut ids = std::mem::take(&mut self.rule_ids);
+        self.unique(&mut ids, &r.id, "rule");
+        self.rule_ids = ids;
         let line = self.line_ref(pool, &r.line).unwrap_or(0);
         let to = self.partner(&r.to).unwrap_or(0);
         let cap = self.amount(&r.cap, "a cap").unwrap_or_default();
@@ -510,6 +527,9 @@ impl Validator<'_> {
     }
 
     fn saving(&mut self, pool: &Pool, s: RawSaving) -> Saving {
+        let mut ids = std::mem::take(&mut self.saving_ids);
+        self.unique(&mut ids, &s.id, "saving");
+        self.saving_ids = ids;
         let line = self.line_ref(pool, &s.line).unwrap_or(0);
         if let Some(l) = pool.lines.get(line).filter(|l| l.risk != Risk::Shared) {
             self.d.error(
@@ -540,49 +560,16 @@ impl Validator<'_> {
         }
     }
 
-    fn rule_and_saving_ids_unique(&mut self, agreement: &Agreement) {
-        // Outturn files name rules and savings without their pool, so ids are agreement-wide.
-        let mut rules = HashMap::new();
-        let mut savings = HashMap::new();
-        for pool in &agreement.pools {
-            for r in &pool.rules {
-                if rules.insert(r.id.clone(), pool.id.clone()).is_some() {
-                    self.d.error(
-                        0..0,
-                        format!("rule id `{}` is used twice; rule ids must be unique in the agreement", r.id),
-                    );
-                }
-            }
-            for s in &pool.savings {
-                if savings.insert(s.id.clone(), pool.id.clone()).is_some() {
-                    self.d.error(
-                        0..0,
-                        format!("saving id `{}` is used twice; saving ids must be unique in the agreement", s.id),
-                    );
-                }
-            }
-        }
-    }
-
     fn payments(&mut self, p: RawPayments) -> Payments {
         let RawFrequency::Monthly = p.frequency;
-        let in_advance_months = self.by_partner(&p.in_advance_months, |v, months| {
-            if *months.get_ref() > 11 {
-                v.d.error(months.span(), "payments can be at most 11 months in advance");
-                None
-            } else {
-                Some(*months.get_ref())
-            }
-        });
+        let in_advance_months = self
+            .by_partner(&p.in_advance_months, |v, months| v.in_range(months, "`in_advance_months`", 0..=11, "months"));
         Payments { in_advance_months }
     }
 
     fn termination(&mut self, t: RawTermination) -> Termination {
-        for months in [&t.notice_months, &t.no_contribution_agreement_months] {
-            if *months.get_ref() == 0 || *months.get_ref() > 120 {
-                self.d.error(months.span(), "notice must be between 1 and 120 months");
-            }
-        }
+        self.in_range(&t.notice_months, "`notice_months`", 1..=120, "months");
+        self.in_range(&t.no_contribution_agreement_months, "`no_contribution_agreement_months`", 1..=120, "months");
         Termination {
             notice_months: *t.notice_months.get_ref(),
             no_contribution_agreement_months: *t.no_contribution_agreement_months.get_ref(),
@@ -611,8 +598,15 @@ impl Validator<'_> {
             });
         }
         let quorum = *b.quorum_per_partner.get_ref();
-        if quorum == 0 {
-            self.d.error(b.quorum_per_partner.span(), "a quorum of at least one member per partner is needed");
+        for (key, problem) in
+            Board::terms_out_of_range(quorum, *b.agenda_working_days.get_ref(), *b.minutes_within_days.get_ref())
+        {
+            let span = match key {
+                BoardTerm::QuorumPerPartner => b.quorum_per_partner.span(),
+                BoardTerm::AgendaWorkingDays => b.agenda_working_days.span(),
+                BoardTerm::MinutesWithinDays => b.minutes_within_days.span(),
+            };
+            self.d.error(span, problem);
         }
         for (ix, partner) in self.partner_ids.clone().iter().enumerate() {
             let voting = members.iter().filter(|m| m.voting && m.partner == ix).count();
@@ -626,11 +620,37 @@ impl Validator<'_> {
         Board {
             name: b.name,
             quorum_per_partner: quorum,
-            agenda_working_days: b.agenda_working_days,
-            minutes_within_days: b.minutes_within_days,
+            agenda_working_days: *b.agenda_working_days.get_ref(),
+            minutes_within_days: *b.minutes_within_days.get_ref(),
             calendar,
             members,
+            clauses: self.board_clauses(b.clauses),
         }
+    }
+
+    /// `[board] clauses`: a known rule's key to a clause that is not blank.
+    fn board_clauses(&mut self, raw: BTreeMap<Id, Spanned<String>>) -> BTreeMap<BoardRule, String> {
+        let mut clauses = BTreeMap::new();
+        for (key, clause) in raw {
+            let Some(rule) = BoardRule::from_key(key.get_ref()) else {
+                let keys: Vec<&str> = BoardRule::ALL.iter().map(|r| r.key()).collect();
+                self.d.error(
+                    key.span(),
+                    format!("unknown board clause `{}` (the rules are {})", key.get_ref(), keys.join(", ")),
+                );
+                continue;
+            };
+            let text = clause.get_ref().trim();
+            if text.is_empty() {
+                self.d.error(
+                    clause.span(),
+                    format!("the clause for `{}` is blank: give it, or leave the key out", rule.key()),
+                );
+                continue;
+            }
+            clauses.insert(rule, text.to_string());
+        }
+        clauses
     }
 
     // ---- small helpers ----
@@ -680,18 +700,40 @@ impl Validator<'_> {
         out
     }
 
+    /// An amount that counts towards the agreement's figures: not negative, and within
+    /// what the file's amounts may add up to.
     fn amount(&mut self, amount: &Spanned<Amount>, what: &str) -> Option<Money> {
-        non_negative(amount, what).map_err(|d| self.d.error(d.span, d.message)).ok()
+        let money = non_negative(amount, what).map_err(|d| self.d.error(d.span, d.message)).ok()?;
+        if let Err(e) = self.tally.add(money) {
+            self.d.error(amount.span(), e);
+        }
+        Some(money)
     }
 
-    /// R13: stated totals are checked, never trusted.
+    /// A declared total: checked against the sum, never added to it.
+    fn declared(&mut self, amount: &Spanned<Amount>) -> Option<Money> {
+        non_negative(amount, "a declared total").map_err(|d| self.d.error(d.span, d.message)).ok()
+    }
+
+    /// A whole number of the file in `range`, or an error at it.
+    fn in_range(&mut self, value: &Spanned<u32>, what: &str, range: RangeInclusive<u32>, unit: &str) -> Option<u32> {
+        match out_of_range(what, *value.get_ref(), range, unit) {
+            Some(problem) => {
+                self.d.error(value.span(), problem);
+                None
+            }
+            None => Some(*value.get_ref()),
+        }
+    }
+
+    /// Stated totals are checked, never trusted: published tables have slips.
     fn check_declared(&mut self, declared: &Spanned<Amount>, computed: Money, of: &str) {
         let declared_money = declared.get_ref().0;
         if declared_money != computed {
             self.d.warning(
                 declared.span(),
                 format!(
-                    "declared total {declared_money} differs from the sum of {of}, {computed}, by {} (R13)",
+                    "declared total {declared_money} differs from the sum of {of}, {computed}, by {}: the sum is used",
                     declared_money - computed
                 ),
             );

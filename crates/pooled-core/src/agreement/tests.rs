@@ -196,13 +196,13 @@ fn declared_totals_are_checked_not_trusted() {
     check(
         &edit("income = { LA = \"100\" }", "income = { LA = \"100\" }\ndeclared_total = \"2,300.50\""),
         &[
-            "25:18: warning: declared total £2,300.50 differs from the sum of the lines of pool `P`, £2,400.00, by -£99.50 (R13)",
+            "25:18: warning: declared total £2,300.50 differs from the sum of the lines of pool `P`, £2,400.00, by -£99.50: the sum is used",
         ],
     );
     check(
         &edit("start = 2016-04-01", "start = 2016-04-01\ndeclared_total = 2500"),
         &[
-            "8:18: warning: declared total £2,500.00 differs from the sum of the agreement's pools, £2,400.00, by £100.00 (R13)",
+            "8:18: warning: declared total £2,500.00 differs from the sum of the agreement's pools, £2,400.00, by £100.00: the sum is used",
         ],
     );
 }
@@ -228,7 +228,7 @@ fn clawbacks_and_savings_only_on_shared_lines() {
         rule("main"),
         "\n[[pool.rule]]\nid = \"claw\"\nkind = \"underspend-clawback\"\nline = \"main\"\nto = \"NHS\"\ncap = 10\n"
     );
-    check(&twice, &["1:1: error: rule id `claw` is used twice; rule ids must be unique in the agreement"]);
+    check(&twice, &["45:6: error: duplicate rule id `claw` (first defined on line 38)"]);
 }
 
 #[test]
@@ -346,6 +346,139 @@ proptest! {
         let text = String::from_utf8_lossy(&text);
         if let Err(errors) = Agreement::parse(&text) {
             prop_assert!(errors.iter().any(Diagnostic::is_error));
+        }
+    }
+}
+
+#[test]
+fn every_number_is_range_checked_where_it_is_written() {
+    let board = "\n[board]\nname = \"B\"\nquorum_per_partner = 1\ndecisions = \"unanimous\"\nagenda_working_days = 5\nminutes_within_days = 14\ncalendar = \"england-and-wales\"\n";
+    let with_board = |from: &str, to: &str| format!("{BASE}{}", board.replace(from, to));
+    check(
+        &with_board("", ""),
+        &[
+            "39:22: warning: LA has 0 voting members, fewer than the quorum of 1: no meeting can be quorate",
+            "39:22: warning: NHS has 0 voting members, fewer than the quorum of 1: no meeting can be quorate",
+        ],
+    );
+    let errors = |text: &str| diagnostics(text).into_iter().filter(|d| d.contains(": error: ")).collect::<Vec<_>>();
+    let check_errors = |text: &str, expected: &[&str]| assert_eq!(errors(text), expected, "{text}");
+    for (from, to, expected) in [
+        (
+            "agenda_working_days = 5",
+            "agenda_working_days = 4294967295",
+            "41:23: error: `agenda_working_days` must be between 1 and 30 working days (got 4,294,967,295)",
+        ),
+        (
+            "agenda_working_days = 5",
+            "agenda_working_days = 0",
+            "41:23: error: `agenda_working_days` must be between 1 and 30 working days (got 0)",
+        ),
+        (
+            "minutes_within_days = 14",
+            "minutes_within_days = 91",
+            "42:23: error: `minutes_within_days` must be between 1 and 90 days (got 91)",
+        ),
+        (
+            "quorum_per_partner = 1",
+            "quorum_per_partner = 0",
+            "39:22: error: `quorum_per_partner` must be between 1 and 50 voting members per partner (got 0)",
+        ),
+        (
+            "quorum_per_partner = 1",
+            "quorum_per_partner = 51",
+            "39:22: error: `quorum_per_partner` must be between 1 and 50 voting members per partner (got 51)",
+        ),
+        // Past what the file's type holds, the TOML reader refuses it, also where it is.
+        (
+            "minutes_within_days = 14",
+            "minutes_within_days = 4294967296",
+            "42:23: error: invalid value: integer `4294967296`, expected u32",
+        ),
+    ] {
+        check_errors(&with_board(from, to), &[expected]);
+    }
+    let termination = "\n[termination]\nnotice_months = 12\nno_contribution_agreement_months = 6\n";
+    check(&format!("{BASE}{termination}"), &[]);
+    check_errors(
+        &format!("{BASE}{}", termination.replace("notice_months = 12", "notice_months = 0")),
+        &["38:17: error: `notice_months` must be between 1 and 120 months (got 0)"],
+    );
+    check_errors(
+        &format!("{BASE}{}", termination.replace("= 6", "= 121")),
+        &["39:36: error: `no_contribution_agreement_months` must be between 1 and 120 months (got 121)"],
+    );
+    check_errors(
+        &format!("{BASE}\n[payments]\nfrequency = \"monthly\"\nin_advance_months = {{ LA = 12 }}\n"),
+        &["39:28: error: `in_advance_months` must be between 0 and 11 months (got 12)"],
+    );
+}
+
+#[test]
+fn the_amounts_of_a_file_add_up_to_at_most_100_trillion() {
+    // BASE's £2,500, 999 lines of £100bn (the most one amount may be) and one of £2,500
+    // less come to £100tn, the limit; one penny more is refused at the amount that passes.
+    let line = |i: usize, pounds: &str| {
+        format!("\n[[pool.line]]\nid = \"l{i}\"\nname = \"L\"\ncontributions = {{ LA = {pounds} }}\n")
+    };
+    let lines: String = (0..999).map(|i| line(i, "100_000_000_000")).chain([line(999, "99_999_997_500")]).collect();
+    check(&format!("{BASE}{lines}"), &[]);
+    check(
+        &format!("{BASE}{lines}\n[[pool.line]]\nid = \"penny\"\nname = \"P\"\ncontributions = {{ LA = \"0.01\" }}\n"),
+        &[
+            "5040:24: error: the amounts add up to more than £100,000,000,000,000.00 (each counted as positive), more than pooled can add up exactly; no public budget comes near it",
+        ],
+    );
+}
+
+/// The numbered keys of the file, their value in [`numbered`], and the range accepted.
+const NUMBERED: [(&str, &str, u64, u64); 6] = [
+    ("quorum_per_partner", "1", 1, 50),
+    ("agenda_working_days", "5", 1, 30),
+    ("minutes_within_days", "14", 1, 90),
+    ("notice_months", "12", 1, 120),
+    ("no_contribution_agreement_months", "6", 1, 120),
+    ("in_advance_months", "{ LA = 1 }", 0, 11),
+];
+
+/// BASE with a board (whose members make every meeting quorate), termination and
+/// payments: a file with every numbered key.
+fn numbered() -> String {
+    format!(
+        "{BASE}\n[payments]\nfrequency = \"monthly\"\nin_advance_months = {{ LA = 1 }}\n\
+         \n[termination]\nnotice_months = 12\nno_contribution_agreement_months = 6\n\
+         \n[board]\nname = \"B\"\nquorum_per_partner = 1\ndecisions = \"unanimous\"\nagenda_working_days = 5\n\
+         minutes_within_days = 14\ncalendar = \"england-and-wales\"\n\
+         [[board.member]]\nid = \"a\"\nrole = \"r\"\npartner = \"LA\"\nvoting = true\n\
+         [[board.member]]\nid = \"b\"\nrole = \"r\"\npartner = \"NHS\"\nvoting = true\n"
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn every_number_is_accepted_in_range_or_refused_where_written(
+        key in 0..NUMBERED.len(),
+        value in prop_oneof![
+            0i128..200,
+            any::<i64>().prop_map(i128::from),
+            any::<u64>().prop_map(i128::from),
+            Just(i128::from(u64::MAX) + 1),
+        ],
+    ) {
+        let (name, default, low, high) = NUMBERED[key];
+        let written = if name == "in_advance_months" { format!("{{ LA = {value} }}") } else { value.to_string() };
+        let text = numbered().replacen(&format!("{name} = {default}"), &format!("{name} = {written}"), 1);
+        let line = text.lines().position(|l| l.starts_with(&format!("{name} = "))).unwrap() + 1;
+        match Agreement::parse(&text) {
+            Ok(_) => prop_assert!((i128::from(low)..=i128::from(high)).contains(&value), "{name} = {value} accepted"),
+            Err(errors) => {
+                prop_assert!(!(i128::from(low)..=i128::from(high)).contains(&value), "{name} = {value} refused");
+                let rendered: Vec<String> = errors.iter().filter(|d| d.is_error()).map(|d| d.render("", &text)).collect();
+                prop_assert_eq!(rendered.len(), 1, "{:?}", rendered);
+                prop_assert!(rendered[0].starts_with(&format!(":{line}:")), "{:?} not on line {}", rendered, line);
+            }
         }
     }
 }

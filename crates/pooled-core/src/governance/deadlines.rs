@@ -1,4 +1,4 @@
-//! When the board's paperwork is due (R10, R11, Sch 4 5-6) and where each item stands on a
+//! When the board's paperwork is due and where each item stands on a
 //! given day, counted in working days of the board's calendar (England and Wales bank
 //! holidays, so Easter, Christmas and one-off days such as the June 2022 Jubilee move the
 //! dates).
@@ -7,19 +7,19 @@ use crate::agreement::Board;
 use crate::calendar::{Calendar, Date, FinancialYear, FiscalMonth};
 
 /// The latest day the agenda and each paper can go to members: `agenda_working_days`
-/// working days before the meeting, the meeting day not counted (Sch 4 5.2).
+/// working days before the meeting, the meeting day not counted.
 pub fn agenda_due(board: &Board, meeting: Date) -> Date {
     board.calendar.step_back_working_days(meeting, board.agenda_working_days).unwrap_or(meeting)
 }
 
 /// The day the minutes must reach members by: `minutes_within_days` calendar days after
-/// the meeting (Sch 4 6.3).
+/// the meeting.
 pub fn minutes_due(board: &Board, meeting: Date) -> Date {
     meeting.add_days(i64::from(board.minutes_within_days)).unwrap_or(meeting)
 }
 
 /// The day the monthly finance and performance report for `month` must be circulated
-/// by, meeting or not (Sch 4 5.4): the last working day of the next calendar month, the
+/// by, meeting or not: the last working day of the next calendar month, the
 /// first in which the month's ledger is complete. The schedule names no day; this is the
 /// one a finance officer would hold the pool manager to.
 pub fn monthly_report_due(calendar: Calendar, year: FinancialYear, month: FiscalMonth) -> Date {
@@ -30,7 +30,7 @@ pub fn monthly_report_due(calendar: Calendar, year: FinancialYear, month: Fiscal
 }
 
 /// How many of `meetings` fall in each quarter of the financial year (Q1 is April to
-/// June): the board meets quarterly (Sch 4 5.1), so a quarter with none is flagged.
+/// June): the board meets quarterly, so a quarter with none is flagged.
 pub fn meetings_per_quarter(year: FinancialYear, meetings: impl IntoIterator<Item = Date>) -> [usize; 4] {
     let mut held = [0; 4];
     for date in meetings.into_iter().filter(|d| year.contains(*d)) {
@@ -89,6 +89,7 @@ mod tests {
             minutes_within_days: 14,
             calendar: Calendar::EnglandAndWales,
             members: Vec::new(),
+            clauses: Default::default(),
         }
     }
 

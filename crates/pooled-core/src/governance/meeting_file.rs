@@ -1,4 +1,4 @@
-//! The meeting file (DESIGN 7): reading it, with every problem located, and writing a
+//! The meeting file (docs/agreement-file.md): reading it, with every problem located, and writing a
 //! [`Meeting`] back as a file that reads to the same meeting.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::write::{line, string, votes};
 use super::{Attendee, Decision, Item, Meeting, Paper, Register, View, Vote};
-use crate::agreement::{Agreement, Board};
+use crate::agreement::{Agreement, Board, BoardRule};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::file_format::{FileDate, Spanned, from_toml};
 
@@ -92,7 +92,7 @@ impl Meeting {
 
     /// As [`Meeting::parse`], against the board as the register has it on the meeting's
     /// date, and each `ratifies` must name an urgent decision of the register taken before
-    /// the meeting (Sch 4 2(l)).
+    /// the meeting.
     pub fn parse_with_register(
         text: &str,
         agreement: &Agreement,
@@ -208,10 +208,11 @@ fn parse(
                 d.error(
                     n.span(),
                     format!(
-                        "decision `{}` is taken under agenda item {number}, but the agenda has {} item{}: decisions are taken on the agenda sent to members (Sch 4 5.2)",
+                        "decision `{}` is taken under agenda item {number}, but the agenda has {} item{}: decisions are taken on the agenda sent to members ({})",
                         dec.id.get_ref(),
                         items.len(),
-                        if items.len() == 1 { "" } else { "s" }
+                        if items.len() == 1 { "" } else { "s" },
+                        board.cite(BoardRule::Papers)
                     ),
                 );
             }
@@ -222,18 +223,20 @@ fn parse(
                 None => d.error(
                     urgent.span(),
                     format!(
-                        "decision `{}` ratifies `{}`, which is not an urgent decision in the register (Sch 4 2(l))",
+                        "decision `{}` ratifies `{}`, which is not an urgent decision in the register ({})",
                         dec.id.get_ref(),
-                        urgent.get_ref()
+                        urgent.get_ref(),
+                        board.cite(BoardRule::UrgentDecisions)
                     ),
                 ),
                 Some(u) if u.taken_on >= date => d.error(
                     urgent.span(),
                     format!(
-                        "decision `{}` ratifies urgent decision `{}` taken on {}, not before this meeting of {date}: urgent decisions are ratified at a later meeting (Sch 4 2(l))",
+                        "decision `{}` ratifies urgent decision `{}` taken on {}, not before this meeting of {date}: urgent decisions are ratified at a later meeting ({})",
                         dec.id.get_ref(),
                         u.id,
-                        u.taken_on
+                        u.taken_on,
+                        board.cite(BoardRule::UrgentDecisions)
                     ),
                 ),
                 Some(_) => {}
@@ -282,9 +285,10 @@ fn parse(
             d.error(
                 decision.span(),
                 format!(
-                    "the view of {} is on decision `{}`, which this meeting did not take (Sch 4 6.4)",
+                    "the view of {} is on decision `{}`, which this meeting did not take ({})",
                     v.person.get_ref(),
-                    decision.get_ref()
+                    decision.get_ref(),
+                    board.cite(BoardRule::Views)
                 ),
             );
         }
@@ -292,8 +296,9 @@ fn parse(
             d.warning(
                 v.person.span(),
                 format!(
-                    "{} is not recorded as attending: the minutes record the views of those in attendance (Sch 4 6.4)",
-                    v.person.get_ref()
+                    "{} is not recorded as attending: the minutes record the views of those in attendance ({})",
+                    v.person.get_ref(),
+                    board.cite(BoardRule::Views)
                 ),
             );
         }

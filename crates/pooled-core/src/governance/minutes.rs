@@ -1,11 +1,11 @@
-//! Draft minutes (Sch 4 6.3-6.4): the record the pool manager circulates, drafted from
+//! Draft minutes: the record the pool manager circulates, drafted from
 //! the meeting file and its check so that attendance, quorum and outcomes are stated as
 //! the rules found them, not retyped.
 
 use std::fmt::Write as _;
 
 use super::{FilledBy, Meeting, MeetingCheck, Outcome, filled_by_name};
-use crate::agreement::{Agreement, Board};
+use crate::agreement::{Agreement, Board, BoardRule};
 
 /// Plain-text draft minutes: who filled each voting seat and how, who else attended and
 /// why they did not count, the quorum, the agenda (confidential items marked), each
@@ -13,11 +13,12 @@ use crate::agreement::{Agreement, Board};
 /// always gives the same text.
 pub fn draft_minutes(agreement: &Agreement, board: &Board, meeting: &Meeting, check: &MeetingCheck) -> String {
     let partner = |ix: usize| agreement.partners().get(ix).map_or("?", |p| p.id.as_str());
+    let cite = |rule| board.cite(rule);
     let mut out = String::new();
     let _ = writeln!(out, "{}", board.name);
     let _ = writeln!(out, "Draft minutes of the meeting of {} {}", meeting.date.weekday().name(), meeting.date);
 
-    out += "\nVoting seats (Sch 4 1.2-1.3)\n";
+    let _ = writeln!(out, "\nVoting seats ({})", cite(BoardRule::Quorum));
     for seat in &check.seats {
         let member = board.members.iter().find(|m| m.id == seat.member);
         let role = member.map_or(String::new(), |m| format!(", {}", m.role));
@@ -43,8 +44,13 @@ pub fn draft_minutes(agreement: &Agreement, board: &Board, meeting: &Meeting, ch
         check.seats_filled.iter().enumerate().map(|(ix, n)| format!("{} {n}", partner(ix))).collect();
     let _ = writeln!(
         out,
-        "Quorum (Sch 4 1.3): {}; voting seats filled: {}; {} needed from each partner",
-        if check.quorate { "quorate" } else { "inquorate, so no decision is valid (Sch 4 6.1.1)" },
+        "Quorum ({}): {}; voting seats filled: {}; {} needed from each partner",
+        cite(BoardRule::Quorum),
+        if check.quorate {
+            "quorate".to_string()
+        } else {
+            format!("inquorate, so no decision is valid ({})", cite(BoardRule::Decisions))
+        },
         filled.join(", "),
         board.quorum_per_partner
     );
@@ -54,11 +60,15 @@ pub fn draft_minutes(agreement: &Agreement, board: &Board, meeting: &Meeting, ch
         out += "  none recorded\n";
     }
     for (i, item) in meeting.items.iter().enumerate() {
-        let confidential = if item.confidential { " (confidential, Sch 4 7.1)" } else { "" };
+        let confidential = if item.confidential {
+            format!(" (confidential, {})", cite(BoardRule::Confidentiality))
+        } else {
+            String::new()
+        };
         let _ = writeln!(out, "  {}. {}{confidential}", i + 1, item.title);
     }
 
-    out += "\nDecisions (Sch 4 6.1, 6.3)\n";
+    let _ = writeln!(out, "\nDecisions ({})", cite(BoardRule::Decisions));
     if meeting.decisions.is_empty() {
         out += "  none\n";
     }
@@ -82,15 +92,16 @@ pub fn draft_minutes(agreement: &Agreement, board: &Board, meeting: &Meeting, ch
             }
             (outcome, _) => outcome.name().to_string(),
         };
-        let _ = writeln!(out, "    Outcome: {outcome} ({})", result.outcome.clause());
+        let _ = writeln!(out, "    Outcome: {outcome} ({})", result.clause);
         match (&decision.ratifies, result.outcome) {
             (Some(urgent), Outcome::Agreed) => {
-                let _ = writeln!(out, "    Ratifies urgent decision {urgent} (Sch 4 2(l))");
+                let _ = writeln!(out, "    Ratifies urgent decision {urgent} ({})", cite(BoardRule::UrgentDecisions));
             }
             (Some(urgent), _) => {
                 let _ = writeln!(
                     out,
-                    "    Urgent decision {urgent} is not ratified: only an agreed decision ratifies (Sch 4 2(l))"
+                    "    Urgent decision {urgent} is not ratified: only an agreed decision ratifies ({})",
+                    cite(BoardRule::UrgentDecisions)
                 );
             }
             (None, _) => {}
@@ -100,7 +111,7 @@ pub fn draft_minutes(agreement: &Agreement, board: &Board, meeting: &Meeting, ch
         }
     }
 
-    out += "\nOther views recorded (Sch 4 6.4)\n";
+    let _ = writeln!(out, "\nOther views recorded ({})", cite(BoardRule::Views));
     let other: Vec<_> = meeting
         .views
         .iter()
@@ -112,6 +123,6 @@ pub fn draft_minutes(agreement: &Agreement, board: &Board, meeting: &Meeting, ch
     for view in other {
         let _ = writeln!(out, "  {}: {}", view.person, view.text);
     }
-    let _ = writeln!(out, "\nMinutes due to members by {} (Sch 4 6.3)", check.minutes.due);
+    let _ = writeln!(out, "\nMinutes due to members by {} ({})", check.minutes.due, cite(BoardRule::Minutes));
     out
 }

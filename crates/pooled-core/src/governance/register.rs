@@ -1,4 +1,4 @@
-//! A board's membership over time (Sch 4 1.2-1.4): who held each seat from when, by
+//! A board's membership over time: who held each seat from when, by
 //! which written notification, and who was nominated in writing as each voting seat's
 //! deputy. The agreement file gives the board as it was constituted; a [`Register`]
 //! adds every change since, and [`Register::board_on`] gives the board as it stood on a
@@ -6,7 +6,7 @@
 
 use super::UrgentDecision;
 use crate::agreement::Agreement;
-use crate::agreement::{Board, Member, PartnerIx};
+use crate::agreement::{Board, BoardRule, Member, PartnerIx};
 use crate::calendar::{Date, FiscalMonth};
 
 fn messages(problems: Vec<(Entry, String)>) -> Vec<String> {
@@ -15,7 +15,7 @@ fn messages(problems: Vec<(Entry, String)>) -> Vec<String> {
 
 /// A change to one seat of the board, effective `from`: a new holder, or (`holder` is
 /// `None`) the seat left empty. Each is made "by written notification to the other
-/// Partners" (Sch 4 1.4), on `notified_on`.
+/// Partners", as Oxfordshire's agreement words it, on `notified_on`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeatChange {
     /// The seat's id, as the agreement's `[[board.member]]` names it: `occ-cm`.
@@ -35,7 +35,7 @@ pub struct Holder {
     pub chair: bool,
 }
 
-/// A deputy for a voting seat, nominated in writing by the seat's partner (Sch 4 1.2).
+/// A deputy for a voting seat, nominated in writing by the seat's partner.
 /// A later nomination for the seat replaces an earlier one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Nomination {
@@ -46,7 +46,7 @@ pub struct Nomination {
 }
 
 /// The monthly finance and performance report for `month` went to members on
-/// `circulated_on` (Sch 4 5.4: every month, whether or not a meeting is held).
+/// `circulated_on` (every month, whether or not a meeting is held).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Circulation {
     pub month: FiscalMonth,
@@ -54,7 +54,7 @@ pub struct Circulation {
 }
 
 /// An action plan for a forecast over- or underspend flagged by the monthly report of
-/// `month` (Sch 4 3.5, R11), tracked from raised to closed and reported to the board at
+/// `month`, tracked from raised to closed and reported to the board at
 /// the meeting held on `reported_at`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActionPlan {
@@ -73,7 +73,7 @@ pub struct ActionPlan {
 
 impl ActionPlan {
     /// The meeting the plan is to be reported to: the first of `meetings` after it was
-    /// raised (Sch 4 3.5, R11: any forecast variance is reported with its action plan).
+    /// raised (any forecast variance is reported with its action plan).
     pub fn due_at(&self, meetings: impl IntoIterator<Item = Date>) -> Option<Date> {
         meetings.into_iter().filter(|d| *d > self.raised_on).min()
     }
@@ -97,7 +97,7 @@ impl ActionPlan {
 }
 
 /// From `from`, the partners replace the board with another body, by written notification
-/// to each other (Sch 4 1.4): a new name and rules. Its members carry on in their seats
+/// to each other: a new name and rules. Its members carry on in their seats
 /// unless a seat change says otherwise.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reconstitution {
@@ -111,7 +111,7 @@ pub struct Reconstitution {
 
 /// The board's constitution, its membership's history, the urgent decisions taken
 /// outside its meetings, and the reports to it (the monthly report's circulation and
-/// action plans, R10-R11).
+/// action plans).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Register {
     /// The board as constituted: its rules, and its members on `constituted_on`.
@@ -149,7 +149,7 @@ impl Register {
     /// with the changes and nominations made since. Refuses, naming each problem: a
     /// change before the constitution or taking effect before its notification, two
     /// changes to one seat on one day, emptying a seat the board does not have, a person
-    /// holding two seats at once (one person fills at most one seat, Sch 4 1.3), a
+    /// holding two seats at once (one person fills at most one seat), a
     /// nomination for a seat that is not a voting seat on its date.
     pub fn new(
         constitution: Board,
@@ -161,7 +161,7 @@ impl Register {
         Register::build(constitution, constituted_on, changes, nominations, Vec::new(), reports).map_err(messages)
     }
 
-    /// The register with these urgent decisions taken outside meetings (Sch 4 2(l)).
+    /// The register with these urgent decisions taken outside meetings.
     /// Refuses an id used twice, a decision before the constitution, and a vote by a seat
     /// that is not a voting seat of the board on the day.
     pub fn with_urgent(self, urgent: Vec<UrgentDecision>) -> Result<Register, Vec<String>> {
@@ -172,7 +172,7 @@ impl Register {
     }
 
     /// The register with this circulation log of the monthly report and these action
-    /// plans (R10, R11). Refuses a month circulated twice, an action plan id used twice,
+    /// plans. Refuses a month circulated twice, an action plan id used twice,
     /// a plan closed before it was raised or reported to a meeting before it was raised.
     /// Whether each plan's pool and line exist is the agreement's to say:
     /// [`ActionPlan::problem_in`].
@@ -186,7 +186,7 @@ impl Register {
         Register::build(constitution, constituted_on, changes, nominations, urgent, reports).map_err(messages)
     }
 
-    /// The register with the board replaced by these bodies from their dates (Sch 4 1.4).
+    /// The register with the board replaced by these bodies from their dates.
     /// Refuses one before the constitution, one taking effect before its notification,
     /// two from one day, and a quorum of none.
     pub fn with_bodies(self, bodies: Vec<Reconstitution>) -> Result<Register, Vec<String>> {
@@ -232,6 +232,7 @@ impl Register {
 
     /// Each problem with its entry (changes by sorted position), sorted by message.
     fn problems(&self) -> Vec<(Entry, String)> {
+        let cite = |rule| self.constitution.cite(rule);
         let mut problems = Vec::new();
         for (i, c) in self.changes.iter().enumerate() {
             let mut problem = |text: String| problems.push((Entry::Change(i), text));
@@ -243,8 +244,11 @@ impl Register {
             }
             if c.notified_on > c.from {
                 problem(format!(
-                    "the change to seat {} takes effect on {}, before its written notification on {} (Sch 4 1.4)",
-                    c.seat, c.from, c.notified_on
+                    "the change to seat {} takes effect on {}, before its written notification on {} ({})",
+                    c.seat,
+                    c.from,
+                    c.notified_on,
+                    cite(BoardRule::Changes)
                 ));
             }
             if self.changes[..i].iter().any(|e| e.seat == c.seat && e.from == c.from) {
@@ -288,8 +292,11 @@ impl Register {
                 problems.push((
                     Entry::Nomination(i),
                     format!(
-                        "{} is nominated as deputy for {} on {}, which is not a voting seat of the board then (Sch 4 1.2)",
-                        n.deputy, n.seat, n.nominated_on
+                        "{} is nominated as deputy for {} on {}, which is not a voting seat of the board then ({})",
+                        n.deputy,
+                        n.seat,
+                        n.nominated_on,
+                        cite(BoardRule::Deputies)
                     ),
                 ));
             }
@@ -312,8 +319,10 @@ impl Register {
                 problems.push((
                     Entry::UrgentVote { urgent: i, seat: seat.clone() },
                     format!(
-                        "`{seat}` is not a voting seat of the board on {}, so it cannot vote on urgent decision `{}` (Sch 4 6.1.2)",
-                        u.taken_on, u.id
+                        "`{seat}` is not a voting seat of the board on {}, so it cannot vote on urgent decision `{}` ({})",
+                        u.taken_on,
+                        u.id,
+                        cite(BoardRule::Decisions)
                     ),
                 ));
             }
@@ -322,7 +331,11 @@ impl Register {
             if self.circulations[..i].iter().any(|e| e.month == c.month) {
                 problems.push((
                     Entry::Circulation(i),
-                    format!("the monthly report for {} is circulated twice: a month appears once (Sch 4 5.4)", c.month),
+                    format!(
+                        "the monthly report for {} is circulated twice: a month appears once ({})",
+                        c.month,
+                        cite(BoardRule::MonthlyReports)
+                    ),
                 ));
             }
         }
@@ -356,15 +369,20 @@ impl Register {
             }
             if b.notified_on > b.from {
                 problem(format!(
-                    "{} replaces the board on {}, before the written notification of {} (Sch 4 1.4)",
-                    b.name, b.from, b.notified_on
+                    "{} replaces the board on {}, before the written notification of {} ({})",
+                    b.name,
+                    b.from,
+                    b.notified_on,
+                    cite(BoardRule::Replacement)
                 ));
             }
             if self.bodies[..i].iter().any(|e| e.from == b.from) {
                 problem(format!("two bodies replace the board on {}", b.from));
             }
-            if b.quorum_per_partner == 0 {
-                problem(format!("{} has a quorum of no members per partner", b.name));
+            for (_, out_of_range) in
+                Board::terms_out_of_range(b.quorum_per_partner, b.agenda_working_days, b.minutes_within_days)
+            {
+                problem(format!("{}: {out_of_range}", b.name));
             }
         }
         problems.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
@@ -512,6 +530,7 @@ mod tests {
                 seat("occg-cfo", "Cath", 1, true, None),
                 seat("occ-officer", "Dev", 0, false, None),
             ],
+            clauses: Default::default(),
         }
     }
 
@@ -584,11 +603,11 @@ mod tests {
         )
         .expect_err("invalid");
         let expected = [
-            "Jo is nominated as deputy for occ-officer on 2016-05-01, which is not a voting seat of the board then (Sch 4 1.2)",
+            "Jo is nominated as deputy for occ-officer on 2016-05-01, which is not a voting seat of the board then (deputies nominated in writing)",
             "on 2016-10-01 Dev would hold two seats, occg-cfo and occ-officer: one person fills one seat",
             "seat occg-dcc is changed twice on 2016-11-01",
             "the change to seat occ-cm from 2016-03-01 is before the board was constituted on 2016-04-01",
-            "the change to seat occ-cm takes effect on 2016-09-01, before its written notification on 2016-09-05 (Sch 4 1.4)",
+            "the change to seat occ-cm takes effect on 2016-09-01, before its written notification on 2016-09-05 (changes by written notification)",
         ];
         assert_eq!(problems, expected);
     }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::register::{Entry, Reports};
 use super::write::{line, string, votes};
 use super::{ActionPlan, Circulation, Holder, Nomination, Reconstitution, Register, SeatChange, UrgentDecision, Vote};
-use crate::agreement::Agreement;
+use crate::agreement::{Agreement, BoardRule};
 use crate::calendar::FiscalMonth;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::file_format::{FileDate, Spanned, from_toml};
@@ -128,7 +128,7 @@ impl Register {
         let mut change_at = Vec::new();
         for (at, c) in raw.change.iter().enumerate() {
             let holder = match &c.person {
-                Some(person) => match holder(&mut d, c, person, &partner) {
+                Some(person) => match holder(&mut d, c, person, &partner, board.cite(BoardRule::Changes)) {
                     Some(h) => Some(h),
                     None => continue,
                 },
@@ -143,8 +143,9 @@ impl Register {
                         d.error(
                             span,
                             format!(
-                                "`{name}` is given for seat {} without a `person`: a change with no person leaves the seat empty (Sch 4 1.4)",
-                                c.seat.get_ref()
+                                "`{name}` is given for seat {} without a `person`: a change with no person leaves the seat empty ({})",
+                                c.seat.get_ref(),
+                                board.cite(BoardRule::Changes)
                             ),
                         );
                     }
@@ -322,12 +323,13 @@ impl Register {
 }
 
 /// A new holder needs a role, a partner and whether the seat votes; `chair` defaults to
-/// false.
+/// false. `clause` is cited for the rule on changes.
 fn holder(
     d: &mut Diagnostics,
     c: &RawChange,
     person: &str,
     partner: &dyn Fn(&mut Diagnostics, &Spanned<String>) -> Option<usize>,
+    clause: &str,
 ) -> Option<Holder> {
     let mut missing = Vec::new();
     if c.role.is_none() {
@@ -343,7 +345,7 @@ fn holder(
         d.error(
             c.seat.span(),
             format!(
-                "the change giving seat {} to {person} has no {}: a new holder needs a role, a partner and whether they vote (Sch 4 1.4, 8.2-8.3)",
+                "the change giving seat {} to {person} has no {}: a new holder needs a role, a partner and whether they vote ({clause})",
                 c.seat.get_ref(),
                 missing.join(" or ")
             ),

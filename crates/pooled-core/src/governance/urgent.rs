@@ -1,6 +1,6 @@
 //! Urgent decisions taken outside meetings, "with decisions ... then to be taken at the
-//! next Joint Management Group meeting" (Sch 4 2(l)): which have been ratified, and which
-//! still wait, overdue once a quorate meeting has passed without ratifying them.
+//! next Joint Management Group meeting" (Oxfordshire's words): which have been ratified,
+//! and which still wait, overdue once a quorate meeting has passed without ratifying them.
 
 use std::collections::BTreeMap;
 
@@ -22,7 +22,7 @@ pub struct UrgentDecision {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RatificationStatus {
     /// Not yet ratified. `overdue_since` is the first quorate meeting after the decision
-    /// that did not ratify it: the "next meeting" of Sch 4 2(l) has passed.
+    /// that did not ratify it: the "next meeting" has passed.
     Awaiting { overdue_since: Option<Date> },
     /// Agreed by a decision with `ratifies` at a quorate meeting after it was taken.
     Ratified { meeting: Date },
@@ -31,7 +31,7 @@ pub enum RatificationStatus {
 /// Each urgent decision of the register, in its order, with its ratification by the
 /// meetings given (in any order, each with its check). Only an agreed decision at a
 /// quorate meeting after the urgent decision ratifies it; an inquorate meeting's
-/// decisions are invalid (Sch 4 6.1.1) and it is not a meeting that could have.
+/// decisions are invalid and it is not a meeting that could have.
 pub fn ratification(register: &Register, meetings: &[(Meeting, MeetingCheck)]) -> Vec<(String, RatificationStatus)> {
     let mut quorate_in_order: Vec<&(Meeting, MeetingCheck)> = meetings.iter().filter(|(_, c)| c.quorate).collect();
     quorate_in_order.sort_by_key(|(m, _)| m.date);

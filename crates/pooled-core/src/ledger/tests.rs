@@ -136,3 +136,51 @@ fn mappings_round_trip_through_toml() {
         "unknown variant `mm/dd/yyyy`, expected one of `yyyy-mm-dd`, `dd/mm/yyyy`, `dd-mon-yyyy`, `yyyymmdd`"
     );
 }
+
+#[test]
+fn a_huge_header_makes_a_short_message() {
+    // A 100,000-column header of 1,000-character names, without the mapping's columns.
+    let name = "N".repeat(1000);
+    let header: Vec<&str> = std::iter::repeat_n(name.as_str(), 100_000).collect();
+    let error = RowReader::new(&Mapping::preset("unit4").unwrap(), &header).unwrap_err();
+    let quoted = format!("`{}…` (1,000 characters)", "N".repeat(80));
+    let rendered = error.render("x.csv");
+    // Twenty columns quoted, the count of the rest, and the whole cut to 1,000 characters.
+    let start = format!(
+        "x.csv:1:1: error: Cost Centre: the header has no column `Cost Centre` that mapping `unit4` needs (columns are {quoted}, {quoted}, "
+    );
+    assert!(rendered.starts_with(&start), "{rendered}");
+    assert!(rendered.ends_with(" characters]"), "{rendered}");
+    assert!(error.render("x.csv").len() < 2_000, "{}", error.render("x.csv").len());
+    // A huge cell quoted in a row's error is cut too, and so is its column's name.
+    let long_name = "H".repeat(5000);
+    let amount = "9".repeat(1_000_000);
+    let header = ["Voucher No", "Voucher Date", "Cost Centre", "Account", &long_name, "Description"];
+    let mut mapping = Mapping::preset("unit4").unwrap();
+    mapping.amount = AmountColumns::Signed(long_name.clone());
+    let reader = RowReader::new(&mapping, &header).unwrap();
+    let error = reader.read(9, &["V1", "01/05/2016", "C1", "4100", &amount, "x"]).unwrap_err();
+    assert_eq!(
+        error.render("x.csv"),
+        format!(
+            "x.csv:9:5: error: {}…: invalid amount `{}…` (1,000,000 characters): too large",
+            "H".repeat(80),
+            "9".repeat(80)
+        )
+    );
+}
+
+#[test]
+fn bad_rows_keep_the_first_fifty_and_count_the_rest() {
+    let mut bad = BadRows::default();
+    for row in 2..3_000_002 {
+        bad.push(RowError::new(row, 3, "Amount", "invalid amount `x`"));
+    }
+    assert_eq!(bad.first().len(), BadRows::KEPT);
+    assert_eq!(bad.first()[49].row, 51);
+    assert_eq!(bad.more(), 2_999_950);
+    let lines = bad.render("x.csv");
+    assert_eq!(lines.len(), 51);
+    assert_eq!(lines[0], "x.csv:2:3: error: Amount: invalid amount `x`");
+    assert_eq!(lines[50], "x.csv: and 2,999,950 more bad rows");
+}

@@ -125,3 +125,82 @@ proptest! {
         let _ = Money::parse(&text);
     }
 }
+
+fn fits(sum: i128) -> Option<Money> {
+    i64::try_from(sum).ok().map(Money::from_pence)
+}
+
+proptest! {
+    #[test]
+    fn arithmetic_is_exact_or_refused(a in any::<i64>(), b in any::<i64>()) {
+        let (x, y) = (Money::from_pence(a), Money::from_pence(b));
+        let sum = fits(i128::from(a) + i128::from(b));
+        let difference = fits(i128::from(a) - i128::from(b));
+        prop_assert_eq!(x.checked_add(y), sum);
+        prop_assert_eq!(x.checked_sub(y), difference);
+        // The operators give the same figure whenever there is one.
+        if let Some(s) = sum { prop_assert_eq!(x + y, s); }
+        if let Some(d) = difference { prop_assert_eq!(x - y, d); }
+    }
+
+    #[test]
+    fn a_tally_refuses_once_past_the_limit(amounts in prop::collection::vec(-MAX_PENCE..=MAX_PENCE, 0..2000)) {
+        let mut tally = Tally::default();
+        let mut refusals = Vec::new();
+        let mut magnitude = 0i128;
+        for (i, a) in amounts.iter().enumerate() {
+            magnitude += i128::from(*a).abs();
+            if tally.add(Money::from_pence(*a)).is_err() {
+                refusals.push((i, magnitude));
+            }
+        }
+        let limit = i128::from(MAX_TOTAL_PENCE);
+        // Refused at the first amount past the limit, and only there.
+        let first_past = amounts.iter().scan(0i128, |m, a| { *m += i128::from(*a).abs(); Some(*m) }).position(|m| m > limit);
+        prop_assert_eq!(refusals.iter().map(|r| r.0).collect::<Vec<_>>(), first_past.into_iter().collect::<Vec<_>>());
+        prop_assert_eq!(refusals.is_empty(), magnitude <= limit);
+        // Within the limit, any sum or difference of the amounts is exact.
+        if refusals.is_empty() {
+            let total: Money = amounts.iter().copied().map(Money::from_pence).sum();
+            prop_assert_eq!(i128::from(total.pence()), amounts.iter().map(|a| i128::from(*a)).sum::<i128>());
+        }
+    }
+}
+
+#[test]
+fn a_tally_of_maximal_amounts_passes_the_limit_after_a_thousand() {
+    let mut tally = Tally::default();
+    let max = Money::from_pence(MAX_PENCE);
+    for _ in 0..1000 {
+        assert_eq!(tally.add(max), Ok(()));
+    }
+    assert_eq!(
+        tally.add(-max),
+        Err("the amounts add up to more than £100,000,000,000,000.00 (each counted as positive), more than pooled can add up exactly; no public budget comes near it".to_string())
+    );
+    assert_eq!(tally.add(max), Ok(()), "refused once");
+}
+
+#[test]
+#[should_panic(expected = "money overflow in +")]
+fn addition_past_the_range_panics_rather_than_wraps() {
+    let _ = Money::from_pence(i64::MAX) + Money::from_pence(1);
+}
+
+#[test]
+#[should_panic(expected = "money overflow in -")]
+fn subtraction_past_the_range_panics_rather_than_wraps() {
+    let _ = Money::from_pence(i64::MIN) - Money::from_pence(1);
+}
+
+#[test]
+#[should_panic(expected = "money overflow in negation")]
+fn negation_past_the_range_panics_rather_than_wraps() {
+    let _ = -Money::from_pence(i64::MIN);
+}
+
+#[test]
+#[should_panic(expected = "money overflow in +")]
+fn sums_past_the_range_panic_rather_than_wrap() {
+    let _: Money = [Money::from_pence(i64::MAX), Money::from_pence(i64::MAX)].iter().sum();
+}

@@ -6,8 +6,8 @@ fn read(csv: &str) -> Result<(Plan, Vec<String>), Vec<String>> {
     let (agreement, _) = Agreement::parse(AGREEMENT).unwrap();
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let records = lines.enumerate().map(|(i, l)| (i as u64 + 2, l.split(',').map(String::from).collect()));
-    Plan::read(&agreement, &header, records).map_err(|errors| errors.iter().map(|e| e.render("plan.csv")).collect())
+    let records = lines.enumerate().map(|(i, l)| Ok((i as u64 + 2, l.split(',').map(String::from).collect())));
+    Plan::read(&agreement, &header, records).map_err(|errors| errors.render("plan.csv"))
 }
 
 const HEADER: &str = "code,name,partner,pool,line,budget";
@@ -24,7 +24,7 @@ fn flat_profiles_and_budget_mismatches() {
     assert_eq!(
         warnings.iter().filter(|w| w.contains("`learning-disability`")).collect::<Vec<_>>(),
         [
-            "line `learning-disability` of pool `LD`: its cost centres' budgets sum to £83,934,006.07, its budget is £83,934,006.00, a difference of £0.07 (para 42)"
+            "line `learning-disability` of pool `LD`: its cost centres' budgets sum to £83,934,006.07, its budget is £83,934,006.00, a difference of £0.07"
         ]
     );
     assert_eq!(warnings.len(), 7);
@@ -67,6 +67,41 @@ fn row_errors_name_row_and_column() {
         read("code,name,pool\n").unwrap_err(),
         [
             "plan.csv:1:1: error: partner: the header lacks `partner`, `line`, `budget`; a plan needs the columns code, name, partner, pool, line, budget (and optionally M1 to M12)"
+        ]
+    );
+}
+
+#[test]
+fn millions_of_bad_rows_cost_the_memory_of_fifty() {
+    let (agreement, _) = Agreement::parse(AGREEMENT).unwrap();
+    let header: Vec<&str> = HEADER.split(',').collect();
+    // Two million rows without a code, made as they are read: no file, no list.
+    let records = (2..2_000_002u64)
+        .map(|row| Ok((row, ["", "LD care", "OCC", "LD", "learning-disability", "1"].map(String::from).to_vec())));
+    let bad = Plan::read(&agreement, &header, records).unwrap_err();
+    assert_eq!(bad.first().len(), BadRows::KEPT);
+    assert_eq!(bad.more(), 2_000_000 - 50);
+    assert_eq!(bad.render("plan.csv")[50..], ["plan.csv: and 1,999,950 more bad rows".to_string()]);
+}
+
+#[test]
+fn rows_the_file_reader_refused_are_bad_rows_in_their_place() {
+    let (agreement, _) = Agreement::parse(AGREEMENT).unwrap();
+    let header: Vec<&str> = HEADER.split(',').collect();
+    let good = |row: u64, code: &str| {
+        Ok((row, [code, "x", "OCC", "LD", "learning-disability", "1"].map(String::from).to_vec()))
+    };
+    let records = [
+        good(2, "A"),
+        Err(RowError::new(3, 7, "", "this row has 7 fields but the header has 6 (an unquoted comma?)")),
+        good(4, "B"),
+        good(5, "B"),
+    ];
+    assert_eq!(
+        Plan::read(&agreement, &header, records).unwrap_err().render("plan.csv"),
+        [
+            "plan.csv:3:7: error: column 7: this row has 7 fields but the header has 6 (an unquoted comma?)",
+            "plan.csv:5:1: error: code: cost centre `B` is listed twice (first on row 4)",
         ]
     );
 }

@@ -1,5 +1,5 @@
-//! The outturn file (DESIGN 6): every line's net outturn, savings delivered, and rules
-//! waived by recorded decision.
+//! The outturn file (docs/agreement-file.md): every line's net outturn, savings delivered,
+//! and rules waived by recorded decision.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::agreement::Agreement;
 use crate::diagnostic::{Diagnostic, Diagnostics, line_col};
 use crate::file_format::{Amount, Spanned, from_toml, non_negative};
-use crate::money::Money;
+use crate::money::{Money, Tally};
 
 /// Net outturn (actual or forecast) for every line of an agreement.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,10 +84,14 @@ impl Outturn {
         self.delivered.get(saving).copied()
     }
 
-    /// Reads an outturn file against its agreement: every line must be given exactly once.
+    /// Reads an outturn file against its agreement: every line must be given exactly once
+    /// (a missing one is an error at the end of the file, where it would be added), and
+    /// the amounts may add up to at most [`crate::money::MAX_TOTAL_PENCE`].
     pub fn parse(text: &str, agreement: &Agreement) -> Result<(Outturn, Vec<Diagnostic>), Vec<Diagnostic>> {
         let raw: RawOutturn = from_toml(text).map_err(|d| vec![d])?;
         let mut d = Diagnostics::default();
+        let mut tally = Tally::default();
+        let end = text.len()..text.len();
         let mut outturn = Outturn::on_budget(agreement);
         let mut given: HashMap<(usize, usize), usize> = HashMap::new();
         for entry in &raw.line {
@@ -115,13 +119,17 @@ impl Outturn {
                     ),
                 );
             }
-            outturn.lines[p][l] = entry.outturn.get_ref().0;
+            let amount = entry.outturn.get_ref().0;
+            if let Err(e) = tally.add(amount) {
+                d.error(entry.outturn.span(), e);
+            }
+            outturn.lines[p][l] = amount;
         }
         for (p, pool) in agreement.pools().iter().enumerate() {
             for (l, line) in pool.lines.iter().enumerate() {
                 if !given.contains_key(&(p, l)) {
                     d.error(
-                        0..0,
+                        end.clone(),
                         format!("no outturn for line `{}` of pool `{}`: every line needs one", line.id, pool.id),
                     );
                 }
@@ -144,11 +152,16 @@ impl Outturn {
                     if s.strategy_agreed {
                         d.warning(
                             entry.id.span(),
-                            format!("saving `{}` has an agreed delivery strategy, so its delivery does not change the settlement (R4)", s.id),
+                            format!("saving `{}` has an agreed delivery strategy, so its delivery does not change the settlement", s.id),
                         );
                     }
                     match non_negative(&entry.delivered, "a delivered saving") {
-                        Ok(m) => outturn.set_delivered(&s.id, m),
+                        Ok(m) => {
+                            if let Err(e) = tally.add(m) {
+                                d.error(entry.delivered.span(), e);
+                            }
+                            outturn.set_delivered(&s.id, m);
+                        }
                         Err(e) => d.error(e.span, e.message),
                     }
                 }
@@ -157,8 +170,8 @@ impl Outturn {
         for s in savings.iter().filter(|s| !s.strategy_agreed) {
             if !raw.saving.iter().any(|e| *e.get_ref().id.get_ref() == s.id) {
                 d.error(
-                    0..0,
-                    format!("no `delivered` for saving `{}`, which has no agreed strategy (R4 needs it)", s.id),
+                    end.clone(),
+                    format!("no `delivered` for saving `{}`, which has no agreed strategy: its shortfall falls to the partner that moved it into the pool", s.id),
                 );
             }
         }

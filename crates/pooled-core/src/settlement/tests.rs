@@ -1,4 +1,5 @@
 use super::*;
+use crate::money::MAX_TOTAL_PENCE;
 use crate::payments::schedule;
 use crate::percent::hundred;
 use proptest::prelude::*;
@@ -123,10 +124,10 @@ fn every_rule_in_one_settlement() {
             // care +150, home -150, bcf +20: variance 20.
             "P variance 20.00",
             // S = 150 - 150 (home) + 150 (clawback) - 60 (saving shortfall) = 90, split 60/40.
-            "  LA: 114.00 = unagreed-saving care [R4] 60.00; shared - [R7] 54.00",
-            "  NHS: -94.00 = borne-by bcf [Sch 3 A.2] 20.00; clawback home [R5] -150.00; shared - [R7] 36.00",
+            "  LA: 114.00 = unagreed-saving care [unagreed saving] 60.00; shared - [fixed risk share] 54.00",
+            "  NHS: -94.00 = borne-by bcf [Sch 3 A.2] 20.00; clawback home [underspend clawback] -150.00; shared - [fixed risk share] 36.00",
             "AL variance -10.00",
-            "  LA: -10.00 = lead kids [R7] -10.00",
+            "  LA: -10.00 = lead kids [lead commissioner] -10.00",
             "  NHS: 0.00 = ",
         ],
     );
@@ -141,10 +142,10 @@ fn clawback_is_capped() {
         false,
         &[
             "P variance -250.00",
-            "  LA: -30.00 = shared - [R7] -30.00",
-            "  NHS: -220.00 = borne-by bcf [Sch 3 A.2] 0.00; clawback home [R5] -200.00; shared - [R7] -20.00",
+            "  LA: -30.00 = shared - [fixed risk share] -30.00",
+            "  NHS: -220.00 = borne-by bcf [Sch 3 A.2] 0.00; clawback home [underspend clawback] -200.00; shared - [fixed risk share] -20.00",
             "AL variance 0.00",
-            "  LA: 0.00 = lead kids [R7] 0.00",
+            "  LA: 0.00 = lead kids [lead commissioner] 0.00",
             "  NHS: 0.00 = ",
         ],
     );
@@ -158,10 +159,10 @@ fn waived_clawback_and_delivered_saving_leave_everything_shared() {
         true,
         &[
             "P variance -100.00",
-            "  LA: -60.00 = shared - [R7] -60.00",
-            "  NHS: -40.00 = borne-by bcf [Sch 3 A.2] 0.00; shared - [R7] -40.00",
+            "  LA: -60.00 = shared - [fixed risk share] -60.00",
+            "  NHS: -40.00 = borne-by bcf [Sch 3 A.2] 0.00; shared - [fixed risk share] -40.00",
             "AL variance 0.00",
-            "  LA: 0.00 = lead kids [R7] 0.00",
+            "  LA: 0.00 = lead kids [lead commissioner] 0.00",
             "  NHS: 0.00 = ",
         ],
     );
@@ -176,10 +177,10 @@ fn overdelivered_saving_and_overspent_home_support() {
         false,
         &[
             "P variance 0.02",
-            "  LA: 0.02 = shared - [R7] 0.02",
-            "  NHS: 0.00 = borne-by bcf [Sch 3 A.2] -0.01; shared - [R7] 0.01",
+            "  LA: 0.02 = shared - [fixed risk share] 0.02",
+            "  NHS: 0.00 = borne-by bcf [Sch 3 A.2] -0.01; shared - [fixed risk share] 0.01",
             "AL variance 0.01",
-            "  LA: 0.01 = lead kids [R7] 0.01",
+            "  LA: 0.01 = lead kids [lead commissioner] 0.01",
             "  NHS: 0.00 = ",
         ],
     );
@@ -210,6 +211,54 @@ fn invoices_settle_each_pool_with_its_host() {
     assert_eq!(render(["2000", "300", "500", "800"]), Vec::<String>::new());
 }
 
+#[test]
+fn outturn_amounts_may_add_up_to_at_most_100_trillion() {
+    // An aligned pool of 1,001 lines on no budget, each with an outturn of £100bn, the most
+    // one amount may be: the 1,001st passes £100tn and is refused where it is written.
+    let lines: String =
+        (0..1001).map(|i| format!("[[pool.line]]\nid = \"l{i}\"\nname = \"L\"\nlead = \"LA\"\nbudget = 0\n")).collect();
+    let agreement = format!(
+        "format = 1\n[agreement]\nid = \"a\"\nname = \"A\"\nfinancial_year = \"2016-17\"\nstart = 2016-04-01\n\
+         [[partner]]\nid = \"LA\"\nname = \"L\"\nkind = \"local-authority\"\n\
+         [[partner]]\nid = \"NHS\"\nname = \"N\"\nkind = \"nhs-commissioner\"\n\
+         [[pool]]\nid = \"P\"\nname = \"P\"\nhost = \"LA\"\nkind = \"aligned\"\n{lines}"
+    );
+    let (agreement, _) = Agreement::parse(&agreement).unwrap();
+    let outturn: String =
+        (0..1001).map(|i| format!("[[line]]\npool = \"P\"\nline = \"l{i}\"\noutturn = 100_000_000_000\n")).collect();
+    let errors: Vec<String> =
+        Outturn::parse(&outturn, &agreement).unwrap_err().iter().map(|d| d.render("o.toml", &outturn)).collect();
+    assert_eq!(
+        errors,
+        [
+            "o.toml:4004:11: error: the amounts add up to more than £100,000,000,000,000.00 (each counted as positive), more than pooled can add up exactly; no public budget comes near it"
+        ]
+    );
+    // With one of them nil they come to exactly £100tn, which settles.
+    let within = outturn.replacen("outturn = 100_000_000_000", "outturn = 0", 1);
+    let (o, _) = Outturn::parse(&within, &agreement).unwrap();
+    assert_eq!(settle(&agreement, &o)[0].variance, Money::from_pence(MAX_TOTAL_PENCE));
+}
+
+#[test]
+#[should_panic(expected = "the partners' totals sum to the pool's variance")]
+fn a_settlement_that_does_not_add_up_is_refused_as_a_bug() {
+    let (agreement, _) = Agreement::parse(AGREEMENT).unwrap();
+    let mut settled = settle(&agreement, &Outturn::on_budget(&agreement)).remove(0);
+    settled.variance += Money::from_pence(1);
+    settled.outturn += Money::from_pence(1);
+    settled.assert_sums();
+}
+
+#[test]
+#[should_panic(expected = "total is the sum of its parts")]
+fn a_partner_total_that_is_not_its_parts_is_refused_as_a_bug() {
+    let (agreement, _) = Agreement::parse(AGREEMENT).unwrap();
+    let mut settled = settle(&agreement, &Outturn::on_budget(&agreement)).remove(0);
+    settled.partners[0].total += Money::from_pence(1);
+    settled.assert_sums();
+}
+
 fn outturn_errors(text: &str) -> Vec<String> {
     let (agreement, _) = Agreement::parse(AGREEMENT).unwrap();
     match Outturn::parse(text, &agreement) {
@@ -229,22 +278,23 @@ fn outturn_file_errors() {
     check(
         &all.replace("pool = \"AL\"", "pool = \"XX\""),
         &[
-            "o.toml:1:1: error: no outturn for line `kids` of pool `AL`: every line needs one",
             "o.toml:14:8: error: unknown pool `XX` (pools are P, AL)",
+            // A missing entry is pointed at the end of the file, where it would be added.
+            "o.toml:20:1: error: no outturn for line `kids` of pool `AL`: every line needs one",
         ],
     );
     check(
         &all.replace("line = \"bcf\"", "line = \"care\""),
         &[
-            "o.toml:1:1: error: no outturn for line `bcf` of pool `P`: every line needs one",
             "o.toml:11:8: error: line `care` of pool `P` is given twice (first on line 3)",
+            "o.toml:20:1: error: no outturn for line `bcf` of pool `P`: every line needs one",
         ],
     );
     check(
         &all.replace("line = \"bcf\"", "line = \"nope\""),
         &[
-            "o.toml:1:1: error: no outturn for line `bcf` of pool `P`: every line needs one",
             "o.toml:11:8: error: unknown line `nope` in pool `P`",
+            "o.toml:20:1: error: no outturn for line `bcf` of pool `P`: every line needs one",
         ],
     );
     check(&format!("waive = [\"nope\"]\n{all}"), &["o.toml:1:10: error: unknown rule `nope` in `waive`"]);
@@ -256,7 +306,9 @@ fn outturn_file_errors() {
     );
     check(
         &all.replace("[[saving]]\nid = \"save\"\ndelivered = 1\n", ""),
-        &["o.toml:1:1: error: no `delivered` for saving `save`, which has no agreed strategy (R4 needs it)"],
+        &[
+            "o.toml:17:1: error: no `delivered` for saving `save`, which has no agreed strategy: its shortfall falls to the partner that moved it into the pool",
+        ],
     );
     check(
         &all.replace("delivered = 1", "delivered = \"-1\""),
@@ -265,8 +317,8 @@ fn outturn_file_errors() {
     check(
         &all.replace("id = \"save\"", "id = \"other\""),
         &[
-            "o.toml:1:1: error: no `delivered` for saving `save`, which has no agreed strategy (R4 needs it)",
             "o.toml:18:6: error: unknown saving `other`",
+            "o.toml:20:1: error: no `delivered` for saving `save`, which has no agreed strategy: its shortfall falls to the partner that moved it into the pool",
         ],
     );
     check(

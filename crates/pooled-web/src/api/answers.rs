@@ -15,6 +15,10 @@ pub struct ErrorBody {
     pub error: String,
     /// What went wrong, one problem each.
     pub details: Vec<String>,
+    /// A server error's reference to quote to whoever runs the service (the request's id,
+    /// which finds its lines in the log); only on a server error (5xx).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 /// The financial years with an agreement loaded: `GET /api/years`.
@@ -115,17 +119,17 @@ pub struct Meeting {
     pub date: Day,
     /// The stored version of its record.
     pub version: u32,
-    /// Every partner has its quorum of voting seats filled (Sch 4 1.3).
+    /// Every partner has its quorum of voting seats filled.
     pub quorate: bool,
     pub quorum_per_partner: u32,
     /// Voting seats filled, by partner id.
     pub seats_filled: BTreeMap<String, u32>,
-    /// The latest day for the agenda and papers to go out (Sch 4 5.2).
+    /// The latest day for the agenda and papers to go out.
     pub agenda_due: Day,
     /// When the agenda went out; null until it has.
     #[schema(required = true)]
     pub agenda_published: Option<Day>,
-    /// When the minutes are due (Sch 4 6.3).
+    /// When the minutes are due.
     pub minutes_due: Day,
     /// When they went out; null until they have.
     #[schema(required = true)]
@@ -162,7 +166,8 @@ pub struct Decision {
     /// Each voting seat's vote, by member id.
     pub votes: BTreeMap<String, Vote>,
     pub outcome: Outcome,
-    /// The clause of the board's rules the outcome follows.
+    /// The clause of the agreement's board rules the outcome follows (`[board] clauses`),
+    /// or the rule in words.
     pub clause: String,
     /// The id of the lead commissioner with discretion; null unless `lead-discretion`.
     #[schema(required = true)]

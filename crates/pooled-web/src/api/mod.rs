@@ -1,15 +1,16 @@
 //! The JSON API under `/api/`: the same data and actions as the pages, for scripts with
 //! an API token (`Authorization: Bearer ...`) or pages' scripts with a session (whose
 //! unsafe requests also carry `X-CSRF-Token`; the sign-in layer checks both). Amounts,
-//! percentages and dates follow DESIGN 8, in the types of `pooled_app::json`, the same
+//! percentages and dates follow docs/cli.md, in the types of `pooled_app::json`, the same
 //! the command line's `--json` prints. Writes go through [`crate::actions`], so they are
 //! checked as the pages' are.
 //!
-//! [`endpoints`] is the one list of routes: each handler's `#[utoipa::path]` gives its
-//! method, path, parameters and answers, and `utoipa_axum` builds both the router and the
-//! OpenAPI document served at `/api/openapi.json` from that list. Every answer and body is
-//! a type deriving `ToSchema`, so the document is generated from the very types the
-//! handlers serialise.
+//! [`endpoints`] is the one list of the API's routes: each handler's `#[utoipa::path]`
+//! gives its method, path, parameters and answers. The routes are added from it to the
+//! server's [`Routes`] (the only thing the router is built from), and the OpenAPI document
+//! served at `/api/openapi.json` is built from it too. Every answer and body is a type
+//! deriving `ToSchema`, so the document is generated from the very types the handlers
+//! serialise.
 
 mod answers;
 mod openapi;
@@ -18,51 +19,93 @@ mod writes;
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Request};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, Request};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 pub use answers::ErrorBody;
 
 use crate::data::Web;
 use crate::error::WebError;
+use crate::{Access, BodySize, Routes};
 
-/// Every API route; inside the sign-in layer, like the pages.
-pub fn routes() -> Router<Arc<Web>> {
-    endpoints().split_for_parts().0
+/// Every API route added to `routes`; inside the sign-in layer, like the pages.
+pub fn routes(routes: Routes) -> Routes {
+    endpoints().into_iter().fold(routes, |routes, endpoint| {
+        let (method, path) = endpoint.method_and_path();
+        let (_, _, handler) = endpoint.described;
+        routes.add_routed(method, path, Access::SignedIn, endpoint.body, handler)
+    })
 }
 
-/// The API, route by route: the router and the document's paths both come from here.
-fn endpoints() -> OpenApiRouter<Arc<Web>> {
-    let (schemas, paths, import) = routes!(writes::import_ledger);
-    OpenApiRouter::with_openapi(openapi::base())
-        .routes(routes!(openapi_document))
-        .routes(routes!(reads::years))
-        .routes(routes!(reads::report))
-        .routes(routes!(reads::risk_share))
-        .routes(routes!(reads::settlement))
-        .routes(routes!(reads::what_if))
-        .routes(routes!(reads::payments, writes::record_payment))
-        .routes(routes!(reads::forecasts, writes::set_forecast))
-        .routes(routes!(reads::imports))
-        // An extract may be large: it streams to disk, so no body limit here.
-        .routes((schemas, paths, import.layer(DefaultBodyLimit::disable())))
-        .routes(routes!(reads::import_job))
-        .routes(routes!(reads::meetings))
-        .routes(routes!(reads::audit))
+/// One route of the API: its handler, routed and described by `routes!` from its
+/// `#[utoipa::path]`, and how large a body it takes.
+struct Endpoint {
+    described: UtoipaMethodRouter<Arc<Web>>,
+    body: BodySize,
+}
+
+impl Endpoint {
+    /// A route taking at most a form's body (most take none).
+    fn form(described: UtoipaMethodRouter<Arc<Web>>) -> Endpoint {
+        Endpoint { described, body: BodySize::Form }
+    }
+
+    /// Its method and path, as its `#[utoipa::path]` gives them.
+    fn method_and_path(&self) -> (Method, String) {
+        let paths = &self.described.1.paths;
+        let (path, item) = paths.first_key_value().filter(|_| paths.len() == 1).expect("one path per endpoint");
+        let methods: Vec<Method> = [
+            (Method::GET, &item.get),
+            (Method::POST, &item.post),
+            (Method::PUT, &item.put),
+            (Method::PATCH, &item.patch),
+            (Method::DELETE, &item.delete),
+        ]
+        .into_iter()
+        .filter_map(|(method, operation)| operation.as_ref().map(|_| method))
+        .collect();
+        let [method] = methods.try_into().unwrap_or_else(|m| panic!("{path}: one method per endpoint, not {m:?}"));
+        (method, path.clone())
+    }
+}
+
+/// The API, route by route, one handler each: the routes and the document's paths both
+/// come from here.
+fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::form(routes!(openapi_document)),
+        Endpoint::form(routes!(reads::years)),
+        Endpoint::form(routes!(reads::report)),
+        Endpoint::form(routes!(reads::risk_share)),
+        Endpoint::form(routes!(reads::settlement)),
+        Endpoint::form(routes!(reads::what_if)),
+        Endpoint::form(routes!(reads::payments)),
+        Endpoint::form(routes!(writes::record_payment)),
+        Endpoint::form(routes!(reads::forecasts)),
+        Endpoint::form(routes!(writes::set_forecast)),
+        Endpoint::form(routes!(reads::imports)),
+        // An extract may be large: it streams to disk, up to the upload limit.
+        Endpoint { described: routes!(writes::import_ledger), body: BodySize::Upload },
+        Endpoint::form(routes!(reads::import_job)),
+        Endpoint::form(routes!(reads::meetings)),
+        Endpoint::form(routes!(reads::audit)),
+    ]
 }
 
 /// The OpenAPI 3.1 document of the API.
 fn document() -> utoipa::openapi::OpenApi {
-    openapi::complete(endpoints().into_openapi())
+    let described = endpoints()
+        .into_iter()
+        .fold(OpenApiRouter::with_openapi(openapi::base()), |router, endpoint| router.routes(endpoint.described));
+    openapi::complete(described.into_openapi())
 }
 
 /// This document: the OpenAPI 3.1 description of the API.
@@ -107,25 +150,21 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 /// body that is not that JSON, or is too large, gets the API's error shape too.
 pub struct JsonBody<T>(T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+impl<T: DeserializeOwned> FromRequest<Arc<Web>> for JsonBody<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<JsonBody<T>, ApiError> {
-        let body = Bytes::from_request(request, state).await.map_err(unread)?;
+    async fn from_request(request: Request, web: &Arc<Web>) -> Result<JsonBody<T>, ApiError> {
+        let body = Bytes::from_request(request, web).await.map_err(|rejection| {
+            ApiError(match rejection.status() {
+                // Past the route's limit as it arrived (a body of no stated length).
+                StatusCode::PAYLOAD_TOO_LARGE => crate::edge::too_large(web.max_upload_bytes),
+                _ => WebError::BadRequest(format!("The request body cannot be read: {}.", rejection.body_text())),
+            })
+        })?;
         let parsed = serde_json::from_slice(&body)
             .map_err(|e| WebError::BadRequest(format!("The request body is not the JSON this endpoint takes: {e}.")))?;
         Ok(JsonBody(parsed))
     }
-}
-
-/// A body that could not be read: too large, or cut off.
-fn unread(rejection: BytesRejection) -> ApiError {
-    ApiError(match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            WebError::TooLarge("The request body is larger than this endpoint takes.".into())
-        }
-        _ => WebError::BadRequest(format!("The request body cannot be read: {}.", rejection.body_text())),
-    })
 }
 
 #[cfg(test)]
@@ -165,6 +204,21 @@ mod tests {
                 assert!(schema.is_object(), "{method} {path}: no {status} answer");
             }
         }
+    }
+
+    #[test]
+    fn the_route_table_has_every_operation_of_the_document_and_no_other_api_route() {
+        let routes = Routes::all();
+        let api: Vec<_> = routes.iter().filter(|r| r.path.starts_with("/api/")).collect();
+        let routed: BTreeSet<(String, String)> =
+            api.iter().map(|r| (r.method.as_str().to_lowercase(), r.path.clone())).collect();
+        assert_eq!(routed.len(), api.len(), "no API route is added twice");
+        let described: BTreeSet<(String, String)> =
+            operations(&served()).into_iter().map(|(method, path, _)| (method, path)).collect();
+        assert_eq!(routed, described);
+        assert!(api.iter().all(|r| r.access == Access::SignedIn), "behind the sign-in layer");
+        let uploads: Vec<_> = api.iter().filter(|r| r.body == BodySize::Upload).map(|r| r.path.as_str()).collect();
+        assert_eq!(uploads, ["/api/imports"], "only a ledger extract may be larger than a form");
     }
 
     #[test]

@@ -27,7 +27,8 @@ pub fn base() -> OpenApi {
              token (made on the API tokens page, `/account/tokens`, or with `pooled token create`) as \
              `Authorization: Bearer <token>`. A browser's session works too; its POSTs must then carry the \
              session's CSRF token as `X-CSRF-Token`. Every error is `{\"error\": \"...\", \"details\": \
-             [\"...\"]}`.",
+             [\"...\"]}`; a server error (5xx) also gives a `\"reference\"` to quote to whoever runs the \
+             service.",
         ));
     let bearer = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token.")).build();
     let session = ApiKeyValue::with_description(
@@ -59,7 +60,8 @@ pub fn base() -> OpenApi {
 }
 
 /// `document` with what every operation can answer: no valid token or session (the
-/// sign-in layer guards every route), a server error, a database out of reach.
+/// sign-in layer guards every route), a server error, a database out of reach or a request
+/// that took too long.
 pub fn complete(mut document: OpenApi) -> OpenApi {
     for item in document.paths.paths.values_mut() {
         let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
@@ -87,13 +89,13 @@ pub struct Unauthorized;
 pub struct Forbidden;
 /// 404: no such year, or thing in it.
 pub struct NotFound;
-/// 413: a body too large.
+/// 413: a body over the route's limit.
 pub struct TooLarge;
 /// 422: read, but cannot be used.
 pub struct Invalid;
 /// 500: the service failed.
 pub struct ServerError;
-/// 503: the database cannot be reached.
+/// 503: the database cannot be reached, or the request took too long.
 pub struct Unavailable;
 
 impl IntoResponses for BadRequest {
@@ -128,7 +130,12 @@ impl IntoResponses for NotFound {
 
 impl IntoResponses for TooLarge {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        failure(StatusCode::PAYLOAD_TOO_LARGE, "The body is larger than the endpoint takes.")
+        let limits = format!(
+            "The body is over the limit: a ledger extract over the server's upload limit, any other body over {} \
+             MB. Nothing was saved; the detail says the limits.",
+            crate::edge::FORM_BYTES >> 20
+        );
+        failure(StatusCode::PAYLOAD_TOO_LARGE, &limits)
     }
 }
 
@@ -144,12 +151,20 @@ impl IntoResponses for Invalid {
 
 impl IntoResponses for ServerError {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        failure(StatusCode::INTERNAL_SERVER_ERROR, "The service failed: a fault, or stored figures it cannot read.")
+        failure(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The service failed: a fault, or stored figures it cannot read. The `reference` finds its cause in \
+             the service's log.",
+        )
     }
 }
 
 impl IntoResponses for Unavailable {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        failure(StatusCode::SERVICE_UNAVAILABLE, "The database cannot be reached just now; try again later.")
+        failure(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The database cannot be reached just now, or the request took longer than the service allows; \
+             try again later. The `reference` finds what happened in the service's log.",
+        )
     }
 }

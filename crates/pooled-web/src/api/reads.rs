@@ -21,7 +21,7 @@ use super::answers::{
     WhatIfSettlement, YearAgreement, Years,
 };
 use super::openapi::{BadRequest, Forbidden, Invalid, NotFound, TooLarge};
-use super::{ApiResult, InYear, JsonBody};
+use super::{ApiError, ApiResult, InYear, JsonBody};
 use crate::access::{self, Write};
 use crate::auth::Identity;
 use crate::data::{Web, parse_month, parse_year};
@@ -29,6 +29,7 @@ use crate::error::WebError;
 use crate::imports::{ImportJob, JobState, bad_row};
 use crate::pages::what_if::{Target, what_if_outturn};
 use crate::pages::{QueryPairs, get};
+use crate::stores::blocking;
 
 /// The financial years with an agreement loaded.
 #[utoipa::path(
@@ -51,7 +52,7 @@ pub async fn years(State(web): State<Arc<Web>>) -> ApiResult<Years> {
                     agreement_id: stored.agreement_id,
                     name: agreement.name().to_string(),
                     version: stored.version,
-                    loaded_at: stored.loaded_at,
+                    loaded_at: stored.loaded_at.to_string(),
                 });
             }
             Ok(years)
@@ -84,8 +85,12 @@ pub async fn report(
     let month = parse_month(get(&query, "month"))?;
     let shared = Arc::clone(&web);
     let data = web.stores.run(move |store| shared.year(store, year)).await?;
-    let report = data.report(data.month_or_latest(month));
-    Ok(Json(json::report(&data.agreement, &report)))
+    let report = blocking(move || {
+        let report = data.report(data.month_or_latest(month));
+        Ok(json::report(&data.agreement, &report))
+    })
+    .await?;
+    Ok(Json(report))
 }
 
 /// Each pool's risk share: each partner's base and share.
@@ -275,46 +280,51 @@ pub async fn what_if(
         .map_err(|e| WebError::Invalid(vec![format!("month: {e}")]))?;
     let shared = Arc::clone(&web);
     let data = web.stores.run(move |store| shared.year(store, year)).await?;
-    let a = &data.agreement;
-    let line_key = |pool: usize, line: usize| format!("{}:{}", a.pools()[pool].id, a.pools()[pool].lines[line].id);
-    let known_lines: BTreeSet<String> = a
-        .pools()
-        .iter()
-        .enumerate()
-        .flat_map(|(p, pool)| (0..pool.lines.len()).map(move |l| (p, l)))
-        .map(|(p, l)| line_key(p, l))
-        .collect();
-    let mut problems: Vec<String> = asked
-        .lines
-        .keys()
-        .filter(|k| !known_lines.contains(*k))
-        .map(|k| format!("lines.{k}: the {year} agreement has no such line (lines are named POOL:LINE)"))
-        .collect();
-    problems.extend(
-        asked
-            .pools
+    blocking(move || {
+        let a = &data.agreement;
+        let line_key = |pool: usize, line: usize| format!("{}:{}", a.pools()[pool].id, a.pools()[pool].lines[line].id);
+        let known_lines: BTreeSet<String> = a
+            .pools()
+            .iter()
+            .enumerate()
+            .flat_map(|(p, pool)| (0..pool.lines.len()).map(move |l| (p, l)))
+            .map(|(p, l)| line_key(p, l))
+            .collect();
+        let mut problems: Vec<String> = asked
+            .lines
             .keys()
-            .filter(|k| a.pool(k).is_none())
-            .map(|k| format!("pools.{k}: the {year} agreement has no such pool")),
-    );
-    if !problems.is_empty() {
-        return Err(WebError::Invalid(problems).into());
-    }
-    let month = data.month_or_latest(month);
-    let report = data.report(month);
-    let outturn = what_if_outturn(a, &report, |target| match target {
-        Target::Line { pool, line } => asked.lines.get(&line_key(pool, line)).map(String::as_str),
-        Target::Pool(pool) => asked.pools.get(&a.pools()[pool].id).map(String::as_str),
+            .filter(|k| !known_lines.contains(*k))
+            .map(|k| format!("lines.{k}: the {year} agreement has no such line (lines are named POOL:LINE)"))
+            .collect();
+        problems.extend(
+            asked
+                .pools
+                .keys()
+                .filter(|k| a.pool(k).is_none())
+                .map(|k| format!("pools.{k}: the {year} agreement has no such pool")),
+        );
+        if !problems.is_empty() {
+            return Err(WebError::Invalid(problems));
+        }
+        let month = data.month_or_latest(month);
+        let report = data.report(month);
+        let outturn = what_if_outturn(a, &report, |target| match target {
+            Target::Line { pool, line } => asked.lines.get(&line_key(pool, line)).map(String::as_str),
+            Target::Pool(pool) => asked.pools.get(&a.pools()[pool].id).map(String::as_str),
+        })
+        .map_err(|errors| {
+            let name = |target| match target {
+                Target::Line { pool, line } => format!("lines.{}", line_key(pool, line)),
+                Target::Pool(pool) => format!("pools.{}", a.pools()[pool].id),
+            };
+            WebError::Invalid(errors.into_iter().map(|(target, e)| format!("{}: {e}", name(target))).collect())
+        })?;
+        let pools = json::settlement(a, &settle(a, &outturn)).pools;
+        Ok(WhatIfSettlement { financial_year: Text(year), month: Text(month), pools })
     })
-    .map_err(|errors| {
-        let name = |target| match target {
-            Target::Line { pool, line } => format!("lines.{}", line_key(pool, line)),
-            Target::Pool(pool) => format!("pools.{}", a.pools()[pool].id),
-        };
-        WebError::Invalid(errors.into_iter().map(|(target, e)| format!("{}: {e}", name(target))).collect())
-    })?;
-    let pools = json::settlement(a, &settle(a, &outturn)).pools;
-    Ok(Json(WhatIfSettlement { financial_year: Text(year), month: Text(month), pools }))
+    .await
+    .map(Json)
+    .map_err(ApiError::from)
 }
 
 /// How an import started through the API or the browser is going, or how it went.
@@ -375,7 +385,7 @@ pub fn job_answer(job: &ImportJob) -> JobAnswer {
 ///
 /// Confidential agenda items, their papers and the decisions taken under them are left
 /// out unless the caller is one of the board's members (a board member or the pool
-/// manager, Sch 4 7.1, 8.3), exactly as the pages show them.
+/// manager), exactly as the pages show them.
 #[utoipa::path(
     get,
     path = "/api/{year}/meetings",
@@ -413,7 +423,7 @@ pub async fn meetings(
                         item: d.item,
                         votes: d.votes.iter().map(|(seat, vote)| (seat.clone(), (*vote).into())).collect(),
                         outcome: outcome.outcome.into(),
-                        clause: outcome.outcome.clause().to_string(),
+                        clause: outcome.clause.clone(),
                         lead: outcome.lead.map(|l| partners[l].id.clone()),
                     })
                 })

@@ -1,4 +1,4 @@
-//! `/audit`: the audit log (DESIGN 9: who changed what, when, before and after), newest
+//! `/audit`: the audit log (who changed what, when, before and after), newest
 //! first, filtered by actor and action, a hundred entries a page, under the result of
 //! checking its hash chain. Only the roles [`access::reads_audit_log`] names may read it.
 
@@ -17,6 +17,7 @@ use crate::auth::Identity;
 use crate::data::Web;
 use crate::error::WebError;
 use crate::layout::{self, Nav};
+use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, Table, column, text, with_query};
 
 const PAGE_SIZE: usize = 100;
@@ -79,41 +80,44 @@ pub async fn page(
             Ok((store.audit_log()?, problem))
         })
         .await?;
-    let newest_first: Vec<&AuditEntry> = log.iter().rev().filter(|e| filters.admit(e)).collect();
-    if format != Format::Html {
-        let all = audit_table(&newest_first, "Audit log, newest first".into(), str::to_string);
-        return table::export(&[all], get(&query, "table"), format, "pooled-audit");
-    }
-    let pages = newest_first.len().div_ceil(PAGE_SIZE).max(1);
-    if page_number > pages {
-        return Err(WebError::NotFound(format!("The audit log has {pages} pages of entries with these filters.")));
-    }
-    let first = (page_number - 1) * PAGE_SIZE;
-    let on_page = &newest_first[first..newest_first.len().min(first + PAGE_SIZE)];
-    let caption = match on_page {
-        [] => "No entries".to_string(),
-        _ => format!("Entries {} to {} of {}, newest first", first + 1, first + on_page.len(), newest_first.len()),
-    };
-    let table = audit_table(on_page, caption, compact);
-    let here = Here::new("/audit".into(), filters.query());
-    let body = html! {
-        h1 class="govuk-heading-l" { "Audit log" }
-        (chain_check(check, log.len(), problem.as_ref()))
-        p class="govuk-body" {
-            "Every change is recorded in the same transaction as the change itself: who made it, when (UTC), "
-            "what it changed and its values before and after. Each entry carries a SHA-256 hash of itself and of the "
-            "entry before it, so an edited or deleted entry breaks the chain."
+    blocking(move || {
+        let newest_first: Vec<&AuditEntry> = log.iter().rev().filter(|e| filters.admit(e)).collect();
+        if format != Format::Html {
+            let all = audit_table(&newest_first, "Audit log, newest first".into(), str::to_string);
+            return table::export(&[all], get(&query, "table"), format, "pooled-audit");
         }
-        (filter_form(&log, &filters))
-        p class="govuk-hint" {
-            "Before and after list the fields changed. Here digests (SHA-256) are shortened to their first 12 "
-            "characters and long values cut at " (LONG_LINE) "; the downloads hold them in full, and every entry "
-            "that matches the filters."
+        let pages = newest_first.len().div_ceil(PAGE_SIZE).max(1);
+        if page_number > pages {
+            return Err(WebError::NotFound(format!("The audit log has {pages} pages of entries with these filters.")));
         }
-        (table.render(&here))
-        (pagination(&filters, page_number, pages))
-    };
-    Ok(layout::page("Audit log", &Nav::signed_in(&who), &[], body).into_response())
+        let first = (page_number - 1) * PAGE_SIZE;
+        let on_page = &newest_first[first..newest_first.len().min(first + PAGE_SIZE)];
+        let caption = match on_page {
+            [] => "No entries".to_string(),
+            _ => format!("Entries {} to {} of {}, newest first", first + 1, first + on_page.len(), newest_first.len()),
+        };
+        let table = audit_table(on_page, caption, compact);
+        let here = Here::new("/audit".into(), filters.query());
+        let body = html! {
+            h1 class="govuk-heading-l" { "Audit log" }
+            (chain_check(check, log.len(), problem.as_ref()))
+            p class="govuk-body" {
+                "Every change is recorded in the same transaction as the change itself: who made it, when (UTC), "
+                "what it changed and its values before and after. Each entry carries a SHA-256 hash of itself and of the "
+                "entry before it, so an edited or deleted entry breaks the chain."
+            }
+            (filter_form(&log, &filters))
+            p class="govuk-hint" {
+                "Before and after list the fields changed. Here digests (SHA-256) are shortened to their first 12 "
+                "characters and long values cut at " (LONG_LINE) "; the downloads hold them in full, and every entry "
+                "that matches the filters."
+            }
+            (table.render(&here))
+            (pagination(&filters, page_number, pages))
+        };
+        Ok(layout::page("Audit log", &Nav::signed_in(&who), &[], body).into_response())
+    })
+    .await
 }
 
 /// The result of the chain check, first on the page, or the link that runs it.
@@ -167,7 +171,7 @@ fn audit_table(entries: &[&AuditEntry], caption: String, fields: fn(&str) -> Str
         .map(|e| {
             Row::new(vec![
                 Cell::Integer(e.seq),
-                text(e.at.clone()),
+                text(e.at.to_string()),
                 text(e.actor.clone()),
                 text(e.action.clone()),
                 text(e.subject.clone()),

@@ -1,9 +1,10 @@
-//! The board (R10, Sch 4): `/board/{year}` lists its members as they stood on a day, the
-//! register's history and the meetings; `/board/{year}/meetings/{date}` records one
-//! meeting, with the quorum recomputed from the attendance each time it changes. The
-//! pool manager keeps the records (Sch 4 6.3); everyone signed in reads them,
-//! but confidential agenda items, their papers and the decisions under them are shown
-//! only to the board's members (Sch 4 7.1, [`access::sees_confidential`]).
+//! The board: `/board/{year}` lists its members as they stood on a day, the register's
+//! history and the meetings; `/board/{year}/meetings/{date}` records one meeting, with
+//! the quorum recomputed from the attendance each time it changes. The pool manager
+//! keeps the records; everyone signed in reads them, but confidential agenda items, their
+//! papers and the decisions under them are shown only to the board's members
+//! ([`access::sees_confidential`]). Each rule cites the clause the agreement's
+//! `[board] clauses` gives it ([`layout::cited`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use pooled_app::board::{MeetingRecord, Records};
-use pooled_core::agreement::Agreement;
+use pooled_core::agreement::{Agreement, Board, BoardRule};
 use pooled_core::calendar::{Date, FinancialYear};
 use pooled_core::governance::deadlines::{self, Standing};
 use pooled_core::governance::{
@@ -26,7 +27,7 @@ use crate::access::{self, Write};
 use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
-use crate::layout::{self, Nav, Section, csrf_field};
+use crate::layout::{self, Nav, Section, cited, csrf_field};
 
 /// A form's fields in order, as the browser sent them (a vote per seat, checkboxes).
 pub(crate) type Fields = Vec<(String, String)>;
@@ -42,7 +43,7 @@ pub(crate) fn working_days(n: u32) -> String {
 }
 
 pub(crate) fn today() -> Date {
-    let now = pooled_store::now_utc();
+    let now = pooled_store::now_utc().to_string();
     Date::parse_iso(&now[..10]).unwrap_or(Date::MIN)
 }
 
@@ -82,9 +83,11 @@ pub async fn page(
         span class="govuk-caption-l" { (agreement.name()) }
         h1 class="govuk-heading-l" { (board.name) " " (year) }
         p class="govuk-body" {
-            "Quorate with " (board.quorum_per_partner) " voting members or deputies from each partner (Sch 4 1.3); "
-            "agenda and papers at least " (board.agenda_working_days) " working days before a meeting (5.2); minutes "
-            "within " (board.minutes_within_days) " days (6.3); decisions unanimous at quorate meetings (6.1)."
+            "Quorate with " (board.quorum_per_partner) " voting members or deputies from each partner"
+            (cited(board.clause(BoardRule::Quorum))) "; agenda and papers at least " (board.agenda_working_days)
+            " working days before a meeting" (cited(board.clause(BoardRule::Papers))) "; minutes within "
+            (board.minutes_within_days) " days" (cited(board.clause(BoardRule::Minutes)))
+            "; decisions unanimous at quorate meetings" (cited(board.clause(BoardRule::Decisions))) "."
         }
         p class="govuk-body" {
             a class="govuk-link" href={ "/board/" (year) "/decisions" } { "Decision log" } " · "
@@ -119,7 +122,7 @@ pub async fn page(
             }
         }
         @if !records.register.changes().is_empty() {
-            h2 class="govuk-heading-m" { "Changes by written notification (Sch 4 1.4)" }
+            h2 class="govuk-heading-m" { "Changes by written notification" (cited(board.clause(BoardRule::Changes))) }
             ul class="govuk-list govuk-list--bullet" {
                 @for c in records.register.changes() {
                     li { (c.seat) " from " (c.from) " (notified " (c.notified_on) "): "
@@ -128,7 +131,7 @@ pub async fn page(
             }
         }
         @if !records.register.bodies().is_empty() {
-            h2 class="govuk-heading-m" { "Bodies" }
+            h2 class="govuk-heading-m" { "Bodies" (cited(board.clause(BoardRule::Replacement))) }
             ul class="govuk-list govuk-list--bullet" id="bodies" {
                 li { (records.register.constitution().name) ", as the agreement constituted it, from " (records.register.constituted_on()) }
                 @for b in records.register.bodies() {
@@ -157,7 +160,10 @@ pub async fn page(
         ul class="govuk-list" id="quarters" {
             @for (quarter, held) in quarters(year, &records) {
                 li { "Quarter " (quarter) ": "
-                    @if held == 0 { strong class="govuk-tag govuk-tag--orange" { "no meeting" } " (the board meets quarterly, Sch 4 5.1)" }
+                    @if held == 0 {
+                        strong class="govuk-tag govuk-tag--orange" { "no meeting" }
+                        " (the board meets quarterly" @if let Some(c) = board.clause(BoardRule::Meetings) { ", " (c) } ")"
+                    }
                     @else { (held) " meeting" @if held > 1 { "s" } }
                 }
             }
@@ -174,18 +180,13 @@ pub async fn page(
         .into_response())
 }
 
-/// Meetings held in each quarter of the financial year (Sch 4 5.1), numbered from 1.
+/// Meetings held in each quarter of the financial year, numbered from 1.
 fn quarters(year: FinancialYear, records: &Records) -> impl Iterator<Item = (usize, usize)> {
     let held = deadlines::meetings_per_quarter(year, records.meetings.iter().map(|m| m.meeting.date));
     held.into_iter().enumerate().map(|(q, n)| (q + 1, n))
 }
 
-fn register_forms(
-    who: &Identity,
-    year: FinancialYear,
-    records: &Records,
-    board: &pooled_core::agreement::Board,
-) -> Markup {
+fn register_forms(who: &Identity, year: FinancialYear, records: &Records, board: &Board) -> Markup {
     let version = records.register_version.map(|v| v.to_string()).unwrap_or_default();
     html! {
         h2 class="govuk-heading-m" { "Schedule a meeting" }
@@ -194,7 +195,7 @@ fn register_forms(
             (date_field("date", "date", "Date", None))
             button type="submit" class="govuk-button" { "Schedule meeting" }
         }
-        h2 class="govuk-heading-m" { "Nominate a deputy (Sch 4 1.2)" }
+        h2 class="govuk-heading-m" { "Nominate a deputy" (cited(board.clause(BoardRule::Deputies))) }
         form method="post" action={ "/board/" (year) "/register" } class="app-inline-form" {
             (hidden_fields(who, &version, "nominate"))
             div class="govuk-form-group" {
@@ -207,7 +208,7 @@ fn register_forms(
             (date_field("nominated_on", "nominated_on", "Nominated in writing on", None))
             button type="submit" class="govuk-button govuk-button--secondary" { "Record nomination" }
         }
-        h2 class="govuk-heading-m" { "Change a seat by written notification (Sch 4 1.4)" }
+        h2 class="govuk-heading-m" { "Change a seat by written notification" (cited(board.clause(BoardRule::Changes))) }
         form method="post" action={ "/board/" (year) "/register" } {
             (hidden_fields(who, &version, "change"))
             div class="govuk-form-group" {
@@ -231,7 +232,7 @@ fn register_forms(
             }
             button type="submit" class="govuk-button govuk-button--secondary" { "Record change" }
         }
-        h2 class="govuk-heading-m" { "Record an urgent decision taken outside a meeting" }
+        h2 class="govuk-heading-m" { "Record an urgent decision taken outside a meeting" (cited(board.clause(BoardRule::UrgentDecisions))) }
         form method="post" action={ "/board/" (year) "/register" } {
             (hidden_fields(who, &version, "urgent"))
             (text_field("urgent-subject", "subject", "Subject", ""))
@@ -243,7 +244,7 @@ fn register_forms(
             (vote_fields("urgent", &board.members.iter().filter(|m| m.voting).map(|m| m.id.as_str()).collect::<Vec<_>>()))
             button type="submit" class="govuk-button govuk-button--secondary" { "Record urgent decision" }
         }
-        h2 class="govuk-heading-m" { "Replace the board with another body (Sch 4 1.4)" }
+        h2 class="govuk-heading-m" { "Replace the board with another body" (cited(board.clause(BoardRule::Replacement))) }
         form method="post" action={ "/board/" (year) "/register" } {
             (hidden_fields(who, &version, "reconstitute"))
             (text_field("body-name", "name", "Name of the body", ""))
@@ -294,8 +295,7 @@ pub async fn schedule(
     web.stores
         .run(move |store| {
             let records = pooled_app::board::records(store, year).map_err(WebError::input)?;
-            pooled_app::board::save_meeting(store, &records.agreement, &records.register, None, &meeting, &actor)
-                .map_err(WebError::input)
+            pooled_app::board::save_meeting(store, &records.agreement, None, &meeting, &actor).map_err(WebError::input)
         })
         .await?;
     Ok(Redirect::to(&format!("/board/{year}/meetings/{date}")).into_response())
@@ -522,11 +522,11 @@ fn meeting_body(
                     ". "
                 }
             }
-            "(Sch 4 1.3)"
+            (cited(board.clause(BoardRule::Quorum)))
         }
         ul class="govuk-list" {
-            li { "Agenda and papers by " (check.agenda.due) " (Sch 4 5.2): " (standing(check.agenda.due, record.meeting.agenda_published)) }
-            li { "Minutes by " (check.minutes.due) " (Sch 4 6.3): " (standing(check.minutes.due, record.meeting.minutes_circulated)) }
+            li { "Agenda and papers by " (check.agenda.due) (cited(board.clause(BoardRule::Papers))) ": " (standing(check.agenda.due, record.meeting.agenda_published)) }
+            li { "Minutes by " (check.minutes.due) (cited(board.clause(BoardRule::Minutes))) ": " (standing(check.minutes.due, record.meeting.minutes_circulated)) }
         }
         h2 class="govuk-heading-m" { "Attendance" }
         table class="govuk-table" id="table-seats" {
@@ -565,7 +565,7 @@ fn meeting_body(
                 @for p in &papers {
                     li { "Item " (p.item) ": " (p.title) " — "
                         @match p.published { Some(d) => { "published " (d) }, None => "not published" }
-                        @if p.late { " " strong class="govuk-tag govuk-tag--orange app-late" { "Late: due by " (p.due) " (Sch 4 5.2)" } }
+                        @if p.late { " " strong class="govuk-tag govuk-tag--orange app-late" { "Late: due by " (p.due) (cited(board.clause(BoardRule::Papers))) } }
                     }
                 }
             }
@@ -578,7 +578,7 @@ fn meeting_body(
                 li {
                     strong { (d.id) } ": " (d.subject) " — "
                     @if let Some(o) = outcome {
-                        span class="app-outcome" { (outcome_label(o.outcome, o.lead.map(|l| partners[l].id.as_str()))) " (" (o.outcome.clause()) ")" }
+                        span class="app-outcome" { (outcome_label(o.outcome, o.lead.map(|l| partners[l].id.as_str()))) " (" (o.clause) ")" }
                     }
                     " Votes: " (d.votes.iter().map(|(seat, v)| format!("{seat} {}", v.name())).collect::<Vec<_>>().join(", "))
                 }
@@ -678,7 +678,10 @@ fn meeting_forms(
     urgent: &[UrgentDecision],
 ) -> Markup {
     let action = format!("/board/{year}/meetings/{}", record.meeting.date);
-    let voting: Vec<&str> = record.board.members.iter().filter(|m| m.voting).map(|m| m.id.as_str()).collect();
+    let board = &record.board;
+    let voting: Vec<&str> = board.members.iter().filter(|m| m.voting).map(|m| m.id.as_str()).collect();
+    let with_clause =
+        |label: &str, rule| format!("{label}{}", board.clause(rule).map_or(String::new(), |c| format!(" ({c})")));
     let version = record.version.to_string();
     let hidden = |what: &str| hidden_fields(who, &version, what);
     html! {
@@ -694,7 +697,7 @@ fn meeting_forms(
                 }
             }
             div class="govuk-checkboxes govuk-checkboxes--small govuk-form-group" {
-                (checkbox("alternative", "alternative", "An alternative deputy (Sch 4 1.2)"))
+                (checkbox("alternative", "alternative", &with_clause("An alternative deputy", BoardRule::AlternativeDeputies)))
                 (checkbox("agreed_by_other_partner", "agreed_by_other_partner", "Agreed by the other partner"))
             }
             div class="govuk-form-group" {
@@ -711,7 +714,7 @@ fn meeting_forms(
             (hidden("item"))
             (text_field("title", "title", "Title", ""))
             div class="govuk-checkboxes govuk-checkboxes--small govuk-form-group" {
-                (checkbox("confidential", "confidential", "Confidential (Sch 4 7.1)"))
+                (checkbox("confidential", "confidential", &with_clause("Confidential", BoardRule::Confidentiality)))
             }
             button type="submit" class="govuk-button govuk-button--secondary" { "Add item" }
         }
@@ -735,7 +738,7 @@ fn meeting_forms(
             (hidden("decision"))
             (text_field("subject", "subject", "Subject", ""))
             div class="govuk-form-group" {
-                label class="govuk-label" for="element_lead" { "Lead commissioner of the service element, if it concerns one (Sch 4 6.2)" }
+                label class="govuk-label" for="element_lead" { "Lead commissioner of the service element, if it concerns one" (cited(board.clause(BoardRule::LeadDiscretion))) }
                 (partner_select("element_lead", "element_lead", agreement, "none"))
             }
             @if !record.meeting.items.is_empty() {
@@ -759,7 +762,7 @@ fn meeting_forms(
             (vote_fields("decision", &voting))
             button type="submit" class="govuk-button" { "Record decision" }
         }
-        h2 class="govuk-heading-m" { "Record a view for the minutes (Sch 4 6.4)" }
+        h2 class="govuk-heading-m" { "Record a view for the minutes" (cited(board.clause(BoardRule::Views))) }
         form method="post" action=(action) {
             (hidden("view"))
             (text_field("view-person", "person", "Who", "govuk-input--width-20"))
@@ -807,7 +810,7 @@ pub async fn edit_meeting(
             let record = records.meeting(date).ok_or_else(|| WebError::NotFound(format!("No meeting on {date}.")))?;
             let mut meeting = record.meeting.clone();
             change(&mut meeting, &records.agreement, &fields)?;
-            pooled_app::board::save_meeting(store, &records.agreement, &records.register, expected, &meeting, &actor)
+            pooled_app::board::save_meeting(store, &records.agreement, expected, &meeting, &actor)
                 .map_err(WebError::input)
         })
         .await?;

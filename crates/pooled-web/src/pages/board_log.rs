@@ -1,4 +1,4 @@
-//! Read-only views across the board's records (R10, R11, Sch 4): `/board/{year}/decisions`,
+//! Read-only views across the board's records: `/board/{year}/decisions`,
 //! the decision log of the year's meetings and urgent decisions, and `/deadlines`, what is
 //! due, overdue or coming up for every year whose agreement has a board, counted in
 //! working days of the board's calendar.
@@ -6,6 +6,7 @@
 //! Confidential items stay with the board's members: the decision log is built from each
 //! meeting as [`board::visible`] leaves it for the reader, and its downloads are made from
 //! the same table. The deadlines concern meetings, not items, so no item or paper appears.
+//! Each row's clause is its board's (`[board] clauses`), or the rule in words.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use pooled_app::board::Records;
-use pooled_core::agreement::Agreement;
+use pooled_core::agreement::{Agreement, BoardRule};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::governance::deadlines::{self, Standing};
 use pooled_core::governance::{RatificationStatus, Vote};
@@ -25,17 +26,18 @@ use super::{QueryPairs, get, month_label};
 use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
-use crate::layout::{self, Nav, Section};
+use crate::layout::{self, Nav, Section, cited};
+use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, Table, column, text};
 
 /// The outcome filter's choices: the engine's outcomes, then an urgent decision's state.
 const OUTCOMES: [(&str, &str); 6] = [
-    ("agreed", "agreed (Sch 4 6.1)"),
-    ("not-agreed", "not agreed (Sch 4 6.1)"),
-    ("lead-discretion", "lead commissioner's discretion (Sch 4 6.2)"),
-    ("invalid", "invalid: not quorate (Sch 4 6.1.1)"),
-    ("awaiting-ratification", "urgent, awaiting ratification (Sch 4 2(l))"),
-    ("ratified", "urgent, ratified (Sch 4 2(l))"),
+    ("agreed", "agreed"),
+    ("not-agreed", "not agreed"),
+    ("lead-discretion", "lead commissioner's discretion"),
+    ("invalid", "invalid: not quorate"),
+    ("awaiting-ratification", "urgent, awaiting ratification"),
+    ("ratified", "urgent, ratified"),
 ];
 
 /// One line of the decision log, with what the filters look at.
@@ -51,7 +53,7 @@ struct Logged {
     /// An [`OUTCOMES`] key.
     outcome: &'static str,
     outcome_text: String,
-    clause: &'static str,
+    clause: String,
 }
 
 fn votes_summary(votes: &BTreeMap<String, Vote>) -> String {
@@ -73,6 +75,7 @@ fn log(records: &Records, who: &Identity) -> Vec<Logged> {
     let agreement: &Agreement = &records.agreement;
     let partner = |ix: usize| agreement.partners().get(ix).map(|p| p.id.clone()).unwrap_or_default();
     let ratified: BTreeMap<String, RatificationStatus> = records.ratifications().into_iter().collect();
+    let urgent_clause = records.register.constitution().cite(BoardRule::UrgentDecisions);
     let mut rows = Vec::new();
     for u in records.register.urgent() {
         let (outcome, outcome_text) = match ratified.get(&u.id) {
@@ -94,7 +97,7 @@ fn log(records: &Records, who: &Identity) -> Vec<Logged> {
             votes: votes_summary(&u.votes),
             outcome,
             outcome_text,
-            clause: "Sch 4 2(l)",
+            clause: urgent_clause.to_string(),
         });
     }
     for record in &records.meetings {
@@ -123,7 +126,7 @@ fn log(records: &Records, who: &Identity) -> Vec<Logged> {
                 votes: votes_summary(&d.votes),
                 outcome: o.outcome.name(),
                 outcome_text,
-                clause: o.outcome.clause(),
+                clause: o.clause.clone(),
             });
         }
     }
@@ -162,7 +165,7 @@ fn decision_table(year: FinancialYear, rows: &[Logged]) -> Table {
                     text(r.lead.clone()),
                     text(r.votes.clone()),
                     text(r.outcome_text.clone()),
-                    text(r.clause),
+                    text(r.clause.clone()),
                 ]);
                 row.href = r.meeting.map(|d| format!("/board/{year}/meetings/{d}"));
                 row
@@ -180,57 +183,62 @@ pub async fn decisions(
 ) -> Result<Response, WebError> {
     let year = parse_year(&year)?;
     let format = Format::parse(get(&query, "format"))?;
-    let outcome = get(&query, "outcome").map(str::trim).filter(|o| !o.is_empty());
-    if let Some(o) = outcome
+    let outcome = get(&query, "outcome").map(str::trim).filter(|o| !o.is_empty()).map(str::to_string);
+    if let Some(o) = outcome.as_deref()
         && !OUTCOMES.iter().any(|(key, _)| *key == o)
     {
         return Err(WebError::BadRequest(format!("no outcome `{o}`: choose one of the list")));
     }
     let search = get(&query, "q").map(str::trim).unwrap_or("").to_string();
     let records = board::load(&web, year).await?;
-    let needle = search.to_lowercase();
-    let rows: Vec<Logged> = log(&records, &who)
-        .into_iter()
-        .filter(|r| outcome.is_none_or(|o| r.outcome == o))
-        .filter(|r| needle.is_empty() || r.subject.to_lowercase().contains(&needle))
-        .collect();
-    let tables = vec![decision_table(year, &rows)];
-    if format != Format::Html {
-        return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-decisions"));
-    }
-    let here = Here::new(format!("/board/{year}/decisions"), query.clone());
-    let board_name = records.register.constitution().name.clone();
-    let body = html! {
-        span class="govuk-caption-l" { (board_name) }
-        h1 class="govuk-heading-l" { "Decision log " (year) }
-        p class="govuk-body" {
-            "Every decision of the year's meetings, with the outcome the rules give it: agreed only when every "
-            "filled voting seat votes for at a quorate meeting (Sch 4 6.1); otherwise at the discretion of the "
-            "element's lead commissioner (6.2), or not agreed; invalid at an inquorate meeting (6.1.1). Urgent "
-            "decisions taken outside a meeting wait for ratification at the next one (2(l))."
+    blocking(move || {
+        let needle = search.to_lowercase();
+        let rows: Vec<Logged> = log(&records, &who)
+            .into_iter()
+            .filter(|r| outcome.as_deref().is_none_or(|o| r.outcome == o))
+            .filter(|r| needle.is_empty() || r.subject.to_lowercase().contains(&needle))
+            .collect();
+        let tables = vec![decision_table(year, &rows)];
+        if format != Format::Html {
+            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-decisions"));
         }
-        form method="get" action={ "/board/" (year) "/decisions" } class="app-inline-form" {
-            div class="govuk-form-group" {
-                label class="govuk-label" for="outcome" { "Outcome" }
-                select class="govuk-select" id="outcome" name="outcome" {
-                    option value="" { "any" }
-                    @for (key, label) in OUTCOMES { option value=(key) selected[outcome == Some(key)] { (label) } }
+        let here = Here::new(format!("/board/{year}/decisions"), query.clone());
+    let constitution = records.register.constitution();
+    let clause = |rule| cited(constitution.clause(rule));
+        let body = html! {
+        span class="govuk-caption-l" { (constitution.name) }
+            h1 class="govuk-heading-l" { "Decision log " (year) }
+            p class="govuk-body" {
+                "Every decision of the year's meetings, with the outcome the rules give it: agreed only when every "
+            "filled voting seat votes for at a quorate meeting" (clause(BoardRule::Decisions)) "; otherwise at the "
+            "discretion of the element's lead commissioner" (clause(BoardRule::LeadDiscretion)) ", or not agreed; "
+            "invalid at an inquorate meeting. Urgent decisions taken outside a meeting wait for ratification at the "
+            "next one" (clause(BoardRule::UrgentDecisions)) "."
+            }
+            form method="get" action={ "/board/" (year) "/decisions" } class="app-inline-form" {
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="outcome" { "Outcome" }
+                    select class="govuk-select" id="outcome" name="outcome" {
+                        option value="" { "any" }
+                        @for (key, label) in OUTCOMES { option value=(key) selected[outcome.as_deref() == Some(key)] { (label) } }
+                    }
                 }
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="q" { "Subject contains" }
+                    input class="govuk-input govuk-input--width-20" id="q" name="q" type="search" value=(search);
+                }
+                button type="submit" class="govuk-button govuk-button--secondary" { "Filter" }
             }
-            div class="govuk-form-group" {
-                label class="govuk-label" for="q" { "Subject contains" }
-                input class="govuk-input govuk-input--width-20" id="q" name="q" type="search" value=(search);
+            @if rows.is_empty() {
+                p class="govuk-body" id="no-decisions" { "No decision matches." }
             }
-            button type="submit" class="govuk-button govuk-button--secondary" { "Filter" }
-        }
-        @if rows.is_empty() {
-            p class="govuk-body" id="no-decisions" { "No decision matches." }
-        }
-        @for t in &tables { (t.render(&here)) }
-        p class="govuk-body" { a class="govuk-link" href={ "/board/" (year) } { "The board and its meetings" } " · "
-            a class="govuk-link" href="/deadlines" { "Deadlines" } }
-    };
-    Ok(layout::page(&format!("Decision log {year}"), &Nav::new(&who, year, Section::Board), &[], body).into_response())
+            @for t in &tables { (t.render(&here)) }
+            p class="govuk-body" { a class="govuk-link" href={ "/board/" (year) } { "The board and its meetings" } " · "
+                a class="govuk-link" href="/deadlines" { "Deadlines" } }
+        };
+        Ok(layout::page(&format!("Decision log {year}"), &Nav::new(&who, year, Section::Board), &[], body).into_response())
+    })
+    .await
 }
 
 /// One thing due.
@@ -244,7 +252,7 @@ struct Due {
     /// `None` when nothing is recorded that could tell (the monthly report).
     standing: Option<Standing>,
     words: String,
-    clause: &'static str,
+    clause: String,
 }
 
 impl Due {
@@ -274,18 +282,18 @@ fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
         let date = record.meeting.date;
         let href = Some(format!("/board/{year}/meetings/{date}"));
         let body = record.board.name.clone();
-        for (due, done, what, clause) in [
+        for (due, done, what, rule) in [
             (
                 deadlines::agenda_due(&record.board, date),
                 record.meeting.agenda_published,
                 format!("Agenda and papers for the meeting of {date}"),
-                "Sch 4 5.2",
+                BoardRule::Papers,
             ),
             (
                 deadlines::minutes_due(&record.board, date),
                 record.meeting.minutes_circulated,
                 format!("Minutes of the meeting of {date}"),
-                "Sch 4 6.3",
+                BoardRule::Minutes,
             ),
         ] {
             // As the records stood on the day: what was done later was not done yet.
@@ -300,7 +308,7 @@ fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
                 done,
                 standing: Some(standing),
                 words: words(standing),
-                clause,
+                clause: record.board.cite(rule).to_string(),
             });
         }
     }
@@ -331,7 +339,7 @@ fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
             done: None,
             standing,
             words,
-            clause: "Sch 4 2(l)",
+            clause: constitution.cite(BoardRule::UrgentDecisions).to_string(),
         });
     }
     // An action plan is due at the meeting it is to be reported to, done when reported.
@@ -363,7 +371,7 @@ fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
             done,
             standing,
             words: said,
-            clause: "Sch 4 3.5",
+            clause: constitution.cite(BoardRule::ActionPlans).to_string(),
         });
     }
     for month in FiscalMonth::all().filter(|m| year.month_start(*m) <= today) {
@@ -386,7 +394,7 @@ fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
             done,
             standing,
             words,
-            clause: "Sch 4 5.4",
+            clause: constitution.cite(BoardRule::MonthlyReports).to_string(),
         });
     }
     out
@@ -415,7 +423,7 @@ fn deadline_table(rows: &[Due]) -> Table {
                     text(d.what.clone()),
                     d.done.map_or(Cell::Empty, Cell::Date),
                     text(d.words.clone()),
-                    text(d.clause),
+                    text(d.clause.clone()),
                 ]);
                 row.href = d.href.clone();
                 row
@@ -502,53 +510,57 @@ pub async fn deadlines(
             Ok((years, rows))
         })
         .await?;
-    if overdue_only {
-        rows.retain(Due::overdue);
-    }
-    rows.sort_by(|a, b| (a.due, a.year, &a.what).cmp(&(b.due, b.year, &b.what)));
-    let tables = vec![deadline_table(&rows)];
-    if format != Format::Html {
-        return table::export(&tables, get(&query, "table"), format, "pooled-deadlines");
-    }
-    let here = Here::new("/deadlines".into(), query.clone());
-    let overdue = rows.iter().filter(|d| d.overdue()).count();
-    let body = html! {
-        h1 class="govuk-heading-l" { "Deadlines" }
-        p class="govuk-body" {
-            "What the board's paperwork is due by, for every year whose agreement has a board, as it stands on "
-            (on) ", counted in working days (Monday to Friday, less the board calendar's bank holidays): the agenda "
-            "and papers the board's working days before each meeting (Sch 4 5.2), the minutes within the board's days of "
-            "it (6.3), the ratification of urgent decisions at the next meeting (2(l)), and the monthly finance and "
-            "performance report by the last working day of the next month (5.4)."
+    blocking(move || {
+        if overdue_only {
+            rows.retain(Due::overdue);
         }
-        p class="govuk-hint" id="monthly-hint" {
-            "Each month that has begun is listed with its monthly report's due date. A report is shown as done "
-            "when the register's circulation log records it; one past its due date with no circulation recorded "
-            "says \"no circulation recorded\" and is not counted as overdue, since the log may not be kept yet."
+        rows.sort_by(|a, b| (a.due, a.year, &a.what).cmp(&(b.due, b.year, &b.what)));
+        let tables = vec![deadline_table(&rows)];
+        if format != Format::Html {
+            return table::export(&tables, get(&query, "table"), format, "pooled-deadlines");
         }
-        form method="get" action="/deadlines" class="app-inline-form" {
-            div class="govuk-form-group" {
-                label class="govuk-label" for="on" { "As on" }
-                input class="govuk-input govuk-input--width-10" id="on" name="on" type="date" value=(on);
+        let here = Here::new("/deadlines".into(), query.clone());
+        let overdue = rows.iter().filter(|d| d.overdue()).count();
+        let body = html! {
+            h1 class="govuk-heading-l" { "Deadlines" }
+            p class="govuk-body" {
+                "What the board's paperwork is due by, for every year whose agreement has a board, as it stands on "
+                (on) ", counted in working days (Monday to Friday, less the board calendar's bank holidays): the agenda "
+            "and papers the board's working days before each meeting, the minutes within the board's days of it, "
+            "the ratification of urgent decisions at the next meeting, action plans at the next meeting, and the "
+            "monthly finance and performance report by the last working day of the next month. Each row cites its "
+            "agreement's clause, or names the rule where the agreement gives none."
             }
-            div class="govuk-checkboxes govuk-checkboxes--small govuk-form-group" {
-                div class="govuk-checkboxes__item" {
-                    input class="govuk-checkboxes__input" id="overdue" name="overdue" type="checkbox" value="yes" checked[overdue_only];
-                    label class="govuk-label govuk-checkboxes__label" for="overdue" { "Overdue only" }
+            p class="govuk-hint" id="monthly-hint" {
+                "Each month that has begun is listed with its monthly report's due date. A report is shown as done "
+                "when the register's circulation log records it; one past its due date with no circulation recorded "
+                "says \"no circulation recorded\" and is not counted as overdue, since the log may not be kept yet."
+            }
+            form method="get" action="/deadlines" class="app-inline-form" {
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="on" { "As on" }
+                    input class="govuk-input govuk-input--width-10" id="on" name="on" type="date" value=(on);
                 }
+                div class="govuk-checkboxes govuk-checkboxes--small govuk-form-group" {
+                    div class="govuk-checkboxes__item" {
+                        input class="govuk-checkboxes__input" id="overdue" name="overdue" type="checkbox" value="yes" checked[overdue_only];
+                        label class="govuk-label govuk-checkboxes__label" for="overdue" { "Overdue only" }
+                    }
+                }
+                button type="submit" class="govuk-button govuk-button--secondary" { "Show" }
             }
-            button type="submit" class="govuk-button govuk-button--secondary" { "Show" }
-        }
-        p class="govuk-body" id="overdue-count" {
-            @if overdue == 0 { "Nothing shown is overdue." }
-            @else { strong class="govuk-tag govuk-tag--red" { (overdue) " overdue" } }
-        }
-        @if rows.is_empty() { p class="govuk-body" { "Nothing is due." } }
-        @for t in &tables { (render_deadlines(t, &rows, &here)) }
-    };
-    let nav = match years.iter().copied().filter(|y| y.contains(on)).chain(years.last().copied()).next() {
-        Some(year) => Nav::new(&who, year, Section::Board),
-        None => Nav::signed_in(&who),
-    };
-    Ok(layout::page("Deadlines", &nav, &[], body).into_response())
+            p class="govuk-body" id="overdue-count" {
+                @if overdue == 0 { "Nothing shown is overdue." }
+                @else { strong class="govuk-tag govuk-tag--red" { (overdue) " overdue" } }
+            }
+            @if rows.is_empty() { p class="govuk-body" { "Nothing is due." } }
+            @for t in &tables { (render_deadlines(t, &rows, &here)) }
+        };
+        let nav = match years.iter().copied().filter(|y| y.contains(on)).chain(years.last().copied()).next() {
+            Some(year) => Nav::new(&who, year, Section::Board),
+            None => Nav::signed_in(&who),
+        };
+        Ok(layout::page("Deadlines", &nav, &[], body).into_response())
+    })
+    .await
 }

@@ -1,9 +1,9 @@
-//! Reports to the board (R10, R11): `/board/{year}/reports` shows the circulation log of
-//! the monthly finance and performance report, which goes to members every month whether
-//! or not a meeting is held (Sch 4 5.4), each month with the day it is due by and where
-//! it stands in working days; and the action plans for forecast variances the monthly
-//! report flagged (Sch 4 3.5), tracked from raised to closed and reported to the next
-//! meeting. The pool manager keeps both; everyone signed in reads them.
+//! Reports to the board: `/board/{year}/reports` shows the circulation log of the monthly
+//! finance and performance report, which goes to members every month whether or not a
+//! meeting is held, each month with the day it is due by and where it stands in working
+//! days; and the action plans for forecast variances the monthly report flagged, tracked
+//! from raised to closed and reported to the next meeting. The pool manager keeps both;
+//! everyone signed in reads them.
 
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use pooled_app::board::Records;
-use pooled_core::agreement::Agreement;
+use pooled_core::agreement::{Agreement, BoardRule};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::governance::deadlines::{self, Standing};
 use pooled_core::governance::{ActionPlan, Circulation, Register};
@@ -24,7 +24,8 @@ use crate::access::{self, Write};
 use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
-use crate::layout::{self, Nav, Section};
+use crate::layout::{self, Nav, Section, cited};
+use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, Table, column, text};
 
 /// Where a month's report stands on `today`, in words: upcoming while the month has not
@@ -73,7 +74,7 @@ fn months_table(records: &Records, year: FinancialYear, today: Date) -> Table {
 }
 
 /// An action plan's status in words, and whether it is flagged: not reported although a
-/// meeting has been held since it was raised (R11: reported to the next meeting).
+/// meeting has been held since it was raised (reported to the next meeting).
 fn plan_status(plan: &ActionPlan, records: &Records, today: Date) -> (String, String, bool) {
     let state = match plan.closed_on {
         Some(closed) => format!("closed on {closed}"),
@@ -133,63 +134,67 @@ pub async fn page(
     let year = parse_year(&year)?;
     let format = Format::parse(get(&query, "format"))?;
     let records = board::load(&web, year).await?;
-    let today = today();
-    let tables = vec![months_table(&records, year, today), plans_table(&records, year, today)];
-    if format != Format::Html {
-        return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-reports"));
-    }
-    let here = Here::new(format!("/board/{year}/reports"), query.clone());
-    let keeps = access::check(&who.user, Write::BoardRecords).is_ok();
-    let board_name = records.register.constitution().name.clone();
-    let plans = records.register.action_plans();
-    let body = html! {
-        span class="govuk-caption-l" { (board_name) }
-        h1 class="govuk-heading-l" { "Reports to the board " (year) }
-        p class="govuk-body" {
-            "The monthly finance and performance report goes to members every month, whether or not a meeting is "
-            "held (Sch 4 5.4), by the last working day of the next month. A forecast over- or underspend it flags "
-            "needs an action plan (Sch 4 3.5), reported to the next meeting."
+    blocking(move || {
+        let today = today();
+        let tables = vec![months_table(&records, year, today), plans_table(&records, year, today)];
+        if format != Format::Html {
+            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-reports"));
         }
-        (tables[0].render(&here))
-        h2 class="govuk-heading-m app-table-caption" id="table-action-plans-caption" { (tables[1].caption) }
-        @if plans.is_empty() {
-            p class="govuk-body" id="no-action-plans" { "No action plan is recorded for " (year) "." }
-        } @else {
-            div class="app-table-wrapper" {
-                table class="govuk-table app-table" id="table-action-plans" aria-labelledby="table-action-plans-caption" {
-                    thead class="govuk-table__head" { tr class="govuk-table__row" {
-                        @for c in &tables[1].columns { th scope="col" class="govuk-table__header" { (c.header) } }
-                    } }
-                    tbody class="govuk-table__body" {
-                        @for p in plans {
-                            @let (state, report, flagged) = plan_status(p, &records, today);
-                            tr class="govuk-table__row" id={ "plan-" (p.id) } {
-                                th scope="row" class="govuk-table__header" { (p.id) }
-                                td class="govuk-table__cell" { (p.pool) }
-                                td class="govuk-table__cell" { (p.line.as_deref().unwrap_or("")) }
-                                td class="govuk-table__cell" { (month_label(year, p.month)) }
-                                td class="govuk-table__cell" { (p.raised_on) }
-                                td class="govuk-table__cell" { (p.description) }
-                                td class="govuk-table__cell" {
-                                    @if p.closed_on.is_some() { strong class="govuk-tag govuk-tag--green" { (state) } }
-                                    @else { strong class="govuk-tag govuk-tag--blue" { (state) } }
-                                }
-                                td class="govuk-table__cell" {
-                                    @if flagged { strong class="govuk-tag govuk-tag--red" { (report) } } @else { (report) }
+        let here = Here::new(format!("/board/{year}/reports"), query.clone());
+        let keeps = access::check(&who.user, Write::BoardRecords).is_ok();
+    let constitution = records.register.constitution();
+        let plans = records.register.action_plans();
+        let body = html! {
+        span class="govuk-caption-l" { (constitution.name) }
+            h1 class="govuk-heading-l" { "Reports to the board " (year) }
+            p class="govuk-body" {
+                "The monthly finance and performance report goes to members every month, whether or not a meeting is "
+            "held" (cited(constitution.clause(BoardRule::MonthlyReports))) ", by the last working day of the next month. "
+            "A forecast over- or underspend it flags needs an action plan" (cited(constitution.clause(BoardRule::ActionPlans)))
+            ", reported to the next meeting."
+            }
+            (tables[0].render(&here))
+            h2 class="govuk-heading-m app-table-caption" id="table-action-plans-caption" { (tables[1].caption) }
+            @if plans.is_empty() {
+                p class="govuk-body" id="no-action-plans" { "No action plan is recorded for " (year) "." }
+            } @else {
+                div class="app-table-wrapper" {
+                    table class="govuk-table app-table" id="table-action-plans" aria-labelledby="table-action-plans-caption" {
+                        thead class="govuk-table__head" { tr class="govuk-table__row" {
+                            @for c in &tables[1].columns { th scope="col" class="govuk-table__header" { (c.header) } }
+                        } }
+                        tbody class="govuk-table__body" {
+                            @for p in plans {
+                                @let (state, report, flagged) = plan_status(p, &records, today);
+                                tr class="govuk-table__row" id={ "plan-" (p.id) } {
+                                    th scope="row" class="govuk-table__header" { (p.id) }
+                                    td class="govuk-table__cell" { (p.pool) }
+                                    td class="govuk-table__cell" { (p.line.as_deref().unwrap_or("")) }
+                                    td class="govuk-table__cell" { (month_label(year, p.month)) }
+                                    td class="govuk-table__cell" { (p.raised_on) }
+                                    td class="govuk-table__cell" { (p.description) }
+                                    td class="govuk-table__cell" {
+                                        @if p.closed_on.is_some() { strong class="govuk-tag govuk-tag--green" { (state) } }
+                                        @else { strong class="govuk-tag govuk-tag--blue" { (state) } }
+                                    }
+                                    td class="govuk-table__cell" {
+                                        @if flagged { strong class="govuk-tag govuk-tag--red" { (report) } } @else { (report) }
+                                    }
                                 }
                             }
                         }
                     }
                 }
+                (table::downloads(&here, "action-plans", "the action plans"))
             }
-            (table::downloads(&here, "action-plans", "the action plans"))
-        }
-        @if keeps { (forms(&who, year, &records)) }
-        p class="govuk-body" { a class="govuk-link" href={ "/board/" (year) } { "The board and its meetings" } " · "
-            a class="govuk-link" href="/deadlines" { "Deadlines" } }
-    };
-    Ok(layout::page(&format!("Reports to the board {year}"), &Nav::new(&who, year, Section::Board), &[], body)
-        .into_response())
+            @if keeps { (forms(&who, year, &records)) }
+            p class="govuk-body" { a class="govuk-link" href={ "/board/" (year) } { "The board and its meetings" } " · "
+                a class="govuk-link" href="/deadlines" { "Deadlines" } }
+        };
+        Ok(layout::page(&format!("Reports to the board {year}"), &Nav::new(&who, year, Section::Board), &[], body)
+            .into_response())
+    })
+    .await
 }
 
 fn month_select(id: &str, year: FinancialYear) -> Markup {
@@ -201,6 +206,7 @@ fn month_select(id: &str, year: FinancialYear) -> Markup {
 }
 
 fn forms(who: &Identity, year: FinancialYear, records: &Records) -> Markup {
+    let constitution = records.register.constitution();
     let version = records.register_version.map(|v| v.to_string()).unwrap_or_default();
     let action = format!("/board/{year}/reports");
     let plans = records.register.action_plans();
@@ -214,7 +220,7 @@ fn forms(who: &Identity, year: FinancialYear, records: &Records) -> Markup {
         }
     };
     html! {
-        h2 class="govuk-heading-m" { "Record the monthly report's circulation (Sch 4 5.4)" }
+        h2 class="govuk-heading-m" { "Record the monthly report's circulation" (cited(constitution.clause(BoardRule::MonthlyReports))) }
         form method="post" action=(action) class="app-inline-form" {
             (board::hidden_fields(who, &version, "circulate"))
             div class="govuk-form-group" {
@@ -224,7 +230,7 @@ fn forms(who: &Identity, year: FinancialYear, records: &Records) -> Markup {
             (board::date_field("circulated_on", "circulated_on", "Circulated to members on", None))
             button type="submit" class="govuk-button govuk-button--secondary" { "Record circulation" }
         }
-        h2 class="govuk-heading-m" { "Raise an action plan for a forecast variance (Sch 4 3.5)" }
+        h2 class="govuk-heading-m" { "Raise an action plan for a forecast variance" (cited(constitution.clause(BoardRule::ActionPlans))) }
         form method="post" action=(action) {
             (board::hidden_fields(who, &version, "raise"))
             div class="app-inline-form" {

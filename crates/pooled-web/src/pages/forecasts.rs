@@ -1,4 +1,4 @@
-//! `/forecasts/{year}`: forecast entry (R11, para 42). A budget holder sees the cost
+//! `/forecasts/{year}`: forecast entry. A budget holder sees the cost
 //! centres they hold, a partner's finance officer their partner's, the pool manager all;
 //! each with its budget, actual to date and the forecast outturn now used (entered, or
 //! the run-rate where none is), and one form to enter a forecast outturn for any of them.
@@ -24,6 +24,7 @@ use crate::auth::Identity;
 use crate::data::{Web, YearData, parse_month, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, encode, error_summary, pounds};
+use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, Table, column, text};
 
 /// A cost centre the signed-in person may forecast, with its report row.
@@ -68,17 +69,20 @@ pub async fn page(
     let month = parse_month(get(&query, "month"))?;
     let format = Format::parse(get(&query, "format"))?;
     let data = load(&web, year).await?;
-    let month = data.month_or_latest(month);
-    let report = data.report(month);
-    let rows = forecastable(&data, &report, &who);
-    let table = forecasts_table(year, month, &rows);
-    if format != Format::Html {
-        return table::export(&[table], get(&query, "table"), format, &format!("pooled-{year}-{month}-forecasts"));
-    }
-    let here = Here::new(format!("/forecasts/{year}"), query.clone());
-    let chosen = get(&query, "cost_centre").unwrap_or("");
-    let saved = get(&query, "saved");
-    Ok(render(&who, year, month, &rows, &table, &here, chosen, saved, None).into_response())
+    blocking(move || {
+        let month = data.month_or_latest(month);
+        let report = data.report(month);
+        let rows = forecastable(&data, &report, &who);
+        let table = forecasts_table(year, month, &rows);
+        if format != Format::Html {
+            return table::export(&[table], get(&query, "table"), format, &format!("pooled-{year}-{month}-forecasts"));
+        }
+        let here = Here::new(format!("/forecasts/{year}"), query.clone());
+        let chosen = get(&query, "cost_centre").unwrap_or("");
+        let saved = get(&query, "saved");
+        Ok(render(&who, year, month, &rows, &table, &here, chosen, saved, None).into_response())
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -127,13 +131,17 @@ async fn rejected(
     message: String,
 ) -> Result<Response, WebError> {
     let data = load(web, year).await?;
-    let report = data.report(month);
-    let rows = forecastable(&data, &report, who);
-    let table = forecasts_table(year, month, &rows);
-    let here = Here::new(format!("/forecasts/{year}"), vec![("month".into(), month.to_string())]);
-    let rejected = Rejected { cost_centre: entry.cost_centre, outturn: entry.outturn, message };
-    let page = render(who, year, month, &rows, &table, &here, &rejected.cost_centre, None, Some(&rejected));
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    let who = who.clone();
+    blocking(move || {
+        let report = data.report(month);
+        let rows = forecastable(&data, &report, &who);
+        let table = forecasts_table(year, month, &rows);
+        let here = Here::new(format!("/forecasts/{year}"), vec![("month".into(), month.to_string())]);
+        let rejected = Rejected { cost_centre: entry.cost_centre, outturn: entry.outturn, message };
+        let page = render(&who, year, month, &rows, &table, &here, &rejected.cost_centre, None, Some(&rejected));
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    })
+    .await
 }
 
 async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Arc<YearData>, WebError> {
@@ -212,8 +220,8 @@ fn render(
         }
         h1 class="govuk-heading-l" { "Forecasts " (year) }
         p class="govuk-body" {
-            "Budget holders deliver within their cost centres' budgets (para 42) and forecast each month; the pool "
-            "manager reports any forecast over- or underspend with an action plan (Sch 4 3.5, R11). Where no forecast "
+            "Budget holders deliver within their cost centres' budgets and forecast each month; the pool "
+            "manager reports any forecast over- or underspend to the board with an action plan. Where no forecast "
             "is entered, the report uses the run-rate: actual to date over the months elapsed, for twelve months."
         }
         (month_chooser(&format!("/forecasts/{year}"), &[], year, month))

@@ -1,7 +1,7 @@
 //! Ledger import from the browser: `/imports/new` (the upload form and the year's
 //! imports), `POST /imports` (saves the upload and starts the import in the background)
 //! and `/imports/{id}` (progress, refreshing itself each second, then the summary or
-//! every bad row with its row and column). The import is all or nothing (DESIGN 10).
+//! every bad row with its row and column). The import is all or nothing.
 
 use std::sync::Arc;
 
@@ -22,6 +22,7 @@ use crate::data::{Web, parse_year};
 use crate::error::WebError;
 use crate::imports::{self, ImportJob, JobState, bad_row};
 use crate::layout::{self, Nav, Section, pounds};
+use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, Table, column, text};
 
 /// `GET /imports/new?year=`: the form, for the partners the user may import, and the
@@ -44,34 +45,37 @@ pub async fn new(
     let Some((agreement, records)) = loaded else {
         return Err(WebError::NotFound("No agreement is loaded yet: there is nothing to import into.".into()));
     };
-    let year = agreement.financial_year();
-    let table = imports_table(year, &records);
-    if format != Format::Html {
-        return table::export(&[table], get(&query, "table"), format, &format!("pooled-{year}-imports"));
-    }
-    let here = Here::new("/imports/new".into(), query.clone());
-    let partners: Vec<(&str, &str)> = agreement
-        .partners()
-        .iter()
-        .filter(|p| access::check(&who.user, Write::ImportLedger { partner: &p.id }).is_ok())
-        .map(|p| (p.id.as_str(), p.name.as_str()))
-        .collect();
-    let body = html! {
-        h1 class="govuk-heading-l" { "Import a ledger extract" }
-        p class="govuk-body" {
-            "Upload one partner's extract for one month, as its finance system writes it (CSV or XLSX, laid out as "
-            "that partner's saved mapping says). Every row is checked first: if any is wrong, nothing is imported and "
-            "each bad row is listed with its row and column. A corrected extract for the same partner and month "
-            "replaces the earlier one; the same file twice changes nothing."
+    blocking(move || {
+        let year = agreement.financial_year();
+        let table = imports_table(year, &records);
+        if format != Format::Html {
+            return table::export(&[table], get(&query, "table"), format, &format!("pooled-{year}-imports"));
         }
-        @if partners.is_empty() {
-            p class="govuk-body" { "Your account cannot import ledger extracts." }
-        } @else {
-            (form(&who, &agreement, &partners))
-        }
-        (table.render(&here))
-    };
-    Ok(layout::page("Import a ledger extract", &Nav::new(&who, year, Section::Imports), &[], body).into_response())
+        let here = Here::new("/imports/new".into(), query.clone());
+        let partners: Vec<(&str, &str)> = agreement
+            .partners()
+            .iter()
+            .filter(|p| access::check(&who.user, Write::ImportLedger { partner: &p.id }).is_ok())
+            .map(|p| (p.id.as_str(), p.name.as_str()))
+            .collect();
+        let body = html! {
+            h1 class="govuk-heading-l" { "Import a ledger extract" }
+            p class="govuk-body" {
+                "Upload one partner's extract for one month, as its finance system writes it (CSV or XLSX, laid out as "
+                "that partner's saved mapping says). Every row is checked first: if any is wrong, nothing is imported and "
+                "each bad row is listed with its row and column. A corrected extract for the same partner and month "
+                "replaces the earlier one; the same file twice changes nothing."
+            }
+            @if partners.is_empty() {
+                p class="govuk-body" { "Your account cannot import ledger extracts." }
+            } @else {
+                (form(&who, &agreement, &partners))
+            }
+            (table.render(&here))
+        };
+        Ok(layout::page("Import a ledger extract", &Nav::new(&who, year, Section::Imports), &[], body).into_response())
+    })
+    .await
 }
 
 fn form(who: &Identity, agreement: &Agreement, partners: &[(&str, &str)]) -> Markup {
@@ -127,7 +131,7 @@ fn imports_table(year: FinancialYear, records: &[ImportRecord]) -> Table {
                     text(r.file_name.clone()),
                     Cell::Integer(i64::try_from(r.rows).unwrap_or(i64::MAX)),
                     Cell::Money(r.total),
-                    text(r.imported_at.clone()),
+                    text(r.imported_at.to_string()),
                     text(r.imported_by.clone()),
                     text(if r.replaced { "replaced by a later extract" } else { "current" }),
                 ])
@@ -140,8 +144,8 @@ fn imports_table(year: FinancialYear, records: &[ImportRecord]) -> Table {
 /// the role is checked before a byte of the file is written), the file saved to disk,
 /// then the import started; on to its progress page.
 pub async fn upload(State(web): State<Arc<Web>>, who: Identity, mut form: Multipart) -> Result<Response, WebError> {
-    let unreadable =
-        |e: axum::extract::multipart::MultipartError| WebError::BadRequest(format!("The upload failed: {e}"));
+    let max_upload_bytes = web.max_upload_bytes;
+    let unreadable = |e: axum::extract::multipart::MultipartError| crate::edge::body_error(&e, max_upload_bytes);
     let (mut partner, mut period) = (None, None);
     while let Some(field) = form.next_field().await.map_err(unreadable)? {
         match field.name().unwrap_or("") {
@@ -174,52 +178,55 @@ pub async fn progress(
     let job = id.parse().ok().and_then(|id| web.imports.get(id)).ok_or_else(gone)?;
     access::check(&who.user, Write::ImportLedger { partner: &job.partner }).map_err(|_| gone())?;
     let format = Format::parse(get(&query, "format"))?;
-    let state = job.state();
-    let year = job.period.year;
-    let title = format!("Import of {} for {} {}", job.file_name, job.partner, job.period);
-    let nav = Nav::new(&who, year, Section::Imports);
-    let body = match &state {
-        JobState::Running => {
-            let (read, total) = job.progress();
-            let percent = read.saturating_mul(100).checked_div(total).unwrap_or(0);
-            let body = html! {
-                h1 class="govuk-heading-l" { (title) }
-                p class="govuk-body" { "Checking and importing: " strong { (percent) "%" } " of the file read." }
-                progress class="app-progress" max="100" value=(percent) { (percent) "%" }
-                p class="govuk-body" { "This page updates itself every second." }
-            };
-            let page = layout::page(&title, &nav, &[], body);
-            // A browser reloads on this header without any script.
-            return Ok(([(header::REFRESH, "1")], page).into_response());
-        }
-        JobState::Done(outcome) => done(&job, outcome),
-        JobState::Failed(lines) => {
-            let table = bad_rows_table(&job, lines);
-            if format != Format::Html {
-                return table::export(
-                    &[table],
-                    get(&query, "table"),
-                    format,
-                    &format!("pooled-import-{}-bad-rows", job.id),
-                );
+    blocking(move || {
+        let state = job.state();
+        let year = job.period.year;
+        let title = format!("Import of {} for {} {}", job.file_name, job.partner, job.period);
+        let nav = Nav::new(&who, year, Section::Imports);
+        let body = match &state {
+            JobState::Running => {
+                let (read, total) = job.progress();
+                let percent = read.saturating_mul(100).checked_div(total).unwrap_or(0);
+                let body = html! {
+                    h1 class="govuk-heading-l" { (title) }
+                    p class="govuk-body" { "Checking and importing: " strong { (percent) "%" } " of the file read." }
+                    progress class="app-progress" max="100" value=(percent) { (percent) "%" }
+                    p class="govuk-body" { "This page updates itself every second." }
+                };
+                let page = layout::page(&title, &nav, &[], body);
+                // A browser reloads on this header without any script.
+                return Ok(([(header::REFRESH, "1")], page).into_response());
             }
-            let here = Here::new(format!("/imports/{}", job.id), query.clone());
-            html! {
-                div class="govuk-error-summary" data-module="govuk-error-summary" {
-                    div role="alert" {
-                        h2 class="govuk-error-summary__title" { "Nothing was imported" }
-                        div class="govuk-error-summary__body" {
-                            p class="govuk-body" { (lines.len()) " problem" @if lines.len() != 1 { "s" } " with " (job.file_name) ". Correct the extract and import it again." }
+            JobState::Done(outcome) => done(&job, outcome),
+            JobState::Failed(lines) => {
+                let table = bad_rows_table(&job, lines);
+                if format != Format::Html {
+                    return table::export(
+                        &[table],
+                        get(&query, "table"),
+                        format,
+                        &format!("pooled-import-{}-bad-rows", job.id),
+                    );
+                }
+                let here = Here::new(format!("/imports/{}", job.id), query.clone());
+                html! {
+                    div class="govuk-error-summary" data-module="govuk-error-summary" {
+                        div role="alert" {
+                            h2 class="govuk-error-summary__title" { "Nothing was imported" }
+                            div class="govuk-error-summary__body" {
+                                p class="govuk-body" { (lines.len()) " problem" @if lines.len() != 1 { "s" } " with " (job.file_name) ". Correct the extract and import it again." }
+                            }
                         }
                     }
+                    h1 class="govuk-heading-l" { (title) }
+                    (table.render(&here))
+                    p class="govuk-body" { a class="govuk-link" href="/imports/new" { "Import another file" } }
                 }
-                h1 class="govuk-heading-l" { (title) }
-                (table.render(&here))
-                p class="govuk-body" { a class="govuk-link" href="/imports/new" { "Import another file" } }
             }
-        }
-    };
-    Ok(layout::page(&title, &nav, &[], body).into_response())
+        };
+        Ok(layout::page(&title, &nav, &[], body).into_response())
+    })
+    .await
 }
 
 fn done(job: &ImportJob, outcome: &ImportOutcome) -> Markup {

@@ -1,9 +1,8 @@
-//! `/login` and `/logout`. Signing in checks the password against its Argon2id hash,
-//! refuses a username after [`MAX_FAILURES`] failed attempts in [`THROTTLE_SECONDS`]
-//! (counted in the store, so every server process agrees), and on success starts a
-//! server-side session: the cookie holds a random secret, the store only its hash.
-//! The sign-in form has its own CSRF token (there is no session yet to hold one): a
-//! random value in both a cookie and the form, which another site cannot read to copy.
+//! `/login` and `/logout`. Signing in is `pooled_app::accounts`' (the throttle, the
+//! password, the session); this page runs its slow password check on the server's
+//! bounded checking threads and puts the session's secret in a cookie. The sign-in form
+//! has its own CSRF token (there is no session yet to hold one): a random value in both
+//! a cookie and the form, which another site cannot read to copy.
 
 use std::sync::Arc;
 
@@ -12,19 +11,17 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use pooled_store::{NewSession, now_utc, sha256_hex, utc_from_now};
+use pooled_app::accounts::{self, MAX_FAILURES, SESSION_SECONDS, SignIn, THROTTLE_SECONDS};
+use pooled_app::password;
+use pooled_store::sha256_hex;
 use serde::Deserialize;
 
-use crate::auth::{SESSION_COOKIE, SESSION_SECONDS, cookie, same, set_cookie};
+use crate::auth::{SESSION_COOKIE, cookie, same, set_cookie};
 use crate::data::Web;
 use crate::error::WebError;
 use crate::layout::{self, Nav, error_summary};
-use crate::password;
 
 const LOGIN_COOKIE: &str = "pooled_login";
-/// Failed attempts on one username that lock it for the rest of the window.
-pub const MAX_FAILURES: u32 = 5;
-pub const THROTTLE_SECONDS: i64 = 15 * 60;
 
 #[derive(Deserialize, Default)]
 pub struct Next {
@@ -33,7 +30,7 @@ pub struct Next {
 }
 
 #[derive(Deserialize)]
-pub struct SignIn {
+pub struct SignInForm {
     #[serde(default)]
     username: String,
     #[serde(default)]
@@ -62,7 +59,7 @@ pub async fn page(State(web): State<Arc<Web>>, Query(next): Query<Next>) -> Resp
 }
 
 /// `POST /login`.
-pub async fn sign_in(State(web): State<Arc<Web>>, headers: HeaderMap, Form(form): Form<SignIn>) -> Response {
+pub async fn sign_in(State(web): State<Arc<Web>>, headers: HeaderMap, Form(form): Form<SignInForm>) -> Response {
     // An empty token matches an empty cookie, which this site never sets: refused too.
     let from_our_form =
         cookie(&headers, LOGIN_COOKIE).is_some_and(|c| !c.is_empty() && same(c.as_bytes(), form.csrf_token.as_bytes()));
@@ -70,21 +67,21 @@ pub async fn sign_in(State(web): State<Arc<Web>>, headers: HeaderMap, Form(form)
         let why = "This sign-in form had expired. Sign in again.";
         return form_page(&web, StatusCode::FORBIDDEN, &form.username, &form.next, Some(why));
     }
-    let SignIn { username, password, next, .. } = form;
+    let SignInForm { username, password, next, .. } = form;
     let outcome = attempt(&web, username.clone(), password).await;
     match outcome {
-        Ok(Attempt::SignedIn { secret }) => {
+        Ok(SignIn::SignedIn { secret, .. }) => {
             let mut response = Redirect::to(local_path(&next)).into_response();
             let headers = response.headers_mut();
             headers.append(header::SET_COOKIE, set_cookie(&web, SESSION_COOKIE, &secret, "/", SESSION_SECONDS));
             headers.append(header::SET_COOKIE, set_cookie(&web, LOGIN_COOKIE, "", "/login", 0));
             response
         }
-        Ok(Attempt::Wrong) => {
+        Ok(SignIn::Wrong) => {
             let why = "The username or password is not right.";
             form_page(&web, StatusCode::UNAUTHORIZED, &username, &next, Some(why))
         }
-        Ok(Attempt::Throttled) => {
+        Ok(SignIn::Throttled) => {
             let why = format!(
                 "There have been {MAX_FAILURES} failed attempts to sign in as {username} in the last {} minutes. \
                  Wait {} minutes, then try again.",
@@ -97,57 +94,17 @@ pub async fn sign_in(State(web): State<Arc<Web>>, headers: HeaderMap, Form(form)
     }
 }
 
-enum Attempt {
-    SignedIn { secret: String },
-    Wrong,
-    Throttled,
-}
-
-/// One sign-in attempt in three steps, so that the slow password check holds no store:
-/// the attempt is recorded as failed before the check (so parallel guesses count against
-/// the limit at once), the check runs on its own bounded threads, and only a match
-/// records a success and starts a session.
-async fn attempt(web: &Arc<Web>, username: String, password: String) -> Result<Attempt, WebError> {
-    let name = username.clone();
-    let user = web
-        .stores
-        .run(move |store| {
-            if store.recent_login_failures(&name, &utc_from_now(-THROTTLE_SECONDS))? >= MAX_FAILURES {
-                return Ok(None);
-            }
-            store.record_login_attempt(&name, false, &now_utc())?;
-            Ok(Some(store.user_by_name(&name)?.filter(|u| !u.disabled)))
-        })
-        .await?;
-    let Some(user) = user else { return Ok(Attempt::Throttled) };
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let matches = web
-        .check_password(move || match stored {
-            Some(hash) => password::verify(&hash, &password),
-            None => {
-                password::verify_nothing(&password);
-                false
-            }
-        })
-        .await
-        .unwrap_or(false);
-    let Some(user) = user.filter(|_| matches) else { return Ok(Attempt::Wrong) };
-    web.stores
-        .run(move |store| {
-            let now = now_utc();
-            store.record_login_attempt(&username, true, &now)?;
-            store.delete_expired_sessions(&now)?;
-            let secret = password::secret();
-            store.create_session(&NewSession {
-                token_hash: sha256_hex(&secret),
-                user_id: user.id,
-                csrf_token: password::secret(),
-                created_at: now,
-                expires_at: utc_from_now(SESSION_SECONDS),
-            })?;
-            Ok(Attempt::SignedIn { secret })
-        })
-        .await
+/// One sign-in attempt: the throttle and the session in the store, the slow password
+/// check between them on the bounded checking threads, holding no store.
+async fn attempt(web: &Arc<Web>, username: String, password: String) -> Result<SignIn, WebError> {
+    let started = web.stores.run(move |store| Ok(accounts::start_sign_in(store, &username)?)).await?;
+    let attempt = match started {
+        Ok(attempt) => attempt,
+        Err(refused) => return Ok(refused),
+    };
+    // A server that is stopping checks nothing: the attempt stays a failure.
+    let Some(checked) = web.check_password(move || attempt.check(&password)).await else { return Ok(SignIn::Wrong) };
+    web.stores.run(move |store| Ok(accounts::finish_sign_in(store, checked)?)).await
 }
 
 /// Where to go after signing in: a path on this site, never another site's address

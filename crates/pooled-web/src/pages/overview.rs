@@ -1,6 +1,6 @@
 //! `/`: every pool of a year at a glance, for the report month: budget, actual to date,
 //! forecast outturn and variance, each partner's forecast share of the variance, and which
-//! pools need an action plan (R11).
+//! pools need an action plan.
 
 use std::sync::Arc;
 
@@ -17,6 +17,7 @@ use crate::auth::Identity;
 use crate::data::{Web, YearData, parse_month, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section};
+use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text};
 
 pub async fn page(
@@ -36,20 +37,23 @@ pub async fn page(
             Ok((years, Some(shared.year(store, year)?)))
         })
         .await?;
-    let Some(data) = data else { return Ok(no_agreements(&who).into_response()) };
-    let year = data.agreement.financial_year();
-    let month = data.month_or_latest(month);
-    let report = data.report(month);
-    let pools = pools_table(&data.agreement, &report);
-    let table = get(&query, "table").map(str::to_string);
-    let here = Here::new("/".into(), query);
-    match format {
-        Format::Html => Ok(render(&who, &years, &data, &report, &pools, &here).into_response()),
-        _ if table.as_deref() == Some("report") => {
-            report_export(&data.agreement, &report, format, &format!("pooled-{year}-{month}-report"))
+    blocking(move || {
+        let Some(data) = data else { return Ok(no_agreements(&who).into_response()) };
+        let year = data.agreement.financial_year();
+        let month = data.month_or_latest(month);
+        let report = data.report(month);
+        let pools = pools_table(&data.agreement, &report);
+        let table = get(&query, "table").map(str::to_string);
+        let here = Here::new("/".into(), query);
+        match format {
+            Format::Html => Ok(render(&who, &years, &data, &report, &pools, &here).into_response()),
+            _ if table.as_deref() == Some("report") => {
+                report_export(&data.agreement, &report, format, &format!("pooled-{year}-{month}-report"))
+            }
+            _ => table::export(&[pools], table.as_deref(), format, &format!("pooled-{year}-{month}")),
         }
-        _ => table::export(&[pools], table.as_deref(), format, &format!("pooled-{year}-{month}")),
-    }
+    })
+    .await
 }
 
 /// The whole monthly report, every pool's every row, as the command line writes it.
@@ -139,7 +143,7 @@ fn render(
         (layout::variance_hint())
         p class="govuk-hint" {
             "A partner's share is its forecast risk-share impact: the year-end settlement rules "
-            "(DESIGN 6, R3-R6) applied to the forecast outturn. The rule and clause of each part are on the pool's page."
+            "applied to the forecast outturn. The rule and clause of each part are on the pool's page."
         }
         (pools.render(here))
         p class="govuk-body" {
@@ -154,7 +158,7 @@ fn render(
                 span class="govuk-warning-text__icon" aria-hidden="true" { "!" }
                 div class="govuk-warning-text__text" {
                     span class="govuk-visually-hidden" { "Warning" }
-                    "The plan's cost centre budgets do not match the agreement (para 42):"
+                    "The plan's cost centre budgets do not add up to the agreement's budgets:"
                     ul class="govuk-list govuk-list--bullet" { @for w in &report.warnings { li { (w) } } }
                 }
             }

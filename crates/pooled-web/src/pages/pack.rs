@@ -1,17 +1,16 @@
 //! `/board/{year}/meetings/{date}/pack`: a meeting's agenda pack as one printable
-//! document (R10, Sch 4 5.2): the agenda with its papers (late ones marked), the monthly
-//! finance report's pool table as it stood before the meeting (R11) and the risk-share
-//! tables (R1, R2, R7). Confidential items and their papers are in the members' version
-//! only (Sch 4 7.1, [`board::visible`]). The print stylesheet (app.css, `@media print`)
-//! leaves out the header, navigation, footer and forms and starts each section on a
-//! new page.
+//! document: the agenda with its papers (late ones marked), the monthly finance report's
+//! pool table as it stood before the meeting and the risk-share tables. Confidential
+//! items and their papers are in the members' version only ([`board::visible`]). The
+//! print stylesheet (app.css, `@media print`) leaves out the header, navigation, footer
+//! and forms and starts each section on a new page.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use maud::html;
-use pooled_core::agreement::PoolKind;
+use pooled_core::agreement::{BoardRule, PoolKind};
 use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::governance::check_papers;
 use pooled_core::risk_share::risk_share;
@@ -22,6 +21,7 @@ use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section};
+use crate::stores::blocking;
 use crate::table::{Here, Table};
 
 /// The month whose report goes to a meeting: the fiscal month before the meeting's, or
@@ -45,72 +45,76 @@ pub async fn page(
     let year = parse_year(&year)?;
     let date = Date::parse_iso(&date).map_err(|e| WebError::NotFound(format!("There is no meeting on {date}: {e}")))?;
     let records = board::load(&web, year).await?;
-    let record =
-        records.meeting(date).ok_or_else(|| WebError::NotFound(format!("No meeting is recorded on {date}.")))?;
     let shared = Arc::clone(&web);
     let data = web.stores.run(move |store| shared.year(store, year)).await?;
-    let agreement = &data.agreement;
-    let month = report_month(date, data.latest);
-    let report = data.report(month);
-    let pools = overview::pools_table(agreement, &report);
-    let shares: Vec<Table> = agreement
-        .pools()
-        .iter()
-        .filter_map(|p| Some(risk_share::share_table(agreement, p, &risk_share(agreement, p)?)))
-        .collect();
-    let aligned: Vec<_> = agreement.pools().iter().filter(|p| p.kind == PoolKind::Aligned).collect();
+    blocking(move || {
+        let record =
+            records.meeting(date).ok_or_else(|| WebError::NotFound(format!("No meeting is recorded on {date}.")))?;
+        let agreement = &data.agreement;
+        let month = report_month(date, data.latest);
+        let report = data.report(month);
+        let pools = overview::pools_table(agreement, &report);
+        let shares: Vec<Table> = agreement
+            .pools()
+            .iter()
+            .filter_map(|p| Some(risk_share::share_table(agreement, p, &risk_share(agreement, p)?)))
+            .collect();
+        let aligned: Vec<_> = agreement.pools().iter().filter(|p| p.kind == PoolKind::Aligned).collect();
 
-    let members = access::sees_confidential(&who.user);
-    let shown = board::visible(&record.meeting, &who);
-    let board = &record.board;
-    let papers = check_papers(board, &shown, board::today());
-    let agenda_due = record.check.agenda.due;
-    let report_here =
-        Here::new("/".into(), vec![("year".into(), year.to_string()), ("month".into(), month.to_string())]);
-    let share_here = Here::new(format!("/risk-share/{year}"), Vec::new());
-    let meeting_href = format!("/board/{year}/meetings/{date}");
+        let members = access::sees_confidential(&who.user);
+        let shown = board::visible(&record.meeting, &who);
+        let board = &record.board;
+        let papers = check_papers(board, &shown, board::today());
+        let agenda_due = record.check.agenda.due;
+    let confidential = layout::cited(board.clause(BoardRule::Confidentiality));
+    let papers_clause = layout::cited(board.clause(BoardRule::Papers));
+        let report_here =
+            Here::new("/".into(), vec![("year".into(), year.to_string()), ("month".into(), month.to_string())]);
+        let share_here = Here::new(format!("/risk-share/{year}"), Vec::new());
+        let meeting_href = format!("/board/{year}/meetings/{date}");
 
-    let body = html! {
-        div class="app-pack" {
-            section class="app-pack__section" id="pack-cover" {
-                span class="govuk-caption-l" { (agreement.name()) }
-                h1 class="govuk-heading-l" { (board.name) ": agenda pack" }
-                p class="govuk-body-l" { "Meeting of " (date.weekday().name()) " " (date) }
-                p class="govuk-body" id="pack-version" {
-                    @if members {
-                        strong { "Members' version" } ": confidential items and their papers are included (Sch 4 7.1). Do not circulate beyond the board."
-                    } @else {
-                        strong { "Public version" } ": any item the board takes in confidence is left out (Sch 4 7.1)."
+        let body = html! {
+            div class="app-pack" {
+                section class="app-pack__section" id="pack-cover" {
+                    span class="govuk-caption-l" { (agreement.name()) }
+                    h1 class="govuk-heading-l" { (board.name) ": agenda pack" }
+                    p class="govuk-body-l" { "Meeting of " (date.weekday().name()) " " (date) }
+                    p class="govuk-body" id="pack-version" {
+                        @if members {
+                        strong { "Members' version" } ": confidential items and their papers are included" (confidential) ". Do not circulate beyond the board."
+                        } @else {
+                        strong { "Public version" } ": any item the board takes in confidence is left out" (confidential) "."
+                        }
+                    }
+                    p class="govuk-body" {
+                    "Agenda and papers due by " (agenda_due) ", " (board.agenda_working_days) " working days before the meeting" (papers_clause)
+                        @match record.meeting.agenda_published { Some(d) => { "; agenda published " (d) "." }, None => "." }
+                    }
+                    div class="govuk-inset-text app-no-print" id="print-hint" {
+                        "To print this pack or save it as a PDF, use your browser's Print command (Ctrl+P, or ⌘P on a Mac). "
+                        "The printed pack leaves out the page's header, navigation and footer, and starts each section on a new page. "
+                        a class="govuk-link" href=(meeting_href) { "Back to the meeting" }
                     }
                 }
-                p class="govuk-body" {
-                    "Agenda and papers due by " (agenda_due) ", " (board.agenda_working_days) " working days before the meeting (Sch 4 5.2)"
-                    @match record.meeting.agenda_published { Some(d) => { "; agenda published " (d) "." }, None => "." }
-                }
-                div class="govuk-inset-text app-no-print" id="print-hint" {
-                    "To print this pack or save it as a PDF, use your browser's Print command (Ctrl+P, or ⌘P on a Mac). "
-                    "The printed pack leaves out the page's header, navigation and footer, and starts each section on a new page. "
-                    a class="govuk-link" href=(meeting_href) { "Back to the meeting" }
-                }
-            }
-            section class="app-pack__section" id="pack-agenda" {
-                h2 class="govuk-heading-l" { "1. Agenda" }
-                @if shown.items.is_empty() { p class="govuk-body" { "No agenda items have been recorded." } }
-                ol class="govuk-list govuk-list--number app-pack-agenda" id="agenda" {
-                    @for (n, item) in shown.items.iter().enumerate() {
-                        li {
-                            strong { (item.title) }
-                            @if item.confidential { " " strong class="govuk-tag govuk-tag--red" { "Confidential" } }
-                            @let item_papers: Vec<_> = papers.iter().filter(|p| p.item == n + 1).collect();
-                            @if item_papers.is_empty() {
-                                p class="govuk-body-s" { "No papers." }
-                            } @else {
-                                ul class="govuk-list govuk-list--bullet" {
-                                    @for p in item_papers {
-                                        li class="app-pack-paper" {
-                                            (p.title) " — "
-                                            @match p.published { Some(d) => { "published " (d) }, None => "not yet published" }
-                                            @if p.late { " " strong class="govuk-tag govuk-tag--orange app-late" { "Late: due by " (p.due) " (Sch 4 5.2)" } }
+                section class="app-pack__section" id="pack-agenda" {
+                    h2 class="govuk-heading-l" { "1. Agenda" }
+                    @if shown.items.is_empty() { p class="govuk-body" { "No agenda items have been recorded." } }
+                    ol class="govuk-list govuk-list--number app-pack-agenda" id="agenda" {
+                        @for (n, item) in shown.items.iter().enumerate() {
+                            li {
+                                strong { (item.title) }
+                                @if item.confidential { " " strong class="govuk-tag govuk-tag--red" { "Confidential" } }
+                                @let item_papers: Vec<_> = papers.iter().filter(|p| p.item == n + 1).collect();
+                                @if item_papers.is_empty() {
+                                    p class="govuk-body-s" { "No papers." }
+                                } @else {
+                                    ul class="govuk-list govuk-list--bullet" {
+                                        @for p in item_papers {
+                                            li class="app-pack-paper" {
+                                                (p.title) " — "
+                                                @match p.published { Some(d) => { "published " (d) }, None => "not yet published" }
+                                            @if p.late { " " strong class="govuk-tag govuk-tag--orange app-late" { "Late: due by " (p.due) (papers_clause) } }
+                                            }
                                         }
                                     }
                                 }
@@ -118,34 +122,35 @@ pub async fn page(
                         }
                     }
                 }
-            }
-            section class="app-pack__section" id="pack-finance" {
-                h2 class="govuk-heading-l" { "2. Monthly finance report" }
-                p class="govuk-body" {
-                    "The pools at " (month_label(year, month)) ", the latest report before the meeting (R11)"
-                    @if data.latest.is_none() { "; no ledger has been imported for " (year) " yet, so actuals are nil" }
-                    "."
+                section class="app-pack__section" id="pack-finance" {
+                    h2 class="govuk-heading-l" { "2. Monthly finance report" }
+                    p class="govuk-body" {
+                    "The pools at " (month_label(year, month)) ", the latest report before the meeting"
+                        @if data.latest.is_none() { "; no ledger has been imported for " (year) " yet, so actuals are nil" }
+                        "."
+                    }
+                    (layout::variance_hint())
+                    (pools.render(&report_here))
                 }
-                (layout::variance_hint())
-                (pools.render(&report_here))
-            }
-            section class="app-pack__section" id="pack-risk-share" {
-                h2 class="govuk-heading-l" { "3. Risk share" }
-                p class="govuk-body" {
-                    "Each partner's share of a pool's shared over- or underspend: its contributions less lines kept out "
-                    "of the base, plus income added back (R1), over the total, published rounded to sum to 100 (R2); "
-                    "a fixed share is the agreement's (R7)."
-                }
-                @for t in &shares { (t.render(&share_here)) }
-                @for pool in &aligned {
-                    h3 class="govuk-heading-m" { (pool.name) " (" (pool.id) ")" }
-                    p class="govuk-body" { "An aligned budget: it shares no risk. Each line's variance stays with its lead commissioner (R7)." }
+                section class="app-pack__section" id="pack-risk-share" {
+                    h2 class="govuk-heading-l" { "3. Risk share" }
+                    p class="govuk-body" {
+                        "Each partner's share of a pool's shared over- or underspend: its contributions less lines kept out "
+                    "of the base, plus income added back, over the total, published rounded to sum to 100; "
+                    "a fixed share is the agreement's."
+                    }
+                    @for t in &shares { (t.render(&share_here)) }
+                    @for pool in &aligned {
+                        h3 class="govuk-heading-m" { (pool.name) " (" (pool.id) ")" }
+                    p class="govuk-body" { "An aligned budget: it shares no risk. Each line's variance stays with its lead commissioner." }
+                    }
                 }
             }
-        }
-    };
-    let title = format!("Agenda pack, meeting of {date}");
-    Ok(layout::page(&title, &Nav::new(&who, year, Section::Board), &[], body).into_response())
+        };
+        let title = format!("Agenda pack, meeting of {date}");
+        Ok(layout::page(&title, &Nav::new(&who, year, Section::Board), &[], body).into_response())
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! `/payments/{year}`: the contribution instalments of R8 (each partner that does not host
+//! `/payments/{year}`: the contribution instalments (each partner that does not host
 //! a pool pays the host monthly, subject to invoice, some months in advance) with when
 //! each was raised and paid, where each stands today, and totals per paying partner.
 //! Finance officers of either partner to an instalment, and the pool manager, record it
@@ -27,6 +27,7 @@ use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, error_summary, pounds};
+use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text, with_query};
 
 /// The year's schedule with what is recorded of it, as one request reads it.
@@ -69,7 +70,7 @@ async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Payments, WebError>
 
 /// Today's date in UTC by the server's clock, as the store stamps its changes.
 fn today() -> Result<Date, WebError> {
-    let now = now_utc();
+    let now = now_utc().to_string();
     now.get(..10)
         .and_then(|day| Date::parse_iso(day).ok())
         .ok_or_else(|| WebError::Internal(format!("the clock reads `{now}`, which is not a date")))
@@ -84,24 +85,29 @@ pub async fn page(
     let year = parse_year(&year)?;
     let format = Format::parse(get(&query, "format"))?;
     let payments = load(&web, year).await?;
-    let pool = match get(&query, "pool").filter(|p| !p.is_empty()) {
-        Some(p) if payments.agreement.pool(p).is_none() => {
-            return Err(WebError::NotFound(format!("The {year} agreement has no pool `{p}`.")));
+    blocking(move || {
+        let pool = match get(&query, "pool").filter(|p| !p.is_empty()) {
+            Some(p) if payments.agreement.pool(p).is_none() => {
+                return Err(WebError::NotFound(format!("The {year} agreement has no pool `{p}`.")));
+            }
+            chosen => chosen,
+        };
+        let tables = tables(&payments, pool);
+        if format != Format::Html {
+            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-payments"));
         }
-        chosen => chosen,
-    };
-    let tables = tables(&payments, pool);
-    if format != Format::Html {
-        return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-payments"));
-    }
-    let recorded = match (get(&query, "recorded_pool"), get(&query, "recorded_from"), get(&query, "recorded_month")) {
-        (Some(pool), Some(from), Some(month)) => payments.position(pool, from, month),
-        _ => None,
-    };
-    let notice = recorded.map_or(Notice::None, Notice::Recorded);
-    // Downloads and the filter keep the pool chosen, not the banner.
-    let here = Here::new(format!("/payments/{year}"), pool.map(|p| ("pool".into(), p.into())).into_iter().collect());
-    Ok(render(&who, &payments, pool, &tables, &here, notice).into_response())
+        let recorded = match (get(&query, "recorded_pool"), get(&query, "recorded_from"), get(&query, "recorded_month"))
+        {
+            (Some(pool), Some(from), Some(month)) => payments.position(pool, from, month),
+            _ => None,
+        };
+        let notice = recorded.map_or(Notice::None, Notice::Recorded);
+        // Downloads and the filter keep the pool chosen, not the banner.
+        let here =
+            Here::new(format!("/payments/{year}"), pool.map(|p| ("pool".into(), p.into())).into_iter().collect());
+        Ok(render(&who, &payments, pool, &tables, &here, notice).into_response())
+    })
+    .await
 }
 
 /// The form on each row the signed-in person may record. Empty dates are none: a
@@ -328,7 +334,7 @@ fn render(
         h1 class="govuk-heading-l" { "Payments " (year) }
         p class="govuk-body" {
             "Each partner that does not host a pool pays its contribution to the host in twelve monthly instalments, "
-            "subject to invoice (R8, Sch 3 A.3): a twelfth of the year's amount to the penny, the remainder in M12. "
+            "subject to invoice: a twelfth of the year's amount to the penny, the remainder in M12. "
             "An instalment is due on the first day of its month"
             @if !in_advance.is_empty() { ", " (in_advance.join(" and ")) }
             "."

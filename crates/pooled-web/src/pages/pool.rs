@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use pooled_core::agreement::Agreement;
+use pooled_core::agreement::{Agreement, BoardRule};
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::ledger::LedgerRow;
 use pooled_core::money::Money;
@@ -22,6 +22,7 @@ use crate::charts;
 use crate::data::{Web, YearData, parse_month, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, encode, pool_href};
+use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text};
 
 /// At most this many ledger rows are shown on a cost centre's page; downloads hold up
@@ -50,27 +51,30 @@ pub async fn page(
     let format = Format::parse(get(&query, "format"))?;
     let shared = Arc::clone(&web);
     let data = web.stores.run(move |store| shared.year(store, year)).await?;
-    let p = pool_index(&data.agreement, &pool)?;
-    let month = data.month_or_latest(month);
-    let report = data.report(month);
-    let pool_report = &report.pools[p];
-    let months = MonthSeries::of_pool(&data, &report, p);
-    let tables = [
-        report_table(year, pool_report, &data.agreement),
-        impact_table(&data.agreement, &pool_report.risk_impact, month),
-        months.table(year, month, &format!("{} month by month", pool_report.name)),
-    ];
-    let table = get(&query, "table").map(str::to_string);
-    let here = Here::new(pool_href(year, &pool_report.id), query);
-    let stem = format!("pooled-{year}-{month}-{}", pool_report.id);
-    match format {
-        Format::Html => Ok(render(&who, &data, &report, p, &months, &tables, &here).into_response()),
-        _ if table.as_deref().is_none_or(|t| t == "report") => {
-            let single = MonthlyReport { pools: vec![pool_report.clone()], ..(*report).clone() };
-            report_export(&data.agreement, &single, format, &format!("{stem}-report"))
+    blocking(move || {
+        let p = pool_index(&data.agreement, &pool)?;
+        let month = data.month_or_latest(month);
+        let report = data.report(month);
+        let pool_report = &report.pools[p];
+        let months = MonthSeries::of_pool(&data, &report, p);
+        let tables = [
+            report_table(year, pool_report, &data.agreement),
+            impact_table(&data.agreement, &pool_report.risk_impact, month),
+            months.table(year, month, &format!("{} month by month", pool_report.name)),
+        ];
+        let table = get(&query, "table").map(str::to_string);
+        let here = Here::new(pool_href(year, &pool_report.id), query);
+        let stem = format!("pooled-{year}-{month}-{}", pool_report.id);
+        match format {
+            Format::Html => Ok(render(&who, &data, &report, p, &months, &tables, &here).into_response()),
+            _ if table.as_deref().is_none_or(|t| t == "report") => {
+                let single = MonthlyReport { pools: vec![pool_report.clone()], ..(*report).clone() };
+                report_export(&data.agreement, &single, format, &format!("{stem}-report"))
+            }
+            _ => table::export(&tables, table.as_deref(), format, &stem),
         }
-        _ => table::export(&tables, table.as_deref(), format, &stem),
-    }
+    })
+    .await
 }
 
 /// A pool's (or a cost centre's) figures month by month: the budget from the plan's
@@ -211,7 +215,7 @@ fn report_table(year: FinancialYear, pool: &PoolReport, agreement: &Agreement) -
         column("Forecast variance", ColumnKind::Money),
         column("Change since last month", ColumnKind::Money),
         column("Forecast basis", ColumnKind::Text),
-        column("Action plan (R11)", ColumnKind::Text),
+        column("Action plan", ColumnKind::Text),
     ];
     let rows = pool
         .flat_rows()
@@ -322,7 +326,9 @@ fn render(
         (layout::variance_hint())
         p class="govuk-hint" {
             "Forecast basis: entered by the budget holder for the month, or run-rate (actual to date scaled to twelve months). "
-            "Every forecast over- or underspend needs an action plan (Sch 4 3.5)."
+            "Every forecast over- or underspend needs an action plan"
+            (layout::cited(a.board().and_then(|b| b.clause(BoardRule::ActionPlans))))
+            "."
         }
         (report_table.render(here))
         (impact.render(here))
@@ -351,62 +357,65 @@ pub async fn cost_centre(
             Ok((data, ledger))
         })
         .await?;
-    let p = pool_index(&data.agreement, &pool)?;
-    let cc =
-        data.plan.cost_centre(&code).filter(|c| c.pool == p).ok_or_else(|| {
-            WebError::NotFound(format!("Pool {pool} has no cost centre `{code}` in the {year} plan."))
-        })?;
-    let month = data.month_or_latest(month);
-    let report = data.report(month);
-    let figures = report.pools[p]
-        .segments
-        .iter()
-        .flat_map(|s| &s.lines)
-        .flat_map(|l| &l.cost_centres)
-        .find(|r| r.code.as_deref() == Some(code.as_str()))
-        .map(|r| r.figures)
-        .expect("the report has a row for every cost centre of the plan");
-    let rows = data.rows.get(&code).copied().unwrap_or([0; 12]);
-    let series = MonthSeries {
-        budget: cc.profile,
-        actual: data.actuals.get(&code).copied().unwrap_or([Money::ZERO; 12]),
-        rows: Some(rows),
-        variance: Vec::new(),
-        forecast_outturn: figures.forecast_outturn,
-    };
-    let total_rows: u64 = rows.iter().sum();
-    let tables = [series.table(year, month, &format!("{code} month by month")), ledger_table(&code, &ledger)];
-    let table = get(&query, "table").map(str::to_string);
-    let href = format!("{}/cost-centres/{}", pool_href(year, &pool), encode(&code));
-    let here = Here::new(href, query);
-    if format != Format::Html {
-        return table::export(&tables, table.as_deref(), format, &format!("pooled-{year}-{code}"));
-    }
-    let pool_name = &data.agreement.pools()[p].name;
-    let line_name = &data.agreement.pools()[p].lines[cc.line].name;
-    let [month_table, ledger_table] = &tables;
-    let body = html! {
-        span class="govuk-caption-l" { (pool_name) " · " (line_name) " · " (data.agreement.partners()[cc.partner].id) }
-        h1 class="govuk-heading-l" { (code) " " (cc.name) }
-        p class="govuk-body" { "At " (month_label(year, month)) ", forecast basis: " (figures.basis.name()) "." }
-        (layout::key_figures(&[
-            ("Annual budget", figures.annual_budget, false),
-            ("Actual to date", figures.actual_to_date, false),
-            ("Forecast outturn", figures.forecast_outturn, false),
-            ("Forecast variance", figures.variance, true),
-        ]))
-        (month_table.render(&here))
-        @if total_rows > u64::from(SHOWN_ROWS) {
-            p class="govuk-body" {
-                "Showing the first " (SHOWN_ROWS) " of " (total_rows) " ledger rows, oldest first. "
-                "The downloads hold up to " (EXPORT_ROWS) "."
-            }
+    blocking(move || {
+        let p = pool_index(&data.agreement, &pool)?;
+        let cc =
+            data.plan.cost_centre(&code).filter(|c| c.pool == p).ok_or_else(|| {
+                WebError::NotFound(format!("Pool {pool} has no cost centre `{code}` in the {year} plan."))
+            })?;
+        let month = data.month_or_latest(month);
+        let report = data.report(month);
+        let figures = report.pools[p]
+            .segments
+            .iter()
+            .flat_map(|s| &s.lines)
+            .flat_map(|l| &l.cost_centres)
+            .find(|r| r.code.as_deref() == Some(code.as_str()))
+            .map(|r| r.figures)
+            .expect("the report has a row for every cost centre of the plan");
+        let rows = data.rows.get(&code).copied().unwrap_or([0; 12]);
+        let series = MonthSeries {
+            budget: cc.profile,
+            actual: data.actuals.get(&code).copied().unwrap_or([Money::ZERO; 12]),
+            rows: Some(rows),
+            variance: Vec::new(),
+            forecast_outturn: figures.forecast_outturn,
+        };
+        let total_rows: u64 = rows.iter().sum();
+        let tables = [series.table(year, month, &format!("{code} month by month")), ledger_table(&code, &ledger)];
+        let table = get(&query, "table").map(str::to_string);
+        let href = format!("{}/cost-centres/{}", pool_href(year, &pool), encode(&code));
+        let here = Here::new(href, query);
+        if format != Format::Html {
+            return table::export(&tables, table.as_deref(), format, &format!("pooled-{year}-{code}"));
         }
-        (ledger_table.render(&here))
-    };
-    let mut crumbs = breadcrumbs(year);
-    crumbs.push((pool_name.clone(), pool_href(year, &pool)));
-    Ok(layout::page(&format!("{code} {year}"), &Nav::new(&who, year, Section::Overview), &crumbs, body).into_response())
+        let pool_name = &data.agreement.pools()[p].name;
+        let line_name = &data.agreement.pools()[p].lines[cc.line].name;
+        let [month_table, ledger_table] = &tables;
+        let body = html! {
+            span class="govuk-caption-l" { (pool_name) " · " (line_name) " · " (data.agreement.partners()[cc.partner].id) }
+            h1 class="govuk-heading-l" { (code) " " (cc.name) }
+            p class="govuk-body" { "At " (month_label(year, month)) ", forecast basis: " (figures.basis.name()) "." }
+            (layout::key_figures(&[
+                ("Annual budget", figures.annual_budget, false),
+                ("Actual to date", figures.actual_to_date, false),
+                ("Forecast outturn", figures.forecast_outturn, false),
+                ("Forecast variance", figures.variance, true),
+            ]))
+            (month_table.render(&here))
+            @if total_rows > u64::from(SHOWN_ROWS) {
+                p class="govuk-body" {
+                    "Showing the first " (SHOWN_ROWS) " of " (total_rows) " ledger rows, oldest first. "
+                    "The downloads hold up to " (EXPORT_ROWS) "."
+                }
+            }
+            (ledger_table.render(&here))
+        };
+        let mut crumbs = breadcrumbs(year);
+        crumbs.push((pool_name.clone(), pool_href(year, &pool)));
+        Ok(layout::page(&format!("{code} {year}"), &Nav::new(&who, year, Section::Overview), &crumbs, body).into_response())
+    })
+    .await
 }
 
 fn ledger_table(code: &str, ledger: &[LedgerRow]) -> Table {

@@ -1,5 +1,5 @@
-//! `/risk-share/{year}`: each pool's risk-share table as Schedule 3 lays it out (R1, R2,
-//! R7): contributions, lines excluded from the base, income added back, the risk-shared
+//! `/risk-share/{year}`: each pool's risk-share table as the agreement's schedule lays it
+//! out: contributions, lines excluded from the base, income added back, the risk-shared
 //! contributions and the agreed percentages.
 
 use std::sync::Arc;
@@ -17,6 +17,7 @@ use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section};
+use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text};
 
 pub async fn page(
@@ -29,42 +30,45 @@ pub async fn page(
     let format = Format::parse(get(&query, "format"))?;
     let shared = Arc::clone(&web);
     let agreement = web.stores.run(move |store| shared.agreement(store, year)).await?;
-    let tables: Vec<Table> = agreement
-        .pools()
-        .iter()
-        .filter_map(|p| Some(share_table(&agreement, p, &risk_share(&agreement, p)?)))
-        .collect();
-    let here = Here::new(format!("/risk-share/{year}"), query.clone());
-    if format != Format::Html {
-        return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-risk-share"));
-    }
-    let aligned: Vec<&Pool> = agreement.pools().iter().filter(|p| p.kind == PoolKind::Aligned).collect();
-    let body = html! {
-        span class="govuk-caption-l" { (agreement.name()) }
-        h1 class="govuk-heading-l" { "Risk share " (year) }
-        p class="govuk-body" {
-            "Each partner's share of a pool's shared over- or underspend. The base is the partner's contributions to "
-            "the pool, less lines whose risk is kept out of it, plus its income target added back (R1); the percentage "
-            "is its base over the total, published rounded so that the shares sum to exactly 100 (R2). A fixed share is "
-            "the one the agreement states (R7)."
+    blocking(move || {
+        let tables: Vec<Table> = agreement
+            .pools()
+            .iter()
+            .filter_map(|p| Some(share_table(&agreement, p, &risk_share(&agreement, p)?)))
+            .collect();
+        let here = Here::new(format!("/risk-share/{year}"), query.clone());
+        if format != Format::Html {
+            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-risk-share"));
         }
-        @for t in &tables { (t.render(&here)) }
-        @for pool in aligned {
-            h2 class="govuk-heading-m" { (pool.name) " (" (pool.id) ")" }
+        let aligned: Vec<&Pool> = agreement.pools().iter().filter(|p| p.kind == PoolKind::Aligned).collect();
+        let body = html! {
+            span class="govuk-caption-l" { (agreement.name()) }
+            h1 class="govuk-heading-l" { "Risk share " (year) }
             p class="govuk-body" {
-                "An aligned budget: it shares no risk. Each line's variance stays with its lead commissioner (R7)."
+                "Each partner's share of a pool's shared over- or underspend. The base is the partner's contributions to "
+            "the pool, less lines whose risk is kept out of it, plus its income target added back; the percentage "
+            "is its base over the total, published rounded so that the shares sum to exactly 100. A fixed share is "
+            "the one the agreement states."
             }
-        }
-    };
-    Ok(layout::page(&format!("Risk share {year}"), &Nav::new(&who, year, Section::RiskShare), &[], body)
-        .into_response())
+            @for t in &tables { (t.render(&here)) }
+            @for pool in aligned {
+                h2 class="govuk-heading-m" { (pool.name) " (" (pool.id) ")" }
+                p class="govuk-body" {
+                "An aligned budget: it shares no risk. Each line's variance stays with its lead commissioner."
+                }
+            }
+        };
+        Ok(layout::page(&format!("Risk share {year}"), &Nav::new(&who, year, Section::RiskShare), &[], body)
+            .into_response())
+    })
+    .await
 }
 
 /// The rows of `pooled risk-share`, in the same order and words.
 pub(crate) fn share_table(a: &Agreement, pool: &Pool, share: &RiskShare) -> Table {
     let mut columns = vec![column("£", ColumnKind::Text)];
     columns.extend(a.partners().iter().map(|p| column(p.id.clone(), ColumnKind::Money)));
-    // Schedule 3 leaves a nil exclusion or income blank; the contributions and bases
+    // Published risk-share tables leave a nil exclusion or income blank; the contributions and bases
     // are always shown.
     let money_row = |label: String, amounts: Vec<Money>, blank_nil: bool| {
         let mut cells = vec![text(label)];

@@ -1,6 +1,6 @@
-//! `/settlement/{year}`: the year-end settlement on the ledger (DESIGN 6): every pool's
+//! `/settlement/{year}`: the year-end settlement on the ledger: every pool's
 //! variance split part by part, each with its rule, line and clause, and the invoices
-//! that settle each pool with its host. Rules waived by recorded decision (R5) are
+//! that settle each pool with its host. Clawbacks waived by recorded decision are
 //! chosen with `?waive=RULE`.
 
 use std::sync::Arc;
@@ -19,6 +19,7 @@ use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, pounds};
+use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, Table, column, text};
 
 pub async fn page(
@@ -45,87 +46,91 @@ pub async fn page(
             Ok((end, imported, closed))
         })
         .await?;
-    let a = &end.agreement;
-    let mut tables: Vec<Table> = end
-        .settlements
-        .iter()
-        .map(|s| {
-            let name = a.pool(&s.pool).map_or("", |p| p.name.as_str());
-            let caption = format!(
-                "{name} ({}): budget {}, outturn {}, variance {}",
-                s.pool,
-                pounds(s.budget),
-                pounds(s.outturn),
-                pounds(s.variance)
-            );
-            parts_table(a, s, &s.pool, caption)
-        })
-        .collect();
-    tables.push(invoices_table(a, &end.invoices));
-    if format != Format::Html {
-        return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-settlement"));
-    }
-    let here = Here::new(format!("/settlement/{year}"), query);
-    let rules: Vec<_> = a.pools().iter().flat_map(|p| p.rules.iter().map(move |r| (p, r))).collect();
-    let body = html! {
-        span class="govuk-caption-l" { (a.name()) }
-        h1 class="govuk-heading-l" { "Year-end settlement " (year) }
-        p class="govuk-body" {
-            "Each line's outturn is the sum of its cost centres' ledger actuals. Lines borne by one partner go to that "
-            "partner (R3), lead and aligned lines to their lead commissioner, underspend clawbacks and unagreed savings "
-            "are taken out (R4, R5), and the rest is shared by the risk share (R6)."
+    blocking(move || {
+        let a = &end.agreement;
+        let mut tables: Vec<Table> = end
+            .settlements
+            .iter()
+            .map(|s| {
+                let name = a.pool(&s.pool).map_or("", |p| p.name.as_str());
+                let caption = format!(
+                    "{name} ({}): budget {}, outturn {}, variance {}",
+                    s.pool,
+                    pounds(s.budget),
+                    pounds(s.outturn),
+                    pounds(s.variance)
+                );
+                parts_table(a, s, &s.pool, caption)
+            })
+            .collect();
+        tables.push(invoices_table(a, &end.invoices));
+        if format != Format::Html {
+            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-settlement"));
         }
-        @match (imported.first(), imported.last()) {
-            (Some(first), Some(last)) if imported.len() < 12 || closed < 12 => {
-                div class="govuk-warning-text" {
-                    span class="govuk-warning-text__icon" aria-hidden="true" { "!" }
-                    strong class="govuk-warning-text__text" {
-                        span class="govuk-visually-hidden" { "Warning" }
-                        "Provisional: the ledger holds " (month_label(year, *first)) " to " (month_label(year, *last))
-                        " (" (imported.len()) " of 12 months, " (closed) " closed). The settlement is final once all twelve are imported and closed."
+        let here = Here::new(format!("/settlement/{year}"), query);
+        let rules: Vec<_> = a.pools().iter().flat_map(|p| p.rules.iter().map(move |r| (p, r))).collect();
+        let body = html! {
+            span class="govuk-caption-l" { (a.name()) }
+            h1 class="govuk-heading-l" { "Year-end settlement " (year) }
+            p class="govuk-body" {
+                "Each line's outturn is the sum of its cost centres' ledger actuals. Lines borne by one partner go to that "
+            "partner, lead and aligned lines to their lead commissioner, underspend clawbacks and unagreed savings "
+            "are taken out, and the rest is shared by the risk share. Each part below cites its clause of the "
+            "agreement, or names its rule where the agreement gives none."
+            }
+            @match (imported.first(), imported.last()) {
+                (Some(first), Some(last)) if imported.len() < 12 || closed < 12 => {
+                    div class="govuk-warning-text" {
+                        span class="govuk-warning-text__icon" aria-hidden="true" { "!" }
+                        strong class="govuk-warning-text__text" {
+                            span class="govuk-visually-hidden" { "Warning" }
+                            "Provisional: the ledger holds " (month_label(year, *first)) " to " (month_label(year, *last))
+                            " (" (imported.len()) " of 12 months, " (closed) " closed). The settlement is final once all twelve are imported and closed."
+                        }
                     }
                 }
-            }
-            (None, _) => {
-                div class="govuk-warning-text" {
-                    span class="govuk-warning-text__icon" aria-hidden="true" { "!" }
-                    strong class="govuk-warning-text__text" {
-                        span class="govuk-visually-hidden" { "Warning" }
-                        "No ledger is imported for " (year) ": every line's outturn is nil."
+                (None, _) => {
+                    div class="govuk-warning-text" {
+                        span class="govuk-warning-text__icon" aria-hidden="true" { "!" }
+                        strong class="govuk-warning-text__text" {
+                            span class="govuk-visually-hidden" { "Warning" }
+                            "No ledger is imported for " (year) ": every line's outturn is nil."
+                        }
                     }
                 }
+                _ => {}
             }
-            _ => {}
-        }
-        @if !rules.is_empty() {
-            form method="get" action={ "/settlement/" (year) } {
-                div class="govuk-form-group" {
-                    fieldset class="govuk-fieldset" {
-                        legend class="govuk-fieldset__legend govuk-fieldset__legend--s" { "Rules waived by recorded decision (R5)" }
-                        div class="govuk-checkboxes govuk-checkboxes--small" data-module="govuk-checkboxes" {
-                            @for (i, (pool, rule)) in rules.iter().enumerate() {
-                                @let RuleKind::UnderspendClawback { line, to, cap } = rule.kind;
-                                @let waived = end.outturn.is_waived(&rule.id);
-                                div class="govuk-checkboxes__item" {
-                                    input class="govuk-checkboxes__input" id={ "waive-" (i) } name="waive" type="checkbox" value=(rule.id) checked[waived];
-                                    label class="govuk-label govuk-checkboxes__label" for={ "waive-" (i) } {
-                                        "Waive " (rule.id) ": the clawback of any " (pool.lines[line].name) " underspend by "
-                                        (a.partners()[to].id) ", up to " (pounds(cap))
-                                        @if let Some(c) = &rule.clause { " (" (c) ")" }
+            @if !rules.is_empty() {
+                form method="get" action={ "/settlement/" (year) } {
+                    div class="govuk-form-group" {
+                        fieldset class="govuk-fieldset" {
+                        legend class="govuk-fieldset__legend govuk-fieldset__legend--s" { "Clawbacks waived by recorded decision" }
+                            div class="govuk-checkboxes govuk-checkboxes--small" data-module="govuk-checkboxes" {
+                                @for (i, (pool, rule)) in rules.iter().enumerate() {
+                                    @let RuleKind::UnderspendClawback { line, to, cap } = rule.kind;
+                                    @let waived = end.outturn.is_waived(&rule.id);
+                                    div class="govuk-checkboxes__item" {
+                                        input class="govuk-checkboxes__input" id={ "waive-" (i) } name="waive" type="checkbox" value=(rule.id) checked[waived];
+                                        label class="govuk-label govuk-checkboxes__label" for={ "waive-" (i) } {
+                                            "Waive " (rule.id) ": the clawback of any " (pool.lines[line].name) " underspend by "
+                                            (a.partners()[to].id) ", up to " (pounds(cap))
+                                            @if let Some(c) = &rule.clause { " (" (c) ")" }
+                                        }
                                     }
                                 }
                             }
                         }
                     }
+                    button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" { "Recalculate" }
                 }
-                button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" { "Recalculate" }
             }
-        }
-        (layout::variance_hint())
-        @for t in &tables { (t.render(&here)) }
-    };
-    Ok(layout::page(&format!("Settlement {year}"), &Nav::new(&who, year, Section::Settlement), &[], body)
-        .into_response())
+            (layout::variance_hint())
+            @for t in &tables { (t.render(&here)) }
+        };
+        Ok(layout::page(&format!("Settlement {year}"), &Nav::new(&who, year, Section::Settlement), &[], body)
+            .into_response())
+    })
+    .await
 }
 
 fn rule_ids(a: &Agreement) -> impl Iterator<Item = &str> {

@@ -19,7 +19,7 @@ use crate::auth::Identity;
 use crate::data::Web;
 use crate::error::WebError;
 use crate::layout::{self, Nav, error_summary};
-use crate::password;
+use pooled_app::password;
 
 /// The longest name a token may have: a few words saying what uses it.
 const NAME_LIMIT: usize = 100;
@@ -202,7 +202,7 @@ fn tokens_table(who: &Identity, tokens: &[ApiToken]) -> Markup {
                             td class="govuk-table__cell" { (t.id) }
                             td class="govuk-table__cell" { (t.name) }
                             td class="govuk-table__cell" { (t.created_at) }
-                            td class="govuk-table__cell" { (t.revoked_at.as_deref().unwrap_or("No")) }
+                            td class="govuk-table__cell" { (t.revoked_at.map_or("No".to_string(), |at| at.to_string())) }
                             td class="govuk-table__cell" {
                                 @if t.revoked_at.is_none() {
                                     form method="post" action={ "/account/tokens/" (t.id) "/revoke" } {

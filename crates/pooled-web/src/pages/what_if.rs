@@ -1,5 +1,5 @@
 //! `/what-if/{year}`: change any line's outturn, or a whole pool's, and see every
-//! partner's settlement beside the forecast's (DESIGN 6 on the outturn given), without
+//! partner's settlement beside the forecast's (the settlement on the outturn given), without
 //! saving anything. A GET form, so a what-if is a link that can be shared or exported.
 
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use crate::auth::Identity;
 use crate::data::{Web, parse_month, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, pounds};
+use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text};
 
 /// One amount field of the form.
@@ -166,79 +167,82 @@ pub async fn page(
     let format = Format::parse(get(&query, "format"))?;
     let shared = Arc::clone(&web);
     let data = web.stores.run(move |store| shared.year(store, year)).await?;
-    let a = &data.agreement;
-    let month = data.month_or_latest(month);
-    let report = data.report(month);
-    let (fields, outturn) = read_form(a, &report, &query);
-    let settled = outturn.as_ref().map(|o| settle(a, o));
-    let tables: Vec<Table> = match &settled {
-        None => Vec::new(),
-        Some(settled) => {
-            let mut t = vec![comparison_table(a, &report, settled)];
-            t.extend(settled.iter().map(|s| {
-                let name = a.pool(&s.pool).map_or("", |p| p.name.as_str());
-                parts_table(
-                    a,
-                    s,
-                    &format!("parts-{}", s.pool),
-                    format!("{name} ({}): the what-if settlement part by part", s.pool),
-                )
-            }));
-            t
-        }
-    };
-    if format != Format::Html {
-        if settled.is_none() {
-            return Err(WebError::BadRequest("Some amounts are not valid: open the page to correct them.".into()));
-        }
-        return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-what-if"));
-    }
-    let errors: Vec<(String, String)> = fields
-        .iter()
-        .flat_map(|(whole, lines)| lines.iter().chain(std::iter::once(whole)))
-        .filter_map(|f| f.error.clone().map(|e| (f.id.clone(), e)))
-        .collect();
-    let here = Here::new(format!("/what-if/{year}"), query);
-    let title = format!("What if {year}");
-    let body = html! {
-        @if !errors.is_empty() { (layout::error_summary(&errors)) }
-        span class="govuk-caption-l" { (a.name()) }
-        h1 class="govuk-heading-l" { "What if: the settlement on other outturns" }
-        p class="govuk-body" {
-            "Change any line's outturn, or a whole pool's, to see how every partner's share of the variance would change. "
-            "Each line starts at its forecast outturn at " (month_label(year, month)) ". Nothing is saved."
-        }
-        (month_chooser(&format!("/what-if/{year}"), &[], year, month))
-        @if let Some(comparison) = tables.first() {
-            h2 class="govuk-heading-l" { "Settlement: forecast and what if" }
-            (layout::variance_hint())
-            (comparison.render(&here))
-        }
-        h2 class="govuk-heading-l" { "Change the outturns" }
-        form method="get" action={ "/what-if/" (year) } novalidate {
-            input type="hidden" name="month" value=(month);
-            @for (p, (whole, lines)) in fields.iter().enumerate() {
-                fieldset class="govuk-fieldset" {
-                    legend class="govuk-fieldset__legend govuk-fieldset__legend--m" {
-                        (a.pools()[p].name) " (" (a.pools()[p].id) ")"
-                    }
-                    @for f in lines { (amount_field(f)) }
-                    // A one-line pool's whole outturn is its line's: asked only when given.
-                    @if lines.len() > 1 || !whole.value.is_empty() { (amount_field(whole)) }
-                }
+    blocking(move || {
+        let a = &data.agreement;
+        let month = data.month_or_latest(month);
+        let report = data.report(month);
+        let (fields, outturn) = read_form(a, &report, &query);
+        let settled = outturn.as_ref().map(|o| settle(a, o));
+        let tables: Vec<Table> = match &settled {
+            None => Vec::new(),
+            Some(settled) => {
+                let mut t = vec![comparison_table(a, &report, settled)];
+                t.extend(settled.iter().map(|s| {
+                    let name = a.pool(&s.pool).map_or("", |p| p.name.as_str());
+                    parts_table(
+                        a,
+                        s,
+                        &format!("parts-{}", s.pool),
+                        format!("{name} ({}): the what-if settlement part by part", s.pool),
+                    )
+                }));
+                t
             }
-            button type="submit" class="govuk-button" data-module="govuk-button" { "Show the settlement" }
-            " "
-            a class="govuk-link govuk-body" href={ "/what-if/" (year) "?month=" (month) } { "Start again from the forecast" }
+        };
+        if format != Format::Html {
+            if settled.is_none() {
+                return Err(WebError::BadRequest("Some amounts are not valid: open the page to correct them.".into()));
+            }
+            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-what-if"));
         }
-        @if tables.len() > 1 {
-            h2 class="govuk-heading-l" { "The what-if settlement part by part" }
-            @for t in &tables[1..] { (t.render(&here)) }
-        }
-    };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    let title = if errors.is_empty() { title } else { format!("Error: {title}") };
-    Ok((status, layout::page(&title, &Nav::new(&who, year, Section::WhatIf), &[], body)).into_response())
+        let errors: Vec<(String, String)> = fields
+            .iter()
+            .flat_map(|(whole, lines)| lines.iter().chain(std::iter::once(whole)))
+            .filter_map(|f| f.error.clone().map(|e| (f.id.clone(), e)))
+            .collect();
+        let here = Here::new(format!("/what-if/{year}"), query);
+        let title = format!("What if {year}");
+        let body = html! {
+            @if !errors.is_empty() { (layout::error_summary(&errors)) }
+            span class="govuk-caption-l" { (a.name()) }
+            h1 class="govuk-heading-l" { "What if: the settlement on other outturns" }
+            p class="govuk-body" {
+                "Change any line's outturn, or a whole pool's, to see how every partner's share of the variance would change. "
+                "Each line starts at its forecast outturn at " (month_label(year, month)) ". Nothing is saved."
+            }
+            (month_chooser(&format!("/what-if/{year}"), &[], year, month))
+            @if let Some(comparison) = tables.first() {
+                h2 class="govuk-heading-l" { "Settlement: forecast and what if" }
+                (layout::variance_hint())
+                (comparison.render(&here))
+            }
+            h2 class="govuk-heading-l" { "Change the outturns" }
+            form method="get" action={ "/what-if/" (year) } novalidate {
+                input type="hidden" name="month" value=(month);
+                @for (p, (whole, lines)) in fields.iter().enumerate() {
+                    fieldset class="govuk-fieldset" {
+                        legend class="govuk-fieldset__legend govuk-fieldset__legend--m" {
+                            (a.pools()[p].name) " (" (a.pools()[p].id) ")"
+                        }
+                        @for f in lines { (amount_field(f)) }
+                        // A one-line pool's whole outturn is its line's: asked only when given.
+                        @if lines.len() > 1 || !whole.value.is_empty() { (amount_field(whole)) }
+                    }
+                }
+                button type="submit" class="govuk-button" data-module="govuk-button" { "Show the settlement" }
+                " "
+                a class="govuk-link govuk-body" href={ "/what-if/" (year) "?month=" (month) } { "Start again from the forecast" }
+            }
+            @if tables.len() > 1 {
+                h2 class="govuk-heading-l" { "The what-if settlement part by part" }
+                @for t in &tables[1..] { (t.render(&here)) }
+            }
+        };
+        let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+        let title = if errors.is_empty() { title } else { format!("Error: {title}") };
+        Ok((status, layout::page(&title, &Nav::new(&who, year, Section::WhatIf), &[], body)).into_response())
+    })
+    .await
 }
 
 fn amount_field(f: &Field) -> Markup {

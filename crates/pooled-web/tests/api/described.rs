@@ -4,7 +4,7 @@
 //! components. The check is strict: an object may hold no property the document does not
 //! name, so an answer cannot quietly grow a field the description lacks.
 
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
@@ -41,6 +41,14 @@ impl Deref for Api {
 
     fn deref(&self) -> &Site {
         &self.site
+    }
+}
+
+impl DerefMut for Api {
+    /// The site, to rebuild its router: the answers are still checked against the
+    /// document fetched at first.
+    fn deref_mut(&mut self) -> &mut Site {
+        &mut self.site
     }
 }
 

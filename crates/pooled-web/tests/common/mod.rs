@@ -30,6 +30,23 @@ pub enum Db {
     Postgres { url: String, schema: String },
 }
 
+impl Db {
+    /// The web application on this database, its uploads waiting in `dir`: beside the
+    /// file for SQLite (as `pooled serve` keeps them), in `dir/uploads` for PostgreSQL.
+    pub fn web(&self, dir: &std::path::Path) -> Web {
+        match self {
+            Db::Sqlite(path) => Web::open(&path.display().to_string(), 2).expect("web"),
+            Db::Postgres { url, schema } => {
+                let (u, s) = (url.clone(), schema.clone());
+                let open: pooled_web::Opener =
+                    Box::new(move || Ok(Box::new(PostgresStore::open_in_schema(&u, &s)?) as Box<dyn Store + Send>));
+                let web = Web::with_opener(open, 2).expect("web");
+                web.with_upload_dir(&dir.join("uploads")).expect("upload folder")
+            }
+        }
+    }
+}
+
 /// A database with the 2016-17 agreement, a small plan, two months of ledger and a
 /// forecast, and the web application on it.
 pub struct Site {
@@ -70,8 +87,9 @@ impl Site {
         let mut store = SqliteStore::open(&path).expect("open SQLite");
         populate(&mut store, agreement, &dir);
         drop(store);
-        let web = Web::open(&path.display().to_string(), 2).expect("web");
-        Site::on_router(pooled_web::router(Arc::new(web)), runtime(), Db::Sqlite(path), dir)
+        let db = Db::Sqlite(path);
+        let router = pooled_web::router(Arc::new(db.web(&dir)));
+        Site::on_router(router, runtime(), db, dir)
     }
 
     pub fn on_router(router: Router, runtime: tokio::runtime::Runtime, db: Db, dir: PathBuf) -> Site {
@@ -100,15 +118,20 @@ impl Site {
         let dir = scratch(&format!("postgres-{test}"));
         populate(&mut store, agreement, &dir);
         drop(store);
-        let (u, s) = (url.clone(), schema.clone());
-        let open: pooled_web::Opener =
-            Box::new(move || Ok(Box::new(PostgresStore::open_in_schema(&u, &s)?) as Box<dyn Store + Send>));
-        let web = Web::with_opener(open, 2).expect("web");
-        Some(Site::on_router(pooled_web::router(Arc::new(web)), runtime(), Db::Postgres { url, schema }, dir))
+        let db = Db::Postgres { url, schema };
+        let router = pooled_web::router(Arc::new(db.web(&dir)));
+        Some(Site::on_router(router, runtime(), db, dir))
     }
 
-    /// A store of its own on the site's database, to ask the engine for the figures.
-    pub fn store(&self) -> Box<dyn Store> {
+    /// The application on the site's database again, with `build` making the router from
+    /// it: for a test that needs other settings or a route of its own.
+    pub fn rebuild(&mut self, build: impl FnOnce(Web) -> Router) {
+        self.router = build(self.db.web(&self.dir));
+    }
+
+    /// A store of its own on the site's database, to ask the engine for the figures (or
+    /// to work on a thread of its own).
+    pub fn store(&self) -> Box<dyn Store + Send> {
         match &self.db {
             Db::Sqlite(path) => Box::new(SqliteStore::open(path).expect("open")),
             Db::Postgres { url, schema } => Box::new(PostgresStore::open_in_schema(url, schema).expect("open")),
@@ -188,7 +211,7 @@ pub fn accounts() -> Vec<NewUser> {
     use std::sync::OnceLock;
     // One hash for them all: Argon2id is slow on purpose, and the tests make many sites.
     static HASH: OnceLock<String> = OnceLock::new();
-    let hash = HASH.get_or_init(|| pooled_web::password::hash(PASSWORD).expect("hash"));
+    let hash = HASH.get_or_init(|| pooled_app::password::hash(PASSWORD).expect("hash"));
     let user = |username: &str, role, partner: Option<&str>, cost_centres: &[&str]| NewUser {
         username: username.into(),
         display_name: format!("{username} (test)"),
@@ -401,6 +424,18 @@ impl Site {
     /// Uploads a file as a browser posts a multipart form: the session's CSRF token first
     /// (unless `csrf` is false), then `fields`, then the file.
     pub fn upload_as(&self, user: &str, uri: &str, fields: &[(&str, &str)], file: (&str, &[u8]), csrf: bool) -> Page {
+        self.send(self.upload_request(user, uri, fields, file, csrf))
+    }
+
+    /// The request [`Site::upload_as`] sends, streamed as a browser may (no Content-Length).
+    pub fn upload_request(
+        &self,
+        user: &str,
+        uri: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &[u8]),
+        csrf: bool,
+    ) -> Request<Body> {
         let session = self.session(user);
         let boundary = "----pooledtestboundary7MA4YWxkTrZu0gW";
         let mut body = Vec::new();
@@ -421,12 +456,32 @@ impl Site {
         }
         part("file", Some(file.0), file.1);
         body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let request = Request::post(uri)
+        Request::post(uri)
             .header(header::COOKIE, &session.cookie)
             .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
             .body(Body::from(body))
-            .expect("request");
-        self.send(request)
+            .expect("request")
+    }
+
+    /// Where the site's server keeps uploads while they are imported.
+    pub fn upload_dir(&self) -> PathBuf {
+        match &self.db {
+            Db::Sqlite(path) => PathBuf::from(format!("{}-uploads", path.display())),
+            Db::Postgres { .. } => self.dir.join("uploads"),
+        }
+    }
+
+    /// Runs SQL on the site's database behind the server's back: to break it on purpose.
+    pub fn sql(&self, statement: &str) {
+        match &self.db {
+            Db::Sqlite(path) => {
+                rusqlite::Connection::open(path).expect("open").execute_batch(statement).expect("SQL");
+            }
+            Db::Postgres { url, schema } => {
+                let mut client = ::postgres::Client::connect(url, ::postgres::NoTls).expect("connect");
+                client.batch_execute(&format!("SET search_path TO {schema}; {statement}")).expect("SQL");
+            }
+        }
     }
 
     /// Follows a 303 as `user`.

@@ -151,7 +151,7 @@ fn draft_minutes_of_a_meeting() {
         Single Joint Management Group for Adults
         Draft minutes of the meeting of Thursday 2016-10-20
 
-        Voting seats (Sch 4 1.2-1.3)
+        Voting seats (Sch 4 1.3)
           occ-cm (OCC, Cabinet Member for Adult Social Care, chair): Cllr Eve, in person
           occ-dass (OCC, Director of Adult Social Services): occ-dass, in person
           occ-cfo (OCC, Chief Finance Officer): occ-cfo-deputy, nominated deputy
@@ -166,7 +166,7 @@ fn draft_minutes_of_a_meeting() {
           1. Finance and performance report, month 6
           2. Care home placements: a provider in difficulty (confidential, Sch 4 7.1)
 
-        Decisions (Sch 4 6.1, 6.3)
+        Decisions (Sch 4 6.1)
           d1, item 1: Note the M6 forecast and approve the Older People action plan
             Votes: occ-cm for, occ-dass for, occ-cfo for, occg-dcc for, occg-ddl for, occg-cfo for
             Outcome: agreed (Sch 4 6.1)
@@ -192,7 +192,7 @@ fn draft_minutes_of_an_inquorate_meeting() {
         Single Joint Management Group for Adults
         Draft minutes of the meeting of Thursday 2017-01-05
 
-        Voting seats (Sch 4 1.2-1.3)
+        Voting seats (Sch 4 1.3)
           occ-cm (OCC, Cabinet Member for Adult Social Care, chair): occ-cm, in person
           occ-dass (OCC, Director of Adult Social Services): occ-dass, in person
           occ-cfo (OCC, Chief Finance Officer): occ-cfo-deputy, nominated deputy
@@ -201,15 +201,15 @@ fn draft_minutes_of_an_inquorate_meeting() {
           occg-cfo (OCCG, Chief Finance Officer): occg-cfo, in person
         In attendance, not counted towards the quorum
           C. Person: not the deputy nominated in writing for `occg-ddl` (who is `occg-ddl-deputy`); an alternative deputy needs `alternative = true` (Sch 4 1.2)
-        Quorum (Sch 4 1.3): inquorate, so no decision is valid (Sch 4 6.1.1); voting seats filled: OCC 3, OCCG 2; 3 needed from each partner
+        Quorum (Sch 4 1.3): inquorate, so no decision is valid (Sch 4 6.1); voting seats filled: OCC 3, OCCG 2; 3 needed from each partner
 
         Agenda
           none recorded
 
-        Decisions (Sch 4 6.1, 6.3)
+        Decisions (Sch 4 6.1)
           d1: Agree the winter pressures budget (Sch 4 2.m)
             Votes: occ-cm for, occ-dass for, occ-cfo for, occg-dcc for, occg-cfo for
-            Outcome: invalid (Sch 4 6.1.1)
+            Outcome: invalid (Sch 4 6.1)
 
         Other views recorded (Sch 4 6.4)
           none

@@ -37,9 +37,14 @@ pub fn verify_nothing(password: &str) {
 /// 32 random bytes from the operating system, hex: a session cookie, CSRF token or API
 /// token secret (256 bits; guessing one is hopeless).
 pub fn secret() -> String {
-    let mut bytes = [0u8; 32];
+    random_bytes(32).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `len` random bytes from the operating system (a pad to mask a token with).
+pub fn random_bytes(len: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; len];
     OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bytes
 }
 
 #[cfg(test)]
