@@ -14,7 +14,7 @@ mod store;
 
 pub use accounts::{ApiToken, NewApiToken, NewSession, NewUser, Role, Session, User};
 pub use audit::{
-    AuditEntry, AuditHead, AuditProblem, now_utc, sha256_hex, utc_from_now, verify_chain, verify_published,
+    AuditEntry, AuditHead, AuditProblem, now_utc, rechain, sha256_hex, utc_from_now, verify_chain, verify_published,
 };
 /// Every time in the store's API: an instant, kept to the second.
 pub use jiff::Timestamp;

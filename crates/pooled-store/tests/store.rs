@@ -123,17 +123,11 @@ impl Fixture {
     /// kept apart from the log, as someone who knows how the chain is made would.
     fn rewrite_log(&self, seq: i64, after: &str) {
         self.drop_log_guards();
+        let mut log: Vec<_> = self.store.audit_log().unwrap().into_iter().filter(|e| e.seq >= seq).collect();
+        log[0].after = after.to_string();
+        pooled_store::rechain(&mut log);
         let mut sql = String::new();
-        let mut prev: Option<String> = None;
-        let mut head = None;
-        for mut e in self.store.audit_log().unwrap().into_iter().filter(|e| e.seq >= seq) {
-            if e.seq == seq {
-                e.after = after.to_string();
-            }
-            if let Some(prev) = prev {
-                e.prev_hash = prev;
-            }
-            e.hash = e.compute_hash();
+        for e in &log {
             sql.push_str(&format!(
                 "UPDATE audit_log SET after_text = '{}', prev_hash = '{}', hash = '{}' WHERE seq = {};\n",
                 e.after.replace('\'', "''"),
@@ -141,11 +135,9 @@ impl Fixture {
                 e.hash,
                 e.seq
             ));
-            prev = Some(e.hash.clone());
-            head = Some((e.seq, e.hash));
         }
-        let (seq, hash) = head.expect("an entry to rewrite");
-        self.sql(&format!("{sql}UPDATE audit_head SET seq = {seq}, hash = '{hash}';"));
+        let last = log.last().expect("an entry to rewrite");
+        self.sql(&format!("{sql}UPDATE audit_head SET seq = {}, hash = '{}';", last.seq, last.hash));
     }
 
     /// Closes the store and opens the same database again (migrations run again).
@@ -911,7 +903,8 @@ fn a_rewritten_log_is_caught_by_a_published_head(f: &mut Fixture) {
     f.rewrite_log(6, "outturn=0.00");
     assert_eq!(f.store.audit_log().unwrap()[5].after, "outturn=0.00");
     assert_eq!(f.store.verify_audit().unwrap(), None, "the chain alone cannot tell");
-    let problem = f.store.verify_audit_against(std::slice::from_ref(&published)).unwrap().expect("the published head tells");
+    let problem =
+        f.store.verify_audit_against(std::slice::from_ref(&published)).unwrap().expect("the published head tells");
     assert_eq!(problem.seq, 8);
     let reason = &problem.reason;
     assert!(reason.contains(&format!("not {} as published", published.hash)), "{reason}");
