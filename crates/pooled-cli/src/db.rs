@@ -280,13 +280,11 @@ fn verify(store: &dyn Store, heads: &[AuditHead]) -> Outcome {
             problem.seq, problem.reason
         )]));
     }
-    let published: Vec<String> = heads.iter().map(AuditHead::to_string).collect();
-    let unchanged = match published.as_slice() {
-        [] => String::new(),
-        [one] => format!("; unchanged up to the published head {one}"),
-        many => format!("; unchanged up to the published heads {}", many.join(", ")),
-    };
-    Ok(format!("audit log intact: {entries} entries verified, head {head}{unchanged}\n"))
+    let mut out = format!("audit log intact: {entries} entries verified, head {head}\n");
+    for published in heads {
+        out.push_str(&format!("unchanged up to the published head {published}\n"));
+    }
+    Ok(out)
 }
 
 /// `pooled settle --year`: the settlement on the ledger outturn, with the invoices.

@@ -397,7 +397,7 @@ fn a_head_printed_on_the_reports_catches_a_rewritten_log() {
     let verified = s.ok(&["audit", "verify", "--head", &head]);
     assert_eq!(
         verified,
-        format!("audit log intact: 6 entries verified, head {head}; unchanged up to the published head {head}\n")
+        format!("audit log intact: 6 entries verified, head {head}\nunchanged up to the published head {head}\n")
     );
     s.ok(&["close-period", "2016-04"]);
 
