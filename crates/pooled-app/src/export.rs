@@ -4,6 +4,9 @@
 use pooled_core::agreement::Agreement;
 use pooled_core::report::{FlatRow, Level, MonthlyReport};
 use pooled_files::{Cell, Column, ColumnKind, Sheet, TotalsRow, Workbook};
+use pooled_store::AuditHead;
+
+use crate::head_line;
 
 /// The columns after the pool, in order, with their kind in a workbook.
 const COLUMNS: [(&str, ColumnKind); 14] = [
@@ -44,9 +47,19 @@ fn cells(agreement: &Agreement, r: &FlatRow) -> Vec<Cell> {
     ]
 }
 
+/// The last row of a report's table or summary sheet: its first cell gives the audit
+/// log's head as of the figures (`Audit log head: SEQ:HASH`), as every download of
+/// published figures ends.
+pub fn head_row(head: &AuditHead, width: usize) -> Vec<Cell> {
+    let mut row = vec![Cell::Empty; width.max(1)];
+    row[0] = Cell::Text(head_line(head));
+    row
+}
+
 /// Header and rows of every pool, with the pool id first, as cells: the CSV form
-/// (written by `pooled_files::write_csv`, numbers as numbers, text made safe).
-pub fn report_table(agreement: &Agreement, report: &MonthlyReport) -> (Vec<String>, Vec<Vec<Cell>>) {
+/// (written by `pooled_files::write_csv`, numbers as numbers, text made safe); the last
+/// row gives the audit log's head as of the figures.
+pub fn report_table(agreement: &Agreement, report: &MonthlyReport, head: &AuditHead) -> (Vec<String>, Vec<Vec<Cell>>) {
     let mut header = vec!["Pool".to_string()];
     header.extend(COLUMNS.iter().map(|(h, _)| h.to_string()));
     let mut rows = Vec::new();
@@ -57,13 +70,15 @@ pub fn report_table(agreement: &Agreement, report: &MonthlyReport) -> (Vec<Strin
             rows.push(row);
         }
     }
+    rows.push(head_row(head, header.len()));
     (header, rows)
 }
 
 /// One sheet per pool, cost centre rows only under a totals row of real SUBTOTAL formulas
 /// (so the totals are the sums of what is shown, checked by Excel itself), after a summary
-/// sheet with the pool, segment and line rows and the forecast risk-share impact.
-pub fn report_workbook(agreement: &Agreement, report: &MonthlyReport) -> Workbook {
+/// sheet with the pool, segment and line rows, the forecast risk-share impact and, last,
+/// the audit log's head as of the figures.
+pub fn report_workbook(agreement: &Agreement, report: &MonthlyReport, head: &AuditHead) -> Workbook {
     let columns: Vec<Column> =
         COLUMNS.iter().map(|(h, kind)| Column { header: h.to_string(), kind: *kind, width: None }).collect();
     let title = |what: &str| format!("{what}: monthly finance report {} {}", report.year, report.month);
@@ -94,6 +109,7 @@ pub fn report_workbook(agreement: &Agreement, report: &MonthlyReport) -> Workboo
             totals: Some(TotalsRow { label: format!("Total {}", pool.id) }),
         });
     }
+    summary.rows.push(head_row(head, COLUMNS.len()));
     let mut all = vec![summary];
     all.extend(sheets);
     Workbook { sheets: all }

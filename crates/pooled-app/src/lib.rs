@@ -4,6 +4,7 @@
 //! application call these; neither repeats them.
 
 pub mod accounts;
+mod anchored;
 pub mod board;
 mod export;
 mod file_name;
@@ -11,7 +12,8 @@ pub mod json;
 pub mod password;
 mod payments;
 
-pub use export::{report_table, report_workbook};
+pub use anchored::{Anchored, HEAD_LABEL, anchored, head_line};
+pub use export::{head_row, report_table, report_workbook};
 pub use file_name::{MAX_FILE_NAME_BYTES, extract_file_name};
 pub use payments::{
     PaymentState, PaymentTotals, TrackedInstalment, payment_totals, recorded_payment, scheduled_instalment,

@@ -5,12 +5,12 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
-use pooled_app::{AppError, ImportRequest};
+use pooled_app::{Anchored, AppError, ImportRequest};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
 use pooled_core::payments;
-use pooled_store::{ImportOutcome, LoadOutcome, PaymentStatus, Store};
+use pooled_store::{AuditHead, ImportOutcome, LoadOutcome, PaymentStatus, Store};
 
 use crate::report;
 use crate::{Failure, Outcome};
@@ -113,10 +113,27 @@ pub enum DbCommand {
         #[arg(long, value_parser = Date::parse_iso)]
         paid: Option<Date>,
     },
-    /// The audit log: list it, or verify its hash chain and the imported rows.
+    /// The audit log: list it, print its head, or verify it.
     Audit {
-        #[arg(value_enum)]
-        action: AuditAction,
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Every entry: sequence number, time (UTC), who, action, subject.
+    Log,
+    /// The log's head, SEQ:HASH (its latest entry's number and hash): publish it, and
+    /// `verify --head` proves later that the log up to it is unchanged.
+    Head,
+    /// Check the hash chain, the head kept with it, every import's rows and record, and
+    /// that no ledger row lies outside an import; exit 1 naming the first problem.
+    Verify {
+        /// A head published earlier (as `pooled audit head` and every report print it):
+        /// the log must be unchanged up to it. Give it again for each head.
+        #[arg(long = "head", value_name = "SEQ:HASH", value_parser = AuditHead::parse)]
+        heads: Vec<AuditHead>,
     },
 }
 
@@ -126,12 +143,6 @@ pub enum ReportFormat {
     Csv,
     Json,
     Xlsx,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum AuditAction {
-    Verify,
-    Log,
 }
 
 pub fn store_error(e: pooled_store::StoreError) -> Failure {
@@ -230,9 +241,13 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
             Ok(format!("forecast outturn for {cost_centre} in {year} {month}: {outturn}\n"))
         }
         DbCommand::Report { year, month, format, output, threshold } => {
-            let agreement = pooled_app::agreement(store, year).map_err(app)?;
-            let report = pooled_app::report_for(store, &agreement, month, threshold).map_err(app)?;
-            report::write(&agreement, &report, format, output.as_deref())
+            let read = pooled_app::anchored(store, |store| {
+                let agreement = pooled_app::agreement(store, year)?;
+                let report = pooled_app::report_for(store, &agreement, month, threshold)?;
+                Ok((agreement, report))
+            });
+            let Anchored { value: (agreement, report), head } = read.map_err(app)?;
+            report::write(&agreement, &report, &head, format, output.as_deref())
         }
         DbCommand::RecordPayment { year, pool, from, month, raised, paid } => {
             let agreement = pooled_app::agreement(store, year).map_err(app)?;
@@ -241,27 +256,42 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
             store.record_payment(year, &status, actor).map_err(store_error)?;
             Ok(format!("recorded {} {} {}\n", status.pool, status.from, status.month))
         }
-        DbCommand::Audit { action: AuditAction::Log } => Ok(store
+        DbCommand::Audit { action: AuditCommand::Log } => Ok(store
             .audit_log()
             .map_err(store_error)?
             .iter()
             .map(|e| format!("{} {} {} {} {}\n", e.seq, e.at, e.actor, e.action, e.subject))
             .collect()),
-        DbCommand::Audit { action: AuditAction::Verify } => match store.verify_audit().map_err(store_error)? {
-            None => {
-                Ok(format!("audit log intact: {} entries verified\n", store.audit_log().map_err(store_error)?.len()))
-            }
-            Some(problem) => {
-                Err(Failure::Input(vec![format!("audit entry {} is bad: {}", problem.seq, problem.reason)]))
-            }
-        },
+        DbCommand::Audit { action: AuditCommand::Head } => {
+            Ok(format!("{}\n", store.audit_head().map_err(store_error)?))
+        }
+        DbCommand::Audit { action: AuditCommand::Verify { heads } } => verify(store, &heads),
     }
+}
+
+/// `pooled audit verify [--head SEQ:HASH]...`: what was checked, or the first problem.
+fn verify(store: &dyn Store, heads: &[AuditHead]) -> Outcome {
+    let checked =
+        pooled_app::anchored(store, |store| Ok((store.verify_audit_against(heads)?, store.audit_log()?.len())));
+    let Anchored { value: (problem, entries), head } = checked.map_err(app)?;
+    if let Some(problem) = problem {
+        return Err(Failure::Input(vec![format!(
+            "the audit log does not check out at entry {}: {}",
+            problem.seq, problem.reason
+        )]));
+    }
+    let mut out = format!("audit log intact: {entries} entries verified, head {head}\n");
+    for published in heads {
+        out.push_str(&format!("unchanged up to the published head {published}\n"));
+    }
+    Ok(out)
 }
 
 /// `pooled settle --year`: the settlement on the ledger outturn, with the invoices.
 pub fn settle(db: &Db, year: FinancialYear, waived: &[String], json: bool) -> Outcome {
     let store = open(db)?;
-    let end = pooled_app::year_end(store.as_ref(), year, waived).map_err(app)?;
+    let read = pooled_app::anchored(store.as_ref(), |store| pooled_app::year_end(store, year, waived));
+    let Anchored { value: end, head } = read.map_err(app)?;
     let a = &end.agreement;
     if json {
         return Ok(crate::json::pretty(&pooled_app::json::year_end(a, &end.settlements, &end.invoices)));
@@ -276,6 +306,7 @@ pub fn settle(db: &Db, year: FinancialYear, waived: &[String], json: bool) -> Ou
         let id = |ix: usize| a.partners()[ix].id.as_str();
         out.push_str(&format!("  {}: {} pays {} {}\n", i.pool, id(i.payer), id(i.payee), i.amount));
     }
+    out.push_str(&format!("\n{}\n", pooled_app::head_line(&head)));
     Ok(out)
 }
 

@@ -6,24 +6,32 @@ use std::path::Path;
 use pooled_core::agreement::{Agreement, BoardRule};
 use pooled_core::money::Money;
 use pooled_core::report::{Level, MonthlyReport, PoolReport};
+use pooled_store::AuditHead;
 
 use crate::db::ReportFormat;
 use crate::table::Table;
 use crate::{Failure, Outcome};
 
-pub fn write(agreement: &Agreement, report: &MonthlyReport, format: ReportFormat, output: Option<&Path>) -> Outcome {
+/// Writes the report; every form but JSON ends with the audit log's head as of its figures.
+pub fn write(
+    agreement: &Agreement,
+    report: &MonthlyReport,
+    head: &AuditHead,
+    format: ReportFormat,
+    output: Option<&Path>,
+) -> Outcome {
     let out = match format {
-        ReportFormat::Table => table(agreement, report),
+        ReportFormat::Table => table(agreement, report, head),
         ReportFormat::Json => crate::json::pretty(&pooled_app::json::report(agreement, report)),
         ReportFormat::Csv => {
-            let (header, rows) = pooled_app::report_table(agreement, report);
+            let (header, rows) = pooled_app::report_table(agreement, report, head);
             let mut bytes = Vec::new();
             pooled_files::write_csv(&mut bytes, &header, rows).expect("writing to memory cannot fail");
             String::from_utf8(bytes).expect("the report is UTF-8")
         }
         ReportFormat::Xlsx => {
             let path = output.ok_or_else(|| Failure::Usage("--format xlsx needs --output FILE.xlsx".into()))?;
-            let workbook = pooled_app::report_workbook(agreement, report);
+            let workbook = pooled_app::report_workbook(agreement, report, head);
             pooled_files::write_xlsx_file(path, &workbook).map_err(|e| Failure::Input(vec![e.to_string()]))?;
             return Ok(format!("{}: monthly report for {} {} written\n", path.display(), report.year, report.month));
         }
@@ -38,7 +46,7 @@ pub fn write(agreement: &Agreement, report: &MonthlyReport, format: ReportFormat
     }
 }
 
-fn table(agreement: &Agreement, report: &MonthlyReport) -> String {
+fn table(agreement: &Agreement, report: &MonthlyReport, head: &AuditHead) -> String {
     let mut out = format!(
         "Monthly finance report {} {} (variances of {} or more flagged for an action plan, {})\n\n",
         report.year,
@@ -77,6 +85,8 @@ fn table(agreement: &Agreement, report: &MonthlyReport) -> String {
     for w in &report.warnings {
         out.push_str(&format!("warning: {w}\n"));
     }
+    out.push_str(&pooled_app::head_line(head));
+    out.push('\n');
     out
 }
 

@@ -351,7 +351,91 @@ fn tampering_with_the_ledger_is_detected() {
     assert_eq!(changed, 1);
     drop(db);
     let err = s.fails(&["audit", "verify"]);
-    assert!(err.starts_with("audit entry "), "{err}");
+    assert!(err.starts_with("the audit log does not check out at entry 5: import 1 (ledger 2016-08 OCCG)"), "{err}");
+    assert!(err.contains("its ledger rows have changed"), "{err}");
+    // The row put back, the total the imports list shows edited instead.
+    let db = rusqlite::Connection::open(s.path("pooled.sqlite")).unwrap();
+    db.execute_batch(
+        "UPDATE ledger_row SET amount = amount - 1 WHERE rowid = (SELECT min(rowid) FROM ledger_row);
+         UPDATE ledger_import SET total = total + 100",
+    )
+    .unwrap();
+    drop(db);
+    let err = s.fails(&["audit", "verify"]);
+    assert!(err.contains("its record in the import table was edited: total "), "{err}");
+}
+
+/// The head every report and statement prints proves the log unchanged up to it, even
+/// after someone who can write to the database edits an entry and recomputes every hash
+/// after it, which the chain alone cannot show.
+#[test]
+fn a_head_printed_on_the_reports_catches_a_rewritten_log() {
+    let s = Scratch::new("head");
+    s.set_up();
+    let file = s.extract("OCC", "2016-05", 200, 4);
+    s.ok(&["import", "--partner", "OCC", "--period", "2016-05", &file]);
+    let forecast =
+        ["forecast", "--year", "2016-17", "--month", "M2", "--cost-centre", "OCC-OP01-001", "--outturn", "5"];
+    s.ok(&forecast);
+    let head = s.ok(&["audit", "head"]).trim_end().to_string();
+    let last = s.ok(&["audit", "log"]).lines().last().unwrap().to_string();
+    assert_eq!(head.split_once(':').map(|(seq, hash)| (seq, hash.len())), Some(("6", 64)), "{last}");
+    assert!(last.starts_with("6 ") && last.contains(" set-forecast "), "{last}");
+
+    // Every form of the monthly report prints it, and so does the year-end statement.
+    let line = format!("Audit log head: {head}");
+    let report = ["report", "--year", "2016-17", "--month", "M2"];
+    assert!(s.ok(&report).ends_with(&format!("\n{line}\n")));
+    let csv = s.ok(&[&report[..], &["--format", "csv"]].concat());
+    assert!(csv.lines().last().unwrap().starts_with(&format!("\"{line}\",")), "{csv}");
+    let xlsx = s.path("m2.xlsx");
+    s.ok(&[&report[..], &["--format", "xlsx", "-o", &xlsx]].concat());
+    let summary = pooled_files::read_xlsx_cells(&xlsx, "Summary").unwrap();
+    assert_eq!(summary.last().unwrap()[0], line);
+    assert!(s.ok(&["settle", "--year", "2016-17"]).ends_with(&format!("\n\n{line}\n")));
+
+    let verified = s.ok(&["audit", "verify", "--head", &head]);
+    assert_eq!(
+        verified,
+        format!("audit log intact: 6 entries verified, head {head}\nunchanged up to the published head {head}\n")
+    );
+    s.ok(&["close-period", "2016-04"]);
+
+    // Who set the forecast is rewritten, and every hash from there recomputed.
+    let path = s.path("pooled.sqlite");
+    let store = pooled_store::open(&path).unwrap();
+    let mut log = store.audit_log().unwrap().split_off(5);
+    drop(store);
+    log[0].actor = "someone-else".into();
+    pooled_store::rechain(&mut log);
+    let mut sql = String::from("DROP TRIGGER audit_log_no_update;");
+    for e in &log {
+        sql.push_str(&format!(
+            "UPDATE audit_log SET actor = '{}', prev_hash = '{}', hash = '{}' WHERE seq = {};",
+            e.actor, e.prev_hash, e.hash, e.seq
+        ));
+    }
+    let end = log.last().unwrap();
+    sql.push_str(&format!("UPDATE audit_head SET seq = {}, hash = '{}';", end.seq, end.hash));
+    rusqlite::Connection::open(&path).unwrap().execute_batch(&sql).unwrap();
+    assert!(s.ok(&["audit", "log"]).contains("someone-else set-forecast"));
+
+    assert!(
+        s.ok(&["audit", "verify"]).starts_with("audit log intact: 7 entries verified"),
+        "the chain alone cannot tell"
+    );
+    let err = s.fails(&["audit", "verify", "--head", &head]);
+    let hash = head.split_once(':').unwrap().1;
+    assert!(
+        err.starts_with(&format!("the audit log does not check out at entry 6: entry 6 has the hash {}", log[0].hash)),
+        "{err}"
+    );
+    assert!(err.contains(&format!("not {hash} as published: an entry up to it was changed")), "{err}");
+
+    // A head that is not one is a usage error.
+    let out = s.run(&["audit", "verify", "--head", "6:abc"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the hash is not 64 hexadecimal digits"));
 }
 
 #[test]

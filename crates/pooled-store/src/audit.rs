@@ -20,11 +20,59 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
-/// The first entry that does not check out, and why.
+/// The first entry that does not check out, and why. A problem that no one entry explains
+/// (a ledger row that belongs to no import) is found at the latest entry: the log as it
+/// stands does not account for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditProblem {
     pub seq: i64,
     pub reason: String,
+}
+
+/// The chain's head: its latest entry's sequence number and hash, written `SEQ:HASH`
+/// (`1234:9f86d081...`, all 64 hex digits). Printed on every monthly report, agenda pack
+/// and settlement statement, so that whoever keeps a copy can later prove that the log up
+/// to it is unchanged ([`verify_published`]), even if every hash after an edit was
+/// recomputed. The whole hash is printed: a shortened one could be matched by trying
+/// edits until its first digits agree. An empty log's head is `0:` and 64 zeros.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AuditHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl AuditHead {
+    /// The head of an empty log.
+    pub fn empty() -> AuditHead {
+        AuditHead { seq: 0, hash: GENESIS.to_string() }
+    }
+
+    /// Reads `SEQ:HASH` as [`AuditHead`]'s `Display` writes it (the hash in either case).
+    pub fn parse(text: &str) -> Result<AuditHead, String> {
+        let text = text.trim();
+        let bad = |why: &str| {
+            Err(format!(
+                "{} is not an audit log head: {why} (a head is SEQ:HASH, the entry's number and its 64 \
+                 hexadecimal digit hash, as `pooled audit head` prints it)",
+                pooled_core::diagnostic::quote(text)
+            ))
+        };
+        let Some((seq, hash)) = text.split_once(':') else { return bad("there is no `:`") };
+        let Ok(seq) = seq.parse::<i64>() else { return bad("the part before `:` is not an entry number") };
+        if seq < 0 {
+            return bad("entry numbers are not negative");
+        }
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return bad("the hash is not 64 hexadecimal digits");
+        }
+        Ok(AuditHead { seq, hash: hash.to_ascii_lowercase() })
+    }
+}
+
+impl std::fmt::Display for AuditHead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
 }
 
 /// The `prev_hash` of the first entry.
@@ -54,11 +102,12 @@ impl AuditEntry {
         entry
     }
 
-    /// SHA-256 over every field but the hash itself, each length-prefixed so that no two
-    /// different entries serialise alike (moving text from one field to the next changes it).
-    /// The time is hashed as stored: for a whole second (and every stored time is one, see
-    /// `sql::time_text`) its display is that text.
-    fn compute_hash(&self) -> String {
+    /// The hash of the entry's contents: SHA-256 over every field but the hash itself,
+    /// each length-prefixed so that no two different entries serialise alike (moving text
+    /// from one field to the next changes it). The time is hashed as stored: for a whole
+    /// second (and every stored time is one, see `sql::time_text`) its display is that
+    /// text. Public so that anyone can recompute a chain (as a test of tampering does).
+    pub fn compute_hash(&self) -> String {
         let mut h = Sha256::new();
         h.update(b"pooled-audit-1\n");
         for field in [
@@ -98,6 +147,20 @@ pub(crate) enum Area {
     Accounts,
 }
 
+/// Recomputes each entry's hash, and each `prev_hash` from the entry before (the first
+/// keeps its own): what anyone who can write to the database can do after editing an
+/// entry, so that the chain alone verifies again. This is why heads are published.
+pub fn rechain(entries: &mut [AuditEntry]) {
+    let mut prev: Option<String> = None;
+    for e in entries {
+        if let Some(hash) = prev.take() {
+            e.prev_hash = hash;
+        }
+        e.hash = e.compute_hash();
+        prev = Some(e.hash.clone());
+    }
+}
+
 /// Checks a whole log, oldest first: sequence numbers run 1, 2, 3, ... without gaps, each
 /// entry's `prev_hash` is the hash of the entry before, and each hash matches its contents.
 pub fn verify_chain(entries: &[AuditEntry]) -> Option<AuditProblem> {
@@ -126,6 +189,87 @@ pub fn verify_chain(entries: &[AuditEntry]) -> Option<AuditProblem> {
         prev = Some(e);
     }
     None
+}
+
+/// Checks a log whose chain verifies ([`verify_chain`]) against heads published earlier:
+/// each head's entry must be in the log with the head's hash. An entry's hash covers the
+/// one before it, so a match proves every entry up to it unchanged, and a mismatch that
+/// one of them was changed and the hashes after it recomputed. With several heads, the
+/// change lies after the last one that still matches.
+pub fn verify_published(log: &[AuditEntry], published: &[AuditHead]) -> Option<AuditProblem> {
+    let mut heads: Vec<&AuditHead> = published.iter().collect();
+    heads.sort_by_key(|h| h.seq);
+    let mut matched: Option<&AuditHead> = None;
+    for head in heads {
+        let found = match head.seq {
+            0 => Some(GENESIS),
+            seq => log.binary_search_by_key(&seq, |e| e.seq).ok().map(|i| log[i].hash.as_str()),
+        };
+        let problem = |reason: String| Some(AuditProblem { seq: head.seq, reason });
+        match found {
+            None => {
+                let end = log.last().map_or(0, |e| e.seq);
+                return problem(format!(
+                    "the published head {head} names entry {}, but the log ends at entry {end}: entries were removed",
+                    head.seq
+                ));
+            }
+            Some(hash) if hash != head.hash => {
+                let after = matched.map_or(String::new(), |m| {
+                    format!(" (after entry {}, whose published head {m} still matches)", m.seq)
+                });
+                return problem(format!(
+                    "entry {} has the hash {hash}, not {} as published: an entry up to it{after} was changed \
+                     since that head was published, and the hashes after it recomputed",
+                    head.seq, head.hash
+                ));
+            }
+            Some(_) => matched = Some(head),
+        }
+    }
+    None
+}
+
+/// Checks the head kept apart from the log (written with every entry, in the same
+/// transaction) against the log's last entry: removing the last entries leaves nothing
+/// after them to break the chain, but leaves this head behind. (Whoever rewrites both is
+/// caught by a published head.) `None` for `recorded`: its row is gone.
+pub(crate) fn check_recorded_head(log: &[AuditEntry], recorded: Option<&AuditHead>) -> Option<AuditProblem> {
+    let last = log.last().map_or_else(AuditHead::empty, |e| AuditHead { seq: e.seq, hash: e.hash.clone() });
+    let Some(recorded) = recorded else {
+        return Some(AuditProblem {
+            seq: last.seq,
+            reason: "the log's head, kept apart from the log, is missing: it was deleted".into(),
+        });
+    };
+    let (seq, reason) = match last.seq.cmp(&recorded.seq) {
+        std::cmp::Ordering::Equal if last.hash == recorded.hash => return None,
+        std::cmp::Ordering::Equal => (
+            last.seq,
+            format!(
+                "the last entry's hash is {}, but the log's head, kept apart from it, is {recorded}: \
+                 the entry was changed and its hash recomputed",
+                last.hash
+            ),
+        ),
+        std::cmp::Ordering::Less => (
+            last.seq + 1,
+            format!(
+                "the log ends at entry {}, but its head, kept apart from it, is entry {}: the entries after {} \
+                 were removed",
+                last.seq, recorded.seq, last.seq
+            ),
+        ),
+        std::cmp::Ordering::Greater => (
+            recorded.seq + 1,
+            format!(
+                "the log goes on to entry {}, past its head, kept apart from it, at entry {}: the entries after \
+                 {} were added without pooled",
+                last.seq, recorded.seq, recorded.seq
+            ),
+        ),
+    };
+    Some(AuditProblem { seq, reason })
 }
 
 /// SHA-256 of a ledger import's rows in row order, fed as they stream in (and again, from
@@ -269,6 +413,77 @@ mod tests {
         log[1].hash = log[1].compute_hash();
         let p = verify_chain(&log).unwrap();
         assert_eq!((p.seq, p.reason.contains("chain is broken")), (3, true));
+        // Recomputing every hash after it hides the edit from the chain alone.
+        rechain(&mut log[1..]);
+        assert_eq!(verify_chain(&log), None);
+        assert_ne!(log[3].hash, chain(4)[3].hash);
+    }
+
+    #[test]
+    fn heads_are_read_as_they_are_written() {
+        let hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let check = |text: &str, expected: Result<(i64, &str), &str>| {
+            let got = AuditHead::parse(text);
+            match expected {
+                Ok((seq, hash)) => {
+                    let head = got.unwrap_or_else(|e| panic!("{text}: {e}"));
+                    assert_eq!((head.seq, head.hash.as_str()), (seq, hash), "{text}");
+                    assert_eq!(head.to_string(), format!("{seq}:{hash}"));
+                }
+                Err(why) => {
+                    let e = got.expect_err(text);
+                    assert!(e.contains(why) && e.contains("`pooled audit head`"), "{text}: {e}");
+                }
+            }
+        };
+        check(&format!("1234:{hash}"), Ok((1234, hash)));
+        check(&format!(" 7:{} ", hash.to_uppercase()), Ok((7, hash)));
+        check(&format!("0:{GENESIS}"), Ok((0, GENESIS)));
+        check(hash, Err("there is no `:`"));
+        check(&format!("x:{hash}"), Err("not an entry number"));
+        check(&format!("-1:{hash}"), Err("not negative"));
+        check(&format!("12:{}", &hash[..12]), Err("not 64 hexadecimal digits"));
+        check(&format!("12:{}g", &hash[..63]), Err("not 64 hexadecimal digits"));
+        assert!(AuditHead::parse(&"9".repeat(500)).unwrap_err().contains("(500 characters)"));
+    }
+
+    fn head(e: &AuditEntry) -> AuditHead {
+        AuditHead { seq: e.seq, hash: e.hash.clone() }
+    }
+
+    #[test]
+    fn published_heads_are_found_in_the_log() {
+        let log = chain(5);
+        assert_eq!(verify_published(&log, &[head(&log[4]), head(&log[1]), AuditHead::empty()]), None);
+        let mut wrong = head(&log[3]);
+        wrong.hash = log[2].hash.clone();
+        let p = verify_published(&log, &[head(&log[1]), wrong.clone()]).unwrap();
+        assert_eq!(p.seq, 4);
+        assert!(p.reason.contains("after entry 2, whose published head 2:"), "{}", p.reason);
+        // The earliest bad head is the one named.
+        let p = verify_published(&log, &[wrong, AuditHead { seq: 2, hash: GENESIS.into() }]).unwrap();
+        assert_eq!(p.seq, 2);
+        let p = verify_published(&log[..3], &[head(&log[4])]).unwrap();
+        assert_eq!((p.seq, p.reason.contains("the log ends at entry 3")), (5, true), "{}", p.reason);
+    }
+
+    #[test]
+    fn the_recorded_head_is_the_last_entry() {
+        let log = chain(3);
+        assert_eq!(check_recorded_head(&log, Some(&head(&log[2]))), None);
+        assert_eq!(check_recorded_head(&[], Some(&AuditHead::empty())), None);
+        let seqs = |recorded: Option<&AuditHead>, log: &[AuditEntry]| check_recorded_head(log, recorded).map(|p| p.seq);
+        assert_eq!(seqs(Some(&head(&log[2])), &log[..2]), Some(3), "the last entry removed");
+        assert_eq!(seqs(Some(&head(&log[0])), &log), Some(2), "entries added after the head");
+        assert_eq!(seqs(Some(&AuditHead { seq: 3, hash: GENESIS.into() }), &log), Some(3), "the last entry replaced");
+        assert_eq!(seqs(None, &log), Some(3), "the head removed");
+    }
+
+    #[test]
+    fn migration_5_starts_an_empty_log_at_the_genesis_hash() {
+        for migrations in [crate::schema::SQLITE, crate::schema::POSTGRES] {
+            assert!(migrations[4].contains(GENESIS));
+        }
     }
 
     #[test]

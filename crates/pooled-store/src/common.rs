@@ -62,16 +62,59 @@ pub(crate) fn ledger_subject(header: &ImportHeader) -> String {
 
 /// The audit text of one import: what `verify_audit` later checks the ledger against.
 pub(crate) fn import_text(import_id: i64, header: &ImportHeader, tally: &TallyResult) -> String {
-    Fields::default()
-        .add("import", import_id)
-        .add("period", header.period)
-        .add("partner", &header.partner)
-        .add("file", &header.file_name)
-        .add("file_sha256", &header.file_sha256)
-        .add("rows", tally.rows)
-        .add("total", tally.total.to_plain_string())
-        .add("rows_sha256", &tally.rows_sha256)
-        .text()
+    ImportSummary {
+        import_id,
+        period: header.period.to_string(),
+        partner: &header.partner,
+        file_name: &header.file_name,
+        file_sha256: &header.file_sha256,
+        rows: tally.rows.into(),
+        total: tally.total,
+        rows_sha256: &tally.rows_sha256,
+    }
+    .text()
+}
+
+/// What an import's audit entry records of it: from what was imported, or from what the
+/// import table holds, to be checked against the log.
+pub(crate) struct ImportSummary<'a> {
+    pub import_id: i64,
+    pub period: String,
+    pub partner: &'a str,
+    pub file_name: &'a str,
+    pub file_sha256: &'a str,
+    /// Wide enough for a count and for whatever the table holds.
+    pub rows: i128,
+    pub total: Money,
+    pub rows_sha256: &'a str,
+}
+
+impl ImportSummary<'_> {
+    pub fn text(&self) -> String {
+        Fields::default()
+            .add("import", self.import_id)
+            .add("period", &self.period)
+            .add("partner", self.partner)
+            .add("file", self.file_name)
+            .add("file_sha256", self.file_sha256)
+            .add("rows", self.rows)
+            .add("total", self.total.to_plain_string())
+            .add("rows_sha256", self.rows_sha256)
+            .text()
+    }
+}
+
+/// Where two [`Fields`] texts differ: `key found where the log recorded value`, in the
+/// recorded text's order, for each key whose value differs or is missing.
+fn differences(recorded: &str, found: &str) -> Vec<String> {
+    recorded
+        .lines()
+        .filter_map(|line| {
+            let (key, value) = line.split_once('=')?;
+            let now = field(found, key);
+            (now != Some(value)).then(|| format!("{key} {} where the log recorded {value}", now.unwrap_or("missing")))
+        })
+        .collect()
 }
 
 /// The audit text of an import that a corrected extract replaces.
@@ -381,6 +424,34 @@ pub(crate) struct StoredImport {
     pub from_rows: TallyResult,
     /// The rows of the `actual` table, sorted by cost centre.
     pub summary: Vec<CostCentreSum>,
+    pub record: ImportTableRecord,
+}
+
+/// An import's row of the import table (what the imports page lists), as its audit entry
+/// should have it.
+pub(crate) struct ImportTableRecord {
+    /// Its columns as [`ImportSummary::text`] writes them.
+    pub text: String,
+    /// As stored: compared as text, so that any edit shows.
+    pub imported_at: String,
+    pub imported_by: String,
+    pub audit_seq: i64,
+}
+
+impl ImportTableRecord {
+    /// Where the record differs from the entry that made the import.
+    fn differences(&self, entry: &AuditEntry) -> Vec<String> {
+        let mut out = differences(&entry.after, &self.text);
+        let mut compare = |what: &str, found: &str, recorded: &str| {
+            if found != recorded {
+                out.push(format!("{what} {found} where the log recorded {recorded}"));
+            }
+        };
+        compare("imported_at", &self.imported_at, &entry.at.to_string());
+        compare("imported_by", &self.imported_by, &entry.actor);
+        compare("audit entry", &self.audit_seq.to_string(), &entry.seq.to_string());
+        out
+    }
 }
 
 /// Finds the first import whose stored state differs from what the (already verified)
@@ -437,6 +508,11 @@ pub(crate) fn check_imports(
                 "its actuals (the per cost centre sums and row lists that reports read) no longer match its rows"
                     .into(),
             ));
+        } else {
+            let edited = stored.record.differences(e);
+            if !edited.is_empty() {
+                problems.push(problem(format!("its record in the import table was edited: {}", edited.join("; "))));
+            }
         }
     }
     for &(import_id, seq) in live_in_table {

@@ -13,7 +13,9 @@ mod sqlite;
 mod store;
 
 pub use accounts::{ApiToken, NewApiToken, NewSession, NewUser, Role, Session, User};
-pub use audit::{AuditEntry, AuditProblem, now_utc, sha256_hex, utc_from_now, verify_chain};
+pub use audit::{
+    AuditEntry, AuditHead, AuditProblem, now_utc, rechain, sha256_hex, utc_from_now, verify_chain, verify_published,
+};
 /// Every time in the store's API: an instant, kept to the second.
 pub use jiff::Timestamp;
 pub use postgres::{PostgresDb, PostgresStore};
@@ -432,10 +434,22 @@ pub trait Store {
 
     /// The whole log, oldest first.
     fn audit_log(&self) -> Result<Vec<AuditEntry>>;
-    /// Recomputes the chain, then each live import's rows, count, total and actuals
-    /// against its audit entry; the first bad entry, if any. An import's problem is
-    /// named by the seq of the entry that recorded it.
+    /// Recomputes the chain and checks its last entry against the head kept apart from
+    /// it (so that removing the last entries shows), then each live import's rows, count,
+    /// total, actuals and record in the import table against its audit entry, then that
+    /// no ledger row lies outside the live imports; the first problem, if any. An
+    /// import's problem is named by the seq of the entry that recorded it; a ledger row
+    /// that no import holds, by the latest entry's.
     fn verify_audit(&self) -> Result<Option<AuditProblem>>;
+    /// [`Store::verify_audit`], and first that the log is unchanged up to each of heads
+    /// published earlier ([`verify_published`]): this catches an edit even when every
+    /// hash after it was recomputed.
+    fn verify_audit_against(&self, published: &[AuditHead]) -> Result<Option<AuditProblem>>;
+    /// The log's head: its latest entry's sequence number and hash (`0:` and the genesis
+    /// hash for an empty log), which reports, agenda packs and settlement statements print.
+    /// Read it in the [`Store::snapshot`] that reads their figures, so that it is the head
+    /// as of those figures. Every change moves it, account changes (sign-ins) too.
+    fn audit_head(&self) -> Result<AuditHead>;
     /// The sequence number of the latest audit entry that changed the pool's records
     /// (agreements, plans, mappings, the ledger, periods, forecasts, payments, documents);
     /// 0 for none. Account changes (users, passwords, sign-ins, sign-outs, expired

@@ -28,6 +28,22 @@ SELECT 1, COALESCE(MAX(seq), 0) FROM audit_log WHERE action NOT IN ('create-user
     };
 }
 
+/// Migration 5, alike in both databases: the log's head (its last entry's number and
+/// hash) kept apart from it, written with every entry, so that removing the last entries
+/// is detected; taken from the log as it is (`0:` and the genesis hash for none).
+macro_rules! audit_head_from_audit_log {
+    ($seq:literal) => {
+        concat!(
+            "CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq ",
+            $seq,
+            " NOT NULL, hash TEXT NOT NULL);
+INSERT INTO audit_head (id, seq, hash)
+SELECT 1, COALESCE(MAX(seq), 0), COALESCE((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1),
+    '0000000000000000000000000000000000000000000000000000000000000000') FROM audit_log;"
+        )
+    };
+}
+
 pub(crate) const SQLITE: &[&str] = &[
     // 1: the first schema.
     r#"
@@ -205,6 +221,8 @@ CREATE TABLE document (
         "CREATE TABLE change_stamp (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);\n",
         stamp_from_audit_log!()
     ),
+    // 5: the audit log's head, kept apart from it.
+    audit_head_from_audit_log!("INTEGER"),
 ];
 
 pub(crate) const POSTGRES: &[&str] = &[
@@ -393,6 +411,8 @@ CREATE TABLE document (
         "\nCREATE SEQUENCE ledger_import_id;
 SELECT setval('ledger_import_id', COALESCE(MAX(id), 0) + 1, false) FROM ledger_import;"
     ),
+    // 5: as SQLite's.
+    audit_head_from_audit_log!("BIGINT"),
 ];
 
 fn too_new(found: i64, known: usize) -> StoreError {

@@ -5,11 +5,15 @@ use std::cell::RefCell;
 
 use jiff::Timestamp;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
+use pooled_core::diagnostic::excerpt;
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
 
 use crate::accounts::*;
-use crate::audit::{Area, AuditEntry, AuditProblem, Change, RowParts, now_utc, verify_chain};
+use crate::audit::{
+    Area, AuditEntry, AuditHead, AuditProblem, Change, RowParts, check_recorded_head, now_utc, verify_chain,
+    verify_published,
+};
 use crate::common::*;
 use crate::schema::migrate;
 use crate::sql::{Backend, Conn, Lock, Param, Row, params};
@@ -44,18 +48,23 @@ impl<B: Backend> SqlStore<B> {
 }
 
 /// Appends the audit entry of a change inside the change's transaction (which holds
-/// [`Lock::Writes`]); its sequence number. A change to the records moves the stamp that
-/// [`Store::last_change`] reads.
+/// [`Lock::Writes`]); its sequence number. The entry follows the head kept apart from the
+/// log, which it moves on: had the last entries been removed, the new one leaves a gap
+/// that `verify_audit` names rather than taking their place. A change to the records
+/// moves the stamp that [`Store::last_change`] reads.
 fn append_audit<B: Backend>(c: &mut Conn<B>, change: Change<'_>, at: Timestamp) -> Result<i64> {
-    let last =
-        c.row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", &[], |r| Ok((r.i64(0)?, r.string(1)?)))?;
+    let head = c.row("SELECT seq, hash FROM audit_head", &[], |r| Ok((r.i64(0)?, r.string(1)?)))?.ok_or_else(|| {
+        StoreError::Database("the audit log's head is missing: `pooled audit verify` says more".into())
+    })?;
     let area = change.area;
-    let e = AuditEntry::next(last.as_ref().map(|(s, h)| (*s, h.as_str())), change, at);
+    let prev = (head.0 > 0).then_some((head.0, head.1.as_str()));
+    let e = AuditEntry::next(prev, change, at);
     c.execute(
         "INSERT INTO audit_log (seq, at_utc, actor, action, subject, before_text, after_text, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         params![e.seq, e.at, &e.actor, &e.action, &e.subject, &e.before, &e.after, &e.prev_hash, &e.hash],
     )?;
+    c.execute("UPDATE audit_head SET seq = $1, hash = $2", params![e.seq, &e.hash])?;
     if area == Area::Records {
         c.execute("UPDATE change_stamp SET seq = $1", params![e.seq])?;
     }
@@ -202,12 +211,33 @@ const IDS_AT_ONCE: usize = 500;
 /// Ledger row ids read by one statement when an import is read back whole.
 const ROW_IDS_AT_ONCE: i64 = 50_000;
 
-/// An import's rows, re-read in order and re-tallied, and its stored summary. The rows
-/// are read a range of ids at a time: memory does not grow with the import.
+/// An import's rows, re-read in order and re-tallied, its stored summary and its record in
+/// the import table. The rows are read a range of ids at a time: memory does not grow
+/// with the import.
 fn stored_import<B: Backend>(c: &mut Conn<B>, import_id: i64) -> Result<Option<StoredImport>> {
-    let sql = "SELECT first_row_id, last_row_id, replaced_by IS NOT NULL FROM ledger_import WHERE id = $1";
-    let Some((first, last, replaced)) = c.row(sql, params![import_id], |r| Ok((r.i64(0)?, r.i64(1)?, r.bool(2)?)))?
-    else {
+    let sql = "SELECT first_row_id, last_row_id, replaced_by IS NOT NULL, year, month, partner, file_name,
+               file_sha256, row_count, total, rows_sha256, imported_at, imported_by, audit_seq
+               FROM ledger_import WHERE id = $1";
+    let found = c.row(sql, params![import_id], |r| {
+        let record = ImportTableRecord {
+            text: ImportSummary {
+                import_id,
+                period: period_text(r.i64(3)?, r.i64(4)?),
+                partner: r.str(5)?,
+                file_name: r.str(6)?,
+                file_sha256: r.str(7)?,
+                rows: r.i64(8)?.into(),
+                total: Money::from_pence(r.i64(9)?),
+                rows_sha256: r.str(10)?,
+            }
+            .text(),
+            imported_at: r.string(11)?,
+            imported_by: r.string(12)?,
+            audit_seq: r.i64(13)?,
+        };
+        Ok((r.i64(0)?, r.i64(1)?, r.bool(2)?, record))
+    })?;
+    let Some((first, last, replaced, record)) = found else {
         return Ok(None);
     };
     let mut tally = Tally::new();
@@ -243,7 +273,64 @@ fn stored_import<B: Backend>(c: &mut Conn<B>, import_id: i64) -> Result<Option<S
     })?;
     // Sorted here, not in SQL: PostgreSQL's collation need not be byte order.
     summary.sort();
-    Ok(Some(StoredImport { replaced, from_rows: tally.finish()?, summary }))
+    Ok(Some(StoredImport { replaced, from_rows: tally.finish()?, summary, record }))
+}
+
+/// An import's period as its audit text names it (`2016-05`), or as found when the table
+/// holds no such period.
+fn period_text(year: i64, month: i64) -> String {
+    let financial_year = i32::try_from(year).ok().and_then(FinancialYear::starting);
+    let fiscal_month = u32::try_from(month).ok().and_then(FiscalMonth::new);
+    match (financial_year, fiscal_month) {
+        (Some(year), Some(month)) => Period { year, month }.to_string(),
+        _ => format!("year {year} month {month}"),
+    }
+}
+
+/// The first ledger row that no live import holds (its id in none of their ranges): one
+/// added outside an import, or left in the range of an import since replaced. Each gap
+/// between the live ranges is probed by the primary key, so this costs a lookup per import.
+fn stray_ledger_row<B: Backend>(c: &mut Conn<B>, head: i64) -> Result<Option<AuditProblem>> {
+    let sql = "SELECT first_row_id, last_row_id FROM ledger_import
+               WHERE replaced_by IS NULL AND first_row_id <= last_row_id ORDER BY first_row_id";
+    let ranges = c.rows(sql, &[], |r| Ok((r.i64(0)?, r.i64(1)?)))?;
+    // Gaps as inclusive ranges of ids; `next` is the lowest id no range so far holds.
+    let mut gaps = Vec::with_capacity(ranges.len() + 1);
+    let mut next = Some(i64::MIN);
+    for (first, last) in ranges {
+        let Some(lowest) = next else { break };
+        if first > lowest {
+            gaps.push((lowest, first - 1));
+        }
+        if last >= lowest {
+            next = last.checked_add(1);
+        }
+    }
+    gaps.extend(next.map(|lowest| (lowest, i64::MAX)));
+    let probe = "SELECT id, cost_centre, amount FROM ledger_row WHERE id BETWEEN $1 AND $2 ORDER BY id LIMIT 1";
+    for (from, to) in gaps {
+        let Some((id, cost_centre, amount)) =
+            c.row(probe, params![from, to], |r| Ok((r.i64(0)?, r.string(1)?, r.money(2)?)))?
+        else {
+            continue;
+        };
+        let replaced = c.row(
+            "SELECT id, replaced_by FROM ledger_import WHERE first_row_id <= $1 AND last_row_id >= $1
+             AND replaced_by IS NOT NULL",
+            params![id],
+            |r| Ok((r.i64(0)?, r.i64(1)?)),
+        )?;
+        let row = format!("ledger row {id} (cost centre {}, {})", excerpt(&cost_centre), amount.to_plain_string());
+        let reason = match replaced {
+            Some((old, new)) => format!(
+                "{row} is among the rows of import {old}, which import {new} replaced, deleting them: it was \
+                 added since, outside an import"
+            ),
+            None => format!("{row} belongs to no import: it was added outside an import"),
+        };
+        return Ok(Some(AuditProblem { seq: head, reason }));
+    }
+    Ok(None)
 }
 
 fn audit_entries<B: Backend>(c: &mut Conn<B>) -> Result<Vec<AuditEntry>> {
@@ -1035,16 +1122,35 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn verify_audit(&self) -> Result<Option<AuditProblem>> {
+        self.verify_audit_against(&[])
+    }
+
+    fn verify_audit_against(&self, published: &[AuditHead]) -> Result<Option<AuditProblem>> {
         // One snapshot: the log and the ledger are checked as of one moment.
         self.atomically(Lock::Snapshot, |c| {
             let log = audit_entries(c)?;
-            if let Some(problem) = verify_chain(&log) {
-                return Ok(Some(problem));
+            let recorded = c.row("SELECT seq, hash FROM audit_head", &[], |r| {
+                Ok(AuditHead { seq: r.i64(0)?, hash: r.string(1)? })
+            })?;
+            let problem = verify_chain(&log)
+                .or_else(|| verify_published(&log, published))
+                .or_else(|| check_recorded_head(&log, recorded.as_ref()));
+            if problem.is_some() {
+                return Ok(problem);
             }
             let sql = "SELECT id, audit_seq FROM ledger_import WHERE replaced_by IS NULL ORDER BY id";
             let live = c.rows(sql, &[], |r| Ok((r.i64(0)?, r.i64(1)?)))?;
-            check_imports(&log, &live, |id| stored_import(c, id))
+            if let Some(problem) = check_imports(&log, &live, |id| stored_import(c, id))? {
+                return Ok(Some(problem));
+            }
+            stray_ledger_row(c, log.last().map_or(0, |e| e.seq))
         })
+    }
+
+    fn audit_head(&self) -> Result<AuditHead> {
+        let sql = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+        let last = self.read(|c| c.row(sql, &[], |r| Ok(AuditHead { seq: r.i64(0)?, hash: r.string(1)? })))?;
+        Ok(last.unwrap_or_else(AuditHead::empty))
     }
 
     fn last_change(&self) -> Result<i64> {

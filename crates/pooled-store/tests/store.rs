@@ -13,8 +13,8 @@ use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
 use pooled_store::{
-    Actual, ApiToken, DocumentSave, ImportHeader, ImportItem, ImportOutcome, LoadOutcome, NewApiToken, NewSession,
-    NewUser, PaymentStatus, PostgresStore, Role, Session, SqliteStore, Store, StoreError, StoredCostCentre,
+    Actual, ApiToken, AuditHead, DocumentSave, ImportHeader, ImportItem, ImportOutcome, LoadOutcome, NewApiToken,
+    NewSession, NewUser, PaymentStatus, PostgresStore, Role, Session, SqliteStore, Store, StoreError, StoredCostCentre,
     StoredDocument, Timestamp, User, in_snapshot, in_transaction, sha256_hex,
 };
 
@@ -92,17 +92,52 @@ impl Fixture {
     }
 
     fn count(&self, table: &str) -> i64 {
-        let sql = format!("SELECT COUNT(*) FROM {table}");
+        self.number(&format!("SELECT COUNT(*) FROM {table}"))
+    }
+
+    /// The one number a query gives (a BIGINT in PostgreSQL).
+    fn number(&self, sql: &str) -> i64 {
         match &self.db {
             Db::Sqlite(path) => {
-                rusqlite::Connection::open(path).and_then(|c| c.query_row(&sql, [], |r| r.get(0))).expect(&sql)
+                rusqlite::Connection::open(path).and_then(|c| c.query_row(sql, [], |r| r.get(0))).expect(sql)
             }
             Db::Postgres { url, schema } => {
                 let mut client = ::postgres::Client::connect(url, ::postgres::NoTls).expect("connect");
                 client.batch_execute(&format!("SET search_path TO {schema}")).expect("search path");
-                client.query_one(&sql, &[]).expect(&sql).get(0)
+                client.query_one(sql, &[]).expect(sql).get(0)
             }
         }
+    }
+
+    /// Drops the triggers that keep the audit log append-only, as the database's owner can.
+    fn drop_log_guards(&self) {
+        self.sql(match self.db {
+            Db::Sqlite(_) => "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;",
+            Db::Postgres { .. } => {
+                "DROP TRIGGER audit_log_no_change ON audit_log; DROP TRIGGER audit_log_no_truncate ON audit_log;"
+            }
+        });
+    }
+
+    /// Edits entry `seq`'s after text and recomputes every hash from it on, and the head
+    /// kept apart from the log, as someone who knows how the chain is made would.
+    fn rewrite_log(&self, seq: i64, after: &str) {
+        self.drop_log_guards();
+        let mut log: Vec<_> = self.store.audit_log().unwrap().into_iter().filter(|e| e.seq >= seq).collect();
+        log[0].after = after.to_string();
+        pooled_store::rechain(&mut log);
+        let mut sql = String::new();
+        for e in &log {
+            sql.push_str(&format!(
+                "UPDATE audit_log SET after_text = '{}', prev_hash = '{}', hash = '{}' WHERE seq = {};\n",
+                e.after.replace('\'', "''"),
+                e.prev_hash,
+                e.hash,
+                e.seq
+            ));
+        }
+        let last = log.last().expect("an entry to rewrite");
+        self.sql(&format!("{sql}UPDATE audit_head SET seq = {}, hash = '{}';", last.seq, last.hash));
     }
 
     /// Closes the store and opens the same database again (migrations run again).
@@ -189,6 +224,11 @@ on_both_backends!(
     a_snapshot_reads_as_of_one_moment,
     account_changes_do_not_move_the_stamp,
     migration_4_keeps_an_existing_database,
+    a_rewritten_log_is_caught_by_a_published_head,
+    removing_the_last_entries_is_detected,
+    an_edited_import_record_is_named_by_its_import,
+    a_ledger_row_outside_every_import_is_named,
+    migration_5_takes_the_head_from_the_log,
 );
 
 // ---- helpers ----
@@ -844,6 +884,137 @@ fn edited_actuals_are_named_by_their_import(f: &mut Fixture) {
     assert!(problem.reason.contains("actuals"), "{}", problem.reason);
 }
 
+/// A head published after entry 8 (on a report, say) catches an edit of entry 6 even
+/// when every hash after it was recomputed, which the chain alone cannot.
+fn a_rewritten_log_is_caught_by_a_published_head(f: &mut Fixture) {
+    assert_eq!(f.store.audit_head().unwrap(), AuditHead::empty());
+    assert_eq!(f.store.audit_head().unwrap().to_string(), format!("0:{}", "0".repeat(64)));
+    a_sequence_of_changes(f.store.as_mut());
+    let log = f.store.audit_log().unwrap();
+    let early = AuditHead { seq: 3, hash: log[2].hash.clone() };
+    let published = f.store.audit_head().unwrap();
+    assert_eq!(published, AuditHead { seq: 8, hash: log[7].hash.clone() });
+    assert_eq!(AuditHead::parse(&published.to_string()), Ok(published.clone()));
+    // Every change moves the head, a sign-in too (which leaves the records' stamp alone).
+    f.store.create_user(&new_user("ann", Role::Viewer), "admin").unwrap();
+    assert_eq!((f.store.audit_head().unwrap().seq, f.store.last_change().unwrap()), (9, 8));
+    assert_eq!(f.store.verify_audit_against(&[published.clone(), early.clone()]).unwrap(), None);
+
+    f.rewrite_log(6, "outturn=0.00");
+    assert_eq!(f.store.audit_log().unwrap()[5].after, "outturn=0.00");
+    assert_eq!(f.store.verify_audit().unwrap(), None, "the chain alone cannot tell");
+    let problem =
+        f.store.verify_audit_against(std::slice::from_ref(&published)).unwrap().expect("the published head tells");
+    assert_eq!(problem.seq, 8);
+    let reason = &problem.reason;
+    assert!(reason.contains(&format!("not {} as published", published.hash)), "{reason}");
+    assert!(reason.contains("was changed since that head was published"), "{reason}");
+    // An earlier head that still matches places the change after it.
+    let problem = f.store.verify_audit_against(&[published.clone(), early]).unwrap().expect("caught");
+    assert_eq!(problem.seq, 8);
+    assert!(problem.reason.contains("after entry 3, whose published head 3:"), "{}", problem.reason);
+    // A head the log does not reach.
+    let ahead = AuditHead { seq: 12, hash: published.hash.clone() };
+    let problem = f.store.verify_audit_against(&[ahead]).unwrap().expect("caught");
+    assert_eq!(problem.seq, 12);
+    assert!(problem.reason.contains("the log ends at entry 9: entries were removed"), "{}", problem.reason);
+}
+
+fn removing_the_last_entries_is_detected(f: &mut Fixture) {
+    a_sequence_of_changes(f.store.as_mut());
+    let published = f.store.audit_head().unwrap();
+    f.drop_log_guards();
+    // Whoever removes the last entry and moves the head back passes the plain check...
+    let seven = f.store.audit_log().unwrap()[6].hash.clone();
+    f.sql(&format!("DELETE FROM audit_log WHERE seq = 8; UPDATE audit_head SET seq = 7, hash = '{seven}';"));
+    assert_eq!(f.store.verify_audit().unwrap(), None);
+    // ... but not a head published before.
+    let problem = f.store.verify_audit_against(&[published]).unwrap().expect("caught");
+    assert_eq!(problem.seq, 8);
+    assert!(problem.reason.contains("names entry 8, but the log ends at entry 7"), "{}", problem.reason);
+
+    // Removing an entry and leaving the head is caught by the head.
+    f.sql("DELETE FROM audit_log WHERE seq = 7");
+    let problem = f.store.verify_audit().unwrap().expect("caught");
+    assert_eq!(problem.seq, 7);
+    assert!(
+        problem.reason.contains("the log ends at entry 6, but its head, kept apart from it, is entry 7"),
+        "{}",
+        problem.reason
+    );
+    // A change made since follows the head, so the gap stays in view.
+    f.store.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(7), "bob").unwrap();
+    assert_eq!(f.store.audit_log().unwrap().pop().unwrap().seq, 8);
+    let problem = f.store.verify_audit().unwrap().expect("caught");
+    assert_eq!(problem.seq, 8);
+    assert!(problem.reason.contains("expected entry 7 here, found 8"), "{}", problem.reason);
+}
+
+/// The import table's own columns (what the imports page lists) are checked against the
+/// entry that made the import, not only the rows.
+fn an_edited_import_record_is_named_by_its_import(f: &mut Fixture) {
+    a_sequence_of_changes(f.store.as_mut());
+    let entry = f.store.audit_log().unwrap().into_iter().find(|e| e.action == "replace-import").unwrap();
+    let id = f.store.imports(fy("2016-17")).unwrap()[0].import_id;
+    let check = |edit: &str, undo: &str, expected: &str| {
+        f.sql(&format!("UPDATE ledger_import SET {edit} WHERE id = {id}"));
+        let problem = f.store.verify_audit().unwrap().unwrap_or_else(|| panic!("{edit} is detected"));
+        assert_eq!(problem.seq, entry.seq, "{edit}");
+        assert!(
+            problem.reason.starts_with(&format!("import {id} (ledger 2016-05 OCC): its record in the import table")),
+            "{edit}: {}",
+            problem.reason
+        );
+        assert!(problem.reason.contains(expected), "{edit}: {}", problem.reason);
+        f.sql(&format!("UPDATE ledger_import SET {undo} WHERE id = {id}"));
+        assert_eq!(f.store.verify_audit().unwrap(), None, "{undo}");
+    };
+    check("total = total + 100", "total = total - 100", "total -198.01 where the log recorded -199.01");
+    check("row_count = 4", "row_count = 3", "rows 4 where the log recorded 3");
+    check("file_name = 'other.csv'", "file_name = 'OCC-2016-05.csv'", "file other.csv where the log recorded OCC");
+    check("month = 3", "month = 2", "period 2016-06 where the log recorded 2016-05");
+    check("imported_by = 'mallory'", "imported_by = 'finance.officer'", "imported_by mallory where");
+    check(
+        "file_sha256 = 'x', row_count = 9",
+        "file_sha256 = 'sha-2', row_count = 3",
+        "file_sha256 x where the log recorded sha-2; rows 9 where the log recorded 3",
+    );
+}
+
+/// A row slipped into the ledger outside every live import: after them all, before them,
+/// or among the rows of an import since replaced (which were deleted then).
+fn a_ledger_row_outside_every_import_is_named(f: &mut Fixture) {
+    a_sequence_of_changes(f.store.as_mut());
+    import(f.store.as_mut(), "2016-06", "OCCG", "sha-3", &[row(2, "CC100", "2016-06-01", 5)]);
+    assert_eq!(f.store.verify_audit().unwrap(), None);
+    let head = f.store.audit_head().unwrap().seq;
+    let replaced = f.number("SELECT id FROM ledger_import WHERE replaced_by IS NOT NULL");
+    let replacing = f.number("SELECT replaced_by FROM ledger_import WHERE replaced_by IS NOT NULL");
+    for (id_sql, expected) in [
+        ("SELECT MAX(id) + 1 FROM ledger_row", "belongs to no import".to_string()),
+        ("SELECT CAST(-5 AS BIGINT)", "belongs to no import".to_string()),
+        (
+            "SELECT first_row_id + 1 FROM ledger_import WHERE replaced_by IS NOT NULL",
+            format!("is among the rows of import {replaced}, which import {replacing} replaced"),
+        ),
+    ] {
+        let id = f.number(id_sql);
+        f.sql(&format!(
+            "INSERT INTO ledger_row (id, import_id, file_row, cost_centre, posted_on, amount, subjective,
+             description, reference) VALUES ({id}, {replacing}, 9, 'CC100', 20160501, 100000, '5100', 'extra', 'X')"
+        ));
+        let problem = f.store.verify_audit().unwrap().unwrap_or_else(|| panic!("row {id} is detected"));
+        assert_eq!(problem.seq, head);
+        assert!(
+            problem.reason.starts_with(&format!("ledger row {id} (cost centre CC100, 1000.00) {expected}")),
+            "{}",
+            problem.reason
+        );
+        f.sql(&format!("DELETE FROM ledger_row WHERE id = {id}"));
+        assert_eq!(f.store.verify_audit().unwrap(), None);
+    }
+}
+
 // ---- durability ----
 
 fn everything_survives_reopening(f: &mut Fixture) {
@@ -866,7 +1037,7 @@ fn everything_survives_reopening(f: &mut Fixture) {
     assert_eq!(documents(f.store.as_ref()), documents_before);
     assert!(f.store.session(&token_hash("a-session")).unwrap().is_some());
     assert_eq!(f.store.verify_audit().unwrap(), None);
-    assert_eq!(f.count("schema_version"), 4);
+    assert_eq!(f.count("schema_version"), 5);
     // The versions go on from where they were; a stale save is still refused.
     conflict(f.store.save_document(REGISTER, "2016-17", Some(1), "[board]\n# late\n", "cat"));
     assert_eq!(f.store.save_document(REGISTER, "2016-17", Some(2), "[board]\n# late\n", "cat").unwrap(), saved(3));
@@ -1504,15 +1675,19 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
     a_sequence_of_changes(f.store.as_mut());
     let ann = f.store.create_user(&new_user("ann", Role::Viewer), "admin").unwrap();
     f.store.create_session(&new_session(ann, "cookie", LATER)).unwrap();
+    // Migration 5 is undone too, as it came after.
     let undo = match f.db {
-        Db::Sqlite(_) => "DROP TABLE change_stamp; DELETE FROM schema_version WHERE version = 4;",
+        Db::Sqlite(_) => {
+            "DROP TABLE change_stamp; DROP TABLE audit_head; DELETE FROM schema_version WHERE version >= 4;"
+        }
         Db::Postgres { .. } => {
-            "DROP TABLE change_stamp; DROP SEQUENCE ledger_import_id; DELETE FROM schema_version WHERE version = 4;"
+            "DROP TABLE change_stamp; DROP SEQUENCE ledger_import_id; DROP TABLE audit_head;
+             DELETE FROM schema_version WHERE version >= 4;"
         }
     };
     f.sql(undo);
     f.reopen();
-    assert_eq!(f.count("schema_version"), 4);
+    assert_eq!(f.count("schema_version"), 5);
     assert_eq!(f.store.last_change().unwrap(), 8, "the last change to the records, not the sign-in");
     let before = f.store.imports(fy("2016-17")).unwrap();
     let outcome = import(f.store.as_mut(), "2016-06", "OCCG", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
@@ -1520,6 +1695,24 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
     assert!(before.iter().all(|i| i.import_id < import_id), "{before:?} {import_id}");
     assert_eq!(f.store.last_change().unwrap(), 11);
     assert_eq!(f.store.verify_audit().unwrap(), None);
+}
+
+/// A database made before migration 5 (undone here by hand) gets its head from its log:
+/// it verifies, against a head published before too, and its changes go on.
+fn migration_5_takes_the_head_from_the_log(f: &mut Fixture) {
+    f.sql("DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
+    f.reopen();
+    assert_eq!(f.number("SELECT seq FROM audit_head"), 0, "an empty log's head");
+    a_sequence_of_changes(f.store.as_mut());
+    let published = f.store.audit_head().unwrap();
+    f.sql("DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
+    f.reopen();
+    assert_eq!(f.count("schema_version"), 5);
+    assert_eq!(f.store.audit_head().unwrap(), published);
+    assert_eq!(f.store.verify_audit_against(std::slice::from_ref(&published)).unwrap(), None);
+    f.store.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(7), "bob").unwrap();
+    assert_eq!(f.store.audit_head().unwrap().seq, 9);
+    assert_eq!(f.store.verify_audit_against(&[published]).unwrap(), None);
 }
 
 // ---- not per backend ----

@@ -14,7 +14,7 @@ use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::money::Money;
 use pooled_core::plan::Plan;
 use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
-use pooled_store::{Store, StoreError};
+use pooled_store::{AuditHead, Store, StoreError};
 
 use crate::error::WebError;
 use crate::imports::Jobs;
@@ -134,8 +134,6 @@ impl Web {
     /// The year's figures, read again only when the store has changed since they were.
     /// Blocking: call inside [`StorePool::run`].
     pub(crate) fn year(&self, store: &dyn Store, year: FinancialYear) -> Result<Arc<YearData>, WebError> {
-        // The stamp is read before the figures: a change in between makes the entry look
-        // older than it is, so it is read again next time, never kept stale.
         let stamp = store.last_change()?;
         let cached = self.years.lock().unwrap_or_else(|e| e.into_inner()).get(&year).cloned();
         if let Some((at, data)) = cached
@@ -143,11 +141,19 @@ impl Web {
         {
             return Ok(data);
         }
-        let agreement = self.agreement(store, year)?;
-        let plan = pooled_app::plan(store, &agreement)?;
-        let pooled_app::LedgerFigures { actuals, forecasts, rows, latest } = pooled_app::ledger_figures(store, year)?;
+        // The stamp, the figures and the audit log's head as of one moment: the head
+        // printed with them is the one they can be checked against, however many entries
+        // (sign-ins) come after it while they stay cached.
+        let read = pooled_app::anchored(store, |store| {
+            let stamp = store.last_change()?;
+            let agreement = self.agreement(store, year)?;
+            let plan = pooled_app::plan(store, &agreement)?;
+            Ok::<_, WebError>((stamp, agreement, plan, pooled_app::ledger_figures(store, year)?))
+        })?;
+        let (stamp, agreement, plan, figures) = read.value;
+        let pooled_app::LedgerFigures { actuals, forecasts, rows, latest } = figures;
         let reports = Default::default();
-        let data = Arc::new(YearData { agreement, plan, actuals, forecasts, rows, latest, reports });
+        let data = Arc::new(YearData { agreement, plan, actuals, forecasts, rows, latest, head: read.head, reports });
         self.years.lock().unwrap_or_else(|e| e.into_inner()).insert(year, (stamp, Arc::clone(&data)));
         Ok(data)
     }
@@ -166,6 +172,9 @@ pub struct YearData {
     pub rows: HashMap<String, [u64; 12]>,
     /// The latest month with any ledger rows imported.
     pub latest: Option<FiscalMonth>,
+    /// The audit log's head as of these figures, which every page and download of them
+    /// prints.
+    pub head: AuditHead,
     /// Each month's report, made when first asked for.
     reports: [OnceLock<Arc<MonthlyReport>>; 12],
 }

@@ -4,6 +4,7 @@
 use maud::{DOCTYPE, Markup, html};
 use pooled_core::calendar::FinancialYear;
 use pooled_core::money::Money;
+use pooled_store::AuditHead;
 
 use crate::access::role_label;
 use crate::assets;
@@ -252,6 +253,20 @@ pub fn cited(clause: Option<&str>) -> Markup {
 }
 
 /// The variance convention, said once near each table that shows variances.
+/// The audit log's head as of the figures on the page: printed with them (the pack and
+/// statements on paper too), so that a reader can later check that the log of the
+/// changes behind them is unchanged. The hash is given whole: a shortened one could be
+/// matched by trying edits until its first digits agree.
+pub fn audit_head(head: &AuditHead) -> Markup {
+    html! {
+        p class="govuk-body-s app-audit-head" id="audit-head" {
+            (pooled_app::HEAD_LABEL) " as of these figures: " code { (head) } ". Keep it: checked with "
+            code { "pooled audit verify --head" } " or on the audit log page, it proves later that the record "
+            "of every change up to it is unchanged."
+        }
+    }
+}
+
 pub fn variance_hint() -> Markup {
     html! {
         p class="govuk-hint" {

@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use pooled_files::{Cell, Column, ColumnKind, Sheet, Workbook};
+use pooled_store::AuditHead;
 
 use crate::error::WebError;
 use crate::layout::{encode, pounds};
@@ -130,6 +131,13 @@ impl Table {
                 (downloads(here, &self.id, &self.caption))
             }
         }
+    }
+
+    /// The table as downloaded with published figures: a last row whose first cell gives
+    /// the audit log's head as of them (`Audit log head: SEQ:HASH`).
+    pub fn with_audit_head(mut self, head: &AuditHead) -> Table {
+        self.rows.push(Row::new(pooled_app::head_row(head, self.columns.len())));
+        self
     }
 
     fn header(&self) -> Vec<String> {

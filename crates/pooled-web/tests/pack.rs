@@ -86,6 +86,10 @@ fn the_pack_holds_the_agenda_the_finance_report_and_the_risk_shares(site: Site) 
     // The risk shares, as Schedule 3 publishes them.
     assert_eq!(row_cells(table_html(&html, "OP"), ">% risk share<")[1..], ["50.24%", "49.76%"]);
     assert_eq!(row_cells(table_html(&html, "LD"), ">% risk share<")[1..], ["85.10%", "14.90%"]);
+    // The audit log's head as of those figures.
+    let head = store.audit_head().expect("head");
+    let finance = &html[html.find("id=\"pack-finance\"").expect("the finance section")..];
+    assert!(finance.contains(&format!("Audit log head as of these figures: <code>{head}</code>")), "{finance}");
     // Sections that the print stylesheet starts on a new page.
     for id in ["pack-agenda", "pack-finance", "pack-risk-share"] {
         assert!(html.contains(&format!("<section class=\"app-pack__section\" id=\"{id}\"")), "{id}");

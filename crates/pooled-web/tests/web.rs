@@ -34,6 +34,7 @@ on_both_backends!(
     what_if_spreads_a_whole_pool_outturn,
     what_if_names_each_invalid_amount,
     exports_parse_back,
+    published_figures_carry_the_audit_head_they_were_read_at,
 );
 
 fn health_reports_the_backend(site: Site) {
@@ -300,7 +301,8 @@ fn exports_parse_back(site: Site) {
     assert_eq!(csv.status, StatusCode::OK);
     assert_eq!(csv.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
     assert!(csv.headers[header::CONTENT_DISPOSITION].to_str().expect("ascii").contains("pooled-2016-17-M2-report.csv"));
-    let (header, rows) = pooled_app::report_table(&agreement, &report);
+    let head = store.audit_head().expect("head");
+    let (header, rows) = pooled_app::report_table(&agreement, &report, &head);
     let parsed = csv_rows(&csv.body);
     assert_eq!(parsed[0], header);
     assert_eq!(parsed.len(), rows.len() + 1);
@@ -323,7 +325,7 @@ fn exports_parse_back(site: Site) {
     assert_eq!(percent[1..3], ["0.5024", "0.4976"]);
     let months = site.get("/pools/2016-17/OP?format=xlsx&table=months");
     let cells = xlsx_cells(&site, &months.body, "months");
-    assert_eq!(cells.len(), 1 + 1 + 12, "title, header and twelve months");
+    assert_eq!(cells.len(), 1 + 1 + 12 + 1, "title, header, twelve months and the audit log's head");
     let ledger = site.get("/pools/2016-17/OP/cost-centres/OCC-OP01-001?format=csv&table=ledger");
     let rows = csv_rows(&ledger.body);
     assert_eq!(rows.len() - 1, store.ledger_rows(year(), "OCC-OP01-001", 100_000).expect("rows").len());
@@ -423,4 +425,48 @@ fn serves_over_tcp_and_stops_when_told() {
         stop.send(()).expect("the server is waiting");
         server.await.expect("joined").expect("served and stopped cleanly");
     });
+}
+
+/// The last row of a download: its first cell gives the audit log's head.
+fn last_first_cell(rows: &[Vec<String>]) -> &str {
+    rows.last().and_then(|r| r.first()).map_or("", String::as_str)
+}
+
+/// Every page and download of a monthly report or settlement prints the audit log's head
+/// as of its figures. A sign-in adds an entry but leaves the figures (and the cached
+/// pages) as they were: the head printed stays the one they were read at, which is what a
+/// reader checks them against. A change to the records reads them again, with the head
+/// of then.
+fn published_figures_carry_the_audit_head_they_were_read_at(site: Site) {
+    site.session("manager");
+    let mut store = site.store();
+    let read_at = store.audit_head().expect("head");
+    let shown = |html: &str, head: &pooled_store::AuditHead| html.contains(&format!("<code>{head}</code>"));
+    assert!(shown(&site.get("/").text(), &read_at), "the overview");
+    assert!(shown(&site.get("/pools/2016-17/OP").text(), &read_at), "a pool's report");
+
+    site.session("viewer");
+    let now = store.audit_head().expect("head");
+    assert!(now.seq > read_at.seq, "the sign-in is an entry");
+    assert!(shown(&site.get("/").text(), &read_at), "the figures, and their head, as they were read");
+    let line = format!("Audit log head: {read_at}");
+    assert_eq!(last_first_cell(&csv_rows(&site.get("/?format=csv&table=report").body)), line);
+    assert_eq!(last_first_cell(&csv_rows(&site.get("/?format=csv").body)), line);
+    assert_eq!(last_first_cell(&csv_rows(&site.get("/pools/2016-17/OP?format=csv&table=risk-impact").body)), line);
+    let xlsx = site.get("/?format=xlsx&table=report");
+    assert_eq!(last_first_cell(&xlsx_cells(&site, &xlsx.body, "Summary")), line);
+
+    store.set_forecast(year(), month(2), "OCC-OP01-001", whole_pounds(1), "test").expect("forecast");
+    let changed = store.audit_head().expect("head");
+    assert!(shown(&site.get("/").text(), &changed), "read again after a change to the records");
+    // The settlement is read on each request, with the head of that moment.
+    assert!(shown(&site.get("/settlement/2016-17").text(), &changed));
+    let line = format!("Audit log head: {changed}");
+    for table in ["OP", "invoices"] {
+        let csv = csv_rows(&site.get(&format!("/settlement/2016-17?format=csv&table={table}")).body);
+        assert_eq!(last_first_cell(&csv), line, "{table}");
+    }
+    let xlsx = site.get("/settlement/2016-17?format=xlsx&table=invoices");
+    assert_eq!(last_first_cell(&xlsx_cells(&site, &xlsx.body, "invoices")), line);
+    assert_eq!(store.verify_audit_against(&[read_at, changed]).expect("verify"), None);
 }

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+use pooled_app::Anchored;
 use pooled_files::{Cell, ColumnKind};
-use pooled_store::{AuditEntry, AuditProblem};
+use pooled_store::{AuditEntry, AuditHead, AuditProblem};
 
 use super::{QueryPairs, get};
 use crate::access::{self, role_label};
@@ -70,14 +71,23 @@ pub async fn page(
             .filter(|n| *n > 0)
             .ok_or_else(|| WebError::BadRequest(format!("`{p}` is not a page number")))?,
     };
+    // A head published earlier, to check the log against (a bad one is said on the page).
+    let published =
+        get(&query, "head").map(str::trim).filter(|h| !h.is_empty()).map(|h| (h.to_string(), AuditHead::parse(h)));
+    let heads: Vec<AuditHead> = published.iter().filter_map(|(_, head)| head.clone().ok()).collect();
     // The check reads every live import's rows again (millions, for a county's year), so
     // it runs when asked for, not on every view or download.
-    let check = format == Format::Html && get(&query, "check") == Some("chain");
-    let (log, problem) = web
+    let check = format == Format::Html
+        && get(&query, "check") == Some("chain")
+        && published.as_ref().is_none_or(|(_, head)| head.is_ok());
+    let check_against = heads.clone();
+    let Anchored { value: (log, problem), head } = web
         .stores
         .run(move |store| {
-            let problem = if check { store.verify_audit()? } else { None };
-            Ok((store.audit_log()?, problem))
+            pooled_app::anchored(store, |store| {
+                let problem = if check { store.verify_audit_against(&check_against)? } else { None };
+                Ok::<_, WebError>((store.audit_log()?, problem))
+            })
         })
         .await?;
     blocking(move || {
@@ -100,7 +110,8 @@ pub async fn page(
         let here = Here::new("/audit".into(), filters.query());
         let body = html! {
             h1 class="govuk-heading-l" { "Audit log" }
-            (chain_check(check, log.len(), problem.as_ref()))
+            (chain_check(check, log.len(), problem.as_ref(), &heads))
+            (head_check(&head, published.as_ref()))
             p class="govuk-body" {
                 "Every change is recorded in the same transaction as the change itself: who made it, when (UTC), "
                 "what it changed and its values before and after. Each entry carries a SHA-256 hash of itself and of the "
@@ -120,8 +131,9 @@ pub async fn page(
     .await
 }
 
-/// The result of the chain check, first on the page, or the link that runs it.
-fn chain_check(checked: bool, entries: usize, problem: Option<&AuditProblem>) -> Markup {
+/// The result of the chain check (against the heads given, if any), first on the page,
+/// or the link that runs it.
+fn chain_check(checked: bool, entries: usize, problem: Option<&AuditProblem>, heads: &[AuditHead]) -> Markup {
     html! {
         @match problem {
             None if !checked => {
@@ -131,18 +143,53 @@ fn chain_check(checked: bool, entries: usize, problem: Option<&AuditProblem>) ->
                 }
             }
             None => {
-                div class="govuk-inset-text" { "The audit log is intact: " (entries) " entries verified." }
+                div class="govuk-inset-text" id="check-result" {
+                    "The audit log is intact: " (entries) " entries verified"
+                    @for head in heads { ", and unchanged up to the published head " code { (head) } }
+                    "."
+                }
             }
             Some(problem) => {
-                div class="govuk-warning-text" {
+                div class="govuk-warning-text" id="check-result" {
                     span class="govuk-warning-text__icon" aria-hidden="true" { "!" }
                     strong class="govuk-warning-text__text" {
                         span class="govuk-visually-hidden" { "Warning" }
-                        "The audit log does not check out: entry " (problem.seq) " is bad (" (problem.reason) "). "
-                        "It, or the ledger rows it recorded, has been changed outside pooled since it was written."
+                        "The audit log does not check out at entry " (problem.seq) ": " (problem.reason) ". "
+                        "The log, or the records it vouches for, has been changed outside pooled since."
                     }
                 }
             }
+        }
+    }
+}
+
+/// The log's head as this page read it, and a form to check the log against a head
+/// published earlier (on a report, pack or statement); `published` is the one given, as
+/// typed and as read.
+fn head_check(head: &AuditHead, published: Option<&(String, Result<AuditHead, String>)>) -> Markup {
+    let error = published.and_then(|(_, head)| head.as_ref().err());
+    html! {
+        p class="govuk-body app-audit-head" id="audit-head" {
+            (pooled_app::HEAD_LABEL) ": " code { (head) }
+            ". Reports, agenda packs and settlement statements print the head as of their figures."
+        }
+        form method="get" action="/audit" id="check-head" {
+            input type="hidden" name="check" value="chain";
+            div class={ "govuk-form-group" @if error.is_some() { " govuk-form-group--error" } } {
+                label class="govuk-label" for="head" { "Check the log against a head published earlier" }
+                div class="govuk-hint" id="head-hint" {
+                    "As a report, pack or statement prints it: the entry's number, a colon and its 64-digit hash."
+                }
+                @if let Some(error) = error {
+                    p class="govuk-error-message" id="head-error" {
+                        span class="govuk-visually-hidden" { "Error:" } " " (error)
+                    }
+                }
+                input class={ "govuk-input" @if error.is_some() { " govuk-input--error" } } id="head" name="head"
+                    type="text" spellcheck="false" autocomplete="off" aria-describedby="head-hint"
+                    value=(published.map_or("", |(typed, _)| typed.as_str()));
+            }
+            button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" { "Check" }
         }
     }
 }

@@ -48,27 +48,34 @@ pub async fn page(
         match format {
             Format::Html => Ok(render(&who, &years, &data, &report, &pools, &here).into_response()),
             _ if table.as_deref() == Some("report") => {
-                report_export(&data.agreement, &report, format, &format!("pooled-{year}-{month}-report"))
+                report_export(&data, &report, format, &format!("pooled-{year}-{month}-report"))
             }
-            _ => table::export(&[pools], table.as_deref(), format, &format!("pooled-{year}-{month}")),
+            _ => table::export(
+                &[pools.with_audit_head(&data.head)],
+                table.as_deref(),
+                format,
+                &format!("pooled-{year}-{month}"),
+            ),
         }
     })
     .await
 }
 
-/// The whole monthly report, every pool's every row, as the command line writes it.
+/// The whole monthly report, every pool's every row, as the command line writes it (the
+/// audit log's head as of the year's figures last).
 pub fn report_export(
-    agreement: &Agreement,
+    data: &YearData,
     report: &MonthlyReport,
     format: Format,
     stem: &str,
 ) -> Result<Response, WebError> {
+    let (agreement, head) = (&data.agreement, &data.head);
     match format {
         Format::Csv => {
-            let (header, rows) = pooled_app::report_table(agreement, report);
+            let (header, rows) = pooled_app::report_table(agreement, report, head);
             Ok(table::csv_response(stem, &header, rows))
         }
-        _ => table::xlsx_response(stem, &pooled_app::report_workbook(agreement, report)),
+        _ => table::xlsx_response(stem, &pooled_app::report_workbook(agreement, report, head)),
     }
 }
 
@@ -153,6 +160,7 @@ fn render(
             a class="govuk-link" href=(here.export("report", "xlsx")) { "Excel (XLSX), a sheet per pool" }
             "."
         }
+        (layout::audit_head(&data.head))
         @if !report.warnings.is_empty() {
             div class="govuk-warning-text" {
                 span class="govuk-warning-text__icon" aria-hidden="true" { "!" }

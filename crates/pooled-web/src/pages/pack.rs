@@ -131,6 +131,7 @@ pub async fn page(
                     }
                     (layout::variance_hint())
                     (pools.render(&report_here))
+                    (layout::audit_head(&data.head))
                 }
                 section class="app-pack__section" id="pack-risk-share" {
                     h2 class="govuk-heading-l" { "3. Risk share" }

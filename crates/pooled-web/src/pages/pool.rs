@@ -69,9 +69,12 @@ pub async fn page(
             Format::Html => Ok(render(&who, &data, &report, p, &months, &tables, &here).into_response()),
             _ if table.as_deref().is_none_or(|t| t == "report") => {
                 let single = MonthlyReport { pools: vec![pool_report.clone()], ..(*report).clone() };
-                report_export(&data.agreement, &single, format, &format!("{stem}-report"))
+                report_export(&data, &single, format, &format!("{stem}-report"))
             }
-            _ => table::export(&tables, table.as_deref(), format, &stem),
+            _ => {
+                let tables = tables.map(|t| t.with_audit_head(&data.head));
+                table::export(&tables, table.as_deref(), format, &stem)
+            }
         }
     })
     .await
@@ -333,6 +336,7 @@ fn render(
         (report_table.render(here))
         (impact.render(here))
         (month_table.render(here))
+        (layout::audit_head(&data.head))
     };
     layout::page(&format!("{} {year}", pool.name), &Nav::new(who, year, Section::Overview), &breadcrumbs(year), body)
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::html;
+use pooled_app::Anchored;
 use pooled_core::agreement::{Agreement, RuleKind};
 use pooled_core::calendar::FiscalMonth;
 use pooled_core::settlement::Invoice;
@@ -32,18 +33,22 @@ pub async fn page(
     let format = Format::parse(get(&query, "format"))?;
     let asked: Vec<String> = query.iter().filter(|(k, _)| k == "waive").map(|(_, v)| v.clone()).collect();
     let shared = Arc::clone(&web);
-    let (end, imported, closed) = web
+    // The statement, what it rests on and the audit log's head, as of one moment.
+    let Anchored { value: (end, imported, closed), head } = web
         .stores
         .run(move |store| {
-            let agreement = shared.agreement(store, year)?;
-            // Only the agreement's own rules can be waived; anything else in the query
-            // is ignored rather than silently "waived".
-            let waived: Vec<String> = asked.into_iter().filter(|id| rule_ids(&agreement).any(|r| r == id)).collect();
-            let end = pooled_app::year_end(store, year, &waived)?;
-            let mut imported: Vec<FiscalMonth> = store.imports(year)?.iter().map(|i| i.period.month).collect();
-            imported.dedup();
-            let closed = store.closed_periods(year)?.len();
-            Ok((end, imported, closed))
+            pooled_app::anchored(store, |store| {
+                let agreement = shared.agreement(store, year)?;
+                // Only the agreement's own rules can be waived; anything else in the query
+                // is ignored rather than silently "waived".
+                let waived: Vec<String> =
+                    asked.into_iter().filter(|id| rule_ids(&agreement).any(|r| r == id)).collect();
+                let end = pooled_app::year_end(store, year, &waived)?;
+                let mut imported: Vec<FiscalMonth> = store.imports(year)?.iter().map(|i| i.period.month).collect();
+                imported.dedup();
+                let closed = store.closed_periods(year)?.len();
+                Ok::<_, WebError>((end, imported, closed))
+            })
         })
         .await?;
     blocking(move || {
@@ -65,6 +70,7 @@ pub async fn page(
             .collect();
         tables.push(invoices_table(a, &end.invoices));
         if format != Format::Html {
+            let tables: Vec<Table> = tables.into_iter().map(|t| t.with_audit_head(&head)).collect();
             return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-settlement"));
         }
         let here = Here::new(format!("/settlement/{year}"), query);
@@ -126,6 +132,7 @@ pub async fn page(
             }
             (layout::variance_hint())
             @for t in &tables { (t.render(&here)) }
+            (layout::audit_head(&head))
         };
         Ok(layout::page(&format!("Settlement {year}"), &Nav::new(&who, year, Section::Settlement), &[], body)
             .into_response())
