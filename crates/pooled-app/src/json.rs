@@ -18,7 +18,7 @@ use pooled_core::percent::Percent;
 use pooled_core::report::{self, MonthlyReport};
 use pooled_core::risk_share::RiskShare as Shares;
 use pooled_core::settlement::{Invoice as Owed, PartRule, PoolSettlement};
-use pooled_store::{AuditEntry as Logged, Forecast as Entered, ImportRecord, PaymentStatus};
+use pooled_store::{AuditEntry as Logged, AuditHead, Forecast as Entered, ImportRecord, PaymentStatus};
 use serde::{Serialize, Serializer};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::{KnownFormat, RefOr};
@@ -147,6 +147,21 @@ impl JsonText for Date {
     const DESCRIPTION: &'static str = "A day, ISO 8601.";
     const PATTERN: &'static str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
     const EXAMPLE: &'static str = "2016-04-01";
+    fn text(&self) -> String {
+        shown(self)
+    }
+}
+
+/// The audit log's head as of the figures: `SEQ:HASH`.
+pub type Head = Text<AuditHead>;
+
+impl JsonText for AuditHead {
+    const NAME: &'static str = "AuditHead";
+    const DESCRIPTION: &'static str = "The audit log's head as of the figures: the sequence number of its latest \
+        entry and that entry's SHA-256, hex. Publish it; `pooled audit verify --head` later proves the log up to it \
+        unchanged.";
+    const PATTERN: &'static str = "^[0-9]+:[0-9a-f]{64}$";
+    const EXAMPLE: &'static str = "42:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
     fn text(&self) -> String {
         shown(self)
     }
@@ -333,6 +348,7 @@ pub fn settlement(a: &Agreement, pools: &[PoolSettlement]) -> Settlement {
 pub struct YearEnd {
     pub pools: Vec<SettledPool>,
     pub invoices: Vec<Invoice>,
+    pub audit_head: Head,
 }
 
 /// What one partner pays another to settle a pool.
@@ -349,7 +365,7 @@ pub struct Invoice {
 }
 
 /// The year-end settlement from the ledger: [`settlement`], plus the invoices.
-pub fn year_end(a: &Agreement, pools: &[PoolSettlement], invoices: &[Owed]) -> YearEnd {
+pub fn year_end(a: &Agreement, pools: &[PoolSettlement], invoices: &[Owed], head: &AuditHead) -> YearEnd {
     let invoices = (invoices.iter())
         .map(|i| Invoice {
             pool: i.pool.clone(),
@@ -358,7 +374,7 @@ pub fn year_end(a: &Agreement, pools: &[PoolSettlement], invoices: &[Owed]) -> Y
             amount: i.amount.into(),
         })
         .collect();
-    YearEnd { pools: settlement(a, pools).pools, invoices }
+    YearEnd { pools: settlement(a, pools).pools, invoices, audit_head: head.clone().into() }
 }
 
 // ---- payments ----
@@ -449,6 +465,7 @@ pub struct Report {
     pub pools: Vec<PoolReport>,
     /// Lines whose cost centres' budgets do not add up to the line's budget.
     pub warnings: Vec<String>,
+    pub audit_head: Head,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -546,7 +563,7 @@ impl From<report::ForecastBasis> for ForecastBasis {
 }
 
 /// The monthly finance report: every row of each pool, and the forecast risk impact.
-pub fn report(a: &Agreement, report: &MonthlyReport) -> Report {
+pub fn report(a: &Agreement, report: &MonthlyReport, head: &AuditHead) -> Report {
     let pools = (report.pools.iter())
         .map(|pool| {
             let rows = (pool.flat_rows().into_iter())
@@ -582,6 +599,7 @@ pub fn report(a: &Agreement, report: &MonthlyReport) -> Report {
         threshold: report.threshold.into(),
         pools,
         warnings: report.warnings.clone(),
+        audit_head: head.clone().into(),
     }
 }
 

@@ -294,7 +294,7 @@ pub fn settle(db: &Db, year: FinancialYear, waived: &[String], json: bool) -> Ou
     let Anchored { value: end, head } = read.map_err(app)?;
     let a = &end.agreement;
     if json {
-        return Ok(crate::json::pretty(&pooled_app::json::year_end(a, &end.settlements, &end.invoices)));
+        return Ok(crate::json::pretty(&pooled_app::json::year_end(a, &end.settlements, &end.invoices, &head)));
     }
     let mut out = format!("Year-end settlement {year} on the ledger outturn\n\n");
     out.push_str(&crate::text::settlement(a, &end.settlements));

@@ -12,7 +12,7 @@ use crate::db::ReportFormat;
 use crate::table::Table;
 use crate::{Failure, Outcome};
 
-/// Writes the report; every form but JSON ends with the audit log's head as of its figures.
+/// Writes the report; every form carries the audit log's head as of its figures.
 pub fn write(
     agreement: &Agreement,
     report: &MonthlyReport,
@@ -22,7 +22,7 @@ pub fn write(
 ) -> Outcome {
     let out = match format {
         ReportFormat::Table => table(agreement, report, head),
-        ReportFormat::Json => crate::json::pretty(&pooled_app::json::report(agreement, report)),
+        ReportFormat::Json => crate::json::pretty(&pooled_app::json::report(agreement, report, head)),
         ReportFormat::Csv => {
             let (header, rows) = pooled_app::report_table(agreement, report, head);
             let mut bytes = Vec::new();

@@ -204,7 +204,8 @@ fn the_report_is_the_engines(site: Api) {
     {
         let got = get_json(&site, uri, &token);
         let report = pooled_app::report(store.as_ref(), year(), month(m), Money::ZERO).expect("report");
-        assert_eq!(got, as_json(pooled_app::json::report(&a, &report)), "{uri}");
+        let head = store.audit_head().expect("head");
+        assert_eq!(got, as_json(pooled_app::json::report(&a, &report, &head)), "{uri}");
         // And read back, the figures are the engine's to the penny.
         let op = &report.pools[0];
         assert_eq!(got["month"], format!("M{m}"));
@@ -234,7 +235,8 @@ fn reads_have_the_command_lines_shapes(site: Api) {
     {
         let end = pooled_app::year_end(store.as_ref(), year(), &waived).expect("year end");
         let got = get_json(&site, &format!("/api/2016-17/settlement{query}"), &token);
-        assert_eq!(got, as_json(pooled_app::json::year_end(&a, &end.settlements, &end.invoices)), "{query}");
+        let head = store.audit_head().expect("head");
+        assert_eq!(got, as_json(pooled_app::json::year_end(&a, &end.settlements, &end.invoices, &head)), "{query}");
     }
     let page = call(&site, Method::GET, "/api/2016-17/settlement?waive=nope", Some(&token), None);
     assert_error(&page, StatusCode::BAD_REQUEST, "op-home-support-clawback");

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use pooled_app::Anchored;
 use pooled_app::json::{self, AuditLog, Forecasts, Imports, Month, Payments, Report, RiskShare, Text, YearEnd};
 use pooled_core::calendar::FiscalMonth;
 use pooled_core::payments::schedule;
@@ -87,7 +88,7 @@ pub async fn report(
     let data = web.stores.run(move |store| shared.year(store, year)).await?;
     let report = blocking(move || {
         let report = data.report(data.month_or_latest(month));
-        Ok(json::report(&data.agreement, &report))
+        Ok(json::report(&data.agreement, &report, &data.head))
     })
     .await?;
     Ok(Json(report))
@@ -147,10 +148,11 @@ pub async fn settlement(
                     "The {year} agreement has no rule `{unknown}` to waive; its rules are: {known}."
                 )));
             }
-            Ok(pooled_app::year_end(store, year, &waived)?)
+            pooled_app::anchored(store, |store| pooled_app::year_end(store, year, &waived)).map_err(WebError::from)
         })
         .await?;
-    Ok(Json(json::year_end(&end.agreement, &end.settlements, &end.invoices)))
+    let Anchored { value: end, head } = end;
+    Ok(Json(json::year_end(&end.agreement, &end.settlements, &end.invoices, &head)))
 }
 
 /// The payment schedule, with when each instalment was raised and paid.
