@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use pooled_app::{PaymentState, PaymentTotals, TrackedInstalment, payment_totals, tracked_payments};
+use pooled_app::{PaymentRecord, PaymentState, PaymentTotals, TrackedInstalment, payment_totals, tracked_payments};
 use pooled_core::agreement::{Agreement, PartnerIx};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::money::Money;
@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use super::{QueryPairs, get, month_label};
 use crate::access::{self, Write};
-use crate::actions::{self, PaymentRecord};
+use crate::actions;
 use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
