@@ -6,6 +6,7 @@
 pub mod accounts;
 mod anchored;
 pub mod board;
+pub mod clock;
 mod export;
 mod file_name;
 pub mod json;

@@ -489,7 +489,7 @@ pub async fn deadlines(
     let format = Format::parse(get(&query, "format"))?;
     let overdue_only = get(&query, "overdue").is_some_and(|v| !v.is_empty());
     let on = match get(&query, "on").map(str::trim).filter(|t| !t.is_empty()) {
-        None => board::today(),
+        None => web.clock.today(),
         Some(t) => {
             Date::parse_iso(t).map_err(|e| WebError::Invalid(vec![format!("on: {e}; give a date like 2016-09-15")]))?
         }
