@@ -7,6 +7,7 @@ pub mod accounts;
 mod anchored;
 pub mod board;
 pub mod clock;
+pub mod deadlines;
 mod export;
 mod file_name;
 pub mod json;
