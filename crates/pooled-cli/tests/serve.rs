@@ -214,26 +214,10 @@ fn a_payment_paid_before_it_was_raised_is_refused_by_the_command_line_and_the_we
     let refusal = pooled_core::payments::check_recorded_dates(Some(day("2016-03-10")), Some(day("2016-03-01")))
         .expect_err("paid before raised");
 
-    let cli = pooled(
-        &[
-            "record-payment",
-            "--database",
-            &db,
-            "--year",
-            "2016-17",
-            "--pool",
-            "OP",
-            "--from",
-            "OCCG",
-            "--month",
-            "M1",
-            "--raised",
-            "2016-03-10",
-            "--paid",
-            "2016-03-01",
-        ],
-        "",
-    );
+    let recording =
+        "record-payment --year 2016-17 --pool OP --from OCCG --month M1 --raised 2016-03-10 --paid 2016-03-01";
+    let args: Vec<&str> = recording.split(' ').chain(["--database", &db]).collect();
+    let cli = pooled(&args, "");
     assert_eq!(cli.status.code(), Some(1), "the command line refuses it");
     assert_eq!(String::from_utf8_lossy(&cli.stderr), format!("{refusal}\n"));
 
