@@ -43,3 +43,39 @@ pub fn schedule(agreement: &Agreement) -> Vec<Instalment> {
     }
     out
 }
+
+/// The rule on the dates recorded against an instalment: it cannot be paid before it was
+/// raised. The refusal is said once, here, in the words every caller shows.
+pub fn check_recorded_dates(raised_on: Option<Date>, paid_on: Option<Date>) -> Result<(), String> {
+    match (raised_on, paid_on) {
+        (Some(raised), Some(paid)) if paid < raised => {
+            Err(format!("the instalment cannot be paid on {paid}, before it was raised on {raised}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(raised: Option<&str>, paid: Option<&str>, expected: Result<(), &str>) {
+        let date = |text: &str| Date::parse_iso(text).expect("date");
+        let got = check_recorded_dates(raised.map(date), paid.map(date));
+        assert_eq!(got, expected.map_err(str::to_string), "raised {raised:?}, paid {paid:?}");
+    }
+
+    #[test]
+    fn an_instalment_is_never_paid_before_it_was_raised() {
+        check(None, None, Ok(()));
+        check(Some("2016-04-01"), None, Ok(()));
+        check(None, Some("2016-04-01"), Ok(()));
+        check(Some("2016-04-01"), Some("2016-04-01"), Ok(()));
+        check(Some("2016-04-01"), Some("2016-04-20"), Ok(()));
+        check(
+            Some("2016-04-20"),
+            Some("2016-04-01"),
+            Err("the instalment cannot be paid on 2016-04-01, before it was raised on 2016-04-20"),
+        );
+    }
+}
