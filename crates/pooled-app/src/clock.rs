@@ -39,9 +39,7 @@ impl Clock {
 
 /// The date in England at `at`.
 pub fn date_in_england(at: Timestamp) -> Date {
-    let day = at.to_zoned(ENGLAND.clone()).date();
-    Date::new(i32::from(day.year()), u32::from(day.month().unsigned_abs()), u32::from(day.day().unsigned_abs()))
-        .expect("a clock's date is a year between 1 and 9999")
+    Date::from_civil(at.to_zoned(ENGLAND.clone()).date()).expect("a clock's date is a year between 1 and 9999")
 }
 
 #[cfg(test)]

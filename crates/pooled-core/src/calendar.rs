@@ -1,8 +1,9 @@
 //! Civil dates, financial years and months, and working days.
 //!
-//! Dates are proleptic Gregorian, years 0001 to 9999, with the arithmetic written here
-//! (days from civil and back) so the crate needs no date library. Bank holidays come from the
-//! official list bundled in `calendar/england-and-wales.txt` for the years it covers, and
+//! A [`Date`] is the domain's day: a `jiff::civil::Date` limited to years 0001 to 9999, whose
+//! arithmetic (days, months clamped to the month's end, weekdays) is jiff's. Financial years,
+//! fiscal months and working days are the domain's own, built on it. Bank holidays come from
+//! the official list bundled in `calendar/england-and-wales.txt` for the years it covers, and
 //! from the current rules for every other year.
 
 use std::borrow::Cow;
@@ -11,6 +12,9 @@ use std::ops::RangeInclusive;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
+use jiff::civil;
+use jiff::{SignedDuration, Span};
+
 use crate::diagnostic::quote;
 
 #[cfg(test)]
@@ -18,12 +22,7 @@ mod tests;
 
 /// A calendar date between 0001-01-01 and 9999-12-31.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
-    // Field order matters: the derived ordering is chronological.
-    year: i32,
-    month: u8,
-    day: u8,
-}
+pub struct Date(civil::Date);
 
 const MONTH_NAMES: [&str; 12] = [
     "January",
@@ -43,23 +42,29 @@ const MONTH_NAMES: [&str; 12] = [
 const MIN_YEAR: i32 = 1;
 const MAX_YEAR: i32 = 9999;
 
+/// Day 0 of [`Date::days`].
+const UNIX_EPOCH: civil::Date = civil::Date::constant(1970, 1, 1);
+
 impl Date {
-    pub const MIN: Date = Date { year: MIN_YEAR, month: 1, day: 1 };
-    pub const MAX: Date = Date { year: MAX_YEAR, month: 12, day: 31 };
+    pub const MIN: Date = Date(civil::Date::constant(1, 1, 1));
+    pub const MAX: Date = Date(civil::Date::constant(9999, 12, 31));
 
     /// The date, if it exists and its year is 1 to 9999.
     pub fn new(year: i32, month: u32, day: u32) -> Option<Date> {
-        if !(MIN_YEAR..=MAX_YEAR).contains(&year) || day == 0 {
+        if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
             return None;
         }
-        if day > Date::days_in_month(year, month) {
-            return None;
-        }
-        // Both fit a u8: month is 1..=12 and day 1..=31 after the checks above.
-        Some(Date { year, month: u8::try_from(month).ok()?, day: u8::try_from(day).ok()? })
+        let date = civil::Date::new(year.try_into().ok()?, month.try_into().ok()?, day.try_into().ok()?).ok()?;
+        Some(Date(date))
     }
 
-    /// Parses `YYYY-MM-DD` (surrounding whitespace ignored). The error says what is wrong.
+    /// The domain's date for a jiff date (a clock's, say); `None` outside years 1 to 9999.
+    pub fn from_civil(date: civil::Date) -> Option<Date> {
+        (Date::MIN.0..=Date::MAX.0).contains(&date).then_some(Date(date))
+    }
+
+    /// Parses `YYYY-MM-DD` (surrounding whitespace ignored). The error says what is wrong,
+    /// in words a person filling in a form can act on.
     pub fn parse_iso(text: &str) -> Result<Date, String> {
         let bad = |why: &str| Err(format!("invalid date {}: {why}", quote(text)));
         let b = text.trim().as_bytes();
@@ -93,24 +98,38 @@ impl Date {
     }
 
     pub fn year(self) -> i32 {
-        self.year
+        i32::from(self.0.year())
     }
 
     pub fn month(self) -> u32 {
-        u32::from(self.month)
+        u32::from(self.0.month().unsigned_abs())
     }
 
     pub fn day(self) -> u32 {
-        u32::from(self.day)
+        u32::from(self.0.day().unsigned_abs())
+    }
+
+    /// The jiff date, for arithmetic and formats this type does not offer.
+    pub fn civil(self) -> civil::Date {
+        self.0
     }
 
     pub fn weekday(self) -> Weekday {
-        weekday_of_days(self.days())
+        match self.0.weekday() {
+            civil::Weekday::Monday => Weekday::Monday,
+            civil::Weekday::Tuesday => Weekday::Tuesday,
+            civil::Weekday::Wednesday => Weekday::Wednesday,
+            civil::Weekday::Thursday => Weekday::Thursday,
+            civil::Weekday::Friday => Weekday::Friday,
+            civil::Weekday::Saturday => Weekday::Saturday,
+            civil::Weekday::Sunday => Weekday::Sunday,
+        }
     }
 
     /// The date `n` days later (earlier when negative); `None` outside years 1 to 9999.
     pub fn add_days(self, n: i64) -> Option<Date> {
-        self.days().checked_add(n).and_then(Date::from_days)
+        let span = Span::new().try_days(n).ok()?;
+        self.0.checked_add(span).ok().and_then(Date::from_civil)
     }
 
     /// Days from `earlier` to `self`: negative when `earlier` is in fact later.
@@ -121,65 +140,34 @@ impl Date {
     /// Adds calendar months, keeping the day but clamping it to the end of the target month
     /// (2016-08-31 + 6 = 2017-02-28), as notice periods are read.
     pub fn add_months_clamped(self, months: i32) -> Option<Date> {
-        let index = i64::from(self.year) * 12 + i64::from(self.month) - 1 + i64::from(months);
-        let year = i32::try_from(index.div_euclid(12)).ok()?;
-        // rem_euclid(12) is 0..=11, so the month is 1..=12.
-        let month = u32::try_from(index.rem_euclid(12)).ok()? + 1;
-        if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
-            return None;
-        }
-        let day = self.day().min(Date::days_in_month(year, month));
-        Date::new(year, month, day)
+        let span = Span::new().try_months(months).ok()?;
+        self.0.checked_add(span).ok().and_then(Date::from_civil)
     }
 
     pub fn first_of_month(self) -> Date {
-        Date { day: 1, ..self }
+        Date(self.0.first_of_month())
     }
 
     /// Gregorian leap years: every fourth year, except centuries not divisible by 400.
+    /// `false` outside the years jiff knows (-9999 to 9999).
     pub fn is_leap_year(year: i32) -> bool {
-        year.rem_euclid(4) == 0 && (year.rem_euclid(100) != 0 || year.rem_euclid(400) == 0)
+        i16::try_from(year).ok().and_then(|y| civil::Date::new(y, 1, 1).ok()).is_some_and(|d| d.in_leap_year())
     }
 
-    /// Days in the month, or 0 when `month` is not 1 to 12.
+    /// Days in the month, or 0 when `month` is not 1 to 12 or the year is not 1 to 9999.
     pub fn days_in_month(year: i32, month: u32) -> u32 {
-        match month {
-            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-            4 | 6 | 9 | 11 => 30,
-            2 if Date::is_leap_year(year) => 29,
-            2 => 28,
-            _ => 0,
-        }
+        Date::new(year, month, 1).map_or(0, |d| u32::from(d.0.days_in_month().unsigned_abs()))
     }
 
-    /// Days since 1970-01-01 (Hinnant's days-from-civil): years start on 1 March so that
-    /// the leap day is the last day of the shifted year, and eras are 400-year cycles.
+    /// Days since 1970-01-01, for counting weekdays in constant time.
     fn days(self) -> i64 {
-        let month = i64::from(self.month);
-        let year = i64::from(self.year) - i64::from(month <= 2);
-        let era = year.div_euclid(400);
-        let year_of_era = year - era * 400;
-        let shifted_month = (month + 9) % 12; // March = 0
-        let day_of_year = (153 * shifted_month + 2) / 5 + i64::from(self.day) - 1;
-        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-        era * 146_097 + day_of_era - 719_468
+        self.0.duration_since(UNIX_EPOCH).as_hours() / 24
     }
 
     /// The inverse of [`Date::days`]; `None` outside the supported years.
     fn from_days(days: i64) -> Option<Date> {
-        if !(Date::MIN.days()..=Date::MAX.days()).contains(&days) {
-            return None;
-        }
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let day_of_era = z - era * 146_097;
-        let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-        let shifted_month = (5 * day_of_year + 2) / 153;
-        let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-        let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
-        let year = year_of_era + era * 400 + i64::from(month <= 2);
-        Date::new(i32::try_from(year).ok()?, u32::try_from(month).ok()?, u32::try_from(day).ok()?)
+        let hours = days.checked_mul(24)?;
+        UNIX_EPOCH.checked_add(SignedDuration::from_hours(hours)).ok().and_then(Date::from_civil)
     }
 }
 
@@ -190,7 +178,7 @@ fn digits(bytes: &[u8]) -> u32 {
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        write!(f, "{:04}-{:02}-{:02}", self.year(), self.month(), self.day())
     }
 }
 
@@ -238,18 +226,6 @@ impl fmt::Display for Weekday {
 
 /// Day 4 (1970-01-05) was a Monday; every count of weeks is anchored there.
 const A_MONDAY: i64 = 4;
-
-fn weekday_of_days(days: i64) -> Weekday {
-    match (days - A_MONDAY).rem_euclid(7) {
-        0 => Weekday::Monday,
-        1 => Weekday::Tuesday,
-        2 => Weekday::Wednesday,
-        3 => Weekday::Thursday,
-        4 => Weekday::Friday,
-        5 => Weekday::Saturday,
-        _ => Weekday::Sunday,
-    }
-}
 
 /// Monday-to-Friday days before day `days`, counted from the anchor Monday: the difference
 /// of two values is the number of weekdays between them, in constant time.
@@ -309,12 +285,12 @@ impl FinancialYear {
 
     /// 1 April.
     pub fn first_day(self) -> Date {
-        Date { year: self.start, month: 4, day: 1 }
+        self.day(self.start, 4, 1)
     }
 
     /// 31 March of the next calendar year.
     pub fn last_day(self) -> Date {
-        Date { year: self.start + 1, month: 3, day: 31 }
+        self.day(self.start + 1, 3, 31)
     }
 
     pub fn contains(self, date: Date) -> bool {
@@ -324,24 +300,25 @@ impl FinancialYear {
     /// The first day of the month: M1 is 1 April, M12 is 1 March of the next calendar year.
     pub fn month_start(self, month: FiscalMonth) -> Date {
         let (year, calendar_month) = self.calendar_month(month);
-        Date { year, month: calendar_month, day: 1 }
+        self.day(year, calendar_month, 1)
     }
 
     /// The last day of the month: M11 is 28 or 29 February.
     pub fn month_end(self, month: FiscalMonth) -> Date {
         let (year, calendar_month) = self.calendar_month(month);
-        let last = Date::days_in_month(year, u32::from(calendar_month));
-        Date {
-            year,
-            month: calendar_month,
-            // days_in_month is 28..=31 for a valid month.
-            day: u8::try_from(last).unwrap_or(28),
-        }
+        self.day(year, calendar_month, Date::days_in_month(year, calendar_month))
     }
 
-    fn calendar_month(self, month: FiscalMonth) -> (i32, u8) {
+    fn calendar_month(self, month: FiscalMonth) -> (i32, u32) {
         // M1..M9 are April..December of the start year, M10..M12 January..March after it.
-        if month.0 <= 9 { (self.start, month.0 + 3) } else { (self.start + 1, month.0 - 9) }
+        let n = u32::from(month.0);
+        if n <= 9 { (self.start, n + 3) } else { (self.start + 1, n - 9) }
+    }
+
+    /// A day of the year: every day from 1 April of `start` (1 to 9998) to 31 March after
+    /// it is a [`Date`], so this cannot fail for the days the methods above ask for.
+    fn day(self, year: i32, month: u32, day: u32) -> Date {
+        Date::new(year, month, day).expect("every day of a financial year is a Date")
     }
 }
 
@@ -388,7 +365,8 @@ impl FiscalMonth {
     /// The month of its financial year that the date falls in.
     pub fn containing(date: Date) -> FiscalMonth {
         // April (4) is M1; January (1) is M10.
-        FiscalMonth((date.month + 8) % 12 + 1)
+        // month() is 1..=12, so this is 1..=12 and fits a u8.
+        FiscalMonth(u8::try_from((date.month() + 8) % 12 + 1).expect("a month is 1 to 12"))
     }
 }
 
