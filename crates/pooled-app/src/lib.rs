@@ -239,9 +239,11 @@ pub fn import_ledger(
 ) -> Result<ImportOutcome> {
     let year = request.period.year;
     let agreement = agreement(store, year)?;
-    let partner = agreement.partner_ix(request.partner).ok_or_else(|| {
-        AppError::Input(vec![format!("unknown partner `{}` in the {year} agreement", request.partner)])
-    })?;
+    // A partner's extract may be named by its successor from the succession date; it is
+    // recorded under the partner's own id, the stable key.
+    let partner = agreement
+        .partner_on(request.partner, request.period.last_day())
+        .map_err(|e| AppError::Input(vec![format!("{e}, in the {year} agreement")]))?;
     if store.closed_periods(year)?.contains(&request.period) {
         return Err(StoreError::PeriodClosed(request.period).into());
     }
@@ -296,7 +298,7 @@ pub fn import_ledger(
     });
     let header = ImportHeader {
         period: request.period,
-        partner: request.partner.to_string(),
+        partner: agreement.partners()[partner].id.clone(),
         file_name,
         file_sha256,
         actor: request.actor.to_string(),

@@ -294,7 +294,7 @@ pub fn settle(db: &Db, year: FinancialYear, waived: &[String], json: bool) -> Ou
     let Anchored { value: end, head } = read.map_err(app)?;
     let a = &end.agreement;
     if json {
-        return Ok(crate::json::pretty(&pooled_app::json::year_end(a, &end.settlements, &end.invoices, &head)));
+        return Ok(crate::json::pretty(&pooled_app::json::year_end(&end.settlements, &end.invoices, &head)));
     }
     let mut out = format!("Year-end settlement {year} on the ledger outturn\n\n");
     out.push_str(&crate::text::settlement(a, &end.settlements));
@@ -303,8 +303,7 @@ pub fn settle(db: &Db, year: FinancialYear, waived: &[String], json: bool) -> Ou
         out.push_str("  none\n");
     }
     for i in &end.invoices {
-        let id = |ix: usize| a.partners()[ix].id.as_str();
-        out.push_str(&format!("  {}: {} pays {} {}\n", i.pool, id(i.payer), id(i.payee), i.amount));
+        out.push_str(&format!("  {}: {} pays {} {}\n", i.pool, i.payer_body.id, i.payee_body.id, i.amount));
     }
     out.push_str(&format!("\n{}\n", pooled_app::head_line(&head)));
     Ok(out)

@@ -22,7 +22,7 @@ pub fn write(
 ) -> Outcome {
     let out = match format {
         ReportFormat::Table => table(agreement, report, head),
-        ReportFormat::Json => crate::json::pretty(&pooled_app::json::report(agreement, report, head)),
+        ReportFormat::Json => crate::json::pretty(&pooled_app::json::report(report, head)),
         ReportFormat::Csv => {
             let (header, rows) = pooled_app::report_table(agreement, report, head);
             let mut bytes = Vec::new();
@@ -79,7 +79,7 @@ fn table(agreement: &Agreement, report: &MonthlyReport, head: &AuditHead) -> Str
             ]);
         }
         out.push_str(&t.render());
-        out.push_str(&risk_impact_line(agreement, pool));
+        out.push_str(&risk_impact_line(pool));
         out.push('\n');
     }
     for w in &report.warnings {
@@ -90,12 +90,8 @@ fn table(agreement: &Agreement, report: &MonthlyReport, head: &AuditHead) -> Str
     out
 }
 
-fn risk_impact_line(agreement: &Agreement, pool: &PoolReport) -> String {
-    let parts: Vec<String> = pool
-        .risk_impact
-        .partners
-        .iter()
-        .map(|p| format!("{} {}", agreement.partners()[p.partner].id, p.total.to_report_string()))
-        .collect();
+fn risk_impact_line(pool: &PoolReport) -> String {
+    let parts: Vec<String> =
+        pool.risk_impact.partners.iter().map(|p| format!("{} {}", p.body.id, p.total.to_report_string())).collect();
     format!("Forecast risk-share impact (the settlement on the forecast): {}\n", parts.join(", "))
 }

@@ -51,11 +51,42 @@ pub struct Partner {
 
 /// A body that takes over a partner's place (the CCG by the ICB on 2022-07-01); what
 /// happened before `from` stays attributed to the original partner.
+///
+/// The partner's index, and its original id, stay the key of everything recorded against
+/// it (payments, plans, boards, stored records): the successor stands in the partner's
+/// place, it is not a new partner. Only the names shown change, from `from` on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Successor {
     pub id: String,
     pub name: String,
     pub from: Date,
+}
+
+/// The body holding a partner's place on a day: the partner itself, or its successor from
+/// the succession date on ([`Agreement::body_on`]). What results name: an instalment's
+/// payer, a settlement's partner, a report's heading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Body {
+    pub id: String,
+    pub name: String,
+}
+
+impl Partner {
+    /// The body holding this partner's place on `day`.
+    pub fn body_on(&self, day: Date) -> Body {
+        match &self.succeeded_by {
+            Some(s) if day >= s.from => Body { id: s.id.clone(), name: s.name.clone() },
+            _ => Body { id: self.id.clone(), name: self.name.clone() },
+        }
+    }
+
+    /// The partner as a list of partners names it: `OCCG`, or `OCCG (BOB-ICB from 2022-07-01)`.
+    fn listed(&self) -> String {
+        match &self.succeeded_by {
+            Some(s) => format!("{} ({} from {})", self.id, s.id, s.from),
+            None => self.id.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -406,8 +437,48 @@ impl Agreement {
         self.board.as_ref()
     }
 
+    /// The partner whose original id is `id`: the stable key, as the agreement file and
+    /// stored records name partners.
     pub fn partner_ix(&self, id: &str) -> Option<PartnerIx> {
         self.partners.iter().position(|p| p.id == id)
+    }
+
+    /// The partner an id names in a file about `day`: a partner's own id (on any day, so
+    /// that history keeps its names), or its successor's from the succession date on.
+    /// Otherwise what to say: the id is unknown (listing the partners), or the successor
+    /// did not yet hold the place on that day (naming the date).
+    pub fn partner_on(&self, id: &str, day: Date) -> Result<PartnerIx, String> {
+        if let Some(ix) = self.partner_ix(id) {
+            return Ok(ix);
+        }
+        let succeeded = self
+            .partners
+            .iter()
+            .enumerate()
+            .find_map(|(ix, p)| p.succeeded_by.as_ref().filter(|s| s.id == id).map(|s| (ix, p, s)));
+        match succeeded {
+            Some((ix, _, s)) if day >= s.from => Ok(ix),
+            Some((_, p, s)) => {
+                Err(format!("`{id}` holds {}'s place only from {}: on {day} it is `{}`", p.id, s.from, p.id))
+            }
+            None => Err(format!("unknown partner `{id}` (partners are {})", self.partners_listed())),
+        }
+    }
+
+    /// The partners as lists in messages name them, successors with their dates.
+    pub fn partners_listed(&self) -> String {
+        self.partners.iter().map(Partner::listed).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The body holding `partner`'s place on `day` (its successor from the succession date).
+    pub fn body_on(&self, partner: PartnerIx, day: Date) -> Body {
+        self.partners[partner].body_on(day)
+    }
+
+    /// The body holding `partner`'s place on the last day of the financial year: the one
+    /// the year-end settlement and its invoices name.
+    pub fn body_at_year_end(&self, partner: PartnerIx) -> Body {
+        self.body_on(partner, self.financial_year.last_day())
     }
 
     pub fn pool(&self, id: &str) -> Option<&Pool> {

@@ -2,15 +2,16 @@
 //! and cost centre, the annual budget, budget to date, actual to date, forecast outturn,
 //! variance and change since last month, with forecast variances over a threshold flagged
 //! as needing an action plan, and the forecast risk-share impact on each partner (the
-//! settlement applied to the forecast).
+//! settlement applied to the forecast). Each partner is headed by the body holding its
+//! place on the month's last day (a successor from its date).
 
 use std::collections::HashMap;
 
-use crate::agreement::{Agreement, PartnerIx};
+use crate::agreement::{Agreement, Body, PartnerIx};
 use crate::calendar::{FinancialYear, FiscalMonth};
 use crate::money::Money;
 use crate::plan::Plan;
-use crate::settlement::{Outturn, PoolSettlement, settle};
+use crate::settlement::{Outturn, PoolSettlement, settle_on};
 
 /// Actual net expenditure by cost centre code, M1 to M12.
 pub type Actuals = HashMap<String, [Money; 12]>;
@@ -101,6 +102,9 @@ pub struct MonthlyReport {
     pub year: FinancialYear,
     pub month: FiscalMonth,
     pub threshold: Money,
+    /// Each partner's heading, in the agreement's order: the body holding its place on the
+    /// month's last day.
+    pub bodies: Vec<Body>,
     pub pools: Vec<PoolReport>,
     /// Cost centre budgets that do not sum to their line's budget.
     pub warnings: Vec<String>,
@@ -222,13 +226,15 @@ pub fn monthly_report(
             risk_impact: PoolSettlement::default(),
         });
     }
-    for (report, settlement) in pools.iter_mut().zip(settle(agreement, &outturn)) {
+    let last_day = agreement.financial_year().month_end(month);
+    for (report, settlement) in pools.iter_mut().zip(settle_on(agreement, &outturn, last_day)) {
         report.risk_impact = settlement;
     }
     MonthlyReport {
         year: agreement.financial_year(),
         month,
         threshold,
+        bodies: (0..agreement.partners().len()).map(|p| agreement.body_on(p, last_day)).collect(),
         pools,
         warnings: plan.budget_mismatches(agreement),
     }

@@ -48,7 +48,7 @@ struct RawPartner {
     id: Id,
     name: String,
     kind: RawPartnerKind,
-    succeeded_by: Option<RawSuccessor>,
+    succeeded_by: Option<Spanned<RawSuccessor>>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -62,9 +62,9 @@ enum RawPartnerKind {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSuccessor {
-    id: String,
+    id: Id,
     name: String,
-    from: FileDate,
+    from: Spanned<FileDate>,
 }
 
 #[derive(Deserialize)]
@@ -219,6 +219,7 @@ pub(super) fn parse(text: &str) -> Result<(Agreement, Vec<Diagnostic>), Vec<Diag
         text,
         d: Diagnostics::default(),
         partner_ids: Vec::new(),
+        successor_ids: Vec::new(),
         rule_ids: HashMap::new(),
         saving_ids: HashMap::new(),
         tally: Tally::default(),
@@ -231,6 +232,8 @@ struct Validator<'t> {
     text: &'t str,
     d: Diagnostics,
     partner_ids: Vec<String>,
+    /// Each successor's id, with the partner it succeeds.
+    successor_ids: Vec<(String, PartnerIx)>,
     // Outturn files name rules and savings without their pool, so ids are agreement-wide.
     rule_ids: HashMap<String, Range<usize>>,
     saving_ids: HashMap<String, Range<usize>>,
@@ -267,7 +270,7 @@ impl Validator<'_> {
             );
         }
 
-        let partners = self.partners(raw.partner, agreement_span.clone());
+        let partners = self.partners(raw.partner, agreement_span.clone(), start, end);
         let pools = self.pools(raw.pool);
         let mut agreement = Agreement {
             id: a.id,
@@ -289,14 +292,27 @@ impl Validator<'_> {
         agreement
     }
 
-    fn partners(&mut self, raw: Vec<Spanned<RawPartner>>, agreement_span: Range<usize>) -> Vec<Partner> {
+    fn partners(
+        &mut self,
+        raw: Vec<Spanned<RawPartner>>,
+        agreement_span: Range<usize>,
+        start: Date,
+        end: Option<Date>,
+    ) -> Vec<Partner> {
         let mut seen = HashMap::new();
         let mut partners = Vec::new();
+        let mut successors = Vec::new();
         for p in raw {
             let p = p.into_inner();
             if self.unique(&mut seen, &p.id, "partner") {
                 self.partner_ids.push(p.id.get_ref().clone());
             }
+            let succeeded_by = p.succeeded_by.map(|s| {
+                let s = s.into_inner();
+                self.succession(&p.id, &s, start, end);
+                successors.push((s.id.clone(), partners.len()));
+                Successor { id: s.id.into_inner(), name: s.name, from: s.from.get_ref().0 }
+            });
             partners.push(Partner {
                 id: p.id.into_inner(),
                 name: p.name,
@@ -305,13 +321,57 @@ impl Validator<'_> {
                     RawPartnerKind::NhsCommissioner => PartnerKind::NhsCommissioner,
                     RawPartnerKind::Other => PartnerKind::Other,
                 },
-                succeeded_by: p.succeeded_by.map(|s| Successor { id: s.id, name: s.name, from: s.from.0 }),
+                succeeded_by,
             });
+        }
+        // A successor's id names the partner it succeeds in files from its date on, so it
+        // must name no other partner and no other successor.
+        let mut successor_seen: HashMap<String, Range<usize>> = HashMap::new();
+        for (id, ix) in successors {
+            if let Some(other) = self.partner_ids.iter().position(|p| p == id.get_ref()) {
+                self.d.error(
+                    id.span(),
+                    format!(
+                        "the successor `{}` of {} has the id of partner {}: a successor needs an id of its own",
+                        id.get_ref(),
+                        self.partner_ids.get(ix).map_or("?", String::as_str),
+                        self.partner_ids[other]
+                    ),
+                );
+            } else if self.unique(&mut successor_seen, &id, "successor") {
+                self.successor_ids.push((id.into_inner(), ix));
+            }
         }
         if partners.len() < 2 {
             self.d.error(agreement_span, "an agreement needs at least two partners ([[partner]] tables)");
         }
         partners
+    }
+
+    /// A successor takes a partner's place during the agreement: after its start, and
+    /// before its end when it has one.
+    fn succession(&mut self, partner: &Id, s: &RawSuccessor, start: Date, end: Option<Date>) {
+        let from = s.from.get_ref().0;
+        let partner = partner.get_ref();
+        if from <= start {
+            self.d.error(
+                s.from.span(),
+                format!(
+                    "{} is succeeded by {} from {from}, which is not after the agreement's start ({start}): from its start, make the successor the partner",
+                    partner,
+                    s.id.get_ref()
+                ),
+            );
+        } else if let Some(end) = end.filter(|e| from >= *e) {
+            self.d.error(
+                s.from.span(),
+                format!(
+                    "{} is succeeded by {} from {from}, which is not before the agreement's end ({end})",
+                    partner,
+                    s.id.get_ref()
+                ),
+            );
+        }
     }
 
     fn pools(&mut self, raw: Vec<Spanned<RawPool>>) -> Vec<Pool> {
@@ -666,13 +726,22 @@ impl Validator<'_> {
         true
     }
 
+    /// A partner named in the agreement file: by its own id, the stable key, even where
+    /// a successor takes its place.
     fn partner(&mut self, id: &Id) -> Option<PartnerIx> {
         let found = self.partner_ids.iter().position(|p| p == id.get_ref());
         if found.is_none() {
-            self.d.error(
-                id.span(),
-                format!("unknown partner `{}` (partners are {})", id.get_ref(), self.partner_ids.join(", ")),
-            );
+            let message = match self.successor_ids.iter().find(|(s, _)| s == id.get_ref()) {
+                Some((_, ix)) => {
+                    let partner = self.partner_ids.get(*ix).map_or("?", String::as_str);
+                    format!(
+                        "`{}` is the successor of {partner}: the agreement file names the partner by its own id, `{partner}`",
+                        id.get_ref()
+                    )
+                }
+                None => format!("unknown partner `{}` (partners are {})", id.get_ref(), self.partner_ids.join(", ")),
+            };
+            self.d.error(id.span(), message);
         }
         found
     }

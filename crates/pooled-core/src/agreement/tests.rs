@@ -482,3 +482,89 @@ proptest! {
         }
     }
 }
+
+/// BASE with the NHS partner succeeded by `successor` (the inside of `succeeded_by = {...}`)
+/// and the agreement given `end` (`end = ...`, or nothing).
+fn succeeded(successor: &str, end: &str) -> String {
+    edit("kind = \"nhs-commissioner\"", &format!("kind = \"nhs-commissioner\"\nsucceeded_by = {{ {successor} }}"))
+        .replacen("start = 2016-04-01", &format!("start = 2016-04-01\n{end}"), 1)
+}
+
+#[test]
+fn a_successor_takes_a_place_within_the_agreement_under_an_id_of_its_own() {
+    let icb = "id = \"ICB\", name = \"The ICB\"";
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("id = \"ICB\", name = \"The ICB\", from = 2016-07-01", "end = 2019-03-31", &[]),
+        ("id = \"ICB\", name = \"The ICB\", from = 2016-07-01", "", &[]),
+        (
+            "id = \"ICB\", name = \"The ICB\", from = 2016-04-01",
+            "",
+            &[
+                "19:55: error: NHS is succeeded by ICB from 2016-04-01, which is not after the agreement's start (2016-04-01): from its start, make the successor the partner",
+            ],
+        ),
+        (
+            "id = \"ICB\", name = \"The ICB\", from = 2015-01-01",
+            "",
+            &[
+                "19:55: error: NHS is succeeded by ICB from 2015-01-01, which is not after the agreement's start (2016-04-01): from its start, make the successor the partner",
+            ],
+        ),
+        (
+            "id = \"ICB\", name = \"The ICB\", from = 2019-03-31",
+            "end = 2019-03-31",
+            &[
+                "19:55: error: NHS is succeeded by ICB from 2019-03-31, which is not before the agreement's end (2019-03-31)",
+            ],
+        ),
+        (
+            "id = \"LA\", name = \"The ICB\", from = 2016-07-01",
+            "",
+            &["19:23: error: the successor `LA` of NHS has the id of partner LA: a successor needs an id of its own"],
+        ),
+    ];
+    for (successor, end, expected) in cases {
+        check(&succeeded(successor, end), expected);
+    }
+    // Two partners cannot hand their places to one body under one id.
+    let both = succeeded(&format!("{icb}, from = 2016-07-01"), "").replacen(
+        "kind = \"local-authority\"",
+        "kind = \"local-authority\"\nsucceeded_by = { id = \"ICB\", name = \"Another\", from = 2016-10-01 }",
+        1,
+    );
+    check(&both, &["20:23: error: duplicate successor id `ICB` (first defined on line 14)"]);
+    // The agreement file names the partner by its own id, the stable key.
+    let by_successor =
+        succeeded(&format!("{icb}, from = 2016-07-01"), "").replacen("borne_by = \"NHS\"", "borne_by = \"ICB\"", 1);
+    check(
+        &by_successor,
+        &["37:21: error: `ICB` is the successor of NHS: the agreement file names the partner by its own id, `NHS`"],
+    );
+}
+
+#[test]
+fn files_name_a_partner_by_its_id_or_its_successors_from_the_date() {
+    let (a, _) = Agreement::parse(&succeeded("id = \"ICB\", name = \"The ICB\", from = 2016-07-01", "")).unwrap();
+    let day = |d: &str| Date::parse_iso(d).unwrap();
+    let cases: &[(&str, &str, Result<PartnerIx, &str>)] = &[
+        ("LA", "2016-04-01", Ok(0)),
+        ("NHS", "2016-06-30", Ok(1)),
+        // The predecessor's id stays valid after the date: history keeps its names.
+        ("NHS", "2016-07-01", Ok(1)),
+        ("ICB", "2016-07-01", Ok(1)),
+        ("ICB", "2017-03-31", Ok(1)),
+        ("ICB", "2016-06-30", Err("`ICB` holds NHS's place only from 2016-07-01: on 2016-06-30 it is `NHS`")),
+        ("CCG", "2016-07-01", Err("unknown partner `CCG` (partners are LA, NHS (ICB from 2016-07-01))")),
+    ];
+    for (id, on, expected) in cases {
+        assert_eq!(a.partner_on(id, day(on)), expected.map_err(str::to_string), "{id} on {on}");
+    }
+    let body = |partner, on| {
+        let b = a.body_on(partner, day(on));
+        format!("{} {}", b.id, b.name)
+    };
+    assert_eq!(body(1, "2016-06-30"), "NHS An ICB");
+    assert_eq!(body(1, "2016-07-01"), "ICB The ICB");
+    assert_eq!(body(0, "2016-07-01"), "LA A Council");
+    assert_eq!(a.body_at_year_end(1).id, "ICB");
+}

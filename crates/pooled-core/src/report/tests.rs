@@ -159,3 +159,28 @@ fn run_rate_truncates_toward_zero() {
     assert_eq!(run_rate(Money::from_pence(-100), 7), Money::from_pence(-171));
     assert_eq!(run_rate(Money::from_pence(5), 12), Money::from_pence(5));
 }
+
+#[test]
+fn each_month_is_headed_by_the_bodies_of_its_last_day() {
+    let (agreement, _) = Agreement::parse(include_str!("../../../../examples/oxfordshire-2022-23.toml")).unwrap();
+    let header = ["code", "name", "partner", "pool", "line", "budget"];
+    let (plan, _) = Plan::read(&agreement, &header, std::iter::empty()).unwrap();
+    let headed = |month: u32| {
+        let r = monthly_report(
+            &agreement,
+            &plan,
+            &Actuals::new(),
+            &Forecasts::new(),
+            FiscalMonth::new(month).unwrap(),
+            Money::ZERO,
+        );
+        let impact: Vec<&str> = r.pools[0].risk_impact.partners.iter().map(|p| p.body.id.as_str()).collect();
+        (r.bodies.iter().map(|b| b.id.as_str()).collect::<Vec<_>>().join(" "), impact.join(" "))
+    };
+    // The ICB holds the CCG's place from 1 July 2022 (2022 para 31): June is the CCG's month,
+    // July the ICB's.
+    let cases = [(1, "OCC OCCG"), (3, "OCC OCCG"), (4, "OCC BOB-ICB"), (12, "OCC BOB-ICB")];
+    for (month, expected) in cases {
+        assert_eq!(headed(month), (expected.to_string(), expected.to_string()), "M{month}");
+    }
+}

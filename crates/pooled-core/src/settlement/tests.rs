@@ -484,3 +484,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_year_end_settlement_names_the_body_holding_the_place_at_the_year_end() {
+    let (agreement, _) = Agreement::parse(include_str!("../../../../examples/oxfordshire-2022-23.toml")).unwrap();
+    let (outturn, _) =
+        Outturn::parse(include_str!("../../../../examples/oxfordshire-2022-23-outturn.toml"), &agreement).unwrap();
+    let settled = settle(&agreement, &outturn);
+    let named: Vec<String> = settled
+        .iter()
+        .flat_map(|pool| {
+            pool.partners.iter().map(move |p| format!("{} {} {}", pool.pool, p.body.id, p.total.to_plain_string()))
+        })
+        .collect();
+    assert_eq!(
+        named,
+        ["HESC OCC 967020.23", "HESC BOB-ICB 929097.86", "ALIGNED OCC 804551.37", "ALIGNED BOB-ICB 0.00"]
+    );
+    let invoices: Vec<String> = invoices(&agreement, &settled)
+        .iter()
+        .map(|i| format!("{}: {} pays {} {}", i.pool, i.payer_body.id, i.payee_body.id, i.amount.to_plain_string()))
+        .collect();
+    assert_eq!(invoices, ["HESC: BOB-ICB pays OCC 929097.86"]);
+}
