@@ -147,6 +147,10 @@ pub struct Line {
     pub name: String,
     pub segment: Option<String>,
     pub lead: Option<PartnerIx>,
+    /// The partner that holds and spends the line's money: the others pay it their
+    /// contributions. `held_by` in the file; by default the pool's host in a pooled pool,
+    /// the line's lead (or its only contributor) in an aligned one.
+    pub held_by: PartnerIx,
     pub funding: Funding,
     pub risk: Risk,
     /// Whether the line's contributions count in the risk-share base.
@@ -597,6 +601,7 @@ impl Agreement {
                     Risk::BorneBy(p) => format!("borne by {}", partner(p)),
                 };
                 f.push((at.clone(), format!("{}, risk {risk}, in base {}", line.name, line.in_base)));
+                f.push((format!("{at} / held by"), partner(line.held_by).to_string()));
                 match &line.funding {
                     Funding::Contributions(c) => money_by_partner(&format!("{at} / contribution"), c, &mut f),
                     Funding::Budget(b) => f.push((format!("{at} / budget"), b.to_string())),

@@ -116,6 +116,7 @@ struct RawLine {
     name: String,
     segment: Option<String>,
     lead: Option<Id>,
+    held_by: Option<Id>,
     contributions: Option<Spanned<ByPartner<Amount>>>,
     budget: Option<Spanned<Amount>>,
     risk: Option<Spanned<RawRisk>>,
@@ -398,7 +399,7 @@ impl Validator<'_> {
         for l in p.line {
             let l = l.into_inner();
             self.unique(&mut seen, &l.id, "line");
-            lines.push(self.line(l, kind));
+            lines.push(self.line(l, kind, host));
         }
         if lines.is_empty() {
             self.d.error(span.clone(), format!("pool `{}` has no lines ([[pool.line]] tables)", p.id.get_ref()));
@@ -426,7 +427,7 @@ impl Validator<'_> {
         pool
     }
 
-    fn line(&mut self, l: RawLine, pool_kind: PoolKind) -> Line {
+    fn line(&mut self, l: RawLine, pool_kind: PoolKind, host: PartnerIx) -> Line {
         let id = l.id.get_ref().clone();
         let funding = match (&l.contributions, &l.budget) {
             (Some(c), None) => {
@@ -461,15 +462,60 @@ impl Validator<'_> {
                 format!("line `{id}` leaves its variance to the lead commissioner, but names no `lead`"),
             );
         }
+        // A line left to a lead that names none is an error above; not twice.
+        let held_by = match (lead, risk) {
+            (None, Risk::Lead) => host,
+            _ => self.held_by(&l, &id, &funding, lead, pool_kind, host),
+        };
         Line {
             id,
             name: l.name,
             segment: l.segment,
             lead,
+            held_by,
             funding,
             risk,
             in_base: l.in_base.unwrap_or(risk == Risk::Shared),
             clause: l.clause,
+        }
+    }
+
+    /// Who holds and spends a line's money: `held_by`, or by default the host of a pooled
+    /// pool, and in an aligned pool the line's lead, or its only contributor. An aligned
+    /// line with several contributors and no lead must say.
+    fn held_by(
+        &mut self,
+        l: &RawLine,
+        id: &str,
+        funding: &Funding,
+        lead: Option<PartnerIx>,
+        pool_kind: PoolKind,
+        host: PartnerIx,
+    ) -> PartnerIx {
+        if let Some(held_by) = &l.held_by {
+            return self.partner(held_by).unwrap_or(host);
+        }
+        if pool_kind == PoolKind::Pooled {
+            return host;
+        }
+        if let Some(lead) = lead {
+            return lead;
+        }
+        let Funding::Contributions(by_partner) = funding else { return host };
+        let contributors: Vec<PartnerIx> =
+            by_partner.iter().enumerate().filter(|(_, c)| **c != Money::ZERO).map(|(p, _)| p).collect();
+        match contributors[..] {
+            [only] => only,
+            [] => host,
+            _ => {
+                self.d.error(
+                    l.id.span(),
+                    format!(
+                        "line `{id}` is in an aligned pool, has several contributors and no `lead`: say which partner holds its money with `held_by`"
+                    ),
+                );
+                host
+            }
         }
     }
 

@@ -74,7 +74,7 @@ fn unknown_keys_are_errors() {
     check(
         &edit("name = \"Main\"", "name = \"Main\"\ncolour = \"red\""),
         &[
-            "29:1: error: unknown field `colour`, expected one of `id`, `name`, `segment`, `lead`, `contributions`, `budget`, `risk`, `in_base`, `clause`",
+            "29:1: error: unknown field `colour`, expected one of `id`, `name`, `segment`, `lead`, `held_by`, `contributions`, `budget`, `risk`, `in_base`, `clause`",
         ],
     );
     check(
@@ -322,6 +322,7 @@ fn variations_list_what_changed() {
             "pool P / income LA: £100.00 -> (removed)",
             "pool P / line bcf / contribution NHS: £500.00 -> £550.50",
             "pool P / line new: (added) -> New, risk shared, in base true",
+            "pool P / line new / held by: (added) -> LA",
             "pool P / line new / contribution LA: (added) -> £1.00",
         ]
     );
@@ -567,4 +568,40 @@ fn files_name_a_partner_by_its_id_or_its_successors_from_the_date() {
     assert_eq!(body(1, "2016-07-01"), "ICB The ICB");
     assert_eq!(body(0, "2016-07-01"), "LA A Council");
     assert_eq!(a.body_at_year_end(1).id, "ICB");
+}
+
+#[test]
+fn who_holds_a_lines_money() {
+    let holder = |text: &str| {
+        let (a, _) = Agreement::parse(text).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+        a.pools()[0].lines.iter().map(|l| a.partners()[l.held_by].id.clone()).collect::<Vec<_>>()
+    };
+    let aligned =
+        edit("kind = \"pooled\"", "kind = \"aligned\"").replace("name = \"Main\"", "name = \"Main\"\nlead = \"NHS\"");
+    let cases: &[(String, [&str; 2])] = &[
+        // Pooled: the host, unless the line says.
+        (BASE.to_string(), ["LA", "LA"]),
+        (edit("name = \"BCF\"", "name = \"BCF\"\nheld_by = \"NHS\""), ["LA", "NHS"]),
+        // Aligned: the lead, else the only contributor.
+        (aligned.clone(), ["NHS", "NHS"]),
+        (aligned.replace("name = \"BCF\"", "name = \"BCF\"\nheld_by = \"LA\""), ["NHS", "LA"]),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(holder(text), expected, "{text}");
+    }
+    check(
+        &edit("name = \"BCF\"", "name = \"BCF\"\nheld_by = \"ICB\""),
+        &["34:11: error: unknown partner `ICB` (partners are LA, NHS)"],
+    );
+    // An aligned line with several contributors, no lead (its risk borne by one partner)
+    // must say who holds its money.
+    let several = edit("kind = \"pooled\"", "kind = \"aligned\"")
+        .replace("name = \"Main\"", "name = \"Main\"\nrisk = { borne_by = \"LA\" }");
+    check(
+        &several,
+        &[
+            "27:6: error: line `main` is in an aligned pool, has several contributors and no `lead`: say which partner holds its money with `held_by`",
+        ],
+    );
+    check(&several.replace("risk = { borne_by", "held_by = \"LA\"\nrisk = { borne_by"), &[]);
 }
