@@ -461,8 +461,13 @@ pub fn payment(a: &Agreement, i: &Instalment, tracked: &[PaymentStatus]) -> Paym
 pub struct Report {
     pub financial_year: Year,
     pub month: Month,
-    /// A line's variance beyond which it needs an action plan.
-    pub threshold: Amount,
+    /// When a forecast variance needs an action plan, in words with the clauses: any of a
+    /// pooled fund, and a line's from the agreement's threshold if it sets one.
+    pub action_plans: String,
+    /// The agreement's threshold for flagging a line (`[reporting] line_threshold`); null
+    /// when it sets none, and only pools are flagged.
+    #[schema(required = true)]
+    pub line_threshold: Option<LineThreshold>,
     pub pools: Vec<PoolReport>,
     /// Lines whose cost centres' budgets do not add up to the line's budget.
     pub warnings: Vec<String>,
@@ -478,6 +483,16 @@ pub struct PoolReport {
     pub rows: Vec<ReportRow>,
     /// Each partner's share of the forecast variance if the year ended as forecast.
     pub risk_impact: Vec<PartnerTotal>,
+}
+
+/// A line's forecast variance needs an action plan from this amount or this percentage of
+/// its budget (either, where both are given).
+#[derive(Serialize, ToSchema)]
+pub struct LineThreshold {
+    #[schema(required = true)]
+    pub amount: Option<Amount>,
+    #[schema(required = true)]
+    pub percent: Option<Percentage>,
 }
 
 /// An amount for one partner.
@@ -513,8 +528,11 @@ pub struct ReportRow {
     #[schema(required = true)]
     pub change: Option<Amount>,
     pub forecast_basis: ForecastBasis,
-    /// Whether the variance is beyond the threshold: an action plan is due.
+    /// Whether the forecast variance needs an action plan.
     pub needs_action_plan: bool,
+    /// The clause an action plan is needed under (or the rule in words); null when none is.
+    #[schema(required = true)]
+    pub action_plan: Option<String>,
 }
 
 /// A row's place in the report.
@@ -585,7 +603,8 @@ pub fn report(report: &MonthlyReport, head: &AuditHead) -> Report {
                         variance: f.variance.into(),
                         change: f.change.map(Text),
                         forecast_basis: f.basis.into(),
-                        needs_action_plan: f.needs_action_plan,
+                        needs_action_plan: f.needs_action_plan(),
+                        action_plan: f.action_plan.map(|flag| report.cite(flag).to_string()),
                     }
                 })
                 .collect();
@@ -598,7 +617,11 @@ pub fn report(report: &MonthlyReport, head: &AuditHead) -> Report {
     Report {
         financial_year: report.year.into(),
         month: report.month.into(),
-        threshold: report.threshold.into(),
+        action_plans: report.flagging(),
+        line_threshold: report
+            .line_threshold
+            .as_ref()
+            .map(|t| LineThreshold { amount: t.amount.map(Text), percent: t.percent.map(Text) }),
         pools,
         warnings: report.warnings.clone(),
         audit_head: head.clone().into(),

@@ -497,20 +497,11 @@ pub fn ledger_figures(store: &dyn Store, year: FinancialYear) -> Result<LedgerFi
 }
 
 /// The monthly finance report for a month of a year.
-pub fn report(store: &dyn Store, year: FinancialYear, month: FiscalMonth, threshold: Money) -> Result<MonthlyReport> {
-    report_for(store, &agreement(store, year)?, month, threshold)
-}
-
-/// [`report`] for an agreement the caller already has.
-pub fn report_for(
-    store: &dyn Store,
-    agreement: &Agreement,
-    month: FiscalMonth,
-    threshold: Money,
-) -> Result<MonthlyReport> {
-    let plan = plan(store, agreement)?;
-    let f = ledger_figures(store, agreement.financial_year())?;
-    Ok(monthly_report(agreement, &plan, &f.actuals, &f.forecasts, month, threshold))
+pub fn report(store: &dyn Store, year: FinancialYear, month: FiscalMonth) -> Result<MonthlyReport> {
+    let agreement = agreement(store, year)?;
+    let plan = plan(store, &agreement)?;
+    let f = ledger_figures(store, year)?;
+    Ok(monthly_report(&agreement, &plan, &f.actuals, &f.forecasts, month))
 }
 
 /// The year-end settlement from the ledger: each line's outturn is the sum of its cost

@@ -94,9 +94,6 @@ pub enum DbCommand {
         /// Where to write csv, json or xlsx (standard output if absent; required for xlsx).
         #[arg(long, short)]
         output: Option<PathBuf>,
-        /// Flag forecast variances of at least this much for an action plan; 0 flags any.
-        #[arg(long, value_parser = Money::parse, default_value = "0")]
-        threshold: Money,
     },
     /// Record that an instalment was invoiced or paid.
     RecordPayment {
@@ -240,14 +237,10 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
             store.set_forecast(year, month, &cost_centre, outturn, actor).map_err(store_error)?;
             Ok(format!("forecast outturn for {cost_centre} in {year} {month}: {outturn}\n"))
         }
-        DbCommand::Report { year, month, format, output, threshold } => {
-            let read = pooled_app::anchored(store, |store| {
-                let agreement = pooled_app::agreement(store, year)?;
-                let report = pooled_app::report_for(store, &agreement, month, threshold)?;
-                Ok((agreement, report))
-            });
-            let Anchored { value: (agreement, report), head } = read.map_err(app)?;
-            report::write(&agreement, &report, &head, format, output.as_deref())
+        DbCommand::Report { year, month, format, output } => {
+            let read = pooled_app::anchored(store, |store| pooled_app::report(store, year, month));
+            let Anchored { value: report, head } = read.map_err(app)?;
+            report::write(&report, &head, format, output.as_deref())
         }
         DbCommand::RecordPayment { year, pool, from, month, raised, paid } => {
             let agreement = pooled_app::agreement(store, year).map_err(app)?;

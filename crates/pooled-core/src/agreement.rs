@@ -32,6 +32,7 @@ pub struct Agreement {
     payments: Option<Payments>,
     termination: Option<Termination>,
     board: Option<Board>,
+    reporting: Reporting,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,6 +189,54 @@ pub struct Saving {
 pub struct Payments {
     /// Months in advance, one per partner.
     pub in_advance_months: Vec<u32>,
+}
+
+/// When a forecast variance needs an action plan (`[reporting]`). Any forecast over- or
+/// underspend of a pooled fund does; a line's, only from the agreement's materiality
+/// threshold, and without one, never.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reporting {
+    pub line_threshold: Option<LineThreshold>,
+}
+
+/// A line's forecast variance needs an action plan when its size reaches the amount or
+/// the percentage of the line's budget (whichever the agreement gives; at least one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineThreshold {
+    pub amount: Option<Money>,
+    pub percent: Option<Percent>,
+    /// The clause the threshold is agreed under, cited beside each line flagged.
+    pub clause: Option<String>,
+}
+
+impl LineThreshold {
+    /// Whether a line's forecast variance reaches the threshold: a variance of zero never
+    /// does; a percentage of a zero budget is reached by any other.
+    pub fn reached(&self, variance: Money, budget: Money) -> bool {
+        if variance == Money::ZERO {
+            return false;
+        }
+        let size = i128::from(variance.pence()).abs();
+        let by_amount = self.amount.is_some_and(|a| size >= i128::from(a.pence()));
+        let by_percent = self.percent.is_some_and(|p| {
+            // size / budget >= units / (100 * 10^decimals), cross-multiplied exactly.
+            size * i128::from(crate::percent::hundred(p.decimals()))
+                >= i128::from(p.units()) * i128::from(budget.pence()).abs()
+        });
+        by_amount || by_percent
+    }
+
+    /// The threshold in words: `£250,000.00 or 2% of its budget`.
+    pub fn words(&self) -> String {
+        let amount = self.amount.map(|a| a.to_string());
+        let percent = self.percent.map(|p| format!("{p}% of its budget"));
+        [amount, percent].into_iter().flatten().collect::<Vec<_>>().join(" or ")
+    }
+
+    /// What to cite beside a line flagged: the threshold's clause, or the rule in words.
+    pub fn cite(&self) -> &str {
+        self.clause.as_deref().unwrap_or("materiality threshold")
+    }
 }
 
 /// Notice of termination, in months.
@@ -440,6 +489,9 @@ impl Agreement {
     pub fn board(&self) -> Option<&Board> {
         self.board.as_ref()
     }
+    pub fn reporting(&self) -> &Reporting {
+        &self.reporting
+    }
 
     /// The partner whose original id is `id`: the stable key, as the agreement file and
     /// stored records name partners.
@@ -636,6 +688,9 @@ impl Agreement {
                     t.notice_months, t.no_contribution_agreement_months
                 ),
             ));
+        }
+        if let Some(t) = &self.reporting.line_threshold {
+            f.push(("action plans for a line from".into(), t.words()));
         }
         if let Some(b) = &self.board {
             f.push(("board".into(), format!("{}, quorum {} per partner", b.name, b.quorum_per_partner)));

@@ -29,6 +29,21 @@ struct RawFile {
     payments: Option<Spanned<RawPayments>>,
     termination: Option<Spanned<RawTermination>>,
     board: Option<Spanned<RawBoard>>,
+    reporting: Option<Spanned<RawReporting>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReporting {
+    line_threshold: Option<Spanned<RawLineThreshold>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLineThreshold {
+    amount: Option<Spanned<Amount>>,
+    percent: Option<Spanned<String>>,
+    clause: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -285,6 +300,7 @@ impl Validator<'_> {
             payments: raw.payments.map(|p| self.payments(p.into_inner())),
             termination: raw.termination.map(|t| self.termination(t.into_inner())),
             board: raw.board.map(|b| self.board(b.into_inner())),
+            reporting: raw.reporting.map(|r| self.reporting(r.into_inner())).unwrap_or_default(),
         };
         if let Some(declared) = a.declared_total {
             agreement.declared_total = self.declared(&declared);
@@ -671,6 +687,59 @@ impl Validator<'_> {
         let in_advance_months = self
             .by_partner(&p.in_advance_months, |v, months| v.in_range(months, "`in_advance_months`", 0..=11, "months"));
         Payments { in_advance_months }
+    }
+
+    /// `[reporting]`: a line threshold of a positive amount, a percentage above 0 and at
+    /// most 100, or both; neither is an error rather than a threshold that flags nothing.
+    fn reporting(&mut self, r: RawReporting) -> Reporting {
+        let Some(raw) = r.line_threshold else { return Reporting::default() };
+        let span = raw.span();
+        let t = raw.into_inner();
+        if t.amount.is_none() && t.percent.is_none() {
+            self.d.error(
+                span,
+                "`line_threshold` needs an `amount`, a `percent` or both, e.g. { amount = \"250000\", percent = \"2\" }: without one, leave it out and only pools are flagged",
+            );
+        }
+        let amount = t.amount.as_ref().and_then(|a| {
+            let money = non_negative(a, "a line threshold").map_err(|d| self.d.error(d.span, d.message)).ok()?;
+            if money == Money::ZERO {
+                self.d.error(
+                    a.span(),
+                    "a line threshold of £0.00 would flag every line with any variance: give a positive amount, or leave `amount` out",
+                );
+                return None;
+            }
+            Some(money)
+        });
+        let percent = t.percent.as_ref().and_then(|p| {
+            let text = p.get_ref().trim();
+            // At the places given, so that "2" shows as 2% and "2.5" as 2.5%.
+            let places = text.trim_end_matches('%').split_once('.').map_or(0, |(_, f)| f.len());
+            let decimals = u8::try_from(places).unwrap_or(u8::MAX).min(MAX_DECIMALS);
+            match Percent::parse(text, decimals) {
+                Err(e) => {
+                    self.d.error(p.span(), e);
+                    None
+                }
+                Ok(percent) if percent.units() == 0 => {
+                    self.d.error(
+                        p.span(),
+                        "a line threshold of 0% would flag every line with any variance: give a percentage above 0, or leave `percent` out",
+                    );
+                    None
+                }
+                Ok(percent) => Some(percent),
+            }
+        });
+        let clause = t.clause.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+        Reporting {
+            line_threshold: (amount.is_some() || percent.is_some()).then_some(LineThreshold {
+                amount,
+                percent,
+                clause,
+            }),
+        }
     }
 
     fn termination(&mut self, t: RawTermination) -> Termination {

@@ -80,7 +80,7 @@ fn unknown_keys_are_errors() {
     check(
         &edit("format = 1", "format = 1\nversion = 2"),
         &[
-            "2:1: error: unknown field `version`, expected one of `format`, `agreement`, `partner`, `pool`, `payments`, `termination`, `board`",
+            "2:1: error: unknown field `version`, expected one of `format`, `agreement`, `partner`, `pool`, `payments`, `termination`, `board`, `reporting`",
         ],
     );
     check(
@@ -604,4 +604,82 @@ fn who_holds_a_lines_money() {
         ],
     );
     check(&several.replace("risk = { borne_by", "held_by = \"LA\"\nrisk = { borne_by"), &[]);
+}
+
+#[test]
+fn the_line_threshold_is_range_checked_where_it_is_written() {
+    let reporting = |threshold: &str| format!("{BASE}\n[reporting]\nline_threshold = {{ {threshold} }}\n");
+    let cases: &[(&str, &[&str])] = &[
+        ("amount = \"250000\", percent = \"2\"", &[]),
+        ("amount = 250000", &[]),
+        ("percent = \"2.5\", clause = \"Sch 4 3.5\"", &[]),
+        ("percent = \"100\"", &[]),
+        (
+            "",
+            &[
+                "38:18: error: `line_threshold` needs an `amount`, a `percent` or both, e.g. { amount = \"250000\", percent = \"2\" }: without one, leave it out and only pools are flagged",
+            ],
+        ),
+        (
+            "amount = \"0\"",
+            &[
+                "38:29: error: a line threshold of £0.00 would flag every line with any variance: give a positive amount, or leave `amount` out",
+            ],
+        ),
+        ("amount = \"-1\"", &["38:29: error: a line threshold cannot be negative (got -£1.00)"]),
+        (
+            "percent = \"0\"",
+            &[
+                "38:30: error: a line threshold of 0% would flag every line with any variance: give a percentage above 0, or leave `percent` out",
+            ],
+        ),
+        ("percent = \"100.01\"", &["38:30: error: invalid percentage `100.01`: more than 100"]),
+        ("percent = \"-2\"", &["38:30: error: invalid percentage `-2`: expected a number such as `51` or `50.24`"]),
+        (
+            "amount = \"1\", colour = \"red\"",
+            &["38:34: error: unknown field `colour`, expected one of `amount`, `percent`, `clause`"],
+        ),
+    ];
+    for (threshold, expected) in cases {
+        check(&reporting(threshold), expected);
+    }
+    let (a, _) = Agreement::parse(&reporting("amount = \"250000\", percent = \"2\"")).unwrap();
+    let t = a.reporting().line_threshold.as_ref().unwrap();
+    assert_eq!(t.words(), "£250,000.00 or 2% of its budget");
+    assert_eq!(t.cite(), "materiality threshold");
+    let (a, _) = Agreement::parse(BASE).unwrap();
+    assert_eq!(a.reporting().line_threshold, None, "without [reporting], lines are not flagged");
+}
+
+#[test]
+fn a_line_threshold_is_reached_by_amount_or_percent_exactly() {
+    let threshold = |amount: Option<i64>, percent: Option<&str>| LineThreshold {
+        amount: amount.map(Money::from_pence),
+        percent: percent.map(|p| Percent::parse(p, 2).unwrap()),
+        clause: None,
+    };
+    // (threshold amount, percent, variance, budget, reached)
+    let cases: &[(Option<i64>, Option<&str>, i64, i64, bool)] = &[
+        (Some(100), None, 100, 1_000_000, true),
+        (Some(100), None, -100, 1_000_000, true),
+        (Some(100), None, 99, 1_000_000, false),
+        (None, Some("2"), 2_000, 100_000, true),
+        (None, Some("2"), -2_000, 100_000, true),
+        (None, Some("2"), 1_999, 100_000, false),
+        (None, Some("0.01"), 1, 10_000, true),
+        (None, Some("0.01"), 1, 10_001, false),
+        (Some(1_000_000), Some("2"), 2_000, 100_000, true),
+        (Some(1_000), Some("50"), 1_000, 100_000_000, true),
+        // A zero variance never; any other against a zero budget by percent.
+        (Some(1), Some("1"), 0, 100, false),
+        (None, Some("1"), 1, 0, true),
+        (Some(i64::MAX), Some("100"), i64::MIN + 1, i64::MAX, true),
+    ];
+    for (amount, percent, variance, budget, reached) in cases {
+        assert_eq!(
+            threshold(*amount, *percent).reached(Money::from_pence(*variance), Money::from_pence(*budget)),
+            *reached,
+            "{amount:?} {percent:?} {variance} {budget}"
+        );
+    }
 }
