@@ -72,5 +72,75 @@ pub fn schedule(agreement: &Agreement) -> Vec<Instalment> {
     out
 }
 
+/// Why a partner's remaining instalments cannot be re-profiled to a new contribution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReprofileError {
+    /// What is already invoiced, paid or due under the old terms is more than the new
+    /// contribution for the whole year.
+    Overpaid { payer: String, kept: Money, contribution: Money, effective: Date },
+    /// Nothing is left to re-profile, and what is kept differs from the new contribution.
+    NothingLeft { payer: String, kept: Money, contribution: Money, effective: Date },
+}
+
+impl std::fmt::Display for ReprofileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReprofileError::Overpaid { payer, kept, contribution, effective } => write!(
+                f,
+                "{payer}'s instalments already invoiced or paid, or due before the variation takes effect on {effective}, total {kept}, more than its new contribution of {contribution} for the year: invoiced and paid instalments never change, so raise a credit note to {payer} for the {} overpaid, or check the new contribution",
+                *kept - *contribution
+            ),
+            ReprofileError::NothingLeft { payer, kept, contribution, effective } => write!(
+                f,
+                "every one of {payer}'s instalments is already invoiced or paid, or due before the variation takes effect on {effective}, totalling {kept}, and no instalment is left to take the difference from its new contribution of {contribution}: raise {} for the {} separately",
+                if contribution > kept {
+                    format!("an invoice to {payer}")
+                } else {
+                    format!("a credit note to {payer}")
+                },
+                (*contribution - *kept).abs()
+            ),
+        }
+    }
+}
+
+/// Re-profiles one partner's instalments for a variation that takes effect on `effective`
+/// with a new annual `contribution`. `old` is its year under the old agreement (one
+/// payer, payee and pool, in month order); `fixed` the months already invoiced or paid.
+/// Those, and any instalment due before `effective` (owed under the old terms), keep
+/// their amounts; the rest share what remains of the contribution, divided equally,
+/// truncated to the penny, the remainder in the last of them (M12, unless it is fixed),
+/// so the year adds up to the new contribution exactly. Returns the whole year.
+pub fn reprofile(
+    old: &[Instalment],
+    fixed: &[FiscalMonth],
+    contribution: Money,
+    effective: Date,
+) -> Result<Vec<Instalment>, ReprofileError> {
+    let kept_month = |i: &Instalment| fixed.contains(&i.month) || i.due < effective;
+    let kept: Money = old.iter().filter(|i| kept_month(i)).map(|i| i.amount).sum();
+    let remaining: Vec<usize> = (0..old.len()).filter(|ix| !kept_month(&old[*ix])).collect();
+    let payer = || old.last().map_or_else(String::new, |i| i.payer.id.clone());
+    if kept > contribution {
+        return Err(ReprofileError::Overpaid { payer: payer(), kept, contribution, effective });
+    }
+    let Some((&last, _)) = remaining.split_last() else {
+        return if kept == contribution {
+            Ok(old.to_vec())
+        } else {
+            Err(ReprofileError::NothingLeft { payer: payer(), kept, contribution, effective })
+        };
+    };
+    let rest = (contribution - kept).pence();
+    let count = i64::try_from(remaining.len()).expect("at most twelve instalments");
+    let each = Money::from_pence(rest / count);
+    let mut year = old.to_vec();
+    for &ix in &remaining {
+        year[ix].amount = each;
+    }
+    year[last].amount = Money::from_pence(rest - each.pence() * (count - 1));
+    Ok(year)
+}
+
 #[cfg(test)]
 mod tests;

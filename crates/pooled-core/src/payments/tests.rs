@@ -181,3 +181,118 @@ fn contributions_are_paid_to_the_partner_holding_each_line() {
     );
     assert_eq!(instalments.len(), 4 * 12);
 }
+
+/// One partner paying `annual` to the host, `in_advance` months ahead.
+fn one_payer(annual: &str, in_advance: u32) -> Agreement {
+    let text = format!(
+        "format = 1\n[agreement]\nid = \"v\"\nname = \"V\"\nfinancial_year = \"2016-17\"\nstart = 2016-04-01\n\
+         [[partner]]\nid = \"LA\"\nname = \"Council\"\nkind = \"local-authority\"\n\
+         [[partner]]\nid = \"NHS\"\nname = \"CCG\"\nkind = \"nhs-commissioner\"\n\
+         [[pool]]\nid = \"P\"\nname = \"Pool\"\nhost = \"LA\"\nkind = \"pooled\"\n\
+         [[pool.line]]\nid = \"care\"\nname = \"Care\"\ncontributions = {{ LA = \"1\", NHS = \"{annual}\" }}\n\
+         [payments]\nfrequency = \"monthly\"\nin_advance_months = {{ NHS = {in_advance} }}\n"
+    );
+    Agreement::parse(&text).unwrap_or_else(|e| panic!("{e:?}")).0
+}
+
+fn months(numbers: std::ops::RangeInclusive<u32>) -> Vec<FiscalMonth> {
+    numbers.map(|m| FiscalMonth::new(m).unwrap()).collect()
+}
+
+#[test]
+fn a_variation_reprofiles_only_the_instalments_still_to_come() {
+    let october = Date::new(2016, 10, 1).unwrap();
+    // (months ahead, months invoiced or paid, new contribution, the year's instalments or the error)
+    let cases: &[(u32, Vec<FiscalMonth>, &str, Result<&str, &str>)] = &[
+        // Six paid at 100; the other six share the 900 left of 1,500.
+        (0, months(1..=6), "1500", Ok("100 100 100 100 100 100 150 150 150 150 150 150")),
+        // 400 left over six: 66.66 each, the 4p left over in M12.
+        (0, months(1..=6), "1000", Ok("100 100 100 100 100 100 66.66 66.66 66.66 66.66 66.66 66.70")),
+        (0, months(1..=6), "600", Ok("100 100 100 100 100 100 0 0 0 0 0 0")),
+        // A month ahead, October's instalment fell due on 1 September, under the old
+        // terms: it keeps its amount though not yet invoiced; five share the 800 left.
+        (1, months(1..=6), "1500", Ok("100 100 100 100 100 100 100 160 160 160 160 160")),
+        // An instalment raised early is fixed too; the remainder goes to the last left.
+        (0, [months(1..=6), months(12..=12)].concat(), "1000", Ok("100 100 100 100 100 100 60 60 60 60 60 100")),
+        (0, months(1..=12), "1200", Ok("100 100 100 100 100 100 100 100 100 100 100 100")),
+        (
+            0,
+            months(1..=6),
+            "599.99",
+            Err(
+                "NHS's instalments already invoiced or paid, or due before the variation takes effect on 2016-10-01, total £600.00, more than its new contribution of £599.99 for the year: invoiced and paid instalments never change, so raise a credit note to NHS for the £0.01 overpaid, or check the new contribution",
+            ),
+        ),
+        (
+            0,
+            months(1..=12),
+            "1300",
+            Err(
+                "every one of NHS's instalments is already invoiced or paid, or due before the variation takes effect on 2016-10-01, totalling £1,200.00, and no instalment is left to take the difference from its new contribution of £1,300.00: raise an invoice to NHS for the £100.00 separately",
+            ),
+        ),
+    ];
+    for (in_advance, fixed, contribution, expected) in cases {
+        let old = schedule(&one_payer("1200", *in_advance));
+        let old: Vec<Instalment> = old.into_iter().filter(|i| i.from == 1).collect();
+        let got = reprofile(&old, fixed, Money::parse(contribution).unwrap(), october)
+            .map(|year| {
+                year.iter()
+                    .map(|i| i.amount.to_plain_string().trim_end_matches(".00").to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .map_err(|e| e.to_string());
+        assert_eq!(got, expected.map(str::to_string).map_err(str::to_string), "{in_advance} ahead, {contribution}");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn a_reprofiled_year_adds_up_exactly_and_keeps_what_is_fixed(
+        old_pence in 12i64..=10_000_000_000,
+        new_pence in 0i64..=10_000_000_000,
+        in_advance in 0u32..=3,
+        fixed_mask in 0u16..4096,
+        effective_day in 0i64..365,
+    ) {
+        let agreement = one_payer(&Money::from_pence(old_pence).to_plain_string(), in_advance);
+        let old: Vec<Instalment> = schedule(&agreement).into_iter().filter(|i| i.from == 1).collect();
+        let fixed: Vec<FiscalMonth> = FiscalMonth::all().filter(|m| fixed_mask & (1 << (m.number() - 1)) != 0).collect();
+        let effective = Date::new(2016, 4, 1).unwrap().add_days(effective_day).unwrap();
+        let contribution = Money::from_pence(new_pence);
+        let is_kept = |i: &Instalment| fixed.contains(&i.month) || i.due < effective;
+        let kept: Money = old.iter().filter(|i| is_kept(i)).map(|i| i.amount).sum();
+        let left = old.iter().filter(|i| !is_kept(i)).count();
+        match reprofile(&old, &fixed, contribution, effective) {
+            Ok(year) => {
+                proptest::prop_assert_eq!(year.iter().map(|i| i.amount).sum::<Money>(), contribution);
+                proptest::prop_assert_eq!(year.len(), old.len());
+                let mut left_amounts = Vec::new();
+                for (new, old) in year.iter().zip(&old) {
+                    proptest::prop_assert_eq!((new.month, new.due, new.from, new.to), (old.month, old.due, old.from, old.to));
+                    if is_kept(old) {
+                        proptest::prop_assert_eq!(new.amount, old.amount, "{} is kept", old.month);
+                    } else {
+                        proptest::prop_assert!(new.amount >= Money::ZERO);
+                        left_amounts.push(new.amount.pence());
+                    }
+                }
+                // Equal shares, the last taking the pence left over (fewer than the count).
+                if let Some((last, rest)) = left_amounts.split_last() {
+                    proptest::prop_assert!(rest.iter().all(|a| *a == left_amounts[0]));
+                    proptest::prop_assert!((0..left_amounts.len() as i64).contains(&(last - left_amounts[0])));
+                }
+            }
+            Err(ReprofileError::Overpaid { kept: k, .. }) => {
+                proptest::prop_assert!(kept > contribution);
+                proptest::prop_assert_eq!(k, kept);
+            }
+            Err(ReprofileError::NothingLeft { .. }) => {
+                proptest::prop_assert!(left == 0 && kept < contribution);
+            }
+        }
+    }
+}
