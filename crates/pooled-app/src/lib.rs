@@ -6,6 +6,8 @@
 pub mod accounts;
 mod anchored;
 pub mod board;
+pub mod clock;
+pub mod deadlines;
 mod export;
 mod file_name;
 pub mod json;
@@ -16,8 +18,8 @@ pub use anchored::{Anchored, HEAD_LABEL, anchored, head_line};
 pub use export::{head_row, report_table, report_workbook};
 pub use file_name::{MAX_FILE_NAME_BYTES, extract_file_name};
 pub use payments::{
-    PaymentState, PaymentTotals, TrackedInstalment, payment_totals, recorded_payment, scheduled_instalment,
-    tracked_payments,
+    PaymentRecord, PaymentState, PaymentTotals, TrackedInstalment, payment_totals, record_payment, recorded_payment,
+    scheduled_instalment, tracked_payments,
 };
 
 use std::collections::HashMap;
@@ -40,6 +42,8 @@ use pooled_store::{ImportHeader, ImportItem, ImportOutcome, LoadOutcome, Store, 
 pub enum AppError {
     /// Bad input: each line names the file, row or line, and column.
     Input(Vec<String>),
+    /// The caller's access rule refused the change: says what was not allowed.
+    Forbidden(String),
     Store(StoreError),
 }
 
@@ -53,6 +57,7 @@ impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AppError::Input(lines) => f.write_str(&lines.join("\n")),
+            AppError::Forbidden(what) => f.write_str(what),
             AppError::Store(e) => write!(f, "{e}"),
         }
     }
@@ -186,14 +191,31 @@ pub fn plan(store: &dyn Store, agreement: &Agreement) -> Result<Plan> {
     if problems.is_empty() { Ok(Plan::from_cost_centres(cost_centres)) } else { Err(AppError::Input(problems)) }
 }
 
-/// The cost centre `code` of the year's plan: what a forecast is entered against, and
-/// whose partner may enter it.
-pub fn planned_cost_centre(store: &dyn Store, year: FinancialYear, code: &str) -> Result<StoredCostCentre> {
-    store
+/// A forecast outturn for the year, entered in `month` against a cost centre of the plan.
+pub struct ForecastEntry<'a> {
+    pub year: FinancialYear,
+    pub month: FiscalMonth,
+    pub cost_centre: &'a str,
+    pub outturn: Money,
+}
+
+/// Enters a forecast: the cost centre must be in the year's plan, and `allowed` (the
+/// caller's rule on who may, given the cost centre with its partner) must let it. The
+/// store refuses a closed month and writes the audit entry with the change.
+pub fn set_forecast(
+    store: &mut dyn Store,
+    entry: &ForecastEntry,
+    actor: &str,
+    allowed: impl FnOnce(&StoredCostCentre) -> Result<(), String>,
+) -> Result<()> {
+    let ForecastEntry { year, month, cost_centre, outturn } = *entry;
+    let planned = store
         .plan(year)?
         .into_iter()
-        .find(|c| c.code == code)
-        .ok_or_else(|| AppError::Input(vec![format!("cost centre `{code}` is not in the {year} plan")]))
+        .find(|c| c.code == cost_centre)
+        .ok_or_else(|| AppError::Input(vec![format!("cost centre `{cost_centre}` is not in the {year} plan")]))?;
+    allowed(&planned).map_err(AppError::Forbidden)?;
+    Ok(store.set_forecast(year, month, cost_centre, outturn, actor)?)
 }
 
 /// How an import went, for the caller to show; `progress` is called now and then with

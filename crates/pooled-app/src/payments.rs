@@ -1,12 +1,15 @@
 //! The payment schedule joined with what has been recorded of it: when each
 //! instalment was raised (invoiced) and paid. The command line's `pooled payments --year`
 //! and the web's payments page both show it; the web's totals and states come from here.
+//! Recording what happened to an instalment ([`record_payment`]) is one use case that the
+//! command line, the web page and the API all go through, so each refuses the same things
+//! in the same words.
 
 use pooled_core::agreement::{Agreement, PartnerIx};
 use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::money::Money;
-use pooled_core::payments::{Instalment, schedule};
-use pooled_store::PaymentStatus;
+use pooled_core::payments::{Instalment, check_recorded_dates, schedule};
+use pooled_store::{PaymentStatus, Store};
 
 use crate::{AppError, Result};
 
@@ -21,6 +24,38 @@ pub fn scheduled_instalment(agreement: &Agreement, pool: &str, from: &str, month
                 agreement.financial_year()
             )])
         })
+}
+
+/// An instalment to record as raised and, when it has been, paid. Both dates replace what
+/// was recorded before, so a date left out clears a mistaken one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentRecord {
+    pub pool: String,
+    /// The paying partner's id.
+    pub from: String,
+    pub month: FiscalMonth,
+    pub raised_on: Option<Date>,
+    pub paid_on: Option<Date>,
+}
+
+/// Records when an instalment of `agreement`'s schedule was raised and paid, and returns
+/// the instalment. It must be in the schedule; `allowed` is the caller's rule on who may
+/// record it, given the paying partner's id and the payee's (an `Err` says why not); it
+/// cannot be paid before it was raised. The store writes the audit entry with the change.
+pub fn record_payment(
+    store: &mut dyn Store,
+    agreement: &Agreement,
+    record: PaymentRecord,
+    actor: &str,
+    allowed: impl FnOnce(&str, &str) -> Result<(), String>,
+) -> Result<Instalment> {
+    let instalment = scheduled_instalment(agreement, &record.pool, &record.from, record.month)?;
+    allowed(&record.from, &agreement.partners()[instalment.to].id).map_err(AppError::Forbidden)?;
+    check_recorded_dates(record.raised_on, record.paid_on).map_err(|e| AppError::Input(vec![e]))?;
+    let PaymentRecord { pool, from, month, raised_on, paid_on } = record;
+    let status = PaymentStatus { pool, from, month, raised_on, paid_on };
+    store.record_payment(agreement.financial_year(), &status, actor)?;
+    Ok(instalment)
 }
 
 /// What is recorded of `instalment`, if anything.

@@ -183,3 +183,57 @@ fn serve_answers_on_the_database_given_and_demo_keeps_off_real_data() {
     assert!(String::from_utf8_lossy(&exposed.stderr).contains("loopback"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs `pooled ARGS` with `input` on standard input; its output.
+fn pooled(args: &[&str], input: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pooled"))
+        .args(args)
+        .env_remove("POOLED_DATABASE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pooled runs");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("input");
+    child.wait_with_output().expect("pooled exits")
+}
+
+#[test]
+fn a_payment_paid_before_it_was_raised_is_refused_by_the_command_line_and_the_web_alike() {
+    let dir = scratch("payment");
+    let db = dir.join("real.sqlite").display().to_string();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/oxfordshire-2016-17.toml");
+    assert!(pooled(&["load", example, "--database", &db], "").status.success());
+    let added =
+        pooled(&["user", "add", "pat", "--role", "pool-manager", "--database", &db], "a long enough password\n");
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let token = pooled(&["token", "create", "pat", "--name", "script", "--database", &db], "");
+    let token = String::from_utf8(token.stdout).expect("text").trim().to_string();
+    // The rule says its refusal once; both edges must show exactly that.
+    let day = |text: &str| pooled_core::calendar::Date::parse_iso(text).expect("a date");
+    let refusal = pooled_core::payments::check_recorded_dates(Some(day("2016-03-10")), Some(day("2016-03-01")))
+        .expect_err("paid before raised");
+
+    let recording =
+        "record-payment --year 2016-17 --pool OP --from OCCG --month M1 --raised 2016-03-10 --paid 2016-03-01";
+    let args: Vec<&str> = recording.split(' ').chain(["--database", &db]).collect();
+    let cli = pooled(&args, "");
+    assert_eq!(cli.status.code(), Some(1), "the command line refuses it");
+    assert_eq!(String::from_utf8_lossy(&cli.stderr), format!("{refusal}\n"));
+
+    let (child, address, _) = start(&dir, &["serve", "--address", "127.0.0.1:0", "--database", &db]);
+    let body = r#"{"pool":"OP","from":"OCCG","month":"M1","raised_on":"2016-03-10","paid_on":"2016-03-01"}"#;
+    let head = format!(
+        "POST /api/2016-17/payments HTTP/1.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+    );
+    let (status, _, answer) = request(&address, &head, body);
+    assert_eq!(status, "HTTP/1.1 422 Unprocessable Entity", "the web refuses it: {answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer).expect("a JSON error");
+    assert_eq!(answer["details"], serde_json::json!([refusal]));
+    let (status, _, answer) =
+        request(&address, &format!("GET /api/2016-17/payments HTTP/1.1\r\nAuthorization: Bearer {token}\r\n"), "");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(!answer.contains("2016-03-10"), "nothing was recorded: {answer}");
+    stop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+}

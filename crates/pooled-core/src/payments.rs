@@ -142,5 +142,16 @@ pub fn reprofile(
     Ok(year)
 }
 
+/// The rule on the dates recorded against an instalment: it cannot be paid before it was
+/// raised. The refusal is said once, here, in the words every caller shows.
+pub fn check_recorded_dates(raised_on: Option<Date>, paid_on: Option<Date>) -> Result<(), String> {
+    match (raised_on, paid_on) {
+        (Some(raised), Some(paid)) if paid < raised => {
+            Err(format!("the instalment cannot be paid on {paid}, before it was raised on {raised}"))
+        }
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests;

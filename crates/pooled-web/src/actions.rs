@@ -1,13 +1,14 @@
-//! The changes a signed-in person can make, shared by the pages and the JSON API so that
-//! both check the same things: each asks [`access`] whether the role may, checks the
-//! change against the agreement and the plan, then makes it through the store, which
-//! writes the audit entry (who, when, before and after) in the same transaction.
+//! The changes a signed-in person can make, shared by the pages and the JSON API: each
+//! runs the use case of `pooled-app` that the command line runs too (which checks the
+//! change against the agreement and the plan, and makes it through the store, which
+//! writes the audit entry in the same transaction), giving it [`access`]'s rule on
+//! whether the role may.
 
 use std::sync::Arc;
 
-use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
+use pooled_app::{ForecastEntry, PaymentRecord};
+use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::money::Money;
-use pooled_store::PaymentStatus;
 
 use crate::access::{self, Write};
 use crate::auth::Identity;
@@ -27,23 +28,13 @@ pub async fn set_forecast(
     let (user, actor) = (who.user.clone(), who.actor().to_string());
     web.stores
         .run(move |store| {
-            let planned = pooled_app::planned_cost_centre(store, year, &cost_centre).map_err(WebError::input)?;
-            let write = Write::SetForecast { partner: &planned.partner, cost_centre: &planned.code };
-            access::check(&user, write).map_err(WebError::Forbidden)?;
-            store.set_forecast(year, month, &cost_centre, outturn, &actor)?;
-            Ok(())
+            let entry = ForecastEntry { year, month, cost_centre: &cost_centre, outturn };
+            pooled_app::set_forecast(store, &entry, &actor, |planned| {
+                access::check(&user, Write::SetForecast { partner: &planned.partner, cost_centre: &planned.code })
+            })
+            .map_err(WebError::input)
         })
         .await
-}
-
-/// An instalment to record as raised and, when it has been, paid.
-pub struct PaymentRecord {
-    pub pool: String,
-    /// The paying partner's id.
-    pub from: String,
-    pub month: FiscalMonth,
-    pub raised_on: Option<Date>,
-    pub paid_on: Option<Date>,
 }
 
 /// Records when an instalment of the schedule was raised and paid. Finance officers of
@@ -59,25 +50,10 @@ pub async fn record_payment(
     web.stores
         .run(move |store| {
             let agreement = shared.agreement(store, year)?;
-            let instalment = pooled_app::scheduled_instalment(&agreement, &record.pool, &record.from, record.month)
-                .map_err(WebError::input)?;
-            let to = &agreement.partners()[instalment.to].id;
-            access::check(&user, Write::RecordPayment { from: &record.from, to }).map_err(WebError::Forbidden)?;
-            if let (Some(raised), Some(paid)) = (record.raised_on, record.paid_on)
-                && paid < raised
-            {
-                return Err(WebError::Invalid(vec![format!(
-                    "the instalment cannot be paid on {paid}, before it was raised on {raised}"
-                )]));
-            }
-            let status = PaymentStatus {
-                pool: record.pool,
-                from: record.from,
-                month: record.month,
-                raised_on: record.raised_on,
-                paid_on: record.paid_on,
-            };
-            store.record_payment(year, &status, &actor)?;
+            pooled_app::record_payment(store, &agreement, record, &actor, |from, to| {
+                access::check(&user, Write::RecordPayment { from, to })
+            })
+            .map_err(WebError::input)?;
             Ok(())
         })
         .await

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use pooled_app::clock::Clock;
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::plan::Plan;
@@ -37,6 +38,8 @@ pub struct Web {
     pub(crate) max_upload_bytes: usize,
     /// How long a page, form or API call may take before it is given up.
     pub(crate) request_timeout: std::time::Duration,
+    /// What day it is (in England): the system's clock unless told otherwise.
+    pub(crate) clock: Clock,
     /// Parsed agreements by (year, version). A version's text never changes (a variation
     /// is a new version), so an entry never goes stale; parsing and validating the TOML
     /// is then paid once per version rather than on every request.
@@ -72,6 +75,7 @@ impl Web {
             upload_dir: PathBuf::from("pooled-uploads"),
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             request_timeout: crate::edge::REQUEST_TIMEOUT,
+            clock: Clock::System,
             agreements: Mutex::default(),
             years: Mutex::default(),
             password_checks: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
@@ -103,6 +107,12 @@ impl Web {
     /// Gives up a page, form or API call after `limit` (a minute unless told).
     pub fn with_request_timeout(mut self, limit: std::time::Duration) -> Web {
         self.request_timeout = limit;
+        self
+    }
+
+    /// Reads the time and the day from `clock` (a fixed one, for tests).
+    pub fn with_clock(mut self, clock: Clock) -> Web {
+        self.clock = clock;
         self
     }
 

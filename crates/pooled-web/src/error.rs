@@ -67,6 +67,7 @@ impl WebError {
     pub fn input(e: AppError) -> WebError {
         match e {
             AppError::Input(lines) => WebError::Invalid(lines),
+            AppError::Forbidden(what) => WebError::Forbidden(what),
             AppError::Store(e) => e.into(),
         }
     }
@@ -76,6 +77,7 @@ impl From<AppError> for WebError {
     fn from(e: AppError) -> WebError {
         match e {
             AppError::Input(lines) => WebError::Data(lines),
+            AppError::Forbidden(what) => WebError::Forbidden(what),
             AppError::Store(e) => e.into(),
         }
     }

@@ -19,6 +19,7 @@ on_both_backends!(
     urgent_decisions_wait_for_ratification_in_the_log_and_the_deadlines,
     a_circulated_monthly_report_is_done,
     an_action_plan_is_due_at_the_next_meeting,
+    without_a_day_deadlines_stand_as_on_today_in_england,
 );
 
 const VOTING: [&str; 6] = ["occ-cm", "occ-dass", "occ-cfo", "occg-dcc", "occg-ddl", "occg-cfo"];
@@ -423,4 +424,16 @@ fn an_action_plan_is_due_at_the_next_meeting(site: Site) {
         row_cells(&after, "Action plan a1")[5],
         "overdue by 1 working day: to be reported to the meeting of 2016-10-13"
     );
+}
+
+fn without_a_day_deadlines_stand_as_on_today_in_england(mut site: Site) {
+    schedule(&site, "2016-09-15");
+    // 00:30 on Thursday 22 September 2016 in England (BST) is still the 21st in UTC.
+    let at: pooled_store::Timestamp = "2016-09-21T23:30:00Z".parse().expect("a time");
+    site.rebuild(|web| pooled_web::router(std::sync::Arc::new(web.with_clock(pooled_app::clock::Clock::Fixed(at)))));
+    let html = site.get("/deadlines").text();
+    assert!(html.contains("as it stands on 2016-09-22"), "{html}");
+    // The minutes are due on the 29th: Friday 23rd and Monday to Thursday are left.
+    let minutes = row_cells(&html, "Minutes of the meeting of 2016-09-15");
+    assert_eq!((minutes[0].as_str(), minutes[5].as_str()), ("2016-09-29", "due in 5 working days"));
 }

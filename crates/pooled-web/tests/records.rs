@@ -17,6 +17,7 @@ on_both_backends!(
     a_finance_officer_records_an_instalment_raised_and_paid,
     payments_are_refused_to_viewers_budget_holders_and_forms_without_the_token,
     an_unscheduled_or_impossible_payment_is_shown_back,
+    statuses_are_as_at_the_day_in_england,
     the_audit_log_lists_entries_newest_first_and_filters_them,
     the_audit_log_pages_a_hundred_at_a_time,
     the_audit_log_is_checked_against_a_head_published_earlier,
@@ -64,7 +65,7 @@ fn the_payments_page_shows_every_instalment_and_the_totals(site: Site) {
         assert_eq!(cells, expected, "instalment {ix}");
     }
     assert!(!html.contains("name=\"raised_on\""), "a viewer records nothing");
-    assert!(html.contains("today in UTC"), "the day statuses are reckoned from is said");
+    assert!(html.contains("today in England"), "the day statuses are reckoned from is said");
     assert!(html.contains("href=\"/settlement/2016-17\""), "the year-end invoices are a link away");
     // Totals per paying partner: the CCG pays the council for OP, LD and PD; the council
     // pays the CCG, MH's host.
@@ -155,6 +156,23 @@ fn payments_are_refused_to_viewers_budget_holders_and_forms_without_the_token(si
     let page = site.post_raw(Some(&session.cookie), "/payments/2016-17", &fields);
     assert_eq!(page.status, StatusCode::FORBIDDEN, "no CSRF token");
     assert!(site.store().payments(year()).expect("payments").is_empty(), "nothing stored");
+}
+
+fn statuses_are_as_at_the_day_in_england(mut site: Site) {
+    // 00:30 on 2 April 2016 in England (BST) is still 1 April in UTC. The CCG's OP
+    // instalment for M2 fell due on 1 April: overdue in England, not yet by UTC's date.
+    let at: pooled_store::Timestamp = "2016-04-01T23:30:00Z".parse().expect("a time");
+    site.rebuild(|web| pooled_web::router(std::sync::Arc::new(web.with_clock(pooled_app::clock::Clock::Fixed(at)))));
+    let html = site.get_as("viewer", "/payments/2016-17").text();
+    assert!(html.contains("Statuses are as at 2016-04-02, today in England"), "{html}");
+    let a = agreement(&site);
+    let state = |month: u32| {
+        let (ix, instalment) = index_of(&a, "OP", "OCCG", month);
+        let cells = row_cells(table_html(&html, "schedule"), &format!("id=\"instalment-{ix}\""));
+        (instalment.due.to_string(), cells.last().cloned().unwrap_or_default())
+    };
+    assert_eq!(state(2), ("2016-04-01".to_string(), "Overdue".to_string()));
+    assert_eq!(state(3), ("2016-05-01".to_string(), "Not raised".to_string()));
 }
 
 fn an_unscheduled_or_impossible_payment_is_shown_back(site: Site) {

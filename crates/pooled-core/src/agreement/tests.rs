@@ -659,7 +659,7 @@ fn a_line_threshold_is_reached_by_amount_or_percent_exactly() {
         clause: None,
     };
     // (threshold amount, percent, variance, budget, reached)
-    let cases: &[(Option<i64>, Option<&str>, i64, i64, bool)] = &[
+    let cases = [
         (Some(100), None, 100, 1_000_000, true),
         (Some(100), None, -100, 1_000_000, true),
         (Some(100), None, 99, 1_000_000, false),
@@ -677,8 +677,8 @@ fn a_line_threshold_is_reached_by_amount_or_percent_exactly() {
     ];
     for (amount, percent, variance, budget, reached) in cases {
         assert_eq!(
-            threshold(*amount, *percent).reached(Money::from_pence(*variance), Money::from_pence(*budget)),
-            *reached,
+            threshold(amount, percent).reached(Money::from_pence(variance), Money::from_pence(budget)),
+            reached,
             "{amount:?} {percent:?} {variance} {budget}"
         );
     }

@@ -105,6 +105,9 @@ struct RawUrgent {
     votes: BTreeMap<Spanned<String>, Vote>,
 }
 
+/// Resolves a partner id on a day, reporting an error at it when it names none.
+type PartnerOn<'a> = dyn Fn(&mut Diagnostics, &Spanned<String>, Date) -> Option<usize> + 'a;
+
 impl Register {
     /// Reads a register file of the agreement's board, which is the register's
     /// constitution. Every problem is an error at the entry it is about, including those
@@ -321,13 +324,7 @@ impl Register {
 
 /// A new holder needs a role, a partner and whether the seat votes; `chair` defaults to
 /// false. `clause` is cited for the rule on changes.
-fn holder(
-    d: &mut Diagnostics,
-    c: &RawChange,
-    person: &str,
-    partner: &dyn Fn(&mut Diagnostics, &Spanned<String>, Date) -> Option<usize>,
-    clause: &str,
-) -> Option<Holder> {
+fn holder(d: &mut Diagnostics, c: &RawChange, person: &str, partner: &PartnerOn, clause: &str) -> Option<Holder> {
     let mut missing = Vec::new();
     if c.role.is_none() {
         missing.push("`role`");

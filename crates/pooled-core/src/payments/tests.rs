@@ -203,7 +203,7 @@ fn months(numbers: std::ops::RangeInclusive<u32>) -> Vec<FiscalMonth> {
 fn a_variation_reprofiles_only_the_instalments_still_to_come() {
     let october = Date::new(2016, 10, 1).unwrap();
     // (months ahead, months invoiced or paid, new contribution, the year's instalments or the error)
-    let cases: &[(u32, Vec<FiscalMonth>, &str, Result<&str, &str>)] = &[
+    let cases = [
         // Six paid at 100; the other six share the 900 left of 1,500.
         (0, months(1..=6), "1500", Ok("100 100 100 100 100 100 150 150 150 150 150 150")),
         // 400 left over six: 66.66 each, the 4p left over in M12.
@@ -233,9 +233,9 @@ fn a_variation_reprofiles_only_the_instalments_still_to_come() {
         ),
     ];
     for (in_advance, fixed, contribution, expected) in cases {
-        let old = schedule(&one_payer("1200", *in_advance));
+        let old = schedule(&one_payer("1200", in_advance));
         let old: Vec<Instalment> = old.into_iter().filter(|i| i.from == 1).collect();
-        let got = reprofile(&old, fixed, Money::parse(contribution).unwrap(), october)
+        let got = reprofile(&old, &fixed, Money::parse(contribution).unwrap(), october)
             .map(|year| {
                 year.iter()
                     .map(|i| i.amount.to_plain_string().trim_end_matches(".00").to_string())
@@ -295,4 +295,24 @@ proptest::proptest! {
             }
         }
     }
+}
+
+fn check_recorded(raised: Option<&str>, paid: Option<&str>, expected: Result<(), &str>) {
+    let date = |text: &str| Date::parse_iso(text).expect("date");
+    let got = check_recorded_dates(raised.map(date), paid.map(date));
+    assert_eq!(got, expected.map_err(str::to_string), "raised {raised:?}, paid {paid:?}");
+}
+
+#[test]
+fn an_instalment_is_never_paid_before_it_was_raised() {
+    check_recorded(None, None, Ok(()));
+    check_recorded(Some("2016-04-01"), None, Ok(()));
+    check_recorded(None, Some("2016-04-01"), Ok(()));
+    check_recorded(Some("2016-04-01"), Some("2016-04-01"), Ok(()));
+    check_recorded(Some("2016-04-01"), Some("2016-04-20"), Ok(()));
+    check_recorded(
+        Some("2016-04-20"),
+        Some("2016-04-01"),
+        Err("the instalment cannot be paid on 2016-04-01, before it was raised on 2016-04-20"),
+    );
 }

@@ -17,12 +17,13 @@ use utoipa::ToSchema;
 use super::answers::ImportJob;
 use super::openapi::{BadRequest, Forbidden, Invalid, NotFound, TooLarge};
 use super::{ApiResult, InYear, JsonBody};
-use crate::actions::{self, PaymentRecord};
+use crate::actions;
 use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
 use crate::imports;
 use crate::pages::{QueryPairs, get};
+use pooled_app::PaymentRecord;
 
 /// The body of `POST /api/{year}/forecasts`.
 #[derive(Deserialize, ToSchema)]

@@ -42,11 +42,6 @@ pub(crate) fn working_days(n: u32) -> String {
     if n == 1 { "1 working day".into() } else { format!("{n} working days") }
 }
 
-pub(crate) fn today() -> Date {
-    let now = pooled_store::now_utc().to_string();
-    Date::parse_iso(&now[..10]).unwrap_or(Date::MIN)
-}
-
 pub(crate) fn parse_date(field: &str, text: &str) -> Result<Date, WebError> {
     Date::parse_iso(text.trim())
         .map_err(|e| WebError::Invalid(vec![format!("{field}: {e}; give a date like 2016-09-15")]))
@@ -72,8 +67,8 @@ pub async fn page(
 ) -> Result<Response, WebError> {
     let year = parse_year(&year)?;
     let records = load(&web, year).await?;
-    let on =
-        optional_date("on", get(&query, "on"))?.unwrap_or_else(|| today().clamp(year.first_day(), year.last_day()));
+    let on = optional_date("on", get(&query, "on"))?
+        .unwrap_or_else(|| web.clock.today().clamp(year.first_day(), year.last_day()));
     let board = records.register.board_on(on);
     let agreement = &records.agreement;
     let partner = |ix: usize| agreement.partners()[ix].id.clone();
@@ -469,7 +464,8 @@ pub async fn meeting_page(
     let record =
         records.meeting(date).ok_or_else(|| WebError::NotFound(format!("No meeting is recorded on {date}.")))?;
     let keeps = access::check(&who.user, Write::BoardRecords).is_ok();
-    let body = meeting_body(&who, year, &records.agreement, record, records.register.urgent(), keeps);
+    let today = web.clock.today();
+    let body = meeting_body(&who, year, &records.agreement, record, records.register.urgent(), keeps, today);
     let title = format!("Meeting of {date}");
     Ok(layout::page(&title, &Nav::new(&who, year, Section::Board), &[], body).into_response())
 }
@@ -481,12 +477,12 @@ fn meeting_body(
     record: &MeetingRecord,
     urgent: &[UrgentDecision],
     keeps: bool,
+    today: Date,
 ) -> Markup {
     let shown = visible(&record.meeting, who);
     let check = &record.check;
     let board = &record.board;
     let partners = agreement.partners();
-    let today = today();
     let papers = check_papers(board, &shown, today);
     let minutes =
         draft_minutes(agreement, board, &shown, &pooled_core::governance::check_meeting(agreement, board, &shown));

@@ -15,9 +15,10 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use pooled_app::board::Records;
+use pooled_app::deadlines::{Due, Duty};
 use pooled_core::agreement::{Agreement, BoardRule};
-use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
-use pooled_core::governance::deadlines::{self, Standing};
+use pooled_core::calendar::{Date, FinancialYear};
+use pooled_core::governance::deadlines::Standing;
 use pooled_core::governance::{RatificationStatus, Vote};
 use pooled_files::{Cell, ColumnKind};
 
@@ -241,26 +242,6 @@ pub async fn decisions(
     .await
 }
 
-/// One thing due.
-struct Due {
-    due: Date,
-    year: FinancialYear,
-    body: String,
-    what: String,
-    href: Option<String>,
-    done: Option<Date>,
-    /// `None` when nothing is recorded that could tell (the monthly report).
-    standing: Option<Standing>,
-    words: String,
-    clause: String,
-}
-
-impl Due {
-    fn overdue(&self) -> bool {
-        matches!(self.standing, Some(Standing::Overdue { .. }))
-    }
-}
-
 /// A standing in words.
 fn words(standing: Standing) -> String {
     match standing {
@@ -272,132 +253,51 @@ fn words(standing: Standing) -> String {
     }
 }
 
-/// Everything due for one year's board, as it stands on `today`.
-fn year_deadlines(records: &Records, today: Date) -> Vec<Due> {
-    let year = records.agreement.financial_year();
-    let constitution = records.register.constitution();
-    let calendar = constitution.calendar;
-    let mut out = Vec::new();
-    for record in &records.meetings {
-        let date = record.meeting.date;
-        let href = Some(format!("/board/{year}/meetings/{date}"));
-        let body = record.board.name.clone();
-        for (due, done, what, rule) in [
-            (
-                deadlines::agenda_due(&record.board, date),
-                record.meeting.agenda_published,
-                format!("Agenda and papers for the meeting of {date}"),
-                BoardRule::Papers,
-            ),
-            (
-                deadlines::minutes_due(&record.board, date),
-                record.meeting.minutes_circulated,
-                format!("Minutes of the meeting of {date}"),
-                BoardRule::Minutes,
-            ),
-        ] {
-            // As the records stood on the day: what was done later was not done yet.
-            let done = done.filter(|d| *d <= today);
-            let standing = Standing::of(calendar, due, done, today);
-            out.push(Due {
-                due,
-                year,
-                body: body.clone(),
-                what,
-                href: href.clone(),
-                done,
-                standing: Some(standing),
-                words: words(standing),
-                clause: record.board.cite(rule).to_string(),
-            });
+/// What is due, in words.
+fn what(due: &Due) -> String {
+    match &due.duty {
+        Duty::Agenda { meeting } => format!("Agenda and papers for the meeting of {meeting}"),
+        Duty::Minutes { meeting } => format!("Minutes of the meeting of {meeting}"),
+        Duty::Ratification { id, taken_on, subject } => {
+            format!("Ratification of urgent decision {id} of {taken_on}: {subject}")
+        }
+        Duty::ActionPlan { id, pool, line, closed_on, description } => {
+            let line = line.as_deref().map_or(String::new(), |l| format!(", line {l}"));
+            let state = closed_on.map_or("open".to_string(), |d| format!("closed {d}"));
+            format!("Action plan {id} for pool {pool}{line} ({state}): {description}")
+        }
+        Duty::MonthlyReport { month } => {
+            format!("Monthly finance and performance report, {}", month_label(due.year, *month))
         }
     }
-    let statuses: BTreeMap<String, RatificationStatus> = records.ratifications().into_iter().collect();
-    for u in records.register.urgent() {
-        let Some(RatificationStatus::Awaiting { overdue_since }) = statuses.get(&u.id) else { continue };
-        // Due at the next meeting: the first quorate one that let it pass, else the next
-        // one scheduled, else none yet.
-        let next = overdue_since
-            .or_else(|| records.meetings.iter().map(|m| m.meeting.date).find(|d| *d > u.taken_on && *d >= today));
-        let (due, standing, words) = match next {
-            Some(due) => {
-                let standing = Standing::of(calendar, due, None, today);
-                let said = match standing {
-                    Standing::Overdue { .. } => format!("{}: not ratified at the meeting of {due}", words(standing)),
-                    _ => format!("{} (the next meeting)", words(standing)),
-                };
-                (due, Some(standing), said)
-            }
-            None => (u.taken_on, None, "at the next meeting: none is scheduled yet".to_string()),
-        };
-        out.push(Due {
-            due,
-            year,
-            body: constitution.name.clone(),
-            what: format!("Ratification of urgent decision {} of {}: {}", u.id, u.taken_on, u.subject),
-            href: Some(format!("/board/{year}")),
-            done: None,
-            standing,
-            words,
-            clause: constitution.cite(BoardRule::UrgentDecisions).to_string(),
-        });
+}
+
+/// Where it stands, in words.
+fn standing_words(due: &Due) -> String {
+    match (&due.duty, due.standing) {
+        (Duty::MonthlyReport { .. }, None) => "no circulation recorded".into(),
+        (_, None) => "at the next meeting: none is scheduled yet".into(),
+        (Duty::Ratification { .. }, Some(standing @ Standing::Overdue { .. })) => {
+            format!("{}: not ratified at the meeting of {}", words(standing), due.due)
+        }
+        (Duty::Ratification { .. }, Some(standing)) => format!("{} (the next meeting)", words(standing)),
+        (Duty::ActionPlan { .. }, Some(standing)) => match due.done {
+            Some(on) => format!("{}: reported to the meeting of {on}", words(standing)),
+            None => format!("{}: to be reported to the meeting of {}", words(standing), due.due),
+        },
+        (_, Some(standing)) => words(standing),
     }
-    // An action plan is due at the meeting it is to be reported to, done when reported.
-    for plan in records.register.action_plans() {
-        let next = plan.due_at(records.meetings.iter().map(|m| m.meeting.date));
-        let done = plan.reported_at.filter(|d| *d <= today);
-        let (due, standing, said) = match (next, done) {
-            (Some(due), _) | (None, Some(due)) => {
-                let standing = Standing::of(calendar, due, done, today);
-                let said = match done {
-                    Some(on) => format!("{}: reported to the meeting of {on}", words(standing)),
-                    None => format!("{}: to be reported to the meeting of {due}", words(standing)),
-                };
-                (due, Some(standing), said)
-            }
-            (None, None) => (plan.raised_on, None, "at the next meeting: none is scheduled yet".to_string()),
-        };
-        let line = plan.line.as_deref().map_or(String::new(), |l| format!(", line {l}"));
-        let state = match plan.closed_on.filter(|d| *d <= today) {
-            Some(d) => format!("closed {d}"),
-            None => "open".to_string(),
-        };
-        out.push(Due {
-            due,
-            year,
-            body: constitution.name.clone(),
-            what: format!("Action plan {} for pool {}{line} ({state}): {}", plan.id, plan.pool, plan.description),
-            href: Some(format!("/board/{year}/reports")),
-            done,
-            standing,
-            words: said,
-            clause: constitution.cite(BoardRule::ActionPlans).to_string(),
-        });
+}
+
+/// The page it links to.
+fn href(due: &Due) -> Option<String> {
+    let year = due.year;
+    match &due.duty {
+        Duty::Agenda { meeting } | Duty::Minutes { meeting } => Some(format!("/board/{year}/meetings/{meeting}")),
+        Duty::Ratification { .. } => Some(format!("/board/{year}")),
+        Duty::ActionPlan { .. } => Some(format!("/board/{year}/reports")),
+        Duty::MonthlyReport { .. } => None,
     }
-    for month in FiscalMonth::all().filter(|m| year.month_start(*m) <= today) {
-        let due = deadlines::monthly_report_due(calendar, year, month);
-        let done = records.register.circulated(month).filter(|d| *d <= today);
-        // Without a circulation in the register's log, a report past its day is not known
-        // to be late: the log may not be kept yet.
-        let (standing, words) = if done.is_some() || due >= today {
-            let standing = Standing::of(calendar, due, done, today);
-            (Some(standing), words(standing))
-        } else {
-            (None, "no circulation recorded".to_string())
-        };
-        out.push(Due {
-            due,
-            year,
-            body: constitution.name.clone(),
-            what: format!("Monthly finance and performance report, {}", month_label(year, month)),
-            href: None,
-            done,
-            standing,
-            words,
-            clause: constitution.cite(BoardRule::MonthlyReports).to_string(),
-        });
-    }
-    out
 }
 
 fn deadline_table(rows: &[Due]) -> Table {
@@ -420,12 +320,12 @@ fn deadline_table(rows: &[Due]) -> Table {
                     Cell::Date(d.due),
                     text(d.year.to_string()),
                     text(d.body.clone()),
-                    text(d.what.clone()),
+                    text(what(d)),
                     d.done.map_or(Cell::Empty, Cell::Date),
-                    text(d.words.clone()),
+                    text(standing_words(d)),
                     text(d.clause.clone()),
                 ]);
-                row.href = d.href.clone();
+                row.href = href(d);
                 row
             })
             .collect(),
@@ -456,7 +356,7 @@ fn render_deadlines(t: &Table, rows: &[Due], here: &Here) -> Markup {
                 } }
                 tbody class="govuk-table__body" {
                     @for (row, due) in t.rows.iter().zip(rows) {
-                        tr class={ "govuk-table__row" @if due.overdue() { " app-overdue" } } {
+                        tr class={ "govuk-table__row" @if due.is_overdue() { " app-overdue" } } {
                             @for (i, c) in row.cells.iter().enumerate() {
                                 @if i == 0 {
                                     th scope="row" class="govuk-table__header" {
@@ -465,7 +365,7 @@ fn render_deadlines(t: &Table, rows: &[Due], here: &Here) -> Markup {
                                             None => (cell(c)),
                                         }
                                     }
-                                } @else if i == standing_col && due.overdue() {
+                                } @else if i == standing_col && due.is_overdue() {
                                     td class="govuk-table__cell" { strong class="govuk-tag govuk-tag--red" { (cell(c)) } }
                                 } @else {
                                     td class="govuk-table__cell" { (cell(c)) }
@@ -489,38 +389,25 @@ pub async fn deadlines(
     let format = Format::parse(get(&query, "format"))?;
     let overdue_only = get(&query, "overdue").is_some_and(|v| !v.is_empty());
     let on = match get(&query, "on").map(str::trim).filter(|t| !t.is_empty()) {
-        None => board::today(),
+        None => web.clock.today(),
         Some(t) => {
             Date::parse_iso(t).map_err(|e| WebError::Invalid(vec![format!("on: {e}; give a date like 2016-09-15")]))?
         }
     };
-    let shared = Arc::clone(&web);
     let (years, mut rows) = web
         .stores
-        .run(move |store| {
-            let years = store.financial_years()?;
-            let mut rows = Vec::new();
-            for &year in &years {
-                if shared.agreement(store, year)?.board().is_none() {
-                    continue;
-                }
-                let records = pooled_app::board::records(store, year)?;
-                rows.extend(year_deadlines(&records, on));
-            }
-            Ok((years, rows))
-        })
+        .run(move |store| Ok((store.financial_years()?, pooled_app::deadlines::deadlines_on(store, on)?)))
         .await?;
     blocking(move || {
         if overdue_only {
-            rows.retain(Due::overdue);
+            rows.retain(Due::is_overdue);
         }
-        rows.sort_by(|a, b| (a.due, a.year, &a.what).cmp(&(b.due, b.year, &b.what)));
         let tables = vec![deadline_table(&rows)];
         if format != Format::Html {
             return table::export(&tables, get(&query, "table"), format, "pooled-deadlines");
         }
         let here = Here::new("/deadlines".into(), query.clone());
-        let overdue = rows.iter().filter(|d| d.overdue()).count();
+        let overdue = rows.iter().filter(|d| d.is_overdue()).count();
         let body = html! {
             h1 class="govuk-heading-l" { "Deadlines" }
             p class="govuk-body" {

@@ -18,7 +18,7 @@ use pooled_core::governance::deadlines::{self, Standing};
 use pooled_core::governance::{ActionPlan, Circulation, Register};
 use pooled_files::{Cell, ColumnKind};
 
-use super::board::{self, Fields, today, working_days};
+use super::board::{self, Fields, working_days};
 use super::{QueryPairs, get, month_label};
 use crate::access::{self, Write};
 use crate::auth::Identity;
@@ -134,8 +134,8 @@ pub async fn page(
     let year = parse_year(&year)?;
     let format = Format::parse(get(&query, "format"))?;
     let records = board::load(&web, year).await?;
+    let today = web.clock.today();
     blocking(move || {
-        let today = today();
         let tables = vec![months_table(&records, year, today), plans_table(&records, year, today)];
         if format != Format::Html {
             return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-reports"));

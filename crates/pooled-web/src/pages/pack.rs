@@ -47,6 +47,7 @@ pub async fn page(
     let records = board::load(&web, year).await?;
     let shared = Arc::clone(&web);
     let data = web.stores.run(move |store| shared.year(store, year)).await?;
+    let today = web.clock.today();
     blocking(move || {
         let record =
             records.meeting(date).ok_or_else(|| WebError::NotFound(format!("No meeting is recorded on {date}.")))?;
@@ -64,7 +65,7 @@ pub async fn page(
         let members = access::sees_confidential(&who.user);
         let shown = board::visible(&record.meeting, &who);
         let board = &record.board;
-        let papers = check_papers(board, &shown, board::today());
+        let papers = check_papers(board, &shown, today);
         let agenda_due = record.check.agenda.due;
     let confidential = layout::cited(board.clause(BoardRule::Confidentiality));
     let papers_clause = layout::cited(board.clause(BoardRule::Papers));

@@ -17,18 +17,18 @@ use pooled_core::agreement::{Agreement, PartnerIx};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::money::Money;
 use pooled_files::{Cell, ColumnKind};
-use pooled_store::now_utc;
 use serde::Deserialize;
 
 use super::{QueryPairs, get, month_label};
 use crate::access::{self, Write};
-use crate::actions::{self, PaymentRecord};
+use crate::actions;
 use crate::auth::Identity;
 use crate::data::{Web, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, error_summary, pounds};
 use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text, with_query};
+use pooled_app::PaymentRecord;
 
 /// The year's schedule with what is recorded of it, as one request reads it.
 struct Payments {
@@ -65,15 +65,7 @@ async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Payments, WebError>
     let (agreement, recorded) =
         web.stores.run(move |store| Ok((shared.agreement(store, year)?, store.payments(year)?))).await?;
     let tracked = tracked_payments(&agreement, &recorded);
-    Ok(Payments { year, agreement, tracked, today: today()? })
-}
-
-/// Today's date in UTC by the server's clock, as the store stamps its changes.
-fn today() -> Result<Date, WebError> {
-    let now = now_utc().to_string();
-    now.get(..10)
-        .and_then(|day| Date::parse_iso(day).ok())
-        .ok_or_else(|| WebError::Internal(format!("the clock reads `{now}`, which is not a date")))
+    Ok(Payments { year, agreement, tracked, today: web.clock.today() })
 }
 
 pub async fn page(
@@ -356,7 +348,7 @@ fn render(
             button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" { "Show" }
         }
         p class="govuk-hint" {
-            "Statuses are as at " (payments.today) ", today in UTC by the server's clock: an instalment is overdue once "
+            "Statuses are as at " (payments.today) ", today in England by the server's clock: an instalment is overdue once "
             "its due date has passed and no payment is recorded, whether or not it was raised."
         }
         (totals.render(here))
