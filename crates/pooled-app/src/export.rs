@@ -1,7 +1,6 @@
 //! The monthly report as a table of cells (for CSV) and as a workbook (for Excel): one
 //! shape, shared by the command line and the web application.
 
-use pooled_core::agreement::Agreement;
 use pooled_core::report::{FlatRow, Level, MonthlyReport};
 use pooled_files::{Cell, Column, ColumnKind, Sheet, TotalsRow, Workbook};
 use pooled_store::AuditHead;
@@ -26,7 +25,7 @@ const COLUMNS: [(&str, ColumnKind); 14] = [
     ("Action plan", ColumnKind::Text),
 ];
 
-fn cells(agreement: &Agreement, r: &FlatRow) -> Vec<Cell> {
+fn cells(report: &MonthlyReport, r: &FlatRow) -> Vec<Cell> {
     let f = &r.figures;
     let text = |s: &str| if s.is_empty() { Cell::Empty } else { Cell::Text(s.to_string()) };
     vec![
@@ -35,7 +34,7 @@ fn cells(agreement: &Agreement, r: &FlatRow) -> Vec<Cell> {
         text(&r.segment),
         text(&r.line),
         text(&r.cost_centre),
-        r.partner.map_or(Cell::Empty, |p| text(&agreement.partners()[p].id)),
+        r.partner.map_or(Cell::Empty, |p| text(&report.bodies[p].id)),
         Cell::Money(f.annual_budget),
         Cell::Money(f.budget_to_date),
         Cell::Money(f.actual_to_date),
@@ -43,7 +42,7 @@ fn cells(agreement: &Agreement, r: &FlatRow) -> Vec<Cell> {
         Cell::Money(f.variance),
         f.change.map_or(Cell::Empty, Cell::Money),
         text(f.basis.name()),
-        if f.needs_action_plan { text("yes") } else { Cell::Empty },
+        f.action_plan.map_or(Cell::Empty, |flag| text(report.cite(flag))),
     ]
 }
 
@@ -59,14 +58,14 @@ pub fn head_row(head: &AuditHead, width: usize) -> Vec<Cell> {
 /// Header and rows of every pool, with the pool id first, as cells: the CSV form
 /// (written by `pooled_files::write_csv`, numbers as numbers, text made safe); the last
 /// row gives the audit log's head as of the figures.
-pub fn report_table(agreement: &Agreement, report: &MonthlyReport, head: &AuditHead) -> (Vec<String>, Vec<Vec<Cell>>) {
+pub fn report_table(report: &MonthlyReport, head: &AuditHead) -> (Vec<String>, Vec<Vec<Cell>>) {
     let mut header = vec!["Pool".to_string()];
     header.extend(COLUMNS.iter().map(|(h, _)| h.to_string()));
     let mut rows = Vec::new();
     for pool in &report.pools {
         for r in pool.flat_rows() {
             let mut row = vec![Cell::Text(pool.id.clone())];
-            row.extend(cells(agreement, &r));
+            row.extend(cells(report, &r));
             rows.push(row);
         }
     }
@@ -78,7 +77,7 @@ pub fn report_table(agreement: &Agreement, report: &MonthlyReport, head: &AuditH
 /// (so the totals are the sums of what is shown, checked by Excel itself), after a summary
 /// sheet with the pool, segment and line rows, the forecast risk-share impact and, last,
 /// the audit log's head as of the figures.
-pub fn report_workbook(agreement: &Agreement, report: &MonthlyReport, head: &AuditHead) -> Workbook {
+pub fn report_workbook(report: &MonthlyReport, head: &AuditHead) -> Workbook {
     let columns: Vec<Column> =
         COLUMNS.iter().map(|(h, kind)| Column { header: h.to_string(), kind: *kind, width: None }).collect();
     let title = |what: &str| format!("{what}: monthly finance report {} {}", report.year, report.month);
@@ -92,12 +91,12 @@ pub fn report_workbook(agreement: &Agreement, report: &MonthlyReport, head: &Aud
     let mut sheets = Vec::new();
     for pool in &report.pools {
         let rows = pool.flat_rows();
-        summary.rows.extend(rows.iter().filter(|r| r.level != Level::CostCentre).map(|r| cells(agreement, r)));
+        summary.rows.extend(rows.iter().filter(|r| r.level != Level::CostCentre).map(|r| cells(report, r)));
         for p in &pool.risk_impact.partners {
             let mut row = vec![Cell::Empty; COLUMNS.len()];
             row[0] = Cell::Text("risk impact".into());
             row[1] = Cell::Text(format!("{}: forecast risk-share impact", pool.id));
-            row[5] = Cell::Text(agreement.partners()[p.partner].id.clone());
+            row[5] = Cell::Text(p.body.id.clone());
             row[10] = Cell::Money(p.total);
             summary.rows.push(row);
         }
@@ -105,7 +104,7 @@ pub fn report_workbook(agreement: &Agreement, report: &MonthlyReport, head: &Aud
             name: sheet_name(&pool.id),
             title: Some(title(&pool.name)),
             columns: columns.clone(),
-            rows: rows.iter().filter(|r| r.level == Level::CostCentre).map(|r| cells(agreement, r)).collect(),
+            rows: rows.iter().filter(|r| r.level == Level::CostCentre).map(|r| cells(report, r)).collect(),
             totals: Some(TotalsRow { label: format!("Total {}", pool.id) }),
         });
     }

@@ -266,7 +266,8 @@ pub struct SettledPool {
 /// What a partner bears of a pool's variance, and why.
 #[derive(Serialize, ToSchema)]
 pub struct PartnerSettlement {
-    /// The partner's id.
+    /// The id of the body holding the partner's place at the end of the year (a successor
+    /// from its date).
     pub id: String,
     pub total: Amount,
     pub parts: Vec<Part>,
@@ -313,7 +314,7 @@ impl From<PartRule> for Rule {
 }
 
 /// Each pool's settlement, partner by partner and part by part.
-pub fn settlement(a: &Agreement, pools: &[PoolSettlement]) -> Settlement {
+pub fn settlement(pools: &[PoolSettlement]) -> Settlement {
     let pools = pools
         .iter()
         .map(|p| {
@@ -327,7 +328,7 @@ pub fn settlement(a: &Agreement, pools: &[PoolSettlement]) -> Settlement {
                             amount: part.amount.into(),
                         })
                         .collect();
-                    PartnerSettlement { id: partner_id(a, s.partner), total: s.total.into(), parts }
+                    PartnerSettlement { id: s.body.id.clone(), total: s.total.into(), parts }
                 })
                 .collect();
             SettledPool {
@@ -356,25 +357,25 @@ pub struct YearEnd {
 pub struct Invoice {
     /// The pool's id.
     pub pool: String,
-    /// The paying partner's id.
+    /// The id of the paying body at the end of the year.
     pub payer: String,
-    /// The id of the partner paid.
+    /// The id of the body paid at the end of the year.
     pub payee: String,
     /// Always positive.
     pub amount: Amount,
 }
 
 /// The year-end settlement from the ledger: [`settlement`], plus the invoices.
-pub fn year_end(a: &Agreement, pools: &[PoolSettlement], invoices: &[Owed], head: &AuditHead) -> YearEnd {
+pub fn year_end(pools: &[PoolSettlement], invoices: &[Owed], head: &AuditHead) -> YearEnd {
     let invoices = (invoices.iter())
         .map(|i| Invoice {
             pool: i.pool.clone(),
-            payer: partner_id(a, i.payer),
-            payee: partner_id(a, i.payee),
+            payer: i.payer_body.id.clone(),
+            payee: i.payee_body.id.clone(),
             amount: i.amount.into(),
         })
         .collect();
-    YearEnd { pools: settlement(a, pools).pools, invoices, audit_head: head.clone().into() }
+    YearEnd { pools: settlement(pools).pools, invoices, audit_head: head.clone().into() }
 }
 
 // ---- payments ----
@@ -390,9 +391,9 @@ pub struct Schedule {
 pub struct Scheduled {
     /// The pool's id.
     pub pool: String,
-    /// The paying partner's id.
+    /// The id of the paying body on the due date (a successor from its date).
     pub from: String,
-    /// The id of the pool's host.
+    /// The id of the body paid on the due date.
     pub to: String,
     pub month: Month,
     pub due: Day,
@@ -419,11 +420,11 @@ pub struct Payment {
     pub paid: Option<Day>,
 }
 
-fn scheduled(a: &Agreement, i: &Instalment) -> Scheduled {
+fn scheduled(i: &Instalment) -> Scheduled {
     Scheduled {
         pool: i.pool.clone(),
-        from: partner_id(a, i.from),
-        to: partner_id(a, i.to),
+        from: i.payer.id.clone(),
+        to: i.payee.id.clone(),
         month: i.month.into(),
         due: i.due.into(),
         amount: i.amount.into(),
@@ -431,8 +432,8 @@ fn scheduled(a: &Agreement, i: &Instalment) -> Scheduled {
 }
 
 /// The payment schedule.
-pub fn schedule(a: &Agreement, schedule: &[Instalment]) -> Schedule {
-    Schedule { payments: schedule.iter().map(|i| scheduled(a, i)).collect() }
+pub fn schedule(schedule: &[Instalment]) -> Schedule {
+    Schedule { payments: schedule.iter().map(scheduled).collect() }
 }
 
 /// Each instalment of `schedule` with its `raised` and `paid` dates as `tracked` (from
@@ -445,7 +446,7 @@ pub fn payments(a: &Agreement, schedule: &[Instalment], tracked: &[PaymentStatus
 pub fn payment(a: &Agreement, i: &Instalment, tracked: &[PaymentStatus]) -> Payment {
     let status = crate::recorded_payment(a, i, tracked);
     Payment {
-        instalment: scheduled(a, i),
+        instalment: scheduled(i),
         raised: status.and_then(|s| s.raised_on).map(Text),
         paid: status.and_then(|s| s.paid_on).map(Text),
     }
@@ -460,8 +461,13 @@ pub fn payment(a: &Agreement, i: &Instalment, tracked: &[PaymentStatus]) -> Paym
 pub struct Report {
     pub financial_year: Year,
     pub month: Month,
-    /// A line's variance beyond which it needs an action plan.
-    pub threshold: Amount,
+    /// When a forecast variance needs an action plan, in words with the clauses: any of a
+    /// pooled fund, and a line's from the agreement's threshold if it sets one.
+    pub action_plans: String,
+    /// The agreement's threshold for flagging a line (`[reporting] line_threshold`); null
+    /// when it sets none, and only pools are flagged.
+    #[schema(required = true)]
+    pub line_threshold: Option<LineThreshold>,
     pub pools: Vec<PoolReport>,
     /// Lines whose cost centres' budgets do not add up to the line's budget.
     pub warnings: Vec<String>,
@@ -479,10 +485,20 @@ pub struct PoolReport {
     pub risk_impact: Vec<PartnerTotal>,
 }
 
+/// A line's forecast variance needs an action plan from this amount or this percentage of
+/// its budget (either, where both are given).
+#[derive(Serialize, ToSchema)]
+pub struct LineThreshold {
+    #[schema(required = true)]
+    pub amount: Option<Amount>,
+    #[schema(required = true)]
+    pub percent: Option<Percentage>,
+}
+
 /// An amount for one partner.
 #[derive(Serialize, ToSchema)]
 pub struct PartnerTotal {
-    /// The partner's id.
+    /// The id of the body holding the partner's place at the end of the month.
     pub id: String,
     pub total: Amount,
 }
@@ -498,7 +514,8 @@ pub struct ReportRow {
     pub line: String,
     /// The cost centre's code; empty above cost centres.
     pub cost_centre: String,
-    /// The cost centre's partner; null above cost centres.
+    /// The cost centre's partner, as the body holding its place at the end of the month;
+    /// null above cost centres.
     #[schema(required = true)]
     pub partner: Option<String>,
     pub annual_budget: Amount,
@@ -511,8 +528,11 @@ pub struct ReportRow {
     #[schema(required = true)]
     pub change: Option<Amount>,
     pub forecast_basis: ForecastBasis,
-    /// Whether the variance is beyond the threshold: an action plan is due.
+    /// Whether the forecast variance needs an action plan.
     pub needs_action_plan: bool,
+    /// The clause an action plan is needed under (or the rule in words); null when none is.
+    #[schema(required = true)]
+    pub action_plan: Option<String>,
 }
 
 /// A row's place in the report.
@@ -563,7 +583,7 @@ impl From<report::ForecastBasis> for ForecastBasis {
 }
 
 /// The monthly finance report: every row of each pool, and the forecast risk impact.
-pub fn report(a: &Agreement, report: &MonthlyReport, head: &AuditHead) -> Report {
+pub fn report(report: &MonthlyReport, head: &AuditHead) -> Report {
     let pools = (report.pools.iter())
         .map(|pool| {
             let rows = (pool.flat_rows().into_iter())
@@ -575,7 +595,7 @@ pub fn report(a: &Agreement, report: &MonthlyReport, head: &AuditHead) -> Report
                         segment: r.segment,
                         line: r.line,
                         cost_centre: r.cost_centre,
-                        partner: r.partner.map(|p| partner_id(a, p)),
+                        partner: r.partner.map(|p| report.bodies[p].id.clone()),
                         annual_budget: f.annual_budget.into(),
                         budget_to_date: f.budget_to_date.into(),
                         actual_to_date: f.actual_to_date.into(),
@@ -583,12 +603,13 @@ pub fn report(a: &Agreement, report: &MonthlyReport, head: &AuditHead) -> Report
                         variance: f.variance.into(),
                         change: f.change.map(Text),
                         forecast_basis: f.basis.into(),
-                        needs_action_plan: f.needs_action_plan,
+                        needs_action_plan: f.needs_action_plan(),
+                        action_plan: f.action_plan.map(|flag| report.cite(flag).to_string()),
                     }
                 })
                 .collect();
             let risk_impact = (pool.risk_impact.partners.iter())
-                .map(|p| PartnerTotal { id: partner_id(a, p.partner), total: p.total.into() })
+                .map(|p| PartnerTotal { id: p.body.id.clone(), total: p.total.into() })
                 .collect();
             PoolReport { id: pool.id.clone(), name: pool.name.clone(), rows, risk_impact }
         })
@@ -596,7 +617,11 @@ pub fn report(a: &Agreement, report: &MonthlyReport, head: &AuditHead) -> Report
     Report {
         financial_year: report.year.into(),
         month: report.month.into(),
-        threshold: report.threshold.into(),
+        action_plans: report.flagging(),
+        line_threshold: report
+            .line_threshold
+            .as_ref()
+            .map(|t| LineThreshold { amount: t.amount.map(Text), percent: t.percent.map(Text) }),
         pools,
         warnings: report.warnings.clone(),
         audit_head: head.clone().into(),

@@ -261,9 +261,11 @@ pub fn import_ledger(
 ) -> Result<ImportOutcome> {
     let year = request.period.year;
     let agreement = agreement(store, year)?;
-    let partner = agreement.partner_ix(request.partner).ok_or_else(|| {
-        AppError::Input(vec![format!("unknown partner `{}` in the {year} agreement", request.partner)])
-    })?;
+    // A partner's extract may be named by its successor from the succession date; it is
+    // recorded under the partner's own id, the stable key.
+    let partner = agreement
+        .partner_on(request.partner, request.period.last_day())
+        .map_err(|e| AppError::Input(vec![format!("{e}, in the {year} agreement")]))?;
     if store.closed_periods(year)?.contains(&request.period) {
         return Err(StoreError::PeriodClosed(request.period).into());
     }
@@ -318,7 +320,7 @@ pub fn import_ledger(
     });
     let header = ImportHeader {
         period: request.period,
-        partner: request.partner.to_string(),
+        partner: agreement.partners()[partner].id.clone(),
         file_name,
         file_sha256,
         actor: request.actor.to_string(),
@@ -517,20 +519,11 @@ pub fn ledger_figures(store: &dyn Store, year: FinancialYear) -> Result<LedgerFi
 }
 
 /// The monthly finance report for a month of a year.
-pub fn report(store: &dyn Store, year: FinancialYear, month: FiscalMonth, threshold: Money) -> Result<MonthlyReport> {
-    report_for(store, &agreement(store, year)?, month, threshold)
-}
-
-/// [`report`] for an agreement the caller already has.
-pub fn report_for(
-    store: &dyn Store,
-    agreement: &Agreement,
-    month: FiscalMonth,
-    threshold: Money,
-) -> Result<MonthlyReport> {
-    let plan = plan(store, agreement)?;
-    let f = ledger_figures(store, agreement.financial_year())?;
-    Ok(monthly_report(agreement, &plan, &f.actuals, &f.forecasts, month, threshold))
+pub fn report(store: &dyn Store, year: FinancialYear, month: FiscalMonth) -> Result<MonthlyReport> {
+    let agreement = agreement(store, year)?;
+    let plan = plan(store, &agreement)?;
+    let f = ledger_figures(store, year)?;
+    Ok(monthly_report(&agreement, &plan, &f.actuals, &f.forecasts, month))
 }
 
 /// The year-end settlement from the ledger: each line's outturn is the sum of its cost

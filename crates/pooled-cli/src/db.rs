@@ -94,9 +94,6 @@ pub enum DbCommand {
         /// Where to write csv, json or xlsx (standard output if absent; required for xlsx).
         #[arg(long, short)]
         output: Option<PathBuf>,
-        /// Flag forecast variances of at least this much for an action plan; 0 flags any.
-        #[arg(long, value_parser = Money::parse, default_value = "0")]
-        threshold: Money,
     },
     /// Record that an instalment was invoiced or paid.
     RecordPayment {
@@ -242,14 +239,10 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
             pooled_app::set_forecast(store, &entry, actor, |_| Ok(())).map_err(app)?;
             Ok(format!("forecast outturn for {cost_centre} in {year} {month}: {outturn}\n"))
         }
-        DbCommand::Report { year, month, format, output, threshold } => {
-            let read = pooled_app::anchored(store, |store| {
-                let agreement = pooled_app::agreement(store, year)?;
-                let report = pooled_app::report_for(store, &agreement, month, threshold)?;
-                Ok((agreement, report))
-            });
-            let Anchored { value: (agreement, report), head } = read.map_err(app)?;
-            report::write(&agreement, &report, &head, format, output.as_deref())
+        DbCommand::Report { year, month, format, output } => {
+            let read = pooled_app::anchored(store, |store| pooled_app::report(store, year, month));
+            let Anchored { value: report, head } = read.map_err(app)?;
+            report::write(&report, &head, format, output.as_deref())
         }
         DbCommand::RecordPayment { year, pool, from, month, raised, paid } => {
             let agreement = pooled_app::agreement(store, year).map_err(app)?;
@@ -297,7 +290,7 @@ pub fn settle(db: &Db, year: FinancialYear, waived: &[String], json: bool) -> Ou
     let Anchored { value: end, head } = read.map_err(app)?;
     let a = &end.agreement;
     if json {
-        return Ok(crate::json::pretty(&pooled_app::json::year_end(a, &end.settlements, &end.invoices, &head)));
+        return Ok(crate::json::pretty(&pooled_app::json::year_end(&end.settlements, &end.invoices, &head)));
     }
     let mut out = format!("Year-end settlement {year} on the ledger outturn\n\n");
     out.push_str(&crate::text::settlement(a, &end.settlements));
@@ -306,8 +299,7 @@ pub fn settle(db: &Db, year: FinancialYear, waived: &[String], json: bool) -> Ou
         out.push_str("  none\n");
     }
     for i in &end.invoices {
-        let id = |ix: usize| a.partners()[ix].id.as_str();
-        out.push_str(&format!("  {}: {} pays {} {}\n", i.pool, id(i.payer), id(i.payee), i.amount));
+        out.push_str(&format!("  {}: {} pays {} {}\n", i.pool, i.payer_body.id, i.payee_body.id, i.amount));
     }
     out.push_str(&format!("\n{}\n", pooled_app::head_line(&head)));
     Ok(out)

@@ -207,7 +207,7 @@ fn run(db: &db::Db, command: Command) -> Outcome {
             let o = load(&outturn, |text| Outturn::parse(text, &a))?;
             let settled = settle(&a, &o);
             Ok(if json {
-                json::pretty(&pooled_app::json::settlement(&a, &settled))
+                json::pretty(&pooled_app::json::settlement(&settled))
             } else {
                 text::settlement(&a, &settled)
             })
@@ -218,7 +218,7 @@ fn run(db: &db::Db, command: Command) -> Outcome {
             let a = load_agreement(&agreement)?;
             let schedule = payments::schedule(&a);
             Ok(if json {
-                json::pretty(&pooled_app::json::schedule(&a, &schedule))
+                json::pretty(&pooled_app::json::schedule(&schedule))
             } else {
                 text::payments(&a, &schedule, None)
             })

@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use pooled_core::agreement::{Agreement, BoardRule};
 use pooled_core::money::Money;
 use pooled_core::report::{Level, MonthlyReport, PoolReport};
 use pooled_store::AuditHead;
@@ -13,25 +12,19 @@ use crate::table::Table;
 use crate::{Failure, Outcome};
 
 /// Writes the report; every form carries the audit log's head as of its figures.
-pub fn write(
-    agreement: &Agreement,
-    report: &MonthlyReport,
-    head: &AuditHead,
-    format: ReportFormat,
-    output: Option<&Path>,
-) -> Outcome {
+pub fn write(report: &MonthlyReport, head: &AuditHead, format: ReportFormat, output: Option<&Path>) -> Outcome {
     let out = match format {
-        ReportFormat::Table => table(agreement, report, head),
-        ReportFormat::Json => crate::json::pretty(&pooled_app::json::report(agreement, report, head)),
+        ReportFormat::Table => table(report, head),
+        ReportFormat::Json => crate::json::pretty(&pooled_app::json::report(report, head)),
         ReportFormat::Csv => {
-            let (header, rows) = pooled_app::report_table(agreement, report, head);
+            let (header, rows) = pooled_app::report_table(report, head);
             let mut bytes = Vec::new();
             pooled_files::write_csv(&mut bytes, &header, rows).expect("writing to memory cannot fail");
             String::from_utf8(bytes).expect("the report is UTF-8")
         }
         ReportFormat::Xlsx => {
             let path = output.ok_or_else(|| Failure::Usage("--format xlsx needs --output FILE.xlsx".into()))?;
-            let workbook = pooled_app::report_workbook(agreement, report, head);
+            let workbook = pooled_app::report_workbook(report, head);
             pooled_files::write_xlsx_file(path, &workbook).map_err(|e| Failure::Input(vec![e.to_string()]))?;
             return Ok(format!("{}: monthly report for {} {} written\n", path.display(), report.year, report.month));
         }
@@ -46,13 +39,12 @@ pub fn write(
     }
 }
 
-fn table(agreement: &Agreement, report: &MonthlyReport, head: &AuditHead) -> String {
+fn table(report: &MonthlyReport, head: &AuditHead) -> String {
     let mut out = format!(
-        "Monthly finance report {} {} (variances of {} or more flagged for an action plan, {})\n\n",
+        "Monthly finance report {} {} (flagged for an action plan: {})\n\n",
         report.year,
         report.month,
-        report.threshold,
-        agreement.cite(BoardRule::ActionPlans)
+        report.flagging()
     );
     for pool in &report.pools {
         out.push_str(&format!("{} ({})\n", pool.name, pool.id));
@@ -75,11 +67,11 @@ fn table(agreement: &Agreement, report: &MonthlyReport, head: &AuditHead) -> Str
                 f.variance.to_report_string(),
                 f.change.map_or("-".into(), Money::to_report_string),
                 f.basis.name().to_string(),
-                if f.needs_action_plan { "ACTION PLAN".into() } else { String::new() },
+                f.action_plan.map_or(String::new(), |flag| format!("ACTION PLAN ({})", report.cite(flag))),
             ]);
         }
         out.push_str(&t.render());
-        out.push_str(&risk_impact_line(agreement, pool));
+        out.push_str(&risk_impact_line(pool));
         out.push('\n');
     }
     for w in &report.warnings {
@@ -90,12 +82,8 @@ fn table(agreement: &Agreement, report: &MonthlyReport, head: &AuditHead) -> Str
     out
 }
 
-fn risk_impact_line(agreement: &Agreement, pool: &PoolReport) -> String {
-    let parts: Vec<String> = pool
-        .risk_impact
-        .partners
-        .iter()
-        .map(|p| format!("{} {}", agreement.partners()[p.partner].id, p.total.to_report_string()))
-        .collect();
+fn risk_impact_line(pool: &PoolReport) -> String {
+    let parts: Vec<String> =
+        pool.risk_impact.partners.iter().map(|p| format!("{} {}", p.body.id, p.total.to_report_string())).collect();
     format!("Forecast risk-share impact (the settlement on the forecast): {}\n", parts.join(", "))
 }

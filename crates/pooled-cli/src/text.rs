@@ -126,20 +126,14 @@ pub fn settlement(a: &Agreement, pools: &[PoolSettlement]) -> String {
         for s in &p.partners {
             for part in &s.parts {
                 t.row([
-                    partner_id(a, s.partner).to_string(),
+                    s.body.id.clone(),
                     part.rule.name().to_string(),
                     part.line.clone().unwrap_or_else(|| "(shared remainder)".into()),
                     part.clause.clone(),
                     part.amount.to_report_string(),
                 ]);
             }
-            t.row([
-                partner_id(a, s.partner).to_string(),
-                "total".into(),
-                String::new(),
-                String::new(),
-                s.total.to_report_string(),
-            ]);
+            t.row([s.body.id.clone(), "total".into(), String::new(), String::new(), s.total.to_report_string()]);
         }
         out.push_str(&t.render());
         out.push('\n');
@@ -159,8 +153,8 @@ pub fn payments(a: &Agreement, schedule: &[Instalment], tracked: Option<&[Paymen
     for i in schedule {
         let mut row = vec![
             i.pool.clone(),
-            partner_id(a, i.from).to_string(),
-            partner_id(a, i.to).to_string(),
+            i.payer.id.clone(),
+            i.payee.id.clone(),
             i.month.to_string(),
             i.due.to_string(),
             i.amount.to_report_string(),

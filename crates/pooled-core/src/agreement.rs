@@ -32,6 +32,7 @@ pub struct Agreement {
     payments: Option<Payments>,
     termination: Option<Termination>,
     board: Option<Board>,
+    reporting: Reporting,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,11 +52,42 @@ pub struct Partner {
 
 /// A body that takes over a partner's place (the CCG by the ICB on 2022-07-01); what
 /// happened before `from` stays attributed to the original partner.
+///
+/// The partner's index, and its original id, stay the key of everything recorded against
+/// it (payments, plans, boards, stored records): the successor stands in the partner's
+/// place, it is not a new partner. Only the names shown change, from `from` on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Successor {
     pub id: String,
     pub name: String,
     pub from: Date,
+}
+
+/// The body holding a partner's place on a day: the partner itself, or its successor from
+/// the succession date on ([`Agreement::body_on`]). What results name: an instalment's
+/// payer, a settlement's partner, a report's heading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Body {
+    pub id: String,
+    pub name: String,
+}
+
+impl Partner {
+    /// The body holding this partner's place on `day`.
+    pub fn body_on(&self, day: Date) -> Body {
+        match &self.succeeded_by {
+            Some(s) if day >= s.from => Body { id: s.id.clone(), name: s.name.clone() },
+            _ => Body { id: self.id.clone(), name: self.name.clone() },
+        }
+    }
+
+    /// The partner as a list of partners names it: `OCCG`, or `OCCG (BOB-ICB from 2022-07-01)`.
+    fn listed(&self) -> String {
+        match &self.succeeded_by {
+            Some(s) => format!("{} ({} from {})", self.id, s.id, s.from),
+            None => self.id.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +148,10 @@ pub struct Line {
     pub name: String,
     pub segment: Option<String>,
     pub lead: Option<PartnerIx>,
+    /// The partner that holds and spends the line's money: the others pay it their
+    /// contributions. `held_by` in the file; by default the pool's host in a pooled pool,
+    /// the line's lead (or its only contributor) in an aligned one.
+    pub held_by: PartnerIx,
     pub funding: Funding,
     pub risk: Risk,
     /// Whether the line's contributions count in the risk-share base.
@@ -153,6 +189,54 @@ pub struct Saving {
 pub struct Payments {
     /// Months in advance, one per partner.
     pub in_advance_months: Vec<u32>,
+}
+
+/// When a forecast variance needs an action plan (`[reporting]`). Any forecast over- or
+/// underspend of a pooled fund does; a line's, only from the agreement's materiality
+/// threshold, and without one, never.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reporting {
+    pub line_threshold: Option<LineThreshold>,
+}
+
+/// A line's forecast variance needs an action plan when its size reaches the amount or
+/// the percentage of the line's budget (whichever the agreement gives; at least one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineThreshold {
+    pub amount: Option<Money>,
+    pub percent: Option<Percent>,
+    /// The clause the threshold is agreed under, cited beside each line flagged.
+    pub clause: Option<String>,
+}
+
+impl LineThreshold {
+    /// Whether a line's forecast variance reaches the threshold: a variance of zero never
+    /// does; a percentage of a zero budget is reached by any other.
+    pub fn reached(&self, variance: Money, budget: Money) -> bool {
+        if variance == Money::ZERO {
+            return false;
+        }
+        let size = i128::from(variance.pence()).abs();
+        let by_amount = self.amount.is_some_and(|a| size >= i128::from(a.pence()));
+        let by_percent = self.percent.is_some_and(|p| {
+            // size / budget >= units / (100 * 10^decimals), cross-multiplied exactly.
+            size * i128::from(crate::percent::hundred(p.decimals()))
+                >= i128::from(p.units()) * i128::from(budget.pence()).abs()
+        });
+        by_amount || by_percent
+    }
+
+    /// The threshold in words: `£250,000.00 or 2% of its budget`.
+    pub fn words(&self) -> String {
+        let amount = self.amount.map(|a| a.to_string());
+        let percent = self.percent.map(|p| format!("{p}% of its budget"));
+        [amount, percent].into_iter().flatten().collect::<Vec<_>>().join(" or ")
+    }
+
+    /// What to cite beside a line flagged: the threshold's clause, or the rule in words.
+    pub fn cite(&self) -> &str {
+        self.clause.as_deref().unwrap_or("materiality threshold")
+    }
 }
 
 /// Notice of termination, in months.
@@ -405,9 +489,52 @@ impl Agreement {
     pub fn board(&self) -> Option<&Board> {
         self.board.as_ref()
     }
+    pub fn reporting(&self) -> &Reporting {
+        &self.reporting
+    }
 
+    /// The partner whose original id is `id`: the stable key, as the agreement file and
+    /// stored records name partners.
     pub fn partner_ix(&self, id: &str) -> Option<PartnerIx> {
         self.partners.iter().position(|p| p.id == id)
+    }
+
+    /// The partner an id names in a file about `day`: a partner's own id (on any day, so
+    /// that history keeps its names), or its successor's from the succession date on.
+    /// Otherwise what to say: the id is unknown (listing the partners), or the successor
+    /// did not yet hold the place on that day (naming the date).
+    pub fn partner_on(&self, id: &str, day: Date) -> Result<PartnerIx, String> {
+        if let Some(ix) = self.partner_ix(id) {
+            return Ok(ix);
+        }
+        let succeeded = self
+            .partners
+            .iter()
+            .enumerate()
+            .find_map(|(ix, p)| p.succeeded_by.as_ref().filter(|s| s.id == id).map(|s| (ix, p, s)));
+        match succeeded {
+            Some((ix, _, s)) if day >= s.from => Ok(ix),
+            Some((_, p, s)) => {
+                Err(format!("`{id}` holds {}'s place only from {}: on {day} it is `{}`", p.id, s.from, p.id))
+            }
+            None => Err(format!("unknown partner `{id}` (partners are {})", self.partners_listed())),
+        }
+    }
+
+    /// The partners as lists in messages name them, successors with their dates.
+    pub fn partners_listed(&self) -> String {
+        self.partners.iter().map(Partner::listed).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The body holding `partner`'s place on `day` (its successor from the succession date).
+    pub fn body_on(&self, partner: PartnerIx, day: Date) -> Body {
+        self.partners[partner].body_on(day)
+    }
+
+    /// The body holding `partner`'s place on the last day of the financial year: the one
+    /// the year-end settlement and its invoices name.
+    pub fn body_at_year_end(&self, partner: PartnerIx) -> Body {
+        self.body_on(partner, self.financial_year.last_day())
     }
 
     pub fn pool(&self, id: &str) -> Option<&Pool> {
@@ -526,6 +653,7 @@ impl Agreement {
                     Risk::BorneBy(p) => format!("borne by {}", partner(p)),
                 };
                 f.push((at.clone(), format!("{}, risk {risk}, in base {}", line.name, line.in_base)));
+                f.push((format!("{at} / held by"), partner(line.held_by).to_string()));
                 match &line.funding {
                     Funding::Contributions(c) => money_by_partner(&format!("{at} / contribution"), c, &mut f),
                     Funding::Budget(b) => f.push((format!("{at} / budget"), b.to_string())),
@@ -560,6 +688,9 @@ impl Agreement {
                     t.notice_months, t.no_contribution_agreement_months
                 ),
             ));
+        }
+        if let Some(t) = &self.reporting.line_threshold {
+            f.push(("action plans for a line from".into(), t.words()));
         }
         if let Some(b) = &self.board {
             f.push(("board".into(), format!("{}, quorum {} per partner", b.name, b.quorum_per_partner)));

@@ -1,47 +1,145 @@
-//! The payment schedule (docs/rules.md, payments): each non-host partner pays its
-//! contribution to the pool's host in monthly instalments, some partners a month or more
-//! in advance.
+//! The payment schedule (docs/rules.md, payments): each partner pays its contributions
+//! to the partner holding each line's money (by default the pool's host) in monthly
+//! instalments, some partners a month or more in advance. An instalment due on or after a partner's succession date is its
+//! successor's.
 
-use crate::agreement::{Agreement, PartnerIx};
+use crate::agreement::{Agreement, Body, Funding, PartnerIx};
 use crate::calendar::{Date, FiscalMonth};
 use crate::money::Money;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Instalment {
     pub pool: String,
+    /// The paying partner: the key payments are recorded under, whoever holds its place.
     pub from: PartnerIx,
+    /// The partner paid.
     pub to: PartnerIx,
     pub month: FiscalMonth,
     pub due: Date,
     pub amount: Money,
+    /// The body paying on the due date: the partner, or its successor from its date.
+    pub payer: Body,
+    /// The body paid on the due date.
+    pub payee: Body,
 }
 
-/// Every instalment of the agreement's year, pool by pool, partner by partner, M1 to M12.
-/// Each is the annual amount / 12 truncated to the penny, the remainder added to M12, so
-/// the twelve sum exactly to the contribution; month m is due on the first day of its
-/// calendar month less the partner's months in advance.
+/// Every instalment of the agreement's year, pool by pool, paying partner by paying
+/// partner (and, where a pool's lines are held by more than one partner, partner paid by
+/// partner paid), M1 to M12. A partner pays each line's holder its contribution to that
+/// line; nothing is paid for a contribution the holder makes itself. Each instalment is
+/// the annual amount / 12 truncated to the penny, the remainder added to M12, so the
+/// twelve sum exactly to the contributions; month m is due on the first day of its
+/// calendar month less the paying partner's months in advance. Each names the bodies
+/// paying and paid on its due date.
 pub fn schedule(agreement: &Agreement) -> Vec<Instalment> {
     let year = agreement.financial_year();
+    let partners = agreement.partners().len();
     let in_advance =
         |partner: PartnerIx| agreement.payments().and_then(|p| p.in_advance_months.get(partner).copied()).unwrap_or(0);
     let mut out = Vec::new();
     for pool in agreement.pools() {
-        for (from, annual) in pool.contributions(agreement.partners().len()).into_iter().enumerate() {
-            if from == pool.host || annual == Money::ZERO {
-                continue;
+        // owed[from][to]: what `from` contributes to lines that `to` holds.
+        let mut owed = vec![vec![Money::ZERO; partners]; partners];
+        for line in &pool.lines {
+            if let Funding::Contributions(by_partner) = &line.funding {
+                for (from, c) in by_partner.iter().enumerate().filter(|(from, _)| *from != line.held_by) {
+                    owed[from][line.held_by] += *c;
+                }
             }
-            let monthly = annual.monthly();
-            for month in FiscalMonth::all() {
-                let amount = monthly[month.number() as usize - 1];
-                let due = year
-                    .month_start(month)
-                    .add_months_clamped(-(in_advance(from) as i32))
-                    .expect("at most 11 months before a valid financial year");
-                out.push(Instalment { pool: pool.id.clone(), from, to: pool.host, month, due, amount });
+        }
+        for (from, to_each) in owed.iter().enumerate() {
+            for (to, annual) in to_each.iter().enumerate().filter(|(_, annual)| **annual != Money::ZERO) {
+                let monthly = annual.monthly();
+                for month in FiscalMonth::all() {
+                    let due = year
+                        .month_start(month)
+                        .add_months_clamped(-(in_advance(from) as i32))
+                        .expect("at most 11 months before a valid financial year");
+                    out.push(Instalment {
+                        pool: pool.id.clone(),
+                        from,
+                        to,
+                        month,
+                        due,
+                        amount: monthly[month.number() as usize - 1],
+                        payer: agreement.body_on(from, due),
+                        payee: agreement.body_on(to, due),
+                    });
+                }
             }
         }
     }
     out
+}
+
+/// Why a partner's remaining instalments cannot be re-profiled to a new contribution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReprofileError {
+    /// What is already invoiced, paid or due under the old terms is more than the new
+    /// contribution for the whole year.
+    Overpaid { payer: String, kept: Money, contribution: Money, effective: Date },
+    /// Nothing is left to re-profile, and what is kept differs from the new contribution.
+    NothingLeft { payer: String, kept: Money, contribution: Money, effective: Date },
+}
+
+impl std::fmt::Display for ReprofileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReprofileError::Overpaid { payer, kept, contribution, effective } => write!(
+                f,
+                "{payer}'s instalments already invoiced or paid, or due before the variation takes effect on {effective}, total {kept}, more than its new contribution of {contribution} for the year: invoiced and paid instalments never change, so raise a credit note to {payer} for the {} overpaid, or check the new contribution",
+                *kept - *contribution
+            ),
+            ReprofileError::NothingLeft { payer, kept, contribution, effective } => write!(
+                f,
+                "every one of {payer}'s instalments is already invoiced or paid, or due before the variation takes effect on {effective}, totalling {kept}, and no instalment is left to take the difference from its new contribution of {contribution}: raise {} for the {} separately",
+                if contribution > kept {
+                    format!("an invoice to {payer}")
+                } else {
+                    format!("a credit note to {payer}")
+                },
+                (*contribution - *kept).abs()
+            ),
+        }
+    }
+}
+
+/// Re-profiles one partner's instalments for a variation that takes effect on `effective`
+/// with a new annual `contribution`. `old` is its year under the old agreement (one
+/// payer, payee and pool, in month order); `fixed` the months already invoiced or paid.
+/// Those, and any instalment due before `effective` (owed under the old terms), keep
+/// their amounts; the rest share what remains of the contribution, divided equally,
+/// truncated to the penny, the remainder in the last of them (M12, unless it is fixed),
+/// so the year adds up to the new contribution exactly. Returns the whole year.
+pub fn reprofile(
+    old: &[Instalment],
+    fixed: &[FiscalMonth],
+    contribution: Money,
+    effective: Date,
+) -> Result<Vec<Instalment>, ReprofileError> {
+    let kept_month = |i: &Instalment| fixed.contains(&i.month) || i.due < effective;
+    let kept: Money = old.iter().filter(|i| kept_month(i)).map(|i| i.amount).sum();
+    let remaining: Vec<usize> = (0..old.len()).filter(|ix| !kept_month(&old[*ix])).collect();
+    let payer = || old.last().map_or_else(String::new, |i| i.payer.id.clone());
+    if kept > contribution {
+        return Err(ReprofileError::Overpaid { payer: payer(), kept, contribution, effective });
+    }
+    let Some((&last, _)) = remaining.split_last() else {
+        return if kept == contribution {
+            Ok(old.to_vec())
+        } else {
+            Err(ReprofileError::NothingLeft { payer: payer(), kept, contribution, effective })
+        };
+    };
+    let rest = (contribution - kept).pence();
+    let count = i64::try_from(remaining.len()).expect("at most twelve instalments");
+    let each = Money::from_pence(rest / count);
+    let mut year = old.to_vec();
+    for &ix in &remaining {
+        year[ix].amount = each;
+    }
+    year[last].amount = Money::from_pence(rest - each.pence() * (count - 1));
+    Ok(year)
 }
 
 /// The rule on the dates recorded against an instalment: it cannot be paid before it was
@@ -56,26 +154,4 @@ pub fn check_recorded_dates(raised_on: Option<Date>, paid_on: Option<Date>) -> R
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check(raised: Option<&str>, paid: Option<&str>, expected: Result<(), &str>) {
-        let date = |text: &str| Date::parse_iso(text).expect("date");
-        let got = check_recorded_dates(raised.map(date), paid.map(date));
-        assert_eq!(got, expected.map_err(str::to_string), "raised {raised:?}, paid {paid:?}");
-    }
-
-    #[test]
-    fn an_instalment_is_never_paid_before_it_was_raised() {
-        check(None, None, Ok(()));
-        check(Some("2016-04-01"), None, Ok(()));
-        check(None, Some("2016-04-01"), Ok(()));
-        check(Some("2016-04-01"), Some("2016-04-01"), Ok(()));
-        check(Some("2016-04-01"), Some("2016-04-20"), Ok(()));
-        check(
-            Some("2016-04-20"),
-            Some("2016-04-01"),
-            Err("the instalment cannot be paid on 2016-04-01, before it was raised on 2016-04-20"),
-        );
-    }
-}
+mod tests;

@@ -162,11 +162,11 @@ fn read_row(
     if code.is_empty() {
         return Err(error(at("code"), "no cost centre code".into()));
     }
-    let partner_id = field(at("partner"));
-    let partner = agreement.partner_ix(partner_id).ok_or_else(|| {
-        let known: Vec<&str> = agreement.partners().iter().map(|p| p.id.as_str()).collect();
-        error(at("partner"), format!("unknown partner `{partner_id}` (partners are {})", known.join(", ")))
-    })?;
+    // The plan is the year's: a partner may be named by the body holding its place at
+    // the year's end (a successor during the year) as well as by its own id.
+    let partner = agreement
+        .partner_on(field(at("partner")), agreement.financial_year().last_day())
+        .map_err(|e| error(at("partner"), e))?;
     let pool_id = field(at("pool"));
     let pool = agreement.pools().iter().position(|p| p.id == pool_id).ok_or_else(|| {
         let known: Vec<&str> = agreement.pools().iter().map(|p| p.id.as_str()).collect();

@@ -1,16 +1,18 @@
 //! The monthly finance report (docs/rules.md, monitoring): for each pool, segment, line
 //! and cost centre, the annual budget, budget to date, actual to date, forecast outturn,
-//! variance and change since last month, with forecast variances over a threshold flagged
-//! as needing an action plan, and the forecast risk-share impact on each partner (the
-//! settlement applied to the forecast).
+//! variance and change since last month, with the forecast variances that need an action
+//! plan flagged (any of a pooled fund; a line's from the agreement's materiality
+//! threshold), and the forecast risk-share impact on each partner (the settlement applied
+//! to the forecast). Each partner is headed by the body holding its
+//! place on the month's last day (a successor from its date).
 
 use std::collections::HashMap;
 
-use crate::agreement::{Agreement, PartnerIx};
+use crate::agreement::{Agreement, BoardRule, Body, LineThreshold, PartnerIx, PoolKind};
 use crate::calendar::{FinancialYear, FiscalMonth};
 use crate::money::Money;
 use crate::plan::Plan;
-use crate::settlement::{Outturn, PoolSettlement, settle};
+use crate::settlement::{Outturn, PoolSettlement, settle_on};
 
 /// Actual net expenditure by cost centre code, M1 to M12.
 pub type Actuals = HashMap<String, [Money; 12]>;
@@ -57,8 +59,24 @@ pub struct Figures {
     /// This month's forecast variance less last month's; `None` in M1.
     pub change: Option<Money>,
     pub basis: ForecastBasis,
-    /// The forecast variance is at least the threshold: an action plan is needed.
-    pub needs_action_plan: bool,
+    /// Why the forecast variance needs an action plan, if it does.
+    pub action_plan: Option<ActionPlan>,
+}
+
+impl Figures {
+    pub fn needs_action_plan(&self) -> bool {
+        self.action_plan.is_some()
+    }
+}
+
+/// Why a forecast variance needs an action plan; [`MonthlyReport::cite`] says under which
+/// clause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActionPlan {
+    /// Any forecast over- or underspend of a pooled fund.
+    Pool,
+    /// A line's forecast variance reaches the agreement's materiality threshold.
+    Line,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,7 +118,13 @@ pub struct PoolReport {
 pub struct MonthlyReport {
     pub year: FinancialYear,
     pub month: FiscalMonth,
-    pub threshold: Money,
+    /// What a pool's flag cites: the board's clause for action plans, or the rule in words.
+    pub pool_clause: String,
+    /// The agreement's threshold for flagging a line; without one, only pools are flagged.
+    pub line_threshold: Option<LineThreshold>,
+    /// Each partner's heading, in the agreement's order: the body holding its place on the
+    /// month's last day.
+    pub bodies: Vec<Body>,
     pub pools: Vec<PoolReport>,
     /// Cost centre budgets that do not sum to their line's budget.
     pub warnings: Vec<String>,
@@ -168,21 +192,42 @@ impl PoolReport {
     }
 }
 
-/// Builds the report for `month`. A forecast variance whose size is at least `threshold`
-/// (and not zero) is flagged; a threshold of zero flags every forecast over- or underspend,
-/// as an agreement that asks for an action plan on any forecast variance needs.
+impl MonthlyReport {
+    /// What to cite beside a flag: the clause it is raised under, or the rule in words.
+    pub fn cite(&self, flag: ActionPlan) -> &str {
+        match (flag, &self.line_threshold) {
+            (ActionPlan::Line, Some(t)) => t.cite(),
+            _ => &self.pool_clause,
+        }
+    }
+
+    /// When the report flags a forecast variance, in words with the clauses: for the
+    /// heading of a report.
+    pub fn flagging(&self) -> String {
+        let pools = format!("any forecast over- or underspend of a pooled fund ({})", self.pool_clause);
+        match &self.line_threshold {
+            None => pools,
+            Some(t) => format!("{pools}; a line's from {} ({})", t.words(), t.cite()),
+        }
+    }
+}
+
+/// Builds the report for `month`. Any forecast over- or underspend of a pooled fund needs
+/// an action plan (an aligned pool is not a pooled fund, and is not flagged as one); a
+/// line's, only when it reaches the agreement's `[reporting] line_threshold`.
 pub fn monthly_report(
     agreement: &Agreement,
     plan: &Plan,
     actuals: &Actuals,
     forecasts: &Forecasts,
     month: FiscalMonth,
-    threshold: Money,
 ) -> MonthlyReport {
     let now = month_figures(agreement, plan, actuals, forecasts, month);
     let before = FiscalMonth::new(month.number() - 1).map(|m| month_figures(agreement, plan, actuals, forecasts, m));
-    let flag = |mut f: Figures| {
-        f.needs_action_plan = f.variance != Money::ZERO && f.variance.abs() >= threshold;
+    let line_threshold = agreement.reporting().line_threshold.clone();
+    let flag_line = |mut f: Figures| {
+        let reached = line_threshold.as_ref().is_some_and(|t| t.reached(f.variance, f.annual_budget));
+        f.action_plan = reached.then_some(ActionPlan::Line);
         f
     };
 
@@ -196,10 +241,10 @@ pub fn monthly_report(
                 .enumerate()
                 .map(|(i, (row, figures))| {
                     let previous = before.as_ref().map(|b| b[p][l][i].1.variance);
-                    CostCentreRow { figures: flag(with_change(*figures, previous)), ..row.clone() }
+                    CostCentreRow { figures: with_change(*figures, previous), ..row.clone() }
                 })
                 .collect();
-            let figures = flag(total(rows.iter().map(|r| r.figures)));
+            let figures = flag_line(total(rows.iter().map(|r| r.figures)));
             outturn.set_line(agreement, &pool.id, &line.id, figures.forecast_outturn);
             let line_report = LineReport { id: line.id.clone(), name: line.name.clone(), figures, cost_centres: rows };
             match segments.iter_mut().find(|s| s.name == line.segment) {
@@ -212,23 +257,30 @@ pub fn monthly_report(
             }
         }
         for segment in &mut segments {
-            segment.figures = flag(total(segment.lines.iter().map(|l| l.figures)));
+            segment.figures = total(segment.lines.iter().map(|l| l.figures));
+        }
+        let mut figures = total(segments.iter().map(|s| s.figures));
+        if pool.kind == PoolKind::Pooled && figures.variance != Money::ZERO {
+            figures.action_plan = Some(ActionPlan::Pool);
         }
         pools.push(PoolReport {
             id: pool.id.clone(),
             name: pool.name.clone(),
-            figures: flag(total(segments.iter().map(|s| s.figures))),
+            figures,
             segments,
             risk_impact: PoolSettlement::default(),
         });
     }
-    for (report, settlement) in pools.iter_mut().zip(settle(agreement, &outturn)) {
+    let last_day = agreement.financial_year().month_end(month);
+    for (report, settlement) in pools.iter_mut().zip(settle_on(agreement, &outturn, last_day)) {
         report.risk_impact = settlement;
     }
     MonthlyReport {
         year: agreement.financial_year(),
         month,
-        threshold,
+        pool_clause: agreement.cite(BoardRule::ActionPlans).to_string(),
+        line_threshold,
+        bodies: (0..agreement.partners().len()).map(|p| agreement.body_on(p, last_day)).collect(),
         pools,
         warnings: plan.budget_mismatches(agreement),
     }
@@ -300,7 +352,7 @@ fn figures(budget: Money, budget_to_date: Money, actual: Money, forecast: Money,
         variance: forecast - budget,
         change: None,
         basis,
-        needs_action_plan: false,
+        action_plan: None,
     }
 }
 
@@ -328,7 +380,7 @@ fn total(parts: impl Iterator<Item = Figures>) -> Figures {
                 variance: s.variance + f.variance,
                 change: s.change.zip(f.change).map(|(a, b)| a + b),
                 basis: s.basis.combine(f.basis),
-                needs_action_plan: false,
+                action_plan: None,
             },
         });
     }

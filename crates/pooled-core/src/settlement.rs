@@ -1,12 +1,15 @@
 //! Year-end settlement and in-year forecast risk impact (docs/rules.md, settlement): who
 //! carries how much of each pool's over- or underspend, part by part, each part naming its
 //! rule, line and clause (the agreement file's, or the rule in words where it gives none).
+//! Each partner is named by the body holding its place at the end of the year (a
+//! successor from its date), or for a forecast, at the end of the report's month.
 
 mod outturn;
 
 pub use outturn::Outturn;
 
-use crate::agreement::{Agreement, PartnerIx, Pool, Risk, RuleKind};
+use crate::agreement::{Agreement, Body, PartnerIx, Pool, Risk, RuleKind};
+use crate::calendar::Date;
 use crate::money::Money;
 use crate::risk_share::risk_share;
 
@@ -59,6 +62,8 @@ pub struct Part {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartnerSettlement {
     pub partner: PartnerIx,
+    /// The body holding the partner's place on the day the settlement is for.
+    pub body: Body,
     pub total: Money,
     pub parts: Vec<Part>,
 }
@@ -108,18 +113,26 @@ impl PoolSettlement {
     }
 }
 
-/// Settles every pool of the agreement on the given outturn. Each pool's settlement is
-/// asserted to add up (see [`PoolSettlement`]): a panic here is a bug, never bad input.
+/// Settles every pool of the agreement on the given outturn at the end of its year, each
+/// partner named by the body holding its place on the year's last day. Each pool's
+/// settlement is asserted to add up (see [`PoolSettlement`]): a panic here is a bug, never
+/// bad input.
 pub fn settle(agreement: &Agreement, outturn: &Outturn) -> Vec<PoolSettlement> {
+    settle_on(agreement, outturn, agreement.financial_year().last_day())
+}
+
+/// [`settle`], naming each partner by the body holding its place on `day` (the last day
+/// of a report's month, for the forecast risk-share impact).
+pub(crate) fn settle_on(agreement: &Agreement, outturn: &Outturn, day: Date) -> Vec<PoolSettlement> {
     agreement
         .pools()
         .iter()
         .enumerate()
-        .map(|(ix, pool)| settle_pool(agreement, pool, outturn.pool_lines(ix), outturn))
+        .map(|(ix, pool)| settle_pool(agreement, pool, outturn.pool_lines(ix), outturn, day))
         .collect()
 }
 
-fn settle_pool(agreement: &Agreement, pool: &Pool, outturns: &[Money], outturn: &Outturn) -> PoolSettlement {
+fn settle_pool(agreement: &Agreement, pool: &Pool, outturns: &[Money], outturn: &Outturn, day: Date) -> PoolSettlement {
     let mut parts: Vec<Vec<Part>> = vec![Vec::new(); agreement.partners().len()];
     let mut give = |partner: PartnerIx, rule: PartRule, line: Option<&str>, clause: &Option<String>, amount: Money| {
         parts[partner].push(Part {
@@ -184,7 +197,12 @@ fn settle_pool(agreement: &Agreement, pool: &Pool, outturns: &[Money], outturn: 
         partners: parts
             .into_iter()
             .enumerate()
-            .map(|(partner, parts)| PartnerSettlement { partner, total: parts.iter().map(|p| p.amount).sum(), parts })
+            .map(|(partner, parts)| PartnerSettlement {
+                partner,
+                body: agreement.body_on(partner, day),
+                total: parts.iter().map(|p| p.amount).sum(),
+                parts,
+            })
             .collect(),
     };
     settled.assert_sums();
@@ -201,16 +219,27 @@ pub struct Invoice {
     pub payee: PartnerIx,
     /// Always positive.
     pub amount: Money,
+    /// The bodies invoiced and invoicing: those the settlement names.
+    pub payer_body: Body,
+    pub payee_body: Body,
 }
 
 /// The invoices that settle each pool with its host (every step applied; the host's own share
-/// stays in its accounts).
+/// stays in its accounts), between the bodies the settlement names.
 pub fn invoices(agreement: &Agreement, settlements: &[PoolSettlement]) -> Vec<Invoice> {
     let mut out = Vec::new();
     for (pool, settled) in agreement.pools().iter().zip(settlements) {
+        let host = &settled.partners[pool.host];
         for p in settled.partners.iter().filter(|p| p.partner != pool.host && p.total != Money::ZERO) {
-            let (payer, payee) = if p.total > Money::ZERO { (p.partner, pool.host) } else { (pool.host, p.partner) };
-            out.push(Invoice { pool: pool.id.clone(), payer, payee, amount: p.total.abs() });
+            let (payer, payee) = if p.total > Money::ZERO { (p, host) } else { (host, p) };
+            out.push(Invoice {
+                pool: pool.id.clone(),
+                payer: payer.partner,
+                payee: payee.partner,
+                amount: p.total.abs(),
+                payer_body: payer.body.clone(),
+                payee_body: payee.body.clone(),
+            });
         }
     }
     out

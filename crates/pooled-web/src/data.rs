@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use pooled_app::clock::Clock;
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
-use pooled_core::money::Money;
 use pooled_core::plan::Plan;
 use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
 use pooled_store::{AuditHead, Store, StoreError};
@@ -190,12 +189,11 @@ pub struct YearData {
 }
 
 impl YearData {
-    /// The monthly report. Every forecast over- or underspend is flagged for an action
-    /// plan (Oxfordshire's agreement asks for one for any), so the threshold is zero.
+    /// The monthly report, flagged for action plans as the agreement says.
     pub fn report(&self, month: FiscalMonth) -> Arc<MonthlyReport> {
         let slot = &self.reports[month.number() as usize - 1];
         Arc::clone(slot.get_or_init(|| {
-            Arc::new(monthly_report(&self.agreement, &self.plan, &self.actuals, &self.forecasts, month, Money::ZERO))
+            Arc::new(monthly_report(&self.agreement, &self.plan, &self.actuals, &self.forecasts, month))
         }))
     }
 

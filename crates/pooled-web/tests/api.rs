@@ -198,14 +198,13 @@ fn the_openapi_document_describes_every_route(site: Api) {
 fn the_report_is_the_engines(site: Api) {
     let token = token_for(&site, "viewer");
     let store = site.store();
-    let a = agreement(&site);
     for (uri, m) in
         [("/api/2016-17/report", 2), ("/api/2016-17/report?month=M1", 1), ("/api/2016-17/report?month=M6", 6)]
     {
         let got = get_json(&site, uri, &token);
-        let report = pooled_app::report(store.as_ref(), year(), month(m), Money::ZERO).expect("report");
+        let report = pooled_app::report(store.as_ref(), year(), month(m)).expect("report");
         let head = store.audit_head().expect("head");
-        assert_eq!(got, as_json(pooled_app::json::report(&a, &report, &head)), "{uri}");
+        assert_eq!(got, as_json(pooled_app::json::report(&report, &head)), "{uri}");
         // And read back, the figures are the engine's to the penny.
         let op = &report.pools[0];
         assert_eq!(got["month"], format!("M{m}"));
@@ -236,7 +235,7 @@ fn reads_have_the_command_lines_shapes(site: Api) {
         let end = pooled_app::year_end(store.as_ref(), year(), &waived).expect("year end");
         let got = get_json(&site, &format!("/api/2016-17/settlement{query}"), &token);
         let head = store.audit_head().expect("head");
-        assert_eq!(got, as_json(pooled_app::json::year_end(&a, &end.settlements, &end.invoices, &head)), "{query}");
+        assert_eq!(got, as_json(pooled_app::json::year_end(&end.settlements, &end.invoices, &head)), "{query}");
     }
     let page = call(&site, Method::GET, "/api/2016-17/settlement?waive=nope", Some(&token), None);
     assert_error(&page, StatusCode::BAD_REQUEST, "op-home-support-clawback");
@@ -265,7 +264,7 @@ fn what_if_settles_the_outturn_given(site: Api) {
     };
     // Nothing changed: the settlement on the forecast, the report's risk impact.
     let store = site.store();
-    let report = pooled_app::report(store.as_ref(), year(), month(2), Money::ZERO).expect("report");
+    let report = pooled_app::report(store.as_ref(), year(), month(2)).expect("report");
     let unchanged = what_if(json!({ "month": "M2" }));
     assert_eq!((&unchanged["financial_year"], &unchanged["month"]), (&json!("2016-17"), &json!("M2")));
     for (p, pool) in report.pools.iter().enumerate() {
@@ -283,7 +282,7 @@ fn what_if_settles_the_outturn_given(site: Api) {
         lines.insert(format!("{}:{}", pool.id, line.id), json!(amount.to_plain_string()));
     }
     let got = what_if(json!({ "lines": lines }));
-    assert_eq!(got["pools"], as_json(pooled_app::json::settlement(&a, &settle(&a, &outturn)))["pools"]);
+    assert_eq!(got["pools"], as_json(pooled_app::json::settlement(&settle(&a, &outturn)))["pools"]);
     // A whole pool's outturn is spread over its lines by budget, in place of theirs.
     let op = a.pool("OP").expect("OP");
     let whole = op.total_budget() + whole_pounds(3_000_000);
@@ -293,7 +292,7 @@ fn what_if_settles_the_outturn_given(site: Api) {
     }
     let got = what_if(json!({ "lines": lines, "pools": { "OP": whole.to_plain_string() } }));
     let expected = settle(&a, &outturn);
-    assert_eq!(got["pools"], as_json(pooled_app::json::settlement(&a, &expected))["pools"]);
+    assert_eq!(got["pools"], as_json(pooled_app::json::settlement(&expected))["pools"]);
     let occ_total: Money = expected.iter().map(|s| s.partners[0].total).sum();
     let got_total: Money = (0..expected.len())
         .map(|p| Money::parse(got["pools"][p]["partners"][0]["total"].as_str().expect("amount")).expect("amount"))
@@ -301,7 +300,7 @@ fn what_if_settles_the_outturn_given(site: Api) {
     assert_eq!(got_total, occ_total);
     // Nothing was saved.
     assert_eq!(store.audit_log().expect("log").len(), site.store().audit_log().expect("log").len());
-    assert_eq!(pooled_app::report(store.as_ref(), year(), month(2), Money::ZERO).expect("report"), report);
+    assert_eq!(pooled_app::report(store.as_ref(), year(), month(2)).expect("report"), report);
 }
 
 fn what_if_names_each_amount_it_cannot_use(site: Api) {

@@ -46,7 +46,7 @@ fn a_budget_holder_enters_a_forecast_for_their_cost_centre(site: Site) {
     let entry = store.audit_log().expect("log").pop().expect("an entry");
     assert_eq!((entry.actor.as_str(), entry.action.as_str()), ("budget-holder", "set-forecast"));
     // The report now forecasts the cost centre from the entry.
-    let report = pooled_app::report(store.as_ref(), year(), month(2), Money::ZERO).expect("report");
+    let report = pooled_app::report(store.as_ref(), year(), month(2)).expect("report");
     let row = report.pools[0]
         .segments
         .iter()

@@ -29,6 +29,21 @@ struct RawFile {
     payments: Option<Spanned<RawPayments>>,
     termination: Option<Spanned<RawTermination>>,
     board: Option<Spanned<RawBoard>>,
+    reporting: Option<Spanned<RawReporting>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReporting {
+    line_threshold: Option<Spanned<RawLineThreshold>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLineThreshold {
+    amount: Option<Spanned<Amount>>,
+    percent: Option<Spanned<String>>,
+    clause: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -48,7 +63,7 @@ struct RawPartner {
     id: Id,
     name: String,
     kind: RawPartnerKind,
-    succeeded_by: Option<RawSuccessor>,
+    succeeded_by: Option<Spanned<RawSuccessor>>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -62,9 +77,9 @@ enum RawPartnerKind {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSuccessor {
-    id: String,
+    id: Id,
     name: String,
-    from: FileDate,
+    from: Spanned<FileDate>,
 }
 
 #[derive(Deserialize)]
@@ -116,6 +131,7 @@ struct RawLine {
     name: String,
     segment: Option<String>,
     lead: Option<Id>,
+    held_by: Option<Id>,
     contributions: Option<Spanned<ByPartner<Amount>>>,
     budget: Option<Spanned<Amount>>,
     risk: Option<Spanned<RawRisk>>,
@@ -219,6 +235,7 @@ pub(super) fn parse(text: &str) -> Result<(Agreement, Vec<Diagnostic>), Vec<Diag
         text,
         d: Diagnostics::default(),
         partner_ids: Vec::new(),
+        successor_ids: Vec::new(),
         rule_ids: HashMap::new(),
         saving_ids: HashMap::new(),
         tally: Tally::default(),
@@ -231,6 +248,8 @@ struct Validator<'t> {
     text: &'t str,
     d: Diagnostics,
     partner_ids: Vec<String>,
+    /// Each successor's id, with the partner it succeeds.
+    successor_ids: Vec<(String, PartnerIx)>,
     // Outturn files name rules and savings without their pool, so ids are agreement-wide.
     rule_ids: HashMap<String, Range<usize>>,
     saving_ids: HashMap<String, Range<usize>>,
@@ -267,7 +286,7 @@ impl Validator<'_> {
             );
         }
 
-        let partners = self.partners(raw.partner, agreement_span.clone());
+        let partners = self.partners(raw.partner, agreement_span.clone(), start, end);
         let pools = self.pools(raw.pool);
         let mut agreement = Agreement {
             id: a.id,
@@ -281,6 +300,7 @@ impl Validator<'_> {
             payments: raw.payments.map(|p| self.payments(p.into_inner())),
             termination: raw.termination.map(|t| self.termination(t.into_inner())),
             board: raw.board.map(|b| self.board(b.into_inner())),
+            reporting: raw.reporting.map(|r| self.reporting(r.into_inner())).unwrap_or_default(),
         };
         if let Some(declared) = a.declared_total {
             agreement.declared_total = self.declared(&declared);
@@ -289,14 +309,27 @@ impl Validator<'_> {
         agreement
     }
 
-    fn partners(&mut self, raw: Vec<Spanned<RawPartner>>, agreement_span: Range<usize>) -> Vec<Partner> {
+    fn partners(
+        &mut self,
+        raw: Vec<Spanned<RawPartner>>,
+        agreement_span: Range<usize>,
+        start: Date,
+        end: Option<Date>,
+    ) -> Vec<Partner> {
         let mut seen = HashMap::new();
         let mut partners = Vec::new();
+        let mut successors = Vec::new();
         for p in raw {
             let p = p.into_inner();
             if self.unique(&mut seen, &p.id, "partner") {
                 self.partner_ids.push(p.id.get_ref().clone());
             }
+            let succeeded_by = p.succeeded_by.map(|s| {
+                let s = s.into_inner();
+                self.succession(&p.id, &s, start, end);
+                successors.push((s.id.clone(), partners.len()));
+                Successor { id: s.id.into_inner(), name: s.name, from: s.from.get_ref().0 }
+            });
             partners.push(Partner {
                 id: p.id.into_inner(),
                 name: p.name,
@@ -305,13 +338,57 @@ impl Validator<'_> {
                     RawPartnerKind::NhsCommissioner => PartnerKind::NhsCommissioner,
                     RawPartnerKind::Other => PartnerKind::Other,
                 },
-                succeeded_by: p.succeeded_by.map(|s| Successor { id: s.id, name: s.name, from: s.from.0 }),
+                succeeded_by,
             });
+        }
+        // A successor's id names the partner it succeeds in files from its date on, so it
+        // must name no other partner and no other successor.
+        let mut successor_seen: HashMap<String, Range<usize>> = HashMap::new();
+        for (id, ix) in successors {
+            if let Some(other) = self.partner_ids.iter().position(|p| p == id.get_ref()) {
+                self.d.error(
+                    id.span(),
+                    format!(
+                        "the successor `{}` of {} has the id of partner {}: a successor needs an id of its own",
+                        id.get_ref(),
+                        self.partner_ids.get(ix).map_or("?", String::as_str),
+                        self.partner_ids[other]
+                    ),
+                );
+            } else if self.unique(&mut successor_seen, &id, "successor") {
+                self.successor_ids.push((id.into_inner(), ix));
+            }
         }
         if partners.len() < 2 {
             self.d.error(agreement_span, "an agreement needs at least two partners ([[partner]] tables)");
         }
         partners
+    }
+
+    /// A successor takes a partner's place during the agreement: after its start, and
+    /// before its end when it has one.
+    fn succession(&mut self, partner: &Id, s: &RawSuccessor, start: Date, end: Option<Date>) {
+        let from = s.from.get_ref().0;
+        let partner = partner.get_ref();
+        if from <= start {
+            self.d.error(
+                s.from.span(),
+                format!(
+                    "{} is succeeded by {} from {from}, which is not after the agreement's start ({start}): from its start, make the successor the partner",
+                    partner,
+                    s.id.get_ref()
+                ),
+            );
+        } else if let Some(end) = end.filter(|e| from >= *e) {
+            self.d.error(
+                s.from.span(),
+                format!(
+                    "{} is succeeded by {} from {from}, which is not before the agreement's end ({end})",
+                    partner,
+                    s.id.get_ref()
+                ),
+            );
+        }
     }
 
     fn pools(&mut self, raw: Vec<Spanned<RawPool>>) -> Vec<Pool> {
@@ -338,7 +415,7 @@ impl Validator<'_> {
         for l in p.line {
             let l = l.into_inner();
             self.unique(&mut seen, &l.id, "line");
-            lines.push(self.line(l, kind));
+            lines.push(self.line(l, kind, host));
         }
         if lines.is_empty() {
             self.d.error(span.clone(), format!("pool `{}` has no lines ([[pool.line]] tables)", p.id.get_ref()));
@@ -366,7 +443,7 @@ impl Validator<'_> {
         pool
     }
 
-    fn line(&mut self, l: RawLine, pool_kind: PoolKind) -> Line {
+    fn line(&mut self, l: RawLine, pool_kind: PoolKind, host: PartnerIx) -> Line {
         let id = l.id.get_ref().clone();
         let funding = match (&l.contributions, &l.budget) {
             (Some(c), None) => {
@@ -401,15 +478,60 @@ impl Validator<'_> {
                 format!("line `{id}` leaves its variance to the lead commissioner, but names no `lead`"),
             );
         }
+        // A line left to a lead that names none is an error above; not twice.
+        let held_by = match (lead, risk) {
+            (None, Risk::Lead) => host,
+            _ => self.held_by(&l, &id, &funding, lead, pool_kind, host),
+        };
         Line {
             id,
             name: l.name,
             segment: l.segment,
             lead,
+            held_by,
             funding,
             risk,
             in_base: l.in_base.unwrap_or(risk == Risk::Shared),
             clause: l.clause,
+        }
+    }
+
+    /// Who holds and spends a line's money: `held_by`, or by default the host of a pooled
+    /// pool, and in an aligned pool the line's lead, or its only contributor. An aligned
+    /// line with several contributors and no lead must say.
+    fn held_by(
+        &mut self,
+        l: &RawLine,
+        id: &str,
+        funding: &Funding,
+        lead: Option<PartnerIx>,
+        pool_kind: PoolKind,
+        host: PartnerIx,
+    ) -> PartnerIx {
+        if let Some(held_by) = &l.held_by {
+            return self.partner(held_by).unwrap_or(host);
+        }
+        if pool_kind == PoolKind::Pooled {
+            return host;
+        }
+        if let Some(lead) = lead {
+            return lead;
+        }
+        let Funding::Contributions(by_partner) = funding else { return host };
+        let contributors: Vec<PartnerIx> =
+            by_partner.iter().enumerate().filter(|(_, c)| **c != Money::ZERO).map(|(p, _)| p).collect();
+        match contributors[..] {
+            [only] => only,
+            [] => host,
+            _ => {
+                self.d.error(
+                    l.id.span(),
+                    format!(
+                        "line `{id}` is in an aligned pool, has several contributors and no `lead`: say which partner holds its money with `held_by`"
+                    ),
+                );
+                host
+            }
         }
     }
 
@@ -567,6 +689,59 @@ impl Validator<'_> {
         Payments { in_advance_months }
     }
 
+    /// `[reporting]`: a line threshold of a positive amount, a percentage above 0 and at
+    /// most 100, or both; neither is an error rather than a threshold that flags nothing.
+    fn reporting(&mut self, r: RawReporting) -> Reporting {
+        let Some(raw) = r.line_threshold else { return Reporting::default() };
+        let span = raw.span();
+        let t = raw.into_inner();
+        if t.amount.is_none() && t.percent.is_none() {
+            self.d.error(
+                span,
+                "`line_threshold` needs an `amount`, a `percent` or both, e.g. { amount = \"250000\", percent = \"2\" }: without one, leave it out and only pools are flagged",
+            );
+        }
+        let amount = t.amount.as_ref().and_then(|a| {
+            let money = non_negative(a, "a line threshold").map_err(|d| self.d.error(d.span, d.message)).ok()?;
+            if money == Money::ZERO {
+                self.d.error(
+                    a.span(),
+                    "a line threshold of £0.00 would flag every line with any variance: give a positive amount, or leave `amount` out",
+                );
+                return None;
+            }
+            Some(money)
+        });
+        let percent = t.percent.as_ref().and_then(|p| {
+            let text = p.get_ref().trim();
+            // At the places given, so that "2" shows as 2% and "2.5" as 2.5%.
+            let places = text.trim_end_matches('%').split_once('.').map_or(0, |(_, f)| f.len());
+            let decimals = u8::try_from(places).unwrap_or(u8::MAX).min(MAX_DECIMALS);
+            match Percent::parse(text, decimals) {
+                Err(e) => {
+                    self.d.error(p.span(), e);
+                    None
+                }
+                Ok(percent) if percent.units() == 0 => {
+                    self.d.error(
+                        p.span(),
+                        "a line threshold of 0% would flag every line with any variance: give a percentage above 0, or leave `percent` out",
+                    );
+                    None
+                }
+                Ok(percent) => Some(percent),
+            }
+        });
+        let clause = t.clause.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+        Reporting {
+            line_threshold: (amount.is_some() || percent.is_some()).then_some(LineThreshold {
+                amount,
+                percent,
+                clause,
+            }),
+        }
+    }
+
     fn termination(&mut self, t: RawTermination) -> Termination {
         self.in_range(&t.notice_months, "`notice_months`", 1..=120, "months");
         self.in_range(&t.no_contribution_agreement_months, "`no_contribution_agreement_months`", 1..=120, "months");
@@ -666,13 +841,22 @@ impl Validator<'_> {
         true
     }
 
+    /// A partner named in the agreement file: by its own id, the stable key, even where
+    /// a successor takes its place.
     fn partner(&mut self, id: &Id) -> Option<PartnerIx> {
         let found = self.partner_ids.iter().position(|p| p == id.get_ref());
         if found.is_none() {
-            self.d.error(
-                id.span(),
-                format!("unknown partner `{}` (partners are {})", id.get_ref(), self.partner_ids.join(", ")),
-            );
+            let message = match self.successor_ids.iter().find(|(s, _)| s == id.get_ref()) {
+                Some((_, ix)) => {
+                    let partner = self.partner_ids.get(*ix).map_or("?", String::as_str);
+                    format!(
+                        "`{}` is the successor of {partner}: the agreement file names the partner by its own id, `{partner}`",
+                        id.get_ref()
+                    )
+                }
+                None => format!("unknown partner `{}` (partners are {})", id.get_ref(), self.partner_ids.join(", ")),
+            };
+            self.d.error(id.span(), message);
         }
         found
     }

@@ -74,13 +74,13 @@ fn unknown_keys_are_errors() {
     check(
         &edit("name = \"Main\"", "name = \"Main\"\ncolour = \"red\""),
         &[
-            "29:1: error: unknown field `colour`, expected one of `id`, `name`, `segment`, `lead`, `contributions`, `budget`, `risk`, `in_base`, `clause`",
+            "29:1: error: unknown field `colour`, expected one of `id`, `name`, `segment`, `lead`, `held_by`, `contributions`, `budget`, `risk`, `in_base`, `clause`",
         ],
     );
     check(
         &edit("format = 1", "format = 1\nversion = 2"),
         &[
-            "2:1: error: unknown field `version`, expected one of `format`, `agreement`, `partner`, `pool`, `payments`, `termination`, `board`",
+            "2:1: error: unknown field `version`, expected one of `format`, `agreement`, `partner`, `pool`, `payments`, `termination`, `board`, `reporting`",
         ],
     );
     check(
@@ -322,6 +322,7 @@ fn variations_list_what_changed() {
             "pool P / income LA: £100.00 -> (removed)",
             "pool P / line bcf / contribution NHS: £500.00 -> £550.50",
             "pool P / line new: (added) -> New, risk shared, in base true",
+            "pool P / line new / held by: (added) -> LA",
             "pool P / line new / contribution LA: (added) -> £1.00",
         ]
     );
@@ -480,5 +481,205 @@ proptest! {
                 prop_assert!(rendered[0].starts_with(&format!(":{line}:")), "{:?} not on line {}", rendered, line);
             }
         }
+    }
+}
+
+/// BASE with the NHS partner succeeded by `successor` (the inside of `succeeded_by = {...}`)
+/// and the agreement given `end` (`end = ...`, or nothing).
+fn succeeded(successor: &str, end: &str) -> String {
+    edit("kind = \"nhs-commissioner\"", &format!("kind = \"nhs-commissioner\"\nsucceeded_by = {{ {successor} }}"))
+        .replacen("start = 2016-04-01", &format!("start = 2016-04-01\n{end}"), 1)
+}
+
+#[test]
+fn a_successor_takes_a_place_within_the_agreement_under_an_id_of_its_own() {
+    let icb = "id = \"ICB\", name = \"The ICB\"";
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("id = \"ICB\", name = \"The ICB\", from = 2016-07-01", "end = 2019-03-31", &[]),
+        ("id = \"ICB\", name = \"The ICB\", from = 2016-07-01", "", &[]),
+        (
+            "id = \"ICB\", name = \"The ICB\", from = 2016-04-01",
+            "",
+            &[
+                "19:55: error: NHS is succeeded by ICB from 2016-04-01, which is not after the agreement's start (2016-04-01): from its start, make the successor the partner",
+            ],
+        ),
+        (
+            "id = \"ICB\", name = \"The ICB\", from = 2015-01-01",
+            "",
+            &[
+                "19:55: error: NHS is succeeded by ICB from 2015-01-01, which is not after the agreement's start (2016-04-01): from its start, make the successor the partner",
+            ],
+        ),
+        (
+            "id = \"ICB\", name = \"The ICB\", from = 2019-03-31",
+            "end = 2019-03-31",
+            &[
+                "19:55: error: NHS is succeeded by ICB from 2019-03-31, which is not before the agreement's end (2019-03-31)",
+            ],
+        ),
+        (
+            "id = \"LA\", name = \"The ICB\", from = 2016-07-01",
+            "",
+            &["19:23: error: the successor `LA` of NHS has the id of partner LA: a successor needs an id of its own"],
+        ),
+    ];
+    for (successor, end, expected) in cases {
+        check(&succeeded(successor, end), expected);
+    }
+    // Two partners cannot hand their places to one body under one id.
+    let both = succeeded(&format!("{icb}, from = 2016-07-01"), "").replacen(
+        "kind = \"local-authority\"",
+        "kind = \"local-authority\"\nsucceeded_by = { id = \"ICB\", name = \"Another\", from = 2016-10-01 }",
+        1,
+    );
+    check(&both, &["20:23: error: duplicate successor id `ICB` (first defined on line 14)"]);
+    // The agreement file names the partner by its own id, the stable key.
+    let by_successor =
+        succeeded(&format!("{icb}, from = 2016-07-01"), "").replacen("borne_by = \"NHS\"", "borne_by = \"ICB\"", 1);
+    check(
+        &by_successor,
+        &["37:21: error: `ICB` is the successor of NHS: the agreement file names the partner by its own id, `NHS`"],
+    );
+}
+
+#[test]
+fn files_name_a_partner_by_its_id_or_its_successors_from_the_date() {
+    let (a, _) = Agreement::parse(&succeeded("id = \"ICB\", name = \"The ICB\", from = 2016-07-01", "")).unwrap();
+    let day = |d: &str| Date::parse_iso(d).unwrap();
+    let cases: &[(&str, &str, Result<PartnerIx, &str>)] = &[
+        ("LA", "2016-04-01", Ok(0)),
+        ("NHS", "2016-06-30", Ok(1)),
+        // The predecessor's id stays valid after the date: history keeps its names.
+        ("NHS", "2016-07-01", Ok(1)),
+        ("ICB", "2016-07-01", Ok(1)),
+        ("ICB", "2017-03-31", Ok(1)),
+        ("ICB", "2016-06-30", Err("`ICB` holds NHS's place only from 2016-07-01: on 2016-06-30 it is `NHS`")),
+        ("CCG", "2016-07-01", Err("unknown partner `CCG` (partners are LA, NHS (ICB from 2016-07-01))")),
+    ];
+    for (id, on, expected) in cases {
+        assert_eq!(a.partner_on(id, day(on)), expected.map_err(str::to_string), "{id} on {on}");
+    }
+    let body = |partner, on| {
+        let b = a.body_on(partner, day(on));
+        format!("{} {}", b.id, b.name)
+    };
+    assert_eq!(body(1, "2016-06-30"), "NHS An ICB");
+    assert_eq!(body(1, "2016-07-01"), "ICB The ICB");
+    assert_eq!(body(0, "2016-07-01"), "LA A Council");
+    assert_eq!(a.body_at_year_end(1).id, "ICB");
+}
+
+#[test]
+fn who_holds_a_lines_money() {
+    let holder = |text: &str| {
+        let (a, _) = Agreement::parse(text).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+        a.pools()[0].lines.iter().map(|l| a.partners()[l.held_by].id.clone()).collect::<Vec<_>>()
+    };
+    let aligned =
+        edit("kind = \"pooled\"", "kind = \"aligned\"").replace("name = \"Main\"", "name = \"Main\"\nlead = \"NHS\"");
+    let cases: &[(String, [&str; 2])] = &[
+        // Pooled: the host, unless the line says.
+        (BASE.to_string(), ["LA", "LA"]),
+        (edit("name = \"BCF\"", "name = \"BCF\"\nheld_by = \"NHS\""), ["LA", "NHS"]),
+        // Aligned: the lead, else the only contributor.
+        (aligned.clone(), ["NHS", "NHS"]),
+        (aligned.replace("name = \"BCF\"", "name = \"BCF\"\nheld_by = \"LA\""), ["NHS", "LA"]),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(holder(text), expected, "{text}");
+    }
+    check(
+        &edit("name = \"BCF\"", "name = \"BCF\"\nheld_by = \"ICB\""),
+        &["34:11: error: unknown partner `ICB` (partners are LA, NHS)"],
+    );
+    // An aligned line with several contributors, no lead (its risk borne by one partner)
+    // must say who holds its money.
+    let several = edit("kind = \"pooled\"", "kind = \"aligned\"")
+        .replace("name = \"Main\"", "name = \"Main\"\nrisk = { borne_by = \"LA\" }");
+    check(
+        &several,
+        &[
+            "27:6: error: line `main` is in an aligned pool, has several contributors and no `lead`: say which partner holds its money with `held_by`",
+        ],
+    );
+    check(&several.replace("risk = { borne_by", "held_by = \"LA\"\nrisk = { borne_by"), &[]);
+}
+
+#[test]
+fn the_line_threshold_is_range_checked_where_it_is_written() {
+    let reporting = |threshold: &str| format!("{BASE}\n[reporting]\nline_threshold = {{ {threshold} }}\n");
+    let cases: &[(&str, &[&str])] = &[
+        ("amount = \"250000\", percent = \"2\"", &[]),
+        ("amount = 250000", &[]),
+        ("percent = \"2.5\", clause = \"Sch 4 3.5\"", &[]),
+        ("percent = \"100\"", &[]),
+        (
+            "",
+            &[
+                "38:18: error: `line_threshold` needs an `amount`, a `percent` or both, e.g. { amount = \"250000\", percent = \"2\" }: without one, leave it out and only pools are flagged",
+            ],
+        ),
+        (
+            "amount = \"0\"",
+            &[
+                "38:29: error: a line threshold of £0.00 would flag every line with any variance: give a positive amount, or leave `amount` out",
+            ],
+        ),
+        ("amount = \"-1\"", &["38:29: error: a line threshold cannot be negative (got -£1.00)"]),
+        (
+            "percent = \"0\"",
+            &[
+                "38:30: error: a line threshold of 0% would flag every line with any variance: give a percentage above 0, or leave `percent` out",
+            ],
+        ),
+        ("percent = \"100.01\"", &["38:30: error: invalid percentage `100.01`: more than 100"]),
+        ("percent = \"-2\"", &["38:30: error: invalid percentage `-2`: expected a number such as `51` or `50.24`"]),
+        (
+            "amount = \"1\", colour = \"red\"",
+            &["38:34: error: unknown field `colour`, expected one of `amount`, `percent`, `clause`"],
+        ),
+    ];
+    for (threshold, expected) in cases {
+        check(&reporting(threshold), expected);
+    }
+    let (a, _) = Agreement::parse(&reporting("amount = \"250000\", percent = \"2\"")).unwrap();
+    let t = a.reporting().line_threshold.as_ref().unwrap();
+    assert_eq!(t.words(), "£250,000.00 or 2% of its budget");
+    assert_eq!(t.cite(), "materiality threshold");
+    let (a, _) = Agreement::parse(BASE).unwrap();
+    assert_eq!(a.reporting().line_threshold, None, "without [reporting], lines are not flagged");
+}
+
+#[test]
+fn a_line_threshold_is_reached_by_amount_or_percent_exactly() {
+    let threshold = |amount: Option<i64>, percent: Option<&str>| LineThreshold {
+        amount: amount.map(Money::from_pence),
+        percent: percent.map(|p| Percent::parse(p, 2).unwrap()),
+        clause: None,
+    };
+    // (threshold amount, percent, variance, budget, reached)
+    let cases = [
+        (Some(100), None, 100, 1_000_000, true),
+        (Some(100), None, -100, 1_000_000, true),
+        (Some(100), None, 99, 1_000_000, false),
+        (None, Some("2"), 2_000, 100_000, true),
+        (None, Some("2"), -2_000, 100_000, true),
+        (None, Some("2"), 1_999, 100_000, false),
+        (None, Some("0.01"), 1, 10_000, true),
+        (None, Some("0.01"), 1, 10_001, false),
+        (Some(1_000_000), Some("2"), 2_000, 100_000, true),
+        (Some(1_000), Some("50"), 1_000, 100_000_000, true),
+        // A zero variance never; any other against a zero budget by percent.
+        (Some(1), Some("1"), 0, 100, false),
+        (None, Some("1"), 1, 0, true),
+        (Some(i64::MAX), Some("100"), i64::MIN + 1, i64::MAX, true),
+    ];
+    for (amount, percent, variance, budget, reached) in cases {
+        assert_eq!(
+            threshold(amount, percent).reached(Money::from_pence(variance), Money::from_pence(budget)),
+            reached,
+            "{amount:?} {percent:?} {variance} {budget}"
+        );
     }
 }

@@ -242,13 +242,10 @@ fn parse(
                 Some(_) => {}
             }
         }
-        let element_lead = dec.element_lead.as_ref().and_then(|lead| {
-            let found = agreement.partner_ix(lead.get_ref());
-            if found.is_none() {
-                d.error(lead.span(), format!("unknown partner `{}`", lead.get_ref()));
-            }
-            found
-        });
+        let element_lead = dec
+            .element_lead
+            .as_ref()
+            .and_then(|lead| agreement.partner_on(lead.get_ref(), date).map_err(|e| d.error(lead.span(), e)).ok());
         let mut votes = BTreeMap::new();
         for (seat, vote) in dec.votes {
             if !board.members.iter().any(|m| m.voting && m.id == *seat.get_ref()) {

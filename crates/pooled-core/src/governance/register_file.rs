@@ -14,7 +14,7 @@ use super::register::{Entry, Reports};
 use super::write::{line, string, votes};
 use super::{ActionPlan, Circulation, Holder, Nomination, Reconstitution, Register, SeatChange, UrgentDecision, Vote};
 use crate::agreement::{Agreement, BoardRule};
-use crate::calendar::FiscalMonth;
+use crate::calendar::{Date, FiscalMonth};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::file_format::{FileDate, Spanned, from_toml};
 
@@ -105,6 +105,9 @@ struct RawUrgent {
     votes: BTreeMap<Spanned<String>, Vote>,
 }
 
+/// Resolves a partner id on a day, reporting an error at it when it names none.
+type PartnerOn<'a> = dyn Fn(&mut Diagnostics, &Spanned<String>, Date) -> Option<usize> + 'a;
+
 impl Register {
     /// Reads a register file of the agreement's board, which is the register's
     /// constitution. Every problem is an error at the entry it is about, including those
@@ -115,12 +118,9 @@ impl Register {
             return Err(vec![Diagnostic::error(0..0, "the agreement has no [board], so it has no register")]);
         };
         let mut d = Diagnostics::default();
-        let partner = |d: &mut Diagnostics, id: &Spanned<String>| {
-            let found = agreement.partner_ix(id.get_ref());
-            if found.is_none() {
-                d.error(id.span(), format!("unknown partner `{}`", id.get_ref()));
-            }
-            found
+        // A partner as the entry names it on its date: a successor's id from its date on.
+        let partner = |d: &mut Diagnostics, id: &Spanned<String>, day: Date| {
+            agreement.partner_on(id.get_ref(), day).map_err(|e| d.error(id.span(), e)).ok()
         };
         // A change whose new holder is incomplete is left out, so that it does not also
         // read as emptying its seat; `change_at` maps each one kept to its place in the file.
@@ -176,7 +176,7 @@ impl Register {
                 id: u.id.get_ref().clone(),
                 subject: u.subject.clone(),
                 taken_on: u.taken_on.0,
-                element_lead: u.element_lead.as_ref().and_then(|lead| partner(&mut d, lead)),
+                element_lead: u.element_lead.as_ref().and_then(|lead| partner(&mut d, lead, u.taken_on.0)),
                 votes: u.votes.iter().map(|(seat, vote)| (seat.get_ref().clone(), *vote)).collect(),
             })
             .collect();
@@ -324,13 +324,7 @@ impl Register {
 
 /// A new holder needs a role, a partner and whether the seat votes; `chair` defaults to
 /// false. `clause` is cited for the rule on changes.
-fn holder(
-    d: &mut Diagnostics,
-    c: &RawChange,
-    person: &str,
-    partner: &dyn Fn(&mut Diagnostics, &Spanned<String>) -> Option<usize>,
-    clause: &str,
-) -> Option<Holder> {
+fn holder(d: &mut Diagnostics, c: &RawChange, person: &str, partner: &PartnerOn, clause: &str) -> Option<Holder> {
     let mut missing = Vec::new();
     if c.role.is_none() {
         missing.push("`role`");
@@ -351,7 +345,7 @@ fn holder(
             ),
         );
     }
-    let partner_ix = c.partner.as_ref().and_then(|p| partner(d, p));
+    let partner_ix = c.partner.as_ref().and_then(|p| partner(d, p, c.from.0));
     Some(Holder {
         person: person.to_string(),
         role: c.role.as_ref()?.get_ref().clone(),

@@ -796,7 +796,7 @@ subject = \"s\"
 element_lead = \"NHS\"
 votes = { occ-cm = \"for\" }
 ",
-        &["m.toml:6:16: error: unknown partner `NHS`"],
+        &["m.toml:6:16: error: unknown partner `NHS` (partners are OCC, OCCG)"],
     );
 
     // A decision id used twice: the second is the error.
@@ -827,7 +827,7 @@ id = \"d1\"
 subject = \"t\"
 ",
         &[
-            "m.toml:6:16: error: unknown partner `NHS`",
+            "m.toml:6:16: error: unknown partner `NHS` (partners are OCC, OCCG)",
             "m.toml:7:11: error: `occ-sca` is not a voting seat of the board, so it cannot vote",
             "m.toml:9:6: error: duplicate decision id `d1`",
         ],

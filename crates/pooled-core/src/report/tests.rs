@@ -49,8 +49,19 @@ contributions = { LA = "120" }
 const PLAN: &[(&str, &str, &str, &str)] =
     &[("C1", "LA", "care", "1200"), ("C2", "NHS", "care", "1100"), ("B1", "NHS", "bcf", "600")];
 
-fn report(month: u32, actuals: &[(&str, u32, i64)], forecasts: &[(&str, u32, i64)], threshold: i64) -> MonthlyReport {
-    let (agreement, _) = Agreement::parse(AGREEMENT).unwrap();
+/// The report of AGREEMENT with `reporting` (a `[reporting]` table, or nothing) added.
+fn report(month: u32, actuals: &[(&str, u32, i64)], forecasts: &[(&str, u32, i64)], reporting: &str) -> MonthlyReport {
+    report_of(&format!("{AGREEMENT}\n{reporting}"), month, actuals, forecasts)
+}
+
+/// The report of an agreement with PLAN's cost centres.
+fn report_of(
+    agreement: &str,
+    month: u32,
+    actuals: &[(&str, u32, i64)],
+    forecasts: &[(&str, u32, i64)],
+) -> MonthlyReport {
+    let (agreement, _) = Agreement::parse(agreement).unwrap_or_else(|e| panic!("{e:?}"));
     let header = ["code", "name", "partner", "pool", "line", "budget"];
     let records = PLAN.iter().enumerate().map(|(i, (code, partner, line, budget))| {
         Ok((i as u64 + 2, [*code, *code, *partner, "P", *line, *budget].map(String::from).to_vec()))
@@ -64,7 +75,7 @@ fn report(month: u32, actuals: &[(&str, u32, i64)], forecasts: &[(&str, u32, i64
         .iter()
         .map(|(c, m, p)| ((c.to_string(), FiscalMonth::new(*m).unwrap()), Money::from_pence(*p)))
         .collect();
-    monthly_report(&agreement, &plan, &a, &f, FiscalMonth::new(month).unwrap(), Money::from_pence(threshold))
+    monthly_report(&agreement, &plan, &a, &f, FiscalMonth::new(month).unwrap())
 }
 
 /// One line per row: level, name, budget, to date, actual, forecast, variance, change, basis, flag.
@@ -79,7 +90,7 @@ fn render(r: &MonthlyReport) -> Vec<String> {
             x.variance.to_plain_string(),
             x.change.map_or("-".into(), |c| c.to_plain_string()),
             x.basis.name(),
-            if x.needs_action_plan { " ACTION" } else { "" }
+            x.action_plan.map_or(String::new(), |flag| format!(" ACTION ({})", r.cite(flag)))
         )
     };
     let mut out = Vec::new();
@@ -107,18 +118,19 @@ fn run_rate_entered_forecasts_and_unallocated_budget() {
         3,
         &[("C1", 1, 10_000), ("C1", 2, 11_000), ("C1", 3, 12_000), ("B1", 2, 15_000)],
         &[("C2", 3, 100_000)],
-        0,
+        "",
     );
     assert_eq!(
         render(&r),
         [
-            "pool P: 3120.00 779.97 480.00 3140.00 20.00 760.00 mixed ACTION",
-            " segment Age Well: 3000.00 749.97 480.00 3020.00 20.00 760.00 mixed ACTION",
-            "  line care: 2400.00 599.97 330.00 2420.00 20.00 1060.00 mixed ACTION",
+            // Without a line threshold, only the pool's forecast overspend needs an action plan.
+            "pool P: 3120.00 779.97 480.00 3140.00 20.00 760.00 mixed ACTION (action plans)",
+            " segment Age Well: 3000.00 749.97 480.00 3020.00 20.00 760.00 mixed",
+            "  line care: 2400.00 599.97 330.00 2420.00 20.00 1060.00 mixed",
             // M2 run rate 1260 (variance 60), M3 1320 (120): change 60.
-            "   cc C1: 1200.00 300.00 330.00 1320.00 120.00 60.00 run-rate ACTION",
+            "   cc C1: 1200.00 300.00 330.00 1320.00 120.00 60.00 run-rate",
             // 1100 / 12 = 91.66 a month; nothing spent by M2 made a run rate of 0 (variance -1100).
-            "   cc C2: 1100.00 274.98 0.00 1000.00 -100.00 1000.00 entered ACTION",
+            "   cc C2: 1100.00 274.98 0.00 1000.00 -100.00 1000.00 entered",
             "   cc unallocated: 100.00 24.99 0.00 100.00 0.00 0.00 unallocated",
             // M2 run rate 150 * 6 = 900 (variance 300), M3 600 (0): change -300.
             "  line bcf: 600.00 150.00 150.00 600.00 0.00 -300.00 run-rate",
@@ -140,17 +152,67 @@ fn run_rate_entered_forecasts_and_unallocated_budget() {
 }
 
 #[test]
-fn threshold_and_first_month() {
-    // M1: no change column; a 40 overspend is flagged only when the threshold is 40 or less.
+fn action_plans_for_any_pool_variance_and_lines_from_the_threshold() {
+    // M1: C1 spends 103.33 (run rate 1239.96, care +39.96), C2 91.66 (1099.92, care -0.08),
+    // B1 50 (600, bcf on budget): care's forecast variance is 39.88 on a budget of 2400
+    // (1.66%), the pool's the same.
     let actuals = [("C1", 1, 10_333), ("C2", 1, 9_166), ("B1", 1, 5_000)];
-    let flagged = |threshold: i64| {
-        let r = report(1, &actuals, &[], threshold);
-        let c1 = &r.pools[0].segments[0].lines[0].cost_centres[0].figures;
-        (c1.variance.to_plain_string(), c1.change, c1.needs_action_plan)
+    let flags = |reporting: &str| {
+        let r = report(1, &actuals, &[], reporting);
+        assert_eq!(r.pools[0].segments[0].lines[0].cost_centres[0].figures.change, None, "no change in M1");
+        render(&r)
+            .into_iter()
+            .filter_map(|row| {
+                Some(row.split_once(" ACTION ")?.1.to_string())
+                    .map(|f| format!("{} {f}", row.split(':').next().unwrap_or_default().trim()))
+            })
+            .collect::<Vec<_>>()
     };
-    assert_eq!(flagged(0), ("39.96".to_string(), None, true));
-    assert_eq!(flagged(3_996), ("39.96".to_string(), None, true));
-    assert_eq!(flagged(3_997), ("39.96".to_string(), None, false));
+    let threshold = |t: &str| format!("[reporting]\nline_threshold = {{ {t} }}\n");
+    let cases: &[(String, &[&str])] = &[
+        ("".into(), &["pool P (action plans)"]),
+        (threshold("amount = \"39.88\""), &["pool P (action plans)", "line care (materiality threshold)"]),
+        (threshold("amount = \"39.89\""), &["pool P (action plans)"]),
+        // 39.88 / 2400 = 1.6617%: reached at 1.66%, not at 1.67%.
+        (threshold("percent = \"1.66\""), &["pool P (action plans)", "line care (materiality threshold)"]),
+        (threshold("percent = \"1.67\""), &["pool P (action plans)"]),
+        // Either is enough.
+        (
+            threshold("amount = \"250000\", percent = \"1\", clause = \"Sch 4 3.5 (materiality)\""),
+            &["pool P (action plans)", "line care (Sch 4 3.5 (materiality))"],
+        ),
+        // A line on budget is never flagged, whatever the threshold.
+        (threshold("amount = \"0.01\""), &["pool P (action plans)", "line care (materiality threshold)"]),
+    ];
+    for (reporting, expected) in cases {
+        assert_eq!(flags(reporting), *expected, "{reporting}");
+    }
+    let r = report(1, &actuals, &[], &threshold("amount = \"250000\", percent = \"2\""));
+    assert_eq!(
+        r.flagging(),
+        "any forecast over- or underspend of a pooled fund (action plans); a line's from £250,000.00 or 2% of its budget (materiality threshold)"
+    );
+    assert_eq!(
+        report(1, &actuals, &[], "").flagging(),
+        "any forecast over- or underspend of a pooled fund (action plans)"
+    );
+}
+
+#[test]
+fn an_aligned_pool_is_not_a_pooled_fund() {
+    let aligned = AGREEMENT
+        .replace(
+            "kind = \"pooled\"\nrisk_share = { basis = \"fixed\", shares = { LA = \"50\", NHS = \"50\" } }",
+            "kind = \"aligned\"",
+        )
+        .replace(
+            "segment = \"Age Well\"\ncontributions = { LA",
+            "segment = \"Age Well\"\nlead = \"LA\"\ncontributions = { LA",
+        )
+        .replace("segment = \"Live Well\"", "segment = \"Live Well\"\nlead = \"LA\"");
+    let r = report_of(&aligned, 1, &[("C1", 1, 10_333)], &[]);
+    assert_eq!(r.pools[0].figures.variance.to_plain_string(), "-1660.04", "C2 and B1 spent nothing");
+    assert_eq!(r.pools[0].figures.action_plan, None);
 }
 
 #[test]
@@ -158,4 +220,22 @@ fn run_rate_truncates_toward_zero() {
     assert_eq!(run_rate(Money::from_pence(100), 7), Money::from_pence(171));
     assert_eq!(run_rate(Money::from_pence(-100), 7), Money::from_pence(-171));
     assert_eq!(run_rate(Money::from_pence(5), 12), Money::from_pence(5));
+}
+
+#[test]
+fn each_month_is_headed_by_the_bodies_of_its_last_day() {
+    let (agreement, _) = Agreement::parse(include_str!("../../../../examples/oxfordshire-2022-23.toml")).unwrap();
+    let header = ["code", "name", "partner", "pool", "line", "budget"];
+    let (plan, _) = Plan::read(&agreement, &header, std::iter::empty()).unwrap();
+    let headed = |month: u32| {
+        let r = monthly_report(&agreement, &plan, &Actuals::new(), &Forecasts::new(), FiscalMonth::new(month).unwrap());
+        let impact: Vec<&str> = r.pools[0].risk_impact.partners.iter().map(|p| p.body.id.as_str()).collect();
+        (r.bodies.iter().map(|b| b.id.as_str()).collect::<Vec<_>>().join(" "), impact.join(" "))
+    };
+    // The ICB holds the CCG's place from 1 July 2022 (2022 para 31): June is the CCG's month,
+    // July the ICB's.
+    let cases = [(1, "OCC OCCG"), (3, "OCC OCCG"), (4, "OCC BOB-ICB"), (12, "OCC BOB-ICB")];
+    for (month, expected) in cases {
+        assert_eq!(headed(month), (expected.to_string(), expected.to_string()), "M{month}");
+    }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::agreement::Funding;
 use crate::money::MAX_TOTAL_PENCE;
 use crate::payments::schedule;
 use crate::percent::hundred;
@@ -343,6 +344,7 @@ fn generated() -> impl Strategy<Value = Generated> {
             prop::collection::vec(0i64..=5_000_000_000, partners), // contributions in pence
             prop::option::weighted(0.3, 0..partners),              // borne by
             -2_000_000_000i64..=2_000_000_000,                     // variance in pence
+            prop::option::weighted(0.3, 0..partners),              // held by
         );
         let pool = (
             prop::collection::vec(line, 1..5),
@@ -359,7 +361,7 @@ fn generated() -> impl Strategy<Value = Generated> {
     })
 }
 
-type GenLine = (Vec<i64>, Option<usize>, i64);
+type GenLine = (Vec<i64>, Option<usize>, i64, Option<usize>);
 type GenPool = (Vec<GenLine>, Vec<i64>, bool, Vec<u64>, Option<(usize, i64)>, Option<(usize, i64, i64)>, usize, bool);
 
 fn pounds(pence: i64) -> String {
@@ -389,7 +391,7 @@ fn render(partners: usize, pools: &[GenPool], advance: u32) -> Generated {
         let cells: Vec<String> =
             income.iter().enumerate().map(|(i, c)| format!("{} = \"{}\"", pid(i), pounds(*c))).collect();
         t.push_str(&format!("income = {{ {} }}\n", cells.join(", ")));
-        for (l, (contributions, borne_by, variance)) in lines.iter().enumerate() {
+        for (l, (contributions, borne_by, variance, held_by)) in lines.iter().enumerate() {
             let cells: Vec<String> =
                 contributions.iter().enumerate().map(|(i, c)| format!("{} = \"{}\"", pid(i), pounds(*c))).collect();
             // Line 0 is always shared so that rules have a shared line to sit on.
@@ -397,8 +399,9 @@ fn render(partners: usize, pools: &[GenPool], advance: u32) -> Generated {
                 Some(p) if l > 0 => format!("risk = {{ borne_by = \"{}\" }}\n", pid(*p)),
                 _ => String::new(),
             };
+            let held = held_by.map_or(String::new(), |p| format!("held_by = \"{}\"\n", pid(p)));
             t.push_str(&format!(
-                "[[pool.line]]\nid = \"l{l}\"\nname = \"Line {l}\"\ncontributions = {{ {} }}\n{risk}",
+                "[[pool.line]]\nid = \"l{l}\"\nname = \"Line {l}\"\ncontributions = {{ {} }}\n{risk}{held}",
                 cells.join(", ")
             ));
             let budget: i64 = contributions.iter().sum();
@@ -474,13 +477,48 @@ proptest! {
             }
             prop_assert_eq!(sum, pool.variance, "pool {}", pool.pool);
         }
+        // Every partner pays, in all, exactly its contributions to lines another partner
+        // holds, and each holder is paid exactly what the others contribute to its lines.
         let instalments = schedule(&agreement);
         for pool in agreement.pools() {
-            for (partner, annual) in pool.contributions(agreement.partners().len()).into_iter().enumerate() {
-                let paid: Money = instalments.iter().filter(|i| i.pool == pool.id && i.from == partner).map(|i| i.amount).sum();
-                let expected = if partner == pool.host { Money::ZERO } else { annual };
-                prop_assert_eq!(paid, expected);
+            for partner in 0..agreement.partners().len() {
+                let (mut owes, mut owed) = (Money::ZERO, Money::ZERO);
+                for line in &pool.lines {
+                    let Funding::Contributions(c) = &line.funding else { continue };
+                    if line.held_by != partner {
+                        owes += c[partner];
+                    } else {
+                        owed += c.iter().enumerate().filter(|(p, _)| *p != partner).map(|(_, c)| *c).sum::<Money>();
+                    }
+                }
+                let of_pool = || instalments.iter().filter(|i| i.pool == pool.id);
+                prop_assert_eq!(of_pool().filter(|i| i.from == partner).map(|i| i.amount).sum::<Money>(), owes);
+                prop_assert_eq!(of_pool().filter(|i| i.to == partner).map(|i| i.amount).sum::<Money>(), owed);
+                prop_assert!(of_pool().all(|i| i.from != i.to));
             }
         }
     }
+}
+
+#[test]
+fn the_year_end_settlement_names_the_body_holding_the_place_at_the_year_end() {
+    let (agreement, _) = Agreement::parse(include_str!("../../../../examples/oxfordshire-2022-23.toml")).unwrap();
+    let (outturn, _) =
+        Outturn::parse(include_str!("../../../../examples/oxfordshire-2022-23-outturn.toml"), &agreement).unwrap();
+    let settled = settle(&agreement, &outturn);
+    let named: Vec<String> = settled
+        .iter()
+        .flat_map(|pool| {
+            pool.partners.iter().map(move |p| format!("{} {} {}", pool.pool, p.body.id, p.total.to_plain_string()))
+        })
+        .collect();
+    assert_eq!(
+        named,
+        ["HESC OCC 967020.23", "HESC BOB-ICB 929097.86", "ALIGNED OCC 804551.37", "ALIGNED BOB-ICB 0.00"]
+    );
+    let invoices: Vec<String> = invoices(&agreement, &settled)
+        .iter()
+        .map(|i| format!("{}: {} pays {} {}", i.pool, i.payer_body.id, i.payee_body.id, i.amount.to_plain_string()))
+        .collect();
+    assert_eq!(invoices, ["HESC: BOB-ICB pays OCC 929097.86"]);
 }

@@ -88,7 +88,7 @@ pub async fn report(
     let data = web.stores.run(move |store| shared.year(store, year)).await?;
     let report = blocking(move || {
         let report = data.report(data.month_or_latest(month));
-        Ok(json::report(&data.agreement, &report, &data.head))
+        Ok(json::report(&report, &data.head))
     })
     .await?;
     Ok(Json(report))
@@ -152,7 +152,7 @@ pub async fn settlement(
         })
         .await?;
     let Anchored { value: end, head } = end;
-    Ok(Json(json::year_end(&end.agreement, &end.settlements, &end.invoices, &head)))
+    Ok(Json(json::year_end(&end.settlements, &end.invoices, &head)))
 }
 
 /// The payment schedule, with when each instalment was raised and paid.
@@ -321,7 +321,7 @@ pub async fn what_if(
             };
             WebError::Invalid(errors.into_iter().map(|(target, e)| format!("{}: {e}", name(target))).collect())
         })?;
-        let pools = json::settlement(a, &settle(a, &outturn)).pools;
+        let pools = json::settlement(&settle(a, &outturn)).pools;
         Ok(WhatIfSettlement { financial_year: Text(year), month: Text(month), pools })
     })
     .await

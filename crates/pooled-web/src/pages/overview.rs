@@ -69,13 +69,13 @@ pub fn report_export(
     format: Format,
     stem: &str,
 ) -> Result<Response, WebError> {
-    let (agreement, head) = (&data.agreement, &data.head);
+    let head = &data.head;
     match format {
         Format::Csv => {
-            let (header, rows) = pooled_app::report_table(agreement, report, head);
+            let (header, rows) = pooled_app::report_table(report, head);
             Ok(table::csv_response(stem, &header, rows))
         }
-        _ => table::xlsx_response(stem, &pooled_app::report_workbook(agreement, report, head)),
+        _ => table::xlsx_response(stem, &pooled_app::report_workbook(report, head)),
     }
 }
 
@@ -103,8 +103,8 @@ pub(crate) fn pools_table(agreement: &Agreement, report: &MonthlyReport) -> Tabl
             *t += *a;
         }
         let lines: Vec<_> = pool.segments.iter().flat_map(|s| &s.lines).collect();
-        let flagged = lines.iter().filter(|l| l.figures.needs_action_plan).count();
-        let flag = match (f.needs_action_plan, flagged) {
+        let flagged = lines.iter().filter(|l| l.figures.needs_action_plan()).count();
+        let flag = match (f.needs_action_plan(), flagged) {
             (false, 0) => String::new(),
             (_, 0) => "the pool".to_string(),
             (_, n) => format!("{n} of {} lines", lines.len()),

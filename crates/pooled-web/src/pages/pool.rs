@@ -235,7 +235,7 @@ fn report_table(year: FinancialYear, pool: &PoolReport, agreement: &Agreement) -
                 Cell::Money(f.variance),
                 f.change.map_or(Cell::Empty, Cell::Money),
                 text(f.basis.name()),
-                if f.needs_action_plan { text("needed") } else { Cell::Empty },
+                if f.needs_action_plan() { text("needed") } else { Cell::Empty },
             ];
             let (style, indent) = match r.level {
                 Level::Pool => (RowStyle::Pool, 0),

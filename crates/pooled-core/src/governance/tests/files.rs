@@ -301,7 +301,7 @@ fn register_file_errors() {
             format!(
                 "{header}[[change]]\nseat = \"occ-cm\"\nfrom = 2016-09-01\nnotified_on = 2016-09-01\nperson = \"Eve\"\nrole = \"r\"\npartner = \"NHS\"\nvoting = true\n"
             ),
-            vec!["r.toml:9:11: error: unknown partner `NHS`"],
+            vec!["r.toml:9:11: error: unknown partner `NHS` (partners are OCC, OCCG)"],
         ),
         // Register::new's refusals, each at its entry: taking effect before notification,
         // emptying a seat the board does not have, a nomination for a non-voting seat.
@@ -346,7 +346,7 @@ fn register_file_errors() {
             format!(
                 "{header}[[urgent]]\nid = \"u1\"\nsubject = \"s\"\ntaken_on = 2016-10-05\nelement_lead = \"NHS\"\n"
             ),
-            vec!["r.toml:7:16: error: unknown partner `NHS`"],
+            vec!["r.toml:7:16: error: unknown partner `NHS` (partners are OCC, OCCG)"],
         ),
         (
             format!(
