@@ -57,6 +57,14 @@ impl Id {
     }
 }
 
+/// Read from a file, an id is checked as [`Id::parse`] checks it, at its place in the file.
+impl<'de> serde::Deserialize<'de> for Id {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Id, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Id::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
