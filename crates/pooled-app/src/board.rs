@@ -8,7 +8,10 @@
 
 use pooled_core::agreement::{Agreement, Board};
 use pooled_core::calendar::{Date, FinancialYear};
-use pooled_core::governance::{Meeting, MeetingCheck, RatificationStatus, Register, check_meeting, ratification};
+use pooled_core::governance::{
+    Meeting, MeetingChange, MeetingCheck, RatificationStatus, Register, RegisterChange, ReportChange, check_meeting,
+    ratification,
+};
 use pooled_store::{DocumentSave, Store, in_snapshot, in_transaction};
 
 use crate::{AppError, Result, agreement};
@@ -143,6 +146,70 @@ pub fn save_meeting(
         let (register, _) = stored_register(store, agreement)?;
         Meeting::parse_with_register(&text, agreement, &register).map_err(|e| rendered("meeting", &text, &e))?;
         Ok(store.save_document(MEETING, &key, expected, &text, actor)?)
+    })
+}
+
+/// Makes `change` to the year's register as edited from `expected` (its version when
+/// read; `None` for the first), checked by the core against the register and the
+/// agreement, and saved as [`save_register`] saves. The records are read and the change
+/// saved in one transaction. Gives the day the change takes effect.
+pub fn change_register(
+    store: &mut dyn Store,
+    year: FinancialYear,
+    expected: Option<u32>,
+    change: RegisterChange,
+    actor: &str,
+) -> Result<Date> {
+    let on = change.on();
+    in_transaction(store, |store| {
+        let records = records(store, year)?;
+        let changed = records.register.apply(&records.agreement, change).map_err(AppError::Input)?;
+        save_register(store, &records.agreement, expected, &changed, actor)
+    })?;
+    Ok(on)
+}
+
+/// Makes `change` to the reports in the year's register (a plan is reported to a meeting
+/// recorded that year), as [`change_register`] makes a change.
+pub fn change_reports(
+    store: &mut dyn Store,
+    year: FinancialYear,
+    expected: Option<u32>,
+    change: ReportChange,
+    actor: &str,
+) -> Result<DocumentSave> {
+    in_transaction(store, |store| {
+        let records = records(store, year)?;
+        let meetings: Vec<Date> = records.meetings.iter().map(|m| m.meeting.date).collect();
+        let changed = records.register.apply_report(&records.agreement, change, &meetings).map_err(AppError::Input)?;
+        save_register(store, &records.agreement, expected, &changed, actor)
+    })
+}
+
+/// Records a meeting of the year's board on `date`, with nothing recorded yet.
+pub fn schedule_meeting(store: &mut dyn Store, year: FinancialYear, date: Date, actor: &str) -> Result<DocumentSave> {
+    let meeting = Meeting::scheduled(year, date).map_err(AppError::Input)?;
+    in_transaction(store, |store| {
+        let agreement = agreement(store, year)?;
+        save_meeting(store, &agreement, None, &meeting, actor)
+    })
+}
+
+/// Makes `change` to the meeting of `date` as edited from `expected`, checked by the core
+/// and saved as [`save_meeting`] saves, in one transaction with reading it.
+pub fn change_meeting(
+    store: &mut dyn Store,
+    year: FinancialYear,
+    date: Date,
+    expected: Option<u32>,
+    change: MeetingChange,
+    actor: &str,
+) -> Result<DocumentSave> {
+    in_transaction(store, |store| {
+        let records = records(store, year)?;
+        let record = records.meeting(date).ok_or_else(|| AppError::NotFound(format!("No meeting on {date}.")))?;
+        let changed = record.meeting.apply(&records.agreement, change).map_err(AppError::Input)?;
+        save_meeting(store, &records.agreement, expected, &changed, actor)
     })
 }
 

@@ -44,6 +44,8 @@ pub enum AppError {
     Input(Vec<String>),
     /// The caller's access rule refused the change: says what was not allowed.
     Forbidden(String),
+    /// What the caller named (a meeting on a day) is not recorded.
+    NotFound(String),
     Store(StoreError),
 }
 
@@ -57,7 +59,7 @@ impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AppError::Input(lines) => f.write_str(&lines.join("\n")),
-            AppError::Forbidden(what) => f.write_str(what),
+            AppError::Forbidden(what) | AppError::NotFound(what) => f.write_str(what),
             AppError::Store(e) => write!(f, "{e}"),
         }
     }

@@ -149,7 +149,7 @@ pub fn store_error(e: pooled_store::StoreError) -> Failure {
 pub fn app(e: AppError) -> Failure {
     match e {
         AppError::Input(lines) => Failure::Input(lines),
-        AppError::Forbidden(what) => Failure::Input(vec![what]),
+        AppError::Forbidden(what) | AppError::NotFound(what) => Failure::Input(vec![what]),
         AppError::Store(e) => store_error(e),
     }
 }

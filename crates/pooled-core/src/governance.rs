@@ -3,6 +3,7 @@
 //! minutes met their deadlines. Every result cites the board's clause for its rule
 //! ([`Board::cite`]).
 
+mod change;
 pub mod deadlines;
 mod meeting_file;
 mod minutes;
@@ -19,6 +20,7 @@ use crate::agreement::{Agreement, Board, BoardRule, Member, PartnerIx};
 use crate::calendar::Date;
 use deadlines::Standing;
 
+pub use change::{Given, Id, MAX_ID_LEN, MeetingChange, NewHolder, RegisterChange, ReportChange, parse_date};
 pub use minutes::draft_minutes;
 pub use register::{ActionPlan, Circulation, Holder, Nomination, Reconstitution, Register, SeatChange};
 pub use urgent::{RatificationStatus, UrgentDecision, ratification};

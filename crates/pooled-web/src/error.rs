@@ -68,6 +68,7 @@ impl WebError {
         match e {
             AppError::Input(lines) => WebError::Invalid(lines),
             AppError::Forbidden(what) => WebError::Forbidden(what),
+            AppError::NotFound(what) => WebError::NotFound(what),
             AppError::Store(e) => e.into(),
         }
     }
@@ -78,6 +79,7 @@ impl From<AppError> for WebError {
         match e {
             AppError::Input(lines) => WebError::Data(lines),
             AppError::Forbidden(what) => WebError::Forbidden(what),
+            AppError::NotFound(what) => WebError::NotFound(what),
             AppError::Store(e) => e.into(),
         }
     }

@@ -1,6 +1,7 @@
 //! The meeting file (docs/agreement-file.md): reading it, with every problem located, and writing a
 //! [`Meeting`] back as a file that reads to the same meeting.
 
+use super::Id;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
@@ -37,10 +38,10 @@ struct RawMeeting {
 #[serde(deny_unknown_fields)]
 struct RawAttendee {
     person: String,
-    deputising_for: Option<String>,
+    deputising_for: Option<Id>,
     #[serde(default)]
     alternative: bool,
-    confirmed_in_writing_by: Option<String>,
+    confirmed_in_writing_by: Option<Id>,
     #[serde(default)]
     agreed_by_other_partner: bool,
 }
@@ -65,13 +66,13 @@ struct RawPaper {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDecision {
-    id: Spanned<String>,
+    id: Spanned<Id>,
     subject: String,
     item: Option<Spanned<i64>>,
-    ratifies: Option<Spanned<String>>,
+    ratifies: Option<Spanned<Id>>,
     element_lead: Option<Spanned<String>>,
     #[serde(default)]
-    votes: BTreeMap<Spanned<String>, Vote>,
+    votes: BTreeMap<Spanned<Id>, Vote>,
 }
 
 #[derive(Deserialize)]
@@ -79,7 +80,7 @@ struct RawDecision {
 struct RawView {
     person: Spanned<String>,
     text: String,
-    decision: Option<Spanned<String>>,
+    decision: Option<Spanned<Id>>,
 }
 
 impl Meeting {
@@ -219,7 +220,7 @@ fn parse(
             found
         });
         if let (Some(register), Some(urgent)) = (register, &dec.ratifies) {
-            match register.urgent().iter().find(|u| u.id == *urgent.get_ref()) {
+            match register.urgent().iter().find(|u| u.id == urgent.get_ref().as_str()) {
                 None => d.error(
                     urgent.span(),
                     format!(
@@ -248,19 +249,19 @@ fn parse(
             .and_then(|lead| agreement.partner_on(lead.get_ref(), date).map_err(|e| d.error(lead.span(), e)).ok());
         let mut votes = BTreeMap::new();
         for (seat, vote) in dec.votes {
-            if !board.members.iter().any(|m| m.voting && m.id == *seat.get_ref()) {
+            if !board.members.iter().any(|m| m.voting && m.id == seat.get_ref().as_str()) {
                 d.error(
                     seat.span(),
                     format!("`{}` is not a voting seat of the board, so it cannot vote", seat.get_ref()),
                 );
             }
-            votes.insert(seat.into_inner(), vote);
+            votes.insert(seat.into_inner().into(), vote);
         }
         decisions.push(Decision {
-            id: dec.id.into_inner(),
+            id: dec.id.into_inner().into(),
             subject: dec.subject,
             item,
-            ratifies: dec.ratifies.map(Spanned::into_inner),
+            ratifies: dec.ratifies.map(|r| r.into_inner().into()),
             element_lead,
             votes,
         });
@@ -270,9 +271,9 @@ fn parse(
         .into_iter()
         .map(|a| Attendee {
             person: a.person,
-            deputising_for: a.deputising_for,
+            deputising_for: a.deputising_for.map(String::from),
             alternative: a.alternative,
-            confirmed_in_writing_by: a.confirmed_in_writing_by,
+            confirmed_in_writing_by: a.confirmed_in_writing_by.map(String::from),
             agreed_by_other_partner: a.agreed_by_other_partner,
         })
         .collect();
@@ -299,7 +300,11 @@ fn parse(
                 ),
             );
         }
-        views.push(View { person: v.person.into_inner(), text: v.text, decision: v.decision.map(Spanned::into_inner) });
+        views.push(View {
+            person: v.person.into_inner(),
+            text: v.text,
+            decision: v.decision.map(|d| d.into_inner().into()),
+        });
     }
     let meeting = Meeting {
         date,

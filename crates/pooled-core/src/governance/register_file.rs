@@ -5,6 +5,7 @@
 //! variances. Read with every problem
 //! located; written back so that it reads to the same register.
 
+use super::Id;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
@@ -46,7 +47,7 @@ struct RawCirculation {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawActionPlan {
-    id: Spanned<String>,
+    id: Spanned<Id>,
     pool: Spanned<String>,
     line: Option<Spanned<String>>,
     month: Spanned<String>,
@@ -65,7 +66,7 @@ struct RawRegister {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawChange {
-    seat: Spanned<String>,
+    seat: Spanned<Id>,
     from: FileDate,
     notified_on: FileDate,
     person: Option<String>,
@@ -78,7 +79,7 @@ struct RawChange {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawNomination {
-    seat: Spanned<String>,
+    seat: Spanned<Id>,
     deputy: String,
     nominated_on: FileDate,
 }
@@ -97,12 +98,12 @@ struct RawBody {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawUrgent {
-    id: Spanned<String>,
+    id: Spanned<Id>,
     subject: String,
     taken_on: FileDate,
     element_lead: Option<Spanned<String>>,
     #[serde(default)]
-    votes: BTreeMap<Spanned<String>, Vote>,
+    votes: BTreeMap<Spanned<Id>, Vote>,
 }
 
 /// Resolves a partner id on a day, reporting an error at it when it names none.
@@ -154,7 +155,7 @@ impl Register {
             };
             change_at.push(at);
             changes.push(SeatChange {
-                seat: c.seat.get_ref().clone(),
+                seat: c.seat.get_ref().to_string(),
                 from: c.from.0,
                 notified_on: c.notified_on.0,
                 holder,
@@ -164,7 +165,7 @@ impl Register {
             .nomination
             .iter()
             .map(|n| Nomination {
-                seat: n.seat.get_ref().clone(),
+                seat: n.seat.get_ref().to_string(),
                 deputy: n.deputy.clone(),
                 nominated_on: n.nominated_on.0,
             })
@@ -173,11 +174,11 @@ impl Register {
             .urgent
             .iter()
             .map(|u| UrgentDecision {
-                id: u.id.get_ref().clone(),
+                id: u.id.get_ref().to_string(),
                 subject: u.subject.clone(),
                 taken_on: u.taken_on.0,
                 element_lead: u.element_lead.as_ref().and_then(|lead| partner(&mut d, lead, u.taken_on.0)),
-                votes: u.votes.iter().map(|(seat, vote)| (seat.get_ref().clone(), *vote)).collect(),
+                votes: u.votes.iter().map(|(seat, vote)| (seat.get_ref().to_string(), *vote)).collect(),
             })
             .collect();
         let month = |d: &mut Diagnostics, text: &Spanned<String>| match FiscalMonth::parse(text.get_ref()) {
@@ -201,7 +202,7 @@ impl Register {
         for (at, a) in raw.action_plan.iter().enumerate() {
             let Some(m) = month(&mut d, &a.month) else { continue };
             let plan = ActionPlan {
-                id: a.id.get_ref().clone(),
+                id: a.id.get_ref().to_string(),
                 pool: a.pool.get_ref().clone(),
                 line: a.line.as_ref().map(|l| l.get_ref().clone()),
                 month: m,
@@ -365,7 +366,7 @@ fn span_of(raw: &RawFile, entry: &Entry) -> Range<usize> {
         Entry::UrgentVote { urgent, seat } => raw
             .urgent
             .get(*urgent)
-            .and_then(|u| u.votes.keys().find(|k| k.get_ref() == seat))
+            .and_then(|u| u.votes.keys().find(|k| k.get_ref().as_str() == seat))
             .map_or(0..0, Spanned::span),
         Entry::Circulation(i) => raw.circulation.get(*i).map_or(0..0, |c| c.month.span()),
         Entry::ActionPlan(i) => raw.action_plan.get(*i).map_or(0..0, |a| a.id.span()),

@@ -9,6 +9,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::diagnostic::Diagnostic;
 
+mod changes;
 mod clauses;
 mod files;
 mod papers_and_urgent;

@@ -18,8 +18,8 @@ use pooled_core::agreement::{Agreement, Board, BoardRule};
 use pooled_core::calendar::{Date, FinancialYear};
 use pooled_core::governance::deadlines::{self, Standing};
 use pooled_core::governance::{
-    Attendee, Decision, Holder, Item, Meeting, Nomination, Paper, RatificationStatus, Reconstitution, Register,
-    SeatChange, UrgentDecision, View, Vote, check_papers, draft_minutes, filled_by_name,
+    self, Decision, Given, Item, Meeting, MeetingChange, RatificationStatus, RegisterChange, UrgentDecision, View,
+    check_papers, draft_minutes, filled_by_name,
 };
 
 use super::{QueryPairs, get};
@@ -42,20 +42,16 @@ pub(crate) fn working_days(n: u32) -> String {
     if n == 1 { "1 working day".into() } else { format!("{n} working days") }
 }
 
-pub(crate) fn parse_date(field: &str, text: &str) -> Result<Date, WebError> {
-    Date::parse_iso(text.trim())
-        .map_err(|e| WebError::Invalid(vec![format!("{field}: {e}; give a date like 2016-09-15")]))
-}
-
 fn optional_date(field: &str, text: Option<&str>) -> Result<Option<Date>, WebError> {
-    text.map(str::trim).filter(|t| !t.is_empty()).map(|t| parse_date(field, t)).transpose()
+    let text = text.map(str::trim).filter(|t| !t.is_empty());
+    text.map(|t| governance::parse_date(field, t)).transpose().map_err(|e| WebError::Invalid(vec![e]))
 }
 
-pub(crate) fn version(fields: &Fields) -> Result<Option<u32>, WebError> {
-    match get(fields, "version").map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => v.parse().map(Some).map_err(|_| WebError::BadRequest(format!("`{v}` is not a version"))),
-    }
+/// A form's fields as the core's [`Given`] reads them, with the version it was drawn from.
+pub(crate) fn given(fields: &Fields) -> Result<(Given<'_>, Option<u32>), WebError> {
+    let given = Given::new(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let version = given.version().map_err(WebError::BadRequest)?;
+    Ok((given, version))
 }
 
 /// `GET /board/{year}?on=2016-09-15`.
@@ -273,25 +269,11 @@ pub async fn schedule(
 ) -> Result<Response, WebError> {
     access::check(&who.user, Write::BoardRecords).map_err(WebError::Forbidden)?;
     let year = parse_year(&year)?;
-    let date = parse_date("date", get(&fields, "date").unwrap_or(""))?;
-    if !year.contains(date) {
-        return Err(WebError::Invalid(vec![format!("{date} is not in the financial year {year}")]));
-    }
-    let meeting = Meeting {
-        date,
-        agenda_published: None,
-        minutes_circulated: None,
-        attendees: Vec::new(),
-        items: Vec::new(),
-        decisions: Vec::new(),
-        views: Vec::new(),
-    };
+    let date =
+        governance::parse_date("date", get(&fields, "date").unwrap_or("")).map_err(|e| WebError::Invalid(vec![e]))?;
     let actor = who.actor().to_string();
     web.stores
-        .run(move |store| {
-            let records = pooled_app::board::records(store, year).map_err(WebError::input)?;
-            pooled_app::board::save_meeting(store, &records.agreement, None, &meeting, &actor).map_err(WebError::input)
-        })
+        .run(move |store| pooled_app::board::schedule_meeting(store, year, date, &actor).map_err(WebError::input))
         .await?;
     Ok(Redirect::to(&format!("/board/{year}/meetings/{date}")).into_response())
 }
@@ -307,116 +289,16 @@ pub async fn change_register(
 ) -> Result<Response, WebError> {
     access::check(&who.user, Write::BoardRecords).map_err(WebError::Forbidden)?;
     let year = parse_year(&year)?;
-    let expected = version(&fields)?;
+    let (given, expected) = given(&fields)?;
+    let change = RegisterChange::parse(get(&fields, "action").unwrap_or(""), &given).map_err(WebError::Invalid)?;
     let actor = who.actor().to_string();
     let on = web
         .stores
         .run(move |store| {
-            let records = pooled_app::board::records(store, year).map_err(WebError::input)?;
-            let (changed, on) = changed_register(&records.register, &records.agreement, &fields)?;
-            pooled_app::board::save_register(store, &records.agreement, expected, &changed, &actor)
-                .map_err(WebError::input)?;
-            Ok(on)
+            pooled_app::board::change_register(store, year, expected, change, &actor).map_err(WebError::input)
         })
         .await?;
     Ok(Redirect::to(&format!("/board/{year}?on={on}")).into_response())
-}
-
-/// The register with the form's one change, and the day to show the board on after it.
-fn changed_register(register: &Register, agreement: &Agreement, fields: &Fields) -> Result<(Register, Date), WebError> {
-    let field = |name: &str| get(fields, name).map(str::trim).filter(|v| !v.is_empty());
-    let required = |name: &str| {
-        field(name).map(str::to_string).ok_or_else(|| WebError::Invalid(vec![format!("{name}: required")]))
-    };
-    let (mut changes, mut nominations, mut urgent, mut bodies) = (
-        register.changes().to_vec(),
-        register.nominations().to_vec(),
-        register.urgent().to_vec(),
-        register.bodies().to_vec(),
-    );
-    let number = |name: &str| -> Result<u32, WebError> {
-        required(name)?.parse().map_err(|_| WebError::Invalid(vec![format!("{name}: give a whole number")]))
-    };
-    let on = match get(fields, "action").unwrap_or("") {
-        "nominate" => {
-            let nominated_on = parse_date("nominated_on", field("nominated_on").unwrap_or(""))?;
-            nominations.push(Nomination { seat: required("seat")?, deputy: required("deputy")?, nominated_on });
-            nominated_on
-        }
-        "change" => {
-            let from = parse_date("from", field("from").unwrap_or(""))?;
-            let holder = match field("person") {
-                None => None,
-                Some(person) => Some(Holder {
-                    person: person.to_string(),
-                    role: required("role")?,
-                    partner: partner(agreement, &required("partner")?)?,
-                    voting: field("voting").is_some(),
-                    chair: field("chair").is_some(),
-                }),
-            };
-            let notified_on = parse_date("notified_on", field("notified_on").unwrap_or(""))?;
-            changes.push(SeatChange { seat: required("seat")?, from, notified_on, holder });
-            from
-        }
-        "urgent" => {
-            let taken_on = parse_date("taken_on", field("taken_on").unwrap_or(""))?;
-            urgent.push(UrgentDecision {
-                id: fresh_id("u", urgent.iter().map(|u| u.id.as_str())),
-                subject: required("subject")?,
-                taken_on,
-                element_lead: field("element_lead").map(|id| partner(agreement, id)).transpose()?,
-                votes: votes(fields),
-            });
-            taken_on
-        }
-        "reconstitute" => {
-            let from = parse_date("from", field("from").unwrap_or(""))?;
-            bodies.push(Reconstitution {
-                from,
-                notified_on: parse_date("notified_on", field("notified_on").unwrap_or(""))?,
-                name: required("name")?,
-                quorum_per_partner: number("quorum_per_partner")?,
-                agenda_working_days: number("agenda_working_days")?,
-                minutes_within_days: number("minutes_within_days")?,
-            });
-            from
-        }
-        other => return Err(WebError::BadRequest(format!("no such change to the register: `{other}`"))),
-    };
-    let changed = Register::new(register.constitution().clone(), register.constituted_on(), changes, nominations)
-        .and_then(|r| r.with_urgent(urgent))
-        .and_then(|r| r.with_reports(register.circulations().to_vec(), register.action_plans().to_vec()))
-        .and_then(|r| r.with_bodies(bodies))
-        .map_err(WebError::Invalid)?;
-    Ok((changed, on))
-}
-
-/// The first of `prefix`1, `prefix`2, ... that no existing id takes: ids given by hand
-/// in a stored file need not run in order.
-fn fresh_id<'a>(prefix: &str, taken: impl Iterator<Item = &'a str>) -> String {
-    let taken: std::collections::BTreeSet<&str> = taken.collect();
-    (1..).map(|n| format!("{prefix}{n}")).find(|id| !taken.contains(id.as_str())).unwrap_or_default()
-}
-
-fn partner(agreement: &Agreement, id: &str) -> Result<usize, WebError> {
-    agreement.partner_ix(id).ok_or_else(|| WebError::Invalid(vec![format!("partner: there is no partner `{id}`")]))
-}
-
-/// The `vote:SEAT` fields of a form: a vote per voting seat, blank for none.
-fn votes(fields: &Fields) -> BTreeMap<String, Vote> {
-    fields
-        .iter()
-        .filter_map(|(k, v)| {
-            let vote = match v.as_str() {
-                "for" => Vote::For,
-                "against" => Vote::Against,
-                "abstain" => Vote::Abstain,
-                _ => return None,
-            };
-            Some((k.strip_prefix("vote:")?.to_string(), vote))
-        })
-        .collect()
 }
 
 /// The meeting as `who` may see it: without confidential items (and their papers, and
@@ -798,75 +680,13 @@ pub async fn edit_meeting(
     access::check(&who.user, Write::BoardRecords).map_err(WebError::Forbidden)?;
     let year = parse_year(&year)?;
     let date = Date::parse_iso(&date).map_err(|e| WebError::NotFound(format!("There is no meeting on {date}: {e}")))?;
-    let expected = version(&fields)?;
+    let (given, expected) = given(&fields)?;
+    let change = MeetingChange::parse(get(&fields, "action").unwrap_or(""), &given).map_err(WebError::Invalid)?;
     let actor = who.actor().to_string();
     web.stores
         .run(move |store| {
-            let records = pooled_app::board::records(store, year).map_err(WebError::input)?;
-            let record = records.meeting(date).ok_or_else(|| WebError::NotFound(format!("No meeting on {date}.")))?;
-            let mut meeting = record.meeting.clone();
-            change(&mut meeting, &records.agreement, &fields)?;
-            pooled_app::board::save_meeting(store, &records.agreement, expected, &meeting, &actor)
-                .map_err(WebError::input)
+            pooled_app::board::change_meeting(store, year, date, expected, change, &actor).map_err(WebError::input)
         })
         .await?;
     Ok(Redirect::to(&format!("/board/{year}/meetings/{date}")).into_response())
-}
-
-/// Applies the form's one change to the meeting.
-fn change(meeting: &mut Meeting, agreement: &Agreement, fields: &Fields) -> Result<(), WebError> {
-    let field = |name: &str| get(fields, name).map(str::trim).filter(|v| !v.is_empty());
-    let required = |name: &str| {
-        field(name).map(str::to_string).ok_or_else(|| WebError::Invalid(vec![format!("{name}: required")]))
-    };
-    let ticked = |name: &str| field(name).is_some();
-    match get(fields, "action").unwrap_or("") {
-        "attend" => meeting.attendees.push(Attendee {
-            person: required("person")?,
-            deputising_for: field("deputising_for").map(str::to_string),
-            alternative: ticked("alternative"),
-            confirmed_in_writing_by: field("confirmed_in_writing_by").map(str::to_string),
-            agreed_by_other_partner: ticked("agreed_by_other_partner"),
-        }),
-        "item" => meeting.items.push(Item {
-            title: required("title")?,
-            confidential: ticked("confidential"),
-            papers: Vec::new(),
-        }),
-        "paper" => {
-            let n: usize = required("item")?.parse().map_err(|_| WebError::BadRequest("item: not a number".into()))?;
-            let paper = Paper { title: required("title")?, published: optional_date("published", field("published"))? };
-            meeting
-                .items
-                .get_mut(n.wrapping_sub(1))
-                .ok_or_else(|| WebError::Invalid(vec![format!("item: there is no item {n}")]))?
-                .papers
-                .push(paper);
-        }
-        "decision" => {
-            let item = match field("item") {
-                None => None,
-                Some(n) => Some(n.parse().map_err(|_| WebError::BadRequest("item: not a number".into()))?),
-            };
-            meeting.decisions.push(Decision {
-                id: fresh_id("d", meeting.decisions.iter().map(|d| d.id.as_str())),
-                subject: required("subject")?,
-                item,
-                ratifies: field("ratifies").map(str::to_string),
-                element_lead: field("element_lead").map(|id| partner(agreement, id)).transpose()?,
-                votes: votes(fields),
-            });
-        }
-        "view" => meeting.views.push(View {
-            person: required("person")?,
-            text: required("text")?,
-            decision: field("decision").map(str::to_string),
-        }),
-        "dates" => {
-            meeting.agenda_published = optional_date("agenda_published", field("agenda_published"))?;
-            meeting.minutes_circulated = optional_date("minutes_circulated", field("minutes_circulated"))?;
-        }
-        other => return Err(WebError::BadRequest(format!("no such change to a meeting: `{other}`"))),
-    }
-    Ok(())
 }

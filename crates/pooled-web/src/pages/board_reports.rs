@@ -12,10 +12,10 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use pooled_app::board::Records;
-use pooled_core::agreement::{Agreement, BoardRule};
+use pooled_core::agreement::BoardRule;
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::governance::deadlines::{self, Standing};
-use pooled_core::governance::{ActionPlan, Circulation, Register};
+use pooled_core::governance::{ActionPlan, ReportChange};
 use pooled_files::{Cell, ColumnKind};
 
 use super::board::{self, Fields, working_days};
@@ -298,80 +298,13 @@ pub async fn change(
 ) -> Result<Response, WebError> {
     access::check(&who.user, Write::BoardRecords).map_err(WebError::Forbidden)?;
     let year = parse_year(&year)?;
-    let expected = board::version(&fields)?;
+    let (given, expected) = board::given(&fields)?;
+    let change = ReportChange::parse(get(&fields, "action").unwrap_or(""), &given).map_err(WebError::Invalid)?;
     let actor = who.actor().to_string();
     web.stores
         .run(move |store| {
-            let records = pooled_app::board::records(store, year).map_err(WebError::input)?;
-            let changed = changed(&records, year, &fields)?;
-            pooled_app::board::save_register(store, &records.agreement, expected, &changed, &actor)
-                .map_err(WebError::input)
+            pooled_app::board::change_reports(store, year, expected, change, &actor).map_err(WebError::input)
         })
         .await?;
     Ok(Redirect::to(&format!("/board/{year}/reports")).into_response())
-}
-
-/// The register with the form's one change to its reports.
-fn changed(records: &Records, year: FinancialYear, fields: &Fields) -> Result<Register, WebError> {
-    let register = &records.register;
-    let field = |name: &str| get(fields, name).map(str::trim).filter(|v| !v.is_empty());
-    let required = |name: &str| {
-        field(name).map(str::to_string).ok_or_else(|| WebError::Invalid(vec![format!("{name}: required")]))
-    };
-    let month =
-        || FiscalMonth::parse(field("month").unwrap_or("")).map_err(|e| WebError::Invalid(vec![format!("month: {e}")]));
-    let mut circulations: Vec<Circulation> = register.circulations().to_vec();
-    let mut plans: Vec<ActionPlan> = register.action_plans().to_vec();
-    let plan = |plans: &mut Vec<ActionPlan>| -> Result<usize, WebError> {
-        let id = required("id")?;
-        plans.iter().position(|p| p.id == id).ok_or_else(|| WebError::Invalid(vec![format!("no action plan `{id}`")]))
-    };
-    match get(fields, "action").unwrap_or("") {
-        "circulate" => {
-            let month = month()?;
-            let circulated_on = board::parse_date("circulated_on", field("circulated_on").unwrap_or(""))?;
-            circulations.push(Circulation { month, circulated_on });
-        }
-        "raise" => {
-            let mut n = plans.len() + 1;
-            while plans.iter().any(|p| p.id == format!("a{n}")) {
-                n += 1;
-            }
-            let new = ActionPlan {
-                id: format!("a{n}"),
-                pool: required("pool")?,
-                line: field("line").map(str::to_string),
-                month: month()?,
-                raised_on: board::parse_date("raised_on", field("raised_on").unwrap_or(""))?,
-                description: required("description")?,
-                closed_on: None,
-                reported_at: None,
-            };
-            check_plan(&records.agreement, &new)?;
-            plans.push(new);
-        }
-        "close" => {
-            let at = plan(&mut plans)?;
-            plans[at].closed_on = Some(board::parse_date("closed_on", field("closed_on").unwrap_or(""))?);
-        }
-        "report" => {
-            let at = plan(&mut plans)?;
-            let meeting = board::parse_date("reported_at", field("reported_at").unwrap_or(""))?;
-            if records.meeting(meeting).is_none() {
-                return Err(WebError::Invalid(vec![format!(
-                    "reported_at: there is no meeting of the board on {meeting} in {year}"
-                )]));
-            }
-            plans[at].reported_at = Some(meeting);
-        }
-        other => return Err(WebError::BadRequest(format!("no such change to the reports: `{other}`"))),
-    }
-    register.clone().with_reports(circulations, plans).map_err(WebError::Invalid)
-}
-
-fn check_plan(agreement: &Agreement, plan: &ActionPlan) -> Result<(), WebError> {
-    match plan.problem_in(agreement) {
-        Some(problem) => Err(WebError::Invalid(vec![problem])),
-        None => Ok(()),
-    }
 }

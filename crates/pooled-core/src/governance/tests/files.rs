@@ -242,6 +242,12 @@ fn new_meeting_file_errors() {
             true,
             vec![],
         ),
+        // Ids are letters, digits, `-`, `_` or `.`, wherever they are given.
+        (
+            format!("{header}[[meeting.attendee]]\nperson = \"Jo\"\ndeputising_for = \"occ cm\"\n"),
+            false,
+            vec!["m.toml:5:18: error: `occ cm` is not an id: use letters, digits, `-`, `_` or `.` (not ' ')"],
+        ),
         // A paper is always inside an item: one before any item is not an item's paper
         // but makes `item` a table, which the file refuses.
         (
@@ -407,6 +413,10 @@ fn register_file_errors() {
                 "r.toml:25:8: error: Typo: `minutes_within_days` must be between 1 and 90 days (got 0)",
             ],
         ),
+        (
+            format!("{header}[[nomination]]\nseat = \"\"\ndeputy = \"Jo\"\nnominated_on = 2016-05-03\n"),
+            vec!["r.toml:4:8: error: an id cannot be empty"],
+        ),
         ("[register]\n".to_string(), vec!["r.toml:1:1: error: missing field `constituted_on`"]),
         ("".to_string(), vec!["r.toml:1:1: error: missing field `register`"]),
     ];
@@ -428,7 +438,7 @@ fn register_file_errors() {
 #[test]
 fn meeting_files_round_trip() {
     let odd = "[meeting]\ndate = 2016-10-20\n[[meeting.item]]\ntitle = \"Quotes \\\" and \\\\ and\\nlines\\r\\n\\ttabs \\u0001 £ é\"\n\
-               [[meeting.decision]]\nid = \"a b\"\nsubject = \"\"\n[[meeting.view]]\nperson = \"\"\ntext = \"'''\\\"\\\"\\\"\"\n";
+               [[meeting.decision]]\nid = \"A.b_-1\"\nsubject = \"\"\n[[meeting.view]]\nperson = \"\"\ntext = \"'''\\\"\\\"\\\"\"\n";
     for text in [MEETING, INQUORATE, FULL, "[meeting]\ndate = 2016-09-15\n", odd] {
         let m = meeting(text);
         let written = m.to_toml(oxfordshire());
@@ -513,6 +523,11 @@ fn text() -> impl Strategy<Value = String> {
     prop_oneof![any::<String>(), "[a-z0-9 \"'\\\\\n\r\t-]{0,12}"]
 }
 
+/// Any id the records take ([`Id::parse`]).
+fn id() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9._-]{1,12}"
+}
+
 fn voting_seats() -> Vec<String> {
     board().members.iter().filter(|m| m.voting).map(|m| m.id.clone()).collect()
 }
@@ -523,7 +538,7 @@ fn votes() -> impl Strategy<Value = BTreeMap<String, Vote>> {
 }
 
 fn attendee() -> impl Strategy<Value = Attendee> {
-    (text(), prop::option::of(text()), any::<bool>(), prop::option::of(text()), any::<bool>()).prop_map(
+    (text(), prop::option::of(id()), any::<bool>(), prop::option::of(id()), any::<bool>()).prop_map(
         |(person, deputising_for, alternative, confirmed_in_writing_by, agreed_by_other_partner)| Attendee {
             person,
             deputising_for,
@@ -558,7 +573,7 @@ fn any_meeting() -> impl Strategy<Value = Meeting> {
             let decision = (
                 text(),
                 prop::option::of(1..=item_count.max(1)),
-                prop::option::of(text()),
+                prop::option::of(id()),
                 prop::option::of(0usize..2),
                 votes(),
             );
