@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::money::Money;
 
-use crate::common::Tally;
+use crate::common::StreamEnd;
 use crate::{ImportItem, Result, StoreError};
 
 /// One statement parameter. Domain values convert into it as the schema stores them:
@@ -288,14 +288,14 @@ pub trait Backend {
     fn begin(&mut self, lock: Lock<'_>) -> Result<()>;
     /// Takes `lock` inside the open transaction (a no-op where `begin` took enough).
     fn lock(&mut self, lock: Lock<'_>) -> Result<()>;
-    /// Streams an import's rows into `ledger_row` as one contiguous range of ids, adding
-    /// each to `tally`; the range. [`ImportItem::Abort`] is [`StoreError::ImportAborted`].
+    /// Streams an import's rows into `ledger_row` as one contiguous range of ids (through
+    /// [`write_rows`](crate::common::write_rows)); the range and the stream's end.
+    /// [`ImportItem::Abort`] is [`StoreError::ImportAborted`].
     fn insert_ledger_rows(
         &mut self,
         import_id: i64,
         rows: &mut dyn Iterator<Item = ImportItem>,
-        tally: &mut Tally,
-    ) -> Result<RowRange>;
+    ) -> Result<(RowRange, StreamEnd)>;
 }
 
 /// A connection and the transactions open on it. A transaction begun inside another is

@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, Statement};
 
-use crate::common::{Tally, row_parts};
+use crate::common::{StreamEnd, write_rows};
 use crate::sql::{Backend, Lock, Param, Row, RowRange, time_text};
 use crate::store::SqlStore;
 use crate::{ImportItem, Result, StoreError, schema};
@@ -189,20 +189,14 @@ impl Backend for SqliteDb {
         &mut self,
         import_id: i64,
         rows: &mut dyn Iterator<Item = ImportItem>,
-        tally: &mut Tally,
-    ) -> Result<RowRange> {
+    ) -> Result<(RowRange, StreamEnd)> {
         let mut insert = self.prepare(
             "INSERT INTO ledger_row
              (import_id, file_row, cost_centre, posted_on, amount, subjective, description, reference)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )?;
         let mut first = None;
-        for item in rows {
-            let row = match item {
-                ImportItem::Row(row) => row,
-                ImportItem::Abort => return Err(StoreError::ImportAborted),
-            };
-            let p = row_parts(&row)?;
+        let end = write_rows(rows, |p| {
             insert.raw_bind_parameter(1, import_id)?;
             insert.raw_bind_parameter(2, p.file_row)?;
             insert.raw_bind_parameter(3, p.cost_centre)?;
@@ -212,12 +206,12 @@ impl Backend for SqliteDb {
             insert.raw_bind_parameter(7, p.description)?;
             insert.raw_bind_parameter(8, p.reference)?;
             insert.raw_execute()?;
-            tally.add(&p);
             if first.is_none() {
                 first = Some(self.conn.last_insert_rowid());
             }
-        }
-        Ok(first.map(|first| (first, self.conn.last_insert_rowid())))
+            Ok(())
+        })?;
+        Ok((first.map(|first| (first, self.conn.last_insert_rowid())), end))
     }
 }
 
