@@ -204,7 +204,7 @@ impl TableReader {
     pub fn sha256(&self) -> Option<String> {
         let Source::Csv(csv) = &self.source else { return None };
         let limit = csv.reader.get_ref();
-        let (hasher, hashed) = limit.hasher.as_ref()?;
+        let (hasher, hashed) = limit.hasher.as_deref()?;
         (csv.done && *hashed == csv.size).then(|| hex(hasher.clone()))
     }
 
@@ -255,7 +255,7 @@ fn open_csv(path: &Path, mut file: File, size: u64, sha256: bool) -> Result<(Vec
     let hasher = sha256.then(|| {
         let mut hasher = Sha256::new();
         hasher.update(&start[..skipped as usize]);
-        (hasher, skipped)
+        Box::new((hasher, skipped))
     });
     // Flexible, because a wrong field count is reported here per row, with the counts.
     // Records end at `\n` only: with csv's default, a CRLF's `\n` is left to start the
@@ -387,7 +387,7 @@ struct RowLimit<R> {
     /// Where the row being read starts, as csv counts bytes: set after each record.
     row_start: u64,
     /// The SHA-256 of every byte read from the file so far, and how many, if asked for.
-    hasher: Option<(Sha256, u64)>,
+    hasher: Option<Box<(Sha256, u64)>>,
 }
 
 #[derive(Debug)]
@@ -410,9 +410,9 @@ impl<R: Read> Read for RowLimit<R> {
         let n = buf.len().min(usize::try_from(allowed).unwrap_or(usize::MAX));
         let read = self.inner.read(&mut buf[..n])?;
         self.delivered += read as u64;
-        if let Some((hasher, hashed)) = &mut self.hasher {
-            hasher.update(&buf[..read]);
-            *hashed += read as u64;
+        if let Some(hashing) = &mut self.hasher {
+            hashing.0.update(&buf[..read]);
+            hashing.1 += read as u64;
         }
         Ok(read)
     }

@@ -304,7 +304,9 @@ pub(crate) fn row_parts(row: &LedgerRow) -> Result<RowParts<'_>> {
 /// ([`ImportItem::End`]), so that the thread writing to the database only binds and
 /// inserts. The store checks that the tally counts exactly the rows it was sent.
 pub struct RowTally {
-    hasher: RowHasher,
+    // Boxed: the hash's state is most of a tally's size, and the tally travels by value
+    // in `ImportItem::End`.
+    hasher: Box<RowHasher>,
     rows: u64,
     // i128 so that no file can overflow the running sums; `finish` checks they fit.
     total: i128,
@@ -388,7 +390,7 @@ impl Default for RowTally {
 
 impl RowTally {
     pub fn new() -> RowTally {
-        RowTally { hasher: RowHasher::new(), rows: 0, total: 0, by_cost_centre: HashMap::new(), unstorable: None }
+        RowTally { hasher: Box::new(RowHasher::new()), rows: 0, total: 0, by_cost_centre: HashMap::new(), unstorable: None }
     }
 
     /// Tallies the next rows of the import, in the file's order, and bundles them for the
