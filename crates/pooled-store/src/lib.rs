@@ -354,6 +354,13 @@ pub trait Store {
         header: &ImportHeader,
         rows: &mut dyn Iterator<Item = ImportItem>,
     ) -> Result<ImportOutcome>;
+    /// Copies what recent writes left in SQLite's write-ahead log into the database file,
+    /// without making readers or writers wait; nothing on PostgreSQL, whose server does
+    /// its own. An import leaves this to its caller, since after a large one it takes
+    /// seconds: it belongs where nobody waits for it (after the web's import job is done).
+    /// Left undone, SQLite does it when the next change commits or the last connection
+    /// closes.
+    fn checkpoint(&mut self) -> Result<()>;
     /// Live (not replaced) imports of a year, in period then partner order.
     fn imports(&self, year: FinancialYear) -> Result<Vec<ImportRecord>>;
     /// Actuals per cost centre per month from the live imports of the year.

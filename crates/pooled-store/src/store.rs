@@ -611,6 +611,10 @@ impl<B: Backend> Store for SqlStore<B> {
         // A file found unchanged only once its rows are in (its hash came at the end):
         // they are rolled back.
         let mut unchanged_after_rows = None;
+        let own_transaction = !self.conn.borrow().in_transaction();
+        if own_transaction {
+            self.conn.borrow_mut().db.begin_import()?;
+        }
         let imported = self.atomically(Lock::Key(&key), |c| {
             if is_closed(c, header.period)? {
                 return Err(StoreError::PeriodClosed(header.period));
@@ -710,10 +714,16 @@ impl<B: Backend> Store for SqlStore<B> {
                 None => ImportOutcome::Imported { import_id, rows: tally.rows, total: tally.total },
             })
         });
+        let ended = if own_transaction { self.conn.borrow_mut().db.end_import() } else { Ok(()) };
         match (imported, unchanged_after_rows) {
             (Err(StoreError::ImportAborted), Some(import_id)) => Ok(ImportOutcome::Unchanged { import_id }),
-            (imported, _) => imported,
+            // A failure to restore the settings is told only when the import did not fail.
+            (imported, _) => imported.and_then(|outcome| ended.map(|()| outcome)),
         }
+    }
+
+    fn checkpoint(&mut self) -> Result<()> {
+        self.read(|c| c.db.checkpoint())
     }
 
     fn imports(&self, year: FinancialYear) -> Result<Vec<ImportRecord>> {

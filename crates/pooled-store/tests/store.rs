@@ -1871,6 +1871,29 @@ fn finishes<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
     finished.recv_timeout(std::time::Duration::from_secs(20)).expect("it waited for the import")
 }
 
+mod sqlite_only {
+    use super::*;
+
+    /// A new file has 16 KiB pages. An import's pages wait in the WAL, where other
+    /// connections read them, until `checkpoint` copies them into the file and empties it.
+    #[test]
+    fn an_import_waits_in_the_wal_until_the_checkpoint() {
+        let mut f = Fixture::sqlite("checkpoint");
+        assert_eq!(f.number("PRAGMA page_size"), 16_384);
+        let Db::Sqlite(path) = &f.db else { unreachable!() };
+        let wal = std::path::PathBuf::from(format!("{}-wal", path.display()));
+        let wal_bytes = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+        let rows: Vec<_> = (0..2_000).map(|n| row(n + 2, "CC100", "2016-05-02", 1)).collect();
+        import(f.store.as_mut(), "2016-05", "OCC", "sha-1", &rows);
+        assert!(wal_bytes() > 0);
+        assert_eq!(f.count("ledger_row"), 2_000);
+        f.store.checkpoint().unwrap();
+        assert_eq!(wal_bytes(), 0);
+        assert_eq!(f.count("ledger_row"), 2_000);
+        assert_eq!(f.store.verify_audit().unwrap(), None);
+    }
+}
+
 mod postgres_only {
     use super::*;
 
