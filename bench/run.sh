@@ -93,7 +93,8 @@ if [ -z "${SKIP_BREAKDOWN:-}" ] &&
   STORE_BENCH=$WORK/import_bench
 fi
 # The import's stages without a database, and SQLite layouts (bench/stages: not part of
-# the workspace; it calls pooled-core and pooled-files and changes nothing in them).
+# the workspace; it calls pooled-core, pooled-files and pooled-store's tally and changes
+# nothing in them).
 STAGES=""
 if [ -z "${SKIP_BREAKDOWN:-}" ] &&
   cargo build --release --manifest-path "$ROOT/bench/stages/Cargo.toml" --target-dir "$WORK/stages-target" >&2; then

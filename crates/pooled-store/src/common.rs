@@ -390,7 +390,13 @@ impl Default for RowTally {
 
 impl RowTally {
     pub fn new() -> RowTally {
-        RowTally { hasher: Box::new(RowHasher::new()), rows: 0, total: 0, by_cost_centre: HashMap::new(), unstorable: None }
+        RowTally {
+            hasher: Box::new(RowHasher::new()),
+            rows: 0,
+            total: 0,
+            by_cost_centre: HashMap::new(),
+            unstorable: None,
+        }
     }
 
     /// Tallies the next rows of the import, in the file's order, and bundles them for the

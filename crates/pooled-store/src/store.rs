@@ -714,11 +714,15 @@ impl<B: Backend> Store for SqlStore<B> {
                 None => ImportOutcome::Imported { import_id, rows: tally.rows, total: tally.total },
             })
         });
-        let ended = if own_transaction { self.conn.borrow_mut().db.end_import() } else { Ok(()) };
+        if own_transaction {
+            // The import has committed or rolled back whatever this says: a connection
+            // left with the import's settings (more syncing, no automatic checkpoint) is
+            // still correct, and SQLite checkpoints when it closes.
+            let _ = self.conn.borrow_mut().db.end_import();
+        }
         match (imported, unchanged_after_rows) {
             (Err(StoreError::ImportAborted), Some(import_id)) => Ok(ImportOutcome::Unchanged { import_id }),
-            // A failure to restore the settings is told only when the import did not fail.
-            (imported, _) => imported.and_then(|outcome| ended.map(|()| outcome)),
+            (imported, _) => imported,
         }
     }
 
