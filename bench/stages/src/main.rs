@@ -48,7 +48,7 @@ fn main() {
         TableReader::open_with(plan_path, &ReadOptions { sheet: None, dates: DateFormat::Iso, sha256: false }).expect("open plan");
     let header: Vec<String> = plan_table.header().to_vec();
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    let records = plan_table.by_ref().map(|r| r.expect("a plan record")).map(|r| (r.row, r.fields));
+    let records = plan_table.by_ref().map(|r| r.expect("a plan record")).map(|r| Ok((r.row, r.fields)));
     let (plan, _) = Plan::read(&agreement, &header, records).expect("a valid plan");
     let by_code: HashMap<&str, usize> = plan.cost_centres().iter().map(|c| (c.code.as_str(), c.partner)).collect();
     let mapping = Mapping::preset("unit4").expect("the unit4 preset");
