@@ -93,7 +93,8 @@ if [ -z "${SKIP_BREAKDOWN:-}" ] &&
   STORE_BENCH=$WORK/import_bench
 fi
 # The import's stages without a database, and SQLite layouts (bench/stages: not part of
-# the workspace; it calls pooled-core and pooled-files and changes nothing in them).
+# the workspace; it calls pooled-core, pooled-files and pooled-store's tally and changes
+# nothing in them).
 STAGES=""
 if [ -z "${SKIP_BREAKDOWN:-}" ] &&
   cargo build --release --manifest-path "$ROOT/bench/stages/Cargo.toml" --target-dir "$WORK/stages-target" >&2; then
@@ -528,6 +529,7 @@ g() { echo "${R[$1]:-n/a}"; }
   c_st_pg() { g "${1}_store_pg_says" | sed -n 's/.* = \([0-9]*\) rows\/s.*/\1/p' | head -1; }
   cost() { local v; v=$(g "${1}_stages_says" | sed -n "s/.*cost.* $2=\([-0-9.]*\).*/\1/p"); echo "${v:-n/a} s"; }
   c_c_file() { cost "$1" file_hash_s; }
+  c_c_file_alone() { cost "$1" file_hash_alone_s; }
   c_c_read() { cost "$1" read_s; }
   c_c_parse() { cost "$1" parse_s; }
   c_c_map() { cost "$1" lookup_hashmap_s; }
@@ -545,6 +547,7 @@ g() { echo "${R[$1]:-n/a}"; }
   }
   c_v_parse() { echo "$(vfield "$1" parse-only secs) s"; }
   c_v_store() { variant "$1" store; }
+  c_v_now() { variant "$1" store-now; }
   c_v_16k() { variant "$1" page-16k; }
   c_v_rb() { variant "$1" rollback; }
   c_v_compact() { variant "$1" compact; }
@@ -587,15 +590,17 @@ g() { echo "${R[$1]:-n/a}"; }
     row "breakdown: pooled import, nothing written" c_val
     row "breakdown: store alone, SQLite, rows/s" c_st_sq
     row "breakdown: store alone, PG, rows/s" c_st_pg
-    row "stages: file SHA-256 (sha2, before rows)" c_c_file
+    row "stages: file SHA-256, as a pass of its own" c_c_file_alone
+    row "stages: file SHA-256, taken while reading" c_c_file
     row "stages: CSV records (TableReader)" c_c_read
     row "stages: + parse rows (RowReader)" c_c_parse
     row "stages: + cost centre by HashMap" c_c_map
     row "stages: (by linear search instead)" c_c_lin
     row "stages: reading thread in all" c_c_thread
-    row "stages: row SHA-256 (writing thread)" c_c_row
+    row "stages: row SHA-256 and tally (reading thread)" c_c_row
     row "SQLite writes: parse-only pass" c_v_parse
-    row "SQLite writes: as the store" c_v_store
+    row "SQLite writes: as the store was" c_v_store
+    row "SQLite writes: as the store now (+ckpt)" c_v_now
     row "SQLite writes: 16 KiB pages" c_v_16k
     row "SQLite writes: rollback journal, no WAL" c_v_rb
     row "SQLite writes: dictionary columns" c_v_compact

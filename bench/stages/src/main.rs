@@ -3,31 +3,33 @@
 //!
 //! usage: pooled-import-stages AGREEMENT.toml PLAN.csv LEDGER.csv [PARTNER] [PERIOD]
 //!
-//! The stages mirror `pooled_app::import_ledger` (as of commit 4de7978: a reading thread
-//! checks rows and hands them in batches to the thread that writes) and the store's tally:
-//!   sha256-file   the file's SHA-256 (how a repeated file is recognised), 64 KiB reads;
-//!                 the import does this first, before any row is read
+//! The stages mirror `pooled_app::import_ledger`: a reading thread reads, checks and
+//! tallies the rows (pooled-store's RowTally: count, total, row hash, per cost centre sums
+//! and row lists) and takes the file's SHA-256 as it reads, handing rows in batches to the
+//! thread that writes them:
+//!   sha256-file   the file's SHA-256 in a pass of its own (pooled_files::file_sha256): the
+//!                 import takes it so only when the partner has an import for the period
 //!   csv-bytes     the csv crate alone: records as bytes, no UTF-8 check, no allocation
 //!   read          pooled-files' TableReader::read_into, one reused Record (as the import)
+//!   read-hashing  the same, taking the file's SHA-256 as it reads (ReadOptions::sha256)
 //!   parse         + the Vec<&str> of fields and RowReader::read (dates, amounts, 4 Strings)
-//!   check         + cost centre by HashMap, its partner, the period: the import's reading
-//!                 thread, complete
+//!   check         + cost centre by HashMap, its partner, the period
 //!   check-linear  the same with Plan::cost_centre (a linear search of the plan), as the
 //!                 import did before 4de7978, for comparison
-//!   row-hash      parse + SHA-256 over each row's stored parts, as the store's RowHasher
-//!                 does on the writing thread
+//!   tally         parse + RowTally::batch over batches of 4,096 rows: the row hash and the
+//!                 tally, which the writing thread did until the reading thread took them
+//!   reading-thread  read-hashing + parse + check + tally: the import's reading thread
 //! Each figure is the whole pass (the best of ROUNDS rounds, default 3, taken in turn);
 //! the differences between passes are the stages' costs.
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::time::Instant;
 
 use pooled_core::agreement::Agreement;
-use pooled_core::ledger::{DateFormat, Mapping, Period, RowReader};
+use pooled_core::ledger::{DateFormat, LedgerRow, Mapping, Period, RowReader};
 use pooled_core::plan::Plan;
-use pooled_files::{ReadOptions, Record, TableReader};
-use sha2::{Digest, Sha256};
+use pooled_files::{ReadOptions, Record, TableReader, file_sha256};
+use pooled_store::RowTally;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,15 +45,18 @@ fn main() {
     let (agreement, _) = Agreement::parse(&text).expect("a valid agreement");
     let partner = agreement.partner_ix(partner_id).expect("a partner of the agreement");
     let mut plan_table =
-        TableReader::open_with(plan_path, &ReadOptions { sheet: None, dates: DateFormat::Iso }).expect("open plan");
+        TableReader::open_with(plan_path, &ReadOptions { sheet: None, dates: DateFormat::Iso, sha256: false }).expect("open plan");
     let header: Vec<String> = plan_table.header().to_vec();
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    let records = plan_table.by_ref().map(|r| r.expect("a plan record")).map(|r| (r.row, r.fields));
+    let records = plan_table.by_ref().map(|r| r.expect("a plan record")).map(|r| Ok((r.row, r.fields)));
     let (plan, _) = Plan::read(&agreement, &header, records).expect("a valid plan");
     let by_code: HashMap<&str, usize> = plan.cost_centres().iter().map(|c| (c.code.as_str(), c.partner)).collect();
     let mapping = Mapping::preset("unit4").expect("the unit4 preset");
 
-    let open = || TableReader::open_with(ledger, &ReadOptions { sheet: None, dates: mapping.date_format }).expect("open");
+    let open_hashing = |sha256| {
+        TableReader::open_with(ledger, &ReadOptions { sheet: None, dates: mapping.date_format, sha256 }).expect("open")
+    };
+    let open = || open_hashing(false);
     let reader = {
         let table = open();
         let header: Vec<&str> = table.header().iter().map(String::as_str).collect();
@@ -61,20 +66,8 @@ fn main() {
     let mut stages: Vec<(&'static str, Box<dyn FnMut() -> u64 + '_>)> = Vec::new();
 
     stages.push(("sha256-file", Box::new(|| {
-        let mut file = std::fs::File::open(ledger).expect("open");
-        let mut sha = Sha256::new();
-        let mut buffer = vec![0u8; 1 << 16];
-        let mut bytes = 0u64;
-        loop {
-            let n = file.read(&mut buffer).expect("read");
-            if n == 0 {
-                break;
-            }
-            bytes += n as u64;
-            sha.update(&buffer[..n]);
-        }
-        std::hint::black_box(sha.finalize());
-        bytes / 86 // roughly rows, for the rate column only
+        std::hint::black_box(file_sha256(std::path::Path::new(ledger)).expect("the file's hash"));
+        std::fs::metadata(ledger).expect("its size").len() / 86 // roughly rows, for the rate column only
     })));
     stages.push(("csv-bytes", Box::new(|| {
         let mut csv = csv::ReaderBuilder::new().has_headers(true).from_path(ledger).expect("open");
@@ -94,6 +87,17 @@ fn main() {
             std::hint::black_box(&record);
             rows += 1;
         }
+        rows
+    })));
+    stages.push(("read-hashing", Box::new(|| {
+        let mut rows = 0;
+        let mut table = open_hashing(true);
+        let mut record = Record::default();
+        while table.read_into(&mut record).expect("a record") {
+            std::hint::black_box(&record);
+            rows += 1;
+        }
+        assert!(table.sha256().is_some(), "the hash of the file read");
         rows
     })));
     stages.push(("parse", Box::new(|| {
@@ -135,34 +139,45 @@ fn main() {
         }
         rows
     })));
-    stages.push(("row-hash", Box::new(|| {
-        // As pooled-store's RowHasher: fixed-width numbers, then each text LEB128-prefixed.
-        let mut sha = Sha256::new();
-        let mut b: Vec<u8> = Vec::with_capacity(256);
+    // Batches as the import hands them to the writing thread, which drops them here.
+    const BATCH: usize = 4096;
+    stages.push(("tally", Box::new(|| {
+        let mut tally = RowTally::new();
+        let mut batch: Vec<LedgerRow> = Vec::with_capacity(BATCH);
         let mut rows = 0;
         let mut table = open();
         let mut record = Record::default();
         while table.read_into(&mut record).expect("a record") {
             let fields: Vec<&str> = record.fields.iter().map(String::as_str).collect();
-            let row = reader.read(record.row, &fields).expect("a good row");
-            b.clear();
-            b.extend_from_slice(&(row.row as i64).to_le_bytes());
-            let date = row.date.year() * 10_000 + (row.date.month() * 100 + row.date.day()) as i32;
-            b.extend_from_slice(&date.to_le_bytes());
-            b.extend_from_slice(&row.amount.pence().to_le_bytes());
-            for text in [&row.cost_centre, &row.subjective, &row.description, &row.reference] {
-                let mut n = text.len();
-                while n >= 0x80 {
-                    b.push((n & 0x7f) as u8 | 0x80);
-                    n >>= 7;
-                }
-                b.push(n as u8);
-                b.extend_from_slice(text.as_bytes());
+            batch.push(reader.read(record.row, &fields).expect("a good row"));
+            if batch.len() == BATCH {
+                drop(tally.batch(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))));
             }
-            sha.update(&b);
             rows += 1;
         }
-        std::hint::black_box(sha.finalize());
+        drop(tally.batch(batch));
+        std::hint::black_box(tally);
+        rows
+    })));
+    stages.push(("reading-thread", Box::new(|| {
+        let mut tally = RowTally::new();
+        let mut batch: Vec<LedgerRow> = Vec::with_capacity(BATCH);
+        let mut rows = 0;
+        let mut table = open_hashing(true);
+        let mut record = Record::default();
+        while table.read_into(&mut record).expect("a record") {
+            let fields: Vec<&str> = record.fields.iter().map(String::as_str).collect();
+            let row = reader.read(record.row, &fields).expect("a good row");
+            let cc_partner = *by_code.get(row.cost_centre.as_str()).expect("in the plan");
+            assert!(cc_partner == partner && period.contains(row.date));
+            batch.push(row);
+            if batch.len() == BATCH {
+                drop(tally.batch(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))));
+            }
+            rows += 1;
+        }
+        drop(tally.batch(batch));
+        std::hint::black_box((tally, table.sha256().expect("the file's hash")));
         rows
     })));
 
@@ -184,13 +199,14 @@ fn main() {
     }
     let secs = |name: &str| results.iter().find(|r| r.0 == name).map_or(0.0, |r| r.1);
     println!(
-        "cost read_s={:.3} parse_s={:.3} lookup_hashmap_s={:.3} lookup_linear_s={:.3} row_hash_s={:.3} file_hash_s={:.3} reading_thread_s={:.3}",
+        "cost read_s={:.3} parse_s={:.3} lookup_hashmap_s={:.3} lookup_linear_s={:.3} row_hash_s={:.3} file_hash_s={:.3} file_hash_alone_s={:.3} reading_thread_s={:.3}",
         secs("read"),
         secs("parse") - secs("read"),
         secs("check") - secs("parse"),
         secs("check-linear") - secs("parse"),
-        secs("row-hash") - secs("parse"),
+        secs("tally") - secs("parse"),
+        secs("read-hashing") - secs("read"),
         secs("sha256-file"),
-        secs("check"),
+        secs("reading-thread"),
     );
 }

@@ -35,7 +35,9 @@ use pooled_core::plan::{CostCentre, Plan};
 use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
 use pooled_core::settlement::{Invoice, Outturn, PoolSettlement, invoices, settle};
 use pooled_files::{FileError, ReadOptions, Record, TableReader};
-use pooled_store::{ImportHeader, ImportItem, ImportOutcome, LoadOutcome, Store, StoreError, StoredCostCentre};
+use pooled_store::{
+    ImportHeader, ImportItem, ImportOutcome, LoadOutcome, RowBatch, RowTally, Store, StoreError, StoredCostCentre,
+};
 
 /// What went wrong, said so that a finance officer can act on it.
 #[derive(Debug)]
@@ -110,8 +112,10 @@ pub fn agreement(store: &dyn Store, year: FinancialYear) -> Result<Agreement> {
 
 /// Opens a CSV or XLSX file; XLSX date cells come out in `dates`, the form the rest of
 /// the column is typed in.
-fn open_table(path: &Path, dates: DateFormat) -> Result<TableReader> {
-    TableReader::open_with(path, &ReadOptions { sheet: None, dates }).map_err(|e| AppError::Input(vec![e.to_string()]))
+/// Opens a table; `sha256`: take the file's hash as it is read ([`ReadOptions::sha256`]).
+fn open_table(path: &Path, dates: DateFormat, sha256: bool) -> Result<TableReader> {
+    TableReader::open_with(path, &ReadOptions { sheet: None, dates, sha256 })
+        .map_err(|e| AppError::Input(vec![e.to_string()]))
 }
 
 /// Reads a plan file (CSV or XLSX) against the year's agreement and saves it. Returns the
@@ -119,7 +123,7 @@ fn open_table(path: &Path, dates: DateFormat) -> Result<TableReader> {
 pub fn load_plan(store: &mut dyn Store, year: FinancialYear, path: &Path, actor: &str) -> Result<Vec<String>> {
     let agreement = agreement(store, year)?;
     let file = path.display().to_string();
-    let mut table = open_table(path, DateFormat::Iso)?;
+    let mut table = open_table(path, DateFormat::Iso, false)?;
     let names: Vec<String> = table.header().to_vec();
     let header: Vec<&str> = names.iter().map(String::as_str).collect();
     // A row the reader refuses is a bad row like the others; a problem with the whole
@@ -230,32 +234,15 @@ pub struct ImportRequest<'a> {
     pub actor: &'a str,
 }
 
-/// SHA-256 of a file's bytes, hex: how the store knows the same file came twice.
-pub fn file_sha256(path: &Path) -> Result<String> {
-    use sha2::Digest;
-    use std::io::Read;
-    let cannot = |e: std::io::Error| AppError::Input(vec![format!("{}: cannot read: {e}", path.display())]);
-    let mut file = std::fs::File::open(path).map_err(cannot)?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let n = file.read(&mut buffer).map_err(cannot)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
 /// Imports one partner's ledger extract for one period: all of it or none. Every row must
 /// parse under the mapping, be dated in the period and name a cost centre of that partner
 /// in the year's plan; otherwise every bad row is reported (row and column) and nothing is
 /// written.
 ///
-/// Reading and checking the file runs on its own thread, handing rows over in batches,
-/// while this thread writes them: the two halves take about as long as each other, and the
-/// machine has two cores.
+/// Reading and checking the file runs on its own thread, which also tallies the rows for
+/// the audit entry (count, total, row hash, per cost centre sums) and hands them over in
+/// batches, while this thread only writes them: the two halves take about as long as each
+/// other, and the machine has two cores.
 pub fn import_ledger(
     store: &mut dyn Store,
     request: &ImportRequest<'_>,
@@ -275,8 +262,18 @@ pub fn import_ledger(
     let file = request.path.display().to_string();
     let given = request.path.file_name().map_or(file.clone(), |n| n.to_string_lossy().into_owned());
     let file_name = extract_file_name(&given).map_err(|e| AppError::Input(vec![format!("{file}: {e}")]))?;
-    let file_sha256 = file_sha256(request.path)?;
-    let table = open_table(request.path, request.mapping.date_format)?;
+    // The file's hash tells the store whether the same file came again. When the partner
+    // has an import for the period already, it is taken first, so that an unchanged file is
+    // found before a row is read; otherwise the reading thread takes it as it reads (a
+    // workbook, read out of order, is hashed first too).
+    let again = store.imports(year)?.iter().any(|i| i.partner == request.partner && i.period == request.period);
+    let table = open_table(request.path, request.mapping.date_format, !again)?;
+    let hashing = table.takes_sha256();
+    let file_sha256 = if hashing {
+        None
+    } else {
+        Some(pooled_files::file_sha256(request.path).map_err(|e| AppError::Input(vec![e.to_string()]))?)
+    };
     let header: Vec<String> = table.header().to_vec();
     let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
     let reader = RowReader::new(&request.mapping, &header_refs).map_err(|e| AppError::Input(vec![e.render(&file)]))?;
@@ -296,29 +293,32 @@ pub fn import_ledger(
     let (batches, receiver) = std::sync::mpsc::sync_channel::<Batch>(4);
     let worker = std::thread::spawn(move || checker.check_all(table, &batches));
 
-    let mut aborted = false;
-    let mut pending = Vec::new().into_iter();
+    let mut ended = false;
+    let mut changed = false;
     let mut rows = std::iter::from_fn(|| {
-        loop {
-            if let Some(row) = pending.next() {
-                return Some(ImportItem::Row(row));
-            }
-            if aborted {
-                return None;
-            }
-            match receiver.recv() {
-                Ok(Batch::Rows { rows, bytes_read }) => {
-                    progress(bytes_read, total_bytes);
-                    pending = rows.into_iter();
-                }
-                // The worker found a bad row, or it stopped: nothing may be written.
-                Ok(Batch::Abort) | Err(_) => {
-                    aborted = true;
-                    return Some(ImportItem::Abort);
-                }
-                Ok(Batch::Done) => return None,
-            }
+        if ended {
+            return None;
         }
+        Some(match receiver.recv() {
+            Ok(Batch::Rows { rows, bytes_read }) => {
+                progress(bytes_read, total_bytes);
+                ImportItem::Rows(rows)
+            }
+            // The reader took no hash of what it read: the file's size changed meanwhile.
+            Ok(Batch::Done { file_sha256: None, .. }) if hashing => {
+                (ended, changed) = (true, true);
+                ImportItem::Abort
+            }
+            Ok(Batch::Done { tally, file_sha256 }) => {
+                ended = true;
+                ImportItem::End { tally, file_sha256 }
+            }
+            // The worker found a bad row, or it stopped: nothing may be written.
+            Ok(Batch::Abort) | Err(_) => {
+                ended = true;
+                ImportItem::Abort
+            }
+        })
     });
     let header = ImportHeader {
         period: request.period,
@@ -333,6 +333,11 @@ pub fn import_ledger(
     drop(receiver);
     progress(total_bytes, total_bytes);
     let checked = worker.join().map_err(|_| AppError::Input(vec![format!("{file}: reading the file failed")]))?;
+    if changed {
+        return Err(AppError::Input(vec![format!(
+            "{file}: the file changed while it was being read, so nothing was imported: import it again"
+        )]));
+    }
     match (outcome, checked) {
         (Err(StoreError::ImportAborted), Checked::Refused { bad, unreadable }) => {
             let mut lines = bad.render(&file);
@@ -349,9 +354,16 @@ fn column_of(header: &[String], name: &str) -> usize {
 
 /// What the reading thread hands over.
 enum Batch {
-    Rows { rows: Vec<LedgerRow>, bytes_read: u64 },
+    Rows {
+        rows: RowBatch,
+        bytes_read: u64,
+    },
     Abort,
-    Done,
+    /// Every row was sent: their tally, and the file's hash if the reader took it.
+    Done {
+        tally: RowTally,
+        file_sha256: Option<String>,
+    },
 }
 
 /// How reading the file ended.
@@ -370,6 +382,8 @@ enum Checked {
 trait Records: Send {
     fn read_into(&mut self, record: &mut Record) -> Result<bool, FileError>;
     fn bytes_read(&self) -> u64;
+    /// The file's hash, once read to the end, if the reader took it.
+    fn sha256(&self) -> Option<String>;
 }
 
 impl Records for TableReader {
@@ -379,6 +393,10 @@ impl Records for TableReader {
 
     fn bytes_read(&self) -> u64 {
         TableReader::bytes_read(self)
+    }
+
+    fn sha256(&self) -> Option<String> {
+        TableReader::sha256(self)
     }
 }
 
@@ -407,6 +425,7 @@ impl RowChecker {
     fn check_all(self, mut table: impl Records, batches: &SyncSender<Batch>) -> Checked {
         let mut bad = BadRows::default();
         let mut unreadable = None;
+        let mut tally = RowTally::new();
         let mut batch = Vec::with_capacity(BATCH);
         let mut batch_bytes = 0;
         let mut record = Record::default();
@@ -443,7 +462,7 @@ impl RowChecker {
             }
             if batch.len() == BATCH || batch_bytes >= BATCH_BYTES {
                 batch_bytes = 0;
-                let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                let rows = tally.batch(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
                 if batches.send(Batch::Rows { rows, bytes_read: table.bytes_read() }).is_err() {
                     return Checked::AllGood;
                 }
@@ -455,8 +474,8 @@ impl RowChecker {
             }
             return Checked::Refused { bad, unreadable };
         }
-        let _ = batches.send(Batch::Rows { rows: batch, bytes_read: table.bytes_read() });
-        let _ = batches.send(Batch::Done);
+        let _ = batches.send(Batch::Rows { rows: tally.batch(batch), bytes_read: table.bytes_read() });
+        let _ = batches.send(Batch::Done { tally, file_sha256: table.sha256() });
         Checked::AllGood
     }
 

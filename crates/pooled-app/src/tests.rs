@@ -32,6 +32,10 @@ impl Records for BadStream {
     fn bytes_read(&self) -> u64 {
         self.next
     }
+
+    fn sha256(&self) -> Option<String> {
+        None
+    }
 }
 
 #[test]

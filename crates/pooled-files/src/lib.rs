@@ -25,7 +25,8 @@ mod write;
 pub use error::FileError;
 pub use generate::{GenOptions, Negatives, PlanRow, Span, gen_ledger, gen_plan, write_plan_csv};
 pub use read::{
-    MAX_ROW_BYTES, ReadOptions, Record, TableReader, read_xlsx_cells, read_xlsx_formulas, read_xlsx_sheet_names,
+    MAX_ROW_BYTES, ReadOptions, Record, TableReader, file_sha256, read_xlsx_cells, read_xlsx_formulas,
+    read_xlsx_sheet_names,
 };
 pub use text::format_number;
 pub use workbook_limits::{

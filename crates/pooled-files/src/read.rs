@@ -12,6 +12,7 @@ use calamine::{DataRef, ExcelDateTime, Reader, Xlsx, XlsxCellReader};
 use pooled_core::calendar::Date;
 use pooled_core::diagnostic::{group_thousands, quote};
 use pooled_core::ledger::DateFormat;
+use sha2::{Digest, Sha256};
 
 use crate::FileError;
 use crate::text::{format_number, push_date};
@@ -37,12 +38,35 @@ pub struct ReadOptions {
     /// an importer can pass its mapping's form so date cells and dates typed as text in the
     /// same column read alike.
     pub dates: DateFormat,
+    /// Also take the SHA-256 of a CSV file's bytes as they are read, for
+    /// [`TableReader::sha256`]: no second pass over the file. (An XLSX file is read out of
+    /// order: take its hash with [`file_sha256`].)
+    pub sha256: bool,
 }
 
 impl Default for ReadOptions {
     fn default() -> ReadOptions {
-        ReadOptions { sheet: None, dates: DateFormat::Iso }
+        ReadOptions { sheet: None, dates: DateFormat::Iso, sha256: false }
     }
+}
+
+/// SHA-256 of a file's bytes, hex, in one pass of its own.
+pub fn file_sha256(path: &Path) -> Result<String, FileError> {
+    let cannot = |e: io::Error| FileError::new(path, format!("cannot read: {e}"));
+    let mut file = File::open(path).map_err(cannot)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buffer).map_err(cannot)?;
+        if n == 0 {
+            return Ok(hex(hasher));
+        }
+        hasher.update(&buffer[..n]);
+    }
+}
+
+fn hex(hasher: Sha256) -> String {
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A table file opened for streaming: the header, then records one at a time.
@@ -137,7 +161,8 @@ impl TableReader {
         };
         let file = File::open(path).map_err(|e| FileError::new(path, format!("cannot open: {e}")))?;
         let total_bytes = file.metadata().map_err(|e| FileError::new(path, format!("cannot read: {e}")))?.len();
-        let (header, source) = if xlsx { open_xlsx(path, file, options)? } else { open_csv(path, file, total_bytes)? };
+        let (header, source) =
+            if xlsx { open_xlsx(path, file, options)? } else { open_csv(path, file, total_bytes, options.sha256)? };
         Ok(TableReader { path: path.to_path_buf(), header, total_bytes, source })
     }
 
@@ -166,6 +191,23 @@ impl TableReader {
         self.total_bytes
     }
 
+    /// Whether [`TableReader::sha256`] will give the file's hash once it is read: a CSV
+    /// file opened with [`ReadOptions::sha256`].
+    pub fn takes_sha256(&self) -> bool {
+        matches!(&self.source, Source::Csv(csv) if csv.reader.get_ref().hasher.is_some())
+    }
+
+    /// The SHA-256 of the file's bytes, hex, once a CSV file opened with
+    /// [`ReadOptions::sha256`] has been read to its end; `None` before that, for an XLSX
+    /// file, or if the file's size changed while it was read (it is then not the file
+    /// that was read).
+    pub fn sha256(&self) -> Option<String> {
+        let Source::Csv(csv) = &self.source else { return None };
+        let limit = csv.reader.get_ref();
+        let (hasher, hashed) = limit.hasher.as_deref()?;
+        (csv.done && *hashed == csv.size).then(|| hex(hasher.clone()))
+    }
+
     /// Reads the next record into `record`, reusing its strings: the allocation-free way to
     /// read a large file. `Ok(false)` at the end. After an error for one row (a wrong field
     /// count, text that is not UTF-8) the next call reads the row after it.
@@ -192,7 +234,7 @@ impl Iterator for TableReader {
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-fn open_csv(path: &Path, mut file: File, size: u64) -> Result<(Vec<String>, Source), FileError> {
+fn open_csv(path: &Path, mut file: File, size: u64, sha256: bool) -> Result<(Vec<String>, Source), FileError> {
     let io_error = |e: io::Error| FileError::new(path, format!("cannot read: {e}"));
     let mut last = [0u8];
     if size > 0 {
@@ -209,6 +251,12 @@ fn open_csv(path: &Path, mut file: File, size: u64) -> Result<(Vec<String>, Sour
         file.seek(SeekFrom::Start(0)).map_err(io_error)?;
         0
     };
+    // The hash starts with the byte-order mark, which csv never sees.
+    let hasher = sha256.then(|| {
+        let mut hasher = Sha256::new();
+        hasher.update(&start[..skipped as usize]);
+        Box::new((hasher, skipped))
+    });
     // Flexible, because a wrong field count is reported here per row, with the counts.
     // Records end at `\n` only: with csv's default, a CRLF's `\n` is left to start the
     // next record and every row number after the header comes out one short. The `\r`
@@ -218,7 +266,7 @@ fn open_csv(path: &Path, mut file: File, size: u64) -> Result<(Vec<String>, Sour
         .flexible(true)
         .terminator(csv::Terminator::Any(b'\n'))
         .buffer_capacity(CSV_BUFFER)
-        .from_reader(RowLimit { inner: file, delivered: 0, row_start: 0 });
+        .from_reader(RowLimit { inner: file, delivered: 0, row_start: 0, hasher });
     let mut csv = CsvSource {
         reader,
         record: csv::ByteRecord::new(),
@@ -338,6 +386,8 @@ struct RowLimit<R> {
     delivered: u64,
     /// Where the row being read starts, as csv counts bytes: set after each record.
     row_start: u64,
+    /// The SHA-256 of every byte read from the file so far, and how many, if asked for.
+    hasher: Option<Box<(Sha256, u64)>>,
 }
 
 #[derive(Debug)]
@@ -360,6 +410,10 @@ impl<R: Read> Read for RowLimit<R> {
         let n = buf.len().min(usize::try_from(allowed).unwrap_or(usize::MAX));
         let read = self.inner.read(&mut buf[..n])?;
         self.delivered += read as u64;
+        if let Some(hashing) = &mut self.hasher {
+            hashing.0.update(&buf[..read]);
+            hashing.1 += read as u64;
+        }
         Ok(read)
     }
 }

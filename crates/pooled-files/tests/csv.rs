@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use pooled_core::calendar::Date;
 use pooled_core::money::Money;
 use pooled_core::percent::Percent;
-use pooled_files::{Cell, FileError, MAX_ROW_BYTES, Record, TableReader, write_csv, write_csv_file};
+use pooled_files::{
+    Cell, FileError, MAX_ROW_BYTES, ReadOptions, Record, TableReader, file_sha256, write_csv, write_csv_file,
+};
 
 /// A fresh directory for one test's files.
 fn scratch(test: &str) -> PathBuf {
@@ -159,6 +161,34 @@ fn files_that_cannot_be_read_say_why() {
         assert_eq!(err.path, path);
         assert!(err.to_string().starts_with(&format!("{}: error: {want}", path.display())), "{err}");
     }
+}
+
+#[test]
+fn the_hash_taken_while_reading_is_the_files() {
+    let dir = scratch("sha256");
+    let hashing = ReadOptions { sha256: true, ..ReadOptions::default() };
+    // (contents, whether the file is read to its end) -> the hash is the file's own.
+    let check = |name: &str, contents: &[u8], options: &ReadOptions, expected: bool| {
+        let path = dir.join(name);
+        std::fs::write(&path, contents).unwrap();
+        let mut reader = TableReader::open_with(&path, options).unwrap();
+        assert_eq!(reader.takes_sha256(), options.sha256, "{name}");
+        assert_eq!(reader.sha256(), None, "{name}: not before the end");
+        while reader.next().is_some() {}
+        let whole = file_sha256(&path).unwrap();
+        assert_eq!(reader.sha256().as_deref() == Some(whole.as_str()), expected, "{name}");
+    };
+    check("plain.csv", b"a,b\n1,2\n3,4\n", &hashing, true);
+    check("bom.csv", b"\xEF\xBB\xBFa,b\r\n1,2\r\n", &hashing, true);
+    check("unterminated.csv", b"a,b\n1,2", &hashing, true);
+    check("header-only.csv", b"a,b\n", &hashing, true);
+    check("bad-rows.csv", b"a,b\n1\n\xff,2\n\n", &hashing, true);
+    check("not-asked.csv", b"a,b\n1,2\n", &ReadOptions::default(), false);
+    assert_eq!(
+        file_sha256(&dir.join("plain.csv")).unwrap(),
+        // sha256sum of the same bytes.
+        "b9485148546419a0f6a85e8d708c923557c15d7f3c7d078ef1fa7f7c0f57d5a5"
+    );
 }
 
 #[test]

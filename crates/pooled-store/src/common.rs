@@ -11,7 +11,7 @@ use pooled_core::money::Money;
 
 use crate::audit::{AuditEntry, AuditProblem, RowHasher, RowParts, sha256_hex};
 use crate::sql::date_key;
-use crate::{ImportHeader, Result, StoreError, StoredCostCentre, StoredDocument};
+use crate::{ImportHeader, ImportItem, Result, StoreError, StoredCostCentre, StoredDocument};
 
 // ---- audit texts: one `key=value` a line, values escaped onto one line ----
 
@@ -61,13 +61,13 @@ pub(crate) fn ledger_subject(header: &ImportHeader) -> String {
 }
 
 /// The audit text of one import: what `verify_audit` later checks the ledger against.
-pub(crate) fn import_text(import_id: i64, header: &ImportHeader, tally: &TallyResult) -> String {
+pub(crate) fn import_text(import_id: i64, header: &ImportHeader, file_sha256: &str, tally: &TallyResult) -> String {
     ImportSummary {
         import_id,
         period: header.period.to_string(),
         partner: &header.partner,
         file_name: &header.file_name,
-        file_sha256: &header.file_sha256,
+        file_sha256,
         rows: tally.rows.into(),
         total: tally.total,
         rows_sha256: &tally.rows_sha256,
@@ -298,12 +298,29 @@ pub(crate) fn row_parts(row: &LedgerRow) -> Result<RowParts<'_>> {
 /// Count, total, row hash and per-cost-centre sums and row lists of an import, kept while
 /// rows stream past. Memory grows with the number of cost centres, and by a byte or two a
 /// row for the row lists; rows themselves are never kept.
-pub struct Tally {
-    hasher: RowHasher,
+///
+/// An importer keeps it on the thread that reads the file: [`RowTally::batch`] tallies
+/// rows as it bundles them for the store, and the stream ends with the tally
+/// ([`ImportItem::End`]), so that the thread writing to the database only binds and
+/// inserts. The store checks that the tally counts exactly the rows it was sent.
+pub struct RowTally {
+    // Boxed: the hash's state is most of a tally's size, and the tally travels by value
+    // in `ImportItem::End`.
+    hasher: Box<RowHasher>,
     rows: u64,
     // i128 so that no file can overflow the running sums; `finish` checks they fit.
     total: i128,
     by_cost_centre: HashMap<String, Running>,
+    /// A row that cannot be stored (its row number is too large): the store refuses it
+    /// when it comes to write it, and the tally's end says so again.
+    unstorable: Option<StoreError>,
+}
+
+/// Rows of an import in the file's order, tallied by the [`RowTally`] that made them.
+pub struct RowBatch {
+    /// How many rows the tally had counted before these: where they go in the import.
+    first: u64,
+    rows: Vec<LedgerRow>,
 }
 
 struct Running {
@@ -365,9 +382,36 @@ pub(crate) fn row_offsets(list: &[u8]) -> impl Iterator<Item = u64> + '_ {
     })
 }
 
-impl Tally {
-    pub(crate) fn new() -> Tally {
-        Tally { hasher: RowHasher::new(), rows: 0, total: 0, by_cost_centre: HashMap::new() }
+impl Default for RowTally {
+    fn default() -> RowTally {
+        RowTally::new()
+    }
+}
+
+impl RowTally {
+    pub fn new() -> RowTally {
+        RowTally {
+            hasher: Box::new(RowHasher::new()),
+            rows: 0,
+            total: 0,
+            by_cost_centre: HashMap::new(),
+            unstorable: None,
+        }
+    }
+
+    /// Tallies the next rows of the import, in the file's order, and bundles them for the
+    /// store ([`ImportItem::Rows`]).
+    pub fn batch(&mut self, rows: Vec<LedgerRow>) -> RowBatch {
+        let first = self.rows;
+        for row in &rows {
+            match row_parts(row) {
+                Ok(parts) => self.add(&parts),
+                Err(e) => {
+                    self.unstorable.get_or_insert(e);
+                }
+            }
+        }
+        RowBatch { first, rows }
     }
 
     /// Adds the next row: rows come in id order, so the count so far is its offset.
@@ -394,6 +438,9 @@ impl Tally {
     }
 
     pub(crate) fn finish(self) -> Result<TallyResult> {
+        if let Some(e) = self.unstorable {
+            return Err(e);
+        }
         let money = |sum: i128| {
             i64::try_from(sum)
                 .map(Money::from_pence)
@@ -414,6 +461,46 @@ impl Tally {
             by_cost_centre,
         })
     }
+}
+
+/// The end of an import's stream: the rows' tally, and the file's hash if the importer
+/// took it while reading.
+pub(crate) type StreamEnd = (RowTally, Option<String>);
+
+/// Walks an import's stream: hands each row of each batch to `write`, in order, and gives
+/// back the stream's end. Refuses batches out of order and a tally that does not count
+/// exactly the rows written; [`ImportItem::Abort`] is [`StoreError::ImportAborted`].
+pub(crate) fn write_rows(
+    items: &mut dyn Iterator<Item = ImportItem>,
+    mut write: impl FnMut(&RowParts<'_>) -> Result<()>,
+) -> Result<StreamEnd> {
+    let mut written: u64 = 0;
+    for item in items {
+        match item {
+            ImportItem::Rows(batch) => {
+                if batch.first != written {
+                    return Err(StoreError::Invalid(format!(
+                        "rows {} to {} of the import came after {written} rows: batches must come in order",
+                        batch.first + 1,
+                        batch.first + batch.rows.len() as u64
+                    )));
+                }
+                for row in &batch.rows {
+                    write(&row_parts(row)?)?;
+                    written += 1;
+                }
+            }
+            ImportItem::End { tally, file_sha256 } if tally.rows == written => return Ok((tally, file_sha256)),
+            ImportItem::End { tally, .. } => {
+                return Err(StoreError::Invalid(format!(
+                    "the import's tally counts {} rows, but the store was sent {written}",
+                    tally.rows
+                )));
+            }
+            ImportItem::Abort => return Err(StoreError::ImportAborted),
+        }
+    }
+    Err(StoreError::Invalid(format!("the import's rows ended after {written} rows without their tally")))
 }
 
 // ---- checking live imports against the log ----

@@ -16,6 +16,7 @@ pub use accounts::{ApiToken, NewApiToken, NewSession, NewUser, Role, Session, Us
 pub use audit::{
     AuditEntry, AuditHead, AuditProblem, now_utc, rechain, sha256_hex, utc_from_now, verify_chain, verify_published,
 };
+pub use common::{RowBatch, RowTally};
 /// Every time in the store's API: an instant, kept to the second.
 pub use jiff::Timestamp;
 pub use postgres::{PostgresDb, PostgresStore};
@@ -143,16 +144,36 @@ pub struct ImportHeader {
     pub period: Period,
     pub partner: String,
     pub file_name: String,
-    /// SHA-256 of the file's bytes, hex: the same file twice changes nothing.
-    pub file_sha256: String,
+    /// SHA-256 of the file's bytes, hex: the same file twice changes nothing. Given here
+    /// when the importer has it before the rows (an unchanged file is then found before a
+    /// row is read), else at the stream's end ([`ImportItem::End`]).
+    pub file_sha256: Option<String>,
     pub actor: String,
 }
 
-/// One item of an import stream: a valid row, or the caller's word to abandon the import
-/// (it found bad rows) so that nothing is written.
+/// One item of an import stream: valid rows, tallied as they were bundled; the end, with
+/// the tally of every row sent; or the caller's word to abandon the import (it found bad
+/// rows) so that nothing is written.
 pub enum ImportItem {
-    Row(LedgerRow),
+    Rows(RowBatch),
+    /// Every row was sent: their tally, and the file's SHA-256 if the importer took it
+    /// while reading rather than before ([`ImportHeader::file_sha256`]).
+    End {
+        tally: RowTally,
+        file_sha256: Option<String>,
+    },
     Abort,
+}
+
+/// The import stream of `rows`, tallied on the caller's thread as the store takes them, a
+/// row a batch: for a caller with no reading thread of its own.
+pub fn import_items(rows: impl IntoIterator<Item = LedgerRow>) -> impl Iterator<Item = ImportItem> {
+    let mut tally = Some(RowTally::new());
+    let mut rows = rows.into_iter();
+    std::iter::from_fn(move || match rows.next() {
+        Some(row) => tally.as_mut().map(|t| ImportItem::Rows(t.batch(vec![row]))),
+        None => tally.take().map(|tally| ImportItem::End { tally, file_sha256: None }),
+    })
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -315,14 +336,17 @@ pub trait Store {
 
     /// Imports one extract in one transaction: all of it or none. Refuses a closed period
     /// (also one closed while the rows streamed in). If the partner's latest import for
-    /// the period has the same file hash, nothing changes and `rows` is not read;
-    /// otherwise the new rows replace the earlier import's atomically. On
+    /// the period has the same file hash, nothing changes (and `rows` is not read, when the
+    /// header gives the hash); otherwise the new rows replace the earlier import's
+    /// atomically. The file's hash is given once: in the header or at the stream's end. On
     /// [`ImportItem::Abort`] it rolls back and returns [`StoreError::ImportAborted`]. Rows
     /// are streamed, never held: memory does not grow with the extract (but for a byte or
-    /// two a row of per cost centre row lists). Every row counts in the import's period,
-    /// whatever its date: callers refuse rows dated outside it. The audit entry records
-    /// the rows' count, total and a hash of the rows, so that `verify_audit` detects an
-    /// edited ledger row. Imports of one partner and period wait for each other; on
+    /// two a row of per cost centre row lists). The stream ends with [`ImportItem::End`]:
+    /// the [`RowTally`] of the rows, which must count exactly the rows sent, else nothing
+    /// is written. Every row counts in the import's period, whatever its date: callers
+    /// refuse rows dated outside it. The audit entry records the rows' count, total and a
+    /// hash of the rows (from the tally), so that `verify_audit` detects an edited ledger
+    /// row. Imports of one partner and period wait for each other; on
     /// PostgreSQL other changes (a sign-in) wait only for the import's last step, which
     /// appends its audit entry and makes it the live one.
     fn import_ledger(
@@ -330,6 +354,13 @@ pub trait Store {
         header: &ImportHeader,
         rows: &mut dyn Iterator<Item = ImportItem>,
     ) -> Result<ImportOutcome>;
+    /// Copies what recent writes left in SQLite's write-ahead log into the database file,
+    /// without making readers or writers wait; nothing on PostgreSQL, whose server does
+    /// its own. An import leaves this to its caller, since after a large one it takes
+    /// seconds: it belongs where nobody waits for it (after the web's import job is done).
+    /// Left undone, SQLite does it when the next change commits or the last connection
+    /// closes.
+    fn checkpoint(&mut self) -> Result<()>;
     /// Live (not replaced) imports of a year, in period then partner order.
     fn imports(&self, year: FinancialYear) -> Result<Vec<ImportRecord>>;
     /// Actuals per cost centre per month from the live imports of the year.

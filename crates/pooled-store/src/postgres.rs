@@ -12,7 +12,7 @@ use bytes::BytesMut;
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use postgres::{Client, NoTls, Statement};
 
-use crate::common::{Tally, row_parts};
+use crate::common::{StreamEnd, write_rows};
 use crate::sql::{Backend, Lock, Param, Row, RowRange, params, time_text};
 use crate::store::SqlStore;
 use crate::{ImportItem, Result, StoreError, schema};
@@ -217,8 +217,7 @@ impl Backend for PostgresDb {
         &mut self,
         import_id: i64,
         rows: &mut dyn Iterator<Item = ImportItem>,
-        tally: &mut Tally,
-    ) -> Result<RowRange> {
+    ) -> Result<(RowRange, StreamEnd)> {
         const BLOCK: i64 = 1 << 32;
         let first_row_id = import_id
             .checked_mul(BLOCK)
@@ -229,16 +228,11 @@ impl Backend for PostgresDb {
         )?;
         let mut buf = CopyBuffer::new();
         let mut count: i64 = 0;
-        for item in rows {
-            let row = match item {
-                ImportItem::Row(row) => row,
-                // Dropping the writer abandons the COPY.
-                ImportItem::Abort => return Err(StoreError::ImportAborted),
-            };
+        // An error (an abort too) drops the writer, which abandons the COPY.
+        let end = write_rows(rows, |p| {
             if count == BLOCK {
                 return Err(StoreError::Invalid(format!("an import holds at most {} rows", BLOCK - 1)));
             }
-            let p = row_parts(&row)?;
             buf.tuple(9);
             buf.int8(first_row_id + count);
             buf.int8(import_id);
@@ -250,13 +244,13 @@ impl Backend for PostgresDb {
             buf.text(p.description)?;
             buf.text(p.reference)?;
             buf.flush_to(&mut writer, false)?;
-            tally.add(&p);
             count += 1;
-        }
+            Ok(())
+        })?;
         buf.tuple(-1); // the trailer
         buf.flush_to(&mut writer, true)?;
         writer.finish()?;
-        Ok((count > 0).then(|| (first_row_id, first_row_id + count - 1)))
+        Ok(((count > 0).then(|| (first_row_id, first_row_id + count - 1)), end))
     }
 }
 

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::money::Money;
 
-use crate::common::Tally;
+use crate::common::StreamEnd;
 use crate::{ImportItem, Result, StoreError};
 
 /// One statement parameter. Domain values convert into it as the schema stores them:
@@ -288,14 +288,30 @@ pub trait Backend {
     fn begin(&mut self, lock: Lock<'_>) -> Result<()>;
     /// Takes `lock` inside the open transaction (a no-op where `begin` took enough).
     fn lock(&mut self, lock: Lock<'_>) -> Result<()>;
-    /// Streams an import's rows into `ledger_row` as one contiguous range of ids, adding
-    /// each to `tally`; the range. [`ImportItem::Abort`] is [`StoreError::ImportAborted`].
+    /// Before a ledger import's transaction, when no other is open: SQLite makes the
+    /// import's commit sync its write-ahead log, so that the import is durable once
+    /// committed, and leaves the copy of its pages into the database file to
+    /// [`Backend::checkpoint`] rather than doing it in the commit.
+    fn begin_import(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// After that transaction, committed or not: the connection's usual settings again.
+    fn end_import(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// Copies what the write-ahead log holds into the database file without making
+    /// readers or writers wait (SQLite); PostgreSQL's server does this itself.
+    fn checkpoint(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// Streams an import's rows into `ledger_row` as one contiguous range of ids (through
+    /// [`write_rows`](crate::common::write_rows)); the range and the stream's end.
+    /// [`ImportItem::Abort`] is [`StoreError::ImportAborted`].
     fn insert_ledger_rows(
         &mut self,
         import_id: i64,
         rows: &mut dyn Iterator<Item = ImportItem>,
-        tally: &mut Tally,
-    ) -> Result<RowRange>;
+    ) -> Result<(RowRange, StreamEnd)>;
 }
 
 /// A connection and the transactions open on it. A transaction begun inside another is
@@ -311,6 +327,11 @@ pub(crate) struct Conn<B> {
 impl<B: Backend> Conn<B> {
     pub fn new(db: B) -> Conn<B> {
         Conn { db, depth: 0, failed: false }
+    }
+
+    /// Whether a transaction is open.
+    pub fn in_transaction(&self) -> bool {
+        self.depth > 0
     }
 
     pub fn run(

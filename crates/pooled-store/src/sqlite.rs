@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, Statement};
 
-use crate::common::{Tally, row_parts};
+use crate::common::{StreamEnd, write_rows};
 use crate::sql::{Backend, Lock, Param, Row, RowRange, time_text};
 use crate::store::SqlStore;
 use crate::{ImportItem, Result, StoreError, schema};
@@ -20,6 +20,15 @@ impl From<rusqlite::Error> for StoreError {
 
 /// The store on a SQLite file.
 pub type SqliteStore = SqlStore<SqliteDb>;
+
+/// How long a write waits for another process's: the length of an import.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The connection's usual settings, which an import changes for its own transaction
+/// ([`Backend::begin_import`]). NORMAL is durable in WAL mode but for the last commits
+/// before a power cut; SQLite's automatic checkpoint copies the WAL into the database once
+/// it holds 1,000 pages.
+const SETTINGS: &str = "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 1000;";
 
 /// One connection to a SQLite file.
 pub struct SqliteDb {
@@ -41,7 +50,12 @@ impl SqlStore<SqliteDb> {
 impl SqliteDb {
     fn setup(conn: Connection) -> Result<SqliteDb> {
         // Another process may hold the write lock for the length of an import.
-        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // 16 KiB pages: a ledger import writes a quarter as many pages (and B-tree splits)
+        // as with the default 4 KiB, and took 15% less time so. A page size only applies to
+        // a new, empty file, so this must come before anything writes it (switching to WAL
+        // does); an existing database keeps the page size it was made with.
+        conn.execute_batch("PRAGMA page_size = 16384")?;
         // WAL: readers never wait for the writer, and a crash loses no committed import.
         // The answer is `memory` for an in-memory database, which has no journal file.
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -49,16 +63,15 @@ impl SqliteDb {
             return Err(StoreError::Database(format!("could not switch the database to WAL (it is in {mode} mode)")));
         }
         conn.execute_batch(
-            // NORMAL is durable in WAL mode but for the last commits before a power cut;
             // 64 MiB of page cache lets a large import write its pages in bulk at commit
             // rather than spill them one by one (its import rate was steadier so); the WAL
             // is cut back to 64 MiB after a checkpoint, so that a big import leaves no
             // gigabyte-sized file behind.
             "PRAGMA foreign_keys = ON;
-             PRAGMA synchronous = NORMAL;
              PRAGMA cache_size = -65536;
              PRAGMA journal_size_limit = 67108864;",
         )?;
+        conn.execute_batch(SETTINGS)?;
         Ok(SqliteDb { conn })
     }
 
@@ -177,6 +190,35 @@ impl Backend for SqliteDb {
         Ok(())
     }
 
+    /// An import of 10 million rows leaves about a gigabyte in the WAL. Copied into the
+    /// database at its commit (SQLite's automatic checkpoint) that took a fifth of the
+    /// import's time, while the import was already safe in the WAL; so the import commits
+    /// with the automatic checkpoint off, and FULL synchronisation makes that commit sync
+    /// the WAL, as the checkpoint would have, so that a committed import survives a power
+    /// cut. Readers meanwhile read the new rows from the WAL.
+    fn begin_import(&mut self) -> Result<()> {
+        self.batch("PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0")
+    }
+
+    fn end_import(&mut self) -> Result<()> {
+        self.batch(SETTINGS)
+    }
+
+    /// PASSIVE copies every page it can without waiting for anyone; then TRUNCATE, if it
+    /// can have the file to itself at once, empties the WAL (else the next write starts it
+    /// again from the beginning, and cuts it back to `journal_size_limit`). Once a WAL is
+    /// copied whole, readers read the database file and no longer look pages up in it.
+    fn checkpoint(&mut self) -> Result<()> {
+        self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        self.conn.busy_timeout(Duration::ZERO)?;
+        let truncated = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        match truncated {
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy => Ok(()),
+            other => Ok(other?),
+        }
+    }
+
     /// Prepared once, bound per row. SQLite numbers the rows itself (max + 1: one
     /// contiguous range, as writes are one at a time), which lets it append to the table
     /// without searching for each row's place.
@@ -184,20 +226,14 @@ impl Backend for SqliteDb {
         &mut self,
         import_id: i64,
         rows: &mut dyn Iterator<Item = ImportItem>,
-        tally: &mut Tally,
-    ) -> Result<RowRange> {
+    ) -> Result<(RowRange, StreamEnd)> {
         let mut insert = self.prepare(
             "INSERT INTO ledger_row
              (import_id, file_row, cost_centre, posted_on, amount, subjective, description, reference)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )?;
         let mut first = None;
-        for item in rows {
-            let row = match item {
-                ImportItem::Row(row) => row,
-                ImportItem::Abort => return Err(StoreError::ImportAborted),
-            };
-            let p = row_parts(&row)?;
+        let end = write_rows(rows, |p| {
             insert.raw_bind_parameter(1, import_id)?;
             insert.raw_bind_parameter(2, p.file_row)?;
             insert.raw_bind_parameter(3, p.cost_centre)?;
@@ -207,12 +243,12 @@ impl Backend for SqliteDb {
             insert.raw_bind_parameter(7, p.description)?;
             insert.raw_bind_parameter(8, p.reference)?;
             insert.raw_execute()?;
-            tally.add(&p);
             if first.is_none() {
                 first = Some(self.conn.last_insert_rowid());
             }
-        }
-        Ok(first.map(|first| (first, self.conn.last_insert_rowid())))
+            Ok(())
+        })?;
+        Ok((first.map(|first| (first, self.conn.last_insert_rowid())), end))
     }
 }
 

@@ -240,7 +240,7 @@ fn stored_import<B: Backend>(c: &mut Conn<B>, import_id: i64) -> Result<Option<S
     let Some((first, last, replaced, record)) = found else {
         return Ok(None);
     };
-    let mut tally = Tally::new();
+    let mut tally = RowTally::new();
     let sql = format!("SELECT {LEDGER_ROW_COLUMNS} FROM ledger_row WHERE id BETWEEN $1 AND $2 ORDER BY id");
     let mut from = first;
     while from <= last {
@@ -608,20 +608,42 @@ impl<B: Backend> Store for SqlStore<B> {
         // Imports of one partner and period wait for each other; the rows stream in under
         // that lock only, and the audit log is locked for the last, short step.
         let key = format!("import {} {}", header.period, header.partner);
-        self.atomically(Lock::Key(&key), |c| {
+        // A file found unchanged only once its rows are in (its hash came at the end):
+        // they are rolled back.
+        let mut unchanged_after_rows = None;
+        let own_transaction = !self.conn.borrow().in_transaction();
+        if own_transaction {
+            self.conn.borrow_mut().db.begin_import()?;
+        }
+        let imported = self.atomically(Lock::Key(&key), |c| {
             if is_closed(c, header.period)? {
                 return Err(StoreError::PeriodClosed(header.period));
             }
             let previous = live_import(c, header)?;
             if let Some(p) = &previous
-                && p.file_sha256 == header.file_sha256
+                && header.file_sha256.as_ref() == Some(&p.file_sha256)
             {
                 return Ok(ImportOutcome::Unchanged { import_id: p.id });
             }
             let import_id = c.one(B::NEXT_IMPORT_ID, &[], |r| r.i64(0))?;
-            let mut tally = Tally::new();
+            let (range, (tally, file_sha256)) = c.db.insert_ledger_rows(import_id, rows)?;
+            let file_sha256 = match (&header.file_sha256, file_sha256) {
+                (Some(given), None) => given.clone(),
+                (None, Some(taken)) => taken,
+                (Some(_), Some(_)) | (None, None) => {
+                    return Err(StoreError::Invalid(
+                        "an import's file hash is given once: before its rows or after them".into(),
+                    ));
+                }
+            };
+            if let Some(p) = &previous
+                && p.file_sha256 == file_sha256
+            {
+                unchanged_after_rows = Some(p.id);
+                return Err(StoreError::ImportAborted);
+            }
             // An empty import has the empty range (0, -1).
-            let (first_row_id, last_row_id) = c.db.insert_ledger_rows(import_id, rows, &mut tally)?.unwrap_or((0, -1));
+            let (first_row_id, last_row_id) = range.unwrap_or((0, -1));
             let tally = tally.finish()?;
             let before = match &previous {
                 Some(p) => {
@@ -645,7 +667,7 @@ impl<B: Backend> Store for SqlStore<B> {
                 action: if previous.is_some() { "replace-import" } else { "import" },
                 subject: ledger_subject(header),
                 before,
-                after: import_text(import_id, header, &tally),
+                after: import_text(import_id, header, &file_sha256, &tally),
             };
             let seq = append_audit(c, change, at)?;
             let rows = i64::try_from(tally.rows).map_err(|_| StoreError::Invalid("too many rows".into()))?;
@@ -659,7 +681,7 @@ impl<B: Backend> Store for SqlStore<B> {
                     header.period.month,
                     &header.partner,
                     &header.file_name,
-                    &header.file_sha256,
+                    &file_sha256,
                     rows,
                     tally.total,
                     &tally.rows_sha256,
@@ -691,7 +713,21 @@ impl<B: Backend> Store for SqlStore<B> {
                 }
                 None => ImportOutcome::Imported { import_id, rows: tally.rows, total: tally.total },
             })
-        })
+        });
+        if own_transaction {
+            // The import has committed or rolled back whatever this says: a connection
+            // left with the import's settings (more syncing, no automatic checkpoint) is
+            // still correct, and SQLite checkpoints when it closes.
+            let _ = self.conn.borrow_mut().db.end_import();
+        }
+        match (imported, unchanged_after_rows) {
+            (Err(StoreError::ImportAborted), Some(import_id)) => Ok(ImportOutcome::Unchanged { import_id }),
+            (imported, _) => imported,
+        }
+    }
+
+    fn checkpoint(&mut self) -> Result<()> {
+        self.read(|c| c.db.checkpoint())
     }
 
     fn imports(&self, year: FinancialYear) -> Result<Vec<ImportRecord>> {

@@ -14,8 +14,8 @@ use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
 use pooled_store::{
     Actual, ApiToken, AuditHead, DocumentSave, ImportHeader, ImportItem, ImportOutcome, LoadOutcome, NewApiToken,
-    NewSession, NewUser, PaymentStatus, PostgresStore, Role, Session, SqliteStore, Store, StoreError, StoredCostCentre,
-    StoredDocument, Timestamp, User, in_snapshot, in_transaction, sha256_hex,
+    NewSession, NewUser, PaymentStatus, PostgresStore, Role, RowTally, Session, SqliteStore, Store, StoreError,
+    StoredCostCentre, StoredDocument, Timestamp, User, import_items, in_snapshot, in_transaction, sha256_hex,
 };
 
 // ---- fixtures ----
@@ -202,6 +202,8 @@ on_both_backends!(
     the_same_file_twice_changes_nothing,
     a_corrected_extract_replaces_exactly_its_partner_and_period,
     an_aborted_import_writes_nothing,
+    a_stream_whose_tally_is_not_its_rows_writes_nothing,
+    the_file_hash_may_come_after_the_rows,
     an_empty_extract_is_an_import,
     closed_periods_refuse_imports_and_forecasts,
     forecasts_are_set_and_overwritten,
@@ -266,14 +268,19 @@ fn header(p: &str, partner: &str, file_sha256: &str) -> ImportHeader {
         period: period(p),
         partner: partner.to_string(),
         file_name: format!("{partner}-{p}.csv"),
-        file_sha256: file_sha256.to_string(),
+        file_sha256: Some(file_sha256.to_string()),
         actor: "finance.officer".to_string(),
     }
 }
 
 fn import(store: &mut dyn Store, p: &str, partner: &str, sha: &str, rows: &[LedgerRow]) -> ImportOutcome {
-    let mut items = rows.iter().cloned().map(ImportItem::Row);
+    let mut items = import_items(rows.iter().cloned());
     store.import_ledger(&header(p, partner, sha), &mut items).unwrap()
+}
+
+/// A stream of `rows` that ends with the importer's word to abandon it.
+fn abandoned(rows: Vec<LedgerRow>) -> impl Iterator<Item = ImportItem> {
+    [ImportItem::Rows(RowTally::new().batch(rows)), ImportItem::Abort].into_iter()
 }
 
 fn actual(cost_centre: &str, m: u32, pence: i64, rows: u64) -> Actual {
@@ -601,10 +608,7 @@ fn the_same_file_twice_changes_nothing(f: &mut Fixture) {
 
     // The rows are not even read.
     let mut read = 0;
-    let mut rows = may_rows().into_iter().map(|r| {
-        read += 1;
-        ImportItem::Row(r)
-    });
+    let mut rows = import_items(may_rows().into_iter().inspect(|_| read += 1));
     let again = s.import_ledger(&header("2016-05", "OCC", "sha-may"), &mut rows).unwrap();
     drop(rows);
     assert_eq!(again, ImportOutcome::Unchanged { import_id });
@@ -659,7 +663,7 @@ fn a_corrected_extract_replaces_exactly_its_partner_and_period(f: &mut Fixture) 
 fn an_aborted_import_writes_nothing(f: &mut Fixture) {
     let s = f.store.as_mut();
     let year = fy("2016-17");
-    let mut items = may_rows().into_iter().map(ImportItem::Row).chain([ImportItem::Abort]);
+    let mut items = abandoned(may_rows());
     let err = s.import_ledger(&header("2016-05", "OCC", "sha-1"), &mut items).unwrap_err();
     assert!(matches!(err, StoreError::ImportAborted), "{err:?}");
     assert_eq!(s.imports(year).unwrap(), []);
@@ -671,7 +675,7 @@ fn an_aborted_import_writes_nothing(f: &mut Fixture) {
     let s = f.store.as_mut();
     let ok = import(s, "2016-05", "OCC", "sha-1", &may_rows());
     let actuals = s.actuals(year).unwrap();
-    let mut items = [ImportItem::Row(row(2, "CC100", "2016-05-01", 1)), ImportItem::Abort].into_iter();
+    let mut items = abandoned(vec![row(2, "CC100", "2016-05-01", 1)]);
     let err = s.import_ledger(&header("2016-05", "OCC", "sha-2"), &mut items).unwrap_err();
     assert!(matches!(err, StoreError::ImportAborted), "{err:?}");
     assert_eq!(s.actuals(year).unwrap(), actuals);
@@ -679,6 +683,77 @@ fn an_aborted_import_writes_nothing(f: &mut Fixture) {
     assert_eq!(s.imports(year).unwrap().iter().map(|i| i.import_id).collect::<Vec<_>>(), [import_id]);
     assert_eq!(actions(s), ["import"]);
     assert_eq!(f.count("ledger_row"), 4);
+    assert_eq!(f.store.verify_audit().unwrap(), None);
+}
+
+fn a_stream_whose_tally_is_not_its_rows_writes_nothing(f: &mut Fixture) {
+    fn check(f: &mut Fixture, items: Vec<ImportItem>, expected: &str) {
+        let s = f.store.as_mut();
+        let err = s.import_ledger(&header("2016-05", "OCC", "sha-1"), &mut items.into_iter()).unwrap_err();
+        assert!(matches!(&err, StoreError::Invalid(m) if m == expected), "{err:?}");
+        assert_eq!(s.imports(fy("2016-17")).unwrap(), []);
+        assert_eq!(s.audit_log().unwrap(), []);
+        assert_eq!(f.count("ledger_row"), 0);
+    }
+    let rows = may_rows();
+    let (first, rest) = rows.split_at(1);
+    // Batches out of order.
+    let mut tally = RowTally::new();
+    let (a, b) = (tally.batch(first.to_vec()), tally.batch(rest.to_vec()));
+    check(
+        f,
+        vec![ImportItem::Rows(b), ImportItem::Rows(a)],
+        "rows 2 to 4 of the import came after 0 rows: batches must come in order",
+    );
+    // A tally of other rows than those sent.
+    let mut tally = RowTally::new();
+    let a = tally.batch(first.to_vec());
+    tally.batch(rest.to_vec());
+    let end = ImportItem::End { tally, file_sha256: None };
+    check(f, vec![ImportItem::Rows(a), end], "the import's tally counts 4 rows, but the store was sent 1");
+    // No tally at the end.
+    let mut tally = RowTally::new();
+    check(
+        f,
+        vec![ImportItem::Rows(tally.batch(rows.clone()))],
+        "the import's rows ended after 4 rows without their tally",
+    );
+}
+
+/// `rows` as an importer with a reading thread sends them: in one batch, the file's hash
+/// at the end.
+fn hashed_after(rows: Vec<LedgerRow>, sha: Option<&str>) -> std::vec::IntoIter<ImportItem> {
+    let mut tally = RowTally::new();
+    let batch = tally.batch(rows);
+    vec![ImportItem::Rows(batch), ImportItem::End { tally, file_sha256: sha.map(String::from) }].into_iter()
+}
+
+fn the_file_hash_may_come_after_the_rows(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = fy("2016-17");
+    let mut no_hash_yet = header("2016-05", "OCC", "");
+    no_hash_yet.file_sha256 = None;
+    let first = s.import_ledger(&no_hash_yet, &mut hashed_after(may_rows(), Some("sha-may"))).unwrap();
+    let ImportOutcome::Imported { import_id, rows: 4, .. } = first else { panic!("{first:?}") };
+    assert_eq!(s.imports(year).unwrap()[0].file_sha256, "sha-may");
+    let log = s.audit_log().unwrap();
+
+    // The same file again, found only at the end: its rows are rolled back.
+    let again = s.import_ledger(&no_hash_yet, &mut hashed_after(may_rows(), Some("sha-may"))).unwrap();
+    assert_eq!(again, ImportOutcome::Unchanged { import_id });
+    assert_eq!(s.audit_log().unwrap(), log);
+    assert_eq!(f.count("ledger_row"), 4);
+
+    // The hash is given once: before the rows or after them, not both, not neither.
+    for (before, after) in [(None, None), (Some("sha-other"), Some("sha-other"))] {
+        let s = f.store.as_mut();
+        let mut h = header("2016-05", "OCC", "");
+        h.file_sha256 = before.map(String::from);
+        let err = s.import_ledger(&h, &mut hashed_after(may_rows(), after)).unwrap_err();
+        assert!(matches!(&err, StoreError::Invalid(m) if m.contains("given once")), "{err:?}");
+        assert_eq!(s.audit_log().unwrap(), log);
+        assert_eq!(f.count("ledger_row"), 4);
+    }
     assert_eq!(f.store.verify_audit().unwrap(), None);
 }
 
@@ -709,7 +784,7 @@ fn closed_periods_refuse_imports_and_forecasts(f: &mut Fixture) {
     assert_eq!(actions(s), ["import", "close-period", "close-period"]);
     assert_eq!((log[1].subject.as_str(), log[1].after.as_str()), ("period 2016-05", "status=closed"));
 
-    let mut items = may_rows().into_iter().map(ImportItem::Row);
+    let mut items = import_items(may_rows());
     let err = s.import_ledger(&header("2016-05", "OCC", "sha-corrected"), &mut items).unwrap_err();
     assert!(matches!(err, StoreError::PeriodClosed(p) if p == period("2016-05")), "{err:?}");
     let err = s.import_ledger(&header("2016-05", "OCCG", "sha-new"), &mut items).unwrap_err();
@@ -1089,7 +1164,7 @@ fn killed_import_child() {
         _ => panic!("bad POOLED_KILLED_IMPORT {location}"),
     };
     let mut n = 0;
-    let mut rows = std::iter::from_fn(|| {
+    let mut rows = import_items(std::iter::from_fn(|| {
         n += 1;
         if n > ROWS_BEFORE_KILL {
             println!("POOLED-CHILD-READY");
@@ -1098,8 +1173,8 @@ fn killed_import_child() {
             let mut line = String::new();
             std::io::stdin().read_line(&mut line).unwrap();
         }
-        Some(ImportItem::Row(row(n + 1, "CC100", "2016-05-02", 1)))
-    });
+        Some(row(n + 1, "CC100", "2016-05-02", 1))
+    }));
     store.import_ledger(&header("2016-05", "OCC", "sha-killed"), &mut rows).unwrap();
     panic!("the import finished: the parent did not kill this process");
 }
@@ -1775,14 +1850,14 @@ fn paused_import(
     let mut store = another_store(f);
     let import = std::thread::spawn(move || {
         let mut n = 0;
-        let mut items = std::iter::from_fn(|| {
+        let mut items = import_items(std::iter::from_fn(|| {
             n += 1;
             if n == rows / 2 {
                 halfway_tx.send(()).unwrap();
                 go_on_rx.recv().unwrap();
             }
-            (n <= rows).then(|| ImportItem::Row(row(n + 1, "CC100", "2016-05-02", 1)))
-        });
+            (n <= rows).then(|| row(n + 1, "CC100", "2016-05-02", 1))
+        }));
         store.import_ledger(&header("2016-05", partner, sha), &mut items)
     });
     (halfway, go_on, import)
@@ -1794,6 +1869,29 @@ fn finishes<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
     let (done, finished) = std::sync::mpsc::channel();
     std::thread::spawn(move || done.send(work()));
     finished.recv_timeout(std::time::Duration::from_secs(20)).expect("it waited for the import")
+}
+
+mod sqlite_only {
+    use super::*;
+
+    /// A new file has 16 KiB pages. An import's pages wait in the WAL, where other
+    /// connections read them, until `checkpoint` copies them into the file and empties it.
+    #[test]
+    fn an_import_waits_in_the_wal_until_the_checkpoint() {
+        let mut f = Fixture::sqlite("checkpoint");
+        assert_eq!(f.number("PRAGMA page_size"), 16_384);
+        let Db::Sqlite(path) = &f.db else { unreachable!() };
+        let wal = std::path::PathBuf::from(format!("{}-wal", path.display()));
+        let wal_bytes = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+        let rows: Vec<_> = (0..2_000).map(|n| row(n + 2, "CC100", "2016-05-02", 1)).collect();
+        import(f.store.as_mut(), "2016-05", "OCC", "sha-1", &rows);
+        assert!(wal_bytes() > 0);
+        assert_eq!(f.count("ledger_row"), 2_000);
+        f.store.checkpoint().unwrap();
+        assert_eq!(wal_bytes(), 0);
+        assert_eq!(f.count("ledger_row"), 2_000);
+        assert_eq!(f.store.verify_audit().unwrap(), None);
+    }
 }
 
 mod postgres_only {

@@ -206,6 +206,11 @@ fn run(web: &Arc<Web>, job: Arc<ImportJob>, folder: PathBuf, file: PathBuf, mapp
                 JobState::Failed(vec![why.to_string()])
             }
         });
+        // Now that the job is done: copying a large import out of SQLite's write-ahead log
+        // takes seconds, which nobody should wait for (left to it, the next sign-in would).
+        if let Err(e) = web.stores.run(|store| Ok(store.checkpoint()?)).await {
+            tracing::warn!(cause = ?e, job = job.id, "checkpoint after the import failed");
+        }
     };
     // Its log lines carry the id of the request that started it.
     tokio::spawn(tracing::Instrument::in_current_span(imported));
