@@ -201,8 +201,9 @@ else
     done
   done
   # A forecast at M6 on the first cost centre of each line: 5% over budget.
-  # (The name may hold commas: pool, line and budget are counted from the end.)
-  awk -F, 'NR > 1 && !seen[$(NF - 2) "/" $(NF - 1)]++ { printf "%s %.2f\n", $1, $NF * 1.05 }' "$WORK/plan.csv" |
+  # (The name may hold commas: pool, line and budget are counted from the end. Text cells
+  # are quoted, as every CSV pooled writes quotes them.)
+  awk -F, 'NR > 1 && !seen[$(NF - 2) "/" $(NF - 1)]++ { code = $1; gsub(/"/, "", code); printf "%s %.2f\n", code, $NF * 1.05 }' "$WORK/plan.csv" |
     while read -r code outturn; do
       p forecast --year $YEAR --month M6 --cost-centre "$code" --outturn "$outturn" >/dev/null
     done
