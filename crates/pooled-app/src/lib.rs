@@ -24,7 +24,7 @@ pub use payments::{
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use pooled_core::agreement::{Agreement, PartnerIx, variation};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
@@ -291,7 +291,8 @@ pub fn import_ledger(
     };
     let total_bytes = table.total_bytes();
     let (batches, receiver) = std::sync::mpsc::sync_channel::<Batch>(4);
-    let worker = std::thread::spawn(move || checker.check_all(table, &batches));
+    let (recycle, recycled) = std::sync::mpsc::sync_channel::<Vec<LedgerRow>>(8);
+    let worker = std::thread::spawn(move || checker.check_all(table, &batches, &recycle, &recycled));
 
     let mut ended = false;
     let mut changed = false;
@@ -420,18 +421,31 @@ struct RowChecker {
 /// can be up to a megabyte each): four batches in flight are at most a few megabytes.
 const BATCH: usize = 4096;
 const BATCH_BYTES: usize = 4 << 20;
+/// The most text room (bytes) a row may hold to be read into again.
+const RECYCLED_TEXT: usize = 1024;
 
 impl RowChecker {
-    fn check_all(self, mut table: impl Records, batches: &SyncSender<Batch>) -> Checked {
+    /// Reads, checks and tallies every row, sending them in batches. The rows of written
+    /// batches come back on `recycled` and are read into again, so that the rows are made
+    /// and freed on this thread, a few batches' worth in all.
+    fn check_all(
+        self,
+        mut table: impl Records,
+        batches: &SyncSender<Batch>,
+        recycle: &SyncSender<Vec<LedgerRow>>,
+        recycled: &Receiver<Vec<LedgerRow>>,
+    ) -> Checked {
         let mut bad = BadRows::default();
         let mut unreadable = None;
         let mut tally = RowTally::new();
         let mut batch = Vec::with_capacity(BATCH);
         let mut batch_bytes = 0;
         let mut record = Record::default();
+        let mut blanks: Vec<LedgerRow> = Vec::new();
+        let mut row = LedgerRow::blank();
         loop {
             let checked = match table.read_into(&mut record) {
-                Ok(true) => self.check(&record),
+                Ok(true) => self.check(&record, &mut row),
                 Ok(false) => break,
                 Err(e) => match e.row_error(&self.header) {
                     // A row the reader refused (its fields, its text) is a bad row like
@@ -444,9 +458,10 @@ impl RowChecker {
                 },
             };
             match checked {
-                Ok(row) if bad.is_empty() => {
+                Ok(()) if bad.is_empty() => {
                     batch_bytes += row.description.len() + row.reference.len() + row.subjective.len();
-                    batch.push(row);
+                    let next = blanks.pop().unwrap_or_else(LedgerRow::blank);
+                    batch.push(std::mem::replace(&mut row, next));
                 }
                 // Once a row is bad nothing will be written; keep reading only to report.
                 Ok(_) => {}
@@ -462,7 +477,11 @@ impl RowChecker {
             }
             if batch.len() == BATCH || batch_bytes >= BATCH_BYTES {
                 batch_bytes = 0;
-                let rows = tally.batch(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                let mut next = recycled.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                // A row that once held a long text keeps its room: such rows are freed rather
+                // than kept, so what is kept stays a few batches of ordinary rows.
+                blanks.extend(next.drain(..).filter(|r| r.text_capacity() <= RECYCLED_TEXT));
+                let rows = tally.batch(std::mem::replace(&mut batch, next)).recycled_to(recycle.clone());
                 if batches.send(Batch::Rows { rows, bytes_read: table.bytes_read() }).is_err() {
                     return Checked::AllGood;
                 }
@@ -479,9 +498,9 @@ impl RowChecker {
         Checked::AllGood
     }
 
-    fn check(&self, record: &Record) -> Result<LedgerRow, RowError> {
+    fn check(&self, record: &Record, row: &mut LedgerRow) -> Result<(), RowError> {
         let fields: Vec<&str> = record.fields.iter().map(String::as_str).collect();
-        let row = self.reader.read(record.row, &fields)?;
+        self.reader.read_into(record.row, &fields, row)?;
         let bad = |column: usize, message: String| RowError::new(record.row, column + 1, &self.header[column], message);
         match self.cost_centres.get(&row.cost_centre) {
             None => Err(bad(
@@ -498,7 +517,7 @@ impl RowChecker {
             Some(_) if row.date < self.first_day || row.date > self.last_day => {
                 Err(bad(self.date_column, format!("{} is outside the period {} being imported", row.date, self.period)))
             }
-            Some(_) => Ok(row),
+            Some(_) => Ok(()),
         }
     }
 }

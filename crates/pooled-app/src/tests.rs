@@ -57,8 +57,9 @@ fn millions_of_bad_rows_keep_fifty_and_a_count() {
         header,
     };
     let (sender, receiver) = std::sync::mpsc::sync_channel(4);
+    let (recycle, recycled) = std::sync::mpsc::sync_channel(4);
     let rows = 2_000_000;
-    let checked = checker.check_all(BadStream { next: 2, last: rows + 1 }, &sender);
+    let checked = checker.check_all(BadStream { next: 2, last: rows + 1 }, &sender, &recycle, &recycled);
     drop(sender);
     let Checked::Refused { bad, unreadable: None } = checked else { panic!("the stream was accepted") };
     assert_eq!(bad.first().len(), BadRows::KEPT);

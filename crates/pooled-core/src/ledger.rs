@@ -384,6 +384,14 @@ impl RowReader {
 
     /// Reads record number `row` (1-based, counting the header as row 1).
     pub fn read(&self, row: u64, fields: &[&str]) -> Result<LedgerRow, RowError> {
+        let mut into = LedgerRow::blank();
+        self.read_into(row, fields, &mut into)?;
+        Ok(into)
+    }
+
+    /// [`RowReader::read`] into a row read before, reusing its text's room: an import reads
+    /// millions of rows, and allocating each one's text was a third of its time.
+    pub fn read_into(&self, row: u64, fields: &[&str], into: &mut LedgerRow) -> Result<(), RowError> {
         let error = |column: usize, message: String| {
             RowError::new(row, column + 1, self.header.get(column).map_or("", String::as_str), message)
         };
@@ -401,16 +409,41 @@ impl RowReader {
                 dr - cr
             }
         };
-        let text = |column: Option<usize>| column.map_or(String::new(), |c| field(c).to_string());
-        Ok(LedgerRow {
-            row,
-            cost_centre: cost_centre.to_string(),
-            date,
-            amount,
-            subjective: text(self.subjective),
-            description: text(self.description),
-            reference: text(self.reference),
-        })
+        let set = |text: &mut String, column: Option<usize>| {
+            text.clear();
+            text.push_str(column.map_or("", field));
+        };
+        into.row = row;
+        into.date = date;
+        into.amount = amount;
+        set(&mut into.cost_centre, Some(self.cost_centre));
+        set(&mut into.subjective, self.subjective);
+        set(&mut into.description, self.description);
+        set(&mut into.reference, self.reference);
+        Ok(())
+    }
+}
+
+impl LedgerRow {
+    /// A row with nothing in it, to be read into.
+    pub fn blank() -> LedgerRow {
+        LedgerRow {
+            row: 0,
+            cost_centre: String::new(),
+            date: Date::MIN,
+            amount: Money::ZERO,
+            subjective: String::new(),
+            description: String::new(),
+            reference: String::new(),
+        }
+    }
+
+    /// The room its text holds, in bytes.
+    pub fn text_capacity(&self) -> usize {
+        self.cost_centre.capacity()
+            + self.subjective.capacity()
+            + self.description.capacity()
+            + self.reference.capacity()
     }
 }
 
