@@ -20,7 +20,9 @@ use crate::agreement::{Agreement, Board, BoardRule, Member, PartnerIx};
 use crate::calendar::Date;
 use deadlines::Standing;
 
-pub use change::{Given, Id, MAX_ID_LEN, MeetingChange, NewHolder, RegisterChange, ReportChange, parse_date};
+pub use change::{
+    Given, Id, MAX_ID_LEN, MeetingChange, NewHolder, RegisterChange, ReportChange, parse_date, parse_optional_date,
+};
 pub use minutes::draft_minutes;
 pub use register::{ActionPlan, Circulation, Holder, Nomination, Reconstitution, Register, SeatChange};
 pub use urgent::{RatificationStatus, UrgentDecision, ratification};

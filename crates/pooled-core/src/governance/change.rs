@@ -82,6 +82,11 @@ pub fn parse_date(field: &str, text: &str) -> Result<Date, String> {
     Date::parse_iso(text.trim()).map_err(|e| format!("{field}: {e}; give a date like 2016-09-15"))
 }
 
+/// An optional date as a person types it: blank is none.
+pub fn parse_optional_date(field: &str, text: Option<&str>) -> Result<Option<Date>, String> {
+    text.map(str::trim).filter(|t| !t.is_empty()).map(|t| parse_date(field, t)).transpose()
+}
+
 /// What a form gave for one change: its fields by name, trimmed, a blank one as absent;
 /// votes as `vote:SEAT` fields (`for`, `against`, `abstain`, blank for none).
 pub struct Given<'a> {
@@ -118,7 +123,7 @@ impl<'a> Given<'a> {
     }
 
     fn optional_date(&self, name: &str) -> Checked<Option<Date>> {
-        self.text(name).map(|t| parse_date(name, t)).transpose()
+        parse_optional_date(name, self.text(name))
     }
 
     fn optional_id(&self, name: &str) -> Checked<Option<Id>> {

@@ -43,8 +43,7 @@ pub(crate) fn working_days(n: u32) -> String {
 }
 
 fn optional_date(field: &str, text: Option<&str>) -> Result<Option<Date>, WebError> {
-    let text = text.map(str::trim).filter(|t| !t.is_empty());
-    text.map(|t| governance::parse_date(field, t)).transpose().map_err(|e| WebError::Invalid(vec![e]))
+    governance::parse_optional_date(field, text).map_err(|e| WebError::Invalid(vec![e]))
 }
 
 /// A form's fields as the core's [`Given`] reads them, with the version it was drawn from.
