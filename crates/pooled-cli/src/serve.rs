@@ -12,7 +12,7 @@ use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::governance::Meeting;
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
-use pooled_files::{GenOptions, PlanRow, Span, gen_ledger, gen_plan, write_plan_csv};
+use pooled_files::{GenOptions, PlanRow, Postings, Span, gen_ledger, gen_plan, write_plan_csv};
 use pooled_store::{NewUser, Role, Store};
 use pooled_web::Settings;
 
@@ -114,10 +114,6 @@ const DEMO_ACCOUNTS: [DemoAccount; 7] = [
 
 /// Cost centres per partner per line, as `pooled gen-plan` makes by default.
 const PER_PARTNER: usize = 20;
-
-/// The mean net posting of `gen_ledger` (pooled-files), in pence: rows of a month's
-/// budget divided by it give actuals near budget.
-const MEAN_POSTING_PENCE: i64 = 510_000;
 
 pub fn run(db: &Db, command: ServeCommand) -> Outcome {
     match command {
@@ -296,55 +292,30 @@ fn preset(name: &str) -> Result<Mapping, Failure> {
     Mapping::preset(name).ok_or_else(|| Failure::Usage(format!("no preset `{name}`")))
 }
 
-/// M1 to M6 of ledger for each partner: one extract a month, as its ERP writes it, with
-/// each line's postings sized to its monthly budget so that actuals run near budget.
+/// M1 to M6 of ledger for each partner: one extract a month, as its ERP writes it, each
+/// cost centre posting its budget for the month give or take the generator's variances
+/// (one seed for the year, so a line running over budget keeps running over).
 fn import_months(store: &mut dyn Store, agreement: &Agreement, plan: &[PlanRow], dir: &Path) -> Result<(), Failure> {
     let year = agreement.financial_year();
     for partner in agreement.partners() {
+        let cost_centres: Vec<PlanRow> = plan.iter().filter(|c| c.partner == partner.id).cloned().collect();
+        if cost_centres.is_empty() {
+            continue;
+        }
         let mapping = store.mapping(&partner.id).map_err(store_error)?.unwrap_or(preset("unit4")?);
+        let first = Span::Period(Period { year, month: FiscalMonth::new(1).expect("M1") });
+        let mut options = GenOptions::new(mapping.clone(), first, Postings::Budgets(cost_centres));
         for month in FiscalMonth::all().take(6) {
             let period = Period { year, month };
+            options.span = Span::Period(period);
             let file = dir.join(format!("{}-{period}.csv", partner.id));
-            let mut out: Vec<u8> = Vec::new();
-            for (p, pool) in agreement.pools().iter().enumerate() {
-                for (l, line) in pool.lines.iter().enumerate() {
-                    let codes: Vec<String> = plan
-                        .iter()
-                        .filter(|c| c.partner == partner.id && c.pool == pool.id && c.line == line.id)
-                        .map(|c| c.code.clone())
-                        .collect();
-                    let budget: Money = plan
-                        .iter()
-                        .filter(|c| c.partner == partner.id && c.pool == pool.id && c.line == line.id)
-                        .map(|c| c.budget)
-                        .sum();
-                    if codes.is_empty() || budget <= Money::ZERO {
-                        continue;
-                    }
-                    let mut options = GenOptions::new(mapping.clone(), Span::Period(period), codes);
-                    options.rows = u64::try_from(budget.pence() / 12 / MEAN_POSTING_PENCE).unwrap_or(0).max(1);
-                    options.seed = u64::from(month.number()) * 1000 + (p * 100 + l) as u64;
-                    let mut chunk = Vec::new();
-                    gen_ledger(&options, &mut chunk).map_err(|e| Failure::Input(vec![format!("generating: {e}")]))?;
-                    // One extract a month: every chunk after the first loses its header.
-                    let body = if out.is_empty() { &chunk[..] } else { after_first_line(&chunk) };
-                    out.extend_from_slice(body);
-                }
-            }
-            if out.is_empty() {
-                continue;
-            }
-            std::fs::write(&file, &out).map_err(|e| Failure::Input(vec![format!("{}: {e}", file.display())]))?;
+            write_file(&file, |w| gen_ledger(&options, w))?;
             let request =
                 ImportRequest { partner: &partner.id, period, path: &file, mapping: mapping.clone(), actor: ACTOR };
             pooled_app::import_ledger(store, &request, &mut |_, _| {}).map_err(app)?;
         }
     }
     Ok(())
-}
-
-fn after_first_line(bytes: &[u8]) -> &[u8] {
-    bytes.iter().position(|b| *b == b'\n').map_or(&[], |i| &bytes[i + 1..])
 }
 
 /// At M6 the budget holder of each line's first cost centre enters a forecast, some over

@@ -16,7 +16,7 @@ use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
-use pooled_files::{GenOptions, Span, gen_ledger, gen_plan, write_plan_csv};
+use pooled_files::{GenOptions, Postings, Span, gen_ledger, gen_plan, write_plan_csv};
 use pooled_store::{NewUser, PostgresStore, Role, SqliteStore, Store};
 use pooled_web::Web;
 use tower::ServiceExt;
@@ -291,8 +291,8 @@ pub fn populate(store: &mut dyn Store, text: &str, dir: &std::path::Path) {
         }
         for m in 1..=2 {
             let period = Period { year, month: month(m) };
-            let mut options = GenOptions::new(mapping.clone(), Span::Period(period), codes.clone());
-            options.rows = 300;
+            let postings = Postings::Rows { rows: 300, cost_centres: codes.clone() };
+            let mut options = GenOptions::new(mapping.clone(), Span::Period(period), postings);
             options.seed = u64::from(m);
             let file = dir.join(format!("{partner}-{m}.csv"));
             gen_ledger(&options, std::fs::File::create(&file).expect("create")).expect("generate");
@@ -497,8 +497,8 @@ pub fn occ_m3_extract(site: &Site) -> Vec<u8> {
     let plan = site.store().plan(year()).expect("plan");
     let codes: Vec<String> = plan.iter().filter(|c| c.partner == "OCC").map(|c| c.code.clone()).collect();
     let period = Period { year: year(), month: month(3) };
-    let mut options = GenOptions::new(Mapping::preset("unit4").expect("preset"), Span::Period(period), codes);
-    options.rows = 200;
+    let postings = Postings::Rows { rows: 200, cost_centres: codes };
+    let mut options = GenOptions::new(Mapping::preset("unit4").expect("preset"), Span::Period(period), postings);
     options.seed = 3;
     let mut out = Vec::new();
     gen_ledger(&options, &mut out).expect("generate");
