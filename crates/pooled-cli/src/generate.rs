@@ -27,7 +27,7 @@ pub enum GenerateCommand {
         output: Option<PathBuf>,
     },
     /// Write a synthetic ledger extract (CSV) in an ERP's layout, posting to the cost
-    /// centres `gen-plan` makes for the same agreement, --per-partner and --seed.
+    /// centres `gen-plan` makes for the same agreement, --per-partner and --plan-seed.
     GenLedger {
         #[arg(long)]
         agreement: PathBuf,
@@ -36,12 +36,17 @@ pub enum GenerateCommand {
         #[arg(long, default_value_t = 1_000_000)]
         rows: u64,
         /// Instead of --rows: each cost centre's month nets to its budget for the month,
-        /// a few lines over and a few under, each pool within about 3% of its budget, with
-        /// credit notes and journals, as a real month reads.
+        /// a few lines over and a few under, each pool within about 2% of its budget, with
+        /// credit notes and journals, as a real month reads. Give every month the same
+        /// --seed, so that a line over budget stays over.
         #[arg(long, conflicts_with = "rows")]
         budgets: bool,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The --seed the plan was made with by gen-plan: its budgets are what --budgets
+        /// follows.
+        #[arg(long, default_value_t = 1)]
+        plan_seed: u64,
         /// Only this partner's cost centres (an extract comes from one partner's ERP).
         #[arg(long)]
         partner: Option<String>,
@@ -73,6 +78,7 @@ pub fn run(command: GenerateCommand) -> Outcome {
             rows,
             budgets,
             seed,
+            plan_seed,
             partner,
             period,
             through,
@@ -88,7 +94,7 @@ pub fn run(command: GenerateCommand) -> Outcome {
             {
                 return Err(Failure::Usage(format!("unknown partner `{p}` in {}", agreement.display())));
             }
-            let plan: Vec<_> = gen_plan(&a, per_partner, seed)
+            let plan: Vec<_> = gen_plan(&a, per_partner, plan_seed)
                 .into_iter()
                 .filter(|c| partner.as_ref().is_none_or(|p| *p == c.partner))
                 .collect();

@@ -190,6 +190,36 @@ fn worked_example_from_load_to_settlement() {
     assert!(log.lines().any(|l| l.contains("tester")), "the audit log names who: {log}");
 }
 
+/// Extracts that follow the budgets read as a real quarter: every pool's actual to date
+/// within 3% of its budget to date, while some cost centres run well over or under.
+#[test]
+fn extracts_that_follow_the_budgets_make_a_credible_report() {
+    let s = Scratch::new("budgets");
+    s.set_up();
+    for period in ["2016-04", "2016-05", "2016-06"] {
+        for (partner, preset) in [("OCC", "unit4"), ("OCCG", "oracle")] {
+            let file = s.path(&format!("{partner}-{period}.csv"));
+            let args = ["--partner", partner, "--period", period, "--budgets", "--preset", preset, "-o", &file];
+            s.ok(&[&["gen-ledger", "--agreement", AGREEMENT][..], &args].concat());
+            s.ok(&["import", "--partner", partner, "--period", period, &file]);
+        }
+    }
+    let report = s.report_json("M3");
+    let mut off_by_over_5_percent = 0;
+    for pool in report["pools"].as_array().unwrap() {
+        let rows = pool["rows"].as_array().unwrap();
+        let (budget, actual) = (pence(&rows[0]["budget_to_date"]), pence(&rows[0]["actual_to_date"]));
+        assert!((actual - budget).abs() * 100 <= budget * 3, "{}: {actual} to date for {budget}", pool["id"]);
+        let cost_centres = rows.iter().filter(|r| r["level"] == "cost centre");
+        off_by_over_5_percent += cost_centres
+            .filter(|r| {
+                (pence(&r["actual_to_date"]) - pence(&r["budget_to_date"])).abs() * 20 > pence(&r["budget_to_date"])
+            })
+            .count();
+    }
+    assert!(off_by_over_5_percent > 5, "{off_by_over_5_percent} cost centres more than 5% off");
+}
+
 #[test]
 fn bad_rows_are_all_reported_and_nothing_is_written() {
     let s = Scratch::new("badrows");

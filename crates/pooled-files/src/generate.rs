@@ -169,9 +169,11 @@ impl Month {
 /// the month (the plan's profile) plus a variance drawn from the seed, the same in every
 /// month and every extract made with that seed: one line in three runs 4% to 12% over or
 /// under, the others within 1.5%, and when a pool's lines drift more than 2% from its
-/// budget its largest line takes the difference back; each cost centre adds up to 3% of
-/// its own, and each month up to 2% more, both balanced within the line. So each pool's
-/// month stays within about 2% of its budget while a few lines are visibly over or under.
+/// budget its largest line takes the difference back; in a line of four cost centres or
+/// more, one in four runs 5% to 15% off its line, the others (and those of smaller lines)
+/// within 3%, and each month adds up to 3% more, all balanced within the line. So each
+/// pool's month stays within about 2% of its budget while a few lines, and more cost
+/// centres, are visibly over or under.
 /// Journals move cost only into a cost centre from one of the next few that spends that
 /// month, and that one's other postings make it good. A year's extract is its months'
 /// extracts one after another.
@@ -293,7 +295,7 @@ fn write_budgets<W: Write>(out: &mut Out<'_, W>, options: &GenOptions, plan: &[P
         for (i, cost_centre) in plan.iter().enumerate() {
             let budget = i128::from(cost_centre.profile[m].pence());
             let line = variances.line[i];
-            let noise = balanced(&mut postings.rng, drift[line], 200);
+            let noise = balanced(&mut postings.rng, drift[line], 300);
             drift[line] += noise * budget;
             let variance = i128::from(variances.cost_centre[i]) + noise;
             let month = i64::try_from(budget + budget * variance / WHOLE).expect("a plan's amounts fit in i64");
@@ -388,11 +390,21 @@ impl Variances {
             }
         }
         let mut drift = vec![0i128; lines.len()];
+        let mut sizes = vec![0usize; lines.len()];
+        for &l in &line {
+            sizes[l] += 1;
+        }
         let cost_centre = line
             .iter()
             .zip(&budgets)
             .map(|(&l, budget)| {
-                let own = balanced(&mut rng, drift[l], 300);
+                // In a line of four or more, which can balance it, one cost centre in four
+                // runs 5% to 15% off its line; the others within 3%.
+                let own = if sizes[l] >= 4 && rng.below(4) == 0 {
+                    against(&mut rng, drift[l]) * i128::from(500 + rng.below(1001))
+                } else {
+                    balanced(&mut rng, drift[l], 300)
+                };
                 drift[l] += own * budget;
                 i64::try_from(by_line[l] + own).expect("a few thousand basis points")
             })
