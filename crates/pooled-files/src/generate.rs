@@ -311,7 +311,7 @@ fn write_budgets<W: Write>(out: &mut Out<'_, W>, options: &GenOptions, plan: &[P
                     journalled_out[later] += moved;
                 }
             }
-            postings.to_net(&cost_centre.code, net)?;
+            postings.netting_to(&cost_centre.code, net)?;
         }
     }
     Ok(())
@@ -444,7 +444,7 @@ impl<W: Write> Posting<'_, '_, W> {
     }
 
     /// Invoices and credit notes netting exactly to `net` (income when it is negative).
-    fn to_net(&mut self, code: &str, net: i64) -> io::Result<()> {
+    fn netting_to(&mut self, code: &str, net: i64) -> io::Result<()> {
         let mut left = net;
         while left > 0 {
             let pence = posting_size(&mut self.rng, net).min(left);
