@@ -112,20 +112,34 @@ pub fn agreement_year(agreement: &Agreement) -> AgreementYear {
 /// must be loaded for the year, or, named by none, the year's only agreement. A year with
 /// several needs the id: the error lists them.
 pub fn resolve(store: &dyn Store, year: FinancialYear, agreement: Option<&str>) -> Result<AgreementYear> {
-    let held: Vec<String> = (store.agreements()?.into_iter())
-        .filter(|s| s.agreement.year == year)
-        .map(|s| s.agreement.agreement)
-        .collect();
+    let held = (store.agreements()?.into_iter()).filter(|s| s.agreement.year == year).map(|s| s.agreement.agreement);
+    let id = choose(held.collect(), agreement, Some(year))?;
+    Ok(AgreementYear::new(id, year))
+}
+
+/// The agreement (its id) a command on something kept for every year of an agreement (a
+/// partner's mapping) acts on: as [`resolve`], among every agreement in the store.
+pub fn resolve_id(store: &dyn Store, agreement: Option<&str>) -> Result<String> {
+    let mut held: Vec<String> = store.agreements()?.into_iter().map(|s| s.agreement.agreement).collect();
+    held.dedup();
+    choose(held, agreement, None)
+}
+
+/// The one of `held` (the agreements of `year`, or of the store) that `asked` names, or
+/// with none asked the only one.
+fn choose(held: Vec<String>, asked: Option<&str>, year: Option<FinancialYear>) -> Result<String> {
     let listed = || held.join(", ");
-    match (agreement, held.as_slice()) {
-        (_, []) => Err(AppError::NotFound(format!("no agreement is loaded for {year}: run `pooled load` first"))),
-        (Some(id), _) if held.iter().any(|h| h == id) => Ok(AgreementYear::new(id, year)),
-        (Some(id), _) => {
-            Err(AppError::NotFound(format!("no agreement {id} is loaded for {year}: it holds {}", listed())))
-        }
-        (None, [only]) => Ok(AgreementYear::new(only.as_str(), year)),
+    let (loaded, holder) = match year {
+        Some(year) => (format!(" for {year}"), year.to_string()),
+        None => (String::new(), "the database".to_string()),
+    };
+    match (asked, held.as_slice()) {
+        (_, []) => Err(AppError::NotFound(format!("no agreement is loaded{loaded}: run `pooled load` first"))),
+        (Some(id), _) if held.iter().any(|h| h == id) => Ok(id.to_string()),
+        (Some(id), _) => Err(AppError::NotFound(format!("no agreement {id} is loaded{loaded}: {holder} holds {}", listed()))),
+        (None, [only]) => Ok(only.clone()),
         (None, _) => Err(AppError::Input(vec![format!(
-            "{year} holds {} agreements ({}): give --agreement ID",
+            "{holder} holds {} agreements ({}): give --agreement ID",
             held.len(),
             listed()
         )])),
