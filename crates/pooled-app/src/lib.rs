@@ -136,7 +136,9 @@ fn choose(held: Vec<String>, asked: Option<&str>, year: Option<FinancialYear>) -
     match (asked, held.as_slice()) {
         (_, []) => Err(AppError::NotFound(format!("no agreement is loaded{loaded}: run `pooled load` first"))),
         (Some(id), _) if held.iter().any(|h| h == id) => Ok(id.to_string()),
-        (Some(id), _) => Err(AppError::NotFound(format!("no agreement {id} is loaded{loaded}: {holder} holds {}", listed()))),
+        (Some(id), _) => {
+            Err(AppError::NotFound(format!("no agreement {id} is loaded{loaded}: {holder} holds {}", listed())))
+        }
         (None, [only]) => Ok(only.clone()),
         (None, _) => Err(AppError::Input(vec![format!(
             "{holder} holds {} agreements ({}): give --agreement ID",
@@ -148,9 +150,9 @@ fn choose(held: Vec<String>, asked: Option<&str>, year: Option<FinancialYear>) -
 
 /// The current version of an agreement's year, validated.
 pub fn agreement(store: &dyn Store, key: &AgreementYear) -> Result<Agreement> {
-    let stored = store.agreement(key)?.ok_or_else(|| {
-        AppError::NotFound(format!("no agreement {key} is loaded: run `pooled load` first"))
-    })?;
+    let stored = store
+        .agreement(key)?
+        .ok_or_else(|| AppError::NotFound(format!("no agreement {key} is loaded: run `pooled load` first")))?;
     Agreement::parse(&stored.text)
         .map(|(a, _)| a)
         .map_err(|e| input(&format!("stored agreement {key} v{}", stored.version), &e, &stored.text))

@@ -218,7 +218,11 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
         }
         DbCommand::Agreements { json } => {
             let listed = pooled_app::agreements(store).map_err(app)?;
-            Ok(if json { crate::json::pretty(&pooled_app::json::agreements(&listed)) } else { agreements_table(&listed) })
+            Ok(if json {
+                crate::json::pretty(&pooled_app::json::agreements(&listed))
+            } else {
+                agreements_table(&listed)
+            })
         }
         DbCommand::ExportAgreement { year, which, version } => {
             let key = which.resolve(store, year)?;
@@ -227,7 +231,9 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
                 Some(n) => versions.into_iter().find(|v| v.version == n),
                 None => versions.into_iter().last(),
             };
-            chosen.map(|v| v.text).ok_or_else(|| Failure::Input(vec![format!("no such version of the agreement {key}")]))
+            chosen
+                .map(|v| v.text)
+                .ok_or_else(|| Failure::Input(vec![format!("no such version of the agreement {key}")]))
         }
         DbCommand::LoadPlan { year, which, file } => {
             let key = which.resolve(store, year)?;

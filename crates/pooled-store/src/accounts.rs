@@ -178,7 +178,10 @@ pub(crate) fn check_new_user(user: &NewUser) -> Result<()> {
         return invalid(format!("{}: only budget holders have cost centres, not {}", user.username, user.role));
     }
     if let Some(blank) = user.agreements.iter().find(|a| a.is_empty() || a.trim() != a.as_str()) {
-        return invalid(format!("{}: the agreement id {blank:?} is empty or starts or ends with a space", user.username));
+        return invalid(format!(
+            "{}: the agreement id {blank:?} is empty or starts or ends with a space",
+            user.username
+        ));
     }
     Ok(())
 }

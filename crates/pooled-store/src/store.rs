@@ -18,8 +18,9 @@ use crate::common::*;
 use crate::schema::migrate;
 use crate::sql::{Backend, Conn, Lock, Param, Row, params};
 use crate::{
-    Actual, AgreementSummary, AgreementVersion, AgreementYear, DocumentSave, Forecast, ImportHeader, ImportItem, ImportOutcome, ImportRecord,
-    LoadOutcome, PaymentStatus, Result, Store, StoreError, StoredCostCentre, StoredDocument,
+    Actual, AgreementSummary, AgreementVersion, AgreementYear, DocumentSave, Forecast, ImportHeader, ImportItem,
+    ImportOutcome, ImportRecord, LoadOutcome, PaymentStatus, Result, Store, StoreError, StoredCostCentre,
+    StoredDocument,
 };
 
 /// The store on one database connection: [`crate::SqliteStore`] or [`crate::PostgresStore`].
@@ -80,7 +81,11 @@ fn is_closed<B: Backend>(c: &mut Conn<B>, agreement: &str, period: Period) -> Re
     Ok(c.row(sql, params![agreement, period.year, period.month], |_| Ok(()))?.is_some())
 }
 
-fn versions<B: Backend>(c: &mut Conn<B>, agreement: &AgreementYear, latest_only: bool) -> Result<Vec<AgreementVersion>> {
+fn versions<B: Backend>(
+    c: &mut Conn<B>,
+    agreement: &AgreementYear,
+    latest_only: bool,
+) -> Result<Vec<AgreementVersion>> {
     let order = if latest_only { "version DESC LIMIT 1" } else { "version" };
     let sql = format!(
         "SELECT version, agreement_id, toml, loaded_at, loaded_by, changes FROM agreement
@@ -921,7 +926,15 @@ impl<B: Backend> Store for SqlStore<B> {
                  VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (agreement_id, year, pool, from_partner, month) DO UPDATE
                  SET raised_on = excluded.raised_on, paid_on = excluded.paid_on",
-                params![agreement_id, *year, &status.pool, &status.from, status.month, status.raised_on, status.paid_on],
+                params![
+                    agreement_id,
+                    *year,
+                    &status.pool,
+                    &status.from,
+                    status.month,
+                    status.raised_on,
+                    status.paid_on
+                ],
             )?;
             let subject = format!("payment {agreement} {} from {} {}", status.pool, status.from, status.month);
             let after = payment_text(status.raised_on, status.paid_on);

@@ -516,17 +516,17 @@ fn a_register_change_and_a_meeting_edit_at_once_leave_the_board_readable(site: S
     const ROUNDS: usize = 20;
     schedule(&site);
     let mut store = site.store();
-    let start = board::records(store.as_ref(), year()).expect("the board");
+    let start = board::records(store.as_ref(), &oxon()).expect("the board");
     let register_text = start.register.to_toml(&start.agreement);
     let meeting_text = start.meetings[0].meeting.to_toml(&start.agreement);
-    let meeting_key = board::meeting_key(year(), start.meetings[0].meeting.date);
+    let meeting_key = board::meeting_key(&oxon(), start.meetings[0].meeting.date);
     let mut saved = [0; 2];
     for round in 0..ROUNDS {
         let barrier = Arc::new(Barrier::new(2));
         let (mut registrar, gate) = (site.store(), Arc::clone(&barrier));
         let empties_seat = std::thread::spawn(move || {
             gate.wait();
-            let records = board::records(registrar.as_ref(), year()).expect("the board");
+            let records = board::records(registrar.as_ref(), &oxon()).expect("the board");
             let register = without_occg_ddl(&records);
             board::save_register(registrar.as_mut(), &records.agreement, records.register_version, &register, "ann")
                 .is_ok()
@@ -534,7 +534,7 @@ fn a_register_change_and_a_meeting_edit_at_once_leave_the_board_readable(site: S
         let (mut clerk, gate) = (site.store(), Arc::clone(&barrier));
         let votes = std::thread::spawn(move || {
             gate.wait();
-            let records = board::records(clerk.as_ref(), year()).expect("the board");
+            let records = board::records(clerk.as_ref(), &oxon()).expect("the board");
             let record = &records.meetings[0];
             let mut meeting = record.meeting.clone();
             meeting.decisions.push(Decision {
@@ -548,7 +548,7 @@ fn a_register_change_and_a_meeting_edit_at_once_leave_the_board_readable(site: S
             board::save_meeting(clerk.as_mut(), &records.agreement, Some(record.version), &meeting, "bob").is_ok()
         });
         let outcome = [empties_seat.join().expect("register thread"), votes.join().expect("meeting thread")];
-        if let Err(e) = board::records(store.as_ref(), year()) {
+        if let Err(e) = board::records(store.as_ref(), &oxon()) {
             panic!("round {round}: the board is unreadable after saves {outcome:?}: {e}");
         }
         assert_ne!(outcome, [true, true], "round {round}: both saves went through");
@@ -556,7 +556,7 @@ fn a_register_change_and_a_meeting_edit_at_once_leave_the_board_readable(site: S
             *count += usize::from(went);
         }
         // Back to the start: the register first, so that the meeting stays readable.
-        reset(store.as_mut(), board::REGISTER, &year().to_string(), &register_text);
+        reset(store.as_mut(), board::REGISTER, &board::register_key(&oxon()), &register_text);
         reset(store.as_mut(), board::MEETING, &meeting_key, &meeting_text);
     }
     assert_eq!(saved.iter().sum::<usize>(), ROUNDS, "one of the two saves in each round: {saved:?}");

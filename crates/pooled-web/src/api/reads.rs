@@ -46,7 +46,9 @@ pub async fn years(State(web): State<Arc<Web>>) -> ApiResult<Years> {
         .run(move |store| {
             let mut years = Vec::new();
             let mut held = store.agreements()?;
-            held.sort_by(|a, b| (a.agreement.year, &a.agreement.agreement).cmp(&(b.agreement.year, &b.agreement.agreement)));
+            held.sort_by(|a, b| {
+                (a.agreement.year, &a.agreement.agreement).cmp(&(b.agreement.year, &b.agreement.agreement))
+            });
             for summary in held {
                 let agreement = shared.agreement_of(store, &summary.agreement)?;
                 years.push(YearAgreement {
@@ -210,12 +212,7 @@ pub async fn forecasts(State(web): State<Arc<Web>>, Path(InYear { year }): Path<
 pub async fn imports(State(web): State<Arc<Web>>, Path(InYear { year }): Path<InYear>) -> ApiResult<Imports> {
     let year = parse_year(&year)?;
     let shared = Arc::clone(&web);
-    let imports = web
-        .stores
-        .run(move |store| {
-            Ok(store.imports(&shared.scope(store, year)?)?)
-        })
-        .await?;
+    let imports = web.stores.run(move |store| Ok(store.imports(&shared.scope(store, year)?)?)).await?;
     Ok(Json(json::imports(&imports)))
 }
 
