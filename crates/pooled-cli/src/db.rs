@@ -36,7 +36,8 @@ pub struct Db {
 pub struct Which {
     /// The agreement's id (`[agreement] id` of its file); needed only when the year (or the
     /// database, for a mapping) holds more than one agreement.
-    #[arg(long = "agreement", value_name = "ID")]
+    // Its own id: `settle` and `payments` also take an agreement file.
+    #[arg(long = "agreement", id = "agreement_id", value_name = "ID")]
     pub agreement: Option<String>,
 }
 

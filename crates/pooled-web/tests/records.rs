@@ -138,7 +138,7 @@ fn a_finance_officer_records_an_instalment_raised_and_paid(site: Site) {
     assert_eq!(store.payments(&oxon()).expect("payments"), [expected]);
     let entry = store.audit_log().expect("log").into_iter().rfind(|e| e.action == "record-payment").expect("entry");
     assert_eq!(entry.actor, "occ-finance");
-    assert_eq!(entry.subject, "payment 2016-17 MH from OCC M3");
+    assert_eq!(entry.subject, "payment oxon-s75 2016-17 MH from OCC M3");
     // The other partner's finance officer may record it too: the CCG is paid.
     let cleared = [("pool", "MH"), ("from", "OCC"), ("month", "M3"), ("raised_on", "2016-05-20"), ("paid_on", "")];
     assert_eq!(site.post_as("occg-finance", "/payments/2016-17", &cleared).status, StatusCode::SEE_OTHER);
