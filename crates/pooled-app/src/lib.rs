@@ -300,7 +300,10 @@ pub fn set_forecast(
 ) -> Result<()> {
     let ForecastEntry { agreement, month, cost_centre, outturn } = *entry;
     let planned = store.plan(agreement)?.into_iter().find(|c| c.code == cost_centre).ok_or_else(|| {
-        AppError::Input(vec![format!("cost centre `{cost_centre}` is not in the {} plan of {}", agreement.year, agreement.agreement)])
+        AppError::Input(vec![format!(
+            "cost centre `{cost_centre}` is not in the {} plan of {}",
+            agreement.year, agreement.agreement
+        )])
     })?;
     allowed(&planned).map_err(AppError::Forbidden)?;
     Ok(store.set_forecast(agreement, month, cost_centre, outturn, actor)?)

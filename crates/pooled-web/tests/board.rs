@@ -168,7 +168,8 @@ fn a_meeting_is_recorded_until_quorate_and_decides(site: Site) {
     assert!(stored.text.contains("minutes_circulated = 2016-09-28"));
     assert_eq!(stored.saved_by, "manager");
     let log = store.audit_log().expect("log");
-    let saves = log.iter().filter(|e| e.action == "save-meeting" && e.subject == "meeting oxon-s75/2016-17/2016-09-15").count();
+    let saves =
+        log.iter().filter(|e| e.action == "save-meeting" && e.subject == "meeting oxon-s75/2016-17/2016-09-15").count();
     assert_eq!(saves as u32, stored.version);
 }
 
@@ -274,7 +275,11 @@ fn a_seat_changes_hands_by_written_notification(site: Site) {
     let empty = [("action", "change"), ("seat", "occg-ddl"), ("notified_on", "2016-08-01"), ("from", "2016-08-01")];
     let refused = change_register(&site, &empty);
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.text().contains("would leave the recorded meeting oxon-s75/2016-17/2016-09-15"), "{}", refused.text());
+    assert!(
+        refused.text().contains("would leave the recorded meeting oxon-s75/2016-17/2016-09-15"),
+        "{}",
+        refused.text()
+    );
     assert_eq!(site.get(MEETING).status, StatusCode::OK);
 }
 
