@@ -14,7 +14,7 @@ use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::plan::Plan;
 use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
-use pooled_store::{AgreementYear, AuditHead, Store, StoreError};
+use pooled_store::{AgreementYear, AuditHead, PaymentStatus, Store, StoreError};
 
 use crate::error::WebError;
 use crate::imports::Jobs;
@@ -134,6 +134,16 @@ impl Web {
     /// The year's current agreement, parsed at most once per version.
     pub(crate) fn agreement(&self, store: &dyn Store, year: FinancialYear) -> Result<Arc<Agreement>, WebError> {
         self.agreement_of(store, &self.scope(store, year)?)
+    }
+
+    /// The year's agreement and what is recorded of its instalments.
+    pub(crate) fn payments(
+        &self,
+        store: &dyn Store,
+        year: FinancialYear,
+    ) -> Result<(Arc<Agreement>, Vec<PaymentStatus>), WebError> {
+        let scope = self.scope(store, year)?;
+        Ok((self.agreement_of(store, &scope)?, store.payments(&scope)?))
     }
 
     /// An agreement's current version for a year, parsed at most once per version.

@@ -170,13 +170,7 @@ pub async fn settlement(
 pub async fn payments(State(web): State<Arc<Web>>, Path(InYear { year }): Path<InYear>) -> ApiResult<Payments> {
     let year = parse_year(&year)?;
     let shared = Arc::clone(&web);
-    let (a, recorded) = web
-        .stores
-        .run(move |store| {
-            let scope = shared.scope(store, year)?;
-            Ok((shared.agreement_of(store, &scope)?, store.payments(&scope)?))
-        })
-        .await?;
+    let (a, recorded) = web.stores.run(move |store| shared.payments(store, year)).await?;
     Ok(Json(json::payments(&a, &schedule(&a), &recorded)))
 }
 

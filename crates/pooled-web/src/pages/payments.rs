@@ -62,13 +62,7 @@ impl Payments {
 
 async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Payments, WebError> {
     let shared = Arc::clone(web);
-    let (agreement, recorded) = web
-        .stores
-        .run(move |store| {
-            let scope = shared.scope(store, year)?;
-            Ok((shared.agreement_of(store, &scope)?, store.payments(&scope)?))
-        })
-        .await?;
+    let (agreement, recorded) = web.stores.run(move |store| shared.payments(store, year)).await?;
     let tracked = tracked_payments(&agreement, &recorded);
     Ok(Payments { year, agreement, tracked, today: web.clock.today() })
 }
