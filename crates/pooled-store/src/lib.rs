@@ -438,8 +438,9 @@ pub trait Store {
 
     /// Creates an account; its id. A username already taken in any case is
     /// [`StoreError::Duplicate`]; a role with the wrong scope (a partner for anyone but
-    /// partner finance, cost centres for anyone but a budget holder) is
-    /// [`StoreError::Invalid`]. The audit entry holds everything but the password hash.
+    /// partner finance, cost centres for anyone but a budget holder) or an empty agreement
+    /// id is [`StoreError::Invalid`]. The audit entry holds everything but the password
+    /// hash.
     fn create_user(&mut self, user: &NewUser, actor: &str) -> Result<i64>;
     fn user(&self, id: i64) -> Result<Option<User>>;
     /// The account of a username, in any case.
