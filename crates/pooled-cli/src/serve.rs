@@ -12,8 +12,9 @@ use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::governance::Meeting;
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
+use pooled_core::report::Level;
 use pooled_files::{GenOptions, PlanRow, Postings, Span, gen_ledger, gen_plan, write_plan_csv};
-use pooled_store::{NewUser, Role, Store};
+use pooled_store::{NewUser, Role, Store, StoredCostCentre};
 use pooled_web::Settings;
 
 use crate::db::{Db, app, store_error};
@@ -51,10 +52,40 @@ pub enum ServeCommand {
     },
 }
 
-/// The example agreements, built in so that `pooled demo` works from any directory.
-const AGREEMENTS: [(&str, &str); 2] = [
-    ("examples/oxfordshire-2016-17.toml", include_str!("../../../examples/oxfordshire-2016-17.toml")),
-    ("examples/oxfordshire-2022-23.toml", include_str!("../../../examples/oxfordshire-2022-23.toml")),
+/// An agreement of the demo, built in so that `pooled demo` works from any directory.
+struct DemoAgreement {
+    file: &'static str,
+    text: &'static str,
+    /// Each partner's ERP, whose layout its extracts take.
+    layouts: &'static [(&'static str, &'static str)],
+    /// The example's plan (file, text), or none for one that `gen-plan` makes.
+    plan: Option<(&'static str, &'static str)>,
+}
+
+/// Both Oxfordshire agreements, and the Buckinghamshire one for the same year as the
+/// second, whose NHS partner is succeeded by the same ICB.
+const AGREEMENTS: [DemoAgreement; 3] = [
+    DemoAgreement {
+        file: "examples/oxfordshire-2016-17.toml",
+        text: include_str!("../../../examples/oxfordshire-2016-17.toml"),
+        layouts: &[("OCC", "unit4"), ("OCCG", "oracle")],
+        plan: None,
+    },
+    DemoAgreement {
+        file: "examples/oxfordshire-2022-23.toml",
+        text: include_str!("../../../examples/oxfordshire-2022-23.toml"),
+        layouts: &[("OCC", "unit4"), ("OCCG", "oracle")],
+        plan: None,
+    },
+    DemoAgreement {
+        file: "examples/buckinghamshire-2022-23.toml",
+        text: include_str!("../../../examples/buckinghamshire-2022-23.toml"),
+        layouts: &[("BC", "sap"), ("BCCG", "oracle")],
+        plan: Some((
+            "examples/buckinghamshire-2022-23-plan.csv",
+            include_str!("../../../examples/buckinghamshire-2022-23-plan.csv"),
+        )),
+    },
 ];
 
 /// Two meetings of the 2016-17 board, from the examples: a quorate one and an inquorate one.
@@ -229,17 +260,24 @@ fn create_demo(path: &Path) -> Result<(), Failure> {
     let store = store.as_mut();
     let work = TempDir::new()?;
     let mut budget_holder = Vec::new();
-    for (file, text) in AGREEMENTS {
-        pooled_app::load_agreement(store, file, text, ACTOR).map_err(app)?;
-        let (agreement, _) = Agreement::parse(text).map_err(|_| Failure::Input(vec![format!("{file}: invalid")]))?;
+    for demo in &AGREEMENTS {
+        let file = demo.file;
+        pooled_app::load_agreement(store, file, demo.text, ACTOR).map_err(app)?;
+        let (agreement, _) =
+            Agreement::parse(demo.text).map_err(|_| Failure::Input(vec![format!("{file}: invalid")]))?;
         let key = pooled_app::agreement_year(&agreement);
-        for (partner, layout) in [("OCC", "unit4"), ("OCCG", "oracle")] {
+        for (partner, layout) in demo.layouts {
             store.save_mapping(&key.agreement, partner, &preset(layout)?, ACTOR).map_err(store_error)?;
         }
-        let plan = gen_plan(&agreement, PER_PARTNER, 1);
         let plan_file = work.0.join(format!("plan-{}-{}.csv", key.agreement, key.year));
-        write_file(&plan_file, |w| write_plan_csv(w, &plan))?;
+        match demo.plan {
+            Some((name, text)) => std::fs::write(&plan_file, text)
+                .map_err(|e| Failure::Input(vec![format!("{name}: cannot copy to {}: {e}", plan_file.display())]))?,
+            None => write_file(&plan_file, |w| write_plan_csv(w, &gen_plan(&agreement, PER_PARTNER, 1)))?,
+        }
         pooled_app::load_plan(store, &key, &plan_file, ACTOR).map_err(app)?;
+        // The plan as stored, with its monthly profile, is what the ledger follows.
+        let plan: Vec<PlanRow> = store.plan(&key).map_err(store_error)?.into_iter().map(plan_row).collect();
         import_months(store, &agreement, &plan, &work.0)?;
         enter_forecasts(store, &agreement, &plan)?;
         budget_holder.extend(first_cost_centres(&agreement, &plan, "OCC"));
@@ -282,6 +320,18 @@ fn create_accounts(store: &mut dyn Store, budget_holder: &[String]) -> Result<()
     Ok(())
 }
 
+fn plan_row(c: StoredCostCentre) -> PlanRow {
+    PlanRow {
+        code: c.code,
+        name: c.name,
+        partner: c.partner,
+        pool: c.pool,
+        line: c.line,
+        budget: c.budget,
+        profile: c.profile,
+    }
+}
+
 /// The first cost centre of `partner` on each line: the demo budget holder's.
 fn first_cost_centres(agreement: &Agreement, plan: &[PlanRow], partner: &str) -> Vec<String> {
     let lines = agreement.pools().iter().flat_map(|p| p.lines.iter().map(move |l| (&p.id, &l.id)));
@@ -312,7 +362,7 @@ fn import_months(store: &mut dyn Store, agreement: &Agreement, plan: &[PlanRow],
         for month in FiscalMonth::all().take(6) {
             let period = Period { year, month };
             options.span = Span::Period(period);
-            let file = dir.join(format!("{}-{period}.csv", partner.id));
+            let file = dir.join(format!("{}-{}-{period}.csv", agreement.id(), partner.id));
             write_file(&file, |w| gen_ledger(&options, w))?;
             let request = ImportRequest {
                 agreement: agreement.id(),
@@ -330,21 +380,34 @@ fn import_months(store: &mut dyn Store, agreement: &Agreement, plan: &[PlanRow],
 
 /// At M6 the budget holder of each line's first cost centre enters a forecast, some over
 /// and some under budget, so that the demo's report has entered forecasts, action plans
-/// and (on the home support line) the clawback of an underspend.
+/// and (on the home support line) the clawback of an underspend. The budget holders of
+/// services whose spending is seasonal (a profile that is not flat) forecast what they
+/// have spent and the rest of their profile, as a run rate would not.
 fn enter_forecasts(store: &mut dyn Store, agreement: &Agreement, plan: &[PlanRow]) -> Result<(), Failure> {
     const PERCENT_OF_BUDGET: [i64; 5] = [112, 90, 104, 97, 106];
     let m6 = FiscalMonth::new(6).expect("M6");
-    let mut k = 0;
+    let key = pooled_app::agreement_year(agreement);
+    let mut entered = Vec::new();
     for pool in agreement.pools() {
         for line in &pool.lines {
             // gen_plan gives every funded line cost centres; a line without any is skipped.
             let Some(first) = plan.iter().find(|c| c.pool == pool.id && c.line == line.id) else { continue };
-            let percent = PERCENT_OF_BUDGET[k % PERCENT_OF_BUDGET.len()];
-            k += 1;
+            let percent = PERCENT_OF_BUDGET[entered.len() % PERCENT_OF_BUDGET.len()];
             let outturn = Money::from_pence(first.budget.pence() / 100 * percent);
-            let key = pooled_app::agreement_year(agreement);
             store.set_forecast(&key, m6, &first.code, outturn, ACTOR).map_err(store_error)?;
+            entered.push(first.code.as_str());
         }
+    }
+    let report = pooled_app::report(store, &key, m6).map_err(app)?;
+    let spent: Vec<(String, Money)> = (report.pools.iter().flat_map(|p| p.flat_rows()))
+        .filter(|r| r.level == Level::CostCentre)
+        .map(|r| (r.cost_centre, r.figures.actual_to_date))
+        .collect();
+    let seasonal = plan.iter().filter(|c| c.profile != c.budget.monthly() && !entered.contains(&c.code.as_str()));
+    for cost_centre in seasonal {
+        let Some((_, to_date)) = spent.iter().find(|(code, _)| *code == cost_centre.code) else { continue };
+        let outturn = *to_date + cost_centre.profile[6..].iter().copied().sum::<Money>();
+        store.set_forecast(&key, m6, &cost_centre.code, outturn, ACTOR).map_err(store_error)?;
     }
     Ok(())
 }

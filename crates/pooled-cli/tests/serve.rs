@@ -266,3 +266,62 @@ fn an_account_acts_in_the_agreements_it_is_given_or_in_every_one() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An amount of the report's JSON in pence.
+fn pence(value: &serde_json::Value) -> i64 {
+    value.as_str().unwrap_or_else(|| panic!("{value} is not an amount")).replace('.', "").parse().expect("pence")
+}
+
+/// The demo holds two agreements for 2022-23 (Oxfordshire's and Buckinghamshire's, whose
+/// NHS partners the same ICB succeeds) beside Oxfordshire's 2016-17, and each one's months
+/// read as real ones: every pool's actual within 3% of its budget, to date and in M6
+/// alone, and its forecast within 5%.
+#[test]
+fn the_demo_holds_two_agreements_for_a_year_each_with_credible_months() {
+    let dir = scratch("demo-agreements");
+    let (child, _, _) = start(&dir, &["demo", "--address", "127.0.0.1:0"]);
+    stop(child);
+    let database = dir.join("demo.sqlite").display().to_string();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = pooled(&[&["--database", &database][..], args].concat(), "");
+        assert!(out.status.success(), "pooled {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let listed = json(&["agreements", "--json"]);
+    let mut agreements: Vec<(String, String)> = Vec::new();
+    for agreement in listed["agreements"].as_array().expect("agreements") {
+        for year in agreement["years"].as_array().expect("years") {
+            agreements.push((agreement["id"].as_str().expect("id").into(), year.as_str().expect("year").into()));
+        }
+    }
+    let in_2022: Vec<&str> = agreements.iter().filter(|(_, y)| y == "2022-23").map(|(a, _)| a.as_str()).collect();
+    assert_eq!(in_2022, ["bucks-bcf-2022", "oxon-s75-2022"], "{agreements:?}");
+    assert!(agreements.contains(&("oxon-s75".into(), "2016-17".into())), "{agreements:?}");
+    for (agreement, year) in &agreements {
+        let report = |month: &str| {
+            json(&["report", "--year", year, "--agreement", agreement, "--month", month, "--format", "json"])
+        };
+        let (m5, m6) = (report("M5"), report("M6"));
+        for (pool, before) in m6["pools"].as_array().expect("pools").iter().zip(m5["pools"].as_array().expect("pools"))
+        {
+            let (now, then) = (&pool["rows"][0], &before["rows"][0]);
+            let context = format!("{agreement} {year} {}", pool["id"]);
+            let within = |actual: i64, budget: i64, percent: i64, what: &str| {
+                assert!(
+                    (actual - budget).abs() * 100 <= budget * percent,
+                    "{context}: {what} {actual} for a budget of {budget}"
+                );
+            };
+            within(pence(&now["actual_to_date"]), pence(&now["budget_to_date"]), 3, "to date");
+            let month = |row: &serde_json::Value, column: &str| pence(&row[column]);
+            within(
+                month(now, "actual_to_date") - month(then, "actual_to_date"),
+                month(now, "budget_to_date") - month(then, "budget_to_date"),
+                3,
+                "in M6",
+            );
+            within(pence(&now["forecast_outturn"]), pence(&now["annual_budget"]), 5, "forecast");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

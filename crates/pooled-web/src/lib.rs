@@ -259,8 +259,9 @@ pub fn run(settings: &Settings, ready: impl FnOnce(SocketAddr)) -> std::io::Resu
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let served = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&settings.address).await?;
+        let stop = stop_signal();
         ready(listener.local_addr()?);
-        serve(listener, Arc::new(web), stop_signal()).await
+        serve(listener, Arc::new(web), stop).await
     });
     // Waits for the blocking work still running: an import finishes and removes its file.
     drop(runtime);
@@ -268,28 +269,37 @@ pub fn run(settings: &Settings, ready: impl FnOnce(SocketAddr)) -> std::io::Resu
     served
 }
 
-/// Completes on Ctrl-C, or on SIGTERM (what `systemctl stop` and `docker stop` send).
-async fn stop_signal() {
-    let ctrl_c = async {
-        // Without a handler the server cannot be stopped cleanly; keep running.
+/// Listens from now on for Ctrl-C, and SIGTERM (what `systemctl stop` and `docker stop`
+/// send): the future completes on the first. Listening before the address is announced
+/// means a signal sent as soon as it is (by a script that read it) stops the server
+/// cleanly rather than killing it. Called within the runtime.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (signal(SignalKind::interrupt()).ok(), signal(SignalKind::terminate()).ok())
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            // Without a handler, that signal cannot stop the server cleanly: wait for the other.
+            let received = |listener: Option<tokio::signal::unix::Signal>| async move {
+                match listener {
+                    Some(mut listener) => {
+                        listener.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = received(interrupt) => {},
+                () = received(terminate) => {},
+            }
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("stopping: finishing the requests in flight");
     }
-    tracing::info!("stopping: finishing the requests in flight");
 }
