@@ -109,38 +109,88 @@ struct DemoAccount {
     display_name: &'static str,
     role: Role,
     partner: Option<&'static str>,
+    /// The agreements the account acts in; none for every one.
+    agreements: &'static [&'static str],
 }
 
 impl DemoAccount {
     fn describe(&self) -> String {
-        match (self.role, self.partner) {
+        let role = match (self.role, self.partner) {
             (Role::PartnerFinance, Some(p)) => format!("partner finance, {p}"),
             (Role::BudgetHolder, _) => "budget holder, the first OCC cost centre of each line".into(),
             (role, _) => role.name().replace('-', " "),
+        };
+        match self.agreements {
+            [] => role,
+            agreements => format!("{role}; in {}", agreements.join(" and ")),
         }
     }
 }
 
-/// One account per role: administrator, pool manager, each partner's finance officer,
-/// budget holder, board member, viewer.
-const DEMO_ACCOUNTS: [DemoAccount; 7] = [
-    DemoAccount { username: "admin", display_name: "Sam Patel", role: Role::Administrator, partner: None },
-    DemoAccount { username: "manager", display_name: "Jo Hughes", role: Role::PoolManager, partner: None },
+/// Oxfordshire's agreements, and the two of 2022-23 in which the ICB takes the CCGs' place.
+const OXFORDSHIRE: &[&str] = &["oxon-s75", "oxon-s75-2022"];
+const ICB_PLACES: &[&str] = &["oxon-s75-2022", "bucks-bcf-2022"];
+
+/// One account per role: administrator, pool manager, each partner's finance officer (the
+/// ICB's acting in both places' agreements), budget holder, board member, viewer.
+const DEMO_ACCOUNTS: [DemoAccount; 9] = [
+    DemoAccount {
+        username: "admin",
+        display_name: "Sam Patel",
+        role: Role::Administrator,
+        partner: None,
+        agreements: &[],
+    },
+    DemoAccount {
+        username: "manager",
+        display_name: "Jo Hughes",
+        role: Role::PoolManager,
+        partner: None,
+        agreements: &[],
+    },
     DemoAccount {
         username: "occ-finance",
         display_name: "Priya Shah",
         role: Role::PartnerFinance,
         partner: Some("OCC"),
+        agreements: OXFORDSHIRE,
     },
     DemoAccount {
         username: "occg-finance",
         display_name: "Tom Evans",
         role: Role::PartnerFinance,
         partner: Some("OCCG"),
+        agreements: OXFORDSHIRE,
     },
-    DemoAccount { username: "budget-holder", display_name: "Rachel Green", role: Role::BudgetHolder, partner: None },
-    DemoAccount { username: "board", display_name: "Cllr Mark Lewis", role: Role::BoardMember, partner: None },
-    DemoAccount { username: "viewer", display_name: "Chris Wood", role: Role::Viewer, partner: None },
+    DemoAccount {
+        username: "bc-finance",
+        display_name: "Aisha Khan",
+        role: Role::PartnerFinance,
+        partner: Some("BC"),
+        agreements: &["bucks-bcf-2022"],
+    },
+    DemoAccount {
+        username: "icb-finance",
+        display_name: "David Okafor",
+        role: Role::PartnerFinance,
+        partner: Some("BOB-ICB"),
+        agreements: ICB_PLACES,
+    },
+    DemoAccount {
+        username: "budget-holder",
+        display_name: "Rachel Green",
+        role: Role::BudgetHolder,
+        partner: None,
+        agreements: OXFORDSHIRE,
+    },
+    DemoAccount {
+        username: "board",
+        display_name: "Cllr Mark Lewis",
+        role: Role::BoardMember,
+        partner: None,
+        agreements: &[],
+    },
+    DemoAccount { username: "viewer", display_name: "Chris Wood", role: Role::Viewer, partner: None, agreements: &[] },
 ];
 
 /// Cost centres per partner per line, as `pooled gen-plan` makes by default.
@@ -311,7 +361,7 @@ fn create_accounts(store: &mut dyn Store, budget_holder: &[String]) -> Result<()
             role: account.role,
             partner: account.partner.map(str::to_string),
             cost_centres: if account.role == Role::BudgetHolder { budget_holder.to_vec() } else { Vec::new() },
-            agreements: Vec::new(),
+            agreements: account.agreements.iter().map(|a| a.to_string()).collect(),
             password_hash: hash.clone(),
             disabled: false,
         };

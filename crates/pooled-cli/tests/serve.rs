@@ -273,14 +273,18 @@ fn pence(value: &serde_json::Value) -> i64 {
 }
 
 /// The demo holds two agreements for 2022-23 (Oxfordshire's and Buckinghamshire's, whose
-/// NHS partners the same ICB succeeds) beside Oxfordshire's 2016-17, and each one's months
+/// NHS partners the same ICB succeeds, with an account for the ICB's finance officer in
+/// both) beside Oxfordshire's 2016-17, and each one's months
 /// read as real ones: every pool's actual within 3% of its budget, to date and in M6
 /// alone, and its forecast within 5%.
 #[test]
 fn the_demo_holds_two_agreements_for_a_year_each_with_credible_months() {
     let dir = scratch("demo-agreements");
-    let (child, _, _) = start(&dir, &["demo", "--address", "127.0.0.1:0"]);
+    let (child, _, printed) = start(&dir, &["demo", "--address", "127.0.0.1:0"]);
     stop(child);
+    // The ICB's finance officer acts in both places' agreements of 2022-23.
+    let icb = printed.lines().find(|l| l.contains(" icb-finance ")).unwrap_or_else(|| panic!("{printed}"));
+    assert!(icb.ends_with("(partner finance, BOB-ICB; in oxon-s75-2022 and bucks-bcf-2022)"), "{icb}");
     let database = dir.join("demo.sqlite").display().to_string();
     let json = |args: &[&str]| -> serde_json::Value {
         let out = pooled(&[&["--database", &database][..], args].concat(), "");
