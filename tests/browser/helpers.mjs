@@ -40,6 +40,8 @@ export const ACCOUNTS = [
   { username: 'manager', role: 'pool-manager' },
   { username: 'occ-finance', role: 'partner-finance', partner: 'OCC' },
   { username: 'occg-finance', role: 'partner-finance', partner: 'OCCG' },
+  { username: 'bc-finance', role: 'partner-finance', partner: 'BC' },
+  { username: 'icb-finance', role: 'partner-finance', partner: 'BOB-ICB' },
   { username: 'budget-holder', role: 'budget-holder' },
   { username: 'board', role: 'board-member' },
   { username: 'viewer', role: 'viewer' },

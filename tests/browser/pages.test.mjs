@@ -42,7 +42,7 @@ test('the sign-in page, photographed at each width', async () => {
   }
 });
 
-test('the demo has its seven accounts, each with its role', () => {
+test('the demo has its accounts, each with its role', () => {
   const accounts = databaseAccounts();
   for (const { username, role, partner } of ACCOUNTS) {
     const account = accounts.get(username);
