@@ -1,7 +1,8 @@
 use super::*;
 use crate::agreement::Funding;
+use crate::calendar::FiscalMonth;
 use crate::money::MAX_TOTAL_PENCE;
-use crate::payments::schedule;
+use crate::payments::{Entry, EntryKind, InstalmentAccount, Recording, TrackedInstalment, schedule};
 use crate::percent::hundred;
 use proptest::prelude::*;
 
@@ -196,7 +197,7 @@ fn invoices_settle_each_pool_with_its_host() {
             outturn.set_line(&agreement, pool, line, Money::parse(value).unwrap());
         }
         outturn.set_delivered("save", Money::from_pence(10_000));
-        invoices(&agreement, &settle(&agreement, &outturn))
+        invoices(&agreement, &settle(&agreement, &outturn), &[])
             .iter()
             .map(|i| {
                 let id = |ix: usize| agreement.partners()[ix].id.as_str();
@@ -210,6 +211,96 @@ fn invoices_settle_each_pool_with_its_host() {
     assert_eq!(render(["1900", "300", "450", "700"]), ["P: LA pays NHS 90.00"]);
     // On budget: nothing to settle; the aligned pool's variance is the host's own.
     assert_eq!(render(["2000", "300", "500", "800"]), Vec::<String>::new());
+}
+
+/// The schedule with each instalment of `months` from the CCG invoiced on its due date
+/// and, of those in `paid`, paid in full.
+fn tracked_ccg(
+    agreement: &Agreement,
+    months: std::ops::RangeInclusive<u32>,
+    paid: std::ops::RangeInclusive<u32>,
+) -> Vec<TrackedInstalment> {
+    schedule(agreement)
+        .into_iter()
+        .map(|instalment| {
+            let m = instalment.month.number();
+            let mut entries = Vec::new();
+            if months.contains(&m) {
+                entries.push(Entry { kind: EntryKind::Invoice, on: instalment.due, amount: instalment.amount });
+                if paid.contains(&m) {
+                    entries.push(Entry { kind: EntryKind::Payment, on: instalment.due, amount: instalment.amount });
+                }
+            }
+            TrackedInstalment { account: InstalmentAccount::new(&entries), instalment }
+        })
+        .collect()
+}
+
+#[test]
+fn invoices_net_off_instalments_still_outstanding() {
+    let (agreement, _) = Agreement::parse(AGREEMENT).unwrap();
+    // The CCG contributes 1,000 + 500 to pool P held by the council: 125 a month.
+    let render = |care: &str, tracked: &[TrackedInstalment]| {
+        let mut outturn = Outturn::on_budget(&agreement);
+        outturn.set_line(&agreement, "P", "care", Money::parse(care).unwrap());
+        outturn.set_delivered("save", Money::from_pence(10_000));
+        let id = |ix: usize| agreement.partners()[ix].id.as_str();
+        invoices(&agreement, &settle(&agreement, &outturn), tracked)
+            .iter()
+            .map(|i| {
+                let parts: Vec<String> = i
+                    .parts
+                    .iter()
+                    .map(|p| {
+                        let what = match &p.kind {
+                            InvoicePartKind::Settlement => "settlement".to_string(),
+                            InvoicePartKind::UnpaidInstalments(months) => {
+                                format!(
+                                    "unpaid {}",
+                                    months.iter().map(FiscalMonth::to_string).collect::<Vec<_>>().join(" ")
+                                )
+                            }
+                        };
+                        format!("{what}: {} to {} {}", id(p.payer), id(p.payee), p.amount.to_plain_string())
+                    })
+                    .collect();
+                format!(
+                    "{}: {} pays {} {} ({})",
+                    i.pool,
+                    id(i.payer),
+                    id(i.payee),
+                    i.amount.to_plain_string(),
+                    parts.join("; ")
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // Every instalment paid: the settlement alone.
+    assert_eq!(
+        render("2100", &tracked_ccg(&agreement, 1..=12, 1..=12)),
+        ["P: NHS pays LA 40.00 (settlement: NHS to LA 40.00)"]
+    );
+    // M12 invoiced and unpaid, M11 too: the CCG owes them and its overspend share.
+    assert_eq!(
+        render("2100", &tracked_ccg(&agreement, 1..=12, 1..=10)),
+        ["P: NHS pays LA 290.00 (settlement: NHS to LA 40.00; unpaid M11 M12: NHS to LA 250.00)"]
+    );
+    // An underspend: the council repays the CCG its 40 share, net of the 250 unpaid.
+    assert_eq!(
+        render("1900", &tracked_ccg(&agreement, 1..=12, 1..=10)),
+        ["P: NHS pays LA 210.00 (settlement: LA to NHS 40.00; unpaid M11 M12: NHS to LA 250.00)"]
+    );
+    // More repaid than is unpaid: the council pays the difference.
+    assert_eq!(
+        render("1000", &tracked_ccg(&agreement, 1..=12, 1..=11)),
+        ["P: LA pays NHS 275.00 (settlement: LA to NHS 400.00; unpaid M12: NHS to LA 125.00)"]
+    );
+    // On budget, M12 unpaid; M12 not yet invoiced is not netted (it is owed once invoiced).
+    assert_eq!(
+        render("2000", &tracked_ccg(&agreement, 1..=12, 1..=11)),
+        ["P: NHS pays LA 125.00 (unpaid M12: NHS to LA 125.00)"]
+    );
+    assert_eq!(render("2000", &tracked_ccg(&agreement, 1..=11, 1..=11)), Vec::<String>::new());
 }
 
 #[test]
@@ -497,6 +588,50 @@ proptest! {
                 prop_assert!(of_pool().all(|i| i.from != i.to));
             }
         }
+
+        // Netting keeps every partner's position: per pool, what each receives less what it
+        // pays over the invoices is what the settlement moves to it less what it owes on
+        // unpaid instalments; and each invoice's amount is its parts netted.
+        let settled = settle(&agreement, &outturn);
+        let tracked: Vec<TrackedInstalment> = instalments
+            .iter()
+            .enumerate()
+            .map(|(n, instalment)| {
+                let on = instalment.due;
+                let recording = match n % 4 {
+                    0 => Recording { raised_on: Some(on), ..Recording::default() },
+                    1 => Recording { raised_on: Some(on), paid_on: Some(on), amount: None },
+                    2 => Recording { raised_on: Some(on), paid_on: Some(on), amount: Some(Money::from_pence(instalment.amount.pence() / 3)) },
+                    _ => Recording::default(),
+                };
+                let account = InstalmentAccount::new(&InstalmentAccount::default().record(instalment.amount, recording).unwrap_or_default());
+                TrackedInstalment { instalment: instalment.clone(), account }
+            })
+            .collect();
+        let netted = invoices(&agreement, &settled, &tracked);
+        for (pool, settlement) in agreement.pools().iter().zip(&settled) {
+            for partner in 0..agreement.partners().len() {
+                let of_pool = || netted.iter().filter(|i| i.pool == pool.id);
+                let position = |payer: usize, payee: usize, amount: Money| {
+                    if payee == partner { amount } else if payer == partner { -amount } else { Money::ZERO }
+                };
+                let net: Money = of_pool().map(|i| position(i.payer, i.payee, i.amount)).sum();
+                let settles = if partner == pool.host {
+                    settlement.partners.iter().filter(|p| p.partner != pool.host).map(|p| p.total).sum::<Money>()
+                } else {
+                    -settlement.partners[partner].total
+                };
+                let unpaid = |t: &&TrackedInstalment| t.instalment.pool == pool.id;
+                let owed_to: Money = tracked.iter().filter(unpaid).filter(|t| t.instalment.to == partner).map(|t| t.account.outstanding()).sum();
+                let owes: Money = tracked.iter().filter(unpaid).filter(|t| t.instalment.from == partner).map(|t| t.account.outstanding()).sum();
+                prop_assert_eq!(net, settles + owed_to - owes, "pool {} partner {}", pool.id, partner);
+                for invoice in of_pool() {
+                    let parts: Money = invoice.parts.iter().map(|p| if (p.payer, p.payee) == (invoice.payer, invoice.payee) { p.amount } else { -p.amount }).sum();
+                    prop_assert_eq!(parts, invoice.amount);
+                    prop_assert!(invoice.amount >= Money::ZERO);
+                }
+            }
+        }
     }
 }
 
@@ -516,7 +651,7 @@ fn the_year_end_settlement_names_the_body_holding_the_place_at_the_year_end() {
         named,
         ["HESC OCC 967020.23", "HESC BOB-ICB 929097.86", "ALIGNED OCC 804551.37", "ALIGNED BOB-ICB 0.00"]
     );
-    let invoices: Vec<String> = invoices(&agreement, &settled)
+    let invoices: Vec<String> = invoices(&agreement, &settled, &[])
         .iter()
         .map(|i| format!("{}: {} pays {} {}", i.pool, i.payer_body.id, i.payee_body.id, i.amount.to_plain_string()))
         .collect();
