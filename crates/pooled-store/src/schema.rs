@@ -44,6 +44,42 @@ SELECT 1, COALESCE(MAX(seq), 0), COALESCE((SELECT hash FROM audit_log ORDER BY s
     };
 }
 
+/// Migration 6, alike in both databases but for the id's type: what is recorded against
+/// each instalment becomes entries (its invoice, corrected by a later one, and payments
+/// that add up), each with its amount and the partner paid. The dates recorded before
+/// become entries without either (the instalment in full, to the pool's payee); an
+/// instalment recorded as paid with no date raised is taken as raised the day it was paid.
+macro_rules! payment_entries_from_payments {
+    ($id:literal) => {
+        concat!(
+            "CREATE TABLE payment_entry (
+    id ",
+            $id,
+            ",
+    year INTEGER NOT NULL,
+    pool TEXT NOT NULL,
+    from_partner TEXT NOT NULL,
+    -- NULL only on entries made from the dates recorded before: the pool's instalment
+    -- from the partner in the month.
+    to_partner TEXT,
+    month INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('invoice', 'payment')),
+    on_date INTEGER NOT NULL,
+    -- Pence; NULL only on entries made from the dates recorded before: in full.
+    amount BIGINT CHECK (amount > 0)
+);
+CREATE INDEX payment_entry_year ON payment_entry (year, id);
+INSERT INTO payment_entry (year, pool, from_partner, month, kind, on_date)
+SELECT year, pool, from_partner, month, 'invoice', COALESCE(raised_on, paid_on) FROM payment
+WHERE raised_on IS NOT NULL OR paid_on IS NOT NULL ORDER BY year, pool, from_partner, month;
+INSERT INTO payment_entry (year, pool, from_partner, month, kind, on_date)
+SELECT year, pool, from_partner, month, 'payment', paid_on FROM payment
+WHERE paid_on IS NOT NULL ORDER BY year, pool, from_partner, month;
+DROP TABLE payment;"
+        )
+    };
+}
+
 pub(crate) const SQLITE: &[&str] = &[
     // 1: the first schema.
     r#"
@@ -223,6 +259,8 @@ CREATE TABLE document (
     ),
     // 5: the audit log's head, kept apart from it.
     audit_head_from_audit_log!("INTEGER"),
+    // 6: payments as entries with amounts.
+    payment_entries_from_payments!("INTEGER PRIMARY KEY"),
 ];
 
 pub(crate) const POSTGRES: &[&str] = &[
@@ -413,6 +451,8 @@ SELECT setval('ledger_import_id', COALESCE(MAX(id), 0) + 1, false) FROM ledger_i
     ),
     // 5: as SQLite's.
     audit_head_from_audit_log!("BIGINT"),
+    // 6: as SQLite's.
+    payment_entries_from_payments!("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
 ];
 
 fn too_new(found: i64, known: usize) -> StoreError {

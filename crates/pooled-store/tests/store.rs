@@ -12,9 +12,10 @@ use std::process::{Command, Stdio};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
+use pooled_core::payments::EntryKind;
 use pooled_store::{
     Actual, ApiToken, AuditHead, DocumentSave, ImportHeader, ImportItem, ImportOutcome, LoadOutcome, NewApiToken,
-    NewSession, NewUser, PaymentStatus, PostgresStore, Role, RowTally, Session, SqliteStore, Store, StoreError,
+    NewSession, NewUser, PaymentEntry, PostgresStore, Role, RowTally, Session, SqliteStore, Store, StoreError,
     StoredCostCentre, StoredDocument, Timestamp, User, import_items, in_snapshot, in_transaction, sha256_hex,
 };
 
@@ -231,6 +232,7 @@ on_both_backends!(
     an_edited_import_record_is_named_by_its_import,
     a_ledger_row_outside_every_import_is_named,
     migration_5_takes_the_head_from_the_log,
+    migration_6_makes_entries_of_the_dates_recorded,
 );
 
 // ---- helpers ----
@@ -829,33 +831,72 @@ fn forecasts_are_set_and_overwritten(f: &mut Fixture) {
 
 // ---- payments ----
 
+/// An entry against OCCG's instalment to OCC in pool `pool` and month `m`: `invoice
+/// 2016-03-01 100.00`.
+fn payment_entry(pool: &str, m: u32, text: &str) -> PaymentEntry {
+    let [kind, on, amount] = text.split(' ').collect::<Vec<_>>()[..] else { panic!("{text}") };
+    PaymentEntry {
+        pool: pool.to_string(),
+        from: "OCCG".to_string(),
+        to: Some("OCC".to_string()),
+        month: month(m),
+        kind: EntryKind::parse(kind).unwrap(),
+        on: date(on),
+        amount: Some(Money::parse(amount).unwrap()),
+    }
+}
+
 fn payments_are_recorded(f: &mut Fixture) {
     let s = f.store.as_mut();
     let year = fy("2016-17");
-    let status = |pool: &str, m: u32, raised: Option<&str>, paid: Option<&str>| PaymentStatus {
-        pool: pool.to_string(),
-        from: "OCCG".to_string(),
-        month: month(m),
-        raised_on: raised.map(date),
-        paid_on: paid.map(date),
-    };
-    s.record_payment(year, &status("OP", 2, Some("2016-04-01"), None), "ann").unwrap();
-    s.record_payment(year, &status("OP", 1, Some("2016-03-01"), Some("2016-03-15")), "ann").unwrap();
-    s.record_payment(year, &status("LD", 1, None, None), "ann").unwrap();
-    s.record_payment(year, &status("OP", 2, Some("2016-04-01"), Some("2016-04-20")), "bob").unwrap();
+    let recorded = [
+        payment_entry("OP", 2, "invoice 2016-04-01 100.00"),
+        payment_entry("OP", 1, "invoice 2016-03-01 100.00"),
+        payment_entry("OP", 1, "payment 2016-03-15 100.00"),
+        payment_entry("OP", 2, "payment 2016-04-20 40.50"),
+        payment_entry("OP", 2, "payment 2016-04-21 59.50"),
+    ];
+    s.record_payment(year, &recorded[..1], "ann").unwrap();
+    s.record_payment(year, &recorded[1..3], "ann").unwrap();
+    s.record_payment(year, &recorded[3..4], "bob").unwrap();
+    s.record_payment(year, &recorded[4..], "bob").unwrap();
+    s.record_payment(year, &[], "bob").unwrap();
+    assert_eq!(s.payment_entries(year).unwrap(), recorded, "in the order recorded");
+    assert_eq!(s.payment_entries(fy("2017-18")).unwrap(), []);
+    let log = s.audit_log().unwrap();
+    assert_eq!(log.len(), 4, "one entry a recording, none for nothing");
+    assert_eq!(log[1].subject, "payment 2016-17 OP OCCG to OCC M1");
     assert_eq!(
-        s.payments(year).unwrap(),
-        [
-            status("LD", 1, None, None),
-            status("OP", 1, Some("2016-03-01"), Some("2016-03-15")),
-            status("OP", 2, Some("2016-04-01"), Some("2016-04-20")),
-        ]
+        (log[1].before.as_str(), log[1].after.as_str()),
+        ("", "invoice=2016-03-01 100.00\npayment=2016-03-15 100.00")
     );
-    assert_eq!(s.payments(fy("2017-18")).unwrap(), []);
-    let last = s.audit_log().unwrap().pop().unwrap();
-    assert_eq!(last.subject, "payment 2016-17 OP from OCCG M2");
-    assert_eq!(last.before, "raised_on=2016-04-01\npaid_on=-");
-    assert_eq!(last.after, "raised_on=2016-04-01\npaid_on=2016-04-20");
+    // Refused, writing nothing: entries for two instalments at once, no payee, no amount.
+    let refusals = [
+        (
+            vec![payment_entry("OP", 3, "invoice 2016-05-01 1.00"), payment_entry("LD", 3, "invoice 2016-05-01 1.00")],
+            "the entries recorded at once are for one instalment: payment 2016-17 OP OCCG to OCC M3 and payment 2016-17 LD OCCG to OCC M3",
+        ),
+        (
+            vec![PaymentEntry { to: None, ..payment_entry("OP", 3, "invoice 2016-05-01 1.00") }],
+            "payment 2016-17 OP OCCG to - M3 names no partner paid",
+        ),
+        (
+            vec![PaymentEntry { amount: None, ..payment_entry("OP", 3, "invoice 2016-05-01 1.00") }],
+            "a payment entry's amount must be more than zero, not none",
+        ),
+        (
+            vec![payment_entry("OP", 3, "payment 2016-05-01 0")],
+            "a payment entry's amount must be more than zero, not 0.00",
+        ),
+    ];
+    for (entries, expected) in refusals {
+        match s.record_payment(year, &entries, "ann") {
+            Err(StoreError::Invalid(message)) => assert_eq!(message, expected),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(s.payment_entries(year).unwrap(), recorded);
+    assert_eq!(s.audit_log().unwrap().len(), 4);
 }
 
 // ---- audit ----
@@ -870,14 +911,7 @@ fn a_sequence_of_changes(s: &mut dyn Store) {
     import(s, "2016-05", "OCC", "sha-2", &may_rows()[1..]);
     s.set_forecast(year, month(2), "CC100", Money::from_pence(1_300), "bob").unwrap();
     s.close_period(period("2016-05"), "controller").unwrap();
-    let status = PaymentStatus {
-        pool: "OP".into(),
-        from: "OCCG".into(),
-        month: month(1),
-        raised_on: Some(date("2016-03-01")),
-        paid_on: None,
-    };
-    s.record_payment(year, &status, "ann").unwrap();
+    s.record_payment(year, &[payment_entry("OP", 1, "invoice 2016-03-01 100.00")], "ann").unwrap();
 }
 
 fn the_audit_chain_holds_and_names_an_edited_entry(f: &mut Fixture) {
@@ -1112,7 +1146,7 @@ fn everything_survives_reopening(f: &mut Fixture) {
     assert_eq!(documents(f.store.as_ref()), documents_before);
     assert!(f.store.session(&token_hash("a-session")).unwrap().is_some());
     assert_eq!(f.store.verify_audit().unwrap(), None);
-    assert_eq!(f.count("schema_version"), 5);
+    assert_eq!(f.count("schema_version"), 6);
     // The versions go on from where they were; a stale save is still refused.
     conflict(f.store.save_document(REGISTER, "2016-17", Some(1), "[board]\n# late\n", "cat"));
     assert_eq!(f.store.save_document(REGISTER, "2016-17", Some(2), "[board]\n# late\n", "cat").unwrap(), saved(3));
@@ -1750,7 +1784,8 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
     a_sequence_of_changes(f.store.as_mut());
     let ann = f.store.create_user(&new_user("ann", Role::Viewer), "admin").unwrap();
     f.store.create_session(&new_session(ann, "cookie", LATER)).unwrap();
-    // Migration 5 is undone too, as it came after.
+    // Migrations 5 and 6 are undone too, as they came after.
+    f.sql(UNDO_MIGRATION_6);
     let undo = match f.db {
         Db::Sqlite(_) => {
             "DROP TABLE change_stamp; DROP TABLE audit_head; DELETE FROM schema_version WHERE version >= 4;"
@@ -1762,7 +1797,7 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
     };
     f.sql(undo);
     f.reopen();
-    assert_eq!(f.count("schema_version"), 5);
+    assert_eq!(f.count("schema_version"), 6);
     assert_eq!(f.store.last_change().unwrap(), 8, "the last change to the records, not the sign-in");
     let before = f.store.imports(fy("2016-17")).unwrap();
     let outcome = import(f.store.as_mut(), "2016-06", "OCCG", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
@@ -1775,19 +1810,63 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
 /// A database made before migration 5 (undone here by hand) gets its head from its log:
 /// it verifies, against a head published before too, and its changes go on.
 fn migration_5_takes_the_head_from_the_log(f: &mut Fixture) {
-    f.sql("DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
+    // Migration 6 is undone too, as it came after.
+    let undo = format!("{UNDO_MIGRATION_6} DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
+    f.sql(&undo);
     f.reopen();
     assert_eq!(f.number("SELECT seq FROM audit_head"), 0, "an empty log's head");
     a_sequence_of_changes(f.store.as_mut());
     let published = f.store.audit_head().unwrap();
-    f.sql("DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
+    f.sql(&undo);
     f.reopen();
-    assert_eq!(f.count("schema_version"), 5);
+    assert_eq!(f.count("schema_version"), 6);
     assert_eq!(f.store.audit_head().unwrap(), published);
     assert_eq!(f.store.verify_audit_against(std::slice::from_ref(&published)).unwrap(), None);
     f.store.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(7), "bob").unwrap();
     assert_eq!(f.store.audit_head().unwrap().seq, 9);
     assert_eq!(f.store.verify_audit_against(&[published]).unwrap(), None);
+}
+
+/// Migration 6 undone: the payment table as it was before, empty.
+const UNDO_MIGRATION_6: &str = "DROP TABLE payment_entry; DELETE FROM schema_version WHERE version = 6;
+    CREATE TABLE payment (year INTEGER NOT NULL, pool TEXT NOT NULL, from_partner TEXT NOT NULL,
+        month INTEGER NOT NULL, raised_on INTEGER, paid_on INTEGER, PRIMARY KEY (year, pool, from_partner, month));";
+
+/// A database made before migration 6 (undone here by hand, with the dates it held)
+/// gets an entry for each date: the instalment in full, to the pool's payee; paid with no
+/// date raised is raised the day it was paid.
+fn migration_6_makes_entries_of_the_dates_recorded(f: &mut Fixture) {
+    f.sql(&format!(
+        "{UNDO_MIGRATION_6}
+         INSERT INTO payment VALUES (2016, 'OP', 'OCCG', 2, 20160320, NULL), (2016, 'OP', 'OCCG', 1, 20160220, 20160301),
+             (2016, 'LD', 'OCCG', 1, NULL, 20160305), (2016, 'LD', 'OCCG', 2, NULL, NULL), (2017, 'OP', 'OCCG', 1, 20170301, NULL);"
+    ));
+    f.reopen();
+    assert_eq!(f.count("schema_version"), 6);
+    let legacy = |pool: &str, m: u32, kind: EntryKind, on: &str| PaymentEntry {
+        pool: pool.to_string(),
+        from: "OCCG".to_string(),
+        to: None,
+        month: month(m),
+        kind,
+        on: date(on),
+        amount: None,
+    };
+    assert_eq!(
+        f.store.payment_entries(fy("2016-17")).unwrap(),
+        [
+            legacy("LD", 1, EntryKind::Invoice, "2016-03-05"),
+            legacy("OP", 1, EntryKind::Invoice, "2016-02-20"),
+            legacy("OP", 2, EntryKind::Invoice, "2016-03-20"),
+            legacy("LD", 1, EntryKind::Payment, "2016-03-05"),
+            legacy("OP", 1, EntryKind::Payment, "2016-03-01"),
+        ]
+    );
+    assert_eq!(f.store.payment_entries(fy("2017-18")).unwrap(), [legacy("OP", 1, EntryKind::Invoice, "2017-03-01")]);
+    // Recording goes on after them.
+    let next = payment_entry("OP", 2, "payment 2016-04-01 10.00");
+    f.store.record_payment(fy("2016-17"), std::slice::from_ref(&next), "ann").unwrap();
+    assert_eq!(f.store.payment_entries(fy("2016-17")).unwrap().last(), Some(&next));
 }
 
 // ---- not per backend ----
