@@ -217,11 +217,7 @@ fn run(db: &db::Db, command: Command) -> Outcome {
         Command::Payments { agreement: Some(agreement), json, .. } => {
             let a = load_agreement(&agreement)?;
             let schedule = payments::schedule(&a);
-            Ok(if json {
-                json::pretty(&pooled_app::json::schedule(&schedule))
-            } else {
-                text::payments(&a, &schedule, None)
-            })
+            Ok(if json { json::pretty(&pooled_app::json::schedule(&schedule)) } else { text::schedule(&schedule) })
         }
         Command::Payments { .. } => unreachable!("clap requires the file or --year"),
         Command::Meeting { agreement, meeting, json } => {

@@ -11,7 +11,7 @@ mod recorded;
 
 pub use recorded::{
     Balance, Dated, Entry, EntryKind, InstalmentAccount, PairTotals, PaymentState, Recording, TrackedInstalment,
-    balances, pair_totals,
+    balances, overdue, pair_totals,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -221,6 +221,19 @@ pub enum InvoicePartKind {
     UnpaidInstalments(Vec<FiscalMonth>),
 }
 
+impl InvoicePartKind {
+    /// The part in words: `settlement`, `unpaid instalments M11 M12`.
+    pub fn words(&self) -> String {
+        match self {
+            InvoicePartKind::Settlement => "settlement".into(),
+            InvoicePartKind::UnpaidInstalments(months) => {
+                let months: Vec<String> = months.iter().map(FiscalMonth::to_string).collect();
+                format!("unpaid instalments {}", months.join(" "))
+            }
+        }
+    }
+}
+
 /// One of the amounts an invoice nets off: `payer` owes `payee` `amount` (always positive).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvoicePart {
@@ -251,7 +264,6 @@ pub struct Invoice {
 /// pool's instalments invoiced and unpaid between them (`tracked`), so that each pair
 /// settles with one payment, its parts shown. A pair with nothing to net has no invoice.
 pub fn invoices(agreement: &Agreement, settlements: &[PoolSettlement], tracked: &[TrackedInstalment]) -> Vec<Invoice> {
-    let year_end = agreement.financial_year().last_day();
     let mut out = Vec::new();
     for (pool, settled) in agreement.pools().iter().zip(settlements) {
         let mut parts = Vec::new();
@@ -260,7 +272,7 @@ pub fn invoices(agreement: &Agreement, settlements: &[PoolSettlement], tracked: 
             parts.push(InvoicePart { kind: InvoicePartKind::Settlement, payer, payee, amount: p.total.abs() });
         }
         let of_pool = tracked.iter().filter(|t| t.instalment.pool == pool.id);
-        for owed in pair_totals(of_pool, year_end).into_iter().filter(|t| t.outstanding != Money::ZERO) {
+        for owed in pair_totals(of_pool).into_iter().filter(|t| t.outstanding != Money::ZERO) {
             parts.push(InvoicePart {
                 kind: InvoicePartKind::UnpaidInstalments(owed.outstanding_months),
                 payer: owed.from,

@@ -235,14 +235,17 @@ fn reads_have_the_command_lines_shapes(site: Api) {
         let end = pooled_app::year_end(store.as_ref(), year(), &waived).expect("year end");
         let got = get_json(&site, &format!("/api/2016-17/settlement{query}"), &token);
         let head = store.audit_head().expect("head");
-        assert_eq!(got, as_json(pooled_app::json::year_end(&end.settlements, &end.invoices, &head)), "{query}");
+        let expected = pooled_app::json::year_end(&end.agreement, &end.settlements, &end.invoices, &head);
+        assert_eq!(got, as_json(expected), "{query}");
     }
     let page = call(&site, Method::GET, "/api/2016-17/settlement?waive=nope", Some(&token), None);
     assert_error(&page, StatusCode::BAD_REQUEST, "op-home-support-clawback");
-    let recorded = store.payments(year()).expect("payments");
+    let tracked = pooled_app::payments(store.as_ref(), &a).expect("payments");
     let payments = get_json(&site, "/api/2016-17/payments", &token);
-    assert_eq!(payments, as_json(pooled_app::json::payments(&a, &schedule(&a), &recorded)));
+    assert_eq!(payments, as_json(pooled_app::json::payments(&tracked)));
+    assert_eq!(payments["payments"].as_array().expect("list").len(), schedule(&a).len());
     assert!(payments["payments"][0]["raised"].is_null(), "nothing raised yet");
+    assert_eq!(payments["payments"][0]["outstanding"], "0.00");
     let forecasts = get_json(&site, "/api/2016-17/forecasts", &token);
     assert_eq!(forecasts, as_json(pooled_app::json::forecasts(&store.forecasts(year()).expect("forecasts"))));
     assert_eq!(forecasts["forecasts"].as_array().expect("list").len(), 1, "the fixture's one forecast");
@@ -377,7 +380,7 @@ fn forecasts_and_payments_are_refused_without_the_right(site: Api) {
         let store = site.store();
         (
             store.forecasts(year()).expect("forecasts"),
-            store.payments(year()).expect("payments"),
+            store.payment_entries(year()).expect("payments"),
             store.audit_log().expect("log").len(),
         )
     };
@@ -414,38 +417,97 @@ fn forecasts_and_payments_are_refused_without_the_right(site: Api) {
 fn a_payment_is_recorded_and_listed(site: Api) {
     let token = token_for(&site, "occg-finance");
     let a = agreement(&site);
-    let payment =
-        json!({ "pool": "OP", "from": "OCCG", "month": "M1", "raised_on": "2016-02-20", "paid_on": "2016-03-01" });
-    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&payment));
+    let record = |body: Value| call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&body));
+    let instalment = pooled_app::scheduled_instalment(&a, "OP", "OCCG", None, month(1)).expect("instalment");
+    let (amount, part) = (instalment.amount, Money::from_pence(instalment.amount.pence() / 4));
+    let plain = |m: Money| m.to_plain_string();
+    // Raised and paid in part in one go, then the rest: part payments add up.
+    let page = record(json!({
+        "pool": "OP", "from": "OCCG", "month": "M1", "raised_on": "2016-02-20", "paid_on": "2016-03-01",
+        "amount": plain(part),
+    }));
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let scheduled = json!({
+        "pool": "OP", "from": "OCCG", "to": "OCC", "month": "M1", "due": instalment.due.to_string(), "amount": plain(amount),
+    });
+    let with = |fields: Value| {
+        let mut all = scheduled.clone();
+        all.as_object_mut().expect("object").extend(fields.as_object().expect("object").clone());
+        all
+    };
+    // Both at once invoice and pay the same amount.
+    assert_eq!(
+        json_of(&page),
+        with(json!({
+            "raised": "2016-02-20", "invoiced": plain(part), "paid": plain(part), "outstanding": "0.00",
+            "payments": [{"on": "2016-03-01", "amount": plain(part)}],
+        }))
+    );
+    // The invoice corrected to the instalment, then the balance paid.
+    let page = record(json!({ "pool": "OP", "from": "OCCG", "to": "OCC", "month": "M1", "raised_on": "2016-02-20" }));
+    assert_eq!(json_of(&page)["outstanding"], plain(amount - part));
+    let page = record(json!({ "pool": "OP", "from": "OCCG", "month": "M1", "paid_on": "2016-03-05" }));
     let saved = json_of(&page);
-    let instalment = pooled_app::scheduled_instalment(&a, "OP", "OCCG", month(1)).expect("instalment");
     assert_eq!(
         saved,
-        json!({
-            "pool": "OP", "from": "OCCG", "to": "OCC", "month": "M1", "due": instalment.due.to_string(),
-            "amount": instalment.amount.to_plain_string(), "raised": "2016-02-20", "paid": "2016-03-01",
-        })
+        with(json!({
+            "raised": "2016-02-20", "invoiced": plain(amount), "paid": plain(amount), "outstanding": "0.00",
+            "payments": [{"on": "2016-03-01", "amount": plain(part)}, {"on": "2016-03-05", "amount": plain(amount - part)}],
+        }))
     );
     let listed = get_json(&site, "/api/2016-17/payments", &token);
     assert!(listed["payments"].as_array().expect("list").contains(&saved));
     let entry = site.store().audit_log().expect("log").pop().expect("an entry");
     assert_eq!(entry.actor, "occg-finance");
-    // Only raised so far, then a payment dated before it was raised, bad dates, and an
-    // instalment not in the schedule.
-    let raised = json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": null });
-    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&raised));
-    assert_eq!(json_of(&page)["paid"], Value::Null);
-    let early =
-        json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": "2016-03-01" });
-    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&early));
-    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "before it was raised");
-    let bad = json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "20/03/2016" });
-    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&bad));
-    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "raised_on: invalid date");
-    let unknown = json!({ "pool": "NOPE", "from": "OCCG", "month": "M2" });
-    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&unknown));
-    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "no instalment from OCCG to pool NOPE");
+    // Refused: paid again, paid before raised, paid before any invoice, more than is
+    // outstanding, bad fields, an instalment not in the schedule.
+    let refusals = [
+        (
+            json!({ "pool": "OP", "from": "OCCG", "month": "M1", "paid_on": "2016-03-06" }),
+            "nothing is outstanding on the instalment",
+        ),
+        (
+            json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": "2016-03-01" }),
+            "the instalment cannot be paid on 2016-03-01, before it was raised on 2016-03-20",
+        ),
+        (
+            json!({ "pool": "OP", "from": "OCCG", "month": "M2", "paid_on": "2016-03-01" }),
+            "the instalment cannot be paid on 2016-03-01: it has not been raised (invoiced)",
+        ),
+        (
+            json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": "2016-03-21", "amount": plain(amount + Money::from_pence(1)) }),
+            "more than the instalment",
+        ),
+        (json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "20/03/2016" }), "raised_on: invalid date"),
+        (
+            json!({ "pool": "OP", "from": "OCCG", "month": "M2", "paid_on": "2016-03-21", "amount": "1.234" }),
+            "amount: invalid amount",
+        ),
+        (json!({ "pool": "NOPE", "from": "OCCG", "month": "M2" }), "no instalment from OCCG in pool NOPE"),
+        (
+            json!({ "pool": "OP", "from": "OCCG", "to": "OCCG", "month": "M2", "raised_on": "2016-03-20" }),
+            "no instalment from OCCG to OCCG in pool OP",
+        ),
+    ];
+    let stored = site.store().payment_entries(year()).expect("payments");
+    for (body, says) in refusals {
+        assert_error(&record(body), StatusCode::UNPROCESSABLE_ENTITY, says);
+    }
+    // A part payment more than is outstanding.
+    let page = record(
+        json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": "2016-03-21", "amount": "100" }),
+    );
+    assert_eq!(json_of(&page)["outstanding"], "0.00");
+    let page = record(json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20" }));
+    assert_eq!(json_of(&page)["paid"], "100.00");
+    let over = plain(amount - Money::from_pence(10_000) + Money::from_pence(1));
+    let page = record(json!({ "pool": "OP", "from": "OCCG", "month": "M2", "paid_on": "2016-03-22", "amount": over }));
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "outstanding on the instalment");
+    assert_eq!(
+        site.store().payment_entries(year()).expect("payments").len(),
+        stored.len() + 3,
+        "only the three accepted"
+    );
 }
 
 fn a_session_needs_its_csrf_header_to_write(site: Api) {

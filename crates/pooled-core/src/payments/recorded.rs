@@ -74,6 +74,15 @@ impl InstalmentAccount {
         account
     }
 
+    /// The account once `added` is recorded too.
+    pub fn with(&self, added: &[Entry]) -> InstalmentAccount {
+        let mut account = self.clone();
+        for entry in added {
+            account.apply(*entry);
+        }
+        account
+    }
+
     fn apply(&mut self, entry: Entry) {
         let dated = Dated { on: entry.on, amount: entry.amount };
         match entry.kind {
@@ -228,14 +237,17 @@ pub struct PairTotals {
     pub paid: Money,
     /// Invoiced less paid.
     pub outstanding: Money,
-    /// Unpaid on instalments overdue on the day.
-    pub overdue: Money,
     /// The months of the instalments with a balance outstanding.
     pub outstanding_months: Vec<FiscalMonth>,
 }
 
+/// What is unpaid on those of `tracked` overdue on `today`.
+pub fn overdue<'a>(tracked: impl IntoIterator<Item = &'a TrackedInstalment>, today: Date) -> Money {
+    tracked.into_iter().filter(|t| t.state(today) == PaymentState::Overdue).map(TrackedInstalment::unpaid).sum()
+}
+
 /// The totals of `tracked` per paying partner and partner paid, in the order first met.
-pub fn pair_totals<'a>(tracked: impl IntoIterator<Item = &'a TrackedInstalment>, today: Date) -> Vec<PairTotals> {
+pub fn pair_totals<'a>(tracked: impl IntoIterator<Item = &'a TrackedInstalment>) -> Vec<PairTotals> {
     let mut out: Vec<PairTotals> = Vec::new();
     for t in tracked {
         let i = &t.instalment;
@@ -250,7 +262,6 @@ pub fn pair_totals<'a>(tracked: impl IntoIterator<Item = &'a TrackedInstalment>,
                     invoiced: zero,
                     paid: zero,
                     outstanding: zero,
-                    overdue: zero,
                     outstanding_months: Vec::new(),
                 });
                 out.len() - 1
@@ -263,9 +274,6 @@ pub fn pair_totals<'a>(tracked: impl IntoIterator<Item = &'a TrackedInstalment>,
         totals.outstanding += t.account.outstanding();
         if t.account.outstanding() != Money::ZERO && !totals.outstanding_months.contains(&i.month) {
             totals.outstanding_months.push(i.month);
-        }
-        if t.state(today) == PaymentState::Overdue {
-            totals.overdue += t.unpaid();
         }
     }
     out

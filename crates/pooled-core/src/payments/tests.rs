@@ -500,11 +500,14 @@ fn totals_and_balances_between_partners() {
             TrackedInstalment { instalment, account: InstalmentAccount::new(&entries) }
         })
         .collect();
-    let totals = pair_totals(&tracked, date("2024-05-15"));
+    let totals = pair_totals(&tracked);
+    let today = date("2024-05-15");
     let rendered: Vec<String> = totals
         .iter()
         .map(|t| {
-            let amounts = [t.scheduled, t.invoiced, t.paid, t.outstanding, t.overdue].map(|a| a.to_plain_string());
+            let of_pair = tracked.iter().filter(|i| (i.instalment.from, i.instalment.to) == (t.from, t.to));
+            let amounts =
+                [t.scheduled, t.invoiced, t.paid, t.outstanding, overdue(of_pair, today)].map(|a| a.to_plain_string());
             let months: Vec<String> = t.outstanding_months.iter().map(|m| m.to_string()).collect();
             format!("{} -> {}: {} [{}]", id(t.from), id(t.to), amounts.join(" "), months.join(" "))
         })

@@ -1,6 +1,5 @@
 use super::*;
 use crate::agreement::Funding;
-use crate::calendar::FiscalMonth;
 use crate::money::MAX_TOTAL_PENCE;
 use crate::payments::{Entry, EntryKind, InstalmentAccount, Recording, TrackedInstalment, schedule};
 use crate::percent::hundred;
@@ -252,16 +251,7 @@ fn invoices_net_off_instalments_still_outstanding() {
                     .parts
                     .iter()
                     .map(|p| {
-                        let what = match &p.kind {
-                            InvoicePartKind::Settlement => "settlement".to_string(),
-                            InvoicePartKind::UnpaidInstalments(months) => {
-                                format!(
-                                    "unpaid {}",
-                                    months.iter().map(FiscalMonth::to_string).collect::<Vec<_>>().join(" ")
-                                )
-                            }
-                        };
-                        format!("{what}: {} to {} {}", id(p.payer), id(p.payee), p.amount.to_plain_string())
+                        format!("{}: {} to {} {}", p.kind.words(), id(p.payer), id(p.payee), p.amount.to_plain_string())
                     })
                     .collect();
                 format!(
@@ -283,22 +273,22 @@ fn invoices_net_off_instalments_still_outstanding() {
     // M12 invoiced and unpaid, M11 too: the CCG owes them and its overspend share.
     assert_eq!(
         render("2100", &tracked_ccg(&agreement, 1..=12, 1..=10)),
-        ["P: NHS pays LA 290.00 (settlement: NHS to LA 40.00; unpaid M11 M12: NHS to LA 250.00)"]
+        ["P: NHS pays LA 290.00 (settlement: NHS to LA 40.00; unpaid instalments M11 M12: NHS to LA 250.00)"]
     );
     // An underspend: the council repays the CCG its 40 share, net of the 250 unpaid.
     assert_eq!(
         render("1900", &tracked_ccg(&agreement, 1..=12, 1..=10)),
-        ["P: NHS pays LA 210.00 (settlement: LA to NHS 40.00; unpaid M11 M12: NHS to LA 250.00)"]
+        ["P: NHS pays LA 210.00 (settlement: LA to NHS 40.00; unpaid instalments M11 M12: NHS to LA 250.00)"]
     );
     // More repaid than is unpaid: the council pays the difference.
     assert_eq!(
         render("1000", &tracked_ccg(&agreement, 1..=12, 1..=11)),
-        ["P: LA pays NHS 275.00 (settlement: LA to NHS 400.00; unpaid M12: NHS to LA 125.00)"]
+        ["P: LA pays NHS 275.00 (settlement: LA to NHS 400.00; unpaid instalments M12: NHS to LA 125.00)"]
     );
     // On budget, M12 unpaid; M12 not yet invoiced is not netted (it is owed once invoiced).
     assert_eq!(
         render("2000", &tracked_ccg(&agreement, 1..=12, 1..=11)),
-        ["P: NHS pays LA 125.00 (unpaid M12: NHS to LA 125.00)"]
+        ["P: NHS pays LA 125.00 (unpaid instalments M12: NHS to LA 125.00)"]
     );
     assert_eq!(render("2000", &tracked_ccg(&agreement, 1..=11, 1..=11)), Vec::<String>::new());
 }
