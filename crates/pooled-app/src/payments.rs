@@ -104,14 +104,15 @@ pub fn record_payment(
 }
 
 /// What `recorded` holds against `instalment`. Entries recorded before payees were kept
-/// belong to the pool's instalment from the partner in the month, and those recorded
-/// before amounts were kept were for the instalment in full.
+/// were for the pool's host (every instalment's payee then), and those recorded before
+/// amounts were kept were for the instalment in full.
 fn account_of(agreement: &Agreement, instalment: &Instalment, recorded: &[PaymentEntry]) -> InstalmentAccount {
     let (from, to) = (&agreement.partners()[instalment.from].id, &agreement.partners()[instalment.to].id);
+    let to_host = agreement.pool(&instalment.pool).is_some_and(|p| p.host == instalment.to);
     let entries: Vec<Entry> = recorded
         .iter()
         .filter(|e| e.pool == instalment.pool && e.from == *from && e.month == instalment.month)
-        .filter(|e| e.to.as_ref().is_none_or(|t| t == to))
+        .filter(|e| e.to.as_ref().map_or(to_host, |t| t == to))
         .map(|e| Entry { kind: e.kind, on: e.on, amount: e.amount.unwrap_or(instalment.amount) })
         .collect();
     InstalmentAccount::new(&entries)
@@ -129,4 +130,126 @@ pub fn tracked_payments(agreement: &Agreement, recorded: &[PaymentEntry]) -> Vec
 /// The year's schedule with what is recorded against it, read from the store.
 pub fn payments(store: &dyn Store, agreement: &Agreement) -> Result<Vec<TrackedInstalment>> {
     Ok(tracked_payments(agreement, &store.payment_entries(agreement.financial_year())?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pooled_core::payments::EntryKind;
+    use pooled_store::SqliteStore;
+
+    /// A district council paying into one pool both the council, which holds the care
+    /// line, and the ICB, which holds its continuing healthcare line.
+    const TWO_HOLDERS: &str = r#"format = 1
+[agreement]
+id = "two"
+name = "Two holders"
+financial_year = "2024-25"
+start = 2024-04-01
+
+[[partner]]
+id = "LA"
+name = "Council"
+kind = "local-authority"
+
+[[partner]]
+id = "ICB"
+name = "ICB"
+kind = "nhs-commissioner"
+
+[[partner]]
+id = "DC"
+name = "District"
+kind = "local-authority"
+
+[[pool]]
+id = "P"
+name = "Pooled"
+host = "LA"
+kind = "pooled"
+
+[[pool.line]]
+id = "care"
+name = "Care"
+contributions = { LA = "1200", DC = "1200" }
+
+[[pool.line]]
+id = "chc"
+name = "Continuing healthcare"
+contributions = { ICB = "1200", DC = "2400" }
+held_by = "ICB"
+"#;
+
+    fn record(pool: &str, from: &str, to: Option<&str>, raised: Option<&str>, paid: Option<&str>) -> PaymentRecord {
+        let day = |d: &str| Date::parse_iso(d).expect("date");
+        PaymentRecord {
+            pool: pool.into(),
+            from: from.into(),
+            to: to.map(str::to_string),
+            month: FiscalMonth::new(1).expect("M1"),
+            raised_on: raised.map(day),
+            paid_on: paid.map(day),
+            amount: None,
+        }
+    }
+
+    #[test]
+    fn an_instalment_is_keyed_by_its_payee_when_a_partner_pays_two_holders() {
+        let (agreement, _) = Agreement::parse(TWO_HOLDERS).expect("valid");
+        let mut store = SqliteStore::open_in_memory().expect("store");
+        let ambiguous =
+            record_payment(&mut store, &agreement, record("P", "DC", None, Some("2024-04-01"), None), "ann", |_, _| {
+                Ok(())
+            });
+        let Err(AppError::Input(said)) = ambiguous else { panic!("{ambiguous:?}") };
+        assert_eq!(said, ["DC pays more than one partner in pool P in M1 of 2024-25 (LA, ICB): name the partner paid"]);
+        // Each payee's instalment keeps its own account.
+        let to_icb = record("P", "DC", Some("ICB"), Some("2024-04-01"), Some("2024-04-02"));
+        let paid = record_payment(&mut store, &agreement, to_icb, "ann", |_, _| Ok(())).expect("recorded");
+        assert_eq!(paid.account.paid(), Money::from_pence(20_000), "2,400 a year to the ICB");
+        let to_la = record("P", "DC", Some("LA"), Some("2024-04-01"), None);
+        let raised = record_payment(&mut store, &agreement, to_la, "ann", |_, _| Ok(())).expect("recorded");
+        assert_eq!((raised.account.invoiced(), raised.account.paid()), (Money::from_pence(10_000), Money::ZERO));
+        let tracked = payments(&store, &agreement).expect("read");
+        let m1 = |to: &str| {
+            let t =
+                tracked.iter().find(|t| t.instalment.payee.id == to && t.instalment.month.number() == 1).expect("M1");
+            (t.account.invoiced(), t.account.paid())
+        };
+        assert_eq!(m1("ICB"), (Money::from_pence(20_000), Money::from_pence(20_000)));
+        assert_eq!(m1("LA"), (Money::from_pence(10_000), Money::ZERO));
+        // The caller's rule is asked about the payer and the payee.
+        let refused = record_payment(
+            &mut store,
+            &agreement,
+            record("P", "DC", Some("LA"), None, Some("2024-04-03")),
+            "bob",
+            |from, to| Err(format!("bob may not record {from} to {to}")),
+        );
+        assert!(
+            matches!(refused, Err(AppError::Forbidden(ref why)) if why == "bob may not record DC to LA"),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn entries_recorded_before_amounts_and_payees_were_kept_are_the_instalment_in_full() {
+        let (agreement, _) = Agreement::parse(TWO_HOLDERS).expect("valid");
+        let legacy = |kind| PaymentEntry {
+            pool: "P".into(),
+            from: "DC".into(),
+            to: None,
+            month: FiscalMonth::new(1).expect("M1"),
+            kind,
+            on: Date::parse_iso("2024-04-01").expect("date"),
+            amount: None,
+        };
+        let tracked = tracked_payments(&agreement, &[legacy(EntryKind::Invoice), legacy(EntryKind::Payment)]);
+        // The district's M1 to the host, not the one to the ICB.
+        let recorded: Vec<String> =
+            tracked.iter().filter(|t| t.account.invoice.is_some()).map(|t| t.instalment.payee.id.clone()).collect();
+        assert_eq!(recorded, ["LA"]);
+        let m1 = tracked.iter().find(|t| t.account.invoice.is_some()).expect("recorded");
+        assert_eq!((m1.account.invoiced(), m1.account.outstanding()), (m1.instalment.amount, Money::ZERO));
+    }
 }

@@ -561,10 +561,7 @@ fn payments_are_invoiced_paid_in_parts_and_outstanding() {
     // net (the council's instalments to the CCG, for MH, none raised).
     let table = s.ok(&["payments", "--year", "2016-17"]);
     let owed = Money::from_pence(ld_m1 - 50_000);
-    assert!(
-        table.ends_with(&format!("OCCG owes OCC {owed} invoiced and unpaid\n")),
-        "{table}"
-    );
+    assert!(table.ends_with(&format!("OCCG owes OCC {owed} invoiced and unpaid\n")), "{table}");
     // Refused, each in the words the web and the API use, with nothing recorded.
     let over = Money::from_pence(ld_m1 - 50_000 + 1);
     let over_text = over.to_plain_string();

@@ -242,8 +242,8 @@ pub struct PaymentEntry {
     pub pool: String,
     /// The paying partner.
     pub from: String,
-    /// The partner paid; `None` on an entry recorded before the payee was kept, which is
-    /// the pool's instalment from `from` in `month`.
+    /// The partner paid; `None` on an entry recorded before the payee was kept, when it
+    /// was always the pool's host.
     pub to: Option<String>,
     pub month: FiscalMonth,
     pub kind: EntryKind,

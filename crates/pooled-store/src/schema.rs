@@ -47,7 +47,7 @@ SELECT 1, COALESCE(MAX(seq), 0), COALESCE((SELECT hash FROM audit_log ORDER BY s
 /// Migration 6, alike in both databases but for the id's type: what is recorded against
 /// each instalment becomes entries (its invoice, corrected by a later one, and payments
 /// that add up), each with its amount and the partner paid. The dates recorded before
-/// become entries without either (the instalment in full, to the pool's payee); an
+/// become entries without either (the instalment in full, to the pool's host); an
 /// instalment recorded as paid with no date raised is taken as raised the day it was paid.
 macro_rules! payment_entries_from_payments {
     ($id:literal) => {
@@ -59,8 +59,7 @@ macro_rules! payment_entries_from_payments {
     year INTEGER NOT NULL,
     pool TEXT NOT NULL,
     from_partner TEXT NOT NULL,
-    -- NULL only on entries made from the dates recorded before: the pool's instalment
-    -- from the partner in the month.
+    -- NULL only on entries made from the dates recorded before: to the pool's host.
     to_partner TEXT,
     month INTEGER NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ('invoice', 'payment')),

@@ -1833,7 +1833,7 @@ const UNDO_MIGRATION_6: &str = "DROP TABLE payment_entry; DELETE FROM schema_ver
         month INTEGER NOT NULL, raised_on INTEGER, paid_on INTEGER, PRIMARY KEY (year, pool, from_partner, month));";
 
 /// A database made before migration 6 (undone here by hand, with the dates it held)
-/// gets an entry for each date: the instalment in full, to the pool's payee; paid with no
+/// gets an entry for each date: the instalment in full, to the pool's host; paid with no
 /// date raised is raised the day it was paid.
 fn migration_6_makes_entries_of_the_dates_recorded(f: &mut Fixture) {
     f.sql(&format!(

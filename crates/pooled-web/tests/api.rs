@@ -34,6 +34,7 @@ on_both_backends!(
     a_budget_holder_forecasts_their_cost_centre,
     forecasts_and_payments_are_refused_without_the_right,
     a_payment_is_recorded_and_listed,
+    the_settlement_nets_off_instalments_unpaid_on_the_page_and_in_the_api,
     a_session_needs_its_csrf_header_to_write,
     the_audit_log_is_for_the_roles_that_reconcile,
     tokens_page_makes_shows_once_and_revokes,
@@ -510,6 +511,42 @@ fn a_payment_is_recorded_and_listed(site: Api) {
     );
 }
 
+fn the_settlement_nets_off_instalments_unpaid_on_the_page_and_in_the_api(site: Api) {
+    let token = token_for(&site, "occg-finance");
+    let op = |end: &Value| end["invoices"].as_array().expect("list").iter().find(|i| i["pool"] == "OP").cloned();
+    let before = op(&get_json(&site, "/api/2016-17/settlement", &token)).expect("OP settles");
+    // The CCG's M11 and M12 instalments invoiced, M11 paid in part.
+    for body in [
+        json!({ "pool": "OP", "from": "OCCG", "month": "M11", "raised_on": "2016-12-01", "paid_on": "2016-12-05", "amount": "100" }),
+        json!({ "pool": "OP", "from": "OCCG", "month": "M11", "raised_on": "2016-12-01" }),
+        json!({ "pool": "OP", "from": "OCCG", "month": "M12", "raised_on": "2017-01-01" }),
+    ] {
+        let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&body));
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    }
+    let a = agreement(&site);
+    let amount = |m: u32| pooled_app::scheduled_instalment(&a, "OP", "OCCG", None, month(m)).expect("scheduled").amount;
+    let unpaid = amount(11) + amount(12) - Money::parse("100").expect("amount");
+    let after = op(&get_json(&site, "/api/2016-17/settlement", &token)).expect("OP settles");
+    let parts = after["parts"].as_array().expect("parts");
+    assert_eq!(parts[0], before["parts"][0], "the settlement's part");
+    assert_eq!(
+        parts[1],
+        json!({"kind": "unpaid-instalments", "payer": "OCCG", "payee": "OCC", "amount": unpaid.to_plain_string(), "months": ["M11", "M12"]})
+    );
+    // Netted: what moves one way less what moves the other.
+    let signed = |part: &Value| {
+        let amount = Money::parse(part["amount"].as_str().expect("text")).expect("amount");
+        if part["payer"] == after["payer"] { amount } else { -amount }
+    };
+    assert_eq!(parts.iter().map(signed).sum::<Money>().to_plain_string(), after["amount"]);
+    // The page shows the same invoice with both parts.
+    let html = site.get_as("viewer", "/settlement/2016-17").text();
+    let row = row_cells(table_html(&html, "invoices"), ">OP<");
+    assert_eq!(row[3], pounds(Money::parse(after["amount"].as_str().expect("text")).expect("amount")));
+    assert!(row[4].ends_with(&format!("unpaid instalments M11 M12: OCCG owes OCC {}", pounds(unpaid))), "{row:?}");
+}
+
 fn a_session_needs_its_csrf_header_to_write(site: Api) {
     let session = site.session("budget-holder");
     let request = |csrf: Option<&str>| {
@@ -786,7 +823,7 @@ fn server_errors_answer_as_described_with_a_reference(mut site: Api) {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(json_of(&missing).get("reference").is_none(), "{}", missing.text());
     let reference = |page: &Page| page.headers["x-request-id"].to_str().expect("ASCII").to_string();
-    site.sql("ALTER TABLE payment RENAME TO payment_gone");
+    site.sql("ALTER TABLE payment_entry RENAME TO payment_gone");
     let broken = call(&site, Method::GET, "/api/2016-17/payments", Some(&token), None);
     let expected = json!({
         "error": "Sorry, there is a problem with the database",

@@ -153,7 +153,8 @@ fn a_finance_officer_records_an_instalment_raised_and_paid(site: Site) {
     let row = row_cells(table_html(&html, "schedule"), &format!("id=\"instalment-{ix}\""));
     assert_eq!(
         row[6..11],
-        ["2016-05-20".to_string(), pounds(mh_m3.amount), pounds(part), pounds(rest), "Part paid".into()]
+        // Due in 2016 and not paid in full: overdue by the clock of today.
+        ["2016-05-20".to_string(), pounds(mh_m3.amount), pounds(part), pounds(rest), "Overdue".into()]
     );
     // The other partner's finance officer may record too: the rest, the balance outstanding.
     let fields = [("pool", "MH"), ("from", "OCC"), ("to", "OCCG"), ("month", "M3"), ("paid_on", "2016-06-10")];
