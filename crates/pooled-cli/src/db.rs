@@ -316,7 +316,7 @@ pub fn settle(db: &Db, year: FinancialYear, waived: &[String], json: bool) -> Ou
     Ok(out)
 }
 
-/// `pooled payments --year`: the schedule with what has been raised and paid.
+/// `pooled payments --year`: the schedule with what is invoiced, paid and outstanding.
 pub fn payments(db: &Db, year: FinancialYear, json: bool) -> Outcome {
     let store = open(db)?;
     let a = pooled_app::agreement(store.as_ref(), year).map_err(app)?;

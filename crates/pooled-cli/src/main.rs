@@ -61,7 +61,7 @@ enum Command {
         json: bool,
     },
     /// Monthly instalments from each partner to each pool's host: from an agreement
-    /// file, or with --year from the database with what has been raised and paid.
+    /// file, or with --year from the database with what is invoiced, paid and outstanding.
     Payments {
         #[arg(required_unless_present = "year", conflicts_with = "year")]
         agreement: Option<PathBuf>,

@@ -625,6 +625,36 @@ proptest! {
     }
 }
 
+/// The example of docs/rules.md: the CCG's March instalment to the Older People pool
+/// invoiced and unpaid at the year end, netted with its share of the overspend.
+#[test]
+fn the_worked_example_nets_an_unpaid_march_instalment() {
+    let (agreement, _) = Agreement::parse(include_str!("../../../../examples/oxfordshire-2016-17.toml")).unwrap();
+    let (outturn, _) =
+        Outturn::parse(include_str!("../../../../examples/oxfordshire-2016-17-outturn.toml"), &agreement).unwrap();
+    let tracked: Vec<TrackedInstalment> = schedule(&agreement)
+        .into_iter()
+        .map(|instalment| {
+            let m12 = instalment.pool == "OP" && instalment.month.number() == 12;
+            let invoice = Entry { kind: EntryKind::Invoice, on: instalment.due, amount: instalment.amount };
+            let entries = if m12 { vec![invoice] } else { Vec::new() };
+            TrackedInstalment { account: InstalmentAccount::new(&entries), instalment }
+        })
+        .collect();
+    let op =
+        invoices(&agreement, &settle(&agreement, &outturn), &tracked).into_iter().find(|i| i.pool == "OP").unwrap();
+    let parts: Vec<String> = op
+        .parts
+        .iter()
+        .map(|p| format!("{}: {} owes {} {}", p.kind.words(), p.payer, p.payee, p.amount.to_plain_string()))
+        .collect();
+    assert_eq!(
+        (op.payer_body.id.as_str(), op.payee_body.id.as_str(), op.amount.to_plain_string()),
+        ("OCCG", "OCC", "10131839.52".to_string())
+    );
+    assert_eq!(parts, ["settlement: 1 owes 0 117006.15", "unpaid instalments M12: 1 owes 0 10014833.37"]);
+}
+
 #[test]
 fn the_year_end_settlement_names_the_body_holding_the_place_at_the_year_end() {
     let (agreement, _) = Agreement::parse(include_str!("../../../../examples/oxfordshire-2022-23.toml")).unwrap();
