@@ -141,43 +141,16 @@ mod tests {
     /// A district council paying into one pool both the council, which holds the care
     /// line, and the ICB, which holds its continuing healthcare line.
     const TWO_HOLDERS: &str = r#"format = 1
-[agreement]
-id = "two"
-name = "Two holders"
-financial_year = "2024-25"
-start = 2024-04-01
-
-[[partner]]
-id = "LA"
-name = "Council"
-kind = "local-authority"
-
-[[partner]]
-id = "ICB"
-name = "ICB"
-kind = "nhs-commissioner"
-
-[[partner]]
-id = "DC"
-name = "District"
-kind = "local-authority"
-
-[[pool]]
-id = "P"
-name = "Pooled"
-host = "LA"
-kind = "pooled"
-
-[[pool.line]]
-id = "care"
-name = "Care"
-contributions = { LA = "1200", DC = "1200" }
-
-[[pool.line]]
-id = "chc"
-name = "Continuing healthcare"
-contributions = { ICB = "1200", DC = "2400" }
-held_by = "ICB"
+agreement = { id = "two", name = "Two holders", financial_year = "2024-25", start = 2024-04-01 }
+partner = [
+    { id = "LA", name = "Council", kind = "local-authority" },
+    { id = "ICB", name = "ICB", kind = "nhs-commissioner" },
+    { id = "DC", name = "District", kind = "local-authority" },
+]
+pool = [{ id = "P", name = "Pooled", host = "LA", kind = "pooled", line = [
+    { id = "care", name = "Care", contributions = { LA = "1200", DC = "1200" } },
+    { id = "chc", name = "Continuing healthcare", contributions = { ICB = "1200", DC = "2400" }, held_by = "ICB" },
+] }]
 "#;
 
     fn record(pool: &str, from: &str, to: Option<&str>, raised: Option<&str>, paid: Option<&str>) -> PaymentRecord {

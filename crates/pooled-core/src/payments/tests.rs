@@ -311,11 +311,14 @@ fn shown(entry: &Entry) -> String {
     format!("{} {} {}", entry.kind.name(), entry.on, entry.amount.to_plain_string().trim_end_matches(".00"))
 }
 
+/// Recorded so far, raised, paid, amount, and the entries added or the refusal.
+type RecordingCase<'a> =
+    (&'a [&'a str], Option<&'a str>, Option<&'a str>, Option<&'a str>, Result<&'a [&'a str], &'a str>);
+
 #[test]
 fn what_may_be_recorded_against_an_instalment() {
     let instalment = Money::parse("100").unwrap();
-    // (recorded so far, raised, paid, amount, the entries added or the refusal)
-    let cases: &[(&[&str], Option<&str>, Option<&str>, Option<&str>, Result<&[&str], &str>)] = &[
+    let cases: &[RecordingCase] = &[
         // Raised: an invoice for the instalment, or for the amount given.
         (&[], Some("2016-04-01"), None, None, Ok(&["invoice 2016-04-01 100"])),
         (&[], Some("2016-04-01"), None, Some("60"), Ok(&["invoice 2016-04-01 60"])),

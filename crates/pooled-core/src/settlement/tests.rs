@@ -265,32 +265,40 @@ fn invoices_net_off_instalments_still_outstanding() {
             })
             .collect::<Vec<_>>()
     };
-    // Every instalment paid: the settlement alone.
-    assert_eq!(
-        render("2100", &tracked_ccg(&agreement, 1..=12, 1..=12)),
-        ["P: NHS pays LA 40.00 (settlement: NHS to LA 40.00)"]
-    );
-    // M12 invoiced and unpaid, M11 too: the CCG owes them and its overspend share.
-    assert_eq!(
-        render("2100", &tracked_ccg(&agreement, 1..=12, 1..=10)),
-        ["P: NHS pays LA 290.00 (settlement: NHS to LA 40.00; unpaid instalments M11 M12: NHS to LA 250.00)"]
-    );
-    // An underspend: the council repays the CCG its 40 share, net of the 250 unpaid.
-    assert_eq!(
-        render("1900", &tracked_ccg(&agreement, 1..=12, 1..=10)),
-        ["P: NHS pays LA 210.00 (settlement: LA to NHS 40.00; unpaid instalments M11 M12: NHS to LA 250.00)"]
-    );
-    // More repaid than is unpaid: the council pays the difference.
-    assert_eq!(
-        render("1000", &tracked_ccg(&agreement, 1..=12, 1..=11)),
-        ["P: LA pays NHS 275.00 (settlement: LA to NHS 400.00; unpaid instalments M12: NHS to LA 125.00)"]
-    );
-    // On budget, M12 unpaid; M12 not yet invoiced is not netted (it is owed once invoiced).
-    assert_eq!(
-        render("2000", &tracked_ccg(&agreement, 1..=12, 1..=11)),
-        ["P: NHS pays LA 125.00 (unpaid instalments M12: NHS to LA 125.00)"]
-    );
-    assert_eq!(render("2000", &tracked_ccg(&agreement, 1..=11, 1..=11)), Vec::<String>::new());
+    // (care's outturn, months invoiced, months paid, the invoices)
+    let cases: [(&str, std::ops::RangeInclusive<u32>, std::ops::RangeInclusive<u32>, &[&str]); 6] = [
+        // Every instalment paid: the settlement alone.
+        ("2100", 1..=12, 1..=12, &["P: NHS pays LA 40.00 (settlement: NHS to LA 40.00)"]),
+        // M11 and M12 invoiced and unpaid: the CCG owes them and its overspend share.
+        (
+            "2100",
+            1..=12,
+            1..=10,
+            &["P: NHS pays LA 290.00 (settlement: NHS to LA 40.00; unpaid instalments M11 M12: NHS to LA 250.00)"],
+        ),
+        // An underspend: the council repays the CCG its 40 share, net of the 250 unpaid.
+        (
+            "1900",
+            1..=12,
+            1..=10,
+            &["P: NHS pays LA 210.00 (settlement: LA to NHS 40.00; unpaid instalments M11 M12: NHS to LA 250.00)"],
+        ),
+        // More repaid than is unpaid: the council pays the difference.
+        (
+            "1000",
+            1..=12,
+            1..=11,
+            &["P: LA pays NHS 275.00 (settlement: LA to NHS 400.00; unpaid instalments M12: NHS to LA 125.00)"],
+        ),
+        // On budget, M12 unpaid.
+        ("2000", 1..=12, 1..=11, &["P: NHS pays LA 125.00 (unpaid instalments M12: NHS to LA 125.00)"]),
+        // M12 not yet invoiced is not netted: it is owed once invoiced.
+        ("2000", 1..=11, 1..=11, &[]),
+    ];
+    for (care, invoiced, paid, expected) in cases {
+        let tracked = tracked_ccg(&agreement, invoiced.clone(), paid.clone());
+        assert_eq!(render(care, &tracked), expected, "{care} {invoiced:?} {paid:?}");
+    }
 }
 
 #[test]
