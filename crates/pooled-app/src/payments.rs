@@ -82,9 +82,9 @@ pub fn record_payment(
     let (from, to) = (&agreement.partners()[instalment.from].id, &agreement.partners()[instalment.to].id);
     allowed(from, to).map_err(AppError::Forbidden)?;
     let recording = Recording { raised_on: record.raised_on, paid_on: record.paid_on, amount: record.amount };
-    let year = agreement.financial_year();
+    let key = crate::agreement_year(agreement);
     in_transaction(store, |store| {
-        let account = account_of(agreement, &instalment, &store.payment_entries(year)?);
+        let account = account_of(agreement, &instalment, &store.payment_entries(&key)?);
         let added = account.record(instalment.amount, recording).map_err(|e| AppError::Input(vec![e]))?;
         let entries: Vec<PaymentEntry> = added
             .iter()
@@ -98,7 +98,7 @@ pub fn record_payment(
                 amount: Some(e.amount),
             })
             .collect();
-        store.record_payment(year, &entries, actor)?;
+        store.record_payment(&key, &entries, actor)?;
         Ok(TrackedInstalment { account: account.with(&added), instalment: instalment.clone() })
     })
 }
@@ -129,7 +129,7 @@ pub fn tracked_payments(agreement: &Agreement, recorded: &[PaymentEntry]) -> Vec
 
 /// The year's schedule with what is recorded against it, read from the store.
 pub fn payments(store: &dyn Store, agreement: &Agreement) -> Result<Vec<TrackedInstalment>> {
-    Ok(tracked_payments(agreement, &store.payment_entries(agreement.financial_year())?))
+    Ok(tracked_payments(agreement, &store.payment_entries(&crate::agreement_year(agreement))?))
 }
 
 #[cfg(test)]

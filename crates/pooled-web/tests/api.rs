@@ -110,7 +110,7 @@ fn described_routes(doc: &Value) -> Vec<(Method, String)> {
 }
 
 fn agreement(site: &Site) -> Agreement {
-    pooled_app::agreement(site.store().as_ref(), year()).expect("agreement")
+    pooled_app::agreement(site.store().as_ref(), &oxon()).expect("agreement")
 }
 
 fn forecast_entry(cost_centre: &str, outturn: &str) -> Value {
@@ -203,7 +203,7 @@ fn the_report_is_the_engines(site: Api) {
         [("/api/2016-17/report", 2), ("/api/2016-17/report?month=M1", 1), ("/api/2016-17/report?month=M6", 6)]
     {
         let got = get_json(&site, uri, &token);
-        let report = pooled_app::report(store.as_ref(), year(), month(m)).expect("report");
+        let report = pooled_app::report(store.as_ref(), &oxon(), month(m)).expect("report");
         let head = store.audit_head().expect("head");
         assert_eq!(got, as_json(pooled_app::json::report(&report, &head)), "{uri}");
         // And read back, the figures are the engine's to the penny.
@@ -233,7 +233,7 @@ fn reads_have_the_command_lines_shapes(site: Api) {
     for (query, waived) in
         [("", vec![]), ("?waive=op-home-support-clawback", vec!["op-home-support-clawback".to_string()])]
     {
-        let end = pooled_app::year_end(store.as_ref(), year(), &waived).expect("year end");
+        let end = pooled_app::year_end(store.as_ref(), &oxon(), &waived).expect("year end");
         let got = get_json(&site, &format!("/api/2016-17/settlement{query}"), &token);
         let head = store.audit_head().expect("head");
         let expected = pooled_app::json::year_end(&end.agreement, &end.settlements, &end.invoices, &head);
@@ -248,10 +248,10 @@ fn reads_have_the_command_lines_shapes(site: Api) {
     assert!(payments["payments"][0]["raised"].is_null(), "nothing raised yet");
     assert_eq!(payments["payments"][0]["outstanding"], "0.00");
     let forecasts = get_json(&site, "/api/2016-17/forecasts", &token);
-    assert_eq!(forecasts, as_json(pooled_app::json::forecasts(&store.forecasts(year()).expect("forecasts"))));
+    assert_eq!(forecasts, as_json(pooled_app::json::forecasts(&store.forecasts(&oxon()).expect("forecasts"))));
     assert_eq!(forecasts["forecasts"].as_array().expect("list").len(), 1, "the fixture's one forecast");
     let imports = get_json(&site, "/api/2016-17/imports", &token);
-    assert_eq!(imports, as_json(pooled_app::json::imports(&store.imports(year()).expect("imports"))));
+    assert_eq!(imports, as_json(pooled_app::json::imports(&store.imports(&oxon()).expect("imports"))));
     assert_eq!(imports["imports"].as_array().expect("list").len(), 4, "two months for each partner");
     for uri in ["/api/2030-31/forecasts", "/api/2030-31/imports", "/api/2030-31/payments", "/api/x/risk-share"] {
         assert_error(&call(&site, Method::GET, uri, Some(&token), None), StatusCode::NOT_FOUND, "");
@@ -268,7 +268,7 @@ fn what_if_settles_the_outturn_given(site: Api) {
     };
     // Nothing changed: the settlement on the forecast, the report's risk impact.
     let store = site.store();
-    let report = pooled_app::report(store.as_ref(), year(), month(2)).expect("report");
+    let report = pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report");
     let unchanged = what_if(json!({ "month": "M2" }));
     assert_eq!((&unchanged["financial_year"], &unchanged["month"]), (&json!("2016-17"), &json!("M2")));
     for (p, pool) in report.pools.iter().enumerate() {
@@ -304,7 +304,7 @@ fn what_if_settles_the_outturn_given(site: Api) {
     assert_eq!(got_total, occ_total);
     // Nothing was saved.
     assert_eq!(store.audit_log().expect("log").len(), site.store().audit_log().expect("log").len());
-    assert_eq!(pooled_app::report(store.as_ref(), year(), month(2)).expect("report"), report);
+    assert_eq!(pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report"), report);
 }
 
 fn what_if_names_each_amount_it_cannot_use(site: Api) {
@@ -380,8 +380,8 @@ fn forecasts_and_payments_are_refused_without_the_right(site: Api) {
     let before = |site: &Site| {
         let store = site.store();
         (
-            store.forecasts(year()).expect("forecasts"),
-            store.payment_entries(year()).expect("payments"),
+            store.forecasts(&oxon()).expect("forecasts"),
+            store.payment_entries(&oxon()).expect("payments"),
             store.audit_log().expect("log").len(),
         )
     };
@@ -490,7 +490,7 @@ fn a_payment_is_recorded_and_listed(site: Api) {
             "no instalment from OCCG to OCCG in pool OP",
         ),
     ];
-    let stored = site.store().payment_entries(year()).expect("payments");
+    let stored = site.store().payment_entries(&oxon()).expect("payments");
     for (body, says) in refusals {
         assert_error(&record(body), StatusCode::UNPROCESSABLE_ENTITY, says);
     }
@@ -505,7 +505,7 @@ fn a_payment_is_recorded_and_listed(site: Api) {
     let page = record(json!({ "pool": "OP", "from": "OCCG", "month": "M2", "paid_on": "2016-03-22", "amount": over }));
     assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "outstanding on the instalment");
     assert_eq!(
-        site.store().payment_entries(year()).expect("payments").len(),
+        site.store().payment_entries(&oxon()).expect("payments").len(),
         stored.len() + 3,
         "only the three accepted"
     );
@@ -688,11 +688,11 @@ fn a_ledger_import_lists_its_bad_rows_then_imports_the_corrected_file(site: Api)
     assert_eq!(failed["problems"][0]["row"], 4, "{failed}");
     assert!(failed["problems"][0]["column"].as_str().is_some_and(|c| c.to_lowercase().contains("cost")), "{failed}");
     let store = site.store();
-    assert!(store.imports(year()).expect("imports").iter().all(|i| i.period.to_string() != "2016-06"));
+    assert!(store.imports(&oxon()).expect("imports").iter().all(|i| i.period.to_string() != "2016-06"));
     let done = import_through_the_api(&site, &token, &good);
     assert_eq!(done["status"], "imported", "{done}");
     assert_eq!(done["rows"], 200);
-    let latest = store.imports(year()).expect("imports").pop().expect("the import");
+    let latest = store.imports(&oxon()).expect("imports").pop().expect("the import");
     assert_eq!(done["total"], latest.total.to_plain_string());
     assert_eq!(latest.imported_by, "occ-finance");
     // Another partner's finance officer may neither import OCC's ledger nor see the job.

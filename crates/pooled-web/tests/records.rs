@@ -25,7 +25,7 @@ on_both_backends!(
 );
 
 fn agreement(site: &Site) -> Agreement {
-    pooled_app::agreement(site.store().as_ref(), year()).expect("agreement")
+    pooled_app::agreement(site.store().as_ref(), &oxon()).expect("agreement")
 }
 
 fn partner(a: &Agreement, ix: usize) -> &str {
@@ -174,7 +174,7 @@ fn a_finance_officer_records_an_instalment_raised_and_paid(site: Site) {
         amount: Some(amount),
     };
     assert_eq!(
-        store.payment_entries(year()).expect("payments"),
+        store.payment_entries(&oxon()).expect("payments"),
         [
             entry(EntryKind::Invoice, "2016-05-20", mh_m3.amount),
             entry(EntryKind::Payment, "2016-06-01", part),
@@ -184,7 +184,7 @@ fn a_finance_officer_records_an_instalment_raised_and_paid(site: Site) {
     let log = store.audit_log().expect("log");
     let recordings: Vec<(&str, &str)> =
         log.iter().filter(|e| e.action == "record-payment").map(|e| (e.actor.as_str(), e.subject.as_str())).collect();
-    let subject = "payment 2016-17 MH OCC to OCCG M3";
+    let subject = "payment oxon-s75 2016-17 MH OCC to OCCG M3";
     assert_eq!(recordings, [("occ-finance", subject), ("occ-finance", subject), ("occg-finance", subject)]);
 }
 
@@ -198,7 +198,7 @@ fn payments_are_refused_to_viewers_budget_holders_and_forms_without_the_token(si
     let session = site.session("manager");
     let page = site.post_raw(Some(&session.cookie), "/payments/2016-17", &fields);
     assert_eq!(page.status, StatusCode::FORBIDDEN, "no CSRF token");
-    assert!(site.store().payment_entries(year()).expect("payments").is_empty(), "nothing stored");
+    assert!(site.store().payment_entries(&oxon()).expect("payments").is_empty(), "nothing stored");
 }
 
 fn statuses_are_as_at_the_day_in_england(mut site: Site) {
@@ -224,7 +224,7 @@ fn an_unscheduled_or_impossible_payment_is_shown_back(site: Site) {
     // Raised on 2016-03-10 for the instalment.
     let raised = [("pool", "OP"), ("from", "OCCG"), ("to", "OCC"), ("month", "M1"), ("raised_on", "2016-03-10")];
     assert_eq!(site.post_as("manager", "/payments/2016-17", &raised).status, StatusCode::SEE_OTHER);
-    let stored = site.store().payment_entries(year()).expect("payments");
+    let stored = site.store().payment_entries(&oxon()).expect("payments");
     let log = site.store().audit_log().expect("log").len();
     let over = (m1.amount + Money::from_pence(1)).to_plain_string();
     let more = format!(
@@ -287,7 +287,7 @@ fn an_unscheduled_or_impossible_payment_is_shown_back(site: Site) {
     }
     assert_eq!(site.get("/payments/2016-17").status, StatusCode::OK);
     let store = site.store();
-    assert_eq!(store.payment_entries(year()).expect("payments"), stored, "nothing more stored");
+    assert_eq!(store.payment_entries(&oxon()).expect("payments"), stored, "nothing more stored");
     assert_eq!(store.audit_log().expect("log").len(), log, "nothing audited");
 }
 
@@ -389,7 +389,7 @@ fn the_audit_log_pages_a_hundred_at_a_time(site: Site) {
             amount: Some(i.amount),
         };
         for _ in 0..5 {
-            store.record_payment(year(), std::slice::from_ref(&invoice), "clerk").expect("record");
+            store.record_payment(&oxon(), std::slice::from_ref(&invoice), "clerk").expect("record");
         }
     }
     site.session("manager");

@@ -65,10 +65,12 @@ pub async fn set_forecast(
     let (Some(month), Some(outturn)) = (month, outturn) else { return Err(problems.into_error().into()) };
     actions::set_forecast(&web, &who, year, month, entry.cost_centre.clone(), outturn).await?;
     let code = entry.cost_centre;
+    let shared = Arc::clone(&web);
     let saved = web
         .stores
         .run(move |store| {
-            let saved = store.forecasts(year)?.into_iter().find(|f| f.month == month && f.cost_centre == code);
+            let scope = shared.scope(store, year)?;
+            let saved = store.forecasts(&scope)?.into_iter().find(|f| f.month == month && f.cost_centre == code);
             saved.ok_or_else(|| WebError::Internal("the forecast just saved cannot be read back".into()))
         })
         .await?;

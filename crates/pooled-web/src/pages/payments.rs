@@ -14,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use pooled_app::{PaymentRecord, tracked_payments};
+use pooled_app::PaymentRecord;
 use pooled_core::agreement::{Agreement, PartnerIx};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::money::Money;
@@ -65,9 +65,7 @@ impl Payments {
 
 async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Payments, WebError> {
     let shared = Arc::clone(web);
-    let (agreement, recorded) =
-        web.stores.run(move |store| Ok((shared.agreement(store, year)?, store.payment_entries(year)?))).await?;
-    let tracked = tracked_payments(&agreement, &recorded);
+    let (agreement, tracked) = web.stores.run(move |store| shared.payments(store, year)).await?;
     Ok(Payments { year, agreement, tracked, today: web.clock.today() })
 }
 
