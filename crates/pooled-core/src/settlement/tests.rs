@@ -212,13 +212,12 @@ fn invoices_settle_each_pool_with_its_host() {
     assert_eq!(render(["2000", "300", "500", "800"]), Vec::<String>::new());
 }
 
+/// Months by number: `1..=12`.
+type Months = std::ops::RangeInclusive<u32>;
+
 /// The schedule with each instalment of `months` from the CCG invoiced on its due date
 /// and, of those in `paid`, paid in full.
-fn tracked_ccg(
-    agreement: &Agreement,
-    months: std::ops::RangeInclusive<u32>,
-    paid: std::ops::RangeInclusive<u32>,
-) -> Vec<TrackedInstalment> {
+fn tracked_ccg(agreement: &Agreement, months: Months, paid: Months) -> Vec<TrackedInstalment> {
     schedule(agreement)
         .into_iter()
         .map(|instalment| {
@@ -266,7 +265,7 @@ fn invoices_net_off_instalments_still_outstanding() {
             .collect::<Vec<_>>()
     };
     // (care's outturn, months invoiced, months paid, the invoices)
-    let cases: [(&str, std::ops::RangeInclusive<u32>, std::ops::RangeInclusive<u32>, &[&str]); 6] = [
+    let cases: [(&str, Months, Months, &[&str]); 6] = [
         // Every instalment paid: the settlement alone.
         ("2100", 1..=12, 1..=12, &["P: NHS pays LA 40.00 (settlement: NHS to LA 40.00)"]),
         // M11 and M12 invoiced and unpaid: the CCG owes them and its overspend share.
