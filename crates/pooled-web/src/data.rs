@@ -12,9 +12,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use pooled_app::clock::Clock;
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
+use pooled_core::payments::TrackedInstalment;
 use pooled_core::plan::Plan;
 use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
-use pooled_store::{AgreementYear, AuditHead, PaymentStatus, Store, StoreError};
+use pooled_store::{AgreementYear, AuditHead, Store, StoreError};
 
 use crate::error::WebError;
 use crate::imports::Jobs;
@@ -136,14 +137,15 @@ impl Web {
         self.agreement_of(store, &self.scope(store, year)?)
     }
 
-    /// The year's agreement and what is recorded of its instalments.
+    /// The year's agreement and its instalments with what is recorded against each.
     pub(crate) fn payments(
         &self,
         store: &dyn Store,
         year: FinancialYear,
-    ) -> Result<(Arc<Agreement>, Vec<PaymentStatus>), WebError> {
-        let scope = self.scope(store, year)?;
-        Ok((self.agreement_of(store, &scope)?, store.payments(&scope)?))
+    ) -> Result<(Arc<Agreement>, Vec<TrackedInstalment>), WebError> {
+        let agreement = self.agreement(store, year)?;
+        let tracked = pooled_app::payments(store, &agreement)?;
+        Ok((agreement, tracked))
     }
 
     /// An agreement's current version for a year, parsed at most once per version.
