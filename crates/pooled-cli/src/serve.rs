@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use pooled_app::ImportRequest;
+use pooled_app::PaymentRecord;
 use pooled_core::agreement::Agreement;
-use pooled_core::calendar::{FinancialYear, FiscalMonth};
+use pooled_core::calendar::{Calendar, Date, FinancialYear, FiscalMonth};
 use pooled_core::governance::Meeting;
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
+use pooled_core::payments::schedule;
 use pooled_core::report::Level;
 use pooled_files::{GenOptions, PlanRow, Postings, Span, gen_ledger, gen_plan, write_plan_csv};
 use pooled_store::{NewUser, Role, Store, StoredCostCentre};
@@ -330,6 +332,7 @@ fn create_demo(path: &Path) -> Result<(), Failure> {
         let plan: Vec<PlanRow> = store.plan(&key).map_err(store_error)?.into_iter().map(plan_row).collect();
         import_months(store, &agreement, &plan, &work.0)?;
         enter_forecasts(store, &agreement, &plan)?;
+        record_payments(store, &agreement)?;
         budget_holder.extend(first_cost_centres(&agreement, &plan, "OCC"));
     }
     create_accounts(store, &budget_holder)?;
@@ -458,6 +461,32 @@ fn enter_forecasts(store: &mut dyn Store, agreement: &Agreement, plan: &[PlanRow
         let Some((_, to_date)) = spent.iter().find(|(code, _)| *code == cost_centre.code) else { continue };
         let outturn = *to_date + cost_centre.profile[6..].iter().copied().sum::<Money>();
         store.set_forecast(&key, m6, &cost_centre.code, outturn, ACTOR).map_err(store_error)?;
+    }
+    Ok(())
+}
+
+/// The instalments of M1 to M6, each invoiced ten working days before it is due and paid
+/// by the working day it is due, by the body paying then (the ICB from July 2022), but
+/// for the last, half paid so far: the payments page has a balance outstanding.
+fn record_payments(store: &mut dyn Store, agreement: &Agreement) -> Result<(), Failure> {
+    let m6 = FiscalMonth::new(6).expect("M6");
+    for instalment in schedule(agreement).into_iter().filter(|i| i.month <= m6) {
+        let record = |raised_on, paid_on, amount| PaymentRecord {
+            pool: instalment.pool.clone(),
+            from: instalment.payer.id.clone(),
+            to: Some(agreement.partners()[instalment.to].id.clone()),
+            month: instalment.month,
+            raised_on,
+            paid_on,
+            amount,
+        };
+        let working_days_before = |day: Date, n| Calendar::EnglandAndWales.step_back_working_days(day, n);
+        let raised = working_days_before(instalment.due, 10);
+        let paid_on = instalment.due.add_days(1).and_then(|after| working_days_before(after, 1));
+        let paid = (instalment.month == m6).then(|| Money::from_pence(instalment.amount.pence() / 2));
+        for entry in [record(raised, None, None), record(None, paid_on, paid)] {
+            pooled_app::record_payment(store, agreement, entry, ACTOR, |_, _| Ok(())).map_err(app)?;
+        }
     }
     Ok(())
 }

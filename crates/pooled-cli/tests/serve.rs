@@ -333,5 +333,16 @@ fn the_demo_holds_two_agreements_for_a_year_each_with_credible_months() {
             within(pence(&now["forecast_outturn"]), pence(&now["annual_budget"]), 5, "forecast");
         }
     }
+    // Buckinghamshire's instalments: the CCG's to June, the ICB's from July, M1 to M5 paid
+    // and M6 half paid.
+    let payments = json(&["payments", "--year", "2022-23", "--agreement", "bucks-bcf-2022", "--json"]);
+    let payers: Vec<(&str, &str, i64)> = (payments["payments"].as_array().expect("payments").iter())
+        .map(|p| (p["month"].as_str().expect("month"), p["from"].as_str().expect("from"), pence(&p["outstanding"])))
+        .collect();
+    let instalment = pence(&payments["payments"][0]["amount"]);
+    assert_eq!(
+        &payers[2..6],
+        [("M3", "BCCG", 0), ("M4", "BOB-ICB", 0), ("M5", "BOB-ICB", 0), ("M6", "BOB-ICB", instalment - instalment / 2)]
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
