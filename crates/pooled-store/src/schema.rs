@@ -44,6 +44,42 @@ SELECT 1, COALESCE(MAX(seq), 0), COALESCE((SELECT hash FROM audit_log ORDER BY s
     };
 }
 
+/// Migration 6, alike in both databases but for the types of money and of a flag (and
+/// the flag's false): forecasts confirmed below the actual to date, and what is recorded
+/// of unagreed savings.
+macro_rules! savings_and_confirmed_forecasts {
+    ($money:literal, $flag:literal, $false:literal) => {
+        concat!(
+            "ALTER TABLE forecast ADD COLUMN confirmed_below_actual ",
+            $flag,
+            " NOT NULL DEFAULT ",
+            $false,
+            ";
+CREATE TABLE saving_forecast (
+    year INTEGER NOT NULL,
+    saving TEXT NOT NULL,
+    month INTEGER NOT NULL CHECK (month BETWEEN 1 AND 12),
+    amount ",
+            $money,
+            " NOT NULL CHECK (amount >= 0),
+    entered_by TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    PRIMARY KEY (year, saving, month)
+);
+CREATE TABLE saving_delivered (
+    year INTEGER NOT NULL,
+    saving TEXT NOT NULL,
+    amount ",
+            $money,
+            " NOT NULL CHECK (amount >= 0),
+    entered_by TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    PRIMARY KEY (year, saving)
+);"
+        )
+    };
+}
+
 pub(crate) const SQLITE: &[&str] = &[
     // 1: the first schema.
     r#"
@@ -223,6 +259,9 @@ CREATE TABLE document (
     ),
     // 5: the audit log's head, kept apart from it.
     audit_head_from_audit_log!("INTEGER"),
+    // 6: a forecast entered below the actual to date is confirmed as meant; unagreed
+    // savings' forecast deliveries (by the month made in) and delivered amounts.
+    savings_and_confirmed_forecasts!("INTEGER", "INTEGER", "0"),
 ];
 
 pub(crate) const POSTGRES: &[&str] = &[
@@ -413,6 +452,8 @@ SELECT setval('ledger_import_id', COALESCE(MAX(id), 0) + 1, false) FROM ledger_i
     ),
     // 5: as SQLite's.
     audit_head_from_audit_log!("BIGINT"),
+    // 6: as SQLite's.
+    savings_and_confirmed_forecasts!("BIGINT", "BOOLEAN", "FALSE"),
 ];
 
 fn too_new(found: i64, known: usize) -> StoreError {

@@ -8,6 +8,7 @@ use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::diagnostic::excerpt;
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
+use pooled_core::savings::SavingFigure;
 
 use crate::accounts::*;
 use crate::audit::{
@@ -19,7 +20,7 @@ use crate::schema::migrate;
 use crate::sql::{Backend, Conn, Lock, Param, Row, params};
 use crate::{
     Actual, AgreementVersion, DocumentSave, Forecast, ImportHeader, ImportItem, ImportOutcome, ImportRecord,
-    LoadOutcome, PaymentStatus, Result, Store, StoreError, StoredCostCentre, StoredDocument,
+    LoadOutcome, PaymentStatus, Result, SavingRecord, Store, StoreError, StoredCostCentre, StoredDocument,
 };
 
 /// The store on one database connection: [`crate::SqliteStore`] or [`crate::PostgresStore`].
@@ -832,6 +833,7 @@ impl<B: Backend> Store for SqlStore<B> {
         month: FiscalMonth,
         cost_centre: &str,
         outturn: Money,
+        confirmed_below_actual: bool,
         actor: &str,
     ) -> Result<()> {
         self.atomically(Lock::Writes, |c| {
@@ -840,21 +842,23 @@ impl<B: Backend> Store for SqlStore<B> {
                 return Err(StoreError::PeriodClosed(period));
             }
             let before = c.row(
-                "SELECT outturn FROM forecast WHERE year = $1 AND month = $2 AND cost_centre = $3",
+                "SELECT outturn, confirmed_below_actual FROM forecast
+                 WHERE year = $1 AND month = $2 AND cost_centre = $3",
                 params![year, month, cost_centre],
-                |r| r.money(0),
+                |r| Ok(forecast_text(r.money(0)?, r.bool(1)?)),
             )?;
             let at = now_utc();
             c.execute(
-                "INSERT INTO forecast (year, month, cost_centre, outturn, entered_by, entered_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)
+                "INSERT INTO forecast (year, month, cost_centre, outturn, confirmed_below_actual, entered_by, entered_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (year, month, cost_centre) DO UPDATE
-                 SET outturn = excluded.outturn, entered_by = excluded.entered_by, entered_at = excluded.entered_at",
-                params![year, month, cost_centre, outturn, actor, at],
+                 SET outturn = excluded.outturn, confirmed_below_actual = excluded.confirmed_below_actual,
+                     entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                params![year, month, cost_centre, outturn, confirmed_below_actual, actor, at],
             )?;
             let subject = format!("forecast {year} {month} {cost_centre}");
-            let before = before.map_or(String::new(), forecast_text);
-            append_audit(c, records_change(actor, "set-forecast", subject, before, forecast_text(outturn)), at)?;
+            let after = forecast_text(outturn, confirmed_below_actual);
+            append_audit(c, records_change(actor, "set-forecast", subject, before.unwrap_or_default(), after), at)?;
             Ok(())
         })
     }
@@ -862,7 +866,7 @@ impl<B: Backend> Store for SqlStore<B> {
     fn forecasts(&self, year: FinancialYear) -> Result<Vec<Forecast>> {
         self.read(|c| {
             c.rows(
-                "SELECT cost_centre, month, outturn, entered_by, entered_at FROM forecast
+                "SELECT cost_centre, month, outturn, confirmed_below_actual, entered_by, entered_at FROM forecast
                  WHERE year = $1 ORDER BY month, cost_centre",
                 params![year],
                 |r| {
@@ -870,6 +874,91 @@ impl<B: Backend> Store for SqlStore<B> {
                         cost_centre: r.string(0)?,
                         month: r.month(1)?,
                         outturn: r.money(2)?,
+                        confirmed_below_actual: r.bool(3)?,
+                        entered_by: r.string(4)?,
+                        entered_at: r.time(5)?,
+                    })
+                },
+            )
+        })
+    }
+
+    fn record_saving(
+        &mut self,
+        year: FinancialYear,
+        saving: &str,
+        figure: SavingFigure,
+        amount: Money,
+        actor: &str,
+    ) -> Result<()> {
+        if amount.is_negative() {
+            return Err(StoreError::Invalid(format!(
+                "saving {saving}: an amount it delivers cannot be negative ({amount})"
+            )));
+        }
+        self.atomically(Lock::Writes, |c| {
+            let at = now_utc();
+            // A forecast is kept by the month it was made in; what was delivered, once.
+            let (subject, before) = match figure {
+                SavingFigure::Forecast(month) => {
+                    let period = Period { year, month };
+                    if is_closed(c, period)? {
+                        return Err(StoreError::PeriodClosed(period));
+                    }
+                    let before = c.row(
+                        "SELECT amount FROM saving_forecast WHERE year = $1 AND saving = $2 AND month = $3",
+                        params![year, saving, month],
+                        |r| r.money(0),
+                    )?;
+                    c.execute(
+                        "INSERT INTO saving_forecast (year, saving, month, amount, entered_by, entered_at)
+                         VALUES ($1, $2, $3, $4, $5, $6)
+                         ON CONFLICT (year, saving, month) DO UPDATE
+                         SET amount = excluded.amount, entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                        params![year, saving, month, amount, actor, at],
+                    )?;
+                    (format!("saving {year} {saving} forecast {month}"), before)
+                }
+                SavingFigure::Delivered => {
+                    let before = c.row(
+                        "SELECT amount FROM saving_delivered WHERE year = $1 AND saving = $2",
+                        params![year, saving],
+                        |r| r.money(0),
+                    )?;
+                    c.execute(
+                        "INSERT INTO saving_delivered (year, saving, amount, entered_by, entered_at)
+                         VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (year, saving) DO UPDATE
+                         SET amount = excluded.amount, entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                        params![year, saving, amount, actor, at],
+                    )?;
+                    (format!("saving {year} {saving} delivered"), before)
+                }
+            };
+            let before = before.map_or(String::new(), saving_text);
+            append_audit(c, records_change(actor, "record-saving", subject, before, saving_text(amount)), at)?;
+            Ok(())
+        })
+    }
+
+    fn saving_records(&self, year: FinancialYear) -> Result<Vec<SavingRecord>> {
+        self.read(|c| {
+            // Month 13 orders what was delivered after the forecasts of the year.
+            c.rows(
+                "SELECT saving, month, amount, entered_by, entered_at FROM saving_forecast WHERE year = $1
+                 UNION ALL
+                 SELECT saving, 13, amount, entered_by, entered_at FROM saving_delivered WHERE year = $1
+                 ORDER BY 1, 2",
+                params![year],
+                |r| {
+                    let figure = match r.i64(1)? {
+                        13 => SavingFigure::Delivered,
+                        _ => SavingFigure::Forecast(r.month(1)?),
+                    };
+                    Ok(SavingRecord {
+                        saving: r.string(0)?,
+                        figure,
+                        amount: r.money(2)?,
                         entered_by: r.string(3)?,
                         entered_at: r.time(4)?,
                     })

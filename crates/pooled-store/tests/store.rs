@@ -12,6 +12,7 @@ use std::process::{Command, Stdio};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
+use pooled_core::savings::SavingFigure;
 use pooled_store::{
     Actual, ApiToken, AuditHead, DocumentSave, ImportHeader, ImportItem, ImportOutcome, LoadOutcome, NewApiToken,
     NewSession, NewUser, PaymentStatus, PostgresStore, Role, RowTally, Session, SqliteStore, Store, StoreError,
@@ -231,6 +232,8 @@ on_both_backends!(
     an_edited_import_record_is_named_by_its_import,
     a_ledger_row_outside_every_import_is_named,
     migration_5_takes_the_head_from_the_log,
+    savings_forecasts_and_delivered_amounts_are_recorded,
+    migration_6_keeps_forecasts_and_adds_savings,
 );
 
 // ---- helpers ----
@@ -789,7 +792,7 @@ fn closed_periods_refuse_imports_and_forecasts(f: &mut Fixture) {
     assert!(matches!(err, StoreError::PeriodClosed(p) if p == period("2016-05")), "{err:?}");
     let err = s.import_ledger(&header("2016-05", "OCCG", "sha-new"), &mut items).unwrap_err();
     assert!(matches!(err, StoreError::PeriodClosed(_)), "{err:?}");
-    let err = s.set_forecast(year, month(2), "CC100", Money::from_pence(1), "ann").unwrap_err();
+    let err = s.set_forecast(year, month(2), "CC100", Money::from_pence(1), false, "ann").unwrap_err();
     assert!(matches!(err, StoreError::PeriodClosed(p) if p == period("2016-05")), "{err:?}");
     assert_eq!(s.forecasts(year).unwrap(), []);
     assert_eq!(s.audit_log().unwrap(), log);
@@ -797,7 +800,7 @@ fn closed_periods_refuse_imports_and_forecasts(f: &mut Fixture) {
 
     // Open periods still take changes.
     import(s, "2016-06", "OCC", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
-    s.set_forecast(year, month(3), "CC100", Money::from_pence(5), "ann").unwrap();
+    s.set_forecast(year, month(3), "CC100", Money::from_pence(5), false, "ann").unwrap();
 }
 
 // ---- forecasts ----
@@ -805,11 +808,11 @@ fn closed_periods_refuse_imports_and_forecasts(f: &mut Fixture) {
 fn forecasts_are_set_and_overwritten(f: &mut Fixture) {
     let s = f.store.as_mut();
     let year = fy("2016-17");
-    s.set_forecast(year, month(6), "CC200", Money::from_pence(1_000_001), "ann").unwrap();
-    s.set_forecast(year, month(6), "CC100", Money::from_pence(-50), "ann").unwrap();
-    s.set_forecast(year, month(5), "CC100", Money::from_pence(7), "ann").unwrap();
-    s.set_forecast(year, month(6), "CC200", Money::from_pence(999_999), "bob").unwrap();
-    s.set_forecast(fy("2017-18"), month(6), "CC200", Money::from_pence(1), "bob").unwrap();
+    s.set_forecast(year, month(6), "CC200", Money::from_pence(1_000_001), false, "ann").unwrap();
+    s.set_forecast(year, month(6), "CC100", Money::from_pence(-50), false, "ann").unwrap();
+    s.set_forecast(year, month(5), "CC100", Money::from_pence(7), false, "ann").unwrap();
+    s.set_forecast(year, month(6), "CC200", Money::from_pence(999_999), false, "bob").unwrap();
+    s.set_forecast(fy("2017-18"), month(6), "CC200", Money::from_pence(1), false, "bob").unwrap();
 
     let got: Vec<_> = s
         .forecasts(year)
@@ -825,6 +828,72 @@ fn forecasts_are_set_and_overwritten(f: &mut Fixture) {
     let overwrite = &s.audit_log().unwrap()[3];
     assert_eq!(overwrite.subject, "forecast 2016-17 M6 CC200");
     assert_eq!((overwrite.before.as_str(), overwrite.after.as_str()), ("outturn=10000.01", "outturn=9999.99"));
+
+    // A forecast confirmed below the actual to date keeps its confirmation, which its audit
+    // entry names; entered again without one, it is cleared.
+    let confirmed = |s: &dyn Store| -> Vec<(u32, String)> {
+        let forecasts = s.forecasts(year).unwrap().into_iter();
+        forecasts.filter(|f| f.confirmed_below_actual).map(|f| (f.month.number(), f.cost_centre)).collect()
+    };
+    s.set_forecast(year, month(7), "CC100", Money::from_pence(3), true, "ann").unwrap();
+    assert_eq!(confirmed(s), [(7, "CC100".to_string())]);
+    s.set_forecast(year, month(7), "CC100", Money::from_pence(300), false, "ann").unwrap();
+    assert_eq!(confirmed(s), []);
+    let log = s.audit_log().unwrap();
+    let entries: Vec<(&str, &str)> =
+        log[log.len() - 2..].iter().map(|e| (e.before.as_str(), e.after.as_str())).collect();
+    let confirmation = "outturn=0.03\nconfirmed_below_actual=yes";
+    assert_eq!(entries, [("", confirmation), (confirmation, "outturn=3.00")]);
+}
+
+// ---- unagreed savings ----
+
+fn savings_forecasts_and_delivered_amounts_are_recorded(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = fy("2016-17");
+    let pounds = |p: i64| Money::from_pounds(p).unwrap();
+    let forecast = |m: u32| SavingFigure::Forecast(month(m));
+    s.record_saving(year, "review", forecast(5), pounds(900_000), "pm").unwrap();
+    s.record_saving(year, "review", forecast(3), pounds(1_200_000), "pm").unwrap();
+    s.record_saving(year, "review", SavingFigure::Delivered, pounds(0), "pm").unwrap();
+    s.record_saving(year, "other", forecast(5), pounds(1), "pm").unwrap();
+    // The same figure again replaces the first.
+    s.record_saving(year, "review", forecast(5), pounds(800_000), "bob").unwrap();
+    s.record_saving(fy("2017-18"), "review", SavingFigure::Delivered, pounds(5), "pm").unwrap();
+    let recorded = |s: &dyn Store| -> Vec<(String, SavingFigure, Money, String)> {
+        let records = s.saving_records(year).unwrap().into_iter();
+        records.map(|r| (r.saving, r.figure, r.amount, r.entered_by)).collect()
+    };
+    let expected = [
+        ("other", forecast(5), 1, "pm"),
+        ("review", forecast(3), 1_200_000, "pm"),
+        ("review", forecast(5), 800_000, "bob"),
+        ("review", SavingFigure::Delivered, 0, "pm"),
+    ]
+    .map(|(saving, figure, amount, by)| (saving.to_string(), figure, pounds(amount), by.to_string()));
+    assert_eq!(recorded(s), expected);
+    let log = s.audit_log().unwrap();
+    let replaced = &log[4];
+    assert_eq!(
+        (replaced.action.as_str(), replaced.subject.as_str(), replaced.before.as_str(), replaced.after.as_str()),
+        ("record-saving", "saving 2016-17 review forecast M5", "amount=900000.00", "amount=800000.00")
+    );
+    assert_eq!(log[2].subject, "saving 2016-17 review delivered");
+    assert_eq!(s.last_change().unwrap(), log.last().unwrap().seq, "a record of a saving is a change to the records");
+
+    // A closed month refuses a forecast made in it, not what was delivered; a negative
+    // amount is refused. Neither writes anything.
+    s.close_period(period("2016-07"), "controller").unwrap();
+    let log = s.audit_log().unwrap();
+    let err = s.record_saving(year, "review", forecast(4), pounds(1), "pm").unwrap_err();
+    assert!(matches!(err, StoreError::PeriodClosed(p) if p == period("2016-07")), "{err:?}");
+    let err = s.record_saving(year, "review", SavingFigure::Delivered, Money::from_pence(-1), "pm").unwrap_err();
+    assert!(matches!(&err, StoreError::Invalid(m) if m.contains("cannot be negative")), "{err:?}");
+    assert_eq!(s.audit_log().unwrap(), log);
+    assert_eq!(recorded(s), expected);
+    s.record_saving(year, "review", SavingFigure::Delivered, pounds(250_000), "pm").unwrap();
+    assert_eq!(recorded(s)[3].2, pounds(250_000));
+    assert_eq!(s.verify_audit().unwrap(), None);
 }
 
 // ---- payments ----
@@ -868,7 +937,7 @@ fn a_sequence_of_changes(s: &mut dyn Store) {
     s.save_mapping("OCC", &Mapping::preset("unit4").unwrap(), "ann").unwrap();
     import(s, "2016-05", "OCC", "sha-1", &may_rows());
     import(s, "2016-05", "OCC", "sha-2", &may_rows()[1..]);
-    s.set_forecast(year, month(2), "CC100", Money::from_pence(1_300), "bob").unwrap();
+    s.set_forecast(year, month(2), "CC100", Money::from_pence(1_300), false, "bob").unwrap();
     s.close_period(period("2016-05"), "controller").unwrap();
     let status = PaymentStatus {
         pool: "OP".into(),
@@ -1018,7 +1087,7 @@ fn removing_the_last_entries_is_detected(f: &mut Fixture) {
         problem.reason
     );
     // A change made since follows the head, so the gap stays in view.
-    f.store.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(7), "bob").unwrap();
+    f.store.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(7), false, "bob").unwrap();
     assert_eq!(f.store.audit_log().unwrap().pop().unwrap().seq, 8);
     let problem = f.store.verify_audit().unwrap().expect("caught");
     assert_eq!(problem.seq, 8);
@@ -1112,7 +1181,7 @@ fn everything_survives_reopening(f: &mut Fixture) {
     assert_eq!(documents(f.store.as_ref()), documents_before);
     assert!(f.store.session(&token_hash("a-session")).unwrap().is_some());
     assert_eq!(f.store.verify_audit().unwrap(), None);
-    assert_eq!(f.count("schema_version"), 5);
+    assert_eq!(f.count("schema_version"), 6);
     // The versions go on from where they were; a stale save is still refused.
     conflict(f.store.save_document(REGISTER, "2016-17", Some(1), "[board]\n# late\n", "cat"));
     assert_eq!(f.store.save_document(REGISTER, "2016-17", Some(2), "[board]\n# late\n", "cat").unwrap(), saved(3));
@@ -1605,7 +1674,7 @@ fn the_audit_log_holds_no_secrets(f: &mut Fixture) {
     let token = s.create_api_token(&new_token(bob, "script", "api-secret"), "bob").unwrap();
     s.revoke_api_token(token, "ann").unwrap();
     s.set_user_disabled(bob, true, "ann").unwrap();
-    s.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(5), "bob").unwrap();
+    s.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(5), false, "bob").unwrap();
 
     let log = s.audit_log().unwrap();
     assert_eq!(
@@ -1654,7 +1723,7 @@ fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
     let pence = Money::from_pence;
     // Writes and reads in one transaction: it sees its own changes, and each is audited.
     let seen = in_transaction(s, |s| {
-        s.set_forecast(year, month(2), "CC100", pence(5), "ann")?;
+        s.set_forecast(year, month(2), "CC100", pence(5), false, "ann")?;
         s.save_document(REGISTER, "2016-17", None, "[board]\n", "ann")?;
         s.forecasts(year)
     })
@@ -1664,9 +1733,9 @@ fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
 
     // A failure undoes everything before it, audit entries too.
     let err = in_transaction(s, |s| {
-        s.set_forecast(year, month(3), "CC100", pence(7), "bob")?;
+        s.set_forecast(year, month(3), "CC100", pence(7), false, "bob")?;
         s.close_period(period("2016-06"), "bob")?;
-        s.set_forecast(year, month(3), "CC200", pence(9), "bob")
+        s.set_forecast(year, month(3), "CC200", pence(9), false, "bob")
     })
     .unwrap_err();
     assert!(matches!(err, StoreError::PeriodClosed(p) if p == period("2016-06")), "{err:?}");
@@ -1674,7 +1743,7 @@ fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
     assert_eq!(s.closed_periods(year).unwrap(), []);
     // The caller's own failure, too, and it comes back as it was.
     let err = in_transaction(s, |s| {
-        s.set_forecast(year, month(4), "CC100", pence(1), "bob")?;
+        s.set_forecast(year, month(4), "CC100", pence(1), false, "bob")?;
         Err::<(), _>(StoreError::Invalid("changed my mind".into()))
     })
     .unwrap_err();
@@ -1687,11 +1756,11 @@ fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
         assert!(matches!(s.save_document(REGISTER, "2016-17", None, "x", "cat"), Err(StoreError::Conflict(_))));
         s.save_document(REGISTER, "2016-17", Some(1), "[board]\n# 2\n", "cat")?;
         let inner = in_transaction(s, |s| {
-            s.set_forecast(year, month(5), "CC100", pence(3), "cat")?;
+            s.set_forecast(year, month(5), "CC100", pence(3), false, "cat")?;
             Err::<(), _>(StoreError::Invalid("not this one".into()))
         });
         assert!(inner.is_err());
-        s.set_forecast(year, month(6), "CC100", pence(4), "cat")
+        s.set_forecast(year, month(6), "CC100", pence(4), false, "cat")
     })
     .unwrap();
     let months: Vec<u32> = s.forecasts(year).unwrap().iter().map(|f| f.month.number()).collect();
@@ -1704,12 +1773,12 @@ fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
 
 fn a_snapshot_reads_as_of_one_moment(f: &mut Fixture) {
     let year = fy("2016-17");
-    f.store.set_forecast(year, month(2), "CC100", Money::from_pence(5), "ann").unwrap();
+    f.store.set_forecast(year, month(2), "CC100", Money::from_pence(5), false, "ann").unwrap();
     let mut other = another_store(f);
     let (first, second) = in_snapshot(f.store.as_ref(), |s| {
         let first = s.forecasts(year)?;
         // Committed by another connection between the two reads.
-        other.set_forecast(year, month(3), "CC100", Money::from_pence(6), "bob")?;
+        other.set_forecast(year, month(3), "CC100", Money::from_pence(6), false, "bob")?;
         Ok::<_, StoreError>((first, s.forecasts(year)?))
     })
     .unwrap();
@@ -1720,7 +1789,7 @@ fn a_snapshot_reads_as_of_one_moment(f: &mut Fixture) {
 fn account_changes_do_not_move_the_stamp(f: &mut Fixture) {
     let s = f.store.as_mut();
     let year = fy("2016-17");
-    s.set_forecast(year, month(2), "CC100", Money::from_pence(5), "ann").unwrap();
+    s.set_forecast(year, month(2), "CC100", Money::from_pence(5), false, "ann").unwrap();
     assert_eq!(s.last_change().unwrap(), 1);
     let ann = s.create_user(&new_user("ann", Role::PoolManager), "admin").unwrap();
     let attempt = s.start_login_attempt("ann", t(EARLIER), 5, t(NOW)).unwrap().unwrap();
@@ -1737,7 +1806,7 @@ fn account_changes_do_not_move_the_stamp(f: &mut Fixture) {
     // All audited, none moving the stamp that the web's caches key on.
     assert_eq!(s.audit_log().unwrap().len(), 11);
     assert_eq!(s.last_change().unwrap(), 1);
-    s.set_forecast(year, month(2), "CC100", Money::from_pence(6), "ann").unwrap();
+    s.set_forecast(year, month(2), "CC100", Money::from_pence(6), false, "ann").unwrap();
     assert_eq!(s.last_change().unwrap(), 12);
     s.save_document(REGISTER, "2016-17", None, "[board]\n", "ann").unwrap();
     assert_eq!(s.last_change().unwrap(), 13);
@@ -1750,7 +1819,8 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
     a_sequence_of_changes(f.store.as_mut());
     let ann = f.store.create_user(&new_user("ann", Role::Viewer), "admin").unwrap();
     f.store.create_session(&new_session(ann, "cookie", LATER)).unwrap();
-    // Migration 5 is undone too, as it came after.
+    // Migrations 5 and 6 are undone too, as they came after.
+    f.sql(UNDO_MIGRATION_6);
     let undo = match f.db {
         Db::Sqlite(_) => {
             "DROP TABLE change_stamp; DROP TABLE audit_head; DELETE FROM schema_version WHERE version >= 4;"
@@ -1762,7 +1832,7 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
     };
     f.sql(undo);
     f.reopen();
-    assert_eq!(f.count("schema_version"), 5);
+    assert_eq!(f.count("schema_version"), 6);
     assert_eq!(f.store.last_change().unwrap(), 8, "the last change to the records, not the sign-in");
     let before = f.store.imports(fy("2016-17")).unwrap();
     let outcome = import(f.store.as_mut(), "2016-06", "OCCG", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
@@ -1775,19 +1845,42 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
 /// A database made before migration 5 (undone here by hand) gets its head from its log:
 /// it verifies, against a head published before too, and its changes go on.
 fn migration_5_takes_the_head_from_the_log(f: &mut Fixture) {
-    f.sql("DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
+    // Migration 6 is undone too, as it came after.
+    let undo = format!("{UNDO_MIGRATION_6} DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
+    f.sql(&undo);
     f.reopen();
     assert_eq!(f.number("SELECT seq FROM audit_head"), 0, "an empty log's head");
     a_sequence_of_changes(f.store.as_mut());
     let published = f.store.audit_head().unwrap();
-    f.sql("DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
+    f.sql(&undo);
     f.reopen();
-    assert_eq!(f.count("schema_version"), 5);
+    assert_eq!(f.count("schema_version"), 6);
     assert_eq!(f.store.audit_head().unwrap(), published);
     assert_eq!(f.store.verify_audit_against(std::slice::from_ref(&published)).unwrap(), None);
-    f.store.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(7), "bob").unwrap();
+    f.store.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(7), false, "bob").unwrap();
     assert_eq!(f.store.audit_head().unwrap().seq, 9);
     assert_eq!(f.store.verify_audit_against(&[published]).unwrap(), None);
+}
+
+/// Undoes migration 6 by hand, alike in both databases.
+const UNDO_MIGRATION_6: &str = "ALTER TABLE forecast DROP COLUMN confirmed_below_actual;
+    DROP TABLE saving_forecast; DROP TABLE saving_delivered; DELETE FROM schema_version WHERE version = 6;";
+
+/// A database made before migration 6 (undone here by hand) keeps its forecasts, none of
+/// them confirmed below the actual to date, and records savings after.
+fn migration_6_keeps_forecasts_and_adds_savings(f: &mut Fixture) {
+    a_sequence_of_changes(f.store.as_mut());
+    let year = fy("2016-17");
+    let before = f.store.forecasts(year).unwrap();
+    assert!(!before.is_empty());
+    f.sql(UNDO_MIGRATION_6);
+    f.reopen();
+    assert_eq!(f.count("schema_version"), 6);
+    assert_eq!(f.store.forecasts(year).unwrap(), before);
+    assert!(before.iter().all(|f| !f.confirmed_below_actual));
+    f.store.record_saving(year, "review", SavingFigure::Delivered, Money::ZERO, "pm").unwrap();
+    assert_eq!(f.store.saving_records(year).unwrap().len(), 1);
+    assert_eq!(f.store.verify_audit().unwrap(), None);
 }
 
 // ---- not per backend ----
@@ -1908,7 +2001,7 @@ mod postgres_only {
         let mut other = another_store(&f);
         let other = finishes(move || {
             other.create_session(&new_session(ann, "cookie", LATER)).unwrap();
-            other.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(1), "ann").unwrap();
+            other.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(1), false, "ann").unwrap();
             import(other.as_mut(), "2016-05", "OCCG", "sha-occg", &may_rows());
             other
         });
