@@ -102,6 +102,17 @@ impl Figures {
     pub fn needs_action_plan(&self) -> bool {
         self.action_plan.is_some()
     }
+
+    /// The forecast's basis as a table shows it, marking a forecast confirmed although
+    /// below the actual to date.
+    pub fn basis_label(&self) -> String {
+        let basis = self.basis.name();
+        if self.confirmed_below_actual {
+            format!("{basis}, below actual to date (confirmed)")
+        } else {
+            basis.to_string()
+        }
+    }
 }
 
 /// Why a forecast variance needs an action plan; [`MonthlyReport::cite`] says under which

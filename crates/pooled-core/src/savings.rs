@@ -142,27 +142,41 @@ pub(crate) fn set_deliveries(outturn: &mut Outturn, deliveries: &[SavingDelivery
 }
 
 /// Sets on `outturn` what each unagreed saving of the agreement delivered, for the
-/// year-end settlement; refused, naming each saving, while one has no delivered amount.
+/// year-end settlement; refused, naming each saving ([`undelivered`]), while one has no
+/// delivered amount.
 pub fn set_delivered(outturn: &mut Outturn, agreement: &Agreement, records: &SavingRecords) -> Result<(), Vec<String>> {
-    let mut missing = Vec::new();
-    for pool in agreement.pools() {
-        for s in unagreed(pool) {
-            match records.delivered(&s.id) {
-                Some(amount) => outturn.set_delivered(&s.id, amount),
-                None => missing.push(format!(
-                    "the {} settlement needs what saving `{}` delivered, and none is recorded: {} moved {} into pool {} \
-                     without an agreed delivery strategy, and funds any shortfall ({}); record what it delivered first",
-                    agreement.financial_year(),
-                    s.id,
-                    agreement.partners()[s.by].id,
-                    s.amount,
-                    pool.id,
-                    cite(s)
-                )),
-            }
+    let missing = undelivered(agreement, records);
+    if !missing.is_empty() {
+        return Err(missing);
+    }
+    for s in agreement.pools().iter().flat_map(unagreed) {
+        if let Some(amount) = records.delivered(&s.id) {
+            outturn.set_delivered(&s.id, amount);
         }
     }
-    if missing.is_empty() { Ok(()) } else { Err(missing) }
+    Ok(())
+}
+
+/// Why the year cannot be settled yet, one line per unagreed saving with no delivered
+/// amount recorded, each naming it; empty when every one has its amount.
+pub fn undelivered(agreement: &Agreement, records: &SavingRecords) -> Vec<String> {
+    let pools = agreement.pools().iter();
+    let missing = pools.flat_map(|pool| unagreed(pool).map(move |s| (pool, s)));
+    missing
+        .filter(|(_, s)| records.delivered(&s.id).is_none())
+        .map(|(pool, s)| {
+            format!(
+                "the {} settlement needs what saving `{}` delivered, and none is recorded: {} moved {} into pool {} \
+                 without an agreed delivery strategy, and funds any shortfall ({}); record what it delivered first",
+                agreement.financial_year(),
+                s.id,
+                agreement.partners()[s.by].id,
+                s.amount,
+                pool.id,
+                cite(s)
+            )
+        })
+        .collect()
 }
 
 /// Checks an amount to record against the agreement: the saving must be one of its own
@@ -187,17 +201,12 @@ pub fn check_record<'a>(agreement: &'a Agreement, saving: &str, amount: Money) -
     Ok(found)
 }
 
-/// Whether a saving recorded for `year` is one the agreement still has without an agreed
-/// strategy (a variation may have dropped it).
-pub fn is_unagreed(agreement: &Agreement, saving: &str) -> bool {
-    agreement.pools().iter().flat_map(unagreed).any(|s| s.id == saving)
-}
-
 fn unagreed(pool: &Pool) -> impl Iterator<Item = &Saving> {
     pool.savings.iter().filter(|s| !s.strategy_agreed)
 }
 
-fn cite(saving: &Saving) -> String {
+/// What a saving's shortfall cites: the agreement's clause, or the rule in words.
+pub fn cite(saving: &Saving) -> String {
     saving.clause.clone().unwrap_or_else(|| PartRule::UnagreedSaving.words().to_string())
 }
 

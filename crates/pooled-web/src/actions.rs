@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use pooled_app::{ForecastEntry, PaymentRecord};
+use pooled_app::{ForecastEntry, PaymentRecord, SavingEntry};
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::money::Money;
 
@@ -15,20 +15,28 @@ use crate::auth::Identity;
 use crate::data::Web;
 use crate::error::WebError;
 
-/// Enters `outturn` as the forecast for a cost centre at `month` (budget holders
-/// forecast their cost centres; partner finance their partner's).
+/// A forecast outturn as a page or the API takes it.
+pub struct Forecast {
+    pub month: FiscalMonth,
+    pub cost_centre: String,
+    pub outturn: Money,
+    /// Confirmed as meant although below the cost centre's actual to date.
+    pub confirm_below_actual: bool,
+}
+
+/// Enters a forecast outturn for a cost centre at its month (budget holders forecast
+/// their cost centres; partner finance their partner's).
 pub async fn set_forecast(
     web: &Arc<Web>,
     who: &Identity,
     year: FinancialYear,
-    month: FiscalMonth,
-    cost_centre: String,
-    outturn: Money,
+    forecast: Forecast,
 ) -> Result<(), WebError> {
     let (user, actor) = (who.user.clone(), who.actor().to_string());
     web.stores
         .run(move |store| {
-            let entry = ForecastEntry { year, month, cost_centre: &cost_centre, outturn };
+            let Forecast { month, cost_centre, outturn, confirm_below_actual } = forecast;
+            let entry = ForecastEntry { year, month, cost_centre: &cost_centre, outturn, confirm_below_actual };
             pooled_app::set_forecast(store, &entry, &actor, |planned| {
                 access::check(&user, Write::SetForecast { partner: &planned.partner, cost_centre: &planned.code })
             })
@@ -55,6 +63,24 @@ pub async fn record_payment(
             })
             .map_err(WebError::input)?;
             Ok(())
+        })
+        .await
+}
+
+/// Records what an unagreed saving will deliver or delivered: the pool manager's alone.
+pub async fn record_saving(
+    web: &Arc<Web>,
+    who: &Identity,
+    year: FinancialYear,
+    entry: SavingEntry,
+) -> Result<(), WebError> {
+    let (user, actor) = (who.user.clone(), who.actor().to_string());
+    let shared = Arc::clone(web);
+    web.stores
+        .run(move |store| {
+            let agreement = shared.agreement(store, year)?;
+            pooled_app::record_saving(store, &agreement, &entry, &actor, || access::check(&user, Write::RecordSaving))
+                .map_err(WebError::input)
         })
         .await
 }

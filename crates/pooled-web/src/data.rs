@@ -14,6 +14,7 @@ use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::plan::Plan;
 use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
+use pooled_core::savings::SavingRecords;
 use pooled_store::{AuditHead, Store, StoreError};
 
 use crate::error::WebError;
@@ -160,9 +161,10 @@ impl Web {
             Ok::<_, WebError>((stamp, agreement, plan, pooled_app::ledger_figures(store, year)?))
         })?;
         let (stamp, agreement, plan, figures) = read.value;
-        let pooled_app::LedgerFigures { actuals, forecasts, rows, latest } = figures;
+        let pooled_app::LedgerFigures { actuals, forecasts, savings, rows, latest } = figures;
         let reports = Default::default();
-        let data = Arc::new(YearData { agreement, plan, actuals, forecasts, rows, latest, head: read.head, reports });
+        let head = read.head;
+        let data = Arc::new(YearData { agreement, plan, actuals, forecasts, savings, rows, latest, head, reports });
         self.years.lock().unwrap_or_else(|e| e.into_inner()).insert(year, (stamp, Arc::clone(&data)));
         Ok(data)
     }
@@ -177,6 +179,8 @@ pub struct YearData {
     pub plan: Plan,
     pub actuals: Actuals,
     pub forecasts: Forecasts,
+    /// What is recorded of the unagreed savings.
+    pub savings: SavingRecords,
     /// Ledger rows per cost centre per month, M1 to M12.
     pub rows: HashMap<String, [u64; 12]>,
     /// The latest month with any ledger rows imported.
@@ -193,7 +197,7 @@ impl YearData {
     pub fn report(&self, month: FiscalMonth) -> Arc<MonthlyReport> {
         let slot = &self.reports[month.number() as usize - 1];
         Arc::clone(slot.get_or_init(|| {
-            Arc::new(monthly_report(&self.agreement, &self.plan, &self.actuals, &self.forecasts, month))
+            Arc::new(monthly_report(&self.agreement, &self.plan, &self.actuals, &self.forecasts, &self.savings, month))
         }))
     }
 

@@ -455,7 +455,7 @@ fn published_figures_carry_the_audit_head_they_were_read_at(site: Site) {
     let xlsx = site.get("/?format=xlsx&table=report");
     assert_eq!(last_first_cell(&xlsx_cells(&site, &xlsx.body, "Summary")), line);
 
-    store.set_forecast(year(), month(2), "OCC-OP01-001", whole_pounds(1), "test").expect("forecast");
+    store.set_forecast(year(), month(2), "OCC-OP01-001", whole_pounds(1), false, "test").expect("forecast");
     let changed = store.audit_head().expect("head");
     assert!(shown(&site.get("/").text(), &changed), "read again after a change to the records");
     // The settlement is read on each request, with the head of that moment.

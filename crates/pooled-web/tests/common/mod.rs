@@ -305,7 +305,9 @@ pub fn populate(store: &mut dyn Store, text: &str, dir: &std::path::Path) {
         store.create_user(&account, "test").expect("account");
     }
     let first = &plan[0];
-    store.set_forecast(year, month(2), &first.code, first.budget + whole_pounds(150_000), "test").expect("forecast");
+    store
+        .set_forecast(year, month(2), &first.code, first.budget + whole_pounds(150_000), false, "test")
+        .expect("forecast");
 }
 
 /// A response, its body as text.
