@@ -231,6 +231,12 @@ pub fn set_forecast(
         .find(|c| c.code == cost_centre)
         .ok_or_else(|| AppError::Input(vec![format!("cost centre `{cost_centre}` is not in the {year} plan")]))?;
     allowed(&planned).map_err(AppError::Forbidden)?;
+    // A closed month refuses any forecast, below the actual to date or not (the store
+    // checks again as it writes).
+    let period = Period { year, month };
+    if store.closed_periods(year)?.contains(&period) {
+        return Err(StoreError::PeriodClosed(period).into());
+    }
     let actuals = store.actuals(year)?.into_iter();
     let actual_to_date: Money =
         actuals.filter(|a| a.cost_centre == cost_centre && a.month <= month).map(|a| a.amount).sum();

@@ -177,6 +177,11 @@ fn worked_example_from_load_to_settlement() {
     );
     assert!(csv.lines().nth(2).unwrap().contains(",\"\",\"\",\"\",151003711.00,"), "{csv}");
 
+    // The year cannot be settled until the unagreed saving's delivered amount is recorded.
+    let refused = s.fails(&["settle", "--year", "2016-17"]);
+    assert!(refused.contains("saving `op-2016-review` delivered, and none is recorded"), "{refused}");
+    s.ok(&["saving", "--year", "2016-17", "--id", "op-2016-review", "--delivered", "1,500,000"]);
+
     // Year end on the ledger: parts sum to each pool's variance; invoices settle with hosts.
     let settled: Value = serde_json::from_str(&s.ok(&["settle", "--year", "2016-17", "--json"])).unwrap();
     for pool in settled["pools"].as_array().unwrap() {
@@ -302,7 +307,11 @@ fn same_file_twice_corrected_extract_and_closed_period() {
     let err =
         s.fails(&["forecast", "--year", "2016-17", "--month", "M2", "--cost-centre", "OCC-OP01-001", "--outturn", "1"]);
     assert!(err.contains("period 2016-05 is closed"), "{err}");
-    s.ok(&["forecast", "--year", "2016-17", "--month", "M3", "--cost-centre", "OCC-OP01-001", "--outturn", "1"]);
+    // A forecast below the actual to date is taken only when confirmed.
+    let below = ["forecast", "--year", "2016-17", "--month", "M3", "--cost-centre", "OCC-OP01-001", "--outturn", "1"];
+    let err = s.fails(&below);
+    assert!(err.contains("is below its actual to date at M3"), "{err}");
+    s.ok(&[&below[..], &["--confirm-below-actual"]].concat());
 }
 
 #[test]
@@ -372,15 +381,17 @@ fn tampering_with_the_ledger_is_detected() {
 fn a_head_printed_on_the_reports_catches_a_rewritten_log() {
     let s = Scratch::new("head");
     s.set_up();
+    // The year-end statement needs what the unagreed saving delivered.
+    s.ok(&["saving", "--year", "2016-17", "--id", "op-2016-review", "--delivered", "1,500,000"]);
     let file = s.extract("OCC", "2016-05", 200, 4);
     s.ok(&["import", "--partner", "OCC", "--period", "2016-05", &file]);
     let forecast =
-        ["forecast", "--year", "2016-17", "--month", "M2", "--cost-centre", "OCC-OP01-001", "--outturn", "5"];
+        ["forecast", "--year", "2016-17", "--month", "M2", "--cost-centre", "OCC-OP01-001", "--outturn", "5", "--confirm-below-actual"];
     s.ok(&forecast);
     let head = s.ok(&["audit", "head"]).trim_end().to_string();
     let last = s.ok(&["audit", "log"]).lines().last().unwrap().to_string();
-    assert_eq!(head.split_once(':').map(|(seq, hash)| (seq, hash.len())), Some(("6", 64)), "{last}");
-    assert!(last.starts_with("6 ") && last.contains(" set-forecast "), "{last}");
+    assert_eq!(head.split_once(':').map(|(seq, hash)| (seq, hash.len())), Some(("7", 64)), "{last}");
+    assert!(last.starts_with("7 ") && last.contains(" set-forecast "), "{last}");
 
     // Every form of the monthly report prints it, and so does the year-end statement.
     let line = format!("Audit log head: {head}");
@@ -397,14 +408,14 @@ fn a_head_printed_on_the_reports_catches_a_rewritten_log() {
     let verified = s.ok(&["audit", "verify", "--head", &head]);
     assert_eq!(
         verified,
-        format!("audit log intact: 6 entries verified, head {head}\nunchanged up to the published head {head}\n")
+        format!("audit log intact: 7 entries verified, head {head}\nunchanged up to the published head {head}\n")
     );
     s.ok(&["close-period", "2016-04"]);
 
     // Who set the forecast is rewritten, and every hash from there recomputed.
     let path = s.path("pooled.sqlite");
     let store = pooled_store::open(&path).unwrap();
-    let mut log = store.audit_log().unwrap().split_off(5);
+    let mut log = store.audit_log().unwrap().split_off(6);
     drop(store);
     log[0].actor = "someone-else".into();
     pooled_store::rechain(&mut log);
@@ -421,13 +432,13 @@ fn a_head_printed_on_the_reports_catches_a_rewritten_log() {
     assert!(s.ok(&["audit", "log"]).contains("someone-else set-forecast"));
 
     assert!(
-        s.ok(&["audit", "verify"]).starts_with("audit log intact: 7 entries verified"),
+        s.ok(&["audit", "verify"]).starts_with("audit log intact: 8 entries verified"),
         "the chain alone cannot tell"
     );
     let err = s.fails(&["audit", "verify", "--head", &head]);
     let hash = head.split_once(':').unwrap().1;
     assert!(
-        err.starts_with(&format!("the audit log does not check out at entry 6: entry 6 has the hash {}", log[0].hash)),
+        err.starts_with(&format!("the audit log does not check out at entry 7: entry 7 has the hash {}", log[0].hash)),
         "{err}"
     );
     assert!(err.contains(&format!("not {hash} as published: an entry up to it was changed")), "{err}");
