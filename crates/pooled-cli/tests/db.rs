@@ -385,8 +385,18 @@ fn a_head_printed_on_the_reports_catches_a_rewritten_log() {
     s.ok(&["saving", "--year", "2016-17", "--id", "op-2016-review", "--delivered", "1,500,000"]);
     let file = s.extract("OCC", "2016-05", 200, 4);
     s.ok(&["import", "--partner", "OCC", "--period", "2016-05", &file]);
-    let forecast =
-        ["forecast", "--year", "2016-17", "--month", "M2", "--cost-centre", "OCC-OP01-001", "--outturn", "5", "--confirm-below-actual"];
+    let forecast = [
+        "forecast",
+        "--year",
+        "2016-17",
+        "--month",
+        "M2",
+        "--cost-centre",
+        "OCC-OP01-001",
+        "--outturn",
+        "5",
+        "--confirm-below-actual",
+    ];
     s.ok(&forecast);
     let head = s.ok(&["audit", "head"]).trim_end().to_string();
     let last = s.ok(&["audit", "log"]).lines().last().unwrap().to_string();
