@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use expect_test::expect_file;
 use pooled_core::money::Money;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const AGREEMENT: &str = "examples/oxfordshire-2016-17.toml";
 
@@ -193,6 +193,100 @@ fn worked_example_from_load_to_settlement() {
     assert!(s.ok(&["audit", "verify"]).starts_with("audit log intact:"));
     let log = s.ok(&["audit", "log"]);
     assert!(log.lines().any(|l| l.contains("tester")), "the audit log names who: {log}");
+}
+
+#[test]
+fn the_council_funds_an_undelivered_saving_as_the_file_mode_settles_it() {
+    let s = Scratch::new("saving");
+    s.set_up();
+    for (partner, rows) in [("OCC", 400), ("OCCG", 300)] {
+        let file = s.extract(partner, "2016-04", rows, 11);
+        s.ok(&["import", "--partner", partner, "--period", "2016-04", &file]);
+    }
+    let saving = ["saving", "--year", "2016-17", "--id", "op-2016-review"];
+    let with = |extra: &[&'static str]| -> Vec<&'static str> { saving.iter().chain(extra).copied().collect() };
+
+    // Until what the saving delivered is recorded, the year cannot be settled.
+    let refused = s.fails(&["settle", "--year", "2016-17", "--json"]);
+    assert!(refused.contains("saving `op-2016-review` delivered, and none is recorded"), "{refused}");
+    assert!(refused.contains("funds any shortfall (para 30)"), "{refused}");
+    // A forecast needs its month; it and a delivered amount are one or the other.
+    for args in
+        [&["--forecast", "1"][..], &["--month", "M1"], &["--delivered", "1", "--forecast", "1", "--month", "M1"], &[]]
+    {
+        assert_eq!(s.run(&with(args)).status.code(), Some(2), "{args:?}");
+    }
+    let err = s.fails(&["saving", "--year", "2016-17", "--id", "nope", "--delivered", "0"]);
+    assert!(err.contains("the 2016-17 agreement has no unagreed saving `nope` (it has op-2016-review)"), "{err}");
+
+    // The report's forecast takes the latest forecast, or says it assumes full delivery.
+    let report = |m: &str| s.ok(&["report", "--year", "2016-17", "--month", m]);
+    assert!(report("M1").contains(
+        "Unagreed saving op-2016-review (OCC, older-people): £1,500,000.00; forecast delivery £1,500,000.00 \
+         (none recorded: assumed delivered in full); shortfall £0.00 to OCC (para 30)"
+    ));
+    let out = s.ok(&with(&["--forecast", "1,000,000", "--month", "M1"]));
+    assert_eq!(out, "saving op-2016-review in 2016-17: forecast delivery £1,000,000.00, made in M1\n");
+    assert!(
+        report("M1").contains("forecast delivery £1,000,000.00 (forecast made in M1); shortfall £500,000.00 to OCC")
+    );
+    let json = s.report_json("M3");
+    let taken = &json["pools"][0]["savings"][0];
+    assert_eq!(
+        (&taken["basis"], &taken["forecast_made_in"], &taken["shortfall"]),
+        (&json!("forecast"), &json!("M1"), &json!("500000.00"))
+    );
+
+    // Delivered in full, then nothing: only the second leaves a shortfall, all of it the
+    // council's (para 30).
+    s.ok(&with(&["--delivered", "1,500,000"]));
+    let full: Value = serde_json::from_str(&s.ok(&["settle", "--year", "2016-17", "--json"])).unwrap();
+    let recorded: Value = serde_json::from_str(&s.ok(&with(&["--delivered", "0", "--json"]))).unwrap();
+    assert_eq!((&recorded["delivered"]["amount"], &recorded["forecasts"][0]["month"]), (&json!("0.00"), &json!("M1")));
+    let none: Value = serde_json::from_str(&s.ok(&["settle", "--year", "2016-17", "--json"])).unwrap();
+    let part = |settled: &Value| -> Option<Value> {
+        let occ = &settled["pools"][0]["partners"][0];
+        assert_eq!(occ["id"], "OCC");
+        occ["parts"].as_array().unwrap().iter().find(|p| p["rule"] == "unagreed-saving").cloned()
+    };
+    assert_eq!(part(&full), None);
+    assert_eq!(
+        part(&none),
+        Some(json!({"rule": "unagreed-saving", "line": "older-people", "clause": "para 30", "amount": "1500000.00"}))
+    );
+
+    // The file mode, on the same outturns (each line's actual for the year, as the M12
+    // report has them) with `delivered = "0"`, settles exactly the same.
+    let m12 = s.report_json("M12");
+    let mut outturn = String::new();
+    for pool in m12["pools"].as_array().unwrap() {
+        for row in pool["rows"].as_array().unwrap().iter().filter(|r| r["level"] == "line") {
+            outturn.push_str(&format!(
+                "[[line]]\npool = {}\nline = {}\noutturn = {}\n",
+                pool["id"], row["line"], row["actual_to_date"]
+            ));
+        }
+    }
+    outturn.push_str("[[saving]]\nid = \"op-2016-review\"\ndelivered = \"0\"\n");
+    let file = s.path("outturn.toml");
+    std::fs::write(&file, outturn).unwrap();
+    let file_mode: Value = serde_json::from_str(&s.ok(&["settle", AGREEMENT, &file, "--json"])).unwrap();
+    assert_eq!(none["pools"], file_mode["pools"]);
+
+    // So the council carries the shortfall less its own share of the shared amount's fall:
+    // 1,500,000 x (1 - its published OP share), £746,400.00 at 50.24%. Exactly: the saving
+    // times the share is a whole number of pence, and the shared amount keeps its sign.
+    let shares: Value = serde_json::from_str(&s.ok(&["risk-share", AGREEMENT, "--json"])).unwrap();
+    let share = &shares["pools"][0]["partners"][0];
+    assert_eq!((&shares["pools"][0]["id"], &share["id"]), (&json!("OP"), &json!("OCC")));
+    let basis_points: i64 = share["share"].as_str().unwrap().replace('.', "").parse().unwrap();
+    let saving_pence = 150_000_000;
+    let occ_total = |settled: &Value| pence(&settled["pools"][0]["partners"][0]["total"]);
+    assert_eq!(occ_total(&none) - occ_total(&full), saving_pence - saving_pence * basis_points / 10_000);
+    assert!(
+        s.ok(&["audit", "log"]).lines().filter(|l| l.contains(" record-saving saving 2016-17 op-2016-review ")).count()
+            == 3
+    );
 }
 
 #[test]
