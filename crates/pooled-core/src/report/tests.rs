@@ -275,7 +275,7 @@ fn a_forecast_below_the_actual_to_date_needs_a_confirmation_and_is_marked() {
     let key = |code: &str| (code.to_string(), m5);
     let f: Forecasts = [
         (key("C1"), EnteredForecast { outturn: Money::from_pence(100), confirmed_below_actual: true }),
-        (key("C2"), EnteredForecast { outturn: Money::from_pence(500_00), confirmed_below_actual: false }),
+        (key("C2"), EnteredForecast { outturn: Money::from_pence(50_000), confirmed_below_actual: false }),
     ]
     .into_iter()
     .collect();

@@ -155,10 +155,9 @@ fn the_settlement_takes_what_was_delivered_and_names_each_saving_without_it() {
 
     // Delivered 0 is the file mode's `delivered = "0"`: the same settlement, part by part.
     set_delivered(&mut outturn, &a, &records(&[("review", SavingFigure::Delivered, 0)])).unwrap();
-    let file = format!(
-        "[[line]]\npool = \"P\"\nline = \"care\"\noutturn = \"2400\"\n[[saving]]\nid = \"review\"\ndelivered = \"0\"\n"
-    );
-    let (from_file, _) = Outturn::parse(&file, &a).unwrap();
+    let file =
+        "[[line]]\npool = \"P\"\nline = \"care\"\noutturn = \"2400\"\n[[saving]]\nid = \"review\"\ndelivered = \"0\"\n";
+    let (from_file, _) = Outturn::parse(file, &a).unwrap();
     let settled = settle(&a, &outturn);
     assert_eq!(settled, settle(&a, &from_file));
     let la = &settled[0].partners[0];
