@@ -448,4 +448,4 @@ fn total(parts: impl Iterator<Item = Figures>) -> Figures {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -7,8 +7,10 @@
 use std::sync::Arc;
 
 use pooled_app::{ForecastEntry, PaymentRecord, SavingEntry};
+use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::money::Money;
+use pooled_store::{Store, User};
 
 use crate::access::{self, Write};
 use crate::auth::Identity;
@@ -53,18 +55,13 @@ pub async fn record_payment(
     year: FinancialYear,
     record: PaymentRecord,
 ) -> Result<(), WebError> {
-    let (user, actor) = (who.user.clone(), who.actor().to_string());
-    let shared = Arc::clone(web);
-    web.stores
-        .run(move |store| {
-            let agreement = shared.agreement(store, year)?;
-            pooled_app::record_payment(store, &agreement, record, &actor, |from, to| {
-                access::check(&user, Write::RecordPayment { from, to })
-            })
-            .map_err(WebError::input)?;
-            Ok(())
+    on_agreement(web, who, year, move |store, agreement, user, actor| {
+        pooled_app::record_payment(store, agreement, record, actor, |from, to| {
+            access::check(user, Write::RecordPayment { from, to })
         })
-        .await
+        .map(drop)
+    })
+    .await
 }
 
 /// Records what an unagreed saving will deliver or delivered: the pool manager's alone.
@@ -74,13 +71,27 @@ pub async fn record_saving(
     year: FinancialYear,
     entry: SavingEntry,
 ) -> Result<(), WebError> {
+    on_agreement(web, who, year, move |store, agreement, user, actor| {
+        pooled_app::record_saving(store, agreement, &entry, actor, || access::check(user, Write::RecordSaving))
+    })
+    .await
+}
+
+/// Runs a use case on a store, given the year's agreement, the signed-in user (for
+/// [`access::check`]) and who the audit log names; what it refuses is the user's to
+/// correct.
+async fn on_agreement(
+    web: &Arc<Web>,
+    who: &Identity,
+    year: FinancialYear,
+    work: impl FnOnce(&mut dyn Store, &Agreement, &User, &str) -> pooled_app::Result<()> + Send + 'static,
+) -> Result<(), WebError> {
     let (user, actor) = (who.user.clone(), who.actor().to_string());
     let shared = Arc::clone(web);
     web.stores
         .run(move |store| {
             let agreement = shared.agreement(store, year)?;
-            pooled_app::record_saving(store, &agreement, &entry, &actor, || access::check(&user, Write::RecordSaving))
-                .map_err(WebError::input)
+            work(store, &agreement, &user, &actor).map_err(WebError::input)
         })
         .await
 }

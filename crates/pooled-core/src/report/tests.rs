@@ -1,7 +1,8 @@
 use super::*;
 use crate::agreement::Agreement;
 
-const AGREEMENT: &str = r#"format = 1
+/// Two partners sharing one pool 50/50 (the savings' tests add savings to it).
+pub(crate) const AGREEMENT: &str = r#"format = 1
 [agreement]
 id = "t"
 name = "Test"

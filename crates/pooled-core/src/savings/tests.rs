@@ -1,40 +1,14 @@
 use super::*;
 use crate::plan::Plan;
+use crate::report::tests::AGREEMENT;
 use crate::report::{Actuals, Forecasts, monthly_report};
 use crate::settlement::settle;
 
-/// A pool with one saving without an agreed strategy (the council's, clause given) and
-/// one with an agreed strategy, split 50/50; no cost centres, so every line's forecast is
-/// its budget and the only forecast variance is nil.
-const AGREEMENT: &str = r#"format = 1
-[agreement]
-id = "t"
-name = "Test"
-financial_year = "2016-17"
-start = 2016-04-01
-
-[[partner]]
-id = "LA"
-name = "Council"
-kind = "local-authority"
-
-[[partner]]
-id = "NHS"
-name = "CCG"
-kind = "nhs-commissioner"
-
-[[pool]]
-id = "P"
-name = "Pool"
-host = "LA"
-kind = "pooled"
-risk_share = { basis = "fixed", shares = { LA = "50", NHS = "50" } }
-
-[[pool.line]]
-id = "care"
-name = "Care"
-contributions = { LA = "1200", NHS = "1200" }
-
+/// The report tests' pool (shared 50/50, the care line's budget 2,400) with one saving
+/// without an agreed strategy (the council's, clause given) and one with an agreed
+/// strategy. With no cost centres, every line's forecast is its budget, so the only
+/// forecast variance is nil.
+const SAVINGS: &str = r#"
 [[pool.saving]]
 id = "review"
 by = "LA"
@@ -52,7 +26,7 @@ strategy_agreed = true
 "#;
 
 fn agreement() -> Agreement {
-    Agreement::parse(AGREEMENT).unwrap_or_else(|e| panic!("{e:?}")).0
+    Agreement::parse(&format!("{AGREEMENT}{SAVINGS}")).unwrap_or_else(|e| panic!("{e:?}")).0
 }
 
 fn month(n: u32) -> FiscalMonth {
@@ -155,9 +129,14 @@ fn the_settlement_takes_what_was_delivered_and_names_each_saving_without_it() {
 
     // Delivered 0 is the file mode's `delivered = "0"`: the same settlement, part by part.
     set_delivered(&mut outturn, &a, &records(&[("review", SavingFigure::Delivered, 0)])).unwrap();
-    let file =
-        "[[line]]\npool = \"P\"\nline = \"care\"\noutturn = \"2400\"\n[[saving]]\nid = \"review\"\ndelivered = \"0\"\n";
-    let (from_file, _) = Outturn::parse(file, &a).unwrap();
+    // Every line on budget, as `outturn` has them.
+    let mut file: String = (a.pools()[0].lines.iter())
+        .map(|l| {
+            format!("[[line]]\npool = \"P\"\nline = \"{}\"\noutturn = \"{}\"\n", l.id, l.budget().to_plain_string())
+        })
+        .collect();
+    file.push_str("[[saving]]\nid = \"review\"\ndelivered = \"0\"\n");
+    let (from_file, _) = Outturn::parse(&file, &a).unwrap();
     let settled = settle(&a, &outturn);
     assert_eq!(settled, settle(&a, &from_file));
     let la = &settled[0].partners[0];

@@ -83,24 +83,42 @@ struct Rejected {
     message: String,
 }
 
+impl Rejected {
+    fn of(form: SavingForm, message: String) -> Rejected {
+        Rejected { saving: form.saving, figure: form.figure, amount: form.amount, message }
+    }
+}
+
 pub async fn page(
     State(web): State<Arc<Web>>,
     who: Identity,
     Path(year): Path<String>,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
+    respond(&web, who, parse_year(&year)?, query, None).await
+}
+
+/// The page for `query` (or its download), or with `rejected`, the savings form shown
+/// back with why it was refused.
+async fn respond(
+    web: &Arc<Web>,
+    who: Identity,
+    year: FinancialYear,
+    query: QueryPairs,
+    rejected: Option<Rejected>,
+) -> Result<Response, WebError> {
     let format = Format::parse(get(&query, "format"))?;
     let asked: Vec<String> = query.iter().filter(|(k, _)| k == "waive").map(|(_, v)| v.clone()).collect();
-    let read = read(&web, year, asked).await?;
+    let read = read(web, year, asked).await?;
     blocking(move || {
         if format != Format::Html {
             let tables: Vec<Table> = tables(year, &read).into_iter().map(|t| t.with_audit_head(&read.head)).collect();
             return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-settlement"));
         }
         let saved = get(&query, "saved").map(str::to_string);
+        let status = if rejected.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
         let here = Here::new(format!("/settlement/{year}"), query);
-        Ok(render(&who, year, &read, &here, saved.as_deref(), None).into_response())
+        Ok((status, render(&who, year, &read, &here, saved.as_deref(), rejected.as_ref())).into_response())
     })
     .await
 }
@@ -130,35 +148,18 @@ pub async fn record_saving(
         Ok(amount) => amount,
         Err(e) => {
             let message = format!("Enter the amount in pounds, like 1,234,567.89: {e}");
-            return rejected(&web, &who, year, form, message).await;
+            return respond(&web, who, year, Vec::new(), Some(Rejected::of(form, message))).await;
         }
     };
     let entry = SavingEntry { saving: form.saving.clone(), figure, amount };
     match actions::record_saving(&web, &who, year, entry).await {
         Ok(()) => Ok(Redirect::to(&format!("/settlement/{year}?saved={}#table-savings-caption", encode(&form.saving)))
             .into_response()),
-        Err(WebError::Invalid(lines)) => rejected(&web, &who, year, form, lines.join(" ")).await,
+        Err(WebError::Invalid(lines)) => {
+            respond(&web, who, year, Vec::new(), Some(Rejected::of(form, lines.join(" ")))).await
+        }
         Err(other) => Err(other),
     }
-}
-
-/// The page again, with the entry and why it was refused.
-async fn rejected(
-    web: &Arc<Web>,
-    who: &Identity,
-    year: FinancialYear,
-    form: SavingForm,
-    message: String,
-) -> Result<Response, WebError> {
-    let read = read(web, year, Vec::new()).await?;
-    let who = who.clone();
-    blocking(move || {
-        let here = Here::new(format!("/settlement/{year}"), Vec::new());
-        let rejected = Rejected { saving: form.saving, figure: form.figure, amount: form.amount, message };
-        let page = render(&who, year, &read, &here, None, Some(&rejected));
-        Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-    })
-    .await
 }
 
 /// The page's tables: each pool's settlement and the invoices, when it can be made, then
