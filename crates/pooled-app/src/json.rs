@@ -691,6 +691,40 @@ pub fn report(report: &MonthlyReport, head: &AuditHead) -> Report {
     }
 }
 
+// ---- the agreements in a database ----
+
+/// Every agreement in the database, by id: `pooled agreements --json`.
+#[derive(Serialize, ToSchema)]
+pub struct Agreements {
+    pub agreements: Vec<ListedAgreement>,
+}
+
+/// One agreement: its id and name, the years it is loaded for and its partners (as its
+/// latest year's agreement gives them).
+#[derive(Serialize, ToSchema)]
+pub struct ListedAgreement {
+    /// `[agreement] id` of its file.
+    pub id: String,
+    pub name: String,
+    /// Oldest first.
+    pub years: Vec<Year>,
+    /// The partners' ids.
+    pub partners: Vec<String>,
+}
+
+/// The agreements as listed by [`crate::agreements`].
+pub fn agreements(listed: &[crate::AgreementListing]) -> Agreements {
+    let agreements = (listed.iter())
+        .map(|a| ListedAgreement {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            years: a.years.iter().map(|y| (*y).into()).collect(),
+            partners: a.partners.clone(),
+        })
+        .collect();
+    Agreements { agreements }
+}
+
 // ---- forecasts, imports, the audit log ----
 
 /// A forecast outturn for the whole year, as entered in a month.

@@ -54,7 +54,7 @@ pub fn record_payment(
     check_recorded_dates(record.raised_on, record.paid_on).map_err(|e| AppError::Input(vec![e]))?;
     let PaymentRecord { pool, from, month, raised_on, paid_on } = record;
     let status = PaymentStatus { pool, from, month, raised_on, paid_on };
-    store.record_payment(agreement.financial_year(), &status, actor)?;
+    store.record_payment(&crate::agreement_year(agreement), &status, actor)?;
     Ok(instalment)
 }
 

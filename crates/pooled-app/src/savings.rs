@@ -5,10 +5,9 @@
 //! all go through, so each refuses the same things in the same words.
 
 use pooled_core::agreement::{Agreement, Pool, Saving};
-use pooled_core::calendar::FinancialYear;
 use pooled_core::money::Money;
 use pooled_core::savings::{SavingFigure, SavingRecords, check_record};
-use pooled_store::{SavingRecord, Store};
+use pooled_store::{AgreementYear, SavingRecord, Store};
 
 use crate::{AppError, Result};
 
@@ -35,13 +34,13 @@ pub fn record_saving(
 ) -> Result<()> {
     allowed().map_err(AppError::Forbidden)?;
     check_record(agreement, &entry.saving, entry.amount).map_err(|e| AppError::Input(vec![e]))?;
-    store.record_saving(agreement.financial_year(), &entry.saving, entry.figure, entry.amount, actor)?;
+    store.record_saving(&crate::agreement_year(agreement), &entry.saving, entry.figure, entry.amount, actor)?;
     Ok(())
 }
 
-/// The year's records of savings, as the core's report and settlement take them.
-pub fn saving_records(store: &dyn Store, year: FinancialYear) -> Result<SavingRecords> {
-    Ok(records_of(&store.saving_records(year)?))
+/// An agreement year's records of savings, as the core's report and settlement take them.
+pub fn saving_records(store: &dyn Store, key: &AgreementYear) -> Result<SavingRecords> {
+    Ok(records_of(&store.saving_records(key)?))
 }
 
 fn records_of(stored: &[SavingRecord]) -> SavingRecords {

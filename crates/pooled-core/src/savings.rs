@@ -166,8 +166,10 @@ pub fn undelivered(agreement: &Agreement, records: &SavingRecords) -> Vec<String
         .filter(|(_, s)| records.delivered(&s.id).is_none())
         .map(|(pool, s)| {
             format!(
-                "the {} settlement needs what saving `{}` delivered, and none is recorded: {} moved {} into pool {} \
-                 without an agreed delivery strategy, and funds any shortfall ({}); record what it delivered first",
+                "the settlement of {} {} needs what saving `{}` delivered, and none is recorded: {} moved {} into \
+                 pool {} without an agreed delivery strategy, and funds any shortfall ({}); record what it delivered \
+                 first",
+                agreement.id(),
                 agreement.financial_year(),
                 s.id,
                 agreement.partners()[s.by].id,
@@ -183,12 +185,12 @@ pub fn undelivered(agreement: &Agreement, records: &SavingRecords) -> Vec<String
 /// without an agreed delivery strategy (another's delivery does not change the
 /// settlement), and a delivery cannot be negative. The saving, or why not.
 pub fn check_record<'a>(agreement: &'a Agreement, saving: &str, amount: Money) -> Result<&'a Saving, String> {
-    let year = agreement.financial_year();
+    let (id, year) = (agreement.id(), agreement.financial_year());
     let all = || agreement.pools().iter().flat_map(|p| &p.savings);
     let Some(found) = all().find(|s| s.id == saving) else {
         let ids: Vec<&str> = all().filter(|s| !s.strategy_agreed).map(|s| s.id.as_str()).collect();
         let listed = if ids.is_empty() { "it has none".to_string() } else { format!("it has {}", ids.join(", ")) };
-        return Err(format!("the {year} agreement has no unagreed saving `{saving}` ({listed})"));
+        return Err(format!("agreement {id} has no unagreed saving `{saving}` in {year} ({listed})"));
     };
     if found.strategy_agreed {
         return Err(format!(

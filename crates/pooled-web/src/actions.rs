@@ -35,10 +35,13 @@ pub async fn set_forecast(
     forecast: Forecast,
 ) -> Result<(), WebError> {
     let (user, actor) = (who.user.clone(), who.actor().to_string());
+    let shared = Arc::clone(web);
     web.stores
         .run(move |store| {
             let Forecast { month, cost_centre, outturn, confirm_below_actual } = forecast;
-            let entry = ForecastEntry { year, month, cost_centre: &cost_centre, outturn, confirm_below_actual };
+            let scope = shared.scope(store, year)?;
+            let entry =
+                ForecastEntry { agreement: &scope, month, cost_centre: &cost_centre, outturn, confirm_below_actual };
             pooled_app::set_forecast(store, &entry, &actor, |planned| {
                 access::check(&user, Write::SetForecast { partner: &planned.partner, cost_centre: &planned.code })
             })

@@ -26,7 +26,7 @@ on_both_backends!(
 );
 
 fn forecast_for(store: &dyn Store, code: &str) -> Option<Money> {
-    let forecasts = store.forecasts(year()).expect("forecasts");
+    let forecasts = store.forecasts(&oxon()).expect("forecasts");
     forecasts.iter().filter(|f| f.cost_centre == code && f.month == month(2)).map(|f| f.outturn).next_back()
 }
 
@@ -49,7 +49,7 @@ fn a_budget_holder_enters_a_forecast_for_their_cost_centre(site: Site) {
     let entry = store.audit_log().expect("log").pop().expect("an entry");
     assert_eq!((entry.actor.as_str(), entry.action.as_str()), ("budget-holder", "set-forecast"));
     // The report now forecasts the cost centre from the entry.
-    let report = pooled_app::report(store.as_ref(), year(), month(2)).expect("report");
+    let report = pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report");
     let row = report.pools[0]
         .segments
         .iter()
@@ -136,7 +136,7 @@ fn an_import_with_a_bad_row_lists_it_then_the_corrected_file_imports(site: Site)
     lines[4] = spoiled.join(",");
     let bad = lines.join("\n") + "\n";
     let store = site.store();
-    let imports_before = store.imports(year()).expect("imports").len();
+    let imports_before = store.imports(&oxon()).expect("imports").len();
     let fields = [("partner", "OCC"), ("period", "2016-06")];
     let started = site.upload_as("occ-finance", "/imports", &fields, ("occ-june.csv", bad.as_bytes()), true);
     let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
@@ -144,7 +144,7 @@ fn an_import_with_a_bad_row_lists_it_then_the_corrected_file_imports(site: Site)
     assert!(html.contains("Nothing was imported"), "{html}");
     let cells = row_cells(table_html(&html, "bad-rows"), ">5<");
     assert_eq!(cells[..2], ["5", header[amount_at].as_str()], "row and column of the bad amount");
-    assert_eq!(store.imports(year()).expect("imports").len(), imports_before, "nothing written");
+    assert_eq!(store.imports(&oxon()).expect("imports").len(), imports_before, "nothing written");
     // The bad rows download as CSV too.
     let csv = csv_rows(&site.get_as("occ-finance", &format!("{location}?format=csv&table=bad-rows")).body);
     assert_eq!(csv[1][0], "5");
@@ -153,7 +153,7 @@ fn an_import_with_a_bad_row_lists_it_then_the_corrected_file_imports(site: Site)
     let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
     let html = finished(&site, "occ-finance", &location);
     assert!(html.contains("Import complete"), "{html}");
-    let imports = store.imports(year()).expect("imports");
+    let imports = store.imports(&oxon()).expect("imports");
     let latest = imports.last().expect("an import");
     assert_eq!((latest.partner.as_str(), latest.period.to_string(), latest.rows), ("OCC", "2016-06".into(), 200));
     assert_eq!(latest.imported_by, "occ-finance");
@@ -174,7 +174,7 @@ fn imports_are_refused_to_other_partners_and_without_the_token(site: Site) {
         let page = site.upload_as(user, "/imports", &fields, ("occ.csv", &extract), csrf);
         assert_eq!(page.status, expected, "{user} csrf={csrf}");
     }
-    assert!(site.store().imports(year()).expect("imports").iter().all(|i| i.period.to_string() != "2016-06"));
+    assert!(site.store().imports(&oxon()).expect("imports").iter().all(|i| i.period.to_string() != "2016-06"));
     let form = site.get_as("occg-finance", "/imports/new").text();
     assert!(form.contains("<option value=\"OCCG\"") && !form.contains("<option value=\"OCC\""));
 }
@@ -224,7 +224,7 @@ fn exports_carry_no_formulas_and_cut_text_too_long_for_a_cell(site: Site) {
     let started = site.upload_as("occ-finance", "/imports", &fields, ("occ-june.csv", body.as_bytes()), true);
     let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
     assert!(finished(&site, "occ-finance", &location).contains("Import complete"));
-    let plan = site.store().plan(year()).expect("plan");
+    let plan = site.store().plan(&oxon()).expect("plan");
     let page = |code: &str, format: &str| {
         let pool = &plan.iter().find(|c| c.code == code).expect("planned").pool;
         site.get_as("occg-finance", &format!("/pools/2016-17/{pool}/cost-centres/{code}?format={format}&table=ledger"))
@@ -248,7 +248,7 @@ fn exports_carry_no_formulas_and_cut_text_too_long_for_a_cell(site: Site) {
 fn a_forecast_below_the_actual_to_date_is_confirmed_and_marked(site: Site) {
     let code = "OCC-OP01-001";
     let store = site.store();
-    let report = pooled_app::report(store.as_ref(), year(), month(2)).expect("report");
+    let report = pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report");
     let rows = report.pools[0].flat_rows();
     let actual = rows.iter().find(|r| r.cost_centre == code).expect("the cost centre").figures.actual_to_date;
     let below = (actual - Money::from_pence(1)).to_plain_string();
@@ -300,7 +300,7 @@ fn the_pool_manager_records_a_saving_and_the_settlement_takes_it(site: Site) {
     assert!(page.text().contains("cannot be negative"));
     assert!(page.text().contains("value=\"-1\""), "kept to correct");
     let store = site.store();
-    assert!(store.saving_records(year()).expect("records").is_empty());
+    assert!(store.saving_records(&oxon()).expect("records").is_empty());
 
     // A forecast made in M2: the M2 report's impact takes it, M1 assumes full delivery.
     let page = record("manager", "M2", "900,000");
@@ -315,7 +315,7 @@ fn the_pool_manager_records_a_saving_and_the_settlement_takes_it(site: Site) {
             row,
             ["op-2016-review", "OCC", "older-people", "£1,500,000.00", delivery, basis, shortfall, "para 30"]
         );
-        let report = pooled_app::report(store.as_ref(), year(), month(m)).expect("report");
+        let report = pooled_app::report(store.as_ref(), &oxon(), month(m)).expect("report");
         let impact = table_html(&pool, "risk-impact");
         for p in &report.pools[0].risk_impact.partners {
             assert_eq!(row_cells(impact, &format!(">{} total<", p.body.id))[4], pounds(p.total), "M{m}");
@@ -327,7 +327,7 @@ fn the_pool_manager_records_a_saving_and_the_settlement_takes_it(site: Site) {
     record("manager", "delivered", "0");
     let html = site.get("/settlement/2016-17").text();
     assert!(!html.contains("The settlement cannot be made yet."));
-    let end = pooled_app::year_end(store.as_ref(), year(), &[]).expect("year end");
+    let end = pooled_app::year_end(store.as_ref(), &oxon(), &[]).expect("year end");
     let a = &end.agreement;
     let (from_file, _) =
         Outturn::parse(&outturn_file(a, &end.outturn, &[("op-2016-review", Money::ZERO)]), a).expect("outturn");

@@ -122,8 +122,8 @@ fn the_settlement_takes_what_was_delivered_and_names_each_saving_without_it() {
     assert_eq!(
         refused,
         [
-            "the 2016-17 settlement needs what saving `review` delivered, and none is recorded: LA moved £600.00 into pool P \
-          without an agreed delivery strategy, and funds any shortfall (para 30); record what it delivered first"
+            "the settlement of t 2016-17 needs what saving `review` delivered, and none is recorded: LA moved £600.00 into \
+          pool P without an agreed delivery strategy, and funds any shortfall (para 30); record what it delivered first"
         ]
     );
 
@@ -150,7 +150,7 @@ fn only_an_unagreed_saving_of_the_agreement_takes_a_delivery_and_never_a_negativ
         ("review", 0, Ok("review")),
         ("review", 900, Ok("review")),
         ("review", -1, Err("what saving `review` delivers cannot be negative (got -£1.00)")),
-        ("nope", 10, Err("the 2016-17 agreement has no unagreed saving `nope` (it has review)")),
+        ("nope", 10, Err("agreement t has no unagreed saving `nope` in 2016-17 (it has review)")),
         (
             "agreed",
             10,

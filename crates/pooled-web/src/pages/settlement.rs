@@ -54,20 +54,21 @@ async fn read(web: &Arc<Web>, year: FinancialYear, asked: Vec<String>) -> Result
     web.stores
         .run(move |store| {
             let anchored = pooled_app::anchored(store, |store| {
-                let agreement = shared.agreement(store, year)?;
+                let scope = shared.scope(store, year)?;
+                let agreement = shared.agreement_of(store, &scope)?;
                 // Only the agreement's own rules can be waived; anything else in the query
                 // is ignored rather than silently "waived".
                 let waived: Vec<String> =
                     asked.into_iter().filter(|id| rule_ids(&agreement).any(|r| r == id)).collect();
-                let end = match pooled_app::year_end(store, year, &waived) {
+                let end = match pooled_app::year_end(store, &scope, &waived) {
                     Ok(end) => Ok(end),
                     Err(AppError::Incomplete(lines)) => Err(lines),
                     Err(e) => return Err(WebError::from(e)),
                 };
-                let mut imported: Vec<FiscalMonth> = store.imports(year)?.iter().map(|i| i.period.month).collect();
+                let mut imported: Vec<FiscalMonth> = store.imports(&scope)?.iter().map(|i| i.period.month).collect();
                 imported.dedup();
-                let closed = store.closed_periods(year)?.len();
-                Ok::<_, WebError>((agreement, end, waived, imported, closed, store.saving_records(year)?))
+                let closed = store.closed_periods(&scope)?.len();
+                Ok::<_, WebError>((agreement, end, waived, imported, closed, store.saving_records(&scope)?))
             })?;
             let (agreement, end, waived, imported, closed, savings) = anchored.value;
             Ok(Read { agreement, end, waived, imported, closed, savings, head: anchored.head })
