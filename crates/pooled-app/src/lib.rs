@@ -18,10 +18,7 @@ mod savings;
 pub use anchored::{Anchored, HEAD_LABEL, anchored, head_line};
 pub use export::{head_row, report_table, report_workbook};
 pub use file_name::{MAX_FILE_NAME_BYTES, extract_file_name};
-pub use payments::{
-    PaymentRecord, PaymentState, PaymentTotals, TrackedInstalment, payment_totals, record_payment, recorded_payment,
-    scheduled_instalment, tracked_payments,
-};
+pub use payments::{PaymentRecord, payments, record_payment, scheduled_instalment, tracked_payments};
 pub use savings::{SavingEntry, SavingState, record_saving, saving_records, saving_states};
 
 use std::collections::HashMap;
@@ -685,7 +682,8 @@ pub fn report(store: &dyn Store, key: &AgreementYear, month: FiscalMonth) -> Res
 }
 
 /// The year-end settlement from the ledger: each line's outturn is the sum of its cost
-/// centres' actuals for the year, and each unagreed saving delivered what is recorded.
+/// centres' actuals for the year, and each unagreed saving delivered what is recorded; its
+/// invoices net off the instalments invoiced and unpaid between the partners.
 pub struct YearEnd {
     pub agreement: Agreement,
     pub outturn: Outturn,
@@ -717,7 +715,7 @@ pub fn year_end(store: &dyn Store, key: &AgreementYear, waived: &[String]) -> Re
     }
     set_delivered(&mut outturn, &agreement, &savings).map_err(AppError::Incomplete)?;
     let settlements = settle(&agreement, &outturn);
-    let invoices = invoices(&agreement, &settlements);
+    let invoices = invoices(&agreement, &settlements, &payments(store, &agreement)?);
     Ok(YearEnd { agreement, outturn, settlements, invoices })
 }
 

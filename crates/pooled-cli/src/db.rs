@@ -9,7 +9,6 @@ use pooled_app::{Anchored, AppError, ForecastEntry, ImportRequest, PaymentRecord
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
-use pooled_core::payments;
 use pooled_core::savings::SavingFigure;
 use pooled_store::{AgreementYear, AuditHead, ImportOutcome, LoadOutcome, Store};
 
@@ -163,7 +162,7 @@ pub enum DbCommand {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
-    /// Record that an instalment was invoiced or paid.
+    /// Record an instalment's invoice, a payment on it, or both.
     RecordPayment {
         #[arg(long, value_parser = FinancialYear::parse)]
         year: FinancialYear,
@@ -171,14 +170,23 @@ pub enum DbCommand {
         which: Which,
         #[arg(long)]
         pool: String,
+        /// The paying partner.
         #[arg(long)]
         from: String,
+        /// The partner paid: needed only when the paying partner pays more than one in the pool.
+        #[arg(long)]
+        to: Option<String>,
         #[arg(long, value_parser = FiscalMonth::parse)]
         month: FiscalMonth,
-        #[arg(long, value_parser = Date::parse_iso)]
+        /// The day the instalment was raised (invoiced).
+        #[arg(long, value_parser = Date::parse_iso, required_unless_present = "paid")]
         raised: Option<Date>,
+        /// The day a payment was received.
         #[arg(long, value_parser = Date::parse_iso)]
         paid: Option<Date>,
+        /// The amount invoiced (default: the instalment) or paid (default: the balance outstanding).
+        #[arg(long, value_parser = Money::parse, allow_hyphen_values = true)]
+        amount: Option<Money>,
     },
     /// The audit log: list it, print its head, or verify it.
     Audit {
@@ -357,14 +365,23 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
             let Anchored { value: report, head } = read.map_err(app)?;
             report::write(&report, &head, format, output.as_deref())
         }
-        DbCommand::RecordPayment { year, which, pool, from, month, raised, paid } => {
+        DbCommand::RecordPayment { year, which, pool, from, to, month, raised, paid, amount } => {
             let key = which.resolve(store, year)?;
             let agreement = pooled_app::agreement(store, &key).map_err(app)?;
-            let said = format!("recorded {pool} {from} {month}\n");
-            let record = PaymentRecord { pool, from, month, raised_on: raised, paid_on: paid };
+            let record = PaymentRecord { pool, from, to, month, raised_on: raised, paid_on: paid, amount };
             // Whoever can open the database may record any instalment: no access rule here.
-            pooled_app::record_payment(store, &agreement, record, actor, |_, _| Ok(())).map_err(app)?;
-            Ok(said)
+            let t = pooled_app::record_payment(store, &agreement, record, actor, |_, _| Ok(())).map_err(app)?;
+            let (i, account) = (&t.instalment, &t.account);
+            Ok(format!(
+                "recorded {} {} from {} to {}: invoiced {}, paid {}, outstanding {}\n",
+                i.pool,
+                i.month,
+                i.payer.id,
+                i.payee.id,
+                account.invoiced(),
+                account.paid(),
+                account.outstanding()
+            ))
         }
         DbCommand::Audit { action: AuditCommand::Log } => Ok(store
             .audit_log()
@@ -418,32 +435,25 @@ pub fn settle(db: &Db, year: FinancialYear, which: &Which, waived: &[String], js
     let Anchored { value: end, head } = read.map_err(app)?;
     let a = &end.agreement;
     if json {
-        return Ok(crate::json::pretty(&pooled_app::json::year_end(&end.settlements, &end.invoices, &head)));
+        return Ok(crate::json::pretty(&pooled_app::json::year_end(a, &end.settlements, &end.invoices, &head)));
     }
     let mut out = format!("Year-end settlement of {key} on the ledger outturn\n\n");
     out.push_str(&crate::text::settlement(a, &end.settlements));
-    out.push_str("Invoices to settle each pool with its host:\n");
-    if end.invoices.is_empty() {
-        out.push_str("  none\n");
-    }
-    for i in &end.invoices {
-        out.push_str(&format!("  {}: {} pays {} {}\n", i.pool, i.payer_body.id, i.payee_body.id, i.amount));
-    }
+    out.push_str(&crate::text::invoices(a, &end.invoices));
     out.push_str(&format!("\n{}\n", pooled_app::head_line(&head)));
     Ok(out)
 }
 
-/// `pooled payments --year`: the schedule with what has been raised and paid.
+/// `pooled payments --year`: the schedule with what is invoiced, paid and outstanding.
 pub fn payments(db: &Db, year: FinancialYear, which: &Which, json: bool) -> Outcome {
     let store = open(db)?;
     let key = which.resolve(store.as_ref(), year)?;
     let a = pooled_app::agreement(store.as_ref(), &key).map_err(app)?;
-    let tracked = store.payments(&key).map_err(store_error)?;
-    let schedule = payments::schedule(&a);
+    let tracked = pooled_app::payments(store.as_ref(), &a).map_err(app)?;
     Ok(if json {
-        crate::json::pretty(&pooled_app::json::payments(&a, &schedule, &tracked))
+        crate::json::pretty(&pooled_app::json::payments(&tracked))
     } else {
-        crate::text::payments(&a, &schedule, Some(&tracked))
+        crate::text::payments(&a, &tracked)
     })
 }
 

@@ -26,6 +26,7 @@ pub use store::SqlStore;
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
+use pooled_core::payments::EntryKind;
 use pooled_core::savings::SavingFigure;
 
 /// Opens a store from a location: `postgres://...` or `postgresql://...` for PostgreSQL,
@@ -281,14 +282,23 @@ pub struct SavingRecord {
     pub entered_at: Timestamp,
 }
 
-/// The state of one instalment of the payment schedule.
+/// One thing recorded against an instalment of the payment schedule: the invoice that
+/// raised it, or a payment on it. Partners are named by their own ids (the key whoever
+/// holds their place).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PaymentStatus {
+pub struct PaymentEntry {
     pub pool: String,
+    /// The paying partner.
     pub from: String,
+    /// The partner paid; `None` on an entry recorded before the payee was kept, when it
+    /// was always the pool's host.
+    pub to: Option<String>,
     pub month: FiscalMonth,
-    pub raised_on: Option<Date>,
-    pub paid_on: Option<Date>,
+    pub kind: EntryKind,
+    pub on: Date,
+    /// More than zero; `None` on an entry recorded before amounts were kept, which was
+    /// for the instalment in full.
+    pub amount: Option<Money>,
 }
 
 /// The store. Every method that changes anything does so in one transaction together with
@@ -465,10 +475,13 @@ pub trait Store {
 
     // ---- payments ----
 
-    /// Records (or updates) the state of one instalment.
-    fn record_payment(&mut self, agreement: &AgreementYear, status: &PaymentStatus, actor: &str) -> Result<()>;
-    /// An agreement's instalments for the year, by pool, paying partner and month.
-    fn payments(&self, agreement: &AgreementYear) -> Result<Vec<PaymentStatus>>;
+    /// Appends what is recorded against one instalment of an agreement's year (its
+    /// invoice, a payment, or both, in order), with one audit entry. Nothing recorded is
+    /// ever changed: a later invoice corrects an earlier one. Amounts must be more than zero.
+    fn record_payment(&mut self, agreement: &AgreementYear, entries: &[PaymentEntry], actor: &str) -> Result<()>;
+    /// Everything recorded against an agreement's instalments for the year, in the order
+    /// recorded.
+    fn payment_entries(&self, agreement: &AgreementYear) -> Result<Vec<PaymentEntry>>;
 
     // ---- accounts ----
 

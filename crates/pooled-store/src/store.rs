@@ -8,6 +8,7 @@ use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::diagnostic::excerpt;
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
+use pooled_core::payments::EntryKind;
 use pooled_core::savings::SavingFigure;
 
 use crate::accounts::*;
@@ -17,10 +18,10 @@ use crate::audit::{
 };
 use crate::common::*;
 use crate::schema::migrate;
-use crate::sql::{Backend, Conn, Lock, Param, Row, params};
+use crate::sql::{Backend, Conn, Lock, Param, Row, corrupt, params};
 use crate::{
     Actual, AgreementSummary, AgreementVersion, AgreementYear, DocumentSave, Forecast, ImportHeader, ImportItem,
-    ImportOutcome, ImportRecord, LoadOutcome, PaymentStatus, Result, SavingRecord, Store, StoreError, StoredCostCentre,
+    ImportOutcome, ImportRecord, LoadOutcome, PaymentEntry, Result, SavingRecord, Store, StoreError, StoredCostCentre,
     StoredDocument,
 };
 
@@ -1006,51 +1007,70 @@ impl<B: Backend> Store for SqlStore<B> {
         })
     }
 
-    fn record_payment(&mut self, agreement: &AgreementYear, status: &PaymentStatus, actor: &str) -> Result<()> {
-        let AgreementYear { agreement: agreement_id, year } = agreement;
+    fn record_payment(&mut self, agreement: &AgreementYear, entries: &[PaymentEntry], actor: &str) -> Result<()> {
+        let Some(first) = entries.first() else { return Ok(()) };
+        let key = |e: &PaymentEntry| (e.pool.clone(), e.from.clone(), e.to.clone(), e.month);
+        if let Some(other) = entries.iter().find(|e| key(e) != key(first)) {
+            return Err(StoreError::Invalid(format!(
+                "the entries recorded at once are for one instalment: {} and {}",
+                payment_subject(agreement, first),
+                payment_subject(agreement, other)
+            )));
+        }
+        if first.to.is_none() {
+            return Err(StoreError::Invalid(format!("{} names no partner paid", payment_subject(agreement, first))));
+        }
+        if let Some(bad) = entries.iter().find(|e| e.amount.is_none_or(|a| a <= Money::ZERO)) {
+            let amount = bad.amount.map_or("none".to_string(), |a| a.to_plain_string());
+            return Err(StoreError::Invalid(format!("a payment entry's amount must be more than zero, not {amount}")));
+        }
         self.atomically(Lock::Writes, |c| {
-            let before = c.row(
-                "SELECT raised_on, paid_on FROM payment
-                 WHERE agreement_id = $1 AND year = $2 AND pool = $3 AND from_partner = $4 AND month = $5",
-                params![agreement_id, *year, &status.pool, &status.from, status.month],
-                |r| Ok(payment_text(r.opt_date(0)?, r.opt_date(1)?)),
-            )?;
-            c.execute(
-                "INSERT INTO payment (agreement_id, year, pool, from_partner, month, raised_on, paid_on)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (agreement_id, year, pool, from_partner, month) DO UPDATE
-                 SET raised_on = excluded.raised_on, paid_on = excluded.paid_on",
-                params![
-                    agreement_id,
-                    *year,
-                    &status.pool,
-                    &status.from,
-                    status.month,
-                    status.raised_on,
-                    status.paid_on
-                ],
-            )?;
-            let subject = format!("payment {agreement} {} from {} {}", status.pool, status.from, status.month);
-            let after = payment_text(status.raised_on, status.paid_on);
-            let change = records_change(actor, "record-payment", subject, before.unwrap_or_default(), after);
+            for e in entries {
+                c.execute(
+                    "INSERT INTO payment_entry (agreement_id, year, pool, from_partner, to_partner, month, kind, on_date,
+                         amount)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    params![
+                        &agreement.agreement,
+                        agreement.year,
+                        &e.pool,
+                        &e.from,
+                        e.to.as_deref(),
+                        e.month,
+                        e.kind.name(),
+                        e.on,
+                        e.amount
+                    ],
+                )?;
+            }
+            let change = records_change(
+                actor,
+                "record-payment",
+                payment_subject(agreement, first),
+                String::new(),
+                payment_text(entries),
+            );
             append_audit(c, change, now_utc())?;
             Ok(())
         })
     }
 
-    fn payments(&self, agreement: &AgreementYear) -> Result<Vec<PaymentStatus>> {
+    fn payment_entries(&self, agreement: &AgreementYear) -> Result<Vec<PaymentEntry>> {
         self.read(|c| {
             c.rows(
-                "SELECT pool, from_partner, month, raised_on, paid_on FROM payment
-                 WHERE agreement_id = $1 AND year = $2 ORDER BY pool, from_partner, month",
+                "SELECT pool, from_partner, to_partner, month, kind, on_date, amount FROM payment_entry
+                 WHERE agreement_id = $1 AND year = $2 ORDER BY id",
                 params![&agreement.agreement, agreement.year],
                 |r| {
-                    Ok(PaymentStatus {
+                    let kind = r.string(4)?;
+                    Ok(PaymentEntry {
                         pool: r.string(0)?,
                         from: r.string(1)?,
-                        month: r.month(2)?,
-                        raised_on: r.opt_date(3)?,
-                        paid_on: r.opt_date(4)?,
+                        to: r.opt_string(2)?,
+                        month: r.month(3)?,
+                        kind: EntryKind::parse(&kind).ok_or_else(|| corrupt(format!("payment entry kind {kind}")))?,
+                        on: r.date(5)?,
+                        amount: r.int(6)?.map(Money::from_pence),
                     })
                 },
             )

@@ -12,10 +12,11 @@ use std::process::{Command, Stdio};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
+use pooled_core::payments::EntryKind;
 use pooled_core::savings::SavingFigure;
 use pooled_store::{
     Actual, AgreementYear, ApiToken, AuditHead, DocumentSave, ImportHeader, ImportItem, ImportOutcome, LoadOutcome,
-    NewApiToken, NewSession, NewUser, PaymentStatus, PostgresStore, Role, RowTally, Session, SqliteStore, Store,
+    NewApiToken, NewSession, NewUser, PaymentEntry, PostgresStore, Role, RowTally, Session, SqliteStore, Store,
     StoreError, StoredCostCentre, StoredDocument, Timestamp, User, import_items, in_snapshot, in_transaction,
     sha256_hex,
 };
@@ -142,22 +143,20 @@ impl Fixture {
         self.sql(&format!("{sql}UPDATE audit_head SET seq = {}, hash = '{}';", last.seq, last.hash));
     }
 
-    /// Takes the database back to schema version 6, as migration 7 found it: no
+    /// Takes the database back to schema version 7, as migration 8 found it: no
     /// confirmation on forecasts, no records of savings.
-    fn undo_migration_7(&self) {
+    fn undo_migration_8(&self) {
         self.sql(
             "ALTER TABLE forecast DROP COLUMN confirmed_below_actual;
-             DROP TABLE saving_forecast; DROP TABLE saving_delivered; DELETE FROM schema_version WHERE version = 7;",
+             DROP TABLE saving_forecast; DROP TABLE saving_delivered; DELETE FROM schema_version WHERE version = 8;",
         );
     }
 
-    /// Takes the database back to schema version 5, as migration 6 found it (migration 7
-    /// undone first): one agreement a year, everything keyed by the year (the agreement's
-    /// id dropped from every table; of a partner's mappings, the first agreement's kept),
-    /// documents keyed by the year (`oxon/` taken off their keys), no agreements of
-    /// accounts.
+    /// Takes the database back to schema version 5, as migration 6 found it: one agreement
+    /// a year, everything keyed by the year (the agreement's id dropped from every table;
+    /// of a partner's mappings, the first agreement's kept), documents keyed by the year
+    /// (`oxon/` taken off their keys), no agreements of accounts.
     fn undo_migration_6(&self) {
-        self.undo_migration_7();
         let common = "
             DELETE FROM mapping WHERE EXISTS
                 (SELECT 1 FROM mapping o WHERE o.partner = mapping.partner AND o.agreement_id < mapping.agreement_id);
@@ -222,6 +221,22 @@ impl Fixture {
         };
         // The mappings first: schema 5 holds one a partner.
         self.sql(&format!("{common}\n{undo}"));
+    }
+
+    /// Migration 7 undone (migration 8 first): the payment table as migration 6 left it,
+    /// each instalment with the day of its latest invoice and of its latest payment.
+    fn undo_migration_7(&self) {
+        self.undo_migration_8();
+        self.sql(
+            "CREATE TABLE payment (agreement_id TEXT NOT NULL, year INTEGER NOT NULL, pool TEXT NOT NULL,
+                 from_partner TEXT NOT NULL, month INTEGER NOT NULL, raised_on INTEGER, paid_on INTEGER,
+                 PRIMARY KEY (agreement_id, year, pool, from_partner, month));
+             INSERT INTO payment SELECT agreement_id, year, pool, from_partner, month,
+                 MAX(CASE WHEN kind = 'invoice' THEN on_date END), MAX(CASE WHEN kind = 'payment' THEN on_date END)
+                 FROM payment_entry GROUP BY agreement_id, year, pool, from_partner, month;
+             DROP TABLE payment_entry;
+             DELETE FROM schema_version WHERE version = 7;",
+        );
     }
 
     /// Closes the store and opens the same database again (migrations run again).
@@ -317,8 +332,9 @@ on_both_backends!(
     migration_5_takes_the_head_from_the_log,
     two_agreements_for_one_year_keep_apart,
     migration_6_keeps_each_year_under_its_agreement,
+    migration_7_makes_entries_of_the_dates_recorded,
     savings_forecasts_and_delivered_amounts_are_recorded,
-    migration_7_keeps_forecasts_and_adds_savings,
+    migration_8_keeps_forecasts_and_adds_savings,
 );
 
 // ---- helpers ----
@@ -1035,33 +1051,72 @@ fn savings_forecasts_and_delivered_amounts_are_recorded(f: &mut Fixture) {
 
 // ---- payments ----
 
+/// An entry against OCCG's instalment to OCC in pool `pool` and month `m`: `invoice
+/// 2016-03-01 100.00`.
+fn payment_entry(pool: &str, m: u32, text: &str) -> PaymentEntry {
+    let [kind, on, amount] = text.split(' ').collect::<Vec<_>>()[..] else { panic!("{text}") };
+    PaymentEntry {
+        pool: pool.to_string(),
+        from: "OCCG".to_string(),
+        to: Some("OCC".to_string()),
+        month: month(m),
+        kind: EntryKind::parse(kind).unwrap(),
+        on: date(on),
+        amount: Some(Money::parse(amount).unwrap()),
+    }
+}
+
 fn payments_are_recorded(f: &mut Fixture) {
     let s = f.store.as_mut();
     let year = &oxon("2016-17");
-    let status = |pool: &str, m: u32, raised: Option<&str>, paid: Option<&str>| PaymentStatus {
-        pool: pool.to_string(),
-        from: "OCCG".to_string(),
-        month: month(m),
-        raised_on: raised.map(date),
-        paid_on: paid.map(date),
-    };
-    s.record_payment(year, &status("OP", 2, Some("2016-04-01"), None), "ann").unwrap();
-    s.record_payment(year, &status("OP", 1, Some("2016-03-01"), Some("2016-03-15")), "ann").unwrap();
-    s.record_payment(year, &status("LD", 1, None, None), "ann").unwrap();
-    s.record_payment(year, &status("OP", 2, Some("2016-04-01"), Some("2016-04-20")), "bob").unwrap();
+    let recorded = [
+        payment_entry("OP", 2, "invoice 2016-04-01 100.00"),
+        payment_entry("OP", 1, "invoice 2016-03-01 100.00"),
+        payment_entry("OP", 1, "payment 2016-03-15 100.00"),
+        payment_entry("OP", 2, "payment 2016-04-20 40.50"),
+        payment_entry("OP", 2, "payment 2016-04-21 59.50"),
+    ];
+    s.record_payment(year, &recorded[..1], "ann").unwrap();
+    s.record_payment(year, &recorded[1..3], "ann").unwrap();
+    s.record_payment(year, &recorded[3..4], "bob").unwrap();
+    s.record_payment(year, &recorded[4..], "bob").unwrap();
+    s.record_payment(year, &[], "bob").unwrap();
+    assert_eq!(s.payment_entries(year).unwrap(), recorded, "in the order recorded");
+    assert_eq!(s.payment_entries(&oxon("2017-18")).unwrap(), []);
+    let log = s.audit_log().unwrap();
+    assert_eq!(log.len(), 4, "one entry a recording, none for nothing");
+    assert_eq!(log[1].subject, "payment oxon 2016-17 OP OCCG to OCC M1");
     assert_eq!(
-        s.payments(year).unwrap(),
-        [
-            status("LD", 1, None, None),
-            status("OP", 1, Some("2016-03-01"), Some("2016-03-15")),
-            status("OP", 2, Some("2016-04-01"), Some("2016-04-20")),
-        ]
+        (log[1].before.as_str(), log[1].after.as_str()),
+        ("", "invoice=2016-03-01 100.00\npayment=2016-03-15 100.00")
     );
-    assert_eq!(s.payments(&oxon("2017-18")).unwrap(), []);
-    let last = s.audit_log().unwrap().pop().unwrap();
-    assert_eq!(last.subject, "payment oxon 2016-17 OP from OCCG M2");
-    assert_eq!(last.before, "raised_on=2016-04-01\npaid_on=-");
-    assert_eq!(last.after, "raised_on=2016-04-01\npaid_on=2016-04-20");
+    // Refused, writing nothing: entries for two instalments at once, no payee, no amount.
+    let refusals = [
+        (
+            vec![payment_entry("OP", 3, "invoice 2016-05-01 1.00"), payment_entry("LD", 3, "invoice 2016-05-01 1.00")],
+            "the entries recorded at once are for one instalment: payment oxon 2016-17 OP OCCG to OCC M3 and payment oxon 2016-17 LD OCCG to OCC M3",
+        ),
+        (
+            vec![PaymentEntry { to: None, ..payment_entry("OP", 3, "invoice 2016-05-01 1.00") }],
+            "payment oxon 2016-17 OP OCCG to - M3 names no partner paid",
+        ),
+        (
+            vec![PaymentEntry { amount: None, ..payment_entry("OP", 3, "invoice 2016-05-01 1.00") }],
+            "a payment entry's amount must be more than zero, not none",
+        ),
+        (
+            vec![payment_entry("OP", 3, "payment 2016-05-01 0")],
+            "a payment entry's amount must be more than zero, not 0.00",
+        ),
+    ];
+    for (entries, expected) in refusals {
+        match s.record_payment(year, &entries, "ann") {
+            Err(StoreError::Invalid(message)) => assert_eq!(message, expected),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(s.payment_entries(year).unwrap(), recorded);
+    assert_eq!(s.audit_log().unwrap().len(), 4);
 }
 
 // ---- audit ----
@@ -1076,14 +1131,7 @@ fn a_sequence_of_changes(s: &mut dyn Store) {
     import(s, "2016-05", "OCC", "sha-2", &may_rows()[1..]);
     s.set_forecast(year, month(2), "CC100", Money::from_pence(1_300), false, "bob").unwrap();
     s.close_period(OXON, period("2016-05"), "controller").unwrap();
-    let status = PaymentStatus {
-        pool: "OP".into(),
-        from: "OCCG".into(),
-        month: month(1),
-        raised_on: Some(date("2016-03-01")),
-        paid_on: None,
-    };
-    s.record_payment(year, &status, "ann").unwrap();
+    s.record_payment(year, &[payment_entry("OP", 1, "invoice 2016-03-01 100.00")], "ann").unwrap();
 }
 
 fn the_audit_chain_holds_and_names_an_edited_entry(f: &mut Fixture) {
@@ -1321,7 +1369,7 @@ fn everything_survives_reopening(f: &mut Fixture) {
     assert_eq!(documents(f.store.as_ref()), documents_before);
     assert!(f.store.session(&token_hash("a-session")).unwrap().is_some());
     assert_eq!(f.store.verify_audit().unwrap(), None);
-    assert_eq!(f.count("schema_version"), 7);
+    assert_eq!(f.count("schema_version"), 8);
     // The versions go on from where they were; a stale save is still refused.
     conflict(f.store.save_document(REGISTER, "2016-17", Some(1), "[board]\n# late\n", "cat"));
     assert_eq!(f.store.save_document(REGISTER, "2016-17", Some(2), "[board]\n# late\n", "cat").unwrap(), saved(3));
@@ -1967,7 +2015,8 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
     a_sequence_of_changes(f.store.as_mut());
     let ann = f.store.create_user(&new_user("ann", Role::Viewer), "admin").unwrap();
     f.store.create_session(&new_session(ann, "cookie", LATER)).unwrap();
-    // Migrations 5 to 7 are undone too, as they came after.
+    // Migrations 5 and 6 are undone too, as they came after.
+    f.undo_migration_7();
     f.undo_migration_6();
     let undo = match f.db {
         Db::Sqlite(_) => {
@@ -1980,7 +2029,7 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
     };
     f.sql(undo);
     f.reopen();
-    assert_eq!(f.count("schema_version"), 7);
+    assert_eq!(f.count("schema_version"), 8);
     assert_eq!(f.store.last_change().unwrap(), 8, "the last change to the records, not the sign-in");
     let before = f.store.imports(&oxon("2016-17")).unwrap();
     let outcome = import(f.store.as_mut(), "2016-06", "OCCG", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
@@ -1993,17 +2042,19 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
 /// A database made before migration 5 (undone here by hand) gets its head from its log:
 /// it verifies, against a head published before too, and its changes go on.
 fn migration_5_takes_the_head_from_the_log(f: &mut Fixture) {
-    // Migrations 6 and 7 are undone too, as they came after.
+    // Migration 6 is undone too, as it came after.
+    f.undo_migration_7();
     f.undo_migration_6();
     f.sql("DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
     f.reopen();
     assert_eq!(f.number("SELECT seq FROM audit_head"), 0, "an empty log's head");
     a_sequence_of_changes(f.store.as_mut());
     let published = f.store.audit_head().unwrap();
+    f.undo_migration_7();
     f.undo_migration_6();
     f.sql("DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
     f.reopen();
-    assert_eq!(f.count("schema_version"), 7);
+    assert_eq!(f.count("schema_version"), 8);
     assert_eq!(f.store.audit_head().unwrap(), published);
     assert_eq!(f.store.verify_audit_against(std::slice::from_ref(&published)).unwrap(), None);
     f.store.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(7), false, "bob").unwrap();
@@ -2024,7 +2075,7 @@ struct Holdings {
     closed: Vec<Period>,
     forecasts: Vec<pooled_store::Forecast>,
     savings: Vec<pooled_store::SavingRecord>,
-    payments: Vec<PaymentStatus>,
+    payments: Vec<PaymentEntry>,
     documents: Vec<Vec<StoredDocument>>,
 }
 
@@ -2040,7 +2091,7 @@ fn holdings(s: &dyn Store, key: &AgreementYear) -> Holdings {
         closed: s.closed_periods(key).unwrap(),
         forecasts: s.forecasts(key).unwrap(),
         savings: s.saving_records(key).unwrap(),
-        payments: s.payments(key).unwrap(),
+        payments: s.payment_entries(key).unwrap(),
         documents: vec![
             s.document_versions(REGISTER, &prefix).unwrap(),
             s.documents("meeting", &format!("{prefix}/")).unwrap(),
@@ -2060,10 +2111,10 @@ fn records_of_bucks(s: &mut dyn Store, key: &AgreementYear) {
     import_into(s, agreement, "2016-04", "OCC", "sha-april", &[row(2, "CC200", "2016-04-02", 77)]);
     s.close_period(agreement, period("2016-04"), "bea").unwrap();
     s.set_forecast(key, month(2), "CC100", Money::from_pence(4_999), false, "bea").unwrap();
+    let invoice =
+        PaymentEntry { pool: "BCF".into(), from: "ICB".into(), ..payment_entry("BCF", 1, "invoice 2016-03-01 1.00") };
+    s.record_payment(key, &[invoice], "bea").unwrap();
     s.record_saving(key, "review", SavingFigure::Delivered, Money::from_pence(3), "bea").unwrap();
-    let status =
-        PaymentStatus { pool: "BCF".into(), from: "ICB".into(), month: month(1), raised_on: None, paid_on: None };
-    s.record_payment(key, &status, "bea").unwrap();
     s.save_document(REGISTER, &format!("{agreement}/2016-17"), None, "[board]\n", "bea").unwrap();
     s.save_document("meeting", &format!("{agreement}/2016-17/2016-06-02"), None, "# bucks\n", "bea").unwrap();
 }
@@ -2125,15 +2176,22 @@ fn migration_6_keeps_each_year_under_its_agreement(f: &mut Fixture) {
     // A year with records but no agreement, which pooled itself never writes.
     s.set_forecast(&oxon("2018-19"), month(1), "CC100", Money::from_pence(2), false, "ann").unwrap();
     let ann = s.create_user(&new_user("ann", Role::Viewer), "admin").unwrap();
+    // Payments as migration 7 makes them of the dates before it, so that they come back
+    // the same through migrations 6 and 7 again.
+    f.undo_migration_7();
+    f.reopen();
+    let s = f.store.as_mut();
     let before = (holdings(s, first), holdings(s, later), s.agreements().unwrap(), s.audit_log().unwrap());
+    assert_eq!(before.0.payments.len(), 1, "the sequence's payment");
     let orphan = s.forecasts(&oxon("2018-19")).unwrap();
 
+    f.undo_migration_7();
     f.undo_migration_6();
     assert_eq!(f.count("schema_version"), 5);
     // Version 1 was loaded with another id, and taken as a variation then.
     f.sql("UPDATE agreement SET agreement_id = 'oxford' WHERE year = 2016 AND version = 1");
     f.reopen();
-    assert_eq!(f.count("schema_version"), 7);
+    assert_eq!(f.count("schema_version"), 8);
     let s = f.store.as_ref();
     assert_eq!((holdings(s, first), holdings(s, later), s.agreements().unwrap(), s.audit_log().unwrap()), before);
     assert_eq!(s.forecasts(&AgreementYear::new("", fy("2018-19"))).unwrap(), orphan);
@@ -2145,21 +2203,66 @@ fn migration_6_keeps_each_year_under_its_agreement(f: &mut Fixture) {
     assert_eq!(f.store.verify_audit().unwrap(), None);
 }
 
-/// A database made before migration 7 (undone here by hand) keeps its forecasts, none of
+/// A database made before migration 8 (undone here by hand) keeps its forecasts, none of
 /// them confirmed below the actual to date, and records savings after.
-fn migration_7_keeps_forecasts_and_adds_savings(f: &mut Fixture) {
+fn migration_8_keeps_forecasts_and_adds_savings(f: &mut Fixture) {
     a_sequence_of_changes(f.store.as_mut());
     let year = &oxon("2016-17");
     let before = f.store.forecasts(year).unwrap();
     assert!(!before.is_empty());
-    f.undo_migration_7();
+    f.undo_migration_8();
     f.reopen();
-    assert_eq!(f.count("schema_version"), 7);
+    assert_eq!(f.count("schema_version"), 8);
     assert_eq!(f.store.forecasts(year).unwrap(), before);
     assert!(before.iter().all(|f| !f.confirmed_below_actual));
     f.store.record_saving(year, "review", SavingFigure::Delivered, Money::ZERO, "pm").unwrap();
     assert_eq!(f.store.saving_records(year).unwrap().len(), 1);
     assert_eq!(f.store.verify_audit().unwrap(), None);
+}
+
+/// A database made before migration 7 (undone here by hand, with the dates it held)
+/// gets an entry for each date: the instalment in full, to the pool's host; paid with no
+/// date raised is raised the day it was paid.
+fn migration_7_makes_entries_of_the_dates_recorded(f: &mut Fixture) {
+    f.undo_migration_7();
+    f.sql(
+        "INSERT INTO payment VALUES ('oxon', 2016, 'OP', 'OCCG', 2, 20160320, NULL),
+             ('oxon', 2016, 'OP', 'OCCG', 1, 20160220, 20160301), ('oxon', 2016, 'LD', 'OCCG', 1, NULL, 20160305),
+             ('oxon', 2016, 'LD', 'OCCG', 2, NULL, NULL), ('oxon', 2017, 'OP', 'OCCG', 1, 20170301, NULL),
+             ('bucks', 2016, 'OP', 'OCCG', 1, 20160221, NULL);",
+    );
+    f.reopen();
+    assert_eq!(f.count("schema_version"), 8);
+    let legacy = |pool: &str, m: u32, kind: EntryKind, on: &str| PaymentEntry {
+        pool: pool.to_string(),
+        from: "OCCG".to_string(),
+        to: None,
+        month: month(m),
+        kind,
+        on: date(on),
+        amount: None,
+    };
+    assert_eq!(
+        f.store.payment_entries(&oxon("2016-17")).unwrap(),
+        [
+            legacy("LD", 1, EntryKind::Invoice, "2016-03-05"),
+            legacy("OP", 1, EntryKind::Invoice, "2016-02-20"),
+            legacy("OP", 2, EntryKind::Invoice, "2016-03-20"),
+            legacy("LD", 1, EntryKind::Payment, "2016-03-05"),
+            legacy("OP", 1, EntryKind::Payment, "2016-03-01"),
+        ]
+    );
+    assert_eq!(f.store.payment_entries(&oxon("2017-18")).unwrap(), [legacy("OP", 1, EntryKind::Invoice, "2017-03-01")]);
+    let bucks = &AgreementYear::new("bucks", fy("2016-17"));
+    assert_eq!(
+        f.store.payment_entries(bucks).unwrap(),
+        [legacy("OP", 1, EntryKind::Invoice, "2016-02-21")],
+        "each its own"
+    );
+    // Recording goes on after them.
+    let next = payment_entry("OP", 2, "payment 2016-04-01 10.00");
+    f.store.record_payment(&oxon("2016-17"), std::slice::from_ref(&next), "ann").unwrap();
+    assert_eq!(f.store.payment_entries(&oxon("2016-17")).unwrap().last(), Some(&next));
 }
 
 // ---- not per backend ----

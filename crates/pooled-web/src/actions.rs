@@ -10,6 +10,7 @@ use pooled_app::{ForecastEntry, PaymentRecord, SavingEntry};
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::money::Money;
+use pooled_core::payments::TrackedInstalment;
 use pooled_store::{Store, User};
 
 use crate::access::{self, Write};
@@ -50,19 +51,19 @@ pub async fn set_forecast(
         .await
 }
 
-/// Records when an instalment of the schedule was raised and paid. Finance officers of
-/// either partner to it may, as may the pool manager.
+/// Records an instalment's invoice, a payment on it, or both, and gives the instalment
+/// with all that is recorded against it. Finance officers of either partner to it may,
+/// as may the pool manager.
 pub async fn record_payment(
     web: &Arc<Web>,
     who: &Identity,
     year: FinancialYear,
     record: PaymentRecord,
-) -> Result<(), WebError> {
+) -> Result<TrackedInstalment, WebError> {
     on_agreement(web, who, year, move |store, agreement, user, actor| {
         pooled_app::record_payment(store, agreement, record, actor, |from, to| {
             access::check(user, Write::RecordPayment { from, to })
         })
-        .map(drop)
     })
     .await
 }
@@ -83,12 +84,12 @@ pub async fn record_saving(
 /// Runs a use case on a store, given the year's agreement, the signed-in user (for
 /// [`access::check`]) and who the audit log names; what it refuses is the user's to
 /// correct.
-async fn on_agreement(
+async fn on_agreement<T: Send + 'static>(
     web: &Arc<Web>,
     who: &Identity,
     year: FinancialYear,
-    work: impl FnOnce(&mut dyn Store, &Agreement, &User, &str) -> pooled_app::Result<()> + Send + 'static,
-) -> Result<(), WebError> {
+    work: impl FnOnce(&mut dyn Store, &Agreement, &User, &str) -> pooled_app::Result<T> + Send + 'static,
+) -> Result<T, WebError> {
     let (user, actor) = (who.user.clone(), who.actor().to_string());
     let shared = Arc::clone(web);
     web.stores

@@ -12,10 +12,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use pooled_app::clock::Clock;
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
+use pooled_core::payments::TrackedInstalment;
 use pooled_core::plan::Plan;
 use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
 use pooled_core::savings::SavingRecords;
-use pooled_store::{AgreementYear, AuditHead, PaymentStatus, SavingRecord, Store, StoreError};
+use pooled_store::{AgreementYear, AuditHead, SavingRecord, Store, StoreError};
 
 use crate::error::WebError;
 use crate::imports::Jobs;
@@ -137,13 +138,15 @@ impl Web {
         self.agreement_of(store, &self.scope(store, year)?)
     }
 
-    /// The year's agreement and what is recorded of its instalments.
+    /// The year's agreement and its instalments with what is recorded against each.
     pub(crate) fn payments(
         &self,
         store: &dyn Store,
         year: FinancialYear,
-    ) -> Result<(Arc<Agreement>, Vec<PaymentStatus>), WebError> {
-        self.agreement_with(store, year, |store, scope| store.payments(scope))
+    ) -> Result<(Arc<Agreement>, Vec<TrackedInstalment>), WebError> {
+        let agreement = self.agreement(store, year)?;
+        let tracked = pooled_app::payments(store, &agreement)?;
+        Ok((agreement, tracked))
     }
 
     /// The year's agreement and what is recorded of its unagreed savings.
@@ -152,18 +155,8 @@ impl Web {
         store: &dyn Store,
         year: FinancialYear,
     ) -> Result<(Arc<Agreement>, Vec<SavingRecord>), WebError> {
-        self.agreement_with(store, year, |store, scope| store.saving_records(scope))
-    }
-
-    /// The year's agreement and what `read` reads of its records.
-    fn agreement_with<T>(
-        &self,
-        store: &dyn Store,
-        year: FinancialYear,
-        read: impl FnOnce(&dyn Store, &AgreementYear) -> Result<T, StoreError>,
-    ) -> Result<(Arc<Agreement>, T), WebError> {
         let scope = self.scope(store, year)?;
-        Ok((self.agreement_of(store, &scope)?, read(store, &scope)?))
+        Ok((self.agreement_of(store, &scope)?, store.saving_records(&scope)?))
     }
 
     /// An agreement's current version for a year, parsed at most once per version.

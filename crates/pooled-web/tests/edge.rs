@@ -299,7 +299,7 @@ fn a_request_over_its_time_is_a_503_page_with_a_reference(mut site: Site) {
 fn a_database_error_shows_a_reference_and_no_database_message(site: Site) {
     logged(); // from here on
     site.session("manager");
-    site.sql("ALTER TABLE payment RENAME TO payment_gone");
+    site.sql("ALTER TABLE payment_entry RENAME TO payment_gone");
     let page = site.get("/payments/2016-17");
     assert_server_error_page(&page, StatusCode::INTERNAL_SERVER_ERROR, "Sorry, there is a problem with the database");
     assert_no_leak(&page.text());

@@ -12,7 +12,6 @@ use pooled_app::json::{
     self, AuditLog, Forecasts, Imports, Month, Payments, Report, RiskShare, Savings, Text, YearEnd,
 };
 use pooled_core::calendar::FiscalMonth;
-use pooled_core::payments::schedule;
 use pooled_core::risk_share::risk_share as share_of;
 use pooled_core::settlement::settle;
 use pooled_store::ImportOutcome;
@@ -160,10 +159,10 @@ pub async fn settlement(
         })
         .await?;
     let Anchored { value: end, head } = end;
-    Ok(Json(json::year_end(&end.settlements, &end.invoices, &head)))
+    Ok(Json(json::year_end(&end.agreement, &end.settlements, &end.invoices, &head)))
 }
 
-/// The payment schedule, with when each instalment was raised and paid.
+/// The payment schedule, with what is invoiced, paid and outstanding on each instalment.
 #[utoipa::path(
     get,
     path = "/api/{year}/payments",
@@ -174,8 +173,8 @@ pub async fn settlement(
 pub async fn payments(State(web): State<Arc<Web>>, Path(InYear { year }): Path<InYear>) -> ApiResult<Payments> {
     let year = parse_year(&year)?;
     let shared = Arc::clone(&web);
-    let (a, recorded) = web.stores.run(move |store| shared.payments(store, year)).await?;
-    Ok(Json(json::payments(&a, &schedule(&a), &recorded)))
+    let (_, tracked) = web.stores.run(move |store| shared.payments(store, year)).await?;
+    Ok(Json(json::payments(&tracked)))
 }
 
 /// The forecasts entered for the year.

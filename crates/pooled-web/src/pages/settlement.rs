@@ -1,11 +1,11 @@
 //! `/settlement/{year}`: the year-end settlement on the ledger: every pool's
 //! variance split part by part, each with its rule, line and clause, and the invoices
-//! that settle each pool with its host. Clawbacks waived by recorded decision are
-//! chosen with `?waive=RULE`. Savings moved into a pool without an agreed delivery
-//! strategy are listed with what is recorded of them; the pool manager records their
-//! forecasts and what they delivered here (`POST /settlement/{year}/savings`, through
-//! [`actions::record_saving`]), and the settlement waits, naming each, until every one
-//! has its delivered amount.
+//! that settle each pool with its host, net of the instalments invoiced and unpaid.
+//! Clawbacks waived by recorded decision are chosen with `?waive=RULE`. Savings moved
+//! into a pool without an agreed delivery strategy are listed with what is recorded of
+//! them; the pool manager records their forecasts and what they delivered here (`POST
+//! /settlement/{year}/savings`, through [`actions::record_saving`]), and the settlement
+//! waits, naming each, until every one has its delivered amount.
 
 use std::sync::Arc;
 
@@ -238,6 +238,11 @@ fn render(
                 @for line in missing { li { (line) } }
             }
         }
+        p class="govuk-body" {
+            "Each invoice settles a pool between two partners in one payment: the settlement between them, net of "
+            "the pool's instalments invoiced and not yet paid between them either way (see the "
+            a class="govuk-link" href={ "/payments/" (year) } { "payments page" } ")."
+        }
         @match (imported.first(), imported.last()) {
             (Some(first), Some(last)) if imported.len() < 12 || closed < 12 => {
                 div class="govuk-warning-text" {
@@ -395,17 +400,32 @@ fn rule_ids(a: &Agreement) -> impl Iterator<Item = &str> {
     a.pools().iter().flat_map(|p| p.rules.iter().map(|r| r.id.as_str()))
 }
 
+/// Each invoice with what it nets off: the settlement between the pair, and the pool's
+/// instalments invoiced and unpaid between them.
 fn invoices_table(a: &Agreement, invoices: &[Invoice]) -> Table {
     let columns = vec![
         column("Pool", ColumnKind::Text),
         column("Payer", ColumnKind::Text),
         column("Payee", ColumnKind::Text),
         column("Amount", ColumnKind::Money),
+        column("Nets off", ColumnKind::Text),
     ];
-    let id = |ix: usize| text(a.partners()[ix].id.clone());
+    let body = |ix| a.body_at_year_end(ix).id;
     let rows = invoices
         .iter()
-        .map(|i| Row::new(vec![text(i.pool.clone()), id(i.payer), id(i.payee), Cell::Money(i.amount)]))
+        .map(|i| {
+            let parts: Vec<String> = (i.parts.iter())
+                .map(|p| format!("{}: {} owes {} {}", p.kind.words(), body(p.payer), body(p.payee), pounds(p.amount)))
+                .collect();
+            Row::new(vec![
+                text(i.pool.clone()),
+                text(i.payer_body.id.clone()),
+                text(i.payee_body.id.clone()),
+                Cell::Money(i.amount),
+                text(parts.join("; ")),
+            ])
+        })
         .collect();
-    Table { id: "invoices".into(), caption: "Invoices to settle each pool with its host".into(), columns, rows }
+    let caption = "Invoices to settle each pool, net of instalments invoiced and unpaid".into();
+    Table { id: "invoices".into(), caption, columns, rows }
 }
