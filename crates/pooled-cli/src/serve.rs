@@ -6,8 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use pooled_app::ImportRequest;
-use pooled_app::PaymentRecord;
+use pooled_app::{ImportRequest, PaymentRecord, SavingEntry};
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{Calendar, Date, FinancialYear, FiscalMonth};
 use pooled_core::governance::Meeting;
@@ -15,6 +14,7 @@ use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
 use pooled_core::payments::schedule;
 use pooled_core::report::Level;
+use pooled_core::savings::SavingFigure;
 use pooled_files::{GenOptions, PlanRow, Postings, Span, gen_ledger, gen_plan, write_plan_csv};
 use pooled_store::{NewUser, Role, Store, StoredCostCentre};
 use pooled_web::Settings;
@@ -332,6 +332,7 @@ fn create_demo(path: &Path) -> Result<(), Failure> {
         let plan: Vec<PlanRow> = store.plan(&key).map_err(store_error)?.into_iter().map(plan_row).collect();
         import_months(store, &agreement, &plan, &work.0)?;
         enter_forecasts(store, &agreement, &plan)?;
+        forecast_savings(store, &agreement)?;
         record_payments(store, &agreement)?;
         budget_holder.extend(first_cost_centres(&agreement, &plan, "OCC"));
     }
@@ -447,7 +448,7 @@ fn enter_forecasts(store: &mut dyn Store, agreement: &Agreement, plan: &[PlanRow
             let Some(first) = plan.iter().find(|c| c.pool == pool.id && c.line == line.id) else { continue };
             let percent = PERCENT_OF_BUDGET[entered.len() % PERCENT_OF_BUDGET.len()];
             let outturn = Money::from_pence(first.budget.pence() / 100 * percent);
-            store.set_forecast(&key, m6, &first.code, outturn, ACTOR).map_err(store_error)?;
+            store.set_forecast(&key, m6, &first.code, outturn, false, ACTOR).map_err(store_error)?;
             entered.push(first.code.as_str());
         }
     }
@@ -460,7 +461,7 @@ fn enter_forecasts(store: &mut dyn Store, agreement: &Agreement, plan: &[PlanRow
     for cost_centre in seasonal {
         let Some((_, to_date)) = spent.iter().find(|(code, _)| *code == cost_centre.code) else { continue };
         let outturn = *to_date + cost_centre.profile[6..].iter().copied().sum::<Money>();
-        store.set_forecast(&key, m6, &cost_centre.code, outturn, ACTOR).map_err(store_error)?;
+        store.set_forecast(&key, m6, &cost_centre.code, outturn, false, ACTOR).map_err(store_error)?;
     }
     Ok(())
 }
@@ -487,6 +488,22 @@ fn record_payments(store: &mut dyn Store, agreement: &Agreement) -> Result<(), F
         for entry in [record(raised, None, None), record(None, paid_on, paid)] {
             pooled_app::record_payment(store, agreement, entry, ACTOR, |_, _| Ok(())).map_err(app)?;
         }
+    }
+    Ok(())
+}
+
+/// At M6 the pool manager forecasts each unagreed saving to deliver two thirds of its
+/// amount, so that the demo's report shows a forecast shortfall on the partner that moved
+/// it (what it delivered is left for the settlement page to record).
+fn forecast_savings(store: &mut dyn Store, agreement: &Agreement) -> Result<(), Failure> {
+    let m6 = FiscalMonth::new(6).expect("M6");
+    for saving in agreement.pools().iter().flat_map(|p| &p.savings).filter(|s| !s.strategy_agreed) {
+        let entry = SavingEntry {
+            saving: saving.id.clone(),
+            figure: SavingFigure::Forecast(m6),
+            amount: Money::from_pence(saving.amount.pence() / 3 * 2),
+        };
+        pooled_app::record_saving(store, agreement, &entry, ACTOR, || Ok(())).map_err(app)?;
     }
     Ok(())
 }

@@ -142,6 +142,44 @@ DROP TABLE payment;"
     };
 }
 
+/// Migration 8, alike in both databases but for the types of money and of a flag (and
+/// the flag's false): forecasts confirmed below the actual to date, and what is recorded
+/// of unagreed savings, under the agreement's id and year.
+macro_rules! savings_and_confirmed_forecasts {
+    ($money:literal, $flag:literal, $false:literal) => {
+        concat!(
+            "ALTER TABLE forecast ADD COLUMN confirmed_below_actual ",
+            $flag,
+            " NOT NULL DEFAULT ",
+            $false,
+            ";
+CREATE TABLE saving_forecast (
+    agreement_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    saving TEXT NOT NULL,
+    month INTEGER NOT NULL CHECK (month BETWEEN 1 AND 12),
+    amount ",
+            $money,
+            " NOT NULL CHECK (amount >= 0),
+    entered_by TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    PRIMARY KEY (agreement_id, year, saving, month)
+);
+CREATE TABLE saving_delivered (
+    agreement_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    saving TEXT NOT NULL,
+    amount ",
+            $money,
+            " NOT NULL CHECK (amount >= 0),
+    entered_by TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    PRIMARY KEY (agreement_id, year, saving)
+);"
+        )
+    };
+}
+
 pub(crate) const SQLITE: &[&str] = &[
     // 1: the first schema.
     r#"
@@ -431,6 +469,9 @@ CREATE TABLE user_agreement (
     ),
     // 7: payments as entries with amounts.
     payment_entries_from_payments!("INTEGER PRIMARY KEY"),
+    // 8: a forecast entered below the actual to date is confirmed as meant; unagreed
+    // savings' forecast deliveries (by the month made in) and delivered amounts.
+    savings_and_confirmed_forecasts!("INTEGER", "INTEGER", "0"),
 ];
 
 pub(crate) const POSTGRES: &[&str] = &[
@@ -659,6 +700,8 @@ CREATE TABLE user_agreement (
     ),
     // 7: as SQLite's.
     payment_entries_from_payments!("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
+    // 8: as SQLite's.
+    savings_and_confirmed_forecasts!("BIGINT", "BOOLEAN", "FALSE"),
 ];
 
 fn too_new(found: i64, known: usize) -> StoreError {
