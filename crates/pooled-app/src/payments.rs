@@ -5,7 +5,7 @@
 //! command line, the web page and the API all go through, so each refuses the same things
 //! in the same words.
 
-use pooled_core::agreement::{Agreement, PartnerIx};
+use pooled_core::agreement::{Agreement, Body, PartnerIx};
 use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::money::Money;
 use pooled_core::payments::{Instalment, check_recorded_dates, schedule};
@@ -13,11 +13,16 @@ use pooled_store::{PaymentStatus, Store};
 
 use crate::{AppError, Result};
 
-/// The instalment `from` a partner to `pool` in `month` of the agreement's schedule.
+/// The instalment `from` a partner to `pool` in `month` of the agreement's schedule. The
+/// payer is named by the partner's own id, or by the body paying on the due date (its
+/// successor, from the succession date), as the schedule names it.
 pub fn scheduled_instalment(agreement: &Agreement, pool: &str, from: &str, month: FiscalMonth) -> Result<Instalment> {
     schedule(agreement)
         .into_iter()
-        .find(|i| i.pool == pool && agreement.partners()[i.from].id == from && i.month == month)
+        .find(|i| {
+            let named = agreement.partners()[i.from].id == from || i.payer.id == from;
+            i.pool == pool && named && i.month == month
+        })
         .ok_or_else(|| {
             AppError::Input(vec![format!(
                 "no instalment from {from} to pool {pool} in {month} of {}",
@@ -31,7 +36,7 @@ pub fn scheduled_instalment(agreement: &Agreement, pool: &str, from: &str, month
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentRecord {
     pub pool: String,
-    /// The paying partner's id.
+    /// The paying partner's id, or the id of the body paying on the due date.
     pub from: String,
     pub month: FiscalMonth,
     pub raised_on: Option<Date>,
@@ -40,8 +45,10 @@ pub struct PaymentRecord {
 
 /// Records when an instalment of `agreement`'s schedule was raised and paid, and returns
 /// the instalment. It must be in the schedule; `allowed` is the caller's rule on who may
-/// record it, given the paying partner's id and the payee's (an `Err` says why not); it
-/// cannot be paid before it was raised. The store writes the audit entry with the change.
+/// record it, given the ids of the bodies paying and paid on its due date (a successor
+/// from its date; an `Err` says why not); it cannot be paid before it was raised. It is
+/// recorded under the paying partner's own id, the key that stays when a successor takes
+/// its place. The store writes the audit entry with the change.
 pub fn record_payment(
     store: &mut dyn Store,
     agreement: &Agreement,
@@ -50,9 +57,10 @@ pub fn record_payment(
     allowed: impl FnOnce(&str, &str) -> Result<(), String>,
 ) -> Result<Instalment> {
     let instalment = scheduled_instalment(agreement, &record.pool, &record.from, record.month)?;
-    allowed(&record.from, &agreement.partners()[instalment.to].id).map_err(AppError::Forbidden)?;
+    allowed(&instalment.payer.id, &instalment.payee.id).map_err(AppError::Forbidden)?;
     check_recorded_dates(record.raised_on, record.paid_on).map_err(|e| AppError::Input(vec![e]))?;
-    let PaymentRecord { pool, from, month, raised_on, paid_on } = record;
+    let PaymentRecord { pool, month, raised_on, paid_on, .. } = record;
+    let from = agreement.partners()[instalment.from].id.clone();
     let status = PaymentStatus { pool, from, month, raised_on, paid_on };
     store.record_payment(agreement.financial_year(), &status, actor)?;
     Ok(instalment)
@@ -113,11 +121,15 @@ pub fn tracked_payments(agreement: &Agreement, recorded: &[PaymentStatus]) -> Ve
         .collect()
 }
 
-/// What one partner pays another over a set of instalments.
+/// What one body pays another over a set of instalments: the bodies paying and paid on
+/// the instalments' due dates, so a successor's instalments are totalled apart from its
+/// predecessor's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentTotals {
     pub from: PartnerIx,
     pub to: PartnerIx,
+    pub payer: Body,
+    pub payee: Body,
     pub scheduled: Money,
     /// Of instalments with a raised date.
     pub raised: Money,
@@ -129,18 +141,20 @@ pub struct PaymentTotals {
     pub overdue: Money,
 }
 
-/// The totals of `tracked` per paying partner and payee, in the order first met.
+/// The totals of `tracked` per paying body and body paid, in the order first met.
 pub fn payment_totals<'a>(tracked: impl IntoIterator<Item = &'a TrackedInstalment>, today: Date) -> Vec<PaymentTotals> {
     let mut out: Vec<PaymentTotals> = Vec::new();
     for t in tracked {
         let i = &t.instalment;
-        let at = match out.iter().position(|p| p.from == i.from && p.to == i.to) {
+        let at = match out.iter().position(|p| p.payer == i.payer && p.payee == i.payee) {
             Some(at) => at,
             None => {
                 let zero = Money::ZERO;
                 out.push(PaymentTotals {
                     from: i.from,
                     to: i.to,
+                    payer: i.payer.clone(),
+                    payee: i.payee.clone(),
                     scheduled: zero,
                     raised: zero,
                     paid: zero,

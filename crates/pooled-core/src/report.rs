@@ -14,6 +14,9 @@ use crate::money::Money;
 use crate::plan::Plan;
 use crate::settlement::{Outturn, PoolSettlement, settle_on};
 
+mod consolidated;
+pub use consolidated::{AgreementPart, Consolidated, PartnerFigures, PoolPart, consolidated};
+
 /// Actual net expenditure by cost centre code, M1 to M12.
 pub type Actuals = HashMap<String, [Money; 12]>;
 

@@ -88,7 +88,8 @@ pub(crate) fn pools_table(agreement: &Agreement, report: &MonthlyReport) -> Tabl
         column("Forecast outturn", ColumnKind::Money),
         column("Forecast variance", ColumnKind::Money),
     ];
-    columns.extend(partners.iter().map(|p| column(format!("{} share", p.id), ColumnKind::Money)));
+    // Each partner headed by the body holding its place at the end of the month.
+    columns.extend(report.bodies.iter().map(|b| column(format!("{} share", b.id), ColumnKind::Money)));
     columns.push(column("Action plans", ColumnKind::Text));
     let year = agreement.financial_year();
     let mut rows = Vec::new();

@@ -42,6 +42,8 @@ struct Payments {
 }
 
 impl Payments {
+    /// The partner's own id: the key its instalments are recorded under, whoever holds its
+    /// place on their due dates.
     fn partner(&self, ix: PartnerIx) -> &str {
         &self.agreement.partners()[ix].id
     }
@@ -51,11 +53,13 @@ impl Payments {
         self.tracked.iter().enumerate().filter(|(_, t)| pool.is_none_or(|p| t.instalment.pool == p)).collect()
     }
 
-    /// The index of the instalment `from` a partner to `pool` in `month`, if scheduled.
+    /// The index of the instalment `from` a partner (by its own id, or the paying body's
+    /// on the due date) to `pool` in `month`, if scheduled.
     fn position(&self, pool: &str, from: &str, month: &str) -> Option<usize> {
         self.tracked.iter().position(|t| {
             let i = &t.instalment;
-            i.pool == pool && self.partner(i.from) == from && i.month.to_string() == month
+            let named = self.partner(i.from) == from || i.payer.id == from;
+            i.pool == pool && named && i.month.to_string() == month
         })
     }
 }
@@ -216,8 +220,8 @@ fn schedule_table(payments: &Payments, shown: &[(usize, &TrackedInstalment)], of
             let i = &t.instalment;
             Row::new(vec![
                 text(i.pool.clone()),
-                text(payments.partner(i.from)),
-                text(payments.partner(i.to)),
+                text(i.payer.id.clone()),
+                text(i.payee.id.clone()),
                 text(i.month.to_string()),
                 Cell::Date(i.due),
                 Cell::Money(i.amount),
@@ -251,7 +255,7 @@ fn totals_table(payments: &Payments, shown: &[(usize, &TrackedInstalment)], of: 
     let mut rows: Vec<Row> = totals
         .iter()
         .map(|t| {
-            let mut cells = vec![text(payments.partner(t.from)), text(payments.partner(t.to))];
+            let mut cells = vec![text(t.payer.id.clone()), text(t.payee.id.clone())];
             cells.extend(amounts(t).map(Cell::Money));
             Row::new(cells)
         })
@@ -382,7 +386,7 @@ fn recorded_banner(payments: &Payments, ix: usize) -> Markup {
             div class="govuk-notification-banner__content" {
                 p class="govuk-notification-banner__heading" {
                     "The " (i.pool) " instalment for " (month_label(payments.year, i.month)) " from "
-                    (payments.partner(i.from)) " to " (payments.partner(i.to)) ", " (pounds(i.amount)) ": "
+                    (i.payer.id) " to " (i.payee.id) ", " (pounds(i.amount)) ": "
                     (on("raised", t.raised_on)) ", " (on("paid", t.paid_on)) "."
                 }
             }
@@ -408,7 +412,7 @@ fn schedule_html(
         .into_iter()
         .map(|(ix, t)| {
             let i = &t.instalment;
-            let write = Write::RecordPayment { from: payments.partner(i.from), to: payments.partner(i.to) };
+            let write = Write::RecordPayment { from: &i.payer.id, to: &i.payee.id };
             (ix, t, access::check(&who.user, write).is_ok())
         })
         .collect();
@@ -433,7 +437,7 @@ fn schedule_html(
                 tbody class="govuk-table__body" {
                     @for (ix, t, may_record) in &shown {
                         @let i = &t.instalment;
-                        @let (from, to) = (payments.partner(i.from), payments.partner(i.to));
+                        @let (from, to) = (&i.payer.id, &i.payee.id);
                         @let what = format!("{} {} from {from}", i.pool, i.month);
                         @let rejected = rejected.filter(|_| rejected_ix == Some(*ix));
                         tr class="govuk-table__row" id={ "instalment-" (ix) } {
@@ -459,7 +463,7 @@ fn schedule_html(
                                         form method="post" action={ "/payments/" (year) } id={ "record-" (ix) } {
                                             (layout::csrf_field(who))
                                             input type="hidden" name="pool" value=(i.pool);
-                                            input type="hidden" name="from" value=(from);
+                                            input type="hidden" name="from" value=(payments.partner(i.from));
                                             input type="hidden" name="month" value=(i.month);
                                             button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" data-module="govuk-button" {
                                                 "Record" span class="govuk-visually-hidden" { " " (what) }

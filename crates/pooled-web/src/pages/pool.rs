@@ -58,7 +58,7 @@ pub async fn page(
         let pool_report = &report.pools[p];
         let months = MonthSeries::of_pool(&data, &report, p);
         let tables = [
-            report_table(year, pool_report, &data.agreement),
+            report_table(year, &report, pool_report),
             impact_table(&data.agreement, &pool_report.risk_impact, month),
             months.table(year, month, &format!("{} month by month", pool_report.name)),
         ];
@@ -207,7 +207,7 @@ fn add(to: &mut [Money; 12], months: &[Money; 12]) {
     }
 }
 
-fn report_table(year: FinancialYear, pool: &PoolReport, agreement: &Agreement) -> Table {
+fn report_table(year: FinancialYear, report: &MonthlyReport, pool: &PoolReport) -> Table {
     let columns = vec![
         column("", ColumnKind::Text),
         column("Partner", ColumnKind::Text),
@@ -227,7 +227,7 @@ fn report_table(year: FinancialYear, pool: &PoolReport, agreement: &Agreement) -
             let f = &r.figures;
             let cells = vec![
                 text(r.label.clone()),
-                r.partner.map_or(Cell::Empty, |p| text(agreement.partners()[p].id.clone())),
+                r.partner.map_or(Cell::Empty, |p| text(report.bodies[p].id.clone())),
                 Cell::Money(f.annual_budget),
                 Cell::Money(f.budget_to_date),
                 Cell::Money(f.actual_to_date),
@@ -276,7 +276,9 @@ pub fn parts_table(agreement: &Agreement, settled: &PoolSettlement, id: &str, ca
     };
     let mut rows = Vec::new();
     for s in &settled.partners {
-        let partner = &agreement.partners()[s.partner].id;
+        // The body the settlement names: of the month's last day on the forecast, of the
+        // year's on the ledger at its end.
+        let partner = &s.body.id;
         for part in &s.parts {
             rows.push(Row::new(vec![
                 text(partner.clone()),
@@ -397,7 +399,7 @@ pub async fn cost_centre(
         let line_name = &data.agreement.pools()[p].lines[cc.line].name;
         let [month_table, ledger_table] = &tables;
         let body = html! {
-            span class="govuk-caption-l" { (pool_name) " · " (line_name) " · " (data.agreement.partners()[cc.partner].id) }
+            span class="govuk-caption-l" { (pool_name) " · " (line_name) " · " (report.bodies[cc.partner].id) }
             h1 class="govuk-heading-l" { (code) " " (cc.name) }
             p class="govuk-body" { "At " (month_label(year, month)) ", forecast basis: " (figures.basis.name()) "." }
             (layout::key_figures(&[

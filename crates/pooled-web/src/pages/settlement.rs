@@ -68,7 +68,7 @@ pub async fn page(
                 parts_table(a, s, &s.pool, caption)
             })
             .collect();
-        tables.push(invoices_table(a, &end.invoices));
+        tables.push(invoices_table(&end.invoices));
         if format != Format::Html {
             let tables: Vec<Table> = tables.into_iter().map(|t| t.with_audit_head(&head)).collect();
             return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-settlement"));
@@ -119,7 +119,7 @@ pub async fn page(
                                         input class="govuk-checkboxes__input" id={ "waive-" (i) } name="waive" type="checkbox" value=(rule.id) checked[waived];
                                         label class="govuk-label govuk-checkboxes__label" for={ "waive-" (i) } {
                                             "Waive " (rule.id) ": the clawback of any " (pool.lines[line].name) " underspend by "
-                                            (a.partners()[to].id) ", up to " (pounds(cap))
+                                            (a.body_at_year_end(to).id) ", up to " (pounds(cap))
                                             @if let Some(c) = &rule.clause { " (" (c) ")" }
                                         }
                                     }
@@ -144,17 +144,21 @@ fn rule_ids(a: &Agreement) -> impl Iterator<Item = &str> {
     a.pools().iter().flat_map(|p| p.rules.iter().map(|r| r.id.as_str()))
 }
 
-fn invoices_table(a: &Agreement, invoices: &[Invoice]) -> Table {
+/// The invoices between the bodies the settlement names: those holding the partners'
+/// places at the end of the year.
+fn invoices_table(invoices: &[Invoice]) -> Table {
     let columns = vec![
         column("Pool", ColumnKind::Text),
         column("Payer", ColumnKind::Text),
         column("Payee", ColumnKind::Text),
         column("Amount", ColumnKind::Money),
     ];
-    let id = |ix: usize| text(a.partners()[ix].id.clone());
     let rows = invoices
         .iter()
-        .map(|i| Row::new(vec![text(i.pool.clone()), id(i.payer), id(i.payee), Cell::Money(i.amount)]))
+        .map(|i| {
+            let (payer, payee) = (text(i.payer_body.id.clone()), text(i.payee_body.id.clone()));
+            Row::new(vec![text(i.pool.clone()), payer, payee, Cell::Money(i.amount)])
+        })
         .collect();
     Table { id: "invoices".into(), caption: "Invoices to settle each pool with its host".into(), columns, rows }
 }

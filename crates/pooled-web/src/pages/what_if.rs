@@ -279,21 +279,23 @@ fn comparison_table(a: &Agreement, report: &MonthlyReport, settled: &[PoolSettle
         Row::new(vec![text(pool), text(partner), Cell::Money(before), Cell::Money(after), Cell::Money(after - before)])
     };
     let mut rows = Vec::new();
-    let mut totals = vec![(Money::ZERO, Money::ZERO); a.partners().len()];
+    // Each partner as the settlement names it: the body holding its place at the year end.
+    let bodies: Vec<_> = (0..a.partners().len()).map(|ix| a.body_at_year_end(ix)).collect();
+    let mut totals = vec![(Money::ZERO, Money::ZERO); bodies.len()];
     for (pool, after) in report.pools.iter().zip(settled) {
         let before = &pool.risk_impact;
         rows.push(row(&pool.id, "Pool variance", before.variance, after.variance).styled(RowStyle::Segment));
-        for (ix, partner) in a.partners().iter().enumerate() {
+        for (ix, body) in bodies.iter().enumerate() {
             let share =
                 |s: &PoolSettlement| s.partners.iter().find(|p| p.partner == ix).map_or(Money::ZERO, |p| p.total);
             let (b, w) = (share(before), share(after));
             totals[ix].0 += b;
             totals[ix].1 += w;
-            rows.push(row(&pool.id, &partner.id, b, w));
+            rows.push(row(&pool.id, &body.id, b, w));
         }
     }
-    for (partner, (b, w)) in a.partners().iter().zip(totals) {
-        rows.push(row("All pools", &partner.id, b, w).styled(RowStyle::Total));
+    for (body, (b, w)) in bodies.iter().zip(totals) {
+        rows.push(row("All pools", &body.id, b, w).styled(RowStyle::Total));
     }
     Table { id: "comparison".into(), caption: "Each partner's share of each pool's variance".into(), columns, rows }
 }
