@@ -14,21 +14,23 @@ use pooled_store::{PaymentStatus, Store};
 use crate::{AppError, Result};
 
 /// The instalment `from` a partner to `pool` in `month` of the agreement's schedule. The
-/// payer is named by the partner's own id, or by the body paying on the due date (its
-/// successor, from the succession date), as the schedule names it.
+/// payer is named as files name a partner on the due date: by its own id, or by its
+/// successor's from the succession date (as the schedule names the body paying).
 pub fn scheduled_instalment(agreement: &Agreement, pool: &str, from: &str, month: FiscalMonth) -> Result<Instalment> {
-    schedule(agreement)
-        .into_iter()
-        .find(|i| {
-            let named = agreement.partners()[i.from].id == from || i.payer.id == from;
-            i.pool == pool && named && i.month == month
-        })
-        .ok_or_else(|| {
-            AppError::Input(vec![format!(
-                "no instalment from {from} to pool {pool} in {month} of {}",
-                agreement.financial_year()
-            )])
-        })
+    let mut why = String::new();
+    for i in schedule(agreement).into_iter().filter(|i| i.pool == pool && i.month == month) {
+        match agreement.partner_on(from, i.due) {
+            Ok(payer) if payer == i.from => return Ok(i),
+            Ok(_) => {}
+            // A successor named before its date, or no partner at all: say which.
+            Err(e) if why.is_empty() => why = format!(": {e}"),
+            Err(_) => {}
+        }
+    }
+    Err(AppError::Input(vec![format!(
+        "no instalment from {from} to pool {pool} in {month} of {}{why}",
+        agreement.financial_year()
+    )]))
 }
 
 /// An instalment to record as raised and, when it has been, paid. Both dates replace what

@@ -38,7 +38,7 @@ pub async fn set_forecast(
 }
 
 /// Records when an instalment of the schedule was raised and paid. Finance officers of
-/// either partner to it may, as may the pool manager.
+/// either body to it on its due date may, as may the pool manager.
 pub async fn record_payment(
     web: &Arc<Web>,
     who: &Identity,

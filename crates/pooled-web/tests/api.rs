@@ -12,15 +12,14 @@ mod described;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use common::*;
-use described::{Api, check, with_schema};
+use described::{Api, as_json, assert_error, call, check, get_json, json_of, with_schema};
 use pooled_core::agreement::Agreement;
 use pooled_core::money::Money;
 use pooled_core::payments::schedule;
 use pooled_core::risk_share::risk_share;
 use pooled_core::settlement::{Outturn, settle};
-use pooled_store::{NewApiToken, now_utc, sha256_hex};
+use pooled_store::sha256_hex;
 use pooled_web::Routes;
-use serde::Serialize;
 use serde_json::{Value, json};
 
 on_both_backends!(
@@ -44,58 +43,6 @@ on_both_backends!(
 );
 
 // ---- helpers ----
-
-/// A new API token for `username`, made in the store as `pooled token create` does.
-fn token_for(site: &Site, username: &str) -> String {
-    let mut store = site.store();
-    let user = store.user_by_name(username).expect("read").expect("the fixture's account");
-    let secret = pooled_app::password::secret();
-    let token =
-        NewApiToken { user_id: user.id, name: "test".into(), token_hash: sha256_hex(&secret), created_at: now_utc() };
-    store.create_api_token(&token, "test").expect("token");
-    secret
-}
-
-/// A request with a bearer token (if any) and a JSON body (if any).
-fn call(site: &Api, method: Method, uri: &str, token: Option<&str>, body: Option<&Value>) -> Page {
-    let mut request = Request::builder().method(method).uri(uri);
-    if let Some(token) = token {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-    }
-    let body = match body {
-        Some(json) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(json.to_string())
-        }
-        None => Body::empty(),
-    };
-    site.send(request.body(body).expect("request"))
-}
-
-fn get_json(site: &Api, uri: &str, token: &str) -> Value {
-    let page = call(site, Method::GET, uri, Some(token), None);
-    assert_eq!(page.status, StatusCode::OK, "GET {uri}: {}", page.text());
-    json_of(&page)
-}
-
-/// An answer of the JSON contract as the API would send it.
-fn as_json(answer: impl Serialize) -> Value {
-    serde_json::to_value(answer).expect("the contract's types serialise")
-}
-
-fn json_of(page: &Page) -> Value {
-    assert_eq!(page.headers[header::CONTENT_TYPE], "application/json", "{}", page.text());
-    serde_json::from_slice(&page.body).expect("JSON")
-}
-
-/// Asserts the API's error shape with `status`, and that a detail contains `detail`.
-fn assert_error(page: &Page, status: StatusCode, detail: &str) {
-    assert_eq!(page.status, status, "{}", page.text());
-    let error = json_of(page);
-    assert!(error["error"].is_string(), "{error}");
-    let details: Vec<&str> = error["details"].as_array().expect("details").iter().filter_map(Value::as_str).collect();
-    assert!(details.iter().any(|d| d.contains(detail)), "no detail containing {detail:?} in {details:?}");
-}
 
 /// Every (method, path) the OpenAPI document describes.
 fn described_routes(doc: &Value) -> Vec<(Method, String)> {

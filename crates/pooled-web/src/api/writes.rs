@@ -81,7 +81,8 @@ pub async fn set_forecast(
 pub struct PaymentEntry {
     /// The pool's id.
     pool: String,
-    /// The paying partner's id.
+    /// The paying partner's id, or its successor's for an instalment due from the
+    /// succession date (as the payments list names it).
     from: String,
     /// The instalment's month.
     #[schema(value_type = Month)]
@@ -98,7 +99,8 @@ pub struct PaymentEntry {
 
 /// Record when an instalment was raised and paid.
 ///
-/// Finance officers of either partner to the instalment may, as may the pool manager.
+/// Finance officers of either body to the instalment on its due date may, as may the pool
+/// manager.
 #[utoipa::path(
     post,
     path = "/api/{year}/payments",

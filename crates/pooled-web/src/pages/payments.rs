@@ -1,9 +1,10 @@
 //! `/payments/{year}`: the contribution instalments (each partner that does not host
 //! a pool pays the host monthly, subject to invoice, some months in advance) with when
-//! each was raised and paid, where each stands today, and totals per paying partner.
-//! Finance officers of either partner to an instalment, and the pool manager, record it
-//! from its row; [`actions::record_payment`] checks the role and the schedule again,
-//! stores it and audits it.
+//! each was raised and paid, where each stands today, and totals per paying and paid
+//! body. Each instalment names the bodies paying and paid on its due date (a successor
+//! from its date). Finance officers of either body, and the pool manager, record it from
+//! its row; [`actions::record_payment`] checks the role and the schedule again, stores it
+//! and audits it.
 
 use std::sync::Arc;
 

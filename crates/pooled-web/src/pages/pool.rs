@@ -365,10 +365,9 @@ pub async fn cost_centre(
         .await?;
     blocking(move || {
         let p = pool_index(&data.agreement, &pool)?;
-        let cc =
-            data.plan.cost_centre(&code).filter(|c| c.pool == p).ok_or_else(|| {
-                WebError::NotFound(format!("Pool {pool} has no cost centre `{code}` in the {year} plan."))
-            })?;
+        let cc = data.plan.cost_centre(&code).filter(|c| c.pool == p).ok_or_else(|| {
+            WebError::NotFound(format!("Pool {pool} has no cost centre `{code}` in the {year} plan."))
+        })?;
         let month = data.month_or_latest(month);
         let report = data.report(month);
         let figures = report.pools[p]
@@ -419,7 +418,8 @@ pub async fn cost_centre(
         };
         let mut crumbs = breadcrumbs(year);
         crumbs.push((pool_name.clone(), pool_href(year, &pool)));
-        Ok(layout::page(&format!("{code} {year}"), &Nav::new(&who, year, Section::Overview), &crumbs, body).into_response())
+        Ok(layout::page(&format!("{code} {year}"), &Nav::new(&who, year, Section::Overview), &crumbs, body)
+            .into_response())
     })
     .await
 }

@@ -3,12 +3,16 @@
 //! schema of the answer's path, method and status, its `$ref`s resolved to the document's
 //! components. The check is strict: an object may hold no property the document does not
 //! name, so an answer cannot quietly grow a field the description lacks.
+//!
+//! Also the API tests' requests (a bearer token, a JSON body) and readers of the answers.
+#![allow(dead_code)] // each test binary uses its own part of this
 
 use std::ops::{Deref, DerefMut};
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use jsonschema::Draft;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::common::{Page, Site};
@@ -69,6 +73,51 @@ impl Api {
         &self.document
     }
 }
+
+// ---- requests and answers ----
+
+/// A request with a bearer token (if any) and a JSON body (if any).
+pub fn call(site: &Api, method: Method, uri: &str, token: Option<&str>, body: Option<&Value>) -> Page {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let body = match body {
+        Some(json) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(json.to_string())
+        }
+        None => Body::empty(),
+    };
+    site.send(request.body(body).expect("request"))
+}
+
+pub fn get_json(site: &Api, uri: &str, token: &str) -> Value {
+    let page = call(site, Method::GET, uri, Some(token), None);
+    assert_eq!(page.status, StatusCode::OK, "GET {uri}: {}", page.text());
+    json_of(&page)
+}
+
+/// An answer of the JSON contract as the API would send it.
+pub fn as_json(answer: impl Serialize) -> Value {
+    serde_json::to_value(answer).expect("the contract's types serialise")
+}
+
+pub fn json_of(page: &Page) -> Value {
+    assert_eq!(page.headers[header::CONTENT_TYPE], "application/json", "{}", page.text());
+    serde_json::from_slice(&page.body).expect("JSON")
+}
+
+/// Asserts the API's error shape with `status`, and that a detail contains `detail`.
+pub fn assert_error(page: &Page, status: StatusCode, detail: &str) {
+    assert_eq!(page.status, status, "{}", page.text());
+    let error = json_of(page);
+    assert!(error["error"].is_string(), "{error}");
+    let details: Vec<&str> = error["details"].as_array().expect("details").iter().filter_map(Value::as_str).collect();
+    assert!(details.iter().any(|d| d.contains(detail)), "no detail containing {detail:?} in {details:?}");
+}
+
+// ---- the check ----
 
 /// Whether `page`, the answer to `method` `path`, is as `document` describes it; if not,
 /// each way it is not. An address no path of the document matches (the router's own

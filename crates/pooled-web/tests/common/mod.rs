@@ -17,7 +17,7 @@ use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
 use pooled_files::{GenOptions, Span, gen_ledger, gen_plan, write_plan_csv};
-use pooled_store::{NewUser, PostgresStore, Role, SqliteStore, Store};
+use pooled_store::{NewApiToken, NewUser, PostgresStore, Role, SqliteStore, Store, now_utc, sha256_hex};
 use pooled_web::Web;
 use tower::ServiceExt;
 
@@ -201,6 +201,17 @@ impl Site {
         let csrf_token = hidden_field(&page.text(), "csrf_token").expect("the sign-out form's token");
         Ok(Session { cookie, csrf_token })
     }
+}
+
+/// A new API token for `username`, made in the store as `pooled token create` does.
+pub fn token_for(site: &Site, username: &str) -> String {
+    let mut store = site.store();
+    let user = store.user_by_name(username).expect("read").expect("the fixture's account");
+    let secret = pooled_app::password::secret();
+    let token =
+        NewApiToken { user_id: user.id, name: "test".into(), token_hash: sha256_hex(&secret), created_at: now_utc() };
+    store.create_api_token(&token, "test").expect("token");
+    secret
 }
 
 /// Every fixture account's password.
@@ -401,22 +412,26 @@ pub fn xlsx_cells(site: &Site, body: &[u8], sheet: &str) -> Vec<Vec<String>> {
 
 /// Each test takes the site, or what the test file makes of one (`From<Site>`: the API's
 /// tests check every answer against the site's OpenAPI document).
+/// The agreement is the 2016-17 one unless given first (`agreement = EXPR;`).
 macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
+    (agreement = $agreement:expr; $($test:ident),* $(,)?) => {
         mod sqlite {
             $(#[test]
             fn $test() {
-                super::$test(From::from(super::Site::sqlite(stringify!($test), super::AGREEMENT)));
+                super::$test(From::from(super::Site::sqlite(stringify!($test), &$agreement)));
             })*
         }
         mod postgres {
             $(#[test]
             fn $test() {
-                if let Some(site) = super::Site::postgres(stringify!($test), super::AGREEMENT) {
+                if let Some(site) = super::Site::postgres(stringify!($test), &$agreement) {
                     super::$test(From::from(site));
                 }
             })*
         }
+    };
+    ($($test:ident),* $(,)?) => {
+        on_both_backends!(agreement = super::AGREEMENT; $($test),*);
     };
 }
 

@@ -181,12 +181,7 @@ fn the_icb_across_its_places_from_the_month_it_succeeded() {
     let view = consolidated("ICB", &reports).expect("the ICB is in two places");
     assert_eq!((view.body.name.as_str(), view.year, view.month), ("The ICB", oxon.financial_year(), ox4.month));
     let expected: Vec<Expected> = vec![
-        (
-            "oxon",
-            "OCCG",
-            figures(1_100, 70, 10),
-            vec![("P", figures(800, 100, 40)), ("A", figures(300, -30, -30))],
-        ),
+        ("oxon", "OCCG", figures(1_100, 70, 10), vec![("P", figures(800, 100, 40)), ("A", figures(300, -30, -30))]),
         ("bucks", "ICB", figures(700, -100, -50), vec![("BP", figures(700, -100, -50))]),
     ];
     assert_eq!(shown(&view), expected);

@@ -1,0 +1,184 @@
+//! A successor body through the pages and the API: the Oxfordshire 2022-23 agreement,
+//! whose CCG the ICB succeeds on 1 July 2022, with the CCG's contribution to Live Well
+//! given (the example gives budgets only, so it has no instalments). Each month's report
+//! is headed by the body of its last day, instalments are from the body paying on their
+//! due date, and the year-end settlement and its invoices name the body holding the place
+//! at the end of the year. Every API answer is checked against the OpenAPI document.
+
+#[macro_use]
+mod common;
+#[path = "api/described.rs"]
+mod described;
+
+use axum::http::{Method, StatusCode};
+use common::*;
+use described::{Api, as_json, assert_error, call, get_json};
+use pooled_core::calendar::FinancialYear;
+use pooled_core::money::Money;
+use pooled_core::payments::schedule;
+use pooled_store::{NewUser, Role};
+use serde_json::{Value, json};
+
+on_both_backends!(
+    agreement = super::agreement();
+    each_months_report_is_headed_by_the_body_of_its_last_day,
+    instalments_are_the_ccgs_before_july_and_the_icbs_from_it,
+    the_settlement_and_its_invoices_name_the_icb,
+);
+
+const CCG: &str = "OCCG";
+const ICB: &str = "BOB-ICB";
+
+/// The 2022-23 example with Live Well funded by both partners: the CCG pays its part to
+/// the council, which hosts the pool, month by month.
+fn agreement() -> String {
+    let example = include_str!("../../../examples/oxfordshire-2022-23.toml");
+    let budget = "budget = \"190,585,000\"";
+    assert!(example.contains(budget), "the example's Live Well budget");
+    example.replacen(budget, "contributions = { OCC = \"97,198,350\", OCCG = \"93,386,650\" }", 1)
+}
+
+fn year_2022() -> FinancialYear {
+    FinancialYear::parse("2022-23").expect("year")
+}
+
+/// The ids of the bodies each pool's risk impact names in an API report.
+fn impact_ids(report: &Value) -> Vec<Vec<String>> {
+    let id = |p: &Value| p["id"].as_str().expect("id").to_string();
+    let pools = report["pools"].as_array().expect("pools");
+    pools.iter().map(|pool| pool["risk_impact"].as_array().expect("impact").iter().map(id).collect()).collect()
+}
+
+fn each_months_report_is_headed_by_the_body_of_its_last_day(site: Api) {
+    let token = token_for(&site, "viewer");
+    let store = site.store();
+    // June is the CCG's last month; July the ICB's first.
+    for (m, body, not) in [(3, CCG, ICB), (4, ICB, CCG)] {
+        let overview = site.get(&format!("/?year=2022-23&month=M{m}")).text();
+        let pools = table_html(&overview, "pools");
+        assert!(pools.contains(&format!("{body} share")) && !pools.contains(&format!("{not} share")), "M{m}: {pools}");
+
+        let pool = site.get(&format!("/pools/2022-23/HESC?month=M{m}")).text();
+        let impact = table_html(&pool, "risk-impact");
+        assert!(impact.contains(&format!("{body} total")) && !impact.contains(not), "M{m}: {impact}");
+        // The CCG's cost centres, headed by the month's body.
+        let ccg_cost_centre = row_cells(table_html(&pool, "report"), "OCCG-");
+        assert_eq!(ccg_cost_centre[1], body, "M{m}: {ccg_cost_centre:?}");
+
+        let got = get_json(&site, &format!("/api/2022-23/report?month=M{m}"), &token);
+        let report = pooled_app::report(store.as_ref(), year_2022(), month(m)).expect("report");
+        let head = store.audit_head().expect("head");
+        assert_eq!(got, as_json(pooled_app::json::report(&report, &head)), "M{m}");
+        assert_eq!(impact_ids(&got), vec![vec!["OCC".to_string(), body.to_string()]; 2], "M{m}");
+        let partners: Vec<&str> =
+            got["pools"][0]["rows"].as_array().expect("rows").iter().filter_map(|r| r["partner"].as_str()).collect();
+        assert!(partners.contains(&body) && !partners.contains(&not), "M{m}: {partners:?}");
+    }
+}
+
+/// The CCG's twelve Live Well instalments to the council (rows 0 to 11 of the schedule).
+fn instalments_are_the_ccgs_before_july_and_the_icbs_from_it(site: Api) {
+    let mut store = site.store();
+    let a = pooled_app::agreement(store.as_ref(), year_2022()).expect("agreement");
+    let instalments = schedule(&a);
+    let payer = |m: u32| if m < 4 { CCG } else { ICB };
+    assert_eq!(instalments.len(), 12, "the CCG's Live Well contribution, month by month");
+
+    let page = site.get("/payments/2022-23").text();
+    for (ix, i) in instalments.iter().enumerate() {
+        let cells = row_cells(&page, &format!("id=\"instalment-{ix}\""));
+        let m = i.month.number();
+        let (month, due) = (format!("M{m}"), i.due.to_string());
+        assert_eq!(cells[..5], ["HESC", payer(m), "OCC", month.as_str(), due.as_str()], "row {ix}");
+    }
+    let totals = table_html(&page, "totals");
+    let three: Money = instalments[..3].iter().map(|i| i.amount).sum();
+    let nine: Money = instalments[3..].iter().map(|i| i.amount).sum();
+    assert_eq!(row_cells(totals, &format!(">{CCG}<"))[..3], [CCG, "OCC", pounds(three).as_str()]);
+    assert_eq!(row_cells(totals, &format!(">{ICB}<"))[..3], [ICB, "OCC", pounds(nine).as_str()]);
+    let csv = site.get("/payments/2022-23?format=csv&table=schedule");
+    let rows = csv_rows(&csv.body);
+    assert_eq!(rows.iter().filter(|r| r.get(1).map(String::as_str) == Some(ICB)).count(), 9, "{rows:?}");
+
+    // The ICB's finance officer records July's instalment by the ICB's id; it is kept
+    // under the CCG's, the partner's own.
+    let mut officer = accounts().into_iter().find(|u| u.username == "occg-finance").expect("account");
+    officer =
+        NewUser { username: "icb-finance".into(), partner: Some(ICB.into()), role: Role::PartnerFinance, ..officer };
+    store.create_user(&officer, "test").expect("account");
+    let icb = token_for(&site, "icb-finance");
+    let ccg = token_for(&site, "occg-finance");
+    let entry = |from: &str, m: &str| json!({ "pool": "HESC", "from": from, "month": m, "raised_on": "2022-06-20", "paid_on": "2022-07-01" });
+    let page = call(&site, Method::POST, "/api/2022-23/payments", Some(&icb), Some(&entry(ICB, "M4")));
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let saved: Value = serde_json::from_slice(&page.body).expect("JSON");
+    assert_eq!((saved["from"].as_str(), saved["paid"].as_str()), (Some(ICB), Some("2022-07-01")));
+    let recorded = store.payments(year_2022()).expect("payments");
+    assert_eq!(recorded.iter().map(|p| (p.from.as_str(), p.month.number())).collect::<Vec<_>>(), [(CCG, 4)]);
+    // The CCG no longer pays from July; the ICB did not pay before it.
+    let refused = call(&site, Method::POST, "/api/2022-23/payments", Some(&ccg), Some(&entry(CCG, "M5")));
+    assert_error(&refused, StatusCode::FORBIDDEN, "who cannot record payments from BOB-ICB to OCC");
+    let early = call(&site, Method::POST, "/api/2022-23/payments", Some(&icb), Some(&entry(ICB, "M2")));
+    assert_error(&early, StatusCode::UNPROCESSABLE_ENTITY, "`BOB-ICB` holds OCCG's place only from 2022-07-01");
+    let theirs = call(&site, Method::POST, "/api/2022-23/payments", Some(&icb), Some(&entry(CCG, "M2")));
+    assert_error(&theirs, StatusCode::FORBIDDEN, "who cannot record payments from OCCG to OCC");
+
+    let listed = get_json(&site, "/api/2022-23/payments", &icb);
+    let recorded = store.payments(year_2022()).expect("payments");
+    assert_eq!(listed, as_json(pooled_app::json::payments(&a, &instalments, &recorded)));
+    let from: Vec<&str> =
+        listed["payments"].as_array().expect("list").iter().map(|p| p["from"].as_str().expect("from")).collect();
+    assert_eq!(from, (1..=12).map(payer).collect::<Vec<_>>());
+
+    // On the page, each officer records the instalments of its own body, by their rows.
+    let forms = |user: &str| {
+        let page = site.get_as(user, "/payments/2022-23").text();
+        (0..12).filter(|ix| page.contains(&format!("id=\"record-{ix}\""))).collect::<Vec<_>>()
+    };
+    assert_eq!(forms("icb-finance"), (3..12).collect::<Vec<_>>());
+    assert_eq!(forms("occg-finance"), (0..3).collect::<Vec<_>>());
+    let recorded = site.post_as(
+        "icb-finance",
+        "/payments/2022-23",
+        &[("pool", "HESC"), ("from", CCG), ("month", "M5"), ("raised_on", "2022-07-20")],
+    );
+    let page = site.follow_as("icb-finance", &recorded).text();
+    assert!(page.contains("The HESC instalment for M5 (August 2022) from BOB-ICB to OCC"), "{page}");
+}
+
+fn the_settlement_and_its_invoices_name_the_icb(site: Api) {
+    let token = token_for(&site, "viewer");
+    let store = site.store();
+    let end = pooled_app::year_end(store.as_ref(), year_2022(), &[]).expect("year end");
+    assert!(!end.invoices.is_empty(), "two months of ledger leave the pool underspent");
+
+    let page = site.get("/settlement/2022-23").text();
+    let invoices = table_html(&page, "invoices");
+    for i in &end.invoices {
+        let cells = row_cells(invoices, &format!(">{}<", i.pool));
+        assert_eq!(cells, [i.pool.clone(), i.payer_body.id.clone(), i.payee_body.id.clone(), pounds(i.amount)]);
+        assert!([&i.payer_body.id, &i.payee_body.id].contains(&&ICB.to_string()), "{cells:?}");
+    }
+    assert!(!invoices.contains(CCG), "the CCG is gone by the year end: {invoices}");
+    let hesc = table_html(&page, "HESC");
+    assert!(hesc.contains("BOB-ICB total") && !hesc.contains(CCG), "{hesc}");
+    let csv = csv_rows(&site.get("/settlement/2022-23?format=csv&table=invoices").body);
+    assert!(csv.iter().skip(1).any(|r| r.contains(&ICB.to_string())), "{csv:?}");
+
+    let got = get_json(&site, "/api/2022-23/settlement", &token);
+    let head = store.audit_head().expect("head");
+    assert_eq!(got, as_json(pooled_app::json::year_end(&end.settlements, &end.invoices, &head)));
+    let named: Vec<&str> = got["invoices"]
+        .as_array()
+        .expect("invoices")
+        .iter()
+        .flat_map(|i| [i["payer"].as_str(), i["payee"].as_str()])
+        .flatten()
+        .collect();
+    assert!(named.contains(&ICB) && !named.contains(&CCG), "{named:?}");
+    for pool in got["pools"].as_array().expect("pools") {
+        let ids: Vec<&str> =
+            pool["partners"].as_array().expect("partners").iter().filter_map(|p| p["id"].as_str()).collect();
+        assert_eq!(ids, ["OCC", ICB], "{pool}");
+    }
+}
