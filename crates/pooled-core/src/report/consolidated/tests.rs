@@ -3,42 +3,55 @@ use crate::agreement::Agreement;
 use crate::plan::Plan;
 use crate::report::{Actuals, Forecasts, monthly_report};
 
-/// Oxfordshire's place: the CCG, succeeded by the ICB from 1 July 2022, shares 40% of a
-/// pool hosted by the council, and leads an aligned pool of its own.
-const OXON: &str = r#"format = 1
+/// A place's agreement for 2022-23: its council hosts a pool `P` it shares with an NHS
+/// body (`nhs`: its id, and any more of its TOML, such as a successor), each giving a
+/// contribution, and `more` pools after.
+fn place(id: &str, nhs: (&str, &str), shares: (u32, u32), contributions: (u32, u32), more: &str) -> Agreement {
+    let ((nhs, succession), (council_share, nhs_share), (council_gives, nhs_gives)) = (nhs, shares, contributions);
+    let text = format!(
+        r#"format = 1
 [agreement]
-id = "oxon"
-name = "Oxfordshire"
+id = "{id}"
+name = "{id} place"
 financial_year = "2022-23"
 start = 2022-04-01
 
 [[partner]]
-id = "OCC"
-name = "Oxfordshire County Council"
+id = "LA"
+name = "{id} council"
 kind = "local-authority"
 
 [[partner]]
-id = "OCCG"
-name = "Oxfordshire CCG"
+id = "{nhs}"
+name = "{nhs} of {id}"
 kind = "nhs-commissioner"
-succeeded_by = { id = "ICB", name = "The ICB", from = 2022-07-01 }
+{succession}
 
 [[pool]]
 id = "P"
-name = "Pooled"
-host = "OCC"
+name = "{id} pool"
+host = "LA"
 kind = "pooled"
-risk_share = { basis = "fixed", shares = { OCC = "60", OCCG = "40" } }
+risk_share = {{ basis = "fixed", shares = {{ LA = "{council_share}", {nhs} = "{nhs_share}" }} }}
 
 [[pool.line]]
 id = "care"
 name = "Care"
-contributions = { OCC = "1000", OCCG = "800" }
+contributions = {{ LA = "{council_gives}", {nhs} = "{nhs_gives}" }}
+{more}"#
+    );
+    Agreement::parse(&text).unwrap_or_else(|e| panic!("{e:?}")).0
+}
 
+/// Oxfordshire: the CCG, succeeded by the ICB from 1 July 2022, shares 40% of the pool,
+/// and leads an aligned pool of its own.
+fn oxon() -> Agreement {
+    let succession = r#"succeeded_by = { id = "ICB", name = "The ICB", from = 2022-07-01 }"#;
+    let aligned = r#"
 [[pool]]
 id = "A"
 name = "Aligned"
-host = "OCC"
+host = "LA"
 kind = "aligned"
 
 [[pool.line]]
@@ -47,71 +60,17 @@ name = "Continuing care"
 lead = "OCCG"
 contributions = { OCCG = "300" }
 "#;
+    place("oxon", ("OCCG", succession), (60, 40), (1000, 800), aligned)
+}
 
-/// Buckinghamshire's place: the ICB a partner from the start, sharing half.
-const BUCKS: &str = r#"format = 1
-[agreement]
-id = "bucks"
-name = "Buckinghamshire"
-financial_year = "2022-23"
-start = 2022-04-01
-
-[[partner]]
-id = "BC"
-name = "Buckinghamshire Council"
-kind = "local-authority"
-
-[[partner]]
-id = "ICB"
-name = "The ICB"
-kind = "nhs-commissioner"
-
-[[pool]]
-id = "BP"
-name = "Bucks pool"
-host = "BC"
-kind = "pooled"
-risk_share = { basis = "fixed", shares = { BC = "50", ICB = "50" } }
-
-[[pool.line]]
-id = "care"
-name = "Care"
-contributions = { BC = "500", ICB = "700" }
-"#;
+/// Buckinghamshire: the ICB a partner from the start, sharing half.
+fn bucks() -> Agreement {
+    place("bucks", ("ICB", ""), (50, 50), (500, 700), "")
+}
 
 /// A place the ICB has no part in.
-const ELSEWHERE: &str = r#"format = 1
-[agreement]
-id = "elsewhere"
-name = "Elsewhere"
-financial_year = "2022-23"
-start = 2022-04-01
-
-[[partner]]
-id = "XC"
-name = "Another council"
-kind = "local-authority"
-
-[[partner]]
-id = "XB"
-name = "Another NHS body"
-kind = "nhs-commissioner"
-
-[[pool]]
-id = "XP"
-name = "Their pool"
-host = "XC"
-kind = "pooled"
-risk_share = { basis = "fixed", shares = { XC = "50", XB = "50" } }
-
-[[pool.line]]
-id = "care"
-name = "Care"
-contributions = { XC = "100", XB = "100" }
-"#;
-
-fn parse(text: &str) -> Agreement {
-    Agreement::parse(text).unwrap_or_else(|e| panic!("{e:?}")).0
+fn elsewhere() -> Agreement {
+    place("elsewhere", ("XB", ""), (50, 50), (100, 100), "")
 }
 
 /// The report at `month`, each line one cost centre (named after it, of the line's first
@@ -164,7 +123,7 @@ fn shown(view: &Consolidated) -> Vec<Expected<'_>> {
 
 #[test]
 fn the_icb_across_its_places_from_the_month_it_succeeded() {
-    let (oxon, bucks, elsewhere) = (parse(OXON), parse(BUCKS), parse(ELSEWHERE));
+    let (oxon, bucks, elsewhere) = (oxon(), bucks(), elsewhere());
     // Oxfordshire's pool £100 over (the ICB bears 40%), its aligned pool £30 under (the
     // ICB leads it, and bears it all); Buckinghamshire's pool £100 under (the ICB half).
     let oxon_forecasts = [("care", 1_900), ("chc", 270)];
@@ -182,7 +141,7 @@ fn the_icb_across_its_places_from_the_month_it_succeeded() {
     assert_eq!((view.body.name.as_str(), view.year, view.month), ("The ICB", oxon.financial_year(), ox4.month));
     let expected: Vec<Expected> = vec![
         ("oxon", "OCCG", figures(1_100, 70, 10), vec![("P", figures(800, 100, 40)), ("A", figures(300, -30, -30))]),
-        ("bucks", "ICB", figures(700, -100, -50), vec![("BP", figures(700, -100, -50))]),
+        ("bucks", "ICB", figures(700, -100, -50), vec![("P", figures(700, -100, -50))]),
     ];
     assert_eq!(shown(&view), expected);
     assert_eq!(view.total, figures(1_800, -30, -40));
@@ -202,7 +161,7 @@ fn the_icb_across_its_places_from_the_month_it_succeeded() {
     assert_eq!(icb.agreements.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["bucks"]);
     assert_eq!(icb.total, figures(700, -100, -50));
     let ccg = consolidated("OCCG", &june).expect("the CCG is in Oxfordshire");
-    assert_eq!((ccg.body.name.as_str(), ccg.agreements.len()), ("Oxfordshire CCG", 1));
+    assert_eq!((ccg.body.name.as_str(), ccg.agreements.len()), ("OCCG of oxon", 1));
     assert_eq!(ccg.total, figures(1_100, 70, 10));
     assert_eq!(consolidated("OCCG", &reports), None, "the CCG holds no place in July");
     assert_eq!(consolidated("NOBODY", &reports), None);
@@ -212,7 +171,7 @@ fn the_icb_across_its_places_from_the_month_it_succeeded() {
 #[test]
 #[should_panic(expected = "a consolidated view is of one month")]
 fn reports_of_different_months_are_refused() {
-    let (oxon, bucks) = (parse(OXON), parse(BUCKS));
+    let (oxon, bucks) = (oxon(), bucks());
     let (m3, m4) = (report(&oxon, 3, &[]), report(&bucks, 4, &[]));
     consolidated("ICB", &[(&oxon, &m3), (&bucks, &m4)]);
 }
