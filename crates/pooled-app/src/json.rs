@@ -682,7 +682,7 @@ pub struct PartnerFigures {
     pub risk_impact: Amount,
 }
 
-impl From<pooled_core::report::PartnerFigures> for PartnerFigures {
+impl From<report::PartnerFigures> for PartnerFigures {
     fn from(f: report::PartnerFigures) -> PartnerFigures {
         PartnerFigures {
             contributions: f.contributions.into(),
@@ -714,6 +714,40 @@ pub fn consolidated(view: &report::Consolidated, head: &AuditHead) -> Consolidat
         total: view.total.into(),
         audit_head: head.clone().into(),
     }
+}
+
+// ---- the agreements in a database ----
+
+/// Every agreement in the database, by id: `pooled agreements --json`.
+#[derive(Serialize, ToSchema)]
+pub struct Agreements {
+    pub agreements: Vec<ListedAgreement>,
+}
+
+/// One agreement: its id and name, the years it is loaded for and its partners (as its
+/// latest year's agreement gives them).
+#[derive(Serialize, ToSchema)]
+pub struct ListedAgreement {
+    /// `[agreement] id` of its file.
+    pub id: String,
+    pub name: String,
+    /// Oldest first.
+    pub years: Vec<Year>,
+    /// The partners' ids.
+    pub partners: Vec<String>,
+}
+
+/// The agreements as listed by [`crate::agreements`].
+pub fn agreements(listed: &[crate::AgreementListing]) -> Agreements {
+    let agreements = (listed.iter())
+        .map(|a| ListedAgreement {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            years: a.years.iter().map(|y| (*y).into()).collect(),
+            partners: a.partners.clone(),
+        })
+        .collect();
+    Agreements { agreements }
 }
 
 // ---- forecasts, imports, the audit log ----

@@ -64,7 +64,7 @@ pub fn record_payment(
     let PaymentRecord { pool, month, raised_on, paid_on, .. } = record;
     let from = agreement.partners()[instalment.from].id.clone();
     let status = PaymentStatus { pool, from, month, raised_on, paid_on };
-    store.record_payment(agreement.financial_year(), &status, actor)?;
+    store.record_payment(&crate::agreement_year(agreement), &status, actor)?;
     Ok(instalment)
 }
 

@@ -54,6 +54,8 @@ enum Command {
         outturn: Option<PathBuf>,
         #[arg(long, value_parser = FinancialYear::parse)]
         year: Option<FinancialYear>,
+        #[command(flatten)]
+        which: db::Which,
         /// Rules waived by recorded decision (a clawback's id), with --year.
         #[arg(long, requires = "year")]
         waive: Vec<String>,
@@ -67,6 +69,8 @@ enum Command {
         agreement: Option<PathBuf>,
         #[arg(long, value_parser = FinancialYear::parse)]
         year: Option<FinancialYear>,
+        #[command(flatten)]
+        which: db::Which,
         #[arg(long)]
         json: bool,
     },
@@ -201,7 +205,7 @@ fn run(db: &db::Db, command: Command) -> Outcome {
                 text::risk_share(&a, &tables, if thousands { text::Units::Thousands } else { text::Units::Pounds })
             })
         }
-        Command::Settle { year: Some(year), waive, json, .. } => db::settle(db, year, &waive, json),
+        Command::Settle { year: Some(year), which, waive, json, .. } => db::settle(db, year, &which, &waive, json),
         Command::Settle { agreement: Some(agreement), outturn: Some(outturn), json, .. } => {
             let a = load_agreement(&agreement)?;
             let o = load(&outturn, |text| Outturn::parse(text, &a))?;
@@ -213,7 +217,7 @@ fn run(db: &db::Db, command: Command) -> Outcome {
             })
         }
         Command::Settle { .. } => unreachable!("clap requires the files or --year"),
-        Command::Payments { year: Some(year), json, .. } => db::payments(db, year, json),
+        Command::Payments { year: Some(year), which, json, .. } => db::payments(db, year, &which, json),
         Command::Payments { agreement: Some(agreement), json, .. } => {
             let a = load_agreement(&agreement)?;
             let schedule = payments::schedule(&a);

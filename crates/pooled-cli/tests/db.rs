@@ -351,7 +351,10 @@ fn tampering_with_the_ledger_is_detected() {
     assert_eq!(changed, 1);
     drop(db);
     let err = s.fails(&["audit", "verify"]);
-    assert!(err.starts_with("the audit log does not check out at entry 5: import 1 (ledger 2016-08 OCCG)"), "{err}");
+    assert!(
+        err.starts_with("the audit log does not check out at entry 5: import 1 (ledger oxon-s75 2016-08 OCCG)"),
+        "{err}"
+    );
     assert!(err.contains("its ledger rows have changed"), "{err}");
     // The row put back, the total the imports list shows edited instead.
     let db = rusqlite::Connection::open(s.path("pooled.sqlite")).unwrap();
@@ -629,4 +632,107 @@ fn the_icb_takes_the_ccgs_place_from_1_july_2022() {
     );
     let text = s.ok(&["settle", "--year", "2022-23"]);
     assert!(text.contains("HESC: OCC pays BOB-ICB ") && !text.contains("OCCG"), "{text}");
+}
+
+/// Another area's agreement for the same year: the example with another id and name.
+fn second_agreement(s: &Scratch) -> String {
+    let text = std::fs::read_to_string(root().join(AGREEMENT)).unwrap();
+    let text = text.replacen("id = \"oxon-s75\"", "id = \"bucks-bcf\"", 1).replacen(
+        "name = \"Section 75 Agreement for All Client Groups\"",
+        "name = \"Better Care Fund\"",
+        1,
+    );
+    assert!(text.contains("bucks-bcf") && text.contains("Better Care Fund"), "the example's id and name");
+    let file = s.path("bucks-bcf-2016-17.toml");
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+/// The report's JSON without the audit log's head, which every change moves.
+fn figures(report: &str) -> Value {
+    let mut value: Value = serde_json::from_str(report).unwrap();
+    value.as_object_mut().unwrap().remove("audit_head");
+    value
+}
+
+#[test]
+fn two_agreements_for_one_year_are_kept_apart_and_named() {
+    let s = Scratch::new("two-agreements");
+    s.set_up();
+    let bucks = second_agreement(&s);
+    assert!(s.ok(&["load", &bucks]).ends_with(": loaded as version 1\n"), "a new agreement, not a variation");
+    let listed: Value = serde_json::from_str(&s.ok(&["agreements", "--json"])).unwrap();
+    assert_eq!(
+        listed,
+        serde_json::json!({"agreements": [
+            {"id": "bucks-bcf", "name": "Better Care Fund", "years": ["2016-17"], "partners": ["OCC", "OCCG"]},
+            {"id": "oxon-s75", "name": "Section 75 Agreement for All Client Groups", "years": ["2016-17"],
+             "partners": ["OCC", "OCCG"]},
+        ]})
+    );
+    let table = s.ok(&["agreements"]);
+    assert!(table.lines().any(|l| l.starts_with("bucks-bcf ") && l.contains("Better Care Fund")), "{table}");
+
+    // Without --agreement, a command on the year cannot tell which: exit 1, naming both.
+    let ambiguous = "2016-17 holds 2 agreements (bucks-bcf, oxon-s75): give --agreement ID\n";
+    for command in [
+        &["report", "--year", "2016-17", "--month", "M1"][..],
+        &["load-plan", "--year", "2016-17", &s.path("plan.csv")],
+        &["close-period", "2016-04"],
+        &["payments", "--year", "2016-17"],
+        &["settle", "--year", "2016-17"],
+    ] {
+        assert_eq!(s.fails(command), ambiguous, "{command:?}");
+    }
+    let unknown = s.fails(&["report", "--year", "2016-17", "--month", "M1", "--agreement", "berks-bcf"]);
+    assert_eq!(unknown, "no agreement berks-bcf is loaded for 2016-17: 2016-17 holds bucks-bcf, oxon-s75\n");
+    let mapping = s.fails(&["save-mapping", "--partner", "OCC", "--preset", "unit4"]);
+    assert!(mapping.starts_with("the database holds 2 agreements (bucks-bcf, oxon-s75)"), "{mapping}");
+
+    // Everything of oxon-s75 as it stands, then all sorts of changes to bucks-bcf.
+    let file = s.extract("OCC", "2016-04", 200, 3);
+    s.ok(&["import", "--agreement", "oxon-s75", "--partner", "OCC", "--period", "2016-04", &file]);
+    let oxon = |what: &[&str]| {
+        let mut args = what.to_vec();
+        args.extend(["--agreement", "oxon-s75"]);
+        s.ok(&args)
+    };
+    let report = || figures(&oxon(&["report", "--year", "2016-17", "--month", "M12", "--format", "json"]));
+    let before = (
+        report(),
+        oxon(&["payments", "--year", "2016-17", "--json"]),
+        oxon(&["export-agreement", "--year", "2016-17"]),
+    );
+
+    let b = ["--agreement", "bucks-bcf"];
+    s.ok(&[&["load-plan", "--year", "2016-17", &s.path("plan.csv")][..], &b].concat());
+    s.ok(&[&["save-mapping", "--partner", "OCC", "--preset", "unit4"][..], &b].concat());
+    // The same file into the other agreement is an import of its own.
+    let imported = s.ok(&[&["import", "--partner", "OCC", "--period", "2016-04", &file][..], &b].concat());
+    assert!(imported.contains("imported 200 rows for OCC 2016-04"), "{imported}");
+    s.ok(&[&["close-period", "2016-04"][..], &b].concat());
+    let forecast =
+        ["forecast", "--year", "2016-17", "--month", "M2", "--cost-centre", "OCC-OP01-001", "--outturn", "9"];
+    s.ok(&[&forecast[..], &b].concat());
+    let payment = ["record-payment", "--year", "2016-17", "--pool", "OP", "--from", "OCCG", "--month", "M1"];
+    s.ok(&[&payment[..], &["--raised", "2016-02-20"], &b].concat());
+    let varied = std::fs::read_to_string(&bucks).unwrap().replacen("Better Care Fund", "Better Care Fund (varied)", 1);
+    std::fs::write(&bucks, varied).unwrap();
+    assert!(s.ok(&["load", &bucks]).contains("variation recorded as version 2"));
+    s.ok(&[&["settle", "--year", "2016-17"][..], &b].concat());
+
+    let after = (
+        report(),
+        oxon(&["payments", "--year", "2016-17", "--json"]),
+        oxon(&["export-agreement", "--year", "2016-17"]),
+    );
+    assert_eq!(after, before, "nothing of oxon-s75 changed");
+    // oxon-s75's period is still open, and bucks-bcf's report holds its own import.
+    oxon(&["forecast", "--year", "2016-17", "--month", "M1", "--cost-centre", "OCC-OP01-001", "--outturn", "1"]);
+    let theirs = s.ok(&[&["report", "--year", "2016-17", "--month", "M1", "--format", "json"][..], &b].concat());
+    assert_eq!(
+        actuals_to_date(&figures(&theirs)),
+        actuals_to_date(&figures(&oxon(&["report", "--year", "2016-17", "--month", "M1", "--format", "json"])))
+    );
+    assert!(s.ok(&["audit", "verify"]).starts_with("audit log intact:"));
 }

@@ -237,3 +237,32 @@ fn a_payment_paid_before_it_was_raised_is_refused_by_the_command_line_and_the_we
     stop(child);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_account_acts_in_the_agreements_it_is_given_or_in_every_one() {
+    let dir = scratch("user-agreements");
+    let db = dir.join("accounts.sqlite").display().to_string();
+    let add = |args: &[&str]| {
+        let args = [&["user", "add"][..], args, &["--database", &db]].concat();
+        let added = pooled(&args, "a long enough password\n");
+        assert!(added.status.success(), "{args:?}: {}", String::from_utf8_lossy(&added.stderr));
+    };
+    add(&[
+        "icb",
+        "--role",
+        "partner-finance",
+        "--partner",
+        "OCCG",
+        "--agreement",
+        "oxon-s75",
+        "--agreement",
+        "bucks-bcf",
+    ]);
+    add(&["ann", "--role", "viewer"]);
+    let listed = pooled(&["user", "list", "--database", &db], "");
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout),
+        "icb partner-finance \"icb\" partner=OCCG agreements=oxon-s75,bucks-bcf\nann viewer \"ann\"\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

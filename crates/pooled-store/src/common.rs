@@ -53,18 +53,19 @@ pub(crate) fn forecast_text(outturn: Money) -> String {
     Fields::default().add("outturn", outturn.to_plain_string()).text()
 }
 
-pub(crate) fn period_subject(period: Period) -> String {
-    format!("period {period}")
+pub(crate) fn period_subject(agreement: &str, period: Period) -> String {
+    format!("period {agreement} {period}")
 }
 
 pub(crate) fn ledger_subject(header: &ImportHeader) -> String {
-    format!("ledger {} {}", header.period, header.partner)
+    format!("ledger {} {} {}", header.agreement, header.period, header.partner)
 }
 
 /// The audit text of one import: what `verify_audit` later checks the ledger against.
 pub(crate) fn import_text(import_id: i64, header: &ImportHeader, file_sha256: &str, tally: &TallyResult) -> String {
     ImportSummary {
         import_id,
+        agreement: &header.agreement,
         period: header.period.to_string(),
         partner: &header.partner,
         file_name: &header.file_name,
@@ -80,6 +81,7 @@ pub(crate) fn import_text(import_id: i64, header: &ImportHeader, file_sha256: &s
 /// import table holds, to be checked against the log.
 pub(crate) struct ImportSummary<'a> {
     pub import_id: i64,
+    pub agreement: &'a str,
     pub period: String,
     pub partner: &'a str,
     pub file_name: &'a str,
@@ -94,6 +96,7 @@ impl ImportSummary<'_> {
     pub fn text(&self) -> String {
         Fields::default()
             .add("import", self.import_id)
+            .add("agreement", self.agreement)
             .add("period", &self.period)
             .add("partner", self.partner)
             .add("file", self.file_name)

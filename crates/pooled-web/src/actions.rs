@@ -26,9 +26,11 @@ pub async fn set_forecast(
     outturn: Money,
 ) -> Result<(), WebError> {
     let (user, actor) = (who.user.clone(), who.actor().to_string());
+    let shared = Arc::clone(web);
     web.stores
         .run(move |store| {
-            let entry = ForecastEntry { year, month, cost_centre: &cost_centre, outturn };
+            let scope = shared.scope(store, year)?;
+            let entry = ForecastEntry { agreement: &scope, month, cost_centre: &cost_centre, outturn };
             pooled_app::set_forecast(store, &entry, &actor, |planned| {
                 access::check(&user, Write::SetForecast { partner: &planned.partner, cost_centre: &planned.code })
             })

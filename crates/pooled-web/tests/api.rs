@@ -56,7 +56,7 @@ fn described_routes(doc: &Value) -> Vec<(Method, String)> {
 }
 
 fn agreement(site: &Site) -> Agreement {
-    pooled_app::agreement(site.store().as_ref(), year()).expect("agreement")
+    pooled_app::agreement(site.store().as_ref(), &oxon()).expect("agreement")
 }
 
 fn forecast_entry(cost_centre: &str, outturn: &str) -> Value {
@@ -149,7 +149,7 @@ fn the_report_is_the_engines(site: Api) {
         [("/api/2016-17/report", 2), ("/api/2016-17/report?month=M1", 1), ("/api/2016-17/report?month=M6", 6)]
     {
         let got = get_json(&site, uri, &token);
-        let report = pooled_app::report(store.as_ref(), year(), month(m)).expect("report");
+        let report = pooled_app::report(store.as_ref(), &oxon(), month(m)).expect("report");
         let head = store.audit_head().expect("head");
         assert_eq!(got, as_json(pooled_app::json::report(&report, &head)), "{uri}");
         // And read back, the figures are the engine's to the penny.
@@ -179,22 +179,22 @@ fn reads_have_the_command_lines_shapes(site: Api) {
     for (query, waived) in
         [("", vec![]), ("?waive=op-home-support-clawback", vec!["op-home-support-clawback".to_string()])]
     {
-        let end = pooled_app::year_end(store.as_ref(), year(), &waived).expect("year end");
+        let end = pooled_app::year_end(store.as_ref(), &oxon(), &waived).expect("year end");
         let got = get_json(&site, &format!("/api/2016-17/settlement{query}"), &token);
         let head = store.audit_head().expect("head");
         assert_eq!(got, as_json(pooled_app::json::year_end(&end.settlements, &end.invoices, &head)), "{query}");
     }
     let page = call(&site, Method::GET, "/api/2016-17/settlement?waive=nope", Some(&token), None);
     assert_error(&page, StatusCode::BAD_REQUEST, "op-home-support-clawback");
-    let recorded = store.payments(year()).expect("payments");
+    let recorded = store.payments(&oxon()).expect("payments");
     let payments = get_json(&site, "/api/2016-17/payments", &token);
     assert_eq!(payments, as_json(pooled_app::json::payments(&a, &schedule(&a), &recorded)));
     assert!(payments["payments"][0]["raised"].is_null(), "nothing raised yet");
     let forecasts = get_json(&site, "/api/2016-17/forecasts", &token);
-    assert_eq!(forecasts, as_json(pooled_app::json::forecasts(&store.forecasts(year()).expect("forecasts"))));
+    assert_eq!(forecasts, as_json(pooled_app::json::forecasts(&store.forecasts(&oxon()).expect("forecasts"))));
     assert_eq!(forecasts["forecasts"].as_array().expect("list").len(), 1, "the fixture's one forecast");
     let imports = get_json(&site, "/api/2016-17/imports", &token);
-    assert_eq!(imports, as_json(pooled_app::json::imports(&store.imports(year()).expect("imports"))));
+    assert_eq!(imports, as_json(pooled_app::json::imports(&store.imports(&oxon()).expect("imports"))));
     assert_eq!(imports["imports"].as_array().expect("list").len(), 4, "two months for each partner");
     for uri in ["/api/2030-31/forecasts", "/api/2030-31/imports", "/api/2030-31/payments", "/api/x/risk-share"] {
         assert_error(&call(&site, Method::GET, uri, Some(&token), None), StatusCode::NOT_FOUND, "");
@@ -211,7 +211,7 @@ fn what_if_settles_the_outturn_given(site: Api) {
     };
     // Nothing changed: the settlement on the forecast, the report's risk impact.
     let store = site.store();
-    let report = pooled_app::report(store.as_ref(), year(), month(2)).expect("report");
+    let report = pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report");
     let unchanged = what_if(json!({ "month": "M2" }));
     assert_eq!((&unchanged["financial_year"], &unchanged["month"]), (&json!("2016-17"), &json!("M2")));
     for (p, pool) in report.pools.iter().enumerate() {
@@ -247,7 +247,7 @@ fn what_if_settles_the_outturn_given(site: Api) {
     assert_eq!(got_total, occ_total);
     // Nothing was saved.
     assert_eq!(store.audit_log().expect("log").len(), site.store().audit_log().expect("log").len());
-    assert_eq!(pooled_app::report(store.as_ref(), year(), month(2)).expect("report"), report);
+    assert_eq!(pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report"), report);
 }
 
 fn what_if_names_each_amount_it_cannot_use(site: Api) {
@@ -323,8 +323,8 @@ fn forecasts_and_payments_are_refused_without_the_right(site: Api) {
     let before = |site: &Site| {
         let store = site.store();
         (
-            store.forecasts(year()).expect("forecasts"),
-            store.payments(year()).expect("payments"),
+            store.forecasts(&oxon()).expect("forecasts"),
+            store.payments(&oxon()).expect("payments"),
             store.audit_log().expect("log").len(),
         )
     };
@@ -536,11 +536,11 @@ fn a_ledger_import_lists_its_bad_rows_then_imports_the_corrected_file(site: Api)
     assert_eq!(failed["problems"][0]["row"], 4, "{failed}");
     assert!(failed["problems"][0]["column"].as_str().is_some_and(|c| c.to_lowercase().contains("cost")), "{failed}");
     let store = site.store();
-    assert!(store.imports(year()).expect("imports").iter().all(|i| i.period.to_string() != "2016-06"));
+    assert!(store.imports(&oxon()).expect("imports").iter().all(|i| i.period.to_string() != "2016-06"));
     let done = import_through_the_api(&site, &token, &good);
     assert_eq!(done["status"], "imported", "{done}");
     assert_eq!(done["rows"], 200);
-    let latest = store.imports(year()).expect("imports").pop().expect("the import");
+    let latest = store.imports(&oxon()).expect("imports").pop().expect("the import");
     assert_eq!(done["total"], latest.total.to_plain_string());
     assert_eq!(latest.imported_by, "occ-finance");
     // Another partner's finance officer may neither import OCC's ledger nor see the job.

@@ -159,7 +159,7 @@ fn pages_and_assets_are_compressed_when_asked(site: Site) {
 fn written(site: &Site) -> (usize, usize, usize) {
     let store = site.store();
     let files = std::fs::read_dir(site.upload_dir()).map_or(0, |d| d.count());
-    (store.imports(year()).expect("imports").len(), store.audit_log().expect("log").len(), files)
+    (store.imports(&oxon()).expect("imports").len(), store.audit_log().expect("log").len(), files)
 }
 
 fn with_content_length(mut request: Request<Body>) -> Request<Body> {

@@ -24,7 +24,7 @@ on_both_backends!(
 );
 
 fn agreement(site: &Site) -> Agreement {
-    pooled_app::agreement(site.store().as_ref(), year()).expect("agreement")
+    pooled_app::agreement(site.store().as_ref(), &oxon()).expect("agreement")
 }
 
 fn partner(a: &Agreement, ix: usize) -> &str {
@@ -135,14 +135,14 @@ fn a_finance_officer_records_an_instalment_raised_and_paid(site: Site) {
         raised_on: date("2016-05-20"),
         paid_on: date("2016-06-01"),
     };
-    assert_eq!(store.payments(year()).expect("payments"), [expected]);
+    assert_eq!(store.payments(&oxon()).expect("payments"), [expected]);
     let entry = store.audit_log().expect("log").into_iter().rfind(|e| e.action == "record-payment").expect("entry");
     assert_eq!(entry.actor, "occ-finance");
-    assert_eq!(entry.subject, "payment 2016-17 MH from OCC M3");
+    assert_eq!(entry.subject, "payment oxon-s75 2016-17 MH from OCC M3");
     // The other partner's finance officer may record it too: the CCG is paid.
     let cleared = [("pool", "MH"), ("from", "OCC"), ("month", "M3"), ("raised_on", "2016-05-20"), ("paid_on", "")];
     assert_eq!(site.post_as("occg-finance", "/payments/2016-17", &cleared).status, StatusCode::SEE_OTHER);
-    assert_eq!(store.payments(year()).expect("payments")[0].paid_on, None, "a correction clears the date");
+    assert_eq!(store.payments(&oxon()).expect("payments")[0].paid_on, None, "a correction clears the date");
 }
 
 fn payments_are_refused_to_viewers_budget_holders_and_forms_without_the_token(site: Site) {
@@ -155,7 +155,7 @@ fn payments_are_refused_to_viewers_budget_holders_and_forms_without_the_token(si
     let session = site.session("manager");
     let page = site.post_raw(Some(&session.cookie), "/payments/2016-17", &fields);
     assert_eq!(page.status, StatusCode::FORBIDDEN, "no CSRF token");
-    assert!(site.store().payments(year()).expect("payments").is_empty(), "nothing stored");
+    assert!(site.store().payments(&oxon()).expect("payments").is_empty(), "nothing stored");
 }
 
 fn statuses_are_as_at_the_day_in_england(mut site: Site) {
@@ -214,7 +214,7 @@ fn an_unscheduled_or_impossible_payment_is_shown_back(site: Site) {
     }
     assert_eq!(site.get("/payments/2016-17").status, StatusCode::OK);
     let store = site.store();
-    assert!(store.payments(year()).expect("payments").is_empty(), "nothing stored");
+    assert!(store.payments(&oxon()).expect("payments").is_empty(), "nothing stored");
     assert_eq!(store.audit_log().expect("log").len(), log, "nothing audited");
 }
 
@@ -313,7 +313,7 @@ fn the_audit_log_pages_a_hundred_at_a_time(site: Site) {
             paid_on: None,
         };
         for _ in 0..5 {
-            store.record_payment(year(), &status, "clerk").expect("record");
+            store.record_payment(&oxon(), &status, "clerk").expect("record");
         }
     }
     site.session("manager");

@@ -16,7 +16,7 @@ use described::{Api, as_json, assert_error, call, get_json};
 use pooled_core::calendar::FinancialYear;
 use pooled_core::money::Money;
 use pooled_core::payments::schedule;
-use pooled_store::{NewUser, Role};
+use pooled_store::{AgreementYear, NewUser, Role};
 use serde_json::{Value, json};
 
 on_both_backends!(
@@ -38,8 +38,9 @@ fn agreement() -> String {
     example.replacen(budget, "contributions = { OCC = \"97,198,350\", OCCG = \"93,386,650\" }", 1)
 }
 
-fn year_2022() -> FinancialYear {
-    FinancialYear::parse("2022-23").expect("year")
+/// The agreement's id and year, what its records are kept under.
+fn oxon_2022() -> AgreementYear {
+    AgreementYear::new("oxon-s75-2022", FinancialYear::parse("2022-23").expect("year"))
 }
 
 /// The ids of the bodies each pool's risk impact names in an API report.
@@ -66,7 +67,7 @@ fn each_months_report_is_headed_by_the_body_of_its_last_day(site: Api) {
         assert_eq!(ccg_cost_centre[1], body, "M{m}: {ccg_cost_centre:?}");
 
         let got = get_json(&site, &format!("/api/2022-23/report?month=M{m}"), &token);
-        let report = pooled_app::report(store.as_ref(), year_2022(), month(m)).expect("report");
+        let report = pooled_app::report(store.as_ref(), &oxon_2022(), month(m)).expect("report");
         let head = store.audit_head().expect("head");
         assert_eq!(got, as_json(pooled_app::json::report(&report, &head)), "M{m}");
         assert_eq!(impact_ids(&got), vec![vec!["OCC".to_string(), body.to_string()]; 2], "M{m}");
@@ -79,7 +80,7 @@ fn each_months_report_is_headed_by_the_body_of_its_last_day(site: Api) {
 /// The CCG's twelve Live Well instalments to the council (rows 0 to 11 of the schedule).
 fn instalments_are_the_ccgs_before_july_and_the_icbs_from_it(site: Api) {
     let mut store = site.store();
-    let a = pooled_app::agreement(store.as_ref(), year_2022()).expect("agreement");
+    let a = pooled_app::agreement(store.as_ref(), &oxon_2022()).expect("agreement");
     let instalments = schedule(&a);
     let payer = |m: u32| if m < 4 { CCG } else { ICB };
     assert_eq!(instalments.len(), 12, "the CCG's Live Well contribution, month by month");
@@ -113,7 +114,7 @@ fn instalments_are_the_ccgs_before_july_and_the_icbs_from_it(site: Api) {
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     let saved: Value = serde_json::from_slice(&page.body).expect("JSON");
     assert_eq!((saved["from"].as_str(), saved["paid"].as_str()), (Some(ICB), Some("2022-07-01")));
-    let recorded = store.payments(year_2022()).expect("payments");
+    let recorded = store.payments(&oxon_2022()).expect("payments");
     assert_eq!(recorded.iter().map(|p| (p.from.as_str(), p.month.number())).collect::<Vec<_>>(), [(CCG, 4)]);
     // The CCG no longer pays from July; the ICB did not pay before it.
     let refused = call(&site, Method::POST, "/api/2022-23/payments", Some(&ccg), Some(&entry(CCG, "M5")));
@@ -124,7 +125,7 @@ fn instalments_are_the_ccgs_before_july_and_the_icbs_from_it(site: Api) {
     assert_error(&theirs, StatusCode::FORBIDDEN, "who cannot record payments from OCCG to OCC");
 
     let listed = get_json(&site, "/api/2022-23/payments", &icb);
-    let recorded = store.payments(year_2022()).expect("payments");
+    let recorded = store.payments(&oxon_2022()).expect("payments");
     assert_eq!(listed, as_json(pooled_app::json::payments(&a, &instalments, &recorded)));
     let from: Vec<&str> =
         listed["payments"].as_array().expect("list").iter().map(|p| p["from"].as_str().expect("from")).collect();
@@ -149,7 +150,7 @@ fn instalments_are_the_ccgs_before_july_and_the_icbs_from_it(site: Api) {
 fn the_settlement_and_its_invoices_name_the_icb(site: Api) {
     let token = token_for(&site, "viewer");
     let store = site.store();
-    let end = pooled_app::year_end(store.as_ref(), year_2022(), &[]).expect("year end");
+    let end = pooled_app::year_end(store.as_ref(), &oxon_2022(), &[]).expect("year end");
     assert!(!end.invoices.is_empty(), "two months of ledger leave the pool underspent");
 
     let page = site.get("/settlement/2022-23").text();

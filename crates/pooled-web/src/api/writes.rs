@@ -65,10 +65,12 @@ pub async fn set_forecast(
     let (Some(month), Some(outturn)) = (month, outturn) else { return Err(problems.into_error().into()) };
     actions::set_forecast(&web, &who, year, month, entry.cost_centre.clone(), outturn).await?;
     let code = entry.cost_centre;
+    let shared = Arc::clone(&web);
     let saved = web
         .stores
         .run(move |store| {
-            let saved = store.forecasts(year)?.into_iter().find(|f| f.month == month && f.cost_centre == code);
+            let scope = shared.scope(store, year)?;
+            let saved = store.forecasts(&scope)?.into_iter().find(|f| f.month == month && f.cost_centre == code);
             saved.ok_or_else(|| WebError::Internal("the forecast just saved cannot be read back".into()))
         })
         .await?;
@@ -131,9 +133,10 @@ pub async fn record_payment(
     let saved = web
         .stores
         .run(move |store| {
-            let agreement = shared.agreement(store, year)?;
+            let scope = shared.scope(store, year)?;
+            let agreement = shared.agreement_of(store, &scope)?;
             let instalment = pooled_app::scheduled_instalment(&agreement, &entry.pool, &entry.from, month)?;
-            Ok(json::payment(&agreement, &instalment, &store.payments(year)?))
+            Ok(json::payment(&agreement, &instalment, &store.payments(&scope)?))
         })
         .await?;
     Ok(Json(saved))

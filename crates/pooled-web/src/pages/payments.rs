@@ -67,8 +67,7 @@ impl Payments {
 
 async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Payments, WebError> {
     let shared = Arc::clone(web);
-    let (agreement, recorded) =
-        web.stores.run(move |store| Ok((shared.agreement(store, year)?, store.payments(year)?))).await?;
+    let (agreement, recorded) = web.stores.run(move |store| shared.payments(store, year)).await?;
     let tracked = tracked_payments(&agreement, &recorded);
     Ok(Payments { year, agreement, tracked, today: web.clock.today() })
 }

@@ -38,15 +38,16 @@ pub async fn page(
         .stores
         .run(move |store| {
             pooled_app::anchored(store, |store| {
-                let agreement = shared.agreement(store, year)?;
+                let scope = shared.scope(store, year)?;
+                let agreement = shared.agreement_of(store, &scope)?;
                 // Only the agreement's own rules can be waived; anything else in the query
                 // is ignored rather than silently "waived".
                 let waived: Vec<String> =
                     asked.into_iter().filter(|id| rule_ids(&agreement).any(|r| r == id)).collect();
-                let end = pooled_app::year_end(store, year, &waived)?;
-                let mut imported: Vec<FiscalMonth> = store.imports(year)?.iter().map(|i| i.period.month).collect();
+                let end = pooled_app::year_end(store, &scope, &waived)?;
+                let mut imported: Vec<FiscalMonth> = store.imports(&scope)?.iter().map(|i| i.period.month).collect();
                 imported.dedup();
-                let closed = store.closed_periods(year)?.len();
+                let closed = store.closed_periods(&scope)?.len();
                 Ok::<_, WebError>((end, imported, closed))
             })
         })
