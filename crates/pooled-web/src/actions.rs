@@ -7,8 +7,9 @@
 use std::sync::Arc;
 
 use pooled_app::{ForecastEntry, PaymentRecord};
-use pooled_core::calendar::{FinancialYear, FiscalMonth};
+use pooled_core::calendar::FiscalMonth;
 use pooled_core::money::Money;
+use pooled_store::AgreementYear;
 
 use crate::access::{self, Write};
 use crate::auth::Identity;
@@ -16,23 +17,27 @@ use crate::data::Web;
 use crate::error::WebError;
 
 /// Enters `outturn` as the forecast for a cost centre at `month` (budget holders
-/// forecast their cost centres; partner finance their partner's).
+/// forecast their cost centres; partner finance those of the body holding the cost
+/// centre's partner's place at the end of the month, a successor from its date).
 pub async fn set_forecast(
     web: &Arc<Web>,
     who: &Identity,
-    year: FinancialYear,
+    scope: &AgreementYear,
     month: FiscalMonth,
     cost_centre: String,
     outturn: Money,
 ) -> Result<(), WebError> {
     let (user, actor) = (who.user.clone(), who.actor().to_string());
-    let shared = Arc::clone(web);
+    let (shared, scope) = (Arc::clone(web), scope.clone());
     web.stores
         .run(move |store| {
-            let scope = shared.scope(store, year)?;
+            let agreement = shared.agreement(store, &scope)?;
+            let month_end = scope.year.month_end(month);
             let entry = ForecastEntry { agreement: &scope, month, cost_centre: &cost_centre, outturn };
             pooled_app::set_forecast(store, &entry, &actor, |planned| {
-                access::check(&user, Write::SetForecast { partner: &planned.partner, cost_centre: &planned.code })
+                let body = agreement.partner_ix(&planned.partner).map(|ix| agreement.body_on(ix, month_end));
+                let partner = body.as_ref().map_or(planned.partner.as_str(), |b| b.id.as_str());
+                access::check(&user, Write::SetForecast { partner, cost_centre: &planned.code })
             })
             .map_err(WebError::input)
         })
@@ -44,14 +49,14 @@ pub async fn set_forecast(
 pub async fn record_payment(
     web: &Arc<Web>,
     who: &Identity,
-    year: FinancialYear,
+    scope: &AgreementYear,
     record: PaymentRecord,
 ) -> Result<(), WebError> {
     let (user, actor) = (who.user.clone(), who.actor().to_string());
-    let shared = Arc::clone(web);
+    let (shared, scope) = (Arc::clone(web), scope.clone());
     web.stores
         .run(move |store| {
-            let agreement = shared.agreement(store, year)?;
+            let agreement = shared.agreement(store, &scope)?;
             pooled_app::record_payment(store, &agreement, record, &actor, |from, to| {
                 access::check(&user, Write::RecordPayment { from, to })
             })

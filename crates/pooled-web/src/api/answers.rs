@@ -21,26 +21,6 @@ pub struct ErrorBody {
     pub reference: Option<String>,
 }
 
-/// The financial years with an agreement loaded: `GET /api/years`.
-#[derive(Serialize, ToSchema)]
-pub struct Years {
-    pub years: Vec<YearAgreement>,
-}
-
-/// A financial year and its current agreement.
-#[derive(Serialize, ToSchema)]
-pub struct YearAgreement {
-    pub financial_year: Year,
-    /// The agreement's id.
-    pub agreement_id: String,
-    /// The agreement's name.
-    pub name: String,
-    /// 1, then one more for each variation.
-    pub version: u32,
-    /// When this version was loaded (UTC, ISO 8601).
-    pub loaded_at: String,
-}
-
 /// Every partner's settlement on an outturn given: `POST /api/{year}/what-if`.
 #[derive(Serialize, ToSchema)]
 pub struct WhatIfSettlement {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use pooled_app::json::{self, Amount, Day, Forecast, Month, Payment};
 use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::ledger::Period;
@@ -16,16 +16,17 @@ use utoipa::ToSchema;
 
 use super::answers::ImportJob;
 use super::openapi::{BadRequest, Forbidden, Invalid, NotFound, TooLarge};
-use super::{ApiResult, InYear, JsonBody};
+use super::{AgreementPath, ApiResult, JsonBody};
 use crate::actions;
 use crate::auth::Identity;
-use crate::data::{Web, parse_year};
+use crate::data::Web;
 use crate::error::WebError;
 use crate::imports;
 use crate::pages::{QueryPairs, get};
+use crate::scope::InAgreement;
 use pooled_app::PaymentRecord;
 
-/// The body of `POST /api/{year}/forecasts`.
+/// The body of `POST /api/agreements/{agreement}/{year}/forecasts`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForecastEntry {
@@ -43,9 +44,9 @@ pub struct ForecastEntry {
 /// partner's, the pool manager any. A closed month refuses it.
 #[utoipa::path(
     post,
-    path = "/api/{year}/forecasts",
+    path = "/api/agreements/{agreement}/{year}/forecasts",
     operation_id = "setForecast",
-    params(InYear),
+    params(AgreementPath),
     request_body = ForecastEntry,
     responses(
         (status = 200, description = "The forecast as saved.", body = Forecast),
@@ -55,29 +56,27 @@ pub struct ForecastEntry {
 pub async fn set_forecast(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(InYear { year }): Path<InYear>,
+    InAgreement(at): InAgreement,
     JsonBody(entry): JsonBody<ForecastEntry>,
 ) -> ApiResult<Forecast> {
-    let year = parse_year(&year)?;
     let mut problems = Problems::default();
     let month = problems.read("month", FiscalMonth::parse(&entry.month));
     let outturn = problems.read("outturn", Money::parse(&entry.outturn));
     let (Some(month), Some(outturn)) = (month, outturn) else { return Err(problems.into_error().into()) };
-    actions::set_forecast(&web, &who, year, month, entry.cost_centre.clone(), outturn).await?;
+    actions::set_forecast(&web, &who, &at, month, entry.cost_centre.clone(), outturn).await?;
     let code = entry.cost_centre;
-    let shared = Arc::clone(&web);
+    let key = at.clone();
     let saved = web
         .stores
         .run(move |store| {
-            let scope = shared.scope(store, year)?;
-            let saved = store.forecasts(&scope)?.into_iter().find(|f| f.month == month && f.cost_centre == code);
+            let saved = store.forecasts(&key)?.into_iter().find(|f| f.month == month && f.cost_centre == code);
             saved.ok_or_else(|| WebError::Internal("the forecast just saved cannot be read back".into()))
         })
         .await?;
     Ok(Json(json::forecast(&saved)))
 }
 
-/// The body of `POST /api/{year}/payments`.
+/// The body of `POST /api/agreements/{agreement}/{year}/payments`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentEntry {
@@ -105,9 +104,9 @@ pub struct PaymentEntry {
 /// manager.
 #[utoipa::path(
     post,
-    path = "/api/{year}/payments",
+    path = "/api/agreements/{agreement}/{year}/payments",
     operation_id = "recordPayment",
-    params(InYear),
+    params(AgreementPath),
     request_body = PaymentEntry,
     responses(
         (status = 200, description = "The instalment as now recorded.", body = Payment),
@@ -117,10 +116,9 @@ pub struct PaymentEntry {
 pub async fn record_payment(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(InYear { year }): Path<InYear>,
+    InAgreement(at): InAgreement,
     JsonBody(entry): JsonBody<PaymentEntry>,
 ) -> ApiResult<Payment> {
-    let year = parse_year(&year)?;
     let mut problems = Problems::default();
     let month = problems.read("month", FiscalMonth::parse(&entry.month));
     let mut date = |field: &str, text: Option<&str>| text.and_then(|t| problems.read(field, Date::parse_iso(t)));
@@ -128,15 +126,14 @@ pub async fn record_payment(
         (date("raised_on", entry.raised_on.as_deref()), date("paid_on", entry.paid_on.as_deref()));
     let (Some(month), false) = (month, problems.any()) else { return Err(problems.into_error().into()) };
     let (pool, from) = (entry.pool.clone(), entry.from.clone());
-    actions::record_payment(&web, &who, year, PaymentRecord { pool, from, month, raised_on, paid_on }).await?;
-    let shared = Arc::clone(&web);
+    actions::record_payment(&web, &who, &at, PaymentRecord { pool, from, month, raised_on, paid_on }).await?;
+    let (shared, key) = (Arc::clone(&web), at.clone());
     let saved = web
         .stores
         .run(move |store| {
-            let scope = shared.scope(store, year)?;
-            let agreement = shared.agreement_of(store, &scope)?;
+            let agreement = shared.agreement(store, &key)?;
             let instalment = pooled_app::scheduled_instalment(&agreement, &entry.pool, &entry.from, month)?;
-            Ok(json::payment(&agreement, &instalment, &store.payments(&scope)?))
+            Ok(json::payment(&agreement, &instalment, &store.payments(&key)?))
         })
         .await?;
     Ok(Json(saved))
@@ -164,15 +161,17 @@ impl Problems {
 ///
 /// The body is the file itself (CSV or XLSX, as the partner's saved mapping lays it out).
 /// The import runs in the background, started as the upload page starts it: poll
-/// `/api/imports/{id}` until its status is no longer `running`. Partner finance officers
-/// import their own partner's extracts, the pool manager any.
+/// `/api/agreements/{agreement}/{year}/imports/{id}` until its status is no longer
+/// `running`. Partner finance officers import for the body they act for (a successor's
+/// from its date), the pool manager any.
 #[utoipa::path(
     post,
-    path = "/api/imports",
+    path = "/api/agreements/{agreement}/{year}/imports",
     operation_id = "importLedger",
     params(
-        ("partner" = String, Query, description = "The partner's id in the agreement, like `OCC`."),
-        ("period" = json::Period, Query, description = "The calendar month of the extract, like `2016-07`."),
+        AgreementPath,
+        ("partner" = String, Query, description = "The partner's id in the agreement, like `OCC`, or its successor's for a month from the succession date."),
+        ("period" = json::Period, Query, description = "The calendar month of the extract, like `2016-07`: a month of the year in the address."),
         ("file_name" = String, Query, description = "The file's name; its extension (`.csv`, `.xlsx`) says how to read it."),
     ),
     request_body(
@@ -187,6 +186,7 @@ impl Problems {
 pub async fn import_ledger(
     State(web): State<Arc<Web>>,
     who: Identity,
+    InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
     body: Body,
 ) -> ApiResult<ImportJob> {
@@ -198,6 +198,6 @@ pub async fn import_ledger(
     let (Some(partner), Some(period), Some(file_name)) = (partner, period, file_name) else {
         return Err(problems.into_error().into());
     };
-    let job = imports::start(&web, &who, partner, period, &file_name, body.into_data_stream()).await?;
+    let job = imports::start(&web, &who, &at, partner, period, &file_name, body.into_data_stream()).await?;
     Ok(Json(super::reads::job_answer(&job)))
 }

@@ -1,4 +1,4 @@
-//! `/payments/{year}`: the contribution instalments (each partner that does not host
+//! `/agreements/{agreement}/{year}/payments`: the contribution instalments (each partner that does not host
 //! a pool pays the host monthly, subject to invoice, some months in advance) with when
 //! each was raised and paid, where each stands today, and totals per paying and paid
 //! body. Each instalment names the bodies paying and paid on its due date (a successor
@@ -9,31 +9,34 @@
 use std::sync::Arc;
 
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use pooled_app::{PaymentState, PaymentTotals, TrackedInstalment, payment_totals, tracked_payments};
 use pooled_core::agreement::{Agreement, PartnerIx};
-use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
+use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::money::Money;
 use pooled_files::{Cell, ColumnKind};
+use pooled_store::AgreementYear;
 use serde::Deserialize;
 
 use super::{QueryPairs, get, month_label};
 use crate::access::{self, Write};
 use crate::actions;
 use crate::auth::Identity;
-use crate::data::{Web, parse_year};
+use crate::data::Web;
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, error_summary, pounds};
+use crate::scope::{self, InAgreement};
 use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text, with_query};
 use pooled_app::PaymentRecord;
 
-/// The year's schedule with what is recorded of it, as one request reads it.
+/// The agreement's schedule for the year with what is recorded of it, as one request
+/// reads it.
 struct Payments {
-    year: FinancialYear,
+    scope: AgreementYear,
     agreement: Arc<Agreement>,
     /// The whole schedule in its order; an instalment's index there names its row and
     /// form fields, so they stay the same whichever pool is shown.
@@ -65,32 +68,32 @@ impl Payments {
     }
 }
 
-async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Payments, WebError> {
+async fn load(web: &Arc<Web>, scope: &AgreementYear) -> Result<Payments, WebError> {
     let shared = Arc::clone(web);
-    let (agreement, recorded) = web.stores.run(move |store| shared.payments(store, year)).await?;
+    let key = scope.clone();
+    let (agreement, recorded) = web.stores.run(move |store| shared.payments(store, &key)).await?;
     let tracked = tracked_payments(&agreement, &recorded);
-    Ok(Payments { year, agreement, tracked, today: web.clock.today() })
+    Ok(Payments { scope: scope.clone(), agreement, tracked, today: web.clock.today() })
 }
 
 pub async fn page(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
     let format = Format::parse(get(&query, "format"))?;
-    let payments = load(&web, year).await?;
+    let payments = load(&web, &at).await?;
     blocking(move || {
         let pool = match get(&query, "pool").filter(|p| !p.is_empty()) {
             Some(p) if payments.agreement.pool(p).is_none() => {
-                return Err(WebError::NotFound(format!("The {year} agreement has no pool `{p}`.")));
+                return Err(WebError::NotFound(format!("The agreement {at} has no pool `{p}`.")));
             }
             chosen => chosen,
         };
         let tables = tables(&payments, pool);
         if format != Format::Html {
-            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-payments"));
+            return table::export(&tables, get(&query, "table"), format, &scope::file_stem(&at, "-payments"));
         }
         let recorded = match (get(&query, "recorded_pool"), get(&query, "recorded_from"), get(&query, "recorded_month"))
         {
@@ -100,7 +103,7 @@ pub async fn page(
         let notice = recorded.map_or(Notice::None, Notice::Recorded);
         // Downloads and the filter keep the pool chosen, not the banner.
         let here =
-            Here::new(format!("/payments/{year}"), pool.map(|p| ("pool".into(), p.into())).into_iter().collect());
+            Here::new(scope::href(&at, "/payments"), pool.map(|p| ("pool".into(), p.into())).into_iter().collect());
         Ok(render(&who, &payments, pool, &tables, &here, notice).into_response())
     })
     .await
@@ -119,14 +122,13 @@ pub struct Recording {
     paid_on: String,
 }
 
-/// `POST /payments/{year}`: records one instalment's dates, then back to the page saying so.
+/// `POST .../payments`: records one instalment's dates, then back to the page saying so.
 pub async fn record(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Form(form): Form<Recording>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
     let month = FiscalMonth::parse(&form.month).map_err(WebError::BadRequest)?;
     // As the page writes it (`m1` is M1), so that a refused recording finds its row.
     let form = Recording { month: month.to_string(), ..form };
@@ -137,22 +139,22 @@ pub async fn record(
                 .into_iter()
                 .filter_map(|(field, problem)| Some((field, problem?)))
                 .collect();
-            return rejected(&web, &who, year, form, problems).await;
+            return rejected(&web, &who, &at, form, problems).await;
         }
     };
     let record = PaymentRecord { pool: form.pool.clone(), from: form.from.clone(), month, raised_on, paid_on };
-    match actions::record_payment(&web, &who, year, record).await {
+    match actions::record_payment(&web, &who, &at, record).await {
         Ok(()) => {
             let query =
                 [("recorded_pool", form.pool), ("recorded_from", form.from), ("recorded_month", month.to_string())]
                     .map(|(k, v)| (k.to_string(), v));
-            Ok(Redirect::to(&with_query(&format!("/payments/{year}"), &query)).into_response())
+            Ok(Redirect::to(&with_query(&scope::href(&at, "/payments"), &query)).into_response())
         }
         // A scheduled instalment is refused only for its dates (paid before raised); an
         // unscheduled one has no row, and its problem points at the schedule instead.
         Err(WebError::Invalid(lines)) => {
             let problems = lines.into_iter().map(|line| (DateField::PaidOn, line)).collect();
-            rejected(&web, &who, year, form, problems).await
+            rejected(&web, &who, &at, form, problems).await
         }
         Err(other) => Err(other),
     }
@@ -184,13 +186,13 @@ enum DateField {
 async fn rejected(
     web: &Arc<Web>,
     who: &Identity,
-    year: FinancialYear,
+    at: &AgreementYear,
     form: Recording,
     problems: Vec<(DateField, String)>,
 ) -> Result<Response, WebError> {
-    let payments = load(web, year).await?;
+    let payments = load(web, at).await?;
     let tables = tables(&payments, None);
-    let here = Here::new(format!("/payments/{year}"), vec![]);
+    let here = Here::new(scope::href(at, "/payments"), vec![]);
     let rejected = Rejected { form, problems };
     let page = render(who, &payments, None, &tables, &here, Notice::Rejected(&rejected));
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
@@ -302,7 +304,8 @@ fn render(
     here: &Here,
     notice: Notice,
 ) -> Markup {
-    let (year, a) = (payments.year, &payments.agreement);
+    let (at, a) = (&payments.scope, &payments.agreement);
+    let year = at.year;
     let in_advance: Vec<String> = a
         .payments()
         .map(|p| &p.in_advance_months)
@@ -337,9 +340,9 @@ fn render(
         }
         p class="govuk-body" {
             "The invoices that settle each pool's over- or underspend at the year end are on the "
-            a class="govuk-link" href={ "/settlement/" (year) } { "settlement page" } "."
+            a class="govuk-link" href=(scope::href(at, "/settlement")) { "settlement page" } "."
         }
-        form method="get" action={ "/payments/" (year) } class="app-inline-form" {
+        form method="get" action=(scope::href(at, "/payments")) class="app-inline-form" {
             div class="govuk-form-group" {
                 label class="govuk-label" for="pool" { "Pool" }
                 select class="govuk-select" id="pool" name="pool" {
@@ -360,7 +363,7 @@ fn render(
     };
     let title = format!("Payments {year}");
     let title = if rejected.is_some() { format!("Error: {title}") } else { title };
-    layout::page(&title, &Nav::new(who, year, Section::Payments), &[], body)
+    layout::page(&title, &Nav::new(who, at, Section::Payments), &[], body)
 }
 
 /// The element a problem links to: the date in its row, or the schedule when the
@@ -385,7 +388,7 @@ fn recorded_banner(payments: &Payments, ix: usize) -> Markup {
             }
             div class="govuk-notification-banner__content" {
                 p class="govuk-notification-banner__heading" {
-                    "The " (i.pool) " instalment for " (month_label(payments.year, i.month)) " from "
+                    "The " (i.pool) " instalment for " (month_label(payments.scope.year, i.month)) " from "
                     (i.payer.id) " to " (i.payee.id) ", " (pounds(i.amount)) ": "
                     (on("raised", t.raised_on)) ", " (on("paid", t.paid_on)) "."
                 }
@@ -418,7 +421,7 @@ fn schedule_html(
         .collect();
     let records = shown.iter().any(|(_, _, may)| *may);
     let rejected_ix = rejected.and_then(|r| payments.position(&r.form.pool, &r.form.from, &r.form.month));
-    let year = payments.year;
+    let action = scope::href(&payments.scope, "/payments");
     html! {
         h2 class="govuk-heading-m app-table-caption" id="table-schedule-caption" { (schedule.caption) }
         @if !records {
@@ -460,7 +463,7 @@ fn schedule_html(
                             @if records {
                                 td class="govuk-table__cell" {
                                     @if *may_record {
-                                        form method="post" action={ "/payments/" (year) } id={ "record-" (ix) } {
+                                        form method="post" action=(action) id={ "record-" (ix) } {
                                             (layout::csrf_field(who))
                                             input type="hidden" name="pool" value=(i.pool);
                                             input type="hidden" name="from" value=(payments.partner(i.from));

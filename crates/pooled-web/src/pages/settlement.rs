@@ -1,11 +1,11 @@
-//! `/settlement/{year}`: the year-end settlement on the ledger: every pool's
+//! `/agreements/{agreement}/{year}/settlement`: the year-end settlement on the ledger: every pool's
 //! variance split part by part, each with its rule, line and clause, and the invoices
 //! that settle each pool with its host. Clawbacks waived by recorded decision are
 //! chosen with `?waive=RULE`.
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use pooled_app::Anchored;
@@ -17,37 +17,38 @@ use pooled_files::{Cell, ColumnKind};
 use super::pool::parts_table;
 use super::{QueryPairs, get, month_label};
 use crate::auth::Identity;
-use crate::data::{Web, parse_year};
+use crate::data::Web;
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, pounds};
+use crate::scope::{self, InAgreement};
 use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, Table, column, text};
 
 pub async fn page(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
+    let year = at.year;
     let format = Format::parse(get(&query, "format"))?;
     let asked: Vec<String> = query.iter().filter(|(k, _)| k == "waive").map(|(_, v)| v.clone()).collect();
-    let shared = Arc::clone(&web);
+    let (shared, key) = (Arc::clone(&web), at.clone());
     // The statement, what it rests on and the audit log's head, as of one moment.
     let Anchored { value: (end, imported, closed), head } = web
         .stores
         .run(move |store| {
             pooled_app::anchored(store, |store| {
-                let scope = shared.scope(store, year)?;
-                let agreement = shared.agreement_of(store, &scope)?;
+                let scope = &key;
+                let agreement = shared.agreement(store, scope)?;
                 // Only the agreement's own rules can be waived; anything else in the query
                 // is ignored rather than silently "waived".
                 let waived: Vec<String> =
                     asked.into_iter().filter(|id| rule_ids(&agreement).any(|r| r == id)).collect();
-                let end = pooled_app::year_end(store, &scope, &waived)?;
-                let mut imported: Vec<FiscalMonth> = store.imports(&scope)?.iter().map(|i| i.period.month).collect();
+                let end = pooled_app::year_end(store, scope, &waived)?;
+                let mut imported: Vec<FiscalMonth> = store.imports(scope)?.iter().map(|i| i.period.month).collect();
                 imported.dedup();
-                let closed = store.closed_periods(&scope)?.len();
+                let closed = store.closed_periods(scope)?.len();
                 Ok::<_, WebError>((end, imported, closed))
             })
         })
@@ -72,9 +73,9 @@ pub async fn page(
         tables.push(invoices_table(&end.invoices));
         if format != Format::Html {
             let tables: Vec<Table> = tables.into_iter().map(|t| t.with_audit_head(&head)).collect();
-            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-settlement"));
+            return table::export(&tables, get(&query, "table"), format, &scope::file_stem(&at, "-settlement"));
         }
-        let here = Here::new(format!("/settlement/{year}"), query);
+        let here = Here::new(scope::href(&at, "/settlement"), query);
         let rules: Vec<_> = a.pools().iter().flat_map(|p| p.rules.iter().map(move |r| (p, r))).collect();
         let body = html! {
             span class="govuk-caption-l" { (a.name()) }
@@ -108,7 +109,7 @@ pub async fn page(
                 _ => {}
             }
             @if !rules.is_empty() {
-                form method="get" action={ "/settlement/" (year) } {
+                form method="get" action=(scope::href(&at, "/settlement")) {
                     div class="govuk-form-group" {
                         fieldset class="govuk-fieldset" {
                         legend class="govuk-fieldset__legend govuk-fieldset__legend--s" { "Clawbacks waived by recorded decision" }
@@ -135,7 +136,7 @@ pub async fn page(
             @for t in &tables { (t.render(&here)) }
             (layout::audit_head(&head))
         };
-        Ok(layout::page(&format!("Settlement {year}"), &Nav::new(&who, year, Section::Settlement), &[], body)
+        Ok(layout::page(&format!("Settlement {year}"), &Nav::new(&who, &at, Section::Settlement), &[], body)
             .into_response())
     })
     .await
