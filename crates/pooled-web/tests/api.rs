@@ -84,18 +84,18 @@ fn every_route_needs_a_token_or_a_session(site: Api) {
 
 fn a_revoked_or_unknown_token_is_refused(site: Api) {
     let token = token_for(&site, "occ-finance");
-    assert_eq!(call(&site, Method::GET, "/api/years", Some(&token), None).status, StatusCode::OK);
+    assert_eq!(call(&site, Method::GET, "/api/agreements", Some(&token), None).status, StatusCode::OK);
     let mut store = site.store();
     let user = store.user_by_name("occ-finance").expect("read").expect("user");
     let id = store.api_tokens(user.id).expect("tokens")[0].id;
     store.revoke_api_token(id, "test").expect("revoke");
-    let page = call(&site, Method::GET, "/api/years", Some(&token), None);
+    let page = call(&site, Method::GET, "/api/agreements", Some(&token), None);
     assert_error(&page, StatusCode::UNAUTHORIZED, "revoked");
     // A disabled account's tokens stop working too.
     let other = token_for(&site, "board");
     let board = store.user_by_name("board").expect("read").expect("user");
     store.set_user_disabled(board.id, true, "test").expect("disable");
-    assert_error(&call(&site, Method::GET, "/api/years", Some(&other), None), StatusCode::UNAUTHORIZED, "");
+    assert_error(&call(&site, Method::GET, "/api/agreements", Some(&other), None), StatusCode::UNAUTHORIZED, "");
 }
 
 fn the_openapi_document_describes_every_route(site: Api) {
@@ -106,19 +106,20 @@ fn the_openapi_document_describes_every_route(site: Api) {
     let routes = described_routes(&doc);
     for expected in [
         (Method::GET, "/api/openapi.json"),
-        (Method::GET, "/api/years"),
-        (Method::GET, "/api/{year}/report"),
-        (Method::GET, "/api/{year}/risk-share"),
-        (Method::GET, "/api/{year}/settlement"),
-        (Method::POST, "/api/{year}/what-if"),
-        (Method::GET, "/api/{year}/payments"),
-        (Method::POST, "/api/{year}/payments"),
-        (Method::GET, "/api/{year}/forecasts"),
-        (Method::POST, "/api/{year}/forecasts"),
-        (Method::GET, "/api/{year}/imports"),
-        (Method::POST, "/api/imports"),
-        (Method::GET, "/api/imports/{id}"),
-        (Method::GET, "/api/{year}/meetings"),
+        (Method::GET, "/api/agreements"),
+        (Method::GET, "/api/agreements/{agreement}/{year}/report"),
+        (Method::GET, "/api/agreements/{agreement}/{year}/risk-share"),
+        (Method::GET, "/api/agreements/{agreement}/{year}/settlement"),
+        (Method::POST, "/api/agreements/{agreement}/{year}/what-if"),
+        (Method::GET, "/api/agreements/{agreement}/{year}/payments"),
+        (Method::POST, "/api/agreements/{agreement}/{year}/payments"),
+        (Method::GET, "/api/agreements/{agreement}/{year}/forecasts"),
+        (Method::POST, "/api/agreements/{agreement}/{year}/forecasts"),
+        (Method::GET, "/api/agreements/{agreement}/{year}/imports"),
+        (Method::POST, "/api/agreements/{agreement}/{year}/imports"),
+        (Method::GET, "/api/agreements/{agreement}/{year}/imports/{id}"),
+        (Method::GET, "/api/partners/{partner}/{year}"),
+        (Method::GET, "/api/agreements/{agreement}/{year}/meetings"),
         (Method::GET, "/api/audit"),
     ] {
         assert!(routes.iter().any(|(m, p)| (m, p.as_str()) == (&expected.0, expected.1)), "{expected:?} described");
@@ -128,7 +129,11 @@ fn the_openapi_document_describes_every_route(site: Api) {
     // here). The router is built from the same table as the document; the unit tests
     // check the table.
     for (method, path) in &routes {
-        let uri = path.replace("{year}", "2016-17").replace("{id}", "1");
+        let uri = path
+            .replace("{agreement}", "oxon-s75")
+            .replace("{partner}", "OCCG")
+            .replace("{year}", "2016-17")
+            .replace("{id}", "1");
         let page = call(&site, method.clone(), &uri, Some(&token), Some(&json!({})));
         assert!(
             page.status != StatusCode::METHOD_NOT_ALLOWED && !page.text().contains("no API endpoint"),
@@ -145,9 +150,11 @@ fn the_openapi_document_describes_every_route(site: Api) {
 fn the_report_is_the_engines(site: Api) {
     let token = token_for(&site, "viewer");
     let store = site.store();
-    for (uri, m) in
-        [("/api/2016-17/report", 2), ("/api/2016-17/report?month=M1", 1), ("/api/2016-17/report?month=M6", 6)]
-    {
+    for (uri, m) in [
+        ("/api/agreements/oxon-s75/2016-17/report", 2),
+        ("/api/agreements/oxon-s75/2016-17/report?month=M1", 1),
+        ("/api/agreements/oxon-s75/2016-17/report?month=M6", 6),
+    ] {
         let got = get_json(&site, uri, &token);
         let report = pooled_app::report(store.as_ref(), &oxon(), month(m)).expect("report");
         let head = store.audit_head().expect("head");
@@ -161,9 +168,9 @@ fn the_report_is_the_engines(site: Api) {
             assert_eq!(got["pools"][0]["risk_impact"][ix]["total"], p.total.to_plain_string());
         }
     }
-    let page = call(&site, Method::GET, "/api/2016-17/report?month=M13", Some(&token), None);
+    let page = call(&site, Method::GET, "/api/agreements/oxon-s75/2016-17/report?month=M13", Some(&token), None);
     assert_error(&page, StatusCode::BAD_REQUEST, "M13");
-    let page = call(&site, Method::GET, "/api/2030-31/report", Some(&token), None);
+    let page = call(&site, Method::GET, "/api/agreements/oxon-s75/2030-31/report", Some(&token), None);
     assert_error(&page, StatusCode::NOT_FOUND, "2030-31");
 }
 
@@ -171,32 +178,41 @@ fn reads_have_the_command_lines_shapes(site: Api) {
     let token = token_for(&site, "board");
     let store = site.store();
     let a = agreement(&site);
-    let years = get_json(&site, "/api/years", &token);
-    assert_eq!(years["years"][0]["financial_year"], "2016-17");
-    assert_eq!(years["years"][0]["name"], a.name());
+    let listed = get_json(&site, "/api/agreements", &token);
+    assert_eq!(listed, as_json(pooled_app::json::agreements(&pooled_app::agreements(store.as_ref()).expect("listed"))));
+    assert_eq!(listed["agreements"][0]["years"], json!(["2016-17"]));
+    assert_eq!(listed["agreements"][0]["name"], a.name());
     let tables: Vec<_> = a.pools().iter().filter_map(|p| Some((p, risk_share(&a, p)?))).collect();
-    assert_eq!(get_json(&site, "/api/2016-17/risk-share", &token), as_json(pooled_app::json::risk_share(&a, &tables)));
+    assert_eq!(
+        get_json(&site, "/api/agreements/oxon-s75/2016-17/risk-share", &token),
+        as_json(pooled_app::json::risk_share(&a, &tables))
+    );
     for (query, waived) in
         [("", vec![]), ("?waive=op-home-support-clawback", vec!["op-home-support-clawback".to_string()])]
     {
         let end = pooled_app::year_end(store.as_ref(), &oxon(), &waived).expect("year end");
-        let got = get_json(&site, &format!("/api/2016-17/settlement{query}"), &token);
+        let got = get_json(&site, &format!("/api/agreements/oxon-s75/2016-17/settlement{query}"), &token);
         let head = store.audit_head().expect("head");
         assert_eq!(got, as_json(pooled_app::json::year_end(&end.settlements, &end.invoices, &head)), "{query}");
     }
-    let page = call(&site, Method::GET, "/api/2016-17/settlement?waive=nope", Some(&token), None);
+    let page = call(&site, Method::GET, "/api/agreements/oxon-s75/2016-17/settlement?waive=nope", Some(&token), None);
     assert_error(&page, StatusCode::BAD_REQUEST, "op-home-support-clawback");
     let recorded = store.payments(&oxon()).expect("payments");
-    let payments = get_json(&site, "/api/2016-17/payments", &token);
+    let payments = get_json(&site, "/api/agreements/oxon-s75/2016-17/payments", &token);
     assert_eq!(payments, as_json(pooled_app::json::payments(&a, &schedule(&a), &recorded)));
     assert!(payments["payments"][0]["raised"].is_null(), "nothing raised yet");
-    let forecasts = get_json(&site, "/api/2016-17/forecasts", &token);
+    let forecasts = get_json(&site, "/api/agreements/oxon-s75/2016-17/forecasts", &token);
     assert_eq!(forecasts, as_json(pooled_app::json::forecasts(&store.forecasts(&oxon()).expect("forecasts"))));
     assert_eq!(forecasts["forecasts"].as_array().expect("list").len(), 1, "the fixture's one forecast");
-    let imports = get_json(&site, "/api/2016-17/imports", &token);
+    let imports = get_json(&site, "/api/agreements/oxon-s75/2016-17/imports", &token);
     assert_eq!(imports, as_json(pooled_app::json::imports(&store.imports(&oxon()).expect("imports"))));
     assert_eq!(imports["imports"].as_array().expect("list").len(), 4, "two months for each partner");
-    for uri in ["/api/2030-31/forecasts", "/api/2030-31/imports", "/api/2030-31/payments", "/api/x/risk-share"] {
+    for uri in [
+        "/api/agreements/oxon-s75/2030-31/forecasts",
+        "/api/agreements/oxon-s75/2030-31/imports",
+        "/api/agreements/oxon-s75/2030-31/payments",
+        "/api/x/risk-share",
+    ] {
         assert_error(&call(&site, Method::GET, uri, Some(&token), None), StatusCode::NOT_FOUND, "");
     }
 }
@@ -205,7 +221,7 @@ fn what_if_settles_the_outturn_given(site: Api) {
     let token = token_for(&site, "viewer");
     let a = agreement(&site);
     let what_if = |body: Value| {
-        let page = call(&site, Method::POST, "/api/2016-17/what-if", Some(&token), Some(&body));
+        let page = call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/what-if", Some(&token), Some(&body));
         assert_eq!(page.status, StatusCode::OK, "{body}: {}", page.text());
         json_of(&page)
     };
@@ -252,21 +268,26 @@ fn what_if_settles_the_outturn_given(site: Api) {
 
 fn what_if_names_each_amount_it_cannot_use(site: Api) {
     let token = token_for(&site, "viewer");
-    let post = |body: Value| call(&site, Method::POST, "/api/2016-17/what-if", Some(&token), Some(&body));
+    let post =
+        |body: Value| call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/what-if", Some(&token), Some(&body));
     let page =
         post(json!({ "lines": { "OP:home-support": "12.345", "OP:older-people": "lots" }, "pools": { "LD": "x" } }));
     assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "lines.OP:home-support");
     assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "lines.OP:older-people");
     assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "pools.LD");
     let page = post(json!({ "lines": { "OP:nope": "1.00" }, "pools": { "NOPE": "1.00" } }));
-    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "lines.OP:nope: the 2016-17 agreement has no such line");
+    assert_error(
+        &page,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "lines.OP:nope: the agreement oxon-s75 2016-17 has no such line",
+    );
     assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "pools.NOPE");
     assert_error(&post(json!({ "month": "M13" })), StatusCode::UNPROCESSABLE_ENTITY, "M13");
     // Amounts are strings: a float would not be exact.
     assert_error(&post(json!({ "lines": { "OP:home-support": 12.5 } })), StatusCode::BAD_REQUEST, "expected a string");
     assert_error(&post(json!({ "line": {} })), StatusCode::BAD_REQUEST, "unknown field `line`");
     let page = site.send(
-        Request::post("/api/2016-17/what-if")
+        Request::post("/api/agreements/oxon-s75/2016-17/what-if")
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
             .body(Body::from("not JSON"))
             .expect("request"),
@@ -280,21 +301,21 @@ fn what_if_names_each_amount_it_cannot_use(site: Api) {
 fn a_budget_holder_forecasts_their_cost_centre(site: Api) {
     let token = token_for(&site, "budget-holder");
     let entry = forecast_entry("OCC-OP01-001", "1234567.89");
-    let page = call(&site, Method::POST, "/api/2016-17/forecasts", Some(&token), Some(&entry));
+    let page = call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/forecasts", Some(&token), Some(&entry));
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     let saved = json_of(&page);
     assert_eq!(
         (&saved["month"], &saved["cost_centre"], &saved["outturn"], &saved["entered_by"]),
         (&json!("M2"), &json!("OCC-OP01-001"), &json!("1234567.89"), &json!("budget-holder"))
     );
-    let listed = get_json(&site, "/api/2016-17/forecasts", &token);
+    let listed = get_json(&site, "/api/agreements/oxon-s75/2016-17/forecasts", &token);
     assert!(listed["forecasts"].as_array().expect("list").contains(&saved), "{listed}");
     let store = site.store();
     let entry = store.audit_log().expect("log").pop().expect("an entry");
     assert_eq!((entry.actor.as_str(), entry.action.as_str()), ("budget-holder", "set-forecast"));
     assert!(entry.subject.contains("OCC-OP01-001"), "{}", entry.subject);
     // The report forecasts the cost centre from it.
-    let report = get_json(&site, "/api/2016-17/report?month=M2", &token);
+    let report = get_json(&site, "/api/agreements/oxon-s75/2016-17/report?month=M2", &token);
     let row = report["pools"][0]["rows"]
         .as_array()
         .expect("rows")
@@ -307,15 +328,27 @@ fn a_budget_holder_forecasts_their_cost_centre(site: Api) {
     let page = call(
         &site,
         Method::POST,
-        "/api/2016-17/forecasts",
+        "/api/agreements/oxon-s75/2016-17/forecasts",
         Some(&token),
         Some(&json!({"month": "M14", "cost_centre": "OCC-OP01-001", "outturn": "1.234"})),
     );
     assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "month: invalid month `M14`");
     assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "outturn: invalid amount `1.234`");
-    let page = call(&site, Method::POST, "/api/2016-17/forecasts", Some(&token), Some(&forecast_entry("NOPE", "1.00")));
+    let page = call(
+        &site,
+        Method::POST,
+        "/api/agreements/oxon-s75/2016-17/forecasts",
+        Some(&token),
+        Some(&forecast_entry("NOPE", "1.00")),
+    );
     assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "cost centre `NOPE` is not in the 2016-17 plan");
-    let page = call(&site, Method::POST, "/api/2016-17/forecasts", Some(&token), Some(&json!({"month": "M2"})));
+    let page = call(
+        &site,
+        Method::POST,
+        "/api/agreements/oxon-s75/2016-17/forecasts",
+        Some(&token),
+        Some(&json!({"month": "M2"})),
+    );
     assert_error(&page, StatusCode::BAD_REQUEST, "missing field `cost_centre`");
 }
 
@@ -331,13 +364,18 @@ fn forecasts_and_payments_are_refused_without_the_right(site: Api) {
     let (occ, holder, viewer) =
         (token_for(&site, "occ-finance"), token_for(&site, "budget-holder"), token_for(&site, "viewer"));
     let unchanged = before(&site);
-    let page =
-        call(&site, Method::POST, "/api/2016-17/forecasts", Some(&occ), Some(&forecast_entry("OCCG-OP01-001", "1.00")));
+    let page = call(
+        &site,
+        Method::POST,
+        "/api/agreements/oxon-s75/2016-17/forecasts",
+        Some(&occ),
+        Some(&forecast_entry("OCCG-OP01-001", "1.00")),
+    );
     assert_error(&page, StatusCode::FORBIDDEN, "cannot enter forecasts for OCCG-OP01-001 (OCCG)");
     let page = call(
         &site,
         Method::POST,
-        "/api/2016-17/forecasts",
+        "/api/agreements/oxon-s75/2016-17/forecasts",
         Some(&holder),
         Some(&forecast_entry("OCC-OP01-002", "1.00")),
     );
@@ -345,14 +383,14 @@ fn forecasts_and_payments_are_refused_without_the_right(site: Api) {
     let page = call(
         &site,
         Method::POST,
-        "/api/2016-17/forecasts",
+        "/api/agreements/oxon-s75/2016-17/forecasts",
         Some(&viewer),
         Some(&forecast_entry("OCC-OP01-001", "1.00")),
     );
     assert_error(&page, StatusCode::FORBIDDEN, "");
     let payment = json!({ "pool": "OP", "from": "OCCG", "month": "M1", "raised_on": "2016-02-20" });
     for token in [&viewer, &holder] {
-        let page = call(&site, Method::POST, "/api/2016-17/payments", Some(token), Some(&payment));
+        let page = call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/payments", Some(token), Some(&payment));
         assert_error(&page, StatusCode::FORBIDDEN, "cannot record payments from OCCG to OCC");
     }
     assert!(before(&site) == unchanged, "nothing changed, nothing audited");
@@ -363,7 +401,7 @@ fn a_payment_is_recorded_and_listed(site: Api) {
     let a = agreement(&site);
     let payment =
         json!({ "pool": "OP", "from": "OCCG", "month": "M1", "raised_on": "2016-02-20", "paid_on": "2016-03-01" });
-    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&payment));
+    let page = call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/payments", Some(&token), Some(&payment));
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     let saved = json_of(&page);
     let instalment = pooled_app::scheduled_instalment(&a, "OP", "OCCG", month(1)).expect("instalment");
@@ -374,31 +412,31 @@ fn a_payment_is_recorded_and_listed(site: Api) {
             "amount": instalment.amount.to_plain_string(), "raised": "2016-02-20", "paid": "2016-03-01",
         })
     );
-    let listed = get_json(&site, "/api/2016-17/payments", &token);
+    let listed = get_json(&site, "/api/agreements/oxon-s75/2016-17/payments", &token);
     assert!(listed["payments"].as_array().expect("list").contains(&saved));
     let entry = site.store().audit_log().expect("log").pop().expect("an entry");
     assert_eq!(entry.actor, "occg-finance");
     // Only raised so far, then a payment dated before it was raised, bad dates, and an
     // instalment not in the schedule.
     let raised = json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": null });
-    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&raised));
+    let page = call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/payments", Some(&token), Some(&raised));
     assert_eq!(json_of(&page)["paid"], Value::Null);
     let early =
         json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": "2016-03-01" });
-    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&early));
+    let page = call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/payments", Some(&token), Some(&early));
     assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "before it was raised");
     let bad = json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "20/03/2016" });
-    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&bad));
+    let page = call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/payments", Some(&token), Some(&bad));
     assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "raised_on: invalid date");
     let unknown = json!({ "pool": "NOPE", "from": "OCCG", "month": "M2" });
-    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&unknown));
+    let page = call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/payments", Some(&token), Some(&unknown));
     assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "no instalment from OCCG to pool NOPE");
 }
 
 fn a_session_needs_its_csrf_header_to_write(site: Api) {
     let session = site.session("budget-holder");
     let request = |csrf: Option<&str>| {
-        let mut r = Request::post("/api/2016-17/forecasts")
+        let mut r = Request::post("/api/agreements/oxon-s75/2016-17/forecasts")
             .header(header::COOKIE, &session.cookie)
             .header(header::CONTENT_TYPE, "application/json");
         if let Some(token) = csrf {
@@ -414,8 +452,9 @@ fn a_session_needs_its_csrf_header_to_write(site: Api) {
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     assert_eq!(json_of(&page)["outturn"], "99.00");
     // Reading needs no header.
-    let page = site
-        .send(Request::get("/api/years").header(header::COOKIE, &session.cookie).body(Body::empty()).expect("request"));
+    let page = site.send(
+        Request::get("/api/agreements").header(header::COOKIE, &session.cookie).body(Body::empty()).expect("request"),
+    );
     assert_eq!(page.status, StatusCode::OK);
     // Every other write is refused without it too (and says so as its description does).
     for (method, path) in described_routes(site.document()).into_iter().filter(|(m, _)| m == Method::POST) {
@@ -469,7 +508,7 @@ fn tokens_page_makes_shows_once_and_revokes(site: Api) {
     let page = call(
         &site,
         Method::POST,
-        "/api/2016-17/forecasts",
+        "/api/agreements/oxon-s75/2016-17/forecasts",
         Some(&secret),
         Some(&forecast_entry("OCC-OP01-003", "5.00")),
     );
@@ -487,29 +526,34 @@ fn tokens_page_makes_shows_once_and_revokes(site: Api) {
     let revoke = format!("/account/tokens/{}/revoke", made.id);
     assert_eq!(site.post_as("manager", &revoke, &[]).status, StatusCode::NOT_FOUND);
     assert_eq!(site.post_as("occ-finance", "/account/tokens/x/revoke", &[]).status, StatusCode::NOT_FOUND);
-    assert_eq!(call(&site, Method::GET, "/api/years", Some(&secret), None).status, StatusCode::OK);
+    assert_eq!(call(&site, Method::GET, "/api/agreements", Some(&secret), None).status, StatusCode::OK);
     // Its owner can.
     let page = site.post_as("occ-finance", &revoke, &[]);
     let after = site.follow_as("occ-finance", &page);
     assert!(after.text().contains(&format!("Token {} (nightly &lt;import&gt;) is revoked", made.id)));
     assert!(!after.text().contains(&format!("action=\"{revoke}\"")), "no revoke button on a revoked token");
-    assert_error(&call(&site, Method::GET, "/api/years", Some(&secret), None), StatusCode::UNAUTHORIZED, "revoked");
+    assert_error(
+        &call(&site, Method::GET, "/api/agreements", Some(&secret), None),
+        StatusCode::UNAUTHORIZED,
+        "revoked",
+    );
     let entry = store.audit_log().expect("log").pop().expect("an entry");
     assert_eq!(entry.actor, "occ-finance");
 }
 
 /// Sends an extract as `POST /api/imports`, then polls its job until it has finished.
 fn import_through_the_api(site: &Api, token: &str, file: &[u8]) -> Value {
-    let request = Request::post("/api/imports?partner=OCC&period=2016-06&file_name=occ-june.csv")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "text/csv")
-        .body(Body::from(file.to_vec()))
-        .expect("request");
+    let request =
+        Request::post("/api/agreements/oxon-s75/2016-17/imports?partner=OCC&period=2016-06&file_name=occ-june.csv")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "text/csv")
+            .body(Body::from(file.to_vec()))
+            .expect("request");
     let started = json_of(&site.send(request));
     let id = started["id"].as_u64().expect("a job id");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        let job = get_json(site, &format!("/api/imports/{id}"), token);
+        let job = get_json(site, &format!("/api/agreements/oxon-s75/2016-17/imports/{id}"), token);
         if job["status"] != "running" {
             return job;
         }
@@ -545,22 +589,23 @@ fn a_ledger_import_lists_its_bad_rows_then_imports_the_corrected_file(site: Api)
     assert_eq!(latest.imported_by, "occ-finance");
     // Another partner's finance officer may neither import OCC's ledger nor see the job.
     let other = token_for(&site, "occg-finance");
-    let request = Request::post("/api/imports?partner=OCC&period=2016-06&file_name=occ.csv")
-        .header(header::AUTHORIZATION, format!("Bearer {other}"))
-        .body(Body::from(good))
-        .expect("request");
+    let request =
+        Request::post("/api/agreements/oxon-s75/2016-17/imports?partner=OCC&period=2016-06&file_name=occ.csv")
+            .header(header::AUTHORIZATION, format!("Bearer {other}"))
+            .body(Body::from(good))
+            .expect("request");
     assert_error(&site.send(request), StatusCode::FORBIDDEN, "cannot import OCC's ledger");
     let id = done["id"].as_u64().expect("id");
     assert_eq!(
-        call(&site, Method::GET, &format!("/api/imports/{id}"), Some(&other), None).status,
+        call(&site, Method::GET, &format!("/api/agreements/oxon-s75/2016-17/imports/{id}"), Some(&other), None).status,
         StatusCode::NOT_FOUND
     );
 }
 
 fn meetings_hide_confidential_items_from_all_but_the_boards_members(site: Api) {
-    let scheduled = site.post_as("manager", "/board/2016-17/meetings", &[("date", "2016-09-15")]);
+    let scheduled = site.post_as("manager", "/agreements/oxon-s75/2016-17/board/meetings", &[("date", "2016-09-15")]);
     assert_eq!(scheduled.status, StatusCode::SEE_OTHER, "{}", scheduled.text());
-    let meeting = "/board/2016-17/meetings/2016-09-15";
+    let meeting = "/agreements/oxon-s75/2016-17/board/meetings/2016-09-15";
     for (title, confidential) in [("Budget monitoring", false), ("Provider in difficulty", true)] {
         let version = hidden_field(&site.get(meeting).text(), "version").expect("version");
         let mut fields = vec![("version", version.as_str()), ("action", "item"), ("title", title)];
@@ -573,7 +618,7 @@ fn meetings_hide_confidential_items_from_all_but_the_boards_members(site: Api) {
         [("board", true), ("manager", true), ("viewer", false), ("occg-finance", false), ("admin", false)]
     {
         let token = token_for(&site, user);
-        let json = get_json(&site, "/api/2016-17/meetings", &token);
+        let json = get_json(&site, "/api/agreements/oxon-s75/2016-17/meetings", &token);
         let titles: Vec<&str> = json["meetings"][0]["items"]
             .as_array()
             .expect("items")
@@ -592,8 +637,8 @@ fn meetings_hide_confidential_items_from_all_but_the_boards_members(site: Api) {
 /// the answers in one way fails them, naming the difference.
 fn a_document_that_differs_from_the_answers_fails_them(site: Api) {
     let token = token_for(&site, "viewer");
-    let report = call(&site, Method::GET, "/api/2016-17/report", Some(&token), None);
-    let missing = call(&site, Method::GET, "/api/imports/99", Some(&token), None);
+    let report = call(&site, Method::GET, "/api/agreements/oxon-s75/2016-17/report", Some(&token), None);
+    let missing = call(&site, Method::GET, "/api/agreements/oxon-s75/2016-17/imports/99", Some(&token), None);
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     let document = site.document();
     let rename = |from: &'static str, to: &'static str| {
@@ -617,35 +662,35 @@ fn a_document_that_differs_from_the_answers_fails_them(site: Api) {
         (
             "a field renamed",
             with_schema(document, "Report", rename("month", "report_month")),
-            "/api/2016-17/report",
+            "/api/agreements/oxon-s75/2016-17/report",
             &report,
             "report_month",
         ),
         (
             "a field left out",
             with_schema(document, "Report", leave_out("warnings")),
-            "/api/2016-17/report",
+            "/api/agreements/oxon-s75/2016-17/report",
             &report,
             "warnings",
         ),
         (
             "amounts with three decimals",
             with_schema(document, "Amount", |s| _ = s.insert("pattern".into(), json!(r"^-?[0-9]+\.[0-9]{3}$"))),
-            "/api/2016-17/report",
+            "/api/agreements/oxon-s75/2016-17/report",
             &report,
             "[0-9]{3}",
         ),
         (
             "a row level the answers do not keep to",
             with_schema(document, "Level", |s| _ = s.insert("enum".into(), json!(["pool", "segment", "line"]))),
-            "/api/2016-17/report",
+            "/api/agreements/oxon-s75/2016-17/report",
             &report,
             "cost centre",
         ),
         (
             "the error shape renamed",
             with_schema(document, "Error", rename("details", "problems")),
-            "/api/imports/99",
+            "/api/agreements/oxon-s75/2016-17/imports/99",
             &missing,
             "problems",
         ),
@@ -657,7 +702,8 @@ fn a_document_that_differs_from_the_answers_fails_them(site: Api) {
     }
     // An answer with a status its operation does not describe fails too.
     let teapot = Page { status: StatusCode::IM_A_TEAPOT, headers: report.headers.clone(), body: report.body.clone() };
-    let why = check(document, &Method::GET, "/api/2016-17/report", &teapot).expect_err("an undescribed status");
+    let why = check(document, &Method::GET, "/api/agreements/oxon-s75/2016-17/report", &teapot)
+        .expect_err("an undescribed status");
     assert!(why.contains("describes no 418 answer"), "{why}");
 }
 
@@ -667,12 +713,12 @@ fn a_document_that_differs_from_the_answers_fails_them(site: Api) {
 /// reference.
 fn server_errors_answer_as_described_with_a_reference(mut site: Api) {
     let token = token_for(&site, "manager");
-    let missing = call(&site, Method::GET, "/api/imports/99", Some(&token), None);
+    let missing = call(&site, Method::GET, "/api/agreements/oxon-s75/2016-17/imports/99", Some(&token), None);
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(json_of(&missing).get("reference").is_none(), "{}", missing.text());
     let reference = |page: &Page| page.headers["x-request-id"].to_str().expect("ASCII").to_string();
     site.sql("ALTER TABLE payment RENAME TO payment_gone");
-    let broken = call(&site, Method::GET, "/api/2016-17/payments", Some(&token), None);
+    let broken = call(&site, Method::GET, "/api/agreements/oxon-s75/2016-17/payments", Some(&token), None);
     let expected = json!({
         "error": "Sorry, there is a problem with the database",
         "details": [],

@@ -43,7 +43,7 @@ fn index_of(a: &Agreement, pool: &str, from: &str, month_number: u32) -> (usize,
 fn the_payments_page_shows_every_instalment_and_the_totals(site: Site) {
     let a = agreement(&site);
     let instalments = schedule(&a);
-    let page = site.get_as("viewer", "/payments/2016-17");
+    let page = site.get_as("viewer", "/agreements/oxon-s75/2016-17/payments");
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     let table = table_html(&html, "schedule");
@@ -66,7 +66,7 @@ fn the_payments_page_shows_every_instalment_and_the_totals(site: Site) {
     }
     assert!(!html.contains("name=\"raised_on\""), "a viewer records nothing");
     assert!(html.contains("today in England"), "the day statuses are reckoned from is said");
-    assert!(html.contains("href=\"/settlement/2016-17\""), "the year-end invoices are a link away");
+    assert!(html.contains("href=\"/agreements/oxon-s75/2016-17/settlement\""), "the year-end invoices are a link away");
     // Totals per paying partner: the CCG pays the council for OP, LD and PD; the council
     // pays the CCG, MH's host.
     let totals = table_html(&html, "totals");
@@ -84,22 +84,22 @@ fn the_payments_page_shows_every_instalment_and_the_totals(site: Site) {
     let all: Money = instalments.iter().map(|i| i.amount).sum();
     assert_eq!(row_cells(totals, ">All instalments<")[2], pounds(all));
     // What the page shows is what the downloads hold.
-    let csv = csv_rows(&site.get_as("viewer", "/payments/2016-17?format=csv&table=schedule").body);
+    let csv = csv_rows(&site.get_as("viewer", "/agreements/oxon-s75/2016-17/payments?format=csv&table=schedule").body);
     assert_eq!(csv[0][..6], ["Pool", "From", "To", "Month", "Due", "Amount"]);
     let amounts: Vec<String> = csv[1..].iter().map(|r| r[5].clone()).collect();
     let expected: Vec<String> = instalments.iter().map(|i| i.amount.to_plain_string()).collect();
     assert_eq!(amounts, expected);
-    let xlsx = site.get_as("viewer", "/payments/2016-17?format=xlsx&table=totals");
+    let xlsx = site.get_as("viewer", "/agreements/oxon-s75/2016-17/payments?format=xlsx&table=totals");
     assert_eq!(xlsx.status, StatusCode::OK);
     let cells = xlsx_cells(&site, &xlsx.body, "totals");
     assert_eq!(cells.len(), 1 + 1 + 2 + 1, "title, header, a row per paying partner and the total");
     // One pool's instalments.
-    let mh = site.get_as("viewer", "/payments/2016-17?pool=MH").text();
+    let mh = site.get_as("viewer", "/agreements/oxon-s75/2016-17/payments?pool=MH").text();
     let rows = table_html(&mh, "schedule").matches("id=\"instalment-").count();
     assert_eq!(rows, instalments.iter().filter(|i| i.pool == "MH").count());
     let occ: Money = instalments.iter().filter(|i| i.pool == "MH").map(|i| i.amount).sum();
     assert_eq!(row_cells(table_html(&mh, "totals"), ">All instalments<")[2], pounds(occ));
-    assert_eq!(site.get_as("viewer", "/payments/2016-17?pool=NOPE").status, StatusCode::NOT_FOUND);
+    assert_eq!(site.get_as("viewer", "/agreements/oxon-s75/2016-17/payments?pool=NOPE").status, StatusCode::NOT_FOUND);
     assert_eq!(site.get_as("viewer", "/payments/2030-31").status, StatusCode::NOT_FOUND);
 }
 
@@ -107,11 +107,11 @@ fn a_finance_officer_records_an_instalment_raised_and_paid(site: Site) {
     let a = agreement(&site);
     // The council pays the CCG, MH's host.
     let (ix, mh_m3) = index_of(&a, "MH", "OCC", 3);
-    let form = site.get_as("occ-finance", "/payments/2016-17").text();
+    let form = site.get_as("occ-finance", "/agreements/oxon-s75/2016-17/payments").text();
     assert!(form.contains(&format!("id=\"record-{ix}\"")), "the row has its form");
     let fields =
         [("pool", "MH"), ("from", "OCC"), ("month", "M3"), ("raised_on", "2016-05-20"), ("paid_on", "2016-06-01")];
-    let recorded = site.post_as("occ-finance", "/payments/2016-17", &fields);
+    let recorded = site.post_as("occ-finance", "/agreements/oxon-s75/2016-17/payments", &fields);
     assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.text());
     let page = site.follow_as("occ-finance", &recorded);
     assert_eq!(page.status, StatusCode::OK);
@@ -141,19 +141,22 @@ fn a_finance_officer_records_an_instalment_raised_and_paid(site: Site) {
     assert_eq!(entry.subject, "payment oxon-s75 2016-17 MH from OCC M3");
     // The other partner's finance officer may record it too: the CCG is paid.
     let cleared = [("pool", "MH"), ("from", "OCC"), ("month", "M3"), ("raised_on", "2016-05-20"), ("paid_on", "")];
-    assert_eq!(site.post_as("occg-finance", "/payments/2016-17", &cleared).status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        site.post_as("occg-finance", "/agreements/oxon-s75/2016-17/payments", &cleared).status,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(store.payments(&oxon()).expect("payments")[0].paid_on, None, "a correction clears the date");
 }
 
 fn payments_are_refused_to_viewers_budget_holders_and_forms_without_the_token(site: Site) {
     let fields = [("pool", "OP"), ("from", "OCCG"), ("month", "M1"), ("raised_on", "2016-02-20"), ("paid_on", "")];
     for user in ["viewer", "budget-holder"] {
-        let page = site.post_as(user, "/payments/2016-17", &fields);
+        let page = site.post_as(user, "/agreements/oxon-s75/2016-17/payments", &fields);
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{user}");
         assert!(page.text().contains("who cannot record payments from OCCG to OCC"), "{user}");
     }
     let session = site.session("manager");
-    let page = site.post_raw(Some(&session.cookie), "/payments/2016-17", &fields);
+    let page = site.post_raw(Some(&session.cookie), "/agreements/oxon-s75/2016-17/payments", &fields);
     assert_eq!(page.status, StatusCode::FORBIDDEN, "no CSRF token");
     assert!(site.store().payments(&oxon()).expect("payments").is_empty(), "nothing stored");
 }
@@ -163,7 +166,7 @@ fn statuses_are_as_at_the_day_in_england(mut site: Site) {
     // instalment for M2 fell due on 1 April: overdue in England, not yet by UTC's date.
     let at: pooled_store::Timestamp = "2016-04-01T23:30:00Z".parse().expect("a time");
     site.rebuild(|web| pooled_web::router(std::sync::Arc::new(web.with_clock(pooled_app::clock::Clock::Fixed(at)))));
-    let html = site.get_as("viewer", "/payments/2016-17").text();
+    let html = site.get_as("viewer", "/agreements/oxon-s75/2016-17/payments").text();
     assert!(html.contains("Statuses are as at 2016-04-02, today in England"), "{html}");
     let a = agreement(&site);
     let state = |month: u32| {
@@ -201,7 +204,7 @@ fn an_unscheduled_or_impossible_payment_is_shown_back(site: Site) {
     ] {
         // `m01` is M1 as a person might type it: the refused row is still found.
         let fields = [("pool", pool), ("from", from), ("month", "m01"), ("raised_on", raised), ("paid_on", paid)];
-        let page = site.post_as("manager", "/payments/2016-17", &fields);
+        let page = site.post_as("manager", "/agreements/oxon-s75/2016-17/payments", &fields);
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{pool} {from} {raised} {paid}");
         let html = page.text();
         assert!(html.contains("<title>Error: "));
@@ -212,7 +215,7 @@ fn an_unscheduled_or_impossible_payment_is_shown_back(site: Site) {
             assert!(html.contains(&format!("value=\"{raised}\"")), "kept to correct");
         }
     }
-    assert_eq!(site.get("/payments/2016-17").status, StatusCode::OK);
+    assert_eq!(site.get("/agreements/oxon-s75/2016-17/payments").status, StatusCode::OK);
     let store = site.store();
     assert!(store.payments(&oxon()).expect("payments").is_empty(), "nothing stored");
     assert_eq!(store.audit_log().expect("log").len(), log, "nothing audited");
@@ -247,7 +250,10 @@ fn as_listed(entries: &[&AuditEntry]) -> Vec<(i64, String, String)> {
 
 fn the_audit_log_lists_entries_newest_first_and_filters_them(site: Site) {
     let fields = [("pool", "OP"), ("from", "OCCG"), ("month", "M1"), ("raised_on", "2016-02-20"), ("paid_on", "")];
-    assert_eq!(site.post_as("occg-finance", "/payments/2016-17", &fields).status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        site.post_as("occg-finance", "/agreements/oxon-s75/2016-17/payments", &fields).status,
+        StatusCode::SEE_OTHER
+    );
     site.session("manager");
     let page = site.get("/audit");
     assert_eq!(page.status, StatusCode::OK);

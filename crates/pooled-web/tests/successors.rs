@@ -55,18 +55,18 @@ fn each_months_report_is_headed_by_the_body_of_its_last_day(site: Api) {
     let store = site.store();
     // June is the CCG's last month; July the ICB's first.
     for (m, body, not) in [(3, CCG, ICB), (4, ICB, CCG)] {
-        let overview = site.get(&format!("/?year=2022-23&month=M{m}")).text();
+        let overview = site.get(&format!("/agreements/oxon-s75-2022/2022-23?month=M{m}")).text();
         let pools = table_html(&overview, "pools");
         assert!(pools.contains(&format!("{body} share")) && !pools.contains(&format!("{not} share")), "M{m}: {pools}");
 
-        let pool = site.get(&format!("/pools/2022-23/HESC?month=M{m}")).text();
+        let pool = site.get(&format!("/agreements/oxon-s75-2022/2022-23/pools/HESC?month=M{m}")).text();
         let impact = table_html(&pool, "risk-impact");
         assert!(impact.contains(&format!("{body} total")) && !impact.contains(not), "M{m}: {impact}");
         // The CCG's cost centres, headed by the month's body.
         let ccg_cost_centre = row_cells(table_html(&pool, "report"), "OCCG-");
         assert_eq!(ccg_cost_centre[1], body, "M{m}: {ccg_cost_centre:?}");
 
-        let got = get_json(&site, &format!("/api/2022-23/report?month=M{m}"), &token);
+        let got = get_json(&site, &format!("/api/agreements/oxon-s75-2022/2022-23/report?month=M{m}"), &token);
         let report = pooled_app::report(store.as_ref(), &oxon_2022(), month(m)).expect("report");
         let head = store.audit_head().expect("head");
         assert_eq!(got, as_json(pooled_app::json::report(&report, &head)), "M{m}");
@@ -85,7 +85,7 @@ fn instalments_are_the_ccgs_before_july_and_the_icbs_from_it(site: Api) {
     let payer = |m: u32| if m < 4 { CCG } else { ICB };
     assert_eq!(instalments.len(), 12, "the CCG's Live Well contribution, month by month");
 
-    let page = site.get("/payments/2022-23").text();
+    let page = site.get("/agreements/oxon-s75-2022/2022-23/payments").text();
     for (ix, i) in instalments.iter().enumerate() {
         let cells = row_cells(&page, &format!("id=\"instalment-{ix}\""));
         let m = i.month.number();
@@ -97,7 +97,7 @@ fn instalments_are_the_ccgs_before_july_and_the_icbs_from_it(site: Api) {
     let nine: Money = instalments[3..].iter().map(|i| i.amount).sum();
     assert_eq!(row_cells(totals, &format!(">{CCG}<"))[..3], [CCG, "OCC", pounds(three).as_str()]);
     assert_eq!(row_cells(totals, &format!(">{ICB}<"))[..3], [ICB, "OCC", pounds(nine).as_str()]);
-    let csv = site.get("/payments/2022-23?format=csv&table=schedule");
+    let csv = site.get("/agreements/oxon-s75-2022/2022-23/payments?format=csv&table=schedule");
     let rows = csv_rows(&csv.body);
     assert_eq!(rows.iter().filter(|r| r.get(1).map(String::as_str) == Some(ICB)).count(), 9, "{rows:?}");
 
@@ -110,21 +110,45 @@ fn instalments_are_the_ccgs_before_july_and_the_icbs_from_it(site: Api) {
     let icb = token_for(&site, "icb-finance");
     let ccg = token_for(&site, "occg-finance");
     let entry = |from: &str, m: &str| json!({ "pool": "HESC", "from": from, "month": m, "raised_on": "2022-06-20", "paid_on": "2022-07-01" });
-    let page = call(&site, Method::POST, "/api/2022-23/payments", Some(&icb), Some(&entry(ICB, "M4")));
+    let page = call(
+        &site,
+        Method::POST,
+        "/api/agreements/oxon-s75-2022/2022-23/payments",
+        Some(&icb),
+        Some(&entry(ICB, "M4")),
+    );
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     let saved: Value = serde_json::from_slice(&page.body).expect("JSON");
     assert_eq!((saved["from"].as_str(), saved["paid"].as_str()), (Some(ICB), Some("2022-07-01")));
     let recorded = store.payments(&oxon_2022()).expect("payments");
     assert_eq!(recorded.iter().map(|p| (p.from.as_str(), p.month.number())).collect::<Vec<_>>(), [(CCG, 4)]);
     // The CCG no longer pays from July; the ICB did not pay before it.
-    let refused = call(&site, Method::POST, "/api/2022-23/payments", Some(&ccg), Some(&entry(CCG, "M5")));
+    let refused = call(
+        &site,
+        Method::POST,
+        "/api/agreements/oxon-s75-2022/2022-23/payments",
+        Some(&ccg),
+        Some(&entry(CCG, "M5")),
+    );
     assert_error(&refused, StatusCode::FORBIDDEN, "who cannot record payments from BOB-ICB to OCC");
-    let early = call(&site, Method::POST, "/api/2022-23/payments", Some(&icb), Some(&entry(ICB, "M2")));
+    let early = call(
+        &site,
+        Method::POST,
+        "/api/agreements/oxon-s75-2022/2022-23/payments",
+        Some(&icb),
+        Some(&entry(ICB, "M2")),
+    );
     assert_error(&early, StatusCode::UNPROCESSABLE_ENTITY, "`BOB-ICB` holds OCCG's place only from 2022-07-01");
-    let theirs = call(&site, Method::POST, "/api/2022-23/payments", Some(&icb), Some(&entry(CCG, "M2")));
+    let theirs = call(
+        &site,
+        Method::POST,
+        "/api/agreements/oxon-s75-2022/2022-23/payments",
+        Some(&icb),
+        Some(&entry(CCG, "M2")),
+    );
     assert_error(&theirs, StatusCode::FORBIDDEN, "who cannot record payments from OCCG to OCC");
 
-    let listed = get_json(&site, "/api/2022-23/payments", &icb);
+    let listed = get_json(&site, "/api/agreements/oxon-s75-2022/2022-23/payments", &icb);
     let recorded = store.payments(&oxon_2022()).expect("payments");
     assert_eq!(listed, as_json(pooled_app::json::payments(&a, &instalments, &recorded)));
     let from: Vec<&str> =
@@ -133,14 +157,14 @@ fn instalments_are_the_ccgs_before_july_and_the_icbs_from_it(site: Api) {
 
     // On the page, each officer records the instalments of its own body, by their rows.
     let forms = |user: &str| {
-        let page = site.get_as(user, "/payments/2022-23").text();
+        let page = site.get_as(user, "/agreements/oxon-s75-2022/2022-23/payments").text();
         (0..12).filter(|ix| page.contains(&format!("id=\"record-{ix}\""))).collect::<Vec<_>>()
     };
     assert_eq!(forms("icb-finance"), (3..12).collect::<Vec<_>>());
     assert_eq!(forms("occg-finance"), (0..3).collect::<Vec<_>>());
     let recorded = site.post_as(
         "icb-finance",
-        "/payments/2022-23",
+        "/agreements/oxon-s75-2022/2022-23/payments",
         &[("pool", "HESC"), ("from", CCG), ("month", "M5"), ("raised_on", "2022-07-20")],
     );
     let page = site.follow_as("icb-finance", &recorded).text();
@@ -153,7 +177,7 @@ fn the_settlement_and_its_invoices_name_the_icb(site: Api) {
     let end = pooled_app::year_end(store.as_ref(), &oxon_2022(), &[]).expect("year end");
     assert!(!end.invoices.is_empty(), "two months of ledger leave the pool underspent");
 
-    let page = site.get("/settlement/2022-23").text();
+    let page = site.get("/agreements/oxon-s75-2022/2022-23/settlement").text();
     let invoices = table_html(&page, "invoices");
     for i in &end.invoices {
         let cells = row_cells(invoices, &format!(">{}<", i.pool));
@@ -163,10 +187,10 @@ fn the_settlement_and_its_invoices_name_the_icb(site: Api) {
     assert!(!invoices.contains(CCG), "the CCG is gone by the year end: {invoices}");
     let hesc = table_html(&page, "HESC");
     assert!(hesc.contains("BOB-ICB total") && !hesc.contains(CCG), "{hesc}");
-    let csv = csv_rows(&site.get("/settlement/2022-23?format=csv&table=invoices").body);
+    let csv = csv_rows(&site.get("/agreements/oxon-s75-2022/2022-23/settlement?format=csv&table=invoices").body);
     assert!(csv.iter().skip(1).any(|r| r.contains(&ICB.to_string())), "{csv:?}");
 
-    let got = get_json(&site, "/api/2022-23/settlement", &token);
+    let got = get_json(&site, "/api/agreements/oxon-s75-2022/2022-23/settlement", &token);
     let head = store.audit_head().expect("head");
     assert_eq!(got, as_json(pooled_app::json::year_end(&end.settlements, &end.invoices, &head)));
     let named: Vec<&str> = got["invoices"]

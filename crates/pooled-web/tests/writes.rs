@@ -28,14 +28,14 @@ fn forecast_for(store: &dyn Store, code: &str) -> Option<Money> {
 }
 
 fn a_budget_holder_enters_a_forecast_for_their_cost_centre(site: Site) {
-    let page = site.get_as("budget-holder", "/forecasts/2016-17");
+    let page = site.get_as("budget-holder", "/agreements/oxon-s75/2016-17/forecasts");
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert!(html.contains("<option value=\"OCC-OP01-001\""), "their cost centre");
     assert!(!html.contains("<option value=\"OCC-OP01-002\""), "no one else's");
     let saved = site.post_as(
         "budget-holder",
-        "/forecasts/2016-17",
+        "/agreements/oxon-s75/2016-17/forecasts",
         &[("month", "M2"), ("cost_centre", "OCC-OP01-001"), ("outturn", "1,234,567.89")],
     );
     let after = site.follow_as("budget-holder", &saved);
@@ -68,14 +68,17 @@ fn forecasts_are_refused_to_roles_without_the_cost_centre(site: Site) {
         ("occ-finance", "OCC-OP01-002", true),
         ("manager", "OCCG-OP01-002", true),
     ] {
-        let page =
-            site.post_as(user, "/forecasts/2016-17", &[("month", "M2"), ("cost_centre", code), ("outturn", "100.00")]);
+        let page = site.post_as(
+            user,
+            "/agreements/oxon-s75/2016-17/forecasts",
+            &[("month", "M2"), ("cost_centre", code), ("outturn", "100.00")],
+        );
         let expected = if allowed { StatusCode::SEE_OTHER } else { StatusCode::FORBIDDEN };
         assert_eq!(page.status, expected, "{user} forecasting {code}: {}", page.text());
     }
     let store = site.store();
     assert_eq!(forecast_for(store.as_ref(), "OCC-OP01-002"), Some(Money::parse("100.00").expect("amount")));
-    let viewer = site.get_as("viewer", "/forecasts/2016-17").text();
+    let viewer = site.get_as("viewer", "/agreements/oxon-s75/2016-17/forecasts").text();
     assert!(viewer.contains("You have no cost centres to forecast."));
 }
 
@@ -88,7 +91,7 @@ fn a_malformed_forecast_is_shown_back_and_nothing_changes(site: Site) {
     ] {
         let page = site.post_as(
             "manager",
-            "/forecasts/2016-17",
+            "/agreements/oxon-s75/2016-17/forecasts",
             &[("month", "M2"), ("cost_centre", code), ("outturn", outturn)],
         );
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{code} {outturn}");
@@ -130,7 +133,13 @@ fn an_import_with_a_bad_row_lists_it_then_the_corrected_file_imports(site: Site)
     let store = site.store();
     let imports_before = store.imports(&oxon()).expect("imports").len();
     let fields = [("partner", "OCC"), ("period", "2016-06")];
-    let started = site.upload_as("occ-finance", "/imports", &fields, ("occ-june.csv", bad.as_bytes()), true);
+    let started = site.upload_as(
+        "occ-finance",
+        "/agreements/oxon-s75/2016-17/imports",
+        &fields,
+        ("occ-june.csv", bad.as_bytes()),
+        true,
+    );
     let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
     let html = finished(&site, "occ-finance", &location);
     assert!(html.contains("Nothing was imported"), "{html}");
@@ -141,7 +150,8 @@ fn an_import_with_a_bad_row_lists_it_then_the_corrected_file_imports(site: Site)
     let csv = csv_rows(&site.get_as("occ-finance", &format!("{location}?format=csv&table=bad-rows")).body);
     assert_eq!(csv[1][0], "5");
     // The corrected extract.
-    let started = site.upload_as("occ-finance", "/imports", &fields, ("occ-june.csv", &good), true);
+    let started =
+        site.upload_as("occ-finance", "/agreements/oxon-s75/2016-17/imports", &fields, ("occ-june.csv", &good), true);
     let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
     let html = finished(&site, "occ-finance", &location);
     assert!(html.contains("Import complete"), "{html}");
@@ -150,7 +160,7 @@ fn an_import_with_a_bad_row_lists_it_then_the_corrected_file_imports(site: Site)
     assert_eq!((latest.partner.as_str(), latest.period.to_string(), latest.rows), ("OCC", "2016-06".into(), 200));
     assert_eq!(latest.imported_by, "occ-finance");
     assert!(html.contains(&format!("Imported 200 rows, net {}.", pounds(latest.total))));
-    let listed = site.get_as("manager", "/imports/new").text();
+    let listed = site.get_as("manager", "/agreements/oxon-s75/2016-17/imports/new").text();
     assert!(table_html(&listed, "imports").contains("occ-june.csv"));
 }
 
@@ -163,18 +173,19 @@ fn imports_are_refused_to_other_partners_and_without_the_token(site: Site) {
         ("budget-holder", true, StatusCode::FORBIDDEN),
         ("manager", false, StatusCode::FORBIDDEN),
     ] {
-        let page = site.upload_as(user, "/imports", &fields, ("occ.csv", &extract), csrf);
+        let page = site.upload_as(user, "/agreements/oxon-s75/2016-17/imports", &fields, ("occ.csv", &extract), csrf);
         assert_eq!(page.status, expected, "{user} csrf={csrf}");
     }
     assert!(site.store().imports(&oxon()).expect("imports").iter().all(|i| i.period.to_string() != "2016-06"));
-    let form = site.get_as("occg-finance", "/imports/new").text();
+    let form = site.get_as("occg-finance", "/agreements/oxon-s75/2016-17/imports/new").text();
     assert!(form.contains("<option value=\"OCCG\"") && !form.contains("<option value=\"OCC\""));
 }
 
 fn a_huge_header_or_many_bad_rows_make_a_short_page(site: Site) {
     let fields = [("partner", "OCC"), ("period", "2016-06")];
     let import = |name: &str, body: &[u8]| {
-        let started = site.upload_as("occ-finance", "/imports", &fields, (name, body), true);
+        let started =
+            site.upload_as("occ-finance", "/agreements/oxon-s75/2016-17/imports", &fields, (name, body), true);
         let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
         finished(&site, "occ-finance", &location)
     };
@@ -213,13 +224,22 @@ fn exports_carry_no_formulas_and_cut_text_too_long_for_a_cell(site: Site) {
     let long_code = spoil(3, &"d".repeat(40_000));
     let body = lines.join("\n") + "\n";
     let fields = [("partner", "OCC"), ("period", "2016-06")];
-    let started = site.upload_as("occ-finance", "/imports", &fields, ("occ-june.csv", body.as_bytes()), true);
+    let started = site.upload_as(
+        "occ-finance",
+        "/agreements/oxon-s75/2016-17/imports",
+        &fields,
+        ("occ-june.csv", body.as_bytes()),
+        true,
+    );
     let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
     assert!(finished(&site, "occ-finance", &location).contains("Import complete"));
     let plan = site.store().plan(&oxon()).expect("plan");
     let page = |code: &str, format: &str| {
         let pool = &plan.iter().find(|c| c.code == code).expect("planned").pool;
-        site.get_as("occg-finance", &format!("/pools/2016-17/{pool}/cost-centres/{code}?format={format}&table=ledger"))
+        site.get_as(
+            "occg-finance",
+            &format!("/agreements/oxon-s75/2016-17/pools/{pool}/cost-centres/{code}?format={format}&table=ledger"),
+        )
     };
     // The other partner's download shows the formula as text, and amounts as numbers.
     let csv = page(&formula_code, "csv");

@@ -21,7 +21,7 @@ pub struct ErrorBody {
     pub reference: Option<String>,
 }
 
-/// Every partner's settlement on an outturn given: `POST /api/{year}/what-if`.
+/// Every partner's settlement on an outturn given: `POST /api/agreements/{agreement}/{year}/what-if`.
 #[derive(Serialize, ToSchema)]
 pub struct WhatIfSettlement {
     pub financial_year: Year,
@@ -33,7 +33,7 @@ pub struct WhatIfSettlement {
 /// An import started through the API or the browser: its progress, then its outcome.
 #[derive(Serialize, ToSchema)]
 pub struct ImportJob {
-    /// The job's number: poll `/api/imports/{id}`.
+    /// The job's number: poll `/api/agreements/{agreement}/{year}/imports/{id}`.
     pub id: u64,
     /// The partner's id.
     pub partner: String,
@@ -85,7 +85,7 @@ pub struct Problem {
     pub message: String,
 }
 
-/// The board's meetings in a year: `GET /api/{year}/meetings`.
+/// The board's meetings in a year: `GET /api/agreements/{agreement}/{year}/meetings`.
 #[derive(Serialize, ToSchema)]
 pub struct Meetings {
     pub financial_year: Year,

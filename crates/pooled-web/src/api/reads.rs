@@ -195,11 +195,12 @@ pub async fn payments(State(web): State<Arc<Web>>, InAgreement(at): InAgreement)
     responses((status = 200, description = "Every forecast, by month entered, then cost centre.", body = Forecasts), NotFound),
 )]
 pub async fn forecasts(State(web): State<Arc<Web>>, InAgreement(at): InAgreement) -> ApiResult<Forecasts> {
-    let key = at.clone();
+    let (shared, key) = (Arc::clone(&web), at.clone());
     let forecasts = web
         .stores
         .run(move |store| {
-            // A year without an agreement is a 404, not an empty list.
+            // An agreement not loaded for the year is a 404, not an empty list.
+            shared.agreement(store, &key)?;
             Ok(store.forecasts(&key)?)
         })
         .await?;
@@ -215,8 +216,14 @@ pub async fn forecasts(State(web): State<Arc<Web>>, InAgreement(at): InAgreement
     responses((status = 200, description = "Every import, replaced ones too.", body = Imports), NotFound),
 )]
 pub async fn imports(State(web): State<Arc<Web>>, InAgreement(at): InAgreement) -> ApiResult<Imports> {
-    let key = at.clone();
-    let imports = web.stores.run(move |store| Ok(store.imports(&key)?)).await?;
+    let (shared, key) = (Arc::clone(&web), at.clone());
+    let imports = web
+        .stores
+        .run(move |store| {
+            shared.agreement(store, &key)?;
+            Ok(store.imports(&key)?)
+        })
+        .await?;
     Ok(Json(json::imports(&imports)))
 }
 

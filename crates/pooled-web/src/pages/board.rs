@@ -1,5 +1,5 @@
-//! The board: `/board/{year}` lists its members as they stood on a day, the register's
-//! history and the meetings; `/board/{year}/meetings/{date}` records one meeting, with
+//! The board: `.../board` lists its members as they stood on a day, the register's
+//! history and the meetings; `.../board/meetings/{date}` records one meeting, with
 //! the quorum recomputed from the attendance each time it changes. The pool manager
 //! keeps the records; everyone signed in reads them, but confidential agenda items, their
 //! papers and the decisions under them are shown only to the board's members
@@ -63,7 +63,7 @@ pub(crate) fn given(fields: &Fields) -> Result<(Given<'_>, Option<u32>), WebErro
     Ok((given, version))
 }
 
-/// `GET /board/{year}?on=2016-09-15`.
+/// `GET .../board?on=2016-09-15`.
 pub async fn page(
     State(web): State<Arc<Web>>,
     who: Identity,
@@ -268,7 +268,7 @@ fn register_forms(who: &Identity, at: &AgreementYear, records: &Records, board: 
     }
 }
 
-/// `POST /board/{year}/meetings`: a new meeting on a date, with nothing recorded yet.
+/// `POST .../board/meetings`: a new meeting on a date, with nothing recorded yet.
 pub async fn schedule(
     State(web): State<Arc<Web>>,
     who: Identity,
@@ -285,7 +285,7 @@ pub async fn schedule(
     Ok(Redirect::to(&scope::href(&at, &format!("/board/meetings/{date}"))).into_response())
 }
 
-/// `POST /board/{year}/register`: one change to the register (`action`): a deputy
+/// `POST .../board/register`: one change to the register (`action`): a deputy
 /// nominated, a seat's holder changed by written notification, or an urgent decision
 /// taken outside a meeting.
 pub async fn change_register(
@@ -340,7 +340,7 @@ pub(crate) fn visible(meeting: &Meeting, who: &Identity) -> Meeting {
     Meeting { items, decisions, views, ..meeting.clone() }
 }
 
-/// `GET /board/{year}/meetings/{date}`.
+/// `GET .../board/meetings/{date}`.
 pub async fn meeting_page(
     State(web): State<Arc<Web>>,
     who: Identity,
@@ -675,7 +675,7 @@ fn meeting_forms(
     }
 }
 
-/// `POST /board/{year}/meetings/{date}`: one change to the meeting (`action`), made to
+/// `POST .../board/meetings/{date}`: one change to the meeting (`action`), made to
 /// the version the form was drawn from.
 pub async fn edit_meeting(
     State(web): State<Arc<Web>>,

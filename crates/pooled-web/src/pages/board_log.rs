@@ -1,4 +1,4 @@
-//! Read-only views across the board's records: `/board/{year}/decisions`,
+//! Read-only views across the board's records: `.../board/decisions`,
 //! the decision log of the year's meetings and urgent decisions, and `/deadlines`, what is
 //! due, overdue or coming up for every year whose agreement has a board, counted in
 //! working days of the board's calendar.
@@ -180,7 +180,7 @@ fn decision_table(at: &AgreementYear, rows: &[Logged]) -> Table {
     }
 }
 
-/// `GET /board/{year}/decisions?outcome=agreed&q=plan`, and its table as CSV or XLSX.
+/// `GET .../board/decisions?outcome=agreed&q=plan`, and its table as CSV or XLSX.
 pub async fn decisions(
     State(web): State<Arc<Web>>,
     who: Identity,

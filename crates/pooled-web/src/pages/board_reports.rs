@@ -1,4 +1,4 @@
-//! Reports to the board: `/board/{year}/reports` shows the circulation log of the monthly
+//! Reports to the board: `.../board/reports` shows the circulation log of the monthly
 //! finance and performance report, which goes to members every month whether or not a
 //! meeting is held, each month with the day it is due by and where it stands in working
 //! days; and the action plans for forecast variances the monthly report flagged, tracked
@@ -127,7 +127,7 @@ fn plans_table(records: &Records, year: FinancialYear, today: Date) -> Table {
     }
 }
 
-/// `GET /board/{year}/reports`, and its tables as CSV or XLSX (`?format=csv&table=`).
+/// `GET .../board/reports`, and its tables as CSV or XLSX (`?format=csv&table=`).
 pub async fn page(
     State(web): State<Arc<Web>>,
     who: Identity,

@@ -156,7 +156,7 @@ pub fn check(document: &Value, method: &Method, path: &str, page: &Page) -> Resu
 }
 
 /// The document's operation for `method` on `path`: the path template that matches it
-/// with the most fixed segments (`/api/imports/{id}` is not `/api/{year}/imports`).
+/// with the most fixed segments.
 fn operation<'d>(document: &'d Value, method: &Method, path: &str) -> Option<(&'d str, &'d Value)> {
     let segments: Vec<&str> = path.split('/').collect();
     let paths = document["paths"].as_object()?;

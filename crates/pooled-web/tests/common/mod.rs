@@ -289,18 +289,29 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// The agreement, a plan of three cost centres per partner per line, M1 and M2 of ledger
-/// for both partners, and one forecast entered at M2.
+/// The agreement, its figures (as [`load_figures`] makes them, seed 0) and an account
+/// for each role.
 pub fn populate(store: &mut dyn Store, text: &str, dir: &std::path::Path) {
+    load_figures(store, text, dir, 0);
+    for account in accounts() {
+        store.create_user(&account, "test").expect("account");
+    }
+}
+
+/// The agreement, a plan of three cost centres per partner per line, M1 and M2 of ledger
+/// for each partner with cost centres (the first partner's ledger laid out as unit4
+/// writes it, the second's as oracle does), generated from `seed`, and one forecast
+/// entered at M2.
+pub fn load_figures(store: &mut dyn Store, text: &str, dir: &std::path::Path, seed: u64) {
     pooled_app::load_agreement(store, "agreement.toml", text, "test").expect("load agreement");
     let (agreement, _) = Agreement::parse(text).expect("valid");
     let year = agreement.financial_year();
     let key = pooled_app::agreement_year(&agreement);
     let plan = gen_plan(&agreement, 3, 1);
-    let plan_file = dir.join("plan.csv");
+    let plan_file = dir.join(format!("{}-plan.csv", agreement.id()));
     write_plan_csv(std::fs::File::create(&plan_file).expect("create"), &plan).expect("write plan");
     pooled_app::load_plan(store, &key, &plan_file, "test").expect("load plan");
-    for (partner, preset) in [("OCC", "unit4"), ("OCCG", "oracle")] {
+    for (partner, preset) in agreement.partners().iter().map(|p| p.id.as_str()).zip(["unit4", "oracle"]) {
         let mapping = Mapping::preset(preset).expect("preset");
         store.save_mapping(agreement.id(), partner, &mapping, "test").expect("mapping");
         let codes: Vec<String> = plan.iter().filter(|c| c.partner == partner).map(|c| c.code.clone()).collect();
@@ -311,8 +322,8 @@ pub fn populate(store: &mut dyn Store, text: &str, dir: &std::path::Path) {
             let period = Period { year, month: month(m) };
             let mut options = GenOptions::new(mapping.clone(), Span::Period(period), codes.clone());
             options.rows = 300;
-            options.seed = u64::from(m);
-            let file = dir.join(format!("{partner}-{m}.csv"));
+            options.seed = seed + u64::from(m);
+            let file = dir.join(format!("{}-{partner}-{m}.csv", agreement.id()));
             gen_ledger(&options, std::fs::File::create(&file).expect("create")).expect("generate");
             let request = pooled_app::ImportRequest {
                 agreement: agreement.id(),
@@ -324,9 +335,6 @@ pub fn populate(store: &mut dyn Store, text: &str, dir: &std::path::Path) {
             };
             pooled_app::import_ledger(store, &request, &mut |_, _| {}).expect("import");
         }
-    }
-    for account in accounts() {
-        store.create_user(&account, "test").expect("account");
     }
     let first = &plan[0];
     store.set_forecast(&key, month(2), &first.code, first.budget + whole_pounds(150_000), "test").expect("forecast");
