@@ -90,11 +90,11 @@ pub async fn page(
             "; decisions unanimous at quorate meetings" (cited(board.clause(BoardRule::Decisions))) "."
         }
         p class="govuk-body" {
-            a class="govuk-link" href={ (scope::href(&at, "/board")) "/decisions" } { "Decision log" } " · "
-            a class="govuk-link" href={ (scope::href(&at, "/board")) "/reports" } { "Reports to the board" } " · "
+            a class="govuk-link" href=(scope::href(&at, "/board/decisions")) { "Decision log" } " · "
+            a class="govuk-link" href=(scope::href(&at, "/board/reports")) { "Reports to the board" } " · "
             a class="govuk-link" href="/deadlines" { "What is due" }
         }
-        form method="get" action={ (scope::href(&at, "/board")) } class="app-inline-form" {
+        form method="get" action=(scope::href(&at, "/board")) class="app-inline-form" {
             div class="govuk-form-group" {
                 label class="govuk-label" for="on" { "Members on" }
                 input class="govuk-input govuk-input--width-10" id="on" name="on" type="date" value=(on);
@@ -189,13 +189,13 @@ fn register_forms(who: &Identity, at: &AgreementYear, records: &Records, board: 
     let version = records.register_version.map(|v| v.to_string()).unwrap_or_default();
     html! {
         h2 class="govuk-heading-m" { "Schedule a meeting" }
-        form method="post" action={ (scope::href(&at, "/board")) "/meetings" } class="app-inline-form" {
+        form method="post" action=(scope::href(at, "/board/meetings")) class="app-inline-form" {
             (csrf_field(who))
             (date_field("date", "date", "Date", None))
             button type="submit" class="govuk-button" { "Schedule meeting" }
         }
         h2 class="govuk-heading-m" { "Nominate a deputy" (cited(board.clause(BoardRule::Deputies))) }
-        form method="post" action={ (scope::href(&at, "/board")) "/register" } class="app-inline-form" {
+        form method="post" action=(scope::href(at, "/board/register")) class="app-inline-form" {
             (hidden_fields(who, &version, "nominate"))
             div class="govuk-form-group" {
                 label class="govuk-label" for="nominate-seat" { "Voting seat" }
@@ -208,7 +208,7 @@ fn register_forms(who: &Identity, at: &AgreementYear, records: &Records, board: 
             button type="submit" class="govuk-button govuk-button--secondary" { "Record nomination" }
         }
         h2 class="govuk-heading-m" { "Change a seat by written notification" (cited(board.clause(BoardRule::Changes))) }
-        form method="post" action={ (scope::href(&at, "/board")) "/register" } {
+        form method="post" action=(scope::href(at, "/board/register")) {
             (hidden_fields(who, &version, "change"))
             div class="govuk-form-group" {
                 label class="govuk-label" for="change-seat" { "Seat (an existing seat, or a new one's id)" }
@@ -232,7 +232,7 @@ fn register_forms(who: &Identity, at: &AgreementYear, records: &Records, board: 
             button type="submit" class="govuk-button govuk-button--secondary" { "Record change" }
         }
         h2 class="govuk-heading-m" { "Record an urgent decision taken outside a meeting" (cited(board.clause(BoardRule::UrgentDecisions))) }
-        form method="post" action={ (scope::href(&at, "/board")) "/register" } {
+        form method="post" action=(scope::href(at, "/board/register")) {
             (hidden_fields(who, &version, "urgent"))
             (text_field("urgent-subject", "subject", "Subject", ""))
             (date_field("taken_on", "taken_on", "Taken on", None))
@@ -244,7 +244,7 @@ fn register_forms(who: &Identity, at: &AgreementYear, records: &Records, board: 
             button type="submit" class="govuk-button govuk-button--secondary" { "Record urgent decision" }
         }
         h2 class="govuk-heading-m" { "Replace the board with another body" (cited(board.clause(BoardRule::Replacement))) }
-        form method="post" action={ (scope::href(&at, "/board")) "/register" } {
+        form method="post" action=(scope::href(at, "/board/register")) {
             (hidden_fields(who, &version, "reconstitute"))
             (text_field("body-name", "name", "Name of the body", ""))
             div class="app-inline-form" {
@@ -384,9 +384,9 @@ fn meeting_body(
         span class="govuk-caption-l" { (board.name) }
         h1 class="govuk-heading-l" { "Meeting of " (record.meeting.date.weekday().name()) " " (record.meeting.date) }
         p class="govuk-body" {
-            a class="govuk-link" href={ (scope::href(&at, "/board")) "/meetings/" (record.meeting.date) "/pack" } { "Agenda pack" }
+            a class="govuk-link" href={ (scope::href(at, "/board")) "/meetings/" (record.meeting.date) "/pack" } { "Agenda pack" }
             " (printable; confidential items only in the members' version) · "
-            a class="govuk-link" href={ (scope::href(&at, "/board")) } { "The board" }
+            a class="govuk-link" href=(scope::href(at, "/board")) { "The board" }
         }
         @if !board.calendar.is_working_day(record.meeting.date) {
             div class="govuk-warning-text" {
