@@ -24,6 +24,7 @@ on_both_backends!(
     each_months_report_is_headed_by_the_body_of_its_last_day,
     instalments_are_the_ccgs_before_july_and_the_icbs_from_it,
     the_settlement_and_its_invoices_name_the_icb,
+    the_icbs_own_view_holds_oxfordshire_from_july,
 );
 
 const CCG: &str = "OCCG";
@@ -206,4 +207,35 @@ fn the_settlement_and_its_invoices_name_the_icb(site: Api) {
             pool["partners"].as_array().expect("partners").iter().filter_map(|p| p["id"].as_str()).collect();
         assert_eq!(ids, ["OCC", ICB], "{pool}");
     }
+}
+
+/// The ICB's view across its agreements: Oxfordshire's from July, where the CCG's was
+/// before; the list of agreements links both.
+fn the_icbs_own_view_holds_oxfordshire_from_july(site: Api) {
+    let listed = site.get("/").text();
+    let partners = &listed[listed.find("id=\"partners\"").expect("the partners")..];
+    for body in ["OCC", CCG, ICB] {
+        assert!(partners.contains(&format!("href=\"/partners/{body}/2022-23\"")), "{body}: {partners}");
+    }
+    let token = token_for(&site, "viewer");
+    let july = get_json(&site, "/api/partners/BOB-ICB/2022-23?month=M4", &token);
+    assert_eq!((july["partner"].as_str(), july["agreements"][0]["partner"].as_str()), (Some(ICB), Some(CCG)));
+    let store = site.store();
+    let report = pooled_app::report(store.as_ref(), &oxon_2022(), month(4)).expect("report");
+    let impact: Money = report.pools.iter().map(|p| p.risk_impact.partners[1].total).sum();
+    assert_eq!(july["total"]["risk_impact"], impact.to_plain_string());
+    let page = site.get("/partners/BOB-ICB/2022-23?month=M4").text();
+    assert!(
+        page.contains("Buckinghamshire, Oxfordshire and Berkshire West Integrated Care Board"),
+        "headed by its name"
+    );
+    assert_eq!(row_cells(&page, "All agreements")[4], pounds(impact));
+    // In June the place was the CCG's.
+    assert_error(
+        &call(&site, Method::GET, "/api/partners/BOB-ICB/2022-23?month=M3", Some(&token), None),
+        StatusCode::NOT_FOUND,
+        "BOB-ICB holds no partner's place at M3 of 2022-23",
+    );
+    let june = get_json(&site, "/api/partners/OCCG/2022-23?month=M3", &token);
+    assert_eq!(june["name"], "Oxfordshire Clinical Commissioning Group");
 }

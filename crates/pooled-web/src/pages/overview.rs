@@ -4,13 +4,13 @@
 //! date, forecast outturn and variance, each partner's forecast share of the variance,
 //! and which pools need an action plan.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::html;
-use pooled_app::AgreementListing;
+use pooled_core::agreement::Agreement;
 use pooled_core::calendar::FinancialYear;
 use pooled_core::money::Money;
 use pooled_core::report::MonthlyReport;
@@ -33,18 +33,41 @@ pub async fn agreements(
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
     let format = Format::parse(get(&query, "format"))?;
-    let user = who.user.clone();
-    let listed = web.stores.run(move |store| visible_agreements(store, &user)).await?;
-    if listed.is_empty() {
+    let (shared, user) = (Arc::clone(&web), who.user.clone());
+    let held = web
+        .stores
+        .run(move |store| {
+            let mut held = Vec::new();
+            for listed in visible_agreements(store, &user)? {
+                // Newest year first.
+                for year in listed.years.iter().rev() {
+                    let at = AgreementYear::new(listed.id.clone(), *year);
+                    held.push((shared.agreement(store, &at)?, at));
+                }
+            }
+            Ok(held)
+        })
+        .await?;
+    if held.is_empty() {
         return Ok(no_agreements(&who).into_response());
     }
-    let tables = [agreements_table(&listed)];
+    let tables = [agreements_table(&held)];
     if format != Format::Html {
         return table::export(&tables, get(&query, "table"), format, "pooled-agreements");
     }
     let here = Here::new("/".into(), query);
-    let years: BTreeSet<FinancialYear> = listed.iter().flat_map(|a| a.years.iter().copied()).collect();
-    let partners: BTreeSet<&str> = listed.iter().flat_map(|a| a.partners.iter().map(String::as_str)).collect();
+    // Each year's bodies, in the agreements' order: every partner, and its successor.
+    let mut bodies: BTreeMap<FinancialYear, Vec<&str>> = BTreeMap::new();
+    for (agreement, at) in &held {
+        let year = bodies.entry(at.year).or_default();
+        for p in agreement.partners() {
+            for id in std::iter::once(p.id.as_str()).chain(p.succeeded_by.as_ref().map(|s| s.id.as_str())) {
+                if !year.contains(&id) {
+                    year.push(id);
+                }
+            }
+        }
+    }
     let body = html! {
         h1 class="govuk-heading-l" { "Agreements" }
         p class="govuk-body" {
@@ -57,13 +80,13 @@ pub async fn agreements(
             "One partner's contributions, forecast variance and forecast risk-share impact in every agreement it "
             "holds a place in: an ICB's view of its places."
         }
-        ul class="govuk-list" {
-            @for partner in &partners {
+        ul class="govuk-list" id="partners" {
+            @for (year, ids) in bodies.iter().rev() {
                 li {
-                    (partner) ": "
-                    @for (i, year) in years.iter().rev().enumerate() {
+                    (year) ": "
+                    @for (i, id) in ids.iter().enumerate() {
                         @if i > 0 { ", " }
-                        a class="govuk-link" href=(scope::partner_href(partner, *year)) { (year) }
+                        a class="govuk-link" href=(scope::partner_href(id, *year)) { (id) }
                     }
                 }
             }
@@ -72,23 +95,24 @@ pub async fn agreements(
     Ok(layout::page("Agreements", &Nav::outside(&who, Section::Agreements), &[], body).into_response())
 }
 
-/// Each agreement with a link to each of its years, newest first.
-fn agreements_table(listed: &[AgreementListing]) -> Table {
+/// Each agreement's year, linked to its page, with its partners (and their successors).
+fn agreements_table(held: &[(Arc<Agreement>, AgreementYear)]) -> Table {
     let columns = vec![
         column("Agreement", ColumnKind::Text),
         column("Id", ColumnKind::Text),
         column("Financial year", ColumnKind::Text),
         column("Partners", ColumnKind::Text),
     ];
-    let rows = listed
+    let rows = held
         .iter()
-        .flat_map(|a| {
-            a.years.iter().rev().map(move |year| {
-                let at = AgreementYear::new(a.id.clone(), *year);
-                let cells =
-                    vec![text(a.name.clone()), text(a.id.clone()), text(year.to_string()), text(a.partners.join(", "))];
-                Row { href: Some(scope::agreement_href(&at)), ..Row::new(cells) }
-            })
+        .map(|(agreement, at)| {
+            let cells = vec![
+                text(agreement.name()),
+                text(at.agreement.clone()),
+                text(at.year.to_string()),
+                text(agreement.partners_listed()),
+            ];
+            Row { href: Some(scope::agreement_href(at)), ..Row::new(cells) }
         })
         .collect();
     Table { id: "agreements".into(), caption: "Your agreements".into(), columns, rows }
