@@ -12,7 +12,7 @@ mod described;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use common::*;
-use described::{Api, as_json, assert_error, call, check, get_json, json_of, with_schema};
+use described::{Api, as_json, assert_error, call, check, get_json, import_through_the_api, json_of, with_schema};
 use pooled_core::agreement::Agreement;
 use pooled_core::money::Money;
 use pooled_core::payments::schedule;
@@ -541,26 +541,8 @@ fn tokens_page_makes_shows_once_and_revokes(site: Api) {
     assert_eq!(entry.actor, "occ-finance");
 }
 
-/// Sends an extract as `POST /api/imports`, then polls its job until it has finished.
-fn import_through_the_api(site: &Api, token: &str, file: &[u8]) -> Value {
-    let request =
-        Request::post("/api/agreements/oxon-s75/2016-17/imports?partner=OCC&period=2016-06&file_name=occ-june.csv")
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .header(header::CONTENT_TYPE, "text/csv")
-            .body(Body::from(file.to_vec()))
-            .expect("request");
-    let started = json_of(&site.send(request));
-    let id = started["id"].as_u64().expect("a job id");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let job = get_json(site, &format!("/api/agreements/oxon-s75/2016-17/imports/{id}"), token);
-        if job["status"] != "running" {
-            return job;
-        }
-        assert!(std::time::Instant::now() < deadline, "the import finishes");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-}
+/// OCC's extract for June 2016, as `POST .../imports` names it.
+const OCC_JUNE: &str = "/api/agreements/oxon-s75/2016-17/imports?partner=OCC&period=2016-06&file_name=occ-june.csv";
 
 fn a_ledger_import_lists_its_bad_rows_then_imports_the_corrected_file(site: Api) {
     let token = token_for(&site, "occ-finance");
@@ -575,13 +557,13 @@ fn a_ledger_import_lists_its_bad_rows_then_imports_the_corrected_file(site: Api)
             line + "\n"
         })
         .collect();
-    let failed = import_through_the_api(&site, &token, bad.as_bytes());
+    let failed = import_through_the_api(&site, &token, OCC_JUNE, bad.as_bytes());
     assert_eq!(failed["status"], "failed", "{failed}");
     assert_eq!(failed["problems"][0]["row"], 4, "{failed}");
     assert!(failed["problems"][0]["column"].as_str().is_some_and(|c| c.to_lowercase().contains("cost")), "{failed}");
     let store = site.store();
     assert!(store.imports(&oxon()).expect("imports").iter().all(|i| i.period.to_string() != "2016-06"));
-    let done = import_through_the_api(&site, &token, &good);
+    let done = import_through_the_api(&site, &token, OCC_JUNE, &good);
     assert_eq!(done["status"], "imported", "{done}");
     assert_eq!(done["rows"], 200);
     let latest = store.imports(&oxon()).expect("imports").pop().expect("the import");

@@ -10,12 +10,16 @@ mod common;
 #[path = "api/described.rs"]
 mod described;
 
+use axum::body::Body;
 use axum::http::{Method, StatusCode};
+use axum::http::{Request, header};
 use common::*;
-use described::{Api, as_json, assert_error, call, get_json};
+use described::{Api, as_json, assert_error, call, get_json, import_through_the_api};
 use pooled_core::calendar::FinancialYear;
+use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
 use pooled_core::payments::schedule;
+use pooled_files::{GenOptions, Span, gen_ledger};
 use pooled_store::{AgreementYear, NewUser, Role};
 use serde_json::{Value, json};
 
@@ -25,6 +29,7 @@ on_both_backends!(
     instalments_are_the_ccgs_before_july_and_the_icbs_from_it,
     the_settlement_and_its_invoices_name_the_icb,
     the_icbs_own_view_holds_oxfordshire_from_july,
+    the_icbs_officer_forecasts_and_imports_in_the_ccgs_place_from_july,
 );
 
 const CCG: &str = "OCCG";
@@ -42,6 +47,16 @@ fn agreement() -> String {
 /// The agreement's id and year, what its records are kept under.
 fn oxon_2022() -> AgreementYear {
     AgreementYear::new("oxon-s75-2022", FinancialYear::parse("2022-23").expect("year"))
+}
+
+/// A finance officer of the ICB (as `occg-finance` is of the CCG), and an API token of
+/// theirs.
+fn icb_officer(site: &Site) -> String {
+    let officer = accounts().into_iter().find(|u| u.username == "occg-finance").expect("account");
+    let officer =
+        NewUser { username: "icb-finance".into(), partner: Some(ICB.into()), role: Role::PartnerFinance, ..officer };
+    site.store().create_user(&officer, "test").expect("account");
+    token_for(site, "icb-finance")
 }
 
 /// The ids of the bodies each pool's risk impact names in an API report.
@@ -238,4 +253,84 @@ fn the_icbs_own_view_holds_oxfordshire_from_july(site: Api) {
     );
     let june = get_json(&site, "/api/partners/OCCG/2022-23?month=M3", &token);
     assert_eq!(june["name"], "Oxfordshire Clinical Commissioning Group");
+}
+
+/// A finance officer acts for the body holding the partner's place at the end of the
+/// month: the ICB's forecasts the CCG's cost centres and imports its ledger from July (by
+/// either id), the CCG's before.
+fn the_icbs_officer_forecasts_and_imports_in_the_ccgs_place_from_july(site: Api) {
+    let icb = icb_officer(&site);
+    let ccg = token_for(&site, "occg-finance");
+    let store = site.store();
+    let plan = store.plan(&oxon_2022()).expect("plan");
+    let code = plan.iter().find(|c| c.partner == CCG).expect("a CCG cost centre").code.clone();
+    let forecast = |token: &str, m: &str| {
+        let entry = json!({ "month": m, "cost_centre": code, "outturn": "1000.00" });
+        call(&site, Method::POST, "/api/agreements/oxon-s75-2022/2022-23/forecasts", Some(token), Some(&entry))
+    };
+    assert_eq!(forecast(&icb, "M4").status, StatusCode::OK);
+    assert_error(
+        &forecast(&icb, "M3"),
+        StatusCode::FORBIDDEN,
+        &format!("who cannot enter forecasts for {code} (OCCG)"),
+    );
+    assert_eq!(forecast(&ccg, "M3").status, StatusCode::OK);
+    assert_error(
+        &forecast(&ccg, "M4"),
+        StatusCode::FORBIDDEN,
+        &format!("who cannot enter forecasts for {code} (BOB-ICB)"),
+    );
+    // The forecasts page offers each its own month's.
+    let offered = |user: &str, m: &str| {
+        let page = site.get_as(user, &format!("/agreements/oxon-s75-2022/2022-23/forecasts?month={m}")).text();
+        page.contains(&format!("<option value=\"{code}\""))
+    };
+    assert_eq!([offered("icb-finance", "M3"), offered("icb-finance", "M4")], [false, true]);
+    assert_eq!([offered("occg-finance", "M3"), offered("occg-finance", "M4")], [true, false]);
+
+    // July's ledger, from the ICB's finance system, under the ICB's id.
+    let mapping = Mapping::preset("oracle").expect("preset");
+    site.store().save_mapping("oxon-s75-2022", ICB, &mapping, "test").expect("mapping");
+    let codes: Vec<String> = plan.iter().filter(|c| c.partner == CCG).map(|c| c.code.clone()).collect();
+    let period = Period { year: oxon_2022().year, month: month(4) };
+    let mut options = GenOptions::new(mapping, Span::Period(period), codes);
+    options.rows = 50;
+    let mut file = Vec::new();
+    gen_ledger(&options, &mut file).expect("generate");
+    let july = "/api/agreements/oxon-s75-2022/2022-23/imports?partner=BOB-ICB&period=2022-07&file_name=icb-july.csv";
+    let done = import_through_the_api(&site, &icb, july, &file);
+    assert_eq!((done["status"].as_str(), done["rows"].as_u64()), (Some("imported"), Some(50)), "{done}");
+    let imports = store.imports(&oxon_2022()).expect("imports");
+    assert_eq!(imports.last().map(|i| (i.partner.as_str(), i.period)), Some((CCG, period)), "kept under the CCG's id");
+    // The CCG's officer may no longer import July, by either id; the ICB's not June.
+    let refused = |token: &str, query: &str| {
+        let request = Request::post(format!("/api/agreements/oxon-s75-2022/2022-23/imports?{query}&file_name=x.csv"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::from(file.clone()))
+            .expect("request");
+        site.send(request)
+    };
+    assert_error(
+        &refused(&ccg, "partner=OCCG&period=2022-07"),
+        StatusCode::FORBIDDEN,
+        "who cannot import BOB-ICB's ledger",
+    );
+    assert_error(
+        &refused(&icb, "partner=OCCG&period=2022-06"),
+        StatusCode::FORBIDDEN,
+        "who cannot import OCCG's ledger",
+    );
+    assert_error(
+        &refused(&icb, "partner=BOB-ICB&period=2022-06"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "holds OCCG's place only from 2022-07-01",
+    );
+    assert_error(
+        &refused(&icb, "partner=BOB-ICB&period=2016-07"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "2016-07 is not a month of 2022-23",
+    );
+    // The upload form names the ICB for its officer.
+    let form = site.get_as("icb-finance", "/agreements/oxon-s75-2022/2022-23/imports/new").text();
+    assert!(form.contains("<option value=\"BOB-ICB\"") && !form.contains("<option value=\"OCCG\""), "{form}");
 }

@@ -117,6 +117,29 @@ pub fn assert_error(page: &Page, status: StatusCode, detail: &str) {
     assert!(details.iter().any(|d| d.contains(detail)), "no detail containing {detail:?} in {details:?}");
 }
 
+/// Sends an extract to `started` (`POST .../imports?partner=&period=&file_name=`), then
+/// polls its job until it has finished; the job's last answer.
+pub fn import_through_the_api(site: &Api, token: &str, started: &str, file: &[u8]) -> Value {
+    let request = Request::post(started)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(file.to_vec()))
+        .expect("request");
+    let answer = site.send(request);
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let id = json_of(&answer)["id"].as_u64().expect("a job id");
+    let jobs = &started[..started.find('?').unwrap_or(started.len())];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let job = get_json(site, &format!("{jobs}/{id}"), token);
+        if job["status"] != "running" {
+            return job;
+        }
+        assert!(std::time::Instant::now() < deadline, "the import finishes");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 // ---- the check ----
 
 /// Whether `page`, the answer to `method` `path`, is as `document` describes it; if not,
