@@ -82,8 +82,14 @@ pub fn csrf_field(who: &Identity) -> Markup {
 }
 
 /// A whole page. `title` is the page's own title (the browser's title adds the service);
-/// `breadcrumbs` are (text, href) from the overview down.
+/// `breadcrumbs` are (text, href) from the list of agreements down; a page of an
+/// agreement's year given none has the way to that year's overview.
 pub fn page(title: &str, nav: &Nav, breadcrumbs: &[(String, String)], content: Markup) -> Markup {
+    let to_agreement = match &nav.scope {
+        Some(at) if breadcrumbs.is_empty() => scope::breadcrumbs(at),
+        _ => Vec::new(),
+    };
+    let breadcrumbs = if breadcrumbs.is_empty() { &to_agreement[..] } else { breadcrumbs };
     let items: Vec<(Section, &str, String)> = match &nav.scope {
         Some(at) => vec![
             (Section::Overview, "Overview", scope::agreement_href(at)),

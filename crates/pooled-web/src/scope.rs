@@ -56,6 +56,12 @@ pub fn href(scope: &AgreementYear, rest: &str) -> String {
     format!("{}{rest}", agreement_href(scope))
 }
 
+/// The way from the list of agreements to the agreement's year: the breadcrumbs of its
+/// pages, each page adding its own below.
+pub fn breadcrumbs(scope: &AgreementYear) -> Vec<(String, String)> {
+    vec![("Agreements".to_string(), "/".to_string()), (scope.to_string(), agreement_href(scope))]
+}
+
 /// A pool's page.
 pub fn pool_href(scope: &AgreementYear, pool: &str) -> String {
     href(scope, &format!("/pools/{}", encode(pool)))

@@ -43,13 +43,6 @@ fn pool_index(agreement: &Agreement, pool: &str) -> Result<usize, WebError> {
     })
 }
 
-fn breadcrumbs(scope: &AgreementYear) -> Vec<(String, String)> {
-    vec![
-        ("Agreements".to_string(), "/".to_string()),
-        (format!("All pools {}", scope.year), scope::agreement_href(scope)),
-    ]
-}
-
 /// The pool a path names.
 #[derive(Deserialize)]
 pub struct InPool {
@@ -365,7 +358,7 @@ fn render(
         (layout::audit_head(&data.head))
     };
     let nav = Nav::new(who, &data.scope, Section::Overview);
-    layout::page(&format!("{} {year}", pool.name), &nav, &breadcrumbs(&data.scope), body)
+    layout::page(&format!("{} {year}", pool.name), &nav, &scope::breadcrumbs(&data.scope), body)
 }
 
 pub async fn cost_centre(
@@ -447,7 +440,7 @@ pub async fn cost_centre(
             }
             (ledger_table.render(&here))
         };
-        let mut crumbs = breadcrumbs(&data.scope);
+        let mut crumbs = scope::breadcrumbs(&data.scope);
         crumbs.push((pool_name.clone(), pool_href(&data.scope, &pool)));
         let nav = Nav::new(&who, &data.scope, Section::Overview);
         Ok(layout::page(&format!("{code} {year}"), &nav, &crumbs, body).into_response())
