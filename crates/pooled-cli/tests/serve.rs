@@ -211,7 +211,13 @@ fn a_payment_paid_before_it_was_raised_is_refused_by_the_command_line_and_the_we
     let token = String::from_utf8(token.stdout).expect("text").trim().to_string();
     // The rule says its refusal once; both edges must show exactly that.
     let day = |text: &str| pooled_core::calendar::Date::parse_iso(text).expect("a date");
-    let refusal = pooled_core::payments::check_recorded_dates(Some(day("2016-03-10")), Some(day("2016-03-01")))
+    let recording = pooled_core::payments::Recording {
+        raised_on: Some(day("2016-03-10")),
+        paid_on: Some(day("2016-03-01")),
+        amount: None,
+    };
+    let refusal = pooled_core::payments::InstalmentAccount::default()
+        .record(pooled_core::money::Money::from_pence(100), recording)
         .expect_err("paid before raised");
 
     let recording =

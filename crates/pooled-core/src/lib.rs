@@ -11,5 +11,6 @@ pub mod percent;
 pub mod plan;
 pub mod report;
 pub mod risk_share;
+pub mod savings;
 pub mod settlement;
 pub mod termination;

@@ -15,6 +15,10 @@ pub enum Write<'a> {
     SetForecast { partner: &'a str, cost_centre: &'a str },
     /// Record that a contribution instalment was paid, `from` one partner `to` another.
     RecordPayment { from: &'a str, to: &'a str },
+    /// Record what a saving moved into a pool without an agreed delivery strategy will
+    /// deliver or delivered. The pool manager's alone, who reports the pool's forecast
+    /// and settles it at the year's end.
+    RecordSaving,
     /// Create or revoke one's own API tokens.
     OwnApiTokens,
     /// Keep the board's records: its register, meetings, attendance, decisions and
@@ -30,6 +34,8 @@ pub fn check(user: &User, write: Write<'_>) -> Result<(), String> {
         (_, Write::OwnApiTokens) => true,
         (Role::PoolManager, Write::BoardRecords) => true,
         (_, Write::BoardRecords) => false,
+        (Role::PoolManager, Write::RecordSaving) => true,
+        (_, Write::RecordSaving) => false,
         (Role::Administrator | Role::PoolManager, _) => true,
         (Role::PartnerFinance, Write::ImportLedger { partner }) => own_partner(partner),
         (Role::PartnerFinance, Write::SetForecast { partner, .. }) => own_partner(partner),
@@ -49,6 +55,7 @@ fn refusal(user: &User, write: Write<'_>) -> String {
         Write::RecordPayment { from, to } => format!("record payments from {from} to {to}"),
         Write::OwnApiTokens => "manage API tokens".to_string(),
         Write::BoardRecords => "change the board's records".to_string(),
+        Write::RecordSaving => "record what unagreed savings deliver".to_string(),
     };
     format!("{}, who cannot {what}.", signed_in_as(user))
 }
@@ -153,6 +160,12 @@ mod tests {
             (Role::Administrator, None, &[], Write::BoardRecords, false),
             (Role::BoardMember, None, &[], Write::BoardRecords, false),
             (Role::PartnerFinance, Some("OCC"), &[], Write::BoardRecords, false),
+            (Role::PoolManager, None, &[], Write::RecordSaving, true),
+            (Role::Administrator, None, &[], Write::RecordSaving, false),
+            (Role::PartnerFinance, Some("OCC"), &[], Write::RecordSaving, false),
+            (Role::BudgetHolder, None, &["OCC-OP01-001"], Write::RecordSaving, false),
+            (Role::BoardMember, None, &[], Write::RecordSaving, false),
+            (Role::Viewer, None, &[], Write::RecordSaving, false),
         ];
         for (role, partner, cost_centres, write, allowed) in cases {
             let got = check(&user(*role, *partner, cost_centres), *write);

@@ -13,9 +13,11 @@ use pooled_app::AgreementListing;
 use pooled_app::clock::Clock;
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
+use pooled_core::payments::TrackedInstalment;
 use pooled_core::plan::Plan;
 use pooled_core::report::{Actuals, Consolidated, Forecasts, MonthlyReport, consolidated, monthly_report};
-use pooled_store::{AgreementYear, AuditHead, PaymentStatus, Store, StoreError, User};
+use pooled_core::savings::SavingRecords;
+use pooled_store::{AgreementYear, AuditHead, SavingRecord, Store, StoreError, User};
 
 use crate::access;
 
@@ -128,13 +130,24 @@ impl Web {
         Ok(self)
     }
 
-    /// An agreement's year and what is recorded of its instalments.
+    /// An agreement's year and its instalments with what is recorded against each.
     pub(crate) fn payments(
         &self,
         store: &dyn Store,
         scope: &AgreementYear,
-    ) -> Result<(Arc<Agreement>, Vec<PaymentStatus>), WebError> {
-        Ok((self.agreement(store, scope)?, store.payments(scope)?))
+    ) -> Result<(Arc<Agreement>, Vec<TrackedInstalment>), WebError> {
+        let agreement = self.agreement(store, scope)?;
+        let tracked = pooled_app::payments(store, &agreement)?;
+        Ok((agreement, tracked))
+    }
+
+    /// An agreement's year and what is recorded of its unagreed savings.
+    pub(crate) fn savings(
+        &self,
+        store: &dyn Store,
+        scope: &AgreementYear,
+    ) -> Result<(Arc<Agreement>, Vec<SavingRecord>), WebError> {
+        Ok((self.agreement(store, scope)?, store.saving_records(scope)?))
     }
 
     /// An agreement's current version for a year, parsed at most once per version.
@@ -173,7 +186,7 @@ impl Web {
             Ok::<_, WebError>((stamp, agreement, plan, pooled_app::ledger_figures(store, scope)?))
         })?;
         let (stamp, agreement, plan, figures) = read.value;
-        let pooled_app::LedgerFigures { actuals, forecasts, rows, latest } = figures;
+        let pooled_app::LedgerFigures { actuals, forecasts, savings, rows, latest } = figures;
         let reports = Default::default();
         let scope = scope.clone();
         let data = Arc::new(YearData {
@@ -182,6 +195,7 @@ impl Web {
             plan,
             actuals,
             forecasts,
+            savings,
             rows,
             latest,
             head: read.head,
@@ -258,6 +272,8 @@ pub struct YearData {
     pub plan: Plan,
     pub actuals: Actuals,
     pub forecasts: Forecasts,
+    /// What is recorded of the unagreed savings.
+    pub savings: SavingRecords,
     /// Ledger rows per cost centre per month, M1 to M12.
     pub rows: HashMap<String, [u64; 12]>,
     /// The latest month with any ledger rows imported.
@@ -274,7 +290,7 @@ impl YearData {
     pub fn report(&self, month: FiscalMonth) -> Arc<MonthlyReport> {
         let slot = &self.reports[month.number() as usize - 1];
         Arc::clone(slot.get_or_init(|| {
-            Arc::new(monthly_report(&self.agreement, &self.plan, &self.actuals, &self.forecasts, month))
+            Arc::new(monthly_report(&self.agreement, &self.plan, &self.actuals, &self.forecasts, &self.savings, month))
         }))
     }
 

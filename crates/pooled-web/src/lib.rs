@@ -86,6 +86,7 @@ impl Routes {
             .signed_in(M::GET, "/agreements/{agreement}/{year}/pools/{pool}/cost-centres/{code}", pool::cost_centre)
             .signed_in(M::GET, "/agreements/{agreement}/{year}/risk-share", risk_share::page)
             .signed_in(M::GET, "/agreements/{agreement}/{year}/settlement", settlement::page)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/settlement/savings", settlement::record_saving)
             .signed_in(M::GET, "/agreements/{agreement}/{year}/what-if", what_if::page)
             .signed_in(M::GET, "/agreements/{agreement}/{year}/forecasts", forecasts::page)
             .signed_in(M::POST, "/agreements/{agreement}/{year}/forecasts", forecasts::save)

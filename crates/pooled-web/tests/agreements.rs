@@ -116,12 +116,15 @@ fn each_agreement_shows_only_its_own_figures(site: Api) {
         json!({ "pool": "OP", "from": "OCCG", "month": "M1", "raised_on": "2016-02-20", "paid_on": "2016-03-01" });
     let page = call(&site, Method::POST, &format!("/api{BUCKS}/payments"), Some(&manager), Some(&entry));
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
-    assert_eq!(store.payments(&bucks()).expect("payments").len(), 1);
-    assert!(store.payments(&oxon()).expect("payments").is_empty(), "Oxfordshire's payments are untouched");
+    assert_eq!(store.payment_entries(&bucks()).expect("payments").len(), 2, "the invoice and the payment");
+    assert!(store.payment_entries(&oxon()).expect("payments").is_empty(), "Oxfordshire's payments are untouched");
     let oxon_payments = get_json(&site, &format!("/api{OXON}/payments"), &manager);
-    assert!(oxon_payments["payments"].as_array().expect("list").iter().all(|p| p["paid"].is_null()));
-    let paid = site.get(&format!("{BUCKS}/payments")).text();
-    assert!(row_cells(&paid, "id=\"instalment-0\"").iter().any(|c| c == "2016-03-01"), "shown on its own page");
+    assert!(oxon_payments["payments"].as_array().expect("list").iter().all(|p| p["raised"].is_null()));
+    let raised = |path: &str| {
+        let page = site.get(&format!("{path}/payments")).text();
+        row_cells(&page, "id=\"instalment-0\"").iter().any(|c| c == "2016-02-20")
+    };
+    assert_eq!((raised(BUCKS), raised(OXON)), (true, false), "shown on its own page only");
 }
 
 /// Walks the table the router is built from: every page and API route that names an

@@ -17,6 +17,7 @@ use pooled_core::agreement::Agreement;
 use pooled_core::money::Money;
 use pooled_core::payments::schedule;
 use pooled_core::risk_share::risk_share;
+use pooled_core::savings::SavingFigure;
 use pooled_core::settlement::{Outturn, settle};
 use pooled_store::sha256_hex;
 use pooled_web::Routes;
@@ -33,6 +34,7 @@ on_both_backends!(
     a_budget_holder_forecasts_their_cost_centre,
     forecasts_and_payments_are_refused_without_the_right,
     a_payment_is_recorded_and_listed,
+    the_settlement_nets_off_instalments_unpaid_on_the_page_and_in_the_api,
     a_session_needs_its_csrf_header_to_write,
     the_audit_log_is_for_the_roles_that_reconcile,
     tokens_page_makes_shows_once_and_revokes,
@@ -40,6 +42,8 @@ on_both_backends!(
     meetings_hide_confidential_items_from_all_but_the_boards_members,
     a_document_that_differs_from_the_answers_fails_them,
     server_errors_answer_as_described_with_a_reference,
+    an_undelivered_saving_falls_on_the_partner_that_moved_it,
+    a_forecast_below_the_actual_to_date_needs_a_confirmation,
 );
 
 // ---- helpers ----
@@ -59,8 +63,10 @@ fn agreement(site: &Site) -> Agreement {
     pooled_app::agreement(site.store().as_ref(), &oxon()).expect("agreement")
 }
 
+/// A forecast at M2, confirmed in case it is below the actual to date (these tests' small
+/// figures are): the confirmation's own test leaves it out.
 fn forecast_entry(cost_centre: &str, outturn: &str) -> Value {
-    json!({ "month": "M2", "cost_centre": cost_centre, "outturn": outturn })
+    json!({ "month": "M2", "cost_centre": cost_centre, "outturn": outturn, "confirm_below_actual": true })
 }
 
 // ---- the tests ----
@@ -115,10 +121,12 @@ fn the_openapi_document_describes_every_route(site: Api) {
         (Method::POST, "/api/agreements/{agreement}/{year}/payments"),
         (Method::GET, "/api/agreements/{agreement}/{year}/forecasts"),
         (Method::POST, "/api/agreements/{agreement}/{year}/forecasts"),
+        (Method::GET, "/api/agreements/{agreement}/{year}/savings"),
+        (Method::POST, "/api/agreements/{agreement}/{year}/savings"),
         (Method::GET, "/api/agreements/{agreement}/{year}/imports"),
         (Method::POST, "/api/agreements/{agreement}/{year}/imports"),
-        (Method::GET, "/api/agreements/{agreement}/{year}/imports/{id}"),
         (Method::GET, "/api/partners/{partner}/{year}"),
+        (Method::GET, "/api/agreements/{agreement}/{year}/imports/{id}"),
         (Method::GET, "/api/agreements/{agreement}/{year}/meetings"),
         (Method::GET, "/api/audit"),
     ] {
@@ -187,20 +195,30 @@ fn reads_have_the_command_lines_shapes(site: Api) {
         get_json(&site, "/api/agreements/oxon-s75/2016-17/risk-share", &token),
         as_json(pooled_app::json::risk_share(&a, &tables))
     );
+    // Until the unagreed saving's delivered amount is recorded, the settlement is refused
+    // naming it (the savings' own test says more): delivered in full here.
+    let page = call(&site, Method::GET, "/api/agreements/oxon-s75/2016-17/settlement", Some(&token), None);
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "saving `op-2016-review` delivered, and none is recorded");
+    site.store()
+        .record_saving(&oxon(), "op-2016-review", SavingFigure::Delivered, whole_pounds(1_500_000), "test")
+        .expect("delivered");
     for (query, waived) in
         [("", vec![]), ("?waive=op-home-support-clawback", vec!["op-home-support-clawback".to_string()])]
     {
         let end = pooled_app::year_end(store.as_ref(), &oxon(), &waived).expect("year end");
         let got = get_json(&site, &format!("/api/agreements/oxon-s75/2016-17/settlement{query}"), &token);
         let head = store.audit_head().expect("head");
-        assert_eq!(got, as_json(pooled_app::json::year_end(&end.settlements, &end.invoices, &head)), "{query}");
+        let expected = pooled_app::json::year_end(&end.agreement, &end.settlements, &end.invoices, &head);
+        assert_eq!(got, as_json(expected), "{query}");
     }
     let page = call(&site, Method::GET, "/api/agreements/oxon-s75/2016-17/settlement?waive=nope", Some(&token), None);
     assert_error(&page, StatusCode::BAD_REQUEST, "op-home-support-clawback");
-    let recorded = store.payments(&oxon()).expect("payments");
+    let tracked = pooled_app::payments(store.as_ref(), &a).expect("payments");
     let payments = get_json(&site, "/api/agreements/oxon-s75/2016-17/payments", &token);
-    assert_eq!(payments, as_json(pooled_app::json::payments(&a, &schedule(&a), &recorded)));
+    assert_eq!(payments, as_json(pooled_app::json::payments(&tracked)));
+    assert_eq!(payments["payments"].as_array().expect("list").len(), schedule(&a).len());
     assert!(payments["payments"][0]["raised"].is_null(), "nothing raised yet");
+    assert_eq!(payments["payments"][0]["outstanding"], "0.00");
     let forecasts = get_json(&site, "/api/agreements/oxon-s75/2016-17/forecasts", &token);
     assert_eq!(forecasts, as_json(pooled_app::json::forecasts(&store.forecasts(&oxon()).expect("forecasts"))));
     assert_eq!(forecasts["forecasts"].as_array().expect("list").len(), 1, "the fixture's one forecast");
@@ -357,7 +375,7 @@ fn forecasts_and_payments_are_refused_without_the_right(site: Api) {
         let store = site.store();
         (
             store.forecasts(&oxon()).expect("forecasts"),
-            store.payments(&oxon()).expect("payments"),
+            store.payment_entries(&oxon()).expect("payments"),
             store.audit_log().expect("log").len(),
         )
     };
@@ -399,38 +417,138 @@ fn forecasts_and_payments_are_refused_without_the_right(site: Api) {
 fn a_payment_is_recorded_and_listed(site: Api) {
     let token = token_for(&site, "occg-finance");
     let a = agreement(&site);
-    let payment =
-        json!({ "pool": "OP", "from": "OCCG", "month": "M1", "raised_on": "2016-02-20", "paid_on": "2016-03-01" });
-    let page = call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/payments", Some(&token), Some(&payment));
+    let record =
+        |body: Value| call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/payments", Some(&token), Some(&body));
+    let instalment = pooled_app::scheduled_instalment(&a, "OP", "OCCG", None, month(1)).expect("instalment");
+    let (amount, part) = (instalment.amount, Money::from_pence(instalment.amount.pence() / 4));
+    let plain = |m: Money| m.to_plain_string();
+    // Raised and paid in part in one go, then the rest: part payments add up.
+    let page = record(json!({
+        "pool": "OP", "from": "OCCG", "month": "M1", "raised_on": "2016-02-20", "paid_on": "2016-03-01",
+        "amount": plain(part),
+    }));
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let scheduled = json!({
+        "pool": "OP", "from": "OCCG", "to": "OCC", "month": "M1", "due": instalment.due.to_string(), "amount": plain(amount),
+    });
+    let with = |fields: Value| {
+        let mut all = scheduled.clone();
+        all.as_object_mut().expect("object").extend(fields.as_object().expect("object").clone());
+        all
+    };
+    // Both at once invoice and pay the same amount.
+    assert_eq!(
+        json_of(&page),
+        with(json!({
+            "raised": "2016-02-20", "invoiced": plain(part), "paid": plain(part), "outstanding": "0.00",
+            "payments": [{"on": "2016-03-01", "amount": plain(part)}],
+        }))
+    );
+    // The invoice corrected to the instalment, then the balance paid.
+    let page = record(json!({ "pool": "OP", "from": "OCCG", "to": "OCC", "month": "M1", "raised_on": "2016-02-20" }));
+    assert_eq!(json_of(&page)["outstanding"], plain(amount - part));
+    let page = record(json!({ "pool": "OP", "from": "OCCG", "month": "M1", "paid_on": "2016-03-05" }));
     let saved = json_of(&page);
-    let instalment = pooled_app::scheduled_instalment(&a, "OP", "OCCG", month(1)).expect("instalment");
     assert_eq!(
         saved,
-        json!({
-            "pool": "OP", "from": "OCCG", "to": "OCC", "month": "M1", "due": instalment.due.to_string(),
-            "amount": instalment.amount.to_plain_string(), "raised": "2016-02-20", "paid": "2016-03-01",
-        })
+        with(json!({
+            "raised": "2016-02-20", "invoiced": plain(amount), "paid": plain(amount), "outstanding": "0.00",
+            "payments": [{"on": "2016-03-01", "amount": plain(part)}, {"on": "2016-03-05", "amount": plain(amount - part)}],
+        }))
     );
     let listed = get_json(&site, "/api/agreements/oxon-s75/2016-17/payments", &token);
     assert!(listed["payments"].as_array().expect("list").contains(&saved));
     let entry = site.store().audit_log().expect("log").pop().expect("an entry");
     assert_eq!(entry.actor, "occg-finance");
-    // Only raised so far, then a payment dated before it was raised, bad dates, and an
-    // instalment not in the schedule.
-    let raised = json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": null });
-    let page = call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/payments", Some(&token), Some(&raised));
-    assert_eq!(json_of(&page)["paid"], Value::Null);
-    let early =
-        json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": "2016-03-01" });
-    let page = call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/payments", Some(&token), Some(&early));
-    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "before it was raised");
-    let bad = json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "20/03/2016" });
-    let page = call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/payments", Some(&token), Some(&bad));
-    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "raised_on: invalid date");
-    let unknown = json!({ "pool": "NOPE", "from": "OCCG", "month": "M2" });
-    let page = call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/payments", Some(&token), Some(&unknown));
-    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "no instalment from OCCG to pool NOPE");
+    // Refused: paid again, paid before raised, paid before any invoice, more than is
+    // outstanding, bad fields, an instalment not in the schedule.
+    let refusals = [
+        (
+            json!({ "pool": "OP", "from": "OCCG", "month": "M1", "paid_on": "2016-03-06" }),
+            "nothing is outstanding on the instalment",
+        ),
+        (
+            json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": "2016-03-01" }),
+            "the instalment cannot be paid on 2016-03-01, before it was raised on 2016-03-20",
+        ),
+        (
+            json!({ "pool": "OP", "from": "OCCG", "month": "M2", "paid_on": "2016-03-01" }),
+            "the instalment cannot be paid on 2016-03-01: it has not been raised (invoiced)",
+        ),
+        (
+            json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": "2016-03-21", "amount": plain(amount + Money::from_pence(1)) }),
+            "more than the instalment",
+        ),
+        (json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "20/03/2016" }), "raised_on: invalid date"),
+        (
+            json!({ "pool": "OP", "from": "OCCG", "month": "M2", "paid_on": "2016-03-21", "amount": "1.234" }),
+            "amount: invalid amount",
+        ),
+        (json!({ "pool": "NOPE", "from": "OCCG", "month": "M2" }), "no instalment from OCCG in pool NOPE"),
+        (
+            json!({ "pool": "OP", "from": "OCCG", "to": "OCCG", "month": "M2", "raised_on": "2016-03-20" }),
+            "no instalment from OCCG to OCCG in pool OP",
+        ),
+    ];
+    let stored = site.store().payment_entries(&oxon()).expect("payments");
+    for (body, says) in refusals {
+        assert_error(&record(body), StatusCode::UNPROCESSABLE_ENTITY, says);
+    }
+    // A part payment more than is outstanding.
+    let page = record(
+        json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": "2016-03-21", "amount": "100" }),
+    );
+    assert_eq!(json_of(&page)["outstanding"], "0.00");
+    let page = record(json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20" }));
+    assert_eq!(json_of(&page)["paid"], "100.00");
+    let over = plain(amount - Money::from_pence(10_000) + Money::from_pence(1));
+    let page = record(json!({ "pool": "OP", "from": "OCCG", "month": "M2", "paid_on": "2016-03-22", "amount": over }));
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "outstanding on the instalment");
+    assert_eq!(
+        site.store().payment_entries(&oxon()).expect("payments").len(),
+        stored.len() + 3,
+        "only the three accepted"
+    );
+}
+
+fn the_settlement_nets_off_instalments_unpaid_on_the_page_and_in_the_api(site: Api) {
+    let token = token_for(&site, "occg-finance");
+    // The settlement needs what the unagreed saving delivered: in full here.
+    site.store()
+        .record_saving(&oxon(), "op-2016-review", SavingFigure::Delivered, whole_pounds(1_500_000), "test")
+        .expect("delivered");
+    let op = |end: &Value| end["invoices"].as_array().expect("list").iter().find(|i| i["pool"] == "OP").cloned();
+    let before = op(&get_json(&site, "/api/agreements/oxon-s75/2016-17/settlement", &token)).expect("OP settles");
+    // The CCG's M11 and M12 instalments invoiced, M11 paid in part.
+    for body in [
+        json!({ "pool": "OP", "from": "OCCG", "month": "M11", "raised_on": "2016-12-01", "paid_on": "2016-12-05", "amount": "100" }),
+        json!({ "pool": "OP", "from": "OCCG", "month": "M11", "raised_on": "2016-12-01" }),
+        json!({ "pool": "OP", "from": "OCCG", "month": "M12", "raised_on": "2017-01-01" }),
+    ] {
+        let page = call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/payments", Some(&token), Some(&body));
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    }
+    let a = agreement(&site);
+    let amount = |m: u32| pooled_app::scheduled_instalment(&a, "OP", "OCCG", None, month(m)).expect("scheduled").amount;
+    let unpaid = amount(11) + amount(12) - Money::parse("100").expect("amount");
+    let after = op(&get_json(&site, "/api/agreements/oxon-s75/2016-17/settlement", &token)).expect("OP settles");
+    let parts = after["parts"].as_array().expect("parts");
+    assert_eq!(parts[0], before["parts"][0], "the settlement's part");
+    assert_eq!(
+        parts[1],
+        json!({"kind": "unpaid-instalments", "payer": "OCCG", "payee": "OCC", "amount": unpaid.to_plain_string(), "months": ["M11", "M12"]})
+    );
+    // Netted: what moves one way less what moves the other.
+    let signed = |part: &Value| {
+        let amount = Money::parse(part["amount"].as_str().expect("text")).expect("amount");
+        if part["payer"] == after["payer"] { amount } else { -amount }
+    };
+    assert_eq!(parts.iter().map(signed).sum::<Money>().to_plain_string(), after["amount"]);
+    // The page shows the same invoice with both parts.
+    let html = site.get_as("viewer", "/agreements/oxon-s75/2016-17/settlement").text();
+    let row = row_cells(table_html(&html, "invoices"), ">OP<");
+    assert_eq!(row[3], pounds(Money::parse(after["amount"].as_str().expect("text")).expect("amount")));
+    assert!(row[4].ends_with(&format!("unpaid instalments M11 M12: OCCG owes OCC {}", pounds(unpaid))), "{row:?}");
 }
 
 fn a_session_needs_its_csrf_header_to_write(site: Api) {
@@ -699,7 +817,7 @@ fn server_errors_answer_as_described_with_a_reference(mut site: Api) {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(json_of(&missing).get("reference").is_none(), "{}", missing.text());
     let reference = |page: &Page| page.headers["x-request-id"].to_str().expect("ASCII").to_string();
-    site.sql("ALTER TABLE payment RENAME TO payment_gone");
+    site.sql("ALTER TABLE payment_entry RENAME TO payment_gone");
     let broken = call(&site, Method::GET, "/api/agreements/oxon-s75/2016-17/payments", Some(&token), None);
     let expected = json!({
         "error": "Sorry, there is a problem with the database",
@@ -725,4 +843,126 @@ fn server_errors_answer_as_described_with_a_reference(mut site: Api) {
 async fn dawdles() -> &'static str {
     tokio::time::sleep(std::time::Duration::from_secs(600)).await;
     "too late"
+}
+
+// ---- unagreed savings and confirmed forecasts ----
+
+fn an_undelivered_saving_falls_on_the_partner_that_moved_it(site: Api) {
+    let manager = token_for(&site, "manager");
+    let a = agreement(&site);
+    let saving = a.pools()[0].savings.iter().find(|s| s.id == "op-2016-review").expect("the review saving");
+    let post = |token: &str, body: Value| {
+        call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/savings", Some(token), Some(&body))
+    };
+
+    // Only the pool manager records; bodies that cannot be used are named.
+    let finance = token_for(&site, "occ-finance");
+    let page = post(&finance, json!({ "saving": "op-2016-review", "delivered": "0" }));
+    assert_error(&page, StatusCode::FORBIDDEN, "who cannot record what unagreed savings deliver");
+    let cases = [
+        (json!({ "saving": "op-2016-review", "delivered": "0", "forecast": "1" }), "give `forecast` with `month`"),
+        (json!({ "saving": "op-2016-review", "forecast": "1" }), "give `forecast` with `month`"),
+        (json!({ "saving": "op-2016-review", "forecast": "1.234", "month": "M13" }), "month: invalid month"),
+        (json!({ "saving": "nope", "delivered": "0" }), "no unagreed saving `nope` in 2016-17 (it has op-2016-review)"),
+        (json!({ "saving": "op-2016-review", "delivered": "-1" }), "cannot be negative"),
+    ];
+    for (body, says) in cases {
+        assert_error(&post(&manager, body), StatusCode::UNPROCESSABLE_ENTITY, says);
+    }
+    assert!(site.store().saving_records(&oxon()).expect("records").is_empty(), "nothing recorded");
+
+    // A forecast made in M2: the M2 report takes it, the M1 report assumes delivery in full.
+    let page = post(&manager, json!({ "saving": "op-2016-review", "forecast": "900,000", "month": "M2" }));
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let answer = json_of(&page);
+    assert_eq!(
+        (&answer["id"], &answer["partner"], &answer["clause"]),
+        (&json!("op-2016-review"), &json!("OCC"), &json!("para 30"))
+    );
+    assert_eq!(
+        (&answer["forecasts"][0]["month"], &answer["forecasts"][0]["amount"]),
+        (&json!("M2"), &json!("900000.00"))
+    );
+    assert!(answer["delivered"].is_null());
+    let store = site.store();
+    for m in [1, 2] {
+        let got = get_json(&site, &format!("/api/agreements/oxon-s75/2016-17/report?month=M{m}"), &manager);
+        let report = pooled_app::report(store.as_ref(), &oxon(), month(m)).expect("report");
+        assert_eq!(got, as_json(pooled_app::json::report(&report, &store.audit_head().expect("head"))), "M{m}");
+        let taken = &report.pools[0].savings[0];
+        let expected = if m == 1 { (saving.amount, "assumed-in-full") } else { (whole_pounds(900_000), "forecast") };
+        assert_eq!((taken.delivery, taken.basis.name()), expected, "M{m}");
+        assert_eq!(got["pools"][0]["savings"][0]["shortfall"], (saving.amount - expected.0).to_plain_string());
+        assert_eq!(got["pools"][0]["savings"][0]["basis"], expected.1);
+    }
+
+    // Refused, naming it, until what it delivered is recorded: nothing, here.
+    let page = call(&site, Method::GET, "/api/agreements/oxon-s75/2016-17/settlement", Some(&manager), None);
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "saving `op-2016-review` delivered, and none is recorded");
+    let page = post(&manager, json!({ "saving": "op-2016-review", "delivered": "0" }));
+    assert_eq!(json_of(&page)["delivered"]["amount"], "0.00");
+    let listed = get_json(&site, "/api/agreements/oxon-s75/2016-17/savings", &manager);
+    assert_eq!(listed["savings"][0], json_of(&page));
+
+    // The settlement is the engine's, and the file mode's on the same outturn with
+    // `delivered = "0"`: the council (OCC) funds the whole saving under para 30.
+    let got = get_json(&site, "/api/agreements/oxon-s75/2016-17/settlement", &manager);
+    let end = pooled_app::year_end(store.as_ref(), &oxon(), &[]).expect("year end");
+    let head = store.audit_head().expect("head");
+    assert_eq!(got, as_json(pooled_app::json::year_end(&end.agreement, &end.settlements, &end.invoices, &head)));
+    let file = outturn_file(&a, &end.outturn, &[("op-2016-review", Money::ZERO)]);
+    let (from_file, _) = Outturn::parse(&file, &a).expect("the outturn file");
+    assert_eq!(got["pools"], as_json(pooled_app::json::settlement(&settle(&a, &from_file)))["pools"]);
+    let occ = &got["pools"][0]["partners"][0];
+    assert_eq!(occ["id"], "OCC");
+    let part =
+        occ["parts"].as_array().expect("parts").iter().find(|p| p["rule"] == "unagreed-saving").expect("the part");
+    assert_eq!(
+        (&part["line"], &part["clause"], &part["amount"]),
+        (&json!("older-people"), &json!("para 30"), &json!(saving.amount.to_plain_string()))
+    );
+}
+
+fn a_forecast_below_the_actual_to_date_needs_a_confirmation(site: Api) {
+    let token = token_for(&site, "budget-holder");
+    let code = "OCC-OP01-001";
+    let store = site.store();
+    let report = pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report");
+    let rows = report.pools[0].flat_rows();
+    let actual = rows.iter().find(|r| r.cost_centre == code).expect("the cost centre").figures.actual_to_date;
+    assert!(actual > Money::ZERO, "the fixture's ledger has {code} spending");
+    let below = (actual - Money::from_pence(1)).to_plain_string();
+    let entry = |outturn: &str, confirm: bool| json!({ "month": "M2", "cost_centre": code, "outturn": outturn, "confirm_below_actual": confirm });
+    let post = |body: Value| {
+        call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/forecasts", Some(&token), Some(&body))
+    };
+
+    // Unconfirmed, it is refused naming the actual to date; an absent field is unconfirmed.
+    let log = store.audit_log().expect("log").len();
+    let says = format!("is below its actual to date at M2, {actual}");
+    assert_error(&post(entry(&below, false)), StatusCode::UNPROCESSABLE_ENTITY, &says);
+    let unsaid = json!({ "month": "M2", "cost_centre": code, "outturn": below });
+    assert_error(&post(unsaid), StatusCode::UNPROCESSABLE_ENTITY, &says);
+    assert_eq!(store.audit_log().expect("log").len(), log, "nothing saved");
+
+    // Confirmed, it is taken, and marked in the forecasts and on the report's row.
+    let page = post(entry(&below, true));
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert_eq!((&json_of(&page)["outturn"], &json_of(&page)["confirmed_below_actual"]), (&json!(below), &json!(true)));
+    let marked = |report: &Value| -> Vec<String> {
+        let rows = report["pools"].as_array().expect("pools").iter().flat_map(|p| p["rows"].as_array().expect("rows"));
+        rows.filter(|r| r["confirmed_below_actual"] == true).map(|r| r["cost_centre"].to_string()).collect()
+    };
+    assert_eq!(
+        marked(&get_json(&site, "/api/agreements/oxon-s75/2016-17/report?month=M2", &token)),
+        [format!("\"{code}\"")]
+    );
+    assert!(
+        marked(&get_json(&site, "/api/agreements/oxon-s75/2016-17/report?month=M1", &token)).is_empty(),
+        "only in its month"
+    );
+    // At the actual to date it needs no confirmation, and the mark goes.
+    let page = post(entry(&actual.to_plain_string(), false));
+    assert_eq!(json_of(&page)["confirmed_below_actual"], false);
+    assert!(marked(&get_json(&site, "/api/agreements/oxon-s75/2016-17/report?month=M2", &token)).is_empty());
 }

@@ -146,8 +146,13 @@ fn pages_and_assets_are_compressed_when_asked(site: Site) {
         (0..2).map(|_| hidden_field(&site.get("/").text(), "csrf_token").expect("a token")).collect();
     assert_ne!(tokens[0], tokens[1]);
     for token in tokens {
-        let fields =
-            [("csrf_token", token.as_str()), ("month", "M2"), ("cost_centre", "OCC-OP01-001"), ("outturn", "1.00")];
+        let fields = [
+            ("csrf_token", token.as_str()),
+            ("month", "M2"),
+            ("cost_centre", "OCC-OP01-001"),
+            ("outturn", "1.00"),
+            ("confirm_below_actual", "yes"),
+        ];
         let saved =
             site.post_raw(Some(&site.session("manager").cookie), "/agreements/oxon-s75/2016-17/forecasts", &fields);
         assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
@@ -306,7 +311,7 @@ fn a_request_over_its_time_is_a_503_page_with_a_reference(mut site: Site) {
 fn a_database_error_shows_a_reference_and_no_database_message(site: Site) {
     logged(); // from here on
     site.session("manager");
-    site.sql("ALTER TABLE payment RENAME TO payment_gone");
+    site.sql("ALTER TABLE payment_entry RENAME TO payment_gone");
     let page = site.get("/agreements/oxon-s75/2016-17/payments");
     assert_server_error_page(&page, StatusCode::INTERNAL_SERVER_ERROR, "Sorry, there is a problem with the database");
     assert_no_leak(&page.text());

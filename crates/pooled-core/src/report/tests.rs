@@ -1,7 +1,8 @@
 use super::*;
 use crate::agreement::Agreement;
 
-const AGREEMENT: &str = r#"format = 1
+/// Two partners sharing one pool 50/50 (the savings' tests add savings to it).
+pub(crate) const AGREEMENT: &str = r#"format = 1
 [agreement]
 id = "t"
 name = "Test"
@@ -61,6 +62,18 @@ fn report_of(
     actuals: &[(&str, u32, i64)],
     forecasts: &[(&str, u32, i64)],
 ) -> MonthlyReport {
+    let f: Forecasts = forecasts
+        .iter()
+        .map(|(c, m, p)| {
+            let entered = EnteredForecast { outturn: Money::from_pence(*p), confirmed_below_actual: false };
+            ((c.to_string(), FiscalMonth::new(*m).unwrap()), entered)
+        })
+        .collect();
+    report_entered(agreement, month, actuals, &f)
+}
+
+/// [`report_of`], with the forecasts as entered.
+fn report_entered(agreement: &str, month: u32, actuals: &[(&str, u32, i64)], f: &Forecasts) -> MonthlyReport {
     let (agreement, _) = Agreement::parse(agreement).unwrap_or_else(|e| panic!("{e:?}"));
     let header = ["code", "name", "partner", "pool", "line", "budget"];
     let records = PLAN.iter().enumerate().map(|(i, (code, partner, line, budget))| {
@@ -71,11 +84,7 @@ fn report_of(
     for (code, m, pence) in actuals {
         a.entry(code.to_string()).or_insert([Money::ZERO; 12])[*m as usize - 1] += Money::from_pence(*pence);
     }
-    let f: Forecasts = forecasts
-        .iter()
-        .map(|(c, m, p)| ((c.to_string(), FiscalMonth::new(*m).unwrap()), Money::from_pence(*p)))
-        .collect();
-    monthly_report(&agreement, &plan, &a, &f, FiscalMonth::new(month).unwrap())
+    monthly_report(&agreement, &plan, &a, f, &SavingRecords::default(), FiscalMonth::new(month).unwrap())
 }
 
 /// One line per row: level, name, budget, to date, actual, forecast, variance, change, basis, flag.
@@ -228,7 +237,8 @@ fn each_month_is_headed_by_the_bodies_of_its_last_day() {
     let header = ["code", "name", "partner", "pool", "line", "budget"];
     let (plan, _) = Plan::read(&agreement, &header, std::iter::empty()).unwrap();
     let headed = |month: u32| {
-        let r = monthly_report(&agreement, &plan, &Actuals::new(), &Forecasts::new(), FiscalMonth::new(month).unwrap());
+        let none = (Actuals::new(), Forecasts::new(), SavingRecords::default());
+        let r = monthly_report(&agreement, &plan, &none.0, &none.1, &none.2, FiscalMonth::new(month).unwrap());
         let impact: Vec<&str> = r.pools[0].risk_impact.partners.iter().map(|p| p.body.id.as_str()).collect();
         (r.bodies.iter().map(|b| b.id.as_str()).collect::<Vec<_>>().join(" "), impact.join(" "))
     };
@@ -238,4 +248,44 @@ fn each_month_is_headed_by_the_bodies_of_its_last_day() {
     for (month, expected) in cases {
         assert_eq!(headed(month), (expected.to_string(), expected.to_string()), "M{month}");
     }
+}
+
+#[test]
+fn a_forecast_below_the_actual_to_date_needs_a_confirmation_and_is_marked() {
+    let m5 = FiscalMonth::new(5).unwrap();
+    // (forecast, actual to date, confirmed) in pence -> below, or the refusal.
+    let refusal = |f: &str, a: &str| {
+        format!(
+            "the forecast outturn {f} for C1 is below its actual to date at M5, {a}: confirm that it is meant \
+             (refunds or credits still to come) to enter it"
+        )
+    };
+    let cases = [
+        (100, 200, false, Err(refusal("£1.00", "£2.00"))),
+        (100, 200, true, Ok(true)),
+        (200, 200, false, Ok(false)),
+        (300, 200, true, Ok(false)),
+        (-50, -10, false, Err(refusal("-£0.50", "-£0.10"))),
+    ];
+    for (outturn, actual, confirmed, expected) in cases {
+        let got = check_forecast("C1", m5, Money::from_pence(outturn), Money::from_pence(actual), confirmed);
+        assert_eq!(got, expected, "{outturn} {actual} {confirmed}");
+    }
+
+    // The report marks the confirmed forecast on its cost centre only, never on a total.
+    let key = |code: &str| (code.to_string(), m5);
+    let f: Forecasts = [
+        (key("C1"), EnteredForecast { outturn: Money::from_pence(100), confirmed_below_actual: true }),
+        (key("C2"), EnteredForecast { outturn: Money::from_pence(50_000), confirmed_below_actual: false }),
+    ]
+    .into_iter()
+    .collect();
+    let r = report_entered(AGREEMENT, 5, &[("C1", 1, 200)], &f);
+    let marked: Vec<String> = r.pools[0]
+        .flat_rows()
+        .into_iter()
+        .filter(|row| row.figures.confirmed_below_actual)
+        .map(|row| row.label)
+        .collect();
+    assert_eq!(marked, ["C1 C1"]);
 }

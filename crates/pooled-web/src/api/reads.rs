@@ -8,9 +8,10 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use pooled_app::Anchored;
-use pooled_app::json::{self, AuditLog, Forecasts, Imports, Month, Payments, Report, RiskShare, Text, YearEnd};
+use pooled_app::json::{
+    self, AuditLog, Forecasts, Imports, Month, Payments, Report, RiskShare, Savings, Text, YearEnd,
+};
 use pooled_core::calendar::FiscalMonth;
-use pooled_core::payments::schedule;
 use pooled_core::risk_share::risk_share as share_of;
 use pooled_core::settlement::settle;
 use pooled_store::ImportOutcome;
@@ -130,10 +131,12 @@ pub async fn risk_share(State(web): State<Arc<Web>>, InAgreement(at): InAgreemen
 
 /// The year-end settlement on the ledger, with invoices.
 ///
-/// Each line's outturn is the sum of its cost centres' ledger actuals for the year. The
-/// same shape as `pooled settle --year YEAR --json`. Unlike the page, which ignores a rule
-/// it does not know, a script naming one is told: it would otherwise take the settlement
-/// for one with that rule waived.
+/// Each line's outturn is the sum of its cost centres' ledger actuals for the year, and
+/// each saving moved into a pool without an agreed delivery strategy delivered what is
+/// recorded of it (`POST /api/agreements/{agreement}/{year}/savings`); while one has no delivered amount, the
+/// settlement is refused naming it. The same shape as `pooled settle --year YEAR --json`.
+/// Unlike the page, which ignores a rule it does not know, a script naming one is told: it
+/// would otherwise take the settlement for one with that rule waived.
 #[utoipa::path(
     get,
     path = "/api/agreements/{agreement}/{year}/settlement",
@@ -143,7 +146,7 @@ pub async fn risk_share(State(web): State<Arc<Web>>, InAgreement(at): InAgreemen
         ("waive" = Option<Vec<String>>, Query, style = Form, explode,
             description = "A rule of the agreement the partners waived by recorded decision; repeat for more."),
     ),
-    responses((status = 200, description = "The settlement.", body = YearEnd), BadRequest, NotFound),
+    responses((status = 200, description = "The settlement.", body = YearEnd), BadRequest, NotFound, Invalid),
 )]
 pub async fn settlement(
     State(web): State<Arc<Web>>,
@@ -169,10 +172,10 @@ pub async fn settlement(
         })
         .await?;
     let Anchored { value: end, head } = end;
-    Ok(Json(json::year_end(&end.settlements, &end.invoices, &head)))
+    Ok(Json(json::year_end(&end.agreement, &end.settlements, &end.invoices, &head)))
 }
 
-/// The payment schedule, with when each instalment was raised and paid.
+/// The payment schedule, with what is invoiced, paid and outstanding on each instalment.
 #[utoipa::path(
     get,
     path = "/api/agreements/{agreement}/{year}/payments",
@@ -182,8 +185,8 @@ pub async fn settlement(
 )]
 pub async fn payments(State(web): State<Arc<Web>>, InAgreement(at): InAgreement) -> ApiResult<Payments> {
     let (shared, key) = (Arc::clone(&web), at.clone());
-    let (a, recorded) = web.stores.run(move |store| shared.payments(store, &key)).await?;
-    Ok(Json(json::payments(&a, &schedule(&a), &recorded)))
+    let (_, tracked) = web.stores.run(move |store| shared.payments(store, &key)).await?;
+    Ok(Json(json::payments(&tracked)))
 }
 
 /// The forecasts entered for the year.
@@ -205,6 +208,21 @@ pub async fn forecasts(State(web): State<Arc<Web>>, InAgreement(at): InAgreement
         })
         .await?;
     Ok(Json(json::forecasts(&forecasts)))
+}
+
+/// The savings moved into a pool without an agreed delivery strategy, with what is
+/// recorded of each: its forecasts by the month made in, and what it delivered.
+#[utoipa::path(
+    get,
+    path = "/api/agreements/{agreement}/{year}/savings",
+    operation_id = "savings",
+    params(AgreementPath),
+    responses((status = 200, description = "Each saving in the agreement's order.", body = Savings), NotFound),
+)]
+pub async fn savings(State(web): State<Arc<Web>>, InAgreement(at): InAgreement) -> ApiResult<Savings> {
+    let (shared, key) = (Arc::clone(&web), at.clone());
+    let (a, stored) = web.stores.run(move |store| shared.savings(store, &key)).await?;
+    Ok(Json(json::savings(&a, &pooled_app::saving_states(&a, &stored))))
 }
 
 /// The ledger extracts imported for the year.

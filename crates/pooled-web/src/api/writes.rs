@@ -7,10 +7,11 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Query, State};
-use pooled_app::json::{self, Amount, Day, Forecast, Month, Payment};
+use pooled_app::json::{self, Amount, Day, Forecast, Month, Payment, Saving};
 use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::ledger::Period;
 use pooled_core::money::Money;
+use pooled_core::savings::SavingFigure;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -36,12 +37,17 @@ pub struct ForecastEntry {
     cost_centre: String,
     #[schema(value_type = Amount)]
     outturn: String,
+    /// Enter it although it is below the cost centre's actual to date (refunds or credits
+    /// still to come); without this, such a forecast is refused. The report marks it.
+    #[serde(default)]
+    confirm_below_actual: bool,
 }
 
 /// Enter a cost centre's forecast outturn for a month.
 ///
 /// Budget holders forecast their own cost centres, partner finance officers their
-/// partner's, the pool manager any. A closed month refuses it.
+/// partner's, the pool manager any. A closed month refuses it, and so does a forecast
+/// below the cost centre's actual to date unless `confirm_below_actual` says it is meant.
 #[utoipa::path(
     post,
     path = "/api/agreements/{agreement}/{year}/forecasts",
@@ -63,7 +69,13 @@ pub async fn set_forecast(
     let month = problems.read("month", FiscalMonth::parse(&entry.month));
     let outturn = problems.read("outturn", Money::parse(&entry.outturn));
     let (Some(month), Some(outturn)) = (month, outturn) else { return Err(problems.into_error().into()) };
-    actions::set_forecast(&web, &who, &at, month, entry.cost_centre.clone(), outturn).await?;
+    let forecast = actions::Forecast {
+        month,
+        cost_centre: entry.cost_centre.clone(),
+        outturn,
+        confirm_below_actual: entry.confirm_below_actual,
+    };
+    actions::set_forecast(&web, &who, &at, forecast).await?;
     let code = entry.cost_centre;
     let key = at.clone();
     let saved = web
@@ -85,23 +97,33 @@ pub struct PaymentEntry {
     /// The paying partner's id, or its successor's for an instalment due from the
     /// succession date (as the payments list names it).
     from: String,
+    /// The id of the partner paid: needed only when the paying partner pays more than one
+    /// in the pool.
+    #[serde(default)]
+    to: Option<String>,
     /// The instalment's month.
     #[schema(value_type = Month)]
     month: String,
-    /// When it was raised (invoiced).
+    /// When it was raised (invoiced): records its invoice.
     #[serde(default)]
     #[schema(value_type = Option<Day>)]
     raised_on: Option<String>,
-    /// When it was paid.
+    /// When a payment was received: records the payment.
     #[serde(default)]
     #[schema(value_type = Option<Day>)]
     paid_on: Option<String>,
+    /// The amount invoiced (by default the instalment) or paid (by default the balance
+    /// outstanding); with both dates, the invoice is paid in that amount.
+    #[serde(default)]
+    #[schema(value_type = Option<Amount>)]
+    amount: Option<String>,
 }
 
-/// Record when an instalment was raised and paid.
+/// Record an instalment's invoice, a payment on it, or both.
 ///
-/// Finance officers of either body to the instalment on its due date may, as may the pool
-/// manager.
+/// Finance officers of either body to the instalment on its due date may (a successor
+/// from its date), as may the pool manager. Part payments add up; a payment before the invoice, or of more than is outstanding, is
+/// refused.
 #[utoipa::path(
     post,
     path = "/api/agreements/{agreement}/{year}/payments",
@@ -124,16 +146,85 @@ pub async fn record_payment(
     let mut date = |field: &str, text: Option<&str>| text.and_then(|t| problems.read(field, Date::parse_iso(t)));
     let (raised_on, paid_on) =
         (date("raised_on", entry.raised_on.as_deref()), date("paid_on", entry.paid_on.as_deref()));
+    let amount = entry.amount.as_deref().and_then(|a| problems.read("amount", Money::parse(a)));
     let (Some(month), false) = (month, problems.any()) else { return Err(problems.into_error().into()) };
-    let (pool, from) = (entry.pool.clone(), entry.from.clone());
-    actions::record_payment(&web, &who, &at, PaymentRecord { pool, from, month, raised_on, paid_on }).await?;
+    let PaymentEntry { pool, from, to, .. } = entry;
+    let record = PaymentRecord { pool, from, to, month, raised_on, paid_on, amount };
+    let saved = actions::record_payment(&web, &who, &at, record).await?;
+    Ok(Json(json::payment(&saved)))
+}
+
+/// The body of `POST /api/agreements/{agreement}/{year}/savings`: a forecast of a saving's delivery made in a
+/// month (`forecast` with `month`), or what it delivered (`delivered`).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SavingEntry {
+    /// The saving's id in the agreement.
+    saving: String,
+    /// What it will deliver in the year, as forecast in `month`.
+    #[serde(default)]
+    #[schema(value_type = Option<Amount>)]
+    forecast: Option<String>,
+    /// The month the forecast is made in; only with `forecast`.
+    #[serde(default)]
+    #[schema(value_type = Option<Month>)]
+    month: Option<String>,
+    /// What it delivered in the year; not with `forecast`.
+    #[serde(default)]
+    #[schema(value_type = Option<Amount>)]
+    delivered: Option<String>,
+}
+
+/// Record what a saving moved into a pool without an agreed delivery strategy will
+/// deliver, or delivered.
+///
+/// A forecast is made in a month (a closed month refuses it); the monthly report's
+/// forecast risk-share impact takes the latest. What it delivered is recorded at the
+/// year's end, and the settlement needs it. The pool manager's alone.
+#[utoipa::path(
+    post,
+    path = "/api/agreements/{agreement}/{year}/savings",
+    operation_id = "recordSaving",
+    params(AgreementPath),
+    request_body = SavingEntry,
+    responses(
+        (status = 200, description = "The saving with everything now recorded of it.", body = Saving),
+        BadRequest, Forbidden, NotFound, TooLarge, Invalid,
+    ),
+)]
+pub async fn record_saving(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    InAgreement(at): InAgreement,
+    JsonBody(entry): JsonBody<SavingEntry>,
+) -> ApiResult<Saving> {
+    let mut problems = Problems::default();
+    let mut amount = |field: &str, text: &str| problems.read(field, Money::parse(text));
+    let figure = match (entry.forecast.as_deref(), entry.month.as_deref(), entry.delivered.as_deref()) {
+        (Some(forecast), Some(month), None) => {
+            let amount = amount("forecast", forecast);
+            let month = problems.read("month", FiscalMonth::parse(month));
+            amount.zip(month).map(|(amount, month)| (SavingFigure::Forecast(month), amount))
+        }
+        (None, None, Some(delivered)) => amount("delivered", delivered).map(|amount| (SavingFigure::Delivered, amount)),
+        _ => {
+            problems.0.push("give `forecast` with `month`, or `delivered` alone".into());
+            None
+        }
+    };
+    let Some((figure, amount)) = figure else { return Err(problems.into_error().into()) };
+    let saving = entry.saving;
+    actions::record_saving(&web, &who, &at, pooled_app::SavingEntry { saving: saving.clone(), figure, amount }).await?;
     let (shared, key) = (Arc::clone(&web), at.clone());
     let saved = web
         .stores
         .run(move |store| {
-            let agreement = shared.agreement(store, &key)?;
-            let instalment = pooled_app::scheduled_instalment(&agreement, &entry.pool, &entry.from, month)?;
-            Ok(json::payment(&agreement, &instalment, &store.payments(&key)?))
+            let (agreement, stored) = shared.savings(store, &key)?;
+            let states = pooled_app::saving_states(&agreement, &stored);
+            let state = states.iter().find(|s| s.saving.id == saving);
+            let state =
+                state.ok_or_else(|| WebError::Internal("the saving just recorded cannot be read back".into()))?;
+            Ok(json::saving(&agreement, state))
         })
         .await?;
     Ok(Json(saved))

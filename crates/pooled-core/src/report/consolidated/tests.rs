@@ -1,7 +1,8 @@
 use super::*;
 use crate::agreement::Agreement;
 use crate::plan::Plan;
-use crate::report::{Actuals, Forecasts, monthly_report};
+use crate::report::{Actuals, EnteredForecast, Forecasts, monthly_report};
+use crate::savings::SavingRecords;
 
 /// A place's agreement for 2022-23: its council hosts a pool `P` it shares with an NHS
 /// body (`nhs`: its id, and any more of its TOML, such as a successor), each giving a
@@ -91,9 +92,12 @@ fn report(agreement: &Agreement, month: u32, forecasts: &[(&str, i64)]) -> Month
     let month = FiscalMonth::new(month).unwrap();
     let forecasts: Forecasts = forecasts
         .iter()
-        .map(|(code, pounds)| ((code.to_string(), month), Money::from_pounds(*pounds).unwrap()))
+        .map(|(code, pounds)| {
+            let outturn = Money::from_pounds(*pounds).unwrap();
+            ((code.to_string(), month), EnteredForecast { outturn, confirmed_below_actual: false })
+        })
         .collect();
-    monthly_report(agreement, &plan, &Actuals::new(), &forecasts, month)
+    monthly_report(agreement, &plan, &Actuals::new(), &forecasts, &SavingRecords::default(), month)
 }
 
 fn pounds(n: i64) -> Money {
