@@ -33,6 +33,7 @@ on_both_backends!(
     settlement_page_is_the_year_end_on_the_ledger,
     what_if_settles_the_changed_outturn,
     what_if_spreads_a_whole_pool_outturn,
+    what_if_starts_from_the_forecast_with_its_savings,
     what_if_names_each_invalid_amount,
     exports_parse_back,
     published_figures_carry_the_audit_head_they_were_read_at,
@@ -271,6 +272,29 @@ fn what_if_settles_the_changed_outturn(site: Site) {
     let settled = settle(&agreement, &outturn);
     let all_occ = rows.iter().find(|r| r[0] == "All pools" && r[1] == "OCC").expect("total row");
     assert_eq!(all_occ[3], settled.iter().map(|s| s.partners[0].total).sum::<Money>().to_plain_string());
+}
+
+/// With an unagreed saving forecast to fall short, the what-if still starts from the
+/// forecast's settlement: each saving delivers what the report takes it to.
+fn what_if_starts_from_the_forecast_with_its_savings(site: Site) {
+    use pooled_core::savings::SavingFigure;
+    let shortfall = whole_pounds(500_000);
+    let forecast = whole_pounds(1_500_000) - shortfall;
+    site.store()
+        .record_saving(&oxon(), "op-2016-review", SavingFigure::Forecast(month(2)), forecast, "test")
+        .expect("saving");
+    let csv = site.get("/agreements/oxon-s75/2016-17/what-if?month=M2&format=csv&table=comparison");
+    let rows = csv_rows(&csv.body);
+    assert_eq!(rows[0][4], "Change");
+    let changes: Vec<&str> = rows[1..].iter().filter(|r| r.len() == 5).map(|r| r[4].as_str()).collect();
+    assert!(changes.len() > 8 && changes.iter().all(|c| Money::parse(c) == Ok(Money::ZERO)), "{rows:?}");
+    // The saving's shortfall is on the partner that moved it, in the forecast and the what-if alike.
+    let report = pooled_app::report(site.store().as_ref(), &oxon(), month(2)).expect("report");
+    let op = &report.pools[0];
+    assert!(
+        op.risk_impact.partners.iter().any(|p| p.parts.iter().any(|part| part.rule.name() == "unagreed-saving")),
+        "{op:?}"
+    );
 }
 
 fn what_if_spreads_a_whole_pool_outturn(site: Site) {

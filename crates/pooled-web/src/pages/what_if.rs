@@ -69,6 +69,11 @@ pub fn what_if_outturn<'g>(
 ) -> Result<Outturn, Vec<(Target, String)>> {
     let mut outturn = Outturn::on_budget(a);
     let mut errors = Vec::new();
+    // Each unagreed saving delivers what the report takes it to, as its forecast
+    // risk-share impact does: the what-if starts from the forecast's settlement.
+    for delivery in report.pools.iter().flat_map(|p| &p.savings) {
+        outturn.set_delivered(&delivery.saving, delivery.delivery);
+    }
     for (p, pool) in a.pools().iter().enumerate() {
         for (l, line) in pool.lines.iter().enumerate() {
             let amount = match given(Target::Line { pool: p, line: l }) {
