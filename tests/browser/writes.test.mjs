@@ -175,21 +175,23 @@ test('a finance officer records an instalment as raised and paid, and the audit 
   try {
     await openOk(page, `${AT}/payments?pool=OP`);
     await screenshots(page, 'payments');
-    // The first row OCCG may record: OCCG's M1 instalment to the OP pool's host.
-    const row = page.locator('#table-schedule tbody tr', { has: page.locator('button:has-text("Record")') }).first();
+    // The demo recorded M1 to M6: OCCG's M7 instalment to the OP pool's host, due on
+    // 2016-09-01 (a month in advance), is the first with nothing recorded.
+    const recordable = page.locator('#table-schedule tbody tr', { has: page.locator('button:has-text("Record")') });
+    const row = recordable.filter({ hasText: 'M7' }).first();
     const cells = await row.locator('th, td').allInnerTexts();
-    assert.deepEqual(cells.slice(0, 4).map((c) => c.trim()), ['OP', 'OCCG', 'OCC', 'M1']);
-    await row.locator('input[name="raised_on"]').fill('2016-03-01');
-    await row.locator('input[name="paid_on"]').fill('2016-03-25');
+    assert.deepEqual(cells.slice(0, 4).map((c) => c.trim()), ['OP', 'OCCG', 'OCC', 'M7']);
+    await row.locator('input[name="raised_on"]').fill('2016-08-17');
+    await row.locator('input[name="paid_on"]').fill('2016-08-31');
     await submit(page, 'Record', row);
     const banner = await page.locator('.govuk-notification-banner').innerText();
     assert.match(banner, /Recorded/);
-    const after = page.locator('#table-schedule tbody tr').filter({ hasText: 'M1' }).filter({ hasText: 'OCCG' }).first();
+    const after = page.locator('#table-schedule tbody tr').filter({ hasText: 'M7' }).filter({ hasText: 'OCCG' }).first();
     assert.match(await after.innerText(), /Paid/);
     // The engine's record of it.
     const tracked = JSON.parse(pooled('payments', '--agreement', AGREEMENT_ID, '--year', YEAR, '--json', '--database', process.env.POOLED_DATABASE));
     const text = JSON.stringify(tracked);
-    assert.ok(text.includes('2016-03-25'), 'the paid date is in the store');
+    assert.ok(text.includes('2016-08-31'), 'the paid date is in the store');
   } finally {
     await page.context().close();
   }

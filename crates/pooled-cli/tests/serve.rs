@@ -112,7 +112,8 @@ fn demo_builds_its_database_and_serves_it() {
     assert!(body.contains("\"financial_years\":2"), "both example agreements: {body}");
     // Every page needs a session; the demo prints an account for each role.
     assert_eq!(get(&address, "/agreements/oxon-s75/2016-17", "").0, "HTTP/1.1 303 See Other");
-    for user in ["admin", "manager", "occ-finance", "occg-finance", "budget-holder", "board", "viewer"] {
+    let users = ["admin", "manager", "occ-finance", "occg-finance", "bc-finance", "icb-finance", "budget-holder"];
+    for user in users.into_iter().chain(["board", "viewer"]) {
         assert!(printed.contains(&format!("  {user} ")), "{user} in {printed}");
     }
     let password = printed.split("password ").nth(1).and_then(|s| s.split(':').next()).expect("the password");
@@ -127,6 +128,18 @@ fn demo_builds_its_database_and_serves_it() {
     let (status, body) = get(&address, "/agreements/oxon-s75-2022/2022-23/pools/HESC", &cookie);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("entered"), "some forecasts entered by budget holders");
+    // The ICB's finance officer opens on the two agreements of 2022-23 it acts in, and
+    // sees its two places side by side.
+    let icb = sign_in(&address, "icb-finance", password);
+    let (status, body) = get(&address, "/", &icb);
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    for agreement in ["bucks-bcf-2022", "oxon-s75-2022"] {
+        assert!(body.contains(&format!("/agreements/{agreement}/2022-23")), "{agreement} on the first screen: {body}");
+    }
+    assert!(!body.contains("/agreements/oxon-s75/2016-17"), "only the agreements it acts in");
+    let (status, body) = get(&address, "/partners/BOB-ICB/2022-23", &icb);
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(body.contains("(bucks-bcf-2022)") && body.contains("(oxon-s75-2022)"), "both places: {body}");
     assert!(dir.join("demo.sqlite-uploads").is_dir(), "uploads wait beside the database");
     let log = stop(child);
     // One line per request: its status, how long it took, and its method, path and id.
