@@ -1,6 +1,7 @@
 //! `pooled serve` (the web application on the database) and `pooled demo` (a fresh SQLite
-//! file with both Oxfordshire agreements, a plan, six months of ledger and some forecasts,
-//! then the web application on it).
+//! file with both Oxfordshire agreements and Buckinghamshire's of 2022-23, a plan for each,
+//! six months of ledger following it, some forecasts and payments, then the web
+//! application on it).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -43,8 +44,10 @@ pub enum ServeCommand {
         #[arg(long)]
         upload_dir: Option<PathBuf>,
     },
-    /// Create a fresh demonstration database (both Oxfordshire agreements, six months of
-    /// ledger, some forecasts, an account for each role) and serve it on plain HTTP.
+    /// Create a fresh demonstration database (both Oxfordshire agreements and an
+    /// illustrative Buckinghamshire one for 2022-23, six months of ledger near the
+    /// budgets, some forecasts and payments, an account for each role) and serve it on
+    /// plain HTTP.
     /// Uses demo.sqlite unless --database is given.
     Demo {
         /// Where to listen: a loopback host:port (port 0 picks a free one), as the demo's
