@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender};
 
-use pooled_core::agreement::{Agreement, PartnerIx, variation};
+use pooled_core::agreement::{Agreement, PartnerIx};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::diagnostic::Diagnostic;
 use pooled_core::ledger::{BadRows, DateFormat, LedgerRow, Mapping, Period, RowError, RowReader};
@@ -34,6 +34,7 @@ use pooled_core::money::{Money, Tally};
 use pooled_core::plan::{CostCentre, Plan};
 use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
 use pooled_core::settlement::{Invoice, Outturn, PoolSettlement, invoices, settle};
+use pooled_core::variation::Diff;
 use pooled_files::{FileError, ReadOptions, Record, TableReader};
 use pooled_store::{
     ImportHeader, ImportItem, ImportOutcome, LoadOutcome, RowBatch, RowTally, Store, StoreError, StoredCostCentre,
@@ -92,7 +93,7 @@ pub fn load_agreement(store: &mut dyn Store, file: &str, text: &str, actor: &str
         Some(previous) => {
             let (old, _) = Agreement::parse(&previous.text)
                 .map_err(|e| input(&format!("stored agreement {}", previous.year), &e, &previous.text))?;
-            variation(&old, &agreement).join("\n")
+            Diff::between(&old, &agreement).words().join("\n")
         }
         None => String::new(),
     };
@@ -563,7 +564,8 @@ pub fn report(store: &dyn Store, year: FinancialYear, month: FiscalMonth) -> Res
     let agreement = agreement(store, year)?;
     let plan = plan(store, &agreement)?;
     let f = ledger_figures(store, year)?;
-    Ok(monthly_report(&agreement, &plan, &f.actuals, &f.forecasts, month))
+    let m1 = FiscalMonth::new(1).expect("M1");
+    Ok(monthly_report(&agreement, &plan, &f.actuals, &f.forecasts, month, m1))
 }
 
 /// The year-end settlement from the ledger: each line's outturn is the sum of its cost

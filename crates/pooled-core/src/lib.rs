@@ -13,3 +13,4 @@ pub mod report;
 pub mod risk_share;
 pub mod settlement;
 pub mod termination;
+pub mod variation;

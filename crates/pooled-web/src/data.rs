@@ -193,7 +193,8 @@ impl YearData {
     pub fn report(&self, month: FiscalMonth) -> Arc<MonthlyReport> {
         let slot = &self.reports[month.number() as usize - 1];
         Arc::clone(slot.get_or_init(|| {
-            Arc::new(monthly_report(&self.agreement, &self.plan, &self.actuals, &self.forecasts, month))
+            let m1 = FiscalMonth::new(1).expect("M1");
+            Arc::new(monthly_report(&self.agreement, &self.plan, &self.actuals, &self.forecasts, month, m1))
         }))
     }
 

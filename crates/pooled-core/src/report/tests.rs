@@ -61,6 +61,18 @@ fn report_of(
     actuals: &[(&str, u32, i64)],
     forecasts: &[(&str, u32, i64)],
 ) -> MonthlyReport {
+    report_varied(agreement, month, actuals, forecasts, 1)
+}
+
+/// The report of an agreement with PLAN's cost centres, its latest version's budgets in
+/// force from `budgets_from`.
+fn report_varied(
+    agreement: &str,
+    month: u32,
+    actuals: &[(&str, u32, i64)],
+    forecasts: &[(&str, u32, i64)],
+    budgets_from: u32,
+) -> MonthlyReport {
     let (agreement, _) = Agreement::parse(agreement).unwrap_or_else(|e| panic!("{e:?}"));
     let header = ["code", "name", "partner", "pool", "line", "budget"];
     let records = PLAN.iter().enumerate().map(|(i, (code, partner, line, budget))| {
@@ -75,7 +87,8 @@ fn report_of(
         .iter()
         .map(|(c, m, p)| ((c.to_string(), FiscalMonth::new(*m).unwrap()), Money::from_pence(*p)))
         .collect();
-    monthly_report(&agreement, &plan, &a, &f, FiscalMonth::new(month).unwrap())
+    let from = FiscalMonth::new(budgets_from).unwrap();
+    monthly_report(&agreement, &plan, &a, &f, FiscalMonth::new(month).unwrap(), from)
 }
 
 /// One line per row: level, name, budget, to date, actual, forecast, variance, change, basis, flag.
@@ -228,7 +241,8 @@ fn each_month_is_headed_by_the_bodies_of_its_last_day() {
     let header = ["code", "name", "partner", "pool", "line", "budget"];
     let (plan, _) = Plan::read(&agreement, &header, std::iter::empty()).unwrap();
     let headed = |month: u32| {
-        let r = monthly_report(&agreement, &plan, &Actuals::new(), &Forecasts::new(), FiscalMonth::new(month).unwrap());
+        let (month, m1) = (FiscalMonth::new(month).unwrap(), FiscalMonth::new(1).unwrap());
+        let r = monthly_report(&agreement, &plan, &Actuals::new(), &Forecasts::new(), month, m1);
         let impact: Vec<&str> = r.pools[0].risk_impact.partners.iter().map(|p| p.body.id.as_str()).collect();
         (r.bodies.iter().map(|b| b.id.as_str()).collect::<Vec<_>>().join(" "), impact.join(" "))
     };
@@ -237,5 +251,38 @@ fn each_month_is_headed_by_the_bodies_of_its_last_day() {
     let cases = [(1, "OCC OCCG"), (3, "OCC OCCG"), (4, "OCC BOB-ICB"), (12, "OCC BOB-ICB")];
     for (month, expected) in cases {
         assert_eq!(headed(month), (expected.to_string(), expected.to_string()), "M{month}");
+    }
+}
+
+#[test]
+fn budget_a_variation_adds_to_a_line_is_spread_from_the_month_it_takes_effect() {
+    // Care grows by 600 from October (M7), before the plan is reloaded: the budget not
+    // allocated to a cost centre (the 100 care had, and the 600 more) falls in the six
+    // months from October; the cost centres' months before it are as they were.
+    let varied = AGREEMENT.replace(
+        "contributions = { LA = \"1200\", NHS = \"1200\" }",
+        "contributions = { LA = \"1200\", NHS = \"1800\" }",
+    );
+    let line = |r: &MonthlyReport| {
+        let care = &r.pools[0].segments[0].lines[0];
+        let unallocated = care.cost_centres.last().unwrap();
+        assert_eq!(unallocated.code, None);
+        (
+            care.figures.annual_budget.pence(),
+            care.figures.budget_to_date.pence(),
+            unallocated.figures.budget_to_date.pence(),
+        )
+    };
+    // (month, budgets from, annual budget, to date, unallocated to date)
+    let cases = [
+        // The plan allocates 2,300 of care's 2,400 evenly: 191.66 a month, 191.74 in March.
+        (6, 1, 240_000, 6 * 19_166 + 6 * 833, 6 * 833),
+        (6, 7, 300_000, 6 * 19_166, 0),
+        (7, 7, 300_000, 7 * 19_166 + 11_666, 11_666),
+        (12, 7, 300_000, 300_000, 70_000),
+    ];
+    for (month, from, annual, to_date, unallocated) in cases {
+        let r = report_varied(&varied.replace("1800", if from == 1 { "1200" } else { "1800" }), month, &[], &[], from);
+        assert_eq!(line(&r), (annual, to_date, unallocated), "M{month}, budgets from M{from}");
     }
 }
