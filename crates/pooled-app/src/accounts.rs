@@ -112,6 +112,7 @@ mod tests {
             role: Role::Viewer,
             partner: None,
             cost_centres: Vec::new(),
+            agreements: Vec::new(),
             password_hash: password::hash(PASSWORD).unwrap(),
             disabled: false,
         };

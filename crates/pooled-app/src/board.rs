@@ -7,20 +7,20 @@
 //! meeting at odds with the register.
 
 use pooled_core::agreement::{Agreement, Board};
-use pooled_core::calendar::{Date, FinancialYear};
+use pooled_core::calendar::Date;
 use pooled_core::governance::{
     Meeting, MeetingChange, MeetingCheck, RatificationStatus, Register, RegisterChange, ReportChange, check_meeting,
     ratification,
 };
-use pooled_store::{DocumentSave, Store, in_snapshot, in_transaction};
+use pooled_store::{AgreementYear, DocumentSave, Store, in_snapshot, in_transaction};
 
-use crate::{AppError, Result, agreement};
+use crate::{AppError, Result, agreement, agreement_year};
 
 /// The store's kinds of governance document.
 pub const REGISTER: &str = "board-register";
 pub const MEETING: &str = "meeting";
 
-/// A year's board: its agreement, register and meetings.
+/// An agreement's board for a year: the agreement, register and meetings.
 pub struct Records {
     pub agreement: Agreement,
     pub register: Register,
@@ -52,19 +52,30 @@ impl Records {
     }
 }
 
-/// A meeting's key among the year's documents: `2016-17/2016-09-15`.
-pub fn meeting_key(year: FinancialYear, date: Date) -> String {
-    format!("{year}/{date}")
+/// The register's key among the documents: the agreement's id and year,
+/// `oxon-s75/2016-17`.
+pub fn register_key(key: &AgreementYear) -> String {
+    format!("{}/{}", key.agreement, key.year)
 }
 
-/// The year's board records, each meeting checked against the board of its day. Read
-/// as of one moment, so the register and the meetings agree.
-pub fn records(store: &dyn Store, year: FinancialYear) -> Result<Records> {
+/// A meeting's key among the documents: `oxon-s75/2016-17/2016-09-15`.
+pub fn meeting_key(key: &AgreementYear, date: Date) -> String {
+    format!("{}/{date}", register_key(key))
+}
+
+/// What the keys of an agreement's meetings for a year start with.
+fn meetings_prefix(key: &AgreementYear) -> String {
+    format!("{}/", register_key(key))
+}
+
+/// The board records of an agreement's year, each meeting checked against the board of
+/// its day. Read as of one moment, so the register and the meetings agree.
+pub fn records(store: &dyn Store, key: &AgreementYear) -> Result<Records> {
     in_snapshot(store, |store| {
-        let agreement = agreement(store, year)?;
+        let agreement = agreement(store, key)?;
         let (register, register_version) = stored_register(store, &agreement)?;
         let mut meetings = Vec::new();
-        for stored in store.documents(MEETING, &format!("{year}/"))? {
+        for stored in store.documents(MEETING, &meetings_prefix(key))? {
             let (meeting, _) = Meeting::parse_with_register(&stored.text, &agreement, &register).map_err(|e| {
                 AppError::Input(
                     e.iter().map(|d| d.render(&format!("stored meeting {}", stored.key), &stored.text)).collect(),
@@ -79,18 +90,19 @@ pub fn records(store: &dyn Store, year: FinancialYear) -> Result<Records> {
     })
 }
 
-/// The year's register as stored, and its version; the agreement's constitution alone
-/// (version `None`) while none is stored.
+/// The register of the agreement's year as stored, and its version; the agreement's
+/// constitution alone (version `None`) while none is stored.
 fn stored_register(store: &dyn Store, agreement: &Agreement) -> Result<(Register, Option<u32>)> {
-    let year = agreement.financial_year();
+    let key = agreement_year(agreement);
+    let year = key.year;
     let board = agreement
         .board()
         .cloned()
-        .ok_or_else(|| AppError::Input(vec![format!("the {year} agreement has no [board], so it has no records")]))?;
-    match store.document(REGISTER, &year.to_string())? {
+        .ok_or_else(|| AppError::Input(vec![format!("the agreement {key} has no [board], so it has no records")]))?;
+    match store.document(REGISTER, &register_key(&key))? {
         Some(stored) => {
             let (register, _) = Register::parse(&stored.text, agreement).map_err(|e| {
-                AppError::Input(e.iter().map(|d| d.render(&format!("stored register {year}"), &stored.text)).collect())
+                AppError::Input(e.iter().map(|d| d.render(&format!("stored register {key}"), &stored.text)).collect())
             })?;
             Ok((register, Some(stored.version)))
         }
@@ -99,7 +111,7 @@ fn stored_register(store: &dyn Store, agreement: &Agreement) -> Result<(Register
 }
 
 /// Saves the register as edited from `expected` (its version when read; `None` for the
-/// first). It is written out and read back first, and every meeting of the year is read
+/// first). It is written out and read back first, and every meeting of its year is read
 /// against it, so a register the core refuses, or one that would leave a recorded
 /// meeting unreadable (a vote by a seat it empties or makes non-voting), is never stored.
 /// The meetings are read and the register saved in one transaction: a meeting saved
@@ -113,9 +125,9 @@ pub fn save_register(
 ) -> Result<DocumentSave> {
     let text = register.to_toml(agreement);
     Register::parse(&text, agreement).map_err(|e| rendered("register", &text, &e))?;
-    let year = agreement.financial_year();
+    let key = agreement_year(agreement);
     in_transaction(store, |store| {
-        for stored in store.documents(MEETING, &format!("{year}/"))? {
+        for stored in store.documents(MEETING, &meetings_prefix(&key))? {
             Meeting::parse_with_register(&stored.text, agreement, register).map_err(|e| {
                 let mut lines = vec![format!(
                     "this change to the register would leave the recorded meeting {} at odds with it; nothing was \
@@ -126,7 +138,7 @@ pub fn save_register(
                 AppError::Input(lines)
             })?;
         }
-        Ok(store.save_document(REGISTER, &year.to_string(), expected, &text, actor)?)
+        Ok(store.save_document(REGISTER, &register_key(&key), expected, &text, actor)?)
     })
 }
 
@@ -141,7 +153,7 @@ pub fn save_meeting(
     actor: &str,
 ) -> Result<DocumentSave> {
     let text = meeting.to_toml(agreement);
-    let key = meeting_key(agreement.financial_year(), meeting.date);
+    let key = meeting_key(&agreement_year(agreement), meeting.date);
     in_transaction(store, |store| {
         let (register, _) = stored_register(store, agreement)?;
         Meeting::parse_with_register(&text, agreement, &register).map_err(|e| rendered("meeting", &text, &e))?;
@@ -149,48 +161,49 @@ pub fn save_meeting(
     })
 }
 
-/// Makes `change` to the year's register as edited from `expected` (its version when
+/// Makes `change` to the register of an agreement's year as edited from `expected` (its version when
 /// read; `None` for the first), checked by the core against the register and the
 /// agreement, and saved as [`save_register`] saves. The records are read and the change
 /// saved in one transaction. Gives the day the change takes effect.
 pub fn change_register(
     store: &mut dyn Store,
-    year: FinancialYear,
+    key: &AgreementYear,
     expected: Option<u32>,
     change: RegisterChange,
     actor: &str,
 ) -> Result<Date> {
     let on = change.on();
     in_transaction(store, |store| {
-        let records = records(store, year)?;
+        let records = records(store, key)?;
         let changed = records.register.apply(&records.agreement, change).map_err(AppError::Input)?;
         save_register(store, &records.agreement, expected, &changed, actor)
     })?;
     Ok(on)
 }
 
-/// Makes `change` to the reports in the year's register (a plan is reported to a meeting
-/// recorded that year), as [`change_register`] makes a change.
+/// Makes `change` to the reports in the register of an agreement's year (a plan is
+/// reported to a meeting recorded that year), as [`change_register`] makes a change.
 pub fn change_reports(
     store: &mut dyn Store,
-    year: FinancialYear,
+    key: &AgreementYear,
     expected: Option<u32>,
     change: ReportChange,
     actor: &str,
 ) -> Result<DocumentSave> {
     in_transaction(store, |store| {
-        let records = records(store, year)?;
+        let records = records(store, key)?;
         let meetings: Vec<Date> = records.meetings.iter().map(|m| m.meeting.date).collect();
         let changed = records.register.apply_report(&records.agreement, change, &meetings).map_err(AppError::Input)?;
         save_register(store, &records.agreement, expected, &changed, actor)
     })
 }
 
-/// Records a meeting of the year's board on `date`, with nothing recorded yet.
-pub fn schedule_meeting(store: &mut dyn Store, year: FinancialYear, date: Date, actor: &str) -> Result<DocumentSave> {
-    let meeting = Meeting::scheduled(year, date).map_err(AppError::Input)?;
+/// Records a meeting of the board of an agreement's year on `date`, with nothing recorded
+/// yet.
+pub fn schedule_meeting(store: &mut dyn Store, key: &AgreementYear, date: Date, actor: &str) -> Result<DocumentSave> {
+    let meeting = Meeting::scheduled(key.year, date).map_err(AppError::Input)?;
     in_transaction(store, |store| {
-        let agreement = agreement(store, year)?;
+        let agreement = agreement(store, key)?;
         save_meeting(store, &agreement, None, &meeting, actor)
     })
 }
@@ -199,14 +212,14 @@ pub fn schedule_meeting(store: &mut dyn Store, year: FinancialYear, date: Date, 
 /// and saved as [`save_meeting`] saves, in one transaction with reading it.
 pub fn change_meeting(
     store: &mut dyn Store,
-    year: FinancialYear,
+    key: &AgreementYear,
     date: Date,
     expected: Option<u32>,
     change: MeetingChange,
     actor: &str,
 ) -> Result<DocumentSave> {
     in_transaction(store, |store| {
-        let records = records(store, year)?;
+        let records = records(store, key)?;
         let record = records.meeting(date).ok_or_else(|| AppError::NotFound(format!("No meeting on {date}.")))?;
         let changed = record.meeting.apply(&records.agreement, change).map_err(AppError::Input)?;
         save_meeting(store, &records.agreement, expected, &changed, actor)

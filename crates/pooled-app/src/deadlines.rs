@@ -34,6 +34,8 @@ pub enum Duty {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Due {
     pub due: Date,
+    /// The agreement's id.
+    pub agreement: String,
     pub year: FinancialYear,
     /// The board's name (on the day of the meeting, for a meeting's papers).
     pub body: String,
@@ -54,22 +56,23 @@ impl Due {
     }
 }
 
-/// Everything due for every year whose agreement has a board, as it stood `on` the day, in
-/// order of due date.
+/// Everything due for every agreement's year whose agreement has a board, as it stood `on`
+/// the day, in order of due date (then agreement and year).
 pub fn deadlines_on(store: &dyn Store, on: Date) -> Result<Vec<Due>> {
     let mut out = Vec::new();
-    for year in store.financial_years()? {
-        if agreement(store, year)?.board().is_some() {
-            out.extend(year_deadlines(&records(store, year)?, on));
+    for summary in store.agreements()? {
+        if agreement(store, &summary.agreement)?.board().is_some() {
+            out.extend(year_deadlines(&records(store, &summary.agreement)?, on));
         }
     }
-    out.sort_by(|a, b| (a.due, a.year, &a.duty).cmp(&(b.due, b.year, &b.duty)));
+    out.sort_by(|a, b| (a.due, &a.agreement, a.year, &a.duty).cmp(&(b.due, &b.agreement, b.year, &b.duty)));
     Ok(out)
 }
 
-/// Everything due for one year's board, as it stood `on` the day.
+/// Everything due for the board of one agreement's year, as it stood `on` the day.
 pub fn year_deadlines(records: &Records, on: Date) -> Vec<Due> {
     let year = records.agreement.financial_year();
+    let agreement = records.agreement.id().to_string();
     let constitution = records.register.constitution();
     let calendar = constitution.calendar;
     let by_then = |done: Option<Date>| done.filter(|d| *d <= on);
@@ -93,6 +96,7 @@ pub fn year_deadlines(records: &Records, on: Date) -> Vec<Due> {
             let done = by_then(done);
             out.push(Due {
                 due,
+                agreement: agreement.clone(),
                 year,
                 body: record.board.name.clone(),
                 duty,
@@ -111,6 +115,7 @@ pub fn year_deadlines(records: &Records, on: Date) -> Vec<Due> {
             .or_else(|| records.meetings.iter().map(|m| m.meeting.date).find(|d| *d > u.taken_on && *d >= on));
         out.push(Due {
             due: next.unwrap_or(u.taken_on),
+            agreement: agreement.clone(),
             year,
             body: constitution.name.clone(),
             duty: Duty::Ratification { id: u.id.clone(), taken_on: u.taken_on, subject: u.subject.clone() },
@@ -126,6 +131,7 @@ pub fn year_deadlines(records: &Records, on: Date) -> Vec<Due> {
         let due = next.or(done);
         out.push(Due {
             due: due.unwrap_or(plan.raised_on),
+            agreement: agreement.clone(),
             year,
             body: constitution.name.clone(),
             duty: Duty::ActionPlan {
@@ -148,6 +154,7 @@ pub fn year_deadlines(records: &Records, on: Date) -> Vec<Due> {
         let known = done.is_some() || due >= on;
         out.push(Due {
             due,
+            agreement: agreement.clone(),
             year,
             body: constitution.name.clone(),
             duty: Duty::MonthlyReport { month },

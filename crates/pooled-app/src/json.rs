@@ -13,12 +13,12 @@ use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::governance;
 use pooled_core::ledger;
 use pooled_core::money::Money;
-use pooled_core::payments::Instalment;
+use pooled_core::payments::{Instalment, TrackedInstalment};
 use pooled_core::percent::Percent;
 use pooled_core::report::{self, MonthlyReport};
 use pooled_core::risk_share::RiskShare as Shares;
-use pooled_core::settlement::{Invoice as Owed, PartRule, PoolSettlement};
-use pooled_store::{AuditEntry as Logged, AuditHead, Forecast as Entered, ImportRecord, PaymentStatus};
+use pooled_core::settlement::{Invoice as Owed, InvoicePartKind, PartRule, PoolSettlement};
+use pooled_store::{AuditEntry as Logged, AuditHead, Forecast as Entered, ImportRecord};
 use serde::{Serialize, Serializer};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::{KnownFormat, RefOr};
@@ -352,7 +352,8 @@ pub struct YearEnd {
     pub audit_head: Head,
 }
 
-/// What one partner pays another to settle a pool.
+/// What one partner pays another at the year end in a pool: the settlement between
+/// them net of the pool's instalments invoiced and unpaid between them, either way.
 #[derive(Serialize, ToSchema)]
 pub struct Invoice {
     /// The pool's id.
@@ -361,18 +362,56 @@ pub struct Invoice {
     pub payer: String,
     /// The id of the body paid at the end of the year.
     pub payee: String,
+    /// The parts netted; never negative ("0.00" when they cancel out).
+    pub amount: Amount,
+    /// What the invoice nets off, each part from its own payer to its payee.
+    pub parts: Vec<InvoicePart>,
+}
+
+/// One amount an invoice nets off.
+#[derive(Serialize, ToSchema)]
+pub struct InvoicePart {
+    pub kind: PartKind,
+    /// The id of the body owing the part at the end of the year.
+    pub payer: String,
+    /// The id of the body owed it.
+    pub payee: String,
     /// Always positive.
     pub amount: Amount,
+    /// The months of the unpaid instalments; empty for the settlement.
+    pub months: Vec<Month>,
+}
+
+/// Why an invoice's part is owed.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PartKind {
+    /// The pool's over- or underspend, shared at the year end.
+    Settlement,
+    /// The pool's instalments invoiced and not yet paid.
+    UnpaidInstalments,
 }
 
 /// The year-end settlement from the ledger: [`settlement`], plus the invoices.
-pub fn year_end(pools: &[PoolSettlement], invoices: &[Owed], head: &AuditHead) -> YearEnd {
+pub fn year_end(a: &Agreement, pools: &[PoolSettlement], invoices: &[Owed], head: &AuditHead) -> YearEnd {
+    let body = |partner| a.body_at_year_end(partner).id;
     let invoices = (invoices.iter())
         .map(|i| Invoice {
             pool: i.pool.clone(),
             payer: i.payer_body.id.clone(),
             payee: i.payee_body.id.clone(),
             amount: i.amount.into(),
+            parts: (i.parts.iter())
+                .map(|p| {
+                    let (kind, months) = match &p.kind {
+                        InvoicePartKind::Settlement => (PartKind::Settlement, Vec::new()),
+                        InvoicePartKind::UnpaidInstalments(months) => {
+                            (PartKind::UnpaidInstalments, months.iter().map(|m| Text(*m)).collect())
+                        }
+                    };
+                    InvoicePart { kind, payer: body(p.payer), payee: body(p.payee), amount: p.amount.into(), months }
+                })
+                .collect(),
         })
         .collect();
     YearEnd { pools: settlement(pools).pools, invoices, audit_head: head.clone().into() }
@@ -400,24 +439,36 @@ pub struct Scheduled {
     pub amount: Amount,
 }
 
-/// The payment schedule with when each instalment was raised and paid:
+/// The payment schedule with what is recorded against each instalment:
 /// `pooled payments --year --json`, `GET /api/{year}/payments`.
 #[derive(Serialize, ToSchema)]
 pub struct Payments {
     pub payments: Vec<Payment>,
 }
 
-/// An instalment and when it was raised and paid.
+/// An instalment, its invoice and the payments on it.
 #[derive(Serialize, ToSchema)]
 pub struct Payment {
     #[serde(flatten)]
     pub instalment: Scheduled,
-    /// When it was raised (invoiced); null until recorded.
+    /// When it was raised (invoiced); null until it is.
     #[schema(required = true)]
     pub raised: Option<Day>,
-    /// When it was paid; null until recorded.
-    #[schema(required = true)]
-    pub paid: Option<Day>,
+    /// The invoice's amount: "0.00" until it is raised.
+    pub invoiced: Amount,
+    /// What has been paid on it: "0.00" when nothing has.
+    pub paid: Amount,
+    /// Invoiced less paid.
+    pub outstanding: Amount,
+    /// Each payment, in the order recorded.
+    pub payments: Vec<Paid>,
+}
+
+/// A payment on an instalment.
+#[derive(Serialize, ToSchema)]
+pub struct Paid {
+    pub on: Day,
+    pub amount: Amount,
 }
 
 fn scheduled(i: &Instalment) -> Scheduled {
@@ -436,19 +487,21 @@ pub fn schedule(schedule: &[Instalment]) -> Schedule {
     Schedule { payments: schedule.iter().map(scheduled).collect() }
 }
 
-/// Each instalment of `schedule` with its `raised` and `paid` dates as `tracked` (from
-/// the database) records them.
-pub fn payments(a: &Agreement, schedule: &[Instalment], tracked: &[PaymentStatus]) -> Payments {
-    Payments { payments: schedule.iter().map(|i| payment(a, i, tracked)).collect() }
+/// Each instalment of the schedule with what is recorded against it.
+pub fn payments(tracked: &[TrackedInstalment]) -> Payments {
+    Payments { payments: tracked.iter().map(payment).collect() }
 }
 
-/// One instalment with its `raised` and `paid` dates.
-pub fn payment(a: &Agreement, i: &Instalment, tracked: &[PaymentStatus]) -> Payment {
-    let status = crate::recorded_payment(a, i, tracked);
+/// One instalment with what is recorded against it.
+pub fn payment(t: &TrackedInstalment) -> Payment {
+    let account = &t.account;
     Payment {
-        instalment: scheduled(i),
-        raised: status.and_then(|s| s.raised_on).map(Text),
-        paid: status.and_then(|s| s.paid_on).map(Text),
+        instalment: scheduled(&t.instalment),
+        raised: account.raised_on().map(Text),
+        invoiced: account.invoiced().into(),
+        paid: account.paid().into(),
+        outstanding: account.outstanding().into(),
+        payments: account.payments.iter().map(|p| Paid { on: p.on.into(), amount: p.amount.into() }).collect(),
     }
 }
 
@@ -626,6 +679,40 @@ pub fn report(report: &MonthlyReport, head: &AuditHead) -> Report {
         warnings: report.warnings.clone(),
         audit_head: head.clone().into(),
     }
+}
+
+// ---- the agreements in a database ----
+
+/// Every agreement in the database, by id: `pooled agreements --json`.
+#[derive(Serialize, ToSchema)]
+pub struct Agreements {
+    pub agreements: Vec<ListedAgreement>,
+}
+
+/// One agreement: its id and name, the years it is loaded for and its partners (as its
+/// latest year's agreement gives them).
+#[derive(Serialize, ToSchema)]
+pub struct ListedAgreement {
+    /// `[agreement] id` of its file.
+    pub id: String,
+    pub name: String,
+    /// Oldest first.
+    pub years: Vec<Year>,
+    /// The partners' ids.
+    pub partners: Vec<String>,
+}
+
+/// The agreements as listed by [`crate::agreements`].
+pub fn agreements(listed: &[crate::AgreementListing]) -> Agreements {
+    let agreements = (listed.iter())
+        .map(|a| ListedAgreement {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            years: a.years.iter().map(|y| (*y).into()).collect(),
+            partners: a.partners.clone(),
+        })
+        .collect();
+    Agreements { agreements }
 }
 
 // ---- forecasts, imports, the audit log ----

@@ -17,10 +17,7 @@ mod payments;
 pub use anchored::{Anchored, HEAD_LABEL, anchored, head_line};
 pub use export::{head_row, report_table, report_workbook};
 pub use file_name::{MAX_FILE_NAME_BYTES, extract_file_name};
-pub use payments::{
-    PaymentRecord, PaymentState, PaymentTotals, TrackedInstalment, payment_totals, record_payment, recorded_payment,
-    scheduled_instalment, tracked_payments,
-};
+pub use payments::{PaymentRecord, payments, record_payment, scheduled_instalment, tracked_payments};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -37,7 +34,8 @@ use pooled_core::settlement::{Invoice, Outturn, PoolSettlement, invoices, settle
 use pooled_core::variation::Diff;
 use pooled_files::{FileError, ReadOptions, Record, TableReader};
 use pooled_store::{
-    ImportHeader, ImportItem, ImportOutcome, LoadOutcome, RowBatch, RowTally, Store, StoreError, StoredCostCentre,
+    AgreementYear, ImportHeader, ImportItem, ImportOutcome, LoadOutcome, RowBatch, RowTally, Store, StoreError,
+    StoredCostCentre,
 };
 
 /// What went wrong, said so that a finance officer can act on it.
@@ -85,30 +83,115 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-/// Loads an agreement file into the store for its financial year; a changed file for the
-/// same year is recorded as a variation listing what changed.
+/// Loads an agreement file into the store under its id and financial year: a new id (or
+/// year) is a new agreement; a changed file with the same id and year is recorded as a
+/// variation listing what changed.
 pub fn load_agreement(store: &mut dyn Store, file: &str, text: &str, actor: &str) -> Result<Loaded> {
     let (agreement, warnings) = Agreement::parse(text).map_err(|e| input(file, &e, text))?;
-    let changes = match store.agreement(agreement.financial_year())? {
+    let key = agreement_year(&agreement);
+    let changes = match store.agreement(&key)? {
         Some(previous) => {
             let (old, _) = Agreement::parse(&previous.text)
-                .map_err(|e| input(&format!("stored agreement {}", previous.year), &e, &previous.text))?;
+                .map_err(|e| input(&format!("stored agreement {key}"), &e, &previous.text))?;
             Diff::between(&old, &agreement).words().join("\n")
         }
         None => String::new(),
     };
-    let outcome = store.load_agreement(agreement.financial_year(), agreement.id(), text, &changes, actor)?;
+    let outcome = store.load_agreement(&key, text, &changes, actor)?;
     Ok(Loaded { outcome, changes, warnings: warnings.iter().map(|w| w.render(file, text)).collect() })
 }
 
-/// The year's current agreement, validated.
-pub fn agreement(store: &dyn Store, year: FinancialYear) -> Result<Agreement> {
+/// What the store keeps an agreement's records under: its id and financial year.
+pub fn agreement_year(agreement: &Agreement) -> AgreementYear {
+    AgreementYear::new(agreement.id(), agreement.financial_year())
+}
+
+/// The agreement a command or page acts on in `year`: the one `agreement` names, which
+/// must be loaded for the year, or, named by none, the year's only agreement. A year with
+/// several needs the id: the error lists them.
+pub fn resolve(store: &dyn Store, year: FinancialYear, agreement: Option<&str>) -> Result<AgreementYear> {
+    let held = (store.agreements()?.into_iter()).filter(|s| s.agreement.year == year).map(|s| s.agreement.agreement);
+    let id = choose(held.collect(), agreement, Some(year))?;
+    Ok(AgreementYear::new(id, year))
+}
+
+/// The agreement (its id) a command on something kept for every year of an agreement (a
+/// partner's mapping) acts on: as [`resolve`], among every agreement in the store.
+pub fn resolve_id(store: &dyn Store, agreement: Option<&str>) -> Result<String> {
+    let mut held: Vec<String> = store.agreements()?.into_iter().map(|s| s.agreement.agreement).collect();
+    held.dedup();
+    choose(held, agreement, None)
+}
+
+/// The one of `held` (the agreements of `year`, or of the store) that `asked` names, or
+/// with none asked the only one.
+fn choose(held: Vec<String>, asked: Option<&str>, year: Option<FinancialYear>) -> Result<String> {
+    let listed = || held.join(", ");
+    let (loaded, holder) = match year {
+        Some(year) => (format!(" for {year}"), year.to_string()),
+        None => (String::new(), "the database".to_string()),
+    };
+    match (asked, held.as_slice()) {
+        (_, []) => Err(AppError::NotFound(format!("no agreement is loaded{loaded}: run `pooled load` first"))),
+        (Some(id), _) if held.iter().any(|h| h == id) => Ok(id.to_string()),
+        (Some(id), _) => {
+            Err(AppError::NotFound(format!("no agreement {id} is loaded{loaded}: {holder} holds {}", listed())))
+        }
+        (None, [only]) => Ok(only.clone()),
+        (None, _) => Err(AppError::Input(vec![format!(
+            "{holder} holds {} agreements ({}): give --agreement ID",
+            held.len(),
+            listed()
+        )])),
+    }
+}
+
+/// The current version of an agreement's year, validated.
+pub fn agreement(store: &dyn Store, key: &AgreementYear) -> Result<Agreement> {
     let stored = store
-        .agreement(year)?
-        .ok_or_else(|| AppError::Input(vec![format!("no agreement is loaded for {year}: run `pooled load` first")]))?;
+        .agreement(key)?
+        .ok_or_else(|| AppError::NotFound(format!("no agreement {key} is loaded: run `pooled load` first")))?;
     Agreement::parse(&stored.text)
         .map(|(a, _)| a)
-        .map_err(|e| input(&format!("stored agreement {year} v{}", stored.version), &e, &stored.text))
+        .map_err(|e| input(&format!("stored agreement {key} v{}", stored.version), &e, &stored.text))
+}
+
+/// An agreement as listed: its id, name (as its latest year's current version gives
+/// them), the years it is loaded for and its partners.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgreementListing {
+    pub id: String,
+    pub name: String,
+    /// Oldest first.
+    pub years: Vec<FinancialYear>,
+    /// The partners' ids, as the latest year's agreement lists them.
+    pub partners: Vec<String>,
+}
+
+/// Every agreement in the store, by id.
+pub fn agreements(store: &dyn Store) -> Result<Vec<AgreementListing>> {
+    let mut out: Vec<AgreementListing> = Vec::new();
+    // Summaries come by id, then year: the last of an id's years names it.
+    let summaries = store.agreements()?;
+    for (i, summary) in summaries.iter().enumerate() {
+        let key = &summary.agreement;
+        match out.last_mut() {
+            Some(listed) if listed.id == key.agreement => listed.years.push(key.year),
+            _ => out.push(AgreementListing {
+                id: key.agreement.clone(),
+                name: String::new(),
+                years: vec![key.year],
+                partners: Vec::new(),
+            }),
+        }
+        let latest = summaries.get(i + 1).is_none_or(|next| next.agreement.agreement != key.agreement);
+        if latest && let Some(listed) = out.last_mut() {
+            let current = agreement(store, key)?;
+            listed.name = current.name().to_string();
+            listed.partners = current.partners().iter().map(|p| p.id.clone()).collect();
+        }
+    }
+    Ok(out)
 }
 
 /// Opens a CSV or XLSX file; XLSX date cells come out in `dates`, the form the rest of
@@ -119,10 +202,10 @@ fn open_table(path: &Path, dates: DateFormat, sha256: bool) -> Result<TableReade
         .map_err(|e| AppError::Input(vec![e.to_string()]))
 }
 
-/// Reads a plan file (CSV or XLSX) against the year's agreement and saves it. Returns the
+/// Reads a plan file (CSV or XLSX) against an agreement's year and saves it. Returns the
 /// budget mismatch warnings.
-pub fn load_plan(store: &mut dyn Store, year: FinancialYear, path: &Path, actor: &str) -> Result<Vec<String>> {
-    let agreement = agreement(store, year)?;
+pub fn load_plan(store: &mut dyn Store, key: &AgreementYear, path: &Path, actor: &str) -> Result<Vec<String>> {
+    let agreement = agreement(store, key)?;
     let file = path.display().to_string();
     let mut table = open_table(path, DateFormat::Iso, false)?;
     let names: Vec<String> = table.header().to_vec();
@@ -150,7 +233,7 @@ pub fn load_plan(store: &mut dyn Store, year: FinancialYear, path: &Path, actor:
         }
     };
     let stored: Vec<StoredCostCentre> = plan.cost_centres().iter().map(|c| to_stored(&agreement, c)).collect();
-    store.save_plan(year, &stored, actor)?;
+    store.save_plan(key, &stored, actor)?;
     Ok(warnings)
 }
 
@@ -167,12 +250,13 @@ fn to_stored(agreement: &Agreement, c: &CostCentre) -> StoredCostCentre {
     }
 }
 
-/// The year's plan from the store, against the agreement. A stored cost centre whose
-/// partner, pool or line the current agreement no longer has is an error naming it.
+/// The agreement's plan for its year from the store. A stored cost centre whose partner,
+/// pool or line the current agreement no longer has is an error naming it.
 pub fn plan(store: &dyn Store, agreement: &Agreement) -> Result<Plan> {
     let mut cost_centres = Vec::new();
     let mut problems = Vec::new();
-    for s in store.plan(agreement.financial_year())? {
+    let key = agreement_year(agreement);
+    for s in store.plan(&key)? {
         let pool = agreement.pools().iter().position(|p| p.id == s.pool);
         let line = pool.and_then(|p| agreement.pools()[p].line_ix(&s.line));
         match (agreement.partner_ix(&s.partner), pool, line) {
@@ -186,21 +270,18 @@ pub fn plan(store: &dyn Store, agreement: &Agreement) -> Result<Plan> {
                 profile: s.profile,
             }),
             _ => problems.push(format!(
-                "cost centre {} maps to partner {}, pool {}, line {}, which the current agreement for {} does not have: reload the plan",
-                s.code,
-                s.partner,
-                s.pool,
-                s.line,
-                agreement.financial_year()
+                "cost centre {} maps to partner {}, pool {}, line {}, which the current agreement {key} does not have: reload the plan",
+                s.code, s.partner, s.pool, s.line
             )),
         }
     }
     if problems.is_empty() { Ok(Plan::from_cost_centres(cost_centres)) } else { Err(AppError::Input(problems)) }
 }
 
-/// A forecast outturn for the year, entered in `month` against a cost centre of the plan.
+/// A forecast outturn for an agreement's year, entered in `month` against a cost centre of
+/// its plan.
 pub struct ForecastEntry<'a> {
-    pub year: FinancialYear,
+    pub agreement: &'a AgreementYear,
     pub month: FiscalMonth,
     pub cost_centre: &'a str,
     pub outturn: Money,
@@ -215,19 +296,22 @@ pub fn set_forecast(
     actor: &str,
     allowed: impl FnOnce(&StoredCostCentre) -> Result<(), String>,
 ) -> Result<()> {
-    let ForecastEntry { year, month, cost_centre, outturn } = *entry;
-    let planned = store
-        .plan(year)?
-        .into_iter()
-        .find(|c| c.code == cost_centre)
-        .ok_or_else(|| AppError::Input(vec![format!("cost centre `{cost_centre}` is not in the {year} plan")]))?;
+    let ForecastEntry { agreement, month, cost_centre, outturn } = *entry;
+    let planned = store.plan(agreement)?.into_iter().find(|c| c.code == cost_centre).ok_or_else(|| {
+        AppError::Input(vec![format!(
+            "cost centre `{cost_centre}` is not in the {} plan of {}",
+            agreement.year, agreement.agreement
+        )])
+    })?;
     allowed(&planned).map_err(AppError::Forbidden)?;
-    Ok(store.set_forecast(year, month, cost_centre, outturn, actor)?)
+    Ok(store.set_forecast(agreement, month, cost_centre, outturn, actor)?)
 }
 
 /// How an import went, for the caller to show; `progress` is called now and then with
 /// (bytes read, total bytes).
 pub struct ImportRequest<'a> {
+    /// The agreement's id; its year is the period's.
+    pub agreement: &'a str,
     pub partner: &'a str,
     pub period: Period,
     pub path: &'a Path,
@@ -249,14 +333,14 @@ pub fn import_ledger(
     request: &ImportRequest<'_>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportOutcome> {
-    let year = request.period.year;
-    let agreement = agreement(store, year)?;
+    let key = AgreementYear::new(request.agreement, request.period.year);
+    let agreement = agreement(store, &key)?;
     // A partner's extract may be named by its successor from the succession date; it is
     // recorded under the partner's own id, the stable key.
     let partner = agreement
         .partner_on(request.partner, request.period.last_day())
-        .map_err(|e| AppError::Input(vec![format!("{e}, in the {year} agreement")]))?;
-    if store.closed_periods(year)?.contains(&request.period) {
+        .map_err(|e| AppError::Input(vec![format!("{e}, in the agreement {key}")]))?;
+    if store.closed_periods(&key)?.contains(&request.period) {
         return Err(StoreError::PeriodClosed(request.period).into());
     }
     let plan = plan(store, &agreement)?;
@@ -267,7 +351,7 @@ pub fn import_ledger(
     // has an import for the period already, it is taken first, so that an unchanged file is
     // found before a row is read; otherwise the reading thread takes it as it reads (a
     // workbook, read out of order, is hashed first too).
-    let again = store.imports(year)?.iter().any(|i| i.partner == request.partner && i.period == request.period);
+    let again = store.imports(&key)?.iter().any(|i| i.partner == request.partner && i.period == request.period);
     let table = open_table(request.path, request.mapping.date_format, !again)?;
     let hashing = table.takes_sha256();
     let file_sha256 = if hashing {
@@ -323,6 +407,7 @@ pub fn import_ledger(
         })
     });
     let header = ImportHeader {
+        agreement: key.agreement,
         period: request.period,
         partner: agreement.partners()[partner].id.clone(),
         file_name,
@@ -532,8 +617,8 @@ pub struct LedgerFigures {
     pub latest: Option<FiscalMonth>,
 }
 
-/// One read of the store's per-cost-centre sums and forecasts for the year.
-pub fn ledger_figures(store: &dyn Store, year: FinancialYear) -> Result<LedgerFigures> {
+/// One read of the store's per-cost-centre sums and forecasts for an agreement's year.
+pub fn ledger_figures(store: &dyn Store, key: &AgreementYear) -> Result<LedgerFigures> {
     let mut figures =
         LedgerFigures { actuals: Actuals::new(), forecasts: Forecasts::new(), rows: HashMap::new(), latest: None };
     // The year's figures are one input: bounded, so every sum the report makes is exact.
@@ -541,9 +626,9 @@ pub fn ledger_figures(store: &dyn Store, year: FinancialYear) -> Result<LedgerFi
     let mut count = |amount: Money| {
         tally
             .add(amount)
-            .map_err(|e| AppError::Input(vec![format!("the {year} ledger and forecasts cannot be reported: {e}")]))
+            .map_err(|e| AppError::Input(vec![format!("the ledger and forecasts of {key} cannot be reported: {e}")]))
     };
-    for a in store.actuals(year)? {
+    for a in store.actuals(key)? {
         count(a.amount)?;
         let m = a.month.number() as usize - 1;
         figures.rows.entry(a.cost_centre.clone()).or_insert([0; 12])[m] += a.rows;
@@ -552,24 +637,25 @@ pub fn ledger_figures(store: &dyn Store, year: FinancialYear) -> Result<LedgerFi
             figures.latest = figures.latest.max(Some(a.month));
         }
     }
-    for f in store.forecasts(year)? {
+    for f in store.forecasts(key)? {
         count(f.outturn)?;
         figures.forecasts.insert((f.cost_centre, f.month), f.outturn);
     }
     Ok(figures)
 }
 
-/// The monthly finance report for a month of a year.
-pub fn report(store: &dyn Store, year: FinancialYear, month: FiscalMonth) -> Result<MonthlyReport> {
-    let agreement = agreement(store, year)?;
+/// The monthly finance report of an agreement for a month of its year.
+pub fn report(store: &dyn Store, key: &AgreementYear, month: FiscalMonth) -> Result<MonthlyReport> {
+    let agreement = agreement(store, key)?;
     let plan = plan(store, &agreement)?;
-    let f = ledger_figures(store, year)?;
+    let f = ledger_figures(store, key)?;
     let m1 = FiscalMonth::new(1).expect("M1");
     Ok(monthly_report(&agreement, &plan, &f.actuals, &f.forecasts, month, m1))
 }
 
 /// The year-end settlement from the ledger: each line's outturn is the sum of its cost
-/// centres' actuals for the year.
+/// centres' actuals for the year; its invoices net off the instalments invoiced and
+/// unpaid between the partners.
 pub struct YearEnd {
     pub agreement: Agreement,
     pub outturn: Outturn,
@@ -577,10 +663,10 @@ pub struct YearEnd {
     pub invoices: Vec<Invoice>,
 }
 
-pub fn year_end(store: &dyn Store, year: FinancialYear, waived: &[String]) -> Result<YearEnd> {
-    let agreement = agreement(store, year)?;
+pub fn year_end(store: &dyn Store, key: &AgreementYear, waived: &[String]) -> Result<YearEnd> {
+    let agreement = agreement(store, key)?;
     let plan = plan(store, &agreement)?;
-    let actuals = ledger_figures(store, year)?.actuals;
+    let actuals = ledger_figures(store, key)?.actuals;
     let mut outturn = Outturn::on_budget(&agreement);
     for (p, pool) in agreement.pools().iter().enumerate() {
         for (l, line) in pool.lines.iter().enumerate() {
@@ -598,7 +684,7 @@ pub fn year_end(store: &dyn Store, year: FinancialYear, waived: &[String]) -> Re
         outturn.waive(rule);
     }
     let settlements = settle(&agreement, &outturn);
-    let invoices = invoices(&agreement, &settlements);
+    let invoices = invoices(&agreement, &settlements, &payments(store, &agreement)?);
     Ok(YearEnd { agreement, outturn, settlements, invoices })
 }
 

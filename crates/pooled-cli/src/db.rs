@@ -9,8 +9,7 @@ use pooled_app::{Anchored, AppError, ForecastEntry, ImportRequest, PaymentRecord
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
-use pooled_core::payments;
-use pooled_store::{AuditHead, ImportOutcome, LoadOutcome, Store};
+use pooled_store::{AgreementYear, AuditHead, ImportOutcome, LoadOutcome, Store};
 
 use crate::report;
 use crate::{Failure, Outcome};
@@ -30,14 +29,40 @@ pub struct Db {
     pub database_given: bool,
 }
 
+/// Which agreement a database command acts on: on every command that reads or changes an
+/// agreement's records.
+#[derive(Args, Clone)]
+pub struct Which {
+    /// The agreement's id (`[agreement] id` of its file); needed only when the year (or the
+    /// database, for a mapping) holds more than one agreement.
+    // Its own id: `settle` and `payments` also take an agreement file.
+    #[arg(long = "agreement", id = "agreement_id", value_name = "ID")]
+    pub agreement: Option<String>,
+}
+
+impl Which {
+    /// The agreement of `year` this names, or the year's only one.
+    pub fn resolve(&self, store: &dyn Store, year: FinancialYear) -> Result<AgreementYear, Failure> {
+        pooled_app::resolve(store, year, self.agreement.as_deref()).map_err(app)
+    }
+}
+
 #[derive(Subcommand)]
 pub enum DbCommand {
-    /// Store an agreement file for its financial year; a changed file is a variation.
+    /// Store an agreement file under its id and financial year: a new id is a new agreement,
+    /// a changed file with the same id and year a variation.
     Load { agreement: PathBuf },
+    /// Every agreement in the database: id, name, years, partners.
+    Agreements {
+        #[arg(long)]
+        json: bool,
+    },
     /// Write a year's stored agreement back as TOML (the current version unless --version).
     ExportAgreement {
         #[arg(long, value_parser = FinancialYear::parse)]
         year: FinancialYear,
+        #[command(flatten)]
+        which: Which,
         #[arg(long)]
         version: Option<u32>,
     },
@@ -45,12 +70,17 @@ pub enum DbCommand {
     LoadPlan {
         #[arg(long, value_parser = FinancialYear::parse)]
         year: FinancialYear,
+        #[command(flatten)]
+        which: Which,
         file: PathBuf,
     },
-    /// Save how a partner's ledger extracts are laid out: a preset (oracle, unit4, sap) or a mapping file.
+    /// Save how a partner's ledger extracts are laid out for an agreement: a preset (oracle,
+    /// unit4, sap) or a mapping file.
     SaveMapping {
         #[arg(long)]
         partner: String,
+        #[command(flatten)]
+        which: Which,
         #[arg(long, conflicts_with = "file")]
         preset: Option<String>,
         file: Option<PathBuf>,
@@ -59,6 +89,8 @@ pub enum DbCommand {
     Import {
         #[arg(long)]
         partner: String,
+        #[command(flatten)]
+        which: Which,
         /// The calendar month, e.g. 2016-05.
         #[arg(long, value_parser = Period::parse)]
         period: Period,
@@ -67,15 +99,19 @@ pub enum DbCommand {
         preset: Option<String>,
         file: PathBuf,
     },
-    /// Close a month: no import or forecast can change it afterwards.
+    /// Close a month of an agreement: no import or forecast can change it afterwards.
     ClosePeriod {
         #[arg(value_parser = Period::parse)]
         period: Period,
+        #[command(flatten)]
+        which: Which,
     },
     /// Enter a budget holder's forecast outturn for the year, for a cost centre, in a month.
     Forecast {
         #[arg(long, value_parser = FinancialYear::parse)]
         year: FinancialYear,
+        #[command(flatten)]
+        which: Which,
         #[arg(long, value_parser = FiscalMonth::parse)]
         month: FiscalMonth,
         #[arg(long)]
@@ -87,6 +123,8 @@ pub enum DbCommand {
     Report {
         #[arg(long, value_parser = FinancialYear::parse)]
         year: FinancialYear,
+        #[command(flatten)]
+        which: Which,
         #[arg(long, value_parser = FiscalMonth::parse)]
         month: FiscalMonth,
         #[arg(long, value_enum, default_value = "table")]
@@ -95,20 +133,31 @@ pub enum DbCommand {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
-    /// Record that an instalment was invoiced or paid.
+    /// Record an instalment's invoice, a payment on it, or both.
     RecordPayment {
         #[arg(long, value_parser = FinancialYear::parse)]
         year: FinancialYear,
+        #[command(flatten)]
+        which: Which,
         #[arg(long)]
         pool: String,
+        /// The paying partner.
         #[arg(long)]
         from: String,
+        /// The partner paid: needed only when the paying partner pays more than one in the pool.
+        #[arg(long)]
+        to: Option<String>,
         #[arg(long, value_parser = FiscalMonth::parse)]
         month: FiscalMonth,
-        #[arg(long, value_parser = Date::parse_iso)]
+        /// The day the instalment was raised (invoiced).
+        #[arg(long, value_parser = Date::parse_iso, required_unless_present = "paid")]
         raised: Option<Date>,
+        /// The day a payment was received.
         #[arg(long, value_parser = Date::parse_iso)]
         paid: Option<Date>,
+        /// The amount invoiced (default: the instalment) or paid (default: the balance outstanding).
+        #[arg(long, value_parser = Money::parse, allow_hyphen_values = true)]
+        amount: Option<Money>,
     },
     /// The audit log: list it, print its head, or verify it.
     Audit {
@@ -176,21 +225,33 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
                 }
             })
         }
-        DbCommand::ExportAgreement { year, version } => {
-            let versions = store.agreement_versions(year).map_err(store_error)?;
+        DbCommand::Agreements { json } => {
+            let listed = pooled_app::agreements(store).map_err(app)?;
+            Ok(if json {
+                crate::json::pretty(&pooled_app::json::agreements(&listed))
+            } else {
+                agreements_table(&listed)
+            })
+        }
+        DbCommand::ExportAgreement { year, which, version } => {
+            let key = which.resolve(store, year)?;
+            let versions = store.agreement_versions(&key).map_err(store_error)?;
             let chosen = match version {
                 Some(n) => versions.into_iter().find(|v| v.version == n),
                 None => versions.into_iter().last(),
             };
-            chosen.map(|v| v.text).ok_or_else(|| Failure::Input(vec![format!("no such agreement version for {year}")]))
+            chosen
+                .map(|v| v.text)
+                .ok_or_else(|| Failure::Input(vec![format!("no such version of the agreement {key}")]))
         }
-        DbCommand::LoadPlan { year, file } => {
-            let warnings = pooled_app::load_plan(store, year, &file, actor).map_err(app)?;
+        DbCommand::LoadPlan { year, which, file } => {
+            let key = which.resolve(store, year)?;
+            let warnings = pooled_app::load_plan(store, &key, &file, actor).map_err(app)?;
             crate::warn_lines(&warnings);
-            let count = store.plan(year).map_err(store_error)?.len();
-            Ok(format!("{}: {count} cost centres loaded for {year}\n", file.display()))
+            let count = store.plan(&key).map_err(store_error)?.len();
+            Ok(format!("{}: {count} cost centres loaded for {key}\n", file.display()))
         }
-        DbCommand::SaveMapping { partner, preset, file } => {
+        DbCommand::SaveMapping { partner, which, preset, file } => {
             let mapping = match (preset, file) {
                 (Some(name), _) => preset_mapping(&name)?,
                 (None, Some(path)) => {
@@ -200,19 +261,22 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
                 }
                 (None, None) => return Err(Failure::Usage("give --preset NAME or a mapping file".into())),
             };
-            store.save_mapping(&partner, &mapping, actor).map_err(store_error)?;
-            Ok(format!("mapping `{}` saved for {partner}\n", mapping.name))
+            let agreement = pooled_app::resolve_id(store, which.agreement.as_deref()).map_err(app)?;
+            store.save_mapping(&agreement, &partner, &mapping, actor).map_err(store_error)?;
+            Ok(format!("mapping `{}` saved for {partner} in {agreement}\n", mapping.name))
         }
-        DbCommand::Import { partner, period, preset, file } => {
+        DbCommand::Import { partner, which, period, preset, file } => {
+            let key = which.resolve(store, period.year)?;
+            let agreement = key.agreement.as_str();
             let mapping = match preset {
                 Some(name) => preset_mapping(&name)?,
-                None => store.mapping(&partner).map_err(store_error)?.ok_or_else(|| {
+                None => store.mapping(agreement, &partner).map_err(store_error)?.ok_or_else(|| {
                     Failure::Input(vec![format!(
-                        "no mapping saved for {partner}: run `pooled save-mapping --partner {partner} --preset oracle|unit4|sap` or pass --preset"
+                        "no mapping saved for {partner} in {agreement}: run `pooled save-mapping --agreement {agreement} --partner {partner} --preset oracle|unit4|sap` or pass --preset"
                     )])
                 })?,
             };
-            let request = ImportRequest { partner: &partner, period, path: &file, mapping, actor };
+            let request = ImportRequest { agreement, partner: &partner, period, path: &file, mapping, actor };
             let mut bar = ProgressBar::new(&file);
             let outcome = pooled_app::import_ledger(store, &request, &mut |done, total| bar.show(done, total));
             bar.finish();
@@ -229,28 +293,41 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
                 ),
             })
         }
-        DbCommand::ClosePeriod { period } => {
-            store.close_period(period, actor).map_err(store_error)?;
-            Ok(format!("period {period} is closed\n"))
+        DbCommand::ClosePeriod { period, which } => {
+            let key = which.resolve(store, period.year)?;
+            store.close_period(&key.agreement, period, actor).map_err(store_error)?;
+            Ok(format!("period {period} of {} is closed\n", key.agreement))
         }
-        DbCommand::Forecast { year, month, cost_centre, outturn } => {
+        DbCommand::Forecast { year, which, month, cost_centre, outturn } => {
+            let key = which.resolve(store, year)?;
             // Whoever can open the database may enter any forecast: no access rule here.
-            let entry = ForecastEntry { year, month, cost_centre: &cost_centre, outturn };
+            let entry = ForecastEntry { agreement: &key, month, cost_centre: &cost_centre, outturn };
             pooled_app::set_forecast(store, &entry, actor, |_| Ok(())).map_err(app)?;
-            Ok(format!("forecast outturn for {cost_centre} in {year} {month}: {outturn}\n"))
+            Ok(format!("forecast outturn for {cost_centre} in {key} {month}: {outturn}\n"))
         }
-        DbCommand::Report { year, month, format, output } => {
-            let read = pooled_app::anchored(store, |store| pooled_app::report(store, year, month));
+        DbCommand::Report { year, which, month, format, output } => {
+            let key = which.resolve(store, year)?;
+            let read = pooled_app::anchored(store, |store| pooled_app::report(store, &key, month));
             let Anchored { value: report, head } = read.map_err(app)?;
             report::write(&report, &head, format, output.as_deref())
         }
-        DbCommand::RecordPayment { year, pool, from, month, raised, paid } => {
-            let agreement = pooled_app::agreement(store, year).map_err(app)?;
-            let said = format!("recorded {pool} {from} {month}\n");
-            let record = PaymentRecord { pool, from, month, raised_on: raised, paid_on: paid };
+        DbCommand::RecordPayment { year, which, pool, from, to, month, raised, paid, amount } => {
+            let key = which.resolve(store, year)?;
+            let agreement = pooled_app::agreement(store, &key).map_err(app)?;
+            let record = PaymentRecord { pool, from, to, month, raised_on: raised, paid_on: paid, amount };
             // Whoever can open the database may record any instalment: no access rule here.
-            pooled_app::record_payment(store, &agreement, record, actor, |_, _| Ok(())).map_err(app)?;
-            Ok(said)
+            let t = pooled_app::record_payment(store, &agreement, record, actor, |_, _| Ok(())).map_err(app)?;
+            let (i, account) = (&t.instalment, &t.account);
+            Ok(format!(
+                "recorded {} {} from {} to {}: invoiced {}, paid {}, outstanding {}\n",
+                i.pool,
+                i.month,
+                i.payer.id,
+                i.payee.id,
+                account.invoiced(),
+                account.paid(),
+                account.outstanding()
+            ))
         }
         DbCommand::Audit { action: AuditCommand::Log } => Ok(store
             .audit_log()
@@ -283,38 +360,46 @@ fn verify(store: &dyn Store, heads: &[AuditHead]) -> Outcome {
     Ok(out)
 }
 
+/// `pooled agreements`: a line per agreement.
+fn agreements_table(listed: &[pooled_app::AgreementListing]) -> String {
+    if listed.is_empty() {
+        return "no agreements loaded: run `pooled load FILE`\n".to_string();
+    }
+    let mut table = crate::table::Table::new(&["Agreement", "Name", "Years", "Partners"]);
+    for a in listed {
+        let years: Vec<String> = a.years.iter().map(ToString::to_string).collect();
+        table.row([a.id.clone(), a.name.clone(), years.join(" "), a.partners.join(" ")]);
+    }
+    table.render()
+}
+
 /// `pooled settle --year`: the settlement on the ledger outturn, with the invoices.
-pub fn settle(db: &Db, year: FinancialYear, waived: &[String], json: bool) -> Outcome {
+pub fn settle(db: &Db, year: FinancialYear, which: &Which, waived: &[String], json: bool) -> Outcome {
     let store = open(db)?;
-    let read = pooled_app::anchored(store.as_ref(), |store| pooled_app::year_end(store, year, waived));
+    let key = which.resolve(store.as_ref(), year)?;
+    let read = pooled_app::anchored(store.as_ref(), |store| pooled_app::year_end(store, &key, waived));
     let Anchored { value: end, head } = read.map_err(app)?;
     let a = &end.agreement;
     if json {
-        return Ok(crate::json::pretty(&pooled_app::json::year_end(&end.settlements, &end.invoices, &head)));
+        return Ok(crate::json::pretty(&pooled_app::json::year_end(a, &end.settlements, &end.invoices, &head)));
     }
-    let mut out = format!("Year-end settlement {year} on the ledger outturn\n\n");
+    let mut out = format!("Year-end settlement of {key} on the ledger outturn\n\n");
     out.push_str(&crate::text::settlement(a, &end.settlements));
-    out.push_str("Invoices to settle each pool with its host:\n");
-    if end.invoices.is_empty() {
-        out.push_str("  none\n");
-    }
-    for i in &end.invoices {
-        out.push_str(&format!("  {}: {} pays {} {}\n", i.pool, i.payer_body.id, i.payee_body.id, i.amount));
-    }
+    out.push_str(&crate::text::invoices(a, &end.invoices));
     out.push_str(&format!("\n{}\n", pooled_app::head_line(&head)));
     Ok(out)
 }
 
-/// `pooled payments --year`: the schedule with what has been raised and paid.
-pub fn payments(db: &Db, year: FinancialYear, json: bool) -> Outcome {
+/// `pooled payments --year`: the schedule with what is invoiced, paid and outstanding.
+pub fn payments(db: &Db, year: FinancialYear, which: &Which, json: bool) -> Outcome {
     let store = open(db)?;
-    let a = pooled_app::agreement(store.as_ref(), year).map_err(app)?;
-    let tracked = store.payments(year).map_err(store_error)?;
-    let schedule = payments::schedule(&a);
+    let key = which.resolve(store.as_ref(), year)?;
+    let a = pooled_app::agreement(store.as_ref(), &key).map_err(app)?;
+    let tracked = pooled_app::payments(store.as_ref(), &a).map_err(app)?;
     Ok(if json {
-        crate::json::pretty(&pooled_app::json::payments(&a, &schedule, &tracked))
+        crate::json::pretty(&pooled_app::json::payments(&tracked))
     } else {
-        crate::text::payments(&a, &schedule, Some(&tracked))
+        crate::text::payments(&a, &tracked)
     })
 }
 

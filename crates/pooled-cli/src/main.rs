@@ -54,6 +54,8 @@ enum Command {
         outturn: Option<PathBuf>,
         #[arg(long, value_parser = FinancialYear::parse)]
         year: Option<FinancialYear>,
+        #[command(flatten)]
+        which: db::Which,
         /// Rules waived by recorded decision (a clawback's id), with --year.
         #[arg(long, requires = "year")]
         waive: Vec<String>,
@@ -61,12 +63,14 @@ enum Command {
         json: bool,
     },
     /// Monthly instalments from each partner to each pool's host: from an agreement
-    /// file, or with --year from the database with what has been raised and paid.
+    /// file, or with --year from the database with what is invoiced, paid and outstanding.
     Payments {
         #[arg(required_unless_present = "year", conflicts_with = "year")]
         agreement: Option<PathBuf>,
         #[arg(long, value_parser = FinancialYear::parse)]
         year: Option<FinancialYear>,
+        #[command(flatten)]
+        which: db::Which,
         #[arg(long)]
         json: bool,
     },
@@ -201,7 +205,7 @@ fn run(db: &db::Db, command: Command) -> Outcome {
                 text::risk_share(&a, &tables, if thousands { text::Units::Thousands } else { text::Units::Pounds })
             })
         }
-        Command::Settle { year: Some(year), waive, json, .. } => db::settle(db, year, &waive, json),
+        Command::Settle { year: Some(year), which, waive, json, .. } => db::settle(db, year, &which, &waive, json),
         Command::Settle { agreement: Some(agreement), outturn: Some(outturn), json, .. } => {
             let a = load_agreement(&agreement)?;
             let o = load(&outturn, |text| Outturn::parse(text, &a))?;
@@ -213,15 +217,11 @@ fn run(db: &db::Db, command: Command) -> Outcome {
             })
         }
         Command::Settle { .. } => unreachable!("clap requires the files or --year"),
-        Command::Payments { year: Some(year), json, .. } => db::payments(db, year, json),
+        Command::Payments { year: Some(year), which, json, .. } => db::payments(db, year, &which, json),
         Command::Payments { agreement: Some(agreement), json, .. } => {
             let a = load_agreement(&agreement)?;
             let schedule = payments::schedule(&a);
-            Ok(if json {
-                json::pretty(&pooled_app::json::schedule(&schedule))
-            } else {
-                text::payments(&a, &schedule, None)
-            })
+            Ok(if json { json::pretty(&pooled_app::json::schedule(&schedule)) } else { text::schedule(&schedule) })
         }
         Command::Payments { .. } => unreachable!("clap requires the file or --year"),
         Command::Meeting { agreement, meeting, json } => {

@@ -232,16 +232,18 @@ fn create_demo(path: &Path) -> Result<(), Failure> {
     let mut store = pooled_store::open(&location).map_err(|e| Failure::Input(vec![format!("{location}: {e}")]))?;
     let store = store.as_mut();
     let work = TempDir::new()?;
-    store.save_mapping("OCC", &preset("unit4")?, ACTOR).map_err(store_error)?;
-    store.save_mapping("OCCG", &preset("oracle")?, ACTOR).map_err(store_error)?;
     let mut budget_holder = Vec::new();
     for (file, text) in AGREEMENTS {
         pooled_app::load_agreement(store, file, text, ACTOR).map_err(app)?;
         let (agreement, _) = Agreement::parse(text).map_err(|_| Failure::Input(vec![format!("{file}: invalid")]))?;
+        let key = pooled_app::agreement_year(&agreement);
+        for (partner, layout) in [("OCC", "unit4"), ("OCCG", "oracle")] {
+            store.save_mapping(&key.agreement, partner, &preset(layout)?, ACTOR).map_err(store_error)?;
+        }
         let plan = gen_plan(&agreement, PER_PARTNER, 1);
-        let plan_file = work.0.join(format!("plan-{}.csv", agreement.financial_year()));
+        let plan_file = work.0.join(format!("plan-{}-{}.csv", key.agreement, key.year));
         write_file(&plan_file, |w| write_plan_csv(w, &plan))?;
-        pooled_app::load_plan(store, agreement.financial_year(), &plan_file, ACTOR).map_err(app)?;
+        pooled_app::load_plan(store, &key, &plan_file, ACTOR).map_err(app)?;
         import_months(store, &agreement, &plan, &work.0)?;
         enter_forecasts(store, &agreement, &plan)?;
         budget_holder.extend(first_cost_centres(&agreement, &plan, "OCC"));
@@ -255,7 +257,8 @@ fn create_demo(path: &Path) -> Result<(), Failure> {
 /// The example meetings, stored as the board page records them.
 fn record_meetings(store: &mut dyn Store) -> Result<(), Failure> {
     let year = FinancialYear::parse("2016-17").map_err(Failure::Usage)?;
-    let records = pooled_app::board::records(store, year).map_err(app)?;
+    let key = pooled_app::resolve(store, year, Some("oxon-s75")).map_err(app)?;
+    let records = pooled_app::board::records(store, &key).map_err(app)?;
     for (file, text) in MEETINGS {
         let (meeting, _) = Meeting::parse_with_register(text, &records.agreement, &records.register)
             .map_err(|_| Failure::Input(vec![format!("{file}: invalid")]))?;
@@ -274,6 +277,7 @@ fn create_accounts(store: &mut dyn Store, budget_holder: &[String]) -> Result<()
             role: account.role,
             partner: account.partner.map(str::to_string),
             cost_centres: if account.role == Role::BudgetHolder { budget_holder.to_vec() } else { Vec::new() },
+            agreements: Vec::new(),
             password_hash: hash.clone(),
             disabled: false,
         };
@@ -301,7 +305,7 @@ fn preset(name: &str) -> Result<Mapping, Failure> {
 fn import_months(store: &mut dyn Store, agreement: &Agreement, plan: &[PlanRow], dir: &Path) -> Result<(), Failure> {
     let year = agreement.financial_year();
     for partner in agreement.partners() {
-        let mapping = store.mapping(&partner.id).map_err(store_error)?.unwrap_or(preset("unit4")?);
+        let mapping = store.mapping(agreement.id(), &partner.id).map_err(store_error)?.unwrap_or(preset("unit4")?);
         for month in FiscalMonth::all().take(6) {
             let period = Period { year, month };
             let file = dir.join(format!("{}-{period}.csv", partner.id));
@@ -335,8 +339,14 @@ fn import_months(store: &mut dyn Store, agreement: &Agreement, plan: &[PlanRow],
                 continue;
             }
             std::fs::write(&file, &out).map_err(|e| Failure::Input(vec![format!("{}: {e}", file.display())]))?;
-            let request =
-                ImportRequest { partner: &partner.id, period, path: &file, mapping: mapping.clone(), actor: ACTOR };
+            let request = ImportRequest {
+                agreement: agreement.id(),
+                partner: &partner.id,
+                period,
+                path: &file,
+                mapping: mapping.clone(),
+                actor: ACTOR,
+            };
             pooled_app::import_ledger(store, &request, &mut |_, _| {}).map_err(app)?;
         }
     }
@@ -361,7 +371,8 @@ fn enter_forecasts(store: &mut dyn Store, agreement: &Agreement, plan: &[PlanRow
             let percent = PERCENT_OF_BUDGET[k % PERCENT_OF_BUDGET.len()];
             k += 1;
             let outturn = Money::from_pence(first.budget.pence() / 100 * percent);
-            store.set_forecast(agreement.financial_year(), m6, &first.code, outturn, ACTOR).map_err(store_error)?;
+            let key = pooled_app::agreement_year(agreement);
+            store.set_forecast(&key, m6, &first.code, outturn, ACTOR).map_err(store_error)?;
         }
     }
     Ok(())

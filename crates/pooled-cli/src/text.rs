@@ -3,11 +3,10 @@
 use pooled_core::agreement::{Agreement, Board, BoardRule, Pool};
 use pooled_core::governance::{Meeting, MeetingCheck, filled_by_name};
 use pooled_core::money::Money;
-use pooled_core::payments::Instalment;
+use pooled_core::payments::{Instalment, TrackedInstalment, balances, pair_totals};
 use pooled_core::risk_share::RiskShare;
-use pooled_core::settlement::PoolSettlement;
+use pooled_core::settlement::{Invoice, InvoicePartKind, PoolSettlement};
 use pooled_core::termination::Notice;
-use pooled_store::PaymentStatus;
 
 use crate::table::Table;
 
@@ -141,38 +140,69 @@ pub fn settlement(a: &Agreement, pools: &[PoolSettlement]) -> String {
     out
 }
 
-/// The schedule; with `tracked` (from the database), each instalment's raised and paid
-/// dates and what is outstanding.
-pub fn payments(a: &Agreement, schedule: &[Instalment], tracked: Option<&[PaymentStatus]>) -> String {
-    let mut headers = vec!["Pool", "From", "To", "Month", "Due", ">Amount £"];
-    if tracked.is_some() {
-        headers.extend(["Raised", "Paid"]);
-    }
-    let mut t = Table::new(&headers);
-    let mut outstanding = Money::ZERO;
+fn instalment_cells(i: &Instalment) -> Vec<String> {
+    let (month, due) = (i.month.to_string(), i.due.to_string());
+    vec![i.pool.clone(), i.payer.id.clone(), i.payee.id.clone(), month, due, i.amount.to_report_string()]
+}
+
+const INSTALMENT_HEADERS: [&str; 6] = ["Pool", "From", "To", "Month", "Due", ">Amount £"];
+
+/// The schedule of an agreement file.
+pub fn schedule(schedule: &[Instalment]) -> String {
+    let mut t = Table::new(&INSTALMENT_HEADERS);
     for i in schedule {
-        let mut row = vec![
-            i.pool.clone(),
-            i.payer.id.clone(),
-            i.payee.id.clone(),
-            i.month.to_string(),
-            i.due.to_string(),
-            i.amount.to_report_string(),
-        ];
-        if let Some(tracked) = tracked {
-            let status = pooled_app::recorded_payment(a, i, tracked);
-            let date = |d: Option<pooled_core::calendar::Date>| d.map_or("-".to_string(), |d| d.to_string());
-            row.push(date(status.and_then(|s| s.raised_on)));
-            row.push(date(status.and_then(|s| s.paid_on)));
-            if status.and_then(|s| s.paid_on).is_none() {
-                outstanding += i.amount;
-            }
-        }
+        t.row(instalment_cells(i));
+    }
+    t.render()
+}
+
+/// The schedule with what is recorded against each instalment, then the totals between
+/// each paying partner and partner paid, and the balance between each pair.
+pub fn payments(a: &Agreement, tracked: &[TrackedInstalment]) -> String {
+    let mut t =
+        Table::new(&[&INSTALMENT_HEADERS[..], &["Raised", ">Invoiced £", ">Paid £", ">Outstanding £"]].concat());
+    for TrackedInstalment { instalment, account } in tracked {
+        let mut row = instalment_cells(instalment);
+        row.push(account.raised_on().map_or("-".to_string(), |d| d.to_string()));
+        row.extend([account.invoiced(), account.paid(), account.outstanding()].map(Money::to_report_string));
         t.row(row);
     }
     let mut out = t.render();
-    if tracked.is_some() {
-        out.push_str(&format!("Outstanding (not yet paid): {outstanding}\n"));
+    let totals = pair_totals(tracked);
+    let mut t = Table::new(&["From", "To", ">Scheduled £", ">Invoiced £", ">Paid £", ">Outstanding £"]);
+    for p in &totals {
+        let mut row = vec![partner_id(a, p.from).to_string(), partner_id(a, p.to).to_string()];
+        row.extend([p.scheduled, p.invoiced, p.paid, p.outstanding].map(Money::to_report_string));
+        t.row(row);
+    }
+    out.push_str("\nBetween partners:\n");
+    out.push_str(&t.render());
+    for b in balances(&totals) {
+        out.push_str(&match b.amount {
+            Money::ZERO => format!("{} and {} are square\n", partner_id(a, b.owing), partner_id(a, b.owed)),
+            owed => format!("{} owes {} {owed} invoiced and unpaid\n", partner_id(a, b.owing), partner_id(a, b.owed)),
+        });
+    }
+    out
+}
+
+/// The year-end invoices, one a line, each with the parts it nets off.
+pub fn invoices(a: &Agreement, invoices: &[Invoice]) -> String {
+    let mut out = String::from("Invoices to settle each pool, net of instalments invoiced and unpaid:\n");
+    if invoices.is_empty() {
+        out.push_str("  none\n");
+    }
+    let body = |p| a.body_at_year_end(p).id;
+    for i in invoices {
+        out.push_str(&format!("  {}: {} pays {} {}\n", i.pool, i.payer_body.id, i.payee_body.id, i.amount));
+        if let [only] = &i.parts[..]
+            && only.kind == InvoicePartKind::Settlement
+        {
+            continue;
+        }
+        for p in &i.parts {
+            out.push_str(&format!("    {}: {} owes {} {}\n", p.kind.words(), body(p.payer), body(p.payee), p.amount));
+        }
     }
     out
 }

@@ -28,6 +28,9 @@ pub enum UserCommand {
         /// A budget holder's cost centre; repeat for each.
         #[arg(long = "cost-centre")]
         cost_centres: Vec<String>,
+        /// An agreement (its id) the account acts in; repeat for each. None: every agreement.
+        #[arg(long = "agreement", value_name = "ID")]
+        agreements: Vec<String>,
     },
     /// Every account, with its role and whether it is disabled.
     List,
@@ -66,7 +69,7 @@ pub fn run_user(db: &Db, command: UserCommand) -> Outcome {
     let store = store.as_mut();
     let actor = db.actor.as_str();
     match command {
-        UserCommand::Add { username, role, name, partner, cost_centres } => {
+        UserCommand::Add { username, role, name, partner, cost_centres, agreements } => {
             let password_hash = new_password_hash(&username)?;
             let user = NewUser {
                 display_name: name.unwrap_or_else(|| username.clone()),
@@ -74,6 +77,7 @@ pub fn run_user(db: &Db, command: UserCommand) -> Outcome {
                 role,
                 partner,
                 cost_centres,
+                agreements,
                 password_hash,
                 disabled: false,
             };
@@ -146,8 +150,10 @@ fn describe(user: &User) -> String {
         (None, false) => format!(" cost-centres={}", user.cost_centres.join(",")),
         (None, true) => String::new(),
     };
+    let agreements =
+        if user.agreements.is_empty() { String::new() } else { format!(" agreements={}", user.agreements.join(",")) };
     let disabled = if user.disabled { " DISABLED" } else { "" };
-    format!("{} {} \"{}\"{scope}{disabled}\n", user.username, user.role, user.display_name)
+    format!("{} {} \"{}\"{scope}{agreements}{disabled}\n", user.username, user.role, user.display_name)
 }
 
 /// Reads a new password (twice on a terminal, without echo) and hashes it.

@@ -351,7 +351,10 @@ fn tampering_with_the_ledger_is_detected() {
     assert_eq!(changed, 1);
     drop(db);
     let err = s.fails(&["audit", "verify"]);
-    assert!(err.starts_with("the audit log does not check out at entry 5: import 1 (ledger 2016-08 OCCG)"), "{err}");
+    assert!(
+        err.starts_with("the audit log does not check out at entry 5: import 1 (ledger oxon-s75 2016-08 OCCG)"),
+        "{err}"
+    );
     assert!(err.contains("its ledger rows have changed"), "{err}");
     // The row put back, the total the imports list shows edited instead.
     let db = rusqlite::Connection::open(s.path("pooled.sqlite")).unwrap();
@@ -491,64 +494,250 @@ fn xlsx_extracts_import_like_csv() {
     assert_eq!(actuals_to_date(&s.report_json("M6")), 118_455);
 }
 
+/// `pooled record-payment --year 2016-17` with `args`.
+fn record_payment(pool: &str, month: &str, args: &[&str]) -> Vec<String> {
+    let mut all = ["record-payment", "--year", "2016-17", "--pool", pool, "--from", "OCCG", "--month", month]
+        .map(String::from)
+        .to_vec();
+    all.extend(args.iter().map(|a| a.to_string()));
+    all
+}
+
+fn refs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
 #[test]
-fn payments_are_tracked_raised_paid_and_outstanding() {
+fn payments_are_invoiced_paid_in_parts_and_outstanding() {
     let s = Scratch::new("payments");
     s.ok(&["load", AGREEMENT]);
-    s.ok(&[
-        "record-payment",
-        "--year",
-        "2016-17",
-        "--pool",
-        "OP",
-        "--from",
-        "OCCG",
-        "--month",
-        "M1",
-        "--raised",
-        "2016-02-20",
-        "--paid",
-        "2016-03-01",
-    ]);
-    s.ok(&[
-        "record-payment",
-        "--year",
-        "2016-17",
-        "--pool",
-        "LD",
-        "--from",
-        "OCCG",
-        "--month",
-        "M1",
-        "--raised",
-        "2016-02-20",
-    ]);
-    let out: Value = serde_json::from_str(&s.ok(&["payments", "--year", "2016-17", "--json"])).unwrap();
-    let payments = out["payments"].as_array().unwrap();
-    let find = |pool: &str, month: &str| payments.iter().find(|p| p["pool"] == pool && p["month"] == month).unwrap();
+    let json = || -> Vec<Value> {
+        let out: Value = serde_json::from_str(&s.ok(&["payments", "--year", "2016-17", "--json"])).unwrap();
+        out["payments"].as_array().unwrap().clone()
+    };
+    let find = |payments: &[Value], pool: &str, month: &str| {
+        payments.iter().find(|p| p["pool"] == pool && p["month"] == month).unwrap().clone()
+    };
+    let op_m1 = pence(&find(&json(), "OP", "M1")["amount"]);
+    let ld_m1 = pence(&find(&json(), "LD", "M1")["amount"]);
+    let pounds = |p: i64| Money::from_pence(p).to_plain_string();
+    // OP M1: raised, paid a million, then the balance.
+    let said = s.ok(&refs(&record_payment("OP", "M1", &["--raised", "2016-02-20"])));
     assert_eq!(
-        (find("OP", "M1")["raised"].as_str(), find("OP", "M1")["paid"].as_str()),
-        (Some("2016-02-20"), Some("2016-03-01"))
+        said,
+        format!(
+            "recorded OP M1 from OCCG to OCC: invoiced {}, paid £0.00, outstanding {}\n",
+            Money::from_pence(op_m1),
+            Money::from_pence(op_m1)
+        )
     );
-    assert_eq!((find("LD", "M1")["raised"].as_str(), find("LD", "M1")["paid"].as_str()), (Some("2016-02-20"), None));
-    assert!(find("OP", "M2")["raised"].is_null());
-    // Outstanding is every instalment not yet paid: all of them less OP's M1.
-    let all: i64 = payments.iter().map(|p| pence(&p["amount"])).sum();
+    s.ok(&refs(&record_payment("OP", "M1", &["--paid", "2016-03-01", "--amount", "1,000,000"])));
+    let said = s.ok(&refs(&record_payment("OP", "M1", &["--paid", "2016-03-15"])));
+    assert!(said.ends_with(&format!("paid {}, outstanding £0.00\n", Money::from_pence(op_m1))), "{said}");
+    // LD M1: raised and paid in part at once (the same amount invoiced and paid), then the
+    // invoice corrected to the instalment.
+    s.ok(&refs(&record_payment("LD", "M1", &["--raised", "2016-02-20", "--paid", "2016-02-25", "--amount", "500"])));
+    s.ok(&refs(&record_payment("LD", "M1", &["--raised", "2016-02-20"])));
+    let payments = json();
+    let fields = |p: &Value| ["raised", "invoiced", "paid", "outstanding"].map(|f| p[f].as_str().map(str::to_string));
+    let some = |text: String| Some(text);
+    assert_eq!(
+        fields(&find(&payments, "OP", "M1")),
+        [some("2016-02-20".into()), some(pounds(op_m1)), some(pounds(op_m1)), some("0.00".into())]
+    );
+    assert_eq!(
+        find(&payments, "OP", "M1")["payments"],
+        serde_json::json!([
+            {"on": "2016-03-01", "amount": "1000000.00"},
+            {"on": "2016-03-15", "amount": pounds(op_m1 - 100_000_000)},
+        ])
+    );
+    assert_eq!(
+        fields(&find(&payments, "LD", "M1")),
+        [some("2016-02-20".into()), some(pounds(ld_m1)), some("500.00".into()), some(pounds(ld_m1 - 50_000))]
+    );
+    assert_eq!(
+        fields(&find(&payments, "OP", "M2")),
+        [None, some("0.00".into()), some("0.00".into()), some("0.00".into())]
+    );
+    // The table: each instalment, the totals each way between partners, and who owes whom
+    // net (the council's instalments to the CCG, for MH, none raised).
     let table = s.ok(&["payments", "--year", "2016-17"]);
-    let outstanding = Money::from_pence(all - pence(&find("OP", "M1")["amount"]));
-    assert!(table.ends_with(&format!("Outstanding (not yet paid): {outstanding}\n")), "{table}");
-    let err = s.fails(&[
-        "record-payment",
-        "--year",
-        "2016-17",
-        "--pool",
-        "MH",
-        "--from",
-        "OCCG",
-        "--month",
-        "M1",
-        "--paid",
-        "2016-04-01",
-    ]);
-    assert_eq!(err, "no instalment from OCCG to pool MH in M1 of 2016-17\n");
+    let owed = Money::from_pence(ld_m1 - 50_000);
+    assert!(table.ends_with(&format!("OCCG owes OCC {owed} invoiced and unpaid\n")), "{table}");
+    // Refused, each in the words the web and the API use, with nothing recorded.
+    let over = Money::from_pence(ld_m1 - 50_000 + 1);
+    let over_text = over.to_plain_string();
+    let refusals: [(&str, &str, Vec<&str>, String); 5] = [
+        (
+            "LD",
+            "M1",
+            vec!["--paid", "2016-03-01", "--amount", &over_text],
+            format!("a payment of {over} is more than the {owed} outstanding on the instalment"),
+        ),
+        (
+            "OP",
+            "M1",
+            vec!["--paid", "2016-03-20"],
+            format!("nothing is outstanding on the instalment: its invoice for {} is paid", Money::from_pence(op_m1)),
+        ),
+        (
+            "OP",
+            "M2",
+            vec!["--paid", "2016-04-01"],
+            "the instalment cannot be paid on 2016-04-01: it has not been raised (invoiced)".into(),
+        ),
+        (
+            "OP",
+            "M3",
+            vec!["--raised", "2016-04-20", "--paid", "2016-04-01"],
+            "the instalment cannot be paid on 2016-04-01, before it was raised on 2016-04-20".into(),
+        ),
+        ("MH", "M1", vec!["--paid", "2016-04-01"], "no instalment from OCCG in pool MH in M1 of 2016-17".into()),
+    ];
+    for (pool, month, args, says) in refusals {
+        assert_eq!(s.fails(&refs(&record_payment(pool, month, &args))), format!("{says}\n"));
+    }
+    assert_eq!(json(), payments, "nothing changed");
+    // Neither date: a usage error.
+    let usage = s.run(&refs(&record_payment("OP", "M2", &["--amount", "1"])));
+    assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+fn year_end_invoices_net_off_instalments_unpaid() {
+    let s = Scratch::new("netting");
+    s.set_up();
+    let settle = || -> Value { serde_json::from_str(&s.ok(&["settle", "--year", "2016-17", "--json"])).unwrap() };
+    let op = |end: &Value| end["invoices"].as_array().unwrap().iter().find(|i| i["pool"] == "OP").unwrap().clone();
+    // No ledger: every line underspent, so the council repays the CCG its share.
+    let before = op(&settle());
+    assert_eq!((before["payer"].as_str(), before["payee"].as_str()), (Some("OCC"), Some("OCCG")));
+    assert_eq!(before["parts"].as_array().unwrap().len(), 1);
+    assert_eq!(before["parts"][0]["kind"], "settlement");
+    let repaid = pence(&before["amount"]);
+    // The CCG's M12 instalment invoiced and not paid: netted off what the council repays.
+    s.ok(&refs(&record_payment("OP", "M12", &["--raised", "2017-02-01"])));
+    let payments: Value = serde_json::from_str(&s.ok(&["payments", "--year", "2016-17", "--json"])).unwrap();
+    let m12 =
+        payments["payments"].as_array().unwrap().iter().find(|p| p["pool"] == "OP" && p["month"] == "M12").unwrap();
+    let unpaid = pence(&m12["outstanding"]);
+    let after = op(&settle());
+    assert_eq!(
+        after["parts"][1],
+        serde_json::json!({"kind": "unpaid-instalments", "payer": "OCCG", "payee": "OCC", "amount": m12["amount"], "months": ["M12"]})
+    );
+    assert_eq!(after["parts"][0], before["parts"][0], "the settlement's part unchanged");
+    let net = repaid - unpaid;
+    let (payer, payee) = if net >= 0 { ("OCC", "OCCG") } else { ("OCCG", "OCC") };
+    assert_eq!((after["payer"].as_str(), after["payee"].as_str()), (Some(payer), Some(payee)));
+    assert_eq!(pence(&after["amount"]), net.abs());
+    let table = s.ok(&["settle", "--year", "2016-17"]);
+    assert!(
+        table.contains(&format!("    unpaid instalments M12: OCCG owes OCC {}\n", Money::from_pence(unpaid))),
+        "{table}"
+    );
+}
+
+/// Another area's agreement for the same year: the example with another id and name.
+fn second_agreement(s: &Scratch) -> String {
+    let text = std::fs::read_to_string(root().join(AGREEMENT)).unwrap();
+    let text = text.replacen("id = \"oxon-s75\"", "id = \"bucks-bcf\"", 1).replacen(
+        "name = \"Section 75 Agreement for All Client Groups\"",
+        "name = \"Better Care Fund\"",
+        1,
+    );
+    assert!(text.contains("bucks-bcf") && text.contains("Better Care Fund"), "the example's id and name");
+    let file = s.path("bucks-bcf-2016-17.toml");
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+/// The report's JSON without the audit log's head, which every change moves.
+fn figures(report: &str) -> Value {
+    let mut value: Value = serde_json::from_str(report).unwrap();
+    value.as_object_mut().unwrap().remove("audit_head");
+    value
+}
+
+#[test]
+fn two_agreements_for_one_year_are_kept_apart_and_named() {
+    let s = Scratch::new("two-agreements");
+    s.set_up();
+    let bucks = second_agreement(&s);
+    assert!(s.ok(&["load", &bucks]).ends_with(": loaded as version 1\n"), "a new agreement, not a variation");
+    let listed: Value = serde_json::from_str(&s.ok(&["agreements", "--json"])).unwrap();
+    assert_eq!(
+        listed,
+        serde_json::json!({"agreements": [
+            {"id": "bucks-bcf", "name": "Better Care Fund", "years": ["2016-17"], "partners": ["OCC", "OCCG"]},
+            {"id": "oxon-s75", "name": "Section 75 Agreement for All Client Groups", "years": ["2016-17"],
+             "partners": ["OCC", "OCCG"]},
+        ]})
+    );
+    let table = s.ok(&["agreements"]);
+    assert!(table.lines().any(|l| l.starts_with("bucks-bcf ") && l.contains("Better Care Fund")), "{table}");
+
+    // Without --agreement, a command on the year cannot tell which: exit 1, naming both.
+    let ambiguous = "2016-17 holds 2 agreements (bucks-bcf, oxon-s75): give --agreement ID\n";
+    for command in [
+        &["report", "--year", "2016-17", "--month", "M1"][..],
+        &["load-plan", "--year", "2016-17", &s.path("plan.csv")],
+        &["close-period", "2016-04"],
+        &["payments", "--year", "2016-17"],
+        &["settle", "--year", "2016-17"],
+    ] {
+        assert_eq!(s.fails(command), ambiguous, "{command:?}");
+    }
+    let unknown = s.fails(&["report", "--year", "2016-17", "--month", "M1", "--agreement", "berks-bcf"]);
+    assert_eq!(unknown, "no agreement berks-bcf is loaded for 2016-17: 2016-17 holds bucks-bcf, oxon-s75\n");
+    let mapping = s.fails(&["save-mapping", "--partner", "OCC", "--preset", "unit4"]);
+    assert!(mapping.starts_with("the database holds 2 agreements (bucks-bcf, oxon-s75)"), "{mapping}");
+
+    // Everything of oxon-s75 as it stands, then all sorts of changes to bucks-bcf.
+    let file = s.extract("OCC", "2016-04", 200, 3);
+    s.ok(&["import", "--agreement", "oxon-s75", "--partner", "OCC", "--period", "2016-04", &file]);
+    let oxon = |what: &[&str]| {
+        let mut args = what.to_vec();
+        args.extend(["--agreement", "oxon-s75"]);
+        s.ok(&args)
+    };
+    let report = || figures(&oxon(&["report", "--year", "2016-17", "--month", "M12", "--format", "json"]));
+    let before = (
+        report(),
+        oxon(&["payments", "--year", "2016-17", "--json"]),
+        oxon(&["export-agreement", "--year", "2016-17"]),
+    );
+
+    let b = ["--agreement", "bucks-bcf"];
+    s.ok(&[&["load-plan", "--year", "2016-17", &s.path("plan.csv")][..], &b].concat());
+    s.ok(&[&["save-mapping", "--partner", "OCC", "--preset", "unit4"][..], &b].concat());
+    // The same file into the other agreement is an import of its own.
+    let imported = s.ok(&[&["import", "--partner", "OCC", "--period", "2016-04", &file][..], &b].concat());
+    assert!(imported.contains("imported 200 rows for OCC 2016-04"), "{imported}");
+    s.ok(&[&["close-period", "2016-04"][..], &b].concat());
+    let forecast =
+        ["forecast", "--year", "2016-17", "--month", "M2", "--cost-centre", "OCC-OP01-001", "--outturn", "9"];
+    s.ok(&[&forecast[..], &b].concat());
+    let payment = ["record-payment", "--year", "2016-17", "--pool", "OP", "--from", "OCCG", "--month", "M1"];
+    s.ok(&[&payment[..], &["--raised", "2016-02-20"], &b].concat());
+    let varied = std::fs::read_to_string(&bucks).unwrap().replacen("Better Care Fund", "Better Care Fund (varied)", 1);
+    std::fs::write(&bucks, varied).unwrap();
+    assert!(s.ok(&["load", &bucks]).contains("variation recorded as version 2"));
+    s.ok(&[&["settle", "--year", "2016-17"][..], &b].concat());
+
+    let after = (
+        report(),
+        oxon(&["payments", "--year", "2016-17", "--json"]),
+        oxon(&["export-agreement", "--year", "2016-17"]),
+    );
+    assert_eq!(after, before, "nothing of oxon-s75 changed");
+    // oxon-s75's period is still open, and bucks-bcf's report holds its own import.
+    oxon(&["forecast", "--year", "2016-17", "--month", "M1", "--cost-centre", "OCC-OP01-001", "--outturn", "1"]);
+    let theirs = s.ok(&[&["report", "--year", "2016-17", "--month", "M1", "--format", "json"][..], &b].concat());
+    assert_eq!(
+        actuals_to_date(&figures(&theirs)),
+        actuals_to_date(&figures(&oxon(&["report", "--year", "2016-17", "--month", "M1", "--format", "json"])))
+    );
+    assert!(s.ok(&["audit", "verify"]).starts_with("audit log intact:"));
 }

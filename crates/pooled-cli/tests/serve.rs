@@ -211,7 +211,13 @@ fn a_payment_paid_before_it_was_raised_is_refused_by_the_command_line_and_the_we
     let token = String::from_utf8(token.stdout).expect("text").trim().to_string();
     // The rule says its refusal once; both edges must show exactly that.
     let day = |text: &str| pooled_core::calendar::Date::parse_iso(text).expect("a date");
-    let refusal = pooled_core::payments::check_recorded_dates(Some(day("2016-03-10")), Some(day("2016-03-01")))
+    let recording = pooled_core::payments::Recording {
+        raised_on: Some(day("2016-03-10")),
+        paid_on: Some(day("2016-03-01")),
+        amount: None,
+    };
+    let refusal = pooled_core::payments::InstalmentAccount::default()
+        .record(pooled_core::money::Money::from_pence(100), recording)
         .expect_err("paid before raised");
 
     let recording =
@@ -235,5 +241,34 @@ fn a_payment_paid_before_it_was_raised_is_refused_by_the_command_line_and_the_we
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(!answer.contains("2016-03-10"), "nothing was recorded: {answer}");
     stop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_account_acts_in_the_agreements_it_is_given_or_in_every_one() {
+    let dir = scratch("user-agreements");
+    let db = dir.join("accounts.sqlite").display().to_string();
+    let add = |args: &[&str]| {
+        let args = [&["user", "add"][..], args, &["--database", &db]].concat();
+        let added = pooled(&args, "a long enough password\n");
+        assert!(added.status.success(), "{args:?}: {}", String::from_utf8_lossy(&added.stderr));
+    };
+    add(&[
+        "icb",
+        "--role",
+        "partner-finance",
+        "--partner",
+        "OCCG",
+        "--agreement",
+        "oxon-s75",
+        "--agreement",
+        "bucks-bcf",
+    ]);
+    add(&["ann", "--role", "viewer"]);
+    let listed = pooled(&["user", "list", "--database", &db], "");
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout),
+        "icb partner-finance \"icb\" partner=OCCG agreements=oxon-s75,bucks-bcf\nann viewer \"ann\"\n"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

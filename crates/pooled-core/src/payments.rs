@@ -8,6 +8,13 @@ use crate::calendar::{Date, FiscalMonth};
 use crate::money::Money;
 use crate::variation::Version;
 
+mod recorded;
+
+pub use recorded::{
+    Balance, Dated, Entry, EntryKind, InstalmentAccount, PairTotals, PaymentState, Recording, TrackedInstalment,
+    balances, overdue, pair_totals,
+};
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Instalment {
     pub pool: String,
@@ -222,17 +229,6 @@ fn vary(
         }
     }
     Ok(out)
-}
-
-/// The rule on the dates recorded against an instalment: it cannot be paid before it was
-/// raised. The refusal is said once, here, in the words every caller shows.
-pub fn check_recorded_dates(raised_on: Option<Date>, paid_on: Option<Date>) -> Result<(), String> {
-    match (raised_on, paid_on) {
-        (Some(raised), Some(paid)) if paid < raised => {
-            Err(format!("the instalment cannot be paid on {paid}, before it was raised on {raised}"))
-        }
-        _ => Ok(()),
-    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use std::time::Instant;
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Period};
 use pooled_core::money::Money;
-use pooled_store::{ImportHeader, PostgresStore, SqliteStore, Store, import_items};
+use pooled_store::{AgreementYear, ImportHeader, PostgresStore, SqliteStore, Store, import_items};
 
 /// A deterministic stream of plausible rows: 400 cost centres, odd pence, refunds.
 struct Rows {
@@ -103,6 +103,7 @@ fn main() {
         }
     };
     let year = FinancialYear::parse("2016-17").expect("a year");
+    let agreement = AgreementYear::new("bench", year);
 
     let start = Instant::now();
     let generated = Rows::new(rows, Period { year, month: FiscalMonth::new(1).expect("M1") }, 7).count();
@@ -115,6 +116,7 @@ fn main() {
         let partner = if i % 2 == 0 { "OCC" } else { "OCCG" };
         let period = Period { year, month };
         let header = ImportHeader {
+            agreement: agreement.agreement.clone(),
             period,
             partner: partner.to_string(),
             file_name: format!("bench-{period}-{partner}.csv"),
@@ -140,10 +142,10 @@ fn main() {
     println!("{} total: {all} rows in {total_secs:.3} s = {:.0} rows/s", store.backend(), all as f64 / total_secs);
 
     let start = Instant::now();
-    let actuals = store.actuals(year).expect("actuals");
+    let actuals = store.actuals(&agreement).expect("actuals");
     println!("actuals(): {} cost centre months in {:.1} ms", actuals.len(), start.elapsed().as_secs_f64() * 1e3);
     let start = Instant::now();
-    let drill = store.ledger_rows(year, "CC1234", 100).expect("ledger rows");
+    let drill = store.ledger_rows(&agreement, "CC1234", 100).expect("ledger rows");
     println!("ledger_rows(CC1234, 100): {} rows in {:.1} ms", drill.len(), start.elapsed().as_secs_f64() * 1e3);
     let start = Instant::now();
     let problem = store.verify_audit().expect("verify");

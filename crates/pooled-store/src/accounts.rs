@@ -78,6 +78,9 @@ pub struct User {
     pub partner: Option<String>,
     /// The cost centres of a budget holder, in the order given; empty for other roles.
     pub cost_centres: Vec<String>,
+    /// The agreements (their ids) the account acts in, in the order given; empty for every
+    /// agreement (so that an installation with one agreement need name none).
+    pub agreements: Vec<String>,
     /// The password's Argon2id PHC string, as the web application made it.
     pub password_hash: String,
     /// A disabled account has no sessions or live tokens (disabling ended them for good);
@@ -93,6 +96,8 @@ pub struct NewUser {
     pub role: Role,
     pub partner: Option<String>,
     pub cost_centres: Vec<String>,
+    /// Empty for every agreement.
+    pub agreements: Vec<String>,
     pub password_hash: String,
     pub disabled: bool,
 }
@@ -172,6 +177,12 @@ pub(crate) fn check_new_user(user: &NewUser) -> Result<()> {
     if user.role != Role::BudgetHolder && !user.cost_centres.is_empty() {
         return invalid(format!("{}: only budget holders have cost centres, not {}", user.username, user.role));
     }
+    if let Some(blank) = user.agreements.iter().find(|a| a.is_empty() || a.trim() != a.as_str()) {
+        return invalid(format!(
+            "{}: the agreement id {blank:?} is empty or starts or ends with a space",
+            user.username
+        ));
+    }
     Ok(())
 }
 
@@ -202,7 +213,7 @@ pub(crate) struct UserRow {
 }
 
 impl UserRow {
-    pub fn into_user(self, cost_centres: Vec<String>) -> Result<User> {
+    pub fn into_user(self, cost_centres: Vec<String>, agreements: Vec<String>) -> Result<User> {
         let role = Role::parse(&self.role).ok_or_else(|| corrupt(format!("role {:?}", self.role)))?;
         Ok(User {
             id: self.id,
@@ -211,6 +222,7 @@ impl UserRow {
             role,
             partner: self.partner,
             cost_centres,
+            agreements,
             password_hash: self.password_hash,
             disabled: self.disabled,
         })
@@ -247,12 +259,14 @@ pub(crate) fn no_api_token(id: i64) -> StoreError {
 /// The audit text of a new account: everything but its password hash.
 fn user_text(user: &NewUser) -> String {
     let cost_centres = if user.cost_centres.is_empty() { "-".to_string() } else { user.cost_centres.join(",") };
+    let agreements = if user.agreements.is_empty() { "all".to_string() } else { user.agreements.join(",") };
     Fields::default()
         .add("username", &user.username)
         .add("display_name", &user.display_name)
         .add("role", user.role)
         .add("partner", user.partner.as_deref().unwrap_or("-"))
         .add("cost_centres", cost_centres)
+        .add("agreements", agreements)
         .add("disabled", user.disabled)
         .text()
 }
@@ -382,6 +396,7 @@ mod tests {
             role,
             partner: partner.map(str::to_string),
             cost_centres: cost_centres.iter().map(|c| c.to_string()).collect(),
+            agreements: Vec::new(),
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
             disabled: false,
         };

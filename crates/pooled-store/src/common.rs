@@ -6,13 +6,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Display;
 use std::sync::mpsc::SyncSender;
 
-use pooled_core::calendar::Date;
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
 
 use crate::audit::{AuditEntry, AuditProblem, RowHasher, RowParts, sha256_hex};
 use crate::sql::date_key;
-use crate::{ImportHeader, ImportItem, Result, StoreError, StoredCostCentre, StoredDocument};
+use crate::{
+    AgreementYear, ImportHeader, ImportItem, PaymentEntry, Result, StoreError, StoredCostCentre, StoredDocument,
+};
 
 // ---- audit texts: one `key=value` a line, values escaped onto one line ----
 
@@ -44,27 +45,37 @@ pub(crate) fn agreement_fields(version: u32, agreement_id: &str, toml: &str) -> 
     Fields::default().add("version", version).add("agreement", agreement_id).add("toml_sha256", sha256_hex(toml))
 }
 
-pub(crate) fn payment_text(raised_on: Option<Date>, paid_on: Option<Date>) -> String {
-    let date = |d: Option<Date>| d.map_or("-".to_string(), |d| d.to_string());
-    Fields::default().add("raised_on", date(raised_on)).add("paid_on", date(paid_on)).text()
+/// The audit subject of what is recorded against an instalment:
+/// `payment oxon-s75 2016-17 OP OCCG to OCC M1`.
+pub(crate) fn payment_subject(agreement: &AgreementYear, entry: &PaymentEntry) -> String {
+    let to = entry.to.as_deref().unwrap_or("-");
+    format!("payment {agreement} {} {} to {to} {}", entry.pool, entry.from, entry.month)
+}
+
+/// The audit text of entries recorded against an instalment, one a line:
+/// `invoice=2016-02-20 10014833.33`.
+pub(crate) fn payment_text(entries: &[PaymentEntry]) -> String {
+    let amount = |a: Option<Money>| a.map_or("-".to_string(), |a| a.to_plain_string());
+    entries.iter().fold(Fields::default(), |f, e| f.add(e.kind.name(), format!("{} {}", e.on, amount(e.amount)))).text()
 }
 
 pub(crate) fn forecast_text(outturn: Money) -> String {
     Fields::default().add("outturn", outturn.to_plain_string()).text()
 }
 
-pub(crate) fn period_subject(period: Period) -> String {
-    format!("period {period}")
+pub(crate) fn period_subject(agreement: &str, period: Period) -> String {
+    format!("period {agreement} {period}")
 }
 
 pub(crate) fn ledger_subject(header: &ImportHeader) -> String {
-    format!("ledger {} {}", header.period, header.partner)
+    format!("ledger {} {} {}", header.agreement, header.period, header.partner)
 }
 
 /// The audit text of one import: what `verify_audit` later checks the ledger against.
 pub(crate) fn import_text(import_id: i64, header: &ImportHeader, file_sha256: &str, tally: &TallyResult) -> String {
     ImportSummary {
         import_id,
+        agreement: &header.agreement,
         period: header.period.to_string(),
         partner: &header.partner,
         file_name: &header.file_name,
@@ -80,6 +91,7 @@ pub(crate) fn import_text(import_id: i64, header: &ImportHeader, file_sha256: &s
 /// import table holds, to be checked against the log.
 pub(crate) struct ImportSummary<'a> {
     pub import_id: i64,
+    pub agreement: &'a str,
     pub period: String,
     pub partner: &'a str,
     pub file_name: &'a str,
@@ -94,6 +106,7 @@ impl ImportSummary<'_> {
     pub fn text(&self) -> String {
         Fields::default()
             .add("import", self.import_id)
+            .add("agreement", self.agreement)
             .add("period", &self.period)
             .add("partner", self.partner)
             .add("file", self.file_name)

@@ -26,6 +26,7 @@ pub use store::SqlStore;
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
+use pooled_core::payments::EntryKind;
 
 /// Opens a store from a location: `postgres://...` or `postgresql://...` for PostgreSQL,
 /// anything else is a SQLite file path. Migrations run on open. The store is `Send`, so
@@ -77,7 +78,37 @@ impl std::error::Error for StoreError {}
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// An agreement file as stored: one version of a financial year's agreement.
+/// What everything stored for one agreement's financial year is kept under: the
+/// agreement's id (`[agreement] id` of its file) and the year. A database holds any number
+/// of agreements, each for any number of years. Written `oxon-s75 2016-17`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AgreementYear {
+    pub agreement: String,
+    pub year: FinancialYear,
+}
+
+impl AgreementYear {
+    pub fn new(agreement: impl Into<String>, year: FinancialYear) -> AgreementYear {
+        AgreementYear { agreement: agreement.into(), year }
+    }
+}
+
+impl std::fmt::Display for AgreementYear {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.agreement, self.year)
+    }
+}
+
+/// An agreement's year as listed: its current version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgreementSummary {
+    pub agreement: AgreementYear,
+    /// The current (latest) version.
+    pub version: u32,
+    pub loaded_at: Timestamp,
+}
+
+/// An agreement file as stored: one version of an agreement's year.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgreementVersion {
     pub year: FinancialYear,
@@ -93,11 +124,11 @@ pub struct AgreementVersion {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadOutcome {
-    /// The first version for the year.
+    /// The first version of the agreement for the year.
     Loaded { version: u32 },
     /// The same text as the current version: nothing changed.
     Unchanged { version: u32 },
-    /// A changed file for the same year: a variation; the old version is kept.
+    /// A changed file of the same agreement and year: a variation; the old version is kept.
     Varied { version: u32 },
 }
 
@@ -107,7 +138,8 @@ pub enum LoadOutcome {
 pub struct StoredDocument {
     /// What the document is: `board-register`, `meeting`, ...
     pub kind: String,
-    /// Which one of its kind: `2016-17` (a year's register), `2016-17/2016-09-15` (a meeting).
+    /// Which one of its kind: `oxon-s75/2016-17` (an agreement's register for a year),
+    /// `oxon-s75/2016-17/2016-09-15` (a meeting).
     pub key: String,
     /// 1 for the first save, then one more for each change.
     pub version: u32,
@@ -138,9 +170,11 @@ pub struct StoredCostCentre {
     pub profile: [Money; 12],
 }
 
-/// What an import is: one partner's extract for one period.
+/// What an import is: one partner's extract for one period of an agreement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportHeader {
+    /// The agreement's id; its year is the period's.
+    pub agreement: String,
     pub period: Period,
     pub partner: String,
     pub file_name: String,
@@ -233,14 +267,23 @@ pub struct Forecast {
     pub entered_at: Timestamp,
 }
 
-/// The state of one instalment of the payment schedule.
+/// One thing recorded against an instalment of the payment schedule: the invoice that
+/// raised it, or a payment on it. Partners are named by their own ids (the key whoever
+/// holds their place).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PaymentStatus {
+pub struct PaymentEntry {
     pub pool: String,
+    /// The paying partner.
     pub from: String,
+    /// The partner paid; `None` on an entry recorded before the payee was kept, when it
+    /// was always the pool's host.
+    pub to: Option<String>,
     pub month: FiscalMonth,
-    pub raised_on: Option<Date>,
-    pub paid_on: Option<Date>,
+    pub kind: EntryKind,
+    pub on: Date,
+    /// More than zero; `None` on an entry recorded before amounts were kept, which was
+    /// for the instalment in full.
+    pub amount: Option<Money>,
 }
 
 /// The store. Every method that changes anything does so in one transaction together with
@@ -250,9 +293,13 @@ pub struct PaymentStatus {
 /// Changes are serialised: each takes a lock against the others (SQLite's write lock,
 /// PostgreSQL's lock on the audit log) for the whole of its transaction, so that what it
 /// reads and checks cannot change before it commits. Two exceptions keep long work from
-/// holding others up: an import streams its rows under a lock of its partner and period
-/// only (on PostgreSQL; SQLite has one writer), and sign-in attempts lock their username
-/// only.
+/// holding others up: an import streams its rows under a lock of its agreement, partner and
+/// period only (on PostgreSQL; SQLite has one writer), and sign-in attempts lock their
+/// username only.
+///
+/// Everything an agreement holds for a year (versions, plan, imports, closed periods,
+/// forecasts, payments) is kept under its [`AgreementYear`]: one agreement's records never
+/// touch another's.
 pub trait Store {
     /// `sqlite` or `postgres`, for messages.
     fn backend(&self) -> &'static str;
@@ -274,21 +321,21 @@ pub trait Store {
 
     // ---- agreements ----
 
-    /// Stores an agreement file's text for its financial year (given, already validated).
+    /// Stores an agreement file's text (given, already validated) as the next version of
+    /// its agreement's year: the first for a new id or year, a variation for the same.
     fn load_agreement(
         &mut self,
-        year: FinancialYear,
-        agreement_id: &str,
+        agreement: &AgreementYear,
         text: &str,
         changes: &str,
         actor: &str,
     ) -> Result<LoadOutcome>;
-    /// The current (latest) version for a year.
-    fn agreement(&self, year: FinancialYear) -> Result<Option<AgreementVersion>>;
-    /// Every version for a year, oldest first.
-    fn agreement_versions(&self, year: FinancialYear) -> Result<Vec<AgreementVersion>>;
-    /// Years with an agreement, oldest first.
-    fn financial_years(&self) -> Result<Vec<FinancialYear>>;
+    /// The current (latest) version of an agreement's year.
+    fn agreement(&self, agreement: &AgreementYear) -> Result<Option<AgreementVersion>>;
+    /// Every version of an agreement's year, oldest first.
+    fn agreement_versions(&self, agreement: &AgreementYear) -> Result<Vec<AgreementVersion>>;
+    /// Every agreement's years, by id, then year.
+    fn agreements(&self) -> Result<Vec<AgreementSummary>>;
 
     // ---- governance documents ----
 
@@ -317,26 +364,27 @@ pub trait Store {
     /// Every version of a document, oldest first.
     fn document_versions(&self, kind: &str, key: &str) -> Result<Vec<StoredDocument>>;
     /// The current version of every document of a kind whose key starts with `key_prefix`
-    /// (taken literally: no wildcards), ordered by key, bytewise: `meeting` and `2016-17/`
-    /// give every meeting of 2016-17; an empty prefix gives every document of the kind.
+    /// (taken literally: no wildcards), ordered by key, bytewise: `meeting` and
+    /// `oxon-s75/2016-17/` give every meeting of that agreement's 2016-17; an empty prefix
+    /// gives every document of the kind.
     fn documents(&self, kind: &str, key_prefix: &str) -> Result<Vec<StoredDocument>>;
 
     // ---- plan: cost centres and budgets ----
 
-    /// Replaces the year's cost centres and budgets.
-    fn save_plan(&mut self, year: FinancialYear, cost_centres: &[StoredCostCentre], actor: &str) -> Result<()>;
-    fn plan(&self, year: FinancialYear) -> Result<Vec<StoredCostCentre>>;
+    /// Replaces the cost centres and budgets of an agreement's year.
+    fn save_plan(&mut self, agreement: &AgreementYear, cost_centres: &[StoredCostCentre], actor: &str) -> Result<()>;
+    fn plan(&self, agreement: &AgreementYear) -> Result<Vec<StoredCostCentre>>;
 
-    // ---- mappings of partners' extracts ----
+    // ---- mappings of partners' extracts, per agreement (its id) and partner ----
 
-    fn save_mapping(&mut self, partner: &str, mapping: &Mapping, actor: &str) -> Result<()>;
-    fn mapping(&self, partner: &str) -> Result<Option<Mapping>>;
+    fn save_mapping(&mut self, agreement: &str, partner: &str, mapping: &Mapping, actor: &str) -> Result<()>;
+    fn mapping(&self, agreement: &str, partner: &str) -> Result<Option<Mapping>>;
 
     // ---- ledger ----
 
     /// Imports one extract in one transaction: all of it or none. Refuses a closed period
     /// (also one closed while the rows streamed in). If the partner's latest import for
-    /// the period has the same file hash, nothing changes (and `rows` is not read, when the
+    /// the agreement's period has the same file hash, nothing changes (and `rows` is not read, when the
     /// header gives the hash); otherwise the new rows replace the earlier import's
     /// atomically. The file's hash is given once: in the header or at the stream's end. On
     /// [`ImportItem::Abort`] it rolls back and returns [`StoreError::ImportAborted`]. Rows
@@ -346,7 +394,7 @@ pub trait Store {
     /// is written. Every row counts in the import's period, whatever its date: callers
     /// refuse rows dated outside it. The audit entry records the rows' count, total and a
     /// hash of the rows (from the tally), so that `verify_audit` detects an edited ledger
-    /// row. Imports of one partner and period wait for each other; on
+    /// row. Imports of one agreement's partner and period wait for each other; on
     /// PostgreSQL other changes (a sign-in) wait only for the import's last step, which
     /// appends its audit entry and makes it the live one.
     fn import_ledger(
@@ -361,47 +409,51 @@ pub trait Store {
     /// Left undone, SQLite does it when the next change commits or the last connection
     /// closes.
     fn checkpoint(&mut self) -> Result<()>;
-    /// Live (not replaced) imports of a year, in period then partner order.
-    fn imports(&self, year: FinancialYear) -> Result<Vec<ImportRecord>>;
-    /// Actuals per cost centre per month from the live imports of the year.
-    fn actuals(&self, year: FinancialYear) -> Result<Vec<Actual>>;
-    /// The ledger rows of one cost centre in a year, for drill-down, oldest first: by
-    /// period, then partner, then in the extract's order; at most `limit` of them.
-    fn ledger_rows(&self, year: FinancialYear, cost_centre: &str, limit: u32) -> Result<Vec<LedgerRow>>;
+    /// Live (not replaced) imports of an agreement's year, in period then partner order.
+    fn imports(&self, agreement: &AgreementYear) -> Result<Vec<ImportRecord>>;
+    /// Actuals per cost centre per month from the live imports of an agreement's year.
+    fn actuals(&self, agreement: &AgreementYear) -> Result<Vec<Actual>>;
+    /// The ledger rows of one cost centre in an agreement's year, for drill-down, oldest
+    /// first: by period, then partner, then in the extract's order; at most `limit` of them.
+    fn ledger_rows(&self, agreement: &AgreementYear, cost_centre: &str, limit: u32) -> Result<Vec<LedgerRow>>;
 
     // ---- periods ----
 
-    /// Closes a period for good; closing a closed period changes nothing.
-    fn close_period(&mut self, period: Period, actor: &str) -> Result<()>;
-    fn closed_periods(&self, year: FinancialYear) -> Result<Vec<Period>>;
+    /// Closes an agreement's period for good; closing a closed period changes nothing.
+    fn close_period(&mut self, agreement: &str, period: Period, actor: &str) -> Result<()>;
+    fn closed_periods(&self, agreement: &AgreementYear) -> Result<Vec<Period>>;
 
     // ---- forecasts ----
 
     /// Records a budget holder's forecast; refused when the month's period is closed.
     fn set_forecast(
         &mut self,
-        year: FinancialYear,
+        agreement: &AgreementYear,
         month: FiscalMonth,
         cost_centre: &str,
         outturn: Money,
         actor: &str,
     ) -> Result<()>;
-    /// The year's forecasts, by month entered, then cost centre.
-    fn forecasts(&self, year: FinancialYear) -> Result<Vec<Forecast>>;
+    /// An agreement's forecasts for the year, by month entered, then cost centre.
+    fn forecasts(&self, agreement: &AgreementYear) -> Result<Vec<Forecast>>;
 
     // ---- payments ----
 
-    /// Records (or updates) the state of one instalment.
-    fn record_payment(&mut self, year: FinancialYear, status: &PaymentStatus, actor: &str) -> Result<()>;
-    /// The year's instalments, by pool, paying partner and month.
-    fn payments(&self, year: FinancialYear) -> Result<Vec<PaymentStatus>>;
+    /// Appends what is recorded against one instalment of an agreement's year (its
+    /// invoice, a payment, or both, in order), with one audit entry. Nothing recorded is
+    /// ever changed: a later invoice corrects an earlier one. Amounts must be more than zero.
+    fn record_payment(&mut self, agreement: &AgreementYear, entries: &[PaymentEntry], actor: &str) -> Result<()>;
+    /// Everything recorded against an agreement's instalments for the year, in the order
+    /// recorded.
+    fn payment_entries(&self, agreement: &AgreementYear) -> Result<Vec<PaymentEntry>>;
 
     // ---- accounts ----
 
     /// Creates an account; its id. A username already taken in any case is
     /// [`StoreError::Duplicate`]; a role with the wrong scope (a partner for anyone but
-    /// partner finance, cost centres for anyone but a budget holder) is
-    /// [`StoreError::Invalid`]. The audit entry holds everything but the password hash.
+    /// partner finance, cost centres for anyone but a budget holder) or an empty agreement
+    /// id is [`StoreError::Invalid`]. The audit entry holds everything but the password
+    /// hash.
     fn create_user(&mut self, user: &NewUser, actor: &str) -> Result<i64>;
     fn user(&self, id: i64) -> Result<Option<User>>;
     /// The account of a username, in any case.

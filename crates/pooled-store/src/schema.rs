@@ -44,6 +44,104 @@ SELECT 1, COALESCE(MAX(seq), 0), COALESCE((SELECT hash FROM audit_log ORDER BY s
     };
 }
 
+/// Migration 6's start, alike in both databases but for `$year_text` (an expression on
+/// `a.year`, 2016, giving `2016-17`): many agreements. Until then a database held one
+/// agreement a financial year, and everything was kept under the year alone; from now on
+/// under the agreement's id and the year. What a database holds takes the id of its year's
+/// agreement (the latest version's: a file loaded with another id was taken as a variation,
+/// so each of the year's versions takes it); rows of a year that never had one (pooled
+/// itself writes none) take the empty id. Mappings were per partner: each agreement gets a
+/// copy. Documents keyed by a year (a board's register, `2016-17`, and its meetings,
+/// `2016-17/2016-09-15`) are keyed by the agreement too: `oxon-s75/2016-17`. The working
+/// tables `migration_6_year` (each year's agreement) and `migration_6_agreements` (every
+/// id, or the empty one when there is none) are dropped at the end ([`migration_6_done`]).
+macro_rules! many_agreements {
+    ($year_text:literal) => {
+        concat!(
+            "CREATE TABLE migration_6_year AS
+SELECT a.year, a.agreement_id, ",
+            $year_text,
+            " AS year_text FROM agreement a
+WHERE a.version = (SELECT MAX(m.version) FROM agreement m WHERE m.year = a.year);
+CREATE TABLE migration_6_agreements AS
+SELECT DISTINCT agreement_id FROM migration_6_year
+UNION SELECT '' WHERE NOT EXISTS (SELECT 1 FROM migration_6_year);
+UPDATE document SET key = (SELECT y.agreement_id || '/' || document.key FROM migration_6_year y
+    WHERE document.key = y.year_text OR substr(document.key, 1, length(y.year_text) + 1) = y.year_text || '/')
+WHERE EXISTS (SELECT 1 FROM migration_6_year y
+    WHERE document.key = y.year_text OR substr(document.key, 1, length(y.year_text) + 1) = y.year_text || '/');
+"
+        )
+    };
+}
+
+/// Migration 6's end: its working tables go.
+macro_rules! migration_6_done {
+    () => {
+        "DROP TABLE migration_6_year;\nDROP TABLE migration_6_agreements;\n"
+    };
+}
+
+/// PostgreSQL's migration 6 of a table keyed by year: the agreement's id added, first in
+/// its primary key.
+macro_rules! agreement_in_key {
+    ($table:literal, $key:literal) => {
+        concat!(
+            "ALTER TABLE ",
+            $table,
+            " ADD COLUMN agreement_id TEXT NOT NULL DEFAULT '';\nUPDATE ",
+            $table,
+            " t SET agreement_id = y.agreement_id FROM migration_6_year y WHERE y.year = t.year;\nALTER TABLE ",
+            $table,
+            " ALTER COLUMN agreement_id DROP DEFAULT;\nALTER TABLE ",
+            $table,
+            " DROP CONSTRAINT ",
+            $table,
+            "_pkey;\nALTER TABLE ",
+            $table,
+            " ADD PRIMARY KEY (agreement_id, ",
+            $key,
+            ");\n"
+        )
+    };
+}
+
+/// Migration 7, alike in both databases but for the id's type: what is recorded against
+/// each instalment becomes entries (its invoice, corrected by a later one, and payments
+/// that add up), each with its amount and the partner paid. The dates recorded before
+/// become entries without either (the instalment in full, to the pool's host); an
+/// instalment recorded as paid with no date raised is taken as raised the day it was paid.
+macro_rules! payment_entries_from_payments {
+    ($id:literal) => {
+        concat!(
+            "CREATE TABLE payment_entry (
+    id ",
+            $id,
+            ",
+    agreement_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    pool TEXT NOT NULL,
+    from_partner TEXT NOT NULL,
+    -- NULL only on entries made from the dates recorded before: to the pool's host.
+    to_partner TEXT,
+    month INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('invoice', 'payment')),
+    on_date INTEGER NOT NULL,
+    -- Pence; NULL only on entries made from the dates recorded before: in full.
+    amount BIGINT CHECK (amount > 0)
+);
+CREATE INDEX payment_entry_year ON payment_entry (agreement_id, year, id);
+INSERT INTO payment_entry (agreement_id, year, pool, from_partner, month, kind, on_date)
+SELECT agreement_id, year, pool, from_partner, month, 'invoice', COALESCE(raised_on, paid_on) FROM payment
+WHERE raised_on IS NOT NULL OR paid_on IS NOT NULL ORDER BY agreement_id, year, pool, from_partner, month;
+INSERT INTO payment_entry (agreement_id, year, pool, from_partner, month, kind, on_date)
+SELECT agreement_id, year, pool, from_partner, month, 'payment', paid_on FROM payment
+WHERE paid_on IS NOT NULL ORDER BY agreement_id, year, pool, from_partner, month;
+DROP TABLE payment;"
+        )
+    };
+}
+
 pub(crate) const SQLITE: &[&str] = &[
     // 1: the first schema.
     r#"
@@ -223,6 +321,116 @@ CREATE TABLE document (
     ),
     // 5: the audit log's head, kept apart from it.
     audit_head_from_audit_log!("INTEGER"),
+    // 6: many agreements (see many_agreements!). SQLite cannot change a primary key: the
+    // small tables keyed by year are made again with the agreement in their key.
+    concat!(
+        many_agreements!("printf('%d-%02d', a.year, (a.year + 1) % 100)"),
+        r#"
+CREATE TABLE agreement_6 (
+    agreement_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    toml TEXT NOT NULL,
+    loaded_at TEXT NOT NULL,
+    loaded_by TEXT NOT NULL,
+    changes TEXT NOT NULL,
+    PRIMARY KEY (agreement_id, year, version)
+);
+INSERT INTO agreement_6 (agreement_id, year, version, toml, loaded_at, loaded_by, changes)
+SELECT y.agreement_id, t.year, t.version, t.toml, t.loaded_at, t.loaded_by, t.changes
+FROM agreement t JOIN migration_6_year y ON y.year = t.year;
+DROP TABLE agreement;
+ALTER TABLE agreement_6 RENAME TO agreement;
+CREATE TABLE cost_centre_6 (
+    agreement_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    partner TEXT NOT NULL,
+    pool TEXT NOT NULL,
+    line TEXT NOT NULL,
+    budget INTEGER NOT NULL,
+    m1 INTEGER NOT NULL, m2 INTEGER NOT NULL, m3 INTEGER NOT NULL, m4 INTEGER NOT NULL,
+    m5 INTEGER NOT NULL, m6 INTEGER NOT NULL, m7 INTEGER NOT NULL, m8 INTEGER NOT NULL,
+    m9 INTEGER NOT NULL, m10 INTEGER NOT NULL, m11 INTEGER NOT NULL, m12 INTEGER NOT NULL,
+    PRIMARY KEY (agreement_id, year, code)
+);
+INSERT INTO cost_centre_6 (agreement_id, year, code, position, name, partner, pool, line, budget,
+    m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12)
+SELECT COALESCE(y.agreement_id, ''), t.year, t.code, t.position, t.name, t.partner, t.pool, t.line, t.budget,
+    t.m1, t.m2, t.m3, t.m4, t.m5, t.m6, t.m7, t.m8, t.m9, t.m10, t.m11, t.m12
+FROM cost_centre t LEFT JOIN migration_6_year y ON y.year = t.year;
+DROP TABLE cost_centre;
+ALTER TABLE cost_centre_6 RENAME TO cost_centre;
+CREATE TABLE mapping_6 (
+    agreement_id TEXT NOT NULL,
+    partner TEXT NOT NULL,
+    toml TEXT NOT NULL,
+    PRIMARY KEY (agreement_id, partner)
+);
+INSERT INTO mapping_6 (agreement_id, partner, toml)
+SELECT a.agreement_id, t.partner, t.toml FROM mapping t CROSS JOIN migration_6_agreements a;
+DROP TABLE mapping;
+ALTER TABLE mapping_6 RENAME TO mapping;
+CREATE TABLE closed_period_6 (
+    agreement_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    closed_at TEXT NOT NULL,
+    closed_by TEXT NOT NULL,
+    PRIMARY KEY (agreement_id, year, month)
+);
+INSERT INTO closed_period_6 (agreement_id, year, month, closed_at, closed_by)
+SELECT COALESCE(y.agreement_id, ''), t.year, t.month, t.closed_at, t.closed_by
+FROM closed_period t LEFT JOIN migration_6_year y ON y.year = t.year;
+DROP TABLE closed_period;
+ALTER TABLE closed_period_6 RENAME TO closed_period;
+CREATE TABLE forecast_6 (
+    agreement_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    cost_centre TEXT NOT NULL,
+    outturn INTEGER NOT NULL,
+    entered_by TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    PRIMARY KEY (agreement_id, year, month, cost_centre)
+);
+INSERT INTO forecast_6 (agreement_id, year, month, cost_centre, outturn, entered_by, entered_at)
+SELECT COALESCE(y.agreement_id, ''), t.year, t.month, t.cost_centre, t.outturn, t.entered_by, t.entered_at
+FROM forecast t LEFT JOIN migration_6_year y ON y.year = t.year;
+DROP TABLE forecast;
+ALTER TABLE forecast_6 RENAME TO forecast;
+CREATE TABLE payment_6 (
+    agreement_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    pool TEXT NOT NULL,
+    from_partner TEXT NOT NULL,
+    month INTEGER NOT NULL,
+    raised_on INTEGER,
+    paid_on INTEGER,
+    PRIMARY KEY (agreement_id, year, pool, from_partner, month)
+);
+INSERT INTO payment_6 (agreement_id, year, pool, from_partner, month, raised_on, paid_on)
+SELECT COALESCE(y.agreement_id, ''), t.year, t.pool, t.from_partner, t.month, t.raised_on, t.paid_on
+FROM payment t LEFT JOIN migration_6_year y ON y.year = t.year;
+DROP TABLE payment;
+ALTER TABLE payment_6 RENAME TO payment;
+ALTER TABLE ledger_import ADD COLUMN agreement_id TEXT NOT NULL DEFAULT '';
+UPDATE ledger_import SET agreement_id = y.agreement_id FROM migration_6_year y WHERE y.year = ledger_import.year;
+DROP INDEX ledger_import_period;
+CREATE INDEX ledger_import_period ON ledger_import (agreement_id, year, month, partner);
+CREATE TABLE user_agreement (
+    user_id INTEGER NOT NULL REFERENCES app_user (id),
+    position INTEGER NOT NULL,
+    agreement_id TEXT NOT NULL,
+    PRIMARY KEY (user_id, position)
+);
+"#,
+        migration_6_done!()
+    ),
+    // 7: payments as entries with amounts.
+    payment_entries_from_payments!("INTEGER PRIMARY KEY"),
 ];
 
 pub(crate) const POSTGRES: &[&str] = &[
@@ -413,6 +621,44 @@ SELECT setval('ledger_import_id', COALESCE(MAX(id), 0) + 1, false) FROM ledger_i
     ),
     // 5: as SQLite's.
     audit_head_from_audit_log!("BIGINT"),
+    // 6: many agreements, as SQLite's; the keys are changed in place. Agreement ids are
+    // COLLATE "C", so that agreements list in bytewise order, as in SQLite.
+    concat!(
+        many_agreements!("a.year || '-' || lpad(((a.year + 1) % 100)::text, 2, '0')"),
+        r#"
+UPDATE agreement t SET agreement_id = y.agreement_id FROM migration_6_year y WHERE y.year = t.year;
+ALTER TABLE agreement ALTER COLUMN agreement_id TYPE TEXT COLLATE "C";
+ALTER TABLE agreement DROP CONSTRAINT agreement_pkey;
+ALTER TABLE agreement ADD PRIMARY KEY (agreement_id, year, version);
+"#,
+        agreement_in_key!("cost_centre", "year, code"),
+        agreement_in_key!("closed_period", "year, month"),
+        agreement_in_key!("forecast", "year, month, cost_centre"),
+        agreement_in_key!("payment", "year, pool, from_partner, month"),
+        r#"
+ALTER TABLE mapping ADD COLUMN agreement_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE mapping DROP CONSTRAINT mapping_pkey;
+INSERT INTO mapping (agreement_id, partner, toml)
+SELECT a.agreement_id, t.partner, t.toml FROM mapping t CROSS JOIN migration_6_agreements a WHERE a.agreement_id <> '';
+DELETE FROM mapping t WHERE t.agreement_id = '' AND EXISTS (SELECT 1 FROM agreement);
+ALTER TABLE mapping ALTER COLUMN agreement_id DROP DEFAULT;
+ALTER TABLE mapping ADD PRIMARY KEY (agreement_id, partner);
+ALTER TABLE ledger_import ADD COLUMN agreement_id TEXT NOT NULL DEFAULT '';
+UPDATE ledger_import t SET agreement_id = y.agreement_id FROM migration_6_year y WHERE y.year = t.year;
+ALTER TABLE ledger_import ALTER COLUMN agreement_id DROP DEFAULT;
+DROP INDEX ledger_import_period;
+CREATE INDEX ledger_import_period ON ledger_import (agreement_id, year, month, partner);
+CREATE TABLE user_agreement (
+    user_id BIGINT NOT NULL REFERENCES app_user (id),
+    position INTEGER NOT NULL,
+    agreement_id TEXT NOT NULL,
+    PRIMARY KEY (user_id, position)
+);
+"#,
+        migration_6_done!()
+    ),
+    // 7: as SQLite's.
+    payment_entries_from_payments!("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
 ];
 
 fn too_new(found: i64, known: usize) -> StoreError {

@@ -8,6 +8,7 @@ use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::diagnostic::excerpt;
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
+use pooled_core::payments::EntryKind;
 
 use crate::accounts::*;
 use crate::audit::{
@@ -16,10 +17,11 @@ use crate::audit::{
 };
 use crate::common::*;
 use crate::schema::migrate;
-use crate::sql::{Backend, Conn, Lock, Param, Row, params};
+use crate::sql::{Backend, Conn, Lock, Param, Row, corrupt, params};
 use crate::{
-    Actual, AgreementVersion, DocumentSave, Forecast, ImportHeader, ImportItem, ImportOutcome, ImportRecord,
-    LoadOutcome, PaymentStatus, Result, Store, StoreError, StoredCostCentre, StoredDocument,
+    Actual, AgreementSummary, AgreementVersion, AgreementYear, DocumentSave, Forecast, ImportHeader, ImportItem,
+    ImportOutcome, ImportRecord, LoadOutcome, PaymentEntry, Result, Store, StoreError, StoredCostCentre,
+    StoredDocument,
 };
 
 /// The store on one database connection: [`crate::SqliteStore`] or [`crate::PostgresStore`].
@@ -75,20 +77,24 @@ fn records_change<'a>(actor: &'a str, action: &'a str, subject: String, before: 
     Change { area: Area::Records, actor, action, subject, before, after }
 }
 
-fn is_closed<B: Backend>(c: &mut Conn<B>, period: Period) -> Result<bool> {
-    let sql = "SELECT 1 FROM closed_period WHERE year = $1 AND month = $2";
-    Ok(c.row(sql, params![period.year, period.month], |_| Ok(()))?.is_some())
+fn is_closed<B: Backend>(c: &mut Conn<B>, agreement: &str, period: Period) -> Result<bool> {
+    let sql = "SELECT 1 FROM closed_period WHERE agreement_id = $1 AND year = $2 AND month = $3";
+    Ok(c.row(sql, params![agreement, period.year, period.month], |_| Ok(()))?.is_some())
 }
 
-fn versions<B: Backend>(c: &mut Conn<B>, year: FinancialYear, latest_only: bool) -> Result<Vec<AgreementVersion>> {
+fn versions<B: Backend>(
+    c: &mut Conn<B>,
+    agreement: &AgreementYear,
+    latest_only: bool,
+) -> Result<Vec<AgreementVersion>> {
     let order = if latest_only { "version DESC LIMIT 1" } else { "version" };
     let sql = format!(
         "SELECT version, agreement_id, toml, loaded_at, loaded_by, changes FROM agreement
-         WHERE year = $1 ORDER BY {order}"
+         WHERE agreement_id = $1 AND year = $2 ORDER BY {order}"
     );
-    c.rows(&sql, params![year], |r| {
+    c.rows(&sql, params![&agreement.agreement, agreement.year], |r| {
         Ok(AgreementVersion {
-            year,
+            year: agreement.year,
             version: r.version(0)?,
             agreement_id: r.string(1)?,
             text: r.string(2)?,
@@ -135,12 +141,16 @@ fn current_document<B: Backend>(c: &mut Conn<B>, kind: &str, key: &str) -> Resul
     Ok(find_documents(c, "kind = $1 AND key = $2", "version DESC LIMIT 1", params![kind, key])?.pop())
 }
 
+const MAPPING_TOML: &str = "SELECT toml FROM mapping WHERE agreement_id = $1 AND partner = $2";
+
 const COST_CENTRE_COLUMNS: &str =
     "code, name, partner, pool, line, budget, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12";
 
-fn read_plan<B: Backend>(c: &mut Conn<B>, year: FinancialYear) -> Result<Vec<StoredCostCentre>> {
-    let sql = format!("SELECT {COST_CENTRE_COLUMNS} FROM cost_centre WHERE year = $1 ORDER BY position");
-    c.rows(&sql, params![year], |r| {
+fn read_plan<B: Backend>(c: &mut Conn<B>, agreement: &AgreementYear) -> Result<Vec<StoredCostCentre>> {
+    let sql = format!(
+        "SELECT {COST_CENTRE_COLUMNS} FROM cost_centre WHERE agreement_id = $1 AND year = $2 ORDER BY position"
+    );
+    c.rows(&sql, params![&agreement.agreement, agreement.year], |r| {
         let mut profile = [Money::ZERO; 12];
         for (i, m) in profile.iter_mut().enumerate() {
             *m = r.money(6 + i)?;
@@ -173,9 +183,9 @@ fn live_import<B: Backend>(c: &mut Conn<B>, header: &ImportHeader) -> Result<Opt
     c.row(
         "SELECT id, file_name, file_sha256, row_count, total, rows_sha256, first_row_id, last_row_id
          FROM ledger_import
-         WHERE year = $1 AND month = $2 AND partner = $3 AND replaced_by IS NULL
+         WHERE agreement_id = $1 AND year = $2 AND month = $3 AND partner = $4 AND replaced_by IS NULL
          ORDER BY id DESC LIMIT 1",
-        params![header.period.year, header.period.month, &header.partner],
+        params![&header.agreement, header.period.year, header.period.month, &header.partner],
         |r| {
             Ok(LiveImport {
                 id: r.i64(0)?,
@@ -216,12 +226,13 @@ const ROW_IDS_AT_ONCE: i64 = 50_000;
 /// with the import.
 fn stored_import<B: Backend>(c: &mut Conn<B>, import_id: i64) -> Result<Option<StoredImport>> {
     let sql = "SELECT first_row_id, last_row_id, replaced_by IS NOT NULL, year, month, partner, file_name,
-               file_sha256, row_count, total, rows_sha256, imported_at, imported_by, audit_seq
+               file_sha256, row_count, total, rows_sha256, imported_at, imported_by, audit_seq, agreement_id
                FROM ledger_import WHERE id = $1";
     let found = c.row(sql, params![import_id], |r| {
         let record = ImportTableRecord {
             text: ImportSummary {
                 import_id,
+                agreement: r.str(14)?,
                 period: period_text(r.i64(3)?, r.i64(4)?),
                 partner: r.str(5)?,
                 file_name: r.str(6)?,
@@ -370,11 +381,13 @@ fn user_row(r: &dyn Row, at: usize) -> Result<UserRow> {
     })
 }
 
-/// Adds an account's cost centres to its row.
+/// Adds an account's cost centres and agreements to its row.
 fn complete_user<B: Backend>(c: &mut Conn<B>, row: UserRow) -> Result<User> {
     let sql = "SELECT code FROM user_cost_centre WHERE user_id = $1 ORDER BY position";
     let codes = c.rows(sql, params![row.id], |r| r.string(0))?;
-    row.into_user(codes)
+    let sql = "SELECT agreement_id FROM user_agreement WHERE user_id = $1 ORDER BY position";
+    let agreements = c.rows(sql, params![row.id], |r| r.string(0))?;
+    row.into_user(codes, agreements)
 }
 
 /// The accounts that `condition` (on `app_user u`) picks, in the order they were created.
@@ -432,46 +445,59 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn load_agreement(
         &mut self,
-        year: FinancialYear,
-        agreement_id: &str,
+        agreement: &AgreementYear,
         text: &str,
         changes: &str,
         actor: &str,
     ) -> Result<LoadOutcome> {
+        let AgreementYear { agreement: agreement_id, year } = agreement;
         self.atomically(Lock::Writes, |c| {
-            let current = versions(c, year, true)?.pop();
+            let current = versions(c, agreement, true)?.pop();
             if let Some(cur) = &current
                 && cur.text == text
             {
                 return Ok(LoadOutcome::Unchanged { version: cur.version });
             }
-            let version = next_version(current.as_ref().map(|c| c.version), &format!("the {year} agreement"))?;
+            let version = next_version(current.as_ref().map(|c| c.version), &format!("agreement {agreement}"))?;
             let at = now_utc();
             c.execute(
                 "INSERT INTO agreement (year, version, agreement_id, toml, loaded_at, loaded_by, changes)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                params![year, version, agreement_id, text, at, actor, changes],
+                params![*year, version, agreement_id, text, at, actor, changes],
             )?;
             let before = current
                 .as_ref()
                 .map_or(String::new(), |c| agreement_fields(c.version, &c.agreement_id, &c.text).text());
             let after = agreement_fields(version, agreement_id, text).add("changes", changes).text();
             let action = if current.is_some() { "vary-agreement" } else { "load-agreement" };
-            append_audit(c, records_change(actor, action, format!("agreement {year}"), before, after), at)?;
+            append_audit(c, records_change(actor, action, format!("agreement {agreement}"), before, after), at)?;
             Ok(if current.is_some() { LoadOutcome::Varied { version } } else { LoadOutcome::Loaded { version } })
         })
     }
 
-    fn agreement(&self, year: FinancialYear) -> Result<Option<AgreementVersion>> {
-        self.read(|c| Ok(versions(c, year, true)?.pop()))
+    fn agreement(&self, agreement: &AgreementYear) -> Result<Option<AgreementVersion>> {
+        self.read(|c| Ok(versions(c, agreement, true)?.pop()))
     }
 
-    fn agreement_versions(&self, year: FinancialYear) -> Result<Vec<AgreementVersion>> {
-        self.read(|c| versions(c, year, false))
+    fn agreement_versions(&self, agreement: &AgreementYear) -> Result<Vec<AgreementVersion>> {
+        self.read(|c| versions(c, agreement, false))
     }
 
-    fn financial_years(&self) -> Result<Vec<FinancialYear>> {
-        self.read(|c| c.rows("SELECT DISTINCT year FROM agreement ORDER BY year", &[], |r| r.year(0)))
+    fn agreements(&self) -> Result<Vec<AgreementSummary>> {
+        // Ids order bytewise (PostgreSQL's column is COLLATE "C").
+        let sql = "SELECT a.agreement_id, a.year, a.version, a.loaded_at FROM agreement a
+                   WHERE a.version = (SELECT MAX(version) FROM agreement m
+                                      WHERE m.agreement_id = a.agreement_id AND m.year = a.year)
+                   ORDER BY a.agreement_id, a.year";
+        self.read(|c| {
+            c.rows(sql, &[], |r| {
+                Ok(AgreementSummary {
+                    agreement: AgreementYear::new(r.string(0)?, r.year(1)?),
+                    version: r.version(2)?,
+                    loaded_at: r.time(3)?,
+                })
+            })
+        })
     }
 
     fn save_document(
@@ -532,20 +558,23 @@ impl<B: Backend> Store for SqlStore<B> {
         })
     }
 
-    fn save_plan(&mut self, year: FinancialYear, cost_centres: &[StoredCostCentre], actor: &str) -> Result<()> {
+    fn save_plan(&mut self, agreement: &AgreementYear, cost_centres: &[StoredCostCentre], actor: &str) -> Result<()> {
+        let AgreementYear { agreement: agreement_id, year } = agreement;
         self.atomically(Lock::Writes, |c| {
-            let old = read_plan(c, year)?;
-            c.execute("DELETE FROM cost_centre WHERE year = $1", params![year])?;
+            let old = read_plan(c, agreement)?;
+            c.execute("DELETE FROM cost_centre WHERE agreement_id = $1 AND year = $2", params![agreement_id, *year])?;
             let insert = format!(
-                "INSERT INTO cost_centre (year, position, {COST_CENTRE_COLUMNS})
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+                "INSERT INTO cost_centre (agreement_id, year, position, {COST_CENTRE_COLUMNS})
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+                 $21)"
             );
             for (position, cc) in (0_i64..).zip(cost_centres) {
                 let p = cc.profile;
                 c.execute(
                     &insert,
                     params![
-                        year,
+                        agreement_id,
+                        *year,
                         position,
                         &cc.code,
                         &cc.name,
@@ -569,34 +598,34 @@ impl<B: Backend> Store for SqlStore<B> {
                 )?;
             }
             let (before, after) = plan_texts(&old, cost_centres);
-            append_audit(c, records_change(actor, "save-plan", format!("plan {year}"), before, after), now_utc())?;
+            let subject = format!("plan {agreement}");
+            append_audit(c, records_change(actor, "save-plan", subject, before, after), now_utc())?;
             Ok(())
         })
     }
 
-    fn plan(&self, year: FinancialYear) -> Result<Vec<StoredCostCentre>> {
-        self.read(|c| read_plan(c, year))
+    fn plan(&self, agreement: &AgreementYear) -> Result<Vec<StoredCostCentre>> {
+        self.read(|c| read_plan(c, agreement))
     }
 
-    fn save_mapping(&mut self, partner: &str, mapping: &Mapping, actor: &str) -> Result<()> {
+    fn save_mapping(&mut self, agreement: &str, partner: &str, mapping: &Mapping, actor: &str) -> Result<()> {
         self.atomically(Lock::Writes, |c| {
-            let before = c.row("SELECT toml FROM mapping WHERE partner = $1", params![partner], |r| r.string(0))?;
+            let before = c.row(MAPPING_TOML, params![agreement, partner], |r| r.string(0))?;
             let after = mapping.to_toml();
             c.execute(
-                "INSERT INTO mapping (partner, toml) VALUES ($1, $2)
-                 ON CONFLICT (partner) DO UPDATE SET toml = excluded.toml",
-                params![partner, &after],
+                "INSERT INTO mapping (agreement_id, partner, toml) VALUES ($1, $2, $3)
+                 ON CONFLICT (agreement_id, partner) DO UPDATE SET toml = excluded.toml",
+                params![agreement, partner, &after],
             )?;
-            let change =
-                records_change(actor, "save-mapping", format!("mapping {partner}"), before.unwrap_or_default(), after);
+            let subject = format!("mapping {agreement} {partner}");
+            let change = records_change(actor, "save-mapping", subject, before.unwrap_or_default(), after);
             append_audit(c, change, now_utc())?;
             Ok(())
         })
     }
 
-    fn mapping(&self, partner: &str) -> Result<Option<Mapping>> {
-        let toml =
-            self.read(|c| c.row("SELECT toml FROM mapping WHERE partner = $1", params![partner], |r| r.string(0)))?;
+    fn mapping(&self, agreement: &str, partner: &str) -> Result<Option<Mapping>> {
+        let toml = self.read(|c| c.row(MAPPING_TOML, params![agreement, partner], |r| r.string(0)))?;
         toml.map(|t| parse_mapping(partner, &t)).transpose()
     }
 
@@ -607,7 +636,7 @@ impl<B: Backend> Store for SqlStore<B> {
     ) -> Result<ImportOutcome> {
         // Imports of one partner and period wait for each other; the rows stream in under
         // that lock only, and the audit log is locked for the last, short step.
-        let key = format!("import {} {}", header.period, header.partner);
+        let key = format!("import {} {} {}", header.agreement, header.period, header.partner);
         // A file found unchanged only once its rows are in (its hash came at the end):
         // they are rolled back.
         let mut unchanged_after_rows = None;
@@ -616,7 +645,7 @@ impl<B: Backend> Store for SqlStore<B> {
             self.conn.borrow_mut().db.begin_import()?;
         }
         let imported = self.atomically(Lock::Key(&key), |c| {
-            if is_closed(c, header.period)? {
+            if is_closed(c, &header.agreement, header.period)? {
                 return Err(StoreError::PeriodClosed(header.period));
             }
             let previous = live_import(c, header)?;
@@ -657,7 +686,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
             c.db.lock(Lock::Writes)?;
             // The period may have been closed while the rows streamed in.
-            if is_closed(c, header.period)? {
+            if is_closed(c, &header.agreement, header.period)? {
                 return Err(StoreError::PeriodClosed(header.period));
             }
             let at = now_utc();
@@ -672,11 +701,12 @@ impl<B: Backend> Store for SqlStore<B> {
             let seq = append_audit(c, change, at)?;
             let rows = i64::try_from(tally.rows).map_err(|_| StoreError::Invalid("too many rows".into()))?;
             c.execute(
-                "INSERT INTO ledger_import (id, year, month, partner, file_name, file_sha256, row_count, total,
-                 rows_sha256, first_row_id, last_row_id, imported_at, imported_by, audit_seq)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                "INSERT INTO ledger_import (id, agreement_id, year, month, partner, file_name, file_sha256,
+                 row_count, total, rows_sha256, first_row_id, last_row_id, imported_at, imported_by, audit_seq)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 params![
                     import_id,
+                    &header.agreement,
                     header.period.year,
                     header.period.month,
                     &header.partner,
@@ -730,12 +760,14 @@ impl<B: Backend> Store for SqlStore<B> {
         self.read(|c| c.db.checkpoint())
     }
 
-    fn imports(&self, year: FinancialYear) -> Result<Vec<ImportRecord>> {
+    fn imports(&self, agreement: &AgreementYear) -> Result<Vec<ImportRecord>> {
+        let year = agreement.year;
         self.read(|c| {
             c.rows(
                 "SELECT id, month, partner, file_name, file_sha256, row_count, total, imported_at, imported_by
-                 FROM ledger_import WHERE year = $1 AND replaced_by IS NULL ORDER BY month, partner, id",
-                params![year],
+                 FROM ledger_import WHERE agreement_id = $1 AND year = $2 AND replaced_by IS NULL
+                 ORDER BY month, partner, id",
+                params![&agreement.agreement, year],
                 |r| {
                     Ok(ImportRecord {
                         import_id: r.i64(0)?,
@@ -754,15 +786,15 @@ impl<B: Backend> Store for SqlStore<B> {
         })
     }
 
-    fn actuals(&self, year: FinancialYear) -> Result<Vec<Actual>> {
+    fn actuals(&self, agreement: &AgreementYear) -> Result<Vec<Actual>> {
         // PostgreSQL's SUM of BIGINT is NUMERIC: back to BIGINT (an overflow is an error).
         self.read(|c| {
             c.rows(
                 "SELECT a.cost_centre, i.month, CAST(SUM(a.amount) AS BIGINT), CAST(SUM(a.row_count) AS BIGINT)
                  FROM ledger_import i JOIN actual a ON a.import_id = i.id
-                 WHERE i.year = $1 AND i.replaced_by IS NULL
+                 WHERE i.agreement_id = $1 AND i.year = $2 AND i.replaced_by IS NULL
                  GROUP BY a.cost_centre, i.month ORDER BY a.cost_centre, i.month",
-                params![year],
+                params![&agreement.agreement, agreement.year],
                 |r| {
                     Ok(Actual { cost_centre: r.string(0)?, month: r.month(1)?, amount: r.money(2)?, rows: r.count(3)? })
                 },
@@ -770,13 +802,13 @@ impl<B: Backend> Store for SqlStore<B> {
         })
     }
 
-    fn ledger_rows(&self, year: FinancialYear, cost_centre: &str, limit: u32) -> Result<Vec<LedgerRow>> {
+    fn ledger_rows(&self, agreement: &AgreementYear, cost_centre: &str, limit: u32) -> Result<Vec<LedgerRow>> {
         self.read(|c| {
             let lists = c.rows(
                 "SELECT i.first_row_id, a.row_list FROM ledger_import i JOIN actual a ON a.import_id = i.id
-                 WHERE i.year = $1 AND i.replaced_by IS NULL AND a.cost_centre = $2
+                 WHERE i.agreement_id = $1 AND i.year = $2 AND i.replaced_by IS NULL AND a.cost_centre = $3
                  ORDER BY i.month, i.partner, i.id",
-                params![year, cost_centre],
+                params![&agreement.agreement, agreement.year, cost_centre],
                 |r| Ok((r.i64(0)?, r.bytes(1)?.to_vec())),
             )?;
             let mut out = Vec::new();
@@ -804,67 +836,70 @@ impl<B: Backend> Store for SqlStore<B> {
         })
     }
 
-    fn close_period(&mut self, period: Period, actor: &str) -> Result<()> {
+    fn close_period(&mut self, agreement: &str, period: Period, actor: &str) -> Result<()> {
         self.atomically(Lock::Writes, |c| {
-            if is_closed(c, period)? {
+            if is_closed(c, agreement, period)? {
                 return Ok(());
             }
             let at = now_utc();
             c.execute(
-                "INSERT INTO closed_period (year, month, closed_at, closed_by) VALUES ($1, $2, $3, $4)",
-                params![period.year, period.month, at, actor],
+                "INSERT INTO closed_period (agreement_id, year, month, closed_at, closed_by) VALUES ($1, $2, $3, $4, $5)",
+                params![agreement, period.year, period.month, at, actor],
             )?;
             let before = Fields::default().add("status", "open").text();
             let after = Fields::default().add("status", "closed").text();
-            append_audit(c, records_change(actor, "close-period", period_subject(period), before, after), at)?;
+            let subject = period_subject(agreement, period);
+            append_audit(c, records_change(actor, "close-period", subject, before, after), at)?;
             Ok(())
         })
     }
 
-    fn closed_periods(&self, year: FinancialYear) -> Result<Vec<Period>> {
-        let sql = "SELECT month FROM closed_period WHERE year = $1 ORDER BY month";
-        self.read(|c| c.rows(sql, params![year], |r| Ok(Period { year, month: r.month(0)? })))
+    fn closed_periods(&self, agreement: &AgreementYear) -> Result<Vec<Period>> {
+        let year = agreement.year;
+        let sql = "SELECT month FROM closed_period WHERE agreement_id = $1 AND year = $2 ORDER BY month";
+        self.read(|c| c.rows(sql, params![&agreement.agreement, year], |r| Ok(Period { year, month: r.month(0)? })))
     }
 
     fn set_forecast(
         &mut self,
-        year: FinancialYear,
+        agreement: &AgreementYear,
         month: FiscalMonth,
         cost_centre: &str,
         outturn: Money,
         actor: &str,
     ) -> Result<()> {
+        let AgreementYear { agreement: agreement_id, year } = agreement;
         self.atomically(Lock::Writes, |c| {
-            let period = Period { year, month };
-            if is_closed(c, period)? {
+            let period = Period { year: *year, month };
+            if is_closed(c, agreement_id, period)? {
                 return Err(StoreError::PeriodClosed(period));
             }
             let before = c.row(
-                "SELECT outturn FROM forecast WHERE year = $1 AND month = $2 AND cost_centre = $3",
-                params![year, month, cost_centre],
+                "SELECT outturn FROM forecast WHERE agreement_id = $1 AND year = $2 AND month = $3 AND cost_centre = $4",
+                params![agreement_id, *year, month, cost_centre],
                 |r| r.money(0),
             )?;
             let at = now_utc();
             c.execute(
-                "INSERT INTO forecast (year, month, cost_centre, outturn, entered_by, entered_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (year, month, cost_centre) DO UPDATE
+                "INSERT INTO forecast (agreement_id, year, month, cost_centre, outturn, entered_by, entered_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (agreement_id, year, month, cost_centre) DO UPDATE
                  SET outturn = excluded.outturn, entered_by = excluded.entered_by, entered_at = excluded.entered_at",
-                params![year, month, cost_centre, outturn, actor, at],
+                params![agreement_id, *year, month, cost_centre, outturn, actor, at],
             )?;
-            let subject = format!("forecast {year} {month} {cost_centre}");
+            let subject = format!("forecast {agreement} {month} {cost_centre}");
             let before = before.map_or(String::new(), forecast_text);
             append_audit(c, records_change(actor, "set-forecast", subject, before, forecast_text(outturn)), at)?;
             Ok(())
         })
     }
 
-    fn forecasts(&self, year: FinancialYear) -> Result<Vec<Forecast>> {
+    fn forecasts(&self, agreement: &AgreementYear) -> Result<Vec<Forecast>> {
         self.read(|c| {
             c.rows(
                 "SELECT cost_centre, month, outturn, entered_by, entered_at FROM forecast
-                 WHERE year = $1 ORDER BY month, cost_centre",
-                params![year],
+                 WHERE agreement_id = $1 AND year = $2 ORDER BY month, cost_centre",
+                params![&agreement.agreement, agreement.year],
                 |r| {
                     Ok(Forecast {
                         cost_centre: r.string(0)?,
@@ -878,42 +913,70 @@ impl<B: Backend> Store for SqlStore<B> {
         })
     }
 
-    fn record_payment(&mut self, year: FinancialYear, status: &PaymentStatus, actor: &str) -> Result<()> {
+    fn record_payment(&mut self, agreement: &AgreementYear, entries: &[PaymentEntry], actor: &str) -> Result<()> {
+        let Some(first) = entries.first() else { return Ok(()) };
+        let key = |e: &PaymentEntry| (e.pool.clone(), e.from.clone(), e.to.clone(), e.month);
+        if let Some(other) = entries.iter().find(|e| key(e) != key(first)) {
+            return Err(StoreError::Invalid(format!(
+                "the entries recorded at once are for one instalment: {} and {}",
+                payment_subject(agreement, first),
+                payment_subject(agreement, other)
+            )));
+        }
+        if first.to.is_none() {
+            return Err(StoreError::Invalid(format!("{} names no partner paid", payment_subject(agreement, first))));
+        }
+        if let Some(bad) = entries.iter().find(|e| e.amount.is_none_or(|a| a <= Money::ZERO)) {
+            let amount = bad.amount.map_or("none".to_string(), |a| a.to_plain_string());
+            return Err(StoreError::Invalid(format!("a payment entry's amount must be more than zero, not {amount}")));
+        }
         self.atomically(Lock::Writes, |c| {
-            let before = c.row(
-                "SELECT raised_on, paid_on FROM payment
-                 WHERE year = $1 AND pool = $2 AND from_partner = $3 AND month = $4",
-                params![year, &status.pool, &status.from, status.month],
-                |r| Ok(payment_text(r.opt_date(0)?, r.opt_date(1)?)),
-            )?;
-            c.execute(
-                "INSERT INTO payment (year, pool, from_partner, month, raised_on, paid_on)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (year, pool, from_partner, month) DO UPDATE
-                 SET raised_on = excluded.raised_on, paid_on = excluded.paid_on",
-                params![year, &status.pool, &status.from, status.month, status.raised_on, status.paid_on],
-            )?;
-            let subject = format!("payment {year} {} from {} {}", status.pool, status.from, status.month);
-            let after = payment_text(status.raised_on, status.paid_on);
-            let change = records_change(actor, "record-payment", subject, before.unwrap_or_default(), after);
+            for e in entries {
+                c.execute(
+                    "INSERT INTO payment_entry (agreement_id, year, pool, from_partner, to_partner, month, kind, on_date,
+                         amount)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    params![
+                        &agreement.agreement,
+                        agreement.year,
+                        &e.pool,
+                        &e.from,
+                        e.to.as_deref(),
+                        e.month,
+                        e.kind.name(),
+                        e.on,
+                        e.amount
+                    ],
+                )?;
+            }
+            let change = records_change(
+                actor,
+                "record-payment",
+                payment_subject(agreement, first),
+                String::new(),
+                payment_text(entries),
+            );
             append_audit(c, change, now_utc())?;
             Ok(())
         })
     }
 
-    fn payments(&self, year: FinancialYear) -> Result<Vec<PaymentStatus>> {
+    fn payment_entries(&self, agreement: &AgreementYear) -> Result<Vec<PaymentEntry>> {
         self.read(|c| {
             c.rows(
-                "SELECT pool, from_partner, month, raised_on, paid_on FROM payment
-                 WHERE year = $1 ORDER BY pool, from_partner, month",
-                params![year],
+                "SELECT pool, from_partner, to_partner, month, kind, on_date, amount FROM payment_entry
+                 WHERE agreement_id = $1 AND year = $2 ORDER BY id",
+                params![&agreement.agreement, agreement.year],
                 |r| {
-                    Ok(PaymentStatus {
+                    let kind = r.string(4)?;
+                    Ok(PaymentEntry {
                         pool: r.string(0)?,
                         from: r.string(1)?,
-                        month: r.month(2)?,
-                        raised_on: r.opt_date(3)?,
-                        paid_on: r.opt_date(4)?,
+                        to: r.opt_string(2)?,
+                        month: r.month(3)?,
+                        kind: EntryKind::parse(&kind).ok_or_else(|| corrupt(format!("payment entry kind {kind}")))?,
+                        on: r.date(5)?,
+                        amount: r.int(6)?.map(Money::from_pence),
                     })
                 },
             )
@@ -949,6 +1012,10 @@ impl<B: Backend> Store for SqlStore<B> {
             for (position, code) in (0_i64..).zip(&user.cost_centres) {
                 let sql = "INSERT INTO user_cost_centre (user_id, position, code) VALUES ($1, $2, $3)";
                 c.execute(sql, params![id, position, code])?;
+            }
+            for (position, agreement) in (0_i64..).zip(&user.agreements) {
+                let sql = "INSERT INTO user_agreement (user_id, position, agreement_id) VALUES ($1, $2, $3)";
+                c.execute(sql, params![id, position, agreement])?;
             }
             append_audit(c, new_user_change(actor, user), at)?;
             Ok(id)

@@ -12,10 +12,12 @@ use std::process::{Command, Stdio};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
+use pooled_core::payments::EntryKind;
 use pooled_store::{
-    Actual, ApiToken, AuditHead, DocumentSave, ImportHeader, ImportItem, ImportOutcome, LoadOutcome, NewApiToken,
-    NewSession, NewUser, PaymentStatus, PostgresStore, Role, RowTally, Session, SqliteStore, Store, StoreError,
-    StoredCostCentre, StoredDocument, Timestamp, User, import_items, in_snapshot, in_transaction, sha256_hex,
+    Actual, AgreementYear, ApiToken, AuditHead, DocumentSave, ImportHeader, ImportItem, ImportOutcome, LoadOutcome,
+    NewApiToken, NewSession, NewUser, PaymentEntry, PostgresStore, Role, RowTally, Session, SqliteStore, Store,
+    StoreError, StoredCostCentre, StoredDocument, Timestamp, User, import_items, in_snapshot, in_transaction,
+    sha256_hex,
 };
 
 // ---- fixtures ----
@@ -140,6 +142,92 @@ impl Fixture {
         self.sql(&format!("{sql}UPDATE audit_head SET seq = {}, hash = '{}';", last.seq, last.hash));
     }
 
+    /// Takes the database back to schema version 5, as migration 6 found it: one agreement
+    /// a year, everything keyed by the year (the agreement's id dropped from every table;
+    /// of a partner's mappings, the first agreement's kept), documents keyed by the year
+    /// (`oxon/` taken off their keys), no agreements of accounts.
+    fn undo_migration_6(&self) {
+        let common = "
+            DELETE FROM mapping WHERE EXISTS
+                (SELECT 1 FROM mapping o WHERE o.partner = mapping.partner AND o.agreement_id < mapping.agreement_id);
+            UPDATE document SET key = substr(key, 6) WHERE substr(key, 1, 5) = 'oxon/';
+            DROP TABLE user_agreement;
+            DELETE FROM schema_version WHERE version = 6;";
+        let undo = match self.db {
+            Db::Sqlite(_) => {
+                "CREATE TABLE agreement_5 (year INTEGER NOT NULL, version INTEGER NOT NULL,
+                     agreement_id TEXT NOT NULL, toml TEXT NOT NULL, loaded_at TEXT NOT NULL,
+                     loaded_by TEXT NOT NULL, changes TEXT NOT NULL, PRIMARY KEY (year, version));
+                 INSERT INTO agreement_5 SELECT year, version, agreement_id, toml, loaded_at, loaded_by, changes
+                     FROM agreement;
+                 DROP TABLE agreement; ALTER TABLE agreement_5 RENAME TO agreement;
+                 CREATE TABLE cost_centre_5 (year INTEGER NOT NULL, code TEXT NOT NULL, position INTEGER NOT NULL,
+                     name TEXT NOT NULL, partner TEXT NOT NULL, pool TEXT NOT NULL, line TEXT NOT NULL,
+                     budget INTEGER NOT NULL, m1 INTEGER NOT NULL, m2 INTEGER NOT NULL, m3 INTEGER NOT NULL,
+                     m4 INTEGER NOT NULL, m5 INTEGER NOT NULL, m6 INTEGER NOT NULL, m7 INTEGER NOT NULL,
+                     m8 INTEGER NOT NULL, m9 INTEGER NOT NULL, m10 INTEGER NOT NULL, m11 INTEGER NOT NULL,
+                     m12 INTEGER NOT NULL, PRIMARY KEY (year, code));
+                 INSERT INTO cost_centre_5 SELECT year, code, position, name, partner, pool, line, budget,
+                     m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12 FROM cost_centre;
+                 DROP TABLE cost_centre; ALTER TABLE cost_centre_5 RENAME TO cost_centre;
+                 CREATE TABLE mapping_5 (partner TEXT PRIMARY KEY, toml TEXT NOT NULL);
+                 INSERT INTO mapping_5 SELECT partner, toml FROM mapping;
+                 DROP TABLE mapping; ALTER TABLE mapping_5 RENAME TO mapping;
+                 CREATE TABLE closed_period_5 (year INTEGER NOT NULL, month INTEGER NOT NULL,
+                     closed_at TEXT NOT NULL, closed_by TEXT NOT NULL, PRIMARY KEY (year, month));
+                 INSERT INTO closed_period_5 SELECT year, month, closed_at, closed_by FROM closed_period;
+                 DROP TABLE closed_period; ALTER TABLE closed_period_5 RENAME TO closed_period;
+                 CREATE TABLE forecast_5 (year INTEGER NOT NULL, month INTEGER NOT NULL, cost_centre TEXT NOT NULL,
+                     outturn INTEGER NOT NULL, entered_by TEXT NOT NULL, entered_at TEXT NOT NULL,
+                     PRIMARY KEY (year, month, cost_centre));
+                 INSERT INTO forecast_5 SELECT year, month, cost_centre, outturn, entered_by, entered_at FROM forecast;
+                 DROP TABLE forecast; ALTER TABLE forecast_5 RENAME TO forecast;
+                 CREATE TABLE payment_5 (year INTEGER NOT NULL, pool TEXT NOT NULL, from_partner TEXT NOT NULL,
+                     month INTEGER NOT NULL, raised_on INTEGER, paid_on INTEGER,
+                     PRIMARY KEY (year, pool, from_partner, month));
+                 INSERT INTO payment_5 SELECT year, pool, from_partner, month, raised_on, paid_on FROM payment;
+                 DROP TABLE payment; ALTER TABLE payment_5 RENAME TO payment;
+                 DROP INDEX ledger_import_period;
+                 ALTER TABLE ledger_import DROP COLUMN agreement_id;
+                 CREATE INDEX ledger_import_period ON ledger_import (year, month, partner);"
+            }
+            Db::Postgres { .. } => {
+                "ALTER TABLE agreement DROP CONSTRAINT agreement_pkey;
+                 ALTER TABLE agreement ADD PRIMARY KEY (year, version);
+                 ALTER TABLE agreement ALTER COLUMN agreement_id TYPE TEXT COLLATE \"default\";
+                 ALTER TABLE cost_centre DROP COLUMN agreement_id;
+                 ALTER TABLE cost_centre ADD PRIMARY KEY (year, code);
+                 ALTER TABLE mapping DROP COLUMN agreement_id;
+                 ALTER TABLE mapping ADD PRIMARY KEY (partner);
+                 ALTER TABLE closed_period DROP COLUMN agreement_id;
+                 ALTER TABLE closed_period ADD PRIMARY KEY (year, month);
+                 ALTER TABLE forecast DROP COLUMN agreement_id;
+                 ALTER TABLE forecast ADD PRIMARY KEY (year, month, cost_centre);
+                 ALTER TABLE payment DROP COLUMN agreement_id;
+                 ALTER TABLE payment ADD PRIMARY KEY (year, pool, from_partner, month);
+                 ALTER TABLE ledger_import DROP COLUMN agreement_id;
+                 CREATE INDEX ledger_import_period ON ledger_import (year, month, partner);"
+            }
+        };
+        // The mappings first: schema 5 holds one a partner.
+        self.sql(&format!("{common}\n{undo}"));
+    }
+
+    /// Migration 7 undone: the payment table as migration 6 left it, each instalment with
+    /// the day of its latest invoice and of its latest payment.
+    fn undo_migration_7(&self) {
+        self.sql(
+            "CREATE TABLE payment (agreement_id TEXT NOT NULL, year INTEGER NOT NULL, pool TEXT NOT NULL,
+                 from_partner TEXT NOT NULL, month INTEGER NOT NULL, raised_on INTEGER, paid_on INTEGER,
+                 PRIMARY KEY (agreement_id, year, pool, from_partner, month));
+             INSERT INTO payment SELECT agreement_id, year, pool, from_partner, month,
+                 MAX(CASE WHEN kind = 'invoice' THEN on_date END), MAX(CASE WHEN kind = 'payment' THEN on_date END)
+                 FROM payment_entry GROUP BY agreement_id, year, pool, from_partner, month;
+             DROP TABLE payment_entry;
+             DELETE FROM schema_version WHERE version = 7;",
+        );
+    }
+
     /// Closes the store and opens the same database again (migrations run again).
     fn reopen(&mut self) {
         self.store = match &self.db {
@@ -231,12 +319,23 @@ on_both_backends!(
     an_edited_import_record_is_named_by_its_import,
     a_ledger_row_outside_every_import_is_named,
     migration_5_takes_the_head_from_the_log,
+    two_agreements_for_one_year_keep_apart,
+    migration_6_keeps_each_year_under_its_agreement,
+    migration_7_makes_entries_of_the_dates_recorded,
 );
 
 // ---- helpers ----
 
 fn fy(text: &str) -> FinancialYear {
     FinancialYear::parse(text).unwrap()
+}
+
+/// The agreement most tests keep their records under.
+const OXON: &str = "oxon";
+
+/// The records of the agreement `oxon` for a year.
+fn oxon(year: &str) -> AgreementYear {
+    AgreementYear::new(OXON, fy(year))
 }
 
 fn month(n: u32) -> FiscalMonth {
@@ -265,6 +364,7 @@ fn row(n: u64, cost_centre: &str, day: &str, pence: i64) -> LedgerRow {
 
 fn header(p: &str, partner: &str, file_sha256: &str) -> ImportHeader {
     ImportHeader {
+        agreement: OXON.to_string(),
         period: period(p),
         partner: partner.to_string(),
         file_name: format!("{partner}-{p}.csv"),
@@ -274,8 +374,21 @@ fn header(p: &str, partner: &str, file_sha256: &str) -> ImportHeader {
 }
 
 fn import(store: &mut dyn Store, p: &str, partner: &str, sha: &str, rows: &[LedgerRow]) -> ImportOutcome {
+    import_into(store, OXON, p, partner, sha, rows)
+}
+
+/// [`import`] into another agreement than `oxon`.
+fn import_into(
+    store: &mut dyn Store,
+    agreement: &str,
+    p: &str,
+    partner: &str,
+    sha: &str,
+    rows: &[LedgerRow],
+) -> ImportOutcome {
     let mut items = import_items(rows.iter().cloned());
-    store.import_ledger(&header(p, partner, sha), &mut items).unwrap()
+    let header = ImportHeader { agreement: agreement.to_string(), ..header(p, partner, sha) };
+    store.import_ledger(&header, &mut items).unwrap()
 }
 
 /// A stream of `rows` that ends with the importer's word to abandon it.
@@ -317,17 +430,21 @@ fn may_rows() -> Vec<LedgerRow> {
 
 fn agreements_keep_every_version(f: &mut Fixture) {
     let s = f.store.as_mut();
-    let year = fy("2016-17");
+    let year = &oxon("2016-17");
     assert_eq!(s.agreement(year).unwrap(), None);
     let v1 = "[agreement]\nid = \"oxon\"\n";
     let v2 = "[agreement]\nid = \"oxon\"\n# varied\n";
-    assert_eq!(s.load_agreement(year, "oxon", v1, "", "ann").unwrap(), LoadOutcome::Loaded { version: 1 });
-    assert_eq!(s.load_agreement(year, "oxon", v1, "", "ann").unwrap(), LoadOutcome::Unchanged { version: 1 });
+    assert_eq!(s.load_agreement(year, v1, "", "ann").unwrap(), LoadOutcome::Loaded { version: 1 });
+    assert_eq!(s.load_agreement(year, v1, "", "ann").unwrap(), LoadOutcome::Unchanged { version: 1 });
     assert_eq!(
-        s.load_agreement(year, "oxon", v2, "pool OP: budget 100.00 -> 120.00", "bob").unwrap(),
+        s.load_agreement(year, v2, "pool OP: budget 100.00 -> 120.00", "bob").unwrap(),
         LoadOutcome::Varied { version: 2 }
     );
-    s.load_agreement(fy("2022-23"), "oxon-2022", "[agreement]\n", "", "ann").unwrap();
+    let later = AgreementYear::new("oxon-2022", fy("2022-23"));
+    s.load_agreement(&later, "[agreement]\n", "", "ann").unwrap();
+    // Another agreement for the same year is an agreement of its own, not a variation.
+    let bucks = AgreementYear::new("bucks", fy("2016-17"));
+    assert_eq!(s.load_agreement(&bucks, v1, "", "cat").unwrap(), LoadOutcome::Loaded { version: 1 });
 
     let current = s.agreement(year).unwrap().unwrap();
     assert_eq!((current.version, current.text.as_str(), current.loaded_by.as_str()), (2, v2, "bob"));
@@ -335,14 +452,36 @@ fn agreements_keep_every_version(f: &mut Fixture) {
     let versions = s.agreement_versions(year).unwrap();
     assert_eq!(versions.iter().map(|v| (v.version, v.text.as_str())).collect::<Vec<_>>(), [(1, v1), (2, v2)]);
     assert!(
-        versions.iter().all(|v| v.year == year && v.agreement_id == "oxon" && v.loaded_at.subsec_nanosecond() == 0)
+        versions.iter().all(|v| v.year == year.year && v.agreement_id == OXON && v.loaded_at.subsec_nanosecond() == 0)
     );
-    assert_eq!(s.financial_years().unwrap(), [year, fy("2022-23")]);
+    assert_eq!(s.agreement_versions(&bucks).unwrap().len(), 1);
+    let listed: Vec<(String, u32, &str)> = (s.agreements().unwrap().iter())
+        .map(|a| {
+            (
+                a.agreement.to_string(),
+                a.version,
+                if a.loaded_at.subsec_nanosecond() == 0 { "to the second" } else { "finer" },
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("bucks 2016-17".to_string(), 1, "to the second"),
+            ("oxon 2016-17".to_string(), 2, "to the second"),
+            ("oxon-2022 2022-23".to_string(), 1, "to the second")
+        ]
+    );
 
     // The unchanged load wrote nothing; the variation says what changed.
-    assert_eq!(actions(s), ["load-agreement", "vary-agreement", "load-agreement"]);
+    assert_eq!(actions(s), ["load-agreement", "vary-agreement", "load-agreement", "load-agreement"]);
+    let subjects: Vec<String> = s.audit_log().unwrap().into_iter().map(|e| e.subject).collect();
+    assert_eq!(
+        subjects,
+        ["agreement oxon 2016-17", "agreement oxon 2016-17", "agreement oxon-2022 2022-23", "agreement bucks 2016-17"]
+    );
     let log = s.audit_log().unwrap();
-    assert_eq!((log[1].actor.as_str(), log[1].subject.as_str()), ("bob", "agreement 2016-17"));
+    assert_eq!((log[1].actor.as_str(), log[1].subject.as_str()), ("bob", "agreement oxon 2016-17"));
     assert!(log[1].before.contains("version=1"), "{}", log[1].before);
     assert!(log[1].after.contains("version=2") && log[1].after.contains("changes=pool OP"), "{}", log[1].after);
 }
@@ -505,7 +644,7 @@ fn documents_are_listed_by_a_literal_key_prefix(f: &mut Fixture) {
 
 fn plans_are_saved_and_replaced(f: &mut Fixture) {
     let s = f.store.as_mut();
-    let year = fy("2016-17");
+    let year = &oxon("2016-17");
     assert_eq!(s.plan(year).unwrap(), []);
     let mut profiled = cost_centre("CC200", 1_200_001);
     profiled.profile =
@@ -521,9 +660,9 @@ fn plans_are_saved_and_replaced(f: &mut Fixture) {
     changed.profile = changed.budget.monthly();
     let second = vec![changed, cost_centre("CC400", 7)];
     s.save_plan(year, &second, "bob").unwrap();
-    s.save_plan(fy("2017-18"), &first, "ann").unwrap();
+    s.save_plan(&oxon("2017-18"), &first, "ann").unwrap();
     assert_eq!(s.plan(year).unwrap(), second);
-    assert_eq!(s.plan(fy("2017-18")).unwrap(), first);
+    assert_eq!(s.plan(&oxon("2017-18")).unwrap(), first);
 
     let log = s.audit_log().unwrap();
     assert_eq!(log[1].action, "save-plan");
@@ -535,16 +674,16 @@ fn plans_are_saved_and_replaced(f: &mut Fixture) {
 
 fn mappings_are_saved_and_replaced(f: &mut Fixture) {
     let s = f.store.as_mut();
-    assert_eq!(s.mapping("OCC").unwrap(), None);
+    assert_eq!(s.mapping(OXON, "OCC").unwrap(), None);
     let unit4 = Mapping::preset("unit4").unwrap();
     let oracle = Mapping::preset("oracle").unwrap();
-    s.save_mapping("OCC", &unit4, "ann").unwrap();
-    s.save_mapping("OCCG", &oracle, "ann").unwrap();
-    assert_eq!(s.mapping("OCC").unwrap(), Some(unit4.clone()));
-    s.save_mapping("OCC", &oracle, "bob").unwrap();
-    assert_eq!(s.mapping("OCC").unwrap(), Some(oracle.clone()));
-    assert_eq!(s.mapping("OCCG").unwrap(), Some(oracle.clone()));
-    assert_eq!(s.mapping("ICB").unwrap(), None);
+    s.save_mapping(OXON, "OCC", &unit4, "ann").unwrap();
+    s.save_mapping(OXON, "OCCG", &oracle, "ann").unwrap();
+    assert_eq!(s.mapping(OXON, "OCC").unwrap(), Some(unit4.clone()));
+    s.save_mapping(OXON, "OCC", &oracle, "bob").unwrap();
+    assert_eq!(s.mapping(OXON, "OCC").unwrap(), Some(oracle.clone()));
+    assert_eq!(s.mapping(OXON, "OCCG").unwrap(), Some(oracle.clone()));
+    assert_eq!(s.mapping(OXON, "ICB").unwrap(), None);
     let last = s.audit_log().unwrap().pop().unwrap();
     assert_eq!((last.before, last.after), (unit4.to_toml(), oracle.to_toml()));
 }
@@ -553,7 +692,7 @@ fn mappings_are_saved_and_replaced(f: &mut Fixture) {
 
 fn an_import_is_stored_with_its_actuals(f: &mut Fixture) {
     let s = f.store.as_mut();
-    let year = fy("2016-17");
+    let year = &oxon("2016-17");
     let outcome = import(s, "2016-05", "OCC", "sha-may", &may_rows());
     let ImportOutcome::Imported { import_id, rows, total } = outcome else { panic!("{outcome:?}") };
     assert_eq!((rows, total), (4, Money::from_pence(123_457 + 99 - 20_001 + 1)));
@@ -570,7 +709,7 @@ fn an_import_is_stored_with_its_actuals(f: &mut Fixture) {
             actual("CC300", 3, 10_000_000_000, 1),
         ]
     );
-    assert_eq!(s.actuals(fy("2017-18")).unwrap(), []);
+    assert_eq!(s.actuals(&oxon("2017-18")).unwrap(), []);
 
     let imports = s.imports(year).unwrap();
     let listed: Vec<_> = imports.iter().map(|i| (i.period.to_string(), i.partner.as_str(), i.rows)).collect();
@@ -589,10 +728,10 @@ fn an_import_is_stored_with_its_actuals(f: &mut Fixture) {
     assert_eq!(cc100, expected);
     assert_eq!(s.ledger_rows(year, "CC100", 2).unwrap(), expected[..2]);
     assert_eq!(s.ledger_rows(year, "CC999", 10).unwrap(), []);
-    assert_eq!(s.ledger_rows(fy("2017-18"), "CC100", 10).unwrap(), []);
+    assert_eq!(s.ledger_rows(&oxon("2017-18"), "CC100", 10).unwrap(), []);
 
     let log = s.audit_log().unwrap();
-    assert_eq!((log[0].action.as_str(), log[0].subject.as_str()), ("import", "ledger 2016-05 OCC"));
+    assert_eq!((log[0].action.as_str(), log[0].subject.as_str()), ("import", "ledger oxon 2016-05 OCC"));
     for key in ["rows=4", "total=1035.56", "file_sha256=sha-may", "rows_sha256="] {
         assert!(log[0].after.contains(key), "{key} in {}", log[0].after);
     }
@@ -604,7 +743,7 @@ fn the_same_file_twice_changes_nothing(f: &mut Fixture) {
     let first = import(s, "2016-05", "OCC", "sha-may", &may_rows());
     let ImportOutcome::Imported { import_id, .. } = first else { panic!("{first:?}") };
     let log = s.audit_log().unwrap();
-    let actuals = s.actuals(fy("2016-17")).unwrap();
+    let actuals = s.actuals(&oxon("2016-17")).unwrap();
 
     // The rows are not even read.
     let mut read = 0;
@@ -614,12 +753,12 @@ fn the_same_file_twice_changes_nothing(f: &mut Fixture) {
     assert_eq!(again, ImportOutcome::Unchanged { import_id });
     assert_eq!(read, 0);
     assert_eq!(s.audit_log().unwrap(), log);
-    assert_eq!(s.actuals(fy("2016-17")).unwrap(), actuals);
-    assert_eq!(s.imports(fy("2016-17")).unwrap().len(), 1);
+    assert_eq!(s.actuals(&oxon("2016-17")).unwrap(), actuals);
+    assert_eq!(s.imports(&oxon("2016-17")).unwrap().len(), 1);
 }
 
 fn a_corrected_extract_replaces_exactly_its_partner_and_period(f: &mut Fixture) {
-    let year = fy("2016-17");
+    let year = &oxon("2016-17");
     let s = f.store.as_mut();
     let occ_may = import(s, "2016-05", "OCC", "sha-1", &may_rows());
     import(s, "2016-05", "OCCG", "sha-2", &[row(2, "CC100", "2016-05-20", 50)]);
@@ -640,7 +779,7 @@ fn a_corrected_extract_replaces_exactly_its_partner_and_period(f: &mut Fixture) 
         s.actuals(year).unwrap(),
         [actual("CC100", 2, 100 + 50, 2), actual("CC100", 3, 7, 1), actual("CC200", 2, 200, 1)]
     );
-    assert_eq!(s.actuals(fy("2017-18")).unwrap(), [actual("CC100", 2, 9, 1)]);
+    assert_eq!(s.actuals(&oxon("2017-18")).unwrap(), [actual("CC100", 2, 9, 1)]);
     let live: Vec<_> = s.imports(year).unwrap().iter().map(|i| (i.period.to_string(), i.partner.clone())).collect();
     assert_eq!(live.len(), 3);
     assert!(s.imports(year).unwrap().iter().all(|i| i.import_id != old_id));
@@ -662,7 +801,7 @@ fn a_corrected_extract_replaces_exactly_its_partner_and_period(f: &mut Fixture) 
 
 fn an_aborted_import_writes_nothing(f: &mut Fixture) {
     let s = f.store.as_mut();
-    let year = fy("2016-17");
+    let year = &oxon("2016-17");
     let mut items = abandoned(may_rows());
     let err = s.import_ledger(&header("2016-05", "OCC", "sha-1"), &mut items).unwrap_err();
     assert!(matches!(err, StoreError::ImportAborted), "{err:?}");
@@ -691,7 +830,7 @@ fn a_stream_whose_tally_is_not_its_rows_writes_nothing(f: &mut Fixture) {
         let s = f.store.as_mut();
         let err = s.import_ledger(&header("2016-05", "OCC", "sha-1"), &mut items.into_iter()).unwrap_err();
         assert!(matches!(&err, StoreError::Invalid(m) if m == expected), "{err:?}");
-        assert_eq!(s.imports(fy("2016-17")).unwrap(), []);
+        assert_eq!(s.imports(&oxon("2016-17")).unwrap(), []);
         assert_eq!(s.audit_log().unwrap(), []);
         assert_eq!(f.count("ledger_row"), 0);
     }
@@ -730,7 +869,7 @@ fn hashed_after(rows: Vec<LedgerRow>, sha: Option<&str>) -> std::vec::IntoIter<I
 
 fn the_file_hash_may_come_after_the_rows(f: &mut Fixture) {
     let s = f.store.as_mut();
-    let year = fy("2016-17");
+    let year = &oxon("2016-17");
     let mut no_hash_yet = header("2016-05", "OCC", "");
     no_hash_yet.file_sha256 = None;
     let first = s.import_ledger(&no_hash_yet, &mut hashed_after(may_rows(), Some("sha-may"))).unwrap();
@@ -761,28 +900,28 @@ fn an_empty_extract_is_an_import(f: &mut Fixture) {
     let s = f.store.as_mut();
     let outcome = import(s, "2016-05", "OCC", "sha-empty", &[]);
     assert!(matches!(outcome, ImportOutcome::Imported { rows: 0, total: Money::ZERO, .. }), "{outcome:?}");
-    assert_eq!(s.actuals(fy("2016-17")).unwrap(), []);
+    assert_eq!(s.actuals(&oxon("2016-17")).unwrap(), []);
     let replaced = import(s, "2016-05", "OCC", "sha-full", &may_rows());
     assert!(matches!(replaced, ImportOutcome::Replaced { rows: 4, replaced_rows: 0, .. }), "{replaced:?}");
     let emptied = import(s, "2016-05", "OCC", "sha-empty-again", &[]);
     assert!(matches!(emptied, ImportOutcome::Replaced { rows: 0, replaced_rows: 4, .. }), "{emptied:?}");
-    assert_eq!(s.actuals(fy("2016-17")).unwrap(), []);
+    assert_eq!(s.actuals(&oxon("2016-17")).unwrap(), []);
     assert_eq!(s.verify_audit().unwrap(), None);
 }
 
 fn closed_periods_refuse_imports_and_forecasts(f: &mut Fixture) {
     let s = f.store.as_mut();
-    let year = fy("2016-17");
+    let year = &oxon("2016-17");
     import(s, "2016-05", "OCC", "sha-1", &may_rows());
-    s.close_period(period("2016-05"), "controller").unwrap();
-    s.close_period(period("2016-04"), "controller").unwrap();
+    s.close_period(OXON, period("2016-05"), "controller").unwrap();
+    s.close_period(OXON, period("2016-04"), "controller").unwrap();
     // Closing a closed period changes nothing.
-    s.close_period(period("2016-05"), "controller").unwrap();
+    s.close_period(OXON, period("2016-05"), "controller").unwrap();
     assert_eq!(s.closed_periods(year).unwrap(), [period("2016-04"), period("2016-05")]);
-    assert_eq!(s.closed_periods(fy("2017-18")).unwrap(), []);
+    assert_eq!(s.closed_periods(&oxon("2017-18")).unwrap(), []);
     let log = s.audit_log().unwrap();
     assert_eq!(actions(s), ["import", "close-period", "close-period"]);
-    assert_eq!((log[1].subject.as_str(), log[1].after.as_str()), ("period 2016-05", "status=closed"));
+    assert_eq!((log[1].subject.as_str(), log[1].after.as_str()), ("period oxon 2016-05", "status=closed"));
 
     let mut items = import_items(may_rows());
     let err = s.import_ledger(&header("2016-05", "OCC", "sha-corrected"), &mut items).unwrap_err();
@@ -804,12 +943,12 @@ fn closed_periods_refuse_imports_and_forecasts(f: &mut Fixture) {
 
 fn forecasts_are_set_and_overwritten(f: &mut Fixture) {
     let s = f.store.as_mut();
-    let year = fy("2016-17");
+    let year = &oxon("2016-17");
     s.set_forecast(year, month(6), "CC200", Money::from_pence(1_000_001), "ann").unwrap();
     s.set_forecast(year, month(6), "CC100", Money::from_pence(-50), "ann").unwrap();
     s.set_forecast(year, month(5), "CC100", Money::from_pence(7), "ann").unwrap();
     s.set_forecast(year, month(6), "CC200", Money::from_pence(999_999), "bob").unwrap();
-    s.set_forecast(fy("2017-18"), month(6), "CC200", Money::from_pence(1), "bob").unwrap();
+    s.set_forecast(&oxon("2017-18"), month(6), "CC200", Money::from_pence(1), "bob").unwrap();
 
     let got: Vec<_> = s
         .forecasts(year)
@@ -823,61 +962,93 @@ fn forecasts_are_set_and_overwritten(f: &mut Fixture) {
     assert!(s.forecasts(year).unwrap().iter().all(|f| f.entered_at.subsec_nanosecond() == 0));
 
     let overwrite = &s.audit_log().unwrap()[3];
-    assert_eq!(overwrite.subject, "forecast 2016-17 M6 CC200");
+    assert_eq!(overwrite.subject, "forecast oxon 2016-17 M6 CC200");
     assert_eq!((overwrite.before.as_str(), overwrite.after.as_str()), ("outturn=10000.01", "outturn=9999.99"));
 }
 
 // ---- payments ----
 
-fn payments_are_recorded(f: &mut Fixture) {
-    let s = f.store.as_mut();
-    let year = fy("2016-17");
-    let status = |pool: &str, m: u32, raised: Option<&str>, paid: Option<&str>| PaymentStatus {
+/// An entry against OCCG's instalment to OCC in pool `pool` and month `m`: `invoice
+/// 2016-03-01 100.00`.
+fn payment_entry(pool: &str, m: u32, text: &str) -> PaymentEntry {
+    let [kind, on, amount] = text.split(' ').collect::<Vec<_>>()[..] else { panic!("{text}") };
+    PaymentEntry {
         pool: pool.to_string(),
         from: "OCCG".to_string(),
+        to: Some("OCC".to_string()),
         month: month(m),
-        raised_on: raised.map(date),
-        paid_on: paid.map(date),
-    };
-    s.record_payment(year, &status("OP", 2, Some("2016-04-01"), None), "ann").unwrap();
-    s.record_payment(year, &status("OP", 1, Some("2016-03-01"), Some("2016-03-15")), "ann").unwrap();
-    s.record_payment(year, &status("LD", 1, None, None), "ann").unwrap();
-    s.record_payment(year, &status("OP", 2, Some("2016-04-01"), Some("2016-04-20")), "bob").unwrap();
+        kind: EntryKind::parse(kind).unwrap(),
+        on: date(on),
+        amount: Some(Money::parse(amount).unwrap()),
+    }
+}
+
+fn payments_are_recorded(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = &oxon("2016-17");
+    let recorded = [
+        payment_entry("OP", 2, "invoice 2016-04-01 100.00"),
+        payment_entry("OP", 1, "invoice 2016-03-01 100.00"),
+        payment_entry("OP", 1, "payment 2016-03-15 100.00"),
+        payment_entry("OP", 2, "payment 2016-04-20 40.50"),
+        payment_entry("OP", 2, "payment 2016-04-21 59.50"),
+    ];
+    s.record_payment(year, &recorded[..1], "ann").unwrap();
+    s.record_payment(year, &recorded[1..3], "ann").unwrap();
+    s.record_payment(year, &recorded[3..4], "bob").unwrap();
+    s.record_payment(year, &recorded[4..], "bob").unwrap();
+    s.record_payment(year, &[], "bob").unwrap();
+    assert_eq!(s.payment_entries(year).unwrap(), recorded, "in the order recorded");
+    assert_eq!(s.payment_entries(&oxon("2017-18")).unwrap(), []);
+    let log = s.audit_log().unwrap();
+    assert_eq!(log.len(), 4, "one entry a recording, none for nothing");
+    assert_eq!(log[1].subject, "payment oxon 2016-17 OP OCCG to OCC M1");
     assert_eq!(
-        s.payments(year).unwrap(),
-        [
-            status("LD", 1, None, None),
-            status("OP", 1, Some("2016-03-01"), Some("2016-03-15")),
-            status("OP", 2, Some("2016-04-01"), Some("2016-04-20")),
-        ]
+        (log[1].before.as_str(), log[1].after.as_str()),
+        ("", "invoice=2016-03-01 100.00\npayment=2016-03-15 100.00")
     );
-    assert_eq!(s.payments(fy("2017-18")).unwrap(), []);
-    let last = s.audit_log().unwrap().pop().unwrap();
-    assert_eq!(last.subject, "payment 2016-17 OP from OCCG M2");
-    assert_eq!(last.before, "raised_on=2016-04-01\npaid_on=-");
-    assert_eq!(last.after, "raised_on=2016-04-01\npaid_on=2016-04-20");
+    // Refused, writing nothing: entries for two instalments at once, no payee, no amount.
+    let refusals = [
+        (
+            vec![payment_entry("OP", 3, "invoice 2016-05-01 1.00"), payment_entry("LD", 3, "invoice 2016-05-01 1.00")],
+            "the entries recorded at once are for one instalment: payment oxon 2016-17 OP OCCG to OCC M3 and payment oxon 2016-17 LD OCCG to OCC M3",
+        ),
+        (
+            vec![PaymentEntry { to: None, ..payment_entry("OP", 3, "invoice 2016-05-01 1.00") }],
+            "payment oxon 2016-17 OP OCCG to - M3 names no partner paid",
+        ),
+        (
+            vec![PaymentEntry { amount: None, ..payment_entry("OP", 3, "invoice 2016-05-01 1.00") }],
+            "a payment entry's amount must be more than zero, not none",
+        ),
+        (
+            vec![payment_entry("OP", 3, "payment 2016-05-01 0")],
+            "a payment entry's amount must be more than zero, not 0.00",
+        ),
+    ];
+    for (entries, expected) in refusals {
+        match s.record_payment(year, &entries, "ann") {
+            Err(StoreError::Invalid(message)) => assert_eq!(message, expected),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(s.payment_entries(year).unwrap(), recorded);
+    assert_eq!(s.audit_log().unwrap().len(), 4);
 }
 
 // ---- audit ----
 
 /// A little of everything, so that the log has every kind of entry.
 fn a_sequence_of_changes(s: &mut dyn Store) {
-    let year = fy("2016-17");
-    s.load_agreement(year, "oxon", "[agreement]\n", "", "ann").unwrap();
+    let year = &oxon("2016-17");
+    s.load_agreement(year, "[agreement]\n", "", "ann").unwrap();
     s.save_plan(year, &[cost_centre("CC100", 1_200)], "ann").unwrap();
-    s.save_mapping("OCC", &Mapping::preset("unit4").unwrap(), "ann").unwrap();
+    s.save_mapping(OXON, "OCC", &Mapping::preset("unit4").unwrap(), "ann").unwrap();
     import(s, "2016-05", "OCC", "sha-1", &may_rows());
     import(s, "2016-05", "OCC", "sha-2", &may_rows()[1..]);
     s.set_forecast(year, month(2), "CC100", Money::from_pence(1_300), "bob").unwrap();
-    s.close_period(period("2016-05"), "controller").unwrap();
-    let status = PaymentStatus {
-        pool: "OP".into(),
-        from: "OCCG".into(),
-        month: month(1),
-        raised_on: Some(date("2016-03-01")),
-        paid_on: None,
-    };
-    s.record_payment(year, &status, "ann").unwrap();
+    s.close_period(OXON, period("2016-05"), "controller").unwrap();
+    s.record_payment(year, &[payment_entry("OP", 1, "invoice 2016-03-01 100.00")], "ann").unwrap();
 }
 
 fn the_audit_chain_holds_and_names_an_edited_entry(f: &mut Fixture) {
@@ -922,7 +1093,7 @@ fn an_edited_ledger_row_is_named_by_its_import(f: &mut Fixture) {
     import(f.store.as_mut(), "2016-06", "OCCG", "sha-3", &[row(2, "CC100", "2016-06-01", 5)]);
     assert_eq!(f.store.verify_audit().unwrap(), None);
     let entry = f.store.audit_log().unwrap().into_iter().find(|e| e.action == "replace-import").unwrap();
-    let import_id = f.store.imports(fy("2016-17")).unwrap()[0].import_id;
+    let import_id = f.store.imports(&oxon("2016-17")).unwrap()[0].import_id;
 
     f.sql(&format!(
         "UPDATE ledger_row SET amount = amount + 1
@@ -930,7 +1101,7 @@ fn an_edited_ledger_row_is_named_by_its_import(f: &mut Fixture) {
     ));
     let problem = f.store.verify_audit().unwrap().expect("the edit is detected");
     assert_eq!(problem.seq, entry.seq);
-    assert!(problem.reason.contains(&format!("import {import_id} (ledger 2016-05 OCC)")), "{}", problem.reason);
+    assert!(problem.reason.contains(&format!("import {import_id} (ledger oxon 2016-05 OCC)")), "{}", problem.reason);
     assert!(problem.reason.contains("rows have changed"), "{}", problem.reason);
 
     // Put the amount back: intact again. An edit that leaves count and total alone is
@@ -952,7 +1123,7 @@ fn an_edited_ledger_row_is_named_by_its_import(f: &mut Fixture) {
 fn edited_actuals_are_named_by_their_import(f: &mut Fixture) {
     import(f.store.as_mut(), "2016-05", "OCC", "sha-1", &may_rows());
     import(f.store.as_mut(), "2016-06", "OCC", "sha-2", &[row(2, "CC100", "2016-06-01", 5)]);
-    let june = f.store.imports(fy("2016-17")).unwrap()[1].import_id;
+    let june = f.store.imports(&oxon("2016-17")).unwrap()[1].import_id;
     f.sql(&format!("UPDATE actual SET amount = amount - 5 WHERE import_id = {june}"));
     let problem = f.store.verify_audit().unwrap().expect("the edit is detected");
     assert_eq!(problem.seq, 2);
@@ -1018,7 +1189,7 @@ fn removing_the_last_entries_is_detected(f: &mut Fixture) {
         problem.reason
     );
     // A change made since follows the head, so the gap stays in view.
-    f.store.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(7), "bob").unwrap();
+    f.store.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(7), "bob").unwrap();
     assert_eq!(f.store.audit_log().unwrap().pop().unwrap().seq, 8);
     let problem = f.store.verify_audit().unwrap().expect("caught");
     assert_eq!(problem.seq, 8);
@@ -1030,13 +1201,15 @@ fn removing_the_last_entries_is_detected(f: &mut Fixture) {
 fn an_edited_import_record_is_named_by_its_import(f: &mut Fixture) {
     a_sequence_of_changes(f.store.as_mut());
     let entry = f.store.audit_log().unwrap().into_iter().find(|e| e.action == "replace-import").unwrap();
-    let id = f.store.imports(fy("2016-17")).unwrap()[0].import_id;
+    let id = f.store.imports(&oxon("2016-17")).unwrap()[0].import_id;
     let check = |edit: &str, undo: &str, expected: &str| {
         f.sql(&format!("UPDATE ledger_import SET {edit} WHERE id = {id}"));
         let problem = f.store.verify_audit().unwrap().unwrap_or_else(|| panic!("{edit} is detected"));
         assert_eq!(problem.seq, entry.seq, "{edit}");
         assert!(
-            problem.reason.starts_with(&format!("import {id} (ledger 2016-05 OCC): its record in the import table")),
+            problem
+                .reason
+                .starts_with(&format!("import {id} (ledger oxon 2016-05 OCC): its record in the import table")),
             "{edit}: {}",
             problem.reason
         );
@@ -1048,6 +1221,7 @@ fn an_edited_import_record_is_named_by_its_import(f: &mut Fixture) {
     check("row_count = 4", "row_count = 3", "rows 4 where the log recorded 3");
     check("file_name = 'other.csv'", "file_name = 'OCC-2016-05.csv'", "file other.csv where the log recorded OCC");
     check("month = 3", "month = 2", "period 2016-06 where the log recorded 2016-05");
+    check("agreement_id = 'bucks'", "agreement_id = 'oxon'", "agreement bucks where the log recorded oxon");
     check("imported_by = 'mallory'", "imported_by = 'finance.officer'", "imported_by mallory where");
     check(
         "file_sha256 = 'x', row_count = 9",
@@ -1094,7 +1268,7 @@ fn a_ledger_row_outside_every_import_is_named(f: &mut Fixture) {
 
 fn everything_survives_reopening(f: &mut Fixture) {
     a_sequence_of_changes(f.store.as_mut());
-    let year = fy("2016-17");
+    let year = &oxon("2016-17");
     let ann = f.store.create_user(&new_user("ann", Role::BudgetHolder), "admin").unwrap();
     f.store.create_session(&new_session(ann, "a-session", LATER)).unwrap();
     let state =
@@ -1112,7 +1286,7 @@ fn everything_survives_reopening(f: &mut Fixture) {
     assert_eq!(documents(f.store.as_ref()), documents_before);
     assert!(f.store.session(&token_hash("a-session")).unwrap().is_some());
     assert_eq!(f.store.verify_audit().unwrap(), None);
-    assert_eq!(f.count("schema_version"), 5);
+    assert_eq!(f.count("schema_version"), 7);
     // The versions go on from where they were; a stale save is still refused.
     conflict(f.store.save_document(REGISTER, "2016-17", Some(1), "[board]\n# late\n", "cat"));
     assert_eq!(f.store.save_document(REGISTER, "2016-17", Some(2), "[board]\n# late\n", "cat").unwrap(), saved(3));
@@ -1141,7 +1315,7 @@ fn an_import_killed_midway_leaves_nothing(f: &mut Fixture) {
     child.wait().unwrap();
     assert!(ready, "the child never reached the middle of its import");
 
-    let year = fy("2016-17");
+    let year = &oxon("2016-17");
     assert_eq!(f.store.imports(year).unwrap().len(), 1);
     assert_eq!(f.store.actuals(year).unwrap(), [actual("CC100", 1, 5, 1)]);
     assert_eq!(actions(f.store.as_ref()), ["import"]);
@@ -1203,6 +1377,8 @@ fn new_user(username: &str, role: Role) -> NewUser {
         role,
         partner: (role == Role::PartnerFinance).then(|| "OCC".to_string()),
         cost_centres: if role == Role::BudgetHolder { vec!["CC200".into(), "CC100".into()] } else { vec![] },
+        // A partner's finance officer may act for it in the agreements of several places.
+        agreements: if role == Role::PartnerFinance { vec![OXON.into(), "bucks".into()] } else { vec![] },
         password_hash: password_hash(username),
         disabled: false,
     }
@@ -1216,6 +1392,7 @@ fn stored(id: i64, user: &NewUser) -> User {
         role: user.role,
         partner: user.partner.clone(),
         cost_centres: user.cost_centres.clone(),
+        agreements: user.agreements.clone(),
         password_hash: user.password_hash.clone(),
         disabled: user.disabled,
     }
@@ -1270,7 +1447,8 @@ fn accounts_are_created_and_found_in_any_case(f: &mut Fixture) {
     let no_partner = NewUser { partner: None, ..new_user("eve", Role::PartnerFinance) };
     let viewer_with_scope = NewUser { cost_centres: vec!["CC100".into()], ..new_user("eve", Role::Viewer) };
     let blank = new_user(" ", Role::Viewer);
-    for bad in [no_partner, viewer_with_scope, blank] {
+    let blank_agreement = NewUser { agreements: vec![String::new()], ..new_user("eve", Role::Viewer) };
+    for bad in [no_partner, viewer_with_scope, blank, blank_agreement] {
         let err = s.create_user(&bad, "setup").unwrap_err();
         assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
     }
@@ -1297,9 +1475,13 @@ fn accounts_are_created_and_found_in_any_case(f: &mut Fixture) {
     assert_eq!(
         log[2].after,
         "username=cara\ndisplay_name=cara (display)\nrole=budget-holder\npartner=-\ncost_centres=CC200,CC100\n\
-         disabled=false"
+         agreements=all\ndisabled=false"
     );
-    assert!(log[1].after.contains("role=partner-finance\npartner=OCC"), "{}", log[1].after);
+    assert!(
+        log[1].after.contains("role=partner-finance\npartner=OCC\ncost_centres=-\nagreements=oxon,bucks\n"),
+        "{}",
+        log[1].after
+    );
     assert_eq!((log[4].subject.as_str(), log[4].after.as_str()), ("user Ann", "password=changed"));
     assert_eq!(
         (log[6].before.as_str(), log[6].after.as_str()),
@@ -1605,7 +1787,7 @@ fn the_audit_log_holds_no_secrets(f: &mut Fixture) {
     let token = s.create_api_token(&new_token(bob, "script", "api-secret"), "bob").unwrap();
     s.revoke_api_token(token, "ann").unwrap();
     s.set_user_disabled(bob, true, "ann").unwrap();
-    s.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(5), "bob").unwrap();
+    s.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(5), "bob").unwrap();
 
     let log = s.audit_log().unwrap();
     assert_eq!(
@@ -1650,7 +1832,7 @@ fn the_audit_log_holds_no_secrets(f: &mut Fixture) {
 
 fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
     let s = f.store.as_mut();
-    let year = fy("2016-17");
+    let year = &oxon("2016-17");
     let pence = Money::from_pence;
     // Writes and reads in one transaction: it sees its own changes, and each is audited.
     let seen = in_transaction(s, |s| {
@@ -1665,7 +1847,7 @@ fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
     // A failure undoes everything before it, audit entries too.
     let err = in_transaction(s, |s| {
         s.set_forecast(year, month(3), "CC100", pence(7), "bob")?;
-        s.close_period(period("2016-06"), "bob")?;
+        s.close_period(OXON, period("2016-06"), "bob")?;
         s.set_forecast(year, month(3), "CC200", pence(9), "bob")
     })
     .unwrap_err();
@@ -1703,7 +1885,7 @@ fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
 }
 
 fn a_snapshot_reads_as_of_one_moment(f: &mut Fixture) {
-    let year = fy("2016-17");
+    let year = &oxon("2016-17");
     f.store.set_forecast(year, month(2), "CC100", Money::from_pence(5), "ann").unwrap();
     let mut other = another_store(f);
     let (first, second) = in_snapshot(f.store.as_ref(), |s| {
@@ -1719,7 +1901,7 @@ fn a_snapshot_reads_as_of_one_moment(f: &mut Fixture) {
 
 fn account_changes_do_not_move_the_stamp(f: &mut Fixture) {
     let s = f.store.as_mut();
-    let year = fy("2016-17");
+    let year = &oxon("2016-17");
     s.set_forecast(year, month(2), "CC100", Money::from_pence(5), "ann").unwrap();
     assert_eq!(s.last_change().unwrap(), 1);
     let ann = s.create_user(&new_user("ann", Role::PoolManager), "admin").unwrap();
@@ -1750,7 +1932,9 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
     a_sequence_of_changes(f.store.as_mut());
     let ann = f.store.create_user(&new_user("ann", Role::Viewer), "admin").unwrap();
     f.store.create_session(&new_session(ann, "cookie", LATER)).unwrap();
-    // Migration 5 is undone too, as it came after.
+    // Migrations 5 and 6 are undone too, as they came after.
+    f.undo_migration_7();
+    f.undo_migration_6();
     let undo = match f.db {
         Db::Sqlite(_) => {
             "DROP TABLE change_stamp; DROP TABLE audit_head; DELETE FROM schema_version WHERE version >= 4;"
@@ -1762,9 +1946,9 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
     };
     f.sql(undo);
     f.reopen();
-    assert_eq!(f.count("schema_version"), 5);
+    assert_eq!(f.count("schema_version"), 7);
     assert_eq!(f.store.last_change().unwrap(), 8, "the last change to the records, not the sign-in");
-    let before = f.store.imports(fy("2016-17")).unwrap();
+    let before = f.store.imports(&oxon("2016-17")).unwrap();
     let outcome = import(f.store.as_mut(), "2016-06", "OCCG", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
     let ImportOutcome::Imported { import_id, .. } = outcome else { panic!("{outcome:?}") };
     assert!(before.iter().all(|i| i.import_id < import_id), "{before:?} {import_id}");
@@ -1775,19 +1959,204 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
 /// A database made before migration 5 (undone here by hand) gets its head from its log:
 /// it verifies, against a head published before too, and its changes go on.
 fn migration_5_takes_the_head_from_the_log(f: &mut Fixture) {
+    // Migration 6 is undone too, as it came after.
+    f.undo_migration_7();
+    f.undo_migration_6();
     f.sql("DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
     f.reopen();
     assert_eq!(f.number("SELECT seq FROM audit_head"), 0, "an empty log's head");
     a_sequence_of_changes(f.store.as_mut());
     let published = f.store.audit_head().unwrap();
+    f.undo_migration_7();
+    f.undo_migration_6();
     f.sql("DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
     f.reopen();
-    assert_eq!(f.count("schema_version"), 5);
+    assert_eq!(f.count("schema_version"), 7);
     assert_eq!(f.store.audit_head().unwrap(), published);
     assert_eq!(f.store.verify_audit_against(std::slice::from_ref(&published)).unwrap(), None);
-    f.store.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(7), "bob").unwrap();
+    f.store.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(7), "bob").unwrap();
     assert_eq!(f.store.audit_head().unwrap().seq, 9);
     assert_eq!(f.store.verify_audit_against(&[published]).unwrap(), None);
+}
+
+/// Everything an agreement's year holds, as read through the store: to compare before and
+/// after a change to another agreement, or a migration.
+#[derive(Debug, PartialEq)]
+struct Holdings {
+    versions: Vec<pooled_store::AgreementVersion>,
+    plan: Vec<StoredCostCentre>,
+    mappings: Vec<Option<Mapping>>,
+    imports: Vec<pooled_store::ImportRecord>,
+    actuals: Vec<Actual>,
+    ledger: Vec<Vec<LedgerRow>>,
+    closed: Vec<Period>,
+    forecasts: Vec<pooled_store::Forecast>,
+    payments: Vec<PaymentEntry>,
+    documents: Vec<Vec<StoredDocument>>,
+}
+
+fn holdings(s: &dyn Store, key: &AgreementYear) -> Holdings {
+    let prefix = format!("{}/{}", key.agreement, key.year);
+    Holdings {
+        versions: s.agreement_versions(key).unwrap(),
+        plan: s.plan(key).unwrap(),
+        mappings: ["OCC", "OCCG"].iter().map(|p| s.mapping(&key.agreement, p).unwrap()).collect(),
+        imports: s.imports(key).unwrap(),
+        actuals: s.actuals(key).unwrap(),
+        ledger: ["CC100", "CC200"].iter().map(|c| s.ledger_rows(key, c, 100).unwrap()).collect(),
+        closed: s.closed_periods(key).unwrap(),
+        forecasts: s.forecasts(key).unwrap(),
+        payments: s.payment_entries(key).unwrap(),
+        documents: vec![
+            s.document_versions(REGISTER, &prefix).unwrap(),
+            s.documents("meeting", &format!("{prefix}/")).unwrap(),
+        ],
+    }
+}
+
+/// Records of every kind for an agreement's year, as an agreement of its own would have
+/// them: not `oxon`'s.
+fn records_of_bucks(s: &mut dyn Store, key: &AgreementYear) {
+    let agreement = key.agreement.as_str();
+    s.load_agreement(key, "[agreement]\nid = \"bucks\"\n", "", "bea").unwrap();
+    s.save_plan(key, &[cost_centre("CC100", 5_000), cost_centre("CC200", 7_000)], "bea").unwrap();
+    s.save_mapping(agreement, "OCC", &Mapping::preset("sap").unwrap(), "bea").unwrap();
+    // The same file as `oxon`'s, for the same partner and period: an import of its own.
+    import_into(s, agreement, "2016-05", "OCC", "sha-1", &may_rows());
+    import_into(s, agreement, "2016-04", "OCC", "sha-april", &[row(2, "CC200", "2016-04-02", 77)]);
+    s.close_period(agreement, period("2016-04"), "bea").unwrap();
+    s.set_forecast(key, month(2), "CC100", Money::from_pence(4_999), "bea").unwrap();
+    let invoice =
+        PaymentEntry { pool: "BCF".into(), from: "ICB".into(), ..payment_entry("BCF", 1, "invoice 2016-03-01 1.00") };
+    s.record_payment(key, &[invoice], "bea").unwrap();
+    s.save_document(REGISTER, &format!("{agreement}/2016-17"), None, "[board]\n", "bea").unwrap();
+    s.save_document("meeting", &format!("{agreement}/2016-17/2016-06-02"), None, "# bucks\n", "bea").unwrap();
+}
+
+/// Two agreements for one year live side by side: loading, varying, importing into,
+/// replacing an import of, closing a period of, forecasting and paying in one leave every
+/// record of the other as it was, and each reads only its own.
+fn two_agreements_for_one_year_keep_apart(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let bucks = &AgreementYear::new("bucks", fy("2016-17"));
+    records_of_bucks(s, bucks);
+    let before = holdings(s, bucks);
+    assert_eq!((before.imports.len(), before.closed.len(), before.documents[1].len()), (2, 1, 1), "{before:?}");
+
+    let oxon = &oxon("2016-17");
+    a_sequence_of_changes(s);
+    s.load_agreement(oxon, "[agreement]\n# varied\n", "a variation", "ann").unwrap();
+    s.save_plan(oxon, &[cost_centre("CC100", 1_500)], "ann").unwrap();
+    s.close_period(OXON, period("2016-06"), "controller").unwrap();
+    s.save_document(REGISTER, "oxon/2016-17", None, "[board]\n# oxon\n", "ann").unwrap();
+    s.save_document("meeting", "oxon/2016-17/2016-06-02", None, "# oxon\n", "ann").unwrap();
+    assert_eq!(holdings(s, bucks), before, "nothing of bucks changed");
+
+    // And oxon's records are its own.
+    let mine = holdings(s, oxon);
+    assert_eq!(mine.versions.len(), 2);
+    assert_eq!(mine.imports.iter().map(|i| i.period.to_string()).collect::<Vec<_>>(), ["2016-05"]);
+    assert_eq!(mine.actuals, [actual("CC100", 2, -20_001 + 1, 2), actual("CC200", 2, 99, 1)]);
+    assert_eq!(mine.closed, [period("2016-05"), period("2016-06")]);
+    assert_eq!(mine.forecasts.iter().map(|f| f.outturn.pence()).collect::<Vec<_>>(), [1_300]);
+    assert_eq!(mine.mappings, [Some(Mapping::preset("unit4").unwrap()), None]);
+    assert_eq!(mine.documents[1].iter().map(|d| d.text.as_str()).collect::<Vec<_>>(), ["# oxon\n"]);
+    // A period closed in one agreement is open in the other.
+    let outcome = import_into(s, "bucks", "2016-06", "OCC", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
+    assert!(matches!(outcome, ImportOutcome::Imported { rows: 1, .. }), "{outcome:?}");
+    assert_eq!(s.verify_audit().unwrap(), None);
+}
+
+/// A database made before migration 6 (undone here by hand) holds one agreement a year:
+/// each year's records, its mappings and its board's documents come under that
+/// agreement's id, unchanged; every version of a year takes its latest id (a file loaded
+/// with another id was a variation); records of a year that had no agreement take the
+/// empty id. The log still verifies, and imports go on.
+fn migration_6_keeps_each_year_under_its_agreement(f: &mut Fixture) {
+    a_sequence_of_changes(f.store.as_mut());
+    let s = f.store.as_mut();
+    let first = &oxon("2016-17");
+    s.load_agreement(first, "[agreement]\n# varied\n", "a variation", "ann").unwrap();
+    s.save_mapping(OXON, "OCCG", &Mapping::preset("oracle").unwrap(), "ann").unwrap();
+    s.save_document(REGISTER, "oxon/2016-17", None, "[board]\n", "ann").unwrap();
+    s.save_document("meeting", "oxon/2016-17/2016-09-15", None, "# minutes\n", "ann").unwrap();
+    s.save_document("note", "general", None, "# not a year's\n", "ann").unwrap();
+    let later = &oxon("2017-18");
+    s.load_agreement(later, "[agreement]\n", "", "ann").unwrap();
+    s.set_forecast(later, month(1), "CC100", Money::from_pence(1), "ann").unwrap();
+    // A year with records but no agreement, which pooled itself never writes.
+    s.set_forecast(&oxon("2018-19"), month(1), "CC100", Money::from_pence(2), "ann").unwrap();
+    let ann = s.create_user(&new_user("ann", Role::Viewer), "admin").unwrap();
+    // Payments as migration 7 makes them of the dates before it, so that they come back
+    // the same through migrations 6 and 7 again.
+    f.undo_migration_7();
+    f.reopen();
+    let s = f.store.as_mut();
+    let before = (holdings(s, first), holdings(s, later), s.agreements().unwrap(), s.audit_log().unwrap());
+    assert_eq!(before.0.payments.len(), 1, "the sequence's payment");
+    let orphan = s.forecasts(&oxon("2018-19")).unwrap();
+
+    f.undo_migration_7();
+    f.undo_migration_6();
+    assert_eq!(f.count("schema_version"), 5);
+    // Version 1 was loaded with another id, and taken as a variation then.
+    f.sql("UPDATE agreement SET agreement_id = 'oxford' WHERE year = 2016 AND version = 1");
+    f.reopen();
+    assert_eq!(f.count("schema_version"), 7);
+    let s = f.store.as_ref();
+    assert_eq!((holdings(s, first), holdings(s, later), s.agreements().unwrap(), s.audit_log().unwrap()), before);
+    assert_eq!(s.forecasts(&AgreementYear::new("", fy("2018-19"))).unwrap(), orphan);
+    assert_eq!(s.document("note", "general").unwrap().map(|d| d.text), Some("# not a year's\n".into()));
+    assert_eq!(s.user(ann).unwrap().map(|u| u.agreements), Some(vec![]), "an account made before acts in every one");
+    assert_eq!(s.verify_audit().unwrap(), None);
+    let outcome = import(f.store.as_mut(), "2016-06", "OCC", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
+    assert!(matches!(outcome, ImportOutcome::Imported { .. }), "{outcome:?}");
+    assert_eq!(f.store.verify_audit().unwrap(), None);
+}
+
+/// A database made before migration 7 (undone here by hand, with the dates it held)
+/// gets an entry for each date: the instalment in full, to the pool's host; paid with no
+/// date raised is raised the day it was paid.
+fn migration_7_makes_entries_of_the_dates_recorded(f: &mut Fixture) {
+    f.undo_migration_7();
+    f.sql(
+        "INSERT INTO payment VALUES ('oxon', 2016, 'OP', 'OCCG', 2, 20160320, NULL),
+             ('oxon', 2016, 'OP', 'OCCG', 1, 20160220, 20160301), ('oxon', 2016, 'LD', 'OCCG', 1, NULL, 20160305),
+             ('oxon', 2016, 'LD', 'OCCG', 2, NULL, NULL), ('oxon', 2017, 'OP', 'OCCG', 1, 20170301, NULL),
+             ('bucks', 2016, 'OP', 'OCCG', 1, 20160221, NULL);",
+    );
+    f.reopen();
+    assert_eq!(f.count("schema_version"), 7);
+    let legacy = |pool: &str, m: u32, kind: EntryKind, on: &str| PaymentEntry {
+        pool: pool.to_string(),
+        from: "OCCG".to_string(),
+        to: None,
+        month: month(m),
+        kind,
+        on: date(on),
+        amount: None,
+    };
+    assert_eq!(
+        f.store.payment_entries(&oxon("2016-17")).unwrap(),
+        [
+            legacy("LD", 1, EntryKind::Invoice, "2016-03-05"),
+            legacy("OP", 1, EntryKind::Invoice, "2016-02-20"),
+            legacy("OP", 2, EntryKind::Invoice, "2016-03-20"),
+            legacy("LD", 1, EntryKind::Payment, "2016-03-05"),
+            legacy("OP", 1, EntryKind::Payment, "2016-03-01"),
+        ]
+    );
+    assert_eq!(f.store.payment_entries(&oxon("2017-18")).unwrap(), [legacy("OP", 1, EntryKind::Invoice, "2017-03-01")]);
+    let bucks = &AgreementYear::new("bucks", fy("2016-17"));
+    assert_eq!(
+        f.store.payment_entries(bucks).unwrap(),
+        [legacy("OP", 1, EntryKind::Invoice, "2016-02-21")],
+        "each its own"
+    );
+    // Recording goes on after them.
+    let next = payment_entry("OP", 2, "payment 2016-04-01 10.00");
+    f.store.record_payment(&oxon("2016-17"), std::slice::from_ref(&next), "ann").unwrap();
+    assert_eq!(f.store.payment_entries(&oxon("2016-17")).unwrap().last(), Some(&next));
 }
 
 // ---- not per backend ----
@@ -1811,7 +2180,7 @@ fn open_tells_the_backends_apart() {
 fn an_in_memory_store_works_too() {
     let mut store = SqliteStore::open_in_memory().unwrap();
     import(&mut store, "2016-05", "OCC", "sha-1", &may_rows());
-    assert_eq!(store.actuals(fy("2016-17")).unwrap().len(), 2);
+    assert_eq!(store.actuals(&oxon("2016-17")).unwrap().len(), 2);
     assert_eq!(store.verify_audit().unwrap(), None);
 }
 
@@ -1908,7 +2277,7 @@ mod postgres_only {
         let mut other = another_store(&f);
         let other = finishes(move || {
             other.create_session(&new_session(ann, "cookie", LATER)).unwrap();
-            other.set_forecast(fy("2016-17"), month(3), "CC100", Money::from_pence(1), "ann").unwrap();
+            other.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(1), "ann").unwrap();
             import(other.as_mut(), "2016-05", "OCCG", "sha-occg", &may_rows());
             other
         });
@@ -1930,7 +2299,7 @@ mod postgres_only {
         );
         let actions = actions(f.store.as_ref());
         assert_eq!(actions, ["create-user", "login", "set-forecast", "import", "import", "replace-import"]);
-        assert_eq!(f.store.imports(fy("2016-17")).unwrap().len(), 2);
+        assert_eq!(f.store.imports(&oxon("2016-17")).unwrap().len(), 2);
         assert_eq!(f.store.verify_audit().unwrap(), None);
     }
 
@@ -1940,7 +2309,7 @@ mod postgres_only {
         let (halfway, go_on, occ) = paused_import(&f, "OCC", "sha-occ", 1_000);
         halfway.recv().unwrap();
         let mut other = another_store(&f);
-        finishes(move || other.close_period(period("2016-05"), "controller").unwrap());
+        finishes(move || other.close_period(OXON, period("2016-05"), "controller").unwrap());
         go_on.send(()).unwrap();
         let refused = occ.join().unwrap().unwrap_err();
         assert!(matches!(refused, StoreError::PeriodClosed(p) if p == period("2016-05")), "{refused:?}");

@@ -57,6 +57,12 @@ fn refusal(user: &User, write: Write<'_>) -> String {
     format!("You are signed in as {} ({who}), who cannot {what}.", user.display_name)
 }
 
+/// Whether `user` acts in the agreement with this id: one of the account's agreements, or
+/// any when it names none (an installation with one agreement names none).
+pub fn acts_in(user: &User, agreement: &str) -> bool {
+    user.agreements.is_empty() || user.agreements.iter().any(|a| a == agreement)
+}
+
 /// Only the board's members see its confidential items: board members, and the pool
 /// manager, who sits on the board and keeps its minutes. Not an administrator, who runs
 /// the system but does not sit on the board.
@@ -94,6 +100,7 @@ mod tests {
             role,
             partner: partner.map(str::to_string),
             cost_centres: cost_centres.iter().map(|c| c.to_string()).collect(),
+            agreements: Vec::new(),
             password_hash: "x".into(),
             disabled: false,
         }
@@ -141,6 +148,15 @@ mod tests {
             refused,
             "You are signed in as Ann (a finance officer of OCC), who cannot enter forecasts for OCCG-OP01-001 (OCCG)."
         );
+    }
+
+    #[test]
+    fn an_account_acts_in_its_agreements_or_in_every_one() {
+        let mut icb = user(Role::PartnerFinance, Some("BOB-ICB"), &[]);
+        assert!(acts_in(&icb, "oxon-s75") && acts_in(&icb, "bucks-bcf"), "none named: every agreement");
+        icb.agreements = vec!["oxon-s75".into(), "bucks-bcf".into()];
+        assert!(acts_in(&icb, "oxon-s75") && acts_in(&icb, "bucks-bcf"));
+        assert!(!acts_in(&icb, "berks-bcf"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use pooled_app::{ForecastEntry, PaymentRecord};
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::money::Money;
+use pooled_core::payments::TrackedInstalment;
 
 use crate::access::{self, Write};
 use crate::auth::Identity;
@@ -26,9 +27,11 @@ pub async fn set_forecast(
     outturn: Money,
 ) -> Result<(), WebError> {
     let (user, actor) = (who.user.clone(), who.actor().to_string());
+    let shared = Arc::clone(web);
     web.stores
         .run(move |store| {
-            let entry = ForecastEntry { year, month, cost_centre: &cost_centre, outturn };
+            let scope = shared.scope(store, year)?;
+            let entry = ForecastEntry { agreement: &scope, month, cost_centre: &cost_centre, outturn };
             pooled_app::set_forecast(store, &entry, &actor, |planned| {
                 access::check(&user, Write::SetForecast { partner: &planned.partner, cost_centre: &planned.code })
             })
@@ -37,14 +40,15 @@ pub async fn set_forecast(
         .await
 }
 
-/// Records when an instalment of the schedule was raised and paid. Finance officers of
-/// either partner to it may, as may the pool manager.
+/// Records an instalment's invoice, a payment on it, or both, and gives the instalment
+/// with all that is recorded against it. Finance officers of either partner to it may,
+/// as may the pool manager.
 pub async fn record_payment(
     web: &Arc<Web>,
     who: &Identity,
     year: FinancialYear,
     record: PaymentRecord,
-) -> Result<(), WebError> {
+) -> Result<TrackedInstalment, WebError> {
     let (user, actor) = (who.user.clone(), who.actor().to_string());
     let shared = Arc::clone(web);
     web.stores
@@ -53,8 +57,7 @@ pub async fn record_payment(
             pooled_app::record_payment(store, &agreement, record, &actor, |from, to| {
                 access::check(&user, Write::RecordPayment { from, to })
             })
-            .map_err(WebError::input)?;
-            Ok(())
+            .map_err(WebError::input)
         })
         .await
 }

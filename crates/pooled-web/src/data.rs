@@ -12,9 +12,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use pooled_app::clock::Clock;
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
+use pooled_core::payments::TrackedInstalment;
 use pooled_core::plan::Plan;
 use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
-use pooled_store::{AuditHead, Store, StoreError};
+use pooled_store::{AgreementYear, AuditHead, Store, StoreError};
 
 use crate::error::WebError;
 use crate::imports::Jobs;
@@ -40,15 +41,16 @@ pub struct Web {
     pub(crate) request_timeout: std::time::Duration,
     /// What day it is (in England): the system's clock unless told otherwise.
     pub(crate) clock: Clock,
-    /// Parsed agreements by (year, version). A version's text never changes (a variation
-    /// is a new version), so an entry never goes stale; parsing and validating the TOML
-    /// is then paid once per version rather than on every request.
-    agreements: Mutex<HashMap<(FinancialYear, u32), Arc<Agreement>>>,
+    /// Parsed agreements by (agreement and year, version). A version's text never changes
+    /// (a variation is a new version), so an entry never goes stale; parsing and
+    /// validating the TOML is then paid once per version rather than on every request.
+    agreements: Mutex<HashMap<(AgreementYear, u32), Arc<Agreement>>>,
     /// Bounds the Argon2id checks running at once (19 MiB and tens of milliseconds each),
     /// so a flood of sign-in attempts cannot take every thread or all the memory.
     password_checks: Semaphore,
-    /// Each year's figures with the store's [`Store::last_change`] they were read after.
-    years: Mutex<HashMap<FinancialYear, (i64, Arc<YearData>)>>,
+    /// Each agreement's year's figures with the store's [`Store::last_change`] they were
+    /// read after.
+    years: Mutex<HashMap<AgreementYear, (i64, Arc<YearData>)>>,
 }
 
 impl Web {
@@ -124,15 +126,37 @@ impl Web {
         Ok(self)
     }
 
+    /// The agreement a page of `year` shows: the year's only one (pages do not name one
+    /// yet).
+    pub(crate) fn scope(&self, store: &dyn Store, year: FinancialYear) -> Result<AgreementYear, WebError> {
+        Ok(pooled_app::resolve(store, year, None)?)
+    }
+
     /// The year's current agreement, parsed at most once per version.
     pub(crate) fn agreement(&self, store: &dyn Store, year: FinancialYear) -> Result<Arc<Agreement>, WebError> {
-        let stored = store.agreement(year)?.ok_or_else(|| no_agreement(year))?;
-        let key = (year, stored.version);
+        self.agreement_of(store, &self.scope(store, year)?)
+    }
+
+    /// The year's agreement and its instalments with what is recorded against each.
+    pub(crate) fn payments(
+        &self,
+        store: &dyn Store,
+        year: FinancialYear,
+    ) -> Result<(Arc<Agreement>, Vec<TrackedInstalment>), WebError> {
+        let agreement = self.agreement(store, year)?;
+        let tracked = pooled_app::payments(store, &agreement)?;
+        Ok((agreement, tracked))
+    }
+
+    /// An agreement's current version for a year, parsed at most once per version.
+    pub(crate) fn agreement_of(&self, store: &dyn Store, scope: &AgreementYear) -> Result<Arc<Agreement>, WebError> {
+        let stored = store.agreement(scope)?.ok_or_else(|| no_agreement(scope.year))?;
+        let key = (scope.clone(), stored.version);
         if let Some(a) = self.agreements.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(Arc::clone(a));
         }
         let (agreement, _) = Agreement::parse(&stored.text).map_err(|errors| {
-            let file = format!("stored agreement {year} v{}", stored.version);
+            let file = format!("stored agreement {scope} v{}", stored.version);
             WebError::Data(errors.iter().map(|d| d.render(&file, &stored.text)).collect())
         })?;
         let agreement = Arc::new(agreement);
@@ -144,7 +168,8 @@ impl Web {
     /// Blocking: call inside [`StorePool::run`].
     pub(crate) fn year(&self, store: &dyn Store, year: FinancialYear) -> Result<Arc<YearData>, WebError> {
         let stamp = store.last_change()?;
-        let cached = self.years.lock().unwrap_or_else(|e| e.into_inner()).get(&year).cloned();
+        let scope = self.scope(store, year)?;
+        let cached = self.years.lock().unwrap_or_else(|e| e.into_inner()).get(&scope).cloned();
         if let Some((at, data)) = cached
             && at == stamp
         {
@@ -155,17 +180,25 @@ impl Web {
         // (sign-ins) come after it while they stay cached.
         let read = pooled_app::anchored(store, |store| {
             let stamp = store.last_change()?;
-            let agreement = self.agreement(store, year)?;
+            let agreement = self.agreement_of(store, &scope)?;
             let plan = pooled_app::plan(store, &agreement)?;
-            Ok::<_, WebError>((stamp, agreement, plan, pooled_app::ledger_figures(store, year)?))
+            Ok::<_, WebError>((stamp, agreement, plan, pooled_app::ledger_figures(store, &scope)?))
         })?;
         let (stamp, agreement, plan, figures) = read.value;
         let pooled_app::LedgerFigures { actuals, forecasts, rows, latest } = figures;
         let reports = Default::default();
         let data = Arc::new(YearData { agreement, plan, actuals, forecasts, rows, latest, head: read.head, reports });
-        self.years.lock().unwrap_or_else(|e| e.into_inner()).insert(year, (stamp, Arc::clone(&data)));
+        self.years.lock().unwrap_or_else(|e| e.into_inner()).insert(scope, (stamp, Arc::clone(&data)));
         Ok(data)
     }
+}
+
+/// The years with an agreement loaded, oldest first.
+pub fn loaded_years(store: &dyn Store) -> Result<Vec<FinancialYear>, StoreError> {
+    let mut years: Vec<FinancialYear> = store.agreements()?.into_iter().map(|s| s.agreement.year).collect();
+    years.sort();
+    years.dedup();
+    Ok(years)
 }
 
 pub fn no_agreement(year: FinancialYear) -> WebError {

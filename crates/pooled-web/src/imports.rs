@@ -106,11 +106,19 @@ pub async fn start<E: std::error::Error + 'static>(
     let name =
         pooled_app::extract_file_name(file_name).map_err(|e| WebError::Invalid(vec![format!("file_name: {e}")]))?;
     // The layout first: an extract that cannot be read is not written to disk at all.
-    let mapped = partner.clone();
-    let mapping = web.stores.run(move |store| Ok(store.mapping(&mapped)?)).await?.ok_or_else(|| {
+    let (mapped, shared) = (partner.clone(), Arc::clone(web));
+    let (agreement, mapping) = web
+        .stores
+        .run(move |store| {
+            let agreement = shared.scope(store, period.year)?.agreement;
+            let mapping = store.mapping(&agreement, &mapped)?;
+            Ok((agreement, mapping))
+        })
+        .await?;
+    let mapping = mapping.ok_or_else(|| {
         WebError::Invalid(vec![format!(
-            "No ledger layout is saved for {partner}: save one with \
-             `pooled save-mapping --partner {partner} --preset oracle|unit4|sap`."
+            "No ledger layout is saved for {partner} in {agreement}: save one with \
+             `pooled save-mapping --agreement {agreement} --partner {partner} --preset oracle|unit4|sap`."
         )])
     })?;
     let folder = web.upload_dir.join(&password::secret()[..UPLOAD_FOLDER_NAME]);
@@ -120,7 +128,7 @@ pub async fn start<E: std::error::Error + 'static>(
         return Err(e);
     }
     let job = web.imports.start(partner, period, name, who.actor().to_string());
-    run(web, Arc::clone(&job), folder, path, mapping);
+    run(web, Arc::clone(&job), folder, path, agreement, mapping);
     Ok(job)
 }
 
@@ -168,7 +176,7 @@ async fn save<E: std::error::Error + 'static>(
 
 /// Imports the saved upload `file` in the background, then deletes it (and its folder,
 /// which holds nothing else). The job's failure lines name the file as the user did.
-fn run(web: &Arc<Web>, job: Arc<ImportJob>, folder: PathBuf, file: PathBuf, mapping: Mapping) {
+fn run(web: &Arc<Web>, job: Arc<ImportJob>, folder: PathBuf, file: PathBuf, agreement: String, mapping: Mapping) {
     let web = Arc::clone(web);
     let prefix = format!("{}/", folder.display());
     let upload = folder.clone();
@@ -178,8 +186,14 @@ fn run(web: &Arc<Web>, job: Arc<ImportJob>, folder: PathBuf, file: PathBuf, mapp
         let outcome = web
             .stores
             .run(move |store| {
-                let request =
-                    pooled_app::ImportRequest { partner: &partner, period, path: &file, mapping, actor: &actor };
+                let request = pooled_app::ImportRequest {
+                    agreement: &agreement,
+                    partner: &partner,
+                    period,
+                    path: &file,
+                    mapping,
+                    actor: &actor,
+                };
                 let mut progress = |read: u64, total: u64| {
                     progress_job.read.store(read, Ordering::Relaxed);
                     progress_job.total.store(total, Ordering::Relaxed);

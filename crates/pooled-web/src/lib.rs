@@ -191,7 +191,7 @@ async fn not_found(uri: axum::http::Uri) -> Response {
 /// `GET /health`: whether the service can reach its database, for load balancers and
 /// monitoring. 200 when it can, 503 when it cannot; why it cannot goes to the log only.
 async fn health(State(web): State<Arc<Web>>) -> Response {
-    let reached = web.stores.run(|store| Ok(store.financial_years()?.len())).await;
+    let reached = web.stores.run(|store| Ok(crate::data::loaded_years(store)?.len())).await;
     let (status, body) = match reached {
         Ok(years) => (
             StatusCode::OK,

@@ -34,6 +34,7 @@ on_both_backends!(
     a_budget_holder_forecasts_their_cost_centre,
     forecasts_and_payments_are_refused_without_the_right,
     a_payment_is_recorded_and_listed,
+    the_settlement_nets_off_instalments_unpaid_on_the_page_and_in_the_api,
     a_session_needs_its_csrf_header_to_write,
     the_audit_log_is_for_the_roles_that_reconcile,
     tokens_page_makes_shows_once_and_revokes,
@@ -109,7 +110,7 @@ fn described_routes(doc: &Value) -> Vec<(Method, String)> {
 }
 
 fn agreement(site: &Site) -> Agreement {
-    pooled_app::agreement(site.store().as_ref(), year()).expect("agreement")
+    pooled_app::agreement(site.store().as_ref(), &oxon()).expect("agreement")
 }
 
 fn forecast_entry(cost_centre: &str, outturn: &str) -> Value {
@@ -202,7 +203,7 @@ fn the_report_is_the_engines(site: Api) {
         [("/api/2016-17/report", 2), ("/api/2016-17/report?month=M1", 1), ("/api/2016-17/report?month=M6", 6)]
     {
         let got = get_json(&site, uri, &token);
-        let report = pooled_app::report(store.as_ref(), year(), month(m)).expect("report");
+        let report = pooled_app::report(store.as_ref(), &oxon(), month(m)).expect("report");
         let head = store.audit_head().expect("head");
         assert_eq!(got, as_json(pooled_app::json::report(&report, &head)), "{uri}");
         // And read back, the figures are the engine's to the penny.
@@ -232,22 +233,25 @@ fn reads_have_the_command_lines_shapes(site: Api) {
     for (query, waived) in
         [("", vec![]), ("?waive=op-home-support-clawback", vec!["op-home-support-clawback".to_string()])]
     {
-        let end = pooled_app::year_end(store.as_ref(), year(), &waived).expect("year end");
+        let end = pooled_app::year_end(store.as_ref(), &oxon(), &waived).expect("year end");
         let got = get_json(&site, &format!("/api/2016-17/settlement{query}"), &token);
         let head = store.audit_head().expect("head");
-        assert_eq!(got, as_json(pooled_app::json::year_end(&end.settlements, &end.invoices, &head)), "{query}");
+        let expected = pooled_app::json::year_end(&end.agreement, &end.settlements, &end.invoices, &head);
+        assert_eq!(got, as_json(expected), "{query}");
     }
     let page = call(&site, Method::GET, "/api/2016-17/settlement?waive=nope", Some(&token), None);
     assert_error(&page, StatusCode::BAD_REQUEST, "op-home-support-clawback");
-    let recorded = store.payments(year()).expect("payments");
+    let tracked = pooled_app::payments(store.as_ref(), &a).expect("payments");
     let payments = get_json(&site, "/api/2016-17/payments", &token);
-    assert_eq!(payments, as_json(pooled_app::json::payments(&a, &schedule(&a), &recorded)));
+    assert_eq!(payments, as_json(pooled_app::json::payments(&tracked)));
+    assert_eq!(payments["payments"].as_array().expect("list").len(), schedule(&a).len());
     assert!(payments["payments"][0]["raised"].is_null(), "nothing raised yet");
+    assert_eq!(payments["payments"][0]["outstanding"], "0.00");
     let forecasts = get_json(&site, "/api/2016-17/forecasts", &token);
-    assert_eq!(forecasts, as_json(pooled_app::json::forecasts(&store.forecasts(year()).expect("forecasts"))));
+    assert_eq!(forecasts, as_json(pooled_app::json::forecasts(&store.forecasts(&oxon()).expect("forecasts"))));
     assert_eq!(forecasts["forecasts"].as_array().expect("list").len(), 1, "the fixture's one forecast");
     let imports = get_json(&site, "/api/2016-17/imports", &token);
-    assert_eq!(imports, as_json(pooled_app::json::imports(&store.imports(year()).expect("imports"))));
+    assert_eq!(imports, as_json(pooled_app::json::imports(&store.imports(&oxon()).expect("imports"))));
     assert_eq!(imports["imports"].as_array().expect("list").len(), 4, "two months for each partner");
     for uri in ["/api/2030-31/forecasts", "/api/2030-31/imports", "/api/2030-31/payments", "/api/x/risk-share"] {
         assert_error(&call(&site, Method::GET, uri, Some(&token), None), StatusCode::NOT_FOUND, "");
@@ -264,7 +268,7 @@ fn what_if_settles_the_outturn_given(site: Api) {
     };
     // Nothing changed: the settlement on the forecast, the report's risk impact.
     let store = site.store();
-    let report = pooled_app::report(store.as_ref(), year(), month(2)).expect("report");
+    let report = pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report");
     let unchanged = what_if(json!({ "month": "M2" }));
     assert_eq!((&unchanged["financial_year"], &unchanged["month"]), (&json!("2016-17"), &json!("M2")));
     for (p, pool) in report.pools.iter().enumerate() {
@@ -300,7 +304,7 @@ fn what_if_settles_the_outturn_given(site: Api) {
     assert_eq!(got_total, occ_total);
     // Nothing was saved.
     assert_eq!(store.audit_log().expect("log").len(), site.store().audit_log().expect("log").len());
-    assert_eq!(pooled_app::report(store.as_ref(), year(), month(2)).expect("report"), report);
+    assert_eq!(pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report"), report);
 }
 
 fn what_if_names_each_amount_it_cannot_use(site: Api) {
@@ -376,8 +380,8 @@ fn forecasts_and_payments_are_refused_without_the_right(site: Api) {
     let before = |site: &Site| {
         let store = site.store();
         (
-            store.forecasts(year()).expect("forecasts"),
-            store.payments(year()).expect("payments"),
+            store.forecasts(&oxon()).expect("forecasts"),
+            store.payment_entries(&oxon()).expect("payments"),
             store.audit_log().expect("log").len(),
         )
     };
@@ -414,38 +418,133 @@ fn forecasts_and_payments_are_refused_without_the_right(site: Api) {
 fn a_payment_is_recorded_and_listed(site: Api) {
     let token = token_for(&site, "occg-finance");
     let a = agreement(&site);
-    let payment =
-        json!({ "pool": "OP", "from": "OCCG", "month": "M1", "raised_on": "2016-02-20", "paid_on": "2016-03-01" });
-    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&payment));
+    let record = |body: Value| call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&body));
+    let instalment = pooled_app::scheduled_instalment(&a, "OP", "OCCG", None, month(1)).expect("instalment");
+    let (amount, part) = (instalment.amount, Money::from_pence(instalment.amount.pence() / 4));
+    let plain = |m: Money| m.to_plain_string();
+    // Raised and paid in part in one go, then the rest: part payments add up.
+    let page = record(json!({
+        "pool": "OP", "from": "OCCG", "month": "M1", "raised_on": "2016-02-20", "paid_on": "2016-03-01",
+        "amount": plain(part),
+    }));
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let scheduled = json!({
+        "pool": "OP", "from": "OCCG", "to": "OCC", "month": "M1", "due": instalment.due.to_string(), "amount": plain(amount),
+    });
+    let with = |fields: Value| {
+        let mut all = scheduled.clone();
+        all.as_object_mut().expect("object").extend(fields.as_object().expect("object").clone());
+        all
+    };
+    // Both at once invoice and pay the same amount.
+    assert_eq!(
+        json_of(&page),
+        with(json!({
+            "raised": "2016-02-20", "invoiced": plain(part), "paid": plain(part), "outstanding": "0.00",
+            "payments": [{"on": "2016-03-01", "amount": plain(part)}],
+        }))
+    );
+    // The invoice corrected to the instalment, then the balance paid.
+    let page = record(json!({ "pool": "OP", "from": "OCCG", "to": "OCC", "month": "M1", "raised_on": "2016-02-20" }));
+    assert_eq!(json_of(&page)["outstanding"], plain(amount - part));
+    let page = record(json!({ "pool": "OP", "from": "OCCG", "month": "M1", "paid_on": "2016-03-05" }));
     let saved = json_of(&page);
-    let instalment = pooled_app::scheduled_instalment(&a, "OP", "OCCG", month(1)).expect("instalment");
     assert_eq!(
         saved,
-        json!({
-            "pool": "OP", "from": "OCCG", "to": "OCC", "month": "M1", "due": instalment.due.to_string(),
-            "amount": instalment.amount.to_plain_string(), "raised": "2016-02-20", "paid": "2016-03-01",
-        })
+        with(json!({
+            "raised": "2016-02-20", "invoiced": plain(amount), "paid": plain(amount), "outstanding": "0.00",
+            "payments": [{"on": "2016-03-01", "amount": plain(part)}, {"on": "2016-03-05", "amount": plain(amount - part)}],
+        }))
     );
     let listed = get_json(&site, "/api/2016-17/payments", &token);
     assert!(listed["payments"].as_array().expect("list").contains(&saved));
     let entry = site.store().audit_log().expect("log").pop().expect("an entry");
     assert_eq!(entry.actor, "occg-finance");
-    // Only raised so far, then a payment dated before it was raised, bad dates, and an
-    // instalment not in the schedule.
-    let raised = json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": null });
-    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&raised));
-    assert_eq!(json_of(&page)["paid"], Value::Null);
-    let early =
-        json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": "2016-03-01" });
-    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&early));
-    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "before it was raised");
-    let bad = json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "20/03/2016" });
-    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&bad));
-    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "raised_on: invalid date");
-    let unknown = json!({ "pool": "NOPE", "from": "OCCG", "month": "M2" });
-    let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&unknown));
-    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "no instalment from OCCG to pool NOPE");
+    // Refused: paid again, paid before raised, paid before any invoice, more than is
+    // outstanding, bad fields, an instalment not in the schedule.
+    let refusals = [
+        (
+            json!({ "pool": "OP", "from": "OCCG", "month": "M1", "paid_on": "2016-03-06" }),
+            "nothing is outstanding on the instalment",
+        ),
+        (
+            json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": "2016-03-01" }),
+            "the instalment cannot be paid on 2016-03-01, before it was raised on 2016-03-20",
+        ),
+        (
+            json!({ "pool": "OP", "from": "OCCG", "month": "M2", "paid_on": "2016-03-01" }),
+            "the instalment cannot be paid on 2016-03-01: it has not been raised (invoiced)",
+        ),
+        (
+            json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": "2016-03-21", "amount": plain(amount + Money::from_pence(1)) }),
+            "more than the instalment",
+        ),
+        (json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "20/03/2016" }), "raised_on: invalid date"),
+        (
+            json!({ "pool": "OP", "from": "OCCG", "month": "M2", "paid_on": "2016-03-21", "amount": "1.234" }),
+            "amount: invalid amount",
+        ),
+        (json!({ "pool": "NOPE", "from": "OCCG", "month": "M2" }), "no instalment from OCCG in pool NOPE"),
+        (
+            json!({ "pool": "OP", "from": "OCCG", "to": "OCCG", "month": "M2", "raised_on": "2016-03-20" }),
+            "no instalment from OCCG to OCCG in pool OP",
+        ),
+    ];
+    let stored = site.store().payment_entries(&oxon()).expect("payments");
+    for (body, says) in refusals {
+        assert_error(&record(body), StatusCode::UNPROCESSABLE_ENTITY, says);
+    }
+    // A part payment more than is outstanding.
+    let page = record(
+        json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20", "paid_on": "2016-03-21", "amount": "100" }),
+    );
+    assert_eq!(json_of(&page)["outstanding"], "0.00");
+    let page = record(json!({ "pool": "OP", "from": "OCCG", "month": "M2", "raised_on": "2016-03-20" }));
+    assert_eq!(json_of(&page)["paid"], "100.00");
+    let over = plain(amount - Money::from_pence(10_000) + Money::from_pence(1));
+    let page = record(json!({ "pool": "OP", "from": "OCCG", "month": "M2", "paid_on": "2016-03-22", "amount": over }));
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "outstanding on the instalment");
+    assert_eq!(
+        site.store().payment_entries(&oxon()).expect("payments").len(),
+        stored.len() + 3,
+        "only the three accepted"
+    );
+}
+
+fn the_settlement_nets_off_instalments_unpaid_on_the_page_and_in_the_api(site: Api) {
+    let token = token_for(&site, "occg-finance");
+    let op = |end: &Value| end["invoices"].as_array().expect("list").iter().find(|i| i["pool"] == "OP").cloned();
+    let before = op(&get_json(&site, "/api/2016-17/settlement", &token)).expect("OP settles");
+    // The CCG's M11 and M12 instalments invoiced, M11 paid in part.
+    for body in [
+        json!({ "pool": "OP", "from": "OCCG", "month": "M11", "raised_on": "2016-12-01", "paid_on": "2016-12-05", "amount": "100" }),
+        json!({ "pool": "OP", "from": "OCCG", "month": "M11", "raised_on": "2016-12-01" }),
+        json!({ "pool": "OP", "from": "OCCG", "month": "M12", "raised_on": "2017-01-01" }),
+    ] {
+        let page = call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&body));
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    }
+    let a = agreement(&site);
+    let amount = |m: u32| pooled_app::scheduled_instalment(&a, "OP", "OCCG", None, month(m)).expect("scheduled").amount;
+    let unpaid = amount(11) + amount(12) - Money::parse("100").expect("amount");
+    let after = op(&get_json(&site, "/api/2016-17/settlement", &token)).expect("OP settles");
+    let parts = after["parts"].as_array().expect("parts");
+    assert_eq!(parts[0], before["parts"][0], "the settlement's part");
+    assert_eq!(
+        parts[1],
+        json!({"kind": "unpaid-instalments", "payer": "OCCG", "payee": "OCC", "amount": unpaid.to_plain_string(), "months": ["M11", "M12"]})
+    );
+    // Netted: what moves one way less what moves the other.
+    let signed = |part: &Value| {
+        let amount = Money::parse(part["amount"].as_str().expect("text")).expect("amount");
+        if part["payer"] == after["payer"] { amount } else { -amount }
+    };
+    assert_eq!(parts.iter().map(signed).sum::<Money>().to_plain_string(), after["amount"]);
+    // The page shows the same invoice with both parts.
+    let html = site.get_as("viewer", "/settlement/2016-17").text();
+    let row = row_cells(table_html(&html, "invoices"), ">OP<");
+    assert_eq!(row[3], pounds(Money::parse(after["amount"].as_str().expect("text")).expect("amount")));
+    assert!(row[4].ends_with(&format!("unpaid instalments M11 M12: OCCG owes OCC {}", pounds(unpaid))), "{row:?}");
 }
 
 fn a_session_needs_its_csrf_header_to_write(site: Api) {
@@ -589,11 +688,11 @@ fn a_ledger_import_lists_its_bad_rows_then_imports_the_corrected_file(site: Api)
     assert_eq!(failed["problems"][0]["row"], 4, "{failed}");
     assert!(failed["problems"][0]["column"].as_str().is_some_and(|c| c.to_lowercase().contains("cost")), "{failed}");
     let store = site.store();
-    assert!(store.imports(year()).expect("imports").iter().all(|i| i.period.to_string() != "2016-06"));
+    assert!(store.imports(&oxon()).expect("imports").iter().all(|i| i.period.to_string() != "2016-06"));
     let done = import_through_the_api(&site, &token, &good);
     assert_eq!(done["status"], "imported", "{done}");
     assert_eq!(done["rows"], 200);
-    let latest = store.imports(year()).expect("imports").pop().expect("the import");
+    let latest = store.imports(&oxon()).expect("imports").pop().expect("the import");
     assert_eq!(done["total"], latest.total.to_plain_string());
     assert_eq!(latest.imported_by, "occ-finance");
     // Another partner's finance officer may neither import OCC's ledger nor see the job.
@@ -724,7 +823,7 @@ fn server_errors_answer_as_described_with_a_reference(mut site: Api) {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(json_of(&missing).get("reference").is_none(), "{}", missing.text());
     let reference = |page: &Page| page.headers["x-request-id"].to_str().expect("ASCII").to_string();
-    site.sql("ALTER TABLE payment RENAME TO payment_gone");
+    site.sql("ALTER TABLE payment_entry RENAME TO payment_gone");
     let broken = call(&site, Method::GET, "/api/2016-17/payments", Some(&token), None);
     let expected = json!({
         "error": "Sorry, there is a problem with the database",

@@ -164,11 +164,12 @@ fn a_meeting_is_recorded_until_quorate_and_decides(site: Site) {
     let html = site.get(MEETING).text();
     assert!(html.contains("Minutes by 2016-09-29 (Sch 4 6.3): done on 2016-09-28, on time"));
     let store = site.store();
-    let stored = store.document("meeting", "2016-17/2016-09-15").expect("read").expect("the meeting");
+    let stored = store.document("meeting", "oxon-s75/2016-17/2016-09-15").expect("read").expect("the meeting");
     assert!(stored.text.contains("minutes_circulated = 2016-09-28"));
     assert_eq!(stored.saved_by, "manager");
     let log = store.audit_log().expect("log");
-    let saves = log.iter().filter(|e| e.action == "save-meeting" && e.subject == "meeting 2016-17/2016-09-15").count();
+    let saves =
+        log.iter().filter(|e| e.action == "save-meeting" && e.subject == "meeting oxon-s75/2016-17/2016-09-15").count();
     assert_eq!(saves as u32, stored.version);
 }
 
@@ -210,7 +211,7 @@ fn a_nomination_changes_who_may_deputise(site: Site) {
     assert!(row_cells(&before, ">occg-cfo<").contains(&"occg-cfo-deputy".to_string()), "not before it was made");
     let after = site.get("/board/2016-17?on=2016-06-15").text();
     assert!(row_cells(&after, ">occg-cfo<").contains(&"Gus Green".to_string()));
-    let register = site.store().document("board-register", "2016-17").expect("read").expect("stored").text;
+    let register = site.store().document("board-register", "oxon-s75/2016-17").expect("read").expect("stored").text;
     assert!(register.contains("circulated_on = 2016-05-20"), "{register}");
     // A nomination for a non-voting seat is refused, naming the rule.
     let fields = [("action", "nominate"), ("seat", "occ-sca"), ("deputy", "Jo"), ("nominated_on", "2016-07-01")];
@@ -274,7 +275,11 @@ fn a_seat_changes_hands_by_written_notification(site: Site) {
     let empty = [("action", "change"), ("seat", "occg-ddl"), ("notified_on", "2016-08-01"), ("from", "2016-08-01")];
     let refused = change_register(&site, &empty);
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.text().contains("would leave the recorded meeting 2016-17/2016-09-15"), "{}", refused.text());
+    assert!(
+        refused.text().contains("would leave the recorded meeting oxon-s75/2016-17/2016-09-15"),
+        "{}",
+        refused.text()
+    );
     assert_eq!(site.get(MEETING).status, StatusCode::OK);
 }
 
@@ -297,7 +302,7 @@ fn an_urgent_decision_awaits_ratification_until_a_quorate_meeting_agrees_it(site
     let decision_votes = votes(&[]);
     fields.extend(decision_votes.iter().map(|(k, v)| (k.as_str(), *v)));
     assert_eq!(edit(&site, &fields).status, StatusCode::SEE_OTHER);
-    let meeting = site.store().document("meeting", "2016-17/2016-09-15").expect("read").expect("stored").text;
+    let meeting = site.store().document("meeting", "oxon-s75/2016-17/2016-09-15").expect("read").expect("stored").text;
     assert!(quorum(&site).starts_with("Quorate."), "{}", quorum(&site));
     let page = site.get("/board/2016-17").text();
     assert!(page.contains("ratified at the meeting of 2016-09-15"), "{page}\n{meeting}");
@@ -390,7 +395,7 @@ fn a_new_body_replaces_the_board_with_its_own_rules(site: Site) {
     // The members' history carries on under the new body: a nomination still works.
     let nominate = [("action", "nominate"), ("seat", "occg-cfo"), ("deputy", "Gus"), ("nominated_on", "2016-10-01")];
     assert_eq!(change_register(&site, &nominate).status, StatusCode::SEE_OTHER);
-    let register = site.store().document("board-register", "2016-17").expect("read").expect("stored").text;
+    let register = site.store().document("board-register", "oxon-s75/2016-17").expect("read").expect("stored").text;
     assert!(
         register.contains("name = \"Joint Commissioning Executive\"") && register.contains("deputy = \"Gus\""),
         "{register}"
@@ -516,17 +521,17 @@ fn a_register_change_and_a_meeting_edit_at_once_leave_the_board_readable(site: S
     const ROUNDS: usize = 20;
     schedule(&site);
     let mut store = site.store();
-    let start = board::records(store.as_ref(), year()).expect("the board");
+    let start = board::records(store.as_ref(), &oxon()).expect("the board");
     let register_text = start.register.to_toml(&start.agreement);
     let meeting_text = start.meetings[0].meeting.to_toml(&start.agreement);
-    let meeting_key = board::meeting_key(year(), start.meetings[0].meeting.date);
+    let meeting_key = board::meeting_key(&oxon(), start.meetings[0].meeting.date);
     let mut saved = [0; 2];
     for round in 0..ROUNDS {
         let barrier = Arc::new(Barrier::new(2));
         let (mut registrar, gate) = (site.store(), Arc::clone(&barrier));
         let empties_seat = std::thread::spawn(move || {
             gate.wait();
-            let records = board::records(registrar.as_ref(), year()).expect("the board");
+            let records = board::records(registrar.as_ref(), &oxon()).expect("the board");
             let register = without_occg_ddl(&records);
             board::save_register(registrar.as_mut(), &records.agreement, records.register_version, &register, "ann")
                 .is_ok()
@@ -534,7 +539,7 @@ fn a_register_change_and_a_meeting_edit_at_once_leave_the_board_readable(site: S
         let (mut clerk, gate) = (site.store(), Arc::clone(&barrier));
         let votes = std::thread::spawn(move || {
             gate.wait();
-            let records = board::records(clerk.as_ref(), year()).expect("the board");
+            let records = board::records(clerk.as_ref(), &oxon()).expect("the board");
             let record = &records.meetings[0];
             let mut meeting = record.meeting.clone();
             meeting.decisions.push(Decision {
@@ -548,7 +553,7 @@ fn a_register_change_and_a_meeting_edit_at_once_leave_the_board_readable(site: S
             board::save_meeting(clerk.as_mut(), &records.agreement, Some(record.version), &meeting, "bob").is_ok()
         });
         let outcome = [empties_seat.join().expect("register thread"), votes.join().expect("meeting thread")];
-        if let Err(e) = board::records(store.as_ref(), year()) {
+        if let Err(e) = board::records(store.as_ref(), &oxon()) {
             panic!("round {round}: the board is unreadable after saves {outcome:?}: {e}");
         }
         assert_ne!(outcome, [true, true], "round {round}: both saves went through");
@@ -556,7 +561,7 @@ fn a_register_change_and_a_meeting_edit_at_once_leave_the_board_readable(site: S
             *count += usize::from(went);
         }
         // Back to the start: the register first, so that the meeting stays readable.
-        reset(store.as_mut(), board::REGISTER, &year().to_string(), &register_text);
+        reset(store.as_mut(), board::REGISTER, &board::register_key(&oxon()), &register_text);
         reset(store.as_mut(), board::MEETING, &meeting_key, &meeting_text);
     }
     assert_eq!(saved.iter().sum::<usize>(), ROUNDS, "one of the two saves in each round: {saved:?}");

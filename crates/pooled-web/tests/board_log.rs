@@ -128,7 +128,7 @@ fn decisions_are_listed_with_the_engines_outcomes_and_filtered(site: Site) {
     assert_eq!(got[1][6], "5 for; 1 abstain: occg-ddl");
     assert_eq!(got[2][6], "5 for; 1 against: occ-cfo");
     // The same outcomes as the engine gives from the stored meetings.
-    let records = pooled_app::board::records(&*site.store(), year()).expect("records");
+    let records = pooled_app::board::records(&*site.store(), &oxon()).expect("records");
     let engine: Vec<&str> =
         records.meetings.iter().flat_map(|m| m.check.decisions.iter().map(|d| d.outcome.name())).collect();
     let shown: Vec<&str> = got.iter().map(|r| r[7].split(' ').next().unwrap_or("")).collect();
@@ -372,7 +372,7 @@ fn urgent_decisions_wait_for_ratification_in_the_log_and_the_deadlines(site: Sit
 fn a_circulated_monthly_report_is_done(site: Site) {
     use pooled_core::governance::Circulation;
     let mut store = site.store();
-    let records = pooled_app::board::records(&*store, year()).expect("records");
+    let records = pooled_app::board::records(&*store, &oxon()).expect("records");
     let log = vec![
         Circulation { month: month(1), circulated_on: day("2016-05-27") },
         Circulation { month: month(2), circulated_on: day("2016-07-04") },

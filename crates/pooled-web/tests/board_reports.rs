@@ -93,7 +93,7 @@ fn the_monthly_report_is_circulated_on_time_or_late(site: Site) {
     assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(twice.text().contains("the monthly report for M1 is circulated twice"), "{}", twice.text());
     // The register file holds the log.
-    let stored = site.store().document("board-register", "2016-17").expect("read").expect("stored");
+    let stored = site.store().document("board-register", "oxon-s75/2016-17").expect("read").expect("stored");
     assert!(stored.text.contains("[[circulation]]\nmonth = \"M2\"\ncirculated_on = 2016-07-05\n"), "{}", stored.text);
 }
 

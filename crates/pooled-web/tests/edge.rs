@@ -159,7 +159,7 @@ fn pages_and_assets_are_compressed_when_asked(site: Site) {
 fn written(site: &Site) -> (usize, usize, usize) {
     let store = site.store();
     let files = std::fs::read_dir(site.upload_dir()).map_or(0, |d| d.count());
-    (store.imports(year()).expect("imports").len(), store.audit_log().expect("log").len(), files)
+    (store.imports(&oxon()).expect("imports").len(), store.audit_log().expect("log").len(), files)
 }
 
 fn with_content_length(mut request: Request<Body>) -> Request<Body> {
@@ -294,7 +294,7 @@ fn a_request_over_its_time_is_a_503_page_with_a_reference(mut site: Site) {
 fn a_database_error_shows_a_reference_and_no_database_message(site: Site) {
     logged(); // from here on
     site.session("manager");
-    site.sql("ALTER TABLE payment RENAME TO payment_gone");
+    site.sql("ALTER TABLE payment_entry RENAME TO payment_gone");
     let page = site.get("/payments/2016-17");
     assert_server_error_page(&page, StatusCode::INTERNAL_SERVER_ERROR, "Sorry, there is a problem with the database");
     assert_no_leak(&page.text());

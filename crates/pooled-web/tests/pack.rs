@@ -68,7 +68,7 @@ fn the_pack_holds_the_agenda_the_finance_report_and_the_risk_shares(site: Site) 
     // The finance report: M5 is before the meeting, but the ledger stops at M2.
     assert!(html.contains("M2 (May 2016)"), "the report month");
     let store = site.store();
-    let report = pooled_app::report(store.as_ref(), year(), month(2)).expect("report");
+    let report = pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report");
     let pools = table_html(&html, "pools");
     for pool in &report.pools {
         let cells = row_cells(pools, &format!("href=\"/pools/2016-17/{}\"", pool.id));

@@ -9,8 +9,9 @@ use axum::http::{StatusCode, header};
 use common::*;
 use pooled_core::agreement::Agreement;
 use pooled_core::money::Money;
+use pooled_core::payments::EntryKind;
 use pooled_core::payments::{Instalment, schedule};
-use pooled_store::{AuditEntry, PaymentStatus};
+use pooled_store::{AuditEntry, PaymentEntry};
 
 on_both_backends!(
     the_payments_page_shows_every_instalment_and_the_totals,
@@ -24,7 +25,7 @@ on_both_backends!(
 );
 
 fn agreement(site: &Site) -> Agreement {
-    pooled_app::agreement(site.store().as_ref(), year()).expect("agreement")
+    pooled_app::agreement(site.store().as_ref(), &oxon()).expect("agreement")
 }
 
 fn partner(a: &Agreement, ix: usize) -> &str {
@@ -58,7 +59,9 @@ fn the_payments_page_shows_every_instalment_and_the_totals(site: Site) {
             i.due.to_string(),
             pounds(i.amount),
             String::new(),
-            String::new(),
+            pounds(Money::ZERO),
+            pounds(Money::ZERO),
+            pounds(Money::ZERO),
             // Every 2016-17 instalment fell due long before today, and none is paid.
             "Overdue".to_string(),
         ];
@@ -77,8 +80,8 @@ fn the_payments_page_shows_every_instalment_and_the_totals(site: Site) {
             .map(|i| i.amount)
             .sum();
         let (owed, nil) = (pounds(owed), pounds(Money::ZERO));
-        // Nothing raised or paid: all of it outstanding, and all of it overdue.
-        let expected = [from, to, &owed, &nil, &nil, &owed, &owed];
+        // Nothing raised or paid: nothing outstanding yet, but all of it overdue.
+        let expected = [from, to, &owed, &nil, &nil, &nil, &owed];
         assert_eq!(row_cells(totals, &format!(">{from}</th>")), expected, "{from} to {to}");
     }
     let all: Money = instalments.iter().map(|i| i.amount).sum();
@@ -93,6 +96,9 @@ fn the_payments_page_shows_every_instalment_and_the_totals(site: Site) {
     assert_eq!(xlsx.status, StatusCode::OK);
     let cells = xlsx_cells(&site, &xlsx.body, "totals");
     assert_eq!(cells.len(), 1 + 1 + 2 + 1, "title, header, a row per paying partner and the total");
+    // The balance between the two: nothing invoiced, so square.
+    let balances = table_html(&html, "balances");
+    assert_eq!(row_cells(balances, ">OCCG</th>"), ["OCCG", "OCC", &pounds(Money::ZERO)]);
     // One pool's instalments.
     let mh = site.get_as("viewer", "/payments/2016-17?pool=MH").text();
     let rows = table_html(&mh, "schedule").matches("id=\"instalment-").count();
@@ -109,44 +115,81 @@ fn a_finance_officer_records_an_instalment_raised_and_paid(site: Site) {
     let (ix, mh_m3) = index_of(&a, "MH", "OCC", 3);
     let form = site.get_as("occ-finance", "/payments/2016-17").text();
     assert!(form.contains(&format!("id=\"record-{ix}\"")), "the row has its form");
-    let fields =
-        [("pool", "MH"), ("from", "OCC"), ("month", "M3"), ("raised_on", "2016-05-20"), ("paid_on", "2016-06-01")];
+    let part = Money::from_pence(mh_m3.amount.pence() / 3);
+    let rest = mh_m3.amount - part;
+    // Raised, and paid in part.
+    let part_text = part.to_plain_string();
+    let fields = [
+        ("pool", "MH"),
+        ("from", "OCC"),
+        ("to", "OCCG"),
+        ("month", "M3"),
+        ("raised_on", "2016-05-20"),
+        ("paid_on", ""),
+        ("amount", ""),
+    ];
+    assert_eq!(site.post_as("occ-finance", "/payments/2016-17", &fields).status, StatusCode::SEE_OTHER);
+    let fields = [
+        ("pool", "MH"),
+        ("from", "OCC"),
+        ("to", "OCCG"),
+        ("month", "M3"),
+        ("paid_on", "2016-06-01"),
+        ("amount", &part_text),
+    ];
     let recorded = site.post_as("occ-finance", "/payments/2016-17", &fields);
     assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.text());
     let page = site.follow_as("occ-finance", &recorded);
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     let banner = format!(
-        "The MH instalment for M3 (June 2016) from OCC to OCCG, {}: raised on 2016-05-20, paid on 2016-06-01.",
-        pounds(mh_m3.amount)
+        "The MH instalment for M3 (June 2016) from OCC to OCCG, {}: raised on 2016-05-20, invoiced {}, paid {}, outstanding {}.",
+        pounds(mh_m3.amount),
+        pounds(mh_m3.amount),
+        pounds(part),
+        pounds(rest)
     );
     assert!(html.contains(&banner), "the banner names what was recorded: {html}");
     let row = row_cells(table_html(&html, "schedule"), &format!("id=\"instalment-{ix}\""));
-    assert_eq!(row[8], "Paid");
-    assert!(html.contains("value=\"2016-05-20\"") && html.contains("value=\"2016-06-01\""), "the dates in the row");
+    assert_eq!(
+        row[6..11],
+        // Due in 2016 and not paid in full: overdue by the clock of today.
+        ["2016-05-20".to_string(), pounds(mh_m3.amount), pounds(part), pounds(rest), "Overdue".into()]
+    );
+    // The other partner's finance officer may record too: the rest, the balance outstanding.
+    let fields = [("pool", "MH"), ("from", "OCC"), ("to", "OCCG"), ("month", "M3"), ("paid_on", "2016-06-10")];
+    let html = site.follow_as("occg-finance", &site.post_as("occg-finance", "/payments/2016-17", &fields)).text();
+    let row = row_cells(table_html(&html, "schedule"), &format!("id=\"instalment-{ix}\""));
+    assert_eq!(row[8..11], [pounds(mh_m3.amount), pounds(Money::ZERO), "Paid".into()]);
     let occ = row_cells(table_html(&html, "totals"), ">OCC</th>");
-    assert_eq!((occ[3].as_str(), occ[4].as_str()), (pounds(mh_m3.amount).as_str(), pounds(mh_m3.amount).as_str()));
+    assert_eq!(occ[3..6], [pounds(mh_m3.amount), pounds(mh_m3.amount), pounds(Money::ZERO)]);
     let store = site.store();
-    let date = |d: &str| Some(d.parse().expect("date"));
-    let expected = PaymentStatus {
+    let entry = |kind, on: &str, amount| PaymentEntry {
         pool: "MH".into(),
         from: "OCC".into(),
+        to: Some("OCCG".into()),
         month: month(3),
-        raised_on: date("2016-05-20"),
-        paid_on: date("2016-06-01"),
+        kind,
+        on: on.parse().expect("date"),
+        amount: Some(amount),
     };
-    assert_eq!(store.payments(year()).expect("payments"), [expected]);
-    let entry = store.audit_log().expect("log").into_iter().rfind(|e| e.action == "record-payment").expect("entry");
-    assert_eq!(entry.actor, "occ-finance");
-    assert_eq!(entry.subject, "payment 2016-17 MH from OCC M3");
-    // The other partner's finance officer may record it too: the CCG is paid.
-    let cleared = [("pool", "MH"), ("from", "OCC"), ("month", "M3"), ("raised_on", "2016-05-20"), ("paid_on", "")];
-    assert_eq!(site.post_as("occg-finance", "/payments/2016-17", &cleared).status, StatusCode::SEE_OTHER);
-    assert_eq!(store.payments(year()).expect("payments")[0].paid_on, None, "a correction clears the date");
+    assert_eq!(
+        store.payment_entries(&oxon()).expect("payments"),
+        [
+            entry(EntryKind::Invoice, "2016-05-20", mh_m3.amount),
+            entry(EntryKind::Payment, "2016-06-01", part),
+            entry(EntryKind::Payment, "2016-06-10", rest),
+        ]
+    );
+    let log = store.audit_log().expect("log");
+    let recordings: Vec<(&str, &str)> =
+        log.iter().filter(|e| e.action == "record-payment").map(|e| (e.actor.as_str(), e.subject.as_str())).collect();
+    let subject = "payment oxon-s75 2016-17 MH OCC to OCCG M3";
+    assert_eq!(recordings, [("occ-finance", subject), ("occ-finance", subject), ("occg-finance", subject)]);
 }
 
 fn payments_are_refused_to_viewers_budget_holders_and_forms_without_the_token(site: Site) {
-    let fields = [("pool", "OP"), ("from", "OCCG"), ("month", "M1"), ("raised_on", "2016-02-20"), ("paid_on", "")];
+    let fields = [("pool", "OP"), ("from", "OCCG"), ("to", "OCC"), ("month", "M1"), ("raised_on", "2016-02-20")];
     for user in ["viewer", "budget-holder"] {
         let page = site.post_as(user, "/payments/2016-17", &fields);
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{user}");
@@ -155,7 +198,7 @@ fn payments_are_refused_to_viewers_budget_holders_and_forms_without_the_token(si
     let session = site.session("manager");
     let page = site.post_raw(Some(&session.cookie), "/payments/2016-17", &fields);
     assert_eq!(page.status, StatusCode::FORBIDDEN, "no CSRF token");
-    assert!(site.store().payments(year()).expect("payments").is_empty(), "nothing stored");
+    assert!(site.store().payment_entries(&oxon()).expect("payments").is_empty(), "nothing stored");
 }
 
 fn statuses_are_as_at_the_day_in_england(mut site: Site) {
@@ -177,44 +220,74 @@ fn statuses_are_as_at_the_day_in_england(mut site: Site) {
 
 fn an_unscheduled_or_impossible_payment_is_shown_back(site: Site) {
     let a = agreement(&site);
-    site.session("manager"); // signing in is itself in the log
+    let (ix, m1) = index_of(&a, "OP", "OCCG", 1);
+    // Raised on 2016-03-10 for the instalment.
+    let raised = [("pool", "OP"), ("from", "OCCG"), ("to", "OCC"), ("month", "M1"), ("raised_on", "2016-03-10")];
+    assert_eq!(site.post_as("manager", "/payments/2016-17", &raised).status, StatusCode::SEE_OTHER);
+    let stored = site.store().payment_entries(&oxon()).expect("payments");
     let log = site.store().audit_log().expect("log").len();
-    let (ix, _) = index_of(&a, "OP", "OCCG", 1);
-    for (pool, from, raised, paid, says, field) in [
-        ("OP", "OCC", "2016-03-01", "", "no instalment from OCC to pool OP in M1 of 2016-17", "table-schedule".into()),
+    let over = (m1.amount + Money::from_pence(1)).to_plain_string();
+    let more = format!(
+        "a payment of {} is more than the {} outstanding on the instalment",
+        m1.amount + Money::from_pence(1),
+        m1.amount
+    );
+    // (from, raised, paid, amount, what is said, the field it links to)
+    let cases: [(&str, &str, &str, &str, &str, String); 5] = [
         (
-            "OP",
-            "OCCG",
-            "2016-03-10",
+            "OCC",
             "2016-03-01",
-            "the instalment cannot be paid on 2016-03-01, before it was raised on 2016-03-10",
-            format!("paid-{ix}"),
+            "",
+            "",
+            "no instalment from OCC to OCC in pool OP in M1 of 2016-17",
+            "table-schedule".into(),
         ),
         (
-            "OP",
+            "OCCG",
+            "",
+            "2016-03-01",
+            "",
+            "the instalment cannot be paid on 2016-03-01, before it was raised on 2016-03-10",
+            format!("raised-{ix}"),
+        ),
+        ("OCCG", "", "2016-03-20", &over, &more, format!("raised-{ix}")),
+        (
             "OCCG",
             "31/02/2016",
+            "",
             "",
             "Enter the date the instalment was raised as year-month-day",
             format!("raised-{ix}"),
         ),
-    ] {
+        ("OCCG", "", "2016-03-20", "lots", "Enter the amount in pounds and pence", format!("amount-{ix}")),
+    ];
+    for (from, raised, paid, amount, says, field) in cases {
         // `m01` is M1 as a person might type it: the refused row is still found.
-        let fields = [("pool", pool), ("from", from), ("month", "m01"), ("raised_on", raised), ("paid_on", paid)];
+        let fields = [
+            ("pool", "OP"),
+            ("from", from),
+            ("to", "OCC"),
+            ("month", "m01"),
+            ("raised_on", raised),
+            ("paid_on", paid),
+            ("amount", amount),
+        ];
         let page = site.post_as("manager", "/payments/2016-17", &fields);
-        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{pool} {from} {raised} {paid}");
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{from} {raised} {paid} {amount}");
         let html = page.text();
         assert!(html.contains("<title>Error: "));
         let summary = &html[html.find("govuk-error-summary").expect("an error summary")..];
         assert!(summary.contains(says), "{says}: {html}");
         assert!(summary.contains(&format!("href=\"#{field}\"")), "links to {field}");
         if from == "OCCG" {
-            assert!(html.contains(&format!("value=\"{raised}\"")), "kept to correct");
+            for sent in [raised, paid, amount].into_iter().filter(|v| !v.is_empty()) {
+                assert!(html.contains(&format!("value=\"{sent}\"")), "{sent} kept to correct");
+            }
         }
     }
     assert_eq!(site.get("/payments/2016-17").status, StatusCode::OK);
     let store = site.store();
-    assert!(store.payments(year()).expect("payments").is_empty(), "nothing stored");
+    assert_eq!(store.payment_entries(&oxon()).expect("payments"), stored, "nothing more stored");
     assert_eq!(store.audit_log().expect("log").len(), log, "nothing audited");
 }
 
@@ -246,7 +319,7 @@ fn as_listed(entries: &[&AuditEntry]) -> Vec<(i64, String, String)> {
 }
 
 fn the_audit_log_lists_entries_newest_first_and_filters_them(site: Site) {
-    let fields = [("pool", "OP"), ("from", "OCCG"), ("month", "M1"), ("raised_on", "2016-02-20"), ("paid_on", "")];
+    let fields = [("pool", "OP"), ("from", "OCCG"), ("to", "OCC"), ("month", "M1"), ("raised_on", "2016-02-20")];
     assert_eq!(site.post_as("occg-finance", "/payments/2016-17", &fields).status, StatusCode::SEE_OTHER);
     site.session("manager");
     let page = site.get("/audit");
@@ -258,7 +331,8 @@ fn the_audit_log_lists_entries_newest_first_and_filters_them(site: Site) {
     assert!(checked.contains(&format!("The audit log is intact: {} entries verified", log.len())));
     assert_eq!(listed(&html), as_listed(&newest_first(&log, |_| true)));
     let payment = table_html(&html, "audit");
-    assert!(payment.contains("raised_on=2016-02-20; paid_on=-"), "before and after on one line");
+    let (_, m1) = index_of(&agreement(&site), "OP", "OCCG", 1);
+    assert!(payment.contains(&format!("invoice=2016-02-20 {}", m1.amount.to_plain_string())), "what was recorded");
     // Filters, one at a time and together.
     let filters: [(&str, Keep); 4] = [
         ("?actor=occg-finance", |e| e.actor == "occg-finance"),
@@ -305,15 +379,17 @@ fn the_audit_log_pages_a_hundred_at_a_time(site: Site) {
     let mut store = site.store();
     let a = agreement(&site);
     for i in schedule(&a) {
-        let status = PaymentStatus {
+        let invoice = PaymentEntry {
             pool: i.pool.clone(),
             from: partner(&a, i.from).to_string(),
+            to: Some(partner(&a, i.to).to_string()),
             month: i.month,
-            raised_on: Some(i.due),
-            paid_on: None,
+            kind: EntryKind::Invoice,
+            on: i.due,
+            amount: Some(i.amount),
         };
         for _ in 0..5 {
-            store.record_payment(year(), &status, "clerk").expect("record");
+            store.record_payment(&oxon(), std::slice::from_ref(&invoice), "clerk").expect("record");
         }
     }
     site.session("manager");

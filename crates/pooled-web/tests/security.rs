@@ -231,6 +231,7 @@ fn names_with_html_and_sql_are_shown_escaped_and_stored_intact(site: Site) {
         role: Role::Viewer,
         partner: None,
         cost_centres: Vec::new(),
+        agreements: Vec::new(),
         password_hash: hash,
         disabled: false,
     };

@@ -55,8 +55,8 @@ fn overview_figures_are_the_engines(site: Site) {
     let html = page.text();
     assert!(html.contains("M2 (May 2016)"), "the report month defaults to the latest with actuals");
     let store = site.store();
-    let report = pooled_app::report(store.as_ref(), year(), month(2)).expect("report");
-    assert_eq!(report, pooled_app::report(store.as_ref(), year(), month(2)).expect("again"));
+    let report = pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report");
+    assert_eq!(report, pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("again"));
     for pool in &report.pools {
         let cells = row_cells(&html, &format!("href=\"/pools/2016-17/{}\"", pool.id));
         let f = &pool.figures;
@@ -72,7 +72,7 @@ fn overview_figures_are_the_engines(site: Site) {
     }
     // Another month, asked for.
     let m1 = site.get("/?year=2016-17&month=M1").text();
-    let report = pooled_app::report(store.as_ref(), year(), month(1)).expect("report");
+    let report = pooled_app::report(store.as_ref(), &oxon(), month(1)).expect("report");
     let op = row_cells(&m1, "href=\"/pools/2016-17/OP\"");
     assert_eq!(op[2], pounds(report.pools[0].figures.actual_to_date));
     assert_eq!(site.get("/?month=M13").status, StatusCode::BAD_REQUEST);
@@ -84,7 +84,7 @@ fn pool_page_has_the_report_charts_and_drill_down(site: Site) {
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     let store = site.store();
-    let report = pooled_app::report(store.as_ref(), year(), month(2)).expect("report");
+    let report = pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report");
     let op = &report.pools[0];
     let rows = op.flat_rows();
     // Every row of the engine's report, in order, with its figures.
@@ -116,7 +116,7 @@ fn pool_page_has_the_report_charts_and_drill_down(site: Site) {
 
 fn cost_centre_page_lists_its_ledger_rows(site: Site) {
     let store = site.store();
-    let rows = store.ledger_rows(year(), "OCC-OP01-001", 10_000).expect("rows");
+    let rows = store.ledger_rows(&oxon(), "OCC-OP01-001", 10_000).expect("rows");
     assert!(!rows.is_empty(), "the fixture posts to the busiest cost centre");
     let page = site.get("/pools/2016-17/OP/cost-centres/OCC-OP01-001");
     assert_eq!(page.status, StatusCode::OK);
@@ -172,7 +172,7 @@ fn settlement_page_is_the_year_end_on_the_ledger(site: Site) {
         assert_eq!(page.status, StatusCode::OK, "{uri}");
         let html = page.text();
         assert!(html.contains("Provisional"), "two months of twelve is not a final settlement");
-        let end = pooled_app::year_end(store.as_ref(), year(), &waived).expect("year end");
+        let end = pooled_app::year_end(store.as_ref(), &oxon(), &waived).expect("year end");
         for s in &end.settlements {
             let table = table_html(&html, &s.pool);
             for p in &s.partners {
@@ -196,8 +196,8 @@ fn settlement_page_is_the_year_end_on_the_ledger(site: Site) {
 /// The forecast outturn of every line at M2, as the what-if form starts from it.
 fn forecast_outturn(site: &Site) -> (Agreement, Outturn) {
     let store = site.store();
-    let agreement = pooled_app::agreement(store.as_ref(), year()).expect("agreement");
-    let report = pooled_app::report(store.as_ref(), year(), month(2)).expect("report");
+    let agreement = pooled_app::agreement(store.as_ref(), &oxon()).expect("agreement");
+    let report = pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report");
     let mut outturn = Outturn::on_budget(&agreement);
     for pool in &report.pools {
         for line in pool.segments.iter().flat_map(|s| &s.lines) {
@@ -294,7 +294,7 @@ fn what_if_names_each_invalid_amount(site: Site) {
 
 fn exports_parse_back(site: Site) {
     let store = site.store();
-    let report = pooled_app::report(store.as_ref(), year(), month(2)).expect("report");
+    let report = pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report");
     // The whole monthly report, as `pooled report --format csv` writes it.
     let csv = site.get("/?format=csv&table=report");
     assert_eq!(csv.status, StatusCode::OK);
@@ -327,7 +327,7 @@ fn exports_parse_back(site: Site) {
     assert_eq!(cells.len(), 1 + 1 + 12 + 1, "title, header, twelve months and the audit log's head");
     let ledger = site.get("/pools/2016-17/OP/cost-centres/OCC-OP01-001?format=csv&table=ledger");
     let rows = csv_rows(&ledger.body);
-    assert_eq!(rows.len() - 1, store.ledger_rows(year(), "OCC-OP01-001", 100_000).expect("rows").len());
+    assert_eq!(rows.len() - 1, store.ledger_rows(&oxon(), "OCC-OP01-001", 100_000).expect("rows").len());
     assert_eq!(site.get("/risk-share/2016-17?format=csv&table=nope").status, StatusCode::NOT_FOUND);
 }
 
@@ -455,7 +455,7 @@ fn published_figures_carry_the_audit_head_they_were_read_at(site: Site) {
     let xlsx = site.get("/?format=xlsx&table=report");
     assert_eq!(last_first_cell(&xlsx_cells(&site, &xlsx.body, "Summary")), line);
 
-    store.set_forecast(year(), month(2), "OCC-OP01-001", whole_pounds(1), "test").expect("forecast");
+    store.set_forecast(&oxon(), month(2), "OCC-OP01-001", whole_pounds(1), "test").expect("forecast");
     let changed = store.audit_head().expect("head");
     assert!(shown(&site.get("/").text(), &changed), "read again after a change to the records");
     // The settlement is read on each request, with the head of that moment.

@@ -23,7 +23,7 @@ on_both_backends!(
 );
 
 fn forecast_for(store: &dyn Store, code: &str) -> Option<Money> {
-    let forecasts = store.forecasts(year()).expect("forecasts");
+    let forecasts = store.forecasts(&oxon()).expect("forecasts");
     forecasts.iter().filter(|f| f.cost_centre == code && f.month == month(2)).map(|f| f.outturn).next_back()
 }
 
@@ -46,7 +46,7 @@ fn a_budget_holder_enters_a_forecast_for_their_cost_centre(site: Site) {
     let entry = store.audit_log().expect("log").pop().expect("an entry");
     assert_eq!((entry.actor.as_str(), entry.action.as_str()), ("budget-holder", "set-forecast"));
     // The report now forecasts the cost centre from the entry.
-    let report = pooled_app::report(store.as_ref(), year(), month(2)).expect("report");
+    let report = pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report");
     let row = report.pools[0]
         .segments
         .iter()
@@ -128,7 +128,7 @@ fn an_import_with_a_bad_row_lists_it_then_the_corrected_file_imports(site: Site)
     lines[4] = spoiled.join(",");
     let bad = lines.join("\n") + "\n";
     let store = site.store();
-    let imports_before = store.imports(year()).expect("imports").len();
+    let imports_before = store.imports(&oxon()).expect("imports").len();
     let fields = [("partner", "OCC"), ("period", "2016-06")];
     let started = site.upload_as("occ-finance", "/imports", &fields, ("occ-june.csv", bad.as_bytes()), true);
     let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
@@ -136,7 +136,7 @@ fn an_import_with_a_bad_row_lists_it_then_the_corrected_file_imports(site: Site)
     assert!(html.contains("Nothing was imported"), "{html}");
     let cells = row_cells(table_html(&html, "bad-rows"), ">5<");
     assert_eq!(cells[..2], ["5", header[amount_at].as_str()], "row and column of the bad amount");
-    assert_eq!(store.imports(year()).expect("imports").len(), imports_before, "nothing written");
+    assert_eq!(store.imports(&oxon()).expect("imports").len(), imports_before, "nothing written");
     // The bad rows download as CSV too.
     let csv = csv_rows(&site.get_as("occ-finance", &format!("{location}?format=csv&table=bad-rows")).body);
     assert_eq!(csv[1][0], "5");
@@ -145,7 +145,7 @@ fn an_import_with_a_bad_row_lists_it_then_the_corrected_file_imports(site: Site)
     let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
     let html = finished(&site, "occ-finance", &location);
     assert!(html.contains("Import complete"), "{html}");
-    let imports = store.imports(year()).expect("imports");
+    let imports = store.imports(&oxon()).expect("imports");
     let latest = imports.last().expect("an import");
     assert_eq!((latest.partner.as_str(), latest.period.to_string(), latest.rows), ("OCC", "2016-06".into(), 200));
     assert_eq!(latest.imported_by, "occ-finance");
@@ -166,7 +166,7 @@ fn imports_are_refused_to_other_partners_and_without_the_token(site: Site) {
         let page = site.upload_as(user, "/imports", &fields, ("occ.csv", &extract), csrf);
         assert_eq!(page.status, expected, "{user} csrf={csrf}");
     }
-    assert!(site.store().imports(year()).expect("imports").iter().all(|i| i.period.to_string() != "2016-06"));
+    assert!(site.store().imports(&oxon()).expect("imports").iter().all(|i| i.period.to_string() != "2016-06"));
     let form = site.get_as("occg-finance", "/imports/new").text();
     assert!(form.contains("<option value=\"OCCG\"") && !form.contains("<option value=\"OCC\""));
 }
@@ -216,7 +216,7 @@ fn exports_carry_no_formulas_and_cut_text_too_long_for_a_cell(site: Site) {
     let started = site.upload_as("occ-finance", "/imports", &fields, ("occ-june.csv", body.as_bytes()), true);
     let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
     assert!(finished(&site, "occ-finance", &location).contains("Import complete"));
-    let plan = site.store().plan(year()).expect("plan");
+    let plan = site.store().plan(&oxon()).expect("plan");
     let page = |code: &str, format: &str| {
         let pool = &plan.iter().find(|c| c.code == code).expect("planned").pool;
         site.get_as("occg-finance", &format!("/pools/2016-17/{pool}/cost-centres/{code}?format={format}&table=ledger"))

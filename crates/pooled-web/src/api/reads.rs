@@ -10,7 +10,6 @@ use axum::extract::{Path, Query, State};
 use pooled_app::Anchored;
 use pooled_app::json::{self, AuditLog, Forecasts, Imports, Month, Payments, Report, RiskShare, Text, YearEnd};
 use pooled_core::calendar::FiscalMonth;
-use pooled_core::payments::schedule;
 use pooled_core::risk_share::risk_share as share_of;
 use pooled_core::settlement::settle;
 use pooled_store::ImportOutcome;
@@ -45,15 +44,18 @@ pub async fn years(State(web): State<Arc<Web>>) -> ApiResult<Years> {
         .stores
         .run(move |store| {
             let mut years = Vec::new();
-            for year in store.financial_years()? {
-                let Some(stored) = store.agreement(year)? else { continue };
-                let agreement = shared.agreement(store, year)?;
+            let mut held = store.agreements()?;
+            held.sort_by(|a, b| {
+                (a.agreement.year, &a.agreement.agreement).cmp(&(b.agreement.year, &b.agreement.agreement))
+            });
+            for summary in held {
+                let agreement = shared.agreement_of(store, &summary.agreement)?;
                 years.push(YearAgreement {
-                    financial_year: Text(year),
-                    agreement_id: stored.agreement_id,
+                    financial_year: Text(summary.agreement.year),
+                    agreement_id: summary.agreement.agreement,
                     name: agreement.name().to_string(),
-                    version: stored.version,
-                    loaded_at: stored.loaded_at.to_string(),
+                    version: summary.version,
+                    loaded_at: summary.loaded_at.to_string(),
                 });
             }
             Ok(years)
@@ -148,14 +150,15 @@ pub async fn settlement(
                     "The {year} agreement has no rule `{unknown}` to waive; its rules are: {known}."
                 )));
             }
-            pooled_app::anchored(store, |store| pooled_app::year_end(store, year, &waived)).map_err(WebError::from)
+            let scope = shared.scope(store, year)?;
+            pooled_app::anchored(store, |store| pooled_app::year_end(store, &scope, &waived)).map_err(WebError::from)
         })
         .await?;
     let Anchored { value: end, head } = end;
-    Ok(Json(json::year_end(&end.settlements, &end.invoices, &head)))
+    Ok(Json(json::year_end(&end.agreement, &end.settlements, &end.invoices, &head)))
 }
 
-/// The payment schedule, with when each instalment was raised and paid.
+/// The payment schedule, with what is invoiced, paid and outstanding on each instalment.
 #[utoipa::path(
     get,
     path = "/api/{year}/payments",
@@ -166,9 +169,8 @@ pub async fn settlement(
 pub async fn payments(State(web): State<Arc<Web>>, Path(InYear { year }): Path<InYear>) -> ApiResult<Payments> {
     let year = parse_year(&year)?;
     let shared = Arc::clone(&web);
-    let (a, recorded) =
-        web.stores.run(move |store| Ok((shared.agreement(store, year)?, store.payments(year)?))).await?;
-    Ok(Json(json::payments(&a, &schedule(&a), &recorded)))
+    let (_, tracked) = web.stores.run(move |store| shared.payments(store, year)).await?;
+    Ok(Json(json::payments(&tracked)))
 }
 
 /// The forecasts entered for the year.
@@ -186,8 +188,7 @@ pub async fn forecasts(State(web): State<Arc<Web>>, Path(InYear { year }): Path<
         .stores
         .run(move |store| {
             // A year without an agreement is a 404, not an empty list.
-            shared.agreement(store, year)?;
-            Ok(store.forecasts(year)?)
+            Ok(store.forecasts(&shared.scope(store, year)?)?)
         })
         .await?;
     Ok(Json(json::forecasts(&forecasts)))
@@ -204,13 +205,7 @@ pub async fn forecasts(State(web): State<Arc<Web>>, Path(InYear { year }): Path<
 pub async fn imports(State(web): State<Arc<Web>>, Path(InYear { year }): Path<InYear>) -> ApiResult<Imports> {
     let year = parse_year(&year)?;
     let shared = Arc::clone(&web);
-    let imports = web
-        .stores
-        .run(move |store| {
-            shared.agreement(store, year)?;
-            Ok(store.imports(year)?)
-        })
-        .await?;
+    let imports = web.stores.run(move |store| Ok(store.imports(&shared.scope(store, year)?)?)).await?;
     Ok(Json(json::imports(&imports)))
 }
 

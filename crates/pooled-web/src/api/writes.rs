@@ -65,10 +65,12 @@ pub async fn set_forecast(
     let (Some(month), Some(outturn)) = (month, outturn) else { return Err(problems.into_error().into()) };
     actions::set_forecast(&web, &who, year, month, entry.cost_centre.clone(), outturn).await?;
     let code = entry.cost_centre;
+    let shared = Arc::clone(&web);
     let saved = web
         .stores
         .run(move |store| {
-            let saved = store.forecasts(year)?.into_iter().find(|f| f.month == month && f.cost_centre == code);
+            let scope = shared.scope(store, year)?;
+            let saved = store.forecasts(&scope)?.into_iter().find(|f| f.month == month && f.cost_centre == code);
             saved.ok_or_else(|| WebError::Internal("the forecast just saved cannot be read back".into()))
         })
         .await?;
@@ -83,22 +85,33 @@ pub struct PaymentEntry {
     pool: String,
     /// The paying partner's id.
     from: String,
+    /// The id of the partner paid: needed only when the paying partner pays more than one
+    /// in the pool.
+    #[serde(default)]
+    to: Option<String>,
     /// The instalment's month.
     #[schema(value_type = Month)]
     month: String,
-    /// When it was raised (invoiced).
+    /// When it was raised (invoiced): records its invoice.
     #[serde(default)]
     #[schema(value_type = Option<Day>)]
     raised_on: Option<String>,
-    /// When it was paid.
+    /// When a payment was received: records the payment.
     #[serde(default)]
     #[schema(value_type = Option<Day>)]
     paid_on: Option<String>,
+    /// The amount invoiced (by default the instalment) or paid (by default the balance
+    /// outstanding); with both dates, the invoice is paid in that amount.
+    #[serde(default)]
+    #[schema(value_type = Option<Amount>)]
+    amount: Option<String>,
 }
 
-/// Record when an instalment was raised and paid.
+/// Record an instalment's invoice, a payment on it, or both.
 ///
 /// Finance officers of either partner to the instalment may, as may the pool manager.
+/// Part payments add up; a payment before the invoice, or of more than is outstanding, is
+/// refused.
 #[utoipa::path(
     post,
     path = "/api/{year}/payments",
@@ -122,19 +135,12 @@ pub async fn record_payment(
     let mut date = |field: &str, text: Option<&str>| text.and_then(|t| problems.read(field, Date::parse_iso(t)));
     let (raised_on, paid_on) =
         (date("raised_on", entry.raised_on.as_deref()), date("paid_on", entry.paid_on.as_deref()));
+    let amount = entry.amount.as_deref().and_then(|a| problems.read("amount", Money::parse(a)));
     let (Some(month), false) = (month, problems.any()) else { return Err(problems.into_error().into()) };
-    let (pool, from) = (entry.pool.clone(), entry.from.clone());
-    actions::record_payment(&web, &who, year, PaymentRecord { pool, from, month, raised_on, paid_on }).await?;
-    let shared = Arc::clone(&web);
-    let saved = web
-        .stores
-        .run(move |store| {
-            let agreement = shared.agreement(store, year)?;
-            let instalment = pooled_app::scheduled_instalment(&agreement, &entry.pool, &entry.from, month)?;
-            Ok(json::payment(&agreement, &instalment, &store.payments(year)?))
-        })
-        .await?;
-    Ok(Json(saved))
+    let PaymentEntry { pool, from, to, .. } = entry;
+    let record = PaymentRecord { pool, from, to, month, raised_on, paid_on, amount };
+    let saved = actions::record_payment(&web, &who, year, record).await?;
+    Ok(Json(json::payment(&saved)))
 }
 
 /// The fields of a body that cannot be read, each named.

@@ -34,7 +34,8 @@ pub(crate) type Fields = Vec<(String, String)>;
 
 pub(crate) async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Records, WebError> {
     // Reading: a stored record the core refuses is the server's problem (500), not the reader's.
-    web.stores.run(move |store| Ok(pooled_app::board::records(store, year)?)).await
+    let shared = Arc::clone(web);
+    web.stores.run(move |store| Ok(pooled_app::board::records(store, &shared.scope(store, year)?)?)).await
 }
 
 /// `1 working day`, `3 working days`.
@@ -270,9 +271,12 @@ pub async fn schedule(
     let year = parse_year(&year)?;
     let date =
         governance::parse_date("date", get(&fields, "date").unwrap_or("")).map_err(|e| WebError::Invalid(vec![e]))?;
-    let actor = who.actor().to_string();
+    let (actor, shared) = (who.actor().to_string(), Arc::clone(&web));
     web.stores
-        .run(move |store| pooled_app::board::schedule_meeting(store, year, date, &actor).map_err(WebError::input))
+        .run(move |store| {
+            let scope = shared.scope(store, year)?;
+            pooled_app::board::schedule_meeting(store, &scope, date, &actor).map_err(WebError::input)
+        })
         .await?;
     Ok(Redirect::to(&format!("/board/{year}/meetings/{date}")).into_response())
 }
@@ -290,11 +294,12 @@ pub async fn change_register(
     let year = parse_year(&year)?;
     let (given, expected) = given(&fields)?;
     let change = RegisterChange::parse(get(&fields, "action").unwrap_or(""), &given).map_err(WebError::Invalid)?;
-    let actor = who.actor().to_string();
+    let (actor, shared) = (who.actor().to_string(), Arc::clone(&web));
     let on = web
         .stores
         .run(move |store| {
-            pooled_app::board::change_register(store, year, expected, change, &actor).map_err(WebError::input)
+            let scope = shared.scope(store, year)?;
+            pooled_app::board::change_register(store, &scope, expected, change, &actor).map_err(WebError::input)
         })
         .await?;
     Ok(Redirect::to(&format!("/board/{year}?on={on}")).into_response())
@@ -681,10 +686,11 @@ pub async fn edit_meeting(
     let date = Date::parse_iso(&date).map_err(|e| WebError::NotFound(format!("There is no meeting on {date}: {e}")))?;
     let (given, expected) = given(&fields)?;
     let change = MeetingChange::parse(get(&fields, "action").unwrap_or(""), &given).map_err(WebError::Invalid)?;
-    let actor = who.actor().to_string();
+    let (actor, shared) = (who.actor().to_string(), Arc::clone(&web));
     web.stores
         .run(move |store| {
-            pooled_app::board::change_meeting(store, year, date, expected, change, &actor).map_err(WebError::input)
+            let scope = shared.scope(store, year)?;
+            pooled_app::board::change_meeting(store, &scope, date, expected, change, &actor).map_err(WebError::input)
         })
         .await?;
     Ok(Redirect::to(&format!("/board/{year}/meetings/{date}")).into_response())

@@ -25,7 +25,7 @@ use pooled_files::{Cell, ColumnKind};
 use super::board::{self, visible, working_days};
 use super::{QueryPairs, get, month_label};
 use crate::auth::Identity;
-use crate::data::{Web, parse_year};
+use crate::data::{Web, loaded_years, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, cited};
 use crate::stores::blocking;
@@ -396,7 +396,7 @@ pub async fn deadlines(
     };
     let (years, mut rows) = web
         .stores
-        .run(move |store| Ok((store.financial_years()?, pooled_app::deadlines::deadlines_on(store, on)?)))
+        .run(move |store| Ok((loaded_years(store)?, pooled_app::deadlines::deadlines_on(store, on)?)))
         .await?;
     blocking(move || {
         if overdue_only {

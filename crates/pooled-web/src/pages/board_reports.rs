@@ -300,10 +300,11 @@ pub async fn change(
     let year = parse_year(&year)?;
     let (given, expected) = board::given(&fields)?;
     let change = ReportChange::parse(get(&fields, "action").unwrap_or(""), &given).map_err(WebError::Invalid)?;
-    let actor = who.actor().to_string();
+    let (actor, shared) = (who.actor().to_string(), Arc::clone(&web));
     web.stores
         .run(move |store| {
-            pooled_app::board::change_reports(store, year, expected, change, &actor).map_err(WebError::input)
+            let scope = shared.scope(store, year)?;
+            pooled_app::board::change_reports(store, &scope, expected, change, &actor).map_err(WebError::input)
         })
         .await?;
     Ok(Redirect::to(&format!("/board/{year}/reports")).into_response())

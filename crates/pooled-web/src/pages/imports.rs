@@ -18,7 +18,7 @@ use pooled_store::{ImportOutcome, ImportRecord};
 use super::{QueryPairs, get};
 use crate::access::{self, Write};
 use crate::auth::Identity;
-use crate::data::{Web, parse_year};
+use crate::data::{Web, loaded_years, parse_year};
 use crate::error::WebError;
 use crate::imports::{self, ImportJob, JobState, bad_row};
 use crate::layout::{self, Nav, Section, pounds};
@@ -38,8 +38,9 @@ pub async fn new(
     let loaded = web
         .stores
         .run(move |store| {
-            let Some(year) = asked.or(store.financial_years()?.last().copied()) else { return Ok(None) };
-            Ok(Some((shared.agreement(store, year)?, store.imports(year)?)))
+            let Some(year) = asked.or(loaded_years(store)?.last().copied()) else { return Ok(None) };
+            let scope = shared.scope(store, year)?;
+            Ok(Some((shared.agreement_of(store, &scope)?, store.imports(&scope)?)))
         })
         .await?;
     let Some((agreement, records)) = loaded else {

@@ -14,7 +14,7 @@ use pooled_files::{Cell, ColumnKind};
 
 use super::{QueryPairs, get, month_chooser, month_label};
 use crate::auth::Identity;
-use crate::data::{Web, YearData, parse_month, parse_year};
+use crate::data::{Web, YearData, loaded_years, parse_month, parse_year};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section};
 use crate::stores::blocking;
@@ -32,7 +32,7 @@ pub async fn page(
     let (years, data) = web
         .stores
         .run(move |store| {
-            let years = store.financial_years()?;
+            let years = loaded_years(store)?;
             let Some(year) = year.or_else(|| years.last().copied()) else { return Ok((years, None)) };
             Ok((years, Some(shared.year(store, year)?)))
         })

@@ -357,7 +357,7 @@ pub async fn cost_centre(
         .stores
         .run(move |store| {
             let data = shared.year(store, year)?;
-            let ledger = store.ledger_rows(year, &wanted, limit)?;
+            let ledger = store.ledger_rows(&shared.scope(store, year)?, &wanted, limit)?;
             Ok((data, ledger))
         })
         .await?;

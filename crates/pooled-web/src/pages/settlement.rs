@@ -1,6 +1,6 @@
 //! `/settlement/{year}`: the year-end settlement on the ledger: every pool's
 //! variance split part by part, each with its rule, line and clause, and the invoices
-//! that settle each pool with its host. Clawbacks waived by recorded decision are
+//! that settle each pool with its host, net of the instalments invoiced and unpaid. Clawbacks waived by recorded decision are
 //! chosen with `?waive=RULE`.
 
 use std::sync::Arc;
@@ -38,15 +38,16 @@ pub async fn page(
         .stores
         .run(move |store| {
             pooled_app::anchored(store, |store| {
-                let agreement = shared.agreement(store, year)?;
+                let scope = shared.scope(store, year)?;
+                let agreement = shared.agreement_of(store, &scope)?;
                 // Only the agreement's own rules can be waived; anything else in the query
                 // is ignored rather than silently "waived".
                 let waived: Vec<String> =
                     asked.into_iter().filter(|id| rule_ids(&agreement).any(|r| r == id)).collect();
-                let end = pooled_app::year_end(store, year, &waived)?;
-                let mut imported: Vec<FiscalMonth> = store.imports(year)?.iter().map(|i| i.period.month).collect();
+                let end = pooled_app::year_end(store, &scope, &waived)?;
+                let mut imported: Vec<FiscalMonth> = store.imports(&scope)?.iter().map(|i| i.period.month).collect();
                 imported.dedup();
-                let closed = store.closed_periods(year)?.len();
+                let closed = store.closed_periods(&scope)?.len();
                 Ok::<_, WebError>((end, imported, closed))
             })
         })
@@ -83,6 +84,11 @@ pub async fn page(
             "partner, lead and aligned lines to their lead commissioner, underspend clawbacks and unagreed savings "
             "are taken out, and the rest is shared by the risk share. Each part below cites its clause of the "
             "agreement, or names its rule where the agreement gives none."
+            }
+            p class="govuk-body" {
+                "Each invoice settles a pool between two partners in one payment: the settlement between them, net of "
+                "the pool's instalments invoiced and not yet paid between them either way (see the "
+                a class="govuk-link" href={ "/payments/" (year) } { "payments page" } ")."
             }
             @match (imported.first(), imported.last()) {
                 (Some(first), Some(last)) if imported.len() < 12 || closed < 12 => {
@@ -144,17 +150,32 @@ fn rule_ids(a: &Agreement) -> impl Iterator<Item = &str> {
     a.pools().iter().flat_map(|p| p.rules.iter().map(|r| r.id.as_str()))
 }
 
+/// Each invoice with what it nets off: the settlement between the pair, and the pool's
+/// instalments invoiced and unpaid between them.
 fn invoices_table(a: &Agreement, invoices: &[Invoice]) -> Table {
     let columns = vec![
         column("Pool", ColumnKind::Text),
         column("Payer", ColumnKind::Text),
         column("Payee", ColumnKind::Text),
         column("Amount", ColumnKind::Money),
+        column("Nets off", ColumnKind::Text),
     ];
-    let id = |ix: usize| text(a.partners()[ix].id.clone());
+    let body = |ix| a.body_at_year_end(ix).id;
     let rows = invoices
         .iter()
-        .map(|i| Row::new(vec![text(i.pool.clone()), id(i.payer), id(i.payee), Cell::Money(i.amount)]))
+        .map(|i| {
+            let parts: Vec<String> = (i.parts.iter())
+                .map(|p| format!("{}: {} owes {} {}", p.kind.words(), body(p.payer), body(p.payee), pounds(p.amount)))
+                .collect();
+            Row::new(vec![
+                text(i.pool.clone()),
+                text(i.payer_body.id.clone()),
+                text(i.payee_body.id.clone()),
+                Cell::Money(i.amount),
+                text(parts.join("; ")),
+            ])
+        })
         .collect();
-    Table { id: "invoices".into(), caption: "Invoices to settle each pool with its host".into(), columns, rows }
+    let caption = "Invoices to settle each pool, net of instalments invoiced and unpaid".into();
+    Table { id: "invoices".into(), caption, columns, rows }
 }

@@ -17,7 +17,7 @@ use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
 use pooled_files::{GenOptions, Span, gen_ledger, gen_plan, write_plan_csv};
-use pooled_store::{NewUser, PostgresStore, Role, SqliteStore, Store};
+use pooled_store::{AgreementYear, NewUser, PostgresStore, Role, SqliteStore, Store};
 use pooled_web::Web;
 use tower::ServiceExt;
 
@@ -74,6 +74,11 @@ pub fn postgres_url() -> String {
 
 pub fn year() -> FinancialYear {
     FinancialYear::parse("2016-17").expect("year")
+}
+
+/// The example agreement's year, as the store keeps its records.
+pub fn oxon() -> AgreementYear {
+    AgreementYear::new("oxon-s75", year())
 }
 
 pub fn month(n: u32) -> FiscalMonth {
@@ -218,6 +223,7 @@ pub fn accounts() -> Vec<NewUser> {
         role,
         partner: partner.map(str::to_string),
         cost_centres: cost_centres.iter().map(|c| c.to_string()).collect(),
+        agreements: Vec::new(),
         password_hash: hash.clone(),
         disabled: false,
     };
@@ -278,13 +284,14 @@ pub fn populate(store: &mut dyn Store, text: &str, dir: &std::path::Path) {
     pooled_app::load_agreement(store, "agreement.toml", text, "test").expect("load agreement");
     let (agreement, _) = Agreement::parse(text).expect("valid");
     let year = agreement.financial_year();
+    let key = pooled_app::agreement_year(&agreement);
     let plan = gen_plan(&agreement, 3, 1);
     let plan_file = dir.join("plan.csv");
     write_plan_csv(std::fs::File::create(&plan_file).expect("create"), &plan).expect("write plan");
-    pooled_app::load_plan(store, year, &plan_file, "test").expect("load plan");
+    pooled_app::load_plan(store, &key, &plan_file, "test").expect("load plan");
     for (partner, preset) in [("OCC", "unit4"), ("OCCG", "oracle")] {
         let mapping = Mapping::preset(preset).expect("preset");
-        store.save_mapping(partner, &mapping, "test").expect("mapping");
+        store.save_mapping(agreement.id(), partner, &mapping, "test").expect("mapping");
         let codes: Vec<String> = plan.iter().filter(|c| c.partner == partner).map(|c| c.code.clone()).collect();
         if codes.is_empty() {
             continue; // a partner with no cost centres in this year's plan posts nothing
@@ -296,8 +303,14 @@ pub fn populate(store: &mut dyn Store, text: &str, dir: &std::path::Path) {
             options.seed = u64::from(m);
             let file = dir.join(format!("{partner}-{m}.csv"));
             gen_ledger(&options, std::fs::File::create(&file).expect("create")).expect("generate");
-            let request =
-                pooled_app::ImportRequest { partner, period, path: &file, mapping: mapping.clone(), actor: "test" };
+            let request = pooled_app::ImportRequest {
+                agreement: agreement.id(),
+                partner,
+                period,
+                path: &file,
+                mapping: mapping.clone(),
+                actor: "test",
+            };
             pooled_app::import_ledger(store, &request, &mut |_, _| {}).expect("import");
         }
     }
@@ -305,7 +318,7 @@ pub fn populate(store: &mut dyn Store, text: &str, dir: &std::path::Path) {
         store.create_user(&account, "test").expect("account");
     }
     let first = &plan[0];
-    store.set_forecast(year, month(2), &first.code, first.budget + whole_pounds(150_000), "test").expect("forecast");
+    store.set_forecast(&key, month(2), &first.code, first.budget + whole_pounds(150_000), "test").expect("forecast");
 }
 
 /// A response, its body as text.
@@ -494,7 +507,7 @@ impl Site {
 
 /// A generated extract of OCC's M3, as its ERP (unit4) writes it.
 pub fn occ_m3_extract(site: &Site) -> Vec<u8> {
-    let plan = site.store().plan(year()).expect("plan");
+    let plan = site.store().plan(&oxon()).expect("plan");
     let codes: Vec<String> = plan.iter().filter(|c| c.partner == "OCC").map(|c| c.code.clone()).collect();
     let period = Period { year: year(), month: month(3) };
     let mut options = GenOptions::new(Mapping::preset("unit4").expect("preset"), Span::Period(period), codes);
