@@ -142,6 +142,20 @@ DROP TABLE payment;"
     };
 }
 
+/// Migration 8, the same on both backends: a version of an agreement records the day it
+/// takes effect (a yyyymmdd integer; NULL for the first version and for one restating the
+/// year from its start), who approved it (NULL when not said) and how many payment
+/// entries its year held when it was loaded (those before the migration, none: they all
+/// restate their year).
+macro_rules! versions_approved {
+    () => {
+        "ALTER TABLE agreement ADD COLUMN effective INTEGER;
+ALTER TABLE agreement ADD COLUMN approved_by TEXT;
+ALTER TABLE agreement ADD COLUMN payments_recorded BIGINT NOT NULL DEFAULT 0;
+"
+    };
+}
+
 pub(crate) const SQLITE: &[&str] = &[
     // 1: the first schema.
     r#"
@@ -431,6 +445,8 @@ CREATE TABLE user_agreement (
     ),
     // 7: payments as entries with amounts.
     payment_entries_from_payments!("INTEGER PRIMARY KEY"),
+    // 8: each version's effective day and approval.
+    versions_approved!(),
 ];
 
 pub(crate) const POSTGRES: &[&str] = &[
@@ -659,6 +675,8 @@ CREATE TABLE user_agreement (
     ),
     // 7: as SQLite's.
     payment_entries_from_payments!("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
+    // 8: as SQLite's.
+    versions_approved!(),
 ];
 
 fn too_new(found: i64, known: usize) -> StoreError {
