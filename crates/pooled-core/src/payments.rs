@@ -157,25 +157,27 @@ fn is_kept(instalment: &Instalment, fixed: &[FiscalMonth], effective: Date) -> b
 
 /// The year's instalments across the versions of its agreement, in the latest version's
 /// order, under its partners' indices. Each version with an effective day re-profiles the
-/// instalments of the one before ([`reprofile`]): those `fixed` (invoiced or paid: asked
-/// by pool, paying partner's id and month) or due before the day stay exactly as they
-/// were, and the rest, with the due dates and bodies of the new version, share what is
-/// left of each partner's new contribution. A partner that starts paying with the
+/// instalments of the one before ([`reprofile`]): those fixed when it was made (invoiced
+/// or paid: `fixed(v, pool, paying partner's id, month)` for `versions[v]`) or due before
+/// the day stay exactly as they were, and the rest, with the due dates and bodies of the
+/// new version, share what is left of each partner's new contribution. A partner that starts paying with the
 /// variation owed nothing before it; one that stops has a new contribution of nothing. A
 /// version without an effective day restates the year from its start.
 pub fn schedule_across(
     versions: &[Version],
-    fixed: &dyn Fn(&str, &str, FiscalMonth) -> bool,
+    fixed: &dyn Fn(usize, &str, &str, FiscalMonth) -> bool,
 ) -> Result<Vec<Instalment>, ReprofileError> {
     let Some((first, later)) = versions.split_first() else {
         return Ok(Vec::new());
     };
     let mut year = schedule(first.agreement);
     let mut current = first.agreement;
-    for version in later {
+    for (v, version) in (1..).zip(later) {
         year = match version.effective {
             None => schedule(version.agreement),
-            Some(effective) => vary(current, &year, version.agreement, effective, fixed)?,
+            Some(effective) => {
+                vary(current, &year, version.agreement, effective, &|pool, from, month| fixed(v, pool, from, month))?
+            }
         };
         current = version.agreement;
     }

@@ -128,19 +128,20 @@ impl Plan {
         Ok((plan, warnings))
     }
 
-    /// This plan taking over from `previous` in `from`, the month a variation takes effect:
-    /// each cost centre keeps its monthly budgets before `from` as `previous` had them
-    /// (nothing, for a cost centre it did not have), and the rest of its budget is spread
+    /// This plan taking over from the one before in `from`, the month a variation takes
+    /// effect: each cost centre keeps its monthly budgets before `from` as `previous` (its
+    /// profile in the plan before, by code) had them (nothing, for a cost centre it did
+    /// not have), and the rest of its budget is spread
     /// over the months from `from` in proportion to its own profile for them (equally when
     /// those months are not all zero or more with some above zero). So each profile still
     /// sums to its budget, and the budget to date of a month before the variation is what
     /// it was.
-    pub fn taking_over(mut self, previous: &Plan, from: FiscalMonth) -> Plan {
+    pub fn taking_over(mut self, previous: &dyn Fn(&str) -> Option<[Money; 12]>, from: FiscalMonth) -> Plan {
         let first = from.number() as usize - 1;
         for cc in &mut self.cost_centres {
             let mut profile = [Money::ZERO; 12];
-            if let Some(old) = previous.cost_centre(&cc.code) {
-                profile[..first].copy_from_slice(&old.profile[..first]);
+            if let Some(old) = previous(&cc.code) {
+                profile[..first].copy_from_slice(&old[..first]);
             }
             let rest = cc.budget - profile[..first].iter().sum();
             let weights: Option<Vec<u64>> = cc.profile[first..].iter().map(|m| u64::try_from(m.pence()).ok()).collect();

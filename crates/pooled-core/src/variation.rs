@@ -18,15 +18,14 @@ pub struct Version<'a> {
     pub effective: Option<Date>,
 }
 
-/// The month from which the latest of `versions` sets the budgets: the month its effective
-/// day falls in, M1 when it takes effect from the start of the year.
-pub fn budgets_from(versions: &[Version]) -> FiscalMonth {
-    let first = FiscalMonth::new(1).expect("M1");
-    match versions.last() {
-        Some(Version { agreement, effective: Some(day) }) if *day > agreement.financial_year().first_day() => {
-            FiscalMonth::containing(*day)
+impl Version<'_> {
+    /// The month from which this version sets the budgets: the month its effective day
+    /// falls in, M1 when it takes effect from the start of the year.
+    pub fn budgets_from(&self) -> FiscalMonth {
+        match self.effective {
+            Some(day) if day > self.agreement.financial_year().first_day() => FiscalMonth::containing(day),
+            _ => FiscalMonth::new(1).expect("M1"),
         }
-        _ => first,
     }
 }
 
