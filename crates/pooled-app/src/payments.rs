@@ -26,10 +26,8 @@ pub fn scheduled_instalment(
     month: FiscalMonth,
 ) -> Result<Instalment> {
     let names = |partner: PartnerIx, body: &str, name: &str| agreement.partners()[partner].id == name || body == name;
-    let of_month: Vec<&Instalment> = schedule
-        .iter()
-        .filter(|i| i.pool == pool && i.month == month && names(i.from, &i.payer.id, from))
-        .collect();
+    let of_month: Vec<&Instalment> =
+        schedule.iter().filter(|i| i.pool == pool && i.month == month && names(i.from, &i.payer.id, from)).collect();
     let year = agreement.financial_year();
     let matching: Vec<&Instalment> =
         of_month.into_iter().filter(|i| to.is_none_or(|to| names(i.to, &i.payee.id, to))).collect();

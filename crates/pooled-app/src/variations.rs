@@ -86,9 +86,8 @@ pub fn load_agreement(
         // The year's instalments must still add up to each partner's new contribution.
         let mut all: Vec<Version> = versions.iter().map(LoadedVersion::version).collect();
         all.push(Version { agreement: &agreement, effective: approval.effective });
-        let recorded: Vec<usize> = (versions.iter().map(|v| v.recorded()))
-            .chain(std::iter::once(entries.len()))
-            .collect();
+        let recorded: Vec<usize> =
+            (versions.iter().map(|v| v.recorded())).chain(std::iter::once(entries.len())).collect();
         schedule_across(&all, &fixed_by(&entries, &recorded)).map_err(|e| refused(e.to_string()))?;
         let changes = Diff::between(&current.agreement, &agreement).words().join("\n");
         let outcome = store.load_agreement(&key, text, &changes, approval, actor)?;
@@ -179,7 +178,10 @@ pub fn variations(store: &dyn Store, key: &AgreementYear) -> Result<Vec<VersionR
 
 /// Whether an instalment (pool, paying partner's id, month) is fixed at the variation
 /// that `recorded[v]` entries came before: anything was recorded against it by then.
-fn fixed_by<'a>(entries: &'a [PaymentEntry], recorded: &'a [usize]) -> impl Fn(usize, &str, &str, FiscalMonth) -> bool + 'a {
+fn fixed_by<'a>(
+    entries: &'a [PaymentEntry],
+    recorded: &'a [usize],
+) -> impl Fn(usize, &str, &str, FiscalMonth) -> bool + 'a {
     move |version, pool, from, month| {
         let before = recorded.get(version).copied().unwrap_or(entries.len()).min(entries.len());
         entries[..before].iter().any(|e| e.pool == pool && e.from == from && e.month == month)

@@ -287,7 +287,11 @@ pub fn variations(key: &pooled_store::AgreementYear, records: &[pooled_app::Vers
             (None, 1) => "the first version, from the start of the year".to_string(),
             (None, _) => "restates the year from its start".to_string(),
         };
-        let approved = stored.approval.approved_by.as_deref().map_or("approval not recorded".into(), |a| format!("approved by {a}"));
+        let approved = stored
+            .approval
+            .approved_by
+            .as_deref()
+            .map_or("approval not recorded".into(), |a| format!("approved by {a}"));
         out.push_str(&format!(
             "\nVersion {}, loaded {} by {}: {effective}; {approved}\n",
             stored.version, stored.loaded_at, stored.loaded_by

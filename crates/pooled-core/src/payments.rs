@@ -160,9 +160,10 @@ fn is_kept(instalment: &Instalment, fixed: &[FiscalMonth], effective: Date) -> b
 /// instalments of the one before ([`reprofile`]): those fixed when it was made (invoiced
 /// or paid: `fixed(v, pool, paying partner's id, month)` for `versions[v]`) or due before
 /// the day stay exactly as they were, and the rest, with the due dates and bodies of the
-/// new version, share what is left of each partner's new contribution. A partner that starts paying with the
-/// variation owed nothing before it; one that stops has a new contribution of nothing. A
-/// version without an effective day restates the year from its start.
+/// new version, share what is left of each partner's new contribution; a contribution
+/// left as it was keeps its amounts. A partner that starts paying with the variation owed
+/// nothing before it; one that stops has a new contribution of nothing. A version without
+/// an effective day restates the year from its start.
 pub fn schedule_across(
     versions: &[Version],
     fixed: &dyn Fn(usize, &str, &str, FiscalMonth) -> bool,
@@ -211,7 +212,9 @@ fn vary(
         }
         let fixed = months_fixed(&k);
         let contribution: Money = group.iter().map(|i| i.amount).sum();
-        let varied = reprofile(&before, &fixed, contribution, effective)?;
+        // A contribution the variation leaves as it was keeps its instalments as they were.
+        let unchanged = before.iter().map(|i| i.amount).sum::<Money>() == contribution;
+        let varied = if unchanged { before.clone() } else { reprofile(&before, &fixed, contribution, effective)? };
         for ((was, now), terms) in before.iter().zip(&varied).zip(group) {
             debug_assert_eq!(was.month, terms.month);
             out.push(if is_kept(was, &fixed, effective) {

@@ -419,7 +419,8 @@ fn a_payment_is_recorded_and_listed(site: Api) {
     let token = token_for(&site, "occg-finance");
     let a = agreement(&site);
     let record = |body: Value| call(&site, Method::POST, "/api/2016-17/payments", Some(&token), Some(&body));
-    let instalment = pooled_app::scheduled_instalment(&a, &schedule(&a), "OP", "OCCG", None, month(1)).expect("instalment");
+    let instalment =
+        pooled_app::scheduled_instalment(&a, &schedule(&a), "OP", "OCCG", None, month(1)).expect("instalment");
     let (amount, part) = (instalment.amount, Money::from_pence(instalment.amount.pence() / 4));
     let plain = |m: Money| m.to_plain_string();
     // Raised and paid in part in one go, then the rest: part payments add up.
@@ -525,7 +526,9 @@ fn the_settlement_nets_off_instalments_unpaid_on_the_page_and_in_the_api(site: A
         assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     }
     let a = agreement(&site);
-    let amount = |m: u32| pooled_app::scheduled_instalment(&a, &schedule(&a), "OP", "OCCG", None, month(m)).expect("scheduled").amount;
+    let amount = |m: u32| {
+        pooled_app::scheduled_instalment(&a, &schedule(&a), "OP", "OCCG", None, month(m)).expect("scheduled").amount
+    };
     let unpaid = amount(11) + amount(12) - Money::parse("100").expect("amount");
     let after = op(&get_json(&site, "/api/2016-17/settlement", &token)).expect("OP settles");
     let parts = after["parts"].as_array().expect("parts");

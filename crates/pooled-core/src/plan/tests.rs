@@ -147,7 +147,8 @@ fn a_plan_taking_over_in_a_month_keeps_the_months_before_it() {
         ),
     ];
     for (row, from, expected) in cases {
-        let plan = profiled(&[row]).taking_over(&|code| before.cost_centre(code).map(|c| c.profile), FiscalMonth::new(from).unwrap());
+        let plan = profiled(&[row])
+            .taking_over(&|code| before.cost_centre(code).map(|c| c.profile), FiscalMonth::new(from).unwrap());
         let cc = &plan.cost_centres()[0];
         assert_eq!(cc.profile.map(Money::pence), expected, "{row} from M{from}");
         assert_eq!(cc.profile.iter().sum::<Money>(), cc.budget);

@@ -188,9 +188,19 @@ fn the_risk_share_before_and_after_is_given_for_every_pool() {
 #[test]
 fn budgets_change_from_the_month_a_version_takes_effect() {
     let a = parse(BASE);
-    let cases = [(None, 1), (Some("2016-10-01"), 7), (Some("2016-10-15"), 7), (Some("2017-03-31"), 12), (Some("2016-04-01"), 1)];
+    let cases = [
+        (None, 1),
+        (Some("2016-10-01"), 7),
+        (Some("2016-10-15"), 7),
+        (Some("2017-03-31"), 12),
+        (Some("2016-04-01"), 1),
+    ];
     for (effective, month) in cases {
-        assert_eq!(Version { agreement: &a, effective: effective.map(day) }.budgets_from().number(), month, "{effective:?}");
+        assert_eq!(
+            Version { agreement: &a, effective: effective.map(day) }.budgets_from().number(),
+            month,
+            "{effective:?}"
+        );
     }
 }
 
@@ -207,7 +217,8 @@ fn a_variation_effective_1_october_keeps_the_six_paid_and_adds_up_to_the_new_con
     let old = parse(OXFORDSHIRE);
     // The CCG's contribution to Older People rises by £1,200,000.
     let new = parse(&OXFORDSHIRE.replace("OCCG = \"85,206,000\"", "OCCG = \"86,406,000\""));
-    let paid = |_: usize, pool: &str, from: &str, month: FiscalMonth| pool == "OP" && from == "OCCG" && month.number() <= 6;
+    let paid =
+        |_: usize, pool: &str, from: &str, month: FiscalMonth| pool == "OP" && from == "OCCG" && month.number() <= 6;
     let versions =
         [Version { agreement: &old, effective: None }, Version { agreement: &new, effective: Some(day("2016-10-01")) }];
     let year = schedule_across(&versions, &paid).unwrap();
@@ -284,4 +295,28 @@ fn partners_who_start_or_stop_paying_with_a_variation() {
         &nothing,
     );
     assert!(matches!(got, Err(ReprofileError::Overpaid { ref payer, .. }) if payer == "NHS"), "{got:?}");
+}
+
+#[test]
+fn what_was_invoiced_under_a_variation_stays_through_the_next() {
+    let one = parse(BASE);
+    let two = varied(&[("NHS = \"900\"", "NHS = \"1,500\"")]);
+    let three = varied(&[("NHS = \"900\"", "NHS = \"1,200\"")]);
+    // M6 (due 1 August) was invoiced after the second version, at its amount; the third,
+    // from 1 August, keeps it though it is not due before its day.
+    let invoiced = |v: usize, _: &str, from: &str, month: FiscalMonth| v == 2 && from == "NHS" && month.number() == 6;
+    let v = |a, effective: &str| Version { agreement: a, effective: Some(day(effective)) };
+    let versions = [Version { agreement: &one, effective: None }, v(&two, "2016-07-01"), v(&three, "2016-08-01")];
+    let year = amounts(&schedule_across(&versions, &invoiced).unwrap(), &three, "P", "NHS");
+    let second = amounts(&schedule_across(&versions[..2], &invoiced).unwrap(), &two, "P", "NHS");
+    assert_eq!(year[..6], second[..6]);
+    assert_eq!(year.iter().sum::<i64>(), 170_000);
+    // A version that leaves a contribution as it was leaves its instalments alone, the
+    // pence over in March included.
+    let renamed = varied(&[("name = \"BCF\"", "name = \"Better Care Fund\"")]);
+    let same = [Version { agreement: &one, effective: None }, v(&renamed, "2016-11-01")];
+    assert_eq!(
+        amounts(&schedule_across(&same, &invoiced).unwrap(), &renamed, "P", "NHS"),
+        amounts(&schedule(&one), &one, "P", "NHS")
+    );
 }
