@@ -179,7 +179,8 @@ pool = [{ id = "P", name = "Pooled", host = "LA", kind = "pooled", line = [
     fn an_instalment_is_keyed_by_its_payee_when_a_partner_pays_two_holders() {
         let (agreement, _) = Agreement::parse(TWO_HOLDERS).expect("valid");
         let mut store = SqliteStore::open_in_memory().expect("store");
-        crate::load_agreement(&mut store, "two.toml", TWO_HOLDERS, &Default::default(), "ann").expect("loaded");
+        crate::load_agreement(&mut store, "two.toml", TWO_HOLDERS, &Default::default(), "ann", |_| Ok(()))
+            .expect("loaded");
         let ambiguous =
             record_payment(&mut store, &agreement, record("P", "DC", None, Some("2024-04-01"), None), "ann", |_, _| {
                 Ok(())

@@ -235,7 +235,7 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
             let text = crate::read(&agreement)?;
             let file = agreement.display().to_string();
             let approval = Approval { effective, approved_by };
-            let loaded = pooled_app::load_agreement(store, &file, &text, &approval, actor).map_err(app)?;
+            let loaded = pooled_app::load_agreement(store, &file, &text, &approval, actor, |_| Ok(())).map_err(app)?;
             crate::warn_lines(&loaded.warnings);
             Ok(match loaded.outcome {
                 LoadOutcome::Loaded { version } => format!("{file}: loaded as version {version}\n"),

@@ -234,7 +234,7 @@ fn create_demo(path: &Path) -> Result<(), Failure> {
     let work = TempDir::new()?;
     let mut budget_holder = Vec::new();
     for (file, text) in AGREEMENTS {
-        pooled_app::load_agreement(store, file, text, &Default::default(), ACTOR).map_err(app)?;
+        pooled_app::load_agreement(store, file, text, &Default::default(), ACTOR, |_| Ok(())).map_err(app)?;
         let (agreement, _) = Agreement::parse(text).map_err(|_| Failure::Input(vec![format!("{file}: invalid")]))?;
         let key = pooled_app::agreement_year(&agreement);
         for (partner, layout) in [("OCC", "unit4"), ("OCCG", "oracle")] {

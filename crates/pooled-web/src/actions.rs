@@ -6,10 +6,11 @@
 
 use std::sync::Arc;
 
-use pooled_app::{ForecastEntry, PaymentRecord};
+use pooled_app::{ForecastEntry, Loaded, PaymentRecord};
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::money::Money;
 use pooled_core::payments::TrackedInstalment;
+use pooled_store::Approval;
 
 use crate::access::{self, Write};
 use crate::auth::Identity;
@@ -56,6 +57,26 @@ pub async fn record_payment(
             let agreement = shared.agreement(store, year)?;
             pooled_app::record_payment(store, &agreement, record, &actor, |from, to| {
                 access::check(&user, Write::RecordPayment { from, to })
+            })
+            .map_err(WebError::input)
+        })
+        .await
+}
+
+/// Loads an agreement file, or a variation of one with the day it takes effect and who
+/// approved it; the pool manager and administrators may, for the agreements they act in.
+pub async fn load_agreement(
+    web: &Arc<Web>,
+    who: &Identity,
+    file: String,
+    text: String,
+    approval: Approval,
+) -> Result<Loaded, WebError> {
+    let (user, actor) = (who.user.clone(), who.actor().to_string());
+    web.stores
+        .run(move |store| {
+            pooled_app::load_agreement(store, &file, &text, &approval, &actor, |key| {
+                access::check(&user, Write::LoadAgreement { agreement: &key.agreement })
             })
             .map_err(WebError::input)
         })

@@ -181,13 +181,17 @@ impl Web {
         let read = pooled_app::anchored(store, |store| {
             let stamp = store.last_change()?;
             let agreement = self.agreement_of(store, &scope)?;
+            let version = store.agreement(&scope)?.ok_or_else(|| no_agreement(year))?;
+            let budgets_from = pooled_app::budgets_from(&agreement, &version);
             let plan = pooled_app::plan(store, &agreement)?;
-            Ok::<_, WebError>((stamp, agreement, plan, pooled_app::ledger_figures(store, &scope)?))
+            Ok::<_, WebError>((stamp, agreement, budgets_from, plan, pooled_app::ledger_figures(store, &scope)?))
         })?;
-        let (stamp, agreement, plan, figures) = read.value;
+        let (stamp, agreement, budgets_from, plan, figures) = read.value;
         let pooled_app::LedgerFigures { actuals, forecasts, rows, latest } = figures;
         let reports = Default::default();
-        let data = Arc::new(YearData { agreement, plan, actuals, forecasts, rows, latest, head: read.head, reports });
+        let head = read.head;
+        let data =
+            Arc::new(YearData { agreement, budgets_from, plan, actuals, forecasts, rows, latest, head, reports });
         self.years.lock().unwrap_or_else(|e| e.into_inner()).insert(scope, (stamp, Arc::clone(&data)));
         Ok(data)
     }
@@ -207,6 +211,8 @@ pub fn no_agreement(year: FinancialYear) -> WebError {
 
 pub struct YearData {
     pub agreement: Arc<Agreement>,
+    /// The month its current version's budgets are in force from in reports.
+    pub budgets_from: FiscalMonth,
     pub plan: Plan,
     pub actuals: Actuals,
     pub forecasts: Forecasts,
@@ -226,8 +232,8 @@ impl YearData {
     pub fn report(&self, month: FiscalMonth) -> Arc<MonthlyReport> {
         let slot = &self.reports[month.number() as usize - 1];
         Arc::clone(slot.get_or_init(|| {
-            let m1 = FiscalMonth::new(1).expect("M1");
-            Arc::new(monthly_report(&self.agreement, &self.plan, &self.actuals, &self.forecasts, month, m1))
+            let (agreement, plan) = (&self.agreement, &self.plan);
+            Arc::new(monthly_report(agreement, plan, &self.actuals, &self.forecasts, month, self.budgets_from))
         }))
     }
 

@@ -22,6 +22,7 @@ pub enum Section {
     Forecasts,
     Imports,
     Payments,
+    Variations,
     Board,
     Audit,
 }
@@ -83,6 +84,7 @@ pub fn page(title: &str, nav: &Nav, breadcrumbs: &[(String, String)], content: M
             (Section::Forecasts, "Forecasts", format!("/forecasts/{y}")),
             (Section::Imports, "Import ledger", "/imports/new".to_string()),
             (Section::Payments, "Payments", format!("/payments/{y}")),
+            (Section::Variations, "Variations", format!("/variations/{y}")),
             (Section::Board, "Board", format!("/board/{y}")),
             (Section::Audit, "Audit log", "/audit".to_string()),
         ],

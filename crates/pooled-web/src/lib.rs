@@ -100,6 +100,8 @@ impl Routes {
             .signed_in(M::GET, "/imports/{id}", imports::progress)
             .signed_in(M::GET, "/payments/{year}", payments::page)
             .signed_in(M::POST, "/payments/{year}", payments::record)
+            .signed_in(M::GET, "/variations/{year}", variations::page)
+            .signed_in(M::POST, "/variations/{year}", variations::load)
             .signed_in(M::GET, "/audit", audit::page)
             .signed_in(M::GET, "/account/tokens", tokens::page)
             .signed_in(M::POST, "/account/tokens", tokens::create)

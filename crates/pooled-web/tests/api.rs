@@ -250,10 +250,20 @@ fn reads_have_the_command_lines_shapes(site: Api) {
     let forecasts = get_json(&site, "/api/2016-17/forecasts", &token);
     assert_eq!(forecasts, as_json(pooled_app::json::forecasts(&store.forecasts(&oxon()).expect("forecasts"))));
     assert_eq!(forecasts["forecasts"].as_array().expect("list").len(), 1, "the fixture's one forecast");
+    let variations = get_json(&site, "/api/2016-17/variations", &token);
+    let records = pooled_app::variations(store.as_ref(), &oxon()).expect("versions");
+    assert_eq!(variations, as_json(pooled_app::json::variations(&oxon(), &records)));
+    assert_eq!(variations["versions"][0]["effective"], Value::Null, "the first version, from the start");
     let imports = get_json(&site, "/api/2016-17/imports", &token);
     assert_eq!(imports, as_json(pooled_app::json::imports(&store.imports(&oxon()).expect("imports"))));
     assert_eq!(imports["imports"].as_array().expect("list").len(), 4, "two months for each partner");
-    for uri in ["/api/2030-31/forecasts", "/api/2030-31/imports", "/api/2030-31/payments", "/api/x/risk-share"] {
+    for uri in [
+        "/api/2030-31/forecasts",
+        "/api/2030-31/imports",
+        "/api/2030-31/payments",
+        "/api/2030-31/variations",
+        "/api/x/risk-share",
+    ] {
         assert_error(&call(&site, Method::GET, uri, Some(&token), None), StatusCode::NOT_FOUND, "");
     }
 }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use pooled_app::Anchored;
-use pooled_app::json::{self, AuditLog, Forecasts, Imports, Month, Payments, Report, RiskShare, Text, YearEnd};
+use pooled_app::json::{
+    self, AuditLog, Forecasts, Imports, Month, Payments, Report, RiskShare, Text, Variations, YearEnd,
+};
 use pooled_core::calendar::FiscalMonth;
 use pooled_core::risk_share::risk_share as share_of;
 use pooled_core::settlement::settle;
@@ -171,6 +173,28 @@ pub async fn payments(State(web): State<Arc<Web>>, Path(InYear { year }): Path<I
     let shared = Arc::clone(&web);
     let (_, tracked) = web.stores.run(move |store| shared.payments(store, year)).await?;
     Ok(Json(json::payments(&tracked)))
+}
+
+/// Every version of the year's agreement, oldest first: the day it takes effect, who
+/// approved it, what it changed and each pool's risk share before and after.
+#[utoipa::path(
+    get,
+    path = "/api/{year}/variations",
+    operation_id = "variations",
+    params(InYear),
+    responses((status = 200, description = "The agreement's versions.", body = Variations), NotFound),
+)]
+pub async fn variations(State(web): State<Arc<Web>>, Path(InYear { year }): Path<InYear>) -> ApiResult<Variations> {
+    let year = parse_year(&year)?;
+    let shared = Arc::clone(&web);
+    let answer = web
+        .stores
+        .run(move |store| {
+            let key = shared.scope(store, year)?;
+            Ok::<_, WebError>(json::variations(&key, &pooled_app::variations(store, &key)?))
+        })
+        .await?;
+    Ok(Json(answer))
 }
 
 /// The forecasts entered for the year.

@@ -281,7 +281,8 @@ pub fn scratch(name: &str) -> PathBuf {
 /// The agreement, a plan of three cost centres per partner per line, M1 and M2 of ledger
 /// for both partners, and one forecast entered at M2.
 pub fn populate(store: &mut dyn Store, text: &str, dir: &std::path::Path) {
-    pooled_app::load_agreement(store, "agreement.toml", text, &Default::default(), "test").expect("load agreement");
+    pooled_app::load_agreement(store, "agreement.toml", text, &Default::default(), "test", |_| Ok(()))
+        .expect("load agreement");
     let (agreement, _) = Agreement::parse(text).expect("valid");
     let year = agreement.financial_year();
     let key = pooled_app::agreement_year(&agreement);
