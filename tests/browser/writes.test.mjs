@@ -151,6 +151,8 @@ test('a budget holder enters a forecast for one of their cost centres', async ()
 
     const outturn = 123_456_78;
     await form.locator('input[name="outturn"]').fill(plainPounds(outturn));
+    // Six months in, the cost centre may have spent more than this: confirm it is meant.
+    await form.locator('input[name="confirm_below_actual"]').check();
     await submit(page, 'Save forecast', form);
     assert.equal(await errorSummary(page), '', 'the forecast is accepted');
     // Shown as money, or kept in the form's field.

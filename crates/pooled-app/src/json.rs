@@ -17,9 +17,12 @@ use pooled_core::payments::{Instalment, TrackedInstalment};
 use pooled_core::percent::Percent;
 use pooled_core::report::{self, MonthlyReport};
 use pooled_core::risk_share::RiskShare as Shares;
+use pooled_core::savings::{DeliveryBasis as Basis, SavingDelivery, SavingFigure, cite};
 use pooled_core::settlement::{Invoice as Owed, InvoicePartKind, PartRule, PoolSettlement};
 use pooled_core::variation;
-use pooled_store::{AgreementYear, AuditEntry as Logged, AuditHead, Forecast as Entered, ImportRecord};
+use pooled_store::{AgreementYear, AuditEntry as Logged, AuditHead, Forecast as Entered, ImportRecord, SavingRecord};
+
+use crate::SavingState;
 use serde::{Serialize, Serializer};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::{KnownFormat, RefOr};
@@ -537,6 +540,61 @@ pub struct PoolReport {
     pub rows: Vec<ReportRow>,
     /// Each partner's share of the forecast variance if the year ended as forecast.
     pub risk_impact: Vec<PartnerTotal>,
+    /// The pool's savings without an agreed delivery strategy, with what the forecast
+    /// risk impact takes each to deliver, and why.
+    pub savings: Vec<ReportSaving>,
+}
+
+/// An unagreed saving as the monthly report's forecast takes it.
+#[derive(Serialize, ToSchema)]
+pub struct ReportSaving {
+    /// The saving's id.
+    pub id: String,
+    /// The body, at the end of the month, of the partner that moved it into the pool and
+    /// funds any shortfall.
+    pub partner: String,
+    /// The line's id.
+    pub line: String,
+    /// The saving the pool's budget counts on.
+    pub amount: Amount,
+    /// What the forecast takes it to deliver.
+    pub delivery: Amount,
+    pub basis: DeliveryBasis,
+    /// The month the forecast taken was made in; null unless `basis` is `forecast`.
+    #[schema(required = true)]
+    pub forecast_made_in: Option<Month>,
+    /// `amount - delivery`, or nothing when it delivers in full: what the partner funds.
+    pub shortfall: Amount,
+}
+
+/// Where a report's figure for a saving's delivery comes from.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeliveryBasis {
+    /// What it delivered, recorded at the year's end (the M12 report takes it).
+    Delivered,
+    /// The latest forecast of its delivery, made in the month or before.
+    Forecast,
+    /// None recorded: assumed delivered in full, so no shortfall is forecast.
+    AssumedInFull,
+}
+
+fn report_saving(report: &MonthlyReport, d: &SavingDelivery) -> ReportSaving {
+    let (basis, made_in) = match d.basis {
+        Basis::Delivered => (DeliveryBasis::Delivered, None),
+        Basis::Forecast(month) => (DeliveryBasis::Forecast, Some(Text(month))),
+        Basis::AssumedInFull => (DeliveryBasis::AssumedInFull, None),
+    };
+    ReportSaving {
+        id: d.saving.clone(),
+        partner: report.bodies[d.partner].id.clone(),
+        line: d.line.clone(),
+        amount: d.amount.into(),
+        delivery: d.delivery.into(),
+        basis,
+        forecast_made_in: made_in,
+        shortfall: d.shortfall().into(),
+    }
 }
 
 /// A line's forecast variance needs an action plan from this amount or this percentage of
@@ -587,6 +645,9 @@ pub struct ReportRow {
     /// The clause an action plan is needed under (or the rule in words); null when none is.
     #[schema(required = true)]
     pub action_plan: Option<String>,
+    /// A cost centre's forecast entered below its actual to date, and confirmed as meant;
+    /// false on every total.
+    pub confirmed_below_actual: bool,
 }
 
 /// A row's place in the report.
@@ -659,13 +720,15 @@ pub fn report(report: &MonthlyReport, head: &AuditHead) -> Report {
                         forecast_basis: f.basis.into(),
                         needs_action_plan: f.needs_action_plan(),
                         action_plan: f.action_plan.map(|flag| report.cite(flag).to_string()),
+                        confirmed_below_actual: f.confirmed_below_actual,
                     }
                 })
                 .collect();
             let risk_impact = (pool.risk_impact.partners.iter())
                 .map(|p| PartnerTotal { id: p.body.id.clone(), total: p.total.into() })
                 .collect();
-            PoolReport { id: pool.id.clone(), name: pool.name.clone(), rows, risk_impact }
+            let savings = pool.savings.iter().map(|d| report_saving(report, d)).collect();
+            PoolReport { id: pool.id.clone(), name: pool.name.clone(), rows, risk_impact, savings }
         })
         .collect();
     Report {
@@ -930,6 +993,8 @@ pub struct Forecast {
     /// The cost centre's code.
     pub cost_centre: String,
     pub outturn: Amount,
+    /// Entered below the cost centre's actual to date, and confirmed as meant.
+    pub confirmed_below_actual: bool,
     /// The username that entered it.
     pub entered_by: String,
     /// When (UTC, ISO 8601).
@@ -948,6 +1013,7 @@ pub fn forecast(f: &Entered) -> Forecast {
         month: f.month.into(),
         cost_centre: f.cost_centre.clone(),
         outturn: f.outturn.into(),
+        confirmed_below_actual: f.confirmed_below_actual,
         entered_by: f.entered_by.clone(),
         entered_at: f.entered_at.to_string(),
     }
@@ -956,6 +1022,87 @@ pub fn forecast(f: &Entered) -> Forecast {
 /// A year's forecasts.
 pub fn forecasts(forecasts: &[Entered]) -> Forecasts {
     Forecasts { forecasts: forecasts.iter().map(forecast).collect() }
+}
+
+// ---- unagreed savings ----
+
+/// The agreement's savings without an agreed delivery strategy, with what is recorded of
+/// each: `GET /api/{year}/savings`.
+#[derive(Serialize, ToSchema)]
+pub struct Savings {
+    pub savings: Vec<Saving>,
+}
+
+/// A saving moved into a pool without an agreed delivery strategy, with its forecasts
+/// and what it delivered: `pooled saving --json`, `POST /api/{year}/savings`.
+#[derive(Serialize, ToSchema)]
+pub struct Saving {
+    /// The saving's id.
+    pub id: String,
+    /// The pool's id.
+    pub pool: String,
+    /// The line's id.
+    pub line: String,
+    /// The id of the body, at the end of the year, of the partner that moved it into the
+    /// pool and funds any shortfall.
+    pub partner: String,
+    pub amount: Amount,
+    /// The clause of the agreement on its shortfall, or the rule in words.
+    pub clause: String,
+    /// Forecasts of what it delivers in the year, by the month made in.
+    pub forecasts: Vec<SavingForecast>,
+    /// What it delivered; null until recorded, and the year cannot be settled until then.
+    #[schema(required = true)]
+    pub delivered: Option<RecordedAmount>,
+}
+
+/// A forecast of what a saving delivers in the year, made in a month.
+#[derive(Serialize, ToSchema)]
+pub struct SavingForecast {
+    /// The month it was made in.
+    pub month: Month,
+    #[serde(flatten)]
+    pub recorded: RecordedAmount,
+}
+
+/// An amount as recorded, by whom and when.
+#[derive(Serialize, ToSchema)]
+pub struct RecordedAmount {
+    pub amount: Amount,
+    /// The username that recorded it.
+    pub entered_by: String,
+    /// When (UTC, ISO 8601).
+    pub entered_at: String,
+}
+
+fn recorded(r: &SavingRecord) -> RecordedAmount {
+    RecordedAmount { amount: r.amount.into(), entered_by: r.entered_by.clone(), entered_at: r.entered_at.to_string() }
+}
+
+/// A saving with what is recorded of it.
+pub fn saving(a: &Agreement, state: &SavingState) -> Saving {
+    let s = state.saving;
+    let forecasts = (state.forecasts.iter())
+        .filter_map(|r| match r.figure {
+            SavingFigure::Forecast(month) => Some(SavingForecast { month: month.into(), recorded: recorded(r) }),
+            SavingFigure::Delivered => None,
+        })
+        .collect();
+    Saving {
+        id: s.id.clone(),
+        pool: state.pool.id.clone(),
+        line: state.pool.lines[s.line].id.clone(),
+        partner: a.body_at_year_end(s.by).id,
+        amount: s.amount.into(),
+        clause: cite(s),
+        forecasts,
+        delivered: state.delivered.as_ref().map(recorded),
+    }
+}
+
+/// Every saving with what is recorded of it.
+pub fn savings(a: &Agreement, states: &[SavingState]) -> Savings {
+    Savings { savings: states.iter().map(|s| saving(a, s)).collect() }
 }
 
 /// A year's ledger imports, replaced ones too: `GET /api/{year}/imports`.

@@ -13,12 +13,14 @@ mod file_name;
 pub mod json;
 pub mod password;
 mod payments;
+mod savings;
 mod variations;
 
 pub use anchored::{Anchored, HEAD_LABEL, anchored, head_line};
 pub use export::{head_row, report_table, report_workbook};
 pub use file_name::{MAX_FILE_NAME_BYTES, extract_file_name};
 pub use payments::{PaymentRecord, payments, record_payment, scheduled_instalment, tracked_payments};
+pub use savings::{SavingEntry, SavingState, record_saving, saving_records, saving_states};
 pub use variations::{Loaded, LoadedVersion, VersionRecord, budgets_from, load_agreement, variations, year_schedule};
 
 use std::collections::HashMap;
@@ -31,7 +33,8 @@ use pooled_core::diagnostic::Diagnostic;
 use pooled_core::ledger::{BadRows, DateFormat, LedgerRow, Mapping, Period, RowError, RowReader};
 use pooled_core::money::{Money, Tally};
 use pooled_core::plan::{CostCentre, Plan};
-use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
+use pooled_core::report::{Actuals, EnteredForecast, Forecasts, MonthlyReport, check_forecast, monthly_report};
+use pooled_core::savings::{SavingRecords, set_delivered};
 use pooled_core::settlement::{Invoice, Outturn, PoolSettlement, invoices, settle};
 use pooled_files::{FileError, ReadOptions, Record, TableReader};
 use pooled_store::{
@@ -48,6 +51,9 @@ pub enum AppError {
     Forbidden(String),
     /// What the caller named (a meeting on a day) is not recorded.
     NotFound(String),
+    /// The records lack what the work needs (what an unagreed saving delivered, for the
+    /// year-end settlement): each line names it.
+    Incomplete(Vec<String>),
     Store(StoreError),
 }
 
@@ -60,7 +66,7 @@ impl From<StoreError> for AppError {
 impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            AppError::Input(lines) => f.write_str(&lines.join("\n")),
+            AppError::Input(lines) | AppError::Incomplete(lines) => f.write_str(&lines.join("\n")),
             AppError::Forbidden(what) | AppError::NotFound(what) => f.write_str(what),
             AppError::Store(e) => write!(f, "{e}"),
         }
@@ -291,18 +297,22 @@ pub struct ForecastEntry<'a> {
     pub month: FiscalMonth,
     pub cost_centre: &'a str,
     pub outturn: Money,
+    /// The person confirms a forecast below the cost centre's actual to date as meant.
+    pub confirm_below_actual: bool,
 }
 
-/// Enters a forecast: the cost centre must be in the year's plan, and `allowed` (the
-/// caller's rule on who may, given the cost centre with its partner) must let it. The
-/// store refuses a closed month and writes the audit entry with the change.
+/// Enters a forecast: the cost centre must be in the year's plan, `allowed` (the
+/// caller's rule on who may, given the cost centre with its partner) must let it, and a
+/// forecast below the cost centre's actual to date at the month is taken only when
+/// confirmed, and stored as confirmed. The store refuses a closed month and writes the
+/// audit entry with the change.
 pub fn set_forecast(
     store: &mut dyn Store,
     entry: &ForecastEntry,
     actor: &str,
     allowed: impl FnOnce(&StoredCostCentre) -> Result<(), String>,
 ) -> Result<()> {
-    let ForecastEntry { agreement, month, cost_centre, outturn } = *entry;
+    let ForecastEntry { agreement, month, cost_centre, outturn, confirm_below_actual } = *entry;
     let planned = store.plan(agreement)?.into_iter().find(|c| c.code == cost_centre).ok_or_else(|| {
         AppError::Input(vec![format!(
             "cost centre `{cost_centre}` is not in the {} plan of {}",
@@ -310,7 +320,18 @@ pub fn set_forecast(
         )])
     })?;
     allowed(&planned).map_err(AppError::Forbidden)?;
-    Ok(store.set_forecast(agreement, month, cost_centre, outturn, actor)?)
+    // A closed month refuses any forecast, below the actual to date or not (the store
+    // checks again as it writes).
+    let period = Period { year: agreement.year, month };
+    if store.closed_periods(agreement)?.contains(&period) {
+        return Err(StoreError::PeriodClosed(period).into());
+    }
+    let actuals = store.actuals(agreement)?.into_iter();
+    let actual_to_date: Money =
+        actuals.filter(|a| a.cost_centre == cost_centre && a.month <= month).map(|a| a.amount).sum();
+    let below = check_forecast(cost_centre, month, outturn, actual_to_date, confirm_below_actual)
+        .map_err(|e| AppError::Input(vec![e]))?;
+    Ok(store.set_forecast(agreement, month, cost_centre, outturn, below, actor)?)
 }
 
 /// How an import went, for the caller to show; `progress` is called now and then with
@@ -614,19 +635,27 @@ impl RowChecker {
     }
 }
 
-/// A year's ledger figures as the core's report wants them, with how many ledger rows
-/// each cost centre has by month and the latest month with any.
+/// A year's ledger figures as the core's report wants them (with what is recorded of
+/// unagreed savings), with how many ledger rows each cost centre has by month and the
+/// latest month with any.
 pub struct LedgerFigures {
     pub actuals: Actuals,
     pub forecasts: Forecasts,
+    pub savings: SavingRecords,
     pub rows: HashMap<String, [u64; 12]>,
     pub latest: Option<FiscalMonth>,
 }
 
-/// One read of the store's per-cost-centre sums and forecasts for an agreement's year.
+/// One read of the store's per-cost-centre sums, forecasts and savings for an agreement's
+/// year.
 pub fn ledger_figures(store: &dyn Store, key: &AgreementYear) -> Result<LedgerFigures> {
-    let mut figures =
-        LedgerFigures { actuals: Actuals::new(), forecasts: Forecasts::new(), rows: HashMap::new(), latest: None };
+    let mut figures = LedgerFigures {
+        actuals: Actuals::new(),
+        forecasts: Forecasts::new(),
+        savings: saving_records(store, key)?,
+        rows: HashMap::new(),
+        latest: None,
+    };
     // The year's figures are one input: bounded, so every sum the report makes is exact.
     let mut tally = Tally::default();
     let mut count = |amount: Money| {
@@ -645,7 +674,8 @@ pub fn ledger_figures(store: &dyn Store, key: &AgreementYear) -> Result<LedgerFi
     }
     for f in store.forecasts(key)? {
         count(f.outturn)?;
-        figures.forecasts.insert((f.cost_centre, f.month), f.outturn);
+        let entered = EnteredForecast { outturn: f.outturn, confirmed_below_actual: f.confirmed_below_actual };
+        figures.forecasts.insert((f.cost_centre, f.month), entered);
     }
     Ok(figures)
 }
@@ -655,12 +685,13 @@ pub fn report(store: &dyn Store, key: &AgreementYear, month: FiscalMonth) -> Res
     let (agreement, stored) = current(store, key)?;
     let plan = plan(store, &agreement)?;
     let f = ledger_figures(store, key)?;
-    Ok(monthly_report(&agreement, &plan, &f.actuals, &f.forecasts, month, budgets_from(&agreement, &stored)))
+    let from = budgets_from(&agreement, &stored);
+    Ok(monthly_report(&agreement, &plan, &f.actuals, &f.forecasts, &f.savings, month, from))
 }
 
 /// The year-end settlement from the ledger: each line's outturn is the sum of its cost
-/// centres' actuals for the year; its invoices net off the instalments invoiced and
-/// unpaid between the partners.
+/// centres' actuals for the year, and each unagreed saving delivered what is recorded; its
+/// invoices net off the instalments invoiced and unpaid between the partners.
 pub struct YearEnd {
     pub agreement: Agreement,
     pub outturn: Outturn,
@@ -668,10 +699,12 @@ pub struct YearEnd {
     pub invoices: Vec<Invoice>,
 }
 
+/// Settles the agreement's year on the ledger; refused, naming each, while an unagreed
+/// saving has no delivered amount recorded.
 pub fn year_end(store: &dyn Store, key: &AgreementYear, waived: &[String]) -> Result<YearEnd> {
     let agreement = agreement(store, key)?;
     let plan = plan(store, &agreement)?;
-    let actuals = ledger_figures(store, key)?.actuals;
+    let LedgerFigures { actuals, savings, .. } = ledger_figures(store, key)?;
     let mut outturn = Outturn::on_budget(&agreement);
     for (p, pool) in agreement.pools().iter().enumerate() {
         for (l, line) in pool.lines.iter().enumerate() {
@@ -688,6 +721,7 @@ pub fn year_end(store: &dyn Store, key: &AgreementYear, waived: &[String]) -> Re
     for rule in waived {
         outturn.waive(rule);
     }
+    set_delivered(&mut outturn, &agreement, &savings).map_err(AppError::Incomplete)?;
     let settlements = settle(&agreement, &outturn);
     let invoices = invoices(&agreement, &settlements, &payments(store, &agreement)?);
     Ok(YearEnd { agreement, outturn, settlements, invoices })

@@ -5,10 +5,11 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
-use pooled_app::{Anchored, AppError, ForecastEntry, ImportRequest, PaymentRecord};
+use pooled_app::{Anchored, AppError, ForecastEntry, ImportRequest, PaymentRecord, SavingEntry};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
+use pooled_core::savings::SavingFigure;
 use pooled_store::{AgreementYear, Approval, AuditHead, ImportOutcome, LoadOutcome, Store};
 
 use crate::report;
@@ -137,6 +138,34 @@ pub enum DbCommand {
         cost_centre: String,
         #[arg(long, value_parser = Money::parse, allow_hyphen_values = true)]
         outturn: Money,
+        /// Enter it although it is below the cost centre's actual to date (refunds or
+        /// credits still to come); the report marks it.
+        #[arg(long)]
+        confirm_below_actual: bool,
+    },
+    /// Record what a saving moved into a pool without an agreed delivery strategy will
+    /// deliver (a forecast made in a month) or delivered (at the year's end).
+    #[command(group = clap::ArgGroup::new("figure").required(true).args(["forecast", "delivered"]))]
+    Saving {
+        #[arg(long, value_parser = FinancialYear::parse)]
+        year: FinancialYear,
+        #[command(flatten)]
+        which: Which,
+        /// The saving's id in the agreement.
+        #[arg(long)]
+        id: String,
+        /// The forecast of its delivery for the year, made in --month.
+        #[arg(long, value_parser = Money::parse, allow_hyphen_values = true, requires = "month")]
+        forecast: Option<Money>,
+        /// The month the forecast is made in.
+        #[arg(long, value_parser = FiscalMonth::parse, requires = "forecast")]
+        month: Option<FiscalMonth>,
+        /// What it delivered in the year.
+        #[arg(long, value_parser = Money::parse, allow_hyphen_values = true)]
+        delivered: Option<Money>,
+        /// Print the saving with everything recorded of it, as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// The monthly finance report: budget, actual, forecast and variance of every line.
     Report {
@@ -216,7 +245,7 @@ pub fn store_error(e: pooled_store::StoreError) -> Failure {
 
 pub fn app(e: AppError) -> Failure {
     match e {
-        AppError::Input(lines) => Failure::Input(lines),
+        AppError::Input(lines) | AppError::Incomplete(lines) => Failure::Input(lines),
         AppError::Forbidden(what) | AppError::NotFound(what) => Failure::Input(vec![what]),
         AppError::Store(e) => store_error(e),
     }
@@ -327,12 +356,37 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
             store.close_period(&key.agreement, period, actor).map_err(store_error)?;
             Ok(format!("period {period} of {} is closed\n", key.agreement))
         }
-        DbCommand::Forecast { year, which, month, cost_centre, outturn } => {
+        DbCommand::Forecast { year, which, month, cost_centre, outturn, confirm_below_actual } => {
             let key = which.resolve(store, year)?;
             // Whoever can open the database may enter any forecast: no access rule here.
-            let entry = ForecastEntry { agreement: &key, month, cost_centre: &cost_centre, outturn };
+            let entry =
+                ForecastEntry { agreement: &key, month, cost_centre: &cost_centre, outturn, confirm_below_actual };
             pooled_app::set_forecast(store, &entry, actor, |_| Ok(())).map_err(app)?;
             Ok(format!("forecast outturn for {cost_centre} in {key} {month}: {outturn}\n"))
+        }
+        DbCommand::Saving { year, which, id, forecast, month, delivered, json } => {
+            let (figure, amount) = match (forecast, month, delivered) {
+                (Some(amount), Some(month), None) => (SavingFigure::Forecast(month), amount),
+                (None, None, Some(amount)) => (SavingFigure::Delivered, amount),
+                _ => unreachable!("clap takes --forecast with --month, or --delivered"),
+            };
+            let key = which.resolve(store, year)?;
+            let agreement = pooled_app::agreement(store, &key).map_err(app)?;
+            let entry = SavingEntry { saving: id.clone(), figure, amount };
+            // Whoever can open the database may record any saving: no access rule here.
+            pooled_app::record_saving(store, &agreement, &entry, actor, || Ok(())).map_err(app)?;
+            if json {
+                let stored = store.saving_records(&key).map_err(store_error)?;
+                let states = pooled_app::saving_states(&agreement, &stored);
+                let state = states.iter().find(|s| s.saving.id == id).expect("a saving just recorded");
+                return Ok(crate::json::pretty(&pooled_app::json::saving(&agreement, state)));
+            }
+            Ok(match figure {
+                SavingFigure::Forecast(month) => {
+                    format!("saving {id} of {key}: forecast delivery {amount}, made in {month}\n")
+                }
+                SavingFigure::Delivered => format!("saving {id} of {key}: delivered {amount}\n"),
+            })
         }
         DbCommand::Report { year, which, month, format, output } => {
             let key = which.resolve(store, year)?;

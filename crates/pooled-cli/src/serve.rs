@@ -6,12 +6,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use pooled_app::ImportRequest;
+use pooled_app::{ImportRequest, SavingEntry};
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::governance::Meeting;
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
+use pooled_core::savings::SavingFigure;
 use pooled_files::{GenOptions, PlanRow, Span, gen_ledger, gen_plan, write_plan_csv};
 use pooled_store::{NewUser, Role, Store};
 use pooled_web::Settings;
@@ -246,6 +247,7 @@ fn create_demo(path: &Path) -> Result<(), Failure> {
         pooled_app::load_plan(store, &key, &plan_file, ACTOR).map_err(app)?;
         import_months(store, &agreement, &plan, &work.0)?;
         enter_forecasts(store, &agreement, &plan)?;
+        forecast_savings(store, &agreement)?;
         budget_holder.extend(first_cost_centres(&agreement, &plan, "OCC"));
     }
     create_accounts(store, &budget_holder)?;
@@ -372,8 +374,24 @@ fn enter_forecasts(store: &mut dyn Store, agreement: &Agreement, plan: &[PlanRow
             k += 1;
             let outturn = Money::from_pence(first.budget.pence() / 100 * percent);
             let key = pooled_app::agreement_year(agreement);
-            store.set_forecast(&key, m6, &first.code, outturn, ACTOR).map_err(store_error)?;
+            store.set_forecast(&key, m6, &first.code, outturn, false, ACTOR).map_err(store_error)?;
         }
+    }
+    Ok(())
+}
+
+/// At M6 the pool manager forecasts each unagreed saving to deliver two thirds of its
+/// amount, so that the demo's report shows a forecast shortfall on the partner that moved
+/// it (what it delivered is left for the settlement page to record).
+fn forecast_savings(store: &mut dyn Store, agreement: &Agreement) -> Result<(), Failure> {
+    let m6 = FiscalMonth::new(6).expect("M6");
+    for saving in agreement.pools().iter().flat_map(|p| &p.savings).filter(|s| !s.strategy_agreed) {
+        let entry = SavingEntry {
+            saving: saving.id.clone(),
+            figure: SavingFigure::Forecast(m6),
+            amount: Money::from_pence(saving.amount.pence() / 3 * 2),
+        };
+        pooled_app::record_saving(store, agreement, &entry, ACTOR, || Ok(())).map_err(app)?;
     }
     Ok(())
 }

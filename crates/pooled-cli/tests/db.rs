@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use expect_test::expect_file;
 use pooled_core::money::Money;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const AGREEMENT: &str = "examples/oxfordshire-2016-17.toml";
 
@@ -177,6 +177,11 @@ fn worked_example_from_load_to_settlement() {
     );
     assert!(csv.lines().nth(2).unwrap().contains(",\"\",\"\",\"\",151003711.00,"), "{csv}");
 
+    // The year cannot be settled until the unagreed saving's delivered amount is recorded.
+    let refused = s.fails(&["settle", "--year", "2016-17"]);
+    assert!(refused.contains("saving `op-2016-review` delivered, and none is recorded"), "{refused}");
+    s.ok(&["saving", "--year", "2016-17", "--id", "op-2016-review", "--delivered", "1,500,000"]);
+
     // Year end on the ledger: parts sum to each pool's variance; invoices settle with hosts.
     let settled: Value = serde_json::from_str(&s.ok(&["settle", "--year", "2016-17", "--json"])).unwrap();
     for pool in settled["pools"].as_array().unwrap() {
@@ -188,6 +193,106 @@ fn worked_example_from_load_to_settlement() {
     assert!(s.ok(&["audit", "verify"]).starts_with("audit log intact:"));
     let log = s.ok(&["audit", "log"]);
     assert!(log.lines().any(|l| l.contains("tester")), "the audit log names who: {log}");
+}
+
+#[test]
+fn the_council_funds_an_undelivered_saving_as_the_file_mode_settles_it() {
+    let s = Scratch::new("saving");
+    s.set_up();
+    for (partner, rows) in [("OCC", 400), ("OCCG", 300)] {
+        let file = s.extract(partner, "2016-04", rows, 11);
+        s.ok(&["import", "--partner", partner, "--period", "2016-04", &file]);
+    }
+    let saving = ["saving", "--year", "2016-17", "--id", "op-2016-review"];
+    let with = |extra: &[&'static str]| -> Vec<&'static str> { saving.iter().chain(extra).copied().collect() };
+
+    // Until what the saving delivered is recorded, the year cannot be settled.
+    let refused = s.fails(&["settle", "--year", "2016-17", "--json"]);
+    assert!(refused.contains("saving `op-2016-review` delivered, and none is recorded"), "{refused}");
+    assert!(refused.contains("funds any shortfall (para 30)"), "{refused}");
+    // A forecast needs its month; it and a delivered amount are one or the other.
+    for args in
+        [&["--forecast", "1"][..], &["--month", "M1"], &["--delivered", "1", "--forecast", "1", "--month", "M1"], &[]]
+    {
+        assert_eq!(s.run(&with(args)).status.code(), Some(2), "{args:?}");
+    }
+    let err = s.fails(&["saving", "--year", "2016-17", "--id", "nope", "--delivered", "0"]);
+    assert!(
+        err.contains("agreement oxon-s75 has no unagreed saving `nope` in 2016-17 (it has op-2016-review)"),
+        "{err}"
+    );
+
+    // The report's forecast takes the latest forecast, or says it assumes full delivery.
+    let report = |m: &str| s.ok(&["report", "--year", "2016-17", "--month", m]);
+    assert!(report("M1").contains(
+        "Unagreed saving op-2016-review (OCC, older-people): £1,500,000.00; forecast delivery £1,500,000.00 \
+         (none recorded: assumed delivered in full); shortfall £0.00 to OCC (para 30)"
+    ));
+    let out = s.ok(&with(&["--forecast", "1,000,000", "--month", "M1"]));
+    assert_eq!(out, "saving op-2016-review of oxon-s75 2016-17: forecast delivery £1,000,000.00, made in M1\n");
+    assert!(
+        report("M1").contains("forecast delivery £1,000,000.00 (forecast made in M1); shortfall £500,000.00 to OCC")
+    );
+    let json = s.report_json("M3");
+    let taken = &json["pools"][0]["savings"][0];
+    assert_eq!(
+        (&taken["basis"], &taken["forecast_made_in"], &taken["shortfall"]),
+        (&json!("forecast"), &json!("M1"), &json!("500000.00"))
+    );
+
+    // Delivered in full, then nothing: only the second leaves a shortfall, all of it the
+    // council's (para 30).
+    s.ok(&with(&["--delivered", "1,500,000"]));
+    let full: Value = serde_json::from_str(&s.ok(&["settle", "--year", "2016-17", "--json"])).unwrap();
+    let recorded: Value = serde_json::from_str(&s.ok(&with(&["--delivered", "0", "--json"]))).unwrap();
+    assert_eq!((&recorded["delivered"]["amount"], &recorded["forecasts"][0]["month"]), (&json!("0.00"), &json!("M1")));
+    let none: Value = serde_json::from_str(&s.ok(&["settle", "--year", "2016-17", "--json"])).unwrap();
+    let part = |settled: &Value| -> Option<Value> {
+        let occ = &settled["pools"][0]["partners"][0];
+        assert_eq!(occ["id"], "OCC");
+        occ["parts"].as_array().unwrap().iter().find(|p| p["rule"] == "unagreed-saving").cloned()
+    };
+    assert_eq!(part(&full), None);
+    assert_eq!(
+        part(&none),
+        Some(json!({"rule": "unagreed-saving", "line": "older-people", "clause": "para 30", "amount": "1500000.00"}))
+    );
+
+    // The file mode, on the same outturns (each line's actual for the year, as the M12
+    // report has them) with `delivered = "0"`, settles exactly the same.
+    let m12 = s.report_json("M12");
+    let mut outturn = String::new();
+    for pool in m12["pools"].as_array().unwrap() {
+        for row in pool["rows"].as_array().unwrap().iter().filter(|r| r["level"] == "line") {
+            outturn.push_str(&format!(
+                "[[line]]\npool = {}\nline = {}\noutturn = {}\n",
+                pool["id"], row["line"], row["actual_to_date"]
+            ));
+        }
+    }
+    outturn.push_str("[[saving]]\nid = \"op-2016-review\"\ndelivered = \"0\"\n");
+    let file = s.path("outturn.toml");
+    std::fs::write(&file, outturn).unwrap();
+    let file_mode: Value = serde_json::from_str(&s.ok(&["settle", AGREEMENT, &file, "--json"])).unwrap();
+    assert_eq!(none["pools"], file_mode["pools"]);
+
+    // So the council carries the shortfall less its own share of the shared amount's fall:
+    // 1,500,000 x (1 - its published OP share), £746,400.00 at 50.24%. Exactly: the saving
+    // times the share is a whole number of pence, and the shared amount keeps its sign.
+    let shares: Value = serde_json::from_str(&s.ok(&["risk-share", AGREEMENT, "--json"])).unwrap();
+    let share = &shares["pools"][0]["partners"][0];
+    assert_eq!((&shares["pools"][0]["id"], &share["id"]), (&json!("OP"), &json!("OCC")));
+    let basis_points: i64 = share["share"].as_str().unwrap().replace('.', "").parse().unwrap();
+    let saving_pence = 150_000_000;
+    let occ_total = |settled: &Value| pence(&settled["pools"][0]["partners"][0]["total"]);
+    assert_eq!(occ_total(&none) - occ_total(&full), saving_pence - saving_pence * basis_points / 10_000);
+    assert!(
+        s.ok(&["audit", "log"])
+            .lines()
+            .filter(|l| l.contains(" record-saving saving oxon-s75 2016-17 op-2016-review "))
+            .count()
+            == 3
+    );
 }
 
 #[test]
@@ -302,7 +407,11 @@ fn same_file_twice_corrected_extract_and_closed_period() {
     let err =
         s.fails(&["forecast", "--year", "2016-17", "--month", "M2", "--cost-centre", "OCC-OP01-001", "--outturn", "1"]);
     assert!(err.contains("period 2016-05 is closed"), "{err}");
-    s.ok(&["forecast", "--year", "2016-17", "--month", "M3", "--cost-centre", "OCC-OP01-001", "--outturn", "1"]);
+    // A forecast below the actual to date is taken only when confirmed.
+    let below = ["forecast", "--year", "2016-17", "--month", "M3", "--cost-centre", "OCC-OP01-001", "--outturn", "1"];
+    let err = s.fails(&below);
+    assert!(err.contains("is below its actual to date at M3"), "{err}");
+    s.ok(&[&below[..], &["--confirm-below-actual"]].concat());
 }
 
 #[test]
@@ -375,15 +484,27 @@ fn tampering_with_the_ledger_is_detected() {
 fn a_head_printed_on_the_reports_catches_a_rewritten_log() {
     let s = Scratch::new("head");
     s.set_up();
+    // The year-end statement needs what the unagreed saving delivered.
+    s.ok(&["saving", "--year", "2016-17", "--id", "op-2016-review", "--delivered", "1,500,000"]);
     let file = s.extract("OCC", "2016-05", 200, 4);
     s.ok(&["import", "--partner", "OCC", "--period", "2016-05", &file]);
-    let forecast =
-        ["forecast", "--year", "2016-17", "--month", "M2", "--cost-centre", "OCC-OP01-001", "--outturn", "5"];
+    let forecast = [
+        "forecast",
+        "--year",
+        "2016-17",
+        "--month",
+        "M2",
+        "--cost-centre",
+        "OCC-OP01-001",
+        "--outturn",
+        "5",
+        "--confirm-below-actual",
+    ];
     s.ok(&forecast);
     let head = s.ok(&["audit", "head"]).trim_end().to_string();
     let last = s.ok(&["audit", "log"]).lines().last().unwrap().to_string();
-    assert_eq!(head.split_once(':').map(|(seq, hash)| (seq, hash.len())), Some(("6", 64)), "{last}");
-    assert!(last.starts_with("6 ") && last.contains(" set-forecast "), "{last}");
+    assert_eq!(head.split_once(':').map(|(seq, hash)| (seq, hash.len())), Some(("7", 64)), "{last}");
+    assert!(last.starts_with("7 ") && last.contains(" set-forecast "), "{last}");
 
     // Every form of the monthly report prints it, and so does the year-end statement.
     let line = format!("Audit log head: {head}");
@@ -400,14 +521,14 @@ fn a_head_printed_on_the_reports_catches_a_rewritten_log() {
     let verified = s.ok(&["audit", "verify", "--head", &head]);
     assert_eq!(
         verified,
-        format!("audit log intact: 6 entries verified, head {head}\nunchanged up to the published head {head}\n")
+        format!("audit log intact: 7 entries verified, head {head}\nunchanged up to the published head {head}\n")
     );
     s.ok(&["close-period", "2016-04"]);
 
     // Who set the forecast is rewritten, and every hash from there recomputed.
     let path = s.path("pooled.sqlite");
     let store = pooled_store::open(&path).unwrap();
-    let mut log = store.audit_log().unwrap().split_off(5);
+    let mut log = store.audit_log().unwrap().split_off(6);
     drop(store);
     log[0].actor = "someone-else".into();
     pooled_store::rechain(&mut log);
@@ -424,13 +545,13 @@ fn a_head_printed_on_the_reports_catches_a_rewritten_log() {
     assert!(s.ok(&["audit", "log"]).contains("someone-else set-forecast"));
 
     assert!(
-        s.ok(&["audit", "verify"]).starts_with("audit log intact: 7 entries verified"),
+        s.ok(&["audit", "verify"]).starts_with("audit log intact: 8 entries verified"),
         "the chain alone cannot tell"
     );
     let err = s.fails(&["audit", "verify", "--head", &head]);
     let hash = head.split_once(':').unwrap().1;
     assert!(
-        err.starts_with(&format!("the audit log does not check out at entry 6: entry 6 has the hash {}", log[0].hash)),
+        err.starts_with(&format!("the audit log does not check out at entry 7: entry 7 has the hash {}", log[0].hash)),
         "{err}"
     );
     assert!(err.contains(&format!("not {hash} as published: an entry up to it was changed")), "{err}");
@@ -608,6 +729,8 @@ fn payments_are_invoiced_paid_in_parts_and_outstanding() {
 fn year_end_invoices_net_off_instalments_unpaid() {
     let s = Scratch::new("netting");
     s.set_up();
+    // The settlement needs what the unagreed saving delivered: in full here.
+    s.ok(&["saving", "--year", "2016-17", "--id", "op-2016-review", "--delivered", "1,500,000"]);
     let settle = || -> Value { serde_json::from_str(&s.ok(&["settle", "--year", "2016-17", "--json"])).unwrap() };
     let op = |end: &Value| end["invoices"].as_array().unwrap().iter().find(|i| i["pool"] == "OP").unwrap().clone();
     // No ledger: every line underspent, so the council repays the CCG its share.
@@ -718,7 +841,11 @@ fn two_agreements_for_one_year_are_kept_apart_and_named() {
     s.ok(&[&["close-period", "2016-04"][..], &b].concat());
     let forecast =
         ["forecast", "--year", "2016-17", "--month", "M2", "--cost-centre", "OCC-OP01-001", "--outturn", "9"];
-    s.ok(&[&forecast[..], &b].concat());
+    s.ok(&[&forecast[..], &["--confirm-below-actual"], &b].concat());
+    // The same saving's forecast and delivery in the other agreement are its own.
+    let saving = ["saving", "--year", "2016-17", "--id", "op-2016-review"];
+    s.ok(&[&saving[..], &["--forecast", "100", "--month", "M12"], &b].concat());
+    s.ok(&[&saving[..], &["--delivered", "0"], &b].concat());
     let payment = ["record-payment", "--year", "2016-17", "--pool", "OP", "--from", "OCCG", "--month", "M1"];
     s.ok(&[&payment[..], &["--raised", "2016-02-20"], &b].concat());
     let varied = std::fs::read_to_string(&bucks).unwrap().replacen("Better Care Fund", "Better Care Fund (varied)", 1);
@@ -734,7 +861,21 @@ fn two_agreements_for_one_year_are_kept_apart_and_named() {
     );
     assert_eq!(after, before, "nothing of oxon-s75 changed");
     // oxon-s75's period is still open, and bucks-bcf's report holds its own import.
-    oxon(&["forecast", "--year", "2016-17", "--month", "M1", "--cost-centre", "OCC-OP01-001", "--outturn", "1"]);
+    oxon(&[
+        "forecast",
+        "--year",
+        "2016-17",
+        "--month",
+        "M1",
+        "--cost-centre",
+        "OCC-OP01-001",
+        "--outturn",
+        "1",
+        "--confirm-below-actual",
+    ]);
+    // oxon-s75's settlement still waits for its own saving's delivered amount.
+    let waits = s.fails(&["settle", "--year", "2016-17", "--agreement", "oxon-s75"]);
+    assert!(waits.contains("saving `op-2016-review` delivered, and none is recorded"), "{waits}");
     let theirs = s.ok(&[&["report", "--year", "2016-17", "--month", "M1", "--format", "json"][..], &b].concat());
     assert_eq!(
         actuals_to_date(&figures(&theirs)),
@@ -858,6 +999,9 @@ fn a_variation_effective_1_october_keeps_the_six_paid_and_the_report_agrees_with
     );
     assert_eq!(m6[0][0] - m6_before[0][0], 120_000_000, "OP's annual budget is the new one");
     let m12 = pool_budgets(&s, "M12");
+    // The review saving delivered in full, so the report's forecast and the settlement
+    // take the same delivery.
+    s.ok(&["saving", "--year", "2016-17", "--id", "op-2016-review", "--delivered", "1,500,000"]);
     let settled: Value = serde_json::from_str(&s.ok(&["settle", "--year", "2016-17", "--json"])).unwrap();
     let settled: Vec<[i64; 2]> =
         settled["pools"].as_array().unwrap().iter().map(|p| [pence(&p["budget"]), pence(&p["variance"])]).collect();

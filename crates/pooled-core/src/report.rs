@@ -3,8 +3,10 @@
 //! variance and change since last month, with the forecast variances that need an action
 //! plan flagged (any of a pooled fund; a line's from the agreement's materiality
 //! threshold), and the forecast risk-share impact on each partner (the settlement applied
-//! to the forecast). Each partner is headed by the body holding its
-//! place on the month's last day (a successor from its date).
+//! to the forecast, with each unagreed saving's latest forecast delivery). Each partner is
+//! headed by the body holding its place on the month's last day (a successor from its
+//! date). A forecast entered below the cost centre's actual to date is taken only when
+//! confirmed, and the report marks it.
 
 use std::collections::HashMap;
 
@@ -12,13 +14,43 @@ use crate::agreement::{Agreement, BoardRule, Body, LineThreshold, PartnerIx, Poo
 use crate::calendar::{FinancialYear, FiscalMonth};
 use crate::money::Money;
 use crate::plan::Plan;
+use crate::savings::{SavingDelivery, SavingRecords, deliveries_in_report, set_deliveries};
 use crate::settlement::{Outturn, PoolSettlement, settle_on};
 
 /// Actual net expenditure by cost centre code, M1 to M12.
 pub type Actuals = HashMap<String, [Money; 12]>;
 
 /// Forecast outturns entered by budget holders, by (cost centre code, month entered).
-pub type Forecasts = HashMap<(String, FiscalMonth), Money>;
+pub type Forecasts = HashMap<(String, FiscalMonth), EnteredForecast>;
+
+/// A forecast outturn as a budget holder entered it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EnteredForecast {
+    pub outturn: Money,
+    /// Entered below the actual to date, and confirmed as meant ([`check_forecast`]).
+    pub confirmed_below_actual: bool,
+}
+
+/// Whether a forecast outturn may be entered for a cost centre with `actual_to_date` at
+/// `month`: one below the actual to date is taken only when `confirmed` (the rest of the
+/// year would have to bring refunds or credits). Whether it is below, or the refusal in
+/// words naming the actual to date.
+pub fn check_forecast(
+    cost_centre: &str,
+    month: FiscalMonth,
+    outturn: Money,
+    actual_to_date: Money,
+    confirmed: bool,
+) -> Result<bool, String> {
+    let below = outturn < actual_to_date;
+    if below && !confirmed {
+        return Err(format!(
+            "the forecast outturn {outturn} for {cost_centre} is below its actual to date at {month}, {actual_to_date}: \
+             confirm that it is meant (refunds or credits still to come) to enter it"
+        ));
+    }
+    Ok(below)
+}
 
 /// Where a forecast outturn came from; reports label it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,11 +93,25 @@ pub struct Figures {
     pub basis: ForecastBasis,
     /// Why the forecast variance needs an action plan, if it does.
     pub action_plan: Option<ActionPlan>,
+    /// A cost centre's entered forecast, confirmed although below its actual to date;
+    /// never on a total.
+    pub confirmed_below_actual: bool,
 }
 
 impl Figures {
     pub fn needs_action_plan(&self) -> bool {
         self.action_plan.is_some()
+    }
+
+    /// The forecast's basis as a table shows it, marking a forecast confirmed although
+    /// below the actual to date.
+    pub fn basis_label(&self) -> String {
+        let basis = self.basis.name();
+        if self.confirmed_below_actual {
+            format!("{basis}, below actual to date (confirmed)")
+        } else {
+            basis.to_string()
+        }
     }
 }
 
@@ -112,6 +158,9 @@ pub struct PoolReport {
     pub segments: Vec<SegmentReport>,
     /// The forecast risk-share impact: the settlement on forecast outturns.
     pub risk_impact: PoolSettlement,
+    /// The pool's savings without an agreed delivery strategy, with what the forecast
+    /// takes each to deliver and why.
+    pub savings: Vec<SavingDelivery>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -214,18 +263,21 @@ impl MonthlyReport {
 
 /// Builds the report for `month`. Any forecast over- or underspend of a pooled fund needs
 /// an action plan (an aligned pool is not a pooled fund, and is not flagged as one); a
-/// line's, only when it reaches the agreement's `[reporting] line_threshold`.
+/// line's, only when it reaches the agreement's `[reporting] line_threshold`. The
+/// forecast risk-share impact takes each unagreed saving's delivery as
+/// [`deliveries_in_report`] says.
 ///
 /// The budgets are the agreement's (its latest version) and the plan's: a cost centre's
 /// budget to date follows its profile, and a line's budget not allocated to any cost
 /// centre is spread over the months from `budgets_from`, the month the agreement's latest
-/// variation took effect ([`crate::variation::budgets_from`]; M1 when none did), so that
-/// the budget to date of a month before it stays as it was.
+/// variation took effect ([`crate::variation::Version::budgets_from`]; M1 when none did),
+/// so that the budget to date of a month before it stays as it was.
 pub fn monthly_report(
     agreement: &Agreement,
     plan: &Plan,
     actuals: &Actuals,
     forecasts: &Forecasts,
+    savings: &SavingRecords,
     month: FiscalMonth,
     budgets_from: FiscalMonth,
 ) -> MonthlyReport {
@@ -271,12 +323,15 @@ pub fn monthly_report(
         if pool.kind == PoolKind::Pooled && figures.variance != Money::ZERO {
             figures.action_plan = Some(ActionPlan::Pool);
         }
+        let deliveries = deliveries_in_report(pool, savings, month);
+        set_deliveries(&mut outturn, &deliveries);
         pools.push(PoolReport {
             id: pool.id.clone(),
             name: pool.name.clone(),
             figures,
             segments,
             risk_impact: PoolSettlement::default(),
+            savings: deliveries,
         });
     }
     let last_day = agreement.financial_year().month_end(month);
@@ -327,12 +382,16 @@ impl Inputs<'_> {
                             allocated += cc.budget;
                             let actual = actuals.get(&cc.code).copied().unwrap_or([Money::ZERO; 12]);
                             let actual_to_date: Money = actual[..elapsed].iter().sum();
-                            let (forecast, basis) = match forecasts.get(&(cc.code.clone(), month)) {
-                                Some(f) => (*f, ForecastBasis::Entered),
+                            let entered = forecasts.get(&(cc.code.clone(), month));
+                            let (forecast, basis) = match entered {
+                                Some(f) => (f.outturn, ForecastBasis::Entered),
                                 None => (run_rate(actual_to_date, elapsed), ForecastBasis::RunRate),
                             };
-                            let figures =
-                                figures(cc.budget, cc.profile[..elapsed].iter().sum(), actual_to_date, forecast, basis);
+                            let budget_to_date = cc.profile[..elapsed].iter().sum();
+                            let figures = Figures {
+                                confirmed_below_actual: entered.is_some_and(|f| f.confirmed_below_actual),
+                                ..figures(cc.budget, budget_to_date, actual_to_date, forecast, basis)
+                            };
                             let row = CostCentreRow {
                                 code: Some(cc.code.clone()),
                                 name: cc.name.clone(),
@@ -369,6 +428,7 @@ fn figures(budget: Money, budget_to_date: Money, actual: Money, forecast: Money,
         change: None,
         basis,
         action_plan: None,
+        confirmed_below_actual: false,
     }
 }
 
@@ -397,6 +457,7 @@ fn total(parts: impl Iterator<Item = Figures>) -> Figures {
                 change: s.change.zip(f.change).map(|(a, b)| a + b),
                 basis: s.basis.combine(f.basis),
                 action_plan: None,
+                confirmed_below_actual: false,
             },
         });
     }
@@ -404,4 +465,4 @@ fn total(parts: impl Iterator<Item = Figures>) -> Figures {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -59,8 +59,14 @@ pub(crate) fn payment_text(entries: &[PaymentEntry]) -> String {
     entries.iter().fold(Fields::default(), |f, e| f.add(e.kind.name(), format!("{} {}", e.on, amount(e.amount)))).text()
 }
 
-pub(crate) fn forecast_text(outturn: Money) -> String {
-    Fields::default().add("outturn", outturn.to_plain_string()).text()
+pub(crate) fn forecast_text(outturn: Money, confirmed_below_actual: bool) -> String {
+    let fields = Fields::default().add("outturn", outturn.to_plain_string());
+    // Only a confirmation is written, so the entries of other forecasts read as before.
+    if confirmed_below_actual { fields.add("confirmed_below_actual", "yes").text() } else { fields.text() }
+}
+
+pub(crate) fn saving_text(amount: Money) -> String {
+    Fields::default().add("amount", amount.to_plain_string()).text()
 }
 
 pub(crate) fn period_subject(agreement: &str, period: Period) -> String {

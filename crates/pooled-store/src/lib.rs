@@ -27,6 +27,7 @@ use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
 use pooled_core::payments::EntryKind;
+use pooled_core::savings::SavingFigure;
 
 /// Opens a store from a location: `postgres://...` or `postgresql://...` for PostgreSQL,
 /// anything else is a SQLite file path. Migrations run on open. The store is `Send`, so
@@ -281,6 +282,20 @@ pub struct Forecast {
     /// The month the forecast was made in (the report month it belongs to).
     pub month: FiscalMonth,
     pub outturn: Money,
+    /// Entered below the cost centre's actual to date, and confirmed as meant.
+    pub confirmed_below_actual: bool,
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
+/// An amount recorded of a saving moved into a pool without an agreed delivery strategy:
+/// a forecast of its delivery made in a month, or what it delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavingRecord {
+    /// The saving's id in the agreement.
+    pub saving: String,
+    pub figure: SavingFigure,
+    pub amount: Money,
     pub entered_by: String,
     pub entered_at: Timestamp,
 }
@@ -446,17 +461,38 @@ pub trait Store {
 
     // ---- forecasts ----
 
-    /// Records a budget holder's forecast; refused when the month's period is closed.
+    /// Records a budget holder's forecast, and whether it was confirmed although below the
+    /// actual to date (the caller checks when it must be); refused when the month's period
+    /// is closed.
     fn set_forecast(
         &mut self,
         agreement: &AgreementYear,
         month: FiscalMonth,
         cost_centre: &str,
         outturn: Money,
+        confirmed_below_actual: bool,
         actor: &str,
     ) -> Result<()>;
     /// An agreement's forecasts for the year, by month entered, then cost centre.
     fn forecasts(&self, agreement: &AgreementYear) -> Result<Vec<Forecast>>;
+
+    // ---- unagreed savings ----
+
+    /// Records an amount of an unagreed saving (the caller checks the saving against the
+    /// agreement): a forecast of its delivery made in a month, refused when that month's
+    /// period is closed, or what it delivered. It replaces the same figure recorded
+    /// before; a negative amount is [`StoreError::Invalid`].
+    fn record_saving(
+        &mut self,
+        agreement: &AgreementYear,
+        saving: &str,
+        figure: SavingFigure,
+        amount: Money,
+        actor: &str,
+    ) -> Result<()>;
+    /// The agreement year's records of savings, by saving: its forecasts by the month made in, then
+    /// what it delivered.
+    fn saving_records(&self, agreement: &AgreementYear) -> Result<Vec<SavingRecord>>;
 
     // ---- payments ----
 
@@ -555,9 +591,9 @@ pub trait Store {
     /// as of those figures. Every change moves it, account changes (sign-ins) too.
     fn audit_head(&self) -> Result<AuditHead>;
     /// The sequence number of the latest audit entry that changed the pool's records
-    /// (agreements, plans, mappings, the ledger, periods, forecasts, payments, documents);
-    /// 0 for none. Account changes (users, passwords, sign-ins, sign-outs, expired
-    /// sessions, API tokens) are audited but do not move it. Anything read from the
+    /// (agreements, plans, mappings, the ledger, periods, forecasts, savings, payments,
+    /// documents); 0 for none. Account changes (users, passwords, sign-ins, sign-outs,
+    /// expired sessions, API tokens) are audited but do not move it. Anything read from the
     /// records after reading this stays fresh while it is unchanged: the web
     /// application's caches key on it.
     fn last_change(&self) -> Result<i64>;

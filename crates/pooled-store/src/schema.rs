@@ -142,7 +142,45 @@ DROP TABLE payment;"
     };
 }
 
-/// Migration 8, the same on both backends: a version of an agreement records the day it
+/// Migration 8, alike in both databases but for the types of money and of a flag (and
+/// the flag's false): forecasts confirmed below the actual to date, and what is recorded
+/// of unagreed savings, under the agreement's id and year.
+macro_rules! savings_and_confirmed_forecasts {
+    ($money:literal, $flag:literal, $false:literal) => {
+        concat!(
+            "ALTER TABLE forecast ADD COLUMN confirmed_below_actual ",
+            $flag,
+            " NOT NULL DEFAULT ",
+            $false,
+            ";
+CREATE TABLE saving_forecast (
+    agreement_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    saving TEXT NOT NULL,
+    month INTEGER NOT NULL CHECK (month BETWEEN 1 AND 12),
+    amount ",
+            $money,
+            " NOT NULL CHECK (amount >= 0),
+    entered_by TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    PRIMARY KEY (agreement_id, year, saving, month)
+);
+CREATE TABLE saving_delivered (
+    agreement_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    saving TEXT NOT NULL,
+    amount ",
+            $money,
+            " NOT NULL CHECK (amount >= 0),
+    entered_by TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    PRIMARY KEY (agreement_id, year, saving)
+);"
+        )
+    };
+}
+
+/// Migration 9, the same on both backends: a version of an agreement records the day it
 /// takes effect (a yyyymmdd integer; NULL for the first version and for one restating the
 /// year from its start), who approved it (NULL when not said) and how many payment
 /// entries its year held when it was loaded (those before the migration, none: they all
@@ -445,7 +483,10 @@ CREATE TABLE user_agreement (
     ),
     // 7: payments as entries with amounts.
     payment_entries_from_payments!("INTEGER PRIMARY KEY"),
-    // 8: each version's effective day and approval.
+    // 8: a forecast entered below the actual to date is confirmed as meant; unagreed
+    // savings' forecast deliveries (by the month made in) and delivered amounts.
+    savings_and_confirmed_forecasts!("INTEGER", "INTEGER", "0"),
+    // 9: each version's effective day, approval and the payment entries before it.
     versions_approved!(),
 ];
 
@@ -676,6 +717,8 @@ CREATE TABLE user_agreement (
     // 7: as SQLite's.
     payment_entries_from_payments!("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
     // 8: as SQLite's.
+    savings_and_confirmed_forecasts!("BIGINT", "BOOLEAN", "FALSE"),
+    // 9: as SQLite's.
     versions_approved!(),
 ];
 

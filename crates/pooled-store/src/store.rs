@@ -9,6 +9,7 @@ use pooled_core::diagnostic::excerpt;
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
 use pooled_core::payments::EntryKind;
+use pooled_core::savings::SavingFigure;
 
 use crate::accounts::*;
 use crate::audit::{
@@ -20,8 +21,8 @@ use crate::schema::migrate;
 use crate::sql::{Backend, Conn, Lock, Param, Row, corrupt, params};
 use crate::{
     Actual, AgreementSummary, AgreementVersion, AgreementYear, Approval, DocumentSave, Forecast, ImportHeader,
-    ImportItem, ImportOutcome, ImportRecord, LoadOutcome, PaymentEntry, Result, Store, StoreError, StoredCostCentre,
-    StoredDocument,
+    ImportItem, ImportOutcome, ImportRecord, LoadOutcome, PaymentEntry, Result, SavingRecord, Store, StoreError,
+    StoredCostCentre, StoredDocument,
 };
 
 /// The store on one database connection: [`crate::SqliteStore`] or [`crate::PostgresStore`].
@@ -891,6 +892,7 @@ impl<B: Backend> Store for SqlStore<B> {
         month: FiscalMonth,
         cost_centre: &str,
         outturn: Money,
+        confirmed_below_actual: bool,
         actor: &str,
     ) -> Result<()> {
         let AgreementYear { agreement: agreement_id, year } = agreement;
@@ -900,21 +902,24 @@ impl<B: Backend> Store for SqlStore<B> {
                 return Err(StoreError::PeriodClosed(period));
             }
             let before = c.row(
-                "SELECT outturn FROM forecast WHERE agreement_id = $1 AND year = $2 AND month = $3 AND cost_centre = $4",
+                "SELECT outturn, confirmed_below_actual FROM forecast
+                 WHERE agreement_id = $1 AND year = $2 AND month = $3 AND cost_centre = $4",
                 params![agreement_id, *year, month, cost_centre],
-                |r| r.money(0),
+                |r| Ok(forecast_text(r.money(0)?, r.bool(1)?)),
             )?;
             let at = now_utc();
             c.execute(
-                "INSERT INTO forecast (agreement_id, year, month, cost_centre, outturn, entered_by, entered_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                "INSERT INTO forecast
+                 (agreement_id, year, month, cost_centre, outturn, confirmed_below_actual, entered_by, entered_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                  ON CONFLICT (agreement_id, year, month, cost_centre) DO UPDATE
-                 SET outturn = excluded.outturn, entered_by = excluded.entered_by, entered_at = excluded.entered_at",
-                params![agreement_id, *year, month, cost_centre, outturn, actor, at],
+                 SET outturn = excluded.outturn, confirmed_below_actual = excluded.confirmed_below_actual,
+                     entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                params![agreement_id, *year, month, cost_centre, outturn, confirmed_below_actual, actor, at],
             )?;
             let subject = format!("forecast {agreement} {month} {cost_centre}");
-            let before = before.map_or(String::new(), forecast_text);
-            append_audit(c, records_change(actor, "set-forecast", subject, before, forecast_text(outturn)), at)?;
+            let after = forecast_text(outturn, confirmed_below_actual);
+            append_audit(c, records_change(actor, "set-forecast", subject, before.unwrap_or_default(), after), at)?;
             Ok(())
         })
     }
@@ -922,7 +927,7 @@ impl<B: Backend> Store for SqlStore<B> {
     fn forecasts(&self, agreement: &AgreementYear) -> Result<Vec<Forecast>> {
         self.read(|c| {
             c.rows(
-                "SELECT cost_centre, month, outturn, entered_by, entered_at FROM forecast
+                "SELECT cost_centre, month, outturn, confirmed_below_actual, entered_by, entered_at FROM forecast
                  WHERE agreement_id = $1 AND year = $2 ORDER BY month, cost_centre",
                 params![&agreement.agreement, agreement.year],
                 |r| {
@@ -930,6 +935,95 @@ impl<B: Backend> Store for SqlStore<B> {
                         cost_centre: r.string(0)?,
                         month: r.month(1)?,
                         outturn: r.money(2)?,
+                        confirmed_below_actual: r.bool(3)?,
+                        entered_by: r.string(4)?,
+                        entered_at: r.time(5)?,
+                    })
+                },
+            )
+        })
+    }
+
+    fn record_saving(
+        &mut self,
+        agreement: &AgreementYear,
+        saving: &str,
+        figure: SavingFigure,
+        amount: Money,
+        actor: &str,
+    ) -> Result<()> {
+        if amount.is_negative() {
+            return Err(StoreError::Invalid(format!(
+                "saving {saving}: an amount it delivers cannot be negative ({amount})"
+            )));
+        }
+        let AgreementYear { agreement: agreement_id, year } = agreement;
+        self.atomically(Lock::Writes, |c| {
+            let at = now_utc();
+            // A forecast is kept by the month it was made in; what was delivered, once.
+            let (subject, before) = match figure {
+                SavingFigure::Forecast(month) => {
+                    let period = Period { year: *year, month };
+                    if is_closed(c, agreement_id, period)? {
+                        return Err(StoreError::PeriodClosed(period));
+                    }
+                    let before = c.row(
+                        "SELECT amount FROM saving_forecast
+                         WHERE agreement_id = $1 AND year = $2 AND saving = $3 AND month = $4",
+                        params![agreement_id, *year, saving, month],
+                        |r| r.money(0),
+                    )?;
+                    c.execute(
+                        "INSERT INTO saving_forecast (agreement_id, year, saving, month, amount, entered_by, entered_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)
+                         ON CONFLICT (agreement_id, year, saving, month) DO UPDATE
+                         SET amount = excluded.amount, entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                        params![agreement_id, *year, saving, month, amount, actor, at],
+                    )?;
+                    (format!("saving {agreement} {saving} forecast {month}"), before)
+                }
+                SavingFigure::Delivered => {
+                    let before = c.row(
+                        "SELECT amount FROM saving_delivered WHERE agreement_id = $1 AND year = $2 AND saving = $3",
+                        params![agreement_id, *year, saving],
+                        |r| r.money(0),
+                    )?;
+                    c.execute(
+                        "INSERT INTO saving_delivered (agreement_id, year, saving, amount, entered_by, entered_at)
+                         VALUES ($1, $2, $3, $4, $5, $6)
+                         ON CONFLICT (agreement_id, year, saving) DO UPDATE
+                         SET amount = excluded.amount, entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                        params![agreement_id, *year, saving, amount, actor, at],
+                    )?;
+                    (format!("saving {agreement} {saving} delivered"), before)
+                }
+            };
+            let before = before.map_or(String::new(), saving_text);
+            append_audit(c, records_change(actor, "record-saving", subject, before, saving_text(amount)), at)?;
+            Ok(())
+        })
+    }
+
+    fn saving_records(&self, agreement: &AgreementYear) -> Result<Vec<SavingRecord>> {
+        self.read(|c| {
+            // Month 13 orders what was delivered after the forecasts of the year.
+            c.rows(
+                "SELECT saving, month, amount, entered_by, entered_at FROM saving_forecast
+                 WHERE agreement_id = $1 AND year = $2
+                 UNION ALL
+                 SELECT saving, 13, amount, entered_by, entered_at FROM saving_delivered
+                 WHERE agreement_id = $1 AND year = $2
+                 ORDER BY 1, 2",
+                params![&agreement.agreement, agreement.year],
+                |r| {
+                    let figure = match r.i64(1)? {
+                        13 => SavingFigure::Delivered,
+                        _ => SavingFigure::Forecast(r.month(1)?),
+                    };
+                    Ok(SavingRecord {
+                        saving: r.string(0)?,
+                        figure,
+                        amount: r.money(2)?,
                         entered_by: r.string(3)?,
                         entered_at: r.time(4)?,
                     })

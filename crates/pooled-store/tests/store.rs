@@ -13,6 +13,7 @@ use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
 use pooled_core::payments::EntryKind;
+use pooled_core::savings::SavingFigure;
 use pooled_store::{
     Actual, AgreementYear, ApiToken, Approval, AuditHead, DocumentSave, ImportHeader, ImportItem, ImportOutcome,
     LoadOutcome, NewApiToken, NewSession, NewUser, PaymentEntry, PostgresStore, Role, RowTally, Session, SqliteStore,
@@ -142,6 +143,16 @@ impl Fixture {
         self.sql(&format!("{sql}UPDATE audit_head SET seq = {}, hash = '{}';", last.seq, last.hash));
     }
 
+    /// Takes the database back to schema version 7, as migration 8 found it: no
+    /// confirmation on forecasts, no records of savings (migration 9 undone first).
+    fn undo_migration_8(&self) {
+        self.undo_migration_9();
+        self.sql(
+            "ALTER TABLE forecast DROP COLUMN confirmed_below_actual;
+             DROP TABLE saving_forecast; DROP TABLE saving_delivered; DELETE FROM schema_version WHERE version = 8;",
+        );
+    }
+
     /// Takes the database back to schema version 5, as migration 6 found it: one agreement
     /// a year, everything keyed by the year (the agreement's id dropped from every table;
     /// of a partner's mappings, the first agreement's kept), documents keyed by the year
@@ -213,8 +224,8 @@ impl Fixture {
         self.sql(&format!("{common}\n{undo}"));
     }
 
-    /// Migration 7 undone: the payment table as migration 6 left it, each instalment with
-    /// the day of its latest invoice and of its latest payment.
+    /// Migration 7 undone (migration 8 first): the payment table as migration 6 left it,
+    /// each instalment with the day of its latest invoice and of its latest payment.
     fn undo_migration_7(&self) {
         self.undo_migration_8();
         self.sql(
@@ -229,12 +240,12 @@ impl Fixture {
         );
     }
 
-    /// Migration 8 undone: versions without their effective day and approval. Undone first
-    /// by [`Fixture::undo_migration_7`], as it came after.
-    fn undo_migration_8(&self) {
+    /// Migration 9 undone: versions without their effective day and approval. Undone first
+    /// by [`Fixture::undo_migration_8`], as it came after.
+    fn undo_migration_9(&self) {
         self.sql(
             "ALTER TABLE agreement DROP COLUMN effective; ALTER TABLE agreement DROP COLUMN approved_by;
-             ALTER TABLE agreement DROP COLUMN payments_recorded; DELETE FROM schema_version WHERE version = 8;",
+             ALTER TABLE agreement DROP COLUMN payments_recorded; DELETE FROM schema_version WHERE version = 9;",
         );
     }
 
@@ -332,7 +343,9 @@ on_both_backends!(
     two_agreements_for_one_year_keep_apart,
     migration_6_keeps_each_year_under_its_agreement,
     migration_7_makes_entries_of_the_dates_recorded,
-    migration_8_keeps_versions_from_the_start_of_their_year,
+    savings_forecasts_and_delivered_amounts_are_recorded,
+    migration_8_keeps_forecasts_and_adds_savings,
+    migration_9_keeps_versions_from_the_start_of_their_year,
 );
 
 // ---- helpers ----
@@ -956,7 +969,7 @@ fn closed_periods_refuse_imports_and_forecasts(f: &mut Fixture) {
     assert!(matches!(err, StoreError::PeriodClosed(p) if p == period("2016-05")), "{err:?}");
     let err = s.import_ledger(&header("2016-05", "OCCG", "sha-new"), &mut items).unwrap_err();
     assert!(matches!(err, StoreError::PeriodClosed(_)), "{err:?}");
-    let err = s.set_forecast(year, month(2), "CC100", Money::from_pence(1), "ann").unwrap_err();
+    let err = s.set_forecast(year, month(2), "CC100", Money::from_pence(1), false, "ann").unwrap_err();
     assert!(matches!(err, StoreError::PeriodClosed(p) if p == period("2016-05")), "{err:?}");
     assert_eq!(s.forecasts(year).unwrap(), []);
     assert_eq!(s.audit_log().unwrap(), log);
@@ -964,7 +977,7 @@ fn closed_periods_refuse_imports_and_forecasts(f: &mut Fixture) {
 
     // Open periods still take changes.
     import(s, "2016-06", "OCC", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
-    s.set_forecast(year, month(3), "CC100", Money::from_pence(5), "ann").unwrap();
+    s.set_forecast(year, month(3), "CC100", Money::from_pence(5), false, "ann").unwrap();
 }
 
 // ---- forecasts ----
@@ -972,11 +985,11 @@ fn closed_periods_refuse_imports_and_forecasts(f: &mut Fixture) {
 fn forecasts_are_set_and_overwritten(f: &mut Fixture) {
     let s = f.store.as_mut();
     let year = &oxon("2016-17");
-    s.set_forecast(year, month(6), "CC200", Money::from_pence(1_000_001), "ann").unwrap();
-    s.set_forecast(year, month(6), "CC100", Money::from_pence(-50), "ann").unwrap();
-    s.set_forecast(year, month(5), "CC100", Money::from_pence(7), "ann").unwrap();
-    s.set_forecast(year, month(6), "CC200", Money::from_pence(999_999), "bob").unwrap();
-    s.set_forecast(&oxon("2017-18"), month(6), "CC200", Money::from_pence(1), "bob").unwrap();
+    s.set_forecast(year, month(6), "CC200", Money::from_pence(1_000_001), false, "ann").unwrap();
+    s.set_forecast(year, month(6), "CC100", Money::from_pence(-50), false, "ann").unwrap();
+    s.set_forecast(year, month(5), "CC100", Money::from_pence(7), false, "ann").unwrap();
+    s.set_forecast(year, month(6), "CC200", Money::from_pence(999_999), false, "bob").unwrap();
+    s.set_forecast(&oxon("2017-18"), month(6), "CC200", Money::from_pence(1), false, "bob").unwrap();
 
     let got: Vec<_> = s
         .forecasts(year)
@@ -992,6 +1005,76 @@ fn forecasts_are_set_and_overwritten(f: &mut Fixture) {
     let overwrite = &s.audit_log().unwrap()[3];
     assert_eq!(overwrite.subject, "forecast oxon 2016-17 M6 CC200");
     assert_eq!((overwrite.before.as_str(), overwrite.after.as_str()), ("outturn=10000.01", "outturn=9999.99"));
+
+    // A forecast confirmed below the actual to date keeps its confirmation, which its audit
+    // entry names; entered again without one, it is cleared.
+    let confirmed = |s: &dyn Store| -> Vec<(u32, String)> {
+        let forecasts = s.forecasts(year).unwrap().into_iter();
+        forecasts.filter(|f| f.confirmed_below_actual).map(|f| (f.month.number(), f.cost_centre)).collect()
+    };
+    s.set_forecast(year, month(7), "CC100", Money::from_pence(3), true, "ann").unwrap();
+    assert_eq!(confirmed(s), [(7, "CC100".to_string())]);
+    s.set_forecast(year, month(7), "CC100", Money::from_pence(300), false, "ann").unwrap();
+    assert_eq!(confirmed(s), []);
+    let log = s.audit_log().unwrap();
+    let entries: Vec<(&str, &str)> =
+        log[log.len() - 2..].iter().map(|e| (e.before.as_str(), e.after.as_str())).collect();
+    let confirmation = "outturn=0.03\nconfirmed_below_actual=yes";
+    assert_eq!(entries, [("", confirmation), (confirmation, "outturn=3.00")]);
+}
+
+// ---- unagreed savings ----
+
+fn savings_forecasts_and_delivered_amounts_are_recorded(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = &oxon("2016-17");
+    let pounds = |p: i64| Money::from_pounds(p).unwrap();
+    let forecast = |m: u32| SavingFigure::Forecast(month(m));
+    s.record_saving(year, "review", forecast(5), pounds(900_000), "pm").unwrap();
+    s.record_saving(year, "review", forecast(3), pounds(1_200_000), "pm").unwrap();
+    s.record_saving(year, "review", SavingFigure::Delivered, pounds(0), "pm").unwrap();
+    s.record_saving(year, "other", forecast(5), pounds(1), "pm").unwrap();
+    // The same figure again replaces the first.
+    s.record_saving(year, "review", forecast(5), pounds(800_000), "bob").unwrap();
+    // Another year's, and another agreement's of the same year, are kept apart.
+    s.record_saving(&oxon("2017-18"), "review", SavingFigure::Delivered, pounds(5), "pm").unwrap();
+    let bucks = &AgreementYear::new("bucks", fy("2016-17"));
+    s.record_saving(bucks, "review", forecast(5), pounds(7), "pm").unwrap();
+    let recorded = |s: &dyn Store| -> Vec<(String, SavingFigure, Money, String)> {
+        let records = s.saving_records(year).unwrap().into_iter();
+        records.map(|r| (r.saving, r.figure, r.amount, r.entered_by)).collect()
+    };
+    let expected = [
+        ("other", forecast(5), 1, "pm"),
+        ("review", forecast(3), 1_200_000, "pm"),
+        ("review", forecast(5), 800_000, "bob"),
+        ("review", SavingFigure::Delivered, 0, "pm"),
+    ]
+    .map(|(saving, figure, amount, by)| (saving.to_string(), figure, pounds(amount), by.to_string()));
+    assert_eq!(recorded(s), expected);
+    let log = s.audit_log().unwrap();
+    let replaced = &log[4];
+    assert_eq!(
+        (replaced.action.as_str(), replaced.subject.as_str(), replaced.before.as_str(), replaced.after.as_str()),
+        ("record-saving", "saving oxon 2016-17 review forecast M5", "amount=900000.00", "amount=800000.00")
+    );
+    assert_eq!(log[2].subject, "saving oxon 2016-17 review delivered");
+    assert_eq!(s.last_change().unwrap(), log.last().unwrap().seq, "a record of a saving is a change to the records");
+
+    // A closed month refuses a forecast made in it, not what was delivered; a negative
+    // amount is refused. Neither writes anything.
+    s.close_period(OXON, period("2016-07"), "controller").unwrap();
+    let log = s.audit_log().unwrap();
+    let err = s.record_saving(year, "review", forecast(4), pounds(1), "pm").unwrap_err();
+    assert!(matches!(err, StoreError::PeriodClosed(p) if p == period("2016-07")), "{err:?}");
+    let err = s.record_saving(year, "review", SavingFigure::Delivered, Money::from_pence(-1), "pm").unwrap_err();
+    assert!(matches!(&err, StoreError::Invalid(m) if m.contains("cannot be negative")), "{err:?}");
+    assert_eq!(s.audit_log().unwrap(), log);
+    assert_eq!(recorded(s), expected);
+    s.record_saving(year, "review", SavingFigure::Delivered, pounds(250_000), "pm").unwrap();
+    assert_eq!(recorded(s)[3].2, pounds(250_000));
+    assert_eq!(s.saving_records(bucks).unwrap().len(), 1, "the other agreement's own");
+    assert_eq!(s.verify_audit().unwrap(), None);
 }
 
 // ---- payments ----
@@ -1078,7 +1161,7 @@ fn a_sequence_of_changes(s: &mut dyn Store) {
     s.save_mapping(OXON, "OCC", &Mapping::preset("unit4").unwrap(), "ann").unwrap();
     import(s, "2016-05", "OCC", "sha-1", &may_rows());
     import(s, "2016-05", "OCC", "sha-2", &may_rows()[1..]);
-    s.set_forecast(year, month(2), "CC100", Money::from_pence(1_300), "bob").unwrap();
+    s.set_forecast(year, month(2), "CC100", Money::from_pence(1_300), false, "bob").unwrap();
     s.close_period(OXON, period("2016-05"), "controller").unwrap();
     s.record_payment(year, &[payment_entry("OP", 1, "invoice 2016-03-01 100.00")], "ann").unwrap();
 }
@@ -1221,7 +1304,7 @@ fn removing_the_last_entries_is_detected(f: &mut Fixture) {
         problem.reason
     );
     // A change made since follows the head, so the gap stays in view.
-    f.store.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(7), "bob").unwrap();
+    f.store.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(7), false, "bob").unwrap();
     assert_eq!(f.store.audit_log().unwrap().pop().unwrap().seq, 8);
     let problem = f.store.verify_audit().unwrap().expect("caught");
     assert_eq!(problem.seq, 8);
@@ -1318,7 +1401,7 @@ fn everything_survives_reopening(f: &mut Fixture) {
     assert_eq!(documents(f.store.as_ref()), documents_before);
     assert!(f.store.session(&token_hash("a-session")).unwrap().is_some());
     assert_eq!(f.store.verify_audit().unwrap(), None);
-    assert_eq!(f.count("schema_version"), 8);
+    assert_eq!(f.count("schema_version"), 9);
     // The versions go on from where they were; a stale save is still refused.
     conflict(f.store.save_document(REGISTER, "2016-17", Some(1), "[board]\n# late\n", "cat"));
     assert_eq!(f.store.save_document(REGISTER, "2016-17", Some(2), "[board]\n# late\n", "cat").unwrap(), saved(3));
@@ -1819,7 +1902,7 @@ fn the_audit_log_holds_no_secrets(f: &mut Fixture) {
     let token = s.create_api_token(&new_token(bob, "script", "api-secret"), "bob").unwrap();
     s.revoke_api_token(token, "ann").unwrap();
     s.set_user_disabled(bob, true, "ann").unwrap();
-    s.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(5), "bob").unwrap();
+    s.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(5), false, "bob").unwrap();
 
     let log = s.audit_log().unwrap();
     assert_eq!(
@@ -1868,7 +1951,7 @@ fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
     let pence = Money::from_pence;
     // Writes and reads in one transaction: it sees its own changes, and each is audited.
     let seen = in_transaction(s, |s| {
-        s.set_forecast(year, month(2), "CC100", pence(5), "ann")?;
+        s.set_forecast(year, month(2), "CC100", pence(5), false, "ann")?;
         s.save_document(REGISTER, "2016-17", None, "[board]\n", "ann")?;
         s.forecasts(year)
     })
@@ -1878,9 +1961,9 @@ fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
 
     // A failure undoes everything before it, audit entries too.
     let err = in_transaction(s, |s| {
-        s.set_forecast(year, month(3), "CC100", pence(7), "bob")?;
+        s.set_forecast(year, month(3), "CC100", pence(7), false, "bob")?;
         s.close_period(OXON, period("2016-06"), "bob")?;
-        s.set_forecast(year, month(3), "CC200", pence(9), "bob")
+        s.set_forecast(year, month(3), "CC200", pence(9), false, "bob")
     })
     .unwrap_err();
     assert!(matches!(err, StoreError::PeriodClosed(p) if p == period("2016-06")), "{err:?}");
@@ -1888,7 +1971,7 @@ fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
     assert_eq!(s.closed_periods(year).unwrap(), []);
     // The caller's own failure, too, and it comes back as it was.
     let err = in_transaction(s, |s| {
-        s.set_forecast(year, month(4), "CC100", pence(1), "bob")?;
+        s.set_forecast(year, month(4), "CC100", pence(1), false, "bob")?;
         Err::<(), _>(StoreError::Invalid("changed my mind".into()))
     })
     .unwrap_err();
@@ -1901,11 +1984,11 @@ fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
         assert!(matches!(s.save_document(REGISTER, "2016-17", None, "x", "cat"), Err(StoreError::Conflict(_))));
         s.save_document(REGISTER, "2016-17", Some(1), "[board]\n# 2\n", "cat")?;
         let inner = in_transaction(s, |s| {
-            s.set_forecast(year, month(5), "CC100", pence(3), "cat")?;
+            s.set_forecast(year, month(5), "CC100", pence(3), false, "cat")?;
             Err::<(), _>(StoreError::Invalid("not this one".into()))
         });
         assert!(inner.is_err());
-        s.set_forecast(year, month(6), "CC100", pence(4), "cat")
+        s.set_forecast(year, month(6), "CC100", pence(4), false, "cat")
     })
     .unwrap();
     let months: Vec<u32> = s.forecasts(year).unwrap().iter().map(|f| f.month.number()).collect();
@@ -1918,12 +2001,12 @@ fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
 
 fn a_snapshot_reads_as_of_one_moment(f: &mut Fixture) {
     let year = &oxon("2016-17");
-    f.store.set_forecast(year, month(2), "CC100", Money::from_pence(5), "ann").unwrap();
+    f.store.set_forecast(year, month(2), "CC100", Money::from_pence(5), false, "ann").unwrap();
     let mut other = another_store(f);
     let (first, second) = in_snapshot(f.store.as_ref(), |s| {
         let first = s.forecasts(year)?;
         // Committed by another connection between the two reads.
-        other.set_forecast(year, month(3), "CC100", Money::from_pence(6), "bob")?;
+        other.set_forecast(year, month(3), "CC100", Money::from_pence(6), false, "bob")?;
         Ok::<_, StoreError>((first, s.forecasts(year)?))
     })
     .unwrap();
@@ -1934,7 +2017,7 @@ fn a_snapshot_reads_as_of_one_moment(f: &mut Fixture) {
 fn account_changes_do_not_move_the_stamp(f: &mut Fixture) {
     let s = f.store.as_mut();
     let year = &oxon("2016-17");
-    s.set_forecast(year, month(2), "CC100", Money::from_pence(5), "ann").unwrap();
+    s.set_forecast(year, month(2), "CC100", Money::from_pence(5), false, "ann").unwrap();
     assert_eq!(s.last_change().unwrap(), 1);
     let ann = s.create_user(&new_user("ann", Role::PoolManager), "admin").unwrap();
     let attempt = s.start_login_attempt("ann", t(EARLIER), 5, t(NOW)).unwrap().unwrap();
@@ -1951,7 +2034,7 @@ fn account_changes_do_not_move_the_stamp(f: &mut Fixture) {
     // All audited, none moving the stamp that the web's caches key on.
     assert_eq!(s.audit_log().unwrap().len(), 11);
     assert_eq!(s.last_change().unwrap(), 1);
-    s.set_forecast(year, month(2), "CC100", Money::from_pence(6), "ann").unwrap();
+    s.set_forecast(year, month(2), "CC100", Money::from_pence(6), false, "ann").unwrap();
     assert_eq!(s.last_change().unwrap(), 12);
     s.save_document(REGISTER, "2016-17", None, "[board]\n", "ann").unwrap();
     assert_eq!(s.last_change().unwrap(), 13);
@@ -1978,7 +2061,7 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
     };
     f.sql(undo);
     f.reopen();
-    assert_eq!(f.count("schema_version"), 8);
+    assert_eq!(f.count("schema_version"), 9);
     assert_eq!(f.store.last_change().unwrap(), 8, "the last change to the records, not the sign-in");
     let before = f.store.imports(&oxon("2016-17")).unwrap();
     let outcome = import(f.store.as_mut(), "2016-06", "OCCG", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
@@ -2003,10 +2086,10 @@ fn migration_5_takes_the_head_from_the_log(f: &mut Fixture) {
     f.undo_migration_6();
     f.sql("DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
     f.reopen();
-    assert_eq!(f.count("schema_version"), 8);
+    assert_eq!(f.count("schema_version"), 9);
     assert_eq!(f.store.audit_head().unwrap(), published);
     assert_eq!(f.store.verify_audit_against(std::slice::from_ref(&published)).unwrap(), None);
-    f.store.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(7), "bob").unwrap();
+    f.store.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(7), false, "bob").unwrap();
     assert_eq!(f.store.audit_head().unwrap().seq, 9);
     assert_eq!(f.store.verify_audit_against(&[published]).unwrap(), None);
 }
@@ -2023,6 +2106,7 @@ struct Holdings {
     ledger: Vec<Vec<LedgerRow>>,
     closed: Vec<Period>,
     forecasts: Vec<pooled_store::Forecast>,
+    savings: Vec<pooled_store::SavingRecord>,
     payments: Vec<PaymentEntry>,
     documents: Vec<Vec<StoredDocument>>,
 }
@@ -2038,6 +2122,7 @@ fn holdings(s: &dyn Store, key: &AgreementYear) -> Holdings {
         ledger: ["CC100", "CC200"].iter().map(|c| s.ledger_rows(key, c, 100).unwrap()).collect(),
         closed: s.closed_periods(key).unwrap(),
         forecasts: s.forecasts(key).unwrap(),
+        savings: s.saving_records(key).unwrap(),
         payments: s.payment_entries(key).unwrap(),
         documents: vec![
             s.document_versions(REGISTER, &prefix).unwrap(),
@@ -2057,10 +2142,11 @@ fn records_of_bucks(s: &mut dyn Store, key: &AgreementYear) {
     import_into(s, agreement, "2016-05", "OCC", "sha-1", &may_rows());
     import_into(s, agreement, "2016-04", "OCC", "sha-april", &[row(2, "CC200", "2016-04-02", 77)]);
     s.close_period(agreement, period("2016-04"), "bea").unwrap();
-    s.set_forecast(key, month(2), "CC100", Money::from_pence(4_999), "bea").unwrap();
+    s.set_forecast(key, month(2), "CC100", Money::from_pence(4_999), false, "bea").unwrap();
     let invoice =
         PaymentEntry { pool: "BCF".into(), from: "ICB".into(), ..payment_entry("BCF", 1, "invoice 2016-03-01 1.00") };
     s.record_payment(key, &[invoice], "bea").unwrap();
+    s.record_saving(key, "review", SavingFigure::Delivered, Money::from_pence(3), "bea").unwrap();
     s.save_document(REGISTER, &format!("{agreement}/2016-17"), None, "[board]\n", "bea").unwrap();
     s.save_document("meeting", &format!("{agreement}/2016-17/2016-06-02"), None, "# bucks\n", "bea").unwrap();
 }
@@ -2082,6 +2168,8 @@ fn two_agreements_for_one_year_keep_apart(f: &mut Fixture) {
     s.close_period(OXON, period("2016-06"), "controller").unwrap();
     s.save_document(REGISTER, "oxon/2016-17", None, "[board]\n# oxon\n", "ann").unwrap();
     s.save_document("meeting", "oxon/2016-17/2016-06-02", None, "# oxon\n", "ann").unwrap();
+    s.record_saving(oxon, "review", SavingFigure::Forecast(month(4)), Money::from_pence(9), "ann").unwrap();
+    s.record_saving(oxon, "review", SavingFigure::Delivered, Money::from_pence(8), "ann").unwrap();
     assert_eq!(holdings(s, bucks), before, "nothing of bucks changed");
 
     // And oxon's records are its own.
@@ -2091,6 +2179,7 @@ fn two_agreements_for_one_year_keep_apart(f: &mut Fixture) {
     assert_eq!(mine.actuals, [actual("CC100", 2, -20_001 + 1, 2), actual("CC200", 2, 99, 1)]);
     assert_eq!(mine.closed, [period("2016-05"), period("2016-06")]);
     assert_eq!(mine.forecasts.iter().map(|f| f.outturn.pence()).collect::<Vec<_>>(), [1_300]);
+    assert_eq!(mine.savings.iter().map(|r| r.amount.pence()).collect::<Vec<_>>(), [9, 8]);
     assert_eq!(mine.mappings, [Some(Mapping::preset("unit4").unwrap()), None]);
     assert_eq!(mine.documents[1].iter().map(|d| d.text.as_str()).collect::<Vec<_>>(), ["# oxon\n"]);
     // A period closed in one agreement is open in the other.
@@ -2115,9 +2204,9 @@ fn migration_6_keeps_each_year_under_its_agreement(f: &mut Fixture) {
     s.save_document("note", "general", None, "# not a year's\n", "ann").unwrap();
     let later = &oxon("2017-18");
     s.load_agreement(later, "[agreement]\n", "", &Approval::default(), "ann").unwrap();
-    s.set_forecast(later, month(1), "CC100", Money::from_pence(1), "ann").unwrap();
+    s.set_forecast(later, month(1), "CC100", Money::from_pence(1), false, "ann").unwrap();
     // A year with records but no agreement, which pooled itself never writes.
-    s.set_forecast(&oxon("2018-19"), month(1), "CC100", Money::from_pence(2), "ann").unwrap();
+    s.set_forecast(&oxon("2018-19"), month(1), "CC100", Money::from_pence(2), false, "ann").unwrap();
     let ann = s.create_user(&new_user("ann", Role::Viewer), "admin").unwrap();
     // Payments as migration 7 makes them of the dates before it, so that they come back
     // the same through migrations 6 and 7 again.
@@ -2134,7 +2223,7 @@ fn migration_6_keeps_each_year_under_its_agreement(f: &mut Fixture) {
     // Version 1 was loaded with another id, and taken as a variation then.
     f.sql("UPDATE agreement SET agreement_id = 'oxford' WHERE year = 2016 AND version = 1");
     f.reopen();
-    assert_eq!(f.count("schema_version"), 8);
+    assert_eq!(f.count("schema_version"), 9);
     let s = f.store.as_ref();
     assert_eq!((holdings(s, first), holdings(s, later), s.agreements().unwrap(), s.audit_log().unwrap()), before);
     assert_eq!(s.forecasts(&AgreementYear::new("", fy("2018-19"))).unwrap(), orphan);
@@ -2143,6 +2232,23 @@ fn migration_6_keeps_each_year_under_its_agreement(f: &mut Fixture) {
     assert_eq!(s.verify_audit().unwrap(), None);
     let outcome = import(f.store.as_mut(), "2016-06", "OCC", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
     assert!(matches!(outcome, ImportOutcome::Imported { .. }), "{outcome:?}");
+    assert_eq!(f.store.verify_audit().unwrap(), None);
+}
+
+/// A database made before migration 8 (undone here by hand) keeps its forecasts, none of
+/// them confirmed below the actual to date, and records savings after.
+fn migration_8_keeps_forecasts_and_adds_savings(f: &mut Fixture) {
+    a_sequence_of_changes(f.store.as_mut());
+    let year = &oxon("2016-17");
+    let before = f.store.forecasts(year).unwrap();
+    assert!(!before.is_empty());
+    f.undo_migration_8();
+    f.reopen();
+    assert_eq!(f.count("schema_version"), 9);
+    assert_eq!(f.store.forecasts(year).unwrap(), before);
+    assert!(before.iter().all(|f| !f.confirmed_below_actual));
+    f.store.record_saving(year, "review", SavingFigure::Delivered, Money::ZERO, "pm").unwrap();
+    assert_eq!(f.store.saving_records(year).unwrap().len(), 1);
     assert_eq!(f.store.verify_audit().unwrap(), None);
 }
 
@@ -2158,7 +2264,7 @@ fn migration_7_makes_entries_of_the_dates_recorded(f: &mut Fixture) {
              ('bucks', 2016, 'OP', 'OCCG', 1, 20160221, NULL);",
     );
     f.reopen();
-    assert_eq!(f.count("schema_version"), 8);
+    assert_eq!(f.count("schema_version"), 9);
     let legacy = |pool: &str, m: u32, kind: EntryKind, on: &str| PaymentEntry {
         pool: pool.to_string(),
         from: "OCCG".to_string(),
@@ -2191,18 +2297,18 @@ fn migration_7_makes_entries_of_the_dates_recorded(f: &mut Fixture) {
     assert_eq!(f.store.payment_entries(&oxon("2016-17")).unwrap().last(), Some(&next));
 }
 
-/// A database made before migration 8 (undone here by hand) keeps every version, each
+/// A database made before migration 9 (undone here by hand) keeps every version, each
 /// taking effect from the start of its year with its approval not said; the log still
 /// verifies, and variations go on with their day and approval.
-fn migration_8_keeps_versions_from_the_start_of_their_year(f: &mut Fixture) {
+fn migration_9_keeps_versions_from_the_start_of_their_year(f: &mut Fixture) {
     a_sequence_of_changes(f.store.as_mut());
     let year = &oxon("2016-17");
     let varied = "[agreement]\n# varied\n";
     f.store.load_agreement(year, varied, "a variation", &Approval::default(), "ann").unwrap();
     let before = f.store.agreement_versions(year).unwrap();
-    f.undo_migration_8();
+    f.undo_migration_9();
     f.reopen();
-    assert_eq!(f.count("schema_version"), 8);
+    assert_eq!(f.count("schema_version"), 9);
     let after = f.store.agreement_versions(year).unwrap();
     assert_eq!(
         after.iter().map(|v| (v.version, v.text.as_str(), v.loaded_at)).collect::<Vec<_>>(),
@@ -2334,7 +2440,7 @@ mod postgres_only {
         let mut other = another_store(&f);
         let other = finishes(move || {
             other.create_session(&new_session(ann, "cookie", LATER)).unwrap();
-            other.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(1), "ann").unwrap();
+            other.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(1), false, "ann").unwrap();
             import(other.as_mut(), "2016-05", "OCCG", "sha-occg", &may_rows());
             other
         });

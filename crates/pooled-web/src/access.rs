@@ -18,6 +18,10 @@ pub enum Write<'a> {
     /// Load an agreement, or a variation of it (its terms, the day it takes effect and
     /// who approved it): the pool manager, who keeps the agreement, and administrators.
     LoadAgreement { agreement: &'a str },
+    /// Record what a saving moved into a pool without an agreed delivery strategy will
+    /// deliver or delivered. The pool manager's alone, who reports the pool's forecast
+    /// and settles it at the year's end.
+    RecordSaving,
     /// Create or revoke one's own API tokens.
     OwnApiTokens,
     /// Keep the board's records: its register, meetings, attendance, decisions and
@@ -35,6 +39,8 @@ pub fn check(user: &User, write: Write<'_>) -> Result<(), String> {
         (_, Write::BoardRecords) => false,
         (Role::Administrator | Role::PoolManager, Write::LoadAgreement { agreement }) => acts_in(user, agreement),
         (_, Write::LoadAgreement { .. }) => false,
+        (Role::PoolManager, Write::RecordSaving) => true,
+        (_, Write::RecordSaving) => false,
         (Role::Administrator | Role::PoolManager, _) => true,
         (Role::PartnerFinance, Write::ImportLedger { partner }) => own_partner(partner),
         (Role::PartnerFinance, Write::SetForecast { partner, .. }) => own_partner(partner),
@@ -59,6 +65,7 @@ fn refusal(user: &User, write: Write<'_>) -> String {
         Write::LoadAgreement { agreement } => format!("load or vary agreement {agreement}"),
         Write::OwnApiTokens => "manage API tokens".to_string(),
         Write::BoardRecords => "change the board's records".to_string(),
+        Write::RecordSaving => "record what unagreed savings deliver".to_string(),
     };
     format!("You are signed in as {} ({who}), who cannot {what}.", user.display_name)
 }
@@ -150,6 +157,12 @@ mod tests {
             (Role::PartnerFinance, Some("OCC"), &[], vary, false),
             (Role::BoardMember, None, &[], vary, false),
             (Role::Viewer, None, &[], vary, false),
+            (Role::PoolManager, None, &[], Write::RecordSaving, true),
+            (Role::Administrator, None, &[], Write::RecordSaving, false),
+            (Role::PartnerFinance, Some("OCC"), &[], Write::RecordSaving, false),
+            (Role::BudgetHolder, None, &["OCC-OP01-001"], Write::RecordSaving, false),
+            (Role::BoardMember, None, &[], Write::RecordSaving, false),
+            (Role::Viewer, None, &[], Write::RecordSaving, false),
         ];
         for (role, partner, cost_centres, write, allowed) in cases {
             let got = check(&user(*role, *partner, cost_centres), *write);

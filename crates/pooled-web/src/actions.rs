@@ -6,33 +6,43 @@
 
 use std::sync::Arc;
 
-use pooled_app::{ForecastEntry, Loaded, PaymentRecord};
+use pooled_app::{ForecastEntry, Loaded, PaymentRecord, SavingEntry};
+use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::money::Money;
 use pooled_core::payments::TrackedInstalment;
-use pooled_store::Approval;
+use pooled_store::{Approval, Store, User};
 
 use crate::access::{self, Write};
 use crate::auth::Identity;
 use crate::data::Web;
 use crate::error::WebError;
 
-/// Enters `outturn` as the forecast for a cost centre at `month` (budget holders
-/// forecast their cost centres; partner finance their partner's).
+/// A forecast outturn as a page or the API takes it.
+pub struct Forecast {
+    pub month: FiscalMonth,
+    pub cost_centre: String,
+    pub outturn: Money,
+    /// Confirmed as meant although below the cost centre's actual to date.
+    pub confirm_below_actual: bool,
+}
+
+/// Enters a forecast outturn for a cost centre at its month (budget holders forecast
+/// their cost centres; partner finance their partner's).
 pub async fn set_forecast(
     web: &Arc<Web>,
     who: &Identity,
     year: FinancialYear,
-    month: FiscalMonth,
-    cost_centre: String,
-    outturn: Money,
+    forecast: Forecast,
 ) -> Result<(), WebError> {
     let (user, actor) = (who.user.clone(), who.actor().to_string());
     let shared = Arc::clone(web);
     web.stores
         .run(move |store| {
+            let Forecast { month, cost_centre, outturn, confirm_below_actual } = forecast;
             let scope = shared.scope(store, year)?;
-            let entry = ForecastEntry { agreement: &scope, month, cost_centre: &cost_centre, outturn };
+            let entry =
+                ForecastEntry { agreement: &scope, month, cost_centre: &cost_centre, outturn, confirm_below_actual };
             pooled_app::set_forecast(store, &entry, &actor, |planned| {
                 access::check(&user, Write::SetForecast { partner: &planned.partner, cost_centre: &planned.code })
             })
@@ -50,15 +60,42 @@ pub async fn record_payment(
     year: FinancialYear,
     record: PaymentRecord,
 ) -> Result<TrackedInstalment, WebError> {
+    on_agreement(web, who, year, move |store, agreement, user, actor| {
+        pooled_app::record_payment(store, agreement, record, actor, |from, to| {
+            access::check(user, Write::RecordPayment { from, to })
+        })
+    })
+    .await
+}
+
+/// Records what an unagreed saving will deliver or delivered: the pool manager's alone.
+pub async fn record_saving(
+    web: &Arc<Web>,
+    who: &Identity,
+    year: FinancialYear,
+    entry: SavingEntry,
+) -> Result<(), WebError> {
+    on_agreement(web, who, year, move |store, agreement, user, actor| {
+        pooled_app::record_saving(store, agreement, &entry, actor, || access::check(user, Write::RecordSaving))
+    })
+    .await
+}
+
+/// Runs a use case on a store, given the year's agreement, the signed-in user (for
+/// [`access::check`]) and who the audit log names; what it refuses is the user's to
+/// correct.
+async fn on_agreement<T: Send + 'static>(
+    web: &Arc<Web>,
+    who: &Identity,
+    year: FinancialYear,
+    work: impl FnOnce(&mut dyn Store, &Agreement, &User, &str) -> pooled_app::Result<T> + Send + 'static,
+) -> Result<T, WebError> {
     let (user, actor) = (who.user.clone(), who.actor().to_string());
     let shared = Arc::clone(web);
     web.stores
         .run(move |store| {
             let agreement = shared.agreement(store, year)?;
-            pooled_app::record_payment(store, &agreement, record, &actor, |from, to| {
-                access::check(&user, Write::RecordPayment { from, to })
-            })
-            .map_err(WebError::input)
+            work(store, &agreement, &user, &actor).map_err(WebError::input)
         })
         .await
 }

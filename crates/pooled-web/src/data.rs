@@ -15,7 +15,8 @@ use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::payments::TrackedInstalment;
 use pooled_core::plan::Plan;
 use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
-use pooled_store::{AgreementYear, AuditHead, Store, StoreError};
+use pooled_core::savings::SavingRecords;
+use pooled_store::{AgreementYear, AuditHead, SavingRecord, Store, StoreError};
 
 use crate::error::WebError;
 use crate::imports::Jobs;
@@ -148,6 +149,16 @@ impl Web {
         Ok((agreement, tracked))
     }
 
+    /// The year's agreement and what is recorded of its unagreed savings.
+    pub(crate) fn savings(
+        &self,
+        store: &dyn Store,
+        year: FinancialYear,
+    ) -> Result<(Arc<Agreement>, Vec<SavingRecord>), WebError> {
+        let scope = self.scope(store, year)?;
+        Ok((self.agreement_of(store, &scope)?, store.saving_records(&scope)?))
+    }
+
     /// An agreement's current version for a year, parsed at most once per version.
     pub(crate) fn agreement_of(&self, store: &dyn Store, scope: &AgreementYear) -> Result<Arc<Agreement>, WebError> {
         let stored = store.agreement(scope)?.ok_or_else(|| no_agreement(scope.year))?;
@@ -187,11 +198,21 @@ impl Web {
             Ok::<_, WebError>((stamp, agreement, budgets_from, plan, pooled_app::ledger_figures(store, &scope)?))
         })?;
         let (stamp, agreement, budgets_from, plan, figures) = read.value;
-        let pooled_app::LedgerFigures { actuals, forecasts, rows, latest } = figures;
+        let pooled_app::LedgerFigures { actuals, forecasts, savings, rows, latest } = figures;
         let reports = Default::default();
         let head = read.head;
-        let data =
-            Arc::new(YearData { agreement, budgets_from, plan, actuals, forecasts, rows, latest, head, reports });
+        let data = Arc::new(YearData {
+            agreement,
+            budgets_from,
+            plan,
+            actuals,
+            forecasts,
+            savings,
+            rows,
+            latest,
+            head,
+            reports,
+        });
         self.years.lock().unwrap_or_else(|e| e.into_inner()).insert(scope, (stamp, Arc::clone(&data)));
         Ok(data)
     }
@@ -216,6 +237,8 @@ pub struct YearData {
     pub plan: Plan,
     pub actuals: Actuals,
     pub forecasts: Forecasts,
+    /// What is recorded of the unagreed savings.
+    pub savings: SavingRecords,
     /// Ledger rows per cost centre per month, M1 to M12.
     pub rows: HashMap<String, [u64; 12]>,
     /// The latest month with any ledger rows imported.
@@ -232,8 +255,8 @@ impl YearData {
     pub fn report(&self, month: FiscalMonth) -> Arc<MonthlyReport> {
         let slot = &self.reports[month.number() as usize - 1];
         Arc::clone(slot.get_or_init(|| {
-            let (agreement, plan) = (&self.agreement, &self.plan);
-            Arc::new(monthly_report(agreement, plan, &self.actuals, &self.forecasts, month, self.budgets_from))
+            let (agreement, plan, savings) = (&self.agreement, &self.plan, &self.savings);
+            Arc::new(monthly_report(agreement, plan, &self.actuals, &self.forecasts, savings, month, self.budgets_from))
         }))
     }
 

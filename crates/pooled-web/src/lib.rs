@@ -82,6 +82,7 @@ impl Routes {
             .signed_in(M::GET, "/pools/{year}/{pool}/cost-centres/{code}", pool::cost_centre)
             .signed_in(M::GET, "/risk-share/{year}", risk_share::page)
             .signed_in(M::GET, "/settlement/{year}", settlement::page)
+            .signed_in(M::POST, "/settlement/{year}/savings", settlement::record_saving)
             .signed_in(M::GET, "/what-if/{year}", what_if::page)
             .signed_in(M::GET, "/forecasts/{year}", forecasts::page)
             .signed_in(M::POST, "/forecasts/{year}", forecasts::save)

@@ -144,8 +144,13 @@ fn pages_and_assets_are_compressed_when_asked(site: Site) {
         (0..2).map(|_| hidden_field(&site.get("/").text(), "csrf_token").expect("a token")).collect();
     assert_ne!(tokens[0], tokens[1]);
     for token in tokens {
-        let fields =
-            [("csrf_token", token.as_str()), ("month", "M2"), ("cost_centre", "OCC-OP01-001"), ("outturn", "1.00")];
+        let fields = [
+            ("csrf_token", token.as_str()),
+            ("month", "M2"),
+            ("cost_centre", "OCC-OP01-001"),
+            ("outturn", "1.00"),
+            ("confirm_below_actual", "yes"),
+        ];
         let saved = site.post_raw(Some(&site.session("manager").cookie), "/forecasts/2016-17", &fields);
         assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
     }

@@ -16,6 +16,7 @@ use axum::http::{Request, StatusCode, header};
 use common::*;
 use pooled_core::agreement::Agreement;
 use pooled_core::money::Money;
+use pooled_core::savings::SavingFigure;
 use pooled_core::settlement::{Outturn, settle};
 use pooled_web::Web;
 use tower::ServiceExt;
@@ -160,7 +161,12 @@ fn risk_share_page_lays_out_schedule_3(site: Site) {
 }
 
 fn settlement_page_is_the_year_end_on_the_ledger(site: Site) {
-    let store = site.store();
+    let mut store = site.store();
+    // The settlement waits for what the unagreed saving delivered (the savings' own tests
+    // say more): delivered in full here.
+    store
+        .record_saving(&oxon(), "op-2016-review", SavingFigure::Delivered, whole_pounds(1_500_000), "test")
+        .expect("delivered");
     for (uri, waived) in [
         ("/settlement/2016-17", vec![]),
         (
@@ -455,7 +461,11 @@ fn published_figures_carry_the_audit_head_they_were_read_at(site: Site) {
     let xlsx = site.get("/?format=xlsx&table=report");
     assert_eq!(last_first_cell(&xlsx_cells(&site, &xlsx.body, "Summary")), line);
 
-    store.set_forecast(&oxon(), month(2), "OCC-OP01-001", whole_pounds(1), "test").expect("forecast");
+    store.set_forecast(&oxon(), month(2), "OCC-OP01-001", whole_pounds(1), false, "test").expect("forecast");
+    // The settlement needs what the unagreed saving delivered.
+    store
+        .record_saving(&oxon(), "op-2016-review", SavingFigure::Delivered, whole_pounds(1_500_000), "test")
+        .expect("delivered");
     let changed = store.audit_head().expect("head");
     assert!(shown(&site.get("/").text(), &changed), "read again after a change to the records");
     // The settlement is read on each request, with the head of that moment.

@@ -1,7 +1,8 @@
 use super::*;
 use crate::agreement::Agreement;
 
-const AGREEMENT: &str = r#"format = 1
+/// Two partners sharing one pool 50/50 (the savings' tests add savings to it).
+pub(crate) const AGREEMENT: &str = r#"format = 1
 [agreement]
 id = "t"
 name = "Test"
@@ -61,16 +62,23 @@ fn report_of(
     actuals: &[(&str, u32, i64)],
     forecasts: &[(&str, u32, i64)],
 ) -> MonthlyReport {
-    report_varied(agreement, month, actuals, forecasts, 1)
+    let f: Forecasts = forecasts
+        .iter()
+        .map(|(c, m, p)| {
+            let entered = EnteredForecast { outturn: Money::from_pence(*p), confirmed_below_actual: false };
+            ((c.to_string(), FiscalMonth::new(*m).unwrap()), entered)
+        })
+        .collect();
+    report_entered(agreement, month, actuals, &f, 1)
 }
 
-/// The report of an agreement with PLAN's cost centres, its latest version's budgets in
+/// [`report_of`], with the forecasts as entered and the latest version's budgets in
 /// force from `budgets_from`.
-fn report_varied(
+fn report_entered(
     agreement: &str,
     month: u32,
     actuals: &[(&str, u32, i64)],
-    forecasts: &[(&str, u32, i64)],
+    f: &Forecasts,
     budgets_from: u32,
 ) -> MonthlyReport {
     let (agreement, _) = Agreement::parse(agreement).unwrap_or_else(|e| panic!("{e:?}"));
@@ -83,12 +91,8 @@ fn report_varied(
     for (code, m, pence) in actuals {
         a.entry(code.to_string()).or_insert([Money::ZERO; 12])[*m as usize - 1] += Money::from_pence(*pence);
     }
-    let f: Forecasts = forecasts
-        .iter()
-        .map(|(c, m, p)| ((c.to_string(), FiscalMonth::new(*m).unwrap()), Money::from_pence(*p)))
-        .collect();
-    let from = FiscalMonth::new(budgets_from).unwrap();
-    monthly_report(&agreement, &plan, &a, &f, FiscalMonth::new(month).unwrap(), from)
+    let (month, from) = (FiscalMonth::new(month).unwrap(), FiscalMonth::new(budgets_from).unwrap());
+    monthly_report(&agreement, &plan, &a, f, &SavingRecords::default(), month, from)
 }
 
 /// One line per row: level, name, budget, to date, actual, forecast, variance, change, basis, flag.
@@ -241,8 +245,9 @@ fn each_month_is_headed_by_the_bodies_of_its_last_day() {
     let header = ["code", "name", "partner", "pool", "line", "budget"];
     let (plan, _) = Plan::read(&agreement, &header, std::iter::empty()).unwrap();
     let headed = |month: u32| {
+        let none = (Actuals::new(), Forecasts::new(), SavingRecords::default());
         let (month, m1) = (FiscalMonth::new(month).unwrap(), FiscalMonth::new(1).unwrap());
-        let r = monthly_report(&agreement, &plan, &Actuals::new(), &Forecasts::new(), month, m1);
+        let r = monthly_report(&agreement, &plan, &none.0, &none.1, &none.2, month, m1);
         let impact: Vec<&str> = r.pools[0].risk_impact.partners.iter().map(|p| p.body.id.as_str()).collect();
         (r.bodies.iter().map(|b| b.id.as_str()).collect::<Vec<_>>().join(" "), impact.join(" "))
     };
@@ -282,7 +287,53 @@ fn budget_a_variation_adds_to_a_line_is_spread_from_the_month_it_takes_effect() 
         (12, 7, 300_000, 300_000, 70_000),
     ];
     for (month, from, annual, to_date, unallocated) in cases {
-        let r = report_varied(&varied.replace("1800", if from == 1 { "1200" } else { "1800" }), month, &[], &[], from);
+        let r = report_entered(
+            &varied.replace("1800", if from == 1 { "1200" } else { "1800" }),
+            month,
+            &[],
+            &Forecasts::new(),
+            from,
+        );
         assert_eq!(line(&r), (annual, to_date, unallocated), "M{month}, budgets from M{from}");
     }
+}
+
+#[test]
+fn a_forecast_below_the_actual_to_date_needs_a_confirmation_and_is_marked() {
+    let m5 = FiscalMonth::new(5).unwrap();
+    // (forecast, actual to date, confirmed) in pence -> below, or the refusal.
+    let refusal = |f: &str, a: &str| {
+        format!(
+            "the forecast outturn {f} for C1 is below its actual to date at M5, {a}: confirm that it is meant \
+             (refunds or credits still to come) to enter it"
+        )
+    };
+    let cases = [
+        (100, 200, false, Err(refusal("£1.00", "£2.00"))),
+        (100, 200, true, Ok(true)),
+        (200, 200, false, Ok(false)),
+        (300, 200, true, Ok(false)),
+        (-50, -10, false, Err(refusal("-£0.50", "-£0.10"))),
+    ];
+    for (outturn, actual, confirmed, expected) in cases {
+        let got = check_forecast("C1", m5, Money::from_pence(outturn), Money::from_pence(actual), confirmed);
+        assert_eq!(got, expected, "{outturn} {actual} {confirmed}");
+    }
+
+    // The report marks the confirmed forecast on its cost centre only, never on a total.
+    let key = |code: &str| (code.to_string(), m5);
+    let f: Forecasts = [
+        (key("C1"), EnteredForecast { outturn: Money::from_pence(100), confirmed_below_actual: true }),
+        (key("C2"), EnteredForecast { outturn: Money::from_pence(50_000), confirmed_below_actual: false }),
+    ]
+    .into_iter()
+    .collect();
+    let r = report_entered(AGREEMENT, 5, &[("C1", 1, 200)], &f, 1);
+    let marked: Vec<String> = r.pools[0]
+        .flat_rows()
+        .into_iter()
+        .filter(|row| row.figures.confirmed_below_actual)
+        .map(|row| row.label)
+        .collect();
+    assert_eq!(marked, ["C1 C1"]);
 }

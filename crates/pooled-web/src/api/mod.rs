@@ -92,6 +92,8 @@ fn endpoints() -> Vec<Endpoint> {
         Endpoint::form(routes!(reads::variations)),
         Endpoint::form(routes!(reads::forecasts)),
         Endpoint::form(routes!(writes::set_forecast)),
+        Endpoint::form(routes!(reads::savings)),
+        Endpoint::form(routes!(writes::record_saving)),
         Endpoint::form(routes!(reads::imports)),
         // An extract may be large: it streams to disk, up to the upload limit.
         Endpoint { described: routes!(writes::import_ledger), body: BodySize::Upload },

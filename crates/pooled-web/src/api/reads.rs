@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use pooled_app::Anchored;
 use pooled_app::json::{
-    self, AuditLog, Forecasts, Imports, Month, Payments, Report, RiskShare, Text, Variations, YearEnd,
+    self, AuditLog, Forecasts, Imports, Month, Payments, Report, RiskShare, Savings, Text, Variations, YearEnd,
 };
 use pooled_core::calendar::FiscalMonth;
 use pooled_core::risk_share::risk_share as share_of;
@@ -116,10 +116,12 @@ pub async fn risk_share(State(web): State<Arc<Web>>, Path(InYear { year }): Path
 
 /// The year-end settlement on the ledger, with invoices.
 ///
-/// Each line's outturn is the sum of its cost centres' ledger actuals for the year. The
-/// same shape as `pooled settle --year YEAR --json`. Unlike the page, which ignores a rule
-/// it does not know, a script naming one is told: it would otherwise take the settlement
-/// for one with that rule waived.
+/// Each line's outturn is the sum of its cost centres' ledger actuals for the year, and
+/// each saving moved into a pool without an agreed delivery strategy delivered what is
+/// recorded of it (`POST /api/{year}/savings`); while one has no delivered amount, the
+/// settlement is refused naming it. The same shape as `pooled settle --year YEAR --json`.
+/// Unlike the page, which ignores a rule it does not know, a script naming one is told: it
+/// would otherwise take the settlement for one with that rule waived.
 #[utoipa::path(
     get,
     path = "/api/{year}/settlement",
@@ -129,7 +131,7 @@ pub async fn risk_share(State(web): State<Arc<Web>>, Path(InYear { year }): Path
         ("waive" = Option<Vec<String>>, Query, style = Form, explode,
             description = "A rule of the agreement the partners waived by recorded decision; repeat for more."),
     ),
-    responses((status = 200, description = "The settlement.", body = YearEnd), BadRequest, NotFound),
+    responses((status = 200, description = "The settlement.", body = YearEnd), BadRequest, NotFound, Invalid),
 )]
 pub async fn settlement(
     State(web): State<Arc<Web>>,
@@ -216,6 +218,22 @@ pub async fn forecasts(State(web): State<Arc<Web>>, Path(InYear { year }): Path<
         })
         .await?;
     Ok(Json(json::forecasts(&forecasts)))
+}
+
+/// The savings moved into a pool without an agreed delivery strategy, with what is
+/// recorded of each: its forecasts by the month made in, and what it delivered.
+#[utoipa::path(
+    get,
+    path = "/api/{year}/savings",
+    operation_id = "savings",
+    params(InYear),
+    responses((status = 200, description = "Each saving in the agreement's order.", body = Savings), NotFound),
+)]
+pub async fn savings(State(web): State<Arc<Web>>, Path(InYear { year }): Path<InYear>) -> ApiResult<Savings> {
+    let year = parse_year(&year)?;
+    let shared = Arc::clone(&web);
+    let (a, stored) = web.stores.run(move |store| shared.savings(store, year)).await?;
+    Ok(Json(json::savings(&a, &pooled_app::saving_states(&a, &stored))))
 }
 
 /// The ledger extracts imported for the year.

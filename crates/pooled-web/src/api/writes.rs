@@ -7,10 +7,11 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use pooled_app::json::{self, Amount, Day, Forecast, Month, Payment};
+use pooled_app::json::{self, Amount, Day, Forecast, Month, Payment, Saving};
 use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::ledger::Period;
 use pooled_core::money::Money;
+use pooled_core::savings::SavingFigure;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -35,12 +36,17 @@ pub struct ForecastEntry {
     cost_centre: String,
     #[schema(value_type = Amount)]
     outturn: String,
+    /// Enter it although it is below the cost centre's actual to date (refunds or credits
+    /// still to come); without this, such a forecast is refused. The report marks it.
+    #[serde(default)]
+    confirm_below_actual: bool,
 }
 
 /// Enter a cost centre's forecast outturn for a month.
 ///
 /// Budget holders forecast their own cost centres, partner finance officers their
-/// partner's, the pool manager any. A closed month refuses it.
+/// partner's, the pool manager any. A closed month refuses it, and so does a forecast
+/// below the cost centre's actual to date unless `confirm_below_actual` says it is meant.
 #[utoipa::path(
     post,
     path = "/api/{year}/forecasts",
@@ -63,7 +69,13 @@ pub async fn set_forecast(
     let month = problems.read("month", FiscalMonth::parse(&entry.month));
     let outturn = problems.read("outturn", Money::parse(&entry.outturn));
     let (Some(month), Some(outturn)) = (month, outturn) else { return Err(problems.into_error().into()) };
-    actions::set_forecast(&web, &who, year, month, entry.cost_centre.clone(), outturn).await?;
+    let forecast = actions::Forecast {
+        month,
+        cost_centre: entry.cost_centre.clone(),
+        outturn,
+        confirm_below_actual: entry.confirm_below_actual,
+    };
+    actions::set_forecast(&web, &who, year, forecast).await?;
     let code = entry.cost_centre;
     let shared = Arc::clone(&web);
     let saved = web
@@ -141,6 +153,84 @@ pub async fn record_payment(
     let record = PaymentRecord { pool, from, to, month, raised_on, paid_on, amount };
     let saved = actions::record_payment(&web, &who, year, record).await?;
     Ok(Json(json::payment(&saved)))
+}
+
+/// The body of `POST /api/{year}/savings`: a forecast of a saving's delivery made in a
+/// month (`forecast` with `month`), or what it delivered (`delivered`).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SavingEntry {
+    /// The saving's id in the agreement.
+    saving: String,
+    /// What it will deliver in the year, as forecast in `month`.
+    #[serde(default)]
+    #[schema(value_type = Option<Amount>)]
+    forecast: Option<String>,
+    /// The month the forecast is made in; only with `forecast`.
+    #[serde(default)]
+    #[schema(value_type = Option<Month>)]
+    month: Option<String>,
+    /// What it delivered in the year; not with `forecast`.
+    #[serde(default)]
+    #[schema(value_type = Option<Amount>)]
+    delivered: Option<String>,
+}
+
+/// Record what a saving moved into a pool without an agreed delivery strategy will
+/// deliver, or delivered.
+///
+/// A forecast is made in a month (a closed month refuses it); the monthly report's
+/// forecast risk-share impact takes the latest. What it delivered is recorded at the
+/// year's end, and the settlement needs it. The pool manager's alone.
+#[utoipa::path(
+    post,
+    path = "/api/{year}/savings",
+    operation_id = "recordSaving",
+    params(InYear),
+    request_body = SavingEntry,
+    responses(
+        (status = 200, description = "The saving with everything now recorded of it.", body = Saving),
+        BadRequest, Forbidden, NotFound, TooLarge, Invalid,
+    ),
+)]
+pub async fn record_saving(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    Path(InYear { year }): Path<InYear>,
+    JsonBody(entry): JsonBody<SavingEntry>,
+) -> ApiResult<Saving> {
+    let year = parse_year(&year)?;
+    let mut problems = Problems::default();
+    let mut amount = |field: &str, text: &str| problems.read(field, Money::parse(text));
+    let figure = match (entry.forecast.as_deref(), entry.month.as_deref(), entry.delivered.as_deref()) {
+        (Some(forecast), Some(month), None) => {
+            let amount = amount("forecast", forecast);
+            let month = problems.read("month", FiscalMonth::parse(month));
+            amount.zip(month).map(|(amount, month)| (SavingFigure::Forecast(month), amount))
+        }
+        (None, None, Some(delivered)) => amount("delivered", delivered).map(|amount| (SavingFigure::Delivered, amount)),
+        _ => {
+            problems.0.push("give `forecast` with `month`, or `delivered` alone".into());
+            None
+        }
+    };
+    let Some((figure, amount)) = figure else { return Err(problems.into_error().into()) };
+    let saving = entry.saving;
+    actions::record_saving(&web, &who, year, pooled_app::SavingEntry { saving: saving.clone(), figure, amount })
+        .await?;
+    let shared = Arc::clone(&web);
+    let saved = web
+        .stores
+        .run(move |store| {
+            let (agreement, stored) = shared.savings(store, year)?;
+            let states = pooled_app::saving_states(&agreement, &stored);
+            let state = states.iter().find(|s| s.saving.id == saving);
+            let state =
+                state.ok_or_else(|| WebError::Internal("the saving just recorded cannot be read back".into()))?;
+            Ok(json::saving(&agreement, state))
+        })
+        .await?;
+    Ok(Json(saved))
 }
 
 /// The fields of a body that cannot be read, each named.

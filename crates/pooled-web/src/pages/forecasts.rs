@@ -56,6 +56,7 @@ fn forecastable<'a>(data: &'a YearData, report: &'a MonthlyReport, who: &Identit
 struct Rejected {
     cost_centre: String,
     outturn: String,
+    confirm_below_actual: bool,
     message: String,
 }
 
@@ -90,6 +91,9 @@ pub struct Entry {
     month: String,
     cost_centre: String,
     outturn: String,
+    /// The checkbox: present (`yes`) when ticked.
+    #[serde(default)]
+    confirm_below_actual: Option<String>,
 }
 
 /// `POST /forecasts/{year}`: saves one forecast, then back to the page saying so.
@@ -108,7 +112,13 @@ pub async fn save(
             return rejected(&web, &who, year, month, entry, message).await;
         }
     };
-    match actions::set_forecast(&web, &who, year, month, entry.cost_centre.clone(), outturn).await {
+    let forecast = actions::Forecast {
+        month,
+        cost_centre: entry.cost_centre.clone(),
+        outturn,
+        confirm_below_actual: entry.confirm_below_actual.is_some(),
+    };
+    match actions::set_forecast(&web, &who, year, forecast).await {
         Ok(()) => {
             let back = format!(
                 "/forecasts/{year}?month={month}&cost_centre={code}&saved={code}#forecast-form",
@@ -137,7 +147,12 @@ async fn rejected(
         let rows = forecastable(&data, &report, &who);
         let table = forecasts_table(year, month, &rows);
         let here = Here::new(format!("/forecasts/{year}"), vec![("month".into(), month.to_string())]);
-        let rejected = Rejected { cost_centre: entry.cost_centre, outturn: entry.outturn, message };
+        let rejected = Rejected {
+            cost_centre: entry.cost_centre,
+            outturn: entry.outturn,
+            confirm_below_actual: entry.confirm_below_actual.is_some(),
+            message,
+        };
         let page = render(&who, year, month, &rows, &table, &here, &rejected.cost_centre, None, Some(&rejected));
         Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     })
@@ -177,7 +192,7 @@ fn forecasts_table(year: FinancialYear, month: FiscalMonth, rows: &[Forecastable
                     Cell::Money(figures.annual_budget),
                     Cell::Money(figures.actual_to_date),
                     Cell::Money(figures.forecast_outturn),
-                    text(figures.basis.name()),
+                    text(figures.basis_label()),
                     Cell::Money(figures.variance),
                 ]);
                 row.href = Some(format!("/forecasts/{year}?month={month}&cost_centre={}#forecast-form", encode(&code)));
@@ -222,7 +237,8 @@ fn render(
         p class="govuk-body" {
             "Budget holders deliver within their cost centres' budgets and forecast each month; the pool "
             "manager reports any forecast over- or underspend to the board with an action plan. Where no forecast "
-            "is entered, the report uses the run-rate: actual to date over the months elapsed, for twelve months."
+            "is entered, the report uses the run-rate: actual to date over the months elapsed, for twelve months. "
+            "A forecast below the actual to date is taken only when you confirm it is meant, and the report marks it."
         }
         (month_chooser(&format!("/forecasts/{year}"), &[], year, month))
         @if rows.is_empty() {
@@ -244,6 +260,7 @@ fn entry_form(
     rejected: Option<&Rejected>,
 ) -> Markup {
     let value = rejected.map(|r| r.outturn.clone()).unwrap_or_default();
+    let confirmed = rejected.is_some_and(|r| r.confirm_below_actual);
     html! {
         form method="post" action={ "/forecasts/" (year) } id="forecast-form" novalidate {
             (layout::csrf_field(who))
@@ -270,6 +287,17 @@ fn entry_form(
                     div class="govuk-input__prefix" aria-hidden="true" { "£" }
                     input class="govuk-input govuk-input--width-10" id="outturn" name="outturn" type="text"
                         inputmode="decimal" spellcheck="false" aria-describedby="outturn-hint" value=(value);
+                }
+            }
+            div class="govuk-form-group" {
+                div class="govuk-checkboxes govuk-checkboxes--small" data-module="govuk-checkboxes" {
+                    div class="govuk-checkboxes__item" {
+                        input class="govuk-checkboxes__input" id="confirm_below_actual" name="confirm_below_actual"
+                            type="checkbox" value="yes" checked[confirmed];
+                        label class="govuk-label govuk-checkboxes__label" for="confirm_below_actual" {
+                            "I confirm a forecast below the actual to date is meant (refunds or credits still to come)"
+                        }
+                    }
                 }
             }
             button type="submit" class="govuk-button" data-module="govuk-button" { "Save forecast" }

@@ -60,6 +60,7 @@ pub async fn page(
         let tables = [
             report_table(year, pool_report, &data.agreement),
             impact_table(&data.agreement, &pool_report.risk_impact, month),
+            savings_table(&report, pool_report),
             months.table(year, month, &format!("{} month by month", pool_report.name)),
         ];
         let table = get(&query, "table").map(str::to_string);
@@ -234,7 +235,7 @@ fn report_table(year: FinancialYear, pool: &PoolReport, agreement: &Agreement) -
                 Cell::Money(f.forecast_outturn),
                 Cell::Money(f.variance),
                 f.change.map_or(Cell::Empty, Cell::Money),
-                text(f.basis.name()),
+                text(f.basis_label()),
                 if f.needs_action_plan() { text("needed") } else { Cell::Empty },
             ];
             let (style, indent) = match r.level {
@@ -259,6 +260,38 @@ pub fn impact_table(agreement: &Agreement, settled: &PoolSettlement, month: Fisc
         "risk-impact",
         format!("Forecast risk-share impact at {month}: who carries the forecast variance"),
     )
+}
+
+/// The pool's unagreed savings as the forecast risk impact takes them: what each is
+/// taken to deliver, on what basis, and the shortfall its partner funds.
+fn savings_table(report: &MonthlyReport, pool: &PoolReport) -> Table {
+    let columns = vec![
+        column("Saving", ColumnKind::Text),
+        column("Funded by", ColumnKind::Text),
+        column("Line", ColumnKind::Text),
+        column("Amount", ColumnKind::Money),
+        column("Delivery in the forecast", ColumnKind::Money),
+        column("Basis", ColumnKind::Text),
+        column("Shortfall", ColumnKind::Money),
+        column("Clause", ColumnKind::Text),
+    ];
+    let rows = (pool.savings.iter())
+        .map(|d| {
+            Row::new(vec![
+                text(d.saving.clone()),
+                text(report.bodies[d.partner].id.clone()),
+                text(d.line.clone()),
+                Cell::Money(d.amount),
+                Cell::Money(d.delivery),
+                text(d.basis.words()),
+                Cell::Money(d.shortfall()),
+                text(d.clause.clone()),
+            ])
+        })
+        .collect();
+    let caption =
+        format!("Unagreed savings in the forecast at {}: the partner that moved one funds its shortfall", report.month);
+    Table { id: "savings".into(), caption, columns, rows }
 }
 
 pub fn parts_table(agreement: &Agreement, settled: &PoolSettlement, id: &str, caption: String) -> Table {
@@ -306,14 +339,14 @@ fn render(
     report: &MonthlyReport,
     p: usize,
     months: &MonthSeries,
-    tables: &[Table; 3],
+    tables: &[Table; 4],
     here: &Here,
 ) -> Markup {
     let a = &data.agreement;
     let year = a.financial_year();
     let pool = &report.pools[p];
     let f = &pool.figures;
-    let [report_table, impact, month_table] = tables;
+    let [report_table, impact, savings, month_table] = tables;
     let body = html! {
         span class="govuk-caption-l" { (pool.id) " · " (year) }
         h1 class="govuk-heading-l" { (pool.name) }
@@ -328,13 +361,22 @@ fn render(
         (months.charts("pool", &pool.name, report.month))
         (layout::variance_hint())
         p class="govuk-hint" {
-            "Forecast basis: entered by the budget holder for the month, or run-rate (actual to date scaled to twelve months). "
+            "Forecast basis: entered by the budget holder for the month, or run-rate (actual to date scaled to twelve months); "
+            "an entered forecast below the actual to date is marked as confirmed. "
             "Every forecast over- or underspend needs an action plan"
             (layout::cited(a.board().and_then(|b| b.clause(BoardRule::ActionPlans))))
             "."
         }
         (report_table.render(here))
         (impact.render(here))
+        @if !pool.savings.is_empty() {
+            (savings.render(here))
+            p class="govuk-hint" {
+                "A saving moved into the pool without an agreed delivery strategy is taken to deliver its latest "
+                "forecast (the pool manager records them on the settlement page); where none is recorded it is "
+                "assumed delivered in full, and the M12 report takes what it delivered once recorded."
+            }
+        }
         (month_table.render(here))
         (layout::audit_head(&data.head))
     };

@@ -16,6 +16,7 @@ use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
+use pooled_core::settlement::Outturn;
 use pooled_files::{GenOptions, Span, gen_ledger, gen_plan, write_plan_csv};
 use pooled_store::{AgreementYear, NewUser, PostgresStore, Role, SqliteStore, Store};
 use pooled_web::Web;
@@ -319,7 +320,29 @@ pub fn populate(store: &mut dyn Store, text: &str, dir: &std::path::Path) {
         store.create_user(&account, "test").expect("account");
     }
     let first = &plan[0];
-    store.set_forecast(&key, month(2), &first.code, first.budget + whole_pounds(150_000), "test").expect("forecast");
+    store
+        .set_forecast(&key, month(2), &first.code, first.budget + whole_pounds(150_000), false, "test")
+        .expect("forecast");
+}
+
+/// The outturn file, as `pooled settle AGREEMENT OUTTURN` reads it, of every line's
+/// outturn in `outturn` (the settlement from the ledger's), with what each saving
+/// delivered: the file mode's way to the same settlement.
+pub fn outturn_file(agreement: &Agreement, outturn: &Outturn, delivered: &[(&str, Money)]) -> String {
+    let mut text = String::new();
+    for (p, pool) in agreement.pools().iter().enumerate() {
+        for (line, amount) in pool.lines.iter().zip(outturn.pool_lines(p)) {
+            let amount = amount.to_plain_string();
+            text.push_str(&format!(
+                "[[line]]\npool = \"{}\"\nline = \"{}\"\noutturn = \"{amount}\"\n",
+                pool.id, line.id
+            ));
+        }
+    }
+    for (saving, amount) in delivered {
+        text.push_str(&format!("[[saving]]\nid = \"{saving}\"\ndelivered = \"{}\"\n", amount.to_plain_string()));
+    }
+    text
 }
 
 /// A response, its body as text.
