@@ -899,8 +899,12 @@ fn varied_agreement(s: &Scratch, name: &str, edits: &[(&str, &str)]) -> String {
 
 const RAISED: (&str, &str) = ("OCCG = \"85,206,000\"", "OCCG = \"86,406,000\"");
 
-/// The payments of `--year 2016-17 --json`: (pool, from, month) -> (amount, invoiced, paid) in pence.
-fn instalments(s: &Scratch) -> Vec<((String, String, String), [i64; 3])> {
+/// An instalment of `payments --year --json`: (pool, from, month) and (amount, invoiced,
+/// paid) in pence.
+type Listed = ((String, String, String), [i64; 3]);
+
+/// The payments of `--year 2016-17 --json`.
+fn instalments(s: &Scratch) -> Vec<Listed> {
     let out: Value = serde_json::from_str(&s.ok(&["payments", "--year", "2016-17", "--json"])).unwrap();
     let text = |v: &Value| v.as_str().unwrap().to_string();
     (out["payments"].as_array().unwrap().iter())
@@ -970,14 +974,14 @@ fn a_variation_effective_1_october_keeps_the_six_paid_and_the_report_agrees_with
     // CCG's year to Older People adds up to its new contribution.
     let after = instalments(&s);
     assert_eq!(after.len(), before.len());
-    let op_occg = |list: &[((String, String, String), [i64; 3])]| -> Vec<[i64; 3]> {
+    let op_occg = |list: &[Listed]| -> Vec<[i64; 3]> {
         list.iter().filter(|((pool, from, _), _)| pool == "OP" && from == "OCCG").map(|(_, v)| *v).collect()
     };
     assert_eq!(op_occg(&after)[..7], op_occg(&before)[..7]);
     assert!(op_occg(&after)[..6].iter().all(|[amount, invoiced, paid]| amount == invoiced && invoiced == paid));
     let contribution = (85_206_000 + 1_200_000 + 33_897_000 + 1_075_000) * 100;
     assert_eq!(op_occg(&after).iter().map(|[amount, ..]| amount).sum::<i64>(), contribution);
-    let others = |list: &[((String, String, String), [i64; 3])]| -> Vec<((String, String, String), [i64; 3])> {
+    let others = |list: &[Listed]| -> Vec<Listed> {
         list.iter().filter(|((pool, from, _), _)| !(pool == "OP" && from == "OCCG")).cloned().collect()
     };
     assert_eq!(others(&after), others(&before), "nothing else changes");

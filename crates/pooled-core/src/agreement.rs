@@ -715,4 +715,4 @@ impl Agreement {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -2,8 +2,8 @@ use super::*;
 use crate::diagnostic::Diagnostic;
 use proptest::prelude::*;
 
-/// A small valid agreement; each test changes one thing in it.
-const BASE: &str = r#"format = 1
+/// A small valid agreement; each test changes one thing in it (the variations' tests too).
+pub(crate) const BASE: &str = r#"format = 1
 
 [agreement]
 id = "a"

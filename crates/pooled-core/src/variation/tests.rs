@@ -3,54 +3,21 @@ use crate::payments::{ReprofileError, schedule, schedule_across};
 
 const OXFORDSHIRE: &str = include_str!("../../../../examples/oxfordshire-2016-17.toml");
 
-/// A small agreement; each test varies it.
-const BASE: &str = r#"format = 1
-[agreement]
-id = "a"
-name = "Test agreement"
-financial_year = "2016-17"
-start = 2016-04-01
-
-[[partner]]
-id = "LA"
-name = "A Council"
-kind = "local-authority"
-
-[[partner]]
-id = "NHS"
-name = "An ICB"
-kind = "nhs-commissioner"
-
-[[pool]]
-id = "P"
-name = "A pool"
-host = "LA"
-kind = "pooled"
-income = { LA = "100" }
-
-[[pool.line]]
-id = "main"
-name = "Main"
-contributions = { LA = "1000", NHS = "900" }
-
-[[pool.line]]
-id = "bcf"
-name = "BCF"
-contributions = { NHS = "500" }
-risk = { borne_by = "NHS" }
-
-[payments]
-frequency = "monthly"
-in_advance_months = { NHS = 1 }
-"#;
+/// The agreement's tests' small agreement, the NHS paying a month ahead; each test varies it.
+fn base_text() -> String {
+    format!(
+        "{}\n[payments]\nfrequency = \"monthly\"\nin_advance_months = {{ NHS = 1 }}\n",
+        crate::agreement::tests::BASE
+    )
+}
 
 fn parse(text: &str) -> Agreement {
     Agreement::parse(text).unwrap_or_else(|e| panic!("{e:?}")).0
 }
 
-/// BASE with each `(from, to)` replaced (each `from` must occur exactly once).
+/// [`base_text`] with each `(from, to)` replaced (each `from` must occur exactly once).
 fn varied(edits: &[(&str, &str)]) -> Agreement {
-    let mut text = BASE.to_string();
+    let mut text = base_text();
     for (from, to) in edits {
         assert_eq!(text.matches(from).count(), 1, "`{from}` must occur once");
         text = text.replacen(from, to, 1);
@@ -68,7 +35,7 @@ fn day(text: &str) -> Date {
 
 #[test]
 fn each_change_is_worded_pool_by_pool() {
-    let base = parse(BASE);
+    let base = parse(&base_text());
     let line = "\n[[pool.line]]\nid = \"new\"\nname = \"New\"\ncontributions = { LA = 1 }\n";
     let cases: Vec<(Agreement, Vec<&str>)> = vec![
         (base.clone(), vec![]),
@@ -85,7 +52,9 @@ fn each_change_is_worded_pool_by_pool() {
         // A line added at the end, and a term that is not a line's funding.
         (
             parse(
-                &BASE.replace("\n[payments]", &format!("{line}\n[payments]")).replace("income = { LA = \"100\" }", ""),
+                &base_text()
+                    .replace("\n[payments]", &format!("{line}\n[payments]"))
+                    .replace("income = { LA = \"100\" }", ""),
             ),
             vec![
                 "pool P (A pool) / budget: £2,400.00 -> £2,401.00 (+£1.00)",
@@ -128,7 +97,7 @@ fn each_change_is_worded_pool_by_pool() {
 
 #[test]
 fn budget_moved_between_lines_is_a_virement() {
-    let base = parse(BASE);
+    let base = parse(&base_text());
     // 200 moves from main (LA's part of it) to bcf (as LA's contribution): the pool stays 2,400.
     let new = varied(&[
         ("LA = \"1000\", NHS = \"900\"", "LA = \"800\", NHS = \"900\""),
@@ -187,7 +156,7 @@ fn the_risk_share_before_and_after_is_given_for_every_pool() {
 
 #[test]
 fn budgets_change_from_the_month_a_version_takes_effect() {
-    let a = parse(BASE);
+    let a = parse(&base_text());
     let cases = [
         (None, 1),
         (Some("2016-10-01"), 7),
@@ -241,7 +210,7 @@ fn a_variation_effective_1_october_keeps_the_six_paid_and_adds_up_to_the_new_con
 
 #[test]
 fn versions_apply_in_turn_and_a_restated_year_starts_again() {
-    let one = parse(BASE);
+    let one = parse(&base_text());
     let two = varied(&[("NHS = \"900\"", "NHS = \"1,500\"")]);
     let three = varied(&[("NHS = \"900\"", "NHS = \"1,200\"")]);
     let nothing = |_: usize, _: &str, _: &str, _: FiscalMonth| false;
@@ -271,14 +240,14 @@ fn versions_apply_in_turn_and_a_restated_year_starts_again() {
 fn partners_who_start_or_stop_paying_with_a_variation() {
     // A third partner joins from 1 October, paying 600 to the host.
     let joined = parse(
-        &BASE
+        &base_text()
             .replace(
                 "[[pool]]",
                 "[[partner]]\nid = \"DC\"\nname = \"A District\"\nkind = \"local-authority\"\n\n[[pool]]",
             )
             .replace("LA = \"1000\", NHS = \"900\"", "LA = \"1000\", NHS = \"900\", DC = \"600\""),
     );
-    let base = parse(BASE);
+    let base = parse(&base_text());
     let nothing = |_: usize, _: &str, _: &str, _: FiscalMonth| false;
     let october = Some(day("2016-10-01"));
     let year = schedule_across(
@@ -299,7 +268,7 @@ fn partners_who_start_or_stop_paying_with_a_variation() {
 
 #[test]
 fn what_was_invoiced_under_a_variation_stays_through_the_next() {
-    let one = parse(BASE);
+    let one = parse(&base_text());
     let two = varied(&[("NHS = \"900\"", "NHS = \"1,500\"")]);
     let three = varied(&[("NHS = \"900\"", "NHS = \"1,200\"")]);
     // M6 (due 1 August) was invoiced after the second version, at its amount; the third,
