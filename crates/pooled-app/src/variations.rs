@@ -13,6 +13,8 @@ use crate::{AppError, Result, agreement_year, input, plan};
 
 /// The result of loading an agreement file.
 pub struct Loaded {
+    /// The agreement's id and year, as its file gives them.
+    pub key: AgreementYear,
     pub outcome: LoadOutcome,
     /// For a variation, what changed, one change a line (as [`Diff::words`] says it).
     pub changes: String,
@@ -61,11 +63,11 @@ pub fn load_agreement(
                 )));
             }
             let outcome = store.load_agreement(&key, text, "", approval, actor)?;
-            return Ok(Loaded { outcome, changes: String::new(), warnings });
+            return Ok(Loaded { key: key.clone(), outcome, changes: String::new(), warnings });
         };
         if current.stored.text == text {
             let outcome = store.load_agreement(&key, text, "", approval, actor)?;
-            return Ok(Loaded { outcome, changes: String::new(), warnings });
+            return Ok(Loaded { key: key.clone(), outcome, changes: String::new(), warnings });
         }
         let entries = store.payment_entries(&key)?;
         match (approval.effective, current.stored.approval.effective) {
@@ -95,7 +97,7 @@ pub fn load_agreement(
         let changes = Diff::between(&current.agreement, &agreement).words().join("\n");
         let outcome = store.load_agreement(&key, text, &changes, approval, actor)?;
         warnings.extend(plan_mismatches(store, &agreement)?);
-        Ok(Loaded { outcome, changes, warnings })
+        Ok(Loaded { key: key.clone(), outcome, changes, warnings })
     })
 }
 

@@ -1029,6 +1029,10 @@ fn a_variation_effective_1_october_keeps_the_six_paid_and_the_report_agrees_with
     assert_eq!(op["shares"][1], serde_json::json!({"partner": "OCCG", "before": "49.76", "after": "50.10"}));
     assert_eq!(v2["pools"][1]["changed"], false);
 
+    // An agreement not loaded yet takes no effective day: its first version is from the start.
+    let berks = varied_agreement(&s, "berks.toml", &[("id = \"oxon-s75\"", "id = \"berks-bcf\"")]);
+    let err = s.fails(&["load", &berks, "--effective", "2016-10-01", "--approved-by", "JMG"]);
+    assert!(err.contains("agreement berks-bcf 2016-17 is not loaded yet: its first version takes effect from the start of the year, not 2016-10-01"), "{err}");
     // A variation cannot take effect before the current one did.
     let again = varied_agreement(&s, "again.toml", &[("OCCG = \"85,206,000\"", "OCCG = \"86,406,001\"")]);
     let err = s.fails(&["load", &again, "--effective", "2016-09-30", "--approved-by", "JMG"]);

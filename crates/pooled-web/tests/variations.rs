@@ -13,6 +13,7 @@ on_both_backends!(
     the_history_shows_the_first_version_and_the_form_to_those_who_may_load,
     a_variation_loaded_from_the_page_keeps_the_instalments_invoiced,
     a_viewer_cannot_load_a_variation,
+    another_agreement_loaded_from_the_page_shows_its_own_history,
 );
 
 /// The example with the CCG's contribution to Older People raised by £1,200,000.
@@ -105,4 +106,13 @@ fn a_viewer_cannot_load_a_variation(site: Site) {
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(page.text().contains("cannot load or vary agreement oxon-s75"), "{}", page.text());
     assert_eq!(site.store().agreement_versions(&oxon()).expect("versions").len(), 1);
+}
+
+fn another_agreement_loaded_from_the_page_shows_its_own_history(site: Site) {
+    let bucks = AGREEMENT.replacen("id = \"oxon-s75\"", "id = \"bucks-bcf\"", 1);
+    let page = load(&site, "manager", &[("effective", ""), ("approved_by", "JMG 2016-03-20")], &bucks);
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let html = page.text();
+    assert!(html.contains("Loaded as version 1") && html.contains("agreement bucks-bcf for 2016-17"), "{html}");
+    assert!(html.contains("JMG 2016-03-20"), "a first version's approval is kept");
 }

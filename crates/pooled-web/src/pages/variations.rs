@@ -35,7 +35,7 @@ pub async fn page(
 ) -> Result<Response, WebError> {
     let year = parse_year(&year)?;
     let format = Format::parse(get(&query, "format"))?;
-    let (key, records) = history(&web, year).await?;
+    let (key, records) = history(&web, year, None).await?;
     blocking(move || {
         if format != Format::Html {
             let tables = tables(&records);
@@ -109,11 +109,16 @@ pub async fn load(
         }
         _ => Outcome::Refused(problems),
     };
-    let (key, records) = history(&web, year).await?;
+    // The history of the agreement loaded (its file names it), else the page's.
+    let loaded = match &outcome {
+        Outcome::Loaded(loaded) => Some(loaded.key.clone()),
+        _ => None,
+    };
+    let (key, records) = history(&web, year, loaded).await?;
     let status = if matches!(outcome, Outcome::Refused(_)) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     blocking(move || {
-        let here = Here::new(format!("/variations/{year}"), Vec::new());
-        Ok((status, render(&who, year, &key, &records, &here, &outcome)).into_response())
+        let here = Here::new(format!("/variations/{}", key.year), Vec::new());
+        Ok((status, render(&who, key.year, &key, &records, &here, &outcome)).into_response())
     })
     .await
 }
@@ -126,11 +131,19 @@ enum Outcome {
     Refused(Vec<(String, String)>),
 }
 
-async fn history(web: &Arc<Web>, year: FinancialYear) -> Result<(AgreementYear, Vec<VersionRecord>), WebError> {
+/// The versions of `key`, or of the agreement the page of `year` shows.
+async fn history(
+    web: &Arc<Web>,
+    year: FinancialYear,
+    key: Option<AgreementYear>,
+) -> Result<(AgreementYear, Vec<VersionRecord>), WebError> {
     let shared = Arc::clone(web);
     web.stores
         .run(move |store| {
-            let key = shared.scope(store, year)?;
+            let key = match key {
+                Some(key) => key,
+                None => shared.scope(store, year)?,
+            };
             let records = pooled_app::variations(store, &key)?;
             Ok((key, records))
         })
