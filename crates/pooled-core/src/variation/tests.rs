@@ -289,3 +289,43 @@ fn what_was_invoiced_under_a_variation_stays_through_the_next() {
         amounts(&schedule(&one), &one, "P", "NHS")
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// Two variations in turn: whenever the year can be re-profiled, each partner's year adds
+    /// up to its latest contribution, and what was fixed or due before a variation keeps the
+    /// amount it had then.
+    #[test]
+    fn a_year_varied_twice_adds_up_and_keeps_what_was_fixed(
+        second in 0i64..=5_000_000,
+        third in 0i64..=5_000_000,
+        days in (0i64..365, 0i64..365),
+        fixed_mask in 0u16..4096,
+    ) {
+        let pounds = |pence: i64| crate::money::Money::from_pence(pence).to_plain_string();
+        let one = parse(&base_text());
+        let two = varied(&[("NHS = \"900\"", &format!("NHS = \"{}\"", pounds(second)))]);
+        let three = varied(&[("NHS = \"900\"", &format!("NHS = \"{}\"", pounds(third)))]);
+        let start = Date::new(2016, 4, 1).unwrap();
+        let (early, late) = (days.0.min(days.1), days.0.max(days.1));
+        let v = |a, d: i64| Version { agreement: a, effective: Some(start.add_days(d).unwrap()) };
+        let fixed = |v: usize, _: &str, from: &str, month: FiscalMonth| {
+            from == "NHS" && fixed_mask & (1 << (month.number() - 1)) != 0 && v >= 2
+        };
+        let versions = [Version { agreement: &one, effective: None }, v(&two, early), v(&three, late)];
+        if let (Ok(before), Ok(year)) = (schedule_across(&versions[..2], &fixed), schedule_across(&versions, &fixed)) {
+            let nhs = |a: &Agreement, y: &[crate::payments::Instalment]| -> Vec<crate::payments::Instalment> {
+                y.iter().filter(|i| a.partners()[i.from].id == "NHS" && i.pool == "P").cloned().collect()
+            };
+            let (before, year) = (nhs(&two, &before), nhs(&three, &year));
+            let contribution = three.pool("P").unwrap().contributions(2)[1];
+            proptest::prop_assert_eq!(year.iter().map(|i| i.amount).sum::<crate::money::Money>(), contribution);
+            for (was, now) in before.iter().zip(&year) {
+                if fixed(2, "P", "NHS", was.month) || was.due < versions[2].effective.unwrap() {
+                    proptest::prop_assert_eq!(was.amount, now.amount, "{} kept", was.month);
+                }
+            }
+        }
+    }
+}
