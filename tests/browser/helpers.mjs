@@ -27,6 +27,9 @@ function required(name) {
 export const BASE_URL = required('BASE_URL').replace(/\/+$/, '');
 export const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR || join(repo, 'target', 'browser-screenshots');
 export const YEAR = '2016-17';
+/// The demo's Oxfordshire agreement, whose year's pages are under AT.
+export const AGREEMENT_ID = 'oxon-s75';
+export const AT = `/agreements/${AGREEMENT_ID}/${YEAR}`;
 export const MONTH = 'M6';
 export const PASSWORD = 'pooled-demo-2026';
 /// The widths every page is looked at: a laptop and a phone.
@@ -47,13 +50,15 @@ export const ACCOUNTS = [
 
 /// The read pages every signed-in account may open: (screenshot name, path).
 export const READ_PAGES = [
-  ['overview', `/?year=${YEAR}&month=${MONTH}`],
-  ['pool', `/pools/${YEAR}/OP`],
-  ['cost-centre', `/pools/${YEAR}/OP/cost-centres/OCC-OP01-001`],
-  ['risk-share', `/risk-share/${YEAR}`],
-  ['settlement', `/settlement/${YEAR}`],
-  ['what-if', `/what-if/${YEAR}`],
-  ['overview-2022-23', '/?year=2022-23'],
+  ['agreements', '/'],
+  ['overview', `${AT}?month=${MONTH}`],
+  ['pool', `${AT}/pools/OP`],
+  ['cost-centre', `${AT}/pools/OP/cost-centres/OCC-OP01-001`],
+  ['risk-share', `${AT}/risk-share`],
+  ['settlement', `${AT}/settlement`],
+  ['what-if', `${AT}/what-if`],
+  ['overview-2022-23', '/agreements/oxon-s75-2022/2022-23'],
+  ['partner', `/partners/OCCG/${YEAR}`],
 ];
 
 export const LAUNCH_ARGS = [
@@ -220,7 +225,7 @@ export function pooled(...args) {
 /// The engine's monthly report of the demo database, as `pooled report --format json`
 /// gives it.
 export function engineReport(year = YEAR, month = MONTH) {
-  const out = pooled('report', '--database', required('POOLED_DATABASE'), '--year', year, '--month', month, '--format', 'json');
+  const out = pooled('report', '--database', required('POOLED_DATABASE'), '--agreement', AGREEMENT_ID, '--year', year, '--month', month, '--format', 'json');
   return JSON.parse(out);
 }
 

@@ -20,7 +20,9 @@ use pooled_core::risk_share::RiskShare as Shares;
 use pooled_core::savings::{DeliveryBasis as Basis, SavingDelivery, SavingFigure, cite};
 use pooled_core::settlement::{Invoice as Owed, InvoicePartKind, PartRule, PoolSettlement};
 use pooled_core::variation;
-use pooled_store::{AgreementYear, AuditEntry as Logged, AuditHead, Forecast as Entered, ImportRecord, SavingRecord};
+use pooled_store::{
+    AgreementYear, AuditEntry as Logged, AuditHead, Forecast as Entered, ImportRecord, LoadOutcome, SavingRecord,
+};
 
 use crate::SavingState;
 use serde::{Serialize, Serializer};
@@ -745,6 +747,94 @@ pub fn report(report: &MonthlyReport, head: &AuditHead) -> Report {
     }
 }
 
+// ---- a partner's consolidated view ----
+
+/// One body's view across the agreements it holds a partner's place in, at a month (an
+/// ICB's view of its places): `GET /api/partners/{partner}/{year}`.
+#[derive(Serialize, ToSchema)]
+pub struct Consolidated {
+    /// The body's id.
+    pub partner: String,
+    pub name: String,
+    pub financial_year: Year,
+    pub month: Month,
+    /// Each agreement the body holds a place in at the month, with its pools.
+    pub agreements: Vec<ConsolidatedAgreement>,
+    /// Every agreement's figures added up.
+    pub total: PartnerFigures,
+    pub audit_head: Head,
+}
+
+/// One agreement of a body's consolidated view.
+#[derive(Serialize, ToSchema)]
+pub struct ConsolidatedAgreement {
+    /// The agreement's id.
+    pub id: String,
+    pub name: String,
+    /// The id of the partner whose place the body holds, as the agreement names it (the
+    /// CCG's, for the ICB that succeeded it).
+    pub partner: String,
+    #[serde(flatten)]
+    pub figures: PartnerFigures,
+    pub pools: Vec<ConsolidatedPool>,
+}
+
+/// One pool of an agreement in a body's consolidated view.
+#[derive(Serialize, ToSchema)]
+pub struct ConsolidatedPool {
+    /// The pool's id.
+    pub id: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub figures: PartnerFigures,
+}
+
+/// What a body puts in and carries.
+#[derive(Serialize, ToSchema)]
+pub struct PartnerFigures {
+    /// Its contributions for the year (nil where the agreement gives a budget without
+    /// splitting it between the partners).
+    pub contributions: Amount,
+    /// The pools' forecast variance, every partner's: forecast outturn less budget.
+    pub forecast_variance: Amount,
+    /// The body's part of it by the agreement's settlement rules.
+    pub risk_impact: Amount,
+}
+
+impl From<report::PartnerFigures> for PartnerFigures {
+    fn from(f: report::PartnerFigures) -> PartnerFigures {
+        PartnerFigures {
+            contributions: f.contributions.into(),
+            forecast_variance: f.forecast_variance.into(),
+            risk_impact: f.risk_impact.into(),
+        }
+    }
+}
+
+/// A body's consolidated view.
+pub fn consolidated(view: &report::Consolidated, head: &AuditHead) -> Consolidated {
+    let agreements = (view.agreements.iter())
+        .map(|a| ConsolidatedAgreement {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            partner: a.partner_id.clone(),
+            figures: a.figures.into(),
+            pools: (a.pools.iter())
+                .map(|p| ConsolidatedPool { id: p.id.clone(), name: p.name.clone(), figures: p.figures.into() })
+                .collect(),
+        })
+        .collect();
+    Consolidated {
+        partner: view.body.id.clone(),
+        name: view.body.name.clone(),
+        financial_year: view.year.into(),
+        month: view.month.into(),
+        agreements,
+        total: view.total.into(),
+        audit_head: head.clone().into(),
+    }
+}
+
 // ---- the agreements in a database ----
 
 /// Every agreement in the database, by id: `pooled agreements --json`.
@@ -782,7 +872,8 @@ pub fn agreements(listed: &[crate::AgreementListing]) -> Agreements {
 // ---- variations ----
 
 /// Every version of an agreement's year, oldest first, with the day it takes effect, who
-/// approved it and what it changed: `pooled variations --json`, `GET /api/{year}/variations`.
+/// approved it and what it changed: `pooled variations --json`,
+/// `GET /api/agreements/{agreement}/{year}/variations`.
 #[derive(Serialize, ToSchema)]
 pub struct Variations {
     /// `[agreement] id` of its file.
@@ -981,6 +1072,49 @@ pub fn variations(key: &AgreementYear, records: &[crate::VersionRecord]) -> Vari
         })
         .collect();
     Variations { agreement: key.agreement.clone(), financial_year: key.year.into(), versions }
+}
+
+/// What loading an agreement file did: `POST /api/agreements/{agreement}/{year}/variations`,
+/// as `pooled load` says it.
+#[derive(Serialize, ToSchema)]
+pub struct LoadedAgreement {
+    /// `[agreement] id` of the file.
+    pub agreement: String,
+    pub financial_year: Year,
+    pub outcome: LoadKind,
+    /// The version the agreement's year is now at.
+    pub version: u32,
+    /// For a variation, what changed, one change a line; else empty.
+    pub changes: Vec<String>,
+    /// The file's warnings, then the stored cost-centre plan's lines that no longer add up
+    /// to the agreement's budgets.
+    pub warnings: Vec<String>,
+}
+
+/// `loaded`: its first version; `unchanged`: the same text as the current version;
+/// `varied`: a new version, the old ones kept.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadKind {
+    Loaded,
+    Unchanged,
+    Varied,
+}
+
+pub fn loaded(loaded: &crate::Loaded) -> LoadedAgreement {
+    let (outcome, version) = match loaded.outcome {
+        LoadOutcome::Loaded { version } => (LoadKind::Loaded, version),
+        LoadOutcome::Unchanged { version } => (LoadKind::Unchanged, version),
+        LoadOutcome::Varied { version } => (LoadKind::Varied, version),
+    };
+    LoadedAgreement {
+        agreement: loaded.key.agreement.clone(),
+        financial_year: loaded.key.year.into(),
+        outcome,
+        version,
+        changes: loaded.changes.lines().map(str::to_string).collect(),
+        warnings: loaded.warnings.clone(),
+    }
 }
 
 // ---- forecasts, imports, the audit log ----

@@ -35,7 +35,13 @@ pub fn scheduled_instalment(
         [one] => Ok(one.clone()),
         [] => {
             let to = to.map_or(String::new(), |to| format!(" to {to}"));
-            Err(AppError::Input(vec![format!("no instalment from {from}{to} in pool {pool} in {month} of {year}")]))
+            // A successor named before its date, or no partner at all: say which.
+            let due = schedule.iter().filter(|i| i.pool == pool && i.month == month).map(|i| i.due);
+            let why = due.filter_map(|day| agreement.partner_on(from, day).err()).next();
+            let why = why.map_or(String::new(), |e| format!(": {e}"));
+            Err(AppError::Input(vec![format!(
+                "no instalment from {from}{to} in pool {pool} in {month} of {year}{why}"
+            )]))
         }
         _ => {
             let payees: Vec<&str> = matching.iter().map(|i| i.payee.id.as_str()).collect();
@@ -66,10 +72,12 @@ pub struct PaymentRecord {
 /// Records an invoice or payment (or both) against an instalment of the year's schedule
 /// (across the agreement's versions), and returns the instalment with all that is
 /// recorded against it. It must be in the schedule; `allowed` is the caller's rule on who
-/// may record it, given the paying partner's id and the payee's (an `Err` says why not);
-/// the core's rules on amounts and dates refuse the rest. What is recorded is read and
-/// added to in one transaction, so two payments at once cannot together pay more than is
-/// outstanding. The store writes the audit entry with the change.
+/// may record it, given the ids of the bodies paying and paid on its due date (a successor
+/// from its date; an `Err` says why not); the core's rules on amounts and dates refuse the
+/// rest. It is recorded under the partners' own ids, the keys that stay when a successor
+/// takes a place. What is recorded is read and added to in one transaction, so two
+/// payments at once cannot together pay more than is outstanding. The store writes the
+/// audit entry with the change.
 pub fn record_payment(
     store: &mut dyn Store,
     agreement: &Agreement,
@@ -84,8 +92,8 @@ pub fn record_payment(
         let schedule = crate::year_schedule(store, &key, &recorded)?;
         let instalment =
             scheduled_instalment(agreement, &schedule, &record.pool, &record.from, record.to.as_deref(), record.month)?;
+        allowed(&instalment.payer.id, &instalment.payee.id).map_err(AppError::Forbidden)?;
         let (from, to) = (&agreement.partners()[instalment.from].id, &agreement.partners()[instalment.to].id);
-        allowed(from, to).map_err(AppError::Forbidden)?;
         let account = account_of(agreement, &instalment, &recorded);
         let added = account.record(instalment.amount, recording).map_err(|e| AppError::Input(vec![e]))?;
         let entries: Vec<PaymentEntry> = added

@@ -26,8 +26,9 @@ pub struct Loaded {
 /// Loads an agreement file into the store under its id and financial year: a new id (or
 /// year) is a new agreement; a changed file with the same id and year is a variation,
 /// recorded as a new version with what changed, the day it takes effect and who approved
-/// it (`approval`). `allowed` is the caller's rule on who may load the agreement (an
-/// `Err` says why not). Refused, with nothing changed: an effective day outside the
+/// it (`approval`). `allowed` is the caller's rule on who may load the agreement, given
+/// its id and year as the file says them (an `Err` says why not: [`AppError::Forbidden`]
+/// for someone who may not, [`AppError::Input`] for a file the caller did not expect). Refused, with nothing changed: an effective day outside the
 /// agreement's year, before the current version's, or given for a first version; a
 /// variation without one once instalments are invoiced or paid, ledgers imported or
 /// forecasts entered; a variation after which a partner's instalments cannot add up to
@@ -39,12 +40,12 @@ pub fn load_agreement(
     text: &str,
     approval: &Approval,
     actor: &str,
-    allowed: impl FnOnce(&AgreementYear) -> Result<(), String>,
+    allowed: impl FnOnce(&AgreementYear) -> Result<()>,
 ) -> Result<Loaded> {
     let (agreement, warnings) = Agreement::parse(text).map_err(|e| input(file, &e, text))?;
     let mut warnings: Vec<String> = warnings.iter().map(|w| w.render(file, text)).collect();
     let key = agreement_year(&agreement);
-    allowed(&key).map_err(AppError::Forbidden)?;
+    allowed(&key)?;
     let refused = |why: String| AppError::Input(vec![format!("{file}: {why}")]);
     if let Some(day) = approval.effective.filter(|day| !key.year.contains(*day)) {
         let year = key.year;

@@ -762,6 +762,87 @@ fn year_end_invoices_net_off_instalments_unpaid() {
     );
 }
 
+/// The Oxfordshire 2022-23 agreement, whose CCG the ICB succeeds on 1 July 2022, with the
+/// CCG's contribution to Live Well given so that it pays instalments: each month's report
+/// is headed by the body of its last day, instalments are the CCG's before July and the
+/// ICB's from it (recorded by either id from then, under the CCG's), and the year-end
+/// settlement and its invoices name the ICB.
+#[test]
+fn the_icb_takes_the_ccgs_place_from_1_july_2022() {
+    let s = Scratch::new("successor");
+    let example = std::fs::read_to_string(root().join("examples/oxfordshire-2022-23.toml")).unwrap();
+    let budget = "budget = \"190,585,000\"";
+    assert!(example.contains(budget), "the example's Live Well budget");
+    let agreement = s.path("oxfordshire-2022-23.toml");
+    let funded = example.replacen(budget, "contributions = { OCC = \"97,198,350\", OCCG = \"93,386,650\" }", 1);
+    std::fs::write(&agreement, funded).unwrap();
+    s.ok(&["load", &agreement]);
+    s.ok(&["gen-plan", &agreement, "-o", &s.path("plan.csv")]);
+    s.ok(&["load-plan", "--year", "2022-23", &s.path("plan.csv")]);
+
+    let ids = |list: &Value, field: &str| -> Vec<String> {
+        list.as_array().unwrap().iter().map(|v| v[field].as_str().unwrap().to_string()).collect()
+    };
+    for (month, body) in [("M3", "OCCG"), ("M4", "BOB-ICB")] {
+        let args = ["report", "--year", "2022-23", "--month", month, "--format", "json"];
+        let report: Value = serde_json::from_str(&s.ok(&args)).unwrap();
+        assert_eq!(ids(&report["pools"][0]["risk_impact"], "id"), ["OCC", body], "{month}");
+        let table = s.ok(&["report", "--year", "2022-23", "--month", month]);
+        assert!(table.contains("(the settlement on the forecast): OCC "), "{table}");
+        assert!(table.contains(&format!(", {body} ")), "{month}: {table}");
+    }
+
+    let payments =
+        |s: &Scratch| -> Value { serde_json::from_str(&s.ok(&["payments", "--year", "2022-23", "--json"])).unwrap() };
+    let from = ids(&payments(&s)["payments"], "from");
+    let expected: Vec<&str> = (1..=12).map(|m| if m < 4 { "OCCG" } else { "BOB-ICB" }).collect();
+    assert_eq!(from, expected);
+    let record = |from: &str, month: &str| {
+        [
+            "record-payment",
+            "--year",
+            "2022-23",
+            "--pool",
+            "HESC",
+            "--from",
+            from,
+            "--month",
+            month,
+            "--raised",
+            "2022-06-20",
+            "--paid",
+            "2022-07-01",
+        ]
+        .map(str::to_string)
+    };
+    let args = record("BOB-ICB", "M4");
+    s.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let listed = payments(&s);
+    let july = listed["payments"].as_array().unwrap().iter().find(|p| p["month"] == "M4").unwrap();
+    assert_eq!((july["from"].as_str(), july["outstanding"].as_str()), (Some("BOB-ICB"), Some("0.00")));
+    assert_eq!(july["payments"][0]["on"], "2022-07-01");
+    let args = record("BOB-ICB", "M2");
+    let err = s.fails(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        err,
+        "no instalment from BOB-ICB in pool HESC in M2 of 2022-23: `BOB-ICB` holds OCCG's place only from 2022-07-01: on 2022-05-01 it is `OCCG`\n"
+    );
+
+    // No ledger: every pool underspends by its budget, and the council pays back the
+    // ICB's share of the pooled budget's.
+    let settled: Value = serde_json::from_str(&s.ok(&["settle", "--year", "2022-23", "--json"])).unwrap();
+    for pool in settled["pools"].as_array().unwrap() {
+        assert_eq!(ids(&pool["partners"], "id"), ["OCC", "BOB-ICB"], "{pool}");
+    }
+    let invoices = &settled["invoices"];
+    assert_eq!(
+        (ids(invoices, "pool"), ids(invoices, "payer"), ids(invoices, "payee")),
+        (vec!["HESC".to_string()], vec!["OCC".to_string()], vec!["BOB-ICB".to_string()])
+    );
+    let text = s.ok(&["settle", "--year", "2022-23"]);
+    assert!(text.contains("HESC: OCC pays BOB-ICB ") && !text.contains("OCCG"), "{text}");
+}
+
 /// Another area's agreement for the same year: the example with another id and name.
 fn second_agreement(s: &Scratch) -> String {
     let text = std::fs::read_to_string(root().join(AGREEMENT)).unwrap();

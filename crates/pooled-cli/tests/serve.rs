@@ -111,20 +111,20 @@ fn demo_builds_its_database_and_serves_it() {
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("\"financial_years\":2"), "both example agreements: {body}");
     // Every page needs a session; the demo prints an account for each role.
-    assert_eq!(get(&address, "/?year=2016-17", "").0, "HTTP/1.1 303 See Other");
+    assert_eq!(get(&address, "/agreements/oxon-s75/2016-17", "").0, "HTTP/1.1 303 See Other");
     for user in ["admin", "manager", "occ-finance", "occg-finance", "budget-holder", "board", "viewer"] {
         assert!(printed.contains(&format!("  {user} ")), "{user} in {printed}");
     }
     let password = printed.split("password ").nth(1).and_then(|s| s.split(':').next()).expect("the password");
     let cookie = sign_in(&address, "board", password);
-    let (status, body) = get(&address, "/?year=2016-17", &cookie);
+    let (status, body) = get(&address, "/agreements/oxon-s75/2016-17", &cookie);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("M6 (September 2016)"), "six months of ledger");
     // The board's two example meetings, one quorate and one not.
-    let (status, body) = get(&address, "/board/2016-17", &cookie);
+    let (status, body) = get(&address, "/agreements/oxon-s75/2016-17/board", &cookie);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("2016-09-15</a> — quorate") && body.contains("2017-01-05</a> — not quorate"), "{body}");
-    let (status, body) = get(&address, "/pools/2022-23/HESC", &cookie);
+    let (status, body) = get(&address, "/agreements/oxon-s75-2022/2022-23/pools/HESC", &cookie);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("entered"), "some forecasts entered by budget holders");
     assert!(dir.join("demo.sqlite-uploads").is_dir(), "uploads wait beside the database");
@@ -162,7 +162,7 @@ fn serve_answers_on_the_database_given_and_demo_keeps_off_real_data() {
     assert_eq!(String::from_utf8_lossy(&added.stdout), "added ann (viewer)\n");
     let (child, address, _) = start(&dir, &["serve", "--address", "127.0.0.1:0", "--database", &real]);
     let cookie = sign_in(&address, "ann", "a+long+enough+password");
-    let (status, body) = get(&address, "/risk-share/2016-17", &cookie);
+    let (status, body) = get(&address, "/agreements/oxon-s75/2016-17/risk-share", &cookie);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("50.24%"));
     assert!(body.contains("Ann Smith (Viewer)"), "the header says who is signed in");
@@ -230,14 +230,17 @@ fn a_payment_paid_before_it_was_raised_is_refused_by_the_command_line_and_the_we
     let (child, address, _) = start(&dir, &["serve", "--address", "127.0.0.1:0", "--database", &db]);
     let body = r#"{"pool":"OP","from":"OCCG","month":"M1","raised_on":"2016-03-10","paid_on":"2016-03-01"}"#;
     let head = format!(
-        "POST /api/2016-17/payments HTTP/1.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        "POST /api/agreements/oxon-s75/2016-17/payments HTTP/1.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n"
     );
     let (status, _, answer) = request(&address, &head, body);
     assert_eq!(status, "HTTP/1.1 422 Unprocessable Entity", "the web refuses it: {answer}");
     let answer: serde_json::Value = serde_json::from_str(&answer).expect("a JSON error");
     assert_eq!(answer["details"], serde_json::json!([refusal]));
-    let (status, _, answer) =
-        request(&address, &format!("GET /api/2016-17/payments HTTP/1.1\r\nAuthorization: Bearer {token}\r\n"), "");
+    let (status, _, answer) = request(
+        &address,
+        &format!("GET /api/agreements/oxon-s75/2016-17/payments HTTP/1.1\r\nAuthorization: Bearer {token}\r\n"),
+        "",
+    );
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(!answer.contains("2016-03-10"), "nothing was recorded: {answer}");
     stop(child);

@@ -82,7 +82,7 @@ impl Partner {
     }
 
     /// The partner as a list of partners names it: `OCCG`, or `OCCG (BOB-ICB from 2022-07-01)`.
-    fn listed(&self) -> String {
+    pub fn listed(&self) -> String {
         match &self.succeeded_by {
             Some(s) => format!("{} ({} from {})", self.id, s.id, s.from),
             None => self.id.clone(),

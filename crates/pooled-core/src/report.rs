@@ -17,6 +17,9 @@ use crate::plan::Plan;
 use crate::savings::{SavingDelivery, SavingRecords, deliveries_in_report, set_deliveries};
 use crate::settlement::{Outturn, PoolSettlement, settle_on};
 
+mod consolidated;
+pub use consolidated::{AgreementPart, Consolidated, PartnerFigures, PoolPart, consolidated};
+
 /// Actual net expenditure by cost centre code, M1 to M12.
 pub type Actuals = HashMap<String, [Money; 12]>;
 

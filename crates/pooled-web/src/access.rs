@@ -54,10 +54,6 @@ pub fn check(user: &User, write: Write<'_>) -> Result<(), String> {
 }
 
 fn refusal(user: &User, write: Write<'_>) -> String {
-    let who = match (&user.partner, user.role) {
-        (Some(p), Role::PartnerFinance) => format!("a finance officer of {p}"),
-        (_, role) => format!("a {}", role_label(role).to_lowercase()),
-    };
     let what = match write {
         Write::ImportLedger { partner } => format!("import {partner}'s ledger"),
         Write::SetForecast { cost_centre, partner } => format!("enter forecasts for {cost_centre} ({partner})"),
@@ -67,13 +63,32 @@ fn refusal(user: &User, write: Write<'_>) -> String {
         Write::BoardRecords => "change the board's records".to_string(),
         Write::RecordSaving => "record what unagreed savings deliver".to_string(),
     };
-    format!("You are signed in as {} ({who}), who cannot {what}.", user.display_name)
+    format!("{}, who cannot {what}.", signed_in_as(user))
+}
+
+/// `You are signed in as Ann (a finance officer of OCC)`: how every refusal begins.
+fn signed_in_as(user: &User) -> String {
+    let who = match (&user.partner, user.role) {
+        (Some(p), Role::PartnerFinance) => format!("a finance officer of {p}"),
+        (_, role) => format!("a {}", role_label(role).to_lowercase()),
+    };
+    format!("You are signed in as {} ({who})", user.display_name)
 }
 
 /// Whether `user` acts in the agreement with this id: one of the account's agreements, or
 /// any when it names none (an installation with one agreement names none).
 pub fn acts_in(user: &User, agreement: &str) -> bool {
     user.agreements.is_empty() || user.agreements.iter().any(|a| a == agreement)
+}
+
+/// Whether `user` may see the agreement with this id, its pages, downloads and API
+/// answers, and act in it as their role allows: only if they act in it ([`acts_in`]).
+pub fn sees(user: &User, agreement: &str) -> Result<(), String> {
+    if acts_in(user, agreement) {
+        Ok(())
+    } else {
+        Err(format!("{}, who does not act in the agreement {agreement}.", signed_in_as(user)))
+    }
 }
 
 /// Only the board's members see its confidential items: board members, and the pool
@@ -182,6 +197,11 @@ mod tests {
         icb.agreements = vec!["oxon-s75".into(), "bucks-bcf".into()];
         assert!(acts_in(&icb, "oxon-s75") && acts_in(&icb, "bucks-bcf"));
         assert!(!acts_in(&icb, "berks-bcf"));
+        assert_eq!(sees(&icb, "bucks-bcf"), Ok(()));
+        assert_eq!(
+            sees(&icb, "berks-bcf").unwrap_err(),
+            "You are signed in as Ann (a finance officer of BOB-ICB), who does not act in the agreement berks-bcf."
+        );
         // A pool manager varies only the agreements the account acts in.
         let mut manager = user(Role::PoolManager, None, &[]);
         manager.agreements = vec!["oxon-s75".into()];

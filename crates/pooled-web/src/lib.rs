@@ -20,6 +20,7 @@ mod error;
 mod imports;
 mod layout;
 mod pages;
+mod scope;
 mod stores;
 mod table;
 
@@ -53,7 +54,8 @@ pub enum Access {
 /// handler.
 pub struct Route {
     pub method: Method,
-    /// As axum (and the API's OpenAPI document) writes it: `/pools/{year}/{pool}`.
+    /// As axum (and the API's OpenAPI document) writes it:
+    /// `/agreements/{agreement}/{year}/pools/{pool}`.
     pub path: String,
     pub access: Access,
     pub body: BodySize,
@@ -77,32 +79,34 @@ impl Routes {
             .open(M::GET, "/login", login::page)
             .open(M::POST, "/login", login::sign_in)
             .signed_in(M::POST, "/logout", login::sign_out)
-            .signed_in(M::GET, "/", overview::page)
-            .signed_in(M::GET, "/pools/{year}/{pool}", pool::page)
-            .signed_in(M::GET, "/pools/{year}/{pool}/cost-centres/{code}", pool::cost_centre)
-            .signed_in(M::GET, "/risk-share/{year}", risk_share::page)
-            .signed_in(M::GET, "/settlement/{year}", settlement::page)
-            .signed_in(M::POST, "/settlement/{year}/savings", settlement::record_saving)
-            .signed_in(M::GET, "/what-if/{year}", what_if::page)
-            .signed_in(M::GET, "/forecasts/{year}", forecasts::page)
-            .signed_in(M::POST, "/forecasts/{year}", forecasts::save)
-            .signed_in(M::GET, "/board/{year}", board::page)
-            .signed_in(M::GET, "/board/{year}/decisions", board_log::decisions)
-            .signed_in(M::GET, "/board/{year}/reports", board_reports::page)
-            .signed_in(M::POST, "/board/{year}/reports", board_reports::change)
+            .signed_in(M::GET, "/", overview::agreements)
+            .signed_in(M::GET, "/partners/{partner}/{year}", partner::page)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}", overview::page)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/pools/{pool}", pool::page)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/pools/{pool}/cost-centres/{code}", pool::cost_centre)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/risk-share", risk_share::page)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/settlement", settlement::page)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/settlement/savings", settlement::record_saving)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/what-if", what_if::page)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/forecasts", forecasts::page)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/forecasts", forecasts::save)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/board", board::page)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/board/decisions", board_log::decisions)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/board/reports", board_reports::page)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/board/reports", board_reports::change)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/board/register", board::change_register)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/board/meetings", board::schedule)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/board/meetings/{date}", board::meeting_page)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/board/meetings/{date}", board::edit_meeting)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/board/meetings/{date}/pack", pack::page)
             .signed_in(M::GET, "/deadlines", board_log::deadlines)
-            .signed_in(M::POST, "/board/{year}/register", board::change_register)
-            .signed_in(M::POST, "/board/{year}/meetings", board::schedule)
-            .signed_in(M::GET, "/board/{year}/meetings/{date}", board::meeting_page)
-            .signed_in(M::POST, "/board/{year}/meetings/{date}", board::edit_meeting)
-            .signed_in(M::GET, "/board/{year}/meetings/{date}/pack", pack::page)
-            .signed_in(M::GET, "/imports/new", imports::new)
-            .upload(M::POST, "/imports", imports::upload)
-            .signed_in(M::GET, "/imports/{id}", imports::progress)
-            .signed_in(M::GET, "/payments/{year}", payments::page)
-            .signed_in(M::POST, "/payments/{year}", payments::record)
-            .signed_in(M::GET, "/variations/{year}", variations::page)
-            .signed_in(M::POST, "/variations/{year}", variations::load)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/imports/new", imports::new)
+            .upload(M::POST, "/agreements/{agreement}/{year}/imports", imports::upload)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/imports/{id}", imports::progress)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/payments", payments::page)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/payments", payments::record)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/variations", variations::page)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/variations", variations::load)
             .signed_in(M::GET, "/audit", audit::page)
             .signed_in(M::GET, "/account/tokens", tokens::page)
             .signed_in(M::POST, "/account/tokens", tokens::create)

@@ -44,7 +44,7 @@ fn index_of(a: &Agreement, pool: &str, from: &str, month_number: u32) -> (usize,
 fn the_payments_page_shows_every_instalment_and_the_totals(site: Site) {
     let a = agreement(&site);
     let instalments = schedule(&a);
-    let page = site.get_as("viewer", "/payments/2016-17");
+    let page = site.get_as("viewer", "/agreements/oxon-s75/2016-17/payments");
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     let table = table_html(&html, "schedule");
@@ -69,7 +69,7 @@ fn the_payments_page_shows_every_instalment_and_the_totals(site: Site) {
     }
     assert!(!html.contains("name=\"raised_on\""), "a viewer records nothing");
     assert!(html.contains("today in England"), "the day statuses are reckoned from is said");
-    assert!(html.contains("href=\"/settlement/2016-17\""), "the year-end invoices are a link away");
+    assert!(html.contains("href=\"/agreements/oxon-s75/2016-17/settlement\""), "the year-end invoices are a link away");
     // Totals per paying partner: the CCG pays the council for OP, LD and PD; the council
     // pays the CCG, MH's host.
     let totals = table_html(&html, "totals");
@@ -87,12 +87,12 @@ fn the_payments_page_shows_every_instalment_and_the_totals(site: Site) {
     let all: Money = instalments.iter().map(|i| i.amount).sum();
     assert_eq!(row_cells(totals, ">All instalments<")[2], pounds(all));
     // What the page shows is what the downloads hold.
-    let csv = csv_rows(&site.get_as("viewer", "/payments/2016-17?format=csv&table=schedule").body);
+    let csv = csv_rows(&site.get_as("viewer", "/agreements/oxon-s75/2016-17/payments?format=csv&table=schedule").body);
     assert_eq!(csv[0][..6], ["Pool", "From", "To", "Month", "Due", "Amount"]);
     let amounts: Vec<String> = csv[1..].iter().map(|r| r[5].clone()).collect();
     let expected: Vec<String> = instalments.iter().map(|i| i.amount.to_plain_string()).collect();
     assert_eq!(amounts, expected);
-    let xlsx = site.get_as("viewer", "/payments/2016-17?format=xlsx&table=totals");
+    let xlsx = site.get_as("viewer", "/agreements/oxon-s75/2016-17/payments?format=xlsx&table=totals");
     assert_eq!(xlsx.status, StatusCode::OK);
     let cells = xlsx_cells(&site, &xlsx.body, "totals");
     assert_eq!(cells.len(), 1 + 1 + 2 + 1, "title, header, a row per paying partner and the total");
@@ -100,20 +100,20 @@ fn the_payments_page_shows_every_instalment_and_the_totals(site: Site) {
     let balances = table_html(&html, "balances");
     assert_eq!(row_cells(balances, ">OCCG</th>"), ["OCCG", "OCC", &pounds(Money::ZERO)]);
     // One pool's instalments.
-    let mh = site.get_as("viewer", "/payments/2016-17?pool=MH").text();
+    let mh = site.get_as("viewer", "/agreements/oxon-s75/2016-17/payments?pool=MH").text();
     let rows = table_html(&mh, "schedule").matches("id=\"instalment-").count();
     assert_eq!(rows, instalments.iter().filter(|i| i.pool == "MH").count());
     let occ: Money = instalments.iter().filter(|i| i.pool == "MH").map(|i| i.amount).sum();
     assert_eq!(row_cells(table_html(&mh, "totals"), ">All instalments<")[2], pounds(occ));
-    assert_eq!(site.get_as("viewer", "/payments/2016-17?pool=NOPE").status, StatusCode::NOT_FOUND);
-    assert_eq!(site.get_as("viewer", "/payments/2030-31").status, StatusCode::NOT_FOUND);
+    assert_eq!(site.get_as("viewer", "/agreements/oxon-s75/2016-17/payments?pool=NOPE").status, StatusCode::NOT_FOUND);
+    assert_eq!(site.get_as("viewer", "/agreements/oxon-s75/2030-31/payments").status, StatusCode::NOT_FOUND);
 }
 
 fn a_finance_officer_records_an_instalment_raised_and_paid(site: Site) {
     let a = agreement(&site);
     // The council pays the CCG, MH's host.
     let (ix, mh_m3) = index_of(&a, "MH", "OCC", 3);
-    let form = site.get_as("occ-finance", "/payments/2016-17").text();
+    let form = site.get_as("occ-finance", "/agreements/oxon-s75/2016-17/payments").text();
     assert!(form.contains(&format!("id=\"record-{ix}\"")), "the row has its form");
     let part = Money::from_pence(mh_m3.amount.pence() / 3);
     let rest = mh_m3.amount - part;
@@ -128,7 +128,10 @@ fn a_finance_officer_records_an_instalment_raised_and_paid(site: Site) {
         ("paid_on", ""),
         ("amount", ""),
     ];
-    assert_eq!(site.post_as("occ-finance", "/payments/2016-17", &fields).status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        site.post_as("occ-finance", "/agreements/oxon-s75/2016-17/payments", &fields).status,
+        StatusCode::SEE_OTHER
+    );
     let fields = [
         ("pool", "MH"),
         ("from", "OCC"),
@@ -137,7 +140,7 @@ fn a_finance_officer_records_an_instalment_raised_and_paid(site: Site) {
         ("paid_on", "2016-06-01"),
         ("amount", &part_text),
     ];
-    let recorded = site.post_as("occ-finance", "/payments/2016-17", &fields);
+    let recorded = site.post_as("occ-finance", "/agreements/oxon-s75/2016-17/payments", &fields);
     assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.text());
     let page = site.follow_as("occ-finance", &recorded);
     assert_eq!(page.status, StatusCode::OK);
@@ -158,7 +161,9 @@ fn a_finance_officer_records_an_instalment_raised_and_paid(site: Site) {
     );
     // The other partner's finance officer may record too: the rest, the balance outstanding.
     let fields = [("pool", "MH"), ("from", "OCC"), ("to", "OCCG"), ("month", "M3"), ("paid_on", "2016-06-10")];
-    let html = site.follow_as("occg-finance", &site.post_as("occg-finance", "/payments/2016-17", &fields)).text();
+    let html = site
+        .follow_as("occg-finance", &site.post_as("occg-finance", "/agreements/oxon-s75/2016-17/payments", &fields))
+        .text();
     let row = row_cells(table_html(&html, "schedule"), &format!("id=\"instalment-{ix}\""));
     assert_eq!(row[8..11], [pounds(mh_m3.amount), pounds(Money::ZERO), "Paid".into()]);
     let occ = row_cells(table_html(&html, "totals"), ">OCC</th>");
@@ -191,12 +196,12 @@ fn a_finance_officer_records_an_instalment_raised_and_paid(site: Site) {
 fn payments_are_refused_to_viewers_budget_holders_and_forms_without_the_token(site: Site) {
     let fields = [("pool", "OP"), ("from", "OCCG"), ("to", "OCC"), ("month", "M1"), ("raised_on", "2016-02-20")];
     for user in ["viewer", "budget-holder"] {
-        let page = site.post_as(user, "/payments/2016-17", &fields);
+        let page = site.post_as(user, "/agreements/oxon-s75/2016-17/payments", &fields);
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{user}");
         assert!(page.text().contains("who cannot record payments from OCCG to OCC"), "{user}");
     }
     let session = site.session("manager");
-    let page = site.post_raw(Some(&session.cookie), "/payments/2016-17", &fields);
+    let page = site.post_raw(Some(&session.cookie), "/agreements/oxon-s75/2016-17/payments", &fields);
     assert_eq!(page.status, StatusCode::FORBIDDEN, "no CSRF token");
     assert!(site.store().payment_entries(&oxon()).expect("payments").is_empty(), "nothing stored");
 }
@@ -206,7 +211,7 @@ fn statuses_are_as_at_the_day_in_england(mut site: Site) {
     // instalment for M2 fell due on 1 April: overdue in England, not yet by UTC's date.
     let at: pooled_store::Timestamp = "2016-04-01T23:30:00Z".parse().expect("a time");
     site.rebuild(|web| pooled_web::router(std::sync::Arc::new(web.with_clock(pooled_app::clock::Clock::Fixed(at)))));
-    let html = site.get_as("viewer", "/payments/2016-17").text();
+    let html = site.get_as("viewer", "/agreements/oxon-s75/2016-17/payments").text();
     assert!(html.contains("Statuses are as at 2016-04-02, today in England"), "{html}");
     let a = agreement(&site);
     let state = |month: u32| {
@@ -223,7 +228,7 @@ fn an_unscheduled_or_impossible_payment_is_shown_back(site: Site) {
     let (ix, m1) = index_of(&a, "OP", "OCCG", 1);
     // Raised on 2016-03-10 for the instalment.
     let raised = [("pool", "OP"), ("from", "OCCG"), ("to", "OCC"), ("month", "M1"), ("raised_on", "2016-03-10")];
-    assert_eq!(site.post_as("manager", "/payments/2016-17", &raised).status, StatusCode::SEE_OTHER);
+    assert_eq!(site.post_as("manager", "/agreements/oxon-s75/2016-17/payments", &raised).status, StatusCode::SEE_OTHER);
     let stored = site.store().payment_entries(&oxon()).expect("payments");
     let log = site.store().audit_log().expect("log").len();
     let over = (m1.amount + Money::from_pence(1)).to_plain_string();
@@ -272,7 +277,7 @@ fn an_unscheduled_or_impossible_payment_is_shown_back(site: Site) {
             ("paid_on", paid),
             ("amount", amount),
         ];
-        let page = site.post_as("manager", "/payments/2016-17", &fields);
+        let page = site.post_as("manager", "/agreements/oxon-s75/2016-17/payments", &fields);
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{from} {raised} {paid} {amount}");
         let html = page.text();
         assert!(html.contains("<title>Error: "));
@@ -285,7 +290,7 @@ fn an_unscheduled_or_impossible_payment_is_shown_back(site: Site) {
             }
         }
     }
-    assert_eq!(site.get("/payments/2016-17").status, StatusCode::OK);
+    assert_eq!(site.get("/agreements/oxon-s75/2016-17/payments").status, StatusCode::OK);
     let store = site.store();
     assert_eq!(store.payment_entries(&oxon()).expect("payments"), stored, "nothing more stored");
     assert_eq!(store.audit_log().expect("log").len(), log, "nothing audited");
@@ -320,7 +325,10 @@ fn as_listed(entries: &[&AuditEntry]) -> Vec<(i64, String, String)> {
 
 fn the_audit_log_lists_entries_newest_first_and_filters_them(site: Site) {
     let fields = [("pool", "OP"), ("from", "OCCG"), ("to", "OCC"), ("month", "M1"), ("raised_on", "2016-02-20")];
-    assert_eq!(site.post_as("occg-finance", "/payments/2016-17", &fields).status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        site.post_as("occg-finance", "/agreements/oxon-s75/2016-17/payments", &fields).status,
+        StatusCode::SEE_OTHER
+    );
     site.session("manager");
     let page = site.get("/audit");
     assert_eq!(page.status, StatusCode::OK);

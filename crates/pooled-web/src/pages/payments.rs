@@ -1,40 +1,46 @@
-//! `/payments/{year}`: the contribution instalments (each partner pays what it
-//! contributes to the lines another partner holds, monthly, subject to invoice, some
-//! months in advance) with each one's invoice, payments and balance outstanding, where
-//! each stands today, the totals between each paying partner and partner paid, and the
-//! balance between each pair. Finance officers of either partner to an instalment, and
-//! the pool manager, record its invoice and payments from its row;
+//! `/agreements/{agreement}/{year}/payments`: the contribution instalments (each partner
+//! pays what it contributes to the lines another partner holds, monthly, subject to
+//! invoice, some months in advance) with each one's invoice, payments and balance
+//! outstanding, where each stands today, the totals between each paying partner and
+//! partner paid, and the balance between each pair. Each instalment names the bodies
+//! paying and paid on its due date (a successor from its date); totals and balances span
+//! the year, so they name a succeeded partner with its successor. Finance officers of
+//! either body to an instalment, and the pool manager, record its invoice and payments
+//! from its row;
 //! [`actions::record_payment`] checks the role, the schedule and the amounts again,
 //! stores it and audits it.
 
 use std::sync::Arc;
 
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use pooled_app::PaymentRecord;
 use pooled_core::agreement::{Agreement, PartnerIx};
-use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
+use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::money::Money;
 use pooled_core::payments::{PairTotals, PaymentState, TrackedInstalment, balances, overdue, pair_totals};
 use pooled_files::{Cell, ColumnKind};
+use pooled_store::AgreementYear;
 use serde::Deserialize;
 
 use super::{QueryPairs, get, month_label};
 use crate::access::{self, Write};
 use crate::actions;
 use crate::auth::Identity;
-use crate::data::{Web, parse_year};
+use crate::data::Web;
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, error_summary, pounds};
+use crate::scope::{self, InAgreement};
 use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text, with_query};
 
-/// The year's schedule with what is recorded of it, as one request reads it.
+/// The agreement's schedule for the year with what is recorded of it, as one request
+/// reads it.
 struct Payments {
-    year: FinancialYear,
+    scope: AgreementYear,
     agreement: Arc<Agreement>,
     /// The whole schedule in its order; an instalment's index there names its row and
     /// form fields, so they stay the same whichever pool is shown.
@@ -44,8 +50,16 @@ struct Payments {
 }
 
 impl Payments {
+    /// The partner's own id: the key its instalments are recorded under, whoever holds its
+    /// place on their due dates.
     fn partner(&self, ix: PartnerIx) -> &str {
         &self.agreement.partners()[ix].id
+    }
+
+    /// The partner over the year, in totals and balances: `OCCG`, or `OCCG (BOB-ICB from
+    /// 2022-07-01)` when a successor takes its place.
+    fn over_the_year(&self, ix: PartnerIx) -> String {
+        self.agreement.partners()[ix].listed()
     }
 
     /// The instalments of `pool`, or all, each with its index in the schedule.
@@ -54,40 +68,41 @@ impl Payments {
     }
 
     /// The index of the instalment `from` a partner `to` another in `pool` and `month`, if
-    /// scheduled.
+    /// scheduled; each named by the partner's own id or the body's on the due date.
     fn position(&self, pool: &str, from: &str, to: &str, month: &str) -> Option<usize> {
         self.tracked.iter().position(|t| {
             let i = &t.instalment;
-            i.pool == pool && self.partner(i.from) == from && self.partner(i.to) == to && i.month.to_string() == month
+            let from = self.partner(i.from) == from || i.payer.id == from;
+            let to = self.partner(i.to) == to || i.payee.id == to;
+            i.pool == pool && from && to && i.month.to_string() == month
         })
     }
 }
 
-async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Payments, WebError> {
-    let shared = Arc::clone(web);
-    let (agreement, tracked) = web.stores.run(move |store| shared.payments(store, year)).await?;
-    Ok(Payments { year, agreement, tracked, today: web.clock.today() })
+async fn load(web: &Arc<Web>, scope: &AgreementYear) -> Result<Payments, WebError> {
+    let (shared, key) = (Arc::clone(web), scope.clone());
+    let (agreement, tracked) = web.stores.run(move |store| shared.payments(store, &key)).await?;
+    Ok(Payments { scope: scope.clone(), agreement, tracked, today: web.clock.today() })
 }
 
 pub async fn page(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
     let format = Format::parse(get(&query, "format"))?;
-    let payments = load(&web, year).await?;
+    let payments = load(&web, &at).await?;
     blocking(move || {
         let pool = match get(&query, "pool").filter(|p| !p.is_empty()) {
             Some(p) if payments.agreement.pool(p).is_none() => {
-                return Err(WebError::NotFound(format!("The {year} agreement has no pool `{p}`.")));
+                return Err(WebError::NotFound(format!("The agreement {at} has no pool `{p}`.")));
             }
             chosen => chosen,
         };
         let tables = tables(&payments, pool);
         if format != Format::Html {
-            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-payments"));
+            return table::export(&tables, get(&query, "table"), format, &scope::file_stem(&at, "-payments"));
         }
         let recorded = ["recorded_pool", "recorded_from", "recorded_to", "recorded_month"].map(|k| get(&query, k));
         let recorded = match recorded {
@@ -97,7 +112,7 @@ pub async fn page(
         let notice = recorded.map_or(Notice::None, Notice::Recorded);
         // Downloads and the filter keep the pool chosen, not the banner.
         let here =
-            Here::new(format!("/payments/{year}"), pool.map(|p| ("pool".into(), p.into())).into_iter().collect());
+            Here::new(scope::href(&at, "/payments"), pool.map(|p| ("pool".into(), p.into())).into_iter().collect());
         Ok(render(&who, &payments, pool, &tables, &here, notice).into_response())
     })
     .await
@@ -119,15 +134,14 @@ pub struct Recording {
     amount: String,
 }
 
-/// `POST /payments/{year}`: records an instalment's invoice or payment, then back to the
-/// page saying so.
+/// `POST .../payments`: records an instalment's invoice or payment, then back to the page
+/// saying so.
 pub async fn record(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Form(form): Form<Recording>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
     let month = FiscalMonth::parse(&form.month).map_err(WebError::BadRequest)?;
     // As the page writes it (`m1` is M1), so that a refused recording finds its row.
     let form = Recording { month: month.to_string(), ..form };
@@ -147,12 +161,12 @@ pub async fn record(
                     .into_iter()
                     .filter_map(|(field, problem)| Some((field, problem?)))
                     .collect();
-            return rejected(&web, &who, year, form, problems).await;
+            return rejected(&web, &who, &at, form, problems).await;
         }
     };
     let (pool, from, to) = (form.pool.clone(), form.from.clone(), form.to.clone());
     let record = PaymentRecord { pool, from, to: Some(to), month, raised_on, paid_on, amount };
-    match actions::record_payment(&web, &who, year, record).await {
+    match actions::record_payment(&web, &who, &at, record).await {
         Ok(_) => {
             let query = [
                 ("recorded_pool", form.pool),
@@ -161,12 +175,12 @@ pub async fn record(
                 ("recorded_month", month.to_string()),
             ]
             .map(|(k, v)| (k.to_string(), v));
-            Ok(Redirect::to(&with_query(&format!("/payments/{year}"), &query)).into_response())
+            Ok(Redirect::to(&with_query(&scope::href(&at, "/payments"), &query)).into_response())
         }
         // The rules on amounts and dates refuse the recording as a whole: said on its row.
         Err(WebError::Invalid(lines)) => {
             let problems = lines.into_iter().map(|line| (Field::Recording, line)).collect();
-            rejected(&web, &who, year, form, problems).await
+            rejected(&web, &who, &at, form, problems).await
         }
         Err(other) => Err(other),
     }
@@ -201,13 +215,13 @@ enum Field {
 async fn rejected(
     web: &Arc<Web>,
     who: &Identity,
-    year: FinancialYear,
+    at: &AgreementYear,
     form: Recording,
     problems: Vec<(Field, String)>,
 ) -> Result<Response, WebError> {
-    let payments = load(web, year).await?;
+    let payments = load(web, at).await?;
     let tables = tables(&payments, None);
-    let here = Here::new(format!("/payments/{year}"), vec![]);
+    let here = Here::new(scope::href(at, "/payments"), vec![]);
     let rejected = Rejected { form, problems };
     let page = render(who, &payments, None, &tables, &here, Notice::Rejected(&rejected));
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
@@ -256,8 +270,8 @@ fn schedule_table(payments: &Payments, shown: &[(usize, &TrackedInstalment)], of
             let (i, account) = (&t.instalment, &t.account);
             Row::new(vec![
                 text(i.pool.clone()),
-                text(payments.partner(i.from)),
-                text(payments.partner(i.to)),
+                text(i.payer.id.clone()),
+                text(i.payee.id.clone()),
                 text(i.month.to_string()),
                 Cell::Date(i.due),
                 Cell::Money(i.amount),
@@ -286,7 +300,7 @@ fn totals_table(payments: &Payments, shown: &[(usize, &TrackedInstalment)], tota
     let mut rows: Vec<Row> = totals
         .iter()
         .map(|t| {
-            let mut cells = vec![text(payments.partner(t.from)), text(payments.partner(t.to))];
+            let mut cells = vec![text(payments.over_the_year(t.from)), text(payments.over_the_year(t.to))];
             cells.extend(amounts(t).map(Cell::Money));
             Row::new(cells)
         })
@@ -320,7 +334,10 @@ fn totals_table(payments: &Payments, shown: &[(usize, &TrackedInstalment)], tota
 fn balances_table(payments: &Payments, totals: &[PairTotals], of: &str) -> Table {
     let rows = balances(totals)
         .iter()
-        .map(|b| Row::new(vec![text(payments.partner(b.owing)), text(payments.partner(b.owed)), Cell::Money(b.amount)]))
+        .map(|b| {
+            let (owing, owed) = (payments.over_the_year(b.owing), payments.over_the_year(b.owed));
+            Row::new(vec![text(owing), text(owed), Cell::Money(b.amount)])
+        })
         .collect();
     Table {
         id: "balances".into(),
@@ -352,7 +369,8 @@ fn render(
     here: &Here,
     notice: Notice,
 ) -> Markup {
-    let (year, a) = (payments.year, &payments.agreement);
+    let (at, a) = (&payments.scope, &payments.agreement);
+    let year = at.year;
     let in_advance: Vec<String> = a
         .payments()
         .map(|p| &p.in_advance_months)
@@ -393,9 +411,9 @@ fn render(
         p class="govuk-body" {
             "The invoices that settle each pool's over- or underspend at the year end, net of the instalments still "
             "outstanding, are on the "
-            a class="govuk-link" href={ "/settlement/" (year) } { "settlement page" } "."
+            a class="govuk-link" href=(scope::href(at, "/settlement")) { "settlement page" } "."
         }
-        form method="get" action={ "/payments/" (year) } class="app-inline-form" {
+        form method="get" action=(scope::href(at, "/payments")) class="app-inline-form" {
             div class="govuk-form-group" {
                 label class="govuk-label" for="pool" { "Pool" }
                 select class="govuk-select" id="pool" name="pool" {
@@ -417,7 +435,7 @@ fn render(
     };
     let title = format!("Payments {year}");
     let title = if rejected.is_some() { format!("Error: {title}") } else { title };
-    layout::page(&title, &Nav::new(who, year, Section::Payments), &[], body)
+    layout::page(&title, &Nav::new(who, at, Section::Payments), &[], body)
 }
 
 /// The element a problem links to: its field in the row (the first, for the recording
@@ -443,8 +461,8 @@ fn recorded_banner(payments: &Payments, ix: usize) -> Markup {
             }
             div class="govuk-notification-banner__content" {
                 p class="govuk-notification-banner__heading" {
-                    "The " (i.pool) " instalment for " (month_label(payments.year, i.month)) " from "
-                    (payments.partner(i.from)) " to " (payments.partner(i.to)) ", " (pounds(i.amount)) ": "
+                    "The " (i.pool) " instalment for " (month_label(payments.scope.year, i.month)) " from "
+                    (i.payer.id) " to " (i.payee.id) ", " (pounds(i.amount)) ": "
                     (raised) ", invoiced " (pounds(account.invoiced())) ", paid " (pounds(account.paid()))
                     ", outstanding " (pounds(account.outstanding())) "."
                 }
@@ -469,7 +487,7 @@ fn schedule_html(
         .into_iter()
         .map(|(ix, t)| {
             let i = &t.instalment;
-            let write = Write::RecordPayment { from: payments.partner(i.from), to: payments.partner(i.to) };
+            let write = Write::RecordPayment { from: &i.payer.id, to: &i.payee.id };
             (ix, t, access::check(&who.user, write).is_ok())
         })
         .collect();
@@ -493,7 +511,7 @@ fn schedule_html(
                 tbody class="govuk-table__body" {
                     @for (ix, t, may_record) in &shown {
                         @let (i, account) = (&t.instalment, &t.account);
-                        @let (from, to) = (payments.partner(i.from), payments.partner(i.to));
+                        @let (from, to) = (&i.payer.id, &i.payee.id);
                         tr class="govuk-table__row" id={ "instalment-" (ix) } {
                             th scope="row" class="govuk-table__header" { (i.pool) }
                             td class="govuk-table__cell" { (from) }
@@ -532,9 +550,7 @@ fn record_form(
     rejected: Option<&Rejected>,
 ) -> Markup {
     let i = &t.instalment;
-    let (from, to) = (payments.partner(i.from), payments.partner(i.to));
-    let year = payments.year;
-    let what = format!("{} {} from {from} to {to}", i.pool, i.month);
+    let what = format!("{} {} from {} to {}", i.pool, i.month, i.payer.id, i.payee.id);
     let problems = |field: Field| -> Vec<&str> {
         rejected.into_iter().flat_map(|r| &r.problems).filter(|(f, _)| *f == field).map(|(_, p)| p.as_str()).collect()
     };
@@ -544,11 +560,11 @@ fn record_form(
         (Field::Amount, "amount", "amount", "Amount (optional)", "text", rejected.map(|r| r.form.amount.clone())),
     ];
     html! {
-        form method="post" action={ "/payments/" (year) } id={ "record-" (ix) } {
+        form method="post" action=(scope::href(&payments.scope, "/payments")) id={ "record-" (ix) } {
             (layout::csrf_field(who))
             input type="hidden" name="pool" value=(i.pool);
-            input type="hidden" name="from" value=(from);
-            input type="hidden" name="to" value=(to);
+            input type="hidden" name="from" value=(payments.partner(i.from));
+            input type="hidden" name="to" value=(payments.partner(i.to));
             input type="hidden" name="month" value=(i.month);
             @for problem in problems(Field::Recording) {
                 p class="govuk-error-message" { span class="govuk-visually-hidden" { "Error: " } (problem) }

@@ -1,16 +1,16 @@
-//! `/settlement/{year}`: the year-end settlement on the ledger: every pool's
+//! `/agreements/{agreement}/{year}/settlement`: the year-end settlement on the ledger: every pool's
 //! variance split part by part, each with its rule, line and clause, and the invoices
 //! that settle each pool with its host, net of the instalments invoiced and unpaid.
 //! Clawbacks waived by recorded decision are chosen with `?waive=RULE`. Savings moved
 //! into a pool without an agreed delivery strategy are listed with what is recorded of
 //! them; the pool manager records their forecasts and what they delivered here (`POST
-//! /settlement/{year}/savings`, through [`actions::record_saving`]), and the settlement
+//! .../settlement/savings`, through [`actions::record_saving`]), and the settlement
 //! waits, naming each, until every one has its delivered amount.
 
 use std::sync::Arc;
 
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -21,7 +21,7 @@ use pooled_core::money::Money;
 use pooled_core::savings::SavingFigure;
 use pooled_core::settlement::Invoice;
 use pooled_files::{Cell, ColumnKind};
-use pooled_store::{AuditHead, SavingRecord};
+use pooled_store::{AgreementYear, AuditHead, SavingRecord};
 use serde::Deserialize;
 
 use super::pool::parts_table;
@@ -29,9 +29,10 @@ use super::{QueryPairs, get, month_label};
 use crate::access::{self, Write};
 use crate::actions;
 use crate::auth::Identity;
-use crate::data::{Web, parse_year};
+use crate::data::Web;
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, encode, error_summary, pounds};
+use crate::scope::{self, InAgreement};
 use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, Table, column, text};
 
@@ -48,14 +49,13 @@ struct Read {
     head: AuditHead,
 }
 
-async fn read(web: &Arc<Web>, year: FinancialYear, asked: Vec<String>) -> Result<Read, WebError> {
-    let shared = Arc::clone(web);
+async fn read(web: &Arc<Web>, scope: &AgreementYear, asked: Vec<String>) -> Result<Read, WebError> {
+    let (shared, scope) = (Arc::clone(web), scope.clone());
     // The statement, what it rests on and the audit log's head, as of one moment.
     web.stores
         .run(move |store| {
             let anchored = pooled_app::anchored(store, |store| {
-                let scope = shared.scope(store, year)?;
-                let agreement = shared.agreement_of(store, &scope)?;
+                let agreement = shared.agreement(store, &scope)?;
                 // Only the agreement's own rules can be waived; anything else in the query
                 // is ignored rather than silently "waived".
                 let waived: Vec<String> =
@@ -93,10 +93,10 @@ impl Rejected {
 pub async fn page(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    respond(&web, who, parse_year(&year)?, query, None).await
+    respond(&web, who, at, query, None).await
 }
 
 /// The page for `query` (or its download), or with `rejected`, the savings form shown
@@ -104,22 +104,23 @@ pub async fn page(
 async fn respond(
     web: &Arc<Web>,
     who: Identity,
-    year: FinancialYear,
+    at: AgreementYear,
     query: QueryPairs,
     rejected: Option<Rejected>,
 ) -> Result<Response, WebError> {
     let format = Format::parse(get(&query, "format"))?;
     let asked: Vec<String> = query.iter().filter(|(k, _)| k == "waive").map(|(_, v)| v.clone()).collect();
-    let read = read(web, year, asked).await?;
+    let read = read(web, &at, asked).await?;
     blocking(move || {
         if format != Format::Html {
-            let tables: Vec<Table> = tables(year, &read).into_iter().map(|t| t.with_audit_head(&read.head)).collect();
-            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-settlement"));
+            let tables: Vec<Table> =
+                tables(at.year, &read).into_iter().map(|t| t.with_audit_head(&read.head)).collect();
+            return table::export(&tables, get(&query, "table"), format, &scope::file_stem(&at, "-settlement"));
         }
         let saved = get(&query, "saved").map(str::to_string);
         let status = if rejected.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-        let here = Here::new(format!("/settlement/{year}"), query);
-        Ok((status, render(&who, year, &read, &here, saved.as_deref(), rejected.as_ref())).into_response())
+        let here = Here::new(scope::href(&at, "/settlement"), query);
+        Ok((status, render(&who, &at, &read, &here, saved.as_deref(), rejected.as_ref())).into_response())
     })
     .await
 }
@@ -132,15 +133,14 @@ pub struct SavingForm {
     amount: String,
 }
 
-/// `POST /settlement/{year}/savings`: records a saving's forecast or delivered amount,
+/// `POST .../settlement/savings`: records a saving's forecast or delivered amount,
 /// then back to the page saying so.
 pub async fn record_saving(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Form(form): Form<SavingForm>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
     let figure = match form.figure.as_str() {
         "delivered" => SavingFigure::Delivered,
         month => SavingFigure::Forecast(FiscalMonth::parse(month).map_err(WebError::BadRequest)?),
@@ -149,15 +149,17 @@ pub async fn record_saving(
         Ok(amount) => amount,
         Err(e) => {
             let message = format!("Enter the amount in pounds, like 1,234,567.89: {e}");
-            return respond(&web, who, year, Vec::new(), Some(Rejected::of(form, message))).await;
+            return respond(&web, who, at, Vec::new(), Some(Rejected::of(form, message))).await;
         }
     };
     let entry = SavingEntry { saving: form.saving.clone(), figure, amount };
-    match actions::record_saving(&web, &who, year, entry).await {
-        Ok(()) => Ok(Redirect::to(&format!("/settlement/{year}?saved={}#table-savings-caption", encode(&form.saving)))
-            .into_response()),
+    match actions::record_saving(&web, &who, &at, entry).await {
+        Ok(()) => {
+            let back = format!("/settlement?saved={}#table-savings-caption", encode(&form.saving));
+            Ok(Redirect::to(&scope::href(&at, &back)).into_response())
+        }
         Err(WebError::Invalid(lines)) => {
-            respond(&web, who, year, Vec::new(), Some(Rejected::of(form, lines.join(" ")))).await
+            respond(&web, who, at, Vec::new(), Some(Rejected::of(form, lines.join(" ")))).await
         }
         Err(other) => Err(other),
     }
@@ -191,13 +193,13 @@ fn tables(year: FinancialYear, read: &Read) -> Vec<Table> {
 
 fn render(
     who: &Identity,
-    year: FinancialYear,
+    at: &AgreementYear,
     read: &Read,
     here: &Here,
     saved: Option<&str>,
     rejected: Option<&Rejected>,
 ) -> Markup {
-    let a = &read.agreement;
+    let (a, year) = (&read.agreement, at.year);
     let tables = tables(year, read);
     let rules: Vec<_> = a.pools().iter().flat_map(|p| p.rules.iter().map(move |r| (p, r))).collect();
     let states = pooled_app::saving_states(a, &read.savings);
@@ -241,7 +243,7 @@ fn render(
         p class="govuk-body" {
             "Each invoice settles a pool between two partners in one payment: the settlement between them, net of "
             "the pool's instalments invoiced and not yet paid between them either way (see the "
-            a class="govuk-link" href={ "/payments/" (year) } { "payments page" } ")."
+            a class="govuk-link" href=(scope::href(at, "/payments")) { "payments page" } ")."
         }
         @match (imported.first(), imported.last()) {
             (Some(first), Some(last)) if imported.len() < 12 || closed < 12 => {
@@ -266,7 +268,7 @@ fn render(
             _ => {}
         }
         @if !rules.is_empty() {
-            form method="get" action={ "/settlement/" (year) } {
+            form method="get" action=(scope::href(at, "/settlement")) {
                 div class="govuk-form-group" {
                     fieldset class="govuk-fieldset" {
                     legend class="govuk-fieldset__legend govuk-fieldset__legend--s" { "Clawbacks waived by recorded decision" }
@@ -278,7 +280,7 @@ fn render(
                                     input class="govuk-checkboxes__input" id={ "waive-" (i) } name="waive" type="checkbox" value=(rule.id) checked[waived];
                                     label class="govuk-label govuk-checkboxes__label" for={ "waive-" (i) } {
                                         "Waive " (rule.id) ": the clawback of any " (pool.lines[line].name) " underspend by "
-                                        (a.partners()[to].id) ", up to " (pounds(cap))
+                                        (a.body_at_year_end(to).id) ", up to " (pounds(cap))
                                         @if let Some(c) = &rule.clause { " (" (c) ")" }
                                     }
                                 }
@@ -292,11 +294,11 @@ fn render(
         (layout::variance_hint())
         @for t in &tables { (t.render(here)) }
         @if records_savings && !states.is_empty() {
-            (saving_form(who, year, &states, rejected))
+            (saving_form(who, at, &states, rejected))
         }
         (layout::audit_head(&read.head))
     };
-    layout::page(&format!("Settlement {year}"), &Nav::new(who, year, Section::Settlement), &[], body)
+    layout::page(&format!("Settlement {year}"), &Nav::new(who, at, Section::Settlement), &[], body)
 }
 
 /// Each unagreed saving with its latest forecast and what it delivered.
@@ -349,12 +351,13 @@ fn savings_table(year: FinancialYear, a: &Agreement, states: &[SavingState]) -> 
 
 /// The pool manager's form: a forecast of a saving's delivery made in a month, or what it
 /// delivered.
-fn saving_form(who: &Identity, year: FinancialYear, states: &[SavingState], rejected: Option<&Rejected>) -> Markup {
+fn saving_form(who: &Identity, at: &AgreementYear, states: &[SavingState], rejected: Option<&Rejected>) -> Markup {
+    let year = at.year;
     let chosen_saving = rejected.map(|r| r.saving.as_str());
     let chosen_figure = rejected.map_or("delivered", |r| r.figure.as_str());
     let amount = rejected.map(|r| r.amount.clone()).unwrap_or_default();
     html! {
-        form method="post" action={ "/settlement/" (year) "/savings" } id="saving-form" novalidate {
+        form method="post" action=(scope::href(at, "/settlement/savings")) id="saving-form" novalidate {
             (layout::csrf_field(who))
             h2 class="govuk-heading-m" { "Record a saving's delivery" }
             div class="govuk-form-group" {

@@ -1,18 +1,19 @@
-//! `/variations/{year}`: the history of the year's agreement, version by version: the day
-//! each takes effect, who approved it, what it changed (each pool's budget, each line's
-//! contributions, lines added, removed or renamed, virements) and each pool's risk share
-//! before and after. The pool manager (and administrators) load a new version from here,
-//! with its effective day and approval, through the use case `pooled load` runs
-//! ([`actions::load_agreement`]), which refuses what the command line refuses.
+//! `/agreements/{agreement}/{year}/variations`: the history of the agreement's year,
+//! version by version: the day each takes effect, who approved it, what it changed (each
+//! pool's budget, each line's contributions, lines added, removed or renamed, virements)
+//! and each pool's risk share before and after. The pool manager (and administrators)
+//! load a new version of this agreement's year from here, with its effective day and
+//! approval, through the use case `pooled load` runs ([`actions::load_agreement`]), which
+//! refuses what the command line refuses.
 
 use std::sync::Arc;
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use pooled_app::{Loaded, VersionRecord};
-use pooled_core::calendar::{Date, FinancialYear};
+use pooled_core::calendar::Date;
 use pooled_core::variation::{Diff, PoolDiff, percent};
 use pooled_files::{Cell, ColumnKind};
 use pooled_store::{AgreementYear, Approval, LoadOutcome};
@@ -21,42 +22,44 @@ use super::{QueryPairs, get};
 use crate::access::{self, Write};
 use crate::actions;
 use crate::auth::Identity;
-use crate::data::{Web, parse_year};
+use crate::data::{Web, no_agreement};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, error_summary, pounds};
+use crate::scope::{self, InAgreement};
 use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, Table, column, text};
 
 pub async fn page(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
     let format = Format::parse(get(&query, "format"))?;
-    let (key, records) = history(&web, year, None).await?;
+    let records = history(&web, &at).await?;
+    if records.is_empty() {
+        return Err(no_agreement(&at));
+    }
     blocking(move || {
         if format != Format::Html {
             let tables = tables(&records);
-            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-variations"));
+            return table::export(&tables, get(&query, "table"), format, &scope::file_stem(&at, "-variations"));
         }
-        let here = Here::new(format!("/variations/{year}"), query.clone());
-        Ok(render(&who, year, &key, &records, &here, &Outcome::None).into_response())
+        let here = Here::new(scope::href(&at, "/variations"), query.clone());
+        Ok(render(&who, &at, &records, &here, &Outcome::None).into_response())
     })
     .await
 }
 
-/// `POST /variations/{year}`: the form's parts (the CSRF token first, then the effective
-/// day, the approval and the file, within a form's body limit), loaded through [`actions::load_agreement`]; the page
-/// again with what happened, or with the refusal.
+/// `POST .../variations`: the form's parts (the CSRF token first, then the effective day,
+/// the approval and the file, within a form's body limit), loaded through
+/// [`actions::load_agreement`]; the page again with what happened, or with the refusal.
 pub async fn load(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     mut form: Multipart,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
     let unreadable = |e: axum::extract::multipart::MultipartError| crate::edge::body_error(&e, crate::edge::FORM_BYTES);
     let (mut effective, mut approved_by, mut file) = (String::new(), String::new(), None);
     while let Some(field) = form.next_field().await.map_err(unreadable)? {
@@ -99,7 +102,7 @@ pub async fn load(
     };
     let outcome = match text {
         Some((name, text)) if problems.is_empty() => {
-            match actions::load_agreement(&web, &who, name, text, Approval { effective, approved_by }).await {
+            match actions::load_agreement(&web, &who, &at, name, text, Approval { effective, approved_by }).await {
                 Ok(loaded) => Outcome::Loaded(loaded),
                 Err(WebError::Invalid(lines)) => {
                     Outcome::Refused(lines.into_iter().map(|l| ("file".into(), l)).collect())
@@ -109,16 +112,11 @@ pub async fn load(
         }
         _ => Outcome::Refused(problems),
     };
-    // The history of the agreement loaded (its file names it), else the page's.
-    let loaded = match &outcome {
-        Outcome::Loaded(loaded) => Some(loaded.key.clone()),
-        _ => None,
-    };
-    let (key, records) = history(&web, year, loaded).await?;
+    let records = history(&web, &at).await?;
     let status = if matches!(outcome, Outcome::Refused(_)) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     blocking(move || {
-        let here = Here::new(format!("/variations/{}", key.year), Vec::new());
-        Ok((status, render(&who, key.year, &key, &records, &here, &outcome)).into_response())
+        let here = Here::new(scope::href(&at, "/variations"), Vec::new());
+        Ok((status, render(&who, &at, &records, &here, &outcome)).into_response())
     })
     .await
 }
@@ -131,34 +129,14 @@ enum Outcome {
     Refused(Vec<(String, String)>),
 }
 
-/// The versions of `key`, or of the agreement the page of `year` shows.
-async fn history(
-    web: &Arc<Web>,
-    year: FinancialYear,
-    key: Option<AgreementYear>,
-) -> Result<(AgreementYear, Vec<VersionRecord>), WebError> {
-    let shared = Arc::clone(web);
-    web.stores
-        .run(move |store| {
-            let key = match key {
-                Some(key) => key,
-                None => shared.scope(store, year)?,
-            };
-            let records = pooled_app::variations(store, &key)?;
-            Ok((key, records))
-        })
-        .await
+/// The versions of the agreement's year; none when it is not loaded.
+async fn history(web: &Arc<Web>, at: &AgreementYear) -> Result<Vec<VersionRecord>, WebError> {
+    let key = at.clone();
+    web.stores.run(move |store| Ok::<_, WebError>(pooled_app::variations(store, &key)?)).await
 }
 
-fn render(
-    who: &Identity,
-    year: FinancialYear,
-    key: &AgreementYear,
-    records: &[VersionRecord],
-    here: &Here,
-    outcome: &Outcome,
-) -> Markup {
-    let name = records.last().map_or("", |r| r.version.agreement.name());
+fn render(who: &Identity, key: &AgreementYear, records: &[VersionRecord], here: &Here, outcome: &Outcome) -> Markup {
+    let (name, year) = (records.last().map_or("", |r| r.version.agreement.name()), key.year);
     let body = html! {
         @if let Outcome::Refused(problems) = outcome { (error_summary(problems)) }
         @if let Outcome::Loaded(loaded) = outcome { (loaded_banner(loaded)) }
@@ -173,11 +151,11 @@ fn render(
         }
         @for record in records.iter().rev() { (version(record)) }
         @if access::check(&who.user, Write::LoadAgreement { agreement: &key.agreement }).is_ok() {
-            (load_form(who, year))
+            (load_form(who, key))
         }
         @for t in tables(records) { (t.render(here)) }
     };
-    layout::page(&format!("Variations {year}"), &Nav::new(who, year, Section::Variations), &[], body)
+    layout::page(&format!("Variations {year}"), &Nav::new(who, key, Section::Variations), &[], body)
 }
 
 fn loaded_banner(loaded: &Loaded) -> Markup {
@@ -296,7 +274,8 @@ fn pool_rows(pool: &PoolDiff) -> Vec<Row> {
     rows
 }
 
-fn load_form(who: &Identity, year: FinancialYear) -> Markup {
+fn load_form(who: &Identity, key: &AgreementYear) -> Markup {
+    let year = key.year;
     html! {
         h2 class="govuk-heading-m" { "Load a new version" }
         p class="govuk-body" {
@@ -305,7 +284,7 @@ fn load_form(who: &Identity, year: FinancialYear) -> Markup {
             "approved it. The same file again changes nothing."
         }
         // The CSRF token must be the first part: the sign-in layer reads it before the rest.
-        form method="post" action={ "/variations/" (year) } enctype="multipart/form-data" novalidate {
+        form method="post" action=(scope::href(key, "/variations")) enctype="multipart/form-data" novalidate {
             (layout::csrf_field(who))
             div class="govuk-form-group" {
                 label class="govuk-label" for="effective" { "Takes effect on" }

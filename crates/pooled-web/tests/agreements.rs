@@ -1,0 +1,252 @@
+//! Two agreements for one year in one database: Oxfordshire's and a second area's, which
+//! shares a partner with it (the CCG, as an ICB is shared by its places). Each page,
+//! download and API answer names its agreement and holds only its figures; a person
+//! limited to one agreement is refused every page and API path of the other, in the
+//! words of the role matrix; and one partner's view across both adds up to the penny.
+//! On SQLite and PostgreSQL; API answers are checked against the OpenAPI document.
+
+#[macro_use]
+mod common;
+#[path = "api/described.rs"]
+mod described;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::*;
+use described::{Api, as_json, assert_error, call, get_json};
+use pooled_core::report::consolidated;
+use pooled_store::{AgreementYear, NewUser};
+use pooled_web::Routes;
+use serde_json::json;
+
+on_both_backends!(
+    each_agreement_shows_only_its_own_figures,
+    a_person_limited_to_one_agreement_is_refused_the_other_everywhere,
+    a_partners_view_adds_up_its_agreements,
+);
+
+const BUCKS: &str = "/agreements/bucks-bcf/2016-17";
+const OXON: &str = "/agreements/oxon-s75/2016-17";
+
+/// The second area's agreement for 2016-17: the Oxfordshire example under another id and
+/// name, its council another (`BCC`), its CCG the same body as Oxfordshire's.
+fn second_agreement() -> String {
+    let text = AGREEMENT.replacen("id = \"oxon-s75\"", "id = \"bucks-bcf\"", 1).replacen(
+        "name = \"Section 75 Agreement for All Client Groups\"",
+        "name = \"Buckinghamshire Better Care Fund\"",
+        1,
+    );
+    let council = regex_lite_replace(&text, "OCC", "BCC");
+    assert!(council.contains("id = \"bucks-bcf\"") && council.contains("\"BCC\""), "the second area's agreement");
+    council
+}
+
+/// `text` with every whole word `from` (not `OCCG`, not `occ-cm`) as `to`.
+fn regex_lite_replace(text: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(from) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + from.len()..].chars().next();
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
+        out.push_str(&rest[..at]);
+        out.push_str(if word(before) || word(after) { from } else { to });
+        rest = &rest[at + from.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn bucks() -> AgreementYear {
+    AgreementYear::new("bucks-bcf", year())
+}
+
+/// The site with the second agreement loaded beside the first, its ledger from other
+/// seeds, and a viewer who acts in Oxfordshire's agreement only.
+fn with_second_area(site: &Api) {
+    let mut store = site.store();
+    load_figures(store.as_mut(), &second_agreement(), &site.dir, 10);
+    let viewer = accounts().into_iter().find(|u| u.username == "viewer").expect("viewer");
+    let limited = NewUser { username: "oxon-viewer".into(), agreements: vec!["oxon-s75".into()], ..viewer };
+    store.create_user(&limited, "test").expect("account");
+}
+
+fn each_agreement_shows_only_its_own_figures(site: Api) {
+    with_second_area(&site);
+    let store = site.store();
+    let listed = site.get("/").text();
+    for (path, name) in
+        [(OXON, "Section 75 Agreement for All Client Groups"), (BUCKS, "Buckinghamshire Better Care Fund")]
+    {
+        assert_eq!(row_cells(&listed, &format!("href=\"{path}\""))[0], name, "{listed}");
+    }
+    let token = token_for(&site, "viewer");
+    let reports: Vec<_> = [oxon(), bucks()]
+        .iter()
+        .map(|key| pooled_app::report(store.as_ref(), key, month(2)).expect("report"))
+        .collect();
+    assert_ne!(
+        reports[0].pools[0].figures.actual_to_date, reports[1].pools[0].figures.actual_to_date,
+        "two ledgers, two sets of figures"
+    );
+    for ((path, key), report) in [(OXON, oxon()), (BUCKS, bucks())].into_iter().zip(&reports) {
+        let html = site.get(path).text();
+        for pool in &report.pools {
+            let cells = row_cells(&html, &format!("href=\"{path}/pools/{}\"", pool.id));
+            let f = &pool.figures;
+            assert_eq!(cells[1..5], [f.annual_budget, f.actual_to_date, f.forecast_outturn, f.variance].map(pounds));
+        }
+        let council = if key == oxon() { "OCC share" } else { "BCC share" };
+        assert!(table_html(&html, "pools").contains(council), "{path}: headed by its own partners");
+        let pool = site.get(&format!("{path}/pools/OP")).text();
+        assert!(pool.contains(&pounds(report.pools[0].figures.actual_to_date)), "{path}: the pool's own report");
+        let got = get_json(&site, &format!("/api{path}/report?month=M2"), &token);
+        assert_eq!(
+            got["pools"][0]["rows"][0]["actual_to_date"],
+            report.pools[0].figures.actual_to_date.to_plain_string()
+        );
+        let csv = site.get(&format!("{path}?format=csv&table=report"));
+        let disposition = csv.headers[header::CONTENT_DISPOSITION].to_str().expect("ASCII").to_string();
+        assert!(disposition.contains(&format!("pooled-{}-2016-17-M2-report.csv", key.agreement)), "{disposition}");
+    }
+
+    // A payment recorded in one agreement is not in the other's.
+    let manager = token_for(&site, "manager");
+    let entry =
+        json!({ "pool": "OP", "from": "OCCG", "month": "M1", "raised_on": "2016-02-20", "paid_on": "2016-03-01" });
+    let page = call(&site, Method::POST, &format!("/api{BUCKS}/payments"), Some(&manager), Some(&entry));
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert_eq!(store.payment_entries(&bucks()).expect("payments").len(), 2, "the invoice and the payment");
+    assert!(store.payment_entries(&oxon()).expect("payments").is_empty(), "Oxfordshire's payments are untouched");
+    let oxon_payments = get_json(&site, &format!("/api{OXON}/payments"), &manager);
+    assert!(oxon_payments["payments"].as_array().expect("list").iter().all(|p| p["raised"].is_null()));
+    let raised = |path: &str| {
+        let page = site.get(&format!("{path}/payments")).text();
+        row_cells(&page, "id=\"instalment-0\"").iter().any(|c| c == "2016-02-20")
+    };
+    assert_eq!((raised(BUCKS), raised(OXON)), (true, false), "shown on its own page only");
+}
+
+/// Walks the table the router is built from: every page and API route that names an
+/// agreement refuses the one the person does not act in, before anything is read.
+fn a_person_limited_to_one_agreement_is_refused_the_other_everywhere(site: Api) {
+    with_second_area(&site);
+    let token = token_for(&site, "oxon-viewer");
+    let named: Vec<_> = Routes::all()
+        .iter()
+        .filter(|r| r.path.contains("{agreement}"))
+        .map(|r| (r.method.clone(), r.path.clone()))
+        .collect();
+    assert!(named.len() >= 30, "pages and API: {}", named.len());
+    let refusal = "You are signed in as viewer (test) (a viewer), who does not act in the agreement bucks-bcf.";
+    for (method, path) in &named {
+        let concrete = |agreement: &str| {
+            path.replace("{agreement}", agreement)
+                .replace("{year}", "2016-17")
+                .replace("{pool}", "OP")
+                .replace("{code}", "OCC-OP01-001")
+                .replace("{date}", "2016-09-15")
+                .replace("{id}", "1")
+        };
+        let send = |uri: &str| {
+            let request = Request::builder()
+                .method(method.clone())
+                .uri(uri)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json");
+            site.send(request.body(Body::from("{}")).expect("request"))
+        };
+        let refused = send(&concrete("bucks-bcf"));
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{method} {path}: {}", refused.text());
+        if path.starts_with("/api/") {
+            assert_error(&refused, StatusCode::FORBIDDEN, refusal);
+        } else {
+            assert!(refused.text().contains(refusal), "{method} {path}: {}", refused.text());
+        }
+        if *method == Method::GET {
+            let own = send(&concrete("oxon-s75"));
+            assert_ne!(own.status, StatusCode::FORBIDDEN, "{method} {path}: its own agreement: {}", own.text());
+        }
+    }
+    // Unloaded or unknown, an agreement not theirs is refused alike: nothing is told.
+    assert_eq!(site.get_as("oxon-viewer", "/agreements/nowhere/2016-17").status, StatusCode::FORBIDDEN);
+
+    // What lists agreements lists theirs only.
+    let listed = site.get_as("oxon-viewer", "/").text();
+    assert!(listed.contains(&format!("href=\"{OXON}\"")) && !listed.contains("bucks-bcf"), "{listed}");
+    let answer = get_json(&site, "/api/agreements", &token);
+    let ids: Vec<&str> =
+        answer["agreements"].as_array().expect("list").iter().filter_map(|a| a["id"].as_str()).collect();
+    assert_eq!(ids, ["oxon-s75"]);
+    let everyone = get_json(&site, "/api/agreements", &token_for(&site, "viewer"));
+    assert_eq!(everyone["agreements"].as_array().expect("list").len(), 2, "an account naming none acts in all");
+    let deadlines = csv_rows(&site.get_as("oxon-viewer", "/deadlines?on=2016-07-01&format=csv").body);
+    assert_eq!(deadlines[0][1], "Agreement");
+    assert!(deadlines.len() > 2 && deadlines[1..].iter().all(|r| r[1] == "oxon-s75"), "{deadlines:?}");
+    let all = csv_rows(&site.get("/deadlines?on=2016-07-01&format=csv").body);
+    assert!(all.iter().any(|r| r[1] == "bucks-bcf"), "the pool manager acts in both");
+}
+
+/// The CCG is a partner in both: its view adds up each agreement's report, and the
+/// person limited to one sees that one only.
+fn a_partners_view_adds_up_its_agreements(site: Api) {
+    with_second_area(&site);
+    let store = site.store();
+    let keys = [bucks(), oxon()]; // by id, as the view lists them
+    let agreements: Vec<_> =
+        keys.iter().map(|k| pooled_app::agreement(store.as_ref(), k).expect("agreement")).collect();
+    let reports: Vec<_> =
+        keys.iter().map(|k| pooled_app::report(store.as_ref(), k, month(2)).expect("report")).collect();
+    let both: Vec<_> = agreements.iter().zip(&reports).collect();
+    let view = consolidated("OCCG", &both).expect("the CCG is in both");
+    assert_eq!(view.agreements.len(), 2);
+    assert_eq!(view.total.risk_impact, view.agreements.iter().map(|a| a.figures.risk_impact).sum());
+
+    let html = site.get("/partners/OCCG/2016-17").text();
+    assert!(html.contains("M2 (May 2016)"), "the latest month with actuals");
+    for a in &view.agreements {
+        let cells = row_cells(&html, &format!("href=\"/agreements/{}/2016-17?month=M2\"", a.id));
+        let f = &a.figures;
+        assert_eq!(
+            cells[1..],
+            ["OCCG".to_string(), pounds(f.contributions), pounds(f.forecast_variance), pounds(f.risk_impact)]
+        );
+        for p in &a.pools {
+            let cells = row_cells(&html, &format!("href=\"/agreements/{}/2016-17/pools/{}?month=M2\"", a.id, p.id));
+            assert_eq!(cells[4], pounds(p.figures.risk_impact), "{} {}", a.id, p.id);
+        }
+    }
+    let total = row_cells(&html, "All agreements");
+    assert_eq!(
+        total[2..],
+        [view.total.contributions, view.total.forecast_variance, view.total.risk_impact].map(pounds)
+    );
+    let csv = csv_rows(&site.get("/partners/OCCG/2016-17?format=csv").body);
+    assert_eq!(csv[0], ["Agreement or pool", "As partner", "Contributions", "Forecast variance", "Risk-share impact"]);
+    let csv_total = csv.iter().find(|r| r[0] == "All agreements").expect("the total row");
+    assert_eq!(csv_total[4], view.total.risk_impact.to_plain_string());
+    assert!(csv.last().expect("rows")[0].starts_with("Audit log head: "), "the head last");
+
+    let token = token_for(&site, "manager");
+    let got = get_json(&site, "/api/partners/OCCG/2016-17?month=M2", &token);
+    let head = pooled_store::AuditHead::parse(got["audit_head"].as_str().expect("head")).expect("a head");
+    assert!(head.seq <= store.audit_head().expect("head").seq);
+    assert_eq!(got, as_json(pooled_app::json::consolidated(&view, &head)));
+
+    // Limited to Oxfordshire, the view is of Oxfordshire's agreement alone.
+    let limited = token_for(&site, "oxon-viewer");
+    let theirs = get_json(&site, "/api/partners/OCCG/2016-17", &limited);
+    let ids: Vec<&str> =
+        theirs["agreements"].as_array().expect("list").iter().filter_map(|a| a["id"].as_str()).collect();
+    assert_eq!(ids, ["oxon-s75"]);
+    assert_eq!(theirs["total"]["risk_impact"], view.agreements[1].figures.risk_impact.to_plain_string());
+    // A body in none of them, and a year with no agreement, are not found.
+    assert_error(
+        &call(&site, Method::GET, "/api/partners/NOBODY/2016-17", Some(&token), None),
+        StatusCode::NOT_FOUND,
+        "NOBODY holds no partner's place",
+    );
+    assert_eq!(site.get("/partners/OCCG/2030-31").status, StatusCode::NOT_FOUND);
+    let bad_month = call(&site, Method::GET, "/api/partners/OCCG/2016-17?month=M13", Some(&token), None);
+    assert_error(&bad_month, StatusCode::BAD_REQUEST, "M13");
+}
