@@ -55,6 +55,11 @@ pub fn load_agreement(
             year.last_day()
         )));
     }
+    if let (Some(day), None) = (approval.effective, &approval.approved_by) {
+        return Err(refused(format!(
+            "the variation takes effect on {day}: say who approved it (`--approved-by TEXT`, a board decision, say)"
+        )));
+    }
     in_transaction(store, |store| {
         let versions = versions_of(store, &key)?;
         let Some(current) = versions.last() else {

@@ -73,7 +73,7 @@ fn a_variation_loaded_from_the_page_keeps_the_instalments_invoiced(site: Site) {
     );
     // A day without who approved it.
     let page = load(&site, "manager", &[("effective", "2016-10-01"), ("approved_by", " ")], &varied());
-    assert!(page.text().contains("Say who approved the variation"), "{}", page.text());
+    assert!(page.text().contains("2016-10-01: say who approved it"), "{}", page.text());
     assert_eq!(site.store().agreement_versions(&oxon()).expect("versions").len(), 1, "nothing loaded");
 
     let page =
@@ -141,7 +141,7 @@ fn a_variation_loaded_through_the_api_is_refused_as_the_command_line_refuses(sit
     assert_error(
         &post(&manager, &body(Some("2016-10-01"), Some(" "), &varied())),
         StatusCode::UNPROCESSABLE_ENTITY,
-        "approved_by: say who approved the variation",
+        "varied.toml: the variation takes effect on 2016-10-01: say who approved it",
     );
     assert_error(
         &post(&manager, &body(Some("2017-04-01"), Some("JMG"), &varied())),

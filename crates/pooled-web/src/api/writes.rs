@@ -205,9 +205,6 @@ pub async fn load_agreement(
     let mut problems = Problems::default();
     let effective = file.effective.as_deref().and_then(|day| problems.read("effective", Date::parse_iso(day)));
     let approved_by = file.approved_by.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
-    if effective.is_some() && approved_by.is_none() {
-        problems.0.push("approved_by: say who approved the variation (a board decision, say)".into());
-    }
     if problems.any() {
         return Err(problems.into_error().into());
     }

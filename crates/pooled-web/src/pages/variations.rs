@@ -84,9 +84,6 @@ pub async fn load(
         }),
     };
     let approved_by = Some(approved_by.trim().to_string()).filter(|a| !a.is_empty());
-    if effective.is_some() && approved_by.is_none() {
-        problems.push(("approved_by".into(), "Say who approved the variation (a board decision, say)".into()));
-    }
     let text = match file {
         Some((name, bytes)) if !bytes.is_empty() => match String::from_utf8(bytes.to_vec()) {
             Ok(text) => Some((name, text)),
