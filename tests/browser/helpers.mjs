@@ -57,6 +57,7 @@ export const READ_PAGES = [
   ['risk-share', `${AT}/risk-share`],
   ['settlement', `${AT}/settlement`],
   ['what-if', `${AT}/what-if`],
+  ['variations', `${AT}/variations`],
   ['overview-2022-23', '/agreements/oxon-s75-2022/2022-23'],
   ['partner', `/partners/OCCG/${YEAR}`],
 ];
