@@ -179,7 +179,7 @@ fn partner_id(a: &Agreement, ix: usize) -> String {
 
 // ---- risk share ----
 
-/// Each pool's risk-share table: `pooled risk-share --json`, `GET /api/{year}/risk-share`.
+/// Each pool's risk-share table: `pooled risk-share --json`, `GET /api/agreements/{agreement}/{year}/risk-share`.
 #[derive(Serialize, ToSchema)]
 pub struct RiskShare {
     pub financial_year: Year,
@@ -350,7 +350,7 @@ pub fn settlement(pools: &[PoolSettlement]) -> Settlement {
 }
 
 /// The year-end settlement from the ledger, with the invoices between partners:
-/// `pooled settle --year --json`, `GET /api/{year}/settlement`.
+/// `pooled settle --year --json`, `GET /api/agreements/{agreement}/{year}/settlement`.
 #[derive(Serialize, ToSchema)]
 pub struct YearEnd {
     pub pools: Vec<SettledPool>,
@@ -446,7 +446,7 @@ pub struct Scheduled {
 }
 
 /// The payment schedule with what is recorded against each instalment:
-/// `pooled payments --year --json`, `GET /api/{year}/payments`.
+/// `pooled payments --year --json`, `GET /api/agreements/{agreement}/{year}/payments`.
 #[derive(Serialize, ToSchema)]
 pub struct Payments {
     pub payments: Vec<Payment>,
@@ -515,7 +515,7 @@ pub fn payment(t: &TrackedInstalment) -> Payment {
 
 /// The monthly finance report: every row of each pool with its figures, and each
 /// partner's forecast risk-share impact: `pooled report --format json`,
-/// `GET /api/{year}/report`.
+/// `GET /api/agreements/{agreement}/{year}/report`.
 #[derive(Serialize, ToSchema)]
 pub struct Report {
     pub financial_year: Year,
@@ -1135,7 +1135,7 @@ pub struct Forecast {
     pub entered_at: String,
 }
 
-/// A year's forecasts, by month entered, then cost centre: `GET /api/{year}/forecasts`.
+/// A year's forecasts, by month entered, then cost centre: `GET /api/agreements/{agreement}/{year}/forecasts`.
 #[derive(Serialize, ToSchema)]
 pub struct Forecasts {
     pub forecasts: Vec<Forecast>,
@@ -1161,14 +1161,14 @@ pub fn forecasts(forecasts: &[Entered]) -> Forecasts {
 // ---- unagreed savings ----
 
 /// The agreement's savings without an agreed delivery strategy, with what is recorded of
-/// each: `GET /api/{year}/savings`.
+/// each: `GET /api/agreements/{agreement}/{year}/savings`.
 #[derive(Serialize, ToSchema)]
 pub struct Savings {
     pub savings: Vec<Saving>,
 }
 
 /// A saving moved into a pool without an agreed delivery strategy, with its forecasts
-/// and what it delivered: `pooled saving --json`, `POST /api/{year}/savings`.
+/// and what it delivered: `pooled saving --json`, `POST /api/agreements/{agreement}/{year}/savings`.
 #[derive(Serialize, ToSchema)]
 pub struct Saving {
     /// The saving's id.
@@ -1239,7 +1239,7 @@ pub fn savings(a: &Agreement, states: &[SavingState]) -> Savings {
     Savings { savings: states.iter().map(|s| saving(a, s)).collect() }
 }
 
-/// A year's ledger imports, replaced ones too: `GET /api/{year}/imports`.
+/// A year's ledger imports, replaced ones too: `GET /api/agreements/{agreement}/{year}/imports`.
 #[derive(Serialize, ToSchema)]
 pub struct Imports {
     pub imports: Vec<Import>,
