@@ -65,6 +65,7 @@ export const READ_PAGES = [
   ['risk-share', `${AT}/risk-share`, [AGREEMENT_ID]],
   ['settlement', `${AT}/settlement`, [AGREEMENT_ID]],
   ['what-if', `${AT}/what-if`, [AGREEMENT_ID]],
+  ['variations', `${AT}/variations`, [AGREEMENT_ID]],
   ['overview-2022-23', '/agreements/oxon-s75-2022/2022-23', ['oxon-s75-2022']],
   ['overview-bucks-2022-23', '/agreements/bucks-bcf-2022/2022-23', ['bucks-bcf-2022']],
   ['partner', `/partners/OCCG/${YEAR}`, [AGREEMENT_ID]],

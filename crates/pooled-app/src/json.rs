@@ -19,7 +19,10 @@ use pooled_core::report::{self, MonthlyReport};
 use pooled_core::risk_share::RiskShare as Shares;
 use pooled_core::savings::{DeliveryBasis as Basis, SavingDelivery, SavingFigure, cite};
 use pooled_core::settlement::{Invoice as Owed, InvoicePartKind, PartRule, PoolSettlement};
-use pooled_store::{AuditEntry as Logged, AuditHead, Forecast as Entered, ImportRecord, SavingRecord};
+use pooled_core::variation;
+use pooled_store::{
+    AgreementYear, AuditEntry as Logged, AuditHead, Forecast as Entered, ImportRecord, LoadOutcome, SavingRecord,
+};
 
 use crate::SavingState;
 use serde::{Serialize, Serializer};
@@ -176,7 +179,7 @@ fn partner_id(a: &Agreement, ix: usize) -> String {
 
 // ---- risk share ----
 
-/// Each pool's risk-share table: `pooled risk-share --json`, `GET /api/{year}/risk-share`.
+/// Each pool's risk-share table: `pooled risk-share --json`, `GET /api/agreements/{agreement}/{year}/risk-share`.
 #[derive(Serialize, ToSchema)]
 pub struct RiskShare {
     pub financial_year: Year,
@@ -347,7 +350,7 @@ pub fn settlement(pools: &[PoolSettlement]) -> Settlement {
 }
 
 /// The year-end settlement from the ledger, with the invoices between partners:
-/// `pooled settle --year --json`, `GET /api/{year}/settlement`.
+/// `pooled settle --year --json`, `GET /api/agreements/{agreement}/{year}/settlement`.
 #[derive(Serialize, ToSchema)]
 pub struct YearEnd {
     pub pools: Vec<SettledPool>,
@@ -443,7 +446,7 @@ pub struct Scheduled {
 }
 
 /// The payment schedule with what is recorded against each instalment:
-/// `pooled payments --year --json`, `GET /api/{year}/payments`.
+/// `pooled payments --year --json`, `GET /api/agreements/{agreement}/{year}/payments`.
 #[derive(Serialize, ToSchema)]
 pub struct Payments {
     pub payments: Vec<Payment>,
@@ -512,7 +515,7 @@ pub fn payment(t: &TrackedInstalment) -> Payment {
 
 /// The monthly finance report: every row of each pool with its figures, and each
 /// partner's forecast risk-share impact: `pooled report --format json`,
-/// `GET /api/{year}/report`.
+/// `GET /api/agreements/{agreement}/{year}/report`.
 #[derive(Serialize, ToSchema)]
 pub struct Report {
     pub financial_year: Year,
@@ -866,6 +869,254 @@ pub fn agreements(listed: &[crate::AgreementListing]) -> Agreements {
     Agreements { agreements }
 }
 
+// ---- variations ----
+
+/// Every version of an agreement's year, oldest first, with the day it takes effect, who
+/// approved it and what it changed: `pooled variations --json`,
+/// `GET /api/agreements/{agreement}/{year}/variations`.
+#[derive(Serialize, ToSchema)]
+pub struct Variations {
+    /// `[agreement] id` of its file.
+    pub agreement: String,
+    pub financial_year: Year,
+    pub versions: Vec<AgreementVersion>,
+}
+
+/// One version of an agreement's year.
+#[derive(Serialize, ToSchema)]
+pub struct AgreementVersion {
+    /// 1 for the first, then one more for each variation.
+    pub version: u32,
+    /// The day it takes effect; null for the first version and for one that restates the
+    /// year from its start.
+    #[schema(required = true)]
+    pub effective: Option<Day>,
+    /// Who approved it, in the approver's words; null when not said.
+    #[schema(required = true)]
+    pub approved_by: Option<String>,
+    /// When it was loaded (UTC, ISO 8601).
+    pub loaded_at: String,
+    pub loaded_by: String,
+    /// What changed from the version before, one change a line, as `pooled load` says it;
+    /// empty for the first version.
+    pub changes: Vec<String>,
+    /// Each pool of this version or the one before, with what changed in it and the risk
+    /// share before and after; empty for the first version.
+    pub pools: Vec<PoolVariation>,
+}
+
+/// Whether a pool or line is new in a version, gone from it, or in both.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Presence {
+    Added,
+    Removed,
+    Kept,
+}
+
+impl From<variation::Presence> for Presence {
+    fn from(p: variation::Presence) -> Presence {
+        match p {
+            variation::Presence::Added => Presence::Added,
+            variation::Presence::Removed => Presence::Removed,
+            variation::Presence::Kept => Presence::Kept,
+        }
+    }
+}
+
+/// An amount before and after a variation.
+#[derive(Serialize, ToSchema)]
+pub struct AmountChange {
+    pub before: Amount,
+    pub after: Amount,
+}
+
+impl From<variation::Change<Money>> for AmountChange {
+    fn from(c: variation::Change<Money>) -> AmountChange {
+        AmountChange { before: c.before.into(), after: c.after.into() }
+    }
+}
+
+/// A partner's amount before and after.
+#[derive(Serialize, ToSchema)]
+pub struct PartnerAmountChange {
+    /// The partner's id.
+    pub partner: String,
+    pub before: Amount,
+    pub after: Amount,
+}
+
+/// A partner's risk share of a pool before and after: null where the pool shares no risk
+/// in that version, or the partner is not in it.
+#[derive(Serialize, ToSchema)]
+pub struct ShareChange {
+    /// The partner's id.
+    pub partner: String,
+    #[schema(required = true)]
+    pub before: Option<Percentage>,
+    #[schema(required = true)]
+    pub after: Option<Percentage>,
+}
+
+/// What a variation changed in a pool.
+#[derive(Serialize, ToSchema)]
+pub struct PoolVariation {
+    /// The pool's id.
+    pub id: String,
+    pub name: String,
+    pub presence: Presence,
+    /// The pool's total budget ("0.00" where it is absent).
+    pub budget: AmountChange,
+    /// Whether anything in the pool changed.
+    pub changed: bool,
+    /// The lines that changed.
+    pub lines: Vec<LineVariation>,
+    /// Each partner's total contribution to the pool, where it changed.
+    pub contributions: Vec<PartnerAmountChange>,
+    /// Each partner's risk share before and after; empty for a pool that shares no risk.
+    pub shares: Vec<ShareChange>,
+    /// Budget moved between the pool's lines, its total unchanged; null when none was.
+    #[schema(required = true)]
+    pub virement: Option<Virement>,
+}
+
+/// What a variation changed in a line.
+#[derive(Serialize, ToSchema)]
+pub struct LineVariation {
+    /// The line's id.
+    pub id: String,
+    pub name: String,
+    pub presence: Presence,
+    /// The line's name before, when it kept its id and changed its name; else null.
+    #[schema(required = true)]
+    pub renamed_from: Option<String>,
+    pub budget: AmountChange,
+    /// Each partner's contribution to the line that changed.
+    pub contributions: Vec<PartnerAmountChange>,
+}
+
+/// Budget moved between the lines of a pool whose total stays the same.
+#[derive(Serialize, ToSchema)]
+pub struct Virement {
+    pub amount: Amount,
+    /// The lines that gave budget.
+    pub from: Vec<LineAmount>,
+    /// The lines that received it.
+    pub to: Vec<LineAmount>,
+}
+
+/// A line and an amount.
+#[derive(Serialize, ToSchema)]
+pub struct LineAmount {
+    /// The line's id.
+    pub line: String,
+    pub amount: Amount,
+}
+
+/// Every version of an agreement's year with what it changed.
+pub fn variations(key: &AgreementYear, records: &[crate::VersionRecord]) -> Variations {
+    let partner_amounts = |changes: &[variation::PartnerAmount]| -> Vec<PartnerAmountChange> {
+        (changes.iter())
+            .map(|c| PartnerAmountChange {
+                partner: c.partner.clone(),
+                before: c.amount.before.into(),
+                after: c.amount.after.into(),
+            })
+            .collect()
+    };
+    let line_amounts = |moves: &[(String, Money)]| -> Vec<LineAmount> {
+        moves.iter().map(|(line, amount)| LineAmount { line: line.clone(), amount: (*amount).into() }).collect()
+    };
+    let pool = |p: &variation::PoolDiff| PoolVariation {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        presence: p.presence.into(),
+        budget: p.budget.into(),
+        changed: p.changed(),
+        lines: (p.lines.iter())
+            .map(|l| LineVariation {
+                id: l.id.clone(),
+                name: l.name.clone(),
+                presence: l.presence.into(),
+                renamed_from: l.renamed_from.clone(),
+                budget: l.budget.into(),
+                contributions: partner_amounts(&l.contributions),
+            })
+            .collect(),
+        contributions: partner_amounts(&p.contributions),
+        shares: (p.shares.iter())
+            .map(|s| ShareChange {
+                partner: s.partner.clone(),
+                before: s.share.before.map(Text),
+                after: s.share.after.map(Text),
+            })
+            .collect(),
+        virement: p.virement.as_ref().map(|v| Virement {
+            amount: v.amount.into(),
+            from: line_amounts(&v.from),
+            to: line_amounts(&v.to),
+        }),
+    };
+    let versions = (records.iter())
+        .map(|r| {
+            let stored = &r.version.stored;
+            AgreementVersion {
+                version: stored.version,
+                effective: stored.approval.effective.map(Text),
+                approved_by: stored.approval.approved_by.clone(),
+                loaded_at: stored.loaded_at.to_string(),
+                loaded_by: stored.loaded_by.clone(),
+                changes: r.diff.as_ref().map_or_else(Vec::new, variation::Diff::words),
+                pools: r.diff.as_ref().map_or_else(Vec::new, |d| d.pools.iter().map(pool).collect()),
+            }
+        })
+        .collect();
+    Variations { agreement: key.agreement.clone(), financial_year: key.year.into(), versions }
+}
+
+/// What loading an agreement file did: `POST /api/agreements/{agreement}/{year}/variations`,
+/// as `pooled load` says it.
+#[derive(Serialize, ToSchema)]
+pub struct LoadedAgreement {
+    /// `[agreement] id` of the file.
+    pub agreement: String,
+    pub financial_year: Year,
+    pub outcome: LoadKind,
+    /// The version the agreement's year is now at.
+    pub version: u32,
+    /// For a variation, what changed, one change a line; else empty.
+    pub changes: Vec<String>,
+    /// The file's warnings, then the stored cost-centre plan's lines that no longer add up
+    /// to the agreement's budgets.
+    pub warnings: Vec<String>,
+}
+
+/// `loaded`: its first version; `unchanged`: the same text as the current version;
+/// `varied`: a new version, the old ones kept.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadKind {
+    Loaded,
+    Unchanged,
+    Varied,
+}
+
+pub fn loaded(loaded: &crate::Loaded) -> LoadedAgreement {
+    let (outcome, version) = match loaded.outcome {
+        LoadOutcome::Loaded { version } => (LoadKind::Loaded, version),
+        LoadOutcome::Unchanged { version } => (LoadKind::Unchanged, version),
+        LoadOutcome::Varied { version } => (LoadKind::Varied, version),
+    };
+    LoadedAgreement {
+        agreement: loaded.key.agreement.clone(),
+        financial_year: loaded.key.year.into(),
+        outcome,
+        version,
+        changes: loaded.changes.lines().map(str::to_string).collect(),
+        warnings: loaded.warnings.clone(),
+    }
+}
+
 // ---- forecasts, imports, the audit log ----
 
 /// A forecast outturn for the whole year, as entered in a month.
@@ -884,7 +1135,7 @@ pub struct Forecast {
     pub entered_at: String,
 }
 
-/// A year's forecasts, by month entered, then cost centre: `GET /api/{year}/forecasts`.
+/// A year's forecasts, by month entered, then cost centre: `GET /api/agreements/{agreement}/{year}/forecasts`.
 #[derive(Serialize, ToSchema)]
 pub struct Forecasts {
     pub forecasts: Vec<Forecast>,
@@ -910,14 +1161,14 @@ pub fn forecasts(forecasts: &[Entered]) -> Forecasts {
 // ---- unagreed savings ----
 
 /// The agreement's savings without an agreed delivery strategy, with what is recorded of
-/// each: `GET /api/{year}/savings`.
+/// each: `GET /api/agreements/{agreement}/{year}/savings`.
 #[derive(Serialize, ToSchema)]
 pub struct Savings {
     pub savings: Vec<Saving>,
 }
 
 /// A saving moved into a pool without an agreed delivery strategy, with its forecasts
-/// and what it delivered: `pooled saving --json`, `POST /api/{year}/savings`.
+/// and what it delivered: `pooled saving --json`, `POST /api/agreements/{agreement}/{year}/savings`.
 #[derive(Serialize, ToSchema)]
 pub struct Saving {
     /// The saving's id.
@@ -988,7 +1239,7 @@ pub fn savings(a: &Agreement, states: &[SavingState]) -> Savings {
     Savings { savings: states.iter().map(|s| saving(a, s)).collect() }
 }
 
-/// A year's ledger imports, replaced ones too: `GET /api/{year}/imports`.
+/// A year's ledger imports, replaced ones too: `GET /api/agreements/{agreement}/{year}/imports`.
 #[derive(Serialize, ToSchema)]
 pub struct Imports {
     pub imports: Vec<Import>,

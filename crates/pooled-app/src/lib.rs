@@ -14,18 +14,20 @@ pub mod json;
 pub mod password;
 mod payments;
 mod savings;
+mod variations;
 
 pub use anchored::{Anchored, HEAD_LABEL, anchored, head_line};
 pub use export::{head_row, report_table, report_workbook};
 pub use file_name::{MAX_FILE_NAME_BYTES, extract_file_name};
 pub use payments::{PaymentRecord, payments, record_payment, scheduled_instalment, tracked_payments};
 pub use savings::{SavingEntry, SavingState, record_saving, saving_records, saving_states};
+pub use variations::{Loaded, LoadedVersion, VersionRecord, budgets_from, load_agreement, variations, year_schedule};
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender};
 
-use pooled_core::agreement::{Agreement, PartnerIx, variation};
+use pooled_core::agreement::{Agreement, PartnerIx};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::diagnostic::Diagnostic;
 use pooled_core::ledger::{BadRows, DateFormat, LedgerRow, Mapping, Period, RowError, RowReader};
@@ -36,7 +38,7 @@ use pooled_core::savings::{SavingRecords, set_delivered};
 use pooled_core::settlement::{Invoice, Outturn, PoolSettlement, invoices, settle};
 use pooled_files::{FileError, ReadOptions, Record, TableReader};
 use pooled_store::{
-    AgreementYear, ImportHeader, ImportItem, ImportOutcome, LoadOutcome, RowBatch, RowTally, Store, StoreError,
+    AgreementVersion, AgreementYear, ImportHeader, ImportItem, ImportOutcome, RowBatch, RowTally, Store, StoreError,
     StoredCostCentre,
 };
 
@@ -77,33 +79,6 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
 fn input(file: &str, diagnostics: &[Diagnostic], text: &str) -> AppError {
     AppError::Input(diagnostics.iter().map(|d| d.render(file, text)).collect())
-}
-
-/// The result of loading an agreement file.
-pub struct Loaded {
-    pub outcome: LoadOutcome,
-    /// For a variation, what changed, one change a line.
-    pub changes: String,
-    /// The file's warnings, rendered.
-    pub warnings: Vec<String>,
-}
-
-/// Loads an agreement file into the store under its id and financial year: a new id (or
-/// year) is a new agreement; a changed file with the same id and year is recorded as a
-/// variation listing what changed.
-pub fn load_agreement(store: &mut dyn Store, file: &str, text: &str, actor: &str) -> Result<Loaded> {
-    let (agreement, warnings) = Agreement::parse(text).map_err(|e| input(file, &e, text))?;
-    let key = agreement_year(&agreement);
-    let changes = match store.agreement(&key)? {
-        Some(previous) => {
-            let (old, _) = Agreement::parse(&previous.text)
-                .map_err(|e| input(&format!("stored agreement {key}"), &e, &previous.text))?;
-            variation(&old, &agreement).join("\n")
-        }
-        None => String::new(),
-    };
-    let outcome = store.load_agreement(&key, text, &changes, actor)?;
-    Ok(Loaded { outcome, changes, warnings: warnings.iter().map(|w| w.render(file, text)).collect() })
 }
 
 /// What the store keeps an agreement's records under: its id and financial year.
@@ -153,12 +128,17 @@ fn choose(held: Vec<String>, asked: Option<&str>, year: Option<FinancialYear>) -
 
 /// The current version of an agreement's year, validated.
 pub fn agreement(store: &dyn Store, key: &AgreementYear) -> Result<Agreement> {
+    Ok(current(store, key)?.0)
+}
+
+/// The current version of an agreement's year, validated, with what is stored of it.
+pub fn current(store: &dyn Store, key: &AgreementYear) -> Result<(Agreement, AgreementVersion)> {
     let stored = store
         .agreement(key)?
         .ok_or_else(|| AppError::NotFound(format!("no agreement {key} is loaded: run `pooled load` first")))?;
-    Agreement::parse(&stored.text)
-        .map(|(a, _)| a)
-        .map_err(|e| input(&format!("stored agreement {key} v{}", stored.version), &e, &stored.text))
+    let (agreement, _) = Agreement::parse(&stored.text)
+        .map_err(|e| input(&format!("stored agreement {key} v{}", stored.version), &e, &stored.text))?;
+    Ok((agreement, stored))
 }
 
 /// An agreement as listed: its id, name (as its latest year's current version gives
@@ -208,9 +188,11 @@ fn open_table(path: &Path, dates: DateFormat, sha256: bool) -> Result<TableReade
 }
 
 /// Reads a plan file (CSV or XLSX) against an agreement's year and saves it. Returns the
-/// budget mismatch warnings.
+/// budget mismatch warnings. When the current version is a variation taking effect after
+/// the first month and a plan was stored, each cost centre keeps its budgets for the
+/// months before the variation as they were ([`Plan::taking_over`]), and a note says so.
 pub fn load_plan(store: &mut dyn Store, key: &AgreementYear, path: &Path, actor: &str) -> Result<Vec<String>> {
-    let agreement = agreement(store, key)?;
+    let (agreement, version) = current(store, key)?;
     let file = path.display().to_string();
     let mut table = open_table(path, DateFormat::Iso, false)?;
     let names: Vec<String> = table.header().to_vec();
@@ -237,9 +219,34 @@ pub fn load_plan(store: &mut dyn Store, key: &AgreementYear, path: &Path, actor:
             return Err(AppError::Input(lines));
         }
     };
+    let (plan, warnings) = taking_over(store, key, plan, warnings, &agreement, &version)?;
     let stored: Vec<StoredCostCentre> = plan.cost_centres().iter().map(|c| to_stored(&agreement, c)).collect();
     store.save_plan(key, &stored, actor)?;
     Ok(warnings)
+}
+
+/// `plan` taking over from the stored one in the month the current version's budgets are
+/// in force from, if that is after the first and a plan is stored.
+fn taking_over(
+    store: &dyn Store,
+    key: &AgreementYear,
+    plan: Plan,
+    mut warnings: Vec<String>,
+    agreement: &Agreement,
+    version: &AgreementVersion,
+) -> Result<(Plan, Vec<String>)> {
+    let from = budgets_from(agreement, version);
+    let before: HashMap<String, [Money; 12]> = store.plan(key)?.into_iter().map(|c| (c.code, c.profile)).collect();
+    if from.number() == 1 || before.is_empty() {
+        return Ok((plan, warnings));
+    }
+    let last = FiscalMonth::new(from.number() - 1).expect("after M1");
+    let day = version.approval.effective.map_or(String::new(), |d| format!(" on {d}"));
+    warnings.push(format!(
+        "note: version {} of agreement {key} took effect{day}: each cost centre keeps its budgets for M1 to {last} as they were, and the rest of its budget is spread over {from} to M12",
+        version.version
+    ));
+    Ok((plan.taking_over(&|code| before.get(code).copied(), from), warnings))
 }
 
 fn to_stored(agreement: &Agreement, c: &CostCentre) -> StoredCostCentre {
@@ -675,10 +682,11 @@ pub fn ledger_figures(store: &dyn Store, key: &AgreementYear) -> Result<LedgerFi
 
 /// The monthly finance report of an agreement for a month of its year.
 pub fn report(store: &dyn Store, key: &AgreementYear, month: FiscalMonth) -> Result<MonthlyReport> {
-    let agreement = agreement(store, key)?;
+    let (agreement, stored) = current(store, key)?;
     let plan = plan(store, &agreement)?;
     let f = ledger_figures(store, key)?;
-    Ok(monthly_report(&agreement, &plan, &f.actuals, &f.forecasts, &f.savings, month))
+    let from = budgets_from(&agreement, &stored);
+    Ok(monthly_report(&agreement, &plan, &f.actuals, &f.forecasts, &f.savings, month, from))
 }
 
 /// The year-end settlement from the ledger: each line's outturn is the sum of its cost

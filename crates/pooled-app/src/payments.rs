@@ -8,36 +8,35 @@
 use pooled_core::agreement::{Agreement, PartnerIx};
 use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::money::Money;
-use pooled_core::payments::{Entry, Instalment, InstalmentAccount, Recording, TrackedInstalment, schedule};
+use pooled_core::payments::{Entry, Instalment, InstalmentAccount, Recording, TrackedInstalment};
 use pooled_store::{PaymentEntry, Store, in_transaction};
 
 use crate::{AppError, Result};
 
-/// The instalment of the agreement's schedule in `pool` and `month` from the partner
-/// `from` to the partner `to`; each may be named by the partner's id or, from its
-/// succession date, its successor's. `to` may be left out unless `from` pays more than
-/// one partner in the pool.
+/// The instalment of `schedule` (the agreement's year's, [`crate::year_schedule`]) in
+/// `pool` and `month` from the partner `from` to the partner `to`; each may be named by
+/// the partner's id or, from its succession date, its successor's. `to` may be left out
+/// unless `from` pays more than one partner in the pool.
 pub fn scheduled_instalment(
     agreement: &Agreement,
+    schedule: &[Instalment],
     pool: &str,
     from: &str,
     to: Option<&str>,
     month: FiscalMonth,
 ) -> Result<Instalment> {
     let names = |partner: PartnerIx, body: &str, name: &str| agreement.partners()[partner].id == name || body == name;
-    let of_month: Vec<Instalment> = schedule(agreement)
-        .into_iter()
-        .filter(|i| i.pool == pool && i.month == month && names(i.from, &i.payer.id, from))
-        .collect();
+    let of_month: Vec<&Instalment> =
+        schedule.iter().filter(|i| i.pool == pool && i.month == month && names(i.from, &i.payer.id, from)).collect();
     let year = agreement.financial_year();
     let matching: Vec<&Instalment> =
-        of_month.iter().filter(|i| to.is_none_or(|to| names(i.to, &i.payee.id, to))).collect();
+        of_month.into_iter().filter(|i| to.is_none_or(|to| names(i.to, &i.payee.id, to))).collect();
     match matching[..] {
         [one] => Ok(one.clone()),
         [] => {
             let to = to.map_or(String::new(), |to| format!(" to {to}"));
             // A successor named before its date, or no partner at all: say which.
-            let due = schedule(agreement).into_iter().filter(|i| i.pool == pool && i.month == month).map(|i| i.due);
+            let due = schedule.iter().filter(|i| i.pool == pool && i.month == month).map(|i| i.due);
             let why = due.filter_map(|day| agreement.partner_on(from, day).err()).next();
             let why = why.map_or(String::new(), |e| format!(": {e}"));
             Err(AppError::Input(vec![format!(
@@ -70,14 +69,15 @@ pub struct PaymentRecord {
     pub amount: Option<Money>,
 }
 
-/// Records an invoice or payment (or both) against an instalment of `agreement`'s
-/// schedule, and returns the instalment with all that is recorded against it. It must be
-/// in the schedule; `allowed` is the caller's rule on who may record it, given the ids of
-/// the bodies paying and paid on its due date (a successor from its date; an `Err` says
-/// why not); the core's rules on amounts and dates refuse the rest. It is recorded under
-/// the partners' own ids, the keys that stay when a successor takes a place. What is recorded is read and added to in one transaction, so
-/// two payments at once cannot together pay more than is outstanding. The store writes
-/// the audit entry with the change.
+/// Records an invoice or payment (or both) against an instalment of the year's schedule
+/// (across the agreement's versions), and returns the instalment with all that is
+/// recorded against it. It must be in the schedule; `allowed` is the caller's rule on who
+/// may record it, given the ids of the bodies paying and paid on its due date (a successor
+/// from its date; an `Err` says why not); the core's rules on amounts and dates refuse the
+/// rest. It is recorded under the partners' own ids, the keys that stay when a successor
+/// takes a place. What is recorded is read and added to in one transaction, so two
+/// payments at once cannot together pay more than is outstanding. The store writes the
+/// audit entry with the change.
 pub fn record_payment(
     store: &mut dyn Store,
     agreement: &Agreement,
@@ -85,13 +85,16 @@ pub fn record_payment(
     actor: &str,
     allowed: impl FnOnce(&str, &str) -> Result<(), String>,
 ) -> Result<TrackedInstalment> {
-    let instalment = scheduled_instalment(agreement, &record.pool, &record.from, record.to.as_deref(), record.month)?;
-    allowed(&instalment.payer.id, &instalment.payee.id).map_err(AppError::Forbidden)?;
-    let (from, to) = (&agreement.partners()[instalment.from].id, &agreement.partners()[instalment.to].id);
     let recording = Recording { raised_on: record.raised_on, paid_on: record.paid_on, amount: record.amount };
     let key = crate::agreement_year(agreement);
     in_transaction(store, |store| {
-        let account = account_of(agreement, &instalment, &store.payment_entries(&key)?);
+        let recorded = store.payment_entries(&key)?;
+        let schedule = crate::year_schedule(store, &key, &recorded)?;
+        let instalment =
+            scheduled_instalment(agreement, &schedule, &record.pool, &record.from, record.to.as_deref(), record.month)?;
+        allowed(&instalment.payer.id, &instalment.payee.id).map_err(AppError::Forbidden)?;
+        let (from, to) = (&agreement.partners()[instalment.from].id, &agreement.partners()[instalment.to].id);
+        let account = account_of(agreement, &instalment, &recorded);
         let added = account.record(instalment.amount, recording).map_err(|e| AppError::Input(vec![e]))?;
         let entries: Vec<PaymentEntry> = added
             .iter()
@@ -125,18 +128,25 @@ fn account_of(agreement: &Agreement, instalment: &Instalment, recorded: &[Paymen
     InstalmentAccount::new(&entries)
 }
 
-/// Every instalment of the agreement's schedule, in its order, with what `recorded`
-/// holds against it.
-pub fn tracked_payments(agreement: &Agreement, recorded: &[PaymentEntry]) -> Vec<TrackedInstalment> {
-    schedule(agreement)
+/// Every instalment of `schedule` (the agreement's year's), in its order, with what
+/// `recorded` holds against it.
+pub fn tracked_payments(
+    agreement: &Agreement,
+    schedule: Vec<Instalment>,
+    recorded: &[PaymentEntry],
+) -> Vec<TrackedInstalment> {
+    schedule
         .into_iter()
         .map(|instalment| TrackedInstalment { account: account_of(agreement, &instalment, recorded), instalment })
         .collect()
 }
 
-/// The year's schedule with what is recorded against it, read from the store.
+/// The year's schedule, across the agreement's versions, with what is recorded against
+/// it, read from the store.
 pub fn payments(store: &dyn Store, agreement: &Agreement) -> Result<Vec<TrackedInstalment>> {
-    Ok(tracked_payments(agreement, &store.payment_entries(&crate::agreement_year(agreement))?))
+    let key = crate::agreement_year(agreement);
+    let recorded = store.payment_entries(&key)?;
+    Ok(tracked_payments(agreement, crate::year_schedule(store, &key, &recorded)?, &recorded))
 }
 
 #[cfg(test)]
@@ -177,6 +187,8 @@ pool = [{ id = "P", name = "Pooled", host = "LA", kind = "pooled", line = [
     fn an_instalment_is_keyed_by_its_payee_when_a_partner_pays_two_holders() {
         let (agreement, _) = Agreement::parse(TWO_HOLDERS).expect("valid");
         let mut store = SqliteStore::open_in_memory().expect("store");
+        crate::load_agreement(&mut store, "two.toml", TWO_HOLDERS, &Default::default(), "ann", |_| Ok(()))
+            .expect("loaded");
         let ambiguous =
             record_payment(&mut store, &agreement, record("P", "DC", None, Some("2024-04-01"), None), "ann", |_, _| {
                 Ok(())
@@ -224,7 +236,8 @@ pool = [{ id = "P", name = "Pooled", host = "LA", kind = "pooled", line = [
             on: Date::parse_iso("2024-04-01").expect("date"),
             amount: None,
         };
-        let tracked = tracked_payments(&agreement, &[legacy(EntryKind::Invoice), legacy(EntryKind::Payment)]);
+        let recorded = [legacy(EntryKind::Invoice), legacy(EntryKind::Payment)];
+        let tracked = tracked_payments(&agreement, pooled_core::payments::schedule(&agreement), &recorded);
         // The district's M1 to the host, not the one to the ICB.
         let recorded: Vec<String> =
             tracked.iter().filter(|t| t.account.invoice.is_some()).map(|t| t.instalment.payee.id.clone()).collect();

@@ -10,7 +10,7 @@ use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
 use pooled_core::savings::SavingFigure;
-use pooled_store::{AgreementYear, AuditHead, ImportOutcome, LoadOutcome, Store};
+use pooled_store::{AgreementYear, Approval, AuditHead, ImportOutcome, LoadOutcome, Store};
 
 use crate::report;
 use crate::{Failure, Outcome};
@@ -52,7 +52,26 @@ impl Which {
 pub enum DbCommand {
     /// Store an agreement file under its id and financial year: a new id is a new agreement,
     /// a changed file with the same id and year a variation.
-    Load { agreement: PathBuf },
+    Load {
+        agreement: PathBuf,
+        /// The day a variation takes effect: needed once instalments are invoiced or paid,
+        /// ledgers imported or forecasts entered; within the agreement's financial year.
+        #[arg(long, value_parser = Date::parse_iso, requires = "approved_by")]
+        effective: Option<Date>,
+        /// Who approved the variation, e.g. the board's decision (`JMG 2016-09-15, item 4`).
+        #[arg(long)]
+        approved_by: Option<String>,
+    },
+    /// Every version of an agreement's year: the day it takes effect, who approved it and
+    /// what it changed (contributions, lines, virements, the risk share before and after).
+    Variations {
+        #[arg(long, value_parser = FinancialYear::parse)]
+        year: FinancialYear,
+        #[command(flatten)]
+        which: Which,
+        #[arg(long)]
+        json: bool,
+    },
     /// Every agreement in the database: id, name, years, partners.
     Agreements {
         #[arg(long)]
@@ -241,10 +260,11 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
     let store = store.as_mut();
     let actor = db.actor.as_str();
     match command {
-        DbCommand::Load { agreement } => {
+        DbCommand::Load { agreement, effective, approved_by } => {
             let text = crate::read(&agreement)?;
             let file = agreement.display().to_string();
-            let loaded = pooled_app::load_agreement(store, &file, &text, actor).map_err(app)?;
+            let approval = Approval { effective, approved_by };
+            let loaded = pooled_app::load_agreement(store, &file, &text, &approval, actor, |_| Ok(())).map_err(app)?;
             crate::warn_lines(&loaded.warnings);
             Ok(match loaded.outcome {
                 LoadOutcome::Loaded { version } => format!("{file}: loaded as version {version}\n"),
@@ -252,6 +272,15 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
                 LoadOutcome::Varied { version } => {
                     format!("{file}: variation recorded as version {version}:\n{}\n", loaded.changes)
                 }
+            })
+        }
+        DbCommand::Variations { year, which, json } => {
+            let key = which.resolve(store, year)?;
+            let records = pooled_app::variations(store, &key).map_err(app)?;
+            Ok(if json {
+                crate::json::pretty(&pooled_app::json::variations(&key, &records))
+            } else {
+                crate::text::variations(&key, &records)
             })
         }
         DbCommand::Agreements { json } => {

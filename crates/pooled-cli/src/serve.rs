@@ -317,7 +317,7 @@ fn create_demo(path: &Path) -> Result<(), Failure> {
     let mut budget_holder = Vec::new();
     for demo in &AGREEMENTS {
         let file = demo.file;
-        pooled_app::load_agreement(store, file, demo.text, ACTOR).map_err(app)?;
+        pooled_app::load_agreement(store, file, demo.text, &Default::default(), ACTOR, |_| Ok(())).map_err(app)?;
         let (agreement, _) =
             Agreement::parse(demo.text).map_err(|_| Failure::Input(vec![format!("{file}: invalid")]))?;
         let key = pooled_app::agreement_year(&agreement);

@@ -275,3 +275,34 @@ pub fn meeting(a: &Agreement, board: &Board, m: &Meeting, c: &MeetingCheck) -> S
 pub fn notice(n: &Notice) -> String {
     format!("Notice given {} takes effect {} ({} months' notice)\n", n.given, n.effective, n.months)
 }
+
+/// `pooled variations`: each version, the day it takes effect, who approved it and what
+/// it changed, one change a line.
+pub fn variations(key: &pooled_store::AgreementYear, records: &[pooled_app::VersionRecord]) -> String {
+    let mut out = format!("Agreement {key}: {} versions\n", records.len());
+    for r in records {
+        let stored = &r.version.stored;
+        let effective = match (stored.approval.effective, stored.version) {
+            (Some(day), _) => format!("takes effect on {day}"),
+            (None, 1) => "the first version, from the start of the year".to_string(),
+            (None, _) => "restates the year from its start".to_string(),
+        };
+        let approved = stored
+            .approval
+            .approved_by
+            .as_deref()
+            .map_or("approval not recorded".into(), |a| format!("approved by {a}"));
+        out.push_str(&format!(
+            "\nVersion {}, loaded {} by {}: {effective}; {approved}\n",
+            stored.version, stored.loaded_at, stored.loaded_by
+        ));
+        let changes = r.diff.as_ref().map_or_else(Vec::new, pooled_core::variation::Diff::words);
+        if r.diff.is_some() && changes.is_empty() {
+            out.push_str("  (only comments or layout changed)\n");
+        }
+        for change in changes {
+            out.push_str(&format!("  {change}\n"));
+        }
+    }
+    out
+}

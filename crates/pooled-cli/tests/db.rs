@@ -961,7 +961,8 @@ fn two_agreements_for_one_year_are_kept_apart_and_named() {
     s.ok(&[&payment[..], &["--raised", "2016-02-20"], &b].concat());
     let varied = std::fs::read_to_string(&bucks).unwrap().replacen("Better Care Fund", "Better Care Fund (varied)", 1);
     std::fs::write(&bucks, varied).unwrap();
-    assert!(s.ok(&["load", &bucks]).contains("variation recorded as version 2"));
+    let vary = ["load", &bucks, "--effective", "2016-10-01", "--approved-by", "the board"];
+    assert!(s.ok(&vary).contains("variation recorded as version 2"));
     s.ok(&[&["settle", "--year", "2016-17"][..], &b].concat());
 
     let after = (
@@ -992,4 +993,188 @@ fn two_agreements_for_one_year_are_kept_apart_and_named() {
         actuals_to_date(&figures(&oxon(&["report", "--year", "2016-17", "--month", "M1", "--format", "json"])))
     );
     assert!(s.ok(&["audit", "verify"]).starts_with("audit log intact:"));
+}
+
+/// The Oxfordshire file with the CCG's contribution to Older People raised by £1,200,000,
+/// written to the scratch directory; its path.
+fn varied_agreement(s: &Scratch, name: &str, edits: &[(&str, &str)]) -> String {
+    let mut text = std::fs::read_to_string(root().join(AGREEMENT)).unwrap();
+    for (from, to) in edits {
+        assert_eq!(text.matches(from).count(), 1, "`{from}` once in the agreement");
+        text = text.replace(from, to);
+    }
+    let path = s.path(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const RAISED: (&str, &str) = ("OCCG = \"85,206,000\"", "OCCG = \"86,406,000\"");
+
+/// An instalment of `payments --year --json`: (pool, from, month) and (amount, invoiced,
+/// paid) in pence.
+type Listed = ((String, String, String), [i64; 3]);
+
+/// The payments of `--year 2016-17 --json`.
+fn instalments(s: &Scratch) -> Vec<Listed> {
+    let out: Value = serde_json::from_str(&s.ok(&["payments", "--year", "2016-17", "--json"])).unwrap();
+    let text = |v: &Value| v.as_str().unwrap().to_string();
+    (out["payments"].as_array().unwrap().iter())
+        .map(|p| {
+            (
+                (text(&p["pool"]), text(&p["from"]), text(&p["month"])),
+                [&p["amount"], &p["invoiced"], &p["paid"]].map(pence),
+            )
+        })
+        .collect()
+}
+
+/// The pool-level row of every pool of a month's report: (annual budget, to date, variance), pence.
+fn pool_budgets(s: &Scratch, month: &str) -> Vec<[i64; 3]> {
+    let report = s.report_json(month);
+    let rows = |p: &Value| p["rows"][0].clone();
+    (report["pools"].as_array().unwrap().iter())
+        .map(|p| [&rows(p)["annual_budget"], &rows(p)["budget_to_date"], &rows(p)["variance"]].map(pence))
+        .collect()
+}
+
+#[test]
+fn a_variation_effective_1_october_keeps_the_six_paid_and_the_report_agrees_with_the_settlement() {
+    let s = Scratch::new("variation");
+    s.set_up();
+    for (partner, period) in [("OCC", "2016-05"), ("OCCG", "2016-05"), ("OCC", "2016-11")] {
+        let file = s.extract(partner, period, 400, 5);
+        s.ok(&["import", "--partner", partner, "--period", period, &file]);
+    }
+    // The CCG's first six instalments to Older People, invoiced and paid (a month ahead).
+    for m in 1..=6 {
+        let (month, raised, paid) = (format!("M{m}"), format!("2016-{:02}-01", m + 1), format!("2016-{:02}-10", m + 1));
+        s.ok(&refs(&record_payment("OP", &month, &["--raised", &raised, "--paid", &paid])));
+    }
+    let before = instalments(&s);
+    let m6_before = pool_budgets(&s, "M6");
+    let varied = varied_agreement(&s, "varied.toml", &[RAISED]);
+
+    // Refused, and nothing changes: no day, a day outside the year, a day without approval.
+    let err = s.fails(&["load", &varied]);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "{varied}: agreement oxon-s75 2016-17 already has instalments invoiced or paid (12 entries), ledger imports (3): a variation must say the day it takes effect (`--effective DATE`, with who approved it, `--approved-by TEXT`), so that what happened before it stays as it was"
+        )
+    );
+    let err = s.fails(&["load", &varied, "--effective", "2017-04-01", "--approved-by", "JMG"]);
+    assert!(err.contains("cannot take effect on 2017-04-01, outside the agreement's financial year 2016-17 (2016-04-01 to 2017-03-31)"), "{err}");
+    assert_eq!(s.run(&["load", &varied, "--effective", "2016-10-01"]).status.code(), Some(2), "--approved-by too");
+    assert!(s.ok(&["variations", "--year", "2016-17"]).starts_with("Agreement oxon-s75 2016-17: 1 versions\n"));
+
+    let out = s.run(&["load", &varied, "--effective", "2016-10-01", "--approved-by", "JMG 2016-09-15, item 4"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8(out.stdout).unwrap();
+    assert!(said.starts_with(&format!("{varied}: variation recorded as version 2:\n")), "{said}");
+    assert!(
+        said.contains("pool OP / line older-people / contribution OCCG: £85,206,000.00 -> £86,406,000.00"),
+        "{said}"
+    );
+    let warned = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        warned.contains("the stored cost-centre plan of oxon-s75 2016-17 no longer adds up to the agreement: line `older-people` of pool `OP`"),
+        "{warned}"
+    );
+
+    // The six paid, and October's (due on 1 September), are exactly as they were; the
+    // CCG's year to Older People adds up to its new contribution.
+    let after = instalments(&s);
+    assert_eq!(after.len(), before.len());
+    let op_occg = |list: &[Listed]| -> Vec<[i64; 3]> {
+        list.iter().filter(|((pool, from, _), _)| pool == "OP" && from == "OCCG").map(|(_, v)| *v).collect()
+    };
+    assert_eq!(op_occg(&after)[..7], op_occg(&before)[..7]);
+    assert!(op_occg(&after)[..6].iter().all(|[amount, invoiced, paid]| amount == invoiced && invoiced == paid));
+    let contribution = (85_206_000 + 1_200_000 + 33_897_000 + 1_075_000) * 100;
+    assert_eq!(op_occg(&after).iter().map(|[amount, ..]| amount).sum::<i64>(), contribution);
+    let others = |list: &[Listed]| -> Vec<Listed> {
+        list.iter().filter(|((pool, from, _), _)| !(pool == "OP" && from == "OCCG")).cloned().collect()
+    };
+    assert_eq!(others(&after), others(&before), "nothing else changes");
+
+    // The plan again, for the new budgets: its months before October stay as they were.
+    s.ok(&["gen-plan", &varied, "-o", &s.path("varied-plan.csv")]);
+    let out = s.run(&["load-plan", "--year", "2016-17", &s.path("varied-plan.csv")]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("each cost centre keeps its budgets for M1 to M6 as they were"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The budgets to date of September are as they were; March's annual budgets are the
+    // new ones and its budget to date the year's; the report and the settlement agree.
+    let m6 = pool_budgets(&s, "M6");
+    assert_eq!(
+        m6.iter().map(|[_, to_date, _]| *to_date).collect::<Vec<_>>(),
+        m6_before.iter().map(|[_, to_date, _]| *to_date).collect::<Vec<_>>()
+    );
+    assert_eq!(m6[0][0] - m6_before[0][0], 120_000_000, "OP's annual budget is the new one");
+    let m12 = pool_budgets(&s, "M12");
+    // The review saving delivered in full, so the report's forecast and the settlement
+    // take the same delivery.
+    s.ok(&["saving", "--year", "2016-17", "--id", "op-2016-review", "--delivered", "1,500,000"]);
+    let settled: Value = serde_json::from_str(&s.ok(&["settle", "--year", "2016-17", "--json"])).unwrap();
+    let settled: Vec<[i64; 2]> =
+        settled["pools"].as_array().unwrap().iter().map(|p| [pence(&p["budget"]), pence(&p["variance"])]).collect();
+    assert_eq!(m12.iter().map(|[budget, _, variance]| [*budget, *variance]).collect::<Vec<_>>(), settled);
+    assert!(m12.iter().all(|[budget, to_date, _]| budget == to_date), "{m12:?}");
+
+    // The history: the variation's day, approval and what it changed, the risk share
+    // before and after.
+    let history: Value = serde_json::from_str(&s.ok(&["variations", "--year", "2016-17", "--json"])).unwrap();
+    let v2 = &history["versions"][1];
+    assert_eq!(
+        (v2["version"].as_u64(), v2["effective"].as_str(), v2["approved_by"].as_str()),
+        (Some(2), Some("2016-10-01"), Some("JMG 2016-09-15, item 4"))
+    );
+    assert_eq!(history["versions"][0]["effective"], Value::Null);
+    let op = &v2["pools"][0];
+    assert_eq!(
+        (op["id"].as_str(), op["changed"].as_bool(), op["budget"]["after"].as_str()),
+        (Some("OP"), Some(true), Some("188300562.00"))
+    );
+    assert_eq!(op["shares"][1], serde_json::json!({"partner": "OCCG", "before": "49.76", "after": "50.10"}));
+    assert_eq!(v2["pools"][1]["changed"], false);
+
+    // An agreement not loaded yet takes no effective day: its first version is from the start.
+    let berks = varied_agreement(&s, "berks.toml", &[("id = \"oxon-s75\"", "id = \"berks-bcf\"")]);
+    let err = s.fails(&["load", &berks, "--effective", "2016-10-01", "--approved-by", "JMG"]);
+    assert!(err.contains("agreement berks-bcf 2016-17 is not loaded yet: its first version takes effect from the start of the year, not 2016-10-01"), "{err}");
+    // A variation cannot take effect before the current one did.
+    let again = varied_agreement(&s, "again.toml", &[("OCCG = \"85,206,000\"", "OCCG = \"86,406,001\"")]);
+    let err = s.fails(&["load", &again, "--effective", "2016-09-30", "--approved-by", "JMG"]);
+    assert!(err.contains("before the current version 2 took effect on 2016-10-01"), "{err}");
+}
+
+#[test]
+fn a_virement_is_named_and_leaves_the_instalments_alone() {
+    let s = Scratch::new("virement");
+    s.ok(&["load", AGREEMENT]);
+    s.ok(&refs(&record_payment("OP", "M1", &["--raised", "2016-02-20", "--paid", "2016-03-01"])));
+    let before = instalments(&s);
+    // £100,000 of the CCG's Older People budget moves to Equipment: the pool's total, and
+    // the CCG's contribution to the host, are unchanged.
+    let moved = varied_agreement(
+        &s,
+        "virement.toml",
+        &[("OCCG = \"85,206,000\"", "OCCG = \"85,106,000\""), ("OCCG = \"1,075,000\"", "OCCG = \"1,175,000\"")],
+    );
+    let said = s.ok(&["load", &moved, "--effective", "2016-11-01", "--approved-by", "JMG 2016-10-20, item 2"]);
+    assert!(
+        said.contains("pool OP / virement: £100,000.00 moved from older-people (£100,000.00) to equipment (£100,000.00); the pool's budget stays £187,100,562.00"),
+        "{said}"
+    );
+    assert_eq!(instalments(&s), before);
+    let text = s.ok(&["variations", "--year", "2016-17"]);
+    assert!(text.contains("Version 2, loaded "), "{text}");
+    assert!(
+        text.contains(
+            "by tester: takes effect on 2016-11-01; approved by JMG 2016-10-20, item 2\n  pool OP / virement:"
+        ),
+        "{text}"
+    );
 }

@@ -14,3 +14,4 @@ pub mod risk_share;
 pub mod savings;
 pub mod settlement;
 pub mod termination;
+pub mod variation;

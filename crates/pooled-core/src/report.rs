@@ -269,6 +269,12 @@ impl MonthlyReport {
 /// line's, only when it reaches the agreement's `[reporting] line_threshold`. The
 /// forecast risk-share impact takes each unagreed saving's delivery as
 /// [`deliveries_in_report`] says.
+///
+/// The budgets are the agreement's (its latest version) and the plan's: a cost centre's
+/// budget to date follows its profile, and a line's budget not allocated to any cost
+/// centre is spread over the months from `budgets_from`, the month the agreement's latest
+/// variation took effect ([`crate::variation::Version::budgets_from`]; M1 when none did),
+/// so that the budget to date of a month before it stays as it was.
 pub fn monthly_report(
     agreement: &Agreement,
     plan: &Plan,
@@ -276,9 +282,11 @@ pub fn monthly_report(
     forecasts: &Forecasts,
     savings: &SavingRecords,
     month: FiscalMonth,
+    budgets_from: FiscalMonth,
 ) -> MonthlyReport {
-    let now = month_figures(agreement, plan, actuals, forecasts, month);
-    let before = FiscalMonth::new(month.number() - 1).map(|m| month_figures(agreement, plan, actuals, forecasts, m));
+    let inputs = Inputs { agreement, plan, actuals, forecasts, budgets_from };
+    let now = inputs.month_figures(month);
+    let before = FiscalMonth::new(month.number() - 1).map(|m| inputs.month_figures(m));
     let line_threshold = agreement.reporting().line_threshold.clone();
     let flag_line = |mut f: Figures| {
         let reached = line_threshold.as_ref().is_some_and(|t| t.reached(f.variance, f.annual_budget));
@@ -348,60 +356,69 @@ pub fn monthly_report(
 /// with its figures at `month`, change not yet known.
 type MonthFigures = Vec<Vec<Vec<(CostCentreRow, Figures)>>>;
 
-fn month_figures(
-    agreement: &Agreement,
-    plan: &Plan,
-    actuals: &Actuals,
-    forecasts: &Forecasts,
-    month: FiscalMonth,
-) -> MonthFigures {
-    let elapsed = month.number() as usize;
-    agreement
-        .pools()
-        .iter()
-        .enumerate()
-        .map(|(p, pool)| {
-            pool.lines
-                .iter()
-                .enumerate()
-                .map(|(l, line)| {
-                    let mut rows = Vec::new();
-                    let mut allocated = Money::ZERO;
-                    for cc in plan.cost_centres().iter().filter(|c| c.pool == p && c.line == l) {
-                        allocated += cc.budget;
-                        let actual = actuals.get(&cc.code).copied().unwrap_or([Money::ZERO; 12]);
-                        let actual_to_date: Money = actual[..elapsed].iter().sum();
-                        let entered = forecasts.get(&(cc.code.clone(), month));
-                        let (forecast, basis) = match entered {
-                            Some(f) => (f.outturn, ForecastBasis::Entered),
-                            None => (run_rate(actual_to_date, elapsed), ForecastBasis::RunRate),
-                        };
-                        let figures = Figures {
-                            confirmed_below_actual: entered.is_some_and(|f| f.confirmed_below_actual),
-                            ..figures(cc.budget, cc.profile[..elapsed].iter().sum(), actual_to_date, forecast, basis)
-                        };
-                        let row = CostCentreRow {
-                            code: Some(cc.code.clone()),
-                            name: cc.name.clone(),
-                            partner: Some(cc.partner),
-                            figures,
-                        };
-                        rows.push((row, figures));
-                    }
-                    let unallocated = line.budget() - allocated;
-                    if unallocated != Money::ZERO || rows.is_empty() {
-                        let to_date: Money = unallocated.monthly()[..elapsed].iter().sum();
-                        let figures =
-                            figures(unallocated, to_date, Money::ZERO, unallocated, ForecastBasis::Unallocated);
-                        let row =
-                            CostCentreRow { code: None, name: "Unallocated budget".into(), partner: None, figures };
-                        rows.push((row, figures));
-                    }
-                    rows
-                })
-                .collect()
-        })
-        .collect()
+/// What a report is built from.
+struct Inputs<'a> {
+    agreement: &'a Agreement,
+    plan: &'a Plan,
+    actuals: &'a Actuals,
+    forecasts: &'a Forecasts,
+    budgets_from: FiscalMonth,
+}
+
+impl Inputs<'_> {
+    fn month_figures(&self, month: FiscalMonth) -> MonthFigures {
+        let Inputs { agreement, plan, actuals, forecasts, budgets_from } = *self;
+        let elapsed = month.number() as usize;
+        let unallocated_months = 13 - budgets_from.number() as usize;
+        agreement
+            .pools()
+            .iter()
+            .enumerate()
+            .map(|(p, pool)| {
+                pool.lines
+                    .iter()
+                    .enumerate()
+                    .map(|(l, line)| {
+                        let mut rows = Vec::new();
+                        let mut allocated = Money::ZERO;
+                        for cc in plan.cost_centres().iter().filter(|c| c.pool == p && c.line == l) {
+                            allocated += cc.budget;
+                            let actual = actuals.get(&cc.code).copied().unwrap_or([Money::ZERO; 12]);
+                            let actual_to_date: Money = actual[..elapsed].iter().sum();
+                            let entered = forecasts.get(&(cc.code.clone(), month));
+                            let (forecast, basis) = match entered {
+                                Some(f) => (f.outturn, ForecastBasis::Entered),
+                                None => (run_rate(actual_to_date, elapsed), ForecastBasis::RunRate),
+                            };
+                            let budget_to_date = cc.profile[..elapsed].iter().sum();
+                            let figures = Figures {
+                                confirmed_below_actual: entered.is_some_and(|f| f.confirmed_below_actual),
+                                ..figures(cc.budget, budget_to_date, actual_to_date, forecast, basis)
+                            };
+                            let row = CostCentreRow {
+                                code: Some(cc.code.clone()),
+                                name: cc.name.clone(),
+                                partner: Some(cc.partner),
+                                figures,
+                            };
+                            rows.push((row, figures));
+                        }
+                        let unallocated = line.budget() - allocated;
+                        if unallocated != Money::ZERO || rows.is_empty() {
+                            let to_date: Money =
+                                unallocated.over_last_months(unallocated_months)[..elapsed].iter().sum();
+                            let figures =
+                                figures(unallocated, to_date, Money::ZERO, unallocated, ForecastBasis::Unallocated);
+                            let row =
+                                CostCentreRow { code: None, name: "Unallocated budget".into(), partner: None, figures };
+                            rows.push((row, figures));
+                        }
+                        rows
+                    })
+                    .collect()
+            })
+            .collect()
+    }
 }
 
 fn figures(budget: Money, budget_to_date: Money, actual: Money, forecast: Money, basis: ForecastBasis) -> Figures {

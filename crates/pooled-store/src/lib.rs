@@ -121,6 +121,24 @@ pub struct AgreementVersion {
     pub loaded_by: String,
     /// For a variation: what changed since the previous version, one change a line.
     pub changes: String,
+    /// The day and approval of the version.
+    pub approval: Approval,
+    /// How many payment entries the agreement's year held when this version was loaded
+    /// (the first ones of [`Store::payment_entries`]): those were recorded under the
+    /// versions before it, and what they record stays as it was.
+    pub payments_recorded: u64,
+}
+
+/// When a version of an agreement takes effect and who approved it: a variation's board
+/// decision, say.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Approval {
+    /// The day it takes effect; `None` for the first version, and for one that restates
+    /// the year from its start.
+    pub effective: Option<Date>,
+    /// Who approved it, in the approver's words (`JMG 2016-09-15, item 4`); `None` when
+    /// not said.
+    pub approved_by: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -337,12 +355,15 @@ pub trait Store {
     // ---- agreements ----
 
     /// Stores an agreement file's text (given, already validated) as the next version of
-    /// its agreement's year: the first for a new id or year, a variation for the same.
+    /// its agreement's year: the first for a new id or year, a variation for the same,
+    /// with the day it takes effect and who approved it. Text equal to the current
+    /// version's writes nothing.
     fn load_agreement(
         &mut self,
         agreement: &AgreementYear,
         text: &str,
         changes: &str,
+        approval: &Approval,
         actor: &str,
     ) -> Result<LoadOutcome>;
     /// The current (latest) version of an agreement's year.

@@ -180,6 +180,20 @@ CREATE TABLE saving_delivered (
     };
 }
 
+/// Migration 9, the same on both backends: a version of an agreement records the day it
+/// takes effect (a yyyymmdd integer; NULL for the first version and for one restating the
+/// year from its start), who approved it (NULL when not said) and how many payment
+/// entries its year held when it was loaded (those before the migration, none: they all
+/// restate their year).
+macro_rules! versions_approved {
+    () => {
+        "ALTER TABLE agreement ADD COLUMN effective INTEGER;
+ALTER TABLE agreement ADD COLUMN approved_by TEXT;
+ALTER TABLE agreement ADD COLUMN payments_recorded BIGINT NOT NULL DEFAULT 0;
+"
+    };
+}
+
 pub(crate) const SQLITE: &[&str] = &[
     // 1: the first schema.
     r#"
@@ -472,6 +486,8 @@ CREATE TABLE user_agreement (
     // 8: a forecast entered below the actual to date is confirmed as meant; unagreed
     // savings' forecast deliveries (by the month made in) and delivered amounts.
     savings_and_confirmed_forecasts!("INTEGER", "INTEGER", "0"),
+    // 9: each version's effective day, approval and the payment entries before it.
+    versions_approved!(),
 ];
 
 pub(crate) const POSTGRES: &[&str] = &[
@@ -702,6 +718,8 @@ CREATE TABLE user_agreement (
     payment_entries_from_payments!("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
     // 8: as SQLite's.
     savings_and_confirmed_forecasts!("BIGINT", "BOOLEAN", "FALSE"),
+    // 9: as SQLite's.
+    versions_approved!(),
 ];
 
 fn too_new(found: i64, known: usize) -> StoreError {

@@ -20,9 +20,9 @@ use crate::common::*;
 use crate::schema::migrate;
 use crate::sql::{Backend, Conn, Lock, Param, Row, corrupt, params};
 use crate::{
-    Actual, AgreementSummary, AgreementVersion, AgreementYear, DocumentSave, Forecast, ImportHeader, ImportItem,
-    ImportOutcome, ImportRecord, LoadOutcome, PaymentEntry, Result, SavingRecord, Store, StoreError, StoredCostCentre,
-    StoredDocument,
+    Actual, AgreementSummary, AgreementVersion, AgreementYear, Approval, DocumentSave, Forecast, ImportHeader,
+    ImportItem, ImportOutcome, ImportRecord, LoadOutcome, PaymentEntry, Result, SavingRecord, Store, StoreError,
+    StoredCostCentre, StoredDocument,
 };
 
 /// The store on one database connection: [`crate::SqliteStore`] or [`crate::PostgresStore`].
@@ -90,8 +90,8 @@ fn versions<B: Backend>(
 ) -> Result<Vec<AgreementVersion>> {
     let order = if latest_only { "version DESC LIMIT 1" } else { "version" };
     let sql = format!(
-        "SELECT version, agreement_id, toml, loaded_at, loaded_by, changes FROM agreement
-         WHERE agreement_id = $1 AND year = $2 ORDER BY {order}"
+        "SELECT version, agreement_id, toml, loaded_at, loaded_by, changes, effective, approved_by, payments_recorded
+         FROM agreement WHERE agreement_id = $1 AND year = $2 ORDER BY {order}"
     );
     c.rows(&sql, params![&agreement.agreement, agreement.year], |r| {
         Ok(AgreementVersion {
@@ -102,6 +102,8 @@ fn versions<B: Backend>(
             loaded_at: r.time(3)?,
             loaded_by: r.string(4)?,
             changes: r.string(5)?,
+            approval: Approval { effective: r.opt_date(6)?, approved_by: r.opt_string(7)? },
+            payments_recorded: r.count(8)?,
         })
     })
 }
@@ -449,6 +451,7 @@ impl<B: Backend> Store for SqlStore<B> {
         agreement: &AgreementYear,
         text: &str,
         changes: &str,
+        approval: &Approval,
         actor: &str,
     ) -> Result<LoadOutcome> {
         let AgreementYear { agreement: agreement_id, year } = agreement;
@@ -461,15 +464,37 @@ impl<B: Backend> Store for SqlStore<B> {
             }
             let version = next_version(current.as_ref().map(|c| c.version), &format!("agreement {agreement}"))?;
             let at = now_utc();
+            let Approval { effective, approved_by } = approval;
+            let recorded = c.one(
+                "SELECT COUNT(*) FROM payment_entry WHERE agreement_id = $1 AND year = $2",
+                params![agreement_id, *year],
+                |r| r.i64(0),
+            )?;
             c.execute(
-                "INSERT INTO agreement (year, version, agreement_id, toml, loaded_at, loaded_by, changes)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                params![*year, version, agreement_id, text, at, actor, changes],
+                "INSERT INTO agreement (year, version, agreement_id, toml, loaded_at, loaded_by, changes, effective,
+                     approved_by, payments_recorded)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                params![
+                    *year,
+                    version,
+                    agreement_id,
+                    text,
+                    at,
+                    actor,
+                    changes,
+                    *effective,
+                    approved_by.as_deref(),
+                    recorded
+                ],
             )?;
             let before = current
                 .as_ref()
                 .map_or(String::new(), |c| agreement_fields(c.version, &c.agreement_id, &c.text).text());
-            let after = agreement_fields(version, agreement_id, text).add("changes", changes).text();
+            let after = agreement_fields(version, agreement_id, text)
+                .add("changes", changes)
+                .add("effective", effective.map_or(String::new(), |d| d.to_string()))
+                .add("approved by", approved_by.as_deref().unwrap_or(""))
+                .text();
             let action = if current.is_some() { "vary-agreement" } else { "load-agreement" };
             append_audit(c, records_change(actor, action, format!("agreement {agreement}"), before, after), at)?;
             Ok(if current.is_some() { LoadOutcome::Varied { version } } else { LoadOutcome::Loaded { version } })

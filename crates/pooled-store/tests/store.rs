@@ -15,9 +15,9 @@ use pooled_core::money::Money;
 use pooled_core::payments::EntryKind;
 use pooled_core::savings::SavingFigure;
 use pooled_store::{
-    Actual, AgreementYear, ApiToken, AuditHead, DocumentSave, ImportHeader, ImportItem, ImportOutcome, LoadOutcome,
-    NewApiToken, NewSession, NewUser, PaymentEntry, PostgresStore, Role, RowTally, Session, SqliteStore, Store,
-    StoreError, StoredCostCentre, StoredDocument, Timestamp, User, import_items, in_snapshot, in_transaction,
+    Actual, AgreementYear, ApiToken, Approval, AuditHead, DocumentSave, ImportHeader, ImportItem, ImportOutcome,
+    LoadOutcome, NewApiToken, NewSession, NewUser, PaymentEntry, PostgresStore, Role, RowTally, Session, SqliteStore,
+    Store, StoreError, StoredCostCentre, StoredDocument, Timestamp, User, import_items, in_snapshot, in_transaction,
     sha256_hex,
 };
 
@@ -144,8 +144,9 @@ impl Fixture {
     }
 
     /// Takes the database back to schema version 7, as migration 8 found it: no
-    /// confirmation on forecasts, no records of savings.
+    /// confirmation on forecasts, no records of savings (migration 9 undone first).
     fn undo_migration_8(&self) {
+        self.undo_migration_9();
         self.sql(
             "ALTER TABLE forecast DROP COLUMN confirmed_below_actual;
              DROP TABLE saving_forecast; DROP TABLE saving_delivered; DELETE FROM schema_version WHERE version = 8;",
@@ -236,6 +237,15 @@ impl Fixture {
                  FROM payment_entry GROUP BY agreement_id, year, pool, from_partner, month;
              DROP TABLE payment_entry;
              DELETE FROM schema_version WHERE version = 7;",
+        );
+    }
+
+    /// Migration 9 undone: versions without their effective day and approval. Undone first
+    /// by [`Fixture::undo_migration_8`], as it came after.
+    fn undo_migration_9(&self) {
+        self.sql(
+            "ALTER TABLE agreement DROP COLUMN effective; ALTER TABLE agreement DROP COLUMN approved_by;
+             ALTER TABLE agreement DROP COLUMN payments_recorded; DELETE FROM schema_version WHERE version = 9;",
         );
     }
 
@@ -335,6 +345,7 @@ on_both_backends!(
     migration_7_makes_entries_of_the_dates_recorded,
     savings_forecasts_and_delivered_amounts_are_recorded,
     migration_8_keeps_forecasts_and_adds_savings,
+    migration_9_keeps_versions_from_the_start_of_their_year,
 );
 
 // ---- helpers ----
@@ -447,22 +458,34 @@ fn agreements_keep_every_version(f: &mut Fixture) {
     assert_eq!(s.agreement(year).unwrap(), None);
     let v1 = "[agreement]\nid = \"oxon\"\n";
     let v2 = "[agreement]\nid = \"oxon\"\n# varied\n";
-    assert_eq!(s.load_agreement(year, v1, "", "ann").unwrap(), LoadOutcome::Loaded { version: 1 });
-    assert_eq!(s.load_agreement(year, v1, "", "ann").unwrap(), LoadOutcome::Unchanged { version: 1 });
+    let approved = Approval { effective: Some(date("2016-10-01")), approved_by: Some("JMG 2016-09-15, item 4".into()) };
     assert_eq!(
-        s.load_agreement(year, v2, "pool OP: budget 100.00 -> 120.00", "bob").unwrap(),
+        s.load_agreement(year, v1, "", &Approval::default(), "ann").unwrap(),
+        LoadOutcome::Loaded { version: 1 }
+    );
+    assert_eq!(
+        s.load_agreement(year, v1, "", &Approval::default(), "ann").unwrap(),
+        LoadOutcome::Unchanged { version: 1 }
+    );
+    assert_eq!(
+        s.load_agreement(year, v2, "pool OP: budget 100.00 -> 120.00", &approved, "bob").unwrap(),
         LoadOutcome::Varied { version: 2 }
     );
     let later = AgreementYear::new("oxon-2022", fy("2022-23"));
-    s.load_agreement(&later, "[agreement]\n", "", "ann").unwrap();
+    s.load_agreement(&later, "[agreement]\n", "", &Approval::default(), "ann").unwrap();
     // Another agreement for the same year is an agreement of its own, not a variation.
     let bucks = AgreementYear::new("bucks", fy("2016-17"));
-    assert_eq!(s.load_agreement(&bucks, v1, "", "cat").unwrap(), LoadOutcome::Loaded { version: 1 });
+    assert_eq!(
+        s.load_agreement(&bucks, v1, "", &Approval::default(), "cat").unwrap(),
+        LoadOutcome::Loaded { version: 1 }
+    );
 
     let current = s.agreement(year).unwrap().unwrap();
     assert_eq!((current.version, current.text.as_str(), current.loaded_by.as_str()), (2, v2, "bob"));
     assert_eq!(current.changes, "pool OP: budget 100.00 -> 120.00");
+    assert_eq!(current.approval, approved);
     let versions = s.agreement_versions(year).unwrap();
+    assert_eq!(versions[0].approval, Approval::default(), "the first version: from the start, approval not said");
     assert_eq!(versions.iter().map(|v| (v.version, v.text.as_str())).collect::<Vec<_>>(), [(1, v1), (2, v2)]);
     assert!(
         versions.iter().all(|v| v.year == year.year && v.agreement_id == OXON && v.loaded_at.subsec_nanosecond() == 0)
@@ -497,6 +520,11 @@ fn agreements_keep_every_version(f: &mut Fixture) {
     assert_eq!((log[1].actor.as_str(), log[1].subject.as_str()), ("bob", "agreement oxon 2016-17"));
     assert!(log[1].before.contains("version=1"), "{}", log[1].before);
     assert!(log[1].after.contains("version=2") && log[1].after.contains("changes=pool OP"), "{}", log[1].after);
+    assert!(
+        log[1].after.contains("effective=2016-10-01") && log[1].after.contains("approved by=JMG 2016-09-15, item 4"),
+        "{}",
+        log[1].after
+    );
 }
 
 // ---- governance documents ----
@@ -1117,6 +1145,10 @@ fn payments_are_recorded(f: &mut Fixture) {
     }
     assert_eq!(s.payment_entries(year).unwrap(), recorded);
     assert_eq!(s.audit_log().unwrap().len(), 4);
+    // A version loaded now counts what its year holds, not another agreement's or year's.
+    s.record_payment(&oxon("2017-18"), &recorded[..1], "ann").unwrap();
+    s.load_agreement(year, "[agreement]\n", "", &Approval::default(), "ann").unwrap();
+    assert_eq!(s.agreement(year).unwrap().map(|v| v.payments_recorded), Some(5));
 }
 
 // ---- audit ----
@@ -1124,7 +1156,7 @@ fn payments_are_recorded(f: &mut Fixture) {
 /// A little of everything, so that the log has every kind of entry.
 fn a_sequence_of_changes(s: &mut dyn Store) {
     let year = &oxon("2016-17");
-    s.load_agreement(year, "[agreement]\n", "", "ann").unwrap();
+    s.load_agreement(year, "[agreement]\n", "", &Approval::default(), "ann").unwrap();
     s.save_plan(year, &[cost_centre("CC100", 1_200)], "ann").unwrap();
     s.save_mapping(OXON, "OCC", &Mapping::preset("unit4").unwrap(), "ann").unwrap();
     import(s, "2016-05", "OCC", "sha-1", &may_rows());
@@ -1369,7 +1401,7 @@ fn everything_survives_reopening(f: &mut Fixture) {
     assert_eq!(documents(f.store.as_ref()), documents_before);
     assert!(f.store.session(&token_hash("a-session")).unwrap().is_some());
     assert_eq!(f.store.verify_audit().unwrap(), None);
-    assert_eq!(f.count("schema_version"), 8);
+    assert_eq!(f.count("schema_version"), 9);
     // The versions go on from where they were; a stale save is still refused.
     conflict(f.store.save_document(REGISTER, "2016-17", Some(1), "[board]\n# late\n", "cat"));
     assert_eq!(f.store.save_document(REGISTER, "2016-17", Some(2), "[board]\n# late\n", "cat").unwrap(), saved(3));
@@ -2029,7 +2061,7 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
     };
     f.sql(undo);
     f.reopen();
-    assert_eq!(f.count("schema_version"), 8);
+    assert_eq!(f.count("schema_version"), 9);
     assert_eq!(f.store.last_change().unwrap(), 8, "the last change to the records, not the sign-in");
     let before = f.store.imports(&oxon("2016-17")).unwrap();
     let outcome = import(f.store.as_mut(), "2016-06", "OCCG", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
@@ -2054,7 +2086,7 @@ fn migration_5_takes_the_head_from_the_log(f: &mut Fixture) {
     f.undo_migration_6();
     f.sql("DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
     f.reopen();
-    assert_eq!(f.count("schema_version"), 8);
+    assert_eq!(f.count("schema_version"), 9);
     assert_eq!(f.store.audit_head().unwrap(), published);
     assert_eq!(f.store.verify_audit_against(std::slice::from_ref(&published)).unwrap(), None);
     f.store.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(7), false, "bob").unwrap();
@@ -2103,7 +2135,7 @@ fn holdings(s: &dyn Store, key: &AgreementYear) -> Holdings {
 /// them: not `oxon`'s.
 fn records_of_bucks(s: &mut dyn Store, key: &AgreementYear) {
     let agreement = key.agreement.as_str();
-    s.load_agreement(key, "[agreement]\nid = \"bucks\"\n", "", "bea").unwrap();
+    s.load_agreement(key, "[agreement]\nid = \"bucks\"\n", "", &Approval::default(), "bea").unwrap();
     s.save_plan(key, &[cost_centre("CC100", 5_000), cost_centre("CC200", 7_000)], "bea").unwrap();
     s.save_mapping(agreement, "OCC", &Mapping::preset("sap").unwrap(), "bea").unwrap();
     // The same file as `oxon`'s, for the same partner and period: an import of its own.
@@ -2131,7 +2163,7 @@ fn two_agreements_for_one_year_keep_apart(f: &mut Fixture) {
 
     let oxon = &oxon("2016-17");
     a_sequence_of_changes(s);
-    s.load_agreement(oxon, "[agreement]\n# varied\n", "a variation", "ann").unwrap();
+    s.load_agreement(oxon, "[agreement]\n# varied\n", "a variation", &Approval::default(), "ann").unwrap();
     s.save_plan(oxon, &[cost_centre("CC100", 1_500)], "ann").unwrap();
     s.close_period(OXON, period("2016-06"), "controller").unwrap();
     s.save_document(REGISTER, "oxon/2016-17", None, "[board]\n# oxon\n", "ann").unwrap();
@@ -2165,13 +2197,13 @@ fn migration_6_keeps_each_year_under_its_agreement(f: &mut Fixture) {
     a_sequence_of_changes(f.store.as_mut());
     let s = f.store.as_mut();
     let first = &oxon("2016-17");
-    s.load_agreement(first, "[agreement]\n# varied\n", "a variation", "ann").unwrap();
+    s.load_agreement(first, "[agreement]\n# varied\n", "a variation", &Approval::default(), "ann").unwrap();
     s.save_mapping(OXON, "OCCG", &Mapping::preset("oracle").unwrap(), "ann").unwrap();
     s.save_document(REGISTER, "oxon/2016-17", None, "[board]\n", "ann").unwrap();
     s.save_document("meeting", "oxon/2016-17/2016-09-15", None, "# minutes\n", "ann").unwrap();
     s.save_document("note", "general", None, "# not a year's\n", "ann").unwrap();
     let later = &oxon("2017-18");
-    s.load_agreement(later, "[agreement]\n", "", "ann").unwrap();
+    s.load_agreement(later, "[agreement]\n", "", &Approval::default(), "ann").unwrap();
     s.set_forecast(later, month(1), "CC100", Money::from_pence(1), false, "ann").unwrap();
     // A year with records but no agreement, which pooled itself never writes.
     s.set_forecast(&oxon("2018-19"), month(1), "CC100", Money::from_pence(2), false, "ann").unwrap();
@@ -2191,7 +2223,7 @@ fn migration_6_keeps_each_year_under_its_agreement(f: &mut Fixture) {
     // Version 1 was loaded with another id, and taken as a variation then.
     f.sql("UPDATE agreement SET agreement_id = 'oxford' WHERE year = 2016 AND version = 1");
     f.reopen();
-    assert_eq!(f.count("schema_version"), 8);
+    assert_eq!(f.count("schema_version"), 9);
     let s = f.store.as_ref();
     assert_eq!((holdings(s, first), holdings(s, later), s.agreements().unwrap(), s.audit_log().unwrap()), before);
     assert_eq!(s.forecasts(&AgreementYear::new("", fy("2018-19"))).unwrap(), orphan);
@@ -2212,7 +2244,7 @@ fn migration_8_keeps_forecasts_and_adds_savings(f: &mut Fixture) {
     assert!(!before.is_empty());
     f.undo_migration_8();
     f.reopen();
-    assert_eq!(f.count("schema_version"), 8);
+    assert_eq!(f.count("schema_version"), 9);
     assert_eq!(f.store.forecasts(year).unwrap(), before);
     assert!(before.iter().all(|f| !f.confirmed_below_actual));
     f.store.record_saving(year, "review", SavingFigure::Delivered, Money::ZERO, "pm").unwrap();
@@ -2232,7 +2264,7 @@ fn migration_7_makes_entries_of_the_dates_recorded(f: &mut Fixture) {
              ('bucks', 2016, 'OP', 'OCCG', 1, 20160221, NULL);",
     );
     f.reopen();
-    assert_eq!(f.count("schema_version"), 8);
+    assert_eq!(f.count("schema_version"), 9);
     let legacy = |pool: &str, m: u32, kind: EntryKind, on: &str| PaymentEntry {
         pool: pool.to_string(),
         from: "OCCG".to_string(),
@@ -2263,6 +2295,31 @@ fn migration_7_makes_entries_of_the_dates_recorded(f: &mut Fixture) {
     let next = payment_entry("OP", 2, "payment 2016-04-01 10.00");
     f.store.record_payment(&oxon("2016-17"), std::slice::from_ref(&next), "ann").unwrap();
     assert_eq!(f.store.payment_entries(&oxon("2016-17")).unwrap().last(), Some(&next));
+}
+
+/// A database made before migration 9 (undone here by hand) keeps every version, each
+/// taking effect from the start of its year with its approval not said; the log still
+/// verifies, and variations go on with their day and approval.
+fn migration_9_keeps_versions_from_the_start_of_their_year(f: &mut Fixture) {
+    a_sequence_of_changes(f.store.as_mut());
+    let year = &oxon("2016-17");
+    let varied = "[agreement]\n# varied\n";
+    f.store.load_agreement(year, varied, "a variation", &Approval::default(), "ann").unwrap();
+    let before = f.store.agreement_versions(year).unwrap();
+    f.undo_migration_9();
+    f.reopen();
+    assert_eq!(f.count("schema_version"), 9);
+    let after = f.store.agreement_versions(year).unwrap();
+    assert_eq!(
+        after.iter().map(|v| (v.version, v.text.as_str(), v.loaded_at)).collect::<Vec<_>>(),
+        before.iter().map(|v| (v.version, v.text.as_str(), v.loaded_at)).collect::<Vec<_>>()
+    );
+    assert!(after.iter().all(|v| v.approval == Approval::default() && v.payments_recorded == 0));
+    assert_eq!(f.store.verify_audit().unwrap(), None);
+    let approval = Approval { effective: Some(date("2016-10-01")), approved_by: Some("JMG".into()) };
+    f.store.load_agreement(year, "[agreement]\n# again\n", "another", &approval, "ann").unwrap();
+    let varied = f.store.agreement(year).unwrap().unwrap();
+    assert_eq!((varied.approval, varied.payments_recorded), (approval, 1), "the sequence's payment came before");
 }
 
 // ---- not per backend ----

@@ -15,6 +15,9 @@ pub enum Write<'a> {
     SetForecast { partner: &'a str, cost_centre: &'a str },
     /// Record that a contribution instalment was paid, `from` one partner `to` another.
     RecordPayment { from: &'a str, to: &'a str },
+    /// Load an agreement, or a variation of it (its terms, the day it takes effect and
+    /// who approved it): the pool manager, who keeps the agreement, and administrators.
+    LoadAgreement { agreement: &'a str },
     /// Record what a saving moved into a pool without an agreed delivery strategy will
     /// deliver or delivered. The pool manager's alone, who reports the pool's forecast
     /// and settles it at the year's end.
@@ -34,6 +37,8 @@ pub fn check(user: &User, write: Write<'_>) -> Result<(), String> {
         (_, Write::OwnApiTokens) => true,
         (Role::PoolManager, Write::BoardRecords) => true,
         (_, Write::BoardRecords) => false,
+        (Role::Administrator | Role::PoolManager, Write::LoadAgreement { agreement }) => acts_in(user, agreement),
+        (_, Write::LoadAgreement { .. }) => false,
         (Role::PoolManager, Write::RecordSaving) => true,
         (_, Write::RecordSaving) => false,
         (Role::Administrator | Role::PoolManager, _) => true,
@@ -53,6 +58,7 @@ fn refusal(user: &User, write: Write<'_>) -> String {
         Write::ImportLedger { partner } => format!("import {partner}'s ledger"),
         Write::SetForecast { cost_centre, partner } => format!("enter forecasts for {cost_centre} ({partner})"),
         Write::RecordPayment { from, to } => format!("record payments from {from} to {to}"),
+        Write::LoadAgreement { agreement } => format!("load or vary agreement {agreement}"),
         Write::OwnApiTokens => "manage API tokens".to_string(),
         Write::BoardRecords => "change the board's records".to_string(),
         Write::RecordSaving => "record what unagreed savings deliver".to_string(),
@@ -137,6 +143,7 @@ mod tests {
         let occg_forecast = Write::SetForecast { partner: "OCCG", cost_centre: "OCCG-OP01-001" };
         let occ_import = Write::ImportLedger { partner: "OCC" };
         let payment = Write::RecordPayment { from: "OCCG", to: "OCC" };
+        let vary = Write::LoadAgreement { agreement: "oxon-s75" };
         let cases: &[Case] = &[
             (Role::Administrator, None, &[], occg_forecast, true),
             (Role::PoolManager, None, &[], occ_import, true),
@@ -160,6 +167,11 @@ mod tests {
             (Role::Administrator, None, &[], Write::BoardRecords, false),
             (Role::BoardMember, None, &[], Write::BoardRecords, false),
             (Role::PartnerFinance, Some("OCC"), &[], Write::BoardRecords, false),
+            (Role::PoolManager, None, &[], vary, true),
+            (Role::Administrator, None, &[], vary, true),
+            (Role::PartnerFinance, Some("OCC"), &[], vary, false),
+            (Role::BoardMember, None, &[], vary, false),
+            (Role::Viewer, None, &[], vary, false),
             (Role::PoolManager, None, &[], Write::RecordSaving, true),
             (Role::Administrator, None, &[], Write::RecordSaving, false),
             (Role::PartnerFinance, Some("OCC"), &[], Write::RecordSaving, false),
@@ -189,6 +201,14 @@ mod tests {
         assert_eq!(
             sees(&icb, "berks-bcf").unwrap_err(),
             "You are signed in as Ann (a finance officer of BOB-ICB), who does not act in the agreement berks-bcf."
+        );
+        // A pool manager varies only the agreements the account acts in.
+        let mut manager = user(Role::PoolManager, None, &[]);
+        manager.agreements = vec!["oxon-s75".into()];
+        assert!(check(&manager, Write::LoadAgreement { agreement: "oxon-s75" }).is_ok());
+        assert_eq!(
+            check(&manager, Write::LoadAgreement { agreement: "bucks-bcf" }).unwrap_err(),
+            "You are signed in as Ann (a pool manager), who cannot load or vary agreement bucks-bcf."
         );
     }
 

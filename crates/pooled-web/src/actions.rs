@@ -6,12 +6,12 @@
 
 use std::sync::Arc;
 
-use pooled_app::{ForecastEntry, PaymentRecord, SavingEntry};
+use pooled_app::{AppError, ForecastEntry, Loaded, PaymentRecord, SavingEntry};
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::FiscalMonth;
 use pooled_core::money::Money;
 use pooled_core::payments::TrackedInstalment;
-use pooled_store::{AgreementYear, Store, User};
+use pooled_store::{AgreementYear, Approval, Store, User};
 
 use crate::access::{self, Write};
 use crate::auth::Identity;
@@ -95,6 +95,36 @@ async fn on_agreement<T: Send + 'static>(
         .run(move |store| {
             let agreement = shared.agreement(store, &scope)?;
             work(store, &agreement, &user, &actor).map_err(WebError::input)
+        })
+        .await
+}
+
+/// Loads an agreement file, or a variation of one with the day it takes effect and who
+/// approved it, from the pages or API of the agreement's year `scope`: the file must be of
+/// that agreement and year. The pool manager and administrators may, for the agreements
+/// they act in.
+pub async fn load_agreement(
+    web: &Arc<Web>,
+    who: &Identity,
+    scope: &AgreementYear,
+    file: String,
+    text: String,
+    approval: Approval,
+) -> Result<Loaded, WebError> {
+    let (user, actor, scope) = (who.user.clone(), who.actor().to_string(), scope.clone());
+    web.stores
+        .run(move |store| {
+            pooled_app::load_agreement(store, &file, &text, &approval, &actor, |key| {
+                access::check(&user, Write::LoadAgreement { agreement: &scope.agreement })
+                    .map_err(AppError::Forbidden)?;
+                if *key != scope {
+                    return Err(AppError::Input(vec![format!(
+                        "{file}: the file is agreement {key}, not {scope}: load it under its own agreement and year"
+                    )]));
+                }
+                Ok(())
+            })
+            .map_err(WebError::input)
         })
         .await
 }

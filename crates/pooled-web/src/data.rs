@@ -182,16 +182,19 @@ impl Web {
         let read = pooled_app::anchored(store, |store| {
             let stamp = store.last_change()?;
             let agreement = self.agreement(store, scope)?;
+            let version = store.agreement(scope)?.ok_or_else(|| no_agreement(scope))?;
+            let budgets_from = pooled_app::budgets_from(&agreement, &version);
             let plan = pooled_app::plan(store, &agreement)?;
-            Ok::<_, WebError>((stamp, agreement, plan, pooled_app::ledger_figures(store, scope)?))
+            Ok::<_, WebError>((stamp, agreement, budgets_from, plan, pooled_app::ledger_figures(store, scope)?))
         })?;
-        let (stamp, agreement, plan, figures) = read.value;
+        let (stamp, agreement, budgets_from, plan, figures) = read.value;
         let pooled_app::LedgerFigures { actuals, forecasts, savings, rows, latest } = figures;
         let reports = Default::default();
         let scope = scope.clone();
         let data = Arc::new(YearData {
             scope: scope.clone(),
             agreement,
+            budgets_from,
             plan,
             actuals,
             forecasts,
@@ -269,6 +272,8 @@ pub struct YearData {
     /// The agreement's id and year, which its pages' addresses name.
     pub scope: AgreementYear,
     pub agreement: Arc<Agreement>,
+    /// The month its current version's budgets are in force from in reports.
+    pub budgets_from: FiscalMonth,
     pub plan: Plan,
     pub actuals: Actuals,
     pub forecasts: Forecasts,
@@ -290,7 +295,8 @@ impl YearData {
     pub fn report(&self, month: FiscalMonth) -> Arc<MonthlyReport> {
         let slot = &self.reports[month.number() as usize - 1];
         Arc::clone(slot.get_or_init(|| {
-            Arc::new(monthly_report(&self.agreement, &self.plan, &self.actuals, &self.forecasts, &self.savings, month))
+            let (agreement, plan, savings) = (&self.agreement, &self.plan, &self.savings);
+            Arc::new(monthly_report(agreement, plan, &self.actuals, &self.forecasts, savings, month, self.budgets_from))
         }))
     }
 

@@ -25,6 +25,7 @@ pub enum Section {
     Forecasts,
     Imports,
     Payments,
+    Variations,
     Board,
     Audit,
 }
@@ -99,6 +100,7 @@ pub fn page(title: &str, nav: &Nav, breadcrumbs: &[(String, String)], content: M
             (Section::Forecasts, "Forecasts", scope::href(at, "/forecasts")),
             (Section::Imports, "Import ledger", scope::href(at, "/imports/new")),
             (Section::Payments, "Payments", scope::href(at, "/payments")),
+            (Section::Variations, "Variations", scope::href(at, "/variations")),
             (Section::Board, "Board", scope::href(at, "/board")),
             (Section::Audit, "Audit log", "/audit".to_string()),
         ],

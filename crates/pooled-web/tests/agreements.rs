@@ -14,6 +14,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use common::*;
 use described::{Api, as_json, assert_error, call, get_json};
+use pooled_core::money::Money;
 use pooled_core::report::consolidated;
 use pooled_store::{AgreementYear, NewUser};
 use pooled_web::Routes;
@@ -23,6 +24,7 @@ on_both_backends!(
     each_agreement_shows_only_its_own_figures,
     a_person_limited_to_one_agreement_is_refused_the_other_everywhere,
     a_partners_view_adds_up_its_agreements,
+    varying_one_agreement_leaves_the_others_history_and_payments,
 );
 
 const BUCKS: &str = "/agreements/bucks-bcf/2016-17";
@@ -249,4 +251,58 @@ fn a_partners_view_adds_up_its_agreements(site: Api) {
     assert_eq!(site.get("/partners/OCCG/2030-31").status, StatusCode::NOT_FOUND);
     let bad_month = call(&site, Method::GET, "/api/partners/OCCG/2016-17?month=M13", Some(&token), None);
     assert_error(&bad_month, StatusCode::BAD_REQUEST, "M13");
+}
+
+/// A variation of the second area's agreement, through the API, with an instalment of
+/// Oxfordshire's paid: Oxfordshire's history, instalments and payments page stay as they
+/// were, and the second area's year adds up to its new contribution.
+fn varying_one_agreement_leaves_the_others_history_and_payments(site: Api) {
+    with_second_area(&site);
+    let manager = token_for(&site, "manager");
+    let entry =
+        json!({ "pool": "OP", "from": "OCCG", "month": "M1", "raised_on": "2016-02-20", "paid_on": "2016-03-01" });
+    let paid = call(&site, Method::POST, &format!("/api{OXON}/payments"), Some(&manager), Some(&entry));
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.text());
+    let oxon_of = || {
+        let page = site.get(&format!("{OXON}/variations")).text();
+        let payments = site.get(&format!("{OXON}/payments")).text();
+        (
+            get_json(&site, &format!("/api{OXON}/variations"), &manager),
+            get_json(&site, &format!("/api{OXON}/payments"), &manager),
+            strip_tags(&page[page.find("<h1").expect("heading")..page.find("Load a new version").expect("form")]),
+            strip_tags(table_html(&payments, "schedule")),
+        )
+    };
+    let before = oxon_of();
+
+    let varied = second_agreement().replacen("OCCG = \"85,206,000\"", "OCCG = \"86,406,000\"", 1);
+    let body = json!({ "agreement_toml": varied, "effective": "2016-10-01", "approved_by": "Bucks JMG 2016-09-20" });
+    let page = call(&site, Method::POST, &format!("/api{BUCKS}/variations"), Some(&manager), Some(&body));
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    // Through the other agreement's address, the same file is refused and changes nothing.
+    let elsewhere = call(&site, Method::POST, &format!("/api{OXON}/variations"), Some(&manager), Some(&body));
+    assert_error(&elsewhere, StatusCode::UNPROCESSABLE_ENTITY, "the file is agreement bucks-bcf 2016-17, not oxon-s75");
+
+    let after = oxon_of();
+    assert_eq!(after.0, before.0, "Oxfordshire's history");
+    assert_eq!(after.1, before.1, "Oxfordshire's instalments and what is recorded of them");
+    assert_eq!(after.2, before.2, "Oxfordshire's variations page");
+    assert_eq!(after.3, before.3, "Oxfordshire's payments page");
+    assert_eq!(before.0["versions"].as_array().expect("versions").len(), 1);
+    let bucks_history = get_json(&site, &format!("/api{BUCKS}/variations"), &manager);
+    assert_eq!(bucks_history["versions"][1]["approved_by"], "Bucks JMG 2016-09-20");
+    let bucks_page = site.get(&format!("{BUCKS}/variations")).text();
+    assert!(bucks_page.contains("Version 2") && bucks_page.contains("Takes effect on 2016-10-01"), "{bucks_page}");
+    let store = site.store();
+    let a = pooled_app::agreement(store.as_ref(), &bucks()).expect("agreement");
+    let occg_to_op: Money = (pooled_app::payments(store.as_ref(), &a).expect("payments").iter())
+        .filter(|t| t.instalment.pool == "OP" && a.partners()[t.instalment.from].id == "OCCG")
+        .map(|t| t.instalment.amount)
+        .sum();
+    // The CCG's contributions to Older People's lines, the first one raised by the variation.
+    assert_eq!(
+        occg_to_op,
+        whole_pounds(86_406_000 + 33_897_000 + 1_075_000),
+        "the year adds up to the new contribution"
+    );
 }

@@ -222,6 +222,10 @@ fn reads_have_the_command_lines_shapes(site: Api) {
     let forecasts = get_json(&site, "/api/agreements/oxon-s75/2016-17/forecasts", &token);
     assert_eq!(forecasts, as_json(pooled_app::json::forecasts(&store.forecasts(&oxon()).expect("forecasts"))));
     assert_eq!(forecasts["forecasts"].as_array().expect("list").len(), 1, "the fixture's one forecast");
+    let variations = get_json(&site, "/api/agreements/oxon-s75/2016-17/variations", &token);
+    let records = pooled_app::variations(store.as_ref(), &oxon()).expect("versions");
+    assert_eq!(variations, as_json(pooled_app::json::variations(&oxon(), &records)));
+    assert_eq!(variations["versions"][0]["effective"], Value::Null, "the first version, from the start");
     let imports = get_json(&site, "/api/agreements/oxon-s75/2016-17/imports", &token);
     assert_eq!(imports, as_json(pooled_app::json::imports(&store.imports(&oxon()).expect("imports"))));
     assert_eq!(imports["imports"].as_array().expect("list").len(), 4, "two months for each partner");
@@ -229,6 +233,7 @@ fn reads_have_the_command_lines_shapes(site: Api) {
         "/api/agreements/oxon-s75/2030-31/forecasts",
         "/api/agreements/oxon-s75/2030-31/imports",
         "/api/agreements/oxon-s75/2030-31/payments",
+        "/api/agreements/oxon-s75/2030-31/variations",
         "/api/x/risk-share",
     ] {
         assert_error(&call(&site, Method::GET, uri, Some(&token), None), StatusCode::NOT_FOUND, "");
@@ -419,7 +424,8 @@ fn a_payment_is_recorded_and_listed(site: Api) {
     let a = agreement(&site);
     let record =
         |body: Value| call(&site, Method::POST, "/api/agreements/oxon-s75/2016-17/payments", Some(&token), Some(&body));
-    let instalment = pooled_app::scheduled_instalment(&a, "OP", "OCCG", None, month(1)).expect("instalment");
+    let instalment =
+        pooled_app::scheduled_instalment(&a, &schedule(&a), "OP", "OCCG", None, month(1)).expect("instalment");
     let (amount, part) = (instalment.amount, Money::from_pence(instalment.amount.pence() / 4));
     let plain = |m: Money| m.to_plain_string();
     // Raised and paid in part in one go, then the rest: part payments add up.
@@ -529,7 +535,9 @@ fn the_settlement_nets_off_instalments_unpaid_on_the_page_and_in_the_api(site: A
         assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     }
     let a = agreement(&site);
-    let amount = |m: u32| pooled_app::scheduled_instalment(&a, "OP", "OCCG", None, month(m)).expect("scheduled").amount;
+    let amount = |m: u32| {
+        pooled_app::scheduled_instalment(&a, &schedule(&a), "OP", "OCCG", None, month(m)).expect("scheduled").amount
+    };
     let unpaid = amount(11) + amount(12) - Money::parse("100").expect("amount");
     let after = op(&get_json(&site, "/api/agreements/oxon-s75/2016-17/settlement", &token)).expect("OP settles");
     let parts = after["parts"].as_array().expect("parts");

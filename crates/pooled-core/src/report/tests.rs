@@ -69,11 +69,18 @@ fn report_of(
             ((c.to_string(), FiscalMonth::new(*m).unwrap()), entered)
         })
         .collect();
-    report_entered(agreement, month, actuals, &f)
+    report_entered(agreement, month, actuals, &f, 1)
 }
 
-/// [`report_of`], with the forecasts as entered.
-fn report_entered(agreement: &str, month: u32, actuals: &[(&str, u32, i64)], f: &Forecasts) -> MonthlyReport {
+/// [`report_of`], with the forecasts as entered and the latest version's budgets in
+/// force from `budgets_from`.
+fn report_entered(
+    agreement: &str,
+    month: u32,
+    actuals: &[(&str, u32, i64)],
+    f: &Forecasts,
+    budgets_from: u32,
+) -> MonthlyReport {
     let (agreement, _) = Agreement::parse(agreement).unwrap_or_else(|e| panic!("{e:?}"));
     let header = ["code", "name", "partner", "pool", "line", "budget"];
     let records = PLAN.iter().enumerate().map(|(i, (code, partner, line, budget))| {
@@ -84,7 +91,8 @@ fn report_entered(agreement: &str, month: u32, actuals: &[(&str, u32, i64)], f: 
     for (code, m, pence) in actuals {
         a.entry(code.to_string()).or_insert([Money::ZERO; 12])[*m as usize - 1] += Money::from_pence(*pence);
     }
-    monthly_report(&agreement, &plan, &a, f, &SavingRecords::default(), FiscalMonth::new(month).unwrap())
+    let (month, from) = (FiscalMonth::new(month).unwrap(), FiscalMonth::new(budgets_from).unwrap());
+    monthly_report(&agreement, &plan, &a, f, &SavingRecords::default(), month, from)
 }
 
 /// One line per row: level, name, budget, to date, actual, forecast, variance, change, basis, flag.
@@ -238,7 +246,8 @@ fn each_month_is_headed_by_the_bodies_of_its_last_day() {
     let (plan, _) = Plan::read(&agreement, &header, std::iter::empty()).unwrap();
     let headed = |month: u32| {
         let none = (Actuals::new(), Forecasts::new(), SavingRecords::default());
-        let r = monthly_report(&agreement, &plan, &none.0, &none.1, &none.2, FiscalMonth::new(month).unwrap());
+        let (month, m1) = (FiscalMonth::new(month).unwrap(), FiscalMonth::new(1).unwrap());
+        let r = monthly_report(&agreement, &plan, &none.0, &none.1, &none.2, month, m1);
         let impact: Vec<&str> = r.pools[0].risk_impact.partners.iter().map(|p| p.body.id.as_str()).collect();
         (r.bodies.iter().map(|b| b.id.as_str()).collect::<Vec<_>>().join(" "), impact.join(" "))
     };
@@ -247,6 +256,45 @@ fn each_month_is_headed_by_the_bodies_of_its_last_day() {
     let cases = [(1, "OCC OCCG"), (3, "OCC OCCG"), (4, "OCC BOB-ICB"), (12, "OCC BOB-ICB")];
     for (month, expected) in cases {
         assert_eq!(headed(month), (expected.to_string(), expected.to_string()), "M{month}");
+    }
+}
+
+#[test]
+fn budget_a_variation_adds_to_a_line_is_spread_from_the_month_it_takes_effect() {
+    // Care grows by 600 from October (M7), before the plan is reloaded: the budget not
+    // allocated to a cost centre (the 100 care had, and the 600 more) falls in the six
+    // months from October; the cost centres' months before it are as they were.
+    let varied = AGREEMENT.replace(
+        "contributions = { LA = \"1200\", NHS = \"1200\" }",
+        "contributions = { LA = \"1200\", NHS = \"1800\" }",
+    );
+    let line = |r: &MonthlyReport| {
+        let care = &r.pools[0].segments[0].lines[0];
+        let unallocated = care.cost_centres.last().unwrap();
+        assert_eq!(unallocated.code, None);
+        (
+            care.figures.annual_budget.pence(),
+            care.figures.budget_to_date.pence(),
+            unallocated.figures.budget_to_date.pence(),
+        )
+    };
+    // (month, budgets from, annual budget, to date, unallocated to date)
+    let cases = [
+        // The plan allocates 2,300 of care's 2,400 evenly: 191.66 a month, 191.74 in March.
+        (6, 1, 240_000, 6 * 19_166 + 6 * 833, 6 * 833),
+        (6, 7, 300_000, 6 * 19_166, 0),
+        (7, 7, 300_000, 7 * 19_166 + 11_666, 11_666),
+        (12, 7, 300_000, 300_000, 70_000),
+    ];
+    for (month, from, annual, to_date, unallocated) in cases {
+        let r = report_entered(
+            &varied.replace("1800", if from == 1 { "1200" } else { "1800" }),
+            month,
+            &[],
+            &Forecasts::new(),
+            from,
+        );
+        assert_eq!(line(&r), (annual, to_date, unallocated), "M{month}, budgets from M{from}");
     }
 }
 
@@ -280,7 +328,7 @@ fn a_forecast_below_the_actual_to_date_needs_a_confirmation_and_is_marked() {
     ]
     .into_iter()
     .collect();
-    let r = report_entered(AGREEMENT, 5, &[("C1", 1, 200)], &f);
+    let r = report_entered(AGREEMENT, 5, &[("C1", 1, 200)], &f, 1);
     let marked: Vec<String> = r.pools[0]
         .flat_rows()
         .into_iter()

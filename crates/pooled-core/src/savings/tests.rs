@@ -93,7 +93,7 @@ fn the_forecast_risk_impact_puts_the_forecast_shortfall_on_the_partner_that_move
     let (plan, _) = Plan::read(&a, &["code", "name", "partner", "pool", "line", "budget"], std::iter::empty()).unwrap();
     let recorded = records(&[("review", SavingFigure::Forecast(month(4)), 200)]);
     let impact = |m: u32| {
-        let r = monthly_report(&a, &plan, &Actuals::new(), &Forecasts::new(), &recorded, month(m));
+        let r = monthly_report(&a, &plan, &Actuals::new(), &Forecasts::new(), &recorded, month(m), month(1));
         let pool = &r.pools[0];
         assert_eq!(pool.savings, deliveries_in_report(&a.pools()[0], &recorded, month(m)));
         pool.risk_impact.partners.iter().map(|p| (p.total, p.parts.clone())).collect::<Vec<_>>()

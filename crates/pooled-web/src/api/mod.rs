@@ -90,6 +90,8 @@ fn endpoints() -> Vec<Endpoint> {
         Endpoint::form(routes!(reads::what_if)),
         Endpoint::form(routes!(reads::payments)),
         Endpoint::form(routes!(writes::record_payment)),
+        Endpoint::form(routes!(reads::variations)),
+        Endpoint::form(routes!(writes::load_agreement)),
         Endpoint::form(routes!(reads::forecasts)),
         Endpoint::form(routes!(writes::set_forecast)),
         Endpoint::form(routes!(reads::savings)),

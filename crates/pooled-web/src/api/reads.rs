@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use pooled_app::Anchored;
 use pooled_app::json::{
-    self, AuditLog, Forecasts, Imports, Month, Payments, Report, RiskShare, Savings, Text, YearEnd,
+    self, AuditLog, Forecasts, Imports, Month, Payments, Report, RiskShare, Savings, Text, Variations, YearEnd,
 };
 use pooled_core::calendar::FiscalMonth;
 use pooled_core::risk_share::risk_share as share_of;
@@ -187,6 +187,28 @@ pub async fn payments(State(web): State<Arc<Web>>, InAgreement(at): InAgreement)
     let (shared, key) = (Arc::clone(&web), at.clone());
     let (_, tracked) = web.stores.run(move |store| shared.payments(store, &key)).await?;
     Ok(Json(json::payments(&tracked)))
+}
+
+/// Every version of the agreement's year, oldest first: the day it takes effect, who
+/// approved it, what it changed and each pool's risk share before and after.
+#[utoipa::path(
+    get,
+    path = "/api/agreements/{agreement}/{year}/variations",
+    operation_id = "variations",
+    params(AgreementPath),
+    responses((status = 200, description = "The agreement's versions.", body = Variations), NotFound),
+)]
+pub async fn variations(State(web): State<Arc<Web>>, InAgreement(at): InAgreement) -> ApiResult<Variations> {
+    let (shared, key) = (Arc::clone(&web), at.clone());
+    let answer = web
+        .stores
+        .run(move |store| {
+            // An agreement not loaded for the year is a 404, not an empty history.
+            shared.agreement(store, &key)?;
+            Ok::<_, WebError>(json::variations(&key, &pooled_app::variations(store, &key)?))
+        })
+        .await?;
+    Ok(Json(answer))
 }
 
 /// The forecasts entered for the year.

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Query, State};
-use pooled_app::json::{self, Amount, Day, Forecast, Month, Payment, Saving};
+use pooled_app::json::{self, Amount, Day, Forecast, LoadedAgreement, Month, Payment, Saving};
 use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::ledger::Period;
 use pooled_core::money::Money;
 use pooled_core::savings::SavingFigure;
+use pooled_store::Approval;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -152,6 +153,65 @@ pub async fn record_payment(
     let record = PaymentRecord { pool, from, to, month, raised_on, paid_on, amount };
     let saved = actions::record_payment(&web, &who, &at, record).await?;
     Ok(Json(json::payment(&saved)))
+}
+
+/// The body of `POST /api/agreements/{agreement}/{year}/variations`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgreementFile {
+    /// The agreement file's text (TOML, as `pooled load` reads it), of the agreement and
+    /// year in the address.
+    agreement_toml: String,
+    /// The file's name, which refusals and warnings name; `agreement.toml` unless given.
+    #[serde(default)]
+    file_name: Option<String>,
+    /// The day the variation takes effect, within the financial year; needed once
+    /// instalments are invoiced or paid, ledgers imported or forecasts entered.
+    #[serde(default)]
+    #[schema(value_type = Option<Day>)]
+    effective: Option<String>,
+    /// Who approved it, in the approver's words (a board decision, say); needed with
+    /// `effective`.
+    #[serde(default)]
+    approved_by: Option<String>,
+}
+
+/// Load the agreement's year from its file: its first version, or a variation that takes
+/// effect from a day, with who approved it.
+///
+/// As `pooled load FILE --effective DATE --approved-by TEXT`, refused alike: a day outside
+/// the year or before the current version's, a variation without a day once anything has
+/// happened under the agreement, instalments that could not add up to a partner's new
+/// contribution. Instalments invoiced, paid or due before the day stay as they were. The
+/// file must be of the agreement and year in the address. The pool manager and
+/// administrators only.
+#[utoipa::path(
+    post,
+    path = "/api/agreements/{agreement}/{year}/variations",
+    operation_id = "loadAgreement",
+    params(AgreementPath),
+    request_body = AgreementFile,
+    responses(
+        (status = 200, description = "What loading the file did.", body = LoadedAgreement),
+        BadRequest, Forbidden, NotFound, TooLarge, Invalid,
+    ),
+)]
+pub async fn load_agreement(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    InAgreement(at): InAgreement,
+    JsonBody(file): JsonBody<AgreementFile>,
+) -> ApiResult<LoadedAgreement> {
+    let mut problems = Problems::default();
+    let effective = file.effective.as_deref().and_then(|day| problems.read("effective", Date::parse_iso(day)));
+    let approved_by = file.approved_by.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
+    if problems.any() {
+        return Err(problems.into_error().into());
+    }
+    let name = file.file_name.unwrap_or_else(|| "agreement.toml".into());
+    let approval = Approval { effective, approved_by };
+    let loaded = actions::load_agreement(&web, &who, &at, name, file.agreement_toml, approval).await?;
+    Ok(Json(json::loaded(&loaded)))
 }
 
 /// The body of `POST /api/agreements/{agreement}/{year}/savings`: a forecast of a saving's delivery made in a

@@ -16,6 +16,7 @@ pub mod pool;
 pub mod risk_share;
 pub mod settlement;
 pub mod tokens;
+pub mod variations;
 pub mod what_if;
 
 use maud::{Markup, html};

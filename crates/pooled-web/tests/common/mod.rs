@@ -304,7 +304,8 @@ pub fn populate(store: &mut dyn Store, text: &str, dir: &std::path::Path) {
 /// writes it, the second's as oracle does), generated from `seed`, and one forecast
 /// entered at M2.
 pub fn load_figures(store: &mut dyn Store, text: &str, dir: &std::path::Path, seed: u64) {
-    pooled_app::load_agreement(store, "agreement.toml", text, "test").expect("load agreement");
+    pooled_app::load_agreement(store, "agreement.toml", text, &Default::default(), "test", |_| Ok(()))
+        .expect("load agreement");
     let (agreement, _) = Agreement::parse(text).expect("valid");
     let year = agreement.financial_year();
     let key = pooled_app::agreement_year(&agreement);

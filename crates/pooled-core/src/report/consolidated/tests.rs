@@ -97,7 +97,9 @@ fn report(agreement: &Agreement, month: u32, forecasts: &[(&str, i64)]) -> Month
             ((code.to_string(), month), EnteredForecast { outturn, confirmed_below_actual: false })
         })
         .collect();
-    monthly_report(agreement, &plan, &Actuals::new(), &forecasts, &SavingRecords::default(), month)
+    // Budgets in force from M1: the agreements here have no variations.
+    let from = FiscalMonth::new(1).unwrap();
+    monthly_report(agreement, &plan, &Actuals::new(), &forecasts, &SavingRecords::default(), month, from)
 }
 
 fn pounds(n: i64) -> Money {
