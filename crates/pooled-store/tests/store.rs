@@ -15,10 +15,10 @@ use pooled_core::money::Money;
 use pooled_core::payments::EntryKind;
 use pooled_core::savings::SavingFigure;
 use pooled_store::{
-    Actual, AgreementYear, ApiToken, Approval, AuditHead, DocumentSave, ImportHeader, ImportItem, ImportOutcome,
-    LoadOutcome, NewApiToken, NewSession, NewUser, PaymentEntry, PostgresStore, Role, RowTally, Session, SqliteStore,
-    Store, StoreError, StoredCostCentre, StoredDocument, Timestamp, User, import_items, in_snapshot, in_transaction,
-    sha256_hex,
+    Actual, AgreementYear, ApiToken, Approval, AuditEntry, AuditHead, DocumentSave, ImportHeader, ImportItem,
+    ImportOutcome, LoadOutcome, NewApiToken, NewSession, NewUser, PaymentEntry, PostgresStore, Role, RowTally, Session,
+    SqliteStore, Store, StoreError, StoredCostCentre, StoredDocument, Timestamp, User, import_items, in_snapshot,
+    in_transaction, sha256_hex,
 };
 
 // ---- fixtures ----
@@ -346,6 +346,7 @@ on_both_backends!(
     savings_forecasts_and_delivered_amounts_are_recorded,
     migration_8_keeps_forecasts_and_adds_savings,
     migration_9_keeps_versions_from_the_start_of_their_year,
+    every_entry_names_its_agreement_or_none,
 );
 
 // ---- helpers ----
@@ -1940,6 +1941,83 @@ fn the_audit_log_holds_no_secrets(f: &mut Fixture) {
                 assert!(!text.contains(secret.as_str()), "entry {} holds {secret}: {text}", e.seq);
             }
         }
+    }
+}
+
+/// Every action the store writes reads back the agreement it belongs to, or none for
+/// accounts, sign-ins and tokens; as do entries written before a database held many
+/// agreements (their subjects name a year, a month or a partner where the id is now).
+fn every_entry_names_its_agreement_or_none(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    records_of_bucks(s, &AgreementYear::new("bucks", fy("2016-17")));
+    let bucks_entries = s.audit_log().unwrap().len();
+    a_sequence_of_changes(s);
+    let oxon = &oxon("2016-17");
+    s.load_agreement(oxon, "[agreement]\n# varied\n", "a variation", &Approval::default(), "ann").unwrap();
+    s.record_saving(oxon, "review", SavingFigure::Forecast(month(4)), Money::from_pence(9), "ann").unwrap();
+    let ann = s.create_user(&new_user("ann", Role::PoolManager), "admin").unwrap();
+    s.set_password_hash(ann, "$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$other", "ann").unwrap();
+    let attempt = s.start_login_attempt("ann", t(NOW), 5, t(NOW)).unwrap().unwrap();
+    s.login_succeeded(attempt).unwrap();
+    s.create_session(&new_session(ann, "cookie-1", EARLIER)).unwrap();
+    s.delete_expired_sessions(t(NOW)).unwrap();
+    let token = s.create_api_token(&new_token(ann, "script", "api-secret"), "ann").unwrap();
+    s.revoke_api_token(token, "ann").unwrap();
+    s.set_user_disabled(ann, true, "admin").unwrap();
+
+    let log = s.audit_log().unwrap();
+    let read: Vec<(&str, Option<&str>)> = log.iter().map(|e| (e.action.as_str(), e.agreement())).collect();
+    let bucks = Some("bucks");
+    let ox = Some(OXON);
+    let mut expected = vec![
+        ("load-agreement", bucks),
+        ("save-plan", bucks),
+        ("save-mapping", bucks),
+        ("import", bucks),
+        ("import", bucks),
+        ("close-period", bucks),
+        ("set-forecast", bucks),
+        ("record-payment", bucks),
+        ("record-saving", bucks),
+        ("save-board-register", bucks),
+        ("save-meeting", bucks),
+    ];
+    assert_eq!(expected.len(), bucks_entries);
+    expected.extend([
+        ("load-agreement", ox),
+        ("save-plan", ox),
+        ("save-mapping", ox),
+        ("import", ox),
+        ("replace-import", ox),
+        ("set-forecast", ox),
+        ("close-period", ox),
+        ("record-payment", ox),
+        ("vary-agreement", ox),
+        ("record-saving", ox),
+        ("create-user", None),
+        ("set-password", None),
+        ("login", None),
+        ("delete-expired-sessions", None),
+        ("create-api-token", None),
+        ("revoke-api-token", None),
+        ("disable-user", None),
+    ]);
+    assert_eq!(read, expected);
+
+    // Subjects as the log wrote them before (the chain forbids rewriting them).
+    for (action, subject) in [
+        ("load-agreement", "agreement 2016-17"),
+        ("save-plan", "plan 2016-17"),
+        ("save-mapping", "mapping OCC"),
+        ("import", "ledger 2016-05 OCC"),
+        ("close-period", "period 2016-05"),
+        ("set-forecast", "forecast 2016-17 M2 CC100"),
+        ("record-payment", "payment 2016-17 OP from OCCG M1"),
+        ("save-board-register", "board-register 2016-17"),
+        ("save-meeting", "meeting 2016-17/2016-06-02"),
+    ] {
+        let entry = AuditEntry { action: action.into(), subject: subject.into(), ..log[0].clone() };
+        assert_eq!(entry.agreement(), None, "{subject}");
     }
 }
 

@@ -4,7 +4,7 @@
 //! since the partners share the pooled budgets' figures (the pool manager reports to all
 //! the board's members), except for what is named below.
 
-use pooled_store::{Role, User};
+use pooled_store::{AuditEntry, Role, User};
 
 /// A change someone asks to make.
 #[derive(Clone, Copy, Debug)]
@@ -102,6 +102,16 @@ pub fn sees_confidential(user: &User) -> bool {
 /// with it, and the board's members hold the pool manager to account.
 pub fn reads_audit_log(user: &User) -> bool {
     !matches!(user.role, Role::Viewer | Role::BudgetHolder)
+}
+
+/// Which of the log's entries `user` reads (on the page, its downloads and the API), once
+/// [`reads_audit_log`]: those of the agreements they act in ([`acts_in`]); those of no
+/// agreement (accounts, sign-ins, API tokens) administrators alone, who keep the accounts.
+pub fn reads_audit_entry(user: &User, entry: &AuditEntry) -> bool {
+    match entry.agreement() {
+        Some(agreement) => acts_in(user, agreement),
+        None => user.role == Role::Administrator,
+    }
 }
 
 /// The role as a page names it.

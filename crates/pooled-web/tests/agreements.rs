@@ -25,6 +25,7 @@ on_both_backends!(
     a_person_limited_to_one_agreement_is_refused_the_other_everywhere,
     a_partners_view_adds_up_its_agreements,
     varying_one_agreement_leaves_the_others_history_and_payments,
+    the_audit_log_lists_the_entries_of_ones_own_agreements,
 );
 
 const BUCKS: &str = "/agreements/bucks-bcf/2016-17";
@@ -305,4 +306,42 @@ fn varying_one_agreement_leaves_the_others_history_and_payments(site: Api) {
         whole_pounds(86_406_000 + 33_897_000 + 1_075_000),
         "the year adds up to the new contribution"
     );
+}
+
+/// A finance officer acting in Oxfordshire's agreement reads its entries of the audit log
+/// only, on the page, in its download and through the API; entries of no agreement
+/// (accounts) are an administrator's. The chain is still checked whole.
+fn the_audit_log_lists_the_entries_of_ones_own_agreements(site: Api) {
+    with_second_area(&site);
+    let mut store = site.store();
+    let finance = accounts().into_iter().find(|u| u.username == "occg-finance").expect("finance officer");
+    let limited = NewUser { username: "oxon-finance".into(), agreements: vec!["oxon-s75".into()], ..finance };
+    store.create_user(&limited, "test").expect("account");
+    let log = store.audit_log().expect("log");
+    let seqs_of = |keep: &dyn Fn(&pooled_store::AuditEntry) -> bool| -> Vec<i64> {
+        log.iter().filter(|e| keep(e)).map(|e| e.seq).collect()
+    };
+    let oxon_only = seqs_of(&|e| e.agreement() == Some("oxon-s75"));
+    let of_agreements = seqs_of(&|e| e.agreement().is_some());
+    assert!(!oxon_only.is_empty() && oxon_only.len() < of_agreements.len(), "entries of both agreements");
+    assert!(of_agreements.len() < log.len(), "and of accounts");
+
+    let api_seqs = |username: &str| -> Vec<i64> {
+        let got = get_json(&site, "/api/audit", &token_for(&site, username));
+        got["entries"].as_array().expect("entries").iter().map(|e| e["seq"].as_i64().expect("seq")).collect()
+    };
+    assert_eq!(api_seqs("oxon-finance"), oxon_only);
+    assert_eq!(api_seqs("manager"), of_agreements, "every agreement, no accounts");
+    let every_seq: Vec<i64> = log.iter().map(|e| e.seq).collect();
+    assert!(api_seqs("admin").starts_with(&every_seq), "an administrator reads every entry");
+
+    let csv = csv_rows(&site.get_as("oxon-finance", "/audit?format=csv").body);
+    let mut listed: Vec<i64> = csv.iter().filter_map(|r| r[0].parse().ok()).collect();
+    listed.reverse();
+    assert_eq!(listed, oxon_only, "the download, newest first");
+    let page = site.get_as("oxon-finance", "/audit?check=chain").text();
+    assert!(page.contains("oxon-s75") && !page.contains("bucks-bcf"), "{page}");
+    assert!(!page.contains("create-user"), "no account's entries, nor among the actions to filter by");
+    let entries = store.audit_log().expect("log").len();
+    assert!(page.contains(&format!("The audit log is intact: {entries} entries verified")), "{page}");
 }

@@ -596,10 +596,15 @@ fn the_audit_log_is_for_the_roles_that_reconcile(site: Api) {
         let page = call(&site, Method::GET, "/api/audit", Some(&token_for(&site, user)), None);
         assert_error(&page, StatusCode::FORBIDDEN, "cannot read the audit log");
     }
-    let token = token_for(&site, "board");
+    // A board member reads the agreement's entries; an administrator the accounts' too.
+    let board = get_json(&site, "/api/audit", &token_for(&site, "board"));
+    let token = token_for(&site, "admin");
     let log = get_json(&site, "/api/audit", &token);
     let entries = site.store().audit_log().expect("log");
     assert_eq!(log, as_json(pooled_app::json::audit_log(&entries)));
+    let of_the_agreement: Vec<_> = entries.iter().filter(|e| e.agreement() == Some("oxon-s75")).cloned().collect();
+    assert!(!of_the_agreement.is_empty() && of_the_agreement.len() < entries.len(), "and of accounts");
+    assert_eq!(board, as_json(pooled_app::json::audit_log(&of_the_agreement)));
     let last = &log["entries"][entries.len() - 1];
     assert_eq!((&last["actor"], &last["hash"]), (&json!("test"), &json!(entries[entries.len() - 1].hash)));
     assert!(!log.to_string().contains(&sha256_hex(&token)), "no token hash in the log");

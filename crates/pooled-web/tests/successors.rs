@@ -30,18 +30,32 @@ on_both_backends!(
     the_settlement_and_its_invoices_name_the_icb,
     the_icbs_own_view_holds_oxfordshire_from_july,
     the_icbs_officer_forecasts_and_imports_in_the_ccgs_place_from_july,
+    the_board_names_the_body_holding_each_place_on_the_day,
 );
 
 const CCG: &str = "OCCG";
 const ICB: &str = "BOB-ICB";
 
 /// The 2022-23 example with Live Well funded by both partners: the CCG pays its part to
-/// the council, which hosts the pool, month by month.
+/// the council, which hosts the pool, month by month. Its board is the 2016-17 example's
+/// (the 2022 report describes none), seats of the council and of the CCG.
 fn agreement() -> String {
     let example = include_str!("../../../examples/oxfordshire-2022-23.toml");
     let budget = "budget = \"190,585,000\"";
     assert!(example.contains(budget), "the example's Live Well budget");
-    example.replacen(budget, "contributions = { OCC = \"97,198,350\", OCCG = \"93,386,650\" }", 1)
+    let funded = example.replacen(budget, "contributions = { OCC = \"97,198,350\", OCCG = \"93,386,650\" }", 1);
+    format!("{funded}\n{}\n", board())
+}
+
+/// The 2016-17 example's `[board]`, its clauses and members.
+fn board() -> String {
+    let board: Vec<&str> = include_str!("../../../examples/oxfordshire-2016-17.toml")
+        .lines()
+        .skip_while(|l| *l != "[board]")
+        .take_while(|l| !l.starts_with('[') || l.starts_with("[board") || l.starts_with("[[board"))
+        .collect();
+    assert!(board.len() > 10, "the 2016-17 example's board");
+    board.join("\n")
 }
 
 /// The agreement's id and year, what its records are kept under.
@@ -330,4 +344,31 @@ fn the_icbs_officer_forecasts_and_imports_in_the_ccgs_place_from_july(site: Api)
     // The upload form names the ICB for its officer.
     let form = site.get_as("icb-finance", "/agreements/oxon-s75-2022/2022-23/imports/new").text();
     assert!(form.contains("<option value=\"BOB-ICB\"") && !form.contains("<option value=\"OCCG\""), "{form}");
+}
+
+/// The board's pages name each partner by the body holding its place: on a meeting's date
+/// (its seats, attendance and quorum), and on the board's page on the day shown (by
+/// default today, here after the year: its end).
+fn the_board_names_the_body_holding_each_place_on_the_day(site: Api) {
+    let board_page = "/agreements/oxon-s75-2022/2022-23/board";
+    for (date, body, not) in [("2022-06-16", CCG, ICB), ("2022-09-15", ICB, CCG)] {
+        let scheduled = site.post_as("manager", &format!("{board_page}/meetings"), &[("date", date)]);
+        assert_eq!(scheduled.status, StatusCode::SEE_OTHER, "{}", scheduled.text());
+        let page = site.get(&format!("{board_page}/meetings/{date}")).text();
+        let quorum =
+            &page[page.find("id=\"quorum\"").expect("the quorum")..page.find("id=\"table-seats\"").expect("seats")];
+        assert!(quorum.contains(&format!("{body}: 0 of 3 needed")) && !quorum.contains(not), "{date}: {quorum}");
+        let seats = table_html(&page, "seats");
+        assert_eq!(seats.matches(&format!(">{body}<")).count(), 3, "{date}: {seats}");
+        assert!(!seats.contains(not), "{date}: {seats}");
+        let minutes = &page[page.find("id=\"minutes\"").expect("the minutes")..];
+        assert!(minutes.contains(&format!("occg-dcc ({body}, Deputy Clinical Chair)")), "{date}: {minutes}");
+    }
+    let of_the_ccg = board().matches(&format!("partner = \"{CCG}\"")).count();
+    for (query, body, not) in [("?on=2022-06-30", CCG, ICB), ("?on=2022-07-01", ICB, CCG), ("", ICB, CCG)] {
+        let members = site.get(&format!("{board_page}{query}")).text();
+        let members = table_html(&members, "members");
+        assert_eq!(members.matches(&format!(">{body}<")).count(), of_the_ccg, "{query}: {members}");
+        assert!(!members.contains(&format!(">{not}<")), "{query}: {members}");
+    }
 }

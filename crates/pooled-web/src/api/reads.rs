@@ -269,12 +269,13 @@ pub async fn imports(State(web): State<Arc<Web>>, InAgreement(at): InAgreement) 
 
 /// The audit log: who changed what, when, before and after.
 ///
-/// Not for viewers or budget holders.
+/// Not for viewers or budget holders. The entries of the agreements you act in; those of
+/// accounts, sign-ins and API tokens to administrators alone.
 #[utoipa::path(
     get,
     path = "/api/audit",
     operation_id = "audit",
-    responses((status = 200, description = "The log, oldest first.", body = AuditLog), Forbidden),
+    responses((status = 200, description = "The entries you may read, oldest first.", body = AuditLog), Forbidden),
 )]
 pub async fn audit(State(web): State<Arc<Web>>, who: Identity) -> ApiResult<AuditLog> {
     if !access::reads_audit_log(&who.user) {
@@ -282,7 +283,8 @@ pub async fn audit(State(web): State<Arc<Web>>, who: Identity) -> ApiResult<Audi
         let why = format!("You are signed in as {} (a {role}), who cannot read the audit log.", who.user.display_name);
         return Err(WebError::Forbidden(why).into());
     }
-    let entries = web.stores.run(|store| Ok(store.audit_log()?)).await?;
+    let mut entries = web.stores.run(|store| Ok(store.audit_log()?)).await?;
+    entries.retain(|e| access::reads_audit_entry(&who.user, e));
     Ok(Json(json::audit_log(&entries)))
 }
 

@@ -76,7 +76,8 @@ pub async fn page(
         .unwrap_or_else(|| web.clock.today().clamp(year.first_day(), year.last_day()));
     let board = records.register.board_on(on);
     let agreement = &records.agreement;
-    let partner = |ix: usize| agreement.partners()[ix].id.clone();
+    // The body holding the partner's place on the day shown (a successor from its date).
+    let partner = |ix: usize| agreement.body_on(ix, on).id;
     let keeps = access::check(&who.user, Write::BoardRecords).is_ok();
     let ratified: BTreeMap<String, RatificationStatus> = records.ratifications().into_iter().collect();
     let body = html! {
@@ -370,7 +371,8 @@ fn meeting_body(
     let shown = visible(&record.meeting, who);
     let check = &record.check;
     let board = &record.board;
-    let partners = agreement.partners();
+    // Each partner as the body holding its place on the meeting's date.
+    let body = |ix: usize| agreement.body_on(ix, record.meeting.date).id;
     let papers = check_papers(board, &shown, today);
     let minutes =
         draft_minutes(agreement, board, &shown, &pooled_core::governance::check_meeting(agreement, board, &shown));
@@ -401,7 +403,7 @@ fn meeting_body(
             @for (ix, filled) in check.seats_filled.iter().enumerate() {
                 @let short = board.quorum_per_partner.saturating_sub(*filled);
                 span class="app-quorum-partner" {
-                    (partners[ix].id) ": " (filled) " of " (board.quorum_per_partner) " needed"
+                    (body(ix)) ": " (filled) " of " (board.quorum_per_partner) " needed"
                     @if short > 0 { ", short by " (short) }
                     ". "
                 }
@@ -423,7 +425,7 @@ fn meeting_body(
                 @for seat in &check.seats {
                     tr class="govuk-table__row" {
                         th scope="row" class="govuk-table__header" { (seat.member) }
-                        td class="govuk-table__cell" { (partners[seat.partner].id) }
+                        td class="govuk-table__cell" { (body(seat.partner)) }
                         td class="govuk-table__cell" { @match &seat.filled {
                             Some((person, how)) => { (person) " (" (filled_by_name(*how)) ")" },
                             None => "empty",
@@ -462,7 +464,7 @@ fn meeting_body(
                 li {
                     strong { (d.id) } ": " (d.subject) " — "
                     @if let Some(o) = outcome {
-                        span class="app-outcome" { (outcome_label(o.outcome, o.lead.map(|l| partners[l].id.as_str()))) " (" (o.clause) ")" }
+                        span class="app-outcome" { (outcome_label(o.outcome, o.lead.map(body).as_deref())) " (" (o.clause) ")" }
                     }
                     " Votes: " (d.votes.iter().map(|(seat, v)| format!("{seat} {}", v.name())).collect::<Vec<_>>().join(", "))
                 }
