@@ -680,7 +680,8 @@ impl From<report::Level> for Level {
 pub enum ForecastBasis {
     /// Entered by the budget holder.
     Entered,
-    /// None entered: actual to date / months elapsed * 12.
+    /// None entered: the run-rate on the budget profile, actual to date * annual budget /
+    /// budget to date (tables say `run-rate on the budget profile`).
     RunRate,
     /// Budget not allocated to any cost centre: assumed spent exactly.
     Unallocated,

@@ -349,6 +349,24 @@ fn the_demo_holds_two_agreements_for_a_year_each_with_credible_months() {
             within(pence(&now["forecast_outturn"]), pence(&now["annual_budget"]), 5, "forecast");
         }
     }
+    // Buckinghamshire's Better Care Fund is seasonal (winter peaks, the Disabled Facilities
+    // Grant paid mostly in March): in M1, with nothing entered and the ledger on profile, the
+    // run-rate follows the budget profile and forecasts each pool within 3% of its budget,
+    // where a straight line over the months elapsed forecast a 9.6% underspend.
+    let m1 =
+        json(&["report", "--year", "2022-23", "--agreement", "bucks-bcf-2022", "--month", "M1", "--format", "json"]);
+    for pool in m1["pools"].as_array().expect("pools") {
+        let total = &pool["rows"][0];
+        let (forecast, budget) = (pence(&total["forecast_outturn"]), pence(&total["annual_budget"]));
+        assert_eq!(total["forecast_basis"], "run-rate", "{}: nothing entered in M1", pool["id"]);
+        assert!((forecast - budget).abs() * 100 <= budget * 3, "{}: M1 forecast {forecast} for {budget}", pool["id"]);
+    }
+    let out = pooled(
+        &["--database", &database, "report", "--year", "2022-23", "--agreement", "bucks-bcf-2022", "--month", "M1"],
+        "",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("run-rate on the budget profile"), "{text}");
     // Buckinghamshire's instalments: the CCG's to June, the ICB's from July, M1 to M5 paid
     // and M6 half paid.
     let payments = json(&["payments", "--year", "2022-23", "--agreement", "bucks-bcf-2022", "--json"]);

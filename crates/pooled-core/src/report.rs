@@ -60,7 +60,8 @@ pub fn check_forecast(
 pub enum ForecastBasis {
     /// Entered by the budget holder for the report month.
     Entered,
-    /// None entered: actual to date / months elapsed * 12.
+    /// None entered: the actual to date scaled along the cost centre's budget profile
+    /// ([`run_rate`]).
     RunRate,
     /// Budget not allocated to any cost centre: assumed spent exactly.
     Unallocated,
@@ -75,6 +76,15 @@ impl ForecastBasis {
             ForecastBasis::RunRate => "run-rate",
             ForecastBasis::Unallocated => "unallocated",
             ForecastBasis::Mixed => "mixed",
+        }
+    }
+
+    /// The basis in a reader's words, for tables and pages; [`ForecastBasis::name`] is the
+    /// id the JSON keeps.
+    pub fn words(self) -> &'static str {
+        match self {
+            ForecastBasis::RunRate => "run-rate on the budget profile",
+            other => other.name(),
         }
     }
 
@@ -109,7 +119,7 @@ impl Figures {
     /// The forecast's basis as a table shows it, marking a forecast confirmed although
     /// below the actual to date.
     pub fn basis_label(&self) -> String {
-        let basis = self.basis.name();
+        let basis = self.basis.words();
         if self.confirmed_below_actual {
             format!("{basis}, below actual to date (confirmed)")
         } else {
@@ -385,12 +395,12 @@ impl Inputs<'_> {
                             allocated += cc.budget;
                             let actual = actuals.get(&cc.code).copied().unwrap_or([Money::ZERO; 12]);
                             let actual_to_date: Money = actual[..elapsed].iter().sum();
+                            let budget_to_date = cc.profile[..elapsed].iter().sum();
                             let entered = forecasts.get(&(cc.code.clone(), month));
                             let (forecast, basis) = match entered {
                                 Some(f) => (f.outturn, ForecastBasis::Entered),
-                                None => (run_rate(actual_to_date, elapsed), ForecastBasis::RunRate),
+                                None => (run_rate(actual_to_date, budget_to_date, cc.budget), ForecastBasis::RunRate),
                             };
-                            let budget_to_date = cc.profile[..elapsed].iter().sum();
                             let figures = Figures {
                                 confirmed_below_actual: entered.is_some_and(|f| f.confirmed_below_actual),
                                 ..figures(cc.budget, budget_to_date, actual_to_date, forecast, basis)
@@ -440,10 +450,20 @@ fn with_change(mut f: Figures, previous_variance: Option<Money>) -> Figures {
     f
 }
 
-/// Actual to date scaled to a full year, truncated toward zero to the penny.
-pub fn run_rate(actual_to_date: Money, months_elapsed: usize) -> Money {
-    let scaled = i128::from(actual_to_date.pence()) * 12 / months_elapsed.max(1) as i128;
-    Money::from_pence(i64::try_from(scaled).unwrap_or(if scaled < 0 { i64::MIN } else { i64::MAX }))
+/// The forecast outturn where none is entered: the actual to date scaled as the cost
+/// centre's budget profile runs, actual to date * annual budget / budget to date, truncated
+/// toward zero to the penny (on a flat profile, the actual to date over the months elapsed
+/// for twelve months, give or take the pence of a budget twelve does not divide). Where the profile has nothing to date, nothing was due yet, so the
+/// whole budget is still to come: annual budget + actual to date. Beyond the range of money
+/// the result stops at its bound.
+pub fn run_rate(actual_to_date: Money, budget_to_date: Money, annual_budget: Money) -> Money {
+    let (actual, annual) = (i128::from(actual_to_date.pence()), i128::from(annual_budget.pence()));
+    // Two i64 factors always fit in an i128.
+    let forecast = match i128::from(budget_to_date.pence()) {
+        0 => actual + annual,
+        to_date => actual * annual / to_date,
+    };
+    Money::from_pence(i64::try_from(forecast).unwrap_or(if forecast < 0 { i64::MIN } else { i64::MAX }))
 }
 
 fn total(parts: impl Iterator<Item = Figures>) -> Figures {

@@ -170,9 +170,9 @@ fn run_rate_entered_forecasts_and_unallocated_budget() {
 
 #[test]
 fn action_plans_for_any_pool_variance_and_lines_from_the_threshold() {
-    // M1: C1 spends 103.33 (run rate 1239.96, care +39.96), C2 91.66 (1099.92, care -0.08),
-    // B1 50 (600, bcf on budget): care's forecast variance is 39.88 on a budget of 2400
-    // (1.66%), the pool's the same.
+    // M1 on flat profiles: C1 spends 103.33 of 100 to date (run rate 1239.96, care +39.96),
+    // C2 91.66 of 91.66 (1100, on budget), B1 50 of 50 (600, bcf on budget): care's forecast
+    // variance is 39.96 on a budget of 2400 (1.665%), the pool's the same.
     let actuals = [("C1", 1, 10_333), ("C2", 1, 9_166), ("B1", 1, 5_000)];
     let flags = |reporting: &str| {
         let r = report(1, &actuals, &[], reporting);
@@ -188,9 +188,9 @@ fn action_plans_for_any_pool_variance_and_lines_from_the_threshold() {
     let threshold = |t: &str| format!("[reporting]\nline_threshold = {{ {t} }}\n");
     let cases: &[(String, &[&str])] = &[
         ("".into(), &["pool P (action plans)"]),
-        (threshold("amount = \"39.88\""), &["pool P (action plans)", "line care (materiality threshold)"]),
-        (threshold("amount = \"39.89\""), &["pool P (action plans)"]),
-        // 39.88 / 2400 = 1.6617%: reached at 1.66%, not at 1.67%.
+        (threshold("amount = \"39.96\""), &["pool P (action plans)", "line care (materiality threshold)"]),
+        (threshold("amount = \"39.97\""), &["pool P (action plans)"]),
+        // 39.96 / 2400 = 1.665%: reached at 1.66%, not at 1.67%.
         (threshold("percent = \"1.66\""), &["pool P (action plans)", "line care (materiality threshold)"]),
         (threshold("percent = \"1.67\""), &["pool P (action plans)"]),
         // Either is enough.
@@ -233,10 +233,33 @@ fn an_aligned_pool_is_not_a_pooled_fund() {
 }
 
 #[test]
-fn run_rate_truncates_toward_zero() {
-    assert_eq!(run_rate(Money::from_pence(100), 7), Money::from_pence(171));
-    assert_eq!(run_rate(Money::from_pence(-100), 7), Money::from_pence(-171));
-    assert_eq!(run_rate(Money::from_pence(5), 12), Money::from_pence(5));
+fn run_rate_follows_the_budget_profile() {
+    let max = i64::MAX;
+    // actual to date, budget to date, annual budget (pence) -> forecast outturn.
+    let cases: &[(&str, i64, i64, i64, i64)] = &[
+        // A grant paid mostly in March: 5% profiled by M1, spent on profile less 10.00.
+        ("seasonal", 49_000, 50_000, 1_000_000, 980_000),
+        ("seasonal, truncated toward zero", 100, 700, 1_200, 171),
+        // 1200.00 flat, M3: the straight line, 330 * 12 / 3.
+        ("flat", 33_000, 30_000, 120_000, 132_000),
+        // 1100.00 flat is 91.66 a month, the leftover 0.08 in M12: on profile by M1 forecasts
+        // the budget, where the straight line gave 91.66 * 12 = 1099.92.
+        ("flat, uneven split", 9_166, 9_166, 110_000, 110_000),
+        // Nothing profiled yet: the whole budget is still to come, on top of any spending.
+        ("nothing profiled, nothing spent", 0, 0, 500_000, 500_000),
+        ("nothing profiled, spent early", 2_500, 0, 500_000, 502_500),
+        ("nothing profiled, no budget", 100, 0, 0, 100),
+        ("refunds", -500, 10_000, 120_000, -6_000),
+        ("refunds, truncated toward zero", -100, 700, 1_200, -171),
+        ("income line (negative budget)", -10_000, -30_000, -120_000, -40_000),
+        ("beyond money's range, over", max, 1, max, max),
+        ("beyond money's range, under", -max, 1, max, i64::MIN),
+        ("nothing profiled, beyond money's range", max, 0, max, max),
+    ];
+    for (case, actual, to_date, annual, expected) in cases {
+        let [actual, to_date, annual] = [*actual, *to_date, *annual].map(Money::from_pence);
+        assert_eq!(run_rate(actual, to_date, annual), Money::from_pence(*expected), "{case}");
+    }
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `/agreements/{agreement}/{year}/forecasts`: forecast entry. A budget holder sees the cost
 //! centres they hold, a partner's finance officer those of the body they act for, the pool manager all;
 //! each with its budget, actual to date and the forecast outturn now used (entered, or
-//! the run-rate where none is), and one form to enter a forecast outturn for any of them.
+//! the run-rate on the budget profile where none is), and one form to enter a forecast outturn for any of them.
 //! Saving goes through [`actions::set_forecast`], which checks the role again.
 
 use std::sync::Arc;
@@ -244,7 +244,8 @@ fn render(
         p class="govuk-body" {
             "Budget holders deliver within their cost centres' budgets and forecast each month; the pool "
             "manager reports any forecast over- or underspend to the board with an action plan. Where no forecast "
-            "is entered, the report uses the run-rate: actual to date over the months elapsed, for twelve months. "
+            "is entered, the report uses the run-rate on the budget profile: actual to date scaled as the cost "
+            "centre's monthly budget profile runs (the whole budget where nothing is profiled yet). "
             "A forecast below the actual to date is taken only when you confirm it is meant, and the report marks it."
         }
         (month_chooser(&scope::href(at, "/forecasts"), year, month))

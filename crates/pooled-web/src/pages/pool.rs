@@ -380,7 +380,8 @@ fn render(
         (months.charts("pool", &pool.name, report.month))
         (layout::variance_hint())
         p class="govuk-hint" {
-            "Forecast basis: entered by the budget holder for the month, or run-rate (actual to date scaled to twelve months); "
+            "Forecast basis: entered by the budget holder for the month, or run-rate on the budget profile (actual to date "
+            "scaled as the cost centre's monthly budget profile runs); "
             "an entered forecast below the actual to date is marked as confirmed. "
             "Every forecast over- or underspend needs an action plan"
             (layout::cited(a.board().and_then(|b| b.clause(BoardRule::ActionPlans))))
@@ -466,7 +467,7 @@ pub async fn cost_centre(
         let body = html! {
             span class="govuk-caption-l" { (pool_name) " · " (line_name) " · " (report.bodies[cc.partner].id) }
             h1 class="govuk-heading-l" { (code) " " (cc.name) }
-            p class="govuk-body" { "At " (month_label(year, month)) ", forecast basis: " (figures.basis.name()) "." }
+            p class="govuk-body" { "At " (month_label(year, month)) ", forecast basis: " (figures.basis.words()) "." }
             (layout::key_figures(&[
                 ("Annual budget", figures.annual_budget, false),
                 ("Actual to date", figures.actual_to_date, false),
