@@ -18,7 +18,7 @@ use pooled_core::percent::Percent;
 use pooled_core::report::{self, MonthlyReport};
 use pooled_core::risk_share::RiskShare as Shares;
 use pooled_core::savings::{DeliveryBasis as Basis, SavingDelivery, SavingFigure, cite};
-use pooled_core::settlement::{Invoice as Owed, InvoicePartKind, PartRule, PoolSettlement};
+use pooled_core::settlement::{InvoicePartKind, PartRule, PoolSettlement};
 use pooled_core::variation;
 use pooled_store::{
     AgreementYear, AuditEntry as Logged, AuditHead, Forecast as Entered, ImportRecord, LoadOutcome, SavingRecord,
@@ -353,9 +353,25 @@ pub fn settlement(pools: &[PoolSettlement]) -> Settlement {
 /// `pooled settle --year --json`, `GET /api/agreements/{agreement}/{year}/settlement`.
 #[derive(Serialize, ToSchema)]
 pub struct YearEnd {
+    /// `null` when the settlement is final: all twelve months of the ledger imported and
+    /// closed.
+    pub provisional: Option<Provisional>,
     pub pools: Vec<SettledPool>,
     pub invoices: Vec<Invoice>,
     pub audit_head: Head,
+}
+
+/// How much of the year the ledger holds while a settlement on it is provisional.
+#[derive(Serialize, ToSchema)]
+pub struct Provisional {
+    /// The months of the year with a ledger imported, of 12.
+    pub months_imported: usize,
+    /// The months closed, of 12.
+    pub months_closed: usize,
+    /// The first month imported; `null` while no ledger is imported.
+    pub first: Option<Month>,
+    /// The last month imported; `null` while no ledger is imported.
+    pub last: Option<Month>,
 }
 
 /// What one partner pays another at the year end in a pool: the settlement between
@@ -399,9 +415,15 @@ pub enum PartKind {
 }
 
 /// The year-end settlement from the ledger: [`settlement`], plus the invoices.
-pub fn year_end(a: &Agreement, pools: &[PoolSettlement], invoices: &[Owed], head: &AuditHead) -> YearEnd {
-    let body = |partner| a.body_at_year_end(partner).id;
-    let invoices = (invoices.iter())
+pub fn year_end(end: &crate::YearEnd, head: &AuditHead) -> YearEnd {
+    let body = |partner| end.agreement.body_at_year_end(partner).id;
+    let provisional = end.provisional.as_ref().map(|p| Provisional {
+        months_imported: p.months_imported,
+        months_closed: p.months_closed,
+        first: p.first.map(Text),
+        last: p.last.map(Text),
+    });
+    let invoices = (end.invoices.iter())
         .map(|i| Invoice {
             pool: i.pool.clone(),
             payer: i.payer_body.id.clone(),
@@ -420,7 +442,7 @@ pub fn year_end(a: &Agreement, pools: &[PoolSettlement], invoices: &[Owed], head
                 .collect(),
         })
         .collect();
-    YearEnd { pools: settlement(pools).pools, invoices, audit_head: head.clone().into() }
+    YearEnd { provisional, pools: settlement(&end.settlements).pools, invoices, audit_head: head.clone().into() }
 }
 
 // ---- payments ----

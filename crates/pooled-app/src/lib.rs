@@ -697,6 +697,34 @@ pub struct YearEnd {
     pub outturn: Outturn,
     pub settlements: Vec<PoolSettlement>,
     pub invoices: Vec<Invoice>,
+    /// How far the ledger falls short of the whole year; `None` when the settlement is final.
+    pub provisional: Option<Provisional>,
+}
+
+/// How much of the year the ledger holds while it falls short of all twelve months
+/// imported and closed: a settlement on it is provisional, not final.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Provisional {
+    pub months_imported: usize,
+    pub months_closed: usize,
+    /// The first and last months imported; `None` while no ledger is imported.
+    pub first: Option<FiscalMonth>,
+    pub last: Option<FiscalMonth>,
+}
+
+/// Whether a settlement of the agreement's year on its ledger is provisional: `None` once
+/// all twelve months are imported and closed.
+pub fn provisional(store: &dyn Store, key: &AgreementYear) -> Result<Option<Provisional>> {
+    // Imports come in month order, a month once per partner.
+    let mut imported: Vec<FiscalMonth> = store.imports(key)?.iter().map(|i| i.period.month).collect();
+    imported.dedup();
+    let months_closed = store.closed_periods(key)?.len();
+    Ok((imported.len() < 12 || months_closed < 12).then(|| Provisional {
+        months_imported: imported.len(),
+        months_closed,
+        first: imported.first().copied(),
+        last: imported.last().copied(),
+    }))
 }
 
 /// Settles the agreement's year on the ledger; refused, naming each, while an unagreed
@@ -724,7 +752,8 @@ pub fn year_end(store: &dyn Store, key: &AgreementYear, waived: &[String]) -> Re
     set_delivered(&mut outturn, &agreement, &savings).map_err(AppError::Incomplete)?;
     let settlements = settle(&agreement, &outturn);
     let invoices = invoices(&agreement, &settlements, &payments(store, &agreement)?);
-    Ok(YearEnd { agreement, outturn, settlements, invoices })
+    let provisional = provisional(store, key)?;
+    Ok(YearEnd { agreement, outturn, settlements, invoices, provisional })
 }
 
 #[cfg(test)]

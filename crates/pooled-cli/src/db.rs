@@ -464,9 +464,14 @@ pub fn settle(db: &Db, year: FinancialYear, which: &Which, waived: &[String], js
     let Anchored { value: end, head } = read.map_err(app)?;
     let a = &end.agreement;
     if json {
-        return Ok(crate::json::pretty(&pooled_app::json::year_end(a, &end.settlements, &end.invoices, &head)));
+        return Ok(crate::json::pretty(&pooled_app::json::year_end(&end, &head)));
     }
-    let mut out = format!("Year-end settlement of {key} on the ledger outturn\n\n");
+    let mut out = match &end.provisional {
+        Some(p) => {
+            format!("Provisional settlement of {key} on the ledger outturn\n{}\n\n", crate::text::provisional(p))
+        }
+        None => format!("Year-end settlement of {key} on the ledger outturn\n\n"),
+    };
     out.push_str(&crate::text::settlement(a, &end.settlements));
     out.push_str(&crate::text::invoices(a, &end.invoices));
     out.push_str(&format!("\n{}\n", pooled_app::head_line(&head)));

@@ -1,5 +1,6 @@
 //! The human-readable form of each command's answer.
 
+use pooled_app::Provisional;
 use pooled_core::agreement::{Agreement, Board, BoardRule, Pool};
 use pooled_core::governance::{Meeting, MeetingCheck, filled_by_name};
 use pooled_core::money::Money;
@@ -169,9 +170,12 @@ pub fn payments(a: &Agreement, tracked: &[TrackedInstalment]) -> String {
     }
     let mut out = t.render();
     let totals = pair_totals(tracked);
+    // A pair's totals and balance span the year, so a succeeded partner is named with its
+    // successor, as the web names it.
+    let listed = |ix: usize| a.partners()[ix].listed();
     let mut t = Table::new(&["From", "To", ">Scheduled £", ">Invoiced £", ">Paid £", ">Outstanding £"]);
     for p in &totals {
-        let mut row = vec![partner_id(a, p.from).to_string(), partner_id(a, p.to).to_string()];
+        let mut row = vec![listed(p.from), listed(p.to)];
         row.extend([p.scheduled, p.invoiced, p.paid, p.outstanding].map(Money::to_report_string));
         t.row(row);
     }
@@ -179,11 +183,23 @@ pub fn payments(a: &Agreement, tracked: &[TrackedInstalment]) -> String {
     out.push_str(&t.render());
     for b in balances(&totals) {
         out.push_str(&match b.amount {
-            Money::ZERO => format!("{} and {} are square\n", partner_id(a, b.owing), partner_id(a, b.owed)),
-            owed => format!("{} owes {} {owed} invoiced and unpaid\n", partner_id(a, b.owing), partner_id(a, b.owed)),
+            Money::ZERO => format!("{} and {} are square\n", listed(b.owing), listed(b.owed)),
+            owed => format!("{} owes {} {owed} invoiced and unpaid\n", listed(b.owing), listed(b.owed)),
         });
     }
     out
+}
+
+/// Why a settlement on the ledger is not yet final.
+pub fn provisional(p: &Provisional) -> String {
+    let held = match (p.first, p.last) {
+        (Some(first), Some(last)) => format!(
+            "the ledger holds {first} to {last} ({} of 12 months imported, {} closed)",
+            p.months_imported, p.months_closed
+        ),
+        _ => format!("no ledger is imported, so every line's outturn is nil ({} of 12 months closed)", p.months_closed),
+    };
+    format!("Provisional: {held}. The settlement is final once all twelve months are imported and closed.")
 }
 
 /// The year-end invoices, one a line, each with the parts it nets off.

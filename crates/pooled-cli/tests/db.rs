@@ -871,6 +871,47 @@ fn the_icb_takes_the_ccgs_place_from_1_july_2022() {
     );
     let text = s.ok(&["settle", "--year", "2022-23"]);
     assert!(text.contains("HESC: OCC pays BOB-ICB ") && !text.contains("OCCG"), "{text}");
+
+    // The balances between partners span the year: the CCG is named with the ICB and its
+    // day, as the web names it.
+    let table = s.ok(&["payments", "--year", "2022-23"]);
+    let balances: Vec<&str> = table.lines().filter(|l| l.ends_with(" are square") || l.contains(" owes ")).collect();
+    assert_eq!(balances, ["OCCG (BOB-ICB from 2022-07-01) and OCC are square"], "{table}");
+}
+
+/// A settlement on the ledger says it is provisional, in the table and the JSON, until all
+/// twelve months are imported and closed.
+#[test]
+fn the_settlement_is_provisional_until_all_twelve_months_are_imported_and_closed() {
+    let s = Scratch::new("provisional");
+    s.set_up();
+    s.ok(&["saving", "--year", "2016-17", "--id", "op-2016-review", "--delivered", "1,500,000"]);
+    let provisional = || {
+        serde_json::from_str::<Value>(&s.ok(&["settle", "--year", "2016-17", "--json"])).unwrap()["provisional"].clone()
+    };
+    let heading = || s.ok(&["settle", "--year", "2016-17"]).split("\n\n").next().unwrap().to_string();
+    let json = json!({ "months_imported": 0, "months_closed": 0, "first": null, "last": null });
+    assert_eq!(provisional(), json);
+    assert_eq!(
+        heading(),
+        "Provisional settlement of oxon-s75 2016-17 on the ledger outturn\nProvisional: no ledger is imported, so every line's outturn is nil (0 of 12 months closed). The settlement is final once all twelve months are imported and closed."
+    );
+    for m in 1..=12u64 {
+        let period = if m <= 9 { format!("2016-{:02}", m + 3) } else { format!("2017-{:02}", m - 9) };
+        let file = s.extract("OCC", &period, 10, m);
+        s.ok(&["import", "--partner", "OCC", "--period", &period, &file]);
+        if m == 6 {
+            let json = json!({ "months_imported": 6, "months_closed": 5, "first": "M1", "last": "M6" });
+            assert_eq!(provisional(), json);
+            assert_eq!(
+                heading(),
+                "Provisional settlement of oxon-s75 2016-17 on the ledger outturn\nProvisional: the ledger holds M1 to M6 (6 of 12 months imported, 5 closed). The settlement is final once all twelve months are imported and closed."
+            );
+        }
+        s.ok(&["close-period", &period]);
+    }
+    assert_eq!(provisional(), Value::Null);
+    assert_eq!(heading(), "Year-end settlement of oxon-s75 2016-17 on the ledger outturn");
 }
 
 /// Another area's agreement for the same year: the example with another id and name.

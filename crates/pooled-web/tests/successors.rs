@@ -220,7 +220,7 @@ fn the_settlement_and_its_invoices_name_the_icb(site: Api) {
 
     let got = get_json(&site, "/api/agreements/oxon-s75-2022/2022-23/settlement", &token);
     let head = store.audit_head().expect("head");
-    assert_eq!(got, as_json(pooled_app::json::year_end(&end.agreement, &end.settlements, &end.invoices, &head)));
+    assert_eq!(got, as_json(pooled_app::json::year_end(&end, &head)));
     let named: Vec<&str> = got["invoices"]
         .as_array()
         .expect("invoices")

@@ -172,7 +172,7 @@ pub async fn settlement(
         })
         .await?;
     let Anchored { value: end, head } = end;
-    Ok(Json(json::year_end(&end.agreement, &end.settlements, &end.invoices, &head)))
+    Ok(Json(json::year_end(&end, &head)))
 }
 
 /// The payment schedule, with what is invoiced, paid and outstanding on each instalment.

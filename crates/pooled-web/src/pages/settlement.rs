@@ -14,7 +14,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use pooled_app::{AppError, SavingEntry, SavingState, YearEnd};
+use pooled_app::{AppError, Provisional, SavingEntry, SavingState, YearEnd};
 use pooled_core::agreement::{Agreement, RuleKind};
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::money::Money;
@@ -43,8 +43,9 @@ struct Read {
     /// amount), each line naming what is missing.
     end: Result<YearEnd, Vec<String>>,
     waived: Vec<String>,
-    imported: Vec<FiscalMonth>,
-    closed: usize,
+    /// How far the ledger falls short of the whole year, shown while the settlement
+    /// cannot be made too.
+    provisional: Option<Provisional>,
     savings: Vec<SavingRecord>,
     head: AuditHead,
 }
@@ -65,13 +66,11 @@ async fn read(web: &Arc<Web>, scope: &AgreementYear, asked: Vec<String>) -> Resu
                     Err(AppError::Incomplete(lines)) => Err(lines),
                     Err(e) => return Err(WebError::from(e)),
                 };
-                let mut imported: Vec<FiscalMonth> = store.imports(&scope)?.iter().map(|i| i.period.month).collect();
-                imported.dedup();
-                let closed = store.closed_periods(&scope)?.len();
-                Ok::<_, WebError>((agreement, end, waived, imported, closed, store.saving_records(&scope)?))
+                let provisional = pooled_app::provisional(store, &scope)?;
+                Ok::<_, WebError>((agreement, end, waived, provisional, store.saving_records(&scope)?))
             })?;
-            let (agreement, end, waived, imported, closed, savings) = anchored.value;
-            Ok(Read { agreement, end, waived, imported, closed, savings, head: anchored.head })
+            let (agreement, end, waived, provisional, savings) = anchored.value;
+            Ok(Read { agreement, end, waived, provisional, savings, head: anchored.head })
         })
         .await
 }
@@ -204,7 +203,6 @@ fn render(
     let rules: Vec<_> = a.pools().iter().flat_map(|p| p.rules.iter().map(move |r| (p, r))).collect();
     let states = pooled_app::saving_states(a, &read.savings);
     let records_savings = access::check(&who.user, Write::RecordSaving).is_ok();
-    let (imported, closed) = (&read.imported, read.closed);
     let body = html! {
         @if let Some(r) = rejected {
             (error_summary(&[("amount".to_string(), r.message.clone())]))
@@ -245,18 +243,18 @@ fn render(
             "the pool's instalments invoiced and not yet paid between them either way (see the "
             a class="govuk-link" href=(scope::href(at, "/payments")) { "payments page" } ")."
         }
-        @match (imported.first(), imported.last()) {
-            (Some(first), Some(last)) if imported.len() < 12 || closed < 12 => {
+        @match &read.provisional {
+            Some(Provisional { first: Some(first), last: Some(last), months_imported, months_closed }) => {
                 div class="govuk-warning-text" {
                     span class="govuk-warning-text__icon" aria-hidden="true" { "!" }
                     strong class="govuk-warning-text__text" {
                         span class="govuk-visually-hidden" { "Warning" }
                         "Provisional: the ledger holds " (month_label(year, *first)) " to " (month_label(year, *last))
-                        " (" (imported.len()) " of 12 months, " (closed) " closed). The settlement is final once all twelve are imported and closed."
+                        " (" (months_imported) " of 12 months, " (months_closed) " closed). The settlement is final once all twelve are imported and closed."
                     }
                 }
             }
-            (None, _) => {
+            Some(_) => {
                 div class="govuk-warning-text" {
                     span class="govuk-warning-text__icon" aria-hidden="true" { "!" }
                     strong class="govuk-warning-text__text" {
@@ -265,7 +263,7 @@ fn render(
                     }
                 }
             }
-            _ => {}
+            None => {}
         }
         @if !rules.is_empty() {
             form method="get" action=(scope::href(at, "/settlement")) {
