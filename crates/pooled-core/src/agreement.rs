@@ -544,7 +544,12 @@ impl Agreement {
     /// What to cite beside a result of a board rule outside a meeting (an action plan
     /// in the monthly report): the board's clause, or the rule in words.
     pub fn cite(&self, rule: BoardRule) -> &str {
-        self.board.as_ref().map_or(rule.words(), |b| b.cite(rule))
+        self.clause(rule).unwrap_or(rule.words())
+    }
+
+    /// The board's clause behind `rule`, if the agreement file gives one.
+    pub fn clause(&self, rule: BoardRule) -> Option<&str> {
+        self.board.as_ref().and_then(|b| b.clause(rule))
     }
 
     /// The sum of every line's budget in every pool.

@@ -180,8 +180,8 @@ pub struct PoolReport {
 pub struct MonthlyReport {
     pub year: FinancialYear,
     pub month: FiscalMonth,
-    /// What a pool's flag cites: the board's clause for action plans, or the rule in words.
-    pub pool_clause: String,
+    /// The board's clause for action plans, where the agreement file gives one.
+    pub pool_clause: Option<String>,
     /// The agreement's threshold for flagging a line; without one, only pools are flagged.
     pub line_threshold: Option<LineThreshold>,
     /// Each partner's heading, in the agreement's order: the body holding its place on the
@@ -259,14 +259,18 @@ impl MonthlyReport {
     pub fn cite(&self, flag: ActionPlan) -> &str {
         match (flag, &self.line_threshold) {
             (ActionPlan::Line, Some(t)) => t.cite(),
-            _ => &self.pool_clause,
+            _ => self.pool_clause.as_deref().unwrap_or(BoardRule::ActionPlans.words()),
         }
     }
 
     /// When the report flags a forecast variance, in words with the clauses: for the
-    /// heading of a report.
+    /// heading of a report. The pools' rule cites its clause only where the agreement gives
+    /// one: the rule in words would only repeat what the heading says.
     pub fn flagging(&self) -> String {
-        let pools = format!("any forecast over- or underspend of a pooled fund ({})", self.pool_clause);
+        let mut pools = "any forecast over- or underspend of a pooled fund".to_string();
+        if let Some(clause) = &self.pool_clause {
+            pools.push_str(&format!(" ({clause})"));
+        }
         match &self.line_threshold {
             None => pools,
             Some(t) => format!("{pools}; a line's from {} ({})", t.words(), t.cite()),
@@ -354,7 +358,7 @@ pub fn monthly_report(
     MonthlyReport {
         year: agreement.financial_year(),
         month,
-        pool_clause: agreement.cite(BoardRule::ActionPlans).to_string(),
+        pool_clause: agreement.clause(BoardRule::ActionPlans).map(str::to_string),
         line_threshold,
         bodies: (0..agreement.partners().len()).map(|p| agreement.body_on(p, last_day)).collect(),
         pools,

@@ -207,12 +207,40 @@ fn action_plans_for_any_pool_variance_and_lines_from_the_threshold() {
     let r = report(1, &actuals, &[], &threshold("amount = \"250000\", percent = \"2\""));
     assert_eq!(
         r.flagging(),
-        "any forecast over- or underspend of a pooled fund (action plans); a line's from £250,000.00 or 2% of its budget (materiality threshold)"
+        "any forecast over- or underspend of a pooled fund; a line's from £250,000.00 or 2% of its budget (materiality threshold)"
     );
-    assert_eq!(
-        report(1, &actuals, &[], "").flagging(),
-        "any forecast over- or underspend of a pooled fund (action plans)"
-    );
+    assert_eq!(report(1, &actuals, &[], "").flagging(), "any forecast over- or underspend of a pooled fund");
+}
+
+/// The heading cites the board's clause for action plans where the agreement gives one,
+/// and otherwise does not repeat "action plans" after saying what is flagged.
+#[test]
+fn the_heading_cites_the_action_plans_clause_only_where_there_is_one() {
+    let cases = [
+        (
+            include_str!("../../../../examples/oxfordshire-2016-17.toml"),
+            "any forecast over- or underspend of a pooled fund (Sch 4 3.5)",
+        ),
+        (
+            include_str!("../../../../examples/oxfordshire-2022-23.toml"),
+            "any forecast over- or underspend of a pooled fund",
+        ),
+    ];
+    for (text, expected) in cases {
+        let (agreement, _) = Agreement::parse(text).unwrap_or_else(|e| panic!("{e:?}"));
+        let m1 = FiscalMonth::new(1).unwrap();
+        let r = monthly_report(
+            &agreement,
+            &Plan::default(),
+            &Actuals::new(),
+            &Forecasts::new(),
+            &SavingRecords::default(),
+            m1,
+            m1,
+        );
+        assert_eq!(r.flagging(), expected, "{}", agreement.id());
+        assert_eq!(r.cite(ActionPlan::Pool), r.pool_clause.as_deref().unwrap_or("action plans"));
+    }
 }
 
 #[test]
