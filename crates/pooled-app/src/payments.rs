@@ -25,6 +25,16 @@ pub fn scheduled_instalment(
     to: Option<&str>,
     month: FiscalMonth,
 ) -> Result<Instalment> {
+    // A pool the agreement does not have: say so, and which it has, rather than that no
+    // partner pays into it.
+    if agreement.pool(pool).is_none() && !schedule.iter().any(|i| i.pool == pool) {
+        let pools: Vec<&str> = agreement.pools().iter().map(|p| p.id.as_str()).collect();
+        return Err(AppError::Input(vec![format!(
+            "the agreement {} has no pool {pool} (its pools: {})",
+            agreement.id(),
+            pools.join(", ")
+        )]));
+    }
     let names = |partner: PartnerIx, body: &str, name: &str| agreement.partners()[partner].id == name || body == name;
     let of_month: Vec<&Instalment> =
         schedule.iter().filter(|i| i.pool == pool && i.month == month && names(i.from, &i.payer.id, from)).collect();

@@ -719,7 +719,7 @@ fn payments_are_invoiced_paid_in_parts_and_outstanding() {
     // Refused, each in the words the web and the API use, with nothing recorded.
     let over = Money::from_pence(ld_m1 - 50_000 + 1);
     let over_text = over.to_plain_string();
-    let refusals: [(&str, &str, Vec<&str>, String); 5] = [
+    let refusals: [(&str, &str, Vec<&str>, String); 6] = [
         (
             "LD",
             "M1",
@@ -745,6 +745,12 @@ fn payments_are_invoiced_paid_in_parts_and_outstanding() {
             "the instalment cannot be paid on 2016-04-01, before it was raised on 2016-04-20".into(),
         ),
         ("MH", "M1", vec!["--paid", "2016-04-01"], "no instalment from OCCG in pool MH in M1 of 2016-17".into()),
+        (
+            "HESC",
+            "M1",
+            vec!["--raised", "2016-04-01"],
+            "the agreement oxon-s75 has no pool HESC (its pools: OP, LD, MH, PD)".into(),
+        ),
     ];
     for (pool, month, args, says) in refusals {
         assert_eq!(s.fails(&refs(&record_payment(pool, month, &args))), format!("{says}\n"));

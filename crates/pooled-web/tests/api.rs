@@ -493,7 +493,10 @@ fn a_payment_is_recorded_and_listed(site: Api) {
             json!({ "pool": "OP", "from": "OCCG", "month": "M2", "paid_on": "2016-03-21", "amount": "1.234" }),
             "amount: invalid amount",
         ),
-        (json!({ "pool": "NOPE", "from": "OCCG", "month": "M2" }), "no instalment from OCCG in pool NOPE"),
+        (
+            json!({ "pool": "NOPE", "from": "OCCG", "month": "M2" }),
+            "the agreement oxon-s75 has no pool NOPE (its pools: OP, LD, MH, PD)",
+        ),
         (
             json!({ "pool": "OP", "from": "OCCG", "to": "OCCG", "month": "M2", "raised_on": "2016-03-20" }),
             "no instalment from OCCG to OCCG in pool OP",
