@@ -4,7 +4,7 @@ use pooled_app::Provisional;
 use pooled_core::agreement::{Agreement, Board, BoardRule, Pool};
 use pooled_core::governance::{Meeting, MeetingCheck, filled_by_name};
 use pooled_core::money::Money;
-use pooled_core::payments::{Instalment, TrackedInstalment, balances, pair_totals};
+use pooled_core::payments::{Instalment, TrackedInstalment, balances, pair_totals, why_no_instalments};
 use pooled_core::risk_share::RiskShare;
 use pooled_core::settlement::{Invoice, InvoicePartKind, PoolSettlement};
 use pooled_core::termination::Notice;
@@ -169,6 +169,9 @@ pub fn payments(a: &Agreement, tracked: &[TrackedInstalment]) -> String {
         t.row(row);
     }
     let mut out = t.render();
+    if let Some(why) = why_no_instalments(a).filter(|_| tracked.is_empty()) {
+        out.push_str(&format!("{why}\n"));
+    }
     let totals = pair_totals(tracked);
     // A pair's totals and balance span the year, so a succeeded partner is named with its
     // successor, as the web names it.

@@ -658,6 +658,26 @@ fn refs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
 }
 
+/// The 2022-23 example gives budgets without partners' contributions: its payments say
+/// why there are no instalments rather than showing empty tables alone.
+#[test]
+fn an_agreement_of_budgets_says_why_it_has_no_instalments() {
+    let s = Scratch::new("no-instalments");
+    s.ok(&["load", "examples/oxfordshire-2022-23.toml"]);
+    let table = s.ok(&["payments", "--year", "2022-23", "--agreement", "oxon-s75-2022"]);
+    let (agreement, _) = pooled_core::agreement::Agreement::parse(
+        &std::fs::read_to_string(root().join("examples/oxfordshire-2022-23.toml")).unwrap(),
+    )
+    .unwrap();
+    let why = pooled_core::payments::why_no_instalments(&agreement).expect("no instalments");
+    assert!(why.contains("every line of this agreement gives a budget without partners' contributions"), "{why}");
+    assert!(table.contains(&format!("{why}\n")), "{table}");
+    // An agreement with instalments says nothing of the kind.
+    s.ok(&["load", AGREEMENT]);
+    let table = s.ok(&["payments", "--year", "2016-17"]);
+    assert!(!table.contains("No instalments"), "{table}");
+}
+
 #[test]
 fn payments_are_invoiced_paid_in_parts_and_outstanding() {
     let s = Scratch::new("payments");

@@ -80,6 +80,32 @@ pub fn schedule(agreement: &Agreement) -> Vec<Instalment> {
     out
 }
 
+/// Why the agreement's lines schedule no instalment at all, in words for the payments
+/// table and page: no line has a contribution from a partner other than the one holding
+/// it, because each gives a budget without partners' contributions or is held by its
+/// only contributor. `None` when some line has one to pay.
+pub fn why_no_instalments(agreement: &Agreement) -> Option<&'static str> {
+    let lines = || agreement.pools().iter().flat_map(|p| &p.lines);
+    let paid_between = |line: &crate::agreement::Line| match &line.funding {
+        Funding::Contributions(by_partner) => {
+            by_partner.iter().enumerate().any(|(from, c)| from != line.held_by && *c != Money::ZERO)
+        }
+        Funding::Budget(_) => false,
+    };
+    if lines().any(paid_between) {
+        return None;
+    }
+    let budgets_only = lines().all(|l| matches!(l.funding, Funding::Budget(_)));
+    let held_by_contributors = lines().all(|l| matches!(l.funding, Funding::Contributions(_)));
+    Some(if budgets_only {
+        "No instalments: every line of this agreement gives a budget without partners' contributions, so nothing is paid between the partners."
+    } else if held_by_contributors {
+        "No instalments: every line of this agreement is held by the partner contributing to it, so nothing is paid between the partners."
+    } else {
+        "No instalments: each line of this agreement either gives a budget without partners' contributions or is held by the partner contributing to it, so nothing is paid between the partners."
+    })
+}
+
 /// Why a partner's remaining instalments cannot be re-profiled to a new contribution.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReprofileError {

@@ -24,6 +24,21 @@ on_both_backends!(
     the_audit_log_is_checked_against_a_head_published_earlier,
 );
 
+/// The 2022-23 example gives budgets without partners' contributions: its payments page
+/// says why it has no instalments (the 2016-17 page, with instalments, does not).
+#[test]
+fn a_payments_page_without_instalments_says_why() {
+    let text = include_str!("../../../examples/oxfordshire-2022-23.toml");
+    let site = Site::sqlite("no-instalments", text);
+    let why = pooled_core::payments::why_no_instalments(&Agreement::parse(text).expect("valid").0).expect("none");
+    let page = site.get_as("viewer", "/agreements/oxon-s75-2022/2022-23/payments");
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains(&format!("<div class=\"govuk-inset-text\">{why}</div>")), "{html}");
+    let with = Site::sqlite("with-instalments", AGREEMENT);
+    assert!(!with.get_as("viewer", "/agreements/oxon-s75/2016-17/payments").text().contains("No instalments"));
+}
+
 fn agreement(site: &Site) -> Agreement {
     pooled_app::agreement(site.store().as_ref(), &oxon()).expect("agreement")
 }

@@ -73,6 +73,49 @@ fn the_2022_agreement_as_written_has_no_instalments() {
     assert_eq!(rendered(&agreement), Vec::<String>::new(), "budgets without contributions are not paid in");
 }
 
+/// Why an agreement has no instalments follows from its lines: budgets without partners'
+/// contributions, lines held by their contributors, or both; none when some line is paid for.
+#[test]
+fn why_an_agreement_has_no_instalments() {
+    let held_by_the_council = |text: &str, lines: usize| {
+        text.lines()
+            .scan(0, |held, l| {
+                // The amount without the comment after it.
+                let budget = l.strip_prefix("budget = ").filter(|_| *held < lines).and_then(|b| b.split('#').next());
+                *held += usize::from(budget.is_some());
+                Some(budget.map_or(l.to_string(), |b| format!("contributions = {{ OCC = {} }}", b.trim())))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let budgets = Some(
+        "No instalments: every line of this agreement gives a budget without partners' contributions, so nothing is paid between the partners.",
+    );
+    let held = Some(
+        "No instalments: every line of this agreement is held by the partner contributing to it, so nothing is paid between the partners.",
+    );
+    let both = Some(
+        "No instalments: each line of this agreement either gives a budget without partners' contributions or is held by the partner contributing to it, so nothing is paid between the partners.",
+    );
+    let oxon_2016 = include_str!("../../../../examples/oxfordshire-2016-17.toml");
+    let cases: [(&str, String, Option<&str>); 5] = [
+        ("budgets only", OXON_2022.to_string(), budgets),
+        ("one line held by its contributor", held_by_the_council(OXON_2022, 1), both),
+        ("every line held by its contributor", held_by_the_council(OXON_2022, 5), held),
+        (
+            "a line paid for by another partner",
+            OXON_2022.replacen("budget = \"69,659,000\"", "contributions = { OCCG = \"69,659,000\" }", 1),
+            None,
+        ),
+        ("contributions paid to the host", oxon_2016.to_string(), None),
+    ];
+    for (what, text, expected) in cases {
+        let (agreement, _) = Agreement::parse(&text).unwrap_or_else(|e| panic!("{what}: {e:?}"));
+        assert_eq!(why_no_instalments(&agreement), expected, "{what}");
+        assert_eq!(schedule(&agreement).is_empty(), expected.is_some(), "{what}");
+    }
+}
+
 /// Three partners: a council hosting a pooled pool, an ICB that keeps its continuing
 /// healthcare money, a district council that passes its grant on; and an aligned pool.
 const HELD: &str = r#"format = 1

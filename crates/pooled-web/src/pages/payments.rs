@@ -21,7 +21,9 @@ use pooled_app::PaymentRecord;
 use pooled_core::agreement::{Agreement, PartnerIx};
 use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::money::Money;
-use pooled_core::payments::{PairTotals, PaymentState, TrackedInstalment, balances, overdue, pair_totals};
+use pooled_core::payments::{
+    PairTotals, PaymentState, TrackedInstalment, balances, overdue, pair_totals, why_no_instalments,
+};
 use pooled_files::{Cell, ColumnKind};
 use pooled_store::AgreementYear;
 use serde::Deserialize;
@@ -428,6 +430,9 @@ fn render(
         p class="govuk-hint" {
             "Statuses are as at " (payments.today) ", today in England by the server's clock: an instalment is overdue once "
             "its due date has passed and it is not paid in full, whether or not it was raised."
+        }
+        @if let Some(why) = why_no_instalments(a).filter(|_| payments.tracked.is_empty()) {
+            div class="govuk-inset-text" { (why) }
         }
         (balances.render(here))
         (totals.render(here))
