@@ -221,7 +221,7 @@ fn run(db: &db::Db, command: Command) -> Outcome {
         Command::Payments { agreement: Some(agreement), json, .. } => {
             let a = load_agreement(&agreement)?;
             let schedule = payments::schedule(&a);
-            Ok(if json { json::pretty(&pooled_app::json::schedule(&schedule)) } else { text::schedule(&schedule) })
+            Ok(if json { json::pretty(&pooled_app::json::schedule(&schedule)) } else { text::schedule(&a, &schedule) })
         }
         Command::Payments { .. } => unreachable!("clap requires the file or --year"),
         Command::Meeting { agreement, meeting, json } => {

@@ -148,13 +148,18 @@ fn instalment_cells(i: &Instalment) -> Vec<String> {
 
 const INSTALMENT_HEADERS: [&str; 6] = ["Pool", "From", "To", "Month", "Due", ">Amount £"];
 
-/// The schedule of an agreement file.
-pub fn schedule(schedule: &[Instalment]) -> String {
+/// The schedule of an agreement file, and why it is empty when it is.
+pub fn schedule(a: &Agreement, schedule: &[Instalment]) -> String {
     let mut t = Table::new(&INSTALMENT_HEADERS);
     for i in schedule {
         t.row(instalment_cells(i));
     }
-    t.render()
+    t.render() + &no_instalments(a, schedule.is_empty())
+}
+
+/// Why the agreement has no instalments, as a line, when `none` are scheduled.
+fn no_instalments(a: &Agreement, none: bool) -> String {
+    why_no_instalments(a).filter(|_| none).map_or(String::new(), |why| format!("{why}\n"))
 }
 
 /// The schedule with what is recorded against each instalment, then the totals between
@@ -169,9 +174,7 @@ pub fn payments(a: &Agreement, tracked: &[TrackedInstalment]) -> String {
         t.row(row);
     }
     let mut out = t.render();
-    if let Some(why) = why_no_instalments(a).filter(|_| tracked.is_empty()) {
-        out.push_str(&format!("{why}\n"));
-    }
+    out.push_str(&no_instalments(a, tracked.is_empty()));
     let totals = pair_totals(tracked);
     // A pair's totals and balance span the year, so a succeeded partner is named with its
     // successor, as the web names it.

@@ -672,6 +672,8 @@ fn an_agreement_of_budgets_says_why_it_has_no_instalments() {
     let why = pooled_core::payments::why_no_instalments(&agreement).expect("no instalments");
     assert!(why.contains("every line of this agreement gives a budget without partners' contributions"), "{why}");
     assert!(table.contains(&format!("{why}\n")), "{table}");
+    let file = s.ok(&["payments", "examples/oxfordshire-2022-23.toml"]);
+    assert!(file.ends_with(&format!("{why}\n")), "the file's schedule says so too: {file}");
     // An agreement with instalments says nothing of the kind.
     s.ok(&["load", AGREEMENT]);
     let table = s.ok(&["payments", "--year", "2016-17"]);
