@@ -152,7 +152,7 @@ impl Web {
 
     /// An agreement's current version for a year, parsed at most once per version.
     pub(crate) fn agreement(&self, store: &dyn Store, scope: &AgreementYear) -> Result<Arc<Agreement>, WebError> {
-        let stored = store.agreement(scope)?.ok_or_else(|| no_agreement(scope))?;
+        let stored = store.agreement(scope)?.ok_or_else(|| no_agreement(store, scope))?;
         let key = (scope.clone(), stored.version);
         if let Some(a) = self.agreements.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(Arc::clone(a));
@@ -182,7 +182,7 @@ impl Web {
         let read = pooled_app::anchored(store, |store| {
             let stamp = store.last_change()?;
             let agreement = self.agreement(store, scope)?;
-            let version = store.agreement(scope)?.ok_or_else(|| no_agreement(scope))?;
+            let version = store.agreement(scope)?.ok_or_else(|| no_agreement(store, scope))?;
             let budgets_from = pooled_app::budgets_from(&agreement, &version);
             let plan = pooled_app::plan(store, &agreement)?;
             Ok::<_, WebError>((stamp, agreement, budgets_from, plan, pooled_app::ledger_figures(store, scope)?))
@@ -264,8 +264,24 @@ pub fn visible_agreements(store: &dyn Store, user: &User) -> Result<Vec<Agreemen
     Ok(listed)
 }
 
-pub fn no_agreement(scope: &AgreementYear) -> WebError {
-    WebError::NotFound(format!("No agreement {} is loaded for {}.", scope.agreement, scope.year))
+/// No agreement `scope.agreement` is loaded for `scope.year`: where it is loaded for other
+/// years, says which, with a link to each.
+pub fn no_agreement(store: &dyn Store, scope: &AgreementYear) -> WebError {
+    let loaded: Vec<AgreementYear> = match store.agreements() {
+        Ok(all) => all.into_iter().map(|s| s.agreement).filter(|a| a.agreement == scope.agreement).collect(),
+        Err(e) => return e.into(),
+    };
+    if loaded.is_empty() {
+        return WebError::NotFound(format!("No agreement {} is loaded for {}.", scope.agreement, scope.year));
+    }
+    let years: Vec<String> = loaded.iter().map(|a| a.year.to_string()).collect();
+    WebError::NotLoadedForYear {
+        what: format!("{} is loaded for {}, not {}.", scope.agreement, years.join(", "), scope.year),
+        loaded: loaded
+            .iter()
+            .map(|a| (crate::scope::agreement_href(a), format!("{} {}", a.agreement, a.year)))
+            .collect(),
+    }
 }
 
 pub struct YearData {

@@ -23,6 +23,9 @@ use crate::layout;
 pub enum WebError {
     /// No such year, pool, cost centre or page.
     NotFound(String),
+    /// No such agreement for the year asked, though it is loaded for others: says which,
+    /// each an address (`href`, label) to go to.
+    NotLoadedForYear { what: String, loaded: Vec<(String, String)> },
     /// A request the service cannot read: an unknown month or export format in the
     /// address, a body that is not the JSON an endpoint takes.
     BadRequest(String),
@@ -93,6 +96,7 @@ impl WebError {
     fn parts(self) -> (StatusCode, &'static str, Vec<String>) {
         match self {
             WebError::NotFound(what) => (StatusCode::NOT_FOUND, "Page not found", vec![what]),
+            WebError::NotLoadedForYear { what, .. } => (StatusCode::NOT_FOUND, "Page not found", vec![what]),
             WebError::BadRequest(what) => (StatusCode::BAD_REQUEST, "There is a problem with the request", vec![what]),
             WebError::Unauthorized(why) => (StatusCode::UNAUTHORIZED, "You need to sign in", vec![why]),
             WebError::Forbidden(why) => (StatusCode::FORBIDDEN, "You cannot do this", vec![why]),
@@ -156,15 +160,31 @@ impl IntoResponse for WebError {
             Ok(server) => return server.into_response(),
             Err(error) => error,
         };
+        let links = match &error {
+            WebError::NotLoadedForYear { loaded, .. } => loaded.clone(),
+            _ => Vec::new(),
+        };
         let (status, title, lines) = error.parts();
-        error_page(status, title, &lines, None)
+        error_page(status, title, &lines, &links, None)
     }
 }
 
-fn error_page(status: StatusCode, title: &str, lines: &[String], reference: Option<&str>) -> Response {
+/// The page of an error: its lines, then `links` (`href`, label) to where to go instead.
+fn error_page(
+    status: StatusCode,
+    title: &str,
+    lines: &[String],
+    links: &[(String, String)],
+    reference: Option<&str>,
+) -> Response {
     let body = html! {
         h1 class="govuk-heading-l" { (title) }
         @for line in lines { p class="govuk-body" { (line) } }
+        @if !links.is_empty() {
+            ul class="govuk-list" {
+                @for (href, label) in links { li { a class="govuk-link" href=(href) { (label) } } }
+            }
+        }
         @if let Some(reference) = reference {
             p class="govuk-body" {
                 "Try again later. If it happens again, tell whoever runs this service, quoting this reference: "
@@ -200,7 +220,7 @@ impl ServerError {
                 ErrorBody { error: self.title.to_string(), details: self.lines, reference: Some(reference.into()) };
             (self.status, Json(body)).into_response()
         } else {
-            error_page(self.status, self.title, &self.lines, Some(reference))
+            error_page(self.status, self.title, &self.lines, &[], Some(reference))
         }
     }
 }

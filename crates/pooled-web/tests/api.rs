@@ -179,7 +179,21 @@ fn the_report_is_the_engines(site: Api) {
     let page = call(&site, Method::GET, "/api/agreements/oxon-s75/2016-17/report?month=M13", Some(&token), None);
     assert_error(&page, StatusCode::BAD_REQUEST, "M13");
     let page = call(&site, Method::GET, "/api/agreements/oxon-s75/2030-31/report", Some(&token), None);
-    assert_error(&page, StatusCode::NOT_FOUND, "2030-31");
+    assert_error(&page, StatusCode::NOT_FOUND, "oxon-s75 is loaded for 2016-17, not 2030-31.");
+    // The page says the same, with a link to the year it is loaded for; an agreement
+    // loaded for no year is not found in the plain words.
+    for uri in ["/agreements/oxon-s75/2030-31", "/agreements/oxon-s75/2030-31/payments"] {
+        let page = site.get(uri);
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{uri}");
+        let html = page.text();
+        assert!(html.contains("oxon-s75 is loaded for 2016-17, not 2030-31."), "{uri}: {html}");
+        assert!(
+            html.contains("<a class=\"govuk-link\" href=\"/agreements/oxon-s75/2016-17\">oxon-s75 2016-17</a>"),
+            "{html}"
+        );
+    }
+    let page = call(&site, Method::GET, "/api/agreements/berks-bcf/2016-17/report", Some(&token), None);
+    assert_error(&page, StatusCode::NOT_FOUND, "No agreement berks-bcf is loaded for 2016-17.");
 }
 
 fn reads_have_the_command_lines_shapes(site: Api) {

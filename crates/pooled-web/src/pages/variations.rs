@@ -38,7 +38,8 @@ pub async fn page(
     let format = Format::parse(get(&query, "format"))?;
     let records = history(&web, &at).await?;
     if records.is_empty() {
-        return Err(no_agreement(&at));
+        let key = at.clone();
+        return Err(web.stores.run(move |store| Ok(no_agreement(store, &key))).await?);
     }
     blocking(move || {
         if format != Format::Html {
