@@ -815,9 +815,13 @@ pub struct ConsolidatedPool {
 /// What a body puts in and carries.
 #[derive(Serialize, ToSchema)]
 pub struct PartnerFigures {
-    /// Its contributions for the year (nil where the agreement gives a budget without
-    /// splitting it between the partners).
-    pub contributions: Amount,
+    /// Its contributions for the year to the lines that split their budgets between the
+    /// partners; null ("not split") where no line does: the agreement gives the budgets
+    /// without partners' contributions, so its part of them is not known.
+    #[schema(required = true)]
+    pub contributions: Option<Amount>,
+    /// Whether some budget not split between the partners is left out of `contributions`.
+    pub contributions_exclude_unsplit: bool,
     /// The pools' forecast variance, every partner's: forecast outturn less budget.
     pub forecast_variance: Amount,
     /// The body's part of it by the agreement's settlement rules.
@@ -827,7 +831,8 @@ pub struct PartnerFigures {
 impl From<report::PartnerFigures> for PartnerFigures {
     fn from(f: report::PartnerFigures) -> PartnerFigures {
         PartnerFigures {
-            contributions: f.contributions.into(),
+            contributions: f.contributions.map(Amount::from),
+            contributions_exclude_unsplit: f.excludes_unsplit,
             forecast_variance: f.forecast_variance.into(),
             risk_impact: f.risk_impact.into(),
         }

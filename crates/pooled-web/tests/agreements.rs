@@ -212,7 +212,12 @@ fn a_partners_view_adds_up_its_agreements(site: Api) {
         let f = &a.figures;
         assert_eq!(
             cells[1..],
-            ["OCCG".to_string(), pounds(f.contributions), pounds(f.forecast_variance), pounds(f.risk_impact)]
+            [
+                "OCCG".to_string(),
+                pounds(f.contributions.expect("split")),
+                pounds(f.forecast_variance),
+                pounds(f.risk_impact)
+            ]
         );
         for p in &a.pools {
             let cells = row_cells(&html, &format!("href=\"/agreements/{}/2016-17/pools/{}?month=M2\"", a.id, p.id));
@@ -222,7 +227,7 @@ fn a_partners_view_adds_up_its_agreements(site: Api) {
     let total = row_cells(&html, "All agreements");
     assert_eq!(
         total[2..],
-        [view.total.contributions, view.total.forecast_variance, view.total.risk_impact].map(pounds)
+        [view.total.contributions.expect("split"), view.total.forecast_variance, view.total.risk_impact].map(pounds)
     );
     let csv = csv_rows(&site.get("/partners/OCCG/2016-17?format=csv").body);
     assert_eq!(csv[0], ["Agreement or pool", "As partner", "Contributions", "Forecast variance", "Risk-share impact"]);
@@ -253,6 +258,40 @@ fn a_partners_view_adds_up_its_agreements(site: Api) {
     let bad_month = call(&site, Method::GET, "/api/partners/OCCG/2016-17?month=M13", Some(&token), None);
     assert_error(&bad_month, StatusCode::BAD_REQUEST, "M13");
 }
+
+/// The Oxfordshire 2022-23 example gives budgets without splitting them between the
+/// partners: the CCG's contributions there are "not split" on the page, in the CSV and
+/// as null in the API, not nil, and the totals say they exclude them.
+fn contributions_not_split_are_said_to_be_so(site: Api) {
+    let html = site.get("/partners/OCCG/2022-23?month=M2").text();
+    let total = row_cells(&html, "All agreements");
+    assert_eq!(total[2], "not split", "{html}");
+    assert!(html.contains("they show as &quot;not split&quot;"), "{html}");
+    let csv = csv_rows(&site.get("/partners/OCCG/2022-23?month=M2&format=csv").body);
+    // Every row between the headings and the audit log's head.
+    assert!(csv[1..csv.len() - 1].iter().all(|r| r[2] == "not split"), "{csv:?}");
+    let token = token_for(&site, "manager");
+    let got = get_json(&site, "/api/partners/OCCG/2022-23?month=M2", &token);
+    assert_eq!(
+        (&got["total"]["contributions"], &got["total"]["contributions_exclude_unsplit"]),
+        (&json!(null), &json!(true))
+    );
+    assert_eq!(got["agreements"][0]["pools"][0]["contributions"], json!(null));
+}
+
+#[test]
+fn contributions_not_split_are_said_to_be_so_on_sqlite() {
+    contributions_not_split_are_said_to_be_so(Api::from(Site::sqlite("not-split", OXON_2022)));
+}
+
+#[test]
+fn contributions_not_split_are_said_to_be_so_on_postgres() {
+    if let Some(site) = Site::postgres("not_split", OXON_2022) {
+        contributions_not_split_are_said_to_be_so(Api::from(site));
+    }
+}
+
+const OXON_2022: &str = include_str!("../../../examples/oxfordshire-2022-23.toml");
 
 /// A variation of the second area's agreement, through the API, with an instalment of
 /// Oxfordshire's paid: Oxfordshire's history, instalments and payments page stay as they

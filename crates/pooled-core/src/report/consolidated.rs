@@ -5,7 +5,7 @@
 //! is the one heading that month's report (a successor from its date on, the predecessor
 //! before).
 
-use crate::agreement::{Agreement, Body, PartnerIx};
+use crate::agreement::{Agreement, Body, Funding, Line, PartnerIx};
 use crate::calendar::{FinancialYear, FiscalMonth};
 use crate::money::Money;
 
@@ -14,9 +14,13 @@ use super::MonthlyReport;
 /// What one body puts in and carries: of a pool, an agreement, or all of them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PartnerFigures {
-    /// The partner's contributions for the year (nil where the agreement gives a pool's
-    /// budget without splitting it between the partners).
-    pub contributions: Money,
+    /// The partner's contributions for the year to the lines that split their budget
+    /// between the partners; `None` ("not split") where no line does: the agreement gives
+    /// the budgets without partners' contributions, so the partner's part is not known.
+    pub contributions: Option<Money>,
+    /// Whether some line's budget is not split between the partners, and so is left out
+    /// of `contributions` (of a total: of some pool's).
+    pub excludes_unsplit: bool,
     /// The forecast variance of the pools, every partner's: forecast outturn less budget,
     /// positive an overspend.
     pub forecast_variance: Money,
@@ -27,7 +31,11 @@ pub struct PartnerFigures {
 
 impl PartnerFigures {
     fn add(&mut self, other: PartnerFigures) {
-        self.contributions += other.contributions;
+        self.contributions = match (self.contributions, other.contributions) {
+            (None, None) => None,
+            (mine, theirs) => Some(mine.unwrap_or(Money::ZERO) + theirs.unwrap_or(Money::ZERO)),
+        };
+        self.excludes_unsplit |= other.excludes_unsplit;
         self.forecast_variance += other.forecast_variance;
         self.risk_impact += other.risk_impact;
     }
@@ -103,8 +111,10 @@ fn agreement_part(agreement: &Agreement, report: &MonthlyReport, partner: Partne
         .zip(&report.pools)
         .map(|(pool, reported)| {
             let risk_impact = reported.risk_impact.partners.iter().find(|p| p.partner == partner).map(|p| p.total);
+            let split = |line: &Line| matches!(line.funding, Funding::Contributions(_));
             let part = PartnerFigures {
-                contributions: pool.contributions(partners)[partner],
+                contributions: pool.lines.iter().any(split).then(|| pool.contributions(partners)[partner]),
+                excludes_unsplit: !pool.lines.iter().all(split),
                 forecast_variance: reported.figures.variance,
                 risk_impact: risk_impact.unwrap_or(Money::ZERO),
             };

@@ -59,10 +59,13 @@ pub async fn page(
             p class="govuk-body-l" { "At " (month_label(year, view.month)) "." }
             (month_chooser(&href, year, view.month))
             (layout::key_figures(&[
-                ("Contributions", t.contributions, false),
-                ("Pools' forecast variance", t.forecast_variance, true),
-                ("Its forecast risk-share impact", t.risk_impact, true),
-            ]))
+                t.contributions.map(|c| ("Contributions", c, false)),
+                Some(("Pools' forecast variance", t.forecast_variance, true)),
+                Some(("Its forecast risk-share impact", t.risk_impact, true)),
+            ].into_iter().flatten().collect::<Vec<_>>()))
+            @if t.excludes_unsplit {
+                p class="govuk-inset-text" { (UNSPLIT) }
+            }
             p class="govuk-body" {
                 "Each agreement you act in where " (view.body.id) " holds a partner's place at the end of the month: "
                 "its contributions for the year, each pool's forecast variance (every partner's), and its part of that "
@@ -80,6 +83,15 @@ pub async fn page(
     .await
 }
 
+/// A partner's contributions where the agreement gives the budgets without splitting them
+/// between the partners.
+const NOT_SPLIT: &str = "not split";
+
+/// What the totals leave out when some agreement gives budgets without a split.
+const UNSPLIT: &str = "Where an agreement gives a budget without splitting it between the partners, the partner's \
+contributions to it are not known: they show as \"not split\", and the contributions of the agreement and of all \
+agreements exclude them.";
+
 fn view_table(view: &Consolidated) -> Table {
     let columns = vec![
         column("Agreement or pool", ColumnKind::Text),
@@ -89,11 +101,20 @@ fn view_table(view: &Consolidated) -> Table {
         column("Risk-share impact", ColumnKind::Money),
     ];
     let month = format!("?month={}", view.month);
-    let amounts = |f: &PartnerFigures| [f.contributions, f.forecast_variance, f.risk_impact].map(Cell::Money);
-    let row = |label: String, partner: &str, figures: &PartnerFigures| {
-        let mut cells = vec![text(label), text(partner)];
-        cells.extend(amounts(figures));
-        Row::new(cells)
+    let row = |label: String, partner: &str, f: &PartnerFigures| {
+        // A total that leaves some budgets out says so beside its name, in every format.
+        let label = match (f.contributions, f.excludes_unsplit) {
+            (Some(_), true) => format!("{label} (contributions exclude budgets not split)"),
+            _ => label,
+        };
+        let contributions = f.contributions.map_or_else(|| text(NOT_SPLIT), Cell::Money);
+        Row::new(vec![
+            text(label),
+            text(partner),
+            contributions,
+            Cell::Money(f.forecast_variance),
+            Cell::Money(f.risk_impact),
+        ])
     };
     let mut rows = Vec::new();
     for a in &view.agreements {

@@ -108,7 +108,8 @@ fn pounds(n: i64) -> Money {
 
 fn figures(contributions: i64, forecast_variance: i64, risk_impact: i64) -> PartnerFigures {
     PartnerFigures {
-        contributions: pounds(contributions),
+        contributions: Some(pounds(contributions)),
+        excludes_unsplit: false,
         forecast_variance: pounds(forecast_variance),
         risk_impact: pounds(risk_impact),
     }
@@ -172,6 +173,42 @@ fn the_icb_across_its_places_from_the_month_it_succeeded() {
     assert_eq!(consolidated("OCCG", &reports), None, "the CCG holds no place in July");
     assert_eq!(consolidated("NOBODY", &reports), None);
     assert_eq!(consolidated("ICB", &[]), None);
+}
+
+/// Budgets not split between the partners are "not split", not nil: a pool of them has no
+/// contributions from the partner, and the totals say they leave them out.
+#[test]
+fn budgets_not_split_between_the_partners_are_not_counted_as_nil() {
+    let unsplit_pool = r#"
+[[pool]]
+id = "B"
+name = "Budgets"
+host = "LA"
+kind = "pooled"
+risk_share = { basis = "fixed", shares = { LA = "50", ICB = "50" } }
+
+[[pool.line]]
+id = "bcf"
+name = "Better Care Fund"
+budget = "900"
+"#;
+    let bucks = place("bucks", ("ICB", ""), (50, 50), (500, 700), unsplit_pool);
+    let oxon_2022 = Agreement::parse(include_str!("../../../../../examples/oxfordshire-2022-23.toml")).unwrap().0;
+    let (bu, ox) = (report(&bucks, 4, &[]), report(&oxon_2022, 4, &[]));
+    let not_split = |figures: PartnerFigures| PartnerFigures { contributions: None, excludes_unsplit: true, ..figures };
+    let left_out = |figures: PartnerFigures| PartnerFigures { excludes_unsplit: true, ..figures };
+
+    let view = consolidated("ICB", &[(&bucks, &bu)]).expect("the ICB is in Buckinghamshire");
+    let pools: Vec<_> = view.agreements[0].pools.iter().map(|p| (p.id.as_str(), p.figures)).collect();
+    assert_eq!(pools, [("P", figures(700, -1_200, -600)), ("B", not_split(figures(0, -900, -450)))]);
+    assert_eq!(view.agreements[0].figures, left_out(figures(700, -2_100, -1_050)));
+    assert_eq!(view.total, view.agreements[0].figures);
+
+    // Oxfordshire's 2022-23 agreement splits no budget: the ICB's contributions there are
+    // not split at all, and the total across both leaves them out.
+    let view = consolidated("BOB-ICB", &[(&oxon_2022, &ox)]).expect("the ICB holds the CCG's place in July");
+    assert!(view.agreements[0].pools.iter().all(|p| p.figures.contributions.is_none() && p.figures.excludes_unsplit));
+    assert_eq!((view.total.contributions, view.total.excludes_unsplit), (None, true));
 }
 
 #[test]
