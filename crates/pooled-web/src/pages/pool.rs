@@ -384,7 +384,7 @@ fn render(
             "scaled as the cost centre's monthly budget profile runs); "
             "an entered forecast below the actual to date is marked as confirmed. "
             "Every forecast over- or underspend needs an action plan"
-            (layout::cited(a.board().and_then(|b| b.clause(BoardRule::ActionPlans))))
+            (layout::cited(a.clause(BoardRule::ActionPlans)))
             "."
         }
         (report_table.render(here))
