@@ -259,7 +259,7 @@ for N in "${SIZES[@]}"; do
   # The actuals query alone, on the server (psql's \timing: one round trip each).
   actuals_sql="SELECT a.cost_centre, i.month, SUM(a.amount)::BIGINT, SUM(a.row_count)::BIGINT
     FROM ledger_import i JOIN actual a ON a.import_id = i.id
-    WHERE i.year = 2016 AND i.replaced_by IS NULL
+    WHERE i.agreement_id = 'oxon-s75' AND i.year = 2016 AND i.replaced_by IS NULL
     GROUP BY a.cost_centre, i.month ORDER BY a.cost_centre, i.month"
   rec "${P}_pg_actuals_query_ms" "$(
     for ((i = 0; i < REPORT_RUNS; i++)); do printf '%s;\n' "$actuals_sql"; done |
