@@ -149,5 +149,5 @@ fresh_pg_db() { # NAME: drops and creates a database
   psql_admin -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"
 }
 pg_settings() { # the server's settings that bear on writes, on one line
-  psql_admin -At -F= -c "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ' ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers', 'fsync', 'synchronous_commit', 'wal_level', 'max_wal_size', 'work_mem', 'maintenance_work_mem')"
+  psql_admin -At -F= -c "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ' ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers', 'fsync', 'synchronous_commit', 'wal_level', 'max_wal_size', 'work_mem', 'maintenance_work_mem', 'autovacuum')"
 }
