@@ -43,7 +43,9 @@
 #     description (recorded as pending when the API has no such operation);
 #  5. the plan and time of every statement of one report at full size (auto_explain);
 #  6. FEW paired imports of a second extract (2016-06), alternating: into a fresh
-#     database holding one agreement, and into the full one.
+#     database holding one agreement, and into the full one;
+#  7. the query that lists the agreements (every command and web request runs it), with
+#     AGREEMENTS x 10 years x 5 versions stored.
 #
 # It installs what it lacks (GNU time, the PostgreSQL client and curl from Debian),
 # builds `pooled` in release mode, starts PostgreSQL if it is down, writes every raw figure
@@ -409,6 +411,32 @@ for ((k = 1; k <= FEW; k++)); do
   timed_import "paired_one_$k" $FRESH_DB "$FIRST" $PERIOD2 "$LEDGER2"
   timed_import "paired_all_$k" $ALL_DB "$(area "$k")" $PERIOD2 "$LEDGER2"
 done
+
+# ---------------------------------------------------------------------------------------
+# 7. The list of agreements, which every command and web request reads to find the one it
+#    names, with AGREEMENTS agreements x 10 years x 5 versions: copies of the first
+#    agreement's stored version (written straight into the one-agreement database, which
+#    is dropped after).
+# ---------------------------------------------------------------------------------------
+log "the list of agreements with 10 years of 5 versions each"
+agreements_sql="SELECT a.agreement_id, a.year, a.version, a.loaded_at FROM agreement a
+  WHERE a.version = (SELECT MAX(version) FROM agreement m WHERE m.agreement_id = a.agreement_id AND m.year = a.year)
+  ORDER BY a.agreement_id, a.year"
+agreements_list_ms() { # the query timed on the server, the median in ms
+  for ((i = 0; i < REPORT_RUNS; i++)); do printf '%s;\n' "$agreements_sql"; done |
+    psql -X -q "$PG_URL/$ONE_DB" -c '\timing on' -f - -o /dev/null | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | median
+}
+rec agreements_list_1_ms "$(agreements_list_ms)"
+sql $ONE_DB "INSERT INTO agreement (agreement_id, year, version, toml, loaded_at, loaded_by, changes)
+  SELECT 'versions-' || n, year - y, v, toml, loaded_at, loaded_by, changes
+  FROM agreement, generate_series(1, $AGREEMENTS) n, generate_series(0, 9) y, generate_series(1, 5) v"
+sql $ONE_DB ANALYZE
+rec agreements_list_versions "$(sql $ONE_DB 'SELECT COUNT(*) FROM agreement')"
+rec agreements_list_ms "$(agreements_list_ms)"
+{
+  echo "# EXPLAIN ANALYZE of the list of agreements with ${R[agreements_list_versions]} stored versions"
+  psql -X -q "$PG_URL/$ONE_DB" -c "EXPLAIN (ANALYZE, BUFFERS) $agreements_sql" | sed 's/^/# | /'
+} >>"$RESULTS"
 rec loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 drop_dbs
 [ -n "${KEEP_DB:-}" ] || rec databases_dropped yes
@@ -460,6 +488,7 @@ lps() { div "$ROWS" "$1"; }
   echo "paired imports (s), one agreement: $(g paired_one_s); $AGREEMENTS agreements: $(g paired_all_s)"
   echo "database: $(g ledger_rows) ledger lines, $(g imports) imports, $(g actual_rows) actual rows, $(awk -v b="$(g db_bytes)" 'BEGIN { printf "%.1f GB", b / 1e9 }')"
   echo "every statement of one report on the server: $(g report_statements) statements, $(g report_statements_ms) ms in all"
+  echo "the list of agreements on the server: $(g agreements_list_1_ms) ms with 1 stored, $(g agreements_list_ms) ms with $(g agreements_list_versions)"
   for k in api_one_report api_all_report api_one_consolidated api_all_consolidated; do
     [ -z "${R[${k}_pending]:-}" ] || echo "$k pending: ${R[${k}_pending]}"
   done
