@@ -50,7 +50,8 @@ BENCH_PASSWORD=${BENCH_PASSWORD:-web-bench-password-2026}
 [[ $ROWS =~ ^[1-9][0-9]*$ ]] || { echo "web.sh: ROWS is a row count, not \`$ROWS\`" >&2; exit 2; }
 AGREEMENT=$ROOT/examples/oxfordshire-2016-17.toml
 YEAR=2016-17
-PAGES=("/?year=$YEAR&month=M6" "/pools/$YEAR/OP")
+AT=/agreements/oxon-s75/$YEAR
+PAGES=("$AT?month=M6" "$AT/pools/OP")
 PAGE_NAMES=(overview pool-OP)
 DATE=$(date -u +%Y-%m-%d)
 RESULTS=${RESULTS:-$ROOT/bench/web-results-$DATE.txt}

@@ -4,7 +4,17 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { PASSWORD, errorSummary, launch, login, newPage, open, submit, submitLogin, url } from './helpers.mjs';
+import {
+  PASSWORD,
+  errorSummary,
+  launch,
+  login,
+  newPage,
+  open,
+  submit,
+  submitLogin,
+  url,
+} from './helpers.mjs';
 
 let browser;
 before(async () => {
@@ -36,15 +46,15 @@ test('without a session, the overview sends the browser to the sign-in page', as
     assert.equal(await form.locator('input[name="next"]').inputValue(), '/', 'next is the page asked for');
     // Signing in from there goes back to the page asked for.
     await submitLogin(page, 'viewer', PASSWORD);
-    assert.equal(new URL(page.url()).pathname, '/', 'back on the overview');
-    assert.match(await page.locator('h1').innerText(), /Pooled budgets/);
+    assert.equal(new URL(page.url()).pathname, '/', 'back on the list of agreements');
+    assert.match(await page.locator('h1').innerText(), /Agreements/);
   } finally {
     await page.context().close();
   }
 });
 
 test('a deep link, query and all, survives signing in', async () => {
-  const path = `/what-if/2016-17?month=M3`;
+  const path = `/agreements/oxon-s75/2016-17/what-if?month=M3`;
   const page = await newPage(browser);
   try {
     await open(page, path);
@@ -66,7 +76,7 @@ test('a wrong password shows the error and stays on the sign-in page', async () 
     assert.equal(new URL(page.url()).pathname, '/login');
     assert.notEqual(await errorSummary(page), '', 'a GOV.UK error summary');
     assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0, 'not signed in');
-    assert.equal(await open(page, '/settlement/2016-17'), 200);
+    assert.equal(await open(page, '/agreements/oxon-s75/2016-17/settlement'), 200);
     assert.equal(new URL(page.url()).pathname, '/login', 'still no session');
   } finally {
     await page.context().close();
@@ -78,7 +88,7 @@ test('signing out ends the session', async () => {
   try {
     await login(page, 'viewer');
     await submit(page, 'Sign out', page.locator('header'));
-    await open(page, '/risk-share/2016-17');
+    await open(page, '/agreements/oxon-s75/2016-17/risk-share');
     assert.equal(new URL(page.url()).pathname, '/login', 'the old session no longer opens pages');
   } finally {
     await page.context().close();

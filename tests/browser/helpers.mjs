@@ -27,6 +27,9 @@ function required(name) {
 export const BASE_URL = required('BASE_URL').replace(/\/+$/, '');
 export const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR || join(repo, 'target', 'browser-screenshots');
 export const YEAR = '2016-17';
+/// The demo's Oxfordshire agreement, whose year's pages are under AT.
+export const AGREEMENT_ID = 'oxon-s75';
+export const AT = `/agreements/${AGREEMENT_ID}/${YEAR}`;
 export const MONTH = 'M6';
 export const PASSWORD = 'pooled-demo-2026';
 /// The widths every page is looked at: a laptop and a phone.
@@ -34,27 +37,47 @@ export const WIDTHS = [1280, 400];
 /// How many pixels wider than the screen a page may be (scrollbars, rounding).
 export const OVERFLOW_TOLERANCE = 4;
 
-/// The demo's accounts: username, role (as `pooled user` names it) and partner.
+const OXFORDSHIRE = [AGREEMENT_ID, 'oxon-s75-2022'];
+/// The demo's agreements of 2022-23 in which the ICB takes the CCGs' places.
+const ICB_PLACES = ['oxon-s75-2022', 'bucks-bcf-2022'];
+
+/// The demo's accounts: username, role (as `pooled user` names it), partner, and the
+/// agreements it acts in (none given: every one).
 export const ACCOUNTS = [
   { username: 'admin', role: 'administrator' },
   { username: 'manager', role: 'pool-manager' },
-  { username: 'occ-finance', role: 'partner-finance', partner: 'OCC' },
-  { username: 'occg-finance', role: 'partner-finance', partner: 'OCCG' },
-  { username: 'budget-holder', role: 'budget-holder' },
+  { username: 'occ-finance', role: 'partner-finance', partner: 'OCC', agreements: OXFORDSHIRE },
+  { username: 'occg-finance', role: 'partner-finance', partner: 'OCCG', agreements: OXFORDSHIRE },
+  { username: 'bc-finance', role: 'partner-finance', partner: 'BC', agreements: ['bucks-bcf-2022'] },
+  { username: 'icb-finance', role: 'partner-finance', partner: 'BOB-ICB', agreements: ICB_PLACES },
+  { username: 'budget-holder', role: 'budget-holder', agreements: OXFORDSHIRE },
   { username: 'board', role: 'board-member' },
   { username: 'viewer', role: 'viewer' },
 ];
 
-/// The read pages every signed-in account may open: (screenshot name, path).
+/// The read pages a signed-in account may open: (screenshot name, path, the agreements
+/// whose figures it shows; the account must act in one of them, or in every one).
 export const READ_PAGES = [
-  ['overview', `/?year=${YEAR}&month=${MONTH}`],
-  ['pool', `/pools/${YEAR}/OP`],
-  ['cost-centre', `/pools/${YEAR}/OP/cost-centres/OCC-OP01-001`],
-  ['risk-share', `/risk-share/${YEAR}`],
-  ['settlement', `/settlement/${YEAR}`],
-  ['what-if', `/what-if/${YEAR}`],
-  ['overview-2022-23', '/?year=2022-23'],
+  ['agreements', '/', []],
+  ['overview', `${AT}?month=${MONTH}`, [AGREEMENT_ID]],
+  ['pool', `${AT}/pools/OP`, [AGREEMENT_ID]],
+  ['cost-centre', `${AT}/pools/OP/cost-centres/OCC-OP01-001`, [AGREEMENT_ID]],
+  ['risk-share', `${AT}/risk-share`, [AGREEMENT_ID]],
+  ['settlement', `${AT}/settlement`, [AGREEMENT_ID]],
+  ['what-if', `${AT}/what-if`, [AGREEMENT_ID]],
+  ['variations', `${AT}/variations`, [AGREEMENT_ID]],
+  ['overview-2022-23', '/agreements/oxon-s75-2022/2022-23', ['oxon-s75-2022']],
+  ['overview-bucks-2022-23', '/agreements/bucks-bcf-2022/2022-23', ['bucks-bcf-2022']],
+  ['partner', `/partners/OCCG/${YEAR}`, [AGREEMENT_ID]],
+  ['partner-icb', '/partners/BOB-ICB/2022-23', ICB_PLACES],
 ];
+
+/// The read pages `account` (one of ACCOUNTS) may open.
+export function readPagesOf(account) {
+  const actsIn = (agreements) =>
+    !account.agreements || agreements.length === 0 || agreements.some((a) => account.agreements.includes(a));
+  return READ_PAGES.filter(([, , agreements]) => actsIn(agreements));
+}
 
 export const LAUNCH_ARGS = [
   '--headless',
@@ -220,17 +243,20 @@ export function pooled(...args) {
 /// The engine's monthly report of the demo database, as `pooled report --format json`
 /// gives it.
 export function engineReport(year = YEAR, month = MONTH) {
-  const out = pooled('report', '--database', required('POOLED_DATABASE'), '--year', year, '--month', month, '--format', 'json');
+  const out = pooled('report', '--database', required('POOLED_DATABASE'), '--agreement', AGREEMENT_ID, '--year', year, '--month', month, '--format', 'json');
   return JSON.parse(out);
 }
 
 /// The accounts in the database, as `pooled user list` gives them: username ->
-/// { role, name (the display name), partner, costCentres }.
+/// { role, name (the display name), partner, costCentres, agreements (none: every one) }.
 export function databaseAccounts() {
   const accounts = new Map();
   for (const line of pooled('user', 'list', '--database', required('POOLED_DATABASE')).split('\n')) {
-    const m = /^(\S+) (\S+) "(.*)"(?: partner=(\S+))?(?: cost-centres=(\S+))?/.exec(line);
-    if (m) accounts.set(m[1], { role: m[2], name: m[3], partner: m[4], costCentres: m[5]?.split(',') ?? [] });
+    const m = /^(\S+) (\S+) "(.*)"(?: partner=(\S+))?(?: cost-centres=(\S+))?(?: agreements=(\S+))?$/.exec(line);
+    if (m) {
+      const [, username, role, name, partner, costCentres, agreements] = m;
+      accounts.set(username, { role, name, partner, costCentres: costCentres?.split(',') ?? [], agreements: agreements?.split(',') });
+    }
   }
   return accounts;
 }

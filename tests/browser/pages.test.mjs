@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import {
   ACCOUNTS,
   READ_PAGES,
+  readPagesOf,
   databaseAccounts,
   headerText,
   OVERFLOW_TOLERANCE,
@@ -42,25 +43,27 @@ test('the sign-in page, photographed at each width', async () => {
   }
 });
 
-test('the demo has its seven accounts, each with its role', () => {
+test('the demo has its accounts, each with its role', () => {
   const accounts = databaseAccounts();
-  for (const { username, role, partner } of ACCOUNTS) {
+  for (const { username, role, partner, agreements } of ACCOUNTS) {
     const account = accounts.get(username);
     assert.ok(account, `${username} exists`);
     assert.equal(account.role, role, `${username}'s role`);
     assert.equal(account.partner, partner, `${username}'s partner`);
+    assert.deepEqual(account.agreements, agreements, `${username}'s agreements`);
   }
   assert.ok(accounts.get('budget-holder').costCentres.every((c) => c.startsWith('OCC-')), 'OCC cost centres');
 });
 
-for (const { username } of ACCOUNTS) {
-  test(`${username} signs in, sees their name in the header and opens every read page`, async () => {
+for (const account of ACCOUNTS) {
+  const { username } = account;
+  test(`${username} signs in, sees their name in the header and opens every read page of its agreements`, async () => {
     const name = databaseAccounts().get(username)?.name;
     assert.ok(name, `${username} has a display name`);
     const page = await newPage(browser);
     try {
       await login(page, username);
-      for (const [what, path] of READ_PAGES) {
+      for (const [what, path] of readPagesOf(account)) {
         assert.equal(await open(page, path), 200, `${username}: ${path}`);
         assert.equal(new URL(page.url()).pathname, new URL(path, 'http://x').pathname, `${path}: not redirected`);
         const header = await headerText(page);

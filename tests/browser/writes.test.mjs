@@ -9,6 +9,8 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import {
+  AGREEMENT_ID,
+  AT,
   MONTH,
   YEAR,
   engineReport,
@@ -63,7 +65,7 @@ async function upload(page, partner, period, file) {
   await page.locator('input[name="period"]').fill(period);
   await page.locator('input[type="file"][name="file"]').setInputFiles(file);
   await submit(page, 'Import');
-  assert.match(new URL(page.url()).pathname, /^\/imports\/[^/]+$/, 'the import has a page of its own');
+  assert.match(new URL(page.url()).pathname, new RegExp(`^${AT}/imports/[0-9]+$`), 'the import has a page of its own');
   const deadline = Date.now() + IMPORT_SECONDS * 1000;
   for (;;) {
     const text = await page.locator('main').innerText();
@@ -86,7 +88,7 @@ function actualToDate(month) {
 test('a partner finance officer imports a month of ledger through the upload form', async () => {
   const page = await signedInPage(browser, 'occ-finance');
   try {
-    await openOk(page, '/imports/new');
+    await openOk(page, `${AT}/imports/new`);
     await screenshots(page, 'imports-new');
     await setWidth(page, 1280);
     const file = extract('2016-10', 50, 7);
@@ -106,7 +108,7 @@ test('a partner finance officer imports a month of ledger through the upload for
 test('an extract with bad rows imports nothing and lists each bad row with its column', async () => {
   const page = await signedInPage(browser, 'occ-finance');
   try {
-    await openOk(page, '/imports/new');
+    await openOk(page, `${AT}/imports/new`);
     const { lines } = extract('2016-11', 20, 11);
     // Row 3 (the header is row 1): an amount with a fraction of a penny; row 5: an
     // unknown cost centre.
@@ -133,7 +135,7 @@ const CODE = /\b[A-Z]+-[A-Z]+\d+-\d+\b/;
 test('a budget holder enters a forecast for one of their cost centres', async () => {
   const page = await signedInPage(browser, 'budget-holder');
   try {
-    await openOk(page, `/forecasts/${YEAR}`);
+    await openOk(page, `${AT}/forecasts`);
     await screenshots(page, 'forecasts');
     await setWidth(page, 1280);
     const codes = (await page.locator('main').innerText()).match(new RegExp(CODE, 'g')) ?? [];
@@ -151,6 +153,8 @@ test('a budget holder enters a forecast for one of their cost centres', async ()
 
     const outturn = 123_456_78;
     await form.locator('input[name="outturn"]').fill(plainPounds(outturn));
+    // Six months in, the cost centre may have spent more than this: confirm it is meant.
+    await form.locator('input[name="confirm_below_actual"]').check();
     await submit(page, 'Save forecast', form);
     assert.equal(await errorSummary(page), '', 'the forecast is accepted');
     // Shown as money, or kept in the form's field.
@@ -169,23 +173,25 @@ test('a budget holder enters a forecast for one of their cost centres', async ()
 test('a finance officer records an instalment as raised and paid, and the audit log names them', async () => {
   const page = await signedInPage(browser, 'occg-finance');
   try {
-    await openOk(page, `/payments/${YEAR}?pool=OP`);
+    await openOk(page, `${AT}/payments?pool=OP`);
     await screenshots(page, 'payments');
-    // The first row OCCG may record: OCCG's M1 instalment to the OP pool's host.
-    const row = page.locator('#table-schedule tbody tr', { has: page.locator('button:has-text("Record")') }).first();
+    // The demo recorded M1 to M6: OCCG's M7 instalment to the OP pool's host, due on
+    // 2016-09-01 (a month in advance), is the first with nothing recorded.
+    const recordable = page.locator('#table-schedule tbody tr', { has: page.locator('button:has-text("Record")') });
+    const row = recordable.filter({ hasText: 'M7' }).first();
     const cells = await row.locator('th, td').allInnerTexts();
-    assert.deepEqual(cells.slice(0, 4).map((c) => c.trim()), ['OP', 'OCCG', 'OCC', 'M1']);
-    await row.locator('input[name="raised_on"]').fill('2016-03-01');
-    await row.locator('input[name="paid_on"]').fill('2016-03-25');
+    assert.deepEqual(cells.slice(0, 4).map((c) => c.trim()), ['OP', 'OCCG', 'OCC', 'M7']);
+    await row.locator('input[name="raised_on"]').fill('2016-08-17');
+    await row.locator('input[name="paid_on"]').fill('2016-08-31');
     await submit(page, 'Record', row);
     const banner = await page.locator('.govuk-notification-banner').innerText();
     assert.match(banner, /Recorded/);
-    const after = page.locator('#table-schedule tbody tr').filter({ hasText: 'M1' }).filter({ hasText: 'OCCG' }).first();
+    const after = page.locator('#table-schedule tbody tr').filter({ hasText: 'M7' }).filter({ hasText: 'OCCG' }).first();
     assert.match(await after.innerText(), /Paid/);
     // The engine's record of it.
-    const tracked = JSON.parse(pooled('payments', '--year', YEAR, '--json', '--database', process.env.POOLED_DATABASE));
+    const tracked = JSON.parse(pooled('payments', '--agreement', AGREEMENT_ID, '--year', YEAR, '--json', '--database', process.env.POOLED_DATABASE));
     const text = JSON.stringify(tracked);
-    assert.ok(text.includes('2016-03-25'), 'the paid date is in the store');
+    assert.ok(text.includes('2016-08-31'), 'the paid date is in the store');
   } finally {
     await page.context().close();
   }

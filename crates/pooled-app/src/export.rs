@@ -41,7 +41,7 @@ fn cells(report: &MonthlyReport, r: &FlatRow) -> Vec<Cell> {
         Cell::Money(f.forecast_outturn),
         Cell::Money(f.variance),
         f.change.map_or(Cell::Empty, Cell::Money),
-        text(f.basis.name()),
+        text(&f.basis_label()),
         f.action_plan.map_or(Cell::Empty, |flag| text(report.cite(flag))),
     ]
 }
@@ -98,6 +98,24 @@ pub fn report_workbook(report: &MonthlyReport, head: &AuditHead) -> Workbook {
             row[1] = Cell::Text(format!("{}: forecast risk-share impact", pool.id));
             row[5] = Cell::Text(p.body.id.clone());
             row[10] = Cell::Money(p.total);
+            summary.rows.push(row);
+        }
+        // Each unagreed saving: its shortfall as forecast, and what the forecast rests on.
+        for d in &pool.savings {
+            let mut row = vec![Cell::Empty; COLUMNS.len()];
+            row[0] = Cell::Text("unagreed saving".into());
+            row[1] = Cell::Text(format!(
+                "{}: saving {} of {}, delivery {} ({}): shortfall",
+                pool.id,
+                d.saving,
+                d.amount,
+                d.delivery,
+                d.basis.words()
+            ));
+            row[3] = Cell::Text(d.line.clone());
+            row[5] = Cell::Text(report.bodies[d.partner].id.clone());
+            row[10] = Cell::Money(d.shortfall());
+            row[12] = Cell::Text(d.basis.name().into());
             summary.rows.push(row);
         }
         sheets.push(Sheet {

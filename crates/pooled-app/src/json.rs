@@ -13,12 +13,18 @@ use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::governance;
 use pooled_core::ledger;
 use pooled_core::money::Money;
-use pooled_core::payments::Instalment;
+use pooled_core::payments::{Instalment, TrackedInstalment};
 use pooled_core::percent::Percent;
 use pooled_core::report::{self, MonthlyReport};
 use pooled_core::risk_share::RiskShare as Shares;
-use pooled_core::settlement::{Invoice as Owed, PartRule, PoolSettlement};
-use pooled_store::{AuditEntry as Logged, AuditHead, Forecast as Entered, ImportRecord, PaymentStatus};
+use pooled_core::savings::{DeliveryBasis as Basis, SavingDelivery, SavingFigure, cite};
+use pooled_core::settlement::{InvoicePartKind, PartRule, PoolSettlement};
+use pooled_core::variation;
+use pooled_store::{
+    AgreementYear, AuditEntry as Logged, AuditHead, Forecast as Entered, ImportRecord, LoadOutcome, SavingRecord,
+};
+
+use crate::SavingState;
 use serde::{Serialize, Serializer};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::{KnownFormat, RefOr};
@@ -173,7 +179,7 @@ fn partner_id(a: &Agreement, ix: usize) -> String {
 
 // ---- risk share ----
 
-/// Each pool's risk-share table: `pooled risk-share --json`, `GET /api/{year}/risk-share`.
+/// Each pool's risk-share table: `pooled risk-share --json`, `GET /api/agreements/{agreement}/{year}/risk-share`.
 #[derive(Serialize, ToSchema)]
 pub struct RiskShare {
     pub financial_year: Year,
@@ -344,15 +350,32 @@ pub fn settlement(pools: &[PoolSettlement]) -> Settlement {
 }
 
 /// The year-end settlement from the ledger, with the invoices between partners:
-/// `pooled settle --year --json`, `GET /api/{year}/settlement`.
+/// `pooled settle --year --json`, `GET /api/agreements/{agreement}/{year}/settlement`.
 #[derive(Serialize, ToSchema)]
 pub struct YearEnd {
+    /// `null` when the settlement is final: all twelve months of the ledger imported and
+    /// closed.
+    pub provisional: Option<Provisional>,
     pub pools: Vec<SettledPool>,
     pub invoices: Vec<Invoice>,
     pub audit_head: Head,
 }
 
-/// What one partner pays another to settle a pool.
+/// How much of the year the ledger holds while a settlement on it is provisional.
+#[derive(Serialize, ToSchema)]
+pub struct Provisional {
+    /// The months of the year with a ledger imported, of 12.
+    pub months_imported: usize,
+    /// The months closed, of 12.
+    pub months_closed: usize,
+    /// The first month imported; `null` while no ledger is imported.
+    pub first: Option<Month>,
+    /// The last month imported; `null` while no ledger is imported.
+    pub last: Option<Month>,
+}
+
+/// What one partner pays another at the year end in a pool: the settlement between
+/// them net of the pool's instalments invoiced and unpaid between them, either way.
 #[derive(Serialize, ToSchema)]
 pub struct Invoice {
     /// The pool's id.
@@ -361,21 +384,65 @@ pub struct Invoice {
     pub payer: String,
     /// The id of the body paid at the end of the year.
     pub payee: String,
+    /// The parts netted; never negative ("0.00" when they cancel out).
+    pub amount: Amount,
+    /// What the invoice nets off, each part from its own payer to its payee.
+    pub parts: Vec<InvoicePart>,
+}
+
+/// One amount an invoice nets off.
+#[derive(Serialize, ToSchema)]
+pub struct InvoicePart {
+    pub kind: PartKind,
+    /// The id of the body owing the part at the end of the year.
+    pub payer: String,
+    /// The id of the body owed it.
+    pub payee: String,
     /// Always positive.
     pub amount: Amount,
+    /// The months of the unpaid instalments; empty for the settlement.
+    pub months: Vec<Month>,
+}
+
+/// Why an invoice's part is owed.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PartKind {
+    /// The pool's over- or underspend, shared at the year end.
+    Settlement,
+    /// The pool's instalments invoiced and not yet paid.
+    UnpaidInstalments,
 }
 
 /// The year-end settlement from the ledger: [`settlement`], plus the invoices.
-pub fn year_end(pools: &[PoolSettlement], invoices: &[Owed], head: &AuditHead) -> YearEnd {
-    let invoices = (invoices.iter())
+pub fn year_end(end: &crate::YearEnd, head: &AuditHead) -> YearEnd {
+    let body = |partner| end.agreement.body_at_year_end(partner).id;
+    let provisional = end.provisional.as_ref().map(|p| Provisional {
+        months_imported: p.months_imported,
+        months_closed: p.months_closed,
+        first: p.first.map(Text),
+        last: p.last.map(Text),
+    });
+    let invoices = (end.invoices.iter())
         .map(|i| Invoice {
             pool: i.pool.clone(),
             payer: i.payer_body.id.clone(),
             payee: i.payee_body.id.clone(),
             amount: i.amount.into(),
+            parts: (i.parts.iter())
+                .map(|p| {
+                    let (kind, months) = match &p.kind {
+                        InvoicePartKind::Settlement => (PartKind::Settlement, Vec::new()),
+                        InvoicePartKind::UnpaidInstalments(months) => {
+                            (PartKind::UnpaidInstalments, months.iter().map(|m| Text(*m)).collect())
+                        }
+                    };
+                    InvoicePart { kind, payer: body(p.payer), payee: body(p.payee), amount: p.amount.into(), months }
+                })
+                .collect(),
         })
         .collect();
-    YearEnd { pools: settlement(pools).pools, invoices, audit_head: head.clone().into() }
+    YearEnd { provisional, pools: settlement(&end.settlements).pools, invoices, audit_head: head.clone().into() }
 }
 
 // ---- payments ----
@@ -400,24 +467,36 @@ pub struct Scheduled {
     pub amount: Amount,
 }
 
-/// The payment schedule with when each instalment was raised and paid:
-/// `pooled payments --year --json`, `GET /api/{year}/payments`.
+/// The payment schedule with what is recorded against each instalment:
+/// `pooled payments --year --json`, `GET /api/agreements/{agreement}/{year}/payments`.
 #[derive(Serialize, ToSchema)]
 pub struct Payments {
     pub payments: Vec<Payment>,
 }
 
-/// An instalment and when it was raised and paid.
+/// An instalment, its invoice and the payments on it.
 #[derive(Serialize, ToSchema)]
 pub struct Payment {
     #[serde(flatten)]
     pub instalment: Scheduled,
-    /// When it was raised (invoiced); null until recorded.
+    /// When it was raised (invoiced); null until it is.
     #[schema(required = true)]
     pub raised: Option<Day>,
-    /// When it was paid; null until recorded.
-    #[schema(required = true)]
-    pub paid: Option<Day>,
+    /// The invoice's amount: "0.00" until it is raised.
+    pub invoiced: Amount,
+    /// What has been paid on it: "0.00" when nothing has.
+    pub paid: Amount,
+    /// Invoiced less paid.
+    pub outstanding: Amount,
+    /// Each payment, in the order recorded.
+    pub payments: Vec<Paid>,
+}
+
+/// A payment on an instalment.
+#[derive(Serialize, ToSchema)]
+pub struct Paid {
+    pub on: Day,
+    pub amount: Amount,
 }
 
 fn scheduled(i: &Instalment) -> Scheduled {
@@ -436,19 +515,21 @@ pub fn schedule(schedule: &[Instalment]) -> Schedule {
     Schedule { payments: schedule.iter().map(scheduled).collect() }
 }
 
-/// Each instalment of `schedule` with its `raised` and `paid` dates as `tracked` (from
-/// the database) records them.
-pub fn payments(a: &Agreement, schedule: &[Instalment], tracked: &[PaymentStatus]) -> Payments {
-    Payments { payments: schedule.iter().map(|i| payment(a, i, tracked)).collect() }
+/// Each instalment of the schedule with what is recorded against it.
+pub fn payments(tracked: &[TrackedInstalment]) -> Payments {
+    Payments { payments: tracked.iter().map(payment).collect() }
 }
 
-/// One instalment with its `raised` and `paid` dates.
-pub fn payment(a: &Agreement, i: &Instalment, tracked: &[PaymentStatus]) -> Payment {
-    let status = crate::recorded_payment(a, i, tracked);
+/// One instalment with what is recorded against it.
+pub fn payment(t: &TrackedInstalment) -> Payment {
+    let account = &t.account;
     Payment {
-        instalment: scheduled(i),
-        raised: status.and_then(|s| s.raised_on).map(Text),
-        paid: status.and_then(|s| s.paid_on).map(Text),
+        instalment: scheduled(&t.instalment),
+        raised: account.raised_on().map(Text),
+        invoiced: account.invoiced().into(),
+        paid: account.paid().into(),
+        outstanding: account.outstanding().into(),
+        payments: account.payments.iter().map(|p| Paid { on: p.on.into(), amount: p.amount.into() }).collect(),
     }
 }
 
@@ -456,7 +537,7 @@ pub fn payment(a: &Agreement, i: &Instalment, tracked: &[PaymentStatus]) -> Paym
 
 /// The monthly finance report: every row of each pool with its figures, and each
 /// partner's forecast risk-share impact: `pooled report --format json`,
-/// `GET /api/{year}/report`.
+/// `GET /api/agreements/{agreement}/{year}/report`.
 #[derive(Serialize, ToSchema)]
 pub struct Report {
     pub financial_year: Year,
@@ -483,6 +564,61 @@ pub struct PoolReport {
     pub rows: Vec<ReportRow>,
     /// Each partner's share of the forecast variance if the year ended as forecast.
     pub risk_impact: Vec<PartnerTotal>,
+    /// The pool's savings without an agreed delivery strategy, with what the forecast
+    /// risk impact takes each to deliver, and why.
+    pub savings: Vec<ReportSaving>,
+}
+
+/// An unagreed saving as the monthly report's forecast takes it.
+#[derive(Serialize, ToSchema)]
+pub struct ReportSaving {
+    /// The saving's id.
+    pub id: String,
+    /// The body, at the end of the month, of the partner that moved it into the pool and
+    /// funds any shortfall.
+    pub partner: String,
+    /// The line's id.
+    pub line: String,
+    /// The saving the pool's budget counts on.
+    pub amount: Amount,
+    /// What the forecast takes it to deliver.
+    pub delivery: Amount,
+    pub basis: DeliveryBasis,
+    /// The month the forecast taken was made in; null unless `basis` is `forecast`.
+    #[schema(required = true)]
+    pub forecast_made_in: Option<Month>,
+    /// `amount - delivery`, or nothing when it delivers in full: what the partner funds.
+    pub shortfall: Amount,
+}
+
+/// Where a report's figure for a saving's delivery comes from.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeliveryBasis {
+    /// What it delivered, recorded at the year's end (the M12 report takes it).
+    Delivered,
+    /// The latest forecast of its delivery, made in the month or before.
+    Forecast,
+    /// None recorded: assumed delivered in full, so no shortfall is forecast.
+    AssumedInFull,
+}
+
+fn report_saving(report: &MonthlyReport, d: &SavingDelivery) -> ReportSaving {
+    let (basis, made_in) = match d.basis {
+        Basis::Delivered => (DeliveryBasis::Delivered, None),
+        Basis::Forecast(month) => (DeliveryBasis::Forecast, Some(Text(month))),
+        Basis::AssumedInFull => (DeliveryBasis::AssumedInFull, None),
+    };
+    ReportSaving {
+        id: d.saving.clone(),
+        partner: report.bodies[d.partner].id.clone(),
+        line: d.line.clone(),
+        amount: d.amount.into(),
+        delivery: d.delivery.into(),
+        basis,
+        forecast_made_in: made_in,
+        shortfall: d.shortfall().into(),
+    }
 }
 
 /// A line's forecast variance needs an action plan from this amount or this percentage of
@@ -533,6 +669,9 @@ pub struct ReportRow {
     /// The clause an action plan is needed under (or the rule in words); null when none is.
     #[schema(required = true)]
     pub action_plan: Option<String>,
+    /// A cost centre's forecast entered below its actual to date, and confirmed as meant;
+    /// false on every total.
+    pub confirmed_below_actual: bool,
 }
 
 /// A row's place in the report.
@@ -563,7 +702,8 @@ impl From<report::Level> for Level {
 pub enum ForecastBasis {
     /// Entered by the budget holder.
     Entered,
-    /// None entered: actual to date / months elapsed * 12.
+    /// None entered: the run-rate on the budget profile, actual to date * annual budget /
+    /// budget to date (tables say `run-rate on the budget profile`).
     RunRate,
     /// Budget not allocated to any cost centre: assumed spent exactly.
     Unallocated,
@@ -605,13 +745,15 @@ pub fn report(report: &MonthlyReport, head: &AuditHead) -> Report {
                         forecast_basis: f.basis.into(),
                         needs_action_plan: f.needs_action_plan(),
                         action_plan: f.action_plan.map(|flag| report.cite(flag).to_string()),
+                        confirmed_below_actual: f.confirmed_below_actual,
                     }
                 })
                 .collect();
             let risk_impact = (pool.risk_impact.partners.iter())
                 .map(|p| PartnerTotal { id: p.body.id.clone(), total: p.total.into() })
                 .collect();
-            PoolReport { id: pool.id.clone(), name: pool.name.clone(), rows, risk_impact }
+            let savings = pool.savings.iter().map(|d| report_saving(report, d)).collect();
+            PoolReport { id: pool.id.clone(), name: pool.name.clone(), rows, risk_impact, savings }
         })
         .collect();
     Report {
@@ -624,6 +766,94 @@ pub fn report(report: &MonthlyReport, head: &AuditHead) -> Report {
             .map(|t| LineThreshold { amount: t.amount.map(Text), percent: t.percent.map(Text) }),
         pools,
         warnings: report.warnings.clone(),
+        audit_head: head.clone().into(),
+    }
+}
+
+// ---- a partner's consolidated view ----
+
+/// One body's view across the agreements it holds a partner's place in, at a month (an
+/// ICB's view of its places): `GET /api/partners/{partner}/{year}`.
+#[derive(Serialize, ToSchema)]
+pub struct Consolidated {
+    /// The body's id.
+    pub partner: String,
+    pub name: String,
+    pub financial_year: Year,
+    pub month: Month,
+    /// Each agreement the body holds a place in at the month, with its pools.
+    pub agreements: Vec<ConsolidatedAgreement>,
+    /// Every agreement's figures added up.
+    pub total: PartnerFigures,
+    pub audit_head: Head,
+}
+
+/// One agreement of a body's consolidated view.
+#[derive(Serialize, ToSchema)]
+pub struct ConsolidatedAgreement {
+    /// The agreement's id.
+    pub id: String,
+    pub name: String,
+    /// The id of the partner whose place the body holds, as the agreement names it (the
+    /// CCG's, for the ICB that succeeded it).
+    pub partner: String,
+    #[serde(flatten)]
+    pub figures: PartnerFigures,
+    pub pools: Vec<ConsolidatedPool>,
+}
+
+/// One pool of an agreement in a body's consolidated view.
+#[derive(Serialize, ToSchema)]
+pub struct ConsolidatedPool {
+    /// The pool's id.
+    pub id: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub figures: PartnerFigures,
+}
+
+/// What a body puts in and carries.
+#[derive(Serialize, ToSchema)]
+pub struct PartnerFigures {
+    /// Its contributions for the year (nil where the agreement gives a budget without
+    /// splitting it between the partners).
+    pub contributions: Amount,
+    /// The pools' forecast variance, every partner's: forecast outturn less budget.
+    pub forecast_variance: Amount,
+    /// The body's part of it by the agreement's settlement rules.
+    pub risk_impact: Amount,
+}
+
+impl From<report::PartnerFigures> for PartnerFigures {
+    fn from(f: report::PartnerFigures) -> PartnerFigures {
+        PartnerFigures {
+            contributions: f.contributions.into(),
+            forecast_variance: f.forecast_variance.into(),
+            risk_impact: f.risk_impact.into(),
+        }
+    }
+}
+
+/// A body's consolidated view.
+pub fn consolidated(view: &report::Consolidated, head: &AuditHead) -> Consolidated {
+    let agreements = (view.agreements.iter())
+        .map(|a| ConsolidatedAgreement {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            partner: a.partner_id.clone(),
+            figures: a.figures.into(),
+            pools: (a.pools.iter())
+                .map(|p| ConsolidatedPool { id: p.id.clone(), name: p.name.clone(), figures: p.figures.into() })
+                .collect(),
+        })
+        .collect();
+    Consolidated {
+        partner: view.body.id.clone(),
+        name: view.body.name.clone(),
+        financial_year: view.year.into(),
+        month: view.month.into(),
+        agreements,
+        total: view.total.into(),
         audit_head: head.clone().into(),
     }
 }
@@ -662,6 +892,254 @@ pub fn agreements(listed: &[crate::AgreementListing]) -> Agreements {
     Agreements { agreements }
 }
 
+// ---- variations ----
+
+/// Every version of an agreement's year, oldest first, with the day it takes effect, who
+/// approved it and what it changed: `pooled variations --json`,
+/// `GET /api/agreements/{agreement}/{year}/variations`.
+#[derive(Serialize, ToSchema)]
+pub struct Variations {
+    /// `[agreement] id` of its file.
+    pub agreement: String,
+    pub financial_year: Year,
+    pub versions: Vec<AgreementVersion>,
+}
+
+/// One version of an agreement's year.
+#[derive(Serialize, ToSchema)]
+pub struct AgreementVersion {
+    /// 1 for the first, then one more for each variation.
+    pub version: u32,
+    /// The day it takes effect; null for the first version and for one that restates the
+    /// year from its start.
+    #[schema(required = true)]
+    pub effective: Option<Day>,
+    /// Who approved it, in the approver's words; null when not said.
+    #[schema(required = true)]
+    pub approved_by: Option<String>,
+    /// When it was loaded (UTC, ISO 8601).
+    pub loaded_at: String,
+    pub loaded_by: String,
+    /// What changed from the version before, one change a line, as `pooled load` says it;
+    /// empty for the first version.
+    pub changes: Vec<String>,
+    /// Each pool of this version or the one before, with what changed in it and the risk
+    /// share before and after; empty for the first version.
+    pub pools: Vec<PoolVariation>,
+}
+
+/// Whether a pool or line is new in a version, gone from it, or in both.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Presence {
+    Added,
+    Removed,
+    Kept,
+}
+
+impl From<variation::Presence> for Presence {
+    fn from(p: variation::Presence) -> Presence {
+        match p {
+            variation::Presence::Added => Presence::Added,
+            variation::Presence::Removed => Presence::Removed,
+            variation::Presence::Kept => Presence::Kept,
+        }
+    }
+}
+
+/// An amount before and after a variation.
+#[derive(Serialize, ToSchema)]
+pub struct AmountChange {
+    pub before: Amount,
+    pub after: Amount,
+}
+
+impl From<variation::Change<Money>> for AmountChange {
+    fn from(c: variation::Change<Money>) -> AmountChange {
+        AmountChange { before: c.before.into(), after: c.after.into() }
+    }
+}
+
+/// A partner's amount before and after.
+#[derive(Serialize, ToSchema)]
+pub struct PartnerAmountChange {
+    /// The partner's id.
+    pub partner: String,
+    pub before: Amount,
+    pub after: Amount,
+}
+
+/// A partner's risk share of a pool before and after: null where the pool shares no risk
+/// in that version, or the partner is not in it.
+#[derive(Serialize, ToSchema)]
+pub struct ShareChange {
+    /// The partner's id.
+    pub partner: String,
+    #[schema(required = true)]
+    pub before: Option<Percentage>,
+    #[schema(required = true)]
+    pub after: Option<Percentage>,
+}
+
+/// What a variation changed in a pool.
+#[derive(Serialize, ToSchema)]
+pub struct PoolVariation {
+    /// The pool's id.
+    pub id: String,
+    pub name: String,
+    pub presence: Presence,
+    /// The pool's total budget ("0.00" where it is absent).
+    pub budget: AmountChange,
+    /// Whether anything in the pool changed.
+    pub changed: bool,
+    /// The lines that changed.
+    pub lines: Vec<LineVariation>,
+    /// Each partner's total contribution to the pool, where it changed.
+    pub contributions: Vec<PartnerAmountChange>,
+    /// Each partner's risk share before and after; empty for a pool that shares no risk.
+    pub shares: Vec<ShareChange>,
+    /// Budget moved between the pool's lines, its total unchanged; null when none was.
+    #[schema(required = true)]
+    pub virement: Option<Virement>,
+}
+
+/// What a variation changed in a line.
+#[derive(Serialize, ToSchema)]
+pub struct LineVariation {
+    /// The line's id.
+    pub id: String,
+    pub name: String,
+    pub presence: Presence,
+    /// The line's name before, when it kept its id and changed its name; else null.
+    #[schema(required = true)]
+    pub renamed_from: Option<String>,
+    pub budget: AmountChange,
+    /// Each partner's contribution to the line that changed.
+    pub contributions: Vec<PartnerAmountChange>,
+}
+
+/// Budget moved between the lines of a pool whose total stays the same.
+#[derive(Serialize, ToSchema)]
+pub struct Virement {
+    pub amount: Amount,
+    /// The lines that gave budget.
+    pub from: Vec<LineAmount>,
+    /// The lines that received it.
+    pub to: Vec<LineAmount>,
+}
+
+/// A line and an amount.
+#[derive(Serialize, ToSchema)]
+pub struct LineAmount {
+    /// The line's id.
+    pub line: String,
+    pub amount: Amount,
+}
+
+/// Every version of an agreement's year with what it changed.
+pub fn variations(key: &AgreementYear, records: &[crate::VersionRecord]) -> Variations {
+    let partner_amounts = |changes: &[variation::PartnerAmount]| -> Vec<PartnerAmountChange> {
+        (changes.iter())
+            .map(|c| PartnerAmountChange {
+                partner: c.partner.clone(),
+                before: c.amount.before.into(),
+                after: c.amount.after.into(),
+            })
+            .collect()
+    };
+    let line_amounts = |moves: &[(String, Money)]| -> Vec<LineAmount> {
+        moves.iter().map(|(line, amount)| LineAmount { line: line.clone(), amount: (*amount).into() }).collect()
+    };
+    let pool = |p: &variation::PoolDiff| PoolVariation {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        presence: p.presence.into(),
+        budget: p.budget.into(),
+        changed: p.changed(),
+        lines: (p.lines.iter())
+            .map(|l| LineVariation {
+                id: l.id.clone(),
+                name: l.name.clone(),
+                presence: l.presence.into(),
+                renamed_from: l.renamed_from.clone(),
+                budget: l.budget.into(),
+                contributions: partner_amounts(&l.contributions),
+            })
+            .collect(),
+        contributions: partner_amounts(&p.contributions),
+        shares: (p.shares.iter())
+            .map(|s| ShareChange {
+                partner: s.partner.clone(),
+                before: s.share.before.map(Text),
+                after: s.share.after.map(Text),
+            })
+            .collect(),
+        virement: p.virement.as_ref().map(|v| Virement {
+            amount: v.amount.into(),
+            from: line_amounts(&v.from),
+            to: line_amounts(&v.to),
+        }),
+    };
+    let versions = (records.iter())
+        .map(|r| {
+            let stored = &r.version.stored;
+            AgreementVersion {
+                version: stored.version,
+                effective: stored.approval.effective.map(Text),
+                approved_by: stored.approval.approved_by.clone(),
+                loaded_at: stored.loaded_at.to_string(),
+                loaded_by: stored.loaded_by.clone(),
+                changes: r.diff.as_ref().map_or_else(Vec::new, variation::Diff::words),
+                pools: r.diff.as_ref().map_or_else(Vec::new, |d| d.pools.iter().map(pool).collect()),
+            }
+        })
+        .collect();
+    Variations { agreement: key.agreement.clone(), financial_year: key.year.into(), versions }
+}
+
+/// What loading an agreement file did: `POST /api/agreements/{agreement}/{year}/variations`,
+/// as `pooled load` says it.
+#[derive(Serialize, ToSchema)]
+pub struct LoadedAgreement {
+    /// `[agreement] id` of the file.
+    pub agreement: String,
+    pub financial_year: Year,
+    pub outcome: LoadKind,
+    /// The version the agreement's year is now at.
+    pub version: u32,
+    /// For a variation, what changed, one change a line; else empty.
+    pub changes: Vec<String>,
+    /// The file's warnings, then the stored cost-centre plan's lines that no longer add up
+    /// to the agreement's budgets.
+    pub warnings: Vec<String>,
+}
+
+/// `loaded`: its first version; `unchanged`: the same text as the current version;
+/// `varied`: a new version, the old ones kept.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadKind {
+    Loaded,
+    Unchanged,
+    Varied,
+}
+
+pub fn loaded(loaded: &crate::Loaded) -> LoadedAgreement {
+    let (outcome, version) = match loaded.outcome {
+        LoadOutcome::Loaded { version } => (LoadKind::Loaded, version),
+        LoadOutcome::Unchanged { version } => (LoadKind::Unchanged, version),
+        LoadOutcome::Varied { version } => (LoadKind::Varied, version),
+    };
+    LoadedAgreement {
+        agreement: loaded.key.agreement.clone(),
+        financial_year: loaded.key.year.into(),
+        outcome,
+        version,
+        changes: loaded.changes.lines().map(str::to_string).collect(),
+        warnings: loaded.warnings.clone(),
+    }
+}
+
 // ---- forecasts, imports, the audit log ----
 
 /// A forecast outturn for the whole year, as entered in a month.
@@ -672,13 +1150,15 @@ pub struct Forecast {
     /// The cost centre's code.
     pub cost_centre: String,
     pub outturn: Amount,
+    /// Entered below the cost centre's actual to date, and confirmed as meant.
+    pub confirmed_below_actual: bool,
     /// The username that entered it.
     pub entered_by: String,
     /// When (UTC, ISO 8601).
     pub entered_at: String,
 }
 
-/// A year's forecasts, by month entered, then cost centre: `GET /api/{year}/forecasts`.
+/// A year's forecasts, by month entered, then cost centre: `GET /api/agreements/{agreement}/{year}/forecasts`.
 #[derive(Serialize, ToSchema)]
 pub struct Forecasts {
     pub forecasts: Vec<Forecast>,
@@ -690,6 +1170,7 @@ pub fn forecast(f: &Entered) -> Forecast {
         month: f.month.into(),
         cost_centre: f.cost_centre.clone(),
         outturn: f.outturn.into(),
+        confirmed_below_actual: f.confirmed_below_actual,
         entered_by: f.entered_by.clone(),
         entered_at: f.entered_at.to_string(),
     }
@@ -700,7 +1181,88 @@ pub fn forecasts(forecasts: &[Entered]) -> Forecasts {
     Forecasts { forecasts: forecasts.iter().map(forecast).collect() }
 }
 
-/// A year's ledger imports, replaced ones too: `GET /api/{year}/imports`.
+// ---- unagreed savings ----
+
+/// The agreement's savings without an agreed delivery strategy, with what is recorded of
+/// each: `GET /api/agreements/{agreement}/{year}/savings`.
+#[derive(Serialize, ToSchema)]
+pub struct Savings {
+    pub savings: Vec<Saving>,
+}
+
+/// A saving moved into a pool without an agreed delivery strategy, with its forecasts
+/// and what it delivered: `pooled saving --json`, `POST /api/agreements/{agreement}/{year}/savings`.
+#[derive(Serialize, ToSchema)]
+pub struct Saving {
+    /// The saving's id.
+    pub id: String,
+    /// The pool's id.
+    pub pool: String,
+    /// The line's id.
+    pub line: String,
+    /// The id of the body, at the end of the year, of the partner that moved it into the
+    /// pool and funds any shortfall.
+    pub partner: String,
+    pub amount: Amount,
+    /// The clause of the agreement on its shortfall, or the rule in words.
+    pub clause: String,
+    /// Forecasts of what it delivers in the year, by the month made in.
+    pub forecasts: Vec<SavingForecast>,
+    /// What it delivered; null until recorded, and the year cannot be settled until then.
+    #[schema(required = true)]
+    pub delivered: Option<RecordedAmount>,
+}
+
+/// A forecast of what a saving delivers in the year, made in a month.
+#[derive(Serialize, ToSchema)]
+pub struct SavingForecast {
+    /// The month it was made in.
+    pub month: Month,
+    #[serde(flatten)]
+    pub recorded: RecordedAmount,
+}
+
+/// An amount as recorded, by whom and when.
+#[derive(Serialize, ToSchema)]
+pub struct RecordedAmount {
+    pub amount: Amount,
+    /// The username that recorded it.
+    pub entered_by: String,
+    /// When (UTC, ISO 8601).
+    pub entered_at: String,
+}
+
+fn recorded(r: &SavingRecord) -> RecordedAmount {
+    RecordedAmount { amount: r.amount.into(), entered_by: r.entered_by.clone(), entered_at: r.entered_at.to_string() }
+}
+
+/// A saving with what is recorded of it.
+pub fn saving(a: &Agreement, state: &SavingState) -> Saving {
+    let s = state.saving;
+    let forecasts = (state.forecasts.iter())
+        .filter_map(|r| match r.figure {
+            SavingFigure::Forecast(month) => Some(SavingForecast { month: month.into(), recorded: recorded(r) }),
+            SavingFigure::Delivered => None,
+        })
+        .collect();
+    Saving {
+        id: s.id.clone(),
+        pool: state.pool.id.clone(),
+        line: state.pool.lines[s.line].id.clone(),
+        partner: a.body_at_year_end(s.by).id,
+        amount: s.amount.into(),
+        clause: cite(s),
+        forecasts,
+        delivered: state.delivered.as_ref().map(recorded),
+    }
+}
+
+/// Every saving with what is recorded of it.
+pub fn savings(a: &Agreement, states: &[SavingState]) -> Savings {
+    Savings { savings: states.iter().map(|s| saving(a, s)).collect() }
+}
+
+/// A year's ledger imports, replaced ones too: `GET /api/agreements/{agreement}/{year}/imports`.
 #[derive(Serialize, ToSchema)]
 pub struct Imports {
     pub imports: Vec<Import>,

@@ -13,30 +13,32 @@ mod file_name;
 pub mod json;
 pub mod password;
 mod payments;
+mod savings;
+mod variations;
 
 pub use anchored::{Anchored, HEAD_LABEL, anchored, head_line};
 pub use export::{head_row, report_table, report_workbook};
 pub use file_name::{MAX_FILE_NAME_BYTES, extract_file_name};
-pub use payments::{
-    PaymentRecord, PaymentState, PaymentTotals, TrackedInstalment, payment_totals, record_payment, recorded_payment,
-    scheduled_instalment, tracked_payments,
-};
+pub use payments::{PaymentRecord, payments, record_payment, scheduled_instalment, tracked_payments};
+pub use savings::{SavingEntry, SavingState, record_saving, saving_records, saving_states};
+pub use variations::{Loaded, LoadedVersion, VersionRecord, budgets_from, load_agreement, variations, year_schedule};
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender};
 
-use pooled_core::agreement::{Agreement, PartnerIx, variation};
+use pooled_core::agreement::{Agreement, PartnerIx};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::diagnostic::Diagnostic;
 use pooled_core::ledger::{BadRows, DateFormat, LedgerRow, Mapping, Period, RowError, RowReader};
 use pooled_core::money::{Money, Tally};
 use pooled_core::plan::{CostCentre, Plan};
-use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
+use pooled_core::report::{Actuals, EnteredForecast, Forecasts, MonthlyReport, check_forecast, monthly_report};
+use pooled_core::savings::{SavingRecords, set_delivered};
 use pooled_core::settlement::{Invoice, Outturn, PoolSettlement, invoices, settle};
 use pooled_files::{FileError, ReadOptions, Record, TableReader};
 use pooled_store::{
-    AgreementYear, ImportHeader, ImportItem, ImportOutcome, LoadOutcome, RowBatch, RowTally, Store, StoreError,
+    AgreementVersion, AgreementYear, ImportHeader, ImportItem, ImportOutcome, RowBatch, RowTally, Store, StoreError,
     StoredCostCentre,
 };
 
@@ -49,6 +51,9 @@ pub enum AppError {
     Forbidden(String),
     /// What the caller named (a meeting on a day) is not recorded.
     NotFound(String),
+    /// The records lack what the work needs (what an unagreed saving delivered, for the
+    /// year-end settlement): each line names it.
+    Incomplete(Vec<String>),
     Store(StoreError),
 }
 
@@ -61,7 +66,7 @@ impl From<StoreError> for AppError {
 impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            AppError::Input(lines) => f.write_str(&lines.join("\n")),
+            AppError::Input(lines) | AppError::Incomplete(lines) => f.write_str(&lines.join("\n")),
             AppError::Forbidden(what) | AppError::NotFound(what) => f.write_str(what),
             AppError::Store(e) => write!(f, "{e}"),
         }
@@ -74,33 +79,6 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
 fn input(file: &str, diagnostics: &[Diagnostic], text: &str) -> AppError {
     AppError::Input(diagnostics.iter().map(|d| d.render(file, text)).collect())
-}
-
-/// The result of loading an agreement file.
-pub struct Loaded {
-    pub outcome: LoadOutcome,
-    /// For a variation, what changed, one change a line.
-    pub changes: String,
-    /// The file's warnings, rendered.
-    pub warnings: Vec<String>,
-}
-
-/// Loads an agreement file into the store under its id and financial year: a new id (or
-/// year) is a new agreement; a changed file with the same id and year is recorded as a
-/// variation listing what changed.
-pub fn load_agreement(store: &mut dyn Store, file: &str, text: &str, actor: &str) -> Result<Loaded> {
-    let (agreement, warnings) = Agreement::parse(text).map_err(|e| input(file, &e, text))?;
-    let key = agreement_year(&agreement);
-    let changes = match store.agreement(&key)? {
-        Some(previous) => {
-            let (old, _) = Agreement::parse(&previous.text)
-                .map_err(|e| input(&format!("stored agreement {key}"), &e, &previous.text))?;
-            variation(&old, &agreement).join("\n")
-        }
-        None => String::new(),
-    };
-    let outcome = store.load_agreement(&key, text, &changes, actor)?;
-    Ok(Loaded { outcome, changes, warnings: warnings.iter().map(|w| w.render(file, text)).collect() })
 }
 
 /// What the store keeps an agreement's records under: its id and financial year.
@@ -150,12 +128,17 @@ fn choose(held: Vec<String>, asked: Option<&str>, year: Option<FinancialYear>) -
 
 /// The current version of an agreement's year, validated.
 pub fn agreement(store: &dyn Store, key: &AgreementYear) -> Result<Agreement> {
+    Ok(current(store, key)?.0)
+}
+
+/// The current version of an agreement's year, validated, with what is stored of it.
+pub fn current(store: &dyn Store, key: &AgreementYear) -> Result<(Agreement, AgreementVersion)> {
     let stored = store
         .agreement(key)?
         .ok_or_else(|| AppError::NotFound(format!("no agreement {key} is loaded: run `pooled load` first")))?;
-    Agreement::parse(&stored.text)
-        .map(|(a, _)| a)
-        .map_err(|e| input(&format!("stored agreement {key} v{}", stored.version), &e, &stored.text))
+    let (agreement, _) = Agreement::parse(&stored.text)
+        .map_err(|e| input(&format!("stored agreement {key} v{}", stored.version), &e, &stored.text))?;
+    Ok((agreement, stored))
 }
 
 /// An agreement as listed: its id, name (as its latest year's current version gives
@@ -205,9 +188,11 @@ fn open_table(path: &Path, dates: DateFormat, sha256: bool) -> Result<TableReade
 }
 
 /// Reads a plan file (CSV or XLSX) against an agreement's year and saves it. Returns the
-/// budget mismatch warnings.
+/// budget mismatch warnings. When the current version is a variation taking effect after
+/// the first month and a plan was stored, each cost centre keeps its budgets for the
+/// months before the variation as they were ([`Plan::taking_over`]), and a note says so.
 pub fn load_plan(store: &mut dyn Store, key: &AgreementYear, path: &Path, actor: &str) -> Result<Vec<String>> {
-    let agreement = agreement(store, key)?;
+    let (agreement, version) = current(store, key)?;
     let file = path.display().to_string();
     let mut table = open_table(path, DateFormat::Iso, false)?;
     let names: Vec<String> = table.header().to_vec();
@@ -234,9 +219,34 @@ pub fn load_plan(store: &mut dyn Store, key: &AgreementYear, path: &Path, actor:
             return Err(AppError::Input(lines));
         }
     };
+    let (plan, warnings) = taking_over(store, key, plan, warnings, &agreement, &version)?;
     let stored: Vec<StoredCostCentre> = plan.cost_centres().iter().map(|c| to_stored(&agreement, c)).collect();
     store.save_plan(key, &stored, actor)?;
     Ok(warnings)
+}
+
+/// `plan` taking over from the stored one in the month the current version's budgets are
+/// in force from, if that is after the first and a plan is stored.
+fn taking_over(
+    store: &dyn Store,
+    key: &AgreementYear,
+    plan: Plan,
+    mut warnings: Vec<String>,
+    agreement: &Agreement,
+    version: &AgreementVersion,
+) -> Result<(Plan, Vec<String>)> {
+    let from = budgets_from(agreement, version);
+    let before: HashMap<String, [Money; 12]> = store.plan(key)?.into_iter().map(|c| (c.code, c.profile)).collect();
+    if from.number() == 1 || before.is_empty() {
+        return Ok((plan, warnings));
+    }
+    let last = FiscalMonth::new(from.number() - 1).expect("after M1");
+    let day = version.approval.effective.map_or(String::new(), |d| format!(" on {d}"));
+    warnings.push(format!(
+        "note: version {} of agreement {key} took effect{day}: each cost centre keeps its budgets for M1 to {last} as they were, and the rest of its budget is spread over {from} to M12",
+        version.version
+    ));
+    Ok((plan.taking_over(&|code| before.get(code).copied(), from), warnings))
 }
 
 fn to_stored(agreement: &Agreement, c: &CostCentre) -> StoredCostCentre {
@@ -287,18 +297,22 @@ pub struct ForecastEntry<'a> {
     pub month: FiscalMonth,
     pub cost_centre: &'a str,
     pub outturn: Money,
+    /// The person confirms a forecast below the cost centre's actual to date as meant.
+    pub confirm_below_actual: bool,
 }
 
-/// Enters a forecast: the cost centre must be in the year's plan, and `allowed` (the
-/// caller's rule on who may, given the cost centre with its partner) must let it. The
-/// store refuses a closed month and writes the audit entry with the change.
+/// Enters a forecast: the cost centre must be in the year's plan, `allowed` (the
+/// caller's rule on who may, given the cost centre with its partner) must let it, and a
+/// forecast below the cost centre's actual to date at the month is taken only when
+/// confirmed, and stored as confirmed. The store refuses a closed month and writes the
+/// audit entry with the change.
 pub fn set_forecast(
     store: &mut dyn Store,
     entry: &ForecastEntry,
     actor: &str,
     allowed: impl FnOnce(&StoredCostCentre) -> Result<(), String>,
 ) -> Result<()> {
-    let ForecastEntry { agreement, month, cost_centre, outturn } = *entry;
+    let ForecastEntry { agreement, month, cost_centre, outturn, confirm_below_actual } = *entry;
     let planned = store.plan(agreement)?.into_iter().find(|c| c.code == cost_centre).ok_or_else(|| {
         AppError::Input(vec![format!(
             "cost centre `{cost_centre}` is not in the {} plan of {}",
@@ -306,7 +320,18 @@ pub fn set_forecast(
         )])
     })?;
     allowed(&planned).map_err(AppError::Forbidden)?;
-    Ok(store.set_forecast(agreement, month, cost_centre, outturn, actor)?)
+    // A closed month refuses any forecast, below the actual to date or not (the store
+    // checks again as it writes).
+    let period = Period { year: agreement.year, month };
+    if store.closed_periods(agreement)?.contains(&period) {
+        return Err(StoreError::PeriodClosed(period).into());
+    }
+    let actuals = store.actuals(agreement)?.into_iter();
+    let actual_to_date: Money =
+        actuals.filter(|a| a.cost_centre == cost_centre && a.month <= month).map(|a| a.amount).sum();
+    let below = check_forecast(cost_centre, month, outturn, actual_to_date, confirm_below_actual)
+        .map_err(|e| AppError::Input(vec![e]))?;
+    Ok(store.set_forecast(agreement, month, cost_centre, outturn, below, actor)?)
 }
 
 /// How an import went, for the caller to show; `progress` is called now and then with
@@ -610,19 +635,27 @@ impl RowChecker {
     }
 }
 
-/// A year's ledger figures as the core's report wants them, with how many ledger rows
-/// each cost centre has by month and the latest month with any.
+/// A year's ledger figures as the core's report wants them (with what is recorded of
+/// unagreed savings), with how many ledger rows each cost centre has by month and the
+/// latest month with any.
 pub struct LedgerFigures {
     pub actuals: Actuals,
     pub forecasts: Forecasts,
+    pub savings: SavingRecords,
     pub rows: HashMap<String, [u64; 12]>,
     pub latest: Option<FiscalMonth>,
 }
 
-/// One read of the store's per-cost-centre sums and forecasts for an agreement's year.
+/// One read of the store's per-cost-centre sums, forecasts and savings for an agreement's
+/// year.
 pub fn ledger_figures(store: &dyn Store, key: &AgreementYear) -> Result<LedgerFigures> {
-    let mut figures =
-        LedgerFigures { actuals: Actuals::new(), forecasts: Forecasts::new(), rows: HashMap::new(), latest: None };
+    let mut figures = LedgerFigures {
+        actuals: Actuals::new(),
+        forecasts: Forecasts::new(),
+        savings: saving_records(store, key)?,
+        rows: HashMap::new(),
+        latest: None,
+    };
     // The year's figures are one input: bounded, so every sum the report makes is exact.
     let mut tally = Tally::default();
     let mut count = |amount: Money| {
@@ -641,32 +674,65 @@ pub fn ledger_figures(store: &dyn Store, key: &AgreementYear) -> Result<LedgerFi
     }
     for f in store.forecasts(key)? {
         count(f.outturn)?;
-        figures.forecasts.insert((f.cost_centre, f.month), f.outturn);
+        let entered = EnteredForecast { outturn: f.outturn, confirmed_below_actual: f.confirmed_below_actual };
+        figures.forecasts.insert((f.cost_centre, f.month), entered);
     }
     Ok(figures)
 }
 
 /// The monthly finance report of an agreement for a month of its year.
 pub fn report(store: &dyn Store, key: &AgreementYear, month: FiscalMonth) -> Result<MonthlyReport> {
-    let agreement = agreement(store, key)?;
+    let (agreement, stored) = current(store, key)?;
     let plan = plan(store, &agreement)?;
     let f = ledger_figures(store, key)?;
-    Ok(monthly_report(&agreement, &plan, &f.actuals, &f.forecasts, month))
+    let from = budgets_from(&agreement, &stored);
+    Ok(monthly_report(&agreement, &plan, &f.actuals, &f.forecasts, &f.savings, month, from))
 }
 
 /// The year-end settlement from the ledger: each line's outturn is the sum of its cost
-/// centres' actuals for the year.
+/// centres' actuals for the year, and each unagreed saving delivered what is recorded; its
+/// invoices net off the instalments invoiced and unpaid between the partners.
 pub struct YearEnd {
     pub agreement: Agreement,
     pub outturn: Outturn,
     pub settlements: Vec<PoolSettlement>,
     pub invoices: Vec<Invoice>,
+    /// How far the ledger falls short of the whole year; `None` when the settlement is final.
+    pub provisional: Option<Provisional>,
 }
 
+/// How much of the year the ledger holds while it falls short of all twelve months
+/// imported and closed: a settlement on it is provisional, not final.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Provisional {
+    pub months_imported: usize,
+    pub months_closed: usize,
+    /// The first and last months imported; `None` while no ledger is imported.
+    pub first: Option<FiscalMonth>,
+    pub last: Option<FiscalMonth>,
+}
+
+/// Whether a settlement of the agreement's year on its ledger is provisional: `None` once
+/// all twelve months are imported and closed.
+pub fn provisional(store: &dyn Store, key: &AgreementYear) -> Result<Option<Provisional>> {
+    // Imports come in month order, a month once per partner.
+    let mut imported: Vec<FiscalMonth> = store.imports(key)?.iter().map(|i| i.period.month).collect();
+    imported.dedup();
+    let months_closed = store.closed_periods(key)?.len();
+    Ok((imported.len() < 12 || months_closed < 12).then(|| Provisional {
+        months_imported: imported.len(),
+        months_closed,
+        first: imported.first().copied(),
+        last: imported.last().copied(),
+    }))
+}
+
+/// Settles the agreement's year on the ledger; refused, naming each, while an unagreed
+/// saving has no delivered amount recorded.
 pub fn year_end(store: &dyn Store, key: &AgreementYear, waived: &[String]) -> Result<YearEnd> {
     let agreement = agreement(store, key)?;
     let plan = plan(store, &agreement)?;
-    let actuals = ledger_figures(store, key)?.actuals;
+    let LedgerFigures { actuals, savings, .. } = ledger_figures(store, key)?;
     let mut outturn = Outturn::on_budget(&agreement);
     for (p, pool) in agreement.pools().iter().enumerate() {
         for (l, line) in pool.lines.iter().enumerate() {
@@ -683,9 +749,11 @@ pub fn year_end(store: &dyn Store, key: &AgreementYear, waived: &[String]) -> Re
     for rule in waived {
         outturn.waive(rule);
     }
+    set_delivered(&mut outturn, &agreement, &savings).map_err(AppError::Incomplete)?;
     let settlements = settle(&agreement, &outturn);
-    let invoices = invoices(&agreement, &settlements);
-    Ok(YearEnd { agreement, outturn, settlements, invoices })
+    let invoices = invoices(&agreement, &settlements, &payments(store, &agreement)?);
+    let provisional = provisional(store, key)?;
+    Ok(YearEnd { agreement, outturn, settlements, invoices, provisional })
 }
 
 #[cfg(test)]

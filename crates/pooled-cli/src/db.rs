@@ -5,12 +5,12 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
-use pooled_app::{Anchored, AppError, ForecastEntry, ImportRequest, PaymentRecord};
+use pooled_app::{Anchored, AppError, ForecastEntry, ImportRequest, PaymentRecord, SavingEntry};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
-use pooled_core::payments;
-use pooled_store::{AgreementYear, AuditHead, ImportOutcome, LoadOutcome, Store};
+use pooled_core::savings::SavingFigure;
+use pooled_store::{AgreementYear, Approval, AuditHead, ImportOutcome, LoadOutcome, Store};
 
 use crate::report;
 use crate::{Failure, Outcome};
@@ -52,7 +52,26 @@ impl Which {
 pub enum DbCommand {
     /// Store an agreement file under its id and financial year: a new id is a new agreement,
     /// a changed file with the same id and year a variation.
-    Load { agreement: PathBuf },
+    Load {
+        agreement: PathBuf,
+        /// The day a variation takes effect: needed once instalments are invoiced or paid,
+        /// ledgers imported or forecasts entered; within the agreement's financial year.
+        #[arg(long, value_parser = Date::parse_iso, requires = "approved_by")]
+        effective: Option<Date>,
+        /// Who approved the variation, e.g. the board's decision (`JMG 2016-09-15, item 4`).
+        #[arg(long)]
+        approved_by: Option<String>,
+    },
+    /// Every version of an agreement's year: the day it takes effect, who approved it and
+    /// what it changed (contributions, lines, virements, the risk share before and after).
+    Variations {
+        #[arg(long, value_parser = FinancialYear::parse)]
+        year: FinancialYear,
+        #[command(flatten)]
+        which: Which,
+        #[arg(long)]
+        json: bool,
+    },
     /// Every agreement in the database: id, name, years, partners.
     Agreements {
         #[arg(long)]
@@ -119,6 +138,34 @@ pub enum DbCommand {
         cost_centre: String,
         #[arg(long, value_parser = Money::parse, allow_hyphen_values = true)]
         outturn: Money,
+        /// Enter it although it is below the cost centre's actual to date (refunds or
+        /// credits still to come); the report marks it.
+        #[arg(long)]
+        confirm_below_actual: bool,
+    },
+    /// Record what a saving moved into a pool without an agreed delivery strategy will
+    /// deliver (a forecast made in a month) or delivered (at the year's end).
+    #[command(group = clap::ArgGroup::new("figure").required(true).args(["forecast", "delivered"]))]
+    Saving {
+        #[arg(long, value_parser = FinancialYear::parse)]
+        year: FinancialYear,
+        #[command(flatten)]
+        which: Which,
+        /// The saving's id in the agreement.
+        #[arg(long)]
+        id: String,
+        /// The forecast of its delivery for the year, made in --month.
+        #[arg(long, value_parser = Money::parse, allow_hyphen_values = true, requires = "month")]
+        forecast: Option<Money>,
+        /// The month the forecast is made in.
+        #[arg(long, value_parser = FiscalMonth::parse, requires = "forecast")]
+        month: Option<FiscalMonth>,
+        /// What it delivered in the year.
+        #[arg(long, value_parser = Money::parse, allow_hyphen_values = true)]
+        delivered: Option<Money>,
+        /// Print the saving with everything recorded of it, as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// The monthly finance report: budget, actual, forecast and variance of every line.
     Report {
@@ -134,7 +181,7 @@ pub enum DbCommand {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
-    /// Record that an instalment was invoiced or paid.
+    /// Record an instalment's invoice, a payment on it, or both.
     RecordPayment {
         #[arg(long, value_parser = FinancialYear::parse)]
         year: FinancialYear,
@@ -142,14 +189,23 @@ pub enum DbCommand {
         which: Which,
         #[arg(long)]
         pool: String,
+        /// The paying partner.
         #[arg(long)]
         from: String,
+        /// The partner paid: needed only when the paying partner pays more than one in the pool.
+        #[arg(long)]
+        to: Option<String>,
         #[arg(long, value_parser = FiscalMonth::parse)]
         month: FiscalMonth,
-        #[arg(long, value_parser = Date::parse_iso)]
+        /// The day the instalment was raised (invoiced).
+        #[arg(long, value_parser = Date::parse_iso, required_unless_present = "paid")]
         raised: Option<Date>,
+        /// The day a payment was received.
         #[arg(long, value_parser = Date::parse_iso)]
         paid: Option<Date>,
+        /// The amount invoiced (default: the instalment) or paid (default: the balance outstanding).
+        #[arg(long, value_parser = Money::parse, allow_hyphen_values = true)]
+        amount: Option<Money>,
     },
     /// The audit log: list it, print its head, or verify it.
     Audit {
@@ -189,7 +245,7 @@ pub fn store_error(e: pooled_store::StoreError) -> Failure {
 
 pub fn app(e: AppError) -> Failure {
     match e {
-        AppError::Input(lines) => Failure::Input(lines),
+        AppError::Input(lines) | AppError::Incomplete(lines) => Failure::Input(lines),
         AppError::Forbidden(what) | AppError::NotFound(what) => Failure::Input(vec![what]),
         AppError::Store(e) => store_error(e),
     }
@@ -204,10 +260,11 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
     let store = store.as_mut();
     let actor = db.actor.as_str();
     match command {
-        DbCommand::Load { agreement } => {
+        DbCommand::Load { agreement, effective, approved_by } => {
             let text = crate::read(&agreement)?;
             let file = agreement.display().to_string();
-            let loaded = pooled_app::load_agreement(store, &file, &text, actor).map_err(app)?;
+            let approval = Approval { effective, approved_by };
+            let loaded = pooled_app::load_agreement(store, &file, &text, &approval, actor, |_| Ok(())).map_err(app)?;
             crate::warn_lines(&loaded.warnings);
             Ok(match loaded.outcome {
                 LoadOutcome::Loaded { version } => format!("{file}: loaded as version {version}\n"),
@@ -215,6 +272,15 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
                 LoadOutcome::Varied { version } => {
                     format!("{file}: variation recorded as version {version}:\n{}\n", loaded.changes)
                 }
+            })
+        }
+        DbCommand::Variations { year, which, json } => {
+            let key = which.resolve(store, year)?;
+            let records = pooled_app::variations(store, &key).map_err(app)?;
+            Ok(if json {
+                crate::json::pretty(&pooled_app::json::variations(&key, &records))
+            } else {
+                crate::text::variations(&key, &records)
             })
         }
         DbCommand::Agreements { json } => {
@@ -290,12 +356,37 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
             store.close_period(&key.agreement, period, actor).map_err(store_error)?;
             Ok(format!("period {period} of {} is closed\n", key.agreement))
         }
-        DbCommand::Forecast { year, which, month, cost_centre, outturn } => {
+        DbCommand::Forecast { year, which, month, cost_centre, outturn, confirm_below_actual } => {
             let key = which.resolve(store, year)?;
             // Whoever can open the database may enter any forecast: no access rule here.
-            let entry = ForecastEntry { agreement: &key, month, cost_centre: &cost_centre, outturn };
+            let entry =
+                ForecastEntry { agreement: &key, month, cost_centre: &cost_centre, outturn, confirm_below_actual };
             pooled_app::set_forecast(store, &entry, actor, |_| Ok(())).map_err(app)?;
             Ok(format!("forecast outturn for {cost_centre} in {key} {month}: {outturn}\n"))
+        }
+        DbCommand::Saving { year, which, id, forecast, month, delivered, json } => {
+            let (figure, amount) = match (forecast, month, delivered) {
+                (Some(amount), Some(month), None) => (SavingFigure::Forecast(month), amount),
+                (None, None, Some(amount)) => (SavingFigure::Delivered, amount),
+                _ => unreachable!("clap takes --forecast with --month, or --delivered"),
+            };
+            let key = which.resolve(store, year)?;
+            let agreement = pooled_app::agreement(store, &key).map_err(app)?;
+            let entry = SavingEntry { saving: id.clone(), figure, amount };
+            // Whoever can open the database may record any saving: no access rule here.
+            pooled_app::record_saving(store, &agreement, &entry, actor, || Ok(())).map_err(app)?;
+            if json {
+                let stored = store.saving_records(&key).map_err(store_error)?;
+                let states = pooled_app::saving_states(&agreement, &stored);
+                let state = states.iter().find(|s| s.saving.id == id).expect("a saving just recorded");
+                return Ok(crate::json::pretty(&pooled_app::json::saving(&agreement, state)));
+            }
+            Ok(match figure {
+                SavingFigure::Forecast(month) => {
+                    format!("saving {id} of {key}: forecast delivery {amount}, made in {month}\n")
+                }
+                SavingFigure::Delivered => format!("saving {id} of {key}: delivered {amount}\n"),
+            })
         }
         DbCommand::Report { year, which, month, format, output } => {
             let key = which.resolve(store, year)?;
@@ -303,14 +394,23 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
             let Anchored { value: report, head } = read.map_err(app)?;
             report::write(&report, &head, format, output.as_deref())
         }
-        DbCommand::RecordPayment { year, which, pool, from, month, raised, paid } => {
+        DbCommand::RecordPayment { year, which, pool, from, to, month, raised, paid, amount } => {
             let key = which.resolve(store, year)?;
             let agreement = pooled_app::agreement(store, &key).map_err(app)?;
-            let said = format!("recorded {pool} {from} {month}\n");
-            let record = PaymentRecord { pool, from, month, raised_on: raised, paid_on: paid };
+            let record = PaymentRecord { pool, from, to, month, raised_on: raised, paid_on: paid, amount };
             // Whoever can open the database may record any instalment: no access rule here.
-            pooled_app::record_payment(store, &agreement, record, actor, |_, _| Ok(())).map_err(app)?;
-            Ok(said)
+            let t = pooled_app::record_payment(store, &agreement, record, actor, |_, _| Ok(())).map_err(app)?;
+            let (i, account) = (&t.instalment, &t.account);
+            Ok(format!(
+                "recorded {} {} from {} to {}: invoiced {}, paid {}, outstanding {}\n",
+                i.pool,
+                i.month,
+                i.payer.id,
+                i.payee.id,
+                account.invoiced(),
+                account.paid(),
+                account.outstanding()
+            ))
         }
         DbCommand::Audit { action: AuditCommand::Log } => Ok(store
             .audit_log()
@@ -364,32 +464,30 @@ pub fn settle(db: &Db, year: FinancialYear, which: &Which, waived: &[String], js
     let Anchored { value: end, head } = read.map_err(app)?;
     let a = &end.agreement;
     if json {
-        return Ok(crate::json::pretty(&pooled_app::json::year_end(&end.settlements, &end.invoices, &head)));
+        return Ok(crate::json::pretty(&pooled_app::json::year_end(&end, &head)));
     }
-    let mut out = format!("Year-end settlement of {key} on the ledger outturn\n\n");
+    let mut out = match &end.provisional {
+        Some(p) => {
+            format!("Provisional settlement of {key} on the ledger outturn\n{}\n\n", crate::text::provisional(p))
+        }
+        None => format!("Year-end settlement of {key} on the ledger outturn\n\n"),
+    };
     out.push_str(&crate::text::settlement(a, &end.settlements));
-    out.push_str("Invoices to settle each pool with its host:\n");
-    if end.invoices.is_empty() {
-        out.push_str("  none\n");
-    }
-    for i in &end.invoices {
-        out.push_str(&format!("  {}: {} pays {} {}\n", i.pool, i.payer_body.id, i.payee_body.id, i.amount));
-    }
+    out.push_str(&crate::text::invoices(a, &end.invoices));
     out.push_str(&format!("\n{}\n", pooled_app::head_line(&head)));
     Ok(out)
 }
 
-/// `pooled payments --year`: the schedule with what has been raised and paid.
+/// `pooled payments --year`: the schedule with what is invoiced, paid and outstanding.
 pub fn payments(db: &Db, year: FinancialYear, which: &Which, json: bool) -> Outcome {
     let store = open(db)?;
     let key = which.resolve(store.as_ref(), year)?;
     let a = pooled_app::agreement(store.as_ref(), &key).map_err(app)?;
-    let tracked = store.payments(&key).map_err(store_error)?;
-    let schedule = payments::schedule(&a);
+    let tracked = pooled_app::payments(store.as_ref(), &a).map_err(app)?;
     Ok(if json {
-        crate::json::pretty(&pooled_app::json::payments(&a, &schedule, &tracked))
+        crate::json::pretty(&pooled_app::json::payments(&tracked))
     } else {
-        crate::text::payments(&a, &schedule, Some(&tracked))
+        crate::text::payments(&a, &tracked)
     })
 }
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::ledger::{Mapping, Period};
-use pooled_files::{GenOptions, Span, gen_ledger, gen_plan, write_plan_csv};
+use pooled_files::{GenOptions, Postings, Span, gen_ledger, gen_plan, write_plan_csv};
 
 use crate::{Failure, Outcome, load_agreement};
 
@@ -27,14 +27,26 @@ pub enum GenerateCommand {
         output: Option<PathBuf>,
     },
     /// Write a synthetic ledger extract (CSV) in an ERP's layout, posting to the cost
-    /// centres `gen-plan` makes for the same agreement and --per-partner.
+    /// centres `gen-plan` makes for the same agreement, --per-partner and --plan-seed.
     GenLedger {
         #[arg(long)]
         agreement: PathBuf,
+        /// How many rows, sized with no regard to the budgets (as the import benchmarks
+        /// use them).
         #[arg(long, default_value_t = 1_000_000)]
         rows: u64,
+        /// Instead of --rows: each cost centre's month nets to its budget for the month,
+        /// a few lines over and a few under, each pool within about 2% of its budget, with
+        /// credit notes and journals, as a real month reads. Give every month the same
+        /// --seed, so that a line over budget stays over.
+        #[arg(long, conflicts_with = "rows")]
+        budgets: bool,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The --seed the plan was made with by gen-plan: its budgets are what --budgets
+        /// follows.
+        #[arg(long, default_value_t = 1)]
+        plan_seed: u64,
         /// Only this partner's cost centres (an extract comes from one partner's ERP).
         #[arg(long)]
         partner: Option<String>,
@@ -61,7 +73,19 @@ pub fn run(command: GenerateCommand) -> Outcome {
             let rows = gen_plan(&a, per_partner, seed);
             write_to(output, |w| write_plan_csv(w, &rows))
         }
-        GenerateCommand::GenLedger { agreement, rows, seed, partner, period, through, preset, per_partner, output } => {
+        GenerateCommand::GenLedger {
+            agreement,
+            rows,
+            budgets,
+            seed,
+            plan_seed,
+            partner,
+            period,
+            through,
+            preset,
+            per_partner,
+            output,
+        } => {
             let a = load_agreement(&agreement)?;
             let mapping =
                 Mapping::preset(&preset).ok_or_else(|| Failure::Usage(format!("unknown preset `{preset}`")))?;
@@ -70,19 +94,21 @@ pub fn run(command: GenerateCommand) -> Outcome {
             {
                 return Err(Failure::Usage(format!("unknown partner `{p}` in {}", agreement.display())));
             }
-            let cost_centres: Vec<String> = gen_plan(&a, per_partner, seed)
+            let plan: Vec<_> = gen_plan(&a, per_partner, plan_seed)
                 .into_iter()
                 .filter(|c| partner.as_ref().is_none_or(|p| *p == c.partner))
-                .map(|c| c.code)
                 .collect();
+            let postings = if budgets {
+                Postings::Budgets(plan)
+            } else {
+                Postings::Rows { rows, cost_centres: plan.into_iter().map(|c| c.code).collect() }
+            };
             let year: FinancialYear = a.financial_year();
             let span = match period {
                 Some(p) => Span::Period(p),
                 None => Span::YearTo { year, through: through.unwrap_or(FiscalMonth::new(12).expect("M12")) },
             };
-            let mut options = GenOptions::new(mapping, span, cost_centres);
-            options.rows = rows;
-            options.seed = seed;
+            let options = GenOptions { seed, ..GenOptions::new(mapping, span, postings) };
             write_to(output, |w| gen_ledger(&options, w))
         }
     }

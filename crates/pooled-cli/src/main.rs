@@ -63,7 +63,7 @@ enum Command {
         json: bool,
     },
     /// Monthly instalments from each partner to each pool's host: from an agreement
-    /// file, or with --year from the database with what has been raised and paid.
+    /// file, or with --year from the database with what is invoiced, paid and outstanding.
     Payments {
         #[arg(required_unless_present = "year", conflicts_with = "year")]
         agreement: Option<PathBuf>,
@@ -221,11 +221,7 @@ fn run(db: &db::Db, command: Command) -> Outcome {
         Command::Payments { agreement: Some(agreement), json, .. } => {
             let a = load_agreement(&agreement)?;
             let schedule = payments::schedule(&a);
-            Ok(if json {
-                json::pretty(&pooled_app::json::schedule(&schedule))
-            } else {
-                text::payments(&a, &schedule, None)
-            })
+            Ok(if json { json::pretty(&pooled_app::json::schedule(&schedule)) } else { text::schedule(&schedule) })
         }
         Command::Payments { .. } => unreachable!("clap requires the file or --year"),
         Command::Meeting { agreement, meeting, json } => {

@@ -66,12 +66,26 @@ fn table(report: &MonthlyReport, head: &AuditHead) -> String {
                 f.forecast_outturn.to_report_string(),
                 f.variance.to_report_string(),
                 f.change.map_or("-".into(), Money::to_report_string),
-                f.basis.name().to_string(),
+                f.basis_label(),
                 f.action_plan.map_or(String::new(), |flag| format!("ACTION PLAN ({})", report.cite(flag))),
             ]);
         }
         out.push_str(&t.render());
         out.push_str(&risk_impact_line(pool));
+        for d in &pool.savings {
+            out.push_str(&format!(
+                "Unagreed saving {} ({}, {}): {}; forecast delivery {} ({}); shortfall {} to {} ({})\n",
+                d.saving,
+                report.bodies[d.partner].id,
+                d.line,
+                d.amount,
+                d.delivery,
+                d.basis.words(),
+                d.shortfall(),
+                report.bodies[d.partner].id,
+                d.clause
+            ));
+        }
         out.push('\n');
     }
     for w in &report.warnings {

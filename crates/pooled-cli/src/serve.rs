@@ -1,19 +1,23 @@
 //! `pooled serve` (the web application on the database) and `pooled demo` (a fresh SQLite
-//! file with both Oxfordshire agreements, a plan, six months of ledger and some forecasts,
-//! then the web application on it).
+//! file with both Oxfordshire agreements and Buckinghamshire's of 2022-23, a plan for each,
+//! six months of ledger following it, some forecasts and payments, then the web
+//! application on it).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use pooled_app::ImportRequest;
+use pooled_app::{ImportRequest, PaymentRecord, SavingEntry};
 use pooled_core::agreement::Agreement;
-use pooled_core::calendar::{FinancialYear, FiscalMonth};
+use pooled_core::calendar::{Calendar, Date, FinancialYear, FiscalMonth};
 use pooled_core::governance::Meeting;
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
-use pooled_files::{GenOptions, PlanRow, Span, gen_ledger, gen_plan, write_plan_csv};
-use pooled_store::{NewUser, Role, Store};
+use pooled_core::payments::schedule;
+use pooled_core::report::Level;
+use pooled_core::savings::SavingFigure;
+use pooled_files::{GenOptions, PlanRow, Postings, Span, gen_ledger, gen_plan, write_plan_csv};
+use pooled_store::{NewUser, Role, Store, StoredCostCentre};
 use pooled_web::Settings;
 
 use crate::db::{Db, app, store_error};
@@ -40,8 +44,10 @@ pub enum ServeCommand {
         #[arg(long)]
         upload_dir: Option<PathBuf>,
     },
-    /// Create a fresh demonstration database (both Oxfordshire agreements, six months of
-    /// ledger, some forecasts, an account for each role) and serve it on plain HTTP.
+    /// Create a fresh demonstration database (both Oxfordshire agreements and an
+    /// illustrative Buckinghamshire one for 2022-23, six months of ledger near the
+    /// budgets, some forecasts and payments, an account for each role) and serve it on
+    /// plain HTTP.
     /// Uses demo.sqlite unless --database is given.
     Demo {
         /// Where to listen: a loopback host:port (port 0 picks a free one), as the demo's
@@ -51,10 +57,40 @@ pub enum ServeCommand {
     },
 }
 
-/// The example agreements, built in so that `pooled demo` works from any directory.
-const AGREEMENTS: [(&str, &str); 2] = [
-    ("examples/oxfordshire-2016-17.toml", include_str!("../../../examples/oxfordshire-2016-17.toml")),
-    ("examples/oxfordshire-2022-23.toml", include_str!("../../../examples/oxfordshire-2022-23.toml")),
+/// An agreement of the demo, built in so that `pooled demo` works from any directory.
+struct DemoAgreement {
+    file: &'static str,
+    text: &'static str,
+    /// Each partner's ERP, whose layout its extracts take.
+    layouts: &'static [(&'static str, &'static str)],
+    /// The example's plan (file, text), or none for one that `gen-plan` makes.
+    plan: Option<(&'static str, &'static str)>,
+}
+
+/// Both Oxfordshire agreements, and the Buckinghamshire one for the same year as the
+/// second, whose NHS partner is succeeded by the same ICB.
+const AGREEMENTS: [DemoAgreement; 3] = [
+    DemoAgreement {
+        file: "examples/oxfordshire-2016-17.toml",
+        text: include_str!("../../../examples/oxfordshire-2016-17.toml"),
+        layouts: &[("OCC", "unit4"), ("OCCG", "oracle")],
+        plan: None,
+    },
+    DemoAgreement {
+        file: "examples/oxfordshire-2022-23.toml",
+        text: include_str!("../../../examples/oxfordshire-2022-23.toml"),
+        layouts: &[("OCC", "unit4"), ("OCCG", "oracle")],
+        plan: None,
+    },
+    DemoAgreement {
+        file: "examples/buckinghamshire-2022-23.toml",
+        text: include_str!("../../../examples/buckinghamshire-2022-23.toml"),
+        layouts: &[("BC", "sap"), ("BCCG", "oracle")],
+        plan: Some((
+            "examples/buckinghamshire-2022-23-plan.csv",
+            include_str!("../../../examples/buckinghamshire-2022-23-plan.csv"),
+        )),
+    },
 ];
 
 /// Two meetings of the 2016-17 board, from the examples: a quorate one and an inquorate one.
@@ -78,46 +114,92 @@ struct DemoAccount {
     display_name: &'static str,
     role: Role,
     partner: Option<&'static str>,
+    /// The agreements the account acts in; none for every one.
+    agreements: &'static [&'static str],
 }
 
 impl DemoAccount {
     fn describe(&self) -> String {
-        match (self.role, self.partner) {
+        let role = match (self.role, self.partner) {
             (Role::PartnerFinance, Some(p)) => format!("partner finance, {p}"),
             (Role::BudgetHolder, _) => "budget holder, the first OCC cost centre of each line".into(),
             (role, _) => role.name().replace('-', " "),
+        };
+        match self.agreements {
+            [] => role,
+            agreements => format!("{role}; in {}", agreements.join(" and ")),
         }
     }
 }
 
-/// One account per role: administrator, pool manager, each partner's finance officer,
-/// budget holder, board member, viewer.
-const DEMO_ACCOUNTS: [DemoAccount; 7] = [
-    DemoAccount { username: "admin", display_name: "Sam Patel", role: Role::Administrator, partner: None },
-    DemoAccount { username: "manager", display_name: "Jo Hughes", role: Role::PoolManager, partner: None },
+/// Oxfordshire's agreements, and the two of 2022-23 in which the ICB takes the CCGs' place.
+const OXFORDSHIRE: &[&str] = &["oxon-s75", "oxon-s75-2022"];
+const ICB_PLACES: &[&str] = &["oxon-s75-2022", "bucks-bcf-2022"];
+
+/// One account per role: administrator, pool manager, each partner's finance officer (the
+/// ICB's acting in both places' agreements), budget holder, board member, viewer.
+const DEMO_ACCOUNTS: [DemoAccount; 9] = [
+    DemoAccount {
+        username: "admin",
+        display_name: "Sam Patel",
+        role: Role::Administrator,
+        partner: None,
+        agreements: &[],
+    },
+    DemoAccount {
+        username: "manager",
+        display_name: "Jo Hughes",
+        role: Role::PoolManager,
+        partner: None,
+        agreements: &[],
+    },
     DemoAccount {
         username: "occ-finance",
         display_name: "Priya Shah",
         role: Role::PartnerFinance,
         partner: Some("OCC"),
+        agreements: OXFORDSHIRE,
     },
     DemoAccount {
         username: "occg-finance",
         display_name: "Tom Evans",
         role: Role::PartnerFinance,
         partner: Some("OCCG"),
+        agreements: OXFORDSHIRE,
     },
-    DemoAccount { username: "budget-holder", display_name: "Rachel Green", role: Role::BudgetHolder, partner: None },
-    DemoAccount { username: "board", display_name: "Cllr Mark Lewis", role: Role::BoardMember, partner: None },
-    DemoAccount { username: "viewer", display_name: "Chris Wood", role: Role::Viewer, partner: None },
+    DemoAccount {
+        username: "bc-finance",
+        display_name: "Aisha Khan",
+        role: Role::PartnerFinance,
+        partner: Some("BC"),
+        agreements: &["bucks-bcf-2022"],
+    },
+    DemoAccount {
+        username: "icb-finance",
+        display_name: "David Okafor",
+        role: Role::PartnerFinance,
+        partner: Some("BOB-ICB"),
+        agreements: ICB_PLACES,
+    },
+    DemoAccount {
+        username: "budget-holder",
+        display_name: "Rachel Green",
+        role: Role::BudgetHolder,
+        partner: None,
+        agreements: OXFORDSHIRE,
+    },
+    DemoAccount {
+        username: "board",
+        display_name: "Cllr Mark Lewis",
+        role: Role::BoardMember,
+        partner: None,
+        agreements: &[],
+    },
+    DemoAccount { username: "viewer", display_name: "Chris Wood", role: Role::Viewer, partner: None, agreements: &[] },
 ];
 
 /// Cost centres per partner per line, as `pooled gen-plan` makes by default.
 const PER_PARTNER: usize = 20;
-
-/// The mean net posting of `gen_ledger` (pooled-files), in pence: rows of a month's
-/// budget divided by it give actuals near budget.
-const MEAN_POSTING_PENCE: i64 = 510_000;
 
 pub fn run(db: &Db, command: ServeCommand) -> Outcome {
     match command {
@@ -233,19 +315,28 @@ fn create_demo(path: &Path) -> Result<(), Failure> {
     let store = store.as_mut();
     let work = TempDir::new()?;
     let mut budget_holder = Vec::new();
-    for (file, text) in AGREEMENTS {
-        pooled_app::load_agreement(store, file, text, ACTOR).map_err(app)?;
-        let (agreement, _) = Agreement::parse(text).map_err(|_| Failure::Input(vec![format!("{file}: invalid")]))?;
+    for demo in &AGREEMENTS {
+        let file = demo.file;
+        pooled_app::load_agreement(store, file, demo.text, &Default::default(), ACTOR, |_| Ok(())).map_err(app)?;
+        let (agreement, _) =
+            Agreement::parse(demo.text).map_err(|_| Failure::Input(vec![format!("{file}: invalid")]))?;
         let key = pooled_app::agreement_year(&agreement);
-        for (partner, layout) in [("OCC", "unit4"), ("OCCG", "oracle")] {
+        for (partner, layout) in demo.layouts {
             store.save_mapping(&key.agreement, partner, &preset(layout)?, ACTOR).map_err(store_error)?;
         }
-        let plan = gen_plan(&agreement, PER_PARTNER, 1);
         let plan_file = work.0.join(format!("plan-{}-{}.csv", key.agreement, key.year));
-        write_file(&plan_file, |w| write_plan_csv(w, &plan))?;
+        match demo.plan {
+            Some((name, text)) => std::fs::write(&plan_file, text)
+                .map_err(|e| Failure::Input(vec![format!("{name}: cannot copy to {}: {e}", plan_file.display())]))?,
+            None => write_file(&plan_file, |w| write_plan_csv(w, &gen_plan(&agreement, PER_PARTNER, 1)))?,
+        }
         pooled_app::load_plan(store, &key, &plan_file, ACTOR).map_err(app)?;
+        // The plan as stored, with its monthly profile, is what the ledger follows.
+        let plan: Vec<PlanRow> = store.plan(&key).map_err(store_error)?.into_iter().map(plan_row).collect();
         import_months(store, &agreement, &plan, &work.0)?;
         enter_forecasts(store, &agreement, &plan)?;
+        forecast_savings(store, &agreement)?;
+        record_payments(store, &agreement)?;
         budget_holder.extend(first_cost_centres(&agreement, &plan, "OCC"));
     }
     create_accounts(store, &budget_holder)?;
@@ -277,13 +368,25 @@ fn create_accounts(store: &mut dyn Store, budget_holder: &[String]) -> Result<()
             role: account.role,
             partner: account.partner.map(str::to_string),
             cost_centres: if account.role == Role::BudgetHolder { budget_holder.to_vec() } else { Vec::new() },
-            agreements: Vec::new(),
+            agreements: account.agreements.iter().map(|a| a.to_string()).collect(),
             password_hash: hash.clone(),
             disabled: false,
         };
         store.create_user(&user, ACTOR).map_err(store_error)?;
     }
     Ok(())
+}
+
+fn plan_row(c: StoredCostCentre) -> PlanRow {
+    PlanRow {
+        code: c.code,
+        name: c.name,
+        partner: c.partner,
+        pool: c.pool,
+        line: c.line,
+        budget: c.budget,
+        profile: c.profile,
+    }
 }
 
 /// The first cost centre of `partner` on each line: the demo budget holder's.
@@ -300,45 +403,24 @@ fn preset(name: &str) -> Result<Mapping, Failure> {
     Mapping::preset(name).ok_or_else(|| Failure::Usage(format!("no preset `{name}`")))
 }
 
-/// M1 to M6 of ledger for each partner: one extract a month, as its ERP writes it, with
-/// each line's postings sized to its monthly budget so that actuals run near budget.
+/// M1 to M6 of ledger for each partner: one extract a month, as its ERP writes it, each
+/// cost centre posting its budget for the month give or take the generator's variances
+/// (one seed for the year, so a line running over budget keeps running over).
 fn import_months(store: &mut dyn Store, agreement: &Agreement, plan: &[PlanRow], dir: &Path) -> Result<(), Failure> {
     let year = agreement.financial_year();
     for partner in agreement.partners() {
+        let cost_centres: Vec<PlanRow> = plan.iter().filter(|c| c.partner == partner.id).cloned().collect();
+        if cost_centres.is_empty() {
+            continue;
+        }
         let mapping = store.mapping(agreement.id(), &partner.id).map_err(store_error)?.unwrap_or(preset("unit4")?);
+        let first = Span::Period(Period { year, month: FiscalMonth::new(1).expect("M1") });
+        let mut options = GenOptions::new(mapping.clone(), first, Postings::Budgets(cost_centres));
         for month in FiscalMonth::all().take(6) {
             let period = Period { year, month };
-            let file = dir.join(format!("{}-{period}.csv", partner.id));
-            let mut out: Vec<u8> = Vec::new();
-            for (p, pool) in agreement.pools().iter().enumerate() {
-                for (l, line) in pool.lines.iter().enumerate() {
-                    let codes: Vec<String> = plan
-                        .iter()
-                        .filter(|c| c.partner == partner.id && c.pool == pool.id && c.line == line.id)
-                        .map(|c| c.code.clone())
-                        .collect();
-                    let budget: Money = plan
-                        .iter()
-                        .filter(|c| c.partner == partner.id && c.pool == pool.id && c.line == line.id)
-                        .map(|c| c.budget)
-                        .sum();
-                    if codes.is_empty() || budget <= Money::ZERO {
-                        continue;
-                    }
-                    let mut options = GenOptions::new(mapping.clone(), Span::Period(period), codes);
-                    options.rows = u64::try_from(budget.pence() / 12 / MEAN_POSTING_PENCE).unwrap_or(0).max(1);
-                    options.seed = u64::from(month.number()) * 1000 + (p * 100 + l) as u64;
-                    let mut chunk = Vec::new();
-                    gen_ledger(&options, &mut chunk).map_err(|e| Failure::Input(vec![format!("generating: {e}")]))?;
-                    // One extract a month: every chunk after the first loses its header.
-                    let body = if out.is_empty() { &chunk[..] } else { after_first_line(&chunk) };
-                    out.extend_from_slice(body);
-                }
-            }
-            if out.is_empty() {
-                continue;
-            }
-            std::fs::write(&file, &out).map_err(|e| Failure::Input(vec![format!("{}: {e}", file.display())]))?;
+            options.span = Span::Period(period);
+            let file = dir.join(format!("{}-{}-{period}.csv", agreement.id(), partner.id));
+            write_file(&file, |w| gen_ledger(&options, w))?;
             let request = ImportRequest {
                 agreement: agreement.id(),
                 partner: &partner.id,
@@ -353,27 +435,78 @@ fn import_months(store: &mut dyn Store, agreement: &Agreement, plan: &[PlanRow],
     Ok(())
 }
 
-fn after_first_line(bytes: &[u8]) -> &[u8] {
-    bytes.iter().position(|b| *b == b'\n').map_or(&[], |i| &bytes[i + 1..])
-}
-
 /// At M6 the budget holder of each line's first cost centre enters a forecast, some over
 /// and some under budget, so that the demo's report has entered forecasts, action plans
-/// and (on the home support line) the clawback of an underspend.
+/// and (on the home support line) the clawback of an underspend. The budget holders of
+/// services whose spending is seasonal (a profile that is not flat) forecast what they
+/// have spent and the rest of their profile, as a run rate would not.
 fn enter_forecasts(store: &mut dyn Store, agreement: &Agreement, plan: &[PlanRow]) -> Result<(), Failure> {
     const PERCENT_OF_BUDGET: [i64; 5] = [112, 90, 104, 97, 106];
     let m6 = FiscalMonth::new(6).expect("M6");
-    let mut k = 0;
+    let key = pooled_app::agreement_year(agreement);
+    let mut entered = Vec::new();
     for pool in agreement.pools() {
         for line in &pool.lines {
             // gen_plan gives every funded line cost centres; a line without any is skipped.
             let Some(first) = plan.iter().find(|c| c.pool == pool.id && c.line == line.id) else { continue };
-            let percent = PERCENT_OF_BUDGET[k % PERCENT_OF_BUDGET.len()];
-            k += 1;
+            let percent = PERCENT_OF_BUDGET[entered.len() % PERCENT_OF_BUDGET.len()];
             let outturn = Money::from_pence(first.budget.pence() / 100 * percent);
-            let key = pooled_app::agreement_year(agreement);
-            store.set_forecast(&key, m6, &first.code, outturn, ACTOR).map_err(store_error)?;
+            store.set_forecast(&key, m6, &first.code, outturn, false, ACTOR).map_err(store_error)?;
+            entered.push(first.code.as_str());
         }
+    }
+    let report = pooled_app::report(store, &key, m6).map_err(app)?;
+    let spent: Vec<(String, Money)> = (report.pools.iter().flat_map(|p| p.flat_rows()))
+        .filter(|r| r.level == Level::CostCentre)
+        .map(|r| (r.cost_centre, r.figures.actual_to_date))
+        .collect();
+    let seasonal = plan.iter().filter(|c| c.profile != c.budget.monthly() && !entered.contains(&c.code.as_str()));
+    for cost_centre in seasonal {
+        let Some((_, to_date)) = spent.iter().find(|(code, _)| *code == cost_centre.code) else { continue };
+        let outturn = *to_date + cost_centre.profile[6..].iter().copied().sum::<Money>();
+        store.set_forecast(&key, m6, &cost_centre.code, outturn, false, ACTOR).map_err(store_error)?;
+    }
+    Ok(())
+}
+
+/// The instalments of M1 to M6, each invoiced ten working days before it is due and paid
+/// by the working day it is due, by the body paying then (the ICB from July 2022), but
+/// for the last, half paid so far: the payments page has a balance outstanding.
+fn record_payments(store: &mut dyn Store, agreement: &Agreement) -> Result<(), Failure> {
+    let m6 = FiscalMonth::new(6).expect("M6");
+    for instalment in schedule(agreement).into_iter().filter(|i| i.month <= m6) {
+        let record = |raised_on, paid_on, amount| PaymentRecord {
+            pool: instalment.pool.clone(),
+            from: instalment.payer.id.clone(),
+            to: Some(agreement.partners()[instalment.to].id.clone()),
+            month: instalment.month,
+            raised_on,
+            paid_on,
+            amount,
+        };
+        let working_days_before = |day: Date, n| Calendar::EnglandAndWales.step_back_working_days(day, n);
+        let raised = working_days_before(instalment.due, 10);
+        let paid_on = instalment.due.add_days(1).and_then(|after| working_days_before(after, 1));
+        let paid = (instalment.month == m6).then(|| Money::from_pence(instalment.amount.pence() / 2));
+        for entry in [record(raised, None, None), record(None, paid_on, paid)] {
+            pooled_app::record_payment(store, agreement, entry, ACTOR, |_, _| Ok(())).map_err(app)?;
+        }
+    }
+    Ok(())
+}
+
+/// At M6 the pool manager forecasts each unagreed saving to deliver two thirds of its
+/// amount, so that the demo's report shows a forecast shortfall on the partner that moved
+/// it (what it delivered is left for the settlement page to record).
+fn forecast_savings(store: &mut dyn Store, agreement: &Agreement) -> Result<(), Failure> {
+    let m6 = FiscalMonth::new(6).expect("M6");
+    for saving in agreement.pools().iter().flat_map(|p| &p.savings).filter(|s| !s.strategy_agreed) {
+        let entry = SavingEntry {
+            saving: saving.id.clone(),
+            figure: SavingFigure::Forecast(m6),
+            amount: Money::from_pence(saving.amount.pence() / 3 * 2),
+        };
+        pooled_app::record_saving(store, agreement, &entry, ACTOR, || Ok(())).map_err(app)?;
     }
     Ok(())
 }

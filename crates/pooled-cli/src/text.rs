@@ -1,13 +1,13 @@
 //! The human-readable form of each command's answer.
 
+use pooled_app::Provisional;
 use pooled_core::agreement::{Agreement, Board, BoardRule, Pool};
 use pooled_core::governance::{Meeting, MeetingCheck, filled_by_name};
 use pooled_core::money::Money;
-use pooled_core::payments::Instalment;
+use pooled_core::payments::{Instalment, TrackedInstalment, balances, pair_totals};
 use pooled_core::risk_share::RiskShare;
-use pooled_core::settlement::PoolSettlement;
+use pooled_core::settlement::{Invoice, InvoicePartKind, PoolSettlement};
 use pooled_core::termination::Notice;
-use pooled_store::PaymentStatus;
 
 use crate::table::Table;
 
@@ -141,38 +141,84 @@ pub fn settlement(a: &Agreement, pools: &[PoolSettlement]) -> String {
     out
 }
 
-/// The schedule; with `tracked` (from the database), each instalment's raised and paid
-/// dates and what is outstanding.
-pub fn payments(a: &Agreement, schedule: &[Instalment], tracked: Option<&[PaymentStatus]>) -> String {
-    let mut headers = vec!["Pool", "From", "To", "Month", "Due", ">Amount £"];
-    if tracked.is_some() {
-        headers.extend(["Raised", "Paid"]);
-    }
-    let mut t = Table::new(&headers);
-    let mut outstanding = Money::ZERO;
+fn instalment_cells(i: &Instalment) -> Vec<String> {
+    let (month, due) = (i.month.to_string(), i.due.to_string());
+    vec![i.pool.clone(), i.payer.id.clone(), i.payee.id.clone(), month, due, i.amount.to_report_string()]
+}
+
+const INSTALMENT_HEADERS: [&str; 6] = ["Pool", "From", "To", "Month", "Due", ">Amount £"];
+
+/// The schedule of an agreement file.
+pub fn schedule(schedule: &[Instalment]) -> String {
+    let mut t = Table::new(&INSTALMENT_HEADERS);
     for i in schedule {
-        let mut row = vec![
-            i.pool.clone(),
-            i.payer.id.clone(),
-            i.payee.id.clone(),
-            i.month.to_string(),
-            i.due.to_string(),
-            i.amount.to_report_string(),
-        ];
-        if let Some(tracked) = tracked {
-            let status = pooled_app::recorded_payment(a, i, tracked);
-            let date = |d: Option<pooled_core::calendar::Date>| d.map_or("-".to_string(), |d| d.to_string());
-            row.push(date(status.and_then(|s| s.raised_on)));
-            row.push(date(status.and_then(|s| s.paid_on)));
-            if status.and_then(|s| s.paid_on).is_none() {
-                outstanding += i.amount;
-            }
-        }
+        t.row(instalment_cells(i));
+    }
+    t.render()
+}
+
+/// The schedule with what is recorded against each instalment, then the totals between
+/// each paying partner and partner paid, and the balance between each pair.
+pub fn payments(a: &Agreement, tracked: &[TrackedInstalment]) -> String {
+    let mut t =
+        Table::new(&[&INSTALMENT_HEADERS[..], &["Raised", ">Invoiced £", ">Paid £", ">Outstanding £"]].concat());
+    for TrackedInstalment { instalment, account } in tracked {
+        let mut row = instalment_cells(instalment);
+        row.push(account.raised_on().map_or("-".to_string(), |d| d.to_string()));
+        row.extend([account.invoiced(), account.paid(), account.outstanding()].map(Money::to_report_string));
         t.row(row);
     }
     let mut out = t.render();
-    if tracked.is_some() {
-        out.push_str(&format!("Outstanding (not yet paid): {outstanding}\n"));
+    let totals = pair_totals(tracked);
+    // A pair's totals and balance span the year, so a succeeded partner is named with its
+    // successor, as the web names it.
+    let listed = |ix: usize| a.partners()[ix].listed();
+    let mut t = Table::new(&["From", "To", ">Scheduled £", ">Invoiced £", ">Paid £", ">Outstanding £"]);
+    for p in &totals {
+        let mut row = vec![listed(p.from), listed(p.to)];
+        row.extend([p.scheduled, p.invoiced, p.paid, p.outstanding].map(Money::to_report_string));
+        t.row(row);
+    }
+    out.push_str("\nBetween partners:\n");
+    out.push_str(&t.render());
+    for b in balances(&totals) {
+        out.push_str(&match b.amount {
+            Money::ZERO => format!("{} and {} are square\n", listed(b.owing), listed(b.owed)),
+            owed => format!("{} owes {} {owed} invoiced and unpaid\n", listed(b.owing), listed(b.owed)),
+        });
+    }
+    out
+}
+
+/// Why a settlement on the ledger is not yet final.
+pub fn provisional(p: &Provisional) -> String {
+    let held = match (p.first, p.last) {
+        (Some(first), Some(last)) => format!(
+            "the ledger holds {first} to {last} ({} of 12 months imported, {} closed)",
+            p.months_imported, p.months_closed
+        ),
+        _ => format!("no ledger is imported, so every line's outturn is nil ({} of 12 months closed)", p.months_closed),
+    };
+    format!("Provisional: {held}. The settlement is final once all twelve months are imported and closed.")
+}
+
+/// The year-end invoices, one a line, each with the parts it nets off.
+pub fn invoices(a: &Agreement, invoices: &[Invoice]) -> String {
+    let mut out = String::from("Invoices to settle each pool, net of instalments invoiced and unpaid:\n");
+    if invoices.is_empty() {
+        out.push_str("  none\n");
+    }
+    let body = |p| a.body_at_year_end(p).id;
+    for i in invoices {
+        out.push_str(&format!("  {}: {} pays {} {}\n", i.pool, i.payer_body.id, i.payee_body.id, i.amount));
+        if let [only] = &i.parts[..]
+            && only.kind == InvoicePartKind::Settlement
+        {
+            continue;
+        }
+        for p in &i.parts {
+            out.push_str(&format!("    {}: {} owes {} {}\n", p.kind.words(), body(p.payer), body(p.payee), p.amount));
+        }
     }
     out
 }
@@ -244,4 +290,35 @@ pub fn meeting(a: &Agreement, board: &Board, m: &Meeting, c: &MeetingCheck) -> S
 
 pub fn notice(n: &Notice) -> String {
     format!("Notice given {} takes effect {} ({} months' notice)\n", n.given, n.effective, n.months)
+}
+
+/// `pooled variations`: each version, the day it takes effect, who approved it and what
+/// it changed, one change a line.
+pub fn variations(key: &pooled_store::AgreementYear, records: &[pooled_app::VersionRecord]) -> String {
+    let mut out = format!("Agreement {key}: {} versions\n", records.len());
+    for r in records {
+        let stored = &r.version.stored;
+        let effective = match (stored.approval.effective, stored.version) {
+            (Some(day), _) => format!("takes effect on {day}"),
+            (None, 1) => "the first version, from the start of the year".to_string(),
+            (None, _) => "restates the year from its start".to_string(),
+        };
+        let approved = stored
+            .approval
+            .approved_by
+            .as_deref()
+            .map_or("approval not recorded".into(), |a| format!("approved by {a}"));
+        out.push_str(&format!(
+            "\nVersion {}, loaded {} by {}: {effective}; {approved}\n",
+            stored.version, stored.loaded_at, stored.loaded_by
+        ));
+        let changes = r.diff.as_ref().map_or_else(Vec::new, pooled_core::variation::Diff::words);
+        if r.diff.is_some() && changes.is_empty() {
+            out.push_str("  (only comments or layout changed)\n");
+        }
+        for change in changes {
+            out.push_str(&format!("  {change}\n"));
+        }
+    }
+    out
 }

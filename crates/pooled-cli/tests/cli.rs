@@ -43,6 +43,7 @@ fn json(args: &[&str]) -> Value {
 
 const OX16: &str = "examples/oxfordshire-2016-17.toml";
 const OX22: &str = "examples/oxfordshire-2022-23.toml";
+const BUCKS22: &str = "examples/buckinghamshire-2022-23.toml";
 
 /// A fixture of the source documents' figures (tests/fixtures/; each cites its report,
 /// paragraphs and tables): its lines other than comments and blanks.
@@ -251,6 +252,28 @@ fn human_outputs_match_their_snapshots() {
     expect_file!["snapshots/meeting-2016-17.txt"].assert_eq(&ok(&["meeting", OX16, meeting]));
     expect_file!["snapshots/meeting-2016-17-inquorate.txt"].assert_eq(&ok(&["meeting", OX16, inquorate]));
     expect_file!["snapshots/bank-holidays-2022.txt"].assert_eq(&ok(&["bank-holidays", "--year", "2022"]));
+    expect_file!["snapshots/check-buckinghamshire-2022-23.txt"].assert_eq(&ok(&["check", BUCKS22]));
+    expect_file!["snapshots/risk-share-buckinghamshire-2022-23.txt"].assert_eq(&ok(&["risk-share", BUCKS22]));
+    expect_file!["snapshots/payments-buckinghamshire-2022-23.txt"].assert_eq(&ok(&["payments", BUCKS22]));
+}
+
+/// Every agreement in examples/ passes `pooled check` (warnings allowed), so an example
+/// added there is checked without being listed.
+#[test]
+fn every_example_agreement_passes_check() {
+    let mut agreements = Vec::new();
+    for entry in std::fs::read_dir(root().join("examples")).expect("examples/") {
+        let path = entry.expect("an entry").path();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if path.extension().is_some_and(|e| e == "toml") && text.lines().any(|l| l == "[agreement]") {
+            agreements.push(format!("examples/{}", path.file_name().expect("a name").to_string_lossy()));
+        }
+    }
+    agreements.sort();
+    assert!(agreements.len() >= 3 && agreements.contains(&BUCKS22.to_string()), "{agreements:?}");
+    for agreement in &agreements {
+        assert!(ok(&["check", agreement]).contains("; no problems found") || agreement == OX22, "{agreement}");
+    }
 }
 
 #[test]

@@ -111,22 +111,35 @@ fn demo_builds_its_database_and_serves_it() {
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("\"financial_years\":2"), "both example agreements: {body}");
     // Every page needs a session; the demo prints an account for each role.
-    assert_eq!(get(&address, "/?year=2016-17", "").0, "HTTP/1.1 303 See Other");
-    for user in ["admin", "manager", "occ-finance", "occg-finance", "budget-holder", "board", "viewer"] {
+    assert_eq!(get(&address, "/agreements/oxon-s75/2016-17", "").0, "HTTP/1.1 303 See Other");
+    let users = ["admin", "manager", "occ-finance", "occg-finance", "bc-finance", "icb-finance", "budget-holder"];
+    for user in users.into_iter().chain(["board", "viewer"]) {
         assert!(printed.contains(&format!("  {user} ")), "{user} in {printed}");
     }
     let password = printed.split("password ").nth(1).and_then(|s| s.split(':').next()).expect("the password");
     let cookie = sign_in(&address, "board", password);
-    let (status, body) = get(&address, "/?year=2016-17", &cookie);
+    let (status, body) = get(&address, "/agreements/oxon-s75/2016-17", &cookie);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("M6 (September 2016)"), "six months of ledger");
     // The board's two example meetings, one quorate and one not.
-    let (status, body) = get(&address, "/board/2016-17", &cookie);
+    let (status, body) = get(&address, "/agreements/oxon-s75/2016-17/board", &cookie);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("2016-09-15</a> — quorate") && body.contains("2017-01-05</a> — not quorate"), "{body}");
-    let (status, body) = get(&address, "/pools/2022-23/HESC", &cookie);
+    let (status, body) = get(&address, "/agreements/oxon-s75-2022/2022-23/pools/HESC", &cookie);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("entered"), "some forecasts entered by budget holders");
+    // The ICB's finance officer opens on the two agreements of 2022-23 it acts in, and
+    // sees its two places side by side.
+    let icb = sign_in(&address, "icb-finance", password);
+    let (status, body) = get(&address, "/", &icb);
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    for agreement in ["bucks-bcf-2022", "oxon-s75-2022"] {
+        assert!(body.contains(&format!("/agreements/{agreement}/2022-23")), "{agreement} on the first screen: {body}");
+    }
+    assert!(!body.contains("/agreements/oxon-s75/2016-17"), "only the agreements it acts in");
+    let (status, body) = get(&address, "/partners/BOB-ICB/2022-23", &icb);
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(body.contains("(bucks-bcf-2022)") && body.contains("(oxon-s75-2022)"), "both places: {body}");
     assert!(dir.join("demo.sqlite-uploads").is_dir(), "uploads wait beside the database");
     let log = stop(child);
     // One line per request: its status, how long it took, and its method, path and id.
@@ -162,7 +175,7 @@ fn serve_answers_on_the_database_given_and_demo_keeps_off_real_data() {
     assert_eq!(String::from_utf8_lossy(&added.stdout), "added ann (viewer)\n");
     let (child, address, _) = start(&dir, &["serve", "--address", "127.0.0.1:0", "--database", &real]);
     let cookie = sign_in(&address, "ann", "a+long+enough+password");
-    let (status, body) = get(&address, "/risk-share/2016-17", &cookie);
+    let (status, body) = get(&address, "/agreements/oxon-s75/2016-17/risk-share", &cookie);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("50.24%"));
     assert!(body.contains("Ann Smith (Viewer)"), "the header says who is signed in");
@@ -211,7 +224,13 @@ fn a_payment_paid_before_it_was_raised_is_refused_by_the_command_line_and_the_we
     let token = String::from_utf8(token.stdout).expect("text").trim().to_string();
     // The rule says its refusal once; both edges must show exactly that.
     let day = |text: &str| pooled_core::calendar::Date::parse_iso(text).expect("a date");
-    let refusal = pooled_core::payments::check_recorded_dates(Some(day("2016-03-10")), Some(day("2016-03-01")))
+    let recording = pooled_core::payments::Recording {
+        raised_on: Some(day("2016-03-10")),
+        paid_on: Some(day("2016-03-01")),
+        amount: None,
+    };
+    let refusal = pooled_core::payments::InstalmentAccount::default()
+        .record(pooled_core::money::Money::from_pence(100), recording)
         .expect_err("paid before raised");
 
     let recording =
@@ -224,14 +243,17 @@ fn a_payment_paid_before_it_was_raised_is_refused_by_the_command_line_and_the_we
     let (child, address, _) = start(&dir, &["serve", "--address", "127.0.0.1:0", "--database", &db]);
     let body = r#"{"pool":"OP","from":"OCCG","month":"M1","raised_on":"2016-03-10","paid_on":"2016-03-01"}"#;
     let head = format!(
-        "POST /api/2016-17/payments HTTP/1.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        "POST /api/agreements/oxon-s75/2016-17/payments HTTP/1.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n"
     );
     let (status, _, answer) = request(&address, &head, body);
     assert_eq!(status, "HTTP/1.1 422 Unprocessable Entity", "the web refuses it: {answer}");
     let answer: serde_json::Value = serde_json::from_str(&answer).expect("a JSON error");
     assert_eq!(answer["details"], serde_json::json!([refusal]));
-    let (status, _, answer) =
-        request(&address, &format!("GET /api/2016-17/payments HTTP/1.1\r\nAuthorization: Bearer {token}\r\n"), "");
+    let (status, _, answer) = request(
+        &address,
+        &format!("GET /api/agreements/oxon-s75/2016-17/payments HTTP/1.1\r\nAuthorization: Bearer {token}\r\n"),
+        "",
+    );
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(!answer.contains("2016-03-10"), "nothing was recorded: {answer}");
     stop(child);
@@ -263,6 +285,98 @@ fn an_account_acts_in_the_agreements_it_is_given_or_in_every_one() {
     assert_eq!(
         String::from_utf8_lossy(&listed.stdout),
         "icb partner-finance \"icb\" partner=OCCG agreements=oxon-s75,bucks-bcf\nann viewer \"ann\"\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An amount of the report's JSON in pence.
+fn pence(value: &serde_json::Value) -> i64 {
+    value.as_str().unwrap_or_else(|| panic!("{value} is not an amount")).replace('.', "").parse().expect("pence")
+}
+
+/// The demo holds two agreements for 2022-23 (Oxfordshire's and Buckinghamshire's, whose
+/// NHS partners the same ICB succeeds, with an account for the ICB's finance officer in
+/// both) beside Oxfordshire's 2016-17, and each one's months
+/// read as real ones: every pool's actual within 3% of its budget, to date and in M6
+/// alone, and its forecast within 5%.
+#[test]
+fn the_demo_holds_two_agreements_for_a_year_each_with_credible_months() {
+    let dir = scratch("demo-agreements");
+    let (child, _, printed) = start(&dir, &["demo", "--address", "127.0.0.1:0"]);
+    stop(child);
+    // The ICB's finance officer acts in both places' agreements of 2022-23.
+    let icb = printed.lines().find(|l| l.contains(" icb-finance ")).unwrap_or_else(|| panic!("{printed}"));
+    assert!(icb.ends_with("(partner finance, BOB-ICB; in oxon-s75-2022 and bucks-bcf-2022)"), "{icb}");
+    let database = dir.join("demo.sqlite").display().to_string();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = pooled(&[&["--database", &database][..], args].concat(), "");
+        assert!(out.status.success(), "pooled {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let listed = json(&["agreements", "--json"]);
+    let mut agreements: Vec<(String, String)> = Vec::new();
+    for agreement in listed["agreements"].as_array().expect("agreements") {
+        for year in agreement["years"].as_array().expect("years") {
+            agreements.push((agreement["id"].as_str().expect("id").into(), year.as_str().expect("year").into()));
+        }
+    }
+    let in_2022: Vec<&str> = agreements.iter().filter(|(_, y)| y == "2022-23").map(|(a, _)| a.as_str()).collect();
+    assert_eq!(in_2022, ["bucks-bcf-2022", "oxon-s75-2022"], "{agreements:?}");
+    assert!(agreements.contains(&("oxon-s75".into(), "2016-17".into())), "{agreements:?}");
+    for (agreement, year) in &agreements {
+        let report = |month: &str| {
+            json(&["report", "--year", year, "--agreement", agreement, "--month", month, "--format", "json"])
+        };
+        let (m5, m6) = (report("M5"), report("M6"));
+        for (pool, before) in m6["pools"].as_array().expect("pools").iter().zip(m5["pools"].as_array().expect("pools"))
+        {
+            let (now, then) = (&pool["rows"][0], &before["rows"][0]);
+            let context = format!("{agreement} {year} {}", pool["id"]);
+            let within = |actual: i64, budget: i64, percent: i64, what: &str| {
+                assert!(
+                    (actual - budget).abs() * 100 <= budget * percent,
+                    "{context}: {what} {actual} for a budget of {budget}"
+                );
+            };
+            within(pence(&now["actual_to_date"]), pence(&now["budget_to_date"]), 3, "to date");
+            let month = |row: &serde_json::Value, column: &str| pence(&row[column]);
+            within(
+                month(now, "actual_to_date") - month(then, "actual_to_date"),
+                month(now, "budget_to_date") - month(then, "budget_to_date"),
+                3,
+                "in M6",
+            );
+            within(pence(&now["forecast_outturn"]), pence(&now["annual_budget"]), 5, "forecast");
+        }
+    }
+    // Buckinghamshire's Better Care Fund is seasonal (winter peaks, the Disabled Facilities
+    // Grant paid mostly in March): in M1, with nothing entered and the ledger on profile, the
+    // run-rate follows the budget profile and forecasts each pool within 3% of its budget,
+    // where a straight line over the months elapsed forecast a 9.6% underspend.
+    let m1 =
+        json(&["report", "--year", "2022-23", "--agreement", "bucks-bcf-2022", "--month", "M1", "--format", "json"]);
+    for pool in m1["pools"].as_array().expect("pools") {
+        let total = &pool["rows"][0];
+        let (forecast, budget) = (pence(&total["forecast_outturn"]), pence(&total["annual_budget"]));
+        assert_eq!(total["forecast_basis"], "run-rate", "{}: nothing entered in M1", pool["id"]);
+        assert!((forecast - budget).abs() * 100 <= budget * 3, "{}: M1 forecast {forecast} for {budget}", pool["id"]);
+    }
+    let out = pooled(
+        &["--database", &database, "report", "--year", "2022-23", "--agreement", "bucks-bcf-2022", "--month", "M1"],
+        "",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("run-rate on the budget profile"), "{text}");
+    // Buckinghamshire's instalments: the CCG's to June, the ICB's from July, M1 to M5 paid
+    // and M6 half paid.
+    let payments = json(&["payments", "--year", "2022-23", "--agreement", "bucks-bcf-2022", "--json"]);
+    let payers: Vec<(&str, &str, i64)> = (payments["payments"].as_array().expect("payments").iter())
+        .map(|p| (p["month"].as_str().expect("month"), p["from"].as_str().expect("from"), pence(&p["outstanding"])))
+        .collect();
+    let instalment = pence(&payments["payments"][0]["amount"]);
+    assert_eq!(
+        &payers[2..6],
+        [("M3", "BCCG", 0), ("M4", "BOB-ICB", 0), ("M5", "BOB-ICB", 0), ("M6", "BOB-ICB", instalment - instalment / 2)]
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -82,7 +82,7 @@ impl Partner {
     }
 
     /// The partner as a list of partners names it: `OCCG`, or `OCCG (BOB-ICB from 2022-07-01)`.
-    fn listed(&self) -> String {
+    pub fn listed(&self) -> String {
         match &self.succeeded_by {
             Some(s) => format!("{} ({} from {})", self.id, s.id, s.from),
             None => self.id.clone(),
@@ -585,20 +585,27 @@ impl Line {
     }
 }
 
-/// What changed from one version of an agreement to the next, one change a line, for the
-/// record of a variation: `pool OP / line bcf / contribution OCCG: £33,897,000.00 -> £34,000,000.00`.
-pub fn variation(old: &Agreement, new: &Agreement) -> Vec<String> {
+/// One term of an agreement as text, keyed by ids, so two versions compare term by term.
+struct Fact {
+    key: String,
+    value: String,
+}
+
+/// The terms that changed from `old` to `new` other than lines' names and funding (which a
+/// [`crate::variation::Diff`] sets out for itself), one a line in the agreement's order:
+/// `pool OP / line bcf / risk: shared, in base true -> borne by OCCG, in base false`.
+pub(crate) fn changed_terms(old: &Agreement, new: &Agreement) -> Vec<String> {
     let (old, new) = (old.facts(), new.facts());
     let mut changes = Vec::new();
-    for (key, before) in &old {
-        match new.iter().find(|(k, _)| k == key) {
+    for Fact { key, value: before } in &old {
+        match new.iter().find(|f| f.key == *key) {
             None => changes.push(format!("{key}: {before} -> (removed)")),
-            Some((_, after)) if after != before => changes.push(format!("{key}: {before} -> {after}")),
+            Some(Fact { value: after, .. }) if after != before => changes.push(format!("{key}: {before} -> {after}")),
             Some(_) => {}
         }
     }
-    for (key, after) in &new {
-        if !old.iter().any(|(k, _)| k == key) {
+    for Fact { key, value: after } in &new {
+        if !old.iter().any(|f| f.key == *key) {
             changes.push(format!("{key}: (added) -> {after}"));
         }
     }
@@ -606,32 +613,31 @@ pub fn variation(old: &Agreement, new: &Agreement) -> Vec<String> {
 }
 
 impl Agreement {
-    /// The agreement as (what, value) facts, ids rather than indices, so that two versions
+    /// The agreement as facts (what, value), ids rather than indices, so that two versions
     /// can be compared fact by fact.
-    fn facts(&self) -> Vec<(String, String)> {
+    fn facts(&self) -> Vec<Fact> {
+        let term = |key: String, value: String| Fact { key, value };
         let partner = |ix: PartnerIx| self.partners.get(ix).map_or("?", |p| p.id.as_str());
-        let money_by_partner = |prefix: &str, amounts: &[Money], out: &mut Vec<(String, String)>| {
-            for (ix, m) in amounts.iter().enumerate().filter(|(_, m)| **m != Money::ZERO) {
-                out.push((format!("{prefix} {}", partner(ix)), m.to_string()));
-            }
-        };
-        let mut f: Vec<(String, String)> = vec![
-            ("agreement id".into(), self.id.clone()),
-            ("agreement name".into(), self.name.clone()),
-            ("financial year".into(), self.financial_year.to_string()),
-            ("start".into(), self.start.to_string()),
-            ("end".into(), self.end.map_or("open-ended".into(), |d| d.to_string())),
-            ("declared total".into(), self.declared_total.map_or("none".into(), |m| m.to_string())),
+        let mut f: Vec<Fact> = vec![
+            term("agreement id".into(), self.id.clone()),
+            term("agreement name".into(), self.name.clone()),
+            term("financial year".into(), self.financial_year.to_string()),
+            term("start".into(), self.start.to_string()),
+            term("end".into(), self.end.map_or("open-ended".into(), |d| d.to_string())),
+            term("declared total".into(), self.declared_total.map_or("none".into(), |m| m.to_string())),
         ];
         for p in &self.partners {
-            f.push((format!("partner {}", p.id), format!("{} ({:?})", p.name, p.kind)));
+            f.push(term(format!("partner {}", p.id), format!("{} ({:?})", p.name, p.kind)));
             if let Some(s) = &p.succeeded_by {
-                f.push((format!("partner {} succeeded by", p.id), format!("{} ({}) from {}", s.id, s.name, s.from)));
+                f.push(term(
+                    format!("partner {} succeeded by", p.id),
+                    format!("{} ({}) from {}", s.id, s.name, s.from),
+                ));
             }
         }
         for pool in &self.pools {
             let at = format!("pool {}", pool.id);
-            f.push((at.clone(), format!("{} ({:?}), host {}", pool.name, pool.kind, partner(pool.host))));
+            f.push(term(at.clone(), format!("{} ({:?}), host {}", pool.name, pool.kind, partner(pool.host))));
             let share = match &pool.risk_share {
                 None => "none".to_string(),
                 Some(RiskShareBasis::GrossContributions { decimals }) => {
@@ -643,8 +649,10 @@ impl Agreement {
                     format!("fixed {}", s.join(", "))
                 }
             };
-            f.push((format!("{at} / risk share"), share));
-            money_by_partner(&format!("{at} / income"), &pool.income, &mut f);
+            f.push(term(format!("{at} / risk share"), share));
+            for (ix, income) in pool.income.iter().enumerate().filter(|(_, m)| **m != Money::ZERO) {
+                f.push(term(format!("{at} / income {}", partner(ix)), income.to_string()));
+            }
             for line in &pool.lines {
                 let at = format!("{at} / line {}", line.id);
                 let risk = match line.risk {
@@ -652,24 +660,20 @@ impl Agreement {
                     Risk::Lead => "lead".to_string(),
                     Risk::BorneBy(p) => format!("borne by {}", partner(p)),
                 };
-                f.push((at.clone(), format!("{}, risk {risk}, in base {}", line.name, line.in_base)));
-                f.push((format!("{at} / held by"), partner(line.held_by).to_string()));
-                match &line.funding {
-                    Funding::Contributions(c) => money_by_partner(&format!("{at} / contribution"), c, &mut f),
-                    Funding::Budget(b) => f.push((format!("{at} / budget"), b.to_string())),
-                }
+                f.push(term(format!("{at} / risk"), format!("{risk}, in base {}", line.in_base)));
+                f.push(term(format!("{at} / held by"), partner(line.held_by).to_string()));
             }
             for rule in &pool.rules {
                 let RuleKind::UnderspendClawback { line, to, cap } = rule.kind;
                 let line = pool.lines.get(line).map_or("?", |l| l.id.as_str());
-                f.push((
+                f.push(term(
                     format!("{at} / rule {}", rule.id),
                     format!("clawback on {line} to {} capped at {cap}", partner(to)),
                 ));
             }
             for s in &pool.savings {
                 let line = pool.lines.get(s.line).map_or("?", |l| l.id.as_str());
-                f.push((
+                f.push(term(
                     format!("{at} / saving {}", s.id),
                     format!("{} by {} on {line}, strategy agreed {}", s.amount, partner(s.by), s.strategy_agreed),
                 ));
@@ -677,11 +681,11 @@ impl Agreement {
         }
         if let Some(p) = &self.payments {
             for (ix, months) in p.in_advance_months.iter().enumerate().filter(|(_, m)| **m > 0) {
-                f.push((format!("payments in advance {}", partner(ix)), format!("{months} months")));
+                f.push(term(format!("payments in advance {}", partner(ix)), format!("{months} months")));
             }
         }
         if let Some(t) = &self.termination {
-            f.push((
+            f.push(term(
                 "notice".into(),
                 format!(
                     "{} months, {} without a contribution agreement",
@@ -690,17 +694,17 @@ impl Agreement {
             ));
         }
         if let Some(t) = &self.reporting.line_threshold {
-            f.push(("action plans for a line from".into(), t.words()));
+            f.push(term("action plans for a line from".into(), t.words()));
         }
         if let Some(b) = &self.board {
-            f.push(("board".into(), format!("{}, quorum {} per partner", b.name, b.quorum_per_partner)));
+            f.push(term("board".into(), format!("{}, quorum {} per partner", b.name, b.quorum_per_partner)));
             for (rule, clause) in &b.clauses {
-                f.push((format!("board clause {}", rule.key()), clause.clone()));
+                f.push(term(format!("board clause {}", rule.key()), clause.clone()));
             }
             for m in &b.members {
                 let deputy = m.deputy.as_deref().map_or(String::new(), |d| format!(", deputy {d}"));
                 let vote = if m.voting { "voting" } else { "non-voting" };
-                f.push((
+                f.push(term(
                     format!("board member {}", m.id),
                     format!("{} ({}, {vote}{deputy})", m.role, partner(m.partner)),
                 ));
@@ -711,4 +715,4 @@ impl Agreement {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

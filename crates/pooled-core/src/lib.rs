@@ -11,5 +11,7 @@ pub mod percent;
 pub mod plan;
 pub mod report;
 pub mod risk_share;
+pub mod savings;
 pub mod settlement;
 pub mod termination;
+pub mod variation;

@@ -125,10 +125,20 @@ impl Money {
     /// Twelve monthly amounts: the annual amount / 12 truncated to the penny, the remainder
     /// added to the twelfth, so they sum exactly to the annual amount (instalments; flat profiles).
     pub fn monthly(self) -> [Money; 12] {
-        let month = Money(self.0 / 12);
-        let mut months = [month; 12];
-        months[11] = Money(self.0 - month.0 * 11);
-        months
+        self.over_last_months(12)
+    }
+
+    /// Twelve monthly amounts, the last `months` (1 to 12) sharing the amount as
+    /// [`Money::monthly`] shares it over twelve, the months before them nothing: a budget
+    /// in force from a month after the first.
+    pub fn over_last_months(self, months: usize) -> [Money; 12] {
+        assert!((1..=12).contains(&months), "a year has twelve months");
+        let count = i64::try_from(months).expect("at most twelve");
+        let month = Money(self.0 / count);
+        let mut out = [Money::ZERO; 12];
+        out[12 - months..].fill(month);
+        out[11] = Money(self.0 - month.0 * (count - 1));
+        out
     }
 
     pub fn checked_add(self, other: Money) -> Option<Money> {

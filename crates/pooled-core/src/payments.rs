@@ -6,6 +6,14 @@
 use crate::agreement::{Agreement, Body, Funding, PartnerIx};
 use crate::calendar::{Date, FiscalMonth};
 use crate::money::Money;
+use crate::variation::Version;
+
+mod recorded;
+
+pub use recorded::{
+    Balance, Dated, Entry, EntryKind, InstalmentAccount, PairTotals, PaymentState, Recording, TrackedInstalment,
+    balances, overdue, pair_totals,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Instalment {
@@ -117,9 +125,8 @@ pub fn reprofile(
     contribution: Money,
     effective: Date,
 ) -> Result<Vec<Instalment>, ReprofileError> {
-    let kept_month = |i: &Instalment| fixed.contains(&i.month) || i.due < effective;
-    let kept: Money = old.iter().filter(|i| kept_month(i)).map(|i| i.amount).sum();
-    let remaining: Vec<usize> = (0..old.len()).filter(|ix| !kept_month(&old[*ix])).collect();
+    let kept: Money = old.iter().filter(|i| is_kept(i, fixed, effective)).map(|i| i.amount).sum();
+    let remaining: Vec<usize> = (0..old.len()).filter(|ix| !is_kept(&old[*ix], fixed, effective)).collect();
     let payer = || old.last().map_or_else(String::new, |i| i.payer.id.clone());
     if kept > contribution {
         return Err(ReprofileError::Overpaid { payer: payer(), kept, contribution, effective });
@@ -142,15 +149,91 @@ pub fn reprofile(
     Ok(year)
 }
 
-/// The rule on the dates recorded against an instalment: it cannot be paid before it was
-/// raised. The refusal is said once, here, in the words every caller shows.
-pub fn check_recorded_dates(raised_on: Option<Date>, paid_on: Option<Date>) -> Result<(), String> {
-    match (raised_on, paid_on) {
-        (Some(raised), Some(paid)) if paid < raised => {
-            Err(format!("the instalment cannot be paid on {paid}, before it was raised on {raised}"))
-        }
-        _ => Ok(()),
+/// Whether a variation taking effect on `effective` leaves the instalment as it was: it is
+/// invoiced or paid (its month is `fixed`), or it fell due before, under the old terms.
+fn is_kept(instalment: &Instalment, fixed: &[FiscalMonth], effective: Date) -> bool {
+    fixed.contains(&instalment.month) || instalment.due < effective
+}
+
+/// The year's instalments across the versions of its agreement, in the latest version's
+/// order, under its partners' indices. Each version with an effective day re-profiles the
+/// instalments of the one before ([`reprofile`]): those fixed when it was made (invoiced
+/// or paid: `fixed(v, pool, paying partner's id, month)` for `versions[v]`) or due before
+/// the day stay exactly as they were, and the rest, with the due dates and bodies of the
+/// new version, share what is left of each partner's new contribution; a contribution
+/// left as it was keeps its amounts. A partner that starts paying with the variation owed
+/// nothing before it; one that stops has a new contribution of nothing. A version without
+/// an effective day restates the year from its start.
+pub fn schedule_across(
+    versions: &[Version],
+    fixed: &dyn Fn(usize, &str, &str, FiscalMonth) -> bool,
+) -> Result<Vec<Instalment>, ReprofileError> {
+    let Some((first, later)) = versions.split_first() else {
+        return Ok(Vec::new());
+    };
+    let mut year = schedule(first.agreement);
+    let mut current = first.agreement;
+    for (v, version) in (1..).zip(later) {
+        year = match version.effective {
+            None => schedule(version.agreement),
+            Some(effective) => {
+                vary(current, &year, version.agreement, effective, &|pool, from, month| fixed(v, pool, from, month))?
+            }
+        };
+        current = version.agreement;
     }
+    Ok(year)
+}
+
+/// `year` (under `old`) re-profiled to `new` from `effective`.
+fn vary(
+    old: &Agreement,
+    year: &[Instalment],
+    new: &Agreement,
+    effective: Date,
+    fixed: &dyn Fn(&str, &str, FiscalMonth) -> bool,
+) -> Result<Vec<Instalment>, ReprofileError> {
+    let id = |a: &Agreement, ix: PartnerIx| a.partners()[ix].id.clone();
+    let key = |a: &Agreement, i: &Instalment| (i.pool.clone(), id(a, i.from), id(a, i.to));
+    let group_of = |k: &(String, String, String)| -> Vec<Instalment> {
+        year.iter().filter(|i| key(old, i) == *k).cloned().collect()
+    };
+    let months_fixed = |(pool, from, _): &(String, String, String)| -> Vec<FiscalMonth> {
+        FiscalMonth::all().filter(|m| fixed(pool, from, *m)).collect()
+    };
+    let terms = schedule(new);
+    let mut out = Vec::with_capacity(terms.len());
+    for group in terms.chunk_by(|a, b| (&a.pool, a.from, a.to) == (&b.pool, b.from, b.to)) {
+        let k = key(new, &group[0]);
+        let mut before = group_of(&k);
+        if before.is_empty() {
+            // Nothing was owed between these partners under the old terms.
+            before = group.iter().map(|i| Instalment { amount: Money::ZERO, ..i.clone() }).collect();
+        }
+        let fixed = months_fixed(&k);
+        let contribution: Money = group.iter().map(|i| i.amount).sum();
+        // A contribution the variation leaves as it was keeps its instalments as they were.
+        let unchanged = before.iter().map(|i| i.amount).sum::<Money>() == contribution;
+        let varied = if unchanged { before.clone() } else { reprofile(&before, &fixed, contribution, effective)? };
+        for ((was, now), terms) in before.iter().zip(&varied).zip(group) {
+            debug_assert_eq!(was.month, terms.month);
+            out.push(if is_kept(was, &fixed, effective) {
+                Instalment { from: terms.from, to: terms.to, ..was.clone() }
+            } else {
+                Instalment { amount: now.amount, ..terms.clone() }
+            });
+        }
+    }
+    // Partners no longer paying each other: whatever was kept must come to nothing.
+    let mut gone: Vec<(String, String, String)> = Vec::new();
+    for i in year {
+        let k = key(old, i);
+        if !gone.contains(&k) && !terms.iter().any(|t| key(new, t) == k) {
+            reprofile(&group_of(&k), &months_fixed(&k), Money::ZERO, effective)?;
+            gone.push(k);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

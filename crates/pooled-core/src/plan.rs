@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use crate::agreement::{Agreement, PartnerIx};
+use crate::calendar::FiscalMonth;
 use crate::diagnostic::quote;
 use crate::ledger::{BadRows, RowError, listed, parse_ledger_amount};
 use crate::money::{Money, Tally};
@@ -125,6 +126,32 @@ impl Plan {
         }
         let warnings = plan.budget_mismatches(agreement);
         Ok((plan, warnings))
+    }
+
+    /// This plan taking over from the one before in `from`, the month a variation takes
+    /// effect: each cost centre keeps its monthly budgets before `from` as `previous` (its
+    /// profile in the plan before, by code) had them (nothing, for a cost centre it did
+    /// not have), and the rest of its budget is spread
+    /// over the months from `from` in proportion to its own profile for them (equally when
+    /// those months are not all zero or more with some above zero). So each profile still
+    /// sums to its budget, and the budget to date of a month before the variation is what
+    /// it was.
+    pub fn taking_over(mut self, previous: &dyn Fn(&str) -> Option<[Money; 12]>, from: FiscalMonth) -> Plan {
+        let first = from.number() as usize - 1;
+        for cc in &mut self.cost_centres {
+            let mut profile = [Money::ZERO; 12];
+            if let Some(old) = previous(&cc.code) {
+                profile[..first].copy_from_slice(&old[..first]);
+            }
+            let rest = cc.budget - profile[..first].iter().sum();
+            let weights: Option<Vec<u64>> = cc.profile[first..].iter().map(|m| u64::try_from(m.pence()).ok()).collect();
+            match weights.and_then(|w| rest.split_by_weights(&w)) {
+                Some(months) => profile[first..].copy_from_slice(&months),
+                None => profile[first..].copy_from_slice(&rest.over_last_months(12 - first)[first..]),
+            }
+            cc.profile = profile;
+        }
+        self
     }
 
     /// Lines whose cost centres' budgets do not sum to the line's budget.

@@ -3,8 +3,10 @@
 //! variance and change since last month, with the forecast variances that need an action
 //! plan flagged (any of a pooled fund; a line's from the agreement's materiality
 //! threshold), and the forecast risk-share impact on each partner (the settlement applied
-//! to the forecast). Each partner is headed by the body holding its
-//! place on the month's last day (a successor from its date).
+//! to the forecast, with each unagreed saving's latest forecast delivery). Each partner is
+//! headed by the body holding its place on the month's last day (a successor from its
+//! date). A forecast entered below the cost centre's actual to date is taken only when
+//! confirmed, and the report marks it.
 
 use std::collections::HashMap;
 
@@ -12,20 +14,54 @@ use crate::agreement::{Agreement, BoardRule, Body, LineThreshold, PartnerIx, Poo
 use crate::calendar::{FinancialYear, FiscalMonth};
 use crate::money::Money;
 use crate::plan::Plan;
+use crate::savings::{SavingDelivery, SavingRecords, deliveries_in_report, set_deliveries};
 use crate::settlement::{Outturn, PoolSettlement, settle_on};
+
+mod consolidated;
+pub use consolidated::{AgreementPart, Consolidated, PartnerFigures, PoolPart, consolidated};
 
 /// Actual net expenditure by cost centre code, M1 to M12.
 pub type Actuals = HashMap<String, [Money; 12]>;
 
 /// Forecast outturns entered by budget holders, by (cost centre code, month entered).
-pub type Forecasts = HashMap<(String, FiscalMonth), Money>;
+pub type Forecasts = HashMap<(String, FiscalMonth), EnteredForecast>;
+
+/// A forecast outturn as a budget holder entered it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EnteredForecast {
+    pub outturn: Money,
+    /// Entered below the actual to date, and confirmed as meant ([`check_forecast`]).
+    pub confirmed_below_actual: bool,
+}
+
+/// Whether a forecast outturn may be entered for a cost centre with `actual_to_date` at
+/// `month`: one below the actual to date is taken only when `confirmed` (the rest of the
+/// year would have to bring refunds or credits). Whether it is below, or the refusal in
+/// words naming the actual to date.
+pub fn check_forecast(
+    cost_centre: &str,
+    month: FiscalMonth,
+    outturn: Money,
+    actual_to_date: Money,
+    confirmed: bool,
+) -> Result<bool, String> {
+    let below = outturn < actual_to_date;
+    if below && !confirmed {
+        return Err(format!(
+            "the forecast outturn {outturn} for {cost_centre} is below its actual to date at {month}, {actual_to_date}: \
+             confirm that it is meant (refunds or credits still to come) to enter it"
+        ));
+    }
+    Ok(below)
+}
 
 /// Where a forecast outturn came from; reports label it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ForecastBasis {
     /// Entered by the budget holder for the report month.
     Entered,
-    /// None entered: actual to date / months elapsed * 12.
+    /// None entered: the actual to date scaled along the cost centre's budget profile
+    /// ([`run_rate`]).
     RunRate,
     /// Budget not allocated to any cost centre: assumed spent exactly.
     Unallocated,
@@ -40,6 +76,15 @@ impl ForecastBasis {
             ForecastBasis::RunRate => "run-rate",
             ForecastBasis::Unallocated => "unallocated",
             ForecastBasis::Mixed => "mixed",
+        }
+    }
+
+    /// The basis in a reader's words, for tables and pages; [`ForecastBasis::name`] is the
+    /// id the JSON keeps.
+    pub fn words(self) -> &'static str {
+        match self {
+            ForecastBasis::RunRate => "run-rate on the budget profile",
+            other => other.name(),
         }
     }
 
@@ -61,11 +106,25 @@ pub struct Figures {
     pub basis: ForecastBasis,
     /// Why the forecast variance needs an action plan, if it does.
     pub action_plan: Option<ActionPlan>,
+    /// A cost centre's entered forecast, confirmed although below its actual to date;
+    /// never on a total.
+    pub confirmed_below_actual: bool,
 }
 
 impl Figures {
     pub fn needs_action_plan(&self) -> bool {
         self.action_plan.is_some()
+    }
+
+    /// The forecast's basis as a table shows it, marking a forecast confirmed although
+    /// below the actual to date.
+    pub fn basis_label(&self) -> String {
+        let basis = self.basis.words();
+        if self.confirmed_below_actual {
+            format!("{basis}, below actual to date (confirmed)")
+        } else {
+            basis.to_string()
+        }
     }
 }
 
@@ -112,6 +171,9 @@ pub struct PoolReport {
     pub segments: Vec<SegmentReport>,
     /// The forecast risk-share impact: the settlement on forecast outturns.
     pub risk_impact: PoolSettlement,
+    /// The pool's savings without an agreed delivery strategy, with what the forecast
+    /// takes each to deliver and why.
+    pub savings: Vec<SavingDelivery>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -214,16 +276,27 @@ impl MonthlyReport {
 
 /// Builds the report for `month`. Any forecast over- or underspend of a pooled fund needs
 /// an action plan (an aligned pool is not a pooled fund, and is not flagged as one); a
-/// line's, only when it reaches the agreement's `[reporting] line_threshold`.
+/// line's, only when it reaches the agreement's `[reporting] line_threshold`. The
+/// forecast risk-share impact takes each unagreed saving's delivery as
+/// [`deliveries_in_report`] says.
+///
+/// The budgets are the agreement's (its latest version) and the plan's: a cost centre's
+/// budget to date follows its profile, and a line's budget not allocated to any cost
+/// centre is spread over the months from `budgets_from`, the month the agreement's latest
+/// variation took effect ([`crate::variation::Version::budgets_from`]; M1 when none did),
+/// so that the budget to date of a month before it stays as it was.
 pub fn monthly_report(
     agreement: &Agreement,
     plan: &Plan,
     actuals: &Actuals,
     forecasts: &Forecasts,
+    savings: &SavingRecords,
     month: FiscalMonth,
+    budgets_from: FiscalMonth,
 ) -> MonthlyReport {
-    let now = month_figures(agreement, plan, actuals, forecasts, month);
-    let before = FiscalMonth::new(month.number() - 1).map(|m| month_figures(agreement, plan, actuals, forecasts, m));
+    let inputs = Inputs { agreement, plan, actuals, forecasts, budgets_from };
+    let now = inputs.month_figures(month);
+    let before = FiscalMonth::new(month.number() - 1).map(|m| inputs.month_figures(m));
     let line_threshold = agreement.reporting().line_threshold.clone();
     let flag_line = |mut f: Figures| {
         let reached = line_threshold.as_ref().is_some_and(|t| t.reached(f.variance, f.annual_budget));
@@ -263,12 +336,15 @@ pub fn monthly_report(
         if pool.kind == PoolKind::Pooled && figures.variance != Money::ZERO {
             figures.action_plan = Some(ActionPlan::Pool);
         }
+        let deliveries = deliveries_in_report(pool, savings, month);
+        set_deliveries(&mut outturn, &deliveries);
         pools.push(PoolReport {
             id: pool.id.clone(),
             name: pool.name.clone(),
             figures,
             segments,
             risk_impact: PoolSettlement::default(),
+            savings: deliveries,
         });
     }
     let last_day = agreement.financial_year().month_end(month);
@@ -290,57 +366,69 @@ pub fn monthly_report(
 /// with its figures at `month`, change not yet known.
 type MonthFigures = Vec<Vec<Vec<(CostCentreRow, Figures)>>>;
 
-fn month_figures(
-    agreement: &Agreement,
-    plan: &Plan,
-    actuals: &Actuals,
-    forecasts: &Forecasts,
-    month: FiscalMonth,
-) -> MonthFigures {
-    let elapsed = month.number() as usize;
-    agreement
-        .pools()
-        .iter()
-        .enumerate()
-        .map(|(p, pool)| {
-            pool.lines
-                .iter()
-                .enumerate()
-                .map(|(l, line)| {
-                    let mut rows = Vec::new();
-                    let mut allocated = Money::ZERO;
-                    for cc in plan.cost_centres().iter().filter(|c| c.pool == p && c.line == l) {
-                        allocated += cc.budget;
-                        let actual = actuals.get(&cc.code).copied().unwrap_or([Money::ZERO; 12]);
-                        let actual_to_date: Money = actual[..elapsed].iter().sum();
-                        let (forecast, basis) = match forecasts.get(&(cc.code.clone(), month)) {
-                            Some(f) => (*f, ForecastBasis::Entered),
-                            None => (run_rate(actual_to_date, elapsed), ForecastBasis::RunRate),
-                        };
-                        let figures =
-                            figures(cc.budget, cc.profile[..elapsed].iter().sum(), actual_to_date, forecast, basis);
-                        let row = CostCentreRow {
-                            code: Some(cc.code.clone()),
-                            name: cc.name.clone(),
-                            partner: Some(cc.partner),
-                            figures,
-                        };
-                        rows.push((row, figures));
-                    }
-                    let unallocated = line.budget() - allocated;
-                    if unallocated != Money::ZERO || rows.is_empty() {
-                        let to_date: Money = unallocated.monthly()[..elapsed].iter().sum();
-                        let figures =
-                            figures(unallocated, to_date, Money::ZERO, unallocated, ForecastBasis::Unallocated);
-                        let row =
-                            CostCentreRow { code: None, name: "Unallocated budget".into(), partner: None, figures };
-                        rows.push((row, figures));
-                    }
-                    rows
-                })
-                .collect()
-        })
-        .collect()
+/// What a report is built from.
+struct Inputs<'a> {
+    agreement: &'a Agreement,
+    plan: &'a Plan,
+    actuals: &'a Actuals,
+    forecasts: &'a Forecasts,
+    budgets_from: FiscalMonth,
+}
+
+impl Inputs<'_> {
+    fn month_figures(&self, month: FiscalMonth) -> MonthFigures {
+        let Inputs { agreement, plan, actuals, forecasts, budgets_from } = *self;
+        let elapsed = month.number() as usize;
+        let unallocated_months = 13 - budgets_from.number() as usize;
+        agreement
+            .pools()
+            .iter()
+            .enumerate()
+            .map(|(p, pool)| {
+                pool.lines
+                    .iter()
+                    .enumerate()
+                    .map(|(l, line)| {
+                        let mut rows = Vec::new();
+                        let mut allocated = Money::ZERO;
+                        for cc in plan.cost_centres().iter().filter(|c| c.pool == p && c.line == l) {
+                            allocated += cc.budget;
+                            let actual = actuals.get(&cc.code).copied().unwrap_or([Money::ZERO; 12]);
+                            let actual_to_date: Money = actual[..elapsed].iter().sum();
+                            let budget_to_date = cc.profile[..elapsed].iter().sum();
+                            let entered = forecasts.get(&(cc.code.clone(), month));
+                            let (forecast, basis) = match entered {
+                                Some(f) => (f.outturn, ForecastBasis::Entered),
+                                None => (run_rate(actual_to_date, budget_to_date, cc.budget), ForecastBasis::RunRate),
+                            };
+                            let figures = Figures {
+                                confirmed_below_actual: entered.is_some_and(|f| f.confirmed_below_actual),
+                                ..figures(cc.budget, budget_to_date, actual_to_date, forecast, basis)
+                            };
+                            let row = CostCentreRow {
+                                code: Some(cc.code.clone()),
+                                name: cc.name.clone(),
+                                partner: Some(cc.partner),
+                                figures,
+                            };
+                            rows.push((row, figures));
+                        }
+                        let unallocated = line.budget() - allocated;
+                        if unallocated != Money::ZERO || rows.is_empty() {
+                            let to_date: Money =
+                                unallocated.over_last_months(unallocated_months)[..elapsed].iter().sum();
+                            let figures =
+                                figures(unallocated, to_date, Money::ZERO, unallocated, ForecastBasis::Unallocated);
+                            let row =
+                                CostCentreRow { code: None, name: "Unallocated budget".into(), partner: None, figures };
+                            rows.push((row, figures));
+                        }
+                        rows
+                    })
+                    .collect()
+            })
+            .collect()
+    }
 }
 
 fn figures(budget: Money, budget_to_date: Money, actual: Money, forecast: Money, basis: ForecastBasis) -> Figures {
@@ -353,6 +441,7 @@ fn figures(budget: Money, budget_to_date: Money, actual: Money, forecast: Money,
         change: None,
         basis,
         action_plan: None,
+        confirmed_below_actual: false,
     }
 }
 
@@ -361,10 +450,20 @@ fn with_change(mut f: Figures, previous_variance: Option<Money>) -> Figures {
     f
 }
 
-/// Actual to date scaled to a full year, truncated toward zero to the penny.
-pub fn run_rate(actual_to_date: Money, months_elapsed: usize) -> Money {
-    let scaled = i128::from(actual_to_date.pence()) * 12 / months_elapsed.max(1) as i128;
-    Money::from_pence(i64::try_from(scaled).unwrap_or(if scaled < 0 { i64::MIN } else { i64::MAX }))
+/// The forecast outturn where none is entered: the actual to date scaled as the cost
+/// centre's budget profile runs, actual to date * annual budget / budget to date, truncated
+/// toward zero to the penny (on a flat profile, the actual to date over the months elapsed
+/// for twelve months, give or take the pence of a budget twelve does not divide). Where the profile has nothing to date, nothing was due yet, so the
+/// whole budget is still to come: annual budget + actual to date. Beyond the range of money
+/// the result stops at its bound.
+pub fn run_rate(actual_to_date: Money, budget_to_date: Money, annual_budget: Money) -> Money {
+    let (actual, annual) = (i128::from(actual_to_date.pence()), i128::from(annual_budget.pence()));
+    // Two i64 factors always fit in an i128.
+    let forecast = match i128::from(budget_to_date.pence()) {
+        0 => actual + annual,
+        to_date => actual * annual / to_date,
+    };
+    Money::from_pence(i64::try_from(forecast).unwrap_or(if forecast < 0 { i64::MIN } else { i64::MAX }))
 }
 
 fn total(parts: impl Iterator<Item = Figures>) -> Figures {
@@ -381,6 +480,7 @@ fn total(parts: impl Iterator<Item = Figures>) -> Figures {
                 change: s.change.zip(f.change).map(|(a, b)| a + b),
                 basis: s.basis.combine(f.basis),
                 action_plan: None,
+                confirmed_below_actual: false,
             },
         });
     }
@@ -388,4 +488,4 @@ fn total(parts: impl Iterator<Item = Figures>) -> Figures {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

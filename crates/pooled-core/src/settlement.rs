@@ -9,8 +9,9 @@ mod outturn;
 pub use outturn::Outturn;
 
 use crate::agreement::{Agreement, Body, PartnerIx, Pool, Risk, RuleKind};
-use crate::calendar::Date;
+use crate::calendar::{Date, FiscalMonth};
 use crate::money::Money;
+use crate::payments::{TrackedInstalment, pair_totals};
 use crate::risk_share::risk_share;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,36 +210,99 @@ fn settle_pool(agreement: &Agreement, pool: &Pool, outturns: &[Money], outturn: 
     settled
 }
 
-/// A year-end payment between partners that settles a pool: the host holds the pool, so a
-/// partner whose share is an overspend pays the host, and the host repays a partner's share
-/// of an underspend.
+/// Why money moves between two partners at the year end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InvoicePartKind {
+    /// The settlement of the pool's over- or underspend: the host holds the pool, so a
+    /// partner whose share is an overspend pays the host, and the host repays a partner's
+    /// share of an underspend (the host's own share stays in its accounts).
+    Settlement,
+    /// Instalments of the pool invoiced and not yet paid, of these months.
+    UnpaidInstalments(Vec<FiscalMonth>),
+}
+
+impl InvoicePartKind {
+    /// The part in words: `settlement`, `unpaid instalments M11 M12`.
+    pub fn words(&self) -> String {
+        match self {
+            InvoicePartKind::Settlement => "settlement".into(),
+            InvoicePartKind::UnpaidInstalments(months) => {
+                let months: Vec<String> = months.iter().map(FiscalMonth::to_string).collect();
+                format!("unpaid instalments {}", months.join(" "))
+            }
+        }
+    }
+}
+
+/// One of the amounts an invoice nets off: `payer` owes `payee` `amount` (always positive).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvoicePart {
+    pub kind: InvoicePartKind,
+    pub payer: PartnerIx,
+    pub payee: PartnerIx,
+    pub amount: Money,
+}
+
+/// A year-end payment between two partners of a pool: what the settlement moves between
+/// them, net of the pool's instalments still outstanding between them either way.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invoice {
     pub pool: String,
     pub payer: PartnerIx,
     pub payee: PartnerIx,
-    /// Always positive.
+    /// The parts netted, each signed from `payer` to `payee`, summed; never negative (zero
+    /// when the parts cancel out, payer and payee then those of the first part).
     pub amount: Money,
-    /// The bodies invoiced and invoicing: those the settlement names.
+    /// The bodies invoiced and invoicing: those holding the places at the year's end.
     pub payer_body: Body,
     pub payee_body: Body,
+    pub parts: Vec<InvoicePart>,
 }
 
-/// The invoices that settle each pool with its host (every step applied; the host's own share
-/// stays in its accounts), between the bodies the settlement names.
-pub fn invoices(agreement: &Agreement, settlements: &[PoolSettlement]) -> Vec<Invoice> {
+/// The invoices that settle each pool at the year end: per pool and pair of partners, the
+/// settlement between the host and each other partner (every step applied) netted with the
+/// pool's instalments invoiced and unpaid between them (`tracked`), so that each pair
+/// settles with one payment, its parts shown. A pair with nothing to net has no invoice.
+pub fn invoices(agreement: &Agreement, settlements: &[PoolSettlement], tracked: &[TrackedInstalment]) -> Vec<Invoice> {
     let mut out = Vec::new();
     for (pool, settled) in agreement.pools().iter().zip(settlements) {
-        let host = &settled.partners[pool.host];
+        let mut parts = Vec::new();
         for p in settled.partners.iter().filter(|p| p.partner != pool.host && p.total != Money::ZERO) {
-            let (payer, payee) = if p.total > Money::ZERO { (p, host) } else { (host, p) };
+            let (payer, payee) = if p.total > Money::ZERO { (p.partner, pool.host) } else { (pool.host, p.partner) };
+            parts.push(InvoicePart { kind: InvoicePartKind::Settlement, payer, payee, amount: p.total.abs() });
+        }
+        let of_pool = tracked.iter().filter(|t| t.instalment.pool == pool.id);
+        for owed in pair_totals(of_pool).into_iter().filter(|t| t.outstanding != Money::ZERO) {
+            parts.push(InvoicePart {
+                kind: InvoicePartKind::UnpaidInstalments(owed.outstanding_months),
+                payer: owed.from,
+                payee: owed.to,
+                amount: owed.outstanding,
+            });
+        }
+        let mut pairs: Vec<Vec<InvoicePart>> = Vec::new();
+        for part in parts {
+            let same_pair = |p: &InvoicePart| {
+                (p.payer, p.payee) == (part.payer, part.payee) || (p.payer, p.payee) == (part.payee, part.payer)
+            };
+            match pairs.iter_mut().find(|pair| same_pair(&pair[0])) {
+                Some(pair) => pair.push(part),
+                None => pairs.push(vec![part]),
+            }
+        }
+        for parts in pairs {
+            let (first_payer, first_payee) = (parts[0].payer, parts[0].payee);
+            let net: Money = parts.iter().map(|p| if p.payer == first_payer { p.amount } else { -p.amount }).sum();
+            let (payer, payee) =
+                if net < Money::ZERO { (first_payee, first_payer) } else { (first_payer, first_payee) };
             out.push(Invoice {
                 pool: pool.id.clone(),
-                payer: payer.partner,
-                payee: payee.partner,
-                amount: p.total.abs(),
-                payer_body: payer.body.clone(),
-                payee_body: payee.body.clone(),
+                payer,
+                payee,
+                amount: net.abs(),
+                payer_body: agreement.body_at_year_end(payer),
+                payee_body: agreement.body_at_year_end(payee),
+                parts,
             });
         }
     }

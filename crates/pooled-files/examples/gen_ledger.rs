@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use pooled_core::agreement::Agreement;
 use pooled_core::ledger::{Mapping, Period};
-use pooled_files::{GenOptions, Span, gen_ledger, gen_plan};
+use pooled_files::{GenOptions, Postings, Span, gen_ledger, gen_plan};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,15 +23,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string("examples/oxfordshire-2016-17.toml")?;
     let agreement = Agreement::parse(&text).map_err(|_| "examples/oxfordshire-2016-17.toml does not parse")?.0;
     let mapping = Mapping::preset(preset).ok_or_else(|| format!("no preset `{preset}`"))?;
-    let codes = gen_plan(&agreement, 20, 1).into_iter().map(|r| r.code).collect();
+    let cost_centres = gen_plan(&agreement, 20, 1).into_iter().map(|r| r.code).collect();
+    let rows: u64 = rows.parse()?;
+    let postings = Postings::Rows { rows, cost_centres };
     let options = GenOptions {
-        rows: rows.parse()?,
         seed: seed.parse()?,
-        ..GenOptions::new(mapping, Span::Period(Period::parse("2016-05")?), codes)
+        ..GenOptions::new(mapping, Span::Period(Period::parse("2016-05")?), postings)
     };
     let start = Instant::now();
     gen_ledger(&options, BufWriter::new(std::fs::File::create(out)?))?;
     let seconds = start.elapsed().as_secs_f64();
-    eprintln!("{} rows in {seconds:.3} s: {:.0} rows/s", options.rows, options.rows as f64 / seconds);
+    eprintln!("{rows} rows in {seconds:.3} s: {:.0} rows/s", rows as f64 / seconds);
     Ok(())
 }

@@ -23,7 +23,7 @@ mod workbook_limits;
 mod write;
 
 pub use error::FileError;
-pub use generate::{GenOptions, Negatives, PlanRow, Span, gen_ledger, gen_plan, write_plan_csv};
+pub use generate::{GenOptions, Negatives, PlanRow, Postings, Span, gen_ledger, gen_plan, write_plan_csv};
 pub use read::{
     MAX_ROW_BYTES, ReadOptions, Record, TableReader, file_sha256, read_xlsx_cells, read_xlsx_formulas,
     read_xlsx_sheet_names,

@@ -9,7 +9,7 @@ use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period, RowReader};
 use pooled_core::money::Money;
 use pooled_core::plan::Plan;
-use pooled_files::{GenOptions, Negatives, PlanRow, Span, TableReader, gen_ledger, gen_plan, write_plan_csv};
+use pooled_files::{GenOptions, Negatives, PlanRow, Postings, Span, TableReader, gen_ledger, gen_plan, write_plan_csv};
 
 fn agreement() -> Agreement {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/oxfordshire-2016-17.toml");
@@ -34,8 +34,18 @@ fn year() -> FinancialYear {
 }
 
 fn options(preset: &str, span: Span, rows: u64, seed: u64) -> GenOptions {
-    let codes = gen_plan(&agreement(), 20, 7).into_iter().map(|r| r.code).collect();
-    GenOptions { rows, seed, ..GenOptions::new(Mapping::preset(preset).unwrap(), span, codes) }
+    let cost_centres = gen_plan(&agreement(), 20, 7).into_iter().map(|r| r.code).collect();
+    GenOptions {
+        seed,
+        ..GenOptions::new(Mapping::preset(preset).unwrap(), span, Postings::Rows { rows, cost_centres })
+    }
+}
+
+fn cost_centres(options: &GenOptions) -> BTreeSet<&str> {
+    match &options.postings {
+        Postings::Rows { cost_centres, .. } => cost_centres.iter().map(String::as_str).collect(),
+        Postings::Budgets(plan) => plan.iter().map(|c| c.code.as_str()).collect(),
+    }
 }
 
 /// Reads a generated file back the way an importer would: [`TableReader`], then the core's
@@ -109,7 +119,7 @@ fn every_row_parses_under_its_own_mapping_inside_its_span() {
                 FiscalMonth::all().take_while(|m| *m <= through).map(|month| Period { year, month }).collect()
             }
         };
-        let known: BTreeSet<&String> = options.cost_centres.iter().collect();
+        let known = cost_centres(&options);
         let mut months_seen = BTreeSet::new();
         let mut previous_month = periods[0];
         for row in &rows {
@@ -119,7 +129,7 @@ fn every_row_parses_under_its_own_mapping_inside_its_span() {
             previous_month = period;
             months_seen.insert(period);
             assert!(!row.date.weekday().is_weekend(), "{preset}: {} is a weekend", row.date);
-            assert!(known.contains(&row.cost_centre), "{preset}: unknown {}", row.cost_centre);
+            assert!(known.contains(row.cost_centre.as_str()), "{preset}: unknown {}", row.cost_centre);
             assert!(!row.subjective.is_empty() && !row.description.is_empty() && !row.reference.is_empty());
         }
         assert_eq!(months_seen.len(), periods.len(), "{preset}: every month has rows");
@@ -170,7 +180,8 @@ fn small_and_impossible_requests() {
         let options = options("oracle", span, 1, seed);
         assert_eq!(read_back(&dir, &options.mapping, &generate(&options)).1.len(), 1);
     }
-    let nowhere = GenOptions { cost_centres: vec![], ..options("sap", span, 10, 1) };
+    let nowhere =
+        GenOptions { postings: Postings::Rows { rows: 10, cost_centres: vec![] }, ..options("sap", span, 10, 1) };
     let err = gen_ledger(&nowhere, Vec::new()).unwrap_err();
     assert_eq!(err.to_string(), "no cost centres to generate postings for");
 }
@@ -216,7 +227,216 @@ fn a_generated_plan_matches_the_agreement_exactly() {
     let (read, warnings) = Plan::read(&agreement, &names, records).unwrap();
     assert_eq!(warnings, Vec::<String>::new());
     assert_eq!(read.cost_centres().len(), plan.len());
+    // A profile that is not flat is written as M1 to M12, and read back as given.
+    let mut profiled = plan.clone();
+    profiled[0].profile.swap(0, 11);
+    let mut csv = Vec::new();
+    write_plan_csv(&mut csv, &profiled).unwrap();
+    std::fs::write(&path, &csv).unwrap();
+    let reader = TableReader::open(&path).unwrap();
+    let header: Vec<String> = reader.header().to_vec();
+    assert_eq!(header.len(), 18);
+    let names: Vec<&str> = header.iter().map(String::as_str).collect();
+    let records = reader.map(|r| r.unwrap()).map(|r| Ok((r.row, r.fields)));
+    let (read, _) = Plan::read(&agreement, &names, records).unwrap();
+    let profiles: Vec<[Money; 12]> = read.cost_centres().iter().map(|c| c.profile).collect();
+    assert_eq!(profiles, profiled.iter().map(|r| r.profile).collect::<Vec<_>>());
     // The same seed, the same plan; another seed, other budgets.
     assert_eq!(gen_plan(&agreement, 20, 11), plan);
     assert_ne!(gen_plan(&agreement, 20, 12), plan);
+}
+
+fn agreement_2022() -> Agreement {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/oxfordshire-2022-23.toml");
+    Agreement::parse(&std::fs::read_to_string(path).unwrap()).unwrap().0
+}
+
+fn budgeted(plan: Vec<PlanRow>, span: Span, seed: u64) -> GenOptions {
+    GenOptions { seed, ..GenOptions::new(Mapping::preset("unit4").unwrap(), span, Postings::Budgets(plan)) }
+}
+
+fn first_half(agreement: &Agreement) -> Span {
+    Span::YearTo { year: agreement.financial_year(), through: FiscalMonth::new(6).unwrap() }
+}
+
+/// What the rows net to, by cost centre and month.
+fn nets(rows: &[LedgerRow]) -> HashMap<(&str, Period), Money> {
+    let mut nets = HashMap::new();
+    for row in rows {
+        *nets.entry((row.cost_centre.as_str(), Period::containing(row.date))).or_insert(Money::ZERO) += row.amount;
+    }
+    nets
+}
+
+/// Basis points of `of` that `part` is (`of` > 0).
+fn basis_points(part: Money, of: Money) -> i64 {
+    i64::try_from(i128::from(part.pence()) * 10_000 / i128::from(of.pence())).unwrap()
+}
+
+#[test]
+fn budgeted_postings_follow_the_plan_with_a_few_lines_over_and_a_few_under() {
+    let dir = scratch("budgeted");
+    // Table: the agreement, and each partner's extract as its ERP would send it.
+    for agreement in [agreement(), agreement_2022()] {
+        let year = agreement.financial_year();
+        let plan = gen_plan(&agreement, 20, 3);
+        for partner in agreement.partners() {
+            let mine: Vec<PlanRow> = plan.iter().filter(|c| c.partner == partner.id).cloned().collect();
+            if mine.is_empty() {
+                continue; // 2022-23 gives the CCG no cost centres: its lines are the council's
+            }
+            let (mut over, mut under, mut lines_seen) = (0, 0, 0);
+            for seed in 1..=6 {
+                let options = budgeted(mine.clone(), first_half(&agreement), seed);
+                let (_, rows) = read_back(&dir, &options.mapping, &generate(&options));
+                let nets = nets(&rows);
+                let months: Vec<Period> = FiscalMonth::all().take(6).map(|month| Period { year, month }).collect();
+                let net = |c: &PlanRow, p: &Period| nets.get(&(c.code.as_str(), *p)).copied().unwrap_or_default();
+                for (m, period) in months.iter().enumerate() {
+                    let context = format!("{year} {} {period} seed {seed}", partner.id);
+                    // Every cost centre within its line's variance, its own and the month's.
+                    for c in &mine {
+                        let bp = basis_points(net(c, period) - c.profile[m], c.profile[m]);
+                        assert!(bp.abs() <= 3_500, "{context}: {} is {bp} bp from its budget", c.code);
+                    }
+                    // Every pool within 3% of its budget for the month.
+                    for pool in agreement.pools() {
+                        let ours: Vec<&PlanRow> = mine.iter().filter(|c| c.pool == pool.id).collect();
+                        let budget: Money = ours.iter().map(|c| c.profile[m]).sum();
+                        let actual: Money = ours.iter().map(|c| net(c, period)).sum();
+                        if budget > Money::ZERO {
+                            let bp = basis_points(actual - budget, budget);
+                            assert!(bp.abs() <= 300, "{context}: pool {} is {bp} bp from its budget", pool.id);
+                        }
+                    }
+                }
+                // Lines over the half year: a few more than 3% over or under, most within.
+                for pool in agreement.pools() {
+                    for line in &pool.lines {
+                        let ours: Vec<&PlanRow> =
+                            mine.iter().filter(|c| c.pool == pool.id && c.line == line.id).collect();
+                        let budget: Money = ours.iter().flat_map(|c| &c.profile[..6]).copied().sum();
+                        if budget == Money::ZERO {
+                            continue;
+                        }
+                        let actual: Money = ours.iter().flat_map(|c| months.iter().map(|p| net(c, p))).sum();
+                        let bp = basis_points(actual - budget, budget);
+                        lines_seen += 1;
+                        over += usize::from(bp > 300);
+                        under += usize::from(bp < -300);
+                    }
+                }
+            }
+            eprintln!("{year} {}: {lines_seen} lines, {over} over, {under} under", partner.id);
+            assert!(over > 0 && under > 0, "{year} {}: {over} lines over, {under} under", partner.id);
+            assert!(over + under < lines_seen / 2, "{year} {}: {over} over, {under} under of {lines_seen}", partner.id);
+        }
+    }
+}
+
+#[test]
+fn a_budgeted_extract_is_the_same_for_its_seed_and_its_year_is_its_months_in_turn() {
+    let agreement = agreement();
+    let year = agreement.financial_year();
+    let plan: Vec<PlanRow> = gen_plan(&agreement, 5, 1).into_iter().filter(|c| c.partner == "OCCG").collect();
+    let half = generate(&budgeted(plan.clone(), first_half(&agreement), 9));
+    assert_eq!(half, generate(&budgeted(plan.clone(), first_half(&agreement), 9)));
+    assert_ne!(half, generate(&budgeted(plan.clone(), first_half(&agreement), 10)));
+    let mut months =
+        generate(&budgeted(plan.clone(), Span::Period(Period { year, month: FiscalMonth::new(1).unwrap() }), 9));
+    for m in 2..=6 {
+        let month =
+            generate(&budgeted(plan.clone(), Span::Period(Period { year, month: FiscalMonth::new(m).unwrap() }), 9));
+        let header_end = month.iter().position(|b| *b == b'\n').unwrap() + 1;
+        months.extend_from_slice(&month[header_end..]);
+    }
+    assert_eq!(String::from_utf8(months).unwrap(), String::from_utf8(half).unwrap());
+}
+
+#[test]
+fn budgeted_postings_have_credit_notes_and_journals_that_net_to_zero() {
+    let dir = scratch("journals");
+    let agreement = agreement();
+    let plan: Vec<PlanRow> = gen_plan(&agreement, 20, 1).into_iter().filter(|c| c.partner == "OCC").collect();
+    for preset in ["oracle", "unit4", "sap"] {
+        let options = GenOptions {
+            seed: 5,
+            ..GenOptions::new(Mapping::preset(preset).unwrap(), first_half(&agreement), Postings::Budgets(plan.clone()))
+        };
+        let (_, rows) = read_back(&dir, &options.mapping, &generate(&options));
+        // About twenty postings a cost centre a month, whatever its budget.
+        let per_cost_centre_month = rows.len() / (plan.len() * 6);
+        assert!((15..40).contains(&per_cost_centre_month), "{preset}: {per_cost_centre_month} rows a month");
+        let credit_notes: Vec<&LedgerRow> = rows.iter().filter(|r| r.reference.starts_with("CRN")).collect();
+        assert!(credit_notes.len() > rows.len() / 50, "{preset}: {} credit notes", credit_notes.len());
+        assert!(credit_notes.iter().all(|r| r.amount.is_negative() && r.description.starts_with("Credit note")));
+        let mut journals: HashMap<&str, Vec<&LedgerRow>> = HashMap::new();
+        for r in rows.iter().filter(|r| r.reference.starts_with("JNL")) {
+            journals.entry(&r.reference).or_default().push(r);
+        }
+        assert!(journals.len() > 100, "{preset}: {} journals", journals.len());
+        for (reference, legs) in &journals {
+            let [to, from] = legs.as_slice() else { panic!("{preset}: journal {reference} has {} legs", legs.len()) };
+            assert_eq!(to.amount + from.amount, Money::ZERO, "{preset}: journal {reference}");
+            assert!(to.amount > Money::ZERO && to.cost_centre != from.cost_centre, "{preset}: journal {reference}");
+            assert_eq!(
+                to.description.replace(" from ", " to ").replace(&from.cost_centre, &to.cost_centre),
+                from.description
+            );
+        }
+        // References are document numbers: unique, but for a journal's two legs.
+        let references: BTreeSet<&str> = rows.iter().map(|r| r.reference.as_str()).collect();
+        assert_eq!(references.len(), rows.len() - journals.len(), "{preset}");
+        // Every other row is an invoice to a cost centre of the plan, in pence as often as not.
+        assert!(rows.iter().filter(|r| r.reference.starts_with("INV")).all(|r| r.amount > Money::ZERO));
+        assert!(rows.iter().filter(|r| r.amount.pence() % 100 != 0).count() > rows.len() / 2, "{preset}: odd pence");
+    }
+}
+
+#[test]
+fn budgeted_postings_follow_a_monthly_profile_and_income() {
+    let dir = scratch("profile");
+    let agreement = agreement();
+    let year = agreement.financial_year();
+    let pounds = |p: i64| Money::from_pounds(p).unwrap();
+    let cost_centre = |code: &str, line: &str, profile: [Money; 12]| PlanRow {
+        code: code.into(),
+        name: code.into(),
+        partner: "OCC".into(),
+        pool: "OP".into(),
+        line: line.into(),
+        budget: profile.iter().copied().sum(),
+        profile,
+    };
+    // Capital grants paid in two lumps, a steady service, and a line of client income.
+    let mut lumps = [Money::ZERO; 12];
+    lumps[2] = pounds(400_000);
+    lumps[8] = pounds(350_000);
+    let plan = vec![
+        cost_centre("GRANTS", "equipment", lumps),
+        cost_centre("STEADY", "older-people", pounds(1_200_000).monthly()),
+        cost_centre("INCOME", "older-people", [pounds(-20_000); 12]),
+    ];
+    for seed in 1..=20 {
+        let span = Span::YearTo { year, through: FiscalMonth::new(12).unwrap() };
+        let options = budgeted(plan.clone(), span, seed);
+        let (_, rows) = read_back(&dir, &options.mapping, &generate(&options));
+        let nets = nets(&rows);
+        for (m, month) in FiscalMonth::all().enumerate() {
+            let period = Period { year, month };
+            for c in &plan {
+                let net = nets.get(&(c.code.as_str(), period)).copied().unwrap_or_default();
+                let budget = c.profile[m];
+                let context = format!("seed {seed} {period} {}: {net} for a budget of {budget}", c.code);
+                if budget == Money::ZERO {
+                    assert_eq!(net, Money::ZERO, "{context}");
+                } else {
+                    assert_eq!(net.is_negative(), budget.is_negative(), "{context}");
+                    assert!(basis_points((net - budget).abs(), budget.abs()) <= 3_500, "{context}");
+                }
+            }
+        }
+        let income = rows.iter().filter(|r| r.cost_centre == "INCOME").collect::<Vec<_>>();
+        assert!(income.iter().all(|r| r.amount.is_negative() && r.reference.starts_with("INC")), "seed {seed}");
+    }
 }

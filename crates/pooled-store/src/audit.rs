@@ -125,6 +125,34 @@ impl AuditEntry {
         }
         hex(&h.finalize())
     }
+
+    /// The id of the agreement the entry's change belongs to, read back from the subject
+    /// the store wrote: its second word for what is kept under an agreement
+    /// (`plan oxon-s75 2016-17`, `mapping oxon-s75 OCC`, `ledger oxon-s75 2016-05 OCC`,
+    /// `payment oxon-s75 2016-17 OP OCCG to OCC M1`, ...), and a document's key up to its
+    /// first `/` (`board-register oxon-s75/2016-17`). `None` for accounts, sign-ins and
+    /// tokens, and for entries written before a database held many agreements, whose
+    /// subjects name a year or month there (`plan 2016-17`) or a partner (`mapping OCC`).
+    pub fn agreement(&self) -> Option<&str> {
+        let (kind, rest) = self.subject.split_once(' ')?;
+        let named = match self.action.as_str() {
+            "load-agreement" | "vary-agreement" | "save-plan" | "save-mapping" | "import" | "replace-import"
+            | "close-period" | "set-forecast" | "record-payment" | "record-saving" => {
+                // Something follows the agreement in every subject of these.
+                rest.split_once(' ')?.0
+            }
+            action if action.strip_prefix("save-") == Some(kind) => rest.split_once('/')?.0,
+            _ => return None,
+        };
+        (!named.is_empty() && !names_a_year_or_month(named)).then_some(named)
+    }
+}
+
+/// `2016-17` or `2016-05`: what the subjects of the log's entries named before a database
+/// held many agreements, where they name the agreement now.
+fn names_a_year_or_month(word: &str) -> bool {
+    let b = word.as_bytes();
+    b.len() == 7 && b[4] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || c.is_ascii_digit())
 }
 
 /// What a mutating method appends to the log, besides the sequence, time and hashes.

@@ -6,13 +6,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Display;
 use std::sync::mpsc::SyncSender;
 
-use pooled_core::calendar::Date;
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
 
 use crate::audit::{AuditEntry, AuditProblem, RowHasher, RowParts, sha256_hex};
 use crate::sql::date_key;
-use crate::{ImportHeader, ImportItem, Result, StoreError, StoredCostCentre, StoredDocument};
+use crate::{
+    AgreementYear, ImportHeader, ImportItem, PaymentEntry, Result, StoreError, StoredCostCentre, StoredDocument,
+};
 
 // ---- audit texts: one `key=value` a line, values escaped onto one line ----
 
@@ -44,13 +45,28 @@ pub(crate) fn agreement_fields(version: u32, agreement_id: &str, toml: &str) -> 
     Fields::default().add("version", version).add("agreement", agreement_id).add("toml_sha256", sha256_hex(toml))
 }
 
-pub(crate) fn payment_text(raised_on: Option<Date>, paid_on: Option<Date>) -> String {
-    let date = |d: Option<Date>| d.map_or("-".to_string(), |d| d.to_string());
-    Fields::default().add("raised_on", date(raised_on)).add("paid_on", date(paid_on)).text()
+/// The audit subject of what is recorded against an instalment:
+/// `payment oxon-s75 2016-17 OP OCCG to OCC M1`.
+pub(crate) fn payment_subject(agreement: &AgreementYear, entry: &PaymentEntry) -> String {
+    let to = entry.to.as_deref().unwrap_or("-");
+    format!("payment {agreement} {} {} to {to} {}", entry.pool, entry.from, entry.month)
 }
 
-pub(crate) fn forecast_text(outturn: Money) -> String {
-    Fields::default().add("outturn", outturn.to_plain_string()).text()
+/// The audit text of entries recorded against an instalment, one a line:
+/// `invoice=2016-02-20 10014833.33`.
+pub(crate) fn payment_text(entries: &[PaymentEntry]) -> String {
+    let amount = |a: Option<Money>| a.map_or("-".to_string(), |a| a.to_plain_string());
+    entries.iter().fold(Fields::default(), |f, e| f.add(e.kind.name(), format!("{} {}", e.on, amount(e.amount)))).text()
+}
+
+pub(crate) fn forecast_text(outturn: Money, confirmed_below_actual: bool) -> String {
+    let fields = Fields::default().add("outturn", outturn.to_plain_string());
+    // Only a confirmation is written, so the entries of other forecasts read as before.
+    if confirmed_below_actual { fields.add("confirmed_below_actual", "yes").text() } else { fields.text() }
+}
+
+pub(crate) fn saving_text(amount: Money) -> String {
+    Fields::default().add("amount", amount.to_plain_string()).text()
 }
 
 pub(crate) fn period_subject(agreement: &str, period: Period) -> String {

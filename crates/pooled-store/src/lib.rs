@@ -26,6 +26,8 @@ pub use store::SqlStore;
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
+use pooled_core::payments::EntryKind;
+use pooled_core::savings::SavingFigure;
 
 /// Opens a store from a location: `postgres://...` or `postgresql://...` for PostgreSQL,
 /// anything else is a SQLite file path. Migrations run on open. The store is `Send`, so
@@ -119,6 +121,24 @@ pub struct AgreementVersion {
     pub loaded_by: String,
     /// For a variation: what changed since the previous version, one change a line.
     pub changes: String,
+    /// The day and approval of the version.
+    pub approval: Approval,
+    /// How many payment entries the agreement's year held when this version was loaded
+    /// (the first ones of [`Store::payment_entries`]): those were recorded under the
+    /// versions before it, and what they record stays as it was.
+    pub payments_recorded: u64,
+}
+
+/// When a version of an agreement takes effect and who approved it: a variation's board
+/// decision, say.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Approval {
+    /// The day it takes effect; `None` for the first version, and for one that restates
+    /// the year from its start.
+    pub effective: Option<Date>,
+    /// Who approved it, in the approver's words (`JMG 2016-09-15, item 4`); `None` when
+    /// not said.
+    pub approved_by: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -262,18 +282,41 @@ pub struct Forecast {
     /// The month the forecast was made in (the report month it belongs to).
     pub month: FiscalMonth,
     pub outturn: Money,
+    /// Entered below the cost centre's actual to date, and confirmed as meant.
+    pub confirmed_below_actual: bool,
     pub entered_by: String,
     pub entered_at: Timestamp,
 }
 
-/// The state of one instalment of the payment schedule.
+/// An amount recorded of a saving moved into a pool without an agreed delivery strategy:
+/// a forecast of its delivery made in a month, or what it delivered.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PaymentStatus {
+pub struct SavingRecord {
+    /// The saving's id in the agreement.
+    pub saving: String,
+    pub figure: SavingFigure,
+    pub amount: Money,
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
+/// One thing recorded against an instalment of the payment schedule: the invoice that
+/// raised it, or a payment on it. Partners are named by their own ids (the key whoever
+/// holds their place).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentEntry {
     pub pool: String,
+    /// The paying partner.
     pub from: String,
+    /// The partner paid; `None` on an entry recorded before the payee was kept, when it
+    /// was always the pool's host.
+    pub to: Option<String>,
     pub month: FiscalMonth,
-    pub raised_on: Option<Date>,
-    pub paid_on: Option<Date>,
+    pub kind: EntryKind,
+    pub on: Date,
+    /// More than zero; `None` on an entry recorded before amounts were kept, which was
+    /// for the instalment in full.
+    pub amount: Option<Money>,
 }
 
 /// The store. Every method that changes anything does so in one transaction together with
@@ -312,12 +355,15 @@ pub trait Store {
     // ---- agreements ----
 
     /// Stores an agreement file's text (given, already validated) as the next version of
-    /// its agreement's year: the first for a new id or year, a variation for the same.
+    /// its agreement's year: the first for a new id or year, a variation for the same,
+    /// with the day it takes effect and who approved it. Text equal to the current
+    /// version's writes nothing.
     fn load_agreement(
         &mut self,
         agreement: &AgreementYear,
         text: &str,
         changes: &str,
+        approval: &Approval,
         actor: &str,
     ) -> Result<LoadOutcome>;
     /// The current (latest) version of an agreement's year.
@@ -415,24 +461,48 @@ pub trait Store {
 
     // ---- forecasts ----
 
-    /// Records a budget holder's forecast; refused when the month's period is closed.
+    /// Records a budget holder's forecast, and whether it was confirmed although below the
+    /// actual to date (the caller checks when it must be); refused when the month's period
+    /// is closed.
     fn set_forecast(
         &mut self,
         agreement: &AgreementYear,
         month: FiscalMonth,
         cost_centre: &str,
         outturn: Money,
+        confirmed_below_actual: bool,
         actor: &str,
     ) -> Result<()>;
     /// An agreement's forecasts for the year, by month entered, then cost centre.
     fn forecasts(&self, agreement: &AgreementYear) -> Result<Vec<Forecast>>;
 
+    // ---- unagreed savings ----
+
+    /// Records an amount of an unagreed saving (the caller checks the saving against the
+    /// agreement): a forecast of its delivery made in a month, refused when that month's
+    /// period is closed, or what it delivered. It replaces the same figure recorded
+    /// before; a negative amount is [`StoreError::Invalid`].
+    fn record_saving(
+        &mut self,
+        agreement: &AgreementYear,
+        saving: &str,
+        figure: SavingFigure,
+        amount: Money,
+        actor: &str,
+    ) -> Result<()>;
+    /// The agreement year's records of savings, by saving: its forecasts by the month made in, then
+    /// what it delivered.
+    fn saving_records(&self, agreement: &AgreementYear) -> Result<Vec<SavingRecord>>;
+
     // ---- payments ----
 
-    /// Records (or updates) the state of one instalment.
-    fn record_payment(&mut self, agreement: &AgreementYear, status: &PaymentStatus, actor: &str) -> Result<()>;
-    /// An agreement's instalments for the year, by pool, paying partner and month.
-    fn payments(&self, agreement: &AgreementYear) -> Result<Vec<PaymentStatus>>;
+    /// Appends what is recorded against one instalment of an agreement's year (its
+    /// invoice, a payment, or both, in order), with one audit entry. Nothing recorded is
+    /// ever changed: a later invoice corrects an earlier one. Amounts must be more than zero.
+    fn record_payment(&mut self, agreement: &AgreementYear, entries: &[PaymentEntry], actor: &str) -> Result<()>;
+    /// Everything recorded against an agreement's instalments for the year, in the order
+    /// recorded.
+    fn payment_entries(&self, agreement: &AgreementYear) -> Result<Vec<PaymentEntry>>;
 
     // ---- accounts ----
 
@@ -521,9 +591,9 @@ pub trait Store {
     /// as of those figures. Every change moves it, account changes (sign-ins) too.
     fn audit_head(&self) -> Result<AuditHead>;
     /// The sequence number of the latest audit entry that changed the pool's records
-    /// (agreements, plans, mappings, the ledger, periods, forecasts, payments, documents);
-    /// 0 for none. Account changes (users, passwords, sign-ins, sign-outs, expired
-    /// sessions, API tokens) are audited but do not move it. Anything read from the
+    /// (agreements, plans, mappings, the ledger, periods, forecasts, savings, payments,
+    /// documents); 0 for none. Account changes (users, passwords, sign-ins, sign-outs,
+    /// expired sessions, API tokens) are audited but do not move it. Anything read from the
     /// records after reading this stays fresh while it is unchanged: the web
     /// application's caches key on it.
     fn last_change(&self) -> Result<i64>;

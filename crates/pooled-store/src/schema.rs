@@ -106,6 +106,94 @@ macro_rules! agreement_in_key {
     };
 }
 
+/// Migration 7, alike in both databases but for the id's type: what is recorded against
+/// each instalment becomes entries (its invoice, corrected by a later one, and payments
+/// that add up), each with its amount and the partner paid. The dates recorded before
+/// become entries without either (the instalment in full, to the pool's host); an
+/// instalment recorded as paid with no date raised is taken as raised the day it was paid.
+macro_rules! payment_entries_from_payments {
+    ($id:literal) => {
+        concat!(
+            "CREATE TABLE payment_entry (
+    id ",
+            $id,
+            ",
+    agreement_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    pool TEXT NOT NULL,
+    from_partner TEXT NOT NULL,
+    -- NULL only on entries made from the dates recorded before: to the pool's host.
+    to_partner TEXT,
+    month INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('invoice', 'payment')),
+    on_date INTEGER NOT NULL,
+    -- Pence; NULL only on entries made from the dates recorded before: in full.
+    amount BIGINT CHECK (amount > 0)
+);
+CREATE INDEX payment_entry_year ON payment_entry (agreement_id, year, id);
+INSERT INTO payment_entry (agreement_id, year, pool, from_partner, month, kind, on_date)
+SELECT agreement_id, year, pool, from_partner, month, 'invoice', COALESCE(raised_on, paid_on) FROM payment
+WHERE raised_on IS NOT NULL OR paid_on IS NOT NULL ORDER BY agreement_id, year, pool, from_partner, month;
+INSERT INTO payment_entry (agreement_id, year, pool, from_partner, month, kind, on_date)
+SELECT agreement_id, year, pool, from_partner, month, 'payment', paid_on FROM payment
+WHERE paid_on IS NOT NULL ORDER BY agreement_id, year, pool, from_partner, month;
+DROP TABLE payment;"
+        )
+    };
+}
+
+/// Migration 8, alike in both databases but for the types of money and of a flag (and
+/// the flag's false): forecasts confirmed below the actual to date, and what is recorded
+/// of unagreed savings, under the agreement's id and year.
+macro_rules! savings_and_confirmed_forecasts {
+    ($money:literal, $flag:literal, $false:literal) => {
+        concat!(
+            "ALTER TABLE forecast ADD COLUMN confirmed_below_actual ",
+            $flag,
+            " NOT NULL DEFAULT ",
+            $false,
+            ";
+CREATE TABLE saving_forecast (
+    agreement_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    saving TEXT NOT NULL,
+    month INTEGER NOT NULL CHECK (month BETWEEN 1 AND 12),
+    amount ",
+            $money,
+            " NOT NULL CHECK (amount >= 0),
+    entered_by TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    PRIMARY KEY (agreement_id, year, saving, month)
+);
+CREATE TABLE saving_delivered (
+    agreement_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    saving TEXT NOT NULL,
+    amount ",
+            $money,
+            " NOT NULL CHECK (amount >= 0),
+    entered_by TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    PRIMARY KEY (agreement_id, year, saving)
+);"
+        )
+    };
+}
+
+/// Migration 9, the same on both backends: a version of an agreement records the day it
+/// takes effect (a yyyymmdd integer; NULL for the first version and for one restating the
+/// year from its start), who approved it (NULL when not said) and how many payment
+/// entries its year held when it was loaded (those before the migration, none: they all
+/// restate their year).
+macro_rules! versions_approved {
+    () => {
+        "ALTER TABLE agreement ADD COLUMN effective INTEGER;
+ALTER TABLE agreement ADD COLUMN approved_by TEXT;
+ALTER TABLE agreement ADD COLUMN payments_recorded BIGINT NOT NULL DEFAULT 0;
+"
+    };
+}
+
 pub(crate) const SQLITE: &[&str] = &[
     // 1: the first schema.
     r#"
@@ -393,6 +481,13 @@ CREATE TABLE user_agreement (
 "#,
         migration_6_done!()
     ),
+    // 7: payments as entries with amounts.
+    payment_entries_from_payments!("INTEGER PRIMARY KEY"),
+    // 8: a forecast entered below the actual to date is confirmed as meant; unagreed
+    // savings' forecast deliveries (by the month made in) and delivered amounts.
+    savings_and_confirmed_forecasts!("INTEGER", "INTEGER", "0"),
+    // 9: each version's effective day, approval and the payment entries before it.
+    versions_approved!(),
 ];
 
 pub(crate) const POSTGRES: &[&str] = &[
@@ -619,6 +714,12 @@ CREATE TABLE user_agreement (
 "#,
         migration_6_done!()
     ),
+    // 7: as SQLite's.
+    payment_entries_from_payments!("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
+    // 8: as SQLite's.
+    savings_and_confirmed_forecasts!("BIGINT", "BOOLEAN", "FALSE"),
+    // 9: as SQLite's.
+    versions_approved!(),
 ];
 
 fn too_new(found: i64, known: usize) -> StoreError {

@@ -8,6 +8,8 @@ use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::diagnostic::excerpt;
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
+use pooled_core::payments::EntryKind;
+use pooled_core::savings::SavingFigure;
 
 use crate::accounts::*;
 use crate::audit::{
@@ -16,11 +18,11 @@ use crate::audit::{
 };
 use crate::common::*;
 use crate::schema::migrate;
-use crate::sql::{Backend, Conn, Lock, Param, Row, params};
+use crate::sql::{Backend, Conn, Lock, Param, Row, corrupt, params};
 use crate::{
-    Actual, AgreementSummary, AgreementVersion, AgreementYear, DocumentSave, Forecast, ImportHeader, ImportItem,
-    ImportOutcome, ImportRecord, LoadOutcome, PaymentStatus, Result, Store, StoreError, StoredCostCentre,
-    StoredDocument,
+    Actual, AgreementSummary, AgreementVersion, AgreementYear, Approval, DocumentSave, Forecast, ImportHeader,
+    ImportItem, ImportOutcome, ImportRecord, LoadOutcome, PaymentEntry, Result, SavingRecord, Store, StoreError,
+    StoredCostCentre, StoredDocument,
 };
 
 /// The store on one database connection: [`crate::SqliteStore`] or [`crate::PostgresStore`].
@@ -88,8 +90,8 @@ fn versions<B: Backend>(
 ) -> Result<Vec<AgreementVersion>> {
     let order = if latest_only { "version DESC LIMIT 1" } else { "version" };
     let sql = format!(
-        "SELECT version, agreement_id, toml, loaded_at, loaded_by, changes FROM agreement
-         WHERE agreement_id = $1 AND year = $2 ORDER BY {order}"
+        "SELECT version, agreement_id, toml, loaded_at, loaded_by, changes, effective, approved_by, payments_recorded
+         FROM agreement WHERE agreement_id = $1 AND year = $2 ORDER BY {order}"
     );
     c.rows(&sql, params![&agreement.agreement, agreement.year], |r| {
         Ok(AgreementVersion {
@@ -100,6 +102,8 @@ fn versions<B: Backend>(
             loaded_at: r.time(3)?,
             loaded_by: r.string(4)?,
             changes: r.string(5)?,
+            approval: Approval { effective: r.opt_date(6)?, approved_by: r.opt_string(7)? },
+            payments_recorded: r.count(8)?,
         })
     })
 }
@@ -447,6 +451,7 @@ impl<B: Backend> Store for SqlStore<B> {
         agreement: &AgreementYear,
         text: &str,
         changes: &str,
+        approval: &Approval,
         actor: &str,
     ) -> Result<LoadOutcome> {
         let AgreementYear { agreement: agreement_id, year } = agreement;
@@ -459,15 +464,37 @@ impl<B: Backend> Store for SqlStore<B> {
             }
             let version = next_version(current.as_ref().map(|c| c.version), &format!("agreement {agreement}"))?;
             let at = now_utc();
+            let Approval { effective, approved_by } = approval;
+            let recorded = c.one(
+                "SELECT COUNT(*) FROM payment_entry WHERE agreement_id = $1 AND year = $2",
+                params![agreement_id, *year],
+                |r| r.i64(0),
+            )?;
             c.execute(
-                "INSERT INTO agreement (year, version, agreement_id, toml, loaded_at, loaded_by, changes)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                params![*year, version, agreement_id, text, at, actor, changes],
+                "INSERT INTO agreement (year, version, agreement_id, toml, loaded_at, loaded_by, changes, effective,
+                     approved_by, payments_recorded)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                params![
+                    *year,
+                    version,
+                    agreement_id,
+                    text,
+                    at,
+                    actor,
+                    changes,
+                    *effective,
+                    approved_by.as_deref(),
+                    recorded
+                ],
             )?;
             let before = current
                 .as_ref()
                 .map_or(String::new(), |c| agreement_fields(c.version, &c.agreement_id, &c.text).text());
-            let after = agreement_fields(version, agreement_id, text).add("changes", changes).text();
+            let after = agreement_fields(version, agreement_id, text)
+                .add("changes", changes)
+                .add("effective", effective.map_or(String::new(), |d| d.to_string()))
+                .add("approved by", approved_by.as_deref().unwrap_or(""))
+                .text();
             let action = if current.is_some() { "vary-agreement" } else { "load-agreement" };
             append_audit(c, records_change(actor, action, format!("agreement {agreement}"), before, after), at)?;
             Ok(if current.is_some() { LoadOutcome::Varied { version } } else { LoadOutcome::Loaded { version } })
@@ -865,6 +892,7 @@ impl<B: Backend> Store for SqlStore<B> {
         month: FiscalMonth,
         cost_centre: &str,
         outturn: Money,
+        confirmed_below_actual: bool,
         actor: &str,
     ) -> Result<()> {
         let AgreementYear { agreement: agreement_id, year } = agreement;
@@ -874,21 +902,24 @@ impl<B: Backend> Store for SqlStore<B> {
                 return Err(StoreError::PeriodClosed(period));
             }
             let before = c.row(
-                "SELECT outturn FROM forecast WHERE agreement_id = $1 AND year = $2 AND month = $3 AND cost_centre = $4",
+                "SELECT outturn, confirmed_below_actual FROM forecast
+                 WHERE agreement_id = $1 AND year = $2 AND month = $3 AND cost_centre = $4",
                 params![agreement_id, *year, month, cost_centre],
-                |r| r.money(0),
+                |r| Ok(forecast_text(r.money(0)?, r.bool(1)?)),
             )?;
             let at = now_utc();
             c.execute(
-                "INSERT INTO forecast (agreement_id, year, month, cost_centre, outturn, entered_by, entered_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                "INSERT INTO forecast
+                 (agreement_id, year, month, cost_centre, outturn, confirmed_below_actual, entered_by, entered_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                  ON CONFLICT (agreement_id, year, month, cost_centre) DO UPDATE
-                 SET outturn = excluded.outturn, entered_by = excluded.entered_by, entered_at = excluded.entered_at",
-                params![agreement_id, *year, month, cost_centre, outturn, actor, at],
+                 SET outturn = excluded.outturn, confirmed_below_actual = excluded.confirmed_below_actual,
+                     entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                params![agreement_id, *year, month, cost_centre, outturn, confirmed_below_actual, actor, at],
             )?;
             let subject = format!("forecast {agreement} {month} {cost_centre}");
-            let before = before.map_or(String::new(), forecast_text);
-            append_audit(c, records_change(actor, "set-forecast", subject, before, forecast_text(outturn)), at)?;
+            let after = forecast_text(outturn, confirmed_below_actual);
+            append_audit(c, records_change(actor, "set-forecast", subject, before.unwrap_or_default(), after), at)?;
             Ok(())
         })
     }
@@ -896,7 +927,7 @@ impl<B: Backend> Store for SqlStore<B> {
     fn forecasts(&self, agreement: &AgreementYear) -> Result<Vec<Forecast>> {
         self.read(|c| {
             c.rows(
-                "SELECT cost_centre, month, outturn, entered_by, entered_at FROM forecast
+                "SELECT cost_centre, month, outturn, confirmed_below_actual, entered_by, entered_at FROM forecast
                  WHERE agreement_id = $1 AND year = $2 ORDER BY month, cost_centre",
                 params![&agreement.agreement, agreement.year],
                 |r| {
@@ -904,6 +935,95 @@ impl<B: Backend> Store for SqlStore<B> {
                         cost_centre: r.string(0)?,
                         month: r.month(1)?,
                         outturn: r.money(2)?,
+                        confirmed_below_actual: r.bool(3)?,
+                        entered_by: r.string(4)?,
+                        entered_at: r.time(5)?,
+                    })
+                },
+            )
+        })
+    }
+
+    fn record_saving(
+        &mut self,
+        agreement: &AgreementYear,
+        saving: &str,
+        figure: SavingFigure,
+        amount: Money,
+        actor: &str,
+    ) -> Result<()> {
+        if amount.is_negative() {
+            return Err(StoreError::Invalid(format!(
+                "saving {saving}: an amount it delivers cannot be negative ({amount})"
+            )));
+        }
+        let AgreementYear { agreement: agreement_id, year } = agreement;
+        self.atomically(Lock::Writes, |c| {
+            let at = now_utc();
+            // A forecast is kept by the month it was made in; what was delivered, once.
+            let (subject, before) = match figure {
+                SavingFigure::Forecast(month) => {
+                    let period = Period { year: *year, month };
+                    if is_closed(c, agreement_id, period)? {
+                        return Err(StoreError::PeriodClosed(period));
+                    }
+                    let before = c.row(
+                        "SELECT amount FROM saving_forecast
+                         WHERE agreement_id = $1 AND year = $2 AND saving = $3 AND month = $4",
+                        params![agreement_id, *year, saving, month],
+                        |r| r.money(0),
+                    )?;
+                    c.execute(
+                        "INSERT INTO saving_forecast (agreement_id, year, saving, month, amount, entered_by, entered_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)
+                         ON CONFLICT (agreement_id, year, saving, month) DO UPDATE
+                         SET amount = excluded.amount, entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                        params![agreement_id, *year, saving, month, amount, actor, at],
+                    )?;
+                    (format!("saving {agreement} {saving} forecast {month}"), before)
+                }
+                SavingFigure::Delivered => {
+                    let before = c.row(
+                        "SELECT amount FROM saving_delivered WHERE agreement_id = $1 AND year = $2 AND saving = $3",
+                        params![agreement_id, *year, saving],
+                        |r| r.money(0),
+                    )?;
+                    c.execute(
+                        "INSERT INTO saving_delivered (agreement_id, year, saving, amount, entered_by, entered_at)
+                         VALUES ($1, $2, $3, $4, $5, $6)
+                         ON CONFLICT (agreement_id, year, saving) DO UPDATE
+                         SET amount = excluded.amount, entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                        params![agreement_id, *year, saving, amount, actor, at],
+                    )?;
+                    (format!("saving {agreement} {saving} delivered"), before)
+                }
+            };
+            let before = before.map_or(String::new(), saving_text);
+            append_audit(c, records_change(actor, "record-saving", subject, before, saving_text(amount)), at)?;
+            Ok(())
+        })
+    }
+
+    fn saving_records(&self, agreement: &AgreementYear) -> Result<Vec<SavingRecord>> {
+        self.read(|c| {
+            // Month 13 orders what was delivered after the forecasts of the year.
+            c.rows(
+                "SELECT saving, month, amount, entered_by, entered_at FROM saving_forecast
+                 WHERE agreement_id = $1 AND year = $2
+                 UNION ALL
+                 SELECT saving, 13, amount, entered_by, entered_at FROM saving_delivered
+                 WHERE agreement_id = $1 AND year = $2
+                 ORDER BY 1, 2",
+                params![&agreement.agreement, agreement.year],
+                |r| {
+                    let figure = match r.i64(1)? {
+                        13 => SavingFigure::Delivered,
+                        _ => SavingFigure::Forecast(r.month(1)?),
+                    };
+                    Ok(SavingRecord {
+                        saving: r.string(0)?,
+                        figure,
+                        amount: r.money(2)?,
                         entered_by: r.string(3)?,
                         entered_at: r.time(4)?,
                     })
@@ -912,51 +1032,70 @@ impl<B: Backend> Store for SqlStore<B> {
         })
     }
 
-    fn record_payment(&mut self, agreement: &AgreementYear, status: &PaymentStatus, actor: &str) -> Result<()> {
-        let AgreementYear { agreement: agreement_id, year } = agreement;
+    fn record_payment(&mut self, agreement: &AgreementYear, entries: &[PaymentEntry], actor: &str) -> Result<()> {
+        let Some(first) = entries.first() else { return Ok(()) };
+        let key = |e: &PaymentEntry| (e.pool.clone(), e.from.clone(), e.to.clone(), e.month);
+        if let Some(other) = entries.iter().find(|e| key(e) != key(first)) {
+            return Err(StoreError::Invalid(format!(
+                "the entries recorded at once are for one instalment: {} and {}",
+                payment_subject(agreement, first),
+                payment_subject(agreement, other)
+            )));
+        }
+        if first.to.is_none() {
+            return Err(StoreError::Invalid(format!("{} names no partner paid", payment_subject(agreement, first))));
+        }
+        if let Some(bad) = entries.iter().find(|e| e.amount.is_none_or(|a| a <= Money::ZERO)) {
+            let amount = bad.amount.map_or("none".to_string(), |a| a.to_plain_string());
+            return Err(StoreError::Invalid(format!("a payment entry's amount must be more than zero, not {amount}")));
+        }
         self.atomically(Lock::Writes, |c| {
-            let before = c.row(
-                "SELECT raised_on, paid_on FROM payment
-                 WHERE agreement_id = $1 AND year = $2 AND pool = $3 AND from_partner = $4 AND month = $5",
-                params![agreement_id, *year, &status.pool, &status.from, status.month],
-                |r| Ok(payment_text(r.opt_date(0)?, r.opt_date(1)?)),
-            )?;
-            c.execute(
-                "INSERT INTO payment (agreement_id, year, pool, from_partner, month, raised_on, paid_on)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (agreement_id, year, pool, from_partner, month) DO UPDATE
-                 SET raised_on = excluded.raised_on, paid_on = excluded.paid_on",
-                params![
-                    agreement_id,
-                    *year,
-                    &status.pool,
-                    &status.from,
-                    status.month,
-                    status.raised_on,
-                    status.paid_on
-                ],
-            )?;
-            let subject = format!("payment {agreement} {} from {} {}", status.pool, status.from, status.month);
-            let after = payment_text(status.raised_on, status.paid_on);
-            let change = records_change(actor, "record-payment", subject, before.unwrap_or_default(), after);
+            for e in entries {
+                c.execute(
+                    "INSERT INTO payment_entry (agreement_id, year, pool, from_partner, to_partner, month, kind, on_date,
+                         amount)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    params![
+                        &agreement.agreement,
+                        agreement.year,
+                        &e.pool,
+                        &e.from,
+                        e.to.as_deref(),
+                        e.month,
+                        e.kind.name(),
+                        e.on,
+                        e.amount
+                    ],
+                )?;
+            }
+            let change = records_change(
+                actor,
+                "record-payment",
+                payment_subject(agreement, first),
+                String::new(),
+                payment_text(entries),
+            );
             append_audit(c, change, now_utc())?;
             Ok(())
         })
     }
 
-    fn payments(&self, agreement: &AgreementYear) -> Result<Vec<PaymentStatus>> {
+    fn payment_entries(&self, agreement: &AgreementYear) -> Result<Vec<PaymentEntry>> {
         self.read(|c| {
             c.rows(
-                "SELECT pool, from_partner, month, raised_on, paid_on FROM payment
-                 WHERE agreement_id = $1 AND year = $2 ORDER BY pool, from_partner, month",
+                "SELECT pool, from_partner, to_partner, month, kind, on_date, amount FROM payment_entry
+                 WHERE agreement_id = $1 AND year = $2 ORDER BY id",
                 params![&agreement.agreement, agreement.year],
                 |r| {
-                    Ok(PaymentStatus {
+                    let kind = r.string(4)?;
+                    Ok(PaymentEntry {
                         pool: r.string(0)?,
                         from: r.string(1)?,
-                        month: r.month(2)?,
-                        raised_on: r.opt_date(3)?,
-                        paid_on: r.opt_date(4)?,
+                        to: r.opt_string(2)?,
+                        month: r.month(3)?,
+                        kind: EntryKind::parse(&kind).ok_or_else(|| corrupt(format!("payment entry kind {kind}")))?,
+                        on: r.date(5)?,
+                        amount: r.int(6)?.map(Money::from_pence),
                     })
                 },
             )

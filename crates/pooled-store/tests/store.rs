@@ -12,11 +12,13 @@ use std::process::{Command, Stdio};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
+use pooled_core::payments::EntryKind;
+use pooled_core::savings::SavingFigure;
 use pooled_store::{
-    Actual, AgreementYear, ApiToken, AuditHead, DocumentSave, ImportHeader, ImportItem, ImportOutcome, LoadOutcome,
-    NewApiToken, NewSession, NewUser, PaymentStatus, PostgresStore, Role, RowTally, Session, SqliteStore, Store,
-    StoreError, StoredCostCentre, StoredDocument, Timestamp, User, import_items, in_snapshot, in_transaction,
-    sha256_hex,
+    Actual, AgreementYear, ApiToken, Approval, AuditEntry, AuditHead, DocumentSave, ImportHeader, ImportItem,
+    ImportOutcome, LoadOutcome, NewApiToken, NewSession, NewUser, PaymentEntry, PostgresStore, Role, RowTally, Session,
+    SqliteStore, Store, StoreError, StoredCostCentre, StoredDocument, Timestamp, User, import_items, in_snapshot,
+    in_transaction, sha256_hex,
 };
 
 // ---- fixtures ----
@@ -141,6 +143,16 @@ impl Fixture {
         self.sql(&format!("{sql}UPDATE audit_head SET seq = {}, hash = '{}';", last.seq, last.hash));
     }
 
+    /// Takes the database back to schema version 7, as migration 8 found it: no
+    /// confirmation on forecasts, no records of savings (migration 9 undone first).
+    fn undo_migration_8(&self) {
+        self.undo_migration_9();
+        self.sql(
+            "ALTER TABLE forecast DROP COLUMN confirmed_below_actual;
+             DROP TABLE saving_forecast; DROP TABLE saving_delivered; DELETE FROM schema_version WHERE version = 8;",
+        );
+    }
+
     /// Takes the database back to schema version 5, as migration 6 found it: one agreement
     /// a year, everything keyed by the year (the agreement's id dropped from every table;
     /// of a partner's mappings, the first agreement's kept), documents keyed by the year
@@ -210,6 +222,31 @@ impl Fixture {
         };
         // The mappings first: schema 5 holds one a partner.
         self.sql(&format!("{common}\n{undo}"));
+    }
+
+    /// Migration 7 undone (migration 8 first): the payment table as migration 6 left it,
+    /// each instalment with the day of its latest invoice and of its latest payment.
+    fn undo_migration_7(&self) {
+        self.undo_migration_8();
+        self.sql(
+            "CREATE TABLE payment (agreement_id TEXT NOT NULL, year INTEGER NOT NULL, pool TEXT NOT NULL,
+                 from_partner TEXT NOT NULL, month INTEGER NOT NULL, raised_on INTEGER, paid_on INTEGER,
+                 PRIMARY KEY (agreement_id, year, pool, from_partner, month));
+             INSERT INTO payment SELECT agreement_id, year, pool, from_partner, month,
+                 MAX(CASE WHEN kind = 'invoice' THEN on_date END), MAX(CASE WHEN kind = 'payment' THEN on_date END)
+                 FROM payment_entry GROUP BY agreement_id, year, pool, from_partner, month;
+             DROP TABLE payment_entry;
+             DELETE FROM schema_version WHERE version = 7;",
+        );
+    }
+
+    /// Migration 9 undone: versions without their effective day and approval. Undone first
+    /// by [`Fixture::undo_migration_8`], as it came after.
+    fn undo_migration_9(&self) {
+        self.sql(
+            "ALTER TABLE agreement DROP COLUMN effective; ALTER TABLE agreement DROP COLUMN approved_by;
+             ALTER TABLE agreement DROP COLUMN payments_recorded; DELETE FROM schema_version WHERE version = 9;",
+        );
     }
 
     /// Closes the store and opens the same database again (migrations run again).
@@ -305,6 +342,11 @@ on_both_backends!(
     migration_5_takes_the_head_from_the_log,
     two_agreements_for_one_year_keep_apart,
     migration_6_keeps_each_year_under_its_agreement,
+    migration_7_makes_entries_of_the_dates_recorded,
+    savings_forecasts_and_delivered_amounts_are_recorded,
+    migration_8_keeps_forecasts_and_adds_savings,
+    migration_9_keeps_versions_from_the_start_of_their_year,
+    every_entry_names_its_agreement_or_none,
 );
 
 // ---- helpers ----
@@ -417,22 +459,34 @@ fn agreements_keep_every_version(f: &mut Fixture) {
     assert_eq!(s.agreement(year).unwrap(), None);
     let v1 = "[agreement]\nid = \"oxon\"\n";
     let v2 = "[agreement]\nid = \"oxon\"\n# varied\n";
-    assert_eq!(s.load_agreement(year, v1, "", "ann").unwrap(), LoadOutcome::Loaded { version: 1 });
-    assert_eq!(s.load_agreement(year, v1, "", "ann").unwrap(), LoadOutcome::Unchanged { version: 1 });
+    let approved = Approval { effective: Some(date("2016-10-01")), approved_by: Some("JMG 2016-09-15, item 4".into()) };
     assert_eq!(
-        s.load_agreement(year, v2, "pool OP: budget 100.00 -> 120.00", "bob").unwrap(),
+        s.load_agreement(year, v1, "", &Approval::default(), "ann").unwrap(),
+        LoadOutcome::Loaded { version: 1 }
+    );
+    assert_eq!(
+        s.load_agreement(year, v1, "", &Approval::default(), "ann").unwrap(),
+        LoadOutcome::Unchanged { version: 1 }
+    );
+    assert_eq!(
+        s.load_agreement(year, v2, "pool OP: budget 100.00 -> 120.00", &approved, "bob").unwrap(),
         LoadOutcome::Varied { version: 2 }
     );
     let later = AgreementYear::new("oxon-2022", fy("2022-23"));
-    s.load_agreement(&later, "[agreement]\n", "", "ann").unwrap();
+    s.load_agreement(&later, "[agreement]\n", "", &Approval::default(), "ann").unwrap();
     // Another agreement for the same year is an agreement of its own, not a variation.
     let bucks = AgreementYear::new("bucks", fy("2016-17"));
-    assert_eq!(s.load_agreement(&bucks, v1, "", "cat").unwrap(), LoadOutcome::Loaded { version: 1 });
+    assert_eq!(
+        s.load_agreement(&bucks, v1, "", &Approval::default(), "cat").unwrap(),
+        LoadOutcome::Loaded { version: 1 }
+    );
 
     let current = s.agreement(year).unwrap().unwrap();
     assert_eq!((current.version, current.text.as_str(), current.loaded_by.as_str()), (2, v2, "bob"));
     assert_eq!(current.changes, "pool OP: budget 100.00 -> 120.00");
+    assert_eq!(current.approval, approved);
     let versions = s.agreement_versions(year).unwrap();
+    assert_eq!(versions[0].approval, Approval::default(), "the first version: from the start, approval not said");
     assert_eq!(versions.iter().map(|v| (v.version, v.text.as_str())).collect::<Vec<_>>(), [(1, v1), (2, v2)]);
     assert!(
         versions.iter().all(|v| v.year == year.year && v.agreement_id == OXON && v.loaded_at.subsec_nanosecond() == 0)
@@ -467,6 +521,11 @@ fn agreements_keep_every_version(f: &mut Fixture) {
     assert_eq!((log[1].actor.as_str(), log[1].subject.as_str()), ("bob", "agreement oxon 2016-17"));
     assert!(log[1].before.contains("version=1"), "{}", log[1].before);
     assert!(log[1].after.contains("version=2") && log[1].after.contains("changes=pool OP"), "{}", log[1].after);
+    assert!(
+        log[1].after.contains("effective=2016-10-01") && log[1].after.contains("approved by=JMG 2016-09-15, item 4"),
+        "{}",
+        log[1].after
+    );
 }
 
 // ---- governance documents ----
@@ -911,7 +970,7 @@ fn closed_periods_refuse_imports_and_forecasts(f: &mut Fixture) {
     assert!(matches!(err, StoreError::PeriodClosed(p) if p == period("2016-05")), "{err:?}");
     let err = s.import_ledger(&header("2016-05", "OCCG", "sha-new"), &mut items).unwrap_err();
     assert!(matches!(err, StoreError::PeriodClosed(_)), "{err:?}");
-    let err = s.set_forecast(year, month(2), "CC100", Money::from_pence(1), "ann").unwrap_err();
+    let err = s.set_forecast(year, month(2), "CC100", Money::from_pence(1), false, "ann").unwrap_err();
     assert!(matches!(err, StoreError::PeriodClosed(p) if p == period("2016-05")), "{err:?}");
     assert_eq!(s.forecasts(year).unwrap(), []);
     assert_eq!(s.audit_log().unwrap(), log);
@@ -919,7 +978,7 @@ fn closed_periods_refuse_imports_and_forecasts(f: &mut Fixture) {
 
     // Open periods still take changes.
     import(s, "2016-06", "OCC", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
-    s.set_forecast(year, month(3), "CC100", Money::from_pence(5), "ann").unwrap();
+    s.set_forecast(year, month(3), "CC100", Money::from_pence(5), false, "ann").unwrap();
 }
 
 // ---- forecasts ----
@@ -927,11 +986,11 @@ fn closed_periods_refuse_imports_and_forecasts(f: &mut Fixture) {
 fn forecasts_are_set_and_overwritten(f: &mut Fixture) {
     let s = f.store.as_mut();
     let year = &oxon("2016-17");
-    s.set_forecast(year, month(6), "CC200", Money::from_pence(1_000_001), "ann").unwrap();
-    s.set_forecast(year, month(6), "CC100", Money::from_pence(-50), "ann").unwrap();
-    s.set_forecast(year, month(5), "CC100", Money::from_pence(7), "ann").unwrap();
-    s.set_forecast(year, month(6), "CC200", Money::from_pence(999_999), "bob").unwrap();
-    s.set_forecast(&oxon("2017-18"), month(6), "CC200", Money::from_pence(1), "bob").unwrap();
+    s.set_forecast(year, month(6), "CC200", Money::from_pence(1_000_001), false, "ann").unwrap();
+    s.set_forecast(year, month(6), "CC100", Money::from_pence(-50), false, "ann").unwrap();
+    s.set_forecast(year, month(5), "CC100", Money::from_pence(7), false, "ann").unwrap();
+    s.set_forecast(year, month(6), "CC200", Money::from_pence(999_999), false, "bob").unwrap();
+    s.set_forecast(&oxon("2017-18"), month(6), "CC200", Money::from_pence(1), false, "bob").unwrap();
 
     let got: Vec<_> = s
         .forecasts(year)
@@ -947,37 +1006,150 @@ fn forecasts_are_set_and_overwritten(f: &mut Fixture) {
     let overwrite = &s.audit_log().unwrap()[3];
     assert_eq!(overwrite.subject, "forecast oxon 2016-17 M6 CC200");
     assert_eq!((overwrite.before.as_str(), overwrite.after.as_str()), ("outturn=10000.01", "outturn=9999.99"));
+
+    // A forecast confirmed below the actual to date keeps its confirmation, which its audit
+    // entry names; entered again without one, it is cleared.
+    let confirmed = |s: &dyn Store| -> Vec<(u32, String)> {
+        let forecasts = s.forecasts(year).unwrap().into_iter();
+        forecasts.filter(|f| f.confirmed_below_actual).map(|f| (f.month.number(), f.cost_centre)).collect()
+    };
+    s.set_forecast(year, month(7), "CC100", Money::from_pence(3), true, "ann").unwrap();
+    assert_eq!(confirmed(s), [(7, "CC100".to_string())]);
+    s.set_forecast(year, month(7), "CC100", Money::from_pence(300), false, "ann").unwrap();
+    assert_eq!(confirmed(s), []);
+    let log = s.audit_log().unwrap();
+    let entries: Vec<(&str, &str)> =
+        log[log.len() - 2..].iter().map(|e| (e.before.as_str(), e.after.as_str())).collect();
+    let confirmation = "outturn=0.03\nconfirmed_below_actual=yes";
+    assert_eq!(entries, [("", confirmation), (confirmation, "outturn=3.00")]);
+}
+
+// ---- unagreed savings ----
+
+fn savings_forecasts_and_delivered_amounts_are_recorded(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = &oxon("2016-17");
+    let pounds = |p: i64| Money::from_pounds(p).unwrap();
+    let forecast = |m: u32| SavingFigure::Forecast(month(m));
+    s.record_saving(year, "review", forecast(5), pounds(900_000), "pm").unwrap();
+    s.record_saving(year, "review", forecast(3), pounds(1_200_000), "pm").unwrap();
+    s.record_saving(year, "review", SavingFigure::Delivered, pounds(0), "pm").unwrap();
+    s.record_saving(year, "other", forecast(5), pounds(1), "pm").unwrap();
+    // The same figure again replaces the first.
+    s.record_saving(year, "review", forecast(5), pounds(800_000), "bob").unwrap();
+    // Another year's, and another agreement's of the same year, are kept apart.
+    s.record_saving(&oxon("2017-18"), "review", SavingFigure::Delivered, pounds(5), "pm").unwrap();
+    let bucks = &AgreementYear::new("bucks", fy("2016-17"));
+    s.record_saving(bucks, "review", forecast(5), pounds(7), "pm").unwrap();
+    let recorded = |s: &dyn Store| -> Vec<(String, SavingFigure, Money, String)> {
+        let records = s.saving_records(year).unwrap().into_iter();
+        records.map(|r| (r.saving, r.figure, r.amount, r.entered_by)).collect()
+    };
+    let expected = [
+        ("other", forecast(5), 1, "pm"),
+        ("review", forecast(3), 1_200_000, "pm"),
+        ("review", forecast(5), 800_000, "bob"),
+        ("review", SavingFigure::Delivered, 0, "pm"),
+    ]
+    .map(|(saving, figure, amount, by)| (saving.to_string(), figure, pounds(amount), by.to_string()));
+    assert_eq!(recorded(s), expected);
+    let log = s.audit_log().unwrap();
+    let replaced = &log[4];
+    assert_eq!(
+        (replaced.action.as_str(), replaced.subject.as_str(), replaced.before.as_str(), replaced.after.as_str()),
+        ("record-saving", "saving oxon 2016-17 review forecast M5", "amount=900000.00", "amount=800000.00")
+    );
+    assert_eq!(log[2].subject, "saving oxon 2016-17 review delivered");
+    assert_eq!(s.last_change().unwrap(), log.last().unwrap().seq, "a record of a saving is a change to the records");
+
+    // A closed month refuses a forecast made in it, not what was delivered; a negative
+    // amount is refused. Neither writes anything.
+    s.close_period(OXON, period("2016-07"), "controller").unwrap();
+    let log = s.audit_log().unwrap();
+    let err = s.record_saving(year, "review", forecast(4), pounds(1), "pm").unwrap_err();
+    assert!(matches!(err, StoreError::PeriodClosed(p) if p == period("2016-07")), "{err:?}");
+    let err = s.record_saving(year, "review", SavingFigure::Delivered, Money::from_pence(-1), "pm").unwrap_err();
+    assert!(matches!(&err, StoreError::Invalid(m) if m.contains("cannot be negative")), "{err:?}");
+    assert_eq!(s.audit_log().unwrap(), log);
+    assert_eq!(recorded(s), expected);
+    s.record_saving(year, "review", SavingFigure::Delivered, pounds(250_000), "pm").unwrap();
+    assert_eq!(recorded(s)[3].2, pounds(250_000));
+    assert_eq!(s.saving_records(bucks).unwrap().len(), 1, "the other agreement's own");
+    assert_eq!(s.verify_audit().unwrap(), None);
 }
 
 // ---- payments ----
 
+/// An entry against OCCG's instalment to OCC in pool `pool` and month `m`: `invoice
+/// 2016-03-01 100.00`.
+fn payment_entry(pool: &str, m: u32, text: &str) -> PaymentEntry {
+    let [kind, on, amount] = text.split(' ').collect::<Vec<_>>()[..] else { panic!("{text}") };
+    PaymentEntry {
+        pool: pool.to_string(),
+        from: "OCCG".to_string(),
+        to: Some("OCC".to_string()),
+        month: month(m),
+        kind: EntryKind::parse(kind).unwrap(),
+        on: date(on),
+        amount: Some(Money::parse(amount).unwrap()),
+    }
+}
+
 fn payments_are_recorded(f: &mut Fixture) {
     let s = f.store.as_mut();
     let year = &oxon("2016-17");
-    let status = |pool: &str, m: u32, raised: Option<&str>, paid: Option<&str>| PaymentStatus {
-        pool: pool.to_string(),
-        from: "OCCG".to_string(),
-        month: month(m),
-        raised_on: raised.map(date),
-        paid_on: paid.map(date),
-    };
-    s.record_payment(year, &status("OP", 2, Some("2016-04-01"), None), "ann").unwrap();
-    s.record_payment(year, &status("OP", 1, Some("2016-03-01"), Some("2016-03-15")), "ann").unwrap();
-    s.record_payment(year, &status("LD", 1, None, None), "ann").unwrap();
-    s.record_payment(year, &status("OP", 2, Some("2016-04-01"), Some("2016-04-20")), "bob").unwrap();
+    let recorded = [
+        payment_entry("OP", 2, "invoice 2016-04-01 100.00"),
+        payment_entry("OP", 1, "invoice 2016-03-01 100.00"),
+        payment_entry("OP", 1, "payment 2016-03-15 100.00"),
+        payment_entry("OP", 2, "payment 2016-04-20 40.50"),
+        payment_entry("OP", 2, "payment 2016-04-21 59.50"),
+    ];
+    s.record_payment(year, &recorded[..1], "ann").unwrap();
+    s.record_payment(year, &recorded[1..3], "ann").unwrap();
+    s.record_payment(year, &recorded[3..4], "bob").unwrap();
+    s.record_payment(year, &recorded[4..], "bob").unwrap();
+    s.record_payment(year, &[], "bob").unwrap();
+    assert_eq!(s.payment_entries(year).unwrap(), recorded, "in the order recorded");
+    assert_eq!(s.payment_entries(&oxon("2017-18")).unwrap(), []);
+    let log = s.audit_log().unwrap();
+    assert_eq!(log.len(), 4, "one entry a recording, none for nothing");
+    assert_eq!(log[1].subject, "payment oxon 2016-17 OP OCCG to OCC M1");
     assert_eq!(
-        s.payments(year).unwrap(),
-        [
-            status("LD", 1, None, None),
-            status("OP", 1, Some("2016-03-01"), Some("2016-03-15")),
-            status("OP", 2, Some("2016-04-01"), Some("2016-04-20")),
-        ]
+        (log[1].before.as_str(), log[1].after.as_str()),
+        ("", "invoice=2016-03-01 100.00\npayment=2016-03-15 100.00")
     );
-    assert_eq!(s.payments(&oxon("2017-18")).unwrap(), []);
-    let last = s.audit_log().unwrap().pop().unwrap();
-    assert_eq!(last.subject, "payment oxon 2016-17 OP from OCCG M2");
-    assert_eq!(last.before, "raised_on=2016-04-01\npaid_on=-");
-    assert_eq!(last.after, "raised_on=2016-04-01\npaid_on=2016-04-20");
+    // Refused, writing nothing: entries for two instalments at once, no payee, no amount.
+    let refusals = [
+        (
+            vec![payment_entry("OP", 3, "invoice 2016-05-01 1.00"), payment_entry("LD", 3, "invoice 2016-05-01 1.00")],
+            "the entries recorded at once are for one instalment: payment oxon 2016-17 OP OCCG to OCC M3 and payment oxon 2016-17 LD OCCG to OCC M3",
+        ),
+        (
+            vec![PaymentEntry { to: None, ..payment_entry("OP", 3, "invoice 2016-05-01 1.00") }],
+            "payment oxon 2016-17 OP OCCG to - M3 names no partner paid",
+        ),
+        (
+            vec![PaymentEntry { amount: None, ..payment_entry("OP", 3, "invoice 2016-05-01 1.00") }],
+            "a payment entry's amount must be more than zero, not none",
+        ),
+        (
+            vec![payment_entry("OP", 3, "payment 2016-05-01 0")],
+            "a payment entry's amount must be more than zero, not 0.00",
+        ),
+    ];
+    for (entries, expected) in refusals {
+        match s.record_payment(year, &entries, "ann") {
+            Err(StoreError::Invalid(message)) => assert_eq!(message, expected),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(s.payment_entries(year).unwrap(), recorded);
+    assert_eq!(s.audit_log().unwrap().len(), 4);
+    // A version loaded now counts what its year holds, not another agreement's or year's.
+    s.record_payment(&oxon("2017-18"), &recorded[..1], "ann").unwrap();
+    s.load_agreement(year, "[agreement]\n", "", &Approval::default(), "ann").unwrap();
+    assert_eq!(s.agreement(year).unwrap().map(|v| v.payments_recorded), Some(5));
 }
 
 // ---- audit ----
@@ -985,21 +1157,14 @@ fn payments_are_recorded(f: &mut Fixture) {
 /// A little of everything, so that the log has every kind of entry.
 fn a_sequence_of_changes(s: &mut dyn Store) {
     let year = &oxon("2016-17");
-    s.load_agreement(year, "[agreement]\n", "", "ann").unwrap();
+    s.load_agreement(year, "[agreement]\n", "", &Approval::default(), "ann").unwrap();
     s.save_plan(year, &[cost_centre("CC100", 1_200)], "ann").unwrap();
     s.save_mapping(OXON, "OCC", &Mapping::preset("unit4").unwrap(), "ann").unwrap();
     import(s, "2016-05", "OCC", "sha-1", &may_rows());
     import(s, "2016-05", "OCC", "sha-2", &may_rows()[1..]);
-    s.set_forecast(year, month(2), "CC100", Money::from_pence(1_300), "bob").unwrap();
+    s.set_forecast(year, month(2), "CC100", Money::from_pence(1_300), false, "bob").unwrap();
     s.close_period(OXON, period("2016-05"), "controller").unwrap();
-    let status = PaymentStatus {
-        pool: "OP".into(),
-        from: "OCCG".into(),
-        month: month(1),
-        raised_on: Some(date("2016-03-01")),
-        paid_on: None,
-    };
-    s.record_payment(year, &status, "ann").unwrap();
+    s.record_payment(year, &[payment_entry("OP", 1, "invoice 2016-03-01 100.00")], "ann").unwrap();
 }
 
 fn the_audit_chain_holds_and_names_an_edited_entry(f: &mut Fixture) {
@@ -1140,7 +1305,7 @@ fn removing_the_last_entries_is_detected(f: &mut Fixture) {
         problem.reason
     );
     // A change made since follows the head, so the gap stays in view.
-    f.store.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(7), "bob").unwrap();
+    f.store.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(7), false, "bob").unwrap();
     assert_eq!(f.store.audit_log().unwrap().pop().unwrap().seq, 8);
     let problem = f.store.verify_audit().unwrap().expect("caught");
     assert_eq!(problem.seq, 8);
@@ -1237,7 +1402,7 @@ fn everything_survives_reopening(f: &mut Fixture) {
     assert_eq!(documents(f.store.as_ref()), documents_before);
     assert!(f.store.session(&token_hash("a-session")).unwrap().is_some());
     assert_eq!(f.store.verify_audit().unwrap(), None);
-    assert_eq!(f.count("schema_version"), 6);
+    assert_eq!(f.count("schema_version"), 9);
     // The versions go on from where they were; a stale save is still refused.
     conflict(f.store.save_document(REGISTER, "2016-17", Some(1), "[board]\n# late\n", "cat"));
     assert_eq!(f.store.save_document(REGISTER, "2016-17", Some(2), "[board]\n# late\n", "cat").unwrap(), saved(3));
@@ -1738,7 +1903,7 @@ fn the_audit_log_holds_no_secrets(f: &mut Fixture) {
     let token = s.create_api_token(&new_token(bob, "script", "api-secret"), "bob").unwrap();
     s.revoke_api_token(token, "ann").unwrap();
     s.set_user_disabled(bob, true, "ann").unwrap();
-    s.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(5), "bob").unwrap();
+    s.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(5), false, "bob").unwrap();
 
     let log = s.audit_log().unwrap();
     assert_eq!(
@@ -1779,6 +1944,83 @@ fn the_audit_log_holds_no_secrets(f: &mut Fixture) {
     }
 }
 
+/// Every action the store writes reads back the agreement it belongs to, or none for
+/// accounts, sign-ins and tokens; as do entries written before a database held many
+/// agreements (their subjects name a year, a month or a partner where the id is now).
+fn every_entry_names_its_agreement_or_none(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    records_of_bucks(s, &AgreementYear::new("bucks", fy("2016-17")));
+    let bucks_entries = s.audit_log().unwrap().len();
+    a_sequence_of_changes(s);
+    let oxon = &oxon("2016-17");
+    s.load_agreement(oxon, "[agreement]\n# varied\n", "a variation", &Approval::default(), "ann").unwrap();
+    s.record_saving(oxon, "review", SavingFigure::Forecast(month(4)), Money::from_pence(9), "ann").unwrap();
+    let ann = s.create_user(&new_user("ann", Role::PoolManager), "admin").unwrap();
+    s.set_password_hash(ann, "$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$other", "ann").unwrap();
+    let attempt = s.start_login_attempt("ann", t(NOW), 5, t(NOW)).unwrap().unwrap();
+    s.login_succeeded(attempt).unwrap();
+    s.create_session(&new_session(ann, "cookie-1", EARLIER)).unwrap();
+    s.delete_expired_sessions(t(NOW)).unwrap();
+    let token = s.create_api_token(&new_token(ann, "script", "api-secret"), "ann").unwrap();
+    s.revoke_api_token(token, "ann").unwrap();
+    s.set_user_disabled(ann, true, "admin").unwrap();
+
+    let log = s.audit_log().unwrap();
+    let read: Vec<(&str, Option<&str>)> = log.iter().map(|e| (e.action.as_str(), e.agreement())).collect();
+    let bucks = Some("bucks");
+    let ox = Some(OXON);
+    let mut expected = vec![
+        ("load-agreement", bucks),
+        ("save-plan", bucks),
+        ("save-mapping", bucks),
+        ("import", bucks),
+        ("import", bucks),
+        ("close-period", bucks),
+        ("set-forecast", bucks),
+        ("record-payment", bucks),
+        ("record-saving", bucks),
+        ("save-board-register", bucks),
+        ("save-meeting", bucks),
+    ];
+    assert_eq!(expected.len(), bucks_entries);
+    expected.extend([
+        ("load-agreement", ox),
+        ("save-plan", ox),
+        ("save-mapping", ox),
+        ("import", ox),
+        ("replace-import", ox),
+        ("set-forecast", ox),
+        ("close-period", ox),
+        ("record-payment", ox),
+        ("vary-agreement", ox),
+        ("record-saving", ox),
+        ("create-user", None),
+        ("set-password", None),
+        ("login", None),
+        ("delete-expired-sessions", None),
+        ("create-api-token", None),
+        ("revoke-api-token", None),
+        ("disable-user", None),
+    ]);
+    assert_eq!(read, expected);
+
+    // Subjects as the log wrote them before (the chain forbids rewriting them).
+    for (action, subject) in [
+        ("load-agreement", "agreement 2016-17"),
+        ("save-plan", "plan 2016-17"),
+        ("save-mapping", "mapping OCC"),
+        ("import", "ledger 2016-05 OCC"),
+        ("close-period", "period 2016-05"),
+        ("set-forecast", "forecast 2016-17 M2 CC100"),
+        ("record-payment", "payment 2016-17 OP from OCCG M1"),
+        ("save-board-register", "board-register 2016-17"),
+        ("save-meeting", "meeting 2016-17/2016-06-02"),
+    ] {
+        let entry = AuditEntry { action: action.into(), subject: subject.into(), ..log[0].clone() };
+        assert_eq!(entry.agreement(), None, "{subject}");
+    }
+}
+
 // ---- transactions ----
 
 fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
@@ -1787,7 +2029,7 @@ fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
     let pence = Money::from_pence;
     // Writes and reads in one transaction: it sees its own changes, and each is audited.
     let seen = in_transaction(s, |s| {
-        s.set_forecast(year, month(2), "CC100", pence(5), "ann")?;
+        s.set_forecast(year, month(2), "CC100", pence(5), false, "ann")?;
         s.save_document(REGISTER, "2016-17", None, "[board]\n", "ann")?;
         s.forecasts(year)
     })
@@ -1797,9 +2039,9 @@ fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
 
     // A failure undoes everything before it, audit entries too.
     let err = in_transaction(s, |s| {
-        s.set_forecast(year, month(3), "CC100", pence(7), "bob")?;
+        s.set_forecast(year, month(3), "CC100", pence(7), false, "bob")?;
         s.close_period(OXON, period("2016-06"), "bob")?;
-        s.set_forecast(year, month(3), "CC200", pence(9), "bob")
+        s.set_forecast(year, month(3), "CC200", pence(9), false, "bob")
     })
     .unwrap_err();
     assert!(matches!(err, StoreError::PeriodClosed(p) if p == period("2016-06")), "{err:?}");
@@ -1807,7 +2049,7 @@ fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
     assert_eq!(s.closed_periods(year).unwrap(), []);
     // The caller's own failure, too, and it comes back as it was.
     let err = in_transaction(s, |s| {
-        s.set_forecast(year, month(4), "CC100", pence(1), "bob")?;
+        s.set_forecast(year, month(4), "CC100", pence(1), false, "bob")?;
         Err::<(), _>(StoreError::Invalid("changed my mind".into()))
     })
     .unwrap_err();
@@ -1820,11 +2062,11 @@ fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
         assert!(matches!(s.save_document(REGISTER, "2016-17", None, "x", "cat"), Err(StoreError::Conflict(_))));
         s.save_document(REGISTER, "2016-17", Some(1), "[board]\n# 2\n", "cat")?;
         let inner = in_transaction(s, |s| {
-            s.set_forecast(year, month(5), "CC100", pence(3), "cat")?;
+            s.set_forecast(year, month(5), "CC100", pence(3), false, "cat")?;
             Err::<(), _>(StoreError::Invalid("not this one".into()))
         });
         assert!(inner.is_err());
-        s.set_forecast(year, month(6), "CC100", pence(4), "cat")
+        s.set_forecast(year, month(6), "CC100", pence(4), false, "cat")
     })
     .unwrap();
     let months: Vec<u32> = s.forecasts(year).unwrap().iter().map(|f| f.month.number()).collect();
@@ -1837,12 +2079,12 @@ fn transactions_commit_together_or_not_at_all(f: &mut Fixture) {
 
 fn a_snapshot_reads_as_of_one_moment(f: &mut Fixture) {
     let year = &oxon("2016-17");
-    f.store.set_forecast(year, month(2), "CC100", Money::from_pence(5), "ann").unwrap();
+    f.store.set_forecast(year, month(2), "CC100", Money::from_pence(5), false, "ann").unwrap();
     let mut other = another_store(f);
     let (first, second) = in_snapshot(f.store.as_ref(), |s| {
         let first = s.forecasts(year)?;
         // Committed by another connection between the two reads.
-        other.set_forecast(year, month(3), "CC100", Money::from_pence(6), "bob")?;
+        other.set_forecast(year, month(3), "CC100", Money::from_pence(6), false, "bob")?;
         Ok::<_, StoreError>((first, s.forecasts(year)?))
     })
     .unwrap();
@@ -1853,7 +2095,7 @@ fn a_snapshot_reads_as_of_one_moment(f: &mut Fixture) {
 fn account_changes_do_not_move_the_stamp(f: &mut Fixture) {
     let s = f.store.as_mut();
     let year = &oxon("2016-17");
-    s.set_forecast(year, month(2), "CC100", Money::from_pence(5), "ann").unwrap();
+    s.set_forecast(year, month(2), "CC100", Money::from_pence(5), false, "ann").unwrap();
     assert_eq!(s.last_change().unwrap(), 1);
     let ann = s.create_user(&new_user("ann", Role::PoolManager), "admin").unwrap();
     let attempt = s.start_login_attempt("ann", t(EARLIER), 5, t(NOW)).unwrap().unwrap();
@@ -1870,7 +2112,7 @@ fn account_changes_do_not_move_the_stamp(f: &mut Fixture) {
     // All audited, none moving the stamp that the web's caches key on.
     assert_eq!(s.audit_log().unwrap().len(), 11);
     assert_eq!(s.last_change().unwrap(), 1);
-    s.set_forecast(year, month(2), "CC100", Money::from_pence(6), "ann").unwrap();
+    s.set_forecast(year, month(2), "CC100", Money::from_pence(6), false, "ann").unwrap();
     assert_eq!(s.last_change().unwrap(), 12);
     s.save_document(REGISTER, "2016-17", None, "[board]\n", "ann").unwrap();
     assert_eq!(s.last_change().unwrap(), 13);
@@ -1884,6 +2126,7 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
     let ann = f.store.create_user(&new_user("ann", Role::Viewer), "admin").unwrap();
     f.store.create_session(&new_session(ann, "cookie", LATER)).unwrap();
     // Migrations 5 and 6 are undone too, as they came after.
+    f.undo_migration_7();
     f.undo_migration_6();
     let undo = match f.db {
         Db::Sqlite(_) => {
@@ -1896,7 +2139,7 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
     };
     f.sql(undo);
     f.reopen();
-    assert_eq!(f.count("schema_version"), 6);
+    assert_eq!(f.count("schema_version"), 9);
     assert_eq!(f.store.last_change().unwrap(), 8, "the last change to the records, not the sign-in");
     let before = f.store.imports(&oxon("2016-17")).unwrap();
     let outcome = import(f.store.as_mut(), "2016-06", "OCCG", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
@@ -1910,19 +2153,21 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
 /// it verifies, against a head published before too, and its changes go on.
 fn migration_5_takes_the_head_from_the_log(f: &mut Fixture) {
     // Migration 6 is undone too, as it came after.
+    f.undo_migration_7();
     f.undo_migration_6();
     f.sql("DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
     f.reopen();
     assert_eq!(f.number("SELECT seq FROM audit_head"), 0, "an empty log's head");
     a_sequence_of_changes(f.store.as_mut());
     let published = f.store.audit_head().unwrap();
+    f.undo_migration_7();
     f.undo_migration_6();
     f.sql("DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
     f.reopen();
-    assert_eq!(f.count("schema_version"), 6);
+    assert_eq!(f.count("schema_version"), 9);
     assert_eq!(f.store.audit_head().unwrap(), published);
     assert_eq!(f.store.verify_audit_against(std::slice::from_ref(&published)).unwrap(), None);
-    f.store.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(7), "bob").unwrap();
+    f.store.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(7), false, "bob").unwrap();
     assert_eq!(f.store.audit_head().unwrap().seq, 9);
     assert_eq!(f.store.verify_audit_against(&[published]).unwrap(), None);
 }
@@ -1939,7 +2184,8 @@ struct Holdings {
     ledger: Vec<Vec<LedgerRow>>,
     closed: Vec<Period>,
     forecasts: Vec<pooled_store::Forecast>,
-    payments: Vec<PaymentStatus>,
+    savings: Vec<pooled_store::SavingRecord>,
+    payments: Vec<PaymentEntry>,
     documents: Vec<Vec<StoredDocument>>,
 }
 
@@ -1954,7 +2200,8 @@ fn holdings(s: &dyn Store, key: &AgreementYear) -> Holdings {
         ledger: ["CC100", "CC200"].iter().map(|c| s.ledger_rows(key, c, 100).unwrap()).collect(),
         closed: s.closed_periods(key).unwrap(),
         forecasts: s.forecasts(key).unwrap(),
-        payments: s.payments(key).unwrap(),
+        savings: s.saving_records(key).unwrap(),
+        payments: s.payment_entries(key).unwrap(),
         documents: vec![
             s.document_versions(REGISTER, &prefix).unwrap(),
             s.documents("meeting", &format!("{prefix}/")).unwrap(),
@@ -1966,17 +2213,18 @@ fn holdings(s: &dyn Store, key: &AgreementYear) -> Holdings {
 /// them: not `oxon`'s.
 fn records_of_bucks(s: &mut dyn Store, key: &AgreementYear) {
     let agreement = key.agreement.as_str();
-    s.load_agreement(key, "[agreement]\nid = \"bucks\"\n", "", "bea").unwrap();
+    s.load_agreement(key, "[agreement]\nid = \"bucks\"\n", "", &Approval::default(), "bea").unwrap();
     s.save_plan(key, &[cost_centre("CC100", 5_000), cost_centre("CC200", 7_000)], "bea").unwrap();
     s.save_mapping(agreement, "OCC", &Mapping::preset("sap").unwrap(), "bea").unwrap();
     // The same file as `oxon`'s, for the same partner and period: an import of its own.
     import_into(s, agreement, "2016-05", "OCC", "sha-1", &may_rows());
     import_into(s, agreement, "2016-04", "OCC", "sha-april", &[row(2, "CC200", "2016-04-02", 77)]);
     s.close_period(agreement, period("2016-04"), "bea").unwrap();
-    s.set_forecast(key, month(2), "CC100", Money::from_pence(4_999), "bea").unwrap();
-    let status =
-        PaymentStatus { pool: "BCF".into(), from: "ICB".into(), month: month(1), raised_on: None, paid_on: None };
-    s.record_payment(key, &status, "bea").unwrap();
+    s.set_forecast(key, month(2), "CC100", Money::from_pence(4_999), false, "bea").unwrap();
+    let invoice =
+        PaymentEntry { pool: "BCF".into(), from: "ICB".into(), ..payment_entry("BCF", 1, "invoice 2016-03-01 1.00") };
+    s.record_payment(key, &[invoice], "bea").unwrap();
+    s.record_saving(key, "review", SavingFigure::Delivered, Money::from_pence(3), "bea").unwrap();
     s.save_document(REGISTER, &format!("{agreement}/2016-17"), None, "[board]\n", "bea").unwrap();
     s.save_document("meeting", &format!("{agreement}/2016-17/2016-06-02"), None, "# bucks\n", "bea").unwrap();
 }
@@ -1993,11 +2241,13 @@ fn two_agreements_for_one_year_keep_apart(f: &mut Fixture) {
 
     let oxon = &oxon("2016-17");
     a_sequence_of_changes(s);
-    s.load_agreement(oxon, "[agreement]\n# varied\n", "a variation", "ann").unwrap();
+    s.load_agreement(oxon, "[agreement]\n# varied\n", "a variation", &Approval::default(), "ann").unwrap();
     s.save_plan(oxon, &[cost_centre("CC100", 1_500)], "ann").unwrap();
     s.close_period(OXON, period("2016-06"), "controller").unwrap();
     s.save_document(REGISTER, "oxon/2016-17", None, "[board]\n# oxon\n", "ann").unwrap();
     s.save_document("meeting", "oxon/2016-17/2016-06-02", None, "# oxon\n", "ann").unwrap();
+    s.record_saving(oxon, "review", SavingFigure::Forecast(month(4)), Money::from_pence(9), "ann").unwrap();
+    s.record_saving(oxon, "review", SavingFigure::Delivered, Money::from_pence(8), "ann").unwrap();
     assert_eq!(holdings(s, bucks), before, "nothing of bucks changed");
 
     // And oxon's records are its own.
@@ -2007,6 +2257,7 @@ fn two_agreements_for_one_year_keep_apart(f: &mut Fixture) {
     assert_eq!(mine.actuals, [actual("CC100", 2, -20_001 + 1, 2), actual("CC200", 2, 99, 1)]);
     assert_eq!(mine.closed, [period("2016-05"), period("2016-06")]);
     assert_eq!(mine.forecasts.iter().map(|f| f.outturn.pence()).collect::<Vec<_>>(), [1_300]);
+    assert_eq!(mine.savings.iter().map(|r| r.amount.pence()).collect::<Vec<_>>(), [9, 8]);
     assert_eq!(mine.mappings, [Some(Mapping::preset("unit4").unwrap()), None]);
     assert_eq!(mine.documents[1].iter().map(|d| d.text.as_str()).collect::<Vec<_>>(), ["# oxon\n"]);
     // A period closed in one agreement is open in the other.
@@ -2024,26 +2275,33 @@ fn migration_6_keeps_each_year_under_its_agreement(f: &mut Fixture) {
     a_sequence_of_changes(f.store.as_mut());
     let s = f.store.as_mut();
     let first = &oxon("2016-17");
-    s.load_agreement(first, "[agreement]\n# varied\n", "a variation", "ann").unwrap();
+    s.load_agreement(first, "[agreement]\n# varied\n", "a variation", &Approval::default(), "ann").unwrap();
     s.save_mapping(OXON, "OCCG", &Mapping::preset("oracle").unwrap(), "ann").unwrap();
     s.save_document(REGISTER, "oxon/2016-17", None, "[board]\n", "ann").unwrap();
     s.save_document("meeting", "oxon/2016-17/2016-09-15", None, "# minutes\n", "ann").unwrap();
     s.save_document("note", "general", None, "# not a year's\n", "ann").unwrap();
     let later = &oxon("2017-18");
-    s.load_agreement(later, "[agreement]\n", "", "ann").unwrap();
-    s.set_forecast(later, month(1), "CC100", Money::from_pence(1), "ann").unwrap();
+    s.load_agreement(later, "[agreement]\n", "", &Approval::default(), "ann").unwrap();
+    s.set_forecast(later, month(1), "CC100", Money::from_pence(1), false, "ann").unwrap();
     // A year with records but no agreement, which pooled itself never writes.
-    s.set_forecast(&oxon("2018-19"), month(1), "CC100", Money::from_pence(2), "ann").unwrap();
+    s.set_forecast(&oxon("2018-19"), month(1), "CC100", Money::from_pence(2), false, "ann").unwrap();
     let ann = s.create_user(&new_user("ann", Role::Viewer), "admin").unwrap();
+    // Payments as migration 7 makes them of the dates before it, so that they come back
+    // the same through migrations 6 and 7 again.
+    f.undo_migration_7();
+    f.reopen();
+    let s = f.store.as_mut();
     let before = (holdings(s, first), holdings(s, later), s.agreements().unwrap(), s.audit_log().unwrap());
+    assert_eq!(before.0.payments.len(), 1, "the sequence's payment");
     let orphan = s.forecasts(&oxon("2018-19")).unwrap();
 
+    f.undo_migration_7();
     f.undo_migration_6();
     assert_eq!(f.count("schema_version"), 5);
     // Version 1 was loaded with another id, and taken as a variation then.
     f.sql("UPDATE agreement SET agreement_id = 'oxford' WHERE year = 2016 AND version = 1");
     f.reopen();
-    assert_eq!(f.count("schema_version"), 6);
+    assert_eq!(f.count("schema_version"), 9);
     let s = f.store.as_ref();
     assert_eq!((holdings(s, first), holdings(s, later), s.agreements().unwrap(), s.audit_log().unwrap()), before);
     assert_eq!(s.forecasts(&AgreementYear::new("", fy("2018-19"))).unwrap(), orphan);
@@ -2053,6 +2311,93 @@ fn migration_6_keeps_each_year_under_its_agreement(f: &mut Fixture) {
     let outcome = import(f.store.as_mut(), "2016-06", "OCC", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
     assert!(matches!(outcome, ImportOutcome::Imported { .. }), "{outcome:?}");
     assert_eq!(f.store.verify_audit().unwrap(), None);
+}
+
+/// A database made before migration 8 (undone here by hand) keeps its forecasts, none of
+/// them confirmed below the actual to date, and records savings after.
+fn migration_8_keeps_forecasts_and_adds_savings(f: &mut Fixture) {
+    a_sequence_of_changes(f.store.as_mut());
+    let year = &oxon("2016-17");
+    let before = f.store.forecasts(year).unwrap();
+    assert!(!before.is_empty());
+    f.undo_migration_8();
+    f.reopen();
+    assert_eq!(f.count("schema_version"), 9);
+    assert_eq!(f.store.forecasts(year).unwrap(), before);
+    assert!(before.iter().all(|f| !f.confirmed_below_actual));
+    f.store.record_saving(year, "review", SavingFigure::Delivered, Money::ZERO, "pm").unwrap();
+    assert_eq!(f.store.saving_records(year).unwrap().len(), 1);
+    assert_eq!(f.store.verify_audit().unwrap(), None);
+}
+
+/// A database made before migration 7 (undone here by hand, with the dates it held)
+/// gets an entry for each date: the instalment in full, to the pool's host; paid with no
+/// date raised is raised the day it was paid.
+fn migration_7_makes_entries_of_the_dates_recorded(f: &mut Fixture) {
+    f.undo_migration_7();
+    f.sql(
+        "INSERT INTO payment VALUES ('oxon', 2016, 'OP', 'OCCG', 2, 20160320, NULL),
+             ('oxon', 2016, 'OP', 'OCCG', 1, 20160220, 20160301), ('oxon', 2016, 'LD', 'OCCG', 1, NULL, 20160305),
+             ('oxon', 2016, 'LD', 'OCCG', 2, NULL, NULL), ('oxon', 2017, 'OP', 'OCCG', 1, 20170301, NULL),
+             ('bucks', 2016, 'OP', 'OCCG', 1, 20160221, NULL);",
+    );
+    f.reopen();
+    assert_eq!(f.count("schema_version"), 9);
+    let legacy = |pool: &str, m: u32, kind: EntryKind, on: &str| PaymentEntry {
+        pool: pool.to_string(),
+        from: "OCCG".to_string(),
+        to: None,
+        month: month(m),
+        kind,
+        on: date(on),
+        amount: None,
+    };
+    assert_eq!(
+        f.store.payment_entries(&oxon("2016-17")).unwrap(),
+        [
+            legacy("LD", 1, EntryKind::Invoice, "2016-03-05"),
+            legacy("OP", 1, EntryKind::Invoice, "2016-02-20"),
+            legacy("OP", 2, EntryKind::Invoice, "2016-03-20"),
+            legacy("LD", 1, EntryKind::Payment, "2016-03-05"),
+            legacy("OP", 1, EntryKind::Payment, "2016-03-01"),
+        ]
+    );
+    assert_eq!(f.store.payment_entries(&oxon("2017-18")).unwrap(), [legacy("OP", 1, EntryKind::Invoice, "2017-03-01")]);
+    let bucks = &AgreementYear::new("bucks", fy("2016-17"));
+    assert_eq!(
+        f.store.payment_entries(bucks).unwrap(),
+        [legacy("OP", 1, EntryKind::Invoice, "2016-02-21")],
+        "each its own"
+    );
+    // Recording goes on after them.
+    let next = payment_entry("OP", 2, "payment 2016-04-01 10.00");
+    f.store.record_payment(&oxon("2016-17"), std::slice::from_ref(&next), "ann").unwrap();
+    assert_eq!(f.store.payment_entries(&oxon("2016-17")).unwrap().last(), Some(&next));
+}
+
+/// A database made before migration 9 (undone here by hand) keeps every version, each
+/// taking effect from the start of its year with its approval not said; the log still
+/// verifies, and variations go on with their day and approval.
+fn migration_9_keeps_versions_from_the_start_of_their_year(f: &mut Fixture) {
+    a_sequence_of_changes(f.store.as_mut());
+    let year = &oxon("2016-17");
+    let varied = "[agreement]\n# varied\n";
+    f.store.load_agreement(year, varied, "a variation", &Approval::default(), "ann").unwrap();
+    let before = f.store.agreement_versions(year).unwrap();
+    f.undo_migration_9();
+    f.reopen();
+    assert_eq!(f.count("schema_version"), 9);
+    let after = f.store.agreement_versions(year).unwrap();
+    assert_eq!(
+        after.iter().map(|v| (v.version, v.text.as_str(), v.loaded_at)).collect::<Vec<_>>(),
+        before.iter().map(|v| (v.version, v.text.as_str(), v.loaded_at)).collect::<Vec<_>>()
+    );
+    assert!(after.iter().all(|v| v.approval == Approval::default() && v.payments_recorded == 0));
+    assert_eq!(f.store.verify_audit().unwrap(), None);
+    let approval = Approval { effective: Some(date("2016-10-01")), approved_by: Some("JMG".into()) };
+    f.store.load_agreement(year, "[agreement]\n# again\n", "another", &approval, "ann").unwrap();
+    let varied = f.store.agreement(year).unwrap().unwrap();
+    assert_eq!((varied.approval, varied.payments_recorded), (approval, 1), "the sequence's payment came before");
 }
 
 // ---- not per backend ----
@@ -2173,7 +2518,7 @@ mod postgres_only {
         let mut other = another_store(&f);
         let other = finishes(move || {
             other.create_session(&new_session(ann, "cookie", LATER)).unwrap();
-            other.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(1), "ann").unwrap();
+            other.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(1), false, "ann").unwrap();
             import(other.as_mut(), "2016-05", "OCCG", "sha-occg", &may_rows());
             other
         });

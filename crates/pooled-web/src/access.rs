@@ -4,7 +4,7 @@
 //! since the partners share the pooled budgets' figures (the pool manager reports to all
 //! the board's members), except for what is named below.
 
-use pooled_store::{Role, User};
+use pooled_store::{AuditEntry, Role, User};
 
 /// A change someone asks to make.
 #[derive(Clone, Copy, Debug)]
@@ -15,6 +15,13 @@ pub enum Write<'a> {
     SetForecast { partner: &'a str, cost_centre: &'a str },
     /// Record that a contribution instalment was paid, `from` one partner `to` another.
     RecordPayment { from: &'a str, to: &'a str },
+    /// Load an agreement, or a variation of it (its terms, the day it takes effect and
+    /// who approved it): the pool manager, who keeps the agreement, and administrators.
+    LoadAgreement { agreement: &'a str },
+    /// Record what a saving moved into a pool without an agreed delivery strategy will
+    /// deliver or delivered. The pool manager's alone, who reports the pool's forecast
+    /// and settles it at the year's end.
+    RecordSaving,
     /// Create or revoke one's own API tokens.
     OwnApiTokens,
     /// Keep the board's records: its register, meetings, attendance, decisions and
@@ -30,6 +37,10 @@ pub fn check(user: &User, write: Write<'_>) -> Result<(), String> {
         (_, Write::OwnApiTokens) => true,
         (Role::PoolManager, Write::BoardRecords) => true,
         (_, Write::BoardRecords) => false,
+        (Role::Administrator | Role::PoolManager, Write::LoadAgreement { agreement }) => acts_in(user, agreement),
+        (_, Write::LoadAgreement { .. }) => false,
+        (Role::PoolManager, Write::RecordSaving) => true,
+        (_, Write::RecordSaving) => false,
         (Role::Administrator | Role::PoolManager, _) => true,
         (Role::PartnerFinance, Write::ImportLedger { partner }) => own_partner(partner),
         (Role::PartnerFinance, Write::SetForecast { partner, .. }) => own_partner(partner),
@@ -43,24 +54,41 @@ pub fn check(user: &User, write: Write<'_>) -> Result<(), String> {
 }
 
 fn refusal(user: &User, write: Write<'_>) -> String {
-    let who = match (&user.partner, user.role) {
-        (Some(p), Role::PartnerFinance) => format!("a finance officer of {p}"),
-        (_, role) => format!("a {}", role_label(role).to_lowercase()),
-    };
     let what = match write {
         Write::ImportLedger { partner } => format!("import {partner}'s ledger"),
         Write::SetForecast { cost_centre, partner } => format!("enter forecasts for {cost_centre} ({partner})"),
         Write::RecordPayment { from, to } => format!("record payments from {from} to {to}"),
+        Write::LoadAgreement { agreement } => format!("load or vary agreement {agreement}"),
         Write::OwnApiTokens => "manage API tokens".to_string(),
         Write::BoardRecords => "change the board's records".to_string(),
+        Write::RecordSaving => "record what unagreed savings deliver".to_string(),
     };
-    format!("You are signed in as {} ({who}), who cannot {what}.", user.display_name)
+    format!("{}, who cannot {what}.", signed_in_as(user))
+}
+
+/// `You are signed in as Ann (a finance officer of OCC)`: how every refusal begins.
+fn signed_in_as(user: &User) -> String {
+    let who = match (&user.partner, user.role) {
+        (Some(p), Role::PartnerFinance) => format!("a finance officer of {p}"),
+        (_, role) => format!("a {}", role_label(role).to_lowercase()),
+    };
+    format!("You are signed in as {} ({who})", user.display_name)
 }
 
 /// Whether `user` acts in the agreement with this id: one of the account's agreements, or
 /// any when it names none (an installation with one agreement names none).
 pub fn acts_in(user: &User, agreement: &str) -> bool {
     user.agreements.is_empty() || user.agreements.iter().any(|a| a == agreement)
+}
+
+/// Whether `user` may see the agreement with this id, its pages, downloads and API
+/// answers, and act in it as their role allows: only if they act in it ([`acts_in`]).
+pub fn sees(user: &User, agreement: &str) -> Result<(), String> {
+    if acts_in(user, agreement) {
+        Ok(())
+    } else {
+        Err(format!("{}, who does not act in the agreement {agreement}.", signed_in_as(user)))
+    }
 }
 
 /// Only the board's members see its confidential items: board members, and the pool
@@ -74,6 +102,16 @@ pub fn sees_confidential(user: &User) -> bool {
 /// with it, and the board's members hold the pool manager to account.
 pub fn reads_audit_log(user: &User) -> bool {
     !matches!(user.role, Role::Viewer | Role::BudgetHolder)
+}
+
+/// Which of the log's entries `user` reads (on the page, its downloads and the API), once
+/// [`reads_audit_log`]: those of the agreements they act in ([`acts_in`]); those of no
+/// agreement (accounts, sign-ins, API tokens) administrators alone, who keep the accounts.
+pub fn reads_audit_entry(user: &User, entry: &AuditEntry) -> bool {
+    match entry.agreement() {
+        Some(agreement) => acts_in(user, agreement),
+        None => user.role == Role::Administrator,
+    }
 }
 
 /// The role as a page names it.
@@ -115,6 +153,7 @@ mod tests {
         let occg_forecast = Write::SetForecast { partner: "OCCG", cost_centre: "OCCG-OP01-001" };
         let occ_import = Write::ImportLedger { partner: "OCC" };
         let payment = Write::RecordPayment { from: "OCCG", to: "OCC" };
+        let vary = Write::LoadAgreement { agreement: "oxon-s75" };
         let cases: &[Case] = &[
             (Role::Administrator, None, &[], occg_forecast, true),
             (Role::PoolManager, None, &[], occ_import, true),
@@ -138,6 +177,17 @@ mod tests {
             (Role::Administrator, None, &[], Write::BoardRecords, false),
             (Role::BoardMember, None, &[], Write::BoardRecords, false),
             (Role::PartnerFinance, Some("OCC"), &[], Write::BoardRecords, false),
+            (Role::PoolManager, None, &[], vary, true),
+            (Role::Administrator, None, &[], vary, true),
+            (Role::PartnerFinance, Some("OCC"), &[], vary, false),
+            (Role::BoardMember, None, &[], vary, false),
+            (Role::Viewer, None, &[], vary, false),
+            (Role::PoolManager, None, &[], Write::RecordSaving, true),
+            (Role::Administrator, None, &[], Write::RecordSaving, false),
+            (Role::PartnerFinance, Some("OCC"), &[], Write::RecordSaving, false),
+            (Role::BudgetHolder, None, &["OCC-OP01-001"], Write::RecordSaving, false),
+            (Role::BoardMember, None, &[], Write::RecordSaving, false),
+            (Role::Viewer, None, &[], Write::RecordSaving, false),
         ];
         for (role, partner, cost_centres, write, allowed) in cases {
             let got = check(&user(*role, *partner, cost_centres), *write);
@@ -157,6 +207,19 @@ mod tests {
         icb.agreements = vec!["oxon-s75".into(), "bucks-bcf".into()];
         assert!(acts_in(&icb, "oxon-s75") && acts_in(&icb, "bucks-bcf"));
         assert!(!acts_in(&icb, "berks-bcf"));
+        assert_eq!(sees(&icb, "bucks-bcf"), Ok(()));
+        assert_eq!(
+            sees(&icb, "berks-bcf").unwrap_err(),
+            "You are signed in as Ann (a finance officer of BOB-ICB), who does not act in the agreement berks-bcf."
+        );
+        // A pool manager varies only the agreements the account acts in.
+        let mut manager = user(Role::PoolManager, None, &[]);
+        manager.agreements = vec!["oxon-s75".into()];
+        assert!(check(&manager, Write::LoadAgreement { agreement: "oxon-s75" }).is_ok());
+        assert_eq!(
+            check(&manager, Write::LoadAgreement { agreement: "bucks-bcf" }).unwrap_err(),
+            "You are signed in as Ann (a pool manager), who cannot load or vary agreement bucks-bcf."
+        );
     }
 
     #[test]

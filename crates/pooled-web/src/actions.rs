@@ -6,57 +6,125 @@
 
 use std::sync::Arc;
 
-use pooled_app::{ForecastEntry, PaymentRecord};
-use pooled_core::calendar::{FinancialYear, FiscalMonth};
+use pooled_app::{AppError, ForecastEntry, Loaded, PaymentRecord, SavingEntry};
+use pooled_core::agreement::Agreement;
+use pooled_core::calendar::FiscalMonth;
 use pooled_core::money::Money;
+use pooled_core::payments::TrackedInstalment;
+use pooled_store::{AgreementYear, Approval, Store, User};
 
 use crate::access::{self, Write};
 use crate::auth::Identity;
 use crate::data::Web;
 use crate::error::WebError;
 
-/// Enters `outturn` as the forecast for a cost centre at `month` (budget holders
-/// forecast their cost centres; partner finance their partner's).
+/// A forecast outturn as a page or the API takes it.
+pub struct Forecast {
+    pub month: FiscalMonth,
+    pub cost_centre: String,
+    pub outturn: Money,
+    /// Confirmed as meant although below the cost centre's actual to date.
+    pub confirm_below_actual: bool,
+}
+
+/// Enters a forecast outturn for a cost centre at its month (budget holders forecast
+/// their cost centres; partner finance those of the body holding the cost centre's
+/// partner's place at the end of the month, a successor from its date).
 pub async fn set_forecast(
     web: &Arc<Web>,
     who: &Identity,
-    year: FinancialYear,
-    month: FiscalMonth,
-    cost_centre: String,
-    outturn: Money,
+    scope: &AgreementYear,
+    forecast: Forecast,
 ) -> Result<(), WebError> {
+    on_agreement(web, who, scope, move |store, agreement, user, actor| {
+        let Forecast { month, cost_centre, outturn, confirm_below_actual } = forecast;
+        let key = pooled_app::agreement_year(agreement);
+        let month_end = key.year.month_end(month);
+        let entry = ForecastEntry { agreement: &key, month, cost_centre: &cost_centre, outturn, confirm_below_actual };
+        pooled_app::set_forecast(store, &entry, actor, |planned| {
+            let body = agreement.partner_ix(&planned.partner).map(|ix| agreement.body_on(ix, month_end));
+            let partner = body.as_ref().map_or(planned.partner.as_str(), |b| b.id.as_str());
+            access::check(user, Write::SetForecast { partner, cost_centre: &planned.code })
+        })
+    })
+    .await
+}
+
+/// Records an instalment's invoice, a payment on it, or both, and gives the instalment
+/// with all that is recorded against it. Finance officers of either body to it on its due
+/// date may, as may the pool manager.
+pub async fn record_payment(
+    web: &Arc<Web>,
+    who: &Identity,
+    scope: &AgreementYear,
+    record: PaymentRecord,
+) -> Result<TrackedInstalment, WebError> {
+    on_agreement(web, who, scope, move |store, agreement, user, actor| {
+        pooled_app::record_payment(store, agreement, record, actor, |from, to| {
+            access::check(user, Write::RecordPayment { from, to })
+        })
+    })
+    .await
+}
+
+/// Records what an unagreed saving will deliver or delivered: the pool manager's alone.
+pub async fn record_saving(
+    web: &Arc<Web>,
+    who: &Identity,
+    scope: &AgreementYear,
+    entry: SavingEntry,
+) -> Result<(), WebError> {
+    on_agreement(web, who, scope, move |store, agreement, user, actor| {
+        pooled_app::record_saving(store, agreement, &entry, actor, || access::check(user, Write::RecordSaving))
+    })
+    .await
+}
+
+/// Runs a use case on a store, given the agreement's year, the signed-in user (for
+/// [`access::check`]) and who the audit log names; what it refuses is the user's to
+/// correct.
+async fn on_agreement<T: Send + 'static>(
+    web: &Arc<Web>,
+    who: &Identity,
+    scope: &AgreementYear,
+    work: impl FnOnce(&mut dyn Store, &Agreement, &User, &str) -> pooled_app::Result<T> + Send + 'static,
+) -> Result<T, WebError> {
     let (user, actor) = (who.user.clone(), who.actor().to_string());
-    let shared = Arc::clone(web);
+    let (shared, scope) = (Arc::clone(web), scope.clone());
     web.stores
         .run(move |store| {
-            let scope = shared.scope(store, year)?;
-            let entry = ForecastEntry { agreement: &scope, month, cost_centre: &cost_centre, outturn };
-            pooled_app::set_forecast(store, &entry, &actor, |planned| {
-                access::check(&user, Write::SetForecast { partner: &planned.partner, cost_centre: &planned.code })
-            })
-            .map_err(WebError::input)
+            let agreement = shared.agreement(store, &scope)?;
+            work(store, &agreement, &user, &actor).map_err(WebError::input)
         })
         .await
 }
 
-/// Records when an instalment of the schedule was raised and paid. Finance officers of
-/// either partner to it may, as may the pool manager.
-pub async fn record_payment(
+/// Loads an agreement file, or a variation of one with the day it takes effect and who
+/// approved it, from the pages or API of the agreement's year `scope`: the file must be of
+/// that agreement and year. The pool manager and administrators may, for the agreements
+/// they act in.
+pub async fn load_agreement(
     web: &Arc<Web>,
     who: &Identity,
-    year: FinancialYear,
-    record: PaymentRecord,
-) -> Result<(), WebError> {
-    let (user, actor) = (who.user.clone(), who.actor().to_string());
-    let shared = Arc::clone(web);
+    scope: &AgreementYear,
+    file: String,
+    text: String,
+    approval: Approval,
+) -> Result<Loaded, WebError> {
+    let (user, actor, scope) = (who.user.clone(), who.actor().to_string(), scope.clone());
     web.stores
         .run(move |store| {
-            let agreement = shared.agreement(store, year)?;
-            pooled_app::record_payment(store, &agreement, record, &actor, |from, to| {
-                access::check(&user, Write::RecordPayment { from, to })
+            pooled_app::load_agreement(store, &file, &text, &approval, &actor, |key| {
+                access::check(&user, Write::LoadAgreement { agreement: &scope.agreement })
+                    .map_err(AppError::Forbidden)?;
+                if *key != scope {
+                    return Err(AppError::Input(vec![format!(
+                        "{file}: the file is agreement {key}, not {scope}: load it under its own agreement and year"
+                    )]));
+                }
+                Ok(())
             })
-            .map_err(WebError::input)?;
-            Ok(())
+            .map_err(WebError::input)
         })
         .await
 }

@@ -9,12 +9,17 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use pooled_app::AgreementListing;
 use pooled_app::clock::Clock;
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
+use pooled_core::payments::TrackedInstalment;
 use pooled_core::plan::Plan;
-use pooled_core::report::{Actuals, Forecasts, MonthlyReport, monthly_report};
-use pooled_store::{AgreementYear, AuditHead, PaymentStatus, Store, StoreError};
+use pooled_core::report::{Actuals, Consolidated, Forecasts, MonthlyReport, consolidated, monthly_report};
+use pooled_core::savings::SavingRecords;
+use pooled_store::{AgreementYear, AuditHead, SavingRecord, Store, StoreError, User};
+
+use crate::access;
 
 use crate::error::WebError;
 use crate::imports::Jobs;
@@ -125,30 +130,29 @@ impl Web {
         Ok(self)
     }
 
-    /// The agreement a page of `year` shows: the year's only one (pages do not name one
-    /// yet).
-    pub(crate) fn scope(&self, store: &dyn Store, year: FinancialYear) -> Result<AgreementYear, WebError> {
-        Ok(pooled_app::resolve(store, year, None)?)
-    }
-
-    /// The year's current agreement, parsed at most once per version.
-    pub(crate) fn agreement(&self, store: &dyn Store, year: FinancialYear) -> Result<Arc<Agreement>, WebError> {
-        self.agreement_of(store, &self.scope(store, year)?)
-    }
-
-    /// The year's agreement and what is recorded of its instalments.
+    /// An agreement's year and its instalments with what is recorded against each.
     pub(crate) fn payments(
         &self,
         store: &dyn Store,
-        year: FinancialYear,
-    ) -> Result<(Arc<Agreement>, Vec<PaymentStatus>), WebError> {
-        let scope = self.scope(store, year)?;
-        Ok((self.agreement_of(store, &scope)?, store.payments(&scope)?))
+        scope: &AgreementYear,
+    ) -> Result<(Arc<Agreement>, Vec<TrackedInstalment>), WebError> {
+        let agreement = self.agreement(store, scope)?;
+        let tracked = pooled_app::payments(store, &agreement)?;
+        Ok((agreement, tracked))
+    }
+
+    /// An agreement's year and what is recorded of its unagreed savings.
+    pub(crate) fn savings(
+        &self,
+        store: &dyn Store,
+        scope: &AgreementYear,
+    ) -> Result<(Arc<Agreement>, Vec<SavingRecord>), WebError> {
+        Ok((self.agreement(store, scope)?, store.saving_records(scope)?))
     }
 
     /// An agreement's current version for a year, parsed at most once per version.
-    pub(crate) fn agreement_of(&self, store: &dyn Store, scope: &AgreementYear) -> Result<Arc<Agreement>, WebError> {
-        let stored = store.agreement(scope)?.ok_or_else(|| no_agreement(scope.year))?;
+    pub(crate) fn agreement(&self, store: &dyn Store, scope: &AgreementYear) -> Result<Arc<Agreement>, WebError> {
+        let stored = store.agreement(scope)?.ok_or_else(|| no_agreement(scope))?;
         let key = (scope.clone(), stored.version);
         if let Some(a) = self.agreements.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(Arc::clone(a));
@@ -162,12 +166,11 @@ impl Web {
         Ok(agreement)
     }
 
-    /// The year's figures, read again only when the store has changed since they were.
-    /// Blocking: call inside [`StorePool::run`].
-    pub(crate) fn year(&self, store: &dyn Store, year: FinancialYear) -> Result<Arc<YearData>, WebError> {
+    /// An agreement's figures for the year, read again only when the store has changed
+    /// since they were. Blocking: call inside [`StorePool::run`].
+    pub(crate) fn year(&self, store: &dyn Store, scope: &AgreementYear) -> Result<Arc<YearData>, WebError> {
         let stamp = store.last_change()?;
-        let scope = self.scope(store, year)?;
-        let cached = self.years.lock().unwrap_or_else(|e| e.into_inner()).get(&scope).cloned();
+        let cached = self.years.lock().unwrap_or_else(|e| e.into_inner()).get(scope).cloned();
         if let Some((at, data)) = cached
             && at == stamp
         {
@@ -178,14 +181,29 @@ impl Web {
         // (sign-ins) come after it while they stay cached.
         let read = pooled_app::anchored(store, |store| {
             let stamp = store.last_change()?;
-            let agreement = self.agreement_of(store, &scope)?;
+            let agreement = self.agreement(store, scope)?;
+            let version = store.agreement(scope)?.ok_or_else(|| no_agreement(scope))?;
+            let budgets_from = pooled_app::budgets_from(&agreement, &version);
             let plan = pooled_app::plan(store, &agreement)?;
-            Ok::<_, WebError>((stamp, agreement, plan, pooled_app::ledger_figures(store, &scope)?))
+            Ok::<_, WebError>((stamp, agreement, budgets_from, plan, pooled_app::ledger_figures(store, scope)?))
         })?;
-        let (stamp, agreement, plan, figures) = read.value;
-        let pooled_app::LedgerFigures { actuals, forecasts, rows, latest } = figures;
+        let (stamp, agreement, budgets_from, plan, figures) = read.value;
+        let pooled_app::LedgerFigures { actuals, forecasts, savings, rows, latest } = figures;
         let reports = Default::default();
-        let data = Arc::new(YearData { agreement, plan, actuals, forecasts, rows, latest, head: read.head, reports });
+        let scope = scope.clone();
+        let data = Arc::new(YearData {
+            scope: scope.clone(),
+            agreement,
+            budgets_from,
+            plan,
+            actuals,
+            forecasts,
+            savings,
+            rows,
+            latest,
+            head: read.head,
+            reports,
+        });
         self.years.lock().unwrap_or_else(|e| e.into_inner()).insert(scope, (stamp, Arc::clone(&data)));
         Ok(data)
     }
@@ -199,15 +217,68 @@ pub fn loaded_years(store: &dyn Store) -> Result<Vec<FinancialYear>, StoreError>
     Ok(years)
 }
 
-pub fn no_agreement(year: FinancialYear) -> WebError {
-    WebError::NotFound(format!("No agreement is loaded for {year}."))
+/// The figures of `year` of every agreement `user` acts in that is loaded for it, by id:
+/// what a partner's consolidated view is made from. Blocking: call inside
+/// [`StorePool::run`].
+pub fn visible_years(
+    web: &Web,
+    store: &dyn Store,
+    user: &User,
+    year: FinancialYear,
+) -> Result<Vec<Arc<YearData>>, WebError> {
+    let listed = visible_agreements(store, user)?;
+    let held = listed.into_iter().filter(|a| a.years.contains(&year));
+    held.map(|a| web.year(store, &AgreementYear::new(a.id, year))).collect()
+}
+
+/// The consolidated view of the body `partner` across `years` (one year of several
+/// agreements) at `month`, or the latest month with actuals in any of them; with the
+/// audit log's head as of the figures (the latest of theirs: each is current, so every
+/// change behind any of them is at or before it).
+pub fn consolidated_view(
+    partner: &str,
+    year: FinancialYear,
+    years: &[Arc<YearData>],
+    month: Option<FiscalMonth>,
+) -> Result<(Consolidated, AuditHead), WebError> {
+    let month =
+        month.or_else(|| years.iter().filter_map(|d| d.latest).max()).unwrap_or(FiscalMonth::new(1).expect("M1"));
+    let reports: Vec<Arc<MonthlyReport>> = years.iter().map(|d| d.report(month)).collect();
+    let pairs: Vec<(&Agreement, &MonthlyReport)> =
+        years.iter().zip(&reports).map(|(d, r)| (d.agreement.as_ref(), r.as_ref())).collect();
+    let none = || {
+        WebError::NotFound(format!(
+            "{partner} holds no partner's place at {month} of {year} in any agreement you act in: a successor takes its \
+             predecessor's place from its date, and the predecessor's before it."
+        ))
+    };
+    let view = consolidated(partner, &pairs).ok_or_else(none)?;
+    let head = years.iter().map(|d| &d.head).max_by_key(|h| h.seq).cloned().unwrap_or_else(AuditHead::empty);
+    Ok((view, head))
+}
+
+/// The agreements `user` acts in, each with its years, by id.
+pub fn visible_agreements(store: &dyn Store, user: &User) -> Result<Vec<AgreementListing>, WebError> {
+    let mut listed = pooled_app::agreements(store)?;
+    listed.retain(|a| access::acts_in(user, &a.id));
+    Ok(listed)
+}
+
+pub fn no_agreement(scope: &AgreementYear) -> WebError {
+    WebError::NotFound(format!("No agreement {} is loaded for {}.", scope.agreement, scope.year))
 }
 
 pub struct YearData {
+    /// The agreement's id and year, which its pages' addresses name.
+    pub scope: AgreementYear,
     pub agreement: Arc<Agreement>,
+    /// The month its current version's budgets are in force from in reports.
+    pub budgets_from: FiscalMonth,
     pub plan: Plan,
     pub actuals: Actuals,
     pub forecasts: Forecasts,
+    /// What is recorded of the unagreed savings.
+    pub savings: SavingRecords,
     /// Ledger rows per cost centre per month, M1 to M12.
     pub rows: HashMap<String, [u64; 12]>,
     /// The latest month with any ledger rows imported.
@@ -224,7 +295,8 @@ impl YearData {
     pub fn report(&self, month: FiscalMonth) -> Arc<MonthlyReport> {
         let slot = &self.reports[month.number() as usize - 1];
         Arc::clone(slot.get_or_init(|| {
-            Arc::new(monthly_report(&self.agreement, &self.plan, &self.actuals, &self.forecasts, month))
+            let (agreement, plan, savings) = (&self.agreement, &self.plan, &self.savings);
+            Arc::new(monthly_report(agreement, plan, &self.actuals, &self.forecasts, savings, month, self.budgets_from))
         }))
     }
 

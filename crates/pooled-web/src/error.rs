@@ -66,7 +66,7 @@ impl WebError {
     /// centre, bad rows): theirs to correct, not the stored data's.
     pub fn input(e: AppError) -> WebError {
         match e {
-            AppError::Input(lines) => WebError::Invalid(lines),
+            AppError::Input(lines) | AppError::Incomplete(lines) => WebError::Invalid(lines),
             AppError::Forbidden(what) => WebError::Forbidden(what),
             AppError::NotFound(what) => WebError::NotFound(what),
             AppError::Store(e) => e.into(),
@@ -78,6 +78,8 @@ impl From<AppError> for WebError {
     fn from(e: AppError) -> WebError {
         match e {
             AppError::Input(lines) => WebError::Data(lines),
+            // Not the stored data's fault: what is missing is named, to be recorded.
+            AppError::Incomplete(lines) => WebError::Invalid(lines),
             AppError::Forbidden(what) => WebError::Forbidden(what),
             AppError::NotFound(what) => WebError::NotFound(what),
             AppError::Store(e) => e.into(),

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::Bytes;
 use futures_util::{Stream, StreamExt};
 use pooled_core::ledger::{Mapping, Period};
-use pooled_store::ImportOutcome;
+use pooled_store::{AgreementYear, ImportOutcome};
 use tokio::io::AsyncWriteExt;
 
 use crate::access::{self, Write};
@@ -33,7 +33,13 @@ pub struct Jobs {
 
 pub struct ImportJob {
     pub id: u64,
+    /// The agreement's year it imports into.
+    pub scope: AgreementYear,
+    /// The partner as the upload named it (its own id, or its successor's from its date).
     pub partner: String,
+    /// The body holding the partner's place at the end of the period: whose finance
+    /// officers may import it and see how it went.
+    pub body: String,
     pub period: Period,
     /// As the user's computer named it.
     pub file_name: String,
@@ -52,10 +58,13 @@ pub enum JobState {
 }
 
 impl Jobs {
-    pub fn start(&self, partner: String, period: Period, file_name: String, started_by: String) -> Arc<ImportJob> {
+    pub fn start(&self, named: Named, period: Period, file_name: String, started_by: String) -> Arc<ImportJob> {
+        let Named { scope, partner, body } = named;
         let job = Arc::new(ImportJob {
             id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
+            scope,
             partner,
+            body,
             period,
             file_name,
             started_by,
@@ -91,30 +100,52 @@ impl ImportJob {
     }
 }
 
-/// Starts importing `partner`'s extract for `period`, named `file_name` by its sender,
-/// whose bytes arrive as `body`: checks the role and the name before reading a byte of
-/// it, saves it to disk, and starts the job with the partner's saved mapping.
+/// Who an import is for: the agreement's year, the partner as named and the body holding
+/// its place at the end of the period.
+pub struct Named {
+    scope: AgreementYear,
+    partner: String,
+    body: String,
+}
+
+/// Starts importing `partner`'s extract for `period` into the agreement's year `scope`,
+/// named `file_name` by its sender, whose bytes arrive as `body`: checks the month, the
+/// role (a finance officer imports for the body holding the partner's place at the end
+/// of the month, a successor from its date) and the name before reading a byte of it,
+/// saves it to disk, and starts the job with the partner's saved mapping.
 pub async fn start<E: std::error::Error + 'static>(
     web: &Arc<Web>,
     who: &Identity,
+    scope: &AgreementYear,
     partner: String,
     period: Period,
     file_name: &str,
     body: impl Stream<Item = Result<Bytes, E>> + Unpin,
 ) -> Result<Arc<ImportJob>, WebError> {
-    access::check(&who.user, Write::ImportLedger { partner: &partner }).map_err(WebError::Forbidden)?;
+    if period.year != scope.year {
+        return Err(WebError::Invalid(vec![format!(
+            "period: {period} is not a month of {}: import it into that year of the agreement",
+            scope.year
+        )]));
+    }
     let name =
         pooled_app::extract_file_name(file_name).map_err(|e| WebError::Invalid(vec![format!("file_name: {e}")]))?;
-    // The layout first: an extract that cannot be read is not written to disk at all.
-    let (mapped, shared) = (partner.clone(), Arc::clone(web));
-    let (agreement, mapping) = web
+    // The partner and the layout first: an extract that cannot be read is not written to
+    // disk at all.
+    let (mapped, shared, key) = (partner.clone(), Arc::clone(web), scope.clone());
+    let (acting, mapping) = web
         .stores
         .run(move |store| {
-            let agreement = shared.scope(store, period.year)?.agreement;
-            let mapping = store.mapping(&agreement, &mapped)?;
-            Ok((agreement, mapping))
+            let agreement = shared.agreement(store, &key)?;
+            let last_day = period.last_day();
+            let partner = agreement
+                .partner_on(&mapped, last_day)
+                .map_err(|e| WebError::Invalid(vec![format!("partner: {e}, in the agreement {key}")]))?;
+            Ok((agreement.body_on(partner, last_day).id, store.mapping(&key.agreement, &mapped)?))
         })
         .await?;
+    access::check(&who.user, Write::ImportLedger { partner: &acting }).map_err(WebError::Forbidden)?;
+    let agreement = scope.agreement.clone();
     let mapping = mapping.ok_or_else(|| {
         WebError::Invalid(vec![format!(
             "No ledger layout is saved for {partner} in {agreement}: save one with \
@@ -127,7 +158,8 @@ pub async fn start<E: std::error::Error + 'static>(
         let _ = tokio::fs::remove_dir_all(&folder).await;
         return Err(e);
     }
-    let job = web.imports.start(partner, period, name, who.actor().to_string());
+    let named = Named { scope: scope.clone(), partner, body: acting };
+    let job = web.imports.start(named, period, name, who.actor().to_string());
     run(web, Arc::clone(&job), folder, path, agreement, mapping);
     Ok(job)
 }

@@ -2,19 +2,22 @@
 //! footer) and the small pieces every page uses: money, links, error summaries.
 
 use maud::{DOCTYPE, Markup, html};
-use pooled_core::calendar::FinancialYear;
 use pooled_core::money::Money;
-use pooled_store::AuditHead;
+use pooled_store::{AgreementYear, AuditHead};
 
 use crate::access::role_label;
 use crate::assets;
 use crate::auth::{Identity, masked_csrf};
+use crate::scope;
 
 pub const SERVICE_NAME: &str = "Section 75 pooled budgets";
 
 /// The section of the service a page belongs to, marked in the navigation.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Section {
+    /// The agreements a person acts in, and a partner's view across them.
+    Agreements,
+    Deadlines,
     Overview,
     RiskShare,
     Settlement,
@@ -22,13 +25,15 @@ pub enum Section {
     Forecasts,
     Imports,
     Payments,
+    Variations,
     Board,
     Audit,
 }
 
-/// The navigation: links for the year being looked at, if any, and who is signed in.
+/// The navigation: links for the agreement's year being looked at, if any, and who is
+/// signed in.
 pub struct Nav {
-    year: Option<FinancialYear>,
+    scope: Option<AgreementYear>,
     current: Option<Section>,
     signed_in: Option<SignedIn>,
 }
@@ -41,18 +46,24 @@ struct SignedIn {
 }
 
 impl Nav {
-    pub fn new(who: &Identity, year: FinancialYear, current: Section) -> Nav {
-        Nav { year: Some(year), current: Some(current), signed_in: Some(SignedIn::of(who)) }
+    pub fn new(who: &Identity, scope: &AgreementYear, current: Section) -> Nav {
+        Nav { scope: Some(scope.clone()), current: Some(current), signed_in: Some(SignedIn::of(who)) }
     }
 
-    /// For a signed-in page outside any year.
+    /// For a signed-in page outside any agreement: the list of agreements, a partner's
+    /// view across them, the deadlines, the audit log.
     pub fn signed_in(who: &Identity) -> Nav {
-        Nav { year: None, current: None, signed_in: Some(SignedIn::of(who)) }
+        Nav { scope: None, current: None, signed_in: Some(SignedIn::of(who)) }
+    }
+
+    /// As [`Nav::signed_in`], `current` marked.
+    pub fn outside(who: &Identity, current: Section) -> Nav {
+        Nav { current: Some(current), ..Nav::signed_in(who) }
     }
 
     /// For the sign-in page and errors.
     pub fn none() -> Nav {
-        Nav { year: None, current: None, signed_in: None }
+        Nav { scope: None, current: None, signed_in: None }
     }
 }
 
@@ -72,23 +83,30 @@ pub fn csrf_field(who: &Identity) -> Markup {
 }
 
 /// A whole page. `title` is the page's own title (the browser's title adds the service);
-/// `breadcrumbs` are (text, href) from the overview down.
+/// `breadcrumbs` are (text, href) from the list of agreements down; a page of an
+/// agreement's year given none has the way to that year's overview.
 pub fn page(title: &str, nav: &Nav, breadcrumbs: &[(String, String)], content: Markup) -> Markup {
-    let items: Vec<(Section, &str, String)> = match nav.year {
-        Some(y) => vec![
-            (Section::Overview, "Overview", format!("/?year={y}")),
-            (Section::RiskShare, "Risk share", format!("/risk-share/{y}")),
-            (Section::Settlement, "Settlement", format!("/settlement/{y}")),
-            (Section::WhatIf, "What if", format!("/what-if/{y}")),
-            (Section::Forecasts, "Forecasts", format!("/forecasts/{y}")),
-            (Section::Imports, "Import ledger", "/imports/new".to_string()),
-            (Section::Payments, "Payments", format!("/payments/{y}")),
-            (Section::Board, "Board", format!("/board/{y}")),
+    let to_agreement = match &nav.scope {
+        Some(at) if breadcrumbs.is_empty() => scope::breadcrumbs(at),
+        _ => Vec::new(),
+    };
+    let breadcrumbs = if breadcrumbs.is_empty() { &to_agreement[..] } else { breadcrumbs };
+    let items: Vec<(Section, &str, String)> = match &nav.scope {
+        Some(at) => vec![
+            (Section::Overview, "Overview", scope::agreement_href(at)),
+            (Section::RiskShare, "Risk share", scope::href(at, "/risk-share")),
+            (Section::Settlement, "Settlement", scope::href(at, "/settlement")),
+            (Section::WhatIf, "What if", scope::href(at, "/what-if")),
+            (Section::Forecasts, "Forecasts", scope::href(at, "/forecasts")),
+            (Section::Imports, "Import ledger", scope::href(at, "/imports/new")),
+            (Section::Payments, "Payments", scope::href(at, "/payments")),
+            (Section::Variations, "Variations", scope::href(at, "/variations")),
+            (Section::Board, "Board", scope::href(at, "/board")),
             (Section::Audit, "Audit log", "/audit".to_string()),
         ],
         None if nav.signed_in.is_some() => vec![
-            (Section::Overview, "Overview", "/".to_string()),
-            (Section::Imports, "Import ledger", "/imports/new".to_string()),
+            (Section::Agreements, "Agreements", "/".to_string()),
+            (Section::Deadlines, "Deadlines", "/deadlines".to_string()),
             (Section::Audit, "Audit log", "/audit".to_string()),
         ],
         None => vec![],
@@ -203,10 +221,6 @@ pub fn encode(text: &str) -> String {
         }
     }
     out
-}
-
-pub fn pool_href(year: FinancialYear, pool: &str) -> String {
-    format!("/pools/{year}/{}", encode(pool))
 }
 
 /// The GOV.UK error summary: each (field id, message) links to its field.

@@ -20,6 +20,7 @@ mod error;
 mod imports;
 mod layout;
 mod pages;
+mod scope;
 mod stores;
 mod table;
 
@@ -53,7 +54,8 @@ pub enum Access {
 /// handler.
 pub struct Route {
     pub method: Method,
-    /// As axum (and the API's OpenAPI document) writes it: `/pools/{year}/{pool}`.
+    /// As axum (and the API's OpenAPI document) writes it:
+    /// `/agreements/{agreement}/{year}/pools/{pool}`.
     pub path: String,
     pub access: Access,
     pub body: BodySize,
@@ -77,29 +79,34 @@ impl Routes {
             .open(M::GET, "/login", login::page)
             .open(M::POST, "/login", login::sign_in)
             .signed_in(M::POST, "/logout", login::sign_out)
-            .signed_in(M::GET, "/", overview::page)
-            .signed_in(M::GET, "/pools/{year}/{pool}", pool::page)
-            .signed_in(M::GET, "/pools/{year}/{pool}/cost-centres/{code}", pool::cost_centre)
-            .signed_in(M::GET, "/risk-share/{year}", risk_share::page)
-            .signed_in(M::GET, "/settlement/{year}", settlement::page)
-            .signed_in(M::GET, "/what-if/{year}", what_if::page)
-            .signed_in(M::GET, "/forecasts/{year}", forecasts::page)
-            .signed_in(M::POST, "/forecasts/{year}", forecasts::save)
-            .signed_in(M::GET, "/board/{year}", board::page)
-            .signed_in(M::GET, "/board/{year}/decisions", board_log::decisions)
-            .signed_in(M::GET, "/board/{year}/reports", board_reports::page)
-            .signed_in(M::POST, "/board/{year}/reports", board_reports::change)
+            .signed_in(M::GET, "/", overview::agreements)
+            .signed_in(M::GET, "/partners/{partner}/{year}", partner::page)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}", overview::page)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/pools/{pool}", pool::page)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/pools/{pool}/cost-centres/{code}", pool::cost_centre)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/risk-share", risk_share::page)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/settlement", settlement::page)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/settlement/savings", settlement::record_saving)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/what-if", what_if::page)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/forecasts", forecasts::page)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/forecasts", forecasts::save)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/board", board::page)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/board/decisions", board_log::decisions)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/board/reports", board_reports::page)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/board/reports", board_reports::change)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/board/register", board::change_register)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/board/meetings", board::schedule)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/board/meetings/{date}", board::meeting_page)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/board/meetings/{date}", board::edit_meeting)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/board/meetings/{date}/pack", pack::page)
             .signed_in(M::GET, "/deadlines", board_log::deadlines)
-            .signed_in(M::POST, "/board/{year}/register", board::change_register)
-            .signed_in(M::POST, "/board/{year}/meetings", board::schedule)
-            .signed_in(M::GET, "/board/{year}/meetings/{date}", board::meeting_page)
-            .signed_in(M::POST, "/board/{year}/meetings/{date}", board::edit_meeting)
-            .signed_in(M::GET, "/board/{year}/meetings/{date}/pack", pack::page)
-            .signed_in(M::GET, "/imports/new", imports::new)
-            .upload(M::POST, "/imports", imports::upload)
-            .signed_in(M::GET, "/imports/{id}", imports::progress)
-            .signed_in(M::GET, "/payments/{year}", payments::page)
-            .signed_in(M::POST, "/payments/{year}", payments::record)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/imports/new", imports::new)
+            .upload(M::POST, "/agreements/{agreement}/{year}/imports", imports::upload)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/imports/{id}", imports::progress)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/payments", payments::page)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/payments", payments::record)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/variations", variations::page)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/variations", variations::load)
             .signed_in(M::GET, "/audit", audit::page)
             .signed_in(M::GET, "/account/tokens", tokens::page)
             .signed_in(M::POST, "/account/tokens", tokens::create)
@@ -259,8 +266,9 @@ pub fn run(settings: &Settings, ready: impl FnOnce(SocketAddr)) -> std::io::Resu
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let served = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&settings.address).await?;
+        let stop = stop_signal();
         ready(listener.local_addr()?);
-        serve(listener, Arc::new(web), stop_signal()).await
+        serve(listener, Arc::new(web), stop).await
     });
     // Waits for the blocking work still running: an import finishes and removes its file.
     drop(runtime);
@@ -268,28 +276,37 @@ pub fn run(settings: &Settings, ready: impl FnOnce(SocketAddr)) -> std::io::Resu
     served
 }
 
-/// Completes on Ctrl-C, or on SIGTERM (what `systemctl stop` and `docker stop` send).
-async fn stop_signal() {
-    let ctrl_c = async {
-        // Without a handler the server cannot be stopped cleanly; keep running.
+/// Listens from now on for Ctrl-C, and SIGTERM (what `systemctl stop` and `docker stop`
+/// send): the future completes on the first. Listening before the address is announced
+/// means a signal sent as soon as it is (by a script that read it) stops the server
+/// cleanly rather than killing it. Called within the runtime.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (signal(SignalKind::interrupt()).ok(), signal(SignalKind::terminate()).ok())
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            // Without a handler, that signal cannot stop the server cleanly: wait for the other.
+            let received = |listener: Option<tokio::signal::unix::Signal>| async move {
+                match listener {
+                    Some(mut listener) => {
+                        listener.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = received(interrupt) => {},
+                () = received(terminate) => {},
+            }
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("stopping: finishing the requests in flight");
     }
-    tracing::info!("stopping: finishing the requests in flight");
 }

@@ -31,10 +31,10 @@ const SEATS: [&str; 6] = ["occ-cm", "occ-dass", "occ-cfo", "occg-dcc", "occg-ddl
 
 /// A register change through the board page's forms.
 fn change_register(site: &Site, fields: &[(&str, &str)]) -> Page {
-    let version = hidden_field(&site.get("/board/2016-17").text(), "version").unwrap_or_default();
+    let version = hidden_field(&site.get("/agreements/oxon-s75/2016-17/board").text(), "version").unwrap_or_default();
     let mut all = vec![("version", version.as_str())];
     all.extend_from_slice(fields);
-    site.post_as("manager", "/board/2016-17/register", &all)
+    site.post_as("manager", "/agreements/oxon-s75/2016-17/board/register", &all)
 }
 
 /// Every voting seat's vote, `for` unless named otherwise.
@@ -45,7 +45,7 @@ fn votes<'a>(others: &[(&'a str, &'a str)]) -> Vec<(String, &'a str)> {
         .collect()
 }
 
-const MEETING: &str = "/board/2016-17/meetings/2016-09-15";
+const MEETING: &str = "/agreements/oxon-s75/2016-17/board/meetings/2016-09-15";
 
 /// The version in the page's forms, for the next change.
 fn version(site: &Site) -> String {
@@ -60,7 +60,7 @@ fn edit(site: &Site, fields: &[(&str, &str)]) -> Page {
 }
 
 fn schedule(site: &Site) {
-    let page = site.post_as("manager", "/board/2016-17/meetings", &[("date", "2016-09-15")]);
+    let page = site.post_as("manager", "/agreements/oxon-s75/2016-17/board/meetings", &[("date", "2016-09-15")]);
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
     assert_eq!(page.headers[header::LOCATION], MEETING);
 }
@@ -74,16 +74,19 @@ fn quorum(site: &Site) -> String {
 
 fn a_meeting_is_recorded_until_quorate_and_decides(site: Site) {
     assert!(
-        site.get("/board/2016-17")
+        site.get("/agreements/oxon-s75/2016-17/board")
             .text()
             .contains("Quarter 2: <strong class=\"govuk-tag govuk-tag--orange\">no meeting")
     );
     schedule(&site);
-    assert!(site.get("/board/2016-17").text().contains("Quarter 2: 1 meeting"), "September is in Q2");
+    assert!(
+        site.get("/agreements/oxon-s75/2016-17/board").text().contains("Quarter 2: 1 meeting"),
+        "September is in Q2"
+    );
     // A bank holiday is flagged: Boxing Day 2016.
-    let holiday = site.post_as("manager", "/board/2016-17/meetings", &[("date", "2016-12-26")]);
+    let holiday = site.post_as("manager", "/agreements/oxon-s75/2016-17/board/meetings", &[("date", "2016-12-26")]);
     assert_eq!(holiday.status, StatusCode::SEE_OTHER);
-    assert!(site.get("/board/2016-17/meetings/2016-12-26").text().contains("not a working day"));
+    assert!(site.get("/agreements/oxon-s75/2016-17/board/meetings/2016-12-26").text().contains("not a working day"));
     assert!(quorum(&site).contains("Not quorate. OCC: 0 of 3 needed, short by 3. OCCG: 0 of 3 needed, short by 3."));
     // In person, by nominated deputy, and an alternative deputy confirmed and agreed.
     for (person, deputising_for, alternative, confirmed, expected) in [
@@ -197,37 +200,44 @@ fn confidential_items_are_shown_only_to_the_boards_members(site: Site) {
 
 fn a_nomination_changes_who_may_deputise(site: Site) {
     // The report circulation log, kept in the same register, survives the change.
-    let version = hidden_field(&site.get("/board/2016-17/reports").text(), "version").unwrap_or_default();
+    let version =
+        hidden_field(&site.get("/agreements/oxon-s75/2016-17/board/reports").text(), "version").unwrap_or_default();
     let circulate =
         [("version", version.as_str()), ("action", "circulate"), ("month", "M1"), ("circulated_on", "2016-05-20")];
-    assert_eq!(site.post_as("manager", "/board/2016-17/reports", &circulate).status, StatusCode::SEE_OTHER);
-    let page = site.get("/board/2016-17?on=2016-06-01").text();
+    assert_eq!(
+        site.post_as("manager", "/agreements/oxon-s75/2016-17/board/reports", &circulate).status,
+        StatusCode::SEE_OTHER
+    );
+    let page = site.get("/agreements/oxon-s75/2016-17/board?on=2016-06-01").text();
     assert!(row_cells(&page, ">occg-cfo<").contains(&"occg-cfo-deputy".to_string()));
     let fields =
         [("action", "nominate"), ("seat", "occg-cfo"), ("deputy", "Gus Green"), ("nominated_on", "2016-06-15")];
     let saved = change_register(&site, &fields);
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
-    let before = site.get("/board/2016-17?on=2016-06-14").text();
+    let before = site.get("/agreements/oxon-s75/2016-17/board?on=2016-06-14").text();
     assert!(row_cells(&before, ">occg-cfo<").contains(&"occg-cfo-deputy".to_string()), "not before it was made");
-    let after = site.get("/board/2016-17?on=2016-06-15").text();
+    let after = site.get("/agreements/oxon-s75/2016-17/board?on=2016-06-15").text();
     assert!(row_cells(&after, ">occg-cfo<").contains(&"Gus Green".to_string()));
     let register = site.store().document("board-register", "oxon-s75/2016-17").expect("read").expect("stored").text;
     assert!(register.contains("circulated_on = 2016-05-20"), "{register}");
     // A nomination for a non-voting seat is refused, naming the rule.
     let fields = [("action", "nominate"), ("seat", "occ-sca"), ("deputy", "Jo"), ("nominated_on", "2016-07-01")];
-    let version = hidden_field(&site.get("/board/2016-17").text(), "version").expect("version");
+    let version = hidden_field(&site.get("/agreements/oxon-s75/2016-17/board").text(), "version").expect("version");
     let mut all = vec![("version", version.as_str())];
     all.extend_from_slice(&fields);
-    let refused = site.post_as("manager", "/board/2016-17/register", &all);
+    let refused = site.post_as("manager", "/agreements/oxon-s75/2016-17/board/register", &all);
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text().contains("not a voting seat"), "{}", refused.text());
 }
 
 fn only_the_pool_manager_keeps_the_records_and_stale_forms_are_refused(site: Site) {
     for user in ["viewer", "board", "occ-finance", "budget-holder"] {
-        let page = site.post_as(user, "/board/2016-17/meetings", &[("date", "2016-09-15")]);
+        let page = site.post_as(user, "/agreements/oxon-s75/2016-17/board/meetings", &[("date", "2016-09-15")]);
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{user}");
-        assert!(!site.get_as(user, "/board/2016-17").text().contains("Schedule meeting"), "{user}: no forms");
+        assert!(
+            !site.get_as(user, "/agreements/oxon-s75/2016-17/board").text().contains("Schedule meeting"),
+            "{user}: no forms"
+        );
     }
     schedule(&site);
     let stale = version(&site);
@@ -253,9 +263,9 @@ fn a_seat_changes_hands_by_written_notification(site: Site) {
     ];
     let saved = change_register(&site, &fields);
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
-    let before = site.get("/board/2016-17?on=2016-08-31").text();
+    let before = site.get("/agreements/oxon-s75/2016-17/board?on=2016-08-31").text();
     assert!(!row_cells(&before, ">occ-cm (chair)<").contains(&"Cllr Eve Adams".to_string()));
-    let after = site.get("/board/2016-17?on=2016-09-01").text();
+    let after = site.get("/agreements/oxon-s75/2016-17/board?on=2016-09-01").text();
     assert!(row_cells(&after, ">occ-cm (chair)<").contains(&"Cllr Eve Adams".to_string()), "{after}");
     assert!(after.contains("occ-cm from 2016-09-01 (notified 2016-08-20): Cllr Eve Adams"));
     // Taking effect before its notification is refused (Sch 4 1.4).
@@ -289,7 +299,7 @@ fn an_urgent_decision_awaits_ratification_until_a_quorate_meeting_agrees_it(site
     fields.extend(urgent_votes.iter().map(|(k, v)| (k.as_str(), *v)));
     assert_eq!(change_register(&site, &fields).status, StatusCode::SEE_OTHER);
     assert!(
-        site.get("/board/2016-17")
+        site.get("/agreements/oxon-s75/2016-17/board")
             .text()
             .contains("u1: Spot-purchase nursing beds (2016-09-01): awaiting ratification at the next meeting")
     );
@@ -304,7 +314,7 @@ fn an_urgent_decision_awaits_ratification_until_a_quorate_meeting_agrees_it(site
     assert_eq!(edit(&site, &fields).status, StatusCode::SEE_OTHER);
     let meeting = site.store().document("meeting", "oxon-s75/2016-17/2016-09-15").expect("read").expect("stored").text;
     assert!(quorum(&site).starts_with("Quorate."), "{}", quorum(&site));
-    let page = site.get("/board/2016-17").text();
+    let page = site.get("/agreements/oxon-s75/2016-17/board").text();
     assert!(page.contains("ratified at the meeting of 2016-09-15"), "{page}\n{meeting}");
 }
 
@@ -329,9 +339,9 @@ fn deadlines_fall_around_easter_and_the_jubilee_of_2022(site: Site) {
         ("2022-06-08", "2022-05-30", "2022-05-30", false),
         ("2022-06-08", "2022-06-01", "2022-05-30", true),
     ] {
-        let path = format!("/board/2022-23/meetings/{date}");
+        let path = format!("/agreements/oxon-s75-2022/2022-23/board/meetings/{date}");
         if site.get(&path).status == StatusCode::NOT_FOUND {
-            let page = site.post_as("manager", "/board/2022-23/meetings", &[("date", date)]);
+            let page = site.post_as("manager", "/agreements/oxon-s75-2022/2022-23/board/meetings", &[("date", date)]);
             assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
             let version = hidden_field(&site.get(&path).text(), "version").expect("version");
             let item = [("version", version.as_str()), ("action", "item"), ("title", "Finance report")];
@@ -379,11 +389,11 @@ fn a_new_body_replaces_the_board_with_its_own_rules(site: Site) {
     let saved = change_register(&site, &fields);
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
     assert!(
-        site.get("/board/2016-17?on=2016-08-31")
+        site.get("/agreements/oxon-s75/2016-17/board?on=2016-08-31")
             .text()
             .contains("<h1 class=\"govuk-heading-l\">Single Joint Management Group for Adults 2016-17")
     );
-    let after = site.get("/board/2016-17?on=2016-09-01").text();
+    let after = site.get("/agreements/oxon-s75/2016-17/board?on=2016-09-01").text();
     assert!(after.contains("<h1 class=\"govuk-heading-l\">Joint Commissioning Executive 2016-17"), "{after}");
     // Its meetings follow its rules: two seats a partner make a quorum, minutes in 10 days.
     schedule(&site);
@@ -433,11 +443,13 @@ fn pages_cite_the_board_clauses(with: Site, without: Site) {
         ("deadlines", "Sch 4 6.3", "minutes"),
         ("reports", "whether or not a meeting is held (Sch 4 5.4), by", "whether or not a meeting is held, by"),
     ];
-    for (site, year, date, clauses) in
-        [(&with, "2016-17", "2016-09-15", true), (&without, "2022-23", "2022-09-15", false)]
-    {
-        let meeting = format!("/board/{year}/meetings/{date}");
-        let page = site.post_as("manager", &format!("/board/{year}/meetings"), &[("date", date)]);
+    for (site, agreement, year, date, clauses) in [
+        (&with, "oxon-s75", "2016-17", "2016-09-15", true),
+        (&without, "oxon-s75-2022", "2022-23", "2022-09-15", false),
+    ] {
+        let meeting = format!("/agreements/{agreement}/{year}/board/meetings/{date}");
+        let page =
+            site.post_as("manager", &format!("/agreements/{agreement}/{year}/board/meetings"), &[("date", date)]);
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
         for fields in [
             vec![("action", "attend"), ("person", "occ-sca")],
@@ -449,20 +461,22 @@ fn pages_cite_the_board_clauses(with: Site, without: Site) {
             assert_eq!(site.post_as("manager", &meeting, &all).status, StatusCode::SEE_OTHER, "{fields:?}");
         }
         let text = |page: &str| match page {
-            "board" => site.get(&format!("/board/{year}")).text(),
+            "board" => site.get(&format!("/agreements/{agreement}/{year}/board")).text(),
             "meeting" => site.get(&meeting).text(),
-            "decisions" => csv_rows(&site.get(&format!("/board/{year}/decisions?format=csv")).body)
-                .iter()
-                .map(|row| row.join("|"))
-                .collect::<Vec<_>>()
-                .join("\n"),
+            "decisions" => {
+                csv_rows(&site.get(&format!("/agreements/{agreement}/{year}/board/decisions?format=csv")).body)
+                    .iter()
+                    .map(|row| row.join("|"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
             "deadlines" => csv_rows(&site.get(&format!("/deadlines?on={date}&format=csv")).body)
                 .iter()
-                .filter(|row| row.get(1).is_some_and(|y| y == year))
+                .filter(|row| row.get(2).is_some_and(|y| y == year))
                 .map(|row| row.join("|"))
                 .collect::<Vec<_>>()
                 .join("\n"),
-            "reports" => site.get(&format!("/board/{year}/reports")).text(),
+            "reports" => site.get(&format!("/agreements/{agreement}/{year}/board/reports")).text(),
             other => panic!("no page {other}"),
         };
         for (page, cited, named) in cases {

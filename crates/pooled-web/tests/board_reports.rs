@@ -19,7 +19,7 @@ on_both_backends!(
     the_months_export_as_shown,
 );
 
-const PAGE: &str = "/board/2016-17/reports";
+const PAGE: &str = "/agreements/oxon-s75/2016-17/board/reports";
 
 fn day(text: &str) -> Date {
     Date::parse_iso(text).expect("date")
@@ -105,7 +105,7 @@ fn an_action_plan_is_raised_closed_and_reported_to_a_meeting(site: Site) {
     assert_eq!(cells[..5], ["a1", "OP", "home-support", "M5 (August 2016)", "2016-10-28"]);
     assert_eq!(cells[6..], ["open", "to report at the next meeting"]);
     // A meeting is held after the plan was raised: not reported to it, flagged red.
-    let meeting = site.post_as("manager", "/board/2016-17/meetings", &[("date", "2016-12-15")]);
+    let meeting = site.post_as("manager", "/agreements/oxon-s75/2016-17/board/meetings", &[("date", "2016-12-15")]);
     assert_eq!(meeting.status, StatusCode::SEE_OTHER, "{}", meeting.text());
     let html = site.get(PAGE).text();
     assert_eq!(row_cells(&html, "id=\"plan-a1\"")[7], "not reported to the meeting of 2016-12-15");

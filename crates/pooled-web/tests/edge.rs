@@ -120,16 +120,18 @@ fn a_request_id_is_made_or_kept_and_echoed(site: Site) {
     let kept = get_with(&site, "/", &[(header::HeaderName::from_static("x-request-id"), "proxy-7f3a")]);
     assert_eq!((kept.status, request_id(&kept)), (StatusCode::OK, "proxy-7f3a".to_string()));
     // The request's log line: method, path (without its query), status, latency.
-    let page = site.get("/?year=2016-17&month=M2");
+    let page = site.get("/agreements/oxon-s75/2016-17?month=M2");
     let line = log_line(&request_id(&page), "answered");
-    for field in ["status=200", "latency=", "method=GET", "path=/ "] {
+    for field in ["status=200", "latency=", "method=GET", "path=/agreements/oxon-s75/2016-17 "] {
         assert!(line.contains(field), "{field} in {line}");
     }
     assert!(!line.contains("M2"), "never the query: {line}");
 }
 
 fn pages_and_assets_are_compressed_when_asked(site: Site) {
-    for uri in ["/?year=2016-17", "/assets/govuk-frontend.min.css", "/api/2016-17/report"] {
+    for uri in
+        ["/agreements/oxon-s75/2016-17", "/assets/govuk-frontend.min.css", "/api/agreements/oxon-s75/2016-17/report"]
+    {
         let plain = get_with(&site, uri, &[]);
         assert_eq!(plain.status, StatusCode::OK, "{uri}");
         assert!(plain.headers.get(header::CONTENT_ENCODING).is_none(), "{uri} not compressed unless asked");
@@ -144,13 +146,19 @@ fn pages_and_assets_are_compressed_when_asked(site: Site) {
         (0..2).map(|_| hidden_field(&site.get("/").text(), "csrf_token").expect("a token")).collect();
     assert_ne!(tokens[0], tokens[1]);
     for token in tokens {
-        let fields =
-            [("csrf_token", token.as_str()), ("month", "M2"), ("cost_centre", "OCC-OP01-001"), ("outturn", "1.00")];
-        let saved = site.post_raw(Some(&site.session("manager").cookie), "/forecasts/2016-17", &fields);
+        let fields = [
+            ("csrf_token", token.as_str()),
+            ("month", "M2"),
+            ("cost_centre", "OCC-OP01-001"),
+            ("outturn", "1.00"),
+            ("confirm_below_actual", "yes"),
+        ];
+        let saved =
+            site.post_raw(Some(&site.session("manager").cookie), "/agreements/oxon-s75/2016-17/forecasts", &fields);
         assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
     }
     // A workbook is zipped already.
-    let xlsx = get_with(&site, "/?year=2016-17&format=xlsx", &[(header::ACCEPT_ENCODING, "gzip")]);
+    let xlsx = get_with(&site, "/agreements/oxon-s75/2016-17?format=xlsx", &[(header::ACCEPT_ENCODING, "gzip")]);
     assert_eq!(xlsx.status, StatusCode::OK);
     assert!(xlsx.headers.get(header::CONTENT_ENCODING).is_none());
 }
@@ -187,10 +195,18 @@ fn an_upload_over_the_limit_is_refused_and_nothing_is_written(mut site: Site) {
         extract.extend_from_within(extract.iter().position(|b| *b == b'\n').expect("a header") + 1..);
     }
     let fields = [("partner", "OCC"), ("period", "2016-06")];
-    let browser = || site.upload_request("occ-finance", "/imports", &fields, ("occ-june.csv", &extract), true);
+    let browser = || {
+        site.upload_request(
+            "occ-finance",
+            "/agreements/oxon-s75/2016-17/imports",
+            &fields,
+            ("occ-june.csv", &extract),
+            true,
+        )
+    };
     let api = |extract: &[u8]| {
         let session = site.session("occ-finance");
-        Request::post("/api/imports?partner=OCC&period=2016-06&file_name=occ-june.csv")
+        Request::post("/api/agreements/oxon-s75/2016-17/imports?partner=OCC&period=2016-06&file_name=occ-june.csv")
             .header(header::COOKIE, &session.cookie)
             .header("x-csrf-token", &session.csrf_token)
             .body(Body::from(extract.to_vec()))
@@ -225,18 +241,19 @@ fn an_overlong_file_name_is_refused_and_nothing_is_written(site: Site) {
     let name = format!("{}.csv", "x".repeat(4996));
     let extract = occ_m3_extract(&site);
     let session = site.session("occ-finance");
-    let request = Request::post(format!("/api/imports?partner=OCC&period=2016-06&file_name={name}"))
-        .header(header::COOKIE, &session.cookie)
-        .header("x-csrf-token", &session.csrf_token)
-        .body(Body::from(extract.clone()))
-        .expect("request");
+    let request =
+        Request::post(format!("/api/agreements/oxon-s75/2016-17/imports?partner=OCC&period=2016-06&file_name={name}"))
+            .header(header::COOKIE, &session.cookie)
+            .header("x-csrf-token", &session.csrf_token)
+            .body(Body::from(extract.clone()))
+            .expect("request");
     let api = site.send(request);
     assert_eq!(api.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", api.text());
     let json: Value = serde_json::from_slice(&api.body).expect("JSON");
     let reason = "file_name: the file name is 5000 characters long; at most 255 are accepted: rename the file";
     assert_eq!(json["details"], serde_json::json!([reason]));
     let fields = [("partner", "OCC"), ("period", "2016-06")];
-    let page = site.upload_as("occ-finance", "/imports", &fields, (&name, &extract), true);
+    let page = site.upload_as("occ-finance", "/agreements/oxon-s75/2016-17/imports", &fields, (&name, &extract), true);
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.text().contains(reason), "{}", page.text());
     assert_eq!(written(&site), before);
@@ -263,7 +280,7 @@ fn a_panic_is_a_500_page_with_a_reference_and_the_next_request_is_served(mut sit
             .expect("request"),
     );
     assert_eq!(zipped.headers[header::CONTENT_ENCODING], "gzip", "the error page goes through every layer");
-    assert_eq!(site.get("/?year=2016-17").status, StatusCode::OK, "and the next request is answered");
+    assert_eq!(site.get("/agreements/oxon-s75/2016-17").status, StatusCode::OK, "and the next request is answered");
 }
 
 async fn dawdles() -> &'static str {
@@ -283,7 +300,7 @@ fn a_request_over_its_time_is_a_503_page_with_a_reference(mut site: Site) {
     assert_server_error_page(&page, StatusCode::SERVICE_UNAVAILABLE, "Sorry, the service took too long to answer");
     assert!(log_line(&request_id(&page), "server error").contains("TimedOut"));
     let api = site.send(
-        Request::get("/api/years")
+        Request::get("/api/agreements")
             .header(header::COOKIE, site.session("manager").cookie)
             .body(Body::empty())
             .expect("request"),
@@ -294,15 +311,15 @@ fn a_request_over_its_time_is_a_503_page_with_a_reference(mut site: Site) {
 fn a_database_error_shows_a_reference_and_no_database_message(site: Site) {
     logged(); // from here on
     site.session("manager");
-    site.sql("ALTER TABLE payment RENAME TO payment_gone");
-    let page = site.get("/payments/2016-17");
+    site.sql("ALTER TABLE payment_entry RENAME TO payment_gone");
+    let page = site.get("/agreements/oxon-s75/2016-17/payments");
     assert_server_error_page(&page, StatusCode::INTERNAL_SERVER_ERROR, "Sorry, there is a problem with the database");
     assert_no_leak(&page.text());
     let cause = log_line(&request_id(&page), "server error");
     assert!(cause.contains("payment"), "the log has the database's message: {cause}");
     // The API's error shape, with the same reference.
     let api = site.send(
-        Request::get("/api/2016-17/payments")
+        Request::get("/api/agreements/oxon-s75/2016-17/payments")
             .header(header::COOKIE, site.session("manager").cookie)
             .body(Body::empty())
             .expect("request"),

@@ -16,8 +16,8 @@ on_both_backends!(
     a_pack_for_no_meeting_is_not_found,
 );
 
-const MEETING: &str = "/board/2016-17/meetings/2016-09-15";
-const PACK: &str = "/board/2016-17/meetings/2016-09-15/pack";
+const MEETING: &str = "/agreements/oxon-s75/2016-17/board/meetings/2016-09-15";
+const PACK: &str = "/agreements/oxon-s75/2016-17/board/meetings/2016-09-15/pack";
 
 fn edit(site: &Site, fields: &[(&str, &str)]) {
     let version = hidden_field(&site.get(MEETING).text(), "version").expect("a form with the version");
@@ -30,7 +30,7 @@ fn edit(site: &Site, fields: &[(&str, &str)]) {
 /// A meeting on 15 September 2016 with a public item (a paper on time and one late) and
 /// a confidential one (with a paper), through the meeting page's forms.
 fn meeting(site: &Site) {
-    let page = site.post_as("manager", "/board/2016-17/meetings", &[("date", "2016-09-15")]);
+    let page = site.post_as("manager", "/agreements/oxon-s75/2016-17/board/meetings", &[("date", "2016-09-15")]);
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
     assert_eq!(page.headers[header::LOCATION], MEETING);
     edit(site, &[("action", "item"), ("title", "Budget monitoring M5")]);
@@ -71,7 +71,7 @@ fn the_pack_holds_the_agenda_the_finance_report_and_the_risk_shares(site: Site) 
     let report = pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report");
     let pools = table_html(&html, "pools");
     for pool in &report.pools {
-        let cells = row_cells(pools, &format!("href=\"/pools/2016-17/{}\"", pool.id));
+        let cells = row_cells(pools, &format!("href=\"/agreements/oxon-s75/2016-17/pools/{}\"", pool.id));
         let f = &pool.figures;
         let expected = [
             format!("{} ({})", pool.name, pool.id),
@@ -114,6 +114,6 @@ fn confidential_items_are_only_in_the_members_pack(site: Site) {
 
 fn a_pack_for_no_meeting_is_not_found(site: Site) {
     assert_eq!(site.get(PACK).status, StatusCode::NOT_FOUND);
-    assert_eq!(site.get("/board/2016-17/meetings/not-a-date/pack").status, StatusCode::NOT_FOUND);
+    assert_eq!(site.get("/agreements/oxon-s75/2016-17/board/meetings/not-a-date/pack").status, StatusCode::NOT_FOUND);
     assert_eq!(site.get_anonymous(PACK).status, StatusCode::SEE_OTHER, "signed in only");
 }

@@ -25,7 +25,9 @@ on_both_backends!(
 
 /// A path with its `{parameters}` filled in with values that exist in the fixture.
 fn concrete(path: &str) -> String {
-    path.replace("{year}", "2016-17")
+    path.replace("{agreement}", "oxon-s75")
+        .replace("{partner}", "OCCG")
+        .replace("{year}", "2016-17")
         .replace("{pool}", "OP")
         .replace("{code}", "OCC-OP01-001")
         .replace("{id}", "1")
@@ -86,7 +88,7 @@ fn forms_without_the_sessions_csrf_token_are_refused(site: Site) {
         if let Some(t) = &token {
             all.insert(0, ("csrf_token", t));
         }
-        let page = site.post_raw(Some(&manager.cookie), "/forecasts/2016-17", &all);
+        let page = site.post_raw(Some(&manager.cookie), "/agreements/oxon-s75/2016-17/forecasts", &all);
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{what}");
         assert!(page.text().contains("This form has expired or did not come from this service"), "{what}");
     }

@@ -16,6 +16,7 @@ use axum::http::{Request, StatusCode, header};
 use common::*;
 use pooled_core::agreement::Agreement;
 use pooled_core::money::Money;
+use pooled_core::savings::SavingFigure;
 use pooled_core::settlement::{Outturn, settle};
 use pooled_web::Web;
 use tower::ServiceExt;
@@ -32,6 +33,7 @@ on_both_backends!(
     settlement_page_is_the_year_end_on_the_ledger,
     what_if_settles_the_changed_outturn,
     what_if_spreads_a_whole_pool_outturn,
+    what_if_starts_from_the_forecast_with_its_savings,
     what_if_names_each_invalid_amount,
     exports_parse_back,
     published_figures_carry_the_audit_head_they_were_read_at,
@@ -49,8 +51,12 @@ fn health_reports_the_backend(site: Site) {
 }
 
 fn overview_figures_are_the_engines(site: Site) {
+    // The agreements, each year linked.
+    let listed = site.get("/").text();
+    let row = row_cells(&listed, "href=\"/agreements/oxon-s75/2016-17\"");
+    assert_eq!(row[..3], ["Section 75 Agreement for All Client Groups", "oxon-s75", "2016-17"], "{row:?}");
     // The latest month with actuals is the default.
-    let page = site.get("/");
+    let page = site.get("/agreements/oxon-s75/2016-17");
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert!(html.contains("M2 (May 2016)"), "the report month defaults to the latest with actuals");
@@ -58,7 +64,7 @@ fn overview_figures_are_the_engines(site: Site) {
     let report = pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report");
     assert_eq!(report, pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("again"));
     for pool in &report.pools {
-        let cells = row_cells(&html, &format!("href=\"/pools/2016-17/{}\"", pool.id));
+        let cells = row_cells(&html, &format!("href=\"/agreements/oxon-s75/2016-17/pools/{}\"", pool.id));
         let f = &pool.figures;
         let mut expected = vec![
             format!("{} ({})", pool.name, pool.id),
@@ -71,16 +77,18 @@ fn overview_figures_are_the_engines(site: Site) {
         assert_eq!(cells[..expected.len()], expected[..], "pool {}", pool.id);
     }
     // Another month, asked for.
-    let m1 = site.get("/?year=2016-17&month=M1").text();
+    let m1 = site.get("/agreements/oxon-s75/2016-17?month=M1").text();
     let report = pooled_app::report(store.as_ref(), &oxon(), month(1)).expect("report");
-    let op = row_cells(&m1, "href=\"/pools/2016-17/OP\"");
+    let op = row_cells(&m1, "href=\"/agreements/oxon-s75/2016-17/pools/OP\"");
     assert_eq!(op[2], pounds(report.pools[0].figures.actual_to_date));
-    assert_eq!(site.get("/?month=M13").status, StatusCode::BAD_REQUEST);
-    assert_eq!(site.get("/?year=2016-18").status, StatusCode::NOT_FOUND);
+    assert_eq!(site.get("/agreements/oxon-s75/2016-17?month=M13").status, StatusCode::BAD_REQUEST);
+    assert_eq!(site.get("/agreements/oxon-s75/2016-18").status, StatusCode::NOT_FOUND);
+    assert_eq!(site.get("/agreements/oxon-s75/2017-18").status, StatusCode::NOT_FOUND);
+    assert_eq!(site.get("/agreements/nope/2016-17").status, StatusCode::NOT_FOUND);
 }
 
 fn pool_page_has_the_report_charts_and_drill_down(site: Site) {
-    let page = site.get("/pools/2016-17/OP");
+    let page = site.get("/agreements/oxon-s75/2016-17/pools/OP");
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     let store = site.store();
@@ -102,7 +110,7 @@ fn pool_page_has_the_report_charts_and_drill_down(site: Site) {
     }
     // Charts drawn as SVG, and cost centres linking to their ledger rows.
     assert_eq!(html.matches("<svg").count(), 2);
-    assert!(html.contains("href=\"/pools/2016-17/OP/cost-centres/OCC-OP01-001\""));
+    assert!(html.contains("href=\"/agreements/oxon-s75/2016-17/pools/OP/cost-centres/OCC-OP01-001\""));
     // The forecast risk impact part by part, with clauses.
     let impact = table_html(&html, "risk-impact");
     for p in &op.risk_impact.partners {
@@ -118,7 +126,7 @@ fn cost_centre_page_lists_its_ledger_rows(site: Site) {
     let store = site.store();
     let rows = store.ledger_rows(&oxon(), "OCC-OP01-001", 10_000).expect("rows");
     assert!(!rows.is_empty(), "the fixture posts to the busiest cost centre");
-    let page = site.get("/pools/2016-17/OP/cost-centres/OCC-OP01-001");
+    let page = site.get("/agreements/oxon-s75/2016-17/pools/OP/cost-centres/OCC-OP01-001");
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     let ledger = table_html(&html, "ledger");
@@ -131,25 +139,25 @@ fn cost_centre_page_lists_its_ledger_rows(site: Site) {
 
 fn unknown_years_pools_and_cost_centres_are_404(site: Site) {
     for uri in [
-        "/pools/2016-17/NOPE",
-        "/pools/2030-31/OP",
-        "/pools/not-a-year/OP",
-        "/pools/2016-17/LD/cost-centres/OCC-OP01-001",
-        "/pools/2016-17/OP/cost-centres/NOPE",
-        "/risk-share/2030-31",
-        "/settlement/2030-31",
-        "/what-if/2030-31",
+        "/agreements/oxon-s75/2016-17/pools/NOPE",
+        "/agreements/oxon-s75/2030-31/pools/OP",
+        "/agreements/oxon-s75/not-a-year/pools/OP",
+        "/agreements/oxon-s75/2016-17/pools/LD/cost-centres/OCC-OP01-001",
+        "/agreements/oxon-s75/2016-17/pools/OP/cost-centres/NOPE",
+        "/agreements/oxon-s75/2030-31/risk-share",
+        "/agreements/oxon-s75/2030-31/settlement",
+        "/agreements/oxon-s75/2030-31/what-if",
         "/no/such/page",
     ] {
         let page = site.get(uri);
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{uri}");
         assert!(page.text().contains("govuk-template"), "{uri}: a proper page");
     }
-    assert_eq!(site.get("/risk-share/2016-17?format=pdf").status, StatusCode::BAD_REQUEST);
+    assert_eq!(site.get("/agreements/oxon-s75/2016-17/risk-share?format=pdf").status, StatusCode::BAD_REQUEST);
 }
 
 fn risk_share_page_lays_out_schedule_3(site: Site) {
-    let page = site.get("/risk-share/2016-17");
+    let page = site.get("/agreements/oxon-s75/2016-17/risk-share");
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     let op = table_html(&html, "OP");
@@ -160,11 +168,16 @@ fn risk_share_page_lays_out_schedule_3(site: Site) {
 }
 
 fn settlement_page_is_the_year_end_on_the_ledger(site: Site) {
-    let store = site.store();
+    let mut store = site.store();
+    // The settlement waits for what the unagreed saving delivered (the savings' own tests
+    // say more): delivered in full here.
+    store
+        .record_saving(&oxon(), "op-2016-review", SavingFigure::Delivered, whole_pounds(1_500_000), "test")
+        .expect("delivered");
     for (uri, waived) in [
-        ("/settlement/2016-17", vec![]),
+        ("/agreements/oxon-s75/2016-17/settlement", vec![]),
         (
-            "/settlement/2016-17?waive=op-home-support-clawback&waive=no-such-rule",
+            "/agreements/oxon-s75/2016-17/settlement?waive=op-home-support-clawback&waive=no-such-rule",
             vec!["op-home-support-clawback".to_string()],
         ),
     ] {
@@ -227,7 +240,7 @@ fn assert_partner_totals(html: &str, agreement: &Agreement, outturn: &Outturn) {
 fn what_if_settles_the_changed_outturn(site: Site) {
     let (agreement, mut outturn) = forecast_outturn(&site);
     // Unchanged, the what-if is the forecast.
-    let page = site.get("/what-if/2016-17");
+    let page = site.get("/agreements/oxon-s75/2016-17/what-if");
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert_partner_totals(&html, &agreement, &outturn);
@@ -244,7 +257,7 @@ fn what_if_settles_the_changed_outturn(site: Site) {
     outturn.set_line(&agreement, "OP", "home-support", home);
     outturn.set_line(&agreement, "OP", "older-people", older);
     let uri = format!(
-        "/what-if/2016-17?month=M2&line%3AOP%3Ahome-support={}&line%3AOP%3Aolder-people=%C2%A3{}",
+        "/agreements/oxon-s75/2016-17/what-if?month=M2&line%3AOP%3Ahome-support={}&line%3AOP%3Aolder-people=%C2%A3{}",
         home.to_plain_string(),
         older.to_pounds_string().trim_start_matches('£').replace(',', "%2C")
     );
@@ -261,6 +274,29 @@ fn what_if_settles_the_changed_outturn(site: Site) {
     assert_eq!(all_occ[3], settled.iter().map(|s| s.partners[0].total).sum::<Money>().to_plain_string());
 }
 
+/// With an unagreed saving forecast to fall short, the what-if still starts from the
+/// forecast's settlement: each saving delivers what the report takes it to.
+fn what_if_starts_from_the_forecast_with_its_savings(site: Site) {
+    use pooled_core::savings::SavingFigure;
+    let shortfall = whole_pounds(500_000);
+    let forecast = whole_pounds(1_500_000) - shortfall;
+    site.store()
+        .record_saving(&oxon(), "op-2016-review", SavingFigure::Forecast(month(2)), forecast, "test")
+        .expect("saving");
+    let csv = site.get("/agreements/oxon-s75/2016-17/what-if?month=M2&format=csv&table=comparison");
+    let rows = csv_rows(&csv.body);
+    assert_eq!(rows[0][4], "Change");
+    let changes: Vec<&str> = rows[1..].iter().filter(|r| r.len() == 5).map(|r| r[4].as_str()).collect();
+    assert!(changes.len() > 8 && changes.iter().all(|c| Money::parse(c) == Ok(Money::ZERO)), "{rows:?}");
+    // The saving's shortfall is on the partner that moved it, in the forecast and the what-if alike.
+    let report = pooled_app::report(site.store().as_ref(), &oxon(), month(2)).expect("report");
+    let op = &report.pools[0];
+    assert!(
+        op.risk_impact.partners.iter().any(|p| p.parts.iter().any(|part| part.rule.name() == "unagreed-saving")),
+        "{op:?}"
+    );
+}
+
 fn what_if_spreads_a_whole_pool_outturn(site: Site) {
     let (agreement, mut outturn) = forecast_outturn(&site);
     let ld = agreement.pool("LD").expect("LD");
@@ -269,7 +305,7 @@ fn what_if_spreads_a_whole_pool_outturn(site: Site) {
     for (line, share) in ld.lines.iter().zip(whole.split_by_weights(&weights).expect("weights")) {
         outturn.set_line(&agreement, "LD", &line.id, share);
     }
-    let page = site.get(&format!("/what-if/2016-17?pool%3ALD={}", whole.to_plain_string()));
+    let page = site.get(&format!("/agreements/oxon-s75/2016-17/what-if?pool%3ALD={}", whole.to_plain_string()));
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert_partner_totals(&html, &agreement, &outturn);
@@ -278,7 +314,7 @@ fn what_if_spreads_a_whole_pool_outturn(site: Site) {
 }
 
 fn what_if_names_each_invalid_amount(site: Site) {
-    let page = site.get("/what-if/2016-17?line%3AOP%3Aolder-people=12.345&pool%3AMH=lots");
+    let page = site.get("/agreements/oxon-s75/2016-17/what-if?line%3AOP%3Aolder-people=12.345&pool%3AMH=lots");
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     let html = page.text();
     assert!(html.contains("<title>Error: "));
@@ -288,7 +324,7 @@ fn what_if_names_each_invalid_amount(site: Site) {
     assert!(summary.contains("href=\"#pool-2\""), "links to the whole MH field");
     assert!(html.contains("value=\"12.345\""), "the reader's value is kept to correct");
     assert!(!html.contains("id=\"table-comparison\""), "no settlement from invalid amounts");
-    let csv = site.get("/what-if/2016-17?line%3AOP%3Aolder-people=12.345&format=csv");
+    let csv = site.get("/agreements/oxon-s75/2016-17/what-if?line%3AOP%3Aolder-people=12.345&format=csv");
     assert_eq!(csv.status, StatusCode::BAD_REQUEST);
 }
 
@@ -296,10 +332,11 @@ fn exports_parse_back(site: Site) {
     let store = site.store();
     let report = pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report");
     // The whole monthly report, as `pooled report --format csv` writes it.
-    let csv = site.get("/?format=csv&table=report");
+    let csv = site.get("/agreements/oxon-s75/2016-17?format=csv&table=report");
     assert_eq!(csv.status, StatusCode::OK);
     assert_eq!(csv.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
-    assert!(csv.headers[header::CONTENT_DISPOSITION].to_str().expect("ascii").contains("pooled-2016-17-M2-report.csv"));
+    let disposition = csv.headers[header::CONTENT_DISPOSITION].to_str().expect("ascii").to_string();
+    assert!(disposition.contains("pooled-oxon-s75-2016-17-M2-report.csv"), "{disposition}");
     let head = store.audit_head().expect("head");
     let (header, rows) = pooled_app::report_table(&report, &head);
     let parsed = csv_rows(&csv.body);
@@ -308,27 +345,30 @@ fn exports_parse_back(site: Site) {
     let mut expected = Vec::new();
     pooled_files::write_csv(&mut expected, &header, &rows).expect("in memory");
     assert_eq!(csv.body, expected, "the same bytes as `pooled report --format csv`");
-    // The overview's own table.
-    let pools = csv_rows(&site.get("/?format=csv").body);
+    // The overview's own table, and the list of agreements.
+    let pools = csv_rows(&site.get("/agreements/oxon-s75/2016-17?format=csv").body);
     assert_eq!(pools[0][..3], ["Pool", "Budget", "Actual to date"]);
     assert_eq!(pools[1][1], report.pools[0].figures.annual_budget.to_plain_string());
+    let listed = csv_rows(&site.get("/?format=csv").body);
+    assert_eq!(listed[0], ["Agreement", "Id", "Financial year", "Partners"]);
+    assert_eq!(listed[1][1..], ["oxon-s75", "2016-17", "OCC, OCCG"]);
     // A workbook: the report's summary sheet, and a one-sheet table.
-    let xlsx = site.get("/?format=xlsx&table=report");
+    let xlsx = site.get("/agreements/oxon-s75/2016-17?format=xlsx&table=report");
     assert_eq!(xlsx.status, StatusCode::OK);
     let summary = xlsx_cells(&site, &xlsx.body, "Summary");
     assert!(summary.iter().any(|r| r.iter().any(|c| c == "Older People Pooled Fund")));
-    let share = site.get("/risk-share/2016-17?format=xlsx&table=OP");
+    let share = site.get("/agreements/oxon-s75/2016-17/risk-share?format=xlsx&table=OP");
     let cells = xlsx_cells(&site, &share.body, "OP");
     let percent = cells.iter().find(|r| r[0] == "% risk share").expect("percent row");
     // Stored as a fraction with a percentage format, as Excel keeps percentages.
     assert_eq!(percent[1..3], ["0.5024", "0.4976"]);
-    let months = site.get("/pools/2016-17/OP?format=xlsx&table=months");
+    let months = site.get("/agreements/oxon-s75/2016-17/pools/OP?format=xlsx&table=months");
     let cells = xlsx_cells(&site, &months.body, "months");
     assert_eq!(cells.len(), 1 + 1 + 12 + 1, "title, header, twelve months and the audit log's head");
-    let ledger = site.get("/pools/2016-17/OP/cost-centres/OCC-OP01-001?format=csv&table=ledger");
+    let ledger = site.get("/agreements/oxon-s75/2016-17/pools/OP/cost-centres/OCC-OP01-001?format=csv&table=ledger");
     let rows = csv_rows(&ledger.body);
     assert_eq!(rows.len() - 1, store.ledger_rows(&oxon(), "OCC-OP01-001", 100_000).expect("rows").len());
-    assert_eq!(site.get("/risk-share/2016-17?format=csv&table=nope").status, StatusCode::NOT_FOUND);
+    assert_eq!(site.get("/agreements/oxon-s75/2016-17/risk-share?format=csv&table=nope").status, StatusCode::NOT_FOUND);
 }
 
 // ---- SQLite only: what does not depend on the backend ----
@@ -342,13 +382,13 @@ fn names_with_html_are_escaped() {
         .replace("name = \"Home Support (growth)\"", &format!("name = \"Home {evil} Support\""));
     let site = Site::sqlite("escaping", &text);
     for uri in [
-        "/",
-        "/pools/2016-17/OP",
-        "/pools/2016-17/OP/cost-centres/OCC-OP02-001",
-        "/risk-share/2016-17",
-        "/settlement/2016-17",
-        "/what-if/2016-17",
-        "/what-if/2016-17?line%3AOP%3Aolder-people=bad",
+        "/agreements/oxon-s75/2016-17",
+        "/agreements/oxon-s75/2016-17/pools/OP",
+        "/agreements/oxon-s75/2016-17/pools/OP/cost-centres/OCC-OP02-001",
+        "/agreements/oxon-s75/2016-17/risk-share",
+        "/agreements/oxon-s75/2016-17/settlement",
+        "/agreements/oxon-s75/2016-17/what-if",
+        "/agreements/oxon-s75/2016-17/what-if?line%3AOP%3Aolder-people=bad",
     ] {
         let html = site.get(uri).text();
         assert!(!html.contains(evil), "{uri}: a name was written as markup");
@@ -356,7 +396,7 @@ fn names_with_html_are_escaped() {
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{uri}: the name is shown, escaped");
     }
     // Stored intact: the export holds the name as it was given.
-    let csv = site.get("/?format=csv");
+    let csv = site.get("/agreements/oxon-s75/2016-17?format=csv");
     assert!(csv_rows(&csv.body).iter().any(|r| r[0] == format!("Older {evil} People (OP)")));
 }
 
@@ -441,31 +481,50 @@ fn published_figures_carry_the_audit_head_they_were_read_at(site: Site) {
     let mut store = site.store();
     let read_at = store.audit_head().expect("head");
     let shown = |html: &str, head: &pooled_store::AuditHead| html.contains(&format!("<code>{head}</code>"));
-    assert!(shown(&site.get("/").text(), &read_at), "the overview");
-    assert!(shown(&site.get("/pools/2016-17/OP").text(), &read_at), "a pool's report");
+    assert!(shown(&site.get("/agreements/oxon-s75/2016-17").text(), &read_at), "the overview");
+    assert!(shown(&site.get("/agreements/oxon-s75/2016-17/pools/OP").text(), &read_at), "a pool's report");
 
     site.session("viewer");
     let now = store.audit_head().expect("head");
     assert!(now.seq > read_at.seq, "the sign-in is an entry");
-    assert!(shown(&site.get("/").text(), &read_at), "the figures, and their head, as they were read");
+    assert!(
+        shown(&site.get("/agreements/oxon-s75/2016-17").text(), &read_at),
+        "the figures, and their head, as they were read"
+    );
     let line = format!("Audit log head: {read_at}");
-    assert_eq!(last_first_cell(&csv_rows(&site.get("/?format=csv&table=report").body)), line);
-    assert_eq!(last_first_cell(&csv_rows(&site.get("/?format=csv").body)), line);
-    assert_eq!(last_first_cell(&csv_rows(&site.get("/pools/2016-17/OP?format=csv&table=risk-impact").body)), line);
-    let xlsx = site.get("/?format=xlsx&table=report");
+    assert_eq!(
+        last_first_cell(&csv_rows(&site.get("/agreements/oxon-s75/2016-17?format=csv&table=report").body)),
+        line
+    );
+    assert_eq!(last_first_cell(&csv_rows(&site.get("/agreements/oxon-s75/2016-17?format=csv").body)), line);
+    assert_eq!(
+        last_first_cell(&csv_rows(
+            &site.get("/agreements/oxon-s75/2016-17/pools/OP?format=csv&table=risk-impact").body
+        )),
+        line
+    );
+    let xlsx = site.get("/agreements/oxon-s75/2016-17?format=xlsx&table=report");
     assert_eq!(last_first_cell(&xlsx_cells(&site, &xlsx.body, "Summary")), line);
 
-    store.set_forecast(&oxon(), month(2), "OCC-OP01-001", whole_pounds(1), "test").expect("forecast");
+    store.set_forecast(&oxon(), month(2), "OCC-OP01-001", whole_pounds(1), false, "test").expect("forecast");
+    // The settlement needs what the unagreed saving delivered.
+    store
+        .record_saving(&oxon(), "op-2016-review", SavingFigure::Delivered, whole_pounds(1_500_000), "test")
+        .expect("delivered");
     let changed = store.audit_head().expect("head");
-    assert!(shown(&site.get("/").text(), &changed), "read again after a change to the records");
+    assert!(
+        shown(&site.get("/agreements/oxon-s75/2016-17").text(), &changed),
+        "read again after a change to the records"
+    );
     // The settlement is read on each request, with the head of that moment.
-    assert!(shown(&site.get("/settlement/2016-17").text(), &changed));
+    assert!(shown(&site.get("/agreements/oxon-s75/2016-17/settlement").text(), &changed));
     let line = format!("Audit log head: {changed}");
     for table in ["OP", "invoices"] {
-        let csv = csv_rows(&site.get(&format!("/settlement/2016-17?format=csv&table={table}")).body);
+        let csv =
+            csv_rows(&site.get(&format!("/agreements/oxon-s75/2016-17/settlement?format=csv&table={table}")).body);
         assert_eq!(last_first_cell(&csv), line, "{table}");
     }
-    let xlsx = site.get("/settlement/2016-17?format=xlsx&table=invoices");
+    let xlsx = site.get("/agreements/oxon-s75/2016-17/settlement?format=xlsx&table=invoices");
     assert_eq!(last_first_cell(&xlsx_cells(&site, &xlsx.body, "invoices")), line);
     assert_eq!(store.verify_audit_against(&[read_at, changed]).expect("verify"), None);
 }

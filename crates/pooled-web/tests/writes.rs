@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use axum::http::{StatusCode, header};
 use common::*;
 use pooled_core::money::Money;
+use pooled_core::settlement::{Outturn, settle};
 use pooled_store::Store;
 
 on_both_backends!(
@@ -20,6 +21,8 @@ on_both_backends!(
     imports_are_refused_to_other_partners_and_without_the_token,
     a_huge_header_or_many_bad_rows_make_a_short_page,
     exports_carry_no_formulas_and_cut_text_too_long_for_a_cell,
+    a_forecast_below_the_actual_to_date_is_confirmed_and_marked,
+    the_pool_manager_records_a_saving_and_the_settlement_takes_it,
 );
 
 fn forecast_for(store: &dyn Store, code: &str) -> Option<Money> {
@@ -28,14 +31,14 @@ fn forecast_for(store: &dyn Store, code: &str) -> Option<Money> {
 }
 
 fn a_budget_holder_enters_a_forecast_for_their_cost_centre(site: Site) {
-    let page = site.get_as("budget-holder", "/forecasts/2016-17");
+    let page = site.get_as("budget-holder", "/agreements/oxon-s75/2016-17/forecasts");
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert!(html.contains("<option value=\"OCC-OP01-001\""), "their cost centre");
     assert!(!html.contains("<option value=\"OCC-OP01-002\""), "no one else's");
     let saved = site.post_as(
         "budget-holder",
-        "/forecasts/2016-17",
+        "/agreements/oxon-s75/2016-17/forecasts",
         &[("month", "M2"), ("cost_centre", "OCC-OP01-001"), ("outturn", "1,234,567.89")],
     );
     let after = site.follow_as("budget-holder", &saved);
@@ -69,13 +72,18 @@ fn forecasts_are_refused_to_roles_without_the_cost_centre(site: Site) {
         ("manager", "OCCG-OP01-002", true),
     ] {
         let page =
-            site.post_as(user, "/forecasts/2016-17", &[("month", "M2"), ("cost_centre", code), ("outturn", "100.00")]);
+            // Confirmed, as 100.00 may be below the actual to date.
+            site.post_as(
+                user,
+                "/agreements/oxon-s75/2016-17/forecasts",
+                &[("month", "M2"), ("cost_centre", code), ("outturn", "100.00"), ("confirm_below_actual", "yes")],
+            );
         let expected = if allowed { StatusCode::SEE_OTHER } else { StatusCode::FORBIDDEN };
         assert_eq!(page.status, expected, "{user} forecasting {code}: {}", page.text());
     }
     let store = site.store();
     assert_eq!(forecast_for(store.as_ref(), "OCC-OP01-002"), Some(Money::parse("100.00").expect("amount")));
-    let viewer = site.get_as("viewer", "/forecasts/2016-17").text();
+    let viewer = site.get_as("viewer", "/agreements/oxon-s75/2016-17/forecasts").text();
     assert!(viewer.contains("You have no cost centres to forecast."));
 }
 
@@ -88,7 +96,7 @@ fn a_malformed_forecast_is_shown_back_and_nothing_changes(site: Site) {
     ] {
         let page = site.post_as(
             "manager",
-            "/forecasts/2016-17",
+            "/agreements/oxon-s75/2016-17/forecasts",
             &[("month", "M2"), ("cost_centre", code), ("outturn", outturn)],
         );
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{code} {outturn}");
@@ -130,7 +138,13 @@ fn an_import_with_a_bad_row_lists_it_then_the_corrected_file_imports(site: Site)
     let store = site.store();
     let imports_before = store.imports(&oxon()).expect("imports").len();
     let fields = [("partner", "OCC"), ("period", "2016-06")];
-    let started = site.upload_as("occ-finance", "/imports", &fields, ("occ-june.csv", bad.as_bytes()), true);
+    let started = site.upload_as(
+        "occ-finance",
+        "/agreements/oxon-s75/2016-17/imports",
+        &fields,
+        ("occ-june.csv", bad.as_bytes()),
+        true,
+    );
     let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
     let html = finished(&site, "occ-finance", &location);
     assert!(html.contains("Nothing was imported"), "{html}");
@@ -141,7 +155,8 @@ fn an_import_with_a_bad_row_lists_it_then_the_corrected_file_imports(site: Site)
     let csv = csv_rows(&site.get_as("occ-finance", &format!("{location}?format=csv&table=bad-rows")).body);
     assert_eq!(csv[1][0], "5");
     // The corrected extract.
-    let started = site.upload_as("occ-finance", "/imports", &fields, ("occ-june.csv", &good), true);
+    let started =
+        site.upload_as("occ-finance", "/agreements/oxon-s75/2016-17/imports", &fields, ("occ-june.csv", &good), true);
     let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
     let html = finished(&site, "occ-finance", &location);
     assert!(html.contains("Import complete"), "{html}");
@@ -150,7 +165,7 @@ fn an_import_with_a_bad_row_lists_it_then_the_corrected_file_imports(site: Site)
     assert_eq!((latest.partner.as_str(), latest.period.to_string(), latest.rows), ("OCC", "2016-06".into(), 200));
     assert_eq!(latest.imported_by, "occ-finance");
     assert!(html.contains(&format!("Imported 200 rows, net {}.", pounds(latest.total))));
-    let listed = site.get_as("manager", "/imports/new").text();
+    let listed = site.get_as("manager", "/agreements/oxon-s75/2016-17/imports/new").text();
     assert!(table_html(&listed, "imports").contains("occ-june.csv"));
 }
 
@@ -163,18 +178,19 @@ fn imports_are_refused_to_other_partners_and_without_the_token(site: Site) {
         ("budget-holder", true, StatusCode::FORBIDDEN),
         ("manager", false, StatusCode::FORBIDDEN),
     ] {
-        let page = site.upload_as(user, "/imports", &fields, ("occ.csv", &extract), csrf);
+        let page = site.upload_as(user, "/agreements/oxon-s75/2016-17/imports", &fields, ("occ.csv", &extract), csrf);
         assert_eq!(page.status, expected, "{user} csrf={csrf}");
     }
     assert!(site.store().imports(&oxon()).expect("imports").iter().all(|i| i.period.to_string() != "2016-06"));
-    let form = site.get_as("occg-finance", "/imports/new").text();
+    let form = site.get_as("occg-finance", "/agreements/oxon-s75/2016-17/imports/new").text();
     assert!(form.contains("<option value=\"OCCG\"") && !form.contains("<option value=\"OCC\""));
 }
 
 fn a_huge_header_or_many_bad_rows_make_a_short_page(site: Site) {
     let fields = [("partner", "OCC"), ("period", "2016-06")];
     let import = |name: &str, body: &[u8]| {
-        let started = site.upload_as("occ-finance", "/imports", &fields, (name, body), true);
+        let started =
+            site.upload_as("occ-finance", "/agreements/oxon-s75/2016-17/imports", &fields, (name, body), true);
         let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
         finished(&site, "occ-finance", &location)
     };
@@ -213,13 +229,22 @@ fn exports_carry_no_formulas_and_cut_text_too_long_for_a_cell(site: Site) {
     let long_code = spoil(3, &"d".repeat(40_000));
     let body = lines.join("\n") + "\n";
     let fields = [("partner", "OCC"), ("period", "2016-06")];
-    let started = site.upload_as("occ-finance", "/imports", &fields, ("occ-june.csv", body.as_bytes()), true);
+    let started = site.upload_as(
+        "occ-finance",
+        "/agreements/oxon-s75/2016-17/imports",
+        &fields,
+        ("occ-june.csv", body.as_bytes()),
+        true,
+    );
     let location = started.headers[header::LOCATION].to_str().expect("ASCII").to_string();
     assert!(finished(&site, "occ-finance", &location).contains("Import complete"));
     let plan = site.store().plan(&oxon()).expect("plan");
     let page = |code: &str, format: &str| {
         let pool = &plan.iter().find(|c| c.code == code).expect("planned").pool;
-        site.get_as("occg-finance", &format!("/pools/2016-17/{pool}/cost-centres/{code}?format={format}&table=ledger"))
+        site.get_as(
+            "occg-finance",
+            &format!("/agreements/oxon-s75/2016-17/pools/{pool}/cost-centres/{code}?format={format}&table=ledger"),
+        )
     };
     // The other partner's download shows the formula as text, and amounts as numbers.
     let csv = page(&formula_code, "csv");
@@ -235,4 +260,109 @@ fn exports_carry_no_formulas_and_cut_text_too_long_for_a_cell(site: Site) {
     assert_eq!(xlsx.status, StatusCode::OK);
     let cells = xlsx_cells(&site, &xlsx.body, "ledger");
     assert!(cells.iter().flatten().any(|c| c.ends_with("… [cut: 40,000 characters]")), "the cut is said");
+}
+
+fn a_forecast_below_the_actual_to_date_is_confirmed_and_marked(site: Site) {
+    let code = "OCC-OP01-001";
+    let store = site.store();
+    let report = pooled_app::report(store.as_ref(), &oxon(), month(2)).expect("report");
+    let rows = report.pools[0].flat_rows();
+    let actual = rows.iter().find(|r| r.cost_centre == code).expect("the cost centre").figures.actual_to_date;
+    let below = (actual - Money::from_pence(1)).to_plain_string();
+    let fields = |confirm: bool| {
+        let mut f = vec![("month", "M2"), ("cost_centre", code), ("outturn", below.as_str())];
+        if confirm {
+            f.push(("confirm_below_actual", "yes"));
+        }
+        f
+    };
+    // Unconfirmed: the form again, saying why, with the box to tick.
+    let page = site.post_as("budget-holder", "/agreements/oxon-s75/2016-17/forecasts", &fields(false));
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = page.text();
+    assert!(html.contains(&format!("is below its actual to date at M2, {actual}")), "{html}");
+    assert!(html.contains("name=\"confirm_below_actual\""), "the box to confirm it");
+    assert_ne!(forecast_for(store.as_ref(), code), Money::parse(&below).ok());
+    // Confirmed: saved, and marked where the forecast is shown.
+    let page = site.post_as("budget-holder", "/agreements/oxon-s75/2016-17/forecasts", &fields(true));
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    assert_eq!(forecast_for(store.as_ref(), code), Money::parse(&below).ok());
+    let mark = "entered, below actual to date (confirmed)";
+    let forecasts = site.get_as("budget-holder", "/agreements/oxon-s75/2016-17/forecasts?month=M2").text();
+    assert!(row_cells(table_html(&forecasts, "forecasts"), code).iter().any(|c| c == mark), "{forecasts}");
+    let pool = site.get("/agreements/oxon-s75/2016-17/pools/OP?month=M2").text();
+    assert!(row_cells(table_html(&pool, "report"), code).iter().any(|c| c == mark));
+    assert_eq!(pool.matches(mark).count(), 1, "on its cost centre only");
+}
+
+fn the_pool_manager_records_a_saving_and_the_settlement_takes_it(site: Site) {
+    let record = |user: &str, figure: &str, amount: &str| {
+        let fields = [("saving", "op-2016-review"), ("figure", figure), ("amount", amount)];
+        site.post_as(user, "/agreements/oxon-s75/2016-17/settlement/savings", &fields)
+    };
+    // Before anything is recorded, the settlement waits, naming the saving; the pool
+    // manager alone has the form, and anyone else is refused.
+    let html = site.get("/agreements/oxon-s75/2016-17/settlement").text();
+    assert!(html.contains("The settlement cannot be made yet."));
+    assert!(html.contains("saving `op-2016-review` delivered, and none is recorded"), "{html}");
+    assert!(!html.contains("id=\"table-invoices\""), "no statement");
+    assert!(html.contains("id=\"saving-form\""));
+    for user in ["occ-finance", "admin", "viewer"] {
+        assert!(
+            !site.get_as(user, "/agreements/oxon-s75/2016-17/settlement").text().contains("id=\"saving-form\""),
+            "{user}"
+        );
+        assert_eq!(record(user, "delivered", "0").status, StatusCode::FORBIDDEN, "{user}");
+    }
+    // What cannot be recorded is shown back.
+    let page = record("manager", "delivered", "-1");
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text().contains("cannot be negative"));
+    assert!(page.text().contains("value=\"-1\""), "kept to correct");
+    let store = site.store();
+    assert!(store.saving_records(&oxon()).expect("records").is_empty());
+
+    // A forecast made in M2: the M2 report's impact takes it, M1 assumes full delivery.
+    let page = record("manager", "M2", "900,000");
+    assert!(site.follow_as("manager", &page).text().contains("Saving op-2016-review recorded."));
+    for (m, delivery, basis, shortfall) in [
+        (1, "£1,500,000.00", "none recorded: assumed delivered in full", "£0.00"),
+        (2, "£900,000.00", "forecast made in M2", "£600,000.00"),
+    ] {
+        let pool = site.get(&format!("/agreements/oxon-s75/2016-17/pools/OP?month=M{m}")).text();
+        let row = row_cells(table_html(&pool, "savings"), "op-2016-review");
+        assert_eq!(
+            row,
+            ["op-2016-review", "OCC", "older-people", "£1,500,000.00", delivery, basis, shortfall, "para 30"]
+        );
+        let report = pooled_app::report(store.as_ref(), &oxon(), month(m)).expect("report");
+        let impact = table_html(&pool, "risk-impact");
+        for p in &report.pools[0].risk_impact.partners {
+            assert_eq!(row_cells(impact, &format!(">{} total<", p.body.id))[4], pounds(p.total), "M{m}");
+        }
+    }
+
+    // Delivered nothing: the council (OCC) funds the whole saving under para 30, as the
+    // file mode settles the same outturn with `delivered = "0"`.
+    record("manager", "delivered", "0");
+    let html = site.get("/agreements/oxon-s75/2016-17/settlement").text();
+    assert!(!html.contains("The settlement cannot be made yet."));
+    let end = pooled_app::year_end(store.as_ref(), &oxon(), &[]).expect("year end");
+    let a = &end.agreement;
+    let (from_file, _) =
+        Outturn::parse(&outturn_file(a, &end.outturn, &[("op-2016-review", Money::ZERO)]), a).expect("outturn");
+    assert_eq!(end.settlements, settle(a, &from_file));
+    let op = table_html(&html, "OP");
+    assert_eq!(
+        row_cells(op, ">unagreed-saving<"),
+        ["OCC", "unagreed-saving", "Older People", "para 30", "£1,500,000.00"]
+    );
+    for p in &end.settlements[0].partners {
+        assert_eq!(row_cells(op, &format!(">{} total<", p.body.id))[4], pounds(p.total));
+    }
+    let savings = row_cells(table_html(&html, "savings"), "op-2016-review");
+    assert_eq!(savings[5..9], ["£900,000.00", "M2 (May 2016)", "£0.00", "£1,500,000.00"]);
+    let log = store.audit_log().expect("log");
+    let last = log.last().expect("an entry");
+    assert_eq!((last.actor.as_str(), last.action.as_str()), ("manager", "record-saving"));
 }

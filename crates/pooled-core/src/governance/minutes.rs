@@ -12,7 +12,8 @@ use crate::agreement::{Agreement, Board, BoardRule};
 /// decision with its votes, outcome and clause, and the views recorded. The same meeting
 /// always gives the same text.
 pub fn draft_minutes(agreement: &Agreement, board: &Board, meeting: &Meeting, check: &MeetingCheck) -> String {
-    let partner = |ix: usize| agreement.partners().get(ix).map_or("?", |p| p.id.as_str());
+    // Each partner as the body holding its place on the meeting's date.
+    let partner = |ix: usize| agreement.partners().get(ix).map_or("?".to_string(), |p| p.body_on(meeting.date).id);
     let cite = |rule| board.cite(rule);
     let mut out = String::new();
     let _ = writeln!(out, "{}", board.name);

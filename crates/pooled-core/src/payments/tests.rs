@@ -297,22 +297,274 @@ proptest::proptest! {
     }
 }
 
-fn check_recorded(raised: Option<&str>, paid: Option<&str>, expected: Result<(), &str>) {
-    let date = |text: &str| Date::parse_iso(text).expect("date");
-    let got = check_recorded_dates(raised.map(date), paid.map(date));
-    assert_eq!(got, expected.map_err(str::to_string), "raised {raised:?}, paid {paid:?}");
+fn date(text: &str) -> Date {
+    Date::parse_iso(text).expect("date")
+}
+
+/// An account and an entry as text: `invoice 2016-04-01 100`, `payment 2016-04-20 40`.
+fn entry(text: &str) -> Entry {
+    let [kind, on, amount] = text.split(' ').collect::<Vec<_>>()[..] else { panic!("{text}") };
+    Entry { kind: EntryKind::parse(kind).expect("kind"), on: date(on), amount: Money::parse(amount).expect("amount") }
+}
+
+fn shown(entry: &Entry) -> String {
+    format!("{} {} {}", entry.kind.name(), entry.on, entry.amount.to_plain_string().trim_end_matches(".00"))
+}
+
+/// Recorded so far, raised, paid, amount, and the entries added or the refusal.
+type RecordingCase<'a> =
+    (&'a [&'a str], Option<&'a str>, Option<&'a str>, Option<&'a str>, Result<&'a [&'a str], &'a str>);
+
+#[test]
+fn what_may_be_recorded_against_an_instalment() {
+    let instalment = Money::parse("100").unwrap();
+    let cases: &[RecordingCase] = &[
+        // Raised: an invoice for the instalment, or for the amount given.
+        (&[], Some("2016-04-01"), None, None, Ok(&["invoice 2016-04-01 100"])),
+        (&[], Some("2016-04-01"), None, Some("60"), Ok(&["invoice 2016-04-01 60"])),
+        // Both at once: raised and paid in full, or the amount given invoiced and paid.
+        (&[], Some("2016-04-01"), Some("2016-04-01"), None, Ok(&["invoice 2016-04-01 100", "payment 2016-04-01 100"])),
+        (
+            &[],
+            Some("2016-04-01"),
+            Some("2016-04-20"),
+            Some("60"),
+            Ok(&["invoice 2016-04-01 60", "payment 2016-04-20 60"]),
+        ),
+        // Paid: the balance outstanding, or the part given; part payments add up.
+        (&["invoice 2016-04-01 100"], None, Some("2016-04-20"), None, Ok(&["payment 2016-04-20 100"])),
+        (&["invoice 2016-04-01 100"], None, Some("2016-04-20"), Some("40"), Ok(&["payment 2016-04-20 40"])),
+        (
+            &["invoice 2016-04-01 100", "payment 2016-04-20 40"],
+            None,
+            Some("2016-05-02"),
+            None,
+            Ok(&["payment 2016-05-02 60"]),
+        ),
+        (
+            &["invoice 2016-04-01 100", "payment 2016-04-20 40"],
+            None,
+            Some("2016-05-02"),
+            Some("60"),
+            Ok(&["payment 2016-05-02 60"]),
+        ),
+        // An invoice raised again: the same adds nothing; another corrects it.
+        (&["invoice 2016-04-01 100"], Some("2016-04-01"), None, None, Ok(&[])),
+        (&["invoice 2016-04-01 100"], Some("2016-04-03"), None, Some("90"), Ok(&["invoice 2016-04-03 90"])),
+        (
+            &["invoice 2016-04-01 100", "payment 2016-04-20 40"],
+            Some("2016-04-02"),
+            None,
+            Some("40"),
+            Ok(&["invoice 2016-04-02 40"]),
+        ),
+        // Refused.
+        (
+            &[],
+            None,
+            None,
+            None,
+            Err("give the date the instalment was raised (invoiced), the date it was paid, or both"),
+        ),
+        (
+            &[],
+            None,
+            Some("2016-04-20"),
+            None,
+            Err("the instalment cannot be paid on 2016-04-20: it has not been raised (invoiced)"),
+        ),
+        (
+            &["invoice 2016-04-20 100"],
+            None,
+            Some("2016-04-01"),
+            None,
+            Err("the instalment cannot be paid on 2016-04-01, before it was raised on 2016-04-20"),
+        ),
+        (
+            &[],
+            Some("2016-04-20"),
+            Some("2016-04-01"),
+            None,
+            Err("the instalment cannot be paid on 2016-04-01, before it was raised on 2016-04-20"),
+        ),
+        (
+            &["invoice 2016-04-01 100", "payment 2016-04-20 40"],
+            Some("2016-04-21"),
+            None,
+            None,
+            Err("the instalment cannot be paid on 2016-04-20, before it was raised on 2016-04-21"),
+        ),
+        (
+            &["invoice 2016-04-01 100", "payment 2016-04-20 40"],
+            None,
+            Some("2016-05-02"),
+            Some("60.01"),
+            Err("a payment of £60.01 is more than the £60.00 outstanding on the instalment"),
+        ),
+        (
+            &["invoice 2016-04-01 100", "payment 2016-04-20 100"],
+            None,
+            Some("2016-05-02"),
+            None,
+            Err("nothing is outstanding on the instalment: its invoice for £100.00 is paid"),
+        ),
+        (
+            &["invoice 2016-04-01 100", "payment 2016-04-20 40"],
+            Some("2016-04-01"),
+            None,
+            Some("39.99"),
+            Err("the invoice cannot be for £39.99: £40.00 is already paid on the instalment"),
+        ),
+        (
+            &[],
+            Some("2016-04-01"),
+            None,
+            Some("100.01"),
+            Err("an invoice for £100.01 is more than the instalment of £100.00"),
+        ),
+        (
+            &["invoice 2016-04-01 100"],
+            None,
+            Some("2016-04-20"),
+            Some("0"),
+            Err("the amount must be more than £0.00, not £0.00"),
+        ),
+        (
+            &["invoice 2016-04-01 100"],
+            None,
+            Some("2016-04-20"),
+            Some("-5"),
+            Err("the amount must be more than £0.00, not -£5.00"),
+        ),
+        // Paying with the invoice again on a partly paid instalment pays the balance.
+        (
+            &["invoice 2016-04-01 100", "payment 2016-04-20 40"],
+            Some("2016-04-01"),
+            Some("2016-05-02"),
+            None,
+            Ok(&["payment 2016-05-02 60"]),
+        ),
+    ];
+    for (recorded, raised, paid, amount, expected) in cases {
+        let entries: Vec<Entry> = recorded.iter().map(|e| entry(e)).collect();
+        let account = InstalmentAccount::new(&entries);
+        let recording = Recording {
+            raised_on: raised.map(date),
+            paid_on: paid.map(date),
+            amount: amount.map(|a| Money::parse(a).unwrap()),
+        };
+        let got = account.record(instalment, recording).map(|added| added.iter().map(shown).collect::<Vec<_>>());
+        let expected = expected.map(|e| e.iter().map(|s| s.to_string()).collect::<Vec<_>>()).map_err(str::to_string);
+        assert_eq!(got, expected, "{recorded:?} + raised {raised:?} paid {paid:?} amount {amount:?}");
+    }
 }
 
 #[test]
-fn an_instalment_is_never_paid_before_it_was_raised() {
-    check_recorded(None, None, Ok(()));
-    check_recorded(Some("2016-04-01"), None, Ok(()));
-    check_recorded(None, Some("2016-04-01"), Ok(()));
-    check_recorded(Some("2016-04-01"), Some("2016-04-01"), Ok(()));
-    check_recorded(Some("2016-04-01"), Some("2016-04-20"), Ok(()));
-    check_recorded(
-        Some("2016-04-20"),
-        Some("2016-04-01"),
-        Err("the instalment cannot be paid on 2016-04-01, before it was raised on 2016-04-20"),
+fn each_instalment_is_not_raised_raised_part_paid_paid_or_overdue() {
+    let agreement = one_payer("1200", 0);
+    let m1 = schedule(&agreement).into_iter().find(|i| i.from == 1).expect("M1");
+    assert_eq!(m1.due, date("2016-04-01"));
+    let tracked = |entries: &[&str]| TrackedInstalment {
+        instalment: m1.clone(),
+        account: InstalmentAccount::new(&entries.iter().map(|e| entry(e)).collect::<Vec<_>>()),
+    };
+    use PaymentState::*;
+    // (recorded, state on 1 April, state on 2 April, unpaid)
+    let cases: &[(&[&str], PaymentState, PaymentState, &str)] = &[
+        (&[], NotRaised, Overdue, "100"),
+        (&["invoice 2016-03-20 100"], Raised, Overdue, "100"),
+        (&["invoice 2016-03-20 100", "payment 2016-03-25 30"], PartPaid, Overdue, "70"),
+        (&["invoice 2016-03-20 100", "payment 2016-03-25 30", "payment 2016-03-26 70"], Paid, Paid, "0"),
+        // Invoiced for less than the instalment and paid: paid.
+        (&["invoice 2016-03-20 80", "payment 2016-03-25 80"], Paid, Paid, "0"),
+    ];
+    for (entries, on_due, after, unpaid) in cases {
+        let t = tracked(entries);
+        assert_eq!((t.state(date("2016-04-01")), t.state(date("2016-04-02"))), (*on_due, *after), "{entries:?}");
+        assert_eq!(t.unpaid(), Money::parse(unpaid).unwrap(), "{entries:?}");
+    }
+}
+
+#[test]
+fn totals_and_balances_between_partners() {
+    let (agreement, _) = Agreement::parse(HELD).unwrap_or_else(|e| panic!("{e:?}"));
+    let id = |ix: PartnerIx| agreement.partners()[ix].id.as_str();
+    // In pool P, the ICB owes the council 200 a month and the council the ICB 10.
+    let tracked: Vec<TrackedInstalment> = schedule(&agreement)
+        .into_iter()
+        .filter(|i| i.pool == "P" && i.month.number() <= 2)
+        .map(|instalment| {
+            let entries: Vec<Entry> = match (id(instalment.from), instalment.month.number()) {
+                ("ICB", 1) => vec![entry("invoice 2024-04-01 200"), entry("payment 2024-04-10 50")],
+                ("ICB", 2) => vec![entry("invoice 2024-05-01 200")],
+                ("LA", 1) => vec![entry("invoice 2024-04-01 10")],
+                _ => Vec::new(),
+            };
+            TrackedInstalment { instalment, account: InstalmentAccount::new(&entries) }
+        })
+        .collect();
+    let totals = pair_totals(&tracked);
+    let today = date("2024-05-15");
+    let rendered: Vec<String> = totals
+        .iter()
+        .map(|t| {
+            let of_pair = tracked.iter().filter(|i| (i.instalment.from, i.instalment.to) == (t.from, t.to));
+            let amounts =
+                [t.scheduled, t.invoiced, t.paid, t.outstanding, overdue(of_pair, today)].map(|a| a.to_plain_string());
+            let months: Vec<String> = t.outstanding_months.iter().map(|m| m.to_string()).collect();
+            format!("{} -> {}: {} [{}]", id(t.from), id(t.to), amounts.join(" "), months.join(" "))
+        })
+        .collect();
+    assert_eq!(
+        rendered,
+        [
+            // M2 was due on 1 May: the council's M2 (not raised) and the district's M1 and M2 are overdue.
+            "LA -> ICB: 20.00 10.00 0.00 10.00 20.00 [M1]",
+            "ICB -> LA: 400.00 400.00 50.00 350.00 350.00 [M1 M2]",
+            "DC -> LA: 100.00 0.00 0.00 0.00 100.00 []",
+        ]
     );
+    let balances: Vec<String> = balances(&totals)
+        .iter()
+        .map(|b| format!("{} owes {} {}", id(b.owing), id(b.owed), b.amount.to_plain_string()))
+        .collect();
+    assert_eq!(balances, ["ICB owes LA 340.00", "DC owes LA 0.00"]);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// Whatever is recorded, and whatever is refused, every account stays exact: invoiced
+    /// is paid plus outstanding, nothing is paid past the invoice, the invoice is never
+    /// more than the instalment, and a refusal adds nothing.
+    #[test]
+    fn invoiced_is_paid_plus_outstanding(
+        instalment in 1i64..=10_000_000,
+        steps in proptest::collection::vec((0u8..4, 0i64..40, proptest::option::of(-5i64..=12_000_000)), 0..12),
+    ) {
+        let instalment = Money::from_pence(instalment);
+        let mut entries: Vec<Entry> = Vec::new();
+        for (what, day, amount) in steps {
+            let on = Date::new(2016, 4, 1).unwrap().add_days(day).unwrap();
+            let (raised_on, paid_on) = match what {
+                0 => (Some(on), None),
+                1 => (None, Some(on)),
+                2 => (Some(on), Some(on)),
+                _ => (None, None),
+            };
+            let before = InstalmentAccount::new(&entries);
+            let recording = Recording { raised_on, paid_on, amount: amount.map(Money::from_pence) };
+            if let Ok(added) = before.record(instalment, recording) {
+                entries.extend(added);
+            }
+            let account = InstalmentAccount::new(&entries);
+            proptest::prop_assert_eq!(account.invoiced(), account.paid() + account.outstanding());
+            proptest::prop_assert!(account.outstanding() >= Money::ZERO);
+            proptest::prop_assert!(account.invoiced() <= instalment);
+            proptest::prop_assert!(account.payments.iter().all(|p| p.amount > Money::ZERO));
+            if let (Some(raised), Some(paid)) = (account.raised_on(), account.payments.iter().map(|p| p.on).min()) {
+                proptest::prop_assert!(raised <= paid);
+            }
+        }
+    }
 }

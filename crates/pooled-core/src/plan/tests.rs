@@ -105,3 +105,52 @@ fn rows_the_file_reader_refused_are_bad_rows_in_their_place() {
         ]
     );
 }
+
+#[test]
+fn a_plan_taking_over_in_a_month_keeps_the_months_before_it() {
+    let months = (1..=12).map(|m| format!("M{m}")).collect::<Vec<_>>().join(",");
+    let profiled = |rows: &[&str]| read(&format!("{HEADER},{months}\n{}", rows.join("\n"))).unwrap().0;
+    let before = profiled(&["A,a,OCC,LD,learning-disability,1200,100,100,100,100,100,100,100,100,100,100,100,100"]);
+    // (the new plan's row, the month it takes over in, the profile kept and spread, pence)
+    let cases: [(&str, u32, [i64; 12]); 5] = [
+        // A grows to 1,500 from October (M7): the six months before stay at 100, the 900 left
+        // follow the new profile's months from M7 (two of them a double share).
+        (
+            "A,a,OCC,LD,learning-disability,1500,125,125,125,125,125,75,100,200,100,200,100,100",
+            7,
+            [10000, 10000, 10000, 10000, 10000, 10000, 11250, 22500, 11250, 22500, 11250, 11250],
+        ),
+        // With no weight left in those months the rest is spread evenly, pence to March.
+        (
+            "A,a,OCC,LD,learning-disability,1000,1000,0,0,0,0,0,0,0,0,0,0,0",
+            10,
+            [10000, 10000, 10000, 10000, 10000, 10000, 10000, 10000, 10000, 3333, 3333, 3334],
+        ),
+        // A negative month in the profile: spread evenly too; less than was spent before
+        // leaves the months to come negative.
+        (
+            "A,a,OCC,LD,learning-disability,600,100,100,100,100,100,100,0,0,0,100,-100,0",
+            10,
+            [10000, 10000, 10000, 10000, 10000, 10000, 10000, 10000, 10000, -10000, -10000, -10000],
+        ),
+        // A cost centre the old plan did not have had no budget before the variation.
+        (
+            "B,b,OCC,LD,learning-disability,600,50,50,50,50,50,50,50,50,50,50,50,50",
+            7,
+            [0, 0, 0, 0, 0, 0, 10000, 10000, 10000, 10000, 10000, 10000],
+        ),
+        // Taking over in M1 is the new plan as it is.
+        (
+            "A,a,OCC,LD,learning-disability,1200,1200,0,0,0,0,0,0,0,0,0,0,0",
+            1,
+            [120000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        ),
+    ];
+    for (row, from, expected) in cases {
+        let plan = profiled(&[row])
+            .taking_over(&|code| before.cost_centre(code).map(|c| c.profile), FiscalMonth::new(from).unwrap());
+        let cc = &plan.cost_centres()[0];
+        assert_eq!(cc.profile.map(Money::pence), expected, "{row} from M{from}");
+        assert_eq!(cc.profile.iter().sum::<Money>(), cc.budget);
+    }
+}

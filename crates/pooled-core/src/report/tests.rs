@@ -1,7 +1,8 @@
 use super::*;
 use crate::agreement::Agreement;
 
-const AGREEMENT: &str = r#"format = 1
+/// Two partners sharing one pool 50/50 (the savings' tests add savings to it).
+pub(crate) const AGREEMENT: &str = r#"format = 1
 [agreement]
 id = "t"
 name = "Test"
@@ -61,6 +62,25 @@ fn report_of(
     actuals: &[(&str, u32, i64)],
     forecasts: &[(&str, u32, i64)],
 ) -> MonthlyReport {
+    let f: Forecasts = forecasts
+        .iter()
+        .map(|(c, m, p)| {
+            let entered = EnteredForecast { outturn: Money::from_pence(*p), confirmed_below_actual: false };
+            ((c.to_string(), FiscalMonth::new(*m).unwrap()), entered)
+        })
+        .collect();
+    report_entered(agreement, month, actuals, &f, 1)
+}
+
+/// [`report_of`], with the forecasts as entered and the latest version's budgets in
+/// force from `budgets_from`.
+fn report_entered(
+    agreement: &str,
+    month: u32,
+    actuals: &[(&str, u32, i64)],
+    f: &Forecasts,
+    budgets_from: u32,
+) -> MonthlyReport {
     let (agreement, _) = Agreement::parse(agreement).unwrap_or_else(|e| panic!("{e:?}"));
     let header = ["code", "name", "partner", "pool", "line", "budget"];
     let records = PLAN.iter().enumerate().map(|(i, (code, partner, line, budget))| {
@@ -71,11 +91,8 @@ fn report_of(
     for (code, m, pence) in actuals {
         a.entry(code.to_string()).or_insert([Money::ZERO; 12])[*m as usize - 1] += Money::from_pence(*pence);
     }
-    let f: Forecasts = forecasts
-        .iter()
-        .map(|(c, m, p)| ((c.to_string(), FiscalMonth::new(*m).unwrap()), Money::from_pence(*p)))
-        .collect();
-    monthly_report(&agreement, &plan, &a, &f, FiscalMonth::new(month).unwrap())
+    let (month, from) = (FiscalMonth::new(month).unwrap(), FiscalMonth::new(budgets_from).unwrap());
+    monthly_report(&agreement, &plan, &a, f, &SavingRecords::default(), month, from)
 }
 
 /// One line per row: level, name, budget, to date, actual, forecast, variance, change, basis, flag.
@@ -153,9 +170,9 @@ fn run_rate_entered_forecasts_and_unallocated_budget() {
 
 #[test]
 fn action_plans_for_any_pool_variance_and_lines_from_the_threshold() {
-    // M1: C1 spends 103.33 (run rate 1239.96, care +39.96), C2 91.66 (1099.92, care -0.08),
-    // B1 50 (600, bcf on budget): care's forecast variance is 39.88 on a budget of 2400
-    // (1.66%), the pool's the same.
+    // M1 on flat profiles: C1 spends 103.33 of 100 to date (run rate 1239.96, care +39.96),
+    // C2 91.66 of 91.66 (1100, on budget), B1 50 of 50 (600, bcf on budget): care's forecast
+    // variance is 39.96 on a budget of 2400 (1.665%), the pool's the same.
     let actuals = [("C1", 1, 10_333), ("C2", 1, 9_166), ("B1", 1, 5_000)];
     let flags = |reporting: &str| {
         let r = report(1, &actuals, &[], reporting);
@@ -171,9 +188,9 @@ fn action_plans_for_any_pool_variance_and_lines_from_the_threshold() {
     let threshold = |t: &str| format!("[reporting]\nline_threshold = {{ {t} }}\n");
     let cases: &[(String, &[&str])] = &[
         ("".into(), &["pool P (action plans)"]),
-        (threshold("amount = \"39.88\""), &["pool P (action plans)", "line care (materiality threshold)"]),
-        (threshold("amount = \"39.89\""), &["pool P (action plans)"]),
-        // 39.88 / 2400 = 1.6617%: reached at 1.66%, not at 1.67%.
+        (threshold("amount = \"39.96\""), &["pool P (action plans)", "line care (materiality threshold)"]),
+        (threshold("amount = \"39.97\""), &["pool P (action plans)"]),
+        // 39.96 / 2400 = 1.665%: reached at 1.66%, not at 1.67%.
         (threshold("percent = \"1.66\""), &["pool P (action plans)", "line care (materiality threshold)"]),
         (threshold("percent = \"1.67\""), &["pool P (action plans)"]),
         // Either is enough.
@@ -216,10 +233,33 @@ fn an_aligned_pool_is_not_a_pooled_fund() {
 }
 
 #[test]
-fn run_rate_truncates_toward_zero() {
-    assert_eq!(run_rate(Money::from_pence(100), 7), Money::from_pence(171));
-    assert_eq!(run_rate(Money::from_pence(-100), 7), Money::from_pence(-171));
-    assert_eq!(run_rate(Money::from_pence(5), 12), Money::from_pence(5));
+fn run_rate_follows_the_budget_profile() {
+    let max = i64::MAX;
+    // actual to date, budget to date, annual budget (pence) -> forecast outturn.
+    let cases: &[(&str, i64, i64, i64, i64)] = &[
+        // A grant paid mostly in March: 5% profiled by M1, spent on profile less 10.00.
+        ("seasonal", 49_000, 50_000, 1_000_000, 980_000),
+        ("seasonal, truncated toward zero", 100, 700, 1_200, 171),
+        // 1200.00 flat, M3: the straight line, 330 * 12 / 3.
+        ("flat", 33_000, 30_000, 120_000, 132_000),
+        // 1100.00 flat is 91.66 a month, the leftover 0.08 in M12: on profile by M1 forecasts
+        // the budget, where the straight line gave 91.66 * 12 = 1099.92.
+        ("flat, uneven split", 9_166, 9_166, 110_000, 110_000),
+        // Nothing profiled yet: the whole budget is still to come, on top of any spending.
+        ("nothing profiled, nothing spent", 0, 0, 500_000, 500_000),
+        ("nothing profiled, spent early", 2_500, 0, 500_000, 502_500),
+        ("nothing profiled, no budget", 100, 0, 0, 100),
+        ("refunds", -500, 10_000, 120_000, -6_000),
+        ("refunds, truncated toward zero", -100, 700, 1_200, -171),
+        ("income line (negative budget)", -10_000, -30_000, -120_000, -40_000),
+        ("beyond money's range, over", max, 1, max, max),
+        ("beyond money's range, under", -max, 1, max, i64::MIN),
+        ("nothing profiled, beyond money's range", max, 0, max, max),
+    ];
+    for (case, actual, to_date, annual, expected) in cases {
+        let [actual, to_date, annual] = [*actual, *to_date, *annual].map(Money::from_pence);
+        assert_eq!(run_rate(actual, to_date, annual), Money::from_pence(*expected), "{case}");
+    }
 }
 
 #[test]
@@ -228,7 +268,9 @@ fn each_month_is_headed_by_the_bodies_of_its_last_day() {
     let header = ["code", "name", "partner", "pool", "line", "budget"];
     let (plan, _) = Plan::read(&agreement, &header, std::iter::empty()).unwrap();
     let headed = |month: u32| {
-        let r = monthly_report(&agreement, &plan, &Actuals::new(), &Forecasts::new(), FiscalMonth::new(month).unwrap());
+        let none = (Actuals::new(), Forecasts::new(), SavingRecords::default());
+        let (month, m1) = (FiscalMonth::new(month).unwrap(), FiscalMonth::new(1).unwrap());
+        let r = monthly_report(&agreement, &plan, &none.0, &none.1, &none.2, month, m1);
         let impact: Vec<&str> = r.pools[0].risk_impact.partners.iter().map(|p| p.body.id.as_str()).collect();
         (r.bodies.iter().map(|b| b.id.as_str()).collect::<Vec<_>>().join(" "), impact.join(" "))
     };
@@ -238,4 +280,83 @@ fn each_month_is_headed_by_the_bodies_of_its_last_day() {
     for (month, expected) in cases {
         assert_eq!(headed(month), (expected.to_string(), expected.to_string()), "M{month}");
     }
+}
+
+#[test]
+fn budget_a_variation_adds_to_a_line_is_spread_from_the_month_it_takes_effect() {
+    // Care grows by 600 from October (M7), before the plan is reloaded: the budget not
+    // allocated to a cost centre (the 100 care had, and the 600 more) falls in the six
+    // months from October; the cost centres' months before it are as they were.
+    let varied = AGREEMENT.replace(
+        "contributions = { LA = \"1200\", NHS = \"1200\" }",
+        "contributions = { LA = \"1200\", NHS = \"1800\" }",
+    );
+    let line = |r: &MonthlyReport| {
+        let care = &r.pools[0].segments[0].lines[0];
+        let unallocated = care.cost_centres.last().unwrap();
+        assert_eq!(unallocated.code, None);
+        (
+            care.figures.annual_budget.pence(),
+            care.figures.budget_to_date.pence(),
+            unallocated.figures.budget_to_date.pence(),
+        )
+    };
+    // (month, budgets from, annual budget, to date, unallocated to date)
+    let cases = [
+        // The plan allocates 2,300 of care's 2,400 evenly: 191.66 a month, 191.74 in March.
+        (6, 1, 240_000, 6 * 19_166 + 6 * 833, 6 * 833),
+        (6, 7, 300_000, 6 * 19_166, 0),
+        (7, 7, 300_000, 7 * 19_166 + 11_666, 11_666),
+        (12, 7, 300_000, 300_000, 70_000),
+    ];
+    for (month, from, annual, to_date, unallocated) in cases {
+        let r = report_entered(
+            &varied.replace("1800", if from == 1 { "1200" } else { "1800" }),
+            month,
+            &[],
+            &Forecasts::new(),
+            from,
+        );
+        assert_eq!(line(&r), (annual, to_date, unallocated), "M{month}, budgets from M{from}");
+    }
+}
+
+#[test]
+fn a_forecast_below_the_actual_to_date_needs_a_confirmation_and_is_marked() {
+    let m5 = FiscalMonth::new(5).unwrap();
+    // (forecast, actual to date, confirmed) in pence -> below, or the refusal.
+    let refusal = |f: &str, a: &str| {
+        format!(
+            "the forecast outturn {f} for C1 is below its actual to date at M5, {a}: confirm that it is meant \
+             (refunds or credits still to come) to enter it"
+        )
+    };
+    let cases = [
+        (100, 200, false, Err(refusal("£1.00", "£2.00"))),
+        (100, 200, true, Ok(true)),
+        (200, 200, false, Ok(false)),
+        (300, 200, true, Ok(false)),
+        (-50, -10, false, Err(refusal("-£0.50", "-£0.10"))),
+    ];
+    for (outturn, actual, confirmed, expected) in cases {
+        let got = check_forecast("C1", m5, Money::from_pence(outturn), Money::from_pence(actual), confirmed);
+        assert_eq!(got, expected, "{outturn} {actual} {confirmed}");
+    }
+
+    // The report marks the confirmed forecast on its cost centre only, never on a total.
+    let key = |code: &str| (code.to_string(), m5);
+    let f: Forecasts = [
+        (key("C1"), EnteredForecast { outturn: Money::from_pence(100), confirmed_below_actual: true }),
+        (key("C2"), EnteredForecast { outturn: Money::from_pence(50_000), confirmed_below_actual: false }),
+    ]
+    .into_iter()
+    .collect();
+    let r = report_entered(AGREEMENT, 5, &[("C1", 1, 200)], &f, 1);
+    let marked: Vec<String> = r.pools[0]
+        .flat_rows()
+        .into_iter()
+        .filter(|row| row.figures.confirmed_below_actual)
+        .map(|row| row.label)
+        .collect();
+    assert_eq!(marked, ["C1 C1"]);
 }

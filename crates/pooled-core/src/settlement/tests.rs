@@ -1,7 +1,7 @@
 use super::*;
 use crate::agreement::Funding;
 use crate::money::MAX_TOTAL_PENCE;
-use crate::payments::schedule;
+use crate::payments::{Entry, EntryKind, InstalmentAccount, Recording, TrackedInstalment, schedule};
 use crate::percent::hundred;
 use proptest::prelude::*;
 
@@ -196,7 +196,7 @@ fn invoices_settle_each_pool_with_its_host() {
             outturn.set_line(&agreement, pool, line, Money::parse(value).unwrap());
         }
         outturn.set_delivered("save", Money::from_pence(10_000));
-        invoices(&agreement, &settle(&agreement, &outturn))
+        invoices(&agreement, &settle(&agreement, &outturn), &[])
             .iter()
             .map(|i| {
                 let id = |ix: usize| agreement.partners()[ix].id.as_str();
@@ -210,6 +210,94 @@ fn invoices_settle_each_pool_with_its_host() {
     assert_eq!(render(["1900", "300", "450", "700"]), ["P: LA pays NHS 90.00"]);
     // On budget: nothing to settle; the aligned pool's variance is the host's own.
     assert_eq!(render(["2000", "300", "500", "800"]), Vec::<String>::new());
+}
+
+/// Months by number: `1..=12`.
+type Months = std::ops::RangeInclusive<u32>;
+
+/// The schedule with each instalment of `months` from the CCG invoiced on its due date
+/// and, of those in `paid`, paid in full.
+fn tracked_ccg(agreement: &Agreement, months: Months, paid: Months) -> Vec<TrackedInstalment> {
+    schedule(agreement)
+        .into_iter()
+        .map(|instalment| {
+            let m = instalment.month.number();
+            let mut entries = Vec::new();
+            if months.contains(&m) {
+                entries.push(Entry { kind: EntryKind::Invoice, on: instalment.due, amount: instalment.amount });
+                if paid.contains(&m) {
+                    entries.push(Entry { kind: EntryKind::Payment, on: instalment.due, amount: instalment.amount });
+                }
+            }
+            TrackedInstalment { account: InstalmentAccount::new(&entries), instalment }
+        })
+        .collect()
+}
+
+#[test]
+fn invoices_net_off_instalments_still_outstanding() {
+    let (agreement, _) = Agreement::parse(AGREEMENT).unwrap();
+    // The CCG contributes 1,000 + 500 to pool P held by the council: 125 a month.
+    let render = |care: &str, tracked: &[TrackedInstalment]| {
+        let mut outturn = Outturn::on_budget(&agreement);
+        outturn.set_line(&agreement, "P", "care", Money::parse(care).unwrap());
+        outturn.set_delivered("save", Money::from_pence(10_000));
+        let id = |ix: usize| agreement.partners()[ix].id.as_str();
+        invoices(&agreement, &settle(&agreement, &outturn), tracked)
+            .iter()
+            .map(|i| {
+                let parts: Vec<String> = i
+                    .parts
+                    .iter()
+                    .map(|p| {
+                        format!("{}: {} to {} {}", p.kind.words(), id(p.payer), id(p.payee), p.amount.to_plain_string())
+                    })
+                    .collect();
+                format!(
+                    "{}: {} pays {} {} ({})",
+                    i.pool,
+                    id(i.payer),
+                    id(i.payee),
+                    i.amount.to_plain_string(),
+                    parts.join("; ")
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // (care's outturn, months invoiced, months paid, the invoices)
+    let cases: [(&str, Months, Months, &[&str]); 6] = [
+        // Every instalment paid: the settlement alone.
+        ("2100", 1..=12, 1..=12, &["P: NHS pays LA 40.00 (settlement: NHS to LA 40.00)"]),
+        // M11 and M12 invoiced and unpaid: the CCG owes them and its overspend share.
+        (
+            "2100",
+            1..=12,
+            1..=10,
+            &["P: NHS pays LA 290.00 (settlement: NHS to LA 40.00; unpaid instalments M11 M12: NHS to LA 250.00)"],
+        ),
+        // An underspend: the council repays the CCG its 40 share, net of the 250 unpaid.
+        (
+            "1900",
+            1..=12,
+            1..=10,
+            &["P: NHS pays LA 210.00 (settlement: LA to NHS 40.00; unpaid instalments M11 M12: NHS to LA 250.00)"],
+        ),
+        // More repaid than is unpaid: the council pays the difference.
+        (
+            "1000",
+            1..=12,
+            1..=11,
+            &["P: LA pays NHS 275.00 (settlement: LA to NHS 400.00; unpaid instalments M12: NHS to LA 125.00)"],
+        ),
+        // On budget, M12 unpaid.
+        ("2000", 1..=12, 1..=11, &["P: NHS pays LA 125.00 (unpaid instalments M12: NHS to LA 125.00)"]),
+        // M12 not yet invoiced is not netted: it is owed once invoiced.
+        ("2000", 1..=11, 1..=11, &[]),
+    ];
+    for (care, invoiced, paid, expected) in cases {
+        let tracked = tracked_ccg(&agreement, invoiced.clone(), paid.clone());
+        assert_eq!(render(care, &tracked), expected, "{care} {invoiced:?} {paid:?}");
+    }
 }
 
 #[test]
@@ -497,7 +585,81 @@ proptest! {
                 prop_assert!(of_pool().all(|i| i.from != i.to));
             }
         }
+
+        // Netting keeps every partner's position: per pool, what each receives less what it
+        // pays over the invoices is what the settlement moves to it less what it owes on
+        // unpaid instalments; and each invoice's amount is its parts netted.
+        let settled = settle(&agreement, &outturn);
+        let tracked: Vec<TrackedInstalment> = instalments
+            .iter()
+            .enumerate()
+            .map(|(n, instalment)| {
+                let on = instalment.due;
+                let recording = match n % 4 {
+                    0 => Recording { raised_on: Some(on), ..Recording::default() },
+                    1 => Recording { raised_on: Some(on), paid_on: Some(on), amount: None },
+                    2 => Recording { raised_on: Some(on), paid_on: Some(on), amount: Some(Money::from_pence(instalment.amount.pence() / 3)) },
+                    _ => Recording::default(),
+                };
+                let account = InstalmentAccount::new(&InstalmentAccount::default().record(instalment.amount, recording).unwrap_or_default());
+                TrackedInstalment { instalment: instalment.clone(), account }
+            })
+            .collect();
+        let netted = invoices(&agreement, &settled, &tracked);
+        for (pool, settlement) in agreement.pools().iter().zip(&settled) {
+            for partner in 0..agreement.partners().len() {
+                let of_pool = || netted.iter().filter(|i| i.pool == pool.id);
+                let position = |payer: usize, payee: usize, amount: Money| {
+                    if payee == partner { amount } else if payer == partner { -amount } else { Money::ZERO }
+                };
+                let net: Money = of_pool().map(|i| position(i.payer, i.payee, i.amount)).sum();
+                let settles = if partner == pool.host {
+                    settlement.partners.iter().filter(|p| p.partner != pool.host).map(|p| p.total).sum::<Money>()
+                } else {
+                    -settlement.partners[partner].total
+                };
+                let unpaid = |t: &&TrackedInstalment| t.instalment.pool == pool.id;
+                let owed_to: Money = tracked.iter().filter(unpaid).filter(|t| t.instalment.to == partner).map(|t| t.account.outstanding()).sum();
+                let owes: Money = tracked.iter().filter(unpaid).filter(|t| t.instalment.from == partner).map(|t| t.account.outstanding()).sum();
+                prop_assert_eq!(net, settles + owed_to - owes, "pool {} partner {}", pool.id, partner);
+                for invoice in of_pool() {
+                    let parts: Money = invoice.parts.iter().map(|p| if (p.payer, p.payee) == (invoice.payer, invoice.payee) { p.amount } else { -p.amount }).sum();
+                    prop_assert_eq!(parts, invoice.amount);
+                    prop_assert!(invoice.amount >= Money::ZERO);
+                }
+            }
+        }
     }
+}
+
+/// The example of docs/rules.md: the CCG's March instalment to the Older People pool
+/// invoiced and unpaid at the year end, netted with its share of the overspend.
+#[test]
+fn the_worked_example_nets_an_unpaid_march_instalment() {
+    let (agreement, _) = Agreement::parse(include_str!("../../../../examples/oxfordshire-2016-17.toml")).unwrap();
+    let (outturn, _) =
+        Outturn::parse(include_str!("../../../../examples/oxfordshire-2016-17-outturn.toml"), &agreement).unwrap();
+    let tracked: Vec<TrackedInstalment> = schedule(&agreement)
+        .into_iter()
+        .map(|instalment| {
+            let m12 = instalment.pool == "OP" && instalment.month.number() == 12;
+            let invoice = Entry { kind: EntryKind::Invoice, on: instalment.due, amount: instalment.amount };
+            let entries = if m12 { vec![invoice] } else { Vec::new() };
+            TrackedInstalment { account: InstalmentAccount::new(&entries), instalment }
+        })
+        .collect();
+    let op =
+        invoices(&agreement, &settle(&agreement, &outturn), &tracked).into_iter().find(|i| i.pool == "OP").unwrap();
+    let parts: Vec<String> = op
+        .parts
+        .iter()
+        .map(|p| format!("{}: {} owes {} {}", p.kind.words(), p.payer, p.payee, p.amount.to_plain_string()))
+        .collect();
+    assert_eq!(
+        (op.payer_body.id.as_str(), op.payee_body.id.as_str(), op.amount.to_plain_string()),
+        ("OCCG", "OCC", "10131839.52".to_string())
+    );
+    assert_eq!(parts, ["settlement: 1 owes 0 117006.15", "unpaid instalments M12: 1 owes 0 10014833.37"]);
 }
 
 #[test]
@@ -516,7 +678,7 @@ fn the_year_end_settlement_names_the_body_holding_the_place_at_the_year_end() {
         named,
         ["HESC OCC 967020.23", "HESC BOB-ICB 929097.86", "ALIGNED OCC 804551.37", "ALIGNED BOB-ICB 0.00"]
     );
-    let invoices: Vec<String> = invoices(&agreement, &settled)
+    let invoices: Vec<String> = invoices(&agreement, &settled, &[])
         .iter()
         .map(|i| format!("{}: {} pays {} {}", i.pool, i.payer_body.id, i.payee_body.id, i.amount.to_plain_string()))
         .collect();

@@ -21,27 +21,7 @@ pub struct ErrorBody {
     pub reference: Option<String>,
 }
 
-/// The financial years with an agreement loaded: `GET /api/years`.
-#[derive(Serialize, ToSchema)]
-pub struct Years {
-    pub years: Vec<YearAgreement>,
-}
-
-/// A financial year and its current agreement.
-#[derive(Serialize, ToSchema)]
-pub struct YearAgreement {
-    pub financial_year: Year,
-    /// The agreement's id.
-    pub agreement_id: String,
-    /// The agreement's name.
-    pub name: String,
-    /// 1, then one more for each variation.
-    pub version: u32,
-    /// When this version was loaded (UTC, ISO 8601).
-    pub loaded_at: String,
-}
-
-/// Every partner's settlement on an outturn given: `POST /api/{year}/what-if`.
+/// Every partner's settlement on an outturn given: `POST /api/agreements/{agreement}/{year}/what-if`.
 #[derive(Serialize, ToSchema)]
 pub struct WhatIfSettlement {
     pub financial_year: Year,
@@ -53,7 +33,7 @@ pub struct WhatIfSettlement {
 /// An import started through the API or the browser: its progress, then its outcome.
 #[derive(Serialize, ToSchema)]
 pub struct ImportJob {
-    /// The job's number: poll `/api/imports/{id}`.
+    /// The job's number: poll `/api/agreements/{agreement}/{year}/imports/{id}`.
     pub id: u64,
     /// The partner's id.
     pub partner: String,
@@ -105,7 +85,7 @@ pub struct Problem {
     pub message: String,
 }
 
-/// The board's meetings in a year: `GET /api/{year}/meetings`.
+/// The board's meetings in a year: `GET /api/agreements/{agreement}/{year}/meetings`.
 #[derive(Serialize, ToSchema)]
 pub struct Meetings {
     pub financial_year: Year,

@@ -82,15 +82,20 @@ impl Endpoint {
 fn endpoints() -> Vec<Endpoint> {
     vec![
         Endpoint::form(routes!(openapi_document)),
-        Endpoint::form(routes!(reads::years)),
+        Endpoint::form(routes!(reads::agreements)),
+        Endpoint::form(routes!(reads::partner)),
         Endpoint::form(routes!(reads::report)),
         Endpoint::form(routes!(reads::risk_share)),
         Endpoint::form(routes!(reads::settlement)),
         Endpoint::form(routes!(reads::what_if)),
         Endpoint::form(routes!(reads::payments)),
         Endpoint::form(routes!(writes::record_payment)),
+        Endpoint::form(routes!(reads::variations)),
+        Endpoint::form(routes!(writes::load_agreement)),
         Endpoint::form(routes!(reads::forecasts)),
         Endpoint::form(routes!(writes::set_forecast)),
+        Endpoint::form(routes!(reads::savings)),
+        Endpoint::form(routes!(writes::record_saving)),
         Endpoint::form(routes!(reads::imports)),
         // An extract may be large: it streams to disk, up to the upload limit.
         Endpoint { described: routes!(writes::import_ledger), body: BodySize::Upload },
@@ -119,10 +124,15 @@ async fn openapi_document() -> Json<utoipa::openapi::OpenApi> {
     Json(document())
 }
 
-/// The year in the address: `/api/{year}/...`.
+/// The agreement's year in the address: `/api/agreements/{agreement}/{year}/...`. Read
+/// by [`crate::scope::InAgreement`], which refuses an agreement the caller does not act
+/// in; described here for the document.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
-struct InYear {
+#[allow(dead_code)] // only its description is used
+struct AgreementPath {
+    /// The agreement's id (`[agreement] id` of its file), as `GET /api/agreements` lists it.
+    agreement: String,
     /// The financial year, like `2016-17`.
     #[param(value_type = pooled_app::json::Year)]
     year: String,
@@ -218,7 +228,11 @@ mod tests {
         assert_eq!(routed, described);
         assert!(api.iter().all(|r| r.access == Access::SignedIn), "behind the sign-in layer");
         let uploads: Vec<_> = api.iter().filter(|r| r.body == BodySize::Upload).map(|r| r.path.as_str()).collect();
-        assert_eq!(uploads, ["/api/imports"], "only a ledger extract may be larger than a form");
+        assert_eq!(
+            uploads,
+            ["/api/agreements/{agreement}/{year}/imports"],
+            "only a ledger extract may be larger than a form"
+        );
     }
 
     #[test]

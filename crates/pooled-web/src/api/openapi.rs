@@ -61,13 +61,18 @@ pub fn base() -> OpenApi {
 
 /// `document` with what every operation can answer: no valid token or session (the
 /// sign-in layer guards every route), a server error, a database out of reach or a request
-/// that took too long.
+/// that took too long; and every operation on an agreement's year, an agreement the caller
+/// does not act in ([`crate::scope::InAgreement`] refuses it first).
 pub fn complete(mut document: OpenApi) -> OpenApi {
-    for item in document.paths.paths.values_mut() {
+    for (path, item) in document.paths.paths.iter_mut() {
+        let named = path.contains("{agreement}");
         let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
         for operation in operations.into_iter().flatten() {
             for answers in [Unauthorized::responses(), ServerError::responses(), Unavailable::responses()] {
                 operation.responses.responses.extend(answers);
+            }
+            if named {
+                operation.responses.responses.extend(Forbidden::responses());
             }
         }
     }
@@ -117,7 +122,8 @@ impl IntoResponses for Forbidden {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         failure(
             StatusCode::FORBIDDEN,
-            "Signed in, but the role may not do this, or a session's request lacks its CSRF token.",
+            "Signed in, but the role may not do this, the caller does not act in the agreement the address \
+             names, or a session's request lacks its CSRF token.",
         )
     }
 }

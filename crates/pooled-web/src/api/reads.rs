@@ -8,9 +8,10 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use pooled_app::Anchored;
-use pooled_app::json::{self, AuditLog, Forecasts, Imports, Month, Payments, Report, RiskShare, Text, YearEnd};
+use pooled_app::json::{
+    self, AuditLog, Forecasts, Imports, Month, Payments, Report, RiskShare, Savings, Text, Variations, YearEnd,
+};
 use pooled_core::calendar::FiscalMonth;
-use pooled_core::payments::schedule;
 use pooled_core::risk_share::risk_share as share_of;
 use pooled_core::settlement::settle;
 use pooled_store::ImportOutcome;
@@ -19,50 +20,67 @@ use utoipa::ToSchema;
 
 use super::answers::{
     AgendaItem, Decision, ImportJob as JobAnswer, JobState as Progress, Meeting, Meetings, Paper, Problem,
-    WhatIfSettlement, YearAgreement, Years,
+    WhatIfSettlement,
 };
 use super::openapi::{BadRequest, Forbidden, Invalid, NotFound, TooLarge};
-use super::{ApiError, ApiResult, InYear, JsonBody};
-use crate::access::{self, Write};
+use super::{AgreementPath, ApiError, ApiResult, JsonBody};
+use crate::access;
 use crate::auth::Identity;
-use crate::data::{Web, parse_month, parse_year};
+use crate::data::{Web, consolidated_view, parse_month, parse_year, visible_agreements, visible_years};
 use crate::error::WebError;
 use crate::imports::{ImportJob, JobState, bad_row};
+use crate::pages::imports::{InJob, job_of};
 use crate::pages::what_if::{Target, what_if_outturn};
 use crate::pages::{QueryPairs, get};
+use crate::scope::InAgreement;
 use crate::stores::blocking;
 
-/// The financial years with an agreement loaded.
+/// The agreements the caller acts in, each with the years it is loaded for.
 #[utoipa::path(
     get,
-    path = "/api/years",
-    operation_id = "years",
-    responses((status = 200, description = "Each year and its current agreement.", body = Years)),
+    path = "/api/agreements",
+    operation_id = "agreements",
+    responses((status = 200, description = "Each agreement, by id.", body = json::Agreements)),
 )]
-pub async fn years(State(web): State<Arc<Web>>) -> ApiResult<Years> {
+pub async fn agreements(State(web): State<Arc<Web>>, who: Identity) -> ApiResult<json::Agreements> {
+    let listed = web.stores.run(move |store| visible_agreements(store, &who.user)).await?;
+    Ok(Json(json::agreements(&listed)))
+}
+
+/// A partner's consolidated view: its contributions, forecast variance and forecast
+/// risk-share impact across the agreements of a year.
+///
+/// Every agreement the caller acts in where the partner (a body: an ICB, whether a
+/// partner from the start or a successor from its date) holds a partner's place at the
+/// end of the month, pool by pool, with the totals. The same figures as the partner's
+/// page.
+#[utoipa::path(
+    get,
+    path = "/api/partners/{partner}/{year}",
+    operation_id = "partner",
+    params(
+        ("partner" = String, Path, description = "The body's id, like `BOB-ICB`."),
+        ("year" = json::Year, Path, description = "The financial year, like `2022-23`."),
+        ("month" = Option<Month>, Query, description = "The report month; the latest with actuals in any of the agreements if not given."),
+    ),
+    responses((status = 200, description = "The partner's view.", body = json::Consolidated), BadRequest, NotFound),
+)]
+pub async fn partner(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    Path((partner, year)): Path<(String, String)>,
+    Query(query): Query<QueryPairs>,
+) -> ApiResult<json::Consolidated> {
+    let year = parse_year(&year)?;
+    let month = parse_month(get(&query, "month"))?;
     let shared = Arc::clone(&web);
-    let years = web
-        .stores
-        .run(move |store| {
-            let mut years = Vec::new();
-            let mut held = store.agreements()?;
-            held.sort_by(|a, b| {
-                (a.agreement.year, &a.agreement.agreement).cmp(&(b.agreement.year, &b.agreement.agreement))
-            });
-            for summary in held {
-                let agreement = shared.agreement_of(store, &summary.agreement)?;
-                years.push(YearAgreement {
-                    financial_year: Text(summary.agreement.year),
-                    agreement_id: summary.agreement.agreement,
-                    name: agreement.name().to_string(),
-                    version: summary.version,
-                    loaded_at: summary.loaded_at.to_string(),
-                });
-            }
-            Ok(years)
-        })
-        .await?;
-    Ok(Json(Years { years }))
+    let years = web.stores.run(move |store| visible_years(&shared, store, &who.user, year)).await?;
+    let answer = blocking(move || {
+        let (view, head) = consolidated_view(&partner, year, &years, month)?;
+        Ok(json::consolidated(&view, &head))
+    })
+    .await?;
+    Ok(Json(answer))
 }
 
 /// The monthly finance report.
@@ -72,23 +90,22 @@ pub async fn years(State(web): State<Arc<Web>>) -> ApiResult<Years> {
 /// partner's forecast risk-share impact. The same shape as `pooled report --format json`.
 #[utoipa::path(
     get,
-    path = "/api/{year}/report",
+    path = "/api/agreements/{agreement}/{year}/report",
     operation_id = "report",
     params(
-        InYear,
+        AgreementPath,
         ("month" = Option<Month>, Query, description = "The report month, `M1` (April) to `M12`; the latest with actuals if not given."),
     ),
     responses((status = 200, description = "The report.", body = Report), BadRequest, NotFound),
 )]
 pub async fn report(
     State(web): State<Arc<Web>>,
-    Path(InYear { year }): Path<InYear>,
+    InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
 ) -> ApiResult<Report> {
-    let year = parse_year(&year)?;
     let month = parse_month(get(&query, "month"))?;
-    let shared = Arc::clone(&web);
-    let data = web.stores.run(move |store| shared.year(store, year)).await?;
+    let (shared, key) = (Arc::clone(&web), at.clone());
+    let data = web.stores.run(move |store| shared.year(store, &key)).await?;
     let report = blocking(move || {
         let report = data.report(data.month_or_latest(month));
         Ok(json::report(&report, &data.head))
@@ -100,124 +117,165 @@ pub async fn report(
 /// Each pool's risk share: each partner's base and share.
 #[utoipa::path(
     get,
-    path = "/api/{year}/risk-share",
+    path = "/api/agreements/{agreement}/{year}/risk-share",
     operation_id = "riskShare",
-    params(InYear),
+    params(AgreementPath),
     responses((status = 200, description = "The risk-share tables.", body = RiskShare), NotFound),
 )]
-pub async fn risk_share(State(web): State<Arc<Web>>, Path(InYear { year }): Path<InYear>) -> ApiResult<RiskShare> {
-    let year = parse_year(&year)?;
-    let shared = Arc::clone(&web);
-    let a = web.stores.run(move |store| shared.agreement(store, year)).await?;
+pub async fn risk_share(State(web): State<Arc<Web>>, InAgreement(at): InAgreement) -> ApiResult<RiskShare> {
+    let (shared, key) = (Arc::clone(&web), at.clone());
+    let a = web.stores.run(move |store| shared.agreement(store, &key)).await?;
     let tables: Vec<_> = a.pools().iter().filter_map(|p| Some((p, share_of(&a, p)?))).collect();
     Ok(Json(json::risk_share(&a, &tables)))
 }
 
 /// The year-end settlement on the ledger, with invoices.
 ///
-/// Each line's outturn is the sum of its cost centres' ledger actuals for the year. The
-/// same shape as `pooled settle --year YEAR --json`. Unlike the page, which ignores a rule
-/// it does not know, a script naming one is told: it would otherwise take the settlement
-/// for one with that rule waived.
+/// Each line's outturn is the sum of its cost centres' ledger actuals for the year, and
+/// each saving moved into a pool without an agreed delivery strategy delivered what is
+/// recorded of it (`POST /api/agreements/{agreement}/{year}/savings`); while one has no delivered amount, the
+/// settlement is refused naming it. The same shape as `pooled settle --year YEAR --json`.
+/// Unlike the page, which ignores a rule it does not know, a script naming one is told: it
+/// would otherwise take the settlement for one with that rule waived.
 #[utoipa::path(
     get,
-    path = "/api/{year}/settlement",
+    path = "/api/agreements/{agreement}/{year}/settlement",
     operation_id = "settlement",
     params(
-        InYear,
+        AgreementPath,
         ("waive" = Option<Vec<String>>, Query, style = Form, explode,
             description = "A rule of the agreement the partners waived by recorded decision; repeat for more."),
     ),
-    responses((status = 200, description = "The settlement.", body = YearEnd), BadRequest, NotFound),
+    responses((status = 200, description = "The settlement.", body = YearEnd), BadRequest, NotFound, Invalid),
 )]
 pub async fn settlement(
     State(web): State<Arc<Web>>,
-    Path(InYear { year }): Path<InYear>,
+    InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
 ) -> ApiResult<YearEnd> {
-    let year = parse_year(&year)?;
     let waived: Vec<String> = query.into_iter().filter(|(k, _)| k == "waive").map(|(_, v)| v).collect();
-    let shared = Arc::clone(&web);
+    let (shared, key) = (Arc::clone(&web), at.clone());
     let end = web
         .stores
         .run(move |store| {
-            let agreement = shared.agreement(store, year)?;
+            let agreement = shared.agreement(store, &key)?;
             let rules: BTreeSet<&str> =
                 agreement.pools().iter().flat_map(|p| p.rules.iter().map(|r| r.id.as_str())).collect();
             if let Some(unknown) = waived.iter().find(|w| !rules.contains(w.as_str())) {
                 let known =
                     if rules.is_empty() { "none".into() } else { rules.into_iter().collect::<Vec<_>>().join(", ") };
                 return Err(WebError::BadRequest(format!(
-                    "The {year} agreement has no rule `{unknown}` to waive; its rules are: {known}."
+                    "The agreement {key} has no rule `{unknown}` to waive; its rules are: {known}."
                 )));
             }
-            let scope = shared.scope(store, year)?;
-            pooled_app::anchored(store, |store| pooled_app::year_end(store, &scope, &waived)).map_err(WebError::from)
+            pooled_app::anchored(store, |store| pooled_app::year_end(store, &key, &waived)).map_err(WebError::from)
         })
         .await?;
     let Anchored { value: end, head } = end;
-    Ok(Json(json::year_end(&end.settlements, &end.invoices, &head)))
+    Ok(Json(json::year_end(&end, &head)))
 }
 
-/// The payment schedule, with when each instalment was raised and paid.
+/// The payment schedule, with what is invoiced, paid and outstanding on each instalment.
 #[utoipa::path(
     get,
-    path = "/api/{year}/payments",
+    path = "/api/agreements/{agreement}/{year}/payments",
     operation_id = "payments",
-    params(InYear),
+    params(AgreementPath),
     responses((status = 200, description = "The schedule.", body = Payments), NotFound),
 )]
-pub async fn payments(State(web): State<Arc<Web>>, Path(InYear { year }): Path<InYear>) -> ApiResult<Payments> {
-    let year = parse_year(&year)?;
-    let shared = Arc::clone(&web);
-    let (a, recorded) = web.stores.run(move |store| shared.payments(store, year)).await?;
-    Ok(Json(json::payments(&a, &schedule(&a), &recorded)))
+pub async fn payments(State(web): State<Arc<Web>>, InAgreement(at): InAgreement) -> ApiResult<Payments> {
+    let (shared, key) = (Arc::clone(&web), at.clone());
+    let (_, tracked) = web.stores.run(move |store| shared.payments(store, &key)).await?;
+    Ok(Json(json::payments(&tracked)))
+}
+
+/// Every version of the agreement's year, oldest first: the day it takes effect, who
+/// approved it, what it changed and each pool's risk share before and after.
+#[utoipa::path(
+    get,
+    path = "/api/agreements/{agreement}/{year}/variations",
+    operation_id = "variations",
+    params(AgreementPath),
+    responses((status = 200, description = "The agreement's versions.", body = Variations), NotFound),
+)]
+pub async fn variations(State(web): State<Arc<Web>>, InAgreement(at): InAgreement) -> ApiResult<Variations> {
+    let (shared, key) = (Arc::clone(&web), at.clone());
+    let answer = web
+        .stores
+        .run(move |store| {
+            // An agreement not loaded for the year is a 404, not an empty history.
+            shared.agreement(store, &key)?;
+            Ok::<_, WebError>(json::variations(&key, &pooled_app::variations(store, &key)?))
+        })
+        .await?;
+    Ok(Json(answer))
 }
 
 /// The forecasts entered for the year.
 #[utoipa::path(
     get,
-    path = "/api/{year}/forecasts",
+    path = "/api/agreements/{agreement}/{year}/forecasts",
     operation_id = "forecasts",
-    params(InYear),
+    params(AgreementPath),
     responses((status = 200, description = "Every forecast, by month entered, then cost centre.", body = Forecasts), NotFound),
 )]
-pub async fn forecasts(State(web): State<Arc<Web>>, Path(InYear { year }): Path<InYear>) -> ApiResult<Forecasts> {
-    let year = parse_year(&year)?;
-    let shared = Arc::clone(&web);
+pub async fn forecasts(State(web): State<Arc<Web>>, InAgreement(at): InAgreement) -> ApiResult<Forecasts> {
+    let (shared, key) = (Arc::clone(&web), at.clone());
     let forecasts = web
         .stores
         .run(move |store| {
-            // A year without an agreement is a 404, not an empty list.
-            Ok(store.forecasts(&shared.scope(store, year)?)?)
+            // An agreement not loaded for the year is a 404, not an empty list.
+            shared.agreement(store, &key)?;
+            Ok(store.forecasts(&key)?)
         })
         .await?;
     Ok(Json(json::forecasts(&forecasts)))
 }
 
+/// The savings moved into a pool without an agreed delivery strategy, with what is
+/// recorded of each: its forecasts by the month made in, and what it delivered.
+#[utoipa::path(
+    get,
+    path = "/api/agreements/{agreement}/{year}/savings",
+    operation_id = "savings",
+    params(AgreementPath),
+    responses((status = 200, description = "Each saving in the agreement's order.", body = Savings), NotFound),
+)]
+pub async fn savings(State(web): State<Arc<Web>>, InAgreement(at): InAgreement) -> ApiResult<Savings> {
+    let (shared, key) = (Arc::clone(&web), at.clone());
+    let (a, stored) = web.stores.run(move |store| shared.savings(store, &key)).await?;
+    Ok(Json(json::savings(&a, &pooled_app::saving_states(&a, &stored))))
+}
+
 /// The ledger extracts imported for the year.
 #[utoipa::path(
     get,
-    path = "/api/{year}/imports",
+    path = "/api/agreements/{agreement}/{year}/imports",
     operation_id = "imports",
-    params(InYear),
+    params(AgreementPath),
     responses((status = 200, description = "Every import, replaced ones too.", body = Imports), NotFound),
 )]
-pub async fn imports(State(web): State<Arc<Web>>, Path(InYear { year }): Path<InYear>) -> ApiResult<Imports> {
-    let year = parse_year(&year)?;
-    let shared = Arc::clone(&web);
-    let imports = web.stores.run(move |store| Ok(store.imports(&shared.scope(store, year)?)?)).await?;
+pub async fn imports(State(web): State<Arc<Web>>, InAgreement(at): InAgreement) -> ApiResult<Imports> {
+    let (shared, key) = (Arc::clone(&web), at.clone());
+    let imports = web
+        .stores
+        .run(move |store| {
+            shared.agreement(store, &key)?;
+            Ok(store.imports(&key)?)
+        })
+        .await?;
     Ok(Json(json::imports(&imports)))
 }
 
 /// The audit log: who changed what, when, before and after.
 ///
-/// Not for viewers or budget holders.
+/// Not for viewers or budget holders. The entries of the agreements you act in; those of
+/// accounts, sign-ins and API tokens to administrators alone.
 #[utoipa::path(
     get,
     path = "/api/audit",
     operation_id = "audit",
-    responses((status = 200, description = "The log, oldest first.", body = AuditLog), Forbidden),
+    responses((status = 200, description = "The entries you may read, oldest first.", body = AuditLog), Forbidden),
 )]
 pub async fn audit(State(web): State<Arc<Web>>, who: Identity) -> ApiResult<AuditLog> {
     if !access::reads_audit_log(&who.user) {
@@ -225,11 +283,12 @@ pub async fn audit(State(web): State<Arc<Web>>, who: Identity) -> ApiResult<Audi
         let why = format!("You are signed in as {} (a {role}), who cannot read the audit log.", who.user.display_name);
         return Err(WebError::Forbidden(why).into());
     }
-    let entries = web.stores.run(|store| Ok(store.audit_log()?)).await?;
+    let mut entries = web.stores.run(|store| Ok(store.audit_log()?)).await?;
+    entries.retain(|e| access::reads_audit_entry(&who.user, e));
     Ok(Json(json::audit_log(&entries)))
 }
 
-/// The body of `POST /api/{year}/what-if`.
+/// The body of `POST /api/agreements/{agreement}/{year}/what-if`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WhatIf {
@@ -255,9 +314,9 @@ pub struct WhatIf {
 /// Built as the what-if page builds it.
 #[utoipa::path(
     post,
-    path = "/api/{year}/what-if",
+    path = "/api/agreements/{agreement}/{year}/what-if",
     operation_id = "whatIf",
-    params(InYear),
+    params(AgreementPath),
     request_body = WhatIf,
     responses(
         (status = 200, description = "Every partner's settlement on that outturn.", body = WhatIfSettlement),
@@ -266,18 +325,18 @@ pub struct WhatIf {
 )]
 pub async fn what_if(
     State(web): State<Arc<Web>>,
-    Path(InYear { year }): Path<InYear>,
+    InAgreement(at): InAgreement,
     JsonBody(asked): JsonBody<WhatIf>,
 ) -> ApiResult<WhatIfSettlement> {
-    let year = parse_year(&year)?;
+    let year = at.year;
     let month = asked
         .month
         .as_deref()
         .map(FiscalMonth::parse)
         .transpose()
         .map_err(|e| WebError::Invalid(vec![format!("month: {e}")]))?;
-    let shared = Arc::clone(&web);
-    let data = web.stores.run(move |store| shared.year(store, year)).await?;
+    let (shared, key) = (Arc::clone(&web), at.clone());
+    let data = web.stores.run(move |store| shared.year(store, &key)).await?;
     blocking(move || {
         let a = &data.agreement;
         let line_key = |pool: usize, line: usize| format!("{}:{}", a.pools()[pool].id, a.pools()[pool].lines[line].id);
@@ -292,14 +351,14 @@ pub async fn what_if(
             .lines
             .keys()
             .filter(|k| !known_lines.contains(*k))
-            .map(|k| format!("lines.{k}: the {year} agreement has no such line (lines are named POOL:LINE)"))
+            .map(|k| format!("lines.{k}: the agreement {at} has no such line (lines are named POOL:LINE)"))
             .collect();
         problems.extend(
             asked
                 .pools
                 .keys()
                 .filter(|k| a.pool(k).is_none())
-                .map(|k| format!("pools.{k}: the {year} agreement has no such pool")),
+                .map(|k| format!("pools.{k}: the agreement {at} has no such pool")),
         );
         if !problems.is_empty() {
             return Err(WebError::Invalid(problems));
@@ -327,19 +386,25 @@ pub async fn what_if(
 
 /// How an import started through the API or the browser is going, or how it went.
 ///
-/// A job of this server's, to whoever may import its partner's ledger (to anyone else it
-/// does not exist).
+/// A job of this server's into the agreement's year, to whoever may import its
+/// partner's ledger (to anyone else it does not exist).
 #[utoipa::path(
     get,
-    path = "/api/imports/{id}",
+    path = "/api/agreements/{agreement}/{year}/imports/{id}",
     operation_id = "importJob",
-    params(("id" = u64, Path, description = "The job's number, as `POST /api/imports` gave it.")),
-    responses((status = 200, description = "The import.", body = JobAnswer), NotFound),
+    params(
+        AgreementPath,
+        ("id" = u64, Path, description = "The job's number, as starting the import gave it."),
+    ),
+    responses((status = 200, description = "The import.", body = JobAnswer), Forbidden, NotFound),
 )]
-pub async fn import_job(State(web): State<Arc<Web>>, who: Identity, Path(id): Path<String>) -> ApiResult<JobAnswer> {
-    let gone = || WebError::NotFound(format!("There is no import {id} running or recently finished."));
-    let job = id.parse().ok().and_then(|n| web.imports.get(n)).ok_or_else(gone)?;
-    access::check(&who.user, Write::ImportLedger { partner: &job.partner }).map_err(|_| gone())?;
+pub async fn import_job(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    InAgreement(at): InAgreement,
+    Path(InJob { id }): Path<InJob>,
+) -> ApiResult<JobAnswer> {
+    let job = job_of(&web, &who, &at, &id)?;
     Ok(Json(job_answer(&job)))
 }
 
@@ -386,18 +451,14 @@ pub fn job_answer(job: &ImportJob) -> JobAnswer {
 /// manager), exactly as the pages show them.
 #[utoipa::path(
     get,
-    path = "/api/{year}/meetings",
+    path = "/api/agreements/{agreement}/{year}/meetings",
     operation_id = "meetings",
-    params(InYear),
+    params(AgreementPath),
     responses((status = 200, description = "The year's meetings, in date order.", body = Meetings), NotFound, Invalid),
 )]
-pub async fn meetings(
-    State(web): State<Arc<Web>>,
-    who: Identity,
-    Path(InYear { year }): Path<InYear>,
-) -> ApiResult<Meetings> {
-    let year = parse_year(&year)?;
-    let records = crate::pages::board::load(&web, year).await?;
+pub async fn meetings(State(web): State<Arc<Web>>, who: Identity, InAgreement(at): InAgreement) -> ApiResult<Meetings> {
+    let year = at.year;
+    let records = crate::pages::board::load(&web, &at).await?;
     let partners = records.agreement.partners();
     let meetings = (records.meetings.iter())
         .map(|record| {

@@ -6,26 +6,29 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
-use pooled_app::json::{self, Amount, Day, Forecast, Month, Payment};
+use axum::extract::{Query, State};
+use pooled_app::json::{self, Amount, Day, Forecast, LoadedAgreement, Month, Payment, Saving};
 use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::ledger::Period;
 use pooled_core::money::Money;
+use pooled_core::savings::SavingFigure;
+use pooled_store::Approval;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::answers::ImportJob;
 use super::openapi::{BadRequest, Forbidden, Invalid, NotFound, TooLarge};
-use super::{ApiResult, InYear, JsonBody};
+use super::{AgreementPath, ApiResult, JsonBody};
 use crate::actions;
 use crate::auth::Identity;
-use crate::data::{Web, parse_year};
+use crate::data::Web;
 use crate::error::WebError;
 use crate::imports;
 use crate::pages::{QueryPairs, get};
+use crate::scope::InAgreement;
 use pooled_app::PaymentRecord;
 
-/// The body of `POST /api/{year}/forecasts`.
+/// The body of `POST /api/agreements/{agreement}/{year}/forecasts`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForecastEntry {
@@ -35,17 +38,22 @@ pub struct ForecastEntry {
     cost_centre: String,
     #[schema(value_type = Amount)]
     outturn: String,
+    /// Enter it although it is below the cost centre's actual to date (refunds or credits
+    /// still to come); without this, such a forecast is refused. The report marks it.
+    #[serde(default)]
+    confirm_below_actual: bool,
 }
 
 /// Enter a cost centre's forecast outturn for a month.
 ///
 /// Budget holders forecast their own cost centres, partner finance officers their
-/// partner's, the pool manager any. A closed month refuses it.
+/// partner's, the pool manager any. A closed month refuses it, and so does a forecast
+/// below the cost centre's actual to date unless `confirm_below_actual` says it is meant.
 #[utoipa::path(
     post,
-    path = "/api/{year}/forecasts",
+    path = "/api/agreements/{agreement}/{year}/forecasts",
     operation_id = "setForecast",
-    params(InYear),
+    params(AgreementPath),
     request_body = ForecastEntry,
     responses(
         (status = 200, description = "The forecast as saved.", body = Forecast),
@@ -55,57 +63,73 @@ pub struct ForecastEntry {
 pub async fn set_forecast(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(InYear { year }): Path<InYear>,
+    InAgreement(at): InAgreement,
     JsonBody(entry): JsonBody<ForecastEntry>,
 ) -> ApiResult<Forecast> {
-    let year = parse_year(&year)?;
     let mut problems = Problems::default();
     let month = problems.read("month", FiscalMonth::parse(&entry.month));
     let outturn = problems.read("outturn", Money::parse(&entry.outturn));
     let (Some(month), Some(outturn)) = (month, outturn) else { return Err(problems.into_error().into()) };
-    actions::set_forecast(&web, &who, year, month, entry.cost_centre.clone(), outturn).await?;
+    let forecast = actions::Forecast {
+        month,
+        cost_centre: entry.cost_centre.clone(),
+        outturn,
+        confirm_below_actual: entry.confirm_below_actual,
+    };
+    actions::set_forecast(&web, &who, &at, forecast).await?;
     let code = entry.cost_centre;
-    let shared = Arc::clone(&web);
+    let key = at.clone();
     let saved = web
         .stores
         .run(move |store| {
-            let scope = shared.scope(store, year)?;
-            let saved = store.forecasts(&scope)?.into_iter().find(|f| f.month == month && f.cost_centre == code);
+            let saved = store.forecasts(&key)?.into_iter().find(|f| f.month == month && f.cost_centre == code);
             saved.ok_or_else(|| WebError::Internal("the forecast just saved cannot be read back".into()))
         })
         .await?;
     Ok(Json(json::forecast(&saved)))
 }
 
-/// The body of `POST /api/{year}/payments`.
+/// The body of `POST /api/agreements/{agreement}/{year}/payments`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentEntry {
     /// The pool's id.
     pool: String,
-    /// The paying partner's id.
+    /// The paying partner's id, or its successor's for an instalment due from the
+    /// succession date (as the payments list names it).
     from: String,
+    /// The id of the partner paid: needed only when the paying partner pays more than one
+    /// in the pool.
+    #[serde(default)]
+    to: Option<String>,
     /// The instalment's month.
     #[schema(value_type = Month)]
     month: String,
-    /// When it was raised (invoiced).
+    /// When it was raised (invoiced): records its invoice.
     #[serde(default)]
     #[schema(value_type = Option<Day>)]
     raised_on: Option<String>,
-    /// When it was paid.
+    /// When a payment was received: records the payment.
     #[serde(default)]
     #[schema(value_type = Option<Day>)]
     paid_on: Option<String>,
+    /// The amount invoiced (by default the instalment) or paid (by default the balance
+    /// outstanding); with both dates, the invoice is paid in that amount.
+    #[serde(default)]
+    #[schema(value_type = Option<Amount>)]
+    amount: Option<String>,
 }
 
-/// Record when an instalment was raised and paid.
+/// Record an instalment's invoice, a payment on it, or both.
 ///
-/// Finance officers of either partner to the instalment may, as may the pool manager.
+/// Finance officers of either body to the instalment on its due date may (a successor
+/// from its date), as may the pool manager. Part payments add up; a payment before the invoice, or of more than is outstanding, is
+/// refused.
 #[utoipa::path(
     post,
-    path = "/api/{year}/payments",
+    path = "/api/agreements/{agreement}/{year}/payments",
     operation_id = "recordPayment",
-    params(InYear),
+    params(AgreementPath),
     request_body = PaymentEntry,
     responses(
         (status = 200, description = "The instalment as now recorded.", body = Payment),
@@ -115,26 +139,152 @@ pub struct PaymentEntry {
 pub async fn record_payment(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(InYear { year }): Path<InYear>,
+    InAgreement(at): InAgreement,
     JsonBody(entry): JsonBody<PaymentEntry>,
 ) -> ApiResult<Payment> {
-    let year = parse_year(&year)?;
     let mut problems = Problems::default();
     let month = problems.read("month", FiscalMonth::parse(&entry.month));
     let mut date = |field: &str, text: Option<&str>| text.and_then(|t| problems.read(field, Date::parse_iso(t)));
     let (raised_on, paid_on) =
         (date("raised_on", entry.raised_on.as_deref()), date("paid_on", entry.paid_on.as_deref()));
+    let amount = entry.amount.as_deref().and_then(|a| problems.read("amount", Money::parse(a)));
     let (Some(month), false) = (month, problems.any()) else { return Err(problems.into_error().into()) };
-    let (pool, from) = (entry.pool.clone(), entry.from.clone());
-    actions::record_payment(&web, &who, year, PaymentRecord { pool, from, month, raised_on, paid_on }).await?;
-    let shared = Arc::clone(&web);
+    let PaymentEntry { pool, from, to, .. } = entry;
+    let record = PaymentRecord { pool, from, to, month, raised_on, paid_on, amount };
+    let saved = actions::record_payment(&web, &who, &at, record).await?;
+    Ok(Json(json::payment(&saved)))
+}
+
+/// The body of `POST /api/agreements/{agreement}/{year}/variations`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgreementFile {
+    /// The agreement file's text (TOML, as `pooled load` reads it), of the agreement and
+    /// year in the address.
+    agreement_toml: String,
+    /// The file's name, which refusals and warnings name; `agreement.toml` unless given.
+    #[serde(default)]
+    file_name: Option<String>,
+    /// The day the variation takes effect, within the financial year; needed once
+    /// instalments are invoiced or paid, ledgers imported or forecasts entered.
+    #[serde(default)]
+    #[schema(value_type = Option<Day>)]
+    effective: Option<String>,
+    /// Who approved it, in the approver's words (a board decision, say); needed with
+    /// `effective`.
+    #[serde(default)]
+    approved_by: Option<String>,
+}
+
+/// Load the agreement's year from its file: its first version, or a variation that takes
+/// effect from a day, with who approved it.
+///
+/// As `pooled load FILE --effective DATE --approved-by TEXT`, refused alike: a day outside
+/// the year or before the current version's, a variation without a day once anything has
+/// happened under the agreement, instalments that could not add up to a partner's new
+/// contribution. Instalments invoiced, paid or due before the day stay as they were. The
+/// file must be of the agreement and year in the address. The pool manager and
+/// administrators only.
+#[utoipa::path(
+    post,
+    path = "/api/agreements/{agreement}/{year}/variations",
+    operation_id = "loadAgreement",
+    params(AgreementPath),
+    request_body = AgreementFile,
+    responses(
+        (status = 200, description = "What loading the file did.", body = LoadedAgreement),
+        BadRequest, Forbidden, NotFound, TooLarge, Invalid,
+    ),
+)]
+pub async fn load_agreement(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    InAgreement(at): InAgreement,
+    JsonBody(file): JsonBody<AgreementFile>,
+) -> ApiResult<LoadedAgreement> {
+    let mut problems = Problems::default();
+    let effective = file.effective.as_deref().and_then(|day| problems.read("effective", Date::parse_iso(day)));
+    let approved_by = file.approved_by.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
+    if problems.any() {
+        return Err(problems.into_error().into());
+    }
+    let name = file.file_name.unwrap_or_else(|| "agreement.toml".into());
+    let approval = Approval { effective, approved_by };
+    let loaded = actions::load_agreement(&web, &who, &at, name, file.agreement_toml, approval).await?;
+    Ok(Json(json::loaded(&loaded)))
+}
+
+/// The body of `POST /api/agreements/{agreement}/{year}/savings`: a forecast of a saving's delivery made in a
+/// month (`forecast` with `month`), or what it delivered (`delivered`).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SavingEntry {
+    /// The saving's id in the agreement.
+    saving: String,
+    /// What it will deliver in the year, as forecast in `month`.
+    #[serde(default)]
+    #[schema(value_type = Option<Amount>)]
+    forecast: Option<String>,
+    /// The month the forecast is made in; only with `forecast`.
+    #[serde(default)]
+    #[schema(value_type = Option<Month>)]
+    month: Option<String>,
+    /// What it delivered in the year; not with `forecast`.
+    #[serde(default)]
+    #[schema(value_type = Option<Amount>)]
+    delivered: Option<String>,
+}
+
+/// Record what a saving moved into a pool without an agreed delivery strategy will
+/// deliver, or delivered.
+///
+/// A forecast is made in a month (a closed month refuses it); the monthly report's
+/// forecast risk-share impact takes the latest. What it delivered is recorded at the
+/// year's end, and the settlement needs it. The pool manager's alone.
+#[utoipa::path(
+    post,
+    path = "/api/agreements/{agreement}/{year}/savings",
+    operation_id = "recordSaving",
+    params(AgreementPath),
+    request_body = SavingEntry,
+    responses(
+        (status = 200, description = "The saving with everything now recorded of it.", body = Saving),
+        BadRequest, Forbidden, NotFound, TooLarge, Invalid,
+    ),
+)]
+pub async fn record_saving(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    InAgreement(at): InAgreement,
+    JsonBody(entry): JsonBody<SavingEntry>,
+) -> ApiResult<Saving> {
+    let mut problems = Problems::default();
+    let mut amount = |field: &str, text: &str| problems.read(field, Money::parse(text));
+    let figure = match (entry.forecast.as_deref(), entry.month.as_deref(), entry.delivered.as_deref()) {
+        (Some(forecast), Some(month), None) => {
+            let amount = amount("forecast", forecast);
+            let month = problems.read("month", FiscalMonth::parse(month));
+            amount.zip(month).map(|(amount, month)| (SavingFigure::Forecast(month), amount))
+        }
+        (None, None, Some(delivered)) => amount("delivered", delivered).map(|amount| (SavingFigure::Delivered, amount)),
+        _ => {
+            problems.0.push("give `forecast` with `month`, or `delivered` alone".into());
+            None
+        }
+    };
+    let Some((figure, amount)) = figure else { return Err(problems.into_error().into()) };
+    let saving = entry.saving;
+    actions::record_saving(&web, &who, &at, pooled_app::SavingEntry { saving: saving.clone(), figure, amount }).await?;
+    let (shared, key) = (Arc::clone(&web), at.clone());
     let saved = web
         .stores
         .run(move |store| {
-            let scope = shared.scope(store, year)?;
-            let agreement = shared.agreement_of(store, &scope)?;
-            let instalment = pooled_app::scheduled_instalment(&agreement, &entry.pool, &entry.from, month)?;
-            Ok(json::payment(&agreement, &instalment, &store.payments(&scope)?))
+            let (agreement, stored) = shared.savings(store, &key)?;
+            let states = pooled_app::saving_states(&agreement, &stored);
+            let state = states.iter().find(|s| s.saving.id == saving);
+            let state =
+                state.ok_or_else(|| WebError::Internal("the saving just recorded cannot be read back".into()))?;
+            Ok(json::saving(&agreement, state))
         })
         .await?;
     Ok(Json(saved))
@@ -162,15 +312,17 @@ impl Problems {
 ///
 /// The body is the file itself (CSV or XLSX, as the partner's saved mapping lays it out).
 /// The import runs in the background, started as the upload page starts it: poll
-/// `/api/imports/{id}` until its status is no longer `running`. Partner finance officers
-/// import their own partner's extracts, the pool manager any.
+/// `/api/agreements/{agreement}/{year}/imports/{id}` until its status is no longer
+/// `running`. Partner finance officers import for the body they act for (a successor's
+/// from its date), the pool manager any.
 #[utoipa::path(
     post,
-    path = "/api/imports",
+    path = "/api/agreements/{agreement}/{year}/imports",
     operation_id = "importLedger",
     params(
-        ("partner" = String, Query, description = "The partner's id in the agreement, like `OCC`."),
-        ("period" = json::Period, Query, description = "The calendar month of the extract, like `2016-07`."),
+        AgreementPath,
+        ("partner" = String, Query, description = "The partner's id in the agreement, like `OCC`, or its successor's for a month from the succession date."),
+        ("period" = json::Period, Query, description = "The calendar month of the extract, like `2016-07`: a month of the year in the address."),
         ("file_name" = String, Query, description = "The file's name; its extension (`.csv`, `.xlsx`) says how to read it."),
     ),
     request_body(
@@ -185,6 +337,7 @@ impl Problems {
 pub async fn import_ledger(
     State(web): State<Arc<Web>>,
     who: Identity,
+    InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
     body: Body,
 ) -> ApiResult<ImportJob> {
@@ -196,6 +349,6 @@ pub async fn import_ledger(
     let (Some(partner), Some(period), Some(file_name)) = (partner, period, file_name) else {
         return Err(problems.into_error().into());
     };
-    let job = imports::start(&web, &who, partner, period, &file_name, body.into_data_stream()).await?;
+    let job = imports::start(&web, &who, &at, partner, period, &file_name, body.into_data_stream()).await?;
     Ok(Json(super::reads::job_answer(&job)))
 }

@@ -1,6 +1,8 @@
 //! `/audit`: the audit log (who changed what, when, before and after), newest
 //! first, filtered by actor and action, a hundred entries a page, under the result of
-//! checking its hash chain. Only the roles [`access::reads_audit_log`] names may read it.
+//! checking its hash chain. Only the roles [`access::reads_audit_log`] names may read it,
+//! and each reader only the entries [`access::reads_audit_entry`] gives them; the check
+//! is of the whole chain.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -91,7 +93,8 @@ pub async fn page(
         })
         .await?;
     blocking(move || {
-        let newest_first: Vec<&AuditEntry> = log.iter().rev().filter(|e| filters.admit(e)).collect();
+        let readable: Vec<&AuditEntry> = log.iter().filter(|e| access::reads_audit_entry(&who.user, e)).collect();
+        let newest_first: Vec<&AuditEntry> = readable.iter().rev().copied().filter(|e| filters.admit(e)).collect();
         if format != Format::Html {
             let all = audit_table(&newest_first, "Audit log, newest first".into(), str::to_string);
             return table::export(&[all], get(&query, "table"), format, "pooled-audit");
@@ -115,9 +118,11 @@ pub async fn page(
             p class="govuk-body" {
                 "Every change is recorded in the same transaction as the change itself: who made it, when (UTC), "
                 "what it changed and its values before and after. Each entry carries a SHA-256 hash of itself and of the "
-                "entry before it, so an edited or deleted entry breaks the chain."
+                "entry before it, so an edited or deleted entry breaks the chain. The chain is checked whole; listed "
+                "are the entries of the agreements you act in, and to administrators those of accounts, sign-ins and "
+                "API tokens."
             }
-            (filter_form(&log, &filters))
+            (filter_form(&readable, &filters))
             p class="govuk-hint" {
                 "Before and after list the fields changed. Here digests (SHA-256) are shortened to their first 12 "
                 "characters and long values cut at " (LONG_LINE) "; the downloads hold them in full, and every entry "
@@ -244,7 +249,7 @@ fn audit_table(entries: &[&AuditEntry], caption: String, fields: fn(&str) -> Str
 }
 
 /// Choices of actor and action among those in the log, sent as a GET form.
-fn filter_form(log: &[AuditEntry], filters: &Filters) -> Markup {
+fn filter_form(log: &[&AuditEntry], filters: &Filters) -> Markup {
     let actors: BTreeSet<&str> = log.iter().map(|e| e.actor.as_str()).collect();
     let actions: BTreeSet<&str> = log.iter().map(|e| e.action.as_str()).collect();
     let select = |name: &str, label: &str, all: &str, values: &BTreeSet<&str>, chosen: &Option<String>| {

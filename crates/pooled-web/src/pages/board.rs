@@ -1,5 +1,5 @@
-//! The board: `/board/{year}` lists its members as they stood on a day, the register's
-//! history and the meetings; `/board/{year}/meetings/{date}` records one meeting, with
+//! The board: `.../board` lists its members as they stood on a day, the register's
+//! history and the meetings; `.../board/meetings/{date}` records one meeting, with
 //! the quorum recomputed from the attendance each time it changes. The pool manager
 //! keeps the records; everyone signed in reads them, but confidential agenda items, their
 //! papers and the decisions under them are shown only to the board's members
@@ -21,21 +21,30 @@ use pooled_core::governance::{
     self, Decision, Given, Item, Meeting, MeetingChange, RatificationStatus, RegisterChange, UrgentDecision, View,
     check_papers, draft_minutes, filled_by_name,
 };
+use pooled_store::AgreementYear;
+use serde::Deserialize;
 
 use super::{QueryPairs, get};
 use crate::access::{self, Write};
 use crate::auth::Identity;
-use crate::data::{Web, parse_year};
+use crate::data::Web;
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, cited, csrf_field};
+use crate::scope::{self, InAgreement};
+
+/// The meeting a path names, by its date.
+#[derive(Deserialize)]
+pub struct InMeeting {
+    pub(crate) date: String,
+}
 
 /// A form's fields in order, as the browser sent them (a vote per seat, checkboxes).
 pub(crate) type Fields = Vec<(String, String)>;
 
-pub(crate) async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Records, WebError> {
+pub(crate) async fn load(web: &Arc<Web>, at: &AgreementYear) -> Result<Records, WebError> {
     // Reading: a stored record the core refuses is the server's problem (500), not the reader's.
-    let shared = Arc::clone(web);
-    web.stores.run(move |store| Ok(pooled_app::board::records(store, &shared.scope(store, year)?)?)).await
+    let key = at.clone();
+    web.stores.run(move |store| Ok(pooled_app::board::records(store, &key)?)).await
 }
 
 /// `1 working day`, `3 working days`.
@@ -54,20 +63,21 @@ pub(crate) fn given(fields: &Fields) -> Result<(Given<'_>, Option<u32>), WebErro
     Ok((given, version))
 }
 
-/// `GET /board/{year}?on=2016-09-15`.
+/// `GET .../board?on=2016-09-15`.
 pub async fn page(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
-    let records = load(&web, year).await?;
+    let year = at.year;
+    let records = load(&web, &at).await?;
     let on = optional_date("on", get(&query, "on"))?
         .unwrap_or_else(|| web.clock.today().clamp(year.first_day(), year.last_day()));
     let board = records.register.board_on(on);
     let agreement = &records.agreement;
-    let partner = |ix: usize| agreement.partners()[ix].id.clone();
+    // The body holding the partner's place on the day shown (a successor from its date).
+    let partner = |ix: usize| agreement.body_on(ix, on).id;
     let keeps = access::check(&who.user, Write::BoardRecords).is_ok();
     let ratified: BTreeMap<String, RatificationStatus> = records.ratifications().into_iter().collect();
     let body = html! {
@@ -81,11 +91,11 @@ pub async fn page(
             "; decisions unanimous at quorate meetings" (cited(board.clause(BoardRule::Decisions))) "."
         }
         p class="govuk-body" {
-            a class="govuk-link" href={ "/board/" (year) "/decisions" } { "Decision log" } " · "
-            a class="govuk-link" href={ "/board/" (year) "/reports" } { "Reports to the board" } " · "
+            a class="govuk-link" href=(scope::href(&at, "/board/decisions")) { "Decision log" } " · "
+            a class="govuk-link" href=(scope::href(&at, "/board/reports")) { "Reports to the board" } " · "
             a class="govuk-link" href="/deadlines" { "What is due" }
         }
-        form method="get" action={ "/board/" (year) } class="app-inline-form" {
+        form method="get" action=(scope::href(&at, "/board")) class="app-inline-form" {
             div class="govuk-form-group" {
                 label class="govuk-label" for="on" { "Members on" }
                 input class="govuk-input govuk-input--width-10" id="on" name="on" type="date" value=(on);
@@ -161,14 +171,13 @@ pub async fn page(
         }
         ul class="govuk-list" {
             @for m in &records.meetings {
-                li { a class="govuk-link" href={ "/board/" (year) "/meetings/" (m.meeting.date) } { (m.meeting.date) }
+                li { a class="govuk-link" href={ (scope::href(&at, "/board")) "/meetings/" (m.meeting.date) } { (m.meeting.date) }
                     " — " @if m.check.quorate { "quorate" } @else { "not quorate" } }
             }
         }
-        @if keeps { (register_forms(&who, year, &records, &board)) }
+        @if keeps { (register_forms(&who, &at, &records, &board)) }
     };
-    Ok(layout::page(&format!("{} {year}", board.name), &Nav::new(&who, year, Section::Board), &[], body)
-        .into_response())
+    Ok(layout::page(&format!("{} {year}", board.name), &Nav::new(&who, &at, Section::Board), &[], body).into_response())
 }
 
 /// Meetings held in each quarter of the financial year, numbered from 1.
@@ -177,17 +186,17 @@ fn quarters(year: FinancialYear, records: &Records) -> impl Iterator<Item = (usi
     held.into_iter().enumerate().map(|(q, n)| (q + 1, n))
 }
 
-fn register_forms(who: &Identity, year: FinancialYear, records: &Records, board: &Board) -> Markup {
+fn register_forms(who: &Identity, at: &AgreementYear, records: &Records, board: &Board) -> Markup {
     let version = records.register_version.map(|v| v.to_string()).unwrap_or_default();
     html! {
         h2 class="govuk-heading-m" { "Schedule a meeting" }
-        form method="post" action={ "/board/" (year) "/meetings" } class="app-inline-form" {
+        form method="post" action=(scope::href(at, "/board/meetings")) class="app-inline-form" {
             (csrf_field(who))
             (date_field("date", "date", "Date", None))
             button type="submit" class="govuk-button" { "Schedule meeting" }
         }
         h2 class="govuk-heading-m" { "Nominate a deputy" (cited(board.clause(BoardRule::Deputies))) }
-        form method="post" action={ "/board/" (year) "/register" } class="app-inline-form" {
+        form method="post" action=(scope::href(at, "/board/register")) class="app-inline-form" {
             (hidden_fields(who, &version, "nominate"))
             div class="govuk-form-group" {
                 label class="govuk-label" for="nominate-seat" { "Voting seat" }
@@ -200,7 +209,7 @@ fn register_forms(who: &Identity, year: FinancialYear, records: &Records, board:
             button type="submit" class="govuk-button govuk-button--secondary" { "Record nomination" }
         }
         h2 class="govuk-heading-m" { "Change a seat by written notification" (cited(board.clause(BoardRule::Changes))) }
-        form method="post" action={ "/board/" (year) "/register" } {
+        form method="post" action=(scope::href(at, "/board/register")) {
             (hidden_fields(who, &version, "change"))
             div class="govuk-form-group" {
                 label class="govuk-label" for="change-seat" { "Seat (an existing seat, or a new one's id)" }
@@ -224,7 +233,7 @@ fn register_forms(who: &Identity, year: FinancialYear, records: &Records, board:
             button type="submit" class="govuk-button govuk-button--secondary" { "Record change" }
         }
         h2 class="govuk-heading-m" { "Record an urgent decision taken outside a meeting" (cited(board.clause(BoardRule::UrgentDecisions))) }
-        form method="post" action={ "/board/" (year) "/register" } {
+        form method="post" action=(scope::href(at, "/board/register")) {
             (hidden_fields(who, &version, "urgent"))
             (text_field("urgent-subject", "subject", "Subject", ""))
             (date_field("taken_on", "taken_on", "Taken on", None))
@@ -236,7 +245,7 @@ fn register_forms(who: &Identity, year: FinancialYear, records: &Records, board:
             button type="submit" class="govuk-button govuk-button--secondary" { "Record urgent decision" }
         }
         h2 class="govuk-heading-m" { "Replace the board with another body" (cited(board.clause(BoardRule::Replacement))) }
-        form method="post" action={ "/board/" (year) "/register" } {
+        form method="post" action=(scope::href(at, "/board/register")) {
             (hidden_fields(who, &version, "reconstitute"))
             (text_field("body-name", "name", "Name of the body", ""))
             div class="app-inline-form" {
@@ -260,49 +269,43 @@ fn register_forms(who: &Identity, year: FinancialYear, records: &Records, board:
     }
 }
 
-/// `POST /board/{year}/meetings`: a new meeting on a date, with nothing recorded yet.
+/// `POST .../board/meetings`: a new meeting on a date, with nothing recorded yet.
 pub async fn schedule(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Form(fields): Form<Fields>,
 ) -> Result<Response, WebError> {
     access::check(&who.user, Write::BoardRecords).map_err(WebError::Forbidden)?;
-    let year = parse_year(&year)?;
     let date =
         governance::parse_date("date", get(&fields, "date").unwrap_or("")).map_err(|e| WebError::Invalid(vec![e]))?;
-    let (actor, shared) = (who.actor().to_string(), Arc::clone(&web));
+    let (actor, key) = (who.actor().to_string(), at.clone());
     web.stores
-        .run(move |store| {
-            let scope = shared.scope(store, year)?;
-            pooled_app::board::schedule_meeting(store, &scope, date, &actor).map_err(WebError::input)
-        })
+        .run(move |store| pooled_app::board::schedule_meeting(store, &key, date, &actor).map_err(WebError::input))
         .await?;
-    Ok(Redirect::to(&format!("/board/{year}/meetings/{date}")).into_response())
+    Ok(Redirect::to(&scope::href(&at, &format!("/board/meetings/{date}"))).into_response())
 }
 
-/// `POST /board/{year}/register`: one change to the register (`action`): a deputy
+/// `POST .../board/register`: one change to the register (`action`): a deputy
 /// nominated, a seat's holder changed by written notification, or an urgent decision
 /// taken outside a meeting.
 pub async fn change_register(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Form(fields): Form<Fields>,
 ) -> Result<Response, WebError> {
     access::check(&who.user, Write::BoardRecords).map_err(WebError::Forbidden)?;
-    let year = parse_year(&year)?;
     let (given, expected) = given(&fields)?;
     let change = RegisterChange::parse(get(&fields, "action").unwrap_or(""), &given).map_err(WebError::Invalid)?;
-    let (actor, shared) = (who.actor().to_string(), Arc::clone(&web));
+    let (actor, key) = (who.actor().to_string(), at.clone());
     let on = web
         .stores
         .run(move |store| {
-            let scope = shared.scope(store, year)?;
-            pooled_app::board::change_register(store, &scope, expected, change, &actor).map_err(WebError::input)
+            pooled_app::board::change_register(store, &key, expected, change, &actor).map_err(WebError::input)
         })
         .await?;
-    Ok(Redirect::to(&format!("/board/{year}?on={on}")).into_response())
+    Ok(Redirect::to(&scope::href(&at, &format!("/board?on={on}"))).into_response())
 }
 
 /// The meeting as `who` may see it: without confidential items (and their papers, and
@@ -338,27 +341,27 @@ pub(crate) fn visible(meeting: &Meeting, who: &Identity) -> Meeting {
     Meeting { items, decisions, views, ..meeting.clone() }
 }
 
-/// `GET /board/{year}/meetings/{date}`.
+/// `GET .../board/meetings/{date}`.
 pub async fn meeting_page(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path((year, date)): Path<(String, String)>,
+    InAgreement(at): InAgreement,
+    Path(InMeeting { date }): Path<InMeeting>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
     let date = Date::parse_iso(&date).map_err(|e| WebError::NotFound(format!("There is no meeting on {date}: {e}")))?;
-    let records = load(&web, year).await?;
+    let records = load(&web, &at).await?;
     let record =
         records.meeting(date).ok_or_else(|| WebError::NotFound(format!("No meeting is recorded on {date}.")))?;
     let keeps = access::check(&who.user, Write::BoardRecords).is_ok();
     let today = web.clock.today();
-    let body = meeting_body(&who, year, &records.agreement, record, records.register.urgent(), keeps, today);
+    let body = meeting_body(&who, &at, &records.agreement, record, records.register.urgent(), keeps, today);
     let title = format!("Meeting of {date}");
-    Ok(layout::page(&title, &Nav::new(&who, year, Section::Board), &[], body).into_response())
+    Ok(layout::page(&title, &Nav::new(&who, &at, Section::Board), &[], body).into_response())
 }
 
 fn meeting_body(
     who: &Identity,
-    year: FinancialYear,
+    at: &AgreementYear,
     agreement: &Agreement,
     record: &MeetingRecord,
     urgent: &[UrgentDecision],
@@ -368,7 +371,8 @@ fn meeting_body(
     let shown = visible(&record.meeting, who);
     let check = &record.check;
     let board = &record.board;
-    let partners = agreement.partners();
+    // Each partner as the body holding its place on the meeting's date.
+    let body = |ix: usize| agreement.body_on(ix, record.meeting.date).id;
     let papers = check_papers(board, &shown, today);
     let minutes =
         draft_minutes(agreement, board, &shown, &pooled_core::governance::check_meeting(agreement, board, &shown));
@@ -382,9 +386,9 @@ fn meeting_body(
         span class="govuk-caption-l" { (board.name) }
         h1 class="govuk-heading-l" { "Meeting of " (record.meeting.date.weekday().name()) " " (record.meeting.date) }
         p class="govuk-body" {
-            a class="govuk-link" href={ "/board/" (year) "/meetings/" (record.meeting.date) "/pack" } { "Agenda pack" }
+            a class="govuk-link" href={ (scope::href(at, "/board")) "/meetings/" (record.meeting.date) "/pack" } { "Agenda pack" }
             " (printable; confidential items only in the members' version) · "
-            a class="govuk-link" href={ "/board/" (year) } { "The board" }
+            a class="govuk-link" href=(scope::href(at, "/board")) { "The board" }
         }
         @if !board.calendar.is_working_day(record.meeting.date) {
             div class="govuk-warning-text" {
@@ -399,7 +403,7 @@ fn meeting_body(
             @for (ix, filled) in check.seats_filled.iter().enumerate() {
                 @let short = board.quorum_per_partner.saturating_sub(*filled);
                 span class="app-quorum-partner" {
-                    (partners[ix].id) ": " (filled) " of " (board.quorum_per_partner) " needed"
+                    (body(ix)) ": " (filled) " of " (board.quorum_per_partner) " needed"
                     @if short > 0 { ", short by " (short) }
                     ". "
                 }
@@ -421,7 +425,7 @@ fn meeting_body(
                 @for seat in &check.seats {
                     tr class="govuk-table__row" {
                         th scope="row" class="govuk-table__header" { (seat.member) }
-                        td class="govuk-table__cell" { (partners[seat.partner].id) }
+                        td class="govuk-table__cell" { (body(seat.partner)) }
                         td class="govuk-table__cell" { @match &seat.filled {
                             Some((person, how)) => { (person) " (" (filled_by_name(*how)) ")" },
                             None => "empty",
@@ -460,7 +464,7 @@ fn meeting_body(
                 li {
                     strong { (d.id) } ": " (d.subject) " — "
                     @if let Some(o) = outcome {
-                        span class="app-outcome" { (outcome_label(o.outcome, o.lead.map(|l| partners[l].id.as_str()))) " (" (o.clause) ")" }
+                        span class="app-outcome" { (outcome_label(o.outcome, o.lead.map(body).as_deref())) " (" (o.clause) ")" }
                     }
                     " Votes: " (d.votes.iter().map(|(seat, v)| format!("{seat} {}", v.name())).collect::<Vec<_>>().join(", "))
                 }
@@ -468,7 +472,7 @@ fn meeting_body(
         }
         h2 class="govuk-heading-m" { "Draft minutes" }
         pre class="app-minutes" id="minutes" { (minutes) }
-        @if keeps { (meeting_forms(who, year, agreement, record, urgent)) }
+        @if keeps { (meeting_forms(who, at, agreement, record, urgent)) }
     }
 }
 
@@ -554,12 +558,12 @@ fn outcome_label(outcome: pooled_core::governance::Outcome, lead: Option<&str>) 
 
 fn meeting_forms(
     who: &Identity,
-    year: FinancialYear,
+    at: &AgreementYear,
     agreement: &Agreement,
     record: &MeetingRecord,
     urgent: &[UrgentDecision],
 ) -> Markup {
-    let action = format!("/board/{year}/meetings/{}", record.meeting.date);
+    let action = scope::href(at, &format!("/board/meetings/{}", record.meeting.date));
     let board = &record.board;
     let voting: Vec<&str> = board.members.iter().filter(|m| m.voting).map(|m| m.id.as_str()).collect();
     let with_clause =
@@ -673,25 +677,24 @@ fn meeting_forms(
     }
 }
 
-/// `POST /board/{year}/meetings/{date}`: one change to the meeting (`action`), made to
+/// `POST .../board/meetings/{date}`: one change to the meeting (`action`), made to
 /// the version the form was drawn from.
 pub async fn edit_meeting(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path((year, date)): Path<(String, String)>,
+    InAgreement(at): InAgreement,
+    Path(InMeeting { date }): Path<InMeeting>,
     Form(fields): Form<Fields>,
 ) -> Result<Response, WebError> {
     access::check(&who.user, Write::BoardRecords).map_err(WebError::Forbidden)?;
-    let year = parse_year(&year)?;
     let date = Date::parse_iso(&date).map_err(|e| WebError::NotFound(format!("There is no meeting on {date}: {e}")))?;
     let (given, expected) = given(&fields)?;
     let change = MeetingChange::parse(get(&fields, "action").unwrap_or(""), &given).map_err(WebError::Invalid)?;
-    let (actor, shared) = (who.actor().to_string(), Arc::clone(&web));
+    let (actor, key) = (who.actor().to_string(), at.clone());
     web.stores
         .run(move |store| {
-            let scope = shared.scope(store, year)?;
-            pooled_app::board::change_meeting(store, &scope, date, expected, change, &actor).map_err(WebError::input)
+            pooled_app::board::change_meeting(store, &key, date, expected, change, &actor).map_err(WebError::input)
         })
         .await?;
-    Ok(Redirect::to(&format!("/board/{year}/meetings/{date}")).into_response())
+    Ok(Redirect::to(&scope::href(&at, &format!("/board/meetings/{date}"))).into_response())
 }

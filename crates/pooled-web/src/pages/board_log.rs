@@ -1,4 +1,4 @@
-//! Read-only views across the board's records: `/board/{year}/decisions`,
+//! Read-only views across the board's records: `.../board/decisions`,
 //! the decision log of the year's meetings and urgent decisions, and `/deadlines`, what is
 //! due, overdue or coming up for every year whose agreement has a board, counted in
 //! working days of the board's calendar.
@@ -11,23 +11,27 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use pooled_app::board::Records;
 use pooled_app::deadlines::{Due, Duty};
 use pooled_core::agreement::{Agreement, BoardRule};
-use pooled_core::calendar::{Date, FinancialYear};
+use pooled_core::calendar::Date;
 use pooled_core::governance::deadlines::Standing;
 use pooled_core::governance::{RatificationStatus, Vote};
 use pooled_files::{Cell, ColumnKind};
 
+use pooled_store::AgreementYear;
+
 use super::board::{self, visible, working_days};
 use super::{QueryPairs, get, month_label};
+use crate::access;
 use crate::auth::Identity;
-use crate::data::{Web, loaded_years, parse_year};
+use crate::data::Web;
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, cited};
+use crate::scope::{self, InAgreement};
 use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, Table, column, text};
 
@@ -136,7 +140,8 @@ fn log(records: &Records, who: &Identity) -> Vec<Logged> {
     rows
 }
 
-fn decision_table(year: FinancialYear, rows: &[Logged]) -> Table {
+fn decision_table(at: &AgreementYear, rows: &[Logged]) -> Table {
+    let year = at.year;
     Table {
         id: "decisions".into(),
         caption: format!("Decision log {year}"),
@@ -168,21 +173,21 @@ fn decision_table(year: FinancialYear, rows: &[Logged]) -> Table {
                     text(r.outcome_text.clone()),
                     text(r.clause.clone()),
                 ]);
-                row.href = r.meeting.map(|d| format!("/board/{year}/meetings/{d}"));
+                row.href = r.meeting.map(|d| scope::href(at, &format!("/board/meetings/{d}")));
                 row
             })
             .collect(),
     }
 }
 
-/// `GET /board/{year}/decisions?outcome=agreed&q=plan`, and its table as CSV or XLSX.
+/// `GET .../board/decisions?outcome=agreed&q=plan`, and its table as CSV or XLSX.
 pub async fn decisions(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
+    let year = at.year;
     let format = Format::parse(get(&query, "format"))?;
     let outcome = get(&query, "outcome").map(str::trim).filter(|o| !o.is_empty()).map(str::to_string);
     if let Some(o) = outcome.as_deref()
@@ -191,7 +196,7 @@ pub async fn decisions(
         return Err(WebError::BadRequest(format!("no outcome `{o}`: choose one of the list")));
     }
     let search = get(&query, "q").map(str::trim).unwrap_or("").to_string();
-    let records = board::load(&web, year).await?;
+    let records = board::load(&web, &at).await?;
     blocking(move || {
         let needle = search.to_lowercase();
         let rows: Vec<Logged> = log(&records, &who)
@@ -199,11 +204,11 @@ pub async fn decisions(
             .filter(|r| outcome.as_deref().is_none_or(|o| r.outcome == o))
             .filter(|r| needle.is_empty() || r.subject.to_lowercase().contains(&needle))
             .collect();
-        let tables = vec![decision_table(year, &rows)];
+        let tables = vec![decision_table(&at, &rows)];
         if format != Format::Html {
-            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-decisions"));
+            return table::export(&tables, get(&query, "table"), format, &scope::file_stem(&at, "-decisions"));
         }
-        let here = Here::new(format!("/board/{year}/decisions"), query.clone());
+        let here = Here::new(scope::href(&at, "/board/decisions"), query.clone());
     let constitution = records.register.constitution();
     let clause = |rule| cited(constitution.clause(rule));
         let body = html! {
@@ -216,7 +221,7 @@ pub async fn decisions(
             "invalid at an inquorate meeting. Urgent decisions taken outside a meeting wait for ratification at the "
             "next one" (clause(BoardRule::UrgentDecisions)) "."
             }
-            form method="get" action={ "/board/" (year) "/decisions" } class="app-inline-form" {
+            form method="get" action=(scope::href(&at, "/board/decisions")) class="app-inline-form" {
                 div class="govuk-form-group" {
                     label class="govuk-label" for="outcome" { "Outcome" }
                     select class="govuk-select" id="outcome" name="outcome" {
@@ -234,10 +239,10 @@ pub async fn decisions(
                 p class="govuk-body" id="no-decisions" { "No decision matches." }
             }
             @for t in &tables { (t.render(&here)) }
-            p class="govuk-body" { a class="govuk-link" href={ "/board/" (year) } { "The board and its meetings" } " · "
+            p class="govuk-body" { a class="govuk-link" href=(scope::href(&at, "/board")) { "The board and its meetings" } " · "
                 a class="govuk-link" href="/deadlines" { "Deadlines" } }
         };
-        Ok(layout::page(&format!("Decision log {year}"), &Nav::new(&who, year, Section::Board), &[], body).into_response())
+        Ok(layout::page(&format!("Decision log {year}"), &Nav::new(&who, &at, Section::Board), &[], body).into_response())
     })
     .await
 }
@@ -289,13 +294,15 @@ fn standing_words(due: &Due) -> String {
     }
 }
 
-/// The page it links to.
+/// The page it links to, of its agreement's year.
 fn href(due: &Due) -> Option<String> {
-    let year = due.year;
+    let at = AgreementYear::new(due.agreement.clone(), due.year);
     match &due.duty {
-        Duty::Agenda { meeting } | Duty::Minutes { meeting } => Some(format!("/board/{year}/meetings/{meeting}")),
-        Duty::Ratification { .. } => Some(format!("/board/{year}")),
-        Duty::ActionPlan { .. } => Some(format!("/board/{year}/reports")),
+        Duty::Agenda { meeting } | Duty::Minutes { meeting } => {
+            Some(scope::href(&at, &format!("/board/meetings/{meeting}")))
+        }
+        Duty::Ratification { .. } => Some(scope::href(&at, "/board")),
+        Duty::ActionPlan { .. } => Some(scope::href(&at, "/board/reports")),
         Duty::MonthlyReport { .. } => None,
     }
 }
@@ -306,6 +313,7 @@ fn deadline_table(rows: &[Due]) -> Table {
         caption: "Deadlines".into(),
         columns: vec![
             column("Due", ColumnKind::Date),
+            column("Agreement", ColumnKind::Text),
             column("Year", ColumnKind::Text),
             column("Board", ColumnKind::Text),
             column("What", ColumnKind::Text),
@@ -318,6 +326,7 @@ fn deadline_table(rows: &[Due]) -> Table {
             .map(|d| {
                 let mut row = Row::new(vec![
                     Cell::Date(d.due),
+                    text(d.agreement.clone()),
                     text(d.year.to_string()),
                     text(d.body.clone()),
                     text(what(d)),
@@ -394,14 +403,10 @@ pub async fn deadlines(
             Date::parse_iso(t).map_err(|e| WebError::Invalid(vec![format!("on: {e}; give a date like 2016-09-15")]))?
         }
     };
-    let (years, mut rows) = web
-        .stores
-        .run(move |store| Ok((loaded_years(store)?, pooled_app::deadlines::deadlines_on(store, on)?)))
-        .await?;
+    let mut rows = web.stores.run(move |store| Ok(pooled_app::deadlines::deadlines_on(store, on)?)).await?;
     blocking(move || {
-        if overdue_only {
-            rows.retain(Due::is_overdue);
-        }
+        // Only the agreements the person acts in.
+        rows.retain(|d| access::acts_in(&who.user, &d.agreement) && (!overdue_only || d.is_overdue()));
         let tables = vec![deadline_table(&rows)];
         if format != Format::Html {
             return table::export(&tables, get(&query, "table"), format, "pooled-deadlines");
@@ -411,7 +416,7 @@ pub async fn deadlines(
         let body = html! {
             h1 class="govuk-heading-l" { "Deadlines" }
             p class="govuk-body" {
-                "What the board's paperwork is due by, for every year whose agreement has a board, as it stands on "
+                "What the board's paperwork is due by, for every agreement you act in that has a board, each year, as it stands on "
                 (on) ", counted in working days (Monday to Friday, less the board calendar's bank holidays): the agenda "
             "and papers the board's working days before each meeting, the minutes within the board's days of it, "
             "the ratification of urgent decisions at the next meeting, action plans at the next meeting, and the "
@@ -443,11 +448,7 @@ pub async fn deadlines(
             @if rows.is_empty() { p class="govuk-body" { "Nothing is due." } }
             @for t in &tables { (render_deadlines(t, &rows, &here)) }
         };
-        let nav = match years.iter().copied().filter(|y| y.contains(on)).chain(years.last().copied()).next() {
-            Some(year) => Nav::new(&who, year, Section::Board),
-            None => Nav::signed_in(&who),
-        };
-        Ok(layout::page("Deadlines", &nav, &[], body).into_response())
+        Ok(layout::page("Deadlines", &Nav::outside(&who, Section::Deadlines), &[], body).into_response())
     })
     .await
 }

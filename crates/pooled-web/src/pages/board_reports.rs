@@ -1,4 +1,4 @@
-//! Reports to the board: `/board/{year}/reports` shows the circulation log of the monthly
+//! Reports to the board: `.../board/reports` shows the circulation log of the monthly
 //! finance and performance report, which goes to members every month whether or not a
 //! meeting is held, each month with the day it is due by and where it stands in working
 //! days; and the action plans for forecast variances the monthly report flagged, tracked
@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use pooled_app::board::Records;
@@ -18,13 +18,16 @@ use pooled_core::governance::deadlines::{self, Standing};
 use pooled_core::governance::{ActionPlan, ReportChange};
 use pooled_files::{Cell, ColumnKind};
 
+use pooled_store::AgreementYear;
+
 use super::board::{self, Fields, working_days};
 use super::{QueryPairs, get, month_label};
 use crate::access::{self, Write};
 use crate::auth::Identity;
-use crate::data::{Web, parse_year};
+use crate::data::Web;
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, cited};
+use crate::scope::{self, InAgreement};
 use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, Table, column, text};
 
@@ -124,23 +127,23 @@ fn plans_table(records: &Records, year: FinancialYear, today: Date) -> Table {
     }
 }
 
-/// `GET /board/{year}/reports`, and its tables as CSV or XLSX (`?format=csv&table=`).
+/// `GET .../board/reports`, and its tables as CSV or XLSX (`?format=csv&table=`).
 pub async fn page(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
+    let year = at.year;
     let format = Format::parse(get(&query, "format"))?;
-    let records = board::load(&web, year).await?;
+    let records = board::load(&web, &at).await?;
     let today = web.clock.today();
     blocking(move || {
         let tables = vec![months_table(&records, year, today), plans_table(&records, year, today)];
         if format != Format::Html {
-            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-reports"));
+            return table::export(&tables, get(&query, "table"), format, &scope::file_stem(&at, "-reports"));
         }
-        let here = Here::new(format!("/board/{year}/reports"), query.clone());
+        let here = Here::new(scope::href(&at, "/board/reports"), query.clone());
         let keeps = access::check(&who.user, Write::BoardRecords).is_ok();
     let constitution = records.register.constitution();
         let plans = records.register.action_plans();
@@ -187,11 +190,11 @@ pub async fn page(
                 }
                 (table::downloads(&here, "action-plans", "the action plans"))
             }
-            @if keeps { (forms(&who, year, &records)) }
-            p class="govuk-body" { a class="govuk-link" href={ "/board/" (year) } { "The board and its meetings" } " · "
+            @if keeps { (forms(&who, &at, &records)) }
+            p class="govuk-body" { a class="govuk-link" href=(scope::href(&at, "/board")) { "The board and its meetings" } " · "
                 a class="govuk-link" href="/deadlines" { "Deadlines" } }
         };
-        Ok(layout::page(&format!("Reports to the board {year}"), &Nav::new(&who, year, Section::Board), &[], body)
+        Ok(layout::page(&format!("Reports to the board {year}"), &Nav::new(&who, &at, Section::Board), &[], body)
             .into_response())
     })
     .await
@@ -205,10 +208,11 @@ fn month_select(id: &str, year: FinancialYear) -> Markup {
     }
 }
 
-fn forms(who: &Identity, year: FinancialYear, records: &Records) -> Markup {
+fn forms(who: &Identity, at: &AgreementYear, records: &Records) -> Markup {
+    let year = at.year;
     let constitution = records.register.constitution();
     let version = records.register_version.map(|v| v.to_string()).unwrap_or_default();
-    let action = format!("/board/{year}/reports");
+    let action = scope::href(at, "/board/reports");
     let plans = records.register.action_plans();
     let open: Vec<&ActionPlan> = plans.iter().filter(|p| p.closed_on.is_none()).collect();
     let unreported: Vec<&ActionPlan> = plans.iter().filter(|p| p.reported_at.is_none()).collect();
@@ -288,24 +292,22 @@ fn forms(who: &Identity, year: FinancialYear, records: &Records) -> Markup {
     }
 }
 
-/// `POST /board/{year}/reports`: one change (`action`): a month's report circulated, an
+/// `POST .../board/reports`: one change (`action`): a month's report circulated, an
 /// action plan raised, closed, or reported to a meeting.
 pub async fn change(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Form(fields): Form<Fields>,
 ) -> Result<Response, WebError> {
     access::check(&who.user, Write::BoardRecords).map_err(WebError::Forbidden)?;
-    let year = parse_year(&year)?;
     let (given, expected) = board::given(&fields)?;
     let change = ReportChange::parse(get(&fields, "action").unwrap_or(""), &given).map_err(WebError::Invalid)?;
-    let (actor, shared) = (who.actor().to_string(), Arc::clone(&web));
+    let (actor, key) = (who.actor().to_string(), at.clone());
     web.stores
         .run(move |store| {
-            let scope = shared.scope(store, year)?;
-            pooled_app::board::change_reports(store, &scope, expected, change, &actor).map_err(WebError::input)
+            pooled_app::board::change_reports(store, &key, expected, change, &actor).map_err(WebError::input)
         })
         .await?;
-    Ok(Redirect::to(&format!("/board/{year}/reports")).into_response())
+    Ok(Redirect::to(&scope::href(&at, "/board/reports")).into_response())
 }

@@ -1,7 +1,8 @@
-//! Ledger import from the browser: `/imports/new` (the upload form and the year's
-//! imports), `POST /imports` (saves the upload and starts the import in the background)
-//! and `/imports/{id}` (progress, refreshing itself each second, then the summary or
-//! every bad row with its row and column). The import is all or nothing.
+//! Ledger import from the browser, into an agreement's year:
+//! `/agreements/{agreement}/{year}/imports/new` (the upload form and the year's imports),
+//! `POST .../imports` (saves the upload and starts the import in the background) and
+//! `.../imports/{id}` (progress, refreshing itself each second, then the summary or every
+//! bad row with its row and column). The import is all or nothing.
 
 use std::sync::Arc;
 
@@ -13,56 +14,62 @@ use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::ledger::Period;
 use pooled_files::{Cell, ColumnKind};
-use pooled_store::{ImportOutcome, ImportRecord};
+use pooled_store::{AgreementYear, ImportOutcome, ImportRecord};
+use serde::Deserialize;
 
 use super::{QueryPairs, get};
 use crate::access::{self, Write};
 use crate::auth::Identity;
-use crate::data::{Web, loaded_years, parse_year};
+use crate::data::Web;
 use crate::error::WebError;
 use crate::imports::{self, ImportJob, JobState, bad_row};
 use crate::layout::{self, Nav, Section, pounds};
+use crate::scope::{self, InAgreement};
 use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, Table, column, text};
 
-/// `GET /imports/new?year=`: the form, for the partners the user may import, and the
-/// imports of the year (the latest with an agreement unless asked).
+/// The partners a finance officer (or anyone allowed) may import for in `agreement`, by
+/// the ids they may name: each partner's own, and its successor's where that is the body
+/// the person acts for (the ICB's officer imports the CCG's ledger from July by the ICB's
+/// id).
+fn importable<'a>(who: &Identity, agreement: &'a Agreement) -> Vec<(&'a str, &'a str)> {
+    let may = |id: &str| access::check(&who.user, Write::ImportLedger { partner: id }).is_ok();
+    let mut out = Vec::new();
+    for p in agreement.partners() {
+        if may(&p.id) {
+            out.push((p.id.as_str(), p.name.as_str()));
+        }
+        if let Some(s) = p.succeeded_by.as_ref().filter(|s| may(&s.id)) {
+            out.push((s.id.as_str(), s.name.as_str()));
+        }
+    }
+    out
+}
+
+/// `GET .../imports/new`: the form, for the partners the user may import, and the
+/// agreement's imports of the year.
 pub async fn new(
     State(web): State<Arc<Web>>,
     who: Identity,
+    InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let asked = get(&query, "year").filter(|y| !y.is_empty()).map(parse_year).transpose()?;
     let format = Format::parse(get(&query, "format"))?;
-    let shared = Arc::clone(&web);
-    let loaded = web
-        .stores
-        .run(move |store| {
-            let Some(year) = asked.or(loaded_years(store)?.last().copied()) else { return Ok(None) };
-            let scope = shared.scope(store, year)?;
-            Ok(Some((shared.agreement_of(store, &scope)?, store.imports(&scope)?)))
-        })
-        .await?;
-    let Some((agreement, records)) = loaded else {
-        return Err(WebError::NotFound("No agreement is loaded yet: there is nothing to import into.".into()));
-    };
+    let (shared, key) = (Arc::clone(&web), at.clone());
+    let (agreement, records) =
+        web.stores.run(move |store| Ok((shared.agreement(store, &key)?, store.imports(&key)?))).await?;
     blocking(move || {
-        let year = agreement.financial_year();
-        let table = imports_table(year, &records);
+        let table = imports_table(at.year, &records);
         if format != Format::Html {
-            return table::export(&[table], get(&query, "table"), format, &format!("pooled-{year}-imports"));
+            return table::export(&[table], get(&query, "table"), format, &scope::file_stem(&at, "-imports"));
         }
-        let here = Here::new("/imports/new".into(), query.clone());
-        let partners: Vec<(&str, &str)> = agreement
-            .partners()
-            .iter()
-            .filter(|p| access::check(&who.user, Write::ImportLedger { partner: &p.id }).is_ok())
-            .map(|p| (p.id.as_str(), p.name.as_str()))
-            .collect();
+        let here = Here::new(scope::href(&at, "/imports/new"), query.clone());
+        let partners = importable(&who, &agreement);
         let body = html! {
+            span class="govuk-caption-l" { (agreement.name()) }
             h1 class="govuk-heading-l" { "Import a ledger extract" }
             p class="govuk-body" {
-                "Upload one partner's extract for one month, as its finance system writes it (CSV or XLSX, laid out as "
+                "Upload one partner's extract for one month of " (at.year) ", as its finance system writes it (CSV or XLSX, laid out as "
                 "that partner's saved mapping says). Every row is checked first: if any is wrong, nothing is imported and "
                 "each bad row is listed with its row and column. A corrected extract for the same partner and month "
                 "replaces the earlier one; the same file twice changes nothing."
@@ -70,20 +77,20 @@ pub async fn new(
             @if partners.is_empty() {
                 p class="govuk-body" { "Your account cannot import ledger extracts." }
             } @else {
-                (form(&who, &agreement, &partners))
+                (form(&who, &at, &partners))
             }
             (table.render(&here))
         };
-        Ok(layout::page("Import a ledger extract", &Nav::new(&who, year, Section::Imports), &[], body).into_response())
+        Ok(layout::page("Import a ledger extract", &Nav::new(&who, &at, Section::Imports), &[], body).into_response())
     })
     .await
 }
 
-fn form(who: &Identity, agreement: &Agreement, partners: &[(&str, &str)]) -> Markup {
-    let year = agreement.financial_year();
+fn form(who: &Identity, at: &AgreementYear, partners: &[(&str, &str)]) -> Markup {
+    let year = at.year;
     html! {
         // The CSRF token must be the first part: the sign-in layer reads it before the file.
-        form method="post" action="/imports" enctype="multipart/form-data" novalidate {
+        form method="post" action=(scope::href(at, "/imports")) enctype="multipart/form-data" novalidate {
             (layout::csrf_field(who))
             div class="govuk-form-group" {
                 label class="govuk-label" for="partner" { "Partner" }
@@ -141,10 +148,15 @@ fn imports_table(year: FinancialYear, records: &[ImportRecord]) -> Table {
     }
 }
 
-/// `POST /imports`: the parts in the form's order (partner and month before the file, so
-/// the role is checked before a byte of the file is written), the file saved to disk,
+/// `POST .../imports`: the parts in the form's order (partner and month before the file,
+/// so the role is checked before a byte of the file is written), the file saved to disk,
 /// then the import started; on to its progress page.
-pub async fn upload(State(web): State<Arc<Web>>, who: Identity, mut form: Multipart) -> Result<Response, WebError> {
+pub async fn upload(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    InAgreement(at): InAgreement,
+    mut form: Multipart,
+) -> Result<Response, WebError> {
     let max_upload_bytes = web.max_upload_bytes;
     let unreadable = |e: axum::extract::multipart::MultipartError| crate::edge::body_error(&e, max_upload_bytes);
     let (mut partner, mut period) = (None, None);
@@ -158,8 +170,8 @@ pub async fn upload(State(web): State<Arc<Web>>, who: Identity, mut form: Multip
                     WebError::Invalid(vec![format!("Enter the month of the extract, like 2016-07: {e}")])
                 })?;
                 let file_name = field.file_name().unwrap_or("").to_string();
-                let job = imports::start(&web, &who, partner, period, &file_name, field).await?;
-                return Ok(Redirect::to(&format!("/imports/{}", job.id)).into_response());
+                let job = imports::start(&web, &who, &at, partner, period, &file_name, field).await?;
+                return Ok(Redirect::to(&scope::href(&at, &format!("/imports/{}", job.id))).into_response());
             }
             // The CSRF token, checked by the sign-in layer; anything else is ignored.
             _ => {}
@@ -168,22 +180,35 @@ pub async fn upload(State(web): State<Arc<Web>>, who: Identity, mut form: Multip
     Err(WebError::Invalid(vec!["Choose the extract file to import.".into()]))
 }
 
-/// `GET /imports/{id}`: the job's progress; the summary; or the bad rows.
+/// The import job a path names.
+#[derive(Deserialize)]
+pub struct InJob {
+    pub(crate) id: String,
+}
+
+/// The job `id` of the agreement's year `at`, if `who` may see it: a job of another
+/// agreement, or one its body's officers only may see, is as good as gone.
+pub(crate) fn job_of(web: &Web, who: &Identity, at: &AgreementYear, id: &str) -> Result<Arc<ImportJob>, WebError> {
+    let gone = || WebError::NotFound(format!("There is no import {id} running or recently finished."));
+    let job = id.parse().ok().and_then(|n| web.imports.get(n)).filter(|job| job.scope == *at).ok_or_else(gone)?;
+    access::check(&who.user, Write::ImportLedger { partner: &job.body }).map_err(|_| gone())?;
+    Ok(job)
+}
+
+/// `GET .../imports/{id}`: the job's progress; the summary; or the bad rows.
 pub async fn progress(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(id): Path<String>,
+    InAgreement(at): InAgreement,
+    Path(InJob { id }): Path<InJob>,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let gone = || WebError::NotFound("There is no such import running or recently finished.".into());
-    let job = id.parse().ok().and_then(|id| web.imports.get(id)).ok_or_else(gone)?;
-    access::check(&who.user, Write::ImportLedger { partner: &job.partner }).map_err(|_| gone())?;
+    let job = job_of(&web, &who, &at, &id)?;
     let format = Format::parse(get(&query, "format"))?;
     blocking(move || {
         let state = job.state();
-        let year = job.period.year;
         let title = format!("Import of {} for {} {}", job.file_name, job.partner, job.period);
-        let nav = Nav::new(&who, year, Section::Imports);
+        let nav = Nav::new(&who, &at, Section::Imports);
         let body = match &state {
             JobState::Running => {
                 let (read, total) = job.progress();
@@ -209,7 +234,7 @@ pub async fn progress(
                         &format!("pooled-import-{}-bad-rows", job.id),
                     );
                 }
-                let here = Here::new(format!("/imports/{}", job.id), query.clone());
+                let here = Here::new(scope::href(&at, &format!("/imports/{}", job.id)), query.clone());
                 html! {
                     div class="govuk-error-summary" data-module="govuk-error-summary" {
                         div role="alert" {
@@ -221,7 +246,7 @@ pub async fn progress(
                     }
                     h1 class="govuk-heading-l" { (title) }
                     (table.render(&here))
-                    p class="govuk-body" { a class="govuk-link" href="/imports/new" { "Import another file" } }
+                    p class="govuk-body" { a class="govuk-link" href=(scope::href(&at, "/imports/new")) { "Import another file" } }
                 }
             }
         };
@@ -238,7 +263,7 @@ fn done(job: &ImportJob, outcome: &ImportOutcome) -> Markup {
             format!("Replaced the earlier extract ({replaced_rows} rows) with {rows} rows, net {}.", pounds(*total))
         }
     };
-    let year = job.period.year;
+    let at = &job.scope;
     html! {
         div class="govuk-panel govuk-panel--confirmation" {
             h1 class="govuk-panel__title" { "Import complete" }
@@ -246,9 +271,9 @@ fn done(job: &ImportJob, outcome: &ImportOutcome) -> Markup {
         }
         p class="govuk-body" id="import-summary" { (what) }
         p class="govuk-body" {
-            a class="govuk-link" href={ "/?year=" (year) } { "See the overview for " (year) }
+            a class="govuk-link" href=(scope::agreement_href(at)) { "See the overview for " (at.year) }
             " or "
-            a class="govuk-link" href="/imports/new" { "import another file" } "."
+            a class="govuk-link" href=(scope::href(at, "/imports/new")) { "import another file" } "."
         }
     }
 }

@@ -174,8 +174,8 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         for (next, expected) in [
-            ("/pools/2016-17/OP", "/pools/2016-17/OP"),
-            ("/?year=2016-17", "/?year=2016-17"),
+            ("/agreements/oxon-s75/2016-17/pools/OP", "/agreements/oxon-s75/2016-17/pools/OP"),
+            ("/agreements/oxon-s75/2016-17?month=M6", "/agreements/oxon-s75/2016-17?month=M6"),
             ("", "/"),
             ("//evil.example/", "/"),
             ("/\\evil.example", "/"),
@@ -183,7 +183,7 @@ mod tests {
             ("javascript:alert(1)", "/"),
             ("/\t/evil.example", "/"),
             ("/\n/evil.example", "/"),
-            ("/pools/a b", "/"),
+            ("/agreements/a b", "/"),
         ] {
             assert_eq!(local_path(next), expected, "{next}");
         }

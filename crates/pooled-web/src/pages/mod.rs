@@ -10,11 +10,13 @@ pub mod imports;
 pub mod login;
 pub mod overview;
 pub mod pack;
+pub mod partner;
 pub mod payments;
 pub mod pool;
 pub mod risk_share;
 pub mod settlement;
 pub mod tokens;
+pub mod variations;
 pub mod what_if;
 
 use maud::{Markup, html};
@@ -50,21 +52,11 @@ pub fn month_label(year: FinancialYear, month: FiscalMonth) -> String {
     format!("{month} ({} {})", MONTHS[first.month() as usize - 1], first.year())
 }
 
-/// A GET form choosing the report month (and the year, when `years` is given), for
-/// pages that work without JavaScript: the reader picks and presses the button.
-pub fn month_chooser(action: &str, years: &[FinancialYear], year: FinancialYear, month: FiscalMonth) -> Markup {
+/// A GET form choosing the report month, for pages that work without JavaScript: the
+/// reader picks and presses the button.
+pub fn month_chooser(action: &str, year: FinancialYear, month: FiscalMonth) -> Markup {
     html! {
         form method="get" action=(action) class="app-inline-form" {
-            @if !years.is_empty() {
-                div class="govuk-form-group" {
-                    label class="govuk-label" for="year" { "Financial year" }
-                    select class="govuk-select" id="year" name="year" {
-                        @for y in years.iter().rev() {
-                            option value=(y) selected[*y == year] { (y) }
-                        }
-                    }
-                }
-            }
             div class="govuk-form-group" {
                 label class="govuk-label" for="month" { "Report month" }
                 select class="govuk-select" id="month" name="month" {

@@ -1,61 +1,156 @@
-//! `/`: every pool of a year at a glance, for the report month: budget, actual to date,
-//! forecast outturn and variance, each partner's forecast share of the variance, and which
-//! pools need an action plan.
+//! `/`: the agreements the signed-in person acts in, each with its years and partners,
+//! and links to a partner's view across them; and `/agreements/{agreement}/{year}`:
+//! every pool of an agreement's year at a glance, for the report month: budget, actual to
+//! date, forecast outturn and variance, each partner's forecast share of the variance,
+//! and which pools need an action plan.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use pooled_core::agreement::Agreement;
+use pooled_core::calendar::FinancialYear;
 use pooled_core::money::Money;
 use pooled_core::report::MonthlyReport;
 use pooled_files::{Cell, ColumnKind};
+use pooled_store::AgreementYear;
 
 use super::{QueryPairs, get, month_chooser, month_label};
 use crate::auth::Identity;
-use crate::data::{Web, YearData, loaded_years, parse_month, parse_year};
+use crate::data::{Web, YearData, parse_month, visible_agreements};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section};
+use crate::scope::{self, InAgreement};
 use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text};
 
-pub async fn page(
+/// `/`: the agreements the signed-in person acts in.
+pub async fn agreements(
     State(web): State<Arc<Web>>,
     who: Identity,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let year = get(&query, "year").filter(|y| !y.is_empty()).map(parse_year).transpose()?;
+    let format = Format::parse(get(&query, "format"))?;
+    let (shared, user) = (Arc::clone(&web), who.user.clone());
+    let held = web
+        .stores
+        .run(move |store| {
+            let mut held = Vec::new();
+            for listed in visible_agreements(store, &user)? {
+                // Newest year first.
+                for year in listed.years.iter().rev() {
+                    let at = AgreementYear::new(listed.id.clone(), *year);
+                    held.push((shared.agreement(store, &at)?, at));
+                }
+            }
+            Ok(held)
+        })
+        .await?;
+    if held.is_empty() {
+        return Ok(no_agreements(&who).into_response());
+    }
+    let tables = [agreements_table(&held)];
+    if format != Format::Html {
+        return table::export(&tables, get(&query, "table"), format, "pooled-agreements");
+    }
+    let here = Here::new("/".into(), query);
+    // Each year's bodies, in the agreements' order: every partner, and its successor.
+    let mut bodies: BTreeMap<FinancialYear, Vec<&str>> = BTreeMap::new();
+    for (agreement, at) in &held {
+        let year = bodies.entry(at.year).or_default();
+        for p in agreement.partners() {
+            for id in std::iter::once(p.id.as_str()).chain(p.succeeded_by.as_ref().map(|s| s.id.as_str())) {
+                if !year.contains(&id) {
+                    year.push(id);
+                }
+            }
+        }
+    }
+    let body = html! {
+        h1 class="govuk-heading-l" { "Agreements" }
+        p class="govuk-body" {
+            "The section 75 agreements you act in, each with the financial years it is loaded for. "
+            "Open a year for its pools, monthly report, settlement, payments and board."
+        }
+        (tables[0].render(&here))
+        h2 class="govuk-heading-m" { "A partner across its agreements" }
+        p class="govuk-body" {
+            "One partner's contributions, forecast variance and forecast risk-share impact in every agreement it "
+            "holds a place in: an ICB's view of its places."
+        }
+        ul class="govuk-list" id="partners" {
+            @for (year, ids) in bodies.iter().rev() {
+                li {
+                    (year) ": "
+                    @for (i, id) in ids.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        a class="govuk-link" href=(scope::partner_href(id, *year)) { (id) }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout::page("Agreements", &Nav::outside(&who, Section::Agreements), &[], body).into_response())
+}
+
+/// Each agreement's year, linked to its page, with its partners (and their successors).
+fn agreements_table(held: &[(Arc<Agreement>, AgreementYear)]) -> Table {
+    let columns = vec![
+        column("Agreement", ColumnKind::Text),
+        column("Id", ColumnKind::Text),
+        column("Financial year", ColumnKind::Text),
+        column("Partners", ColumnKind::Text),
+    ];
+    let rows = held
+        .iter()
+        .map(|(agreement, at)| {
+            let cells = vec![
+                text(agreement.name()),
+                text(at.agreement.clone()),
+                text(at.year.to_string()),
+                text(agreement.partners_listed()),
+            ];
+            Row { href: Some(scope::agreement_href(at)), ..Row::new(cells) }
+        })
+        .collect();
+    Table { id: "agreements".into(), caption: "Your agreements".into(), columns, rows }
+}
+
+/// `/agreements/{agreement}/{year}`: the agreement's pools at the report month.
+pub async fn page(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    InAgreement(at): InAgreement,
+    Query(query): Query<QueryPairs>,
+) -> Result<Response, WebError> {
     let month = parse_month(get(&query, "month"))?;
     let format = Format::parse(get(&query, "format"))?;
     let shared = Arc::clone(&web);
+    let scope = at.clone();
     let (years, data) = web
         .stores
         .run(move |store| {
-            let years = loaded_years(store)?;
-            let Some(year) = year.or_else(|| years.last().copied()) else { return Ok((years, None)) };
-            Ok((years, Some(shared.year(store, year)?)))
+            let data = shared.year(store, &scope)?;
+            let years = (store.agreements()?.into_iter())
+                .filter(|s| s.agreement.agreement == scope.agreement)
+                .map(|s| s.agreement.year)
+                .collect::<Vec<_>>();
+            Ok((years, data))
         })
         .await?;
     blocking(move || {
-        let Some(data) = data else { return Ok(no_agreements(&who).into_response()) };
-        let year = data.agreement.financial_year();
         let month = data.month_or_latest(month);
         let report = data.report(month);
-        let pools = pools_table(&data.agreement, &report);
+        let pools = pools_table(&data, &report);
         let table = get(&query, "table").map(str::to_string);
-        let here = Here::new("/".into(), query);
+        let here = Here::new(scope::agreement_href(&at), query);
+        let stem = scope::file_stem(&at, &format!("-{month}"));
         match format {
             Format::Html => Ok(render(&who, &years, &data, &report, &pools, &here).into_response()),
-            _ if table.as_deref() == Some("report") => {
-                report_export(&data, &report, format, &format!("pooled-{year}-{month}-report"))
-            }
-            _ => table::export(
-                &[pools.with_audit_head(&data.head)],
-                table.as_deref(),
-                format,
-                &format!("pooled-{year}-{month}"),
-            ),
+            _ if table.as_deref() == Some("report") => report_export(&data, &report, format, &format!("{stem}-report")),
+            _ => table::export(&[pools.with_audit_head(&data.head)], table.as_deref(), format, &stem),
         }
     })
     .await
@@ -79,8 +174,8 @@ pub fn report_export(
     }
 }
 
-pub(crate) fn pools_table(agreement: &Agreement, report: &MonthlyReport) -> Table {
-    let partners = agreement.partners();
+pub(crate) fn pools_table(data: &YearData, report: &MonthlyReport) -> Table {
+    let partners = data.agreement.partners();
     let mut columns = vec![
         column("Pool", ColumnKind::Text),
         column("Budget", ColumnKind::Money),
@@ -88,9 +183,10 @@ pub(crate) fn pools_table(agreement: &Agreement, report: &MonthlyReport) -> Tabl
         column("Forecast outturn", ColumnKind::Money),
         column("Forecast variance", ColumnKind::Money),
     ];
-    columns.extend(partners.iter().map(|p| column(format!("{} share", p.id), ColumnKind::Money)));
+    // Each partner headed by the body holding its place at the end of the month.
+    columns.extend(report.bodies.iter().map(|b| column(format!("{} share", b.id), ColumnKind::Money)));
     columns.push(column("Action plans", ColumnKind::Text));
-    let year = agreement.financial_year();
+    let year = data.scope.year;
     let mut rows = Vec::new();
     let mut totals = vec![Money::ZERO; 4 + partners.len()];
     for pool in &report.pools {
@@ -112,7 +208,7 @@ pub(crate) fn pools_table(agreement: &Agreement, report: &MonthlyReport) -> Tabl
         let mut cells = vec![text(format!("{} ({})", pool.name, pool.id))];
         cells.extend(amounts.into_iter().map(Cell::Money));
         cells.push(text(flag));
-        rows.push(Row { href: Some(layout::pool_href(year, &pool.id)), ..Row::new(cells) });
+        rows.push(Row { href: Some(scope::pool_href(&data.scope, &pool.id)), ..Row::new(cells) });
     }
     let mut cells = vec![text("All pools")];
     cells.extend(totals.into_iter().map(Cell::Money));
@@ -123,7 +219,7 @@ pub(crate) fn pools_table(agreement: &Agreement, report: &MonthlyReport) -> Tabl
 
 fn render(
     who: &Identity,
-    years: &[pooled_core::calendar::FinancialYear],
+    years: &[FinancialYear],
     data: &YearData,
     report: &MonthlyReport,
     pools: &Table,
@@ -137,7 +233,19 @@ fn render(
         span class="govuk-caption-l" { (a.name()) }
         h1 class="govuk-heading-l" { "Pooled budgets " (year) }
         p class="govuk-body-l" { "Monthly finance report at " (month_label(year, report.month)) "." }
-        (month_chooser("/", years, year, report.month))
+        @if years.len() > 1 {
+            p class="govuk-body" {
+                "This agreement's years: "
+                @for (i, y) in years.iter().rev().enumerate() {
+                    @if i > 0 { ", " }
+                    @if *y == year { strong { (y) } } @else {
+                        a class="govuk-link" href=(scope::agreement_href(&AgreementYear::new(data.scope.agreement.clone(), *y))) { (y) }
+                    }
+                }
+                "."
+            }
+        }
+        (month_chooser(&scope::agreement_href(&data.scope), year, report.month))
         @if data.latest.is_none() {
             div class="govuk-inset-text" { "No ledger has been imported for " (year) " yet: actuals are nil and forecasts run at nil." }
         }
@@ -172,7 +280,8 @@ fn render(
             }
         }
     };
-    layout::page(&format!("Pooled budgets {year}"), &Nav::new(who, year, Section::Overview), &[], body)
+    let crumbs = [("Agreements".to_string(), "/".to_string())];
+    layout::page(&format!("{} {year}", a.name()), &Nav::new(who, &data.scope, Section::Overview), &crumbs, body)
 }
 
 /// The page for a database with nothing in it yet.

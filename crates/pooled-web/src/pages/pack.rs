@@ -1,4 +1,4 @@
-//! `/board/{year}/meetings/{date}/pack`: a meeting's agenda pack as one printable
+//! `/agreements/{agreement}/{year}/board/meetings/{date}/pack`: a meeting's agenda pack as one printable
 //! document: the agenda with its papers (late ones marked), the monthly finance report's
 //! pool table as it stood before the meeting and the risk-share tables. Confidential
 //! items and their papers are in the members' version only ([`board::visible`]). The
@@ -15,12 +15,14 @@ use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::governance::check_papers;
 use pooled_core::risk_share::risk_share;
 
+use super::board::InMeeting;
 use super::{board, month_label, overview, risk_share};
 use crate::access;
 use crate::auth::Identity;
-use crate::data::{Web, parse_year};
+use crate::data::Web;
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section};
+use crate::scope::{self, InAgreement};
 use crate::stores::blocking;
 use crate::table::{Here, Table};
 
@@ -36,17 +38,17 @@ pub(crate) fn report_month(meeting: Date, latest: Option<FiscalMonth>) -> Fiscal
     }
 }
 
-/// `GET /board/{year}/meetings/{date}/pack`.
+/// `GET .../board/meetings/{date}/pack`.
 pub async fn page(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path((year, date)): Path<(String, String)>,
+    InAgreement(at): InAgreement,
+    Path(InMeeting { date }): Path<InMeeting>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
     let date = Date::parse_iso(&date).map_err(|e| WebError::NotFound(format!("There is no meeting on {date}: {e}")))?;
-    let records = board::load(&web, year).await?;
-    let shared = Arc::clone(&web);
-    let data = web.stores.run(move |store| shared.year(store, year)).await?;
+    let records = board::load(&web, &at).await?;
+    let (shared, key) = (Arc::clone(&web), at.clone());
+    let data = web.stores.run(move |store| shared.year(store, &key)).await?;
     let today = web.clock.today();
     blocking(move || {
         let record =
@@ -54,7 +56,7 @@ pub async fn page(
         let agreement = &data.agreement;
         let month = report_month(date, data.latest);
         let report = data.report(month);
-        let pools = overview::pools_table(agreement, &report);
+        let pools = overview::pools_table(&data, &report);
         let shares: Vec<Table> = agreement
             .pools()
             .iter()
@@ -69,10 +71,9 @@ pub async fn page(
         let agenda_due = record.check.agenda.due;
     let confidential = layout::cited(board.clause(BoardRule::Confidentiality));
     let papers_clause = layout::cited(board.clause(BoardRule::Papers));
-        let report_here =
-            Here::new("/".into(), vec![("year".into(), year.to_string()), ("month".into(), month.to_string())]);
-        let share_here = Here::new(format!("/risk-share/{year}"), Vec::new());
-        let meeting_href = format!("/board/{year}/meetings/{date}");
+        let report_here = Here::new(scope::agreement_href(&at), vec![("month".into(), month.to_string())]);
+        let share_here = Here::new(scope::href(&at, "/risk-share"), Vec::new());
+        let meeting_href = scope::href(&at, &format!("/board/meetings/{date}"));
 
         let body = html! {
             div class="app-pack" {
@@ -126,8 +127,8 @@ pub async fn page(
                 section class="app-pack__section" id="pack-finance" {
                     h2 class="govuk-heading-l" { "2. Monthly finance report" }
                     p class="govuk-body" {
-                    "The pools at " (month_label(year, month)) ", the latest report before the meeting"
-                        @if data.latest.is_none() { "; no ledger has been imported for " (year) " yet, so actuals are nil" }
+                    "The pools at " (month_label(at.year, month)) ", the latest report before the meeting"
+                        @if data.latest.is_none() { "; no ledger has been imported for " (at.year) " yet, so actuals are nil" }
                         "."
                     }
                     (layout::variance_hint())
@@ -150,7 +151,7 @@ pub async fn page(
             }
         };
         let title = format!("Agenda pack, meeting of {date}");
-        Ok(layout::page(&title, &Nav::new(&who, year, Section::Board), &[], body).into_response())
+        Ok(layout::page(&title, &Nav::new(&who, &at, Section::Board), &[], body).into_response())
     })
     .await
 }

@@ -1,38 +1,46 @@
-//! `/payments/{year}`: the contribution instalments (each partner that does not host
-//! a pool pays the host monthly, subject to invoice, some months in advance) with when
-//! each was raised and paid, where each stands today, and totals per paying partner.
-//! Finance officers of either partner to an instalment, and the pool manager, record it
-//! from its row; [`actions::record_payment`] checks the role and the schedule again,
+//! `/agreements/{agreement}/{year}/payments`: the contribution instalments (each partner
+//! pays what it contributes to the lines another partner holds, monthly, subject to
+//! invoice, some months in advance) with each one's invoice, payments and balance
+//! outstanding, where each stands today, the totals between each paying partner and
+//! partner paid, and the balance between each pair. Each instalment names the bodies
+//! paying and paid on its due date (a successor from its date); totals and balances span
+//! the year, so they name a succeeded partner with its successor. Finance officers of
+//! either body to an instalment, and the pool manager, record its invoice and payments
+//! from its row;
+//! [`actions::record_payment`] checks the role, the schedule and the amounts again,
 //! stores it and audits it.
 
 use std::sync::Arc;
 
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use pooled_app::{PaymentState, PaymentTotals, TrackedInstalment, payment_totals, tracked_payments};
+use pooled_app::PaymentRecord;
 use pooled_core::agreement::{Agreement, PartnerIx};
-use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
+use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::money::Money;
+use pooled_core::payments::{PairTotals, PaymentState, TrackedInstalment, balances, overdue, pair_totals};
 use pooled_files::{Cell, ColumnKind};
+use pooled_store::AgreementYear;
 use serde::Deserialize;
 
 use super::{QueryPairs, get, month_label};
 use crate::access::{self, Write};
 use crate::actions;
 use crate::auth::Identity;
-use crate::data::{Web, parse_year};
+use crate::data::Web;
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, error_summary, pounds};
+use crate::scope::{self, InAgreement};
 use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text, with_query};
-use pooled_app::PaymentRecord;
 
-/// The year's schedule with what is recorded of it, as one request reads it.
+/// The agreement's schedule for the year with what is recorded of it, as one request
+/// reads it.
 struct Payments {
-    year: FinancialYear,
+    scope: AgreementYear,
     agreement: Arc<Agreement>,
     /// The whole schedule in its order; an instalment's index there names its row and
     /// form fields, so they stay the same whichever pool is shown.
@@ -42,8 +50,16 @@ struct Payments {
 }
 
 impl Payments {
+    /// The partner's own id: the key its instalments are recorded under, whoever holds its
+    /// place on their due dates.
     fn partner(&self, ix: PartnerIx) -> &str {
         &self.agreement.partners()[ix].id
+    }
+
+    /// The partner over the year, in totals and balances: `OCCG`, or `OCCG (BOB-ICB from
+    /// 2022-07-01)` when a successor takes its place.
+    fn over_the_year(&self, ix: PartnerIx) -> String {
+        self.agreement.partners()[ix].listed()
     }
 
     /// The instalments of `pool`, or all, each with its index in the schedule.
@@ -51,103 +67,120 @@ impl Payments {
         self.tracked.iter().enumerate().filter(|(_, t)| pool.is_none_or(|p| t.instalment.pool == p)).collect()
     }
 
-    /// The index of the instalment `from` a partner to `pool` in `month`, if scheduled.
-    fn position(&self, pool: &str, from: &str, month: &str) -> Option<usize> {
+    /// The index of the instalment `from` a partner `to` another in `pool` and `month`, if
+    /// scheduled; each named by the partner's own id or the body's on the due date.
+    fn position(&self, pool: &str, from: &str, to: &str, month: &str) -> Option<usize> {
         self.tracked.iter().position(|t| {
             let i = &t.instalment;
-            i.pool == pool && self.partner(i.from) == from && i.month.to_string() == month
+            let from = self.partner(i.from) == from || i.payer.id == from;
+            let to = self.partner(i.to) == to || i.payee.id == to;
+            i.pool == pool && from && to && i.month.to_string() == month
         })
     }
 }
 
-async fn load(web: &Arc<Web>, year: FinancialYear) -> Result<Payments, WebError> {
-    let shared = Arc::clone(web);
-    let (agreement, recorded) = web.stores.run(move |store| shared.payments(store, year)).await?;
-    let tracked = tracked_payments(&agreement, &recorded);
-    Ok(Payments { year, agreement, tracked, today: web.clock.today() })
+async fn load(web: &Arc<Web>, scope: &AgreementYear) -> Result<Payments, WebError> {
+    let (shared, key) = (Arc::clone(web), scope.clone());
+    let (agreement, tracked) = web.stores.run(move |store| shared.payments(store, &key)).await?;
+    Ok(Payments { scope: scope.clone(), agreement, tracked, today: web.clock.today() })
 }
 
 pub async fn page(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
     let format = Format::parse(get(&query, "format"))?;
-    let payments = load(&web, year).await?;
+    let payments = load(&web, &at).await?;
     blocking(move || {
         let pool = match get(&query, "pool").filter(|p| !p.is_empty()) {
             Some(p) if payments.agreement.pool(p).is_none() => {
-                return Err(WebError::NotFound(format!("The {year} agreement has no pool `{p}`.")));
+                return Err(WebError::NotFound(format!("The agreement {at} has no pool `{p}`.")));
             }
             chosen => chosen,
         };
         let tables = tables(&payments, pool);
         if format != Format::Html {
-            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-payments"));
+            return table::export(&tables, get(&query, "table"), format, &scope::file_stem(&at, "-payments"));
         }
-        let recorded = match (get(&query, "recorded_pool"), get(&query, "recorded_from"), get(&query, "recorded_month"))
-        {
-            (Some(pool), Some(from), Some(month)) => payments.position(pool, from, month),
+        let recorded = ["recorded_pool", "recorded_from", "recorded_to", "recorded_month"].map(|k| get(&query, k));
+        let recorded = match recorded {
+            [Some(pool), Some(from), Some(to), Some(month)] => payments.position(pool, from, to, month),
             _ => None,
         };
         let notice = recorded.map_or(Notice::None, Notice::Recorded);
         // Downloads and the filter keep the pool chosen, not the banner.
         let here =
-            Here::new(format!("/payments/{year}"), pool.map(|p| ("pool".into(), p.into())).into_iter().collect());
+            Here::new(scope::href(&at, "/payments"), pool.map(|p| ("pool".into(), p.into())).into_iter().collect());
         Ok(render(&who, &payments, pool, &tables, &here, notice).into_response())
     })
     .await
 }
 
-/// The form on each row the signed-in person may record. Empty dates are none: a
-/// recording replaces both dates, so clearing one corrects a mistake.
+/// The form on each row the signed-in person may record: a day raised records the
+/// invoice (again, to correct it), a day paid a payment; blank fields are left out.
 #[derive(Deserialize)]
 pub struct Recording {
     pool: String,
     from: String,
+    to: String,
     month: String,
     #[serde(default)]
     raised_on: String,
     #[serde(default)]
     paid_on: String,
+    #[serde(default)]
+    amount: String,
 }
 
-/// `POST /payments/{year}`: records one instalment's dates, then back to the page saying so.
+/// `POST .../payments`: records an instalment's invoice or payment, then back to the page
+/// saying so.
 pub async fn record(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Form(form): Form<Recording>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
     let month = FiscalMonth::parse(&form.month).map_err(WebError::BadRequest)?;
     // As the page writes it (`m1` is M1), so that a refused recording finds its row.
     let form = Recording { month: month.to_string(), ..form };
-    let (raised_on, paid_on) = match (optional_date(&form.raised_on, "raised"), optional_date(&form.paid_on, "paid")) {
-        (Ok(raised_on), Ok(paid_on)) => (raised_on, paid_on),
-        (raised_on, paid_on) => {
-            let problems = [(DateField::RaisedOn, raised_on.err()), (DateField::PaidOn, paid_on.err())]
-                .into_iter()
-                .filter_map(|(field, problem)| Some((field, problem?)))
-                .collect();
-            return rejected(&web, &who, year, form, problems).await;
+    let raised_on = optional_date(&form.raised_on, "raised");
+    let paid_on = optional_date(&form.paid_on, "paid");
+    let amount = match form.amount.trim() {
+        "" => Ok(None),
+        text => {
+            Money::parse(text).map(Some).map_err(|_| "Enter the amount in pounds and pence, like 1,234.56".to_string())
         }
     };
-    let record = PaymentRecord { pool: form.pool.clone(), from: form.from.clone(), month, raised_on, paid_on };
-    match actions::record_payment(&web, &who, year, record).await {
-        Ok(()) => {
-            let query =
-                [("recorded_pool", form.pool), ("recorded_from", form.from), ("recorded_month", month.to_string())]
-                    .map(|(k, v)| (k.to_string(), v));
-            Ok(Redirect::to(&with_query(&format!("/payments/{year}"), &query)).into_response())
+    let (raised_on, paid_on, amount) = match (raised_on, paid_on, amount) {
+        (Ok(raised_on), Ok(paid_on), Ok(amount)) => (raised_on, paid_on, amount),
+        (raised_on, paid_on, amount) => {
+            let problems =
+                [(Field::RaisedOn, raised_on.err()), (Field::PaidOn, paid_on.err()), (Field::Amount, amount.err())]
+                    .into_iter()
+                    .filter_map(|(field, problem)| Some((field, problem?)))
+                    .collect();
+            return rejected(&web, &who, &at, form, problems).await;
         }
-        // A scheduled instalment is refused only for its dates (paid before raised); an
-        // unscheduled one has no row, and its problem points at the schedule instead.
+    };
+    let (pool, from, to) = (form.pool.clone(), form.from.clone(), form.to.clone());
+    let record = PaymentRecord { pool, from, to: Some(to), month, raised_on, paid_on, amount };
+    match actions::record_payment(&web, &who, &at, record).await {
+        Ok(_) => {
+            let query = [
+                ("recorded_pool", form.pool),
+                ("recorded_from", form.from),
+                ("recorded_to", form.to),
+                ("recorded_month", month.to_string()),
+            ]
+            .map(|(k, v)| (k.to_string(), v));
+            Ok(Redirect::to(&with_query(&scope::href(&at, "/payments"), &query)).into_response())
+        }
+        // The rules on amounts and dates refuse the recording as a whole: said on its row.
         Err(WebError::Invalid(lines)) => {
-            let problems = lines.into_iter().map(|line| (DateField::PaidOn, line)).collect();
-            rejected(&web, &who, year, form, problems).await
+            let problems = lines.into_iter().map(|line| (Field::Recording, line)).collect();
+            rejected(&web, &who, &at, form, problems).await
         }
         Err(other) => Err(other),
     }
@@ -166,26 +199,29 @@ fn optional_date(text: &str, what: &str) -> Result<Option<Date>, String> {
 /// A recording that could not be saved, shown back in its row to correct.
 struct Rejected {
     form: Recording,
-    problems: Vec<(DateField, String)>,
+    problems: Vec<(Field, String)>,
 }
 
+/// A field of a row's form, or the recording as a whole.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum DateField {
+enum Field {
     RaisedOn,
     PaidOn,
+    Amount,
+    Recording,
 }
 
 /// The page again, with the recording and why it was refused.
 async fn rejected(
     web: &Arc<Web>,
     who: &Identity,
-    year: FinancialYear,
+    at: &AgreementYear,
     form: Recording,
-    problems: Vec<(DateField, String)>,
+    problems: Vec<(Field, String)>,
 ) -> Result<Response, WebError> {
-    let payments = load(web, year).await?;
+    let payments = load(web, at).await?;
     let tables = tables(&payments, None);
-    let here = Here::new(format!("/payments/{year}"), vec![]);
+    let here = Here::new(scope::href(at, "/payments"), vec![]);
     let rejected = Rejected { form, problems };
     let page = render(who, &payments, None, &tables, &here, Notice::Rejected(&rejected));
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
@@ -200,28 +236,49 @@ enum Notice<'a> {
     Rejected(&'a Rejected),
 }
 
-/// The schedule and the totals of the instalments shown, for the page and its downloads.
-fn tables(payments: &Payments, pool: Option<&str>) -> [Table; 2] {
+/// The schedule, the totals between partners and the balances, of the instalments
+/// shown, for the page and its downloads.
+fn tables(payments: &Payments, pool: Option<&str>) -> [Table; 3] {
     let shown = payments.shown(pool);
     let of = pool.map_or(String::new(), |p| format!(" for pool {p}"));
-    [schedule_table(payments, &shown, &of), totals_table(payments, &shown, &of)]
+    let totals = pair_totals(shown.iter().map(|(_, t)| *t));
+    [
+        schedule_table(payments, &shown, &of),
+        totals_table(payments, &shown, &totals, &of),
+        balances_table(payments, &totals, &of),
+    ]
 }
 
+const SCHEDULE_COLUMNS: [(&str, ColumnKind); 11] = [
+    ("Pool", ColumnKind::Text),
+    ("From", ColumnKind::Text),
+    ("To", ColumnKind::Text),
+    ("Month", ColumnKind::Text),
+    ("Due", ColumnKind::Date),
+    ("Amount", ColumnKind::Money),
+    ("Raised on", ColumnKind::Date),
+    ("Invoiced", ColumnKind::Money),
+    ("Paid", ColumnKind::Money),
+    ("Outstanding", ColumnKind::Money),
+    ("Status", ColumnKind::Text),
+];
+
 fn schedule_table(payments: &Payments, shown: &[(usize, &TrackedInstalment)], of: &str) -> Table {
-    let date = |d: Option<Date>| d.map_or(Cell::Empty, Cell::Date);
     let rows = shown
         .iter()
         .map(|(_, t)| {
-            let i = &t.instalment;
+            let (i, account) = (&t.instalment, &t.account);
             Row::new(vec![
                 text(i.pool.clone()),
-                text(payments.partner(i.from)),
-                text(payments.partner(i.to)),
+                text(i.payer.id.clone()),
+                text(i.payee.id.clone()),
                 text(i.month.to_string()),
                 Cell::Date(i.due),
                 Cell::Money(i.amount),
-                date(t.raised_on),
-                date(t.paid_on),
+                account.raised_on().map_or(Cell::Empty, Cell::Date),
+                Cell::Money(account.invoiced()),
+                Cell::Money(account.paid()),
+                Cell::Money(account.outstanding()),
                 text(state_label(t.state(payments.today))),
             ])
         })
@@ -229,34 +286,27 @@ fn schedule_table(payments: &Payments, shown: &[(usize, &TrackedInstalment)], of
     Table {
         id: "schedule".into(),
         caption: format!("Instalments{of}"),
-        columns: vec![
-            column("Pool", ColumnKind::Text),
-            column("From", ColumnKind::Text),
-            column("To", ColumnKind::Text),
-            column("Month", ColumnKind::Text),
-            column("Due", ColumnKind::Date),
-            column("Amount", ColumnKind::Money),
-            column("Raised on", ColumnKind::Date),
-            column("Paid on", ColumnKind::Date),
-            column("Status", ColumnKind::Text),
-        ],
+        columns: SCHEDULE_COLUMNS.iter().map(|(header, kind)| column(*header, *kind)).collect(),
         rows,
     }
 }
 
-fn totals_table(payments: &Payments, shown: &[(usize, &TrackedInstalment)], of: &str) -> Table {
-    let totals = payment_totals(shown.iter().map(|(_, t)| *t), payments.today);
-    let amounts = |t: &PaymentTotals| [t.scheduled, t.raised, t.paid, t.outstanding, t.overdue];
+fn totals_table(payments: &Payments, shown: &[(usize, &TrackedInstalment)], totals: &[PairTotals], of: &str) -> Table {
+    let today = payments.today;
+    let amounts = |t: &PairTotals| {
+        let of_pair = shown.iter().map(|(_, i)| *i).filter(|i| (i.instalment.from, i.instalment.to) == (t.from, t.to));
+        [t.scheduled, t.invoiced, t.paid, t.outstanding, overdue(of_pair, today)]
+    };
     let mut rows: Vec<Row> = totals
         .iter()
         .map(|t| {
-            let mut cells = vec![text(payments.partner(t.from)), text(payments.partner(t.to))];
+            let mut cells = vec![text(payments.over_the_year(t.from)), text(payments.over_the_year(t.to))];
             cells.extend(amounts(t).map(Cell::Money));
             Row::new(cells)
         })
         .collect();
     let mut all = [Money::ZERO; 5];
-    for t in &totals {
+    for t in totals {
         for (sum, amount) in all.iter_mut().zip(amounts(t)) {
             *sum += amount;
         }
@@ -266,15 +316,36 @@ fn totals_table(payments: &Payments, shown: &[(usize, &TrackedInstalment)], of: 
     rows.push(Row::new(cells).styled(RowStyle::Total));
     Table {
         id: "totals".into(),
-        caption: format!("Totals by paying partner{of}"),
+        caption: format!("Totals by paying partner and partner paid{of}"),
         columns: vec![
             column("From", ColumnKind::Text),
             column("To", ColumnKind::Text),
             column("Scheduled", ColumnKind::Money),
-            column("Raised", ColumnKind::Money),
+            column("Invoiced", ColumnKind::Money),
             column("Paid", ColumnKind::Money),
             column("Outstanding", ColumnKind::Money),
             column("Overdue", ColumnKind::Money),
+        ],
+        rows,
+    }
+}
+
+/// What each partner owes another once what is outstanding each way is netted.
+fn balances_table(payments: &Payments, totals: &[PairTotals], of: &str) -> Table {
+    let rows = balances(totals)
+        .iter()
+        .map(|b| {
+            let (owing, owed) = (payments.over_the_year(b.owing), payments.over_the_year(b.owed));
+            Row::new(vec![text(owing), text(owed), Cell::Money(b.amount)])
+        })
+        .collect();
+    Table {
+        id: "balances".into(),
+        caption: format!("Balance between partners{of}"),
+        columns: vec![
+            column("Owing", ColumnKind::Text),
+            column("Owed", ColumnKind::Text),
+            column("Invoiced and unpaid, net", ColumnKind::Money),
         ],
         rows,
     }
@@ -284,6 +355,7 @@ fn state_label(state: PaymentState) -> &'static str {
     match state {
         PaymentState::NotRaised => "Not raised",
         PaymentState::Raised => "Raised",
+        PaymentState::PartPaid => "Part paid",
         PaymentState::Paid => "Paid",
         PaymentState::Overdue => "Overdue",
     }
@@ -293,11 +365,12 @@ fn render(
     who: &Identity,
     payments: &Payments,
     pool: Option<&str>,
-    [schedule, totals]: &[Table; 2],
+    [schedule, totals, balances]: &[Table; 3],
     here: &Here,
     notice: Notice,
 ) -> Markup {
-    let (year, a) = (payments.year, &payments.agreement);
+    let (at, a) = (&payments.scope, &payments.agreement);
+    let year = at.year;
     let in_advance: Vec<String> = a
         .payments()
         .map(|p| &p.in_advance_months)
@@ -315,7 +388,7 @@ fn render(
     };
     let body = html! {
         @if let Some(r) = rejected {
-            @let ix = payments.position(&r.form.pool, &r.form.from, &r.form.month);
+            @let ix = payments.position(&r.form.pool, &r.form.from, &r.form.to, &r.form.month);
             (error_summary(&r.problems.iter().map(|(field, problem)| (field_id(ix, *field), problem.clone())).collect::<Vec<_>>()))
         }
         @if let Notice::Recorded(ix) = notice {
@@ -324,17 +397,23 @@ fn render(
         span class="govuk-caption-l" { (a.name()) }
         h1 class="govuk-heading-l" { "Payments " (year) }
         p class="govuk-body" {
-            "Each partner that does not host a pool pays its contribution to the host in twelve monthly instalments, "
-            "subject to invoice: a twelfth of the year's amount to the penny, the remainder in M12. "
+            "Each partner pays what it contributes to the lines another partner holds (by default the pool's host) "
+            "in twelve monthly instalments, subject to invoice: a twelfth of the year's amount to the penny, the remainder in M12. "
             "An instalment is due on the first day of its month"
             @if !in_advance.is_empty() { ", " (in_advance.join(" and ")) }
             "."
         }
         p class="govuk-body" {
-            "The invoices that settle each pool's over- or underspend at the year end are on the "
-            a class="govuk-link" href={ "/settlement/" (year) } { "settlement page" } "."
+            "An instalment is raised by its invoice (for the instalment, or the amount entered) and paid by one payment or more: "
+            "a payment is for the balance outstanding unless an amount is entered, so part payments add up. A payment cannot be "
+            "recorded before the invoice, nor for more than is outstanding. Entering the day raised again corrects the invoice."
         }
-        form method="get" action={ "/payments/" (year) } class="app-inline-form" {
+        p class="govuk-body" {
+            "The invoices that settle each pool's over- or underspend at the year end, net of the instalments still "
+            "outstanding, are on the "
+            a class="govuk-link" href=(scope::href(at, "/settlement")) { "settlement page" } "."
+        }
+        form method="get" action=(scope::href(at, "/payments")) class="app-inline-form" {
             div class="govuk-form-group" {
                 label class="govuk-label" for="pool" { "Pool" }
                 select class="govuk-select" id="pool" name="pool" {
@@ -348,30 +427,32 @@ fn render(
         }
         p class="govuk-hint" {
             "Statuses are as at " (payments.today) ", today in England by the server's clock: an instalment is overdue once "
-            "its due date has passed and no payment is recorded, whether or not it was raised."
+            "its due date has passed and it is not paid in full, whether or not it was raised."
         }
+        (balances.render(here))
         (totals.render(here))
         (schedule_html(who, payments, pool, schedule, here, rejected))
     };
     let title = format!("Payments {year}");
     let title = if rejected.is_some() { format!("Error: {title}") } else { title };
-    layout::page(&title, &Nav::new(who, year, Section::Payments), &[], body)
+    layout::page(&title, &Nav::new(who, at, Section::Payments), &[], body)
 }
 
-/// The element a problem links to: the date in its row, or the schedule when the
-/// instalment has no row.
-fn field_id(ix: Option<usize>, field: DateField) -> String {
+/// The element a problem links to: its field in the row (the first, for the recording
+/// as a whole), or the schedule when the instalment has no row.
+fn field_id(ix: Option<usize>, field: Field) -> String {
     match (ix, field) {
-        (Some(ix), DateField::RaisedOn) => format!("raised-{ix}"),
-        (Some(ix), DateField::PaidOn) => format!("paid-{ix}"),
+        (Some(ix), Field::RaisedOn | Field::Recording) => format!("raised-{ix}"),
+        (Some(ix), Field::PaidOn) => format!("paid-{ix}"),
+        (Some(ix), Field::Amount) => format!("amount-{ix}"),
         (None, _) => "table-schedule".into(),
     }
 }
 
 fn recorded_banner(payments: &Payments, ix: usize) -> Markup {
     let t = &payments.tracked[ix];
-    let i = &t.instalment;
-    let on = |what: &str, day: Option<Date>| day.map_or(format!("not {what}"), |d| format!("{what} on {d}"));
+    let (i, account) = (&t.instalment, &t.account);
+    let raised = account.raised_on().map_or("not raised".to_string(), |d| format!("raised on {d}"));
     html! {
         div class="govuk-notification-banner govuk-notification-banner--success" role="alert"
             aria-labelledby="recorded-title" data-module="govuk-notification-banner" {
@@ -380,20 +461,19 @@ fn recorded_banner(payments: &Payments, ix: usize) -> Markup {
             }
             div class="govuk-notification-banner__content" {
                 p class="govuk-notification-banner__heading" {
-                    "The " (i.pool) " instalment for " (month_label(payments.year, i.month)) " from "
-                    (payments.partner(i.from)) " to " (payments.partner(i.to)) ", " (pounds(i.amount)) ": "
-                    (on("raised", t.raised_on)) ", " (on("paid", t.paid_on)) "."
+                    "The " (i.pool) " instalment for " (month_label(payments.scope.year, i.month)) " from "
+                    (i.payer.id) " to " (i.payee.id) ", " (pounds(i.amount)) ": "
+                    (raised) ", invoiced " (pounds(account.invoiced())) ", paid " (pounds(account.paid()))
+                    ", outstanding " (pounds(account.outstanding())) "."
                 }
             }
         }
     }
 }
 
-/// The schedule with a form on each row the signed-in person may record: its date
-/// inputs sit in the Raised and Paid columns and belong to the row's form (in the last
-/// column) by the `form` attribute, since a form cannot span table cells. Drawn here
-/// rather than by [`Table::render`], whose cells are text; the download is the same
-/// table's cells.
+/// The schedule with a form in the last column of each row the signed-in person may
+/// record (the day raised, the day paid, the amount). Drawn here rather than by
+/// [`Table::render`], whose cells are text; the download is the same table's cells.
 fn schedule_html(
     who: &Identity,
     payments: &Payments,
@@ -407,34 +487,31 @@ fn schedule_html(
         .into_iter()
         .map(|(ix, t)| {
             let i = &t.instalment;
-            let write = Write::RecordPayment { from: payments.partner(i.from), to: payments.partner(i.to) };
+            let write = Write::RecordPayment { from: &i.payer.id, to: &i.payee.id };
             (ix, t, access::check(&who.user, write).is_ok())
         })
         .collect();
     let records = shown.iter().any(|(_, _, may)| *may);
-    let rejected_ix = rejected.and_then(|r| payments.position(&r.form.pool, &r.form.from, &r.form.month));
-    let year = payments.year;
+    let rejected_ix = rejected.and_then(|r| payments.position(&r.form.pool, &r.form.from, &r.form.to, &r.form.month));
     html! {
         h2 class="govuk-heading-m app-table-caption" id="table-schedule-caption" { (schedule.caption) }
         @if !records {
-            p class="govuk-body" { "Finance officers of the partners and the pool manager record when instalments are raised and paid." }
+            p class="govuk-body" { "Finance officers of the partners and the pool manager record the instalments' invoices and payments." }
         }
         div class="app-table-wrapper" {
             table class="govuk-table app-table" id="table-schedule" aria-labelledby="table-schedule-caption" {
                 thead class="govuk-table__head" {
                     tr class="govuk-table__row" {
-                        @for (header, numeric) in [("Pool", false), ("From", false), ("To", false), ("Month", false), ("Due", false), ("Amount", true), ("Raised on", false), ("Paid on", false), ("Status", false)] {
-                            th scope="col" class={ "govuk-table__header" @if numeric { " govuk-table__header--numeric" } } { (header) }
+                        @for (header, kind) in SCHEDULE_COLUMNS {
+                            th scope="col" class={ "govuk-table__header" @if kind == ColumnKind::Money { " govuk-table__header--numeric" } } { (header) }
                         }
-                        @if records { th scope="col" class="govuk-table__header" { span class="govuk-visually-hidden" { "Record" } } }
+                        @if records { th scope="col" class="govuk-table__header" { "Record" } }
                     }
                 }
                 tbody class="govuk-table__body" {
                     @for (ix, t, may_record) in &shown {
-                        @let i = &t.instalment;
-                        @let (from, to) = (payments.partner(i.from), payments.partner(i.to));
-                        @let what = format!("{} {} from {from}", i.pool, i.month);
-                        @let rejected = rejected.filter(|_| rejected_ix == Some(*ix));
+                        @let (i, account) = (&t.instalment, &t.account);
+                        @let (from, to) = (&i.payer.id, &i.payee.id);
                         tr class="govuk-table__row" id={ "instalment-" (ix) } {
                             th scope="row" class="govuk-table__header" { (i.pool) }
                             td class="govuk-table__cell" { (from) }
@@ -442,28 +519,15 @@ fn schedule_html(
                             td class="govuk-table__cell" { (i.month) }
                             td class="govuk-table__cell app-nowrap" { (i.due) }
                             td class="govuk-table__cell govuk-table__cell--numeric" { (pounds(i.amount)) }
-                            @for (field, recorded) in [(DateField::RaisedOn, t.raised_on), (DateField::PaidOn, t.paid_on)] {
-                                td class="govuk-table__cell" {
-                                    @if *may_record {
-                                        (date_input(*ix, field, recorded, &what, rejected))
-                                    } @else if let Some(day) = recorded {
-                                        (day)
-                                    }
-                                }
+                            td class="govuk-table__cell app-nowrap" { @if let Some(day) = account.raised_on() { (day) } }
+                            @for amount in [account.invoiced(), account.paid(), account.outstanding()] {
+                                td class="govuk-table__cell govuk-table__cell--numeric" { (pounds(amount)) }
                             }
                             td class="govuk-table__cell" { (state_tag(t.state(payments.today))) }
                             @if records {
                                 td class="govuk-table__cell" {
                                     @if *may_record {
-                                        form method="post" action={ "/payments/" (year) } id={ "record-" (ix) } {
-                                            (layout::csrf_field(who))
-                                            input type="hidden" name="pool" value=(i.pool);
-                                            input type="hidden" name="from" value=(from);
-                                            input type="hidden" name="month" value=(i.month);
-                                            button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" data-module="govuk-button" {
-                                                "Record" span class="govuk-visually-hidden" { " " (what) }
-                                            }
-                                        }
+                                        (record_form(who, payments, *ix, t, rejected.filter(|_| rejected_ix == Some(*ix))))
                                     }
                                 }
                             }
@@ -476,28 +540,51 @@ fn schedule_html(
     }
 }
 
-/// A row's raised or paid date, showing back what was sent when it was refused.
-fn date_input(ix: usize, field: DateField, recorded: Option<Date>, what: &str, rejected: Option<&Rejected>) -> Markup {
-    let (name, label) = match field {
-        DateField::RaisedOn => ("raised_on", "Raised on"),
-        DateField::PaidOn => ("paid_on", "Paid on"),
+/// A row's form: the day raised, the day paid and the amount, showing back what was sent
+/// when it was refused, with why.
+fn record_form(
+    who: &Identity,
+    payments: &Payments,
+    ix: usize,
+    t: &TrackedInstalment,
+    rejected: Option<&Rejected>,
+) -> Markup {
+    let i = &t.instalment;
+    let what = format!("{} {} from {} to {}", i.pool, i.month, i.payer.id, i.payee.id);
+    let problems = |field: Field| -> Vec<&str> {
+        rejected.into_iter().flat_map(|r| &r.problems).filter(|(f, _)| *f == field).map(|(_, p)| p.as_str()).collect()
     };
-    let id = field_id(Some(ix), field);
-    let value = match (rejected, field) {
-        (Some(r), DateField::RaisedOn) => r.form.raised_on.clone(),
-        (Some(r), DateField::PaidOn) => r.form.paid_on.clone(),
-        (None, _) => recorded.map(|d| d.to_string()).unwrap_or_default(),
-    };
-    let problems: Vec<&str> =
-        rejected.into_iter().flat_map(|r| &r.problems).filter(|(f, _)| *f == field).map(|(_, p)| p.as_str()).collect();
+    let fields = [
+        (Field::RaisedOn, "raised", "raised_on", "Raised on", "date", rejected.map(|r| r.form.raised_on.clone())),
+        (Field::PaidOn, "paid", "paid_on", "Paid on", "date", rejected.map(|r| r.form.paid_on.clone())),
+        (Field::Amount, "amount", "amount", "Amount (optional)", "text", rejected.map(|r| r.form.amount.clone())),
+    ];
     html! {
-        div class={ "govuk-form-group govuk-!-margin-bottom-0" @if !problems.is_empty() { " govuk-form-group--error" } } {
-            label class="govuk-label govuk-visually-hidden" for=(id) { (label) ", " (what) }
-            @for problem in &problems {
+        form method="post" action=(scope::href(&payments.scope, "/payments")) id={ "record-" (ix) } {
+            (layout::csrf_field(who))
+            input type="hidden" name="pool" value=(i.pool);
+            input type="hidden" name="from" value=(payments.partner(i.from));
+            input type="hidden" name="to" value=(payments.partner(i.to));
+            input type="hidden" name="month" value=(i.month);
+            @for problem in problems(Field::Recording) {
                 p class="govuk-error-message" { span class="govuk-visually-hidden" { "Error: " } (problem) }
             }
-            input class={ "govuk-input govuk-input--width-10" @if !problems.is_empty() { " govuk-input--error" } }
-                type="date" id=(id) name=(name) form={ "record-" (ix) } value=(value);
+            @for (field, id, name, label, kind, value) in fields {
+                @let problems = problems(field);
+                @let id = format!("{id}-{ix}");
+                div class={ "govuk-form-group govuk-!-margin-bottom-1" @if !problems.is_empty() { " govuk-form-group--error" } } {
+                    label class="govuk-label govuk-!-font-size-16" for=(id) { (label) span class="govuk-visually-hidden" { ", " (what) } }
+                    @for problem in &problems {
+                        p class="govuk-error-message" { span class="govuk-visually-hidden" { "Error: " } (problem) }
+                    }
+                    input class={ "govuk-input govuk-input--width-10" @if !problems.is_empty() { " govuk-input--error" } }
+                        type=(kind) id=(id) name=(name) value=(value.unwrap_or_default())
+                        inputmode=[(kind == "text").then_some("decimal")];
+                }
+            }
+            button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" data-module="govuk-button" {
+                "Record" span class="govuk-visually-hidden" { " " (what) }
+            }
         }
     }
 }
@@ -506,6 +593,7 @@ fn state_tag(state: PaymentState) -> Markup {
     let colour = match state {
         PaymentState::NotRaised => " govuk-tag--grey",
         PaymentState::Raised => "",
+        PaymentState::PartPaid => " govuk-tag--yellow",
         PaymentState::Paid => " govuk-tag--green",
         PaymentState::Overdue => " govuk-tag--red",
     };

@@ -1,6 +1,6 @@
-//! `/pools/{year}/{pool}`: one pool's monthly report (segments, lines, cost centres), its
-//! charts and its forecast risk-share impact part by part; and
-//! `/pools/{year}/{pool}/cost-centres/{code}`: a cost centre's months and ledger rows.
+//! `/agreements/{agreement}/{year}/pools/{pool}`: one pool's monthly report (segments,
+//! lines, cost centres), its charts and its forecast risk-share impact part by part; and
+//! `.../pools/{pool}/cost-centres/{code}`: a cost centre's months and ledger rows.
 
 use std::sync::Arc;
 
@@ -14,14 +14,17 @@ use pooled_core::money::Money;
 use pooled_core::report::{Level, MonthlyReport, PoolReport};
 use pooled_core::settlement::PoolSettlement;
 use pooled_files::{Cell, ColumnKind};
+use pooled_store::AgreementYear;
+use serde::Deserialize;
 
 use super::overview::report_export;
 use super::{QueryPairs, get, month_chooser, month_label};
 use crate::auth::Identity;
 use crate::charts;
-use crate::data::{Web, YearData, parse_month, parse_year};
+use crate::data::{Web, YearData, parse_month};
 use crate::error::WebError;
-use crate::layout::{self, Nav, Section, encode, pool_href};
+use crate::layout::{self, Nav, Section, encode};
+use crate::scope::{self, InAgreement, pool_href};
 use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text};
 
@@ -32,25 +35,39 @@ const EXPORT_ROWS: u32 = 200_000;
 
 fn pool_index(agreement: &Agreement, pool: &str) -> Result<usize, WebError> {
     agreement.pools().iter().position(|p| p.id == pool).ok_or_else(|| {
-        WebError::NotFound(format!("The {} agreement has no pool `{pool}`.", agreement.financial_year()))
+        WebError::NotFound(format!(
+            "The agreement {} for {} has no pool `{pool}`.",
+            agreement.id(),
+            agreement.financial_year()
+        ))
     })
 }
 
-fn breadcrumbs(year: FinancialYear) -> Vec<(String, String)> {
-    vec![(format!("All pools {year}"), format!("/?year={year}"))]
+/// The pool a path names.
+#[derive(Deserialize)]
+pub struct InPool {
+    pool: String,
+}
+
+/// The pool and cost centre a path names.
+#[derive(Deserialize)]
+pub struct InCostCentre {
+    pool: String,
+    code: String,
 }
 
 pub async fn page(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path((year, pool)): Path<(String, String)>,
+    InAgreement(at): InAgreement,
+    Path(InPool { pool }): Path<InPool>,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
+    let year = at.year;
     let month = parse_month(get(&query, "month"))?;
     let format = Format::parse(get(&query, "format"))?;
     let shared = Arc::clone(&web);
-    let data = web.stores.run(move |store| shared.year(store, year)).await?;
+    let data = web.stores.run(move |store| shared.year(store, &at)).await?;
     blocking(move || {
         let p = pool_index(&data.agreement, &pool)?;
         let month = data.month_or_latest(month);
@@ -58,13 +75,14 @@ pub async fn page(
         let pool_report = &report.pools[p];
         let months = MonthSeries::of_pool(&data, &report, p);
         let tables = [
-            report_table(year, pool_report, &data.agreement),
+            report_table(&data.scope, &report, pool_report),
             impact_table(&data.agreement, &pool_report.risk_impact, month),
+            savings_table(&report, pool_report),
             months.table(year, month, &format!("{} month by month", pool_report.name)),
         ];
         let table = get(&query, "table").map(str::to_string);
-        let here = Here::new(pool_href(year, &pool_report.id), query);
-        let stem = format!("pooled-{year}-{month}-{}", pool_report.id);
+        let here = Here::new(pool_href(&data.scope, &pool_report.id), query);
+        let stem = scope::file_stem(&data.scope, &format!("-{month}-{}", pool_report.id));
         match format {
             Format::Html => Ok(render(&who, &data, &report, p, &months, &tables, &here).into_response()),
             _ if table.as_deref().is_none_or(|t| t == "report") => {
@@ -207,7 +225,7 @@ fn add(to: &mut [Money; 12], months: &[Money; 12]) {
     }
 }
 
-fn report_table(year: FinancialYear, pool: &PoolReport, agreement: &Agreement) -> Table {
+fn report_table(at: &AgreementYear, report: &MonthlyReport, pool: &PoolReport) -> Table {
     let columns = vec![
         column("", ColumnKind::Text),
         column("Partner", ColumnKind::Text),
@@ -227,14 +245,14 @@ fn report_table(year: FinancialYear, pool: &PoolReport, agreement: &Agreement) -
             let f = &r.figures;
             let cells = vec![
                 text(r.label.clone()),
-                r.partner.map_or(Cell::Empty, |p| text(agreement.partners()[p].id.clone())),
+                r.partner.map_or(Cell::Empty, |p| text(report.bodies[p].id.clone())),
                 Cell::Money(f.annual_budget),
                 Cell::Money(f.budget_to_date),
                 Cell::Money(f.actual_to_date),
                 Cell::Money(f.forecast_outturn),
                 Cell::Money(f.variance),
                 f.change.map_or(Cell::Empty, Cell::Money),
-                text(f.basis.name()),
+                text(f.basis_label()),
                 if f.needs_action_plan() { text("needed") } else { Cell::Empty },
             ];
             let (style, indent) = match r.level {
@@ -244,7 +262,7 @@ fn report_table(year: FinancialYear, pool: &PoolReport, agreement: &Agreement) -
                 Level::CostCentre => (RowStyle::Plain, 3),
             };
             let href = (r.level == Level::CostCentre && !r.cost_centre.is_empty())
-                .then(|| format!("{}/cost-centres/{}", pool_href(year, &pool.id), encode(&r.cost_centre)));
+                .then(|| format!("{}/cost-centres/{}", pool_href(at, &pool.id), encode(&r.cost_centre)));
             Row { cells, href, style, indent }
         })
         .collect();
@@ -259,6 +277,38 @@ pub fn impact_table(agreement: &Agreement, settled: &PoolSettlement, month: Fisc
         "risk-impact",
         format!("Forecast risk-share impact at {month}: who carries the forecast variance"),
     )
+}
+
+/// The pool's unagreed savings as the forecast risk impact takes them: what each is
+/// taken to deliver, on what basis, and the shortfall its partner funds.
+fn savings_table(report: &MonthlyReport, pool: &PoolReport) -> Table {
+    let columns = vec![
+        column("Saving", ColumnKind::Text),
+        column("Funded by", ColumnKind::Text),
+        column("Line", ColumnKind::Text),
+        column("Amount", ColumnKind::Money),
+        column("Delivery in the forecast", ColumnKind::Money),
+        column("Basis", ColumnKind::Text),
+        column("Shortfall", ColumnKind::Money),
+        column("Clause", ColumnKind::Text),
+    ];
+    let rows = (pool.savings.iter())
+        .map(|d| {
+            Row::new(vec![
+                text(d.saving.clone()),
+                text(report.bodies[d.partner].id.clone()),
+                text(d.line.clone()),
+                Cell::Money(d.amount),
+                Cell::Money(d.delivery),
+                text(d.basis.words()),
+                Cell::Money(d.shortfall()),
+                text(d.clause.clone()),
+            ])
+        })
+        .collect();
+    let caption =
+        format!("Unagreed savings in the forecast at {}: the partner that moved one funds its shortfall", report.month);
+    Table { id: "savings".into(), caption, columns, rows }
 }
 
 pub fn parts_table(agreement: &Agreement, settled: &PoolSettlement, id: &str, caption: String) -> Table {
@@ -276,7 +326,9 @@ pub fn parts_table(agreement: &Agreement, settled: &PoolSettlement, id: &str, ca
     };
     let mut rows = Vec::new();
     for s in &settled.partners {
-        let partner = &agreement.partners()[s.partner].id;
+        // The body the settlement names: of the month's last day on the forecast, of the
+        // year's on the ledger at its end.
+        let partner = &s.body.id;
         for part in &s.parts {
             rows.push(Row::new(vec![
                 text(partner.clone()),
@@ -306,19 +358,19 @@ fn render(
     report: &MonthlyReport,
     p: usize,
     months: &MonthSeries,
-    tables: &[Table; 3],
+    tables: &[Table; 4],
     here: &Here,
 ) -> Markup {
     let a = &data.agreement;
     let year = a.financial_year();
     let pool = &report.pools[p];
     let f = &pool.figures;
-    let [report_table, impact, month_table] = tables;
+    let [report_table, impact, savings, month_table] = tables;
     let body = html! {
         span class="govuk-caption-l" { (pool.id) " · " (year) }
         h1 class="govuk-heading-l" { (pool.name) }
         p class="govuk-body" { "Monthly finance report at " (month_label(year, report.month)) "." }
-        (month_chooser(&pool_href(year, &pool.id), &[], year, report.month))
+        (month_chooser(&pool_href(&data.scope, &pool.id), year, report.month))
         (layout::key_figures(&[
             ("Annual budget", f.annual_budget, false),
             ("Actual to date", f.actual_to_date, false),
@@ -328,26 +380,38 @@ fn render(
         (months.charts("pool", &pool.name, report.month))
         (layout::variance_hint())
         p class="govuk-hint" {
-            "Forecast basis: entered by the budget holder for the month, or run-rate (actual to date scaled to twelve months). "
+            "Forecast basis: entered by the budget holder for the month, or run-rate on the budget profile (actual to date "
+            "scaled as the cost centre's monthly budget profile runs); "
+            "an entered forecast below the actual to date is marked as confirmed. "
             "Every forecast over- or underspend needs an action plan"
             (layout::cited(a.board().and_then(|b| b.clause(BoardRule::ActionPlans))))
             "."
         }
         (report_table.render(here))
         (impact.render(here))
+        @if !pool.savings.is_empty() {
+            (savings.render(here))
+            p class="govuk-hint" {
+                "A saving moved into the pool without an agreed delivery strategy is taken to deliver its latest "
+                "forecast (the pool manager records them on the settlement page); where none is recorded it is "
+                "assumed delivered in full, and the M12 report takes what it delivered once recorded."
+            }
+        }
         (month_table.render(here))
         (layout::audit_head(&data.head))
     };
-    layout::page(&format!("{} {year}", pool.name), &Nav::new(who, year, Section::Overview), &breadcrumbs(year), body)
+    let nav = Nav::new(who, &data.scope, Section::Overview);
+    layout::page(&format!("{} {year}", pool.name), &nav, &scope::breadcrumbs(&data.scope), body)
 }
 
 pub async fn cost_centre(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path((year, pool, code)): Path<(String, String, String)>,
+    InAgreement(at): InAgreement,
+    Path(InCostCentre { pool, code }): Path<InCostCentre>,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
+    let year = at.year;
     let month = parse_month(get(&query, "month"))?;
     let format = Format::parse(get(&query, "format"))?;
     let limit = if format == Format::Html { SHOWN_ROWS } else { EXPORT_ROWS };
@@ -356,17 +420,16 @@ pub async fn cost_centre(
     let (data, ledger) = web
         .stores
         .run(move |store| {
-            let data = shared.year(store, year)?;
-            let ledger = store.ledger_rows(&shared.scope(store, year)?, &wanted, limit)?;
+            let data = shared.year(store, &at)?;
+            let ledger = store.ledger_rows(&at, &wanted, limit)?;
             Ok((data, ledger))
         })
         .await?;
     blocking(move || {
         let p = pool_index(&data.agreement, &pool)?;
-        let cc =
-            data.plan.cost_centre(&code).filter(|c| c.pool == p).ok_or_else(|| {
-                WebError::NotFound(format!("Pool {pool} has no cost centre `{code}` in the {year} plan."))
-            })?;
+        let cc = data.plan.cost_centre(&code).filter(|c| c.pool == p).ok_or_else(|| {
+            WebError::NotFound(format!("Pool {pool} has no cost centre `{code}` in the plan of {}.", data.scope))
+        })?;
         let month = data.month_or_latest(month);
         let report = data.report(month);
         let figures = report.pools[p]
@@ -388,18 +451,23 @@ pub async fn cost_centre(
         let total_rows: u64 = rows.iter().sum();
         let tables = [series.table(year, month, &format!("{code} month by month")), ledger_table(&code, &ledger)];
         let table = get(&query, "table").map(str::to_string);
-        let href = format!("{}/cost-centres/{}", pool_href(year, &pool), encode(&code));
+        let href = format!("{}/cost-centres/{}", pool_href(&data.scope, &pool), encode(&code));
         let here = Here::new(href, query);
         if format != Format::Html {
-            return table::export(&tables, table.as_deref(), format, &format!("pooled-{year}-{code}"));
+            return table::export(
+                &tables,
+                table.as_deref(),
+                format,
+                &scope::file_stem(&data.scope, &format!("-{code}")),
+            );
         }
         let pool_name = &data.agreement.pools()[p].name;
         let line_name = &data.agreement.pools()[p].lines[cc.line].name;
         let [month_table, ledger_table] = &tables;
         let body = html! {
-            span class="govuk-caption-l" { (pool_name) " · " (line_name) " · " (data.agreement.partners()[cc.partner].id) }
+            span class="govuk-caption-l" { (pool_name) " · " (line_name) " · " (report.bodies[cc.partner].id) }
             h1 class="govuk-heading-l" { (code) " " (cc.name) }
-            p class="govuk-body" { "At " (month_label(year, month)) ", forecast basis: " (figures.basis.name()) "." }
+            p class="govuk-body" { "At " (month_label(year, month)) ", forecast basis: " (figures.basis.words()) "." }
             (layout::key_figures(&[
                 ("Annual budget", figures.annual_budget, false),
                 ("Actual to date", figures.actual_to_date, false),
@@ -415,9 +483,10 @@ pub async fn cost_centre(
             }
             (ledger_table.render(&here))
         };
-        let mut crumbs = breadcrumbs(year);
-        crumbs.push((pool_name.clone(), pool_href(year, &pool)));
-        Ok(layout::page(&format!("{code} {year}"), &Nav::new(&who, year, Section::Overview), &crumbs, body).into_response())
+        let mut crumbs = scope::breadcrumbs(&data.scope);
+        crumbs.push((pool_name.clone(), pool_href(&data.scope, &pool)));
+        let nav = Nav::new(&who, &data.scope, Section::Overview);
+        Ok(layout::page(&format!("{code} {year}"), &nav, &crumbs, body).into_response())
     })
     .await
 }

@@ -1,10 +1,10 @@
-//! `/risk-share/{year}`: each pool's risk-share table as the agreement's schedule lays it
+//! `/agreements/{agreement}/{year}/risk-share`: each pool's risk-share table as the agreement's schedule lays it
 //! out: contributions, lines excluded from the base, income added back, the risk-shared
 //! contributions and the agreed percentages.
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use pooled_core::agreement::{Agreement, Pool, PoolKind};
@@ -14,31 +14,32 @@ use pooled_files::{Cell, ColumnKind};
 
 use super::{QueryPairs, get};
 use crate::auth::Identity;
-use crate::data::{Web, parse_year};
+use crate::data::Web;
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section};
+use crate::scope::{self, InAgreement};
 use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text};
 
 pub async fn page(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
+    let year = at.year;
     let format = Format::parse(get(&query, "format"))?;
-    let shared = Arc::clone(&web);
-    let agreement = web.stores.run(move |store| shared.agreement(store, year)).await?;
+    let (shared, key) = (Arc::clone(&web), at.clone());
+    let agreement = web.stores.run(move |store| shared.agreement(store, &key)).await?;
     blocking(move || {
         let tables: Vec<Table> = agreement
             .pools()
             .iter()
             .filter_map(|p| Some(share_table(&agreement, p, &risk_share(&agreement, p)?)))
             .collect();
-        let here = Here::new(format!("/risk-share/{year}"), query.clone());
+        let here = Here::new(scope::href(&at, "/risk-share"), query.clone());
         if format != Format::Html {
-            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-risk-share"));
+            return table::export(&tables, get(&query, "table"), format, &scope::file_stem(&at, "-risk-share"));
         }
         let aligned: Vec<&Pool> = agreement.pools().iter().filter(|p| p.kind == PoolKind::Aligned).collect();
         let body = html! {
@@ -58,7 +59,7 @@ pub async fn page(
                 }
             }
         };
-        Ok(layout::page(&format!("Risk share {year}"), &Nav::new(&who, year, Section::RiskShare), &[], body)
+        Ok(layout::page(&format!("Risk share {year}"), &Nav::new(&who, &at, Section::RiskShare), &[], body)
             .into_response())
     })
     .await

@@ -1,10 +1,10 @@
-//! `/what-if/{year}`: change any line's outturn, or a whole pool's, and see every
+//! `/agreements/{agreement}/{year}/what-if`: change any line's outturn, or a whole pool's, and see every
 //! partner's settlement beside the forecast's (the settlement on the outturn given), without
 //! saving anything. A GET form, so a what-if is a link that can be shared or exported.
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
@@ -17,9 +17,10 @@ use pooled_files::{Cell, ColumnKind};
 use super::pool::parts_table;
 use super::{QueryPairs, get, month_chooser, month_label};
 use crate::auth::Identity;
-use crate::data::{Web, parse_month, parse_year};
+use crate::data::{Web, parse_month};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section, pounds};
+use crate::scope::{self, InAgreement};
 use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text};
 
@@ -68,6 +69,11 @@ pub fn what_if_outturn<'g>(
 ) -> Result<Outturn, Vec<(Target, String)>> {
     let mut outturn = Outturn::on_budget(a);
     let mut errors = Vec::new();
+    // Each unagreed saving delivers what the report takes it to, as its forecast
+    // risk-share impact does: the what-if starts from the forecast's settlement.
+    for delivery in report.pools.iter().flat_map(|p| &p.savings) {
+        outturn.set_delivered(&delivery.saving, delivery.delivery);
+    }
     for (p, pool) in a.pools().iter().enumerate() {
         for (l, line) in pool.lines.iter().enumerate() {
             let amount = match given(Target::Line { pool: p, line: l }) {
@@ -159,14 +165,14 @@ fn read_form(a: &Agreement, report: &MonthlyReport, query: &QueryPairs) -> (Vec<
 pub async fn page(
     State(web): State<Arc<Web>>,
     who: Identity,
-    Path(year): Path<String>,
+    InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let year = parse_year(&year)?;
+    let year = at.year;
     let month = parse_month(get(&query, "month"))?;
     let format = Format::parse(get(&query, "format"))?;
-    let shared = Arc::clone(&web);
-    let data = web.stores.run(move |store| shared.year(store, year)).await?;
+    let (shared, key) = (Arc::clone(&web), at.clone());
+    let data = web.stores.run(move |store| shared.year(store, &key)).await?;
     blocking(move || {
         let a = &data.agreement;
         let month = data.month_or_latest(month);
@@ -193,14 +199,14 @@ pub async fn page(
             if settled.is_none() {
                 return Err(WebError::BadRequest("Some amounts are not valid: open the page to correct them.".into()));
             }
-            return table::export(&tables, get(&query, "table"), format, &format!("pooled-{year}-what-if"));
+            return table::export(&tables, get(&query, "table"), format, &scope::file_stem(&at, "-what-if"));
         }
         let errors: Vec<(String, String)> = fields
             .iter()
             .flat_map(|(whole, lines)| lines.iter().chain(std::iter::once(whole)))
             .filter_map(|f| f.error.clone().map(|e| (f.id.clone(), e)))
             .collect();
-        let here = Here::new(format!("/what-if/{year}"), query);
+        let here = Here::new(scope::href(&at, "/what-if"), query);
         let title = format!("What if {year}");
         let body = html! {
             @if !errors.is_empty() { (layout::error_summary(&errors)) }
@@ -210,14 +216,14 @@ pub async fn page(
                 "Change any line's outturn, or a whole pool's, to see how every partner's share of the variance would change. "
                 "Each line starts at its forecast outturn at " (month_label(year, month)) ". Nothing is saved."
             }
-            (month_chooser(&format!("/what-if/{year}"), &[], year, month))
+            (month_chooser(&scope::href(&at, "/what-if"), year, month))
             @if let Some(comparison) = tables.first() {
                 h2 class="govuk-heading-l" { "Settlement: forecast and what if" }
                 (layout::variance_hint())
                 (comparison.render(&here))
             }
             h2 class="govuk-heading-l" { "Change the outturns" }
-            form method="get" action={ "/what-if/" (year) } novalidate {
+            form method="get" action=(scope::href(&at, "/what-if")) novalidate {
                 input type="hidden" name="month" value=(month);
                 @for (p, (whole, lines)) in fields.iter().enumerate() {
                     fieldset class="govuk-fieldset" {
@@ -231,7 +237,7 @@ pub async fn page(
                 }
                 button type="submit" class="govuk-button" data-module="govuk-button" { "Show the settlement" }
                 " "
-                a class="govuk-link govuk-body" href={ "/what-if/" (year) "?month=" (month) } { "Start again from the forecast" }
+                a class="govuk-link govuk-body" href=(scope::href(&at, &format!("/what-if?month={month}"))) { "Start again from the forecast" }
             }
             @if tables.len() > 1 {
                 h2 class="govuk-heading-l" { "The what-if settlement part by part" }
@@ -240,7 +246,7 @@ pub async fn page(
         };
         let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
         let title = if errors.is_empty() { title } else { format!("Error: {title}") };
-        Ok((status, layout::page(&title, &Nav::new(&who, year, Section::WhatIf), &[], body)).into_response())
+        Ok((status, layout::page(&title, &Nav::new(&who, &at, Section::WhatIf), &[], body)).into_response())
     })
     .await
 }
@@ -279,21 +285,23 @@ fn comparison_table(a: &Agreement, report: &MonthlyReport, settled: &[PoolSettle
         Row::new(vec![text(pool), text(partner), Cell::Money(before), Cell::Money(after), Cell::Money(after - before)])
     };
     let mut rows = Vec::new();
-    let mut totals = vec![(Money::ZERO, Money::ZERO); a.partners().len()];
+    // Each partner as the settlement names it: the body holding its place at the year end.
+    let bodies: Vec<_> = (0..a.partners().len()).map(|ix| a.body_at_year_end(ix)).collect();
+    let mut totals = vec![(Money::ZERO, Money::ZERO); bodies.len()];
     for (pool, after) in report.pools.iter().zip(settled) {
         let before = &pool.risk_impact;
         rows.push(row(&pool.id, "Pool variance", before.variance, after.variance).styled(RowStyle::Segment));
-        for (ix, partner) in a.partners().iter().enumerate() {
+        for (ix, body) in bodies.iter().enumerate() {
             let share =
                 |s: &PoolSettlement| s.partners.iter().find(|p| p.partner == ix).map_or(Money::ZERO, |p| p.total);
             let (b, w) = (share(before), share(after));
             totals[ix].0 += b;
             totals[ix].1 += w;
-            rows.push(row(&pool.id, &partner.id, b, w));
+            rows.push(row(&pool.id, &body.id, b, w));
         }
     }
-    for (partner, (b, w)) in a.partners().iter().zip(totals) {
-        rows.push(row("All pools", &partner.id, b, w).styled(RowStyle::Total));
+    for (body, (b, w)) in bodies.iter().zip(totals) {
+        rows.push(row("All pools", &body.id, b, w).styled(RowStyle::Total));
     }
     Table { id: "comparison".into(), caption: "Each partner's share of each pool's variance".into(), columns, rows }
 }

@@ -3,12 +3,16 @@
 //! schema of the answer's path, method and status, its `$ref`s resolved to the document's
 //! components. The check is strict: an object may hold no property the document does not
 //! name, so an answer cannot quietly grow a field the description lacks.
+//!
+//! Also the API tests' requests (a bearer token, a JSON body) and readers of the answers.
+#![allow(dead_code)] // each test binary uses its own part of this
 
 use std::ops::{Deref, DerefMut};
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use jsonschema::Draft;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::common::{Page, Site};
@@ -70,6 +74,74 @@ impl Api {
     }
 }
 
+// ---- requests and answers ----
+
+/// A request with a bearer token (if any) and a JSON body (if any).
+pub fn call(site: &Api, method: Method, uri: &str, token: Option<&str>, body: Option<&Value>) -> Page {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let body = match body {
+        Some(json) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(json.to_string())
+        }
+        None => Body::empty(),
+    };
+    site.send(request.body(body).expect("request"))
+}
+
+pub fn get_json(site: &Api, uri: &str, token: &str) -> Value {
+    let page = call(site, Method::GET, uri, Some(token), None);
+    assert_eq!(page.status, StatusCode::OK, "GET {uri}: {}", page.text());
+    json_of(&page)
+}
+
+/// An answer of the JSON contract as the API would send it.
+pub fn as_json(answer: impl Serialize) -> Value {
+    serde_json::to_value(answer).expect("the contract's types serialise")
+}
+
+pub fn json_of(page: &Page) -> Value {
+    assert_eq!(page.headers[header::CONTENT_TYPE], "application/json", "{}", page.text());
+    serde_json::from_slice(&page.body).expect("JSON")
+}
+
+/// Asserts the API's error shape with `status`, and that a detail contains `detail`.
+pub fn assert_error(page: &Page, status: StatusCode, detail: &str) {
+    assert_eq!(page.status, status, "{}", page.text());
+    let error = json_of(page);
+    assert!(error["error"].is_string(), "{error}");
+    let details: Vec<&str> = error["details"].as_array().expect("details").iter().filter_map(Value::as_str).collect();
+    assert!(details.iter().any(|d| d.contains(detail)), "no detail containing {detail:?} in {details:?}");
+}
+
+/// Sends an extract to `started` (`POST .../imports?partner=&period=&file_name=`), then
+/// polls its job until it has finished; the job's last answer.
+pub fn import_through_the_api(site: &Api, token: &str, started: &str, file: &[u8]) -> Value {
+    let request = Request::post(started)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(file.to_vec()))
+        .expect("request");
+    let answer = site.send(request);
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let id = json_of(&answer)["id"].as_u64().expect("a job id");
+    let jobs = &started[..started.find('?').unwrap_or(started.len())];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let job = get_json(site, &format!("{jobs}/{id}"), token);
+        if job["status"] != "running" {
+            return job;
+        }
+        assert!(std::time::Instant::now() < deadline, "the import finishes");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+// ---- the check ----
+
 /// Whether `page`, the answer to `method` `path`, is as `document` describes it; if not,
 /// each way it is not. An address no path of the document matches (the router's own
 /// 404) must still answer in the API's error shape.
@@ -107,7 +179,7 @@ pub fn check(document: &Value, method: &Method, path: &str, page: &Page) -> Resu
 }
 
 /// The document's operation for `method` on `path`: the path template that matches it
-/// with the most fixed segments (`/api/imports/{id}` is not `/api/{year}/imports`).
+/// with the most fixed segments.
 fn operation<'d>(document: &'d Value, method: &Method, path: &str) -> Option<(&'d str, &'d Value)> {
     let segments: Vec<&str> = path.split('/').collect();
     let paths = document["paths"].as_object()?;

@@ -16,8 +16,9 @@ use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::money::Money;
-use pooled_files::{GenOptions, Span, gen_ledger, gen_plan, write_plan_csv};
-use pooled_store::{AgreementYear, NewUser, PostgresStore, Role, SqliteStore, Store};
+use pooled_core::settlement::Outturn;
+use pooled_files::{GenOptions, Postings, Span, gen_ledger, gen_plan, write_plan_csv};
+use pooled_store::{AgreementYear, NewApiToken, NewUser, PostgresStore, Role, SqliteStore, Store, now_utc, sha256_hex};
 use pooled_web::Web;
 use tower::ServiceExt;
 
@@ -208,6 +209,17 @@ impl Site {
     }
 }
 
+/// A new API token for `username`, made in the store as `pooled token create` does.
+pub fn token_for(site: &Site, username: &str) -> String {
+    let mut store = site.store();
+    let user = store.user_by_name(username).expect("read").expect("the fixture's account");
+    let secret = pooled_app::password::secret();
+    let token =
+        NewApiToken { user_id: user.id, name: "test".into(), token_hash: sha256_hex(&secret), created_at: now_utc() };
+    store.create_api_token(&token, "test").expect("token");
+    secret
+}
+
 /// Every fixture account's password.
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -278,18 +290,30 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// The agreement, a plan of three cost centres per partner per line, M1 and M2 of ledger
-/// for both partners, and one forecast entered at M2.
+/// The agreement, its figures (as [`load_figures`] makes them, seed 0) and an account
+/// for each role.
 pub fn populate(store: &mut dyn Store, text: &str, dir: &std::path::Path) {
-    pooled_app::load_agreement(store, "agreement.toml", text, "test").expect("load agreement");
+    load_figures(store, text, dir, 0);
+    for account in accounts() {
+        store.create_user(&account, "test").expect("account");
+    }
+}
+
+/// The agreement, a plan of three cost centres per partner per line, M1 and M2 of ledger
+/// for each partner with cost centres (the first partner's ledger laid out as unit4
+/// writes it, the second's as oracle does), generated from `seed`, and one forecast
+/// entered at M2.
+pub fn load_figures(store: &mut dyn Store, text: &str, dir: &std::path::Path, seed: u64) {
+    pooled_app::load_agreement(store, "agreement.toml", text, &Default::default(), "test", |_| Ok(()))
+        .expect("load agreement");
     let (agreement, _) = Agreement::parse(text).expect("valid");
     let year = agreement.financial_year();
     let key = pooled_app::agreement_year(&agreement);
     let plan = gen_plan(&agreement, 3, 1);
-    let plan_file = dir.join("plan.csv");
+    let plan_file = dir.join(format!("{}-plan.csv", agreement.id()));
     write_plan_csv(std::fs::File::create(&plan_file).expect("create"), &plan).expect("write plan");
     pooled_app::load_plan(store, &key, &plan_file, "test").expect("load plan");
-    for (partner, preset) in [("OCC", "unit4"), ("OCCG", "oracle")] {
+    for (partner, preset) in agreement.partners().iter().map(|p| p.id.as_str()).zip(["unit4", "oracle"]) {
         let mapping = Mapping::preset(preset).expect("preset");
         store.save_mapping(agreement.id(), partner, &mapping, "test").expect("mapping");
         let codes: Vec<String> = plan.iter().filter(|c| c.partner == partner).map(|c| c.code.clone()).collect();
@@ -298,10 +322,10 @@ pub fn populate(store: &mut dyn Store, text: &str, dir: &std::path::Path) {
         }
         for m in 1..=2 {
             let period = Period { year, month: month(m) };
-            let mut options = GenOptions::new(mapping.clone(), Span::Period(period), codes.clone());
-            options.rows = 300;
-            options.seed = u64::from(m);
-            let file = dir.join(format!("{partner}-{m}.csv"));
+            let postings = Postings::Rows { rows: 300, cost_centres: codes.clone() };
+            let mut options = GenOptions::new(mapping.clone(), Span::Period(period), postings);
+            options.seed = seed + u64::from(m);
+            let file = dir.join(format!("{}-{partner}-{m}.csv", agreement.id()));
             gen_ledger(&options, std::fs::File::create(&file).expect("create")).expect("generate");
             let request = pooled_app::ImportRequest {
                 agreement: agreement.id(),
@@ -314,11 +338,30 @@ pub fn populate(store: &mut dyn Store, text: &str, dir: &std::path::Path) {
             pooled_app::import_ledger(store, &request, &mut |_, _| {}).expect("import");
         }
     }
-    for account in accounts() {
-        store.create_user(&account, "test").expect("account");
-    }
     let first = &plan[0];
-    store.set_forecast(&key, month(2), &first.code, first.budget + whole_pounds(150_000), "test").expect("forecast");
+    store
+        .set_forecast(&key, month(2), &first.code, first.budget + whole_pounds(150_000), false, "test")
+        .expect("forecast");
+}
+
+/// The outturn file, as `pooled settle AGREEMENT OUTTURN` reads it, of every line's
+/// outturn in `outturn` (the settlement from the ledger's), with what each saving
+/// delivered: the file mode's way to the same settlement.
+pub fn outturn_file(agreement: &Agreement, outturn: &Outturn, delivered: &[(&str, Money)]) -> String {
+    let mut text = String::new();
+    for (p, pool) in agreement.pools().iter().enumerate() {
+        for (line, amount) in pool.lines.iter().zip(outturn.pool_lines(p)) {
+            let amount = amount.to_plain_string();
+            text.push_str(&format!(
+                "[[line]]\npool = \"{}\"\nline = \"{}\"\noutturn = \"{amount}\"\n",
+                pool.id, line.id
+            ));
+        }
+    }
+    for (saving, amount) in delivered {
+        text.push_str(&format!("[[saving]]\nid = \"{saving}\"\ndelivered = \"{}\"\n", amount.to_plain_string()));
+    }
+    text
 }
 
 /// A response, its body as text.
@@ -414,22 +457,26 @@ pub fn xlsx_cells(site: &Site, body: &[u8], sheet: &str) -> Vec<Vec<String>> {
 
 /// Each test takes the site, or what the test file makes of one (`From<Site>`: the API's
 /// tests check every answer against the site's OpenAPI document).
+/// The agreement is the 2016-17 one unless given first (`agreement = EXPR;`).
 macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
+    (agreement = $agreement:expr; $($test:ident),* $(,)?) => {
         mod sqlite {
             $(#[test]
             fn $test() {
-                super::$test(From::from(super::Site::sqlite(stringify!($test), super::AGREEMENT)));
+                super::$test(From::from(super::Site::sqlite(stringify!($test), &$agreement)));
             })*
         }
         mod postgres {
             $(#[test]
             fn $test() {
-                if let Some(site) = super::Site::postgres(stringify!($test), super::AGREEMENT) {
+                if let Some(site) = super::Site::postgres(stringify!($test), &$agreement) {
                     super::$test(From::from(site));
                 }
             })*
         }
+    };
+    ($($test:ident),* $(,)?) => {
+        on_both_backends!(agreement = super::AGREEMENT; $($test),*);
     };
 }
 
@@ -510,8 +557,8 @@ pub fn occ_m3_extract(site: &Site) -> Vec<u8> {
     let plan = site.store().plan(&oxon()).expect("plan");
     let codes: Vec<String> = plan.iter().filter(|c| c.partner == "OCC").map(|c| c.code.clone()).collect();
     let period = Period { year: year(), month: month(3) };
-    let mut options = GenOptions::new(Mapping::preset("unit4").expect("preset"), Span::Period(period), codes);
-    options.rows = 200;
+    let postings = Postings::Rows { rows: 200, cost_centres: codes };
+    let mut options = GenOptions::new(Mapping::preset("unit4").expect("preset"), Span::Period(period), postings);
     options.seed = 3;
     let mut out = Vec::new();
     gen_ledger(&options, &mut out).expect("generate");
