@@ -39,8 +39,8 @@
 #     and after ANALYZE (the test server runs without autovacuum, so nothing has
 #     statistics until then);
 #  4. the web API on a warm server (`pooled serve`, an API token): one agreement's report
-#     and the first ICB's consolidated view, each found in the server's OpenAPI
-#     description (recorded as pending when the API has no such operation);
+#     and the first ICB's consolidated view (the `report` and `partner` operations, found
+#     in the server's OpenAPI description; recorded as pending when it has no such one);
 #  5. the plan and time of every statement of one report at full size (auto_explain);
 #  6. FEW paired imports of a second extract (2016-06), alternating: into a fresh
 #     database holding one agreement, and into the full one;
@@ -310,11 +310,11 @@ api_phase() {
   else
     rec "${key}_report_pending" "the API describes no report operation"
   fi
-  url=$(api_url 'consolidated' "$FIRST" "$(icb 1)")
+  url=$(api_url '^partner |/partners/|consolidated' "$FIRST" "$(icb 1)")
   if [ -n "$url" ]; then
     api_runs "${key}_consolidated" "$url"
   else
-    rec "${key}_consolidated_pending" "the API describes no consolidated view (no operation or path matching \`consolidated\`)"
+    rec "${key}_consolidated_pending" "the API describes no consolidated view (no operation \`partner\`, no path with \`/partners/\` or \`consolidated\`)"
   fi
   rec "${key}_server_rss_kb" "$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$SERVER_PID/status")"
   stop_server
