@@ -313,6 +313,8 @@ api_phase() {
   url=$(api_url '^partner |/partners/|consolidated' "$FIRST" "$(icb 1)")
   if [ -n "$url" ]; then
     api_runs "${key}_consolidated" "$url"
+    [ -n "${R[${key}_consolidated_pending]:-}" ] ||
+      rec "${key}_consolidated_agreements" "$(python3 -c 'import json, sys; print(",".join(a["id"] for a in json.load(open(sys.argv[1]))["agreements"]))' "$WORK/${key}_consolidated.json")"
   else
     rec "${key}_consolidated_pending" "the API describes no consolidated view (no operation \`partner\`, no path with \`/partners/\` or \`consolidated\`)"
   fi
