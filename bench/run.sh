@@ -41,18 +41,8 @@ SEED=1
 DATE=$(date +%Y-%m-%d)
 RESULTS=$ROOT/bench/results-$DATE.txt
 
-log() { printf '\n== %s\n' "$*" >&2; }
-SUDO=""
-if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+source "$ROOT/bench/common.sh"
 
-# ---------------------------------------------------------------------------------------
-# What the benchmark needs
-# ---------------------------------------------------------------------------------------
-apt_updated=0
-apt_install() {
-  if ((apt_updated == 0)); then $SUDO apt-get update -qq; apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >&2
-}
 [ -x /usr/bin/time ] || apt_install time
 command -v hledger >/dev/null || apt_install hledger
 command -v psql >/dev/null || apt_install postgresql-client
@@ -70,21 +60,8 @@ if ((free_kb < need_kb)); then
   exit 1
 fi
 
-sources_sha256() {
-  (cd "$ROOT" && find crates Cargo.toml Cargo.lock -type f -not -path '*/target/*' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
-}
-sources_before_build=$(sources_sha256)
-log "building pooled (release)"
-# Another change may be in flight in the workspace: retry a failing build a few times.
-for attempt in 1 2 3 4 5 6; do
-  if (cd "$ROOT" && cargo build --release -p pooled-cli >&2); then break; fi
-  ((attempt == 6)) && { echo "run.sh: cargo build failed six times" >&2; exit 1; }
-  echo "build failed (attempt $attempt); retrying in 60 s" >&2
-  sleep 60
-done
-# A copy, so that a rebuild in the workspace during the run cannot swap the binary.
-cp "$ROOT/target/release/pooled" "$WORK/pooled"
-POOLED=$WORK/pooled
+: >"$RESULTS"
+build_pooled
 # The store's own benchmark (rows made in memory, no file): for the breakdown only.
 STORE_BENCH=""
 if [ -z "${SKIP_BREAKDOWN:-}" ] &&
@@ -101,83 +78,11 @@ if [ -z "${SKIP_BREAKDOWN:-}" ] &&
   STAGES=$WORK/stages-target/release
 fi
 
-pg_up() { pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; }
-if ! pg_up; then
-  log "starting PostgreSQL"
-  $SUDO pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
-  for _ in $(seq 30); do pg_up && break; sleep 1; done
-  pg_up || { echo "run.sh: PostgreSQL does not answer on 127.0.0.1:5432" >&2; exit 1; }
-fi
-psql_admin() { psql -X -q -v ON_ERROR_STOP=1 "$PG_URL/postgres" "$@"; }
-fresh_pg_db() { # NAME: drops and creates a database
-  psql_admin -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"
-}
+start_pg
 
 # ---------------------------------------------------------------------------------------
-# Recording and timing
+# Timing
 # ---------------------------------------------------------------------------------------
-: >"$RESULTS"
-declare -A R
-rec() { # KEY VALUE
-  R[$1]=$2
-  printf '%s=%s\n' "$1" "$2" >>"$RESULTS"
-}
-note() { printf '# %s\n' "$*" | tee -a "$RESULTS" >&2; }
-
-now() { echo "$EPOCHREALTIME"; }
-CLK_TCK=$(getconf CLK_TCK)
-# The machine's busy CPU time (user, nice, system, irq, softirq) and its stolen time, in ticks.
-cpu_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $9 }' /proc/stat; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-div() { awk -v a="$1" -v b="$2" -v f="${3:-%.0f}" 'BEGIN { if (b + 0 == 0 || a == "n/a") print "n/a"; else printf f "\n", a / b }'; }
-
-# timed KEY CMD...: runs CMD under /usr/bin/time; records KEY_s (wall, from bash's clock,
-# so including process start), KEY_rss_kb (peak resident set), KEY_cpu (user+sys s) and
-# KEY_status. Standard output and error go to $WORK/KEY.out.
-timed() {
-  local key=$1 t0 t1 status=0 j0 j1
-  shift
-  j0=$(cpu_jiffies)
-  t0=$(now)
-  /usr/bin/time -o "$WORK/$key.time" -f '%e %M %U %S' "$@" >"$WORK/$key.out" 2>&1 || status=$?
-  t1=$(now)
-  j1=$(cpu_jiffies)
-  local wall rss user sys
-  read -r wall rss user sys < <(tail -1 "$WORK/$key.time") || true
-  rec "${key}_s" "$(elapsed "$t0" "$t1")"
-  rec "${key}_rss_kb" "$rss"
-  rec "${key}_cpu_s" "$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')"
-  rec "${key}_status" "$status"
-  # The share of the machine's CPU that other processes used meanwhile (for a PostgreSQL
-  # import, the server's own work is among them), and the share the hypervisor stole.
-  rec "${key}_others_pct" "$(awk -v a="$j0" -v b="$j1" -v u="$user" -v s="$sys" -v w="$(elapsed "$t0" "$t1")" \
-    -v hz="$CLK_TCK" -v n="$(nproc)" 'BEGIN { split(a, x, " "); split(b, y, " ");
-      o = (y[1] - x[1]) / hz - u - s; if (o < 0) o = 0; printf "%.0f", (w > 0) ? 100 * o / (n * w) : 0 }')"
-  rec "${key}_steal_pct" "$(awk -v a="$j0" -v b="$j1" -v w="$(elapsed "$t0" "$t1")" -v hz="$CLK_TCK" -v n="$(nproc)" \
-    'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", (w > 0) ? 100 * (y[2] - x[2]) / hz / (n * w) : 0 }')"
-  return 0
-}
-
-# Waits (up to QUIET_WAIT seconds, default 300) until the machine is nearly idle, so that
-# other work on it (a build, a test run) does not land in a measurement: the CPU must be
-# at least 90% idle over two seconds. Records how busy it was when the measurement began.
-cpu_idle_pct() {
-  local a b
-  a=($(head -1 /proc/stat)); sleep 2; b=($(head -1 /proc/stat))
-  awk -v i1="${a[4]}" -v i2="${b[4]}" -v t1="$(IFS=+; echo "$((${a[*]:1}))")" -v t2="$(IFS=+; echo "$((${b[*]:1}))")" \
-    'BEGIN { printf "%d", (t2 == t1) ? 100 : 100 * (i2 - i1) / (t2 - t1) }'
-}
-quiet() { # KEY
-  local waited=0 idle
-  idle=$(cpu_idle_pct)
-  while ((idle < 90 && waited < ${QUIET_WAIT:-300})); do
-    sleep 8; waited=$((waited + 10)); idle=$(cpu_idle_pct)
-  done
-  rec "${1}_idle_pct_before" "$idle"
-  ((idle >= 90)) || note "$1: the machine was only $idle% idle after waiting ${QUIET_WAIT:-300} s; measured anyway"
-}
-
 # Every process below PID (itself included), for the memory watchdog.
 tree_rss_kb() {
   ps -e -o pid=,ppid=,rss= | awk -v root="$1" '
@@ -229,13 +134,6 @@ pg_rss_sampler() {
 
 # The net total `pooled import` prints ("net £1,234.56" -> 1234.56).
 pooled_net() { sed -n 's/.*net £\([-0-9,.]*\).*/\1/p' "$1" | tr -d , | tail -1; }
-check_ok() { # KEY: stops the run if a pooled command failed
-  if [ "${R[${1}_status]}" != 0 ]; then
-    echo "run.sh: \`$1\` failed (exit ${R[${1}_status]}):" >&2
-    cat "$WORK/$1.out" >&2
-    exit 1
-  fi
-}
 
 # report_runs KEY DATABASE: the monthly report REPORT_RUNS times; the median wall time in
 # ms (the whole process: start, opening the database, reading and validating the stored
@@ -283,25 +181,14 @@ setup() {
 # ---------------------------------------------------------------------------------------
 # The machine
 # ---------------------------------------------------------------------------------------
-rec date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+record_machine
 rec sizes "$(
   IFS=,
   echo "${SIZES[*]}"
 )"
-rec cpu "$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
-rec cores "$(nproc)"
-rec mem_total "$(free -h | awk '/^Mem:/ { print $2 }')"
-rec kernel "$(uname -r)"
-rec os "$(. /etc/os-release && echo "$PRETTY_NAME")"
-rec rustc "$(rustc --version)"
-rec pooled_commit "$(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- crates Cargo.toml Cargo.lock || echo '+uncommitted')"
-# What exactly was built, should the tree have uncommitted changes: a hash of the sources
-# (taken before and after the build: they differ if someone changed a file meanwhile).
-rec pooled_sources_sha256 "$sources_before_build"
-[ "$(sources_sha256)" = "$sources_before_build" ] || note "the sources changed while pooled was being built"
 rec sqlite_version "$(python3 -c 'import sqlite3; print(sqlite3.sqlite_version)') (Python's; pooled bundles its own via rusqlite)"
 rec postgres_version "$(psql_admin -At -c 'SHOW server_version')"
-rec postgres_settings "$(psql_admin -At -F= -c "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ' ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers', 'fsync', 'synchronous_commit', 'wal_level', 'max_wal_size', 'work_mem', 'maintenance_work_mem')")"
+rec postgres_settings "$(pg_settings)"
 rec duckdb_version "$(python3 -c 'import duckdb; print(duckdb.__version__)')"
 rec hledger_version "$(hledger --version | head -1)"
 rec python_version "$(python3 --version)"
@@ -372,7 +259,7 @@ for N in "${SIZES[@]}"; do
   # The actuals query alone, on the server (psql's \timing: one round trip each).
   actuals_sql="SELECT a.cost_centre, i.month, SUM(a.amount)::BIGINT, SUM(a.row_count)::BIGINT
     FROM ledger_import i JOIN actual a ON a.import_id = i.id
-    WHERE i.year = 2016 AND i.replaced_by IS NULL
+    WHERE i.agreement_id = 'oxon-s75' AND i.year = 2016 AND i.replaced_by IS NULL
     GROUP BY a.cost_centre, i.month ORDER BY a.cost_centre, i.month"
   rec "${P}_pg_actuals_query_ms" "$(
     for ((i = 0; i < REPORT_RUNS; i++)); do printf '%s;\n' "$actuals_sql"; done |
@@ -481,8 +368,6 @@ rec loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 # ---------------------------------------------------------------------------------------
 # The table
 # ---------------------------------------------------------------------------------------
-mb() { awk -v k="${1:-0}" 'BEGIN { printf "%.0f", k / 1024 }'; }
-g() { echo "${R[$1]:-n/a}"; }
 {
   echo
   echo "pooled benchmark, $(g date), $(g cpu), $(g cores) cores, $(g mem_total)"

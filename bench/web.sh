@@ -56,14 +56,7 @@ PAGE_NAMES=(overview pool-OP)
 DATE=$(date -u +%Y-%m-%d)
 RESULTS=${RESULTS:-$ROOT/bench/web-results-$DATE.txt}
 
-log() { printf '\n== %s\n' "$*" >&2; }
-SUDO=""
-if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
-apt_updated=0
-apt_install() {
-  if ((apt_updated == 0)); then $SUDO apt-get update -qq; apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >&2
-}
+source "$ROOT/bench/common.sh"
 command -v wrk >/dev/null || apt_install wrk
 command -v curl >/dev/null || apt_install curl
 [ -x /usr/bin/time ] || apt_install time
@@ -84,43 +77,13 @@ fi
 # Recording
 # ---------------------------------------------------------------------------------------
 : >"$RESULTS"
-declare -A R
-rec() { R[$1]=$2; printf '%s=%s\n' "$1" "$2" >>"$RESULTS"; }
-note() { printf '# %s\n' "$*" | tee -a "$RESULTS" >&2; }
 raw() { sed 's/^/| /' >>"$RESULTS"; } # verbatim output of a tool, marked off
-now() { echo "$EPOCHREALTIME"; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-CLK_TCK=$(getconf CLK_TCK)
 # The machine's CPU time in processes (user, nice, system) and in interrupts (irq, softirq:
 # on loopback, much of the TCP work is softirq time charged to no process), in ticks.
 busy_jiffies() { awk '/^cpu / { print $2 + $3 + $4, $7 + $8 }' /proc/stat; }
 proc_jiffies() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; } # utime + stime
-cpu_idle_pct() {
-  local a b
-  a=($(head -1 /proc/stat)); sleep 2; b=($(head -1 /proc/stat))
-  awk -v i1="${a[4]}" -v i2="${b[4]}" -v t1="$(IFS=+; echo "$((${a[*]:1}))")" -v t2="$(IFS=+; echo "$((${b[*]:1}))")" \
-    'BEGIN { printf "%d", (t2 == t1) ? 100 : 100 * (i2 - i1) / (t2 - t1) }'
-}
-# Waits (up to QUIET_WAIT seconds) until the CPU is at least 90% idle over two seconds,
-# so that a build or a test run elsewhere on the machine does not land in a measurement.
-quiet() { # KEY
-  local waited=0 idle
-  idle=$(cpu_idle_pct)
-  while ((idle < 90 && waited < ${QUIET_WAIT:-300})); do
-    sleep 8; waited=$((waited + 10)); idle=$(cpu_idle_pct)
-  done
-  rec "${1}_idle_pct_before" "$idle"
-  rec "${1}_waited_s" "$waited"
-  ((idle >= 90)) || note "$1: the machine was only $idle% idle after waiting ${QUIET_WAIT:-300} s; measured anyway"
-}
 
-rec date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-rec cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-rec cores "$(nproc)"
-rec mem_total "$(free -g | awk '/^Mem:/ { print $2 "Gi" }')"
-rec kernel "$(uname -r)"
-rec os "$(. /etc/os-release && echo "$PRETTY_NAME")"
-rec rustc "$(rustc --version)"
+record_machine
 rec wrk_version "$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
 rec rows "$ROWS"
 rec duration "$DURATION"
@@ -399,8 +362,6 @@ stop_server
 # ---------------------------------------------------------------------------------------
 # The summary
 # ---------------------------------------------------------------------------------------
-g() { echo "${R[$1]:-n/a}"; }
-mb() { awk -v k="${1:-0}" 'BEGIN { printf "%.0f", k / 1024 }'; }
 {
   echo
   echo "pooled web load, $(g date), $(g cpu), $(g cores) cores; $(g pooled_source)"
