@@ -12,6 +12,7 @@ use std::ops::RangeInclusive;
 use crate::calendar::{Calendar, Date, FinancialYear};
 use crate::diagnostic::Diagnostic;
 use crate::file_format::out_of_range;
+use crate::metrics::Performance;
 use crate::money::Money;
 use crate::percent::Percent;
 
@@ -33,6 +34,7 @@ pub struct Agreement {
     termination: Option<Termination>,
     board: Option<Board>,
     reporting: Reporting,
+    performance: Performance,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -491,6 +493,11 @@ impl Agreement {
     }
     pub fn reporting(&self) -> &Reporting {
         &self.reporting
+    }
+
+    /// The metrics and KPIs it reports (`[performance]`); empty when it has none.
+    pub fn performance(&self) -> &Performance {
+        &self.performance
     }
 
     /// The partner whose original id is `id`: the stable key, as the agreement file and

@@ -273,14 +273,14 @@ pub fn status(plan: Option<Figure>, actual: Option<Figure>, direction: Direction
 
 /// The `[performance]` table of an agreement: the national metrics it reports, and its
 /// own KPIs.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Performance {
     pub national: Option<&'static NationalSet>,
     pub kpis: Vec<Kpi>,
 }
 
 /// A KPI the agreement defines.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Kpi {
     pub id: String,
     pub name: String,
@@ -301,7 +301,7 @@ pub struct Kpi {
 /// from a baseline, by purchasing so many new hours a week; tracked weekly and monitored
 /// quarterly by the average new hours a week in the quarter, the cumulative progress to
 /// the growth, and the spend against the home support budget.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HomeSupport {
     /// Hours of home support commissioned a week at the start.
     pub baseline_hours: Decimal,

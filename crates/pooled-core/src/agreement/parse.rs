@@ -14,6 +14,8 @@ use crate::file_format::{Amount, FileDate, Spanned, from_toml, non_negative, out
 use crate::money::Tally;
 use crate::percent::{self, MAX_DECIMALS};
 
+mod performance;
+
 type Id = Spanned<String>;
 type ByPartner<T> = BTreeMap<Id, Spanned<T>>;
 
@@ -30,6 +32,7 @@ struct RawFile {
     termination: Option<Spanned<RawTermination>>,
     board: Option<Spanned<RawBoard>>,
     reporting: Option<Spanned<RawReporting>>,
+    performance: Option<Spanned<performance::RawPerformance>>,
 }
 
 #[derive(Deserialize)]
@@ -301,7 +304,11 @@ impl Validator<'_> {
             termination: raw.termination.map(|t| self.termination(t.into_inner())),
             board: raw.board.map(|b| self.board(b.into_inner())),
             reporting: raw.reporting.map(|r| self.reporting(r.into_inner())).unwrap_or_default(),
+            performance: Performance::default(),
         };
+        if let Some(p) = raw.performance {
+            agreement.performance = self.performance(p.into_inner(), &agreement.pools);
+        }
         if let Some(declared) = a.declared_total {
             agreement.declared_total = self.declared(&declared);
             self.check_declared(&declared, agreement.total_budget(), "the agreement's pools");

@@ -12,7 +12,7 @@ use super::{Direction, Frequency};
 const BUNDLED: [(&str, &str); 2] =
     [("bcf-2023-25", include_str!("bcf-2023-25.toml")), ("bcf-2025-26", include_str!("bcf-2025-26.toml"))];
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NationalSet {
     pub id: String,
     pub name: String,
@@ -20,7 +20,7 @@ pub struct NationalSet {
     pub metrics: Vec<NationalMetric>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NationalMetric {
     pub id: String,
     pub name: String,
