@@ -13,10 +13,11 @@ use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::money::Money;
 use pooled_core::payments::EntryKind;
+use pooled_core::metrics::{Figure, FigureKind, MetricPeriod};
 use pooled_core::savings::SavingFigure;
 use pooled_store::{
     Actual, AgreementYear, ApiToken, Approval, AuditEntry, AuditHead, DocumentSave, ImportHeader, ImportItem,
-    ImportOutcome, LoadOutcome, NewApiToken, NewSession, NewUser, PaymentEntry, PostgresStore, Role, RowTally, Session,
+    ImportOutcome, LoadOutcome, MetricEntry, NewApiToken, NewSession, NewUser, PaymentEntry, PostgresStore, Role, RowTally, Session,
     SqliteStore, Store, StoreError, StoredCostCentre, StoredDocument, Timestamp, User, import_items, in_snapshot,
     in_transaction, sha256_hex,
 };
@@ -241,8 +242,10 @@ impl Fixture {
     }
 
     /// Migration 9 undone: versions without their effective day and approval. Undone first
-    /// by [`Fixture::undo_migration_8`], as it came after.
+    /// by [`Fixture::undo_migration_8`], as it came after; migration 10 (metrics' figures)
+    /// is undone before it.
     fn undo_migration_9(&self) {
+        self.sql("DROP TABLE metric_figure; DELETE FROM schema_version WHERE version = 10;");
         self.sql(
             "ALTER TABLE agreement DROP COLUMN effective; ALTER TABLE agreement DROP COLUMN approved_by;
              ALTER TABLE agreement DROP COLUMN payments_recorded; DELETE FROM schema_version WHERE version = 9;",
@@ -346,6 +349,7 @@ on_both_backends!(
     savings_forecasts_and_delivered_amounts_are_recorded,
     migration_8_keeps_forecasts_and_adds_savings,
     migration_9_keeps_versions_from_the_start_of_their_year,
+    metric_figures_are_kept_with_not_available_as_their_own_state,
     every_entry_names_its_agreement_or_none,
 );
 
@@ -1022,6 +1026,62 @@ fn forecasts_are_set_and_overwritten(f: &mut Fixture) {
         log[log.len() - 2..].iter().map(|e| (e.before.as_str(), e.after.as_str())).collect();
     let confirmation = "outturn=0.03\nconfirmed_below_actual=yes";
     assert_eq!(entries, [("", confirmation), (confirmation, "outturn=3.00")]);
+}
+
+// ---- metrics and KPIs ----
+
+fn metric_figures_are_kept_with_not_available_as_their_own_state(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = &oxon("2016-17");
+    let entry = |series: &str, period: &str, kind: FigureKind, figure: &str| MetricEntry {
+        series: series.into(),
+        period: MetricPeriod::parse(period).unwrap(),
+        kind,
+        figure: Figure::parse(figure).unwrap(),
+    };
+    use FigureKind::{Actual, Plan};
+    s.set_metrics(
+        year,
+        &[
+            entry("hs.new-hours", "W2", Actual, "280.5"),
+            entry("hs.new-hours", "W1", Actual, "0"),
+            entry("dtoc", "M10", Actual, "not available"),
+            entry("dtoc", "M2", Plan, "12.25"),
+            entry("dtoc", "M2", Actual, "13"),
+        ],
+        "pm",
+    )
+    .unwrap();
+    s.set_metrics(year, &[], "pm").unwrap();
+    // Another agreement's of the same year is kept apart; the same figure again replaces it.
+    s.set_metrics(&AgreementYear::new("bucks", fy("2016-17")), &[entry("dtoc", "M2", Actual, "1")], "pm").unwrap();
+    s.set_metrics(year, &[entry("dtoc", "M2", Actual, "not available")], "bob").unwrap();
+    let got: Vec<String> = s
+        .metrics(year)
+        .unwrap()
+        .iter()
+        .map(|m| format!("{} {} {} {} {}", m.entry.series, m.entry.period, m.entry.kind.key(), m.entry.figure, m.entered_by))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "dtoc M2 plan 12.25 pm",
+            "dtoc M2 actual not available bob",
+            "dtoc M10 actual not available pm",
+            "hs.new-hours W1 actual 0 pm",
+            "hs.new-hours W2 actual 280.5 pm",
+        ]
+    );
+    let log = s.audit_log().unwrap();
+    assert_eq!(log.len(), 3, "one entry a change, none for nothing");
+    let last = log.last().unwrap();
+    assert_eq!(
+        (last.action.as_str(), last.subject.as_str(), last.before.as_str(), last.after.as_str(), last.agreement()),
+        ("set-metrics", "metrics oxon 2016-17", "dtoc M2 actual: 13", "dtoc M2 actual: not available", Some(OXON))
+    );
+    assert!(log[0].after.contains("hs.new-hours W2 actual: 280.5\n"), "{}", log[0].after);
+    assert_eq!(s.last_change().unwrap(), last.seq);
+    assert_eq!(s.verify_audit().unwrap(), None);
 }
 
 // ---- unagreed savings ----
