@@ -1462,7 +1462,7 @@ fn everything_survives_reopening(f: &mut Fixture) {
     assert_eq!(documents(f.store.as_ref()), documents_before);
     assert!(f.store.session(&token_hash("a-session")).unwrap().is_some());
     assert_eq!(f.store.verify_audit().unwrap(), None);
-    assert_eq!(f.count("schema_version"), 9);
+    assert_eq!(f.count("schema_version"), 10);
     // The versions go on from where they were; a stale save is still refused.
     conflict(f.store.save_document(REGISTER, "2016-17", Some(1), "[board]\n# late\n", "cat"));
     assert_eq!(f.store.save_document(REGISTER, "2016-17", Some(2), "[board]\n# late\n", "cat").unwrap(), saved(3));
@@ -2199,7 +2199,7 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
     };
     f.sql(undo);
     f.reopen();
-    assert_eq!(f.count("schema_version"), 9);
+    assert_eq!(f.count("schema_version"), 10);
     assert_eq!(f.store.last_change().unwrap(), 8, "the last change to the records, not the sign-in");
     let before = f.store.imports(&oxon("2016-17")).unwrap();
     let outcome = import(f.store.as_mut(), "2016-06", "OCCG", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
@@ -2224,7 +2224,7 @@ fn migration_5_takes_the_head_from_the_log(f: &mut Fixture) {
     f.undo_migration_6();
     f.sql("DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
     f.reopen();
-    assert_eq!(f.count("schema_version"), 9);
+    assert_eq!(f.count("schema_version"), 10);
     assert_eq!(f.store.audit_head().unwrap(), published);
     assert_eq!(f.store.verify_audit_against(std::slice::from_ref(&published)).unwrap(), None);
     f.store.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(7), false, "bob").unwrap();
@@ -2361,7 +2361,7 @@ fn migration_6_keeps_each_year_under_its_agreement(f: &mut Fixture) {
     // Version 1 was loaded with another id, and taken as a variation then.
     f.sql("UPDATE agreement SET agreement_id = 'oxford' WHERE year = 2016 AND version = 1");
     f.reopen();
-    assert_eq!(f.count("schema_version"), 9);
+    assert_eq!(f.count("schema_version"), 10);
     let s = f.store.as_ref();
     assert_eq!((holdings(s, first), holdings(s, later), s.agreements().unwrap(), s.audit_log().unwrap()), before);
     assert_eq!(s.forecasts(&AgreementYear::new("", fy("2018-19"))).unwrap(), orphan);
@@ -2382,7 +2382,7 @@ fn migration_8_keeps_forecasts_and_adds_savings(f: &mut Fixture) {
     assert!(!before.is_empty());
     f.undo_migration_8();
     f.reopen();
-    assert_eq!(f.count("schema_version"), 9);
+    assert_eq!(f.count("schema_version"), 10);
     assert_eq!(f.store.forecasts(year).unwrap(), before);
     assert!(before.iter().all(|f| !f.confirmed_below_actual));
     f.store.record_saving(year, "review", SavingFigure::Delivered, Money::ZERO, "pm").unwrap();
@@ -2402,7 +2402,7 @@ fn migration_7_makes_entries_of_the_dates_recorded(f: &mut Fixture) {
              ('bucks', 2016, 'OP', 'OCCG', 1, 20160221, NULL);",
     );
     f.reopen();
-    assert_eq!(f.count("schema_version"), 9);
+    assert_eq!(f.count("schema_version"), 10);
     let legacy = |pool: &str, m: u32, kind: EntryKind, on: &str| PaymentEntry {
         pool: pool.to_string(),
         from: "OCCG".to_string(),
@@ -2446,7 +2446,7 @@ fn migration_9_keeps_versions_from_the_start_of_their_year(f: &mut Fixture) {
     let before = f.store.agreement_versions(year).unwrap();
     f.undo_migration_9();
     f.reopen();
-    assert_eq!(f.count("schema_version"), 9);
+    assert_eq!(f.count("schema_version"), 10);
     let after = f.store.agreement_versions(year).unwrap();
     assert_eq!(
         after.iter().map(|v| (v.version, v.text.as_str(), v.loaded_at)).collect::<Vec<_>>(),
