@@ -315,9 +315,9 @@ pub struct HomeSupport {
 
 impl HomeSupport {
     /// The growth in weekly hours the measure aims at: `baseline × growth%` (to two
-    /// decimal places, half away from zero).
+    /// decimal places, half away from zero; `2040`, not `2040.00`, when whole).
     pub fn growth_target(&self) -> Decimal {
-        self.baseline_hours.percent(self.growth_percent, 2).unwrap_or(Decimal::ZERO)
+        self.baseline_hours.percent(self.growth_percent, 2).unwrap_or(Decimal::ZERO).normalized()
     }
 }
 

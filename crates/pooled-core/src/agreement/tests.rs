@@ -674,7 +674,7 @@ fn performance_table() {
     ));
     let (a, _) = Agreement::parse(&valid).unwrap();
     let ids: Vec<String> = a.performance().series().iter().map(|s| format!("{} {:?}", s.id, s.target.map(|t| t.to_string()))).collect();
-    assert_eq!(ids, ["hs.new-hours Some(\"270\")", "hs.total-hours Some(\"22440.00\")", "dtoc Some(\"12.5\")"]);
+    assert_eq!(ids, ["hs.new-hours Some(\"270\")", "hs.total-hours Some(\"22440\")", "dtoc Some(\"12.5\")"]);
     let (a, _) = Agreement::parse(&with("[performance]\nnational = \"bcf-2025-26\"\n")).unwrap();
     assert_eq!(a.performance().series().len(), 3);
 

@@ -136,6 +136,15 @@ impl Decimal {
         Decimal::rounded(numerator, i128::from(d) * i128::from(ten(self.scale)?), scale)
     }
 
+    /// The same value at the smallest scale that holds it exactly: `2040.00` is `2040`.
+    pub fn normalized(self) -> Decimal {
+        let mut d = self;
+        while d.scale > 0 && d.units % 10 == 0 {
+            d = Decimal { units: d.units / 10, scale: d.scale - 1 };
+        }
+        d
+    }
+
     /// With thousands separators, for pages: `20,400.5`.
     pub fn grouped(self) -> String {
         let plain = self.to_string();
