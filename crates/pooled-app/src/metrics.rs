@@ -14,7 +14,7 @@ use pooled_core::metrics::{
     new_hours_series, standings, total_hours_series,
 };
 use pooled_files::Record;
-use pooled_store::{MetricEntry, StoredMetric, Store};
+use pooled_store::{MetricEntry, Store, StoredMetric};
 
 use crate::{AppError, Result};
 
@@ -65,15 +65,19 @@ pub struct HomeSupportState<'a> {
 
 /// The agreement's home support measures, each with its quarters.
 pub fn home_support_states<'a>(agreement: &'a Agreement, states: &[SeriesState]) -> Vec<HomeSupportState<'a>> {
-    let actuals = |id: String| states.iter().find(|s| s.series.id == id).map(|s| s.figures.actuals.clone()).unwrap_or_default();
+    let actuals =
+        |id: String| states.iter().find(|s| s.series.id == id).map(|s| s.figures.actuals.clone()).unwrap_or_default();
     agreement
         .performance()
         .kpis
         .iter()
         .filter_map(|kpi| {
             let terms = kpi.home_support.as_ref()?;
-            let quarters =
-                home_support_quarters(terms, &actuals(new_hours_series(&kpi.id)), &actuals(total_hours_series(&kpi.id)));
+            let quarters = home_support_quarters(
+                terms,
+                &actuals(new_hours_series(&kpi.id)),
+                &actuals(total_hours_series(&kpi.id)),
+            );
             Some(HomeSupportState { kpi, quarters })
         })
         .collect()

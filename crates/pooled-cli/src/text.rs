@@ -357,7 +357,17 @@ pub fn metrics(m: &pooled_app::json::Metrics) -> String {
             "\n{}: baseline {} hours a week, growth aimed at {} hours, {} new hours a week\n",
             h.kpi, h.baseline_hours, h.growth_hours_aimed_at, h.new_hours_a_week
         ));
-        let mut q = Table::new(&["Quarter", ">Weeks", ">Avg new hours", "Status", "Latest", ">Growth", ">Progress %", ">Due %", "Status"]);
+        let mut q = Table::new(&[
+            "Quarter",
+            ">Weeks",
+            ">Avg new hours",
+            "Status",
+            "Latest",
+            ">Growth",
+            ">Progress %",
+            ">Due %",
+            "Status",
+        ]);
         for r in &h.quarters {
             let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
             q.row([

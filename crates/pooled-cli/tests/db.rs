@@ -1272,7 +1272,9 @@ fn metrics_are_entered_imported_all_or_nothing_and_listed() {
     assert_eq!(
         errors.lines().collect::<Vec<_>>(),
         [
-            format!("{bad}:3:1: error: metric: unknown metric `nope` (the agreement's are home-support.new-hours, home-support.total-hours)"),
+            format!(
+                "{bad}:3:1: error: metric: unknown metric `nope` (the agreement's are home-support.new-hours, home-support.total-hours)"
+            ),
             format!("{bad}:4:2: error: period: home-support.new-hours is measured by week: M2 is not one (e.g. W1)"),
             format!("{bad}:5:4: error: value: no figure: give a number, or `not available` when there is no data"),
             format!("{bad}:6:1: error: metric: home-support.new-hours W2 actual is given twice"),
@@ -1287,10 +1289,16 @@ fn metrics_are_entered_imported_all_or_nothing_and_listed() {
          home-support.total-hours,W3,actual,\"20,910\"\n",
     )
     .unwrap();
-    assert_eq!(s.ok(&["metric", "import", "--year", "2016-17", &good]), format!("{good}: 3 figures recorded for oxon-s75 2016-17\n"));
+    assert_eq!(
+        s.ok(&["metric", "import", "--year", "2016-17", &good]),
+        format!("{good}: 3 figures recorded for oxon-s75 2016-17\n")
+    );
     let listed: Value = serde_json::from_str(&s.ok(&["metrics", "--year", "2016-17", "--json"])).unwrap();
     let new_hours = &listed["series"][0];
-    assert_eq!(new_hours["latest"], json!({"period": "W3", "plan": "270", "actual": "not available", "status": "not available"}));
+    assert_eq!(
+        new_hours["latest"],
+        json!({"period": "W3", "plan": "270", "actual": "not available", "status": "not available"})
+    );
     assert_eq!(new_hours["periods"][0]["status"], "not on track");
     assert_eq!(
         listed["home_support"][0]["quarters"][0],

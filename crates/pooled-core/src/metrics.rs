@@ -355,7 +355,8 @@ impl Performance {
         let mut out = Vec::new();
         if let Some(set) = self.national {
             for m in &set.metrics {
-                let checked = if m.confirmed { "" } else { " (definition not yet checked against NHS England's guidance)" };
+                let checked =
+                    if m.confirmed { "" } else { " (definition not yet checked against NHS England's guidance)" };
                 out.push(Series {
                     id: m.id.clone(),
                     name: m.name.clone(),
@@ -396,7 +397,11 @@ impl Performance {
                         definition: None,
                     };
                     let total = h.baseline_hours.plus(h.growth_target());
-                    out.push(hours(new_hours_series(&k.id), format!("{}: new hours a week", k.name), h.new_hours_a_week));
+                    out.push(hours(
+                        new_hours_series(&k.id),
+                        format!("{}: new hours a week", k.name),
+                        h.new_hours_a_week,
+                    ));
                     out.push(hours(total_hours_series(&k.id), format!("{}: hours commissioned a week", k.name), total));
                 }
             }

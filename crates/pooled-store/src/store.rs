@@ -21,8 +21,8 @@ use crate::schema::migrate;
 use crate::sql::{Backend, Conn, Lock, Param, Row, corrupt, params};
 use crate::{
     Actual, AgreementSummary, AgreementVersion, AgreementYear, Approval, DocumentSave, Forecast, ImportHeader,
-    ImportItem, ImportOutcome, ImportRecord, LoadOutcome, PaymentEntry, Result, SavingRecord, Store, StoreError,
-    MetricEntry, StoredCostCentre, StoredDocument, StoredMetric,
+    ImportItem, ImportOutcome, ImportRecord, LoadOutcome, MetricEntry, PaymentEntry, Result, SavingRecord, Store,
+    StoreError, StoredCostCentre, StoredDocument, StoredMetric,
 };
 use pooled_core::metrics::{Decimal, Figure, FigureKind, MetricPeriod};
 
@@ -1057,7 +1057,9 @@ impl<B: Backend> Store for SqlStore<B> {
                      SET value = excluded.value, entered_by = excluded.entered_by, entered_at = excluded.entered_at",
                     params![agreement_id, *year, &e.series, &period, kind, value.as_deref(), actor, at],
                 )?;
-                let line = |value: Option<&str>| format!("{} {period} {kind}: {}", e.series, value.unwrap_or(pooled_core::metrics::NOT_AVAILABLE));
+                let line = |value: Option<&str>| {
+                    format!("{} {period} {kind}: {}", e.series, value.unwrap_or(pooled_core::metrics::NOT_AVAILABLE))
+                };
                 if let Some(was) = was {
                     before.push(line(was.as_deref()));
                 }

@@ -11,15 +11,15 @@ use std::process::{Command, Stdio};
 
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
+use pooled_core::metrics::{Figure, FigureKind, MetricPeriod};
 use pooled_core::money::Money;
 use pooled_core::payments::EntryKind;
-use pooled_core::metrics::{Figure, FigureKind, MetricPeriod};
 use pooled_core::savings::SavingFigure;
 use pooled_store::{
     Actual, AgreementYear, ApiToken, Approval, AuditEntry, AuditHead, DocumentSave, ImportHeader, ImportItem,
-    ImportOutcome, LoadOutcome, MetricEntry, NewApiToken, NewSession, NewUser, PaymentEntry, PostgresStore, Role, RowTally, Session,
-    SqliteStore, Store, StoreError, StoredCostCentre, StoredDocument, Timestamp, User, import_items, in_snapshot,
-    in_transaction, sha256_hex,
+    ImportOutcome, LoadOutcome, MetricEntry, NewApiToken, NewSession, NewUser, PaymentEntry, PostgresStore, Role,
+    RowTally, Session, SqliteStore, Store, StoreError, StoredCostCentre, StoredDocument, Timestamp, User, import_items,
+    in_snapshot, in_transaction, sha256_hex,
 };
 
 // ---- fixtures ----
@@ -1060,7 +1060,9 @@ fn metric_figures_are_kept_with_not_available_as_their_own_state(f: &mut Fixture
         .metrics(year)
         .unwrap()
         .iter()
-        .map(|m| format!("{} {} {} {} {}", m.entry.series, m.entry.period, m.entry.kind.key(), m.entry.figure, m.entered_by))
+        .map(|m| {
+            format!("{} {} {} {} {}", m.entry.series, m.entry.period, m.entry.kind.key(), m.entry.figure, m.entered_by)
+        })
         .collect();
     assert_eq!(
         got,

@@ -14,7 +14,7 @@ pub const MAX_SCALE: u8 = 4;
 /// of a pool, and small enough that sums of thousands of figures stay inside an `i64`.
 const MAX_WHOLE: i64 = 1_000_000_000_000;
 
-#[derive(Clone, Copy, Debug, Default, Hash)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Decimal {
     units: i64,
     scale: u8,
@@ -52,9 +52,10 @@ impl Decimal {
             None => (false, s),
         };
         let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
-        let grouped_ok = whole.split(',').enumerate().all(|(i, g)| {
-            !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit()) && (i == 0 || g.len() == 3)
-        });
+        let grouped_ok = whole
+            .split(',')
+            .enumerate()
+            .all(|(i, g)| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit()) && (i == 0 || g.len() == 3));
         if !grouped_ok || !fraction.bytes().all(|b| b.is_ascii_digit()) || (s.contains('.') && fraction.is_empty()) {
             return bad("expected a number such as `20400`, `20,400` or `85.5`");
         }

@@ -11,7 +11,11 @@ fn figure(text: &str) -> Option<Figure> {
 #[test]
 fn status_rule() {
     let check = |plan: &str, actual: &str, direction: Direction, expected: Status| {
-        assert_eq!(status(figure(plan), figure(actual), direction), expected, "plan {plan:?} actual {actual:?} {direction:?}");
+        assert_eq!(
+            status(figure(plan), figure(actual), direction),
+            expected,
+            "plan {plan:?} actual {actual:?} {direction:?}"
+        );
     };
     use Direction::{Higher, Lower};
     use Status::{NotAvailable, NotOnTrack, OnTrack};
@@ -53,7 +57,8 @@ fn decimals_parse_exactly_or_say_why() {
 
 #[test]
 fn decimal_arithmetic_rounds_half_away_from_zero() {
-    let check = |got: Option<Decimal>, expected: &str| assert_eq!(got.map(|v| v.to_string()).as_deref(), Some(expected));
+    let check =
+        |got: Option<Decimal>, expected: &str| assert_eq!(got.map(|v| v.to_string()).as_deref(), Some(expected));
     check(Decimal::mean(&[d("1"), d("2")], 1), "1.5");
     check(Decimal::mean(&[d("1"), d("1"), d("2")], 1), "1.3");
     check(Decimal::mean(&[d("0.25"), d("0.2")], 1), "0.2"); // 0.225 -> 0.2
@@ -96,12 +101,7 @@ fn periods_parse_and_fall_in_quarters() {
 
 /// The home support measure's terms of the 2016 agreement (paras 33 and 36).
 fn oxfordshire_terms() -> HomeSupport {
-    HomeSupport {
-        baseline_hours: d("20400"),
-        growth_percent: d("10"),
-        new_hours_a_week: d("270"),
-        budget_line: None,
-    }
+    HomeSupport { baseline_hours: d("20400"), growth_percent: d("10"), new_hours_a_week: d("270"), budget_line: None }
 }
 
 /// Weekly rows: (week, new hours, hours commissioned); a blank is not entered.
@@ -139,7 +139,8 @@ fn quarter_line(q: &HomeSupportQuarter) -> String {
 fn home_support_quarterly_figures_from_weekly_data() {
     let check = |rows: &[(u8, &str, &str)], expected: [&str; 4]| {
         let (new, total) = weekly(rows);
-        let got: Vec<String> = home_support_quarters(&oxfordshire_terms(), &new, &total).iter().map(quarter_line).collect();
+        let got: Vec<String> =
+            home_support_quarters(&oxfordshire_terms(), &new, &total).iter().map(quarter_line).collect();
         assert_eq!(got, expected);
     };
     // Nothing entered: every quarter not available.
@@ -184,7 +185,10 @@ fn home_support_quarterly_figures_from_weekly_data() {
     );
     let (new, total) = weekly(&[(40, "300", "20196")]);
     let q4 = &home_support_quarters(&oxfordshire_terms(), &new, &total)[3];
-    assert_eq!(quarter_line(q4), "Q4 weeks 1 avg 300.0 (on track) latest W40=20196 growth -204 progress -10.0% of due 100.0% (not on track)");
+    assert_eq!(
+        quarter_line(q4),
+        "Q4 weeks 1 avg 300.0 (on track) latest W40=20196 growth -204 progress -10.0% of due 100.0% (not on track)"
+    );
 }
 
 #[test]
@@ -193,7 +197,13 @@ fn bundled_national_sets_parse() {
     let ids = |set: &str| -> Vec<String> { national::set(set).unwrap().metrics.iter().map(|m| m.id.clone()).collect() };
     assert_eq!(
         ids("bcf-2023-25"),
-        ["avoidable-admissions", "discharge-usual-residence", "falls-65", "residential-admissions-65", "reablement-91-days"]
+        [
+            "avoidable-admissions",
+            "discharge-usual-residence",
+            "falls-65",
+            "residential-admissions-65",
+            "reablement-91-days"
+        ]
     );
     assert_eq!(ids("bcf-2025-26"), ["emergency-admissions-65", "discharge-delays", "care-home-admissions-65"]);
     assert!(national::set("bcf-1999").is_none());
@@ -219,7 +229,15 @@ fn a_series_plan_is_the_one_entered_else_the_target() {
     figures.actuals.insert(MetricPeriod::Quarter(3), Figure::NotAvailable);
     let got: Vec<String> = standings(&series, &figures)
         .iter()
-        .map(|s| format!("{} {:?} {:?} {}", s.period, s.plan.map(|f| f.to_string()), s.actual.map(|f| f.to_string()), s.status.words()))
+        .map(|s| {
+            format!(
+                "{} {:?} {:?} {}",
+                s.period,
+                s.plan.map(|f| f.to_string()),
+                s.actual.map(|f| f.to_string()),
+                s.status.words()
+            )
+        })
         .collect();
     assert_eq!(
         got,

@@ -80,7 +80,10 @@ impl Validator<'_> {
             None => false,
             Some(kind) if kind.get_ref() == HOME_SUPPORT => true,
             Some(kind) => {
-                self.d.error(kind.span(), format!("unknown KPI kind `{}`: leave it out, or `{HOME_SUPPORT}`", kind.get_ref()));
+                self.d.error(
+                    kind.span(),
+                    format!("unknown KPI kind `{}`: leave it out, or `{HOME_SUPPORT}`", kind.get_ref()),
+                );
                 return None;
             }
         };
@@ -98,14 +101,16 @@ impl Validator<'_> {
             (k.budget.is_some(), "budget"),
         ] {
             if given {
-                self.d.error(span.clone(), format!("KPI `{id}`: `{key}` is a term of a `kind = \"{HOME_SUPPORT}\"` KPI"));
+                self.d
+                    .error(span.clone(), format!("KPI `{id}`: `{key}` is a term of a `kind = \"{HOME_SUPPORT}\"` KPI"));
             }
         }
         let target = self.figure(k.target.as_ref());
-        let missing: Vec<&str> = [(k.unit.is_none(), "unit"), (k.direction.is_none(), "direction"), (k.period.is_none(), "period")]
-            .into_iter()
-            .filter_map(|(missing, key)| missing.then_some(key))
-            .collect();
+        let missing: Vec<&str> =
+            [(k.unit.is_none(), "unit"), (k.direction.is_none(), "direction"), (k.period.is_none(), "period")]
+                .into_iter()
+                .filter_map(|(missing, key)| missing.then_some(key))
+                .collect();
         if !missing.is_empty() {
             self.d.error(span, format!("KPI `{id}` needs {}", missing.join(", ")));
         }
@@ -154,13 +159,18 @@ impl Validator<'_> {
             let b = b.into_inner();
             let known = pools.iter().any(|p| p.id == b.pool && p.lines.iter().any(|l| l.id == b.line));
             if !known {
-                self.d.error(b_span, format!("KPI `{id}`: the budget names no line `{}` of a pool `{}`", b.line, b.pool));
+                self.d
+                    .error(b_span, format!("KPI `{id}`: the budget names no line `{}` of a pool `{}`", b.line, b.pool));
             }
             known.then_some((b.pool, b.line))
         });
-        let (Some(baseline_hours), Some(growth_percent), Some(new_hours_a_week)) = (baseline, growth_percent, new_hours_a_week)
+        let (Some(baseline_hours), Some(growth_percent), Some(new_hours_a_week)) =
+            (baseline, growth_percent, new_hours_a_week)
         else {
-            self.d.error(span, format!("KPI `{id}`: a home support measure needs baseline, growth_percent and new_hours_a_week"));
+            self.d.error(
+                span,
+                format!("KPI `{id}`: a home support measure needs baseline, growth_percent and new_hours_a_week"),
+            );
             return None;
         };
         Some(Kpi {
