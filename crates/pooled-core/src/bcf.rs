@@ -10,6 +10,8 @@ mod spend;
 pub use scheme_types::{SchemeType, SchemeTypeList, SchemeTypeYear};
 pub use spend::{BcfSpend, LedgerSpend, SchemeSpend, Spend, StreamSpend, TypeSpend, from_report, planned, spend};
 
+use serde::Deserialize;
+
 use crate::agreement::PartnerIx;
 use crate::money::Money;
 use crate::percent::Percent;
@@ -18,8 +20,9 @@ use crate::percent::Percent;
 pub type StreamIx = usize;
 
 /// What kind of money a stream is. The Better Care Fund's streams are set nationally; any
-/// other pool may declare its own as `other`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// other pool may declare its own as `other`. The file writes each as [`StreamKind::key`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum StreamKind {
     /// The NHS minimum contribution (the CCG's, then the ICB's).
     NhsMinimum,
@@ -213,7 +216,8 @@ pub struct Outputs {
     pub unit: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum NewOrExisting {
     New,
     Existing,

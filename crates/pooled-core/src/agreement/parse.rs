@@ -51,20 +51,9 @@ struct RawStream {
     id: Id,
     name: String,
     from: Id,
-    kind: RawStreamKind,
+    kind: StreamKind,
     allocation: Spanned<Amount>,
     clause: Option<String>,
-}
-
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "kebab-case")]
-enum RawStreamKind {
-    NhsMinimum,
-    LocalAuthorityGrant,
-    DisabledFacilitiesGrant,
-    Discharge,
-    Additional,
-    Other,
 }
 
 #[derive(Deserialize)]
@@ -79,7 +68,7 @@ struct RawScheme {
     nhs_share: Option<Spanned<String>>,
     provider: Option<String>,
     outputs: Option<RawOutputs>,
-    new_or_existing: Option<RawNewOrExisting>,
+    new_or_existing: Option<NewOrExisting>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq)]
@@ -95,13 +84,6 @@ enum RawCommissioner {
 struct RawOutputs {
     amount: Spanned<String>,
     unit: String,
-}
-
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "kebab-case")]
-enum RawNewOrExisting {
-    New,
-    Existing,
 }
 
 #[derive(Deserialize)]
@@ -807,14 +789,7 @@ impl Validator<'_> {
                 id: s.id.into_inner(),
                 name: s.name,
                 from,
-                kind: match s.kind {
-                    RawStreamKind::NhsMinimum => StreamKind::NhsMinimum,
-                    RawStreamKind::LocalAuthorityGrant => StreamKind::LocalAuthorityGrant,
-                    RawStreamKind::DisabledFacilitiesGrant => StreamKind::DisabledFacilitiesGrant,
-                    RawStreamKind::Discharge => StreamKind::Discharge,
-                    RawStreamKind::Additional => StreamKind::Additional,
-                    RawStreamKind::Other => StreamKind::Other,
-                },
+                kind: s.kind,
                 allocation,
                 clause: s.clause,
             });
@@ -984,10 +959,7 @@ impl Validator<'_> {
             commissioner,
             provider: s.provider,
             outputs,
-            new_or_existing: s.new_or_existing.map(|n| match n {
-                RawNewOrExisting::New => NewOrExisting::New,
-                RawNewOrExisting::Existing => NewOrExisting::Existing,
-            }),
+            new_or_existing: s.new_or_existing,
         }
     }
 

@@ -41,7 +41,7 @@ risk = { borne_by = "NHS" }
 "#;
 
 /// Every diagnostic as `line:col: severity: message`; empty when the file is clean.
-fn diagnostics(text: &str) -> Vec<String> {
+pub(crate) fn diagnostics(text: &str) -> Vec<String> {
     let all: Vec<Diagnostic> = match Agreement::parse(text) {
         Ok((_, warnings)) => warnings,
         Err(errors) => errors,

@@ -2,7 +2,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::agreement::Agreement;
-use crate::diagnostic::Diagnostic;
+use crate::agreement::tests::diagnostics;
 
 /// A small BCF agreement: two partners, four streams, three schemes and a line that is not
 /// one; each test changes one thing in it.
@@ -110,14 +110,6 @@ name = "Care homes"
 contributions = { LA = "200" }
 funded_by = { ibcf = "200" }
 "#;
-
-fn diagnostics(text: &str) -> Vec<String> {
-    let all: Vec<Diagnostic> = match Agreement::parse(text) {
-        Ok((_, warnings)) => warnings,
-        Err(errors) => errors,
-    };
-    all.iter().map(|d| d.render("", text).trim_start_matches(':').to_string()).collect()
-}
 
 /// BASE with `from` replaced by `to` (which must occur exactly once).
 fn edit(from: &str, to: &str) -> String {
