@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::fmt::Display;
 
 use pooled_core::agreement::{Agreement, Pool, RiskShareBasis};
+use pooled_core::bcf::{self, LedgerSpend};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::governance;
 use pooled_core::ledger;
@@ -767,6 +768,221 @@ pub fn report(report: &MonthlyReport, head: &AuditHead) -> Report {
         pools,
         warnings: report.warnings.clone(),
         audit_head: head.clone().into(),
+    }
+}
+
+// ---- funding streams and schemes ----
+
+/// Spend per funding stream, scheme and scheme type: `pooled bcf FILE --json` (the plan:
+/// `month`, `audit_head` and every `actual_to_date` and `forecast` null) and `pooled bcf
+/// --year --month --json` (from the ledger, as the monthly report of that month).
+#[derive(Serialize, ToSchema)]
+pub struct Bcf {
+    /// The agreement's id.
+    pub agreement: String,
+    pub financial_year: Year,
+    /// The month the ledger figures are at; null for the plan.
+    #[schema(required = true)]
+    pub month: Option<Month>,
+    /// The planning template year whose list the schemes' types come from
+    /// (`[bcf] scheme_types`); null when the agreement names none.
+    #[schema(required = true)]
+    pub scheme_types: Option<String>,
+    /// One per stream, in the agreement's order.
+    pub streams: Vec<BcfStream>,
+    /// Each scheme type the schemes use, in the order of the year's list.
+    pub types: Vec<BcfType>,
+    /// Each line that is a scheme, in the agreement's order.
+    pub schemes: Vec<BcfScheme>,
+    /// Lines no stream funds (aligned lines that do not say, or every line of an
+    /// agreement without streams).
+    pub without_stream: BcfSpend,
+    /// Lines that are not schemes.
+    pub without_scheme: BcfSpend,
+    /// Every line: the streams' and `without_stream` add up to it, and so do the types'
+    /// and `without_scheme`.
+    pub total: BcfSpend,
+    /// The audit log's head as of the ledger figures; null for the plan.
+    #[schema(required = true)]
+    pub audit_head: Option<Head>,
+}
+
+/// Planned (the budget), actual to date and forecast outturn; the last two null for the
+/// plan.
+#[derive(Serialize, ToSchema)]
+pub struct BcfSpend {
+    pub planned: Amount,
+    #[schema(required = true)]
+    pub actual_to_date: Option<Amount>,
+    #[schema(required = true)]
+    pub forecast: Option<Amount>,
+}
+
+impl From<Money> for BcfSpend {
+    fn from(planned: Money) -> BcfSpend {
+        BcfSpend { planned: planned.into(), actual_to_date: None, forecast: None }
+    }
+}
+
+impl From<LedgerSpend> for BcfSpend {
+    fn from(s: LedgerSpend) -> BcfSpend {
+        BcfSpend {
+            planned: s.planned.into(),
+            actual_to_date: Some(s.actual_to_date.into()),
+            forecast: Some(s.forecast.into()),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BcfStream {
+    /// The stream's id.
+    pub id: String,
+    pub name: String,
+    /// `nhs-minimum`, `local-authority-grant`, `disabled-facilities-grant`, `discharge`,
+    /// `additional` or `other`.
+    pub kind: String,
+    /// The id of the partner the money comes from.
+    pub from: String,
+    /// The allocation the agreement states; `spend.planned` is what its lines take.
+    pub allocation: Amount,
+    pub spend: BcfSpend,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BcfType {
+    /// As the year's list spells it.
+    #[serde(rename = "type")]
+    pub scheme_type: String,
+    /// How many schemes are of it.
+    pub schemes: usize,
+    pub spend: BcfSpend,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BcfScheme {
+    /// The plan's scheme id.
+    pub id: String,
+    /// The pool's id.
+    pub pool: String,
+    /// The line's id.
+    pub line: String,
+    /// The line's name.
+    pub name: String,
+    #[serde(rename = "type")]
+    pub scheme_type: String,
+    #[schema(required = true)]
+    pub sub_type: Option<String>,
+    /// `social care`, `community health`, `mental health`, `primary care`, `acute`,
+    /// `continuing care` or `other`.
+    pub area_of_spend: String,
+    /// `local-authority`, `nhs` or `joint`.
+    pub commissioner: String,
+    /// The NHS's share of a jointly commissioned scheme; null otherwise.
+    #[schema(required = true)]
+    pub nhs_share: Option<Percentage>,
+    #[schema(required = true)]
+    pub provider: Option<String>,
+    /// Planned outputs; null when the agreement gives none.
+    #[schema(required = true)]
+    pub outputs: Option<BcfOutputs>,
+    /// `new` or `existing`; null when the agreement does not say.
+    #[schema(required = true)]
+    pub new_or_existing: Option<String>,
+    pub spend: BcfSpend,
+    /// The scheme's spend from each stream funding it (split in proportion to what it
+    /// takes from each, to the penny).
+    pub streams: Vec<BcfSchemeStream>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BcfOutputs {
+    /// The number as the agreement writes it.
+    pub amount: String,
+    pub unit: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BcfSchemeStream {
+    /// The stream's id.
+    pub id: String,
+    pub spend: BcfSpend,
+}
+
+/// The plan per stream, scheme and type, from the agreement alone.
+pub fn bcf_plan(a: &Agreement, spend: &bcf::BcfSpend<Money>) -> Bcf {
+    bcf_json(a, spend, None, None)
+}
+
+/// Spend per stream, scheme and type from the ledger at a month.
+pub fn bcf_ledger(spending: &crate::BcfSpending, head: &AuditHead) -> Bcf {
+    bcf_json(&spending.agreement, &spending.spend, Some(spending.month), Some(head))
+}
+
+fn bcf_json<T: Copy + Into<BcfSpend>>(
+    a: &Agreement,
+    spend: &bcf::BcfSpend<T>,
+    month: Option<FiscalMonth>,
+    head: Option<&AuditHead>,
+) -> Bcf {
+    let stream_id = |ix: usize| a.streams()[ix].id.clone();
+    let streams = (spend.streams.iter())
+        .map(|s| {
+            let stream = &a.streams()[s.stream];
+            BcfStream {
+                id: stream.id.clone(),
+                name: stream.name.clone(),
+                kind: stream.kind.key().to_string(),
+                from: partner_id(a, stream.from),
+                allocation: stream.allocation.into(),
+                spend: s.spend.into(),
+            }
+        })
+        .collect();
+    let types = (spend.types.iter())
+        .map(|t| BcfType { scheme_type: t.scheme_type.clone(), schemes: t.schemes, spend: t.spend.into() })
+        .collect();
+    let schemes = (spend.schemes.iter())
+        .filter_map(|s| {
+            let pool = &a.pools()[s.pool];
+            let line = &pool.lines[s.line];
+            let scheme = line.scheme.as_ref()?;
+            let nhs_share = match scheme.commissioner {
+                bcf::Commissioner::Joint { nhs_share } => Some(Text(nhs_share)),
+                _ => None,
+            };
+            Some(BcfScheme {
+                id: scheme.id.clone(),
+                pool: pool.id.clone(),
+                line: line.id.clone(),
+                name: line.name.clone(),
+                scheme_type: scheme.scheme_type.clone(),
+                sub_type: scheme.sub_type.clone(),
+                area_of_spend: scheme.area_of_spend.key().to_string(),
+                commissioner: scheme.commissioner.key().to_string(),
+                nhs_share,
+                provider: scheme.provider.clone(),
+                outputs: scheme.outputs.as_ref().map(|o| BcfOutputs { amount: o.amount.clone(), unit: o.unit.clone() }),
+                new_or_existing: scheme.new_or_existing.map(|n| n.key().to_string()),
+                spend: s.spend.into(),
+                streams: (s.by_stream.iter())
+                    .map(|b| BcfSchemeStream { id: stream_id(b.stream), spend: b.spend.into() })
+                    .collect(),
+            })
+        })
+        .collect();
+    Bcf {
+        agreement: a.id().to_string(),
+        financial_year: a.financial_year().into(),
+        month: month.map(Text),
+        scheme_types: a.bcf().scheme_types.map(|y| y.key().to_string()),
+        streams,
+        types,
+        schemes,
+        without_stream: spend.without_stream.into(),
+        without_scheme: spend.without_scheme.into(),
+        total: spend.total.into(),
+        audit_head: head.map(|h| h.clone().into()),
     }
 }
 

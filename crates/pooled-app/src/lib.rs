@@ -29,6 +29,7 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use pooled_core::agreement::{Agreement, PartnerIx};
+use pooled_core::bcf::{BcfSpend, LedgerSpend};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::diagnostic::Diagnostic;
 use pooled_core::ledger::{BadRows, DateFormat, LedgerRow, Mapping, Period, RowError, RowReader};
@@ -683,11 +684,37 @@ pub fn ledger_figures(store: &dyn Store, key: &AgreementYear) -> Result<LedgerFi
 
 /// The monthly finance report of an agreement for a month of its year.
 pub fn report(store: &dyn Store, key: &AgreementYear, month: FiscalMonth) -> Result<MonthlyReport> {
+    Ok(agreement_and_report(store, key, month)?.1)
+}
+
+/// The agreement's current version and its monthly report for `month`.
+fn agreement_and_report(
+    store: &dyn Store,
+    key: &AgreementYear,
+    month: FiscalMonth,
+) -> Result<(Agreement, MonthlyReport)> {
     let (agreement, stored) = current(store, key)?;
     let plan = plan(store, &agreement)?;
     let f = ledger_figures(store, key)?;
     let from = budgets_from(&agreement, &stored);
-    Ok(monthly_report(&agreement, &plan, &f.actuals, &f.forecasts, &f.savings, month, from))
+    let report = monthly_report(&agreement, &plan, &f.actuals, &f.forecasts, &f.savings, month, from);
+    Ok((agreement, report))
+}
+
+/// Spend per funding stream, scheme and scheme type at a month, from the ledger: each
+/// line's budget, actual to date and forecast outturn as the monthly report has them.
+pub struct BcfSpending {
+    pub agreement: Agreement,
+    pub month: FiscalMonth,
+    pub spend: BcfSpend<LedgerSpend>,
+}
+
+/// The Better Care Fund's (or any agreement's) spend per stream, scheme and type at
+/// `month`, from the same figures as the monthly report.
+pub fn bcf(store: &dyn Store, key: &AgreementYear, month: FiscalMonth) -> Result<BcfSpending> {
+    let (agreement, report) = agreement_and_report(store, key, month)?;
+    let spend = pooled_core::bcf::from_report(&agreement, &report);
+    Ok(BcfSpending { agreement, month, spend })
 }
 
 /// The year-end settlement from the ledger: each line's outturn is the sum of its cost

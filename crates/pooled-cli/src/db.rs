@@ -562,6 +562,22 @@ pub fn payments(db: &Db, year: FinancialYear, which: &Which, json: bool) -> Outc
     })
 }
 
+/// `pooled bcf --year --month`: spend per stream, scheme and type from the ledger, with
+/// the audit log's head as of its figures.
+pub fn bcf(db: &Db, year: FinancialYear, month: FiscalMonth, which: &Which, json: bool) -> Outcome {
+    let store = open(db)?;
+    let key = which.resolve(store.as_ref(), year)?;
+    let read = pooled_app::anchored(store.as_ref(), |store| pooled_app::bcf(store, &key, month));
+    let Anchored { value: spending, head } = read.map_err(app)?;
+    if json {
+        return Ok(crate::json::pretty(&pooled_app::json::bcf_ledger(&spending, &head)));
+    }
+    let mut out = format!("Funding streams and schemes of {key} at {month}, from the ledger\n\n");
+    out.push_str(&crate::text::bcf(&spending.agreement, &spending.spend));
+    out.push_str(&format!("\n{}\n", pooled_app::head_line(&head)));
+    Ok(out)
+}
+
 fn preset_mapping(name: &str) -> Result<Mapping, Failure> {
     Mapping::preset(name).ok_or_else(|| {
         let names: Vec<String> = Mapping::presets().into_iter().map(|m| m.name).collect();

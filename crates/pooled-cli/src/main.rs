@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use pooled_core::agreement::Agreement;
-use pooled_core::calendar::{Calendar, Date, FinancialYear};
+use pooled_core::calendar::{Calendar, Date, FinancialYear, FiscalMonth};
 use pooled_core::diagnostic::{self, Diagnostic};
 use pooled_core::governance::{Meeting, check_meeting};
 use pooled_core::settlement::{Outturn, settle};
@@ -71,6 +71,21 @@ enum Command {
         year: Option<FinancialYear>,
         #[command(flatten)]
         which: db::Which,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Funding streams and schemes: each stream's allocation and what its lines take, and
+    /// the schemes by type; from an agreement file (the plan), or with --year and --month
+    /// from the ledger in the database (planned, actual to date and forecast).
+    Bcf {
+        #[arg(required_unless_present = "year", conflicts_with = "year")]
+        agreement: Option<PathBuf>,
+        #[arg(long, value_parser = FinancialYear::parse, requires = "month")]
+        year: Option<FinancialYear>,
+        #[command(flatten)]
+        which: db::Which,
+        #[arg(long, value_parser = FiscalMonth::parse, requires = "year")]
+        month: Option<FiscalMonth>,
         #[arg(long)]
         json: bool,
     },
@@ -224,6 +239,15 @@ fn run(db: &db::Db, command: Command) -> Outcome {
             Ok(if json { json::pretty(&pooled_app::json::schedule(&schedule)) } else { text::schedule(&a, &schedule) })
         }
         Command::Payments { .. } => unreachable!("clap requires the file or --year"),
+        Command::Bcf { year: Some(year), month: Some(month), which, json, .. } => {
+            db::bcf(db, year, month, &which, json)
+        }
+        Command::Bcf { agreement: Some(agreement), json, .. } => {
+            let a = load_agreement(&agreement)?;
+            let plan = pooled_core::bcf::planned(&a);
+            Ok(if json { json::pretty(&pooled_app::json::bcf_plan(&a, &plan)) } else { text::bcf(&a, &plan) })
+        }
+        Command::Bcf { .. } => unreachable!("clap requires the file, or --year with --month"),
         Command::Meeting { agreement, meeting, json } => {
             let a = load_agreement(&agreement)?;
             let m = load(&meeting, |text| Meeting::parse(text, &a))?;

@@ -67,9 +67,10 @@ struct DemoAgreement {
     plan: Option<(&'static str, &'static str)>,
 }
 
-/// Both Oxfordshire agreements, and the Buckinghamshire one for the same year as the
-/// second, whose NHS partner is succeeded by the same ICB.
-const AGREEMENTS: [DemoAgreement; 3] = [
+/// Both Oxfordshire agreements, the Buckinghamshire one for the same year as the second,
+/// whose NHS partner is succeeded by the same ICB, and Oxfordshire's Better Care Fund of
+/// 2021-22 with its funding streams and schemes.
+const AGREEMENTS: [DemoAgreement; 4] = [
     DemoAgreement {
         file: "examples/oxfordshire-2016-17.toml",
         text: include_str!("../../../examples/oxfordshire-2016-17.toml"),
@@ -89,6 +90,15 @@ const AGREEMENTS: [DemoAgreement; 3] = [
         plan: Some((
             "examples/buckinghamshire-2022-23-plan.csv",
             include_str!("../../../examples/buckinghamshire-2022-23-plan.csv"),
+        )),
+    },
+    DemoAgreement {
+        file: "examples/oxfordshire-bcf-2021-22.toml",
+        text: include_str!("../../../examples/oxfordshire-bcf-2021-22.toml"),
+        layouts: &[("OCC", "unit4"), ("OCCG", "oracle")],
+        plan: Some((
+            "examples/oxfordshire-bcf-2021-22-plan.csv",
+            include_str!("../../../examples/oxfordshire-bcf-2021-22-plan.csv"),
         )),
     },
 ];

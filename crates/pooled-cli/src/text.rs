@@ -2,6 +2,7 @@
 
 use pooled_app::Provisional;
 use pooled_core::agreement::{Agreement, Board, BoardRule, Pool};
+use pooled_core::bcf::{BcfSpend, LedgerSpend};
 use pooled_core::governance::{Meeting, MeetingCheck, filled_by_name};
 use pooled_core::money::Money;
 use pooled_core::payments::{Instalment, TrackedInstalment, balances, pair_totals, why_no_instalments};
@@ -385,4 +386,91 @@ pub fn metrics(m: &pooled_app::json::Metrics) -> String {
         out.push_str(&q.render());
     }
     out
+}
+
+/// Figures of a stream, scheme or type as table columns: the plan's budget, or with the
+/// ledger also the actual to date and the forecast.
+pub trait SpendColumns: Copy + Default + PartialEq {
+    const HEADERS: &'static [&'static str];
+    fn planned(self) -> Money;
+    fn cells(self) -> Vec<String>;
+}
+
+impl SpendColumns for Money {
+    const HEADERS: &'static [&'static str] = &[">Planned £"];
+    fn planned(self) -> Money {
+        self
+    }
+    fn cells(self) -> Vec<String> {
+        vec![self.to_report_string()]
+    }
+}
+
+impl SpendColumns for LedgerSpend {
+    const HEADERS: &'static [&'static str] = &[">Planned £", ">Actual to date £", ">Forecast £"];
+    fn planned(self) -> Money {
+        self.planned
+    }
+    fn cells(self) -> Vec<String> {
+        [self.planned, self.actual_to_date, self.forecast].map(Money::to_report_string).to_vec()
+    }
+}
+
+/// `pooled bcf`: each stream with its allocation and what its lines take, then the
+/// schemes by type, each total with what is outside the streams or the schemes.
+pub fn bcf<T: SpendColumns>(a: &Agreement, spend: &BcfSpend<T>) -> String {
+    let mut out = String::from("Funding streams\n");
+    let headers =
+        [&["Stream", "Kind", "From", ">Allocation £"][..], T::HEADERS, &[">Allocation less planned £"]].concat();
+    let mut t = Table::new(&headers);
+    for s in &spend.streams {
+        let stream = &a.streams()[s.stream];
+        let mut row = vec![
+            format!("{} {}", stream.id, stream.name),
+            stream.kind.words().to_string(),
+            a.partners()[stream.from].id.clone(),
+            stream.allocation.to_report_string(),
+        ];
+        row.extend(s.spend.cells());
+        row.push((stream.allocation - s.spend.planned()).to_report_string());
+        t.row(row);
+    }
+    let total_row = |t: &mut Table, label: &str, figures: T, padding: usize| {
+        let mut row = vec![label.to_string()];
+        row.extend(std::iter::repeat_n(String::new(), padding));
+        row.extend(figures.cells());
+        t.row(row);
+    };
+    if spend.streams.is_empty() || spend.without_stream != T::default() {
+        total_row(&mut t, "(lines no stream funds)", spend.without_stream, 3);
+    }
+    total_row(&mut t, "Total", spend.total, 3);
+    out.push_str(&t.render());
+
+    out.push_str(&match a.bcf().scheme_types {
+        Some(year) => format!("\nSchemes by type ({} planning template)\n", year.key()),
+        None => "\nSchemes by type\n".to_string(),
+    });
+    let headers = [&["Type / scheme", ">Schemes"][..], T::HEADERS].concat();
+    let mut t = Table::new(&headers);
+    for of_type in &spend.types {
+        let mut row = vec![of_type.scheme_type.clone(), of_type.schemes.to_string()];
+        row.extend(of_type.spend.cells());
+        t.row(row);
+        for s in spend.schemes.iter().filter(|s| scheme_type(a, s.pool, s.line) == Some(&of_type.scheme_type)) {
+            let line = &a.pools()[s.pool].lines[s.line];
+            let id = line.scheme.as_ref().map_or("", |scheme| scheme.id.as_str());
+            let mut row = vec![format!("  {id} {}", line.name), String::new()];
+            row.extend(s.spend.cells());
+            t.row(row);
+        }
+    }
+    total_row(&mut t, "(lines that are not schemes)", spend.without_scheme, 1);
+    total_row(&mut t, "Total", spend.total, 1);
+    out.push_str(&t.render());
+    out
+}
+
+fn scheme_type(a: &Agreement, pool: usize, line: usize) -> Option<&String> {
+    a.pools()[pool].lines[line].scheme.as_ref().map(|s| &s.scheme_type)
 }

@@ -44,6 +44,7 @@ fn json(args: &[&str]) -> Value {
 const OX16: &str = "examples/oxfordshire-2016-17.toml";
 const OX22: &str = "examples/oxfordshire-2022-23.toml";
 const BUCKS22: &str = "examples/buckinghamshire-2022-23.toml";
+const OXBCF21: &str = "examples/oxfordshire-bcf-2021-22.toml";
 
 /// A fixture of the source documents' figures (tests/fixtures/; each cites its report,
 /// paragraphs and tables): its lines other than comments and blanks.
@@ -192,6 +193,33 @@ fn the_2022_totals_are_the_reports_and_its_stated_total_is_flagged() {
     assert!(run.stdout.starts_with(&warning), "{}", run.stdout);
 }
 
+/// The Oxfordshire BCF example's streams and schemes sum exactly to the report's total of
+/// the fund for 2021-22 (para 9(a)), its only figure from the source; it has the shape of
+/// a real plan: five streams from both partners, 20+ schemes across a dozen types.
+#[test]
+fn the_bcf_example_sums_to_the_reports_total_of_the_fund() {
+    let lines = fixture("totals-2022.txt");
+    let line = lines.iter().find(|l| l.starts_with("para 9(a):")).expect("para 9(a)");
+    let total = format!("{}.00", millions(line));
+    let plan = json(&["bcf", "--json", OXBCF21]);
+    let pence = |v: &Value| -> i64 { v.as_str().unwrap().replace('.', "").parse().unwrap() };
+    assert_eq!(plan["total"]["planned"], total.as_str());
+    let streams: Vec<&Value> = plan["streams"].as_array().unwrap().iter().collect();
+    let sum = |rows: &[&Value]| -> i64 { rows.iter().map(|r| pence(&r["spend"]["planned"])).sum() };
+    assert_eq!(sum(&streams), pence(&plan["total"]["planned"]), "the streams fund every line");
+    for s in &streams {
+        assert_eq!(s["allocation"], s["spend"]["planned"], "stream {} is allocated what its lines take", s["id"]);
+    }
+    let from: std::collections::BTreeSet<&str> = streams.iter().map(|s| s["from"].as_str().unwrap()).collect();
+    assert_eq!(from.into_iter().collect::<Vec<_>>(), ["OCC", "OCCG"]);
+    let schemes: Vec<&Value> = plan["schemes"].as_array().unwrap().iter().collect();
+    let types: Vec<&Value> = plan["types"].as_array().unwrap().iter().collect();
+    assert!(schemes.len() >= 20 && types.len() >= 12, "{} schemes of {} types", schemes.len(), types.len());
+    assert_eq!(sum(&schemes), sum(&types));
+    assert_eq!(sum(&types), pence(&plan["total"]["planned"]), "every line is a scheme");
+    assert!(ok(&["check", OXBCF21]).contains("; no problems found"));
+}
+
 /// Whether `example` is `actual` with arrays cut short: the same keys in the same order,
 /// the same values, and each array's first elements.
 fn cut_short(example: &Value, actual: &Value) -> bool {
@@ -255,6 +283,7 @@ fn human_outputs_match_their_snapshots() {
     expect_file!["snapshots/check-buckinghamshire-2022-23.txt"].assert_eq(&ok(&["check", BUCKS22]));
     expect_file!["snapshots/risk-share-buckinghamshire-2022-23.txt"].assert_eq(&ok(&["risk-share", BUCKS22]));
     expect_file!["snapshots/payments-buckinghamshire-2022-23.txt"].assert_eq(&ok(&["payments", BUCKS22]));
+    expect_file!["snapshots/bcf-oxfordshire-2021-22.txt"].assert_eq(&ok(&["bcf", OXBCF21]));
 }
 
 /// Every agreement in examples/ passes `pooled check` (warnings allowed), so an example
@@ -282,6 +311,7 @@ fn json_outputs_match_their_snapshots() {
     let meeting = "examples/oxfordshire-2016-17-meeting.toml";
     expect_file!["snapshots/settle-2016-17.json"].assert_eq(&ok(&["settle", "--json", OX16, outturn16]));
     expect_file!["snapshots/meeting-2016-17.json"].assert_eq(&ok(&["meeting", "--json", OX16, meeting]));
+    expect_file!["snapshots/bcf-oxfordshire-2021-22.json"].assert_eq(&ok(&["bcf", "--json", OXBCF21]));
 }
 
 #[test]

@@ -1310,3 +1310,47 @@ fn metrics_are_entered_imported_all_or_nothing_and_listed() {
     );
     assert!(s.ok(&["audit", "log"]).contains("set-metrics"));
 }
+
+/// `pooled bcf --year --month` on the database: the JSON contract of docs/cli.md, with the
+/// ledger's figures and the audit log's head (the plan's `pooled bcf FILE` has neither).
+#[test]
+fn bcf_from_the_ledger_gives_planned_actual_and_forecast_with_the_head() {
+    let s = Scratch::new("bcf");
+    s.ok(&["load", "examples/oxfordshire-bcf-2021-22.toml"]);
+    s.ok(&["load-plan", "--year", "2021-22", "examples/oxfordshire-bcf-2021-22-plan.csv"]);
+    let extract = s.path("occ.csv");
+    std::fs::write(
+        &extract,
+        "Voucher No,Voucher Date,Cost Centre,Account,Amount,Description\nV1,15/04/2021,OCC-BCF-19,5100,5000.00,DFG\n",
+    )
+    .unwrap();
+    s.ok(&["import", "--partner", "OCC", "--period", "2021-04", "--preset", "unit4", &extract]);
+    let out: Value = serde_json::from_str(&s.ok(&["bcf", "--year", "2021-22", "--month", "M1", "--json"])).unwrap();
+    let keys: Vec<&str> = out.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "agreement",
+            "financial_year",
+            "month",
+            "scheme_types",
+            "streams",
+            "types",
+            "schemes",
+            "without_stream",
+            "without_scheme",
+            "total",
+            "audit_head"
+        ]
+    );
+    assert_eq!(out["month"], "M1");
+    let dfg = out["streams"].as_array().unwrap().iter().find(|s| s["id"] == "dfg").unwrap();
+    assert_eq!(
+        dfg["spend"],
+        json!({ "planned": "6662000.00", "actual_to_date": "5000.00", "forecast": dfg["spend"]["forecast"] })
+    );
+    assert_eq!(out["total"]["actual_to_date"], "5000.00");
+    assert!(out["audit_head"].as_str().unwrap().contains(':'));
+    let text = s.ok(&["bcf", "--year", "2021-22", "--month", "M1"]);
+    assert!(text.starts_with("Funding streams and schemes of oxon-bcf 2021-22 at M1, from the ledger\n"), "{text}");
+}

@@ -109,7 +109,10 @@ fn demo_builds_its_database_and_serves_it() {
     let (child, address, printed) = start(&dir, &["demo", "--address", "127.0.0.1:0"]);
     let (status, body) = get(&address, "/health", "");
     assert_eq!(status, "HTTP/1.1 200 OK");
-    assert!(body.contains("\"financial_years\":2"), "both example agreements: {body}");
+    assert!(
+        body.contains("\"financial_years\":3"),
+        "the example agreements' years, 2016-17, 2021-22 and 2022-23: {body}"
+    );
     // Every page needs a session; the demo prints an account for each role.
     assert_eq!(get(&address, "/agreements/oxon-s75/2016-17", "").0, "HTTP/1.1 303 See Other");
     let users = ["admin", "manager", "occ-finance", "occg-finance", "bc-finance", "icb-finance", "budget-holder"];

@@ -9,6 +9,7 @@ mod parse;
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
+use crate::bcf::{Bcf, Scheme, Stream, StreamFunding};
 use crate::calendar::{Calendar, Date, FinancialYear};
 use crate::diagnostic::Diagnostic;
 use crate::file_format::out_of_range;
@@ -29,12 +30,14 @@ pub struct Agreement {
     end: Option<Date>,
     declared_total: Option<Money>,
     partners: Vec<Partner>,
+    streams: Vec<Stream>,
     pools: Vec<Pool>,
     payments: Option<Payments>,
     termination: Option<Termination>,
     board: Option<Board>,
     reporting: Reporting,
     performance: Performance,
+    bcf: Bcf,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,6 +162,12 @@ pub struct Line {
     /// Whether the line's contributions count in the risk-share base.
     pub in_base: bool,
     pub clause: Option<String>,
+    /// What the line takes from each stream, in the streams' order, summing to its
+    /// budget; empty when no stream funds it (an agreement without streams, or an aligned
+    /// line that does not say).
+    pub funded_by: Vec<StreamFunding>,
+    /// The BCF plan's scheme the line is, if it is one.
+    pub scheme: Option<Scheme>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -479,6 +488,13 @@ impl Agreement {
     pub fn partners(&self) -> &[Partner] {
         &self.partners
     }
+    /// The funding streams, in the file's order; none when the agreement declares none.
+    pub fn streams(&self) -> &[Stream] {
+        &self.streams
+    }
+    pub fn bcf(&self) -> &Bcf {
+        &self.bcf
+    }
     pub fn pools(&self) -> &[Pool] {
         &self.pools
     }
@@ -647,6 +663,22 @@ impl Agreement {
                 ));
             }
         }
+        for stream in &self.streams {
+            f.push(term(
+                format!("stream {}", stream.id),
+                format!(
+                    "{} ({}) from {}, allocation {}",
+                    stream.name,
+                    stream.kind.key(),
+                    partner(stream.from),
+                    stream.allocation
+                ),
+            ));
+        }
+        if let Some(year) = self.bcf.scheme_types {
+            f.push(term("scheme types".into(), year.key().to_string()));
+        }
+        let stream = |ix: usize| self.streams.get(ix).map_or("?", |s| s.id.as_str());
         for pool in &self.pools {
             let at = format!("pool {}", pool.id);
             f.push(term(at.clone(), format!("{} ({:?}), host {}", pool.name, pool.kind, partner(pool.host))));
@@ -674,6 +706,14 @@ impl Agreement {
                 };
                 f.push(term(format!("{at} / risk"), format!("{risk}, in base {}", line.in_base)));
                 f.push(term(format!("{at} / held by"), partner(line.held_by).to_string()));
+                if !line.funded_by.is_empty() {
+                    let funded: Vec<String> =
+                        line.funded_by.iter().map(|s| format!("{} {}", stream(s.stream), s.amount)).collect();
+                    f.push(term(format!("{at} / funded by"), funded.join(", ")));
+                }
+                if let Some(scheme) = &line.scheme {
+                    f.push(term(format!("{at} / scheme"), scheme.describe()));
+                }
             }
             for rule in &pool.rules {
                 let RuleKind::UnderspendClawback { line, to, cap } = rule.kind;

@@ -1,5 +1,6 @@
 //! The domain of a section 75 pooled budget. Pure: no files, no network, no clock.
 pub mod agreement;
+pub mod bcf;
 pub mod calendar;
 pub mod diagnostic;
 pub mod file_format;

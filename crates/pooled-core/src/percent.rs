@@ -32,6 +32,14 @@ impl Percent {
 
     /// Parses `51`, `51.5` or `51.50` at the given decimals; more places than that, or a
     /// value over 100, is an error.
+    /// A percentage at the places it is written with (at most [`MAX_DECIMALS`]), so that
+    /// "2" shows as 2% and "2.5" as 2.5%.
+    pub fn parse_as_written(text: &str) -> Result<Percent, String> {
+        let text = text.trim();
+        let places = text.trim_end_matches('%').split_once('.').map_or(0, |(_, f)| f.len());
+        Percent::parse(text, u8::try_from(places).unwrap_or(u8::MAX).min(MAX_DECIMALS))
+    }
+
     pub fn parse(text: &str, decimals: u8) -> Result<Percent, String> {
         let bad = |why: String| Err(format!("invalid percentage {}: {why}", quote(text)));
         let s = text.trim().strip_suffix('%').unwrap_or(text.trim());

@@ -9,7 +9,10 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::*;
-use crate::diagnostic::{Diagnostics, line_col};
+use crate::bcf::{
+    AreaOfSpend, Bcf, Commissioner, NewOrExisting, Outputs, Scheme, SchemeTypeYear, Stream, StreamFunding, StreamKind,
+};
+use crate::diagnostic::{Diagnostics, line_col, quote};
 use crate::file_format::{Amount, FileDate, Spanned, from_toml, non_negative, out_of_range};
 use crate::money::Tally;
 use crate::percent::{self, MAX_DECIMALS};
@@ -18,6 +21,7 @@ mod performance;
 
 type Id = Spanned<String>;
 type ByPartner<T> = BTreeMap<Id, Spanned<T>>;
+type ByStream = BTreeMap<Id, Spanned<Amount>>;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,12 +31,62 @@ struct RawFile {
     #[serde(default)]
     partner: Vec<Spanned<RawPartner>>,
     #[serde(default)]
+    stream: Vec<Spanned<RawStream>>,
+    #[serde(default)]
     pool: Vec<Spanned<RawPool>>,
     payments: Option<Spanned<RawPayments>>,
     termination: Option<Spanned<RawTermination>>,
     board: Option<Spanned<RawBoard>>,
     reporting: Option<Spanned<RawReporting>>,
     performance: Option<Spanned<performance::RawPerformance>>,
+    bcf: Option<Spanned<RawBcf>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBcf {
+    scheme_types: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStream {
+    id: Id,
+    name: String,
+    from: Id,
+    kind: StreamKind,
+    allocation: Spanned<Amount>,
+    clause: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScheme {
+    id: Id,
+    #[serde(rename = "type")]
+    scheme_type: Spanned<String>,
+    sub_type: Option<Spanned<String>>,
+    area_of_spend: Spanned<String>,
+    commissioner: Spanned<RawCommissioner>,
+    nhs_share: Option<Spanned<String>>,
+    provider: Option<String>,
+    outputs: Option<RawOutputs>,
+    new_or_existing: Option<NewOrExisting>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "kebab-case")]
+enum RawCommissioner {
+    LocalAuthority,
+    Nhs,
+    Joint,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutputs {
+    amount: Spanned<String>,
+    unit: String,
 }
 
 #[derive(Deserialize)]
@@ -140,6 +194,8 @@ struct RawLine {
     risk: Option<Spanned<RawRisk>>,
     in_base: Option<bool>,
     clause: Option<String>,
+    funded_by: Option<Spanned<ByStream>>,
+    scheme: Option<RawScheme>,
 }
 
 /// `risk = "shared"`, `risk = "lead"` or `risk = { borne_by = "OCCG" }`.
@@ -242,6 +298,10 @@ pub(super) fn parse(text: &str) -> Result<(Agreement, Vec<Diagnostic>), Vec<Diag
         rule_ids: HashMap::new(),
         saving_ids: HashMap::new(),
         tally: Tally::default(),
+        streams: Vec::new(),
+        scheme_ids: HashMap::new(),
+        scheme_types: None,
+        streams_from_known: true,
     };
     let agreement = v.agreement(raw);
     v.d.finish(agreement)
@@ -258,6 +318,14 @@ struct Validator<'t> {
     saving_ids: HashMap<String, Range<usize>>,
     /// Every amount of the file, so that their sums cannot overflow.
     tally: Tally,
+    /// The streams declared, for the lines' `funded_by`.
+    streams: Vec<Stream>,
+    // BCF plans number schemes across the whole fund.
+    scheme_ids: HashMap<String, Range<usize>>,
+    /// `[bcf] scheme_types`: the list the schemes' types come from.
+    scheme_types: Option<SchemeTypeYear>,
+    /// Whether every stream's partner is known, so that partners' funding can be checked.
+    streams_from_known: bool,
 }
 
 impl Validator<'_> {
@@ -290,7 +358,10 @@ impl Validator<'_> {
         }
 
         let partners = self.partners(raw.partner, agreement_span.clone(), start, end);
+        let bcf = raw.bcf.map(|b| self.bcf(b.into_inner())).unwrap_or_default();
+        let allocations = self.streams(raw.stream);
         let pools = self.pools(raw.pool);
+        self.check_allocations(&allocations, &pools);
         let mut agreement = Agreement {
             id: a.id,
             name: a.name,
@@ -299,18 +370,20 @@ impl Validator<'_> {
             end,
             declared_total: None,
             partners,
+            streams: std::mem::take(&mut self.streams),
             pools,
             payments: raw.payments.map(|p| self.payments(p.into_inner())),
             termination: raw.termination.map(|t| self.termination(t.into_inner())),
             board: raw.board.map(|b| self.board(b.into_inner())),
             reporting: raw.reporting.map(|r| self.reporting(r.into_inner())).unwrap_or_default(),
             performance: Performance::default(),
+            bcf,
         };
         if let Some(p) = raw.performance {
             agreement.performance = self.performance(p.into_inner(), &agreement.pools);
         }
         if let Some(declared) = a.declared_total {
-            agreement.declared_total = self.declared(&declared);
+            agreement.declared_total = self.declared(&declared, "a declared total");
             self.check_declared(&declared, agreement.total_budget(), "the agreement's pools");
         }
         agreement
@@ -444,14 +517,15 @@ impl Validator<'_> {
         pool.rules = p.rule.into_iter().map(|r| self.rule(&pool, r.into_inner())).collect();
         pool.savings = p.saving.into_iter().map(|s| self.saving(&pool, s.into_inner())).collect();
         if let Some(declared) = p.declared_total {
-            pool.declared_total = self.declared(&declared);
+            pool.declared_total = self.declared(&declared, "a declared total");
             self.check_declared(&declared, pool.total_budget(), &format!("the lines of pool `{}`", pool.id));
         }
         pool
     }
 
-    fn line(&mut self, l: RawLine, pool_kind: PoolKind, host: PartnerIx) -> Line {
+    fn line(&mut self, mut l: RawLine, pool_kind: PoolKind, host: PartnerIx) -> Line {
         let id = l.id.get_ref().clone();
+        let (raw_funded_by, raw_scheme) = (l.funded_by.take(), l.scheme.take());
         let funding = match (&l.contributions, &l.budget) {
             (Some(c), None) => {
                 Funding::Contributions(self.by_partner(c.get_ref(), |v, a| v.amount(a, "a contribution")))
@@ -490,6 +564,7 @@ impl Validator<'_> {
             (None, Risk::Lead) => host,
             _ => self.held_by(&l, &id, &funding, lead, pool_kind, host),
         };
+        let funded_by = self.funded_by(raw_funded_by, &l.id, &funding, pool_kind);
         Line {
             id,
             name: l.name,
@@ -500,6 +575,8 @@ impl Validator<'_> {
             risk,
             in_base: l.in_base.unwrap_or(risk == Risk::Shared),
             clause: l.clause,
+            funded_by,
+            scheme: raw_scheme.map(|s| self.scheme(s)),
         }
     }
 
@@ -681,6 +758,252 @@ impl Validator<'_> {
         }
     }
 
+    /// `[bcf]`: the list of scheme types, by its planning template year.
+    fn bcf(&mut self, b: RawBcf) -> Bcf {
+        let scheme_types = b.scheme_types.and_then(|year| {
+            let found = SchemeTypeYear::from_key(year.get_ref().trim());
+            if found.is_none() {
+                let years: Vec<&str> = SchemeTypeYear::ALL.iter().map(|y| y.key()).collect();
+                self.d.error(
+                    year.span(),
+                    format!(
+                        "pooled has no list of scheme types for {}: the planning template years it bundles are {}",
+                        quote(year.get_ref()),
+                        years.join(", ")
+                    ),
+                );
+            }
+            found
+        });
+        self.scheme_types = scheme_types;
+        Bcf { scheme_types }
+    }
+
+    /// `[[stream]]`: each with a unique id, from a partner (or its successor), with an
+    /// allocation that is not negative. The allocations, in the streams' order, for
+    /// [`Validator::check_allocations`].
+    fn streams(&mut self, raw: Vec<Spanned<RawStream>>) -> Vec<Spanned<Amount>> {
+        let mut seen = HashMap::new();
+        let mut allocations = Vec::new();
+        for s in raw {
+            let s = s.into_inner();
+            self.unique(&mut seen, &s.id, "stream");
+            let from = self.partner_or_successor(&s.from);
+            self.streams_from_known &= from.is_some();
+            let from = from.unwrap_or(0);
+            let allocation = self.declared(&s.allocation, "an allocation").unwrap_or_default();
+            self.streams.push(Stream {
+                id: s.id.into_inner(),
+                name: s.name,
+                from,
+                kind: s.kind,
+                allocation,
+                clause: s.clause,
+            });
+            allocations.push(s.allocation);
+        }
+        allocations
+    }
+
+    /// A stream's allocation is stated, the lines it funds are what pooled plans with: a
+    /// difference is a warning, as for a declared total.
+    fn check_allocations(&mut self, allocations: &[Spanned<Amount>], pools: &[Pool]) {
+        let funded = pools.iter().flat_map(|p| &p.lines).flat_map(|l| &l.funded_by);
+        let mut sums = vec![Money::ZERO; allocations.len()];
+        for f in funded {
+            sums[f.stream] += f.amount;
+        }
+        for (ix, (allocation, sum)) in allocations.iter().zip(sums).enumerate() {
+            let of = format!("the lines stream `{}` funds", self.streams[ix].id);
+            self.check_stated(allocation, sum, "allocation", &of);
+        }
+    }
+
+    /// A line's `funded_by`: known streams, amounts that sum to the line's total, and for
+    /// each partner, its streams' amounts equal to its contribution to the line. Every
+    /// line of a pooled fund says it when the agreement has streams; an aligned line may.
+    fn funded_by(
+        &mut self,
+        raw: Option<Spanned<ByStream>>,
+        line: &Id,
+        funding: &Funding,
+        pool_kind: PoolKind,
+    ) -> Vec<StreamFunding> {
+        let Some(raw) = raw else {
+            if !self.streams.is_empty() && pool_kind == PoolKind::Pooled {
+                self.d.error(
+                    line.span(),
+                    format!(
+                        "line `{}` of a pooled fund needs `funded_by`: the agreement declares funding streams ({}), so each line of a pooled fund says what it takes from which, e.g. funded_by = {{ {} = \"...\" }}",
+                        line.get_ref(),
+                        self.stream_ids(),
+                        self.streams[0].id
+                    ),
+                );
+            }
+            return Vec::new();
+        };
+        let span = raw.span();
+        let mut funded_by = Vec::new();
+        let mut all_known = true;
+        for (id, amount) in raw.into_inner() {
+            let amount = self.amount(&amount, "a stream's funding");
+            let Some(stream) = self.streams.iter().position(|s| s.id == *id.get_ref()) else {
+                let streams = if self.streams.is_empty() {
+                    "the agreement declares none: add [[stream]] tables".to_string()
+                } else {
+                    format!("streams are {}", self.stream_ids())
+                };
+                self.d.error(id.span(), format!("unknown stream `{}` ({streams})", id.get_ref()));
+                all_known = false;
+                continue;
+            };
+            if let Some(amount) = amount {
+                funded_by.push(StreamFunding { stream, amount });
+            }
+        }
+        // The streams' order, so that an equal remainder in a split goes to the one
+        // declared first.
+        funded_by.sort_by_key(|f| f.stream);
+        let funded: Money = funded_by.iter().map(|f| f.amount).sum();
+        let line = line.get_ref();
+        let total = match funding {
+            Funding::Contributions(by_partner) => by_partner.iter().sum(),
+            Funding::Budget(budget) => *budget,
+        };
+        if !all_known {
+            // The unknown stream is the error; the sums without it would only repeat it.
+        } else if funded != total {
+            self.d.error(
+                span,
+                format!(
+                    "the streams funding line `{line}` sum to {funded}, not its total {total} (a difference of {}): they must fund it exactly",
+                    funded - total
+                ),
+            );
+        } else if let (Funding::Contributions(by_partner), true) = (funding, self.streams_from_known) {
+            for (partner, contribution) in by_partner.iter().enumerate() {
+                let from_partner: Money =
+                    funded_by.iter().filter(|f| self.streams[f.stream].from == partner).map(|f| f.amount).sum();
+                if from_partner != *contribution {
+                    let id = self.partner_ids.get(partner).map_or("?", String::as_str);
+                    self.d.error(
+                        span.clone(),
+                        format!(
+                            "the streams from {id} fund {from_partner} of line `{line}`, but {id} contributes {contribution} to it (a difference of {}): a partner's streams fund exactly its contribution",
+                            from_partner - *contribution
+                        ),
+                    );
+                }
+            }
+        }
+        funded_by
+    }
+
+    fn stream_ids(&self) -> String {
+        self.streams.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", ")
+    }
+
+    /// `[pool.line.scheme]`: a unique id, a type (and sub-type) of the `[bcf]` year's list,
+    /// an area of spend, a commissioner (joint with the NHS's share).
+    fn scheme(&mut self, s: RawScheme) -> Scheme {
+        let mut ids = std::mem::take(&mut self.scheme_ids);
+        self.unique(&mut ids, &s.id, "scheme");
+        self.scheme_ids = ids;
+        let (scheme_type, sub_type) = self.scheme_type(&s);
+        let area_of_spend = AreaOfSpend::from_key(s.area_of_spend.get_ref()).unwrap_or_else(|| {
+            let areas: Vec<String> = AreaOfSpend::ALL.iter().map(|a| format!("\"{}\"", a.key())).collect();
+            self.d.error(
+                s.area_of_spend.span(),
+                format!(
+                    "unknown area of spend {} (the template's are {})",
+                    quote(s.area_of_spend.get_ref()),
+                    areas.join(", ")
+                ),
+            );
+            AreaOfSpend::Other
+        });
+        let commissioner = match (*s.commissioner.get_ref(), &s.nhs_share) {
+            (RawCommissioner::Joint, Some(share)) => match Percent::parse_as_written(share.get_ref()) {
+                Ok(nhs_share) => Commissioner::Joint { nhs_share },
+                Err(e) => {
+                    self.d.error(share.span(), e);
+                    Commissioner::Nhs
+                }
+            },
+            (RawCommissioner::Joint, None) => {
+                self.d.error(
+                    s.commissioner.span(),
+                    "a jointly commissioned scheme gives the NHS's share: nhs_share = \"60\" (a percentage)",
+                );
+                Commissioner::Nhs
+            }
+            (_, Some(share)) => {
+                self.d.error(
+                    share.span(),
+                    "`nhs_share` is only for a jointly commissioned scheme (commissioner = \"joint\")",
+                );
+                Commissioner::Nhs
+            }
+            (RawCommissioner::LocalAuthority, None) => Commissioner::LocalAuthority,
+            (RawCommissioner::Nhs, None) => Commissioner::Nhs,
+        };
+        let outputs = s.outputs.map(|o| {
+            let amount = o.amount.get_ref().trim().to_string();
+            if !is_quantity(&amount) {
+                self.d.error(
+                    o.amount.span(),
+                    format!("outputs amount {} is not a number such as \"1,200\" or \"12.5\"", quote(&amount)),
+                );
+            }
+            Outputs { amount, unit: o.unit }
+        });
+        Scheme {
+            id: s.id.into_inner(),
+            scheme_type,
+            sub_type,
+            area_of_spend,
+            commissioner,
+            provider: s.provider,
+            outputs,
+            new_or_existing: s.new_or_existing,
+        }
+    }
+
+    /// The scheme's type and sub-type as the `[bcf]` year's list spells them.
+    fn scheme_type(&mut self, s: &RawScheme) -> (String, Option<String>) {
+        let as_given = (s.scheme_type.get_ref().clone(), s.sub_type.as_ref().map(|t| t.get_ref().clone()));
+        let Some(year) = self.scheme_types else {
+            let years: Vec<&str> = SchemeTypeYear::ALL.iter().map(|y| y.key()).collect();
+            self.d.error(
+                s.id.span(),
+                format!(
+                    "scheme `{}` needs the list its type comes from: add [bcf] scheme_types = \"{}\" (the planning template years pooled bundles are {})",
+                    s.id.get_ref(),
+                    years[years.len() - 1],
+                    years.join(", ")
+                ),
+            );
+            return as_given;
+        };
+        let list = year.list();
+        let scheme_type = match list.find(s.scheme_type.get_ref()) {
+            Ok(t) => t,
+            Err(e) => {
+                self.d.error(s.scheme_type.span(), e);
+                return as_given;
+            }
+        };
+        let sub_type = s.sub_type.as_ref().and_then(|sub| match scheme_type.sub_type(list.year(), sub.get_ref()) {
+            Ok(found) => Some(found.to_string()),
+            Err(e) => {
+                self.d.error(sub.span(), e);
+                None
+            }
+        });
+        (scheme_type.name.clone(), sub_type)
+    }
+
     fn risk_name(&self, risk: Risk) -> String {
         match risk {
             Risk::Shared => "shared".into(),
@@ -720,11 +1043,7 @@ impl Validator<'_> {
             Some(money)
         });
         let percent = t.percent.as_ref().and_then(|p| {
-            let text = p.get_ref().trim();
-            // At the places given, so that "2" shows as 2% and "2.5" as 2.5%.
-            let places = text.trim_end_matches('%').split_once('.').map_or(0, |(_, f)| f.len());
-            let decimals = u8::try_from(places).unwrap_or(u8::MAX).min(MAX_DECIMALS);
-            match Percent::parse(text, decimals) {
+            match Percent::parse_as_written(p.get_ref()) {
                 Err(e) => {
                     self.d.error(p.span(), e);
                     None
@@ -868,6 +1187,15 @@ impl Validator<'_> {
         found
     }
 
+    /// A partner named by its own id or by its successor's (a stream's `from`): the
+    /// partner either way.
+    fn partner_or_successor(&mut self, id: &Id) -> Option<PartnerIx> {
+        match self.successor_ids.iter().find(|(s, _)| s == id.get_ref()) {
+            Some((_, ix)) => Some(*ix),
+            None => self.partner(id),
+        }
+    }
+
     fn line_ref(&mut self, pool: &Pool, id: &Id) -> Option<usize> {
         let found = pool.line_ix(id.get_ref());
         if found.is_none() {
@@ -901,9 +1229,10 @@ impl Validator<'_> {
         Some(money)
     }
 
-    /// A declared total: checked against the sum, never added to it.
-    fn declared(&mut self, amount: &Spanned<Amount>) -> Option<Money> {
-        non_negative(amount, "a declared total").map_err(|d| self.d.error(d.span, d.message)).ok()
+    /// A stated figure (a declared total, an allocation): checked against the sum, never
+    /// added to it.
+    fn declared(&mut self, amount: &Spanned<Amount>, what: &str) -> Option<Money> {
+        non_negative(amount, what).map_err(|d| self.d.error(d.span, d.message)).ok()
     }
 
     /// A whole number of the file in `range`, or an error at it.
@@ -919,13 +1248,19 @@ impl Validator<'_> {
 
     /// Stated totals are checked, never trusted: published tables have slips.
     fn check_declared(&mut self, declared: &Spanned<Amount>, computed: Money, of: &str) {
-        let declared_money = declared.get_ref().0;
-        if declared_money != computed {
+        self.check_stated(declared, computed, "declared total", of);
+    }
+
+    /// A stated figure (`what`: "declared total", "allocation") against the sum of `of`:
+    /// a difference is a warning giving both and the difference; the sum is used.
+    fn check_stated(&mut self, stated: &Spanned<Amount>, computed: Money, what: &str, of: &str) {
+        let stated_money = stated.get_ref().0;
+        if stated_money != computed {
             self.d.warning(
-                declared.span(),
+                stated.span(),
                 format!(
-                    "declared total {declared_money} differs from the sum of {of}, {computed}, by {}: the sum is used",
-                    declared_money - computed
+                    "{what} {stated_money} differs from the sum of {of}, {computed}, by {}: the sum is used",
+                    stated_money - computed
                 ),
             );
         }
@@ -962,4 +1297,14 @@ impl<'de> Deserialize<'de> for RawRisk {
         }
         deserializer.deserialize_any(RiskVisitor)
     }
+}
+
+/// A count or quantity as a plan writes one: digits, with thousands commas and decimals.
+fn is_quantity(text: &str) -> bool {
+    let digits = text.replace(',', "");
+    let (whole, fraction) = digits.split_once('.').unwrap_or((&digits, ""));
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+        && !(digits.contains('.') && fraction.is_empty())
 }

@@ -41,7 +41,7 @@ risk = { borne_by = "NHS" }
 "#;
 
 /// Every diagnostic as `line:col: severity: message`; empty when the file is clean.
-fn diagnostics(text: &str) -> Vec<String> {
+pub(crate) fn diagnostics(text: &str) -> Vec<String> {
     let all: Vec<Diagnostic> = match Agreement::parse(text) {
         Ok((_, warnings)) => warnings,
         Err(errors) => errors,
@@ -74,13 +74,13 @@ fn unknown_keys_are_errors() {
     check(
         &edit("name = \"Main\"", "name = \"Main\"\ncolour = \"red\""),
         &[
-            "29:1: error: unknown field `colour`, expected one of `id`, `name`, `segment`, `lead`, `held_by`, `contributions`, `budget`, `risk`, `in_base`, `clause`",
+            "29:1: error: unknown field `colour`, expected one of `id`, `name`, `segment`, `lead`, `held_by`, `contributions`, `budget`, `risk`, `in_base`, `clause`, `funded_by`, `scheme`",
         ],
     );
     check(
         &edit("format = 1", "format = 1\nversion = 2"),
         &[
-            "2:1: error: unknown field `version`, expected one of `format`, `agreement`, `partner`, `pool`, `payments`, `termination`, `board`, `reporting`, `performance`",
+            "2:1: error: unknown field `version`, expected one of `format`, `agreement`, `partner`, `stream`, `pool`, `payments`, `termination`, `board`, `reporting`, `performance`, `bcf`",
         ],
     );
     check(
