@@ -4,6 +4,7 @@
 //! with its type from the national list of its planning template year, and the spend per
 //! scheme, scheme type and stream ([`spend`]).
 
+pub mod returns;
 mod scheme_types;
 mod spend;
 
