@@ -243,9 +243,10 @@ impl Fixture {
     }
 
     /// Migration 9 undone: versions without their effective day and approval. Undone first
-    /// by [`Fixture::undo_migration_8`], as it came after; migration 10 (metrics' figures)
-    /// is undone before it.
+    /// by [`Fixture::undo_migration_8`], as it came after; migrations 11 (the returns'
+    /// statements) and 10 (metrics' figures) are undone before it.
     fn undo_migration_9(&self) {
+        self.sql("DROP TABLE bcf_statement; DELETE FROM schema_version WHERE version = 11;");
         self.sql("DROP TABLE metric_figure; DELETE FROM schema_version WHERE version = 10;");
         self.sql(
             "ALTER TABLE agreement DROP COLUMN effective; ALTER TABLE agreement DROP COLUMN approved_by;
