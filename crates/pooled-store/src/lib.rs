@@ -23,9 +23,9 @@ pub use postgres::{PostgresDb, PostgresStore};
 pub use sqlite::{SqliteDb, SqliteStore};
 pub use store::SqlStore;
 
+use pooled_core::bcf::returns::{ReturnKind, StatementField};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
-use pooled_core::bcf::returns::{ReturnKind, StatementField};
 use pooled_core::metrics::{Figure, FigureKind, MetricPeriod};
 use pooled_core::money::Money;
 use pooled_core::payments::EntryKind;

@@ -1098,7 +1098,8 @@ fn statements_are_kept_per_return_and_audited(f: &mut Fixture) {
     s.set_statement(year, ReturnKind::Quarter(2), &StatementField::CompletedBy, "Ann O'Neil", "pm").unwrap();
     s.set_statement(year, ReturnKind::Quarter(1), &StatementField::Narrative, "first", "pm").unwrap();
     s.set_statement(year, ReturnKind::Quarter(1), &StatementField::Narrative, "", "bob").unwrap();
-    s.set_statement(&AgreementYear::new("bucks", fy("2016-17")), ReturnKind::Quarter(2), &condition, "x", "pm").unwrap();
+    s.set_statement(&AgreementYear::new("bucks", fy("2016-17")), ReturnKind::Quarter(2), &condition, "x", "pm")
+        .unwrap();
     let listed = |kind| -> Vec<String> {
         (s.statements(year, kind).unwrap().iter())
             .map(|st| format!("{} {} {}", st.field.key(), st.text, st.entered_by))

@@ -17,13 +17,8 @@ pub enum ReturnKind {
 }
 
 impl ReturnKind {
-    pub const ALL: [ReturnKind; 5] = [
-        ReturnKind::Plan,
-        ReturnKind::Quarter(1),
-        ReturnKind::Quarter(2),
-        ReturnKind::Quarter(3),
-        ReturnKind::YearEnd,
-    ];
+    pub const ALL: [ReturnKind; 5] =
+        [ReturnKind::Plan, ReturnKind::Quarter(1), ReturnKind::Quarter(2), ReturnKind::Quarter(3), ReturnKind::YearEnd];
 
     /// `plan`, `Q1`-`Q3` or `year-end`, in any case.
     pub fn parse(text: &str) -> Result<ReturnKind, String> {
