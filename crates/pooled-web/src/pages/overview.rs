@@ -268,6 +268,16 @@ fn render(
             a class="govuk-link" href=(here.export("report", "xlsx")) { "Excel (XLSX), a sheet per pool" }
             "."
         }
+        @if !a.streams().is_empty() {
+            p class="govuk-body" {
+                "The returns to NHS England, laid out like the Better Care Fund's templates (Excel): "
+                @for (i, kind) in pooled_core::bcf::returns::ReturnKind::ALL.into_iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a class="govuk-link" href=(super::returns::return_href(&data.scope, kind)) { (kind.words()) }
+                }
+                "."
+            }
+        }
         (layout::audit_head(&data.head))
         @if !report.warnings.is_empty() {
             div class="govuk-warning-text" {
