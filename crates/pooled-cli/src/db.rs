@@ -50,6 +50,18 @@ impl Which {
     }
 }
 
+/// Which return of which agreement's year: on the returns' commands.
+#[derive(Args)]
+pub struct ReturnOf {
+    #[arg(long, value_parser = FinancialYear::parse)]
+    year: FinancialYear,
+    #[command(flatten)]
+    which: Which,
+    /// plan, Q1, Q2, Q3 or year-end.
+    #[arg(long = "return", value_parser = ReturnKind::parse)]
+    kind: ReturnKind,
+}
+
 #[derive(Subcommand)]
 pub enum DbCommand {
     /// Store an agreement file under its id and financial year: a new id is a new agreement,
@@ -141,13 +153,8 @@ pub enum DbCommand {
     /// templates (Cover, Income, Expenditure, Metrics, National conditions): the year's
     /// plan, a quarter's return (at M3, M6, M9) or the end-of-year return (at M12).
     BcfReturn {
-        #[arg(long, value_parser = FinancialYear::parse)]
-        year: FinancialYear,
         #[command(flatten)]
-        which: Which,
-        /// plan, Q1, Q2, Q3 or year-end.
-        #[arg(long = "return", value_parser = ReturnKind::parse)]
-        kind: ReturnKind,
+        of: ReturnOf,
         /// The .xlsx file to write (replaced if it exists).
         #[arg(long)]
         out: PathBuf,
@@ -155,13 +162,8 @@ pub enum DbCommand {
     /// Record what the area writes into a return: who completed it, the contact, the
     /// narrative, or a condition's assurance statement. An empty text clears it.
     BcfStatement {
-        #[arg(long, value_parser = FinancialYear::parse)]
-        year: FinancialYear,
         #[command(flatten)]
-        which: Which,
-        /// plan, Q1, Q2, Q3 or year-end.
-        #[arg(long = "return", value_parser = ReturnKind::parse)]
-        kind: ReturnKind,
+        of: ReturnOf,
         /// completed-by, contact, narrative or condition:KEY.
         #[arg(value_parser = StatementField::parse)]
         field: StatementField,
@@ -437,7 +439,7 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
             store.close_period(&key.agreement, period, actor).map_err(store_error)?;
             Ok(format!("period {period} of {} is closed\n", key.agreement))
         }
-        DbCommand::BcfReturn { year, which, kind, out } => {
+        DbCommand::BcfReturn { of: ReturnOf { year, which, kind }, out } => {
             let key = which.resolve(store, year)?;
             let r = pooled_app::bcf_return::bcf_return(store, &key, kind).map_err(app)?;
             let book = pooled_app::bcf_return::return_workbook(&r);
@@ -445,7 +447,7 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
             Ok(format!("{}: the {} of {key}\n{}\n", out.display(), kind.words(), pooled_app::head_line(&r.head)))
         }
         // Whoever can open the database may write a statement: no access rule here.
-        DbCommand::BcfStatement { year, which, kind, field, text } => {
+        DbCommand::BcfStatement { of: ReturnOf { year, which, kind }, field, text } => {
             let key = which.resolve(store, year)?;
             let text = if text == "-" { statement_from_stdin()? } else { text };
             pooled_app::bcf_return::set_statement(store, &key, kind, &field, &text, actor, || Ok(())).map_err(app)?;

@@ -1311,11 +1311,10 @@ fn metrics_are_entered_imported_all_or_nothing_and_listed() {
     assert!(s.ok(&["audit", "log"]).contains("set-metrics"));
 }
 
-/// `pooled bcf --year --month` on the database: the JSON contract of docs/cli.md, with the
-/// ledger's figures and the audit log's head (the plan's `pooled bcf FILE` has neither).
-#[test]
-fn bcf_from_the_ledger_gives_planned_actual_and_forecast_with_the_head() {
-    let s = Scratch::new("bcf");
+/// The Oxfordshire BCF example loaded with its plan and £5,000 of the Disabled Facilities
+/// Grant (OX-19) spent in April.
+fn bcf_with_april_ledger(name: &str) -> Scratch {
+    let s = Scratch::new(name);
     s.ok(&["load", "examples/oxfordshire-bcf-2021-22.toml"]);
     s.ok(&["load-plan", "--year", "2021-22", "examples/oxfordshire-bcf-2021-22-plan.csv"]);
     let extract = s.path("occ.csv");
@@ -1325,6 +1324,14 @@ fn bcf_from_the_ledger_gives_planned_actual_and_forecast_with_the_head() {
     )
     .unwrap();
     s.ok(&["import", "--partner", "OCC", "--period", "2021-04", "--preset", "unit4", &extract]);
+    s
+}
+
+/// `pooled bcf --year --month` on the database: the JSON contract of docs/cli.md, with the
+/// ledger's figures and the audit log's head (the plan's `pooled bcf FILE` has neither).
+#[test]
+fn bcf_from_the_ledger_gives_planned_actual_and_forecast_with_the_head() {
+    let s = bcf_with_april_ledger("bcf");
     let out: Value = serde_json::from_str(&s.ok(&["bcf", "--year", "2021-22", "--month", "M1", "--json"])).unwrap();
     let keys: Vec<&str> = out.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
@@ -1360,16 +1367,7 @@ fn bcf_from_the_ledger_gives_planned_actual_and_forecast_with_the_head() {
 /// of `pooled bcf --month M3`, the statement as text; bad input refused, naming what.
 #[test]
 fn a_quarters_return_is_written_with_the_statements_and_the_ledgers_figures() {
-    let s = Scratch::new("bcf-return");
-    s.ok(&["load", "examples/oxfordshire-bcf-2021-22.toml"]);
-    s.ok(&["load-plan", "--year", "2021-22", "examples/oxfordshire-bcf-2021-22-plan.csv"]);
-    let extract = s.path("occ.csv");
-    std::fs::write(
-        &extract,
-        "Voucher No,Voucher Date,Cost Centre,Account,Amount,Description\nV1,15/04/2021,OCC-BCF-19,5100,5000.00,DFG\n",
-    )
-    .unwrap();
-    s.ok(&["import", "--partner", "OCC", "--period", "2021-04", "--preset", "unit4", &extract]);
+    let s = bcf_with_april_ledger("bcf-return");
     let year = ["--year", "2021-22", "--return", "Q1"];
     let recorded = s.ok(&[&["bcf-statement"][..], &year, &["completed-by", "=1+1 Ann"]].concat());
     assert_eq!(recorded, "completed-by of the Q1 return of oxon-bcf 2021-22 recorded\n");
