@@ -759,3 +759,32 @@ pub async fn report(
     })
     .await
 }
+
+/// The evidence a waiver of the clawback of a home support budget line can cite: the
+/// measure's latest quarter with weeks reported, its average new hours a week and its
+/// progress, each with its status. `None` when no home support measure names the line.
+pub(crate) fn clawback_evidence(at: &AgreementYear, agreement: &Agreement, states: &[SeriesState], pool: &str, line: &str) -> Option<Markup> {
+    let homes = home_support_states(agreement, states);
+    let h = homes.iter().find(|h| {
+        let named = h.kpi.home_support.as_ref().and_then(|t| t.budget_line.as_ref());
+        named.is_some_and(|(p, l)| p == pool && l == line)
+    })?;
+    let terms = h.kpi.home_support.as_ref()?;
+    let shown = |d: Option<Decimal>| d.map_or_else(|| "none".to_string(), |d| d.grouped());
+    let latest = h.quarters.iter().rev().find(|q| q.weeks_reported > 0 || q.latest_week.is_some());
+    Some(html! {
+        div class="govuk-hint app-evidence" id={ "evidence-" (h.kpi.id) } {
+            "Evidence: " (h.kpi.name) (layout::cited(h.kpi.clause.as_deref())) ", "
+            @match latest {
+                None => "no weekly figures entered yet.",
+                Some(q) => {
+                    "Q" (q.quarter) ": average new hours a week " (shown(q.average_new_hours)) " against "
+                    (terms.new_hours_a_week.grouped()) " (" (q.new_hours_status.words()) "); progress "
+                    (shown(q.progress_percent)) "% of the " (terms.growth_target().grouped()) " hours, "
+                    (q.progress_due_percent.grouped()) "% due (" (q.progress_status.words()) "). "
+                }
+            }
+            a class="govuk-link" href={ (scope::href(at, "/metrics")) "#home-support-" (h.kpi.id) } { "The quarters" }
+        }
+    })
+}
