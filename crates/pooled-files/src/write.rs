@@ -6,8 +6,8 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use pooled_core::calendar::Date;
-use pooled_core::metrics::Decimal;
 use pooled_core::diagnostic::group_thousands;
+use pooled_core::metrics::Decimal;
 use pooled_core::money::Money;
 use pooled_core::percent::Percent;
 use rust_xlsxwriter::utility::row_col_to_cell;
@@ -247,10 +247,12 @@ fn write_cell(ws: &mut Worksheet, row: u32, column: u16, cell: &Cell) -> Result<
             // Month and day always fit: 1-12 and 1-31.
             let date = ExcelDateTime::from_ymd(year, d.month() as u8, d.day() as u8)?;
             ws.write_date_with_format(row, column, &date, &Format::new().set_num_format(DATE_FORMAT))?;
-        }        Cell::Decimal(d) => {
+        }
+        Cell::Decimal(d) => {
             // At most four decimals of a figure far under 2^53 units: the nearest double
             // reads back as the same figure.
-            let places = if d.scale() == 0 { String::new() } else { format!(".{}", "0".repeat(usize::from(d.scale()))) };
+            let places =
+                if d.scale() == 0 { String::new() } else { format!(".{}", "0".repeat(usize::from(d.scale()))) };
             let format = Format::new().set_num_format(format!("#,##0{places}"));
             ws.write_number_with_format(row, column, d.units() as f64 / 10f64.powi(i32::from(d.scale())), &format)?;
         }

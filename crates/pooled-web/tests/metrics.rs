@@ -81,7 +81,8 @@ fn a_quarters_actuals_change_the_status_as_the_app_says(site: Site) {
     assert_eq!(status(&html, "period-delayed-days-Q2"), "not available", "a target and no actual");
     statuses_are_the_apps(&site, &html);
 
-    let plans = enter(&site, "manager", "Q2", "plan", &[("avoidable-admissions", "200"), ("discharge-usual-residence", "90")]);
+    let plans =
+        enter(&site, "manager", "Q2", "plan", &[("avoidable-admissions", "200"), ("discharge-usual-residence", "90")]);
     assert_eq!(plans.status, StatusCode::SEE_OTHER, "{}", plans.text());
     let actuals = enter(
         &site,
@@ -120,7 +121,13 @@ fn a_quarters_actuals_change_the_status_as_the_app_says(site: Site) {
 fn every_table_downloads_as_csv_and_xlsx(site: Site) {
     let page = enter(&site, "manager", "Q1", "actual", &[("delayed-days", "=1+1"), ("falls-65", "1")]);
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "a formula is no figure; falls are measured by year");
-    let page = enter(&site, "manager", "Q1", "actual", &[("delayed-days", "11.25"), ("avoidable-admissions", "not available")]);
+    let page = enter(
+        &site,
+        "manager",
+        "Q1",
+        "actual",
+        &[("delayed-days", "11.25"), ("avoidable-admissions", "not available")],
+    );
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
     let (_, states) = states(&site);
     let html = site.get(METRICS).text();
@@ -158,7 +165,8 @@ fn each_role_enters_only_its_series(site: Site) {
     let html = site.get_as("occ-finance", METRICS).text();
     assert!(html.contains("id=\"figure-home-support.new-hours\""), "the council's KPI");
     assert!(!html.contains("id=\"figure-delayed-days\""), "not the pool manager's");
-    let weekly = [("frequency", "week"), ("period", "W1"), ("kind", "actual"), ("figure.home-support.new-hours", "280")];
+    let weekly =
+        [("frequency", "week"), ("period", "W1"), ("kind", "actual"), ("figure.home-support.new-hours", "280")];
     let page = site.post_as("occ-finance", METRICS, &weekly);
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
     let before = site.store().metrics(&oxon()).expect("metrics");
@@ -217,7 +225,12 @@ fn the_monthly_performance_report_is_beside_the_finance_report_and_in_the_pack(s
     for state in &states {
         let latest = latest_by(&state.standings, year, year.month_end(month(6)));
         let cells = row_cells(&html, &format!("id=\"performance-{}-status\"", state.series.id));
-        assert_eq!(cells[3], latest.map_or("none reported".to_string(), |l| l.period.to_string()), "{}", state.series.id);
+        assert_eq!(
+            cells[3],
+            latest.map_or("none reported".to_string(), |l| l.period.to_string()),
+            "{}",
+            state.series.id
+        );
         assert_eq!(cells[6], latest.map_or("not available", |l| l.status.words()), "{}", state.series.id);
     }
     let delayed = row_cells(&html, "id=\"performance-delayed-days-status\"");
@@ -238,7 +251,8 @@ fn the_home_support_clawback_cites_the_measures_evidence(site: Site) {
     assert!(html.contains("id=\"evidence-home-support\""), "beside the waiver");
     assert!(html.contains("no weekly figures entered yet"), "none yet");
     for (week, hours) in [("W1", "250"), ("W2", "300")] {
-        let fields = [("frequency", "week"), ("period", week), ("kind", "actual"), ("figure.home-support.new-hours", hours)];
+        let fields =
+            [("frequency", "week"), ("period", week), ("kind", "actual"), ("figure.home-support.new-hours", hours)];
         assert_eq!(site.post_as("occ-finance", METRICS, &fields).status, StatusCode::SEE_OTHER);
     }
     let (agreement, states) = states(&site);

@@ -69,9 +69,15 @@ pub(crate) async fn read(web: &Arc<Web>, at: &AgreementYear) -> Result<Read, Web
 enum Shown {
     Plain,
     /// An entry form's fields and why they were refused, by field id.
-    Entry { fields: QueryPairs, problems: Vec<(String, String)> },
+    Entry {
+        fields: QueryPairs,
+        problems: Vec<(String, String)>,
+    },
     /// An upload's problems, each line as the import gave it.
-    Import { file: String, lines: Vec<String> },
+    Import {
+        file: String,
+        lines: Vec<String>,
+    },
 }
 
 /// `GET .../metrics`: the dashboard, or one of its tables as CSV/XLSX.
@@ -220,7 +226,7 @@ fn home_support_table(read: &Read, h: &HomeSupportState, by: Option<FiscalMonth>
         let report = read.data.report(month);
         let pool = report.pools.iter().find(|p| &p.id == pool)?;
         let line = pool.segments.iter().flat_map(|s| &s.lines).find(|l| &l.id == line)?;
-        Some(line.figures.clone())
+        Some(line.figures)
     };
     let rows = h
         .quarters
@@ -642,7 +648,8 @@ pub async fn import(
         let _ = tokio::fs::remove_dir_all(&upload.folder).await;
         return match imported {
             Ok(done) => {
-                let back = table::with_query(&scope::href(&at, "/metrics"), &[("imported".into(), done.figures.to_string())]);
+                let back =
+                    table::with_query(&scope::href(&at, "/metrics"), &[("imported".into(), done.figures.to_string())]);
                 Ok(Redirect::to(&back).into_response())
             }
             Err(WebError::Invalid(lines)) => {
@@ -763,7 +770,13 @@ pub async fn report(
 /// The evidence a waiver of the clawback of a home support budget line can cite: the
 /// measure's latest quarter with weeks reported, its average new hours a week and its
 /// progress, each with its status. `None` when no home support measure names the line.
-pub(crate) fn clawback_evidence(at: &AgreementYear, agreement: &Agreement, states: &[SeriesState], pool: &str, line: &str) -> Option<Markup> {
+pub(crate) fn clawback_evidence(
+    at: &AgreementYear,
+    agreement: &Agreement,
+    states: &[SeriesState],
+    pool: &str,
+    line: &str,
+) -> Option<Markup> {
     let homes = home_support_states(agreement, states);
     let h = homes.iter().find(|h| {
         let named = h.kpi.home_support.as_ref().and_then(|t| t.budget_line.as_ref());
