@@ -243,6 +243,21 @@ pub fn error_summary(errors: &[(String, String)]) -> Markup {
     }
 }
 
+/// The green banner saying what was just saved.
+pub fn saved_banner(message: &str) -> Markup {
+    html! {
+        div class="govuk-notification-banner govuk-notification-banner--success" role="alert"
+            aria-labelledby="saved-title" data-module="govuk-notification-banner" id="saved" {
+            div class="govuk-notification-banner__header" {
+                h2 class="govuk-notification-banner__title" id="saved-title" { "Saved" }
+            }
+            div class="govuk-notification-banner__content" {
+                p class="govuk-notification-banner__heading" { (message) }
+            }
+        }
+    }
+}
+
 /// Big figures at the top of a page: (label, amount), an over- or underspend coloured.
 pub fn key_figures(figures: &[(&str, Money, bool)]) -> Markup {
     html! {

@@ -312,10 +312,10 @@ fn render(
             Shown::Plain => {},
         }
         @if let Some(saved) = get(query, "saved") {
-            (banner(&format!("Saved: {saved}")))
+            (layout::saved_banner(&format!("Saved: {saved}")))
         }
         @if let Some(n) = get(query, "imported") {
-            (banner(&format!("Imported {n} figures")))
+            (layout::saved_banner(&format!("Imported {n} figures")))
         }
         span class="govuk-caption-l" { (agreement.name()) }
         h1 class="govuk-heading-l" { "Metrics and KPIs " (year) }
@@ -354,20 +354,6 @@ fn render(
         (layout::audit_head(&read.head))
     };
     layout::page(&format!("Metrics and KPIs {year}"), &Nav::new(who, at, Section::Metrics), &[], body)
-}
-
-fn banner(message: &str) -> Markup {
-    html! {
-        div class="govuk-notification-banner govuk-notification-banner--success" role="alert"
-            aria-labelledby="saved-title" data-module="govuk-notification-banner" id="saved" {
-            div class="govuk-notification-banner__header" {
-                h2 class="govuk-notification-banner__title" id="saved-title" { "Saved" }
-            }
-            div class="govuk-notification-banner__content" {
-                p class="govuk-notification-banner__heading" { (message) }
-            }
-        }
-    }
 }
 
 /// What a home support measure's quarters show, with its terms.
