@@ -15,7 +15,7 @@ use pooled_core::money::Money;
 use pooled_files::{Cell, Column, ColumnKind, Sheet, TotalsRow, Workbook};
 use pooled_store::{AgreementYear, AuditHead, Store, StoredStatement};
 
-use crate::metrics::SeriesState;
+use crate::metrics::{SeriesState, figure_cell};
 use crate::{AppError, Result, anchored};
 
 /// A return's figures and statements, read as of one moment with the audit log's head.
@@ -286,16 +286,15 @@ fn metrics(r: &BcfReturn) -> Sheet {
         column("Better", ColumnKind::Text),
         column("Source", ColumnKind::Text),
         column("Period", ColumnKind::Text),
-        column("Plan", ColumnKind::Text),
+        column("Plan", ColumnKind::Decimal),
     ];
     if !plan_only {
-        columns.extend([column("Actual", ColumnKind::Text), column("Status", ColumnKind::Text)]);
+        columns.extend([column("Actual", ColumnKind::Decimal), column("Status", ColumnKind::Text)]);
     }
     let mut rows = Vec::new();
     for state in &r.metrics {
         let s = &state.series;
         for standing in state.standings.iter().filter(|st| r.kind.reports(st.period)) {
-            let figure = |f: Option<pooled_core::metrics::Figure>| f.map_or(Cell::Empty, |f| text(f.to_string()));
             let mut row = vec![
                 text(s.id.clone()),
                 text(s.name.clone()),
@@ -303,10 +302,10 @@ fn metrics(r: &BcfReturn) -> Sheet {
                 text(s.direction.words()),
                 text(s.cited.clone()),
                 text(standing.period.to_string()),
-                figure(standing.plan),
+                figure_cell(standing.plan),
             ];
             if !plan_only {
-                row.extend([figure(standing.actual), text(r.kind.status_words(standing.status))]);
+                row.extend([figure_cell(standing.actual), text(r.kind.status_words(standing.status))]);
             }
             rows.push(row);
         }

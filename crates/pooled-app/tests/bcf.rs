@@ -244,24 +244,26 @@ fn returns_read_back(store: &mut dyn Store, key: &AgreementYear, dir: &Path) {
         let states = pooled_app::metrics::series_states(&r.agreement, &store.metrics(key).unwrap());
         let metrics = pooled_app::json::metrics(&r.agreement, &states);
         let (rows, _) = table(&path, "Metrics");
-        let expected: Vec<Vec<String>> = (metrics.series.iter())
+        // Figures compared as figures: a spreadsheet reads 12.5 back as "12.50".
+        let figure = |text: &str| (!text.is_empty()).then(|| Figure::parse(text).unwrap());
+        type MetricRow = (String, String, Option<Figure>, Option<Figure>, String);
+        let expected: Vec<MetricRow> = (metrics.series.iter())
             .flat_map(|s| s.periods.iter().map(move |p| (s, p)))
             .filter(|(_, p)| kind.reports(MetricPeriod::parse(&p.period).unwrap()))
             .map(|(s, p)| {
-                let mut row = vec![s.id.clone(), p.period.clone(), p.plan.clone().unwrap_or_default()];
-                if kind != ReturnKind::Plan {
-                    row.push(p.actual.clone().unwrap_or_default());
-                    let status = states[0].standings.iter().find(|st| st.period.to_string() == p.period).unwrap();
-                    row.push(kind.status_words(status.status).to_string());
+                let plan = p.plan.as_deref().map(|f| Figure::parse(f).unwrap());
+                if kind == ReturnKind::Plan {
+                    return (s.id.clone(), p.period.clone(), plan, None, String::new());
                 }
-                row
+                let status = states[0].standings.iter().find(|st| st.period.to_string() == p.period).unwrap();
+                let actual = p.actual.as_deref().map(|f| Figure::parse(f).unwrap());
+                (s.id.clone(), p.period.clone(), plan, actual, kind.status_words(status.status).to_string())
             })
             .collect();
-        let read: Vec<Vec<String>> = (rows.iter())
+        let read: Vec<MetricRow> = (rows.iter())
             .map(|row| {
-                let mut kept = vec![row[0].clone(), row[5].clone(), row[6].clone()];
-                kept.extend(row.get(7..).unwrap_or_default().iter().cloned());
-                kept
+                let cell = |c: usize| row.get(c).cloned().unwrap_or_default();
+                (cell(0), cell(5), figure(&cell(6)), figure(&cell(7)), cell(8))
             })
             .collect();
         assert_eq!(read, expected, "{kind}");

@@ -23,6 +23,7 @@ pub enum Section {
     Settlement,
     WhatIf,
     Forecasts,
+    Metrics,
     Imports,
     Payments,
     Variations,
@@ -98,6 +99,7 @@ pub fn page(title: &str, nav: &Nav, breadcrumbs: &[(String, String)], content: M
             (Section::Settlement, "Settlement", scope::href(at, "/settlement")),
             (Section::WhatIf, "What if", scope::href(at, "/what-if")),
             (Section::Forecasts, "Forecasts", scope::href(at, "/forecasts")),
+            (Section::Metrics, "Metrics", scope::href(at, "/metrics")),
             (Section::Imports, "Import ledger", scope::href(at, "/imports/new")),
             (Section::Payments, "Payments", scope::href(at, "/payments")),
             (Section::Variations, "Variations", scope::href(at, "/variations")),
@@ -236,6 +238,21 @@ pub fn error_summary(errors: &[(String, String)]) -> Markup {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The green banner saying what was just saved.
+pub fn saved_banner(message: &str) -> Markup {
+    html! {
+        div class="govuk-notification-banner govuk-notification-banner--success" role="alert"
+            aria-labelledby="saved-title" data-module="govuk-notification-banner" id="saved" {
+            div class="govuk-notification-banner__header" {
+                h2 class="govuk-notification-banner__title" id="saved-title" { "Saved" }
+            }
+            div class="govuk-notification-banner__content" {
+                p class="govuk-notification-banner__heading" { (message) }
             }
         }
     }

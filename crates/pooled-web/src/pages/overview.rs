@@ -268,6 +268,14 @@ fn render(
             a class="govuk-link" href=(here.export("report", "xlsx")) { "Excel (XLSX), a sheet per pool" }
             "."
         }
+        p class="govuk-body" {
+            "Beside it, "
+            a class="govuk-link" id="performance-report"
+                href=(table::with_query(&scope::href(&data.scope, "/performance"), &[("month".into(), report.month.to_string())])) {
+                "the monthly performance report at " (report.month)
+            }
+            ": each metric's and KPI's latest figures and status."
+        }
         @if !a.streams().is_empty() {
             p class="govuk-body" {
                 "The returns to NHS England, laid out like the Better Care Fund's templates (Excel): "

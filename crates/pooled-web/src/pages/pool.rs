@@ -263,7 +263,7 @@ fn report_table(at: &AgreementYear, report: &MonthlyReport, pool: &PoolReport) -
             };
             let href = (r.level == Level::CostCentre && !r.cost_centre.is_empty())
                 .then(|| format!("{}/cost-centres/{}", pool_href(at, &pool.id), encode(&r.cost_centre)));
-            Row { cells, href, style, indent }
+            Row { href, style, indent, ..Row::new(cells) }
         })
         .collect();
     Table { id: "report".into(), caption: format!("{}: monthly finance report", pool.name), columns, rows }
