@@ -103,10 +103,12 @@ fn spend_from_the_ledger(store: &mut dyn Store, dir: &Path) {
     assert_eq!(condition("out-of-hospital").figures.actual_to_date, pence(40_197 + 25_000));
     // In April the run-rate forecasts of the lines with no actuals are nil, so the minimums'
     // forecasts fall short; the planned figures and the allocations are met.
-    let breached: Vec<(&str, &str)> = (spending.conditions.iter())
-        .flat_map(|c| c.breaches().into_iter().map(|b| (c.rule.key(), b.figure)))
-        .collect();
-    assert_eq!(breached, [("social-care", "forecast"), ("out-of-hospital", "forecast"), ("dfg-to-districts", "forecast")]);
+    let breached: Vec<(&str, &str)> =
+        (spending.conditions.iter()).flat_map(|c| c.breaches().into_iter().map(|b| (c.rule.key(), b.figure))).collect();
+    assert_eq!(
+        breached,
+        [("social-care", "forecast"), ("out-of-hospital", "forecast"), ("dfg-to-districts", "forecast")]
+    );
 
     // A month that takes the NHS minimum past its allocation: £45m more on community beds
     // (the NHS minimum only) is a breach of the actual to date, naming the stream and source.

@@ -229,7 +229,13 @@ fn the_bcf_examples_conditions_reproduce_from_its_schemes() {
     let plan = json(&["bcf", "--json", OXBCF21]);
     let pence = |v: &Value| -> i64 { v.as_str().unwrap().replace('.', "").parse().unwrap() };
     let from_nhs_minimum = |s: &Value| -> i64 {
-        s["streams"].as_array().unwrap().iter().filter(|f| f["id"] == "nhs-min").map(|f| pence(&f["spend"]["planned"])).sum()
+        s["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"] == "nhs-min")
+            .map(|f| pence(&f["spend"]["planned"]))
+            .sum()
     };
     let schemes = plan["schemes"].as_array().unwrap();
     let social_care: i64 = schemes.iter().filter(|s| s["area_of_spend"] == "social care").map(from_nhs_minimum).sum();
@@ -249,7 +255,10 @@ fn the_bcf_examples_conditions_reproduce_from_its_schemes() {
     // £17,600,000 x 1.053.
     assert_eq!(pence(&condition("social-care")["required"]), 1_760_000_000 * 1053 / 1000);
     let dfg = condition("dfg-to-districts");
-    assert_eq!(dfg["figures"]["planned"], dfg["required"], "the districts get their grant less what they agreed be kept");
+    assert_eq!(
+        dfg["figures"]["planned"], dfg["required"],
+        "the districts get their grant less what they agreed be kept"
+    );
     assert_eq!(conditions.len(), 3 + plan["streams"].as_array().unwrap().len());
     assert!(conditions.iter().all(|c| c["met"] == true && c["breaches"] == Value::Array(vec![])), "{conditions:?}");
 }

@@ -9,12 +9,12 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::*;
+use crate::bcf::StreamIx;
+use crate::bcf::conditions::{self, Rule as Condition};
 use crate::bcf::{
     AreaOfSpend, Bcf, Commissioner, DfgToDistricts, District, Minimum, MinimumBasis, NewOrExisting, Outputs, Retained,
     Scheme, SchemeTypeYear, Stream, StreamFunding, StreamKind,
 };
-use crate::bcf::conditions::{self, Rule as Condition};
-use crate::bcf::StreamIx;
 use crate::calendar::FiscalMonth;
 use crate::diagnostic::{Diagnostics, line_col, quote};
 use crate::file_format::{Amount, FileDate, Spanned, from_toml, non_negative, out_of_range};
@@ -875,7 +875,8 @@ impl Validator<'_> {
                     .map_err(|e| self.d.error(uplift.span(), format!("{e} (the uplift, e.g. uplift = \"5.66\")")))
                     .ok()?;
                 let Some(required) = crate::bcf::uplifted(previous_year, uplift_percent) else {
-                    self.d.error(previous.span(), "the previous year's figure with its uplift is more than pooled holds");
+                    self.d
+                        .error(previous.span(), "the previous year's figure with its uplift is more than pooled holds");
                     return None;
                 };
                 (required, MinimumBasis::Uplift { previous_year, uplift: uplift_percent })
@@ -895,7 +896,12 @@ impl Validator<'_> {
     /// Facilities Grant stream that is a scheme, months to pay in, and districts with
     /// unique ids, each keeping no more than its grant. The districts' grants are stated
     /// against the grant's streams' allocations: a difference is a warning.
-    fn dfg(&mut self, raw: Spanned<RawDfg>, districts: Vec<Spanned<RawDistrict>>, pools: &[Pool]) -> Option<DfgToDistricts> {
+    fn dfg(
+        &mut self,
+        raw: Spanned<RawDfg>,
+        districts: Vec<Spanned<RawDistrict>>,
+        pools: &[Pool],
+    ) -> Option<DfgToDistricts> {
         let span = raw.span();
         let dfg = raw.into_inner();
         let mut seen = HashMap::new();
@@ -924,7 +930,9 @@ impl Validator<'_> {
                 let mut paid_in: Vec<FiscalMonth> = Vec::new();
                 for m in &months {
                     match FiscalMonth::parse(m.get_ref()) {
-                        Ok(month) if paid_in.contains(&month) => self.d.error(m.span(), format!("{month} is listed twice")),
+                        Ok(month) if paid_in.contains(&month) => {
+                            self.d.error(m.span(), format!("{month} is listed twice"))
+                        }
                         Ok(month) => paid_in.push(month),
                         Err(e) => self.d.error(m.span(), e),
                     }
@@ -943,7 +951,10 @@ impl Validator<'_> {
             .collect();
         let &[(pool, line)] = found.as_slice() else {
             let why = if found.is_empty() { "no line has that id" } else { "more than one pool has a line of that id" };
-            self.d.error(dfg.line.span(), format!("line `{}` cannot pay the Disabled Facilities Grant on: {why}", dfg.line.get_ref()));
+            self.d.error(
+                dfg.line.span(),
+                format!("line `{}` cannot pay the Disabled Facilities Grant on: {why}", dfg.line.get_ref()),
+            );
             return None;
         };
         let the_line = &pools[pool].lines[line];

@@ -114,9 +114,7 @@ pub struct Breach {
 impl<T: Judged> Condition<T> {
     pub fn breaches(&self) -> Vec<Breach> {
         (self.figures.judged(self.requirement).into_iter())
-            .filter_map(|(figure, amount)| {
-                self.requirement.missed_by(amount).map(|by| Breach { figure, amount, by })
-            })
+            .filter_map(|(figure, amount)| self.requirement.missed_by(amount).map(|by| Breach { figure, amount, by }))
             .collect()
     }
 
@@ -197,8 +195,10 @@ pub fn conditions<T: Judged>(agreement: &Agreement, spend: &BcfSpend<T>) -> Vec<
             .filter(|b| agreement.streams()[b.stream].kind == StreamKind::DisabledFacilitiesGrant)
             .fold(T::default(), |total, b| total.plus(b.spend));
         let line = &agreement.pools()[dfg.pool].lines[dfg.line];
-        let mut source =
-            cited(&dfg.clause, format!("{framework}: the Disabled Facilities Grant passed to the district councils in full"));
+        let mut source = cited(
+            &dfg.clause,
+            format!("{framework}: the Disabled Facilities Grant passed to the district councils in full"),
+        );
         let retained: Vec<String> = (dfg.districts.iter())
             .filter_map(|d| d.agreed_retained.as_ref().map(|r| format!("{} {} ({})", d.name, r.amount, r.clause)))
             .collect();

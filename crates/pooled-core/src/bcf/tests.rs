@@ -532,8 +532,20 @@ fn each_condition_against_the_plan() {
             Requirement::AtLeast(Money::from_pence(25_000)),
             30_000,
         ),
-        ("a stream within its allocation", String::new(), Rule::WithinAllocation { stream: 1 }, Requirement::AtMost(pounds(500)), 50_000),
-        ("every stream is checked", String::new(), Rule::WithinAllocation { stream: 3 }, Requirement::AtMost(pounds(100)), 10_000),
+        (
+            "a stream within its allocation",
+            String::new(),
+            Rule::WithinAllocation { stream: 1 },
+            Requirement::AtMost(pounds(500)),
+            50_000,
+        ),
+        (
+            "every stream is checked",
+            String::new(),
+            Rule::WithinAllocation { stream: 3 },
+            Requirement::AtMost(pounds(100)),
+            10_000,
+        ),
     ];
     for (what, tables, rule, requirement, figure) in cases {
         let a = parse(&with_conditions(&tables));
@@ -561,9 +573,10 @@ fn each_condition_names_its_source() {
         ("out-of-hospital", "Schedule 3 para 2"),
         ("dfg-to-districts", "Schedule 2 para 5"),
     ];
-    expected.extend(
-        std::iter::repeat_n(("within-allocation", "BCF policy framework 2023-25: each funding stream spent within its allocation"), 4),
-    );
+    expected.extend(std::iter::repeat_n(
+        ("within-allocation", "BCF policy framework 2023-25: each funding stream spent within its allocation"),
+        4,
+    ));
     assert_eq!(sources, expected);
 }
 
@@ -607,22 +620,30 @@ fn the_conditions_tables_are_checked() {
         (
             "both a figure and an uplift",
             with_conditions("\n[bcf.social_care]\nrequired = \"600\"\nuplift = \"3.9\"\n"),
-            &["23:1: error: a minimum gives either `required` (the figure) or `previous_year` with `uplift` (a percentage), e.g. previous_year = \"11,651,150\" and uplift = \"5.66\""],
+            &[
+                "23:1: error: a minimum gives either `required` (the figure) or `previous_year` with `uplift` (a percentage), e.g. previous_year = \"11,651,150\" and uplift = \"5.66\"",
+            ],
         ),
         (
             "an uplift that is not a percentage",
             with_conditions("\n[bcf.social_care]\nprevious_year = \"600\"\nuplift = \"3.9 %\"\n"),
-            &["25:10: error: invalid percentage `3.9 %`: expected a number such as `51` or `50.24` (the uplift, e.g. uplift = \"5.66\")"],
+            &[
+                "25:10: error: invalid percentage `3.9 %`: expected a number such as `51` or `50.24` (the uplift, e.g. uplift = \"5.66\")",
+            ],
         ),
         (
             "districts without the line paying them",
             with_conditions("\n[[bcf.district]]\nid = \"north\"\nname = \"North\"\ndfg = \"300\"\n"),
-            &["23:1: error: district councils need [bcf.dfg]: the line paying the Disabled Facilities Grant on to them, e.g. line = \"dfg-districts\""],
+            &[
+                "23:1: error: district councils need [bcf.dfg]: the line paying the Disabled Facilities Grant on to them, e.g. line = \"dfg-districts\"",
+            ],
         ),
         (
             "a line not funded by the grant",
             with_conditions(&DISTRICTS.replace("line = \"adaptations\"", "line = \"community\"")),
-            &["24:8: error: line `community` pays the Disabled Facilities Grant on, so it is a scheme ([pool.line.scheme]) funded by a stream of kind \"disabled-facilities-grant\""],
+            &[
+                "24:8: error: line `community` pays the Disabled Facilities Grant on, so it is a scheme ([pool.line.scheme]) funded by a stream of kind \"disabled-facilities-grant\"",
+            ],
         ),
         (
             "a month twice",
@@ -635,7 +656,9 @@ fn the_conditions_tables_are_checked() {
                 "dfg = \"99.99\"",
                 "dfg = \"99.99\"\nagreed_retained = { amount = \"100\", clause = \"none\" }",
             )),
-            &["37:19: error: district `south` cannot agree to the council keeping £100.00, more than its grant of £99.99"],
+            &[
+                "37:19: error: district `south` cannot agree to the council keeping £100.00, more than its grant of £99.99",
+            ],
         ),
     ];
     for (what, text, expected) in cases {
@@ -701,6 +724,8 @@ fn from_the_ledger_each_figure_is_judged() {
     let social_care = all.iter().find(|c| c.rule == Rule::SocialCare).unwrap();
     assert_eq!(
         social_care.breach_words(),
-        ["Breached: the NHS minimum contribution's spend on adult social care, forecast £599.99, is £0.01 below the required £600.00 (BCF policy framework 2023-25: NHS minimum contribution to adult social care)"]
+        [
+            "Breached: the NHS minimum contribution's spend on adult social care, forecast £599.99, is £0.01 below the required £600.00 (BCF policy framework 2023-25: NHS minimum contribution to adult social care)"
+        ]
     );
 }
