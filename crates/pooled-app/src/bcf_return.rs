@@ -3,12 +3,14 @@
 //! out like the Better Care Fund's templates ([`return_workbook`]: Cover, Income,
 //! Expenditure, Metrics, National conditions). Every figure comes from the use cases the
 //! pages and `pooled bcf` / `pooled metrics` show: spend per stream and scheme from
-//! [`crate::bcf`] at the return's month (the plan from the agreement's budgets), metrics
-//! from [`crate::metrics::series_states`]; what the area writes (who completed it, the
+//! [`crate::bcf`] at the return's month (the plan from the agreement's budgets), the fund's
+//! conditions judged on the same figures, metrics from
+//! [`crate::metrics::series_states`]; what the area writes (who completed it, the
 //! narrative, assurance statements) is stored per return and entered through
 //! [`set_statement`].
 
 use pooled_core::agreement::Agreement;
+use pooled_core::bcf::conditions::{Condition, Judged, Requirement, Rule};
 use pooled_core::bcf::returns::{ReturnKind, StatementField, check_statement};
 use pooled_core::bcf::{BcfSpend, LedgerSpend, Spend};
 use pooled_core::money::Money;
@@ -28,10 +30,11 @@ pub struct BcfReturn {
     pub head: AuditHead,
 }
 
-/// The plan's figures (each line's budget), or the ledger's at the return's month.
+/// The plan's figures (each line's budget), or the ledger's at the return's month, each
+/// with the fund's conditions judged on them.
 pub enum ReturnSpend {
-    Plan(BcfSpend<Money>),
-    Ledger(BcfSpend<LedgerSpend>),
+    Plan { spend: BcfSpend<Money>, conditions: Vec<Condition<Money>> },
+    Ledger { spend: BcfSpend<LedgerSpend>, conditions: Vec<Condition<LedgerSpend>> },
 }
 
 /// The return of `kind` for the agreement's year, read in one snapshot.
@@ -40,12 +43,13 @@ pub fn bcf_return(store: &dyn Store, key: &AgreementYear, kind: ReturnKind) -> R
         let (agreement, spend) = match kind.month() {
             None => {
                 let agreement = crate::agreement(store, key)?;
-                let planned = pooled_core::bcf::planned(&agreement);
-                (agreement, ReturnSpend::Plan(planned))
+                let spend = pooled_core::bcf::planned(&agreement);
+                let conditions = pooled_core::bcf::conditions::conditions(&agreement, &spend);
+                (agreement, ReturnSpend::Plan { spend, conditions })
             }
             Some(month) => {
-                let spending = crate::bcf(store, key, month)?;
-                (spending.agreement, ReturnSpend::Ledger(spending.spend))
+                let s = crate::bcf(store, key, month)?;
+                (s.agreement, ReturnSpend::Ledger { spend: s.spend, conditions: s.conditions })
             }
         };
         let metrics = crate::metrics::series_states(&agreement, &store.metrics(key)?);
@@ -55,10 +59,19 @@ pub fn bcf_return(store: &dyn Store, key: &AgreementYear, kind: ReturnKind) -> R
     Ok(BcfReturn { kind, agreement, spend, metrics, statements, head: read.head })
 }
 
-/// The keys of the conditions a return gives an assurance statement for. The ring-fence
-/// checks come with the core's conditions; until then a return has none.
-fn condition_keys(_agreement: &Agreement) -> Vec<String> {
-    Vec::new()
+/// The key an assurance statement names a condition by: its rule's, and a stream's
+/// allocation with the stream's id (`within-allocation:nhs-min`).
+pub fn condition_key(agreement: &Agreement, rule: Rule) -> String {
+    match rule {
+        Rule::WithinAllocation { stream } => format!("{}:{}", rule.key(), agreement.streams()[stream].id),
+        _ => rule.key().to_string(),
+    }
+}
+
+/// The keys of the agreement's conditions: which ones it is held to depends on the
+/// agreement alone, not on the figures.
+fn condition_keys(agreement: &Agreement) -> Vec<String> {
+    (pooled_core::bcf::conditions::for_plan(agreement).iter()).map(|c| condition_key(agreement, c.rule)).collect()
 }
 
 /// Records what the area writes into a return: `text` checked (bounded, no control
@@ -117,11 +130,11 @@ impl ReturnFigures for LedgerSpend {
 /// totals of SUBTOTAL formulas, checked in the workbook against the totals pooled
 /// computes (the streams' total, the schemes' total).
 pub fn return_workbook(r: &BcfReturn) -> Workbook {
-    let (income, expenditure) = match &r.spend {
-        ReturnSpend::Plan(spend) => (income(r, spend), expenditure(r, spend)),
-        ReturnSpend::Ledger(spend) => (income(r, spend), expenditure(r, spend)),
+    let (income, expenditure, conditions) = match &r.spend {
+        ReturnSpend::Plan { spend, conditions: c } => (income(r, spend), expenditure(r, spend), conditions(r, c)),
+        ReturnSpend::Ledger { spend, conditions: c } => (income(r, spend), expenditure(r, spend), conditions(r, c)),
     };
-    Workbook { sheets: vec![cover(r), income, expenditure, metrics(r), conditions(r)] }
+    Workbook { sheets: vec![cover(r), income, expenditure, metrics(r), conditions] }
 }
 
 fn text(s: impl Into<String>) -> Cell {
@@ -313,17 +326,41 @@ fn metrics(r: &BcfReturn) -> Sheet {
     Sheet { name: SHEETS[3].into(), title: title(r, "metrics: plan and actual"), columns, rows, totals: None }
 }
 
-fn conditions(r: &BcfReturn) -> Sheet {
-    let columns = vec![
+fn conditions<T: ReturnFigures + Judged>(r: &BcfReturn, judged: &[Condition<T>]) -> Sheet {
+    let mut columns = vec![
         column("Condition", ColumnKind::Text),
-        column("Met", ColumnKind::Text),
-        Column { width: Some(80.0), ..column("Assurance statement", ColumnKind::Text) },
+        Column { width: Some(40.0), ..column("What is measured", ColumnKind::Text) },
+        Column { width: Some(40.0), ..column("Source", ColumnKind::Text) },
+        column("Requirement", ColumnKind::Text),
+        column("Required", ColumnKind::Money),
     ];
-    let rows = condition_keys(&r.agreement)
-        .into_iter()
-        .map(|key| {
-            let field = StatementField::Condition(key.clone());
-            vec![text(key), Cell::Empty, statement(r, &field)]
+    money_columns::<T>(&mut columns);
+    columns.extend([
+        column("Met", ColumnKind::Text),
+        Column { width: Some(60.0), ..column("Breaches", ColumnKind::Text) },
+        Column { width: Some(80.0), ..column("Assurance statement", ColumnKind::Text) },
+    ]);
+    let rows = (judged.iter())
+        .map(|c| {
+            let key = condition_key(&r.agreement, c.rule);
+            let requirement = match c.requirement {
+                Requirement::AtLeast(_) => "at least",
+                Requirement::AtMost(_) => "at most",
+            };
+            let mut row = vec![
+                text(key.clone()),
+                text(c.what.clone()),
+                text(c.source.clone()),
+                text(requirement),
+                Cell::Money(c.requirement.amount()),
+            ];
+            row.extend(c.figures.amounts().into_iter().map(Cell::Money));
+            row.extend([
+                text(if c.met() { "met" } else { "not met" }),
+                text(c.breach_words().join("\n")),
+                statement(r, &StatementField::Condition(key)),
+            ]);
+            row
         })
         .collect();
     Sheet { name: SHEETS[4].into(), title: title(r, "national conditions"), columns, rows, totals: None }

@@ -95,6 +95,50 @@ fn spend_from_the_ledger(store: &mut dyn Store, dir: &Path) {
     assert_eq!(streams.forecast, forecast);
     assert_eq!(streams, spending.spend.total);
 
+    // The conditions from the same figures: of reablement's £1,000.01, the 80,393p from the
+    // NHS minimum is social care (OX-02); community beds is community health.
+    let condition = |rule: &str| spending.conditions.iter().find(|c| c.rule.key() == rule).expect(rule);
+    assert_eq!(condition("social-care").figures.actual_to_date, pence(80_393));
+    // Out of hospital: half of reablement's NHS minimum (joint, NHS 50%: 40,196.5p, the
+    // odd penny to the NHS's part) and all of community beds (NHS).
+    assert_eq!(condition("out-of-hospital").figures.actual_to_date, pence(40_197 + 25_000));
+    // In April the run-rate forecasts of the lines with no actuals are nil, so the minimums'
+    // forecasts fall short; the planned figures and the allocations are met.
+    let breached: Vec<(&str, &str)> =
+        (spending.conditions.iter()).flat_map(|c| c.breaches().into_iter().map(|b| (c.rule.key(), b.figure))).collect();
+    assert_eq!(
+        breached,
+        [("social-care", "forecast"), ("out-of-hospital", "forecast"), ("dfg-to-districts", "forecast")]
+    );
+
+    // A month that takes the NHS minimum past its allocation: £45m more on community beds
+    // (the NHS minimum only) is a breach of the actual to date, naming the stream and source.
+    let over = format!("{HEADER}J3,30/05/2021,OCCG-BCF-08,5200,45000000.00,Beds\n");
+    let path = dir.join("OCCG-05.csv");
+    std::fs::write(&path, over).expect("extract");
+    let request = ImportRequest {
+        agreement: "oxon-bcf",
+        partner: "OCCG",
+        period: Period::parse("2021-05").unwrap(),
+        path: &path,
+        mapping: Mapping::preset("unit4").unwrap(),
+        actor: "tester",
+    };
+    pooled_app::import_ledger(store, &request, &mut |_, _| {}).expect("imports");
+    let m2 = FiscalMonth::new(2).unwrap();
+    let spending = pooled_app::bcf(store, &key, m2).expect("spend");
+    let nhs_min = spending.conditions.iter().find(|c| c.what.contains("`nhs-min`")).expect("nhs-min");
+    let actual = pence(80_393 + 25_000 + 4_500_000_000);
+    assert_eq!(nhs_min.figures.actual_to_date, actual);
+    let breaches = nhs_min.breach_words();
+    assert!(
+        breaches.contains(&format!(
+            "Breached: the spend from stream `nhs-min` (NHS minimum contribution), actual to date {actual}, is {} over the allowed £44,375,000.00 (BCF policy framework 2021-22: each funding stream spent within its allocation)",
+            actual - pence(4_437_500_000)
+        )),
+        "{breaches:?}"
+    );
+
     returns_read_back(store, &key, dir);
 }
 
@@ -150,7 +194,13 @@ fn returns_read_back(store: &mut dyn Store, key: &AgreementYear, dir: &Path) {
     // Formula-like text stays text: no cell of the workbook is a formula but the totals'.
     let completed_by = "=HYPERLINK(\"http://example.com\",\"Ann\")";
     for kind in ReturnKind::ALL {
-        for (field, text) in [(StatementField::CompletedBy, completed_by), (StatementField::Narrative, "+ on plan")] {
+        let social_care = StatementField::Condition("social-care".into());
+        let statements = [
+            (StatementField::CompletedBy, completed_by),
+            (StatementField::Narrative, "+ on plan"),
+            (social_care, "=met"),
+        ];
+        for (field, text) in statements {
             pooled_app::bcf_return::set_statement(store, key, kind, &field, text, "tester", || Ok(()))
                 .expect("statement");
         }
@@ -165,6 +215,10 @@ fn returns_read_back(store: &mut dyn Store, key: &AgreementYear, dir: &Path) {
         || Ok(()),
     );
     assert!(refused.unwrap_err().to_string().contains("10,001 characters"));
+    let unknown = StatementField::Condition("fairness".into());
+    let refused = pooled_app::bcf_return::set_statement(store, key, ReturnKind::Plan, &unknown, "x", "t", || Ok(()));
+    let refusal = refused.unwrap_err().to_string();
+    assert!(refusal.starts_with("condition:fairness: the plan has no condition `fairness` (its conditions: social-care, out-of-hospital, dfg-to-districts, within-allocation:"), "{refusal}");
 
     for kind in ReturnKind::ALL {
         let r = pooled_app::bcf_return::bcf_return(store, key, kind).expect("the return");
@@ -239,6 +293,27 @@ fn returns_read_back(store: &mut dyn Store, key: &AgreementYear, dir: &Path) {
         check_totals("Expenditure", &rows, &totals, 11);
         let schemes: Money = json.schemes.iter().map(|s| s.spend.planned.0).sum();
         assert_eq!(amount(&totals[0][11]), schemes);
+
+        // National conditions: a row a condition, judged as the JSON judges it, with the
+        // area's statement as text.
+        let (rows, _) = table(&path, "National conditions");
+        assert_eq!(rows.len(), json.conditions.len(), "{kind}");
+        for (row, c) in rows.iter().zip(&json.conditions) {
+            let key = match &c.stream {
+                Some(stream) => format!("{}:{stream}", c.rule),
+                None => c.rule.clone(),
+            };
+            assert_eq!(row[0], key);
+            assert_eq!((row[1].as_str(), row[2].as_str()), (c.what.as_str(), c.source.as_str()));
+            assert_eq!(amount(&row[4]), c.required.0);
+            let read: Vec<Money> = row[5..5 + money_columns].iter().map(|cell| amount(cell)).collect();
+            assert_eq!(read, figures(&c.figures), "{kind} {key}");
+            let rest = &row[5 + money_columns..];
+            assert_eq!(rest[0], if c.met { "met" } else { "not met" }, "{kind} {key}");
+            assert_eq!(rest[1], c.breaches.join("\n"));
+            assert_eq!(rest[2], if key == "social-care" { "=met" } else { "" });
+        }
+        assert!(json.conditions.iter().any(|c| !c.met) || kind == ReturnKind::Plan, "{kind}: a breach shown");
 
         // Metrics: the periods the return reports, plan, actual and status as the JSON has them.
         let states = pooled_app::metrics::series_states(&r.agreement, &store.metrics(key).unwrap());

@@ -1347,10 +1347,15 @@ fn bcf_from_the_ledger_gives_planned_actual_and_forecast_with_the_head() {
             "without_stream",
             "without_scheme",
             "total",
+            "conditions",
             "audit_head"
         ]
     );
     assert_eq!(out["month"], "M1");
+    // The DFG passed on to the districts from the ledger: OX-19's £5,000 to date.
+    let passed = out["conditions"].as_array().unwrap().iter().find(|c| c["rule"] == "dfg-to-districts").unwrap();
+    assert_eq!(passed["figures"]["actual_to_date"], "5000.00");
+    assert_eq!(passed["required"], "6162000.00");
     let dfg = out["streams"].as_array().unwrap().iter().find(|s| s["id"] == "dfg").unwrap();
     assert_eq!(
         dfg["spend"],
@@ -1360,6 +1365,7 @@ fn bcf_from_the_ledger_gives_planned_actual_and_forecast_with_the_head() {
     assert!(out["audit_head"].as_str().unwrap().contains(':'));
     let text = s.ok(&["bcf", "--year", "2021-22", "--month", "M1"]);
     assert!(text.starts_with("Funding streams and schemes of oxon-bcf 2021-22 at M1, from the ledger\n"), "{text}");
+    assert!(text.contains("\nConditions\n") && text.contains("Breached: "), "{text}");
 }
 
 /// `pooled bcf-statement` and `pooled bcf-return`: a statement recorded (from an argument
@@ -1396,8 +1402,11 @@ fn a_quarters_return_is_written_with_the_statements_and_the_ledgers_figures() {
             .map(|v| v.as_str().unwrap().to_string())
     );
 
-    let refused = s.fails(&[&["bcf-statement"][..], &year, &["condition:social-care", "met"]].concat());
-    assert!(refused.contains("the Q1 return has no condition `social-care`"), "{refused}");
+    s.ok(&[&["bcf-statement"][..], &year, &["condition:social-care", "Met: see the plan."]].concat());
+    let conditions = pooled_files::read_xlsx_cells(&out, "National conditions").unwrap();
+    assert!(conditions.iter().any(|r| r[0] == "social-care" && r.last().unwrap().is_empty()), "written before it");
+    let refused = s.fails(&[&["bcf-statement"][..], &year, &["condition:fairness", "met"]].concat());
+    assert!(refused.contains("the Q1 return has no condition `fairness`"), "{refused}");
     let usage = s.run(&["bcf-return", "--year", "2021-22", "--return", "Q4", "--out", &out]);
     assert_eq!(usage.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&usage.stderr).contains("Q4 is the end-of-year return"));
