@@ -153,7 +153,7 @@ fn render(who: &Identity, key: &AgreementYear, records: &[VersionRecord], here: 
         }
         @for t in tables(records) { (t.render(here)) }
     };
-    layout::page(&format!("Variations {year}"), &Nav::new(who, key, Section::Variations), &[], body)
+    layout::page(&format!("Variations {year}"), &Nav::new(who, key, &records.last().expect("a loaded agreement's versions").version.agreement, Section::Variations), &[], body)
 }
 
 fn loaded_banner(loaded: &Loaded) -> Markup {
