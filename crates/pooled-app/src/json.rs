@@ -1674,3 +1674,151 @@ impl From<governance::Vote> for Vote {
         }
     }
 }
+
+// ---- metrics and KPIs ----
+
+/// The agreement year's metrics and KPIs (`pooled metrics --json`).
+#[derive(Serialize, ToSchema)]
+pub struct Metrics {
+    pub agreement: String,
+    pub year: Year,
+    /// The bundled set of national metrics the agreement reports; null for none.
+    #[schema(required = true)]
+    pub national: Option<String>,
+    pub series: Vec<MetricSeries>,
+    pub home_support: Vec<HomeSupportMeasure>,
+}
+
+/// One series of figures: a national metric, a KPI, or one of a home support measure's.
+#[derive(Serialize, ToSchema)]
+pub struct MetricSeries {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    /// `lower` or `higher` (is better).
+    pub direction: String,
+    /// `week`, `month`, `quarter` or `year`.
+    pub period: String,
+    /// The partner whose figures they are, who enters them; null for the pool manager's.
+    #[schema(required = true)]
+    pub partner: Option<String>,
+    /// Its clause, or the national set and the metric's source.
+    pub cited: String,
+    /// A national metric's definition; null for a KPI.
+    #[schema(required = true)]
+    pub definition: Option<String>,
+    /// The status of the latest period with an actual: `on track`, `not on track` or
+    /// `not available`; null when no actual is entered.
+    #[schema(required = true)]
+    pub latest: Option<MetricPeriodStanding>,
+    pub periods: Vec<MetricPeriodStanding>,
+}
+
+/// A period's plan, actual and status. A figure is exact decimal text (`"20400"`,
+/// `"85.5"`) or `"not available"`; null when none is entered (a plan falls back to the
+/// KPI's target).
+#[derive(Serialize, ToSchema)]
+pub struct MetricPeriodStanding {
+    /// `W1`-`W52`, `M1`-`M12`, `Q1`-`Q4` or `year`.
+    pub period: String,
+    #[schema(required = true)]
+    pub plan: Option<String>,
+    #[schema(required = true)]
+    pub actual: Option<String>,
+    pub status: String,
+}
+
+/// A home support measure's quarters, computed from its weekly figures.
+#[derive(Serialize, ToSchema)]
+pub struct HomeSupportMeasure {
+    pub kpi: String,
+    pub baseline_hours: String,
+    pub growth_hours_aimed_at: String,
+    pub new_hours_a_week: String,
+    pub quarters: Vec<HomeSupportQuarter>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HomeSupportQuarter {
+    pub quarter: String,
+    pub weeks_reported: usize,
+    /// The average new hours a week of the weeks reported, to one decimal place.
+    #[schema(required = true)]
+    pub average_new_hours: Option<String>,
+    pub new_hours_status: String,
+    /// The latest week with hours commissioned, and its growth over the baseline.
+    #[schema(required = true)]
+    pub latest_week: Option<String>,
+    #[schema(required = true)]
+    pub growth_hours: Option<String>,
+    /// Progress to the growth aimed at, a percentage to one decimal place.
+    #[schema(required = true)]
+    pub progress_percent: Option<String>,
+    pub progress_due_percent: String,
+    pub progress_status: String,
+}
+
+/// The metrics of an agreement's year as the JSON gives them.
+pub fn metrics(a: &Agreement, states: &[crate::metrics::SeriesState]) -> Metrics {
+    let text = |f: Option<pooled_core::metrics::Figure>| f.map(|f| f.to_string());
+    let standing = |s: &pooled_core::metrics::PeriodStanding| MetricPeriodStanding {
+        period: s.period.to_string(),
+        plan: text(s.plan),
+        actual: text(s.actual),
+        status: s.status.words().into(),
+    };
+    let series = states
+        .iter()
+        .map(|state| {
+            let s = &state.series;
+            MetricSeries {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                unit: s.unit.clone(),
+                direction: s.direction.key().into(),
+                period: s.frequency.key().into(),
+                partner: s.partner.map(|p| a.partners()[p].id.clone()),
+                cited: s.cited.clone(),
+                definition: s.definition.clone(),
+                latest: state.latest().map(standing),
+                periods: state.standings.iter().map(standing).collect(),
+            }
+        })
+        .collect();
+    let home_support = crate::metrics::home_support_states(a, states)
+        .iter()
+        .filter_map(|h| {
+            let terms = h.kpi.home_support.as_ref()?;
+            let shown = |d: Option<pooled_core::metrics::Decimal>| d.map(|d| d.to_string());
+            let quarters = h
+                .quarters
+                .iter()
+                .map(|q| HomeSupportQuarter {
+                    quarter: format!("Q{}", q.quarter),
+                    weeks_reported: q.weeks_reported,
+                    average_new_hours: shown(q.average_new_hours),
+                    new_hours_status: q.new_hours_status.words().into(),
+                    latest_week: q.latest_week.map(|(w, _)| format!("W{w}")),
+                    growth_hours: shown(q.growth_hours),
+                    progress_percent: shown(q.progress_percent),
+                    progress_due_percent: q.progress_due_percent.to_string(),
+                    progress_status: q.progress_status.words().into(),
+                })
+                .collect();
+            Some(HomeSupportMeasure {
+                kpi: h.kpi.id.clone(),
+                baseline_hours: terms.baseline_hours.to_string(),
+                growth_hours_aimed_at: terms.growth_target().to_string(),
+                new_hours_a_week: terms.new_hours_a_week.to_string(),
+                quarters,
+            })
+        })
+        .collect();
+    Metrics {
+        agreement: a.id().to_string(),
+        year: a.financial_year().into(),
+        national: a.performance().national.map(|n| n.id.clone()),
+        series,
+        home_support,
+    }
+}

@@ -11,6 +11,7 @@ pub mod deadlines;
 mod export;
 mod file_name;
 pub mod json;
+pub mod metrics;
 pub mod password;
 mod payments;
 mod savings;

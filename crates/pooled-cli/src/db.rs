@@ -8,9 +8,10 @@ use clap::{Args, Subcommand, ValueEnum};
 use pooled_app::{Anchored, AppError, ForecastEntry, ImportRequest, PaymentRecord, SavingEntry};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{Mapping, Period};
+use pooled_core::metrics::{Figure, FigureKind, MetricPeriod};
 use pooled_core::money::Money;
 use pooled_core::savings::SavingFigure;
-use pooled_store::{AgreementYear, Approval, AuditHead, ImportOutcome, LoadOutcome, Store};
+use pooled_store::{AgreementYear, Approval, AuditHead, ImportOutcome, LoadOutcome, MetricEntry, Store};
 
 use crate::report;
 use crate::{Failure, Outcome};
@@ -118,6 +119,22 @@ pub enum DbCommand {
         #[arg(long)]
         preset: Option<String>,
         file: PathBuf,
+    },
+    /// Every metric and KPI of an agreement's year (its [performance]): the latest period
+    /// with an actual, its plan, actual and status; the home support measure's quarters.
+    Metrics {
+        #[arg(long, value_parser = FinancialYear::parse)]
+        year: FinancialYear,
+        #[command(flatten)]
+        which: Which,
+        /// Every period of every series, as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Enter figures of the agreement's metrics and KPIs: one, or a file of them.
+    Metric {
+        #[command(subcommand)]
+        action: MetricCommand,
     },
     /// Close a month of an agreement: no import or forecast can change it afterwards.
     ClosePeriod {
@@ -243,6 +260,37 @@ pub fn store_error(e: pooled_store::StoreError) -> Failure {
     Failure::Input(vec![e.to_string()])
 }
 
+#[derive(Subcommand)]
+pub enum MetricCommand {
+    /// Enter the plan or the actual of a metric or KPI for a period.
+    Set {
+        #[arg(long, value_parser = FinancialYear::parse)]
+        year: FinancialYear,
+        #[command(flatten)]
+        which: Which,
+        /// The metric's or KPI's id (a home support measure's: ID.new-hours, ID.total-hours).
+        metric: String,
+        /// W1-W52, M1-M12, Q1-Q4 or year, as the metric is measured.
+        #[arg(value_parser = MetricPeriod::parse)]
+        period: MetricPeriod,
+        /// plan or actual.
+        #[arg(value_parser = FigureKind::parse)]
+        kind: FigureKind,
+        /// A number (85.5, 20,400) or "not available".
+        #[arg(value_parser = Figure::parse, allow_hyphen_values = true)]
+        value: Figure,
+    },
+    /// Import figures from a CSV or XLSX file (columns metric, period, kind, value): all
+    /// of them or none.
+    Import {
+        #[arg(long, value_parser = FinancialYear::parse)]
+        year: FinancialYear,
+        #[command(flatten)]
+        which: Which,
+        file: PathBuf,
+    },
+}
+
 pub fn app(e: AppError) -> Failure {
     match e {
         AppError::Input(lines) | AppError::Incomplete(lines) => Failure::Input(lines),
@@ -355,6 +403,29 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
             let key = which.resolve(store, period.year)?;
             store.close_period(&key.agreement, period, actor).map_err(store_error)?;
             Ok(format!("period {period} of {} is closed\n", key.agreement))
+        }
+        DbCommand::Metrics { year, which, json } => {
+            let key = which.resolve(store, year)?;
+            let agreement = pooled_app::agreement(store, &key).map_err(app)?;
+            let stored = store.metrics(&key).map_err(store_error)?;
+            let states = pooled_app::metrics::series_states(&agreement, &stored);
+            let listed = pooled_app::json::metrics(&agreement, &states);
+            Ok(if json { crate::json::pretty(&listed) } else { crate::text::metrics(&listed) })
+        }
+        // Whoever can open the database may enter any figure: no access rule here.
+        DbCommand::Metric { action: MetricCommand::Set { year, which, metric, period, kind, value } } => {
+            let key = which.resolve(store, year)?;
+            let agreement = pooled_app::agreement(store, &key).map_err(app)?;
+            let entry = MetricEntry { series: metric.clone(), period, kind, figure: value };
+            pooled_app::metrics::set_metrics(store, &agreement, &[entry], actor, |_| Ok(())).map_err(app)?;
+            Ok(format!("{metric} {period} {} of {key}: {value}\n", kind.key()))
+        }
+        DbCommand::Metric { action: MetricCommand::Import { year, which, file } } => {
+            let key = which.resolve(store, year)?;
+            let agreement = pooled_app::agreement(store, &key).map_err(app)?;
+            let imported =
+                pooled_app::metrics::import_metrics(store, &agreement, &file, actor, |_| Ok(())).map_err(app)?;
+            Ok(format!("{}: {} figures recorded for {key}\n", file.display(), imported.figures))
         }
         DbCommand::Forecast { year, which, month, cost_centre, outturn, confirm_below_actual } => {
             let key = which.resolve(store, year)?;

@@ -330,6 +330,64 @@ pub fn variations(key: &pooled_store::AgreementYear, records: &[pooled_app::Vers
     out
 }
 
+/// The metrics and KPIs: each series' latest period with an actual, then the home support
+/// measures' quarters.
+pub fn metrics(m: &pooled_app::json::Metrics) -> String {
+    if m.series.is_empty() {
+        return format!("{} {} defines no metrics or KPIs (its [performance] table)\n", m.agreement, m.year.0);
+    }
+    let mut t = Table::new(&["Metric", "Measured", "Better", "Period", ">Plan", ">Actual", "Status"]);
+    for s in &m.series {
+        let (period, plan, actual, status) = match &s.latest {
+            Some(l) => (l.period.as_str(), l.plan.as_deref(), l.actual.as_deref(), l.status.as_str()),
+            None => ("-", None, None, "no actual entered"),
+        };
+        t.row([
+            s.id.as_str(),
+            s.period.as_str(),
+            s.direction.as_str(),
+            period,
+            plan.unwrap_or("-"),
+            actual.unwrap_or("-"),
+            status,
+        ]);
+    }
+    let mut out = t.render();
+    for h in &m.home_support {
+        out.push_str(&format!(
+            "\n{}: baseline {} hours a week, growth aimed at {} hours, {} new hours a week\n",
+            h.kpi, h.baseline_hours, h.growth_hours_aimed_at, h.new_hours_a_week
+        ));
+        let mut q = Table::new(&[
+            "Quarter",
+            ">Weeks",
+            ">Avg new hours",
+            "Status",
+            "Latest",
+            ">Growth",
+            ">Progress %",
+            ">Due %",
+            "Status",
+        ]);
+        for r in &h.quarters {
+            let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+            q.row([
+                r.quarter.clone(),
+                r.weeks_reported.to_string(),
+                shown(&r.average_new_hours),
+                r.new_hours_status.clone(),
+                shown(&r.latest_week),
+                shown(&r.growth_hours),
+                shown(&r.progress_percent),
+                r.progress_due_percent.clone(),
+                r.progress_status.clone(),
+            ]);
+        }
+        out.push_str(&q.render());
+    }
+    out
+}
+
 /// Figures of a stream, scheme or type as table columns: the plan's budget, or with the
 /// ledger also the actual to date and the forecast.
 pub trait SpendColumns: Copy + Default + PartialEq {

@@ -1248,6 +1248,69 @@ fn a_virement_is_named_and_leaves_the_instalments_alone() {
     );
 }
 
+/// Metrics through the command line: a figure entered, a file imported all or nothing
+/// (each bad cell named by file, row and column, nothing written), and the listing with
+/// the home support measure's quarter computed from the weekly figures.
+#[test]
+fn metrics_are_entered_imported_all_or_nothing_and_listed() {
+    let s = Scratch::new("metrics");
+    s.ok(&["load", AGREEMENT]);
+    let set = s.ok(&["metric", "set", "--year", "2016-17", "home-support.new-hours", "W1", "actual", "260"]);
+    assert_eq!(set, "home-support.new-hours W1 actual of oxon-s75 2016-17: 260\n");
+    let bad = s.path("bad.csv");
+    std::fs::write(
+        &bad,
+        "metric,period,kind,value\n\
+         home-support.new-hours,W2,actual,280\n\
+         nope,W2,actual,1\n\
+         home-support.new-hours,M2,actual,1\n\
+         home-support.new-hours,W4,actual,\n\
+         home-support.new-hours,W2,actual,5\n",
+    )
+    .unwrap();
+    let errors = s.fails(&["metric", "import", "--year", "2016-17", &bad]);
+    assert_eq!(
+        errors.lines().collect::<Vec<_>>(),
+        [
+            format!(
+                "{bad}:3:1: error: metric: unknown metric `nope` (the agreement's are home-support.new-hours, home-support.total-hours)"
+            ),
+            format!("{bad}:4:2: error: period: home-support.new-hours is measured by week: M2 is not one (e.g. W1)"),
+            format!("{bad}:5:4: error: value: no figure: give a number, or `not available` when there is no data"),
+            format!("{bad}:6:1: error: metric: home-support.new-hours W2 actual is given twice"),
+        ]
+    );
+    let good = s.path("good.csv");
+    std::fs::write(
+        &good,
+        "Metric,Period,Kind,Value\n\
+         home-support.new-hours,W2,actual,280\n\
+         home-support.new-hours,W3,actual,not available\n\
+         home-support.total-hours,W3,actual,\"20,910\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        s.ok(&["metric", "import", "--year", "2016-17", &good]),
+        format!("{good}: 3 figures recorded for oxon-s75 2016-17\n")
+    );
+    let listed: Value = serde_json::from_str(&s.ok(&["metrics", "--year", "2016-17", "--json"])).unwrap();
+    let new_hours = &listed["series"][0];
+    assert_eq!(
+        new_hours["latest"],
+        json!({"period": "W3", "plan": "270", "actual": "not available", "status": "not available"})
+    );
+    assert_eq!(new_hours["periods"][0]["status"], "not on track");
+    assert_eq!(
+        listed["home_support"][0]["quarters"][0],
+        json!({
+            "quarter": "Q1", "weeks_reported": 2, "average_new_hours": "270.0", "new_hours_status": "on track",
+            "latest_week": "W3", "growth_hours": "510", "progress_percent": "25.0", "progress_due_percent": "25.0",
+            "progress_status": "on track"
+        })
+    );
+    assert!(s.ok(&["audit", "log"]).contains("set-metrics"));
+}
+
 /// `pooled bcf --year --month` on the database: the JSON contract of docs/cli.md, with the
 /// ledger's figures and the audit log's head (the plan's `pooled bcf FILE` has neither).
 #[test]

@@ -13,6 +13,7 @@ use crate::bcf::{Bcf, Scheme, Stream, StreamFunding};
 use crate::calendar::{Calendar, Date, FinancialYear};
 use crate::diagnostic::Diagnostic;
 use crate::file_format::out_of_range;
+use crate::metrics::Performance;
 use crate::money::Money;
 use crate::percent::Percent;
 
@@ -35,6 +36,7 @@ pub struct Agreement {
     termination: Option<Termination>,
     board: Option<Board>,
     reporting: Reporting,
+    performance: Performance,
     bcf: Bcf,
 }
 
@@ -512,6 +514,11 @@ impl Agreement {
     }
     pub fn reporting(&self) -> &Reporting {
         &self.reporting
+    }
+
+    /// The metrics and KPIs it reports (`[performance]`); empty when it has none.
+    pub fn performance(&self) -> &Performance {
+        &self.performance
     }
 
     /// The partner whose original id is `id`: the stable key, as the agreement file and

@@ -6,6 +6,7 @@ pub mod diagnostic;
 pub mod file_format;
 pub mod governance;
 pub mod ledger;
+pub mod metrics;
 pub mod money;
 pub mod payments;
 pub mod percent;

@@ -25,6 +25,7 @@ pub use store::SqlStore;
 
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
+use pooled_core::metrics::{Figure, FigureKind, MetricPeriod};
 use pooled_core::money::Money;
 use pooled_core::payments::EntryKind;
 use pooled_core::savings::SavingFigure;
@@ -319,6 +320,25 @@ pub struct PaymentEntry {
     pub amount: Option<Money>,
 }
 
+/// A figure of a metric or KPI for a period: planned or achieved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricEntry {
+    /// The series: a national metric's or a KPI's id (`home-support.new-hours` for one of
+    /// a home support measure's two).
+    pub series: String,
+    pub period: MetricPeriod,
+    pub kind: FigureKind,
+    pub figure: Figure,
+}
+
+/// A [`MetricEntry`] as stored, with who entered it when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredMetric {
+    pub entry: MetricEntry,
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
 /// The store. Every method that changes anything does so in one transaction together with
 /// its audit entry, or not at all. `actor` is who made the change. Times are kept to the
 /// second (a finer part is dropped), as UTC ISO 8601 text.
@@ -504,6 +524,16 @@ pub trait Store {
     /// recorded.
     fn payment_entries(&self, agreement: &AgreementYear) -> Result<Vec<PaymentEntry>>;
 
+    // ---- metrics and KPIs ----
+
+    /// Records figures of an agreement year's metrics and KPIs (the caller checks them
+    /// against the agreement), each replacing the same series, period and kind's figure,
+    /// in one transaction with one audit entry listing each figure before and after.
+    /// Nothing given writes nothing.
+    fn set_metrics(&mut self, agreement: &AgreementYear, entries: &[MetricEntry], actor: &str) -> Result<()>;
+    /// An agreement year's figures, by series, then period, then kind (plan first).
+    fn metrics(&self, agreement: &AgreementYear) -> Result<Vec<StoredMetric>>;
+
     // ---- accounts ----
 
     /// Creates an account; its id. A username already taken in any case is
@@ -592,7 +622,7 @@ pub trait Store {
     fn audit_head(&self) -> Result<AuditHead>;
     /// The sequence number of the latest audit entry that changed the pool's records
     /// (agreements, plans, mappings, the ledger, periods, forecasts, savings, payments,
-    /// documents); 0 for none. Account changes (users, passwords, sign-ins, sign-outs,
+    /// metrics, documents); 0 for none. Account changes (users, passwords, sign-ins, sign-outs,
     /// expired sessions, API tokens) are audited but do not move it. Anything read from the
     /// records after reading this stays fresh while it is unchanged: the web
     /// application's caches key on it.

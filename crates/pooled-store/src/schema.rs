@@ -194,6 +194,29 @@ ALTER TABLE agreement ADD COLUMN payments_recorded BIGINT NOT NULL DEFAULT 0;
     };
 }
 
+/// Migration 10, the same on both backends: the figures planned and achieved of an
+/// agreement's metrics and KPIs, by series (a national metric's or a KPI's id; a home
+/// support measure's `ID.new-hours` and `ID.total-hours`), period (`W1`, `M3`, `Q2`,
+/// `year`) and kind (`plan` or `actual`). `value` is the figure's exact decimal text, NULL
+/// when the figure is "data not available" (a row without a figure: neither zero nor
+/// missing).
+macro_rules! metric_figures {
+    () => {
+        "CREATE TABLE metric_figure (
+    agreement_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    series TEXT NOT NULL,
+    period TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('plan', 'actual')),
+    value TEXT,
+    entered_by TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    PRIMARY KEY (agreement_id, year, series, period, kind)
+);
+"
+    };
+}
+
 pub(crate) const SQLITE: &[&str] = &[
     // 1: the first schema.
     r#"
@@ -488,6 +511,8 @@ CREATE TABLE user_agreement (
     savings_and_confirmed_forecasts!("INTEGER", "INTEGER", "0"),
     // 9: each version's effective day, approval and the payment entries before it.
     versions_approved!(),
+    // 10: metrics' and KPIs' figures planned and achieved.
+    metric_figures!(),
 ];
 
 pub(crate) const POSTGRES: &[&str] = &[
@@ -720,6 +745,8 @@ CREATE TABLE user_agreement (
     savings_and_confirmed_forecasts!("BIGINT", "BOOLEAN", "FALSE"),
     // 9: as SQLite's.
     versions_approved!(),
+    // 10: as SQLite's.
+    metric_figures!(),
 ];
 
 fn too_new(found: i64, known: usize) -> StoreError {

@@ -21,9 +21,10 @@ use crate::schema::migrate;
 use crate::sql::{Backend, Conn, Lock, Param, Row, corrupt, params};
 use crate::{
     Actual, AgreementSummary, AgreementVersion, AgreementYear, Approval, DocumentSave, Forecast, ImportHeader,
-    ImportItem, ImportOutcome, ImportRecord, LoadOutcome, PaymentEntry, Result, SavingRecord, Store, StoreError,
-    StoredCostCentre, StoredDocument,
+    ImportItem, ImportOutcome, ImportRecord, LoadOutcome, MetricEntry, PaymentEntry, Result, SavingRecord, Store,
+    StoreError, StoredCostCentre, StoredDocument, StoredMetric,
 };
+use pooled_core::metrics::{Decimal, Figure, FigureKind, MetricPeriod};
 
 /// The store on one database connection: [`crate::SqliteStore`] or [`crate::PostgresStore`].
 pub struct SqlStore<B> {
@@ -1030,6 +1031,74 @@ impl<B: Backend> Store for SqlStore<B> {
                 },
             )
         })
+    }
+
+    fn set_metrics(&mut self, agreement: &AgreementYear, entries: &[MetricEntry], actor: &str) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let AgreementYear { agreement: agreement_id, year } = agreement;
+        self.atomically(Lock::Writes, |c| {
+            let at = now_utc();
+            let (mut before, mut after) = (Vec::new(), Vec::new());
+            for e in entries {
+                let (period, kind) = (e.period.to_string(), e.kind.key());
+                let value = e.figure.value().map(|v| v.to_string());
+                let was = c.row(
+                    "SELECT value FROM metric_figure
+                     WHERE agreement_id = $1 AND year = $2 AND series = $3 AND period = $4 AND kind = $5",
+                    params![agreement_id, *year, &e.series, &period, kind],
+                    |r| r.opt_string(0),
+                )?;
+                c.execute(
+                    "INSERT INTO metric_figure (agreement_id, year, series, period, kind, value, entered_by, entered_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     ON CONFLICT (agreement_id, year, series, period, kind) DO UPDATE
+                     SET value = excluded.value, entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                    params![agreement_id, *year, &e.series, &period, kind, value.as_deref(), actor, at],
+                )?;
+                let line = |value: Option<&str>| {
+                    format!("{} {period} {kind}: {}", e.series, value.unwrap_or(pooled_core::metrics::NOT_AVAILABLE))
+                };
+                if let Some(was) = was {
+                    before.push(line(was.as_deref()));
+                }
+                after.push(line(value.as_deref()));
+            }
+            let subject = format!("metrics {agreement}");
+            append_audit(c, records_change(actor, "set-metrics", subject, before.join("\n"), after.join("\n")), at)?;
+            Ok(())
+        })
+    }
+
+    fn metrics(&self, agreement: &AgreementYear) -> Result<Vec<StoredMetric>> {
+        let mut figures = self.read(|c| {
+            c.rows(
+                "SELECT series, period, kind, value, entered_by, entered_at FROM metric_figure
+                 WHERE agreement_id = $1 AND year = $2",
+                params![&agreement.agreement, agreement.year],
+                |r| {
+                    let bad = |what: &str| corrupt(format!("metric {what}"));
+                    let period = MetricPeriod::parse(&r.string(1)?).map_err(|_| bad("period"))?;
+                    let kind = FigureKind::parse(&r.string(2)?).map_err(|_| bad("kind"))?;
+                    let figure = match r.opt_string(3)? {
+                        Some(v) => Figure::Value(Decimal::parse(&v).map_err(|_| bad("figure"))?),
+                        None => Figure::NotAvailable,
+                    };
+                    Ok(StoredMetric {
+                        entry: MetricEntry { series: r.string(0)?, period, kind, figure },
+                        entered_by: r.string(4)?,
+                        entered_at: r.time(5)?,
+                    })
+                },
+            )
+        })?;
+        // Periods in the year's order (text would put M10 before M2).
+        figures.sort_by(|a, b| {
+            let key = |m: &StoredMetric| (m.entry.series.clone(), m.entry.period, m.entry.kind);
+            key(a).cmp(&key(b))
+        });
+        Ok(figures)
     }
 
     fn record_payment(&mut self, agreement: &AgreementYear, entries: &[PaymentEntry], actor: &str) -> Result<()> {

@@ -11,14 +11,15 @@ use std::process::{Command, Stdio};
 
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
+use pooled_core::metrics::{Figure, FigureKind, MetricPeriod};
 use pooled_core::money::Money;
 use pooled_core::payments::EntryKind;
 use pooled_core::savings::SavingFigure;
 use pooled_store::{
     Actual, AgreementYear, ApiToken, Approval, AuditEntry, AuditHead, DocumentSave, ImportHeader, ImportItem,
-    ImportOutcome, LoadOutcome, NewApiToken, NewSession, NewUser, PaymentEntry, PostgresStore, Role, RowTally, Session,
-    SqliteStore, Store, StoreError, StoredCostCentre, StoredDocument, Timestamp, User, import_items, in_snapshot,
-    in_transaction, sha256_hex,
+    ImportOutcome, LoadOutcome, MetricEntry, NewApiToken, NewSession, NewUser, PaymentEntry, PostgresStore, Role,
+    RowTally, Session, SqliteStore, Store, StoreError, StoredCostCentre, StoredDocument, Timestamp, User, import_items,
+    in_snapshot, in_transaction, sha256_hex,
 };
 
 // ---- fixtures ----
@@ -241,8 +242,10 @@ impl Fixture {
     }
 
     /// Migration 9 undone: versions without their effective day and approval. Undone first
-    /// by [`Fixture::undo_migration_8`], as it came after.
+    /// by [`Fixture::undo_migration_8`], as it came after; migration 10 (metrics' figures)
+    /// is undone before it.
     fn undo_migration_9(&self) {
+        self.sql("DROP TABLE metric_figure; DELETE FROM schema_version WHERE version = 10;");
         self.sql(
             "ALTER TABLE agreement DROP COLUMN effective; ALTER TABLE agreement DROP COLUMN approved_by;
              ALTER TABLE agreement DROP COLUMN payments_recorded; DELETE FROM schema_version WHERE version = 9;",
@@ -346,6 +349,7 @@ on_both_backends!(
     savings_forecasts_and_delivered_amounts_are_recorded,
     migration_8_keeps_forecasts_and_adds_savings,
     migration_9_keeps_versions_from_the_start_of_their_year,
+    metric_figures_are_kept_with_not_available_as_their_own_state,
     every_entry_names_its_agreement_or_none,
 );
 
@@ -1024,6 +1028,64 @@ fn forecasts_are_set_and_overwritten(f: &mut Fixture) {
     assert_eq!(entries, [("", confirmation), (confirmation, "outturn=3.00")]);
 }
 
+// ---- metrics and KPIs ----
+
+fn metric_figures_are_kept_with_not_available_as_their_own_state(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = &oxon("2016-17");
+    let entry = |series: &str, period: &str, kind: FigureKind, figure: &str| MetricEntry {
+        series: series.into(),
+        period: MetricPeriod::parse(period).unwrap(),
+        kind,
+        figure: Figure::parse(figure).unwrap(),
+    };
+    use FigureKind::{Actual, Plan};
+    s.set_metrics(
+        year,
+        &[
+            entry("hs.new-hours", "W2", Actual, "280.5"),
+            entry("hs.new-hours", "W1", Actual, "0"),
+            entry("dtoc", "M10", Actual, "not available"),
+            entry("dtoc", "M2", Plan, "12.25"),
+            entry("dtoc", "M2", Actual, "13"),
+        ],
+        "pm",
+    )
+    .unwrap();
+    s.set_metrics(year, &[], "pm").unwrap();
+    // Another agreement's of the same year is kept apart; the same figure again replaces it.
+    s.set_metrics(&AgreementYear::new("bucks", fy("2016-17")), &[entry("dtoc", "M2", Actual, "1")], "pm").unwrap();
+    s.set_metrics(year, &[entry("dtoc", "M2", Actual, "not available")], "bob").unwrap();
+    let got: Vec<String> = s
+        .metrics(year)
+        .unwrap()
+        .iter()
+        .map(|m| {
+            format!("{} {} {} {} {}", m.entry.series, m.entry.period, m.entry.kind.key(), m.entry.figure, m.entered_by)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "dtoc M2 plan 12.25 pm",
+            "dtoc M2 actual not available bob",
+            "dtoc M10 actual not available pm",
+            "hs.new-hours W1 actual 0 pm",
+            "hs.new-hours W2 actual 280.5 pm",
+        ]
+    );
+    let log = s.audit_log().unwrap();
+    assert_eq!(log.len(), 3, "one entry a change, none for nothing");
+    let last = log.last().unwrap();
+    assert_eq!(
+        (last.action.as_str(), last.subject.as_str(), last.before.as_str(), last.after.as_str(), last.agreement()),
+        ("set-metrics", "metrics oxon 2016-17", "dtoc M2 actual: 13", "dtoc M2 actual: not available", Some(OXON))
+    );
+    assert!(log[0].after.contains("hs.new-hours W2 actual: 280.5\n"), "{}", log[0].after);
+    assert_eq!(s.last_change().unwrap(), last.seq);
+    assert_eq!(s.verify_audit().unwrap(), None);
+}
+
 // ---- unagreed savings ----
 
 fn savings_forecasts_and_delivered_amounts_are_recorded(f: &mut Fixture) {
@@ -1402,7 +1464,7 @@ fn everything_survives_reopening(f: &mut Fixture) {
     assert_eq!(documents(f.store.as_ref()), documents_before);
     assert!(f.store.session(&token_hash("a-session")).unwrap().is_some());
     assert_eq!(f.store.verify_audit().unwrap(), None);
-    assert_eq!(f.count("schema_version"), 9);
+    assert_eq!(f.count("schema_version"), 10);
     // The versions go on from where they were; a stale save is still refused.
     conflict(f.store.save_document(REGISTER, "2016-17", Some(1), "[board]\n# late\n", "cat"));
     assert_eq!(f.store.save_document(REGISTER, "2016-17", Some(2), "[board]\n# late\n", "cat").unwrap(), saved(3));
@@ -2139,7 +2201,7 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
     };
     f.sql(undo);
     f.reopen();
-    assert_eq!(f.count("schema_version"), 9);
+    assert_eq!(f.count("schema_version"), 10);
     assert_eq!(f.store.last_change().unwrap(), 8, "the last change to the records, not the sign-in");
     let before = f.store.imports(&oxon("2016-17")).unwrap();
     let outcome = import(f.store.as_mut(), "2016-06", "OCCG", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
@@ -2164,7 +2226,7 @@ fn migration_5_takes_the_head_from_the_log(f: &mut Fixture) {
     f.undo_migration_6();
     f.sql("DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
     f.reopen();
-    assert_eq!(f.count("schema_version"), 9);
+    assert_eq!(f.count("schema_version"), 10);
     assert_eq!(f.store.audit_head().unwrap(), published);
     assert_eq!(f.store.verify_audit_against(std::slice::from_ref(&published)).unwrap(), None);
     f.store.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(7), false, "bob").unwrap();
@@ -2301,7 +2363,7 @@ fn migration_6_keeps_each_year_under_its_agreement(f: &mut Fixture) {
     // Version 1 was loaded with another id, and taken as a variation then.
     f.sql("UPDATE agreement SET agreement_id = 'oxford' WHERE year = 2016 AND version = 1");
     f.reopen();
-    assert_eq!(f.count("schema_version"), 9);
+    assert_eq!(f.count("schema_version"), 10);
     let s = f.store.as_ref();
     assert_eq!((holdings(s, first), holdings(s, later), s.agreements().unwrap(), s.audit_log().unwrap()), before);
     assert_eq!(s.forecasts(&AgreementYear::new("", fy("2018-19"))).unwrap(), orphan);
@@ -2322,7 +2384,7 @@ fn migration_8_keeps_forecasts_and_adds_savings(f: &mut Fixture) {
     assert!(!before.is_empty());
     f.undo_migration_8();
     f.reopen();
-    assert_eq!(f.count("schema_version"), 9);
+    assert_eq!(f.count("schema_version"), 10);
     assert_eq!(f.store.forecasts(year).unwrap(), before);
     assert!(before.iter().all(|f| !f.confirmed_below_actual));
     f.store.record_saving(year, "review", SavingFigure::Delivered, Money::ZERO, "pm").unwrap();
@@ -2342,7 +2404,7 @@ fn migration_7_makes_entries_of_the_dates_recorded(f: &mut Fixture) {
              ('bucks', 2016, 'OP', 'OCCG', 1, 20160221, NULL);",
     );
     f.reopen();
-    assert_eq!(f.count("schema_version"), 9);
+    assert_eq!(f.count("schema_version"), 10);
     let legacy = |pool: &str, m: u32, kind: EntryKind, on: &str| PaymentEntry {
         pool: pool.to_string(),
         from: "OCCG".to_string(),
@@ -2386,7 +2448,7 @@ fn migration_9_keeps_versions_from_the_start_of_their_year(f: &mut Fixture) {
     let before = f.store.agreement_versions(year).unwrap();
     f.undo_migration_9();
     f.reopen();
-    assert_eq!(f.count("schema_version"), 9);
+    assert_eq!(f.count("schema_version"), 10);
     let after = f.store.agreement_versions(year).unwrap();
     assert_eq!(
         after.iter().map(|v| (v.version, v.text.as_str(), v.loaded_at)).collect::<Vec<_>>(),

@@ -17,6 +17,8 @@ use crate::file_format::{Amount, FileDate, Spanned, from_toml, non_negative, out
 use crate::money::Tally;
 use crate::percent::{self, MAX_DECIMALS};
 
+mod performance;
+
 type Id = Spanned<String>;
 type ByPartner<T> = BTreeMap<Id, Spanned<T>>;
 type ByStream = BTreeMap<Id, Spanned<Amount>>;
@@ -36,6 +38,7 @@ struct RawFile {
     termination: Option<Spanned<RawTermination>>,
     board: Option<Spanned<RawBoard>>,
     reporting: Option<Spanned<RawReporting>>,
+    performance: Option<Spanned<performance::RawPerformance>>,
     bcf: Option<Spanned<RawBcf>>,
 }
 
@@ -373,8 +376,12 @@ impl Validator<'_> {
             termination: raw.termination.map(|t| self.termination(t.into_inner())),
             board: raw.board.map(|b| self.board(b.into_inner())),
             reporting: raw.reporting.map(|r| self.reporting(r.into_inner())).unwrap_or_default(),
+            performance: Performance::default(),
             bcf,
         };
+        if let Some(p) = raw.performance {
+            agreement.performance = self.performance(p.into_inner(), &agreement.pools);
+        }
         if let Some(declared) = a.declared_total {
             agreement.declared_total = self.declared(&declared, "a declared total");
             self.check_declared(&declared, agreement.total_budget(), "the agreement's pools");

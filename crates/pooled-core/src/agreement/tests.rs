@@ -80,7 +80,7 @@ fn unknown_keys_are_errors() {
     check(
         &edit("format = 1", "format = 1\nversion = 2"),
         &[
-            "2:1: error: unknown field `version`, expected one of `format`, `agreement`, `partner`, `stream`, `pool`, `payments`, `termination`, `board`, `reporting`, `bcf`",
+            "2:1: error: unknown field `version`, expected one of `format`, `agreement`, `partner`, `stream`, `pool`, `payments`, `termination`, `board`, `reporting`, `performance`, `bcf`",
         ],
     );
     check(
@@ -662,4 +662,56 @@ fn a_line_threshold_is_reached_by_amount_or_percent_exactly() {
             "{amount:?} {percent:?} {variance} {budget}"
         );
     }
+}
+
+#[test]
+fn performance_table() {
+    let with = |table: &str| format!("{BASE}\n{table}");
+    let home = "[performance]\n[[performance.kpi]]\nid = \"hs\"\nname = \"Home support\"\nkind = \"home-support\"\n";
+    let valid = with(&format!(
+        "{home}baseline = 20400\ngrowth_percent = 10\nnew_hours_a_week = \"270\"\nbudget = {{ pool = \"P\", line = \"main\" }}\npartner = \"LA\"\nclause = \"para 36\"\n\
+         [[performance.kpi]]\nid = \"dtoc\"\nname = \"Delayed days\"\nunit = \"days\"\ndirection = \"lower\"\nperiod = \"month\"\ntarget = \"12.5\"\n"
+    ));
+    let (a, _) = Agreement::parse(&valid).unwrap();
+    let ids: Vec<String> =
+        a.performance().series().iter().map(|s| format!("{} {:?}", s.id, s.target.map(|t| t.to_string()))).collect();
+    assert_eq!(ids, ["hs.new-hours Some(\"270\")", "hs.total-hours Some(\"22440\")", "dtoc Some(\"12.5\")"]);
+    let (a, _) = Agreement::parse(&with("[performance]\nnational = \"bcf-2025-26\"\n")).unwrap();
+    assert_eq!(a.performance().series().len(), 3);
+
+    check(
+        &with("[performance]\nnational = \"bcf-1999\"\n"),
+        &["38:12: error: unknown national metrics `bcf-1999` (pooled has bcf-2023-25, bcf-2025-26)"],
+    );
+    check(
+        &with(&format!("{home}baseline = 20400\n")),
+        &["38:1: error: KPI `hs`: a home support measure needs baseline, growth_percent and new_hours_a_week"],
+    );
+    check(
+        &with(&format!(
+            "{home}baseline = 20400.5\ngrowth_percent = 10\nnew_hours_a_week = 270\ndirection = \"lower\"\n"
+        )),
+        &[
+            "38:1: error: KPI `hs`: a home support measure is weekly hours a week, higher is better, its target its terms: leave `direction` out",
+            "38:1: error: KPI `hs`: a home support measure needs baseline, growth_percent and new_hours_a_week",
+            "42:12: error: write a figure with decimals as a string, like \"85.5\"",
+        ],
+    );
+    check(
+        &with(
+            "[performance]\nnational = \"bcf-2025-26\"\n[[performance.kpi]]\nid = \"discharge-delays\"\nname = \"x\"\nunit = \"d\"\ndirection = \"up\"\nperiod = \"fortnight\"\n",
+        ),
+        &[
+            "40:6: error: KPI id `discharge-delays` is a national metric's",
+            "43:13: error: unknown direction `up`: `lower` or `higher` (is better)",
+            "44:10: error: unknown period `fortnight`: `week`, `month`, `quarter` or `year`",
+        ],
+    );
+    check(
+        &with("[performance]\n[[performance.kpi]]\nid = \"k\"\nname = \"K\"\npartner = \"XX\"\n"),
+        &[
+            "38:1: error: KPI `k` needs unit, direction, period",
+            "41:11: error: unknown partner `XX` (partners are LA, NHS)",
+        ],
+    );
 }
