@@ -62,6 +62,11 @@ impl Nav {
         }
     }
 
+    /// For a page of an agreement's year that has no version loaded yet.
+    pub fn not_loaded(who: &Identity, scope: &AgreementYear, current: Section) -> Nav {
+        Nav { scope: Some(scope.clone()), current: Some(current), ..Nav::signed_in(who) }
+    }
+
     /// For a signed-in page outside any agreement: the list of agreements, a partner's
     /// view across them, the deadlines, the audit log.
     pub fn signed_in(who: &Identity) -> Nav {

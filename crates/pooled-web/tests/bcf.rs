@@ -145,7 +145,8 @@ fn the_downloads_hold_the_pages_tables(site: Api) {
     );
     for (row, s) in rows[1..].iter().zip(&spending.spend.streams) {
         let f = &s.spend;
-        let expected = [a.streams()[s.stream].allocation, f.planned, f.actual_to_date, f.forecast, f.forecast - f.planned];
+        let expected =
+            [a.streams()[s.stream].allocation, f.planned, f.actual_to_date, f.forecast, f.forecast - f.planned];
         assert_eq!(row[4..], expected.map(|m| m.to_plain_string()));
     }
     let last = rows.last().expect("rows");

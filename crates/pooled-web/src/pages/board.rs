@@ -177,7 +177,13 @@ pub async fn page(
         }
         @if keeps { (register_forms(&who, &at, &records, &board)) }
     };
-    Ok(layout::page(&format!("{} {year}", board.name), &Nav::new(&who, &at, &records.agreement, Section::Board), &[], body).into_response())
+    Ok(layout::page(
+        &format!("{} {year}", board.name),
+        &Nav::new(&who, &at, &records.agreement, Section::Board),
+        &[],
+        body,
+    )
+    .into_response())
 }
 
 /// Meetings held in each quarter of the financial year, numbered from 1.
