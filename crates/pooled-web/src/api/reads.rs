@@ -138,11 +138,8 @@ pub async fn bcf(
     InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
 ) -> ApiResult<json::Bcf> {
-    let month = parse_month(get(&query, "month"))?;
-    let (shared, key) = (Arc::clone(&web), at.clone());
-    let data = web.stores.run(move |store| shared.year(store, &key)).await?;
-    let answer = blocking(move || Ok(json::bcf_ledger(&bcf::spending(&data, month), &data.head))).await?;
-    Ok(Json(answer))
+    let (data, spending) = bcf::spending(&web, at, parse_month(get(&query, "month"))?).await?;
+    Ok(Json(json::bcf_ledger(&spending, &data.head)))
 }
 
 /// One scheme at a month, with its cost centres.
@@ -168,16 +165,9 @@ pub async fn bcf_scheme(
     Path(InScheme { scheme }): Path<InScheme>,
     Query(query): Query<QueryPairs>,
 ) -> ApiResult<json::BcfSchemeAt> {
-    let month = parse_month(get(&query, "month"))?;
-    let (shared, key) = (Arc::clone(&web), at.clone());
-    let data = web.stores.run(move |store| shared.year(store, &key)).await?;
-    let answer = blocking(move || {
-        let spending = bcf::spending(&data, month);
-        let ix = bcf::scheme_index(&spending, &scheme)?;
-        Ok(json::bcf_scheme_at(&spending, ix, &data.head))
-    })
-    .await?;
-    Ok(Json(answer))
+    let (data, spending) = bcf::spending(&web, at, parse_month(get(&query, "month"))?).await?;
+    let ix = bcf::scheme_index(&spending, &scheme)?;
+    Ok(Json(json::bcf_scheme_at(&spending, ix, &data.head)))
 }
 
 /// Each pool's risk share: each partner's base and share.

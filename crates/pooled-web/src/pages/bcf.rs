@@ -27,11 +27,22 @@ use crate::scope::{self, InAgreement};
 use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text, with_query};
 
-/// The streams and schemes of the agreement's year at `month` (the latest with actuals
-/// if not given), from its cached figures: what the page and the API both show.
-pub fn spending(data: &YearData, month: Option<FiscalMonth>) -> BcfSpending {
-    let report = data.report(data.month_or_latest(month));
-    BcfSpending::of_report(Arc::clone(&data.agreement), &report)
+/// The streams and schemes of the agreement's year `at` at `month` (the latest with
+/// actuals if not given), from its cached figures, with them: what the pages and the API
+/// all show.
+pub async fn spending(
+    web: &Arc<Web>,
+    at: AgreementYear,
+    month: Option<FiscalMonth>,
+) -> Result<(Arc<YearData>, BcfSpending), WebError> {
+    let shared = Arc::clone(web);
+    let data = web.stores.run(move |store| shared.year(store, &at)).await?;
+    blocking(move || {
+        let report = data.report(data.month_or_latest(month));
+        let spending = BcfSpending::of_report(Arc::clone(&data.agreement), &report);
+        Ok((data, spending))
+    })
+    .await
 }
 
 /// The scheme `id` names in `spending`, or a page saying the agreement has none of that id.
@@ -59,15 +70,14 @@ pub async fn page(
     InAgreement(at): InAgreement,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let month = parse_month(get(&query, "month"))?;
     let format = Format::parse(get(&query, "format"))?;
-    let shared = Arc::clone(&web);
-    let data = web.stores.run(move |store| shared.year(store, &at)).await?;
+    let (data, spending) = spending(&web, at, parse_month(get(&query, "month"))?).await?;
     blocking(move || {
-        let spending = spending(&data, month);
         let a = &spending.agreement;
-        let tables =
-            if a.declares_streams_or_schemes() { vec![streams_table(&spending), schemes_table(&data.scope, &spending)] } else { vec![] };
+        let tables = match a.declares_streams_or_schemes() {
+            true => vec![streams_table(&spending), schemes_table(&data.scope, &spending)],
+            false => Vec::new(),
+        };
         let table = get(&query, "table").map(str::to_string);
         let here = Here::new(href(&data.scope), query);
         if format != Format::Html {
@@ -125,12 +135,9 @@ pub async fn scheme(
     Path(InScheme { scheme }): Path<InScheme>,
     Query(query): Query<QueryPairs>,
 ) -> Result<Response, WebError> {
-    let month = parse_month(get(&query, "month"))?;
     let format = Format::parse(get(&query, "format"))?;
-    let shared = Arc::clone(&web);
-    let data = web.stores.run(move |store| shared.year(store, &at)).await?;
+    let (data, spending) = spending(&web, at, parse_month(get(&query, "month"))?).await?;
     blocking(move || {
-        let spending = spending(&data, month);
         let ix = scheme_index(&spending, &scheme)?;
         let a = &spending.agreement;
         let s = &spending.spend.schemes[ix];
