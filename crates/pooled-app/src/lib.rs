@@ -30,6 +30,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use pooled_core::agreement::{Agreement, PartnerIx};
+use pooled_core::bcf::conditions::Condition;
 use pooled_core::bcf::{BcfSpend, LedgerSpend};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::diagnostic::Diagnostic;
@@ -715,6 +716,8 @@ pub struct BcfSpending {
     /// The report's rows of each scheme's cost centres (with the row of its budget not
     /// given to any), in the order of `spend.schemes`: they add up to its figures.
     pub cost_centres: Vec<Vec<CostCentreRow>>,
+    /// The fund's conditions judged on these figures.
+    pub conditions: Vec<Condition<LedgerSpend>>,
 }
 
 impl BcfSpending {
@@ -732,7 +735,8 @@ impl BcfSpending {
                     .unwrap_or_default()
             })
             .collect();
-        BcfSpending { agreement, month: report.month, spend, cost_centres }
+        let conditions = pooled_core::bcf::conditions::conditions(&agreement, &spend);
+        BcfSpending { agreement, month: report.month, spend, cost_centres, conditions }
     }
 
     /// The scheme with the plan's id `id`: where it is in `spend.schemes`.

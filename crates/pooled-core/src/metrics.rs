@@ -457,6 +457,12 @@ pub fn latest(standings: &[PeriodStanding]) -> Option<&PeriodStanding> {
     standings.iter().rev().find(|s| s.actual.is_some())
 }
 
+/// As [`latest`], among the periods of `year` ended by `day`: what a monthly performance
+/// report as at that day shows.
+pub fn latest_by(standings: &[PeriodStanding], year: FinancialYear, day: Date) -> Option<&PeriodStanding> {
+    standings.iter().rev().find(|s| s.actual.is_some() && s.period.days(year).1 <= day)
+}
+
 /// A quarter of a home support measure, from its weekly figures.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HomeSupportQuarter {

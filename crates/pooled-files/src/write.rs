@@ -7,6 +7,7 @@ use std::path::Path;
 
 use pooled_core::calendar::Date;
 use pooled_core::diagnostic::group_thousands;
+use pooled_core::metrics::Decimal;
 use pooled_core::money::Money;
 use pooled_core::percent::Percent;
 use rust_xlsxwriter::utility::row_col_to_cell;
@@ -53,6 +54,7 @@ fn csv_text(cell: &Cell) -> Cow<'_, str> {
         Cell::Percent(p) => Cow::Owned(p.to_string()),
         Cell::Integer(n) => Cow::Owned(n.to_string()),
         Cell::Date(d) => Cow::Owned(d.to_string()),
+        Cell::Decimal(d) => Cow::Owned(d.to_string()),
     }
 }
 
@@ -117,6 +119,8 @@ pub enum ColumnKind {
     Integer,
     /// `dd/mm/yyyy`.
     Date,
+    /// An exact figure (a metric's), with its own decimals; not totalled.
+    Decimal,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,6 +131,7 @@ pub enum Cell {
     Percent(Percent),
     Integer(i64),
     Date(Date),
+    Decimal(Decimal),
 }
 
 /// A row under the table's rows with the label in the first column and, under every
@@ -243,6 +248,14 @@ fn write_cell(ws: &mut Worksheet, row: u32, column: u16, cell: &Cell) -> Result<
             let date = ExcelDateTime::from_ymd(year, d.month() as u8, d.day() as u8)?;
             ws.write_date_with_format(row, column, &date, &Format::new().set_num_format(DATE_FORMAT))?;
         }
+        Cell::Decimal(d) => {
+            // At most four decimals of a figure far under 2^53 units: the nearest double
+            // reads back as the same figure.
+            let places =
+                if d.scale() == 0 { String::new() } else { format!(".{}", "0".repeat(usize::from(d.scale()))) };
+            let format = Format::new().set_num_format(format!("#,##0{places}"));
+            ws.write_number_with_format(row, column, d.units() as f64 / 10f64.powi(i32::from(d.scale())), &format)?;
+        }
     }
     Ok(())
 }
@@ -278,7 +291,7 @@ fn write_totals(
                     .sum();
                 (sum.to_string(), INTEGER_FORMAT)
             }
-            ColumnKind::Text | ColumnKind::Percent | ColumnKind::Date => {
+            ColumnKind::Text | ColumnKind::Percent | ColumnKind::Date | ColumnKind::Decimal => {
                 if c == 0 {
                     ws.write_string_with_format(row, 0, fit(&totals.label), &bold)?;
                 } else {
@@ -340,6 +353,7 @@ fn fitted_width(sheet: &Sheet, c: usize) -> f64 {
             Cell::Percent(p) => pooled_core::percent::format_units(p.units(), p.decimals()).len() + 1,
             Cell::Integer(i) => i.to_string().len() + i.to_string().len() / 3,
             Cell::Date(_) => DATE_FORMAT.len(),
+            Cell::Decimal(d) => d.grouped().len(),
         })
         .max()
         .unwrap_or(0);

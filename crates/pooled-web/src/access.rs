@@ -4,6 +4,8 @@
 //! since the partners share the pooled budgets' figures (the pool manager reports to all
 //! the board's members), except for what is named below.
 
+use pooled_core::agreement::Agreement;
+use pooled_core::metrics::Series;
 use pooled_store::{AuditEntry, Role, User};
 
 /// A change someone asks to make.
@@ -22,6 +24,10 @@ pub enum Write<'a> {
     /// deliver or delivered. The pool manager's alone, who reports the pool's forecast
     /// and settles it at the year's end.
     RecordSaving,
+    /// Enter the plans and actuals of a metric or KPI (`series`, its id); `partner` is the
+    /// partner a KPI names as whose figures they are, none for the national metrics and
+    /// the pool manager's KPIs.
+    EnterMetrics { series: &'a str, partner: Option<&'a str> },
     /// Create or revoke one's own API tokens.
     OwnApiTokens,
     /// Keep the board's records: its register, meetings, attendance, decisions and
@@ -45,6 +51,7 @@ pub fn check(user: &User, write: Write<'_>) -> Result<(), String> {
         (Role::PartnerFinance, Write::ImportLedger { partner }) => own_partner(partner),
         (Role::PartnerFinance, Write::SetForecast { partner, .. }) => own_partner(partner),
         (Role::PartnerFinance, Write::RecordPayment { from, to }) => own_partner(from) || own_partner(to),
+        (Role::PartnerFinance, Write::EnterMetrics { partner, .. }) => partner.is_some_and(own_partner),
         (Role::BudgetHolder, Write::SetForecast { cost_centre, .. }) => {
             user.cost_centres.iter().any(|c| c == cost_centre)
         }
@@ -59,11 +66,29 @@ fn refusal(user: &User, write: Write<'_>) -> String {
         Write::SetForecast { cost_centre, partner } => format!("enter forecasts for {cost_centre} ({partner})"),
         Write::RecordPayment { from, to } => format!("record payments from {from} to {to}"),
         Write::LoadAgreement { agreement } => format!("load or vary agreement {agreement}"),
+        Write::EnterMetrics { series, .. } => format!("enter figures of {series}"),
         Write::OwnApiTokens => "manage API tokens".to_string(),
         Write::BoardRecords => "change the board's records".to_string(),
         Write::RecordSaving => "record what unagreed savings deliver".to_string(),
     };
     format!("{}, who cannot {what}.", signed_in_as(user))
+}
+
+/// Whether `user` may enter the figures of a series of `agreement`: the pool manager any;
+/// a partner's finance officer those of a KPI naming their partner, by its own id or its
+/// successor's (the ICB's officers enter the CCG's figures). The rule the pages and the
+/// API give `pooled_app::metrics` ([`crate::actions::set_metrics`]), and the pages ask to
+/// offer only the series one may enter.
+pub fn enters_series(user: &User, agreement: &Agreement, series: &Series) -> Result<(), String> {
+    let Some(partner) = series.partner.map(|ix| &agreement.partners()[ix]) else {
+        return check(user, Write::EnterMetrics { series: &series.id, partner: None });
+    };
+    let as_successor = partner.succeeded_by.as_ref().map(|s| s.id.as_str());
+    let first = check(user, Write::EnterMetrics { series: &series.id, partner: Some(&partner.id) });
+    match (first, as_successor) {
+        (Err(_), Some(id)) => check(user, Write::EnterMetrics { series: &series.id, partner: Some(id) }),
+        (first, _) => first,
+    }
 }
 
 /// `You are signed in as Ann (a finance officer of OCC)`: how every refusal begins.
@@ -154,6 +179,8 @@ mod tests {
         let occ_import = Write::ImportLedger { partner: "OCC" };
         let payment = Write::RecordPayment { from: "OCCG", to: "OCC" };
         let vary = Write::LoadAgreement { agreement: "oxon-s75" };
+        let national = Write::EnterMetrics { series: "emergency-admissions-65", partner: None };
+        let occ_kpi = Write::EnterMetrics { series: "home-support.new-hours", partner: Some("OCC") };
         let cases: &[Case] = &[
             (Role::Administrator, None, &[], occg_forecast, true),
             (Role::PoolManager, None, &[], occ_import, true),
@@ -188,6 +215,14 @@ mod tests {
             (Role::BudgetHolder, None, &["OCC-OP01-001"], Write::RecordSaving, false),
             (Role::BoardMember, None, &[], Write::RecordSaving, false),
             (Role::Viewer, None, &[], Write::RecordSaving, false),
+            (Role::PoolManager, None, &[], national, true),
+            (Role::PoolManager, None, &[], occ_kpi, true),
+            (Role::PartnerFinance, Some("OCC"), &[], occ_kpi, true),
+            (Role::PartnerFinance, Some("OCCG"), &[], occ_kpi, false),
+            (Role::PartnerFinance, Some("OCC"), &[], national, false),
+            (Role::BudgetHolder, None, &["OCC-OP01-001"], occ_kpi, false),
+            (Role::BoardMember, None, &[], national, false),
+            (Role::Viewer, None, &[], occ_kpi, false),
         ];
         for (role, partner, cost_centres, write, allowed) in cases {
             let got = check(&user(*role, *partner, cost_centres), *write);

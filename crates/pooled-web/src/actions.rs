@@ -4,14 +4,16 @@
 //! writes the audit entry in the same transaction), giving it [`access`]'s rule on
 //! whether the role may.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use pooled_app::metrics::MetricsImported;
 use pooled_app::{AppError, ForecastEntry, Loaded, PaymentRecord, SavingEntry};
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::FiscalMonth;
 use pooled_core::money::Money;
 use pooled_core::payments::TrackedInstalment;
-use pooled_store::{AgreementYear, Approval, Store, User};
+use pooled_store::{AgreementYear, Approval, MetricEntry, Store, User};
 
 use crate::access::{self, Write};
 use crate::auth::Identity;
@@ -76,6 +78,39 @@ pub async fn record_saving(
 ) -> Result<(), WebError> {
     on_agreement(web, who, scope, move |store, agreement, user, actor| {
         pooled_app::record_saving(store, agreement, &entry, actor, || access::check(user, Write::RecordSaving))
+    })
+    .await
+}
+
+/// Records figures of the agreement's metrics and KPIs, all or none: the pool manager any,
+/// a partner's finance officer those of the KPIs naming their partner
+/// ([`access::enters_series`]).
+pub async fn set_metrics(
+    web: &Arc<Web>,
+    who: &Identity,
+    scope: &AgreementYear,
+    entries: Vec<MetricEntry>,
+) -> Result<(), WebError> {
+    on_agreement(web, who, scope, move |store, agreement, user, actor| {
+        pooled_app::metrics::set_metrics(store, agreement, &entries, actor, |series| {
+            access::enters_series(user, agreement, series)
+        })
+    })
+    .await
+}
+
+/// Imports a saved CSV or XLSX file of figures of the agreement's metrics and KPIs, all
+/// or nothing, allowed as [`set_metrics`] is.
+pub async fn import_metrics(
+    web: &Arc<Web>,
+    who: &Identity,
+    scope: &AgreementYear,
+    path: PathBuf,
+) -> Result<MetricsImported, WebError> {
+    on_agreement(web, who, scope, move |store, agreement, user, actor| {
+        pooled_app::metrics::import_metrics(store, agreement, &path, actor, |series| {
+            access::enters_series(user, agreement, series)
+        })
     })
     .await
 }

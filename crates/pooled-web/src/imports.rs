@@ -152,16 +152,34 @@ pub async fn start<E: std::error::Error + 'static>(
              `pooled save-mapping --agreement {agreement} --partner {partner} --preset oracle|unit4|sap`."
         )])
     })?;
-    let folder = web.upload_dir.join(&password::secret()[..UPLOAD_FOLDER_NAME]);
-    let path = folder.join(&name);
-    if let Err(e) = save(body, &folder, &path, web.max_upload_bytes).await {
-        let _ = tokio::fs::remove_dir_all(&folder).await;
-        return Err(e);
-    }
+    let Upload { folder, path } = save_upload(web, &name, body).await?;
     let named = Named { scope: scope.clone(), partner, body: acting };
     let job = web.imports.start(named, period, name, who.actor().to_string());
     run(web, Arc::clone(&job), folder, path, agreement, mapping);
     Ok(job)
+}
+
+/// An upload saved to disk: `path`, the only file in its private `folder`, which its
+/// user removes when done.
+pub struct Upload {
+    pub folder: PathBuf,
+    pub path: PathBuf,
+}
+
+/// Saves `body` as `name` (checked with `pooled_app::extract_file_name`) in a private
+/// folder of its own under the upload folder; nothing is left behind if it cannot.
+pub async fn save_upload<E: std::error::Error + 'static>(
+    web: &Web,
+    name: &str,
+    body: impl Stream<Item = Result<Bytes, E>> + Unpin,
+) -> Result<Upload, WebError> {
+    let folder = web.upload_dir.join(&password::secret()[..UPLOAD_FOLDER_NAME]);
+    let path = folder.join(name);
+    if let Err(e) = save(body, &folder, &path, web.max_upload_bytes).await {
+        let _ = tokio::fs::remove_dir_all(&folder).await;
+        return Err(e);
+    }
+    Ok(Upload { folder, path })
 }
 
 /// The length of an upload's folder name: hex digits, at random.

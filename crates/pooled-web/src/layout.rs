@@ -26,6 +26,7 @@ pub enum Section {
     Settlement,
     WhatIf,
     Forecasts,
+    Metrics,
     Imports,
     Payments,
     Variations,
@@ -116,6 +117,7 @@ pub fn page(title: &str, nav: &Nav, breadcrumbs: &[(String, String)], content: M
             Some((Section::Settlement, "Settlement", scope::href(at, "/settlement"))),
             Some((Section::WhatIf, "What if", scope::href(at, "/what-if"))),
             Some((Section::Forecasts, "Forecasts", scope::href(at, "/forecasts"))),
+            Some((Section::Metrics, "Metrics", scope::href(at, "/metrics"))),
             Some((Section::Imports, "Import ledger", scope::href(at, "/imports/new"))),
             Some((Section::Payments, "Payments", scope::href(at, "/payments"))),
             Some((Section::Variations, "Variations", scope::href(at, "/variations"))),
@@ -257,6 +259,21 @@ pub fn error_summary(errors: &[(String, String)]) -> Markup {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The green banner saying what was just saved.
+pub fn saved_banner(message: &str) -> Markup {
+    html! {
+        div class="govuk-notification-banner govuk-notification-banner--success" role="alert"
+            aria-labelledby="saved-title" data-module="govuk-notification-banner" id="saved" {
+            div class="govuk-notification-banner__header" {
+                h2 class="govuk-notification-banner__title" id="saved-title" { "Saved" }
+            }
+            div class="govuk-notification-banner__content" {
+                p class="govuk-notification-banner__heading" { (message) }
             }
         }
     }

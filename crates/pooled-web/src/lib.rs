@@ -92,6 +92,10 @@ impl Routes {
             .signed_in(M::GET, "/agreements/{agreement}/{year}/what-if", what_if::page)
             .signed_in(M::GET, "/agreements/{agreement}/{year}/forecasts", forecasts::page)
             .signed_in(M::POST, "/agreements/{agreement}/{year}/forecasts", forecasts::save)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/metrics", metrics::page)
+            .signed_in(M::POST, "/agreements/{agreement}/{year}/metrics", metrics::save)
+            .upload(M::POST, "/agreements/{agreement}/{year}/metrics/import", metrics::import)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/performance", metrics::report)
             .signed_in(M::GET, "/agreements/{agreement}/{year}/board", board::page)
             .signed_in(M::GET, "/agreements/{agreement}/{year}/board/decisions", board_log::decisions)
             .signed_in(M::GET, "/agreements/{agreement}/{year}/board/reports", board_reports::page)
@@ -131,7 +135,8 @@ impl Routes {
         self.add(method, path, Access::SignedIn, BodySize::Form, handler)
     }
 
-    /// Adds a route behind the sign-in layer that takes a ledger extract as its body.
+    /// Adds a route behind the sign-in layer that takes an uploaded file (a ledger extract,
+    /// a file of metrics' figures) as its body.
     pub fn upload<H: Handler<T, Arc<Web>>, T: 'static>(self, method: Method, path: &'static str, handler: H) -> Routes {
         self.add(method, path, Access::SignedIn, BodySize::Upload, handler)
     }

@@ -5,6 +5,7 @@
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+use pooled_core::metrics::Status;
 use pooled_files::{Cell, Column, ColumnKind, Sheet, Workbook};
 use pooled_store::AuditHead;
 
@@ -29,11 +30,23 @@ pub struct Row {
     /// Steps of indentation of the first cell (0 to 3): line and cost centre rows of a
     /// report sit under their segment.
     pub indent: u8,
+    /// The row's `id` in the page, for links and scripts to find it by.
+    pub id: Option<String>,
+    /// A cell (by column) holding a metric's status, shown as a coloured tag whose `id`
+    /// is the row's with `-status` after it.
+    pub status: Option<(usize, Status)>,
 }
 
 impl Row {
     pub fn new(cells: Vec<Cell>) -> Row {
-        Row { cells, href: None, style: RowStyle::Plain, indent: 0 }
+        Row { cells, href: None, style: RowStyle::Plain, indent: 0, id: None, status: None }
+    }
+
+    /// The row named `id`, its cell in `column` the status `status`.
+    pub fn with_status(mut self, id: String, column: usize, status: Status) -> Row {
+        self.id = Some(id);
+        self.status = Some((column, status));
+        self
     }
 
     pub fn styled(mut self, style: RowStyle) -> Row {
@@ -67,6 +80,7 @@ fn cell_html(cell: &Cell) -> String {
         Cell::Percent(p) => format!("{p}%"),
         Cell::Integer(n) => group_digits(*n),
         Cell::Date(d) => d.to_string(),
+        Cell::Decimal(d) => d.grouped(),
     }
 }
 
@@ -83,7 +97,7 @@ fn group_digits(n: i64) -> String {
 }
 
 fn numeric(kind: ColumnKind) -> bool {
-    matches!(kind, ColumnKind::Money | ColumnKind::Percent | ColumnKind::Integer)
+    matches!(kind, ColumnKind::Money | ColumnKind::Percent | ColumnKind::Integer | ColumnKind::Decimal)
 }
 
 impl Table {
@@ -111,9 +125,14 @@ impl Table {
                                 RowStyle::Pool => " app-row--pool",
                                 RowStyle::Segment => " app-row--segment",
                             };
-                            tr class={ "govuk-table__row" (row_class) } {
+                            tr class={ "govuk-table__row" (row_class) } id=[row.id.as_deref()] {
                                 @for (i, (cell, c)) in row.cells.iter().zip(&self.columns).enumerate() {
-                                    @if i == 0 {
+                                    @if let Some((_, status)) = row.status.filter(|(column, _)| *column == i) {
+                                        td class="govuk-table__cell" {
+                                            strong class={ "govuk-tag app-status " (status_class(status)) }
+                                                id=[row.id.as_ref().map(|id| format!("{id}-status"))] { (status.words()) }
+                                        }
+                                    } @else if i == 0 {
                                         th scope="row" class={ "govuk-table__header" @if row.indent > 0 { " app-indent-" (row.indent.min(3)) } @if numeric(c.kind) { " govuk-table__header--numeric" } } {
                                             @match &row.href {
                                                 Some(href) => a class="govuk-link" href=(href) { (cell_html(cell)) },
@@ -157,6 +176,15 @@ impl Table {
             totals: None,
         };
         xlsx_response(file_stem, &Workbook { sheets: vec![sheet] })
+    }
+}
+
+/// A status's tag colour: green on track, red not on track, grey not available.
+pub fn status_class(status: Status) -> &'static str {
+    match status {
+        Status::OnTrack => "govuk-tag--green",
+        Status::NotOnTrack => "govuk-tag--red",
+        Status::NotAvailable => "govuk-tag--grey",
     }
 }
 

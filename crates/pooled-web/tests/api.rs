@@ -44,6 +44,7 @@ on_both_backends!(
     server_errors_answer_as_described_with_a_reference,
     an_undelivered_saving_falls_on_the_partner_that_moved_it,
     a_forecast_below_the_actual_to_date_needs_a_confirmation,
+    metrics_are_entered_and_read_as_the_app_gives_them,
 );
 
 // ---- helpers ----
@@ -234,7 +235,7 @@ fn reads_have_the_command_lines_shapes(site: Api) {
     assert_error(&page, StatusCode::BAD_REQUEST, "op-home-support-clawback");
     let tracked = pooled_app::payments(store.as_ref(), &a).expect("payments");
     let payments = get_json(&site, "/api/agreements/oxon-s75/2016-17/payments", &token);
-    assert_eq!(payments, as_json(pooled_app::json::payments(&tracked)));
+    assert_eq!(payments, as_json(pooled_app::json::payments(&tracked, &[])));
     assert_eq!(payments["payments"].as_array().expect("list").len(), schedule(&a).len());
     assert!(payments["payments"][0]["raised"].is_null(), "nothing raised yet");
     assert_eq!(payments["payments"][0]["outstanding"], "0.00");
@@ -1000,4 +1001,34 @@ fn a_forecast_below_the_actual_to_date_needs_a_confirmation(site: Api) {
     let page = post(entry(&actual.to_plain_string(), false));
     assert_eq!(json_of(&page)["confirmed_below_actual"], false);
     assert!(marked(&get_json(&site, "/api/agreements/oxon-s75/2016-17/report?month=M2", &token)).is_empty());
+}
+
+fn metrics_are_entered_and_read_as_the_app_gives_them(site: Api) {
+    const URI: &str = "/api/agreements/oxon-s75/2016-17/metrics";
+    let (occ, occg) = (token_for(&site, "occ-finance"), token_for(&site, "occg-finance"));
+    let figures = json!({ "figures": [
+        { "metric": "home-support.new-hours", "period": "W1", "kind": "actual", "value": "280" },
+        { "metric": "home-support.new-hours", "period": "W2", "kind": "actual", "value": "not available" },
+        { "metric": "home-support.total-hours", "period": "W2", "kind": "actual", "value": "20,950" },
+    ]});
+    // The council's figures: not the CCG's officers'.
+    assert_error(
+        &call(&site, Method::POST, URI, Some(&occg), Some(&figures)),
+        StatusCode::FORBIDDEN,
+        "cannot enter figures of home-support",
+    );
+    let bad =
+        json!({ "figures": [{ "metric": "home-support.new-hours", "period": "Q1", "kind": "guess", "value": "x" }] });
+    let page = call(&site, Method::POST, URI, Some(&occ), Some(&bad));
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "figures[0].kind: unknown kind of figure");
+    assert_error(&page, StatusCode::UNPROCESSABLE_ENTITY, "figures[0].value: ");
+    assert!(site.store().metrics(&oxon()).expect("metrics").is_empty(), "nothing saved");
+    let page = call(&site, Method::POST, URI, Some(&occ), Some(&figures));
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let agreement = agreement(&site);
+    let states = pooled_app::metrics::series_states(&agreement, &site.store().metrics(&oxon()).expect("metrics"));
+    let expected = as_json(pooled_app::json::metrics(&agreement, &states));
+    assert_eq!(json_of(&page), expected, "the answer is the app's");
+    assert_eq!(get_json(&site, URI, &token_for(&site, "viewer")), expected, "and so is the read");
+    assert_eq!(expected["home_support"][0]["quarters"][0]["weeks_reported"], 1, "a week not available is not reported");
 }

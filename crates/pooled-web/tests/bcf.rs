@@ -112,6 +112,22 @@ fn the_plan_page_shows_the_use_cases_figures(site: Api) {
         }
         assert_eq!(row_cells(schemes, ">Total<")[4..], shown(&spending.spend.total));
         assert_eq!(spending.spend.without_scheme, LedgerSpend::default());
+
+        // The conditions, each with its source, requirement and figures.
+        let conditions = table_html(&html, "conditions");
+        assert_eq!(conditions.matches("<tr class=\"govuk-table__row").count(), 1 + spending.conditions.len());
+        for c in &spending.conditions {
+            let cells = row_cells(conditions, &format!(">{}<", maud::html! { (c.what) }.into_string()));
+            assert_eq!(cells[1], maud::html! { (c.source) }.into_string());
+            assert_eq!(cells[3], pounds(c.requirement.amount()));
+            let f = &c.figures;
+            assert_eq!(cells[4..7], [f.planned, f.actual_to_date, f.forecast].map(pounds));
+            assert_eq!(cells[7], if c.met() { "met" } else { "breached" }, "{}", c.what);
+        }
+        assert!(spending.conditions.iter().any(|c| c.what.contains("adult social care")), "the minimums are checked");
+        // Flagged above the tables when any is breached (the generated ledger may breach one).
+        let breached = spending.conditions.iter().any(|c| !c.met());
+        assert_eq!(html.contains("id=\"bcf-breaches\""), breached, "{uri}");
     }
     // The ledger's actuals, not nil: two months are imported.
     assert!(spending(&site, 2).spend.total.actual_to_date > Money::ZERO);

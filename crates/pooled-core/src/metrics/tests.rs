@@ -249,4 +249,18 @@ fn a_series_plan_is_the_one_entered_else_the_target() {
         ]
     );
     assert_eq!(latest(&standings(&series, &figures)).map(|s| s.period), Some(MetricPeriod::Quarter(3)));
+    // As at a day: the latest period ended by then with an actual.
+    let year = FinancialYear::parse("2016-17").unwrap();
+    let by = |day: &str| {
+        latest_by(&standings(&series, &figures), year, Date::parse_iso(day).unwrap()).map(|s| s.period.to_string())
+    };
+    for (day, expected) in [
+        ("2016-06-29", None),
+        ("2016-06-30", Some("Q1")),
+        ("2016-11-30", Some("Q2")),
+        ("2016-12-31", Some("Q3")),
+        ("2017-03-31", Some("Q3")),
+    ] {
+        assert_eq!(by(day).as_deref(), expected, "{day}");
+    }
 }

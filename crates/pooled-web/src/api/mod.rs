@@ -98,6 +98,8 @@ fn endpoints() -> Vec<Endpoint> {
         Endpoint::form(routes!(writes::set_forecast)),
         Endpoint::form(routes!(reads::savings)),
         Endpoint::form(routes!(writes::record_saving)),
+        Endpoint::form(routes!(reads::metrics)),
+        Endpoint::form(routes!(writes::set_metrics)),
         Endpoint::form(routes!(reads::imports)),
         // An extract may be large: it streams to disk, up to the upload limit.
         Endpoint { described: routes!(writes::import_ledger), body: BodySize::Upload },

@@ -14,7 +14,7 @@ use pooled_app::json::{
 use pooled_core::calendar::FiscalMonth;
 use pooled_core::risk_share::risk_share as share_of;
 use pooled_core::settlement::settle;
-use pooled_store::ImportOutcome;
+use pooled_store::{AgreementYear, ImportOutcome};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -241,8 +241,8 @@ pub async fn settlement(
 )]
 pub async fn payments(State(web): State<Arc<Web>>, InAgreement(at): InAgreement) -> ApiResult<Payments> {
     let (shared, key) = (Arc::clone(&web), at.clone());
-    let (_, tracked) = web.stores.run(move |store| shared.payments(store, &key)).await?;
-    Ok(Json(json::payments(&tracked)))
+    let (agreement, tracked) = web.stores.run(move |store| shared.payments(store, &key)).await?;
+    Ok(Json(json::payments(&tracked, &pooled_core::payments::to_districts(&agreement))))
 }
 
 /// Every version of the agreement's year, oldest first: the day it takes effect, who
@@ -265,6 +265,29 @@ pub async fn variations(State(web): State<Arc<Web>>, InAgreement(at): InAgreemen
         })
         .await?;
     Ok(Json(answer))
+}
+
+/// The metrics and KPIs of the year: each series with its definition, direction, and
+/// plan, actual and status period by period, and each home support measure's quarters.
+///
+/// The same figures as the metrics page. A figure is exact decimal text or
+/// `"not available"`, a state of its own (reported, without data); null where none is
+/// entered.
+#[utoipa::path(
+    get,
+    path = "/api/agreements/{agreement}/{year}/metrics",
+    operation_id = "metrics",
+    params(AgreementPath),
+    responses((status = 200, description = "Every series, in the agreement's order.", body = json::Metrics), NotFound),
+)]
+pub async fn metrics(State(web): State<Arc<Web>>, InAgreement(at): InAgreement) -> ApiResult<json::Metrics> {
+    Ok(Json(metrics_answer(&web, &at).await?))
+}
+
+/// The metrics of the agreement's year as the API gives them.
+pub(super) async fn metrics_answer(web: &Arc<Web>, at: &AgreementYear) -> Result<json::Metrics, WebError> {
+    let read = crate::pages::metrics::read(web, at).await?;
+    Ok(json::metrics(&read.agreement, &read.states))
 }
 
 /// The forecasts entered for the year.

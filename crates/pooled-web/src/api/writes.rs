@@ -10,9 +10,10 @@ use axum::extract::{Query, State};
 use pooled_app::json::{self, Amount, Day, Forecast, LoadedAgreement, Month, Payment, Saving};
 use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::ledger::Period;
+use pooled_core::metrics::{Figure, FigureKind, MetricPeriod};
 use pooled_core::money::Money;
 use pooled_core::savings::SavingFigure;
-use pooled_store::Approval;
+use pooled_store::{Approval, MetricEntry};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -87,6 +88,70 @@ pub async fn set_forecast(
         })
         .await?;
     Ok(Json(json::forecast(&saved)))
+}
+
+/// The body of `POST /api/agreements/{agreement}/{year}/metrics`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricFigures {
+    /// Saved all together, or none of them.
+    figures: Vec<MetricFigure>,
+}
+
+/// One figure of a metric or KPI.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricFigure {
+    /// The metric's or KPI's id (a home support measure's: `ID.new-hours`, `ID.total-hours`).
+    metric: String,
+    /// `W1`-`W52`, `M1`-`M12`, `Q1`-`Q4` or `year`, as the metric is measured.
+    period: String,
+    /// `plan` or `actual`.
+    kind: String,
+    /// A number (`"85.5"`, `"20,400"`) or `"not available"`.
+    value: String,
+}
+
+/// Enter figures of the metrics and KPIs: plans or actuals, for any periods.
+///
+/// All or nothing, as the metrics page and `pooled metric` enter them. The pool manager
+/// enters any series; a partner's finance officer only those of a KPI naming their partner.
+/// The answer is the year's metrics with the figures saved.
+#[utoipa::path(
+    post,
+    path = "/api/agreements/{agreement}/{year}/metrics",
+    operation_id = "setMetrics",
+    params(AgreementPath),
+    request_body = MetricFigures,
+    responses(
+        (status = 200, description = "The year's metrics, with the figures saved.", body = json::Metrics),
+        BadRequest, Forbidden, NotFound, TooLarge, Invalid,
+    ),
+)]
+pub async fn set_metrics(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    InAgreement(at): InAgreement,
+    JsonBody(body): JsonBody<MetricFigures>,
+) -> ApiResult<json::Metrics> {
+    let mut problems = Problems::default();
+    let mut entries = Vec::new();
+    for (i, f) in body.figures.iter().enumerate() {
+        let period = problems.read(&format!("figures[{i}].period"), MetricPeriod::parse(&f.period));
+        let kind = problems.read(&format!("figures[{i}].kind"), FigureKind::parse(&f.kind));
+        let figure = problems.read(&format!("figures[{i}].value"), Figure::parse(&f.value));
+        if let (Some(period), Some(kind), Some(figure)) = (period, kind, figure) {
+            entries.push(MetricEntry { series: f.metric.clone(), period, kind, figure });
+        }
+    }
+    if entries.is_empty() && !problems.any() {
+        problems.0.push("figures: give at least one figure".into());
+    }
+    if problems.any() {
+        return Err(problems.into_error().into());
+    }
+    actions::set_metrics(&web, &who, &at, entries).await?;
+    Ok(Json(super::reads::metrics_answer(&web, &at).await?))
 }
 
 /// The body of `POST /api/agreements/{agreement}/{year}/payments`.

@@ -1,9 +1,9 @@
 //! `/agreements/{agreement}/{year}/bcf`: the agreement's funding streams and its schemes
 //! by scheme type at the report month (planned, actual to date, forecast, variance), from
-//! the same figures as the monthly report; and `.../bcf/schemes/{scheme}`: one scheme's
-//! terms, its funding by stream and its cost centres, each linked to the cost centre's
-//! page with its months and ledger rows. Both from [`pooled_app::BcfSpending`], as the
-//! API's answers are.
+//! the same figures as the monthly report, and the fund's conditions judged on them; and
+//! `.../bcf/schemes/{scheme}`: one scheme's terms, its funding by stream and its cost
+//! centres, each linked to the cost centre's page with its months and ledger rows. Both
+//! from [`pooled_app::BcfSpending`], as the API's answers are.
 
 use std::sync::Arc;
 
@@ -13,11 +13,13 @@ use maud::{Markup, html};
 use pooled_app::BcfSpending;
 use pooled_core::agreement::Agreement;
 use pooled_core::bcf::LedgerSpend;
+use pooled_core::bcf::conditions::Requirement;
 use pooled_core::calendar::FiscalMonth;
 use pooled_files::{Cell, ColumnKind};
 use pooled_store::AgreementYear;
 use serde::Deserialize;
 
+use super::overview::condition_breaches;
 use super::{QueryPairs, get, month_chooser, month_label};
 use crate::auth::Identity;
 use crate::data::{Web, YearData, parse_month};
@@ -75,7 +77,7 @@ pub async fn page(
     blocking(move || {
         let a = &spending.agreement;
         let tables = match a.declares_streams_or_schemes() {
-            true => vec![streams_table(&spending), schemes_table(&data.scope, &spending)],
+            true => vec![streams_table(&spending), schemes_table(&data.scope, &spending), conditions_table(&spending)],
             false => Vec::new(),
         };
         let table = get(&query, "table").map(str::to_string);
@@ -103,6 +105,7 @@ pub async fn page(
                 @if data.latest.is_none() {
                     div class="govuk-inset-text" { "No ledger has been imported for " (year) " yet: actuals are nil and forecasts run at nil." }
                 }
+                (condition_breaches(&data, &data.report(spending.month)))
                 (spend_figures(&total))
                 (layout::variance_hint())
                 p class="govuk-hint" {
@@ -112,6 +115,11 @@ pub async fn page(
                     "lines take."
                 }
                 @for t in &tables { (t.render(&here)) }
+                p class="govuk-hint" {
+                    "A minimum is judged on the planned and forecast figures: the actual to date reaches it only by the "
+                    "year's end. An allocation is judged on the actual to date too. Each condition names its source: "
+                    "the agreement's clause, or the national requirement where the agreement gives none."
+                }
                 (layout::audit_head(&data.head))
             }
         };
@@ -283,6 +291,40 @@ fn schemes_table(at: &AgreementYear, spending: &BcfSpending) -> Table {
         None => format!("Schemes by type at {}", spending.month),
     };
     Table { id: "schemes".into(), caption, columns, rows }
+}
+
+/// The fund's conditions, each with its source, what it requires, the figures it is judged
+/// on and whether they meet it.
+fn conditions_table(spending: &BcfSpending) -> Table {
+    let mut columns = vec![
+        column("Condition", ColumnKind::Text),
+        column("Source", ColumnKind::Text),
+        column("Requirement", ColumnKind::Text),
+        column("Required", ColumnKind::Money),
+    ];
+    columns.extend(spend_columns().into_iter().take(3));
+    columns.push(column("Status", ColumnKind::Text));
+    let rows = (spending.conditions.iter())
+        .map(|c| {
+            let requirement = match c.requirement {
+                Requirement::AtLeast(_) => "at least",
+                Requirement::AtMost(_) => "at most",
+            };
+            let f = &c.figures;
+            Row::new(vec![
+                text(c.what.clone()),
+                text(c.source.clone()),
+                text(requirement),
+                Cell::Money(c.requirement.amount()),
+                Cell::Money(f.planned),
+                Cell::Money(f.actual_to_date),
+                Cell::Money(f.forecast),
+                text(if c.met() { "met" } else { "breached" }),
+            ])
+        })
+        .collect();
+    let caption = format!("Conditions at {}", spending.month);
+    Table { id: "conditions".into(), caption, columns, rows }
 }
 
 /// The scheme's terms as the agreement gives them.

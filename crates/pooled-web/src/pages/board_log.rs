@@ -349,6 +349,7 @@ fn cell(cell: &Cell) -> String {
         Cell::Integer(n) => n.to_string(),
         Cell::Money(m) => layout::pounds(*m),
         Cell::Percent(p) => format!("{p}%"),
+        Cell::Decimal(d) => d.grouped(),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod board_reports;
 pub mod forecasts;
 pub mod imports;
 pub mod login;
+pub mod metrics;
 pub mod overview;
 pub mod pack;
 pub mod partner;

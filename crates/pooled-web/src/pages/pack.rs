@@ -1,6 +1,7 @@
 //! `/agreements/{agreement}/{year}/board/meetings/{date}/pack`: a meeting's agenda pack as one printable
 //! document: the agenda with its papers (late ones marked), the monthly finance report's
-//! pool table as it stood before the meeting and the risk-share tables. Confidential
+//! pool table as it stood before the meeting, the monthly performance report of the same
+//! month and the risk-share tables. Confidential
 //! items and their papers are in the members' version only ([`board::visible`]). The
 //! print stylesheet (app.css, `@media print`) leaves out the header, navigation, footer
 //! and forms and starts each section on a new page.
@@ -16,7 +17,7 @@ use pooled_core::governance::check_papers;
 use pooled_core::risk_share::risk_share;
 
 use super::board::InMeeting;
-use super::{board, month_label, overview, risk_share};
+use super::{board, metrics, month_label, overview, risk_share};
 use crate::access;
 use crate::auth::Identity;
 use crate::data::Web;
@@ -47,8 +48,8 @@ pub async fn page(
 ) -> Result<Response, WebError> {
     let date = Date::parse_iso(&date).map_err(|e| WebError::NotFound(format!("There is no meeting on {date}: {e}")))?;
     let records = board::load(&web, &at).await?;
-    let (shared, key) = (Arc::clone(&web), at.clone());
-    let data = web.stores.run(move |store| shared.year(store, &key)).await?;
+    let performance = metrics::read(&web, &at).await?;
+    let data = Arc::clone(&performance.data);
     let today = web.clock.today();
     blocking(move || {
         let record =
@@ -57,6 +58,8 @@ pub async fn page(
         let month = report_month(date, data.latest);
         let report = data.report(month);
         let pools = overview::pools_table(&data, &report);
+        let performance_tables = metrics::performance_tables(&performance, month);
+        let performance_here = Here::new(scope::href(&at, "/performance"), vec![("month".into(), month.to_string())]);
         let shares: Vec<Table> = agreement
             .pools()
             .iter()
@@ -131,12 +134,19 @@ pub async fn page(
                         @if data.latest.is_none() { "; no ledger has been imported for " (at.year) " yet, so actuals are nil" }
                         "."
                     }
+                    (overview::condition_breaches(&data, &report))
                     (layout::variance_hint())
                     (pools.render(&report_here))
                     (layout::audit_head(&data.head))
                 }
+                section class="app-pack__section" id="pack-performance" {
+                    h2 class="govuk-heading-l" { "3. Monthly performance report" }
+                    p class="govuk-body" { "The metrics and KPIs at " (month_label(at.year, month)) ", beside the finance report." }
+                    (metrics::performance_body(&performance, month, &performance_tables, &performance_here))
+                    (layout::audit_head(&performance.head))
+                }
                 section class="app-pack__section" id="pack-risk-share" {
-                    h2 class="govuk-heading-l" { "3. Risk share" }
+                    h2 class="govuk-heading-l" { "4. Risk share" }
                     p class="govuk-body" {
                         "Each partner's share of a pool's shared over- or underspend: its contributions less lines kept out "
                     "of the base, plus income added back, over the total, published rounded to sum to 100; "

@@ -263,7 +263,7 @@ fn report_table(at: &AgreementYear, report: &MonthlyReport, pool: &PoolReport) -
             };
             let href = (r.level == Level::CostCentre && !r.cost_centre.is_empty())
                 .then(|| scope::cost_centre_href(at, &pool.id, &r.cost_centre));
-            Row { cells, href, style, indent }
+            Row { href, style, indent, ..Row::new(cells) }
         })
         .collect();
     Table { id: "report".into(), caption: format!("{}: monthly finance report", pool.name), columns, rows }

@@ -14,6 +14,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use pooled_app::metrics::{SeriesState, series_states};
 use pooled_app::{AppError, Provisional, SavingEntry, SavingState, YearEnd};
 use pooled_core::agreement::{Agreement, RuleKind};
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
@@ -47,6 +48,8 @@ struct Read {
     /// cannot be made too.
     provisional: Option<Provisional>,
     savings: Vec<SavingRecord>,
+    /// The metrics, for the evidence a waiver of a home support clawback cites.
+    metrics: Vec<SeriesState>,
     head: AuditHead,
 }
 
@@ -67,10 +70,11 @@ async fn read(web: &Arc<Web>, scope: &AgreementYear, asked: Vec<String>) -> Resu
                     Err(e) => return Err(WebError::from(e)),
                 };
                 let provisional = pooled_app::provisional(store, &scope)?;
-                Ok::<_, WebError>((agreement, end, waived, provisional, store.saving_records(&scope)?))
+                let metrics = series_states(&agreement, &store.metrics(&scope)?);
+                Ok::<_, WebError>((agreement, end, waived, provisional, store.saving_records(&scope)?, metrics))
             })?;
-            let (agreement, end, waived, provisional, savings) = anchored.value;
-            Ok(Read { agreement, end, waived, provisional, savings, head: anchored.head })
+            let (agreement, end, waived, provisional, savings, metrics) = anchored.value;
+            Ok(Read { agreement, end, waived, provisional, savings, metrics, head: anchored.head })
         })
         .await
 }
@@ -280,6 +284,9 @@ fn render(
                                         "Waive " (rule.id) ": the clawback of any " (pool.lines[line].name) " underspend by "
                                         (a.body_at_year_end(to).id) ", up to " (pounds(cap))
                                         @if let Some(c) = &rule.clause { " (" (c) ")" }
+                                    }
+                                    @if let Some(evidence) = super::metrics::clawback_evidence(at, a, &read.metrics, &pool.id, &pool.lines[line].id) {
+                                        (evidence)
                                     }
                                 }
                             }
