@@ -1006,7 +1006,6 @@ fn bcf_json<T: Judged + Into<BcfSpend>>(
     month: Option<FiscalMonth>,
     head: Option<&AuditHead>,
 ) -> Bcf {
-    let stream_id = |ix: usize| a.streams()[ix].id.clone();
     let streams = (spend.streams.iter())
         .map(|s| {
             let stream = &a.streams()[s.stream];
@@ -1023,35 +1022,7 @@ fn bcf_json<T: Judged + Into<BcfSpend>>(
     let types = (spend.types.iter())
         .map(|t| BcfType { scheme_type: t.scheme_type.clone(), schemes: t.schemes, spend: t.spend.into() })
         .collect();
-    let schemes = (spend.schemes.iter())
-        .filter_map(|s| {
-            let pool = &a.pools()[s.pool];
-            let line = &pool.lines[s.line];
-            let scheme = line.scheme.as_ref()?;
-            let nhs_share = match scheme.commissioner {
-                bcf::Commissioner::Joint { nhs_share } => Some(Text(nhs_share)),
-                _ => None,
-            };
-            Some(BcfScheme {
-                id: scheme.id.clone(),
-                pool: pool.id.clone(),
-                line: line.id.clone(),
-                name: line.name.clone(),
-                scheme_type: scheme.scheme_type.clone(),
-                sub_type: scheme.sub_type.clone(),
-                area_of_spend: scheme.area_of_spend.key().to_string(),
-                commissioner: scheme.commissioner.key().to_string(),
-                nhs_share,
-                provider: scheme.provider.clone(),
-                outputs: scheme.outputs.as_ref().map(|o| BcfOutputs { amount: o.amount.clone(), unit: o.unit.clone() }),
-                new_or_existing: scheme.new_or_existing.map(|n| n.key().to_string()),
-                spend: s.spend.into(),
-                streams: (s.by_stream.iter())
-                    .map(|b| BcfSchemeStream { id: stream_id(b.stream), spend: b.spend.into() })
-                    .collect(),
-            })
-        })
-        .collect();
+    let schemes = spend.schemes.iter().filter_map(|s| bcf_scheme(a, s)).collect();
     Bcf {
         agreement: a.id().to_string(),
         financial_year: a.financial_year().into(),
@@ -1065,6 +1036,87 @@ fn bcf_json<T: Judged + Into<BcfSpend>>(
         total: spend.total.into(),
         conditions: conditions.iter().map(|c| bcf_condition(a, c)).collect(),
         audit_head: head.map(|h| h.clone().into()),
+    }
+}
+
+/// A line's scheme with its spend; `None` for a line that is not a scheme.
+fn bcf_scheme<T: Copy + Into<BcfSpend>>(a: &Agreement, s: &bcf::SchemeSpend<T>) -> Option<BcfScheme> {
+    let pool = &a.pools()[s.pool];
+    let line = &pool.lines[s.line];
+    let scheme = line.scheme.as_ref()?;
+    let nhs_share = match scheme.commissioner {
+        bcf::Commissioner::Joint { nhs_share } => Some(Text(nhs_share)),
+        _ => None,
+    };
+    Some(BcfScheme {
+        id: scheme.id.clone(),
+        pool: pool.id.clone(),
+        line: line.id.clone(),
+        name: line.name.clone(),
+        scheme_type: scheme.scheme_type.clone(),
+        sub_type: scheme.sub_type.clone(),
+        area_of_spend: scheme.area_of_spend.key().to_string(),
+        commissioner: scheme.commissioner.key().to_string(),
+        nhs_share,
+        provider: scheme.provider.clone(),
+        outputs: scheme.outputs.as_ref().map(|o| BcfOutputs { amount: o.amount.clone(), unit: o.unit.clone() }),
+        new_or_existing: scheme.new_or_existing.map(|n| n.key().to_string()),
+        spend: s.spend.into(),
+        streams: (s.by_stream.iter())
+            .map(|b| BcfSchemeStream { id: a.streams()[b.stream].id.clone(), spend: b.spend.into() })
+            .collect(),
+    })
+}
+
+/// One scheme from the ledger at a month, with its cost centres:
+/// `GET /api/agreements/{agreement}/{year}/bcf/schemes/{scheme}`.
+#[derive(Serialize, ToSchema)]
+pub struct BcfSchemeAt {
+    /// The agreement's id.
+    pub agreement: String,
+    pub financial_year: Year,
+    pub month: Month,
+    /// As in the `schemes` of the plan's answer.
+    pub scheme: BcfScheme,
+    /// The scheme's cost centres in the plan, and its budget not given to any (a null
+    /// `code`): they add up to the scheme's `spend`.
+    pub cost_centres: Vec<BcfCostCentre>,
+    /// The audit log's head as of the figures.
+    pub audit_head: Head,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BcfCostCentre {
+    /// The cost centre's code; null for the scheme's budget not given to any.
+    #[schema(required = true)]
+    pub code: Option<String>,
+    pub name: String,
+    /// The id of the partner whose ledger it is in; null for budget not given to any.
+    #[schema(required = true)]
+    pub partner: Option<String>,
+    /// Its annual budget, actual to date and forecast outturn.
+    pub spend: BcfSpend,
+}
+
+/// The scheme at `index` of `spending.spend.schemes`, with its cost centres.
+pub fn bcf_scheme_at(spending: &crate::BcfSpending, index: usize, head: &AuditHead) -> BcfSchemeAt {
+    let a = &spending.agreement;
+    let scheme = bcf_scheme(a, &spending.spend.schemes[index]).expect("every scheme spend is a scheme's");
+    let cost_centres = (spending.cost_centres[index].iter())
+        .map(|cc| BcfCostCentre {
+            code: cc.code.clone(),
+            name: cc.name.clone(),
+            partner: cc.partner.map(|p| partner_id(a, p)),
+            spend: LedgerSpend::of(&cc.figures).into(),
+        })
+        .collect();
+    BcfSchemeAt {
+        agreement: a.id().to_string(),
+        financial_year: a.financial_year().into(),
+        month: Text(spending.month),
+        scheme,
+        cost_centres,
+        audit_head: head.clone().into(),
     }
 }
 

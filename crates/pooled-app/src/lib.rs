@@ -27,6 +27,7 @@ pub use variations::{Loaded, LoadedVersion, VersionRecord, budgets_from, load_ag
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use pooled_core::agreement::{Agreement, PartnerIx};
@@ -37,7 +38,9 @@ use pooled_core::diagnostic::Diagnostic;
 use pooled_core::ledger::{BadRows, DateFormat, LedgerRow, Mapping, Period, RowError, RowReader};
 use pooled_core::money::{Money, Tally};
 use pooled_core::plan::{CostCentre, Plan};
-use pooled_core::report::{Actuals, EnteredForecast, Forecasts, MonthlyReport, check_forecast, monthly_report};
+use pooled_core::report::{
+    Actuals, CostCentreRow, EnteredForecast, Forecasts, MonthlyReport, check_forecast, monthly_report,
+};
 use pooled_core::savings::{SavingRecords, set_delivered};
 use pooled_core::settlement::{Invoice, Outturn, PoolSettlement, invoices, settle};
 use pooled_files::{FileError, ReadOptions, Record, TableReader};
@@ -704,22 +707,53 @@ fn agreement_and_report(
 }
 
 /// Spend per funding stream, scheme and scheme type at a month, from the ledger: each
-/// line's budget, actual to date and forecast outturn as the monthly report has them.
+/// line's budget, actual to date and forecast outturn as the monthly report has them; and
+/// each scheme's cost centres as the report has them, so a scheme's figures can be traced
+/// to its cost centres' and from there to their ledger rows.
 pub struct BcfSpending {
-    pub agreement: Agreement,
+    pub agreement: Arc<Agreement>,
     pub month: FiscalMonth,
     pub spend: BcfSpend<LedgerSpend>,
+    /// The report's rows of each scheme's cost centres (with the row of its budget not
+    /// given to any), in the order of `spend.schemes`: they add up to its figures.
+    pub cost_centres: Vec<Vec<CostCentreRow>>,
     /// The fund's conditions judged on these figures.
     pub conditions: Vec<Condition<LedgerSpend>>,
+}
+
+impl BcfSpending {
+    /// From the monthly report of `agreement` at its month: what the command line reads
+    /// from the store ([`bcf`]) and the web from the figures it keeps.
+    pub fn of_report(agreement: Arc<Agreement>, report: &MonthlyReport) -> BcfSpending {
+        let spend = pooled_core::bcf::from_report(&agreement, report);
+        let cost_centres = (spend.schemes.iter())
+            .map(|s| {
+                let (pool, line) = (&agreement.pools()[s.pool], &agreement.pools()[s.pool].lines[s.line]);
+                (report.pools.iter().filter(|p| p.id == pool.id))
+                    .flat_map(|p| p.segments.iter().flat_map(|seg| &seg.lines))
+                    .find(|l| l.id == line.id)
+                    .map(|l| l.cost_centres.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let conditions = pooled_core::bcf::conditions::conditions(&agreement, &spend);
+        BcfSpending { agreement, month: report.month, spend, cost_centres, conditions }
+    }
+
+    /// The scheme with the plan's id `id`: where it is in `spend.schemes`.
+    pub fn scheme(&self, id: &str) -> Option<usize> {
+        self.spend.schemes.iter().position(|s| {
+            let line = &self.agreement.pools()[s.pool].lines[s.line];
+            line.scheme.as_ref().is_some_and(|scheme| scheme.id == id)
+        })
+    }
 }
 
 /// The Better Care Fund's (or any agreement's) spend per stream, scheme and type at
 /// `month`, from the same figures as the monthly report.
 pub fn bcf(store: &dyn Store, key: &AgreementYear, month: FiscalMonth) -> Result<BcfSpending> {
     let (agreement, report) = agreement_and_report(store, key, month)?;
-    let spend = pooled_core::bcf::from_report(&agreement, &report);
-    let conditions = pooled_core::bcf::conditions::conditions(&agreement, &spend);
-    Ok(BcfSpending { agreement, month, spend, conditions })
+    Ok(BcfSpending::of_report(Arc::new(agreement), &report))
 }
 
 /// The year-end settlement from the ledger: each line's outturn is the sum of its cost

@@ -497,6 +497,11 @@ impl Agreement {
     pub fn streams(&self) -> &[Stream] {
         &self.streams
     }
+    /// Whether the agreement declares funding streams or any of its lines is a scheme:
+    /// whether it has a plan by stream and scheme to show.
+    pub fn declares_streams_or_schemes(&self) -> bool {
+        !self.streams.is_empty() || self.pools.iter().flat_map(|p| &p.lines).any(|l| l.scheme.is_some())
+    }
     pub fn bcf(&self) -> &Bcf {
         &self.bcf
     }

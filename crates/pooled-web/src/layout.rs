@@ -2,6 +2,7 @@
 //! footer) and the small pieces every page uses: money, links, error summaries.
 
 use maud::{DOCTYPE, Markup, html};
+use pooled_core::agreement::Agreement;
 use pooled_core::money::Money;
 use pooled_store::{AgreementYear, AuditHead};
 
@@ -19,6 +20,8 @@ pub enum Section {
     Agreements,
     Deadlines,
     Overview,
+    /// The funding streams and schemes.
+    Bcf,
     RiskShare,
     Settlement,
     WhatIf,
@@ -35,6 +38,9 @@ pub enum Section {
 /// signed in.
 pub struct Nav {
     scope: Option<AgreementYear>,
+    /// Whether the agreement's year declares funding streams or schemes, whose page is
+    /// then in its navigation.
+    streams_or_schemes: bool,
     current: Option<Section>,
     signed_in: Option<SignedIn>,
 }
@@ -47,14 +53,25 @@ struct SignedIn {
 }
 
 impl Nav {
-    pub fn new(who: &Identity, scope: &AgreementYear, current: Section) -> Nav {
-        Nav { scope: Some(scope.clone()), current: Some(current), signed_in: Some(SignedIn::of(who)) }
+    /// For a page of the agreement's year `scope`, whose agreement is `agreement`.
+    pub fn new(who: &Identity, scope: &AgreementYear, agreement: &Agreement, current: Section) -> Nav {
+        Nav {
+            scope: Some(scope.clone()),
+            streams_or_schemes: agreement.declares_streams_or_schemes(),
+            current: Some(current),
+            signed_in: Some(SignedIn::of(who)),
+        }
+    }
+
+    /// For a page of an agreement's year that has no version loaded yet.
+    pub fn not_loaded(who: &Identity, scope: &AgreementYear, current: Section) -> Nav {
+        Nav { scope: Some(scope.clone()), current: Some(current), ..Nav::signed_in(who) }
     }
 
     /// For a signed-in page outside any agreement: the list of agreements, a partner's
     /// view across them, the deadlines, the audit log.
     pub fn signed_in(who: &Identity) -> Nav {
-        Nav { scope: None, current: None, signed_in: Some(SignedIn::of(who)) }
+        Nav { scope: None, streams_or_schemes: false, current: None, signed_in: Some(SignedIn::of(who)) }
     }
 
     /// As [`Nav::signed_in`], `current` marked.
@@ -64,7 +81,7 @@ impl Nav {
 
     /// For the sign-in page and errors.
     pub fn none() -> Nav {
-        Nav { scope: None, current: None, signed_in: None }
+        Nav { scope: None, streams_or_schemes: false, current: None, signed_in: None }
     }
 }
 
@@ -93,19 +110,23 @@ pub fn page(title: &str, nav: &Nav, breadcrumbs: &[(String, String)], content: M
     };
     let breadcrumbs = if breadcrumbs.is_empty() { &to_agreement[..] } else { breadcrumbs };
     let items: Vec<(Section, &str, String)> = match &nav.scope {
-        Some(at) => vec![
-            (Section::Overview, "Overview", scope::agreement_href(at)),
-            (Section::RiskShare, "Risk share", scope::href(at, "/risk-share")),
-            (Section::Settlement, "Settlement", scope::href(at, "/settlement")),
-            (Section::WhatIf, "What if", scope::href(at, "/what-if")),
-            (Section::Forecasts, "Forecasts", scope::href(at, "/forecasts")),
-            (Section::Metrics, "Metrics", scope::href(at, "/metrics")),
-            (Section::Imports, "Import ledger", scope::href(at, "/imports/new")),
-            (Section::Payments, "Payments", scope::href(at, "/payments")),
-            (Section::Variations, "Variations", scope::href(at, "/variations")),
-            (Section::Board, "Board", scope::href(at, "/board")),
-            (Section::Audit, "Audit log", "/audit".to_string()),
-        ],
+        Some(at) => [
+            Some((Section::Overview, "Overview", scope::agreement_href(at))),
+            nav.streams_or_schemes.then(|| (Section::Bcf, "Streams and schemes", scope::href(at, "/bcf"))),
+            Some((Section::RiskShare, "Risk share", scope::href(at, "/risk-share"))),
+            Some((Section::Settlement, "Settlement", scope::href(at, "/settlement"))),
+            Some((Section::WhatIf, "What if", scope::href(at, "/what-if"))),
+            Some((Section::Forecasts, "Forecasts", scope::href(at, "/forecasts"))),
+            Some((Section::Metrics, "Metrics", scope::href(at, "/metrics"))),
+            Some((Section::Imports, "Import ledger", scope::href(at, "/imports/new"))),
+            Some((Section::Payments, "Payments", scope::href(at, "/payments"))),
+            Some((Section::Variations, "Variations", scope::href(at, "/variations"))),
+            Some((Section::Board, "Board", scope::href(at, "/board"))),
+            Some((Section::Audit, "Audit log", "/audit".to_string())),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
         None if nav.signed_in.is_some() => vec![
             (Section::Agreements, "Agreements", "/".to_string()),
             (Section::Deadlines, "Deadlines", "/deadlines".to_string()),

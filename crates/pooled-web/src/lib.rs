@@ -84,6 +84,8 @@ impl Routes {
             .signed_in(M::GET, "/agreements/{agreement}/{year}", overview::page)
             .signed_in(M::GET, "/agreements/{agreement}/{year}/pools/{pool}", pool::page)
             .signed_in(M::GET, "/agreements/{agreement}/{year}/pools/{pool}/cost-centres/{code}", pool::cost_centre)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/bcf", bcf::page)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/bcf/schemes/{scheme}", bcf::scheme)
             .signed_in(M::GET, "/agreements/{agreement}/{year}/risk-share", risk_share::page)
             .signed_in(M::GET, "/agreements/{agreement}/{year}/settlement", settlement::page)
             .signed_in(M::POST, "/agreements/{agreement}/{year}/settlement/savings", settlement::record_saving)

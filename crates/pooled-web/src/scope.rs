@@ -67,6 +67,11 @@ pub fn pool_href(scope: &AgreementYear, pool: &str) -> String {
     href(scope, &format!("/pools/{}", encode(pool)))
 }
 
+/// A cost centre's page, under its pool's: its months and ledger rows.
+pub fn cost_centre_href(scope: &AgreementYear, pool: &str, code: &str) -> String {
+    format!("{}/cost-centres/{}", pool_href(scope, pool), encode(code))
+}
+
 /// A partner's consolidated view across the agreements of a year: `/partners/{partner}/{year}`.
 pub fn partner_href(partner: &str, year: FinancialYear) -> String {
     format!("/partners/{}/{year}", encode(partner))

@@ -116,6 +116,8 @@ fn the_openapi_document_describes_every_route(site: Api) {
         (Method::GET, "/api/agreements"),
         (Method::GET, "/api/agreements/{agreement}/{year}/report"),
         (Method::GET, "/api/agreements/{agreement}/{year}/risk-share"),
+        (Method::GET, "/api/agreements/{agreement}/{year}/bcf"),
+        (Method::GET, "/api/agreements/{agreement}/{year}/bcf/schemes/{scheme}"),
         (Method::GET, "/api/agreements/{agreement}/{year}/settlement"),
         (Method::POST, "/api/agreements/{agreement}/{year}/what-if"),
         (Method::GET, "/api/agreements/{agreement}/{year}/payments"),

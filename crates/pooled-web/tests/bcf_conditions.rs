@@ -71,6 +71,14 @@ fn a_breach_is_flagged_on_the_overview_and_in_the_pack(site: Site) {
     assert!(html.contains("Better Care Fund conditions breached at M2 (May 2021):"), "{html}");
     assert_eq!(flagged(&html), expected);
 
+    // The streams and schemes page flags the same, and its conditions table says which.
+    let html = site.get(&format!("{OVERVIEW}/bcf")).text();
+    assert_eq!(flagged(&html), expected);
+    let conditions = table_html(&html, "conditions");
+    let social_care = row_cells(conditions, "spend on adult social care");
+    assert_eq!(social_care[2..4], ["at least".to_string(), "£18,954,000.00".to_string()]);
+    assert_eq!(social_care.last().map(String::as_str), Some("breached"));
+
     // The pack of a meeting in June takes May's report, and flags the same.
     let meetings = "/agreements/oxon-bcf/2021-22/board/meetings";
     let made = site.post_as("manager", meetings, &[("date", "2021-06-17")]);

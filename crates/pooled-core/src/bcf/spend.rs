@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use crate::agreement::Agreement;
 use crate::money::Money;
-use crate::report::MonthlyReport;
+use crate::report::{Figures, MonthlyReport};
 
 use super::StreamIx;
 
@@ -41,6 +41,18 @@ pub struct LedgerSpend {
     pub actual_to_date: Money,
     /// The forecast outturn.
     pub forecast: Money,
+}
+
+impl LedgerSpend {
+    /// A row's figures in the monthly report: its annual budget, actual to date and
+    /// forecast outturn.
+    pub fn of(figures: &Figures) -> LedgerSpend {
+        LedgerSpend {
+            planned: figures.annual_budget,
+            actual_to_date: figures.actual_to_date,
+            forecast: figures.forecast_outturn,
+        }
+    }
 }
 
 impl Spend for LedgerSpend {
@@ -171,15 +183,7 @@ pub fn from_report(agreement: &Agreement, report: &MonthlyReport) -> BcfSpend<Le
     let mut lines: HashMap<(&str, &str), LedgerSpend> = HashMap::new();
     for pool in &report.pools {
         for line in pool.segments.iter().flat_map(|s| &s.lines) {
-            let f = &line.figures;
-            lines.insert(
-                (pool.id.as_str(), line.id.as_str()),
-                LedgerSpend {
-                    planned: f.annual_budget,
-                    actual_to_date: f.actual_to_date,
-                    forecast: f.forecast_outturn,
-                },
-            );
+            lines.insert((pool.id.as_str(), line.id.as_str()), LedgerSpend::of(&line.figures));
         }
     }
     spend(agreement, |p, l| {

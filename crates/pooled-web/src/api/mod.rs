@@ -85,6 +85,8 @@ fn endpoints() -> Vec<Endpoint> {
         Endpoint::form(routes!(reads::agreements)),
         Endpoint::form(routes!(reads::partner)),
         Endpoint::form(routes!(reads::report)),
+        Endpoint::form(routes!(reads::bcf)),
+        Endpoint::form(routes!(reads::bcf_scheme)),
         Endpoint::form(routes!(reads::risk_share)),
         Endpoint::form(routes!(reads::settlement)),
         Endpoint::form(routes!(reads::what_if)),

@@ -29,6 +29,7 @@ use crate::auth::Identity;
 use crate::data::{Web, consolidated_view, parse_month, parse_year, visible_agreements, years_naming};
 use crate::error::WebError;
 use crate::imports::{ImportJob, JobState, bad_row};
+use crate::pages::bcf::{self, InScheme};
 use crate::pages::imports::{InJob, job_of};
 use crate::pages::what_if::{Target, what_if_outturn};
 use crate::pages::{QueryPairs, get};
@@ -113,6 +114,61 @@ pub async fn report(
     })
     .await?;
     Ok(Json(report))
+}
+
+/// Spend per funding stream, scheme and scheme type at a month.
+///
+/// Each stream with its allocation, and each stream, scheme type and scheme with its
+/// planned figure (the lines' budgets), actual to date and forecast outturn from the
+/// monthly report of the month; a line's figures split across the streams funding it in
+/// proportion to what it takes from each, to the penny, so that the streams' and the
+/// types' figures add up to the total. The same figures as the agreement's funding
+/// streams and schemes page, in the shape of `pooled bcf --year --month --json`.
+#[utoipa::path(
+    get,
+    path = "/api/agreements/{agreement}/{year}/bcf",
+    operation_id = "bcf",
+    params(
+        AgreementPath,
+        ("month" = Option<Month>, Query, description = "The report month, `M1` (April) to `M12`; the latest with actuals if not given."),
+    ),
+    responses((status = 200, description = "The streams and schemes.", body = json::Bcf), BadRequest, NotFound),
+)]
+pub async fn bcf(
+    State(web): State<Arc<Web>>,
+    InAgreement(at): InAgreement,
+    Query(query): Query<QueryPairs>,
+) -> ApiResult<json::Bcf> {
+    let (data, spending) = bcf::spending(&web, at, parse_month(get(&query, "month"))?).await?;
+    Ok(Json(json::bcf_ledger(&spending, &data.head)))
+}
+
+/// One scheme at a month, with its cost centres.
+///
+/// The scheme's terms, its planned figure, actual to date and forecast outturn, its spend
+/// from each stream funding it, and each of its cost centres' figures (with its budget not
+/// given to any cost centre as a row without a code), which add up to the scheme's. The
+/// same figures as the scheme's page.
+#[utoipa::path(
+    get,
+    path = "/api/agreements/{agreement}/{year}/bcf/schemes/{scheme}",
+    operation_id = "bcfScheme",
+    params(
+        AgreementPath,
+        ("scheme" = String, Path, description = "The scheme's id in the plan, like `OX-02`."),
+        ("month" = Option<Month>, Query, description = "The report month, `M1` (April) to `M12`; the latest with actuals if not given."),
+    ),
+    responses((status = 200, description = "The scheme.", body = json::BcfSchemeAt), BadRequest, NotFound),
+)]
+pub async fn bcf_scheme(
+    State(web): State<Arc<Web>>,
+    InAgreement(at): InAgreement,
+    Path(InScheme { scheme }): Path<InScheme>,
+    Query(query): Query<QueryPairs>,
+) -> ApiResult<json::BcfSchemeAt> {
+    let (data, spending) = bcf::spending(&web, at, parse_month(get(&query, "month"))?).await?;
+    let ix = bcf::scheme_index(&spending, &scheme)?;
+    Ok(Json(json::bcf_scheme_at(&spending, ix, &data.head)))
 }
 
 /// Each pool's risk share: each partner's base and share.

@@ -177,7 +177,13 @@ pub async fn page(
         }
         @if keeps { (register_forms(&who, &at, &records, &board)) }
     };
-    Ok(layout::page(&format!("{} {year}", board.name), &Nav::new(&who, &at, Section::Board), &[], body).into_response())
+    Ok(layout::page(
+        &format!("{} {year}", board.name),
+        &Nav::new(&who, &at, &records.agreement, Section::Board),
+        &[],
+        body,
+    )
+    .into_response())
 }
 
 /// Meetings held in each quarter of the financial year, numbered from 1.
@@ -356,7 +362,7 @@ pub async fn meeting_page(
     let today = web.clock.today();
     let body = meeting_body(&who, &at, &records.agreement, record, records.register.urgent(), keeps, today);
     let title = format!("Meeting of {date}");
-    Ok(layout::page(&title, &Nav::new(&who, &at, Section::Board), &[], body).into_response())
+    Ok(layout::page(&title, &Nav::new(&who, &at, &records.agreement, Section::Board), &[], body).into_response())
 }
 
 fn meeting_body(

@@ -242,7 +242,7 @@ pub async fn decisions(
             p class="govuk-body" { a class="govuk-link" href=(scope::href(&at, "/board")) { "The board and its meetings" } " · "
                 a class="govuk-link" href="/deadlines" { "Deadlines" } }
         };
-        Ok(layout::page(&format!("Decision log {year}"), &Nav::new(&who, &at, Section::Board), &[], body).into_response())
+        Ok(layout::page(&format!("Decision log {year}"), &Nav::new(&who, &at, &records.agreement, Section::Board), &[], body).into_response())
     })
     .await
 }

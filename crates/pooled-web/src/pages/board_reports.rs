@@ -194,7 +194,7 @@ pub async fn page(
             p class="govuk-body" { a class="govuk-link" href=(scope::href(&at, "/board")) { "The board and its meetings" } " · "
                 a class="govuk-link" href="/deadlines" { "Deadlines" } }
         };
-        Ok(layout::page(&format!("Reports to the board {year}"), &Nav::new(&who, &at, Section::Board), &[], body)
+        Ok(layout::page(&format!("Reports to the board {year}"), &Nav::new(&who, &at, &records.agreement, Section::Board), &[], body)
             .into_response())
     })
     .await

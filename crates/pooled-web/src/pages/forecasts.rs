@@ -83,7 +83,7 @@ pub async fn page(
         let here = Here::new(scope::href(&at, "/forecasts"), query.clone());
         let chosen = get(&query, "cost_centre").unwrap_or("");
         let saved = get(&query, "saved");
-        Ok(render(&who, &at, month, &rows, &table, &here, chosen, saved, None).into_response())
+        Ok(render(&who, &data, month, &rows, &table, &here, chosen, saved, None).into_response())
     })
     .await
 }
@@ -157,7 +157,7 @@ async fn rejected(
             confirm_below_actual: entry.confirm_below_actual.is_some(),
             message,
         };
-        let page = render(&who, &at, month, &rows, &table, &here, &rejected.cost_centre, None, Some(&rejected));
+        let page = render(&who, &data, month, &rows, &table, &here, &rejected.cost_centre, None, Some(&rejected));
         Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     })
     .await
@@ -211,7 +211,7 @@ fn forecasts_table(at: &AgreementYear, month: FiscalMonth, rows: &[Forecastable]
 #[allow(clippy::too_many_arguments)] // the page's parts, each needed once
 fn render(
     who: &Identity,
-    at: &AgreementYear,
+    data: &YearData,
     month: FiscalMonth,
     rows: &[Forecastable],
     table: &Table,
@@ -220,7 +220,7 @@ fn render(
     saved: Option<&str>,
     rejected: Option<&Rejected>,
 ) -> Markup {
-    let year = at.year;
+    let (at, year) = (&data.scope, data.scope.year);
     let saved_row = saved.and_then(|code| rows.iter().find(|f| f.row.code.as_deref() == Some(code)));
     let body = html! {
         @if let Some(r) = rejected {
@@ -256,7 +256,7 @@ fn render(
             (table.render(here))
         }
     };
-    layout::page(&format!("Forecasts {year}"), &Nav::new(who, at, Section::Forecasts), &[], body)
+    layout::page(&format!("Forecasts {year}"), &Nav::new(who, at, &data.agreement, Section::Forecasts), &[], body)
 }
 
 fn entry_form(

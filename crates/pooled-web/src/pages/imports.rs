@@ -81,7 +81,7 @@ pub async fn new(
             }
             (table.render(&here))
         };
-        Ok(layout::page("Import a ledger extract", &Nav::new(&who, &at, Section::Imports), &[], body).into_response())
+        Ok(layout::page("Import a ledger extract", &Nav::new(&who, &at, &agreement, Section::Imports), &[], body).into_response())
     })
     .await
 }
@@ -205,10 +205,13 @@ pub async fn progress(
 ) -> Result<Response, WebError> {
     let job = job_of(&web, &who, &at, &id)?;
     let format = Format::parse(get(&query, "format"))?;
+    // For the navigation, which shows the pages this agreement has.
+    let (shared, key) = (Arc::clone(&web), at.clone());
+    let agreement = web.stores.run(move |store| shared.agreement(store, &key)).await?;
     blocking(move || {
         let state = job.state();
         let title = format!("Import of {} for {} {}", job.file_name, job.partner, job.period);
-        let nav = Nav::new(&who, &at, Section::Imports);
+        let nav = Nav::new(&who, &at, &agreement, Section::Imports);
         let body = match &state {
             JobState::Running => {
                 let (read, total) = job.progress();

@@ -346,7 +346,7 @@ fn render(
         }
         (layout::audit_head(&read.head))
     };
-    layout::page(&format!("Metrics and KPIs {year}"), &Nav::new(who, at, Section::Metrics), &[], body)
+    layout::page(&format!("Metrics and KPIs {year}"), &Nav::new(who, at, agreement, Section::Metrics), &[], body)
 }
 
 /// What a home support measure's quarters show, with its terms.
@@ -741,7 +741,7 @@ pub async fn report(
             (layout::audit_head(&read.head))
         };
         let title = format!("Monthly performance report {year}");
-        Ok(layout::page(&title, &Nav::new(&who, &at, Section::Metrics), &[], body).into_response())
+        Ok(layout::page(&title, &Nav::new(&who, &at, &read.agreement, Section::Metrics), &[], body).into_response())
     })
     .await
 }

@@ -2,6 +2,7 @@
 //! year and month chooser.
 
 pub mod audit;
+pub mod bcf;
 pub mod board;
 pub mod board_log;
 pub mod board_reports;

@@ -320,7 +320,12 @@ fn render(
         }
     };
     let crumbs = [("Agreements".to_string(), "/".to_string())];
-    layout::page(&format!("{} {year}", a.name()), &Nav::new(who, &data.scope, Section::Overview), &crumbs, body)
+    layout::page(
+        &format!("{} {year}", a.name()),
+        &Nav::new(who, &data.scope, &data.agreement, Section::Overview),
+        &crumbs,
+        body,
+    )
 }
 
 /// The page for a database with nothing in it yet.

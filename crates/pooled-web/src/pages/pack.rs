@@ -161,7 +161,7 @@ pub async fn page(
             }
         };
         let title = format!("Agenda pack, meeting of {date}");
-        Ok(layout::page(&title, &Nav::new(&who, &at, Section::Board), &[], body).into_response())
+        Ok(layout::page(&title, &Nav::new(&who, &at, agreement, Section::Board), &[], body).into_response())
     })
     .await
 }

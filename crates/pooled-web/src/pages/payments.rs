@@ -440,7 +440,7 @@ fn render(
     };
     let title = format!("Payments {year}");
     let title = if rejected.is_some() { format!("Error: {title}") } else { title };
-    layout::page(&title, &Nav::new(who, at, Section::Payments), &[], body)
+    layout::page(&title, &Nav::new(who, at, a, Section::Payments), &[], body)
 }
 
 /// The element a problem links to: its field in the row (the first, for the recording

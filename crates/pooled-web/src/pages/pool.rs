@@ -23,7 +23,7 @@ use crate::auth::Identity;
 use crate::charts;
 use crate::data::{Web, YearData, parse_month};
 use crate::error::WebError;
-use crate::layout::{self, Nav, Section, encode};
+use crate::layout::{self, Nav, Section};
 use crate::scope::{self, InAgreement, pool_href};
 use crate::stores::blocking;
 use crate::table::{self, Format, Here, Row, RowStyle, Table, column, text};
@@ -262,7 +262,7 @@ fn report_table(at: &AgreementYear, report: &MonthlyReport, pool: &PoolReport) -
                 Level::CostCentre => (RowStyle::Plain, 3),
             };
             let href = (r.level == Level::CostCentre && !r.cost_centre.is_empty())
-                .then(|| format!("{}/cost-centres/{}", pool_href(at, &pool.id), encode(&r.cost_centre)));
+                .then(|| scope::cost_centre_href(at, &pool.id, &r.cost_centre));
             Row { href, style, indent, ..Row::new(cells) }
         })
         .collect();
@@ -400,7 +400,7 @@ fn render(
         (month_table.render(here))
         (layout::audit_head(&data.head))
     };
-    let nav = Nav::new(who, &data.scope, Section::Overview);
+    let nav = Nav::new(who, &data.scope, &data.agreement, Section::Overview);
     layout::page(&format!("{} {year}", pool.name), &nav, &scope::breadcrumbs(&data.scope), body)
 }
 
@@ -451,7 +451,7 @@ pub async fn cost_centre(
         let total_rows: u64 = rows.iter().sum();
         let tables = [series.table(year, month, &format!("{code} month by month")), ledger_table(&code, &ledger)];
         let table = get(&query, "table").map(str::to_string);
-        let href = format!("{}/cost-centres/{}", pool_href(&data.scope, &pool), encode(&code));
+        let href = scope::cost_centre_href(&data.scope, &pool, &code);
         let here = Here::new(href, query);
         if format != Format::Html {
             return table::export(
@@ -485,7 +485,7 @@ pub async fn cost_centre(
         };
         let mut crumbs = scope::breadcrumbs(&data.scope);
         crumbs.push((pool_name.clone(), pool_href(&data.scope, &pool)));
-        let nav = Nav::new(&who, &data.scope, Section::Overview);
+        let nav = Nav::new(&who, &data.scope, &data.agreement, Section::Overview);
         Ok(layout::page(&format!("{code} {year}"), &nav, &crumbs, body).into_response())
     })
     .await

@@ -59,7 +59,7 @@ pub async fn page(
                 }
             }
         };
-        Ok(layout::page(&format!("Risk share {year}"), &Nav::new(&who, &at, Section::RiskShare), &[], body)
+        Ok(layout::page(&format!("Risk share {year}"), &Nav::new(&who, &at, &agreement, Section::RiskShare), &[], body)
             .into_response())
     })
     .await

@@ -303,7 +303,7 @@ fn render(
         }
         (layout::audit_head(&read.head))
     };
-    layout::page(&format!("Settlement {year}"), &Nav::new(who, at, Section::Settlement), &[], body)
+    layout::page(&format!("Settlement {year}"), &Nav::new(who, at, a, Section::Settlement), &[], body)
 }
 
 /// Each unagreed saving with its latest forecast and what it delivered.

@@ -153,7 +153,12 @@ fn render(who: &Identity, key: &AgreementYear, records: &[VersionRecord], here: 
         }
         @for t in tables(records) { (t.render(here)) }
     };
-    layout::page(&format!("Variations {year}"), &Nav::new(who, key, Section::Variations), &[], body)
+    // A refused first load leaves the agreement's year without a version.
+    let nav = match records.last() {
+        Some(current) => Nav::new(who, key, &current.version.agreement, Section::Variations),
+        None => Nav::not_loaded(who, key, Section::Variations),
+    };
+    layout::page(&format!("Variations {year}"), &nav, &[], body)
 }
 
 fn loaded_banner(loaded: &Loaded) -> Markup {

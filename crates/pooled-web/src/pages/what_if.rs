@@ -246,7 +246,7 @@ pub async fn page(
         };
         let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
         let title = if errors.is_empty() { title } else { format!("Error: {title}") };
-        Ok((status, layout::page(&title, &Nav::new(&who, &at, Section::WhatIf), &[], body)).into_response())
+        Ok((status, layout::page(&title, &Nav::new(&who, &at, a, Section::WhatIf), &[], body)).into_response())
     })
     .await
 }
