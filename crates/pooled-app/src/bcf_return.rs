@@ -7,7 +7,7 @@
 //! conditions judged on the same figures, metrics from
 //! [`crate::metrics::series_states`]; what the area writes (who completed it, the
 //! narrative, assurance statements) is stored per return and entered through
-//! [`set_statement`].
+//! [`set_statements`].
 
 use pooled_core::agreement::Agreement;
 use pooled_core::bcf::conditions::{Condition, Judged, Requirement, Rule};
@@ -49,7 +49,10 @@ pub fn bcf_return(store: &dyn Store, key: &AgreementYear, kind: ReturnKind) -> R
             }
             Some(month) => {
                 let s = crate::bcf(store, key, month)?;
-                (s.agreement, ReturnSpend::Ledger { spend: s.spend, conditions: s.conditions })
+                (
+                    std::sync::Arc::unwrap_or_clone(s.agreement),
+                    ReturnSpend::Ledger { spend: s.spend, conditions: s.conditions },
+                )
             }
         };
         let metrics = crate::metrics::series_states(&agreement, &store.metrics(key)?);
@@ -68,38 +71,101 @@ pub fn condition_key(agreement: &Agreement, rule: Rule) -> String {
     }
 }
 
-/// The keys of the agreement's conditions: which ones it is held to depends on the
-/// agreement alone, not on the figures.
-fn condition_keys(agreement: &Agreement) -> Vec<String> {
-    (pooled_core::bcf::conditions::for_plan(agreement).iter()).map(|c| condition_key(agreement, c.rule)).collect()
+/// One thing the area writes into a return, in the reader's words: the cover's fields, then
+/// an assurance statement per condition the agreement holds it to (which depends on the
+/// agreement alone, not on the figures), with the condition's source.
+pub struct StatementSlot {
+    pub field: StatementField,
+    /// What it is: "Completed by", or the condition's "the NHS minimum contribution's
+    /// spend on adult social care".
+    pub what: String,
+    /// A condition's source (the agreement's clause, or the national requirement).
+    pub source: Option<String>,
 }
 
-/// Records what the area writes into a return: `text` checked (bounded, no control
-/// characters; empty clears it), a condition's statement only for a condition the return
-/// has; `allowed` is the caller's rule on who may write it.
-pub fn set_statement(
+/// The return's slots for `agreement`, in the order the workbook gives them.
+pub fn statement_slots(agreement: &Agreement) -> Vec<StatementSlot> {
+    let cover = [
+        (StatementField::CompletedBy, "Completed by"),
+        (StatementField::Contact, "Contact (e-mail address or telephone)"),
+        (StatementField::Narrative, "Narrative: progress, and why figures differ from the plan"),
+    ];
+    let cover = cover.into_iter().map(|(field, what)| StatementSlot { field, what: what.into(), source: None });
+    let conditions = pooled_core::bcf::conditions::for_plan(agreement).into_iter().map(|c| StatementSlot {
+        field: StatementField::Condition(condition_key(agreement, c.rule)),
+        what: c.what,
+        source: Some(c.source),
+    });
+    cover.chain(conditions).collect()
+}
+
+/// What is written into a return, slot by slot, read in one snapshot.
+pub struct ReturnStatements {
+    pub kind: ReturnKind,
+    pub agreement: Agreement,
+    /// Each slot with its stored statement, if any.
+    pub slots: Vec<(StatementSlot, Option<StoredStatement>)>,
+    pub head: AuditHead,
+}
+
+/// The statements of the return of `kind`, each in its slot.
+pub fn statements(store: &dyn Store, key: &AgreementYear, kind: ReturnKind) -> Result<ReturnStatements> {
+    let read =
+        anchored(store, |store| -> Result<_> { Ok((crate::agreement(store, key)?, store.statements(key, kind)?)) })?;
+    let (agreement, mut stored) = read.value;
+    let slots = (statement_slots(&agreement).into_iter())
+        .map(|slot| {
+            let at = stored.iter().position(|s| s.field == slot.field);
+            (slot, at.map(|at| stored.swap_remove(at)))
+        })
+        .collect();
+    Ok(ReturnStatements { kind, agreement, slots, head: read.head })
+}
+
+/// Records what the area writes into a return, every entry checked before any is written:
+/// each text bounded, without control characters (empty clears it), a condition's
+/// statement only for a condition the return has; `allowed` is the caller's rule on who
+/// may write. A text unchanged writes nothing.
+pub fn set_statements(
     store: &mut dyn Store,
     key: &AgreementYear,
     kind: ReturnKind,
-    field: &StatementField,
-    text: &str,
+    entries: &[(StatementField, String)],
     actor: &str,
     allowed: impl FnOnce() -> Result<(), String>,
 ) -> Result<()> {
     allowed().map_err(AppError::Forbidden)?;
-    let text = check_statement(text).map_err(|e| AppError::Input(vec![format!("{}: {e}", field.key())]))?;
-    if let StatementField::Condition(condition) = field {
-        let keys = condition_keys(&crate::agreement(store, key)?);
-        if !keys.contains(condition) {
-            let listed = if keys.is_empty() { "none".to_string() } else { keys.join(", ") };
-            return Err(AppError::Input(vec![format!(
+    let conditions: Vec<String> = (statement_slots(&crate::agreement(store, key)?).into_iter())
+        .filter_map(|slot| match slot.field {
+            StatementField::Condition(key) => Some(key),
+            _ => None,
+        })
+        .collect();
+    let mut problems = Vec::new();
+    let mut checked = Vec::new();
+    for (field, text) in entries {
+        if let StatementField::Condition(condition) = field
+            && !conditions.contains(condition)
+        {
+            let listed = if conditions.is_empty() { "none".to_string() } else { conditions.join(", ") };
+            problems.push(format!(
                 "{}: the {} has no condition `{condition}` (its conditions: {listed})",
                 field.key(),
                 kind.words()
-            )]));
+            ));
+            continue;
+        }
+        match check_statement(text) {
+            Ok(text) => checked.push((field, text)),
+            Err(e) => problems.push(format!("{}: {e}", field.key())),
         }
     }
-    store.set_statement(key, kind, field, &text, actor)?;
+    if !problems.is_empty() {
+        return Err(AppError::Input(problems));
+    }
+    for (field, text) in checked {
+        store.set_statement(key, kind, field, &text, actor)?;
+    }
     Ok(())
 }
 

@@ -200,25 +200,25 @@ fn returns_read_back(store: &mut dyn Store, key: &AgreementYear, dir: &Path) {
             (StatementField::Narrative, "+ on plan"),
             (social_care, "=met"),
         ];
-        for (field, text) in statements {
-            pooled_app::bcf_return::set_statement(store, key, kind, &field, text, "tester", || Ok(()))
-                .expect("statement");
-        }
+        let entries: Vec<_> = statements.into_iter().map(|(field, text)| (field, text.to_string())).collect();
+        pooled_app::bcf_return::set_statements(store, key, kind, &entries, "tester", || Ok(())).expect("statements");
     }
-    let refused = pooled_app::bcf_return::set_statement(
+    let too_long = [(StatementField::Narrative, "x".repeat(10_001))];
+    let refused = pooled_app::bcf_return::set_statements(store, key, ReturnKind::Plan, &too_long, "tester", || Ok(()));
+    assert!(refused.unwrap_err().to_string().contains("10,001 characters"));
+    let unknown = StatementField::Condition("fairness".into());
+    let refused = pooled_app::bcf_return::set_statements(
         store,
         key,
         ReturnKind::Plan,
-        &StatementField::Narrative,
-        &"x".repeat(10_001),
-        "tester",
+        &[(StatementField::Contact, "written?".into()), (unknown, "x".into())],
+        "t",
         || Ok(()),
     );
-    assert!(refused.unwrap_err().to_string().contains("10,001 characters"));
-    let unknown = StatementField::Condition("fairness".into());
-    let refused = pooled_app::bcf_return::set_statement(store, key, ReturnKind::Plan, &unknown, "x", "t", || Ok(()));
     let refusal = refused.unwrap_err().to_string();
     assert!(refusal.starts_with("condition:fairness: the plan has no condition `fairness` (its conditions: social-care, out-of-hospital, dfg-to-districts, within-allocation:"), "{refusal}");
+    let plan = store.statements(key, ReturnKind::Plan).unwrap();
+    assert!(plan.iter().all(|s| s.field != StatementField::Contact), "a refusal writes nothing of the others");
 
     for kind in ReturnKind::ALL {
         let r = pooled_app::bcf_return::bcf_return(store, key, kind).expect("the return");

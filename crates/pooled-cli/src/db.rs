@@ -450,7 +450,8 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
         DbCommand::BcfStatement { of: ReturnOf { year, which, kind }, field, text } => {
             let key = which.resolve(store, year)?;
             let text = if text == "-" { statement_from_stdin()? } else { text };
-            pooled_app::bcf_return::set_statement(store, &key, kind, &field, &text, actor, || Ok(())).map_err(app)?;
+            pooled_app::bcf_return::set_statements(store, &key, kind, &[(field.clone(), text)], actor, || Ok(()))
+                .map_err(app)?;
             Ok(format!("{} of the {} of {key} recorded\n", field.key(), kind.words()))
         }
         DbCommand::Metrics { year, which, json } => {

@@ -30,6 +30,11 @@ pub enum Write<'a> {
     EnterMetrics { series: &'a str, partner: Option<&'a str> },
     /// Create or revoke one's own API tokens.
     OwnApiTokens,
+    /// Write what the area states in a return to NHS England: who completed it, the
+    /// narrative, each condition's assurance statement. The pool manager's alone, who is
+    /// responsible for the Better Care Fund plan's delivery (2022 report para 22(c), 27);
+    /// everyone acting in the agreement reads them.
+    ReturnStatements,
     /// Keep the board's records: its register, meetings, attendance, decisions and
     /// minutes. The pool manager's alone (who keeps the minutes); not even an administrator's, who
     /// would then see confidential items.
@@ -47,6 +52,8 @@ pub fn check(user: &User, write: Write<'_>) -> Result<(), String> {
         (_, Write::LoadAgreement { .. }) => false,
         (Role::PoolManager, Write::RecordSaving) => true,
         (_, Write::RecordSaving) => false,
+        (Role::PoolManager, Write::ReturnStatements) => true,
+        (_, Write::ReturnStatements) => false,
         (Role::Administrator | Role::PoolManager, _) => true,
         (Role::PartnerFinance, Write::ImportLedger { partner }) => own_partner(partner),
         (Role::PartnerFinance, Write::SetForecast { partner, .. }) => own_partner(partner),
@@ -70,6 +77,7 @@ fn refusal(user: &User, write: Write<'_>) -> String {
         Write::OwnApiTokens => "manage API tokens".to_string(),
         Write::BoardRecords => "change the board's records".to_string(),
         Write::RecordSaving => "record what unagreed savings deliver".to_string(),
+        Write::ReturnStatements => "write the returns' statements to NHS England".to_string(),
     };
     format!("{}, who cannot {what}.", signed_in_as(user))
 }
@@ -223,6 +231,12 @@ mod tests {
             (Role::BudgetHolder, None, &["OCC-OP01-001"], occ_kpi, false),
             (Role::BoardMember, None, &[], national, false),
             (Role::Viewer, None, &[], occ_kpi, false),
+            (Role::PoolManager, None, &[], Write::ReturnStatements, true),
+            (Role::Administrator, None, &[], Write::ReturnStatements, false),
+            (Role::PartnerFinance, Some("OCC"), &[], Write::ReturnStatements, false),
+            (Role::BudgetHolder, None, &["OCC-OP01-001"], Write::ReturnStatements, false),
+            (Role::BoardMember, None, &[], Write::ReturnStatements, false),
+            (Role::Viewer, None, &[], Write::ReturnStatements, false),
         ];
         for (role, partner, cost_centres, write, allowed) in cases {
             let got = check(&user(*role, *partner, cost_centres), *write);

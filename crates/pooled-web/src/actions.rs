@@ -10,6 +10,7 @@ use std::sync::Arc;
 use pooled_app::metrics::MetricsImported;
 use pooled_app::{AppError, ForecastEntry, Loaded, PaymentRecord, SavingEntry};
 use pooled_core::agreement::Agreement;
+use pooled_core::bcf::returns::{ReturnKind, StatementField};
 use pooled_core::calendar::FiscalMonth;
 use pooled_core::money::Money;
 use pooled_core::payments::TrackedInstalment;
@@ -110,6 +111,24 @@ pub async fn import_metrics(
     on_agreement(web, who, scope, move |store, agreement, user, actor| {
         pooled_app::metrics::import_metrics(store, agreement, &path, actor, |series| {
             access::enters_series(user, agreement, series)
+        })
+    })
+    .await
+}
+
+/// Records what the area writes into a return to NHS England, every entry checked before
+/// any is written: the pool manager's alone ([`Write::ReturnStatements`]).
+pub async fn set_statements(
+    web: &Arc<Web>,
+    who: &Identity,
+    scope: &AgreementYear,
+    kind: ReturnKind,
+    entries: Vec<(StatementField, String)>,
+) -> Result<(), WebError> {
+    on_agreement(web, who, scope, move |store, agreement, user, actor| {
+        let key = pooled_app::agreement_year(agreement);
+        pooled_app::bcf_return::set_statements(store, &key, kind, &entries, actor, || {
+            access::check(user, Write::ReturnStatements)
         })
     })
     .await

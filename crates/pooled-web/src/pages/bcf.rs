@@ -120,6 +120,7 @@ pub async fn page(
                     "year's end. An allocation is judged on the actual to date too. Each condition names its source: "
                     "the agreement's clause, or the national requirement where the agreement gives none."
                 }
+                @if !a.streams().is_empty() { (super::returns::returns_list(&data.scope)) }
                 (layout::audit_head(&data.head))
             }
         };

@@ -304,6 +304,8 @@ fn render(
                     @if i > 0 { ", " }
                     a class="govuk-link" href=(super::returns::return_href(&data.scope, kind)) { (kind.words()) }
                 }
+                "; their cover and assurance statements are written from "
+                a class="govuk-link" href={ (super::bcf::href(&data.scope)) "#returns" } { "the funding streams and schemes page" }
                 "."
             }
         }
