@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use pooled_app::json::{Amount, Day, Month, Outcome, SettledPool, Vote, Year};
+use pooled_app::json::{Amount, Day, Head, Month, Outcome, SettledPool, Vote, Year};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -152,4 +152,55 @@ pub struct Decision {
     /// The id of the lead commissioner with discretion; null unless `lead-discretion`.
     #[schema(required = true)]
     pub lead: Option<String>,
+}
+
+/// What the area writes into a return to NHS England:
+/// `GET /api/agreements/{agreement}/{year}/bcf/returns/{return}/statements`.
+#[derive(Serialize, ToSchema)]
+pub struct ReturnStatements {
+    /// `plan`, `Q1`, `Q2`, `Q3` or `year-end`.
+    #[serde(rename = "return")]
+    pub kind: String,
+    /// Every field the return has, written or not: the cover's (`completed-by`, `contact`,
+    /// `narrative`), then an assurance statement per condition the agreement holds it to.
+    pub statements: Vec<Statement>,
+    pub audit_head: Head,
+}
+
+/// One field of a return.
+#[derive(Serialize, ToSchema)]
+pub struct Statement {
+    /// `completed-by`, `contact`, `narrative` or `condition:KEY`: the key the POST takes.
+    pub field: String,
+    /// What it is, in words (a condition's: what it measures).
+    pub what: String,
+    /// A condition's source: the agreement's clause, or the national requirement; null
+    /// for the cover's fields.
+    #[schema(required = true)]
+    pub source: Option<String>,
+    /// As written (text, even when it starts with `=`); null when not written.
+    #[schema(required = true)]
+    pub text: Option<String>,
+    /// Who wrote it last; null when not written.
+    #[schema(required = true)]
+    pub entered_by: Option<String>,
+    /// When, as an RFC 3339 timestamp; null when not written.
+    #[schema(required = true)]
+    pub entered_at: Option<String>,
+}
+
+impl ReturnStatements {
+    pub fn of(read: &pooled_app::bcf_return::ReturnStatements) -> ReturnStatements {
+        let statements = (read.slots.iter())
+            .map(|(slot, stored)| Statement {
+                field: slot.field.key(),
+                what: slot.what.clone(),
+                source: slot.source.clone(),
+                text: stored.as_ref().map(|s| s.text.clone()),
+                entered_by: stored.as_ref().map(|s| s.entered_by.clone()),
+                entered_at: stored.as_ref().map(|s| s.entered_at.to_string()),
+            })
+            .collect();
+        ReturnStatements { kind: read.kind.key().into(), statements, audit_head: read.head.clone().into() }
+    }
 }

@@ -87,6 +87,9 @@ fn endpoints() -> Vec<Endpoint> {
         Endpoint::form(routes!(reads::report)),
         Endpoint::form(routes!(reads::bcf)),
         Endpoint::form(routes!(reads::bcf_scheme)),
+        Endpoint::form(routes!(reads::bcf_return)),
+        Endpoint::form(routes!(reads::bcf_statements)),
+        Endpoint::form(routes!(writes::set_bcf_statements)),
         Endpoint::form(routes!(reads::risk_share)),
         Endpoint::form(routes!(reads::settlement)),
         Endpoint::form(routes!(reads::what_if)),
@@ -140,6 +143,16 @@ struct AgreementPath {
     /// The financial year, like `2016-17`.
     #[param(value_type = pooled_app::json::Year)]
     year: String,
+}
+
+/// A return to NHS England in the address: `.../bcf/returns/{return}`. Read by
+/// [`crate::pages::returns::InReturn`]; described here for the document.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // only its description is used
+struct ReturnPath {
+    /// `plan`, `Q1`, `Q2`, `Q3` or `year-end` (`Q4` is the end-of-year return).
+    r#return: String,
 }
 
 /// What a handler fails with, sent in the API's one error shape, [`ErrorBody`]
@@ -204,6 +217,8 @@ mod tests {
         each.collect()
     }
 
+    const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
     #[test]
     fn every_operation_is_named_and_answers_as_every_route_can() {
         let doc = served();
@@ -212,12 +227,18 @@ mod tests {
         assert!(ops.len() >= 15, "{}", ops.len());
         let ids: BTreeSet<&str> = ops.iter().filter_map(|(_, _, op)| op["operationId"].as_str()).collect();
         assert_eq!(ids.len(), ops.len(), "each operation has an id of its own");
+        let mut workbooks = Vec::new();
         for (method, path, op) in &ops {
             for status in ["200", "401", "500", "503"] {
-                let schema = &op["responses"][status]["content"]["application/json"]["schema"];
-                assert!(schema.is_object(), "{method} {path}: no {status} answer");
+                let content = &op["responses"][status]["content"];
+                if status == "200" && content[XLSX].is_object() {
+                    workbooks.push(path.as_str());
+                    continue;
+                }
+                assert!(content["application/json"]["schema"].is_object(), "{method} {path}: no {status} answer");
             }
         }
+        assert_eq!(workbooks, ["/api/agreements/{agreement}/{year}/bcf/returns/{return}"], "answered as a workbook");
     }
 
     #[test]

@@ -11,6 +11,8 @@ use pooled_app::Anchored;
 use pooled_app::json::{
     self, AuditLog, Forecasts, Imports, Month, Payments, Report, RiskShare, Savings, Text, Variations, YearEnd,
 };
+use axum::response::Response;
+use pooled_core::bcf::returns::ReturnKind;
 use pooled_core::calendar::FiscalMonth;
 use pooled_core::risk_share::risk_share as share_of;
 use pooled_core::settlement::settle;
@@ -20,10 +22,10 @@ use utoipa::ToSchema;
 
 use super::answers::{
     AgendaItem, Decision, ImportJob as JobAnswer, JobState as Progress, Meeting, Meetings, Paper, Problem,
-    WhatIfSettlement,
+    ReturnStatements, WhatIfSettlement,
 };
 use super::openapi::{BadRequest, Forbidden, Invalid, NotFound, TooLarge};
-use super::{AgreementPath, ApiError, ApiResult, JsonBody};
+use super::{AgreementPath, ApiError, ApiResult, JsonBody, ReturnPath};
 use crate::access;
 use crate::auth::Identity;
 use crate::data::{Web, consolidated_view, parse_month, parse_year, visible_agreements, years_naming};
@@ -31,6 +33,7 @@ use crate::error::WebError;
 use crate::imports::{ImportJob, JobState, bad_row};
 use crate::pages::bcf::{self, InScheme};
 use crate::pages::imports::{InJob, job_of};
+use crate::pages::returns::{self, InReturn};
 use crate::pages::what_if::{Target, what_if_outturn};
 use crate::pages::{QueryPairs, get};
 use crate::scope::InAgreement;
@@ -585,4 +588,59 @@ pub async fn meetings(State(web): State<Arc<Web>>, who: Identity, InAgreement(at
         })
         .collect();
     Ok(Json(Meetings { financial_year: Text(year), meetings }))
+}
+
+/// A return to NHS England as the workbook `pooled bcf-return` writes.
+///
+/// Laid out like the Better Care Fund's templates, with the sheets Cover, Income,
+/// Expenditure, Metrics and National conditions: the plan from the agreement's budgets, a
+/// quarter's return from the ledger at M3, M6 or M9, the end-of-year return at M12. The
+/// same file as the BCF plan page's download.
+#[utoipa::path(
+    get,
+    path = "/api/agreements/{agreement}/{year}/bcf/returns/{return}",
+    operation_id = "bcfReturn",
+    params(AgreementPath, ReturnPath),
+    responses(
+        (status = 200, description = "The workbook.", content(("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        NotFound,
+    ),
+)]
+pub async fn bcf_return(
+    State(web): State<Arc<Web>>,
+    InAgreement(at): InAgreement,
+    Path(InReturn { named }): Path<InReturn>,
+) -> Result<Response, ApiError> {
+    Ok(returns::workbook(&web, at, returns::return_kind(&named)?).await?)
+}
+
+/// What the area writes into a return: its cover's fields and each condition's assurance
+/// statement.
+///
+/// Every field the return has, written or not, in the workbook's order. Every role acting
+/// in the agreement may read them; the pool manager writes them (`POST` here).
+#[utoipa::path(
+    get,
+    path = "/api/agreements/{agreement}/{year}/bcf/returns/{return}/statements",
+    operation_id = "bcfStatements",
+    params(AgreementPath, ReturnPath),
+    responses((status = 200, description = "The return's statements.", body = ReturnStatements), NotFound),
+)]
+pub async fn bcf_statements(
+    State(web): State<Arc<Web>>,
+    InAgreement(at): InAgreement,
+    Path(InReturn { named }): Path<InReturn>,
+) -> ApiResult<ReturnStatements> {
+    Ok(Json(statements_answer(&web, &at, returns::return_kind(&named)?).await?))
+}
+
+/// The statements of the return of `kind`, as the API answers them.
+pub async fn statements_answer(
+    web: &Arc<Web>,
+    at: &AgreementYear,
+    kind: ReturnKind,
+) -> Result<ReturnStatements, WebError> {
+    let key = at.clone();
+    let read = web.stores.run(move |store| Ok(pooled_app::bcf_return::statements(store, &key, kind)?)).await?;
+    Ok(ReturnStatements::of(&read))
 }

@@ -2,12 +2,14 @@
 //! which checks the role, the agreement and the plan and writes the audit entry. The
 //! answer is the thing as saved, read back from the store.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use pooled_app::json::{self, Amount, Day, Forecast, LoadedAgreement, Month, Payment, Saving};
+use pooled_core::bcf::returns::StatementField;
 use pooled_core::calendar::{Date, FiscalMonth};
 use pooled_core::ledger::Period;
 use pooled_core::metrics::{Figure, FigureKind, MetricPeriod};
@@ -17,14 +19,15 @@ use pooled_store::{Approval, MetricEntry};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::answers::ImportJob;
+use super::answers::{ImportJob, ReturnStatements};
 use super::openapi::{BadRequest, Forbidden, Invalid, NotFound, TooLarge};
-use super::{AgreementPath, ApiResult, JsonBody};
+use super::{AgreementPath, ApiResult, JsonBody, ReturnPath};
 use crate::actions;
 use crate::auth::Identity;
 use crate::data::Web;
 use crate::error::WebError;
 use crate::imports;
+use crate::pages::returns::{self, InReturn};
 use crate::pages::{QueryPairs, get};
 use crate::scope::InAgreement;
 use pooled_app::PaymentRecord;
@@ -353,6 +356,59 @@ pub async fn record_saving(
         })
         .await?;
     Ok(Json(saved))
+}
+
+/// The body of `POST /api/agreements/{agreement}/{year}/bcf/returns/{return}/statements`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatementEntries {
+    /// Each field's text, by field: `completed-by`, `contact`, `narrative` or
+    /// `condition:KEY` (as the GET lists them). At most 10,000 characters each; an empty
+    /// text clears it; the fields not given stay as they are.
+    statements: BTreeMap<String, String>,
+}
+
+/// Write what the area states in a return: its cover's fields and each condition's
+/// assurance statement.
+///
+/// All of them or none: a field the return does not have, a text too long or holding
+/// control characters refuses them all. A text starting with `=` is kept as text, and the
+/// workbook gives it as text. The pool manager's alone. The answer is the return's
+/// statements as now written.
+#[utoipa::path(
+    post,
+    path = "/api/agreements/{agreement}/{year}/bcf/returns/{return}/statements",
+    operation_id = "setBcfStatements",
+    params(AgreementPath, ReturnPath),
+    request_body = StatementEntries,
+    responses(
+        (status = 200, description = "The return's statements, as now written.", body = ReturnStatements),
+        BadRequest, Forbidden, NotFound, TooLarge, Invalid,
+    ),
+)]
+pub async fn set_bcf_statements(
+    State(web): State<Arc<Web>>,
+    who: Identity,
+    InAgreement(at): InAgreement,
+    Path(InReturn { named }): Path<InReturn>,
+    JsonBody(body): JsonBody<StatementEntries>,
+) -> ApiResult<ReturnStatements> {
+    let kind = returns::return_kind(&named)?;
+    let mut problems = Problems::default();
+    let mut entries = Vec::new();
+    for (field, text) in body.statements {
+        if let Some(field) = problems.read(&format!("statements.{field}"), StatementField::parse(&field)) {
+            entries.push((field, text));
+        }
+    }
+    if entries.is_empty() && !problems.any() {
+        problems.0.push("statements: give at least one field".into());
+    }
+    if problems.any() {
+        return Err(problems.into_error().into());
+    }
+    actions::set_statements(&web, &who, &at, kind, entries).await?;
+    Ok(Json(super::reads::statements_answer(&web, &at, kind).await?))
 }
 
 /// The fields of a body that cannot be read, each named.
