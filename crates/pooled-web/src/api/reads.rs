@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::response::Response;
 use pooled_app::Anchored;
 use pooled_app::json::{
     self, AuditLog, Forecasts, Imports, Month, Payments, Report, RiskShare, Savings, Text, Variations, YearEnd,
 };
-use axum::response::Response;
 use pooled_core::bcf::returns::ReturnKind;
 use pooled_core::calendar::FiscalMonth;
 use pooled_core::risk_share::risk_share as share_of;
