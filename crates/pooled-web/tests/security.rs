@@ -33,6 +33,7 @@ fn concrete(path: &str) -> String {
         .replace("{id}", "1")
         .replace("{name}", "x")
         .replace("{date}", "2016-09-15")
+        .replace("{return}", "Q1")
 }
 
 /// Walks the list the router is built from, so a route added later is covered without
