@@ -9,12 +9,13 @@ use std::borrow::Cow;
 use std::fmt::Display;
 
 use pooled_core::agreement::{Agreement, Pool, RiskShareBasis};
+use pooled_core::bcf::conditions::{Condition, Judged, Requirement, Rule as ConditionRule};
 use pooled_core::bcf::{self, LedgerSpend};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::governance;
 use pooled_core::ledger;
 use pooled_core::money::Money;
-use pooled_core::payments::{Instalment, TrackedInstalment};
+use pooled_core::payments::{DistrictInstalment, Instalment, TrackedInstalment};
 use pooled_core::percent::Percent;
 use pooled_core::report::{self, MonthlyReport};
 use pooled_core::risk_share::RiskShare as Shares;
@@ -452,6 +453,21 @@ pub fn year_end(end: &crate::YearEnd, head: &AuditHead) -> YearEnd {
 #[derive(Serialize)]
 pub struct Schedule {
     pub payments: Vec<Scheduled>,
+    /// A two-tier area's Disabled Facilities Grant paid on to its district councils.
+    pub districts: Vec<DistrictScheduled>,
+}
+
+/// An instalment of a district council's Disabled Facilities Grant, paid out of the pool.
+#[derive(Serialize, ToSchema)]
+pub struct DistrictScheduled {
+    /// The district's id (`[[bcf.district]]`).
+    pub district: String,
+    pub name: String,
+    /// The id of the paying body on the due date.
+    pub from: String,
+    pub month: Month,
+    pub due: Day,
+    pub amount: Amount,
 }
 
 /// One instalment of the schedule.
@@ -473,6 +489,9 @@ pub struct Scheduled {
 #[derive(Serialize, ToSchema)]
 pub struct Payments {
     pub payments: Vec<Payment>,
+    /// A two-tier area's Disabled Facilities Grant paid on to its district councils, as
+    /// scheduled (payments to districts are not recorded yet).
+    pub districts: Vec<DistrictScheduled>,
 }
 
 /// An instalment, its invoice and the payments on it.
@@ -512,13 +531,26 @@ fn scheduled(i: &Instalment) -> Scheduled {
 }
 
 /// The payment schedule.
-pub fn schedule(schedule: &[Instalment]) -> Schedule {
-    Schedule { payments: schedule.iter().map(scheduled).collect() }
+pub fn schedule(schedule: &[Instalment], districts: &[DistrictInstalment]) -> Schedule {
+    Schedule { payments: schedule.iter().map(scheduled).collect(), districts: district_schedule(districts) }
 }
 
 /// Each instalment of the schedule with what is recorded against it.
-pub fn payments(tracked: &[TrackedInstalment]) -> Payments {
-    Payments { payments: tracked.iter().map(payment).collect() }
+pub fn payments(tracked: &[TrackedInstalment], districts: &[DistrictInstalment]) -> Payments {
+    Payments { payments: tracked.iter().map(payment).collect(), districts: district_schedule(districts) }
+}
+
+fn district_schedule(districts: &[DistrictInstalment]) -> Vec<DistrictScheduled> {
+    (districts.iter())
+        .map(|i| DistrictScheduled {
+            district: i.district.clone(),
+            name: i.name.clone(),
+            from: i.payer.id.clone(),
+            month: i.month.into(),
+            due: i.due.into(),
+            amount: i.amount.into(),
+        })
+        .collect()
 }
 
 /// One instalment with what is recorded against it.
@@ -802,9 +834,56 @@ pub struct Bcf {
     /// Every line: the streams' and `without_stream` add up to it, and so do the types'
     /// and `without_scheme`.
     pub total: BcfSpend,
+    /// The Better Care Fund's conditions, each judged on the figures above: the minimums
+    /// `[bcf]` gives, the districts' grant, and each stream within its allocation.
+    pub conditions: Vec<BcfCondition>,
     /// The audit log's head as of the ledger figures; null for the plan.
     #[schema(required = true)]
     pub audit_head: Option<Head>,
+}
+
+/// A condition of the fund with the figures it is judged on.
+#[derive(Serialize, ToSchema)]
+pub struct BcfCondition {
+    /// `social-care`, `out-of-hospital`, `dfg-to-districts` or `within-allocation`.
+    pub rule: String,
+    /// The stream's id for `within-allocation`; null otherwise.
+    #[schema(required = true)]
+    pub stream: Option<String>,
+    /// What is measured, in words.
+    pub what: String,
+    /// The agreement's clause, or the national requirement in words.
+    pub source: String,
+    /// `at-least` (a minimum) or `at-most` (an allocation).
+    pub requirement: String,
+    pub required: Amount,
+    /// Planned, and from the ledger the actual to date and forecast. A minimum is judged
+    /// on the planned and forecast figures, a maximum also on the actual to date.
+    pub figures: BcfSpend,
+    pub met: bool,
+    /// Each breach in a sentence naming the figure, the condition and its source.
+    pub breaches: Vec<String>,
+}
+
+fn bcf_condition<T: Judged + Into<BcfSpend>>(a: &Agreement, c: &Condition<T>) -> BcfCondition {
+    let (requirement, required) = match c.requirement {
+        Requirement::AtLeast(m) => ("at-least", m),
+        Requirement::AtMost(m) => ("at-most", m),
+    };
+    BcfCondition {
+        rule: c.rule.key().to_string(),
+        stream: match c.rule {
+            ConditionRule::WithinAllocation { stream } => Some(a.streams()[stream].id.clone()),
+            _ => None,
+        },
+        what: c.what.clone(),
+        source: c.source.clone(),
+        requirement: requirement.to_string(),
+        required: required.into(),
+        figures: c.figures.into(),
+        met: c.met(),
+        breaches: c.breach_words(),
+    }
 }
 
 /// Planned (the budget), actual to date and forecast outturn; the last two null for the
@@ -911,17 +990,19 @@ pub struct BcfSchemeStream {
 
 /// The plan per stream, scheme and type, from the agreement alone.
 pub fn bcf_plan(a: &Agreement, spend: &bcf::BcfSpend<Money>) -> Bcf {
-    bcf_json(a, spend, None, None)
+    bcf_json(a, spend, &bcf::conditions::conditions(a, spend), None, None)
 }
 
 /// Spend per stream, scheme and type from the ledger at a month.
 pub fn bcf_ledger(spending: &crate::BcfSpending, head: &AuditHead) -> Bcf {
-    bcf_json(&spending.agreement, &spending.spend, Some(spending.month), Some(head))
+    let a = &spending.agreement;
+    bcf_json(a, &spending.spend, &spending.conditions, Some(spending.month), Some(head))
 }
 
-fn bcf_json<T: Copy + Into<BcfSpend>>(
+fn bcf_json<T: Judged + Into<BcfSpend>>(
     a: &Agreement,
     spend: &bcf::BcfSpend<T>,
+    conditions: &[Condition<T>],
     month: Option<FiscalMonth>,
     head: Option<&AuditHead>,
 ) -> Bcf {
@@ -982,6 +1063,7 @@ fn bcf_json<T: Copy + Into<BcfSpend>>(
         without_stream: spend.without_stream.into(),
         without_scheme: spend.without_scheme.into(),
         total: spend.total.into(),
+        conditions: conditions.iter().map(|c| bcf_condition(a, c)).collect(),
         audit_head: head.map(|h| h.clone().into()),
     }
 }

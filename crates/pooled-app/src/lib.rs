@@ -29,6 +29,7 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use pooled_core::agreement::{Agreement, PartnerIx};
+use pooled_core::bcf::conditions::Condition;
 use pooled_core::bcf::{BcfSpend, LedgerSpend};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::diagnostic::Diagnostic;
@@ -707,6 +708,8 @@ pub struct BcfSpending {
     pub agreement: Agreement,
     pub month: FiscalMonth,
     pub spend: BcfSpend<LedgerSpend>,
+    /// The fund's conditions judged on these figures.
+    pub conditions: Vec<Condition<LedgerSpend>>,
 }
 
 /// The Better Care Fund's (or any agreement's) spend per stream, scheme and type at
@@ -714,7 +717,8 @@ pub struct BcfSpending {
 pub fn bcf(store: &dyn Store, key: &AgreementYear, month: FiscalMonth) -> Result<BcfSpending> {
     let (agreement, report) = agreement_and_report(store, key, month)?;
     let spend = pooled_core::bcf::from_report(&agreement, &report);
-    Ok(BcfSpending { agreement, month, spend })
+    let conditions = pooled_core::bcf::conditions::conditions(&agreement, &spend);
+    Ok(BcfSpending { agreement, month, spend, conditions })
 }
 
 /// The year-end settlement from the ledger: each line's outturn is the sum of its cost

@@ -93,6 +93,50 @@ fn spend_from_the_ledger(store: &mut dyn Store, dir: &Path) {
     let streams = spending.spend.streams.iter().fold(LedgerSpend::default(), |t, s| t.plus(s.spend));
     assert_eq!(streams.forecast, forecast);
     assert_eq!(streams, spending.spend.total);
+
+    // The conditions from the same figures: of reablement's £1,000.01, the 80,393p from the
+    // NHS minimum is social care (OX-02); community beds is community health.
+    let condition = |rule: &str| spending.conditions.iter().find(|c| c.rule.key() == rule).expect(rule);
+    assert_eq!(condition("social-care").figures.actual_to_date, pence(80_393));
+    // Out of hospital: half of reablement's NHS minimum (joint, NHS 50%: 40,196.5p, the
+    // odd penny to the NHS's part) and all of community beds (NHS).
+    assert_eq!(condition("out-of-hospital").figures.actual_to_date, pence(40_197 + 25_000));
+    // In April the run-rate forecasts of the lines with no actuals are nil, so the minimums'
+    // forecasts fall short; the planned figures and the allocations are met.
+    let breached: Vec<(&str, &str)> =
+        (spending.conditions.iter()).flat_map(|c| c.breaches().into_iter().map(|b| (c.rule.key(), b.figure))).collect();
+    assert_eq!(
+        breached,
+        [("social-care", "forecast"), ("out-of-hospital", "forecast"), ("dfg-to-districts", "forecast")]
+    );
+
+    // A month that takes the NHS minimum past its allocation: £45m more on community beds
+    // (the NHS minimum only) is a breach of the actual to date, naming the stream and source.
+    let over = format!("{HEADER}J3,30/05/2021,OCCG-BCF-08,5200,45000000.00,Beds\n");
+    let path = dir.join("OCCG-05.csv");
+    std::fs::write(&path, over).expect("extract");
+    let request = ImportRequest {
+        agreement: "oxon-bcf",
+        partner: "OCCG",
+        period: Period::parse("2021-05").unwrap(),
+        path: &path,
+        mapping: Mapping::preset("unit4").unwrap(),
+        actor: "tester",
+    };
+    pooled_app::import_ledger(store, &request, &mut |_, _| {}).expect("imports");
+    let m2 = FiscalMonth::new(2).unwrap();
+    let spending = pooled_app::bcf(store, &key, m2).expect("spend");
+    let nhs_min = spending.conditions.iter().find(|c| c.what.contains("`nhs-min`")).expect("nhs-min");
+    let actual = pence(80_393 + 25_000 + 4_500_000_000);
+    assert_eq!(nhs_min.figures.actual_to_date, actual);
+    let breaches = nhs_min.breach_words();
+    assert!(
+        breaches.contains(&format!(
+            "Breached: the spend from stream `nhs-min` (NHS minimum contribution), actual to date {actual}, is {} over the allowed £44,375,000.00 (BCF policy framework 2021-22: each funding stream spent within its allocation)",
+            actual - pence(4_437_500_000)
+        )),
+        "{breaches:?}"
+    );
 }
 
 #[test]

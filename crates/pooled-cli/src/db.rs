@@ -555,10 +555,11 @@ pub fn payments(db: &Db, year: FinancialYear, which: &Which, json: bool) -> Outc
     let key = which.resolve(store.as_ref(), year)?;
     let a = pooled_app::agreement(store.as_ref(), &key).map_err(app)?;
     let tracked = pooled_app::payments(store.as_ref(), &a).map_err(app)?;
+    let districts = pooled_core::payments::to_districts(&a);
     Ok(if json {
-        crate::json::pretty(&pooled_app::json::payments(&tracked))
+        crate::json::pretty(&pooled_app::json::payments(&tracked, &districts))
     } else {
-        crate::text::payments(&a, &tracked)
+        crate::text::payments(&a, &tracked) + &crate::text::districts(&districts)
     })
 }
 
@@ -573,7 +574,7 @@ pub fn bcf(db: &Db, year: FinancialYear, month: FiscalMonth, which: &Which, json
         return Ok(crate::json::pretty(&pooled_app::json::bcf_ledger(&spending, &head)));
     }
     let mut out = format!("Funding streams and schemes of {key} at {month}, from the ledger\n\n");
-    out.push_str(&crate::text::bcf(&spending.agreement, &spending.spend));
+    out.push_str(&crate::text::bcf(&spending.agreement, &spending.spend, &spending.conditions));
     out.push_str(&format!("\n{}\n", pooled_app::head_line(&head)));
     Ok(out)
 }

@@ -235,8 +235,12 @@ fn run(db: &db::Db, command: Command) -> Outcome {
         Command::Payments { year: Some(year), which, json, .. } => db::payments(db, year, &which, json),
         Command::Payments { agreement: Some(agreement), json, .. } => {
             let a = load_agreement(&agreement)?;
-            let schedule = payments::schedule(&a);
-            Ok(if json { json::pretty(&pooled_app::json::schedule(&schedule)) } else { text::schedule(&a, &schedule) })
+            let (schedule, districts) = (payments::schedule(&a), payments::to_districts(&a));
+            Ok(if json {
+                json::pretty(&pooled_app::json::schedule(&schedule, &districts))
+            } else {
+                text::schedule(&a, &schedule) + &text::districts(&districts)
+            })
         }
         Command::Payments { .. } => unreachable!("clap requires the file or --year"),
         Command::Bcf { year: Some(year), month: Some(month), which, json, .. } => {
@@ -245,7 +249,11 @@ fn run(db: &db::Db, command: Command) -> Outcome {
         Command::Bcf { agreement: Some(agreement), json, .. } => {
             let a = load_agreement(&agreement)?;
             let plan = pooled_core::bcf::planned(&a);
-            Ok(if json { json::pretty(&pooled_app::json::bcf_plan(&a, &plan)) } else { text::bcf(&a, &plan) })
+            Ok(if json {
+                json::pretty(&pooled_app::json::bcf_plan(&a, &plan))
+            } else {
+                text::bcf(&a, &plan, &pooled_core::bcf::conditions::conditions(&a, &plan))
+            })
         }
         Command::Bcf { .. } => unreachable!("clap requires the file, or --year with --month"),
         Command::Meeting { agreement, meeting, json } => {

@@ -2,10 +2,13 @@
 
 use pooled_app::Provisional;
 use pooled_core::agreement::{Agreement, Board, BoardRule, Pool};
+use pooled_core::bcf::conditions::{Condition, Judged};
 use pooled_core::bcf::{BcfSpend, LedgerSpend};
 use pooled_core::governance::{Meeting, MeetingCheck, filled_by_name};
 use pooled_core::money::Money;
-use pooled_core::payments::{Instalment, TrackedInstalment, balances, pair_totals, why_no_instalments};
+use pooled_core::payments::{
+    DistrictInstalment, Instalment, TrackedInstalment, balances, pair_totals, why_no_instalments,
+};
 use pooled_core::risk_share::RiskShare;
 use pooled_core::settlement::{Invoice, InvoicePartKind, PoolSettlement};
 use pooled_core::termination::Notice;
@@ -156,6 +159,20 @@ pub fn schedule(a: &Agreement, schedule: &[Instalment]) -> String {
         t.row(instalment_cells(i));
     }
     t.render() + &no_instalments(a, schedule.is_empty())
+}
+
+/// A two-tier area's Disabled Facilities Grant paid on to its district councils; nothing
+/// when the agreement has no districts.
+pub fn districts(instalments: &[DistrictInstalment]) -> String {
+    if instalments.is_empty() {
+        return String::new();
+    }
+    let mut t = Table::new(&["District", "From", "Month", "Due", ">Amount £"]);
+    for i in instalments {
+        let (month, due) = (i.month.to_string(), i.due.to_string());
+        t.row(vec![format!("{} {}", i.district, i.name), i.payer.id.clone(), month, due, i.amount.to_report_string()]);
+    }
+    format!("\nDisabled Facilities Grant paid on to the district councils:\n{}", t.render())
 }
 
 /// Why the agreement has no instalments, as a line, when `none` are scheduled.
@@ -418,7 +435,7 @@ impl SpendColumns for LedgerSpend {
 
 /// `pooled bcf`: each stream with its allocation and what its lines take, then the
 /// schemes by type, each total with what is outside the streams or the schemes.
-pub fn bcf<T: SpendColumns>(a: &Agreement, spend: &BcfSpend<T>) -> String {
+pub fn bcf<T: SpendColumns + Judged>(a: &Agreement, spend: &BcfSpend<T>, conditions: &[Condition<T>]) -> String {
     let mut out = String::from("Funding streams\n");
     let headers =
         [&["Stream", "Kind", "From", ">Allocation £"][..], T::HEADERS, &[">Allocation less planned £"]].concat();
@@ -468,6 +485,32 @@ pub fn bcf<T: SpendColumns>(a: &Agreement, spend: &BcfSpend<T>) -> String {
     total_row(&mut t, "(lines that are not schemes)", spend.without_scheme, 1);
     total_row(&mut t, "Total", spend.total, 1);
     out.push_str(&t.render());
+    out.push_str(&bcf_conditions(conditions));
+    out
+}
+
+/// The fund's conditions, each with what it requires, its figures and whether it is met,
+/// then each breach in a sentence naming its source, then the sources.
+fn bcf_conditions<T: SpendColumns + Judged>(conditions: &[Condition<T>]) -> String {
+    let mut out = String::from("\nConditions\n");
+    let headers = [&["Condition", ">Required £"][..], T::HEADERS, &["Status"]].concat();
+    let mut t = Table::new(&headers);
+    for c in conditions {
+        let mut row = vec![c.what.clone(), c.required_words().replace('£', "")];
+        row.extend(c.figures.cells());
+        row.push(if c.met() { "met".to_string() } else { "BREACHED".to_string() });
+        t.row(row);
+    }
+    out.push_str(&t.render());
+    for c in conditions {
+        for breach in c.breach_words() {
+            out.push_str(&format!("{breach}\n"));
+        }
+    }
+    out.push_str("Sources:\n");
+    for c in conditions {
+        out.push_str(&format!("  {}: {}\n", c.what, c.source));
+    }
     out
 }
 

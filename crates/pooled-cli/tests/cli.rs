@@ -220,6 +220,70 @@ fn the_bcf_example_sums_to_the_reports_total_of_the_fund() {
     assert!(ok(&["check", OXBCF21]).contains("; no problems found"));
 }
 
+/// The BCF example's conditions reproduced to the penny from its schemes as the JSON gives
+/// them: the NHS minimum's spend on social care, and its NHS-commissioned out-of-hospital
+/// spend (the NHS's schemes not in acute care, and the NHS's share of the joint ones); and
+/// 2021-22's uplift of 5.3% on the previous year's figure. Every condition is met.
+#[test]
+fn the_bcf_examples_conditions_reproduce_from_its_schemes() {
+    let plan = json(&["bcf", "--json", OXBCF21]);
+    let pence = |v: &Value| -> i64 { v.as_str().unwrap().replace('.', "").parse().unwrap() };
+    let from_nhs_minimum = |s: &Value| -> i64 {
+        s["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"] == "nhs-min")
+            .map(|f| pence(&f["spend"]["planned"]))
+            .sum()
+    };
+    let schemes = plan["schemes"].as_array().unwrap();
+    let social_care: i64 = schemes.iter().filter(|s| s["area_of_spend"] == "social care").map(from_nhs_minimum).sum();
+    // The joint schemes' NHS shares in the example are whole percentages of whole pounds.
+    let out_of_hospital: i64 = (schemes.iter())
+        .filter(|s| s["area_of_spend"] != "acute")
+        .map(|s| match s["commissioner"].as_str().unwrap() {
+            "nhs" => from_nhs_minimum(s),
+            "joint" => from_nhs_minimum(s) * s["nhs_share"].as_str().unwrap().parse::<i64>().unwrap() / 100,
+            _ => 0,
+        })
+        .sum();
+    let conditions = plan["conditions"].as_array().unwrap();
+    let condition = |rule: &str| conditions.iter().find(|c| c["rule"] == rule).unwrap();
+    assert_eq!(pence(&condition("social-care")["figures"]["planned"]), social_care);
+    assert_eq!(pence(&condition("out-of-hospital")["figures"]["planned"]), out_of_hospital);
+    // £17,600,000 x 1.053.
+    assert_eq!(pence(&condition("social-care")["required"]), 1_760_000_000 * 1053 / 1000);
+    let dfg = condition("dfg-to-districts");
+    assert_eq!(
+        dfg["figures"]["planned"], dfg["required"],
+        "the districts get their grant less what they agreed be kept"
+    );
+    assert_eq!(conditions.len(), 3 + plan["streams"].as_array().unwrap().len());
+    assert!(conditions.iter().all(|c| c["met"] == true && c["breaches"] == Value::Array(vec![])), "{conditions:?}");
+}
+
+/// A plan that already breaches a condition: `pooled check` warns, naming the condition,
+/// the figure and its source, where the file sets it; the file still loads.
+#[test]
+fn check_warns_of_a_plan_breaching_a_condition() {
+    let dir = std::env::temp_dir().join(format!("pooled-cli-conditions-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(root().join(OXBCF21)).unwrap();
+    // £18,000,000 x 1.053 = £18,954,000, £54,000 more than the plan's £18,900,000.
+    let varied = text.replacen("previous_year = \"17,600,000\"", "previous_year = \"18,000,000\"", 1);
+    assert_ne!(varied, text);
+    let file = dir.join("breach.toml");
+    std::fs::write(&file, varied).unwrap();
+    let out = ok(&["check", file.to_str().unwrap()]);
+    let line = out.lines().find(|l| l.contains("breaches")).unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.ends_with(": warning: the plan breaches a Better Care Fund condition. Breached: the NHS minimum contribution's spend on adult social care, planned £18,900,000.00, is £54,000.00 below the required £18,954,000.00 (BCF policy framework 2021-22: NHS minimum contribution to adult social care)"),
+        "{line}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Whether `example` is `actual` with arrays cut short: the same keys in the same order,
 /// the same values, and each array's first elements.
 fn cut_short(example: &Value, actual: &Value) -> bool {
@@ -284,6 +348,7 @@ fn human_outputs_match_their_snapshots() {
     expect_file!["snapshots/risk-share-buckinghamshire-2022-23.txt"].assert_eq(&ok(&["risk-share", BUCKS22]));
     expect_file!["snapshots/payments-buckinghamshire-2022-23.txt"].assert_eq(&ok(&["payments", BUCKS22]));
     expect_file!["snapshots/bcf-oxfordshire-2021-22.txt"].assert_eq(&ok(&["bcf", OXBCF21]));
+    expect_file!["snapshots/payments-oxfordshire-bcf-2021-22.txt"].assert_eq(&ok(&["payments", OXBCF21]));
 }
 
 /// Every agreement in examples/ passes `pooled check` (warnings allowed), so an example

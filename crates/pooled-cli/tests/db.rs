@@ -1340,10 +1340,15 @@ fn bcf_from_the_ledger_gives_planned_actual_and_forecast_with_the_head() {
             "without_stream",
             "without_scheme",
             "total",
+            "conditions",
             "audit_head"
         ]
     );
     assert_eq!(out["month"], "M1");
+    // The DFG passed on to the districts from the ledger: OX-19's £5,000 to date.
+    let passed = out["conditions"].as_array().unwrap().iter().find(|c| c["rule"] == "dfg-to-districts").unwrap();
+    assert_eq!(passed["figures"]["actual_to_date"], "5000.00");
+    assert_eq!(passed["required"], "6162000.00");
     let dfg = out["streams"].as_array().unwrap().iter().find(|s| s["id"] == "dfg").unwrap();
     assert_eq!(
         dfg["spend"],
@@ -1353,4 +1358,5 @@ fn bcf_from_the_ledger_gives_planned_actual_and_forecast_with_the_head() {
     assert!(out["audit_head"].as_str().unwrap().contains(':'));
     let text = s.ok(&["bcf", "--year", "2021-22", "--month", "M1"]);
     assert!(text.starts_with("Funding streams and schemes of oxon-bcf 2021-22 at M1, from the ledger\n"), "{text}");
+    assert!(text.contains("\nConditions\n") && text.contains("Breached: "), "{text}");
 }

@@ -2,8 +2,10 @@
 //! schemes"): the streams an agreement declares (each from one partner, with its
 //! allocation for the year), what each line takes from them, the scheme a line may be,
 //! with its type from the national list of its planning template year, and the spend per
-//! scheme, scheme type and stream ([`spend`]).
+//! scheme, scheme type and stream ([`spend`]), and the fund's conditions checked against
+//! the plan and the ledger ([`conditions`]).
 
+pub mod conditions;
 mod scheme_types;
 mod spend;
 
@@ -13,6 +15,7 @@ pub use spend::{BcfSpend, LedgerSpend, SchemeSpend, Spend, StreamSpend, TypeSpen
 use serde::Deserialize;
 
 use crate::agreement::PartnerIx;
+use crate::calendar::FiscalMonth;
 use crate::money::Money;
 use crate::percent::Percent;
 
@@ -95,11 +98,95 @@ pub struct StreamFunding {
     pub amount: Money,
 }
 
-/// The agreement's `[bcf]` settings: which national list its schemes' types come from.
-/// The ring-fence conditions join it later.
+/// The agreement's `[bcf]` settings: which national list its schemes' types come from,
+/// and the figures of the conditions it is checked against ([`conditions`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Bcf {
     pub scheme_types: Option<SchemeTypeYear>,
+    /// `[bcf.social_care]`: the NHS minimum contribution's required spend on adult social
+    /// care.
+    pub social_care: Option<Minimum>,
+    /// `[bcf.out_of_hospital]`: the minimum for NHS-commissioned out-of-hospital services,
+    /// in the years whose framework has one.
+    pub out_of_hospital: Option<Minimum>,
+    /// `[bcf.dfg]` and `[[bcf.district]]`: a two-tier area's Disabled Facilities Grant
+    /// passed on to its district councils.
+    pub dfg: Option<DfgToDistricts>,
+}
+
+/// A minimum the agreement states: given outright, or as the previous year's figure with
+/// an uplift.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Minimum {
+    /// Exact to the penny ([`uplifted`] for an uplift).
+    pub required: Money,
+    pub basis: MinimumBasis,
+    pub clause: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MinimumBasis {
+    Given,
+    Uplift { previous_year: Money, uplift: Percent },
+}
+
+/// The previous year's figure raised by `uplift` percent, exactly to the penny: the
+/// product is exact in fractions of a penny, and a fraction is rounded up, so that
+/// rounding never lowers a minimum. (Published plans print whole pounds; pooled keeps
+/// the pence.) `None` past the largest amount pooled holds.
+pub fn uplifted(previous_year: Money, uplift: Percent) -> Option<Money> {
+    let hundred = i128::from(crate::percent::hundred(uplift.decimals()));
+    let numerator = i128::from(previous_year.pence()) * (hundred + i128::from(uplift.units()));
+    // Ceiling of a division by a positive number, for either sign.
+    let pence = numerator.div_euclid(hundred) + i128::from(numerator.rem_euclid(hundred) != 0);
+    i64::try_from(pence).ok().filter(|p| p.abs() <= crate::money::MAX_PENCE).map(Money::from_pence)
+}
+
+/// A two-tier area's Disabled Facilities Grant: the districts it goes to, the line that
+/// pays it on, and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DfgToDistricts {
+    /// The line paying the grant on to the districts (a scheme).
+    pub pool: usize,
+    pub line: usize,
+    /// The months of each district's instalments, in order; every month when the
+    /// agreement does not say.
+    pub paid_in: Vec<FiscalMonth>,
+    /// The agreement's clause on passing the grant on.
+    pub clause: Option<String>,
+    pub districts: Vec<District>,
+}
+
+impl DfgToDistricts {
+    /// What the districts are due in all: each one's grant less what it agreed the
+    /// council keep.
+    pub fn due(&self) -> Money {
+        self.districts.iter().map(District::due).sum()
+    }
+}
+
+/// A district council, the local housing authority that pays the grants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct District {
+    pub id: String,
+    pub name: String,
+    /// Its share of the year's Disabled Facilities Grant.
+    pub dfg: Money,
+    /// What it agreed the council keep, with the clause or record of the agreement.
+    pub agreed_retained: Option<Retained>,
+}
+
+impl District {
+    /// What it is paid: its grant less what it agreed be kept.
+    pub fn due(&self) -> Money {
+        self.dfg - self.agreed_retained.as_ref().map_or(Money::ZERO, |r| r.amount)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retained {
+    pub amount: Money,
+    pub clause: String,
 }
 
 /// A line that is a scheme of the area's BCF plan. Its name is the line's.

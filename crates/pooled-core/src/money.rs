@@ -133,11 +133,18 @@ impl Money {
     /// in force from a month after the first.
     pub fn over_last_months(self, months: usize) -> [Money; 12] {
         assert!((1..=12).contains(&months), "a year has twelve months");
-        let count = i64::try_from(months).expect("at most twelve");
-        let month = Money(self.0 / count);
         let mut out = [Money::ZERO; 12];
-        out[12 - months..].fill(month);
-        out[11] = Money(self.0 - month.0 * (count - 1));
+        out[12 - months..].copy_from_slice(&self.in_equal_parts(months));
+        out
+    }
+
+    /// `parts` (at least one) equal amounts, truncated to the penny, the remainder added
+    /// to the last, so they sum exactly to this amount.
+    pub fn in_equal_parts(self, parts: usize) -> Vec<Money> {
+        let count = i64::try_from(parts).ok().filter(|c| *c > 0).expect("at least one part");
+        let each = Money(self.0 / count);
+        let mut out = vec![each; parts];
+        out[parts - 1] = Money(self.0 - each.0 * (count - 1));
         out
     }
 

@@ -80,6 +80,45 @@ pub fn schedule(agreement: &Agreement) -> Vec<Instalment> {
     out
 }
 
+/// An instalment of a district council's Disabled Facilities Grant, paid on out of the
+/// pool by the partner holding the line that pays it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DistrictInstalment {
+    /// The district's id.
+    pub district: String,
+    pub name: String,
+    pub month: FiscalMonth,
+    pub due: Date,
+    pub amount: Money,
+    /// The body paying on the due date.
+    pub payer: Body,
+}
+
+/// Each district's grant, less what it agreed the council keep, in equal instalments in
+/// the months `[bcf.dfg] paid_in` names (every month when it does not), truncated to the
+/// penny with the remainder in the last; each due on the first day of its month, paid by
+/// the body holding the paying line's place then. None when the agreement has no districts.
+pub fn to_districts(agreement: &Agreement) -> Vec<DistrictInstalment> {
+    let Some(dfg) = &agreement.bcf().dfg else { return Vec::new() };
+    let holder = agreement.pools()[dfg.pool].lines[dfg.line].held_by;
+    let year = agreement.financial_year();
+    let mut out = Vec::new();
+    for district in &dfg.districts {
+        for (month, amount) in dfg.paid_in.iter().zip(district.due().in_equal_parts(dfg.paid_in.len())) {
+            let due = year.month_start(*month);
+            out.push(DistrictInstalment {
+                district: district.id.clone(),
+                name: district.name.clone(),
+                month: *month,
+                due,
+                amount,
+                payer: agreement.body_on(holder, due),
+            });
+        }
+    }
+    out
+}
+
 /// Why the agreement's lines schedule no instalment at all, in words for the payments
 /// table and page: no line has a contribution from a partner other than the one holding
 /// it, because each gives a budget without partners' contributions or is held by its

@@ -9,9 +9,13 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::*;
+use crate::bcf::StreamIx;
+use crate::bcf::conditions::{self, Rule as Condition};
 use crate::bcf::{
-    AreaOfSpend, Bcf, Commissioner, NewOrExisting, Outputs, Scheme, SchemeTypeYear, Stream, StreamFunding, StreamKind,
+    AreaOfSpend, Bcf, Commissioner, DfgToDistricts, District, Minimum, MinimumBasis, NewOrExisting, Outputs, Retained,
+    Scheme, SchemeTypeYear, Stream, StreamFunding, StreamKind,
 };
+use crate::calendar::FiscalMonth;
 use crate::diagnostic::{Diagnostics, line_col, quote};
 use crate::file_format::{Amount, FileDate, Spanned, from_toml, non_negative, out_of_range};
 use crate::money::Tally;
@@ -46,6 +50,45 @@ struct RawFile {
 #[serde(deny_unknown_fields)]
 struct RawBcf {
     scheme_types: Option<Spanned<String>>,
+    social_care: Option<Spanned<RawMinimum>>,
+    out_of_hospital: Option<Spanned<RawMinimum>>,
+    dfg: Option<Spanned<RawDfg>>,
+    #[serde(default)]
+    district: Vec<Spanned<RawDistrict>>,
+}
+
+/// `[bcf.social_care]`, `[bcf.out_of_hospital]`: `required`, or `previous_year` with `uplift`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMinimum {
+    required: Option<Spanned<Amount>>,
+    previous_year: Option<Spanned<Amount>>,
+    uplift: Option<Spanned<String>>,
+    clause: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDfg {
+    line: Id,
+    paid_in: Option<Vec<Spanned<String>>>,
+    clause: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDistrict {
+    id: Id,
+    name: String,
+    dfg: Spanned<Amount>,
+    agreed_retained: Option<Spanned<RawRetained>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetained {
+    amount: Spanned<Amount>,
+    clause: String,
 }
 
 #[derive(Deserialize)]
@@ -358,10 +401,16 @@ impl Validator<'_> {
         }
 
         let partners = self.partners(raw.partner, agreement_span.clone(), start, end);
-        let bcf = raw.bcf.map(|b| self.bcf(b.into_inner())).unwrap_or_default();
+        let raw_bcf = raw.bcf.map(Spanned::into_inner);
+        let mut bcf = Bcf { scheme_types: self.scheme_types(raw_bcf.as_ref()), ..Bcf::default() };
         let allocations = self.streams(raw.stream);
         let pools = self.pools(raw.pool);
         self.check_allocations(&allocations, &pools);
+        // Where each condition is set, for a warning when the plan already breaches it.
+        let mut condition_spans = Vec::new();
+        if let Some(raw_bcf) = raw_bcf {
+            condition_spans = self.bcf_conditions(raw_bcf, &pools, &mut bcf);
+        }
         let mut agreement = Agreement {
             id: a.id,
             name: a.name,
@@ -386,7 +435,22 @@ impl Validator<'_> {
             agreement.declared_total = self.declared(&declared, "a declared total");
             self.check_declared(&declared, agreement.total_budget(), "the agreement's pools");
         }
+        if !self.d.has_errors() {
+            self.plan_breaches(&agreement, &condition_spans);
+        }
         agreement
+    }
+
+    /// A plan that already breaches a condition: a warning at the table setting it. A
+    /// stream's allocation is not repeated here: [`Validator::check_allocations`] warns of
+    /// any difference from what its lines take.
+    fn plan_breaches(&mut self, agreement: &Agreement, spans: &[(Condition, Range<usize>)]) {
+        for condition in conditions::for_plan(agreement) {
+            let Some((_, span)) = spans.iter().find(|(rule, _)| *rule == condition.rule) else { continue };
+            for breach in condition.breach_words() {
+                self.d.warning(span.clone(), format!("the plan breaches a Better Care Fund condition. {breach}"));
+            }
+        }
     }
 
     fn partners(
@@ -758,9 +822,9 @@ impl Validator<'_> {
         }
     }
 
-    /// `[bcf]`: the list of scheme types, by its planning template year.
-    fn bcf(&mut self, b: RawBcf) -> Bcf {
-        let scheme_types = b.scheme_types.and_then(|year| {
+    /// `[bcf] scheme_types`: the list of scheme types, by its planning template year.
+    fn scheme_types(&mut self, b: Option<&RawBcf>) -> Option<SchemeTypeYear> {
+        let scheme_types = b.and_then(|b| b.scheme_types.as_ref()).and_then(|year| {
             let found = SchemeTypeYear::from_key(year.get_ref().trim());
             if found.is_none() {
                 let years: Vec<&str> = SchemeTypeYear::ALL.iter().map(|y| y.key()).collect();
@@ -776,7 +840,151 @@ impl Validator<'_> {
             found
         });
         self.scheme_types = scheme_types;
-        Bcf { scheme_types }
+        scheme_types
+    }
+
+    /// `[bcf]`'s conditions: the minimums and the districts' grant, once the pools are
+    /// known. Returns where each is set.
+    fn bcf_conditions(&mut self, b: RawBcf, pools: &[Pool], bcf: &mut Bcf) -> Vec<(Condition, Range<usize>)> {
+        let mut spans = Vec::new();
+        for (raw, rule) in [(b.social_care, Condition::SocialCare), (b.out_of_hospital, Condition::OutOfHospital)] {
+            let Some(raw) = raw else { continue };
+            spans.push((rule, raw.span()));
+            let minimum = self.minimum(raw);
+            match rule {
+                Condition::SocialCare => bcf.social_care = minimum,
+                _ => bcf.out_of_hospital = minimum,
+            }
+        }
+        match (b.dfg, b.district.is_empty()) {
+            (Some(dfg), _) => {
+                spans.push((Condition::DfgToDistricts, dfg.span()));
+                bcf.dfg = self.dfg(dfg, b.district, pools);
+            }
+            (None, false) => self.d.error(
+                b.district[0].span(),
+                "district councils need [bcf.dfg]: the line paying the Disabled Facilities Grant on to them, e.g. line = \"dfg-districts\"",
+            ),
+            (None, true) => {}
+        }
+        spans
+    }
+
+    /// A minimum: `required`, or `previous_year` and `uplift` (a percentage), never both.
+    fn minimum(&mut self, raw: Spanned<RawMinimum>) -> Option<Minimum> {
+        let span = raw.span();
+        let m = raw.into_inner();
+        let basis = match (&m.required, &m.previous_year, &m.uplift) {
+            (Some(required), None, None) => (self.declared(required, "a required figure")?, MinimumBasis::Given),
+            (None, Some(previous), Some(uplift)) => {
+                let previous_year = self.declared(previous, "the previous year's figure")?;
+                let uplift_percent = Percent::parse_as_written(uplift.get_ref())
+                    .map_err(|e| self.d.error(uplift.span(), format!("{e} (the uplift, e.g. uplift = \"5.66\")")))
+                    .ok()?;
+                let Some(required) = crate::bcf::uplifted(previous_year, uplift_percent) else {
+                    self.d
+                        .error(previous.span(), "the previous year's figure with its uplift is more than pooled holds");
+                    return None;
+                };
+                (required, MinimumBasis::Uplift { previous_year, uplift: uplift_percent })
+            }
+            _ => {
+                self.d.error(
+                    span,
+                    "a minimum gives either `required` (the figure) or `previous_year` with `uplift` (a percentage), e.g. previous_year = \"11,651,150\" and uplift = \"5.66\"",
+                );
+                return None;
+            }
+        };
+        Some(Minimum { required: basis.0, basis: basis.1, clause: m.clause })
+    }
+
+    /// `[bcf.dfg]` with `[[bcf.district]]`: a line of the agreement funded by a Disabled
+    /// Facilities Grant stream that is a scheme, months to pay in, and districts with
+    /// unique ids, each keeping no more than its grant. The districts' grants are stated
+    /// against the grant's streams' allocations: a difference is a warning.
+    fn dfg(
+        &mut self,
+        raw: Spanned<RawDfg>,
+        districts: Vec<Spanned<RawDistrict>>,
+        pools: &[Pool],
+    ) -> Option<DfgToDistricts> {
+        let span = raw.span();
+        let dfg = raw.into_inner();
+        let mut seen = HashMap::new();
+        let mut parsed = Vec::new();
+        for d in districts {
+            let d = d.into_inner();
+            self.unique(&mut seen, &d.id, "district");
+            let grant = self.amount(&d.dfg, "a district's grant").unwrap_or_default();
+            let agreed_retained = d.agreed_retained.and_then(|r| {
+                let r_span = r.span();
+                let r = r.into_inner();
+                let amount = self.amount(&r.amount, "an amount retained")?;
+                if amount > grant {
+                    self.d.error(r_span, format!("district `{}` cannot agree to the council keeping {amount}, more than its grant of {grant}", d.id.get_ref()));
+                }
+                Some(Retained { amount, clause: r.clause })
+            });
+            parsed.push(District { id: d.id.into_inner(), name: d.name, dfg: grant, agreed_retained });
+        }
+        if parsed.is_empty() {
+            self.d.error(span.clone(), "[bcf.dfg] needs the district councils the grant goes to: add [[bcf.district]] tables with id, name and dfg");
+        }
+        let paid_in = match dfg.paid_in {
+            None => FiscalMonth::all().collect(),
+            Some(months) => {
+                let mut paid_in: Vec<FiscalMonth> = Vec::new();
+                for m in &months {
+                    match FiscalMonth::parse(m.get_ref()) {
+                        Ok(month) if paid_in.contains(&month) => {
+                            self.d.error(m.span(), format!("{month} is listed twice"))
+                        }
+                        Ok(month) => paid_in.push(month),
+                        Err(e) => self.d.error(m.span(), e),
+                    }
+                }
+                if months.is_empty() {
+                    self.d.error(span.clone(), "`paid_in` lists at least one month, e.g. paid_in = [\"M1\", \"M7\"]");
+                }
+                paid_in.sort();
+                paid_in
+            }
+        };
+        let found: Vec<(usize, usize)> = (pools.iter().enumerate())
+            .flat_map(|(p, pool)| pool.lines.iter().enumerate().map(move |(l, line)| (p, l, line)))
+            .filter(|(_, _, line)| line.id == *dfg.line.get_ref())
+            .map(|(p, l, _)| (p, l))
+            .collect();
+        let &[(pool, line)] = found.as_slice() else {
+            let why = if found.is_empty() { "no line has that id" } else { "more than one pool has a line of that id" };
+            self.d.error(
+                dfg.line.span(),
+                format!("line `{}` cannot pay the Disabled Facilities Grant on: {why}", dfg.line.get_ref()),
+            );
+            return None;
+        };
+        let the_line = &pools[pool].lines[line];
+        let dfg_streams: Vec<StreamIx> = (self.streams.iter().enumerate())
+            .filter(|(_, s)| s.kind == StreamKind::DisabledFacilitiesGrant)
+            .map(|(ix, _)| ix)
+            .collect();
+        if the_line.scheme.is_none() || !the_line.funded_by.iter().any(|f| dfg_streams.contains(&f.stream)) {
+            self.d.error(
+                dfg.line.span(),
+                format!("line `{}` pays the Disabled Facilities Grant on, so it is a scheme ([pool.line.scheme]) funded by a stream of kind \"disabled-facilities-grant\"", the_line.id),
+            );
+            return None;
+        }
+        let granted: Money = parsed.iter().map(|d| d.dfg).sum();
+        let allocated: Money = dfg_streams.iter().map(|ix| self.streams[*ix].allocation).sum();
+        if granted != allocated {
+            self.d.warning(
+                span,
+                format!("the districts' grants sum to {granted}, but the Disabled Facilities Grant streams' allocations to {allocated} (a difference of {}): in a two-tier area the grant is the districts'", granted - allocated),
+            );
+        }
+        Some(DfgToDistricts { pool, line, paid_in, clause: dfg.clause, districts: parsed })
     }
 
     /// `[[stream]]`: each with a unique id, from a partner (or its successor), with an

@@ -1,5 +1,6 @@
 use proptest::prelude::*;
 
+use super::conditions::{Requirement, Rule};
 use super::*;
 use crate::agreement::Agreement;
 use crate::agreement::tests::diagnostics;
@@ -429,4 +430,302 @@ proptest! {
         let planned: Vec<Money> = planned(&a).streams.iter().map(|s| s.spend).collect();
         prop_assert_eq!(planned, funded.to_vec());
     }
+}
+
+// ---- the conditions ----
+
+/// The previous year's figure with its uplift, to the penny, a fraction of a penny
+/// rounded up.
+#[test]
+fn a_minimum_uplifted_is_exact_to_the_penny() {
+    let cases = [
+        // North Tyneside's published 2024-25 figure: £11,651,150 x 1.0566 = £12,310,605.09
+        // exactly (printed as £12,310,605).
+        ("11,651,150", "5.66", 1_231_060_509),
+        ("1,000,000", "5.3", 105_300_000),
+        ("100", "3.9", 10_390),
+        // £12,345.67 x 1.039 = £12,827.151... : the fraction of a penny goes up.
+        ("12,345.67", "3.9", 1_282_716),
+        ("0.01", "5.66", 2),
+        ("0.00", "3.9", 0),
+        ("250", "0", 25_000),
+    ];
+    for (previous, uplift, expected) in cases {
+        let previous = Money::parse(previous).unwrap();
+        let uplift = Percent::parse_as_written(uplift).unwrap();
+        assert_eq!(uplifted(previous, uplift), Some(Money::from_pence(expected)), "{previous} + {uplift}%");
+    }
+}
+
+/// BASE with the conditions' tables after `[bcf]`.
+fn with_conditions(tables: &str) -> String {
+    edit("scheme_types = \"2023-25\"\n", &format!("scheme_types = \"2023-25\"\n{tables}"))
+}
+
+/// Two districts sharing the £300 grant; `adaptations` pays it on.
+const DISTRICTS: &str = r#"
+[bcf.dfg]
+line = "adaptations"
+paid_in = ["M7", "M1"]
+clause = "Schedule 2 para 5"
+
+[[bcf.district]]
+id = "north"
+name = "North District Council"
+dfg = "200.01"
+
+[[bcf.district]]
+id = "south"
+name = "South District Council"
+dfg = "99.99"
+"#;
+
+/// Each condition against the plan: what it measures from the file, the requirement and
+/// whether it is met. BASE's NHS minimum funds reablement (£600, social care, joint with
+/// the NHS's share 60%) and community (£400, community health, NHS).
+#[test]
+fn each_condition_against_the_plan() {
+    let social_care = |tables: &str| format!("\n[bcf.social_care]\n{tables}\n");
+    let cases: [(&str, String, Rule, Requirement, i64); 8] = [
+        (
+            "adult social care: reablement's £600, met",
+            social_care("required = \"600\""),
+            Rule::SocialCare,
+            Requirement::AtLeast(pounds(600)),
+            60_000,
+        ),
+        (
+            "adult social care a penny short",
+            social_care("required = \"600.01\""),
+            Rule::SocialCare,
+            Requirement::AtLeast(Money::from_pence(60_001)),
+            60_000,
+        ),
+        (
+            "adult social care by an uplift: £577.50 + 3.9% = £600.0225, up to £600.03",
+            social_care("previous_year = \"577.50\"\nuplift = \"3.9\""),
+            Rule::SocialCare,
+            Requirement::AtLeast(Money::from_pence(60_003)),
+            60_000,
+        ),
+        (
+            "out of hospital: community's £400 and 60% of reablement's £600",
+            "\n[bcf.out_of_hospital]\nrequired = \"760\"\n".into(),
+            Rule::OutOfHospital,
+            Requirement::AtLeast(pounds(760)),
+            76_000,
+        ),
+        (
+            "the districts' grant passed in full by `adaptations`",
+            DISTRICTS.into(),
+            Rule::DfgToDistricts,
+            Requirement::AtLeast(pounds(300)),
+            30_000,
+        ),
+        (
+            "a district agreeing the council keep some: less is due",
+            DISTRICTS.replace(
+                "dfg = \"99.99\"",
+                "dfg = \"99.99\"\nagreed_retained = { amount = \"50\", clause = \"letter of 1 March 2023\" }",
+            ),
+            Rule::DfgToDistricts,
+            Requirement::AtLeast(Money::from_pence(25_000)),
+            30_000,
+        ),
+        (
+            "a stream within its allocation",
+            String::new(),
+            Rule::WithinAllocation { stream: 1 },
+            Requirement::AtMost(pounds(500)),
+            50_000,
+        ),
+        (
+            "every stream is checked",
+            String::new(),
+            Rule::WithinAllocation { stream: 3 },
+            Requirement::AtMost(pounds(100)),
+            10_000,
+        ),
+    ];
+    for (what, tables, rule, requirement, figure) in cases {
+        let a = parse(&with_conditions(&tables));
+        let all = conditions::for_plan(&a);
+        assert_eq!(all.len(), a.streams().len() + usize::from(!tables.is_empty()), "{what}");
+        let c = all.iter().find(|c| c.rule == rule).unwrap_or_else(|| panic!("{what}: {all:?}"));
+        assert_eq!(c.requirement, requirement, "{what}");
+        assert_eq!(c.figures, Money::from_pence(figure), "{what}");
+        assert_eq!(c.met(), Money::from_pence(figure) >= requirement.amount(), "{what}");
+    }
+}
+
+/// Each source in the user's words: the agreement's clause where the file gives one, else
+/// the national framework of the year.
+#[test]
+fn each_condition_names_its_source() {
+    let text = with_conditions(&format!(
+        "\n[bcf.social_care]\nrequired = \"1\"\n\n[bcf.out_of_hospital]\nrequired = \"1\"\nclause = \"Schedule 3 para 2\"\n{DISTRICTS}"
+    ));
+    let a = parse(&text);
+    let all = conditions::for_plan(&a);
+    let sources: Vec<(&str, &str)> = all.iter().map(|c| (c.rule.key(), c.source.as_str())).collect();
+    let mut expected = vec![
+        ("social-care", "BCF policy framework 2023-25: NHS minimum contribution to adult social care"),
+        ("out-of-hospital", "Schedule 3 para 2"),
+        ("dfg-to-districts", "Schedule 2 para 5"),
+    ];
+    expected.extend(std::iter::repeat_n(
+        ("within-allocation", "BCF policy framework 2023-25: each funding stream spent within its allocation"),
+        4,
+    ));
+    assert_eq!(sources, expected);
+}
+
+/// A plan that already breaches a condition is a warning at the table that sets it,
+/// naming the condition, the figure and the source; the file still loads.
+#[test]
+fn a_plan_breaching_a_condition_is_a_warning_where_it_is_set() {
+    let cases: [(&str, String, &[&str]); 4] = [
+        (
+            "adult social care short by a penny",
+            with_conditions("\n[bcf.social_care]\nrequired = \"600.01\"\nclause = \"Schedule 2 para 4\"\n"),
+            &[
+                "23:1: warning: the plan breaches a Better Care Fund condition. Breached: the NHS minimum contribution's spend on adult social care, planned £600.00, is £0.01 below the required £600.01 (Schedule 2 para 4)",
+            ],
+        ),
+        (
+            "out of hospital short",
+            with_conditions("\n[bcf.out_of_hospital]\nprevious_year = \"750\"\nuplift = \"5.66\"\n"),
+            &[
+                "23:1: warning: the plan breaches a Better Care Fund condition. Breached: the NHS minimum contribution's spend on NHS-commissioned out-of-hospital services, planned £760.00, is £32.45 below the required £792.45 (BCF policy framework 2023-25: NHS minimum contribution to NHS-commissioned out-of-hospital services)",
+            ],
+        ),
+        (
+            "the districts due more than the line pays on",
+            with_conditions(&DISTRICTS.replace("dfg = \"99.99\"", "dfg = \"100.99\"")),
+            &[
+                "23:1: warning: the districts' grants sum to £301.00, but the Disabled Facilities Grant streams' allocations to £300.00 (a difference of £1.00): in a two-tier area the grant is the districts'",
+                "23:1: warning: the plan breaches a Better Care Fund condition. Breached: the Disabled Facilities Grant passed to the district councils (line `adaptations`), planned £300.00, is £1.00 below the required £301.00 (Schedule 2 para 5)",
+            ],
+        ),
+        ("every condition met", with_conditions(&format!("\n[bcf.social_care]\nrequired = \"600\"\n{DISTRICTS}")), &[]),
+    ];
+    for (what, text, expected) in cases {
+        assert_eq!(diagnostics(&text), expected, "{what}");
+    }
+}
+
+#[test]
+fn the_conditions_tables_are_checked() {
+    let cases: [(&str, String, &[&str]); 6] = [
+        (
+            "both a figure and an uplift",
+            with_conditions("\n[bcf.social_care]\nrequired = \"600\"\nuplift = \"3.9\"\n"),
+            &[
+                "23:1: error: a minimum gives either `required` (the figure) or `previous_year` with `uplift` (a percentage), e.g. previous_year = \"11,651,150\" and uplift = \"5.66\"",
+            ],
+        ),
+        (
+            "an uplift that is not a percentage",
+            with_conditions("\n[bcf.social_care]\nprevious_year = \"600\"\nuplift = \"3.9 %\"\n"),
+            &[
+                "25:10: error: invalid percentage `3.9 %`: expected a number such as `51` or `50.24` (the uplift, e.g. uplift = \"5.66\")",
+            ],
+        ),
+        (
+            "districts without the line paying them",
+            with_conditions("\n[[bcf.district]]\nid = \"north\"\nname = \"North\"\ndfg = \"300\"\n"),
+            &[
+                "23:1: error: district councils need [bcf.dfg]: the line paying the Disabled Facilities Grant on to them, e.g. line = \"dfg-districts\"",
+            ],
+        ),
+        (
+            "a line not funded by the grant",
+            with_conditions(&DISTRICTS.replace("line = \"adaptations\"", "line = \"community\"")),
+            &[
+                "24:8: error: line `community` pays the Disabled Facilities Grant on, so it is a scheme ([pool.line.scheme]) funded by a stream of kind \"disabled-facilities-grant\"",
+            ],
+        ),
+        (
+            "a month twice",
+            with_conditions(&DISTRICTS.replace("[\"M7\", \"M1\"]", "[\"M7\", \"M7\"]")),
+            &["25:18: error: M7 is listed twice"],
+        ),
+        (
+            "keeping more than the grant",
+            with_conditions(&DISTRICTS.replace(
+                "dfg = \"99.99\"",
+                "dfg = \"99.99\"\nagreed_retained = { amount = \"100\", clause = \"none\" }",
+            )),
+            &[
+                "37:19: error: district `south` cannot agree to the council keeping £100.00, more than its grant of £99.99",
+            ],
+        ),
+    ];
+    for (what, text, expected) in cases {
+        assert_eq!(diagnostics(&text), expected, "{what}");
+    }
+}
+
+/// Each district's grant less what it keeps, in equal instalments in the months named,
+/// the remainder in the last: £200.01 over two is £100.00 and £100.01; £99.99 less £50 is
+/// £24.99 and £25.00.
+#[test]
+fn the_districts_are_paid_in_the_months_named() {
+    let text = with_conditions(&DISTRICTS.replace(
+        "dfg = \"99.99\"",
+        "dfg = \"99.99\"\nagreed_retained = { amount = \"50\", clause = \"letter of 1 March 2023\" }",
+    ));
+    let a = parse(&text);
+    let paid: Vec<(String, u32, String, i64, String)> = crate::payments::to_districts(&a)
+        .into_iter()
+        .map(|i| (i.district, i.month.number(), i.due.to_string(), i.amount.pence(), i.payer.id))
+        .collect();
+    let row = |d: &str, m, due: &str, p| (d.to_string(), m, due.to_string(), p, "LA".to_string());
+    assert_eq!(
+        paid,
+        [
+            row("north", 1, "2023-04-01", 10_000),
+            row("north", 7, "2023-10-01", 10_001),
+            row("south", 1, "2023-04-01", 2_499),
+            row("south", 7, "2023-10-01", 2_500),
+        ]
+    );
+    let without = parse(BASE);
+    assert!(crate::payments::to_districts(&without).is_empty());
+}
+
+/// From the ledger: a minimum is judged on the planned and forecast figures, a maximum
+/// also on the actual to date; each breach names its figure, the condition and its source.
+#[test]
+fn from_the_ledger_each_figure_is_judged() {
+    let a = parse(&with_conditions("\n[bcf.social_care]\nrequired = \"600\"\n"));
+    // Reablement (£1,000 planned, 6:3:1 from nhs-min, ibcf and la-extra) has spent £2,000
+    // to date and forecasts £999.99; every other line is to plan with nothing spent.
+    let spend = spend(&a, |_, l| {
+        let planned = a.pools()[0].lines[l].budget();
+        match l {
+            0 => LedgerSpend { planned, actual_to_date: pounds(2000), forecast: Money::from_pence(99_999) },
+            _ => LedgerSpend { planned, actual_to_date: Money::ZERO, forecast: planned },
+        }
+    });
+    let all = conditions::conditions(&a, &spend);
+    let breaches = |rule: Rule| -> Vec<(&str, i64, i64)> {
+        let c = all.iter().find(|c| c.rule == rule).unwrap();
+        c.breaches().into_iter().map(|b| (b.figure, b.amount.pence(), b.by.pence())).collect()
+    };
+    // £999.99 in 6:3:1 is £599.994, £299.997, £99.999: £599.99, £300.00, £100.00 with the
+    // leftover pence to the larger remainders. The actual to date of £2,000 never breaches
+    // a minimum.
+    assert_eq!(breaches(Rule::SocialCare), [("forecast", 59_999, 1)]);
+    // nhs-min: forecast £599.99 + £400 is within £1,000; £1,200 to date is over it.
+    assert_eq!(breaches(Rule::WithinAllocation { stream: 0 }), [("actual to date", 120_000, 20_000)]);
+    assert_eq!(breaches(Rule::WithinAllocation { stream: 1 }), [("actual to date", 60_000, 10_000)]);
+    assert_eq!(breaches(Rule::WithinAllocation { stream: 2 }), []);
+    let social_care = all.iter().find(|c| c.rule == Rule::SocialCare).unwrap();
+    assert_eq!(
+        social_care.breach_words(),
+        [
+            "Breached: the NHS minimum contribution's spend on adult social care, forecast £599.99, is £0.01 below the required £600.00 (BCF policy framework 2023-25: NHS minimum contribution to adult social care)"
+        ]
+    );
 }

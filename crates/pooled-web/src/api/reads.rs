@@ -185,8 +185,8 @@ pub async fn settlement(
 )]
 pub async fn payments(State(web): State<Arc<Web>>, InAgreement(at): InAgreement) -> ApiResult<Payments> {
     let (shared, key) = (Arc::clone(&web), at.clone());
-    let (_, tracked) = web.stores.run(move |store| shared.payments(store, &key)).await?;
-    Ok(Json(json::payments(&tracked)))
+    let (agreement, tracked) = web.stores.run(move |store| shared.payments(store, &key)).await?;
+    Ok(Json(json::payments(&tracked, &pooled_core::payments::to_districts(&agreement))))
 }
 
 /// Every version of the agreement's year, oldest first: the day it takes effect, who

@@ -11,6 +11,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use pooled_core::agreement::Agreement;
+use pooled_core::bcf::conditions;
 use pooled_core::calendar::FinancialYear;
 use pooled_core::money::Money;
 use pooled_core::report::MonthlyReport;
@@ -217,6 +218,25 @@ pub(crate) fn pools_table(data: &YearData, report: &MonthlyReport) -> Table {
     Table { id: "pools".into(), caption: format!("Pools at {}", month_label(year, report.month)), columns, rows }
 }
 
+/// The Better Care Fund's conditions the month's figures breach, each naming the figure,
+/// the condition and its source; nothing when none is breached (or the agreement has none).
+pub(crate) fn condition_breaches(data: &YearData, report: &MonthlyReport) -> maud::Markup {
+    let breaches: Vec<String> =
+        conditions::for_report(&data.agreement, report).iter().flat_map(|c| c.breach_words()).collect();
+    html! {
+        @if !breaches.is_empty() {
+            div class="govuk-warning-text" id="bcf-breaches" {
+                span class="govuk-warning-text__icon" aria-hidden="true" { "!" }
+                div class="govuk-warning-text__text" {
+                    span class="govuk-visually-hidden" { "Warning" }
+                    "Better Care Fund conditions breached at " (month_label(data.scope.year, report.month)) ":"
+                    ul class="govuk-list govuk-list--bullet" { @for b in &breaches { li { (b) } } }
+                }
+            }
+        }
+    }
+}
+
 fn render(
     who: &Identity,
     years: &[FinancialYear],
@@ -255,6 +275,7 @@ fn render(
             ("Forecast outturn", total(|f| f.forecast_outturn), false),
             ("Forecast variance", total(|f| f.variance), true),
         ]))
+        (condition_breaches(data, report))
         (layout::variance_hint())
         p class="govuk-hint" {
             "A partner's share is its forecast risk-share impact: the year-end settlement rules "

@@ -134,6 +134,7 @@ pub async fn page(
                         @if data.latest.is_none() { "; no ledger has been imported for " (at.year) " yet, so actuals are nil" }
                         "."
                     }
+                    (overview::condition_breaches(&data, &report))
                     (layout::variance_hint())
                     (pools.render(&report_here))
                     (layout::audit_head(&data.head))
