@@ -123,7 +123,7 @@ pub fn report_workbook(report: &MonthlyReport, head: &AuditHead) -> Workbook {
             title: Some(title(&pool.name)),
             columns: columns.clone(),
             rows: rows.iter().filter(|r| r.level == Level::CostCentre).map(|r| cells(report, r)).collect(),
-            totals: Some(TotalsRow { label: format!("Total {}", pool.id) }),
+            totals: Some(TotalsRow::new(format!("Total {}", pool.id))),
         });
     }
     summary.rows.push(head_row(head, COLUMNS.len()));

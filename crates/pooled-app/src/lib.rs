@@ -5,6 +5,7 @@
 
 pub mod accounts;
 mod anchored;
+pub mod bcf_return;
 pub mod board;
 pub mod clock;
 pub mod deadlines;

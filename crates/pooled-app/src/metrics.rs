@@ -57,6 +57,16 @@ pub fn series_states(agreement: &Agreement, stored: &[StoredMetric]) -> Vec<Seri
         .collect()
 }
 
+/// A figure as a table's cell: the value as a number, "not available" as text, nothing
+/// when none is entered.
+pub fn figure_cell(figure: Option<Figure>) -> pooled_files::Cell {
+    match figure {
+        Some(Figure::Value(v)) => pooled_files::Cell::Decimal(v),
+        Some(Figure::NotAvailable) => pooled_files::Cell::Text(pooled_core::metrics::NOT_AVAILABLE.into()),
+        None => pooled_files::Cell::Empty,
+    }
+}
+
 /// A home support measure with its quarters computed from its weekly figures.
 pub struct HomeSupportState<'a> {
     pub kpi: &'a Kpi,

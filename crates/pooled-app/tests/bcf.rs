@@ -37,7 +37,8 @@ const HEADER: &str = "Voucher No,Voucher Date,Cost Centre,Account,Amount,Descrip
 /// the spend per stream and scheme against figures worked by hand.
 fn spend_from_the_ledger(store: &mut dyn Store, dir: &Path) {
     let file = "examples/oxfordshire-bcf-2021-22.toml";
-    let text = std::fs::read_to_string(root().join(file)).expect("the example");
+    // The example with a quarterly KPI, so that the returns have metrics to report.
+    let text = std::fs::read_to_string(root().join(file)).expect("the example") + KPI;
     load_agreement(store, file, &text, &Default::default(), "tester", |_| Ok(())).expect("loads");
     let key = AgreementYear::new("oxon-bcf", FinancialYear::parse("2021-22").unwrap());
     load_plan(store, &key, &root().join("examples/oxfordshire-bcf-2021-22-plan.csv"), "tester").expect("plan");
@@ -137,6 +138,223 @@ fn spend_from_the_ledger(store: &mut dyn Store, dir: &Path) {
         )),
         "{breaches:?}"
     );
+
+    returns_read_back(store, &key, dir);
+}
+
+const KPI: &str = r#"
+[performance]
+[[performance.kpi]]
+id = "delayed-days"
+name = "Delayed discharge days"
+unit = "days"
+direction = "lower"
+period = "quarter"
+target = "12.5"
+clause = "Sch 4 3.1"
+"#;
+
+/// A money cell as read back: the amount it holds.
+fn amount(cell: &str) -> Money {
+    Money::parse(cell).unwrap_or_else(|e| panic!("{cell:?}: {e}"))
+}
+
+/// The rows of a sheet as read back, after its title and header, up to its totals row
+/// (`Total`) or its end; and the totals, stated figures and checks rows.
+fn table(path: &Path, sheet: &str) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+    let grid = pooled_files::read_xlsx_cells(path, sheet).expect("reads back");
+    let body = grid[2..].to_vec();
+    match body.iter().position(|r| r[0] == "Total") {
+        Some(at) => (body[..at].to_vec(), body[at..].to_vec()),
+        None => (body, Vec::new()),
+    }
+}
+
+/// Every return written, read back with calamine, and checked sheet by sheet against the
+/// JSON the pages and `pooled bcf --json` / `pooled metrics --json` give.
+fn returns_read_back(store: &mut dyn Store, key: &AgreementYear, dir: &Path) {
+    use pooled_core::bcf::returns::{ReturnKind, StatementField};
+    use pooled_core::metrics::{Figure, FigureKind, MetricPeriod};
+    use pooled_store::MetricEntry;
+
+    let figure = |period: &str, kind: FigureKind, value: &str| MetricEntry {
+        series: "delayed-days".into(),
+        period: MetricPeriod::parse(period).unwrap(),
+        kind,
+        figure: Figure::parse(value).unwrap(),
+    };
+    let entries = [
+        figure("Q1", FigureKind::Actual, "10"),
+        figure("Q2", FigureKind::Actual, "not available"),
+        figure("Q3", FigureKind::Plan, "12"),
+        figure("Q3", FigureKind::Actual, "14.5"),
+        figure("Q4", FigureKind::Actual, "11"),
+    ];
+    store.set_metrics(key, &entries, "tester").expect("metrics");
+    // Formula-like text stays text: no cell of the workbook is a formula but the totals'.
+    let completed_by = "=HYPERLINK(\"http://example.com\",\"Ann\")";
+    for kind in ReturnKind::ALL {
+        let social_care = StatementField::Condition("social-care".into());
+        let statements = [
+            (StatementField::CompletedBy, completed_by),
+            (StatementField::Narrative, "+ on plan"),
+            (social_care, "=met"),
+        ];
+        for (field, text) in statements {
+            pooled_app::bcf_return::set_statement(store, key, kind, &field, text, "tester", || Ok(()))
+                .expect("statement");
+        }
+    }
+    let refused = pooled_app::bcf_return::set_statement(
+        store,
+        key,
+        ReturnKind::Plan,
+        &StatementField::Narrative,
+        &"x".repeat(10_001),
+        "tester",
+        || Ok(()),
+    );
+    assert!(refused.unwrap_err().to_string().contains("10,001 characters"));
+    let unknown = StatementField::Condition("fairness".into());
+    let refused = pooled_app::bcf_return::set_statement(store, key, ReturnKind::Plan, &unknown, "x", "t", || Ok(()));
+    let refusal = refused.unwrap_err().to_string();
+    assert!(refusal.starts_with("condition:fairness: the plan has no condition `fairness` (its conditions: social-care, out-of-hospital, dfg-to-districts, within-allocation:"), "{refusal}");
+
+    for kind in ReturnKind::ALL {
+        let r = pooled_app::bcf_return::bcf_return(store, key, kind).expect("the return");
+        let path = dir.join(format!("{kind}.xlsx"));
+        pooled_files::write_xlsx_file(&path, &pooled_app::bcf_return::return_workbook(&r)).expect("written");
+        assert_eq!(pooled_files::read_xlsx_sheet_names(&path).unwrap(), pooled_app::bcf_return::SHEETS, "{kind}");
+
+        // The figures as the JSON has them: the plan's from the agreement, else the ledger's at the month.
+        let json = match kind.month() {
+            None => pooled_app::json::bcf_plan(&r.agreement, &pooled_core::bcf::planned(&r.agreement)),
+            Some(month) => pooled_app::json::bcf_ledger(&pooled_app::bcf(store, key, month).unwrap(), &r.head),
+        };
+        let figures = |s: &pooled_app::json::BcfSpend| -> Vec<Money> {
+            let mut all = vec![s.planned.0];
+            all.extend(s.actual_to_date.as_ref().map(|a| a.0));
+            all.extend(s.forecast.as_ref().map(|f| f.0));
+            all
+        };
+        let money_columns = figures(&json.total).len();
+        assert_eq!(money_columns, if kind == ReturnKind::Plan { 1 } else { 3 });
+        let check_totals = |sheet: &str, rows: &[Vec<String>], totals: &[Vec<String>], first: usize| {
+            assert_eq!(totals.len(), 3, "{kind} {sheet}: totals, stated figures and checks");
+            let width = totals[0].len();
+            for c in first..width {
+                let sum: Money = rows.iter().map(|row| amount(&row[c])).sum();
+                assert_eq!(amount(&totals[0][c]), sum, "{kind} {sheet} column {c}");
+                assert_eq!(amount(&totals[1][c]), sum, "{kind} {sheet} column {c}: stated");
+                assert_eq!(totals[2][c], "agrees", "{kind} {sheet} column {c}");
+            }
+        };
+
+        // Cover: the area, the return and the statements as text.
+        let cover = pooled_files::read_xlsx_cells(&path, "Cover").unwrap();
+        let item = |name: &str| cover.iter().find(|row| row[0] == name).map(|row| row[1].clone()).unwrap_or_default();
+        assert_eq!(item("Health and Wellbeing Board area"), "Oxfordshire Better Care Fund");
+        assert_eq!(item("Return"), kind.words());
+        assert_eq!(item("Completed by"), completed_by);
+        assert_eq!(item("Narrative"), "+ on plan");
+        assert_eq!(item("Audit log head"), r.head.to_string());
+        for sheet in ["Cover", "Metrics", "National conditions"] {
+            let formulas = pooled_files::read_xlsx_formulas(&path, sheet).unwrap();
+            assert!(formulas.iter().flatten().all(String::is_empty), "{kind} {sheet}: {formulas:?}");
+        }
+
+        // Income: a row a stream, its figures the JSON's, the totals adding up and checked.
+        let (rows, totals) = table(&path, "Income");
+        assert_eq!(rows.len(), json.streams.len());
+        for (row, stream) in rows.iter().zip(&json.streams) {
+            assert_eq!(row[0], stream.name);
+            assert_eq!(amount(&row[3]), stream.allocation.0);
+            let read: Vec<Money> = row[4..].iter().map(|c| amount(c)).collect();
+            assert_eq!(read, figures(&stream.spend), "{kind} {}", stream.id);
+        }
+        check_totals("Income", &rows, &totals, 3);
+
+        // Expenditure: a row a scheme and stream funding it, the JSON's split to the penny.
+        let (rows, totals) = table(&path, "Expenditure");
+        let streams = &json.streams;
+        let expected: Vec<(String, String, Vec<Money>)> = (json.schemes.iter())
+            .flat_map(|scheme| {
+                scheme.streams.iter().map(move |b| {
+                    let name = streams.iter().find(|s| s.id == b.id).unwrap().name.clone();
+                    (scheme.id.clone(), name, figures(&b.spend))
+                })
+            })
+            .collect();
+        let read: Vec<(String, String, Vec<Money>)> = (rows.iter())
+            .map(|row| (row[0].clone(), row[10].clone(), row[11..].iter().map(|c| amount(c)).collect()))
+            .collect();
+        assert_eq!(read, expected, "{kind}");
+        assert!(read.len() > 20, "the example's schemes");
+        check_totals("Expenditure", &rows, &totals, 11);
+        let schemes: Money = json.schemes.iter().map(|s| s.spend.planned.0).sum();
+        assert_eq!(amount(&totals[0][11]), schemes);
+
+        // National conditions: a row a condition, judged as the JSON judges it, with the
+        // area's statement as text.
+        let (rows, _) = table(&path, "National conditions");
+        assert_eq!(rows.len(), json.conditions.len(), "{kind}");
+        for (row, c) in rows.iter().zip(&json.conditions) {
+            let key = match &c.stream {
+                Some(stream) => format!("{}:{stream}", c.rule),
+                None => c.rule.clone(),
+            };
+            assert_eq!(row[0], key);
+            assert_eq!((row[1].as_str(), row[2].as_str()), (c.what.as_str(), c.source.as_str()));
+            assert_eq!(amount(&row[4]), c.required.0);
+            let read: Vec<Money> = row[5..5 + money_columns].iter().map(|cell| amount(cell)).collect();
+            assert_eq!(read, figures(&c.figures), "{kind} {key}");
+            let rest = &row[5 + money_columns..];
+            assert_eq!(rest[0], if c.met { "met" } else { "not met" }, "{kind} {key}");
+            assert_eq!(rest[1], c.breaches.join("\n"));
+            assert_eq!(rest[2], if key == "social-care" { "=met" } else { "" });
+        }
+        assert!(json.conditions.iter().any(|c| !c.met) || kind == ReturnKind::Plan, "{kind}: a breach shown");
+
+        // Metrics: the periods the return reports, plan, actual and status as the JSON has them.
+        let states = pooled_app::metrics::series_states(&r.agreement, &store.metrics(key).unwrap());
+        let metrics = pooled_app::json::metrics(&r.agreement, &states);
+        let (rows, _) = table(&path, "Metrics");
+        // Figures compared as figures: a spreadsheet reads 12.5 back as "12.50".
+        let figure = |text: &str| (!text.is_empty()).then(|| Figure::parse(text).unwrap());
+        type MetricRow = (String, String, Option<Figure>, Option<Figure>, String);
+        let expected: Vec<MetricRow> = (metrics.series.iter())
+            .flat_map(|s| s.periods.iter().map(move |p| (s, p)))
+            .filter(|(_, p)| kind.reports(MetricPeriod::parse(&p.period).unwrap()))
+            .map(|(s, p)| {
+                let plan = p.plan.as_deref().map(|f| Figure::parse(f).unwrap());
+                if kind == ReturnKind::Plan {
+                    return (s.id.clone(), p.period.clone(), plan, None, String::new());
+                }
+                let status = states[0].standings.iter().find(|st| st.period.to_string() == p.period).unwrap();
+                let actual = p.actual.as_deref().map(|f| Figure::parse(f).unwrap());
+                (s.id.clone(), p.period.clone(), plan, actual, kind.status_words(status.status).to_string())
+            })
+            .collect();
+        let read: Vec<MetricRow> = (rows.iter())
+            .map(|row| {
+                let cell = |c: usize| row.get(c).cloned().unwrap_or_default();
+                (cell(0), cell(5), figure(&cell(6)), figure(&cell(7)), cell(8))
+            })
+            .collect();
+        assert_eq!(read, expected, "{kind}");
+        let quarters = match kind {
+            ReturnKind::Quarter(q) => usize::from(q),
+            _ => 4,
+        };
+        assert_eq!(rows.len(), quarters, "{kind}");
+    }
+    // The statuses as each return words them.
+    let year_end = pooled_files::read_xlsx_cells(dir.join("year-end.xlsx"), "Metrics").unwrap();
+    let statuses: Vec<&str> = year_end[2..].iter().map(|row| row[8].as_str()).collect();
+    assert_eq!(statuses, ["achieved", "data not available", "not achieved", "achieved"]);
+    let q2 = pooled_files::read_xlsx_cells(dir.join("Q2.xlsx"), "Metrics").unwrap();
+    let statuses: Vec<&str> = q2[2..].iter().map(|row| row[8].as_str()).collect();
+    assert_eq!(statuses, ["on track", "not available"]);
 }
 
 #[test]

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 use pooled_app::{Anchored, AppError, ForecastEntry, ImportRequest, PaymentRecord, SavingEntry};
+use pooled_core::bcf::returns::{ReturnKind, StatementField};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{Mapping, Period};
 use pooled_core::metrics::{Figure, FigureKind, MetricPeriod};
@@ -47,6 +48,18 @@ impl Which {
     pub fn resolve(&self, store: &dyn Store, year: FinancialYear) -> Result<AgreementYear, Failure> {
         pooled_app::resolve(store, year, self.agreement.as_deref()).map_err(app)
     }
+}
+
+/// Which return of which agreement's year: on the returns' commands.
+#[derive(Args)]
+pub struct ReturnOf {
+    #[arg(long, value_parser = FinancialYear::parse)]
+    year: FinancialYear,
+    #[command(flatten)]
+    which: Which,
+    /// plan, Q1, Q2, Q3 or year-end.
+    #[arg(long = "return", value_parser = ReturnKind::parse)]
+    kind: ReturnKind,
 }
 
 #[derive(Subcommand)]
@@ -135,6 +148,28 @@ pub enum DbCommand {
     Metric {
         #[command(subcommand)]
         action: MetricCommand,
+    },
+    /// Write a return to NHS England as a workbook laid out like the Better Care Fund's
+    /// templates (Cover, Income, Expenditure, Metrics, National conditions): the year's
+    /// plan, a quarter's return (at M3, M6, M9) or the end-of-year return (at M12).
+    BcfReturn {
+        #[command(flatten)]
+        of: ReturnOf,
+        /// The .xlsx file to write (replaced if it exists).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Record what the area writes into a return: who completed it, the contact, the
+    /// narrative, or a condition's assurance statement. An empty text clears it.
+    BcfStatement {
+        #[command(flatten)]
+        of: ReturnOf,
+        /// completed-by, contact, narrative or condition:KEY.
+        #[arg(value_parser = StatementField::parse)]
+        field: StatementField,
+        /// The text (at most 10,000 characters); `-` reads it from standard input.
+        #[arg(allow_hyphen_values = true)]
+        text: String,
     },
     /// Close a month of an agreement: no import or forecast can change it afterwards.
     ClosePeriod {
@@ -404,6 +439,20 @@ pub fn run(db: &Db, command: DbCommand) -> Outcome {
             store.close_period(&key.agreement, period, actor).map_err(store_error)?;
             Ok(format!("period {period} of {} is closed\n", key.agreement))
         }
+        DbCommand::BcfReturn { of: ReturnOf { year, which, kind }, out } => {
+            let key = which.resolve(store, year)?;
+            let r = pooled_app::bcf_return::bcf_return(store, &key, kind).map_err(app)?;
+            let book = pooled_app::bcf_return::return_workbook(&r);
+            pooled_files::write_xlsx_file(&out, &book).map_err(|e| Failure::Input(vec![e.to_string()]))?;
+            Ok(format!("{}: the {} of {key}\n{}\n", out.display(), kind.words(), pooled_app::head_line(&r.head)))
+        }
+        // Whoever can open the database may write a statement: no access rule here.
+        DbCommand::BcfStatement { of: ReturnOf { year, which, kind }, field, text } => {
+            let key = which.resolve(store, year)?;
+            let text = if text == "-" { statement_from_stdin()? } else { text };
+            pooled_app::bcf_return::set_statement(store, &key, kind, &field, &text, actor, || Ok(())).map_err(app)?;
+            Ok(format!("{} of the {} of {key} recorded\n", field.key(), kind.words()))
+        }
         DbCommand::Metrics { year, which, json } => {
             let key = which.resolve(store, year)?;
             let agreement = pooled_app::agreement(store, &key).map_err(app)?;
@@ -577,6 +626,19 @@ pub fn bcf(db: &Db, year: FinancialYear, month: FiscalMonth, which: &Which, json
     out.push_str(&crate::text::bcf(&spending.agreement, &spending.spend, &spending.conditions));
     out.push_str(&format!("\n{}\n", pooled_app::head_line(&head)));
     Ok(out)
+}
+
+/// A statement piped in: read up to a little past the most a statement may hold (four
+/// bytes a character), so that an endless input is refused rather than held.
+fn statement_from_stdin() -> Result<String, Failure> {
+    use std::io::Read;
+    let limit = 4 * pooled_core::bcf::returns::MAX_STATEMENT_CHARS as u64 + 1;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::Input(vec![format!("standard input: {e}")]))?;
+    String::from_utf8(bytes).map_err(|_| Failure::Input(vec!["standard input: the statement is not UTF-8 text".into()]))
 }
 
 fn preset_mapping(name: &str) -> Result<Mapping, Failure> {

@@ -1347,11 +1347,10 @@ fn the_bcf_examples_metrics_import_and_list_as_the_file_gives_them() {
     }
 }
 
-/// `pooled bcf --year --month` on the database: the JSON contract of docs/cli.md, with the
-/// ledger's figures and the audit log's head (the plan's `pooled bcf FILE` has neither).
-#[test]
-fn bcf_from_the_ledger_gives_planned_actual_and_forecast_with_the_head() {
-    let s = Scratch::new("bcf");
+/// The Oxfordshire BCF example loaded with its plan and £5,000 of the Disabled Facilities
+/// Grant (OX-19) spent in April.
+fn bcf_with_april_ledger(name: &str) -> Scratch {
+    let s = Scratch::new(name);
     s.ok(&["load", "examples/oxfordshire-bcf-2021-22.toml"]);
     s.ok(&["load-plan", "--year", "2021-22", "examples/oxfordshire-bcf-2021-22-plan.csv"]);
     let extract = s.path("occ.csv");
@@ -1361,6 +1360,14 @@ fn bcf_from_the_ledger_gives_planned_actual_and_forecast_with_the_head() {
     )
     .unwrap();
     s.ok(&["import", "--partner", "OCC", "--period", "2021-04", "--preset", "unit4", &extract]);
+    s
+}
+
+/// `pooled bcf --year --month` on the database: the JSON contract of docs/cli.md, with the
+/// ledger's figures and the audit log's head (the plan's `pooled bcf FILE` has neither).
+#[test]
+fn bcf_from_the_ledger_gives_planned_actual_and_forecast_with_the_head() {
+    let s = bcf_with_april_ledger("bcf");
     let out: Value = serde_json::from_str(&s.ok(&["bcf", "--year", "2021-22", "--month", "M1", "--json"])).unwrap();
     let keys: Vec<&str> = out.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
@@ -1395,4 +1402,49 @@ fn bcf_from_the_ledger_gives_planned_actual_and_forecast_with_the_head() {
     let text = s.ok(&["bcf", "--year", "2021-22", "--month", "M1"]);
     assert!(text.starts_with("Funding streams and schemes of oxon-bcf 2021-22 at M1, from the ledger\n"), "{text}");
     assert!(text.contains("\nConditions\n") && text.contains("Breached: "), "{text}");
+}
+
+/// `pooled bcf-statement` and `pooled bcf-return`: a statement recorded (from an argument
+/// and from standard input), the Q1 return written and read back with the ledger's figures
+/// of `pooled bcf --month M3`, the statement as text; bad input refused, naming what.
+#[test]
+fn a_quarters_return_is_written_with_the_statements_and_the_ledgers_figures() {
+    let s = bcf_with_april_ledger("bcf-return");
+    let year = ["--year", "2021-22", "--return", "Q1"];
+    let recorded = s.ok(&[&["bcf-statement"][..], &year, &["completed-by", "=1+1 Ann"]].concat());
+    assert_eq!(recorded, "completed-by of the Q1 return of oxon-bcf 2021-22 recorded\n");
+    let mut piped = s.command(&[&["bcf-statement"][..], &year, &["narrative", "-"]].concat());
+    piped.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+    let mut child = piped.spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"On plan.\nDFG passed on.\n").unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+
+    let out = s.path("q1.xlsx");
+    let written = s.ok(&[&["bcf-return"][..], &year, &["--out", &out]].concat());
+    assert!(written.starts_with(&format!("{out}: the Q1 return of oxon-bcf 2021-22\nAudit log head: ")), "{written}");
+    let cover = pooled_files::read_xlsx_cells(&out, "Cover").unwrap();
+    let item = |name: &str| cover.iter().find(|r| r[0] == name).unwrap()[1].clone();
+    assert_eq!(item("Completed by"), "=1+1 Ann");
+    assert_eq!(item("Narrative"), "On plan.\nDFG passed on.");
+    assert_eq!(item("Figures"), "the ledger to 2021-06-30 (M3)");
+    let bcf: Value = serde_json::from_str(&s.ok(&["bcf", "--year", "2021-22", "--month", "M3", "--json"])).unwrap();
+    let dfg = bcf["streams"].as_array().unwrap().iter().find(|s| s["id"] == "dfg").unwrap();
+    let income = pooled_files::read_xlsx_cells(&out, "Income").unwrap();
+    let row = income.iter().find(|r| r[0] == dfg["name"]).expect("the DFG's row");
+    let pounds = |cell: &str| format!("{:.2}", cell.parse::<f64>().unwrap());
+    assert_eq!(
+        [pounds(&row[4]), pounds(&row[5]), pounds(&row[6])],
+        [&dfg["spend"]["planned"], &dfg["spend"]["actual_to_date"], &dfg["spend"]["forecast"]]
+            .map(|v| v.as_str().unwrap().to_string())
+    );
+
+    s.ok(&[&["bcf-statement"][..], &year, &["condition:social-care", "Met: see the plan."]].concat());
+    let conditions = pooled_files::read_xlsx_cells(&out, "National conditions").unwrap();
+    assert!(conditions.iter().any(|r| r[0] == "social-care" && r.last().unwrap().is_empty()), "written before it");
+    let refused = s.fails(&[&["bcf-statement"][..], &year, &["condition:fairness", "met"]].concat());
+    assert!(refused.contains("the Q1 return has no condition `fairness`"), "{refused}");
+    let usage = s.run(&["bcf-return", "--year", "2021-22", "--return", "Q4", "--out", &out]);
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&usage.stderr).contains("Q4 is the end-of-year return"));
+    assert!(s.ok(&["audit", "log"]).contains("set-statement"));
 }

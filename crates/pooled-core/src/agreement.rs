@@ -86,6 +86,11 @@ impl Partner {
         }
     }
 
+    /// Whether `id` names this partner or its successor (on any day).
+    pub fn is_or_succeeded_by(&self, id: &str) -> bool {
+        self.id == id || self.succeeded_by.as_ref().is_some_and(|s| s.id == id)
+    }
+
     /// The partner as a list of partners names it: `OCCG`, or `OCCG (BOB-ICB from 2022-07-01)`.
     pub fn listed(&self) -> String {
         match &self.succeeded_by {

@@ -6,6 +6,7 @@
 //! the plan and the ledger ([`conditions`]).
 
 pub mod conditions;
+pub mod returns;
 mod scheme_types;
 mod spend;
 

@@ -33,5 +33,6 @@ pub use workbook_limits::{
     MAX_CELL_BYTES, MAX_CELL_FORMATS, MAX_CELLS, MAX_SHARED_STRINGS, MAX_SHEET_BYTES, MAX_WHOLE_PARTS_BYTES,
 };
 pub use write::{
-    Cell, Column, ColumnKind, Sheet, TotalsRow, Workbook, write_csv, write_csv_file, write_xlsx, write_xlsx_file,
+    AGREES, CHECK_LABEL, Cell, Column, ColumnKind, DIFFERS, STATED_LABEL, Sheet, TotalsRow, Workbook, write_csv,
+    write_csv_file, write_xlsx, write_xlsx_file,
 };

@@ -138,10 +138,29 @@ pub enum Cell {
 /// Money and Integer column, `=SUBTOTAL(9,<the column's rows>)`: a real formula (it
 /// follows the autofilter, summing only the rows shown) with its value, computed exactly
 /// from the cells, stored too so readers without a calculation engine see it.
+///
+/// With `stated` figures (aligned with the columns, [`Cell::Empty`] where none), the
+/// workbook checks itself: a row `Figure in pooled` gives them, and a row `Check` says
+/// under each `agrees` or `DIFFERS` by a formula comparing it with the total above, so a
+/// workbook whose rows were edited, or that lost one, shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TotalsRow {
     pub label: String,
+    pub stated: Vec<Cell>,
 }
+
+impl TotalsRow {
+    /// Totals with no stated figures to check them against.
+    pub fn new(label: impl Into<String>) -> TotalsRow {
+        TotalsRow { label: label.into(), stated: Vec::new() }
+    }
+}
+
+/// The words of a [`TotalsRow`]'s checks.
+pub const CHECK_LABEL: &str = "Check";
+pub const STATED_LABEL: &str = "Figure in pooled";
+pub const AGREES: &str = "agrees";
+pub const DIFFERS: &str = "DIFFERS";
 
 const MONEY_FORMAT: &str = "#,##0.00;[Red](#,##0.00)";
 /// Excel's most characters in a cell (counted as UTF-16 units, as Excel counts them).
@@ -311,10 +330,30 @@ fn write_totals(
             ws.write_formula_with_format(
                 row,
                 column,
-                Formula::new(format!("=SUBTOTAL(9,{range})")).set_result(total),
+                Formula::new(format!("=SUBTOTAL(9,{range})")).set_result(&total),
                 &format,
             )?;
         }
+        if let Some(stated) = totals.stated.get(c).filter(|cell| **cell != Cell::Empty) {
+            let stated_text = match stated {
+                Cell::Money(m) => m.to_plain_string(),
+                Cell::Integer(i) => i.to_string(),
+                _ => continue,
+            };
+            write_cell(ws, row + 1, column, stated)?;
+            let (total_cell, stated_cell) = (row_col_to_cell(row, column), row_col_to_cell(row + 1, column));
+            let agrees = stated_text == total;
+            ws.write_formula(
+                row + 2,
+                column,
+                Formula::new(format!("=IF(ROUND({total_cell}-{stated_cell},2)=0,\"{AGREES}\",\"{DIFFERS}\")"))
+                    .set_result(if agrees { AGREES } else { DIFFERS }),
+            )?;
+        }
+    }
+    if totals.stated.iter().any(|cell| *cell != Cell::Empty) {
+        ws.write_string_with_format(row + 1, 0, STATED_LABEL, &Format::new().set_italic())?;
+        ws.write_string_with_format(row + 2, 0, CHECK_LABEL, &Format::new().set_bold())?;
     }
     Ok(())
 }

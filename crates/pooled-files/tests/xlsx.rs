@@ -71,14 +71,14 @@ fn report() -> Workbook {
                     // 0.1 + 0.2 pounds: exact in pence, and must read back as 0.30.
                     vec![text("Equipment"), money(10), money(20), Cell::Empty, Cell::Integer(-4), Cell::Empty],
                 ],
-                totals: Some(TotalsRow { label: "Total".into() }),
+                totals: Some(TotalsRow::new("Total")),
             },
             Sheet {
                 name: "Empty".into(),
                 title: None,
                 columns: vec![column("Line", ColumnKind::Text), column("Budget", ColumnKind::Money)],
                 rows: vec![],
-                totals: Some(TotalsRow { label: "Total".into() }),
+                totals: Some(TotalsRow::new("Total")),
             },
         ],
     }
@@ -121,6 +121,27 @@ fn a_written_report_reads_back() {
     assert_eq!(read_xlsx_cells(&path, "Empty").unwrap(), [["Line", "Budget"], ["Total", "0"]]);
     assert!(read_xlsx_formulas(&path, "Empty").unwrap().iter().flatten().all(String::is_empty));
     assert!(part(&path, "xl/worksheets/sheet2.xml").contains(r#"<pane ySplit="1""#));
+}
+
+#[test]
+fn stated_totals_are_checked_by_the_workbook() {
+    let dir = scratch("checked");
+    let path = dir.join("checked.xlsx");
+    let sheet = |stated: Vec<Cell>| Sheet {
+        totals: Some(TotalsRow { label: "Total".into(), stated }),
+        ..report().sheets[0].clone()
+    };
+    // The budget as the use case states it; the variance stated a penny out.
+    let stated = vec![Cell::Empty, money(15_100_371_110), money(-123_427), Cell::Empty, Cell::Integer(1230)];
+    let checked = Workbook { sheets: vec![Sheet { name: "Checked".into(), ..sheet(stated) }] };
+    write_xlsx_file(&path, &checked).unwrap();
+    let cells = read_xlsx_cells(&path, "Checked").unwrap();
+    assert_eq!(cells[5][..5], ["Total", "151003711.10", "-1234.26", "", "1230"]);
+    assert_eq!(cells[6][..5], ["Figure in pooled", "151003711.10", "-1234.27", "", "1230"]);
+    assert_eq!(cells[7][..5], ["Check", "agrees", "DIFFERS", "", "agrees"]);
+    let formulas = read_xlsx_formulas(&path, "Checked").unwrap();
+    assert_eq!(formulas[7][1], r#"IF(ROUND(B6-B7,2)=0,"agrees","DIFFERS")"#);
+    assert_eq!(formulas[7][3], "", "nothing stated, nothing checked");
 }
 
 #[test]

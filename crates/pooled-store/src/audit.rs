@@ -137,7 +137,8 @@ impl AuditEntry {
         let (kind, rest) = self.subject.split_once(' ')?;
         let named = match self.action.as_str() {
             "load-agreement" | "vary-agreement" | "save-plan" | "save-mapping" | "import" | "replace-import"
-            | "close-period" | "set-forecast" | "record-payment" | "record-saving" | "set-metrics" => {
+            | "close-period" | "set-forecast" | "record-payment" | "record-saving" | "set-metrics"
+            | "set-statement" => {
                 // Something follows the agreement in every subject of these.
                 rest.split_once(' ')?.0
             }

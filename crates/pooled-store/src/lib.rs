@@ -23,6 +23,7 @@ pub use postgres::{PostgresDb, PostgresStore};
 pub use sqlite::{SqliteDb, SqliteStore};
 pub use store::SqlStore;
 
+use pooled_core::bcf::returns::{ReturnKind, StatementField};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::metrics::{Figure, FigureKind, MetricPeriod};
@@ -339,6 +340,16 @@ pub struct StoredMetric {
     pub entered_at: Timestamp,
 }
 
+/// A statement the area wrote into a return, with who wrote it when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredStatement {
+    pub field: StatementField,
+    /// At most [`pooled_core::bcf::returns::MAX_STATEMENT_CHARS`] characters.
+    pub text: String,
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
 /// The store. Every method that changes anything does so in one transaction together with
 /// its audit entry, or not at all. `actor` is who made the change. Times are kept to the
 /// second (a finer part is dropped), as UTC ISO 8601 text.
@@ -533,6 +544,23 @@ pub trait Store {
     fn set_metrics(&mut self, agreement: &AgreementYear, entries: &[MetricEntry], actor: &str) -> Result<()>;
     /// An agreement year's figures, by series, then period, then kind (plan first).
     fn metrics(&self, agreement: &AgreementYear) -> Result<Vec<StoredMetric>>;
+
+    // ---- the returns to NHS England ----
+
+    /// Records what the area writes into a return (the caller checks the text with
+    /// `pooled_core::bcf::returns::check_statement`), replacing the field's text; an empty
+    /// text removes it. One transaction with one audit entry of the text before and after;
+    /// the same text again writes nothing.
+    fn set_statement(
+        &mut self,
+        agreement: &AgreementYear,
+        kind: ReturnKind,
+        field: &StatementField,
+        text: &str,
+        actor: &str,
+    ) -> Result<()>;
+    /// A return's statements, by field.
+    fn statements(&self, agreement: &AgreementYear, kind: ReturnKind) -> Result<Vec<StoredStatement>>;
 
     // ---- accounts ----
 

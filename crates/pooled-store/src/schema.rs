@@ -217,6 +217,26 @@ macro_rules! metric_figures {
     };
 }
 
+/// Migration 11, the same on both backends: what the area writes into its returns to NHS
+/// England, by return (`plan`, `Q1`-`Q3`, `year-end`) and field (`completed-by`,
+/// `contact`, `narrative`, `condition:KEY`): one text each, at most 10,000 characters
+/// (checked before it is written; the CHECK is the last word).
+macro_rules! bcf_statements {
+    () => {
+        "CREATE TABLE bcf_statement (
+    agreement_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    return_kind TEXT NOT NULL,
+    field TEXT NOT NULL,
+    text TEXT NOT NULL CHECK (length(text) <= 10000),
+    entered_by TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    PRIMARY KEY (agreement_id, year, return_kind, field)
+);
+"
+    };
+}
+
 pub(crate) const SQLITE: &[&str] = &[
     // 1: the first schema.
     r#"
@@ -513,6 +533,8 @@ CREATE TABLE user_agreement (
     versions_approved!(),
     // 10: metrics' and KPIs' figures planned and achieved.
     metric_figures!(),
+    // 11: the statements of the returns to NHS England.
+    bcf_statements!(),
 ];
 
 pub(crate) const POSTGRES: &[&str] = &[
@@ -747,6 +769,8 @@ CREATE TABLE user_agreement (
     versions_approved!(),
     // 10: as SQLite's.
     metric_figures!(),
+    // 11: as SQLite's.
+    bcf_statements!(),
 ];
 
 fn too_new(found: i64, known: usize) -> StoreError {

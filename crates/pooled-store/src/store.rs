@@ -22,8 +22,9 @@ use crate::sql::{Backend, Conn, Lock, Param, Row, corrupt, params};
 use crate::{
     Actual, AgreementSummary, AgreementVersion, AgreementYear, Approval, DocumentSave, Forecast, ImportHeader,
     ImportItem, ImportOutcome, ImportRecord, LoadOutcome, MetricEntry, PaymentEntry, Result, SavingRecord, Store,
-    StoreError, StoredCostCentre, StoredDocument, StoredMetric,
+    StoreError, StoredCostCentre, StoredDocument, StoredMetric, StoredStatement,
 };
+use pooled_core::bcf::returns::{ReturnKind, StatementField};
 use pooled_core::metrics::{Decimal, Figure, FigureKind, MetricPeriod};
 
 /// The store on one database connection: [`crate::SqliteStore`] or [`crate::PostgresStore`].
@@ -1099,6 +1100,69 @@ impl<B: Backend> Store for SqlStore<B> {
             key(a).cmp(&key(b))
         });
         Ok(figures)
+    }
+
+    fn set_statement(
+        &mut self,
+        agreement: &AgreementYear,
+        kind: ReturnKind,
+        field: &StatementField,
+        text: &str,
+        actor: &str,
+    ) -> Result<()> {
+        let AgreementYear { agreement: agreement_id, year } = agreement;
+        let (kind, field) = (kind.key(), field.key());
+        self.atomically(Lock::Writes, |c| {
+            let was = c
+                .row(
+                    "SELECT text FROM bcf_statement
+                     WHERE agreement_id = $1 AND year = $2 AND return_kind = $3 AND field = $4",
+                    params![agreement_id, *year, kind, &field],
+                    |r| r.string(0),
+                )?
+                .unwrap_or_default();
+            if was == text {
+                return Ok(());
+            }
+            let at = now_utc();
+            if text.is_empty() {
+                c.execute(
+                    "DELETE FROM bcf_statement WHERE agreement_id = $1 AND year = $2 AND return_kind = $3 AND field = $4",
+                    params![agreement_id, *year, kind, &field],
+                )?;
+            } else {
+                c.execute(
+                    "INSERT INTO bcf_statement (agreement_id, year, return_kind, field, text, entered_by, entered_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (agreement_id, year, return_kind, field) DO UPDATE
+                     SET text = excluded.text, entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                    params![agreement_id, *year, kind, &field, text, actor, at],
+                )?;
+            }
+            let subject = format!("bcf-statement {agreement} {kind} {field}");
+            append_audit(c, records_change(actor, "set-statement", subject, was, text.to_string()), at)?;
+            Ok(())
+        })
+    }
+
+    fn statements(&self, agreement: &AgreementYear, kind: ReturnKind) -> Result<Vec<StoredStatement>> {
+        let mut statements = self.read(|c| {
+            c.rows(
+                "SELECT field, text, entered_by, entered_at FROM bcf_statement
+                 WHERE agreement_id = $1 AND year = $2 AND return_kind = $3",
+                params![&agreement.agreement, agreement.year, kind.key()],
+                |r| {
+                    Ok(StoredStatement {
+                        field: StatementField::parse(&r.string(0)?).map_err(|_| corrupt("statement field".into()))?,
+                        text: r.string(1)?,
+                        entered_by: r.string(2)?,
+                        entered_at: r.time(3)?,
+                    })
+                },
+            )
+        })?;
+        statements.sort_by(|a, b| a.field.cmp(&b.field));
+        Ok(statements)
     }
 
     fn record_payment(&mut self, agreement: &AgreementYear, entries: &[PaymentEntry], actor: &str) -> Result<()> {

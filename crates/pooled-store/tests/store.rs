@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use pooled_core::bcf::returns::{ReturnKind, StatementField};
 use pooled_core::calendar::{Date, FinancialYear, FiscalMonth};
 use pooled_core::ledger::{LedgerRow, Mapping, Period};
 use pooled_core::metrics::{Figure, FigureKind, MetricPeriod};
@@ -242,9 +243,10 @@ impl Fixture {
     }
 
     /// Migration 9 undone: versions without their effective day and approval. Undone first
-    /// by [`Fixture::undo_migration_8`], as it came after; migration 10 (metrics' figures)
-    /// is undone before it.
+    /// by [`Fixture::undo_migration_8`], as it came after; migrations 11 (the returns'
+    /// statements) and 10 (metrics' figures) are undone before it.
     fn undo_migration_9(&self) {
+        self.sql("DROP TABLE bcf_statement; DELETE FROM schema_version WHERE version = 11;");
         self.sql("DROP TABLE metric_figure; DELETE FROM schema_version WHERE version = 10;");
         self.sql(
             "ALTER TABLE agreement DROP COLUMN effective; ALTER TABLE agreement DROP COLUMN approved_by;
@@ -350,6 +352,7 @@ on_both_backends!(
     migration_8_keeps_forecasts_and_adds_savings,
     migration_9_keeps_versions_from_the_start_of_their_year,
     metric_figures_are_kept_with_not_available_as_their_own_state,
+    statements_are_kept_per_return_and_audited,
     every_entry_names_its_agreement_or_none,
 );
 
@@ -1086,6 +1089,34 @@ fn metric_figures_are_kept_with_not_available_as_their_own_state(f: &mut Fixture
     assert_eq!(s.verify_audit().unwrap(), None);
 }
 
+fn statements_are_kept_per_return_and_audited(f: &mut Fixture) {
+    let s = f.store.as_mut();
+    let year = &oxon("2016-17");
+    let condition = StatementField::Condition("social-care".into());
+    s.set_statement(year, ReturnKind::Quarter(2), &condition, "=SUM(A1) met", "pm").unwrap();
+    s.set_statement(year, ReturnKind::Quarter(2), &StatementField::CompletedBy, "Ann O'Neil", "pm").unwrap();
+    s.set_statement(year, ReturnKind::Quarter(2), &StatementField::CompletedBy, "Ann O'Neil", "pm").unwrap();
+    s.set_statement(year, ReturnKind::Quarter(1), &StatementField::Narrative, "first", "pm").unwrap();
+    s.set_statement(year, ReturnKind::Quarter(1), &StatementField::Narrative, "", "bob").unwrap();
+    s.set_statement(&AgreementYear::new("bucks", fy("2016-17")), ReturnKind::Quarter(2), &condition, "x", "pm")
+        .unwrap();
+    let listed = |kind| -> Vec<String> {
+        (s.statements(year, kind).unwrap().iter())
+            .map(|st| format!("{} {} {}", st.field.key(), st.text, st.entered_by))
+            .collect()
+    };
+    assert_eq!(listed(ReturnKind::Quarter(2)), ["completed-by Ann O'Neil pm", "condition:social-care =SUM(A1) met pm"]);
+    assert_eq!(listed(ReturnKind::Quarter(1)), Vec::<String>::new(), "an empty text removes it");
+    let log = s.audit_log().unwrap();
+    assert_eq!(log.len(), 5, "the same text again writes nothing");
+    let q1 = &log[3];
+    assert_eq!(
+        (q1.action.as_str(), q1.subject.as_str(), q1.before.as_str(), q1.after.as_str(), q1.agreement()),
+        ("set-statement", "bcf-statement oxon 2016-17 Q1 narrative", "first", "", Some(OXON))
+    );
+    assert_eq!(s.verify_audit().unwrap(), None);
+}
+
 // ---- unagreed savings ----
 
 fn savings_forecasts_and_delivered_amounts_are_recorded(f: &mut Fixture) {
@@ -1464,7 +1495,7 @@ fn everything_survives_reopening(f: &mut Fixture) {
     assert_eq!(documents(f.store.as_ref()), documents_before);
     assert!(f.store.session(&token_hash("a-session")).unwrap().is_some());
     assert_eq!(f.store.verify_audit().unwrap(), None);
-    assert_eq!(f.count("schema_version"), 10);
+    assert_eq!(f.count("schema_version"), 11);
     // The versions go on from where they were; a stale save is still refused.
     conflict(f.store.save_document(REGISTER, "2016-17", Some(1), "[board]\n# late\n", "cat"));
     assert_eq!(f.store.save_document(REGISTER, "2016-17", Some(2), "[board]\n# late\n", "cat").unwrap(), saved(3));
@@ -2017,6 +2048,7 @@ fn every_entry_names_its_agreement_or_none(f: &mut Fixture) {
     let oxon = &oxon("2016-17");
     s.load_agreement(oxon, "[agreement]\n# varied\n", "a variation", &Approval::default(), "ann").unwrap();
     s.record_saving(oxon, "review", SavingFigure::Forecast(month(4)), Money::from_pence(9), "ann").unwrap();
+    s.set_statement(oxon, ReturnKind::YearEnd, &StatementField::Narrative, "done", "ann").unwrap();
     let ann = s.create_user(&new_user("ann", Role::PoolManager), "admin").unwrap();
     s.set_password_hash(ann, "$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$other", "ann").unwrap();
     let attempt = s.start_login_attempt("ann", t(NOW), 5, t(NOW)).unwrap().unwrap();
@@ -2056,6 +2088,7 @@ fn every_entry_names_its_agreement_or_none(f: &mut Fixture) {
         ("record-payment", ox),
         ("vary-agreement", ox),
         ("record-saving", ox),
+        ("set-statement", ox),
         ("create-user", None),
         ("set-password", None),
         ("login", None),
@@ -2201,7 +2234,7 @@ fn migration_4_keeps_an_existing_database(f: &mut Fixture) {
     };
     f.sql(undo);
     f.reopen();
-    assert_eq!(f.count("schema_version"), 10);
+    assert_eq!(f.count("schema_version"), 11);
     assert_eq!(f.store.last_change().unwrap(), 8, "the last change to the records, not the sign-in");
     let before = f.store.imports(&oxon("2016-17")).unwrap();
     let outcome = import(f.store.as_mut(), "2016-06", "OCCG", "sha-june", &[row(2, "CC100", "2016-06-01", 5)]);
@@ -2226,7 +2259,7 @@ fn migration_5_takes_the_head_from_the_log(f: &mut Fixture) {
     f.undo_migration_6();
     f.sql("DROP TABLE audit_head; DELETE FROM schema_version WHERE version = 5;");
     f.reopen();
-    assert_eq!(f.count("schema_version"), 10);
+    assert_eq!(f.count("schema_version"), 11);
     assert_eq!(f.store.audit_head().unwrap(), published);
     assert_eq!(f.store.verify_audit_against(std::slice::from_ref(&published)).unwrap(), None);
     f.store.set_forecast(&oxon("2016-17"), month(3), "CC100", Money::from_pence(7), false, "bob").unwrap();
@@ -2363,7 +2396,7 @@ fn migration_6_keeps_each_year_under_its_agreement(f: &mut Fixture) {
     // Version 1 was loaded with another id, and taken as a variation then.
     f.sql("UPDATE agreement SET agreement_id = 'oxford' WHERE year = 2016 AND version = 1");
     f.reopen();
-    assert_eq!(f.count("schema_version"), 10);
+    assert_eq!(f.count("schema_version"), 11);
     let s = f.store.as_ref();
     assert_eq!((holdings(s, first), holdings(s, later), s.agreements().unwrap(), s.audit_log().unwrap()), before);
     assert_eq!(s.forecasts(&AgreementYear::new("", fy("2018-19"))).unwrap(), orphan);
@@ -2384,7 +2417,7 @@ fn migration_8_keeps_forecasts_and_adds_savings(f: &mut Fixture) {
     assert!(!before.is_empty());
     f.undo_migration_8();
     f.reopen();
-    assert_eq!(f.count("schema_version"), 10);
+    assert_eq!(f.count("schema_version"), 11);
     assert_eq!(f.store.forecasts(year).unwrap(), before);
     assert!(before.iter().all(|f| !f.confirmed_below_actual));
     f.store.record_saving(year, "review", SavingFigure::Delivered, Money::ZERO, "pm").unwrap();
@@ -2404,7 +2437,7 @@ fn migration_7_makes_entries_of_the_dates_recorded(f: &mut Fixture) {
              ('bucks', 2016, 'OP', 'OCCG', 1, 20160221, NULL);",
     );
     f.reopen();
-    assert_eq!(f.count("schema_version"), 10);
+    assert_eq!(f.count("schema_version"), 11);
     let legacy = |pool: &str, m: u32, kind: EntryKind, on: &str| PaymentEntry {
         pool: pool.to_string(),
         from: "OCCG".to_string(),
@@ -2448,7 +2481,7 @@ fn migration_9_keeps_versions_from_the_start_of_their_year(f: &mut Fixture) {
     let before = f.store.agreement_versions(year).unwrap();
     f.undo_migration_9();
     f.reopen();
-    assert_eq!(f.count("schema_version"), 10);
+    assert_eq!(f.count("schema_version"), 11);
     let after = f.store.agreement_versions(year).unwrap();
     assert_eq!(
         after.iter().map(|v| (v.version, v.text.as_str(), v.loaded_at)).collect::<Vec<_>>(),

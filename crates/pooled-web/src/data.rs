@@ -217,18 +217,26 @@ pub fn loaded_years(store: &dyn Store) -> Result<Vec<FinancialYear>, StoreError>
     Ok(years)
 }
 
-/// The figures of `year` of every agreement `user` acts in that is loaded for it, by id:
-/// what a partner's consolidated view is made from. Blocking: call inside
+/// The figures of `year` of every agreement `user` acts in that is loaded for it and
+/// names `body` as a partner or a partner's successor, by id: what the body's
+/// consolidated view is made from. Only those agreements' figures are read (an ICB's
+/// five places, not every agreement an administrator acts in). Blocking: call inside
 /// [`StorePool::run`].
-pub fn visible_years(
+pub fn years_naming(
     web: &Web,
     store: &dyn Store,
     user: &User,
+    body: &str,
     year: FinancialYear,
 ) -> Result<Vec<Arc<YearData>>, WebError> {
-    let listed = visible_agreements(store, user)?;
-    let held = listed.into_iter().filter(|a| a.years.contains(&year));
-    held.map(|a| web.year(store, &AgreementYear::new(a.id, year))).collect()
+    let mut years = Vec::new();
+    for listed in visible_agreements(store, user)?.into_iter().filter(|a| a.years.contains(&year)) {
+        let scope = AgreementYear::new(listed.id, year);
+        if web.agreement(store, &scope)?.partners().iter().any(|p| p.is_or_succeeded_by(body)) {
+            years.push(web.year(store, &scope)?);
+        }
+    }
+    Ok(years)
 }
 
 /// The consolidated view of the body `partner` across `years` (one year of several

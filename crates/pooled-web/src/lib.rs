@@ -109,6 +109,7 @@ impl Routes {
             .signed_in(M::GET, "/agreements/{agreement}/{year}/imports/{id}", imports::progress)
             .signed_in(M::GET, "/agreements/{agreement}/{year}/payments", payments::page)
             .signed_in(M::POST, "/agreements/{agreement}/{year}/payments", payments::record)
+            .signed_in(M::GET, "/agreements/{agreement}/{year}/bcf/returns/{file}", returns::download)
             .signed_in(M::GET, "/agreements/{agreement}/{year}/variations", variations::page)
             .signed_in(M::POST, "/agreements/{agreement}/{year}/variations", variations::load)
             .signed_in(M::GET, "/audit", audit::page)

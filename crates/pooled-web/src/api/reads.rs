@@ -26,7 +26,7 @@ use super::openapi::{BadRequest, Forbidden, Invalid, NotFound, TooLarge};
 use super::{AgreementPath, ApiError, ApiResult, JsonBody};
 use crate::access;
 use crate::auth::Identity;
-use crate::data::{Web, consolidated_view, parse_month, parse_year, visible_agreements, visible_years};
+use crate::data::{Web, consolidated_view, parse_month, parse_year, visible_agreements, years_naming};
 use crate::error::WebError;
 use crate::imports::{ImportJob, JobState, bad_row};
 use crate::pages::imports::{InJob, job_of};
@@ -74,7 +74,8 @@ pub async fn partner(
     let year = parse_year(&year)?;
     let month = parse_month(get(&query, "month"))?;
     let shared = Arc::clone(&web);
-    let years = web.stores.run(move |store| visible_years(&shared, store, &who.user, year)).await?;
+    let body = partner.clone();
+    let years = web.stores.run(move |store| years_naming(&shared, store, &who.user, &body, year)).await?;
     let answer = blocking(move || {
         let (view, head) = consolidated_view(&partner, year, &years, month)?;
         Ok(json::consolidated(&view, &head))

@@ -17,7 +17,9 @@ use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use pooled_app::metrics::{HomeSupportState, IMPORT_COLUMNS, SeriesState, home_support_states, series_states};
+use pooled_app::metrics::{
+    HomeSupportState, IMPORT_COLUMNS, SeriesState, figure_cell, home_support_states, series_states,
+};
 use pooled_core::agreement::Agreement;
 use pooled_core::calendar::{FinancialYear, FiscalMonth};
 use pooled_core::metrics::{
@@ -119,15 +121,6 @@ fn dashboard_tables(read: &Read) -> Vec<Table> {
     tables.extend(read.states.iter().map(periods_table));
     tables.extend(home_support_states(&read.agreement, &read.states).iter().map(|h| home_support_table(read, h, None)));
     tables
-}
-
-/// A figure as a cell: the value as a number, "not available" as text, nothing when none.
-fn figure_cell(figure: Option<Figure>) -> Cell {
-    match figure {
-        Some(Figure::Value(v)) => Cell::Decimal(v),
-        Some(Figure::NotAvailable) => text(NOT_AVAILABLE),
-        None => Cell::Empty,
-    }
 }
 
 /// Who enters a series' figures, in words.

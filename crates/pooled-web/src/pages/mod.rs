@@ -14,6 +14,7 @@ pub mod pack;
 pub mod partner;
 pub mod payments;
 pub mod pool;
+pub mod returns;
 pub mod risk_share;
 pub mod settlement;
 pub mod tokens;

@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::{QueryPairs, get, month_chooser, month_label};
 use crate::auth::Identity;
-use crate::data::{Web, consolidated_view, parse_month, parse_year, visible_years};
+use crate::data::{Web, consolidated_view, parse_month, parse_year, years_naming};
 use crate::error::WebError;
 use crate::layout::{self, Nav, Section};
 use crate::scope;
@@ -42,7 +42,8 @@ pub async fn page(
     let month = parse_month(get(&query, "month"))?;
     let format = Format::parse(get(&query, "format"))?;
     let (shared, user) = (Arc::clone(&web), who.user.clone());
-    let years = web.stores.run(move |store| visible_years(&shared, store, &user, year)).await?;
+    let body = partner.clone();
+    let years = web.stores.run(move |store| years_naming(&shared, store, &user, &body, year)).await?;
     blocking(move || {
         let (view, head) = consolidated_view(&partner, year, &years, month)?;
         let table = view_table(&view);
