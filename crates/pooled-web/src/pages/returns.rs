@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::response::Response;
+use maud::{Markup, html};
+use pooled_core::agreement::Agreement;
 use pooled_core::bcf::returns::ReturnKind;
 
 use crate::data::Web;
@@ -16,6 +18,24 @@ use crate::table;
 /// The address of a return's download.
 pub fn return_href(at: &pooled_store::AgreementYear, kind: ReturnKind) -> String {
     scope::href(at, &format!("/bcf/returns/{kind}.xlsx"))
+}
+
+/// The links to an agreement's returns, for an agreement with funding streams (a Better
+/// Care Fund); nothing for any other. The overview and the metrics page show them.
+pub fn links(at: &pooled_store::AgreementYear, agreement: &Agreement) -> Markup {
+    if agreement.streams().is_empty() {
+        return html! {};
+    }
+    html! {
+        p class="govuk-body" id="returns" {
+            "The returns to NHS England, laid out like the Better Care Fund's templates (Excel): "
+            @for (i, kind) in ReturnKind::ALL.into_iter().enumerate() {
+                @if i > 0 { ", " }
+                a class="govuk-link" href=(return_href(at, kind)) { (kind.words()) }
+            }
+            "."
+        }
+    }
 }
 
 pub async fn download(
