@@ -1,5 +1,6 @@
-//! The returns to NHS England from the web: the agreement's page links each, and a reader
-//! downloads the workbook `pooled bcf-return` writes, on SQLite and PostgreSQL.
+//! The returns to NHS England from the web: the agreement's page and its metrics page link
+//! each, and a reader downloads the workbook `pooled bcf-return` writes, on SQLite and
+//! PostgreSQL.
 
 #[macro_use]
 mod common;
@@ -30,9 +31,11 @@ fn the_returns_are_linked_and_downloaded(site: Site) {
     drop(store);
 
     let page = site.get_as("viewer", "/agreements/oxon-bcf/2021-22").text();
+    let metrics = site.get_as("viewer", "/agreements/oxon-bcf/2021-22/metrics").text();
     for kind in ReturnKind::ALL {
         let href = format!("/agreements/oxon-bcf/2021-22/bcf/returns/{kind}.xlsx");
         assert!(page.contains(&format!("href=\"{href}\"")), "{kind} linked");
+        assert!(metrics.contains(&format!("href=\"{href}\"")), "{kind} linked from the metrics page");
         let download = site.get_as("viewer", &href);
         assert_eq!(download.status, StatusCode::OK, "{kind}");
         let cover = xlsx_cells(&site, &download.body, "Cover");
