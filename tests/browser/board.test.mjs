@@ -117,7 +117,8 @@ test('the pool manager records a whole meeting: late paper, quorum, a decision, 
     await screenshots(page, 'meeting');
     await setWidth(page, 1280);
 
-    // The agenda pack: the agenda with the late mark, the finance report, the risk shares.
+    // The agenda pack: the agenda with the late mark, the finance and performance reports,
+    // the risk shares.
     await openOk(page, `${MEETING}/pack`);
     const agenda = await page.locator('#agenda').innerText();
     assert.ok(agenda.includes(ITEM) && agenda.includes(PAPER), agenda);
@@ -134,9 +135,14 @@ test('the pool manager records a whole meeting: late paper, quorum, a decision, 
     for (const chrome of ['header.govuk-template__header', '.govuk-service-navigation', 'footer', '#print-hint']) {
       assert.equal(await page.locator(chrome).first().isVisible(), false, `${chrome} is not printed`);
     }
+    // The cover, the agenda, the finance report, the performance report, the risk shares.
     const breaks = await page.locator('.app-pack__section').evaluateAll((sections) =>
-      sections.map((s) => getComputedStyle(s).breakBefore));
-    assert.deepEqual(breaks, ['auto', 'page', 'page', 'page'], 'each section after the first starts a page');
+      sections.map((s) => `${s.id}: ${getComputedStyle(s).breakBefore}`));
+    assert.deepEqual(
+      breaks,
+      ['pack-cover: auto', 'pack-agenda: page', 'pack-finance: page', 'pack-performance: page', 'pack-risk-share: page'],
+      'each section after the first starts a page',
+    );
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     const pdf = await page.pdf({ format: 'A4', printBackground: true });
     assert.equal(pdf.subarray(0, 5).toString(), '%PDF-', 'the pack prints to PDF');

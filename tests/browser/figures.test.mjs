@@ -8,8 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import ExcelJS from 'exceljs';
-
 import {
   AT,
   MONTH,
@@ -25,6 +23,7 @@ import {
   rowObjects,
   signedInPage,
   submit,
+  xlsxRows,
 } from './helpers.mjs';
 
 const OVERVIEW = `${AT}?month=${MONTH}`;
@@ -164,18 +163,6 @@ test('what-if: a changed line outturn resettles the pool, and the partners still
     await page.context().close();
   }
 });
-
-/// Reads an .xlsx file's first sheet: each row's cell values (text, or numbers as given).
-async function xlsxRows(path) {
-  const workbook = new ExcelJS.Workbook();
-  await workbook.xlsx.readFile(path);
-  const sheet = workbook.worksheets[0];
-  const rows = [];
-  sheet.eachRow({ includeEmpty: false }, (row) => {
-    rows.push(row.values.slice(1).map((v) => (v && typeof v === 'object' && 'result' in v ? v.result : v)));
-  });
-  return rows;
-}
 
 test('the overview\'s Excel download holds the totals the page shows', async () => {
   const page = await signedInPage(browser, 'manager');

@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ExcelJS from 'exceljs';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -70,6 +71,7 @@ export const READ_PAGES = [
   ['overview-bucks-2022-23', '/agreements/bucks-bcf-2022/2022-23', ['bucks-bcf-2022']],
   ['partner', `/partners/OCCG/${YEAR}`, [AGREEMENT_ID]],
   ['partner-icb', '/partners/BOB-ICB/2022-23', ICB_PLACES],
+  ['metrics-bcf', '/agreements/oxon-bcf/2021-22/metrics', ['oxon-bcf']],
 ];
 
 /// The read pages `account` (one of ACCOUNTS) may open.
@@ -231,6 +233,22 @@ export async function readTable(page, id) {
 /// The rows of `table` as objects keyed by column header.
 export function rowObjects(table) {
   return table.rows.map((cells) => Object.fromEntries(table.headers.map((h, i) => [h, cells[i] ?? ''])));
+}
+
+// ---- workbooks ----
+
+/// Reads a sheet of an .xlsx file (the first, or the one named `sheetName`): each row's
+/// cell values (text, or numbers as given; a formula's cached result).
+export async function xlsxRows(path, sheetName) {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.readFile(path);
+  const sheet = sheetName === undefined ? workbook.worksheets[0] : workbook.getWorksheet(sheetName);
+  assert.ok(sheet, `${path} has a sheet ${sheetName ?? ''}: it has ${workbook.worksheets.map((w) => w.name).join(', ')}`);
+  const rows = [];
+  sheet.eachRow({ includeEmpty: false }, (row) => {
+    rows.push(row.values.slice(1).map((v) => (v && typeof v === 'object' && 'result' in v ? v.result : v)));
+  });
+  return rows;
 }
 
 // ---- the engine ----

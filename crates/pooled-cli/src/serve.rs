@@ -1,7 +1,8 @@
 //! `pooled serve` (the web application on the database) and `pooled demo` (a fresh SQLite
-//! file with both Oxfordshire agreements and Buckinghamshire's of 2022-23, a plan for each,
-//! six months of ledger following it, some forecasts and payments, then the web
-//! application on it).
+//! file with both Oxfordshire agreements, Buckinghamshire's of 2022-23 and Oxfordshire's
+//! Better Care Fund of 2021-22, a plan for each, six months of ledger following it, some
+//! forecasts and payments, the BCF's metrics for the quarters those months cover, then the
+//! web application on it).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -65,23 +66,28 @@ struct DemoAgreement {
     layouts: &'static [(&'static str, &'static str)],
     /// The example's plan (file, text), or none for one that `gen-plan` makes.
     plan: Option<(&'static str, &'static str)>,
+    /// The example's metrics file (file, text): plans for the year and actuals for the
+    /// quarters the ledger's six months cover, imported as `pooled metric import` does.
+    metrics: Option<(&'static str, &'static str)>,
 }
 
 /// Both Oxfordshire agreements, the Buckinghamshire one for the same year as the second,
 /// whose NHS partner is succeeded by the same ICB, and Oxfordshire's Better Care Fund of
-/// 2021-22 with its funding streams and schemes.
+/// 2021-22 with its funding streams, schemes and metrics.
 const AGREEMENTS: [DemoAgreement; 4] = [
     DemoAgreement {
         file: "examples/oxfordshire-2016-17.toml",
         text: include_str!("../../../examples/oxfordshire-2016-17.toml"),
         layouts: &[("OCC", "unit4"), ("OCCG", "oracle")],
         plan: None,
+        metrics: None,
     },
     DemoAgreement {
         file: "examples/oxfordshire-2022-23.toml",
         text: include_str!("../../../examples/oxfordshire-2022-23.toml"),
         layouts: &[("OCC", "unit4"), ("OCCG", "oracle")],
         plan: None,
+        metrics: None,
     },
     DemoAgreement {
         file: "examples/buckinghamshire-2022-23.toml",
@@ -91,6 +97,7 @@ const AGREEMENTS: [DemoAgreement; 4] = [
             "examples/buckinghamshire-2022-23-plan.csv",
             include_str!("../../../examples/buckinghamshire-2022-23-plan.csv"),
         )),
+        metrics: None,
     },
     DemoAgreement {
         file: "examples/oxfordshire-bcf-2021-22.toml",
@@ -99,6 +106,10 @@ const AGREEMENTS: [DemoAgreement; 4] = [
         plan: Some((
             "examples/oxfordshire-bcf-2021-22-plan.csv",
             include_str!("../../../examples/oxfordshire-bcf-2021-22-plan.csv"),
+        )),
+        metrics: Some((
+            "examples/oxfordshire-bcf-2021-22-metrics.csv",
+            include_str!("../../../examples/oxfordshire-bcf-2021-22-metrics.csv"),
         )),
     },
 ];
@@ -336,11 +347,15 @@ fn create_demo(path: &Path) -> Result<(), Failure> {
         }
         let plan_file = work.0.join(format!("plan-{}-{}.csv", key.agreement, key.year));
         match demo.plan {
-            Some((name, text)) => std::fs::write(&plan_file, text)
-                .map_err(|e| Failure::Input(vec![format!("{name}: cannot copy to {}: {e}", plan_file.display())]))?,
+            Some(example) => copy_example(example, &plan_file)?,
             None => write_file(&plan_file, |w| write_plan_csv(w, &gen_plan(&agreement, PER_PARTNER, 1)))?,
         }
         pooled_app::load_plan(store, &key, &plan_file, ACTOR).map_err(app)?;
+        if let Some(example) = demo.metrics {
+            let metrics_file = work.0.join(format!("metrics-{}-{}.csv", key.agreement, key.year));
+            copy_example(example, &metrics_file)?;
+            pooled_app::metrics::import_metrics(store, &agreement, &metrics_file, ACTOR, |_| Ok(())).map_err(app)?;
+        }
         // The plan as stored, with its monthly profile, is what the ledger follows.
         let plan: Vec<PlanRow> = store.plan(&key).map_err(store_error)?.into_iter().map(plan_row).collect();
         import_months(store, &agreement, &plan, &work.0)?;
@@ -519,6 +534,13 @@ fn forecast_savings(store: &mut dyn Store, agreement: &Agreement) -> Result<(), 
         pooled_app::record_saving(store, agreement, &entry, ACTOR, || Ok(())).map_err(app)?;
     }
     Ok(())
+}
+
+/// Writes an example file built into the binary, (file, text), to `path`, for the
+/// importers that read files.
+fn copy_example((name, text): (&str, &str), path: &Path) -> Result<(), Failure> {
+    std::fs::write(path, text)
+        .map_err(|e| Failure::Input(vec![format!("{name}: cannot copy to {}: {e}", path.display())]))
 }
 
 fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Failure> {

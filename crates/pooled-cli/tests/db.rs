@@ -1311,6 +1311,42 @@ fn metrics_are_entered_imported_all_or_nothing_and_listed() {
     assert!(s.ok(&["audit", "log"]).contains("set-metrics"));
 }
 
+/// The BCF example's metrics file imports into the example, and the listing holds each of
+/// its figures as the file gives it, every series of the example (the national set of
+/// 2021-22 and the two KPIs), and statuses of each kind: what the demo shows.
+#[test]
+fn the_bcf_examples_metrics_import_and_list_as_the_file_gives_them() {
+    let s = Scratch::new("bcf-metrics");
+    s.ok(&["load", "examples/oxfordshire-bcf-2021-22.toml"]);
+    let file = root().join("examples/oxfordshire-bcf-2021-22-metrics.csv");
+    let file = file.to_str().unwrap();
+    let text = std::fs::read_to_string(file).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        s.ok(&["metric", "import", "--year", "2021-22", file]),
+        format!("{file}: {} figures recorded for oxon-bcf 2021-22\n", rows.len())
+    );
+    let listed: Value = serde_json::from_str(&s.ok(&["metrics", "--year", "2021-22", "--json"])).unwrap();
+    assert_eq!(listed["national"], "bcf-2021-22");
+    let series = listed["series"].as_array().unwrap();
+    let ids: Vec<&str> = series.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let national = pooled_core::metrics::national::set("bcf-2021-22").unwrap();
+    let expected: Vec<&str> =
+        national.metrics.iter().map(|m| m.id.as_str()).chain(["urgent-response-2-hours", "carers-supported"]).collect();
+    assert_eq!(ids, expected);
+    for row in &rows {
+        let [metric, period, kind, value] = row[..] else { panic!("a row of four: {row:?}") };
+        let listed = series.iter().find(|m| m["id"] == metric).unwrap();
+        let at = listed["periods"].as_array().unwrap().iter().find(|p| p["period"] == period).unwrap();
+        assert_eq!(at[kind], value, "{metric} {period} {kind}");
+    }
+    let statuses: Vec<&str> =
+        series.iter().flat_map(|m| m["periods"].as_array().unwrap()).map(|p| p["status"].as_str().unwrap()).collect();
+    for status in ["on track", "not on track", "not available"] {
+        assert!(statuses.contains(&status), "a period {status}: {statuses:?}");
+    }
+}
+
 /// The Oxfordshire BCF example loaded with its plan and £5,000 of the Disabled Facilities
 /// Grant (OX-19) spent in April.
 fn bcf_with_april_ledger(name: &str) -> Scratch {

@@ -131,6 +131,13 @@ fn demo_builds_its_database_and_serves_it() {
     let (status, body) = get(&address, "/agreements/oxon-s75-2022/2022-23/pools/HESC", &cookie);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("entered"), "some forecasts entered by budget holders");
+    // The Better Care Fund's metrics: plans for the year, actuals for the quarters the
+    // ledger's months cover, some periods on track, some not, some without data.
+    let (status, body) = get(&address, "/agreements/oxon-bcf/2021-22/metrics", &cookie);
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    for shown in ["on track", "not on track", "not available"] {
+        assert!(body.contains(&format!("-status\">{shown}</strong>")), "a status tag `{shown}`: {body}");
+    }
     // The ICB's finance officer opens on the two agreements of 2022-23 it acts in, and
     // sees its two places side by side.
     let icb = sign_in(&address, "icb-finance", password);

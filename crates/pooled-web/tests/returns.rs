@@ -1,5 +1,5 @@
-//! The returns to NHS England from the web: the agreement's page and the BCF plan page
-//! link each, a reader downloads the workbook `pooled bcf-return` writes; the pool manager
+//! The returns to NHS England from the web: the agreement's page, the BCF plan page and the
+//! metrics page link each, a reader downloads the workbook `pooled bcf-return` writes; the pool manager
 //! writes the cover's fields and the assurance statements on the return's page, the other
 //! roles read them; the API's download and statements. On SQLite and PostgreSQL; API
 //! answers are checked against the OpenAPI document.
@@ -62,6 +62,7 @@ fn the_returns_are_linked_and_downloaded(site: Site) {
 
     let page = site.get_as("viewer", "/agreements/oxon-bcf/2021-22").text();
     let plan = site.get_as("viewer", "/agreements/oxon-bcf/2021-22/bcf").text();
+    let metrics = site.get_as("viewer", "/agreements/oxon-bcf/2021-22/metrics").text();
     for kind in ReturnKind::ALL {
         let href = format!("{RETURNS}/{kind}.xlsx");
         assert!(page.contains(&format!("href=\"{href}\"")), "{kind} linked");
@@ -72,6 +73,7 @@ fn the_returns_are_linked_and_downloaded(site: Site) {
             "{kind}"
         );
         assert!(plan.contains(&format!("id=\"statements-{kind}\" href=\"{RETURNS}/{kind}/statements\"")), "{kind}");
+        assert!(metrics.contains(&format!("href=\"{href}\"")), "{kind} linked from the metrics page");
         let download = site.get_as("viewer", &href);
         assert_eq!(download.status, StatusCode::OK, "{kind}");
         let cover = xlsx_cells(&site, &download.body, "Cover");

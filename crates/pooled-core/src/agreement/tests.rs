@@ -681,7 +681,7 @@ fn performance_table() {
 
     check(
         &with("[performance]\nnational = \"bcf-1999\"\n"),
-        &["38:12: error: unknown national metrics `bcf-1999` (pooled has bcf-2023-25, bcf-2025-26)"],
+        &["38:12: error: unknown national metrics `bcf-1999` (pooled has bcf-2021-22, bcf-2023-25, bcf-2025-26)"],
     );
     check(
         &with(&format!("{home}baseline = 20400\n")),

@@ -9,8 +9,11 @@ use serde::Deserialize;
 use super::{Direction, Frequency};
 
 /// The bundled sets: (id, TOML text).
-const BUNDLED: [(&str, &str); 2] =
-    [("bcf-2023-25", include_str!("bcf-2023-25.toml")), ("bcf-2025-26", include_str!("bcf-2025-26.toml"))];
+const BUNDLED: [(&str, &str); 3] = [
+    ("bcf-2021-22", include_str!("bcf-2021-22.toml")),
+    ("bcf-2023-25", include_str!("bcf-2023-25.toml")),
+    ("bcf-2025-26", include_str!("bcf-2025-26.toml")),
+];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NationalSet {

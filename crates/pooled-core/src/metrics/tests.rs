@@ -193,8 +193,19 @@ fn home_support_quarterly_figures_from_weekly_data() {
 
 #[test]
 fn bundled_national_sets_parse() {
-    assert_eq!(national::ids(), ["bcf-2023-25", "bcf-2025-26"]);
+    assert_eq!(national::ids(), ["bcf-2021-22", "bcf-2023-25", "bcf-2025-26"]);
     let ids = |set: &str| -> Vec<String> { national::set(set).unwrap().metrics.iter().map(|m| m.id.clone()).collect() };
+    assert_eq!(
+        ids("bcf-2021-22"),
+        [
+            "avoidable-admissions",
+            "length-of-stay-14",
+            "length-of-stay-21",
+            "discharge-normal-residence",
+            "residential-admissions-65",
+            "reablement-91-days"
+        ]
+    );
     assert_eq!(
         ids("bcf-2023-25"),
         [

@@ -328,6 +328,7 @@ fn render(
                 a class="govuk-link" href=(scope::href(at, "/performance")) { "The monthly performance report" }
                 " shows each metric's latest figures up to a month, beside the monthly finance report."
             }
+            (super::returns::links(at, agreement))
             (tables[0].render(here))
             @for (frequency, series) in &forms {
                 (entry_form(who, at, *frequency, series, shown))

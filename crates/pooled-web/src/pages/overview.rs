@@ -297,18 +297,7 @@ fn render(
             }
             ": each metric's and KPI's latest figures and status."
         }
-        @if !a.streams().is_empty() {
-            p class="govuk-body" {
-                "The returns to NHS England, laid out like the Better Care Fund's templates (Excel): "
-                @for (i, kind) in pooled_core::bcf::returns::ReturnKind::ALL.into_iter().enumerate() {
-                    @if i > 0 { ", " }
-                    a class="govuk-link" href=(super::returns::return_href(&data.scope, kind)) { (kind.words()) }
-                }
-                "; their cover and assurance statements are written from "
-                a class="govuk-link" href={ (super::bcf::href(&data.scope)) "#returns" } { "the funding streams and schemes page" }
-                "."
-            }
-        }
+        (super::returns::links(&data.scope, a))
         (layout::audit_head(&data.head))
         @if !report.warnings.is_empty() {
             div class="govuk-warning-text" {

@@ -63,6 +63,26 @@ pub fn returns_list(at: &AgreementYear) -> Markup {
     }
 }
 
+/// The links to an agreement's returns, for an agreement with funding streams (a Better
+/// Care Fund); nothing for any other. The overview and the metrics page show them.
+pub fn links(at: &AgreementYear, agreement: &pooled_core::agreement::Agreement) -> Markup {
+    if agreement.streams().is_empty() {
+        return html! {};
+    }
+    html! {
+        p class="govuk-body" {
+            "The returns to NHS England, laid out like the Better Care Fund's templates (Excel): "
+            @for (i, kind) in ReturnKind::ALL.into_iter().enumerate() {
+                @if i > 0 { ", " }
+                a class="govuk-link" href=(return_href(at, kind)) { (kind.words()) }
+            }
+            "; their cover and assurance statements are written from "
+            a class="govuk-link" href={ (super::bcf::href(at)) "#returns" } { "the funding streams and schemes page" }
+            "."
+        }
+    }
+}
+
 fn capitalised(words: &str) -> String {
     let mut chars = words.chars();
     chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
